@@ -1,0 +1,172 @@
+"""Every error ledgerlink raises on purpose, and the one JSON error shape.
+
+The tree::
+
+    LedgerlinkError                 base; ``str(err)`` is written for the person who must act
+    ├── PluginError                 a connector package is broken (bad registration, duplicate name)
+    ├── ConfigError                 ledgerlink.toml is wrong, or a connection is unknown
+    ├── RecipeError                 one or more recipe problems (``.problems``: list[Problem])
+    ├── EventError                  an event file or webhook body cannot be used
+    ├── SignatureError              a webhook signature does not verify
+    ├── MappingError                a recipe expression failed at run time (names recipe, step, pointer, path)
+    │   └── TransformError          a transform refused its value (raised by transforms, wrapped by mapping)
+    └── ActionError                 an action refused its input or the vendor refused the request
+        ├── InputError              mapped input breaks the action's input schema
+        ├── UnbalancedEntryError    debits differ from credits; raised before any request exists
+        └── VendorError             the vendor answered with an error; ``.kind`` says what to do
+
+User input never reaches ``assert``: every check raises one of these with a message
+that says what to fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class LedgerlinkError(Exception):
+    """Base of every error ledgerlink raises on purpose."""
+
+    #: short machine-readable code used in the JSON error shape
+    code = "error"
+    #: HTTP status used when this error is answered over HTTP
+    status = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class PluginError(LedgerlinkError):
+    code = "plugin_error"
+    status = 500
+
+
+class ConfigError(LedgerlinkError):
+    code = "config_error"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a recipe: where it is and what would fix it."""
+
+    file: str
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.pointer or '/'}: {self.message}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"file": self.file, "pointer": self.pointer or "/", "message": self.message}
+
+
+class RecipeError(LedgerlinkError):
+    code = "invalid_recipe"
+    status = 422
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class EventError(LedgerlinkError):
+    code = "invalid_event"
+
+
+class SignatureError(LedgerlinkError):
+    code = "invalid_signature"
+    status = 401
+
+
+class MappingError(LedgerlinkError):
+    """A recipe expression failed while mapping an event.
+
+    The message names the recipe, the step, the JSON pointer of the expression in
+    the recipe file, and the path that failed.
+    """
+
+    code = "mapping_error"
+    status = 422
+
+    def __init__(self, reason: str, *, recipe: str = "", step: str = "", pointer: str = "",
+                 path: str = "") -> None:
+        self.reason = reason
+        self.recipe = recipe
+        self.step = step
+        self.pointer = pointer
+        self.path = path
+        where = f"recipe {recipe!r}" if recipe else "recipe"
+        if step:
+            where += f", step {step!r}"
+        where += f", at {pointer or '/'}"
+        if path:
+            where += f" (path {path})"
+        super().__init__(f"{where}: {reason}", recipe=recipe, step=step, pointer=pointer or "/",
+                         path=path)
+
+
+class TransformError(MappingError):
+    """Raised by a transform that cannot convert its value; mapping adds where it happened."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+
+
+class ActionError(LedgerlinkError):
+    code = "action_error"
+    status = 422
+
+
+class InputError(ActionError):
+    code = "invalid_input"
+
+
+class UnbalancedEntryError(ActionError):
+    code = "unbalanced_entry"
+
+
+class VendorError(ActionError):
+    """The vendor refused a request.
+
+    ``kind`` is one of:
+
+    - ``"permanent"`` – retrying cannot help (validation); the run fails with the vendor's message;
+    - ``"retry"`` – try again later (throttling, 5xx); ``retry_after`` seconds if the vendor said;
+    - ``"reauth"`` – the connection's credentials must be refreshed or reconnected.
+    """
+
+    code = "vendor_error"
+    status = 502
+    KINDS = ("permanent", "retry", "reauth")
+
+    def __init__(self, message: str, *, kind: str = "permanent", status: int | None = None,
+                 retry_after: float | None = None, vendor_code: str | None = None) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"VendorError kind must be one of {self.KINDS}, not {kind!r}")
+        self.kind = kind
+        self.http_status = status
+        self.retry_after = retry_after
+        self.vendor_code = vendor_code
+        super().__init__(message)
+
+
+def error_body(status: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The one JSON error shape, used by every HTTP error and by ``--json`` CLI output.
+
+    ``{"error": {"status": 422, "code": "invalid_recipe", "message": "...", "details": ...}}``
+    """
+    body: dict[str, Any] = {"status": status, "code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return {"error": body}
+
+
+def error_body_for(exc: LedgerlinkError) -> dict[str, Any]:
+    """The error shape for one of our exceptions."""
+    if isinstance(exc, RecipeError):
+        return error_body(exc.status, exc.code, f"{len(exc.problems)} problem(s) in recipes",
+                          [p.as_dict() for p in exc.problems])
+    return error_body(exc.status, exc.code, exc.message, exc.details or None)

@@ -111,6 +111,9 @@ class Connector:
     #: settings of the connection a recipe gets when ledgerlink.toml names none
     default_settings: Mapping[str, Any] = field(default_factory=dict)
     webhook: Webhook | None = None
+    #: ``auth(secrets) -> headers``: the headers that authenticate a request, given the
+    #: connection's secret settings and stored tokens. Their values are always redacted.
+    auth: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None
     version: str = "0.1.0"
     status: str = "stable"
     #: filled in by the host: the plugin that registered this

@@ -1,0 +1,149 @@
+"""ledgerlink.toml: named connections, validated by ``schemas/config.schema.json``.
+
+::
+
+    [connections.stripe]
+    connector = "stripe"
+    webhook_secret = "${STRIPE_WEBHOOK_SECRET}"
+
+    [connections.books]
+    connector = "quickbooks"
+    realm_id = "9130350000000000"
+
+A secret setting (the connector lists which) must be an ``${ENV_VAR}`` reference; its
+value is read from the environment only when it is needed and never printed. A recipe
+may name a connector directly (``"connection": "quickbooks"``) when no connection of
+that name is configured: it then gets the connector's default settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+
+from .catalog import Catalog, Connection
+from .errors import ConfigError
+from .mapping import suggest
+
+ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+DEFAULT_FILE = "ledgerlink.toml"
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """One of the JSON Schemas shipped in ``schemas/``."""
+    text = resources.files("ledgerlink").joinpath("schemas", name).read_text("utf-8")
+    return json.loads(text)
+
+
+def _errors(schema: Mapping[str, Any], instance: Any) -> list[jsonschema.ValidationError]:
+    validator = jsonschema.Draft202012Validator(schema)
+    return sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+
+
+def _pointer(path: Any) -> str:
+    return "/" + "/".join(str(p) for p in path) if path else "/"
+
+
+@dataclass
+class Config:
+    file: str = ""
+    connections: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def connection(self, name: str, catalog: Catalog) -> Connection:
+        """The named connection with its non-secret settings; ConfigError if it is unknown."""
+        raw = self.connections.get(name)
+        if raw is None:
+            connector = catalog.connectors.get(name)
+            if connector is None:
+                where = f" in {self.file}" if self.file else " (no ledgerlink.toml was found)"
+                known = set(self.connections) | set(catalog.connectors)
+                raise ConfigError(f"unknown connection {name!r}{where}; add a [connections.{name}] "
+                                  f"table with its connector" + suggest(name, known))
+            return Connection(name, name, dict(connector.default_settings), implicit=True)
+        connector = catalog.connectors[raw["connector"]]
+        settings = {**connector.default_settings,
+                    **{k: v for k, v in raw.items()
+                       if k != "connector" and k not in connector.secret_settings}}
+        return Connection(name, raw["connector"], settings)
+
+    def secrets(self, name: str, catalog: Catalog) -> dict[str, Any]:
+        """The connection's secret settings, read from the environment now."""
+        raw = self.connections.get(name, {})
+        connector = catalog.connectors[raw.get("connector", name)]
+        out: dict[str, Any] = {}
+        for key in connector.secret_settings:
+            if key not in raw:
+                continue
+            out[key] = _resolve(raw[key], f"connections.{name}.{key}", self.file)
+        return out
+
+
+def _resolve(value: Any, where: str, file: str) -> Any:
+    if isinstance(value, list):
+        return [_resolve(v, f"{where}[{i}]", file) for i, v in enumerate(value)]
+    match = ENV_REF.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(f"{file}: {where} is a secret; write it as ${{ENV_VAR}} and set that "
+                          f"variable, never the value itself")
+    env = match.group(1)
+    if env not in os.environ:
+        raise ConfigError(f"{file}: {where} refers to ${{{env}}}, which is not set in the environment")
+    return os.environ[env]
+
+
+def find_config_file(explicit: str | None = None) -> Path | None:
+    """``--config`` if given, else ``$LEDGERLINK_CONFIG``, else ``./ledgerlink.toml`` if it exists."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("LEDGERLINK_CONFIG")
+    if env:
+        return Path(env)
+    here = Path(DEFAULT_FILE)
+    return here if here.is_file() else None
+
+
+def load_config(path: str | Path | None, catalog: Catalog) -> Config:
+    """Read and check a config file; every problem is reported at once."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    file = str(path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such config file; pass --config with an existing file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    problems = [f"{file}:{_pointer(e.absolute_path)}: {e.message}"
+                for e in _errors(load_schema("config.schema.json"), data)]
+    connections = data.get("connections", {}) if isinstance(data.get("connections"), dict) else {}
+    for name, raw in connections.items():
+        if not isinstance(raw, dict) or "connector" not in raw:
+            continue
+        connector = catalog.connectors.get(raw["connector"])
+        if connector is None:
+            problems.append(f"{file}:/connections/{name}/connector: unknown connector "
+                            f"{raw['connector']!r}" + suggest(raw["connector"], catalog.connectors))
+            continue
+        settings = {k: v for k, v in raw.items() if k != "connector"}
+        for error in _errors(connector.settings_schema, settings):
+            problems.append(f"{file}:/connections/{name}{_pointer(error.absolute_path).rstrip('/')}: "
+                            f"{error.message}")
+        for key in connector.secret_settings:
+            values = raw.get(key)
+            for value in values if isinstance(values, list) else [values]:
+                if value is not None and not (isinstance(value, str) and ENV_REF.match(value)):
+                    problems.append(f"{file}:/connections/{name}/{key}: a secret must be written as "
+                                    f"${{ENV_VAR}}, never literally; move the value to an "
+                                    f"environment variable")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return Config(file=file, connections=connections)

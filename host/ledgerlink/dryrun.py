@@ -1,0 +1,106 @@
+"""Dry-run: the live path with the sending cut.
+
+Mapping, input validation and the actions' requests are produced exactly as a live run
+would produce them; the first request of each step is shown as it would be sent (secrets
+redacted) and answered with the action's sample response, so later requests and later
+steps can be shown too. Nothing is sent, nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+
+from . import jsonio, outbound
+from .catalog import Action, ActionContext, Catalog, IncomingEvent, Request, Response
+from .config import Config
+from .errors import EventError
+from .mapping import pointer_join
+from .recipes import Recipe, Step
+from .runner import document, run
+
+
+def event_from_payload(recipe: Recipe, catalog: Catalog, payload: Any, body: bytes | None,
+                       file: str) -> IncomingEvent:
+    """The event a dry-run uses: parsed the way the trigger's webhook would parse it."""
+    trigger = recipe.trigger
+    connector = catalog.connectors[trigger.connector]
+    if connector.webhook is not None and body is not None:
+        events = connector.webhook.parse({}, body)
+        if not events:
+            raise EventError(f"{file}: holds no event")
+        event = events[0]
+    else:
+        if not isinstance(payload, Mapping):
+            raise EventError(f"{file}: an event is a JSON object")
+        event = IncomingEvent(id=str(payload.get("id", "sample")), trigger=trigger.name, payload=payload)
+    if event.trigger != trigger.name:
+        raise EventError(f"{file}: this is a {event.trigger!r} event, but recipe {recipe.id!r} is "
+                         f"triggered by {trigger.name!r}; pass an event of that type")
+    validator = jsonschema.Draft202012Validator(trigger.event_schema)
+    problems = [f"{file}:{pointer_join('', *e.absolute_path) or '/'}: {e.message}"
+                for e in sorted(validator.iter_errors(event.payload), key=lambda e: list(map(str, e.absolute_path)))]
+    if problems:
+        raise EventError(f"the event does not fit trigger {trigger.name!r}:\n" + "\n".join(problems))
+    return event
+
+
+def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEvent | None = None) -> dict[str, Any]:
+    """The dry-run report of one recipe on one event (the trigger's sample if none)."""
+    warnings: list[str] = []
+    if event is None:
+        sample = recipe.trigger.sample
+        event = IncomingEvent(id=str(sample.get("id", "sample")), trigger=recipe.trigger.name, payload=sample)
+        warnings.append(f"no event given; using the sample event of trigger {recipe.trigger.name!r}")
+    report: dict[str, Any] = {
+        "recipe": {"id": recipe.id, "version": recipe.version, "file": recipe.file},
+        "event": {"id": event.id, "trigger": event.trigger},
+        "matched": recipe.matches(document(recipe, event)),
+        "enabled": recipe.enabled,
+        "steps": [],
+        "warnings": warnings,
+        "sent": False,
+    }
+    if not report["matched"]:
+        return report
+
+    connections = {}
+
+    def connection_for(name: str):
+        if name not in connections:
+            connection = config.connection(name, catalog)
+            if connection.implicit:
+                warnings.append(f"connection {name!r} is not configured; showing the connector's "
+                                f"default settings (configure it in ledgerlink.toml)")
+            connections[name] = connection
+        return connections[name]
+
+    shown: dict[str, list[dict[str, Any]]] = {}
+
+    def send(step: Step, action: Action, ctx: ActionContext, request: Request) -> Response:
+        connector = catalog.connectors[action.connector]
+        auth = {}
+        if connector.auth is not None:
+            auth = connector.auth({name: outbound.REDACTED for name in connector.secret_settings})
+        http = outbound.build(request, auth)
+        body = jsonio.loads(http.content) if http.content else None
+        described = outbound.describe(http, body, secret_headers=auth.keys())
+        if shown.get(step.id):
+            described["answered_with"] = "sample response (an earlier request of this step was not sent)"
+        shown.setdefault(step.id, []).append(described)
+        return action.sample_response_for(request)
+
+    results = run(recipe, event, connection_for, send)
+    for result in results:
+        requests = shown.get(result.id, [])
+        report["steps"].append({
+            "id": result.id, "action": result.action, "connection": result.connection,
+            "status": "skipped" if result.status == "skipped" else "would_run",
+            "input": result.input,
+            "request": requests[0] if requests else None,
+            "requests": requests,
+            "sample_output": result.output,
+        })
+    return report

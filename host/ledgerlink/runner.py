@@ -1,0 +1,112 @@
+"""The only module that sequences a recipe's steps.
+
+For each step: evaluate ``when``, map the input (compiled expressions), validate it against
+the action's input schema, then drive the action's generator, handing every request it
+yields to ``send`` and the response back to it. ``send`` is the live sender (outbound) or
+the dry-run sender, which records the request and answers with the action's sample.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+
+from .catalog import Action, ActionContext, Connection, IncomingEvent, Request, Response
+from .errors import InputError, LedgerlinkError
+from .mapping import pointer_join
+from .recipes import Recipe, Step
+
+#: fixed namespace for idempotency keys; never change it, or retries after an upgrade would twin
+KEY_NAMESPACE = uuid.UUID("6f1c7d2e-4b8a-5c3d-9e0f-1a2b3c4d5e6f")
+
+Send = Callable[[Step, Action, ActionContext, Request], Response]
+
+
+def idempotency_key(recipe_id: str, version: int, event_id: str, step_id: str) -> str:
+    """Stable 36-character key for one step of one recipe version on one event.
+
+    The same inputs give the same key in every process and after every restart, so a
+    retried write carries the key of the first attempt. 36 characters fit every vendor
+    (QuickBooks ``requestid`` ≤ 50, Xero ≤ 128, Stripe ≤ 255).
+    """
+    return str(uuid.uuid5(KEY_NAMESPACE, "\x1f".join([recipe_id, str(version), event_id, step_id])))
+
+
+def document(recipe: Recipe, event: IncomingEvent) -> dict[str, Any]:
+    """The document expressions read: ``$.event``, ``$.steps``, ``$.lookups``, ``$.recipe``."""
+    return {"event": event.payload, "steps": {}, "lookups": recipe.lookups,
+            "recipe": {"id": recipe.id, "version": recipe.version}}
+
+
+@dataclass
+class StepResult:
+    id: str
+    action: str
+    connection: str
+    status: str  # "succeeded" | "skipped"
+    input: Any = None
+    output: Any = None
+    requests: list[Any] = field(default_factory=list)
+
+
+def validate_input(step: Step, recipe: Recipe, value: Any) -> None:
+    """Raise InputError listing every way the mapped input breaks the action's schema."""
+    validator = jsonschema.Draft202012Validator(step.action.input_schema)
+    errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
+    if not errors:
+        return
+    lines = []
+    for error in errors:
+        best = jsonschema.exceptions.best_match([error]) if not error.context else \
+            jsonschema.exceptions.best_match(error.context)
+        where = pointer_join(f"{step.pointer}/input", *best.absolute_path)
+        lines.append(f"{where}: {best.message}")
+    raise InputError(f"recipe {recipe.id!r}, step {step.id!r}: the mapped input does not fit action "
+                     f"{step.action.name!r}: " + "; ".join(lines),
+                     recipe=recipe.id, step=step.id, problems=lines)
+
+
+def run_step(recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEvent,
+             connection: Connection, send: Send) -> StepResult:
+    """Map, validate and perform one step; raises LedgerlinkError subclasses on failure."""
+    result = StepResult(step.id, step.action.name, step.connection, "succeeded")
+    if step.when is not None and not step.when(doc):
+        result.status = "skipped"
+        return result
+    value = step.input(doc)
+    result.input = value
+    validate_input(step, recipe, value)
+    ctx = ActionContext(connection=connection,
+                        idempotency_key=idempotency_key(recipe.id, recipe.version, event.id, step.id),
+                        recipe_id=recipe.id, recipe_version=recipe.version, step_id=step.id,
+                        event_id=event.id)
+    generator = step.action.perform(value, ctx)
+    try:
+        request = next(generator)
+        while True:
+            response = send(step, step.action, ctx, request)
+            request = generator.send(response)
+    except StopIteration as stop:
+        result.output = stop.value if stop.value is not None else {}
+    return result
+
+
+def run(recipe: Recipe, event: IncomingEvent, connection_for: Callable[[str], Connection],
+        send: Send, on_step: Callable[[StepResult], None] | None = None) -> list[StepResult]:
+    """Run every step of ``recipe`` on ``event`` in order; outputs feed later steps."""
+    doc = document(recipe, event)
+    results = []
+    for step in recipe.steps:
+        result = run_step(recipe, step, doc, event, connection_for(step.connection), send)
+        doc["steps"][step.id] = result.output if result.status == "succeeded" else None
+        results.append(result)
+        if on_step is not None:
+            on_step(result)
+    return results
+
+
+__all__ = ["LedgerlinkError", "Send", "StepResult", "document", "idempotency_key", "run", "run_step"]

@@ -8,6 +8,7 @@ validates against its schema. Every problem names the plugin that supplied the t
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
@@ -183,11 +184,19 @@ KINDS: dict[str, type] = {
 }
 
 
+_CHECKED_SCHEMAS: set[str] = set()
+
+
 def _check_schema(schema: Any, what: str, plugin: str) -> None:
+    # checking against the 2020-12 meta-schema is slow; a schema seen once need not be seen again
+    key = json.dumps(schema, sort_keys=True, default=str)
+    if key in _CHECKED_SCHEMAS:
+        return
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         raise PluginError(f"plugin {plugin!r}: {what} is not a valid JSON Schema: {exc.message}") from None
+    _CHECKED_SCHEMAS.add(key)
 
 
 def _check_sample(schema: Mapping[str, Any], sample: Any, what: str, plugin: str) -> None:

@@ -100,7 +100,7 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
             "status": "skipped" if result.status == "skipped" else "would_run",
             "input": result.input,
             "request": requests[0] if requests else None,
-            "requests": requests,
+            **({"later_requests": requests[1:]} if len(requests) > 1 else {}),
             "sample_output": result.output,
         })
     return report

@@ -166,14 +166,11 @@ class CompiledPath:
             return [m.value for m in self.parsed.find(doc)]
         value = doc
         for step in self.steps:
-            if isinstance(step, int):
-                if isinstance(value, list) and -len(value) <= step < len(value):
-                    value = value[step]
-                else:
-                    return MISSING
-            elif isinstance(value, Mapping) and step in value:
+            if type(value) is str:  # "abc"[0] must not read a character
+                return MISSING
+            try:
                 value = value[step]
-            else:
+            except (KeyError, IndexError, TypeError):
                 return MISSING
         return value
 

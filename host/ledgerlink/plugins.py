@@ -9,6 +9,7 @@ the plugin ``core``, always first.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from importlib.metadata import entry_points
 
 import pluggy
@@ -32,10 +33,12 @@ def _wanted(env: str | None) -> set[str] | None:
     return {name.strip() for name in env.split(",") if name.strip()}
 
 
-def build_plugin_manager(only: str | None = None) -> pluggy.PluginManager:
+def build_plugin_manager(only: str | None = None,
+                         extra: Iterable[tuple[str, object]] = ()) -> pluggy.PluginManager:
     """A new plugin manager with the core and every (or each wanted) entry-point plugin.
 
-    ``only`` defaults to ``$LEDGERLINK_PLUGINS``. An unknown hook name in a plugin, a plugin
+    ``only`` defaults to ``$LEDGERLINK_PLUGINS``; ``extra`` adds ``(name, plugin)`` pairs
+    registered after the entry points (an application embedding ledgerlink, or a test). An unknown hook name in a plugin, a plugin
     that fails to import, or an unknown name in ``only`` is a :class:`PluginError`.
     """
     pm = pluggy.PluginManager(GROUP)
@@ -60,11 +63,14 @@ def build_plugin_manager(only: str | None = None) -> pluggy.PluginManager:
             raise PluginError(f"plugin {name!r} ({found[name].value}) failed to import: "
                               f"{type(exc).__name__}: {exc}") from exc
         pm.register(module, name=name)
+    for name, plugin in extra:
+        pm.register(plugin, name=name)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {exc.plugin!r}: {exc}; the hooks are listed in "
-                          f"ledgerlink.hookspecs") from None
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        raise PluginError(f"plugin {name!r}: {exc.args[0] if exc.args else exc}; the hooks are "
+                          f"listed in ledgerlink.hookspecs") from None
     return pm
 
 

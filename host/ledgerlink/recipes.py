@@ -165,12 +165,30 @@ def _relevant(error: jsonschema.ValidationError) -> bool:
 
 
 def _leaf(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """The error to point at: inside anyOf/oneOf, the deepest relevant one when there is one path."""
     if error.validator in ("anyOf", "oneOf") and error.context:
         relevant = [s for s in error.context if _relevant(s)]
-        best = jsonschema.exceptions.best_match(relevant)
-        if best is not None:
-            return _leaf(best)
+        deeper = [s for s in relevant if len(s.absolute_path) > len(error.absolute_path)]
+        if deeper:
+            return _leaf(jsonschema.exceptions.best_match(deeper))
     return error
+
+
+def _explain(error: jsonschema.ValidationError) -> str:
+    """A message for one error; for anyOf/oneOf, what each allowed form wanted."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        wants = []
+        for sub in error.context:
+            if not _relevant(sub):
+                continue
+            text = sub.message.replace(repr(_PLACEHOLDER), "an expression")
+            description = sub.schema.get("description") if isinstance(sub.schema, Mapping) else None
+            wants.append(f"{text} ({description})" if description else text)
+        value = repr(error.instance) if not isinstance(error.instance, Mapping) else "the value"
+        return f"{value} fits none of the allowed forms: " + "; ".join(dict.fromkeys(wants))
+    message = error.message.replace(repr(_PLACEHOLDER), "an expression")
+    description = error.schema.get("description") if isinstance(error.schema, Mapping) else None
+    return message + (f" — expected: {description}" if description else "")
 
 
 def check_literals(template: Any, schema: Mapping[str, Any], pointer: str, file: str,
@@ -191,10 +209,7 @@ def check_literals(template: Any, schema: Mapping[str, Any], pointer: str, file:
                                         f"action {action!r} has no input {name!r}"
                                         + (suggest(name, allowed) or f"; its inputs: {', '.join(allowed)}")))
             continue
-        message = leaf.message.replace(repr(_PLACEHOLDER), "an expression")
-        description = leaf.schema.get("description") if isinstance(leaf.schema, Mapping) else None
-        hint = f" — expected: {description}" if description else ""
-        problems.append(Problem(file, where, f"input of action {action!r}: {message}{hint}"))
+        problems.append(Problem(file, where, f"input of action {action!r}: {_explain(leaf)}"))
     return problems
 
 

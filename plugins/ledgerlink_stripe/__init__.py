@@ -1,0 +1,159 @@
+"""The built-in Stripe connector: signed webhooks in, six triggers, the ``stripe.money`` transform.
+
+An ordinary ledgerlink plugin (entry point ``stripe`` in the ``ledgerlink`` group); it uses
+nothing a third-party package could not.
+
+- Connector ``stripe``: verifies ``Stripe-Signature`` (:mod:`ledgerlink_stripe.signature`)
+  and parses the event in the body (:mod:`ledgerlink_stripe.webhook`).
+- Triggers ``stripe.<event type>`` for :data:`EVENT_TYPES`. Each has a JSON Schema
+  (``schemas/<type>.json``) that accepts the 2023-08-16 and the Basil (2025-03-31.basil
+  and later) shapes, and a sample event (``samples/<type>.json``, derived from Stripe's
+  MIT-licensed OpenAPI fixtures; licence in ``samples/LICENSE.stripe-openapi.txt``).
+- Transform ``stripe.money``: minor units to a ``Decimal`` by Stripe's own currency
+  exponents (:mod:`ledgerlink_stripe.money`).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ledgerlink import hookimpl, jsonio
+from ledgerlink.catalog import Connector, Transform, Trigger, Webhook
+
+from . import money
+from .webhook import parse_webhook, verify_webhook
+
+#: Stripe event types registered as triggers, with each trigger's summary
+EVENT_TYPES: dict[str, str] = {
+    "invoice.paid": "An invoice was paid in full.",
+    "invoice.finalized": "A draft invoice was finalized and is open for payment.",
+    "invoice.payment_failed": "A payment attempt on an invoice failed.",
+    "credit_note.created": "A credit note was issued against an invoice.",
+    "charge.refunded": "A charge was refunded, in full or in part.",
+    "payout.paid": "A payout is expected to be available in the bank account.",
+}
+
+API_BASE = "https://api.stripe.com"
+DEFAULT_TOLERANCE = 300
+
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Stripe connection settings",
+    "type": "object",
+    "properties": {
+        "webhook_secret": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The webhook endpoint's signing secret (whsec_…), written as an "
+                           "${ENV_VAR} reference, e.g. \"${STRIPE_WEBHOOK_SECRET}\". Required to "
+                           "receive webhooks: unsigned Stripe webhooks are never accepted.",
+            "examples": ["${STRIPE_WEBHOOK_SECRET}"],
+        },
+        "webhook_secrets": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 1,
+            "description": "More signing secrets, each an ${ENV_VAR} reference, accepted while a "
+                           "secret is being rolled: a request is genuine when it matches any of "
+                           "these or webhook_secret.",
+            "examples": [["${STRIPE_WEBHOOK_SECRET_OLD}", "${STRIPE_WEBHOOK_SECRET_NEW}"]],
+        },
+        "tolerance_seconds": {
+            "type": "integer",
+            "minimum": 1,
+            "default": DEFAULT_TOLERANCE,
+            "description": "How many seconds a signature stays valid: a request whose timestamp "
+                           "is further in the past, or in the future, than this is refused. "
+                           "Stripe's own default is 300.",
+        },
+        "api_key": {
+            "type": "string",
+            "minLength": 1,
+            "description": "A Stripe secret or restricted API key (sk_…/rk_…) as an ${ENV_VAR} "
+                           "reference, for reading objects back from Stripe. Not needed to "
+                           "receive webhooks.",
+            "examples": ["${STRIPE_API_KEY}"],
+        },
+        "api_base": {
+            "type": "string",
+            "pattern": "^https?://",
+            "default": API_BASE,
+            "description": "Base URL of the Stripe API; change it only to point at a mock such "
+                           "as stripe-mock.",
+        },
+    },
+    "additionalProperties": False,
+}
+
+
+def _resource(folder: str, name: str) -> bytes:
+    return resources.files(__name__).joinpath(folder, name).read_bytes()
+
+
+@cache
+def _schema(event_type: str) -> dict[str, Any]:
+    return json.loads(_resource("schemas", f"{event_type}.json"))
+
+
+def event_schema(event_type: str) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of a Stripe event of ``event_type``, e.g. ``"invoice.paid"``.
+
+    A new copy each call, so callers may change it. ``KeyError`` for a type without a trigger.
+    """
+    if event_type not in EVENT_TYPES:
+        raise KeyError(f"no Stripe trigger for event type {event_type!r}; "
+                       f"known: {', '.join(EVENT_TYPES)}")
+    return json.loads(json.dumps(_schema(event_type)))
+
+
+def sample_event(event_type: str) -> dict[str, Any]:
+    """The sample event of ``event_type`` (numbers as ``int``/``Decimal``), a new copy each call."""
+    if event_type not in EVENT_TYPES:
+        raise KeyError(f"no Stripe trigger for event type {event_type!r}; "
+                       f"known: {', '.join(EVENT_TYPES)}")
+    return jsonio.loads(_resource("samples", f"{event_type}.json"))
+
+
+@hookimpl
+def ledgerlink_register_connectors(register):
+    """Register the ``stripe`` connector and its webhook callbacks."""
+    register(Connector(
+        name="stripe",
+        summary="Stripe: signed webhook events about invoices, credit notes, charges and payouts.",
+        settings_schema=SETTINGS_SCHEMA,
+        secret_settings=("webhook_secret", "webhook_secrets", "api_key"),
+        default_settings={"api_base": API_BASE, "tolerance_seconds": DEFAULT_TOLERANCE},
+        webhook=Webhook(verify=verify_webhook, parse=parse_webhook),
+    ))
+
+
+@hookimpl
+def ledgerlink_register_triggers(register):
+    """Register one trigger per entry of :data:`EVENT_TYPES`."""
+    for event_type, summary in EVENT_TYPES.items():
+        register(Trigger(
+            name=f"stripe.{event_type}",
+            summary=summary,
+            event_schema=event_schema(event_type),
+            sample=sample_event(event_type),
+            status="stable",
+            source_id_path="$.data.object.id",
+        ))
+
+
+@hookimpl
+def ledgerlink_register_transforms(register):
+    """Register ``stripe.money``."""
+    register(Transform(
+        name="stripe.money",
+        summary="A Stripe amount in minor units to a Decimal, by Stripe's own currency "
+                "exponents (JPY 0, KWD 3, ISK 2, most others 2).",
+        apply=money.apply,
+        params_schema=money.PARAMS_SCHEMA,
+    ))
+
+
+__all__ = ["API_BASE", "EVENT_TYPES", "SETTINGS_SCHEMA", "event_schema", "sample_event"]

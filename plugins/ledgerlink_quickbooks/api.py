@@ -1,0 +1,268 @@
+"""What every QuickBooks Online request shares: the pinned minor version, URLs, and faults.
+
+Nothing here performs I/O. :func:`entity_url` builds the address of an entity endpoint
+from a connection's settings; :func:`classify` reads the vendor's answer and turns a QBO
+``Fault`` (or a bare HTTP error) into a :class:`ledgerlink.errors.VendorError` whose
+``kind`` tells the host whether to give up, retry later or ask for a reconnect.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping
+from typing import Any
+
+from ledgerlink.catalog import Response
+from ledgerlink.errors import ConfigError, VendorError
+
+#: The Accounting API minor version every request sends. Since 1 Aug 2025 QBO ignores
+#: 1–74 and treats a missing value as 75, so 75 is sent explicitly
+#: (VENDOR-FACTS §3.4, blogs.intuit.com 2025-01-21 "Changes to our Accounting API").
+#: Change it here only, after reading that minor version's release notes.
+MINORVERSION = 75
+
+#: Production API root (VENDOR-FACTS §3.1); the sandbox is https://sandbox-quickbooks.api.intuit.com
+DEFAULT_BASE_URL = "https://quickbooks.api.intuit.com"
+
+#: QBO keeps a ``requestid`` for at most this many characters (VENDOR-FACTS §3.3)
+MAX_REQUEST_ID = 50
+
+#: Seconds to wait after a throttle fault when the vendor names no ``Retry-After``
+#: (VENDOR-FACTS §3.2: whether QBO sends Retry-After is unverified)
+THROTTLE_BACKOFF = 60.0
+
+#: ``Error.code`` of QBO's throttle fault (``message=ThrottleExceeded; errorCode=003001``)
+THROTTLE_CODE = 3001
+#: ``Error.code`` of an expired or revoked access token (``AuthenticationFailed; errorCode=003200``)
+AUTHENTICATION_CODE = 3200
+
+_FAULT_NS = "{http://schema.intuit.com/finance/v3}"
+
+
+def entity_url(settings: Mapping[str, Any], entity: str) -> str:
+    """``{base_url}/v3/company/{realm_id}/{entity}`` for a connection's settings.
+
+    ``base_url`` defaults to production; a trailing slash is ignored. ``entity`` is QBO's
+    lower-case endpoint name (``"journalentry"``, ``"invoice"``, ``"query"``). Raises
+    :class:`ledgerlink.errors.ConfigError` when ``realm_id`` is missing or cannot be a path
+    segment, naming the setting to fix.
+    """
+    base_url = settings.get("base_url") or DEFAULT_BASE_URL
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"QuickBooks setting base_url must be an http(s) URL such as "
+                          f"{DEFAULT_BASE_URL!r}, got {base_url!r}")
+    realm_id = settings.get("realm_id")
+    if not isinstance(realm_id, str) or not realm_id.strip():
+        raise ConfigError("QuickBooks setting realm_id is missing; set realm_id to the company's "
+                          "realm id (Company ID, shown under Settings > Account and settings > "
+                          "Billing & subscription in QuickBooks Online)")
+    if any(ch in realm_id for ch in "/?#%") or any(ch.isspace() for ch in realm_id):
+        raise ConfigError(f"QuickBooks setting realm_id {realm_id!r} may not contain '/', '?', "
+                          f"'#', '%' or spaces; it is the company's numeric realm id")
+    if not isinstance(entity, str) or not entity.isalnum():
+        raise ValueError(f"entity must be a QBO endpoint name such as 'journalentry', got {entity!r}")
+    return f"{base_url.rstrip('/')}/v3/company/{realm_id}/{entity}"
+
+
+def params(request_id: str | None = None) -> dict[str, str]:
+    """Query parameters for a QBO request: the pinned minor version and, for writes, ``requestid``."""
+    out = {"minorversion": str(MINORVERSION)}
+    if request_id is not None:
+        out["requestid"] = request_id
+    return out
+
+
+def auth_headers(secrets: Mapping[str, Any]) -> dict[str, str]:
+    """The headers that authenticate a QBO request: ``Authorization: Bearer <access_token>``.
+
+    ``secrets`` are the connection's secret settings and stored OAuth tokens, as the host
+    resolves them. Without an access token no header is added; QBO then answers 401, which
+    :func:`classify` turns into a ``"reauth"`` error asking for ``ledgerlink connect``.
+    """
+    token = secrets.get("access_token") if isinstance(secrets, Mapping) else None
+    if isinstance(token, str) and token.strip():
+        return {"Authorization": f"Bearer {token.strip()}"}
+    return {}
+
+
+# --- faults ------------------------------------------------------------------------------
+
+def _get(mapping: Any, key: str) -> Any:
+    """``mapping[key]`` ignoring case: QBO answers 401s with ``fault``/``error``/``message``."""
+    if not isinstance(mapping, Mapping):
+        return None
+    if key in mapping:
+        return mapping[key]
+    lower = key.lower()
+    for k, v in mapping.items():
+        if isinstance(k, str) and k.lower() == lower:
+            return v
+    return None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = _get(headers, name)
+    return value if isinstance(value, str) else None
+
+
+def fault_from_xml(text: str) -> dict[str, Any] | None:
+    """The JSON shape of an XML ``IntuitResponse``/``Fault`` body, or None if it holds none.
+
+    QBO answers in XML when a proxy or an old endpoint ignores ``Accept``. The result has the
+    shape of the JSON API: ``{"Fault": {"Error": [{"Message", "Detail", "code", "element"}],
+    "type": ...}, "time": ...}``.
+    """
+    if not isinstance(text, str) or not text.lstrip().startswith("<") or len(text) > 65536:
+        return None
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:  # never expand entities from the network
+        return None
+    try:
+        root = ElementTree.fromstring(text.strip().encode("utf-8"))
+    except ElementTree.ParseError:
+        return None
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    fault = root if local(root.tag) == "Fault" else next(
+        (el for el in root if local(el.tag) == "Fault"), None)
+    if fault is None:
+        return None
+    errors = []
+    for err in fault:
+        if local(err.tag) != "Error":
+            continue
+        item: dict[str, Any] = {}
+        for child in err:
+            item[local(child.tag)] = (child.text or "").strip()
+        for attr in ("code", "element"):
+            if attr in err.attrib:
+                item[attr] = err.attrib[attr]
+        errors.append(item)
+    out: dict[str, Any] = {"Fault": {"Error": errors, "type": fault.attrib.get("type", "")}}
+    if "time" in root.attrib:
+        out["time"] = root.attrib["time"]
+    return out
+
+
+def _fault(response: Response) -> tuple[str, list[dict[str, str]]] | None:
+    """(type, errors) of the response's Fault, or None when the body holds no Fault."""
+    body = response.json
+    fault = _get(body, "Fault")
+    if fault is None and body is None:
+        xml_body = fault_from_xml(response.text)
+        fault = xml_body["Fault"] if xml_body else None
+    if not isinstance(fault, Mapping):
+        return None
+    raw_errors = _get(fault, "Error")
+    if isinstance(raw_errors, Mapping):
+        raw_errors = [raw_errors]
+    errors = []
+    for raw in raw_errors if isinstance(raw_errors, list) else []:
+        if not isinstance(raw, Mapping):
+            continue
+        errors.append({key: str(_get(raw, key) if _get(raw, key) is not None else "")
+                       for key in ("Message", "Detail", "code", "element")})
+    fault_type = _get(fault, "type")
+    return (fault_type if isinstance(fault_type, str) else "", errors)
+
+
+def _code(error: Mapping[str, str]) -> int | None:
+    try:
+        return int(error.get("code", "").strip())
+    except ValueError:
+        return None
+
+
+def _retry_after(headers: Mapping[str, str], default: float | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date), else ``default``."""
+    value = _header(headers, "Retry-After")
+    if value is None or not value.strip():
+        return default
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    now_header = _header(headers, "Date")
+    try:
+        now = email.utils.parsedate_to_datetime(now_header).timestamp() if now_header else time.time()
+    except (TypeError, ValueError):
+        now = time.time()
+    return max(0.0, when.timestamp() - now)
+
+
+def _describe(errors: list[dict[str, str]]) -> str:
+    parts = []
+    for error in errors:
+        text = error.get("Message", "").strip()
+        detail = error.get("Detail", "").strip()
+        if detail and detail != text:
+            text = f"{text}: {detail}" if text else detail
+        if error.get("code"):
+            text = f"code {error['code']}: {text}"
+        if error.get("element"):
+            text += f" (element {error['element']})"
+        parts.append(text)
+    return "; ".join(p for p in parts if p) or "no error detail given"
+
+
+def classify(response: Response) -> VendorError | None:
+    """The :class:`VendorError` a QBO response stands for, or None when it is a success.
+
+    QBO's error body is ``{"Fault": {"Error": [{"Message", "Detail", "code", "element"}],
+    "type": ...}, "time": ...}`` (keys may be lower-case on 401s; an XML body is read too).
+    The kinds, first match wins:
+
+    - HTTP 429 or a throttle fault (code 3001, ``ThrottleExceeded``, also sent with 403) →
+      ``"retry"``, ``retry_after`` from ``Retry-After`` or 60 s;
+    - HTTP 401, ``AuthenticationFault`` or code 3200 → ``"reauth"``;
+    - ``AuthorizationFault`` or HTTP 403 → ``"reauth"`` (the connected user or app lacks
+      access to the company: reconnect with an admin user of that realm);
+    - HTTP 5xx, 408, ``SystemFault`` → ``"retry"`` (``retry_after`` only if the vendor said);
+    - ``ValidationFault``, any other 4xx, or a Fault in a 2xx body → ``"permanent"``.
+
+    The message carries QBO's ``code``, ``Message``, ``Detail`` and ``element``.
+    """
+    status = response.status
+    parsed = _fault(response)
+    if parsed is None and status < 400:
+        return None
+    fault_type, errors = parsed if parsed is not None else ("", [])
+    codes = {_code(e) for e in errors} - {None}
+    detail = _describe(errors) if errors else (response.text or "").strip()[:500] or "no body"
+    label = f"HTTP {status}" + (f" {fault_type}" if fault_type else "")
+    vendor_code = next((e["code"] for e in errors if e.get("code")), None)
+    common = {"status": status, "vendor_code": vendor_code}
+    lowered = fault_type.lower()
+
+    throttled = (status == 429 or THROTTLE_CODE in codes
+                 or any("throttleexceeded" in e.get("Message", "").replace(" ", "").lower()
+                        for e in errors))
+    if throttled:
+        wait = _retry_after(response.headers, THROTTLE_BACKOFF)
+        return VendorError(f"QuickBooks throttled the request ({label}): {detail}; the limits "
+                           f"are 500 requests/minute and 10 concurrent requests per company; "
+                           f"retry after {wait:g} s", kind="retry", retry_after=wait, **common)
+    if status == 401 or lowered == "authenticationfault" or AUTHENTICATION_CODE in codes:
+        return VendorError(f"QuickBooks refused the credentials ({label}): {detail}; refresh the "
+                           f"access token or reconnect the QuickBooks connection "
+                           f"(ledgerlink connect NAME)", kind="reauth", **common)
+    if lowered == "authorizationfault" or status == 403:
+        return VendorError(f"QuickBooks denied access to the company ({label}): {detail}; check "
+                           f"that realm_id names the company that was connected, then reconnect "
+                           f"with an admin user of that company (ledgerlink connect NAME)",
+                           kind="reauth", **common)
+    if status >= 500 or status == 408 or lowered == "systemfault":
+        return VendorError(f"QuickBooks failed to process the request ({label}): {detail}; "
+                           f"this is on Intuit's side and is retried",
+                           kind="retry", retry_after=_retry_after(response.headers, None), **common)
+    hint = ""
+    if status == 404 and not errors:
+        hint = "; check base_url and realm_id in the connection settings"
+    return VendorError(f"QuickBooks rejected the request ({label}): {detail}{hint}",
+                       kind="permanent", **common)

@@ -1,0 +1,494 @@
+"""quickbooks.create_journal_entry, driven by hand: no HTTP, every request checked against the XSD."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+import ledgerlink_quickbooks
+from ledgerlink import jsonio
+from ledgerlink.catalog import ActionContext, Catalog, Connection, Request, Response
+from ledgerlink.errors import ConfigError, InputError, UnbalancedEntryError, VendorError
+from ledgerlink_quickbooks import api, journal_entry, xsd
+
+SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
+QBO = SPECS / "quickbooks"
+VENDOR_XSD = QBO / "xsd"
+
+KEY = "0b8e2d1c-5f4e-4a57-9e0e-6f1d8c2b9a10"
+SETTINGS = {"base_url": "http://127.0.0.1:8766", "realm_id": "9130347596979486"}
+URL = "http://127.0.0.1:8766/v3/company/9130347596979486/journalentry"
+
+
+def ctx(key: str = KEY, settings: dict | None = None) -> ActionContext:
+    return ActionContext(connection=Connection("books", "quickbooks", settings or SETTINGS),
+                         idempotency_key=key, recipe_id="r", recipe_version=1, step_id="entry",
+                         event_id="evt_1")
+
+
+def request_for(data: dict[str, Any], context: ActionContext | None = None) -> Request:
+    """The one request perform yields, after checking it against the XSDs (shipped and vendor)."""
+    gen = journal_entry.perform(data, context or ctx())
+    request = next(gen)
+    assert isinstance(request, Request)
+    assert xsd.check("JournalEntry", request.json) == []
+    assert xsd.check("JournalEntry", request.json, xsd_dir=VENDOR_XSD) == []
+    gen.close()
+    return request
+
+
+def run(data: dict[str, Any], response: Response) -> dict[str, Any]:
+    gen = journal_entry.perform(data, ctx())
+    next(gen)
+    with pytest.raises(StopIteration) as stop:
+        gen.send(response)
+    return stop.value.value
+
+
+def created(**entry: Any) -> Response:
+    body = {"Id": "228", "SyncToken": "0", "TotalAmt": Decimal("125.00"), **entry}
+    return Response(status=200, json={"JournalEntry": body, "time": "2024-03-15T09:12:44.512-07:00"})
+
+
+def validate_input(data: dict[str, Any]) -> list[jsonschema.ValidationError]:
+    return list(jsonschema.Draft202012Validator(journal_entry.INPUT_SCHEMA).iter_errors(data))
+
+
+SHORTHAND = {"Amount": Decimal("125.00"), "DebitAccount": "4", "CreditAccount": "84"}
+
+
+def lines(*items: tuple[str, Any, str]) -> dict[str, Any]:
+    return {"Lines": [{"PostingType": side, "Amount": amount, "AccountRef": account}
+                      for side, amount, account in items]}
+
+
+def line_body(side: str, amount: Decimal, account: str, **extra: Any) -> dict[str, Any]:
+    detail = {"PostingType": side, **extra.pop("detail", {}), "AccountRef": {"value": account}}
+    return {**extra, "Amount": amount, "DetailType": "JournalEntryLineDetail",
+            "JournalEntryLineDetail": detail}
+
+
+# --- the request ----------------------------------------------------------------------
+
+def test_shorthand_becomes_two_lines_and_the_request_is_exact():
+    data = {**SHORTHAND, "TxnDate": "2024-03-15", "DocNumber": "INV-0042",
+            "PrivateNote": "paid", "CurrencyRef": "usd", "Description": "Stripe invoice paid",
+            "CreditEntity": {"Type": "Customer", "EntityRef": "1"}}
+    assert validate_input(data) == []
+    request = request_for(data)
+    assert request.method == "POST"
+    assert request.url == URL
+    assert request.params == {"minorversion": "75", "requestid": KEY}
+    assert request.headers == {"Accept": "application/json", "Content-Type": "application/json"}
+    assert request.json == {
+        "TxnDate": "2024-03-15", "DocNumber": "INV-0042", "PrivateNote": "paid",
+        "CurrencyRef": {"value": "USD"},
+        "Line": [
+            line_body("Debit", Decimal("125.00"), "4", Description="Stripe invoice paid"),
+            line_body("Credit", Decimal("125.00"), "84", Description="Stripe invoice paid",
+                      detail={"Entity": {"Type": "Customer", "EntityRef": {"value": "1"}}}),
+        ],
+    }
+
+
+def test_optional_fields_are_left_out():
+    assert request_for(SHORTHAND).json == {"Line": [line_body("Debit", Decimal("125.00"), "4"),
+                                                   line_body("Credit", Decimal("125.00"), "84")]}
+
+
+def test_lines_form_with_every_line_field():
+    data = {"ExchangeRate": "1.0825", "CurrencyRef": "EUR", "Lines": [
+        {"PostingType": "Debit", "Amount": "100.00", "AccountRef": {"value": "4", "name": "Undeposited Funds"},
+         "Description": "gross", "ClassRef": "7", "DepartmentRef": {"value": "2"}},
+        {"PostingType": "Debit", "Amount": 3, "AccountRef": "58", "Description": "fee",
+         "Entity": {"Type": "Vendor", "EntityRef": {"value": "56", "name": "Stripe"}}},
+        {"PostingType": "Credit", "Amount": Decimal("103.00"), "AccountRef": "84",
+         "Entity": {"Type": "Customer", "EntityRef": "1"}},
+    ]}
+    assert validate_input(data) == []
+    body = request_for(data).json
+    assert body == {
+        "CurrencyRef": {"value": "EUR"}, "ExchangeRate": Decimal("1.0825"),
+        "Line": [
+            {"Description": "gross", "Amount": Decimal("100.00"), "DetailType": "JournalEntryLineDetail",
+             "JournalEntryLineDetail": {"PostingType": "Debit",
+                                        "AccountRef": {"value": "4", "name": "Undeposited Funds"},
+                                        "ClassRef": {"value": "7"}, "DepartmentRef": {"value": "2"}}},
+            {"Description": "fee", "Amount": Decimal("3"), "DetailType": "JournalEntryLineDetail",
+             "JournalEntryLineDetail": {"PostingType": "Debit",
+                                        "Entity": {"Type": "Vendor",
+                                                   "EntityRef": {"value": "56", "name": "Stripe"}},
+                                        "AccountRef": {"value": "58"}}},
+            line_body("Credit", Decimal("103.00"), "84",
+                      detail={"Entity": {"Type": "Customer", "EntityRef": {"value": "1"}}}),
+        ],
+    }
+
+
+def test_amounts_are_exact_decimals_never_floats():
+    data = lines(("Debit", Decimal("0.10"), "1"), ("Debit", "0.20", "2"), ("Credit", Decimal("0.30"), "3"))
+    assert 0.1 + 0.2 != 0.3  # what a float would have done to this entry
+    body = request_for(data).json
+    amounts = [line["Amount"] for line in body["Line"]]
+    assert amounts == [Decimal("0.10"), Decimal("0.20"), Decimal("0.30")]
+    assert all(type(a) is Decimal for a in amounts)
+    assert '"Amount":0.10,' in jsonio.dumps(body)
+
+
+def test_jpy_amounts_keep_zero_decimals():
+    data = {"Amount": Decimal("1500"), "DebitAccount": "4", "CreditAccount": "84", "CurrencyRef": "jpy"}
+    body = request_for(data).json
+    assert body["CurrencyRef"] == {"value": "JPY"}
+    assert [line["Amount"] for line in body["Line"]] == [Decimal("1500")] * 2
+    text = jsonio.dumps(body)
+    assert '"Amount":1500,' in text
+    assert "1500.0" not in text
+
+
+def test_kwd_amounts_keep_three_decimals():
+    data = {"CurrencyRef": "KWD", **lines(("Debit", Decimal("5.120"), "4"), ("Credit", Decimal("2.005"), "84"),
+                                          ("Credit", Decimal("3.115"), "85"))}
+    body = request_for(data).json
+    assert [str(line["Amount"]) for line in body["Line"]] == ["5.120", "2.005", "3.115"]
+    text = jsonio.dumps(body)
+    assert '"Amount":5.120,' in text
+    assert "5.12," not in text
+
+
+@pytest.mark.parametrize("amount, sent", [
+    (Decimal("12.50"), Decimal("12.50")), ("12.50", Decimal("12.50")), (" 7.5 ", Decimal("7.5")),
+    (12, Decimal("12")), (Decimal("1E+3"), Decimal("1000")),
+])
+def test_amount_forms(amount, sent):
+    body = request_for({"Amount": amount, "DebitAccount": "1", "CreditAccount": "2"}).json
+    assert body["Line"][0]["Amount"] == sent
+    assert str(body["Line"][0]["Amount"]) == str(sent)
+
+
+@pytest.mark.parametrize("amount, needle", [
+    (12.5, "is the float 12.5; floats lose cents"),
+    (Decimal("NaN"), "is not a finite number"),
+    (Decimal("Infinity"), "is not a finite number"),
+    ("Infinity", "is not a finite number"),
+    (Decimal("-5.00"), "must be greater than 0, got -5.00"),
+    ("-5", "must be greater than 0, got -5"),
+    (0, "must be greater than 0, got 0"),
+    (Decimal("0.00"), "must be greater than 0, got 0.00"),
+    ("1e3", "must be written as a plain decimal"),
+    ("twelve", "is not a number"),
+    (True, "got the boolean true"),
+    (None, "got null"),
+])
+def test_bad_amounts_are_refused_naming_the_line(amount, needle):
+    data = lines(("Debit", Decimal("1.00"), "1"), ("Credit", amount, "2"))
+    gen = journal_entry.perform(data, ctx())
+    with pytest.raises(InputError) as info:
+        next(gen)
+    message = str(info.value)
+    assert "/Lines/1/Amount: " in message
+    assert needle in message
+    assert info.value.details["problems"][0].startswith("/Lines/1/Amount")
+
+
+def test_every_input_problem_is_reported_at_once():
+    data = {"TxnDate": "2024-02-30", "DocNumber": "X" * 22, "CurrencyRef": "XYZ", "Colour": "red",
+            "Lines": [{"PostingType": "Debet", "Amount": 1.5, "AccountRef": ""},
+                      {"PostingType": "Credit", "Amount": "1.50", "AccountRef": 84},
+                      {"PostingType": "Credit", "Amount": "1", "AccountRef": "3", "Memo": "x"},
+                      {"PostingType": "Credit", "Amount": "1", "AccountRef": "3",
+                       "Entity": {"Type": "Job", "EntityRef": "1"}}]}
+    with pytest.raises(InputError) as info:
+        next(journal_entry.perform(data, ctx()))
+    assert info.value.details["problems"] == [
+        "/Colour: unknown input 'Colour'; the inputs are Lines, Amount, DebitAccount, CreditAccount, "
+        "Description, DebitEntity, CreditEntity, TxnDate, DocNumber, PrivateNote, CurrencyRef, ExchangeRate",
+        '/Lines/0/PostingType: must be "Debit" or "Credit", got str \'Debet\'',
+        "/Lines/0/Amount: the amount is the float 1.5; floats lose cents, so pass a Decimal or a decimal "
+        "string such as \"12.50\" (a recipe's \"$as\": \"decimal\" or \"money\" gives one)",
+        '/Lines/0/AccountRef: the account is empty; give the QuickBooks Id, e.g. "84"',
+        '/Lines/1/AccountRef: the account must be a QuickBooks Id string such as "84" or '
+        '{"value": "84", "name": "…"}, got int 84',
+        "/Lines/2: line 2 has unknown key(s) 'Memo'; a line takes PostingType, Amount, AccountRef, "
+        "Description, Entity, ClassRef, DepartmentRef",
+        "/Lines/3/Entity/Type: must be one of Customer, Vendor, Employee, got str 'Job'",
+        "/TxnDate: '2024-02-30' is not a calendar date",
+        "/DocNumber: DocNumber is 22 characters long; QuickBooks keeps at most 21, so shorten it",
+        "/CurrencyRef: 'XYZ' is not an ISO 4217 currency; use a code such as USD, EUR, JPY",
+    ]
+
+
+@pytest.mark.parametrize("data, needle", [
+    ({"TxnDate": "2024-03-15"}, "give either Lines (the entry line by line) or the shorthand Amount + "
+                                "DebitAccount + CreditAccount"),
+    ({"Amount": "1", "DebitAccount": "4"}, "CreditAccount missing (or give Lines instead)"),
+    ({**SHORTHAND, **lines(("Debit", "1", "1"), ("Credit", "1", "2"))},
+     "Amount, DebitAccount, CreditAccount cannot be used together with Lines"),
+    (lines(("Debit", "1", "1")), "holds 1 line(s); a journal entry needs at least one Debit and one Credit"),
+    ({"Lines": "all of them"}, "/Lines: must be an array of lines"),
+    ({**SHORTHAND, "PrivateNote": "x" * 4001}, "PrivateNote is 4001 characters long; QuickBooks keeps at most 4000"),
+    ({**SHORTHAND, "DebitEntity": {"Type": "Customer"}}, "/DebitEntity/EntityRef: EntityRef must be"),
+    ({**SHORTHAND, "ExchangeRate": 1.1}, "/ExchangeRate: ExchangeRate is the float 1.1"),
+    ({**SHORTHAND, "CurrencyRef": "US"}, '/CurrencyRef: must be a 3-letter ISO 4217 code such as "USD"'),
+    ({**SHORTHAND, "TxnDate": "15/03/2024"}, "/TxnDate: must be a date written YYYY-MM-DD"),
+])
+def test_input_mistakes_say_what_to_fix(data, needle):
+    with pytest.raises(InputError) as info:
+        next(journal_entry.perform(data, ctx()))
+    assert needle in str(info.value)
+    if not isinstance(data.get("ExchangeRate"), float):  # JSON Schema cannot tell a float from a Decimal
+        assert validate_input(data), "the input schema must refuse what perform refuses"
+
+
+# --- balance --------------------------------------------------------------------------
+
+def test_unbalanced_entry_is_refused_before_any_request():
+    data = lines(("Debit", Decimal("100.00"), "4"), ("Debit", Decimal("0.01"), "5"),
+                 ("Credit", Decimal("100.00"), "84"))
+    data["CurrencyRef"] = "USD"
+    assert validate_input(data) == []  # the schema cannot see the balance; perform must
+    gen = journal_entry.perform(data, ctx())
+    yielded = []
+    with pytest.raises(UnbalancedEntryError) as info:
+        yielded.append(next(gen))
+    assert yielded == []
+    message = str(info.value)
+    assert "debits total 100.01 USD" in message
+    assert "credits total 100.00 USD" in message
+    assert "debits exceed credits by 0.01 USD" in message
+    assert info.value.details == {"debits": "100.01", "credits": "100.00", "difference": "0.01"}
+
+
+def test_credits_exceeding_debits_are_named_too():
+    data = lines(("Debit", "0.10", "4"), ("Debit", "0.20", "4"), ("Credit", "0.31", "84"))
+    with pytest.raises(UnbalancedEntryError) as info:
+        next(journal_entry.perform(data, ctx()))
+    assert "debits total 0.30, credits total 0.31, credits exceed debits by 0.01" in str(info.value)
+
+
+def test_all_debit_entry_is_unbalanced():
+    with pytest.raises(UnbalancedEntryError):
+        next(journal_entry.perform(lines(("Debit", "5", "1"), ("Debit", "5", "2")), ctx()))
+
+
+def test_equal_values_with_different_scales_balance():
+    body = request_for(lines(("Debit", Decimal("5.1"), "1"), ("Credit", Decimal("5.100"), "2"))).json
+    assert [str(line["Amount"]) for line in body["Line"]] == ["5.1", "5.100"]
+
+
+# --- idempotency key and settings -------------------------------------------------------
+
+def test_requestid_is_the_context_key():
+    assert request_for(SHORTHAND, ctx(key="k" * 50)).params["requestid"] == "k" * 50
+
+
+@pytest.mark.parametrize("key, needle", [("k" * 51, "51 characters long"), ("", "no idempotency key")])
+def test_bad_idempotency_keys_are_refused(key, needle):
+    with pytest.raises(InputError) as info:
+        next(journal_entry.perform(SHORTHAND, ctx(key=key)))
+    assert needle in str(info.value)
+
+
+def test_missing_realm_id_is_a_config_error_before_any_request():
+    with pytest.raises(ConfigError) as info:
+        next(journal_entry.perform(SHORTHAND, ctx(settings={"base_url": "https://x.example"})))
+    assert "realm_id" in str(info.value)
+
+
+def test_default_settings_give_the_production_url_with_a_placeholder():
+    connector = ledgerlink_quickbooks.CONNECTOR
+    request = request_for(SHORTHAND, ctx(settings=dict(connector.default_settings)))
+    assert request.url == "https://quickbooks.api.intuit.com/v3/company/<realm-id>/journalentry"
+
+
+# --- the answer -----------------------------------------------------------------------
+
+def test_success_returns_the_output():
+    out = run({**SHORTHAND, "CurrencyRef": "USD"},
+              created(DocNumber="INV-0042", TxnDate="2024-03-15", SyncToken="3",
+                      CurrencyRef={"value": "USD", "name": "United States Dollar"}))
+    assert out == {"id": "228", "sync_token": "3", "doc_number": "INV-0042", "txn_date": "2024-03-15",
+                   "total": Decimal("125.00"), "currency": "USD"}
+    assert type(out["total"]) is Decimal
+    assert list(jsonschema.Draft202012Validator(journal_entry.OUTPUT_SCHEMA).iter_errors(out)) == []
+
+
+def test_output_total_falls_back_to_the_debit_total():
+    data = {"CurrencyRef": "KWD", **lines(("Debit", Decimal("5.120"), "4"), ("Credit", Decimal("5.120"), "84"))}
+    out = run(data, Response(status=200, json={"JournalEntry": {"Id": "9", "SyncToken": "0"}}))
+    assert out == {"id": "9", "sync_token": "0", "total": Decimal("5.120"), "currency": "KWD"}
+
+
+def test_output_total_from_a_float_body_is_read_from_its_text():
+    out = run(SHORTHAND, created(TotalAmt=125.1))
+    assert out["total"] == Decimal("125.1")
+
+
+def test_2xx_without_journal_entry_is_a_vendor_error():
+    gen = journal_entry.perform(SHORTHAND, ctx())
+    next(gen)
+    with pytest.raises(VendorError) as info:
+        gen.send(Response(status=200, json={"time": "2024-03-15T09:12:44.512-07:00"}))
+    assert info.value.kind == "permanent"
+
+
+def fault(path: str) -> dict:
+    return jsonio.loads((QBO / path).read_bytes())
+
+
+@pytest.mark.parametrize("response, kind, retry_after", [
+    (Response(status=400, json=fault("exquickbooks-fixtures/sales_receipt/create_sales_receipt_error.json")),
+     "permanent", None),
+    (Response(status=400, json=fault("exquickbooks-fixtures/item/read_item_error.json")), "permanent", None),
+    (Response(status=401, json={"fault": {"error": [{"message": "AuthenticationFailed", "code": "3200"}],
+                                          "type": "AuthenticationFault"}}), "reauth", None),
+    (Response(status=429, headers={"Retry-After": "5"},
+              json={"Fault": {"Error": [{"Message": "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+                                         "Detail": "The request limit was reached.  Try again later",
+                                         "code": "3001"}], "type": "SERVICE"}}), "retry", 5.0),
+    (Response(status=500, json={"Fault": {"Error": [{"Message": "An application error has occurred",
+                                                     "code": "10000"}], "type": "SystemFault"}}), "retry", None),
+])
+def test_vendor_faults_become_vendor_errors(response, kind, retry_after):
+    gen = journal_entry.perform(SHORTHAND, ctx())
+    next(gen)
+    with pytest.raises(VendorError) as info:
+        gen.send(response)
+    assert (info.value.kind, info.value.retry_after) == (kind, retry_after)
+
+
+def test_validation_fault_message_carries_qbo_text():
+    gen = journal_entry.perform(SHORTHAND, ctx())
+    next(gen)
+    with pytest.raises(VendorError) as info:
+        gen.send(Response(status=400, json=fault("exquickbooks-fixtures/sales_receipt/create_sales_receipt_error.json")))
+    assert str(info.value) == (
+        "QuickBooks rejected the request (HTTP 400 ValidationFault): code 2020: Required param missing, "
+        "need to supply the required value for the API: Required parameter Line.DetailType is missing "
+        "in the request (element Line.DetailType)")
+
+
+# --- the action as registered ---------------------------------------------------------
+
+def test_sample_and_sample_response_agree_with_the_schemas_and_each_other():
+    action = journal_entry.ACTION
+    assert validate_input(action.sample) == []
+    request = request_for(action.sample)
+    response = action.sample_response_for(request)
+    assert response.status == 200
+    entry = response.json["JournalEntry"]
+    # the sample answer is a real-shaped QBO body and echoes what the sample sends
+    assert xsd.check("IntuitResponse", response.json) == []
+    assert xsd.check("JournalEntry", entry) == []
+    sent = request.json
+    assert (entry["DocNumber"], entry["TxnDate"], entry["PrivateNote"]) == \
+        (sent["DocNumber"], sent["TxnDate"], sent["PrivateNote"])
+    assert entry["CurrencyRef"]["value"] == sent["CurrencyRef"]["value"]
+    for got, want in zip(entry["Line"], sent["Line"], strict=True):
+        assert {k: v for k, v in got.items() if k != "Id"} == want
+    debits = sum(line["Amount"] for line in sent["Line"]
+                 if line["JournalEntryLineDetail"]["PostingType"] == "Debit")
+    assert entry["TotalAmt"] == debits
+    gen = action.perform(action.sample, ctx())
+    next(gen)
+    with pytest.raises(StopIteration) as stop:
+        gen.send(response)
+    output = stop.value.value
+    assert list(jsonschema.Draft202012Validator(action.output_schema).iter_errors(output)) == []
+    assert output == {"id": "228", "sync_token": "0", "doc_number": "INV-0042", "txn_date": "2024-03-15",
+                      "total": Decimal("125.00"), "currency": "USD"}
+
+
+def test_sample_response_has_the_shape_of_the_vendor_fixture():
+    fixture = jsonio.loads((QBO / "quickbooks-go-fixtures" / "journal-entry.json").read_bytes())
+    sample = journal_entry.SAMPLE_RESPONSE
+    assert set(sample) == set(fixture) == {"JournalEntry", "time"}
+    assert set(fixture["JournalEntry"]) <= set(sample["JournalEntry"])
+    assert all(type(line["Amount"]) is Decimal for line in sample["JournalEntry"]["Line"])
+
+
+def every_property_described(schema: Any, where: str = "#") -> list[str]:
+    missing = []
+    if isinstance(schema, dict):
+        for name, sub in schema.get("properties", {}).items():
+            if isinstance(sub, dict) and "description" not in sub:
+                missing.append(f"{where}/properties/{name}")
+        for key, sub in schema.items():
+            missing += every_property_described(sub, f"{where}/{key}")
+    elif isinstance(schema, list):
+        for index, sub in enumerate(schema):
+            missing += every_property_described(sub, f"{where}/{index}")
+    return missing
+
+
+def test_schemas_are_valid_and_every_property_is_described():
+    for schema in (journal_entry.INPUT_SCHEMA, journal_entry.OUTPUT_SCHEMA,
+                   ledgerlink_quickbooks.CONNECTOR.settings_schema):
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        assert every_property_described(schema) == []
+
+
+def test_input_schema_refuses_an_input_with_neither_form_clearly():
+    errors = validate_input({"TxnDate": "2024-03-15", "DocNumber": "1"})
+    assert len(errors) == 1
+    best = jsonschema.exceptions.best_match(errors[0].context)
+    assert best.message == "'Amount' is a required property"
+    assert "either" in best.schema["description"] and "Lines" in best.schema["description"]
+
+
+def test_input_schema_names_the_field_that_mixes_forms():
+    data = {"Description": "x", **lines(("Debit", "1", "1"), ("Credit", "1", "2"))}
+    [error] = validate_input(data)
+    assert list(error.absolute_path) == ["Description"]
+    assert "put the description on each line" in error.schema["description"]
+
+
+def test_input_schema_accepts_both_forms_and_decimal_amounts():
+    assert validate_input({"Amount": Decimal("0.01"), "DebitAccount": {"value": "1"}, "CreditAccount": "2"}) == []
+    assert validate_input(lines(("Debit", 1, "1"), ("Credit", "1.00", "2"))) == []
+    assert validate_input({**SHORTHAND, "Amount": Decimal("-1")})
+    assert validate_input({**SHORTHAND, "Amount": "-1"})
+
+
+# --- registration through the real hooks ---------------------------------------------------
+
+def test_registration_through_the_hooks():
+    catalog = Catalog()
+    ledgerlink_quickbooks.ledgerlink_register_connectors(catalog.registrar("connector", "quickbooks"))
+    ledgerlink_quickbooks.ledgerlink_register_actions(catalog.registrar("action", "quickbooks"))
+    catalog.check()
+    connector = catalog.connectors["quickbooks"]
+    assert connector.plugin == "quickbooks"
+    assert connector.secret_settings == ("client_secret", "access_token", "refresh_token")
+    assert connector.default_settings == {"base_url": "https://quickbooks.api.intuit.com",
+                                          "realm_id": "<realm-id>"}
+    assert connector.settings_schema["properties"]["base_url"]["default"] == api.DEFAULT_BASE_URL
+    action = catalog.actions["quickbooks.create_journal_entry"]
+    assert (action.plugin, action.status, action.idempotency) == ("quickbooks", "stable", "key")
+    assert action.perform is journal_entry.perform
+    assert connector.auth is api.auth_headers
+    listed = catalog.as_json()["connectors"][0]
+    assert [a["name"] for a in listed["actions"]] == ["quickbooks.create_journal_entry"]
+
+
+def test_settings_schema_accepts_defaults_and_config_and_catches_typos():
+    validator = jsonschema.Draft202012Validator(ledgerlink_quickbooks.CONNECTOR.settings_schema)
+    assert list(validator.iter_errors(dict(ledgerlink_quickbooks.CONNECTOR.default_settings))) == []
+    config = {"base_url": "https://sandbox-quickbooks.api.intuit.com", "realm_id": "9130347596979486",
+              "client_id": "ABcd", "client_secret": "${QBO_CLIENT_SECRET}"}
+    assert list(validator.iter_errors(config)) == []
+    assert [e.message for e in validator.iter_errors({"realmId": "1"})] == [
+        "'realm_id' is a required property",
+        "Additional properties are not allowed ('realmId' was unexpected)"]
+
+
+def test_the_host_loads_the_plugin_through_its_entry_point():
+    from ledgerlink.plugins import build_plugin_manager, load_catalog
+
+    catalog = load_catalog(build_plugin_manager(only="quickbooks"))
+    assert catalog.connectors["quickbooks"].plugin == "quickbooks"
+    assert catalog.actions["quickbooks.create_journal_entry"].plugin == "quickbooks"

@@ -301,7 +301,7 @@ def test_missing_realm_id_is_a_config_error_before_any_request():
 def test_default_settings_give_the_production_url_with_a_placeholder():
     connector = ledgerlink_quickbooks.CONNECTOR
     request = request_for(SHORTHAND, ctx(settings=dict(connector.default_settings)))
-    assert request.url == "https://quickbooks.api.intuit.com/v3/company/<realm-id>/journalentry"
+    assert request.url == "https://quickbooks.api.intuit.com/v3/company/REALM_ID/journalentry"
 
 
 # --- the answer -----------------------------------------------------------------------
@@ -465,7 +465,7 @@ def test_registration_through_the_hooks():
     assert connector.plugin == "quickbooks"
     assert connector.secret_settings == ("client_secret", "access_token", "refresh_token")
     assert connector.default_settings == {"base_url": "https://quickbooks.api.intuit.com",
-                                          "realm_id": "<realm-id>"}
+                                          "realm_id": "REALM_ID"}
     assert connector.settings_schema["properties"]["base_url"]["default"] == api.DEFAULT_BASE_URL
     action = catalog.actions["quickbooks.create_journal_entry"]
     assert (action.plugin, action.status, action.idempotency) == ("quickbooks", "stable", "key")

@@ -85,7 +85,8 @@ def validate_input(step: Step, recipe: Recipe, value: Any) -> None:
         best = jsonschema.exceptions.best_match([error]) if not error.context else \
             jsonschema.exceptions.best_match(error.context)
         where = pointer_join(f"{step.pointer}/input", *best.absolute_path)
-        lines.append(f"{where}: {best.message}")
+        description = best.schema.get("description") if isinstance(best.schema, dict) else None
+        lines.append(f"{where}: {best.message}" + (f" — expected: {description}" if description else ""))
     raise InputError(f"recipe {recipe.id!r}, step {step.id!r}: the mapped input does not fit action "
                      f"{step.action.name!r}: " + "; ".join(lines),
                      recipe=recipe.id, step=step.id, problems=lines)

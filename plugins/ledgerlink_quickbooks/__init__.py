@@ -75,7 +75,7 @@ CONNECTOR = Connector(
             f"{MINORVERSION}): write balanced journal entries into a company.",
     settings_schema=SETTINGS_SCHEMA,
     secret_settings=("client_secret", "access_token", "refresh_token"),
-    default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "<realm-id>"},
+    default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
 )
 

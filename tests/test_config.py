@@ -1,0 +1,69 @@
+"""ledgerlink.toml: validated, secrets only as ${ENV} references, never printed."""
+
+import pytest
+
+from ledgerlink.config import find_config_file, load_config
+from ledgerlink.errors import ConfigError
+
+
+def write(tmp_path, text):
+    path = tmp_path / "ledgerlink.toml"
+    path.write_text(text)
+    return path
+
+
+def test_connections_and_secrets(tmp_path, catalog, monkeypatch):
+    path = write(tmp_path, '[connections.books]\nconnector = "quickbooks"\nrealm_id = "123"\n'
+                           'base_url = "http://127.0.0.1:8081"\naccess_token = "${BOOKS_TOKEN}"\n')
+    config = load_config(path, catalog)
+    connection = config.connection("books", catalog)
+    assert connection.connector == "quickbooks" and connection.settings["realm_id"] == "123"
+    assert "access_token" not in connection.settings
+    monkeypatch.setenv("BOOKS_TOKEN", "s3cr3t")
+    assert config.secrets("books", catalog) == {"access_token": "s3cr3t"}
+    monkeypatch.delenv("BOOKS_TOKEN")
+    with pytest.raises(ConfigError) as info:
+        config.secrets("books", catalog)
+    assert "${BOOKS_TOKEN}" in str(info.value) and "not set" in str(info.value)
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[connections.books]\nconnector = "quickbooks"\naccess_token = "literal-token-value"\n',
+     "/connections/books/access_token: a secret must be written as ${ENV_VAR}"),
+    ('[connections.books]\nconnector = "quikbooks"\n', 'did you mean "quickbooks"'),
+    ('[connections.books]\nrealm_id = "1"\n', "'connector' is a required property"),
+    ('[connection.books]\nconnector = "quickbooks"\n', "Additional properties are not allowed"),
+    ('[connections.books\n', "not valid TOML"),
+    ('[connections.hooks]\nconnector = "stripe"\ntolerance_seconds = "soon"\n', "/connections/hooks/tolerance_seconds"),
+])
+def test_bad_config(tmp_path, catalog, text, words):
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text), catalog)
+    assert words in str(info.value)
+    assert "literal-token-value" not in str(info.value)
+
+
+def test_config_file_lookup(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LEDGERLINK_CONFIG", raising=False)
+    assert find_config_file() is None
+    write(tmp_path, "")
+    assert str(find_config_file()) == "ledgerlink.toml"
+    monkeypatch.setenv("LEDGERLINK_CONFIG", "/elsewhere.toml")
+    assert str(find_config_file()) == "/elsewhere.toml"
+    assert str(find_config_file("given.toml")) == "given.toml"
+
+
+def test_missing_config_file(tmp_path, catalog):
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nope.toml", catalog)
+    assert "no such config file" in str(info.value)
+
+
+def test_implicit_connection_and_unknown_name(catalog):
+    from ledgerlink.config import Config
+    connection = Config().connection("quickbooks", catalog)
+    assert connection.implicit and connection.connector == "quickbooks"
+    with pytest.raises(ConfigError) as info:
+        Config().connection("quickbook", catalog)
+    assert 'did you mean "quickbooks"' in str(info.value)

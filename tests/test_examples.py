@@ -1,0 +1,34 @@
+"""Every recipe in recipes/ is valid, described, and dry-runs on its trigger's sample."""
+
+import json
+
+import pytest
+
+from conftest import RECIPES
+from ledgerlink import jsonio
+
+FILES = sorted(RECIPES.glob("*.json"))
+
+
+def test_there_are_example_recipes():
+    names = {p.name for p in FILES}
+    assert "stripe-invoice-paid-to-quickbooks-journal.json" in names
+    assert "stripe-credit-note-to-quickbooks-journal.json" in names
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_recipe_validates_and_dry_runs(path, run_cli):
+    recipe = json.loads(path.read_text())
+    assert path.stem == recipe["id"], "name the file after the recipe id"
+    assert len(recipe["description"].split()) >= 12, "say in plain English what the recipe does"
+    code, out, err = run_cli("validate", str(path))
+    assert code == 0, out + err
+    code, out, err = run_cli("dry-run", str(path))
+    assert code == 0, err
+    report = jsonio.loads(out)
+    assert report["matched"] is True
+    assert report["recipe"] == {"id": recipe["id"], "version": recipe["version"], "file": str(path)}
+    for step in report["steps"]:
+        assert step["status"] == "would_run"
+        assert step["request"]["method"] in ("POST", "GET", "PUT", "DELETE")
+        assert step["request"]["url"].startswith("https://")

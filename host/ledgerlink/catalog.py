@@ -115,6 +115,12 @@ class Connector:
     #: ``auth(secrets) -> headers``: the headers that authenticate a request, given the
     #: connection's secret settings and stored tokens. Their values are always redacted.
     auth: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None
+    #: the vendor's published per-tenant limits (one connection = one tenant); the host's
+    #: governor keeps every connection of this connector inside them
+    limits: Any = None
+    #: ``sandbox(**options) -> WSGI app`` imitating the vendor on loopback, served by
+    #: ``ledgerlink sandbox NAME``; for tests, demos and integrators
+    sandbox: Callable[..., Any] | None = None
     version: str = "0.1.0"
     status: str = "stable"
     #: filled in by the host: the plugin that registered this

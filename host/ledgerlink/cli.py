@@ -86,6 +86,152 @@ def cmd_dry_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_url(args: argparse.Namespace) -> str:
+    from .store import DEFAULT_URL
+
+    return args.db or os.environ.get("LEDGERLINK_DB") or DEFAULT_URL
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from .store import Store, upgrade
+
+    url = _db_url(args)
+    revision = upgrade(url)
+    print(f"{Store(url).safe_url} is at migration {revision}")
+    return 0
+
+
+def _settings(args: argparse.Namespace):
+    from .runtime import Settings
+
+    return Settings(workers=getattr(args, "workers", 2))
+
+
+def _install_stop_signals() -> None:
+    import signal
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from .app import create_app
+    from .runtime import WorkerPool
+    from .service import build_runtime
+    from .servers import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime = build_runtime(db=_db_url(args), recipes=args.recipes, config_file=args.config,
+                            settings=_settings(args))
+    app = create_app(runtime=runtime)
+    pool = WorkerPool(runtime, args.workers)
+    pool.start()
+    _install_stop_signals()
+    print(f"ledgerlink serving on http://{args.host}:{args.port} with {args.workers} worker(s); "
+          f"{len(runtime.registry.active())} recipe(s); database {runtime.store.safe_url}", flush=True)
+    try:
+        serve(app, host=args.host, port=args.port, threads=args.threads)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        pool.stop()
+        runtime.close()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import threading
+
+    from .runtime import WorkerPool
+    from .service import build_runtime
+
+    runtime = build_runtime(db=_db_url(args), recipes=args.recipes, config_file=args.config,
+                            settings=_settings(args))
+    pool = WorkerPool(runtime, args.workers)
+    pool.start()
+    _install_stop_signals()
+    print(f"ledgerlink worker: {args.workers} worker(s) on {runtime.store.safe_url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        pool.stop()
+        runtime.close()
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .service import build_runtime, replay
+
+    if args.runs_command == "list":
+        from .store import Store
+
+        store = Store(_db_url(args))
+        store.check_migrated()
+        rows = store.list_runs(status=args.status, recipe_id=args.recipe, limit=args.limit)
+        if args.json:
+            print(jsonio.dumps({"runs": rows}, indent=2))
+            return 0
+        for row in rows:
+            print(f"{row['id']:>7}  {row['status']:<10} {row['recipe_id']} v{row['recipe_version']}  "
+                  f"{row['event_id']}  attempts={row['attempts']}  {row['last_error'] or ''}")
+        return 0
+    if args.runs_command == "show":
+        from .store import Store
+
+        store = Store(_db_url(args))
+        store.check_migrated()
+        row = store.run(args.run)
+        if row is None:
+            print(f"error: no run {args.run}", file=sys.stderr)
+            return 1
+        print(jsonio.dumps(row, indent=2))
+        return 0
+    runtime = build_runtime(db=_db_url(args), recipes=args.recipes, config_file=args.config)
+    print(jsonio.dumps(replay(runtime, args.run, args.version, args.dry_run), indent=2))
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from .plugins import load_catalog
+    from .servers import serve
+
+    catalog = load_catalog()
+    connector = catalog.connectors.get(args.connector)
+    if connector is None or connector.sandbox is None:
+        from .mapping import suggest
+        have = [c.name for c in catalog.connectors.values() if c.sandbox is not None]
+        print(f"error: no sandbox for {args.connector!r}" + suggest(args.connector, have), file=sys.stderr)
+        return 1
+    options = {}
+    for item in args.set or []:
+        key, _, value = item.partition("=")
+        try:
+            options[key] = jsonio.loads(value)
+        except jsonio.JSONDecodeError:
+            options[key] = value
+    app = connector.sandbox(**options)
+    _install_stop_signals()
+    print(f"{args.connector} sandbox on http://{args.host}:{args.port}", flush=True)
+    try:
+        serve(app, host=args.host, port=args.port, threads=args.threads)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_secret_key(args: argparse.Namespace) -> int:
+    from .secrets import new_key
+
+    print(new_key())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ledgerlink",
@@ -109,6 +255,66 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--event", metavar="FILE", help="event body as the webhook delivers it (default: the trigger's sample)")
     p.add_argument("--config", help="ledgerlink.toml (default: $LEDGERLINK_CONFIG or ./ledgerlink.toml)")
     p.set_defaults(func=cmd_dry_run)
+
+    def db_option(p):
+        p.add_argument("--db", help="database URL (default: $LEDGERLINK_DB or sqlite:///ledgerlink.db)")
+
+    def service_options(p):
+        db_option(p)
+        p.add_argument("--recipes", default="recipes", help="recipe directory (default: recipes/)")
+        p.add_argument("--config", help="ledgerlink.toml (default: $LEDGERLINK_CONFIG or ./ledgerlink.toml)")
+
+    p = sub.add_parser("db", help="database schema")
+    dbsub = p.add_subparsers(dest="db_command", metavar="COMMAND")
+    dbsub.required = True
+    up = dbsub.add_parser("upgrade", help="apply the migrations (run before the first serve)")
+    db_option(up)
+    up.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("serve", help="HTTP API and webhooks, plus workers, on a production WSGI server")
+    service_options(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--workers", type=int, default=2, help="worker threads running runs (default 2)")
+    p.add_argument("--threads", type=int, default=16, help="HTTP threads (default 16)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="workers only, beside a serve process on the same database")
+    service_options(p)
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("runs", help="list, show and replay runs")
+    rsub = p.add_subparsers(dest="runs_command", metavar="COMMAND")
+    rsub.required = True
+    rl = rsub.add_parser("list", help="runs, newest first")
+    db_option(rl)
+    rl.add_argument("--status")
+    rl.add_argument("--recipe")
+    rl.add_argument("--limit", type=int, default=50)
+    rl.add_argument("--json", action="store_true")
+    rl.set_defaults(func=cmd_runs)
+    rs = rsub.add_parser("show", help="one run with every step attempt")
+    db_option(rs)
+    rs.add_argument("run", type=int)
+    rs.set_defaults(func=cmd_runs)
+    rr = rsub.add_parser("replay", help="replay a failed run on its own version or the latest")
+    service_options(rr)
+    rr.add_argument("run", type=int)
+    rr.add_argument("--version", choices=("own", "latest"), default="own")
+    rr.add_argument("--dry-run", action="store_true", help="show what the replay would send")
+    rr.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("sandbox", help="serve a connector's loopback sandbox (tests, demos)")
+    p.add_argument("connector")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8081)
+    p.add_argument("--threads", type=int, default=16)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="sandbox option (JSON value)")
+    p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("secret-key", help="print a new LEDGERLINK_SECRET_KEY")
+    p.set_defaults(func=cmd_secret_key)
     return parser
 
 

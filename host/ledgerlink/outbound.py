@@ -49,3 +49,61 @@ def describe(http: httpx.Request, body: Any, secret_headers: Iterable[str] = (),
         headers[name] = redact(value, secrets)
     return {"method": http.method, "url": redact(str(http.url), secrets), "headers": headers,
             "body": body}
+
+
+# --- sending -----------------------------------------------------------------------------
+
+class NotSent(Exception):
+    """The request never reached the vendor (connection refused, connect timeout): safe to retry."""
+
+
+class OutcomeUnknown(Exception):
+    """The request may have reached the vendor but no answer came (read timeout, dropped
+    connection): retry only with the same idempotency key, or look the entity up first."""
+
+
+def new_client(connect_timeout: float = 5.0, read_timeout: float = 30.0, max_connections: int = 100) -> httpx.Client:
+    """The one HTTP client of a process: timeouts, pool, no redirects, no environment proxies."""
+    return httpx.Client(
+        timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=read_timeout),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        follow_redirects=False, trust_env=False)
+
+
+class Sent:
+    """What one send produced, for the run log."""
+
+    __slots__ = ("request", "status", "body_text", "elapsed")
+
+    def __init__(self, request: dict[str, Any], status: int | None, body_text: str | None, elapsed: float):
+        self.request = request
+        self.status = status
+        self.body_text = body_text
+        self.elapsed = elapsed
+
+
+def send(client: httpx.Client, request: Request, auth_headers: Mapping[str, str],
+         secrets: Iterable[str]) -> tuple[Any, Sent]:
+    """Send one action request; returns (catalog Response, what to log). Raises NotSent/OutcomeUnknown."""
+    from time import perf_counter
+
+    from .catalog import Response
+
+    http = build(request, auth_headers)
+    secrets = [s for s in secrets if isinstance(s, str) and s]
+    logged = describe(http, request.json, secret_headers=auth_headers.keys(), secrets=secrets)
+    started = perf_counter()
+    try:
+        raw = client.send(http)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise NotSent(redact(f"{type(exc).__name__}: {exc}", secrets)) from None
+    except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        raise OutcomeUnknown(redact(f"{type(exc).__name__} after the request was sent: {exc}", secrets)) from None
+    elapsed = perf_counter() - started
+    text = raw.text
+    try:
+        body = jsonio.loads(text) if text and "json" in raw.headers.get("content-type", "") else None
+    except (jsonio.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    response = Response(status=raw.status_code, headers=dict(raw.headers), json=body, text=text)
+    return response, Sent(logged, raw.status_code, redact(text, secrets), elapsed)

@@ -93,7 +93,8 @@ def validate_input(step: Step, recipe: Recipe, value: Any) -> None:
 
 
 def run_step(recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEvent,
-             connection: Connection, send: Send) -> StepResult:
+             connection: Connection, send: Send,
+             on_input: Callable[[int, Any], None] | None = None) -> StepResult:
     """Map, validate and perform one step; raises LedgerlinkError subclasses on failure."""
     result = StepResult(step.id, step.action.name, step.connection, "succeeded")
     if step.when is not None and not step.when(doc):
@@ -101,6 +102,8 @@ def run_step(recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEve
         return result
     value = step.input(doc)
     result.input = value
+    if on_input is not None:
+        on_input(0, value)
     validate_input(step, recipe, value)
     ctx = ActionContext(connection=connection,
                         idempotency_key=idempotency_key(recipe.id, recipe.version, event.id, step.id),

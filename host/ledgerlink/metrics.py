@@ -1,0 +1,49 @@
+"""Prometheus metrics, rendered with prometheus-client at scrape time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+COUNTERS = {
+    "webhooks_received": "Webhook deliveries accepted (signature verified).",
+    "events_stored": "Events newly stored in the inbox.",
+    "events_duplicate": "Deliveries of events already in the inbox.",
+    "runs_planned": "Runs planned from stored events.",
+    "runs_succeeded": "Runs that succeeded in this process.",
+    "runs_failed": "Runs that failed permanently in this process.",
+    "runs_retried": "Runs rescheduled for a retry in this process.",
+    "runs_dead": "Runs given up after the last attempt in this process.",
+    "requests_sent": "Requests sent to vendors by this process.",
+}
+
+
+class _Collector:
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+
+    def collect(self):
+        values = dict(self.runtime.metrics.values)
+        for name, help_text in COUNTERS.items():
+            family = CounterMetricFamily(f"ledgerlink_{name}", help_text)
+            family.add_metric([], values.get(name, 0))
+            yield family
+        runs = GaugeMetricFamily("ledgerlink_runs", "Runs in the database by status.", labels=["status"])
+        try:
+            for status, count in sorted(self.runtime.store.counts().items()):
+                runs.add_metric([status], count)
+        except Exception:
+            pass
+        yield runs
+        recipes = GaugeMetricFamily("ledgerlink_recipes_active", "Active recipes.")
+        recipes.add_metric([], len(self.runtime.registry.active()))
+        yield recipes
+
+
+def render(runtime: Any) -> tuple[bytes, str]:
+    registry = CollectorRegistry()
+    registry.register(_Collector(runtime))
+    return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,449 @@
+"""The service: recipes hot-reloaded, webhooks into the inbox, workers running the runs.
+
+:class:`Runtime` holds what one process shares: the catalog, the config, the store, the one
+HTTP client, the governor and the recipe registry. :meth:`Runtime.receive` is the inbox
+(verify, store, plan — in one transaction — then answer); :class:`Worker` claims due runs
+with a lease and runs them through :mod:`ledgerlink.runner`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import jsonio, outbound
+from .catalog import Action, ActionContext, Catalog, Connection, IncomingEvent, Request, Response
+from .config import Config
+from .errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem, RecipeError,
+                     SignatureError, VendorError)
+from .governor import Governor, Throttled
+from .mapping import CompiledPath, Scope, compile_path
+from .recipes import Recipe, Step, check_recipe, validate
+from .runner import document, idempotency_key, run_step
+from .secrets import SecretBox
+from .store import ClaimedRun, Store
+
+log = logging.getLogger("ledgerlink")
+
+
+# --- recipes ------------------------------------------------------------------------------
+
+class Registry:
+    """The active recipes (newest version of each file) and every compiled version seen.
+
+    A reload is atomic: every file valid, or nothing changes. Versions stay compiled, so a
+    run planned on version 1 finishes on version 1 after version 2 is loaded.
+    """
+
+    def __init__(self, catalog: Catalog, config: Config, store: Store, directory: str | Path | None) -> None:
+        self.catalog = catalog
+        self.config = config
+        self.store = store
+        self.directory = Path(directory) if directory else None
+        self._lock = threading.Lock()
+        self._active: dict[str, Recipe] = {}
+        self._by_trigger: dict[str, list[Recipe]] = {}
+        self._versions: dict[tuple[str, int], Recipe] = {}
+        self.generation = 0
+
+    def reload(self) -> list[Recipe]:
+        """Load every recipe of the directory; RecipeError (with every problem) changes nothing."""
+        if self.directory is None:
+            return []
+        paths = [self.directory] if any(self.directory.glob("*.json")) else []
+        recipes, problems = validate(paths, self.catalog, self.config)
+        if problems:
+            raise RecipeError(problems)
+        return self._activate(recipes)
+
+    def _activate(self, recipes: list[Recipe]) -> list[Recipe]:
+        saved = self.store.save_recipe_versions(
+            (r.id, r.version, jsonio.dumps(r.raw), r.file) for r in recipes)
+        if saved:
+            raise RecipeError([Problem(p.split(":/")[0], "/version", p.split(": ", 1)[1]) for p in saved])
+        by_trigger: dict[str, list[Recipe]] = {}
+        for recipe in recipes:
+            if recipe.enabled:
+                by_trigger.setdefault(recipe.trigger.name, []).append(recipe)
+        with self._lock:
+            for recipe in recipes:
+                self._versions[(recipe.id, recipe.version)] = recipe
+            self._active = {r.id: r for r in recipes}
+            self._by_trigger = by_trigger
+            self.generation += 1
+        return recipes
+
+    def active(self) -> dict[str, Recipe]:
+        return dict(self._active)
+
+    def for_trigger(self, trigger: str) -> list[Recipe]:
+        return list(self._by_trigger.get(trigger, ()))
+
+    def version(self, recipe_id: str, version: int) -> Recipe:
+        """The compiled recipe of a version, from memory or from its stored body."""
+        recipe = self._versions.get((recipe_id, version))
+        if recipe is not None:
+            return recipe
+        row = self.store.recipe_version(recipe_id, version)
+        if row is None:
+            raise ConfigError(f"recipe {recipe_id!r} version {version} is not in the database")
+        recipe, problems = check_recipe(jsonio.loads(row["body"]), row["file"] or recipe_id,
+                                        self.catalog, self.config)
+        if recipe is None:
+            raise RecipeError(problems)
+        with self._lock:
+            self._versions[(recipe_id, version)] = recipe
+        return recipe
+
+
+# --- the process --------------------------------------------------------------------------
+
+@dataclass
+class Settings:
+    workers: int = 2
+    lease_seconds: float = 60.0
+    poll_interval: float = 0.05
+    batch: int = 8
+    max_attempts: int = 8
+    backoff_base: float = 1.0
+    backoff_cap: float = 300.0
+    #: how long a worker may wait for a governor slot before rescheduling the run
+    max_governor_wait: float = 10.0
+    max_body_bytes: int = 1_000_000
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+
+@dataclass
+class Runtime:
+    catalog: Catalog
+    config: Config
+    store: Store
+    recipes_dir: str | Path | None = None
+    settings: Settings = field(default_factory=Settings)
+
+    def __post_init__(self) -> None:
+        self.registry = Registry(self.catalog, self.config, self.store, self.recipes_dir)
+        self.client = outbound.new_client(self.settings.connect_timeout, self.settings.read_timeout)
+        self.governor = Governor()
+        self.secret_box = SecretBox(self.store)
+        self._connections: dict[str, Connection] = {}
+        self._source_paths: dict[str, CompiledPath | None] = {}
+        self.metrics = Metrics()
+        self._wake = threading.Event()
+
+    # connections and their secrets ------------------------------------------------------
+
+    def connection(self, name: str) -> Connection:
+        connection = self._connections.get(name)
+        if connection is None:
+            connection = self._connections[name] = self.config.connection(name, self.catalog)
+        return connection
+
+    def secrets(self, name: str) -> dict[str, Any]:
+        """Configured secrets (from the environment) overlaid with stored tokens."""
+        values = self.config.secrets(name, self.catalog) if name in self.config.connections else {}
+        if os.environ.get("LEDGERLINK_SECRET_KEY"):
+            values.update(self.secret_box.get(name))
+        return values
+
+    def secret_values(self) -> list[str]:
+        """Every secret this process knows, for redaction."""
+        out: list[str] = []
+        for name in self.config.connections:
+            try:
+                for value in self.secrets(name).values():
+                    out.extend(value if isinstance(value, list) else [value])
+            except LedgerlinkError:
+                continue
+        return [v for v in out if isinstance(v, str) and len(v) >= 4]
+
+    # the inbox ----------------------------------------------------------------------------
+
+    def receive(self, connection_name: str, headers: Mapping[str, str], body: bytes,
+                now: float | None = None) -> dict[str, Any]:
+        """Verify, parse, store and plan a webhook delivery. Returns what was stored.
+
+        Raises SignatureError (nothing stored), EventError (nothing stored) or ConfigError.
+        Returns only after the commit, so the caller may acknowledge.
+        """
+        connection = self.connection(connection_name)
+        connector = self.catalog.connectors[connection.connector]
+        if connector.webhook is None:
+            raise ConfigError(f"connector {connector.name!r} of connection {connection_name!r} does not "
+                              f"receive webhooks")
+        verify_with = {**connection.settings, **self.secrets(connection_name)}
+        connector.webhook.verify(headers, body, verify_with, time.time() if now is None else now)
+        events = connector.webhook.parse(headers, body)
+        items = []
+        for event in events:
+            planned = []
+            for recipe in self.registry.for_trigger(event.trigger):
+                if recipe.connection != connection_name:
+                    continue
+                if recipe.matches(document(recipe, event)):
+                    planned.append((recipe.id, recipe.version))
+            items.append((event.id, event.trigger, jsonio.dumps(event.payload), planned))
+        results = self.store.ingest(connection_name, items)
+        stored = sum(1 for _, new, _ in results if new)
+        planned_runs = sum(len(r) for _, _, r in results)
+        self.metrics.add("webhooks_received", 1)
+        self.metrics.add("events_stored", stored)
+        self.metrics.add("events_duplicate", len(results) - stored)
+        self.metrics.add("runs_planned", planned_runs)
+        if planned_runs:
+            self.wake()
+        return {"received": len(results), "stored": stored, "duplicates": len(results) - stored,
+                "runs_planned": planned_runs}
+
+    # waking workers -----------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def wait_for_work(self, timeout: float) -> None:
+        if self._wake.wait(timeout):
+            self._wake.clear()
+
+    def source_id(self, recipe: Recipe, payload: Any) -> str | None:
+        path_text = recipe.trigger.source_id_path
+        if not path_text:
+            return None
+        if path_text not in self._source_paths:
+            scope = Scope(file="", recipe_id="", step_id="", transforms={}, lookups={})
+            self._source_paths[path_text] = compile_path("$.event" + path_text[1:], "", scope)
+        path = self._source_paths[path_text]
+        value = path.get({"event": payload}) if path else None
+        return value if isinstance(value, str) else None
+
+    def close(self) -> None:
+        self.client.close()
+        self.store.dispose()
+
+
+class Metrics:
+    """Counters for /metrics (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.values: dict[str, float] = {}
+
+    def add(self, name: str, amount: float) -> None:
+        with self._lock:
+            self.values[name] = self.values.get(name, 0) + amount
+
+
+# --- workers ------------------------------------------------------------------------------
+
+class _Retry(Exception):
+    def __init__(self, message: str, delay: float | None = None, count_attempt: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.delay = delay
+        self.count_attempt = count_attempt
+
+
+class _Fail(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Worker:
+    """Claims due runs and runs them, step by step, logging every attempt."""
+
+    def __init__(self, runtime: Runtime, name: str | None = None) -> None:
+        self.runtime = runtime
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stop = threading.Event()
+        self.idle = threading.Event()
+
+    def run_forever(self) -> None:
+        settings = self.runtime.settings
+        while not self.stop.is_set():
+            try:
+                claimed = self.runtime.store.claim(self.name, settings.lease_seconds, settings.batch)
+            except Exception as exc:  # the database is away: wait, never lose the loop
+                log.warning("worker %s cannot claim runs: %s", self.name, exc)
+                self.stop.wait(1.0)
+                continue
+            if not claimed:
+                self.idle.set()
+                self.runtime.wait_for_work(settings.poll_interval)
+                continue
+            self.idle.clear()
+            for index, run in enumerate(claimed):
+                if self.stop.is_set():
+                    # graceful stop: hand back what we have not started
+                    for rest in claimed[index:]:
+                        self.runtime.store.finish(rest.id, self.name, "pending", due_at=time.time(),
+                                                  count_attempt=False)
+                    break
+                self.process(run)
+
+    def process(self, run: ClaimedRun) -> str:
+        """Run one claimed run to success, failure or its next retry. Returns the new status."""
+        rt = self.runtime
+        store = rt.store
+        started = time.time()
+        try:
+            recipe = rt.registry.version(run.recipe_id, run.recipe_version)
+            payload = jsonio.loads(run.payload)
+            event = IncomingEvent(run.event_id, run.trigger, payload)
+            done = store.succeeded_steps(run.id) if run.attempts > 1 else {}
+            doc = document(recipe, event)
+            source_id = rt.source_id(recipe, payload)
+            for step in recipe.steps:
+                if step.id in done:
+                    doc["steps"][step.id] = done[step.id]
+                    continue
+                doc["steps"][step.id] = self._step(run, recipe, step, doc, event, source_id)
+        except _Retry as retry:
+            return self._reschedule(run, retry)
+        except _Fail as fail:
+            store.finish(run.id, self.name, "failed", error=fail.message)
+            rt.metrics.add("runs_failed", 1)
+            return "failed"
+        except LedgerlinkError as exc:  # recipe version missing or broken
+            store.finish(run.id, self.name, "failed", error=exc.message)
+            rt.metrics.add("runs_failed", 1)
+            return "failed"
+        store.finish(run.id, self.name, "succeeded")
+        rt.metrics.add("runs_succeeded", 1)
+        rt.metrics.add("run_seconds", time.time() - started)
+        return "succeeded"
+
+    def _reschedule(self, run: ClaimedRun, retry: _Retry) -> str:
+        settings = self.runtime.settings
+        if retry.count_attempt and run.attempts >= settings.max_attempts:
+            self.runtime.store.finish(run.id, self.name, "dead",
+                                      error=f"gave up after {run.attempts} attempts: {retry.message}")
+            self.runtime.metrics.add("runs_dead", 1)
+            return "dead"
+        if retry.delay is not None:
+            delay = retry.delay + random.uniform(0, 0.1 * max(retry.delay, 0.1))
+        else:
+            delay = min(settings.backoff_cap, settings.backoff_base * 2 ** (run.attempts - 1))
+            delay = random.uniform(delay / 2, delay)
+        self.runtime.store.finish(run.id, self.name, "retrying", error=retry.message,
+                                  due_at=time.time() + delay, count_attempt=retry.count_attempt)
+        self.runtime.metrics.add("runs_retried", 1)
+        return "retrying"
+
+    def _step(self, run: ClaimedRun, recipe: Recipe, step: Step, doc: dict[str, Any],
+              event: IncomingEvent, source_id: str | None) -> Any:
+        rt = self.runtime
+        store = rt.store
+        started = time.time()
+        connection = rt.connection(step.connection)
+        connector = rt.catalog.connectors[connection.connector]
+        key = idempotency_key(recipe.id, recipe.version, event.id, step.id)
+        sent: list[outbound.Sent] = []
+        secrets = rt.secrets(step.connection)
+        secret_values = [v for v in secrets.values() if isinstance(v, str)]
+        auth = dict(connector.auth(secrets)) if connector.auth else {}
+
+        def send(step_: Step, action: Action, ctx: ActionContext, request: Request) -> Response:
+            limits = connector.limits
+            if limits is not None:
+                with rt.governor.slot(f"{connection.connector}:{connection.name}", limits,
+                                      max_wait=rt.settings.max_governor_wait):
+                    response, record = outbound.send(rt.client, request, auth, secret_values)
+            else:
+                response, record = outbound.send(rt.client, request, auth, secret_values)
+            sent.append(record)
+            rt.metrics.add("requests_sent", 1)
+            if response.status == 429 and limits is not None:
+                retry_after = _retry_after(response)
+                rt.governor.pause(f"{connection.connector}:{connection.name}", retry_after or 1.0)
+            return response
+
+        def log(status: str, error: str | None = None, output: Any = None, external_id: str | None = None,
+                link: tuple[str, str, str, str, str] | None = None, input_: Any = None) -> None:
+            last = sent[-1] if sent else None
+            store.log_step(run.id, step.id, run.attempts, status, input=input_,
+                           request=last.request if last else None,
+                           response_status=last.status if last else None,
+                           response_body=last.body_text if last else None, output=output,
+                           external_id=external_id, idempotency_key=key, started_at=started,
+                           finished_at=time.time(), error=error, link=link)
+
+        mapped: list[Any] = [None]
+        try:
+            result = run_step(recipe, step, doc, event, connection, send, on_input=mapped.__setitem__)
+        except Throttled as throttled:
+            raise _Retry(f"waiting for a {throttled.reason} slot of {connection.name!r}",
+                         delay=max(0.0, getattr(throttled, "delay", 1.0)), count_attempt=False) from None
+        except outbound.NotSent as exc:
+            log("failed", error=str(exc), input_=mapped[0])
+            raise _Retry(f"step {step.id!r}: request not sent: {exc}") from None
+        except outbound.OutcomeUnknown as exc:
+            log("unknown", error=str(exc), input_=mapped[0])
+            raise _Retry(f"step {step.id!r}: outcome unknown, retrying with the same idempotency key: {exc}") from None
+        except VendorError as exc:
+            log("failed", error=exc.message, input_=mapped[0])
+            if exc.kind == "permanent":
+                raise _Fail(f"step {step.id!r}: {exc.message}") from None
+            raise _Retry(f"step {step.id!r}: {exc.message}", delay=exc.retry_after) from None
+        except (MappingError, EventError, SignatureError) as exc:
+            log("failed", error=exc.message, input_=mapped[0])
+            raise _Fail(exc.message) from None
+        except LedgerlinkError as exc:
+            log("failed", error=exc.message, input_=mapped[0])
+            raise _Fail(f"step {step.id!r}: {exc.message}") from None
+        if result.status == "skipped":
+            log("skipped")
+            return None
+        output = result.output
+        external_id = output.get("id") if isinstance(output, Mapping) else None
+        link = None
+        if external_id is not None and source_id:
+            link = (run.connection, source_id, step.connection, step.action.name, str(external_id))
+        log("succeeded", output=output, external_id=None if external_id is None else str(external_id),
+            link=link, input_=result.input)
+        return output
+
+
+def _retry_after(response: Response) -> float | None:
+    for name, value in response.headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
+class WorkerPool:
+    """N worker threads in this process."""
+
+    def __init__(self, runtime: Runtime, count: int) -> None:
+        self.runtime = runtime
+        self.workers = [Worker(runtime) for _ in range(count)]
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for worker in self.workers:
+            thread = threading.Thread(target=worker.run_forever, name=f"worker-{worker.name}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the run in hand, hand back the rest, then release any lease still held."""
+        for worker in self.workers:
+            worker.stop.set()
+        self.runtime.wake()
+        deadline = time.time() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.time()))
+        for worker in self.workers:
+            self.runtime.store.release(worker.name)

@@ -1,0 +1,58 @@
+"""Connection secrets (OAuth tokens) encrypted at rest with Fernet.
+
+The key comes from ``LEDGERLINK_SECRET_KEY`` (``ledgerlink secret-key`` prints a new one).
+Without it, nothing can be stored or read, and the error says how to set it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from . import jsonio
+from .errors import ConfigError
+from .store import Store
+
+ENV = "LEDGERLINK_SECRET_KEY"
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode("ascii")
+
+
+def _fernet(key: str | None = None) -> Fernet:
+    key = key or os.environ.get(ENV)
+    if not key:
+        raise ConfigError(f"{ENV} is not set; set it to a key from `ledgerlink secret-key` to store "
+                          f"connection tokens encrypted")
+    try:
+        return Fernet(key.encode("ascii") if isinstance(key, str) else key)
+    except (ValueError, TypeError):
+        raise ConfigError(f"{ENV} is not a valid key; make one with `ledgerlink secret-key`") from None
+
+
+class SecretBox:
+    """Reads and writes one connection's secrets as one encrypted JSON object."""
+
+    def __init__(self, store: Store, key: str | None = None) -> None:
+        self.store = store
+        self._key = key
+
+    def get(self, connection: str) -> dict[str, Any]:
+        blob = self.store.secret_blob(connection)
+        if blob is None:
+            return {}
+        try:
+            return jsonio.loads(_fernet(self._key).decrypt(blob[0]))
+        except InvalidToken:
+            raise ConfigError(f"the stored secrets of connection {connection!r} cannot be decrypted with "
+                              f"{ENV}; was the key changed? reconnect the connection") from None
+
+    def put(self, connection: str, values: dict[str, Any], status: str = "ok") -> None:
+        self.store.put_secret_blob(connection, _fernet(self._key).encrypt(jsonio.dumps(values).encode()), status)
+
+    def status(self, connection: str) -> str | None:
+        blob = self.store.secret_blob(connection)
+        return blob[1] if blob else None

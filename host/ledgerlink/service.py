@@ -1,0 +1,70 @@
+"""Building a runtime from the command line's options, and operations on runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import jsonio
+from .catalog import IncomingEvent
+from .config import find_config_file, load_config
+from .dryrun import dry_run
+from .errors import LedgerlinkError
+from .plugins import load_catalog
+from .runtime import Runtime, Settings
+from .store import DEFAULT_URL, Store
+
+
+class NotFound(LedgerlinkError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(LedgerlinkError):
+    code = "conflict"
+    status = 409
+
+
+def build_runtime(db: str | None = None, recipes: str | Path | None = None, config_file: str | None = None,
+                  settings: Settings | None = None, check_migrated: bool = True) -> Runtime:
+    """Catalog + config + store (+ recipes loaded) as one runtime. Refuses an unmigrated database."""
+    catalog = load_catalog()
+    config = load_config(find_config_file(config_file), catalog)
+    store = Store(db or DEFAULT_URL)
+    if check_migrated:
+        store.check_migrated()
+    runtime = Runtime(catalog, config, store, recipes, settings or Settings())
+    runtime.registry.reload()
+    return runtime
+
+
+def replay(runtime: Runtime, run_id: int, version: str = "own", dry: bool = False) -> dict[str, Any]:
+    """Replay a run: on its own recipe version (reopened) or on the latest (a new run)."""
+    row = runtime.store.run(run_id)
+    if row is None:
+        raise NotFound(f"no run {run_id}")
+    if version not in ("own", "latest"):
+        raise LedgerlinkError("version must be \"own\" or \"latest\"")
+    if version == "own":
+        recipe = runtime.registry.version(row["recipe_id"], row["recipe_version"])
+    else:
+        recipe = runtime.registry.active().get(row["recipe_id"])
+        if recipe is None:
+            raise NotFound(f"recipe {row['recipe_id']!r} is no longer active; replay on its own version")
+    event_row = runtime.store.event(row["event_pk"])
+    event = IncomingEvent(event_row["event_id"], event_row["trigger"], jsonio.loads(event_row["payload"]))
+    if dry:
+        return {"dry_run": True, "run": run_id, "report": dry_run(recipe, runtime.catalog, runtime.config, event)}
+    if version == "own" or recipe.version == row["recipe_version"]:
+        if row["status"] not in ("failed", "dead"):
+            raise Conflict(f"run {run_id} is {row['status']}; only failed or dead runs are replayed on "
+                           f"their own version")
+        runtime.store.reopen(run_id)
+        runtime.wake()
+        return {"dry_run": False, "run": run_id, "recipe_version": recipe.version, "status": "pending"}
+    new_id = runtime.store.plan(row["event_pk"], recipe.id, recipe.version)
+    if new_id is None:
+        raise Conflict(f"the event already has a run on {recipe.id!r} version {recipe.version}")
+    runtime.wake()
+    return {"dry_run": False, "run": new_id, "replay_of": run_id, "recipe_version": recipe.version,
+            "status": "pending"}

@@ -1,0 +1,510 @@
+"""The durable store: SQLAlchemy Core over SQLite (default) or PostgreSQL.
+
+Tables (the schema is created and changed only by the Alembic migrations in
+``ledgerlink/migrations``; ``ledgerlink db upgrade`` applies them):
+
+``events``           the inbox: one row per (connection, event id), stored before the webhook is answered
+``recipe_versions``  every recipe version ever loaded, with its body, so a run finishes on its own version
+``runs``             one per (recipe id, recipe version, event): unique, so an event never runs a version twice
+``run_steps``        the run log: each attempt of each step, input, redacted request, bounded response
+``links``            source object ↔ entity created in the target system, per connection
+``connection_secrets`` OAuth tokens and other connection secrets, encrypted at rest
+``cursors``          trigger cursors (polls), kept across reloads and restarts
+
+Times are Unix seconds (float). JSON columns hold text written by :mod:`ledgerlink.jsonio`,
+so amounts stay exact.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+
+from . import jsonio
+from .errors import LedgerlinkError
+
+DEFAULT_URL = "sqlite:///ledgerlink.db"
+#: a response body longer than this is cut in the run log
+MAX_LOGGED_BODY = 8192
+
+metadata = sa.MetaData()
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("connection", sa.String(100), nullable=False),
+    sa.Column("event_id", sa.String(255), nullable=False),
+    sa.Column("trigger", sa.String(200), nullable=False),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.UniqueConstraint("connection", "event_id", name="uq_events_connection_event"),
+)
+
+recipe_versions = sa.Table(
+    "recipe_versions", metadata,
+    sa.Column("recipe_id", sa.String(100), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("file", sa.String(500), nullable=False, server_default=""),
+    sa.Column("loaded_at", sa.Float, nullable=False),
+)
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("recipe_id", sa.String(100), nullable=False),
+    sa.Column("recipe_version", sa.Integer, nullable=False),
+    sa.Column("event_pk", sa.Integer, sa.ForeignKey("events.id"), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("due_at", sa.Float, nullable=False),
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.UniqueConstraint("recipe_id", "recipe_version", "event_pk", name="uq_runs_recipe_version_event"),
+    sa.Index("ix_runs_status_due", "status", "due_at"),
+    sa.Index("ix_runs_recipe", "recipe_id", "created_at"),
+)
+
+run_steps = sa.Table(
+    "run_steps", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("step_id", sa.String(64), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("input", sa.Text, nullable=True),
+    sa.Column("request", sa.Text, nullable=True),
+    sa.Column("response_status", sa.Integer, nullable=True),
+    sa.Column("response_body", sa.Text, nullable=True),
+    sa.Column("output", sa.Text, nullable=True),
+    sa.Column("external_id", sa.String(255), nullable=True),
+    sa.Column("idempotency_key", sa.String(64), nullable=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index("ix_run_steps_run", "run_id", "step_id"),
+)
+
+links = sa.Table(
+    "links", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_connection", sa.String(100), nullable=False),
+    sa.Column("source_id", sa.String(255), nullable=False),
+    sa.Column("target_connection", sa.String(100), nullable=False),
+    sa.Column("target_type", sa.String(100), nullable=False),
+    sa.Column("target_id", sa.String(255), nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=True),
+    sa.Column("step_id", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("target_connection", "target_type", "target_id", name="uq_links_target"),
+    sa.Index("ix_links_source", "source_connection", "source_id"),
+)
+
+connection_secrets = sa.Table(
+    "connection_secrets", metadata,
+    sa.Column("connection", sa.String(100), primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, server_default="ok"),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+cursors = sa.Table(
+    "cursors", metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+#: run states; a run is "open" while pending, running or retrying
+OPEN = ("pending", "running", "retrying")
+CLOSED = ("succeeded", "failed", "dead", "undone")
+
+
+class StoreError(LedgerlinkError):
+    code = "store_error"
+    status = 503
+
+
+class NotMigrated(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class ClaimedRun:
+    id: int
+    recipe_id: str
+    recipe_version: int
+    event_pk: int
+    attempts: int
+    connection: str
+    event_id: str
+    trigger: str
+    payload: str
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
+                                  pool_size=20, max_overflow=20)
+        sa_event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(resources.files("ledgerlink").joinpath("migrations")))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> str:
+    """Apply the migrations up to ``revision``; returns the revision now current."""
+    from alembic import command
+
+    cfg = alembic_config(url)
+    command.upgrade(cfg, revision)
+    return current_revision(make_engine(url)) or ""
+
+
+def head_revision(url: str = DEFAULT_URL) -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else jsonio.dumps(value)
+
+
+def bounded(text: str | None, limit: int = MAX_LOGGED_BODY) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"…[{len(text) - limit} more characters]"
+
+
+class Store:
+    """Every read and write of ledgerlink's state. Thread-safe (a connection per call)."""
+
+    def __init__(self, url: str = DEFAULT_URL, engine: sa.Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or make_engine(url)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def check_migrated(self) -> None:
+        """Raise NotMigrated unless the database is at the newest migration."""
+        head = head_revision(self.url)
+        try:
+            current = current_revision(self.engine)
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot open the database {self.safe_url}: {exc.orig}") from None
+        if current != head:
+            raise NotMigrated(
+                f"the database {self.safe_url} is at migration {current or 'none'}, not {head}; "
+                f"run `ledgerlink db upgrade --db {self.safe_url}` first")
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden."""
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # --- inbox and planning ----------------------------------------------------------------
+
+    def ingest(self, connection: str, items: Iterable[tuple[str, str, Any, list[tuple[str, int]]]],
+               now: float | None = None) -> list[tuple[int, bool, list[int]]]:
+        """Store events and plan their runs in ONE transaction.
+
+        ``items``: ``(event_id, trigger, payload, [(recipe_id, version), ...])``. An event
+        already in the inbox is not stored again and plans nothing new. Returns, per item,
+        ``(event pk, newly stored?, new run ids)``. When this returns, everything is committed.
+        """
+        now = time.time() if now is None else now
+        results = []
+        with self.engine.begin() as conn:
+            for event_id, trigger, payload, planned in items:
+                existing = conn.execute(
+                    sa.select(events.c.id).where(events.c.connection == connection,
+                                                 events.c.event_id == event_id)).scalar()
+                if existing is not None:
+                    results.append((existing, False, []))
+                    continue
+                pk = conn.execute(events.insert().values(
+                    connection=connection, event_id=event_id, trigger=trigger, received_at=now,
+                    payload=payload if isinstance(payload, str) else jsonio.dumps(payload))).inserted_primary_key[0]
+                run_ids = []
+                for recipe_id, version in planned:
+                    run_ids.append(conn.execute(runs.insert().values(
+                        recipe_id=recipe_id, recipe_version=version, event_pk=pk, status="pending",
+                        attempts=0, due_at=now, created_at=now, updated_at=now)).inserted_primary_key[0])
+                results.append((pk, True, run_ids))
+        return results
+
+    def plan(self, event_pk: int, recipe_id: str, version: int, now: float | None = None) -> int | None:
+        """Plan one run; None when (recipe, version, event) already has one."""
+        now = time.time() if now is None else now
+        try:
+            with self.engine.begin() as conn:
+                return conn.execute(runs.insert().values(
+                    recipe_id=recipe_id, recipe_version=version, event_pk=event_pk, status="pending",
+                    attempts=0, due_at=now, created_at=now, updated_at=now)).inserted_primary_key[0]
+        except sa.exc.IntegrityError:
+            return None
+
+    def event(self, pk: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(events).where(events.c.id == pk)).mappings().first()
+        return dict(row) if row else None
+
+    def count_events(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
+
+    # --- recipe versions -------------------------------------------------------------------
+
+    def save_recipe_versions(self, versions: Iterable[tuple[str, int, str, str]], now: float | None = None) -> list[str]:
+        """Record ``(recipe_id, version, body, file)``; returns problems for versions reused with another body."""
+        now = time.time() if now is None else now
+        problems = []
+        with self.engine.begin() as conn:
+            for recipe_id, version, body, file in versions:
+                old = conn.execute(sa.select(recipe_versions.c.body).where(
+                    recipe_versions.c.recipe_id == recipe_id, recipe_versions.c.version == version)).scalar()
+                if old is None:
+                    conn.execute(recipe_versions.insert().values(recipe_id=recipe_id, version=version,
+                                                                 body=body, file=file, loaded_at=now))
+                elif jsonio.loads(old) != jsonio.loads(body):
+                    problems.append(f"{file}:/version: recipe {recipe_id!r} version {version} already ran "
+                                    f"with a different body; raise \"version\" when you change a recipe")
+            if problems:
+                conn.rollback()
+        return problems
+
+    def recipe_version(self, recipe_id: str, version: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(recipe_versions).where(
+                recipe_versions.c.recipe_id == recipe_id, recipe_versions.c.version == version)).mappings().first()
+        return dict(row) if row else None
+
+    # --- workers ---------------------------------------------------------------------------
+
+    def claim(self, owner: str, lease_seconds: float, limit: int = 1, now: float | None = None) -> list[ClaimedRun]:
+        """Take up to ``limit`` due runs (or runs whose lease expired) for ``owner``."""
+        now = time.time() if now is None else now
+        claimable = sa.or_(
+            sa.and_(runs.c.status.in_(("pending", "retrying")), runs.c.due_at <= now),
+            sa.and_(runs.c.status == "running", runs.c.lease_until < now))
+        with self.engine.begin() as conn:
+            ids = conn.execute(sa.select(runs.c.id).where(claimable).order_by(runs.c.due_at, runs.c.id)
+                               .limit(limit).with_for_update(skip_locked=True)).scalars().all()
+            if not ids:
+                return []
+            claimed = conn.execute(
+                runs.update().where(runs.c.id.in_(ids), claimable)
+                .values(status="running", lease_owner=owner, lease_until=now + lease_seconds,
+                        attempts=runs.c.attempts + 1, updated_at=now)
+                .returning(runs.c.id)).scalars().all()
+            if not claimed:
+                return []
+            rows = conn.execute(
+                sa.select(runs.c.id, runs.c.recipe_id, runs.c.recipe_version, runs.c.event_pk, runs.c.attempts,
+                          events.c.connection, events.c.event_id, events.c.trigger, events.c.payload)
+                .join(events, events.c.id == runs.c.event_pk)
+                .where(runs.c.id.in_(claimed)).order_by(runs.c.due_at, runs.c.id)).all()
+        return [ClaimedRun(*row) for row in rows]
+
+    def renew(self, run_id: int, owner: str, lease_seconds: float, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.lease_owner == owner,
+                                                    runs.c.status == "running")
+                                .values(lease_until=now + lease_seconds)).rowcount == 1
+
+    def finish(self, run_id: int, owner: str, status: str, error: str | None = None,
+               due_at: float | None = None, count_attempt: bool = True, now: float | None = None) -> bool:
+        """Close or reschedule a run this owner holds. Returns False if the lease was lost."""
+        now = time.time() if now is None else now
+        values: dict[str, Any] = {"status": status, "lease_owner": None, "lease_until": None,
+                                  "updated_at": now, "last_error": error}
+        if due_at is not None:
+            values["due_at"] = due_at
+        if not count_attempt:
+            values["attempts"] = runs.c.attempts - 1
+        with self.engine.begin() as conn:
+            return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.lease_owner == owner,
+                                                    runs.c.status == "running")
+                                .values(**values)).rowcount == 1
+
+    def release(self, owner: str, now: float | None = None) -> int:
+        """Give back every run ``owner`` holds (graceful shutdown); they are due at once."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            return conn.execute(runs.update().where(runs.c.lease_owner == owner, runs.c.status == "running")
+                                .values(status="pending", lease_owner=None, lease_until=None, due_at=now,
+                                        attempts=runs.c.attempts - 1, updated_at=now)).rowcount
+
+    # --- the run log -----------------------------------------------------------------------
+
+    def succeeded_steps(self, run_id: int) -> dict[str, Any]:
+        """Outputs of the steps of ``run_id`` that already succeeded (never repeated on retry)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(run_steps.c.step_id, run_steps.c.output)
+                                .where(run_steps.c.run_id == run_id,
+                                       run_steps.c.status.in_(("succeeded", "skipped")))).all()
+        return {step_id: (jsonio.loads(output) if output else None) for step_id, output in rows}
+
+    def first_attempt_at(self, run_id: int, step_id: str) -> float | None:
+        """When this step's idempotency key was first used (the first attempt that sent anything)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.min(run_steps.c.started_at))
+                                .where(run_steps.c.run_id == run_id, run_steps.c.step_id == step_id,
+                                       run_steps.c.request.is_not(None))).scalar()
+
+    def log_step(self, run_id: int, step_id: str, attempt: int, status: str, *, input: Any = None,
+                 request: Any = None, response_status: int | None = None, response_body: str | None = None,
+                 output: Any = None, external_id: str | None = None, idempotency_key: str | None = None,
+                 started_at: float, finished_at: float | None = None, error: str | None = None,
+                 link: tuple[str, str, str, str, str] | None = None) -> None:
+        """One attempt of one step; with ``link`` = (source connection, source id, target connection,
+        target type, target id) the created entity is linked in the same transaction."""
+        with self.engine.begin() as conn:
+            conn.execute(run_steps.insert().values(
+                run_id=run_id, step_id=step_id, attempt=attempt, status=status, input=_dump(input),
+                request=_dump(request), response_status=response_status,
+                response_body=bounded(response_body), output=_dump(output), external_id=external_id,
+                idempotency_key=idempotency_key, started_at=started_at, finished_at=finished_at,
+                error=bounded(error)))
+            if link is not None:
+                values = dict(source_connection=link[0], source_id=link[1], target_connection=link[2],
+                              target_type=link[3], target_id=link[4], run_id=run_id, step_id=step_id,
+                              created_at=finished_at or started_at)
+                exists = conn.execute(sa.select(links.c.id).where(
+                    links.c.target_connection == link[2], links.c.target_type == link[3],
+                    links.c.target_id == link[4])).scalar()
+                if exists is None:
+                    conn.execute(links.insert().values(**values))
+
+    # --- reading runs ------------------------------------------------------------------------
+
+    def list_runs(self, *, status: str | None = None, recipe_id: str | None = None,
+                  since: float | None = None, until: float | None = None, after_id: int | None = None,
+                  limit: int = 50) -> list[dict[str, Any]]:
+        """Runs newest first; ``after_id`` continues a page (runs with a smaller id)."""
+        query = (sa.select(runs, events.c.event_id, events.c.connection, events.c.trigger)
+                 .join(events, events.c.id == runs.c.event_pk).order_by(runs.c.id.desc()).limit(limit))
+        if status:
+            query = query.where(runs.c.status == status)
+        if recipe_id:
+            query = query.where(runs.c.recipe_id == recipe_id)
+        if since is not None:
+            query = query.where(runs.c.created_at >= since)
+        if until is not None:
+            query = query.where(runs.c.created_at < until)
+        if after_id is not None:
+            query = query.where(runs.c.id < after_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        """One run with its event and every step attempt."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(runs, events.c.event_id, events.c.connection, events.c.trigger)
+                               .join(events, events.c.id == runs.c.event_pk)
+                               .where(runs.c.id == run_id)).mappings().first()
+            if row is None:
+                return None
+            steps = conn.execute(sa.select(run_steps).where(run_steps.c.run_id == run_id)
+                                 .order_by(run_steps.c.id)).mappings().all()
+            created = conn.execute(sa.select(links).where(links.c.run_id == run_id)
+                                   .order_by(links.c.id)).mappings().all()
+        out = dict(row)
+        out["steps"] = [_step_dict(s) for s in steps]
+        out["links"] = [dict(link) for link in created]
+        return out
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(runs.c.status, sa.func.count()).group_by(runs.c.status)).all()
+        return {status: n for status, n in rows}
+
+    def reopen(self, run_id: int, now: float | None = None) -> bool:
+        """Put a closed, unsuccessful run back in the queue (replay on its own version)."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead")))
+                                .values(status="pending", due_at=now, updated_at=now, last_error=None)).rowcount == 1
+
+    def links_for_source(self, source_connection: str, source_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.select(links).where(
+                links.c.source_connection == source_connection, links.c.source_id == source_id)).mappings()]
+
+    # --- cursors -----------------------------------------------------------------------------
+
+    def cursor(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(cursors.c.value).where(cursors.c.name == name)).scalar()
+
+    def set_cursor(self, name: str, value: str, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            if conn.execute(cursors.update().where(cursors.c.name == name)
+                            .values(value=value, updated_at=now)).rowcount == 0:
+                conn.execute(cursors.insert().values(name=name, value=value, updated_at=now))
+
+    # --- secrets (encrypted by the caller; see ledgerlink.secrets) ------------------------------
+
+    def secret_blob(self, connection: str) -> tuple[bytes, str] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(connection_secrets.c.data, connection_secrets.c.status)
+                               .where(connection_secrets.c.connection == connection)).first()
+        return (bytes(row[0]), row[1]) if row else None
+
+    def put_secret_blob(self, connection: str, data: bytes, status: str = "ok", now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        with self.engine.begin() as conn:
+            if conn.execute(connection_secrets.update().where(connection_secrets.c.connection == connection)
+                            .values(data=data, status=status, updated_at=now)).rowcount == 0:
+                conn.execute(connection_secrets.insert().values(connection=connection, data=data,
+                                                                status=status, updated_at=now))
+
+
+def _step_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for key in ("input", "request", "output"):
+        if out.get(key):
+            out[key] = jsonio.loads(out[key])
+    return out

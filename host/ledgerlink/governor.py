@@ -433,7 +433,8 @@ class Governor:
         finally:
             self._lock.acquire()
 
-    def _acquire(self, key: str, limits: Limits | None, max_wait: float) -> tuple[_Key, float]:
+    def _acquire(self, key: str, limits: Limits | None,
+                 max_wait: float) -> tuple[_Key, float, float]:
         with self._lock:
             now = self._clock()
             self._sweep(now, self._wall())
@@ -455,7 +456,7 @@ class Governor:
                         if waited > 0:
                             state.waits += 1
                             state.total_wait += waited
-                        return state, waited
+                        return state, waited, now
                     if why is None:  # only earlier waiters are in the way
                         why = bucket.blocked(now, wall, limits) or ("concurrent", now)
                     reason, at = why
@@ -497,7 +498,8 @@ class Governor:
 class _Slot:
     """Returned by :meth:`Governor.slot`; use it once in a ``with`` statement."""
 
-    __slots__ = ("_governor", "key", "limits", "max_wait", "waited", "_state", "_used")
+    __slots__ = ("_governor", "key", "limits", "max_wait", "waited", "started", "_state",
+                 "_used")
 
     def __init__(self, governor: Governor, key: str, limits: Limits | None,
                  max_wait: float) -> None:
@@ -507,6 +509,8 @@ class _Slot:
         self.max_wait = max_wait
         #: seconds spent waiting for the slot (set on entering)
         self.waited = 0.0
+        #: the clock time recorded as this request's start (set on entering)
+        self.started: float | None = None
         self._state: _Key | None = None
         self._used = False
 
@@ -515,7 +519,8 @@ class _Slot:
             raise RuntimeError(f"governor slot for {self.key!r} entered twice; "
                                f"call governor.slot() for each request")
         self._used = True
-        self._state, self.waited = self._governor._acquire(self.key, self.limits, self.max_wait)
+        self._state, self.waited, self.started = self._governor._acquire(
+            self.key, self.limits, self.max_wait)
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -145,7 +145,7 @@ class Limits:
         return max(1, math.floor(self.requests * self.headroom + 1e-9))
 
     def describe(self) -> str:
-        """One line for logs, e.g. ``500 requests per 60 s (490 used, headroom 0.98), 10 at once``."""
+        """One line for logs: ``500 requests per 60 s (490 used, headroom 0.98), 10 at once``."""
         text = (f"{self.requests:,} requests per {self.per_seconds:g} s "
                 f"({self.budget:,} used, headroom {self.headroom:g})")
         if self.concurrent is not None:
@@ -245,10 +245,10 @@ class _Bucket:
         """Why a start is not allowed now, and the earliest clock time it could be.
 
         ``None`` when a start is allowed now. ``ahead`` counts starts that must come first
-        (earlier waiters): the answer is then a lower bound from the predictable limits only
-        (window, day, pause); the concurrency limit is checked only for ``ahead == 0``. Of
-        several limits the one that frees last is named; ``"concurrent"`` (time unknown, so
-        ``now``) only when it is the sole reason.
+        (earlier waiters, assumed to take their slots): the answer is then a lower bound from
+        the predictable limits only (window, day, pause); the concurrency limit is checked
+        only for ``ahead == 0``. Of several limits the one that frees last is named;
+        ``"concurrent"`` (time unknown, so ``now``) only when it is the sole reason.
         """
         self.trim(now, limits)
         found: tuple[str, float] | None = None
@@ -360,7 +360,8 @@ class Governor:
             raise TypeError(f"governor limits must be a ledgerlink.governor.Limits (a "
                             f"connector's 'limits') or None, not {type(limits).__name__}")
         if not _is_number(max_wait) or math.isnan(max_wait) or max_wait < 0:
-            raise ValueError(f"max_wait must be a number of seconds of at least 0, not {max_wait!r}")
+            raise ValueError(f"max_wait must be a number of seconds of at least 0 (0: only a "
+                             f"slot free now), not {max_wait!r}")
         return _Slot(self, key, limits, float(max_wait))
 
     def pause(self, key: str, seconds: float, reason: str = "retry-after") -> None:

@@ -352,19 +352,17 @@ class Worker:
         secret_values = [v for v in secrets.values() if isinstance(v, str)]
         auth = dict(connector.auth(secrets)) if connector.auth else {}
 
+        governor_key = f"{connection.connector}:{connection.name}"
+
         def send(step_: Step, action: Action, ctx: ActionContext, request: Request) -> Response:
-            limits = connector.limits
-            if limits is not None:
-                with rt.governor.slot(f"{connection.connector}:{connection.name}", limits,
-                                      max_wait=rt.settings.max_governor_wait):
-                    response, record = outbound.send(rt.client, request, auth, secret_values)
-            else:
+            # the governor also holds back a connector without published limits after a Retry-After
+            with rt.governor.slot(governor_key, connector.limits, max_wait=rt.settings.max_governor_wait):
                 response, record = outbound.send(rt.client, request, auth, secret_values)
             sent.append(record)
             rt.metrics.add("requests_sent", 1)
-            if response.status == 429 and limits is not None:
-                retry_after = _retry_after(response)
-                rt.governor.pause(f"{connection.connector}:{connection.name}", retry_after or 1.0)
+            if response.status == 429 or (response.status == 503 and _retry_after(response)):
+                rt.metrics.add("responses_throttled", 1)
+                rt.governor.pause(governor_key, _retry_after(response) or 1.0)
             return response
 
         def log(status: str, error: str | None = None, output: Any = None, external_id: str | None = None,

@@ -1,0 +1,513 @@
+"""One sandbox company (realm): its seeded lists, its entities, and QBO's write rules.
+
+Nothing here locks or does I/O; :class:`~.state.Sandbox` holds the lock around every call.
+A write is checked in QBO's order and stops at the first failing stage, answering with
+that stage's :class:`~.faults.QboFault`:
+
+1. the body against Intuit's XSD (:func:`ledgerlink_quickbooks.xsd.check`) → 2010,
+   one ``Error`` per problem;
+2. required elements (``Line``, ``Line.DetailType``, ``CustomerRef``, …) → 2020;
+3. references (``…AccountRef``, ``CustomerRef``, ``ItemRef``, ``VendorRef``,
+   ``TaxCodeRef``, a line's ``Entity``) to ids the company lacks → 2500;
+4. business rules → 6000: a JournalEntry's debits must equal its credits (Decimal), a
+   line on Accounts Receivable needs a Customer ``Entity``, one on Accounts Payable a
+   Vendor;
+5. a ``DocNumber`` already used by the same entity type → 6140; a name already used
+   (customer ``DisplayName``, item or account ``Name``) → 6240.
+
+A body with an ``Id`` is an update: the entity must exist (610) and the ``SyncToken``
+must be the current one (5010); ``"sparse": true`` keeps the fields not sent, otherwise
+the body replaces the entity (``Line`` is always replaced whole).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+from typing import Any
+
+from .. import xsd
+from . import faults
+
+# --- what the sandbox serves ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An entity type: its XSD name, whether it is a transaction, and whether it is writable."""
+
+    name: str
+    transaction: bool = False
+    writable: bool = True
+    #: how a duplicate-number fault names the type (``TxnType=Journal Entry``)
+    label: str = ""
+
+
+KINDS: dict[str, Kind] = {k.name.lower(): k for k in (
+    Kind("JournalEntry", transaction=True, label="Journal Entry"),
+    Kind("Invoice", transaction=True, label="Invoice"),
+    Kind("Payment", transaction=True, label="Payment"),
+    Kind("CreditMemo", transaction=True, label="Credit Memo"),
+    Kind("RefundReceipt", transaction=True, label="Refund Receipt"),
+    Kind("Deposit", transaction=True, label="Deposit"),
+    Kind("Customer"),
+    Kind("Item"),
+    Kind("Account"),
+    Kind("Vendor", writable=False),
+    Kind("TaxCode", writable=False),
+)}
+
+#: entities the sandbox creates (the lower-case endpoint names)
+WRITABLE = tuple(name for name, kind in KINDS.items() if kind.writable)
+
+USD = {"value": "USD", "name": "United States Dollar"}
+
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "JournalEntry": ("Line",),
+    "Invoice": ("CustomerRef", "Line"),
+    "CreditMemo": ("CustomerRef", "Line"),
+    "RefundReceipt": ("DepositToAccountRef", "Line"),
+    "Payment": ("CustomerRef", "TotalAmt"),
+    "Deposit": ("DepositToAccountRef", "Line"),
+    "Item": ("Name",),
+    "Account": ("Name",),
+}
+
+_CLASSIFICATION = {
+    "Bank": "Asset", "Accounts Receivable": "Asset", "Other Current Asset": "Asset",
+    "Fixed Asset": "Asset", "Other Asset": "Asset", "Accounts Payable": "Liability",
+    "Credit Card": "Liability", "Other Current Liability": "Liability",
+    "Long Term Liability": "Liability", "Equity": "Equity", "Income": "Revenue",
+    "Other Income": "Revenue", "Cost of Goods Sold": "Expense", "Expense": "Expense",
+    "Other Expense": "Expense",
+}
+
+#: sales-form line types that add to the total, and the one that subtracts
+_ADDING_LINES = ("SalesItemLineDetail", "GroupLineDetail")
+_DISCOUNT_LINE = "DiscountLineDetail"
+_ITEM_LINES = ("SalesItemLineDetail", "GroupLineDetail", "ItemBasedExpenseLineDetail")
+
+
+def _account(id_: str, name: str, account_type: str, sub_type: str) -> dict[str, Any]:
+    return {"Name": name, "SubAccount": False, "FullyQualifiedName": name, "Active": True,
+            "Classification": _CLASSIFICATION[account_type], "AccountType": account_type,
+            "AccountSubType": sub_type, "CurrentBalance": 0, "CurrentBalanceWithSubAccounts": 0,
+            "CurrencyRef": dict(USD), "Id": id_}
+
+
+def _customer(id_: str, name: str) -> dict[str, Any]:
+    return {"Taxable": False, "Job": False, "BillWithParent": False, "Balance": 0,
+            "BalanceWithJobs": 0, "CurrencyRef": dict(USD), "PreferredDeliveryMethod": "Print",
+            "FullyQualifiedName": name, "CompanyName": name, "DisplayName": name,
+            "PrintOnCheckName": name, "Active": True, "Id": id_}
+
+
+def seed() -> dict[str, list[dict[str, Any]]]:
+    """The lists every sandbox company starts with (ids are strings, as in QBO)."""
+    return {
+        "account": [
+            _account("1", "Services", "Income", "ServiceFeeIncome"),
+            _account("4", "Undeposited Funds", "Other Current Asset", "UndepositedFunds"),
+            _account("33", "Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable"),
+            _account("35", "Checking", "Bank", "Checking"),
+            _account("62", "Bank Charges", "Expense", "BankCharges"),
+            _account("84", "Accounts Receivable (A/R)", "Accounts Receivable",
+                     "AccountsReceivable"),
+            _account("90", "Sales Returns", "Income", "DiscountsRefundsGiven"),
+        ],
+        "customer": [
+            _customer("1", "Amy's Bird Sanctuary"),
+            _customer("2", "Bill's Windsurf Shop"),
+            _customer("3", "Cool Cars"),
+        ],
+        "item": [
+            {"Name": "Services", "Active": True, "FullyQualifiedName": "Services",
+             "Taxable": False, "UnitPrice": 0, "Type": "Service",
+             "IncomeAccountRef": {"value": "1", "name": "Services"}, "PurchaseCost": 0,
+             "TrackQtyOnHand": False, "Id": "1"},
+            {"Name": "Hours", "Active": True, "FullyQualifiedName": "Hours", "Taxable": False,
+             "UnitPrice": 0, "Type": "Service",
+             "IncomeAccountRef": {"value": "1", "name": "Services"}, "PurchaseCost": 0,
+             "TrackQtyOnHand": False, "Id": "2"},
+        ],
+        "vendor": [
+            {"Balance": 0, "Vendor1099": False, "CurrencyRef": dict(USD),
+             "CompanyName": "Bob's Burger Joint", "DisplayName": "Bob's Burger Joint",
+             "PrintOnCheckName": "Bob's Burger Joint", "Active": True, "Id": "56"},
+        ],
+        "taxcode": [
+            {"Name": "TAX", "Description": "TAX", "Active": True, "Taxable": True,
+             "TaxGroup": False, "Id": "TAX"},
+            {"Name": "NON", "Description": "NON", "Active": True, "Taxable": False,
+             "TaxGroup": False, "Id": "NON"},
+        ],
+    }
+
+
+# --- the company ----------------------------------------------------------------------
+
+@dataclass
+class Stored:
+    """A response kept for ``requestid`` replay: exactly the bytes first sent."""
+
+    status: int
+    body: bytes
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Company:
+    """One realm's entities, id counters and ``requestid`` answers."""
+
+    def __init__(self, realm: str, now: str) -> None:
+        self.realm = realm
+        self.tables: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in KINDS}
+        self.next_id: dict[str, int] = {name: 1 for name in KINDS}
+        self.next_doc_number = 1001
+        #: requestid → the first answer
+        self.requestids: dict[str, Stored] = {}
+        for name, rows in seed().items():
+            for row in rows:
+                row.update({"domain": "QBO", "sparse": False, "SyncToken": "0",
+                            "MetaData": {"CreateTime": now, "LastUpdatedTime": now}})
+                self.tables[name][row["Id"]] = row
+                if row["Id"].isdigit():
+                    self.next_id[name] = max(self.next_id[name], int(row["Id"]) + 1)
+
+    def get(self, entity: str, entity_id: str) -> dict[str, Any] | None:
+        return self.tables[entity].get(entity_id)
+
+    def all(self, entity: str) -> list[dict[str, Any]]:
+        return list(self.tables[entity].values())
+
+    def _new_id(self, entity: str) -> str:
+        table = self.tables[entity]
+        while str(self.next_id[entity]) in table:
+            self.next_id[entity] += 1
+        new = str(self.next_id[entity])
+        self.next_id[entity] += 1
+        return new
+
+    def _new_doc_number(self, name: str) -> str:
+        used = {e.get("DocNumber") for e in self.tables[name.lower()].values()}
+        while str(self.next_doc_number) in used:
+            self.next_doc_number += 1
+        number = str(self.next_doc_number)
+        self.next_doc_number += 1
+        return number
+
+    # --- writing --------------------------------------------------------------------
+    def write(self, entity: str, body: Any, now: str, today: str) -> tuple[dict[str, Any], bool]:
+        """Create (no ``Id``) or update (``Id``) an ``entity``; returns (stored, created).
+
+        Raises :class:`~.faults.QboFault` when QBO would refuse the body.
+        """
+        kind = KINDS[entity]
+        if not isinstance(body, dict):
+            raise faults.validation("Request has invalid or unsupported property", "2010",
+                                    f"Property Name:the request body must be a {kind.name} "
+                                    f"JSON object specified is unsupported or invalid", "")
+        _check_xsd(kind.name, body)
+        existing = None
+        if body.get("Id") is not None:
+            existing = self.tables[entity].get(str(body["Id"]))
+            if existing is None:
+                raise faults.not_found(kind.name, str(body["Id"]))
+            if body.get("SyncToken") is None:
+                raise faults.required("SyncToken")
+            if str(body["SyncToken"]) != existing["SyncToken"]:
+                raise faults.validation(
+                    "Stale Object Error", "5010",
+                    f"Stale Object Error : You and another user were working on this at the same "
+                    f"time. The other user finished before you did, so your work was not saved. "
+                    f"(SyncToken {body['SyncToken']} sent, {existing['SyncToken']} current)", "")
+            if body.get("sparse") is True:
+                merged = {**copy.deepcopy(existing), **copy.deepcopy(body)}
+            else:
+                merged = copy.deepcopy(body)
+        else:
+            merged = copy.deepcopy(body)
+        self._check(kind, merged, existing)
+        stored = self._complete(kind, merged, existing, now, today)
+        self.tables[entity][stored["Id"]] = stored
+        return stored, existing is None
+
+    def _check(self, kind: Kind, body: dict[str, Any], existing: dict[str, Any] | None) -> None:
+        _check_required(kind, body)
+        self._check_references(body)
+        if kind.name == "JournalEntry":
+            self._check_journal_entry(body)
+        self._check_duplicates(kind, body, existing)
+
+    def _check_references(self, body: Mapping[str, Any]) -> None:
+        for path, key, ref in _references(body):
+            element = ".".join(path + (key,))
+            if key == "Entity" and ("Type" in ref or "EntityRef" in ref):
+                # JournalEntryLineDetail.Entity: {"Type": "Customer", "EntityRef": {...}}
+                entity_type = str(ref.get("Type") or "Customer")
+                table = entity_type.lower()
+                ref_value = ref.get("EntityRef")
+                element += ".EntityRef"
+            elif key == "Entity":  # DepositLineDetail.Entity: {"value", "type"}
+                entity_type = str(ref.get("type") or "Customer")
+                table = entity_type.lower()
+                ref_value = ref
+            else:
+                table = _ref_table(key)
+                entity_type = KINDS[table].name
+                ref_value = ref
+            ref_id = ref_value.get("value") if isinstance(ref_value, Mapping) else None
+            if ref_id is None:
+                raise faults.required(element + ".value")
+            target = self.tables.get(table, {}).get(str(ref_id))
+            if target is None:
+                raise faults.invalid_reference(element, entity_type, ref_id)
+            name = target.get("DisplayName") or target.get("Name")
+            if isinstance(ref_value, dict) and name:
+                ref_value["name"] = name
+
+    def _check_journal_entry(self, body: Mapping[str, Any]) -> None:
+        debits = credits = Decimal(0)
+        with localcontext() as ctx:
+            ctx.prec = 1000
+            for index, line in enumerate(body.get("Line") or []):
+                detail = line.get("JournalEntryLineDetail") or {}
+                amount = _amount(line.get("Amount"))
+                if detail.get("PostingType") == "Debit":
+                    debits += amount
+                else:
+                    credits += amount
+                account = self.tables["account"].get(str((detail.get("AccountRef") or {}).get("value")))
+                account_type = account.get("AccountType") if account else None
+                entity = detail.get("Entity") or {}
+                entity_type = entity.get("Type") if isinstance(entity, Mapping) else None
+                if account_type == "Accounts Receivable" and entity_type != "Customer":
+                    raise faults.business(
+                        f"When you use Accounts Receivable, you must choose a customer in the "
+                        f"Name field. (Line {index}, account {account['Name']})",
+                        "Line.JournalEntryLineDetail.Entity")
+                if account_type == "Accounts Payable" and entity_type != "Vendor":
+                    raise faults.business(
+                        f"When you use Accounts Payable, you must select a vendor in the Name "
+                        f"field. (Line {index}, account {account['Name']})",
+                        "Line.JournalEntryLineDetail.Entity")
+            if debits != credits:
+                raise faults.business(
+                    f"Journal Entry must be balanced: debits total {debits}, credits total "
+                    f"{credits}; the difference is {abs(debits - credits)}", "Line")
+
+    def _check_duplicates(self, kind: Kind, body: Mapping[str, Any],
+                          existing: dict[str, Any] | None) -> None:
+        own_id = existing["Id"] if existing else None
+        table = self.tables[kind.name.lower()]
+        if kind.transaction and body.get("DocNumber"):
+            for other in table.values():
+                if other["Id"] != own_id and other.get("DocNumber") == body["DocNumber"]:
+                    raise faults.validation(
+                        "Duplicate Document Number Error", "6140",
+                        f"Duplicate Document Number Error : You must specify a different number. "
+                        f"This number has already been used. DocNumber={body['DocNumber']} is "
+                        f"assigned to TxnType={kind.label} with TxnId={other['Id']}", "DocNumber")
+        name_key = "DisplayName" if kind.name == "Customer" else "Name"
+        if not kind.transaction:
+            name = body.get(name_key) if kind.name != "Customer" else _display_name(body)
+            tables = ("customer", "vendor") if kind.name == "Customer" else (kind.name.lower(),)
+            for table_name in tables:
+                for other in self.tables[table_name].values():
+                    if other["Id"] == own_id and table_name == kind.name.lower():
+                        continue
+                    if name and other.get(name_key, "").lower() == str(name).lower():
+                        raise faults.validation(
+                            "Duplicate Name Exists Error", "6240",
+                            f"Duplicate Name Exists Error : The name supplied already exists. : "
+                            f"Id={other['Id']}", name_key)
+
+    def _complete(self, kind: Kind, body: dict[str, Any], existing: dict[str, Any] | None,
+                  now: str, today: str) -> dict[str, Any]:
+        """The entity as stored: ids, sync token, metadata and the totals QBO computes."""
+        entity = body
+        if kind.name != "Payment":  # QBO computes the total; a Payment states it
+            entity.pop("TotalAmt", None)
+        if existing is None:
+            entity["Id"] = self._new_id(kind.name.lower())
+            entity["SyncToken"] = "0"
+            entity["MetaData"] = {"CreateTime": now, "LastUpdatedTime": now}
+        else:
+            entity["Id"] = existing["Id"]
+            entity["SyncToken"] = str(int(existing["SyncToken"]) + 1)
+            entity["MetaData"] = {"CreateTime": existing["MetaData"]["CreateTime"],
+                                  "LastUpdatedTime": now}
+        entity["domain"] = "QBO"
+        entity["sparse"] = False
+        if kind.transaction:
+            entity.setdefault("TxnDate", today)
+            entity.setdefault("CurrencyRef", dict(USD))
+            if entity["CurrencyRef"].get("value") == "USD":
+                entity["CurrencyRef"].setdefault("name", USD["name"])
+            if kind.name in ("Invoice", "CreditMemo", "RefundReceipt") and not entity.get("DocNumber"):
+                entity["DocNumber"] = self._new_doc_number(kind.name)
+            lines = entity.get("Line") or []
+            first = 0 if kind.name == "JournalEntry" else 1
+            for index, line in enumerate(lines):
+                if line.get("DetailType") != "SubTotalLineDetail":
+                    line["Id"] = str(first + index)
+            with localcontext() as ctx:
+                ctx.prec = 1000
+                total = _total(kind.name, entity)
+            if kind.name == "JournalEntry":
+                entity.setdefault("Adjustment", False)
+                entity.setdefault("TxnTaxDetail", {})
+            if kind.name == "Payment":
+                applied = sum((_amount(line.get("Amount")) for line in lines), Decimal(0))
+                entity["TotalAmt"] = total
+                entity["UnappliedAmt"] = total - applied
+            else:
+                entity["TotalAmt"] = total
+            if kind.name == "Invoice":
+                entity["Balance"] = total
+            elif kind.name == "CreditMemo":
+                entity["Balance"] = total
+                entity["RemainingCredit"] = total
+            elif kind.name == "RefundReceipt":
+                entity["Balance"] = Decimal(0)
+        elif kind.name == "Customer":
+            name = _display_name(entity)
+            entity["DisplayName"] = name
+            entity.setdefault("FullyQualifiedName", name)
+            entity.setdefault("PrintOnCheckName", name)
+            entity.setdefault("Active", True)
+            entity.setdefault("Balance", 0)
+            entity.setdefault("BalanceWithJobs", 0)
+            entity.setdefault("CurrencyRef", dict(USD))
+        elif kind.name == "Item":
+            entity.setdefault("FullyQualifiedName", entity["Name"])
+            entity.setdefault("Active", True)
+            entity.setdefault("Type", "Service")
+        elif kind.name == "Account":
+            entity.setdefault("FullyQualifiedName", entity["Name"])
+            entity.setdefault("Active", True)
+            entity.setdefault("SubAccount", False)
+            account_type = entity.get("AccountType")
+            if account_type in _CLASSIFICATION:
+                entity.setdefault("Classification", _CLASSIFICATION[account_type])
+            entity.setdefault("CurrentBalance", 0)
+            entity.setdefault("CurrentBalanceWithSubAccounts", 0)
+            entity.setdefault("CurrencyRef", dict(USD))
+        return entity
+
+
+# --- the checks -------------------------------------------------------------------------
+
+def _check_xsd(name: str, body: Mapping[str, Any]) -> None:
+    problems = xsd.check(name, body)
+    if not problems:
+        return
+    errors = []
+    for problem in problems[:10]:
+        pointer, _, _ = problem.partition(": ")
+        element = ".".join(part for part in pointer.strip("/").split("/") if not part.isdigit())
+        errors.append(faults.error("Request has invalid or unsupported property", "2010",
+                                   f"Property Name:{problem} specified is unsupported or invalid",
+                                   element))
+    raise faults.QboFault(400, "ValidationFault", errors)
+
+
+def _display_name(body: Mapping[str, Any]) -> str:
+    if isinstance(body.get("DisplayName"), str) and body["DisplayName"].strip():
+        return body["DisplayName"]
+    parts = [body.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
+    name = " ".join(p for p in parts if isinstance(p, str) and p.strip())
+    return name or (body.get("CompanyName") or "")
+
+
+def _check_required(kind: Kind, body: Mapping[str, Any]) -> None:
+    for key in _REQUIRED.get(kind.name, ()):
+        value = body.get(key)
+        if value is None or value == [] or value == "":
+            raise faults.required(key)
+    if kind.name == "Customer" and not _display_name(body):
+        raise faults.required("DisplayName")
+    if kind.name == "Account" and not (body.get("AccountType") or body.get("AccountSubType")):
+        raise faults.required("AccountType")
+    for line in body.get("Line") or []:
+        detail_type = line.get("DetailType")
+        if not detail_type:
+            raise faults.required("Line.DetailType")
+        if line.get("Amount") is None and detail_type not in ("SubTotalLineDetail",
+                                                               "DescriptionOnly"):
+            raise faults.required("Line.Amount")
+        if kind.name == "JournalEntry":
+            if detail_type != "JournalEntryLineDetail":
+                raise faults.validation(
+                    "Request has invalid or unsupported property", "2010",
+                    f"Property Name:Line.DetailType {detail_type} specified is unsupported or "
+                    f"invalid; a JournalEntry line is a JournalEntryLineDetail", "Line.DetailType")
+            detail = line.get("JournalEntryLineDetail")
+            if not isinstance(detail, Mapping):
+                raise faults.required("Line.JournalEntryLineDetail")
+            for key in ("PostingType", "AccountRef"):
+                if not detail.get(key):
+                    raise faults.required(f"Line.JournalEntryLineDetail.{key}")
+        elif detail_type == "SalesItemLineDetail" and kind.name in ("Invoice", "CreditMemo",
+                                                                    "RefundReceipt"):
+            detail = line.get("SalesItemLineDetail")
+            if not isinstance(detail, Mapping) or not detail.get("ItemRef"):
+                raise faults.required("Line.SalesItemLineDetail.ItemRef")
+
+
+def _ref_table(key: str) -> str:
+    if key.endswith("AccountRef"):
+        return "account"
+    return {"CustomerRef": "customer", "ItemRef": "item", "VendorRef": "vendor",
+            "TaxCodeRef": "taxcode"}[key]
+
+
+_REF_KEYS = ("CustomerRef", "ItemRef", "VendorRef", "TaxCodeRef")
+
+
+def _references(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str, Any]]:
+    """Every (path, key, reference) in ``value`` that points at a list entity."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _references(item, path)
+        return
+    if not isinstance(value, dict):
+        return
+    for key, item in value.items():
+        if key.endswith("AccountRef") or key in _REF_KEYS or (
+                key == "Entity" and isinstance(item, Mapping)):
+            yield path, key, item
+        elif isinstance(item, (dict, list)):
+            yield from _references(item, path + (key,))
+
+
+def _amount(value: Any) -> Decimal:
+    if isinstance(value, bool) or value is None:
+        return Decimal(0)
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    return Decimal(str(value))
+
+
+def _total(name: str, entity: Mapping[str, Any]) -> Decimal:
+    lines = entity.get("Line") or []
+    if name == "JournalEntry":
+        return sum((_amount(line.get("Amount")) for line in lines
+                    if (line.get("JournalEntryLineDetail") or {}).get("PostingType") == "Debit"),
+                   Decimal(0))
+    if name == "Payment":
+        return _amount(entity.get("TotalAmt"))
+    if name == "Deposit":
+        return sum((_amount(line.get("Amount")) for line in lines), Decimal(0))
+    total = Decimal(0)
+    for line in lines:
+        if line.get("DetailType") in _ADDING_LINES:
+            total += _amount(line.get("Amount"))
+        elif line.get("DetailType") == _DISCOUNT_LINE:
+            total -= _amount(line.get("Amount"))
+    return total
+
+
+__all__ = ["Company", "KINDS", "Kind", "Stored", "WRITABLE", "seed"]

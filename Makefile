@@ -12,10 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-# the main job, for now: what the example recipe would send to QuickBooks for a paid Stripe invoice
+# the main job: sandboxes + serve + signed Stripe webhooks, then a table of what reached QuickBooks
 demo: $(STAMP)
 	$(BIN)/ledgerlink validate recipes/
-	$(BIN)/ledgerlink dry-run recipes/stripe-invoice-paid-to-quickbooks-journal.json
+	$(BIN)/ledgerlink demo --recipes recipes
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -99,6 +99,9 @@ class Webhook:
 
     verify: Callable[[Mapping[str, str], bytes, Mapping[str, Any], float], None]
     parse: Callable[[Mapping[str, str], bytes], list[IncomingEvent]]
+    #: ``sign(body, secrets, now) -> headers``: sign a body as the vendor would, for
+    #: emitters, demos and tests (optional)
+    sign: Callable[[bytes, Mapping[str, Any], float], Mapping[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,9 @@ class Connector:
     #: ``sandbox(**options) -> WSGI app`` imitating the vendor on loopback, served by
     #: ``ledgerlink sandbox NAME``; for tests, demos and integrators
     sandbox: Callable[..., Any] | None = None
+    #: ``examples() -> [(label, raw body), ...]``: realistic webhook deliveries for
+    #: ``ledgerlink demo`` (several currencies, a duplicate, a refund …)
+    examples: Callable[[], list[tuple[str, bytes]]] | None = None
     version: str = "0.1.0"
     status: str = "stable"
     #: filled in by the host: the plugin that registered this

@@ -125,6 +125,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .servers import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the run log records every request
     runtime = build_runtime(db=_db_url(args), recipes=args.recipes, config_file=args.config,
                             settings=_settings(args))
     app = create_app(runtime=runtime)
@@ -225,6 +226,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    rows = run_demo(recipes=args.recipes, workdir=args.workdir)
+    failed = [r for r in rows if r["status"] not in ("succeeded", "duplicate, stored once")]
+    return 1 if failed else 0
+
+
 def cmd_secret_key(args: argparse.Namespace) -> int:
     from .secrets import new_key
 
@@ -312,6 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=16)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="sandbox option (JSON value)")
     p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("demo", help="sandboxes + serve + signed example webhooks, then what reached the ledger")
+    p.add_argument("--recipes", default="recipes", help="recipe directory (default: recipes/)")
+    p.add_argument("--workdir", help="keep the demo's files here (default: a new temporary directory)")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("secret-key", help="print a new LEDGERLINK_SECRET_KEY")
     p.set_defaults(func=cmd_secret_key)

@@ -152,9 +152,19 @@ def background(app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0,
     Leaving the block (normally or by an exception) stops the server as
     :meth:`Running.stop` describes: the port is free and the thread has ended afterwards.
     """
-    server = waitress.create_server(app, host=host, port=port, threads=threads, ident=IDENT,
-                                    # the event loop wakes this often; keep stop() snappy
-                                    asyncore_loop_timeout=1)
+    # bind first, so a port in use fails here, before waitress starts any thread
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        if hasattr(socket, "SO_REUSEADDR") and socket.SOCK_STREAM == kind:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress does
+        sock.bind(address)
+        server = waitress.create_server(app, sockets=[sock], threads=threads, ident=IDENT,
+                                        # the event loop wakes this often; keeps stop() snappy
+                                        asyncore_loop_timeout=1)
+    except BaseException:
+        sock.close()
+        raise
     thread = threading.Thread(target=server.run, name=f"ledgerlink-server-{server.effective_port}",
                               daemon=True)
     running = Running(server, thread, host)

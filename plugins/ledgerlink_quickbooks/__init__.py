@@ -16,6 +16,7 @@ from ledgerlink.catalog import Connector
 
 from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
 from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY
+from .sandbox import create_sandbox
 
 SETTINGS_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -77,6 +78,7 @@ CONNECTOR = Connector(
     secret_settings=("client_secret", "access_token", "refresh_token"),
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
+    sandbox=create_sandbox,
 )
 
 

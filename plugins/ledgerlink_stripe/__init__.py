@@ -23,7 +23,7 @@ from typing import Any
 from ledgerlink import hookimpl, jsonio
 from ledgerlink.catalog import Connector, Transform, Trigger, Webhook
 
-from . import money
+from . import examples, money
 from .webhook import parse_webhook, verify_webhook
 
 #: Stripe event types registered as triggers, with each trigger's summary
@@ -126,7 +126,8 @@ def ledgerlink_register_connectors(register):
         settings_schema=SETTINGS_SCHEMA,
         secret_settings=("webhook_secret", "webhook_secrets", "api_key"),
         default_settings={"api_base": API_BASE, "tolerance_seconds": DEFAULT_TOLERANCE},
-        webhook=Webhook(verify=verify_webhook, parse=parse_webhook),
+        webhook=Webhook(verify=verify_webhook, parse=parse_webhook, sign=examples.sign_webhook),
+        examples=examples.examples,
     ))
 
 

@@ -294,7 +294,8 @@ class Sandbox:
                 self._access.pop(token, None)
             return True
 
-    def _client_ok(self, authorization: str | None) -> bool:
+    def client_ok(self, authorization: str | None) -> bool:
+        """True when ``authorization`` is HTTP Basic with this sandbox's client id and secret."""
         if not authorization:
             return False
         scheme, _, encoded = authorization.strip().partition(" ")
@@ -343,7 +344,7 @@ class Sandbox:
             return reply
 
     def _token(self, form: Mapping[str, str], authorization: str | None) -> Reply:
-        if not self._client_ok(authorization):
+        if not self.client_ok(authorization):
             return self._oauth_error(401, "invalid_client")
         grant_type = form.get("grant_type")
         if grant_type == "authorization_code":

@@ -1,0 +1,110 @@
+"""A QuickBooks Online loopback sandbox: Intuit's Accounting API v3 and OAuth, in memory.
+
+Serve it with :mod:`ledgerlink.servers` (``ledgerlink sandbox quickbooks`` does)::
+
+    from ledgerlink import servers
+    from ledgerlink_quickbooks.sandbox import create_sandbox
+
+    app = create_sandbox(window_seconds=1.0, requests_per_window=20)
+    with servers.background(app) as running:
+        ...  # point a connection's base_url at running.url; app.sandbox.stats()
+
+What it imitates (VENDOR-FACTS §3, §5 "QBO sandbox"):
+
+- ``POST /v3/company/<realm>/<entity>?minorversion=75&requestid=<id>`` creates (or, with
+  ``Id`` + ``SyncToken`` in the body, updates) a JournalEntry, Invoice, Payment,
+  CreditMemo, RefundReceipt, Deposit, Customer, Item or Account; the body is checked
+  against Intuit's XSD and QBO's write rules (see :mod:`.company`) and answered with
+  ``{"<Entity>": {...}, "time": ...}`` or a 400 ``ValidationFault``. A repeated
+  ``requestid`` (per realm, kept for the sandbox's life) replays the first answer byte for
+  byte, errors included, and creates nothing. A missing ``minorversion`` or one below 75
+  is served as 75 and counted in the stats.
+- ``GET …/<entity>/<id>`` reads (610 when absent); ``GET …/query?query=…`` (or ``POST``
+  with an ``application/text`` body) runs the query language of :mod:`.query`; Vendor
+  and TaxCode are seeded and readable but not writable.
+- Every ``/v3`` call needs ``Authorization: Bearer <token>`` (401 ``AuthenticationFault``
+  otherwise); per realm, at most ``requests_per_window`` requests in any sliding
+  ``window_seconds`` and ``concurrent`` requests in progress (429 throttle fault
+  otherwise, which creates nothing).
+- ``POST /oauth2/v1/tokens/bearer``: authorization-code and refresh grants, client
+  authenticated by HTTP Basic; every refresh rotates the refresh token.
+- Test hooks under ``/__sandbox`` (see :mod:`.app`): stats, request log, entities, fault
+  scripts, reset, authorize, revoke, clock advance. They are for tests only: never
+  authenticated, never rate-limited.
+
+Answers are always JSON (QBO would answer XML to a request without ``Accept:
+application/json``; the sandbox does not), and request bodies are read as JSON whatever
+their ``Content-Type``. Tokens are good for every realm of the sandbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Importing this package stays cheap (the plugin imports it to register the connector):
+# Flask, the XSDs and the state machinery load on first use.
+_LAZY = {
+    "Sandbox": "state", "Reply": "state", "DEFAULT_ACCESS_TOKEN": "state",
+    "DEFAULT_CLIENT_ID": "state", "DEFAULT_CLIENT_SECRET": "state", "DEFAULT_CODE": "state",
+    "DEFAULT_REALM": "state", "QboFault": "faults", "create_app": "app",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def create_sandbox(**options: Any) -> Any:
+    """A WSGI app imitating QuickBooks Online; ``app.sandbox`` is its :class:`Sandbox`.
+
+    State lives in memory and is thread-safe. Options (all keyword):
+
+    ``rate_limit=True``
+        Enforce the per-realm limits below; when False they are only measured (stats
+        ``per_window_max`` and ``max_concurrent_seen``), so a test can check that the
+        host's own governor kept inside them.
+    ``requests_per_window=500``
+        Requests admitted per realm in any sliding window of ``window_seconds``
+        (QBO: 500 a minute).
+    ``window_seconds=60.0``
+        The window's length. Tests compress time with e.g. ``1.0``: same algorithm.
+    ``concurrent=10``
+        Requests in progress at once per realm (QBO: 10).
+    ``retry_after=None``
+        Seconds to send in ``Retry-After`` on a 429 (rounded up to a whole number);
+        None sends none, as QBO is not known to send one.
+    ``realms=("9130350000000000",)``
+        The companies, each seeded with accounts 1 Services, 4 Undeposited Funds,
+        33 Accounts Payable (A/P), 35 Checking, 62 Bank Charges, 84 Accounts Receivable
+        (A/R), 90 Sales Returns; customers 1 Amy's Bird Sanctuary, 2 Bill's Windsurf Shop,
+        3 Cool Cars; items 1 Services, 2 Hours; vendor 56; tax codes TAX and NON.
+    ``access_tokens=("sandbox-access-token",)``
+        Bearer tokens always accepted, besides those issued by the token endpoint.
+    ``client_id="sandbox-client"``, ``client_secret="sandbox-secret"``
+        The OAuth client the token endpoint accepts (HTTP Basic).
+    ``latency=0.0``
+        Seconds every admitted ``/v3`` request sleeps while holding its concurrency
+        slot, to make concurrency observable.
+    ``clock=time.monotonic``
+        Seconds for rate windows and token expiry; pass a fake to control time.
+    ``wall_clock=time.time``
+        Unix time for ``time``, ``MetaData`` and ``TxnDate`` stamps.
+
+    Unknown options raise ``TypeError``; bad values ``ValueError``. Intuit's XSDs are
+    loaded here (about two seconds, once per process) so the first request is not slow.
+    """
+    from .. import xsd
+    from .app import create_app
+    from .state import Sandbox
+
+    sandbox = Sandbox(**options)
+    xsd.load()
+    return create_app(sandbox)
+
+
+__all__ = ["DEFAULT_ACCESS_TOKEN", "DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "DEFAULT_CODE",
+           "DEFAULT_REALM", "QboFault", "Reply", "Sandbox", "create_app", "create_sandbox"]

@@ -1,0 +1,189 @@
+"""The sandbox's HTTP face: a thin Flask app over a :class:`~.state.Sandbox`.
+
+Routes imitating Intuit:
+
+- ``GET|POST /v3/company/<realm>/<entity>[/<id>]`` and ``…/query`` → :meth:`Sandbox.handle_v3`
+- ``POST /oauth2/v1/tokens/bearer`` → :meth:`Sandbox.token_endpoint`
+- ``POST /v2/oauth2/tokens/revoke`` (Basic client auth; JSON or form ``token``): revokes
+  the whole authorization the token belongs to, answering 200 as Intuit does
+- ``GET /connect/oauth2?client_id&redirect_uri&response_type=code&state[&realm_id]``: the
+  consent screen, already consented: 302 to ``redirect_uri?code=…&state=…&realmId=…``
+
+Routes for tests only, never authenticated or rate-limited (``/__sandbox/…``):
+``GET stats``, ``GET requests``, ``GET entities/<realm>/<entity>``, ``GET|POST|DELETE
+faults``, ``POST reset`` (``{"tokens": true}`` also forgets issued tokens), ``POST
+authorize`` (``{"realm_id", "redirect_uri", "state"}`` → ``{"code", "realmId", "state"}``),
+``POST revoke`` (``{"token"}`` → ``{"revoked": bool}``), ``POST advance``
+(``{"seconds"}``: move the sandbox clocks forward).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, redirect, request
+
+from ledgerlink import jsonio
+
+from .state import Reply, Sandbox
+
+
+def _send(reply: Reply) -> Response:
+    response = Response(reply.body, status=reply.status, content_type=reply.content_type)
+    for name, value in reply.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(jsonio.dumps(body), status=status, content_type="application/json")
+
+
+def _input() -> dict[str, Any]:
+    """The JSON object (or form) a ``/__sandbox`` POST carries; {} when empty."""
+    if request.form:
+        return request.form.to_dict()
+    data = request.get_json(silent=True, force=True)
+    return data if isinstance(data, dict) else {}
+
+
+def create_app(sandbox: Sandbox) -> Flask:
+    """The WSGI app serving ``sandbox``; ``app.sandbox`` is ``sandbox``."""
+    app = Flask("ledgerlink_quickbooks.sandbox")
+    app.sandbox = sandbox  # type: ignore[attr-defined]
+
+    # --- Intuit's endpoints -----------------------------------------------------------
+    @app.route("/v3/company/<realm>/<path:rest>", methods=["GET", "POST"])
+    def v3(realm: str, rest: str) -> Response:
+        return _send(sandbox.handle_v3(request.method, realm, rest, request.args.to_dict(),
+                                       dict(request.headers), request.get_data()))
+
+    @app.post("/oauth2/v1/tokens/bearer")
+    def token() -> Response:
+        return _send(sandbox.token_endpoint(request.form.to_dict(),
+                                            request.headers.get("Authorization")))
+
+    @app.post("/v2/oauth2/tokens/revoke")
+    def revoke_grant() -> Response:
+        if not sandbox.client_ok(request.headers.get("Authorization")):
+            return _json({"error": "invalid_client"}, 401)
+        token_value = _input().get("token")
+        if not isinstance(token_value, str) or not token_value:
+            return _json({"error": "invalid_request"}, 400)
+        sandbox.revoke(token_value, grant=True)
+        return Response(b"", status=200)
+
+    @app.get("/connect/oauth2")
+    def consent() -> Response:
+        args = request.args
+        if args.get("client_id") != sandbox.client_id:
+            return _json({"error": "invalid_client"}, 400)
+        if args.get("response_type") != "code":
+            return _json({"error": "unsupported_response_type"}, 400)
+        redirect_uri = args.get("redirect_uri")
+        if not redirect_uri:
+            return _json({"error": "invalid_request", "error_description": "redirect_uri"}, 400)
+        realm = args.get("realm_id") or sandbox.realms[0]
+        try:
+            code = sandbox.authorize(realm, redirect_uri)
+        except KeyError as exc:
+            return _json({"error": "invalid_request", "error_description": str(exc)}, 400)
+        query = {"code": code, "realmId": realm}
+        if args.get("state") is not None:
+            query["state"] = args["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        return redirect(f"{redirect_uri}{separator}{urlencode(query)}", code=302)
+
+    # --- tests only ---------------------------------------------------------------------
+    @app.get("/")
+    @app.get("/__sandbox")
+    def index() -> Response:
+        return _json({
+            "sandbox": "QuickBooks Online (Accounting API v3) loopback sandbox",
+            "realms": list(sandbox.realms),
+            "api": "/v3/company/<realm>/<entity>?minorversion=75",
+            "token_endpoint": "/oauth2/v1/tokens/bearer",
+            "authorize": "/connect/oauth2",
+            "test_only": ["/__sandbox/stats", "/__sandbox/requests",
+                          "/__sandbox/entities/<realm>/<entity>", "/__sandbox/faults",
+                          "/__sandbox/reset", "/__sandbox/authorize", "/__sandbox/revoke",
+                          "/__sandbox/advance"],
+        })
+
+    @app.get("/__sandbox/stats")
+    def stats() -> Response:
+        return _json(sandbox.stats())
+
+    @app.get("/__sandbox/requests")
+    def requests_log() -> Response:
+        return _json(sandbox.requests())
+
+    @app.get("/__sandbox/entities/<realm>/<entity>")
+    def entities(realm: str, entity: str) -> Response:
+        try:
+            return _json(sandbox.entities(realm, entity))
+        except KeyError as exc:
+            return _json({"error": exc.args[0]}, 404)
+
+    @app.route("/__sandbox/faults", methods=["GET", "POST", "DELETE"])
+    def scripted_faults() -> Response:
+        if request.method == "GET":
+            return _json(sandbox.pending_faults())
+        if request.method == "DELETE":
+            sandbox.clear_faults()
+            return _json({"pending": 0})
+        data = request.get_json(silent=True, force=True)
+        try:
+            pending = sandbox.script(data)
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"pending": pending})
+
+    @app.post("/__sandbox/reset")
+    def reset() -> Response:
+        sandbox.reset(tokens=bool(_input().get("tokens")))
+        return _json({"reset": True})
+
+    @app.post("/__sandbox/authorize")
+    def authorize() -> Response:
+        data = _input()
+        realm = data.get("realm_id") or data.get("realmId") or sandbox.realms[0]
+        try:
+            code = sandbox.authorize(realm, data.get("redirect_uri"))
+        except KeyError as exc:
+            return _json({"error": exc.args[0]}, 404)
+        out = {"code": code, "realmId": realm}
+        if data.get("state") is not None:
+            out["state"] = data["state"]
+        return _json(out)
+
+    @app.post("/__sandbox/revoke")
+    def revoke() -> Response:
+        token_value = _input().get("token")
+        if not isinstance(token_value, str) or not token_value:
+            return _json({"error": "give the token to revoke as {\"token\": \"...\"}"}, 400)
+        return _json({"revoked": sandbox.revoke(token_value)})
+
+    @app.post("/__sandbox/advance")
+    def advance() -> Response:
+        seconds = _input().get("seconds")
+        try:
+            sandbox.advance(float(seconds) if isinstance(seconds, (int, float, str)) else seconds)
+        except (TypeError, ValueError) as exc:
+            return _json({"error": f"give {{\"seconds\": n}} with n >= 0: {exc}"}, 400)
+        return _json({"advanced": float(seconds)})
+
+    @app.errorhandler(404)
+    def not_found(_exc: Exception) -> Response:
+        return _json({"error": f"the QuickBooks sandbox serves no {request.path}; "
+                               f"see GET /__sandbox for its routes"}, 404)
+
+    @app.errorhandler(405)
+    def not_allowed(_exc: Exception) -> Response:
+        return _json({"error": f"{request.method} is not allowed on {request.path}"}, 405)
+
+    return app
+
+
+__all__ = ["create_app"]

@@ -18,6 +18,8 @@ Numbers are ``int`` (JSON read with :func:`ledgerlink.jsonio.loads`, never ``flo
 
 from __future__ import annotations
 
+import hashlib
+
 import copy
 import time
 from collections.abc import Sequence
@@ -111,6 +113,10 @@ def invoice_paid_event(currency: str, amount: int, shape: str = "2023-08-16",
     currency, lines = _check(currency, amount, shape, line_amounts)
     key = _key(currency, amount, shape)
     invoice_id = f"in_test_{key}"
+    number = "TEST-0001"
+    if event_id:  # another event is another invoice, with its own number
+        invoice_id = "in_" + event_id.removeprefix("evt_")
+        number = "TEST-" + hashlib.sha1(event_id.encode()).hexdigest()[:8].upper()
     if shape == "2023-08-16":
         event = event_file("invoice.paid")
         invoice = event["data"]["object"]
@@ -140,7 +146,7 @@ def invoice_paid_event(currency: str, amount: int, shape: str = "2023-08-16",
     event["id"] = event_id or f"evt_test_invoice_paid_{key}"
     event["created"] = _EVENT_CREATED
     invoice.update({
-        "id": invoice_id, "currency": currency, "status": "paid", "number": "TEST-0001",
+        "id": invoice_id, "currency": currency, "status": "paid", "number": number,
         "amount_due": amount, "amount_paid": amount, "amount_remaining": 0,
         "subtotal": amount, "subtotal_excluding_tax": amount, "total": amount,
         "total_excluding_tax": amount, "total_discount_amounts": [], "amount_shipping": 0,

@@ -433,7 +433,7 @@ def _check_required(kind: Kind, body: Mapping[str, Any]) -> None:
         raise faults.required("AccountType")
     for line in body.get("Line") or []:
         detail_type = line.get("DetailType")
-        if not detail_type:
+        if not detail_type and kind.name != "Payment":  # a Payment line is Amount + LinkedTxn
             raise faults.required("Line.DetailType")
         if line.get("Amount") is None and detail_type not in ("SubTotalLineDetail",
                                                                "DescriptionOnly"):

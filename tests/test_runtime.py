@@ -1,0 +1,215 @@
+"""The runtime end to end, in-process: inbox → runs → workers → the QuickBooks sandbox.
+
+Proofs from the runtime issue that fit in one process: the fault test (500s, 429 with
+Retry-After, timeouts after commit, a validation fault), hot reload under load, and that
+no secret appears in any log line, run record, dry-run output or error body.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import re
+import threading
+import time
+
+import pytest
+
+from ledgerlink import jsonio
+from ledgerlink.app import create_app
+from ledgerlink.runtime import Settings, WorkerPool
+from ledgerlink.servers import background
+from ledgerlink.service import build_runtime
+from ledgerlink_quickbooks.sandbox import create_sandbox
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
+from stripe_events import invoice_paid_event
+
+REALM = "9130350000000000"
+WHSEC = "whsec_test_secret"
+
+
+@pytest.fixture
+def sandbox():
+    app = create_sandbox(rate_limit=False)
+    with background(app) as server:
+        yield app.sandbox, server.url
+
+
+@pytest.fixture
+def make_runtime(tmp_path, monkeypatch, sandbox):
+    monkeypatch.setenv("LL_TEST_WHSEC", WHSEC)
+    monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
+    made = []
+
+    def make(**settings):
+        runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_dir(tmp_path),
+                                config_file=str(write_config(tmp_path, sandbox[1])),
+                                settings=Settings(**{"backoff_base": 0.05, "backoff_cap": 0.5, **settings}))
+        made.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in made:
+        runtime.close()
+
+
+def deliver(runtime, events):
+    for event in events:
+        body, headers = signed(event)
+        runtime.receive("stripe", headers, body)
+
+
+def wait_settled(runtime, expected_runs, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = runtime.store.counts()
+        if sum(counts.values()) >= expected_runs and not any(counts.get(s) for s in ("pending", "running", "retrying")):
+            return counts
+        time.sleep(0.05)
+    raise AssertionError(f"runs did not settle: {runtime.store.counts()}")
+
+
+def entries_by_event(sandbox_state):
+    counts = collections.Counter()
+    for entry in sandbox_state.entities(REALM, "journalentry"):
+        match = re.search(r"event (evt_\w+)", entry.get("PrivateNote", ""))
+        if match:
+            counts[match.group(1)] += 1
+    return counts
+
+
+def test_events_become_exactly_one_entry_each(make_runtime, sandbox):
+    runtime = make_runtime()
+    pool = WorkerPool(runtime, 2)
+    pool.start()
+    try:
+        events = [invoice_paid_event(c, 1000 + i, event_id=f"evt_ok_{i}") for i, c in
+                  enumerate(["usd", "jpy", "kwd", "eur"] * 5)]
+        deliver(runtime, events + events[:5])  # five duplicates
+        counts = wait_settled(runtime, 20)
+    finally:
+        pool.stop()
+    assert counts == {"succeeded": 20}
+    per_event = entries_by_event(sandbox[0])
+    assert per_event == {f"evt_ok_{i}": 1 for i in range(20)}
+    run = runtime.store.run(1)
+    (step,) = run["steps"]
+    assert step["status"] == "succeeded" and step["external_id"] and step["idempotency_key"]
+    assert step["request"]["headers"]["authorization"] == "Bearer [REDACTED]"
+    assert run["links"][0]["target_id"] == step["external_id"]
+    assert run["links"][0]["source_id"].startswith("in_")
+
+
+def test_fault_mix_ends_succeeded_or_failed_with_the_vendor_message_and_no_twin(make_runtime, sandbox):
+    state, _ = sandbox
+    # the validation fault comes first: QuickBooks answers a replayed requestid with the first
+    # response, so a validation fault can only ever answer a first attempt
+    state.script([
+        {"fault": "validation", "message": "Scripted: the account is inactive", "code": "6000"},
+        {"status": 500}, {"status": 503},
+        {"status": 429, "retry_after": 1},
+        {"timeout": 1.0}, {"timeout": 1.0},
+        {"status": 500},
+    ])
+    runtime = make_runtime(read_timeout=0.4, max_attempts=10)
+    pool = WorkerPool(runtime, 3)
+    pool.start()
+    try:
+        deliver(runtime, [invoice_paid_event("usd", 2000 + i, event_id=f"evt_fault_{i}") for i in range(12)])
+        counts = wait_settled(runtime, 12, timeout=60)
+    finally:
+        pool.stop()
+    assert counts == {"succeeded": 11, "failed": 1}, counts
+    (failed,) = runtime.store.list_runs(status="failed")
+    assert "Scripted: the account is inactive" in failed["last_error"]
+    per_event = entries_by_event(state)
+    assert max(per_event.values()) == 1, "a retry created a twin"
+    assert len(per_event) == 11 and failed["event_id"] not in per_event
+    assert state.stats()["faults_pending"] == 0
+    retried = [r for r in runtime.store.list_runs(status="succeeded") if r["attempts"] > 1]
+    assert retried, "the faults should have forced retries"
+    statuses = {s["status"] for r in retried for s in runtime.store.run(r["id"])["steps"]}
+    assert "unknown" in statuses  # the timeouts after commit were logged as unknown outcomes
+
+
+def test_hot_reload_under_load_keeps_every_event_and_one_version_per_run(make_runtime, sandbox, tmp_path):
+    runtime = make_runtime()
+    pool = WorkerPool(runtime, 2)
+    pool.start()
+    path = runtime.registry.directory / "stripe-invoice-paid-to-quickbooks-journal.json"
+    stop = threading.Event()
+    sent = []
+
+    def sender():
+        i = 0
+        while not stop.is_set() and i < 300:
+            event = invoice_paid_event("usd", 1000 + i, event_id=f"evt_reload_{i}")
+            deliver(runtime, [event])
+            sent.append(event["id"])
+            i += 1
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    try:
+        time.sleep(0.3)
+        recipe = json.loads(path.read_text())
+        for version in (2, 3):
+            recipe["version"] = version
+            recipe["steps"][0]["input"]["PrivateNote"]["$concat"][0] = f"v{version}: Stripe invoice "
+            path.write_text(json.dumps(recipe))
+            runtime.registry.reload()
+            time.sleep(0.2)
+        thread.join(30)
+        counts = wait_settled(runtime, len(sent), timeout=60)
+    finally:
+        stop.set()
+        pool.stop()
+    assert counts == {"succeeded": len(sent)}
+    runs = runtime.store.list_runs(recipe_id="stripe-invoice-paid-to-quickbooks-journal", limit=1000)
+    per_event = collections.Counter(r["event_id"] for r in runs)
+    assert set(per_event) == set(sent) and set(per_event.values()) == {1}  # no event lost, each on one version
+    versions = collections.Counter(r["recipe_version"] for r in runs)
+    assert set(versions) <= {1, 2, 3} and len(versions) >= 2, versions
+    entries = state_entries = sandbox[0].entities(REALM, "journalentry")
+    assert len(state_entries) == len(sent)
+    for run in runs[:50]:
+        note = next(e["PrivateNote"] for e in entries if run["event_id"] in e["PrivateNote"])
+        expected = "Stripe invoice" if run["recipe_version"] == 1 else f"v{run['recipe_version']}: Stripe invoice"
+        assert note.startswith(expected)
+
+
+def test_no_secret_anywhere(make_runtime, sandbox, tmp_path, caplog, monkeypatch):
+    caplog.set_level(logging.DEBUG)
+    runtime = make_runtime()
+    secrets = [WHSEC, QBO_TOKEN, ADMIN_TOKEN]
+    app = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime)
+    client = app.test_client()
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    bodies = []
+    try:
+        event = invoice_paid_event("usd", 1000, event_id="evt_secret_1")
+        body, headers = signed(event)
+        bodies.append(client.post("/webhooks/stripe", data=body, headers=headers).get_data(as_text=True))
+        bodies.append(client.post("/webhooks/stripe", data=body,
+                                  headers={**headers, "Stripe-Signature": "t=1,v1=ab"}).get_data(as_text=True))
+        bodies.append(client.get("/api/runs", headers={"Authorization": "Bearer " + ADMIN_TOKEN[:-1]}).get_data(as_text=True))
+        wait_settled(runtime, 1)
+        auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        for path in ("/api/runs", "/api/runs/1", "/api/recipes", "/api/connectors", "/metrics", "/healthz"):
+            bodies.append(client.get(path, headers=auth).get_data(as_text=True))
+        bodies.append(client.post("/api/recipes/stripe-invoice-paid-to-quickbooks-journal/dry-run",
+                                  headers=auth).get_data(as_text=True))
+        bodies.append(client.post("/api/runs/1/replay", data='{"dry_run": true}', headers=auth).get_data(as_text=True))
+    finally:
+        pool.stop()
+    with runtime.store.engine.connect() as conn:
+        for table in ("events", "runs", "run_steps", "links", "recipe_versions", "cursors"):
+            bodies.append(jsonio.dumps([list(map(str, row)) for row in conn.exec_driver_sql(f"SELECT * FROM {table}")]))
+    bodies.append(caplog.text)
+    bodies.extend((tmp_path / name).read_text() for name in ("ledgerlink.toml",))
+    text = "\n".join(bodies)
+    assert "evt_secret_1" in text and "Bearer [REDACTED]" in text  # the material was really collected
+    for secret in secrets:
+        assert secret not in text, f"a secret leaked: {secret[:6]}…"

@@ -104,7 +104,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def _settings(args: argparse.Namespace):
     from .runtime import Settings
 
-    return Settings(workers=getattr(args, "workers", 2))
+    return Settings(workers=getattr(args, "workers", 2), lease_seconds=getattr(args, "lease", 60.0))
 
 
 def _install_stop_signals() -> None:
@@ -286,11 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=int, default=2, help="worker threads running runs (default 2)")
     p.add_argument("--threads", type=int, default=16, help="HTTP threads (default 16)")
+    p.add_argument("--lease", type=float, default=60.0,
+                   help="seconds a claimed run stays leased; after a crash another worker takes it then")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("worker", help="workers only, beside a serve process on the same database")
     service_options(p)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--lease", type=float, default=60.0, help="seconds a claimed run stays leased")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("runs", help="list, show and replay runs")

@@ -302,10 +302,12 @@ class Worker:
             done = store.succeeded_steps(run.id) if run.attempts > 1 else {}
             doc = document(recipe, event)
             source_id = rt.source_id(recipe, payload)
-            for step in recipe.steps:
+            for index, step in enumerate(recipe.steps):
                 if step.id in done:
                     doc["steps"][step.id] = done[step.id]
                     continue
+                if index and not store.renew(run.id, self.name, rt.settings.lease_seconds):
+                    return "lost"  # another worker took the run over; it will finish it
                 doc["steps"][step.id] = self._step(run, recipe, step, doc, event, source_id)
         except _Retry as retry:
             return self._reschedule(run, retry)

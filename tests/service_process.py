@@ -1,0 +1,68 @@
+"""Run ``ledgerlink serve`` (or ``worker``) as a real subprocess for crash and load tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServeProcess:
+    """``ledgerlink serve`` on a port, its output in a log file."""
+
+    def __init__(self, tmp_path: Path, db: str, recipes: Path, config: Path, env: dict[str, str],
+                 port: int | None = None, workers: int = 2, lease: float = 2.0, command: str = "serve",
+                 extra: tuple[str, ...] = ()) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / f"{command}-{self.port}-{time.monotonic_ns()}.log"
+        args = [sys.executable, "-m", "ledgerlink.cli", command, "--db", db, "--recipes", str(recipes),
+                "--config", str(config), "--workers", str(workers), "--lease", str(lease), *extra]
+        if command == "serve":
+            args += ["--port", str(self.port)]
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(args, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_healthy(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"serve exited ({self.process.returncode}): {self.output()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"serve did not become healthy: {self.output()}")
+
+    def kill9(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self.log.close()
+        return self.process.returncode
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text()[-4000:]

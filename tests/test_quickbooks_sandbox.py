@@ -483,6 +483,11 @@ def test_query_language_in_process():
     parsed.start = 1
     result = qbo_query.run(parsed, items)
     assert [i["Id"] for i in result["Item"]] == ["10", "1"]
+    # entities without the field come last, ascending or descending
+    unnamed = [{"Id": "1", "Name": "a"}, {"Id": "2"}, {"Id": "3", "Name": "b"}]
+    for order in ("ASC", "DESC"):
+        result = qbo_query.run(qbo_query.parse(f"SELECT * FROM Item ORDERBY Name {order}"), unnamed)
+        assert result["Item"][-1]["Id"] == "2"
     with pytest.raises(QboFault) as bad:
         qbo_query.parse("SELECT * FROM Item WHERE Name = 'x' OR Name = 'y'")
     assert bad.value.errors[0]["code"] == "4000" and "column 37" in bad.value.errors[0]["Detail"]
@@ -541,33 +546,51 @@ def test_the_window_slides():
     assert box.stats()["per_window_max"][REALM] == 5
 
 
+def wait_until(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.005)
+
+
 def test_concurrent_requests_per_realm_are_limited():
-    app = create_sandbox(concurrent=3, latency=0.3)
+    app = create_sandbox(concurrent=3, latency=0.5)
+    box = app.sandbox
     with servers.background(app, threads=16) as running:
-        def burst(n):
-            statuses: list[int] = []
-            gate = threading.Barrier(n)
+        statuses: list[int] = []
 
-            def call():
-                gate.wait()
-                statuses.append(httpx.get(f"{running.url}{V3}/account/1", params=MV,
-                                          headers=AUTH, timeout=5).status_code)
+        def call():
+            statuses.append(httpx.get(f"{running.url}{V3}/account/1", params=MV, headers=AUTH,
+                                      timeout=5).status_code)
 
+        def start(n):
             callers = [threading.Thread(target=call) for _ in range(n)]
             for caller in callers:
                 caller.start()
-            for caller in callers:
-                caller.join()
-            return sorted(statuses)
+            return callers
 
-        assert burst(6) == [200] * 3 + [429] * 3
-        stats = app.sandbox.stats()
+        # three requests hold the realm's three slots (each sleeps `latency` inside one) …
+        holding = start(3)
+        wait_until(lambda: box.stats()["in_progress"][REALM] == 3)
+        # … so every other request meanwhile is throttled at once, without sleeping
+        for caller in start(3):
+            caller.join()
+        assert sorted(statuses) == [429] * 3
+        for caller in holding:
+            caller.join()
+        assert sorted(statuses) == [200] * 3 + [429] * 3
+        stats = box.stats()
         assert stats["max_concurrent_seen"][REALM] == 3 and stats["throttled"] == 3
+        assert stats["in_progress"][REALM] == 0
+
         # measured, not enforced, when rate_limit is off
-        app.sandbox.rate_limit = False
-        assert burst(6) == [200] * 6
-        assert app.sandbox.stats()["max_concurrent_seen"][REALM] == 6
-        assert app.sandbox.stats()["in_progress"][REALM] == 0
+        box.rate_limit = False
+        callers = start(6)
+        wait_until(lambda: box.stats()["in_progress"][REALM] == 6)
+        for caller in callers:
+            caller.join()
+        assert statuses[6:] == [200] * 6
+        assert box.stats()["max_concurrent_seen"][REALM] == 6
 
 
 # --- scripted faults -------------------------------------------------------------------------------

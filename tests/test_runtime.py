@@ -11,6 +11,8 @@ import collections
 import json
 import logging
 import re
+import subprocess
+import sys
 import threading
 import time
 
@@ -213,3 +215,64 @@ def test_no_secret_anywhere(make_runtime, sandbox, tmp_path, caplog, monkeypatch
     assert "evt_secret_1" in text and "Bearer [REDACTED]" in text  # the material was really collected
     for secret in secrets:
         assert secret not in text, f"a secret leaked: {secret[:6]}…"
+
+
+def test_governor_keeps_2000_runs_inside_the_sandbox_limits(tmp_path, monkeypatch):
+    """QuickBooks allows 500 requests a minute and 10 at once per realm. Time is compressed
+    (500 requests per 5 seconds: the same algorithm on both sides, a 12th of the real window): 2,000 runs, zero 429s,
+    and at least 90% of the allowed rate used. The sandbox runs in its own process, as
+    QuickBooks would, so that it does not share this process's interpreter lock."""
+    import httpx
+
+    from service_process import free_port
+
+    monkeypatch.setenv("LL_TEST_WHSEC", WHSEC)
+    monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
+    port = free_port()
+    sandbox = subprocess.Popen(
+        [sys.executable, "-m", "ledgerlink.cli", "sandbox", "quickbooks", "--port", str(port),
+         "--set", "rate_limit=true", "--set", "requests_per_window=500", "--set", "window_seconds=5.0",
+         "--set", "concurrent=10", "--set", "latency=0.002"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/__sandbox/stats", timeout=1.0)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or sandbox.poll() is not None:
+                    raise AssertionError("the sandbox did not start")
+                time.sleep(0.1)
+        config = write_config(tmp_path, url)
+        with config.open("a") as f:
+            f.write("\n[connections.quickbooks.limits]\nrequests = 500\nper_seconds = 5.0\nconcurrent = 10\n")
+        runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_dir(tmp_path), config_file=str(config),
+                                settings=Settings(batch=4))
+        try:
+            deliver(runtime, [invoice_paid_event(("usd", "jpy", "kwd", "eur")[i % 4], 1000 + i,
+                                                 event_id=f"evt_gov_{i}") for i in range(2000)])
+            pool = WorkerPool(runtime, 12)
+            started = time.monotonic()
+            pool.start()
+            try:
+                counts = wait_settled(runtime, 2000, timeout=120)
+            finally:
+                elapsed = time.monotonic() - started
+                pool.stop()
+        finally:
+            runtime.close()
+        stats = httpx.get(f"{url}/__sandbox/stats").json()
+    finally:
+        sandbox.terminate()
+        sandbox.wait(10)
+    achieved = 2000 / elapsed
+    share = achieved / 100.0
+    print(f"governor: 2000 requests in {elapsed:.1f} s = {achieved:.1f}/s of 100/s allowed "
+          f"({share:.0%}); 429s: {stats['throttled']}; busiest window {stats['per_window_max'][REALM]}; "
+          f"most at once {stats['max_concurrent_seen'][REALM]}")
+    assert counts == {"succeeded": 2000}
+    assert stats["throttled"] == 0, stats
+    assert stats["by_status"].get("429", 0) == 0
+    assert share >= 0.90, f"only {share:.0%} of the allowed rate used"

@@ -13,9 +13,7 @@ from ledgerlink import servers
 
 
 def hello(environ, start_response):
-    """A tiny WSGI app: echoes the path; /slow sleeps 0.3 s first."""
-    if environ["PATH_INFO"] == "/slow":
-        time.sleep(0.3)
+    """A tiny WSGI app: echoes the path."""
     body = f"hello {environ['PATH_INFO']}".encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
@@ -74,25 +72,34 @@ def test_two_servers_at_once_on_different_ports():
 
 
 def test_requests_are_served_concurrently_and_in_flight_ones_finish_on_stop():
-    with servers.background(hello, threads=8) as running:
+    together = threading.Barrier(8, timeout=5)
+    in_flight = threading.Event()
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/together":
+            together.wait()  # breaks (500) unless 8 requests are served at the same time
+        elif environ["PATH_INFO"] == "/slow":
+            in_flight.set()
+            time.sleep(0.3)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    with servers.background(app, threads=8) as running:
         results: list[int] = []
 
-        def call():
-            results.append(httpx.get(running.url + "/slow", timeout=5).status_code)
+        def call(path):
+            results.append(httpx.get(running.url + path, timeout=10).status_code)
 
-        started = time.monotonic()
-        callers = [threading.Thread(target=call) for _ in range(8)]
+        callers = [threading.Thread(target=call, args=("/together",)) for _ in range(8)]
         for caller in callers:
             caller.start()
         for caller in callers:
             caller.join()
-        elapsed = time.monotonic() - started
         assert results == [200] * 8
-        assert elapsed < 0.3 * 8 / 2  # not one after another
 
-        late = threading.Thread(target=call)
+        late = threading.Thread(target=call, args=("/slow",))
         late.start()
-        time.sleep(0.1)  # the request is in flight when stop() begins
+        assert in_flight.wait(5)  # the request is being served when stop() begins
         running.stop()
         late.join()
         assert results[-1] == 200

@@ -33,6 +33,8 @@ from .catalog import Catalog, Connection
 from .errors import ConfigError
 from .mapping import suggest
 
+#: keys of a [connections.NAME] table that the host reads itself
+HOST_KEYS = ("connector", "limits")
 ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 DEFAULT_FILE = "ledgerlink.toml"
 
@@ -71,8 +73,17 @@ class Config:
         connector = catalog.connectors[raw["connector"]]
         settings = {**connector.default_settings,
                     **{k: v for k, v in raw.items()
-                       if k != "connector" and k not in connector.secret_settings}}
+                       if k not in HOST_KEYS and k not in connector.secret_settings}}
         return Connection(name, raw["connector"], settings)
+
+    def limits(self, name: str, default: Any) -> Any:
+        """The connection's rate limits: ``[connections.NAME.limits]`` or the connector's."""
+        raw = self.connections.get(name, {}).get("limits")
+        if raw is None:
+            return default
+        from .governor import Limits
+
+        return Limits(**raw)
 
     def secrets(self, name: str, catalog: Catalog) -> dict[str, Any]:
         """The connection's secret settings, read from the environment now."""
@@ -133,7 +144,13 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
             problems.append(f"{file}:/connections/{name}/connector: unknown connector "
                             f"{raw['connector']!r}" + suggest(raw["connector"], catalog.connectors))
             continue
-        settings = {k: v for k, v in raw.items() if k != "connector"}
+        settings = {k: v for k, v in raw.items() if k not in HOST_KEYS}
+        if isinstance(raw.get("limits"), dict):
+            from .governor import Limits
+            try:
+                Limits(**raw["limits"])
+            except (TypeError, ValueError) as exc:
+                problems.append(f"{file}:/connections/{name}/limits: {exc}")
         for error in _errors(connector.settings_schema, settings):
             problems.append(f"{file}:/connections/{name}{_pointer(error.absolute_path).rstrip('/')}: "
                             f"{error.message}")

@@ -355,10 +355,11 @@ class Worker:
         auth = dict(connector.auth(secrets)) if connector.auth else {}
 
         governor_key = f"{connection.connector}:{connection.name}"
+        limits = rt.config.limits(connection.name, connector.limits)
 
         def send(step_: Step, action: Action, ctx: ActionContext, request: Request) -> Response:
             # the governor also holds back a connector without published limits after a Retry-After
-            with rt.governor.slot(governor_key, connector.limits, max_wait=rt.settings.max_governor_wait):
+            with rt.governor.slot(governor_key, limits, max_wait=rt.settings.max_governor_wait):
                 response, record = outbound.send(rt.client, request, auth, secret_values)
             sent.append(record)
             rt.metrics.add("requests_sent", 1)

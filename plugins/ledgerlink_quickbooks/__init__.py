@@ -12,6 +12,7 @@ XSDs, shipped in ``xsd/`` under Apache-2.0).
 from __future__ import annotations
 
 from ledgerlink import hookimpl
+from ledgerlink.governor import QUICKBOOKS as QUICKBOOKS_LIMITS
 from ledgerlink.catalog import Connector
 
 from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
@@ -79,6 +80,8 @@ CONNECTOR = Connector(
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
     sandbox=create_sandbox,
+    # QuickBooks' published per-realm limits (VENDOR-FACTS §3.2): 500 requests a minute, 10 at once
+    limits=QUICKBOOKS_LIMITS,
 )
 
 

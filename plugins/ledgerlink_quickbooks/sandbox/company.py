@@ -168,13 +168,25 @@ class Company:
         self.next_doc_number = 1001
         #: requestid → the first answer
         self.requestids: dict[str, Stored] = {}
+        #: per entity: DocNumber → Id (transactions), lower-cased name → Id (lists)
+        self.doc_numbers: dict[str, dict[str, str]] = {name: {} for name in KINDS}
+        self.names: dict[str, dict[str, str]] = {name: {} for name in KINDS}
         for name, rows in seed().items():
             for row in rows:
                 row.update({"domain": "QBO", "sparse": False, "SyncToken": "0",
                             "MetaData": {"CreateTime": now, "LastUpdatedTime": now}})
-                self.tables[name][row["Id"]] = row
+                self._store(name, row, None)
                 if row["Id"].isdigit():
                     self.next_id[name] = max(self.next_id[name], int(row["Id"]) + 1)
+
+    def _store(self, entity: str, row: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """Keep ``row`` and the DocNumber and name indexes."""
+        for index, key in ((self.doc_numbers[entity], "DocNumber"), (self.names[entity], _NAME_KEY)):
+            if old is not None and isinstance(old.get(_key(entity, key)), str):
+                index.pop(_index_key(key, old[_key(entity, key)]), None)
+            if isinstance(row.get(_key(entity, key)), str) and row[_key(entity, key)]:
+                index[_index_key(key, row[_key(entity, key)])] = row["Id"]
+        self.tables[entity][row["Id"]] = row
 
     def get(self, entity: str, entity_id: str) -> dict[str, Any] | None:
         return self.tables[entity].get(entity_id)
@@ -191,7 +203,7 @@ class Company:
         return new
 
     def _new_doc_number(self, name: str) -> str:
-        used = {e.get("DocNumber") for e in self.tables[name.lower()].values()}
+        used = self.doc_numbers[name.lower()]
         while str(self.next_doc_number) in used:
             self.next_doc_number += 1
         number = str(self.next_doc_number)
@@ -224,14 +236,14 @@ class Company:
                     f"time. The other user finished before you did, so your work was not saved. "
                     f"(SyncToken {body['SyncToken']} sent, {existing['SyncToken']} current)", "")
             if body.get("sparse") is True:
-                merged = {**copy.deepcopy(existing), **copy.deepcopy(body)}
+                merged = {**copy.deepcopy(existing), **body}
             else:
-                merged = copy.deepcopy(body)
+                merged = body
         else:
-            merged = copy.deepcopy(body)
+            merged = body  # freshly parsed: the sandbox owns it
         self._check(kind, merged, existing)
         stored = self._complete(kind, merged, existing, now, today)
-        self.tables[entity][stored["Id"]] = stored
+        self._store(entity, stored, existing)
         return stored, existing is None
 
     def _check(self, kind: Kind, body: dict[str, Any], existing: dict[str, Any] | None) -> None:
@@ -301,28 +313,28 @@ class Company:
     def _check_duplicates(self, kind: Kind, body: Mapping[str, Any],
                           existing: dict[str, Any] | None) -> None:
         own_id = existing["Id"] if existing else None
-        table = self.tables[kind.name.lower()]
-        if kind.transaction and body.get("DocNumber"):
-            for other in table.values():
-                if other["Id"] != own_id and other.get("DocNumber") == body["DocNumber"]:
-                    raise faults.validation(
-                        "Duplicate Document Number Error", "6140",
-                        f"Duplicate Document Number Error : You must specify a different number. "
-                        f"This number has already been used. DocNumber={body['DocNumber']} is "
-                        f"assigned to TxnType={kind.label} with TxnId={other['Id']}", "DocNumber")
-        name_key = "DisplayName" if kind.name == "Customer" else "Name"
+        entity = kind.name.lower()
+        doc_number = body.get("DocNumber")
+        if kind.transaction and isinstance(doc_number, str) and doc_number:
+            other = self.doc_numbers[entity].get(doc_number)
+            if other is not None and other != own_id:
+                raise faults.validation(
+                    "Duplicate Document Number Error", "6140",
+                    f"Duplicate Document Number Error : You must specify a different number. "
+                    f"This number has already been used. DocNumber={doc_number} is "
+                    f"assigned to TxnType={kind.label} with TxnId={other}", "DocNumber")
         if not kind.transaction:
-            name = body.get(name_key) if kind.name != "Customer" else _display_name(body)
-            tables = ("customer", "vendor") if kind.name == "Customer" else (kind.name.lower(),)
-            for table_name in tables:
-                for other in self.tables[table_name].values():
-                    if other["Id"] == own_id and table_name == kind.name.lower():
-                        continue
-                    if name and other.get(name_key, "").lower() == str(name).lower():
-                        raise faults.validation(
-                            "Duplicate Name Exists Error", "6240",
-                            f"Duplicate Name Exists Error : The name supplied already exists. : "
-                            f"Id={other['Id']}", name_key)
+            name_key = _key(entity, _NAME_KEY)
+            name = _display_name(body) if kind.name == "Customer" else body.get(name_key)
+            # customers and vendors share one name space in QBO
+            tables = ("customer", "vendor") if kind.name == "Customer" else (entity,)
+            for table in tables:
+                other = self.names[table].get(_index_key(_NAME_KEY, name)) if name else None
+                if other is not None and not (table == entity and other == own_id):
+                    raise faults.validation(
+                        "Duplicate Name Exists Error", "6240",
+                        f"Duplicate Name Exists Error : The name supplied already exists. : "
+                        f"Id={other}", name_key)
 
     def _complete(self, kind: Kind, body: dict[str, Any], existing: dict[str, Any] | None,
                   now: str, today: str) -> dict[str, Any]:
@@ -412,6 +424,21 @@ def _check_xsd(name: str, body: Mapping[str, Any]) -> None:
                                    f"Property Name:{problem} specified is unsupported or invalid",
                                    element))
     raise faults.QboFault(400, "ValidationFault", errors)
+
+
+_NAME_KEY = "name"
+
+
+def _key(entity: str, key: str) -> str:
+    """The field holding ``key``: a list entity's name is ``DisplayName`` or ``Name``."""
+    if key != _NAME_KEY:
+        return key
+    return "DisplayName" if entity in ("customer", "vendor") else "Name"
+
+
+def _index_key(key: str, value: str) -> str:
+    """Names are unique regardless of case; document numbers exactly."""
+    return value.lower() if key == _NAME_KEY else value
 
 
 def _display_name(body: Mapping[str, Any]) -> str:

@@ -362,7 +362,7 @@ def _compare(actual: Any, literal: Any) -> int | None:
 def _like(actual: Any, pattern: str) -> bool:
     if actual is _MISSING or actual is None or isinstance(actual, (list, Mapping)):
         return False
-    text = str(actual).lower() if not isinstance(actual, bool) else str(actual).lower()
+    text = str(actual).lower()  # booleans read "true" / "false"
     regex = ".*".join(re.escape(part) for part in pattern.lower().split("%"))
     return re.fullmatch(regex, text, flags=re.DOTALL) is not None
 
@@ -384,9 +384,13 @@ def matches(entity: Mapping[str, Any], condition: Condition) -> bool:
     return result is not None and _TESTS[condition.op](result)
 
 
+def _absent(value: Any) -> bool:
+    return value is _MISSING or value is None or isinstance(value, (list, Mapping))
+
+
 def _sort_key(value: Any) -> tuple:
-    """Orders missing values last, then booleans, numbers, instants, text."""
-    if value is _MISSING or value is None or isinstance(value, (list, Mapping)):
+    """Orders booleans, then numbers, instants and text (absent values are put last apart)."""
+    if _absent(value):
         return (5,)
     if isinstance(value, bool):
         return (0, value)
@@ -434,8 +438,10 @@ def run(query: Query, entities: list[Mapping[str, Any]]) -> dict[str, Any]:
     found = [e for e in entities if all(matches(e, c) for c in query.where)]
     if query.count:
         return {"totalCount": len(found)}
-    for path, descending in reversed(query.order):
+    for path, descending in reversed(query.order):  # stable sorts, least significant first
         found.sort(key=lambda e, p=path: _sort_key(lookup(e, p)), reverse=descending)
+        # entities without the field go last either way (a stable partition keeps the order)
+        found.sort(key=lambda e, p=path: _absent(lookup(e, p)))
     page = found[query.start - 1:query.start - 1 + query.max_results]
     if not page:
         return {}

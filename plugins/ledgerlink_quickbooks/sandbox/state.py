@@ -25,6 +25,7 @@ import binascii
 import copy
 import datetime as dt
 import logging
+import math
 import secrets
 import threading
 import time
@@ -32,6 +33,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ledgerlink import jsonio
@@ -100,10 +102,11 @@ def _tuple(value: Any, what: str) -> tuple[str, ...]:
 
 
 def _seconds(value: Any, what: str, *, allow_none: bool = False, positive: bool = False) -> float | None:
+    """A number of seconds; a Decimal (``ledgerlink sandbox --set latency=0.05``) is fine."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
-            positive and value == 0):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or not (
+            math.isfinite(value)) or value < 0 or (positive and value == 0):
         raise ValueError(f"{what} must be a {'positive' if positive else 'non-negative'} number "
                          f"of seconds, got {value!r}")
     return float(value)
@@ -138,7 +141,9 @@ class Sandbox:
                  client_id: str = DEFAULT_CLIENT_ID, client_secret: str = DEFAULT_CLIENT_SECRET,
                  latency: float = 0.0, clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time) -> None:
-        self.rate_limit = bool(rate_limit)
+        if not isinstance(rate_limit, bool):
+            raise ValueError(f"rate_limit must be true or false, got {rate_limit!r}")
+        self.rate_limit = rate_limit
         self.requests_per_window = _count(requests_per_window, "requests_per_window")
         self.window_seconds = _seconds(window_seconds, "window_seconds", positive=True)
         self.concurrent = _count(concurrent, "concurrent")
@@ -222,7 +227,17 @@ class Sandbox:
             self._stats["updated"][realm] = {}
 
     def stats(self) -> dict[str, Any]:
-        """Counters since the last reset (a copy); see ``create_sandbox`` for the keys."""
+        """Counters since the last reset, as a copy.
+
+        ``requests`` (``/v3`` and token endpoint), ``by_status`` (``{"200": n, …}``),
+        ``throttled`` (429s from the sandbox's own limits; scripted ones are only in
+        ``by_status``), ``max_concurrent_seen`` and ``per_window_max`` (``{realm: n}``,
+        measured even when ``rate_limit`` is off), ``missing_minorversion``,
+        ``ignored_minorversion`` (below 75 or not a number; both served as 75),
+        ``created`` and ``updated`` (``{realm: {entity: n}}``, entity lower-case as in the
+        URL), ``replayed`` (``requestid`` replays), ``faults_injected``, ``faults_pending``
+        and ``in_progress`` (``{realm: n}``).
+        """
         with self._lock:
             out = copy.deepcopy(self._stats)
             out["faults_pending"] = len(self._faults)

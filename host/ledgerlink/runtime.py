@@ -252,6 +252,10 @@ class _Retry(Exception):
         self.count_attempt = count_attempt
 
 
+class _Lost(Exception):
+    """The run's lease was lost; the worker that took it over finishes it."""
+
+
 class _Fail(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -308,7 +312,11 @@ class Worker:
                     continue
                 if index and not store.renew(run.id, self.name, rt.settings.lease_seconds):
                     return "lost"  # another worker took the run over; it will finish it
-                doc["steps"][step.id] = self._step(run, recipe, step, doc, event, source_id)
+                doc["steps"][step.id] = self._step(run, recipe, step, doc, event, source_id,
+                                                   last_step=index == len(recipe.steps) - 1)
+        except _Lost:
+            rt.metrics.add("runs_lost_lease", 1)
+            return "lost"
         except _Retry as retry:
             return self._reschedule(run, retry)
         except _Fail as fail:
@@ -319,7 +327,8 @@ class Worker:
             store.finish(run.id, self.name, "failed", error=exc.message)
             rt.metrics.add("runs_failed", 1)
             return "failed"
-        store.finish(run.id, self.name, "succeeded")
+        if recipe.steps and recipe.steps[-1].id in done:  # every step had succeeded before
+            store.finish(run.id, self.name, "succeeded")
         rt.metrics.add("runs_succeeded", 1)
         rt.metrics.add("run_seconds", time.time() - started)
         return "succeeded"
@@ -342,7 +351,7 @@ class Worker:
         return "retrying"
 
     def _step(self, run: ClaimedRun, recipe: Recipe, step: Step, doc: dict[str, Any],
-              event: IncomingEvent, source_id: str | None) -> Any:
+              event: IncomingEvent, source_id: str | None, last_step: bool = False) -> Any:
         rt = self.runtime
         store = rt.store
         started = time.time()
@@ -369,14 +378,15 @@ class Worker:
             return response
 
         def log(status: str, error: str | None = None, output: Any = None, external_id: str | None = None,
-                link: tuple[str, str, str, str, str] | None = None, input_: Any = None) -> None:
+                link: tuple[str, str, str, str, str] | None = None, input_: Any = None,
+                finish: tuple[str, str] | None = None) -> bool:
             last = sent[-1] if sent else None
-            store.log_step(run.id, step.id, run.attempts, status, input=input_,
-                           request=last.request if last else None,
-                           response_status=last.status if last else None,
-                           response_body=last.body_text if last else None, output=output,
-                           external_id=external_id, idempotency_key=key, started_at=started,
-                           finished_at=time.time(), error=error, link=link)
+            return store.log_step(run.id, step.id, run.attempts, status, input=input_,
+                                  request=last.request if last else None,
+                                  response_status=last.status if last else None,
+                                  response_body=last.body_text if last else None, output=output,
+                                  external_id=external_id, idempotency_key=key, started_at=started,
+                                  finished_at=time.time(), error=error, link=link, finish=finish)
 
         mapped: list[Any] = [None]
         try:
@@ -401,16 +411,19 @@ class Worker:
         except LedgerlinkError as exc:
             log("failed", error=exc.message, input_=mapped[0])
             raise _Fail(f"step {step.id!r}: {exc.message}") from None
+        finish = (self.name, "succeeded") if last_step else None
         if result.status == "skipped":
-            log("skipped")
+            if not log("skipped", finish=finish):
+                raise _Lost()
             return None
         output = result.output
         external_id = output.get("id") if isinstance(output, Mapping) else None
         link = None
         if external_id is not None and source_id:
             link = (run.connection, source_id, step.connection, step.action.name, str(external_id))
-        log("succeeded", output=output, external_id=None if external_id is None else str(external_id),
-            link=link, input_=result.input)
+        if not log("succeeded", output=output, external_id=None if external_id is None else str(external_id),
+                   link=link, input_=result.input, finish=finish):
+            raise _Lost()
         return output
 
 

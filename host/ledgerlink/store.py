@@ -124,6 +124,33 @@ cursors = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
+def _insert_ignore(table: sa.Table, *conflict: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, for SQLite and PostgreSQL alike."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    stmts = {
+        "sqlite": sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(table.c.id),
+        "postgresql": postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(table.c.id),
+    }
+    return stmts
+
+
+# statements built once: building a statement costs more than running it on SQLite
+_INSERT_EVENT_BY_DIALECT = _insert_ignore(events, "connection", "event_id")
+_INSERT_LINK_BY_DIALECT = _insert_ignore(links, "target_connection", "target_type", "target_id")
+_FIND_EVENT = sa.select(events.c.id).where(events.c.connection == sa.bindparam("connection"),
+                                           events.c.event_id == sa.bindparam("event_id"))
+_INSERT_RUN = runs.insert().values(status="pending", attempts=0).returning(runs.c.id)
+_INSERT_STEP = run_steps.insert()
+_FINISH = (runs.update()
+           .where(runs.c.id == sa.bindparam("run_id"), runs.c.lease_owner == sa.bindparam("owner"),
+                  runs.c.status == "running")
+           .values(status=sa.bindparam("new_status"), lease_owner=None, lease_until=None,
+                   updated_at=sa.bindparam("now"), last_error=sa.bindparam("error"),
+                   due_at=sa.func.coalesce(sa.bindparam("due", type_=sa.Float), runs.c.due_at),
+                   attempts=runs.c.attempts - sa.bindparam("uncount", type_=sa.Integer)))
+
 #: run states; a run is "open" while pending, running or retrying
 OPEN = ("pending", "running", "retrying")
 CLOSED = ("succeeded", "failed", "dead", "undone")
@@ -219,6 +246,8 @@ class Store:
     def __init__(self, url: str = DEFAULT_URL, engine: sa.Engine | None = None) -> None:
         self.url = url
         self.engine = engine or make_engine(url)
+        self._insert_event = _INSERT_EVENT_BY_DIALECT[self.engine.dialect.name]
+        self._insert_link = _INSERT_LINK_BY_DIALECT[self.engine.dialect.name]
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -256,20 +285,18 @@ class Store:
         results = []
         with self.engine.begin() as conn:
             for event_id, trigger, payload, planned in items:
-                existing = conn.execute(
-                    sa.select(events.c.id).where(events.c.connection == connection,
-                                                 events.c.event_id == event_id)).scalar()
-                if existing is not None:
+                pk = conn.execute(self._insert_event, {
+                    "connection": connection, "event_id": event_id, "trigger": trigger, "received_at": now,
+                    "payload": payload if isinstance(payload, str) else jsonio.dumps(payload)}).scalar()
+                if pk is None:  # already in the inbox
+                    existing = conn.execute(_FIND_EVENT, {"connection": connection, "event_id": event_id}).scalar()
                     results.append((existing, False, []))
                     continue
-                pk = conn.execute(events.insert().values(
-                    connection=connection, event_id=event_id, trigger=trigger, received_at=now,
-                    payload=payload if isinstance(payload, str) else jsonio.dumps(payload))).inserted_primary_key[0]
                 run_ids = []
                 for recipe_id, version in planned:
-                    run_ids.append(conn.execute(runs.insert().values(
-                        recipe_id=recipe_id, recipe_version=version, event_pk=pk, status="pending",
-                        attempts=0, due_at=now, created_at=now, updated_at=now)).inserted_primary_key[0])
+                    run_ids.append(conn.execute(_INSERT_RUN, {
+                        "recipe_id": recipe_id, "recipe_version": version, "event_pk": pk,
+                        "due_at": now, "created_at": now, "updated_at": now}).scalar())
                 results.append((pk, True, run_ids))
         return results
 
@@ -322,29 +349,31 @@ class Store:
     # --- workers ---------------------------------------------------------------------------
 
     def claim(self, owner: str, lease_seconds: float, limit: int = 1, now: float | None = None) -> list[ClaimedRun]:
-        """Take up to ``limit`` due runs (or runs whose lease expired) for ``owner``."""
+        """Take up to ``limit`` due runs (or runs whose lease expired) for ``owner``.
+
+        One UPDATE picks and leases them (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the
+        write lock on SQLite), one SELECT reads their events.
+        """
         now = time.time() if now is None else now
         claimable = sa.or_(
             sa.and_(runs.c.status.in_(("pending", "retrying")), runs.c.due_at <= now),
             sa.and_(runs.c.status == "running", runs.c.lease_until < now))
+        pick = (sa.select(runs.c.id).where(claimable).order_by(runs.c.due_at, runs.c.id).limit(limit)
+                .with_for_update(skip_locked=True).scalar_subquery())
         with self.engine.begin() as conn:
-            ids = conn.execute(sa.select(runs.c.id).where(claimable).order_by(runs.c.due_at, runs.c.id)
-                               .limit(limit).with_for_update(skip_locked=True)).scalars().all()
-            if not ids:
-                return []
             claimed = conn.execute(
-                runs.update().where(runs.c.id.in_(ids), claimable)
+                runs.update().where(runs.c.id.in_(pick))
                 .values(status="running", lease_owner=owner, lease_until=now + lease_seconds,
                         attempts=runs.c.attempts + 1, updated_at=now)
-                .returning(runs.c.id)).scalars().all()
+                .returning(runs.c.id, runs.c.recipe_id, runs.c.recipe_version, runs.c.event_pk,
+                           runs.c.attempts, runs.c.due_at)).all()
             if not claimed:
                 return []
-            rows = conn.execute(
-                sa.select(runs.c.id, runs.c.recipe_id, runs.c.recipe_version, runs.c.event_pk, runs.c.attempts,
-                          events.c.connection, events.c.event_id, events.c.trigger, events.c.payload)
-                .join(events, events.c.id == runs.c.event_pk)
-                .where(runs.c.id.in_(claimed)).order_by(runs.c.due_at, runs.c.id)).all()
-        return [ClaimedRun(*row) for row in rows]
+            found = {row[0]: row[1:] for row in conn.execute(
+                sa.select(events.c.id, events.c.connection, events.c.event_id, events.c.trigger, events.c.payload)
+                .where(events.c.id.in_({row[3] for row in claimed})))}
+        claimed = sorted(claimed, key=lambda row: (row[5], row[0]))
+        return [ClaimedRun(row[0], row[1], row[2], row[3], row[4], *found[row[3]]) for row in claimed]
 
     def renew(self, run_id: int, owner: str, lease_seconds: float, now: float | None = None) -> bool:
         now = time.time() if now is None else now
@@ -357,16 +386,10 @@ class Store:
                due_at: float | None = None, count_attempt: bool = True, now: float | None = None) -> bool:
         """Close or reschedule a run this owner holds. Returns False if the lease was lost."""
         now = time.time() if now is None else now
-        values: dict[str, Any] = {"status": status, "lease_owner": None, "lease_until": None,
-                                  "updated_at": now, "last_error": error}
-        if due_at is not None:
-            values["due_at"] = due_at
-        if not count_attempt:
-            values["attempts"] = runs.c.attempts - 1
         with self.engine.begin() as conn:
-            return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.lease_owner == owner,
-                                                    runs.c.status == "running")
-                                .values(**values)).rowcount == 1
+            return conn.execute(_FINISH, {"run_id": run_id, "owner": owner, "new_status": status, "now": now,
+                                          "error": error, "due": due_at,
+                                          "uncount": 0 if count_attempt else 1}).rowcount == 1
 
     def release(self, owner: str, now: float | None = None) -> int:
         """Give back every run ``owner`` holds (graceful shutdown); they are due at once."""
@@ -397,25 +420,35 @@ class Store:
                  request: Any = None, response_status: int | None = None, response_body: str | None = None,
                  output: Any = None, external_id: str | None = None, idempotency_key: str | None = None,
                  started_at: float, finished_at: float | None = None, error: str | None = None,
-                 link: tuple[str, str, str, str, str] | None = None) -> None:
-        """One attempt of one step; with ``link`` = (source connection, source id, target connection,
-        target type, target id) the created entity is linked in the same transaction."""
+                 link: tuple[str, str, str, str, str] | None = None,
+                 finish: tuple[str, str] | None = None) -> bool:
+        """One attempt of one step, in one transaction with what belongs to it.
+
+        ``link`` = (source connection, source id, target connection, target type, target id)
+        records the created entity. ``finish`` = (owner, status) also closes the run; if the
+        owner lost its lease meanwhile nothing is written and False is returned (the worker
+        that took the run over writes its own record).
+        """
         with self.engine.begin() as conn:
-            conn.execute(run_steps.insert().values(
-                run_id=run_id, step_id=step_id, attempt=attempt, status=status, input=_dump(input),
-                request=_dump(request), response_status=response_status,
-                response_body=bounded(response_body), output=_dump(output), external_id=external_id,
-                idempotency_key=idempotency_key, started_at=started_at, finished_at=finished_at,
-                error=bounded(error)))
+            conn.execute(_INSERT_STEP, {
+                "run_id": run_id, "step_id": step_id, "attempt": attempt, "status": status,
+                "input": _dump(input), "request": _dump(request), "response_status": response_status,
+                "response_body": bounded(response_body), "output": _dump(output), "external_id": external_id,
+                "idempotency_key": idempotency_key, "started_at": started_at, "finished_at": finished_at,
+                "error": bounded(error)})
             if link is not None:
-                values = dict(source_connection=link[0], source_id=link[1], target_connection=link[2],
-                              target_type=link[3], target_id=link[4], run_id=run_id, step_id=step_id,
-                              created_at=finished_at or started_at)
-                exists = conn.execute(sa.select(links.c.id).where(
-                    links.c.target_connection == link[2], links.c.target_type == link[3],
-                    links.c.target_id == link[4])).scalar()
-                if exists is None:
-                    conn.execute(links.insert().values(**values))
+                conn.execute(self._insert_link, {
+                    "source_connection": link[0], "source_id": link[1], "target_connection": link[2],
+                    "target_type": link[3], "target_id": link[4], "run_id": run_id, "step_id": step_id,
+                    "created_at": finished_at or started_at})
+            if finish is not None:
+                held = conn.execute(_FINISH, {"run_id": run_id, "owner": finish[0], "new_status": finish[1],
+                                              "now": finished_at or time.time(), "error": None, "due": None,
+                                              "uncount": 0}).rowcount == 1
+                if not held:
+                    conn.rollback()
+                    return False
+        return True
 
     # --- reading runs ------------------------------------------------------------------------
 

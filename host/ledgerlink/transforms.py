@@ -13,6 +13,7 @@ amounts follow other rules registers its own transform; Stripe's is ``stripe.mon
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import (ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_EVEN,
                      ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation)
 from typing import Any, Mapping
@@ -45,9 +46,16 @@ def currency_exponent(code: Any) -> int:
     """ISO 4217 minor-unit digits of ``code`` (CLDR data through babel)."""
     if not isinstance(code, str) or len(code) != 3 or not code.isalpha():
         raise TransformError(f"currency must be a 3-letter ISO 4217 code, got {_describe(code)}")
-    upper = code.upper()
-    if not babel.numbers.is_currency(upper):
+    exponent = _precision(code.upper())
+    if exponent is None:
         raise TransformError(f"unknown currency {code!r}; use an ISO 4217 code such as USD, EUR, JPY")
+    return exponent
+
+
+@functools.lru_cache(maxsize=512)
+def _precision(upper: str) -> int | None:
+    if not babel.numbers.is_currency(upper):
+        return None
     return babel.numbers.get_currency_precision(upper)
 
 

@@ -31,6 +31,8 @@ import re
 from decimal import Decimal
 from typing import Any, Mapping
 
+import functools
+
 import babel.numbers
 
 from ledgerlink.errors import TransformError
@@ -71,6 +73,11 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
+@functools.lru_cache(maxsize=512)
+def _is_currency(code: str) -> bool:
+    return babel.numbers.is_currency(code)
+
+
 def exponent(currency: Any) -> int:
     """The number of decimal places of ``currency`` in Stripe amounts (0, 2 or 3).
 
@@ -84,7 +91,7 @@ def exponent(currency: Any) -> int:
         raise TransformError(f"stripe.money: currency must be a 3-letter code such as \"usd\", "
                              f"got {_describe(currency)}")
     code = currency.upper()
-    if not babel.numbers.is_currency(code):
+    if not _is_currency(code):
         raise TransformError(f"stripe.money: unknown currency {currency!r}; expected a currency "
                              f"code Stripe uses, such as \"usd\", \"eur\" or \"jpy\"")
     if code in ZERO_DECIMAL:

@@ -27,14 +27,16 @@ KEY_NAMESPACE = uuid.UUID("6f1c7d2e-4b8a-5c3d-9e0f-1a2b3c4d5e6f")
 Send = Callable[[Step, Action, ActionContext, Request], Response]
 
 
-def idempotency_key(recipe_id: str, version: int, event_id: str, step_id: str) -> str:
+def idempotency_key(recipe_id: str, version: int, event_id: str, step_id: str, generation: int = 0) -> str:
     """Stable 36-character key for one step of one recipe version on one event.
 
     The same inputs give the same key in every process and after every restart, so a
-    retried write carries the key of the first attempt. 36 characters fit every vendor
-    (QuickBooks ``requestid`` ≤ 50, Xero ≤ 128, Stripe ≤ 255).
+    retried write carries the key of the first attempt. ``generation`` rises only when a
+    run the vendor refused is replayed. 36 characters fit every vendor (QuickBooks
+    ``requestid`` ≤ 50, Xero ≤ 128, Stripe ≤ 255).
     """
-    return str(uuid.uuid5(KEY_NAMESPACE, "\x1f".join([recipe_id, str(version), event_id, step_id])))
+    parts = [recipe_id, str(version), event_id, step_id] + ([f"replay-{generation}"] if generation else [])
+    return str(uuid.uuid5(KEY_NAMESPACE, "\x1f".join(parts)))
 
 
 def document(recipe: Recipe, event: IncomingEvent) -> dict[str, Any]:
@@ -94,7 +96,7 @@ def validate_input(step: Step, recipe: Recipe, value: Any) -> None:
 
 def run_step(recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEvent,
              connection: Connection, send: Send,
-             on_input: Callable[[int, Any], None] | None = None) -> StepResult:
+             on_input: Callable[[int, Any], None] | None = None, key_generation: int = 0) -> StepResult:
     """Map, validate and perform one step; raises LedgerlinkError subclasses on failure."""
     result = StepResult(step.id, step.action.name, step.connection, "succeeded")
     if step.when is not None and not step.when(doc):
@@ -106,7 +108,8 @@ def run_step(recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEve
         on_input(0, value)
     validate_input(step, recipe, value)
     ctx = ActionContext(connection=connection,
-                        idempotency_key=idempotency_key(recipe.id, recipe.version, event.id, step.id),
+                        idempotency_key=idempotency_key(recipe.id, recipe.version, event.id, step.id,
+                                                        key_generation),
                         recipe_id=recipe.id, recipe_version=recipe.version, step_id=step.id,
                         event_id=event.id)
     generator = step.action.perform(value, ctx)

@@ -357,7 +357,7 @@ class Worker:
         started = time.time()
         connection = rt.connection(step.connection)
         connector = rt.catalog.connectors[connection.connector]
-        key = idempotency_key(recipe.id, recipe.version, event.id, step.id)
+        key = idempotency_key(recipe.id, recipe.version, event.id, step.id, run.key_generation)
         sent: list[outbound.Sent] = []
         secrets = rt.secrets(step.connection)
         secret_values = [v for v in secrets.values() if isinstance(v, str)]
@@ -390,7 +390,8 @@ class Worker:
 
         mapped: list[Any] = [None]
         try:
-            result = run_step(recipe, step, doc, event, connection, send, on_input=mapped.__setitem__)
+            result = run_step(recipe, step, doc, event, connection, send, on_input=mapped.__setitem__,
+                              key_generation=run.key_generation)
         except Throttled as throttled:
             raise _Retry(f"waiting for a {throttled.reason} slot of {connection.name!r}",
                          delay=max(0.0, getattr(throttled, "delay", 1.0)), count_attempt=False) from None

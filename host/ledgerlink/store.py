@@ -69,6 +69,7 @@ runs = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("key_generation", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("recipe_id", "recipe_version", "event_pk", name="uq_runs_recipe_version_event"),
     sa.Index("ix_runs_status_due", "status", "due_at"),
     sa.Index("ix_runs_recipe", "recipe_id", "created_at"),
@@ -172,6 +173,7 @@ class ClaimedRun:
     recipe_version: int
     event_pk: int
     attempts: int
+    key_generation: int
     connection: str
     event_id: str
     trigger: str
@@ -366,14 +368,14 @@ class Store:
                 .values(status="running", lease_owner=owner, lease_until=now + lease_seconds,
                         attempts=runs.c.attempts + 1, updated_at=now)
                 .returning(runs.c.id, runs.c.recipe_id, runs.c.recipe_version, runs.c.event_pk,
-                           runs.c.attempts, runs.c.due_at)).all()
+                           runs.c.attempts, runs.c.key_generation, runs.c.due_at)).all()
             if not claimed:
                 return []
             found = {row[0]: row[1:] for row in conn.execute(
                 sa.select(events.c.id, events.c.connection, events.c.event_id, events.c.trigger, events.c.payload)
                 .where(events.c.id.in_({row[3] for row in claimed})))}
-        claimed = sorted(claimed, key=lambda row: (row[5], row[0]))
-        return [ClaimedRun(row[0], row[1], row[2], row[3], row[4], *found[row[3]]) for row in claimed]
+        claimed = sorted(claimed, key=lambda row: (row[6], row[0]))
+        return [ClaimedRun(row[0], row[1], row[2], row[3], row[4], row[5], *found[row[3]]) for row in claimed]
 
     def renew(self, run_id: int, owner: str, lease_seconds: float, now: float | None = None) -> bool:
         now = time.time() if now is None else now
@@ -494,11 +496,19 @@ class Store:
         return {status: n for status, n in rows}
 
     def reopen(self, run_id: int, now: float | None = None) -> bool:
-        """Put a closed, unsuccessful run back in the queue (replay on its own version)."""
+        """Put a closed, unsuccessful run back in the queue (replay on its own version).
+
+        A ``failed`` run was refused by the vendor, so nothing was created: it gets a new
+        key generation (fresh idempotency keys, which the vendor has not answered yet). A
+        ``dead`` run may have created something whose answer was lost: it keeps its keys.
+        """
         now = time.time() if now is None else now
         with self.engine.begin() as conn:
-            return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead")))
-                                .values(status="pending", due_at=now, updated_at=now, last_error=None)).rowcount == 1
+            return conn.execute(
+                runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead")))
+                .values(status="pending", due_at=now, updated_at=now, last_error=None,
+                        key_generation=sa.case((runs.c.status == "failed", runs.c.key_generation + 1),
+                                               else_=runs.c.key_generation))).rowcount == 1
 
     def links_for_source(self, source_connection: str, source_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:

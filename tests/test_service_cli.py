@@ -1,0 +1,119 @@
+"""The service commands as an operator runs them: serve, graceful SIGTERM, runs list/show/replay, sandbox."""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import time
+
+import httpx
+
+from conftest import run_subprocess
+from ledgerlink import jsonio
+from ledgerlink.servers import background
+from ledgerlink.store import Store
+from ledgerlink_quickbooks.sandbox import create_sandbox
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir, signed, write_config
+from service_process import ServeProcess, free_port
+from stripe_events import invoice_paid_event
+
+ENV = {"LL_TEST_WHSEC": WEBHOOK_SECRET, "LL_TEST_QBO_TOKEN": QBO_TOKEN, "LEDGERLINK_ADMIN_TOKEN": ADMIN_TOKEN}
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def test_sigterm_finishes_or_releases_in_flight_runs(tmp_path):
+    # every QuickBooks request takes 0.3 s, so runs are in flight when SIGTERM arrives
+    sandbox_app = create_sandbox(rate_limit=False, latency=0.3)
+    with background(sandbox_app) as sandbox:
+        db = migrated_db(tmp_path)
+        recipes = recipes_dir(tmp_path)
+        config = write_config(tmp_path, sandbox.url)
+        serve = ServeProcess(tmp_path, db, recipes, config, ENV, workers=4, lease=60.0)
+        serve.wait_healthy()
+        with httpx.Client() as client:
+            for i in range(40):
+                body, headers = signed(invoice_paid_event("usd", 1000 + i, event_id=f"evt_term_{i}"))
+                assert client.post(f"{serve.url}/webhooks/stripe", content=body, headers=headers).status_code == 200
+        time.sleep(0.5)
+        assert serve.terminate() == 0, serve.output()
+        store = Store(db)
+        counts = store.counts()
+        assert "running" not in counts, counts  # nothing left leased for 60 s
+        assert sum(counts.values()) == 40 and counts.get("succeeded", 0) < 40, counts
+        again = ServeProcess(tmp_path, db, recipes, config, ENV, workers=4, lease=60.0)
+        again.wait_healthy()
+        deadline = time.monotonic() + 60
+        while store.counts() != {"succeeded": 40} and time.monotonic() < deadline:
+            time.sleep(0.1)
+        again.terminate()
+        assert store.counts() == {"succeeded": 40}
+        entries = sandbox_app.sandbox.entities("9130350000000000", "journalentry")
+        per_event = collections.Counter(re.search(r"event (evt_term_\d+)", e["PrivateNote"]).group(1) for e in entries)
+        assert len(per_event) == 40 and set(per_event.values()) == {1}
+
+
+def test_runs_list_show_and_replay_commands(tmp_path):
+    sandbox_app = create_sandbox(rate_limit=False)
+    with background(sandbox_app) as sandbox:
+        db = migrated_db(tmp_path)
+        recipes = recipes_dir(tmp_path)
+        config = write_config(tmp_path, sandbox.url)
+        sandbox_app.sandbox.script([{"fault": "validation", "message": "Scripted: closed period", "code": "6000"}])
+        serve = ServeProcess(tmp_path, db, recipes, config, ENV, workers=1)
+        serve.wait_healthy()
+        try:
+            body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_cli_1"))
+            httpx.post(f"{serve.url}/webhooks/stripe", content=body, headers=headers)
+            store = Store(db)
+            deadline = time.monotonic() + 30
+            while store.counts() != {"failed": 1} and time.monotonic() < deadline:
+                time.sleep(0.05)
+            listed = run_subprocess("runs", "list", "--db", db, env=ENV)
+            assert listed.returncode == 0 and "failed" in listed.stdout and "Scripted: closed period" in listed.stdout
+            as_json = jsonio.loads(run_subprocess("runs", "list", "--db", db, "--json", "--status", "failed").stdout)
+            run_id = as_json["runs"][0]["id"]
+            shown = jsonio.loads(run_subprocess("runs", "show", str(run_id), "--db", db).stdout)
+            assert shown["steps"][0]["status"] == "failed" and shown["steps"][0]["response_status"] == 400
+            assert shown["steps"][0]["request"]["headers"]["authorization"] == "Bearer [REDACTED]"
+            dry = run_subprocess("runs", "replay", str(run_id), "--dry-run", "--db", db, "--recipes", str(recipes),
+                                 "--config", str(config), env=ENV)
+            assert dry.returncode == 0, dry.stderr
+            assert jsonio.loads(dry.stdout)["dry_run"] is True
+            real = run_subprocess("runs", "replay", str(run_id), "--db", db, "--recipes", str(recipes),
+                                  "--config", str(config), env=ENV)
+            assert real.returncode == 0, real.stderr
+            deadline = time.monotonic() + 30
+            while store.counts() != {"succeeded": 1} and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert store.counts() == {"succeeded": 1}
+            missing = run_subprocess("runs", "show", "999", "--db", db)
+            assert missing.returncode == 1 and "no run 999" in missing.stderr
+        finally:
+            serve.terminate()
+
+
+def test_sandbox_command_serves_the_connector_sandbox(tmp_path):
+    import subprocess
+    import sys
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "ledgerlink.cli", "sandbox", "quickbooks", "--port", str(port),
+                                "--set", "rate_limit=false"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                stats = httpx.get(f"http://127.0.0.1:{port}/__sandbox/stats", timeout=1).json()
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.1)
+        assert stats["requests"] == 0
+        denied = httpx.get(f"http://127.0.0.1:{port}/v3/company/9130350000000000/account/1")
+        assert denied.status_code == 401
+    finally:
+        process.terminate()
+        process.wait(10)
+    unknown = run_subprocess("sandbox", "quickbook")
+    assert unknown.returncode == 1 and 'did you mean "quickbooks"' in unknown.stderr

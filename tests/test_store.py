@@ -111,8 +111,8 @@ def test_replay_of_a_refused_run_gets_fresh_keys_but_a_dead_run_keeps_them(tmp_p
     refused, dead = store.claim("a", lease_seconds=30, limit=2, now=100.0)
     store.finish(refused.id, "a", "failed", error="ValidationFault", now=101.0)
     store.finish(dead.id, "a", "dead", error="timeouts", now=101.0)
-    assert store.reopen(refused.id) and store.reopen(dead.id)
-    assert not store.reopen(refused.id)  # only closed, unsuccessful runs
+    assert store.reopen(refused.id, now=150.0) and store.reopen(dead.id, now=150.0)
+    assert not store.reopen(refused.id, now=150.0)  # only closed, unsuccessful runs
     again = {run.id: run for run in store.claim("b", lease_seconds=30, limit=2, now=200.0)}
     assert again[refused.id].key_generation == 1 and again[dead.id].key_generation == 0
     assert idempotency_key("r", 1, "evt_1", "entry", 1) != idempotency_key("r", 1, "evt_1", "entry", 0)

@@ -276,3 +276,37 @@ def test_governor_keeps_2000_runs_inside_the_sandbox_limits(tmp_path, monkeypatc
     assert stats["throttled"] == 0, stats
     assert stats["by_status"].get("429", 0) == 0
     assert share >= 0.90, f"only {share:.0%} of the allowed rate used"
+
+
+@pytest.mark.parametrize("lifetime, expect_lookup", [(0.0, True), (3600.0, False)])
+def test_a_lost_answer_is_resent_with_its_key_or_looked_up_once_the_key_may_be_forgotten(
+        make_runtime, sandbox, lifetime, expect_lookup):
+    import dataclasses
+
+    state, _ = sandbox
+    state.script([{"timeout": 1.0}])  # created, but the answer never arrives in time
+    runtime = make_runtime(read_timeout=0.3)
+    quickbooks = runtime.catalog.connectors["quickbooks"]
+    runtime.catalog.connectors["quickbooks"] = dataclasses.replace(quickbooks, idempotency_key_lifetime=lifetime)
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    try:
+        deliver(runtime, [invoice_paid_event("usd", 4200, event_id="evt_lost_1")])
+        counts = wait_settled(runtime, 1)
+    finally:
+        pool.stop()
+    assert counts == {"succeeded": 1}
+    assert entries_by_event(state) == {"evt_lost_1": 1}
+    steps = runtime.store.run(1)["steps"]
+    assert [s["status"] for s in steps] == ["unknown", "succeeded"]
+    assert steps[0]["idempotency_key"] == steps[1]["idempotency_key"]
+    time.sleep(1.0)  # let the scripted slow answer finish, so the sandbox's log is complete
+    stats = state.stats()
+    queries = [r for r in state.requests() if r.get("entity") == "query"]
+    assert stats["created"][REALM]["journalentry"] == 1
+    if expect_lookup:
+        assert len(queries) == 1 and stats["replayed"] == 0  # looked up and found: nothing resent
+        assert steps[1]["request"]["method"] == "GET"
+        assert runtime.metrics.values.get("lost_writes_looked_up") == 1
+    else:
+        assert not queries and stats["replayed"] == 1  # resent with its requestid: QuickBooks replays

@@ -121,6 +121,9 @@ class Connector:
     #: the vendor's published per-tenant limits (one connection = one tenant); the host's
     #: governor keeps every connection of this connector inside them
     limits: Any = None
+    #: seconds the vendor remembers an idempotency key; past it, a write whose outcome was
+    #: unknown is first looked up (``Action.find_existing``) instead of resent. None: forever.
+    idempotency_key_lifetime: float | None = None
     #: ``sandbox(**options) -> WSGI app`` imitating the vendor on loopback, served by
     #: ``ledgerlink sandbox NAME``; for tests, demos and integrators
     sandbox: Callable[..., Any] | None = None
@@ -166,6 +169,10 @@ class Action:
     #: how a retried write avoids a twin: "key" (vendor honours the idempotency key),
     #: "lookup" (the action looks the entity up first) or "none" (reads only)
     idempotency: str = "key"
+    #: ``find_existing(input, ctx)``: a generator like ``perform`` that only reads and returns
+    #: the output of an entity this step already created (or None). Used when a write's
+    #: outcome was unknown and its idempotency key may have expired at the vendor.
+    find_existing: Callable[[Mapping[str, Any], ActionContext], Generator[Request, Response, Mapping[str, Any] | None]] | None = None
     plugin: str = ""
 
     @property

@@ -54,12 +54,24 @@ def describe(http: httpx.Request, body: Any, secret_headers: Iterable[str] = (),
 # --- sending -----------------------------------------------------------------------------
 
 class NotSent(Exception):
-    """The request never reached the vendor (connection refused, connect timeout): safe to retry."""
+    """The request never reached the vendor (connection refused, connect timeout): safe to retry.
+
+    ``.sent`` is what was attempted, redacted, for the run log."""
+
+    def __init__(self, message: str, sent: "Sent | None" = None) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
-class OutcomeUnknown(Exception):
+class OutcomeUnknown(NotSent.__base__):  # type: ignore[misc]
     """The request may have reached the vendor but no answer came (read timeout, dropped
-    connection): retry only with the same idempotency key, or look the entity up first."""
+    connection): retry only with the same idempotency key, or look the entity up first.
+
+    ``.sent`` is what was sent, redacted, for the run log."""
+
+    def __init__(self, message: str, sent: "Sent | None" = None) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 def new_client(connect_timeout: float = 5.0, read_timeout: float = 30.0, max_connections: int = 100) -> httpx.Client:
@@ -96,9 +108,11 @@ def send(client: httpx.Client, request: Request, auth_headers: Mapping[str, str]
     try:
         raw = client.send(http)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        raise NotSent(redact(f"{type(exc).__name__}: {exc}", secrets)) from None
+        raise NotSent(redact(f"{type(exc).__name__}: {exc}", secrets),
+                      Sent(logged, None, None, perf_counter() - started)) from None
     except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        raise OutcomeUnknown(redact(f"{type(exc).__name__} after the request was sent: {exc}", secrets)) from None
+        raise OutcomeUnknown(redact(f"{type(exc).__name__} after the request was sent: {exc}", secrets),
+                             Sent(logged, None, None, perf_counter() - started)) from None
     elapsed = perf_counter() - started
     text = raw.text
     try:

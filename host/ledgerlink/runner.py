@@ -123,6 +123,34 @@ def run_step(recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEve
     return result
 
 
+def drive(generator: Any, send: Callable[[Request], Response]) -> Any:
+    """Run an action generator to its return value, answering each request with ``send``."""
+    try:
+        request = next(generator)
+        while True:
+            request = generator.send(send(request))
+    except StopIteration as stop:
+        return stop.value
+
+
+def find_existing(recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEvent,
+                  connection: Connection, send: Send, key_generation: int = 0) -> Any:
+    """The output of the entity an earlier attempt of ``step`` created, or None.
+
+    For writes whose answer was lost after the vendor may have forgotten the key: the
+    action's ``find_existing`` reads, it never writes.
+    """
+    if step.action.find_existing is None:
+        return None
+    value = step.input(doc)
+    validate_input(step, recipe, value)
+    ctx = ActionContext(connection=connection,
+                        idempotency_key=idempotency_key(recipe.id, recipe.version, event.id, step.id,
+                                                        key_generation),
+                        recipe_id=recipe.id, recipe_version=recipe.version, step_id=step.id, event_id=event.id)
+    return drive(step.action.find_existing(value, ctx), lambda request: send(step, step.action, ctx, request))
+
+
 def run(recipe: Recipe, event: IncomingEvent, connection_for: Callable[[str], Connection],
         send: Send, on_step: Callable[[StepResult], None] | None = None) -> list[StepResult]:
     """Run every step of ``recipe`` on ``event`` in order; outputs feed later steps."""

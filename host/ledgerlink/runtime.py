@@ -28,7 +28,7 @@ from .errors import (ConfigError, EventError, LedgerlinkError, MappingError, Pro
 from .governor import Governor, Throttled
 from .mapping import CompiledPath, Scope, compile_path
 from .recipes import Recipe, Step, check_recipe, validate
-from .runner import document, idempotency_key, run_step
+from .runner import StepResult, document, find_existing, idempotency_key, run_step
 from .secrets import SecretBox
 from .store import ClaimedRun, Store
 
@@ -350,6 +350,21 @@ class Worker:
         self.runtime.metrics.add("runs_retried", 1)
         return "retrying"
 
+    def _look_up_lost_write(self, run: ClaimedRun, recipe: Recipe, step: Step, doc: dict[str, Any],
+                            event: IncomingEvent, connection: Connection, connector: Any, key: str,
+                            send: Any) -> Any:
+        """When an earlier attempt's answer was lost and the vendor may have forgotten its key
+        (older than the connector's ``idempotency_key_lifetime``), look the entity up first:
+        resending could create a twin. Returns the found entity's output, or None."""
+        lifetime = connector.idempotency_key_lifetime
+        if run.attempts <= 1 or lifetime is None or step.action.find_existing is None:
+            return None
+        since = self.runtime.store.unknown_outcome_since(run.id, step.id, key)
+        if since is None or time.time() - since < lifetime:
+            return None
+        self.runtime.metrics.add("lost_writes_looked_up", 1)
+        return find_existing(recipe, step, doc, event, connection, send, run.key_generation)
+
     def _step(self, run: ClaimedRun, recipe: Recipe, step: Step, doc: dict[str, Any],
               event: IncomingEvent, source_id: str | None, last_step: bool = False) -> Any:
         rt = self.runtime
@@ -369,7 +384,12 @@ class Worker:
         def send(step_: Step, action: Action, ctx: ActionContext, request: Request) -> Response:
             # the governor also holds back a connector without published limits after a Retry-After
             with rt.governor.slot(governor_key, limits, max_wait=rt.settings.max_governor_wait):
-                response, record = outbound.send(rt.client, request, auth, secret_values)
+                try:
+                    response, record = outbound.send(rt.client, request, auth, secret_values)
+                except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
+                    if exc.sent is not None:
+                        sent.append(exc.sent)  # the run log shows what was attempted
+                    raise
             sent.append(record)
             rt.metrics.add("requests_sent", 1)
             if response.status == 429 or (response.status == 503 and _retry_after(response)):
@@ -390,8 +410,13 @@ class Worker:
 
         mapped: list[Any] = [None]
         try:
-            result = run_step(recipe, step, doc, event, connection, send, on_input=mapped.__setitem__,
-                              key_generation=run.key_generation)
+            existing = self._look_up_lost_write(run, recipe, step, doc, event, connection, connector, key, send)
+            if existing is not None:
+                result = StepResult(step.id, step.action.name, step.connection, "succeeded",
+                                    input=step.input(doc), output=existing)
+            else:
+                result = run_step(recipe, step, doc, event, connection, send, on_input=mapped.__setitem__,
+                                  key_generation=run.key_generation)
         except Throttled as throttled:
             raise _Retry(f"waiting for a {throttled.reason} slot of {connection.name!r}",
                          delay=max(0.0, getattr(throttled, "delay", 1.0)), count_attempt=False) from None

@@ -411,12 +411,16 @@ class Store:
                                        run_steps.c.status.in_(("succeeded", "skipped")))).all()
         return {step_id: (jsonio.loads(output) if output else None) for step_id, output in rows}
 
-    def first_attempt_at(self, run_id: int, step_id: str) -> float | None:
-        """When this step's idempotency key was first used (the first attempt that sent anything)."""
+    def unknown_outcome_since(self, run_id: int, step_id: str, key: str) -> float | None:
+        """When ``key`` was first sent, if an attempt of this step with that key ended without
+        an answer (status ``unknown``); None when no write of it is in doubt."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.min(run_steps.c.started_at))
-                                .where(run_steps.c.run_id == run_id, run_steps.c.step_id == step_id,
-                                       run_steps.c.request.is_not(None))).scalar()
+            first, unknown = conn.execute(
+                sa.select(sa.func.min(run_steps.c.started_at),
+                          sa.func.sum(sa.case((run_steps.c.status == "unknown", 1), else_=0)))
+                .where(run_steps.c.run_id == run_id, run_steps.c.step_id == step_id,
+                       run_steps.c.idempotency_key == key, run_steps.c.request.is_not(None))).one()
+        return first if unknown else None
 
     def log_step(self, run_id: int, step_id: str, attempt: int, status: str, *, input: Any = None,
                  request: Any = None, response_status: int | None = None, response_body: str | None = None,

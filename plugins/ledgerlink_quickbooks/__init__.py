@@ -82,6 +82,9 @@ CONNECTOR = Connector(
     sandbox=create_sandbox,
     # QuickBooks' published per-realm limits (VENDOR-FACTS §3.2): 500 requests a minute, 10 at once
     limits=QUICKBOOKS_LIMITS,
+    # how long QuickBooks keeps a requestid is not published (VENDOR-FACTS §3.3): assume a
+    # day, like Stripe's keys; after that a lost answer is looked up before any resend
+    idempotency_key_lifetime=24 * 3600.0,
 )
 
 

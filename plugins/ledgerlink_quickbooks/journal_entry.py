@@ -438,6 +438,44 @@ def perform(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, 
     return read_output(response, body)
 
 
+def _quote(value: str) -> str:
+    """A string literal for the QBO query language (backslash-escaped quotes)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def find_existing(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, dict[str, Any] | None]:
+    """Look for the entry this step would create, when an earlier attempt's answer was lost.
+
+    QBO's query language cannot filter on ``PrivateNote``, so the entries of the same
+    ``TxnDate`` (and ``DocNumber`` when the input has one) are read and the one with the
+    same private note, currency and total is taken. Recipes that put the event id in the
+    private note (as the examples do) make the match exact.
+    """
+    body = build_body(input)
+    where = [f"TxnDate = {_quote(body['TxnDate'])}"] if body.get("TxnDate") else []
+    if body.get("DocNumber"):
+        where.append(f"DocNumber = {_quote(body['DocNumber'])}")
+    query = "SELECT * FROM JournalEntry" + (" WHERE " + " AND ".join(where) if where else "") + " MAXRESULTS 1000"
+    response = yield Request(method="GET", url=entity_url(ctx.connection.settings, "query"),
+                             params={**params(None), "query": query}, headers={"Accept": "application/json"})
+    error = classify(response)
+    if error is not None:
+        raise error
+    found = (response.json or {}).get("QueryResponse", {}).get("JournalEntry", []) if isinstance(response.json, Mapping) else []
+    total = sum((line["Amount"] for line in body["Line"]
+                 if line["JournalEntryLineDetail"]["PostingType"] == "Debit"), Decimal(0))
+    currency = (body.get("CurrencyRef") or {}).get("value")
+    for entry in found:
+        if entry.get("PrivateNote") != body.get("PrivateNote"):
+            continue
+        if currency and (entry.get("CurrencyRef") or {}).get("value") not in (None, currency):
+            continue
+        if _decimal(entry.get("TotalAmt")) not in (None, total):
+            continue
+        return read_output(Response(status=200, json={"JournalEntry": entry}), body)
+    return None
+
+
 ACTION = Action(
     name=NAME,
     summary="Create a balanced journal entry in QuickBooks Online (debits equal credits, exact decimals).",
@@ -448,4 +486,5 @@ ACTION = Action(
     sample_response=SAMPLE_RESPONSE,
     status="stable",
     idempotency="key",
+    find_existing=find_existing,
 )

@@ -228,7 +228,7 @@ class Setup:
         return process, url
 
     def start_serve(self, db_url: str, config: Path, workers: int, threads: int, label: str,
-                    profile: bool = False) -> tuple[Process, str, Path | None]:
+                    profile: bool | str = False) -> tuple[Process, str, Path | None]:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         args = [sys.executable, "-m", "ledgerlink.cli", "serve", "--db", db_url, "--recipes", str(self.recipes),
@@ -244,7 +244,8 @@ class Setup:
                 print("note: --profile asked, but py-spy is not installed in the venv; running without it")
             else:
                 profile_path = self.directory / f"profile-{label}.speedscope.json"
-                args = [str(spy), "record", "-o", str(profile_path), "--format", "speedscope", "--", *args]
+                gil = ["--gil"] if profile == "gil" else []
+                args = [str(spy), "record", "-o", str(profile_path), "--format", "speedscope", *gil, "--", *args]
         process = Process(f"serve ({label})", args, self.directory / f"serve-{label}.log", self.env, self.directory)
         self.processes.append(process)
         if profile_path is not None:
@@ -480,3 +481,47 @@ def table(rows: list[tuple[str, str, str, bool | None]]) -> None:
     print(f"  {'figure':<{width}}  {'value':>{vwidth}}  {'target':<{twidth}}  verdict")
     for name, value, target, met in rows:
         print(f"  {name:<{width}}  {value:>{vwidth}}  {target:<{twidth}}  {verdict(met) if target else ''}")
+
+
+# --- profile hint ------------------------------------------------------------------------
+
+#: leaf frames of threads waiting for work (py-spy does not always see them as idle)
+_IDLE = {("Condition.wait", "ThreadedTaskDispatcher.handler_thread"), ("Condition.wait", "Runtime.wait_for_work"),
+         ("poll", "loop"), ("select", "loop"), ("poll2", "loop")}
+
+
+def profile_hint(path: Path | None, top: int = 8) -> list[str]:
+    """The busiest (leaf function, innermost ledgerlink caller) pairs of a py-spy speedscope file,
+    threads idling for work left out; shares of the non-idle samples of every thread."""
+    if path is None or not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        return [f"cannot read the profile: {exc}"]
+    frames = data["shared"]["frames"]
+
+    def ours(frame: dict) -> bool:
+        file = frame.get("file") or ""
+        return "/host/ledgerlink/" in file or "/plugins/ledgerlink_" in file
+
+    counts: dict[str, float] = {}
+    busy = 0.0
+    for profile in data["profiles"]:
+        for stack, weight in zip(profile["samples"], profile["weights"]):
+            if not stack:
+                continue
+            names = [frames[f]["name"] for f in stack]
+            if any((names[-1], caller) in _IDLE for caller in names[:-1]):
+                continue
+            busy += weight
+            leaf = frames[stack[-1]]
+            mine = next((frames[f] for f in reversed(stack) if ours(frames[f])), None)
+            where = f"{leaf['name']} ({Path(leaf.get('file') or '?').name}:{leaf.get('line')})"
+            if mine is not None and mine is not leaf:
+                where += f"  <- {mine['name']} ({Path(mine['file']).name}:{mine.get('line')})"
+            counts[where] = counts.get(where, 0.0) + weight
+    if not busy:
+        return []
+    return [f"{weight / busy:6.1%}  {where}" for where, weight in
+            sorted(counts.items(), key=lambda item: -item[1])[:top]]

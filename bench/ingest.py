@@ -50,9 +50,10 @@ def one_pass(setup: harness.Setup, sandbox: harness.Process, config: Path, bodie
             runs = dict(db.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall())
         problems = harness.log_problems(serve)
     finally:
-        serve.stop()
+        serve.stop()  # SIGTERM; under py-spy this also writes the profile
     return {"result": result, "memory": memory, "stored": stored, "runs": runs, "problems": problems,
-            "profile": profile, "workers": workers, "log": serve.log_path, "cpu": cpu}
+            "profile": profile, "workers": workers, "log": serve.log_path, "cpu": cpu,
+            "hint": harness.profile_hint(profile)}
 
 
 def report(out: dict, args: argparse.Namespace) -> bool:
@@ -88,7 +89,12 @@ def report(out: dict, args: argparse.Namespace) -> bool:
         for line in first:
             print(f"    {line}")
     if out["profile"]:
-        print(f"  profile (speedscope; open at https://www.speedscope.app): {out['profile']}")
+        print(f"  profile (speedscope; open at https://www.speedscope.app): {out['profile']}"
+              f"{'' if args.keep else ' -- removed with the directory: add --keep'}")
+        if out["hint"]:
+            print("  where serve's busy threads were (leaf function <- innermost ledgerlink caller):")
+            for line in out["hint"]:
+                print(f"    {line}")
     return rate >= TARGET_RATE and lat["p99"] < TARGET_P99_MS and 0 < hwm <= TARGET_RSS_MB and result.non_2xx == 0
 
 
@@ -102,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the --workers 0 pass (ingest alone, no run executing)")
     parser.add_argument("--warmup", type=int, default=32,
                         help="untimed webhooks first (amount 0: the recipe's filter plans no run) (default 32)")
-    parser.add_argument("--profile", action="store_true", help="run serve under py-spy (speedscope file per pass)")
+    parser.add_argument("--profile", nargs="?", const="wall", choices=("wall", "gil"), default=None,
+                        help="run serve under py-spy and print where its threads were; 'gil' samples only "
+                             "the thread holding the GIL (where the CPU goes) (default: wall, every busy thread)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, databases)")
     args = parser.parse_args(argv)
 

@@ -116,54 +116,49 @@ def _install_stop_signals() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def _with_workers(args: argparse.Namespace, banner: str, block) -> int:
+    """Build the runtime, start its workers, run ``block(runtime)`` until SIGTERM or Ctrl-C,
+    then let in-flight runs finish and hand the rest back."""
     import logging
 
-    from .app import create_app
     from .runtime import WorkerPool
     from .service import build_runtime
-    from .servers import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the run log records every request
     runtime = build_runtime(db=_db_url(args), recipes=args.recipes, config_file=args.config,
                             settings=_settings(args))
-    app = create_app(runtime=runtime)
     pool = WorkerPool(runtime, args.workers)
     pool.start()
     _install_stop_signals()
-    print(f"ledgerlink serving on http://{args.host}:{args.port} with {args.workers} worker(s); "
-          f"{len(runtime.registry.active())} recipe(s); database {runtime.store.safe_url}", flush=True)
+    print(banner.format(runtime=runtime, recipes=len(runtime.registry.active()), db=runtime.store.safe_url),
+          flush=True)
     try:
-        serve(app, host=args.host, port=args.port, threads=args.threads)
+        block(runtime)
     except KeyboardInterrupt:
         pass
     finally:
         pool.stop()
         runtime.close()
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .app import create_app
+    from .servers import serve
+
+    def http(runtime) -> None:
+        serve(create_app(runtime=runtime), host=args.host, port=args.port, threads=args.threads)
+
+    return _with_workers(args, f"ledgerlink serving on http://{args.host}:{args.port} with {args.workers} "
+                               f"worker(s); {{recipes}} recipe(s); database {{db}}", http)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     import threading
 
-    from .runtime import WorkerPool
-    from .service import build_runtime
-
-    runtime = build_runtime(db=_db_url(args), recipes=args.recipes, config_file=args.config,
-                            settings=_settings(args))
-    pool = WorkerPool(runtime, args.workers)
-    pool.start()
-    _install_stop_signals()
-    print(f"ledgerlink worker: {args.workers} worker(s) on {runtime.store.safe_url}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        pool.stop()
-        runtime.close()
-    return 0
+    return _with_workers(args, f"ledgerlink worker: {args.workers} worker(s) on {{db}}",
+                         lambda runtime: threading.Event().wait())
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

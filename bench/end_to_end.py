@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  profile (speedscope; open at https://www.speedscope.app): {profile}"
               f"{'' if args.keep else ' -- removed with the directory: add --keep'}")
         if hint:
-            print("  where serve's busy threads were (leaf function <- innermost ledgerlink caller):")
+            print(f"  where serve's {'thread holding the GIL' if args.profile == 'gil' else 'busy threads'} spent the samples:")
             for line in hint:
                 print(f"    {line}")
     elif not ok:

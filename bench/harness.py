@@ -490,9 +490,10 @@ _IDLE = {("Condition.wait", "ThreadedTaskDispatcher.handler_thread"), ("Conditio
          ("poll", "loop"), ("select", "loop"), ("poll2", "loop")}
 
 
-def profile_hint(path: Path | None, top: int = 8) -> list[str]:
-    """The busiest (leaf function, innermost ledgerlink caller) pairs of a py-spy speedscope file,
-    threads idling for work left out; shares of the non-idle samples of every thread."""
+def profile_hint(path: Path | None, top: int = 6) -> list[str]:
+    """Where serve's threads were in a py-spy speedscope file, threads idling for work left out:
+    the busiest innermost ledgerlink functions (with what they call), then the busiest leaf
+    functions (with their innermost ledgerlink caller); shares of the non-idle samples."""
     if path is None or not path.exists():
         return []
     try:
@@ -505,7 +506,11 @@ def profile_hint(path: Path | None, top: int = 8) -> list[str]:
         file = frame.get("file") or ""
         return "/host/ledgerlink/" in file or "/plugins/ledgerlink_" in file
 
-    counts: dict[str, float] = {}
+    def name(frame: dict) -> str:
+        return f"{frame['name']} ({Path(frame.get('file') or '?').name}:{frame.get('line')})"
+
+    by_leaf: dict[str, float] = {}
+    by_ours: dict[str, float] = {}
     busy = 0.0
     for profile in data["profiles"]:
         for stack, weight in zip(profile["samples"], profile["weights"]):
@@ -516,12 +521,19 @@ def profile_hint(path: Path | None, top: int = 8) -> list[str]:
                 continue
             busy += weight
             leaf = frames[stack[-1]]
-            mine = next((frames[f] for f in reversed(stack) if ours(frames[f])), None)
-            where = f"{leaf['name']} ({Path(leaf.get('file') or '?').name}:{leaf.get('line')})"
-            if mine is not None and mine is not leaf:
-                where += f"  <- {mine['name']} ({Path(mine['file']).name}:{mine.get('line')})"
-            counts[where] = counts.get(where, 0.0) + weight
+            mine = next((frames[f] for f in reversed(stack) if ours(frames[f])
+                         and frames[f]["name"] not in ("serve", "cmd_serve", "main")), None)
+            where = name(leaf) + (f"  <- {mine['name']}" if mine is not None and mine is not leaf else "")
+            by_leaf[where] = by_leaf.get(where, 0.0) + weight
+            key = (f"{mine['name']} ({Path(mine['file']).name})" if mine is not None
+                   else "(outside ledgerlink: waitress, threads)")
+            by_ours[key] = by_ours.get(key, 0.0) + weight
     if not busy:
         return []
-    return [f"{weight / busy:6.1%}  {where}" for where, weight in
-            sorted(counts.items(), key=lambda item: -item[1])[:top]]
+
+    def best(counts: dict[str, float]) -> list[str]:
+        return [f"  {weight / busy:6.1%}  {where}" for where, weight in
+                sorted(counts.items(), key=lambda item: -item[1])[:top]]
+
+    return (["innermost ledgerlink function (with what it calls):"] + best(by_ours)
+            + ["leaf function (<- innermost ledgerlink function):"] + best(by_leaf))

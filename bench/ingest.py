@@ -92,7 +92,7 @@ def report(out: dict, args: argparse.Namespace) -> bool:
         print(f"  profile (speedscope; open at https://www.speedscope.app): {out['profile']}"
               f"{'' if args.keep else ' -- removed with the directory: add --keep'}")
         if out["hint"]:
-            print("  where serve's busy threads were (leaf function <- innermost ledgerlink caller):")
+            print(f"  where serve's {'thread holding the GIL' if args.profile == 'gil' else 'busy threads'} spent the samples:")
             for line in out["hint"]:
                 print(f"    {line}")
     return rate >= TARGET_RATE and lat["p99"] < TARGET_P99_MS and 0 < hwm <= TARGET_RSS_MB and result.non_2xx == 0

@@ -420,7 +420,8 @@ def test_parse_reads_each_sample(event_type):
     body = (se.STRIPE_SPECS / "events" / f"{event_type}.json").read_bytes()
     events = parse_webhook({}, body)
     assert events == [IncomingEvent(id=f"evt_fixture_{event_type.replace('.', '_')}",
-                                    trigger=f"stripe.{event_type}", payload=jsonio.loads(body))]
+                                    trigger=f"stripe.{event_type}", payload=jsonio.loads(body),
+                                    raw=body.decode("utf-8"))]  # Stripe's own bytes, stored as is
 
 
 @pytest.mark.parametrize("shape", se.SHAPES)

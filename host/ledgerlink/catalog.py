@@ -82,6 +82,9 @@ class IncomingEvent:
     #: the trigger's dotted name, e.g. ``stripe.invoice.paid``
     trigger: str
     payload: Mapping[str, Any]
+    #: the payload's JSON text exactly as delivered, when the body is this one event
+    #: (stored as is: no re-encoding, and the audit copy is the vendor's own bytes)
+    raw: str | None = None
 
 
 # --- the things plugins register -----------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import json
+
 import simplejson
 
 
@@ -18,14 +20,24 @@ class JSONDecodeError(ValueError):
         self.column = column
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def loads(text: str | bytes) -> Any:
-    """Parse JSON; every non-integer number becomes a ``Decimal``."""
+    """Parse JSON; every non-integer number becomes a ``Decimal``; NaN and Infinity are refused.
+
+    The standard library's C scanner reads; only numbers with a fraction or exponent are
+    handed to ``Decimal``.
+    """
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     try:
-        return simplejson.loads(text, use_decimal=True)
-    except simplejson.JSONDecodeError as exc:
+        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
         raise JSONDecodeError(exc.msg, exc.lineno, exc.colno) from None
+    except ValueError as exc:  # NaN / Infinity
+        raise JSONDecodeError(str(exc), 1, 1) from None
 
 
 def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:

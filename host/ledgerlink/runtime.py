@@ -192,7 +192,8 @@ class Runtime:
                     continue
                 if recipe.matches(document(recipe, event)):
                     planned.append((recipe.id, recipe.version))
-            items.append((event.id, event.trigger, jsonio.dumps(event.payload), planned))
+            items.append((event.id, event.trigger, event.raw if event.raw is not None else jsonio.dumps(event.payload),
+                          planned))
         results = self.store.ingest(connection_name, items)
         stored = sum(1 for _, new, _ in results if new)
         planned_runs = sum(len(r) for _, _, r in results)

@@ -17,8 +17,10 @@ so amounts stay exact.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -242,14 +244,78 @@ def bounded(text: str | None, limit: int = MAX_LOGGED_BODY) -> str | None:
     return text[:limit] + f"…[{len(text) - limit} more characters]"
 
 
+class _GroupCommit:
+    """Funnels concurrent inbox writes through one thread that commits them together.
+
+    A caller hands over its deliveries and blocks until the transaction holding them has
+    committed (or failed: then every caller of that batch gets the exception and answers
+    with an error, so the sender retries). Duplicate deliveries inside one batch are
+    handled by the same insert-or-ignore as across batches.
+    """
+
+    MAX_BATCH = 256
+
+    def __init__(self, write: Any) -> None:
+        self._write = write
+        self._lock = threading.Lock()
+        self._pending: list[tuple[Any, list[Any], float | None, dict[str, Any], threading.Event]] = []
+        self._wake = threading.Condition(self._lock)
+        self._thread: threading.Thread | None = None
+
+    def submit(self, connection: str, items: list[Any], now: float | None) -> Any:
+        done = threading.Event()
+        slot: dict[str, Any] = {}
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="ledgerlink-inbox-writer", daemon=True)
+                self._thread.start()
+            self._pending.append((connection, items, now, slot, done))
+            self._wake.notify()
+        done.wait()
+        if "error" in slot:
+            raise slot["error"]
+        return slot["result"]
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._pending:
+                    self._wake.wait()
+                batch, self._pending = self._pending[:self.MAX_BATCH], self._pending[self.MAX_BATCH:]
+            try:
+                results = self._write([(c, i, n) for c, i, n, _, _ in batch])
+            except Exception as exc:  # every waiter of the batch answers with an error
+                for *_, slot, done in batch:
+                    slot["error"] = exc
+                    done.set()
+                continue
+            for (*_, slot, done), result in zip(batch, results):
+                slot["result"] = result
+                done.set()
+
+
 class Store:
     """Every read and write of ledgerlink's state. Thread-safe (a connection per call)."""
 
     def __init__(self, url: str = DEFAULT_URL, engine: sa.Engine | None = None) -> None:
         self.url = url
         self.engine = engine or make_engine(url)
+        # SQLite lets one writer in at a time and makes the others poll with sleeps of up to
+        # 100 ms; queueing writers on a lock inside the process is fair and far faster
+        self._write_lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        self._committer = _GroupCommit(self._ingest_batch)
         self._insert_event = _INSERT_EVENT_BY_DIALECT[self.engine.dialect.name]
         self._insert_link = _INSERT_LINK_BY_DIALECT[self.engine.dialect.name]
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        """A write transaction; on SQLite, one at a time in this process."""
+        if self._write_lock is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self.engine.begin() as conn:
+            yield conn
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -277,36 +343,47 @@ class Store:
 
     def ingest(self, connection: str, items: Iterable[tuple[str, str, Any, list[tuple[str, int]]]],
                now: float | None = None) -> list[tuple[int, bool, list[int]]]:
-        """Store events and plan their runs in ONE transaction.
+        """Store events and plan their runs; returns only once they are committed.
 
         ``items``: ``(event_id, trigger, payload, [(recipe_id, version), ...])``. An event
         already in the inbox is not stored again and plans nothing new. Returns, per item,
-        ``(event pk, newly stored?, new run ids)``. When this returns, everything is committed.
+        ``(event pk, newly stored?, new run ids)``.
+
+        Concurrent callers are committed together (group commit): one writer thread takes
+        every delivery waiting and stores them in one transaction, so a burst of webhooks
+        costs one commit, not one each. Each caller still waits for its own commit.
         """
-        now = time.time() if now is None else now
-        results = []
-        with self.engine.begin() as conn:
-            for event_id, trigger, payload, planned in items:
-                pk = conn.execute(self._insert_event, {
-                    "connection": connection, "event_id": event_id, "trigger": trigger, "received_at": now,
-                    "payload": payload if isinstance(payload, str) else jsonio.dumps(payload)}).scalar()
-                if pk is None:  # already in the inbox
-                    existing = conn.execute(_FIND_EVENT, {"connection": connection, "event_id": event_id}).scalar()
-                    results.append((existing, False, []))
-                    continue
-                run_ids = []
-                for recipe_id, version in planned:
-                    run_ids.append(conn.execute(_INSERT_RUN, {
-                        "recipe_id": recipe_id, "recipe_version": version, "event_pk": pk,
-                        "due_at": now, "created_at": now, "updated_at": now}).scalar())
-                results.append((pk, True, run_ids))
-        return results
+        return self._committer.submit(connection, list(items), now)
+
+    def _ingest_batch(self, batch: list[tuple[str, list[Any], float | None]]) -> list[list[tuple[int, bool, list[int]]]]:
+        out = []
+        with self._write() as conn:
+            for connection, items, now in batch:
+                now = time.time() if now is None else now
+                results = []
+                for event_id, trigger, payload, planned in items:
+                    pk = conn.execute(self._insert_event, {
+                        "connection": connection, "event_id": event_id, "trigger": trigger, "received_at": now,
+                        "payload": payload if isinstance(payload, str) else jsonio.dumps(payload)}).scalar()
+                    if pk is None:  # already in the inbox
+                        existing = conn.execute(_FIND_EVENT, {"connection": connection,
+                                                              "event_id": event_id}).scalar()
+                        results.append((existing, False, []))
+                        continue
+                    run_ids = []
+                    for recipe_id, version in planned:
+                        run_ids.append(conn.execute(_INSERT_RUN, {
+                            "recipe_id": recipe_id, "recipe_version": version, "event_pk": pk,
+                            "due_at": now, "created_at": now, "updated_at": now}).scalar())
+                    results.append((pk, True, run_ids))
+                out.append(results)
+        return out
 
     def plan(self, event_pk: int, recipe_id: str, version: int, now: float | None = None) -> int | None:
         """Plan one run; None when (recipe, version, event) already has one."""
         now = time.time() if now is None else now
         try:
-            with self.engine.begin() as conn:
+            with self._write() as conn:
                 return conn.execute(runs.insert().values(
                     recipe_id=recipe_id, recipe_version=version, event_pk=event_pk, status="pending",
                     attempts=0, due_at=now, created_at=now, updated_at=now)).inserted_primary_key[0]
@@ -328,7 +405,7 @@ class Store:
         """Record ``(recipe_id, version, body, file)``; returns problems for versions reused with another body."""
         now = time.time() if now is None else now
         problems = []
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             for recipe_id, version, body, file in versions:
                 old = conn.execute(sa.select(recipe_versions.c.body).where(
                     recipe_versions.c.recipe_id == recipe_id, recipe_versions.c.version == version)).scalar()
@@ -362,7 +439,7 @@ class Store:
             sa.and_(runs.c.status == "running", runs.c.lease_until < now))
         pick = (sa.select(runs.c.id).where(claimable).order_by(runs.c.due_at, runs.c.id).limit(limit)
                 .with_for_update(skip_locked=True).scalar_subquery())
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             claimed = conn.execute(
                 runs.update().where(runs.c.id.in_(pick))
                 .values(status="running", lease_owner=owner, lease_until=now + lease_seconds,
@@ -379,7 +456,7 @@ class Store:
 
     def renew(self, run_id: int, owner: str, lease_seconds: float, now: float | None = None) -> bool:
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.lease_owner == owner,
                                                     runs.c.status == "running")
                                 .values(lease_until=now + lease_seconds)).rowcount == 1
@@ -388,7 +465,7 @@ class Store:
                due_at: float | None = None, count_attempt: bool = True, now: float | None = None) -> bool:
         """Close or reschedule a run this owner holds. Returns False if the lease was lost."""
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return conn.execute(_FINISH, {"run_id": run_id, "owner": owner, "new_status": status, "now": now,
                                           "error": error, "due": due_at,
                                           "uncount": 0 if count_attempt else 1}).rowcount == 1
@@ -396,7 +473,7 @@ class Store:
     def release(self, owner: str, now: float | None = None) -> int:
         """Give back every run ``owner`` holds (graceful shutdown); they are due at once."""
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return conn.execute(runs.update().where(runs.c.lease_owner == owner, runs.c.status == "running")
                                 .values(status="pending", lease_owner=None, lease_until=None, due_at=now,
                                         attempts=runs.c.attempts - 1, updated_at=now)).rowcount
@@ -435,7 +512,7 @@ class Store:
         owner lost its lease meanwhile nothing is written and False is returned (the worker
         that took the run over writes its own record).
         """
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(_INSERT_STEP, {
                 "run_id": run_id, "step_id": step_id, "attempt": attempt, "status": status,
                 "input": _dump(input), "request": _dump(request), "response_status": response_status,
@@ -507,7 +584,7 @@ class Store:
         ``dead`` run may have created something whose answer was lost: it keeps its keys.
         """
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return conn.execute(
                 runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead")))
                 .values(status="pending", due_at=now, updated_at=now, last_error=None,
@@ -527,7 +604,7 @@ class Store:
 
     def set_cursor(self, name: str, value: str, now: float | None = None) -> None:
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             if conn.execute(cursors.update().where(cursors.c.name == name)
                             .values(value=value, updated_at=now)).rowcount == 0:
                 conn.execute(cursors.insert().values(name=name, value=value, updated_at=now))
@@ -542,7 +619,7 @@ class Store:
 
     def put_secret_blob(self, connection: str, data: bytes, status: str = "ok", now: float | None = None) -> None:
         now = time.time() if now is None else now
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             if conn.execute(connection_secrets.update().where(connection_secrets.c.connection == connection)
                             .values(data=data, status=status, updated_at=now)).rowcount == 0:
                 conn.execute(connection_secrets.insert().values(connection=connection, data=data,

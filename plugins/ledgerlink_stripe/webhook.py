@@ -9,6 +9,7 @@ parse, and the host decides whether any recipe wants them.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -134,7 +135,10 @@ def parse_webhook(headers: Mapping[str, Any], body: bytes) -> list[IncomingEvent
     Raises :class:`~ledgerlink.errors.EventError` when the body is not UTF-8 JSON (the
     message gives the line and column) or not a Stripe event.
     """
-    return [event_from_payload(_load(body))]
+    event = event_from_payload(_load(body))
+    # the body is this one event: the host may store Stripe's own bytes instead of re-encoding
+    raw = body.decode("utf-8") if isinstance(body, bytes) else body
+    return [dataclasses.replace(event, raw=raw)]
 
 
 def _json_type(value: Any) -> str:

@@ -90,9 +90,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="run serve under py-spy and print where its threads were; 'gil' samples only "
                              "the thread holding the GIL (where the CPU goes) (default: wall, every busy thread)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, database)")
+    parser.add_argument("--worker-processes", type=int, default=0,
+                        help="extra `ledgerlink worker` processes on the same database, each with --workers "
+                             "threads (default 0: serve runs everything); with 1 or more, serve may take "
+                             "--workers 0 and only answer webhooks")
     args = parser.parse_args(argv)
-    if args.workers < 1:
-        parser.error("--workers must be at least 1: the runs have to execute")
+    if args.workers < 1 and args.worker_processes < 1:
+        parser.error("--workers must be at least 1 (or add --worker-processes): the runs have to execute")
     n = args.events
 
     print(harness.machine())
@@ -112,7 +116,14 @@ def main(argv: list[str] | None = None) -> int:
         sandbox, sandbox_url = setup.start_sandbox(args.sandbox_threads)
         config = setup.config(sandbox_url)
         db_url, db_path = setup.database("e2e")
-        serve, url, profile = setup.start_serve(db_url, config, args.workers, args.threads, "e2e", args.profile)
+        serve_workers = args.workers if args.worker_processes == 0 else 0
+        serve, url, profile = setup.start_serve(db_url, config, serve_workers, args.threads, "e2e", args.profile)
+        for k in range(args.worker_processes):
+            setup.processes.append(harness.Process(
+                f"worker {k}", [sys.executable, "-m", "ledgerlink.cli", "worker", "--db", db_url,
+                                "--recipes", str(setup.recipes), "--config", str(config),
+                                "--workers", str(args.workers)],
+                setup.directory / f"worker-{k}.log", setup.env, setup.directory))
         port = int(url.rsplit(":", 1)[1])
         if warmup:
             harness.post_all(port, harness.raw_requests(warmup, port), args.concurrency)

@@ -310,3 +310,34 @@ def test_a_lost_answer_is_resent_with_its_key_or_looked_up_once_the_key_may_be_f
         assert runtime.metrics.values.get("lost_writes_looked_up") == 1
     else:
         assert not queries and stats["replayed"] == 1  # resent with its requestid: QuickBooks replays
+
+
+def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(make_runtime, sandbox):
+    from ledgerlink.service import replay
+
+    state, _ = sandbox
+    state.script([{"status": 500}] * 3)
+    runtime = make_runtime(max_attempts=3)
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    try:
+        deliver(runtime, [invoice_paid_event("usd", 5000, event_id="evt_dead_1")])
+        assert wait_settled(runtime, 1) == {"dead": 1}
+        (dead,) = runtime.store.list_runs(status="dead")
+        assert dead["attempts"] == 3 and "gave up after 3 attempts" in dead["last_error"]
+        assert entries_by_event(state) == {}
+        # a new recipe version is loaded; the dead run is replayed on it as a new run
+        path = runtime.registry.directory / "stripe-invoice-paid-to-quickbooks-journal.json"
+        recipe = json.loads(path.read_text())
+        recipe["version"] = 2
+        path.write_text(json.dumps(recipe))
+        runtime.registry.reload()
+        preview = replay(runtime, dead["id"], "latest", dry=True)
+        assert preview["dry_run"] is True and preview["report"]["recipe"]["version"] == 2
+        result = replay(runtime, dead["id"], "latest")
+        assert result["recipe_version"] == 2 and result["replay_of"] == dead["id"]
+        counts = wait_settled(runtime, 2)
+    finally:
+        pool.stop()
+    assert counts == {"dead": 1, "succeeded": 1}
+    assert entries_by_event(state) == {"evt_dead_1": 1}

@@ -291,6 +291,44 @@ def replay_run(run_id: int):
     return json_response(result, 200 if result.get("dry_run") else 202)
 
 
+# --- connections ---------------------------------------------------------------------------
+
+def connection_rows(rt) -> list[dict[str, Any]]:
+    """Every connection with its state: ok, needs_reauth, not_connected (OAuth) or configured."""
+    statuses = rt.store.connection_statuses()
+    names = sorted(set(rt.config.connections) | set(statuses))
+    rows = []
+    for name in names:
+        try:
+            connection = rt.connection(name)
+        except LedgerlinkError:
+            continue
+        connector = rt.catalog.connectors[connection.connector]
+        state = statuses.get(name, ("not_connected" if connector.oauth else "configured", None))
+        rows.append({"name": name, "connector": connection.connector, "status": state[0],
+                     "oauth": connector.oauth is not None, "updated_at": state[1],
+                     "paused_runs": rt.store.count_paused(name)})
+    return rows
+
+
+@route("/api/connections", ("GET",), "Connections and their state (ok, needs_reauth, not_connected).")
+def list_connections():
+    return json_response({"connections": connection_rows(runtime())})
+
+
+@route("/oauth/callback", ("GET",), "Where the vendor's consent screen sends the person back; stores the tokens.",
+       admin=False, query={"code": "authorization code", "state": "the state ledgerlink issued",
+                           "realmId": "QuickBooks company id"},
+       responses={200: "connected", 400: "unknown or expired state, or consent refused"})
+def oauth_callback():
+    from .oauth import complete
+
+    rt = runtime()
+    name = complete(rt, dict(request.args))
+    rt.forget(name)
+    return json_response({"connected": name, "status": "ok"})
+
+
 # --- catalog, health, metrics, description -------------------------------------------------
 
 @route("/api/connectors", ("GET",), "The catalog: connectors, triggers, actions, transforms with schemas.")

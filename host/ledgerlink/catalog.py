@@ -108,6 +108,25 @@ class Webhook:
 
 
 @dataclass(frozen=True)
+class OAuth2:
+    """A connector's OAuth 2.0 authorization-code flow (the host runs it).
+
+    The URLs are defaults; a connection may override them with the settings
+    ``authorize_url`` and ``token_url`` (a sandbox on loopback in tests). The client is
+    ``client_id`` (setting) and ``client_secret`` (secret setting).
+    """
+
+    authorize_url: str
+    token_url: str
+    scopes: tuple[str, ...] = ()
+    #: "basic": client id and secret in an HTTP Basic header; "body": in the form
+    client_auth: str = "basic"
+    #: ``settings_from_callback(query) -> settings``: what the consent redirect tells about
+    #: the connection (QuickBooks: ``realmId`` → ``realm_id``)
+    settings_from_callback: Callable[[Mapping[str, str]], Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
 class Connector:
     name: str
     summary: str
@@ -124,6 +143,8 @@ class Connector:
     #: the vendor's published per-tenant limits (one connection = one tenant); the host's
     #: governor keeps every connection of this connector inside them
     limits: Any = None
+    #: how a connection obtains and refreshes its tokens (``ledgerlink connect NAME``)
+    oauth: OAuth2 | None = None
     #: seconds the vendor remembers an idempotency key; past it, a write whose outcome was
     #: unknown is first looked up (``Action.find_existing``) instead of resent. None: forever.
     idempotency_key_lifetime: float | None = None

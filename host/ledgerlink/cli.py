@@ -229,6 +229,39 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_connect(args: argparse.Namespace) -> int:
+    from .oauth import consent_url
+    from .service import build_runtime
+
+    runtime = build_runtime(db=_db_url(args), recipes=None, config_file=args.config)
+    try:
+        url = consent_url(runtime, args.name, args.redirect_uri)
+    finally:
+        runtime.close()
+    print("Open this address, sign in and allow access; you are sent back to the server, which stores")
+    print("the tokens encrypted (the server must be running and reachable at the redirect address):")
+    print(url)
+    return 0
+
+
+def cmd_connections(args: argparse.Namespace) -> int:
+    from .api import connection_rows
+    from .service import build_runtime
+
+    runtime = build_runtime(db=_db_url(args), recipes=None, config_file=args.config)
+    try:
+        rows = connection_rows(runtime)
+    finally:
+        runtime.close()
+    if args.json:
+        print(jsonio.dumps({"connections": rows}, indent=2))
+        return 0
+    for row in rows:
+        paused = f"  {row['paused_runs']} run(s) paused" if row["paused_runs"] else ""
+        print(f"{row['name']:<20} {row['connector']:<12} {row['status']}{paused}")
+    return 0
+
+
 def cmd_secret_key(args: argparse.Namespace) -> int:
     from .secrets import new_key
 
@@ -324,6 +357,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recipes", default="recipes", help="recipe directory (default: recipes/)")
     p.add_argument("--workdir", help="keep the demo's files here (default: a new temporary directory)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("connect", help="print the consent address that connects an OAuth connection")
+    p.add_argument("name", help="connection name in ledgerlink.toml")
+    p.add_argument("--redirect-uri", default="http://127.0.0.1:8080/oauth/callback",
+                   help="where the consent screen sends the person back: serve's /oauth/callback")
+    db_option(p)
+    p.add_argument("--config")
+    p.set_defaults(func=cmd_connect)
+
+    p = sub.add_parser("connections", help="connections and their state (ok, needs_reauth, not_connected)")
+    db_option(p)
+    p.add_argument("--config")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_connections)
 
     p = sub.add_parser("secret-key", help="print a new LEDGERLINK_SECRET_KEY")
     p.set_defaults(func=cmd_secret_key)

@@ -18,6 +18,8 @@ COUNTERS = {
     "runs_retried": "Runs rescheduled for a retry in this process.",
     "runs_dead": "Runs given up after the last attempt in this process.",
     "requests_sent": "Requests sent to vendors by this process.",
+    "runs_paused": "Runs paused because their connection needs to be connected again.",
+    "token_refreshes": "OAuth access tokens refreshed by this process.",
 }
 
 
@@ -38,6 +40,17 @@ class _Collector:
         except Exception:
             pass
         yield runs
+        try:
+            from .api import connection_rows
+
+            connections = GaugeMetricFamily("ledgerlink_connection_needs_reauth",
+                                            "1 when a connection must be connected again; its runs are paused.",
+                                            labels=["connection"])
+            for row in connection_rows(self.runtime):
+                connections.add_metric([row["name"]], 1 if row["status"] == "needs_reauth" else 0)
+            yield connections
+        except Exception:
+            pass
         recipes = GaugeMetricFamily("ledgerlink_recipes_active", "Active recipes.")
         recipes.add_metric([], len(self.runtime.registry.active()))
         yield recipes

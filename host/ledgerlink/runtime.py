@@ -26,6 +26,7 @@ from .config import Config
 from .errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem, RecipeError,
                      SignatureError, VendorError)
 from .governor import Governor, Throttled
+from .oauth import NeedsReauth
 from .mapping import CompiledPath, Scope, compile_path
 from .recipes import Recipe, Step, check_recipe, validate
 from .runner import StepResult, document, find_existing, idempotency_key, run_step
@@ -144,16 +145,36 @@ class Runtime:
     # connections and their secrets ------------------------------------------------------
 
     def connection(self, name: str) -> Connection:
+        """The connection's settings: ledgerlink.toml, then what its OAuth consent told (realm)."""
         connection = self._connections.get(name)
         if connection is None:
-            connection = self._connections[name] = self.config.connection(name, self.catalog)
+            connection = self.config.connection(name, self.catalog)
+            connector = self.catalog.connectors[connection.connector]
+            if connector.oauth is not None and os.environ.get("LEDGERLINK_SECRET_KEY"):
+                learned = self.secret_box.get(name).get("settings") or {}
+                if learned:
+                    connection = Connection(name, connection.connector, {**connection.settings, **learned},
+                                            connection.implicit)
+            self._connections[name] = connection
         return connection
 
+    def forget(self, name: str) -> None:
+        """Drop what is cached about a connection (after it was connected again)."""
+        self._connections.pop(name, None)
+
     def secrets(self, name: str) -> dict[str, Any]:
-        """Configured secrets (from the environment) overlaid with stored tokens."""
+        """Configured secrets (from the environment) overlaid with stored tokens, refreshed
+        when they are about to expire. Raises NeedsReauth for a connection that must be
+        connected again."""
+        from .oauth import fresh_secrets
+
         values = self.config.secrets(name, self.catalog) if name in self.config.connections else {}
-        if os.environ.get("LEDGERLINK_SECRET_KEY"):
-            values.update(self.secret_box.get(name))
+        if not os.environ.get("LEDGERLINK_SECRET_KEY"):
+            return values
+        connector = self.catalog.connectors[self.connection(name).connector]
+        if connector.oauth is not None:
+            return fresh_secrets(self, name, values)
+        values.update(self.secret_box.get(name))
         return values
 
     def secret_values(self) -> list[str]:
@@ -293,7 +314,14 @@ class Worker:
                         self.runtime.store.finish(rest.id, self.name, "pending", due_at=time.time(),
                                                   count_attempt=False)
                     break
-                self.process(run)
+                try:
+                    self.process(run)
+                except Exception:  # a bug must not stop the worker or strand the run
+                    log.exception("worker %s: run %s failed unexpectedly; it will be retried", self.name, run.id)
+                    try:
+                        self._reschedule(run, _Retry("unexpected error in ledgerlink (see the server log)"))
+                    except Exception:  # the database is away too: the lease expires and another worker retries
+                        log.exception("worker %s: cannot reschedule run %s", self.name, run.id)
 
     def process(self, run: ClaimedRun) -> str:
         """Run one claimed run to success, failure or its next retry. Returns the new status."""
@@ -318,6 +346,10 @@ class Worker:
         except _Lost:
             rt.metrics.add("runs_lost_lease", 1)
             return "lost"
+        except NeedsReauth as exc:
+            store.pause(run.id, self.name, exc.connection, exc.message)
+            rt.metrics.add("runs_paused", 1)
+            return "paused"
         except _Retry as retry:
             return self._reschedule(run, retry)
         except _Fail as fail:
@@ -431,7 +463,13 @@ class Worker:
             log("failed", error=exc.message, input_=mapped[0])
             if exc.kind == "permanent":
                 raise _Fail(f"step {step.id!r}: {exc.message}") from None
+            if exc.kind == "reauth" and connector.oauth is not None and os.environ.get("LEDGERLINK_SECRET_KEY"):
+                from .oauth import expire
+                expire(rt, connection.name)  # refresh once, then retry; invalid_grant pauses the run
+                raise _Retry(f"step {step.id!r}: {exc.message}", delay=0.0) from None
             raise _Retry(f"step {step.id!r}: {exc.message}", delay=exc.retry_after) from None
+        except NeedsReauth:
+            raise
         except (MappingError, EventError, SignatureError) as exc:
             log("failed", error=exc.message, input_=mapped[0])
             raise _Fail(exc.message) from None

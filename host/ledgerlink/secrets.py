@@ -53,6 +53,25 @@ class SecretBox:
     def put(self, connection: str, values: dict[str, Any], status: str = "ok") -> None:
         self.store.put_secret_blob(connection, _fernet(self._key).encrypt(jsonio.dumps(values).encode()), status)
 
+    def locked_update(self, connection: str, change: Any) -> Any:
+        """``change(values, status) -> (values, status, result) | (None, None, result)`` under
+        the connection's lock (see :meth:`ledgerlink.store.Store.locked_secret`)."""
+        fernet = _fernet(self._key)
+
+        def wrapped(blob: bytes | None, status: str | None) -> Any:
+            values = {}
+            if blob is not None:
+                try:
+                    values = jsonio.loads(fernet.decrypt(blob))
+                except InvalidToken:
+                    raise ConfigError(f"the stored secrets of connection {connection!r} cannot be decrypted "
+                                      f"with {ENV}; was the key changed? reconnect the connection") from None
+            new_values, new_status, result = change(values, status)
+            new_blob = None if new_values is None else fernet.encrypt(jsonio.dumps(new_values).encode())
+            return new_blob, new_status, result
+
+        return self.store.locked_secret(connection, wrapped)
+
     def status(self, connection: str) -> str | None:
         blob = self.store.secret_blob(connection)
         return blob[1] if blob else None

@@ -72,6 +72,7 @@ runs = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("key_generation", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("paused_on", sa.String(100), nullable=True),
     sa.UniqueConstraint("recipe_id", "recipe_version", "event_pk", name="uq_runs_recipe_version_event"),
     sa.Index("ix_runs_status_due", "status", "due_at"),
     sa.Index("ix_runs_recipe", "recipe_id", "created_at"),
@@ -597,6 +598,61 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(sa.select(links).where(
                 links.c.source_connection == source_connection, links.c.source_id == source_id)).mappings()]
+
+    def pause(self, run_id: int, owner: str, connection: str, error: str, now: float | None = None) -> bool:
+        """Park a run until ``connection`` is connected again (not a failure, not an attempt)."""
+        now = time.time() if now is None else now
+        with self._write() as conn:
+            return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.lease_owner == owner,
+                                                    runs.c.status == "running")
+                                .values(status="paused", paused_on=connection, lease_owner=None,
+                                        lease_until=None, updated_at=now, last_error=error,
+                                        attempts=runs.c.attempts - 1)).rowcount == 1
+
+    def resume_paused(self, connection: str, now: float | None = None) -> int:
+        """Every run paused on ``connection`` is due again."""
+        now = time.time() if now is None else now
+        with self._write() as conn:
+            return conn.execute(runs.update().where(runs.c.status == "paused", runs.c.paused_on == connection)
+                                .values(status="pending", paused_on=None, due_at=now, updated_at=now,
+                                        last_error=None)).rowcount
+
+    def locked_secret(self, connection: str, change: Any) -> Any:
+        """Read-modify-write a connection's secret blob while holding a lock on it.
+
+        ``change(blob, status)`` gets the stored (blob, status) — (None, None) when absent —
+        and returns ``(blob, status, result)`` to store, or ``(None, None, result)`` to keep
+        them. The lock is the row lock on PostgreSQL and the database write lock on SQLite,
+        so one process refreshes a token while the others wait and then read its result.
+        """
+        now = time.time()
+        with self._write() as conn:
+            touched = conn.execute(connection_secrets.update()
+                                   .where(connection_secrets.c.connection == connection)
+                                   .values(updated_at=connection_secrets.c.updated_at)).rowcount
+            row = conn.execute(sa.select(connection_secrets.c.data, connection_secrets.c.status)
+                               .where(connection_secrets.c.connection == connection)).first()
+            blob, status = (bytes(row[0]), row[1]) if row else (None, None)
+            new_blob, new_status, result = change(blob, status)
+            if new_blob is not None:
+                if touched:
+                    conn.execute(connection_secrets.update().where(connection_secrets.c.connection == connection)
+                                 .values(data=new_blob, status=new_status, updated_at=now))
+                else:
+                    conn.execute(connection_secrets.insert().values(connection=connection, data=new_blob,
+                                                                    status=new_status, updated_at=now))
+        return result
+
+    def count_paused(self, connection: str) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(runs).where(
+                runs.c.status == "paused", runs.c.paused_on == connection)).scalar_one()
+
+    def connection_statuses(self) -> dict[str, tuple[str, float]]:
+        with self.engine.connect() as conn:
+            return {name: (status, updated) for name, status, updated in conn.execute(
+                sa.select(connection_secrets.c.connection, connection_secrets.c.status,
+                          connection_secrets.c.updated_at))}
 
     # --- cursors -----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from ledgerlink.catalog import Connector
 
 from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
 from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY
+from .oauth import OAUTH
 from .sandbox import create_sandbox
 
 SETTINGS_SCHEMA = {
@@ -26,7 +27,6 @@ SETTINGS_SCHEMA = {
                    "API v3. Secrets are written as ${ENV_VAR} references; OAuth tokens normally "
                    "come from `ledgerlink connect NAME` and are stored encrypted, not configured.",
     "type": "object",
-    "required": ["realm_id"],
     "additionalProperties": False,
     "properties": {
         "base_url": {
@@ -43,7 +43,20 @@ SETTINGS_SCHEMA = {
             "minLength": 1,
             "description": "The company's realm id (Company ID), returned as realmId by the OAuth "
                            "callback and shown in QuickBooks under Settings > Account and "
-                           "settings > Billing & subscription. Required for live use.",
+                           "settings > Billing & subscription. Learned from the consent "
+                           "redirect when the connection is made with `ledgerlink connect`.",
+        },
+        "authorize_url": {
+            "type": "string",
+            "pattern": "^https?://",
+            "default": OAUTH.authorize_url,
+            "description": "Intuit's consent screen; a loopback sandbox's /connect/oauth2 in tests.",
+        },
+        "token_url": {
+            "type": "string",
+            "pattern": "^https?://",
+            "default": OAUTH.token_url,
+            "description": "Intuit's token endpoint; a loopback sandbox's /oauth2/v1/tokens/bearer in tests.",
         },
         "client_id": {
             "type": "string",
@@ -77,6 +90,7 @@ CONNECTOR = Connector(
             f"{MINORVERSION}): write balanced journal entries into a company.",
     settings_schema=SETTINGS_SCHEMA,
     secret_settings=("client_secret", "access_token", "refresh_token"),
+    oauth=OAUTH,
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
     sandbox=create_sandbox,

@@ -1,0 +1,170 @@
+"""OAuth connections: consent, encrypted tokens, one refresh at a time, needs_reauth pauses runs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+
+from ledgerlink.app import create_app
+from ledgerlink.oauth import NeedsReauth, consent_url
+from ledgerlink.runtime import Settings, WorkerPool
+from ledgerlink.secrets import new_key
+from ledgerlink.servers import background
+from ledgerlink.service import build_runtime
+from ledgerlink_quickbooks.sandbox import create_sandbox
+from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, signed
+from stripe_events import invoice_paid_event
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+REALM = "9130350000000000"
+
+
+@pytest.fixture
+def connected(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEDGERLINK_SECRET_KEY", new_key())
+    monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
+    monkeypatch.setenv("LL_QBO_CLIENT_SECRET", "sandbox-secret")
+    sandbox_app = create_sandbox(rate_limit=False)
+    with background(sandbox_app) as sandbox:
+        config = tmp_path / "ledgerlink.toml"
+        config.write_text(
+            '[connections.stripe]\nconnector = "stripe"\nwebhook_secret = "${LL_TEST_WHSEC}"\n\n'
+            f'[connections.quickbooks]\nconnector = "quickbooks"\nbase_url = "{sandbox.url}"\n'
+            f'authorize_url = "{sandbox.url}/connect/oauth2"\ntoken_url = "{sandbox.url}/oauth2/v1/tokens/bearer"\n'
+            'client_id = "sandbox-client"\nclient_secret = "${LL_QBO_CLIENT_SECRET}"\n')
+        runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_dir(tmp_path), config_file=str(config),
+                                settings=Settings(backoff_base=0.05, backoff_cap=0.2))
+        app = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime)
+        client = app.test_client()
+
+        def connect() -> None:
+            url = consent_url(runtime, "quickbooks", "http://127.0.0.1:8080/oauth/callback")
+            consent = httpx.get(url, follow_redirects=False)
+            assert consent.status_code == 302
+            back = urlparse(consent.headers["location"])
+            answer = client.get(f"/oauth/callback?{back.query}")
+            assert answer.status_code == 200, answer.get_json()
+            assert answer.get_json() == {"connected": "quickbooks", "status": "ok"}
+
+        yield runtime, client, sandbox_app.sandbox, connect
+        runtime.close()
+
+
+def settle(runtime, expected, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        counts = runtime.store.counts()
+        if counts == expected:
+            return counts
+        time.sleep(0.05)
+    raise AssertionError(runtime.store.counts())
+
+
+def test_consent_stores_encrypted_tokens_and_learns_the_realm(connected):
+    runtime, client, sandbox, connect = connected
+    before = {r["name"]: r["status"] for r in client.get("/api/connections", headers=AUTH).get_json()["connections"]}
+    assert before == {"quickbooks": "not_connected", "stripe": "configured"}
+    connect()
+    blob, status = runtime.store.secret_blob("quickbooks")
+    tokens = runtime.secret_box.get("quickbooks")
+    assert status == "ok" and tokens["access_token"].encode() not in blob
+    assert tokens["settings"] == {"realm_id": REALM}
+    assert runtime.connection("quickbooks").settings["realm_id"] == REALM
+    rows = {r["name"]: r for r in client.get("/api/connections", headers=AUTH).get_json()["connections"]}
+    assert rows["quickbooks"]["status"] == "ok" and rows["quickbooks"]["oauth"] is True
+    # a state is single use
+    url = consent_url(runtime, "quickbooks", "http://127.0.0.1:8080/oauth/callback")
+    query = urlparse(httpx.get(url, follow_redirects=False).headers["location"]).query
+    assert client.get(f"/oauth/callback?{query}").status_code == 200
+    replayed = client.get(f"/oauth/callback?{query}")
+    assert replayed.status_code == 400 and replayed.get_json()["error"]["code"] == "config_error"
+    assert client.get("/oauth/callback?state=forged&code=x").status_code == 400
+
+
+def test_runs_use_the_stored_token_and_one_refresh_serves_every_thread(connected):
+    runtime, client, sandbox, connect = connected
+    connect()
+    pool = WorkerPool(runtime, 2)
+    pool.start()
+    try:
+        body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_oauth_1"))
+        runtime.receive("stripe", headers, body)
+        settle(runtime, {"succeeded": 1})
+    finally:
+        pool.stop()
+    first = runtime.secret_box.get("quickbooks")
+    runtime.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_expires_at": 0}, "ok", None))
+    results, barrier = [], threading.Barrier(8)
+
+    def use():
+        barrier.wait()
+        results.append(runtime.secrets("quickbooks")["access_token"])
+
+    threads = [threading.Thread(target=use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert runtime.metrics.values.get("token_refreshes") == 1
+    assert len(set(results)) == 1 and results[0] != first["access_token"]
+    second = runtime.secret_box.get("quickbooks")
+    assert second["refresh_token"] != first["refresh_token"]  # rotated, and stored
+    # the old refresh token is dead at the vendor: using it again is invalid_grant
+    again = httpx.post(runtime.connection("quickbooks").settings["token_url"],
+                       data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+                       auth=("sandbox-client", "sandbox-secret"))
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+
+
+def test_invalid_grant_pauses_runs_until_connected_again(connected):
+    runtime, client, sandbox, connect = connected
+    connect()
+    tokens = runtime.secret_box.get("quickbooks")
+    sandbox.revoke(tokens["refresh_token"], grant=True)  # the company disconnected the app
+    runtime.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_expires_at": 0}, "ok", None))
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    try:
+        body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_oauth_2"))
+        runtime.receive("stripe", headers, body)
+        settle(runtime, {"paused": 1})
+        run = runtime.store.list_runs()[0]
+        assert "ledgerlink connect quickbooks" in run["last_error"] and run["attempts"] == 0
+        rows = {r["name"]: r for r in client.get("/api/connections", headers=AUTH).get_json()["connections"]}
+        assert rows["quickbooks"]["status"] == "needs_reauth" and rows["quickbooks"]["paused_runs"] == 1
+        assert 'ledgerlink_connection_needs_reauth{connection="quickbooks"} 1.0' in client.get("/metrics").get_data(as_text=True)
+        with pytest.raises(NeedsReauth):
+            runtime.secrets("quickbooks")
+        connect()  # connected again: the paused run resumes
+        settle(runtime, {"succeeded": 1})
+    finally:
+        pool.stop()
+
+
+def test_connect_and_connections_commands(tmp_path, monkeypatch):
+    from conftest import run_subprocess
+
+    env = {"LEDGERLINK_SECRET_KEY": new_key(), "LL_QBO_CLIENT_SECRET": "sandbox-secret", "LL_TEST_WHSEC": "w"}
+    config = tmp_path / "ledgerlink.toml"
+    config.write_text('[connections.stripe]\nconnector = "stripe"\nwebhook_secret = "${LL_TEST_WHSEC}"\n\n'
+                      '[connections.books]\nconnector = "quickbooks"\nclient_id = "my-app"\n'
+                      'client_secret = "${LL_QBO_CLIENT_SECRET}"\n')
+    db = migrated_db(tmp_path)
+    result = run_subprocess("connect", "books", "--db", db, "--config", str(config),
+                            "--redirect-uri", "https://books.example/oauth/callback", env=env)
+    assert result.returncode == 0, result.stderr
+    url = urlparse(result.stdout.strip().splitlines()[-1])
+    query = parse_qs(url.query)
+    assert url.netloc == "appcenter.intuit.com" and query["client_id"] == ["my-app"]
+    assert query["scope"] == ["com.intuit.quickbooks.accounting"] and len(query["state"][0]) >= 24
+    assert query["redirect_uri"] == ["https://books.example/oauth/callback"]
+    assert "sandbox-secret" not in result.stdout + result.stderr
+    listed = run_subprocess("connections", "--db", db, "--config", str(config), "--json", env=env)
+    rows = {r["name"]: r["status"] for r in __import__("json").loads(listed.stdout)["connections"]}
+    assert rows == {"books": "not_connected", "stripe": "configured"}
+    refused = run_subprocess("connect", "stripe", "--db", db, "--config", str(config), env=env)
+    assert refused.returncode == 1 and "does not use OAuth" in refused.stderr

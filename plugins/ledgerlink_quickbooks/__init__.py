@@ -2,11 +2,15 @@
 
 It is listed under the ``ledgerlink`` entry-point group (``quickbooks =
 "ledgerlink_quickbooks"``) and registers, through the same hooks a third-party package
-uses, the ``quickbooks`` connector and the ``quickbooks.create_journal_entry`` action.
+uses, the ``quickbooks`` connector and its actions: ``create_journal_entry``,
+``create_invoice``, ``create_payment``, ``create_credit_memo``, ``create_refund_receipt`` and
+``create_deposit``.
 
 Modules: :mod:`.api` (pinned minor version, URLs, fault classification),
-:mod:`.journal_entry` (the action), :mod:`.xsd` (checks QBO JSON bodies against Intuit's
-XSDs, shipped in ``xsd/`` under Apache-2.0).
+:mod:`.journal_entry`, :mod:`.sales_forms` (invoice, credit memo, refund receipt),
+:mod:`.payment` and :mod:`.deposit` (the actions), :mod:`.common` (exact money, currency
+and references shared by the newer actions), :mod:`.xsd` (checks QBO JSON bodies against
+Intuit's XSDs, shipped in ``xsd/`` under Apache-2.0).
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ from ledgerlink.governor import QUICKBOOKS as QUICKBOOKS_LIMITS
 from ledgerlink.catalog import Connector
 
 from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
+from .common import DEFAULT_HOME_CURRENCY
+from .deposit import ACTION as CREATE_DEPOSIT
 from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY
+from .payment import ACTION as CREATE_PAYMENT
+from .sales_forms import CREATE_CREDIT_MEMO, CREATE_INVOICE, CREATE_REFUND_RECEIPT
 from .oauth import OAUTH
 from .sandbox import create_sandbox
 
@@ -58,6 +66,17 @@ SETTINGS_SCHEMA = {
             "default": OAUTH.token_url,
             "description": "Intuit's token endpoint; a loopback sandbox's /oauth2/v1/tokens/bearer in tests.",
         },
+        "home_currency": {
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "default": DEFAULT_HOME_CURRENCY,
+            "description": "The company's home currency as an ISO 4217 code (QuickBooks: "
+                           "Settings > Account and settings > Advanced > Currency), e.g. \"USD\", "
+                           "\"GBP\", \"CAD\". Invoices, payments, credit memos, refund receipts "
+                           "and deposits in any other currency must carry an explicit "
+                           "ExchangeRate; they are refused without one, never booked at 1:1. "
+                           "Default: USD.",
+        },
         "client_id": {
             "type": "string",
             "minLength": 1,
@@ -87,7 +106,8 @@ SETTINGS_SCHEMA = {
 CONNECTOR = Connector(
     name="quickbooks",
     summary="QuickBooks Online (Intuit Accounting API v3, minorversion "
-            f"{MINORVERSION}): write balanced journal entries into a company.",
+            f"{MINORVERSION}): journal entries, invoices, payments, credit memos, refund "
+            f"receipts and deposits, exact to the last digit.",
     settings_schema=SETTINGS_SCHEMA,
     secret_settings=("client_secret", "access_token", "refresh_token"),
     oauth=OAUTH,
@@ -108,7 +128,13 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
+ACTIONS = (CREATE_JOURNAL_ENTRY, CREATE_INVOICE, CREATE_PAYMENT, CREATE_CREDIT_MEMO,
+           CREATE_REFUND_RECEIPT, CREATE_DEPOSIT)
+
+
 @hookimpl
 def ledgerlink_register_actions(register):
-    """Register ``quickbooks.create_journal_entry``."""
-    register(CREATE_JOURNAL_ENTRY)
+    """Register the QuickBooks actions (journal entry, invoice, payment, credit memo,
+    refund receipt, deposit)."""
+    for action in ACTIONS:
+        register(action)

@@ -472,7 +472,7 @@ def test_registration_through_the_hooks():
     assert action.perform is journal_entry.perform
     assert connector.auth is api.auth_headers
     listed = catalog.as_json()["connectors"][0]
-    assert [a["name"] for a in listed["actions"]] == ["quickbooks.create_journal_entry"]
+    assert "quickbooks.create_journal_entry" in [a["name"] for a in listed["actions"]]
 
 
 def test_settings_schema_accepts_defaults_and_config_and_catches_typos():
@@ -481,8 +481,8 @@ def test_settings_schema_accepts_defaults_and_config_and_catches_typos():
     config = {"base_url": "https://sandbox-quickbooks.api.intuit.com", "realm_id": "9130347596979486",
               "client_id": "ABcd", "client_secret": "${QBO_CLIENT_SECRET}"}
     assert list(validator.iter_errors(config)) == []
+    # realm_id is not required: `ledgerlink connect` learns it from the consent redirect
     assert [e.message for e in validator.iter_errors({"realmId": "1"})] == [
-        "'realm_id' is a required property",
         "Additional properties are not allowed ('realmId' was unexpected)"]
 
 

@@ -84,7 +84,7 @@ def test_readme_cli_commands_exist():
     """Each command the README lists exists; what each does is tested in its own test file
     (test_plugins, test_validate, test_dry_run, test_store, test_crash, test_service_cli)."""
     listed = re.findall(r"\.venv/bin/ledgerlink (\S+)", README)
-    assert set(listed) == {"connectors", "validate", "dry-run", "db", "serve", "worker", "runs", "connect",
+    assert set(listed) == {"connectors", "validate", "dry-run", "db", "serve", "worker", "runs", "check", "connect",
                             "connections", "sandbox", "demo"}
     for command in set(listed):
         assert run_subprocess(command, "--help").returncode == 0, command

@@ -143,6 +143,9 @@ class Connector:
     #: the vendor's published per-tenant limits (one connection = one tenant); the host's
     #: governor keeps every connection of this connector inside them
     limits: Any = None
+    #: ``check_references(entity, ids, connection)``: a read-only generator (like an action)
+    #: returning ``{id: "does not exist" | "is inactive"}`` for ``ledgerlink check``
+    check_references: Callable[[str, list[str], Connection], Generator[Request, Response, Mapping[str, str]]] | None = None
     #: how a connection obtains and refreshes its tokens (``ledgerlink connect NAME``)
     oauth: OAuth2 | None = None
     #: seconds the vendor remembers an idempotency key; past it, a write whose outcome was

@@ -229,6 +229,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .preflight import check
+    from .recipes import load_recipe
+    from .service import build_runtime
+
+    runtime = build_runtime(db=_db_url(args), recipes=None, config_file=args.config)
+    try:
+        recipe = load_recipe(args.recipe, runtime.catalog, runtime.config)
+        problems = check(recipe, runtime)
+    finally:
+        runtime.close()
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"{args.recipe}: every referenced id exists and is active", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def cmd_connect(args: argparse.Namespace) -> int:
     from .oauth import consent_url
     from .service import build_runtime
@@ -357,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recipes", default="recipes", help="recipe directory (default: recipes/)")
     p.add_argument("--workdir", help="keep the demo's files here (default: a new temporary directory)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("check", help="read-only: do the accounts, items and customers a recipe names exist?")
+    p.add_argument("recipe", metavar="RECIPE")
+    db_option(p)
+    p.add_argument("--config")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("connect", help="print the consent address that connects an OAuth connection")
     p.add_argument("name", help="connection name in ledgerlink.toml")

@@ -26,6 +26,7 @@ from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY
 from .payment import ACTION as CREATE_PAYMENT
 from .sales_forms import CREATE_CREDIT_MEMO, CREATE_INVOICE, CREATE_REFUND_RECEIPT
 from .oauth import OAUTH
+from .references import check_references
 from .sandbox import create_sandbox
 
 SETTINGS_SCHEMA = {
@@ -111,6 +112,7 @@ CONNECTOR = Connector(
     settings_schema=SETTINGS_SCHEMA,
     secret_settings=("client_secret", "access_token", "refresh_token"),
     oauth=OAUTH,
+    check_references=check_references,
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
     sandbox=create_sandbox,

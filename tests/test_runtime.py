@@ -341,3 +341,38 @@ def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(
         pool.stop()
     assert counts == {"dead": 1, "succeeded": 1}
     assert entries_by_event(state) == {"evt_dead_1": 1}
+
+
+def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandbox):
+    from ledgerlink.service import Conflict, undo
+
+    state, _ = sandbox
+    runtime = make_runtime()
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    try:
+        deliver(runtime, [invoice_paid_event("usd", 7000 + i, event_id=f"evt_undo_{i}") for i in range(2)])
+        wait_settled(runtime, 2)
+    finally:
+        pool.stop()
+    assert entries_by_event(state) == {"evt_undo_0": 1, "evt_undo_1": 1}
+    first = runtime.store.run(1)
+    result = undo(runtime, 1)
+    assert result["status"] == "undone" and result["undone"][0]["status"] == "deleted"
+    assert result["undone"][0]["id"] == first["links"][0]["target_id"]
+    assert entries_by_event(state) == {"evt_undo_1": 1}
+    assert runtime.store.run(1)["status"] == "undone"
+    assert undo(runtime, 1)["undone"] == []  # already undone: nothing more to do
+    # an entry someone already deleted in QuickBooks counts as undone
+    second = runtime.store.run(2)["links"][0]["target_id"]
+    state.entities(REALM, "journalentry")
+    runtime_client = __import__("httpx").Client()
+    url = runtime.connection("quickbooks").settings["base_url"]
+    token = {"Authorization": f"Bearer {QBO_TOKEN}"}
+    entry = runtime_client.get(f"{url}/v3/company/{REALM}/journalentry/{second}", headers=token).json()["JournalEntry"]
+    runtime_client.post(f"{url}/v3/company/{REALM}/journalentry?operation=delete",
+                        json={"Id": second, "SyncToken": entry["SyncToken"]}, headers=token)
+    assert undo(runtime, 2)["undone"][0]["status"] == "already gone"
+    deliver(runtime, [invoice_paid_event("usd", 9000, event_id="evt_undo_open")])
+    with pytest.raises(Conflict):
+        undo(runtime, 3)  # still pending

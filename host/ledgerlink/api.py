@@ -329,6 +329,12 @@ def oauth_callback():
     return json_response({"connected": name, "status": "ok"})
 
 
+@route("/api/runs/<int:run_id>/undo", ("POST",), "Void or delete every entity the run created, newest first.")
+def undo_run(run_id: int):
+    from .service import undo
+    return json_response(undo(runtime(), run_id))
+
+
 # --- catalog, health, metrics, description -------------------------------------------------
 
 @route("/api/connectors", ("GET",), "The catalog: connectors, triggers, actions, transforms with schemas.")

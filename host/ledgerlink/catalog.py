@@ -196,6 +196,10 @@ class Action:
     #: how a retried write avoids a twin: "key" (vendor honours the idempotency key),
     #: "lookup" (the action looks the entity up first) or "none" (reads only)
     idempotency: str = "key"
+    #: ``undo(target_id, ctx)``: a generator like ``perform`` that voids or deletes the entity
+    #: this action created (``ledgerlink runs undo``); it returns normally when the entity is
+    #: already gone. None: this action's entities cannot be undone by ledgerlink.
+    undo: Callable[[str, ActionContext], Generator[Request, Response, Any]] | None = None
     #: ``find_existing(input, ctx)``: a generator like ``perform`` that only reads and returns
     #: the output of an entity this step already created (or None). Used when a write's
     #: outcome was unknown and its idempotency key may have expired at the vendor.

@@ -189,7 +189,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(jsonio.dumps(row, indent=2))
         return 0
     runtime = build_runtime(db=_db_url(args), recipes=args.recipes, config_file=args.config)
-    print(jsonio.dumps(replay(runtime, args.run, args.version, args.dry_run), indent=2))
+    try:
+        if args.runs_command == "undo":
+            from .service import undo
+            print(jsonio.dumps(undo(runtime, args.run), indent=2))
+        else:
+            print(jsonio.dumps(replay(runtime, args.run, args.version, args.dry_run), indent=2))
+    finally:
+        runtime.close()
     return 0
 
 
@@ -362,6 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     rr.add_argument("--version", choices=("own", "latest"), default="own")
     rr.add_argument("--dry-run", action="store_true", help="show what the replay would send")
     rr.set_defaults(func=cmd_runs)
+    ru = rsub.add_parser("undo", help="void or delete every entity a run created, newest first")
+    service_options(ru)
+    ru.add_argument("run", type=int)
+    ru.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("sandbox", help="serve a connector's loopback sandbox (tests, demos)")
     p.add_argument("connector")

@@ -68,3 +68,45 @@ def replay(runtime: Runtime, run_id: int, version: str = "own", dry: bool = Fals
     runtime.wake()
     return {"dry_run": False, "run": new_id, "replay_of": run_id, "recipe_version": recipe.version,
             "status": "pending"}
+
+
+def undo(runtime: Runtime, run_id: int) -> dict[str, Any]:
+    """Void or delete, through each connector, every entity the run created — newest first.
+
+    Idempotent: an entity already gone counts as undone, and an undone run stays undone.
+    Refuses (changing nothing) when an action of the run cannot be undone.
+    """
+    from . import outbound
+    from .catalog import ActionContext
+    from .runner import drive
+
+    row = runtime.store.run(run_id)
+    if row is None:
+        raise NotFound(f"no run {run_id}")
+    if row["status"] == "undone":
+        return {"run": run_id, "status": "undone", "undone": []}
+    if row["status"] not in ("succeeded", "failed", "dead"):
+        raise Conflict(f"run {run_id} is {row['status']}; undo a run once it has finished")
+    created = sorted(row["links"], key=lambda link: link["id"], reverse=True)
+    missing = sorted({link["target_type"] for link in created
+                      if runtime.catalog.actions.get(link["target_type"]) is None
+                      or runtime.catalog.actions[link["target_type"]].undo is None})
+    if missing:
+        raise Conflict(f"run {run_id} created entities that ledgerlink cannot undo ({', '.join(missing)}); "
+                       f"remove them in the target system")
+    done = []
+    for link in created:
+        action = runtime.catalog.actions[link["target_type"]]
+        connection = runtime.connection(link["target_connection"])
+        connector = runtime.catalog.connectors[connection.connector]
+        secrets = runtime.secrets(connection.name)
+        auth = dict(connector.auth(secrets)) if connector.auth else {}
+        values = [v for v in secrets.values() if isinstance(v, str)]
+        ctx = ActionContext(connection=connection, idempotency_key=f"undo-{run_id}-{link['id']}",
+                            recipe_id=row["recipe_id"], recipe_version=row["recipe_version"],
+                            step_id=link["step_id"] or "", event_id=row["event_id"])
+        result = drive(action.undo(link["target_id"], ctx),
+                       lambda request: outbound.send(runtime.client, request, auth, values)[0])
+        done.append({"target": link["target_type"], "id": link["target_id"], **(result or {})})
+    runtime.store.mark_undone(run_id)
+    return {"run": run_id, "status": "undone", "undone": done}

@@ -599,6 +599,13 @@ class Store:
             return [dict(r) for r in conn.execute(sa.select(links).where(
                 links.c.source_connection == source_connection, links.c.source_id == source_id)).mappings()]
 
+    def mark_undone(self, run_id: int, now: float | None = None) -> None:
+        """Every entity the run created was voided or deleted."""
+        now = time.time() if now is None else now
+        with self._write() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id)
+                         .values(status="undone", updated_at=now))
+
     def pause(self, run_id: int, owner: str, connection: str, error: str, now: float | None = None) -> bool:
         """Park a run until ``connection`` is connected again (not a failure, not an attempt)."""
         now = time.time() if now is None else now

@@ -476,6 +476,36 @@ def find_existing(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Req
     return None
 
 
+def undo(target_id: str, ctx: ActionContext) -> Generator[Request, Response, dict[str, Any]]:
+    """Delete the journal entry (QBO deletes journal entries; they cannot be voided): read its
+    current SyncToken, then ``POST …/journalentry?operation=delete``. An entry that is already
+    gone (Object Not Found, 610) counts as undone."""
+    url = entity_url(ctx.connection.settings, "journalentry")
+    current = yield Request(method="GET", url=f"{url}/{target_id}", params=params(None),
+                            headers={"Accept": "application/json"})
+    if _not_found(current):
+        return {"id": target_id, "status": "already gone"}
+    error = classify(current)
+    if error is not None:
+        raise error
+    sync_token = str(current.json["JournalEntry"].get("SyncToken", "0"))
+    deleted = yield Request(method="POST", url=url, params={**params(None), "operation": "delete"},
+                            headers={"Accept": "application/json", "Content-Type": "application/json"},
+                            json={"Id": target_id, "SyncToken": sync_token})
+    if _not_found(deleted):
+        return {"id": target_id, "status": "already gone"}
+    error = classify(deleted)
+    if error is not None:
+        raise error
+    return {"id": target_id, "status": "deleted"}
+
+
+def _not_found(response: Response) -> bool:
+    fault = response.json.get("Fault") if isinstance(response.json, Mapping) else None
+    errors = fault.get("Error", []) if isinstance(fault, Mapping) else []
+    return response.status == 400 and any(str(e.get("code")) == "610" for e in errors if isinstance(e, Mapping))
+
+
 ACTION = Action(
     name=NAME,
     summary="Create a balanced journal entry in QuickBooks Online (debits equal credits, exact decimals).",
@@ -487,4 +517,5 @@ ACTION = Action(
     status="stable",
     idempotency="key",
     find_existing=find_existing,
+    undo=undo,
 )

@@ -211,6 +211,28 @@ class Company:
         return number
 
     # --- writing --------------------------------------------------------------------
+    def delete(self, entity: str, body: Any) -> dict[str, Any]:
+        """``POST …/<entity>?operation=delete`` with ``{Id, SyncToken}``: QBO's delete of a
+        transaction. Raises Object Not Found (610) when it is not there (any more) and Stale
+        Object (5010) on an old SyncToken."""
+        kind = KINDS[entity]
+        if not isinstance(body, dict) or body.get("Id") is None:
+            raise faults.required("Id")
+        existing = self.tables[entity].get(str(body["Id"]))
+        if existing is None:
+            raise faults.not_found(kind.name, str(body["Id"]))
+        if body.get("SyncToken") is None:
+            raise faults.required("SyncToken")
+        if str(body["SyncToken"]) != existing["SyncToken"]:
+            raise faults.validation("Stale Object Error", "5010",
+                                    f"Stale Object Error : SyncToken {body['SyncToken']} sent, "
+                                    f"{existing['SyncToken']} current", "")
+        for index, key in ((self.doc_numbers[entity], "DocNumber"), (self.names[entity], _NAME_KEY)):
+            if isinstance(existing.get(_key(entity, key)), str):
+                index.pop(_index_key(key, existing[_key(entity, key)]), None)
+        del self.tables[entity][existing["Id"]]
+        return {"Id": existing["Id"], "status": "Deleted", "domain": "QBO"}
+
     def write(self, entity: str, body: Any, now: str, today: str) -> tuple[dict[str, Any], bool]:
         """Create (no ``Id``) or update (``Id``) an ``entity``; returns (stored, created).
 

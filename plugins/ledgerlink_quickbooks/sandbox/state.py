@@ -529,6 +529,8 @@ class Sandbox:
         if (method == "POST" and len(parts) == 1 and kind.writable
                 and operation in (None, "update")):
             return self._write(company, entity, args.get("requestid"), body, record)
+        if method == "POST" and len(parts) == 1 and kind.writable and operation == "delete":
+            return self._delete(company, entity, body)
         return self._fault(faults.unsupported(f"/v3/company/{company.realm}/{path}"
                                               + (f"?operation={operation}" if operation else "")))
 
@@ -560,6 +562,20 @@ class Sandbox:
                 company.requestids[request_id] = Stored(reply.status, reply.body,
                                                         reply.content_type, dict(reply.headers))
             return reply
+
+    def _delete(self, company: Company, entity: str, body: bytes) -> Reply:
+        with self._lock:
+            try:
+                try:
+                    parsed = jsonio.loads(body)
+                except (jsonio.JSONDecodeError, UnicodeDecodeError):
+                    parsed = None
+                deleted = company.delete(entity, parsed)
+                counts = self._stats.setdefault("deleted", {}).setdefault(company.realm, {})
+                counts[entity] = counts.get(entity, 0) + 1
+                return self._json(200, {KINDS[entity].name: deleted, "time": self._stamp(ms=True)})
+            except QboFault as fault:
+                return self._fault(fault)
 
     def _query(self, company: Company, text: str) -> Reply:
         try:

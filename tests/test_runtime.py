@@ -376,3 +376,43 @@ def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandb
     deliver(runtime, [invoice_paid_event("usd", 9000, event_id="evt_undo_open")])
     with pytest.raises(Conflict):
         undo(runtime, 3)  # still pending
+
+
+def test_find_or_create_customer_never_makes_a_second_customer_for_one_source_id(make_runtime, sandbox):
+    state, _ = sandbox
+    runtime = make_runtime()
+    path = runtime.registry.directory / "stripe-invoice-paid-to-quickbooks-journal.json"
+    recipe = json.loads(path.read_text())
+    recipe["version"] = 2
+    recipe["steps"].insert(0, {
+        "id": "customer", "action": "quickbooks.find_or_create_customer", "connection": "quickbooks",
+        "input": {"source_id": {"$path": "$.event.data.object.customer"},
+                  "DisplayName": {"$concat": ["Stripe ", {"$path": "$.event.data.object.customer"}]}}})
+    recipe["steps"][1]["input"]["Lines"][1]["Entity"] = {
+        "Type": "Customer", "EntityRef": {"$path": "$.steps.customer.id"}}
+    path.write_text(json.dumps(recipe))
+    runtime.registry.reload()
+    before = len(state.entities(REALM, "customer"))
+    pool = WorkerPool(runtime, 2)
+    pool.start()
+    try:
+        events = []
+        for i, customer in enumerate(["cus_A", "cus_A", "cus_B", "cus_A"]):
+            event = invoice_paid_event("usd", 1000 + i, event_id=f"evt_cust_{i}")
+            event["data"]["object"]["customer"] = customer
+            events.append(event)
+        deliver(runtime, events[:1])
+        wait_settled(runtime, 1)
+        deliver(runtime, events[1:])
+        assert wait_settled(runtime, 4) == {"succeeded": 4}
+    finally:
+        pool.stop()
+    customers = state.entities(REALM, "customer")
+    assert len(customers) == before + 2  # cus_A and cus_B, once each
+    names = {c["DisplayName"]: c["Id"] for c in customers}
+    found_by = [runtime.store.run(i)["steps"][0]["output"]["found_by"] for i in range(1, 5)]
+    assert found_by[0] == "created" and found_by[1] == "link" and found_by[3] == "link"
+    for run_id, customer in zip(range(1, 5), ["cus_A", "cus_A", "cus_B", "cus_A"]):
+        entry_line = runtime.store.run(run_id)["steps"][1]["request"]["body"]["Line"][1]
+        assert entry_line["JournalEntryLineDetail"]["Entity"]["EntityRef"]["value"] == names[f"Stripe {customer}"]
+    assert runtime.store.linked_target("quickbooks", "cus_A", "quickbooks.customer") == names["Stripe cus_A"]

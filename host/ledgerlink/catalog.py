@@ -41,6 +41,16 @@ class Request:
 
 
 @dataclass(frozen=True)
+class LinkQuery:
+    """Yielded by an action instead of a Request: "which entity of ``target_type`` did this
+    connection create (or find) for ``source_id``?" The host answers from its links table
+    with ``Response(200, json={"target_id": "…" | None})`` — no I/O in the action."""
+
+    source_id: str
+    target_type: str
+
+
+@dataclass(frozen=True)
 class Response:
     """The vendor's answer, given back to the action generator."""
 

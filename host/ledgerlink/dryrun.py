@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 
 from . import jsonio, outbound
-from .catalog import Action, ActionContext, Catalog, IncomingEvent, Request, Response
+from .catalog import Action, ActionContext, Catalog, IncomingEvent, LinkQuery, Request, Response
 from .config import Config
 from .errors import EventError
 from .mapping import pointer_join
@@ -78,8 +78,14 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
         return connections[name]
 
     shown: dict[str, list[dict[str, Any]]] = {}
+    lookups: dict[str, list[dict[str, Any]]] = {}
 
     def send(step: Step, action: Action, ctx: ActionContext, request: Request) -> Response:
+        if isinstance(request, LinkQuery):  # a dry-run reads no database: as if nothing were linked yet
+            lookups.setdefault(step.id, []).append({"source_id": request.source_id,
+                                                    "target_type": request.target_type,
+                                                    "answered_with": "no link (a dry-run reads no database)"})
+            return Response(status=200, json={"target_id": None})
         connector = catalog.connectors[action.connector]
         auth = {}
         if connector.auth is not None:
@@ -101,6 +107,7 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
             "input": result.input,
             "request": requests[0] if requests else None,
             **({"later_requests": requests[1:]} if len(requests) > 1 else {}),
+            **({"link_lookups": lookups[result.id]} if result.id in lookups else {}),
             "sample_output": result.output,
         })
     return report

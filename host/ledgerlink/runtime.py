@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import jsonio, outbound
-from .catalog import Action, ActionContext, Catalog, Connection, IncomingEvent, Request, Response
+from .catalog import Action, ActionContext, Catalog, Connection, IncomingEvent, LinkQuery, Request, Response
 from .config import Config
 from .errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem, RecipeError,
                      SignatureError, VendorError)
@@ -415,6 +415,9 @@ class Worker:
         limits = rt.config.limits(connection.name, connector.limits)
 
         def send(step_: Step, action: Action, ctx: ActionContext, request: Request) -> Response:
+            if isinstance(request, LinkQuery):
+                target = rt.store.linked_target(connection.name, request.source_id, request.target_type)
+                return Response(status=200, json={"target_id": target})
             # the governor also holds back a connector without published limits after a Retry-After
             with rt.governor.slot(governor_key, limits, max_wait=rt.settings.max_governor_wait):
                 try:
@@ -484,7 +487,11 @@ class Worker:
         output = result.output
         external_id = output.get("id") if isinstance(output, Mapping) else None
         link = None
-        if external_id is not None and source_id:
+        if isinstance(output, Mapping) and output.get("link") and external_id is not None:
+            # the action names what it linked, e.g. a Stripe customer ↔ a QuickBooks customer
+            link = (run.connection, str(output["link"]["source_id"]), step.connection,
+                    str(output["link"]["target_type"]), str(external_id))
+        elif external_id is not None and source_id:
             link = (run.connection, source_id, step.connection, step.action.name, str(external_id))
         if not log("succeeded", output=output, external_id=None if external_id is None else str(external_id),
                    link=link, input_=result.input, finish=finish):

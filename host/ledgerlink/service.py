@@ -87,10 +87,14 @@ def undo(runtime: Runtime, run_id: int) -> dict[str, Any]:
         return {"run": run_id, "status": "undone", "undone": []}
     if row["status"] not in ("succeeded", "failed", "dead"):
         raise Conflict(f"run {run_id} is {row['status']}; undo a run once it has finished")
-    created = sorted(row["links"], key=lambda link: link["id"], reverse=True)
+    linked = sorted(row["links"], key=lambda link: link["id"], reverse=True)
+    # links of an action's own output are what the run created; other links (a customer
+    # found or created for a source id) are shared by later runs and are kept
+    created = [link for link in linked if link["target_type"] in runtime.catalog.actions]
+    kept = [{"target": link["target_type"], "id": link["target_id"], "status": "kept (shared)"}
+            for link in linked if link["target_type"] not in runtime.catalog.actions]
     missing = sorted({link["target_type"] for link in created
-                      if runtime.catalog.actions.get(link["target_type"]) is None
-                      or runtime.catalog.actions[link["target_type"]].undo is None})
+                      if runtime.catalog.actions[link["target_type"]].undo is None})
     if missing:
         raise Conflict(f"run {run_id} created entities that ledgerlink cannot undo ({', '.join(missing)}); "
                        f"remove them in the target system")
@@ -109,4 +113,4 @@ def undo(runtime: Runtime, run_id: int) -> dict[str, Any]:
                        lambda request: outbound.send(runtime.client, request, auth, values)[0])
         done.append({"target": link["target_type"], "id": link["target_id"], **(result or {})})
     runtime.store.mark_undone(run_id)
-    return {"run": run_id, "status": "undone", "undone": done}
+    return {"run": run_id, "status": "undone", "undone": done, "kept": kept}

@@ -594,6 +594,13 @@ class Store:
                         key_generation=sa.case((runs.c.status == "failed", runs.c.key_generation + 1),
                                                else_=runs.c.key_generation))).rowcount == 1
 
+    def linked_target(self, target_connection: str, source_id: str, target_type: str) -> str | None:
+        """The id of the entity of ``target_type`` linked to ``source_id`` in ``target_connection``."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(links.c.target_id).where(
+                links.c.target_connection == target_connection, links.c.source_id == source_id,
+                links.c.target_type == target_type).order_by(links.c.id).limit(1)).scalar()
+
     def links_for_source(self, source_connection: str, source_id: str) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(sa.select(links).where(

@@ -25,6 +25,7 @@ from .deposit import ACTION as CREATE_DEPOSIT
 from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY
 from .payment import ACTION as CREATE_PAYMENT
 from .sales_forms import CREATE_CREDIT_MEMO, CREATE_INVOICE, CREATE_REFUND_RECEIPT
+from .customers import FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER
 from .oauth import OAUTH
 from .references import check_references
 from .sandbox import create_sandbox
@@ -131,7 +132,7 @@ def ledgerlink_register_connectors(register):
 
 
 ACTIONS = (CREATE_JOURNAL_ENTRY, CREATE_INVOICE, CREATE_PAYMENT, CREATE_CREDIT_MEMO,
-           CREATE_REFUND_RECEIPT, CREATE_DEPOSIT)
+           CREATE_REFUND_RECEIPT, CREATE_DEPOSIT, FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER)
 
 
 @hookimpl

@@ -224,3 +224,27 @@ def test_404_without_fault_points_at_the_settings():
     result = api.classify(Response(status=404, text="Not Found"))
     assert result.kind == "permanent"
     assert "realm_id" in str(result)
+
+
+import pytest as _pytest
+
+from ledgerlink.catalog import Response as _Response
+from ledgerlink_quickbooks.api import classify as _classify
+
+
+def _fault(code, message, detail=""):
+    return _Response(status=400, json={"Fault": {"Error": [{"Message": message, "Detail": detail, "code": code}],
+                                                 "type": "ValidationFault"}, "time": "2024-01-01T00:00:00Z"})
+
+
+@_pytest.mark.parametrize("code, message, detail, hint", [
+    ("6000", "A business validation error has occurred while processing your request",
+     "Business Validation Error: Make sure all your transactions have a VAT rate before you save.", "tax code"),
+    ("6140", "Duplicate Document Number Error", "Duplicate Document Number Error : You must specify a different number.",
+     "DocNumber is already used"),
+    ("5010", "Stale Object Error", "Stale Object Error : You and another user were working on this", "SyncToken"),
+    ("2500", "Invalid Reference Id", "Invalid Reference Id : Accounts element id 999 not found", "ledgerlink check"),
+])
+def test_known_traps_say_what_to_do(code, message, detail, hint):
+    error = _classify(_fault(code, message, detail))
+    assert error.kind == "permanent" and hint in error.message and message in error.message

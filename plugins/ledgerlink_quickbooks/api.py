@@ -264,5 +264,22 @@ def classify(response: Response) -> VendorError | None:
     hint = ""
     if status == 404 and not errors:
         hint = "; check base_url and realm_id in the connection settings"
+    hint += _known_trap(codes, detail)
     return VendorError(f"QuickBooks rejected the request ({label}): {detail}{hint}",
                        kind="permanent", **common)
+
+
+def _known_trap(codes: Any, detail: str) -> str:
+    """What to do about the faults integrators meet most (MARKET.md pain points 10 and 15)."""
+    text = detail.lower()
+    if "6000" in codes and ("tax" in text or "vat" in text or "gst" in text):
+        return ("; outside the US edition every line needs a tax code: add a TaxCodeRef to each line "
+                "from a recipe lookup table (e.g. \"tax_codes\") and check it with `ledgerlink check`")
+    if "6140" in codes or "6210" in codes:
+        return ("; the DocNumber is already used in this company: map a unique DocNumber (e.g. the source "
+                "invoice number), leave DocNumber out, or turn off the duplicate-number warning in QuickBooks")
+    if "5010" in codes:
+        return "; the entity changed since it was read (SyncToken): read it again and resend the update"
+    if "2500" in codes or "610" in codes:
+        return "; an id in the request does not exist in this company: run `ledgerlink check RECIPE`"
+    return ""

@@ -272,6 +272,7 @@ def classify(response: Response) -> VendorError | None:
 def _known_trap(codes: Any, detail: str) -> str:
     """What to do about the faults integrators meet most (MARKET.md pain points 10 and 15)."""
     text = detail.lower()
+    codes = {str(code) for code in codes}
     if "6000" in codes and ("tax" in text or "vat" in text or "gst" in text):
         return ("; outside the US edition every line needs a tax code: add a TaxCodeRef to each line "
                 "from a recipe lookup table (e.g. \"tax_codes\") and check it with `ledgerlink check`")

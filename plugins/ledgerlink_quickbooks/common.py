@@ -145,8 +145,7 @@ def money(value: Any, where: str, what: str, problems: Problems, *,
     if sign == "nonnegative" and amount < 0:
         problems.add(where, f"{what} must not be negative, got {amount}")
         return None
-    if amount.as_tuple().exponent > 0:  # Decimal("1E+3"): send 1000, not an exponent
-        amount = amount.quantize(Decimal(1))
+    amount = plain(amount)  # Decimal("1E+3"): send 1000, not an exponent
     if amount == 0:
         amount = abs(amount)  # never send -0.00
     return amount
@@ -196,6 +195,13 @@ def total(amounts: Iterable[Decimal]) -> Decimal:
     with localcontext() as ctx:
         ctx.prec = _WIDE
         return sum(amounts, Decimal(0))
+
+
+def minus(a: Decimal, b: Decimal) -> Decimal:
+    """``a - b``, exactly."""
+    with localcontext() as ctx:
+        ctx.prec = _WIDE
+        return a - b
 
 
 def plain(amount: Decimal) -> Decimal:
@@ -455,6 +461,6 @@ def same_currency(stored: Mapping[str, Any], body: Mapping[str, Any], home: str)
 
 __all__ = ["DEFAULT_HOME_CURRENCY", "MAX_DOC_NUMBER", "MAX_MEMO", "MAX_TEXT", "Problems",
            "currency", "date", "decimal", "exact", "fit_currency", "home_currency", "load",
-           "money", "plain", "post", "precision", "query", "quote", "read_output", "ref",
+           "minus", "money", "plain", "post", "precision", "query", "quote", "read_output", "ref",
            "ref_value", "request_id", "same_currency", "same_text", "show", "text", "total",
            "txn_fields", "unknown_keys"]

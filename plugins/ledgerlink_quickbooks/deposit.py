@@ -9,7 +9,7 @@ deposit). Every line becomes ``Line[{Amount, DetailType: "DepositLineDetail",
 DepositLineDetail: {AccountRef, Entity?, …}}]``; the deposit's total must be positive and,
 when the input passes ``Total`` (e.g. the payout amount), equal Σ lines exactly.
 
-``perform`` yields one ``POST …/deposit?minorversion=75&requestid=<key>``; ``find_existing``
+``perform`` yields one ``POST …/deposit?minorversion=…&requestid=<key>``; ``find_existing``
 queries the deposits of the date and matches account, note, currency and lines.
 """
 
@@ -170,9 +170,9 @@ def build_body(data: Mapping[str, Any],
         expected = common.fit_currency(common.money(data["Total"], "/Total", "Total", problems),
                                        code, "/Total", "Total", problems)
         if expected is not None and expected != computed:
-            difference = computed - expected
+            difference = common.minus(computed, expected)
             problems.add("/Total", f"the lines add up to {computed} {code}, but Total is "
-                                   f"{expected} {code}: the lines are {abs(difference)} {code} "
+                                   f"{expected} {code}: the lines are {difference.copy_abs()} {code} "
                                    f"{'over' if difference > 0 else 'short'}")
     problems.raise_if_any()
     body["Line"] = [line for line, _ in read]

@@ -7,7 +7,7 @@ The input (``schemas/create_payment.input.json``): ``CustomerRef``, ``TotalAmt``
 becomes ``Line[{Amount, LinkedTxn: [{TxnId, TxnType: "Invoice"}]}]``. ``DepositToAccountRef``
 names the account the money goes to (Undeposited Funds until a deposit moves it to the bank).
 
-``perform`` yields one ``POST …/payment?minorversion=75&requestid=<key>``; ``find_existing``
+``perform`` yields one ``POST …/payment?minorversion=…&requestid=<key>``; ``find_existing``
 queries the customer's payments of the date and matches amount, note, reference and links.
 """
 

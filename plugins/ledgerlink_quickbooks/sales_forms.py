@@ -17,7 +17,7 @@ number, notes and currency of the form.
 - when the input passes ``Total``, Σ item lines − discount must equal it exactly;
 - a currency other than the connection's ``home_currency`` needs an ``ExchangeRate``.
 
-``perform`` yields one ``POST …/<entity>?minorversion=75&requestid=<key>``; ``find_existing``
+``perform`` yields one ``POST …/<entity>?minorversion=…&requestid=<key>``; ``find_existing``
 queries the entity (by customer, date and number) and matches private note, currency and
 lines, for a write whose answer was lost.
 """
@@ -350,22 +350,22 @@ def build_body(form: Form | str, data: Mapping[str, Any],
                                       f"(Discount.Amount may be a list of amounts)")
     problems.raise_if_any()
 
-    computed = common.total(items) - common.total(amount for _, amount in discounts)
+    items_total = common.total(items)
+    discount_total = common.total(amount for _, amount in discounts)
+    computed = common.minus(items_total, discount_total)
     if computed < 0:
-        problems.add("/Lines", f"the lines add up to {computed} {code} (items "
-                               f"{common.total(items)} − discount "
-                               f"{common.total(a for _, a in discounts)}); {form.what} cannot "
-                               f"have a negative total")
+        problems.add("/Lines", f"the lines add up to {computed} {code} (items {items_total} − "
+                               f"discount {discount_total}); {form.what} cannot have a negative "
+                               f"total")
     if "Total" in data:
         expected = common.fit_currency(common.money(data["Total"], "/Total", "Total", problems,
                                                     sign="nonnegative"),
                                        code, "/Total", "Total", problems)
         if expected is not None and expected != computed:
-            difference = computed - expected
-            problems.add("/Total", f"the lines add up to {computed} {code} (items "
-                                   f"{common.total(items)} − discount "
-                                   f"{common.total(a for _, a in discounts)}), but Total is "
-                                   f"{expected} {code}: the lines are {abs(difference)} {code} "
+            difference = common.minus(computed, expected)
+            problems.add("/Total", f"the lines add up to {computed} {code} (items {items_total} − "
+                                   f"discount {discount_total}), but Total is "
+                                   f"{expected} {code}: the lines are {difference.copy_abs()} {code} "
                                    f"{'over' if difference > 0 else 'short'}; a line or the "
                                    f"discount is missing or wrong")
     problems.raise_if_any()

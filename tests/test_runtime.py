@@ -416,3 +416,32 @@ def test_find_or_create_customer_never_makes_a_second_customer_for_one_source_id
         entry_line = runtime.store.run(run_id)["steps"][1]["request"]["body"]["Line"][1]
         assert entry_line["JournalEntryLineDetail"]["Entity"]["EntityRef"]["value"] == names[f"Stripe {customer}"]
     assert runtime.store.linked_target("quickbooks", "cus_A", "quickbooks.customer") == names["Stripe cus_A"]
+
+
+def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runtime, sandbox):
+    from conftest import RECIPES
+    from ledgerlink.service import undo
+
+    state, _ = sandbox
+    runtime = make_runtime()
+    directory = runtime.registry.directory
+    (directory / "stripe-invoice-paid-to-quickbooks-journal.json").unlink()
+    recipe = json.loads((RECIPES / "stripe-invoice-paid-to-quickbooks-invoice-and-payment.json").read_text())
+    recipe["enabled"] = True
+    (directory / "stripe-invoice-paid-to-quickbooks-invoice-and-payment.json").write_text(json.dumps(recipe))
+    runtime.registry.reload()
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    try:
+        event = invoice_paid_event("usd", 1234, event_id="evt_undo_doc")
+        event["data"]["object"]["customer"] = "cus_Oaxlz8kB0PJWGa"
+        deliver(runtime, [event])
+        assert wait_settled(runtime, 1) == {"succeeded": 1}
+    finally:
+        pool.stop()
+    assert len(state.entities(REALM, "payment")) == 1
+    invoices_before = len(state.entities(REALM, "invoice"))
+    result = undo(runtime, 1)
+    assert [u["target"] for u in result["undone"]] == ["quickbooks.create_payment", "quickbooks.create_invoice"]
+    assert all(u["status"] == "deleted" for u in result["undone"])
+    assert state.entities(REALM, "payment") == [] and len(state.entities(REALM, "invoice")) == invoices_before - 1

@@ -284,3 +284,39 @@ def _known_trap(codes: Any, detail: str) -> str:
     if "2500" in codes or "610" in codes:
         return "; an id in the request does not exist in this company: run `ledgerlink check RECIPE`"
     return ""
+
+
+def deleter(entity: str, endpoint: str) -> Any:
+    """``undo(target_id, ctx)`` for a transaction QuickBooks can delete: read its current
+    SyncToken, then ``POST …/<endpoint>?operation=delete``. An entity already gone (Object Not
+    Found, 610) counts as undone."""
+    from ledgerlink.catalog import Request
+
+    def undo(target_id: str, ctx: Any) -> Any:
+        url = entity_url(ctx.connection.settings, endpoint)
+        current = yield Request(method="GET", url=f"{url}/{target_id}", params=params(None),
+                                headers={"Accept": "application/json"})
+        if _object_not_found(current):
+            return {"id": target_id, "status": "already gone"}
+        error = classify(current)
+        if error is not None:
+            raise error
+        sync_token = str(current.json[entity].get("SyncToken", "0"))
+        deleted = yield Request(method="POST", url=url, params={**params(None), "operation": "delete"},
+                                headers={"Accept": "application/json", "Content-Type": "application/json"},
+                                json={"Id": target_id, "SyncToken": sync_token})
+        if _object_not_found(deleted):
+            return {"id": target_id, "status": "already gone"}
+        error = classify(deleted)
+        if error is not None:
+            raise error
+        return {"id": target_id, "status": "deleted"}
+
+    undo.__name__ = f"undo_{endpoint}"
+    return undo
+
+
+def _object_not_found(response: Response) -> bool:
+    fault = response.json.get("Fault") if isinstance(response.json, Mapping) else None
+    errors = fault.get("Error", []) if isinstance(fault, Mapping) else []
+    return response.status == 400 and any(str(e.get("code")) == "610" for e in errors if isinstance(e, Mapping))

@@ -25,7 +25,7 @@ from ledgerlink import jsonio
 from ledgerlink.catalog import Action, ActionContext, Request, Response
 from ledgerlink.errors import InputError, UnbalancedEntryError, VendorError
 
-from .api import MAX_REQUEST_ID, classify, entity_url, params
+from .api import MAX_REQUEST_ID, classify, deleter, entity_url, params
 
 NAME = "quickbooks.create_journal_entry"
 
@@ -476,34 +476,8 @@ def find_existing(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Req
     return None
 
 
-def undo(target_id: str, ctx: ActionContext) -> Generator[Request, Response, dict[str, Any]]:
-    """Delete the journal entry (QBO deletes journal entries; they cannot be voided): read its
-    current SyncToken, then ``POST …/journalentry?operation=delete``. An entry that is already
-    gone (Object Not Found, 610) counts as undone."""
-    url = entity_url(ctx.connection.settings, "journalentry")
-    current = yield Request(method="GET", url=f"{url}/{target_id}", params=params(None),
-                            headers={"Accept": "application/json"})
-    if _not_found(current):
-        return {"id": target_id, "status": "already gone"}
-    error = classify(current)
-    if error is not None:
-        raise error
-    sync_token = str(current.json["JournalEntry"].get("SyncToken", "0"))
-    deleted = yield Request(method="POST", url=url, params={**params(None), "operation": "delete"},
-                            headers={"Accept": "application/json", "Content-Type": "application/json"},
-                            json={"Id": target_id, "SyncToken": sync_token})
-    if _not_found(deleted):
-        return {"id": target_id, "status": "already gone"}
-    error = classify(deleted)
-    if error is not None:
-        raise error
-    return {"id": target_id, "status": "deleted"}
-
-
-def _not_found(response: Response) -> bool:
-    fault = response.json.get("Fault") if isinstance(response.json, Mapping) else None
-    errors = fault.get("Error", []) if isinstance(fault, Mapping) else []
-    return response.status == 400 and any(str(e.get("code")) == "610" for e in errors if isinstance(e, Mapping))
+#: QBO deletes journal entries (they cannot be voided); see :func:`api.deleter`
+undo = deleter("JournalEntry", "journalentry")
 
 
 ACTION = Action(

@@ -20,6 +20,7 @@ from typing import Any
 from ledgerlink.catalog import Action, ActionContext, Request, Response
 
 from . import common
+from .api import deleter
 from .common import Problems
 
 NAME = "quickbooks.create_payment"
@@ -209,6 +210,7 @@ ACTION = Action(
     status="stable",
     idempotency="key",
     find_existing=find_existing,
+    undo=deleter("Payment", "payment"),
 )
 
 __all__ = ["ACTION", "NAME", "build_body", "find_existing", "matches", "perform"]

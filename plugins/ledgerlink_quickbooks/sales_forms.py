@@ -32,6 +32,7 @@ from typing import Any
 from ledgerlink.catalog import Action, ActionContext, Request, Response
 
 from . import common
+from .api import deleter
 from .common import Problems
 
 ITEM = "SalesItemLineDetail"
@@ -449,6 +450,7 @@ def _action(form: Form, summary: str) -> Action:
         status="stable",
         idempotency="key",
         find_existing=find_existing,
+        undo=deleter(form.entity, form.endpoint),
     )
 
 

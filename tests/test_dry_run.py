@@ -189,3 +189,49 @@ def test_console_script_dry_run():
     result = run_subprocess("dry-run", "recipes/stripe-credit-note-to-quickbooks-journal.json")
     assert result.returncode == 0, result.stderr
     assert jsonio.loads(result.stdout)["recipe"]["id"] == "stripe-credit-note-to-quickbooks-journal"
+
+
+@pytest.mark.parametrize("currency, lines, exact", [
+    ("usd", [7000, 2500, 500], ["70.00", "25.00", "5.00"]),
+    ("kwd", [5000, 120], ["5.000", "0.120"]),
+    ("jpy", [9000, 1000], ["9000", "1000"]),
+])
+def test_multi_line_entry_one_credit_per_invoice_line_with_a_class_each(run_cli, tmp_path, currency, lines, exact):
+    """A debit for the amount paid, then (``$each`` with ``$spread``) one credit line per Stripe
+    invoice line carrying its class and the customer Entity on Accounts Receivable."""
+    recipe = json.loads(INVOICE_RECIPE.read_text())
+    recipe["lookups"]["classes"] = {"default": {"value": "5", "name": "Online"}}
+    entry = recipe["steps"][0]["input"]
+    debit = entry["Lines"][0]
+    entry["Lines"] = [debit, {
+        "$each": "$.event.data.object.lines.data[*]", "$spread": True,
+        "map": {"PostingType": "Credit",
+                "Amount": {"$path": "$.item.amount", "$as": "stripe.money",
+                           "currency": {"$path": "$.item.currency"}},
+                "AccountRef": {"$lookup": "accounts", "key": "accounts_receivable"},
+                "Entity": {"Type": "Customer", "EntityRef": "1"},
+                "ClassRef": {"$lookup": "classes", "key": "default"},
+                "Description": {"$concat": ["Line ", {"$path": "$.index"}]}}}]
+    path = tmp_path / "multi.json"
+    path.write_text(json.dumps(recipe))
+    assert run_cli("validate", str(path))[0] == 0
+    event = invoice_paid_event(currency, sum(lines), line_amounts=lines)
+    report, _ = dry_run(run_cli, path, event, tmp_path)
+    body = report["steps"][0]["request"]["body"]
+    credits = [line for line in body["Line"] if line["JournalEntryLineDetail"]["PostingType"] == "Credit"]
+    assert [str(line["Amount"]) for line in credits] == exact
+    assert all(line["JournalEntryLineDetail"]["ClassRef"] == {"value": "5", "name": "Online"} for line in credits)
+    assert all(line["JournalEntryLineDetail"]["Entity"]["EntityRef"] == {"value": "1"} for line in credits)
+    assert lines_total(body, "Debit") == lines_total(body, "Credit")
+    from ledgerlink_quickbooks import xsd
+    assert xsd.check("JournalEntry", body) == []
+
+
+def test_spread_needs_a_list(run_cli, tmp_path):
+    recipe = json.loads(INVOICE_RECIPE.read_text())
+    entry = recipe["steps"][0]["input"]
+    entry["Lines"] = [entry["Lines"][0], {"$path": "$.event.data.object.id", "$spread": True}]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(recipe))
+    code, _, err = run_cli("dry-run", str(path))
+    assert code == 1 and '"$spread" needs a list' in err and "/steps/0/input/Lines/1" in err

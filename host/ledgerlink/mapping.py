@@ -18,6 +18,8 @@ A JSON literal means itself. An object with a reserved ``$`` key is an expressio
     the literal as it is (also a way to write an object whose keys start with ``$``).
 
 Modifiers on any expression: ``"$default": expr`` when the value is missing or null;
+``"$spread": true`` on a list element splices the element's list into the enclosing list
+(a debit line, then one credit line per invoice line from ``$each``);
 ``"$as": "name"`` (or a list of names) applies transforms, whose parameters are the
 expression's other keys; ``"$optional": true`` leaves the key (or list element) out when
 the value is missing or null. ``$if`` without ``else`` leaves the key out when false.
@@ -56,7 +58,7 @@ class _Missing:
 MISSING: Any = _Missing()
 
 PRIMARY = ("$path", "$lookup", "$concat", "$each", "$if", "$value")
-MODIFIERS = ("$default", "$as", "$optional")
+MODIFIERS = ("$default", "$as", "$optional", "$spread")
 PRIMARY_PARAMS = {
     "$path": (), "$lookup": ("key",), "$concat": ("separator",), "$each": ("map", "filter"),
     "$if": ("then", "else"), "$value": (),
@@ -253,10 +255,24 @@ def compile_expr(node: Any, pointer: str, scope: Scope) -> tuple[Evaluator, bool
 
         return evaluate_object, False
     if isinstance(node, list):
-        items = [compile_expr(v, pointer_join(pointer, i), scope)[0] for i, v in enumerate(node)]
+        items = []
+        for i, v in enumerate(node):
+            spread = is_expression(v) and v.get("$spread") is True
+            items.append((compile_expr(v, pointer_join(pointer, i), scope)[0], spread, pointer_join(pointer, i)))
 
         def evaluate_list(doc: Mapping[str, Any]) -> Any:
-            return [v for v in (evaluate(doc) for evaluate in items) if v is not MISSING]
+            out: list[Any] = []
+            for evaluate, spread, where in items:
+                value = evaluate(doc)
+                if value is MISSING:
+                    continue
+                if spread:
+                    if not isinstance(value, list):
+                        raise scope.fail(f"\"$spread\" needs a list to splice in, got {type(value).__name__}", where)
+                    out.extend(value)
+                else:
+                    out.append(value)
+            return out
 
         return evaluate_list, False
     return (lambda doc, _v=node: _v), False
@@ -320,6 +336,8 @@ def _compile_operator(node: Mapping[str, Any], pointer: str, scope: Scope) -> tu
     raw_optional = node.get("$optional", False)
     if not isinstance(raw_optional, bool):
         scope.problem(pointer_join(pointer, "$optional"), "\"$optional\" must be true or false")
+    if "$spread" in node and node["$spread"] is not True:
+        scope.problem(pointer_join(pointer, "$spread"), "\"$spread\" is true or left out")
     optional = optional or raw_optional is True
     timezone = scope.timezone
 

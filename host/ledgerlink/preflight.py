@@ -114,15 +114,7 @@ def check(recipe: Recipe, runtime: Any) -> list[Problem]:
         by_entity: dict[str, list[str]] = {}
         for entity, ident in refs:
             by_entity.setdefault(entity, []).append(ident)
-        secrets = runtime.secrets(connection_name)
-        auth = dict(connector.auth(secrets)) if connector.auth else {}
-        secret_values = [v for v in secrets.values() if isinstance(v, str)]
-
-        def send(request):
-            from . import outbound
-            response, _ = outbound.send(runtime.client, request, auth, secret_values)
-            return response
-
+        send = runtime.sender(connection_name)
         for entity, ids in sorted(by_entity.items()):
             verdicts = drive(connector.check_references(entity, sorted(set(ids)), connection), send) or {}
             for ident, message in sorted(verdicts.items()):

@@ -9,7 +9,7 @@ the dry-run sender, which records the request and answers with the action's samp
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,16 +177,19 @@ class Runtime:
         values.update(self.secret_box.get(name))
         return values
 
-    def secret_values(self) -> list[str]:
-        """Every secret this process knows, for redaction."""
-        out: list[str] = []
-        for name in self.config.connections:
-            try:
-                for value in self.secrets(name).values():
-                    out.extend(value if isinstance(value, list) else [value])
-            except LedgerlinkError:
-                continue
-        return [v for v in out if isinstance(v, str) and len(v) >= 4]
+    def credentials(self, name: str) -> tuple[dict[str, str], list[str]]:
+        """The headers that authenticate a request on connection ``name``, and every secret
+        value to redact from what is logged of it."""
+        secrets = self.secrets(name)
+        connector = self.catalog.connectors[self.connection(name).connector]
+        auth = dict(connector.auth(secrets)) if connector.auth else {}
+        return auth, [v for v in secrets.values() if isinstance(v, str)]
+
+    def sender(self, name: str) -> Callable[[Request], Response]:
+        """``send(request) -> response`` on connection ``name``, for requests outside a run
+        (``ledgerlink check``, ``runs undo``)."""
+        auth, values = self.credentials(name)
+        return lambda request: outbound.send(self.client, request, auth, values)[0]
 
     # the inbox ----------------------------------------------------------------------------
 
@@ -407,9 +410,7 @@ class Worker:
         connector = rt.catalog.connectors[connection.connector]
         key = idempotency_key(recipe.id, recipe.version, event.id, step.id, run.key_generation)
         sent: list[outbound.Sent] = []
-        secrets = rt.secrets(step.connection)
-        secret_values = [v for v in secrets.values() if isinstance(v, str)]
-        auth = dict(connector.auth(secrets)) if connector.auth else {}
+        auth, secret_values = rt.credentials(step.connection)
 
         governor_key = f"{connection.connector}:{connection.name}"
         limits = rt.config.limits(connection.name, connector.limits)
@@ -428,9 +429,9 @@ class Worker:
                     raise
             sent.append(record)
             rt.metrics.add("requests_sent", 1)
-            if response.status == 429 or (response.status == 503 and _retry_after(response)):
+            if response.status == 429 or (response.status == 503 and outbound.retry_after(response.headers)):
                 rt.metrics.add("responses_throttled", 1)
-                rt.governor.pause(governor_key, _retry_after(response) or 1.0)
+                rt.governor.pause(governor_key, outbound.retry_after(response.headers) or 1.0)
             return response
 
         def log(status: str, error: str | None = None, output: Any = None, external_id: str | None = None,
@@ -497,16 +498,6 @@ class Worker:
                    link=link, input_=result.input, finish=finish):
             raise _Lost()
         return output
-
-
-def _retry_after(response: Response) -> float | None:
-    for name, value in response.headers.items():
-        if name.lower() == "retry-after":
-            try:
-                return float(value)
-            except ValueError:
-                return None
-    return None
 
 
 class WorkerPool:

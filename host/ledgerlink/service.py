@@ -76,7 +76,6 @@ def undo(runtime: Runtime, run_id: int) -> dict[str, Any]:
     Idempotent: an entity already gone counts as undone, and an undone run stays undone.
     Refuses (changing nothing) when an action of the run cannot be undone.
     """
-    from . import outbound
     from .catalog import ActionContext
     from .runner import drive
 
@@ -102,15 +101,10 @@ def undo(runtime: Runtime, run_id: int) -> dict[str, Any]:
     for link in created:
         action = runtime.catalog.actions[link["target_type"]]
         connection = runtime.connection(link["target_connection"])
-        connector = runtime.catalog.connectors[connection.connector]
-        secrets = runtime.secrets(connection.name)
-        auth = dict(connector.auth(secrets)) if connector.auth else {}
-        values = [v for v in secrets.values() if isinstance(v, str)]
         ctx = ActionContext(connection=connection, idempotency_key=f"undo-{run_id}-{link['id']}",
                             recipe_id=row["recipe_id"], recipe_version=row["recipe_version"],
                             step_id=link["step_id"] or "", event_id=row["event_id"])
-        result = drive(action.undo(link["target_id"], ctx),
-                       lambda request: outbound.send(runtime.client, request, auth, values)[0])
+        result = drive(action.undo(link["target_id"], ctx), runtime.sender(connection.name))
         done.append({"target": link["target_type"], "id": link["target_id"], **(result or {})})
     runtime.store.mark_undone(run_id)
     return {"run": run_id, "status": "undone", "undone": done, "kept": kept}

@@ -601,11 +601,6 @@ class Store:
                 links.c.target_connection == target_connection, links.c.source_id == source_id,
                 links.c.target_type == target_type).order_by(links.c.id).limit(1)).scalar()
 
-    def links_for_source(self, source_connection: str, source_id: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.select(links).where(
-                links.c.source_connection == source_connection, links.c.source_id == source_id)).mappings()]
-
     def mark_undone(self, run_id: int, now: float | None = None) -> None:
         """Every entity the run created was voided or deleted."""
         now = time.time() if now is None else now

@@ -8,12 +8,11 @@ from a connection's settings; :func:`classify` reads the vendor's answer and tur
 
 from __future__ import annotations
 
-import email.utils
-import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from typing import Any
 
+from ledgerlink.outbound import retry_after
 from ledgerlink.catalog import Response
 from ledgerlink.errors import ConfigError, VendorError
 
@@ -176,26 +175,6 @@ def _code(error: Mapping[str, str]) -> int | None:
         return None
 
 
-def _retry_after(headers: Mapping[str, str], default: float | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date), else ``default``."""
-    value = _header(headers, "Retry-After")
-    if value is None or not value.strip():
-        return default
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    now_header = _header(headers, "Date")
-    try:
-        now = email.utils.parsedate_to_datetime(now_header).timestamp() if now_header else time.time()
-    except (TypeError, ValueError):
-        now = time.time()
-    return max(0.0, when.timestamp() - now)
-
-
 def _describe(errors: list[dict[str, str]]) -> str:
     parts = []
     for error in errors:
@@ -244,7 +223,7 @@ def classify(response: Response) -> VendorError | None:
                  or any("throttleexceeded" in e.get("Message", "").replace(" ", "").lower()
                         for e in errors))
     if throttled:
-        wait = _retry_after(response.headers, THROTTLE_BACKOFF)
+        wait = retry_after(response.headers, THROTTLE_BACKOFF)
         return VendorError(f"QuickBooks throttled the request ({label}): {detail}; the limits "
                            f"are 500 requests/minute and 10 concurrent requests per company; "
                            f"retry after {wait:g} s", kind="retry", retry_after=wait, **common)
@@ -260,7 +239,7 @@ def classify(response: Response) -> VendorError | None:
     if status >= 500 or status == 408 or lowered == "systemfault":
         return VendorError(f"QuickBooks failed to process the request ({label}): {detail}; "
                            f"this is on Intuit's side and is retried",
-                           kind="retry", retry_after=_retry_after(response.headers, None), **common)
+                           kind="retry", retry_after=retry_after(response.headers, None), **common)
     hint = ""
     if status == 404 and not errors:
         hint = "; check base_url and realm_id in the connection settings"

@@ -18,6 +18,7 @@ from typing import Any
 from ledgerlink.catalog import Action, ActionContext, LinkQuery, Request, Response
 from ledgerlink.errors import InputError, VendorError
 
+from .common import quote
 from .api import classify, entity_url, params
 
 TARGET_TYPE = "quickbooks.customer"
@@ -60,17 +61,13 @@ SAMPLE = {"source_id": "cus_Oaxlz8kB0PJWGa", "DisplayName": "Amy's Bird Sanctuar
           "PrimaryEmailAddr": "birds@intuit.com"}
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def _found(customer_id: str, name: str, how: str, source_id: str) -> dict[str, Any]:
     return {"id": customer_id, "display_name": name, "found_by": how,
             "link": {"source_id": source_id, "target_type": TARGET_TYPE}}
 
 
 def _by_name(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Any, Response, str | None]:
-    query = f"SELECT * FROM Customer WHERE DisplayName = {_quote(input['DisplayName'])}"
+    query = f"SELECT * FROM Customer WHERE DisplayName = {quote(input['DisplayName'])}"
     response = yield Request(method="GET", url=entity_url(ctx.connection.settings, "query"),
                              params={**params(None), "query": query}, headers={"Accept": "application/json"})
     error = classify(response)

@@ -25,6 +25,7 @@ from ledgerlink import jsonio
 from ledgerlink.catalog import Action, ActionContext, Request, Response
 from ledgerlink.errors import InputError, UnbalancedEntryError, VendorError
 
+from .common import quote
 from .api import MAX_REQUEST_ID, classify, deleter, entity_url, params
 
 NAME = "quickbooks.create_journal_entry"
@@ -438,11 +439,6 @@ def perform(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, 
     return read_output(response, body)
 
 
-def _quote(value: str) -> str:
-    """A string literal for the QBO query language (backslash-escaped quotes)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def find_existing(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, dict[str, Any] | None]:
     """Look for the entry this step would create, when an earlier attempt's answer was lost.
 
@@ -452,9 +448,9 @@ def find_existing(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Req
     private note (as the examples do) make the match exact.
     """
     body = build_body(input)
-    where = [f"TxnDate = {_quote(body['TxnDate'])}"] if body.get("TxnDate") else []
+    where = [f"TxnDate = {quote(body['TxnDate'])}"] if body.get("TxnDate") else []
     if body.get("DocNumber"):
-        where.append(f"DocNumber = {_quote(body['DocNumber'])}")
+        where.append(f"DocNumber = {quote(body['DocNumber'])}")
     query = "SELECT * FROM JournalEntry" + (" WHERE " + " AND ".join(where) if where else "") + " MAXRESULTS 1000"
     response = yield Request(method="GET", url=entity_url(ctx.connection.settings, "query"),
                              params={**params(None), "query": query}, headers={"Accept": "application/json"})

@@ -13,15 +13,12 @@ from typing import Any
 from ledgerlink.catalog import Connection, Request, Response
 from ledgerlink.errors import ConfigError
 
+from .common import quote
 from .api import classify, entity_url, params
 
 #: what QuickBooks calls the entity an annotation names
 ENTITIES = {"Account": "Account", "Item": "Item", "TaxCode": "TaxCode", "Class": "Class",
             "Department": "Department", "Customer": "Customer", "Vendor": "Vendor", "Employee": "Employee"}
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def check_references(entity: str, ids: list[str], connection: Connection) -> Generator[Request, Response, dict[str, str]]:
@@ -32,7 +29,7 @@ def check_references(entity: str, ids: list[str], connection: Connection) -> Gen
     verdicts: dict[str, str] = {}
     for start in range(0, len(ids), 100):
         chunk = ids[start:start + 100]
-        query = f"SELECT * FROM {name} WHERE Id IN ({', '.join(_quote(i) for i in chunk)}) MAXRESULTS 1000"
+        query = f"SELECT * FROM {name} WHERE Id IN ({', '.join(quote(i) for i in chunk)}) MAXRESULTS 1000"
         response = yield Request(method="GET", url=entity_url(connection.settings, "query"),
                                  params={**params(None), "query": query}, headers={"Accept": "application/json"})
         error = classify(response)

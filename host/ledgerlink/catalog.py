@@ -95,6 +95,9 @@ class IncomingEvent:
     #: the payload's JSON text exactly as delivered, when the body is this one event
     #: (stored as is: no re-encoding, and the audit copy is the vendor's own bytes)
     raw: str | None = None
+    #: the vendor's tenant the event belongs to (QuickBooks realm, Xero tenant), when one
+    #: webhook endpoint serves several; the host stores it on the connection of that tenant
+    tenant: str | None = None
 
 
 # --- the things plugins register -----------------------------------------------------------
@@ -115,6 +118,28 @@ class Webhook:
     #: ``sign(body, secrets, now) -> headers``: sign a body as the vendor would, for
     #: emitters, demos and tests (optional)
     sign: Callable[[bytes, Mapping[str, Any], float], Mapping[str, str]] | None = None
+    #: the connection setting that names a tenant (QuickBooks: ``realm_id``). When set, an
+    #: event whose ``tenant`` is another connection's is stored on that connection, since a
+    #: vendor sends every tenant's events to the app's one endpoint.
+    tenant_setting: str | None = None
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A cursor-based trigger source, for vendors (or setups) without webhooks.
+
+    ``poll(cursor, ctx)`` is a generator like an action's ``perform``: it yields Requests
+    (sent governed and authenticated on ``ctx.connection``), and returns ``(events,
+    new_cursor)``. ``cursor`` is what the last successful poll returned, or None the first
+    time. The host stores the events and the new cursor in one transaction, and a poll
+    fires once across every process sharing the database. A connection polls when its
+    ``[connections.NAME]`` table sets ``poll_seconds``.
+    """
+
+    summary: str
+    poll: Callable[[str | None, "ActionContext"], Generator[Request, Response, tuple[list[IncomingEvent], str]]]
+    #: the shortest interval the vendor tolerates, in seconds
+    min_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -167,6 +192,8 @@ class Connector:
     #: ``examples() -> [(label, raw body), ...]``: realistic webhook deliveries for
     #: ``ledgerlink demo`` (several currencies, a duplicate, a refund …)
     examples: Callable[[], list[tuple[str, bytes]]] | None = None
+    #: a cursor-based source of events (QuickBooks: change data capture)
+    poll: Poll | None = None
     version: str = "0.1.0"
     status: str = "stable"
     #: filled in by the host: the plugin that registered this
@@ -182,6 +209,11 @@ class Trigger:
     status: str = "stable"
     #: JSONPath of the source object's id inside the event, for links and logs
     source_id_path: str = ""
+    #: ``fetch(payload, ctx)``: for vendors whose notifications carry ids only. A generator
+    #: like an action's ``perform`` (read-only) that returns the complete event payload, or
+    #: None when the entity is gone. The host stores the notification, acknowledges it, and
+    #: plans runs only once the fetch succeeded, so recipe filters see the whole entity.
+    fetch: Callable[[Mapping[str, Any], "ActionContext"], Generator[Request, Response, Mapping[str, Any] | None]] | None = None
     plugin: str = ""
 
     @property
@@ -312,6 +344,8 @@ class Catalog:
         if kind == "trigger":
             _check_schema(thing.event_schema, f"trigger {name!r} event_schema", plugin)
             _check_sample(thing.event_schema, thing.sample, f"trigger {name!r} sample", plugin)
+            if thing.fetch is not None and not callable(thing.fetch):
+                raise PluginError(f"plugin {plugin!r}: trigger {name!r} fetch must be callable or None")
         elif kind == "action":
             _check_schema(thing.input_schema, f"action {name!r} input_schema", plugin)
             _check_schema(thing.output_schema, f"action {name!r} output_schema", plugin)
@@ -327,6 +361,9 @@ class Catalog:
                 raise PluginError(f"plugin {plugin!r}: transform {name!r} apply must be callable")
         elif kind == "connector":
             _check_schema(thing.settings_schema, f"connector {name!r} settings_schema", plugin)
+            if thing.poll is not None and not (isinstance(thing.poll, Poll) and callable(thing.poll.poll)):
+                raise PluginError(f"plugin {plugin!r}: connector {name!r} poll must be a "
+                                  f"ledgerlink.catalog.Poll with a callable poll")
         table[name] = _with_plugin(thing, plugin)
 
     def check(self) -> None:
@@ -347,10 +384,11 @@ class Catalog:
                 "name": cname, "summary": conn.summary, "version": conn.version,
                 "status": conn.status, "plugin": conn.plugin,
                 "webhooks": conn.webhook is not None,
+                "polls": conn.poll is not None,
                 "settings_schema": conn.settings_schema,
                 "triggers": [
                     {"name": t.name, "summary": t.summary, "status": t.status, "plugin": t.plugin,
-                     "event_schema": t.event_schema, "sample": t.sample}
+                     "fetches": t.fetch is not None, "event_schema": t.event_schema, "sample": t.sample}
                     for t in sorted(self.triggers.values(), key=lambda t: t.name)
                     if t.connector == cname],
                 "actions": [

@@ -34,7 +34,7 @@ from .errors import ConfigError
 from .mapping import suggest
 
 #: keys of a [connections.NAME] table that the host reads itself
-HOST_KEYS = ("connector", "limits")
+HOST_KEYS = ("connector", "limits", "poll_seconds")
 ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 DEFAULT_FILE = "ledgerlink.toml"
 
@@ -84,6 +84,11 @@ class Config:
         from .governor import Limits
 
         return Limits(**raw)
+
+    def poll_seconds(self, name: str) -> float | None:
+        """How often the connection polls (``poll_seconds``); None: it does not poll."""
+        value = self.connections.get(name, {}).get("poll_seconds")
+        return float(value) if value else None
 
     def secrets(self, name: str, catalog: Catalog) -> dict[str, Any]:
         """The connection's secret settings, read from the environment now."""
@@ -151,6 +156,14 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
                 Limits(**raw["limits"])
             except (TypeError, ValueError) as exc:
                 problems.append(f"{file}:/connections/{name}/limits: {exc}")
+        if raw.get("poll_seconds") is not None:
+            if connector.poll is None:
+                problems.append(f"{file}:/connections/{name}/poll_seconds: connector {connector.name!r} "
+                                f"has no poll; remove poll_seconds (its events arrive by webhook)")
+            elif isinstance(raw["poll_seconds"], (int, float)) and raw["poll_seconds"] < connector.poll.min_seconds:
+                problems.append(f"{file}:/connections/{name}/poll_seconds: {raw['poll_seconds']} is below "
+                                f"{connector.poll.min_seconds:g}, the shortest interval {connector.name!r} "
+                                f"tolerates; poll less often")
         for error in _errors(connector.settings_schema, settings):
             problems.append(f"{file}:/connections/{name}{_pointer(error.absolute_path).rstrip('/')}: "
                             f"{error.message}")

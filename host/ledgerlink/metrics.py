@@ -20,6 +20,12 @@ COUNTERS = {
     "requests_sent": "Requests sent to vendors by this process.",
     "runs_paused": "Runs paused because their connection needs to be connected again.",
     "token_refreshes": "OAuth access tokens refreshed by this process.",
+    "events_fetched": "Notifications whose entity this process fetched before planning runs.",
+    "events_gone": "Notifications whose entity no longer existed when fetched.",
+    "fetches_failed": "Notifications whose entity could not be fetched after the last attempt.",
+    "events_unrouted": "Events for a tenant no configured connection has (stored, not run).",
+    "polls_run": "Polls (cursor-based triggers) this process ran.",
+    "polls_failed": "Polls that failed in this process; their cursor stayed.",
 }
 
 
@@ -40,6 +46,15 @@ class _Collector:
         except Exception:
             pass
         yield runs
+        fetches = GaugeMetricFamily("ledgerlink_event_fetches",
+                                    "Notifications fetched before planning, by state (pending, done, gone, failed).",
+                                    labels=["state"])
+        try:
+            for state, count in sorted(self.runtime.store.fetch_counts().items()):
+                fetches.add_metric([state], count)
+        except Exception:
+            pass
+        yield fetches
         try:
             from .api import connection_rows
 

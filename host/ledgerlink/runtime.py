@@ -29,9 +29,9 @@ from .governor import Governor, Throttled
 from .oauth import NeedsReauth
 from .mapping import CompiledPath, Scope, compile_path
 from .recipes import Recipe, Step, check_recipe, validate
-from .runner import StepResult, document, find_existing, idempotency_key, run_step
+from .runner import StepResult, document, drive, find_existing, idempotency_key, run_step
 from .secrets import SecretBox
-from .store import ClaimedRun, Store
+from .store import ClaimedFetch, ClaimedRun, Store
 
 log = logging.getLogger("ledgerlink")
 
@@ -141,6 +141,8 @@ class Runtime:
         self._source_paths: dict[str, CompiledPath | None] = {}
         self.metrics = Metrics()
         self._wake = threading.Event()
+        #: set when this process stored a notification to fetch; workers then look at once
+        self._fetch_pending = False
 
     # connections and their secrets ------------------------------------------------------
 
@@ -185,6 +187,39 @@ class Runtime:
         auth = dict(connector.auth(secrets)) if connector.auth else {}
         return auth, [v for v in secrets.values() if isinstance(v, str)]
 
+    def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Callable[[Any], Response]:
+        """``send(request) -> response`` on connection ``name`` as a worker sends: through the
+        governor, authenticated, a ``LinkQuery`` answered from the links table; each
+        request's redacted record is appended to ``sent``. Raises Throttled when no slot
+        frees within ``max_governor_wait``."""
+        connection = self.connection(name)
+        connector = self.catalog.connectors[connection.connector]
+        auth, secret_values = self.credentials(name)
+        governor_key = f"{connection.connector}:{connection.name}"
+        limits = self.config.limits(connection.name, connector.limits)
+        records = sent if sent is not None else []
+
+        def send(request: Any) -> Response:
+            if isinstance(request, LinkQuery):
+                target = self.store.linked_target(connection.name, request.source_id, request.target_type)
+                return Response(status=200, json={"target_id": target})
+            # the governor also holds back a connector without published limits after a Retry-After
+            with self.governor.slot(governor_key, limits, max_wait=self.settings.max_governor_wait):
+                try:
+                    response, record = outbound.send(self.client, request, auth, secret_values)
+                except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
+                    if exc.sent is not None:
+                        records.append(exc.sent)  # the run log shows what was attempted
+                    raise
+            records.append(record)
+            self.metrics.add("requests_sent", 1)
+            if response.status == 429 or (response.status == 503 and outbound.retry_after(response.headers)):
+                self.metrics.add("responses_throttled", 1)
+                self.governor.pause(governor_key, outbound.retry_after(response.headers) or 1.0)
+            return response
+
+        return send
+
     def sender(self, name: str) -> Callable[[Request], Response]:
         """``send(request) -> response`` on connection ``name``, for requests outside a run
         (``ledgerlink check``, ``runs undo``)."""
@@ -198,7 +233,9 @@ class Runtime:
         """Verify, parse, store and plan a webhook delivery. Returns what was stored.
 
         Raises SignatureError (nothing stored), EventError (nothing stored) or ConfigError.
-        Returns only after the commit, so the caller may acknowledge.
+        Returns only after the commit, so the caller may acknowledge. A notification that
+        carries ids only (its trigger has ``fetch``) is stored now and its runs are planned
+        by a worker once the entity is fetched.
         """
         connection = self.connection(connection_name)
         connector = self.catalog.connectors[connection.connector]
@@ -207,28 +244,64 @@ class Runtime:
                               f"receive webhooks")
         verify_with = {**connection.settings, **self.secrets(connection_name)}
         connector.webhook.verify(headers, body, verify_with, time.time() if now is None else now)
-        events = connector.webhook.parse(headers, body)
-        items = []
-        for event in events:
-            planned = []
-            for recipe in self.registry.for_trigger(event.trigger):
-                if recipe.connection != connection_name:
-                    continue
-                if recipe.matches(document(recipe, event)):
-                    planned.append((recipe.id, recipe.version))
-            items.append((event.id, event.trigger, event.raw if event.raw is not None else jsonio.dumps(event.payload),
-                          planned))
-        results = self.store.ingest(connection_name, items)
+        by_connection: dict[str, list[IncomingEvent]] = {}
+        unrouted: list[IncomingEvent] = []
+        for event in connector.webhook.parse(headers, body):
+            target = self._route(connection_name, connector, event)
+            if target is None:
+                unrouted.append(event)
+            else:
+                by_connection.setdefault(target, []).append(event)
+        results = []
+        for target, events in by_connection.items():
+            results += self.store.ingest(target, self.plan_items(target, events))
+        if unrouted:  # kept for the record; no connection here is that tenant's, so nothing runs
+            log.warning("connection %r received %d event(s) for tenant(s) %s, which no configured %s "
+                        "connection has; they are stored and not run", connection_name, len(unrouted),
+                        ", ".join(sorted({str(e.tenant) for e in unrouted})), connector.name)
+            self.metrics.add("events_unrouted", len(unrouted))
+            results += self.store.ingest(connection_name, [
+                (e.id, e.trigger, e.raw if e.raw is not None else jsonio.dumps(e.payload), []) for e in unrouted])
         stored = sum(1 for _, new, _ in results if new)
         planned_runs = sum(len(r) for _, _, r in results)
         self.metrics.add("webhooks_received", 1)
         self.metrics.add("events_stored", stored)
         self.metrics.add("events_duplicate", len(results) - stored)
         self.metrics.add("runs_planned", planned_runs)
-        if planned_runs:
+        if planned_runs or self._fetch_pending:
             self.wake()
         return {"received": len(results), "stored": stored, "duplicates": len(results) - stored,
                 "runs_planned": planned_runs}
+
+    def plan_items(self, connection_name: str, events: list[IncomingEvent]) -> list[tuple[Any, ...]]:
+        """What the store is handed for ``events`` of one connection: each event with the
+        runs its recipes plan, or marked to be fetched first when its trigger fetches."""
+        items: list[tuple[Any, ...]] = []
+        for event in events:
+            recipes = [r for r in self.registry.for_trigger(event.trigger) if r.connection == connection_name]
+            text = event.raw if event.raw is not None else jsonio.dumps(event.payload)
+            trigger = self.catalog.triggers.get(event.trigger)
+            if trigger is not None and trigger.fetch is not None and recipes:
+                items.append((event.id, event.trigger, text, [], True))
+                self._fetch_pending = True
+                continue
+            items.append((event.id, event.trigger, text,
+                          [(r.id, r.version) for r in recipes if r.matches(document(r, event))]))
+        return items
+
+    def _route(self, received_on: str, connector: Any, event: IncomingEvent) -> str | None:
+        """The connection an event belongs to: the one it arrived on, unless the connector
+        names tenants and the event is another connection's tenant's (None: nobody's)."""
+        setting = connector.webhook.tenant_setting
+        if not setting or event.tenant is None:
+            return received_on
+        if str(self.connection(received_on).settings.get(setting)) == str(event.tenant):
+            return received_on
+        for name, raw in self.config.connections.items():
+            if raw.get("connector") == connector.name and name != received_on:
+                if str(self.connection(name).settings.get(setting)) == str(event.tenant):
+                    return name
+        return None
 
     # waking workers -----------------------------------------------------------------------
 
@@ -238,6 +311,15 @@ class Runtime:
     def wait_for_work(self, timeout: float) -> None:
         if self._wake.wait(timeout):
             self._wake.clear()
+
+    def polled_connections(self) -> list[str]:
+        """Configured connections that poll (``poll_seconds`` set, connector with a poll)."""
+        out = []
+        for name, raw in self.config.connections.items():
+            connector = self.catalog.connectors.get(raw.get("connector", ""))
+            if connector is not None and connector.poll is not None and self.config.poll_seconds(name):
+                out.append(name)
+        return out
 
     def source_id(self, recipe: Recipe, payload: Any) -> str | None:
         path_text = recipe.trigger.source_id_path
@@ -290,15 +372,24 @@ class _Fail(Exception):
 class Worker:
     """Claims due runs and runs them, step by step, logging every attempt."""
 
+    #: how often a worker looks for due polls and for fetches stored by other processes
+    LOOK_EVERY = 1.0
+
     def __init__(self, runtime: Runtime, name: str | None = None) -> None:
         self.runtime = runtime
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
         self.idle = threading.Event()
+        self._next_look = 0.0
+        self._fetches = any(t.fetch is not None for t in runtime.catalog.triggers.values())
 
     def run_forever(self) -> None:
         settings = self.runtime.settings
         while not self.stop.is_set():
+            try:
+                self.side_work()
+            except Exception:  # the database is away, or a bug: runs still go on
+                log.exception("worker %s: fetching notifications or polling failed", self.name)
             try:
                 claimed = self.runtime.store.claim(self.name, settings.lease_seconds, settings.batch)
             except Exception as exc:  # the database is away: wait, never lose the loop
@@ -369,6 +460,136 @@ class Worker:
         rt.metrics.add("run_seconds", time.time() - started)
         return "succeeded"
 
+    # --- notifications to fetch, polls to run ------------------------------------------------
+
+    def side_work(self) -> int:
+        """Fetch due notifications and run due polls. Looks every ``LOOK_EVERY`` seconds, or
+        at once after this process stored a notification to fetch. Returns how many."""
+        rt = self.runtime
+        now = time.monotonic()
+        if now < self._next_look and not rt._fetch_pending:
+            return 0
+        self._next_look = now + self.LOOK_EVERY
+        done = 0
+        if self._fetches:
+            rt._fetch_pending = False
+            for claimed in rt.store.claim_fetches(self.name, rt.settings.lease_seconds, rt.settings.batch):
+                self.fetch(claimed)
+                done += 1
+        for name in rt.polled_connections():
+            if self.stop.is_set():
+                break
+            done += self.poll(name)
+        return done
+
+    def _backoff(self, attempts: int) -> float:
+        settings = self.runtime.settings
+        delay = min(settings.backoff_cap, settings.backoff_base * 2 ** max(0, attempts - 1))
+        return random.uniform(delay / 2, delay)
+
+    def fetch(self, claimed: ClaimedFetch) -> str:
+        """Fetch one notification's entity, then plan its runs (in one transaction).
+        Returns "done", "gone", "retrying", "failed" or "lost"."""
+        rt = self.runtime
+        store = rt.store
+        trigger = rt.catalog.triggers.get(claimed.trigger)
+        if trigger is None or trigger.fetch is None:
+            store.fetch_later(claimed.id, self.name, f"trigger {claimed.trigger!r} is not installed or "
+                              f"does not fetch; install its connector and fetch the event again", None)
+            return "failed"
+        try:
+            connection = rt.connection(claimed.connection)
+            ctx = ActionContext(connection=connection, idempotency_key="", event_id=claimed.event_id)
+            entity = drive(trigger.fetch(jsonio.loads(claimed.payload), ctx), rt.transport(claimed.connection))
+        except Throttled as throttled:
+            store.fetch_later(claimed.id, self.name, f"waiting for a {throttled.reason} slot",
+                              time.time() + max(0.0, getattr(throttled, "delay", 1.0)), count_attempt=False)
+            return "retrying"
+        except NeedsReauth as exc:
+            store.fetch_later(claimed.id, self.name, exc.message, time.time() + 60.0, count_attempt=False)
+            return "retrying"
+        except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
+            return self._fetch_retry(claimed, f"fetching the entity: {exc}", None)
+        except VendorError as exc:
+            if exc.kind == "permanent":
+                return self._fetch_failed(claimed, exc.message)
+            if exc.kind == "reauth" and os.environ.get("LEDGERLINK_SECRET_KEY"):
+                from .oauth import expire
+                expire(rt, claimed.connection)
+                return self._fetch_retry(claimed, exc.message, 0.0)
+            return self._fetch_retry(claimed, exc.message, exc.retry_after)
+        except LedgerlinkError as exc:
+            return self._fetch_failed(claimed, exc.message)
+        if entity is None:
+            if store.fetched(claimed.id, self.name, None, [], gone=True) is None:
+                return "lost"
+            rt.metrics.add("events_gone", 1)
+            return "gone"
+        event = IncomingEvent(claimed.event_id, claimed.trigger, entity)
+        planned = [(r.id, r.version) for r in rt.registry.for_trigger(claimed.trigger)
+                   if r.connection == claimed.connection and r.matches(document(r, event))]
+        run_ids = store.fetched(claimed.id, self.name, jsonio.dumps(entity), planned)
+        if run_ids is None:
+            return "lost"
+        rt.metrics.add("events_fetched", 1)
+        rt.metrics.add("runs_planned", len(run_ids))
+        if run_ids:
+            rt.wake()
+        return "done"
+
+    def _fetch_retry(self, claimed: ClaimedFetch, error: str, delay: float | None) -> str:
+        if claimed.attempts >= self.runtime.settings.max_attempts:
+            return self._fetch_failed(claimed, f"gave up after {claimed.attempts} attempts: {error}")
+        delay = self._backoff(claimed.attempts) if delay is None else delay
+        self.runtime.store.fetch_later(claimed.id, self.name, error, time.time() + delay)
+        return "retrying"
+
+    def _fetch_failed(self, claimed: ClaimedFetch, error: str) -> str:
+        log.warning("event %s on %r: its entity could not be fetched: %s", claimed.event_id,
+                    claimed.connection, error)
+        self.runtime.store.fetch_later(claimed.id, self.name, error, None)
+        self.runtime.metrics.add("fetches_failed", 1)
+        return "failed"
+
+    def poll(self, connection_name: str) -> int:
+        """Run connection ``connection_name``'s poll if it is due and no other process holds
+        it. Returns 1 when this worker polled, else 0."""
+        rt = self.runtime
+        store = rt.store
+        interval = rt.config.poll_seconds(connection_name) or 60.0
+        name = f"poll:{connection_name}"
+        taken, cursor = store.claim_poll(name, self.name, rt.settings.lease_seconds)
+        if not taken:
+            return 0
+        try:
+            connection = rt.connection(connection_name)
+            connector = rt.catalog.connectors[connection.connector]
+            ctx = ActionContext(connection=connection, idempotency_key="")
+            events, new_cursor = drive(connector.poll.poll(cursor, ctx), rt.transport(connection_name))
+        except Throttled as throttled:
+            store.fail_poll(name, self.name, f"waiting for a {throttled.reason} slot",
+                            time.time() + max(0.0, getattr(throttled, "delay", 1.0)))
+            return 1
+        except (LedgerlinkError, outbound.NotSent, outbound.OutcomeUnknown) as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            log.warning("poll of connection %r failed; the cursor stays and it is tried again: %s",
+                        connection_name, message)
+            rt.metrics.add("polls_failed", 1)
+            store.fail_poll(name, self.name, message, time.time() + interval)
+            return 1
+        results = store.finish_poll(name, self.name, connection_name, rt.plan_items(connection_name, events),
+                                    new_cursor, time.time() + interval)
+        rt.metrics.add("polls_run", 1)
+        if results:
+            stored = sum(1 for _, new, _ in results if new)
+            planned = sum(len(r) for _, _, r in results)
+            rt.metrics.add("events_stored", stored)
+            rt.metrics.add("events_duplicate", len(results) - stored)
+            rt.metrics.add("runs_planned", planned)
+            if planned or rt._fetch_pending:
+                rt.wake()
+        return 1
+
     def _reschedule(self, run: ClaimedRun, retry: _Retry) -> str:
         settings = self.runtime.settings
         if retry.count_attempt and run.attempts >= settings.max_attempts:
@@ -379,8 +600,7 @@ class Worker:
         if retry.delay is not None:
             delay = retry.delay + random.uniform(0, 0.1 * max(retry.delay, 0.1))
         else:
-            delay = min(settings.backoff_cap, settings.backoff_base * 2 ** (run.attempts - 1))
-            delay = random.uniform(delay / 2, delay)
+            delay = self._backoff(run.attempts)
         self.runtime.store.finish(run.id, self.name, "retrying", error=retry.message,
                                   due_at=time.time() + delay, count_attempt=retry.count_attempt)
         self.runtime.metrics.add("runs_retried", 1)
@@ -410,29 +630,10 @@ class Worker:
         connector = rt.catalog.connectors[connection.connector]
         key = idempotency_key(recipe.id, recipe.version, event.id, step.id, run.key_generation)
         sent: list[outbound.Sent] = []
-        auth, secret_values = rt.credentials(step.connection)
-
-        governor_key = f"{connection.connector}:{connection.name}"
-        limits = rt.config.limits(connection.name, connector.limits)
+        transport = rt.transport(step.connection, sent)
 
         def send(step_: Step, action: Action, ctx: ActionContext, request: Request) -> Response:
-            if isinstance(request, LinkQuery):
-                target = rt.store.linked_target(connection.name, request.source_id, request.target_type)
-                return Response(status=200, json={"target_id": target})
-            # the governor also holds back a connector without published limits after a Retry-After
-            with rt.governor.slot(governor_key, limits, max_wait=rt.settings.max_governor_wait):
-                try:
-                    response, record = outbound.send(rt.client, request, auth, secret_values)
-                except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
-                    if exc.sent is not None:
-                        sent.append(exc.sent)  # the run log shows what was attempted
-                    raise
-            sent.append(record)
-            rt.metrics.add("requests_sent", 1)
-            if response.status == 429 or (response.status == 503 and outbound.retry_after(response.headers)):
-                rt.metrics.add("responses_throttled", 1)
-                rt.governor.pause(governor_key, outbound.retry_after(response.headers) or 1.0)
-            return response
+            return transport(request)
 
         def log(status: str, error: str | None = None, output: Any = None, external_id: str | None = None,
                 link: tuple[str, str, str, str, str] | None = None, input_: Any = None,

@@ -9,7 +9,8 @@ Tables (the schema is created and changed only by the Alembic migrations in
 ``run_steps``        the run log: each attempt of each step, input, redacted request, bounded response
 ``links``            source object ↔ entity created in the target system, per connection
 ``connection_secrets`` OAuth tokens and other connection secrets, encrypted at rest
-``cursors``          trigger cursors (polls), kept across reloads and restarts
+``cursors``          trigger cursors (polls), kept across reloads and restarts; a poll's row is
+                     also its schedule and its lease, so it fires once across processes
 
 Times are Unix seconds (float). JSON columns hold text written by :mod:`ledgerlink.jsonio`,
 so amounts stay exact.
@@ -45,7 +46,17 @@ events = sa.Table(
     sa.Column("trigger", sa.String(200), nullable=False),
     sa.Column("received_at", sa.Float, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
+    # a notification carrying ids only: "pending" until its entity is fetched and its runs
+    # planned, then "done"; "gone" when the entity no longer exists; "failed" after the
+    # last attempt. NULL: nothing to fetch (runs were planned on arrival).
+    sa.Column("fetch_state", sa.String(10), nullable=True),
+    sa.Column("fetch_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("fetch_due_at", sa.Float, nullable=True),
+    sa.Column("fetch_owner", sa.String(100), nullable=True),
+    sa.Column("fetch_until", sa.Float, nullable=True),
+    sa.Column("fetch_error", sa.Text, nullable=True),
     sa.UniqueConstraint("connection", "event_id", name="uq_events_connection_event"),
+    sa.Index("ix_events_fetch", "fetch_state", "fetch_due_at"),
 )
 
 recipe_versions = sa.Table(
@@ -126,18 +137,25 @@ cursors = sa.Table(
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    # a poll's row is its schedule and its lock: due_at, and who holds it until when
+    sa.Column("due_at", sa.Float, nullable=True),
+    sa.Column("lease_owner", sa.String(100), nullable=True),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
 )
+
+
+def _insert_ignore_plain(table: sa.Table, *conflict: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, for SQLite and PostgreSQL alike."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return {"sqlite": sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict)),
+            "postgresql": postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))}
+
 
 def _insert_ignore(table: sa.Table, *conflict: str) -> Any:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id, for SQLite and PostgreSQL alike."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    stmts = {
-        "sqlite": sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict)).returning(table.c.id),
-        "postgresql": postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
-        .returning(table.c.id),
-    }
-    return stmts
+    return {dialect: stmt.returning(table.c.id) for dialect, stmt in _insert_ignore_plain(table, *conflict).items()}
 
 
 # statements built once: building a statement costs more than running it on SQLite
@@ -181,6 +199,18 @@ class ClaimedRun:
     event_id: str
     trigger: str
     payload: str
+
+
+@dataclass(frozen=True)
+class ClaimedFetch:
+    """A stored notification whose entity is to be fetched before its runs are planned."""
+
+    id: int
+    connection: str
+    event_id: str
+    trigger: str
+    payload: str
+    attempts: int
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -359,28 +389,155 @@ class Store:
         return self._committer.submit(connection, list(items), now)
 
     def _ingest_batch(self, batch: list[tuple[str, list[Any], float | None]]) -> list[list[tuple[int, bool, list[int]]]]:
-        out = []
         with self._write() as conn:
-            for connection, items, now in batch:
-                now = time.time() if now is None else now
-                results = []
-                for event_id, trigger, payload, planned in items:
-                    pk = conn.execute(self._insert_event, {
-                        "connection": connection, "event_id": event_id, "trigger": trigger, "received_at": now,
-                        "payload": payload if isinstance(payload, str) else jsonio.dumps(payload)}).scalar()
-                    if pk is None:  # already in the inbox
-                        existing = conn.execute(_FIND_EVENT, {"connection": connection,
-                                                              "event_id": event_id}).scalar()
-                        results.append((existing, False, []))
-                        continue
-                    run_ids = []
-                    for recipe_id, version in planned:
-                        run_ids.append(conn.execute(_INSERT_RUN, {
-                            "recipe_id": recipe_id, "recipe_version": version, "event_pk": pk,
-                            "due_at": now, "created_at": now, "updated_at": now}).scalar())
-                    results.append((pk, True, run_ids))
-                out.append(results)
-        return out
+            return [self._ingest_items(conn, connection, items, time.time() if now is None else now)
+                    for connection, items, now in batch]
+
+    def _ingest_items(self, conn: sa.Connection, connection: str, items: Iterable[Any],
+                      now: float) -> list[tuple[int, bool, list[int]]]:
+        """Insert events (ignoring those already stored) and plan their runs, inside ``conn``.
+
+        An item is ``(event_id, trigger, payload, planned)`` or, for a notification whose
+        entity is fetched before runs are planned, ``(…, planned, True)``.
+        """
+        results = []
+        for item in items:
+            event_id, trigger, payload, planned = item[:4]
+            fetch = len(item) > 4 and bool(item[4])
+            pk = conn.execute(self._insert_event, {
+                "connection": connection, "event_id": event_id, "trigger": trigger, "received_at": now,
+                "payload": payload if isinstance(payload, str) else jsonio.dumps(payload),
+                "fetch_state": "pending" if fetch else None, "fetch_attempts": 0,
+                "fetch_due_at": now if fetch else None}).scalar()
+            if pk is None:  # already in the inbox
+                existing = conn.execute(_FIND_EVENT, {"connection": connection, "event_id": event_id}).scalar()
+                results.append((existing, False, []))
+                continue
+            results.append((pk, True, self._plan_runs(conn, pk, planned, now)))
+        return results
+
+    @staticmethod
+    def _plan_runs(conn: sa.Connection, pk: int, planned: Iterable[tuple[str, int]], now: float) -> list[int]:
+        return [conn.execute(_INSERT_RUN, {"recipe_id": recipe_id, "recipe_version": version, "event_pk": pk,
+                                           "due_at": now, "created_at": now, "updated_at": now}).scalar()
+                for recipe_id, version in planned]
+
+    # --- notifications fetched before planning ----------------------------------------------
+
+    def claim_fetches(self, owner: str, lease_seconds: float, limit: int = 1,
+                      now: float | None = None) -> list[ClaimedFetch]:
+        """Take up to ``limit`` due notifications whose entity must be fetched (or whose
+        fetch lease expired), like :meth:`claim` takes runs."""
+        now = time.time() if now is None else now
+        claimable = sa.and_(events.c.fetch_state == "pending", events.c.fetch_due_at <= now,
+                            sa.or_(events.c.fetch_until.is_(None), events.c.fetch_until < now))
+        pick = (sa.select(events.c.id).where(claimable).order_by(events.c.fetch_due_at, events.c.id)
+                .limit(limit).with_for_update(skip_locked=True).scalar_subquery())
+        with self._write() as conn:
+            rows = conn.execute(
+                events.update().where(events.c.id.in_(pick))
+                .values(fetch_owner=owner, fetch_until=now + lease_seconds,
+                        fetch_attempts=events.c.fetch_attempts + 1)
+                .returning(events.c.id, events.c.connection, events.c.event_id, events.c.trigger,
+                           events.c.payload, events.c.fetch_attempts)).all()
+        return [ClaimedFetch(*row) for row in sorted(rows)]
+
+    def fetched(self, pk: int, owner: str, payload: Any, planned: Iterable[tuple[str, int]],
+                gone: bool = False, now: float | None = None) -> list[int] | None:
+        """Store the fetched entity as the event's payload and plan its runs, in one
+        transaction. ``gone``: the entity no longer exists; nothing is planned. Returns the
+        new run ids, or None when the lease was lost (another worker fetches it)."""
+        now = time.time() if now is None else now
+        values: dict[str, Any] = {"fetch_state": "gone" if gone else "done", "fetch_owner": None,
+                                  "fetch_until": None, "fetch_error": None}
+        if payload is not None:
+            values["payload"] = payload if isinstance(payload, str) else jsonio.dumps(payload)
+        with self._write() as conn:
+            held = conn.execute(events.update().where(events.c.id == pk, events.c.fetch_owner == owner,
+                                                      events.c.fetch_state == "pending")
+                                .values(**values)).rowcount == 1
+            if not held:
+                return None
+            return [] if gone else self._plan_runs(conn, pk, planned, now)
+
+    def fetch_later(self, pk: int, owner: str, error: str, due_at: float | None, count_attempt: bool = True,
+                    now: float | None = None) -> bool:
+        """Give a fetch back: due again at ``due_at``, or ``failed`` for good when None."""
+        values: dict[str, Any] = {"fetch_owner": None, "fetch_until": None, "fetch_error": error}
+        if due_at is None:
+            values["fetch_state"] = "failed"
+        else:
+            values["fetch_due_at"] = due_at
+        if not count_attempt:
+            values["fetch_attempts"] = events.c.fetch_attempts - 1
+        with self._write() as conn:
+            return conn.execute(events.update().where(events.c.id == pk, events.c.fetch_owner == owner,
+                                                      events.c.fetch_state == "pending")
+                                .values(**values)).rowcount == 1
+
+    def refetch(self, pk: int, now: float | None = None) -> bool:
+        """Fetch a ``failed`` or ``gone`` notification again (an operator's replay)."""
+        now = time.time() if now is None else now
+        with self._write() as conn:
+            return conn.execute(events.update().where(events.c.id == pk,
+                                                      events.c.fetch_state.in_(("failed", "gone")))
+                                .values(fetch_state="pending", fetch_due_at=now, fetch_attempts=0,
+                                        fetch_error=None)).rowcount == 1
+
+    def fetch_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {state: count for state, count in conn.execute(
+                sa.select(events.c.fetch_state, sa.func.count()).where(events.c.fetch_state.is_not(None))
+                .group_by(events.c.fetch_state))}
+
+    # --- polls: a cursor row is the poll's schedule and its lock -------------------------------
+
+    def claim_poll(self, name: str, owner: str, lease_seconds: float,
+                   now: float | None = None) -> tuple[bool, str | None]:
+        """Take the poll ``name`` if it is due and nobody holds it. Returns (taken, cursor);
+        the cursor is None before the first successful poll. A compare-and-set on one row,
+        so exactly one process of many takes each due poll."""
+        now = time.time() if now is None else now
+        with self._write() as conn:
+            conn.execute(_insert_ignore_plain(cursors, "name")[self.engine.dialect.name],
+                         {"name": name, "value": "", "updated_at": now, "due_at": now})
+            row = conn.execute(
+                cursors.update().where(cursors.c.name == name, sa.or_(cursors.c.due_at.is_(None),
+                                                                      cursors.c.due_at <= now),
+                                       sa.or_(cursors.c.lease_until.is_(None), cursors.c.lease_until < now))
+                .values(lease_owner=owner, lease_until=now + lease_seconds)
+                .returning(cursors.c.value)).first()
+        if row is None:
+            return False, None
+        return True, (row[0] or None)
+
+    def finish_poll(self, name: str, owner: str, connection: str, items: Iterable[Any], cursor: str,
+                    due_at: float, now: float | None = None) -> list[tuple[int, bool, list[int]]] | None:
+        """Store what a poll found, advance its cursor and schedule the next poll, in one
+        transaction. None (nothing stored) when the lease was lost meanwhile."""
+        now = time.time() if now is None else now
+        with self._write() as conn:
+            held = conn.execute(cursors.update().where(cursors.c.name == name, cursors.c.lease_owner == owner)
+                                .values(value=cursor, updated_at=now, due_at=due_at, lease_owner=None,
+                                        lease_until=None, last_error=None)).rowcount == 1
+            if not held:
+                conn.rollback()
+                return None
+            return self._ingest_items(conn, connection, items, now)
+
+    def fail_poll(self, name: str, owner: str, error: str, due_at: float) -> bool:
+        """Give a poll back after an error; the cursor stays where it was."""
+        with self._write() as conn:
+            return conn.execute(cursors.update().where(cursors.c.name == name, cursors.c.lease_owner == owner)
+                                .values(due_at=due_at, lease_owner=None, lease_until=None,
+                                        last_error=error)).rowcount == 1
+
+    def polls(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(
+                sa.select(cursors.c.name, cursors.c.value, cursors.c.updated_at, cursors.c.due_at,
+                          cursors.c.lease_owner, cursors.c.last_error)
+                .where(cursors.c.name.like("poll:%"))).mappings()]
 
     def plan(self, event_pk: int, recipe_id: str, version: int, now: float | None = None) -> int | None:
         """Plan one run; None when (recipe, version, event) already has one."""

@@ -26,6 +26,7 @@ from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY
 from .payment import ACTION as CREATE_PAYMENT
 from .sales_forms import CREATE_CREDIT_MEMO, CREATE_INVOICE, CREATE_REFUND_RECEIPT
 from .customers import FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER
+from .changes import POLL, TRIGGERS, VERIFIER_SETTING, WEBHOOK
 from .oauth import OAUTH
 from .references import check_references
 from .sandbox import create_sandbox
@@ -102,6 +103,19 @@ SETTINGS_SCHEMA = {
                            "${ENV_VAR} reference, to seed a connection made outside "
                            "`ledgerlink connect`. Secret.",
         },
+        VERIFIER_SETTING: {
+            "type": "string",
+            "description": "The app's webhook Verifier Token (Intuit developer portal > Webhooks; "
+                           "not the client secret), written as a ${ENV_VAR} reference. Deliveries "
+                           "to /webhooks/NAME are checked against it (intuit-signature). Secret.",
+        },
+        "cdc_since": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Where the first change data capture poll starts (ISO 8601 with an "
+                           "offset, at most 30 days back), for connections that set poll_seconds. "
+                           "Default: the moment polling starts, so history is not replayed.",
+        },
     },
 }
 
@@ -111,12 +125,16 @@ CONNECTOR = Connector(
             f"{MINORVERSION}): journal entries, invoices, payments, credit memos, refund "
             f"receipts and deposits, exact to the last digit.",
     settings_schema=SETTINGS_SCHEMA,
-    secret_settings=("client_secret", "access_token", "refresh_token"),
+    secret_settings=("client_secret", "access_token", "refresh_token", VERIFIER_SETTING),
     oauth=OAUTH,
     check_references=check_references,
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
     sandbox=create_sandbox,
+    # changes made in QuickBooks: webhooks (ids only; each trigger fetches the entity), and
+    # change data capture as the fallback for connections that set poll_seconds
+    webhook=WEBHOOK,
+    poll=POLL,
     # QuickBooks' published per-realm limits (VENDOR-FACTS §3.2): 500 requests a minute, 10 at once
     limits=QUICKBOOKS_LIMITS,
     # how long QuickBooks keeps a requestid is not published (VENDOR-FACTS §3.3): assume a
@@ -133,6 +151,14 @@ def ledgerlink_register_connectors(register):
 
 ACTIONS = (CREATE_JOURNAL_ENTRY, CREATE_INVOICE, CREATE_PAYMENT, CREATE_CREDIT_MEMO,
            CREATE_REFUND_RECEIPT, CREATE_DEPOSIT, FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER)
+
+
+@hookimpl
+def ledgerlink_register_triggers(register):
+    """Register the QuickBooks change triggers: payments, invoices and customers created,
+    updated, deleted (and invoices voided, customers merged)."""
+    for trigger in TRIGGERS:
+        register(trigger)
 
 
 @hookimpl

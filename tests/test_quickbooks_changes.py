@@ -1,0 +1,324 @@
+"""Changes made in QuickBooks as triggers: signed webhooks (legacy and CloudEvents), the
+entity fetched before runs are planned, and change data capture polled with a cursor.
+
+The end-to-end tests run the real runtime on SQLite against the loopback QuickBooks
+sandbox: a payment is created in one company through the API, its notification is signed
+with the app's verifier token and delivered, and the recipe (filtered on the fetched
+payment's amount) mirrors it into a second company as a journal entry.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import SPECS
+from ledgerlink import jsonio
+from ledgerlink.app import create_app
+from ledgerlink.catalog import ActionContext, Connection, Response
+from ledgerlink.errors import ConfigError, EventError, SignatureError
+from ledgerlink.runner import drive
+from ledgerlink.runtime import Settings, Worker, WorkerPool
+from ledgerlink.servers import background
+from ledgerlink.service import build_runtime
+from ledgerlink_quickbooks import changes
+from ledgerlink_quickbooks.sandbox import create_sandbox
+from runtime_fixtures import QBO_TOKEN, migrated_db
+
+VECTORS = json.loads((SPECS / "quickbooks" / "webhook-signature-vectors.json").read_text())
+TOKEN = VECTORS["vectors"][0]["verifier_token"]
+REALM = "9130350000000000"
+GROUP = "9130359999999999"
+
+
+# --- signatures -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=["published", "cloudevents", "legacy-batch"])
+def test_every_published_and_derived_vector_verifies(vector):
+    body = vector["payload"].encode("utf-8")
+    assert changes.signature(body, vector["verifier_token"]) == vector["intuit_signature"]
+    changes.verify({"intuit-signature": vector["intuit_signature"]}, body,
+                   {"webhook_verifier_token": vector["verifier_token"]}, time.time())
+
+
+def test_bad_signatures_are_refused_and_say_why():
+    vector = VECTORS["vectors"][0]
+    body = vector["payload"].encode("utf-8")
+    secrets = {"webhook_verifier_token": TOKEN}
+    for headers in ({"intuit-signature": vector["negative_example"]["intuit_signature"]},
+                    {"intuit-signature": changes.signature(body + b" ", TOKEN)},
+                    {"intuit-signature": changes.signature(body, "another-token")}):
+        with pytest.raises(SignatureError, match="does not match the body"):
+            changes.verify(headers, body, secrets, time.time())
+    with pytest.raises(SignatureError, match="no intuit-signature header"):
+        changes.verify({}, body, secrets, time.time())
+    with pytest.raises(ConfigError, match="webhook_verifier_token") as info:
+        changes.verify({"intuit-signature": vector["intuit_signature"]}, body, {}, time.time())
+    assert TOKEN not in str(info.value)
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+def test_legacy_and_cloudevents_notifications_become_one_event_shape():
+    legacy = changes.parse({}, VECTORS["vectors"][2]["payload"].encode())
+    assert [(e.trigger, e.payload["entity_id"], e.tenant) for e in legacy] == [
+        ("quickbooks.invoice.created", "130", "1185883450"),
+        ("quickbooks.payment.created", "131", "1185883450"),
+        ("quickbooks.journalentry.updated", "132", "1185883450")]
+    assert legacy[0].id == "1185883450:Invoice:130:created:1444081339"
+    assert legacy[0].payload["changed_at"] == "2015-10-05T21:42:19Z"
+    [cloud] = changes.parse({}, VECTORS["vectors"][1]["payload"].encode())
+    assert (cloud.trigger, cloud.tenant, cloud.payload["entity_id"]) == ("quickbooks.customer.created", "200", "100")
+    assert cloud.payload["notification_id"] == "complete-event" and cloud.payload["data"] is None
+
+
+def test_the_same_change_has_the_same_id_by_webhook_cloudevents_and_cdc():
+    at = "2026-11-24T09:30:00-08:00"
+    legacy = {"eventNotifications": [{"realmId": REALM, "dataChangeEvent": {"entities": [
+        {"name": "Payment", "id": "7", "operation": "Create", "lastUpdated": "2026-11-24T09:30:00.000-0800"}]}}]}
+    cloud = [{"specversion": "1.0", "id": "e1", "source": "intuit", "type": "qbo.payment.created.v1",
+              "time": "2026-11-24T17:30:00Z", "intuitentityid": "7", "intuitaccountid": REALM, "data": {}}]
+    cdc = {"CDCResponse": [{"QueryResponse": [{"Payment": [
+        {"Id": "7", "MetaData": {"CreateTime": at, "LastUpdatedTime": at}}]}]}]}
+    ids = {changes.parse({}, json.dumps(legacy).encode())[0].id, changes.parse({}, json.dumps(cloud).encode())[0].id,
+           changes._cdc_changes(REALM, cdc)[0][0].id}
+    assert ids == {f"{REALM}:Payment:7:created:1795541400"}
+
+
+@pytest.mark.parametrize("body, needle", [
+    (b"not json", "not JSON"),
+    (b'{"hello": 1}', "not a QuickBooks webhook"),
+    (b'{"eventNotifications": [{"realmId": "1"}]}', "/eventNotifications/0: realmId and dataChangeEvent"),
+    (b'{"eventNotifications": [{"realmId": "1", "dataChangeEvent": {"entities": [{"name": "Invoice", "id": "1", '
+     b'"operation": "Create", "lastUpdated": "yesterday"}]}}]}', "/eventNotifications/0/dataChangeEvent/entities/0/lastUpdated"),
+    (b'[{"specversion": "0.3"}]', "/0: a CloudEvents 1.0 object"),
+    (b'[{"specversion": "1.0", "type": "invoice"}]', "/0/type"),
+])
+def test_unusable_notifications_name_the_place(body, needle):
+    with pytest.raises(EventError) as info:
+        changes.parse({}, body)
+    assert needle in str(info.value)
+
+
+# --- the runtime: stored, acknowledged, fetched, planned -----------------------------------------
+
+MIRROR = {
+    "id": "quickbooks-payment-mirrored-to-group",
+    "version": 1,
+    "description": "A payment recorded in the subsidiary's QuickBooks is mirrored in the group company.",
+    "trigger": {"event": "quickbooks.payment.created", "connection": "books",
+                "filter": {"path": "$.event.data.TotalAmt", "gt": 0}},
+    "steps": [{
+        "id": "mirror", "action": "quickbooks.create_journal_entry", "connection": "group",
+        "input": {
+            "TxnDate": {"$path": "$.event.data.TxnDate"},
+            "PrivateNote": {"$concat": ["payment ", {"$path": "$.event.entity_id"}, " of company ",
+                                        {"$path": "$.event.realm_id"}]},
+            "Lines": [
+                {"PostingType": "Debit", "Amount": {"$path": "$.event.data.TotalAmt", "$as": "decimal"},
+                 "AccountRef": {"value": "4"}},
+                {"PostingType": "Credit", "Amount": {"$path": "$.event.data.TotalAmt", "$as": "decimal"},
+                 "AccountRef": {"value": "1"}},
+            ],
+        },
+    }],
+}
+
+
+@pytest.fixture
+def qbo():
+    app = create_sandbox(rate_limit=False)
+    app.sandbox.add_realm(GROUP)
+    with background(app) as server:
+        yield app.sandbox, server.url
+
+
+def setup(tmp_path: Path, monkeypatch, url: str, poll_seconds: float | None = None, **settings) -> object:
+    monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
+    monkeypatch.setenv("LL_TEST_QBO_VERIFIER", TOKEN)
+    poll = f"poll_seconds = {poll_seconds}\n" if poll_seconds else ""
+    config = tmp_path / "ledgerlink.toml"
+    config.write_text(
+        f'[connections.books]\nconnector = "quickbooks"\nbase_url = "{url}"\nrealm_id = "{REALM}"\n'
+        f'access_token = "${{LL_TEST_QBO_TOKEN}}"\nwebhook_verifier_token = "${{LL_TEST_QBO_VERIFIER}}"\n{poll}\n'
+        f'[connections.group]\nconnector = "quickbooks"\nbase_url = "{url}"\nrealm_id = "{GROUP}"\n'
+        f'access_token = "${{LL_TEST_QBO_TOKEN}}"\n')
+    recipes = tmp_path / "recipes"
+    recipes.mkdir(exist_ok=True)
+    (recipes / "mirror.json").write_text(json.dumps(MIRROR))
+    return build_runtime(db=migrated_db(tmp_path), recipes=recipes, config_file=str(config),
+                         settings=Settings(**{"backoff_base": 0.05, "backoff_cap": 0.2, **settings}))
+
+
+def create_payment(url: str, amount: str, realm: str = REALM) -> dict:
+    body = {"TotalAmt": Decimal(amount), "CustomerRef": {"value": "1"}, "TxnDate": "2026-11-24"}
+    answer = httpx.post(f"{url}/v3/company/{realm}/payment", params={"minorversion": "75"},
+                        content=jsonio.dumps(body), headers={"Authorization": f"Bearer {QBO_TOKEN}",
+                                                             "Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    return jsonio.loads(answer.content)["Payment"]
+
+
+def notification(*entities: tuple[str, str, str], realm: str = REALM) -> bytes:
+    return json.dumps({"eventNotifications": [{"realmId": realm, "dataChangeEvent": {"entities": [
+        {"name": name, "id": id_, "operation": op, "lastUpdated": "2026-11-24T09:30:00-0800"}
+        for name, id_, op in entities]}}]}).encode()
+
+
+def settle(runtime, fetches: int, runs: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = runtime.store.fetch_counts()
+        counts = runtime.store.counts()
+        if (not states.get("pending") and sum(states.values()) >= fetches and sum(counts.values()) >= runs
+                and not any(counts.get(s) for s in ("pending", "running", "retrying"))):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not settled: fetches {runtime.store.fetch_counts()}, runs {runtime.store.counts()}")
+
+
+def mirrored(sandbox) -> list[dict]:
+    return sandbox.entities(GROUP, "journalentry")
+
+
+def test_a_signed_notification_is_acknowledged_at_once_then_fetched_filtered_and_run(qbo, tmp_path, monkeypatch):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url)
+    big, zero = create_payment(url, "125.50"), create_payment(url, "0")
+    body = notification(("Payment", big["Id"], "Create"), ("Payment", zero["Id"], "Create"),
+                        ("Payment", "99999", "Create"), ("Invoice", "1", "Update"))
+    client = create_app(runtime=runtime).test_client()
+    before = len(sandbox.requests())
+    started = time.monotonic()
+    answer = client.post("/webhooks/books", data=body,
+                         headers={"intuit-signature": changes.signature(body, TOKEN), "Content-Type": "application/json"})
+    acked = time.monotonic() - started
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json() == {"received": 4, "stored": 4, "duplicates": 0, "runs_planned": 0}
+    assert acked < 3.0 and len(sandbox.requests()) == before  # nothing was fetched before the answer
+    assert runtime.store.fetch_counts() == {"pending": 3}  # the invoice update has no recipe: not fetched
+    pool = WorkerPool(runtime, 2)
+    pool.start()
+    try:
+        settle(runtime, fetches=3, runs=1)
+    finally:
+        pool.stop()
+    # the zero payment was fetched and filtered out; payment 99999 does not exist: gone
+    assert runtime.store.fetch_counts() == {"done": 2, "gone": 1}
+    assert runtime.store.counts() == {"succeeded": 1}, runtime.store.list_runs()[0]["last_error"]
+    [entry] = mirrored(sandbox)
+    assert [line["Amount"] for line in entry["Line"]] == [Decimal("125.50"), Decimal("125.50")]
+    assert entry["PrivateNote"] == f"payment {big['Id']} of company {REALM}"
+    [run] = runtime.store.list_runs()
+    event = runtime.store.event(run["event_pk"])
+    assert jsonio.loads(event["payload"])["data"]["TotalAmt"] == Decimal("125.50")
+    # the same delivery again: stored once, nothing new
+    again = client.post("/webhooks/books", data=body,
+                        headers={"intuit-signature": changes.signature(body, TOKEN), "Content-Type": "application/json"})
+    assert again.get_json()["duplicates"] == 4
+    runtime.close()
+
+
+def test_a_bad_signature_is_refused_with_the_one_error_shape_and_stores_nothing(qbo, tmp_path, monkeypatch):
+    runtime = setup(tmp_path, monkeypatch, qbo[1])
+    body = notification(("Payment", "1", "Create"))
+    answer = create_app(runtime=runtime).test_client().post(
+        "/webhooks/books", data=body, headers={"intuit-signature": changes.signature(body, "wrong"),
+                                               "Content-Type": "application/json"})
+    assert answer.status_code == 401
+    assert answer.get_json()["error"]["code"] == "invalid_signature"
+    assert runtime.store.count_events() == 0
+    runtime.close()
+
+
+def test_cloudevents_for_several_companies_go_to_each_companys_connection(qbo, tmp_path, monkeypatch):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url)
+    payment = create_payment(url, "10.00")
+    body = json.dumps([
+        {"specversion": "1.0", "id": "a", "source": "intuit", "type": "qbo.payment.created.v1",
+         "time": "2026-11-24T17:30:00Z", "intuitentityid": payment["Id"], "intuitaccountid": REALM, "data": {}},
+        {"specversion": "1.0", "id": "b", "source": "intuit", "type": "qbo.payment.created.v1",
+         "time": "2026-11-24T17:30:00Z", "intuitentityid": "5", "intuitaccountid": GROUP, "data": {}},
+        {"specversion": "1.0", "id": "c", "source": "intuit", "type": "qbo.payment.created.v1",
+         "time": "2026-11-24T17:30:00Z", "intuitentityid": "5", "intuitaccountid": "777", "data": {}},
+    ]).encode()
+    result = runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN),
+                                       "content-type": "application/cloudevents+json"}, body)
+    assert result["stored"] == 3
+    with runtime.store.engine.connect() as conn:
+        rows = sorted(conn.exec_driver_sql("SELECT connection, event_id, fetch_state FROM events").all())
+    assert [(c, e.split(":")[0], s) for c, e, s in rows] == [
+        ("books", "777", None),  # no connection has company 777: kept, not run
+        ("books", REALM, "pending"),
+        ("group", GROUP, None)]  # the group connection has no recipe on payments: nothing to fetch
+    runtime.close()
+
+
+def test_a_fetch_that_fails_is_retried_and_then_runs(qbo, tmp_path, monkeypatch):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url)
+    payment = create_payment(url, "42.00")
+    sandbox.script([{"status": 503, "match": {"method": "GET"}}, {"status": 500, "match": {"method": "GET"}}])
+    body = notification(("Payment", payment["Id"], "Create"))
+    runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    try:
+        settle(runtime, fetches=1, runs=1)
+    finally:
+        pool.stop()
+    assert runtime.store.fetch_counts() == {"done": 1}
+    assert runtime.store.counts() == {"succeeded": 1} and len(mirrored(sandbox)) == 1
+    runtime.close()
+
+
+def test_a_fetch_refused_for_good_fails_the_notification_with_the_reason(qbo, tmp_path, monkeypatch):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url, max_attempts=2)
+    body = notification(("Payment", "1", "Create"))
+    runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
+    sandbox.script([{"status": 500, "match": {"method": "GET"}}] * 3)
+    worker = Worker(runtime)
+    deadline = time.monotonic() + 10
+    while runtime.store.fetch_counts().get("pending") and time.monotonic() < deadline:
+        worker._next_look = 0.0
+        worker.side_work()
+        time.sleep(0.1)
+    assert runtime.store.fetch_counts() == {"failed": 1}
+    with runtime.store.engine.connect() as conn:
+        [error] = conn.exec_driver_sql("SELECT fetch_error FROM events").scalars().all()
+    assert "gave up after 2 attempts" in error and "QuickBooks" in error
+    assert runtime.store.refetch(1) and runtime.store.fetch_counts() == {"pending": 1}
+    runtime.close()
+
+
+# --- change data capture ----------------------------------------------------------------------
+
+def ctx(url: str, **settings) -> ActionContext:
+    return ActionContext(connection=Connection("books", "quickbooks", {"base_url": url, "realm_id": REALM, **settings}),
+                         idempotency_key="")
+
+
+def send_to(url: str):
+    client = httpx.Client(timeout=10, headers={"Authorization": f"Bearer {QBO_TOKEN}"})
+
+    def send(request):
+        answer = client.request(request.method, request.url, params=dict(request.params), headers=dict(request.headers))
+        return Response(answer.status_code, dict(answer.headers), jsonio.loads(answer.content) if answer.content else None,
+                        answer.text)
+    return send
+
+
+def test_the_first_poll_only_sets_the_cursor_unless_told_where_to_start(qbo):
+    _, url = qbo
+    events, cursor = drive(changes.poll(None, ctx(url)), send_to(url))
+    assert events == [] and cursor.endswith("Z")
+    with pytest.raises(Exception):
+        drive(changes.poll(None, ctx(url, cdc_since="last week")), send_to(url))

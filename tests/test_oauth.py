@@ -168,3 +168,23 @@ def test_connect_and_connections_commands(tmp_path, monkeypatch):
     assert rows == {"books": "not_connected", "stripe": "configured"}
     refused = run_subprocess("connect", "stripe", "--db", db, "--config", str(config), env=env)
     assert refused.returncode == 1 and "does not use OAuth" in refused.stderr
+
+
+def test_the_worker_reads_and_decrypts_tokens_once_per_cache_period_not_per_request(connected, monkeypatch):
+    runtime, client, sandbox, connect = connected
+    connect()
+    reads = []
+    original = runtime.store.secret_blob
+    monkeypatch.setattr(runtime.store, "secret_blob", lambda name: reads.append(name) or original(name))
+    for _ in range(50):
+        auth, redact = runtime.credentials("quickbooks")
+        assert auth["Authorization"].startswith("Bearer ")
+    assert len(reads) <= 1
+    # a write through the box is seen at once; a change by another process within cache_seconds
+    runtime.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_token": "rotated-here"}, "ok", None))
+    assert runtime.credentials("quickbooks")[0]["Authorization"] == "Bearer rotated-here"
+    other = type(runtime.secret_box)(runtime.store)  # another process's box over the same database
+    other.locked_update("quickbooks", lambda v, s: (v, "needs_reauth", None))
+    runtime.secret_box.cache_seconds = 0.0
+    with pytest.raises(NeedsReauth):
+        runtime.credentials("quickbooks")

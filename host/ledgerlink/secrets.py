@@ -7,6 +7,8 @@ Without it, nothing can be stored or read, and the error says how to set it.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -34,24 +36,54 @@ def _fernet(key: str | None = None) -> Fernet:
 
 
 class SecretBox:
-    """Reads and writes one connection's secrets as one encrypted JSON object."""
+    """Reads and writes one connection's secrets as one encrypted JSON object.
 
-    def __init__(self, store: Store, key: str | None = None) -> None:
+    What was read is kept in this process for ``cache_seconds`` (decrypted, in memory only),
+    so a worker does not read and decrypt the tokens for every request; a write through this
+    box forgets it at once. Another process's change (a refresh, a reconnect, a connection
+    marked ``needs_reauth``) is seen within ``cache_seconds``: an access token another
+    process refreshed stays valid until it expires, and a token the vendor refused makes
+    this process expire it itself.
+    """
+
+    def __init__(self, store: Store, key: str | None = None, cache_seconds: float = 15.0) -> None:
         self.store = store
         self._key = key
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[dict[str, Any], str | None, float]] = {}
+        self._cache_lock = threading.Lock()
 
-    def get(self, connection: str) -> dict[str, Any]:
+    def _read(self, connection: str) -> tuple[dict[str, Any], str | None]:
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._cache.get(connection)
+        if hit is not None and now - hit[2] < self.cache_seconds:
+            return hit[0], hit[1]
         blob = self.store.secret_blob(connection)
         if blob is None:
-            return {}
-        try:
-            return jsonio.loads(_fernet(self._key).decrypt(blob[0]))
-        except InvalidToken:
-            raise ConfigError(f"the stored secrets of connection {connection!r} cannot be decrypted with "
-                              f"{ENV}; was the key changed? reconnect the connection") from None
+            values, status = {}, None
+        else:
+            try:
+                values, status = jsonio.loads(_fernet(self._key).decrypt(blob[0])), blob[1]
+            except InvalidToken:
+                raise ConfigError(f"the stored secrets of connection {connection!r} cannot be decrypted with "
+                                  f"{ENV}; was the key changed? reconnect the connection") from None
+        with self._cache_lock:
+            self._cache[connection] = (values, status, now)
+        return values, status
+
+    def forget(self, connection: str) -> None:
+        """Read the stored secrets again next time."""
+        with self._cache_lock:
+            self._cache.pop(connection, None)
+
+    def get(self, connection: str) -> dict[str, Any]:
+        return dict(self._read(connection)[0])
 
     def put(self, connection: str, values: dict[str, Any], status: str = "ok") -> None:
+        self.forget(connection)
         self.store.put_secret_blob(connection, _fernet(self._key).encrypt(jsonio.dumps(values).encode()), status)
+        self.forget(connection)
 
     def locked_update(self, connection: str, change: Any) -> Any:
         """``change(values, status) -> (values, status, result) | (None, None, result)`` under
@@ -70,8 +102,11 @@ class SecretBox:
             new_blob = None if new_values is None else fernet.encrypt(jsonio.dumps(new_values).encode())
             return new_blob, new_status, result
 
-        return self.store.locked_secret(connection, wrapped)
+        self.forget(connection)
+        try:
+            return self.store.locked_secret(connection, wrapped)
+        finally:
+            self.forget(connection)
 
     def status(self, connection: str) -> str | None:
-        blob = self.store.secret_blob(connection)
-        return blob[1] if blob else None
+        return self._read(connection)[1]

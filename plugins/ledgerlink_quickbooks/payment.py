@@ -13,14 +13,11 @@ queries the customer's payments of the date and matches amount, note, reference 
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ledgerlink.catalog import Action, ActionContext, Request, Response
-
 from . import common
-from .api import deleter
 from .common import Problems
 
 NAME = "quickbooks.create_payment"
@@ -29,11 +26,6 @@ _INPUTS = ("CustomerRef", "TotalAmt", "InvoiceId", "Lines", "DepositToAccountRef
            "PaymentMethodRef", "PaymentRefNum", "TxnDate", "PrivateNote", "CurrencyRef",
            "ExchangeRate")
 _LINE_KEYS = ("InvoiceId", "Amount")
-
-INPUT_SCHEMA = common.load("schemas/create_payment.input.json")
-OUTPUT_SCHEMA = common.load("schemas/create_payment.output.json")
-SAMPLE = common.load("samples/create_payment.input.json")
-SAMPLE_RESPONSE = common.load("samples/create_payment.response.json")
 
 
 def _invoice_id(value: Any, where: str, problems: Problems) -> str | None:
@@ -55,40 +47,20 @@ def build_body(data: Mapping[str, Any],
 
     Raises :class:`ledgerlink.errors.InputError` listing every problem with its JSON pointer.
     """
-    problems = Problems(NAME, WHAT)
-    if not isinstance(data, Mapping):
-        problems.add("/", f"the input must be an object, got {common.show(data)}")
-        problems.raise_if_any()
-    common.unknown_keys(data, _INPUTS, "", "input", problems)
+    problems = common.begin(NAME, WHAT, data, _INPUTS)
     body: dict[str, Any] = {}
     code = common.currency(data, home_currency, body, problems)
-    if "CustomerRef" in data:
-        customer = common.ref(data["CustomerRef"], "/CustomerRef", "CustomerRef", problems)
-        if customer is not None:
-            body["CustomerRef"] = customer
-    else:
-        problems.add("/CustomerRef", "missing; a payment needs the customer who paid (the "
-                                     "invoice's customer)")
+    common.ref_field(data, "CustomerRef", body, problems,
+                     missing="a payment needs the customer who paid (the invoice's customer)")
     amount = None
     if "TotalAmt" in data:
-        amount = common.fit_currency(common.money(data["TotalAmt"], "/TotalAmt", "TotalAmt",
-                                                  problems),
-                                     code, "/TotalAmt", "TotalAmt", problems)
+        amount = common.amount_in(data["TotalAmt"], code, "/TotalAmt", "TotalAmt", problems)
     else:
         problems.add("/TotalAmt", "missing; give the amount received, e.g. the Stripe invoice's "
                                   "amount_paid through \"$as\": \"stripe.money\"")
     if amount is not None:
         body["TotalAmt"] = amount
-    for key in ("DepositToAccountRef", "PaymentMethodRef"):
-        if key in data:
-            value = common.ref(data[key], f"/{key}", key, problems)
-            if value is not None:
-                body[key] = value
-    if "PaymentRefNum" in data:
-        value = common.text(data["PaymentRefNum"], "/PaymentRefNum", "PaymentRefNum",
-                            common.MAX_DOC_NUMBER, problems)
-        if value:
-            body["PaymentRefNum"] = value
+    common.payment_fields(data, body, problems)
     common.txn_fields(data, body, problems, doc_number=False)
 
     lines: list[dict[str, Any]] = []
@@ -101,30 +73,13 @@ def build_body(data: Mapping[str, Any],
         if invoice is not None and amount is not None:
             lines.append(_linked(amount, invoice))
     elif "Lines" in data:
-        raw_lines = data["Lines"]
-        if not isinstance(raw_lines, (list, tuple)) or not raw_lines:
-            problems.add("/Lines", f"must be a non-empty array of {{InvoiceId, Amount}}, got "
-                                   f"{common.show(raw_lines)}")
-            raw_lines = []
         seen: dict[str, int] = {}
         applied: list[Decimal] = []
-        for index, raw in enumerate(raw_lines):
-            where = f"/Lines/{index}"
-            if not isinstance(raw, Mapping):
-                problems.add(where, f"line {index} must be {{\"InvoiceId\": …, \"Amount\": …}}, "
-                                    f"got {common.show(raw)}")
-                continue
-            start = problems.count()
-            common.unknown_keys(raw, _LINE_KEYS, where, "line key", problems)
-            for key in _LINE_KEYS:
-                if key not in raw:
-                    problems.add(where, f"line {index} lacks {key}")
-            if problems.count() > start:
-                continue
+        for index, where, raw in common.line_objects(
+                data["Lines"], _LINE_KEYS, _LINE_KEYS, problems, array_of="{InvoiceId, Amount}",
+                line_is="{\"InvoiceId\": …, \"Amount\": …}"):
             invoice = _invoice_id(raw["InvoiceId"], f"{where}/InvoiceId", problems)
-            value = common.fit_currency(common.money(raw["Amount"], f"{where}/Amount", "Amount",
-                                                     problems),
-                                        code, f"{where}/Amount", "Amount", problems)
+            value = common.amount_in(raw["Amount"], code, f"{where}/Amount", "Amount", problems)
             if invoice is None or value is None:
                 continue
             if invoice in seen:
@@ -160,57 +115,18 @@ def _links(lines: Any) -> list[tuple[str, Decimal | None]]:
 
 def matches(stored: Mapping[str, Any], body: Mapping[str, Any], home: str) -> bool:
     """Whether a stored payment is the one ``body`` creates."""
-    if common.ref_value(stored.get("CustomerRef")) != body["CustomerRef"]["value"]:
-        return False
-    if common.decimal(stored.get("TotalAmt")) != body["TotalAmt"]:
-        return False
-    if "DepositToAccountRef" in body and \
-            common.ref_value(stored.get("DepositToAccountRef")) != body["DepositToAccountRef"]["value"]:
-        return False
-    for key in ("PrivateNote", "PaymentRefNum"):
-        if not common.same_text(stored.get(key), body.get(key)):
-            return False
-    if not common.same_currency(stored, body, home):
-        return False
-    return _links(stored.get("Line")) == _links(body.get("Line"))
+    return common.decimal(stored.get("TotalAmt")) == body["TotalAmt"] and \
+        common.same_fields(stored, body, home, refs=("CustomerRef", "DepositToAccountRef"),
+                           texts=("PrivateNote", "PaymentRefNum")) and \
+        _links(stored.get("Line")) == _links(body.get("Line"))
 
 
-def perform(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, dict[str, Any]]:
-    """Create the payment: yield one POST (requestid = the step's idempotency key), receive
-    QBO's answer, return the output. Input problems raise before any request."""
-    body, amount = build_body(input, common.home_currency(ctx))
-    return (yield from common.post(ctx, NAME, "payment", "Payment", body, amount))
-
-
-def find_existing(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, dict[str, Any] | None]:
-    """Look the payment this step created up (read-only): the customer's payments of the
-    same date, matched on amount, note, reference, deposit account and linked invoices."""
-    home = common.home_currency(ctx)
-    body, amount = build_body(input, home)
-    where = [f"CustomerRef = {common.quote(body['CustomerRef']['value'])}"]
-    if body.get("TxnDate"):
-        where.append(f"TxnDate = {common.quote(body['TxnDate'])}")
-    found = yield from common.query(ctx, "Payment", where)
-    for stored in found:
-        if matches(stored, body, home):
-            return common.read_output(Response(status=200, json={"Payment": stored}), "Payment",
-                                      body, amount)
-    return None
-
-
-ACTION = Action(
-    name=NAME,
+ACTION = common.create_action(
+    action=NAME, entity="Payment", endpoint="payment", what=WHAT,
     summary="Record a customer payment in QuickBooks Online, applied to the invoice(s) it pays "
             "(LinkedTxn), exact to the last digit.",
-    input_schema=INPUT_SCHEMA,
-    output_schema=OUTPUT_SCHEMA,
-    sample=SAMPLE,
-    perform=perform,
-    sample_response=SAMPLE_RESPONSE,
-    status="stable",
-    idempotency="key",
-    find_existing=find_existing,
-    undo=deleter("Payment", "payment"),
-)
+    build=build_body, query_keys=("CustomerRef", "TxnDate"), matches=matches)
+perform = ACTION.perform
+find_existing = ACTION.find_existing
 
 __all__ = ["ACTION", "NAME", "build_body", "find_existing", "matches", "perform"]

@@ -24,15 +24,14 @@ lines, for a write whose answer was lost.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ledgerlink.catalog import Action, ActionContext, Request, Response
+from ledgerlink.catalog import Action
 
 from . import common
-from .api import deleter
 from .common import Problems
 
 ITEM = "SalesItemLineDetail"
@@ -66,6 +65,12 @@ class Form:
     def inputs(self) -> tuple[str, ...]:
         return _COMMON + self.extra
 
+    @property
+    def pays(self) -> bool:
+        """Whether the form moves money (``DepositToAccountRef``, ``PaymentMethodRef``,
+        ``PaymentRefNum``), as a refund receipt does."""
+        return "DepositToAccountRef" in self.extra
+
 
 INVOICE = Form("quickbooks.create_invoice", "Invoice", "invoice", "a QuickBooks invoice",
                extra=("DueDate",))
@@ -93,9 +98,8 @@ def _item_line(raw: Mapping[str, Any], where: str, code: str, default_tax: dict 
                             "service) of every sales line, e.g. from a lookup table")
     amount = qty = price = None
     if "Amount" in raw:
-        amount = common.fit_currency(common.money(raw["Amount"], f"{where}/Amount", "Amount",
-                                                  problems, sign="any"),
-                                     code, f"{where}/Amount", "Amount", problems)
+        amount = common.amount_in(raw["Amount"], code, f"{where}/Amount", "Amount", problems,
+                                  sign="any")
     if "Qty" in raw:
         qty = common.money(raw["Qty"], f"{where}/Qty", "Qty", problems, sign="nonnegative")
     if "UnitPrice" in raw:
@@ -109,12 +113,9 @@ def _item_line(raw: Mapping[str, Any], where: str, code: str, default_tax: dict 
     if "TaxCodeRef" in raw:
         tax = common.ref(raw["TaxCodeRef"], f"{where}/TaxCodeRef", "TaxCodeRef", problems)
     if "ServiceDate" in raw:
-        detail["ServiceDate"] = common.date(raw["ServiceDate"], f"{where}/ServiceDate",
-                                            "ServiceDate", problems)
+        detail["ServiceDate"] = common.date(raw["ServiceDate"], f"{where}/ServiceDate", problems)
     line: dict[str, Any] = {}
-    if "Description" in raw:
-        line["Description"] = common.text(raw["Description"], f"{where}/Description",
-                                          "Description", common.MAX_TEXT, problems)
+    common.description(raw, where, line, problems)
     if problems.count() > start:
         return None
 
@@ -194,17 +195,13 @@ def _discount_line(raw: Mapping[str, Any], where: str, code: str,
     common.unknown_keys(raw, _DISCOUNT_KEYS, where, "discount line key", problems)
     amount = None
     if "Amount" in raw:
-        amount = common.fit_currency(common.money(raw["Amount"], f"{where}/Amount", "Amount",
-                                                  problems),
-                                     code, f"{where}/Amount", "Amount", problems)
+        amount = common.amount_in(raw["Amount"], code, f"{where}/Amount", "Amount", problems)
     else:
         problems.add(where, "the discount line has no Amount; give the discount as an amount "
                             "such as \"5.00\"")
     detail = _discount_detail(raw, where, problems)
     line: dict[str, Any] = {}
-    if "Description" in raw:
-        line["Description"] = common.text(raw["Description"], f"{where}/Description",
-                                          "Description", common.MAX_TEXT, problems)
+    common.description(raw, where, line, problems)
     if problems.count() > start or amount is None:
         return None
     line.update({"Amount": amount, "DetailType": DISCOUNT, DISCOUNT: detail})
@@ -226,16 +223,12 @@ def _discount_shorthand(raw: Any, code: str, problems: Problems) -> tuple[dict[s
     amounts: list[Decimal] = []
     for index, item in enumerate(value if isinstance(value, (list, tuple)) else [value]):
         where = f"/Discount/Amount/{index}" if isinstance(value, (list, tuple)) else "/Discount/Amount"
-        amount = common.fit_currency(common.money(item, where, "the discount", problems,
-                                                  sign="nonnegative"),
-                                     code, where, "the discount", problems)
+        amount = common.amount_in(item, code, where, "the discount", problems, sign="nonnegative")
         if amount is not None:
             amounts.append(amount)
     detail = _discount_detail(raw, "/Discount", problems)
     line: dict[str, Any] = {}
-    if "Description" in raw:
-        line["Description"] = common.text(raw["Description"], "/Discount/Description",
-                                          "Description", common.MAX_TEXT, problems)
+    common.description(raw, "/Discount", line, problems)
     if problems.count() > start:
         return None
     amount = common.total(amounts)
@@ -257,39 +250,23 @@ def build_body(form: Form | str, data: Mapping[str, Any],
     pointer (``/Lines/2/Amount: …``).
     """
     form = FORMS[form] if isinstance(form, str) else form
-    problems = Problems(form.action, form.what)
-    if not isinstance(data, Mapping):
-        problems.add("/", f"the input must be an object, got {common.show(data)}")
-        problems.raise_if_any()
-    common.unknown_keys(data, form.inputs, "", "input", problems)
+    problems = common.begin(form.action, form.what, data, form.inputs)
 
     body: dict[str, Any] = {}
     code = common.currency(data, home_currency, body, problems)
-    if "CustomerRef" in data:
-        customer = common.ref(data["CustomerRef"], "/CustomerRef", "CustomerRef", problems)
-        if customer is not None:
-            body["CustomerRef"] = customer
-    elif form.customer_required:
-        problems.add("/CustomerRef", f"missing; {form.what} needs the customer, e.g. from a "
-                                     f"customers lookup table")
+    common.ref_field(data, "CustomerRef", body, problems,
+                     missing=f"{form.what} needs the customer, e.g. from a customers lookup "
+                             f"table" if form.customer_required else None)
     for key in form.required:
         if key not in data:
             problems.add(f"/{key}", "missing" + (
                 "; the account the refund is paid from (a bank or Undeposited Funds account)"
                 if key == "DepositToAccountRef" else ""))
-    for key in ("DepositToAccountRef", "PaymentMethodRef"):
-        if key in form.extra and key in data:
-            value = common.ref(data[key], f"/{key}", key, problems)
-            if value is not None:
-                body[key] = value
-    if "PaymentRefNum" in form.extra and "PaymentRefNum" in data:
-        value = common.text(data["PaymentRefNum"], "/PaymentRefNum", "PaymentRefNum",
-                            common.MAX_DOC_NUMBER, problems)
-        if value:
-            body["PaymentRefNum"] = value
+    if form.pays:
+        common.payment_fields(data, body, problems)
     common.txn_fields(data, body, problems)
     if "DueDate" in form.extra and "DueDate" in data:
-        value = common.date(data["DueDate"], "/DueDate", "DueDate", problems)
+        value = common.date(data["DueDate"], "/DueDate", problems)
         if value is not None:
             body["DueDate"] = value
     if "CustomerMemo" in data:
@@ -359,9 +336,8 @@ def build_body(form: Form | str, data: Mapping[str, Any],
                                f"discount {discount_total}); {form.what} cannot have a negative "
                                f"total")
     if "Total" in data:
-        expected = common.fit_currency(common.money(data["Total"], "/Total", "Total", problems,
-                                                    sign="nonnegative"),
-                                       code, "/Total", "Total", problems)
+        expected = common.amount_in(data["Total"], code, "/Total", "Total", problems,
+                                    sign="nonnegative")
         if expected is not None and expected != computed:
             difference = common.minus(computed, expected)
             problems.add("/Total", f"the lines add up to {computed} {code} (items {items_total} − "
@@ -393,65 +369,18 @@ def _signature(lines: Any) -> list[tuple[str, Decimal | None, str | None]]:
 def matches(form: Form, stored: Mapping[str, Any], body: Mapping[str, Any], home: str) -> bool:
     """Whether a stored form is the one ``body`` creates (same customer, note, number, currency,
     deposit account and lines)."""
-    for key in ("CustomerRef", "DepositToAccountRef"):
-        if key in body and common.ref_value(stored.get(key)) != body[key]["value"]:
-            return False
-    if not common.same_text(stored.get("PrivateNote"), body.get("PrivateNote")):
-        return False
     if body.get("DocNumber") and stored.get("DocNumber") != body["DocNumber"]:
         return False
-    if not common.same_currency(stored, body, home):
-        return False
-    return _signature(stored.get("Line")) == _signature(body.get("Line"))
-
-
-def _actions(form: Form):
-    def perform(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, dict[str, Any]]:
-        body, computed = build_body(form, input, common.home_currency(ctx))
-        return (yield from common.post(ctx, form.action, form.endpoint, form.entity, body, computed))
-
-    def find_existing(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, dict[str, Any] | None]:
-        home = common.home_currency(ctx)
-        body, computed = build_body(form, input, home)
-        where = []
-        if "CustomerRef" in body:
-            where.append(f"CustomerRef = {common.quote(body['CustomerRef']['value'])}")
-        if body.get("TxnDate"):
-            where.append(f"TxnDate = {common.quote(body['TxnDate'])}")
-        if body.get("DocNumber"):
-            where.append(f"DocNumber = {common.quote(body['DocNumber'])}")
-        found = yield from common.query(ctx, form.entity, where)
-        for stored in found:
-            if matches(form, stored, body, home):
-                return common.read_output(Response(status=200, json={form.entity: stored}),
-                                          form.entity, body, computed)
-        return None
-
-    perform.__name__ = f"perform_{form.endpoint}"
-    perform.__doc__ = (f"Create {form.what}: yield one POST (requestid = the step's idempotency "
-                       f"key), receive QBO's answer, return the output.")
-    find_existing.__name__ = f"find_existing_{form.endpoint}"
-    find_existing.__doc__ = (f"Look {form.what} this step created up (read-only), when an earlier "
-                             f"attempt's answer was lost.")
-    return perform, find_existing
+    return common.same_fields(stored, body, home, refs=("CustomerRef", "DepositToAccountRef")) and \
+        _signature(stored.get("Line")) == _signature(body.get("Line"))
 
 
 def _action(form: Form, summary: str) -> Action:
-    name = form.action.split(".", 1)[1]
-    perform, find_existing = _actions(form)
-    return Action(
-        name=form.action,
-        summary=summary,
-        input_schema=common.load(f"schemas/{name}.input.json"),
-        output_schema=common.load(f"schemas/{name}.output.json"),
-        sample=common.load(f"samples/{name}.input.json"),
-        perform=perform,
-        sample_response=common.load(f"samples/{name}.response.json"),
-        status="stable",
-        idempotency="key",
-        find_existing=find_existing,
-        undo=deleter(form.entity, form.endpoint),
-    )
+    return common.create_action(
+        action=form.action, entity=form.entity, endpoint=form.endpoint, what=form.what,
+        summary=summary, build=lambda data, home: build_body(form, data, home),
+        query_keys=("CustomerRef", "TxnDate", "DocNumber"),
+        matches=lambda stored, body, home: matches(form, stored, body, home))
 
 
 CREATE_INVOICE = _action(INVOICE, "Create an invoice in QuickBooks Online from item lines (Amount = "

@@ -3,14 +3,18 @@
 It is listed under the ``ledgerlink`` entry-point group (``quickbooks =
 "ledgerlink_quickbooks"``) and registers, through the same hooks a third-party package
 uses, the ``quickbooks`` connector and its actions: ``create_journal_entry``,
-``create_invoice``, ``create_payment``, ``create_credit_memo``, ``create_refund_receipt`` and
-``create_deposit``.
+``create_invoice``, ``create_payment``, ``create_credit_memo``, ``create_refund_receipt``,
+``create_deposit``, ``find_customer``, ``find_or_create_customer``, ``find_item``,
+``find_or_create_item``, ``find_account``, ``void_invoice``, ``update_invoice`` and
+``update_customer``.
 
 Modules: :mod:`.api` (pinned minor version, URLs, fault classification),
 :mod:`.journal_entry`, :mod:`.sales_forms` (invoice, credit memo, refund receipt),
-:mod:`.payment` and :mod:`.deposit` (the actions), :mod:`.common` (exact money, currency
-and references shared by the newer actions), :mod:`.xsd` (checks QBO JSON bodies against
-Intuit's XSDs, shipped in ``xsd/`` under Apache-2.0).
+:mod:`.payment` and :mod:`.deposit` (the actions), :mod:`.customers`, :mod:`.items` and
+:mod:`.accounts` (finding list entities), :mod:`.updates` (void and sparse updates: read the
+SyncToken, write, on a stale one read again and retry once), :mod:`.common` (exact money,
+currency and references shared by the newer actions), :mod:`.xsd` (checks QBO JSON bodies
+against Intuit's XSDs, shipped in ``xsd/`` under Apache-2.0).
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY
 from .payment import ACTION as CREATE_PAYMENT
 from .sales_forms import CREATE_CREDIT_MEMO, CREATE_INVOICE, CREATE_REFUND_RECEIPT
 from .customers import FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER
+from .items import FIND_ITEM, FIND_OR_CREATE_ITEM
+from .accounts import ACTION as FIND_ACCOUNT
+from .updates import UPDATE_CUSTOMER, UPDATE_INVOICE, VOID_INVOICE
 from .changes import POLL, TRIGGERS, VERIFIER_SETTING, WEBHOOK
 from .oauth import OAUTH
 from .references import check_references
@@ -150,7 +157,9 @@ def ledgerlink_register_connectors(register):
 
 
 ACTIONS = (CREATE_JOURNAL_ENTRY, CREATE_INVOICE, CREATE_PAYMENT, CREATE_CREDIT_MEMO,
-           CREATE_REFUND_RECEIPT, CREATE_DEPOSIT, FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER)
+           CREATE_REFUND_RECEIPT, CREATE_DEPOSIT, FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER,
+           FIND_ITEM, FIND_OR_CREATE_ITEM, FIND_ACCOUNT, VOID_INVOICE, UPDATE_INVOICE,
+           UPDATE_CUSTOMER)
 
 
 @hookimpl

@@ -1,8 +1,11 @@
 """Read-only checks that the ids a recipe names exist and are active in the company.
 
-``ledgerlink check`` asks, per entity, ``SELECT * FROM <Entity> WHERE Id IN (…)`` and reports
-every id that is missing or has ``Active = false`` — so "Account must be valid" and a
-missing tax code show up before the first live event, not after (MARKET.md pain 10, 15).
+``ledgerlink check`` asks, per entity, ``SELECT * FROM <Entity> WHERE Id IN (…) AND Active IN
+(true, false)`` and reports every id that is missing or has ``Active = false`` — so "Account
+must be valid" and a missing tax code show up before the first live event, not after
+(MARKET.md pain 10, 15). The ``Active`` condition is needed: QBO answers a query of a list
+entity that names no ``Active`` with the active ones only, so an inactive id would look
+missing.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ def check_references(entity: str, ids: list[str], connection: Connection) -> Gen
     verdicts: dict[str, str] = {}
     for start in range(0, len(ids), 100):
         chunk = ids[start:start + 100]
-        query = f"SELECT * FROM {name} WHERE Id IN ({', '.join(quote(i) for i in chunk)}) MAXRESULTS 1000"
+        query = (f"SELECT * FROM {name} WHERE Id IN ({', '.join(quote(i) for i in chunk)}) "
+                 f"AND Active IN (true, false) MAXRESULTS 1000")
         response = yield Request(method="GET", url=entity_url(connection.settings, "query"),
                                  params={**params(None), "query": query}, headers={"Accept": "application/json"})
         error = classify(response)

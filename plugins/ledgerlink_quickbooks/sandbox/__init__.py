@@ -19,9 +19,14 @@ What it imitates (VENDOR-FACTS §3, §5 "QBO sandbox"):
   ``requestid`` (per realm, kept for the sandbox's life) replays the first answer byte for
   byte, errors included, and creates nothing. A missing ``minorversion`` or one below 75
   is served as 75 and counted in the stats.
+- ``POST …/invoice?operation=void`` with ``{Id, SyncToken}`` voids an invoice (amounts
+  zeroed, ``"Voided"`` before its PrivateNote; a second void changes nothing), with
+  ``requestid`` replay; ``POST …/<entity>?operation=delete`` deletes a transaction.
 - ``GET …/<entity>/<id>`` reads (610 when absent); ``GET …/query?query=…`` (or ``POST``
-  with an ``application/text`` body) runs the query language of :mod:`.query`; Vendor
-  and TaxCode are seeded and readable but not writable.
+  with an ``application/text`` body) runs the query language of :mod:`.query`; a list
+  entity (Customer, Item, Account, Vendor, TaxCode) is answered active only unless the
+  WHERE names ``Active`` (``Active IN (true, false)``), as QBO does; Vendor and TaxCode
+  are seeded and readable but not writable.
 - Every ``/v3`` call needs ``Authorization: Bearer <token>`` (401 ``AuthenticationFault``
   otherwise); per realm, at most ``requests_per_window`` requests in any sliding
   ``window_seconds`` and ``concurrent`` requests in progress (429 throttle fault
@@ -78,10 +83,13 @@ def create_sandbox(**options: Any) -> Any:
         Seconds to send in ``Retry-After`` on a 429 (rounded up to a whole number);
         None sends none, as QBO is not known to send one.
     ``realms=("9130350000000000",)``
-        The companies, each seeded with accounts 1 Services, 4 Undeposited Funds,
-        33 Accounts Payable (A/P), 35 Checking, 62 Bank Charges, 84 Accounts Receivable
-        (A/R), 90 Sales Returns; customers 1 Amy's Bird Sanctuary, 2 Bill's Windsurf Shop,
-        3 Cool Cars; items 1 Services, 2 Hours; vendor 56; tax codes TAX and NON.
+        The companies, each seeded with accounts (Id, AcctNum) 1 Services 4000,
+        4 Undeposited Funds 1200, 33 Accounts Payable (A/P) 2000, 35 Checking 1000,
+        62 Bank Charges 6100, 84 Accounts Receivable (A/R) 1100, 90 Sales Returns 4900 and
+        the inactive 91 Old Merchant Clearing 1290; customers 1 Amy's Bird Sanctuary,
+        2 Bill's Windsurf Shop, 3 Cool Cars; items 1 Services, 2 Hours, 3 Design (Service),
+        4 Gadget (NonInventory) and the inactive 5 Retired Plan, all selling into account 1;
+        vendor 56; tax codes TAX and NON.
     ``access_tokens=("sandbox-access-token",)``
         Bearer tokens always accepted, besides those issued by the token endpoint.
     ``client_id="sandbox-client"``, ``client_secret="sandbox-secret"``

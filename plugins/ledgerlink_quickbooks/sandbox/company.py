@@ -13,11 +13,20 @@ that stage's :class:`~.faults.QboFault`:
    line on Accounts Receivable needs a Customer ``Entity``, one on Accounts Payable a
    Vendor;
 5. a ``DocNumber`` already used by the same entity type → 6140; a name already used
-   (customer ``DisplayName``, item or account ``Name``) → 6240.
+   (customer ``DisplayName``, item or account ``Name``, any case, inactive ones included)
+   → 6240.
+
+An Item of ``Type`` Service or NonInventory (Service when no Type is given) needs an
+``IncomeAccountRef``, an Inventory item its income, expense and asset accounts (2020).
 
 A body with an ``Id`` is an update: the entity must exist (610) and the ``SyncToken``
 must be the current one (5010); ``"sparse": true`` keeps the fields not sent, otherwise
 the body replaces the entity (``Line`` is always replaced whole).
+
+``POST …/invoice?operation=void`` with ``{Id, SyncToken}`` voids an invoice as QBO does:
+it stays, with every amount and quantity zeroed (``TotalAmt`` and ``Balance`` 0), its
+lines' descriptions and items kept, and ``"Voided"`` put before its ``PrivateNote``. A
+second void (with the current SyncToken) is accepted and changes nothing.
 """
 
 from __future__ import annotations
@@ -89,12 +98,31 @@ _ADDING_LINES = ("SalesItemLineDetail", "GroupLineDetail")
 _DISCOUNT_LINE = "DiscountLineDetail"
 _ITEM_LINES = ("SalesItemLineDetail", "GroupLineDetail", "ItemBasedExpenseLineDetail")
 
+#: the accounts an item of each Type needs (QBO: an income account for what it sells)
+_ITEM_ACCOUNTS = {
+    "Service": ("IncomeAccountRef",),
+    "NonInventory": ("IncomeAccountRef",),
+    "Inventory": ("IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef"),
+}
 
-def _account(id_: str, name: str, account_type: str, sub_type: str) -> dict[str, Any]:
-    return {"Name": name, "SubAccount": False, "FullyQualifiedName": name, "Active": True,
+#: entities QBO can void (the sandbox voids invoices; QBO also voids payments and receipts)
+VOIDABLE = ("invoice",)
+
+
+def _account(id_: str, name: str, account_type: str, sub_type: str, number: str,
+             active: bool = True) -> dict[str, Any]:
+    return {"Name": name, "SubAccount": False, "FullyQualifiedName": name, "Active": active,
             "Classification": _CLASSIFICATION[account_type], "AccountType": account_type,
-            "AccountSubType": sub_type, "CurrentBalance": 0, "CurrentBalanceWithSubAccounts": 0,
-            "CurrencyRef": dict(USD), "Id": id_}
+            "AccountSubType": sub_type, "AcctNum": number, "CurrentBalance": 0,
+            "CurrentBalanceWithSubAccounts": 0, "CurrencyRef": dict(USD), "Id": id_}
+
+
+def _item(id_: str, name: str, item_type: str, income_account: str, price: str = "0",
+          active: bool = True) -> dict[str, Any]:
+    return {"Name": name, "Active": active, "FullyQualifiedName": name, "Taxable": False,
+            "UnitPrice": Decimal(price), "Type": item_type,
+            "IncomeAccountRef": {"value": income_account, "name": "Services"}, "PurchaseCost": 0,
+            "TrackQtyOnHand": False, "Id": id_}
 
 
 def _customer(id_: str, name: str) -> dict[str, Any]:
@@ -108,14 +136,18 @@ def seed() -> dict[str, list[dict[str, Any]]]:
     """The lists every sandbox company starts with (ids are strings, as in QBO)."""
     return {
         "account": [
-            _account("1", "Services", "Income", "ServiceFeeIncome"),
-            _account("4", "Undeposited Funds", "Other Current Asset", "UndepositedFunds"),
-            _account("33", "Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable"),
-            _account("35", "Checking", "Bank", "Checking"),
-            _account("62", "Bank Charges", "Expense", "BankCharges"),
+            _account("1", "Services", "Income", "ServiceFeeIncome", "4000"),
+            _account("4", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", "1200"),
+            _account("33", "Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable",
+                     "2000"),
+            _account("35", "Checking", "Bank", "Checking", "1000"),
+            _account("62", "Bank Charges", "Expense", "BankCharges", "6100"),
             _account("84", "Accounts Receivable (A/R)", "Accounts Receivable",
-                     "AccountsReceivable"),
-            _account("90", "Sales Returns", "Income", "DiscountsRefundsGiven"),
+                     "AccountsReceivable", "1100"),
+            _account("90", "Sales Returns", "Income", "DiscountsRefundsGiven", "4900"),
+            # inactive: a query names Active to see it (QBO answers active list entities only)
+            _account("91", "Old Merchant Clearing", "Other Current Asset", "OtherCurrentAssets",
+                     "1290", active=False),
         ],
         "customer": [
             _customer("1", "Amy's Bird Sanctuary"),
@@ -123,14 +155,11 @@ def seed() -> dict[str, list[dict[str, Any]]]:
             _customer("3", "Cool Cars"),
         ],
         "item": [
-            {"Name": "Services", "Active": True, "FullyQualifiedName": "Services",
-             "Taxable": False, "UnitPrice": 0, "Type": "Service",
-             "IncomeAccountRef": {"value": "1", "name": "Services"}, "PurchaseCost": 0,
-             "TrackQtyOnHand": False, "Id": "1"},
-            {"Name": "Hours", "Active": True, "FullyQualifiedName": "Hours", "Taxable": False,
-             "UnitPrice": 0, "Type": "Service",
-             "IncomeAccountRef": {"value": "1", "name": "Services"}, "PurchaseCost": 0,
-             "TrackQtyOnHand": False, "Id": "2"},
+            _item("1", "Services", "Service", "1"),
+            _item("2", "Hours", "Service", "1"),
+            _item("3", "Design", "Service", "1", "75.00"),
+            _item("4", "Gadget", "NonInventory", "1", "12.50"),
+            _item("5", "Retired Plan", "Service", "1", active=False),
         ],
         "vendor": [
             {"Balance": 0, "Vendor1099": False, "CurrencyRef": dict(USD),
@@ -171,6 +200,8 @@ class Company:
         #: per entity: DocNumber → Id (transactions), lower-cased name → Id (lists)
         self.doc_numbers: dict[str, dict[str, str]] = {name: {} for name in KINDS}
         self.names: dict[str, dict[str, str]] = {name: {} for name in KINDS}
+        #: per entity: the ids voided (``operation=void``)
+        self.voided: dict[str, set[str]] = {name: set() for name in KINDS}
         for name, rows in seed().items():
             for row in rows:
                 row.update({"domain": "QBO", "sparse": False, "SyncToken": "0",
@@ -218,6 +249,7 @@ class Company:
         kind = KINDS[entity]
         if not isinstance(body, dict) or body.get("Id") is None:
             raise faults.required("Id")
+        _check_xsd(kind.name, body)
         existing = self.tables[entity].get(str(body["Id"]))
         if existing is None:
             raise faults.not_found(kind.name, str(body["Id"]))
@@ -231,7 +263,51 @@ class Company:
             if isinstance(existing.get(_key(entity, key)), str):
                 index.pop(_index_key(key, existing[_key(entity, key)]), None)
         del self.tables[entity][existing["Id"]]
+        self.voided[entity].discard(existing["Id"])
         return {"Id": existing["Id"], "status": "Deleted", "domain": "QBO"}
+
+    def void(self, entity: str, body: Any, now: str) -> dict[str, Any]:
+        """``POST …/invoice?operation=void`` with ``{Id, SyncToken}``: QBO's void. The invoice
+        stays, its amounts and quantities zeroed, ``"Voided"`` before its PrivateNote. A
+        second void (current SyncToken) changes nothing. Raises 610 when it is not there,
+        5010 on an old SyncToken, 2010 when the body does not fit the XSD."""
+        kind = KINDS[entity]
+        if not isinstance(body, dict):
+            raise faults.validation("Request has invalid or unsupported property", "2010",
+                                    f"Property Name:the request body must be a {kind.name} "
+                                    f"JSON object specified is unsupported or invalid", "")
+        _check_xsd(kind.name, body)
+        if body.get("Id") is None:
+            raise faults.required("Id")
+        existing = self.tables[entity].get(str(body["Id"]))
+        if existing is None:
+            raise faults.not_found(kind.name, str(body["Id"]))
+        if body.get("SyncToken") is None:
+            raise faults.required("SyncToken")
+        _check_sync_token(body, existing)
+        if existing["Id"] in self.voided[entity]:
+            return existing  # voided already: accepted, nothing changes
+        voided = copy.deepcopy(existing)
+        for line in voided.get("Line") or []:
+            line["Amount"] = Decimal(0)
+            for detail in line.values():
+                if isinstance(detail, dict):
+                    # a zero amount keeps no quantity or rate (as QBO answers a void)
+                    detail.pop("Qty", None)
+                    detail.pop("UnitPrice", None)
+        voided["TotalAmt"] = voided["Balance"] = Decimal(0)
+        for key in ("HomeTotalAmt", "HomeBalance", "Deposit"):
+            if key in voided:
+                voided[key] = Decimal(0)
+        if isinstance(voided.get("TxnTaxDetail"), dict):
+            voided["TxnTaxDetail"]["TotalTax"] = Decimal(0)
+        note = existing.get("PrivateNote")
+        voided["PrivateNote"] = f"Voided - {note}" if isinstance(note, str) and note else "Voided"
+        voided["SyncToken"] = str(int(existing["SyncToken"]) + 1)
+        voided["MetaData"] = {"CreateTime": existing["MetaData"]["CreateTime"], "LastUpdatedTime": now}
+        self._store(entity, voided, existing)
+        self.voided[entity].add(voided["Id"])
+        return voided
 
     def write(self, entity: str, body: Any, now: str, today: str) -> tuple[dict[str, Any], bool]:
         """Create (no ``Id``) or update (``Id``) an ``entity``; returns (stored, created).
@@ -251,12 +327,7 @@ class Company:
                 raise faults.not_found(kind.name, str(body["Id"]))
             if body.get("SyncToken") is None:
                 raise faults.required("SyncToken")
-            if str(body["SyncToken"]) != existing["SyncToken"]:
-                raise faults.validation(
-                    "Stale Object Error", "5010",
-                    f"Stale Object Error : You and another user were working on this at the same "
-                    f"time. The other user finished before you did, so your work was not saved. "
-                    f"(SyncToken {body['SyncToken']} sent, {existing['SyncToken']} current)", "")
+            _check_sync_token(body, existing)
             if body.get("sparse") is True:
                 merged = {**copy.deepcopy(existing), **body}
             else:
@@ -266,6 +337,8 @@ class Company:
         self._check(kind, merged, existing)
         stored = self._complete(kind, merged, existing, now, today)
         self._store(entity, stored, existing)
+        if existing is not None and "Line" in body:
+            self.voided[entity].discard(stored["Id"])  # new lines: not void any more
         return stored, existing is None
 
     def _check(self, kind: Kind, body: dict[str, Any], existing: dict[str, Any] | None) -> None:
@@ -416,11 +489,11 @@ class Company:
             entity.setdefault("BalanceWithJobs", 0)
             entity.setdefault("CurrencyRef", dict(USD))
         elif kind.name == "Item":
-            entity.setdefault("FullyQualifiedName", entity["Name"])
+            entity["FullyQualifiedName"] = self._qualified_name("item", entity, "SubItem")
             entity.setdefault("Active", True)
             entity.setdefault("Type", "Service")
         elif kind.name == "Account":
-            entity.setdefault("FullyQualifiedName", entity["Name"])
+            entity["FullyQualifiedName"] = self._qualified_name("account", entity, "SubAccount")
             entity.setdefault("Active", True)
             entity.setdefault("SubAccount", False)
             account_type = entity.get("AccountType")
@@ -432,7 +505,28 @@ class Company:
         return entity
 
 
+    def _qualified_name(self, table: str, entity: Mapping[str, Any], flag: str) -> str:
+        """``Parent:Child`` for a sub-account or sub-item (``ParentRef`` and ``SubAccount`` /
+        ``SubItem`` true), else the Name; QBO computes it, whatever the body says."""
+        parent_ref = entity.get("ParentRef")
+        if entity.get(flag) is not True or not isinstance(parent_ref, Mapping):
+            return entity["Name"]
+        parent = self.tables[table].get(str(parent_ref.get("value")))
+        if parent is None:
+            raise faults.invalid_reference("ParentRef", KINDS[table].name, parent_ref.get("value"))
+        return f"{parent.get('FullyQualifiedName') or parent['Name']}:{entity['Name']}"
+
+
 # --- the checks -------------------------------------------------------------------------
+
+def _check_sync_token(body: Mapping[str, Any], existing: Mapping[str, Any]) -> None:
+    if str(body["SyncToken"]) != existing["SyncToken"]:
+        raise faults.validation(
+            "Stale Object Error", "5010",
+            f"Stale Object Error : You and another user were working on this at the same "
+            f"time. The other user finished before you did, so your work was not saved. "
+            f"(SyncToken {body['SyncToken']} sent, {existing['SyncToken']} current)", "")
+
 
 def _check_xsd(name: str, body: Mapping[str, Any]) -> None:
     problems = xsd.check(name, body)
@@ -480,6 +574,10 @@ def _check_required(kind: Kind, body: Mapping[str, Any]) -> None:
         raise faults.required("DisplayName")
     if kind.name == "Account" and not (body.get("AccountType") or body.get("AccountSubType")):
         raise faults.required("AccountType")
+    if kind.name == "Item":
+        for key in _ITEM_ACCOUNTS.get(body.get("Type") or "Service", ()):
+            if not body.get(key):
+                raise faults.required(key)
     for line in body.get("Line") or []:
         detail_type = line.get("DetailType")
         if not detail_type and kind.name != "Payment":  # a Payment line is Amount + LinkedTxn
@@ -559,4 +657,4 @@ def _total(name: str, entity: Mapping[str, Any]) -> Decimal:
     return total
 
 
-__all__ = ["Company", "KINDS", "Kind", "Stored", "WRITABLE", "seed"]
+__all__ = ["Company", "KINDS", "Kind", "Stored", "VOIDABLE", "WRITABLE", "seed"]

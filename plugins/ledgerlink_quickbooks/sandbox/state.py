@@ -15,7 +15,11 @@ A ``/v3`` request goes through these steps; the first that answers ends it:
 4. ``latency`` seconds of sleep;
 5. the first scripted fault matching the request, if any, is taken: a status or
    validation fault answers now; a timeout lets the request run and delays its answer;
-6. the request itself: create/update (with ``requestid`` replay), read or query.
+6. the request itself: create/update or void (with ``requestid`` replay), delete, read or
+   query. A query of a list entity (Customer, Item, Account, Vendor, TaxCode) whose WHERE
+   names no ``Active`` answers active ones only, as QBO does (``SELECT * FROM Customer``
+   "retrieves all active customers"); ``Active IN (true, false)`` or ``Active = false``
+   reach the inactive ones.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from ledgerlink import jsonio
 
 from .. import api
 from . import faults, query as qbo_query
-from .company import KINDS, Company, Stored
+from .company import KINDS, VOIDABLE, Company, Stored
 from .faults import QboFault, Scripted
 
 logger = logging.getLogger("ledgerlink_quickbooks.sandbox")
@@ -205,6 +209,7 @@ class Sandbox:
                 "missing_minorversion": 0, "ignored_minorversion": 0,
                 "created": {realm: {} for realm in self.realms},
                 "updated": {realm: {} for realm in self.realms},
+                "voided": {realm: {} for realm in self.realms},
                 "replayed": 0, "faults_injected": 0,
             }
             if tokens:
@@ -225,6 +230,7 @@ class Sandbox:
                 self._stats[key][realm] = 0
             self._stats["created"][realm] = {}
             self._stats["updated"][realm] = {}
+            self._stats["voided"][realm] = {}
 
     def stats(self) -> dict[str, Any]:
         """Counters since the last reset, as a copy.
@@ -234,9 +240,10 @@ class Sandbox:
         ``by_status``), ``max_concurrent_seen`` and ``per_window_max`` (``{realm: n}``,
         measured even when ``rate_limit`` is off), ``missing_minorversion``,
         ``ignored_minorversion`` (below 75 or not a number; both served as 75),
-        ``created`` and ``updated`` (``{realm: {entity: n}}``, entity lower-case as in the
-        URL), ``replayed`` (``requestid`` replays), ``faults_injected``, ``faults_pending``
-        and ``in_progress`` (``{realm: n}``).
+        ``created``, ``updated`` and ``voided`` (``{realm: {entity: n}}``, entity lower-case
+        as in the URL; a second void of the same entity is not counted), ``replayed``
+        (``requestid`` replays), ``faults_injected``, ``faults_pending`` and ``in_progress``
+        (``{realm: n}``).
         """
         with self._lock:
             out = copy.deepcopy(self._stats)
@@ -531,6 +538,8 @@ class Sandbox:
             return self._write(company, entity, args.get("requestid"), body, record)
         if method == "POST" and len(parts) == 1 and kind.writable and operation == "delete":
             return self._delete(company, entity, body)
+        if method == "POST" and len(parts) == 1 and entity in VOIDABLE and operation == "void":
+            return self._void(company, entity, args.get("requestid"), body, record)
         return self._fault(faults.unsupported(f"/v3/company/{company.realm}/{path}"
                                               + (f"?operation={operation}" if operation else "")))
 
@@ -563,6 +572,37 @@ class Sandbox:
                                                         reply.content_type, dict(reply.headers))
             return reply
 
+    def _void(self, company: Company, entity: str, request_id: str | None, body: bytes,
+              record: dict[str, Any]) -> Reply:
+        with self._lock:
+            if request_id is not None:
+                stored = company.requestids.get(request_id)
+                if stored is not None:
+                    self._stats["replayed"] += 1
+                    record["replayed"] = True
+                    return Reply(stored.status, stored.body, stored.content_type,
+                                 dict(stored.headers))
+            try:
+                try:
+                    parsed = jsonio.loads(body)
+                except (jsonio.JSONDecodeError, UnicodeDecodeError) as exc:
+                    raise faults.validation(
+                        "Request has invalid or unsupported property", "2010",
+                        f"Property Name:{exc} specified is unsupported or invalid", "") from None
+                before = company.get(entity, str(parsed.get("Id"))) if isinstance(parsed, dict) else None
+                token = before["SyncToken"] if before else None
+                voided = company.void(entity, parsed, self._stamp())
+                if voided["SyncToken"] != token:
+                    counts = self._stats["voided"].setdefault(company.realm, {})
+                    counts[entity] = counts.get(entity, 0) + 1
+                reply = self._json(200, {KINDS[entity].name: voided, "time": self._stamp(ms=True)})
+            except QboFault as fault:
+                reply = self._fault(fault)
+            if request_id is not None:
+                company.requestids[request_id] = Stored(reply.status, reply.body,
+                                                        reply.content_type, dict(reply.headers))
+            return reply
+
     def _delete(self, company: Company, entity: str, body: bytes) -> Reply:
         with self._lock:
             try:
@@ -586,7 +626,11 @@ class Sandbox:
                                            f"sandbox serves {', '.join(k.name for k in KINDS.values())}")
             parsed.entity = kind.name
             with self._lock:
-                result = qbo_query.run(parsed, company.all(kind.name.lower()))
+                rows = company.all(kind.name.lower())
+                if not kind.transaction and not any(
+                        condition.path[-1].lower() == "active" for condition in parsed.where):
+                    rows = [row for row in rows if row.get("Active") is not False]
+                result = qbo_query.run(parsed, rows)
                 return self._json(200, {"QueryResponse": result, "time": self._stamp(ms=True)})
         except QboFault as fault:
             return self._fault(fault)

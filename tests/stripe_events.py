@@ -1,7 +1,8 @@
 """Build Stripe events for tests, in either API shape, with amounts that add up.
 
 Not a test module. Other tests import it (``from stripe_events import invoice_paid_event``)
-to drive recipes with Stripe events in any currency:
+to drive recipes with Stripe events in any currency: ``invoice.paid``,
+``credit_note.created``, ``charge.refunded`` and ``payout.paid``.
 
 - ``shape="2023-08-16"`` starts from ``shared/specs/stripe/events/<type>.json``, the
   event files derived from Stripe's 2023-08-16 fixtures;
@@ -39,6 +40,8 @@ TEST_SECRET = "whsec_test_secret"
 
 _EVENT_CREATED = 1700000000
 _FINALIZED_AT = 1699999940
+#: 2023-11-14T00:00:00Z: Stripe dates a payout's arrival at midnight UTC of the day
+_ARRIVAL_DATE = 1699920000
 
 
 @cache
@@ -238,6 +241,69 @@ def _credit_note_line(template: dict[str, Any], amount: int, index: int,
     return line
 
 
+def _event_of(shape: str, event_type: str, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh ``event_type`` event in ``shape`` and its object (``name`` in the fixtures)."""
+    if shape == "2023-08-16":
+        event = event_file(event_type)
+        return event, event["data"]["object"]
+    obj = latest_object(name)
+    return wrap_event(event_type, obj), obj
+
+
+def charge_refunded_event(currency: str, amount_refunded: int, shape: str = "2023-08-16",
+                          event_id: str | None = None, *, amount: int | None = None,
+                          customer: str | None = None) -> dict[str, Any]:
+    """A ``charge.refunded`` event: a captured charge of ``amount`` minor units in
+    ``currency`` (default: ``amount_refunded``, a full refund) of which ``amount_refunded``
+    has been refunded, on ``customer`` (default none).
+
+    ``refunded`` is true only when the whole charge is refunded; the refunds list stays
+    empty, as in a webhook (Stripe no longer expands it). ``shape`` is ``"2023-08-16"`` or
+    ``"latest"``.
+    """
+    currency, _ = _check(currency, amount_refunded, shape, None)
+    amount = amount_refunded if amount is None else amount
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError(f"amount must be an int in minor units, not {amount!r}")
+    if not 0 < amount_refunded <= amount:
+        raise ValueError(f"amount_refunded {amount_refunded} must be more than 0 and at most "
+                         f"the charge's amount {amount}")
+    key = _key(currency, amount_refunded, shape)
+    charge_id = f"ch_test_{key}"
+    event, charge = _event_of(shape, "charge.refunded", "charge")
+    event["id"] = event_id or f"evt_test_charge_refunded_{key}"
+    event["created"] = _EVENT_CREATED + 20
+    charge.update({
+        "id": charge_id, "currency": currency, "amount": amount, "amount_captured": amount,
+        "amount_refunded": amount_refunded, "captured": True, "paid": True,
+        "refunded": amount_refunded == amount, "status": "succeeded", "customer": customer,
+        "created": _FINALIZED_AT, "disputed": False,
+    })
+    charge["refunds"] = {"object": "list", "data": [], "has_more": False,
+                         "url": f"/v1/charges/{charge_id}/refunds"}
+    return event
+
+
+def payout_paid_event(currency: str, amount: int, shape: str = "2023-08-16",
+                      event_id: str | None = None) -> dict[str, Any]:
+    """A ``payout.paid`` event: an automatic payout of ``amount`` minor units in ``currency``
+    that has reached the bank (``status="paid"``, arrival at midnight UTC as Stripe dates it).
+    ``shape`` is ``"2023-08-16"`` or ``"latest"``.
+    """
+    currency, _ = _check(currency, amount, shape, None)
+    key = _key(currency, amount, shape)
+    event, payout = _event_of(shape, "payout.paid", "payout")
+    event["id"] = event_id or f"evt_test_payout_paid_{key}"
+    event["created"] = _EVENT_CREATED + 30
+    payout.update({
+        "id": f"po_test_{key}", "currency": currency, "amount": amount, "status": "paid",
+        "automatic": True, "created": _FINALIZED_AT, "arrival_date": _ARRIVAL_DATE,
+        "failure_code": None, "failure_message": None, "failure_balance_transaction": None,
+        "reversed_by": None, "original_payout": None,
+    })
+    return event
+
+
 def to_body(event: dict[str, Any]) -> bytes:
     """``event`` as a webhook body (UTF-8 JSON bytes; ``Decimal`` numbers written exactly)."""
     return jsonio.dumps(event, indent=2).encode("utf-8")
@@ -249,5 +315,6 @@ def sign(body: bytes, secret: str = TEST_SECRET, timestamp: int | None = None) -
 
 
 __all__ = ["LATEST_API_VERSION", "SHAPES", "STRIPE_SPECS", "TEST_SECRET",
-           "credit_note_created_event", "event_file", "invoice_paid_event", "latest_object",
-           "sign", "to_body", "wrap_event"]
+           "charge_refunded_event", "credit_note_created_event", "event_file",
+           "invoice_paid_event", "latest_object", "payout_paid_event", "sign", "to_body",
+           "wrap_event"]

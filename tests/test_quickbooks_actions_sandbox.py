@@ -353,14 +353,15 @@ def test_a_foreign_currency_never_reaches_quickbooks_without_a_rate(run_cli, tmp
     assert "CurrencyRef is EUR, not the company's home currency USD" in out + err
 
 
-def run_live(qbo, path, event: dict, catalog) -> list:
+def run_live(qbo, path, event: dict, catalog, **settings: Any) -> list:
     """Run a recipe's steps for real against the sandbox, as a worker would (the trigger
-    filter is the worker's business and is not applied here)."""
+    filter is the worker's business and is not applied here); ``settings`` are more
+    connection settings, e.g. ``home_currency``."""
     recipe = load_recipe(path, catalog, Config())
     incoming = IncomingEvent(id=event["id"], trigger=recipe.trigger.name, payload=event)
 
     def connection_for(name):
-        return Connection(name, "quickbooks", {"base_url": qbo.url, "realm_id": REALM})
+        return Connection(name, "quickbooks", {"base_url": qbo.url, "realm_id": REALM, **settings})
 
     def send(step, action, ctx, request):
         with httpx.Client(timeout=10) as http:

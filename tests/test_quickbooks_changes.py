@@ -322,3 +322,152 @@ def test_the_first_poll_only_sets_the_cursor_unless_told_where_to_start(qbo):
     assert events == [] and cursor.endswith("Z")
     with pytest.raises(Exception):
         drive(changes.poll(None, ctx(url, cdc_since="last week")), send_to(url))
+
+
+def test_cdc_reads_creates_updates_and_deletes_since_the_cursor(qbo):
+    sandbox, url = qbo
+    _, cursor = drive(changes.poll(None, ctx(url)), send_to(url))
+    payment = create_payment(url, "12.34")
+    customer = sandbox.entities(REALM, "customer")[1]
+    httpx.post(f"{url}/v3/company/{REALM}/customer", params={"minorversion": "75"},
+               headers={"Authorization": f"Bearer {QBO_TOKEN}", "Content-Type": "application/json"},
+               content=json.dumps({"Id": customer["Id"], "SyncToken": customer["SyncToken"], "sparse": True,
+                                   "Notes": "changed"})).raise_for_status()
+    gone = create_payment(url, "1.00")
+    httpx.post(f"{url}/v3/company/{REALM}/payment", params={"minorversion": "75", "operation": "delete"},
+               headers={"Authorization": f"Bearer {QBO_TOKEN}", "Content-Type": "application/json"},
+               content=json.dumps({"Id": gone["Id"], "SyncToken": "0"})).raise_for_status()
+    events, next_cursor = drive(changes.poll(cursor, ctx(url)), send_to(url))
+    seen = {(e.trigger, e.payload["entity_id"]) for e in events}
+    assert {("quickbooks.payment.created", payment["Id"]), ("quickbooks.customer.updated", customer["Id"]),
+            ("quickbooks.payment.deleted", gone["Id"])} <= seen
+    created = next(e for e in events if e.payload["entity_id"] == payment["Id"])
+    assert created.payload["data"]["TotalAmt"] == Decimal("12.34") and created.payload["via"] == "cdc"
+    assert next(e for e in events if e.trigger == "quickbooks.payment.deleted").payload["data"] is None
+    [request] = [r for r in sandbox.requests() if r["path"].endswith("/cdc")][-1:]
+    assert request["status"] == 200 and next_cursor >= cursor
+
+
+def test_cdc_refuses_what_quickbooks_refuses(qbo):
+    _, url = qbo
+    send = send_to(url)
+    for query, needle in (({"entities": "TaxCode", "changedSince": "2026-11-24T00:00:00Z"}, "not supported"),
+                          ({"entities": "Invoice", "changedSince": "2020-01-01T00:00:00Z"}, "30 days"),
+                          ({"changedSince": "2026-11-24T00:00:00Z"}, "entities")):
+        answer = httpx.get(f"{url}/v3/company/{REALM}/cdc", params={"minorversion": "75", **query},
+                           headers={"Authorization": f"Bearer {QBO_TOKEN}"})
+        assert answer.status_code == 400 and needle in answer.text
+    del send
+
+
+def force_due(runtime) -> None:
+    with runtime.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE cursors SET due_at = 0 WHERE name LIKE 'poll:%'")
+
+
+def test_a_poll_stores_changes_with_its_cursor_and_runs_them(qbo, tmp_path, monkeypatch):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url, poll_seconds=30)
+    worker = Worker(runtime)
+    assert runtime.polled_connections() == ["books"]
+    assert worker.poll("books") == 1  # the first poll starts the cursor at now
+    assert worker.poll("books") == 0  # not due again for 30 s
+    payment = create_payment(url, "77.70")
+    force_due(runtime)
+    assert worker.poll("books") == 1
+    [row] = runtime.store.polls()
+    assert row["name"] == "poll:books" and row["value"].endswith("Z") and row["lease_owner"] is None
+    worker.side_work()  # the polled event carries the payment: planned without another read
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    try:
+        settle(runtime, fetches=1, runs=1)
+    finally:
+        pool.stop()
+    [entry] = mirrored(sandbox)
+    assert entry["PrivateNote"] == f"payment {payment['Id']} of company {REALM}"
+    assert entry["Line"][0]["Amount"] == Decimal("77.70")
+    # a webhook for the same change later is the same event: stored once, nothing runs twice
+    body = notification(("Payment", payment["Id"], "Create"))
+    event = runtime.store.event(1)
+    body = json.dumps({"eventNotifications": [{"realmId": REALM, "dataChangeEvent": {"entities": [
+        {"name": "Payment", "id": payment["Id"], "operation": "Create",
+         "lastUpdated": jsonio.loads(event["payload"])["changed_at"]}]}}]}).encode()
+    assert runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)["duplicates"] == 1
+    runtime.close()
+
+
+def test_a_failed_poll_keeps_its_cursor(qbo, tmp_path, monkeypatch):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url, poll_seconds=30)
+    worker = Worker(runtime)
+    worker.poll("books")
+    [before] = runtime.store.polls()
+    sandbox.script([{"status": 500, "match": {"entity": "cdc"}}])
+    force_due(runtime)
+    assert worker.poll("books") == 1
+    [after] = runtime.store.polls()
+    assert after["value"] == before["value"] and "QuickBooks" in after["last_error"]
+    assert runtime.metrics.values["polls_failed"] == 1
+    runtime.close()
+
+
+def test_a_poll_fires_once_across_processes(qbo, tmp_path, monkeypatch):
+    """Four runtimes on one database stand for four processes; each has its own store and
+    engine, so they meet only in the database."""
+    sandbox, url = qbo
+    runtimes = [setup(tmp_path, monkeypatch, url, poll_seconds=30) if i == 0 else None for i in range(4)]
+    for i in range(1, 4):
+        runtimes[i] = build_runtime(db=runtimes[0].store.url, recipes=tmp_path / "recipes",
+                                    config_file=str(tmp_path / "ledgerlink.toml"))
+    workers = [Worker(rt) for rt in runtimes for _ in range(2)]
+    for round_ in range(3):
+        force_due(runtimes[0])
+        before = len([r for r in sandbox.requests() if r["path"].endswith("/cdc")])
+        barrier, took = threading.Barrier(len(workers)), []
+
+        def go(worker):
+            barrier.wait()
+            took.append(worker.poll("books"))
+
+        threads = [threading.Thread(target=go, args=(w,)) for w in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sum(took) == 1, (round_, took)
+        if round_:
+            assert len([r for r in sandbox.requests() if r["path"].endswith("/cdc")]) == before + 1
+    for rt in runtimes:
+        rt.close()
+
+
+@pytest.mark.parametrize("fmt", ["legacy", "cloudevents"])
+def test_the_sandbox_notifies_serve_which_fetches_and_runs_in_order(qbo, tmp_path, monkeypatch, fmt):
+    """QuickBooks (the sandbox) sends signed notifications to a served ledgerlink; a
+    delivery refused (wrong verifier token at first) is held and retried, later ones wait."""
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url)
+    monkeypatch.setenv("LL_TEST_QBO_VERIFIER", "not-the-token")
+    pool = WorkerPool(runtime, 2)
+    pool.start()
+    with background(create_app(runtime=runtime)) as served:
+        sandbox.webhooks(f"{served.url}/webhooks/books", TOKEN, fmt, retry_seconds=[0.05])
+        try:
+            first, second = create_payment(url, "10.00"), create_payment(url, "20.00")
+            deadline = time.monotonic() + 10
+            while sandbox.webhook_stats()["failed_attempts"] < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert sandbox.webhook_stats()["pending"] == 2 and runtime.store.count_events() == 0
+            monkeypatch.setenv("LL_TEST_QBO_VERIFIER", TOKEN)
+            while sandbox.webhook_stats()["pending"] and time.monotonic() < deadline:
+                time.sleep(0.02)
+            settle(runtime, fetches=2, runs=2)
+        finally:
+            sandbox.webhooks(None)
+            pool.stop()
+    amounts = sorted(entry["Line"][0]["Amount"] for entry in mirrored(sandbox))
+    assert amounts == [Decimal("10.00"), Decimal("20.00")]
+    notes = {entry["PrivateNote"] for entry in mirrored(sandbox)}
+    assert notes == {f"payment {p['Id']} of company {REALM}" for p in (first, second)}
+    runtime.close()

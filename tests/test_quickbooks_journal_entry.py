@@ -463,7 +463,7 @@ def test_registration_through_the_hooks():
     catalog.check()
     connector = catalog.connectors["quickbooks"]
     assert connector.plugin == "quickbooks"
-    assert connector.secret_settings == ("client_secret", "access_token", "refresh_token")
+    assert connector.secret_settings == ("client_secret", "access_token", "refresh_token", "webhook_verifier_token")
     assert connector.default_settings == {"base_url": "https://quickbooks.api.intuit.com",
                                           "realm_id": "REALM_ID"}
     assert connector.settings_schema["properties"]["base_url"]["default"] == api.DEFAULT_BASE_URL

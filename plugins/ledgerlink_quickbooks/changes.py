@@ -242,8 +242,14 @@ def _not_found(response: Response) -> bool:
 
 # --- change data capture --------------------------------------------------------------------
 
-def _cdc_changes(realm: str, body: Mapping[str, Any]) -> tuple[list[IncomingEvent], int, datetime | None]:
-    """(events, objects in the answer, the newest change time) of one CDC answer."""
+def _cdc_changes(realm: str, body: Mapping[str, Any],
+                 since: datetime | None = None) -> tuple[list[IncomingEvent], int, datetime | None]:
+    """(events, objects in the answer, the newest change time) of one CDC answer.
+
+    CDC gives an entity's latest state only. One created since ``since`` is a ``created``
+    event (timed by its CreateTime, as the webhook's Create is), and also an ``updated``
+    one when it changed after (SyncToken past 0); one created before is ``updated``.
+    """
     events, count, newest = [], 0, None
     for block in body.get("CDCResponse") or []:
         for query in (block.get("QueryResponse") or []) if isinstance(block, Mapping) else []:
@@ -252,16 +258,19 @@ def _cdc_changes(realm: str, body: Mapping[str, Any]) -> tuple[list[IncomingEven
             for entity in CDC_ENTITIES:
                 for obj in query.get(entity) or []:
                     count += 1
+                    where = f"/CDCResponse/{entity}/{obj.get('Id')}"
                     meta = obj.get("MetaData") or {}
-                    changed = _utc(meta.get("LastUpdatedTime"), f"/CDCResponse/{entity}/{obj.get('Id')}")
+                    changed = _utc(meta.get("LastUpdatedTime"), where)
                     newest = changed if newest is None or changed > newest else newest
                     if obj.get("status") == "Deleted":
-                        operation, data = "deleted", None
-                    elif meta.get("CreateTime") and _utc(meta["CreateTime"], entity) == changed:
-                        operation, data = "created", obj
-                    else:
-                        operation, data = "updated", obj
-                    events.append(change(realm, entity, str(obj.get("Id")), operation, changed, "cdc", data))
+                        events.append(change(realm, entity, str(obj.get("Id")), "deleted", changed, "cdc"))
+                        continue
+                    created = _utc(meta["CreateTime"], where) if meta.get("CreateTime") else None
+                    if created is not None and (since is None or created >= since):
+                        events.append(change(realm, entity, str(obj.get("Id")), "created", created, "cdc", obj))
+                        if str(obj.get("SyncToken", "0")) == "0":
+                            continue
+                    events.append(change(realm, entity, str(obj.get("Id")), "updated", changed, "cdc", obj))
     return events, count, newest
 
 
@@ -292,7 +301,7 @@ def poll(cursor: str | None, ctx: ActionContext) -> Generator[Request, Response,
     if error is not None:
         raise error
     body = response.json if isinstance(response.json, Mapping) else {}
-    events, count, newest = _cdc_changes(realm, body)
+    events, count, newest = _cdc_changes(realm, body, since)
     if count >= CDC_MAX_OBJECTS and newest is not None:
         next_cursor = newest + CDC_OVERLAP  # cut at the maximum: continue from the newest change seen
     else:

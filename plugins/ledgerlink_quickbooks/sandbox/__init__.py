@@ -22,6 +22,9 @@ What it imitates (VENDOR-FACTS §3, §5 "QBO sandbox"):
 - ``POST …/invoice?operation=void`` with ``{Id, SyncToken}`` voids an invoice (amounts
   zeroed, ``"Voided"`` before its PrivateNote; a second void changes nothing), with
   ``requestid`` replay; ``POST …/<entity>?operation=delete`` deletes a transaction.
+- ``GET …/cdc?entities=Invoice,Payment&changedSince=<ISO>``: change data capture from the
+  company's change log (whole entities, deleted ones as ``status: "Deleted"``, at most
+  1,000, 30 days back at most); see :mod:`.notify`.
 - ``GET …/<entity>/<id>`` reads (610 when absent); ``GET …/query?query=…`` (or ``POST``
   with an ``application/text`` body) runs the query language of :mod:`.query`; a list
   entity (Customer, Item, Account, Vendor, TaxCode) is answered active only unless the
@@ -101,6 +104,12 @@ def create_sandbox(**options: Any) -> Any:
         Seconds for rate windows and token expiry; pass a fake to control time.
     ``wall_clock=time.time``
         Unix time for ``time``, ``MetaData`` and ``TxnDate`` stamps.
+    ``webhook_url=None``, ``webhook_verifier_token=None``, ``webhook_format="legacy"``, ``webhook_retry_seconds=None``
+        Send a signed webhook notification of every change (create, update, void, delete)
+        to the URL, in the ``legacy`` or ``cloudevents`` format, in order, each held until
+        the one before was acknowledged within 3 s, retried on QBO's schedule unless
+        ``webhook_retry_seconds`` (a list) compresses it; see :mod:`.notify`. Also
+        configurable at run time: ``POST /__sandbox/webhooks``.
 
     Unknown options raise ``TypeError``; bad values ``ValueError``. Intuit's XSDs are
     loaded here (about two seconds, once per process) so the first request is not slow.

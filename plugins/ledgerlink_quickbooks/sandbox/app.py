@@ -108,7 +108,7 @@ def create_app(sandbox: Sandbox) -> Flask:
             "test_only": ["/__sandbox/stats", "/__sandbox/requests",
                           "/__sandbox/entities/<realm>/<entity>", "/__sandbox/faults",
                           "/__sandbox/reset", "/__sandbox/authorize", "/__sandbox/revoke",
-                          "/__sandbox/advance"],
+                          "/__sandbox/advance", "/__sandbox/webhooks"],
         })
 
     @app.get("/__sandbox/stats")
@@ -139,6 +139,21 @@ def create_app(sandbox: Sandbox) -> Flask:
         except ValueError as exc:
             return _json({"error": str(exc)}, 400)
         return _json({"pending": pending})
+
+    @app.route("/__sandbox/webhooks", methods=["GET", "POST", "DELETE"])
+    def webhooks() -> Response:
+        """POST {"url", "verifier_token", "format": "legacy"|"cloudevents", "retry_seconds"}:
+        notify every later change there; DELETE: stop; GET: the emitter's counters."""
+        if request.method == "GET":
+            return _json(sandbox.webhook_stats())
+        if request.method == "DELETE":
+            return _json(sandbox.webhooks(None))
+        data = _input()
+        try:
+            return _json(sandbox.webhooks(data.get("url"), data.get("verifier_token"),
+                                          data.get("format", "legacy"), data.get("retry_seconds")))
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 400)
 
     @app.post("/__sandbox/reset")
     def reset() -> Response:

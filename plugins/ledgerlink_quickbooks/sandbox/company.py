@@ -32,13 +32,14 @@ second void (with the current SyncToken) is accepted and changes nothing.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
 from .. import xsd
 from . import faults
+from .notify import Change
 
 # --- what the sandbox serves ------------------------------------------------------------
 
@@ -202,6 +203,10 @@ class Company:
         self.names: dict[str, dict[str, str]] = {name: {} for name in KINDS}
         #: per entity: the ids voided (``operation=void``)
         self.voided: dict[str, set[str]] = {name: set() for name in KINDS}
+        #: every create, update, void and delete since the company was seeded (change data
+        #: capture reads it; ``listener(change)`` is told of each, e.g. a webhook emitter)
+        self.changes: list[Change] = []
+        self.listener: Callable[[Change], None] | None = None
         for name, rows in seed().items():
             for row in rows:
                 row.update({"domain": "QBO", "sparse": False, "SyncToken": "0",
@@ -209,6 +214,12 @@ class Company:
                 self._store(name, row, None)
                 if row["Id"].isdigit():
                     self.next_id[name] = max(self.next_id[name], int(row["Id"]) + 1)
+
+    def _changed(self, entity: str, entity_id: str, operation: str, now: str) -> None:
+        change = Change(self.realm, KINDS[entity].name, entity_id, operation, now)
+        self.changes.append(change)
+        if self.listener is not None:
+            self.listener(change)
 
     def _store(self, entity: str, row: dict[str, Any], old: dict[str, Any] | None) -> None:
         """Keep ``row`` and the DocNumber and name indexes."""
@@ -242,7 +253,7 @@ class Company:
         return number
 
     # --- writing --------------------------------------------------------------------
-    def delete(self, entity: str, body: Any) -> dict[str, Any]:
+    def delete(self, entity: str, body: Any, now: str | None = None) -> dict[str, Any]:
         """``POST …/<entity>?operation=delete`` with ``{Id, SyncToken}``: QBO's delete of a
         transaction. Raises Object Not Found (610) when it is not there (any more) and Stale
         Object (5010) on an old SyncToken."""
@@ -264,6 +275,7 @@ class Company:
                 index.pop(_index_key(key, existing[_key(entity, key)]), None)
         del self.tables[entity][existing["Id"]]
         self.voided[entity].discard(existing["Id"])
+        self._changed(entity, existing["Id"], "Delete", now or existing["MetaData"]["LastUpdatedTime"])
         return {"Id": existing["Id"], "status": "Deleted", "domain": "QBO"}
 
     def void(self, entity: str, body: Any, now: str) -> dict[str, Any]:
@@ -307,6 +319,7 @@ class Company:
         voided["MetaData"] = {"CreateTime": existing["MetaData"]["CreateTime"], "LastUpdatedTime": now}
         self._store(entity, voided, existing)
         self.voided[entity].add(voided["Id"])
+        self._changed(entity, voided["Id"], "Void", now)
         return voided
 
     def write(self, entity: str, body: Any, now: str, today: str) -> tuple[dict[str, Any], bool]:
@@ -337,6 +350,7 @@ class Company:
         self._check(kind, merged, existing)
         stored = self._complete(kind, merged, existing, now, today)
         self._store(entity, stored, existing)
+        self._changed(entity, stored["Id"], "Create" if existing is None else "Update", now)
         if existing is not None and "Line" in body:
             self.voided[entity].discard(stored["Id"])  # new lines: not void any more
         return stored, existing is None

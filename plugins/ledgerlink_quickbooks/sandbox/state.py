@@ -43,7 +43,7 @@ from typing import Any
 from ledgerlink import jsonio
 
 from .. import api
-from . import faults, query as qbo_query
+from . import faults, notify, query as qbo_query
 from .company import KINDS, VOIDABLE, Company, Stored
 from .faults import QboFault, Scripted
 
@@ -144,7 +144,9 @@ class Sandbox:
                  access_tokens: Iterable[str] = (DEFAULT_ACCESS_TOKEN,),
                  client_id: str = DEFAULT_CLIENT_ID, client_secret: str = DEFAULT_CLIENT_SECRET,
                  latency: float = 0.0, clock: Callable[[], float] = time.monotonic,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time, webhook_url: str | None = None,
+                 webhook_verifier_token: str | None = None, webhook_format: str = "legacy",
+                 webhook_retry_seconds: Any = None) -> None:
         if not isinstance(rate_limit, bool):
             raise ValueError(f"rate_limit must be true or false, got {rate_limit!r}")
         self.rate_limit = rate_limit
@@ -168,7 +170,10 @@ class Sandbox:
         self._access: dict[str, _Token] = {}
         self._refresh: dict[str, _Token] = {}
         self._codes: dict[str, _Code] = {}
+        self._emitter: notify.Emitter | None = None
         self.reset()
+        if webhook_url:
+            self.webhooks(webhook_url, webhook_verifier_token, webhook_format, webhook_retry_seconds)
 
     # --- clocks ---------------------------------------------------------------------
     def now(self) -> float:
@@ -198,7 +203,7 @@ class Sandbox:
         and rate windows cleared. Issued tokens survive unless ``tokens=True``."""
         with self._lock:
             stamp = self._stamp()
-            self._companies = {realm: Company(realm, stamp) for realm in self.realms}
+            self._companies = {realm: self._company(realm, stamp) for realm in self.realms}
             self._limits = {realm: _Limits() for realm in self.realms}
             self._faults: list[Scripted] = []
             self._log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
@@ -217,6 +222,44 @@ class Sandbox:
                 self._refresh.clear()
                 self._codes.clear()
 
+    def _company(self, realm: str, stamp: str) -> Company:
+        company = Company(realm, stamp)
+        company.listener = self._notify
+        return company
+
+    def _notify(self, change: notify.Change) -> None:
+        emitter = self._emitter
+        if emitter is not None:
+            emitter.notify(change)
+
+    def webhooks(self, url: str | None, verifier_token: str | None = None, format: str = "legacy",
+                 retry_seconds: Any = None, batch: int = 30) -> dict[str, Any]:
+        """Send webhook notifications of every later change to ``url`` (None: stop), signed
+        with ``verifier_token``, in the ``legacy`` or ``cloudevents`` format, retried on
+        ``retry_seconds`` (QBO's schedule by default). Returns the emitter's stats."""
+        with self._lock:
+            old, self._emitter = self._emitter, None
+        if old is not None:
+            old.stop()
+        if not url:
+            return {"webhooks": None}
+        if not verifier_token:
+            raise ValueError("webhooks need a verifier_token to sign with")
+        schedule = notify.RETRY_SCHEDULE if retry_seconds is None else tuple(
+            _seconds(v, "retry_seconds") for v in (retry_seconds if isinstance(retry_seconds, (list, tuple))
+                                                   else [retry_seconds]))
+        emitter = notify.Emitter(url, verifier_token, format, batch=batch, retry_schedule=schedule)
+        with self._lock:
+            self._emitter = emitter
+        return self.webhook_stats()
+
+    def webhook_stats(self) -> dict[str, Any]:
+        """The emitter's counters (posts, acknowledged, failed_attempts, notified, pending)."""
+        emitter = self._emitter
+        if emitter is None:
+            return {"webhooks": None}
+        return {"webhooks": emitter.url, "format": emitter.format, **emitter.stats, "pending": emitter.pending()}
+
     def add_realm(self, realm: str) -> None:
         """Add a seeded company (no-op when it exists)."""
         realm = _tuple(realm, "realm")[0]
@@ -224,7 +267,7 @@ class Sandbox:
             if realm in self._companies:
                 return
             self.realms = self.realms + (realm,)
-            self._companies[realm] = Company(realm, self._stamp())
+            self._companies[realm] = self._company(realm, self._stamp())
             self._limits[realm] = _Limits()
             for key in ("max_concurrent_seen", "per_window_max"):
                 self._stats[key][realm] = 0
@@ -518,6 +561,14 @@ class Sandbox:
                   args: Mapping[str, str], body: bytes, record: dict[str, Any]) -> Reply:
         path = "/".join(parts)
         entity = parts[0].lower() if parts else ""
+        if entity == "cdc" and len(parts) == 1 and method == "GET":
+            with self._lock:
+                try:
+                    body = notify.cdc(company, company.changes, args.get("entities"), args.get("changedSince"),
+                                      dt.datetime.fromtimestamp(self.wall(), tz=dt.timezone.utc), KINDS)
+                except QboFault as fault:
+                    return self._fault(fault)
+                return self._json(200, {**body, "time": self._stamp(ms=True)})
         if entity == "query" and len(parts) == 1 and method in ("GET", "POST"):
             text = args.get("query")
             if text is None and method == "POST":
@@ -610,7 +661,7 @@ class Sandbox:
                     parsed = jsonio.loads(body)
                 except (jsonio.JSONDecodeError, UnicodeDecodeError):
                     parsed = None
-                deleted = company.delete(entity, parsed)
+                deleted = company.delete(entity, parsed, self._stamp())
                 counts = self._stats.setdefault("deleted", {}).setdefault(company.realm, {})
                 counts[entity] = counts.get(entity, 0) + 1
                 return self._json(200, {KINDS[entity].name: deleted, "time": self._stamp(ms=True)})

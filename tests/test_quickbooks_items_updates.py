@@ -804,3 +804,14 @@ def test_a_recipe_with_the_new_actions_dry_runs(run_cli, tmp_path):
     assert update["body"]["sparse"] is True and set(update["body"]) == {"Id", "SyncToken", "sparse", "PrivateNote"}
     [void] = steps["void"]["later_requests"]
     assert "operation=void" in void["url"] and void["body"] == {"Id": "130", "SyncToken": "3"}
+
+
+def test_an_inactive_customer_holding_the_name_is_named_not_duplicated(qbo, sandbox):
+    from ledgerlink_quickbooks.customers import FIND_OR_CREATE_CUSTOMER
+
+    touch(qbo, "customer", "3", Active=False)  # Cool Cars
+    data = {"source_id": "cus_inactive", "DisplayName": "Cool Cars"}
+    with pytest.raises(InputError, match="'Cool Cars' \\(Id 3\\) is inactive; make it active"):
+        run(qbo, FIND_OR_CREATE_CUSTOMER, data)
+    assert [c for c in stored(sandbox, "customer") if c["DisplayName"] == "Cool Cars"] != []
+    assert len([c for c in stored(sandbox, "customer") if c["DisplayName"] == "Cool Cars"]) == 1

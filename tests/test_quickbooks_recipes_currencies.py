@@ -238,3 +238,19 @@ def test_the_events_are_stripe_events_with_amounts_in_minor_units(shape, case):
         charge_refunded_event(case.currency, case.minor, shape, amount=case.minor - 1)
     with pytest.raises(TypeError):
         payout_paid_event(case.currency, Decimal(case.total), shape)
+
+
+def test_a_deposit_is_dated_the_day_stripe_says_the_payout_arrives(run_cli, tmp_path):
+    """Stripe stamps arrival_date at midnight UTC of the arrival day; read in the recipe's
+    America/New_York time zone it would be the evening before, a day off the bank feed."""
+    import datetime as dt
+    import json as json_
+
+    event = payout_paid_event("usd", 1100, "2023-08-16")
+    arrival = event["data"]["object"]["arrival_date"]
+    path = tmp_path / "payout.json"
+    path.write_text(json_.dumps(event))
+    code, out, err = run_cli("dry-run", str(NEW_RECIPES["payout"]), "--event", str(path))
+    assert code == 0, err
+    body = json_.loads(out)["steps"][0]["request"]["body"]
+    assert body["TxnDate"] == dt.datetime.fromtimestamp(arrival, tz=dt.timezone.utc).date().isoformat()

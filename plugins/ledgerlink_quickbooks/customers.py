@@ -18,7 +18,7 @@ from typing import Any
 from ledgerlink.catalog import Action, ActionContext, LinkQuery, Request, Response
 from ledgerlink.errors import InputError, VendorError
 
-from .common import quote
+from .common import query, quote
 from .api import classify, entity_url, params
 
 TARGET_TYPE = "quickbooks.customer"
@@ -67,14 +67,17 @@ def _found(customer_id: str, name: str, how: str, source_id: str) -> dict[str, A
 
 
 def _by_name(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Any, Response, str | None]:
-    query = f"SELECT * FROM Customer WHERE DisplayName = {quote(input['DisplayName'])}"
-    response = yield Request(method="GET", url=entity_url(ctx.connection.settings, "query"),
-                             params={**params(None), "query": query}, headers={"Accept": "application/json"})
-    error = classify(response)
-    if error is not None:
-        raise error
-    rows = (response.json or {}).get("QueryResponse", {}).get("Customer", []) if isinstance(response.json, Mapping) else []
-    return str(rows[0]["Id"]) if rows else None
+    # inactive customers too: QuickBooks lists active ones only unless the query names Active,
+    # yet an inactive customer still holds its name (a create would be refused as a duplicate)
+    rows = yield from query(ctx, "Customer", [f"DisplayName = {quote(input['DisplayName'])}",
+                                              "Active IN (true, false)"])
+    if not rows:
+        return None
+    if rows[0].get("Active") is False:
+        raise InputError(f"the QuickBooks customer {input['DisplayName']!r} (Id {rows[0].get('Id')}) is "
+                         f"inactive; make it active in QuickBooks (Sales > Customers > Include inactive) "
+                         f"or map another DisplayName")
+    return str(rows[0]["Id"])
 
 
 def _find(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Any, Response, dict[str, Any] | None]:

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-pg bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# the same suite on a real PostgreSQL server (.ci/pg-server starts a throwaway one, installing
+# Debian's postgresql package if the machine has none, and stops it afterwards)
+test-pg: $(STAMP)
+	.ci/pg-server start
+	LEDGERLINK_TEST_DB=$$(.ci/pg-server url) LEDGERLINK_TEST_PG_RESTART=".ci/pg-server restart" \
+		$(BIN)/python -m pytest -q; status=$$?; .ci/pg-server stop; exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python bench/mapping.py

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from conftest import RECIPES
-from ledgerlink import store as store_module
+from databases import fresh_db
 from stripe_events import sign, to_body
 
 WEBHOOK_SECRET = "whsec_test_secret"
@@ -15,9 +15,8 @@ QBO_TOKEN = "sandbox-access-token"
 
 
 def migrated_db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'ledgerlink.db'}"
-    store_module.upgrade(url)
-    return url
+    """A fresh database at the newest migration: SQLite, or PostgreSQL under LEDGERLINK_TEST_DB."""
+    return fresh_db(tmp_path, migrated=True)
 
 
 def recipes_dir(tmp_path: Path, names=("stripe-invoice-paid-to-quickbooks-journal.json",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from conftest import SPECS
 from ledgerlink import jsonio
@@ -362,7 +363,7 @@ def test_cdc_refuses_what_quickbooks_refuses(qbo):
 
 def force_due(runtime) -> None:
     with runtime.store.engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE cursors SET due_at = 0 WHERE name LIKE 'poll:%'")
+        conn.execute(sa.text("UPDATE cursors SET due_at = 0 WHERE name LIKE 'poll:%'"))
 
 
 def test_a_poll_stores_changes_with_its_cursor_and_runs_them(qbo, tmp_path, monkeypatch):

@@ -8,28 +8,30 @@ from ledgerlink import store as store_module
 from ledgerlink.errors import ConfigError
 from ledgerlink.secrets import SecretBox, new_key
 from ledgerlink.store import NotMigrated, Store
+from databases import ON_POSTGRES, fresh_db
 from runtime_fixtures import migrated_db
 
 
 def test_unmigrated_database_is_refused_with_the_fix(tmp_path):
-    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    url = fresh_db(tmp_path)
     with pytest.raises(NotMigrated) as info:
         Store(url).check_migrated()
-    assert f"ledgerlink db upgrade --db {url}" in str(info.value)
+    assert f"ledgerlink db upgrade --db {Store(url).safe_url}" in str(info.value)
     result = run_subprocess("serve", "--db", url, "--recipes", str(tmp_path), "--port", "0")
     assert result.returncode == 1
     assert "ledgerlink db upgrade" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_db_upgrade_command_is_idempotent(tmp_path):
-    url = f"sqlite:///{tmp_path / 'l.db'}"
+    url = fresh_db(tmp_path)
     for _ in range(2):
         result = run_subprocess("db", "upgrade", "--db", url)
         assert result.returncode == 0, result.stderr
         assert f"is at migration {store_module.head_revision(url)}" in result.stdout
     Store(url).check_migrated()
     with Store(url).engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        if not ON_POSTGRES:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         tables = set(sa.inspect(conn).get_table_names())
     assert {"events", "runs", "run_steps", "links", "recipe_versions", "connection_secrets", "cursors"} <= tables
 

@@ -122,6 +122,9 @@ class Settings:
     max_body_bytes: int = 1_000_000
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    #: "local" (this process counts vendor limits), "shared" (every process on the database
+    #: counts together) or "auto": shared on PostgreSQL, where processes scale out
+    governor: str = "auto"
 
 
 @dataclass
@@ -135,7 +138,13 @@ class Runtime:
     def __post_init__(self) -> None:
         self.registry = Registry(self.catalog, self.config, self.store, self.recipes_dir)
         self.client = outbound.new_client(self.settings.connect_timeout, self.settings.read_timeout)
-        self.governor = Governor()
+        shared = self.settings.governor == "shared" or (
+            self.settings.governor == "auto" and self.store.engine.dialect.name == "postgresql")
+        if shared:
+            from .shared_governor import SharedGovernor
+            self.governor: Any = SharedGovernor(self.store)
+        else:
+            self.governor = Governor()
         self.secret_box = SecretBox(self.store)
         self._connections: dict[str, Connection] = {}
         self._source_paths: dict[str, CompiledPath | None] = {}
@@ -714,11 +723,21 @@ class WorkerPool:
             thread = threading.Thread(target=worker.run_forever, name=f"worker-{worker.name}", daemon=True)
             thread.start()
             self.threads.append(thread)
+        # other processes' webhooks and replays wake these workers at once (PostgreSQL NOTIFY);
+        # polling every poll_interval remains the fallback
+        self._stop_listening = threading.Event()
+        if self.runtime.store.engine.dialect.name == "postgresql":
+            listener = threading.Thread(target=self.runtime.store.listen,
+                                        args=(self.runtime.wake, self._stop_listening),
+                                        name="ledgerlink-listener", daemon=True)
+            listener.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish the run in hand, hand back the rest, then release any lease still held."""
         for worker in self.workers:
             worker.stop.set()
+        if getattr(self, "_stop_listening", None) is not None:
+            self._stop_listening.set()
         self.runtime.wake()
         deadline = time.time() + timeout
         for thread in self.threads:

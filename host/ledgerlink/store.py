@@ -9,6 +9,7 @@ Tables (the schema is created and changed only by the Alembic migrations in
 ``run_steps``        the run log: each attempt of each step, input, redacted request, bounded response
 ``links``            source object ↔ entity created in the target system, per connection
 ``connection_secrets`` OAuth tokens and other connection secrets, encrypted at rest
+``governor_*``       requests started per vendor tenant, so processes share the rate governor
 ``cursors``          trigger cursors (polls), kept across reloads and restarts; a poll's row is
                      also its schedule and its lease, so it fires once across processes
 
@@ -145,6 +146,23 @@ cursors = sa.Table(
 )
 
 
+governor_starts = sa.Table(
+    "governor_starts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Column("holder", sa.String(100), nullable=False),
+    sa.Index("ix_governor_starts_key_started", "key", "started_at"),
+)
+
+governor_pauses = sa.Table(
+    "governor_pauses", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("until", sa.Float, nullable=False),
+)
+
+
 def _insert_ignore_plain(table: sa.Table, *conflict: str) -> Any:
     """INSERT … ON CONFLICT DO NOTHING, for SQLite and PostgreSQL alike."""
     from sqlalchemy.dialects import postgresql, sqlite
@@ -224,6 +242,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: PostgreSQL connections per process: a worker thread holds one for a statement at a time,
+#: the inbox writer one, the listener one; overflow covers bursts of API calls
+PG_POOL_SIZE = 10
+PG_MAX_OVERFLOW = 20
+#: milliseconds a statement may run, and wait for a lock, before it is cancelled
+PG_STATEMENT_TIMEOUT_MS = 30_000
+PG_LOCK_TIMEOUT_MS = 10_000
+
+
+def driver_url(url: str) -> str:
+    """``postgresql://`` means psycopg 3 (SQLAlchemy would pick psycopg2 otherwise)."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
 def make_engine(url: str) -> sa.Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
@@ -231,9 +265,20 @@ def make_engine(url: str) -> sa.Engine:
                                   pool_size=20, max_overflow=20)
         sa_event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return sa.create_engine(
+        driver_url(url),
+        # a connection the server dropped (a restart, a failover) is noticed and replaced
+        # before use; none is kept longer than half an hour
+        pool_pre_ping=True, pool_recycle=1800, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW,
+        pool_timeout=30,
+        connect_args={
+            "connect_timeout": 5,
+            "application_name": "ledgerlink",
+            # no statement waits forever on a lock or runs away; an abandoned transaction
+            # does not hold its locks
+            "options": f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS} -c lock_timeout={PG_LOCK_TIMEOUT_MS} "
+                       f"-c idle_in_transaction_session_timeout=60000",
+        })
 
 
 def alembic_config(url: str) -> Any:
@@ -251,7 +296,11 @@ def upgrade(url: str, revision: str = "head") -> str:
 
     cfg = alembic_config(url)
     command.upgrade(cfg, revision)
-    return current_revision(make_engine(url)) or ""
+    engine = make_engine(url)
+    try:
+        return current_revision(engine) or ""
+    finally:
+        engine.dispose()
 
 
 def head_revision(url: str = DEFAULT_URL) -> str:
@@ -337,8 +386,40 @@ class Store:
         # 100 ms; queueing writers on a lock inside the process is fair and far faster
         self._write_lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
         self._committer = _GroupCommit(self._ingest_batch)
+        self._postgres = self.engine.dialect.name == "postgresql"
         self._insert_event = _INSERT_EVENT_BY_DIALECT[self.engine.dialect.name]
         self._insert_link = _INSERT_LINK_BY_DIALECT[self.engine.dialect.name]
+
+    #: the channel workers LISTEN on (PostgreSQL): "there is work", sent at commit
+    CHANNEL = "ledgerlink_work"
+
+    def _wake_others(self, conn: sa.Connection) -> None:
+        """Tell every process's workers, when this transaction commits, that runs or
+        fetches are due (PostgreSQL NOTIFY; other processes on SQLite poll)."""
+        if self._postgres:
+            conn.exec_driver_sql(f"NOTIFY {self.CHANNEL}")
+
+    def listen(self, wake: Any, stop: threading.Event, timeout: float = 1.0) -> None:
+        """Call ``wake()`` whenever another process says there is work (PostgreSQL
+        LISTEN/NOTIFY), until ``stop`` is set. Reconnects after the server went away; the
+        workers' polling covers the gap. Returns at once on SQLite."""
+        if not self._postgres:
+            return
+        import psycopg
+
+        conninfo = sa.engine.make_url(driver_url(self.url)).set(drivername="postgresql") \
+            .render_as_string(hide_password=False)
+        while not stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True, connect_timeout=5,
+                                     application_name="ledgerlink-listener") as conn:
+                    conn.execute(f"LISTEN {self.CHANNEL}")
+                    wake()  # whatever was sent while not listening
+                    while not stop.is_set():
+                        for _ in conn.notifies(timeout=timeout, stop_after=1):
+                            wake()
+            except psycopg.Error:
+                stop.wait(1.0)
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
@@ -390,8 +471,11 @@ class Store:
 
     def _ingest_batch(self, batch: list[tuple[str, list[Any], float | None]]) -> list[list[tuple[int, bool, list[int]]]]:
         with self._write() as conn:
-            return [self._ingest_items(conn, connection, items, time.time() if now is None else now)
-                    for connection, items, now in batch]
+            out = [self._ingest_items(conn, connection, items, time.time() if now is None else now)
+                   for connection, items, now in batch]
+            if any(new for results in out for _, new, _ in results):
+                self._wake_others(conn)
+            return out
 
     def _ingest_items(self, conn: sa.Connection, connection: str, items: Iterable[Any],
                       now: float) -> list[tuple[int, bool, list[int]]]:
@@ -458,7 +542,12 @@ class Store:
                                 .values(**values)).rowcount == 1
             if not held:
                 return None
-            return [] if gone else self._plan_runs(conn, pk, planned, now)
+            if gone:
+                return []
+            run_ids = self._plan_runs(conn, pk, planned, now)
+            if run_ids:
+                self._wake_others(conn)
+            return run_ids
 
     def fetch_later(self, pk: int, owner: str, error: str, due_at: float | None, count_attempt: bool = True,
                     now: float | None = None) -> bool:
@@ -523,7 +612,10 @@ class Store:
             if not held:
                 conn.rollback()
                 return None
-            return self._ingest_items(conn, connection, items, now)
+            results = self._ingest_items(conn, connection, items, now)
+            if any(new for _, new, _ in results):
+                self._wake_others(conn)
+            return results
 
     def fail_poll(self, name: str, owner: str, error: str, due_at: float) -> bool:
         """Give a poll back after an error; the cursor stays where it was."""
@@ -544,9 +636,11 @@ class Store:
         now = time.time() if now is None else now
         try:
             with self._write() as conn:
-                return conn.execute(runs.insert().values(
+                run_id = conn.execute(runs.insert().values(
                     recipe_id=recipe_id, recipe_version=version, event_pk=event_pk, status="pending",
                     attempts=0, due_at=now, created_at=now, updated_at=now)).inserted_primary_key[0]
+                self._wake_others(conn)
+                return run_id
         except sa.exc.IntegrityError:
             return None
 
@@ -745,11 +839,14 @@ class Store:
         """
         now = time.time() if now is None else now
         with self._write() as conn:
-            return conn.execute(
+            reopened = conn.execute(
                 runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead")))
                 .values(status="pending", due_at=now, updated_at=now, last_error=None,
                         key_generation=sa.case((runs.c.status == "failed", runs.c.key_generation + 1),
                                                else_=runs.c.key_generation))).rowcount == 1
+            if reopened:
+                self._wake_others(conn)
+            return reopened
 
     def linked_target(self, target_connection: str, source_id: str, target_type: str) -> str | None:
         """The id of the entity of ``target_type`` linked to ``source_id`` in ``target_connection``."""
@@ -779,9 +876,12 @@ class Store:
         """Every run paused on ``connection`` is due again."""
         now = time.time() if now is None else now
         with self._write() as conn:
-            return conn.execute(runs.update().where(runs.c.status == "paused", runs.c.paused_on == connection)
-                                .values(status="pending", paused_on=None, due_at=now, updated_at=now,
-                                        last_error=None)).rowcount
+            resumed = conn.execute(runs.update().where(runs.c.status == "paused", runs.c.paused_on == connection)
+                                   .values(status="pending", paused_on=None, due_at=now, updated_at=now,
+                                           last_error=None)).rowcount
+            if resumed:
+                self._wake_others(conn)
+            return resumed
 
     def locked_secret(self, connection: str, change: Any) -> Any:
         """Read-modify-write a connection's secret blob while holding a lock on it.

@@ -1,0 +1,176 @@
+"""The rate governor shared through the database, for N processes on N machines.
+
+:class:`ledgerlink.governor.Governor` keeps one process inside a vendor's per-tenant limits;
+with several processes each would spend the whole allowance, and together they would run
+into the vendor's 429s. :class:`SharedGovernor` has the same interface (``slot`` and
+``pause``) and counts in the database instead: each request started against a tenant is a
+row of ``governor_starts`` (finished when its answer arrives), so every process sees one
+sliding window, one concurrency count and one daily count per tenant.
+
+Taking a slot is one short transaction: on PostgreSQL it holds a transaction-scoped
+advisory lock on the tenant's key and reads the time from the database server, so the
+processes' own clocks do not matter; on SQLite the write lock serialises it. When no slot is
+free the caller sleeps until the earliest moment one can be (the window's oldest start
+leaving it, or a short poll for a concurrency slot) and tries again, up to ``max_wait``;
+then :class:`~ledgerlink.governor.Throttled` is raised, as the in-process governor does, and
+the worker reschedules its run. A process that dies mid-request leaves an unfinished row;
+it stops counting against the concurrency limit after ``STALE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+import sqlalchemy as sa
+
+from .governor import Limits, Throttled
+from .store import Store, governor_pauses, governor_starts
+
+#: an unfinished start older than this no longer holds a concurrency slot (its process died)
+STALE_SECONDS = 120.0
+#: how often a process waiting for a concurrency slot asks again
+POLL_SECONDS = 0.02
+
+
+def _lock_id(key: str) -> int:
+    """A signed 64-bit advisory lock id for ``key``, the same in every process."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+
+
+class SharedGovernor:
+    """``slot(key, limits, max_wait)`` and ``pause(key, seconds)``, counted in the database."""
+
+    def __init__(self, store: Store, holder: str | None = None) -> None:
+        self.store = store
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
+        self._postgres = store.engine.dialect.name == "postgresql"
+        self._taken = 0
+        self._count_lock = threading.Lock()
+
+    # --- the interface the runtime uses -------------------------------------------------------
+
+    def slot(self, key: str, limits: Limits | None, max_wait: float = 30.0) -> _SharedSlot:
+        return _SharedSlot(self, key, limits, max_wait)
+
+    def pause(self, key: str, seconds: float, reason: str = "retry-after") -> None:
+        """Nobody (in any process) starts a request on ``key`` for ``seconds``."""
+        if seconds <= 0:
+            return
+        with self.store._write() as conn:
+            now = self._now(conn, key)
+            until = now + seconds
+            if conn.execute(governor_pauses.update().where(governor_pauses.c.key == key)
+                            .values(until=sa.func.max(governor_pauses.c.until, until)
+                                    if not self._postgres else sa.func.greatest(governor_pauses.c.until, until))
+                            ).rowcount == 0:
+                conn.execute(governor_pauses.insert().values(key=key, until=until))
+
+    # --- one attempt --------------------------------------------------------------------------
+
+    def _now(self, conn: sa.Connection, key: str) -> float:
+        """Lock ``key`` for this transaction and read the time everybody agrees on."""
+        if self._postgres:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _lock_id(key)})
+            return float(conn.execute(sa.text("SELECT extract(epoch from clock_timestamp())")).scalar_one())
+        # SQLite: a write first, so another process's attempt waits for this transaction
+        conn.execute(governor_pauses.update().where(governor_pauses.c.key == key)
+                     .values(until=governor_pauses.c.until))
+        return time.time()
+
+    def _try(self, key: str, limits: Limits | None) -> tuple[int | None, str, float]:
+        """Take a slot: ``(row id, "", 0)``, or ``(None, reason, seconds to wait)``."""
+        with self.store._write() as conn:
+            now = self._now(conn, key)
+            paused = conn.execute(sa.select(governor_pauses.c.until)
+                                  .where(governor_pauses.c.key == key)).scalar()
+            if paused is not None and paused > now:
+                return None, "paused", paused - now
+            if limits is not None:
+                starts = governor_starts.c
+                in_window = conn.execute(
+                    sa.select(sa.func.count()).where(starts.key == key,
+                                                     starts.started_at > now - limits.per_seconds)).scalar_one()
+                if in_window >= limits.budget:
+                    # the start that must leave the window before one more fits
+                    oldest = conn.execute(
+                        sa.select(starts.started_at).where(starts.key == key,
+                                                           starts.started_at > now - limits.per_seconds)
+                        .order_by(starts.started_at).offset(in_window - limits.budget).limit(1)).scalar_one()
+                    return None, "window", max(0.001, oldest + limits.per_seconds - now)
+                if limits.concurrent is not None:
+                    running = conn.execute(
+                        sa.select(sa.func.count()).where(starts.key == key, starts.finished_at.is_(None),
+                                                         starts.started_at > now - STALE_SECONDS)).scalar_one()
+                    if running >= limits.concurrent:
+                        return None, "concurrent", POLL_SECONDS
+                if limits.daily is not None:
+                    midnight = dt.datetime.fromtimestamp(now, dt.timezone.utc).replace(
+                        hour=0, minute=0, second=0, microsecond=0).timestamp()
+                    today = conn.execute(sa.select(sa.func.count()).where(
+                        starts.key == key, starts.started_at >= midnight)).scalar_one()
+                    if today >= limits.daily:
+                        return None, "daily", midnight + 86400.0 - now
+            row_id = conn.execute(governor_starts.insert().values(key=key, started_at=now, holder=self.holder)
+                                  .returning(governor_starts.c.id)).scalar_one()
+            with self._count_lock:
+                self._taken += 1
+                sweep = self._taken % 200 == 0
+            if sweep:
+                keep = max(limits.per_seconds if limits else 0.0, STALE_SECONDS) * 2
+                if limits is not None and limits.daily is not None:
+                    keep = max(keep, 2 * 86400.0)
+                conn.execute(governor_starts.delete().where(governor_starts.c.key == key,
+                                                            governor_starts.c.started_at < now - keep))
+            return row_id, "", 0.0
+
+    def _finish(self, row_id: int) -> None:
+        with self.store._write() as conn:
+            conn.execute(governor_starts.update().where(governor_starts.c.id == row_id)
+                         .values(finished_at=sa.func.coalesce(governor_starts.c.finished_at, time.time())))
+
+    def stats(self, key: str) -> dict[str, Any]:
+        """Starts in the last minute and unfinished starts of ``key`` (all processes)."""
+        with self.store.engine.connect() as conn:
+            now = time.time()
+            starts = governor_starts.c
+            return {"started_last_minute": conn.execute(sa.select(sa.func.count()).where(
+                        starts.key == key, starts.started_at > now - 60)).scalar_one(),
+                    "in_progress": conn.execute(sa.select(sa.func.count()).where(
+                        starts.key == key, starts.finished_at.is_(None),
+                        starts.started_at > now - STALE_SECONDS)).scalar_one()}
+
+
+class _SharedSlot:
+    def __init__(self, governor: SharedGovernor, key: str, limits: Limits | None, max_wait: float) -> None:
+        self.governor = governor
+        self.key = key
+        self.limits = limits
+        self.max_wait = max_wait
+        self.row_id: int | None = None
+
+    def __enter__(self) -> _SharedSlot:
+        deadline = time.monotonic() + self.max_wait
+        while True:
+            row_id, reason, wait = self.governor._try(self.key, self.limits)
+            if row_id is not None:
+                self.row_id = row_id
+                return self
+            left = deadline - time.monotonic()
+            if wait > left:
+                until = time.monotonic() + wait
+                raise Throttled(f"no {reason} slot of {self.key!r} within {self.max_wait:g} s "
+                                f"(shared by every process on this database)",
+                                key=self.key, reason=reason, until=until, delay=wait,
+                                retry_at=time.time() + wait, limits=self.limits)
+            time.sleep(wait)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.row_id is not None:
+            self.governor._finish(self.row_id)
+            self.row_id = None

@@ -188,3 +188,30 @@ def test_the_worker_reads_and_decrypts_tokens_once_per_cache_period_not_per_requ
     runtime.secret_box.cache_seconds = 0.0
     with pytest.raises(NeedsReauth):
         runtime.credentials("quickbooks")
+
+
+def test_four_processes_refresh_an_expired_token_once(connected):
+    """The refresh lock is the database's (a row lock on PostgreSQL, the write lock on
+    SQLite), so processes that meet only in the database still refresh once: a second
+    refresh would spend a rotated refresh token and be refused with invalid_grant."""
+    import subprocess
+    import sys
+
+    runtime, client, sandbox, connect = connected
+    connect()
+    runtime.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_expires_at": 0}, "ok", None))
+    start_at = time.time() + 3.0
+    script = (
+        "import sys, time\n"
+        "from ledgerlink.service import build_runtime\n"
+        "rt = build_runtime(db=sys.argv[1], config_file=sys.argv[2])\n"
+        "time.sleep(max(0.0, float(sys.argv[3]) - time.time()))\n"
+        "print(rt.secrets('quickbooks')['access_token'][:12], rt.metrics.values.get('token_refreshes', 0))\n")
+    processes = [subprocess.Popen([sys.executable, "-c", script, runtime.store.url, runtime.config.file, str(start_at)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [p.communicate(timeout=60) for p in processes]
+    assert all(p.returncode == 0 for p in processes), [err[-800:] for _, err in outputs]
+    tokens = {out.split()[0] for out, _ in outputs}
+    refreshes = sum(int(out.split()[1]) for out, _ in outputs)
+    assert len(tokens) == 1 and refreshes == 1, outputs
+    assert runtime.secret_box.status("quickbooks") == "ok"

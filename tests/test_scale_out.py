@@ -81,6 +81,8 @@ def test_four_workers_and_serve_on_one_postgres_survive_kill_9_and_a_server_rest
     db = migrated_db(tmp_path)
     recipes = recipes_dir(tmp_path)
     config = write_config(tmp_path, sandbox.url)
+    with config.open("a") as f:  # this test is about exactly once, not QuickBooks' 500 a minute
+        f.write("\n[connections.quickbooks.limits]\nrequests = 1000000\nper_seconds = 60.0\n")
     serve = ServeProcess(tmp_path, db, recipes, config, env, workers=0, lease=5.0)
     workers = [ServeProcess(tmp_path, db, recipes, config, env, workers=3, lease=5.0, command="worker")
                for _ in range(4)]

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from . import jsonio, outbound
 from .catalog import Action, ActionContext, Catalog, Connection, IncomingEvent, LinkQuery, Request, Response
 from .config import Config
@@ -391,13 +393,16 @@ class Worker:
         self.idle = threading.Event()
         self._next_look = 0.0
         self._fetches = any(t.fetch is not None for t in runtime.catalog.triggers.values())
+        self._listens = runtime.store.engine.dialect.name == "postgresql"
 
     def run_forever(self) -> None:
         settings = self.runtime.settings
         while not self.stop.is_set():
             try:
                 self.side_work()
-            except Exception:  # the database is away, or a bug: runs still go on
+            except sa.exc.DBAPIError as exc:  # the database is away: runs wait for it too
+                log.warning("worker %s cannot fetch notifications or poll: %s", self.name, exc.orig)
+            except Exception:  # a bug: runs still go on
                 log.exception("worker %s: fetching notifications or polling failed", self.name)
             try:
                 claimed = self.runtime.store.claim(self.name, settings.lease_seconds, settings.batch)
@@ -407,7 +412,9 @@ class Worker:
                 continue
             if not claimed:
                 self.idle.set()
-                self.runtime.wait_for_work(settings.poll_interval)
+                # on PostgreSQL, other processes' work arrives by NOTIFY: polling is the fallback
+                self.runtime.wait_for_work(settings.poll_interval if not self._listens
+                                           else max(settings.poll_interval, 0.5))
                 continue
             self.idle.clear()
             for index, run in enumerate(claimed):

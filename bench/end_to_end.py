@@ -4,7 +4,8 @@ Sets up everything in a temporary directory (``ledgerlink db upgrade`` on SQLite
 ledgerlink.toml whose QuickBooks connection has no rate limit, a copy of recipes/),
 starts the QuickBooks sandbox (``ledgerlink sandbox quickbooks --set rate_limit=false``)
 and ``ledgerlink serve`` as their own processes, then posts N distinct signed
-``invoice.paid`` webhooks (USD, EUR, JPY, KWD) from ``--concurrency`` keep-alive clients
+``invoice.paid`` webhooks (in USD, the sandbox company's home currency: the journal recipe
+refuses another currency without an ExchangeRate) from ``--concurrency`` keep-alive clients
 in this process (bodies built and signed before the clock starts), and polls serve's
 SQLite database read-only until every run has succeeded.
 
@@ -100,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     n = args.events
 
     print(harness.machine())
-    print(f"{n:,} distinct signed invoice.paid webhooks (usd/eur/jpy/kwd), concurrency {args.concurrency}, "
+    print(f"{n:,} distinct signed invoice.paid webhooks in {harness.HOME_CURRENCY.upper()} (the sandbox company's "
+          f"home currency; another would need an ExchangeRate), concurrency {args.concurrency}, "
           f"{args.warmup} untimed warm-up webhooks (no run); serve --workers {args.workers} "
           f"--threads {args.threads} on SQLite; QBO sandbox on loopback, no rate limit")
     print("load generator, serve and the QuickBooks sandbox share this machine's CPUs")

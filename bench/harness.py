@@ -3,10 +3,11 @@
 Not a bench itself. It sets up a temporary directory (migrated SQLite database,
 ledgerlink.toml, a copy of recipes/), starts the QuickBooks sandbox and ``ledgerlink
 serve`` as their own processes, pre-builds and pre-signs Stripe ``invoice.paid``
-webhooks, and posts them with a lean load generator: one thread per client, each with a
-keep-alive socket and the raw HTTP/1.1 requests built before the clock starts (no HTTP
-library on the hot path, so the generator takes as little of the machine's CPU from
-``serve`` as it can).
+webhooks (in USD, the sandbox company's home currency: the journal recipe refuses another
+currency without an ExchangeRate), and posts them with a lean load generator: one thread
+per client, each with a keep-alive socket and the raw HTTP/1.1 requests built before the
+clock starts (no HTTP library on the hot path, so the generator takes as little of the
+machine's CPU from ``serve`` as it can).
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ REALM = "9130350000000000"
 QBO_TOKEN = "sandbox-access-token"  # the token the sandbox always accepts
 WEBHOOK_SECRET = "whsec_bench_" + "5e" * 16
 ADMIN_TOKEN = "bench-admin-token-" + "7c" * 8
-#: (currency, multiplier): KWD amounts end in 0, as Stripe requires for three-decimal currencies
-CURRENCIES = (("usd", 1), ("eur", 1), ("jpy", 1), ("kwd", 10))
+#: the sandbox company's home currency (connection setting home_currency), and so the webhooks':
+#: an entry in another currency needs an ExchangeRate, which Stripe's invoice events do not carry
+HOME_CURRENCY = "usd"
 MB = 1024 * 1024
 
 
@@ -210,7 +212,8 @@ class Setup:
         path.write_text(
             '[connections.stripe]\nconnector = "stripe"\nwebhook_secret = "${LL_BENCH_WHSEC}"\n\n'
             f'[connections.quickbooks]\nconnector = "quickbooks"\nbase_url = "{sandbox_url}"\n'
-            f'realm_id = "{REALM}"\naccess_token = "${{LL_BENCH_QBO_TOKEN}}"\n\n'
+            f'realm_id = "{REALM}"\nhome_currency = "{HOME_CURRENCY.upper()}"\n'
+            'access_token = "${LL_BENCH_QBO_TOKEN}"\n\n'
             '# no rate limit: the bench measures ledgerlink, not QuickBooks\' limits\n'
             '[connections.quickbooks.limits]\nrequests = 100000000\nper_seconds = 1.0\n')
         return path
@@ -273,12 +276,12 @@ class Setup:
 # --- webhooks ----------------------------------------------------------------------------
 
 def invoice_bodies(n: int, prefix: str, amount: int | None = None) -> list[bytes]:
-    """``n`` distinct invoice.paid bodies cycling through the currencies (``amount=0``: no run)."""
+    """``n`` distinct invoice.paid bodies in the home currency, each of its own amount
+    (``amount=0``: no run)."""
     out = []
     for i in range(n):
-        currency, step = CURRENCIES[i % len(CURRENCIES)]
-        value = (1000 + i) * step if amount is None else amount
-        event = examples.invoice_paid(currency, value, f"evt_{prefix}_{i:06d}", f"{prefix.upper()}-{i:06d}")
+        value = 1000 + i if amount is None else amount
+        event = examples.invoice_paid(HOME_CURRENCY, value, f"evt_{prefix}_{i:06d}", f"{prefix.upper()}-{i:06d}")
         out.append(jsonio.dumps(event).encode("utf-8"))
     return out
 

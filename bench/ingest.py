@@ -3,7 +3,8 @@
 Sets up everything in a temporary directory (``ledgerlink db upgrade`` on SQLite, a
 ledgerlink.toml, a copy of recipes/), starts the QuickBooks sandbox (``ledgerlink sandbox
 quickbooks --set rate_limit=false``) and ``ledgerlink serve`` as their own processes,
-then posts N distinct signed ``invoice.paid`` webhooks (USD, EUR, JPY, KWD) from
+then posts N distinct signed ``invoice.paid`` webhooks (in USD, the sandbox company's home
+currency, so that the runs of the ``--workers N`` pass succeed) from
 ``--concurrency`` keep-alive clients in this process. Every body is built and signed
 before the clock starts.
 
@@ -116,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(harness.machine())
     modes = ([0] if args.isolated and args.workers != 0 else []) + [args.workers]
-    print(f"{args.events:,} distinct signed invoice.paid webhooks (usd/eur/jpy/kwd), concurrency "
+    print(f"{args.events:,} distinct signed invoice.paid webhooks in {harness.HOME_CURRENCY.upper()} (the sandbox "
+          f"company's home currency; another would need an ExchangeRate), concurrency "
           f"{args.concurrency}, {args.warmup} untimed warm-up webhooks per pass; serve on SQLite, "
           f"passes: " + ", ".join(f"--workers {w}" for w in modes))
     print("load generator, serve and the QuickBooks sandbox share this machine's CPUs")

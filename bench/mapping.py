@@ -5,6 +5,11 @@ Prints three figures for the same events:
 - mapping + the filter + validation of the mapped input against the action's schema;
 - the whole dry-run path: that, plus the action building its QuickBooks request.
 
+The events cycle through USD, JPY, KWD and EUR (two, zero, three and two decimals). Each is
+booked for a company whose home currency it is (connection setting ``home_currency`` per
+run), so no ExchangeRate is needed: the recipe refuses a currency other than the company's
+without one.
+
 Run: .venv/bin/python bench/mapping.py [--events N]
 """
 
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -61,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     batch = events(catalog, args.events)
     step = recipe.steps[0]
     print(f"recipe {recipe.id} v{recipe.version}: loaded, checked and compiled once in {compile_ms:.1f} ms")
-    print(f"python {sys.version.split()[0]}, {args.events:,} events, currencies {', '.join(c for c, _ in CURRENCIES)}")
+    print(f"python {sys.version.split()[0]}, {args.events:,} events, currencies {', '.join(c for c, _ in CURRENCIES)}, "
+          f"each for a company whose home currency it is (home_currency per run, no ExchangeRate)")
 
     def mapping_only():
         for event in batch:
@@ -74,13 +81,16 @@ def main(argv: list[str] | None = None) -> int:
                 validate_input(step, recipe, step.input(doc))
 
     sample = Response(200, json=step.action.sample_response)
-
-    def connection_for(name):
-        return Config().connection(name, catalog)
+    default = Config().connection(step.connection, catalog)
+    # each event's company keeps its books in the event's currency (home_currency per run)
+    companies = {currency: dataclasses.replace(default, settings={**default.settings,
+                                                                  "home_currency": currency.upper()})
+                 for currency, _ in CURRENCIES}
 
     def whole_path():
         for event in batch:
-            run(recipe, event, connection_for, lambda s, a, c, r: sample)
+            company = companies[event.payload["data"]["object"]["currency"]]
+            run(recipe, event, lambda name, company=company: company, lambda s, a, c, r: sample)
 
     rate("mapping only (compiled expressions)", args.events, mapping_only)
     rate("filter + mapping + input schema validation", args.events, mapping_validated)

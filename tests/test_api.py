@@ -136,10 +136,17 @@ def test_put_and_delete_recipe(app, client):
 
 
 def test_dry_run_routes(client):
-    event = credit_note_created_event("kwd", 123450)
-    report = client.post("/api/recipes/stripe-credit-note-to-quickbooks-journal/dry-run",
-                         data=jsonio.dumps({"event": event}), headers=AUTH).get_json()
-    assert str(report["steps"][0]["request"]["body"]["Line"][0]["Amount"]) == "123.45"
+    event = credit_note_created_event("usd", 123450)
+    response = client.post("/api/recipes/stripe-credit-note-to-quickbooks-journal/dry-run",
+                           data=jsonio.dumps({"event": event}), headers=AUTH)
+    report = jsonio.loads(response.get_data())
+    assert str(report["steps"][0]["request"]["body"]["Line"][0]["Amount"]) == "1234.50"
+    # the company keeps its books in USD: a KWD credit note without an ExchangeRate is refused
+    # before anything is sent, never booked at a rate QuickBooks picks
+    refused = client.post("/api/recipes/stripe-credit-note-to-quickbooks-journal/dry-run",
+                          data=jsonio.dumps({"event": credit_note_created_event("kwd", 123450)}), headers=AUTH)
+    error = assert_error(refused, 422, "invalid_input")
+    assert "/ExchangeRate: CurrencyRef is KWD, not the company's home currency USD" in error["message"]
     recipe = client.get("/api/recipes/stripe-invoice-paid-to-quickbooks-journal", headers=AUTH).get_json()["body"]
     report = client.post("/api/dry-run", data=jsonio.dumps({"recipe": recipe}), headers=AUTH).get_json()
     assert report["matched"] is True and report["sent"] is False
@@ -147,6 +154,26 @@ def test_dry_run_routes(client):
     assert "qbo-token-never-shown" not in json.dumps(report)
     broken = dict(recipe, version="x")
     assert_error(client.post("/api/dry-run", data=jsonio.dumps({"recipe": broken}), headers=AUTH), 422)
+
+
+def test_dry_run_route_for_a_company_keeping_its_books_in_kwd(tmp_path, monkeypatch):
+    monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
+    monkeypatch.setenv("LL_TEST_QBO_TOKEN", "qbo-token-never-shown-1234")
+    config = write_config(tmp_path)
+    with config.open("a") as f:
+        f.write('home_currency = "KWD"\n')  # the [connections.quickbooks] table is the last one
+    app = create_app({"db": migrated_db(tmp_path), "recipes": recipes_dir(tmp_path), "config": str(config),
+                      "admin_token": ADMIN_TOKEN})
+    try:
+        event = credit_note_created_event("kwd", 123450)
+        response = app.test_client().post("/api/recipes/stripe-credit-note-to-quickbooks-journal/dry-run",
+                                          data=jsonio.dumps({"event": event}), headers=AUTH)
+        assert response.status_code == 200, response.get_json()
+        body = jsonio.loads(response.get_data())["steps"][0]["request"]["body"]
+        assert [str(line["Amount"]) for line in body["Line"]] == ["123.450", "123.450"]  # three decimals
+        assert body["CurrencyRef"] == {"value": "KWD"} and "ExchangeRate" not in body
+    finally:
+        app.config["LEDGERLINK_RUNTIME"].close()
 
 
 def test_runs_list_detail_and_replay_dry_run(app, client):

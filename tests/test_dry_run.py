@@ -1,4 +1,9 @@
-"""Dry-run: the exact request a live run would send, for events of both Stripe API shapes."""
+"""Dry-run: the exact request a live run would send, for events of both Stripe API shapes.
+
+An event in a currency is dry-run for a company keeping its books in that currency (connection
+setting ``home_currency``), as a company invoicing in yen or dinars does; one in a currency
+other than the company's is refused unless the recipe maps an ExchangeRate.
+"""
 
 import json
 import socket
@@ -29,11 +34,22 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
 
 
-def dry_run(run_cli, recipe, event, tmp_path):
+def home_config(tmp_path, currency):
+    """A config whose QuickBooks company keeps its books in ``currency``."""
+    config = tmp_path / "ledgerlink.toml"
+    config.write_text(f'[connections.quickbooks]\nconnector = "quickbooks"\nrealm_id = "9130350000000000"\n'
+                      f'home_currency = "{currency.upper()}"\n')
+    return config
+
+
+def dry_run(run_cli, recipe, event, tmp_path, home=None):
+    """The dry-run report (and its text) of ``recipe`` on ``event``, for a company whose home
+    currency is ``home`` (None: the default, USD)."""
     event_file = tmp_path / "event.json"
     event_file.write_bytes(to_body(event))
+    config = ["--config", str(home_config(tmp_path, home))] if home else []
     before = sorted(p.name for p in tmp_path.iterdir())
-    code, out, err = run_cli("dry-run", str(recipe), "--event", str(event_file))
+    code, out, err = run_cli("dry-run", str(recipe), "--event", str(event_file), *config)
     assert code == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == before, "a dry-run wrote a file"
     return jsonio.loads(out), out
@@ -48,7 +64,7 @@ def lines_total(body, posting):
 @pytest.mark.parametrize("currency, minor, exact", AMOUNTS)
 def test_invoice_paid_exact_and_balanced(run_cli, tmp_path, currency, minor, exact, shape):
     event = invoice_paid_event(currency, minor, shape=shape)
-    report, text = dry_run(run_cli, INVOICE_RECIPE, event, tmp_path)
+    report, text = dry_run(run_cli, INVOICE_RECIPE, event, tmp_path, home=currency)
     assert report["recipe"] == {"id": "stripe-invoice-paid-to-quickbooks-journal", "version": 1,
                                 "file": str(INVOICE_RECIPE)}
     assert report["matched"] is True and report["sent"] is False
@@ -62,6 +78,7 @@ def test_invoice_paid_exact_and_balanced(run_cli, tmp_path, currency, minor, exa
     assert [str(a) for a in amounts] == [exact, exact]
     assert lines_total(body, "Debit") == lines_total(body, "Credit") == Decimal(exact)
     assert body["CurrencyRef"] == {"value": currency.upper()}
+    assert "ExchangeRate" not in body  # the company's own currency
     # the JSON text carries the exact digits (123.450, not 123.45)
     assert f'"Amount": {exact}' in text
     assert step["input"]["Lines"][0]["Amount"] == Decimal(exact)
@@ -71,13 +88,48 @@ def test_invoice_paid_exact_and_balanced(run_cli, tmp_path, currency, minor, exa
 @pytest.mark.parametrize("currency, minor, exact", AMOUNTS[:3])
 def test_credit_note_reverses_sale(run_cli, tmp_path, currency, minor, exact, shape):
     event = credit_note_created_event(currency, minor, shape=shape)
-    report, _ = dry_run(run_cli, CREDIT_RECIPE, event, tmp_path)
+    report, _ = dry_run(run_cli, CREDIT_RECIPE, event, tmp_path, home=currency)
     body = report["steps"][0]["request"]["body"]
     debit, credit = body["Line"]
     assert debit["JournalEntryLineDetail"]["PostingType"] == "Debit"
     assert debit["JournalEntryLineDetail"]["AccountRef"]["value"] == "1"  # sales, reversed
     assert credit["JournalEntryLineDetail"]["AccountRef"]["value"] == "84"  # receivable
     assert str(debit["Amount"]) == str(credit["Amount"]) == exact
+
+
+@pytest.mark.parametrize("recipe", [INVOICE_RECIPE, CREDIT_RECIPE], ids=["invoice", "credit_note"])
+@pytest.mark.parametrize("currency, minor", [("eur", 9990), ("jpy", 12000), ("kwd", 5120)])
+def test_a_foreign_currency_without_an_exchange_rate_is_refused_not_booked_1_to_1(run_cli, tmp_path,
+                                                                                  recipe, currency, minor):
+    make = invoice_paid_event if recipe == INVOICE_RECIPE else credit_note_created_event
+    path = tmp_path / "event.json"
+    path.write_bytes(to_body(make(currency, minor)))
+    code, out, err = run_cli("dry-run", str(recipe), "--event", str(path))  # a USD company
+    assert code == 1 and out == ""
+    upper = currency.upper()
+    assert (f"/ExchangeRate: CurrencyRef is {upper}, not the company's home currency USD (connection "
+            f"setting home_currency), so give ExchangeRate: how many USD one {upper} is worth") in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("currency, minor, exact, rate", [
+    ("eur", 9990, "99.90", "1.0825"), ("jpy", 123456, "123456", "0.006712"), ("kwd", 123450, "123.450", "3.2531"),
+])
+def test_a_foreign_currency_with_an_exchange_rate_mapped_is_exact(run_cli, tmp_path, currency, minor, exact, rate):
+    """A USD company, and a recipe copy that maps the rate of the event's currency (here from a
+    lookup table; a real one would come from the Stripe balance transaction)."""
+    recipe = json.loads(INVOICE_RECIPE.read_text())
+    recipe["lookups"]["usd_per_unit"] = {currency: rate}
+    recipe["steps"][0]["input"]["ExchangeRate"] = {
+        "$lookup": "usd_per_unit", "key": {"$path": "$.event.data.object.currency"}, "$as": "decimal"}
+    path = tmp_path / "rated.json"
+    path.write_text(json.dumps(recipe))
+    report, text = dry_run(run_cli, path, invoice_paid_event(currency, minor), tmp_path)
+    body = report["steps"][0]["request"]["body"]
+    assert body["CurrencyRef"] == {"value": currency.upper()}
+    assert str(body["ExchangeRate"]) == rate and f'"ExchangeRate": {rate}' in text
+    assert [str(line["Amount"]) for line in body["Line"]] == [exact, exact]
+    assert f'"Amount": {exact}' in text
 
 
 def test_idempotency_key_is_stable_per_recipe_version_event_and_step(run_cli, tmp_path):
@@ -216,7 +268,7 @@ def test_multi_line_entry_one_credit_per_invoice_line_with_a_class_each(run_cli,
     path.write_text(json.dumps(recipe))
     assert run_cli("validate", str(path))[0] == 0
     event = invoice_paid_event(currency, sum(lines), line_amounts=lines)
-    report, _ = dry_run(run_cli, path, event, tmp_path)
+    report, _ = dry_run(run_cli, path, event, tmp_path, home=currency)
     body = report["steps"][0]["request"]["body"]
     credits = [line for line in body["Line"] if line["JournalEntryLineDetail"]["PostingType"] == "Credit"]
     assert [str(line["Amount"]) for line in credits] == exact

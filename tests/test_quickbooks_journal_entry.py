@@ -1,4 +1,5 @@
-"""quickbooks.create_journal_entry, driven by hand: no HTTP, every request checked against the XSD."""
+"""quickbooks.create_journal_entry, driven by hand: no HTTP, every request checked against the XSD;
+at the end, foreign-currency entries against the loopback sandbox."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 
 import ledgerlink_quickbooks
-from ledgerlink import jsonio
+from ledgerlink import jsonio, outbound, servers
 from ledgerlink.catalog import ActionContext, Catalog, Connection, Request, Response
 from ledgerlink.errors import ConfigError, InputError, UnbalancedEntryError, VendorError
 from ledgerlink_quickbooks import api, journal_entry, xsd
+from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox
 
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
 QBO = SPECS / "quickbooks"
@@ -24,8 +27,12 @@ SETTINGS = {"base_url": "http://127.0.0.1:8766", "realm_id": "9130347596979486"}
 URL = "http://127.0.0.1:8766/v3/company/9130347596979486/journalentry"
 
 
-def ctx(key: str = KEY, settings: dict | None = None) -> ActionContext:
-    return ActionContext(connection=Connection("books", "quickbooks", settings or SETTINGS),
+def ctx(key: str = KEY, settings: dict | None = None, home: str | None = None) -> ActionContext:
+    """A context; ``home``: the company's home currency (connection setting home_currency)."""
+    settings = dict(settings or SETTINGS)
+    if home is not None:
+        settings["home_currency"] = home
+    return ActionContext(connection=Connection("books", "quickbooks", settings),
                          idempotency_key=key, recipe_id="r", recipe_version=1, step_id="entry",
                          event_id="evt_1")
 
@@ -41,8 +48,8 @@ def request_for(data: dict[str, Any], context: ActionContext | None = None) -> R
     return request
 
 
-def run(data: dict[str, Any], response: Response) -> dict[str, Any]:
-    gen = journal_entry.perform(data, ctx())
+def run(data: dict[str, Any], response: Response, context: ActionContext | None = None) -> dict[str, Any]:
+    gen = journal_entry.perform(data, context or ctx())
     next(gen)
     with pytest.raises(StopIteration) as stop:
         gen.send(response)
@@ -139,11 +146,13 @@ def test_amounts_are_exact_decimals_never_floats():
     assert '"Amount":0.10,' in jsonio.dumps(body)
 
 
-def test_jpy_amounts_keep_zero_decimals():
-    data = {"Amount": Decimal("1500"), "DebitAccount": "4", "CreditAccount": "84", "CurrencyRef": "jpy"}
-    body = request_for(data).json
+@pytest.mark.parametrize("amount", [Decimal("1500"), "1500.00", Decimal("1.5E+3")])
+def test_jpy_amounts_keep_zero_decimals(amount):
+    data = {"Amount": amount, "DebitAccount": "4", "CreditAccount": "84", "CurrencyRef": "jpy"}
+    body = request_for(data, ctx(home="JPY")).json  # a company keeping its books in yen
     assert body["CurrencyRef"] == {"value": "JPY"}
-    assert [line["Amount"] for line in body["Line"]] == [Decimal("1500")] * 2
+    assert "ExchangeRate" not in body
+    assert [str(line["Amount"]) for line in body["Line"]] == ["1500"] * 2
     text = jsonio.dumps(body)
     assert '"Amount":1500,' in text
     assert "1500.0" not in text
@@ -151,19 +160,27 @@ def test_jpy_amounts_keep_zero_decimals():
 
 def test_kwd_amounts_keep_three_decimals():
     data = {"CurrencyRef": "KWD", **lines(("Debit", Decimal("5.120"), "4"), ("Credit", Decimal("2.005"), "84"),
-                                          ("Credit", Decimal("3.115"), "85"))}
-    body = request_for(data).json
+                                          ("Credit", "3.115", "85"))}
+    body = request_for(data, ctx(home="KWD")).json
     assert [str(line["Amount"]) for line in body["Line"]] == ["5.120", "2.005", "3.115"]
     text = jsonio.dumps(body)
     assert '"Amount":5.120,' in text
     assert "5.12," not in text
 
 
+def test_kwd_amounts_with_fewer_decimals_are_written_with_three():
+    data = {"CurrencyRef": "KWD", **lines(("Debit", "5.12", "4"), ("Credit", Decimal("5.1"), "84"),
+                                          ("Credit", "0.02", "85"))}
+    body = request_for(data, ctx(home="KWD")).json
+    assert [str(line["Amount"]) for line in body["Line"]] == ["5.120", "5.100", "0.020"]
+
+
 @pytest.mark.parametrize("amount, sent", [
-    (Decimal("12.50"), Decimal("12.50")), ("12.50", Decimal("12.50")), (" 7.5 ", Decimal("7.5")),
-    (12, Decimal("12")), (Decimal("1E+3"), Decimal("1000")),
+    (Decimal("12.50"), Decimal("12.50")), ("12.50", Decimal("12.50")), (" 7.5 ", Decimal("7.50")),
+    (12, Decimal("12.00")), (Decimal("1E+3"), Decimal("1000.00")), ("12.340", Decimal("12.34")),
 ])
 def test_amount_forms(amount, sent):
+    """Every amount is written with exactly the currency's decimals (USD, the home currency: 2)."""
     body = request_for({"Amount": amount, "DebitAccount": "1", "CreditAccount": "2"}).json
     assert body["Line"][0]["Amount"] == sent
     assert str(body["Line"][0]["Amount"]) == str(sent)
@@ -266,7 +283,8 @@ def test_credits_exceeding_debits_are_named_too():
     data = lines(("Debit", "0.10", "4"), ("Debit", "0.20", "4"), ("Credit", "0.31", "84"))
     with pytest.raises(UnbalancedEntryError) as info:
         next(journal_entry.perform(data, ctx()))
-    assert "debits total 0.30, credits total 0.31, credits exceed debits by 0.01" in str(info.value)
+    # no CurrencyRef: the home currency (USD), named in the message
+    assert "debits total 0.30 USD, credits total 0.31 USD, credits exceed debits by 0.01 USD" in str(info.value)
 
 
 def test_all_debit_entry_is_unbalanced():
@@ -276,7 +294,109 @@ def test_all_debit_entry_is_unbalanced():
 
 def test_equal_values_with_different_scales_balance():
     body = request_for(lines(("Debit", Decimal("5.1"), "1"), ("Credit", Decimal("5.100"), "2"))).json
-    assert [str(line["Amount"]) for line in body["Line"]] == ["5.1", "5.100"]
+    assert [str(line["Amount"]) for line in body["Line"]] == ["5.10", "5.10"]  # USD: two decimals
+
+
+# --- currency: never a rate QuickBooks picks, never an amount QuickBooks rounds -------------
+
+def no_request(data: dict[str, Any], context: ActionContext | None = None) -> InputError:
+    """The InputError perform raises for ``data`` before yielding any request."""
+    gen = journal_entry.perform(data, context or ctx())
+    yielded = []
+    with pytest.raises(InputError) as info:
+        yielded.append(next(gen))
+    assert yielded == []
+    return info.value
+
+
+def without_rate(code: str, home: str = "USD") -> str:
+    return (f"/ExchangeRate: CurrencyRef is {code}, not the company's home currency {home} "
+            f"(connection setting home_currency), so give ExchangeRate: how many {home} one {code} "
+            f"is worth on the transaction date (e.g. the exchange_rate of the Stripe balance "
+            f"transaction); without it QuickBooks would book the amounts at a rate of its own "
+            f"choosing, such as 1:1")
+
+
+@pytest.mark.parametrize("currency, amount", [("EUR", "99.90"), ("jpy", "12000"), ("KWD", "5.120")])
+def test_a_foreign_currency_without_an_exchange_rate_is_refused_before_any_request(currency, amount):
+    data = {"CurrencyRef": currency, **lines(("Debit", amount, "4"), ("Credit", amount, "84"))}
+    assert validate_input(data) == []  # the schema cannot know the company's home currency
+    assert no_request(data).details["problems"] == [without_rate(currency.upper())]
+    shorthand = {**SHORTHAND, "Amount": amount, "CurrencyRef": currency}
+    assert no_request(shorthand).details["problems"] == [without_rate(currency.upper())]
+
+
+def test_the_home_currency_is_the_connections():
+    # a company keeping its books in euros: a USD entry is the foreign one
+    assert no_request({**SHORTHAND, "CurrencyRef": "USD"}, ctx(home="EUR")).details["problems"] == [
+        without_rate("USD", "EUR")]
+    assert request_for({**SHORTHAND, "CurrencyRef": "eur"}, ctx(home="EUR")).json["CurrencyRef"] == {"value": "EUR"}
+    assert "CurrencyRef" not in request_for(SHORTHAND, ctx(home="EUR")).json  # left out: the home currency
+    with pytest.raises(ConfigError) as info:
+        next(journal_entry.perform(SHORTHAND, ctx(home="euro")))
+    assert "home_currency must be the company's home currency as an ISO 4217 code" in str(info.value)
+
+
+@pytest.mark.parametrize("data, rate", [
+    ({**SHORTHAND, "ExchangeRate": "1.0825"}, "1.0825"),
+    ({**SHORTHAND, "CurrencyRef": "usd", "ExchangeRate": Decimal("0.99")}, "0.99"),
+])
+def test_an_exchange_rate_other_than_1_for_the_home_currency_is_refused(data, rate):
+    assert no_request(data).details["problems"] == [
+        f"/ExchangeRate: ExchangeRate is {rate}, but USD is the company's home currency (connection "
+        f"setting home_currency), whose rate is 1; leave ExchangeRate out or check CurrencyRef and "
+        f"home_currency"]
+
+
+def test_an_exchange_rate_of_1_for_the_home_currency_is_accepted():
+    body = request_for({**SHORTHAND, "CurrencyRef": "USD", "ExchangeRate": "1.000"}).json
+    assert body["CurrencyRef"] == {"value": "USD"} and "ExchangeRate" not in body
+
+
+def too_many(amount: str, code: str, places: int) -> str:
+    return (f"Amount {amount} has more decimals than {code} has ({places}); QuickBooks would round "
+            f"it, so round it yourself (a recipe's \"$as\": \"round\") or check the currency")
+
+
+@pytest.mark.parametrize("home, extra, amounts, code, places", [
+    ("USD", {}, ("12.345", "12.000", "0.345"), "USD", 2),
+    ("JPY", {"CurrencyRef": "JPY"}, ("1500.5", "1500", "0.5"), "JPY", 0),
+    ("KWD", {}, ("5.1205", "5.12", "0.0005"), "KWD", 3),
+    # the decimals are the entry's currency's, not the home currency's
+    ("USD", {"CurrencyRef": "JPY", "ExchangeRate": "0.0067"}, ("1500.50", "1500", "0.50"), "JPY", 0),
+    ("USD", {"CurrencyRef": "KWD", "ExchangeRate": "3.2515"}, ("5.1205", "5.120", "0.0005"), "KWD", 3),
+])
+def test_an_amount_with_more_decimals_than_its_currency_is_refused_not_rounded(home, extra, amounts, code,
+                                                                                places):
+    debit, credit, rest = amounts
+    data = {**extra, **lines(("Debit", debit, "4"), ("Credit", credit, "84"), ("Credit", rest, "85"))}
+    assert no_request(data, ctx(home=home)).details["problems"] == [
+        f"/Lines/0/Amount: {too_many(debit, code, places)}",
+        f"/Lines/2/Amount: {too_many(rest, code, places)}",
+    ]
+    shorthand = {**extra, **SHORTHAND, "Amount": debit}
+    assert no_request(shorthand, ctx(home=home)).details["problems"] == [
+        f"/Amount: {too_many(debit, code, places)}"]
+
+
+def test_every_currency_problem_is_reported_with_the_others():
+    data = {"CurrencyRef": "EUR", "TxnDate": "2024-02-30",
+            **lines(("Debit", "10.005", "4"), ("Credit", "10.005", "84"))}
+    assert no_request(data).details["problems"] == [
+        "/TxnDate: '2024-02-30' is not a calendar date",
+        without_rate("EUR"),
+        f"/Lines/0/Amount: {too_many('10.005', 'EUR', 2)}",
+        f"/Lines/1/Amount: {too_many('10.005', 'EUR', 2)}",
+    ]
+
+
+def test_a_foreign_entry_with_an_exchange_rate_is_sent_with_it():
+    data = {"CurrencyRef": "jpy", "ExchangeRate": "0.0067", **lines(("Debit", "12000", "4"),
+                                                                     ("Credit", "12000", "84"))}
+    body = request_for(data).json
+    assert body["CurrencyRef"] == {"value": "JPY"}
+    assert body["ExchangeRate"] == Decimal("0.0067") and str(body["ExchangeRate"]) == "0.0067"
+    assert '"ExchangeRate":0.0067' in jsonio.dumps(body)
 
 
 # --- idempotency key and settings -------------------------------------------------------
@@ -318,8 +438,10 @@ def test_success_returns_the_output():
 
 def test_output_total_falls_back_to_the_debit_total():
     data = {"CurrencyRef": "KWD", **lines(("Debit", Decimal("5.120"), "4"), ("Credit", Decimal("5.120"), "84"))}
-    out = run(data, Response(status=200, json={"JournalEntry": {"Id": "9", "SyncToken": "0"}}))
+    out = run(data, Response(status=200, json={"JournalEntry": {"Id": "9", "SyncToken": "0"}}),
+              ctx(home="KWD"))
     assert out == {"id": "9", "sync_token": "0", "total": Decimal("5.120"), "currency": "KWD"}
+    assert str(out["total"]) == "5.120"
 
 
 def test_output_total_from_a_float_body_is_read_from_its_text():
@@ -492,3 +614,68 @@ def test_the_host_loads_the_plugin_through_its_entry_point():
     catalog = load_catalog(build_plugin_manager(only="quickbooks"))
     assert catalog.connectors["quickbooks"].plugin == "quickbooks"
     assert catalog.actions["quickbooks.create_journal_entry"].plugin == "quickbooks"
+
+
+# --- against the loopback sandbox: a foreign entry with its rate, exact --------------------------
+
+AUTH = {"Authorization": "Bearer sandbox-access-token"}
+
+
+@pytest.fixture(scope="module")
+def qbo():
+    app = create_sandbox(rate_limit=False)
+    with servers.background(app) as running:
+        running.sandbox = app.sandbox
+        yield running
+
+
+def answer(resp: httpx.Response) -> Response:
+    return Response(status=resp.status_code, headers=dict(resp.headers),
+                    json=jsonio.loads(resp.content) if resp.content else None, text=resp.text)
+
+
+def drive(steps) -> Any:
+    """Run perform (or find_existing) against the sandbox over HTTP; every POST fits the XSD."""
+    with httpx.Client(timeout=10) as http:
+        try:
+            request = next(steps)
+            while True:
+                if request.method == "POST":
+                    assert xsd.check("JournalEntry", request.json) == []
+                request = steps.send(answer(http.send(outbound.build(request, AUTH))))
+        except StopIteration as done:
+            return done.value
+
+
+@pytest.mark.parametrize("currency, rate, debits, credits", [
+    ("EUR", "1.0825", ["99.90", "0.10"], ["100.00"]),
+    ("jpy", "0.0067", ["12000"], ["11999", "1"]),
+    ("KWD", "3.2515", ["5.120"], ["5.115", "0.005"]),
+])
+def test_a_foreign_entry_with_an_exchange_rate_is_booked_exactly(qbo, currency, rate, debits, credits):
+    qbo.sandbox.reset()
+    note = f"Stripe invoice in_{currency} paid"
+    data = {"CurrencyRef": currency, "ExchangeRate": rate, "PrivateNote": note, "TxnDate": "2024-03-15",
+            "Lines": [{"PostingType": "Debit", "Amount": a, "AccountRef": "4"} for a in debits]
+            + [{"PostingType": "Credit", "Amount": a, "AccountRef": "1"} for a in credits]}  # Services
+    context = ctx(settings={"base_url": qbo.url, "realm_id": DEFAULT_REALM})  # a USD company
+    output = drive(journal_entry.perform(data, context))
+    [entry] = qbo.sandbox.entities(DEFAULT_REALM, "journalentry")
+    assert entry["Id"] == output["id"]
+    assert entry["CurrencyRef"]["value"] == currency.upper() == output["currency"]
+    assert str(entry["ExchangeRate"]) == rate
+    assert [str(line["Amount"]) for line in entry["Line"]] == debits + credits  # digit for digit
+    assert str(entry["TotalAmt"]) == str(output["total"]) == str(sum(Decimal(a) for a in debits))
+    # the answer was lost: the entry is found again, the same one
+    assert drive(journal_entry.find_existing(data, context)) == output
+    assert qbo.sandbox.stats()["created"][DEFAULT_REALM] == {"journalentry": 1}
+
+
+def test_a_foreign_entry_without_a_rate_never_reaches_the_sandbox(qbo):
+    qbo.sandbox.reset()
+    data = {"CurrencyRef": "EUR", **lines(("Debit", "99.90", "4"), ("Credit", "99.90", "1"))}
+    context = ctx(settings={"base_url": qbo.url, "realm_id": DEFAULT_REALM})
+    with pytest.raises(InputError):
+        drive(journal_entry.perform(data, context))
+    assert qbo.sandbox.entities(DEFAULT_REALM, "journalentry") == []
+    assert qbo.sandbox.requests() == []

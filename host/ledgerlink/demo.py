@@ -2,8 +2,10 @@
 
 Starts every connector's loopback sandbox, runs ``ledgerlink serve`` as a separate process
 on a temporary SQLite database, sends each source connector's example webhooks (signed as
-the vendor signs them), waits for the runs, and prints what reached the ledger.
-Nothing leaves the machine.
+the vendor signs them), waits for the runs, and prints what reached the ledger. The
+sandbox company keeps its books in USD: a delivery in another currency that carries no
+exchange rate is refused before anything is sent (never booked at a rate QuickBooks picks),
+and the table says so, with the run log's message below it. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -27,8 +30,11 @@ from .errors import LedgerlinkError
 from .plugins import load_catalog
 from .servers import background
 
-#: the realm the QuickBooks sandbox seeds, and the token it always accepts
-DEMO_SETTINGS = {"quickbooks": {"realm_id": "9130350000000000", "token": "sandbox-access-token"}}
+#: the realm the QuickBooks sandbox seeds, its home currency, and the token it always accepts
+DEMO_SETTINGS = {"quickbooks": {"realm_id": "9130350000000000", "home_currency": "USD",
+                                "token": "sandbox-access-token"}}
+#: a run's status in the table when it failed before any request was sent
+REFUSED = "refused, nothing sent"
 
 
 class DemoError(LedgerlinkError):
@@ -78,8 +84,9 @@ def run_demo(recipes: str = "recipes", workdir: str | None = None, out: Callable
             env[env_token] = settings.get("token", "sandbox-access-token")
             config_lines += [f"[connections.{sink.name}]", f'connector = "{sink.name}"',
                              f'base_url = "{server.url}"']
-            if "realm_id" in settings:
-                config_lines.append(f'realm_id = "{settings["realm_id"]}"')
+            for key in ("realm_id", "home_currency"):
+                if key in settings:
+                    config_lines.append(f'{key} = "{settings[key]}"')
             config_lines += [f'access_token = "${{{env_token}}}"', ""]
             out(f"{sink.name} sandbox on {server.url}")
         for source in sources:
@@ -143,6 +150,7 @@ def run_demo(recipes: str = "recipes", workdir: str | None = None, out: Callable
             by_event.setdefault(run["event_id"], []).append(detail)
 
         rows = []
+        refused: list[dict[str, Any]] = []
         seen: set[str] = set()
         for delivery in deliveries:
             duplicate = delivery["event"] in seen
@@ -153,11 +161,25 @@ def run_demo(recipes: str = "recipes", workdir: str | None = None, out: Callable
                              else "no recipe matched", "entry": "—", "amount": "—"})
             for detail in details:
                 output = next((s["output"] for s in detail["steps"] if s["status"] == "succeeded" and s["output"]), {})
-                rows.append({**delivery, "recipe": f"{detail['recipe_id']} v{detail['recipe_version']}",
-                             "status": detail["status"], "entry": output.get("id", "—"),
-                             "amount": _amount(output.get("total"), output.get("currency"))})
+                row = {**delivery, "recipe": f"{detail['recipe_id']} v{detail['recipe_version']}",
+                       "status": detail["status"], "entry": output.get("id", "—"),
+                       "amount": _amount(output.get("total"), output.get("currency"))}
+                if detail["status"] == "failed" and not any(s.get("request") for s in detail["steps"]):
+                    row["status"] = REFUSED
+                    mapped = _mapped_amount(detail["steps"])
+                    row["amount"] = f"{mapped} not booked" if mapped else "—"
+                    refused.append(detail)
+                rows.append(row)
         _print_table(rows, out)
         out("")
+        if refused:
+            first = refused[0]
+            ids = ", ".join(str(r["id"]) for r in refused)
+            out(f"Refused before anything reached the ledger (run{'s' if len(refused) > 1 else ''} "
+                f"{ids}); run {first['id']}'s message (ledgerlink runs show {first['id']}):")
+            out(textwrap.fill(first.get("last_error") or "", width=100, initial_indent="  ",
+                              subsequent_indent="  ", break_on_hyphens=False))
+            out("")
         out("Where to look next:")
         out(f"  runs:        ledgerlink runs list --db {db}")
         out(f"  one run:     ledgerlink runs show RUN --db {db}")
@@ -179,6 +201,30 @@ def _amount(total: Any, currency: Any) -> str:
         return f"{Decimal(str(total)).quantize(Decimal(1).scaleb(-places))} {currency}"
     except Exception:
         return f"{total} {currency or ''}".strip()
+
+
+def _mapped_amount(steps: list[dict[str, Any]]) -> str | None:
+    """What the failed step was to book, from its mapped input: its ``Amount`` or the sum of
+    its Debit lines, in its ``CurrencyRef``; None when the input says neither."""
+    from decimal import Decimal, InvalidOperation
+
+    failed = [s for s in steps if s.get("status") == "failed"]
+    data = failed[-1].get("input") if failed else None
+    if not isinstance(data, dict):
+        return None
+    currency = data.get("CurrencyRef")
+    currency = currency.get("value") if isinstance(currency, dict) else currency
+    try:
+        if "Amount" in data:
+            total = Decimal(str(data["Amount"]))
+        else:
+            total = sum((Decimal(str(line["Amount"])) for line in data.get("Lines") or []
+                         if isinstance(line, dict) and line.get("PostingType") == "Debit"), Decimal(0))
+    except (InvalidOperation, KeyError, TypeError):
+        return None
+    if not total or not isinstance(currency, str):
+        return None
+    return _amount(total, currency)
 
 
 def _print_table(rows: list[dict[str, Any]], out: Callable[[str], None]) -> None:

@@ -13,9 +13,12 @@ total: recipes that put the event id in the private note (as the examples do) ma
 match exact.
 
 Reading money, references, text, dates and the currency is :mod:`.common`'s; what is the
-journal entry's own is its two input forms, its lines and their balance. Amounts are sent as
-given (``"5.120"`` stays ``5.120``) and a currency other than the home currency is accepted
-with or without an ``ExchangeRate``.
+journal entry's own is its two input forms, its lines and their balance. The currency follows
+the same rules as every other action (:func:`.common.currency`): a ``CurrencyRef`` other than
+the company's home currency (connection setting ``home_currency``, default USD) needs an
+explicit ``ExchangeRate`` — never a silent 1:1 rate — and a home-currency rate must be 1.
+Every amount is written with exactly its currency's decimals (``"5.12"`` KWD is sent as
+``5.120``, ``"1500.00"`` JPY as ``1500``); one with more (12.345 USD) is refused, not rounded.
 """
 
 from __future__ import annotations
@@ -61,10 +64,14 @@ def _entity(value: Any, where: str, problems: Problems) -> dict[str, Any] | None
     return {"Type": kind, "EntityRef": ref}
 
 
+#: one read line: its posting type, its amount, the QBO ``Line`` and the pointer of its amount
+Read = tuple[str, Decimal, dict, str]
+
+
 def _line(posting: Any, amount: Any, account: Any, *, where: str, amount_at: str,
           account_at: str, description: Any = None, description_at: str = "",
           entity: Any = None, entity_at: str = "", class_ref: Any = None,
-          department_ref: Any = None, problems: Problems) -> tuple[str, Decimal, dict] | None:
+          department_ref: Any = None, problems: Problems) -> Read | None:
     """One QBO ``Line`` with its posting type and amount, or None after recording problems."""
     count = problems.count()
     if posting not in _POSTING_TYPES:
@@ -88,10 +95,10 @@ def _line(posting: Any, amount: Any, account: Any, *, where: str, amount_at: str
         return None
     line.update({"Amount": value, "DetailType": "JournalEntryLineDetail",
                  "JournalEntryLineDetail": detail})
-    return posting, value, line
+    return posting, value, line, amount_at
 
 
-def _lines_form(lines: Any, problems: Problems) -> list[tuple[str, Decimal, dict]]:
+def _lines_form(lines: Any, problems: Problems) -> list[Read]:
     if not isinstance(lines, (list, tuple)):
         problems.add("/Lines", f"must be an array of lines, got {common.show(lines)}")
         return []
@@ -125,7 +132,7 @@ def _lines_form(lines: Any, problems: Problems) -> list[tuple[str, Decimal, dict
     return out
 
 
-def _shorthand_form(data: Mapping[str, Any], problems: Problems) -> list[tuple[str, Decimal, dict]]:
+def _shorthand_form(data: Mapping[str, Any], problems: Problems) -> list[Read]:
     missing = [k for k in ("Amount", "DebitAccount", "CreditAccount") if k not in data]
     if missing:
         problems.add("/", f"the shorthand needs Amount, DebitAccount and CreditAccount; "
@@ -143,12 +150,15 @@ def _shorthand_form(data: Mapping[str, Any], problems: Problems) -> list[tuple[s
     return out  # the same Amount and Description are read twice: Problems keeps each once
 
 
-def build_body(data: Mapping[str, Any]) -> dict[str, Any]:
+def build_body(data: Mapping[str, Any],
+               home_currency: str = common.DEFAULT_HOME_CURRENCY) -> dict[str, Any]:
     """The QBO ``JournalEntry`` JSON body for a ``create_journal_entry`` input.
 
-    Amounts become exact ``Decimal`` values (``"5.120"`` stays ``5.120``); optional fields
-    that are absent are left out. Raises :class:`ledgerlink.errors.InputError` listing every
-    problem (each with its JSON pointer, e.g. ``/Lines/2/Amount``), and
+    Amounts become exact ``Decimal`` values with exactly the decimals of the entry's currency
+    (``CurrencyRef``, else ``home_currency``); optional fields that are absent are left out.
+    Raises :class:`ledgerlink.errors.InputError` listing every problem (each with its JSON
+    pointer, e.g. ``/Lines/2/Amount``) — among them a foreign currency without an
+    ``ExchangeRate`` and an amount with more decimals than its currency has — and
     :class:`ledgerlink.errors.UnbalancedEntryError` when the debits and credits differ.
     """
     problems = common.begin(NAME, WHAT, data, None)
@@ -172,15 +182,26 @@ def build_body(data: Mapping[str, Any]) -> dict[str, Any]:
 
     body: dict[str, Any] = {}
     common.txn_fields(data, body, problems)
-    currency = common.currency_ref(data, body, problems)
-    rate = common.exchange_rate(data, problems)
-    if rate is not None:
-        body["ExchangeRate"] = rate
+    currency = common.currency(data, home_currency, body, problems)
+    if "CurrencyRef" not in data or "CurrencyRef" in body:  # a wrong CurrencyRef has no decimals
+        lines = _fit(lines, currency, problems)
     problems.raise_if_any()
 
-    body["Line"] = [line for _, _, line in lines]
+    body["Line"] = [line for _, _, line, _ in lines]
     _check_balance(lines, currency)
     return body
+
+
+def _fit(lines: list[Read], currency: str, problems: Problems) -> list[Read]:
+    """Every line's amount written with exactly the currency's decimals; one with more is a
+    problem at its pointer (QuickBooks would round it)."""
+    out = []
+    for posting, amount, line, amount_at in lines:
+        fitted = common.fit_currency(amount, currency, amount_at, "Amount", problems)
+        if fitted is not None:
+            line["Amount"] = fitted
+            out.append((posting, fitted, line, amount_at))
+    return out
 
 
 def _debits(body: Mapping[str, Any]) -> Decimal:
@@ -188,17 +209,17 @@ def _debits(body: Mapping[str, Any]) -> Decimal:
                         if line["JournalEntryLineDetail"]["PostingType"] == "Debit")
 
 
-def _check_balance(lines: list[tuple[str, Decimal, dict]], currency: str | None) -> None:
-    debits = common.exact(lambda: sum((amount for side, amount, _ in lines if side == "Debit"),
+def _check_balance(lines: list[Read], currency: str) -> None:
+    debits = common.exact(lambda: sum((amount for side, amount, _, _ in lines if side == "Debit"),
                                       Decimal(0)))
-    credits = common.exact(lambda: sum((amount for side, amount, _ in lines if side == "Credit"),
+    credits = common.exact(lambda: sum((amount for side, amount, _, _ in lines if side == "Credit"),
                                        Decimal(0)))
     difference = None if debits is None or credits is None else common.exact(lambda: debits - credits)
     if difference is None:
         raise InputError(f"{NAME}: the amounts have too many digits to add exactly; "
                          f"round them to the currency's decimals")
     if difference != 0:
-        unit = f" {currency}" if currency else ""
+        unit = f" {currency}"
         heavier = "debits exceed credits" if difference > 0 else "credits exceed debits"
         raise UnbalancedEntryError(
             f"{NAME}: the journal entry does not balance: debits total {debits}{unit}, credits "
@@ -208,17 +229,16 @@ def _check_balance(lines: list[tuple[str, Decimal, dict]], currency: str | None)
 
 
 def _build(data: Mapping[str, Any], home: str) -> tuple[dict[str, Any], Decimal]:
-    body = build_body(data)
+    body = build_body(data, home)
     return body, _debits(body)
 
 
 def matches(stored: Mapping[str, Any], body: Mapping[str, Any], home: str) -> bool:
     """Whether a stored entry is the one ``body`` creates: the same private note, the same
-    currency (when the body names one and the entry says one) and the same total."""
+    currency (the body's, else the home currency, when the entry says one) and the same total."""
     if stored.get("PrivateNote") != body.get("PrivateNote"):
         return False
-    currency = common.ref_value(body.get("CurrencyRef"))
-    if currency and common.ref_value(stored.get("CurrencyRef")) not in (None, currency):
+    if not common.same_currency(stored, body, home):
         return False
     return common.decimal(stored.get("TotalAmt")) in (None, _debits(body))
 

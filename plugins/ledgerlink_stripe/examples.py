@@ -1,9 +1,12 @@
 """Example Stripe deliveries for ``ledgerlink demo``, and signing them as Stripe would.
 
 Built from the connector's own sample events (Stripe's published fixtures), with the
-currency and amounts changed consistently: invoices paid in USD, EUR, JPY (no minor
-unit) and KWD (three decimals, last digit 0 as Stripe requires), a duplicate delivery,
-a refunded charge and a credit note.
+currency and amounts changed consistently: an invoice paid in USD, the demo company's home
+currency, and invoices paid in JPY (no minor unit) and KWD (three decimals, last digit 0 as
+Stripe requires), a duplicate delivery, a refunded charge in USD and a credit note in EUR.
+The JPY, KWD and EUR deliveries carry no exchange rate (Stripe's invoice and credit note
+events have none), so a recipe that maps none has them refused, never booked at a rate
+QuickBooks picks.
 """
 
 from __future__ import annotations
@@ -74,11 +77,10 @@ def examples() -> list[tuple[str, bytes]]:
     usd = jsonio.dumps(invoice_paid("usd", 123456, f"evt_demo_{stamp}_usd", "DEMO-0001")).encode()
     return [
         ("invoice paid, USD 1,234.56", usd),
-        ("invoice paid, EUR 99.90", jsonio.dumps(invoice_paid("eur", 9990, f"evt_demo_{stamp}_eur", "DEMO-0002")).encode()),
         ("invoice paid, JPY 12,000 (no minor unit)",
-         jsonio.dumps(invoice_paid("jpy", 12000, f"evt_demo_{stamp}_jpy", "DEMO-0003")).encode()),
+         jsonio.dumps(invoice_paid("jpy", 12000, f"evt_demo_{stamp}_jpy", "DEMO-0002")).encode()),
         ("invoice paid, KWD 5.120 (three decimals)",
-         jsonio.dumps(invoice_paid("kwd", 5120, f"evt_demo_{stamp}_kwd", "DEMO-0004")).encode()),
+         jsonio.dumps(invoice_paid("kwd", 5120, f"evt_demo_{stamp}_kwd", "DEMO-0003")).encode()),
         ("the USD event delivered again (duplicate)", usd),
         ("charge refunded, USD 25.00", jsonio.dumps(charge_refunded("usd", 2500, f"evt_demo_{stamp}_refund")).encode()),
         ("credit note, EUR 10.00",

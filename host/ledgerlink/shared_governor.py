@@ -74,28 +74,40 @@ class SharedGovernor:
     # --- one attempt --------------------------------------------------------------------------
 
     def _now(self, conn: sa.Connection, key: str) -> float:
-        """Lock ``key`` for this transaction and read the time everybody agrees on."""
+        """Lock ``key`` for this transaction and read the time everybody agrees on (one
+        statement on PostgreSQL)."""
         if self._postgres:
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _lock_id(key)})
-            return float(conn.execute(sa.text("SELECT extract(epoch from clock_timestamp())")).scalar_one())
+            return float(conn.execute(sa.text("SELECT extract(epoch from clock_timestamp()) "
+                                              "FROM (SELECT pg_advisory_xact_lock(:id)) AS locked"),
+                                      {"id": _lock_id(key)}).scalar_one())
         # SQLite: a write first, so another process's attempt waits for this transaction
         conn.execute(governor_pauses.update().where(governor_pauses.c.key == key)
                      .values(until=governor_pauses.c.until))
         return time.time()
 
     def _try(self, key: str, limits: Limits | None) -> tuple[int | None, str, float]:
-        """Take a slot: ``(row id, "", 0)``, or ``(None, reason, seconds to wait)``."""
+        """Take a slot: ``(row id, "", 0)``, or ``(None, reason, seconds to wait)``.
+
+        Three statements: lock and clock, one read of every count, the insert."""
+        starts = governor_starts.c
         with self.store._write() as conn:
             now = self._now(conn, key)
-            paused = conn.execute(sa.select(governor_pauses.c.until)
-                                  .where(governor_pauses.c.key == key)).scalar()
+            zero = sa.literal(0)
+            midnight = dt.datetime.fromtimestamp(now, dt.timezone.utc).replace(
+                hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+            def count(*where: Any) -> Any:
+                return sa.select(sa.func.count()).where(starts.key == key, *where).scalar_subquery()
+
+            paused, in_window, running, today = conn.execute(sa.select(
+                sa.select(governor_pauses.c.until).where(governor_pauses.c.key == key).scalar_subquery(),
+                count(starts.started_at > now - limits.per_seconds) if limits else zero,
+                count(starts.finished_at.is_(None), starts.started_at > now - STALE_SECONDS)
+                if limits and limits.concurrent is not None else zero,
+                count(starts.started_at >= midnight) if limits and limits.daily is not None else zero)).one()
             if paused is not None and paused > now:
                 return None, "paused", paused - now
             if limits is not None:
-                starts = governor_starts.c
-                in_window = conn.execute(
-                    sa.select(sa.func.count()).where(starts.key == key,
-                                                     starts.started_at > now - limits.per_seconds)).scalar_one()
                 if in_window >= limits.budget:
                     # the start that must leave the window before one more fits
                     oldest = conn.execute(
@@ -103,19 +115,10 @@ class SharedGovernor:
                                                            starts.started_at > now - limits.per_seconds)
                         .order_by(starts.started_at).offset(in_window - limits.budget).limit(1)).scalar_one()
                     return None, "window", max(0.001, oldest + limits.per_seconds - now)
-                if limits.concurrent is not None:
-                    running = conn.execute(
-                        sa.select(sa.func.count()).where(starts.key == key, starts.finished_at.is_(None),
-                                                         starts.started_at > now - STALE_SECONDS)).scalar_one()
-                    if running >= limits.concurrent:
-                        return None, "concurrent", POLL_SECONDS
-                if limits.daily is not None:
-                    midnight = dt.datetime.fromtimestamp(now, dt.timezone.utc).replace(
-                        hour=0, minute=0, second=0, microsecond=0).timestamp()
-                    today = conn.execute(sa.select(sa.func.count()).where(
-                        starts.key == key, starts.started_at >= midnight)).scalar_one()
-                    if today >= limits.daily:
-                        return None, "daily", midnight + 86400.0 - now
+                if limits.concurrent is not None and running >= limits.concurrent:
+                    return None, "concurrent", POLL_SECONDS
+                if limits.daily is not None and today >= limits.daily:
+                    return None, "daily", midnight + 86400.0 - now
             row_id = conn.execute(governor_starts.insert().values(key=key, started_at=now, holder=self.holder)
                                   .returning(governor_starts.c.id)).scalar_one()
             with self._count_lock:

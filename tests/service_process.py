@@ -66,3 +66,23 @@ class ServeProcess:
     def output(self) -> str:
         self.log.flush()
         return self.log_path.read_text()[-4000:]
+
+
+def deliver_until_acknowledged(url: str, events: list[dict], acknowledged: set[str], lock, deadline: float,
+                               sign) -> None:
+    """POST each event to ``url`` as Stripe does: resend until a 2xx, then add its id to
+    ``acknowledged``. ``sign(event) -> (body, headers)``."""
+    with httpx.Client(timeout=5.0) as client:
+        for event in events:
+            body, headers = sign(event)
+            while time.monotonic() < deadline:
+                try:
+                    response = client.post(url, content=body, headers=headers)
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+                    continue
+                if response.status_code == 200:
+                    with lock:
+                        acknowledged.add(event["id"])
+                    break
+                time.sleep(0.05)

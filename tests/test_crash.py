@@ -12,14 +12,13 @@ import re
 import threading
 import time
 
-import httpx
 
 from ledgerlink import jsonio
 from ledgerlink.servers import background
 from ledgerlink.store import Store
 from ledgerlink_quickbooks.sandbox import create_sandbox
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir, signed, write_config
-from service_process import ServeProcess, free_port
+from service_process import ServeProcess, deliver_until_acknowledged, free_port
 from stripe_events import invoice_paid_event
 
 EVENTS = 500
@@ -44,21 +43,8 @@ def test_kill_9_mid_stream_loses_nothing_and_writes_nothing_twice(tmp_path):
         deadline = time.monotonic() + 120
 
         def send(chunk):
-            with httpx.Client(timeout=5.0) as client:
-                for event in chunk:
-                    body, headers = signed(event)
-                    while time.monotonic() < deadline:  # Stripe retries until a 2xx
-                        try:
-                            response = client.post(f"http://127.0.0.1:{port}/webhooks/stripe", content=body,
-                                                   headers=headers)
-                        except httpx.HTTPError:
-                            time.sleep(0.05)
-                            continue
-                        if response.status_code == 200:
-                            with lock:
-                                acknowledged.add(event["id"])
-                            break
-                        time.sleep(0.05)
+            deliver_until_acknowledged(f"http://127.0.0.1:{port}/webhooks/stripe", chunk, acknowledged, lock,
+                                       deadline, signed)
 
         threads = [threading.Thread(target=send, args=(events[i::4],)) for i in range(4)]
         for thread in threads:

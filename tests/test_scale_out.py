@@ -22,7 +22,7 @@ import pytest
 from databases import ON_POSTGRES
 from ledgerlink.store import Store
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir, signed, write_config
-from service_process import ServeProcess, free_port
+from service_process import ServeProcess, deliver_until_acknowledged, free_port
 from stripe_events import invoice_paid_event
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="scale-out runs on PostgreSQL (make test-pg)")
@@ -95,20 +95,7 @@ def test_four_workers_and_serve_on_one_postgres_survive_kill_9_and_a_server_rest
         events = [invoice_paid_event("usd", 1000 + i, event_id=f"evt_scale_{i:05d}") for i in range(events_total)]
 
         def send(chunk):
-            with httpx.Client(timeout=5.0) as client:
-                for event in chunk:
-                    body, headers = signed(event)
-                    while time.monotonic() < deadline:  # Stripe retries until a 2xx
-                        try:
-                            response = client.post(f"{serve.url}/webhooks/stripe", content=body, headers=headers)
-                        except httpx.HTTPError:
-                            time.sleep(0.1)
-                            continue
-                        if response.status_code == 200:
-                            with lock:
-                                acknowledged.add(event["id"])
-                            break
-                        time.sleep(0.1)
+            deliver_until_acknowledged(f"{serve.url}/webhooks/stripe", chunk, acknowledged, lock, deadline, signed)
 
         senders = [threading.Thread(target=send, args=(events[i::8],)) for i in range(8)]
         for thread in senders:

@@ -126,7 +126,8 @@ class Settings:
     read_timeout: float = 30.0
     #: "local" (this process counts vendor limits), "shared" (every process on the database
     #: counts together) or "auto": shared on PostgreSQL, where processes scale out
-    governor: str = "auto"
+    #: ($LEDGERLINK_GOVERNOR sets it for serve and worker)
+    governor: str = field(default_factory=lambda: os.environ.get("LEDGERLINK_GOVERNOR", "auto"))
 
 
 @dataclass
@@ -345,6 +346,8 @@ class Runtime:
 
     def close(self) -> None:
         self.client.close()
+        if hasattr(self.governor, "close"):
+            self.governor.close()
         self.store.dispose()
 
 

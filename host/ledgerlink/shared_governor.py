@@ -30,12 +30,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from .governor import Limits, Throttled
-from .store import Store, governor_pauses, governor_starts
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+from .store import Store, governor_pauses, governor_starts, make_engine
 
 #: an unfinished start older than this no longer holds a concurrency slot (its process died)
 STALE_SECONDS = 120.0
 #: how often a process waiting for a concurrency slot asks again
 POLL_SECONDS = 0.02
+
+
+_TAKE = sa.text("SELECT slot_id, reason, wait FROM ledgerlink_take_slot(:key, :lock, :per, :budget, "
+                ":concurrent, :daily, :stale, :holder)")
 
 
 def _lock_id(key: str) -> int:
@@ -50,8 +57,29 @@ class SharedGovernor:
         self.store = store
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
         self._postgres = store.engine.dialect.name == "postgresql"
+        # a count lost in a server crash is harmless: do not wait for the disk on each slot
+        self._engine = make_engine(store.url, durable=False, pool_size=5) if self._postgres else None
+        # a slot taken or finished is one statement: no BEGIN/COMMIT round trips around it
+        self._autocommit = (self._engine.execution_options(isolation_level="AUTOCOMMIT")
+                            if self._engine is not None else None)
         self._taken = 0
         self._count_lock = threading.Lock()
+        #: one thread per process and key asks the database at a time; the others queue
+        #: here, in memory, instead of on the database's lock
+        self._key_locks: dict[str, threading.Lock] = {}
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        if self._engine is None:
+            with self.store._write() as conn:
+                yield conn
+        else:
+            with self._engine.begin() as conn:
+                yield conn
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
 
     # --- the interface the runtime uses -------------------------------------------------------
 
@@ -62,7 +90,7 @@ class SharedGovernor:
         """Nobody (in any process) starts a request on ``key`` for ``seconds``."""
         if seconds <= 0:
             return
-        with self.store._write() as conn:
+        with self._write() as conn:
             now = self._now(conn, key)
             until = now + seconds
             if conn.execute(governor_pauses.update().where(governor_pauses.c.key == key)
@@ -88,9 +116,44 @@ class SharedGovernor:
     def _try(self, key: str, limits: Limits | None) -> tuple[int | None, str, float]:
         """Take a slot: ``(row id, "", 0)``, or ``(None, reason, seconds to wait)``.
 
-        Three statements: lock and clock, one read of every count, the insert."""
+        PostgreSQL: one call of ``ledgerlink_take_slot``; SQLite: the same steps here."""
+        with self._count_lock:
+            local = self._key_locks.setdefault(key, threading.Lock())
+        with local:
+            if self._postgres:
+                return self._try_postgres(key, limits)
+            return self._try_locked(key, limits)
+
+    def _try_postgres(self, key: str, limits: Limits | None) -> tuple[int | None, str, float]:
+        """One round trip: ``ledgerlink_take_slot`` (migration 0006) in its own transaction."""
+        with self._autocommit.connect() as conn:
+            row = conn.execute(_TAKE, {
+                "key": key, "lock": _lock_id(key), "per": limits.per_seconds if limits else 0.0,
+                "budget": limits.budget if limits else None,
+                "concurrent": limits.concurrent if limits else None,
+                "daily": limits.daily if limits else None, "stale": STALE_SECONDS,
+                "holder": self.holder}).one()
+        slot_id, reason, wait = row
+        if slot_id is not None:
+            self._sweep(key, limits)
+        return slot_id, reason or "", float(wait or 0.0)
+
+    def _sweep(self, key: str, limits: Limits | None) -> None:
+        """Now and then, forget starts too old to count for anything."""
+        with self._count_lock:
+            self._taken += 1
+            if self._taken % 200:
+                return
+        keep = max(limits.per_seconds if limits else 0.0, STALE_SECONDS) * 2
+        if limits is not None and limits.daily is not None:
+            keep = max(keep, 2 * 86400.0)
+        with self._write() as conn:
+            conn.execute(governor_starts.delete().where(governor_starts.c.key == key,
+                                                        governor_starts.c.started_at < time.time() - keep))
+
+    def _try_locked(self, key: str, limits: Limits | None) -> tuple[int | None, str, float]:
         starts = governor_starts.c
-        with self.store._write() as conn:
+        with self._write() as conn:
             now = self._now(conn, key)
             zero = sa.literal(0)
             midnight = dt.datetime.fromtimestamp(now, dt.timezone.utc).replace(
@@ -121,25 +184,22 @@ class SharedGovernor:
                     return None, "daily", midnight + 86400.0 - now
             row_id = conn.execute(governor_starts.insert().values(key=key, started_at=now, holder=self.holder)
                                   .returning(governor_starts.c.id)).scalar_one()
-            with self._count_lock:
-                self._taken += 1
-                sweep = self._taken % 200 == 0
-            if sweep:
-                keep = max(limits.per_seconds if limits else 0.0, STALE_SECONDS) * 2
-                if limits is not None and limits.daily is not None:
-                    keep = max(keep, 2 * 86400.0)
-                conn.execute(governor_starts.delete().where(governor_starts.c.key == key,
-                                                            governor_starts.c.started_at < now - keep))
-            return row_id, "", 0.0
+        self._sweep(key, limits)
+        return row_id, "", 0.0
 
     def _finish(self, row_id: int) -> None:
-        with self.store._write() as conn:
-            conn.execute(governor_starts.update().where(governor_starts.c.id == row_id)
-                         .values(finished_at=sa.func.coalesce(governor_starts.c.finished_at, time.time())))
+        finish = (governor_starts.update().where(governor_starts.c.id == row_id)
+                  .values(finished_at=sa.func.coalesce(governor_starts.c.finished_at, time.time())))
+        if self._autocommit is not None:
+            with self._autocommit.connect() as conn:
+                conn.execute(finish)
+            return
+        with self._write() as conn:
+            conn.execute(finish)
 
     def stats(self, key: str) -> dict[str, Any]:
         """Starts in the last minute and unfinished starts of ``key`` (all processes)."""
-        with self.store.engine.connect() as conn:
+        with (self._engine or self.store.engine).connect() as conn:
             now = time.time()
             starts = governor_starts.c
             return {"started_last_minute": conn.execute(sa.select(sa.func.count()).where(

@@ -258,8 +258,13 @@ def driver_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> sa.Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
+def make_engine(url: str, durable: bool = True, pool_size: int | None = None) -> sa.Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys.
+
+    ``durable=False`` (PostgreSQL): commits do not wait for their WAL to reach the disk
+    (``synchronous_commit=off``), for coordination state whose loss in a server crash is
+    harmless (the shared governor's counts); webhooks and runs are always durable.
+    """
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
                                   pool_size=20, max_overflow=20)
@@ -269,7 +274,7 @@ def make_engine(url: str) -> sa.Engine:
         driver_url(url),
         # a connection the server dropped (a restart, a failover) is noticed and replaced
         # before use; none is kept longer than half an hour
-        pool_pre_ping=True, pool_recycle=1800, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW,
+        pool_pre_ping=True, pool_recycle=1800, pool_size=pool_size or PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW,
         pool_timeout=30,
         connect_args={
             "connect_timeout": 5,
@@ -277,7 +282,8 @@ def make_engine(url: str) -> sa.Engine:
             # no statement waits forever on a lock or runs away; an abandoned transaction
             # does not hold its locks
             "options": f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS} -c lock_timeout={PG_LOCK_TIMEOUT_MS} "
-                       f"-c idle_in_transaction_session_timeout=60000",
+                       f"-c idle_in_transaction_session_timeout=60000"
+                       + ("" if durable else " -c synchronous_commit=off"),
         })
 
 

@@ -594,8 +594,10 @@ class Sandbox:
         return self._fault(faults.unsupported(f"/v3/company/{company.realm}/{path}"
                                               + (f"?operation={operation}" if operation else "")))
 
-    def _write(self, company: Company, entity: str, request_id: str | None, body: bytes,
-               record: dict[str, Any]) -> Reply:
+    def _replayed(self, company: Company, request_id: str | None, body: bytes, record: dict[str, Any],
+                  apply: Callable[[Any], Reply]) -> Reply:
+        """A write under ``requestid``: the first answer replayed byte for byte, errors too;
+        otherwise ``apply(parsed body)`` (a QboFault becomes the answer) and its answer kept."""
         with self._lock:
             if request_id is not None:
                 stored = company.requestids.get(request_id)
@@ -611,11 +613,7 @@ class Sandbox:
                     raise faults.validation(
                         "Request has invalid or unsupported property", "2010",
                         f"Property Name:{exc} specified is unsupported or invalid", "") from None
-                stored_entity, created = company.write(entity, parsed, self._stamp(), self._today())
-                counts = self._stats["created" if created else "updated"].setdefault(company.realm, {})
-                counts[entity] = counts.get(entity, 0) + 1
-                reply = self._json(200, {KINDS[entity].name: stored_entity,
-                                         "time": self._stamp(ms=True)})
+                reply = apply(parsed)
             except QboFault as fault:
                 reply = self._fault(fault)
             if request_id is not None:
@@ -623,36 +621,28 @@ class Sandbox:
                                                         reply.content_type, dict(reply.headers))
             return reply
 
+    def _write(self, company: Company, entity: str, request_id: str | None, body: bytes,
+               record: dict[str, Any]) -> Reply:
+        def write(parsed: Any) -> Reply:
+            stored_entity, created = company.write(entity, parsed, self._stamp(), self._today())
+            counts = self._stats["created" if created else "updated"].setdefault(company.realm, {})
+            counts[entity] = counts.get(entity, 0) + 1
+            return self._json(200, {KINDS[entity].name: stored_entity, "time": self._stamp(ms=True)})
+
+        return self._replayed(company, request_id, body, record, write)
+
     def _void(self, company: Company, entity: str, request_id: str | None, body: bytes,
               record: dict[str, Any]) -> Reply:
-        with self._lock:
-            if request_id is not None:
-                stored = company.requestids.get(request_id)
-                if stored is not None:
-                    self._stats["replayed"] += 1
-                    record["replayed"] = True
-                    return Reply(stored.status, stored.body, stored.content_type,
-                                 dict(stored.headers))
-            try:
-                try:
-                    parsed = jsonio.loads(body)
-                except (jsonio.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise faults.validation(
-                        "Request has invalid or unsupported property", "2010",
-                        f"Property Name:{exc} specified is unsupported or invalid", "") from None
-                before = company.get(entity, str(parsed.get("Id"))) if isinstance(parsed, dict) else None
-                token = before["SyncToken"] if before else None
-                voided = company.void(entity, parsed, self._stamp())
-                if voided["SyncToken"] != token:
-                    counts = self._stats["voided"].setdefault(company.realm, {})
-                    counts[entity] = counts.get(entity, 0) + 1
-                reply = self._json(200, {KINDS[entity].name: voided, "time": self._stamp(ms=True)})
-            except QboFault as fault:
-                reply = self._fault(fault)
-            if request_id is not None:
-                company.requestids[request_id] = Stored(reply.status, reply.body,
-                                                        reply.content_type, dict(reply.headers))
-            return reply
+        def void(parsed: Any) -> Reply:
+            before = company.get(entity, str(parsed.get("Id"))) if isinstance(parsed, dict) else None
+            token = before["SyncToken"] if before else None
+            voided = company.void(entity, parsed, self._stamp())
+            if voided["SyncToken"] != token:
+                counts = self._stats["voided"].setdefault(company.realm, {})
+                counts[entity] = counts.get(entity, 0) + 1
+            return self._json(200, {KINDS[entity].name: voided, "time": self._stamp(ms=True)})
+
+        return self._replayed(company, request_id, body, record, void)
 
     def _delete(self, company: Company, entity: str, body: bytes) -> Reply:
         with self._lock:

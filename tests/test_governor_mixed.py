@@ -30,6 +30,11 @@ machine (measured with the limits lifted), so a window of 500 per 2.5 s (200/s) 
 measure this process's speed instead of the governor. The sandbox runs in its own process,
 as QuickBooks would, so that it does not share this process's interpreter lock.
 
+One process sends everything, so the governor is this process's own (``governor="local"``)
+on SQLite and on PostgreSQL alike; the governor shared by several processes through the
+database is measured in test_runtime.py (one process, PostgreSQL) and test_scale_out.py
+(four processes).
+
 The printed line also says how often the governor's window was full (it held requests
 back) and how often it had room with no request waiting (this process was not ready to
 send), and the CPU time used: when the share falls short because the machine is busy,
@@ -421,7 +426,7 @@ def test_governor_keeps_2000_mixed_runs_inside_the_sandbox_limits(tmp_path, monk
             f.write(f"\n[connections.quickbooks.limits]\nrequests = {REQUESTS}\n"
                     f"per_seconds = {PER_SECONDS}\nconcurrent = {CONCURRENT}\n")
         runtime = build_runtime(db=migrated_db(tmp_path), recipes=mixed_recipes(tmp_path),
-                                config_file=str(config), settings=Settings(batch=4))
+                                config_file=str(config), settings=Settings(batch=4, governor="local"))
         try:
             assert {t: len(runtime.registry.for_trigger(t)) for t in EVENTS} == RECIPES_PER_EVENT
             deliver(runtime, events)

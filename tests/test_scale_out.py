@@ -143,17 +143,18 @@ def test_four_workers_and_serve_on_one_postgres_survive_kill_9_and_a_server_rest
 
 
 def test_four_processes_share_the_governor_and_see_no_429(tmp_path):
-    """QuickBooks' 500 a minute and 10 at once, compressed to 100 per 2 s: four worker
-    processes together stay inside the limits the sandbox enforces."""
-    events_total = 600
-    sandbox = Sandbox("rate_limit=true", "requests_per_window=100", "window_seconds=2.0", "concurrent=10",
-                      "latency=0.005")
+    """QuickBooks' 500 a minute and 10 at once, compressed 12 times to 500 per 5 s (as in
+    test_runtime.py): four worker processes together stay inside the limits the sandbox
+    enforces, counted in one window through the database."""
+    events_total = 1500
+    sandbox = Sandbox("rate_limit=true", "requests_per_window=500", "window_seconds=5.0", "concurrent=10",
+                      "latency=0.002")
     env = {"LL_TEST_WHSEC": WEBHOOK_SECRET, "LL_TEST_QBO_TOKEN": QBO_TOKEN, "LEDGERLINK_ADMIN_TOKEN": ADMIN_TOKEN}
     db = migrated_db(tmp_path)
     recipes = recipes_dir(tmp_path)
     config = write_config(tmp_path, sandbox.url)
     with config.open("a") as f:
-        f.write("\n[connections.quickbooks.limits]\nrequests = 100\nper_seconds = 2.0\nconcurrent = 10\n")
+        f.write("\n[connections.quickbooks.limits]\nrequests = 500\nper_seconds = 5.0\nconcurrent = 10\n")
     serve = ServeProcess(tmp_path, db, recipes, config, env, workers=0, lease=30.0)
     store = Store(db)
     workers = []
@@ -175,9 +176,10 @@ def test_four_processes_share_the_governor_and_see_no_429(tmp_path):
         store.dispose()
     stats = sandbox.get("/__sandbox/stats")
     sandbox.stop()
-    share = events_total / elapsed / 50.0
+    share = events_total / elapsed / 100.0
     print(f"shared governor: {events_total} requests from 4 processes in {elapsed:.1f} s = "
-          f"{events_total / elapsed:.1f}/s of 50/s allowed ({share:.0%}); 429s: {stats['throttled']}; "
+          f"{events_total / elapsed:.1f}/s of 100/s allowed ({share:.0%}, process start-up included); "
+          f"429s: {stats['throttled']}; "
           f"busiest window {stats['per_window_max'][REALM]}; most at once {stats['max_concurrent_seen'][REALM]}")
     assert stats["throttled"] == 0 and stats["by_status"].get("429", 0) == 0
-    assert stats["per_window_max"][REALM] <= 100 and stats["max_concurrent_seen"][REALM] <= 10
+    assert stats["per_window_max"][REALM] <= 500 and stats["max_concurrent_seen"][REALM] <= 10

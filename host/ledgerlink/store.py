@@ -179,6 +179,7 @@ def _insert_ignore(table: sa.Table, *conflict: str) -> Any:
 # statements built once: building a statement costs more than running it on SQLite
 _INSERT_EVENT_BY_DIALECT = _insert_ignore(events, "connection", "event_id")
 _INSERT_LINK_BY_DIALECT = _insert_ignore(links, "target_connection", "target_type", "target_id")
+_INSERT_RECIPE_VERSION = _insert_ignore_plain(recipe_versions, "recipe_id", "version")
 _FIND_EVENT = sa.select(events.c.id).where(events.c.connection == sa.bindparam("connection"),
                                            events.c.event_id == sa.bindparam("event_id"))
 _INSERT_RUN = runs.insert().values(status="pending", attempts=0).returning(runs.c.id)
@@ -670,9 +671,13 @@ class Store:
                 old = conn.execute(sa.select(recipe_versions.c.body).where(
                     recipe_versions.c.recipe_id == recipe_id, recipe_versions.c.version == version)).scalar()
                 if old is None:
-                    conn.execute(recipe_versions.insert().values(recipe_id=recipe_id, version=version,
-                                                                 body=body, file=file, loaded_at=now))
-                elif jsonio.loads(old) != jsonio.loads(body):
+                    # processes starting together may record the same version at once
+                    conn.execute(_INSERT_RECIPE_VERSION[self.engine.dialect.name],
+                                 {"recipe_id": recipe_id, "version": version, "body": body, "file": file,
+                                  "loaded_at": now})
+                    old = conn.execute(sa.select(recipe_versions.c.body).where(
+                        recipe_versions.c.recipe_id == recipe_id, recipe_versions.c.version == version)).scalar()
+                if jsonio.loads(old) != jsonio.loads(body):
                     problems.append(f"{file}:/version: recipe {recipe_id!r} version {version} already ran "
                                     f"with a different body; raise \"version\" when you change a recipe")
             if problems:

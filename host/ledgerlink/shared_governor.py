@@ -67,6 +67,10 @@ class SharedGovernor:
         #: one thread per process and key asks the database at a time; the others queue
         #: here, in memory, instead of on the database's lock
         self._key_locks: dict[str, threading.Lock] = {}
+        self._finished: list[int] = []
+        self._finished_lock = threading.Lock()
+        self._finished_ready = threading.Condition(self._finished_lock)
+        self._finisher: threading.Thread | None = None
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
@@ -78,8 +82,18 @@ class SharedGovernor:
                 yield conn
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+        if self._engine is None:
+            return
+        with self._finished_lock:  # what the background thread has not marked yet
+            ids, self._finished = self._finished, []
+        if ids:
+            try:
+                with self._autocommit.connect() as conn:
+                    conn.execute(governor_starts.update().where(governor_starts.c.id.in_(ids))
+                                 .values(finished_at=time.time()))
+            except sa.exc.DBAPIError:
+                pass
+        self._engine.dispose()
 
     # --- the interface the runtime uses -------------------------------------------------------
 
@@ -188,14 +202,38 @@ class SharedGovernor:
         return row_id, "", 0.0
 
     def _finish(self, row_id: int) -> None:
-        finish = (governor_starts.update().where(governor_starts.c.id == row_id)
-                  .values(finished_at=sa.func.coalesce(governor_starts.c.finished_at, time.time())))
-        if self._autocommit is not None:
-            with self._autocommit.connect() as conn:
-                conn.execute(finish)
+        """The request's answer arrived. On PostgreSQL the row is marked finished by a
+        background thread, several at a time, off the worker's path; until then it still
+        counts as in progress, which only ever errs on the safe side."""
+        if self._autocommit is None:
+            with self._write() as conn:
+                conn.execute(governor_starts.update().where(governor_starts.c.id == row_id)
+                             .values(finished_at=sa.func.coalesce(governor_starts.c.finished_at, time.time())))
             return
-        with self._write() as conn:
-            conn.execute(finish)
+        with self._finished_lock:
+            self._finished.append(row_id)
+            if self._finisher is None or not self._finisher.is_alive():
+                self._finisher = threading.Thread(target=self._finish_rows, name="ledgerlink-governor-finish",
+                                                  daemon=True)
+                self._finisher.start()
+            self._finished_ready.notify()
+
+    def _finish_rows(self) -> None:
+        statement = (governor_starts.update()
+                     .where(governor_starts.c.id.in_(sa.bindparam("ids", expanding=True)),
+                            governor_starts.c.finished_at.is_(None))
+                     .values(finished_at=sa.bindparam("now")))
+        while True:
+            with self._finished_lock:
+                while not self._finished:
+                    self._finished_ready.wait()
+                ids, self._finished = self._finished, []
+            try:
+                with self._autocommit.connect() as conn:
+                    conn.execute(statement, {"ids": ids, "now": time.time()})
+            except sa.exc.DBAPIError:
+                # the database is away: those rows stop counting after STALE_SECONDS anyway
+                time.sleep(0.5)
 
     def stats(self, key: str) -> dict[str, Any]:
         """Starts in the last minute and unfinished starts of ``key`` (all processes)."""

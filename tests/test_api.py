@@ -53,6 +53,24 @@ def test_webhook_stored_then_acknowledged_and_duplicates_create_nothing(app, cli
     assert store.count_events() == 1 and store.counts() == {"pending": 1}
 
 
+def test_a_webhook_while_the_database_is_away_is_a_503_and_resent_later(app, client, monkeypatch):
+    import sqlalchemy as sa
+
+    store = runtime(app).store
+    original = store.ingest
+
+    def away(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT INTO events …", {}, ConnectionRefusedError("server restarting"))
+
+    monkeypatch.setattr(store, "ingest", away)
+    body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_api_away"))
+    error = assert_error(client.post("/webhooks/stripe", data=body, headers=headers), 503, "database_unavailable")
+    assert "nothing was stored" in error["message"] and "INSERT" not in error["message"]
+    monkeypatch.setattr(store, "ingest", original)  # back: the vendor's resend is stored
+    assert client.post("/webhooks/stripe", data=body, headers=headers).status_code == 200
+    assert store.count_events() == 1
+
+
 @pytest.mark.parametrize("mutate, status, code", [
     (lambda b, h: (b, {**h, "Stripe-Signature": "t=1,v1=00"}), 401, "invalid_signature"),
     (lambda b, h: (b, {"Content-Type": "application/json"}), 401, "invalid_signature"),

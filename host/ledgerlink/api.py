@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint, Response as FlaskResponse, current_app, request
 from werkzeug.exceptions import HTTPException
 
@@ -417,6 +418,14 @@ def handle_ledgerlink_error(exc: LedgerlinkError):
 def handle_http_error(exc: HTTPException):
     code = (exc.name or "error").lower().replace(" ", "_")
     return error(exc.code or 500, code, exc.description or exc.name)
+
+
+@bp.app_errorhandler(sa.exc.DBAPIError)
+def handle_database_away(exc: sa.exc.DBAPIError):
+    # the database is restarting or unreachable: nothing was stored, and a 503 tells the
+    # vendor to resend (as Stripe and Intuit do) instead of giving up
+    current_app.logger.warning("database unavailable: %s", exc.orig)
+    return error(503, "database_unavailable", "the database is unavailable; nothing was stored, try again shortly")
 
 
 @bp.app_errorhandler(Exception)

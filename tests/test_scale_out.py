@@ -55,8 +55,24 @@ class Sandbox:
         return httpx.get(f"{self.url}{path}", timeout=30).json()
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def start_sandbox():
+    """Start sandboxes in their own processes; every one is stopped after the test, even a
+    failed one."""
+    started: list[Sandbox] = []
+
+    def start(*settings: str) -> Sandbox:
+        started.append(Sandbox(*settings))
+        return started[-1]
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
 
 
 def wait_for(store: Store, expected: int, deadline: float) -> dict[str, int]:
@@ -74,9 +90,9 @@ def wait_for(store: Store, expected: int, deadline: float) -> dict[str, int]:
 
 
 @pytest.mark.skipif(not RESTART, reason="needs LEDGERLINK_TEST_PG_RESTART to restart the server")
-def test_four_workers_and_serve_on_one_postgres_survive_kill_9_and_a_server_restart(tmp_path):
+def test_four_workers_and_serve_on_one_postgres_survive_kill_9_and_a_server_restart(tmp_path, start_sandbox):
     events_total = int(os.environ.get("LEDGERLINK_TEST_SCALE_EVENTS", "5000"))
-    sandbox = Sandbox("rate_limit=false")
+    sandbox = start_sandbox("rate_limit=false")
     env = {"LL_TEST_WHSEC": WEBHOOK_SECRET, "LL_TEST_QBO_TOKEN": QBO_TOKEN, "LEDGERLINK_ADMIN_TOKEN": ADMIN_TOKEN}
     db = migrated_db(tmp_path)
     recipes = recipes_dir(tmp_path)
@@ -142,12 +158,12 @@ def test_four_workers_and_serve_on_one_postgres_survive_kill_9_and_a_server_rest
           f"one entry per event")
 
 
-def test_four_processes_share_the_governor_and_see_no_429(tmp_path):
+def test_four_processes_share_the_governor_and_see_no_429(tmp_path, start_sandbox):
     """QuickBooks' 500 a minute and 10 at once, compressed 12 times to 500 per 5 s (as in
     test_runtime.py): four worker processes together stay inside the limits the sandbox
     enforces, counted in one window through the database."""
     events_total = 1500
-    sandbox = Sandbox("rate_limit=true", "requests_per_window=500", "window_seconds=5.0", "concurrent=10",
+    sandbox = start_sandbox("rate_limit=true", "requests_per_window=500", "window_seconds=5.0", "concurrent=10",
                       "latency=0.002")
     env = {"LL_TEST_WHSEC": WEBHOOK_SECRET, "LL_TEST_QBO_TOKEN": QBO_TOKEN, "LEDGERLINK_ADMIN_TOKEN": ADMIN_TOKEN}
     db = migrated_db(tmp_path)

@@ -221,7 +221,10 @@ def test_governor_keeps_2000_runs_inside_the_sandbox_limits(tmp_path, monkeypatc
     """QuickBooks allows 500 requests a minute and 10 at once per realm. Time is compressed
     (500 requests per 5 seconds: the same algorithm on both sides, a 12th of the real window): 2,000 runs, zero 429s,
     and at least 90% of the allowed rate used. The sandbox runs in its own process, as
-    QuickBooks would, so that it does not share this process's interpreter lock."""
+    QuickBooks would, so that it does not share this process's interpreter lock. One process
+    sends everything, so its governor is its own (``governor="local"``) on both databases;
+    the governor shared by several processes through PostgreSQL is proven in
+    test_scale_out.py (four processes, zero 429s)."""
     import httpx
 
     from service_process import free_port
@@ -249,7 +252,7 @@ def test_governor_keeps_2000_runs_inside_the_sandbox_limits(tmp_path, monkeypatc
         with config.open("a") as f:
             f.write("\n[connections.quickbooks.limits]\nrequests = 500\nper_seconds = 5.0\nconcurrent = 10\n")
         runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_dir(tmp_path), config_file=str(config),
-                                settings=Settings(batch=4))
+                                settings=Settings(batch=4, governor="local"))
         try:
             # the sandbox company's home currency, USD: the journal recipe refuses another
             # currency without an ExchangeRate (test_governor_mixed.py maps rates for a mix)

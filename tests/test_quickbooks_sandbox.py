@@ -405,6 +405,96 @@ def test_updates_need_the_current_sync_token(client, sandbox):
     assert sandbox.stats()["updated"][REALM] == {"customer": 1}
 
 
+# --- what real clients send, and what QBO refuses whoever sends it ----------------------------
+
+def test_bodies_are_read_as_leniently_as_qbo_reads_them(client, sandbox):
+    """python-quickbooks' defaults: amounts as strings, SyncToken 0, LineNum 0, "" dates."""
+    line = {"Amount": "10.00", "LineNum": 0, "Description": "", "DetailType": "JournalEntryLineDetail",
+            "JournalEntryLineDetail": {"PostingType": "Debit",
+                                       "AccountRef": {"value": "35", "name": "", "type": ""}}}
+    credit = {**line, "JournalEntryLineDetail": {"PostingType": "Credit", "AccountRef": {"value": "1"}}}
+    resp = create(client, "journalentry", {"SyncToken": 0, "TxnDate": "", "TotalAmt": "",
+                                           "sparse": False, "domain": "QBO", "Line": [line, credit]})
+    assert resp.status_code == 200, resp.text
+    entry = body_of(resp)["JournalEntry"]
+    assert [str(line["Amount"]) for line in entry["Line"]] == ["10.00", "10.00"]
+    assert entry["TotalAmt"] == Decimal("10.00") and len(entry["TxnDate"]) == 10
+    assert "LineNum" not in entry["Line"][0] and xsd.check("JournalEntry", entry) == []
+    # a full update whose SyncToken is a number
+    update = create(client, "journalentry", {**entry, "SyncToken": 0, "PrivateNote": "checked"})
+    assert body_of(update)["JournalEntry"]["SyncToken"] == "1"
+    assert create(client, "journalentry", {**entry, "SyncToken": 0}).status_code == 400  # stale: 5010
+    # what no lenient reading makes a number is still refused
+    bad = create(client, "journalentry", journal({**line, "Amount": "ten"}, credit))
+    assert fault_of(bad)["Error"][0]["code"] == "2010" and "'ten'" in fault_of(bad)["Error"][0]["Detail"]
+    negative = create(client, "journalentry", journal({**line, "LineNum": -1}, credit))
+    assert fault_of(negative)["Error"][0]["code"] == "2010"
+
+
+def sale(amount, item="1", **fields):
+    return {"CustomerRef": {"value": "1"}, **fields, "Line": [
+        {"Amount": amount, "DetailType": "SalesItemLineDetail",
+         "SalesItemLineDetail": {"ItemRef": {"value": item}}}]}
+
+
+@pytest.mark.parametrize("entity, body, code, element, expect", [
+    pytest.param("journalentry", journal(je_line("Debit", "5.00", "35"), je_line("Credit", "5.00", "91")),
+                 "2500", "Line.JournalEntryLineDetail.AccountRef",
+                 "made inactive. Check the fields with accounts, customers, items, vendors or employees. "
+                 "(Account 'Old Merchant Clearing' Id=91 is inactive)", id="inactive-account"),
+    pytest.param("invoice", sale(Decimal("5.00"), item="5"), "2500", "Line.SalesItemLineDetail.ItemRef",
+                 "(Item 'Retired Plan' Id=5 is inactive)", id="inactive-item"),
+    pytest.param("invoice", sale(Decimal("10.001")), "6000", "Line.Amount",
+                 "Line 0 Amount 10.001 has more decimal places than USD has (2)", id="usd-3-places"),
+    pytest.param("invoice", sale("10.001"), "6000", "Line.Amount",
+                 "Amount 10.001 has more decimal places than USD", id="usd-3-places-as-string"),
+    pytest.param("invoice", sale(Decimal("1.5"), CurrencyRef={"value": "JPY"}), "6000", "Line.Amount",
+                 "Amount 1.5 has more decimal places than JPY has (0)", id="jpy-fraction"),
+    pytest.param("payment", {"CustomerRef": {"value": "1"}, "TotalAmt": Decimal("0.001")}, "6000",
+                 "TotalAmt", "TotalAmt 0.001 has more decimal places than USD", id="payment-total"),
+])
+def test_what_quickbooks_refuses_is_refused(client, sandbox, entity, body, code, element, expect):
+    resp = create(client, entity, body)
+    assert resp.status_code == 400
+    [error] = fault_of(resp)["Error"]
+    assert (error["code"], error["element"]) == (code, element)
+    assert expect in error["Detail"]
+    assert api.classify(answer(resp)).kind == "permanent"
+    assert sandbox.entities(REALM, entity) == []
+
+
+def test_trailing_zeros_and_three_decimal_currencies_are_fine(client, sandbox):
+    assert create(client, "invoice", sale(Decimal("10.000"))).status_code == 200
+    kwd = create(client, "invoice", sale(Decimal("1.234"), CurrencyRef={"value": "KWD"}))
+    assert body_of(kwd)["Invoice"]["TotalAmt"] == Decimal("1.234")
+
+
+def pay(invoice_id, amount, total=None, **fields):
+    return {"CustomerRef": {"value": "1"}, "TotalAmt": Decimal(total or amount), **fields,
+            "Line": [{"Amount": Decimal(amount),
+                      "LinkedTxn": [{"TxnId": invoice_id, "TxnType": "Invoice"}]}]}
+
+
+def test_a_payment_applies_at_most_the_open_balance_of_an_invoice(client, sandbox):
+    invoice = body_of(create(client, "invoice", sale(Decimal("25.50"))))["Invoice"]
+    too_much = create(client, "payment", pay(invoice["Id"], "1000.00"))
+    [error] = fault_of(too_much)["Error"]
+    assert (error["code"], error["element"]) == ("6000", "Line.Amount")
+    assert f"applies 1000.00 to Invoice {invoice['Id']}" in error["Detail"]
+    assert "more than its open balance of 25.50" in error["Detail"]
+    assert sandbox.entities(REALM, "payment") == []
+    first = body_of(create(client, "payment", pay(invoice["Id"], "20.00")))["Payment"]
+    assert "open balance of 5.50" in fault_of(create(client, "payment", pay(invoice["Id"], "10.00")))[
+        "Error"][0]["Detail"]
+    # updating a payment counts its own old application out
+    raised = create(client, "payment", {**pay(invoice["Id"], "25.50"), "Id": first["Id"],
+                                        "SyncToken": first["SyncToken"]})
+    assert body_of(raised)["Payment"]["Line"][0]["Amount"] == Decimal("25.50")
+    # the surplus of a payment may stay unapplied
+    rest = create(client, "payment", pay(invoice["Id"], "0.00", total="1000.00"))
+    assert body_of(rest)["Payment"]["UnappliedAmt"] == Decimal("1000.00")
+
+
 # --- reading and querying ----------------------------------------------------------------------
 
 def test_read_by_id(client, sandbox):

@@ -189,3 +189,30 @@ def test_fault_response_shape_is_checked_too():
     fault["Fault"]["Error"] = fault["Fault"]["Error"][0]
     assert xsd.check("IntuitResponse", fault) == [
         "/Fault/Error: Error repeats in the XSD (maxOccurs > 1) and must be a JSON array, got an object"]
+
+
+def test_coerce_reads_a_body_as_leniently_as_qbo_does():
+    sent = {"SyncToken": 0, "TxnDate": "", "DueDate": "", "TotalAmt": "", "PrivateNote": "",
+            "ApplyTaxAfterDiscount": "true", "CustomerRef": {"value": 1, "name": ""},
+            "Line": [{"Amount": "25.50", "LineNum": "2", "DetailType": "SalesItemLineDetail",
+                      "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Qty": "1E+1",
+                                              "ServiceDate": ""}},
+                     {"Amount": "ten", "DetailType": "DescriptionOnly"}]}
+    before = jsonio.dumps(sent)
+    read = xsd.coerce("Invoice", sent)
+    assert jsonio.dumps(sent) == before  # a copy: the body given is kept
+    assert read == {
+        "SyncToken": "0", "PrivateNote": "", "ApplyTaxAfterDiscount": True,
+        "CustomerRef": {"value": "1", "name": ""},
+        "Line": [{"Amount": Decimal("25.50"), "LineNum": 2, "DetailType": "SalesItemLineDetail",
+                  "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Qty": Decimal("1E+1")}},
+                 {"Amount": "ten", "DetailType": "DescriptionOnly"}]}
+    assert str(read["Line"][0]["Amount"]) == "25.50"  # digit for digit
+    # what no reading makes right is still left for check() to name
+    assert xsd.check("Invoice", read) == [
+        "/Line/1/Amount: expected a number (xs:decimal), got the string 'ten'"]
+    assert xsd.check("Invoice", xsd.coerce("Invoice", {"TxnDate": 20240315})) == [
+        "/TxnDate: expected a string (xs:date), got int 20240315"]
+    unknown, single = xsd.check("Invoice", xsd.coerce("Invoice", {"Foo": "1", "Line": {"Amount": "1"}}))
+    assert unknown.startswith("/Foo: Invoice has no element or attribute 'Foo'")
+    assert single == "/Line: Line repeats in the XSD (maxOccurs > 1) and must be a JSON array, got an object"

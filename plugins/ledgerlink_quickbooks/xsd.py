@@ -25,6 +25,10 @@ How JSON maps onto the XSD (the rules QBO's JSON follows):
   enumerations and other facets hold;
 - ``xs:any`` (``IntuitAnyType`` extension slots) accepts anything.
 
+:func:`coerce` reads a body the lenient way QBO's own JSON reader does (a number given as a
+string, a string given as a number, an empty string for an optional date or number) before
+:func:`check` holds it to the strict rules above; see its docstring for each rule's source.
+
 ``minOccurs`` is not checked: every element of a QBO entity is optional in the XSD, and
 sparse updates leave out what they do not change.
 
@@ -242,6 +246,39 @@ def _check_simple(value: Any, simple: _Simple, where: str, problems: list[str]) 
         problems.append(f"{where}: {text!r} is not a valid {_name(simple.xsd)}: {exc}")
 
 
+# --- reading leniently, as QBO does ------------------------------------------------------
+
+#: a JSON number's grammar (RFC 8259 §6), for numbers sent as strings
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+#: simple kinds whose empty string QBO reads as "not given"
+_EMPTY_IS_ABSENT = {"decimal", "integer", "double", "boolean", "date", "dateTime"}
+#: a leaf :func:`coerce` leaves out
+_ABSENT = object()
+
+
+def _coerce_simple(value: Any, simple: _Simple) -> Any:
+    """A JSON leaf as QBO's reader takes it for this simple type (``_ABSENT``: not given)."""
+    kind = simple.kind
+    if kind in ("union", "list"):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text and (kind in _EMPTY_IS_ABSENT or simple.enumeration is not None):
+            return _ABSENT
+        if kind in ("decimal", "integer", "double") and _JSON_NUMBER.fullmatch(text):
+            number = Decimal(text)
+            if kind != "integer":
+                return number
+            return int(number) if number == number.to_integral_value() else value
+        if kind == "boolean" and text in ("true", "false"):
+            return text == "true"
+        return value
+    if kind == "string" and simple.enumeration is None and not isinstance(value, bool) \
+            and isinstance(value, (int, Decimal)):
+        return str(value) if isinstance(value, int) else format(value, "f")
+    return value
+
+
 # --- complex types ------------------------------------------------------------------------
 
 @dataclass
@@ -292,6 +329,34 @@ class Checker:
         problems: list[str] = []
         self._value(body, xsd_type, "", entity_name, problems)
         return problems
+
+    def coerce(self, entity_name: str, body: Any) -> Any:
+        """``body`` as QBO's JSON reader takes it: a copy, leaves converted (see :func:`coerce`)."""
+        return self._coerce(body, self._root_type(entity_name))
+
+    def _coerce(self, value: Any, xsd_type: Any) -> Any:
+        if xsd_type.is_simple():
+            return _coerce_simple(value, self._simple(xsd_type))
+        if not isinstance(value, dict):
+            return value
+        shape = self._shape(xsd_type)
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if shape.text is not None and key == "value":
+                item = _coerce_simple(item, shape.text)
+            elif shape.text is None and key in shape.fields:
+                spec = shape.fields[key]
+                if isinstance(item, list):
+                    if spec.repeated:
+                        item = [v for v in (self._coerce(v, spec.element.type) for v in item)
+                                if v is not _ABSENT]
+                elif item is not None:
+                    item = self._coerce(item, spec.element.type)
+            elif key in shape.attributes and item is not None:
+                item = _coerce_simple(item, shape.attributes[key])
+            if item is not _ABSENT:
+                out[key] = item
+        return out
 
     def _root_type(self, entity_name: str) -> Any:
         element = self.schema.elements.get(entity_name)
@@ -486,4 +551,31 @@ def check(entity_name: str, body: Any, *, xsd_dir: str | Path | None = None) -> 
     return load(xsd_dir).check(entity_name, body)
 
 
-__all__ = ["Checker", "XSD_DIR", "check", "load"]
+def coerce(entity_name: str, body: Any, *, xsd_dir: str | Path | None = None) -> Any:
+    """``body`` read the lenient way QBO's JSON reader reads it, as a copy (``body`` is kept).
+
+    :func:`check` is strict on purpose: it is what ledgerlink's own requests must pass. QBO
+    itself (a Java service whose JSON binding coerces scalars) accepts more, and real clients
+    rely on it; ``python-quickbooks``, the most used Python client, sends every one of these
+    by default, and its integration tests (``tests/integration/test_*.py``, run against an
+    Intuit sandbox company) create invoices, payments, deposits, credit memos and refund
+    receipts with them:
+
+    - a number given as a JSON string where the XSD has a number (``"Amount": "25.50"``:
+      its ``DecimalEncoder`` writes every ``Decimal`` as a string) is that number, digit for
+      digit; a string that is not a JSON number is left for :func:`check` to refuse;
+    - ``"true"`` / ``"false"`` where the XSD has a boolean are those booleans;
+    - a JSON number where the XSD has a plain string (``"SyncToken": 0``, a LinkedTxn's
+      ``"TxnLineId": 1``) is its text;
+    - an empty string where the XSD has a date, date-time, number, boolean or enumeration
+      (``"TxnDate": ""``, ``"DueDate": ""``, ``"TotalAmt": ""``, ``"PaymentType": ""``) is
+      an element not given. Inferred: the clients' objects default these to ``""`` and the
+      creates above succeed.
+
+    Unknown keys and values of the wrong shape are kept as they are, so :func:`check` still
+    names them. ``entity_name`` is as for :func:`check`.
+    """
+    return load(xsd_dir).coerce(entity_name, body)
+
+
+__all__ = ["Checker", "XSD_DIR", "check", "coerce", "load"]

@@ -13,8 +13,10 @@ What it imitates (VENDOR-FACTS §3, §5 "QBO sandbox"):
 
 - ``POST /v3/company/<realm>/<entity>?minorversion=75&requestid=<id>`` creates (or, with
   ``Id`` + ``SyncToken`` in the body, updates) a JournalEntry, Invoice, Payment,
-  CreditMemo, RefundReceipt, Deposit, Customer, Item or Account; the body is checked
-  against Intuit's XSD and QBO's write rules (see :mod:`.company`) and answered with
+  CreditMemo, RefundReceipt, Deposit, Customer, Item or Account; the body is read as
+  leniently as QBO reads JSON (amounts as strings, ``SyncToken`` as a number, ``""`` for
+  an optional date, as python-quickbooks sends them), checked against Intuit's XSD and
+  QBO's write rules (see :mod:`.company`) and answered with
   ``{"<Entity>": {...}, "time": ...}`` or a 400 ``ValidationFault``. A repeated
   ``requestid`` (per realm, kept for the sandbox's life) replays the first answer byte for
   byte, errors included, and creates nothing. A missing ``minorversion`` or one below 75

@@ -4,14 +4,19 @@ Nothing here locks or does I/O; :class:`~.state.Sandbox` holds the lock around e
 A write is checked in QBO's order and stops at the first failing stage, answering with
 that stage's :class:`~.faults.QboFault`:
 
+0. the body is first read the lenient way QBO reads JSON (:func:`_as_qbo_reads`): amounts
+   as strings (``"25.50"``), ``SyncToken`` as a number, ``""`` for an optional date or
+   number, ``LineNum`` 0 — what real clients such as python-quickbooks send;
 1. the body against Intuit's XSD (:func:`ledgerlink_quickbooks.xsd.check`) → 2010,
    one ``Error`` per problem;
 2. required elements (``Line``, ``Line.DetailType``, ``CustomerRef``, …) → 2020;
 3. references (``…AccountRef``, ``CustomerRef``, ``ItemRef``, ``VendorRef``,
-   ``TaxCodeRef``, a line's ``Entity``) to ids the company lacks → 2500;
+   ``TaxCodeRef``, a line's ``Entity``) to ids the company lacks → 2500, or to a list
+   entity made inactive → 2500 "Something you're trying to use has been made inactive";
 4. business rules → 6000: a JournalEntry's debits must equal its credits (Decimal), a
    line on Accounts Receivable needs a Customer ``Entity``, one on Accounts Payable a
-   Vendor;
+   Vendor; a transaction's amounts have at most its currency's decimals (10.001 USD is
+   refused); a Payment applies to an invoice at most the invoice's open balance;
 5. a ``DocNumber`` already used by the same entity type → 6140; a name already used
    (customer ``DisplayName``, item or account ``Name``, any case, inactive ones included)
    → 6240.
@@ -36,6 +41,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
+
+import babel.numbers
 
 from .. import xsd
 from . import faults
@@ -260,6 +267,7 @@ class Company:
         kind = KINDS[entity]
         if not isinstance(body, dict) or body.get("Id") is None:
             raise faults.required("Id")
+        body = _as_qbo_reads(kind.name, body)
         _check_xsd(kind.name, body)
         existing = self.tables[entity].get(str(body["Id"]))
         if existing is None:
@@ -288,6 +296,7 @@ class Company:
             raise faults.validation("Request has invalid or unsupported property", "2010",
                                     f"Property Name:the request body must be a {kind.name} "
                                     f"JSON object specified is unsupported or invalid", "")
+        body = _as_qbo_reads(kind.name, body)
         _check_xsd(kind.name, body)
         if body.get("Id") is None:
             raise faults.required("Id")
@@ -332,6 +341,7 @@ class Company:
             raise faults.validation("Request has invalid or unsupported property", "2010",
                                     f"Property Name:the request body must be a {kind.name} "
                                     f"JSON object specified is unsupported or invalid", "")
+        body = _as_qbo_reads(kind.name, body)
         _check_xsd(kind.name, body)
         existing = None
         if body.get("Id") is not None:
@@ -360,6 +370,10 @@ class Company:
         self._check_references(body)
         if kind.name == "JournalEntry":
             self._check_journal_entry(body)
+        if kind.transaction:
+            _check_currency_places(kind, body)
+        if kind.name == "Payment":
+            self._check_payment_applied(body, existing)
         self._check_duplicates(kind, body, existing)
 
     def _check_references(self, body: Mapping[str, Any]) -> None:
@@ -385,6 +399,8 @@ class Company:
             target = self.tables.get(table, {}).get(str(ref_id))
             if target is None:
                 raise faults.invalid_reference(element, entity_type, ref_id)
+            if target.get("Active") is False:
+                raise _inactive_reference(element, entity_type, target)
             name = target.get("DisplayName") or target.get("Name")
             if isinstance(ref_value, dict) and name:
                 ref_value["name"] = name
@@ -418,6 +434,35 @@ class Company:
                 raise faults.business(
                     f"Journal Entry must be balanced: debits total {debits}, credits total "
                     f"{credits}; the difference is {abs(debits - credits)}", "Line")
+
+    def _check_payment_applied(self, body: Mapping[str, Any],
+                               existing: Mapping[str, Any] | None) -> None:
+        """A Payment may apply to an invoice at most the invoice's open balance: its Balance
+        less what the company's other payments apply to it. QBO, like QuickBooks itself,
+        never lets a payment take an invoice below zero; the surplus of a payment stays
+        unapplied (``UnappliedAmt``) instead. The rule is the product's (QuickBooks "Receive
+        payment" caps each invoice's payment at its open balance); the API's fault text is
+        not published, so the 6000 business fault here is inferred. Invoices the company
+        does not have are not checked here."""
+        applied: dict[str, Decimal] = {}
+        for line in body.get("Line") or []:
+            for txn_id in _linked_invoices(line):
+                applied[txn_id] = applied.get(txn_id, Decimal(0)) + _amount(line.get("Amount"))
+        own_id = existing["Id"] if existing else None
+        for txn_id, amount in applied.items():
+            invoice = self.tables["invoice"].get(txn_id)
+            if invoice is None:
+                continue
+            taken = sum((_amount(line.get("Amount"))
+                         for payment in self.tables["payment"].values() if payment["Id"] != own_id
+                         for line in payment.get("Line") or [] if txn_id in _linked_invoices(line)),
+                        Decimal(0))
+            open_balance = _amount(invoice.get("Balance")) - taken
+            if amount > open_balance:
+                raise faults.business(
+                    f"The payment applies {amount} to Invoice {txn_id} (DocNumber "
+                    f"{invoice.get('DocNumber')}), more than its open balance of {open_balance}; "
+                    f"apply at most the open balance and leave the rest unapplied", "Line.Amount")
 
     def _check_duplicates(self, kind: Kind, body: Mapping[str, Any],
                           existing: dict[str, Any] | None) -> None:
@@ -554,6 +599,74 @@ def _check_xsd(name: str, body: Mapping[str, Any]) -> None:
                                    f"Property Name:{problem} specified is unsupported or invalid",
                                    element))
     raise faults.QboFault(400, "ValidationFault", errors)
+
+
+def _as_qbo_reads(name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``body`` as QBO reads a request before validating it (a copy).
+
+    - Leaves are read leniently, as QBO's JSON reader does: numbers sent as strings, strings
+      sent as numbers, empty strings for optional dates, numbers, booleans and enumerations
+      (:func:`ledgerlink_quickbooks.xsd.coerce` gives each rule and its source).
+    - A line's ``LineNum`` of 0 is no line number: QBO numbers the lines itself. Source:
+      python-quickbooks' ``DetailLine`` defaults ``LineNum`` to 0 and its integration tests
+      create deposits and refund receipts with it against an Intuit sandbox company; the
+      XSD's ``positiveInteger`` still refuses a negative one.
+    """
+    read = xsd.coerce(name, body)
+    for line in read.get("Line") or [] if isinstance(read.get("Line"), list) else []:
+        if isinstance(line, dict) and line.get("LineNum") == 0 and not isinstance(line["LineNum"], bool):
+            del line["LineNum"]
+    return read
+
+
+def _inactive_reference(element: str, kind: str, target: Mapping[str, Any]) -> faults.QboFault:
+    """HTTP 400 code 2500: a reference to a list entity (account, customer, item …) made
+    inactive. Code, Message and the Detail's words are QBO's own, from a real response quoted
+    in intuit/QuickBooks-V3-PHP-SDK issue 110 and Intuit's "Handling common errors" page
+    (developer.intuit.com …/troubleshooting/handling-common-errors: "usually caused by
+    references to inactive name list objects … in transaction requests"); the entity named
+    in parentheses is the sandbox's addition."""
+    name = target.get("DisplayName") or target.get("Name")
+    return faults.validation(
+        "Invalid Reference Id", "2500",
+        f"Invalid Reference Id : Something you're trying to use has been made inactive. Check "
+        f"the fields with accounts, customers, items, vendors or employees. ({kind} "
+        f"{name!r} Id={target['Id']} is inactive)", element)
+
+
+def _check_currency_places(kind: Kind, body: Mapping[str, Any]) -> None:
+    """Every line ``Amount`` (and a Payment's ``TotalAmt``) has at most the decimals of the
+    transaction's currency (ISO 4217 through CLDR: USD 2, JPY 0, KWD 3); the company's home
+    currency, USD, when no ``CurrencyRef`` is given. QBO keeps amounts in the currency's
+    minor unit, so 10.001 USD cannot be booked; the code (6000) and wording are inferred,
+    as Intuit publishes no fault for it. Trailing zeros are fine (10.000 USD is 10.00)."""
+    currency_ref = body.get("CurrencyRef")
+    code = currency_ref.get("value") if isinstance(currency_ref, Mapping) else None
+    code = code.upper() if isinstance(code, str) and code else USD["value"]
+    places = babel.numbers.get_currency_precision(code)
+    amounts = [(f"Line {index} Amount", "Line.Amount", line.get("Amount"))
+               for index, line in enumerate(body.get("Line") or []) if isinstance(line, Mapping)]
+    if kind.name == "Payment":
+        amounts.append(("TotalAmt", "TotalAmt", body.get("TotalAmt")))
+    unit = Decimal(1).scaleb(-places)
+    for what, element, value in amounts:
+        if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
+            continue
+        amount = Decimal(value)
+        with localcontext() as ctx:
+            ctx.prec = 1000
+            fits = not amount.is_finite() or amount == amount.quantize(unit)
+        if not fits:
+            raise faults.business(f"{what} {amount} has more decimal places than {code} has "
+                                  f"({places}); round it to the currency's minor unit", element)
+
+
+def _linked_invoices(line: Any) -> list[str]:
+    """The ids of the invoices a Payment line applies to (its ``LinkedTxn`` of type Invoice)."""
+    if not isinstance(line, Mapping) or not isinstance(line.get("LinkedTxn"), list):
+        return []
+    return [str(txn.get("TxnId")) for txn in line["LinkedTxn"]
+            if isinstance(txn, Mapping) and txn.get("TxnType") == "Invoice"]
 
 
 _NAME_KEY = "name"

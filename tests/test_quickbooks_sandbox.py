@@ -495,6 +495,17 @@ def test_a_payment_applies_at_most_the_open_balance_of_an_invoice(client, sandbo
     assert body_of(rest)["Payment"]["UnappliedAmt"] == Decimal("1000.00")
 
 
+def test_the_oauth_discovery_document_names_the_sandboxs_own_endpoints(qbo, client, sandbox):
+    for path in ("/.well-known/openid_sandbox_configuration", "/.well-known/openid_configuration/"):
+        document = httpx.get(qbo.url + path, timeout=5).json()
+        assert document["token_endpoint"] == f"{qbo.url}/oauth2/v1/tokens/bearer"
+        assert document["authorization_endpoint"] == f"{qbo.url}/connect/oauth2"
+        assert document["revocation_endpoint"] == f"{qbo.url}/v2/oauth2/tokens/revoke"
+        assert httpx.get(document["jwks_uri"], timeout=5).json() == {"keys": []}
+        assert httpx.get(document["userinfo_endpoint"], timeout=5).status_code == 401
+        assert httpx.get(document["userinfo_endpoint"], headers=AUTH, timeout=5).json() == {"sub": "static"}
+
+
 # --- reading and querying ----------------------------------------------------------------------
 
 def test_read_by_id(client, sandbox):

@@ -38,6 +38,11 @@ What it imitates (VENDOR-FACTS §3, §5 "QBO sandbox"):
   otherwise, which creates nothing).
 - ``POST /oauth2/v1/tokens/bearer``: authorization-code and refresh grants, client
   authenticated by HTTP Basic; every refresh rotates the refresh token.
+- ``GET /.well-known/openid_sandbox_configuration``: Intuit's discovery document naming
+  the sandbox's own OAuth endpoints, so Intuit's ``intuit-oauth`` works unchanged::
+
+      AuthClient(client_id, client_secret, redirect_uri,
+                 environment=f"{url}/.well-known/openid_sandbox_configuration")
 - Test hooks under ``/__sandbox`` (see :mod:`.app`): stats, request log, entities, fault
   scripts, reset, authorize, revoke, clock advance. They are for tests only: never
   authenticated, never rate-limited.

@@ -8,6 +8,13 @@ Routes imitating Intuit:
   the whole authorization the token belongs to, answering 200 as Intuit does
 - ``GET /connect/oauth2?client_id&redirect_uri&response_type=code&state[&realm_id]``: the
   consent screen, already consented: 302 to ``redirect_uri?code=…&state=…&realmId=…``
+- ``GET /.well-known/openid_sandbox_configuration`` (and ``openid_configuration``, with or
+  without a trailing slash): the OAuth/OpenID discovery document, as Intuit serves it,
+  naming this sandbox's own endpoints; Intuit's ``intuit-oauth`` client takes its URL as
+  its ``environment`` (:func:`discovery_document`)
+- ``GET /op/v1/jwks`` (no keys: the sandbox issues no ID tokens) and ``GET
+  /v1/openid_connect/userinfo`` (Bearer token → ``{"sub"}``), which the
+  discovery document names
 
 Routes for tests only, never authenticated or rate-limited (``/__sandbox/…``):
 ``GET stats``, ``GET requests``, ``GET entities/<realm>/<entity>``, ``GET|POST|DELETE
@@ -46,6 +53,39 @@ def _input() -> dict[str, Any]:
         return request.form.to_dict()
     data = request.get_json(silent=True, force=True)
     return data if isinstance(data, dict) else {}
+
+
+#: Intuit's discovery document paths (intuit-oauth's ``config.DISCOVERY_URL``)
+DISCOVERY_PATHS = ("/.well-known/openid_sandbox_configuration",
+                   "/.well-known/openid_configuration")
+
+
+def discovery_document(base_url: str) -> dict[str, Any]:
+    """Intuit's OAuth 2.0 / OpenID Connect discovery document with this sandbox's URLs.
+
+    The keys and values are those of Intuit's own document
+    (developer.intuit.com/.well-known/openid_sandbox_configuration; doc: …/authentication-
+    and-authorization/oauth-openid-discovery-doc); each Intuit host is replaced by
+    ``base_url``, paths kept (the authorization endpoint is appcenter's ``/connect/oauth2``,
+    the revocation endpoint developer.api's ``/v2/oauth2/tokens/revoke``). One difference:
+    the token endpoint authenticates clients by HTTP Basic only, so only
+    ``client_secret_basic`` is listed (Intuit also lists ``client_secret_post``).
+    """
+    base = base_url.rstrip("/")
+    return {
+        "issuer": f"{base}/op/v1",
+        "authorization_endpoint": f"{base}/connect/oauth2",
+        "token_endpoint": f"{base}/oauth2/v1/tokens/bearer",
+        "userinfo_endpoint": f"{base}/v1/openid_connect/userinfo",
+        "revocation_endpoint": f"{base}/v2/oauth2/tokens/revoke",
+        "jwks_uri": f"{base}/op/v1/jwks",
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "scopes_supported": ["openid", "email", "profile", "address", "phone"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+        "claims_supported": ["aud", "exp", "iat", "iss", "realmid", "sub"],
+    }
 
 
 def create_app(sandbox: Sandbox) -> Flask:
@@ -95,6 +135,26 @@ def create_app(sandbox: Sandbox) -> Flask:
         separator = "&" if "?" in redirect_uri else "?"
         return redirect(f"{redirect_uri}{separator}{urlencode(query)}", code=302)
 
+    def discovery() -> Response:
+        return _json(discovery_document(request.host_url))
+
+    for path in DISCOVERY_PATHS:
+        for rule in (path, path + "/"):
+            app.add_url_rule(rule, f"discovery{rule}", discovery, methods=["GET"])
+
+    @app.get("/op/v1/jwks")
+    def jwks() -> Response:
+        return _json({"keys": []})
+
+    @app.get("/v1/openid_connect/userinfo")
+    def userinfo() -> Response:
+        info = sandbox.userinfo(request.headers.get("Authorization"))
+        if info is None:
+            response = _json({"error": "invalid_token"}, 401)
+            response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            return response
+        return _json(info)
+
     # --- tests only ---------------------------------------------------------------------
     @app.get("/")
     @app.get("/__sandbox")
@@ -105,6 +165,7 @@ def create_app(sandbox: Sandbox) -> Flask:
             "api": "/v3/company/<realm>/<entity>?minorversion=75",
             "token_endpoint": "/oauth2/v1/tokens/bearer",
             "authorize": "/connect/oauth2",
+            "discovery": DISCOVERY_PATHS[0],
             "test_only": ["/__sandbox/stats", "/__sandbox/requests",
                           "/__sandbox/entities/<realm>/<entity>", "/__sandbox/faults",
                           "/__sandbox/reset", "/__sandbox/authorize", "/__sandbox/revoke",
@@ -201,4 +262,4 @@ def create_app(sandbox: Sandbox) -> Flask:
     return app
 
 
-__all__ = ["create_app"]
+__all__ = ["DISCOVERY_PATHS", "create_app", "discovery_document"]

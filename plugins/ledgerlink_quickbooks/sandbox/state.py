@@ -359,6 +359,17 @@ class Sandbox:
                 self._access.pop(token, None)
             return True
 
+    def userinfo(self, authorization: str | None) -> dict[str, str] | None:
+        """What ``GET /v1/openid_connect/userinfo`` answers for ``Authorization: Bearer …``:
+        ``{"sub": <the authorization's id>}``, or None when the token is refused as a
+        ``/v3`` call would refuse it. (Tokens are good for every realm, so none is named.)"""
+        token = _bearer(authorization)
+        with self._lock:
+            if self._access_problem(token) is not None:
+                return None
+            issued = self._access.get(token)
+            return {"sub": issued.grant if issued is not None else "static"}
+
     def client_ok(self, authorization: str | None) -> bool:
         """True when ``authorization`` is HTTP Basic with this sandbox's client id and secret."""
         if not authorization:

@@ -445,19 +445,24 @@ class Company:
         not published, so the 6000 business fault here is inferred. Invoices the company
         does not have are not checked here."""
         applied: dict[str, Decimal] = {}
-        for line in body.get("Line") or []:
-            for txn_id in _linked_invoices(line):
-                applied[txn_id] = applied.get(txn_id, Decimal(0)) + _amount(line.get("Amount"))
+        with localcontext() as ctx:
+            ctx.prec = 1000
+            for line in body.get("Line") or []:
+                for txn_id in _linked_invoices(line):
+                    applied[txn_id] = applied.get(txn_id, Decimal(0)) + _amount(line.get("Amount"))
         own_id = existing["Id"] if existing else None
         for txn_id, amount in applied.items():
             invoice = self.tables["invoice"].get(txn_id)
             if invoice is None:
                 continue
-            taken = sum((_amount(line.get("Amount"))
-                         for payment in self.tables["payment"].values() if payment["Id"] != own_id
-                         for line in payment.get("Line") or [] if txn_id in _linked_invoices(line)),
-                        Decimal(0))
-            open_balance = _amount(invoice.get("Balance")) - taken
+            with localcontext() as ctx:
+                ctx.prec = 1000
+                taken = sum((_amount(line.get("Amount"))
+                             for payment in self.tables["payment"].values()
+                             if payment["Id"] != own_id
+                             for line in payment.get("Line") or []
+                             if txn_id in _linked_invoices(line)), Decimal(0))
+                open_balance = _amount(invoice.get("Balance")) - taken
             if amount > open_balance:
                 raise faults.business(
                     f"The payment applies {amount} to Invoice {txn_id} (DocNumber "
@@ -613,8 +618,10 @@ def _as_qbo_reads(name: str, body: Mapping[str, Any]) -> dict[str, Any]:
       XSD's ``positiveInteger`` still refuses a negative one.
     """
     read = xsd.coerce(name, body)
-    for line in read.get("Line") or [] if isinstance(read.get("Line"), list) else []:
-        if isinstance(line, dict) and line.get("LineNum") == 0 and not isinstance(line["LineNum"], bool):
+    lines = read.get("Line")
+    for line in lines if isinstance(lines, list) else []:
+        number = line.get("LineNum") if isinstance(line, dict) else None
+        if number == 0 and not isinstance(number, bool):
             del line["LineNum"]
     return read
 
@@ -648,17 +655,23 @@ def _check_currency_places(kind: Kind, body: Mapping[str, Any]) -> None:
                for index, line in enumerate(body.get("Line") or []) if isinstance(line, Mapping)]
     if kind.name == "Payment":
         amounts.append(("TotalAmt", "TotalAmt", body.get("TotalAmt")))
-    unit = Decimal(1).scaleb(-places)
     for what, element, value in amounts:
         if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
             continue
         amount = Decimal(value)
-        with localcontext() as ctx:
-            ctx.prec = 1000
-            fits = not amount.is_finite() or amount == amount.quantize(unit)
-        if not fits:
+        if amount.is_finite() and _decimal_places(amount) > places:
             raise faults.business(f"{what} {amount} has more decimal places than {code} has "
                                   f"({places}); round it to the currency's minor unit", element)
+
+
+def _decimal_places(amount: Decimal) -> int:
+    """The decimals ``amount`` really has: 10.000 has none, 10.001 three (no arithmetic, so
+    no context limits even for 1E+2000)."""
+    sign, digits, exponent = amount.as_tuple()
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if trailing == len(digits):
+        return 0  # zero
+    return max(0, -(exponent + trailing))
 
 
 def _linked_invoices(line: Any) -> list[str]:

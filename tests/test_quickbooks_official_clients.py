@@ -208,7 +208,7 @@ def test_a_client_with_only_a_refresh_token_gets_its_access_token_from_the_sandb
 
 # --- what python-quickbooks sends by default is accepted --------------------------------------
 
-def test_python_quickbooks_defaults_are_what_the_sandbox_must_accept(qbo, sandbox):
+def test_python_quickbooks_sends_amounts_as_strings_zeros_and_empty_dates_by_default():
     """The premise of the next test, checked on the client itself."""
     body = sent(invoice_of("25.50"))
     assert body["Line"][0]["Amount"] == "25.50"  # a Decimal is written as a JSON string
@@ -272,8 +272,12 @@ def test_python_quickbooks_creates_reads_and_updates_every_entity(qbo, sandbox):
     assert stored["deposit"]["TotalAmt"] == Decimal("5.00")
     assert stored["creditmemo"]["RemainingCredit"] == Decimal("3.00")
     assert stored["refundreceipt"]["TotalAmt"] == Decimal("2.00")
-    assert {payment.Id, entry.Id, deposit.Id, credit.Id, refund.Id} and all(
-        isinstance(obj.SyncToken, str) for obj in (payment, entry, deposit, credit, refund))
+    assert all(obj.Id and obj.SyncToken == "0" for obj in (payment, entry, deposit, credit, refund))
+
+    # the client's list queries: Item.all asks for "SELECT *, Sku FROM Item …"
+    assert [i.Name for i in Item.all(qb=client)] == ["Services", "Hours", "Design", "Gadget",
+                                                     "Grooming"]  # the inactive one left out
+    assert [c.Id for c in Customer.filter(DisplayName="Dora's Dog Spa", qb=client)] == [customer.Id]
 
     # a full update as python-quickbooks makes it: read, change, save (SyncToken as read)
     again = Customer.get(customer.Id, qb=client)

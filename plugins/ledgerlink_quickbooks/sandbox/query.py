@@ -2,7 +2,7 @@
 
 Supported (keywords in any case)::
 
-    SELECT * | COUNT(*) | Field[, Field…] FROM Entity
+    SELECT *[, Field…] | COUNT(*) | Field[, Field…] FROM Entity
       [WHERE cond [AND cond]…]
       [ORDERBY Field [ASC|DESC][, Field [ASC|DESC]]…]
       [STARTPOSITION n] [MAXRESULTS n]
@@ -205,7 +205,10 @@ class _Parser:
         fields: list[tuple[str, ...]] | None = None
         count = False
         if self.punct("*"):
-            pass
+            # "SELECT *, Sku FROM Item" (python-quickbooks' Item.all): a field named beside *
+            # adds nothing here, as every stored field is answered already
+            while self.punct(","):
+                self.ident()
         elif self.keyword("COUNT"):
             self.expect_punct("(")
             self.expect_punct("*")

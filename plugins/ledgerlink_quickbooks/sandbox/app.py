@@ -138,9 +138,10 @@ def create_app(sandbox: Sandbox) -> Flask:
     def discovery() -> Response:
         return _json(discovery_document(request.host_url))
 
-    for path in DISCOVERY_PATHS:
-        for rule in (path, path + "/"):
-            app.add_url_rule(rule, f"discovery{rule}", discovery, methods=["GET"])
+    for index, path in enumerate(DISCOVERY_PATHS):
+        for slash in ("", "/"):  # intuit-oauth's own constants end in a slash
+            app.add_url_rule(path + slash, f"discovery_{index}{slash and '_slash'}", discovery,
+                             methods=["GET"])
 
     @app.get("/op/v1/jwks")
     def jwks() -> Response:

@@ -31,8 +31,9 @@ def idempotency_key(recipe_id: str, version: int, event_id: str, step_id: str, g
     """Stable 36-character key for one step of one recipe version on one event.
 
     The same inputs give the same key in every process and after every restart, so a
-    retried write carries the key of the first attempt. ``generation`` rises only when a
-    run the vendor refused is replayed. 36 characters fit every vendor (QuickBooks
+    retried write carries the key of the first attempt. ``generation`` rises with each
+    replay of a run; a replayed step whose last write the vendor did not refuse keeps that
+    write's key (see ``Store.reopen``). 36 characters fit every vendor (QuickBooks
     ``requestid`` ≤ 50, Xero ≤ 128, Stripe ≤ 255).
     """
     parts = [recipe_id, str(version), event_id, step_id] + ([f"replay-{generation}"] if generation else [])

@@ -14,6 +14,7 @@ import json
 import re
 import time
 
+import httpx
 import pytest
 
 from ledgerlink.app import create_app
@@ -170,6 +171,7 @@ def test_a_replayed_dead_run_whose_last_write_timed_out_looks_up_first(make_runt
         time.sleep(0.8)  # the late answers are done: the sandbox's log is complete
         keys = {s["idempotency_key"] for s in runtime.store.run(1)["steps"]}
         assert len(keys) == 1
+        runtime.client.timeout = httpx.Timeout(30.0, connect=5.0)  # the replay's answers are in time
         from ledgerlink.service import replay
         replay(runtime, 1)
         counts = settle(runtime)

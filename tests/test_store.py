@@ -105,7 +105,9 @@ def test_recipe_version_reuse_with_another_body_is_refused(tmp_path):
     assert problems and "raise \"version\"" in problems[0]
 
 
-def test_replay_of_a_refused_run_gets_fresh_keys_but_a_dead_run_keeps_them(tmp_path):
+def test_every_replay_raises_the_key_generation(tmp_path):
+    # the worker resends a step whose last write's outcome is unknown under that write's key
+    # (tests/test_unknown_outcome.py); the generation tells it the run was replayed
     from ledgerlink.runner import idempotency_key
 
     store = Store(migrated_db(tmp_path))
@@ -116,6 +118,6 @@ def test_replay_of_a_refused_run_gets_fresh_keys_but_a_dead_run_keeps_them(tmp_p
     assert store.reopen(refused.id, now=150.0) and store.reopen(dead.id, now=150.0)
     assert not store.reopen(refused.id, now=150.0)  # only closed, unsuccessful runs
     again = {run.id: run for run in store.claim("b", lease_seconds=30, limit=2, now=200.0)}
-    assert again[refused.id].key_generation == 1 and again[dead.id].key_generation == 0
+    assert again[refused.id].key_generation == 1 and again[dead.id].key_generation == 1
     assert idempotency_key("r", 1, "evt_1", "entry", 1) != idempotency_key("r", 1, "evt_1", "entry", 0)
     assert idempotency_key("r", 1, "evt_1", "entry") == idempotency_key("r", 1, "evt_1", "entry", 0)

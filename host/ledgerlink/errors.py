@@ -129,18 +129,21 @@ class UnbalancedEntryError(ActionError):
 
 
 class VendorError(ActionError):
-    """The vendor refused a request.
+    """The vendor refused a request, or its answer cannot be read.
 
     ``kind`` is one of:
 
     - ``"permanent"`` – retrying cannot help (validation); the run fails with the vendor's message;
     - ``"retry"`` – try again later (throttling, 5xx); ``retry_after`` seconds if the vendor said;
-    - ``"reauth"`` – the connection's credentials must be refreshed or reconnected.
+    - ``"reauth"`` – the connection's credentials must be refreshed or reconnected;
+    - ``"unknown"`` – a write was answered with something that is not the vendor's answer
+      (truncated JSON, an HTML page with status 200): the vendor may have done it, so the
+      outcome is unknown, as after a timeout; the entity is looked up before any resend.
     """
 
     code = "vendor_error"
     status = 502
-    KINDS = ("permanent", "retry", "reauth")
+    KINDS = ("permanent", "retry", "reauth", "unknown")
 
     def __init__(self, message: str, *, kind: str = "permanent", status: int | None = None,
                  retry_after: float | None = None, vendor_code: str | None = None) -> None:

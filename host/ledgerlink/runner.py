@@ -31,8 +31,9 @@ def idempotency_key(recipe_id: str, version: int, event_id: str, step_id: str, g
     """Stable 36-character key for one step of one recipe version on one event.
 
     The same inputs give the same key in every process and after every restart, so a
-    retried write carries the key of the first attempt. ``generation`` rises only when a
-    run the vendor refused is replayed. 36 characters fit every vendor (QuickBooks
+    retried write carries the key of the first attempt. ``generation`` rises with each
+    replay of a run; a replayed step whose last write the vendor did not refuse keeps that
+    write's key (see ``Store.reopen``). 36 characters fit every vendor (QuickBooks
     ``requestid`` ≤ 50, Xero ≤ 128, Stripe ≤ 255).
     """
     parts = [recipe_id, str(version), event_id, step_id] + ([f"replay-{generation}"] if generation else [])
@@ -96,8 +97,12 @@ def validate_input(step: Step, recipe: Recipe, value: Any) -> None:
 
 def run_step(recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEvent,
              connection: Connection, send: Send,
-             on_input: Callable[[int, Any], None] | None = None, key_generation: int = 0) -> StepResult:
-    """Map, validate and perform one step; raises LedgerlinkError subclasses on failure."""
+             on_input: Callable[[int, Any], None] | None = None, key_generation: int = 0,
+             key: str | None = None) -> StepResult:
+    """Map, validate and perform one step; raises LedgerlinkError subclasses on failure.
+
+    The step's idempotency key is ``key`` when given (an earlier attempt's), else the one of
+    ``key_generation``."""
     result = StepResult(step.id, step.action.name, step.connection, "succeeded")
     if step.when is not None and not step.when(doc):
         result.status = "skipped"
@@ -108,8 +113,8 @@ def run_step(recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEve
         on_input(0, value)
     validate_input(step, recipe, value)
     ctx = ActionContext(connection=connection,
-                        idempotency_key=idempotency_key(recipe.id, recipe.version, event.id, step.id,
-                                                        key_generation),
+                        idempotency_key=key or idempotency_key(recipe.id, recipe.version, event.id,
+                                                               step.id, key_generation),
                         recipe_id=recipe.id, recipe_version=recipe.version, step_id=step.id,
                         event_id=event.id)
     generator = step.action.perform(value, ctx)
@@ -134,19 +139,21 @@ def drive(generator: Any, send: Callable[[Request], Response]) -> Any:
 
 
 def find_existing(recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEvent,
-                  connection: Connection, send: Send, key_generation: int = 0) -> Any:
+                  connection: Connection, send: Send, key_generation: int = 0,
+                  key: str | None = None) -> Any:
     """The output of the entity an earlier attempt of ``step`` created, or None.
 
-    For writes whose answer was lost after the vendor may have forgotten the key: the
-    action's ``find_existing`` reads, it never writes.
+    For writes whose outcome is unknown (no answer, or one that could not be read) when a
+    resend could create a twin, and before a replay: the action's ``find_existing`` reads,
+    it never writes.
     """
     if step.action.find_existing is None:
         return None
     value = step.input(doc)
     validate_input(step, recipe, value)
     ctx = ActionContext(connection=connection,
-                        idempotency_key=idempotency_key(recipe.id, recipe.version, event.id, step.id,
-                                                        key_generation),
+                        idempotency_key=key or idempotency_key(recipe.id, recipe.version, event.id,
+                                                               step.id, key_generation),
                         recipe_id=recipe.id, recipe_version=recipe.version, step_id=step.id, event_id=event.id)
     return drive(step.action.find_existing(value, ctx), lambda request: send(step, step.action, ctx, request))
 

@@ -625,20 +625,41 @@ class Worker:
         self.runtime.metrics.add("runs_retried", 1)
         return "retrying"
 
-    def _look_up_lost_write(self, run: ClaimedRun, recipe: Recipe, step: Step, doc: dict[str, Any],
-                            event: IncomingEvent, connection: Connection, connector: Any, key: str,
-                            send: Any) -> Any:
-        """When an earlier attempt's answer was lost and the vendor may have forgotten its key
-        (older than the connector's ``idempotency_key_lifetime``), look the entity up first:
-        resending could create a twin. Returns the found entity's output, or None."""
+    def _earlier_writes(self, run: ClaimedRun, recipe: Recipe, step: Step, event: IncomingEvent,
+                        connector: Any) -> tuple[str, bool]:
+        """The idempotency key this attempt of ``step`` sends, and whether to look its entity
+        up first (the action's ``find_existing``, read-only) because an earlier write may
+        have created it.
+
+        The key is the run's key generation's, unless the step's last write in this run was
+        not refused (its outcome is unknown, or it failed without a 4xx refusal): then that
+        write's key, which the vendor either answers as it did the first time or has never
+        seen (see :meth:`Store.reopen`). The entity is looked up first when resending could
+        create a twin or cannot tell:
+
+        - an earlier write was answered with something that could not be read: the vendor
+          may answer its key with that very answer again;
+        - a write whose answer was lost was first sent longer ago than the connector's
+          ``idempotency_key_lifetime``: the vendor may have forgotten its key;
+        - the step wrote under another key before: a replay (of this run, or on another
+          recipe version), whose earlier write may have created the entity.
+        """
+        key = idempotency_key(recipe.id, recipe.version, event.id, step.id, run.key_generation)
+        if run.attempts <= 1 and not run.key_generation:
+            return key, False  # a first attempt: nothing was sent before
+        writes = self.runtime.store.earlier_writes(run.id, step.id)
+        own = [w for w in writes if w.run_id == run.id and w.idempotency_key]
+        replayed = any(w.idempotency_key != key for w in writes)
+        if own and not (own[-1].status == "failed" and 400 <= (own[-1].response_status or 0) < 500):
+            key = own[-1].idempotency_key or key
+        if step.action.find_existing is None:
+            return key, False
+        in_doubt = [w for w in writes if w.status == "unknown"]
+        unreadable = any(w.response_status is not None for w in in_doubt)
         lifetime = connector.idempotency_key_lifetime
-        if run.attempts <= 1 or lifetime is None or step.action.find_existing is None:
-            return None
-        since = self.runtime.store.unknown_outcome_since(run.id, step.id, key)
-        if since is None or time.time() - since < lifetime:
-            return None
-        self.runtime.metrics.add("lost_writes_looked_up", 1)
-        return find_existing(recipe, step, doc, event, connection, send, run.key_generation)
+        first_sent = min((w.started_at for w in in_doubt if w.idempotency_key == key), default=None)
+        forgotten = lifetime is not None and first_sent is not None and time.time() - first_sent >= lifetime
+        return key, replayed or unreadable or forgotten
 
     def _step(self, run: ClaimedRun, recipe: Recipe, step: Step, doc: dict[str, Any],
               event: IncomingEvent, source_id: str | None, last_step: bool = False) -> Any:
@@ -667,13 +688,17 @@ class Worker:
 
         mapped: list[Any] = [None]
         try:
-            existing = self._look_up_lost_write(run, recipe, step, doc, event, connection, connector, key, send)
+            key, look_up = self._earlier_writes(run, recipe, step, event, connector)
+            existing = None
+            if look_up:
+                rt.metrics.add("lost_writes_looked_up", 1)
+                existing = find_existing(recipe, step, doc, event, connection, send, key=key)
             if existing is not None:
                 result = StepResult(step.id, step.action.name, step.connection, "succeeded",
                                     input=step.input(doc), output=existing)
             else:
                 result = run_step(recipe, step, doc, event, connection, send, on_input=mapped.__setitem__,
-                                  key_generation=run.key_generation)
+                                  key=key)
         except Throttled as throttled:
             raise _Retry(f"waiting for a {throttled.reason} slot of {connection.name!r}",
                          delay=max(0.0, getattr(throttled, "delay", 1.0)), count_attempt=False) from None
@@ -684,6 +709,10 @@ class Worker:
             log("unknown", error=str(exc), input_=mapped[0])
             raise _Retry(f"step {step.id!r}: outcome unknown, retrying with the same idempotency key: {exc}") from None
         except VendorError as exc:
+            if exc.kind == "unknown":  # answered, but not readably: the write may have been done
+                log("unknown", error=exc.message, input_=mapped[0])
+                raise _Retry(f"step {step.id!r}: outcome unknown, looking it up before resending: "
+                             f"{exc.message}") from None
             log("failed", error=exc.message, input_=mapped[0])
             if exc.kind == "permanent":
                 raise _Fail(f"step {step.id!r}: {exc.message}") from None

@@ -39,7 +39,11 @@ def build_runtime(db: str | None = None, recipes: str | Path | None = None, conf
 
 
 def replay(runtime: Runtime, run_id: int, version: str = "own", dry: bool = False) -> dict[str, Any]:
-    """Replay a run: on its own recipe version (reopened) or on the latest (a new run)."""
+    """Replay a run: on its own recipe version (reopened) or on the latest (a new run).
+
+    Either way, a step that wrote before is looked up before anything is sent again (its
+    entity may exist though its run failed), and a step whose last write's outcome is
+    unknown is resent under that write's idempotency key (see :meth:`Store.reopen`)."""
     row = runtime.store.run(run_id)
     if row is None:
         raise NotFound(f"no run {run_id}")
@@ -62,7 +66,7 @@ def replay(runtime: Runtime, run_id: int, version: str = "own", dry: bool = Fals
         runtime.store.reopen(run_id)
         runtime.wake()
         return {"dry_run": False, "run": run_id, "recipe_version": recipe.version, "status": "pending"}
-    new_id = runtime.store.plan(row["event_pk"], recipe.id, recipe.version)
+    new_id = runtime.store.plan(row["event_pk"], recipe.id, recipe.version, key_generation=1)
     if new_id is None:
         raise Conflict(f"the event already has a run on {recipe.id!r} version {recipe.version}")
     runtime.wake()

@@ -221,6 +221,20 @@ class ClaimedRun:
 
 
 @dataclass(frozen=True)
+class EarlierWrite:
+    """One attempt of a step that sent a write and did not succeed (the run log)."""
+
+    run_id: int
+    idempotency_key: str | None
+    #: "failed" (the vendor refused, or the request was not sent) or "unknown" (no answer,
+    #: or one that could not be read: the vendor may have done it)
+    status: str
+    #: the HTTP status of the answer; None when none came
+    response_status: int | None
+    started_at: float
+
+
+@dataclass(frozen=True)
 class ClaimedFetch:
     """A stored notification whose entity is to be fetched before its runs are planned."""
 
@@ -638,14 +652,17 @@ class Store:
                           cursors.c.lease_owner, cursors.c.last_error)
                 .where(cursors.c.name.like("poll:%"))).mappings()]
 
-    def plan(self, event_pk: int, recipe_id: str, version: int, now: float | None = None) -> int | None:
-        """Plan one run; None when (recipe, version, event) already has one."""
+    def plan(self, event_pk: int, recipe_id: str, version: int, now: float | None = None,
+             key_generation: int = 0) -> int | None:
+        """Plan one run; None when (recipe, version, event) already has one. A replay plans
+        with ``key_generation`` 1, so its steps first look up what earlier runs wrote."""
         now = time.time() if now is None else now
         try:
             with self._write() as conn:
                 run_id = conn.execute(runs.insert().values(
                     recipe_id=recipe_id, recipe_version=version, event_pk=event_pk, status="pending",
-                    attempts=0, due_at=now, created_at=now, updated_at=now)).inserted_primary_key[0]
+                    attempts=0, due_at=now, created_at=now, updated_at=now,
+                    key_generation=key_generation)).inserted_primary_key[0]
                 self._wake_others(conn)
                 return run_id
         except sa.exc.IntegrityError:
@@ -753,16 +770,32 @@ class Store:
                                        run_steps.c.status.in_(("succeeded", "skipped")))).all()
         return {step_id: (jsonio.loads(output) if output else None) for step_id, output in rows}
 
-    def unknown_outcome_since(self, run_id: int, step_id: str, key: str) -> float | None:
-        """When ``key`` was first sent, if an attempt of this step with that key ended without
-        an answer (status ``unknown``); None when no write of it is in doubt."""
+    def earlier_writes(self, run_id: int, step_id: str) -> list[EarlierWrite]:
+        """Every attempt of step ``step_id`` that sent a write (not a read, such as a lookup)
+        and did not succeed, oldest first: in run ``run_id``, and in the other runs of its
+        recipe on its event (a replay on another version) where that step never succeeded."""
+        this = runs.alias("this")
+        succeeded = run_steps.alias("succeeded")
+        same_event = sa.select(runs.c.id).join(this, sa.and_(this.c.id == run_id,
+                                                             runs.c.recipe_id == this.c.recipe_id,
+                                                             runs.c.event_pk == this.c.event_pk))
+        step_succeeded = sa.exists().where(succeeded.c.run_id == run_steps.c.run_id,
+                                           succeeded.c.step_id == step_id,
+                                           succeeded.c.status == "succeeded")
+        query = (sa.select(run_steps.c.run_id, run_steps.c.idempotency_key, run_steps.c.status,
+                           run_steps.c.response_status, run_steps.c.started_at, run_steps.c.request)
+                 .where(run_steps.c.run_id.in_(same_event), run_steps.c.step_id == step_id,
+                        run_steps.c.request.is_not(None), run_steps.c.status.in_(("failed", "unknown")),
+                        sa.or_(run_steps.c.run_id == run_id, ~step_succeeded))
+                 .order_by(run_steps.c.id))
         with self.engine.connect() as conn:
-            first, unknown = conn.execute(
-                sa.select(sa.func.min(run_steps.c.started_at),
-                          sa.func.sum(sa.case((run_steps.c.status == "unknown", 1), else_=0)))
-                .where(run_steps.c.run_id == run_id, run_steps.c.step_id == step_id,
-                       run_steps.c.idempotency_key == key, run_steps.c.request.is_not(None))).one()
-        return first if unknown else None
+            rows = conn.execute(query).all()
+        writes = []
+        for *fields, request in rows:
+            method = (jsonio.loads(request) or {}).get("method") if request else None
+            if str(method).upper() not in ("GET", "HEAD"):
+                writes.append(EarlierWrite(*fields))
+        return writes
 
     def log_step(self, run_id: int, step_id: str, attempt: int, status: str, *, input: Any = None,
                  request: Any = None, response_status: int | None = None, response_body: str | None = None,
@@ -844,17 +877,19 @@ class Store:
     def reopen(self, run_id: int, now: float | None = None) -> bool:
         """Put a closed, unsuccessful run back in the queue (replay on its own version).
 
-        A ``failed`` run was refused by the vendor, so nothing was created: it gets a new
-        key generation (fresh idempotency keys, which the vendor has not answered yet). A
-        ``dead`` run may have created something whose answer was lost: it keeps its keys.
+        Every replay raises the run's key generation. The worker then looks up, before
+        sending anything, each step that wrote under an earlier key (its entity may exist).
+        A step whose last write the vendor did not refuse (its outcome unknown, or a passing
+        failure such as a 5xx) is resent under that write's key: the vendor replays its
+        answer, or creates the entity once. A step whose last write was refused (a 4xx) gets
+        the new generation's key, as the vendor would answer the old one with the same refusal.
         """
         now = time.time() if now is None else now
         with self._write() as conn:
             reopened = conn.execute(
                 runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead")))
                 .values(status="pending", due_at=now, updated_at=now, last_error=None,
-                        key_generation=sa.case((runs.c.status == "failed", runs.c.key_generation + 1),
-                                               else_=runs.c.key_generation))).rowcount == 1
+                        key_generation=runs.c.key_generation + 1)).rowcount == 1
             if reopened:
                 self._wake_others(conn)
             return reopened

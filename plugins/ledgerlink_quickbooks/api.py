@@ -248,6 +248,39 @@ def classify(response: Response) -> VendorError | None:
                        kind="permanent", **common)
 
 
+def describe_body(response: Response) -> str:
+    """What a body that is not QBO's answer looks like, for a message: an HTML page, JSON
+    that does not parse (often cut short), JSON of another shape, or nothing."""
+    text = (response.text or "").strip()
+    content_type = _header(response.headers, "Content-Type") or ""
+    if not text:
+        return "an empty body"
+    if "html" in content_type.lower() or text[:1] == "<":
+        return f"an HTML page ({content_type or 'no Content-Type'}, {len(text)} characters)"
+    if response.json is None:
+        return f"a body that is not JSON, or is cut short ({len(text)} characters)"
+    keys = sorted(response.json) if isinstance(response.json, Mapping) else []
+    return "JSON with " + (", ".join(map(str, keys[:5])) if keys else "no object")
+
+
+def unreadable_write(response: Response, entity: str) -> VendorError:
+    """The error for a success status (2xx) answering a write whose body holds no ``entity``
+    with an Id: QuickBooks may have committed the write, so its outcome is unknown
+    (``kind="unknown"``) — the host looks the entity up before it resends anything."""
+    return VendorError(f"QuickBooks answered the {entity} write with HTTP {response.status} and "
+                       f"{describe_body(response)} instead of the {entity}; the {entity} may have "
+                       f"been created, so it is looked up before anything is sent again",
+                       kind="unknown", status=response.status)
+
+
+def unreadable_query(response: Response, entity: str) -> VendorError:
+    """The error for a success status answering a query without a ``QueryResponse``: never
+    read as "nothing found" (a lookup would then create a twin), retried instead."""
+    return VendorError(f"QuickBooks answered the {entity} query with HTTP {response.status} and "
+                       f"{describe_body(response)} instead of a QueryResponse; it is retried",
+                       kind="retry", status=response.status)
+
+
 def _known_trap(codes: Any, detail: str) -> str:
     """What to do about the faults integrators meet most (MARKET.md pain points 10 and 15)."""
     text = detail.lower()

@@ -38,9 +38,9 @@ import babel.numbers
 
 from ledgerlink import jsonio
 from ledgerlink.catalog import Action, ActionContext, Request, Response
-from ledgerlink.errors import ConfigError, InputError, VendorError
+from ledgerlink.errors import ConfigError, InputError
 
-from .api import MAX_REQUEST_ID, classify, deleter, entity_url, params
+from .api import MAX_REQUEST_ID, classify, deleter, entity_url, params, unreadable_query, unreadable_write
 
 _PLAIN = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*$")
 _SIGNED = re.compile(r"^\s*-?[0-9]+(\.[0-9]+)?\s*$")
@@ -531,16 +531,15 @@ def read_output(response: Response, entity: str, body: Mapping[str, Any],
                 computed_total: Decimal) -> dict[str, Any]:
     """The step output from ``{"<entity>": {...}}``: ``{id, sync_token, doc_number?, txn_date?,
     total, currency?}``. ``total`` is QBO's ``TotalAmt`` (tax included, when QuickBooks added
-    tax) or ``computed_total`` when QBO leaves it out. No Id in a 2xx answer is a permanent
-    :class:`VendorError`."""
+    tax) or ``computed_total`` when QBO leaves it out. A success answer without the entity's
+    Id (truncated JSON, an HTML page) is an unknown outcome (:func:`.api.unreadable_write`):
+    the entity may exist, and is looked up before anything is sent again."""
     found = response.json.get(entity) if isinstance(response.json, Mapping) else None
     found_id = found.get("Id") if isinstance(found, Mapping) else None
     if isinstance(found_id, int) and not isinstance(found_id, bool):
         found_id = str(found_id)
     if not isinstance(found_id, str) or not found_id:
-        raise VendorError(f"QuickBooks answered HTTP {response.status} without a {entity} Id; "
-                          f"check in QuickBooks whether the {entity} was created before replaying",
-                          kind="permanent", status=response.status)
+        raise unreadable_write(response, entity)
     out: dict[str, Any] = {"id": found_id, "sync_token": str(found.get("SyncToken", "0"))}
     if isinstance(found.get("DocNumber"), str) and found["DocNumber"]:
         out["doc_number"] = found["DocNumber"]
@@ -583,7 +582,9 @@ def query(ctx: ActionContext, entity: str, where: list[str]) -> Generator[Reques
     if error is not None:
         raise error
     body = response.json if isinstance(response.json, Mapping) else {}
-    found = body.get("QueryResponse", {})
+    if not isinstance(body.get("QueryResponse"), Mapping):
+        raise unreadable_query(response, entity)
+    found = body["QueryResponse"]
     found = found.get(entity, []) if isinstance(found, Mapping) else []
     return [item for item in found if isinstance(item, Mapping)] if isinstance(found, list) else []
 

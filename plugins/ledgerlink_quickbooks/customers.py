@@ -16,10 +16,10 @@ from collections.abc import Generator, Mapping
 from typing import Any
 
 from ledgerlink.catalog import Action, ActionContext, LinkQuery, Request, Response
-from ledgerlink.errors import InputError, VendorError
+from ledgerlink.errors import InputError
 
 from .common import query, quote
-from .api import classify, entity_url, params
+from .api import classify, entity_url, params, unreadable_write
 
 TARGET_TYPE = "quickbooks.customer"
 
@@ -123,7 +123,7 @@ def find_or_create_customer(input: Mapping[str, Any], ctx: ActionContext) -> Gen
         raise error
     customer = (response.json or {}).get("Customer") if isinstance(response.json, Mapping) else None
     if not isinstance(customer, Mapping) or not customer.get("Id"):
-        raise VendorError(f"QuickBooks answered HTTP {response.status} without a Customer Id", kind="permanent")
+        raise unreadable_write(response, "Customer")  # created, perhaps: the next attempt finds it first
     return _found(str(customer["Id"]), str(customer.get("DisplayName", input["DisplayName"])), "created",
                   input["source_id"])
 

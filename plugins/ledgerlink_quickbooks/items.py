@@ -33,7 +33,7 @@ from ledgerlink.catalog import Action, ActionContext, LinkQuery, Request, Respon
 from ledgerlink.errors import VendorError
 
 from . import common, updates
-from .api import classify, entity_url, params
+from .api import classify, entity_url, params, unreadable_write
 from .common import JSON_HEADERS, Problems
 
 TARGET_TYPE = "quickbooks.item"
@@ -287,9 +287,7 @@ def find_or_create_item(input: Mapping[str, Any], ctx: ActionContext) -> Generat
         raise error
     item = response.json.get("Item") if isinstance(response.json, Mapping) else None
     if not isinstance(item, Mapping) or not item.get("Id"):
-        raise VendorError(f"QuickBooks answered HTTP {response.status} without an Item Id; check in "
-                          f"QuickBooks whether the item {name!r} was created before replaying",
-                          kind="permanent", status=response.status)
+        raise unreadable_write(response, "Item")  # created, perhaps: the next attempt finds it first
     return _output(item, "created", source_id, action)
 
 

@@ -145,21 +145,36 @@ _GATEWAY_PAGE = ("<html><head><title>{status} {reason}</title></head><body><h1>{
                  "{reason}</h1></body></html>")
 _REASONS = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 _STATUSES = (401, 403, 429) + tuple(range(500, 600))
-_KEYS = {"status", "retry_after", "timeout", "fault", "message", "code", "detail", "element",
-         "match"}
+_KEYS = {"status", "retry_after", "timeout", "fault", "answer", "message", "code", "detail",
+         "element", "match"}
+#: what ``{"answer": …}`` puts on the wire instead of a committed request's answer
+ANSWERS = ("truncated", "html")
+#: an HTML page with status 200, as a proxy or a gateway sends it
+_HTML_PAGE = ("<!DOCTYPE html><html><head><title>Intuit</title></head><body><h1>We're sorry"
+              "</h1><p>Something went wrong. Please try again later.</p></body></html>")
 _MATCH_KEYS = {"method", "entity", "realm"}
 
 
 @dataclass(frozen=True)
 class Scripted:
-    """One queued fault. Exactly one of ``status``, ``timeout`` and ``fault`` is set."""
+    """One queued fault. Exactly one of ``status``, ``timeout``, ``fault`` and ``spoil`` is set."""
 
     spec: Mapping[str, Any]
     status: int | None = None
     retry_after: float | None = None
     timeout: float | None = None
     fault: str | None = None
+    #: ``"truncated"`` or ``"html"``: the request runs (a write commits), then its answer is
+    #: spoiled on the wire
+    spoil: str | None = None
     match: Mapping[str, str] = field(default_factory=dict)
+
+    def garble(self, status: int, body: bytes, content_type: str) -> tuple[int, bytes, str]:
+        """What the client receives instead of ``(status, body, content_type)``: the JSON cut
+        in the middle (``"truncated"``), or an HTML page with status 200 (``"html"``)."""
+        if self.spoil == "truncated":
+            return status, body[:max(1, len(body) // 2)], content_type
+        return 200, _HTML_PAGE.encode("utf-8"), "text/html; charset=utf-8"
 
     def matches(self, method: str, entity: str, realm: str) -> bool:
         """True when the request (``entity`` lower-case, ``"query"`` for queries) matches."""
@@ -212,9 +227,12 @@ def parse_script(faults: Any) -> list[Scripted]:
     """Check a list of fault specs and return them as :class:`Scripted` faults.
 
     Each spec is one of ``{"status": 500}`` (401, 403, 429 or 5xx; optional
-    ``"retry_after"``), ``{"timeout": 2.5}`` and ``{"fault": "validation", "message",
-    "code", "detail", "element"}``, each with an optional ``"match": {"method", "entity",
-    "realm"}``. Raises ``ValueError`` naming the first bad spec; nothing is queued then.
+    ``"retry_after"``), ``{"timeout": 2.5}``, ``{"fault": "validation", "message",
+    "code", "detail", "element"}`` and ``{"answer": "truncated" | "html"}`` (the request
+    runs, a write commits and keeps its ``requestid`` answer, but the client receives the
+    JSON cut short, or an HTML page with status 200), each with an optional ``"match":
+    {"method", "entity", "realm"}``. Raises ``ValueError`` naming the first bad spec;
+    nothing is queued then.
     """
     if isinstance(faults, Mapping) and "faults" in faults:
         faults = faults["faults"]
@@ -231,9 +249,9 @@ def parse_script(faults: Any) -> list[Scripted]:
         if unknown:
             raise ValueError(f"{where} has unknown key(s) {', '.join(unknown)}; "
                              f"allowed: {', '.join(sorted(_KEYS))}")
-        kinds = [k for k in ("status", "timeout", "fault") if k in spec]
+        kinds = [k for k in ("status", "timeout", "fault", "answer") if k in spec]
         if len(kinds) != 1:
-            raise ValueError(f"{where} must have exactly one of status, timeout, fault; "
+            raise ValueError(f"{where} must have exactly one of status, timeout, fault, answer; "
                              f"got {', '.join(kinds) or 'none'}")
         match = spec.get("match") or {}
         if not isinstance(match, Mapping) or set(match) - _MATCH_KEYS or not all(
@@ -253,6 +271,11 @@ def parse_script(faults: Any) -> list[Scripted]:
                                  f"use {{\"fault\": \"validation\"}} for a 400")
             out.append(Scripted(dict(spec), status=status, retry_after=retry_after,
                                 match=norm_match))
+        elif kind == "answer":
+            if spec["answer"] not in ANSWERS:
+                raise ValueError(f"{where}.answer must be one of {', '.join(ANSWERS)}, "
+                                 f"got {spec['answer']!r}")
+            out.append(Scripted(dict(spec), spoil=spec["answer"], match=norm_match))
         elif kind == "timeout":
             out.append(Scripted(dict(spec), timeout=_number(spec["timeout"], f"{where}.timeout",
                                                             positive=True), match=norm_match))

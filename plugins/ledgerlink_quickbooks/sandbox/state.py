@@ -14,7 +14,8 @@ A ``/v3`` request goes through these steps; the first that answers ends it:
    request then holds one of the realm's concurrency slots until it is answered;
 4. ``latency`` seconds of sleep;
 5. the first scripted fault matching the request, if any, is taken: a status or
-   validation fault answers now; a timeout lets the request run and delays its answer;
+   validation fault answers now; a timeout lets the request run and delays its answer; an
+   ``answer`` fault lets it run and spoils its answer (JSON cut short, an HTML page 200);
 6. the request itself: create/update or void (with ``requestid`` replay), delete, read or
    query. A query of a list entity (Customer, Item, Account, Vendor, TaxCode) whose WHERE
    names no ``Active`` answers active ones only, as QBO does (``SELECT * FROM Customer``
@@ -515,11 +516,15 @@ class Sandbox:
                 if scripted is not None:
                     record["fault"] = f"scripted {scripted.spec}"
                     self._stats["faults_injected"] += 1
-                if scripted is not None and scripted.timeout is None:
+                if scripted is not None and scripted.timeout is None and scripted.spoil is None:
                     return self._scripted(scripted, company, method, parts, args)
             reply = self._dispatch(method, company, parts, args, body, record)
             if scripted is not None and scripted.timeout is not None:
                 time.sleep(scripted.timeout)  # committed already: the answer comes too late
+            if scripted is not None and scripted.spoil is not None:
+                # committed already: the answer is spoiled on the wire, the requestid keeps it whole
+                status, garbled, content_type = scripted.garble(reply.status, reply.body, reply.content_type)
+                return Reply(status, garbled, content_type, dict(reply.headers))
             return reply
         finally:
             with self._lock:

@@ -8,7 +8,11 @@ starts and once when it ends, and never costs a run an attempt.
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
 
@@ -21,6 +25,7 @@ from ledgerlink.runtime import Settings, WorkerPool
 from ledgerlink.servers import background
 from ledgerlink.service import build_runtime
 from ledgerlink_quickbooks.sandbox import create_sandbox
+from databases import ON_POSTGRES
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
 from stripe_events import invoice_paid_event
 
@@ -142,6 +147,53 @@ def test_a_store_that_stops_taking_writes_mid_run_costs_the_run_no_attempt(tmp_p
     assert len(messages(caplog, DOWN)) == 1 and len(messages(caplog, BACK)) == 1
     assert not messages(caplog, "unexpectedly") and not messages(caplog, "cannot reschedule")
     assert not [r for r in caplog.records if r.exc_info]
+
+
+FULL_DISK = r"""
+import json, logging, os, resource, sys
+from ledgerlink.store import Store
+
+logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stdout)
+url, folder = sys.argv[1], sys.argv[2]
+store = Store(url)
+store.probe_seconds = 0.0
+store.ingest("stripe", [("evt_small", "stripe.invoice.paid", "{}", [])])
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+# the disk is full: no file of the database may grow any more
+resource.setrlimit(resource.RLIMIT_FSIZE, (max(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)
+                                               if f.startswith("health.db")), hard))
+seen = {"first": store.health().writable}
+try:
+    for n in range(100):  # deliveries of 20 kB until one no longer fits
+        store.ingest("stripe", [(f"evt_big_{n}", "stripe.invoice.paid", '"' + "x" * 20000 + '"', [])])
+    seen["refused"] = False
+except Exception as exc:
+    seen["refused"] = type(exc).__name__
+store.set_cursor("small", "a small write still fits")
+seen["after_small_write"] = store.health().writable
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # room again
+seen["room_again"] = store.health().writable
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="a file size limit of this process cannot fill the PostgreSQL server's disk")
+def test_a_full_disk_is_down_until_a_delivery_fits_again(tmp_path):
+    """The kernel refuses to grow the database's files (RLIMIT_FSIZE, as a full disk refuses):
+    the delivery that does not fit marks the store down, a small write that still fits does
+    not bring it back, and room again does."""
+    url = migrated_db(tmp_path)
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    path = folder / "health.db"
+    shutil.copy(url.removeprefix("sqlite:///"), path)
+    result = subprocess.run([sys.executable, "-c", FULL_DISK, f"sqlite:///{path}", str(folder)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert json.loads(lines[-1]) == {"first": True, "refused": "OperationalError", "after_small_write": False,
+                                     "room_again": True}
+    assert len([line for line in lines if DOWN in line]) == 1 and len([line for line in lines if BACK in line]) == 1
 
 
 # --- headers and disclosure -----------------------------------------------------------------

@@ -150,6 +150,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.catalog, self.config, self.store, self.recipes_dir)
+        self.store.recovery_probe_bytes = self.settings.max_body_bytes
         self.client = outbound.new_client(self.settings.connect_timeout, self.settings.read_timeout)
         shared = self.settings.governor == "shared" or (
             self.settings.governor == "auto" and self.store.engine.dialect.name == "postgresql")

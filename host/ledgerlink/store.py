@@ -21,6 +21,7 @@ so amounts stay exact.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -440,6 +441,9 @@ class Store:
         self._insert_link = _INSERT_LINK_BY_DIALECT[self.engine.dialect.name]
         #: seconds a write probe's answer is reused (see :meth:`health`)
         self.probe_seconds = 2.0
+        #: bytes the probe writes while the store is down: it is up again only once a write
+        #: as large as the largest delivery fits (the runtime sets its max_body_bytes)
+        self.recovery_probe_bytes = 1_000_000
         self._health = StoreHealth(True)
         self._probed_at: float | None = None
         self._health_lock = threading.Lock()
@@ -520,8 +524,10 @@ class Store:
     def health(self) -> StoreHealth:
         """Whether the store takes a write now: a write probe (the ``ledgerlink:health`` row
         updated in a transaction that commits) at most every ``probe_seconds``; between
-        probes, what it and every write since showed. Only a probe that commits clears a
-        failure, so a write that fails between probes is reported at once."""
+        probes, what it and every write since showed, so a write that fails between probes
+        is reported at once. Only a probe clears a failure, and while the store is down the
+        probe writes ``recovery_probe_bytes`` of incompressible text: a nearly full disk
+        can take a small write where a delivery no longer fits."""
         now = time.monotonic()
         if self._probed_at is not None and now - self._probed_at < self.probe_seconds:
             return self._health
@@ -536,12 +542,13 @@ class Store:
 
     def _probe(self) -> None:
         now = time.time()
+        value = repr(now) if self._health.writable else secrets.token_hex(self.recovery_probe_bytes // 2)
         try:
             with self._write() as conn:
                 if conn.execute(cursors.update().where(cursors.c.name == HEALTH_ROW)
-                                .values(value=repr(now), updated_at=now)).rowcount == 0:
+                                .values(value=value, updated_at=now)).rowcount == 0:
                     conn.execute(_insert_ignore_plain(cursors, "name")[self.engine.dialect.name],
-                                 {"name": HEALTH_ROW, "value": repr(now), "updated_at": now})
+                                 {"name": HEALTH_ROW, "value": value, "updated_at": now})
         except sa.exc.DBAPIError as exc:  # the probe's statements are right: any error is the store's
             self.note_unavailable(exc)
         else:

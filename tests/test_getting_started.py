@@ -69,6 +69,9 @@ def test_init_writes_a_starter_that_validates_and_serves(tmp_path):
     assert valid.returncode == 0 and "7 recipe(s) valid" in valid.stderr, valid.stdout + valid.stderr
     again = run_subprocess("init", str(folder), cwd=tmp_path)
     assert again.returncode == 1 and str(folder / "ledgerlink.toml") in again.stderr and "nothing was written" in again.stderr
+    (tmp_path / "a-file").write_text("")
+    not_a_folder = run_subprocess("init", str(tmp_path / "a-file"), cwd=tmp_path)
+    assert not_a_folder.returncode == 1 and f"cannot write into {tmp_path / 'a-file'}" in not_a_folder.stderr
     db = f"sqlite:///{folder / 'ledgerlink.db'}"
     assert run_subprocess("db", "upgrade", "--db", db, cwd=folder).returncode == 0
     port, metrics_port = free_port(), free_port()

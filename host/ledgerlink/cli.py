@@ -283,10 +283,14 @@ def cmd_init(args: argparse.Namespace) -> int:
         return 1
     examples = sorted(example_recipes().glob("*.json"))
     text, connections = starter_config(load_catalog(), examples)
-    recipes.mkdir(parents=True)
-    for example in examples:
-        (recipes / example.name).write_bytes(example.read_bytes())
-    config.write_text(text, encoding="utf-8")
+    try:
+        recipes.mkdir(parents=True)
+        for example in examples:
+            (recipes / example.name).write_bytes(example.read_bytes())
+        config.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write into {directory}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     db = f"sqlite:///{directory / 'ledgerlink.db'}"
     print(f"wrote {config} (connections: {', '.join(connections)}) and {recipes}/ ({len(examples)} example "
           f"recipes; those with \"enabled\": false are loaded but start nothing)")

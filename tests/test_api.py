@@ -214,9 +214,10 @@ def test_runs_list_detail_and_replay_dry_run(app, client):
 
 
 def test_health_metrics_openapi_and_unknown_routes(app, client):
-    health = client.get("/healthz").get_json()
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    health = client.get("/healthz", headers=AUTH).get_json()
     assert health["status"] == "ok" and health["recipes"] == 2
-    metrics = client.get("/metrics")
+    metrics = client.get("/metrics", headers=AUTH)
     assert metrics.status_code == 200 and "ledgerlink_runs_planned_total" in metrics.get_data(as_text=True)
     spec = client.get("/openapi.json").get_json()
     described = {(path, method) for path, ops in spec["paths"].items() for method in ops}

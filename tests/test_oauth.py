@@ -136,7 +136,7 @@ def test_invalid_grant_pauses_runs_until_connected_again(connected):
         assert "ledgerlink connect quickbooks" in run["last_error"] and run["attempts"] == 0
         rows = {r["name"]: r for r in client.get("/api/connections", headers=AUTH).get_json()["connections"]}
         assert rows["quickbooks"]["status"] == "needs_reauth" and rows["quickbooks"]["paused_runs"] == 1
-        assert 'ledgerlink_connection_needs_reauth{connection="quickbooks"} 1.0' in client.get("/metrics").get_data(as_text=True)
+        assert 'ledgerlink_connection_needs_reauth{connection="quickbooks"} 1.0' in client.get("/metrics", headers=AUTH).get_data(as_text=True)
         with pytest.raises(NeedsReauth):
             runtime.secrets("quickbooks")
         connect()  # connected again: the paused run resumes

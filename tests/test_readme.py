@@ -91,9 +91,10 @@ def test_readme_config_example_loads(tmp_path, catalog):
 
 def test_readme_cli_commands_exist():
     """Each command the README lists exists; what each does is tested in its own test file
-    (test_plugins, test_validate, test_dry_run, test_store, test_crash, test_service_cli)."""
+    (test_plugins, test_validate, test_dry_run, test_store, test_crash, test_service_cli,
+    test_getting_started)."""
     listed = re.findall(r"\.venv/bin/ledgerlink (\S+)", README)
     assert set(listed) == {"connectors", "validate", "dry-run", "db", "serve", "worker", "runs", "check", "connect",
-                            "connections", "sandbox", "demo"}
+                            "connections", "sandbox", "demo", "init"}
     for command in set(listed):
         assert run_subprocess(command, "--help").returncode == 0, command

@@ -48,14 +48,23 @@ def ledgerlink_error(exc: LedgerlinkError, status: int | None = None) -> FlaskRe
     return json_response(body, status)
 
 
-def require_admin() -> FlaskResponse | None:
-    """Bearer token check in constant time; None when allowed."""
-    expected = current_app.config.get("LEDGERLINK_ADMIN_TOKEN") or ""
+def bearer_is(*names: str) -> bool:
+    """True when the request's Bearer token is the one configured under any of ``names``
+    (app config keys); compared in constant time, and never true for an unset token."""
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
-    if not expected:
+    if scheme.lower() != "bearer":
+        return False
+    matches = [hmac.compare_digest(given.encode(), expected.encode())
+               for expected in (current_app.config.get(name) or "" for name in names) if expected]
+    return any(matches)
+
+
+def require_admin() -> FlaskResponse | None:
+    """Bearer token check in constant time; None when allowed."""
+    if not current_app.config.get("LEDGERLINK_ADMIN_TOKEN"):
         return error(401, "unauthorized", "admin routes are disabled: set LEDGERLINK_ADMIN_TOKEN on the server")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected.encode()):
+    if not bearer_is("LEDGERLINK_ADMIN_TOKEN"):
         return error(401, "unauthorized", "send the admin token as Authorization: Bearer <token>")
     return None
 
@@ -343,20 +352,38 @@ def connectors():
     return json_response(runtime().catalog.as_json())
 
 
-@route("/healthz", ("GET",), "Liveness and database check.", admin=False)
+@route("/healthz", ("GET",), "Up or down: whether the store takes a write; the details with the admin token.",
+       admin=False, responses={200: "up (with the admin token: version, store, runs, recipes and warnings)",
+                               503: "down: the store cannot take a write (with the admin token: why)"})
 def healthz():
     rt = runtime()
+    health = rt.store.health()
+    if not bearer_is("LEDGERLINK_ADMIN_TOKEN"):  # anyone may ask; only up or down is said
+        if not health.writable:
+            return error(503, "unhealthy", "down: the store cannot take a write")
+        return json_response({"status": "ok"})
+    store = {"writable": health.writable, "error": health.error, "since": health.since}
+    if not health.writable:
+        return error(503, "unhealthy", f"down: the store cannot take a write: {health.error}",
+                     {"version": __version__, "store": store})
     try:
-        counts = rt.store.counts()
-    except Exception as exc:
-        return error(503, "unhealthy", f"database unavailable: {type(exc).__name__}")
-    return json_response({"status": "ok", "version": __version__, "runs": counts,
-                          "recipes": len(rt.registry.active())})
+        counts: dict[str, int] | None = rt.store.counts()
+    except sa.exc.DBAPIError:
+        counts = None
+    idle = rt.registry.idle_reason()
+    return json_response({"status": "ok", "version": __version__, "store": store, "runs": counts,
+                          "recipes": len(rt.registry.active()), "warnings": [idle] if idle else []})
 
 
-@route("/metrics", ("GET",), "Prometheus metrics (text exposition format).", admin=False)
+@route("/metrics", ("GET",), "Prometheus metrics (text exposition format); Bearer $LEDGERLINK_METRICS_TOKEN "
+       "or the admin token (serve --metrics-listen also serves them on an address of their own).",
+       admin=False, responses={200: "the metrics", 401: "missing or wrong metrics token"})
 def metrics():
     from .metrics import render
+
+    if not bearer_is("LEDGERLINK_METRICS_TOKEN", "LEDGERLINK_ADMIN_TOKEN"):
+        return error(401, "unauthorized", "send LEDGERLINK_METRICS_TOKEN (or the admin token) as "
+                                          "Authorization: Bearer <token>, or scrape serve's --metrics-listen address")
     body, content_type = render(runtime())
     return FlaskResponse(body, status=200, content_type=content_type)
 
@@ -407,6 +434,17 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
+# --- headers -------------------------------------------------------------------------------
+
+@bp.after_app_request
+def security_headers(response: FlaskResponse) -> FlaskResponse:
+    """Every answer: never content-sniffed as something else, never kept by a cache or proxy
+    (run logs, recipes and metrics are the operator's data)."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 # --- errors --------------------------------------------------------------------------------
 
 @bp.app_errorhandler(LedgerlinkError)
@@ -424,7 +462,12 @@ def handle_http_error(exc: HTTPException):
 def handle_database_away(exc: sa.exc.DBAPIError):
     # the database is restarting or unreachable: nothing was stored, and a 503 tells the
     # vendor to resend (as Stripe and Intuit do) instead of giving up
-    current_app.logger.warning("database unavailable: %s", exc.orig)
+    from .store import unavailable
+
+    if unavailable(exc):
+        runtime().store.note_unavailable(exc)  # logged once, when it starts
+    else:
+        current_app.logger.warning("database unavailable: %s", exc.orig)
     return error(503, "database_unavailable", "the database is unavailable; nothing was stored, try again shortly")
 
 

@@ -14,7 +14,8 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
     """A WSGI app over a runtime.
 
     ``config`` keys: ``db`` (URL), ``recipes`` (directory), ``config`` (ledgerlink.toml),
-    ``admin_token`` (default ``$LEDGERLINK_ADMIN_TOKEN``), ``settings`` (a
+    ``admin_token`` (default ``$LEDGERLINK_ADMIN_TOKEN``), ``metrics_token`` (default
+    ``$LEDGERLINK_METRICS_TOKEN``; ``/metrics`` takes it or the admin token), ``settings`` (a
     :class:`ledgerlink.runtime.Settings`). Pass ``runtime`` to share one with workers.
     """
     from .api import bp
@@ -27,6 +28,8 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
     app = Flask("ledgerlink")
     app.config["LEDGERLINK_RUNTIME"] = runtime
     app.config["LEDGERLINK_ADMIN_TOKEN"] = config.get("admin_token", os.environ.get("LEDGERLINK_ADMIN_TOKEN", ""))
+    app.config["LEDGERLINK_METRICS_TOKEN"] = config.get("metrics_token",
+                                                        os.environ.get("LEDGERLINK_METRICS_TOKEN", ""))
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes * 2
     app.json.sort_keys = False
     app.register_blueprint(bp)

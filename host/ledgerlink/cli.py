@@ -124,6 +124,13 @@ def _with_workers(args: argparse.Namespace, banner: str, block) -> int:
     from .runtime import WorkerPool
     from .service import build_runtime
 
+    recipes = Path(args.recipes)
+    if not recipes.is_dir():
+        what = "is not a folder" if recipes.exists() else "does not exist"
+        print(f"error: the recipe folder {recipes.resolve()} {what}; pass --recipes with the folder of your "
+              f"recipes, or run `ledgerlink init` to write a ledgerlink.toml and recipes/ to start from",
+              file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the run log records every request
     runtime = build_runtime(db=_db_url(args), recipes=args.recipes, config_file=args.config,
@@ -133,6 +140,9 @@ def _with_workers(args: argparse.Namespace, banner: str, block) -> int:
     _install_stop_signals()
     print(banner.format(runtime=runtime, recipes=len(runtime.registry.active()), db=runtime.store.safe_url),
           flush=True)
+    idle = runtime.registry.idle_reason()
+    if idle:
+        logging.getLogger("ledgerlink").warning("%s", idle)
     try:
         block(runtime)
     except KeyboardInterrupt:
@@ -143,12 +153,35 @@ def _with_workers(args: argparse.Namespace, banner: str, block) -> int:
     return 0
 
 
+def _listen_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT``, ``[IPv6]:PORT`` or ``PORT`` (on 127.0.0.1)."""
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        number = int(port)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (for example 127.0.0.1:9100)") from None
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"port {number} is out of range")
+    return host, number
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from contextlib import ExitStack
+
     from .app import create_app
-    from .servers import serve
+    from .servers import background, serve
 
     def http(runtime) -> None:
-        serve(create_app(runtime=runtime), host=args.host, port=args.port, threads=args.threads)
+        with ExitStack() as stack:
+            if args.metrics_listen:
+                from .metrics import metrics_app
+
+                host, port = args.metrics_listen
+                running = stack.enter_context(background(metrics_app(runtime), host=host, port=port,
+                                                         threads=2))
+                print(f"metrics on {running.url}/metrics", flush=True)
+            serve(create_app(runtime=runtime), host=args.host, port=args.port, threads=args.threads)
 
     return _with_workers(args, f"ledgerlink serving on http://{args.host}:{args.port} with {args.workers} "
                                f"worker(s); {{recipes}} recipe(s); database {{db}}", http)
@@ -229,12 +262,44 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import REFUSED, run_demo
+    from .demo import REFUSED, example_recipes, run_demo
 
-    rows = run_demo(recipes=args.recipes, workdir=args.workdir)
+    rows = run_demo(recipes=args.recipes or str(example_recipes()), workdir=args.workdir)
     # a refusal with its fix-it message is the demo working: nothing booked at a made-up rate
     failed = [r for r in rows if r["status"] not in ("succeeded", "duplicate, stored once", REFUSED)]
     return 1 if failed else 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .demo import example_recipes, starter_config
+    from .plugins import load_catalog
+
+    directory = Path(args.directory)
+    config, recipes = directory / "ledgerlink.toml", directory / "recipes"
+    there = [str(p) for p in (config, recipes) if p.exists()]
+    if there:
+        print(f"error: {' and '.join(there)} already exist{'s' if len(there) == 1 else ''}; nothing was "
+              f"written (init writes only into a folder without them; pick another DIR)", file=sys.stderr)
+        return 1
+    examples = sorted(example_recipes().glob("*.json"))
+    text, connections = starter_config(load_catalog(), examples)
+    try:
+        recipes.mkdir(parents=True)
+        for example in examples:
+            (recipes / example.name).write_bytes(example.read_bytes())
+        config.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write into {directory}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    db = f"sqlite:///{directory / 'ledgerlink.db'}"
+    print(f"wrote {config} (connections: {', '.join(connections)}) and {recipes}/ ({len(examples)} example "
+          f"recipes; those with \"enabled\": false are loaded but start nothing)")
+    print("next:")
+    print(f"  edit {config}: each connection's settings are listed, commented out, with what they are")
+    print(f"  ledgerlink validate {recipes} --config {config}")
+    print(f"  ledgerlink db upgrade --db {db}")
+    print(f"  ledgerlink serve --db {db} --recipes {recipes} --config {config}")
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -342,6 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=16, help="HTTP threads (default 16)")
     p.add_argument("--lease", type=float, default=60.0,
                    help="seconds a claimed run stays leased; after a crash another worker takes it then")
+    p.add_argument("--metrics-listen", type=_listen_address, metavar="HOST:PORT",
+                   help="also serve GET /metrics here without a token (an address only the scraper "
+                        "reaches); on the main address /metrics needs $LEDGERLINK_METRICS_TOKEN or the "
+                        "admin token")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("worker", help="workers only, beside a serve process on the same database")
@@ -384,9 +453,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sandbox)
 
     p = sub.add_parser("demo", help="sandboxes + serve + signed example webhooks, then what reached the ledger")
-    p.add_argument("--recipes", default="recipes", help="recipe directory (default: recipes/)")
+    p.add_argument("--recipes", help="recipe directory (default: the example recipes installed with ledgerlink)")
     p.add_argument("--workdir", help="keep the demo's files here (default: a new temporary directory)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("init", help="write a starter ledgerlink.toml and recipes/ (the examples) to edit")
+    p.add_argument("directory", nargs="?", default=".", metavar="DIR", help="where to write them (default: .)")
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("check", help="read-only: do the accounts, items and customers a recipe names exist?")
     p.add_argument("recipe", metavar="RECIPE")

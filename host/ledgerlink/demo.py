@@ -20,6 +20,7 @@ import tempfile
 import textwrap
 import time
 from contextlib import ExitStack
+from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
@@ -59,9 +60,65 @@ def _wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     raise DemoError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def run_demo(recipes: str = "recipes", workdir: str | None = None, out: Callable[[str], None] = print,
+def example_recipes() -> Path:
+    """The folder of example recipes installed with ledgerlink (``ledgerlink/examples``: in
+    the repository a link to its ``recipes/`` folder, the one copy; in a wheel, its files)."""
+    folder = resources.files("ledgerlink").joinpath("examples")
+    if not isinstance(folder, Path) or not folder.is_dir():
+        raise DemoError(f"the example recipes are missing from this installation ({folder}); reinstall "
+                        f"ledgerlink, or pass --recipes with a folder of recipes")
+    return folder
+
+
+def starter_config(catalog: Any, recipes: list[Path]) -> tuple[str, list[str]]:
+    """A ledgerlink.toml to edit for ``recipes``: a ``[connections.NAME]`` table for each
+    connection they name, every setting of its connector listed, commented out, under the
+    connector's own description of it (secrets as ``${ENV_VAR}`` references). Returns the
+    text and the connection names."""
+    from . import jsonio
+
+    names: dict[str, None] = {}
+    for path in recipes:
+        recipe = jsonio.loads(path.read_text("utf-8"))
+        for item in [recipe.get("trigger", {}), *recipe.get("steps", [])]:
+            if isinstance(item, dict) and isinstance(item.get("connection"), str):
+                names.setdefault(item["connection"], None)
+    lines = ["# ledgerlink.toml: the connections the recipes name. Secrets are never written here:",
+             "# each is a ${ENV_VAR} reference, read from the environment when it is needed.", ""]
+    for name in sorted(names):
+        connector = catalog.connectors.get(name)
+        if connector is None:
+            continue
+        lines += [f"[connections.{name}]", f'connector = "{name}"']
+        schema = connector.settings_schema.get("properties", {})
+        for key, spec in schema.items():
+            lines += [""] + textwrap.wrap(spec.get("description", key), width=96, initial_indent="# ",
+                                          subsequent_indent="# ", break_on_hyphens=False)
+            env = f"{name}_{key}".upper()
+            if key in connector.secret_settings:
+                value: Any = [f"${{{env}_1}}", f"${{{env}_2}}"] if spec.get("type") == "array" else f"${{{env}}}"
+            else:
+                value = connector.default_settings.get(key, spec.get("default", ""))
+            lines.append(f"# {key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines), sorted(n for n in names if n in catalog.connectors)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callable[[str], None] = print,
              timeout: float = 60.0) -> list[dict[str, Any]]:
-    """Run the demo; returns one row per delivery (also printed as a table)."""
+    """Run the demo on ``recipes`` (default: the example recipes installed with ledgerlink);
+    returns one row per delivery (also printed as a table)."""
+    recipes = str(Path(recipes).resolve()) if recipes else str(example_recipes())
     catalog = load_catalog()
     sources = [c for c in catalog.connectors.values() if c.examples and c.webhook and c.webhook.sign]
     sinks = [c for c in catalog.connectors.values() if c.sandbox is not None]
@@ -105,7 +162,7 @@ def run_demo(recipes: str = "recipes", workdir: str | None = None, out: Callable
         log = open(directory / "serve.log", "w")
         stack.callback(log.close)
         serve = subprocess.Popen(
-            [sys.executable, "-m", "ledgerlink.cli", "serve", "--db", db, "--recipes", str(Path(recipes).resolve()),
+            [sys.executable, "-m", "ledgerlink.cli", "serve", "--db", db, "--recipes", recipes,
              "--config", str(config), "--port", str(port), "--workers", "2"],
             env=env, stdout=log, stderr=subprocess.STDOUT)
 

@@ -75,3 +75,33 @@ def render(runtime: Any) -> tuple[bytes, str]:
     registry = CollectorRegistry()
     registry.register(_Collector(runtime))
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def metrics_app(runtime: Any) -> Any:
+    """A WSGI app that serves only ``GET /metrics``, without a token: for ``serve
+    --metrics-listen``, an address of its own that only the scraper can reach. Bearer
+    ``$LEDGERLINK_METRICS_TOKEN`` is still required there when that variable is set."""
+    import os
+
+    from flask import Flask, Response
+
+    from .api import bearer_is, error, security_headers
+
+    app = Flask("ledgerlink-metrics")
+    app.config["LEDGERLINK_METRICS_TOKEN"] = os.environ.get("LEDGERLINK_METRICS_TOKEN", "")
+    app.after_request(security_headers)
+
+    @app.get("/metrics")
+    def metrics() -> Any:
+        if app.config["LEDGERLINK_METRICS_TOKEN"] and not bearer_is("LEDGERLINK_METRICS_TOKEN"):
+            return error(401, "unauthorized", "send LEDGERLINK_METRICS_TOKEN as Authorization: Bearer <token>")
+        body, content_type = render(runtime)
+        return Response(body, status=200, content_type=content_type)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def not_here(exc: Any) -> Any:
+        return error(exc.code, "not_found" if exc.code == 404 else "method_not_allowed",
+                     "this address serves only GET /metrics")
+
+    return app

@@ -33,7 +33,7 @@ from .mapping import CompiledPath, Scope, compile_path
 from .recipes import Recipe, Step, check_recipe, validate
 from .runner import StepResult, document, drive, find_existing, idempotency_key, run_step
 from .secrets import SecretBox
-from .store import ClaimedFetch, ClaimedRun, Store
+from .store import ClaimedFetch, ClaimedRun, Store, unavailable
 
 log = logging.getLogger("ledgerlink")
 
@@ -88,6 +88,16 @@ class Registry:
     def active(self) -> dict[str, Recipe]:
         return dict(self._active)
 
+    def idle_reason(self) -> str | None:
+        """Why nothing will run (no active recipe), in words that say what to do; None when
+        recipes are loaded."""
+        if self._active:
+            return None
+        if self.directory is None:
+            return "no recipes: this process was started without a recipe folder, so no event starts a run"
+        return (f"no recipes in {self.directory.resolve()}: no event starts a run until recipe files are "
+                f"added there (then POST /api/recipes/reload); `ledgerlink init` writes examples to start from")
+
     def for_trigger(self, trigger: str) -> list[Recipe]:
         return list(self._by_trigger.get(trigger, ()))
 
@@ -140,6 +150,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.catalog, self.config, self.store, self.recipes_dir)
+        self.store.recovery_probe_bytes = self.settings.max_body_bytes
         self.client = outbound.new_client(self.settings.connect_timeout, self.settings.read_timeout)
         shared = self.settings.governor == "shared" or (
             self.settings.governor == "auto" and self.store.engine.dialect.name == "postgresql")
@@ -397,20 +408,49 @@ class Worker:
         self._next_look = 0.0
         self._fetches = any(t.fetch is not None for t in runtime.catalog.triggers.values())
         self._listens = runtime.store.engine.dialect.name == "postgresql"
+        #: runs claimed when the store stopped taking writes: handed back, uncounted, once it does
+        self._hand_back: list[int] = []
+
+    def _store_ready(self) -> bool:
+        """False while the store cannot take writes (the store logs when that starts and
+        ends); then runs this worker had claimed are handed back without counting an attempt."""
+        store = self.runtime.store
+        if not store.last_health.writable and not store.health().writable:
+            return False
+        while self._hand_back:
+            try:
+                store.finish(self._hand_back[0], self.name, "pending", due_at=time.time(), count_attempt=False)
+            except sa.exc.DBAPIError as exc:
+                if not unavailable(exc):
+                    raise
+                return False
+            self._hand_back.pop(0)
+        return True
 
     def run_forever(self) -> None:
         settings = self.runtime.settings
         while not self.stop.is_set():
             try:
+                ready = self._store_ready()
+            except Exception:  # a bug: the lease of the runs to hand back expires instead
+                log.exception("worker %s cannot hand back runs %s", self.name, self._hand_back)
+                self._hand_back.clear()
+                ready = True
+            if not ready:
+                self.stop.wait(1.0)
+                continue
+            try:
                 self.side_work()
             except sa.exc.DBAPIError as exc:  # the database is away: runs wait for it too
-                log.warning("worker %s cannot fetch notifications or poll: %s", self.name, exc.orig)
+                if not unavailable(exc):
+                    log.warning("worker %s cannot fetch notifications or poll: %s", self.name, exc.orig)
             except Exception:  # a bug: runs still go on
                 log.exception("worker %s: fetching notifications or polling failed", self.name)
             try:
                 claimed = self.runtime.store.claim(self.name, settings.lease_seconds, settings.batch)
             except Exception as exc:  # the database is away: wait, never lose the loop
-                log.warning("worker %s cannot claim runs: %s", self.name, exc)
+                if not unavailable(exc):  # a store error is logged once by the store
+                    log.warning("worker %s cannot claim runs: %s", self.name, exc)
                 self.stop.wait(1.0)
                 continue
             if not claimed:
@@ -429,7 +469,15 @@ class Worker:
                     break
                 try:
                     self.process(run)
-                except Exception:  # a bug must not stop the worker or strand the run
+                except Exception as exc:
+                    if unavailable(exc):
+                        # the store cannot take writes (it says so once): this run and the rest
+                        # go back uncounted once it can; a step already sent is sent again
+                        # with its idempotency key, so nothing is created twice
+                        self.runtime.store.note_unavailable(exc)
+                        self._hand_back += [r.id for r in claimed[index:]]
+                        break
+                    # a bug must not stop the worker or strand the run
                     log.exception("worker %s: run %s failed unexpectedly; it will be retried", self.name, run.id)
                     try:
                         self._reschedule(run, _Retry("unexpected error in ledgerlink (see the server log)"))

@@ -11,7 +11,8 @@ Tables (the schema is created and changed only by the Alembic migrations in
 ``connection_secrets`` OAuth tokens and other connection secrets, encrypted at rest
 ``governor_*``       requests started per vendor tenant, so processes share the rate governor
 ``cursors``          trigger cursors (polls), kept across reloads and restarts; a poll's row is
-                     also its schedule and its lease, so it fires once across processes
+                     also its schedule and its lease, so it fires once across processes; the
+                     row ``ledgerlink:health`` is what the write probe of :meth:`Store.health` updates
 
 Times are Unix seconds (float). JSON columns hold text written by :mod:`ledgerlink.jsonio`,
 so amounts stay exact.
@@ -19,6 +20,8 @@ so amounts stay exact.
 
 from __future__ import annotations
 
+import logging
+import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,6 +35,8 @@ from sqlalchemy import event as sa_event
 
 from . import jsonio
 from .errors import LedgerlinkError
+
+log = logging.getLogger("ledgerlink")
 
 DEFAULT_URL = "sqlite:///ledgerlink.db"
 #: a response body longer than this is cut in the run log
@@ -204,6 +209,44 @@ class StoreError(LedgerlinkError):
 
 class NotMigrated(StoreError):
     pass
+
+
+#: SQLite's primary result codes that mean the database cannot take a write now, not a bad
+#: statement: BUSY, LOCKED, NOMEM, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB
+_SQLITE_UNAVAILABLE = {5, 6, 7, 8, 10, 11, 13, 14, 26}
+#: the cursors row the write probe updates
+HEALTH_ROW = "ledgerlink:health"
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True when a database error means the store cannot take a write now (disk full,
+    database read-only, locked or unreachable), rather than a statement ledgerlink got wrong."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_UNAVAILABLE
+    if isinstance(exc, sa.exc.OperationalError):  # PostgreSQL: connection lost, disk full, shutting down
+        return True
+    return (getattr(exc.orig, "sqlstate", None) or "") == "25006"  # read-only (a standby after failover)
+
+
+def _reason(exc: BaseException) -> str:
+    """The database's own words for a store error, on one line (no statement, no parameters)."""
+    orig = getattr(exc, "orig", None) or exc
+    text = " ".join(str(orig).split()) or type(orig).__name__
+    return text[:300]
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    """Whether the store takes writes: ``error`` says why not, since ``since`` (Unix time)."""
+
+    writable: bool
+    error: str | None = None
+    since: float | None = None
 
 
 @dataclass(frozen=True)
@@ -410,6 +453,15 @@ class Store:
         self._postgres = self.engine.dialect.name == "postgresql"
         self._insert_event = _INSERT_EVENT_BY_DIALECT[self.engine.dialect.name]
         self._insert_link = _INSERT_LINK_BY_DIALECT[self.engine.dialect.name]
+        #: seconds a write probe's answer is reused (see :meth:`health`)
+        self.probe_seconds = 2.0
+        #: bytes the probe writes while the store is down: it is up again only once a write
+        #: as large as the largest delivery fits (the runtime sets its max_body_bytes)
+        self.recovery_probe_bytes = 1_000_000
+        self._health = StoreHealth(True)
+        self._probed_at: float | None = None
+        self._health_lock = threading.Lock()
+        self._probe_lock = threading.Lock()
 
     #: the channel workers LISTEN on (PostgreSQL): "there is work", sent at commit
     CHANNEL = "ledgerlink_work"
@@ -444,13 +496,77 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        """A write transaction; on SQLite, one at a time in this process."""
-        if self._write_lock is None:
-            with self.engine.begin() as conn:
-                yield conn
-            return
-        with self._write_lock, self.engine.begin() as conn:
-            yield conn
+        """A write transaction; on SQLite, one at a time in this process. A failure that
+        means the store cannot take writes (:func:`unavailable`) is noted (:meth:`note_unavailable`)."""
+        try:
+            if self._write_lock is None:
+                with self.engine.begin() as conn:
+                    yield conn
+            else:
+                with self._write_lock, self.engine.begin() as conn:
+                    yield conn
+        except sa.exc.DBAPIError as exc:
+            if unavailable(exc):
+                self.note_unavailable(exc)
+            raise
+
+    # --- health ----------------------------------------------------------------------------
+
+    def note_unavailable(self, exc: BaseException) -> None:
+        """Record that the store cannot take writes; logs one warning when that starts."""
+        with self._health_lock:
+            if not self._health.writable:
+                return
+            self._health = StoreHealth(False, _reason(exc), time.time())
+        log.warning("the database %s cannot take writes: %s; webhooks are answered 503 (the vendors "
+                    "resend) and runs wait until it can", self.safe_url, self._health.error)
+
+    def _note_writable(self) -> None:
+        with self._health_lock:
+            was = self._health
+            if was.writable:
+                return
+            self._health = StoreHealth(True)
+        log.warning("the database %s takes writes again, after %.0f s", self.safe_url,
+                    time.time() - (was.since or time.time()))
+
+    @property
+    def last_health(self) -> StoreHealth:
+        """What the last write or probe showed, without probing."""
+        return self._health
+
+    def health(self) -> StoreHealth:
+        """Whether the store takes a write now: a write probe (the ``ledgerlink:health`` row
+        updated in a transaction that commits) at most every ``probe_seconds``; between
+        probes, what it and every write since showed, so a write that fails between probes
+        is reported at once. Only a probe clears a failure, and while the store is down the
+        probe writes ``recovery_probe_bytes`` of incompressible text: a nearly full disk
+        can take a small write where a delivery no longer fits."""
+        now = time.monotonic()
+        if self._probed_at is not None and now - self._probed_at < self.probe_seconds:
+            return self._health
+        if not self._probe_lock.acquire(blocking=False):  # another thread is probing
+            return self._health
+        try:
+            self._probe()
+            self._probed_at = time.monotonic()
+        finally:
+            self._probe_lock.release()
+        return self._health
+
+    def _probe(self) -> None:
+        now = time.time()
+        value = repr(now) if self._health.writable else secrets.token_hex(self.recovery_probe_bytes // 2)
+        try:
+            with self._write() as conn:
+                if conn.execute(cursors.update().where(cursors.c.name == HEALTH_ROW)
+                                .values(value=value, updated_at=now)).rowcount == 0:
+                    conn.execute(_insert_ignore_plain(cursors, "name")[self.engine.dialect.name],
+                                 {"name": HEALTH_ROW, "value": value, "updated_at": now})
+        except sa.exc.DBAPIError as exc:  # the probe's statements are right: any error is the store's
+            self.note_unavailable(exc)
+        else:
+            self._note_writable()
 
     # --- lifecycle -------------------------------------------------------------------------
 

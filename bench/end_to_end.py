@@ -12,7 +12,7 @@ SQLite database read-only until every run has succeeded.
 Prints accepted webhooks/s, completed runs/s (N / time from the first post to the last
 run closed as succeeded, taken from the runs' own ``updated_at``), ack latency p50/p99,
 serve's peak RSS (VmHWM), and checks that every event was stored, the sandbox holds
-exactly N new journal entries and every run has a succeeded step logged.
+exactly N new journal entries and every run has a succeeded entry step logged.
 
 Run: .venv/bin/python bench/end_to_end.py [--events N] [--workers N] [--threads T] [--profile]
 """
@@ -149,9 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         with harness.readonly_db(db_path) as db:
             runs = dict(db.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall())
             stored = db.execute("SELECT count(*) FROM events WHERE event_id LIKE 'evt_e2e_%'").fetchone()[0]
-            steps_ok = db.execute("SELECT count(*) FROM run_steps WHERE status = 'succeeded'").fetchone()[0]
+            # the entry step's: each run finds its customer (a step of its own) before the entry
+            steps_ok = db.execute("SELECT count(*) FROM run_steps WHERE status = 'succeeded' "
+                                  "AND step_id = 'entry'").fetchone()[0]
             runs_logged = db.execute("SELECT count(DISTINCT run_id) FROM run_steps "
-                                     "WHERE status = 'succeeded'").fetchone()[0]
+                                     "WHERE status = 'succeeded' AND step_id = 'entry'").fetchone()[0]
             step_rows = dict(db.execute("SELECT status, count(*) FROM run_steps GROUP BY status").fetchall())
             retried = db.execute("SELECT count(*) FROM runs WHERE attempts > 1").fetchone()[0]
             last_success = db.execute("SELECT max(updated_at) FROM runs WHERE status = 'succeeded'").fetchone()[0]

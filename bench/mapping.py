@@ -1,9 +1,11 @@
 """How many events per second the invoice-paid recipe maps, compiled once.
 
 Prints three figures for the same events:
-- mapping only: the compiled expressions applied to the run document;
+- mapping only: the journal entry step's compiled expressions applied to the run document
+  (its customer step's output in it, as after that step);
 - mapping + the filter + validation of the mapped input against the action's schema;
-- the whole dry-run path: that, plus the action building its QuickBooks request.
+- the whole dry-run path: both steps, the customer found through the links table (the
+  common case: each customer is created once), and the action building its QuickBooks request.
 
 The events cycle through USD, JPY, KWD and EUR (two, zero, three and two decimals). Each is
 booked for a company whose home currency it is (connection setting ``home_currency`` per
@@ -22,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from ledgerlink.catalog import IncomingEvent, Response
+from ledgerlink.catalog import IncomingEvent, LinkQuery, Response
 from ledgerlink.config import Config
 from ledgerlink.plugins import load_catalog
 from ledgerlink.recipes import load_recipe
@@ -65,22 +67,29 @@ def main(argv: list[str] | None = None) -> int:
     recipe = load_recipe(RECIPE, catalog, Config())
     compile_ms = (time.perf_counter() - t0) * 1000
     batch = events(catalog, args.events)
-    step = recipe.steps[0]
+    step = next(s for s in recipe.steps if s.action.name == "quickbooks.create_journal_entry")
+    customer = {"id": "1", "display_name": "Amy's Bird Sanctuary", "found_by": "link"}
+
+    def entry_document(event):
+        doc = document(recipe, event)
+        doc["steps"]["customer"] = customer
+        return doc
     print(f"recipe {recipe.id} v{recipe.version}: loaded, checked and compiled once in {compile_ms:.1f} ms")
     print(f"python {sys.version.split()[0]}, {args.events:,} events, currencies {', '.join(c for c, _ in CURRENCIES)}, "
           f"each for a company whose home currency it is (home_currency per run, no ExchangeRate)")
 
     def mapping_only():
         for event in batch:
-            step.input(document(recipe, event))
+            step.input(entry_document(event))
 
     def mapping_validated():
         for event in batch:
-            doc = document(recipe, event)
+            doc = entry_document(event)
             if recipe.matches(doc):
                 validate_input(step, recipe, step.input(doc))
 
     sample = Response(200, json=step.action.sample_response)
+    linked = Response(200, json={"target_id": customer["id"]})
     default = Config().connection(step.connection, catalog)
     # each event's company keeps its books in the event's currency (home_currency per run)
     companies = {currency: dataclasses.replace(default, settings={**default.settings,
@@ -90,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     def whole_path():
         for event in batch:
             company = companies[event.payload["data"]["object"]["currency"]]
-            run(recipe, event, lambda name, company=company: company, lambda s, a, c, r: sample)
+            run(recipe, event, lambda name, company=company: company,
+                lambda s, a, c, r: linked if isinstance(r, LinkQuery) else sample)
 
     rate("mapping only (compiled expressions)", args.events, mapping_only)
     rate("filter + mapping + input schema validation", args.events, mapping_validated)

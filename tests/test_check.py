@@ -19,11 +19,19 @@ REALM = "9130350000000000"
 def test_references_found_in_a_recipe(catalog):
     recipe = json.loads(RECIPE.read_text())
     schema = catalog.actions["quickbooks.create_journal_entry"].input_schema
-    found = references(recipe["steps"][0]["input"], schema, schema, recipe["lookups"], "/steps/0/input")
+    found = references(recipe["steps"][1]["input"], schema, schema, recipe["lookups"], "/steps/1/input")
     assert sorted(found) == [
         ("Account", "4", "/lookups/accounts/undeposited_funds"),
         ("Account", "84", "/lookups/accounts/accounts_receivable"),
-        ("Customer", "1", "/lookups/customers/cus_Oaxlz8kB0PJWGa"),
+    ]
+    # what the recipe says each account is, beside its id (the customer is found at run time)
+    from ledgerlink.preflight import declared_references
+
+    declared = declared_references(recipe["steps"][1]["input"], schema, schema, recipe["lookups"],
+                                   "/steps/1/input")
+    assert sorted((e, i, d) for e, i, _, d in declared) == [
+        ("Account", "4", {"AccountType": "Other Current Asset"}),
+        ("Account", "84", {"AccountType": "Accounts Receivable"}),
     ]
 
 
@@ -42,7 +50,7 @@ def test_check_command_reports_missing_and_inactive_ids(tmp_path):
         recipe = json.loads(RECIPE.read_text())
         recipe["lookups"]["accounts"]["undeposited_funds"] = {"value": "999"}
         recipe["lookups"]["accounts"]["accounts_receivable"] = {"value": inactive}
-        recipe["lookups"]["customers"]["cus_other"] = {"Type": "Customer", "EntityRef": {"value": "77"}}
+        recipe["steps"][1]["input"]["Lines"][0]["Entity"] = {"Type": "Customer", "EntityRef": {"value": "77"}}
         path = tmp_path / "recipe.json"
         path.write_text(json.dumps(recipe))
         bad = run_subprocess("check", str(path), "--db", db, "--config", str(config), env=env)
@@ -52,6 +60,44 @@ def test_check_command_reports_missing_and_inactive_ids(tmp_path):
         f"fix the id or the company",
         f"{path}:/lookups/accounts/undeposited_funds: Account '999' does not exist in connection 'quickbooks'; "
         f"fix the id or the company",
-        f"{path}:/lookups/customers/cus_other: Customer '77' does not exist in connection 'quickbooks'; "
+        f"{path}:/steps/1/input/Lines/0/Entity: Customer '77' does not exist in connection 'quickbooks'; "
         f"fix the id or the company",
     ]
+
+
+def run_check(tmp_path, sandbox_url, recipe):
+    config = write_config(tmp_path, sandbox_url)
+    env = {"LL_TEST_WHSEC": "whsec_test_secret", "LL_TEST_QBO_TOKEN": QBO_TOKEN}
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(recipe))
+    return path, run_subprocess("check", str(path), "--db", migrated_db(tmp_path), "--config", str(config),
+                                env=env)
+
+
+def test_check_confirms_the_account_types_a_recipe_declares(tmp_path):
+    """The journal recipes declare each account's QuickBooks type, so that a line on Accounts
+    Receivable without a customer is refused before any request; check holds each declaration
+    against the company's chart of accounts, and names an A/R account left undeclared."""
+    recipe = json.loads(RECIPE.read_text())
+    accounts = recipe["lookups"]["accounts"]
+    accounts["undeposited_funds"]["AccountType"] = "Bank"  # the company's is Other Current Asset
+    del accounts["accounts_receivable"]["AccountType"]  # the company's is Accounts Receivable
+    with background(create_sandbox(rate_limit=False)) as sandbox:
+        path, bad = run_check(tmp_path, sandbox.url, recipe)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert bad.stdout.splitlines() == [
+        f"{path}:/lookups/accounts/undeposited_funds: Account '4' is an Other Current Asset account (the recipe "
+        f"declares Bank) in connection 'quickbooks'; correct the declared AccountType or the id",
+        f"{path}:/lookups/accounts/accounts_receivable: Account '84' is an Accounts Receivable account in "
+        f"connection 'quickbooks'; declare \"AccountType\": \"Accounts Receivable\" beside its Id, so that a "
+        f"journal line on it without a Customer is refused before any request",
+    ]
+
+
+def test_check_passes_every_shipped_journal_recipe(tmp_path):
+    """Each shipped journal recipe names accounts the sandbox company has, of the declared types."""
+    with background(create_sandbox(rate_limit=False)) as sandbox:
+        for path in sorted(RECIPES.glob("*-quickbooks-journal.json")):
+            (tmp_path / path.stem).mkdir()
+            _, result = run_check(tmp_path / path.stem, sandbox.url, json.loads(path.read_text()))
+            assert result.returncode == 0, path.name + result.stdout + result.stderr

@@ -65,10 +65,11 @@ def lines_total(body, posting):
 def test_invoice_paid_exact_and_balanced(run_cli, tmp_path, currency, minor, exact, shape):
     event = invoice_paid_event(currency, minor, shape=shape)
     report, text = dry_run(run_cli, INVOICE_RECIPE, event, tmp_path, home=currency)
-    assert report["recipe"] == {"id": "stripe-invoice-paid-to-quickbooks-journal", "version": 1,
+    assert report["recipe"] == {"id": "stripe-invoice-paid-to-quickbooks-journal", "version": 2,
                                 "file": str(INVOICE_RECIPE)}
     assert report["matched"] is True and report["sent"] is False
-    (step,) = report["steps"]
+    customer, step = report["steps"]
+    assert customer["action"] == "quickbooks.find_or_create_customer"
     request = step["request"]
     assert request["method"] == "POST"
     assert "/v3/company/" in request["url"] and "/journalentry?minorversion=75&requestid=" in request["url"]
@@ -89,7 +90,7 @@ def test_invoice_paid_exact_and_balanced(run_cli, tmp_path, currency, minor, exa
 def test_credit_note_reverses_sale(run_cli, tmp_path, currency, minor, exact, shape):
     event = credit_note_created_event(currency, minor, shape=shape)
     report, _ = dry_run(run_cli, CREDIT_RECIPE, event, tmp_path, home=currency)
-    body = report["steps"][0]["request"]["body"]
+    body = report["steps"][-1]["request"]["body"]
     debit, credit = body["Line"]
     assert debit["JournalEntryLineDetail"]["PostingType"] == "Debit"
     assert debit["JournalEntryLineDetail"]["AccountRef"]["value"] == "1"  # sales, reversed
@@ -120,12 +121,12 @@ def test_a_foreign_currency_with_an_exchange_rate_mapped_is_exact(run_cli, tmp_p
     lookup table; a real one would come from the Stripe balance transaction)."""
     recipe = json.loads(INVOICE_RECIPE.read_text())
     recipe["lookups"]["usd_per_unit"] = {currency: rate}
-    recipe["steps"][0]["input"]["ExchangeRate"] = {
+    recipe["steps"][-1]["input"]["ExchangeRate"] = {
         "$lookup": "usd_per_unit", "key": {"$path": "$.event.data.object.currency"}, "$as": "decimal"}
     path = tmp_path / "rated.json"
     path.write_text(json.dumps(recipe))
     report, text = dry_run(run_cli, path, invoice_paid_event(currency, minor), tmp_path)
-    body = report["steps"][0]["request"]["body"]
+    body = report["steps"][-1]["request"]["body"]
     assert body["CurrencyRef"] == {"value": currency.upper()}
     assert str(body["ExchangeRate"]) == rate and f'"ExchangeRate": {rate}' in text
     assert [str(line["Amount"]) for line in body["Line"]] == [exact, exact]
@@ -137,9 +138,9 @@ def test_idempotency_key_is_stable_per_recipe_version_event_and_step(run_cli, tm
     first, _ = dry_run(run_cli, INVOICE_RECIPE, event, tmp_path)
     second, _ = dry_run(run_cli, INVOICE_RECIPE, event, tmp_path)
     other, _ = dry_run(run_cli, INVOICE_RECIPE, invoice_paid_event("usd", 1000, event_id="evt_other"), tmp_path)
-    url = first["steps"][0]["request"]["url"]
-    assert url == second["steps"][0]["request"]["url"]
-    assert url != other["steps"][0]["request"]["url"]
+    url = first["steps"][-1]["request"]["url"]
+    assert url == second["steps"][-1]["request"]["url"]
+    assert url != other["steps"][-1]["request"]["url"]
     key = url.split("requestid=")[1]
     assert len(key) == 36
 
@@ -172,7 +173,7 @@ def test_secrets_are_redacted_and_config_is_used(run_cli, tmp_path, monkeypatch)
     assert code == 0, err
     assert secret not in out + err
     report = jsonio.loads(out)
-    request = report["steps"][0]["request"]
+    request = report["steps"][-1]["request"]
     assert request["url"].startswith("http://127.0.0.1:9/v3/company/9130350000000000/journalentry?")
     assert request["headers"].get("authorization") == "Bearer [REDACTED]"
     assert not any("not configured" in w for w in report["warnings"])
@@ -201,19 +202,19 @@ def test_missing_event_file(run_cli, tmp_path):
 
 def test_mapping_error_names_recipe_step_pointer_and_path(run_cli, tmp_path):
     recipe = json.loads(INVOICE_RECIPE.read_text())
-    recipe["steps"][0]["input"]["TxnDate"] = {"$path": "$.event.data.object.paid_on", "$as": "date"}
+    recipe["steps"][-1]["input"]["TxnDate"] = {"$path": "$.event.data.object.paid_on", "$as": "date"}
     path = tmp_path / "recipe.json"
     path.write_text(json.dumps(recipe))
     code, _, err = run_cli("dry-run", str(path))
     assert code == 1
-    for part in ("stripe-invoice-paid-to-quickbooks-journal", "'entry'", "/steps/0/input/TxnDate",
+    for part in ("stripe-invoice-paid-to-quickbooks-journal", "'entry'", "/steps/1/input/TxnDate",
                  "$.event.data.object.paid_on"):
         assert part in err
 
 
 def test_unbalanced_entry_is_refused_before_any_request(run_cli, tmp_path):
     recipe = json.loads(INVOICE_RECIPE.read_text())
-    recipe["steps"][0]["input"]["Lines"][1]["Amount"] = "9.99"
+    recipe["steps"][-1]["input"]["Lines"][1]["Amount"] = "9.99"
     path = tmp_path / "recipe.json"
     path.write_text(json.dumps(recipe))
     code, out, err = run_cli("dry-run", str(path))
@@ -253,7 +254,7 @@ def test_multi_line_entry_one_credit_per_invoice_line_with_a_class_each(run_cli,
     invoice line carrying its class and the customer Entity on Accounts Receivable."""
     recipe = json.loads(INVOICE_RECIPE.read_text())
     recipe["lookups"]["classes"] = {"default": {"value": "5", "name": "Online"}}
-    entry = recipe["steps"][0]["input"]
+    entry = recipe["steps"][-1]["input"]
     debit = entry["Lines"][0]
     entry["Lines"] = [debit, {
         "$each": "$.event.data.object.lines.data[*]", "$spread": True,
@@ -269,7 +270,7 @@ def test_multi_line_entry_one_credit_per_invoice_line_with_a_class_each(run_cli,
     assert run_cli("validate", str(path))[0] == 0
     event = invoice_paid_event(currency, sum(lines), line_amounts=lines)
     report, _ = dry_run(run_cli, path, event, tmp_path, home=currency)
-    body = report["steps"][0]["request"]["body"]
+    body = report["steps"][-1]["request"]["body"]
     credits = [line for line in body["Line"] if line["JournalEntryLineDetail"]["PostingType"] == "Credit"]
     assert [str(line["Amount"]) for line in credits] == exact
     assert all(line["JournalEntryLineDetail"]["ClassRef"] == {"value": "5", "name": "Online"} for line in credits)
@@ -281,9 +282,9 @@ def test_multi_line_entry_one_credit_per_invoice_line_with_a_class_each(run_cli,
 
 def test_spread_needs_a_list(run_cli, tmp_path):
     recipe = json.loads(INVOICE_RECIPE.read_text())
-    entry = recipe["steps"][0]["input"]
+    entry = recipe["steps"][-1]["input"]
     entry["Lines"] = [entry["Lines"][0], {"$path": "$.event.data.object.id", "$spread": True}]
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(recipe))
     code, _, err = run_cli("dry-run", str(path))
-    assert code == 1 and '"$spread" needs a list' in err and "/steps/0/input/Lines/1" in err
+    assert code == 1 and '"$spread" needs a list' in err and "/steps/1/input/Lines/1" in err

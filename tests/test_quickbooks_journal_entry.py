@@ -297,6 +297,58 @@ def test_equal_values_with_different_scales_balance():
     assert [str(line["Amount"]) for line in body["Line"]] == ["5.10", "5.10"]  # USD: two decimals
 
 
+# --- accounts that need a name: A/R a Customer, A/P a Vendor ---------------------------------
+
+RECEIVABLE = {"value": "84", "name": "Accounts Receivable (A/R)", "AccountType": "Accounts Receivable"}
+PAYABLE = {"value": "33", "AccountType": "Accounts Payable"}
+
+
+@pytest.mark.parametrize("data, pointer, needle", [
+    ({"Amount": "125.00", "DebitAccount": "4", "CreditAccount": RECEIVABLE},
+     "/CreditEntity", "without a Customer"),
+    ({"Lines": [{"PostingType": "Debit", "Amount": "125.00", "AccountRef": "4"},
+                {"PostingType": "Credit", "Amount": "125.00", "AccountRef": RECEIVABLE}]},
+     "/Lines/1/Entity", "without a Customer"),
+    ({"Lines": [{"PostingType": "Debit", "Amount": "9.00", "AccountRef": PAYABLE},
+                {"PostingType": "Credit", "Amount": "9.00", "AccountRef": "35"}]},
+     "/Lines/0/Entity", "without a Vendor"),
+    ({"Lines": [{"PostingType": "Debit", "Amount": "9.00", "AccountRef": PAYABLE,
+                 "Entity": {"Type": "Customer", "EntityRef": "1"}},
+                {"PostingType": "Credit", "Amount": "9.00", "AccountRef": "35"}]},
+     "/Lines/0/Entity/Type", "is Customer; QuickBooks refuses a line on an Accounts Payable account"),
+])
+def test_a_declared_receivable_or_payable_line_without_its_name_is_refused_before_any_request(
+        data, pointer, needle):
+    assert validate_input(data) == []  # the schema cannot tie a line's entity to its account
+    yielded = []
+    with pytest.raises(InputError) as info:
+        yielded.append(next(journal_entry.perform(data, ctx())))
+    assert yielded == []
+    message = str(info.value)
+    assert f"{pointer}: " in message and needle in message
+    if needle == "without a Customer":
+        assert "quickbooks.find_or_create_customer" in message  # where a customer comes from
+
+
+def test_a_declared_account_type_is_checked_and_never_sent():
+    entity = {"Type": "Customer", "EntityRef": "1"}
+    body = request_for({"Amount": "125.00", "DebitAccount": "4", "CreditAccount": RECEIVABLE,
+                        "CreditEntity": entity}).json
+    credit = body["Line"][1]["JournalEntryLineDetail"]
+    assert credit["AccountRef"] == {"value": "84", "name": "Accounts Receivable (A/R)"}
+    assert credit["Entity"] == {"Type": "Customer", "EntityRef": {"value": "1"}}
+    # an account whose type needs no name, declared or not, needs none
+    body = request_for({"Lines": [
+        {"PostingType": "Debit", "Amount": "1", "AccountRef": {"value": "4", "AccountType": "Other Current Asset"}},
+        {"PostingType": "Credit", "Amount": "1", "AccountRef": "84"}]}).json
+    assert "Entity" not in body["Line"][1]["JournalEntryLineDetail"]
+    bad = {"Amount": "1", "DebitAccount": "4", "CreditAccount": {"value": "84", "AccountType": "Receivable"}}
+    assert validate_input(bad)
+    with pytest.raises(InputError) as info:
+        next(journal_entry.perform(bad, ctx()))
+    assert "/CreditAccount/AccountType: must be a QuickBooks account type (Bank, Accounts Receivable" in str(info.value)
+
+
 # --- currency: never a rate QuickBooks picks, never an amount QuickBooks rounds -------------
 
 def no_request(data: dict[str, Any], context: ActionContext | None = None) -> InputError:
@@ -679,3 +731,25 @@ def test_a_foreign_entry_without_a_rate_never_reaches_the_sandbox(qbo):
         drive(journal_entry.perform(data, context))
     assert qbo.sandbox.entities(DEFAULT_REALM, "journalentry") == []
     assert qbo.sandbox.requests() == []
+
+
+def test_the_receivable_rule_is_quickbooks_own(qbo):
+    """What the action refuses up front is what the sandbox, like QuickBooks, refuses: the same
+    entry with the account's type not declared reaches it and comes back as error 6000."""
+    qbo.sandbox.reset()
+    context = ctx(settings={"base_url": qbo.url, "realm_id": DEFAULT_REALM})
+    declared = {"TxnDate": "2024-03-15", "PrivateNote": "evt_ar", "Amount": "125.00",
+                "DebitAccount": "4", "CreditAccount": RECEIVABLE}
+    with pytest.raises(InputError):
+        drive(journal_entry.perform(declared, context))
+    assert qbo.sandbox.requests() == []
+    with pytest.raises(VendorError) as info:
+        drive(journal_entry.perform({**declared, "CreditAccount": "84"},
+                                    ctx("ar-undeclared", context.connection.settings)))
+    assert info.value.vendor_code == "6000" and info.value.kind == "permanent"
+    assert "When you use Accounts Receivable, you must choose a customer in the Name field." in str(info.value)
+    output = drive(journal_entry.perform({**declared, "CreditEntity": {"Type": "Customer", "EntityRef": "1"}},
+                                         ctx("ar-with-customer", context.connection.settings)))
+    [entry] = qbo.sandbox.entities(DEFAULT_REALM, "journalentry")
+    assert entry["Id"] == output["id"]
+    assert entry["Line"][1]["JournalEntryLineDetail"]["Entity"]["EntityRef"]["value"] == "1"

@@ -302,6 +302,36 @@ def test_validation_faults_are_permanent(client, sandbox, body, code, expect):
     assert sandbox.entities(REALM, "journalentry") == []
 
 
+def vendor_line(posting, amount, account, vendor):
+    line = je_line(posting, amount, account)
+    line["JournalEntryLineDetail"]["Entity"] = {"Type": "Vendor", "EntityRef": {"value": vendor}}
+    return line
+
+
+@pytest.mark.parametrize("body, detail", [
+    # QBO's answer as recorded by a client library (finoptimal/fo_qbo, fo_qbo/errors.py)
+    (journal(je_line("Debit", "5.00", "35"), je_line("Credit", "5.00", "84")),
+     "Business Validation Error: When you use Accounts Receivable, you must choose a customer in the Name field."),
+    (journal(vendor_line("Debit", "5.00", "84", "56"), je_line("Credit", "5.00", "35")),
+     "Business Validation Error: When you use Accounts Receivable, you must choose a customer in the Name field."),
+    (journal(je_line("Debit", "5.00", "33"), je_line("Credit", "5.00", "35")),
+     "Business Validation Error: When you use Accounts Payable, you must choose a vendor in the Name field."),
+    (journal(je_line("Debit", "5.00", "33", entity="1"), je_line("Credit", "5.00", "35")),
+     "Business Validation Error: When you use Accounts Payable, you must choose a vendor in the Name field."),
+], ids=["ar-no-name", "ar-vendor", "ap-no-name", "ap-customer"])
+def test_a_receivable_or_payable_line_without_its_name_is_refused_in_quickbooks_words(client, sandbox, body,
+                                                                                      detail):
+    resp = create(client, "journalentry", body)
+    assert resp.status_code == 400
+    [error] = fault_of(resp)["Error"]
+    assert (error["code"], error["Message"], error["Detail"]) == (
+        "6000", "A business validation error has occurred while processing your request", detail)
+    assert sandbox.entities(REALM, "journalentry") == []
+    # with its name, the same line is booked
+    assert create(client, "journalentry", journal(vendor_line("Debit", "5.00", "33", "56"),
+                                                  je_line("Credit", "5.00", "84", entity="1"))).status_code == 200
+
+
 def test_a_duplicate_doc_number_is_refused(client, sandbox):
     assert create(client, "journalentry", balanced("D-1")).status_code == 200
     resp = create(client, "journalentry", balanced("D-1"))

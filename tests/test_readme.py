@@ -55,6 +55,9 @@ def test_make_demo_runs(tmp_path):
     assert any(line.startswith("invoice paid, JPY") and "refused, nothing sent" in line
                and "12000 JPY not booked" in line for line in table)
     assert any(line.startswith("credit note, EUR") and "refused, nothing sent" in line for line in table)
+    # a refused run booked nothing, though its first step found (or created) the customer
+    columns = [re.split(r"\s{2,}", line.strip()) for line in table]
+    assert [c[5] for c in columns if c[4] == "refused, nothing sent"] == ["—"] * 3, result.stdout
     words = " ".join(result.stdout.split())
     assert "/ExchangeRate: CurrencyRef is JPY, not the company's home currency USD" in words
     assert "so give ExchangeRate: how many USD one JPY is worth" in words

@@ -81,6 +81,12 @@ def entries_by_event(sandbox_state):
     return counts
 
 
+def entry_link(run):
+    """The link of the journal entry a run created (it also links the customer it found)."""
+    (link,) = [link for link in run["links"] if link["target_type"] == "quickbooks.create_journal_entry"]
+    return link
+
+
 def test_events_become_exactly_one_entry_each(make_runtime, sandbox):
     runtime = make_runtime()
     pool = WorkerPool(runtime, 2)
@@ -96,11 +102,12 @@ def test_events_become_exactly_one_entry_each(make_runtime, sandbox):
     per_event = entries_by_event(sandbox[0])
     assert per_event == {f"evt_ok_{i}": 1 for i in range(20)}
     run = runtime.store.run(1)
-    (step,) = run["steps"]
+    customer, step = run["steps"]
+    assert customer["step_id"] == "customer" and customer["status"] == "succeeded"
     assert step["status"] == "succeeded" and step["external_id"] and step["idempotency_key"]
     assert step["request"]["headers"]["authorization"] == "Bearer [REDACTED]"
-    assert run["links"][0]["target_id"] == step["external_id"]
-    assert run["links"][0]["source_id"].startswith("in_")
+    assert entry_link(run)["target_id"] == step["external_id"]
+    assert entry_link(run)["source_id"].startswith("in_")
 
 
 def test_fault_mix_ends_succeeded_or_failed_with_the_vendor_message_and_no_twin(make_runtime, sandbox):
@@ -156,9 +163,10 @@ def test_hot_reload_under_load_keeps_every_event_and_one_version_per_run(make_ru
     try:
         time.sleep(0.3)
         recipe = json.loads(path.read_text())
-        for version in (2, 3):
+        shipped = recipe["version"]
+        for version in (shipped + 1, shipped + 2):
             recipe["version"] = version
-            recipe["steps"][0]["input"]["PrivateNote"]["$concat"][0] = f"v{version}: Stripe invoice "
+            recipe["steps"][1]["input"]["PrivateNote"]["$concat"][0] = f"v{version}: Stripe invoice "
             path.write_text(json.dumps(recipe))
             runtime.registry.reload()
             time.sleep(0.2)
@@ -172,12 +180,12 @@ def test_hot_reload_under_load_keeps_every_event_and_one_version_per_run(make_ru
     per_event = collections.Counter(r["event_id"] for r in runs)
     assert set(per_event) == set(sent) and set(per_event.values()) == {1}  # no event lost, each on one version
     versions = collections.Counter(r["recipe_version"] for r in runs)
-    assert set(versions) <= {1, 2, 3} and len(versions) >= 2, versions
+    assert set(versions) <= {shipped, shipped + 1, shipped + 2} and len(versions) >= 2, versions
     entries = state_entries = sandbox[0].entities(REALM, "journalentry")
     assert len(state_entries) == len(sent)
     for run in runs[:50]:
         note = next(e["PrivateNote"] for e in entries if run["event_id"] in e["PrivateNote"])
-        expected = "Stripe invoice" if run["recipe_version"] == 1 else f"v{run['recipe_version']}: Stripe invoice"
+        expected = "Stripe invoice" if run["recipe_version"] == shipped else f"v{run['recipe_version']}: Stripe invoice"
         assert note.startswith(expected)
 
 
@@ -289,7 +297,8 @@ def test_a_lost_answer_is_resent_with_its_key_or_looked_up_once_the_key_may_be_f
     import dataclasses
 
     state, _ = sandbox
-    state.script([{"timeout": 1.0}])  # created, but the answer never arrives in time
+    # the entry is created, but the answer never arrives in time
+    state.script([{"timeout": 1.0, "match": {"method": "POST", "entity": "journalentry"}}])
     runtime = make_runtime(read_timeout=0.3)
     quickbooks = runtime.catalog.connectors["quickbooks"]
     runtime.catalog.connectors["quickbooks"] = dataclasses.replace(quickbooks, idempotency_key_lifetime=lifetime)
@@ -302,26 +311,27 @@ def test_a_lost_answer_is_resent_with_its_key_or_looked_up_once_the_key_may_be_f
         pool.stop()
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_lost_1": 1}
-    steps = runtime.store.run(1)["steps"]
+    steps = [s for s in runtime.store.run(1)["steps"] if s["step_id"] == "entry"]
     assert [s["status"] for s in steps] == ["unknown", "succeeded"]
     assert steps[0]["idempotency_key"] == steps[1]["idempotency_key"]
     time.sleep(1.0)  # let the scripted slow answer finish, so the sandbox's log is complete
     stats = state.stats()
     queries = [r for r in state.requests() if r.get("entity") == "query"]
+    lookups = len(queries) - 1  # the customer step asked once for its customer, by name
     assert stats["created"][REALM]["journalentry"] == 1
     if expect_lookup:
-        assert len(queries) == 1 and stats["replayed"] == 0  # looked up and found: nothing resent
+        assert lookups == 1 and stats["replayed"] == 0  # looked up and found: nothing resent
         assert steps[1]["request"]["method"] == "GET"
         assert runtime.metrics.values.get("lost_writes_looked_up") == 1
     else:
-        assert not queries and stats["replayed"] == 1  # resent with its requestid: QuickBooks replays
+        assert lookups == 0 and stats["replayed"] == 1  # resent with its requestid: QuickBooks replays
 
 
 def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(make_runtime, sandbox):
     from ledgerlink.service import replay
 
     state, _ = sandbox
-    state.script([{"status": 500}] * 3)
+    state.script([{"status": 500, "match": {"entity": "journalentry"}}] * 3)
     runtime = make_runtime(max_attempts=3)
     pool = WorkerPool(runtime, 1)
     pool.start()
@@ -334,13 +344,13 @@ def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(
         # a new recipe version is loaded; the dead run is replayed on it as a new run
         path = runtime.registry.directory / "stripe-invoice-paid-to-quickbooks-journal.json"
         recipe = json.loads(path.read_text())
-        recipe["version"] = 2
+        recipe["version"] = latest = recipe["version"] + 1
         path.write_text(json.dumps(recipe))
         runtime.registry.reload()
         preview = replay(runtime, dead["id"], "latest", dry=True)
-        assert preview["dry_run"] is True and preview["report"]["recipe"]["version"] == 2
+        assert preview["dry_run"] is True and preview["report"]["recipe"]["version"] == latest
         result = replay(runtime, dead["id"], "latest")
-        assert result["recipe_version"] == 2 and result["replay_of"] == dead["id"]
+        assert result["recipe_version"] == latest and result["replay_of"] == dead["id"]
         counts = wait_settled(runtime, 2)
     finally:
         pool.stop()
@@ -364,12 +374,12 @@ def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandb
     first = runtime.store.run(1)
     result = undo(runtime, 1)
     assert result["status"] == "undone" and result["undone"][0]["status"] == "deleted"
-    assert result["undone"][0]["id"] == first["links"][0]["target_id"]
+    assert result["undone"][0]["id"] == entry_link(first)["target_id"]
     assert entries_by_event(state) == {"evt_undo_1": 1}
     assert runtime.store.run(1)["status"] == "undone"
     assert undo(runtime, 1)["undone"] == []  # already undone: nothing more to do
     # an entry someone already deleted in QuickBooks counts as undone
-    second = runtime.store.run(2)["links"][0]["target_id"]
+    second = entry_link(runtime.store.run(2))["target_id"]
     state.entities(REALM, "journalentry")
     runtime_client = __import__("httpx").Client()
     url = runtime.connection("quickbooks").settings["base_url"]
@@ -383,20 +393,11 @@ def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandb
         undo(runtime, 3)  # still pending
 
 
-def test_find_or_create_customer_never_makes_a_second_customer_for_one_source_id(make_runtime, sandbox):
+def test_the_journal_recipe_books_any_customer_and_never_makes_a_second_for_one_source_id(make_runtime, sandbox):
+    """The shipped invoice journal credits Accounts Receivable on the invoice's customer, which
+    QuickBooks requires: one it finds or creates, whatever Stripe customer pays."""
     state, _ = sandbox
     runtime = make_runtime()
-    path = runtime.registry.directory / "stripe-invoice-paid-to-quickbooks-journal.json"
-    recipe = json.loads(path.read_text())
-    recipe["version"] = 2
-    recipe["steps"].insert(0, {
-        "id": "customer", "action": "quickbooks.find_or_create_customer", "connection": "quickbooks",
-        "input": {"source_id": {"$path": "$.event.data.object.customer"},
-                  "DisplayName": {"$concat": ["Stripe ", {"$path": "$.event.data.object.customer"}]}}})
-    recipe["steps"][1]["input"]["Lines"][1]["Entity"] = {
-        "Type": "Customer", "EntityRef": {"$path": "$.steps.customer.id"}}
-    path.write_text(json.dumps(recipe))
-    runtime.registry.reload()
     before = len(state.entities(REALM, "customer"))
     pool = WorkerPool(runtime, 2)
     pool.start()
@@ -406,6 +407,7 @@ def test_find_or_create_customer_never_makes_a_second_customer_for_one_source_id
             event = invoice_paid_event("usd", 1000 + i, event_id=f"evt_cust_{i}")
             event["data"]["object"]["customer"] = customer
             events.append(event)
+        events[2]["data"]["object"]["customer_name"] = "Bea's Bakery"
         deliver(runtime, events[:1])
         wait_settled(runtime, 1)
         deliver(runtime, events[1:])
@@ -417,10 +419,12 @@ def test_find_or_create_customer_never_makes_a_second_customer_for_one_source_id
     names = {c["DisplayName"]: c["Id"] for c in customers}
     found_by = [runtime.store.run(i)["steps"][0]["output"]["found_by"] for i in range(1, 5)]
     assert found_by[0] == "created" and found_by[1] == "link" and found_by[3] == "link"
-    for run_id, customer in zip(range(1, 5), ["cus_A", "cus_A", "cus_B", "cus_A"]):
+    for run_id, name in zip(range(1, 5), ["cus_A", "cus_A", "Bea's Bakery", "cus_A"]):
         entry_line = runtime.store.run(run_id)["steps"][1]["request"]["body"]["Line"][1]
-        assert entry_line["JournalEntryLineDetail"]["Entity"]["EntityRef"]["value"] == names[f"Stripe {customer}"]
-    assert runtime.store.linked_target("quickbooks", "cus_A", "quickbooks.customer") == names["Stripe cus_A"]
+        assert entry_line["JournalEntryLineDetail"]["AccountRef"]["value"] == "84"  # Accounts Receivable
+        assert entry_line["JournalEntryLineDetail"]["Entity"] == {
+            "Type": "Customer", "EntityRef": {"value": names[name]}}
+    assert runtime.store.linked_target("quickbooks", "cus_A", "quickbooks.customer") == names["cus_A"]
 
 
 def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runtime, sandbox):

@@ -59,7 +59,8 @@ def test_runs_list_show_and_replay_commands(tmp_path):
         db = migrated_db(tmp_path)
         recipes = recipes_dir(tmp_path)
         config = write_config(tmp_path, sandbox.url)
-        sandbox_app.sandbox.script([{"fault": "validation", "message": "Scripted: closed period", "code": "6000"}])
+        sandbox_app.sandbox.script([{"fault": "validation", "message": "Scripted: closed period", "code": "6000",
+                                     "match": {"entity": "journalentry"}}])
         serve = ServeProcess(tmp_path, db, recipes, config, ENV, workers=1)
         serve.wait_healthy()
         try:
@@ -74,8 +75,10 @@ def test_runs_list_show_and_replay_commands(tmp_path):
             as_json = jsonio.loads(run_subprocess("runs", "list", "--db", db, "--json", "--status", "failed").stdout)
             run_id = as_json["runs"][0]["id"]
             shown = jsonio.loads(run_subprocess("runs", "show", str(run_id), "--db", db).stdout)
-            assert shown["steps"][0]["status"] == "failed" and shown["steps"][0]["response_status"] == 400
-            assert shown["steps"][0]["request"]["headers"]["authorization"] == "Bearer [REDACTED]"
+            customer, entry = shown["steps"]  # the customer is found (created), the entry refused
+            assert customer["status"] == "succeeded"
+            assert entry["status"] == "failed" and entry["response_status"] == 400
+            assert entry["request"]["headers"]["authorization"] == "Bearer [REDACTED]"
             dry = run_subprocess("runs", "replay", str(run_id), "--dry-run", "--db", db, "--recipes", str(recipes),
                                  "--config", str(config), env=ENV)
             assert dry.returncode == 0, dry.stderr

@@ -8,6 +8,10 @@ import pytest
 from conftest import RECIPES
 
 BASE = json.loads((RECIPES / "stripe-invoice-paid-to-quickbooks-journal.json").read_text())
+# the cases mutate the journal entry step alone: the customer step before it is left out, and
+# the entry names a customer by id instead of that step's output
+BASE["steps"] = [step for step in BASE["steps"] if step["id"] == "entry"]
+BASE["steps"][0]["input"]["Lines"][1]["Entity"] = {"Type": "Customer", "EntityRef": "1"}
 STEP = "/steps/0"
 LINE0 = "/steps/0/input/Lines/0"
 

@@ -178,9 +178,12 @@ class Connector:
     #: the vendor's published per-tenant limits (one connection = one tenant); the host's
     #: governor keeps every connection of this connector inside them
     limits: Any = None
-    #: ``check_references(entity, ids, connection)``: a read-only generator (like an action)
-    #: returning ``{id: "does not exist" | "is inactive"}`` for ``ledgerlink check``
-    check_references: Callable[[str, list[str], Connection], Generator[Request, Response, Mapping[str, str]]] | None = None
+    #: ``check_references(entity, ids, connection, declared=…)``: a read-only generator (like
+    #: an action) returning ``{id: "does not exist" | "is inactive" | …}`` for ``ledgerlink
+    #: check``. ``declared`` (given only when a recipe declares something) maps an id to what
+    #: the recipe says about the object beside its id, ``{key: value or None}`` for the keys its
+    #: reference field takes (e.g. an account's type); a verdict on that reads "is …; what to fix"
+    check_references: Callable[..., Generator[Request, Response, Mapping[str, str]]] | None = None
     #: how a connection obtains and refreshes its tokens (``ledgerlink connect NAME``)
     oauth: OAuth2 | None = None
     #: seconds the vendor remembers an idempotency key; past it, a write whose outcome was

@@ -217,11 +217,15 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
                 rows.append({**delivery, "recipe": "—", "status": "duplicate, stored once" if duplicate
                              else "no recipe matched", "entry": "—", "amount": "—"})
             for detail in details:
-                output = next((s["output"] for s in detail["steps"] if s["status"] == "succeeded" and s["output"]), {})
+                # what the run booked is its last step's (earlier steps find what that one books
+                # on, such as the customer); it was refused when the step that failed sent nothing
+                last = detail["steps"][-1] if detail["steps"] else {}
+                output = (last.get("output") or {}) if last.get("status") == "succeeded" else {}
                 row = {**delivery, "recipe": f"{detail['recipe_id']} v{detail['recipe_version']}",
                        "status": detail["status"], "entry": output.get("id", "—"),
                        "amount": _amount(output.get("total"), output.get("currency"))}
-                if detail["status"] == "failed" and not any(s.get("request") for s in detail["steps"]):
+                failed = [s for s in detail["steps"] if s["status"] == "failed"]
+                if detail["status"] == "failed" and not (failed and failed[-1].get("request")):
                     row["status"] = REFUSED
                     mapped = _mapped_amount(detail["steps"])
                     row["amount"] = f"{mapped} not booked" if mapped else "—"

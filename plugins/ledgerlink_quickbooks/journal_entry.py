@@ -12,6 +12,14 @@ and reads QBO's answer; it never does I/O. ``find_existing`` reads the entries o
 total: recipes that put the event id in the private note (as the examples do) make the
 match exact.
 
+QuickBooks refuses a line on an Accounts Receivable account without a Customer, and one on
+Accounts Payable without a Vendor (error 6000, "When you use Accounts Receivable, you must
+choose a customer in the Name field."). The input names accounts by Id, so an account
+reference may declare QuickBooks' type of the account, ``{"value": "84", "AccountType":
+"Accounts Receivable"}`` (kept beside the Id in a recipe's lookup table; ``ledgerlink check``
+confirms it against the company): a declared A/R or A/P line without that name is refused
+here, before any request exists, so a dry-run shows it as the live run would meet it.
+
 Reading money, references, text, dates and the currency is :mod:`.common`'s; what is the
 journal entry's own is its two input forms, its lines and their balance. The currency follows
 the same rules as every other action (:func:`.common.currency`): a ``CurrencyRef`` other than
@@ -42,6 +50,14 @@ _LINE_KEYS = ("PostingType", "Amount", "AccountRef", "Description", "Entity", "C
 _RECIPE_AS = ("decimal", "money")
 #: the Id a message about an account shows
 _ACCOUNT_EXAMPLE = "84"
+#: QuickBooks' account types (``AccountTypeEnum`` in Finance.xsd), which an account
+#: reference may declare as ``AccountType``
+ACCOUNT_TYPES = ("Bank", "Accounts Receivable", "Other Current Asset", "Fixed Asset",
+                 "Other Asset", "Accounts Payable", "Credit Card", "Other Current Liability",
+                 "Long Term Liability", "Equity", "Income", "Cost of Goods Sold", "Expense",
+                 "Other Income", "Other Expense", "Non-Posting")
+#: account types whose lines QuickBooks refuses without an Entity of this type (error 6000)
+NAME_REQUIRED = {"Accounts Receivable": "Customer", "Accounts Payable": "Vendor"}
 
 
 # --- reading the input ----------------------------------------------------------------
@@ -54,6 +70,37 @@ def _amount(value: Any, where: str, problems: Problems) -> Decimal | None:
 
 def _ref(value: Any, where: str, what: str, problems: Problems) -> dict[str, str] | None:
     return common.ref(value, where, what, problems, example=_ACCOUNT_EXAMPLE)
+
+
+def _account(value: Any, where: str, problems: Problems) -> tuple[dict[str, str] | None, str | None]:
+    """The account reference QBO is sent, and the ``AccountType`` it declares (None: none)."""
+    declared = None
+    if isinstance(value, Mapping) and "AccountType" in value:
+        declared = value["AccountType"]
+        if declared not in ACCOUNT_TYPES:
+            problems.add(f"{where}/AccountType", f"must be a QuickBooks account type "
+                                                 f"({', '.join(ACCOUNT_TYPES)}), got "
+                                                 f"{common.show(declared)}")
+            declared = None
+        value = {k: v for k, v in value.items() if k != "AccountType"}
+    return _ref(value, where, "the account", problems), declared
+
+
+def _name_required(account_type: str | None, entity: dict[str, Any] | None, given: bool,
+                   entity_at: str, problems: Problems) -> None:
+    """A problem when a line on a declared A/R or A/P account lacks the name QBO requires."""
+    needed = NAME_REQUIRED.get(account_type or "")
+    if needed is None:
+        return
+    rule = (f"QuickBooks refuses a line on an {account_type} account (the account's declared "
+            f"AccountType) without a {needed} in the line's name field")
+    if not given:
+        source = " (e.g. the id of a quickbooks.find_or_create_customer step)" \
+            if needed == "Customer" else ""
+        problems.add(entity_at, f"missing; {rule}: map {{\"Type\": \"{needed}\", \"EntityRef\": "
+                                f"…}}{source}")
+    elif entity is not None and entity["Type"] != needed:
+        problems.add(f"{entity_at}/Type", f"is {entity['Type']}; {rule}")
 
 
 def _entity(value: Any, where: str, problems: Problems) -> dict[str, Any] | None:
@@ -81,7 +128,8 @@ def _line(posting: Any, amount: Any, account: Any, *, where: str, amount_at: str
     detail: dict[str, Any] = {"PostingType": posting}
     if entity is not None:
         detail["Entity"] = _entity(entity, entity_at, problems)
-    detail["AccountRef"] = _ref(account, account_at, "the account", problems)
+    detail["AccountRef"], account_type = _account(account, account_at, problems)
+    _name_required(account_type, detail.get("Entity"), entity is not None, entity_at, problems)
     if class_ref is not None:
         detail["ClassRef"] = _ref(class_ref, f"{where}/ClassRef", "ClassRef", problems)
     if department_ref is not None:

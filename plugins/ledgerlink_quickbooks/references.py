@@ -6,6 +6,12 @@ must be valid" and a missing tax code show up before the first live event, not a
 (MARKET.md pain 10, 15). The ``Active`` condition is needed: QBO answers a query of a list
 entity that names no ``Active`` with the active ones only, so an inactive id would look
 missing.
+
+An account reference of a journal entry line may declare the account's ``AccountType`` (so
+the action refuses a line on Accounts Receivable or Accounts Payable without its customer or
+vendor before any request): the company's own type must be the declared one, and an A/R or
+A/P account referenced where a type could be declared, but is not, is reported too — without
+the declaration, such a line without a name would reach QuickBooks and be refused there.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from ledgerlink.catalog import Connection, Request, Response
 from ledgerlink.errors import ConfigError
 
 from .common import quote
+from .journal_entry import NAME_REQUIRED
 from .api import classify, entity_url, params
 
 #: what QuickBooks calls the entity an annotation names
@@ -24,8 +31,31 @@ ENTITIES = {"Account": "Account", "Item": "Item", "TaxCode": "TaxCode", "Class":
             "Department": "Department", "Customer": "Customer", "Vendor": "Vendor", "Employee": "Employee"}
 
 
-def check_references(entity: str, ids: list[str], connection: Connection) -> Generator[Request, Response, dict[str, str]]:
-    """``{id: problem}`` for the ids of ``entity`` that QuickBooks does not have, or has inactive."""
+def _an(account_type: Any) -> str:
+    return f"{'an' if str(account_type)[:1] in 'AEIOU' else 'a'} {account_type} account"
+
+
+def _account_type(row: Mapping[str, Any], declared: Mapping[str, Any]) -> str | None:
+    """The problem with what the recipe declares about an account, or None."""
+    if "AccountType" not in declared:
+        return None
+    actual, said = row.get("AccountType"), declared["AccountType"]
+    if said is None:
+        needed = NAME_REQUIRED.get(str(actual))
+        if needed is None:
+            return None
+        return (f"is {_an(actual)}; declare \"AccountType\": \"{actual}\" beside its Id, so that "
+                f"a journal line on it without a {needed} is refused before any request")
+    if said != actual:
+        return f"is {_an(actual)} (the recipe declares {said}); correct the declared AccountType or the id"
+    return None
+
+
+def check_references(entity: str, ids: list[str], connection: Connection,
+                     declared: Mapping[str, Mapping[str, Any]] | None = None
+                     ) -> Generator[Request, Response, dict[str, str]]:
+    """``{id: problem}`` for the ids of ``entity`` that QuickBooks does not have, or has
+    inactive, or whose declared ``AccountType`` is not the company's."""
     name = ENTITIES.get(entity)
     if name is None:
         raise ConfigError(f"QuickBooks has no {entity!r} entity to check")
@@ -49,4 +79,8 @@ def check_references(entity: str, ids: list[str], connection: Connection) -> Gen
                 verdicts[ident] = "does not exist"
             elif row.get("Active") is False:
                 verdicts[ident] = "is inactive"
+            elif name == "Account" and declared and ident in declared:
+                problem = _account_type(row, declared[ident])
+                if problem is not None:
+                    verdicts[ident] = problem
     return verdicts

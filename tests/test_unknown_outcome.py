@@ -48,14 +48,29 @@ def make_runtime(tmp_path, monkeypatch, sandbox):
     monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
     made = []
+    customers = []
+
+    def customer_id() -> str:
+        if not customers:
+            answer = httpx.post(f"{sandbox[1]}/v3/company/{REALM}/customer",
+                                json={"DisplayName": "Unknown-outcome customer"},
+                                headers={"Authorization": f"Bearer {QBO_TOKEN}", "Accept": "application/json"})
+            answer.raise_for_status()
+            customers.append(answer.json()["Customer"]["Id"])
+        return customers[0]
 
     def make(doc_number: bool = True, **settings):
         recipes = recipes_dir(tmp_path, names=(RECIPE,))
+        path = recipes / RECIPE
+        recipe = json.loads(path.read_text())
+        # the entry alone, on a customer made beforehand: every scripted fault and every
+        # query these tests count is the journal entry's
+        recipe["steps"] = [step for step in recipe["steps"] if step["id"] == "entry"]
+        (entry,) = recipe["steps"]
+        entry["input"]["Lines"][1]["Entity"]["EntityRef"] = customer_id()
         if not doc_number:  # QuickBooks numbers the entry; only the lookup can tell it exists
-            path = recipes / RECIPE
-            recipe = json.loads(path.read_text())
-            del recipe["steps"][0]["input"]["DocNumber"]
-            path.write_text(json.dumps(recipe))
+            del entry["input"]["DocNumber"]
+        path.write_text(json.dumps(recipe))
         runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes,
                                 config_file=str(write_config(tmp_path, sandbox[1])),
                                 settings=Settings(**{"backoff_base": 0.02, "backoff_cap": 0.1, **settings}))
@@ -224,11 +239,11 @@ def test_a_replay_on_the_latest_version_looks_up_what_the_failed_run_wrote(make_
         assert settle(runtime) == {"failed": 1}
         path = runtime.registry.directory / RECIPE
         recipe = json.loads(path.read_text())
-        recipe["version"] = 2
+        recipe["version"] += 1
         path.write_text(json.dumps(recipe))
         runtime.registry.reload()
         result = replay(runtime, 1, "latest")
-        assert result["replay_of"] == 1 and result["recipe_version"] == 2
+        assert result["replay_of"] == 1 and result["recipe_version"] == recipe["version"]
         counts = settle(runtime)
     finally:
         pool.stop()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
+import threading
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from . import __version__, jsonio
 from .catalog import IncomingEvent
 from .config import load_schema
 from .dryrun import dry_run
-from .errors import (ConfigError, EventError, LedgerlinkError, RecipeError, SignatureError,
+from .errors import (ConfigError, EventError, LedgerlinkError, Problem, RecipeError, SignatureError,
                      error_body, error_body_for)
 from .recipes import check_recipe
 
@@ -157,6 +159,41 @@ def _recipes_dir() -> Path:
     return rt.registry.directory
 
 
+#: a recipe id as a file name: what recipe.schema.json allows, matched to the end of the text
+RECIPE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
+#: one change to the recipes folder at a time, so a rollback never undoes another change
+_RECIPE_WRITES = threading.Lock()
+
+
+def _put_file(path: Path, data: bytes | None) -> None:
+    """Replace ``path`` with ``data`` atomically (``None`` removes it); no temporary file stays."""
+    if data is None:
+        path.unlink(missing_ok=True)
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _change_recipe_file(path: Path, data: bytes | None) -> None:
+    """Write (or remove) one recipe file, then reload every recipe.
+
+    Any failure, not only a refused recipe, puts the file back as it was before raising: the
+    folder never keeps a file that would stop the next reload, or ``serve``, from starting.
+    """
+    with _RECIPE_WRITES:
+        old = path.read_bytes() if path.exists() else None
+        try:
+            _put_file(path, data)
+            runtime().registry.reload()
+        except BaseException:
+            _put_file(path, old)
+            raise
+
+
 @route("/api/recipes/<recipe_id>", ("PUT",), "Create or replace a recipe file, then reload atomically.",
        request_schema={"$ref": "#/components/schemas/Recipe"})
 def put_recipe(recipe_id: str):
@@ -169,35 +206,19 @@ def put_recipe(recipe_id: str):
     recipe, problems = check_recipe(raw, str(path), rt.catalog, rt.config)
     if problems:
         raise RecipeError(problems)
-    old = path.read_bytes() if path.exists() else None
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(jsonio.dumps(raw, indent=2) + "\n")
-    os.replace(tmp, path)
-    try:
-        rt.registry.reload()
-    except LedgerlinkError:
-        if old is None:
-            path.unlink()
-        else:
-            path.write_bytes(old)
-        raise
+    if not RECIPE_ID.fullmatch(recipe_id) or path.resolve().parent != directory.resolve():
+        raise RecipeError([Problem(str(path), "/id", "a recipe id is 1-100 lower-case letters, digits, "
+                                                     "'-' and '_', starting with a letter or digit")])
+    _change_recipe_file(path, (jsonio.dumps(raw, indent=2) + "\n").encode("utf-8"))
     return json_response(_recipe_summary(rt.registry.active()[recipe_id]), 200)
 
 
 @route("/api/recipes/<recipe_id>", ("DELETE",), "Remove a recipe file and reload; its runs in flight finish.")
 def delete_recipe(recipe_id: str):
-    rt = runtime()
-    recipe = rt.registry.active().get(recipe_id)
+    recipe = runtime().registry.active().get(recipe_id)
     if recipe is None:
         return error(404, "not_found", f"no active recipe {recipe_id!r}")
-    path = Path(recipe.file)
-    old = path.read_bytes()
-    path.unlink()
-    try:
-        rt.registry.reload()
-    except LedgerlinkError:
-        path.write_bytes(old)
-        raise
+    _change_recipe_file(Path(recipe.file), None)
     return json_response({"deleted": recipe_id})
 
 

@@ -77,6 +77,10 @@ def test_documented_answers_the_api_gives(app):
         response = client.get(f"/api/runs?{query}", headers=AUTH)
         assert response.status_code == 400, (query, response.get_data())
         assert response.get_json()["error"]["code"] == "invalid_request"
+    # a state ledgerlink never issued is refused before the database sees it (PostgreSQL refuses NUL)
+    for state in ("a%00b", "x" * 300, ""):
+        response = client.get(f"/oauth/callback?state={state}&code=c")
+        assert response.status_code == 400 and response.get_json()["error"]["code"] == "config_error", state
     runs = document["paths"]["/api/runs"]["get"]
     schemas = {p["name"]: p["schema"] for p in runs["parameters"]}
     assert {name: schema.get("type") for name, schema in schemas.items()} == {

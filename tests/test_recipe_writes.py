@@ -102,3 +102,15 @@ def test_an_id_that_is_not_a_plain_file_name_is_refused(app):
         assert response.status_code in (404, 422), (rid, response.get_data())
         assert response.get_json()["error"]["status"] == response.status_code
     assert folder(app) == before
+
+
+def test_a_recipe_is_replaced_in_its_own_file(app, settings):
+    client = app.test_client()
+    directory = app.config["LEDGERLINK_RUNTIME"].registry.directory
+    (directory / "hand-named.json").write_text(json.dumps(recipe(app, id="other-id", version=1)))
+    assert client.post("/api/recipes/reload", headers=AUTH).status_code == 200
+    put = client.put("/api/recipes/other-id", data=json.dumps(recipe(app, id="other-id", version=2)), headers=AUTH)
+    assert put.status_code == 200, put.get_data()
+    assert json.loads((directory / "hand-named.json").read_text())["version"] == 2
+    assert not (directory / "other-id.json").exists()
+    assert_serve_starts(settings, {**served(app)})

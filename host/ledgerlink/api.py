@@ -28,7 +28,7 @@ from .config import load_schema
 from .dryrun import dry_run
 from .errors import (ConfigError, EventError, LedgerlinkError, Problem, RecipeError, SignatureError,
                      error_body, error_body_for)
-from .recipes import check_recipe
+from .recipes import Recipe, check_recipe
 
 #: the largest run id (and recipe version) the database's INTEGER columns hold
 MAX_ID = 2_147_483_647
@@ -211,8 +211,8 @@ def _put_file(path: Path, data: bytes | None) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _change_recipe_file(path: Path, data: bytes | None) -> None:
-    """Write (or remove) one recipe file, then reload every recipe.
+def _change_recipe_file(path: Path, data: bytes | None) -> list[Recipe]:
+    """Write (or remove) one recipe file, then reload every recipe; returns them.
 
     Any failure, not only a refused recipe, puts the file back as it was before raising: the
     folder never keeps a file that would stop the next reload, or ``serve``, from starting.
@@ -221,7 +221,7 @@ def _change_recipe_file(path: Path, data: bytes | None) -> None:
         old = path.read_bytes() if path.exists() else None
         try:
             _put_file(path, data)
-            runtime().registry.reload()
+            return runtime().registry.reload()
         except BaseException:
             _put_file(path, old)
             raise
@@ -237,14 +237,15 @@ def put_recipe(recipe_id: str):
     if not isinstance(raw, dict) or raw.get("id") != recipe_id:
         return error(422, "invalid_recipe", f"the body must be a recipe whose id is {recipe_id!r}")
     directory = _recipes_dir()
-    path = directory / f"{recipe_id}.json"
+    current = rt.registry.active().get(recipe_id)  # replaced in its own file, whatever its name
+    path = Path(current.file) if current is not None else directory / f"{recipe_id}.json"
     recipe, problems = check_recipe(raw, str(path), rt.catalog, rt.config)
     if problems:
         raise RecipeError(problems)
     if path.resolve().parent != directory.resolve():  # the route takes only ids; this is a link
         raise RecipeError([Problem(str(path), "", "is a link out of the recipes folder; replace it with the file")])
-    _change_recipe_file(path, (jsonio.dumps(raw, indent=2) + "\n").encode("utf-8"))
-    return json_response(_recipe_summary(rt.registry.active()[recipe_id]), 200)
+    loaded = _change_recipe_file(path, (jsonio.dumps(raw, indent=2) + "\n").encode("utf-8"))
+    return json_response(_recipe_summary(next(r for r in loaded if r.id == recipe_id)), 200)
 
 
 @route("/api/recipes/<recipe_id:recipe_id>", ("DELETE",), "Remove a recipe file and reload; its runs in flight finish.",
@@ -425,7 +426,8 @@ def oauth_callback():
 @route(f"/api/runs/<int(max={MAX_ID}):run_id>/undo", ("POST",),
        "Void or delete every entity the run created, newest first.",
        responses={200: "undone", 404: "no run of that id",
-                  409: "the run has not finished, or created entities that cannot be undone",
+                  409: "the run has not finished, created entities that cannot be undone, or its "
+                       "connection needs reconnecting",
                   422: "the vendor refused a void or delete", 502: "the vendor is failing; try again"})
 def undo_run(run_id: int):
     from .service import undo

@@ -181,11 +181,12 @@ def nested_recipe(depth: int) -> bytes:
     b"[" * 100_000 + b"]" * 100_000,                      # deeper than any parser recurses
     nested_recipe(400),
     nested_recipe(990),
+    nested_recipe(600).replace(b'{"$value": ', b"[").replace(b"}" * 600, b"]" * 600),
     b'{"id": "fuzzed", "version": 1e400}',
     b'{"id": "fuzzed", "version": ' + b"9" * 5000 + b"}",  # more digits than Python converts
     b'{"id": "fuzzed", "version": NaN}',
     b"\xff\xfe",
-], ids=["brackets", "nested-400", "nested-990", "exponent", "digits", "nan", "not-utf8"])
+], ids=["brackets", "nested-400", "nested-990", "lists-600", "exponent", "digits", "nan", "not-utf8"])
 def test_bodies_no_parser_expects(server, body):
     app, client = server
     before_folder, before_served = folder(app), served(app)

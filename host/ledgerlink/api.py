@@ -101,8 +101,6 @@ def body_json() -> Any:
         raise EventError(f"request body is not valid JSON at line {exc.line}, column {exc.column}: {exc.msg}") from None
     except UnicodeDecodeError:
         raise EventError("request body is not UTF-8 JSON") from None
-    except RecursionError:
-        raise EventError("request body nests too deeply") from None
 
 
 # --- route table ---------------------------------------------------------------------------

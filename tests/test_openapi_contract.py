@@ -92,7 +92,7 @@ def test_documented_answers_the_api_gives(app):
     assert set(put["responses"]) == {"200", "400", "401", "404", "413", "422", "503"}
 
 
-def test_the_api_keeps_to_its_document(app):
+def test_the_api_keeps_to_its_document(app, tmp_path):
     client = app.test_client()
     for i in range(3):  # runs for the run routes to find
         body, headers = signed(invoice_paid_event("usd", 1000 + i, event_id=f"evt_contract_{i}"))
@@ -108,6 +108,6 @@ def test_the_api_keeps_to_its_document(app):
              "--phases", "examples,coverage,fuzzing", "--max-examples", "30", "--seed", "20261130",
              "--workers", "1", "--generation-database", "none", "--request-timeout", "30",
              "--no-color"],
-            capture_output=True, text=True, timeout=300)
+            capture_output=True, text=True, timeout=300, cwd=tmp_path)  # its cache stays out of the repo
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
     assert "17 selected / 17 total" in result.stdout

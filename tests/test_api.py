@@ -1,6 +1,7 @@
 """The HTTP API through Flask's test client: thin views, one error shape, admin auth."""
 
 import json
+import re
 
 import pytest
 
@@ -224,7 +225,7 @@ def test_health_metrics_openapi_and_unknown_routes(app, client):
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = rule.rule.replace("<int:", "<").replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:[^:>]*:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in described, (path, method)
     assert_error(client.get("/nope"), 404)

@@ -35,6 +35,9 @@ def test_connections_and_secrets(tmp_path, catalog, monkeypatch):
     ('[connection.books]\nconnector = "quickbooks"\n', "Additional properties are not allowed"),
     ('[connections.books\n', "not valid TOML"),
     ('[connections.hooks]\nconnector = "stripe"\ntolerance_seconds = "soon"\n', "/connections/hooks/tolerance_seconds"),
+    # the shared governor hands limits to PostgreSQL as INTEGER
+    ('[connections.books]\nconnector = "quickbooks"\n[connections.books.limits]\nrequests = 10\nper_seconds = 1\n'
+     'daily = 2147483648\n', "/connections/books/limits/daily: 2147483648 is greater than the maximum of 2147483647"),
 ])
 def test_bad_config(tmp_path, catalog, text, words):
     with pytest.raises(ConfigError) as info:

@@ -196,3 +196,17 @@ def test_valid_recipes_exit_zero(run_cli):
     code, out, err = run_cli("validate", str(RECIPES))
     assert (code, out) == (0, ""), out
     assert "recipe(s) valid" in err
+
+
+@pytest.mark.parametrize("text, pointer, words", [
+    ("[" * 100_000 + "]" * 100_000, "/", "not valid JSON at line 1, column 1: arrays and objects nest too deeply"),
+    (json.dumps({**BASE, "lookups": {"deep": {"k": json.loads("[" * 600 + "]" * 600)}}}),
+     "/lookups/deep/k/0/0/0", "nest more than 64 deep here"),
+])
+def test_nesting_deeper_than_any_recipe_needs(tmp_path, run_cli, text, pointer, words):
+    path = tmp_path / "deep.json"
+    path.write_text(text)
+    code, out, err = run_cli("validate", str(path))
+    assert code == 1 and "Traceback" not in out + err
+    [line] = out.splitlines()
+    assert line.startswith(f"{path}:{pointer}") and words in line

@@ -7,7 +7,10 @@ built from that table, so the description cannot miss a route.
 from __future__ import annotations
 
 import hmac
+import math
 import os
+import re
+import threading
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,16 +20,40 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Response as FlaskResponse, current_app, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 from . import __version__, jsonio
 from .catalog import IncomingEvent
 from .config import load_schema
 from .dryrun import dry_run
-from .errors import (ConfigError, EventError, LedgerlinkError, RecipeError, SignatureError,
+from .errors import (ConfigError, EventError, LedgerlinkError, Problem, RecipeError, SignatureError,
                      error_body, error_body_for)
-from .recipes import check_recipe
+from .recipes import Recipe, check_recipe
+
+#: the largest run id (and recipe version) the database's INTEGER columns hold
+MAX_ID = 2_147_483_647
+#: a recipe id as a file name: what recipe.schema.json allows ("reload" is a route of its own)
+RECIPE_ID_PATTERN = r"(?!reload(?![a-z0-9_-]))[a-z0-9][a-z0-9_-]{0,99}"
+RECIPE_ID = re.compile(RECIPE_ID_PATTERN)
+RUN_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "dead", "paused", "undone")
+
+
+class RecipeIdConverter(BaseConverter):
+    """``<recipe_id:…>``: only a recipe id routes to a recipe, so no other text names a file."""
+
+    regex = RECIPE_ID_PATTERN
+
 
 bp = Blueprint("ledgerlink", __name__)
+# before any rule is added to the app, which reads its converters then
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("recipe_id", RecipeIdConverter))
+
+
+class InvalidRequest(LedgerlinkError):
+    """A query parameter or body the route cannot use."""
+
+    code = "invalid_request"
+    status = 400
 
 
 def runtime():
@@ -37,8 +64,9 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return FlaskResponse(jsonio.dumps(data), status=status, mimetype="application/json", headers=headers)
 
 
-def error(status: int, code: str, message: str, details: Any = None) -> FlaskResponse:
-    return json_response(error_body(status, code, message, details), status)
+def error(status: int, code: str, message: str, details: Any = None,
+          headers: dict[str, str] | None = None) -> FlaskResponse:
+    return json_response(error_body(status, code, message, details), status, headers)
 
 
 def ledgerlink_error(exc: LedgerlinkError, status: int | None = None) -> FlaskResponse:
@@ -62,10 +90,13 @@ def bearer_is(*names: str) -> bool:
 
 def require_admin() -> FlaskResponse | None:
     """Bearer token check in constant time; None when allowed."""
+    challenge = {"WWW-Authenticate": "Bearer"}
     if not current_app.config.get("LEDGERLINK_ADMIN_TOKEN"):
-        return error(401, "unauthorized", "admin routes are disabled: set LEDGERLINK_ADMIN_TOKEN on the server")
+        return error(401, "unauthorized", "admin routes are disabled: set LEDGERLINK_ADMIN_TOKEN on the server",
+                     headers=challenge)
     if not bearer_is("LEDGERLINK_ADMIN_TOKEN"):
-        return error(401, "unauthorized", "send the admin token as Authorization: Bearer <token>")
+        return error(401, "unauthorized", "send the admin token as Authorization: Bearer <token>",
+                     headers=challenge)
     return None
 
 
@@ -91,7 +122,10 @@ class Route:
     summary: str
     admin: bool = True
     request_schema: dict[str, Any] | None = None
-    query: dict[str, str] = field(default_factory=dict)
+    #: query parameter → (description, JSON Schema of its value)
+    query: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    #: every status the view itself answers → what it means; openapi_document() adds the
+    #: answers every route shares (401 for admin routes, 400/413 for bodies, 404 for path ids, 503)
     responses: dict[int, str] = field(default_factory=dict)
 
 
@@ -143,7 +177,7 @@ def _recipe_summary(recipe) -> dict[str, Any]:
             "steps": [{"id": s.id, "action": s.action.name, "connection": s.connection} for s in recipe.steps]}
 
 
-@route("/api/recipes", ("GET",), "List the active recipes.")
+@route("/api/recipes", ("GET",), "List the active recipes.", responses={200: "the active recipes"})
 def list_recipes():
     rt = runtime()
     return json_response({"recipes": [_recipe_summary(r) for r in sorted(rt.registry.active().values(),
@@ -151,7 +185,8 @@ def list_recipes():
                           "generation": rt.registry.generation})
 
 
-@route("/api/recipes/<recipe_id>", ("GET",), "One active recipe, as written.")
+@route("/api/recipes/<recipe_id:recipe_id>", ("GET",), "One active recipe, as written.",
+       responses={200: "the recipe, with its body", 404: "no active recipe of that id"})
 def get_recipe(recipe_id: str):
     recipe = runtime().registry.active().get(recipe_id)
     if recipe is None:
@@ -166,51 +201,73 @@ def _recipes_dir() -> Path:
     return rt.registry.directory
 
 
-@route("/api/recipes/<recipe_id>", ("PUT",), "Create or replace a recipe file, then reload atomically.",
-       request_schema={"$ref": "#/components/schemas/Recipe"})
+#: one change to the recipes folder at a time, so a rollback never undoes another change
+_RECIPE_WRITES = threading.Lock()
+
+
+def _put_file(path: Path, data: bytes | None) -> None:
+    """Replace ``path`` with ``data`` atomically (``None`` removes it); no temporary file stays."""
+    if data is None:
+        path.unlink(missing_ok=True)
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _change_recipe_file(path: Path, data: bytes | None) -> list[Recipe]:
+    """Write (or remove) one recipe file, then reload every recipe; returns them.
+
+    Any failure, not only a refused recipe, puts the file back as it was before raising: the
+    folder never keeps a file that would stop the next reload, or ``serve``, from starting.
+    """
+    with _RECIPE_WRITES:
+        old = path.read_bytes() if path.exists() else None
+        try:
+            _put_file(path, data)
+            return runtime().registry.reload()
+        except BaseException:
+            _put_file(path, old)
+            raise
+
+
+@route("/api/recipes/<recipe_id:recipe_id>", ("PUT",), "Create or replace a recipe file, then reload atomically.",
+       request_schema={"$ref": "#/components/schemas/Recipe"},
+       responses={200: "written and loaded", 400: "the server was started without a recipes folder",
+                  422: "the recipe has problems (each with its JSON pointer); nothing changed"})
 def put_recipe(recipe_id: str):
     rt = runtime()
     raw = body_json()
     if not isinstance(raw, dict) or raw.get("id") != recipe_id:
         return error(422, "invalid_recipe", f"the body must be a recipe whose id is {recipe_id!r}")
     directory = _recipes_dir()
-    path = directory / f"{recipe_id}.json"
+    current = rt.registry.active().get(recipe_id)  # replaced in its own file, whatever its name
+    path = Path(current.file) if current is not None else directory / f"{recipe_id}.json"
     recipe, problems = check_recipe(raw, str(path), rt.catalog, rt.config)
     if problems:
         raise RecipeError(problems)
-    old = path.read_bytes() if path.exists() else None
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(jsonio.dumps(raw, indent=2) + "\n")
-    os.replace(tmp, path)
-    try:
-        rt.registry.reload()
-    except LedgerlinkError:
-        if old is None:
-            path.unlink()
-        else:
-            path.write_bytes(old)
-        raise
-    return json_response(_recipe_summary(rt.registry.active()[recipe_id]), 200)
+    if path.resolve().parent != directory.resolve():  # the route takes only ids; this is a link
+        raise RecipeError([Problem(str(path), "", "is a link out of the recipes folder; replace it with the file")])
+    loaded = _change_recipe_file(path, (jsonio.dumps(raw, indent=2) + "\n").encode("utf-8"))
+    return json_response(_recipe_summary(next(r for r in loaded if r.id == recipe_id)), 200)
 
 
-@route("/api/recipes/<recipe_id>", ("DELETE",), "Remove a recipe file and reload; its runs in flight finish.")
+@route("/api/recipes/<recipe_id:recipe_id>", ("DELETE",), "Remove a recipe file and reload; its runs in flight finish.",
+       responses={200: "removed", 404: "no active recipe of that id",
+                  422: "the other recipes no longer load; nothing changed"})
 def delete_recipe(recipe_id: str):
-    rt = runtime()
-    recipe = rt.registry.active().get(recipe_id)
+    recipe = runtime().registry.active().get(recipe_id)
     if recipe is None:
         return error(404, "not_found", f"no active recipe {recipe_id!r}")
-    path = Path(recipe.file)
-    old = path.read_bytes()
-    path.unlink()
-    try:
-        rt.registry.reload()
-    except LedgerlinkError:
-        path.write_bytes(old)
-        raise
+    _change_recipe_file(Path(recipe.file), None)
     return json_response({"deleted": recipe_id})
 
 
-@route("/api/recipes/reload", ("POST",), "Reload every recipe file: all valid, or nothing changes (422).")
+@route("/api/recipes/reload", ("POST",), "Reload every recipe file: all valid, or nothing changes (422).",
+       responses={200: "every recipe loaded", 422: "the recipes have problems; nothing changed"})
 def reload_recipes():
     rt = runtime()
     recipes = rt.registry.reload()
@@ -226,8 +283,10 @@ def _event_for(recipe, raw_event: Any) -> IncomingEvent | None:
     return IncomingEvent(str(raw_event.get("id", "dry-run")), recipe.trigger.name, raw_event)
 
 
-@route("/api/recipes/<recipe_id>/dry-run", ("POST",), "Dry-run an active recipe on an event (or its sample).",
-       request_schema={"type": "object", "properties": {"event": {"type": "object"}}})
+@route("/api/recipes/<recipe_id:recipe_id>/dry-run", ("POST",), "Dry-run an active recipe on an event (or its sample).",
+       request_schema={"type": "object", "properties": {"event": {"type": "object"}}},
+       responses={200: "what the run would send", 400: "the event cannot be used",
+                  404: "no active recipe of that id", 422: "the recipe cannot map the event"})
 def dry_run_recipe(recipe_id: str):
     rt = runtime()
     recipe = rt.registry.active().get(recipe_id)
@@ -240,7 +299,9 @@ def dry_run_recipe(recipe_id: str):
 
 @route("/api/dry-run", ("POST",), "Dry-run an unsaved recipe on an event (or its trigger's sample).",
        request_schema={"type": "object", "required": ["recipe"],
-                       "properties": {"recipe": {"$ref": "#/components/schemas/Recipe"}, "event": {"type": "object"}}})
+                       "properties": {"recipe": {"$ref": "#/components/schemas/Recipe"}, "event": {"type": "object"}}},
+       responses={200: "what the run would send", 400: "the event cannot be used",
+                  422: "the recipe has problems, or cannot map the event"})
 def dry_run_unsaved():
     rt = runtime()
     data = body_json()
@@ -259,28 +320,50 @@ def _float_arg(name: str) -> float | None:
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise EventError(f"query parameter {name!r} must be a Unix time in seconds") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise InvalidRequest(f"query parameter {name!r} must be a Unix time in seconds")
+    return number
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    number = int(value) if value.isascii() and value.isdigit() and len(value) <= 10 else None
+    if number is None or not low <= number <= high:
+        raise InvalidRequest(f"query parameter {name!r} must be an integer from {low} to {high}")
+    return number
 
 
 @route("/api/runs", ("GET",), "List runs, newest first; filter by status, recipe and time; paginated.",
-       query={"status": "pending|running|retrying|succeeded|failed|dead", "recipe": "recipe id",
-              "since": "Unix time", "until": "Unix time", "limit": "1-500 (default 50)",
-              "after": "continue after this run id (from next)"})
+       query={"status": ("only runs in this state", {"enum": list(RUN_STATUSES)}),
+              "recipe": ("only runs of this recipe id", {"type": "string", "pattern": f"^{RECIPE_ID_PATTERN}$"}),
+              "since": ("only runs created at or after this Unix time", {"type": "number"}),
+              "until": ("only runs created before this Unix time", {"type": "number"}),
+              "limit": ("page size", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}),
+              "after": ("continue after this run id (the page's next)",
+                        {"type": "integer", "minimum": 0, "maximum": MAX_ID})},
+       responses={200: "a page of runs", 400: "a query parameter is out of its range"})
 def list_runs():
     rt = runtime()
-    try:
-        limit = max(1, min(500, int(request.args.get("limit", 50))))
-        after = int(request.args["after"]) if "after" in request.args else None
-    except ValueError:
-        return error(400, "invalid_request", "limit and after must be integers")
-    rows = rt.store.list_runs(status=request.args.get("status"), recipe_id=request.args.get("recipe"),
-                              since=_float_arg("since"), until=_float_arg("until"), after_id=after, limit=limit)
+    limit = _int_arg("limit", 50, 1, 500)
+    after = _int_arg("after", None, 0, MAX_ID)
+    status, recipe_id = request.args.get("status"), request.args.get("recipe")
+    if status is not None and status not in RUN_STATUSES:
+        return error(400, "invalid_request", f"query parameter 'status' must be one of {', '.join(RUN_STATUSES)}")
+    if recipe_id is not None and not RECIPE_ID.fullmatch(recipe_id):
+        return error(400, "invalid_request", "query parameter 'recipe' must be a recipe id")
+    rows = rt.store.list_runs(status=status, recipe_id=recipe_id, since=_float_arg("since"),
+                              until=_float_arg("until"), after_id=after, limit=limit)
     return json_response({"runs": rows, "next": rows[-1]["id"] if len(rows) == limit else None})
 
 
-@route("/api/runs/<int:run_id>", ("GET",), "One run with its event, every step attempt and the links it created.")
+@route(f"/api/runs/<int(max={MAX_ID}):run_id>", ("GET",),
+       "One run with its event, every step attempt and the links it created.",
+       responses={200: "the run", 404: "no run of that id"})
 def get_run(run_id: int):
     row = runtime().store.run(run_id)
     if row is None:
@@ -288,16 +371,20 @@ def get_run(run_id: int):
     return json_response(row)
 
 
-@route("/api/runs/<int:run_id>/replay", ("POST",),
+@route(f"/api/runs/<int(max={MAX_ID}):run_id>/replay", ("POST",),
        "Replay a run on its own recipe version or on the latest; as a dry-run first with dry_run=true.",
        request_schema={"type": "object", "properties": {"version": {"enum": ["own", "latest"]},
-                                                        "dry_run": {"type": "boolean"}}})
+                                                        "dry_run": {"type": "boolean"}}},
+       responses={200: "the dry-run report", 202: "the run is pending again", 404: "no run of that id",
+                  409: "the run is not failed or dead, or the event already ran on that version",
+                  422: "the body is not an object, or the recipe version no longer loads"})
 def replay_run(run_id: int):
     from .service import replay
     data = body_json()
-    if not isinstance(data, dict):
+    version, dry = (data.get("version", "own"), data.get("dry_run", False)) if isinstance(data, dict) else (0, 0)
+    if version not in ("own", "latest") or not isinstance(dry, bool):
         return error(422, "invalid_request", "send {\"version\": \"own\"|\"latest\", \"dry_run\": true|false}")
-    result = replay(runtime(), run_id, data.get("version", "own"), bool(data.get("dry_run", False)))
+    result = replay(runtime(), run_id, version, dry)
     return json_response(result, 200 if result.get("dry_run") else 202)
 
 
@@ -321,15 +408,19 @@ def connection_rows(rt) -> list[dict[str, Any]]:
     return rows
 
 
-@route("/api/connections", ("GET",), "Connections and their state (ok, needs_reauth, not_connected).")
+@route("/api/connections", ("GET",), "Connections and their state (ok, needs_reauth, not_connected).",
+       responses={200: "every connection"})
 def list_connections():
     return json_response({"connections": connection_rows(runtime())})
 
 
 @route("/oauth/callback", ("GET",), "Where the vendor's consent screen sends the person back; stores the tokens.",
-       admin=False, query={"code": "authorization code", "state": "the state ledgerlink issued",
-                           "realmId": "QuickBooks company id"},
-       responses={200: "connected", 400: "unknown or expired state, or consent refused"})
+       admin=False, query={"code": ("the authorization code", {"type": "string"}),
+                           "state": ("the state ledgerlink issued", {"type": "string"}),
+                           "realmId": ("the company id, for vendors that send one", {"type": "string"}),
+                           "error": ("why consent was not given", {"type": "string"})},
+       responses={200: "connected", 400: "unknown or expired state, or consent refused",
+                  502: "the vendor refused to exchange the code"})
 def oauth_callback():
     from .oauth import complete
 
@@ -339,7 +430,12 @@ def oauth_callback():
     return json_response({"connected": name, "status": "ok"})
 
 
-@route("/api/runs/<int:run_id>/undo", ("POST",), "Void or delete every entity the run created, newest first.")
+@route(f"/api/runs/<int(max={MAX_ID}):run_id>/undo", ("POST",),
+       "Void or delete every entity the run created, newest first.",
+       responses={200: "undone", 404: "no run of that id",
+                  409: "the run has not finished, created entities that cannot be undone, or its "
+                       "connection needs reconnecting",
+                  422: "the vendor refused a void or delete", 502: "the vendor is failing; try again"})
 def undo_run(run_id: int):
     from .service import undo
     return json_response(undo(runtime(), run_id))
@@ -347,7 +443,8 @@ def undo_run(run_id: int):
 
 # --- catalog, health, metrics, description -------------------------------------------------
 
-@route("/api/connectors", ("GET",), "The catalog: connectors, triggers, actions, transforms with schemas.")
+@route("/api/connectors", ("GET",), "The catalog: connectors, triggers, actions, transforms with schemas.",
+       responses={200: "the catalog"})
 def connectors():
     return json_response(runtime().catalog.as_json())
 
@@ -393,21 +490,84 @@ def openapi():
     return json_response(openapi_document())
 
 
+#: one ``<converter(args):name>`` placeholder of a Flask rule
+_RULE_PARAM = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
+_SHARED_ANSWERS = {
+    400: "the body is not JSON, or not UTF-8",
+    401: "missing or wrong admin token (WWW-Authenticate: Bearer)",
+    404: "nothing at that path",
+    413: "the body is too large",
+    503: "the database is unavailable; nothing was stored, try again shortly",
+}
+
+
+def _path_parameter(converter: str | None, args: str | None, name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if converter == "recipe_id":
+        schema = {"type": "string", "pattern": f"^{RECIPE_ID_PATTERN}$"}
+    elif converter == "int":
+        bounds = dict(part.split("=") for part in (args or "").replace(" ", "").split(",") if part)
+        schema = {"type": "integer", "minimum": int(bounds.get("min", 0))}
+        if "max" in bounds:
+            schema["maximum"] = int(bounds["max"])
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _recipe_components() -> dict[str, Any]:
+    """The recipe schema as OpenAPI components: each ``$defs`` entry becomes a component
+    (``step`` → ``RecipeStep``) and every reference points there, so it resolves from the
+    document's root as tools read it."""
+    schema = load_schema("recipe.schema.json")
+    defs = schema.pop("$defs", {})
+    schema.pop("$schema", None)
+    schema.pop("$id", None)
+    names = {f"#/$defs/{name}": f"#/components/schemas/Recipe{name[:1].upper()}{name[1:]}" for name in defs}
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: names.get(v, v) if k == "$ref" and isinstance(v, str) else rewrite(v)
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(v) for v in node]
+        return node
+
+    components = {"Recipe": rewrite(schema)}
+    for ref, target in names.items():
+        components[target.rsplit("/", 1)[1]] = rewrite(defs[ref.rsplit("/", 1)[1]])
+    return components
+
+
+def _answer(code: int, text: str, route: Route) -> dict[str, Any]:
+    if code < 400:
+        if route.view is metrics:
+            return {"description": text, "content": {"text/plain": {"schema": {"type": "string"}}}}
+        return {"description": text, "content": {"application/json": {"schema": {}}}}
+    answer: dict[str, Any] = {"description": text,
+                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    if code == 401 and route.admin:
+        answer["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}}
+    return answer
+
+
 def openapi_document() -> dict[str, Any]:
+    """This API in OpenAPI 3.1, built from :data:`ROUTES`: every answer each operation can give."""
     paths: dict[str, Any] = {}
     for r in ROUTES:
-        path = r.rule.replace("<int:", "<").replace("<", "{").replace(">", "}")
-        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for name in [p.split("}")[0] for p in path.split("{")[1:]]]
-        params += [{"name": name, "in": "query", "required": False, "description": text,
-                    "schema": {"type": "string"}} for name, text in r.query.items()]
-        responses = {str(code): {"description": text,
-                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-                     for code, text in r.responses.items() if code >= 400}
-        responses.setdefault("200", {"description": "OK"})
+        path = _RULE_PARAM.sub(lambda m: "{" + m.group(3) + "}", r.rule)
+        params = [_path_parameter(*m.groups()) for m in _RULE_PARAM.finditer(r.rule)]
+        params += [{"name": name, "in": "query", "required": False, "description": text, "schema": schema}
+                   for name, (text, schema) in r.query.items()]
+        codes = dict(r.responses) or {200: "OK"}
         if r.admin:
-            responses["401"] = {"description": "missing or wrong admin token",
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            codes.setdefault(401, _SHARED_ANSWERS[401])
+        if r.request_schema is not None:
+            codes.setdefault(400, _SHARED_ANSWERS[400])
+            codes.setdefault(413, _SHARED_ANSWERS[413])
+        if params and params[0]["in"] == "path":
+            codes.setdefault(404, _SHARED_ANSWERS[404])
+        if r.view is not openapi:
+            codes.setdefault(503, _SHARED_ANSWERS[503])
+        responses = {str(code): _answer(code, text, r) for code, text in sorted(codes.items())}
         for method in r.methods:
             operation: dict[str, Any] = {"summary": r.summary, "operationId": f"{r.view.__name__}_{method.lower()}",
                                          "parameters": params, "responses": responses}
@@ -428,7 +588,7 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object", "required": ["status", "code", "message"],
                     "properties": {"status": {"type": "integer"}, "code": {"type": "string"},
                                    "message": {"type": "string"}, "details": {}}}}},
-                "Recipe": load_schema("recipe.schema.json"),
+                **_recipe_components(),
             },
         },
     }
@@ -455,7 +615,9 @@ def handle_ledgerlink_error(exc: LedgerlinkError):
 @bp.app_errorhandler(HTTPException)
 def handle_http_error(exc: HTTPException):
     code = (exc.name or "error").lower().replace(" ", "_")
-    return error(exc.code or 500, code, exc.description or exc.name)
+    # keep what the exception says in headers (a 405's Allow), but answer in JSON
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return error(exc.code or 500, code, exc.description or exc.name, headers=headers)
 
 
 @bp.app_errorhandler(sa.exc.DBAPIError)

@@ -25,7 +25,8 @@ def _no_constant(name: str) -> Any:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON; every non-integer number becomes a ``Decimal``; NaN and Infinity are refused.
+    """Parse JSON; every non-integer number becomes a ``Decimal``; NaN, Infinity and nesting
+    deeper than the parser's recursion limit are refused.
 
     The standard library's C scanner reads; only numbers with a fraction or exponent are
     handed to ``Decimal``.
@@ -38,6 +39,8 @@ def loads(text: str | bytes) -> Any:
         raise JSONDecodeError(exc.msg, exc.lineno, exc.colno) from None
     except ValueError as exc:  # NaN / Infinity
         raise JSONDecodeError(str(exc), 1, 1) from None
+    except RecursionError:  # arrays or objects nested deeper than the parser goes
+        raise JSONDecodeError("arrays and objects nest too deeply", 1, 1) from None
 
 
 def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:

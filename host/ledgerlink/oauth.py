@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets as pysecrets
 import threading
 import time
@@ -25,6 +26,9 @@ import httpx
 from . import jsonio
 from .catalog import Connector
 from .errors import ConfigError, LedgerlinkError
+
+#: the form of the OAuth state ledgerlink issues (``secrets.token_urlsafe``)
+STATE_FORM = re.compile(r"[A-Za-z0-9_-]{16,100}")
 
 STATE_SECONDS = 600.0
 #: refresh when the access token has less than this left
@@ -118,7 +122,8 @@ def complete(runtime: Any, query: dict[str, str]) -> str:
     """Finish a consent redirect: check ``state``, exchange the code, store the tokens.
     Returns the connection name; its paused runs are resumed."""
     state = query.get("state", "")
-    raw = runtime.store.cursor(f"oauth-state:{state}") if state else None
+    # only a state of the form ledgerlink issues is looked up (a NUL byte is refused by PostgreSQL)
+    raw = runtime.store.cursor(f"oauth-state:{state}") if STATE_FORM.fullmatch(state) else None
     if raw is None:
         raise ConfigError("unknown or used OAuth state; start again with `ledgerlink connect NAME`")
     runtime.store.set_cursor(f"oauth-state:{state}", jsonio.dumps({"used": True}))

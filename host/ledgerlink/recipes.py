@@ -25,6 +25,9 @@ from .mapping import Evaluator, Scope, compile_mapping, is_expression, pointer_j
 from .matching import Condition, compile_condition
 
 _RECIPE_SCHEMA: dict[str, Any] | None = None
+#: how deep a recipe's arrays and objects may nest; far more than any recipe needs, and little
+#: enough that checking, compiling and running it stay well inside Python's recursion limit
+MAX_DEPTH = 64
 
 
 def recipe_schema() -> dict[str, Any]:
@@ -215,8 +218,26 @@ def check_literals(template: Any, schema: Mapping[str, Any], pointer: str, file:
 
 # --- one recipe ----------------------------------------------------------------------------
 
+def _too_deep(raw: Any, limit: int) -> str | None:
+    """The pointer of the first array or object nested deeper than ``limit``, or None."""
+    stack: list[tuple[Any, str, int]] = [(raw, "", 0)]
+    while stack:
+        node, pointer, depth = stack.pop()
+        if not isinstance(node, (Mapping, list)):
+            continue
+        if depth >= limit:
+            return pointer
+        items = node.items() if isinstance(node, Mapping) else enumerate(node)
+        stack.extend((value, pointer_join(pointer, key), depth + 1) for key, value in items)
+    return None
+
+
 def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple[Recipe | None, list[Problem]]:
     """Check and compile one parsed recipe. Returns the recipe (None if any problem) and problems."""
+    deep = _too_deep(raw, MAX_DEPTH)
+    if deep is not None:
+        return None, [Problem(file, deep, f"arrays and objects nest more than {MAX_DEPTH} deep here; "
+                                          f"a recipe never needs that many levels: flatten it")]
     problems = _schema_problems(raw, file)
     if not isinstance(raw, Mapping):
         return None, problems or [Problem(file, "", "a recipe is a JSON object")]

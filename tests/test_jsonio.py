@@ -1,0 +1,49 @@
+"""Reading JSON: only what every later step can store, map and send."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledgerlink import jsonio
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def test_nesting_is_read_up_to_the_limit_and_refused_beyond_it_with_where():
+    assert jsonio.loads(nested(jsonio.MAX_DEPTH)) is not None
+    with pytest.raises(jsonio.JSONDecodeError, match="nested more than 100 deep") as refused:
+        jsonio.loads('{"a":\n  ' + nested(jsonio.MAX_DEPTH + 1) + "}")
+    assert (refused.value.line, refused.value.column) == (2, 3 + jsonio.MAX_DEPTH - 1)
+    with pytest.raises(jsonio.JSONDecodeError, match="nested more than 100 deep"):
+        jsonio.loads(nested(100_000))  # far past the recursion limit: still a clear error
+    # brackets inside strings, escaped quotes included, are text, not nesting
+    assert jsonio.loads('["' + '\\"[{' * 500 + '"]') == ['"[{' * 500]
+    assert jsonio.loads(nested(5), max_depth=5) == [[[[[]]]]]
+
+
+@pytest.mark.parametrize("text", ['"\\ud800"', '"a\\udc00"', '{"\\uDBFF": 1}', '"\\ud83d\\ud83d\\ude00"',
+                                  '"\\ude00\\ud83d"', '["x", "\\\\\\ud800"]'])
+def test_a_lone_surrogate_is_refused_with_its_position(text):
+    with pytest.raises(jsonio.JSONDecodeError, match="lone UTF-16 surrogate") as refused:
+        jsonio.loads(text)
+    assert refused.value.line == 1 and text[refused.value.column - 1] == "\\"
+
+
+def test_surrogate_pairs_and_escaped_backslashes_are_text():
+    assert jsonio.loads('"\\ud83d\\ude00 \\uD83D\\uDE00"') == "\U0001F600 \U0001F600"
+    assert jsonio.loads('"\\\\ud800"') == "\\ud800"  # a backslash, then the letters ud800
+    assert jsonio.loads('"\\u0000"') == "\x00"  # a real (if unusual) character
+
+
+def test_a_surrogate_in_decoded_text_is_refused():
+    with pytest.raises(jsonio.JSONDecodeError, match="U\\+D800"):
+        jsonio.loads('"\ud800"')
+    with pytest.raises(UnicodeDecodeError):
+        jsonio.loads(b'"\xed\xa0\x80"')  # the UTF-8 bytes of U+D800 are not UTF-8
+
+
+def test_an_integer_too_long_to_convert_is_a_decode_error():
+    with pytest.raises(jsonio.JSONDecodeError, match="more digits than can be read"):
+        jsonio.loads("1" * 5000)

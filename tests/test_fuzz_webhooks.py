@@ -188,6 +188,46 @@ def test_a_request_body_3000_deep_is_a_400(client, route, method):
     assert "nested more than 100" in response.get_json()["error"]["message"]
 
 
+def with_lone_surrogate(value: dict, key: str) -> str:
+    """``value`` as JSON text whose ``key`` holds ``"…\\ud800"``: valid JSON, not valid text."""
+    return json.dumps({**value, key: "PLACEHOLDER"}).replace("PLACEHOLDER", "lone \\ud800 surrogate")
+
+
+@pytest.mark.parametrize("route, method, body", [
+    ("/api/dry-run", "post", lambda recipe: '{"recipe": %s}' % with_lone_surrogate(recipe, "description")),
+    (f"/api/recipes/{RECIPE}/dry-run", "post",
+     lambda recipe: '{"event": %s}' % with_lone_surrogate(event(new_id(), invoice()), "id")),
+    (f"/api/recipes/{RECIPE}", "put", lambda recipe: with_lone_surrogate(recipe, "description")),
+], ids=["dry-run", "recipe-dry-run", "put"])
+def test_a_request_body_with_a_lone_surrogate_is_a_400(app, client, route, method, body):
+    from conftest import RECIPES
+
+    recipe = json.loads((RECIPES / f"{RECIPE}.json").read_text())
+    served = app.config["LEDGERLINK_RUNTIME"].registry.active()[RECIPE].version
+    response = getattr(client, method)(route, data=body(recipe), headers={
+        "Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert "lone UTF-16 surrogate" in response.get_json()["error"]["message"]
+    assert app.config["LEDGERLINK_RUNTIME"].registry.active()[RECIPE].version == served
+
+
+def test_the_served_app_answers_the_same_over_http(app):
+    """The same requests through waitress on loopback: what a real client gets."""
+    import httpx
+
+    from ledgerlink.servers import background
+
+    deep = ('{"id":"%s","type":"invoice.paid","data":{"object":{"x":%s}}}' % (new_id(), nested(1000))).encode()
+    usable = jsonio.dumps(event(new_id(), invoice(amount_paid="abc"))).encode()
+    with background(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        assert http.post("/webhooks/stripe", content=usable,
+                         headers=stripe_headers(usable, "t=" + "9" * 5000 + ",v1=00")).status_code == 401
+        refused = http.post("/webhooks/stripe", content=deep, headers=stripe_headers(deep))
+        assert refused.status_code == 400 and "nested more than 100" in refused.json()["error"]["message"]
+        stored = http.post("/webhooks/stripe", content=usable, headers=stripe_headers(usable))
+        assert stored.status_code == 200 and stored.json()["stored"] == 1
+
+
 # --- properties ---------------------------------------------------------------------------
 
 #: JSON values as a Stripe object may hold them (no lone surrogates: Stripe sends UTF-8)

@@ -453,7 +453,7 @@ def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runti
 
 
 def test_an_event_whose_filter_cannot_be_evaluated_fails_its_run_and_replays_once_the_filter_is_fixed(
-        make_runtime, sandbox):
+        make_runtime, sandbox, run_cli, tmp_path):
     from ledgerlink.errors import MappingError
     from ledgerlink.service import Conflict, replay
 
@@ -486,7 +486,13 @@ def test_an_event_whose_filter_cannot_be_evaluated_fails_its_run_and_replays_onc
         recipe["trigger"]["filter"] = {"not": {"path": "$.event.data.object.amount_paid", "in": [0, "0"]}}
         path.write_text(json.dumps(recipe))
         runtime.registry.reload()
-        assert replay(runtime, run["id"], "latest")["recipe_version"] == 3
+        # as the README says: ledgerlink runs replay ID --version latest
+        code, out, err = run_cli("runs", "replay", str(run["id"]), "--version", "latest",
+                                 "--db", runtime.store.engine.url.render_as_string(hide_password=False),
+                                 "--recipes", str(runtime.registry.directory),
+                                 "--config", str(tmp_path / "ledgerlink.toml"))
+        assert code == 0, err
+        assert jsonio.loads(out)["recipe_version"] == 3
         counts = wait_settled(runtime, 2)
     finally:
         pool.stop()

@@ -382,12 +382,16 @@ MAX_EVENT_ID = 255
 MAX_TRIGGER = 200
 #: characters no id is made of, and PostgreSQL cannot store (NUL) or encode (surrogates)
 _UNSTORABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+#: characters no text a run stores may hold: PostgreSQL text refuses NUL, UTF-8 surrogates
+_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def check_storable(connector: str, event: IncomingEvent) -> None:
-    """EventError unless ``event``'s id and trigger can be stored as they are, on SQLite and
-    PostgreSQL alike: non-empty text of at most :data:`MAX_EVENT_ID` (:data:`MAX_TRIGGER`)
-    characters, without control characters or surrogates."""
+    """EventError unless ``event`` can be stored and processed as it is, on SQLite and
+    PostgreSQL alike: its id and trigger are non-empty text of at most :data:`MAX_EVENT_ID`
+    (:data:`MAX_TRIGGER`) characters without control characters or surrogates, and no
+    string of its payload (key or value) holds NUL (U+0000) or a surrogate — a run copies
+    such strings into ids, links and requests, where they cannot be stored or sent."""
     for what, value, limit in (("id", event.id, MAX_EVENT_ID), ("trigger", event.trigger, MAX_TRIGGER)):
         if not isinstance(value, str) or not value:
             raise EventError(f"a {connector} event needs a non-empty {what}; got {value!r}")
@@ -398,6 +402,37 @@ def check_storable(connector: str, event: IncomingEvent) -> None:
         if bad is not None:
             raise EventError(f"the {what} of a {connector} event, {value[:60]!r}, holds the character "
                              f"U+{ord(bad.group()):04X}, which an {what} cannot hold")
+    found = _unstorable_text(event.payload)
+    if found is not None:
+        # the pointer may name a key holding the character: write it escaped, as JSON does
+        pointer = _UNSTORABLE_TEXT.sub(lambda m: f"\\u{ord(m.group()):04x}", found[0])
+        char = found[1]
+        raise EventError(f"{connector} event {event.id} holds the character U+{ord(char):04X} at "
+                         f"{pointer or '/'}; it cannot be stored as text (PostgreSQL refuses NUL, "
+                         f"UTF-8 has no surrogates), so the event cannot be processed",
+                         pointer=pointer or "/")
+
+
+def _unstorable_text(value: Any) -> tuple[str, str] | None:
+    """The JSON pointer of the first key or string in ``value`` holding NUL or a surrogate,
+    and that character; None when there is none. Iterative: nesting depth costs no stack."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        pointer, node = stack.pop()
+        if isinstance(node, str):
+            bad = _UNSTORABLE_TEXT.search(node)
+            if bad is not None:
+                return pointer, bad.group()
+        elif isinstance(node, Mapping):
+            for key, item in node.items():
+                here = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+                bad = _UNSTORABLE_TEXT.search(key) if isinstance(key, str) else None
+                if bad is not None:
+                    return here, bad.group()
+                stack.append((here, item))
+        elif isinstance(node, list):
+            stack.extend((f"{pointer}/{i}", item) for i, item in enumerate(node))
+    return None
 
 
 class Metrics:

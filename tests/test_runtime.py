@@ -520,3 +520,24 @@ def test_an_event_that_cannot_be_read_fails_its_run_instead_of_retrying(make_run
     assert runtime.store.claim(worker.name, 60, 1) == []  # nothing left to retry
     with pytest.raises(Conflict, match="cannot be read, so it cannot be replayed"):
         replay(runtime, run_id, "own")
+
+
+def test_a_value_the_database_refuses_fails_the_run_instead_of_retrying(make_runtime, sandbox):
+    from ledgerlink.runtime import Worker
+
+    runtime = make_runtime()
+    # stored as received, as the inbox kept such events before it refused them at the door:
+    # PostgreSQL refuses the NUL when the run links the invoice id; SQLite stores it
+    event = invoice_paid_event("usd", 1000, event_id="evt_nul_in_link")
+    event["data"]["object"]["id"] = "in_\x00nul"
+    ((_, _, (run_id,)),) = runtime.store.ingest(
+        "stripe", [("evt_nul_in_link", "stripe.invoice.paid", jsonio.dumps(event),
+                    [("stripe-invoice-paid-to-quickbooks-journal", 1)])])
+    worker = Worker(runtime)
+    (claimed,) = runtime.store.claim(worker.name, 60, 1)
+    status = worker.process(claimed)
+    assert status in ("succeeded", "failed") and runtime.store.run(run_id)["status"] == status
+    if status == "failed":
+        error = runtime.store.run(run_id)["last_error"]
+        assert "cannot be processed" in error and "NUL" in error and "INSERT" not in error
+    assert runtime.store.claim(worker.name, 60, 1) == []  # nothing left to retry

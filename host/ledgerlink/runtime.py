@@ -557,11 +557,13 @@ class Worker:
             store.finish(run.id, self.name, "failed", error=exc.message)
             rt.metrics.add("runs_failed", 1)
             return "failed"
-        except (jsonio.JSONDecodeError, UnicodeError, RecursionError) as exc:
-            # the event's text cannot be read or encoded (a lone surrogate, nesting too deep):
-            # every attempt would fail the same way, so the run fails now instead of retrying
-            error = (f"event {run.event_id} cannot be processed: {type(exc).__name__}: {exc}; it "
-                     f"would fail the same way on every attempt")
+        except (jsonio.JSONDecodeError, UnicodeError, RecursionError, sa.exc.DataError) as exc:
+            # the event's text cannot be read or encoded (a lone surrogate, nesting too deep),
+            # or the database refuses a value of it (NUL, too long for its column): every
+            # attempt would fail the same way, so the run fails now instead of retrying
+            detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc  # not the SQL text
+            error = (f"event {run.event_id} cannot be processed: {type(detail).__name__}: {detail}; "
+                     f"it would fail the same way on every attempt")
             log.warning("run %s: %s", run.id, error)
             store.finish(run.id, self.name, "failed", error=error)
             rt.metrics.add("runs_failed", 1)

@@ -47,3 +47,24 @@ def test_a_surrogate_in_decoded_text_is_refused():
 def test_an_integer_too_long_to_convert_is_a_decode_error():
     with pytest.raises(jsonio.JSONDecodeError, match="more digits than can be read"):
         jsonio.loads("1" * 5000)
+
+
+def test_pathological_text_is_refused_in_linear_time():
+    """Unterminated strings full of escapes, and thousands of open strings, are refused in
+    milliseconds. A backtracking regular expression would hold the GIL for ages, so the
+    texts are read in a child process with a generous liveness bound (not a timing)."""
+    import subprocess
+    import sys
+
+    code = """if True:
+        from ledgerlink import jsonio
+        for text in ['"' + "a" * 1_000_000 + "[" * 101, '"' + 'a\\\\"' * 300_000 + "[" * 101,
+                     '"' + "\\\\" * 500_001 + "[" * 101, '["' * 200_000]:
+            try:
+                jsonio.loads(text)
+            except jsonio.JSONDecodeError:
+                continue
+            raise SystemExit("read: " + text[:20])
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

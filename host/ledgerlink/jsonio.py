@@ -22,8 +22,10 @@ import simplejson
 #: keeps every recursive step after parsing far from Python's recursion limit.
 MAX_DEPTH = 100
 
-#: a string, or one bracket: what nesting depth is counted from
-_TOKEN = re.compile(r'"(?:[^"\\]+|\\.)*"|[\[\]{}]', re.S)
+#: a string, or one bracket: what nesting depth is counted from. The possessive ``*+``
+#: never backtracks into a string, and an unterminated string runs to the end of the text
+#: (it is bad JSON anyway), so each character is looked at once whatever the text holds
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\\?\Z)|[\[\]{}]', re.S)
 #: an escape sequence: a surrogate pair (fine), a lone surrogate (group 1), or any other
 _ESCAPE = re.compile(r"\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
                      r"|(u[dD][89a-fA-F][0-9a-fA-F]{2})|.)", re.S)

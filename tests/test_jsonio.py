@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ledgerlink import jsonio
 
@@ -68,3 +72,30 @@ def test_pathological_text_is_refused_in_linear_time():
     """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def holds_a_surrogate(value) -> bool:
+    if isinstance(value, str):
+        return any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, dict):
+        return any(holds_a_surrogate(k) or holds_a_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_a_surrogate(v) for v in value)
+    return False
+
+
+@settings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(st.text(alphabet='[]{}",:\\ud8cf01 \n', max_size=60))
+def test_any_text_is_read_as_the_standard_parser_reads_it_unless_it_holds_a_surrogate(text):
+    try:
+        expected = json.loads(text, parse_float=Decimal)
+    except ValueError:
+        expected = ValueError
+    try:
+        got = jsonio.loads(text)
+    except jsonio.JSONDecodeError:
+        got = ValueError
+    if expected is not ValueError and holds_a_surrogate(expected):
+        assert got is ValueError, text
+    else:
+        assert got == expected, text

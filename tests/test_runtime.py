@@ -454,3 +454,94 @@ def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runti
     assert [u["target"] for u in result["undone"]] == ["quickbooks.create_payment", "quickbooks.create_invoice"]
     assert all(u["status"] == "deleted" for u in result["undone"])
     assert state.entities(REALM, "payment") == [] and len(state.entities(REALM, "invoice")) == invoices_before - 1
+
+
+def test_an_event_whose_filter_cannot_be_evaluated_fails_its_run_and_replays_once_the_filter_is_fixed(
+        make_runtime, sandbox, run_cli, tmp_path):
+    from ledgerlink.errors import MappingError
+    from ledgerlink.service import Conflict, replay
+
+    state, _ = sandbox
+    runtime = make_runtime()
+    client = create_app(runtime=runtime).test_client()
+    event = invoice_paid_event("usd", 5000, event_id="evt_filter_str")
+    event["data"]["object"]["amount_paid"] = "5000"  # a string: "gt 0" cannot compare it
+    body, headers = signed(event)
+    answer = client.post("/webhooks/stripe", data=body, headers=headers)
+    assert answer.status_code == 200, answer.get_json()  # stored and acknowledged, never refused
+    (run,) = runtime.store.list_runs()
+    assert run["status"] == "failed" and run["attempts"] == 0
+    assert ("/trigger/filter/gt" in run["last_error"] and "stripe-invoice-paid-to-quickbooks-journal.json"
+            in run["last_error"] and "replay this run on the latest version" in run["last_error"])
+    assert runtime.store.claim("a-worker", 60, 8) == []  # no worker takes the failed run up again
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    try:
+        with pytest.raises(MappingError, match="/trigger/filter/gt"):
+            replay(runtime, run["id"], "own")
+        path = runtime.registry.directory / "stripe-invoice-paid-to-quickbooks-journal.json"
+        recipe = json.loads(path.read_text())
+        recipe["version"], recipe["trigger"]["filter"] = 2, {"path": "$.event.data.object.amount_paid", "eq": "0"}
+        path.write_text(json.dumps(recipe))
+        runtime.registry.reload()
+        with pytest.raises(Conflict, match="does not accept event evt_filter_str"):
+            replay(runtime, run["id"], "latest")  # nothing to do for a filter that says no
+        recipe["version"] = 3
+        recipe["trigger"]["filter"] = {"not": {"path": "$.event.data.object.amount_paid", "in": [0, "0"]}}
+        path.write_text(json.dumps(recipe))
+        runtime.registry.reload()
+        # as the README says: ledgerlink runs replay ID --version latest
+        code, out, err = run_cli("runs", "replay", str(run["id"]), "--version", "latest",
+                                 "--db", runtime.store.engine.url.render_as_string(hide_password=False),
+                                 "--recipes", str(runtime.registry.directory),
+                                 "--config", str(tmp_path / "ledgerlink.toml"))
+        assert code == 0, err
+        assert jsonio.loads(out)["recipe_version"] == 3
+        counts = wait_settled(runtime, 2)
+    finally:
+        pool.stop()
+    assert counts == {"failed": 1, "succeeded": 1}
+    assert entries_by_event(state) == {"evt_filter_str": 1}
+
+
+def test_an_event_that_cannot_be_read_fails_its_run_instead_of_retrying(make_runtime):
+    from ledgerlink.runtime import Worker
+    from ledgerlink.service import Conflict, replay
+
+    runtime = make_runtime()
+    # stored escaped, as the inbox kept such text before it refused it at the door
+    event = invoice_paid_event("usd", 1000, event_id="evt_lone_surrogate")
+    text = jsonio.dumps(event).replace('"number":"', '"number":"\\ud800', 1)
+    assert "\\ud800" in text
+    ((_, stored, (run_id,)),) = runtime.store.ingest(
+        "stripe", [("evt_lone_surrogate", "stripe.invoice.paid", text,
+                    [("stripe-invoice-paid-to-quickbooks-journal", 1)])])
+    worker = Worker(runtime)
+    (claimed,) = runtime.store.claim(worker.name, 60, 1)
+    assert worker.process(claimed) == "failed"
+    run = runtime.store.run(run_id)
+    assert run["status"] == "failed" and "lone UTF-16 surrogate" in run["last_error"]
+    assert runtime.store.claim(worker.name, 60, 1) == []  # nothing left to retry
+    with pytest.raises(Conflict, match="cannot be read, so it cannot be replayed"):
+        replay(runtime, run_id, "own")
+
+
+def test_a_value_the_database_refuses_fails_the_run_instead_of_retrying(make_runtime, sandbox):
+    from ledgerlink.runtime import Worker
+
+    runtime = make_runtime()
+    # stored as received, as the inbox kept such events before it refused them at the door:
+    # PostgreSQL refuses the NUL when the run links the invoice id; SQLite stores it
+    event = invoice_paid_event("usd", 1000, event_id="evt_nul_in_link")
+    event["data"]["object"]["id"] = "in_\x00nul"
+    ((_, _, (run_id,)),) = runtime.store.ingest(
+        "stripe", [("evt_nul_in_link", "stripe.invoice.paid", jsonio.dumps(event),
+                    [("stripe-invoice-paid-to-quickbooks-journal", 1)])])
+    worker = Worker(runtime)
+    (claimed,) = runtime.store.claim(worker.name, 60, 1)
+    status = worker.process(claimed)
+    assert status in ("succeeded", "failed") and runtime.store.run(run_id)["status"] == status
+    if status == "failed":
+        error = runtime.store.run(run_id)["last_error"]
+        assert "cannot be processed" in error and "NUL" in error and "INSERT" not in error
+    assert runtime.store.claim(worker.name, 60, 1) == []  # nothing left to retry

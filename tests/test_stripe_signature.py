@@ -139,6 +139,8 @@ def test_spaces_around_parts_are_tolerated():
     ("t=-5,v1=abc", "not a Unix time"),
     ("t=1492774577.5,v1=abc", "not a Unix time"),
     ("t=１４９２７７４５７７,v1=abc", "not a Unix time"),  # full-width digits
+    ("t=" + "9" * 5000 + ",v1=00", "not a Unix time"),  # more digits than int() converts
+    ("t=" + "0" * 12 + "1492774577,v1=abc", "not a Unix time"),
     ("t=1492774577,t=1492774578,v1=abc", "2 timestamps"),
     ("t=1492774577", "no v1 signature"),
     ("t=1492774577,v1=ünïcödé", "matches"),  # not ASCII: refused, not a TypeError

@@ -1,13 +1,36 @@
-"""JSON in and out without floats: numbers are read as ``Decimal`` and written exactly."""
+"""JSON in and out without floats: numbers are read as ``Decimal`` and written exactly.
+
+What is read is also bounded, so that every later step (storing, mapping, validating,
+writing it out again) can handle it: objects and arrays nest at most :data:`MAX_DEPTH`
+deep, and strings hold Unicode text only — a lone UTF-16 surrogate escape such as
+``"\\ud800"`` is refused, as I-JSON requires (RFC 7493 §2.1), since it cannot be encoded
+as UTF-8 nor stored in a PostgreSQL ``text`` or ``jsonb`` column.
+"""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
 import json
 
 import simplejson
+
+#: how deep objects and arrays may nest in JSON that is read. Ruby's JSON parser stops at
+#: 100 too (``max_nesting``); Stripe events and recipes nest about ten deep, and the limit
+#: keeps every recursive step after parsing far from Python's recursion limit.
+MAX_DEPTH = 100
+
+#: a string, or one bracket: what nesting depth is counted from. The possessive ``*+``
+#: never backtracks into a string, and an unterminated string runs to the end of the text
+#: (it is bad JSON anyway), so each character is looked at once whatever the text holds
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\\?\Z)|[\[\]{}]', re.S)
+#: an escape sequence: a surrogate pair (fine), a lone surrogate (group 1), or any other
+_ESCAPE = re.compile(r"\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+                     r"|(u[dD][89a-fA-F][0-9a-fA-F]{2})|.)", re.S)
+#: a surrogate code point in decoded text (never part of valid UTF-8)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class JSONDecodeError(ValueError):
@@ -24,23 +47,71 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def loads(text: str | bytes) -> Any:
-    """Parse JSON; every non-integer number becomes a ``Decimal``; NaN, Infinity and nesting
-    deeper than the parser's recursion limit are refused.
+def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+    """Parse JSON; every non-integer number becomes a ``Decimal``; NaN and Infinity are refused.
 
     The standard library's C scanner reads; only numbers with a fraction or exponent are
-    handed to ``Decimal``.
+    handed to ``Decimal``. Raises :class:`JSONDecodeError` (with the line and column) for
+    bad JSON, for objects and arrays nested more than ``max_depth`` deep, for a lone
+    surrogate in a string, and for an integer of more digits than Python converts;
+    ``UnicodeDecodeError`` for bytes that are not UTF-8.
     """
     if isinstance(text, bytes):
         text = text.decode("utf-8")
+    _check_depth(text, max_depth)
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        value = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise JSONDecodeError(exc.msg, exc.lineno, exc.colno) from None
-    except ValueError as exc:  # NaN / Infinity
-        raise JSONDecodeError(str(exc), 1, 1) from None
-    except RecursionError:  # arrays or objects nested deeper than the parser goes
-        raise JSONDecodeError("arrays and objects nest too deeply", 1, 1) from None
+    except RecursionError:  # only when called with a max_depth near the recursion limit
+        raise JSONDecodeError("objects and arrays are nested too deeply to be read", 1, 1) from None
+    except ValueError as exc:  # NaN / Infinity, or an integer of thousands of digits
+        message = str(exc)
+        if "integer string conversion" in message:
+            message = "an integer has more digits than can be read (at most 4300)"
+        raise JSONDecodeError(message, 1, 1) from None
+    _check_unicode(text)
+    return value
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """The 1-based line and column of ``text[index]``."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - text.rfind("\n", 0, index)
+
+
+def _check_depth(text: str, max_depth: int) -> None:
+    """JSONDecodeError where ``text`` first nests deeper than ``max_depth``."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return  # too few brackets to nest that deep: nothing to count
+    depth = 0
+    for token in _TOKEN.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > max_depth:
+                line, column = _position(text, token.start())
+                raise JSONDecodeError(f"objects and arrays are nested more than {max_depth} deep",
+                                      line, column)
+        elif char in "]}":
+            depth -= 1
+
+
+def _check_unicode(text: str) -> None:
+    """JSONDecodeError at the first lone surrogate, escaped or not, in parsed JSON ``text``."""
+    raw = _SURROGATE.search(text)
+    if raw is not None:
+        line, column = _position(text, raw.start())
+        raise JSONDecodeError(f"the text holds the surrogate code point U+{ord(raw.group()):04X}, "
+                              f"which is not a Unicode character", line, column)
+    if "\\u" not in text:
+        return
+    for escape in _ESCAPE.finditer(text):
+        if escape.group(1):
+            line, column = _position(text, escape.start())
+            raise JSONDecodeError(f"a string holds \\{escape.group(1)}, a lone UTF-16 surrogate: it "
+                                  f"is not a Unicode character, so it cannot be stored or sent "
+                                  f"as UTF-8 (RFC 7493 §2.1)", line, column)
 
 
 def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
@@ -56,4 +127,4 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-__all__ = ["Decimal", "JSONDecodeError", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "Decimal", "JSONDecodeError", "dumps", "loads"]

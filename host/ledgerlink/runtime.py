@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import re
 import socket
 import threading
 import time
@@ -258,7 +259,9 @@ class Runtime:
         Raises SignatureError (nothing stored), EventError (nothing stored) or ConfigError.
         Returns only after the commit, so the caller may acknowledge. A notification that
         carries ids only (its trigger has ``fetch``) is stored now and its runs are planned
-        by a worker once the entity is fetched.
+        by a worker once the entity is fetched. What a recipe makes of an event never
+        refuses it: a trigger filter that cannot be evaluated on it plans a failed run (see
+        :meth:`planned_runs`).
         """
         connection = self.connection(connection_name)
         connector = self.catalog.connectors[connection.connector]
@@ -270,6 +273,7 @@ class Runtime:
         by_connection: dict[str, list[IncomingEvent]] = {}
         unrouted: list[IncomingEvent] = []
         for event in connector.webhook.parse(headers, body):
+            check_storable(connector.name, event)
             target = self._route(connection_name, connector, event)
             if target is None:
                 unrouted.append(event)
@@ -308,9 +312,31 @@ class Runtime:
                 items.append((event.id, event.trigger, text, [], True))
                 self._fetch_pending = True
                 continue
-            items.append((event.id, event.trigger, text,
-                          [(r.id, r.version) for r in recipes if r.matches(document(r, event))]))
+            items.append((event.id, event.trigger, text, self.planned_runs(recipes, event)))
         return items
+
+    def planned_runs(self, recipes: list[Recipe], event: IncomingEvent) -> list[tuple[Any, ...]]:
+        """The runs ``recipes`` plan for ``event``: ``(recipe id, version)`` for each recipe
+        whose trigger filter accepts it, and ``(recipe id, version, error)`` for each whose
+        filter cannot be evaluated on it (a value of an unexpected type, say).
+
+        The second kind is stored as a failed run, never retried: the event stays stored
+        and acknowledged, the run's error names the recipe file, the filter's pointer and the
+        fix, and once the filter is fixed the run is replayed on the recipe's latest version.
+        """
+        planned: list[tuple[Any, ...]] = []
+        for recipe in recipes:
+            try:
+                if recipe.matches(document(recipe, event)):
+                    planned.append((recipe.id, recipe.version))
+            except LedgerlinkError as exc:
+                error = (f"the trigger filter cannot be evaluated on event {event.id}: {exc.message}; "
+                         f"fix the filter in {recipe.file or recipe.id}, then replay this run on the "
+                         f"latest version")
+                log.warning("recipe %r version %d: %s", recipe.id, recipe.version, error)
+                self.metrics.add("runs_failed", 1)
+                planned.append((recipe.id, recipe.version, error))
+        return planned
 
     def _route(self, received_on: str, connector: Any, event: IncomingEvent) -> str | None:
         """The connection an event belongs to: the one it arrived on, unless the connector
@@ -360,6 +386,64 @@ class Runtime:
         if hasattr(self.governor, "close"):
             self.governor.close()
         self.store.dispose()
+
+
+#: the longest event id and trigger name the inbox holds (its event_id and trigger columns)
+MAX_EVENT_ID = 255
+MAX_TRIGGER = 200
+#: characters no id is made of, and PostgreSQL cannot store (NUL) or encode (surrogates)
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+#: characters no text a run stores may hold: PostgreSQL text refuses NUL, UTF-8 surrogates
+_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def check_storable(connector: str, event: IncomingEvent) -> None:
+    """EventError unless ``event`` can be stored and processed as it is, on SQLite and
+    PostgreSQL alike: its id and trigger are non-empty text of at most :data:`MAX_EVENT_ID`
+    (:data:`MAX_TRIGGER`) characters without control characters or surrogates, and no
+    string of its payload (key or value) holds NUL (U+0000) or a surrogate — a run copies
+    such strings into ids, links and requests, where they cannot be stored or sent."""
+    for what, value, limit in (("id", event.id, MAX_EVENT_ID), ("trigger", event.trigger, MAX_TRIGGER)):
+        if not isinstance(value, str) or not value:
+            raise EventError(f"a {connector} event needs a non-empty {what}; got {value!r}")
+        if len(value) > limit:
+            raise EventError(f"the {what} of a {connector} event is {len(value)} characters long "
+                             f"({value[:40]!r}…); the inbox holds at most {limit}")
+        bad = _UNSTORABLE.search(value)
+        if bad is not None:
+            raise EventError(f"the {what} of a {connector} event, {value[:60]!r}, holds the character "
+                             f"U+{ord(bad.group()):04X}, which an {what} cannot hold")
+    found = _unstorable_text(event.payload)
+    if found is not None:
+        # the pointer may name a key holding the character: write it escaped, as JSON does
+        pointer = _UNSTORABLE_TEXT.sub(lambda m: f"\\u{ord(m.group()):04x}", found[0])
+        char = found[1]
+        raise EventError(f"{connector} event {event.id} holds the character U+{ord(char):04X} at "
+                         f"{pointer or '/'}; it cannot be stored as text (PostgreSQL refuses NUL, "
+                         f"UTF-8 has no surrogates), so the event cannot be processed",
+                         pointer=pointer or "/")
+
+
+def _unstorable_text(value: Any) -> tuple[str, str] | None:
+    """The JSON pointer of the first key or string in ``value`` holding NUL or a surrogate,
+    and that character; None when there is none. Iterative: nesting depth costs no stack."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        pointer, node = stack.pop()
+        if isinstance(node, str):
+            bad = _UNSTORABLE_TEXT.search(node)
+            if bad is not None:
+                return pointer, bad.group()
+        elif isinstance(node, Mapping):
+            for key, item in node.items():
+                here = f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"
+                bad = _UNSTORABLE_TEXT.search(key) if isinstance(key, str) else None
+                if bad is not None:
+                    return here, bad.group()
+                stack.append((here, item))
+        elif isinstance(node, list):
+            stack.extend((f"{pointer}/{i}", item) for i, item in enumerate(node))
+    return None
 
 
 class Metrics:
@@ -521,6 +605,17 @@ class Worker:
             store.finish(run.id, self.name, "failed", error=exc.message)
             rt.metrics.add("runs_failed", 1)
             return "failed"
+        except (jsonio.JSONDecodeError, UnicodeError, RecursionError, sa.exc.DataError) as exc:
+            # the event's text cannot be read or encoded (a lone surrogate, nesting too deep),
+            # or the database refuses a value of it (NUL, too long for its column): every
+            # attempt would fail the same way, so the run fails now instead of retrying
+            detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc  # not the SQL text
+            error = (f"event {run.event_id} cannot be processed: {type(detail).__name__}: {detail}; "
+                     f"it would fail the same way on every attempt")
+            log.warning("run %s: %s", run.id, error)
+            store.finish(run.id, self.name, "failed", error=error)
+            rt.metrics.add("runs_failed", 1)
+            return "failed"
         if recipe.steps and recipe.steps[-1].id in done:  # every step had succeeded before
             store.finish(run.id, self.name, "succeeded")
         rt.metrics.add("runs_succeeded", 1)
@@ -593,8 +688,8 @@ class Worker:
             rt.metrics.add("events_gone", 1)
             return "gone"
         event = IncomingEvent(claimed.event_id, claimed.trigger, entity)
-        planned = [(r.id, r.version) for r in rt.registry.for_trigger(claimed.trigger)
-                   if r.connection == claimed.connection and r.matches(document(r, event))]
+        planned = rt.planned_runs([r for r in rt.registry.for_trigger(claimed.trigger)
+                                   if r.connection == claimed.connection], event)
         run_ids = store.fetched(claimed.id, self.name, jsonio.dumps(entity), planned)
         if run_ids is None:
             return "lost"

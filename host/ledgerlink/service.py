@@ -9,8 +9,10 @@ from . import jsonio
 from .catalog import IncomingEvent
 from .config import find_config_file, load_config
 from .dryrun import dry_run
-from .errors import LedgerlinkError
+from .errors import LedgerlinkError, MappingError
 from .plugins import load_catalog
+from .recipes import Recipe
+from .runner import document
 from .runtime import Runtime, Settings
 from .store import DEFAULT_URL, Store
 
@@ -56,9 +58,15 @@ def replay(runtime: Runtime, run_id: int, version: str = "own", dry: bool = Fals
         if recipe is None:
             raise NotFound(f"recipe {row['recipe_id']!r} is no longer active; replay on its own version")
     event_row = runtime.store.event(row["event_pk"])
-    event = IncomingEvent(event_row["event_id"], event_row["trigger"], jsonio.loads(event_row["payload"]))
+    try:
+        payload = jsonio.loads(event_row["payload"])
+    except jsonio.JSONDecodeError as exc:  # stored before the inbox refused such text
+        raise Conflict(f"event {event_row['event_id']} of run {run_id} cannot be read, so it cannot be "
+                       f"replayed: {exc}") from None
+    event = IncomingEvent(event_row["event_id"], event_row["trigger"], payload)
     if dry:
         return {"dry_run": True, "run": run_id, "report": dry_run(recipe, runtime.catalog, runtime.config, event)}
+    _check_filter(recipe, event)
     if version == "own" or recipe.version == row["recipe_version"]:
         if row["status"] not in ("failed", "dead"):
             raise Conflict(f"run {run_id} is {row['status']}; only failed or dead runs are replayed on "
@@ -72,6 +80,21 @@ def replay(runtime: Runtime, run_id: int, version: str = "own", dry: bool = Fals
     runtime.wake()
     return {"dry_run": False, "run": new_id, "replay_of": run_id, "recipe_version": recipe.version,
             "status": "pending"}
+
+
+def _check_filter(recipe: Recipe, event: IncomingEvent) -> None:
+    """Replay only what the recipe version's trigger filter accepts: a run planned although
+    its filter could not be evaluated is replayed once a version's filter can be.
+    Raises MappingError (422) or Conflict (409)."""
+    try:
+        accepted = recipe.matches(document(recipe, event))
+    except MappingError as exc:
+        raise MappingError(f"{exc.reason}; fix the trigger filter, reload the recipe and replay on "
+                           f"the latest version", recipe=exc.recipe or recipe.id, step=exc.step,
+                           pointer=exc.pointer, path=exc.path) from None
+    if not accepted:
+        raise Conflict(f"the trigger filter of recipe {recipe.id!r} version {recipe.version} does not "
+                       f"accept event {event.id}: there is nothing to replay")
 
 
 def undo(runtime: Runtime, run_id: int) -> dict[str, Any]:

@@ -188,6 +188,8 @@ _INSERT_RECIPE_VERSION = _insert_ignore_plain(recipe_versions, "recipe_id", "ver
 _FIND_EVENT = sa.select(events.c.id).where(events.c.connection == sa.bindparam("connection"),
                                            events.c.event_id == sa.bindparam("event_id"))
 _INSERT_RUN = runs.insert().values(status="pending", attempts=0).returning(runs.c.id)
+#: a run that failed as it was planned (its trigger filter cannot be evaluated on the event)
+_INSERT_FAILED_RUN = runs.insert().values(status="failed", attempts=0).returning(runs.c.id)
 _INSERT_STEP = run_steps.insert()
 _FINISH = (runs.update()
            .where(runs.c.id == sa.bindparam("run_id"), runs.c.lease_owner == sa.bindparam("owner"),
@@ -596,7 +598,8 @@ class Store:
                now: float | None = None) -> list[tuple[int, bool, list[int]]]:
         """Store events and plan their runs; returns only once they are committed.
 
-        ``items``: ``(event_id, trigger, payload, [(recipe_id, version), ...])``. An event
+        ``items``: ``(event_id, trigger, payload, [(recipe_id, version), ...])``; a planned
+        ``(recipe_id, version, error)`` is a run stored as failed with that error. An event
         already in the inbox is not stored again and plans nothing new. Returns, per item,
         ``(event pk, newly stored?, new run ids)``.
 
@@ -638,10 +641,14 @@ class Store:
         return results
 
     @staticmethod
-    def _plan_runs(conn: sa.Connection, pk: int, planned: Iterable[tuple[str, int]], now: float) -> list[int]:
-        return [conn.execute(_INSERT_RUN, {"recipe_id": recipe_id, "recipe_version": version, "event_pk": pk,
-                                           "due_at": now, "created_at": now, "updated_at": now}).scalar()
-                for recipe_id, version in planned]
+    def _plan_runs(conn: sa.Connection, pk: int, planned: Iterable[tuple[Any, ...]], now: float) -> list[int]:
+        """Insert the planned runs: ``(recipe_id, version)`` is due now; ``(recipe_id, version,
+        error)`` is stored as failed with that error (it is replayed, never retried)."""
+        return [conn.execute(_INSERT_FAILED_RUN if len(run) > 2 else _INSERT_RUN, {
+                    "recipe_id": run[0], "recipe_version": run[1], "event_pk": pk, "due_at": now,
+                    "created_at": now, "updated_at": now,
+                    **({"last_error": run[2]} if len(run) > 2 else {})}).scalar()
+                for run in planned]
 
     # --- notifications fetched before planning ----------------------------------------------
 

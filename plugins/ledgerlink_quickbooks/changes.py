@@ -29,12 +29,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Generator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ledgerlink import jsonio
 from ledgerlink.catalog import ActionContext, IncomingEvent, Poll, Request, Response, Trigger, Webhook
 from ledgerlink.errors import ConfigError, EventError, SignatureError
 
@@ -107,7 +107,10 @@ def _utc(text: Any, where: str) -> datetime:
         raise EventError(f"{where}: {text!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise EventError(f"{where}: {text!r} has no UTC offset")
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first representable time
+        raise EventError(f"{where}: {text!r} is out of range once converted to UTC") from None
 
 
 def _iso(moment: datetime) -> str:
@@ -142,7 +145,8 @@ def _legacy(data: Mapping[str, Any]) -> list[IncomingEvent]:
         if not isinstance(notification, Mapping):
             raise EventError(f"{where}: a notification object is required")
         realm = notification.get("realmId")
-        entities = (notification.get("dataChangeEvent") or {}).get("entities")
+        change_event = notification.get("dataChangeEvent")
+        entities = change_event.get("entities") if isinstance(change_event, Mapping) else None
         if not isinstance(realm, str) or not realm or not isinstance(entities, list):
             raise EventError(f"{where}: realmId and dataChangeEvent.entities are required")
         for e, entity in enumerate(entities):
@@ -187,9 +191,12 @@ _ENTITY_NAMES = {name.lower(): name for name in (
 def parse(headers: Mapping[str, str], body: bytes) -> list[IncomingEvent]:
     """The events in a webhook delivery, legacy or CloudEvents (told apart by ``specversion``)."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise EventError(f"the QuickBooks webhook body is not JSON: {exc}") from None
+        data = jsonio.loads(body)
+    except UnicodeDecodeError as exc:
+        raise EventError(f"the QuickBooks webhook body is not JSON: byte {exc.start} is not UTF-8") from None
+    except jsonio.JSONDecodeError as exc:
+        raise EventError(f"the QuickBooks webhook body is not JSON: {exc.msg} at line {exc.line}, "
+                         f"column {exc.column}", line=exc.line, column=exc.column) from None
     if isinstance(data, list):
         return _cloudevents(data)
     if isinstance(data, Mapping) and "eventNotifications" in data:

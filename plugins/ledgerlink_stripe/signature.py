@@ -32,6 +32,8 @@ HEADER = "Stripe-Signature"
 SCHEME = "v1"
 #: seconds; Stripe's SDKs use 300 (stripe-python, stripe-go, stripe-node)
 DEFAULT_TOLERANCE = 300
+#: the most digits a timestamp may have: Unix seconds have 10 until the year 2286
+MAX_TIMESTAMP_DIGITS = 12
 
 
 def compute_signature(timestamp: int, body: bytes, secret: str) -> str:
@@ -59,8 +61,8 @@ def parse_header(header: str) -> tuple[int, list[str]]:
     """The timestamp and the ``v1`` signatures of a ``Stripe-Signature`` header value.
 
     Raises :class:`~ledgerlink.errors.SignatureError` when the header is not a list of
-    ``key=value`` pairs, has no (or more than one) ``t``, a ``t`` that is not a Unix time,
-    or no ``v1`` signature.
+    ``key=value`` pairs, has no (or more than one) ``t``, a ``t`` that is not a Unix time
+    (ASCII digits, at most :data:`MAX_TIMESTAMP_DIGITS` of them), or no ``v1`` signature.
     """
     timestamps: list[str] = []
     signatures: list[str] = []
@@ -82,7 +84,8 @@ def parse_header(header: str) -> tuple[int, list[str]]:
     if len(timestamps) > 1:
         raise SignatureError(f"malformed {HEADER} header: it has {len(timestamps)} timestamps; "
                              f"Stripe sends exactly one 't='")
-    if not timestamps[0].isascii() or not timestamps[0].isdigit():
+    if not (timestamps[0].isascii() and timestamps[0].isdigit()
+            and len(timestamps[0]) <= MAX_TIMESTAMP_DIGITS):
         raise SignatureError(f"malformed {HEADER} header: the timestamp t={_short(timestamps[0])} "
                              f"is not a Unix time in seconds")
     if not signatures:
@@ -136,7 +139,8 @@ def verify(header: str | None, body: bytes, secrets: Iterable[str],
                              f"{type(header).__name__}")
     timestamp, signatures = parse_header(header)
 
-    candidates = [sig.encode("utf-8") for sig in signatures]
+    # a v1 signature is lowercase hex: one that is not ASCII can match nothing
+    candidates = [sig.encode("ascii") for sig in signatures if sig.isascii()]
     matched = False
     for secret in usable:
         expected = compute_signature(timestamp, body, secret).encode("ascii")
@@ -164,5 +168,5 @@ def verify(header: str | None, body: bytes, secrets: Iterable[str],
     return timestamp
 
 
-__all__ = ["DEFAULT_TOLERANCE", "HEADER", "SCHEME", "compute_signature", "parse_header",
+__all__ = ["DEFAULT_TOLERANCE", "HEADER", "MAX_TIMESTAMP_DIGITS", "SCHEME", "compute_signature", "parse_header",
            "sign", "verify"]

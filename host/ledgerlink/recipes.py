@@ -79,8 +79,9 @@ def read_json_file(path: Path, file: str) -> tuple[Any, list[Problem]]:
     try:
         return jsonio.loads(text), []
     except jsonio.JSONDecodeError as exc:
+        fix = "nest less deeply there" if "nested more than" in exc.msg else "fix the syntax there"
         return None, [Problem(file, "", f"not valid JSON at line {exc.line}, column {exc.column}: "
-                                        f"{exc.msg}; fix the syntax there")]
+                                        f"{exc.msg}; {fix}")]
 
 
 def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:

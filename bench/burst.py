@@ -181,9 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=256, help="senders in the burst (default 256)")
     parser.add_argument("--warmup", type=int, default=300, help="events before the burst, at 16 senders (default 300)")
     parser.add_argument("--slow", type=int, default=400, help="idle and dripping connections (default 400)")
-    parser.add_argument("--slow-seconds", type=float, default=15.0,
-                        help="how long webhooks are timed among them (default 15: past serve's idle and "
-                             "request timeouts, so the server is closing and they are re-opening)")
+    parser.add_argument("--slow-seconds", type=float, default=20.0,
+                        help="how long webhooks are timed among them (default 20: past serve's idle and "
+                             "request timeouts, so the server is closing them and they are re-opening)")
     parser.add_argument("--workers", type=int, default=2, help="serve --workers (default 2, serve's own)")
     parser.add_argument("--threads", type=int, default=16, help="serve --threads (default 16, serve's own)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, database)")

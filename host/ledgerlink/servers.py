@@ -83,8 +83,11 @@ class ConnectionLimits:
     max_connections: int = 4000
     #: seconds from a request's first byte until its headers and body must all have arrived
     request_timeout: float = 10.0
-    #: seconds a connection may wait for its next request (or its first) before it is closed
-    idle_timeout: float = 5.0
+    #: seconds a connection may wait for its next request (or its first) before it is closed;
+    #: no shorter than the keep-alive expiry of common client pools (httpx 5 s, aiohttp 15 s),
+    #: so that the client gives a connection up first rather than send a request on it just
+    #: as the server closes it
+    idle_timeout: float = 15.0
 
     def __post_init__(self) -> None:
         if not (isinstance(self.max_connections, int) and self.max_connections >= 1):

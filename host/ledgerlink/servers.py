@@ -111,10 +111,9 @@ class _Every:
 
     def __init__(self, level: int, message: str) -> None:
         self.level = level
-        self.message = message  # formatted with count=, peak=, seconds=
+        self.message = message  # formatted with count= and peak=
         self.count = 0
         self.peak = 0
-        self.since = time.monotonic()
         self.next = 0.0
         self.lock = threading.Lock()
 
@@ -125,9 +124,9 @@ class _Every:
             self.peak = max(self.peak, value)
             if now < self.next:
                 return
-            count, peak, seconds = self.count, self.peak, now - self.since
-            self.count, self.peak, self.since, self.next = 0, 0, now, now + LOG_EVERY
-        logger.log(self.level, self.message.format(count=count, peak=peak, seconds=seconds))
+            count, peak = self.count, self.peak
+            self.count, self.peak, self.next = 0, 0, now + LOG_EVERY
+        logger.log(self.level, self.message.format(count=count, peak=peak))
 
 
 class _Dispatcher(ThreadedTaskDispatcher):
@@ -162,8 +161,8 @@ class _Shared:
         self.next_check = 0.0
         self.busy = _response(
             "503 Service Unavailable", "server_busy",
-            f"the server has {max_connections} connections open, its most; nothing was received, "
-            f"send the request again shortly", ("Retry-After: 1",))
+            f"the server has {max_connections} connections open, as many as it takes; nothing "
+            f"was received: send the request again shortly", ("Retry-After: 1",))
         self.slow = _response(
             "408 Request Timeout", "request_timeout",
             f"the request did not arrive whole within {limits.request_timeout:g} s of its first "

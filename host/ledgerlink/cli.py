@@ -384,7 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=int, default=2, help="worker threads running runs (default 2)")
-    p.add_argument("--threads", type=int, default=16, help="HTTP threads (default 16)")
+    p.add_argument("--threads", type=positive_int, default=64,
+                   help="HTTP threads (default 64: a webhook's thread mostly waits for the commit that "
+                        "the deliveries arriving together share, so more threads share each commit)")
     http_limits(p)
     p.add_argument("--lease", type=float, default=60.0,
                    help="seconds a claimed run stays leased; after a crash another worker takes it then")

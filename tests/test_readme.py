@@ -101,3 +101,13 @@ def test_readme_cli_commands_exist():
                             "connections", "sandbox", "demo", "init"}
     for command in set(listed):
         assert run_subprocess(command, "--help").returncode == 0, command
+
+
+def test_readme_serve_options_exist():
+    """The options the README gives ``serve`` are ``serve``'s (test_service_cli runs them)."""
+    lines = [line for line in README.splitlines() if line.startswith(".venv/bin/ledgerlink serve ")]
+    options = {option for line in lines for option in re.findall(r"(--[a-z-]+)", line.split("#")[0])}
+    assert {"--max-connections", "--request-timeout", "--idle-timeout"} <= options
+    help_text = run_subprocess("serve", "--help").stdout
+    for option in options:
+        assert option in help_text, option

@@ -120,3 +120,57 @@ def test_sandbox_command_serves_the_connector_sandbox(tmp_path):
         process.wait(10)
     unknown = run_subprocess("sandbox", "quickbook")
     assert unknown.returncode == 1 and 'did you mean "quickbooks"' in unknown.stderr
+
+
+def test_serve_limits_connections_and_their_time(tmp_path):
+    import socket
+
+    from ledgerlink_stripe import examples
+
+    def served(port: int) -> socket.socket | None:
+        """A connection whose GET /healthz was answered 200 (None if it was turned away)."""
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+        while len(body) < length:
+            body += sock.recv(65536)
+        if head.startswith(b"HTTP/1.1 200 "):
+            return sock
+        sock.close()
+        return None
+
+    sandbox_app = create_sandbox(rate_limit=False)
+    with background(sandbox_app) as sandbox:
+        db = migrated_db(tmp_path)
+        config = write_config(tmp_path, sandbox.url)
+        serve = ServeProcess(tmp_path, db, recipes_dir(tmp_path), config, ENV, workers=1,
+                             extra=("--max-connections", "3", "--idle-timeout", "1", "--request-timeout", "1"))
+        serve.wait_healthy()
+        held = []
+        try:
+            deadline = time.monotonic() + 10
+            while len(held) < 3 and time.monotonic() < deadline:  # health probes may linger a moment
+                sock = served(serve.port)
+                held += [sock] if sock else []
+            assert len(held) == 3
+            body, headers = signed(examples.invoice_paid("usd", 1000, "evt_limits_1", "L-1"))
+            busy = httpx.post(f"{serve.url}/webhooks/stripe", content=body, headers=headers, timeout=10)
+            assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+            assert busy.json()["error"]["code"] == "server_busy"
+            assert Store(db).counts() == {}  # nothing stored: Stripe resends
+            for sock in held:  # idle for --idle-timeout: closed by the server
+                assert sock.recv(65536) == b""
+            again = httpx.post(f"{serve.url}/webhooks/stripe", content=body, headers=headers, timeout=10)
+            assert again.status_code == 200, again.text
+            with socket.create_connection(("127.0.0.1", serve.port), timeout=10) as slow:
+                slow.sendall(b"POST /webhooks/stripe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+                assert slow.recv(65536).startswith(b"HTTP/1.1 408 ")  # the body never came whole
+        finally:
+            for sock in held:
+                sock.close()
+            serve.terminate()
+        assert len(Store(db).list_runs(limit=10)) == 1

@@ -107,6 +107,35 @@ def _settings(args: argparse.Namespace):
     return Settings(workers=getattr(args, "workers", 2), lease_seconds=getattr(args, "lease", 60.0))
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, not {text!r}")
+    return value
+
+
+def _limits(args: argparse.Namespace):
+    from .servers import ConnectionLimits
+
+    return ConnectionLimits(max_connections=args.max_connections, request_timeout=args.request_timeout,
+                            idle_timeout=args.idle_timeout)
+
+
 def _install_stop_signals() -> None:
     import signal
 
@@ -181,7 +210,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 running = stack.enter_context(background(metrics_app(runtime), host=host, port=port,
                                                          threads=2))
                 print(f"metrics on {running.url}/metrics", flush=True)
-            serve(create_app(runtime=runtime), host=args.host, port=args.port, threads=args.threads)
+            serve(create_app(runtime=runtime), host=args.host, port=args.port, threads=args.threads,
+                  limits=_limits(args))
 
     return _with_workers(args, f"ledgerlink serving on http://{args.host}:{args.port} with {args.workers} "
                                f"worker(s); {{recipes}} recipe(s); database {{db}}", http)
@@ -255,7 +285,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     _install_stop_signals()
     print(f"{args.connector} sandbox on http://{args.host}:{args.port}", flush=True)
     try:
-        serve(app, host=args.host, port=args.port, threads=args.threads)
+        serve(app, host=args.host, port=args.port, threads=args.threads, limits=_limits(args))
     except KeyboardInterrupt:
         pass
     return 0
@@ -392,6 +422,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--recipes", default="recipes", help="recipe directory (default: recipes/)")
         p.add_argument("--config", help="ledgerlink.toml (default: $LEDGERLINK_CONFIG or ./ledgerlink.toml)")
 
+    def http_limits(p):
+        from .servers import ConnectionLimits
+
+        default = ConnectionLimits()
+        p.add_argument("--max-connections", type=positive_int, default=default.max_connections, metavar="N",
+                       help=f"connections open at once; one more is answered 503 with Retry-After "
+                            f"(default {default.max_connections})")
+        p.add_argument("--request-timeout", type=positive_seconds, default=default.request_timeout,
+                       metavar="SECONDS", help=f"a request's headers and body must arrive within this many "
+                                               f"seconds of its first byte, else 408 and the connection is "
+                                               f"closed (default {default.request_timeout:g})")
+        p.add_argument("--idle-timeout", type=positive_seconds, default=default.idle_timeout, metavar="SECONDS",
+                       help=f"close a connection that waits this long for its next request "
+                            f"(default {default.idle_timeout:g})")
+
     p = sub.add_parser("db", help="database schema")
     dbsub = p.add_subparsers(dest="db_command", metavar="COMMAND")
     dbsub.required = True
@@ -404,7 +449,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=int, default=2, help="worker threads running runs (default 2)")
-    p.add_argument("--threads", type=int, default=16, help="HTTP threads (default 16)")
+    p.add_argument("--threads", type=positive_int, default=64,
+                   help="HTTP threads (default 64: a webhook's thread mostly waits for the commit that "
+                        "the deliveries arriving together share, so more threads share each commit)")
+    http_limits(p)
     p.add_argument("--lease", type=float, default=60.0,
                    help="seconds a claimed run stays leased; after a crash another worker takes it then")
     p.add_argument("--metrics-listen", type=_listen_address, metavar="HOST:PORT",
@@ -449,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--threads", type=int, default=16)
+    http_limits(p)
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="sandbox option (JSON value)")
     p.set_defaults(func=cmd_sandbox)
 

@@ -305,3 +305,26 @@ def test_an_unreadable_success_answer_is_an_unknown_outcome_and_a_query_without_
     with pytest.raises(StopIteration) as done:
         lookup.send(Response(status=200, headers={}, json={"QueryResponse": {}}, text="{}"))
     assert done.value.value == []
+
+
+def test_a_replayed_dead_run_has_the_retries_of_a_new_run(make_runtime, sandbox):
+    from ledgerlink.service import replay
+
+    state, _ = sandbox
+    # the gateway fails twice: the run dies; the replay meets one more passing failure and
+    # retries it, as a new run would, instead of dying again at its first
+    state.script([{"status": 503, "match": POST_ENTRY}] * 2)
+    runtime = make_runtime(max_attempts=2)
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    try:
+        deliver(runtime, invoice_paid_event("usd", 4444, event_id="evt_dead_retries"))
+        assert settle(runtime) == {"dead": 1}
+        state.script([{"status": 503, "match": POST_ENTRY}])
+        replay(runtime, 1)
+        counts = settle(runtime)
+    finally:
+        pool.stop()
+    assert counts == {"succeeded": 1}
+    assert entries_by_event(state) == {"evt_dead_retries": 1}
+    assert runtime.store.run(1)["attempts"] == 2  # the replay's two, not the dead run's too

@@ -1006,12 +1006,14 @@ class Store:
         failure such as a 5xx) is resent under that write's key: the vendor replays its
         answer, or creates the entity once. A step whose last write was refused (a 4xx) gets
         the new generation's key, as the vendor would answer the old one with the same refusal.
+        A replay starts with its attempts at zero: it has the retries of a new run (the
+        steps already logged keep the history).
         """
         now = time.time() if now is None else now
         with self._write() as conn:
             reopened = conn.execute(
                 runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead")))
-                .values(status="pending", due_at=now, updated_at=now, last_error=None,
+                .values(status="pending", due_at=now, updated_at=now, last_error=None, attempts=0,
                         key_generation=runs.c.key_generation + 1)).rowcount == 1
             if reopened:
                 self._wake_others(conn)

@@ -127,6 +127,8 @@ def answer_time(port: int, raw: bytes) -> tuple[float, int]:
     started = time.perf_counter()
     try:
         status, _ = conn.exchange(raw)
+    except OSError:  # no answer in time (the socket's timeout), or the server hung up
+        status = 0
     finally:
         conn.close()
     return (time.perf_counter() - started) * 1000, status
@@ -243,8 +245,9 @@ def entry_only(recipe: dict) -> dict:
     learned to find or create the customer first."""
     recipe = dict(recipe, steps=[step for step in recipe["steps"] if step["id"] == "entry"])
     for line in recipe["steps"][0]["input"]["Lines"]:
-        if "Entity" in line:
-            line["Entity"]["EntityRef"] = "1"
+        entity = line.get("Entity")
+        if isinstance(entity, dict) and "$path" in str(entity.get("EntityRef", "")):  # the removed step's id
+            entity["EntityRef"] = "1"
     return recipe
 
 

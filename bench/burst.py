@@ -219,11 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         serve, url, _ = setup.start_serve(db_url, config_file, 0 if args.worker_processes else args.workers,
                                           args.threads, "burst")
         for k in range(args.worker_processes):
-            setup.processes.append(harness.Process(
-                f"worker {k}", [sys.executable, "-m", "ledgerlink.cli", "worker", "--db", db_url,
-                                "--recipes", str(setup.recipes), "--config", str(config_file),
-                                "--workers", str(args.workers)],
-                setup.directory / f"worker-{k}.log", setup.env, setup.directory))
+            setup.start_worker(db_url, config_file, args.workers, str(k))
         port = int(url.rsplit(":", 1)[1])
 
         delay, ok = 0.0, True

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=3000, help="signed webhooks to post (default 3000)")
     parser.add_argument("--concurrency", type=int, default=16, help="clients posting at once (default 16)")
     parser.add_argument("--workers", type=int, default=4, help="serve --workers (default 4)")
-    parser.add_argument("--threads", type=int, default=16, help="serve --threads (default 16)")
+    parser.add_argument("--threads", type=int, default=64, help="serve --threads (default 64, serve's own)")
     parser.add_argument("--sandbox-threads", type=int, default=16, help="sandbox --threads (default 16)")
     parser.add_argument("--warmup", type=int, default=32,
                         help="untimed webhooks first (amount 0: the recipe's filter plans no run) (default 32)")
@@ -121,11 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         serve_workers = args.workers if args.worker_processes == 0 else 0
         serve, url, profile = setup.start_serve(db_url, config, serve_workers, args.threads, "e2e", args.profile)
         for k in range(args.worker_processes):
-            setup.processes.append(harness.Process(
-                f"worker {k}", [sys.executable, "-m", "ledgerlink.cli", "worker", "--db", db_url,
-                                "--recipes", str(setup.recipes), "--config", str(config),
-                                "--workers", str(args.workers)],
-                setup.directory / f"worker-{k}.log", setup.env, setup.directory))
+            setup.start_worker(db_url, config, args.workers, str(k))
         port = int(url.rsplit(":", 1)[1])
         if warmup:
             harness.post_all(port, harness.raw_requests(warmup, port), args.concurrency)

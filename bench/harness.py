@@ -230,6 +230,16 @@ class Setup:
                  process)
         return process, url
 
+    def start_worker(self, db_url: str, config: Path, threads: int, label: str) -> Process:
+        """A ``ledgerlink worker`` process beside serve (``threads`` worker threads), stopped
+        with the setup unless the caller takes it out of ``processes``."""
+        process = Process(f"worker {label}", [sys.executable, "-m", "ledgerlink.cli", "worker", "--db", db_url,
+                                              "--recipes", str(self.recipes), "--config", str(config),
+                                              "--workers", str(threads)],
+                          self.directory / f"worker-{label}.log", self.env, self.directory)
+        self.processes.append(process)
+        return process
+
     def start_serve(self, db_url: str, config: Path, workers: int, threads: int, label: str,
                     profile: bool | str = False) -> tuple[Process, str, Path | None]:
         port = free_port()

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=5000, help="signed webhooks to post (default 5000)")
     parser.add_argument("--concurrency", type=int, default=16, help="clients posting at once (default 16)")
     parser.add_argument("--workers", type=int, default=4, help="serve --workers for the main pass (default 4)")
-    parser.add_argument("--threads", type=int, default=16, help="serve --threads (default 16)")
+    parser.add_argument("--threads", type=int, default=64, help="serve --threads (default 64, serve's own)")
     parser.add_argument("--no-isolated", dest="isolated", action="store_false",
                         help="skip the --workers 0 pass (ingest alone, no run executing)")
     parser.add_argument("--warmup", type=int, default=32,

@@ -83,13 +83,7 @@ def measure(setup: harness.Setup, db_url: str, config: Path, sandbox: harness.Pr
     engine = sa.create_engine(store_module.driver_url(db_url), poolclass=sa.pool.NullPool)
     with engine.begin() as conn:  # held back until every worker process is up
         conn.execute(sa.text("UPDATE runs SET due_at = due_at + 1e9"))
-    workers = []
-    for index in range(processes):
-        workers.append(harness.Process(
-            f"worker {index}", [sys.executable, "-m", "ledgerlink.cli", "worker", "--db", db_url,
-                                "--recipes", str(setup.recipes), "--config", str(config),
-                                "--workers", str(threads)],
-            setup.directory / f"worker-{label}-{index}.log", setup.env, setup.directory))
+    workers = [setup.start_worker(db_url, config, threads, f"{label}-{index}") for index in range(processes)]
     for worker in workers:
         harness.wait_for(f"{worker.name} to start", lambda w=worker: "ledgerlink worker:" in w.output(), worker)
     time.sleep(1.0)

@@ -2,90 +2,23 @@
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
 import pickle
 import random
 import threading
 import time
-from bisect import bisect_left
 
 import pytest
 
 from ledgerlink.governor import QUICKBOOKS, XERO, Governor, Limits, Throttled, _Bucket
+from simulated_clock import MIDNIGHT, FakeClock, earliest_starts, window_counts
 
-#: a wall-clock origin: 2026-05-01 00:00:00 UTC
-MIDNIGHT = 1777593600.0
 REALM = "quickbooks:realm 123"
-
-
-class FakeClock:
-    """Time that passes only in ``sleep``; the clock, the sleep and the wall clock in one.
-
-    ``at(when, fn)`` schedules ``fn`` (e.g. a slot being released by its holder); ``sleep``
-    runs the first event due within its span and returns then (an early return, as a
-    condition wait may), else advances the whole span.
-    """
-
-    def __init__(self, start: float = 1000.0, wall: float = MIDNIGHT + 3600.0) -> None:
-        self.now = start
-        self._wall_offset = wall - start
-        self._events: list = []
-        self._seq = itertools.count()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def wall(self) -> float:
-        return self.now + self._wall_offset
-
-    def at(self, when: float, fn) -> None:
-        heapq.heappush(self._events, (when, next(self._seq), fn))
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0, seconds
-        target = self.now + seconds
-        if self._events and self._events[0][0] <= target:
-            when, _, fn = heapq.heappop(self._events)
-            self.now = max(self.now, when)
-            fn()
-            return
-        self.now = target
-
-    def run_all(self) -> None:
-        while self._events:
-            when, _, fn = heapq.heappop(self._events)
-            self.now = max(self.now, when)
-            fn()
 
 
 def fake_governor(**clock_kw) -> tuple[Governor, FakeClock]:
     clock = FakeClock(**clock_kw)
     return Governor(clock=clock, sleep=clock.sleep, wall_clock=clock.wall), clock
-
-
-def window_counts(starts: list[float], per: float) -> list[int]:
-    """For every start, the number of starts in ``[start, start + per)``: every window that
-    can hold the most starts begins at a start, so this checks every sliding window."""
-    return [bisect_left(starts, t + per) - i for i, t in enumerate(starts)]
-
-
-def utilisation(starts: list[float], limits: Limits, samples: int = 1000) -> float:
-    """Mean starts per window over windows lying inside the run, evenly spaced in time,
-    as a fraction of the vendor's ``requests`` (edge effects of a bursty start excluded)."""
-    first, last = starts[0], starts[-1] - limits.per_seconds
-    assert last > first, "run shorter than one window"
-    total = 0
-    for k in range(samples):
-        a = first + (last - first) * k / (samples - 1)
-        total += bisect_left(starts, a + limits.per_seconds) - bisect_left(starts, a)
-    return total / samples / limits.requests
-
-
-def slope(starts: list[float], limits: Limits) -> float:
-    """(starts - 1) / elapsed, as a fraction of requests per per_seconds."""
-    return (len(starts) - 1) / (starts[-1] - starts[0]) * limits.per_seconds / limits.requests
 
 
 # --- limits ---------------------------------------------------------------------------------
@@ -167,6 +100,9 @@ def test_bucket_is_a_pure_rule_over_explicit_time():
 def test_2000_requests_never_exceed_quickbooks_limits_and_use_them():
     gov, clock = fake_governor()
     rng = random.Random(20260501)
+    # the request takes 50 ms .. 1.5 s: some bursts are held back by concurrency
+    durations = [rng.uniform(0.05, 1.5) for _ in range(2000)]
+    t0 = clock.now
     starts: list[float] = []
     in_flight = peak = 0
 
@@ -175,7 +111,7 @@ def test_2000_requests_never_exceed_quickbooks_limits_and_use_them():
         in_flight -= 1
         slot.__exit__(None, None, None)
 
-    for _ in range(2000):
+    for duration in durations:
         slot = gov.slot(REALM, QUICKBOOKS, max_wait=120.0)
         slot.__enter__()
         in_flight += 1
@@ -185,19 +121,17 @@ def test_2000_requests_never_exceed_quickbooks_limits_and_use_them():
         assert stats["starts_in_window"] <= QUICKBOOKS.budget  # bounded memory
         assert slot.started == clock.now
         starts.append(clock.now)
-        # the request takes 50 ms .. 1.5 s: some bursts are held back by concurrency
-        clock.at(clock.now + rng.uniform(0.05, 1.5), lambda s=slot: finish(s))
+        clock.at(clock.now + duration, lambda s=slot: finish(s))
     clock.run_all()
 
     assert peak == 10, "the concurrency limit was never reached: the test proves nothing"
     counts = window_counts(starts, QUICKBOOKS.per_seconds)
     assert max(counts) <= QUICKBOOKS.requests
     assert max(counts) == QUICKBOOKS.budget  # 490: headroom kept, and fully used
-    used, rate = utilisation(starts, QUICKBOOKS), slope(starts, QUICKBOOKS)
-    assert used >= 0.90, (f"utilisation {used:.1%} of 500/min (mean per 60 s window); "
-                          f"slope {rate:.1%} over {starts[-1] - starts[0]:.1f} s")
-    print(f"fake clock: utilisation {used:.1%} of 500/min, slope {rate:.1%}, "
-          f"peak in flight {peak}, max per 60 s {max(counts)}")
+    # every slot used: 490 in the first minute, and each request at the first moment the
+    # window and the ten concurrent slots allowed it, not later
+    assert sum(1 for t in starts if t < t0 + QUICKBOOKS.per_seconds) == QUICKBOOKS.budget
+    assert starts == pytest.approx(earliest_starts(QUICKBOOKS, durations, t0), abs=1e-6)
     stats = gov.stats(REALM)
     assert stats["in_flight"] == 0 and stats["waits"] > 0 and stats["throttled"] == 0
 
@@ -231,7 +165,7 @@ def test_keys_are_independent():
 
 # --- real threads, compressed window ---------------------------------------------------------
 
-def test_real_threads_respect_a_compressed_window_and_use_it():
+def test_real_threads_respect_a_compressed_window():
     limits = Limits(50, 0.5, concurrent=4)
     gov = Governor()
     key = "xero:tenant compressed"
@@ -274,11 +208,9 @@ def test_real_threads_respect_a_compressed_window_and_use_it():
     measured.sort()
     assert max(window_counts(governed, 0.5)) <= limits.budget  # 49, on the governor's times
     assert max(window_counts(measured, 0.5)) <= limits.requests  # 50, as the vendor would see
-    used, rate = utilisation(governed, limits), slope(governed, limits)
-    assert used >= 0.90, (f"utilisation {used:.1%} of 50 per 0.5 s (mean per window); "
-                          f"slope {rate:.1%} over {governed[-1] - governed[0]:.3f} s")
-    print(f"threads: utilisation {used:.1%} of 50 per 0.5 s, slope {rate:.1%}, peak {peak}")
-    assert gov.stats(key)["in_flight"] == 0
+    # how much of the window real threads use depends on the machine: the simulated clock
+    # above proves every slot is used; bench/governor.py measures the real-time share
+    assert gov.stats(key)["in_flight"] == 0 and gov.stats(key)["throttled"] == 0
 
 
 def test_waiters_on_one_key_are_served_in_arrival_order():

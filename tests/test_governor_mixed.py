@@ -1,11 +1,16 @@
 """The rate governor under a workload that mixes every QuickBooks action.
 
-QuickBooks allows 500 requests a minute and 10 at once per realm. The governor's proof in
-test_runtime.py runs 2,000 journal entries, one request each; here the 2,000 queued runs
+QuickBooks allows 500 requests a minute and 10 at once per realm. The governor's test in
+test_runtime.py runs 1,000 journal entries, one request each; here about 1,000 queued runs
 use every action the QuickBooks connector registers, so a run makes from one to eight
 requests (a customer or an item found through the links table costs none, a new one a
-query and a create; an update or a void reads the SyncToken, then writes), and the share
-of the allowed rate is counted in requests the sandbox served, not in runs: about 3,850.
+query and a create; an update or a void reads the SyncToken, then writes): about 2,000
+requests. What is proven is correctness under a real sandbox in
+real time: every run succeeds, zero 429s, no window over the limit, never over 10 at once.
+How much of the allowed rate that gets (the share, counted in requests the sandbox served,
+not in runs) depends on the machine: ``bench/governor.py`` runs this workload at full size
+(2,000 runs, about 3,850 requests) and prints it; the governor using every slot is proven
+exactly on a simulated clock (test_governor_simulated.py).
 
 The workload (events interleaved, so that every kind is in flight all along):
 
@@ -23,22 +28,22 @@ The workload (events interleaved, so that every kind is in flight all along):
 
 Time is compressed 12 times as in test_runtime.py: 500 requests per 5 seconds (100/s) and
 10 at once, on both sides (the sandbox's limits and the connection's ``[connections.
-quickbooks.limits]``, default headroom 0.98). The rate is not raised further: the ~3,850
-requests take about 40 s at 100/s (the whole test about 50 s), and this process, mapping
-and recording every step, sends about 140 to 170 requests a second at most on a two-core
-machine (measured with the limits lifted), so a window of 500 per 2.5 s (200/s) would
-measure this process's speed instead of the governor. The sandbox runs in its own process,
-as QuickBooks would, so that it does not share this process's interpreter lock.
+quickbooks.limits]``, default headroom 0.98). The rate is not raised further: this
+process, mapping and recording every step, sends about 140 to 170 requests a second at most
+on a two-core machine (measured with the limits lifted), so a window of 500 per 2.5 s
+(200/s) would measure this process's speed instead of the governor. The sandbox runs in its
+own process, as QuickBooks would, so that it does not share this process's interpreter lock.
 
 One process sends everything, so the governor is this process's own (``governor="local"``)
 on SQLite and on PostgreSQL alike; the governor shared by several processes through the
-database is measured in test_runtime.py (one process, PostgreSQL) and test_scale_out.py
-(four processes).
+database is proven in test_governor_simulated.py (exactly) and test_scale_out.py (four
+processes, zero 429s), and measured by ``bench/governor.py``.
 
-The printed line also says how often the governor's window was full (it held requests
-back) and how often it had room with no request waiting (this process was not ready to
-send), and the CPU time used: when the share falls short because the machine is busy,
-the second figure is high and the first low.
+:func:`run_workload` runs the workload and :func:`report` describes it (the bench uses
+both): how often the governor's window was full (it held requests back) and how often it
+had room with no request waiting (this process was not ready to send), and the CPU time
+used: when the share falls short because the machine is busy, the second figure is high
+and the first low.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +82,9 @@ WHSEC = "whsec_test_secret"
 #: QuickBooks' limits per realm, time compressed 12 times: 500 per 5 s (100/s) and 10 at once
 REQUESTS, PER_SECONDS, CONCURRENT = 500, 5.0, 10
 ALLOWED_PER_SECOND = REQUESTS / PER_SECONDS
+#: the full workload's runs (bench/governor.py); the test runs half of it
 RUNS = 2000
+TEST_SCALE = 0.5
 
 CURRENCIES = ("usd", "eur", "jpy", "kwd")
 #: USD per unit of each currency (the sandbox company's home currency is USD, rate 1)
@@ -297,10 +305,19 @@ BUILDERS = {
 }
 
 
-def mixed_events() -> list[dict[str, Any]]:
+def event_counts(scale: float = 1.0) -> dict[str, int]:
+    """Events per trigger, the full workload's times ``scale``."""
+    return {trigger: max(1, round(count * scale)) for trigger, count in EVENTS.items()}
+
+
+def runs_of(scale: float = 1.0) -> int:
+    return sum(n * RECIPES_PER_EVENT[trigger] for trigger, n in event_counts(scale).items())
+
+
+def mixed_events(scale: float = 1.0) -> list[dict[str, Any]]:
     """Every trigger's events spread evenly over the stream (from its START on)."""
     placed = []
-    for trigger, count in EVENTS.items():
+    for trigger, count in event_counts(scale).items():
         start = START.get(trigger, 0.0)
         for i in range(count):
             placed.append((start + (1 - start) * (i + 0.5) / count, trigger, i))
@@ -405,18 +422,39 @@ def test_the_workload_runs_every_quickbooks_action(catalog):
     for name in SHIPPED:
         used |= {step["action"] for step in json.loads((RECIPES / name).read_text())["steps"]}
     assert used == actions
-    assert sum(EVENTS[t] * RECIPES_PER_EVENT[t] for t in EVENTS) == RUNS
+    assert runs_of() == RUNS
 
 
-def test_governor_keeps_2000_mixed_runs_inside_the_sandbox_limits(tmp_path, monkeypatch):
-    """2,000 runs of every QuickBooks action against the sandbox with QuickBooks' limits
-    (compressed 12×): every run succeeds, zero 429s, at least 90% of the allowed rate used
-    (requests served / (seconds × 100 per second)), no window over 500, never over 10 at once."""
+@dataclass
+class Measured:
+    """What one run of the workload did: the runs' end states, the sandbox's counters, the
+    requests per action, and the figures of the bench."""
+
+    runs: int
+    counts: dict[str, int]
+    failures: list[tuple[str, str, str]]
+    stats: dict[str, Any]
+    tally: Tally
+    actions: list[str]
+    elapsed: float
+    started: float
+    samples: list[tuple[int, int]] = field(default_factory=list)
+    own_cpu: float = 0.0
+    sandbox_cpu: str = "unknown"
+    load: float = 0.0
+
+
+def run_workload(tmp_path: Path, monkeypatch, db: str, governor: str = "local",
+                 scale: float = 1.0, timeout: float = 240.0) -> Measured:
+    """The mixed workload (``scale`` of its 2,000 runs) against the sandbox with QuickBooks'
+    limits compressed 12 times, 12 worker threads of this process, the given database and
+    governor (``"local"`` or ``"shared"``)."""
     monkeypatch.setenv("LL_TEST_WHSEC", WHSEC)
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
     tally = Tally()
     tally.install(monkeypatch)
-    events = mixed_events()
+    runs = runs_of(scale)
+    events = mixed_events(scale)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     sandbox = start_sandbox(port)
@@ -425,8 +463,8 @@ def test_governor_keeps_2000_mixed_runs_inside_the_sandbox_limits(tmp_path, monk
         with config.open("a") as f:
             f.write(f"\n[connections.quickbooks.limits]\nrequests = {REQUESTS}\n"
                     f"per_seconds = {PER_SECONDS}\nconcurrent = {CONCURRENT}\n")
-        runtime = build_runtime(db=migrated_db(tmp_path), recipes=mixed_recipes(tmp_path),
-                                config_file=str(config), settings=Settings(batch=4, governor="local"))
+        runtime = build_runtime(db=db, recipes=mixed_recipes(tmp_path), config_file=str(config),
+                                settings=Settings(batch=4, governor=governor))
         try:
             assert {t: len(runtime.registry.for_trigger(t)) for t in EVENTS} == RECIPES_PER_EVENT
             deliver(runtime, events)
@@ -436,7 +474,7 @@ def test_governor_keeps_2000_mixed_runs_inside_the_sandbox_limits(tmp_path, monk
             started = time.monotonic()
             pool.start()
             try:
-                counts = wait_settled(runtime, RUNS, timeout=240, samples=samples)
+                counts = wait_settled(runtime, runs, timeout=timeout, samples=samples)
             finally:
                 elapsed = time.monotonic() - started
                 own_cpu = time.process_time() - own_cpu
@@ -455,45 +493,65 @@ def test_governor_keeps_2000_mixed_runs_inside_the_sandbox_limits(tmp_path, monk
     finally:
         sandbox.terminate()
         sandbox.wait(10)
-    served = stats["requests"]
-    share = served / (elapsed * ALLOWED_PER_SECOND)
+    return Measured(runs=runs, counts=counts, failures=failures, stats=stats, tally=tally,
+                    actions=actions, elapsed=elapsed, started=started, samples=samples,
+                    own_cpu=own_cpu, sandbox_cpu=sandbox_cpu, load=load)
+
+
+def share(measured: Measured) -> float:
+    """Requests the sandbox served over the whole run / what the limits allow in that time."""
+    return measured.stats["requests"] / (measured.elapsed * ALLOWED_PER_SECOND)
+
+
+def report(measured: Measured, label: str) -> str:
+    """One line: the share of the allowed rate, the sandbox's counters, and why a share
+    fell short (the governor's window full, or room with nothing waiting; CPU used)."""
+    served, elapsed, stats = measured.stats["requests"], measured.elapsed, measured.stats
     # the share over the whole run can pass 100%: the first window starts empty, so the run
     # gets one window's burst on top of the rate. The whole windows after the first (by the
     # time requests left this process) show the steady rate, which the headroom caps at 98%.
-    windows = int((elapsed - PER_SECONDS) // PER_SECONDS)
-    steady_from, steady_to = started + PER_SECONDS, started + PER_SECONDS * (windows + 1)
-    steady = (sum(1 for t in tally.sent_at if steady_from <= t < steady_to)
+    windows = max(0, int((elapsed - PER_SECONDS) // PER_SECONDS))
+    steady_from = measured.started + PER_SECONDS
+    steady_to = measured.started + PER_SECONDS * (windows + 1)
+    steady = (sum(1 for t in measured.tally.sent_at if steady_from <= t < steady_to)
               / max(windows * PER_SECONDS * ALLOWED_PER_SECOND, 1))
-    # when the rate falls short: was the governor's window full (it held requests back), or
-    # did it have room with no request waiting (this process was not ready to send)?
     budget = Limits(REQUESTS, PER_SECONDS).budget
+    samples = measured.samples
     if samples:
         full = sum(1 for starts, _ in samples if starts >= budget) / len(samples)
         idle = sum(1 for starts, waiting in samples if starts < budget and not waiting) / len(samples)
         governed = (f"governor window full {full:.0%} of the time, room with nothing waiting "
                     f"{idle:.0%}")
     else:
-        governed = "governor not sampled"
+        governed = "governor not sampled (shared through the database)"
     per_action = ", ".join(f"{name.removeprefix('quickbooks.')} {n}"
-                           for name, n in sorted(tally.requests.items(), key=lambda kv: -kv[1]))
-    print(f"\ngovernor, every action mixed: {RUNS} runs, {served} requests in {elapsed:.1f} s = "
-          f"{served / elapsed:.1f}/s of {ALLOWED_PER_SECOND:g}/s allowed ({share:.1%}; "
-          f"{steady:.1%} in the {windows} whole windows after the first); "
-          f"429s: {stats['throttled']}; busiest window {stats['per_window_max'][REALM]} "
-          f"(limit {REQUESTS}); most at once {stats['max_concurrent_seen'][REALM]} "
-          f"(limit {CONCURRENT}); requests per action: {per_action}; "
-          f"{governed}; "
-          f"CPU: this process {own_cpu:.1f} s, the sandbox {sandbox_cpu}, "
-          f"load average {load:.1f} on {os.cpu_count()} cores")
-    assert counts == {"succeeded": RUNS}, (counts, failures)
+                           for name, n in sorted(measured.tally.requests.items(), key=lambda kv: -kv[1]))
+    return (f"{label}, every action mixed: {measured.runs} runs, {served} requests in {elapsed:.1f} s = "
+            f"{served / elapsed:.1f}/s of {ALLOWED_PER_SECOND:g}/s allowed ({share(measured):.1%}; "
+            f"{steady:.1%} in the {windows} whole windows after the first); "
+            f"429s: {stats['throttled']}; busiest window {stats['per_window_max'].get(REALM)} "
+            f"(limit {REQUESTS}); most at once {stats['max_concurrent_seen'].get(REALM)} "
+            f"(limit {CONCURRENT}); requests per action: {per_action}; "
+            f"{governed}; "
+            f"CPU: this process {measured.own_cpu:.1f} s, the sandbox {measured.sandbox_cpu}, "
+            f"load average {measured.load:.1f} on {os.cpu_count()} cores")
+
+
+def test_governor_keeps_mixed_runs_inside_the_sandbox_limits(tmp_path, monkeypatch):
+    """About 1,000 runs of every QuickBooks action against the sandbox with QuickBooks' limits
+    (compressed 12×): every run succeeds, zero 429s, no window over 500, never over 10 at
+    once. The share of the allowed rate is printed, not asserted (bench/governor.py)."""
+    measured = run_workload(tmp_path, monkeypatch, migrated_db(tmp_path), "local", scale=TEST_SCALE)
+    print("\n" + report(measured, "governor"))
+    stats, tally = measured.stats, measured.tally
+    assert measured.counts == {"succeeded": measured.runs}, (measured.counts, measured.failures)
     assert stats["throttled"] == 0, stats
     assert stats["by_status"].get("429", 0) == 0, stats["by_status"]
     # what this process sent is what the sandbox served: the counts per action add up
-    assert sum(tally.requests.values()) == served, (dict(tally.requests), served)
-    assert len(actions) == 14
-    for action in actions:  # every action ran many times and sent requests of its own
-        assert tally.steps[action] >= 100, (action, dict(tally.steps))
+    assert sum(tally.requests.values()) == stats["requests"], (dict(tally.requests), stats["requests"])
+    assert len(measured.actions) == 14
+    for action in measured.actions:  # every action ran many times and sent requests of its own
+        assert tally.steps[action] >= 50, (action, dict(tally.steps))
         assert tally.requests[action] > 0, (action, dict(tally.requests))
     assert stats["per_window_max"][REALM] <= REQUESTS
     assert stats["max_concurrent_seen"][REALM] <= CONCURRENT
-    assert share >= 0.90, f"only {share:.1%} of the allowed rate used"

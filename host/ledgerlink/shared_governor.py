@@ -15,6 +15,14 @@ leaving it, or a short poll for a concurrency slot) and tries again, up to ``max
 then :class:`~ledgerlink.governor.Throttled` is raised, as the in-process governor does, and
 the worker reschedules its run. A process that dies mid-request leaves an unfinished row;
 it stops counting against the concurrency limit after ``STALE_SECONDS``.
+
+Testing: ``SharedGovernor(store, clock=fake, sleep=fake.sleep)``. ``clock`` is Unix seconds
+and then stands for every clock the governor reads (the database server's on PostgreSQL,
+this process's on SQLite, and the one ``max_wait`` is measured on); ``sleep(seconds)`` is
+called instead of :func:`time.sleep` and may return early (a fake clock that runs scheduled
+events returns at the first one): the slot is asked for again after every return. With an
+injected clock a finished request is marked finished at once, not by the background thread,
+so that what the simulation does next does not depend on a thread's timing.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,7 +51,7 @@ POLL_SECONDS = 0.02
 
 
 _TAKE = sa.text("SELECT slot_id, reason, wait FROM ledgerlink_take_slot(:key, :lock, :per, :budget, "
-                ":concurrent, :daily, :stale, :holder)")
+                ":concurrent, :daily, :stale, :holder, CAST(:now AS double precision))")
 
 
 def _lock_id(key: str) -> int:
@@ -51,11 +60,19 @@ def _lock_id(key: str) -> int:
 
 
 class SharedGovernor:
-    """``slot(key, limits, max_wait)`` and ``pause(key, seconds)``, counted in the database."""
+    """``slot(key, limits, max_wait)`` and ``pause(key, seconds)``, counted in the database.
 
-    def __init__(self, store: Store, holder: str | None = None) -> None:
+    ``clock`` (Unix seconds) and ``sleep`` replace the real ones (tests only: see the module
+    docstring); without ``clock`` the time is the database server's on PostgreSQL.
+    """
+
+    def __init__(self, store: Store, holder: str | None = None, *,
+                 clock: Callable[[], float] | None = None,
+                 sleep: Callable[[float], Any] = time.sleep) -> None:
         self.store = store
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
+        self._clock = clock
+        self._sleep = sleep
         self._postgres = store.engine.dialect.name == "postgresql"
         # a count lost in a server crash is harmless: do not wait for the disk on each slot
         self._engine = make_engine(store.url, durable=False, pool_size=5) if self._postgres else None
@@ -90,7 +107,7 @@ class SharedGovernor:
             try:
                 with self._autocommit.connect() as conn:
                     conn.execute(governor_starts.update().where(governor_starts.c.id.in_(ids))
-                                 .values(finished_at=time.time()))
+                                 .values(finished_at=self._time()))
             except sa.exc.DBAPIError:
                 pass
         self._engine.dispose()
@@ -115,17 +132,26 @@ class SharedGovernor:
 
     # --- one attempt --------------------------------------------------------------------------
 
+    def _time(self) -> float:
+        """This process's Unix time (the injected clock's, if any)."""
+        return self._clock() if self._clock is not None else time.time()
+
+    def _monotonic(self) -> float:
+        """The clock ``max_wait`` is measured on."""
+        return self._clock() if self._clock is not None else time.monotonic()
+
     def _now(self, conn: sa.Connection, key: str) -> float:
         """Lock ``key`` for this transaction and read the time everybody agrees on (one
         statement on PostgreSQL)."""
         if self._postgres:
-            return float(conn.execute(sa.text("SELECT extract(epoch from clock_timestamp()) "
-                                              "FROM (SELECT pg_advisory_xact_lock(:id)) AS locked"),
-                                      {"id": _lock_id(key)}).scalar_one())
+            now = float(conn.execute(sa.text("SELECT extract(epoch from clock_timestamp()) "
+                                             "FROM (SELECT pg_advisory_xact_lock(:id)) AS locked"),
+                                     {"id": _lock_id(key)}).scalar_one())
+            return self._clock() if self._clock is not None else now
         # SQLite: a write first, so another process's attempt waits for this transaction
         conn.execute(governor_pauses.update().where(governor_pauses.c.key == key)
                      .values(until=governor_pauses.c.until))
-        return time.time()
+        return self._time()
 
     def _try(self, key: str, limits: Limits | None) -> tuple[int | None, str, float]:
         """Take a slot: ``(row id, "", 0)``, or ``(None, reason, seconds to wait)``.
@@ -139,14 +165,16 @@ class SharedGovernor:
             return self._try_locked(key, limits)
 
     def _try_postgres(self, key: str, limits: Limits | None) -> tuple[int | None, str, float]:
-        """One round trip: ``ledgerlink_take_slot`` (migration 0006) in its own transaction."""
+        """One round trip: ``ledgerlink_take_slot`` (migrations 0006, 0007) in its own transaction."""
         with self._autocommit.connect() as conn:
             row = conn.execute(_TAKE, {
                 "key": key, "lock": _lock_id(key), "per": limits.per_seconds if limits else 0.0,
                 "budget": limits.budget if limits else None,
                 "concurrent": limits.concurrent if limits else None,
                 "daily": limits.daily if limits else None, "stale": STALE_SECONDS,
-                "holder": self.holder}).one()
+                "holder": self.holder,
+                # NULL: the database server's clock
+                "now": self._clock() if self._clock is not None else None}).one()
         slot_id, reason, wait = row
         if slot_id is not None:
             self._sweep(key, limits)
@@ -163,7 +191,7 @@ class SharedGovernor:
             keep = max(keep, 2 * 86400.0)
         with self._write() as conn:
             conn.execute(governor_starts.delete().where(governor_starts.c.key == key,
-                                                        governor_starts.c.started_at < time.time() - keep))
+                                                        governor_starts.c.started_at < self._time() - keep))
 
     def _try_locked(self, key: str, limits: Limits | None) -> tuple[int | None, str, float]:
         starts = governor_starts.c
@@ -205,10 +233,10 @@ class SharedGovernor:
         """The request's answer arrived. On PostgreSQL the row is marked finished by a
         background thread, several at a time, off the worker's path; until then it still
         counts as in progress, which only ever errs on the safe side."""
-        if self._autocommit is None:
+        if self._autocommit is None or self._clock is not None:
             with self._write() as conn:
                 conn.execute(governor_starts.update().where(governor_starts.c.id == row_id)
-                             .values(finished_at=sa.func.coalesce(governor_starts.c.finished_at, time.time())))
+                             .values(finished_at=sa.func.coalesce(governor_starts.c.finished_at, self._time())))
             return
         with self._finished_lock:
             self._finished.append(row_id)
@@ -230,7 +258,7 @@ class SharedGovernor:
                 ids, self._finished = self._finished, []
             try:
                 with self._autocommit.connect() as conn:
-                    conn.execute(statement, {"ids": ids, "now": time.time()})
+                    conn.execute(statement, {"ids": ids, "now": self._time()})
             except sa.exc.DBAPIError:
                 # the database is away: those rows stop counting after STALE_SECONDS anyway
                 time.sleep(0.5)
@@ -238,7 +266,7 @@ class SharedGovernor:
     def stats(self, key: str) -> dict[str, Any]:
         """Starts in the last minute and unfinished starts of ``key`` (all processes)."""
         with (self._engine or self.store.engine).connect() as conn:
-            now = time.time()
+            now = self._time()
             starts = governor_starts.c
             return {"started_last_minute": conn.execute(sa.select(sa.func.count()).where(
                         starts.key == key, starts.started_at > now - 60)).scalar_one(),
@@ -256,20 +284,21 @@ class _SharedSlot:
         self.row_id: int | None = None
 
     def __enter__(self) -> _SharedSlot:
-        deadline = time.monotonic() + self.max_wait
+        governor = self.governor
+        deadline = governor._monotonic() + self.max_wait
         while True:
-            row_id, reason, wait = self.governor._try(self.key, self.limits)
+            row_id, reason, wait = governor._try(self.key, self.limits)
             if row_id is not None:
                 self.row_id = row_id
                 return self
-            left = deadline - time.monotonic()
+            left = deadline - governor._monotonic()
             if wait > left:
-                until = time.monotonic() + wait
+                until = governor._monotonic() + wait
                 raise Throttled(f"no {reason} slot of {self.key!r} within {self.max_wait:g} s "
                                 f"(shared by every process on this database)",
                                 key=self.key, reason=reason, until=until, delay=wait,
-                                retry_at=time.time() + wait, limits=self.limits)
-            time.sleep(wait)
+                                retry_at=governor._time() + wait, limits=self.limits)
+            governor._sleep(wait)
 
     def __exit__(self, *exc: Any) -> None:
         if self.row_id is not None:

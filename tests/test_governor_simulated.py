@@ -1,0 +1,122 @@
+"""Both governors on a simulated clock: their limits are checked exactly, never timed.
+
+The in-process governor and the one shared through the database (SQLite here, PostgreSQL
+under ``LEDGERLINK_TEST_DB``) are driven by one client that always has the next request
+waiting; time passes only while a governor sleeps. What each did is compared with
+:func:`simulated_clock.earliest_starts`: never more than the window's budget of starts in
+any window, never more than ``concurrent`` at once, no start before a Retry-After ends or
+past the daily limit, and every slot used: each request starts at the first moment the
+limits allow it. How much of the allowed rate real time gets is printed by
+``bench/governor.py``, not asserted.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from databases import DIALECT
+from ledgerlink.governor import Governor, Limits, Throttled
+from ledgerlink.shared_governor import SharedGovernor
+from ledgerlink.store import Store
+from runtime_fixtures import migrated_db
+from simulated_clock import MIDNIGHT, FakeClock, earliest_starts, window_counts
+
+KEY = "quickbooks:realm 123"
+#: durations of a request, in binary fractions of a second so that sums are exact
+DURATIONS = (0.25, 0.5, 0.75, 1.0, 1.5)
+
+
+@pytest.fixture(params=["local", f"shared-{DIALECT}"])
+def make_governor(request, tmp_path):
+    """``make(clock)``: the in-process governor, or the shared one on this suite's database,
+    on the simulated clock (whose time is also the wall clock: Unix seconds)."""
+    made: list = []
+
+    def make(clock: FakeClock):
+        assert clock() == clock.wall()
+        if request.param == "local":
+            return Governor(clock=clock, sleep=clock.sleep, wall_clock=clock.wall)
+        store = Store(migrated_db(tmp_path))
+        governor = SharedGovernor(store, clock=clock, sleep=clock.sleep)
+        made.append((governor, store))
+        return governor
+
+    yield make
+    for governor, store in made:
+        governor.close()
+        store.dispose()
+
+
+def drive(governor, clock: FakeClock, limits: Limits, durations, pauses=None, max_wait=120.0):
+    """Send one request per duration, the next waiting as soon as one starts; a request
+    in ``pauses`` is answered with ``Retry-After: pauses[i]``. Returns the start times and
+    the most requests in flight at once."""
+    pauses = pauses or {}
+    starts: list[float] = []
+    in_flight = peak = 0
+
+    def finish(slot) -> None:
+        nonlocal in_flight
+        in_flight -= 1
+        slot.__exit__(None, None, None)
+
+    for i, duration in enumerate(durations):
+        slot = governor.slot(KEY, limits, max_wait=max_wait)
+        slot.__enter__()
+        in_flight += 1
+        peak = max(peak, in_flight)
+        starts.append(clock.now)
+        if i in pauses:
+            governor.pause(KEY, pauses[i])
+        clock.at(clock.now + duration, lambda s=slot: finish(s))
+    clock.run_all()
+    assert in_flight == 0
+    return starts, peak
+
+
+def test_window_concurrency_and_retry_after_exactly(make_governor):
+    limits = Limits(20, 10.0, concurrent=5)  # 19 per 10 s used, 5 at once
+    clock = FakeClock(start=MIDNIGHT + 3600.0, wall=MIDNIGHT + 3600.0)
+    governor = make_governor(clock)
+    rng = random.Random(11)
+    durations = [rng.choice(DURATIONS) for _ in range(150)]
+    t0 = clock.now
+    starts, peak = drive(governor, clock, limits, durations, pauses={60: 7.0})
+
+    assert peak == limits.concurrent  # reached, never passed
+    assert max(window_counts(starts, limits.per_seconds)) == limits.budget
+    # the first window: exactly the budget, with requests waiting all along
+    assert sum(1 for t in starts if t < t0 + limits.per_seconds) == limits.budget
+    # Retry-After: 7 s on request 60's answer: nothing starts until it has passed
+    assert not [t for t in starts[61:] if t < starts[60] + 7.0]
+    assert starts == pytest.approx(earliest_starts(limits, durations, t0, pauses={60: 7.0}), abs=1e-6)
+
+
+def test_the_daily_limit_exactly(make_governor):
+    limits = Limits(10, 1.0, concurrent=2, daily=25, headroom=1.0)
+    clock = FakeClock(start=MIDNIGHT - 40.0, wall=MIDNIGHT - 40.0)  # 40 s before a UTC midnight
+    governor = make_governor(clock)
+    durations = [0.125] * 40
+    starts, peak = drive(governor, clock, limits, durations)
+
+    assert peak == 2
+    assert max(window_counts(starts, limits.per_seconds)) == 10
+    assert sum(1 for t in starts if t < MIDNIGHT) == 25  # the day's 25, then nothing
+    assert starts[25] == pytest.approx(MIDNIGHT, abs=1e-6)  # the new day's first, at once
+    assert starts == pytest.approx(earliest_starts(limits, durations, MIDNIGHT - 40.0), abs=1e-6)
+
+
+def test_a_retry_after_longer_than_max_wait_throttles_at_once_and_a_wait_ends_with_it(make_governor):
+    limits = Limits(20, 10.0, concurrent=5)
+    clock = FakeClock(start=MIDNIGHT + 3600.0, wall=MIDNIGHT + 3600.0)
+    governor = make_governor(clock)
+    t0 = clock.now
+    governor.pause(KEY, 30.0)
+    with pytest.raises(Throttled) as info:
+        governor.slot(KEY, limits, max_wait=5.0).__enter__()
+    assert info.value.reason == "paused" and info.value.delay == pytest.approx(30.0, abs=1e-6)
+    assert clock.now == t0  # a wait known to be too long does not block the thread
+    with governor.slot(KEY, limits, max_wait=60.0):
+        assert clock.now == pytest.approx(t0 + 30.0, abs=1e-6)

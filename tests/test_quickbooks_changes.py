@@ -472,3 +472,32 @@ def test_the_sandbox_notifies_serve_which_fetches_and_runs_in_order(qbo, tmp_pat
     notes = {entry["PrivateNote"] for entry in mirrored(sandbox)}
     assert notes == {f"payment {p['Id']} of company {REALM}" for p in (first, second)}
     runtime.close()
+
+
+def test_a_polled_event_that_cannot_be_stored_is_skipped_and_the_poll_goes_on(qbo, tmp_path, monkeypatch, caplog):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url, poll_seconds=30)
+    worker = Worker(runtime)
+    worker.poll("books")  # starts the cursor
+    # QuickBooks keeps a NUL in a note; PostgreSQL cannot store it as text
+    answer = httpx.post(f"{url}/v3/company/{REALM}/payment", params={"minorversion": "75"},
+                        headers={"Authorization": f"Bearer {QBO_TOKEN}", "Content-Type": "application/json"},
+                        content=json.dumps({"TotalAmt": 1, "CustomerRef": {"value": "1"}, "TxnDate": "2026-11-24",
+                                            "PrivateNote": "a\u0000b"}))
+    assert answer.status_code == 200, answer.text
+    good = create_payment(url, "2.00")
+    force_due(runtime)
+    with caplog.at_level("WARNING", logger="ledgerlink"):
+        assert worker.poll("books") == 1
+    [after] = runtime.store.polls()
+    assert after["last_error"] is None and after["lease_owner"] is None  # the poll succeeded
+    with runtime.store.engine.connect() as conn:
+        triggers = conn.exec_driver_sql("SELECT trigger, payload FROM events").all()
+    payments = [jsonio.loads(p)["entity_id"] for t, p in triggers if t.startswith("quickbooks.payment.")]
+    assert payments == [good["Id"]]  # stored, beside every other change polled with the skipped one
+    [warning] = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert "'books'" in warning and "/data/PrivateNote" in warning and "U+0000" in warning
+    assert runtime.metrics.values["events_unstorable"] == 1
+    force_due(runtime)
+    assert worker.poll("books") == 1 and runtime.store.polls()[0]["last_error"] is None  # never stuck
+    runtime.close()

@@ -739,6 +739,7 @@ class Worker:
             rt.metrics.add("polls_failed", 1)
             store.fail_poll(name, self.name, message, time.time() + interval)
             return 1
+        events = self._storable(connection_name, connector.name, events)
         results = store.finish_poll(name, self.name, connection_name, rt.plan_items(connection_name, events),
                                     new_cursor, time.time() + interval)
         rt.metrics.add("polls_run", 1)
@@ -751,6 +752,25 @@ class Worker:
             if planned or rt._fetch_pending:
                 rt.wake()
         return 1
+
+    def _storable(self, connection_name: str, connector: str, events: list[IncomingEvent]) -> list[IncomingEvent]:
+        """The polled ``events`` that can be stored (see :func:`check_storable`). Any other is
+        skipped with a warning: it would fail the poll the same way on every try, so the
+        cursor would never move past it, and the events polled with it would never be stored."""
+        storable = []
+        for event in events:
+            try:
+                check_storable(connector, event)
+            except EventError as exc:
+                pointer = exc.details.get("pointer")
+                where = f"its payload at {pointer}" if pointer else "its id or trigger"
+                log.warning("poll of connection %r: an event is skipped (%s cannot be stored), the "
+                            "other events are stored and the cursor moves on: %s", connection_name,
+                            where, exc.message)
+                self.runtime.metrics.add("events_unstorable", 1)
+                continue
+            storable.append(event)
+        return storable
 
     def _reschedule(self, run: ClaimedRun, retry: _Retry) -> str:
         settings = self.runtime.settings

@@ -41,7 +41,7 @@ import jsonpath_ng.ext
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 
 from .catalog import Transform
-from .errors import MappingError, Problem, TransformError
+from .errors import MappingError, Problem, TransformError, quoted
 
 
 class _Missing:
@@ -405,7 +405,7 @@ def _compile_primary(op: str, node: Mapping[str, Any], here: str, pointer: str,
                 key = "true" if key else "false"
             value = table.get(str(key), MISSING)
             if value is MISSING and "$default" not in node:
-                raise scope.fail(f"lookup table {arg!r} has no key {str(key)!r}; add it to {where} "
+                raise scope.fail(f"lookup table {arg!r} has no key {quoted(str(key))}; add it to {where} "
                                  f"or give \"$default\"", key_pointer, where)
             return value
 

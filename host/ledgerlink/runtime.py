@@ -27,7 +27,7 @@ from . import jsonio, outbound
 from .catalog import Action, ActionContext, Catalog, Connection, IncomingEvent, LinkQuery, Request, Response
 from .config import Config
 from .errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem, RecipeError,
-                     SignatureError, VendorError)
+                     SignatureError, VendorError, quoted)
 from .governor import Governor, Throttled
 from .oauth import NeedsReauth
 from .mapping import CompiledPath, Scope, compile_path
@@ -405,7 +405,7 @@ def check_storable(connector: str, event: IncomingEvent) -> None:
     such strings into ids, links and requests, where they cannot be stored or sent."""
     for what, value, limit in (("id", event.id, MAX_EVENT_ID), ("trigger", event.trigger, MAX_TRIGGER)):
         if not isinstance(value, str) or not value:
-            raise EventError(f"a {connector} event needs a non-empty {what}; got {value!r}")
+            raise EventError(f"a {connector} event needs a non-empty {what}; got {quoted(value)}")
         if len(value) > limit:
             raise EventError(f"the {what} of a {connector} event is {len(value)} characters long "
                              f"({value[:40]!r}…); the inbox holds at most {limit}")

@@ -300,6 +300,24 @@ def test_a_fetch_refused_for_good_fails_the_notification_with_the_reason(qbo, tm
     runtime.close()
 
 
+def test_a_stored_notification_that_cannot_be_read_fails_at_once_instead_of_retrying(qbo, tmp_path, monkeypatch):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url)
+    # stored escaped, as the inbox kept such text before it refused it at the door
+    text = '{"realm_id": "%s", "entity": "Payment", "entity_id": "1\\ud800"}' % REALM
+    runtime.store.ingest("books", [("evt_unreadable", "quickbooks.payment.created", text, [], True)])
+    worker = Worker(runtime)
+    (claimed,) = runtime.store.claim_fetches(worker.name, 60, 1)
+    assert worker.fetch(claimed) == "failed"
+    assert runtime.store.fetch_counts() == {"failed": 1}
+    with runtime.store.engine.connect() as conn:
+        [error] = conn.exec_driver_sql("SELECT fetch_error FROM events").scalars().all()
+    assert "evt_unreadable cannot be read" in error and "surrogate" in error
+    assert runtime.store.claim_fetches(worker.name, 60, 1, now=time.time() + 3600) == []  # never again
+    assert not [r for r in sandbox.requests() if r["method"] == "GET"]  # nothing was fetched
+    runtime.close()
+
+
 # --- change data capture ----------------------------------------------------------------------
 
 def ctx(url: str, **settings) -> ActionContext:

@@ -682,6 +682,12 @@ class Worker:
             return self._fetch_retry(claimed, exc.message, exc.retry_after)
         except LedgerlinkError as exc:
             return self._fetch_failed(claimed, exc.message)
+        except (jsonio.JSONDecodeError, UnicodeError, RecursionError) as exc:
+            # the stored notification cannot be read (a lone surrogate, nesting too deep):
+            # every attempt would fail the same way, so it fails now instead of retrying
+            return self._fetch_failed(claimed, f"the notification {claimed.event_id} cannot be read: "
+                                               f"{type(exc).__name__}: {exc}; it would fail the same "
+                                               f"way on every attempt")
         if entity is None:
             if store.fetched(claimed.id, self.name, None, [], gone=True) is None:
                 return "lost"

@@ -38,11 +38,22 @@ def test_connections_and_secrets(tmp_path, catalog, monkeypatch):
     # the shared governor hands limits to PostgreSQL as INTEGER
     ('[connections.books]\nconnector = "quickbooks"\n[connections.books.limits]\nrequests = 10\nper_seconds = 1\n'
      'daily = 2147483648\n', "/connections/books/limits/daily: 2147483648 is greater than the maximum of 2147483647"),
+    # TOML has nan and inf; JSON Schema bounds cannot catch NaN (it is neither above nor below)
+    ('[connections.books]\nconnector = "quickbooks"\npoll_seconds = nan\n',
+     "/connections/books/poll_seconds: nan is not a number a setting can have"),
+    ('[connections.books]\nconnector = "quickbooks"\npoll_seconds = inf\n',
+     "/connections/books/poll_seconds: inf is not a number a setting can have"),
+    ('[connections.books]\nconnector = "quickbooks"\n[connections.books.limits]\nrequests = 10\nper_seconds = nan\n',
+     "/connections/books/limits/per_seconds: nan is not a number a setting can have"),
+    ('[connections.books]\nconnector = "quickbooks"\n[connections.books.limits]\nrequests = 10\nper_seconds = +inf\n',
+     "/connections/books/limits/per_seconds: inf is not a number a setting can have"),
+    ('[connections.hooks]\nconnector = "stripe"\ntolerance_seconds = -inf\n',
+     "/connections/hooks/tolerance_seconds: -inf is not a number a setting can have"),
 ])
 def test_bad_config(tmp_path, catalog, text, words):
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, text), catalog)
-    assert words in str(info.value)
+    assert words in str(info.value) and str(write(tmp_path, text)) in str(info.value)
     assert "literal-token-value" not in str(info.value)
 
 

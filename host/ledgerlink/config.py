@@ -19,6 +19,7 @@ that name is configured: it then gets the connector's default settings.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tomllib
@@ -52,6 +53,18 @@ def _errors(schema: Mapping[str, Any], instance: Any) -> list[jsonschema.Validat
 
 def _pointer(path: Any) -> str:
     return "/" + "/".join(str(p) for p in path) if path else "/"
+
+
+def _not_finite(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], float]]:
+    """Where ``value`` (parsed TOML) holds ``nan`` or ``inf``, which TOML allows but no
+    setting means, and JSON Schema bounds cannot catch (NaN is neither above nor below)."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _not_finite(item, (*path, key))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _not_finite(item, (*path, index))]
+    return []
 
 
 @dataclass
@@ -138,8 +151,10 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
         raise ConfigError(f"{file}: no such config file; pass --config with an existing file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
-    problems = [f"{file}:{_pointer(e.absolute_path)}: {e.message}"
-                for e in _errors(load_schema("config.schema.json"), data)]
+    problems = [f"{file}:{_pointer(path)}: {value} is not a number a setting can have; write a finite "
+                f"number (or remove the key for its default)" for path, value in _not_finite(data)]
+    problems += [f"{file}:{_pointer(e.absolute_path)}: {e.message}"
+                 for e in _errors(load_schema("config.schema.json"), data)]
     connections = data.get("connections", {}) if isinstance(data.get("connections"), dict) else {}
     for name, raw in connections.items():
         if not isinstance(raw, dict) or "connector" not in raw:

@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 import jsonschema
 
-from .catalog import Catalog, Connection
+from .catalog import Catalog, Connection, Validator
 from .errors import ConfigError
 from .mapping import suggest
 
@@ -47,7 +47,7 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 def _errors(schema: Mapping[str, Any], instance: Any) -> list[jsonschema.ValidationError]:
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = Validator(schema)
     return sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
 
 
@@ -118,7 +118,7 @@ class Config:
 def _resolve(value: Any, where: str, file: str) -> Any:
     if isinstance(value, list):
         return [_resolve(v, f"{where}[{i}]", file) for i, v in enumerate(value)]
-    match = ENV_REF.match(value) if isinstance(value, str) else None
+    match = ENV_REF.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise ConfigError(f"{file}: {where} is a secret; write it as ${{ENV_VAR}} and set that "
                           f"variable, never the value itself")
@@ -185,7 +185,7 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
         for key in connector.secret_settings:
             values = raw.get(key)
             for value in values if isinstance(values, list) else [values]:
-                if value is not None and not (isinstance(value, str) and ENV_REF.match(value)):
+                if value is not None and not (isinstance(value, str) and ENV_REF.fullmatch(value)):
                     problems.append(f"{file}:/connections/{name}/{key}: a secret must be written as "
                                     f"${{ENV_VAR}}, never literally; move the value to an "
                                     f"environment variable")

@@ -318,6 +318,27 @@ def test_a_stored_notification_that_cannot_be_read_fails_at_once_instead_of_retr
     runtime.close()
 
 
+def test_a_fetched_entity_that_cannot_be_stored_fails_its_fetch_with_the_reason(qbo, tmp_path, monkeypatch):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url)
+    # QuickBooks keeps a NUL in a note; PostgreSQL cannot store it as text, on any attempt
+    answer = httpx.post(f"{url}/v3/company/{REALM}/payment", params={"minorversion": "75"},
+                        headers={"Authorization": f"Bearer {QBO_TOKEN}", "Content-Type": "application/json"},
+                        content=json.dumps({"TotalAmt": 1, "CustomerRef": {"value": "1"}, "TxnDate": "2026-11-24",
+                                            "PrivateNote": "a\u0000b"}))
+    payment = jsonio.loads(answer.content)["Payment"]
+    body = notification(("Payment", payment["Id"], "Create"))
+    runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
+    worker = Worker(runtime)
+    (claimed,) = runtime.store.claim_fetches(worker.name, 60, 1)
+    assert worker.fetch(claimed) == "failed"
+    assert runtime.store.fetch_counts() == {"failed": 1} and runtime.store.counts() == {}
+    with runtime.store.engine.connect() as conn:
+        [error] = conn.exec_driver_sql("SELECT fetch_error FROM events").scalars().all()
+    assert "U+0000 at /data/PrivateNote" in error
+    runtime.close()
+
+
 # --- change data capture ----------------------------------------------------------------------
 
 def ctx(url: str, **settings) -> ActionContext:

@@ -694,6 +694,10 @@ class Worker:
             rt.metrics.add("events_gone", 1)
             return "gone"
         event = IncomingEvent(claimed.event_id, claimed.trigger, entity)
+        try:
+            check_storable(trigger.connector, event)
+        except EventError as exc:  # PostgreSQL would refuse it on every attempt
+            return self._fetch_failed(claimed, exc.message)
         planned = rt.planned_runs([r for r in rt.registry.for_trigger(claimed.trigger)
                                    if r.connection == claimed.connection], event)
         run_ids = store.fetched(claimed.id, self.name, jsonio.dumps(entity), planned)

@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from .errors import PluginError
+from .errors import PluginError, quoted
 
 STATUSES = ("stable", "beta")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -303,7 +303,7 @@ def _ecma_regex(pattern: str) -> re.Pattern[str]:
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
     if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
-        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+        yield jsonschema.ValidationError(f"{quoted(instance)} does not match {pattern!r}")
 
 
 #: the JSON Schema (2020-12) validator every schema of the host and its plugins is checked

@@ -38,11 +38,26 @@ def test_connections_and_secrets(tmp_path, catalog, monkeypatch):
     # the shared governor hands limits to PostgreSQL as INTEGER
     ('[connections.books]\nconnector = "quickbooks"\n[connections.books.limits]\nrequests = 10\nper_seconds = 1\n'
      'daily = 2147483648\n', "/connections/books/limits/daily: 2147483648 is greater than the maximum of 2147483647"),
+    # TOML has nan and inf; JSON Schema bounds cannot catch NaN (it is neither above nor below)
+    ('[connections.books]\nconnector = "quickbooks"\npoll_seconds = nan\n',
+     "/connections/books/poll_seconds: nan is not a number a setting can have"),
+    ('[connections.books]\nconnector = "quickbooks"\npoll_seconds = inf\n',
+     "/connections/books/poll_seconds: inf is not a number a setting can have"),
+    ('[connections.books]\nconnector = "quickbooks"\n[connections.books.limits]\nrequests = 10\nper_seconds = nan\n',
+     "/connections/books/limits/per_seconds: nan is not a number a setting can have"),
+    ('[connections.books]\nconnector = "quickbooks"\n[connections.books.limits]\nrequests = 10\nper_seconds = +inf\n',
+     "/connections/books/limits/per_seconds: inf is not a number a setting can have"),
+    ('[connections.hooks]\nconnector = "stripe"\ntolerance_seconds = -inf\n',
+     "/connections/hooks/tolerance_seconds: -inf is not a number a setting can have"),
+    # no name or reference ends in a newline ("$" of a pattern is the end, as in ECMAScript)
+    ('[connections."books\\n"]\nconnector = "quickbooks"\n', "/connections: 'books\\n' does not match"),
+    ('[connections.books]\nconnector = "quickbooks"\naccess_token = "${LL_TOKEN}\\n"\n',
+     "/connections/books/access_token: a secret must be written as ${ENV_VAR}"),
 ])
 def test_bad_config(tmp_path, catalog, text, words):
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, text), catalog)
-    assert words in str(info.value)
+    assert words in str(info.value) and str(write(tmp_path, text)) in str(info.value)
     assert "literal-token-value" not in str(info.value)
 
 
@@ -70,3 +85,15 @@ def test_implicit_connection_and_unknown_name(catalog):
     with pytest.raises(ConfigError) as info:
         Config().connection("quickbook", catalog)
     assert 'did you mean "quickbooks"' in str(info.value)
+
+
+def test_schema_patterns_end_where_the_string_ends():
+    from ledgerlink.catalog import Validator
+
+    name = Validator({"type": "string", "pattern": "^[a-z][a-z0-9_-]*$"})
+    assert name.is_valid("books") and not name.is_valid("books\n") and not name.is_valid("books\nx")
+    names = Validator({"type": "object", "propertyNames": {"pattern": "^[a-z]+$"}})
+    assert names.is_valid({"books": 1}) and not names.is_valid({"books\n": 1})
+    # a "$" escaped or in a class is the character itself; a pattern without anchors still searches
+    assert Validator({"pattern": "^a\\$$"}).is_valid("a$") and not Validator({"pattern": "^a\\$$"}).is_valid("a$\n")
+    assert Validator({"pattern": "^[$]+$"}).is_valid("$$") and Validator({"pattern": "b"}).is_valid("abc")

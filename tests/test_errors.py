@@ -40,3 +40,13 @@ def test_vendor_error_kind_is_checked():
         assert "permanent" in str(exc)
     else:
         raise AssertionError("an unknown kind must be refused")
+
+
+def test_an_error_quotes_at_most_200_characters_of_a_value_and_says_how_long_it_is():
+    from ledgerlink.errors import quoted
+
+    assert quoted("short") == "'short'" and quoted(12) == "12"
+    assert quoted("x" * 5000) == "'" + "x" * 200 + "'… (5000 characters)"
+    long_list = quoted(list(range(1000)))
+    assert long_list.startswith("[0, 1, 2") and long_list.endswith(f"… ({len(repr(list(range(1000))))} characters)")
+    assert len(long_list) < 250

@@ -300,6 +300,45 @@ def test_a_fetch_refused_for_good_fails_the_notification_with_the_reason(qbo, tm
     runtime.close()
 
 
+def test_a_stored_notification_that_cannot_be_read_fails_at_once_instead_of_retrying(qbo, tmp_path, monkeypatch):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url)
+    # stored escaped, as the inbox kept such text before it refused it at the door
+    text = '{"realm_id": "%s", "entity": "Payment", "entity_id": "1\\ud800"}' % REALM
+    runtime.store.ingest("books", [("evt_unreadable", "quickbooks.payment.created", text, [], True)])
+    worker = Worker(runtime)
+    (claimed,) = runtime.store.claim_fetches(worker.name, 60, 1)
+    assert worker.fetch(claimed) == "failed"
+    assert runtime.store.fetch_counts() == {"failed": 1}
+    with runtime.store.engine.connect() as conn:
+        [error] = conn.exec_driver_sql("SELECT fetch_error FROM events").scalars().all()
+    assert "evt_unreadable cannot be read" in error and "surrogate" in error
+    assert runtime.store.claim_fetches(worker.name, 60, 1, now=time.time() + 3600) == []  # never again
+    assert not [r for r in sandbox.requests() if r["method"] == "GET"]  # nothing was fetched
+    runtime.close()
+
+
+def test_a_fetched_entity_that_cannot_be_stored_fails_its_fetch_with_the_reason(qbo, tmp_path, monkeypatch):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url)
+    # QuickBooks keeps a NUL in a note; PostgreSQL cannot store it as text, on any attempt
+    answer = httpx.post(f"{url}/v3/company/{REALM}/payment", params={"minorversion": "75"},
+                        headers={"Authorization": f"Bearer {QBO_TOKEN}", "Content-Type": "application/json"},
+                        content=json.dumps({"TotalAmt": 1, "CustomerRef": {"value": "1"}, "TxnDate": "2026-11-24",
+                                            "PrivateNote": "a\u0000b"}))
+    payment = jsonio.loads(answer.content)["Payment"]
+    body = notification(("Payment", payment["Id"], "Create"))
+    runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
+    worker = Worker(runtime)
+    (claimed,) = runtime.store.claim_fetches(worker.name, 60, 1)
+    assert worker.fetch(claimed) == "failed"
+    assert runtime.store.fetch_counts() == {"failed": 1} and runtime.store.counts() == {}
+    with runtime.store.engine.connect() as conn:
+        [error] = conn.exec_driver_sql("SELECT fetch_error FROM events").scalars().all()
+    assert "U+0000 at /data/PrivateNote" in error
+    runtime.close()
+
+
 # --- change data capture ----------------------------------------------------------------------
 
 def ctx(url: str, **settings) -> ActionContext:
@@ -471,4 +510,33 @@ def test_the_sandbox_notifies_serve_which_fetches_and_runs_in_order(qbo, tmp_pat
     assert amounts == [Decimal("10.00"), Decimal("20.00")]
     notes = {entry["PrivateNote"] for entry in mirrored(sandbox)}
     assert notes == {f"payment {p['Id']} of company {REALM}" for p in (first, second)}
+    runtime.close()
+
+
+def test_a_polled_event_that_cannot_be_stored_is_skipped_and_the_poll_goes_on(qbo, tmp_path, monkeypatch, caplog):
+    sandbox, url = qbo
+    runtime = setup(tmp_path, monkeypatch, url, poll_seconds=30)
+    worker = Worker(runtime)
+    worker.poll("books")  # starts the cursor
+    # QuickBooks keeps a NUL in a note; PostgreSQL cannot store it as text
+    answer = httpx.post(f"{url}/v3/company/{REALM}/payment", params={"minorversion": "75"},
+                        headers={"Authorization": f"Bearer {QBO_TOKEN}", "Content-Type": "application/json"},
+                        content=json.dumps({"TotalAmt": 1, "CustomerRef": {"value": "1"}, "TxnDate": "2026-11-24",
+                                            "PrivateNote": "a\u0000b"}))
+    assert answer.status_code == 200, answer.text
+    good = create_payment(url, "2.00")
+    force_due(runtime)
+    with caplog.at_level("WARNING", logger="ledgerlink"):
+        assert worker.poll("books") == 1
+    [after] = runtime.store.polls()
+    assert after["last_error"] is None and after["lease_owner"] is None  # the poll succeeded
+    with runtime.store.engine.connect() as conn:
+        triggers = conn.exec_driver_sql("SELECT trigger, payload FROM events").all()
+    payments = [jsonio.loads(p)["entity_id"] for t, p in triggers if t.startswith("quickbooks.payment.")]
+    assert payments == [good["Id"]]  # stored, beside every other change polled with the skipped one
+    [warning] = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert "'books'" in warning and "/data/PrivateNote" in warning and "U+0000" in warning
+    assert runtime.metrics.values["events_unstorable"] == 1
+    force_due(runtime)
+    assert worker.poll("books") == 1 and runtime.store.polls()[0]["last_error"] is None  # never stuck
     runtime.close()

@@ -511,6 +511,17 @@ def test_an_event_whose_filter_cannot_be_evaluated_fails_its_run_and_replays_onc
     assert entries_by_event(state) == {"evt_filter_str": 1}
 
 
+def test_a_failed_runs_error_quotes_a_bounded_part_of_a_huge_value(make_runtime):
+    runtime = make_runtime()
+    event = invoice_paid_event("usd", 5000, event_id="evt_filter_huge")
+    event["data"]["object"]["amount_paid"] = "9" * 1_000_000  # a string: "gt 0" cannot compare it
+    deliver(runtime, [event])
+    (run,) = runtime.store.list_runs()
+    error = run["last_error"]
+    assert run["status"] == "failed" and "/trigger/filter/gt" in error
+    assert "'" + "9" * 200 + "'… (1000000 characters)" in error and len(error) < 1_000
+
+
 def test_an_event_that_cannot_be_read_fails_its_run_instead_of_retrying(make_runtime):
     from ledgerlink.runtime import Worker
     from ledgerlink.service import Conflict, replay

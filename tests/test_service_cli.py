@@ -8,6 +8,7 @@ import re
 import time
 
 import httpx
+import pytest
 
 from conftest import run_subprocess
 from ledgerlink import jsonio
@@ -174,3 +175,22 @@ def test_serve_limits_connections_and_their_time(tmp_path):
                 sock.close()
             serve.terminate()
         assert len(Store(db).list_runs(limit=10)) == 1
+
+
+@pytest.mark.parametrize("command", [["serve"], ["worker"], ["runs", "replay", "1"], ["runs", "undo", "1"], ["demo"]])
+def test_every_command_that_takes_recipes_refuses_a_missing_folder(command, tmp_path, capsys, monkeypatch):
+    from ledgerlink import cli
+
+    monkeypatch.chdir(tmp_path)
+    db = migrated_db(tmp_path)
+    for folder, why in ((tmp_path / "no-such-folder", "does not exist"), (tmp_path / "a-file", "is not a folder")):
+        (tmp_path / "a-file").write_text("")
+        options = ["--recipes", str(folder)] + ([] if command == ["demo"] else ["--db", db])
+        with pytest.raises(SystemExit) as exited:
+            cli.main(command + options)
+        err = capsys.readouterr().err
+        assert exited.value.code == 2 and f"the recipe folder {folder} {why}" in err and "Traceback" not in err
+    if command != ["demo"]:  # the default, recipes/ of the working folder, is checked the same way
+        with pytest.raises(SystemExit) as exited:
+            cli.main(command + ["--db", db])
+        assert exited.value.code == 2 and str(tmp_path / "recipes") in capsys.readouterr().err

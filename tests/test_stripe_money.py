@@ -198,3 +198,16 @@ def test_missing_or_extra_parameters_are_refused(transform):
         transform.apply(1000, {"currency": "usd", "exponent": 0})
     with pytest.raises(TransformError, match="parameters must be an object"):
         transform.apply(1000, None)
+
+
+def test_no_code_type_or_id_accepts_a_trailing_newline():
+    from ledgerlink.errors import EventError
+    from ledgerlink_quickbooks import common, updates
+    from ledgerlink_stripe.webhook import event_from_payload
+
+    with pytest.raises(TransformError, match="3-letter code"):
+        money.exponent("usd\n")
+    with pytest.raises(EventError, match="needs a \"type\""):
+        event_from_payload({"id": "evt_1", "type": "invoice.paid\n", "data": {"object": {}}})
+    assert not common.is_currency("USD\n") and common.is_currency("USD")
+    assert updates.id_problem("130\n") and updates.id_problem("130") is None

@@ -139,6 +139,14 @@ CASES = [
      "is not of type 'object'"),
     ("when with unknown test", mutate(setp(["steps", 0, "when"], {"path": "$.event.id", "equals": "x"})),
      f"{STEP}/when/equals", "unknown test"),
+    # JSON Schema patterns are ECMAScript, where "$" is the end: no name ends in a newline
+    ("recipe id with a trailing newline", mutate(setp(["id"], "paid-invoices\n")), "/id",
+     "'paid-invoices\\n' does not match"),
+    ("step id with a trailing newline", mutate(setp(["steps", 0, "id"], "entry\n")), f"{STEP}/id",
+     "'entry\\n' does not match"),
+    ("lookup table name with a trailing newline",
+     mutate(lambda r: r["lookups"].__setitem__("accounts\n", r["lookups"].pop("accounts"))), "/lookups",
+     "'accounts\\n' does not match"),
 ]
 
 

@@ -8,6 +8,7 @@ validates against its schema. Every problem names the plugin that supplied the t
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Generator, Mapping
@@ -16,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from .errors import PluginError
+from .errors import PluginError, quoted
 
 STATUSES = ("stable", "beta")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -279,6 +280,37 @@ KINDS: dict[str, type] = {
 }
 
 
+@functools.lru_cache(maxsize=512)
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled so that ``$`` means what it means in ECMAScript, the dialect of
+    JSON Schema's ``pattern``: the end of the string. Python's ``$`` also matches before a
+    final newline, so ``^[a-z]+$`` would accept ``"name\\n"``; here it becomes ``\\Z``."""
+    out, in_class, escaped = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            char = r"\Z"
+        out.append(char)
+    return re.compile("".join(out))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{quoted(instance)} does not match {pattern!r}")
+
+
+#: the JSON Schema (2020-12) validator every schema of the host and its plugins is checked
+#: with: jsonschema's, whose ``pattern`` follows ECMAScript's ``$`` as JSON Schema says (and
+#: as jsonschema-rs does), so no pattern anchored with ``$`` accepts a trailing newline
+Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+
 _CHECKED_SCHEMAS: set[str] = set()
 
 
@@ -296,7 +328,7 @@ def _check_schema(schema: Any, what: str, plugin: str) -> None:
 
 def _check_sample(schema: Mapping[str, Any], sample: Any, what: str, plugin: str) -> None:
     error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(sample))
+        Validator(schema).iter_errors(sample))
     if error is not None:
         where = "/" + "/".join(str(p) for p in error.absolute_path)
         raise PluginError(f"plugin {plugin!r}: {what} does not validate against its own schema "
@@ -332,7 +364,7 @@ class Catalog:
     def add(self, kind: str, thing: Any, plugin: str) -> None:
         name = thing.name
         pattern = {"connector": _CONNECTOR, "transform": _TRANSFORM}.get(kind, _DOTTED)
-        if not isinstance(name, str) or not pattern.match(name):
+        if not isinstance(name, str) or not pattern.fullmatch(name):
             raise PluginError(f"plugin {plugin!r}: {kind} name {name!r} must match {pattern.pattern}")
         if not isinstance(thing.summary, str) or not thing.summary.strip():
             raise PluginError(f"plugin {plugin!r}: {kind} {name!r} needs a one-line summary")

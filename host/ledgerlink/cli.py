@@ -145,6 +145,18 @@ def _install_stop_signals() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+def recipe_folder(text: str) -> str:
+    """argparse type of every ``--recipes``: an existing folder (its default too, which
+    argparse checks the same way), so that no command quietly runs without its recipes."""
+    folder = Path(text)
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise argparse.ArgumentTypeError(
+            f"the recipe folder {folder.resolve()} {what}; pass --recipes with the folder of your recipes, "
+            f"or run `ledgerlink init` to write a ledgerlink.toml and recipes/ to start from")
+    return text
+
+
 def _with_workers(args: argparse.Namespace, banner: str, block) -> int:
     """Build the runtime, start its workers, run ``block(runtime)`` until SIGTERM or Ctrl-C,
     then let in-flight runs finish and hand the rest back."""
@@ -153,13 +165,6 @@ def _with_workers(args: argparse.Namespace, banner: str, block) -> int:
     from .runtime import WorkerPool
     from .service import build_runtime
 
-    recipes = Path(args.recipes)
-    if not recipes.is_dir():
-        what = "is not a folder" if recipes.exists() else "does not exist"
-        print(f"error: the recipe folder {recipes.resolve()} {what}; pass --recipes with the folder of your "
-              f"recipes, or run `ledgerlink init` to write a ledgerlink.toml and recipes/ to start from",
-              file=sys.stderr)
-        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the run log records every request
     runtime = build_runtime(db=_db_url(args), recipes=args.recipes, config_file=args.config,
@@ -419,7 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def service_options(p):
         db_option(p)
-        p.add_argument("--recipes", default="recipes", help="recipe directory (default: recipes/)")
+        p.add_argument("--recipes", type=recipe_folder, default="recipes",
+                       help="recipe directory (default: recipes/)")
         p.add_argument("--config", help="ledgerlink.toml (default: $LEDGERLINK_CONFIG or ./ledgerlink.toml)")
 
     def http_limits(p):
@@ -502,7 +508,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sandbox)
 
     p = sub.add_parser("demo", help="sandboxes + serve + signed example webhooks, then what reached the ledger")
-    p.add_argument("--recipes", help="recipe directory (default: the example recipes installed with ledgerlink)")
+    p.add_argument("--recipes", type=recipe_folder,
+                   help="recipe directory (default: the example recipes installed with ledgerlink)")
     p.add_argument("--workdir", help="keep the demo's files here (default: a new temporary directory)")
     p.set_defaults(func=cmd_demo)
 

@@ -19,6 +19,7 @@ that name is configured: it then gets the connector's default settings.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tomllib
@@ -29,7 +30,7 @@ from typing import Any, Mapping
 
 import jsonschema
 
-from .catalog import Catalog, Connection
+from .catalog import Catalog, Connection, Validator
 from .errors import ConfigError
 from .mapping import suggest
 
@@ -46,12 +47,24 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 def _errors(schema: Mapping[str, Any], instance: Any) -> list[jsonschema.ValidationError]:
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = Validator(schema)
     return sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
 
 
 def _pointer(path: Any) -> str:
     return "/" + "/".join(str(p) for p in path) if path else "/"
+
+
+def _not_finite(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], float]]:
+    """Where ``value`` (parsed TOML) holds ``nan`` or ``inf``, which TOML allows but no
+    setting means, and JSON Schema bounds cannot catch (NaN is neither above nor below)."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _not_finite(item, (*path, key))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _not_finite(item, (*path, index))]
+    return []
 
 
 @dataclass
@@ -105,7 +118,7 @@ class Config:
 def _resolve(value: Any, where: str, file: str) -> Any:
     if isinstance(value, list):
         return [_resolve(v, f"{where}[{i}]", file) for i, v in enumerate(value)]
-    match = ENV_REF.match(value) if isinstance(value, str) else None
+    match = ENV_REF.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         raise ConfigError(f"{file}: {where} is a secret; write it as ${{ENV_VAR}} and set that "
                           f"variable, never the value itself")
@@ -138,8 +151,10 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
         raise ConfigError(f"{file}: no such config file; pass --config with an existing file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
-    problems = [f"{file}:{_pointer(e.absolute_path)}: {e.message}"
-                for e in _errors(load_schema("config.schema.json"), data)]
+    problems = [f"{file}:{_pointer(path)}: {value} is not a number a setting can have; write a finite "
+                f"number (or remove the key for its default)" for path, value in _not_finite(data)]
+    problems += [f"{file}:{_pointer(e.absolute_path)}: {e.message}"
+                 for e in _errors(load_schema("config.schema.json"), data)]
     connections = data.get("connections", {}) if isinstance(data.get("connections"), dict) else {}
     for name, raw in connections.items():
         if not isinstance(raw, dict) or "connector" not in raw:
@@ -170,7 +185,7 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
         for key in connector.secret_settings:
             values = raw.get(key)
             for value in values if isinstance(values, list) else [values]:
-                if value is not None and not (isinstance(value, str) and ENV_REF.match(value)):
+                if value is not None and not (isinstance(value, str) and ENV_REF.fullmatch(value)):
                     problems.append(f"{file}:/connections/{name}/{key}: a secret must be written as "
                                     f"${{ENV_VAR}}, never literally; move the value to an "
                                     f"environment variable")

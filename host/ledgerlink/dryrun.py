@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 
 from . import jsonio, outbound
-from .catalog import Action, ActionContext, Catalog, IncomingEvent, LinkQuery, Request, Response
+from .catalog import Action, ActionContext, Catalog, IncomingEvent, LinkQuery, Request, Response, Validator
 from .config import Config
 from .errors import EventError
 from .mapping import pointer_join
@@ -39,7 +39,7 @@ def event_from_payload(recipe: Recipe, catalog: Catalog, payload: Any, body: byt
     if event.trigger != trigger.name:
         raise EventError(f"{file}: this is a {event.trigger!r} event, but recipe {recipe.id!r} is "
                          f"triggered by {trigger.name!r}; pass an event of that type")
-    validator = jsonschema.Draft202012Validator(trigger.event_schema)
+    validator = Validator(trigger.event_schema)
     problems = [f"{file}:{pointer_join('', *e.absolute_path) or '/'}: {e.message}"
                 for e in sorted(validator.iter_errors(event.payload), key=lambda e: list(map(str, e.absolute_path)))]
     if problems:

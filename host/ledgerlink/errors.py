@@ -16,13 +16,30 @@ The tree::
         └── VendorError             the vendor answered with an error; ``.kind`` says what to do
 
 User input never reaches ``assert``: every check raises one of these with a message
-that says what to fix.
+that says what to fix. A message quotes a value it did not choose (an event's) with
+:func:`quoted`, which bounds what it quotes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+
+#: the most characters of a value an error message quotes (see :func:`quoted`)
+QUOTE_LIMIT = 200
+
+
+def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` for an error message, bounded: past ``limit`` characters it is cut,
+    with an ellipsis and the full length, so that a huge value (a 1 MB string in an event)
+    never makes a huge error, log line or run record."""
+    if isinstance(value, str) and len(value) > limit:  # cut before repr: no copy of it all
+        return f"{value[:limit]!r}… ({len(value)} characters)"
+    text = repr(value)
+    if len(text) > limit:
+        return f"{text[:limit]}… ({len(text)} characters)"
+    return text
 
 
 class LedgerlinkError(Exception):

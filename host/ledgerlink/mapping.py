@@ -32,6 +32,7 @@ can run code: there is no ``eval`` and no template engine.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +42,7 @@ import jsonpath_ng.ext
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 
 from .catalog import Transform
-from .errors import MappingError, Problem, TransformError
+from .errors import MappingError, Problem, TransformError, quoted
 
 
 class _Missing:
@@ -80,10 +81,10 @@ def suggest(name: str, choices: Any) -> str:
     """``; did you mean "x"?`` when something close exists, else a list of what does."""
     choices = sorted(str(c) for c in choices)
     close = difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
-    if close:
-        return f'; did you mean "{close[0]}"?'
+    if close:  # quoted as JSON: a name holding a newline stays on the problem's one line
+        return f"; did you mean {json.dumps(close[0], ensure_ascii=False)}?"
     if choices and len(choices) <= 12:
-        return "; known: " + ", ".join(choices)
+        return "; known: " + ", ".join(c if c.isprintable() else json.dumps(c) for c in choices)
     return ""
 
 
@@ -405,7 +406,7 @@ def _compile_primary(op: str, node: Mapping[str, Any], here: str, pointer: str,
                 key = "true" if key else "false"
             value = table.get(str(key), MISSING)
             if value is MISSING and "$default" not in node:
-                raise scope.fail(f"lookup table {arg!r} has no key {str(key)!r}; add it to {where} "
+                raise scope.fail(f"lookup table {arg!r} has no key {quoted(str(key))}; add it to {where} "
                                  f"or give \"$default\"", key_pointer, where)
             return value
 

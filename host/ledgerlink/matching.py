@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from .errors import quoted
 from .mapping import MISSING, Scope, compile_expr, compile_path, pointer_join, suggest
 
 TESTS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "contains",
@@ -119,8 +120,8 @@ def compile_condition(node: Any, pointer: str, scope: Scope) -> Condition:
         elif isinstance(value, str) and isinstance(want, str):
             a, b = value, want
         else:
-            raise scope.fail(f"cannot compare {type(value).__name__} {value!r} with "
-                             f"{type(want).__name__} {want!r} using \"{test}\"", test_pointer, path_text)
+            raise scope.fail(f"cannot compare {type(value).__name__} {quoted(value)} with "
+                             f"{type(want).__name__} {quoted(want)} using \"{test}\"", test_pointer, path_text)
         return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[test]
 
     return compare

@@ -26,6 +26,8 @@ COUNTERS = {
     "events_unrouted": "Events for a tenant no configured connection has (stored, not run).",
     "polls_run": "Polls (cursor-based triggers) this process ran.",
     "polls_failed": "Polls that failed in this process; their cursor stayed.",
+    "events_unstorable": "Polled events skipped because they cannot be stored (NUL, a surrogate, an id "
+                         "too long); each is logged.",
 }
 
 

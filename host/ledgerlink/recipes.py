@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jsonschema
 
 from . import jsonio
-from .catalog import Action, Catalog, Trigger
+from .catalog import Action, Catalog, Trigger, Validator
 from .config import Config, load_schema
 from .errors import ConfigError, Problem, RecipeError
 from .mapping import Evaluator, Scope, compile_mapping, is_expression, pointer_join, suggest
@@ -126,7 +126,7 @@ def _schema_problem(error: jsonschema.ValidationError, file: str) -> Problem:
 
 
 def _schema_problems(raw: Any, file: str) -> list[Problem]:
-    validator = jsonschema.Draft202012Validator(recipe_schema())
+    validator = Validator(recipe_schema())
     return [_schema_problem(e, file) for e in
             sorted(validator.iter_errors(raw), key=lambda e: [str(p) for p in e.absolute_path])]
 
@@ -198,7 +198,7 @@ def _explain(error: jsonschema.ValidationError) -> str:
 def check_literals(template: Any, schema: Mapping[str, Any], pointer: str, file: str,
                    action: str) -> list[Problem]:
     """Problems with the literal parts of a step's input; expressions are checked at run time."""
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = Validator(schema)
     problems = []
     for error in validator.iter_errors(_partial(template)):
         if not _relevant(error):

@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import jsonschema_rs
 
-from .catalog import Action, ActionContext, Connection, IncomingEvent, Request, Response
+from .catalog import Action, ActionContext, Connection, IncomingEvent, Request, Response, Validator
 from .errors import InputError, LedgerlinkError
 from .mapping import pointer_join
 from .recipes import Recipe, Step
@@ -70,7 +70,7 @@ def _validators(action: Action) -> tuple[Any, Any]:
     cached = _VALIDATORS.get(id(action))
     if cached is None or cached[0] is not action:
         cached = (action, jsonschema_rs.validator_for(dict(action.input_schema)),
-                  jsonschema.Draft202012Validator(action.input_schema))
+                  Validator(action.input_schema))
         _VALIDATORS[id(action)] = cached
     return cached[1], cached[2]
 

@@ -27,7 +27,7 @@ from . import jsonio, outbound
 from .catalog import Action, ActionContext, Catalog, Connection, IncomingEvent, LinkQuery, Request, Response
 from .config import Config
 from .errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem, RecipeError,
-                     SignatureError, VendorError)
+                     SignatureError, VendorError, quoted)
 from .governor import Governor, Throttled
 from .oauth import NeedsReauth
 from .mapping import CompiledPath, Scope, compile_path
@@ -405,7 +405,7 @@ def check_storable(connector: str, event: IncomingEvent) -> None:
     such strings into ids, links and requests, where they cannot be stored or sent."""
     for what, value, limit in (("id", event.id, MAX_EVENT_ID), ("trigger", event.trigger, MAX_TRIGGER)):
         if not isinstance(value, str) or not value:
-            raise EventError(f"a {connector} event needs a non-empty {what}; got {value!r}")
+            raise EventError(f"a {connector} event needs a non-empty {what}; got {quoted(value)}")
         if len(value) > limit:
             raise EventError(f"the {what} of a {connector} event is {len(value)} characters long "
                              f"({value[:40]!r}…); the inbox holds at most {limit}")
@@ -682,12 +682,22 @@ class Worker:
             return self._fetch_retry(claimed, exc.message, exc.retry_after)
         except LedgerlinkError as exc:
             return self._fetch_failed(claimed, exc.message)
+        except (jsonio.JSONDecodeError, UnicodeError, RecursionError) as exc:
+            # the stored notification cannot be read (a lone surrogate, nesting too deep):
+            # every attempt would fail the same way, so it fails now instead of retrying
+            return self._fetch_failed(claimed, f"the notification {claimed.event_id} cannot be read: "
+                                               f"{type(exc).__name__}: {exc}; it would fail the same "
+                                               f"way on every attempt")
         if entity is None:
             if store.fetched(claimed.id, self.name, None, [], gone=True) is None:
                 return "lost"
             rt.metrics.add("events_gone", 1)
             return "gone"
         event = IncomingEvent(claimed.event_id, claimed.trigger, entity)
+        try:
+            check_storable(trigger.connector, event)
+        except EventError as exc:  # PostgreSQL would refuse it on every attempt
+            return self._fetch_failed(claimed, exc.message)
         planned = rt.planned_runs([r for r in rt.registry.for_trigger(claimed.trigger)
                                    if r.connection == claimed.connection], event)
         run_ids = store.fetched(claimed.id, self.name, jsonio.dumps(entity), planned)
@@ -739,6 +749,7 @@ class Worker:
             rt.metrics.add("polls_failed", 1)
             store.fail_poll(name, self.name, message, time.time() + interval)
             return 1
+        events = self._storable(connection_name, connector.name, events)
         results = store.finish_poll(name, self.name, connection_name, rt.plan_items(connection_name, events),
                                     new_cursor, time.time() + interval)
         rt.metrics.add("polls_run", 1)
@@ -751,6 +762,25 @@ class Worker:
             if planned or rt._fetch_pending:
                 rt.wake()
         return 1
+
+    def _storable(self, connection_name: str, connector: str, events: list[IncomingEvent]) -> list[IncomingEvent]:
+        """The polled ``events`` that can be stored (see :func:`check_storable`). Any other is
+        skipped with a warning: it would fail the poll the same way on every try, so the
+        cursor would never move past it, and the events polled with it would never be stored."""
+        storable = []
+        for event in events:
+            try:
+                check_storable(connector, event)
+            except EventError as exc:
+                pointer = exc.details.get("pointer")
+                where = f"its payload at {pointer}" if pointer else "its id or trigger"
+                log.warning("poll of connection %r: an event is skipped (%s cannot be stored), the "
+                            "other events are stored and the cursor moves on: %s", connection_name,
+                            where, exc.message)
+                self.runtime.metrics.add("events_unstorable", 1)
+                continue
+            storable.append(event)
+        return storable
 
     def _reschedule(self, run: ClaimedRun, retry: _Retry) -> str:
         settings = self.runtime.settings

@@ -23,7 +23,7 @@ import babel.numbers
 
 from . import hookimpl
 from .catalog import Transform
-from .errors import TransformError
+from .errors import TransformError, quoted
 
 ROUNDING = {
     "half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "half_down": ROUND_HALF_DOWN,
@@ -39,7 +39,7 @@ def _describe(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {quoted(value)}"
 
 
 def currency_exponent(code: Any) -> int:
@@ -48,7 +48,7 @@ def currency_exponent(code: Any) -> int:
         raise TransformError(f"currency must be a 3-letter ISO 4217 code, got {_describe(code)}")
     exponent = _precision(code.upper())
     if exponent is None:
-        raise TransformError(f"unknown currency {code!r}; use an ISO 4217 code such as USD, EUR, JPY")
+        raise TransformError(f"unknown currency {quoted(code)}; use an ISO 4217 code such as USD, EUR, JPY")
     return exponent
 
 
@@ -66,10 +66,10 @@ def to_integer(value: Any) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        raise TransformError(f"expected an integer, got the float {value!r}; floats are never used for money")
+        raise TransformError(f"expected an integer, got the float {quoted(value)}; floats are never used for money")
     dec = to_decimal(value)
     if dec != dec.to_integral_value():
-        raise TransformError(f"expected an integer, got {value!r}, which has a fraction")
+        raise TransformError(f"expected an integer, got {quoted(value)}, which has a fraction")
     return int(dec)
 
 
@@ -85,11 +85,11 @@ def to_decimal(value: Any) -> Decimal:
         try:
             result = Decimal(value.strip())
         except InvalidOperation:
-            raise TransformError(f"expected a number, got the string {value!r}") from None
+            raise TransformError(f"expected a number, got the string {quoted(value)}") from None
     else:
         raise TransformError(f"expected a number, got {_describe(value)}")
     if not result.is_finite():
-        raise TransformError(f"expected a finite number, got {value!r}")
+        raise TransformError(f"expected a finite number, got {quoted(value)}")
     return result
 
 
@@ -113,7 +113,7 @@ def _zone(params: Mapping[str, Any]) -> dt.tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise TransformError(f"unknown time zone {name!r}; use an IANA name such as Europe/Paris") from None
+        raise TransformError(f"unknown time zone {quoted(name)}; use an IANA name such as Europe/Paris") from None
 
 
 def _to_datetime(value: Any, params: Mapping[str, Any]) -> dt.datetime:
@@ -123,13 +123,13 @@ def _to_datetime(value: Any, params: Mapping[str, Any]) -> dt.datetime:
         try:
             return dt.datetime.fromtimestamp(int(seconds), tz=dt.timezone.utc).astimezone(zone)
         except (OverflowError, OSError, ValueError):
-            raise TransformError(f"Unix time {value!r} is out of range") from None
+            raise TransformError(f"Unix time {quoted(value)} is out of range") from None
     if isinstance(value, str):
         text = value.strip()
         try:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise TransformError(f"expected a Unix time or an ISO 8601 date/time, got the string {value!r}") from None
+            raise TransformError(f"expected a Unix time or an ISO 8601 date/time, got the string {quoted(value)}") from None
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=zone)
         return parsed.astimezone(zone)

@@ -223,7 +223,7 @@ def precision(code: str) -> int:
 
 
 def is_currency(code: Any) -> bool:
-    return isinstance(code, str) and bool(_CURRENCY.match(code)) and babel.numbers.is_currency(code.upper())
+    return isinstance(code, str) and bool(_CURRENCY.fullmatch(code)) and babel.numbers.is_currency(code.upper())
 
 
 def fit_currency(amount: Decimal | None, currency: str, where: str, what: str,
@@ -301,7 +301,7 @@ def currency_ref(data: Mapping[str, Any], body: dict[str, Any], problems: Proble
     raw = data["CurrencyRef"]
     if isinstance(raw, Mapping) and set(raw) <= {"value", "name"}:
         raw = raw.get("value")
-    if not isinstance(raw, str) or not _CURRENCY.match(raw):
+    if not isinstance(raw, str) or not _CURRENCY.fullmatch(raw):
         problems.add("/CurrencyRef", f"must be a 3-letter ISO 4217 code such as \"USD\", got {show(raw)}")
         return None
     if not babel.numbers.is_currency(raw.upper()):
@@ -395,7 +395,7 @@ def ref(value: Any, where: str, what: str, problems: Problems, *,
 
 def date(value: Any, where: str, problems: Problems) -> str | None:
     """A ``YYYY-MM-DD`` calendar date, or None after a problem."""
-    if not isinstance(value, str) or not _DATE.match(value):
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
         problems.add(where, f"must be a date written YYYY-MM-DD, got {show(value)}")
         return None
     try:

@@ -63,7 +63,7 @@ class Written:
 
 def id_problem(value: Any) -> str | None:
     """Why ``value`` cannot be a QuickBooks entity Id (it becomes a path segment), or None."""
-    if isinstance(value, str) and _ID.match(value):
+    if isinstance(value, str) and _ID.fullmatch(value):
         return None
     return (f"must be the QuickBooks Id of the entity as a string such as \"130\" (letters, "
             f"digits and '-'), got {common.show(value)}")

@@ -205,7 +205,7 @@ def _lexical(value: Any, simple: _Simple, where: str, problems: list[str]) -> st
         problems.append(f"{where}: expected a string ({typename}), got {_describe(value)}")
         return None
     if kind == "date":
-        if not _DATE.match(value):
+        if not _DATE.fullmatch(value):
             problems.append(f"{where}: {value!r} is not a date; write YYYY-MM-DD")
             return None
         try:

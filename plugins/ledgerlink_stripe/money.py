@@ -87,7 +87,7 @@ def exponent(currency: Any) -> int:
     if currency is None:
         raise TransformError("stripe.money needs a currency parameter: the 3-letter code Stripe "
                              "sends beside the amount, e.g. \"usd\"")
-    if not isinstance(currency, str) or not _CODE.match(currency):
+    if not isinstance(currency, str) or not _CODE.fullmatch(currency):
         raise TransformError(f"stripe.money: currency must be a 3-letter code such as \"usd\", "
                              f"got {_describe(currency)}")
     code = currency.upper()
@@ -125,7 +125,7 @@ def minor_units(value: Any) -> int:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if _INTEGER.match(text):
+        if _INTEGER.fullmatch(text):
             return int(text)
         raise TransformError(f"stripe.money {expected}, got {_describe(value)}, which is not "
                              f"a whole number")

@@ -61,7 +61,7 @@ def signing_secrets(secrets: Mapping[str, Any]) -> list[str]:
                                   f"(the endpoint's signing secret, whsec_…), "
                                   f"not {type(item).__name__}")
             item = item.strip()
-            if _ENV_REF.match(item):
+            if _ENV_REF.fullmatch(item):
                 raise ConfigError(f"the Stripe connection's {where} is still the reference {item}; "
                                   f"it was not read from the environment")
             if item and item not in found:
@@ -119,7 +119,7 @@ def event_from_payload(payload: Any) -> IncomingEvent:
         raise EventError(f"a Stripe event needs an \"id\" string starting with \"evt_\", "
                          f"got {_short(event_id)}")
     event_type = payload.get("type")
-    if not isinstance(event_type, str) or not _TYPE.match(event_type):
+    if not isinstance(event_type, str) or not _TYPE.fullmatch(event_type):
         raise EventError(f"Stripe event {event_id} needs a \"type\" such as \"invoice.paid\", "
                          f"got {_short(event_type)}")
     data = payload.get("data")

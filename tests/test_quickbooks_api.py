@@ -18,7 +18,7 @@ PLUGIN = Path(api.__file__).resolve().parent
 
 
 def ruby_fault_as_json(name: str) -> dict:
-    """The JSON twin of a quickbooks-ruby XML fault fixture, in the shape of VENDOR-FACTS §3.5."""
+    """The JSON twin of a quickbooks-ruby XML fault fixture, in the shape of QBO's JSON faults."""
     root = ElementTree.parse(QUICKBOOKS / "quickbooks-ruby-fixtures" / name).getroot()
     ns = "{http://schema.intuit.com/finance/v3}"
     fault = root.find(f"{ns}Fault")
@@ -188,7 +188,7 @@ def test_xml_with_a_doctype_is_not_parsed():
 
 def test_401_authentication_fault_with_lower_case_keys_is_reauth():
     # QBO answers 401s with lower-case keys; this body is shaped like the third-party example
-    # cited in VENDOR-FACTS §3.5 (code 3200)
+    # of an AuthenticationFault (code 3200)
     body = {"fault": {"error": [{
         "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
         "detail": "Token expired: AB11…", "code": "3200"}], "type": "AuthenticationFault"},

@@ -324,7 +324,8 @@ def test_built_2023_events_agree_with_stripes_openapi_spec(spec_errors, currency
 
 
 def test_latest_shape_breaks_the_2023_spec_only_where_stripe_changed_it(spec_errors):
-    """Why our schemas require none of these: the newer API dropped them (VENDOR-FACTS §1.4)."""
+    """Why our schemas require none of these: the newer API dropped them (Stripe changelog,
+    2025-03-31.basil)."""
     assert sorted(spec_errors("invoice", se.latest_object("invoice"))) == [
         "/: 'paid' is a required property",
         "/: 'paid_out_of_band' is a required property",

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-# Copied unchanged (but for this note) from the team's side-by-side webhook benchmark, the harness
-# that measured n8n 2.8.4 and ledgerlink on one machine; bench/burst.py drives it. Needs aiohttp:
+# Copied unchanged (but for this note and the default --event: the Stripe sample the plugin
+# ships) from the team's side-by-side webhook benchmark, the harness that measured n8n 2.8.4
+# and ledgerlink on one machine; bench/burst.py drives it. Needs aiohttp:
 # .venv/bin/pip install -e '.[bench]'.
 """Async load generator for the Stripe invoice.paid -> QuickBooks journal entry webhook benchmark.
 
@@ -86,7 +87,7 @@ async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="http://127.0.0.1:5678/webhook/stripe")
     ap.add_argument("--sink", default="http://127.0.0.1:18081")
-    ap.add_argument("--event", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "specs", "stripe", "events", "invoice.paid.json"))
+    ap.add_argument("--event", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plugins", "ledgerlink_stripe", "samples", "invoice.paid.json"))
     ap.add_argument("-n", type=int, default=3000)
     ap.add_argument("-c", type=int, default=16)
     ap.add_argument("--tag", default=str(int(time.time())))

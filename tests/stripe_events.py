@@ -4,9 +4,9 @@ Not a test module. Other tests import it (``from stripe_events import invoice_pa
 to drive recipes with Stripe events in any currency: ``invoice.paid``,
 ``credit_note.created``, ``charge.refunded`` and ``payout.paid``.
 
-- ``shape="2023-08-16"`` starts from ``shared/specs/stripe/events/<type>.json``, the
+- ``shape="2023-08-16"`` starts from ``tests/vendor/stripe/events/<type>.json``, the
   event files derived from Stripe's 2023-08-16 fixtures;
-- ``shape="latest"`` wraps the object of ``shared/specs/stripe/fixtures3.latest.json`` (the
+- ``shape="latest"`` wraps the object of ``tests/vendor/stripe/fixtures3.latest.json`` (the
   Basil-and-later shape: no ``paid``/``charge``/``payment_intent``/``tax``/
   ``total_tax_amounts`` on invoices; ``parent``, ``total_taxes``, ``amount_overpaid``,
   ``issuer`` instead) in the same envelope, with ``api_version`` :data:`LATEST_API_VERSION`.
@@ -25,14 +25,12 @@ import copy
 import time
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from ledgerlink import jsonio
 from ledgerlink_stripe import signature
+from vendor_files import STRIPE
 
-#: shared/specs/stripe, next to the repository (as in CI)
-STRIPE_SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs" / "stripe"
 SHAPES = ("2023-08-16", "latest")
 #: api_version written into "latest" events: the first Basil release
 LATEST_API_VERSION = "2025-03-31.basil"
@@ -46,12 +44,12 @@ _ARRIVAL_DATE = 1699920000
 
 @cache
 def _event_text(event_type: str) -> bytes:
-    return (STRIPE_SPECS / "events" / f"{event_type}.json").read_bytes()
+    return (STRIPE / "events" / f"{event_type}.json").read_bytes()
 
 
 @cache
 def _latest_fixtures() -> dict[str, Any]:
-    return jsonio.loads((STRIPE_SPECS / "fixtures3.latest.json").read_bytes())["resources"]
+    return jsonio.loads((STRIPE / "fixtures3.latest.json").read_bytes())["resources"]
 
 
 def event_file(event_type: str) -> dict[str, Any]:
@@ -314,7 +312,7 @@ def sign(body: bytes, secret: str = TEST_SECRET, timestamp: int | None = None) -
     return signature.sign(body, secret, int(time.time()) if timestamp is None else timestamp)
 
 
-__all__ = ["LATEST_API_VERSION", "SHAPES", "STRIPE_SPECS", "TEST_SECRET",
+__all__ = ["LATEST_API_VERSION", "SHAPES", "TEST_SECRET",
            "charge_refunded_event", "credit_note_created_event", "event_file",
            "invoice_paid_event", "latest_object", "payout_paid_event", "sign", "to_body",
            "wrap_event"]

@@ -11,7 +11,7 @@ that says why.
 The fixed examples come first; the hypothesis properties after them are derandomized
 and bounded, so they run the same examples every time in a few seconds.
 
-The events are built here, not read from ../shared: each is the smallest body the Stripe
+The events are built here, not read from vendor files: each is the smallest body the Stripe
 connector accepts (``id``, ``type``, ``data.object``).
 """
 

@@ -12,15 +12,14 @@ from ledgerlink import jsonio
 from ledgerlink.catalog import Response
 from ledgerlink.errors import ConfigError, VendorError
 from ledgerlink_quickbooks import api
+from vendor_files import QUICKBOOKS
 
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
-QBO = SPECS / "quickbooks"
 PLUGIN = Path(api.__file__).resolve().parent
 
 
 def ruby_fault_as_json(name: str) -> dict:
-    """The JSON twin of a quickbooks-ruby XML fault fixture, in the shape of VENDOR-FACTS §3.5."""
-    root = ElementTree.parse(QBO / "quickbooks-ruby-fixtures" / name).getroot()
+    """The JSON twin of a quickbooks-ruby XML fault fixture, in the shape of QBO's JSON faults."""
+    root = ElementTree.parse(QUICKBOOKS / "quickbooks-ruby-fixtures" / name).getroot()
     ns = "{http://schema.intuit.com/finance/v3}"
     fault = root.find(f"{ns}Fault")
     errors = []
@@ -78,8 +77,8 @@ def test_auth_headers_send_the_access_token_as_bearer():
 
 # --- faults: the real JSON fixtures ----------------------------------------------------
 
-ERROR_FIXTURES = sorted((QBO / "exquickbooks-fixtures").rglob("*_error.json")) + \
-    [QBO / "quickbooks-ruby-fixtures" / "json" / "tax_service_error_dup.json"]
+ERROR_FIXTURES = sorted((QUICKBOOKS / "exquickbooks-fixtures").rglob("*_error.json")) + \
+    [QUICKBOOKS / "quickbooks-ruby-fixtures" / "json" / "tax_service_error_dup.json"]
 
 
 def test_there_are_error_fixtures():
@@ -106,13 +105,13 @@ def test_validation_faults_are_permanent_with_vendor_text(path):
 
 
 def test_fault_in_a_2xx_body_is_still_an_error():
-    body = jsonio.loads((QBO / "exquickbooks-fixtures/item/create_item_error.json").read_bytes())
+    body = jsonio.loads((QUICKBOOKS / "exquickbooks-fixtures/item/create_item_error.json").read_bytes())
     result = api.classify(Response(status=200, json=body))
     assert result.kind == "permanent" and result.vendor_code == "2020"
 
 
 def test_success_is_not_an_error():
-    body = jsonio.loads((QBO / "quickbooks-go-fixtures/journal-entry.json").read_bytes())
+    body = jsonio.loads((QUICKBOOKS / "quickbooks-go-fixtures/journal-entry.json").read_bytes())
     assert api.classify(Response(status=200, json=body)) is None
     assert api.classify(Response(status=201, json=None, text="")) is None
 
@@ -126,7 +125,7 @@ def test_ruby_xml_to_json_conversion_matches_the_documented_shape():
         "Detail": "The request limit was reached.  Try again later", "code": "3001"}],
         "type": "SERVICE"}, "time": "2016-12-07T15:27:09.527-08:00"}
     # the module's own XML reader agrees with the conversion written here
-    xml = (QBO / "quickbooks-ruby-fixtures" / "too_many_requests_error.xml").read_text("utf-8")
+    xml = (QUICKBOOKS / "quickbooks-ruby-fixtures" / "too_many_requests_error.xml").read_text("utf-8")
     assert api.fault_from_xml(xml) == body
 
 
@@ -175,7 +174,7 @@ def test_ruby_validation_faults_are_permanent(name, code):
 
 
 def test_xml_body_is_read_when_there_is_no_json():
-    xml = (QBO / "quickbooks-ruby-fixtures" / "too_many_requests_error.xml").read_text("utf-8")
+    xml = (QUICKBOOKS / "quickbooks-ruby-fixtures" / "too_many_requests_error.xml").read_text("utf-8")
     result = api.classify(Response(status=429, text=xml))
     assert (result.kind, result.vendor_code) == ("retry", "3001")
 
@@ -189,7 +188,7 @@ def test_xml_with_a_doctype_is_not_parsed():
 
 def test_401_authentication_fault_with_lower_case_keys_is_reauth():
     # QBO answers 401s with lower-case keys; this body is shaped like the third-party example
-    # cited in VENDOR-FACTS §3.5 (code 3200)
+    # of an AuthenticationFault (code 3200)
     body = {"fault": {"error": [{
         "message": "message=AuthenticationFailed; errorCode=003200; statusCode=401",
         "detail": "Token expired: AB11…", "code": "3200"}], "type": "AuthenticationFault"},

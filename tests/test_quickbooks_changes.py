@@ -19,7 +19,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from conftest import SPECS
 from ledgerlink import jsonio
 from ledgerlink.app import create_app
 from ledgerlink.catalog import ActionContext, Connection, Response
@@ -28,11 +27,12 @@ from ledgerlink.runner import drive
 from ledgerlink.runtime import Settings, Worker, WorkerPool
 from ledgerlink.servers import background
 from ledgerlink.service import build_runtime
+from vendor_files import QUICKBOOKS
 from ledgerlink_quickbooks import changes
 from ledgerlink_quickbooks.sandbox import create_sandbox
 from runtime_fixtures import QBO_TOKEN, migrated_db
 
-VECTORS = json.loads((SPECS / "quickbooks" / "webhook-signature-vectors.json").read_text())
+VECTORS = json.loads((QUICKBOOKS / "webhook-signature-vectors.json").read_text())
 TOKEN = VECTORS["vectors"][0]["verifier_token"]
 REALM = "9130350000000000"
 GROUP = "9130359999999999"

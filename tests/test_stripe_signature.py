@@ -1,6 +1,6 @@
 """Stripe-Signature verification: the vendor vectors, the negative cases, rolling, tolerance.
 
-Vectors: shared/specs/stripe/webhook-signature-vectors.json (computed with the documented
+Vectors: tests/vendor/stripe/webhook-signature-vectors.json (computed with the documented
 scheme and cross-checked against the official stripe 16.1.0 package).
 """
 
@@ -17,8 +17,9 @@ import stripe_events as se
 from ledgerlink.errors import ConfigError, SignatureError
 from ledgerlink_stripe import signature
 from ledgerlink_stripe.webhook import verify_webhook
+from vendor_files import STRIPE
 
-VECTORS = json.loads((se.STRIPE_SPECS / "webhook-signature-vectors.json").read_text("utf-8"))
+VECTORS = json.loads((STRIPE / "webhook-signature-vectors.json").read_text("utf-8"))
 SECRET = se.TEST_SECRET
 OTHER_SECRET = "whsec_other_secret_0123456789"
 DUMMY = VECTORS["vectors"][0]  # stripe-python's DUMMY_WEBHOOK_PAYLOAD
@@ -32,7 +33,7 @@ def _body(vector: dict) -> bytes:
         return vector["payload"].encode("utf-8")
     match = re.match(r"(events/[\w.]+\.json)", vector["payload_source"])
     assert match, f"cannot tell which file {vector['payload_source']!r} means"
-    return (se.STRIPE_SPECS / match.group(1)).read_bytes()
+    return (STRIPE / match.group(1)).read_bytes()
 
 
 def _refused(header, body=DUMMY_BODY, secrets=(SECRET,), now=T0, **kw) -> str:

@@ -156,13 +156,13 @@ class Limits:
 
 
 #: QuickBooks Online, per realm (app + company): 500 requests/minute, batch requests
-#: included, and 10 concurrent requests; beyond either → HTTP 429 (VENDOR-FACTS §3.2, Intuit
-#: blog 2016-08-08 "QuickBooks Online API throttling changes"). The batch endpoint's own
+#: included, and 10 concurrent requests; beyond either → HTTP 429 (Intuit blog
+#: 2016-08-08 "QuickBooks Online API throttling changes"). The batch endpoint's own
 #: 40 batches/minute is not modelled here.
 QUICKBOOKS = Limits(500, 60.0, concurrent=10)
 
 #: Xero, per tenant (app × organisation): 5 in progress, 60 per minute, 5,000 per day
-#: (VENDOR-FACTS §2.2, developer.xero.com/faq/limits). Xero's windows are fixed and reset at
+#: (developer.xero.com/faq/limits). Xero's windows are fixed and reset at
 #: a per-tenant time, not UTC midnight, so a UTC-day count can disagree at the edges: a 429
 #: naming ``day`` (with ``Retry-After``) becomes a :meth:`Governor.pause`. Starter-tier
 #: organisations get 1,000/day since March 2026: use ``dataclasses.replace(XERO, daily=1000)``.

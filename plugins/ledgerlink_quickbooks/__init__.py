@@ -142,10 +142,11 @@ CONNECTOR = Connector(
     # change data capture as the fallback for connections that set poll_seconds
     webhook=WEBHOOK,
     poll=POLL,
-    # QuickBooks' published per-realm limits (VENDOR-FACTS §3.2): 500 requests a minute, 10 at once
+    # QuickBooks' published per-realm limits (Intuit blog 2016-08-08): 500 a minute, 10 at once
     limits=QUICKBOOKS_LIMITS,
-    # how long QuickBooks keeps a requestid is not published (VENDOR-FACTS §3.3): assume a
-    # day, like Stripe's keys; after that a lost answer is looked up before any resend
+    # how long QuickBooks keeps a requestid is not published (Intuit blog 2015-04-06, "Request
+    # ID update"): assume a day, like Stripe's keys; after that a lost answer is looked up
+    # before any resend
     idempotency_key_lifetime=24 * 3600.0,
 )
 

@@ -18,18 +18,18 @@ from ledgerlink.errors import ConfigError, VendorError
 
 #: The Accounting API minor version every request sends. Since 1 Aug 2025 QBO ignores
 #: 1–74 and treats a missing value as 75, so 75 is sent explicitly
-#: (VENDOR-FACTS §3.4, blogs.intuit.com 2025-01-21 "Changes to our Accounting API").
+#: (blogs.intuit.com 2025-01-21 "Changes to our Accounting API").
 #: Change it here only, after reading that minor version's release notes.
 MINORVERSION = 75
 
-#: Production API root (VENDOR-FACTS §3.1); the sandbox is https://sandbox-quickbooks.api.intuit.com
+#: Production API root (Intuit docs); the sandbox is https://sandbox-quickbooks.api.intuit.com
 DEFAULT_BASE_URL = "https://quickbooks.api.intuit.com"
 
-#: QBO keeps a ``requestid`` for at most this many characters (VENDOR-FACTS §3.3)
+#: QBO keeps a ``requestid`` for at most this many characters (Intuit blog 2015-04-06)
 MAX_REQUEST_ID = 50
 
 #: Seconds to wait after a throttle fault when the vendor names no ``Retry-After``
-#: (VENDOR-FACTS §3.2: whether QBO sends Retry-After is unverified)
+#: (whether QBO sends Retry-After is not documented)
 THROTTLE_BACKOFF = 60.0
 
 #: ``Error.code`` of QBO's throttle fault (``message=ThrottleExceeded; errorCode=003001``)

@@ -2,7 +2,7 @@
 
 Two ways in, one event shape:
 
-- **Webhooks** (VENDOR-FACTS §3.7). Intuit POSTs to the app's one endpoint, signed with
+- **Webhooks** (Intuit docs: webhooks). Intuit POSTs to the app's one endpoint, signed with
   ``intuit-signature`` = base64(HMAC-SHA256(key = the app's *verifier token*, msg = the raw
   body)). Two formats: the legacy ``{"eventNotifications": [{"realmId", "dataChangeEvent":
   {"entities": [{"name", "id", "operation", "lastUpdated"}]}}]}`` and the CloudEvents array
@@ -13,7 +13,7 @@ Two ways in, one event shape:
   entity (``GET /v3/company/{realm}/{entity}/{id}``, governed like any request) before the
   host plans runs. Intuit wants a 200 within 3 s: the host acknowledges once the
   notification is stored, and fetches afterwards.
-- **Change data capture** (VENDOR-FACTS §3.8), the fallback when webhooks are not set up:
+- **Change data capture** (Intuit docs), the fallback when webhooks are not set up:
   ``GET /v3/company/{realm}/cdc?entities=…&changedSince=…`` polled every ``poll_seconds``
   (a host setting of the connection), returning whole entities, deleted ones as
   ``status: "Deleted"``. The cursor is the server's ``time`` of the previous answer; when

@@ -3,7 +3,7 @@
 The input is integrator-friendly (see ``schemas/create_journal_entry.input.json``): either
 ``Lines`` of ``{PostingType, Amount, AccountRef, …}`` or the two-line shorthand ``Amount`` +
 ``DebitAccount`` + ``CreditAccount``. :func:`build_body` turns it into a QBO ``JournalEntry``
-(VENDOR-FACTS §3.9) with every amount a ``Decimal``, and refuses an entry whose debits and
+(Intuit's Finance.xsd) with every amount a ``Decimal``, and refuses an entry whose debits and
 credits differ before any request exists. ``perform`` describes the one request —
 ``POST {base_url}/v3/company/{realm_id}/journalentry?minorversion=…&requestid=<key>``
 (the minor version is pinned in :data:`ledgerlink_quickbooks.api.MINORVERSION`) —

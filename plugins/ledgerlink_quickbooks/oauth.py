@@ -2,7 +2,7 @@
 
 Intuit's consent screen redirects with ``code``, ``state`` and ``realmId``; the realm id
 names the company and becomes the connection's ``realm_id``. Access tokens last an hour,
-refresh tokens rotate on use (VENDOR-FACTS §3.6). A connection may point
+refresh tokens rotate on use (Intuit's OAuth 2.0 FAQ). A connection may point
 ``authorize_url``/``token_url`` at the loopback sandbox (``/connect/oauth2``,
 ``/oauth2/v1/tokens/bearer``).
 """

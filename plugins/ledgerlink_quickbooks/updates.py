@@ -1,7 +1,7 @@
 """Changing what exists in QuickBooks: ``void_invoice``, ``update_invoice``, ``update_customer``.
 
 Every change of an existing QBO entity carries its ``Id`` and its current ``SyncToken``
-(VENDOR-FACTS §3.9); a token another writer has moved on is refused with the Stale Object
+(Intuit docs, "Update"); a token another writer has moved on is refused with the Stale Object
 fault, code 5010. :func:`write` is the one way this connector changes an entity, for the
 actions here, the item undo of :mod:`.items` and any update action to come:
 

@@ -9,7 +9,7 @@ Serve it with :mod:`ledgerlink.servers` (``ledgerlink sandbox quickbooks`` does)
     with servers.background(app) as running:
         ...  # point a connection's base_url at running.url; app.sandbox.stats()
 
-What it imitates (VENDOR-FACTS §3, §5 "QBO sandbox"):
+What it imitates (Intuit's QuickBooks Online Accounting API documentation, developer.intuit.com):
 
 - ``POST /v3/company/<realm>/<entity>?minorversion=75&requestid=<id>`` creates (or, with
   ``Id`` + ``SyncToken`` in the body, updates) a JournalEntry, Invoice, Payment,

@@ -1,6 +1,6 @@
 """QBO's error bodies, and the faults a test may script into the sandbox.
 
-Every body here has QBO's JSON shape (VENDOR-FACTS §3.5)::
+Every body here has QBO's JSON shape (the ``Fault`` of Intuit's IntuitRestServiceDef.xsd)::
 
     {"Fault": {"Error": [{"Message", "Detail", "code", "element"}], "type": ...}, "time": ...}
 
@@ -71,7 +71,7 @@ def validation(message: str, code: str, detail: str | None = None, element: str 
 
 
 def business(detail: str, element: str = "") -> QboFault:
-    """HTTP 400 business validation error, code 6000 (our choice of code, VENDOR-FACTS §5)."""
+    """HTTP 400 business validation error, code 6000 (our choice of QBO's codes)."""
     return validation(BUSINESS_MESSAGE, "6000", f"Business Validation Error: {detail}", element)
 
 

@@ -4,11 +4,12 @@ Every create, update, void and delete is recorded in the company's change log (a
 :class:`Change`). From it:
 
 - :func:`cdc` answers ``GET /v3/company/<realm>/cdc?entities=…&changedSince=…`` as QBO does
-  (VENDOR-FACTS §3.8): the entities changed since then, whole, a deleted one as ``{"Id",
-  "status": "Deleted", "MetaData"}``; at most 1,000 objects (the oldest changes first);
+  (Intuit docs: change data capture): the entities changed since then, whole, a deleted one
+  as ``{"Id", "status": "Deleted", "MetaData"}``; at most 1,000 objects (the oldest changes
+  first);
   ``changedSince`` more than 30 days back is refused; entities CDC does not serve
   (TaxCode, …) are refused.
-- :class:`Emitter` POSTs signed webhook notifications (VENDOR-FACTS §3.7) to a configured
+- :class:`Emitter` POSTs signed webhook notifications (Intuit docs: webhooks) to a configured
   URL: ``intuit-signature`` = base64(HMAC-SHA256(verifier token, body)), in the legacy
   ``eventNotifications`` format (one POST may hold several companies) or as a CloudEvents
   array (at most 100 events a POST). Like QBO it holds later notifications until the

@@ -56,7 +56,7 @@ DEFAULT_ACCESS_TOKEN = "sandbox-access-token"
 DEFAULT_CODE = "sandbox-code"
 DEFAULT_CLIENT_ID = "sandbox-client"
 DEFAULT_CLIENT_SECRET = "sandbox-secret"
-#: seconds an access token lives, and a refresh token (VENDOR-FACTS §3.6: 1 h, ~100 days)
+#: seconds an access token lives, and a refresh token (Intuit's OAuth 2.0 FAQ: 1 h, ~100 days)
 ACCESS_TOKEN_SECONDS = 3600
 REFRESH_TOKEN_SECONDS = 8726400
 #: the request log keeps this many of the latest requests

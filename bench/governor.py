@@ -20,7 +20,7 @@ is measured here, not asserted by a test; the tests prove exactly, on a simulate
 that every slot is used (tests/test_governor_simulated.py). A run with a 429 or a run that
 did not succeed ends the bench with status 1.
 
-The workload's events come from the vendor samples the test suite reads (../shared/specs).
+The workload's events come from the vendor samples the test suite reads (tests/vendor).
 
 Run: .venv/bin/python bench/governor.py [--scale F] [--pg URL]
 """

@@ -92,7 +92,7 @@ OUTSIDE_PATTERNS = [
     (re.compile(r"\.\./shared"), "a folder beside the repository"),
     (re.compile(r"shared/spec[s]"), "the team's spec folder"),
     (re.compile(r"/wor[k]/"), "an absolute path on one machine"),
-    (re.compile(r"""["']shared["']\s*[/,)]"""), "a folder beside the repository"),
+    (re.compile(r"""/\s*["']shared["']|["']shared["']\s*,\s*["']specs?["']"""), "a folder beside the repository"),
     (re.compile(r"VENDOR-FACT[S]|\b(DESIGN|STYLE)\.m[d]\b"),
      "the team's notes: cite the vendor's documentation instead"),
 ]

@@ -32,8 +32,11 @@ from .recipes import Recipe, check_recipe
 
 #: the largest run id (and recipe version) the database's INTEGER columns hold
 MAX_ID = 2_147_483_647
-#: a recipe id as a file name: what recipe.schema.json allows ("reload" is a route of its own)
-RECIPE_ID_PATTERN = r"(?!reload(?![a-z0-9_-]))[a-z0-9][a-z0-9_-]{0,99}"
+#: a recipe id as a file name: what recipe.schema.json allows, its pattern unanchored and its
+#: reserved id ("reload", a route of its own) excluded, so the two cannot drift apart
+_ID_SCHEMA = load_schema("recipe.schema.json")["properties"]["id"]
+RECIPE_ID_PATTERN = (f"(?!{re.escape(_ID_SCHEMA['not']['const'])}(?![a-z0-9_-]))"
+                     f"{_ID_SCHEMA['pattern'].removeprefix('^').removesuffix('$')}")
 RECIPE_ID = re.compile(RECIPE_ID_PATTERN)
 RUN_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "dead", "paused", "undone")
 
@@ -353,9 +356,9 @@ def list_runs():
     after = _int_arg("after", None, 0, MAX_ID)
     status, recipe_id = request.args.get("status"), request.args.get("recipe")
     if status is not None and status not in RUN_STATUSES:
-        return error(400, "invalid_request", f"query parameter 'status' must be one of {', '.join(RUN_STATUSES)}")
+        raise InvalidRequest(f"query parameter 'status' must be one of {', '.join(RUN_STATUSES)}")
     if recipe_id is not None and not RECIPE_ID.fullmatch(recipe_id):
-        return error(400, "invalid_request", "query parameter 'recipe' must be a recipe id")
+        raise InvalidRequest("query parameter 'recipe' must be a recipe id")
     rows = rt.store.list_runs(status=status, recipe_id=recipe_id, since=_float_arg("since"),
                               until=_float_arg("until"), after_id=after, limit=limit)
     return json_response({"runs": rows, "next": rows[-1]["id"] if len(rows) == limit else None})

@@ -397,6 +397,18 @@ _UNSTORABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
+#: what reading stored text raises when the text itself is at fault (a lone surrogate,
+#: nesting too deep): every attempt would raise it again, so it fails at once
+UNREADABLE = (jsonio.JSONDecodeError, UnicodeError, RecursionError)
+
+
+def every_attempt(exc: BaseException) -> str:
+    """An error that every attempt would meet again, in words (a database's own words,
+    never the statement or its parameters)."""
+    detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    return f"{type(detail).__name__}: {detail}; it would fail the same way on every attempt"
+
+
 def check_storable(connector: str, event: IncomingEvent) -> None:
     """EventError unless ``event`` can be stored and processed as it is, on SQLite and
     PostgreSQL alike: its id and trigger are non-empty text of at most :data:`MAX_EVENT_ID`
@@ -408,10 +420,10 @@ def check_storable(connector: str, event: IncomingEvent) -> None:
             raise EventError(f"a {connector} event needs a non-empty {what}; got {quoted(value)}")
         if len(value) > limit:
             raise EventError(f"the {what} of a {connector} event is {len(value)} characters long "
-                             f"({value[:40]!r}…); the inbox holds at most {limit}")
+                             f"({quoted(value, 40)}); the inbox holds at most {limit}")
         bad = _UNSTORABLE.search(value)
         if bad is not None:
-            raise EventError(f"the {what} of a {connector} event, {value[:60]!r}, holds the character "
+            raise EventError(f"the {what} of a {connector} event, {quoted(value, 60)}, holds the character "
                              f"U+{ord(bad.group()):04X}, which an {what} cannot hold")
     found = _unstorable_text(event.payload)
     if found is not None:
@@ -605,13 +617,11 @@ class Worker:
             store.finish(run.id, self.name, "failed", error=exc.message)
             rt.metrics.add("runs_failed", 1)
             return "failed"
-        except (jsonio.JSONDecodeError, UnicodeError, RecursionError, sa.exc.DataError) as exc:
+        except (*UNREADABLE, sa.exc.DataError) as exc:
             # the event's text cannot be read or encoded (a lone surrogate, nesting too deep),
             # or the database refuses a value of it (NUL, too long for its column): every
             # attempt would fail the same way, so the run fails now instead of retrying
-            detail = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc  # not the SQL text
-            error = (f"event {run.event_id} cannot be processed: {type(detail).__name__}: {detail}; "
-                     f"it would fail the same way on every attempt")
+            error = f"event {run.event_id} cannot be processed: {every_attempt(exc)}"
             log.warning("run %s: %s", run.id, error)
             store.finish(run.id, self.name, "failed", error=error)
             rt.metrics.add("runs_failed", 1)
@@ -682,12 +692,9 @@ class Worker:
             return self._fetch_retry(claimed, exc.message, exc.retry_after)
         except LedgerlinkError as exc:
             return self._fetch_failed(claimed, exc.message)
-        except (jsonio.JSONDecodeError, UnicodeError, RecursionError) as exc:
-            # the stored notification cannot be read (a lone surrogate, nesting too deep):
-            # every attempt would fail the same way, so it fails now instead of retrying
+        except UNREADABLE as exc:  # the stored notification cannot be read: fail now, never retry
             return self._fetch_failed(claimed, f"the notification {claimed.event_id} cannot be read: "
-                                               f"{type(exc).__name__}: {exc}; it would fail the same "
-                                               f"way on every attempt")
+                                               f"{every_attempt(exc)}")
         if entity is None:
             if store.fetched(claimed.id, self.name, None, [], gone=True) is None:
                 return "lost"

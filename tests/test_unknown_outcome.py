@@ -328,3 +328,20 @@ def test_a_replayed_dead_run_has_the_retries_of_a_new_run(make_runtime, sandbox)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_dead_retries": 1}
     assert runtime.store.run(1)["attempts"] == 2  # the replay's two, not the dead run's too
+
+
+def test_every_query_reader_retries_a_success_answer_without_its_query_response():
+    """find_account and check's reference check read queries through the one reader, so an
+    HTML page answered 200 is retried, never taken for "no such account"."""
+    from ledgerlink.catalog import ActionContext
+    from ledgerlink_quickbooks.accounts import find_account
+    from ledgerlink_quickbooks.references import check_references
+
+    connection = Connection("quickbooks", "quickbooks", {"base_url": "http://127.0.0.1:9", "realm_id": REALM})
+    html = Response(status=200, headers={"Content-Type": "text/html"}, json=None, text="<html>Sorry</html>")
+    for reader in (find_account({"Name": "Stripe Fees"}, ActionContext(connection=connection, idempotency_key="")),
+                   check_references("Account", ["84"], connection)):
+        next(reader)
+        with pytest.raises(VendorError) as raised:
+            reader.send(html)
+        assert raised.value.kind == "retry" and "QueryResponse" in raised.value.message

@@ -24,7 +24,6 @@ from ledgerlink.catalog import Action, ActionContext, Request, Response
 from ledgerlink.errors import VendorError
 
 from . import common
-from .api import classify, entity_url, params
 
 ACTION_NAME = "quickbooks.find_account"
 #: QBO answers at most this many entities a query
@@ -105,15 +104,8 @@ def _read(input: Any) -> tuple[str, str, bool, bool]:
 
 def _query(ctx: ActionContext, where: str, start: int) -> Generator[Request, Response, list[dict[str, Any]]]:
     text = f"SELECT * FROM Account WHERE {where} STARTPOSITION {start} MAXRESULTS {PAGE}"
-    response = yield Request(method="GET", url=entity_url(ctx.connection.settings, "query"),
-                             params={**params(None), "query": text}, headers={"Accept": "application/json"})
-    error = classify(response)
-    if error is not None:
-        raise error
-    body = response.json if isinstance(response.json, Mapping) else {}
-    found = body.get("QueryResponse", {})
-    rows = found.get("Account", []) if isinstance(found, Mapping) else []
-    return [dict(row) for row in rows if isinstance(row, Mapping) and row.get("Id")] if isinstance(rows, list) else []
+    rows = yield from common.run_query(ctx.connection.settings, "Account", text)
+    return [dict(row) for row in rows if row.get("Id")]
 
 
 def _by_name(ctx: ActionContext, name: str) -> Generator[Request, Response, list[dict[str, Any]]]:

@@ -575,8 +575,15 @@ def query(ctx: ActionContext, entity: str, where: list[str]) -> Generator[Reques
     """Run ``SELECT * FROM <entity> [WHERE …] MAXRESULTS 1000``; return the entities found."""
     text_ = f"SELECT * FROM {entity}" + (" WHERE " + " AND ".join(where) if where else "") \
         + " MAXRESULTS 1000"
-    response = yield Request(method="GET", url=entity_url(ctx.connection.settings, "query"),
-                             params={**params(None), "query": text_},
+    return (yield from run_query(ctx.connection.settings, entity, text_))
+
+
+def run_query(settings: Mapping[str, Any], entity: str, text: str) -> Generator[Request, Response,
+                                                                                 list[dict[str, Any]]]:
+    """Send the query ``text`` (of ``entity``); return the entities found. A success answer
+    without a ``QueryResponse`` is never read as "nothing found" (:func:`.api.unreadable_query`)."""
+    response = yield Request(method="GET", url=entity_url(settings, "query"),
+                             params={**params(None), "query": text},
                              headers={"Accept": "application/json"})
     error = classify(response)
     if error is not None:
@@ -584,8 +591,7 @@ def query(ctx: ActionContext, entity: str, where: list[str]) -> Generator[Reques
     body = response.json if isinstance(response.json, Mapping) else {}
     if not isinstance(body.get("QueryResponse"), Mapping):
         raise unreadable_query(response, entity)
-    found = body["QueryResponse"]
-    found = found.get(entity, []) if isinstance(found, Mapping) else []
+    found = body["QueryResponse"].get(entity, [])
     return [item for item in found if isinstance(item, Mapping)] if isinstance(found, list) else []
 
 

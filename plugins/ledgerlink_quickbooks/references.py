@@ -22,9 +22,8 @@ from typing import Any
 from ledgerlink.catalog import Connection, Request, Response
 from ledgerlink.errors import ConfigError
 
-from .common import quote
+from .common import quote, run_query
 from .journal_entry import NAME_REQUIRED
-from .api import classify, entity_url, params
 
 #: what QuickBooks calls the entity an annotation names
 ENTITIES = {"Account": "Account", "Item": "Item", "TaxCode": "TaxCode", "Class": "Class",
@@ -64,15 +63,8 @@ def check_references(entity: str, ids: list[str], connection: Connection,
         chunk = ids[start:start + 100]
         query = (f"SELECT * FROM {name} WHERE Id IN ({', '.join(quote(i) for i in chunk)}) "
                  f"AND Active IN (true, false) MAXRESULTS 1000")
-        response = yield Request(method="GET", url=entity_url(connection.settings, "query"),
-                                 params={**params(None), "query": query}, headers={"Accept": "application/json"})
-        error = classify(response)
-        if error is not None:
-            raise error
-        found: dict[str, Mapping[str, Any]] = {}
-        body = response.json if isinstance(response.json, Mapping) else {}
-        for row in body.get("QueryResponse", {}).get(name, []):
-            found[str(row.get("Id"))] = row
+        rows = yield from run_query(connection.settings, name, query)
+        found: dict[str, Mapping[str, Any]] = {str(row.get("Id")): row for row in rows}
         for ident in chunk:
             row = found.get(ident)
             if row is None:

@@ -201,7 +201,7 @@ class Setup:
         """A freshly migrated SQLite database: (url, path)."""
         path = self.directory / f"{name}.db"
         url = f"sqlite:///{path}"
-        done = subprocess.run([sys.executable, "-m", "ledgerlink.cli", "db", "upgrade", "--db", url],
+        done = subprocess.run([sys.executable, "-m", "ledgerlink", "db", "upgrade", "--db", url],
                               env=self.env, cwd=self.directory, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise SystemExit(f"ledgerlink db upgrade failed ({done.returncode}):\n{done.stdout}{done.stderr}")
@@ -221,7 +221,7 @@ class Setup:
     def start_sandbox(self, threads: int = 16) -> tuple[Process, str]:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        process = Process("sandbox", [sys.executable, "-m", "ledgerlink.cli", "sandbox", "quickbooks",
+        process = Process("sandbox", [sys.executable, "-m", "ledgerlink", "sandbox", "quickbooks",
                                       "--port", str(port), "--threads", str(threads),
                                       "--set", "rate_limit=false"],
                           self.directory / "sandbox.log", self.env, self.directory)
@@ -233,7 +233,7 @@ class Setup:
     def start_worker(self, db_url: str, config: Path, threads: int, label: str) -> Process:
         """A ``ledgerlink worker`` process beside serve (``threads`` worker threads), stopped
         with the setup unless the caller takes it out of ``processes``."""
-        process = Process(f"worker {label}", [sys.executable, "-m", "ledgerlink.cli", "worker", "--db", db_url,
+        process = Process(f"worker {label}", [sys.executable, "-m", "ledgerlink", "worker", "--db", db_url,
                                               "--recipes", str(self.recipes), "--config", str(config),
                                               "--workers", str(threads)],
                           self.directory / f"worker-{label}.log", self.env, self.directory)
@@ -244,7 +244,7 @@ class Setup:
                     profile: bool | str = False) -> tuple[Process, str, Path | None]:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        args = [sys.executable, "-m", "ledgerlink.cli", "serve", "--db", db_url, "--recipes", str(self.recipes),
+        args = [sys.executable, "-m", "ledgerlink", "serve", "--db", db_url, "--recipes", str(self.recipes),
                 "--config", str(config), "--port", str(port), "--workers", str(workers),
                 "--threads", str(threads)]
         profile_path = None

@@ -24,11 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-from ledgerlink.catalog import IncomingEvent, LinkQuery, Response
+from ledgerlink.connectors.catalog import IncomingEvent, LinkQuery, Response
 from ledgerlink.config import Config
-from ledgerlink.plugins import load_catalog
-from ledgerlink.recipes import load_recipe
-from ledgerlink.runner import document, run, validate_input
+from ledgerlink.connectors.manager import load_catalog
+from ledgerlink.recipes.recipe import load_recipe
+from ledgerlink.engine.runner import document, run, validate_input
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPE = REPO / "recipes" / "stripe-invoice-paid-to-quickbooks-journal.json"

@@ -114,8 +114,8 @@ def measure(setup: harness.Setup, db_url: str, config: Path, sandbox: harness.Pr
 
 def statements_per_run(db_url: str, config: Path, recipes: Path, runs: int) -> dict[str, float]:
     """Run ``runs`` runs with one in-process worker, counting statements and transactions."""
-    from ledgerlink.runtime import Settings, Worker
-    from ledgerlink.service import build_runtime
+    from ledgerlink.engine.runtime import Settings, Worker
+    from ledgerlink.engine.operations import build_runtime
     from ledgerlink_stripe import signature
 
     os.environ.setdefault("LL_BENCH_WHSEC", harness.WEBHOOK_SECRET)

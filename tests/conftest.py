@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ledgerlink import cli, transforms
-from ledgerlink.catalog import Catalog
-from ledgerlink.mapping import Scope, compile_mapping
+from ledgerlink import cli
+from ledgerlink.recipes import transforms
+from ledgerlink.connectors.catalog import Catalog
+from ledgerlink.recipes.mapping import Scope, compile_mapping
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = REPO / "recipes"
@@ -141,7 +142,7 @@ def evaluate(template, doc, **kw):
 
 @pytest.fixture(scope="session")
 def catalog():
-    from ledgerlink.plugins import load_catalog
+    from ledgerlink.connectors.manager import load_catalog
 
     return load_catalog()
 

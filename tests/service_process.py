@@ -28,7 +28,7 @@ class ServeProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / f"{command}-{self.port}-{time.monotonic_ns()}.log"
-        args = [sys.executable, "-m", "ledgerlink.cli", command, "--db", db, "--recipes", str(recipes),
+        args = [sys.executable, "-m", "ledgerlink", command, "--db", db, "--recipes", str(recipes),
                 "--config", str(config), "--workers", str(workers), "--lease", str(lease), *extra]
         if command == "serve":
             args += ["--port", str(self.port)]

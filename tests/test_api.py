@@ -6,7 +6,7 @@ import re
 import pytest
 
 from ledgerlink import jsonio
-from ledgerlink.app import create_app
+from ledgerlink.web.app import create_app
 from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, signed, write_config
 from stripe_events import credit_note_created_event, invoice_paid_event
 

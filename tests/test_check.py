@@ -7,8 +7,8 @@ import json
 import httpx
 
 from conftest import RECIPES, run_subprocess
-from ledgerlink.preflight import references
-from ledgerlink.servers import background
+from ledgerlink.engine.preflight import references
+from ledgerlink.web.servers import background
 from ledgerlink_quickbooks.sandbox import create_sandbox
 from runtime_fixtures import QBO_TOKEN, migrated_db, write_config
 
@@ -25,7 +25,7 @@ def test_references_found_in_a_recipe(catalog):
         ("Account", "84", "/lookups/accounts/accounts_receivable"),
     ]
     # what the recipe says each account is, beside its id (the customer is found at run time)
-    from ledgerlink.preflight import declared_references
+    from ledgerlink.engine.preflight import declared_references
 
     declared = declared_references(recipe["steps"][1]["input"], schema, schema, recipe["lookups"],
                                    "/steps/1/input")

@@ -88,7 +88,7 @@ def test_implicit_connection_and_unknown_name(catalog):
 
 
 def test_schema_patterns_end_where_the_string_ends():
-    from ledgerlink.catalog import Validator
+    from ledgerlink.connectors.catalog import Validator
 
     name = Validator({"type": "string", "pattern": "^[a-z][a-z0-9_-]*$"})
     assert name.is_valid("books") and not name.is_valid("books\n") and not name.is_valid("books\nx")

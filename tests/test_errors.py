@@ -1,7 +1,7 @@
 """The one JSON error shape, pinned."""
 
-from ledgerlink.errors import (ConfigError, MappingError, Problem, RecipeError, SignatureError, VendorError,
-                               error_body, error_body_for)
+from ledgerlink.errors import (ConfigError, MappingError, Problem, RecipeError, SignatureError,
+                               VendorError, error_body, error_body_for)
 
 
 def test_error_shape_is_pinned():

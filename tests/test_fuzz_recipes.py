@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from ledgerlink import jsonio
-from ledgerlink.app import create_app
-from ledgerlink.servers import background
+from ledgerlink.web.app import create_app
+from ledgerlink.web.servers import background
 from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, write_config
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

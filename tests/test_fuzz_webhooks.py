@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from ledgerlink import jsonio
-from ledgerlink.app import create_app
+from ledgerlink.web.app import create_app
 from ledgerlink_quickbooks import changes
 from ledgerlink_stripe import signature
 from runtime_fixtures import ADMIN_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir
@@ -217,7 +217,7 @@ def test_the_served_app_answers_the_same_over_http(app):
     """The same requests through waitress on loopback: what a real client gets."""
     import httpx
 
-    from ledgerlink.servers import background
+    from ledgerlink.web.servers import background
 
     deep = ('{"id":"%s","type":"invoice.paid","data":{"object":{"x":%s}}}' % (new_id(), nested(1000))).encode()
     usable = jsonio.dumps(event(new_id(), invoice(amount_paid="abc"))).encode()

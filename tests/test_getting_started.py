@@ -47,7 +47,7 @@ def test_the_demo_runs_from_a_wheel_installed_outside_the_repository(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}  # the installed copy, not the repository's
-    demo = subprocess.run([sys.executable, "-m", "ledgerlink.cli", "demo", "--workdir", str(tmp_path / "demo")],
+    demo = subprocess.run([sys.executable, "-m", "ledgerlink", "demo", "--workdir", str(tmp_path / "demo")],
                           cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert sum(" succeeded " in line for line in demo.stdout.splitlines()) == 2, demo.stdout
@@ -76,7 +76,7 @@ def test_init_writes_a_starter_that_validates_and_serves(tmp_path):
     assert run_subprocess("db", "upgrade", "--db", db, cwd=folder).returncode == 0
     port, metrics_port = free_port(), free_port()
     log = open(tmp_path / "serve.log", "w")
-    serve = subprocess.Popen([sys.executable, "-m", "ledgerlink.cli", "serve", "--db", db, "--port", str(port),
+    serve = subprocess.Popen([sys.executable, "-m", "ledgerlink", "serve", "--db", db, "--port", str(port),
                               "--metrics-listen", f"127.0.0.1:{metrics_port}"], cwd=folder, stdout=log,
                              stderr=subprocess.STDOUT,
                              env={**os.environ, "LEDGERLINK_ADMIN_TOKEN": ADMIN_TOKEN, "LEDGERLINK_METRICS_TOKEN": ""})

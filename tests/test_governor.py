@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from ledgerlink.governor import QUICKBOOKS, XERO, Governor, Limits, Throttled, _Bucket
+from ledgerlink.io.governor import QUICKBOOKS, XERO, Governor, Limits, Throttled, _Bucket
 from simulated_clock import MIDNIGHT, FakeClock, earliest_starts, window_counts
 
 REALM = "quickbooks:realm 123"
@@ -61,7 +61,7 @@ def test_slot_and_pause_arguments_are_checked():
     gov, _ = fake_governor()
     with pytest.raises(ValueError, match="non-empty string naming the connection"):
         gov.slot("", QUICKBOOKS)
-    with pytest.raises(TypeError, match="must be a ledgerlink.governor.Limits"):
+    with pytest.raises(TypeError, match="must be a ledgerlink.io.governor.Limits"):
         gov.slot(REALM, {"requests": 500})
     with pytest.raises(ValueError, match="max_wait"):
         gov.slot(REALM, QUICKBOOKS, max_wait=-1)

@@ -60,12 +60,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import ledgerlink.outbound
-import ledgerlink.runtime
+import ledgerlink.io.outbound
+import ledgerlink.engine.runtime
 from conftest import RECIPES
-from ledgerlink.governor import Governor, Limits
-from ledgerlink.runtime import Settings, WorkerPool
-from ledgerlink.service import build_runtime
+from ledgerlink.io.governor import Governor, Limits
+from ledgerlink.engine.runtime import Settings, WorkerPool
+from ledgerlink.engine.operations import build_runtime
 from runtime_fixtures import QBO_TOKEN, migrated_db, signed, write_config
 from service_process import free_port
 from stripe_events import (
@@ -340,7 +340,7 @@ class Tally:
         self.sent_at: list[float] = []
 
     def install(self, monkeypatch) -> None:
-        run_step, send = ledgerlink.runtime.run_step, ledgerlink.outbound.send
+        run_step, send = ledgerlink.engine.runtime.run_step, ledgerlink.io.outbound.send
 
         def counted_step(recipe, step, *args, **kwargs):
             self.local.action = step.action.name
@@ -357,8 +357,8 @@ class Tally:
                 self.sent_at.append(time.monotonic())
             return send(*args, **kwargs)
 
-        monkeypatch.setattr(ledgerlink.runtime, "run_step", counted_step)
-        monkeypatch.setattr(ledgerlink.outbound, "send", counted_send)
+        monkeypatch.setattr(ledgerlink.engine.runtime, "run_step", counted_step)
+        monkeypatch.setattr(ledgerlink.io.outbound, "send", counted_send)
 
 
 def deliver(runtime, events) -> None:
@@ -390,7 +390,7 @@ def wait_settled(runtime, expected_runs: int, timeout: float,
 
 def start_sandbox(port: int) -> subprocess.Popen:
     sandbox = subprocess.Popen(
-        [sys.executable, "-m", "ledgerlink.cli", "sandbox", "quickbooks", "--port", str(port),
+        [sys.executable, "-m", "ledgerlink", "sandbox", "quickbooks", "--port", str(port),
          "--set", "rate_limit=true", "--set", f"requests_per_window={REQUESTS}",
          "--set", f"window_seconds={PER_SECONDS}", "--set", f"concurrent={CONCURRENT}",
          "--set", "latency=0.002"],

@@ -17,8 +17,8 @@ import random
 import pytest
 
 from databases import DIALECT
-from ledgerlink.governor import Governor, Limits, Throttled
-from ledgerlink.shared_governor import SharedGovernor
+from ledgerlink.io.governor import Governor, Limits, Throttled
+from ledgerlink.io.shared_governor import SharedGovernor
 from ledgerlink.store import Store
 from runtime_fixtures import migrated_db
 from simulated_clock import MIDNIGHT, FakeClock, earliest_starts, window_counts

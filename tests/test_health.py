@@ -20,10 +20,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
-from ledgerlink.app import create_app
-from ledgerlink.runtime import Settings, WorkerPool
-from ledgerlink.servers import background
-from ledgerlink.service import build_runtime
+from ledgerlink.web.app import create_app
+from ledgerlink.engine.runtime import Settings, WorkerPool
+from ledgerlink.web.servers import background
+from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks.sandbox import create_sandbox
 from databases import ON_POSTGRES
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
@@ -243,7 +243,7 @@ def test_metrics_token_is_optional_the_admin_token_is_the_default(tmp_path, monk
 
 
 def test_metrics_on_an_address_of_their_own(app, monkeypatch):
-    from ledgerlink.metrics import metrics_app
+    from ledgerlink.web.metrics import metrics_app
 
     monkeypatch.delenv("LEDGERLINK_METRICS_TOKEN", raising=False)
     import httpx

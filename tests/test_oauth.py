@@ -9,12 +9,12 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from ledgerlink.app import create_app
-from ledgerlink.oauth import NeedsReauth, consent_url
-from ledgerlink.runtime import Settings, WorkerPool
-from ledgerlink.secrets import new_key
-from ledgerlink.servers import background
-from ledgerlink.service import build_runtime
+from ledgerlink.web.app import create_app
+from ledgerlink.io.oauth import NeedsReauth, consent_url
+from ledgerlink.engine.runtime import Settings, WorkerPool
+from ledgerlink.io.secrets import new_key
+from ledgerlink.web.servers import background
+from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks.sandbox import create_sandbox
 from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, signed
 from stripe_events import invoice_paid_event
@@ -203,7 +203,7 @@ def test_four_processes_refresh_an_expired_token_once(connected):
     start_at = time.time() + 3.0
     script = (
         "import sys, time\n"
-        "from ledgerlink.service import build_runtime\n"
+        "from ledgerlink.engine.operations import build_runtime\n"
         "rt = build_runtime(db=sys.argv[1], config_file=sys.argv[2])\n"
         "time.sleep(max(0.0, float(sys.argv[3]) - time.time()))\n"
         "print(rt.secrets('quickbooks')['access_token'][:12], rt.metrics.values.get('token_refreshes', 0))\n")

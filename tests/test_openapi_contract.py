@@ -16,9 +16,9 @@ import sys
 import pytest
 from openapi_spec_validator import validate
 
-from ledgerlink.api import openapi_document
-from ledgerlink.app import create_app
-from ledgerlink.servers import background
+from ledgerlink.web.api import openapi_document
+from ledgerlink.web.app import create_app
+from ledgerlink.web.servers import background
 from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, signed, write_config
 from stripe_events import invoice_paid_event
 

@@ -8,10 +8,11 @@ import textwrap
 import pytest
 
 from conftest import run_subprocess
-from ledgerlink import hookimpl, hookspecs, jsonio
-from ledgerlink.catalog import Action, Connector, Transform, Trigger
+from ledgerlink import hookimpl, jsonio
+from ledgerlink.contract import hookspecs
+from ledgerlink.connectors.catalog import Action, Connector, Transform, Trigger
 from ledgerlink.errors import PluginError
-from ledgerlink.plugins import HOOKS, build_plugin_manager, load_catalog
+from ledgerlink.connectors.manager import HOOKS, build_plugin_manager, load_catalog
 
 HOOK_NAMES = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("ledgerlink_")]
 
@@ -98,8 +99,8 @@ def test_duplicate_transform_names_both_plugins():
 
 
 @pytest.mark.parametrize("hook, thing, words", [
-    ("ledgerlink_register_triggers", _action(), "register only ledgerlink.catalog.Trigger"),
-    ("ledgerlink_register_actions", {"name": "acme.x"}, "register only ledgerlink.catalog.Action"),
+    ("ledgerlink_register_triggers", _action(), "register only ledgerlink.connectors.catalog.Trigger"),
+    ("ledgerlink_register_actions", {"name": "acme.x"}, "register only ledgerlink.connectors.catalog.Action"),
     ("ledgerlink_register_actions", _action(name="Acme Create"), "must match"),
     ("ledgerlink_register_actions", _action(name="acme.other", sample=[1]), "sample does not validate"),
     ("ledgerlink_register_triggers", Trigger(name="acme.x.y", summary="s", event_schema={"type": 5}, sample={}),
@@ -154,7 +155,7 @@ def test_unknown_plugin_in_subset_is_an_error(monkeypatch):
 
 THIRD_PARTY = '''
 from ledgerlink import hookimpl
-from ledgerlink.catalog import Action, Connector, Trigger
+from ledgerlink.connectors.catalog import Action, Connector, Trigger
 
 
 def _perform(value, ctx):

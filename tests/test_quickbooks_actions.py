@@ -16,7 +16,7 @@ import pytest
 
 import ledgerlink_quickbooks
 from ledgerlink import jsonio
-from ledgerlink.catalog import ActionContext, Catalog, Connection, Request, Response
+from ledgerlink.connectors.catalog import ActionContext, Catalog, Connection, Request, Response
 from ledgerlink.errors import ConfigError, InputError, VendorError
 from ledgerlink_quickbooks import common, deposit, payment, sales_forms, xsd
 

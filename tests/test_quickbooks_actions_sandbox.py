@@ -15,12 +15,14 @@ import httpx
 import pytest
 
 from conftest import RECIPES
-from ledgerlink import jsonio, outbound, servers
-from ledgerlink.catalog import ActionContext, Connection, IncomingEvent, Response
+from ledgerlink import jsonio
+from ledgerlink.io import outbound
+from ledgerlink.web import servers
+from ledgerlink.connectors.catalog import ActionContext, Connection, IncomingEvent, Response
 from ledgerlink.config import Config
 from ledgerlink.errors import InputError, VendorError
-from ledgerlink.recipes import load_recipe
-from ledgerlink.runner import document, run as run_recipe
+from ledgerlink.recipes.recipe import load_recipe
+from ledgerlink.engine.runner import document, run as run_recipe
 from ledgerlink_quickbooks import deposit, payment, sales_forms, xsd
 from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox
 from stripe_events import credit_note_created_event, invoice_paid_event, to_body
@@ -426,7 +428,7 @@ def test_a_foreign_credit_note_run_anyway_is_refused_not_booked(qbo, sandbox, ca
 @pytest.mark.parametrize("name", NEW_RECIPES, ids=list(NEW_RECIPES))
 def test_every_id_a_new_recipe_names_exists_in_the_sandbox_company(qbo, sandbox, catalog, name):
     """The ids of the recipes' lookups are the sandbox's seeded ones, as `ledgerlink check` sees them."""
-    from ledgerlink.preflight import references
+    from ledgerlink.engine.preflight import references
     from ledgerlink_quickbooks import CONNECTOR
 
     recipe = load_recipe(NEW_RECIPES[name], catalog, Config())

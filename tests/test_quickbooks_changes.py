@@ -20,13 +20,13 @@ import pytest
 import sqlalchemy as sa
 
 from ledgerlink import jsonio
-from ledgerlink.app import create_app
-from ledgerlink.catalog import ActionContext, Connection, Response
+from ledgerlink.web.app import create_app
+from ledgerlink.connectors.catalog import ActionContext, Connection, Response
 from ledgerlink.errors import ConfigError, EventError, SignatureError
-from ledgerlink.runner import drive
-from ledgerlink.runtime import Settings, Worker, WorkerPool
-from ledgerlink.servers import background
-from ledgerlink.service import build_runtime
+from ledgerlink.engine.runner import drive
+from ledgerlink.engine.runtime import Settings, Worker, WorkerPool
+from ledgerlink.web.servers import background
+from ledgerlink.engine.operations import build_runtime
 from vendor_files import QUICKBOOKS
 from ledgerlink_quickbooks import changes
 from ledgerlink_quickbooks.sandbox import create_sandbox

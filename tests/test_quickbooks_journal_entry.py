@@ -11,8 +11,10 @@ import jsonschema
 import pytest
 
 import ledgerlink_quickbooks
-from ledgerlink import jsonio, outbound, servers
-from ledgerlink.catalog import ActionContext, Catalog, Connection, Request, Response
+from ledgerlink import jsonio
+from ledgerlink.io import outbound
+from ledgerlink.web import servers
+from ledgerlink.connectors.catalog import ActionContext, Catalog, Connection, Request, Response
 from ledgerlink.errors import ConfigError, InputError, UnbalancedEntryError, VendorError
 from ledgerlink_quickbooks import api, journal_entry, xsd
 from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox
@@ -657,7 +659,7 @@ def test_settings_schema_accepts_defaults_and_config_and_catches_typos():
 
 
 def test_the_host_loads_the_plugin_through_its_entry_point():
-    from ledgerlink.plugins import build_plugin_manager, load_catalog
+    from ledgerlink.connectors.manager import build_plugin_manager, load_catalog
 
     catalog = load_catalog(build_plugin_manager(only="quickbooks"))
     assert catalog.connectors["quickbooks"].plugin == "quickbooks"

@@ -24,7 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from ledgerlink import jsonio, servers
+from ledgerlink import jsonio
+from ledgerlink.web import servers
 from ledgerlink_quickbooks.sandbox import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REALM,
                                            create_sandbox)
 

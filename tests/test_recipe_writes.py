@@ -6,7 +6,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from ledgerlink.app import create_app
+from ledgerlink.web.app import create_app
 from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, write_config
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from ledgerlink import jsonio
-from ledgerlink.app import create_app
-from ledgerlink.runtime import Settings, WorkerPool
-from ledgerlink.servers import background
-from ledgerlink.service import build_runtime
+from ledgerlink.web.app import create_app
+from ledgerlink.engine.runtime import Settings, WorkerPool
+from ledgerlink.web.servers import background
+from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks.sandbox import create_sandbox
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
 from stripe_events import invoice_paid_event
@@ -249,7 +249,7 @@ def test_governor_keeps_1000_runs_inside_the_sandbox_limits(tmp_path, monkeypatc
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
     port = free_port()
     sandbox = subprocess.Popen(
-        [sys.executable, "-m", "ledgerlink.cli", "sandbox", "quickbooks", "--port", str(port),
+        [sys.executable, "-m", "ledgerlink", "sandbox", "quickbooks", "--port", str(port),
          "--set", "rate_limit=true", "--set", "requests_per_window=500", "--set", "window_seconds=5.0",
          "--set", "concurrent=10", "--set", "latency=0.002"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -335,7 +335,7 @@ def test_a_lost_answer_is_resent_with_its_key_or_looked_up_once_the_key_may_be_f
 
 
 def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(make_runtime, sandbox):
-    from ledgerlink.service import replay
+    from ledgerlink.engine.operations import replay
 
     state, _ = sandbox
     state.script([{"status": 500, "match": {"entity": "journalentry"}}] * 3)
@@ -366,7 +366,7 @@ def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(
 
 
 def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandbox):
-    from ledgerlink.service import Conflict, undo
+    from ledgerlink.engine.operations import Conflict, undo
 
     state, _ = sandbox
     runtime = make_runtime()
@@ -436,7 +436,7 @@ def test_the_journal_recipe_books_any_customer_and_never_makes_a_second_for_one_
 
 def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runtime, sandbox):
     from conftest import RECIPES
-    from ledgerlink.service import undo
+    from ledgerlink.engine.operations import undo
 
     state, _ = sandbox
     runtime = make_runtime()
@@ -466,7 +466,7 @@ def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runti
 def test_an_event_whose_filter_cannot_be_evaluated_fails_its_run_and_replays_once_the_filter_is_fixed(
         make_runtime, sandbox, run_cli, tmp_path):
     from ledgerlink.errors import MappingError
-    from ledgerlink.service import Conflict, replay
+    from ledgerlink.engine.operations import Conflict, replay
 
     state, _ = sandbox
     runtime = make_runtime()
@@ -523,8 +523,8 @@ def test_a_failed_runs_error_quotes_a_bounded_part_of_a_huge_value(make_runtime)
 
 
 def test_an_event_that_cannot_be_read_fails_its_run_instead_of_retrying(make_runtime):
-    from ledgerlink.runtime import Worker
-    from ledgerlink.service import Conflict, replay
+    from ledgerlink.engine.runtime import Worker
+    from ledgerlink.engine.operations import Conflict, replay
 
     runtime = make_runtime()
     # stored escaped, as the inbox kept such text before it refused it at the door
@@ -545,7 +545,7 @@ def test_an_event_that_cannot_be_read_fails_its_run_instead_of_retrying(make_run
 
 
 def test_a_value_the_database_refuses_fails_the_run_instead_of_retrying(make_runtime, sandbox):
-    from ledgerlink.runtime import Worker
+    from ledgerlink.engine.runtime import Worker
 
     runtime = make_runtime()
     # stored as received, as the inbox kept such events before it refused them at the door:

@@ -38,7 +38,7 @@ class Sandbox:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         sets = [arg for setting in settings for arg in ("--set", setting)]
-        self.process = subprocess.Popen([sys.executable, "-m", "ledgerlink.cli", "sandbox", "quickbooks",
+        self.process = subprocess.Popen([sys.executable, "-m", "ledgerlink", "sandbox", "quickbooks",
                                          "--port", str(self.port), *sets],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30

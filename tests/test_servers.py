@@ -1,4 +1,4 @@
-"""ledgerlink.servers: waitress in the background on a free loopback port, stopped cleanly,
+"""ledgerlink.web.servers: waitress in the background on a free loopback port, stopped cleanly,
 and bounded against idle, slow and too many connections."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from ledgerlink import servers
+from ledgerlink.web import servers
 
 
 def hello(environ, start_response):
@@ -300,7 +300,7 @@ def test_requests_waiting_for_a_thread_are_summed_up_not_warned_one_by_one(caplo
             for caller in callers:
                 caller.join()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
-    summaries = [r.getMessage() for r in caplog.records if r.name == "ledgerlink.servers"]
+    summaries = [r.getMessage() for r in caplog.records if r.name == "ledgerlink.web.servers"]
     assert len(summaries) == 1 and "waited for one of the 1 HTTP threads" in summaries[0], summaries
 
 

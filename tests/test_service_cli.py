@@ -12,10 +12,11 @@ import pytest
 
 from conftest import run_subprocess
 from ledgerlink import jsonio
-from ledgerlink.servers import background
+from ledgerlink.web.servers import background
 from ledgerlink.store import Store
 from ledgerlink_quickbooks.sandbox import create_sandbox
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir, signed, write_config
+from runtime_fixtures import (ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir,
+                              signed, write_config)
 from service_process import ServeProcess, free_port
 from stripe_events import invoice_paid_event
 
@@ -102,7 +103,7 @@ def test_sandbox_command_serves_the_connector_sandbox(tmp_path):
     import sys
 
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "ledgerlink.cli", "sandbox", "quickbooks", "--port", str(port),
+    process = subprocess.Popen([sys.executable, "-m", "ledgerlink", "sandbox", "quickbooks", "--port", str(port),
                                 "--set", "rate_limit=false"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30

@@ -6,7 +6,7 @@ import pytest
 from conftest import run_subprocess
 from ledgerlink import store as store_module
 from ledgerlink.errors import ConfigError
-from ledgerlink.secrets import SecretBox, new_key
+from ledgerlink.io.secrets import SecretBox, new_key
 from ledgerlink.store import NotMigrated, Store
 from databases import ON_POSTGRES, fresh_db
 from runtime_fixtures import migrated_db
@@ -108,7 +108,7 @@ def test_recipe_version_reuse_with_another_body_is_refused(tmp_path):
 def test_every_replay_raises_the_key_generation(tmp_path):
     # the worker resends a step whose last write's outcome is unknown under that write's key
     # (tests/test_unknown_outcome.py); the generation tells it the run was replayed
-    from ledgerlink.runner import idempotency_key
+    from ledgerlink.engine.runner import idempotency_key
 
     store = Store(migrated_db(tmp_path))
     store.ingest("stripe", [("evt_1", "t", {}, [("r", 1), ("s", 1)])], now=100.0)

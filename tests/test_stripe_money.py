@@ -20,7 +20,7 @@ from decimal import Decimal
 import jsonschema
 import pytest
 
-from ledgerlink.catalog import Catalog
+from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import MappingError, TransformError
 from ledgerlink_stripe import ledgerlink_register_transforms, money
 

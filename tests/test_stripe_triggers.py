@@ -24,7 +24,7 @@ from referencing.jsonschema import DRAFT4
 import ledgerlink_stripe
 import stripe_events as se
 from ledgerlink import jsonio
-from ledgerlink.catalog import Catalog, IncomingEvent
+from ledgerlink.connectors.catalog import Catalog, IncomingEvent
 from ledgerlink.errors import EventError
 from ledgerlink_stripe.webhook import parse_webhook
 from vendor_files import STRIPE
@@ -57,7 +57,7 @@ def _direct_catalog() -> Catalog:
 def catalog() -> Catalog:
     """The catalog through the real entry point; our hooks directly if the core is broken."""
     try:
-        from ledgerlink.plugins import build_plugin_manager, load_catalog
+        from ledgerlink.connectors.manager import build_plugin_manager, load_catalog
         return load_catalog(build_plugin_manager(only="stripe"))
     except Exception as exc:  # the core is being written alongside; don't hide our own bugs
         _direct_catalog()  # raises if the problem is ours

@@ -17,12 +17,12 @@ import time
 import httpx
 import pytest
 
-from ledgerlink.app import create_app
-from ledgerlink.catalog import Connection, Response
+from ledgerlink.web.app import create_app
+from ledgerlink.connectors.catalog import Connection, Response
 from ledgerlink.errors import VendorError
-from ledgerlink.runtime import Settings, WorkerPool
-from ledgerlink.servers import background
-from ledgerlink.service import build_runtime
+from ledgerlink.engine.runtime import Settings, WorkerPool
+from ledgerlink.web.servers import background
+from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks import common
 from ledgerlink_quickbooks.sandbox import create_sandbox
 from ledgerlink_quickbooks.sandbox.faults import parse_script
@@ -187,7 +187,7 @@ def test_a_replayed_dead_run_whose_last_write_timed_out_looks_up_first(make_runt
         keys = {s["idempotency_key"] for s in runtime.store.run(1)["steps"]}
         assert len(keys) == 1
         runtime.client.timeout = httpx.Timeout(30.0, connect=5.0)  # the replay's answers are in time
-        from ledgerlink.service import replay
+        from ledgerlink.engine.operations import replay
         replay(runtime, 1)
         counts = settle(runtime)
     finally:
@@ -211,7 +211,7 @@ def test_a_replay_that_resends_a_write_the_vendor_did_not_refuse_keeps_its_key(m
     try:
         deliver(runtime, invoice_paid_event("usd", 7777, event_id="evt_dead_resend"))
         assert settle(runtime) == {"dead": 1}
-        from ledgerlink.service import replay
+        from ledgerlink.engine.operations import replay
         replay(runtime, 1)
         counts = settle(runtime)
     finally:
@@ -225,7 +225,7 @@ def test_a_replay_that_resends_a_write_the_vendor_did_not_refuse_keeps_its_key(m
 
 
 def test_a_replay_on_the_latest_version_looks_up_what_the_failed_run_wrote(make_runtime, sandbox):
-    from ledgerlink.service import replay
+    from ledgerlink.engine.operations import replay
 
     state, _ = sandbox
     runtime = make_runtime(doc_number=False)
@@ -292,7 +292,7 @@ def test_an_unreadable_success_answer_is_an_unknown_outcome_and_a_query_without_
         with pytest.raises(VendorError) as raised:
             common.read_output(response, "JournalEntry", {}, 0)
         assert raised.value.kind == "unknown" and "looked up" in raised.value.message
-    from ledgerlink.catalog import ActionContext
+    from ledgerlink.connectors.catalog import ActionContext
     ctx = ActionContext(connection=connection, idempotency_key="")
     lookup = common.query(ctx, "JournalEntry", [])
     next(lookup)
@@ -308,7 +308,7 @@ def test_an_unreadable_success_answer_is_an_unknown_outcome_and_a_query_without_
 
 
 def test_a_replayed_dead_run_has_the_retries_of_a_new_run(make_runtime, sandbox):
-    from ledgerlink.service import replay
+    from ledgerlink.engine.operations import replay
 
     state, _ = sandbox
     # the gateway fails twice: the run dies; the replay meets one more passing failure and
@@ -333,7 +333,7 @@ def test_a_replayed_dead_run_has_the_retries_of_a_new_run(make_runtime, sandbox)
 def test_every_query_reader_retries_a_success_answer_without_its_query_response():
     """find_account and check's reference check read queries through the one reader, so an
     HTML page answered 200 is retried, never taken for "no such account"."""
-    from ledgerlink.catalog import ActionContext
+    from ledgerlink.connectors.catalog import ActionContext
     from ledgerlink_quickbooks.accounts import find_account
     from ledgerlink_quickbooks.references import check_references
 

@@ -4,5 +4,5 @@ import pluggy
 
 __version__ = "0.1.0"
 
-#: decorate a plugin's hook implementations with this (see ledgerlink.hookspecs)
+#: decorate a plugin's hook implementations with this (see ledgerlink.contract.hookspecs)
 hookimpl = pluggy.HookimplMarker("ledgerlink")

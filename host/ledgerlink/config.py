@@ -30,9 +30,9 @@ from typing import Any, Mapping
 
 import jsonschema
 
-from .catalog import Catalog, Connection, Validator
-from .errors import ConfigError
-from .mapping import suggest
+from ledgerlink.connectors.catalog import Catalog, Connection, Validator
+from ledgerlink.errors import ConfigError
+from ledgerlink.recipes.mapping import suggest
 
 #: keys of a [connections.NAME] table that the host reads itself
 HOST_KEYS = ("connector", "limits", "poll_seconds")
@@ -94,7 +94,7 @@ class Config:
         raw = self.connections.get(name, {}).get("limits")
         if raw is None:
             return default
-        from .governor import Limits
+        from ledgerlink.io.governor import Limits
 
         return Limits(**raw)
 
@@ -166,7 +166,7 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
             continue
         settings = {k: v for k, v in raw.items() if k not in HOST_KEYS}
         if isinstance(raw.get("limits"), dict):
-            from .governor import Limits
+            from ledgerlink.io.governor import Limits
             try:
                 Limits(**raw["limits"])
             except (TypeError, ValueError) as exc:

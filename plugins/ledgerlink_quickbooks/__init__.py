@@ -20,8 +20,8 @@ against Intuit's XSDs, shipped in ``xsd/`` under Apache-2.0).
 from __future__ import annotations
 
 from ledgerlink import hookimpl
-from ledgerlink.governor import QUICKBOOKS as QUICKBOOKS_LIMITS
-from ledgerlink.catalog import Connector
+from ledgerlink.io.governor import QUICKBOOKS as QUICKBOOKS_LIMITS
+from ledgerlink.connectors.catalog import Connector
 
 from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
 from .common import DEFAULT_HOME_CURRENCY

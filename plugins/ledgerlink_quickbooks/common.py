@@ -20,7 +20,7 @@ the pieces of a QBO body and record every problem (with its JSON pointer) in a
 :func:`post` is the one write every action performs, :func:`query` the one read every
 ``find_existing`` performs, and :func:`read_output` turns a created entity into the step
 output ``{id, sync_token, doc_number?, txn_date?, total, currency?}``.
-:func:`create_action` makes the :class:`ledgerlink.catalog.Action` of one entity from its
+:func:`create_action` makes the :class:`ledgerlink.connectors.catalog.Action` of one entity from its
 ``build_body`` and ``matches``.
 """
 
@@ -37,10 +37,11 @@ from typing import Any
 import babel.numbers
 
 from ledgerlink import jsonio
-from ledgerlink.catalog import Action, ActionContext, Request, Response
+from ledgerlink.connectors.catalog import Action, ActionContext, Request, Response
 from ledgerlink.errors import ConfigError, InputError
 
-from .api import MAX_REQUEST_ID, classify, deleter, entity_url, params, unreadable_query, unreadable_write
+from .api import (MAX_REQUEST_ID, classify, deleter, entity_url, params, unreadable_query,
+                  unreadable_write)
 
 _PLAIN = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*$")
 _SIGNED = re.compile(r"^\s*-?[0-9]+(\.[0-9]+)?\s*$")

@@ -1,6 +1,6 @@
 """A QuickBooks Online loopback sandbox: Intuit's Accounting API v3 and OAuth, in memory.
 
-Serve it with :mod:`ledgerlink.servers` (``ledgerlink sandbox quickbooks`` does)::
+Serve it with :mod:`ledgerlink.web.servers` (``ledgerlink sandbox quickbooks`` does)::
 
     from ledgerlink import servers
     from ledgerlink_quickbooks.sandbox import create_sandbox

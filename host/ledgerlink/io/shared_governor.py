@@ -1,6 +1,6 @@
 """The rate governor shared through the database, for N processes on N machines.
 
-:class:`ledgerlink.governor.Governor` keeps one process inside a vendor's per-tenant limits;
+:class:`ledgerlink.io.governor.Governor` keeps one process inside a vendor's per-tenant limits;
 with several processes each would spend the whole allowance, and together they would run
 into the vendor's 429s. :class:`SharedGovernor` has the same interface (``slot`` and
 ``pause``) and counts in the database instead: each request started against a tenant is a
@@ -12,7 +12,7 @@ advisory lock on the tenant's key and reads the time from the database server, s
 processes' own clocks do not matter; on SQLite the write lock serialises it. When no slot is
 free the caller sleeps until the earliest moment one can be (the window's oldest start
 leaving it, or a short poll for a concurrency slot) and tries again, up to ``max_wait``;
-then :class:`~ledgerlink.governor.Throttled` is raised, as the in-process governor does, and
+then :class:`~ledgerlink.io.governor.Throttled` is raised, as the in-process governor does, and
 the worker reschedules its run. A process that dies mid-request leaves an unfinished row;
 it stops counting against the concurrency limit after ``STALE_SECONDS``.
 
@@ -38,11 +38,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .governor import Limits, Throttled
+from ledgerlink.io.governor import Limits, Throttled
 from contextlib import contextmanager
 from collections.abc import Iterator
 
-from .store import Store, governor_pauses, governor_starts, make_engine
+from ledgerlink.store import Store, governor_pauses, governor_starts, make_engine
 
 #: an unfinished start older than this no longer holds a concurrency slot (its process died)
 STALE_SECONDS = 120.0

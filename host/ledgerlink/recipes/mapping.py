@@ -13,7 +13,7 @@ A JSON literal means itself. An object with a reserved ``$`` key is an expressio
     one mapped value per match; inside ``map`` and ``filter`` the paths ``$.item`` and
     ``$.index`` are the current element and its position.
 ``{"$if": condition, "then": expr, "else": expr}``
-    a condition as in a trigger filter (see :mod:`ledgerlink.matching`).
+    a condition as in a trigger filter (see :mod:`ledgerlink.recipes.matching`).
 ``{"$value": literal}``
     the literal as it is (also a way to write an object whose keys start with ``$``).
 
@@ -41,8 +41,8 @@ import jsonpath_ng
 import jsonpath_ng.ext
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 
-from .catalog import Transform
-from .errors import MappingError, Problem, TransformError, quoted
+from ledgerlink.connectors.catalog import Transform
+from ledgerlink.errors import MappingError, Problem, TransformError, quoted
 
 
 class _Missing:
@@ -445,7 +445,7 @@ def _compile_primary(op: str, node: Mapping[str, Any], here: str, pointer: str,
         mapper = compile_expr(node.get("map"), pointer_join(pointer, "map"), inner)[0]
         keep = None
         if "filter" in node:
-            from .matching import compile_condition
+            from ledgerlink.recipes.matching import compile_condition
             keep = compile_condition(node["filter"], pointer_join(pointer, "filter"), inner)
         if path is None:
             return (lambda doc: MISSING), True, str(arg)
@@ -468,7 +468,7 @@ def _compile_primary(op: str, node: Mapping[str, Any], here: str, pointer: str,
         return evaluate_each, False, path.text
 
     # $if
-    from .matching import compile_condition
+    from ledgerlink.recipes.matching import compile_condition
     test = compile_condition(arg, here, scope)
     if "then" not in node:
         scope.problem(pointer, "\"$if\" needs \"then\" (and may have \"else\")")

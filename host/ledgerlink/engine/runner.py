@@ -16,10 +16,11 @@ from typing import Any
 import jsonschema
 import jsonschema_rs
 
-from .catalog import Action, ActionContext, Connection, IncomingEvent, Request, Response, Validator
-from .errors import InputError, LedgerlinkError
-from .mapping import pointer_join
-from .recipes import Recipe, Step
+from ledgerlink.connectors.catalog import (Action, ActionContext, Connection, IncomingEvent,
+                                           Request, Response, Validator)
+from ledgerlink.errors import InputError, LedgerlinkError
+from ledgerlink.recipes.mapping import pointer_join
+from ledgerlink.recipes.recipe import Recipe, Step
 
 #: fixed namespace for idempotency keys; never change it, or retries after an upgrade would twin
 KEY_NAMESPACE = uuid.UUID("6f1c7d2e-4b8a-5c3d-9e0f-1a2b3c4d5e6f")

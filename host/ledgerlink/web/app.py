@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from .runtime import Runtime
+from ledgerlink.engine.runtime import Runtime
 
 
 def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = None) -> Flask:
@@ -16,10 +16,10 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
     ``config`` keys: ``db`` (URL), ``recipes`` (directory), ``config`` (ledgerlink.toml),
     ``admin_token`` (default ``$LEDGERLINK_ADMIN_TOKEN``), ``metrics_token`` (default
     ``$LEDGERLINK_METRICS_TOKEN``; ``/metrics`` takes it or the admin token), ``settings`` (a
-    :class:`ledgerlink.runtime.Settings`). Pass ``runtime`` to share one with workers.
+    :class:`ledgerlink.engine.runtime.Settings`). Pass ``runtime`` to share one with workers.
     """
-    from .api import bp
-    from .service import build_runtime
+    from ledgerlink.web.api import bp
+    from ledgerlink.engine.operations import build_runtime
 
     config = dict(config or {})
     if runtime is None:

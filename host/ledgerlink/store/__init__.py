@@ -33,8 +33,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
-from . import jsonio
-from .errors import LedgerlinkError
+from ledgerlink import jsonio
+from ledgerlink.errors import LedgerlinkError
 
 log = logging.getLogger("ledgerlink")
 
@@ -351,7 +351,7 @@ def alembic_config(url: str) -> Any:
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(resources.files("ledgerlink").joinpath("migrations")))
+    cfg.set_main_option("script_location", str(resources.files("ledgerlink.store").joinpath("migrations")))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
@@ -1104,7 +1104,7 @@ class Store:
                             .values(value=value, updated_at=now)).rowcount == 0:
                 conn.execute(cursors.insert().values(name=name, value=value, updated_at=now))
 
-    # --- secrets (encrypted by the caller; see ledgerlink.secrets) ------------------------------
+    # --- secrets (encrypted by the caller; see ledgerlink.io.secrets) ------------------------------
 
     def secret_blob(self, connection: str) -> tuple[bytes, str] | None:
         with self.engine.connect() as conn:

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import babel.numbers
 
-from . import hookimpl
-from .catalog import Transform
-from .errors import TransformError, quoted
+from ledgerlink import hookimpl
+from ledgerlink.connectors.catalog import Transform
+from ledgerlink.errors import TransformError, quoted
 
 ROUNDING = {
     "half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "half_down": ROUND_HALF_DOWN,

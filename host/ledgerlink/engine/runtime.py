@@ -3,7 +3,7 @@
 :class:`Runtime` holds what one process shares: the catalog, the config, the store, the one
 HTTP client, the governor and the recipe registry. :meth:`Runtime.receive` is the inbox
 (verify, store, plan — in one transaction — then answer); :class:`Worker` claims due runs
-with a lease and runs them through :mod:`ledgerlink.runner`.
+with a lease and runs them through :mod:`ledgerlink.engine.runner`.
 """
 
 from __future__ import annotations
@@ -23,18 +23,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from . import jsonio, outbound
-from .catalog import Action, ActionContext, Catalog, Connection, IncomingEvent, LinkQuery, Request, Response
-from .config import Config
-from .errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem, RecipeError,
-                     SignatureError, VendorError, quoted)
-from .governor import Governor, Throttled
-from .oauth import NeedsReauth
-from .mapping import CompiledPath, Scope, compile_path
-from .recipes import Recipe, Step, check_recipe, validate
-from .runner import StepResult, document, drive, find_existing, idempotency_key, run_step
-from .secrets import SecretBox
-from .store import ClaimedFetch, ClaimedRun, Store, unavailable
+from ledgerlink import jsonio
+from ledgerlink.io import outbound
+from ledgerlink.connectors.catalog import (Action, ActionContext, Catalog, Connection,
+                                           IncomingEvent, LinkQuery, Request, Response)
+from ledgerlink.config import Config
+from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem,
+                               RecipeError, SignatureError, VendorError, quoted)
+from ledgerlink.io.governor import Governor, Throttled
+from ledgerlink.io.oauth import NeedsReauth
+from ledgerlink.recipes.mapping import CompiledPath, Scope, compile_path
+from ledgerlink.recipes.recipe import Recipe, Step, check_recipe, validate
+from ledgerlink.engine.runner import (StepResult, document, drive, find_existing, idempotency_key,
+                                      run_step)
+from ledgerlink.io.secrets import SecretBox
+from ledgerlink.store import ClaimedFetch, ClaimedRun, Store, unavailable
 
 log = logging.getLogger("ledgerlink")
 
@@ -156,7 +159,7 @@ class Runtime:
         shared = self.settings.governor == "shared" or (
             self.settings.governor == "auto" and self.store.engine.dialect.name == "postgresql")
         if shared:
-            from .shared_governor import SharedGovernor
+            from ledgerlink.io.shared_governor import SharedGovernor
             self.governor: Any = SharedGovernor(self.store)
         else:
             self.governor = Governor()
@@ -192,7 +195,7 @@ class Runtime:
         """Configured secrets (from the environment) overlaid with stored tokens, refreshed
         when they are about to expire. Raises NeedsReauth for a connection that must be
         connected again."""
-        from .oauth import fresh_secrets
+        from ledgerlink.io.oauth import fresh_secrets
 
         values = self.config.secrets(name, self.catalog) if name in self.config.connections else {}
         if not os.environ.get("LEDGERLINK_SECRET_KEY"):
@@ -686,7 +689,7 @@ class Worker:
             if exc.kind == "permanent":
                 return self._fetch_failed(claimed, exc.message)
             if exc.kind == "reauth" and os.environ.get("LEDGERLINK_SECRET_KEY"):
-                from .oauth import expire
+                from ledgerlink.io.oauth import expire
                 expire(rt, claimed.connection)
                 return self._fetch_retry(claimed, exc.message, 0.0)
             return self._fetch_retry(claimed, exc.message, exc.retry_after)
@@ -897,7 +900,7 @@ class Worker:
             if exc.kind == "permanent":
                 raise _Fail(f"step {step.id!r}: {exc.message}") from None
             if exc.kind == "reauth" and connector.oauth is not None and os.environ.get("LEDGERLINK_SECRET_KEY"):
-                from .oauth import expire
+                from ledgerlink.io.oauth import expire
                 expire(rt, connection.name)  # refresh once, then retry; invalid_grant pauses the run
                 raise _Retry(f"step {step.id!r}: {exc.message}", delay=0.0) from None
             raise _Retry(f"step {step.id!r}: {exc.message}", delay=exc.retry_after) from None

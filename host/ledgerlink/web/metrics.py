@@ -58,7 +58,7 @@ class _Collector:
             pass
         yield fetches
         try:
-            from .api import connection_rows
+            from ledgerlink.web.api import connection_rows
 
             connections = GaugeMetricFamily("ledgerlink_connection_needs_reauth",
                                             "1 when a connection must be connected again; its runs are paused.",
@@ -87,7 +87,7 @@ def metrics_app(runtime: Any) -> Any:
 
     from flask import Flask, Response
 
-    from .api import bearer_is, error, security_headers
+    from ledgerlink.web.api import bearer_is, error, security_headers
 
     app = Flask("ledgerlink-metrics")
     app.config["LEDGERLINK_METRICS_TOKEN"] = os.environ.get("LEDGERLINK_METRICS_TOKEN", "")

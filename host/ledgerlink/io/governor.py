@@ -357,7 +357,7 @@ class Governor:
             raise ValueError(f"governor key must be a non-empty string naming the connection "
                              f"(e.g. 'quickbooks:realm 123'), not {key!r}")
         if limits is not None and not isinstance(limits, Limits):
-            raise TypeError(f"governor limits must be a ledgerlink.governor.Limits (a "
+            raise TypeError(f"governor limits must be a ledgerlink.io.governor.Limits (a "
                             f"connector's 'limits') or None, not {type(limits).__name__}")
         if not _is_number(max_wait) or math.isnan(max_wait) or max_wait < 0:
             raise ValueError(f"max_wait must be a number of seconds of at least 0 (0: only a "

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import jsonio
-from .catalog import IncomingEvent
-from .config import find_config_file, load_config
-from .dryrun import dry_run
-from .errors import LedgerlinkError, MappingError
-from .plugins import load_catalog
-from .recipes import Recipe
-from .runner import document
-from .runtime import Runtime, Settings
-from .store import DEFAULT_URL, Store
+from ledgerlink import jsonio
+from ledgerlink.connectors.catalog import IncomingEvent
+from ledgerlink.config import find_config_file, load_config
+from ledgerlink.engine.dryrun import dry_run
+from ledgerlink.errors import LedgerlinkError, MappingError
+from ledgerlink.connectors.manager import load_catalog
+from ledgerlink.recipes.recipe import Recipe
+from ledgerlink.engine.runner import document
+from ledgerlink.engine.runtime import Runtime, Settings
+from ledgerlink.store import DEFAULT_URL, Store
 
 
 class NotFound(LedgerlinkError):
@@ -103,8 +103,8 @@ def undo(runtime: Runtime, run_id: int) -> dict[str, Any]:
     Idempotent: an entity already gone counts as undone, and an undone run stays undone.
     Refuses (changing nothing) when an action of the run cannot be undone.
     """
-    from .catalog import ActionContext
-    from .runner import drive
+    from ledgerlink.connectors.catalog import ActionContext
+    from ledgerlink.engine.runner import drive
 
     row = runtime.store.run(run_id)
     if row is None:

@@ -13,13 +13,15 @@ from typing import Any
 
 import jsonschema
 
-from . import jsonio, outbound
-from .catalog import Action, ActionContext, Catalog, IncomingEvent, LinkQuery, Request, Response, Validator
-from .config import Config
-from .errors import EventError
-from .mapping import pointer_join
-from .recipes import Recipe, Step
-from .runner import document, run
+from ledgerlink import jsonio
+from ledgerlink.io import outbound
+from ledgerlink.connectors.catalog import (Action, ActionContext, Catalog, IncomingEvent, LinkQuery,
+                                           Request, Response, Validator)
+from ledgerlink.config import Config
+from ledgerlink.errors import EventError
+from ledgerlink.recipes.mapping import pointer_join
+from ledgerlink.recipes.recipe import Recipe, Step
+from ledgerlink.engine.runner import document, run
 
 
 def event_from_payload(recipe: Recipe, catalog: Catalog, payload: Any, body: bytes | None,

@@ -1,7 +1,7 @@
 """The catalog: every connector, trigger, action and transform that plugins registered.
 
 Plugins hand the host instances of the classes below through the ``register`` callback
-of each hook (see :mod:`ledgerlink.hookspecs`). The host checks each one when it arrives:
+of each hook (see :mod:`ledgerlink.contract.hookspecs`). The host checks each one when it arrives:
 its type, its name, that its schemas are valid JSON Schema (2020-12) and that its sample
 validates against its schema. Every problem names the plugin that supplied the thing.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema
 
-from .errors import PluginError, quoted
+from ledgerlink.errors import PluginError, quoted
 
 STATUSES = ("stable", "beta")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -336,7 +336,7 @@ def _check_sample(schema: Mapping[str, Any], sample: Any, what: str, plugin: str
 
 
 class Catalog:
-    """Everything registered, by kind and name. Built by :func:`ledgerlink.plugins.load_catalog`."""
+    """Everything registered, by kind and name. Built by :func:`ledgerlink.connectors.manager.load_catalog`."""
 
     def __init__(self) -> None:
         self.connectors: dict[str, Connector] = {}
@@ -356,7 +356,7 @@ class Catalog:
             if not isinstance(thing, expected):
                 raise PluginError(
                     f"plugin {plugin!r} registered {thing!r} as a {kind}; "
-                    f"register only ledgerlink.catalog.{expected.__name__} objects from this hook")
+                    f"register only ledgerlink.connectors.catalog.{expected.__name__} objects from this hook")
             self.add(kind, thing, plugin)
 
         return register
@@ -398,7 +398,7 @@ class Catalog:
             _check_schema(thing.settings_schema, f"connector {name!r} settings_schema", plugin)
             if thing.poll is not None and not (isinstance(thing.poll, Poll) and callable(thing.poll.poll)):
                 raise PluginError(f"plugin {plugin!r}: connector {name!r} poll must be a "
-                                  f"ledgerlink.catalog.Poll with a callable poll")
+                                  f"ledgerlink.connectors.catalog.Poll with a callable poll")
         table[name] = _with_plugin(thing, plugin)
 
     def check(self) -> None:

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import Problem
-from .mapping import is_expression, pointer_join
-from .recipes import Recipe
+from ledgerlink.errors import Problem
+from ledgerlink.recipes.mapping import is_expression, pointer_join
+from ledgerlink.recipes.recipe import Recipe
 
 ANNOTATION = "x-ledgerlink-ref"
 
@@ -143,7 +143,7 @@ def _merge(declarations: list[Mapping[str, Any] | None]) -> Mapping[str, Any] | 
 
 def check(recipe: Recipe, runtime: Any) -> list[Problem]:
     """Ask each step's connection whether every referenced id exists and is active."""
-    from .runner import drive
+    from ledgerlink.engine.runner import drive
 
     problems: list[Problem] = []
     wanted: dict[str, dict[tuple[str, str], list[str]]] = {}

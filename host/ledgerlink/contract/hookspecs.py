@@ -26,7 +26,7 @@ hookspec = pluggy.HookspecMarker("ledgerlink")
 def ledgerlink_register_connectors(register):
     """Register the external systems this plugin talks to.
 
-    :param register: ``register(connector: ledgerlink.catalog.Connector) -> None``.
+    :param register: ``register(connector: ledgerlink.connectors.catalog.Connector) -> None``.
         Call it once per connector. A connector names the system (``"stripe"``), the JSON
         Schema of a connection's settings, which settings are secret, the defaults a
         connection gets when ``ledgerlink.toml`` does not configure one, and, for systems
@@ -48,7 +48,7 @@ def ledgerlink_register_connectors(register):
 def ledgerlink_register_triggers(register):
     """Register the events that can start a recipe.
 
-    :param register: ``register(trigger: ledgerlink.catalog.Trigger) -> None``.
+    :param register: ``register(trigger: ledgerlink.connectors.catalog.Trigger) -> None``.
         A trigger has a dotted name whose first part is its connector
         (``"stripe.invoice.paid"``), a summary, the JSON Schema of its event, a sample event
         that validates against that schema, and a status (``"stable"`` or ``"beta"``).
@@ -69,13 +69,13 @@ def ledgerlink_register_triggers(register):
 def ledgerlink_register_actions(register):
     """Register the things a recipe step can do in an external system.
 
-    :param register: ``register(action: ledgerlink.catalog.Action) -> None``.
+    :param register: ``register(action: ledgerlink.connectors.catalog.Action) -> None``.
         An action has a dotted name whose first part is its connector
         (``"quickbooks.create_journal_entry"``), a summary, JSON Schemas of its input and
         output, a sample input, a sample vendor response, a status, and ``perform``: a
         generator that never does I/O itself. It yields
-        :class:`ledgerlink.catalog.Request` objects, receives a
-        :class:`ledgerlink.catalog.Response` for each, and returns the step's output.
+        :class:`ledgerlink.connectors.catalog.Request` objects, receives a
+        :class:`ledgerlink.connectors.catalog.Response` for each, and returns the step's output.
 
     **Returns:** nothing; the return value is ignored.
 
@@ -92,7 +92,7 @@ def ledgerlink_register_actions(register):
 def ledgerlink_register_transforms(register):
     """Register value transforms that recipes use with ``"$as": "<name>"``.
 
-    :param register: ``register(transform: ledgerlink.catalog.Transform) -> None``.
+    :param register: ``register(transform: ledgerlink.connectors.catalog.Transform) -> None``.
         A transform has a name (plugins prefix it with their connector, e.g.
         ``"stripe.money"``), a summary, the JSON Schema of its parameters, and
         ``apply(value, params) -> value``, which raises

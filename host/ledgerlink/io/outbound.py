@@ -1,4 +1,4 @@
-"""Turning an action's :class:`~ledgerlink.catalog.Request` into the exact HTTP request.
+"""Turning an action's :class:`~ledgerlink.connectors.catalog.Request` into the exact HTTP request.
 
 This is the one place httpx is configured. Dry-run shows the request built here, with
 secrets redacted; live runs send the same request.
@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from . import __version__, jsonio
-from .catalog import Request
+from ledgerlink import __version__, jsonio
+from ledgerlink.connectors.catalog import Request
 
 REDACTED = "[REDACTED]"
 USER_AGENT = f"ledgerlink/{__version__}"
@@ -131,7 +131,7 @@ def send(client: httpx.Client, request: Request, auth_headers: Mapping[str, str]
     """Send one action request; returns (catalog Response, what to log). Raises NotSent/OutcomeUnknown."""
     from time import perf_counter
 
-    from .catalog import Response
+    from ledgerlink.connectors.catalog import Response
 
     http = build(request, auth_headers)
     secrets = [s for s in secrets if isinstance(s, str) and s]

@@ -22,13 +22,13 @@ from flask import Blueprint, Response as FlaskResponse, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from . import __version__, jsonio
-from .catalog import IncomingEvent
-from .config import load_schema
-from .dryrun import dry_run
-from .errors import (ConfigError, EventError, LedgerlinkError, Problem, RecipeError, SignatureError,
-                     error_body, error_body_for)
-from .recipes import Recipe, check_recipe
+from ledgerlink import __version__, jsonio
+from ledgerlink.connectors.catalog import IncomingEvent
+from ledgerlink.config import load_schema
+from ledgerlink.engine.dryrun import dry_run
+from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, Problem, RecipeError,
+                               SignatureError, error_body, error_body_for)
+from ledgerlink.recipes.recipe import Recipe, check_recipe
 
 #: the largest run id (and recipe version) the database's INTEGER columns hold
 MAX_ID = 2_147_483_647
@@ -382,7 +382,7 @@ def get_run(run_id: int):
                   409: "the run is not failed or dead, or the event already ran on that version",
                   422: "the body is not an object, or the recipe version no longer loads"})
 def replay_run(run_id: int):
-    from .service import replay
+    from ledgerlink.engine.operations import replay
     data = body_json()
     version, dry = (data.get("version", "own"), data.get("dry_run", False)) if isinstance(data, dict) else (0, 0)
     if version not in ("own", "latest") or not isinstance(dry, bool):
@@ -425,7 +425,7 @@ def list_connections():
        responses={200: "connected", 400: "unknown or expired state, or consent refused",
                   502: "the vendor refused to exchange the code"})
 def oauth_callback():
-    from .oauth import complete
+    from ledgerlink.io.oauth import complete
 
     rt = runtime()
     name = complete(rt, dict(request.args))
@@ -440,7 +440,7 @@ def oauth_callback():
                        "connection needs reconnecting",
                   422: "the vendor refused a void or delete", 502: "the vendor is failing; try again"})
 def undo_run(run_id: int):
-    from .service import undo
+    from ledgerlink.engine.operations import undo
     return json_response(undo(runtime(), run_id))
 
 
@@ -479,7 +479,7 @@ def healthz():
        "or the admin token (serve --metrics-listen also serves them on an address of their own).",
        admin=False, responses={200: "the metrics", 401: "missing or wrong metrics token"})
 def metrics():
-    from .metrics import render
+    from ledgerlink.web.metrics import render
 
     if not bearer_is("LEDGERLINK_METRICS_TOKEN", "LEDGERLINK_ADMIN_TOKEN"):
         return error(401, "unauthorized", "send LEDGERLINK_METRICS_TOKEN (or the admin token) as "
@@ -627,7 +627,7 @@ def handle_http_error(exc: HTTPException):
 def handle_database_away(exc: sa.exc.DBAPIError):
     # the database is restarting or unreachable: nothing was stored, and a 503 tells the
     # vendor to resend (as Stripe and Intuit do) instead of giving up
-    from .store import unavailable
+    from ledgerlink.store import unavailable
 
     if unavailable(exc):
         runtime().store.note_unavailable(exc)  # logged once, when it starts

@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
 
-from . import jsonio
-from .catalog import Action, Catalog, Trigger, Validator
-from .config import Config, load_schema
-from .errors import ConfigError, Problem, RecipeError
-from .mapping import Evaluator, Scope, compile_mapping, is_expression, pointer_join, suggest
-from .matching import Condition, compile_condition
+from ledgerlink import jsonio
+from ledgerlink.connectors.catalog import Action, Catalog, Trigger, Validator
+from ledgerlink.config import Config, load_schema
+from ledgerlink.errors import ConfigError, Problem, RecipeError
+from ledgerlink.recipes.mapping import (Evaluator, Scope, compile_mapping, is_expression,
+                                        pointer_join, suggest)
+from ledgerlink.recipes.matching import Condition, compile_condition
 
 _RECIPE_SCHEMA: dict[str, Any] | None = None
 #: how deep a recipe's arrays and objects may nest; far more than any recipe needs, and little

@@ -2,7 +2,7 @@
 
 - ``ledgerlink connect NAME`` prints the consent URL; ``serve`` answers the redirect at
   ``GET /oauth/callback``, checks ``state`` (single use, ten minutes), exchanges the code and
-  stores the tokens encrypted (:mod:`ledgerlink.secrets`).
+  stores the tokens encrypted (:mod:`ledgerlink.io.secrets`).
 - :func:`fresh_secrets` gives a connection's secrets with an access token valid for at least
   a few more minutes, refreshing it first if needed. One refresh at a time per connection:
   threads of a process queue on a lock, and the stored tokens are read again inside it, so
@@ -23,9 +23,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from . import jsonio
-from .catalog import Connector
-from .errors import ConfigError, LedgerlinkError
+from ledgerlink import jsonio
+from ledgerlink.connectors.catalog import Connector
+from ledgerlink.errors import ConfigError, LedgerlinkError
 
 #: the form of the OAuth state ledgerlink issues (``secrets.token_urlsafe``)
 STATE_FORM = re.compile(r"[A-Za-z0-9_-]{16,100}")

@@ -19,8 +19,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from .errors import quoted
-from .mapping import MISSING, Scope, compile_expr, compile_path, pointer_join, suggest
+from ledgerlink.errors import quoted
+from ledgerlink.recipes.mapping import (MISSING, Scope, compile_expr, compile_path, pointer_join,
+                                        suggest)
 
 TESTS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "contains",
          "starts_with", "ends_with")

@@ -48,8 +48,8 @@ from waitress.compat import IPPROTO_IPV6, IPV6_V6ONLY
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
-from . import jsonio
-from .errors import error_body
+from ledgerlink import jsonio
+from ledgerlink.errors import error_body
 
 logger = logging.getLogger(__name__)
 

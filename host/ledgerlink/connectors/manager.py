@@ -14,9 +14,10 @@ from importlib.metadata import entry_points
 
 import pluggy
 
-from . import hookspecs, transforms
-from .catalog import Catalog
-from .errors import PluginError
+from ledgerlink.contract import hookspecs
+from ledgerlink.recipes import transforms
+from ledgerlink.connectors.catalog import Catalog
+from ledgerlink.errors import PluginError
 
 GROUP = "ledgerlink"
 HOOKS = {
@@ -70,7 +71,7 @@ def build_plugin_manager(only: str | None = None,
     except pluggy.PluginValidationError as exc:
         name = pm.get_name(exc.plugin) or repr(exc.plugin)
         raise PluginError(f"plugin {name!r}: {exc.args[0] if exc.args else exc}; the hooks are "
-                          f"listed in ledgerlink.hookspecs") from None
+                          f"listed in ledgerlink.contract.hookspecs") from None
     return pm
 
 

@@ -26,10 +26,10 @@ from typing import Any, Callable
 
 import httpx
 
-from . import store as store_module
-from .errors import LedgerlinkError
-from .plugins import load_catalog
-from .servers import background
+from ledgerlink import store as store_module
+from ledgerlink.errors import LedgerlinkError
+from ledgerlink.connectors.manager import load_catalog
+from ledgerlink.web.servers import background
 
 #: the realm the QuickBooks sandbox seeds, its home currency, and the token it always accepts
 DEMO_SETTINGS = {"quickbooks": {"realm_id": "9130350000000000", "home_currency": "USD",
@@ -75,7 +75,7 @@ def starter_config(catalog: Any, recipes: list[Path]) -> tuple[str, list[str]]:
     connection they name, every setting of its connector listed, commented out, under the
     connector's own description of it (secrets as ``${ENV_VAR}`` references). Returns the
     text and the connection names."""
-    from . import jsonio
+    from ledgerlink import jsonio
 
     names: dict[str, None] = {}
     for path in recipes:
@@ -162,7 +162,7 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
         log = open(directory / "serve.log", "w")
         stack.callback(log.close)
         serve = subprocess.Popen(
-            [sys.executable, "-m", "ledgerlink.cli", "serve", "--db", db, "--recipes", recipes,
+            [sys.executable, "-m", "ledgerlink", "serve", "--db", db, "--recipes", recipes,
              "--config", str(config), "--port", str(port), "--workers", "2"],
             env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -253,7 +253,7 @@ def _amount(total: Any, currency: Any) -> str:
     """``5.12``, ``KWD`` → ``5.120 KWD``: shown to the currency's ISO 4217 exponent."""
     from decimal import Decimal
 
-    from .transforms import currency_exponent
+    from ledgerlink.recipes.transforms import currency_exponent
 
     if total is None:
         return "—"

@@ -13,9 +13,9 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from . import jsonio
-from .errors import ConfigError
-from .store import Store
+from ledgerlink import jsonio
+from ledgerlink.errors import ConfigError
+from ledgerlink.store import Store
 
 ENV = "LEDGERLINK_SECRET_KEY"
 

@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import __version__, jsonio
-from .errors import LedgerlinkError, RecipeError
+from ledgerlink import __version__, jsonio
+from ledgerlink.errors import LedgerlinkError, RecipeError
 
 
 def _catalog_and_config(args: argparse.Namespace):
-    from .config import find_config_file, load_config
-    from .plugins import load_catalog
+    from ledgerlink.config import find_config_file, load_config
+    from ledgerlink.connectors.manager import load_catalog
 
     catalog = load_catalog()
     config = load_config(find_config_file(getattr(args, "config", None)), catalog)
@@ -26,7 +26,7 @@ def _catalog_and_config(args: argparse.Namespace):
 
 
 def cmd_connectors(args: argparse.Namespace) -> int:
-    from .plugins import load_catalog
+    from ledgerlink.connectors.manager import load_catalog
 
     data = load_catalog().as_json()
     if args.json:
@@ -43,7 +43,7 @@ def cmd_connectors(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .recipes import validate
+    from ledgerlink.recipes.recipe import validate
 
     catalog, config = _catalog_and_config(args)
     recipes, problems = validate(args.paths or ["recipes"], catalog, config)
@@ -57,7 +57,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _read_event(path: str) -> tuple[Any, bytes]:
-    from .errors import EventError
+    from ledgerlink.errors import EventError
 
     try:
         body = Path(path).read_bytes()
@@ -72,8 +72,8 @@ def _read_event(path: str) -> tuple[Any, bytes]:
 
 
 def cmd_dry_run(args: argparse.Namespace) -> int:
-    from .dryrun import dry_run, event_from_payload
-    from .recipes import load_recipe
+    from ledgerlink.engine.dryrun import dry_run, event_from_payload
+    from ledgerlink.recipes.recipe import load_recipe
 
     catalog, config = _catalog_and_config(args)
     recipe = load_recipe(args.recipe, catalog, config)
@@ -87,13 +87,13 @@ def cmd_dry_run(args: argparse.Namespace) -> int:
 
 
 def _db_url(args: argparse.Namespace) -> str:
-    from .store import DEFAULT_URL
+    from ledgerlink.store import DEFAULT_URL
 
     return args.db or os.environ.get("LEDGERLINK_DB") or DEFAULT_URL
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from .store import Store, upgrade
+    from ledgerlink.store import Store, upgrade
 
     url = _db_url(args)
     revision = upgrade(url)
@@ -102,7 +102,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace):
-    from .runtime import Settings
+    from ledgerlink.engine.runtime import Settings
 
     return Settings(workers=getattr(args, "workers", 2), lease_seconds=getattr(args, "lease", 60.0))
 
@@ -130,7 +130,7 @@ def positive_seconds(text: str) -> float:
 
 
 def _limits(args: argparse.Namespace):
-    from .servers import ConnectionLimits
+    from ledgerlink.web.servers import ConnectionLimits
 
     return ConnectionLimits(max_connections=args.max_connections, request_timeout=args.request_timeout,
                             idle_timeout=args.idle_timeout)
@@ -162,8 +162,8 @@ def _with_workers(args: argparse.Namespace, banner: str, block) -> int:
     then let in-flight runs finish and hand the rest back."""
     import logging
 
-    from .runtime import WorkerPool
-    from .service import build_runtime
+    from ledgerlink.engine.runtime import WorkerPool
+    from ledgerlink.engine.operations import build_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the run log records every request
@@ -203,13 +203,13 @@ def _listen_address(text: str) -> tuple[str, int]:
 def cmd_serve(args: argparse.Namespace) -> int:
     from contextlib import ExitStack
 
-    from .app import create_app
-    from .servers import background, serve
+    from ledgerlink.web.app import create_app
+    from ledgerlink.web.servers import background, serve
 
     def http(runtime) -> None:
         with ExitStack() as stack:
             if args.metrics_listen:
-                from .metrics import metrics_app
+                from ledgerlink.web.metrics import metrics_app
 
                 host, port = args.metrics_listen
                 running = stack.enter_context(background(metrics_app(runtime), host=host, port=port,
@@ -230,10 +230,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from .service import build_runtime, replay
+    from ledgerlink.engine.operations import build_runtime, replay
 
     if args.runs_command == "list":
-        from .store import Store
+        from ledgerlink.store import Store
 
         store = Store(_db_url(args))
         store.check_migrated()
@@ -246,7 +246,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                   f"{row['event_id']}  attempts={row['attempts']}  {row['last_error'] or ''}")
         return 0
     if args.runs_command == "show":
-        from .store import Store
+        from ledgerlink.store import Store
 
         store = Store(_db_url(args))
         store.check_migrated()
@@ -259,7 +259,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     runtime = build_runtime(db=_db_url(args), recipes=args.recipes, config_file=args.config)
     try:
         if args.runs_command == "undo":
-            from .service import undo
+            from ledgerlink.engine.operations import undo
             print(jsonio.dumps(undo(runtime, args.run), indent=2))
         else:
             print(jsonio.dumps(replay(runtime, args.run, args.version, args.dry_run), indent=2))
@@ -269,13 +269,13 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from .plugins import load_catalog
-    from .servers import serve
+    from ledgerlink.connectors.manager import load_catalog
+    from ledgerlink.web.servers import serve
 
     catalog = load_catalog()
     connector = catalog.connectors.get(args.connector)
     if connector is None or connector.sandbox is None:
-        from .mapping import suggest
+        from ledgerlink.recipes.mapping import suggest
         have = [c.name for c in catalog.connectors.values() if c.sandbox is not None]
         print(f"error: no sandbox for {args.connector!r}" + suggest(args.connector, have), file=sys.stderr)
         return 1
@@ -297,7 +297,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import REFUSED, run_demo
+    from ledgerlink.cli.demo import REFUSED, run_demo
 
     rows = run_demo(recipes=args.recipes, workdir=args.workdir)  # None: the installed examples
     # a refusal with its fix-it message is the demo working: nothing booked at a made-up rate
@@ -306,8 +306,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .demo import example_recipes, starter_config
-    from .plugins import load_catalog
+    from ledgerlink.cli.demo import example_recipes, starter_config
+    from ledgerlink.connectors.manager import load_catalog
 
     directory = Path(args.directory)
     config, recipes = directory / "ledgerlink.toml", directory / "recipes"
@@ -338,9 +338,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .preflight import check
-    from .recipes import load_recipe
-    from .service import build_runtime
+    from ledgerlink.engine.preflight import check
+    from ledgerlink.recipes.recipe import load_recipe
+    from ledgerlink.engine.operations import build_runtime
 
     runtime = build_runtime(db=_db_url(args), recipes=None, config_file=args.config)
     try:
@@ -356,8 +356,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
-    from .oauth import consent_url
-    from .service import build_runtime
+    from ledgerlink.io.oauth import consent_url
+    from ledgerlink.engine.operations import build_runtime
 
     runtime = build_runtime(db=_db_url(args), recipes=None, config_file=args.config)
     try:
@@ -371,8 +371,8 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
 
 def cmd_connections(args: argparse.Namespace) -> int:
-    from .api import connection_rows
-    from .service import build_runtime
+    from ledgerlink.web.api import connection_rows
+    from ledgerlink.engine.operations import build_runtime
 
     runtime = build_runtime(db=_db_url(args), recipes=None, config_file=args.config)
     try:
@@ -389,7 +389,7 @@ def cmd_connections(args: argparse.Namespace) -> int:
 
 
 def cmd_secret_key(args: argparse.Namespace) -> int:
-    from .secrets import new_key
+    from ledgerlink.io.secrets import new_key
 
     print(new_key())
     return 0
@@ -429,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", help="ledgerlink.toml (default: $LEDGERLINK_CONFIG or ./ledgerlink.toml)")
 
     def http_limits(p):
-        from .servers import ConnectionLimits
+        from ledgerlink.web.servers import ConnectionLimits
 
         default = ConnectionLimits()
         p.add_argument("--max-connections", type=positive_int, default=default.max_connections, metavar="N",

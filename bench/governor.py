@@ -1,6 +1,6 @@
 """How much of QuickBooks' allowed rate the governors get in real time, with zero 429s.
 
-Runs the workload of tests/test_governor_mixed.py at full size: 2,000 queued runs using
+Runs the workload of tests/host/io/test_governor_mixed.py at full size: 2,000 queued runs using
 every QuickBooks action (about 3,850 requests), 12 worker threads of this process, against
 the QuickBooks sandbox in its own process with QuickBooks' limits compressed 12 times (500
 requests per 5 s and 10 at once, on both sides). It runs twice:
@@ -17,7 +17,7 @@ busiest window, the most requests at once, and, for the in-process governor, how
 window was full versus had room with nothing waiting (this process not ready to send), with
 the CPU time used. The figure depends on the machine: a busy two-core machine gets less. It
 is measured here, not asserted by a test; the tests prove exactly, on a simulated clock,
-that every slot is used (tests/test_governor_simulated.py). A run with a 429 or a run that
+that every slot is used (tests/host/io/test_governor_simulated.py). A run with a 429 or a run that
 did not succeed ends the bench with status 1.
 
 The workload's events come from the vendor samples the test suite reads (tests/vendor).
@@ -40,7 +40,7 @@ import pytest
 import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "host" / "io")]
 
 import test_governor_mixed as workload  # noqa: E402
 

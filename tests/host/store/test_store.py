@@ -107,7 +107,7 @@ def test_recipe_version_reuse_with_another_body_is_refused(tmp_path):
 
 def test_every_replay_raises_the_key_generation(tmp_path):
     # the worker resends a step whose last write's outcome is unknown under that write's key
-    # (tests/test_unknown_outcome.py); the generation tells it the run was replayed
+    # (tests/host/engine/test_unknown_outcome.py); the generation tells it the run was replayed
     from ledgerlink.engine.runner import idempotency_key
 
     store = Store(migrated_db(tmp_path))

@@ -31,7 +31,7 @@ GOOD_ENTRY = {
 
 def test_shipped_xsds_are_byte_for_byte_the_vendor_files():
     shipped = Path(xsd.XSD_DIR)
-    # the Intuit files pinned in tests/vendor/SHA256SUMS (tests/test_vendor_files.py checks the
+    # the Intuit files pinned in tests/vendor/SHA256SUMS (tests/host/test_vendor_files.py checks the
     # bytes); EntitlementsResponse.xsd is left out: unused, and its header claims confidentiality
     folder = shipped.relative_to(REPO).as_posix() + "/"
     pinned = sorted(path[len(folder):] for path in pinned_files() if path.startswith(folder))

@@ -25,6 +25,7 @@ from ledgerlink.engine.runtime import Settings, WorkerPool
 from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks.sandbox import create_sandbox
+from vendor_files import REPO
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
 from stripe_events import invoice_paid_event
 
@@ -33,7 +34,7 @@ WHSEC = "whsec_test_secret"
 #: the governor test's runs: twice the compressed window's 500 requests
 GOVERNOR_RUNS = 1000
 #: the shipped invoice journal's version, the one a runtime over the shipped recipes records
-SHIPPED = json.loads((Path(__file__).resolve().parents[1] / "recipes"
+SHIPPED = json.loads((REPO / "recipes"
                       / "stripe-invoice-paid-to-quickbooks-journal.json").read_text())["version"]
 
 

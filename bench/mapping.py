@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from ledgerlink.connectors.catalog import IncomingEvent, LinkQuery, Response
+from ledgerlink.contract import IncomingEvent, LinkQuery, Response
 from ledgerlink.config import Config
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.recipes.recipe import load_recipe

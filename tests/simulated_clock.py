@@ -13,7 +13,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
-from ledgerlink.io.governor import Limits
+from ledgerlink.contract.limits import Limits
 
 #: a wall-clock origin: 2026-05-01 00:00:00 UTC
 MIDNIGHT = 1777593600.0

@@ -30,7 +30,8 @@ from typing import Any, Mapping
 
 import jsonschema
 
-from ledgerlink.connectors.catalog import Catalog, Connection, Validator
+from ledgerlink.contract import Connection
+from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.errors import ConfigError
 from ledgerlink.recipes.mapping import suggest
 
@@ -94,7 +95,7 @@ class Config:
         raw = self.connections.get(name, {}).get("limits")
         if raw is None:
             return default
-        from ledgerlink.io.governor import Limits
+        from ledgerlink.contract.limits import Limits
 
         return Limits(**raw)
 
@@ -166,7 +167,7 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
             continue
         settings = {k: v for k, v in raw.items() if k not in HOST_KEYS}
         if isinstance(raw.get("limits"), dict):
-            from ledgerlink.io.governor import Limits
+            from ledgerlink.contract.limits import Limits
             try:
                 Limits(**raw["limits"])
             except (TypeError, ValueError) as exc:

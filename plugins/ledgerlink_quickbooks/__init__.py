@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ledgerlink import hookimpl
 from ledgerlink.io.governor import QUICKBOOKS as QUICKBOOKS_LIMITS
-from ledgerlink.connectors.catalog import Connector
+from ledgerlink.contract import Connector
 
 from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
 from .common import DEFAULT_HOME_CURRENCY

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from ledgerlink.connectors.catalog import Action, ActionContext, Request, Response
+from ledgerlink.contract import Action, ActionContext, Request, Response
 from ledgerlink.errors import VendorError
 
 from . import common

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledgerlink.io.outbound import retry_after
-from ledgerlink.connectors.catalog import Response
+from ledgerlink.contract import Response
 from ledgerlink.errors import ConfigError, VendorError
 
 #: The Accounting API minor version every request sends. Since 1 Aug 2025 QBO ignores
@@ -302,7 +302,7 @@ def deleter(entity: str, endpoint: str) -> Any:
     """``undo(target_id, ctx)`` for a transaction QuickBooks can delete: read its current
     SyncToken, then ``POST …/<endpoint>?operation=delete``. An entity already gone (Object Not
     Found, 610) counts as undone."""
-    from ledgerlink.connectors.catalog import Request
+    from ledgerlink.contract import Request
 
     def undo(target_id: str, ctx: Any) -> Any:
         url = entity_url(ctx.connection.settings, endpoint)

@@ -35,8 +35,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ledgerlink import jsonio
-from ledgerlink.connectors.catalog import (ActionContext, IncomingEvent, Poll, Request, Response,
-                                           Trigger, Webhook)
+from ledgerlink.contract import (ActionContext, IncomingEvent, Poll, Request, Response, Trigger,
+                                 Webhook)
 from ledgerlink.errors import ConfigError, EventError, SignatureError
 
 from .api import classify, entity_url, params

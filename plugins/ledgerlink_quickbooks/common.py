@@ -37,7 +37,7 @@ from typing import Any
 import babel.numbers
 
 from ledgerlink import jsonio
-from ledgerlink.connectors.catalog import Action, ActionContext, Request, Response
+from ledgerlink.contract import Action, ActionContext, Request, Response
 from ledgerlink.errors import ConfigError, InputError
 
 from .api import (MAX_REQUEST_ID, classify, deleter, entity_url, params, unreadable_query,

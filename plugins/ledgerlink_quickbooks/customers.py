@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from ledgerlink.connectors.catalog import Action, ActionContext, LinkQuery, Request, Response
+from ledgerlink.contract import Action, ActionContext, LinkQuery, Request, Response
 from ledgerlink.errors import InputError
 
 from .common import query, quote

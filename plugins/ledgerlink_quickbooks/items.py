@@ -29,7 +29,7 @@ from collections.abc import Generator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ledgerlink.connectors.catalog import Action, ActionContext, LinkQuery, Request, Response
+from ledgerlink.contract import Action, ActionContext, LinkQuery, Request, Response
 from ledgerlink.errors import VendorError
 
 from . import common, updates

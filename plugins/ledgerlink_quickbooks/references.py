@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from ledgerlink.connectors.catalog import Connection, Request, Response
+from ledgerlink.contract import Connection, Request, Response
 from ledgerlink.errors import ConfigError
 
 from .common import quote, run_query

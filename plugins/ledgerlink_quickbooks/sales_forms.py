@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ledgerlink.connectors.catalog import Action
+from ledgerlink.contract import Action
 
 from . import common
 from .common import Problems

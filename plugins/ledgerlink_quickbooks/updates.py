@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ledgerlink.connectors.catalog import Action, ActionContext, Request, Response
+from ledgerlink.contract import Action, ActionContext, Request, Response
 from ledgerlink.errors import InputError, VendorError
 
 from . import common

@@ -21,7 +21,7 @@ from importlib import resources
 from typing import Any
 
 from ledgerlink import hookimpl, jsonio
-from ledgerlink.connectors.catalog import Connector, Transform, Trigger, Webhook
+from ledgerlink.contract import Connector, Transform, Trigger, Webhook
 
 from . import examples, money
 from .webhook import parse_webhook, verify_webhook

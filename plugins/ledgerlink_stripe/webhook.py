@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledgerlink import jsonio
-from ledgerlink.connectors.catalog import IncomingEvent
+from ledgerlink.contract import IncomingEvent
 from ledgerlink.errors import ConfigError, EventError, SignatureError
 
 from . import signature

@@ -10,7 +10,7 @@ import pytest
 from conftest import run_subprocess
 from ledgerlink import hookimpl, jsonio
 from ledgerlink.contract import hookspecs
-from ledgerlink.connectors.catalog import Action, Connector, Transform, Trigger
+from ledgerlink.contract import Action, Connector, Transform, Trigger
 from ledgerlink.errors import PluginError
 from ledgerlink.connectors.manager import HOOKS, build_plugin_manager, load_catalog
 
@@ -155,7 +155,7 @@ def test_unknown_plugin_in_subset_is_an_error(monkeypatch):
 
 THIRD_PARTY = '''
 from ledgerlink import hookimpl
-from ledgerlink.connectors.catalog import Action, Connector, Trigger
+from ledgerlink.contract import Action, Connector, Trigger
 
 
 def _perform(value, ctx):

@@ -15,8 +15,8 @@ import jsonschema
 
 from ledgerlink import jsonio
 from ledgerlink.io import outbound
-from ledgerlink.connectors.catalog import (Action, ActionContext, Catalog, IncomingEvent, LinkQuery,
-                                           Request, Response, Validator)
+from ledgerlink.contract import Action, ActionContext, IncomingEvent, LinkQuery, Request, Response
+from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config
 from ledgerlink.errors import EventError
 from ledgerlink.recipes.mapping import pointer_join

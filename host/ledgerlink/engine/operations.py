@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ledgerlink import jsonio
-from ledgerlink.connectors.catalog import IncomingEvent
+from ledgerlink.contract import IncomingEvent
 from ledgerlink.config import find_config_file, load_config
 from ledgerlink.engine.dryrun import dry_run
 from ledgerlink.errors import LedgerlinkError, MappingError
@@ -103,7 +103,7 @@ def undo(runtime: Runtime, run_id: int) -> dict[str, Any]:
     Idempotent: an entity already gone counts as undone, and an undone run stays undone.
     Refuses (changing nothing) when an action of the run cannot be undone.
     """
-    from ledgerlink.connectors.catalog import ActionContext
+    from ledgerlink.contract import ActionContext
     from ledgerlink.engine.runner import drive
 
     row = runtime.store.run(run_id)

@@ -16,8 +16,8 @@ from typing import Any
 import jsonschema
 import jsonschema_rs
 
-from ledgerlink.connectors.catalog import (Action, ActionContext, Connection, IncomingEvent,
-                                           Request, Response, Validator)
+from ledgerlink.contract import Action, ActionContext, Connection, IncomingEvent, Request, Response
+from ledgerlink.connectors.catalog import Validator
 from ledgerlink.errors import InputError, LedgerlinkError
 from ledgerlink.recipes.mapping import pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step

@@ -25,8 +25,9 @@ import sqlalchemy as sa
 
 from ledgerlink import jsonio
 from ledgerlink.io import outbound
-from ledgerlink.connectors.catalog import (Action, ActionContext, Catalog, Connection,
-                                           IncomingEvent, LinkQuery, Request, Response)
+from ledgerlink.contract import (Action, ActionContext, Connection, IncomingEvent, LinkQuery,
+                                 Request, Response)
+from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.config import Config
 from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem,
                                RecipeError, SignatureError, VendorError, quoted)

@@ -68,8 +68,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from ledgerlink.contract.limits import Limits, is_number
 
 __all__ = ["Limits", "Throttled", "Governor", "QUICKBOOKS", "XERO", "REASONS"]
 
@@ -84,76 +85,7 @@ _POLL_SECONDS = 0.05
 _SWEEP_SECONDS = 60.0
 
 
-# --- limits ---------------------------------------------------------------------------------
-
-def _is_whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """A vendor's published limits for one tenant (one connection).
-
-    - ``requests`` per ``per_seconds``: a sliding window (``Limits(500, 60.0)`` = 500 per minute);
-    - ``concurrent``: requests in progress at once (``None``: no limit);
-    - ``daily``: requests per UTC calendar day (``None``: no limit);
-    - ``headroom``: the fraction of ``requests`` actually used (see :attr:`budget`), a safety
-      margin because our window is measured on *our* clock when we send, while the vendor
-      counts on *its* clock when requests arrive: network jitter can bring two requests we
-      sent ``per_seconds`` apart closer together, and the vendor's windows are not aligned
-      with ours. ``0.98`` gives up 2 % of the throughput for that; ``1.0`` trusts timing exactly.
-    """
-
-    requests: int
-    per_seconds: float
-    concurrent: int | None = None
-    daily: int | None = None
-    headroom: float = 0.98
-
-    def __post_init__(self) -> None:
-        if not _is_whole(self.requests) or self.requests < 1:
-            raise ValueError(
-                f"Limits.requests must be a whole number of requests of at least 1, not "
-                f"{self.requests!r}; write the vendor's published limit, e.g. Limits(500, 60.0) "
-                f"for 500 requests per minute")
-        if not _is_number(self.per_seconds) or not math.isfinite(self.per_seconds) \
-                or self.per_seconds <= 0:
-            raise ValueError(
-                f"Limits.per_seconds must be a positive number of seconds (the window the "
-                f"vendor counts requests in: 60.0 for 'per minute'), not {self.per_seconds!r}")
-        if self.concurrent is not None and (not _is_whole(self.concurrent) or self.concurrent < 1):
-            raise ValueError(
-                f"Limits.concurrent must be a whole number of at least 1 (requests in progress at "
-                f"once), or None when the vendor publishes no such limit; not {self.concurrent!r}")
-        if self.daily is not None and (not _is_whole(self.daily) or self.daily < 1):
-            raise ValueError(
-                f"Limits.daily must be a whole number of at least 1 (requests per UTC day), or "
-                f"None when the vendor publishes no daily limit; not {self.daily!r}")
-        if not _is_number(self.headroom) or not (0 < self.headroom <= 1):
-            raise ValueError(
-                f"Limits.headroom must be more than 0 and at most 1 (the fraction of 'requests' "
-                f"actually used; 0.98 keeps a 2 % margin), not {self.headroom!r}")
-
-    @property
-    def budget(self) -> int:
-        """Starts allowed per window: ``floor(requests * headroom)``, never below 1."""
-        # the epsilon keeps 0.3 * 10 (2.9999999999999996) at 3
-        return max(1, math.floor(self.requests * self.headroom + 1e-9))
-
-    def describe(self) -> str:
-        """One line for logs: ``500 requests per 60 s (490 used, headroom 0.98), 10 at once``."""
-        text = (f"{self.requests:,} requests per {self.per_seconds:g} s "
-                f"({self.budget:,} used, headroom {self.headroom:g})")
-        if self.concurrent is not None:
-            text += f", {self.concurrent:,} at once"
-        if self.daily is not None:
-            text += f", {self.daily:,} per UTC day"
-        return text
-
+# --- published limits of two vendors (a connector declares its own) ---------------------------------------------------------------------------------
 
 #: QuickBooks Online, per realm (app + company): 500 requests/minute, batch requests
 #: included, and 10 concurrent requests; beyond either → HTTP 429 (Intuit blog
@@ -359,7 +291,7 @@ class Governor:
         if limits is not None and not isinstance(limits, Limits):
             raise TypeError(f"governor limits must be a ledgerlink.io.governor.Limits (a "
                             f"connector's 'limits') or None, not {type(limits).__name__}")
-        if not _is_number(max_wait) or math.isnan(max_wait) or max_wait < 0:
+        if not is_number(max_wait) or math.isnan(max_wait) or max_wait < 0:
             raise ValueError(f"max_wait must be a number of seconds of at least 0 (0: only a "
                              f"slot free now), not {max_wait!r}")
         return _Slot(self, key, limits, float(max_wait))
@@ -372,7 +304,7 @@ class Governor:
         """
         if not isinstance(key, str) or not key:
             raise ValueError(f"governor key must be a non-empty string, not {key!r}")
-        if not _is_number(seconds) or not math.isfinite(seconds) or seconds < 0:
+        if not is_number(seconds) or not math.isfinite(seconds) or seconds < 0:
             raise ValueError(f"pause seconds must be a finite number of at least 0 (e.g. the "
                              f"vendor's Retry-After), not {seconds!r}")
         with self._lock:

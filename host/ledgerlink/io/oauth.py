@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 import httpx
 
 from ledgerlink import jsonio
-from ledgerlink.connectors.catalog import Connector
+from ledgerlink.contract import Connector
 from ledgerlink.errors import ConfigError, LedgerlinkError
 
 #: the form of the OAuth state ledgerlink issues (``secrets.token_urlsafe``)

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from ledgerlink import __version__, jsonio
-from ledgerlink.connectors.catalog import Request
+from ledgerlink.contract import Request
 
 REDACTED = "[REDACTED]"
 USER_AGENT = f"ledgerlink/{__version__}"
@@ -131,7 +131,7 @@ def send(client: httpx.Client, request: Request, auth_headers: Mapping[str, str]
     """Send one action request; returns (catalog Response, what to log). Raises NotSent/OutcomeUnknown."""
     from time import perf_counter
 
-    from ledgerlink.connectors.catalog import Response
+    from ledgerlink.contract import Response
 
     http = build(request, auth_headers)
     secrets = [s for s in secrets if isinstance(s, str) and s]

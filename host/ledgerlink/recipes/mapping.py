@@ -41,7 +41,7 @@ import jsonpath_ng
 import jsonpath_ng.ext
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 
-from ledgerlink.connectors.catalog import Transform
+from ledgerlink.contract import Transform
 from ledgerlink.errors import MappingError, Problem, TransformError, quoted
 
 

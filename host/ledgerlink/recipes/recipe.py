@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jsonschema
 
 from ledgerlink import jsonio
-from ledgerlink.connectors.catalog import Action, Catalog, Trigger, Validator
+from ledgerlink.contract import Action, Trigger
+from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config, load_schema
 from ledgerlink.errors import ConfigError, Problem, RecipeError
 from ledgerlink.recipes.mapping import (Evaluator, Scope, compile_mapping, is_expression,

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import babel.numbers
 
 from ledgerlink import hookimpl
-from ledgerlink.connectors.catalog import Transform
+from ledgerlink.contract import Transform
 from ledgerlink.errors import TransformError, quoted
 
 ROUNDING = {

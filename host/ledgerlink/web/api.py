@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
 from ledgerlink import __version__, jsonio
-from ledgerlink.connectors.catalog import IncomingEvent
+from ledgerlink.contract import IncomingEvent
 from ledgerlink.config import load_schema
 from ledgerlink.engine.dryrun import dry_run
 from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, Problem, RecipeError,

@@ -16,7 +16,8 @@ import pytest
 
 import ledgerlink_quickbooks
 from ledgerlink import jsonio
-from ledgerlink.connectors.catalog import ActionContext, Catalog, Connection, Request, Response
+from ledgerlink.contract import ActionContext, Connection, Request, Response
+from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import ConfigError, InputError, VendorError
 from ledgerlink_quickbooks import common, deposit, payment, sales_forms, xsd
 

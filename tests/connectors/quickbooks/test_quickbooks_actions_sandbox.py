@@ -18,7 +18,7 @@ from conftest import RECIPES
 from ledgerlink import jsonio
 from ledgerlink.io import outbound
 from ledgerlink.web import servers
-from ledgerlink.connectors.catalog import ActionContext, Connection, IncomingEvent, Response
+from ledgerlink.contract import ActionContext, Connection, IncomingEvent, Response
 from ledgerlink.config import Config
 from ledgerlink.errors import InputError, VendorError
 from ledgerlink.recipes.recipe import load_recipe

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ledgerlink import jsonio
-from ledgerlink.connectors.catalog import Response
+from ledgerlink.contract import Response
 from ledgerlink.errors import ConfigError, VendorError
 from ledgerlink_quickbooks import api
 from vendor_files import QUICKBOOKS
@@ -227,7 +227,7 @@ def test_404_without_fault_points_at_the_settings():
 
 import pytest as _pytest
 
-from ledgerlink.connectors.catalog import Response as _Response
+from ledgerlink.contract import Response as _Response
 from ledgerlink_quickbooks.api import classify as _classify
 
 

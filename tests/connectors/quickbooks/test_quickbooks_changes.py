@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from ledgerlink import jsonio
 from ledgerlink.web.app import create_app
-from ledgerlink.connectors.catalog import ActionContext, Connection, Response
+from ledgerlink.contract import ActionContext, Connection, Response
 from ledgerlink.errors import ConfigError, EventError, SignatureError
 from ledgerlink.engine.runner import drive
 from ledgerlink.engine.runtime import Settings, Worker, WorkerPool

@@ -20,8 +20,8 @@ import pytest
 from ledgerlink import jsonio
 from ledgerlink.io import outbound
 from ledgerlink.web import servers
-from ledgerlink.connectors.catalog import (ActionContext, Catalog, Connection, LinkQuery, Request,
-                                           Response)
+from ledgerlink.contract import ActionContext, Connection, LinkQuery, Request, Response
+from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import InputError, VendorError
 from ledgerlink_quickbooks import accounts, items, sales_forms, updates, xsd
 from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox

@@ -14,7 +14,8 @@ import ledgerlink_quickbooks
 from ledgerlink import jsonio
 from ledgerlink.io import outbound
 from ledgerlink.web import servers
-from ledgerlink.connectors.catalog import ActionContext, Catalog, Connection, Request, Response
+from ledgerlink.contract import ActionContext, Connection, Request, Response
+from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import ConfigError, InputError, UnbalancedEntryError, VendorError
 from ledgerlink_quickbooks import api, journal_entry, xsd
 from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox

@@ -17,7 +17,7 @@ import pytest
 from ledgerlink import jsonio
 from ledgerlink.io import outbound
 from ledgerlink.web import servers
-from ledgerlink.connectors.catalog import ActionContext, Connection, Response
+from ledgerlink.contract import ActionContext, Connection, Response
 from ledgerlink_quickbooks import CONNECTOR, api, xsd
 from ledgerlink_quickbooks.journal_entry import ACTION, SAMPLE, build_body
 from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, Sandbox, create_sandbox

@@ -24,7 +24,8 @@ from referencing.jsonschema import DRAFT4
 import ledgerlink_stripe
 import stripe_events as se
 from ledgerlink import jsonio
-from ledgerlink.connectors.catalog import Catalog, IncomingEvent
+from ledgerlink.contract import IncomingEvent
+from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import EventError
 from ledgerlink_stripe.webhook import parse_webhook
 from vendor_files import STRIPE

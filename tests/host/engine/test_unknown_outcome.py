@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from ledgerlink.web.app import create_app
-from ledgerlink.connectors.catalog import Connection, Response
+from ledgerlink.contract import Connection, Response
 from ledgerlink.errors import VendorError
 from ledgerlink.engine.runtime import Settings, WorkerPool
 from ledgerlink.web.servers import background
@@ -292,7 +292,7 @@ def test_an_unreadable_success_answer_is_an_unknown_outcome_and_a_query_without_
         with pytest.raises(VendorError) as raised:
             common.read_output(response, "JournalEntry", {}, 0)
         assert raised.value.kind == "unknown" and "looked up" in raised.value.message
-    from ledgerlink.connectors.catalog import ActionContext
+    from ledgerlink.contract import ActionContext
     ctx = ActionContext(connection=connection, idempotency_key="")
     lookup = common.query(ctx, "JournalEntry", [])
     next(lookup)
@@ -333,7 +333,7 @@ def test_a_replayed_dead_run_has_the_retries_of_a_new_run(make_runtime, sandbox)
 def test_every_query_reader_retries_a_success_answer_without_its_query_response():
     """find_account and check's reference check read queries through the one reader, so an
     HTML page answered 200 is retried, never taken for "no such account"."""
-    from ledgerlink.connectors.catalog import ActionContext
+    from ledgerlink.contract import ActionContext
     from ledgerlink_quickbooks.accounts import find_account
     from ledgerlink_quickbooks.references import check_references
 

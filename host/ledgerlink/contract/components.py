@@ -1,0 +1,275 @@
+"""What a connector hands the host and what it gets back: the component classes.
+
+A plugin registers instances of :class:`Connector`, :class:`Trigger`, :class:`Action` and
+:class:`Transform` through the hooks of :mod:`ledgerlink.contract.hookspecs`; an action's
+generator yields :class:`Request` (or :class:`LinkQuery`) and receives :class:`Response`;
+a trigger turns a delivery into :class:`IncomingEvent`. The host checks each component when
+it arrives (:mod:`ledgerlink.connectors.catalog`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("stable", "beta")
+_DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_CONNECTOR = re.compile(r"^[a-z][a-z0-9_]*$")
+_TRANSFORM = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+
+
+# --- what actions yield and receive -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Request:
+    """A request an action wants sent. The host adds authentication and sends it.
+
+    ``json`` may hold ``Decimal`` values; they are sent as exact JSON numbers.
+    """
+
+    method: str
+    url: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+
+
+@dataclass(frozen=True)
+class LinkQuery:
+    """Yielded by an action instead of a Request: "which entity of ``target_type`` did this
+    connection create (or find) for ``source_id``?" The host answers from its links table
+    with ``Response(200, json={"target_id": "…" | None})`` — no I/O in the action."""
+
+    source_id: str
+    target_type: str
+
+
+@dataclass(frozen=True)
+class Response:
+    """The vendor's answer, given back to the action generator."""
+
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A configured connection: which connector, and its non-secret settings."""
+
+    name: str
+    connector: str
+    settings: Mapping[str, Any]
+    #: True when no configuration named this connection and the connector's defaults are used
+    implicit: bool = False
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What an action knows besides its input. Never holds a secret."""
+
+    connection: Connection
+    #: derived from (recipe id, recipe version, event id, step id); put it where the vendor wants it
+    idempotency_key: str
+    recipe_id: str = ""
+    recipe_version: int = 0
+    step_id: str = ""
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """One event parsed from a webhook body or a poll."""
+
+    id: str
+    #: the trigger's dotted name, e.g. ``stripe.invoice.paid``
+    trigger: str
+    payload: Mapping[str, Any]
+    #: the payload's JSON text exactly as delivered, when the body is this one event
+    #: (stored as is: no re-encoding, and the audit copy is the vendor's own bytes)
+    raw: str | None = None
+    #: the vendor's tenant the event belongs to (QuickBooks realm, Xero tenant), when one
+    #: webhook endpoint serves several; the host stores it on the connection of that tenant
+    tenant: str | None = None
+
+
+# --- the things plugins register -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Webhook:
+    """How a connector's webhooks are checked and read.
+
+    ``verify(headers, body, secrets, now)`` raises :class:`ledgerlink.errors.SignatureError`
+    unless the raw ``body`` is signed; ``headers`` is a case-insensitive mapping,
+    ``secrets`` the connection's resolved secret settings, ``now`` a Unix time.
+    ``parse(headers, body)`` returns the :class:`IncomingEvent` list in the body and raises
+    :class:`ledgerlink.errors.EventError` when it cannot.
+    """
+
+    verify: Callable[[Mapping[str, str], bytes, Mapping[str, Any], float], None]
+    parse: Callable[[Mapping[str, str], bytes], list[IncomingEvent]]
+    #: ``sign(body, secrets, now) -> headers``: sign a body as the vendor would, for
+    #: emitters, demos and tests (optional)
+    sign: Callable[[bytes, Mapping[str, Any], float], Mapping[str, str]] | None = None
+    #: the connection setting that names a tenant (QuickBooks: ``realm_id``). When set, an
+    #: event whose ``tenant`` is another connection's is stored on that connection, since a
+    #: vendor sends every tenant's events to the app's one endpoint.
+    tenant_setting: str | None = None
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A cursor-based trigger source, for vendors (or setups) without webhooks.
+
+    ``poll(cursor, ctx)`` is a generator like an action's ``perform``: it yields Requests
+    (sent governed and authenticated on ``ctx.connection``), and returns ``(events,
+    new_cursor)``. ``cursor`` is what the last successful poll returned, or None the first
+    time. The host stores the events and the new cursor in one transaction, and a poll
+    fires once across every process sharing the database. A connection polls when its
+    ``[connections.NAME]`` table sets ``poll_seconds``.
+    """
+
+    summary: str
+    poll: Callable[[str | None, "ActionContext"], Generator[Request, Response, tuple[list[IncomingEvent], str]]]
+    #: the shortest interval the vendor tolerates, in seconds
+    min_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class OAuth2:
+    """A connector's OAuth 2.0 authorization-code flow (the host runs it).
+
+    The URLs are defaults; a connection may override them with the settings
+    ``authorize_url`` and ``token_url`` (a sandbox on loopback in tests). The client is
+    ``client_id`` (setting) and ``client_secret`` (secret setting).
+    """
+
+    authorize_url: str
+    token_url: str
+    scopes: tuple[str, ...] = ()
+    #: "basic": client id and secret in an HTTP Basic header; "body": in the form
+    client_auth: str = "basic"
+    #: ``settings_from_callback(query) -> settings``: what the consent redirect tells about
+    #: the connection (QuickBooks: ``realmId`` → ``realm_id``)
+    settings_from_callback: Callable[[Mapping[str, str]], Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Connector:
+    name: str
+    summary: str
+    #: JSON Schema of a connection's settings (secrets included, as ``${ENV}`` references)
+    settings_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
+    #: names of settings that are secret: never logged, never shown
+    secret_settings: tuple[str, ...] = ()
+    #: settings of the connection a recipe gets when ledgerlink.toml names none
+    default_settings: Mapping[str, Any] = field(default_factory=dict)
+    webhook: Webhook | None = None
+    #: ``auth(secrets) -> headers``: the headers that authenticate a request, given the
+    #: connection's secret settings and stored tokens. Their values are always redacted.
+    auth: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None
+    #: the vendor's published per-tenant limits (one connection = one tenant); the host's
+    #: governor keeps every connection of this connector inside them
+    limits: Any = None
+    #: ``check_references(entity, ids, connection, declared=…)``: a read-only generator (like
+    #: an action) returning ``{id: "does not exist" | "is inactive" | …}`` for ``ledgerlink
+    #: check``. ``declared`` (given only when a recipe declares something) maps an id to what
+    #: the recipe says about the object beside its id, ``{key: value or None}`` for the keys its
+    #: reference field takes (e.g. an account's type); a verdict on that reads "is …; what to fix"
+    check_references: Callable[..., Generator[Request, Response, Mapping[str, str]]] | None = None
+    #: how a connection obtains and refreshes its tokens (``ledgerlink connect NAME``)
+    oauth: OAuth2 | None = None
+    #: seconds the vendor remembers an idempotency key; past it, a write whose outcome was
+    #: unknown is first looked up (``Action.find_existing``) instead of resent. None: forever.
+    idempotency_key_lifetime: float | None = None
+    #: ``sandbox(**options) -> WSGI app`` imitating the vendor on loopback, served by
+    #: ``ledgerlink sandbox NAME``; for tests, demos and integrators
+    sandbox: Callable[..., Any] | None = None
+    #: ``examples() -> [(label, raw body), ...]``: realistic webhook deliveries for
+    #: ``ledgerlink demo`` (several currencies, a duplicate, a refund …)
+    examples: Callable[[], list[tuple[str, bytes]]] | None = None
+    #: a cursor-based source of events (QuickBooks: change data capture)
+    poll: Poll | None = None
+    version: str = "0.1.0"
+    status: str = "stable"
+    #: filled in by the host: the plugin that registered this
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    summary: str
+    event_schema: Mapping[str, Any]
+    sample: Mapping[str, Any]
+    status: str = "stable"
+    #: JSONPath of the source object's id inside the event, for links and logs
+    source_id_path: str = ""
+    #: ``fetch(payload, ctx)``: for vendors whose notifications carry ids only. A generator
+    #: like an action's ``perform`` (read-only) that returns the complete event payload, or
+    #: None when the entity is gone. The host stores the notification, acknowledges it, and
+    #: plans runs only once the fetch succeeded, so recipe filters see the whole entity.
+    fetch: Callable[[Mapping[str, Any], "ActionContext"], Generator[Request, Response, Mapping[str, Any] | None]] | None = None
+    plugin: str = ""
+
+    @property
+    def connector(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    summary: str
+    input_schema: Mapping[str, Any]
+    output_schema: Mapping[str, Any]
+    #: a valid input, shown in the catalog and used by tests
+    sample: Mapping[str, Any]
+    #: ``perform(input, ctx)`` yields Requests, receives Responses, returns the output
+    perform: Callable[[Mapping[str, Any], ActionContext], Generator[Request, Response, Mapping[str, Any]]]
+    #: the vendor's answer used by dry-run for requests after the first: a JSON body
+    #: (answered with status 200) or ``f(request) -> Response``
+    sample_response: Any = None
+    status: str = "stable"
+    #: how a retried write avoids a twin: "key" (vendor honours the idempotency key),
+    #: "lookup" (the action looks the entity up first) or "none" (reads only)
+    idempotency: str = "key"
+    #: ``undo(target_id, ctx)``: a generator like ``perform`` that voids or deletes the entity
+    #: this action created (``ledgerlink runs undo``); it returns normally when the entity is
+    #: already gone. None: this action's entities cannot be undone by ledgerlink.
+    undo: Callable[[str, ActionContext], Generator[Request, Response, Any]] | None = None
+    #: ``find_existing(input, ctx)``: a generator like ``perform`` that only reads and returns
+    #: the output of an entity this step already created (or None). Used when a write's
+    #: outcome was unknown and its idempotency key may have expired at the vendor.
+    find_existing: Callable[[Mapping[str, Any], ActionContext], Generator[Request, Response, Mapping[str, Any] | None]] | None = None
+    plugin: str = ""
+
+    @property
+    def connector(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    def sample_response_for(self, request: Request) -> Response:
+        if callable(self.sample_response):
+            return self.sample_response(request)
+        return Response(status=200, json=self.sample_response)
+
+
+@dataclass(frozen=True)
+class Transform:
+    name: str
+    summary: str
+    #: ``apply(value, params) -> value``; raises TransformError
+    apply: Callable[[Any, Mapping[str, Any]], Any]
+    #: JSON Schema (object) of the parameters written beside ``$as`` in a recipe
+    params_schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
+    #: parameters the host fills from the recipe when the expression leaves them out
+    recipe_defaults: tuple[str, ...] = ()
+    plugin: str = ""
+
+
+KINDS: dict[str, type] = {
+    "connector": Connector, "trigger": Trigger, "action": Action, "transform": Transform,
+}

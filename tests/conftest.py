@@ -16,7 +16,8 @@ import pytest
 from ledgerlink import cli
 from ledgerlink.recipes import transforms
 from ledgerlink.connectors.catalog import Catalog
-from ledgerlink.recipes.mapping import Scope, compile_mapping
+from ledgerlink.recipes.mapping import compile_mapping
+from ledgerlink.recipes.paths import Scope
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = REPO / "recipes"

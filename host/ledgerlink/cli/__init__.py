@@ -275,7 +275,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     catalog = load_catalog()
     connector = catalog.connectors.get(args.connector)
     if connector is None or connector.sandbox is None:
-        from ledgerlink.recipes.mapping import suggest
+        from ledgerlink.recipes.paths import suggest
         have = [c.name for c in catalog.connectors.values() if c.sandbox is not None]
         print(f"error: no sandbox for {args.connector!r}" + suggest(args.connector, have), file=sys.stderr)
         return 1

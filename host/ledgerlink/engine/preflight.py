@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledgerlink.errors import Problem
-from ledgerlink.recipes.mapping import is_expression, pointer_join
+from ledgerlink.recipes.mapping import is_expression
+from ledgerlink.recipes.paths import pointer_join
 from ledgerlink.recipes.recipe import Recipe
 
 ANNOTATION = "x-ledgerlink-ref"

@@ -19,7 +19,7 @@ import jsonschema_rs
 from ledgerlink.contract import Action, ActionContext, Connection, IncomingEvent, Request, Response
 from ledgerlink.connectors.catalog import Validator
 from ledgerlink.errors import InputError, LedgerlinkError
-from ledgerlink.recipes.mapping import pointer_join
+from ledgerlink.recipes.paths import pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
 
 #: fixed namespace for idempotency keys; never change it, or retries after an upgrade would twin

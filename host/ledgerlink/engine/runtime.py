@@ -33,7 +33,7 @@ from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, Mapping
                                RecipeError, SignatureError, VendorError, quoted)
 from ledgerlink.io.governor import Governor, Throttled
 from ledgerlink.io.oauth import NeedsReauth
-from ledgerlink.recipes.mapping import CompiledPath, Scope, compile_path
+from ledgerlink.recipes.paths import CompiledPath, Scope, compile_path
 from ledgerlink.recipes.recipe import Recipe, Step, check_recipe, validate
 from ledgerlink.engine.runner import (StepResult, document, drive, find_existing, idempotency_key,
                                       run_step)

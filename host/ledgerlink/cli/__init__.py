@@ -162,7 +162,7 @@ def _with_workers(args: argparse.Namespace, banner: str, block) -> int:
     then let in-flight runs finish and hand the rest back."""
     import logging
 
-    from ledgerlink.engine.runtime import WorkerPool
+    from ledgerlink.engine.worker import WorkerPool
     from ledgerlink.engine.operations import build_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -361,7 +361,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
     runtime = build_runtime(db=_db_url(args), recipes=None, config_file=args.config)
     try:
-        url = consent_url(runtime, args.name, args.redirect_uri)
+        url = consent_url(runtime.connections, args.name, args.redirect_uri)
     finally:
         runtime.close()
     print("Open this address, sign in and allow access; you are sent back to the server, which stores")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jsonschema
+import pluggy
 
 from ledgerlink.contract.components import (Action, Connector, KINDS, Poll, STATUSES, Transform,
                                             Trigger, _CONNECTOR, _DOTTED, _TRANSFORM)
@@ -80,6 +81,8 @@ class Catalog:
     """Everything registered, by kind and name. Built by :func:`ledgerlink.connectors.manager.load_catalog`."""
 
     def __init__(self) -> None:
+        #: the behaviour hooks of the plugins this catalog was loaded from (None: no plugins)
+        self.hooks: pluggy.HookRelay | None = None
         self.connectors: dict[str, Connector] = {}
         self.triggers: dict[str, Trigger] = {}
         self.actions: dict[str, Action] = {}

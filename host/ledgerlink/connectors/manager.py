@@ -87,4 +87,5 @@ def load_catalog(pm: pluggy.PluginManager | None = None) -> Catalog:
             kwargs = {"register": register}
             impl.function(*[kwargs[arg] for arg in impl.argnames])
     catalog.check()
+    catalog.hooks = pm.hook
     return catalog

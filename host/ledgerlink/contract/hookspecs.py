@@ -109,3 +109,58 @@ def ledgerlink_register_transforms(register):
 
     **Since:** 0.1.0
     """
+
+
+@hookspec
+def ledgerlink_run_ended(run, outcome, error):
+    """A run's attempt ended and its outcome is stored (alerts use this).
+
+    :param run: the :class:`ledgerlink.store.ClaimedRun` as the worker claimed it: ``id``,
+        ``recipe_id``, ``recipe_version``, ``connection`` (where its event came from),
+        ``event_id``, ``trigger``, ``attempts`` (this attempt's number).
+    :param outcome: the run's status now: ``"succeeded"``, ``"failed"`` (for good; the run
+        can be replayed), ``"dead"`` (it gave up after the last attempt), ``"retrying"`` (a
+        later attempt is due) or ``"paused"`` (a connection must be connected again).
+    :param error: the error stored with the run (None when it succeeded).
+
+    **When:** in the worker thread, after the outcome is committed; never for a dry run,
+    and not when the run's lease was lost (the worker that took it over reports it).
+
+    **Returns:** nothing; the return value is ignored.
+
+    **How results combine:** every implementation is called, each in turn. An exception
+    in one is logged with its plugin's name and never changes the run's outcome; the
+    others are still called. Keep it quick: the worker waits for it.
+
+    **Where:** in any plugin module.
+
+    **Since:** 0.2.0
+    """
+
+
+@hookspec
+def ledgerlink_fetch_ended(fetch, outcome, error):
+    """Fetching a notification's entity ended and its outcome is stored.
+
+    A trigger that carries ids only (``fetch``) stores the notification; a worker then
+    fetches the entity and plans its runs.
+
+    :param fetch: the :class:`ledgerlink.store.ClaimedFetch`: ``id``, ``connection``,
+        ``event_id``, ``trigger``, ``attempts``.
+    :param outcome: ``"done"`` (the entity is stored and its runs are planned), ``"gone"``
+        (the source no longer has it; nothing runs), ``"retrying"`` or ``"failed"`` (for
+        good; no run is planned).
+    :param error: the error stored with it (None when done or gone).
+
+    **When:** in the worker thread, after the outcome is committed; not when the fetch's
+    lease was lost.
+
+    **Returns:** nothing; the return value is ignored.
+
+    **How results combine:** as :func:`ledgerlink_run_ended`: every implementation is
+    called; an exception in one is logged and changes nothing.
+
+    **Where:** in any plugin module.
+
+    **Since:** 0.2.0
+    """

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import jsonschema
 
 from ledgerlink import jsonio
 from ledgerlink.io import outbound

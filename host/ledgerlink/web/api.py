@@ -162,7 +162,7 @@ def webhook(connection: str):
     if connection not in rt.config.connections and connection not in rt.catalog.connectors:
         return error(404, "unknown_connection", f"no connection named {connection!r} is configured")
     try:
-        result = rt.receive(connection, request.headers, body)
+        result = rt.inbox.receive(connection, request.headers, body)
     except SignatureError as exc:
         return ledgerlink_error(exc, 401)
     except EventError as exc:
@@ -400,7 +400,7 @@ def connection_rows(rt) -> list[dict[str, Any]]:
     rows = []
     for name in names:
         try:
-            connection = rt.connection(name)
+            connection = rt.connections.connection(name)
         except LedgerlinkError:
             continue
         connector = rt.catalog.connectors[connection.connector]
@@ -428,8 +428,8 @@ def oauth_callback():
     from ledgerlink.io.oauth import complete
 
     rt = runtime()
-    name = complete(rt, dict(request.args))
-    rt.forget(name)
+    name = complete(rt.connections, dict(request.args))
+    rt.connections.forget(name)
     return json_response({"connected": name, "status": "ok"})
 
 

@@ -24,7 +24,8 @@ from ledgerlink.web.app import create_app
 from ledgerlink.contract import ActionContext, Connection, Response
 from ledgerlink.errors import ConfigError, EventError, SignatureError
 from ledgerlink.engine.runner import drive
-from ledgerlink.engine.runtime import Settings, Worker, WorkerPool
+from ledgerlink.engine.runtime import Settings
+from ledgerlink.engine.worker import Worker, WorkerPool
 from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
 from vendor_files import QUICKBOOKS
@@ -250,7 +251,7 @@ def test_cloudevents_for_several_companies_go_to_each_companys_connection(qbo, t
         {"specversion": "1.0", "id": "c", "source": "intuit", "type": "qbo.payment.created.v1",
          "time": "2026-11-24T17:30:00Z", "intuitentityid": "5", "intuitaccountid": "777", "data": {}},
     ]).encode()
-    result = runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN),
+    result = runtime.inbox.receive("books", {"intuit-signature": changes.signature(body, TOKEN),
                                        "content-type": "application/cloudevents+json"}, body)
     assert result["stored"] == 3
     with runtime.store.engine.connect() as conn:
@@ -268,7 +269,7 @@ def test_a_fetch_that_fails_is_retried_and_then_runs(qbo, tmp_path, monkeypatch)
     payment = create_payment(url, "42.00")
     sandbox.script([{"status": 503, "match": {"method": "GET"}}, {"status": 500, "match": {"method": "GET"}}])
     body = notification(("Payment", payment["Id"], "Create"))
-    runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
+    runtime.inbox.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
     pool = WorkerPool(runtime, 1)
     pool.start()
     try:
@@ -284,7 +285,7 @@ def test_a_fetch_refused_for_good_fails_the_notification_with_the_reason(qbo, tm
     sandbox, url = qbo
     runtime = setup(tmp_path, monkeypatch, url, max_attempts=2)
     body = notification(("Payment", "1", "Create"))
-    runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
+    runtime.inbox.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
     sandbox.script([{"status": 500, "match": {"method": "GET"}}] * 3)
     worker = Worker(runtime)
     deadline = time.monotonic() + 10
@@ -328,7 +329,7 @@ def test_a_fetched_entity_that_cannot_be_stored_fails_its_fetch_with_the_reason(
                                             "PrivateNote": "a\u0000b"}))
     payment = jsonio.loads(answer.content)["Payment"]
     body = notification(("Payment", payment["Id"], "Create"))
-    runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
+    runtime.inbox.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
     worker = Worker(runtime)
     (claimed,) = runtime.store.claim_fetches(worker.name, 60, 1)
     assert worker.fetch(claimed) == "failed"
@@ -409,7 +410,7 @@ def test_a_poll_stores_changes_with_its_cursor_and_runs_them(qbo, tmp_path, monk
     sandbox, url = qbo
     runtime = setup(tmp_path, monkeypatch, url, poll_seconds=30)
     worker = Worker(runtime)
-    assert runtime.polled_connections() == ["books"]
+    assert runtime.connections.polled() == ["books"]
     assert worker.poll("books") == 1  # the first poll starts the cursor at now
     assert worker.poll("books") == 0  # not due again for 30 s
     payment = create_payment(url, "77.70")
@@ -433,7 +434,7 @@ def test_a_poll_stores_changes_with_its_cursor_and_runs_them(qbo, tmp_path, monk
     body = json.dumps({"eventNotifications": [{"realmId": REALM, "dataChangeEvent": {"entities": [
         {"name": "Payment", "id": payment["Id"], "operation": "Create",
          "lastUpdated": jsonio.loads(event["payload"])["changed_at"]}]}}]}).encode()
-    assert runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)["duplicates"] == 1
+    assert runtime.inbox.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)["duplicates"] == 1
     runtime.close()
 
 

@@ -61,10 +61,11 @@ from typing import Any
 
 import httpx
 import ledgerlink.io.outbound
-import ledgerlink.engine.runtime
+import ledgerlink.engine.runner
 from conftest import RECIPES
 from ledgerlink.io.governor import Governor, Limits
-from ledgerlink.engine.runtime import Settings, WorkerPool
+from ledgerlink.engine.runtime import Settings
+from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
 from runtime_fixtures import QBO_TOKEN, migrated_db, signed, write_config
 from service_process import free_port
@@ -340,7 +341,7 @@ class Tally:
         self.sent_at: list[float] = []
 
     def install(self, monkeypatch) -> None:
-        run_step, send = ledgerlink.engine.runtime.run_step, ledgerlink.io.outbound.send
+        run_step, send = ledgerlink.engine.runner.run_step, ledgerlink.io.outbound.send
 
         def counted_step(recipe, step, *args, **kwargs):
             self.local.action = step.action.name
@@ -357,14 +358,14 @@ class Tally:
                 self.sent_at.append(time.monotonic())
             return send(*args, **kwargs)
 
-        monkeypatch.setattr(ledgerlink.engine.runtime, "run_step", counted_step)
+        monkeypatch.setattr(ledgerlink.engine.runner, "run_step", counted_step)
         monkeypatch.setattr(ledgerlink.io.outbound, "send", counted_send)
 
 
 def deliver(runtime, events) -> None:
     for event in events:
         body, headers = signed(event)
-        runtime.receive("stripe", headers, body)
+        runtime.inbox.receive("stripe", headers, body)
 
 
 GOVERNOR_KEY = "quickbooks:quickbooks"

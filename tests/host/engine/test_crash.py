@@ -13,7 +13,6 @@ import threading
 import time
 
 
-from ledgerlink import jsonio
 from ledgerlink.web.servers import background
 from ledgerlink.store import Store
 from ledgerlink_quickbooks.sandbox import create_sandbox

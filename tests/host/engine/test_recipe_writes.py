@@ -4,7 +4,6 @@ the served recipes exactly as they were, and ``serve`` still starts on that fold
 import json
 
 import pytest
-import sqlalchemy as sa
 
 from ledgerlink.web.app import create_app
 from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, write_config

@@ -217,12 +217,14 @@ class Worker:
         return fetching.poll(self.runtime, self.name, connection_name)
 
     def _reschedule(self, run: ClaimedRun, retry: Retry) -> str:
+        """Store the run as retrying (due after the asked delay or a backoff), or dead when
+        this was its last counted attempt."""
         settings = self.runtime.settings
         if retry.count_attempt and run.attempts >= settings.max_attempts:
-            self.runtime.store.finish(run.id, self.name, "dead",
-                                      error=f"gave up after {run.attempts} attempts: {retry.message}")
+            error = f"gave up after {run.attempts} attempts: {retry.message}"
+            self.runtime.store.finish(run.id, self.name, "dead", error=error)
             self.runtime.metrics.add("runs_dead", 1)
-            return self._ended(run, "dead", f"gave up after {run.attempts} attempts: {retry.message}")
+            return self._ended(run, "dead", error)
         if retry.delay is not None:
             delay = jittered(retry.delay)
         else:

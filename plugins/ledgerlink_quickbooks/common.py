@@ -26,7 +26,7 @@ an explicit rate (:func:`ledgerlink.contract.foreign_currency`), and a create is
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -261,25 +261,6 @@ def request_id(key: Any, action: str) -> str:
 
 # --- the answer ----------------------------------------------------------------------------------
 
-def decimal(value: Any) -> Decimal | None:
-    """A number of a QBO answer as a Decimal (a float is read from its shortest text)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-        return result if result.is_finite() else None
-    return None
-
-
 def ref_value(value: Any) -> str | None:
     """The id of a QBO reference (``{"value": "1"}``), or None."""
     if isinstance(value, Mapping):
@@ -309,7 +290,7 @@ def read_output(response: Response, entity: str, body: Mapping[str, Any],
         out["doc_number"] = found["DocNumber"]
     if isinstance(found.get("TxnDate"), str):
         out["txn_date"] = found["TxnDate"]
-    amount = decimal(found.get("TotalAmt"))
+    amount = contract.answer_decimal(found.get("TotalAmt"))
     out["total"] = amount if amount is not None else computed_total
     code = ref_value(found.get("CurrencyRef")) or ref_value(body.get("CurrencyRef"))
     if code:
@@ -431,7 +412,7 @@ def create_action(*, action: str, entity: str, endpoint: str, what: str, summary
 
 __all__ = ["DEFAULT_HOME_CURRENCY", "ENTITY_TYPES", "JSON_HEADERS", "LEDGER", "MAX_DOC_NUMBER",
            "MAX_MEMO", "MAX_TEXT", "amount_in", "create_action", "currency", "currency_ref",
-           "decimal", "description", "entity", "exchange_rate", "fit_currency", "home_currency",
+           "description", "entity", "exchange_rate", "fit_currency", "home_currency",
            "load", "query", "query_by", "quote", "read_output", "ref", "ref_field", "ref_value",
            "request_id", "run_query", "same_currency", "same_fields", "same_text", "text",
            "txn_fields"]

@@ -139,7 +139,7 @@ def _signature(lines: Any) -> list[tuple[Decimal | None, str | None]]:
     for line in lines if isinstance(lines, list) else []:
         if isinstance(line, Mapping) and line.get("DetailType") == DETAIL:
             detail = line.get(DETAIL) if isinstance(line.get(DETAIL), Mapping) else {}
-            out.append((common.decimal(line.get("Amount")), common.ref_value(detail.get("AccountRef"))))
+            out.append((contract.answer_decimal(line.get("Amount")), common.ref_value(detail.get("AccountRef"))))
     return out
 
 

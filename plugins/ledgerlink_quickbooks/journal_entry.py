@@ -289,7 +289,7 @@ def matches(stored: Mapping[str, Any], body: Mapping[str, Any], home: str) -> bo
         return False
     if not common.same_currency(stored, body, home):
         return False
-    return common.decimal(stored.get("TotalAmt")) in (None, _debits(body))
+    return contract.answer_decimal(stored.get("TotalAmt")) in (None, _debits(body))
 
 
 ACTION = common.create_action(

@@ -111,13 +111,13 @@ def _links(lines: Any) -> list[tuple[str, Decimal | None]]:
             continue
         for link in line.get("LinkedTxn") or []:
             if isinstance(link, Mapping) and link.get("TxnType") == "Invoice":
-                out.append((str(link.get("TxnId")), common.decimal(line.get("Amount"))))
+                out.append((str(link.get("TxnId")), contract.answer_decimal(line.get("Amount"))))
     return sorted(out, key=lambda pair: pair[0])
 
 
 def matches(stored: Mapping[str, Any], body: Mapping[str, Any], home: str) -> bool:
     """Whether a stored payment is the one ``body`` creates."""
-    return common.decimal(stored.get("TotalAmt")) == body["TotalAmt"] and \
+    return contract.answer_decimal(stored.get("TotalAmt")) == body["TotalAmt"] and \
         common.same_fields(stored, body, home, refs=("CustomerRef", "DepositToAccountRef"),
                            texts=("PrivateNote", "PaymentRefNum")) and \
         _links(stored.get("Line")) == _links(body.get("Line"))

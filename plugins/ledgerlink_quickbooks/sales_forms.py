@@ -362,7 +362,7 @@ def _signature(lines: Any) -> list[tuple[str, Decimal | None, str | None]]:
         if kind not in (ITEM, DISCOUNT):
             continue
         detail = line.get(kind) if isinstance(line.get(kind), Mapping) else {}
-        out.append((kind, common.decimal(line.get("Amount")), common.ref_value(detail.get("ItemRef"))))
+        out.append((kind, contract.answer_decimal(line.get("Amount")), common.ref_value(detail.get("ItemRef"))))
     return out
 
 

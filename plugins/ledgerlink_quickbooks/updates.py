@@ -400,7 +400,7 @@ def _updated(done: Written, fields: Mapping[str, Any], extra: Mapping[str, Any])
 # --- void_invoice ----------------------------------------------------------------------------------
 
 def _decimal(value: Any) -> Decimal:
-    found = common.decimal(value)
+    found = contract.answer_decimal(value)
     return found if found is not None else Decimal(0)
 
 

@@ -17,10 +17,10 @@ from ledgerlink.contract.components import (Request, LinkQuery, Response, Connec
                                             IncomingEvent, Webhook, Poll, OAuth2, Connector,
                                             Trigger, Action, Transform)
 from ledgerlink.contract.problems import Problems, begin, date, line_objects, show, text, unknown_keys
-from ledgerlink.contract.money import (RECIPE_MONEY, Sign, amount, amount_in, currency_code,
-                                       currency_exponent, exact, exponent, fit_currency,
-                                       foreign_currency, is_currency, minor_to_major, minor_units,
-                                       minus, plain, total)
+from ledgerlink.contract.money import (RECIPE_MONEY, Sign, amount, amount_in, answer_decimal,
+                                       currency_code, currency_exponent, exact, exponent,
+                                       fit_currency, foreign_currency, is_currency, minor_to_major,
+                                       minor_units, minus, plain, total)
 from ledgerlink.contract.http import (ErrorReading, Kind, body_excerpt, classify, describe_body,
                                       header, retry_after, status_kind, unreadable_query,
                                       unreadable_write)
@@ -32,7 +32,7 @@ __all__ = ["hookimpl", "Limits", "Request", "LinkQuery", "Response", "Connection
            # problems
            "Problems", "begin", "date", "line_objects", "show", "text", "unknown_keys",
            # money
-           "RECIPE_MONEY", "Sign", "amount", "amount_in", "currency_code", "currency_exponent",
+           "RECIPE_MONEY", "Sign", "amount", "amount_in", "answer_decimal", "currency_code", "currency_exponent",
            "exact", "exponent", "fit_currency", "foreign_currency", "is_currency", "minor_to_major",
            "minor_units", "minus", "plain", "total",
            # http

@@ -15,7 +15,8 @@ Two sides use it:
   :class:`~ledgerlink.contract.problems.Problems`: :func:`amount` (a plain decimal, sign
   checked), :func:`fit_currency` (refuses more decimals than the currency has instead of
   rounding), :func:`amount_in` (both), :func:`foreign_currency` (the exchange-rate rule);
-  :func:`total`, :func:`minus` and :func:`exact` keep arithmetic exact.
+  :func:`total`, :func:`minus` and :func:`exact` keep arithmetic exact, and
+  :func:`answer_decimal` reads a number of the vendor's answer.
 """
 
 from __future__ import annotations
@@ -258,6 +259,26 @@ def foreign_currency(currency: str, home: str, rate: Decimal | None, problems: P
     return None
 
 
+def answer_decimal(value: object) -> Decimal | None:
+    """A number of a vendor's answer as a Decimal, or None when it holds none (a float is
+    read from its shortest text, so 12.1 is 12.1, not 12.0999…)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        return result if result.is_finite() else None
+    return None
+
+
 # --- exact arithmetic ------------------------------------------------------------------------
 
 def exact(operation: Callable[[], Decimal]) -> Decimal | None:
@@ -296,6 +317,6 @@ def plain(value: Decimal) -> Decimal:
     return value
 
 
-__all__ = ["RECIPE_MONEY", "Sign", "amount", "amount_in", "currency_code", "currency_exponent",
+__all__ = ["RECIPE_MONEY", "Sign", "amount", "amount_in", "answer_decimal", "currency_code", "currency_exponent",
            "exact", "exponent", "fit_currency", "foreign_currency", "is_currency", "minor_to_major",
            "minor_units", "minus", "plain", "total"]

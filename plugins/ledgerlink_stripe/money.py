@@ -31,7 +31,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Mapping
 
-from ledgerlink.contract import currency_code, minor_to_major, minor_units as contract_minor_units, show
+from ledgerlink.contract import currency_code, minor_to_major, show
 from ledgerlink.errors import TransformError
 
 #: currencies whose Stripe amounts are whole units
@@ -80,19 +80,14 @@ def exponent(currency: Any) -> int:
     return 2
 
 
-def minor_units(value: Any) -> int:
-    """``value`` as an exact integer number of minor units
-    (:func:`ledgerlink.contract.minor_units`, worded for Stripe)."""
-    return contract_minor_units(value, transform=NAME, example=EXAMPLE)
-
-
 def to_major(amount: Any, currency: Any) -> Decimal:
     """A Stripe amount in minor units as an exact ``Decimal`` in major units.
 
     The result has exactly as many decimal places as the currency has in Stripe:
     ``to_major(1000, "usd") == Decimal("10.00")``, ``to_major(1000, "jpy") ==
     Decimal("1000")``, ``to_major(5120, "kwd") == Decimal("5.120")``,
-    ``to_major(100, "isk") == Decimal("1.00")``. Never passes through ``float``.
+    ``to_major(100, "isk") == Decimal("1.00")``. Never passes through ``float``
+    (:func:`ledgerlink.contract.minor_to_major` with Stripe's exponent).
     """
     return minor_to_major(amount, exponent(currency), transform=NAME, example=EXAMPLE)
 
@@ -110,4 +105,4 @@ def apply(value: Any, params: Mapping[str, Any]) -> Decimal:
 
 
 __all__ = ["EXAMPLE", "NAME", "PARAMS_SCHEMA", "THREE_DECIMAL", "ZERO_DECIMAL", "apply",
-           "exponent", "minor_units", "to_major"]
+           "exponent", "to_major"]

@@ -56,7 +56,8 @@ Undo = Callable[[str, ActionContext], Generator[Request, Response, dict[str, str
 
 @dataclass(frozen=True)
 class Built:
-    """A request body built from an input, and the total it adds up to (tax excluded)."""
+    """A request body built from an input, and the total it adds up to (what the output
+    reports when the vendor's answer names none)."""
 
     body: dict[str, Any]
     total: Decimal

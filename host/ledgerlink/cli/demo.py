@@ -253,7 +253,7 @@ def _amount(total: Any, currency: Any) -> str:
     """``5.12``, ``KWD`` → ``5.120 KWD``: shown to the currency's ISO 4217 exponent."""
     from decimal import Decimal
 
-    from ledgerlink.recipes.transforms import currency_exponent
+    from ledgerlink.contract.money import currency_exponent
 
     if total is None:
         return "—"

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledgerlink import jsonio
+from ledgerlink.contract.http import retry_after
 from ledgerlink.io import outbound
 from ledgerlink.contract import (Action, ActionContext, Connection, IncomingEvent, LinkQuery,
                                  Request, Response)
@@ -241,9 +242,9 @@ class Runtime:
                     raise
             records.append(record)
             self.metrics.add("requests_sent", 1)
-            if response.status == 429 or (response.status == 503 and outbound.retry_after(response.headers)):
+            if response.status == 429 or (response.status == 503 and retry_after(response.headers)):
                 self.metrics.add("responses_throttled", 1)
-                self.governor.pause(governor_key, outbound.retry_after(response.headers) or 1.0)
+                self.governor.pause(governor_key, retry_after(response.headers) or 1.0)
             return response
 
         return send

@@ -6,8 +6,6 @@ secrets redacted; live runs send the same request.
 
 from __future__ import annotations
 
-import email.utils
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,36 +16,6 @@ from ledgerlink.contract import Request
 
 REDACTED = "[REDACTED]"
 USER_AGENT = f"ledgerlink/{__version__}"
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """``headers[name]`` whatever the case of the name; None when absent."""
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted and isinstance(value, str):
-            return value
-    return None
-
-
-def retry_after(headers: Mapping[str, str], default: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date, measured
-    against the response's ``Date``), else ``default``."""
-    value = header(headers, "Retry-After")
-    if value is None or not value.strip():
-        return default
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    now_header = header(headers, "Date")
-    try:
-        now = email.utils.parsedate_to_datetime(now_header).timestamp() if now_header else time.time()
-    except (TypeError, ValueError):
-        now = time.time()
-    return max(0.0, when.timestamp() - now)
 
 
 def build(request: Request, auth_headers: Mapping[str, str] | None = None) -> httpx.Request:

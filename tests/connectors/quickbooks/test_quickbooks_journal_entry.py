@@ -224,7 +224,8 @@ def test_every_input_problem_is_reported_at_once():
         "Description, DebitEntity, CreditEntity, TxnDate, DocNumber, PrivateNote, CurrencyRef, ExchangeRate",
         '/Lines/0/PostingType: must be "Debit" or "Credit", got str \'Debet\'',
         "/Lines/0/Amount: the amount is the float 1.5; floats lose cents, so pass a Decimal or a decimal "
-        "string such as \"12.50\" (a recipe's \"$as\": \"decimal\" or \"money\" gives one)",
+        "string such as \"12.50\" (a recipe's \"$as\": \"decimal\" or \"money\" gives one, as does "
+        "the source system's own money transform)",
         '/Lines/0/AccountRef: the account is empty; give the QuickBooks Id, e.g. "84"',
         '/Lines/1/AccountRef: the account must be a QuickBooks Id string such as "84" or '
         '{"value": "84", "name": "…"}, got int 84',

@@ -1,7 +1,9 @@
 """The connector contract: everything a connector package imports from the host.
 
 A connector is a pluggy plugin (:data:`hookimpl`, the hooks in :mod:`ledgerlink.contract.hookspecs`)
-that registers the components below.
+that registers the components below. An action yields :class:`Request`, :class:`LinkQuery`
+or a file effect (:class:`WriteFile`, :class:`AppendFile`) and gets back :class:`Response`
+or :class:`FileResult`.
 """
 
 from ledgerlink import hookimpl
@@ -9,6 +11,8 @@ from ledgerlink.contract.limits import Limits
 from ledgerlink.contract.components import (Request, LinkQuery, Response, Connection, ActionContext,
                                             IncomingEvent, Webhook, Poll, OAuth2, Connector,
                                             Trigger, Action, Transform)
+from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, WriteFile
 
 __all__ = ["hookimpl", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
-           "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform"]
+           "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform",
+           "AppendFile", "FileEffect", "FileResult", "WriteFile"]

@@ -24,9 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledgerlink import jsonio
-from ledgerlink.io import outbound
-from ledgerlink.contract import (Action, ActionContext, Connection, IncomingEvent, LinkQuery,
-                                 Request, Response)
+from ledgerlink.io import files, outbound
+from ledgerlink.contract import (Action, ActionContext, Connection, FileEffect, FileResult,
+                                 IncomingEvent, LinkQuery, Request, Response)
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.config import Config
 from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem,
@@ -215,9 +215,10 @@ class Runtime:
         auth = dict(connector.auth(secrets)) if connector.auth else {}
         return auth, [v for v in secrets.values() if isinstance(v, str)]
 
-    def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Callable[[Any], Response]:
+    def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Callable[[Any], Response | FileResult]:
         """``send(request) -> response`` on connection ``name`` as a worker sends: through the
-        governor, authenticated, a ``LinkQuery`` answered from the links table; each
+        governor, authenticated, a ``LinkQuery`` answered from the links table, a file effect
+        performed by :mod:`ledgerlink.io.files`; each
         request's redacted record is appended to ``sent``. Raises Throttled when no slot
         frees within ``max_governor_wait``."""
         connection = self.connection(name)
@@ -227,10 +228,12 @@ class Runtime:
         limits = self.config.limits(connection.name, connector.limits)
         records = sent if sent is not None else []
 
-        def send(request: Any) -> Response:
+        def send(request: Any) -> Response | FileResult:
             if isinstance(request, LinkQuery):
                 target = self.store.linked_target(connection.name, request.source_id, request.target_type)
                 return Response(status=200, json={"target_id": target})
+            if isinstance(request, FileEffect):  # not HTTP: the host writes the file, ungoverned
+                return files.perform_logged(request, connection.settings, secret_values, records)
             # the governor also holds back a connector without published limits after a Retry-After
             with self.governor.slot(governor_key, limits, max_wait=self.settings.max_governor_wait):
                 try:
@@ -248,11 +251,18 @@ class Runtime:
 
         return send
 
-    def sender(self, name: str) -> Callable[[Request], Response]:
-        """``send(request) -> response`` on connection ``name``, for requests outside a run
-        (``ledgerlink check``, ``runs undo``)."""
+    def sender(self, name: str) -> Callable[[Request | FileEffect], Response | FileResult]:
+        """``send(request) -> response`` on connection ``name``, for requests (and file
+        effects) outside a run (``ledgerlink check``, ``runs undo``)."""
         auth, values = self.credentials(name)
-        return lambda request: outbound.send(self.client, request, auth, values)[0]
+        settings = self.connection(name).settings
+
+        def send(request: Any) -> Response | FileResult:
+            if isinstance(request, FileEffect):
+                return files.perform(request, settings)
+            return outbound.send(self.client, request, auth, values)[0]
+
+        return send
 
     # the inbox ----------------------------------------------------------------------------
 

@@ -12,7 +12,8 @@ from ledgerlink.contract.components import (Request, LinkQuery, Response, Connec
                                             IncomingEvent, Webhook, Poll, OAuth2, Connector,
                                             Trigger, Action, Transform)
 from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, WriteFile
+from ledgerlink.contract.tenants import choose_tenant
 
 __all__ = ["hookimpl", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
            "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform",
-           "AppendFile", "FileEffect", "FileResult", "WriteFile"]
+           "AppendFile", "FileEffect", "FileResult", "WriteFile", "choose_tenant"]

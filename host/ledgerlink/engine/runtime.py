@@ -180,7 +180,7 @@ class Runtime:
         if connection is None:
             connection = self.config.connection(name, self.catalog)
             connector = self.catalog.connectors[connection.connector]
-            if connector.oauth is not None and os.environ.get("LEDGERLINK_SECRET_KEY"):
+            if connector.oauth is not None and self.secret_box.enabled:
                 learned = self.secret_box.get(name).get("settings") or {}
                 if learned:
                     connection = Connection(name, connection.connector, {**connection.settings, **learned},
@@ -199,7 +199,7 @@ class Runtime:
         from ledgerlink.io.oauth import fresh_secrets
 
         values = self.config.secrets(name, self.catalog) if name in self.config.connections else {}
-        if not os.environ.get("LEDGERLINK_SECRET_KEY"):
+        if not self.secret_box.enabled:
             return values
         connector = self.catalog.connectors[self.connection(name).connector]
         if connector.oauth is not None:
@@ -699,7 +699,7 @@ class Worker:
         except VendorError as exc:
             if exc.kind == "permanent":
                 return self._fetch_failed(claimed, exc.message)
-            if exc.kind == "reauth" and os.environ.get("LEDGERLINK_SECRET_KEY"):
+            if exc.kind == "reauth" and rt.secret_box.enabled:
                 from ledgerlink.io.oauth import expire
                 expire(rt, claimed.connection)
                 return self._fetch_retry(claimed, exc.message, 0.0)
@@ -910,7 +910,7 @@ class Worker:
             log("failed", error=exc.message, input_=mapped[0])
             if exc.kind == "permanent":
                 raise _Fail(f"step {step.id!r}: {exc.message}") from None
-            if exc.kind == "reauth" and connector.oauth is not None and os.environ.get("LEDGERLINK_SECRET_KEY"):
+            if exc.kind == "reauth" and connector.oauth is not None and rt.secret_box.enabled:
                 from ledgerlink.io.oauth import expire
                 expire(rt, connection.name)  # refresh once, then retry; invalid_grant pauses the run
                 raise _Retry(f"step {step.id!r}: {exc.message}", delay=0.0) from None

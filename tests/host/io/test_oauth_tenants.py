@@ -9,6 +9,7 @@ token. The connector, ``tenanted``, is registered as an extra plugin.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import secrets
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -105,34 +106,28 @@ def connect(tmp_path, monkeypatch):
     monkeypatch.setenv("LEDGERLINK_SECRET_KEY", new_key())
     monkeypatch.setenv("LL_TENANTED_SECRET", CLIENT_SECRET)
     catalog = load_catalog(build_plugin_manager(extra=[("tenanted", Tenanted())]))
-    opened = []
+    count = iter(range(1, 100))
 
     def run(tenants, tenant_id=None):
         vendor = Vendor(tenants)
-        server = background(vendor.app)
-        url = server.__enter__().url
-        opened.append(server)
-        config = tmp_path / f"ledgerlink-{len(opened)}.toml"
+        url = opened.enter_context(background(vendor.app)).url
+        folder = tmp_path / str(next(count))
+        folder.mkdir()
+        config = folder / "ledgerlink.toml"
         config.write_text(f'[connections.books]\nconnector = "tenanted"\nclient_id = "tenanted-app"\n'
                           f'client_secret = "${{LL_TENANTED_SECRET}}"\nauthorize_url = "{url}/authorize"\n'
                           f'token_url = "{url}/token"\nbase_url = "{url}"\n'
                           + (f'tenant_id = "{tenant_id}"\n' if tenant_id else ""))
-        (tmp_path / str(len(opened))).mkdir()
-        runtime = Runtime(catalog, load_config(config, catalog), Store(migrated_db(tmp_path / str(len(opened)))),
-                          None, Settings())
-        opened.append(runtime)
+        runtime = Runtime(catalog, load_config(config, catalog), Store(migrated_db(folder)), None, Settings())
+        opened.callback(runtime.close)
         consent = httpx.get(consent_url(runtime, "books", "http://127.0.0.1:8080/oauth/callback"))
         assert consent.status_code == 302, consent.text
         back = urlparse(consent.headers["location"])
         client = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime).test_client()
         return runtime, vendor, client.get(f"/oauth/callback?{back.query}")
 
-    yield run
-    for thing in reversed(opened):
-        if isinstance(thing, Runtime):
-            thing.close()
-        else:
-            thing.__exit__(None, None, None)
+    with contextlib.ExitStack() as opened:
+        yield run
 
 
 def test_the_consent_url_carries_an_s256_challenge_and_the_exchange_its_verifier(connect):

@@ -14,6 +14,7 @@ The tree::
         ├── InputError              mapped input breaks the action's input schema
         ├── UnbalancedEntryError    debits differ from credits; raised before any request exists
         └── VendorError             the vendor answered with an error; ``.kind`` says what to do
+            └── FileEffectError     a file effect's path is refused (permanent) or the file system failed (retry)
 
 User input never reaches ``assert``: every check raises one of these with a message
 that says what to fix. A message quotes a value it did not choose (an event's) with
@@ -171,6 +172,21 @@ class VendorError(ActionError):
         self.retry_after = retry_after
         self.vendor_code = vendor_code
         super().__init__(message)
+
+
+class FileEffectError(VendorError):
+    """A file effect (:mod:`ledgerlink.contract.effects`) could not be performed.
+
+    For a file connector the file system is the vendor: a path the effect may not name
+    (absolute, ``..``, outside the connection's folder) or content its encoding cannot
+    hold is ``"permanent"``; a failure of the file system (a missing folder, a full disk,
+    a permission) is ``"retry"``: the journal of applied keys makes a retry safe.
+    """
+
+    code = "file_effect_error"
+
+    def __init__(self, message: str, *, kind: str = "permanent") -> None:
+        super().__init__(message, kind=kind)
 
 
 def error_body(status: int, code: str, message: str, details: Any = None) -> dict[str, Any]:

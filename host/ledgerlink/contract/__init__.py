@@ -8,7 +8,11 @@ from the kit below, so every connector follows the same rules:
 - :mod:`~ledgerlink.contract.money`: exact money by currency precision, the foreign-currency rule;
 - :mod:`~ledgerlink.contract.http`: what an HTTP answer means (give up, retry later, reconnect);
 - :mod:`~ledgerlink.contract.writes`: create once (idempotency key, then find_existing), undo,
-  links.
+  links;
+- :mod:`~ledgerlink.contract.effects`: effects beyond HTTP: an action yields :class:`Request`,
+  :class:`LinkQuery` or a file effect (:class:`WriteFile`, :class:`AppendFile`) and gets back
+  :class:`Response` or :class:`FileResult`;
+- :mod:`~ledgerlink.contract.tenants`: choosing the tenant a consent gave access to.
 """
 
 from ledgerlink import hookimpl
@@ -26,6 +30,8 @@ from ledgerlink.contract.http import (ErrorReading, Kind, body_excerpt, classify
                                       unreadable_write)
 from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_action, find_created,
                                         linked_target, perform_create, read_then_delete)
+from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, WriteFile
+from ledgerlink.contract.tenants import choose_tenant
 
 __all__ = ["hookimpl", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
            "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform",
@@ -40,4 +46,6 @@ __all__ = ["hookimpl", "Limits", "Request", "LinkQuery", "Response", "Connection
            "retry_after", "status_kind", "unreadable_query", "unreadable_write",
            # writes
            "Built", "CreateSteps", "Schemas", "create_action", "find_created", "linked_target",
-           "perform_create", "read_then_delete"]
+           "perform_create", "read_then_delete",
+           # effects and tenants
+           "AppendFile", "FileEffect", "FileResult", "WriteFile", "choose_tenant"]

@@ -140,7 +140,7 @@ class Poll:
 
 @dataclass(frozen=True)
 class OAuth2:
-    """A connector's OAuth 2.0 authorization-code flow (the host runs it).
+    """A connector's OAuth 2.0 authorization-code flow (the host runs it, :mod:`ledgerlink.io.oauth`).
 
     The URLs are defaults; a connection may override them with the settings
     ``authorize_url`` and ``token_url`` (a sandbox on loopback in tests). The client is
@@ -152,9 +152,19 @@ class OAuth2:
     scopes: tuple[str, ...] = ()
     #: "basic": client id and secret in an HTTP Basic header; "body": in the form
     client_auth: str = "basic"
-    #: ``settings_from_callback(query) -> settings``: what the consent redirect tells about
-    #: the connection (QuickBooks: ``realmId`` → ``realm_id``)
-    settings_from_callback: Callable[[Mapping[str, str]], Mapping[str, Any]] | None = None
+    #: the vendor takes PKCE (RFC 7636): the consent URL carries an S256 ``code_challenge``,
+    #: the code exchange its ``code_verifier``
+    pkce: bool = False
+    #: ``learn_tenant(query, connection)``: run once the code is exchanged, to learn which
+    #: tenant (company, organisation, business) the consent is for. A generator like an
+    #: action's ``perform``: it yields Requests, which the host sends with the fresh access
+    #: token as a Bearer, and returns the settings to store on the connection (e.g.
+    #: ``{"tenant_id": …}``). ``query`` is the consent redirect's whole query (a vendor that
+    #: names the company there is read from it, with nothing sent); ``connection`` has the
+    #: configured settings, so a consent covering several tenants takes the configured one
+    #: (:func:`ledgerlink.contract.choose_tenant`).
+    learn_tenant: Callable[[Mapping[str, str], Connection],
+                           Generator[Request, Response, Mapping[str, Any]]] | None = None
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ import sqlalchemy as sa
 
 from ledgerlink import jsonio
 from ledgerlink.contract.http import retry_after
-from ledgerlink.io import outbound
-from ledgerlink.contract import (Action, ActionContext, Connection, IncomingEvent, LinkQuery,
-                                 Request, Response)
+from ledgerlink.io import files, outbound
+from ledgerlink.contract import (Action, ActionContext, Connection, FileEffect, FileResult,
+                                 IncomingEvent, LinkQuery, Request, Response)
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.config import Config
 from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem,
@@ -181,7 +181,7 @@ class Runtime:
         if connection is None:
             connection = self.config.connection(name, self.catalog)
             connector = self.catalog.connectors[connection.connector]
-            if connector.oauth is not None and os.environ.get("LEDGERLINK_SECRET_KEY"):
+            if connector.oauth is not None and self.secret_box.enabled:
                 learned = self.secret_box.get(name).get("settings") or {}
                 if learned:
                     connection = Connection(name, connection.connector, {**connection.settings, **learned},
@@ -200,7 +200,7 @@ class Runtime:
         from ledgerlink.io.oauth import fresh_secrets
 
         values = self.config.secrets(name, self.catalog) if name in self.config.connections else {}
-        if not os.environ.get("LEDGERLINK_SECRET_KEY"):
+        if not self.secret_box.enabled:
             return values
         connector = self.catalog.connectors[self.connection(name).connector]
         if connector.oauth is not None:
@@ -216,9 +216,10 @@ class Runtime:
         auth = dict(connector.auth(secrets)) if connector.auth else {}
         return auth, [v for v in secrets.values() if isinstance(v, str)]
 
-    def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Callable[[Any], Response]:
+    def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Callable[[Any], Response | FileResult]:
         """``send(request) -> response`` on connection ``name`` as a worker sends: through the
-        governor, authenticated, a ``LinkQuery`` answered from the links table; each
+        governor, authenticated, a ``LinkQuery`` answered from the links table, a file effect
+        performed by :mod:`ledgerlink.io.files`; each
         request's redacted record is appended to ``sent``. Raises Throttled when no slot
         frees within ``max_governor_wait``."""
         connection = self.connection(name)
@@ -228,10 +229,12 @@ class Runtime:
         limits = self.config.limits(connection.name, connector.limits)
         records = sent if sent is not None else []
 
-        def send(request: Any) -> Response:
+        def send(request: Any) -> Response | FileResult:
             if isinstance(request, LinkQuery):
                 target = self.store.linked_target(connection.name, request.source_id, request.target_type)
                 return Response(status=200, json={"target_id": target})
+            if isinstance(request, FileEffect):  # not HTTP: the host writes the file, ungoverned
+                return files.perform_logged(request, connection.settings, secret_values, records)
             # the governor also holds back a connector without published limits after a Retry-After
             with self.governor.slot(governor_key, limits, max_wait=self.settings.max_governor_wait):
                 try:
@@ -249,11 +252,18 @@ class Runtime:
 
         return send
 
-    def sender(self, name: str) -> Callable[[Request], Response]:
-        """``send(request) -> response`` on connection ``name``, for requests outside a run
-        (``ledgerlink check``, ``runs undo``)."""
+    def sender(self, name: str) -> Callable[[Request | FileEffect], Response | FileResult]:
+        """``send(request) -> response`` on connection ``name``, for requests (and file
+        effects) outside a run (``ledgerlink check``, ``runs undo``)."""
         auth, values = self.credentials(name)
-        return lambda request: outbound.send(self.client, request, auth, values)[0]
+        settings = self.connection(name).settings
+
+        def send(request: Any) -> Response | FileResult:
+            if isinstance(request, FileEffect):
+                return files.perform(request, settings)
+            return outbound.send(self.client, request, auth, values)[0]
+
+        return send
 
     # the inbox ----------------------------------------------------------------------------
 
@@ -690,7 +700,7 @@ class Worker:
         except VendorError as exc:
             if exc.kind == "permanent":
                 return self._fetch_failed(claimed, exc.message)
-            if exc.kind == "reauth" and os.environ.get("LEDGERLINK_SECRET_KEY"):
+            if exc.kind == "reauth" and rt.secret_box.enabled:
                 from ledgerlink.io.oauth import expire
                 expire(rt, claimed.connection)
                 return self._fetch_retry(claimed, exc.message, 0.0)
@@ -901,7 +911,7 @@ class Worker:
             log("failed", error=exc.message, input_=mapped[0])
             if exc.kind == "permanent":
                 raise _Fail(f"step {step.id!r}: {exc.message}") from None
-            if exc.kind == "reauth" and connector.oauth is not None and os.environ.get("LEDGERLINK_SECRET_KEY"):
+            if exc.kind == "reauth" and connector.oauth is not None and rt.secret_box.enabled:
                 from ledgerlink.io.oauth import expire
                 expire(rt, connection.name)  # refresh once, then retry; invalid_grant pauses the run
                 raise _Retry(f"step {step.id!r}: {exc.message}", delay=0.0) from None

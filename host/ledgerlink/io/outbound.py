@@ -47,8 +47,8 @@ def describe(http: httpx.Request, body: Any, secret_headers: Iterable[str] = (),
             scheme, _, rest = value.partition(" ")
             value = f"{scheme} {REDACTED}" if rest else REDACTED
         headers[name] = redact(value, secrets)
-    return {"method": http.method, "url": redact(str(http.url), secrets), "headers": headers,
-            "body": body}
+    return {"kind": "http", "method": http.method, "url": redact(str(http.url), secrets),
+            "headers": headers, "body": body}
 
 
 # --- sending -----------------------------------------------------------------------------

@@ -420,15 +420,17 @@ def list_connections():
 @route("/oauth/callback", ("GET",), "Where the vendor's consent screen sends the person back; stores the tokens.",
        admin=False, query={"code": ("the authorization code", {"type": "string"}),
                            "state": ("the state ledgerlink issued", {"type": "string"}),
-                           "realmId": ("the company id, for vendors that send one", {"type": "string"}),
                            "error": ("why consent was not given", {"type": "string"})},
-       responses={200: "connected", 400: "unknown or expired state, or consent refused",
-                  502: "the vendor refused to exchange the code"})
+       responses={200: "connected", 400: "unknown or expired state, consent refused, or several tenants "
+                                         "and none chosen",
+                  502: "the vendor refused to exchange the code or to name the tenant"})
 def oauth_callback():
+    """The whole query goes to the connector's ``learn_tenant`` step, which reads what its
+    vendor adds to the redirect (a company id, say)."""
     from ledgerlink.io.oauth import complete
 
     rt = runtime()
-    name = complete(rt, dict(request.args))
+    name = complete(rt, request.args.to_dict())
     rt.forget(name)
     return json_response({"connected": name, "status": "ok"})
 

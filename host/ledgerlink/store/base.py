@@ -128,6 +128,7 @@ class StoreBase:
                     "resend) and runs wait until it can", self.safe_url, self._health.error)
 
     def _note_writable(self) -> None:
+        """Record that the store takes writes again; logs one warning when it does."""
         with self._health_lock:
             was = self._health
             if was.writable:
@@ -161,6 +162,7 @@ class StoreBase:
         return self._health
 
     def _probe(self) -> None:
+        """Write the health row in a transaction that commits, and note what that showed."""
         now = time.time()
         value = repr(now) if self._health.writable else secrets.token_hex(self.recovery_probe_bytes // 2)
         try:
@@ -194,4 +196,5 @@ class StoreBase:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
     def dispose(self) -> None:
+        """Close the pooled connections (the store is not used afterwards)."""
         self.engine.dispose()

@@ -24,12 +24,14 @@ class ConnectionStore(StoreBase):
     """Connection secret blobs and statuses."""
 
     def secret_blob(self, connection: str) -> tuple[bytes, str] | None:
+        """The stored (encrypted blob, status) of ``connection``; None when it has none."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(connection_secrets.c.data, connection_secrets.c.status)
                                .where(connection_secrets.c.connection == connection)).first()
         return (bytes(row[0]), row[1]) if row else None
 
     def put_secret_blob(self, connection: str, data: bytes, status: str = "ok", now: float | None = None) -> None:
+        """Store ``connection``'s encrypted blob and status, replacing what was stored."""
         now = self._now(now)
         with self.write_transaction() as conn:
             if conn.execute(connection_secrets.update().where(connection_secrets.c.connection == connection)
@@ -64,6 +66,7 @@ class ConnectionStore(StoreBase):
         return result
 
     def connection_statuses(self) -> dict[str, tuple[str, float]]:
+        """Per connection with a stored secret: (status, when it last changed)."""
         with self.engine.connect() as conn:
             return {name: (status, updated) for name, status, updated in conn.execute(
                 sa.select(connection_secrets.c.connection, connection_secrets.c.status,

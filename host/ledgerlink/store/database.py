@@ -23,12 +23,14 @@ DEFAULT_URL = "sqlite:///ledgerlink.db"
 
 
 class StoreError(LedgerlinkError):
+    """The database cannot be used: it cannot be opened, or it cannot take writes now."""
+
     code = "store_error"
     status = 503
 
 
 class NotMigrated(StoreError):
-    pass
+    """The database is not at the newest migration; ``ledgerlink db upgrade`` brings it there."""
 
 
 #: SQLite's primary result codes that mean the database cannot take a write now, not a bad
@@ -59,6 +61,7 @@ def reason(exc: BaseException) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    """Set up each new SQLite connection: WAL, full sync, a busy timeout, foreign keys."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: a commit (and so a webhook's 2xx) survives a power loss, not only a crash;

@@ -103,6 +103,7 @@ class EventStore(StoreBase):
         return self._committer.submit(connection, list(items), now)
 
     def _ingest_batch(self, batch: list[Share[InboxItem]]) -> list[list[Stored]]:
+        """Store every caller's deliveries of a group commit in one transaction."""
         with self.write_transaction() as conn:
             out = [store_events(conn, connection, items, self._now(now))
                    for connection, items, now in batch]
@@ -127,11 +128,13 @@ class EventStore(StoreBase):
             return None
 
     def event(self, pk: int) -> dict[str, Any] | None:
+        """The stored event ``pk`` (every column); None when there is none."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(events).where(events.c.id == pk)).mappings().first()
         return dict(row) if row else None
 
     def count_events(self) -> int:
+        """How many events the inbox holds."""
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
 
@@ -203,6 +206,7 @@ class EventStore(StoreBase):
                                         fetch_error=None)).rowcount == 1
 
     def fetch_counts(self) -> dict[str, int]:
+        """Notifications by fetch state (pending, done, gone, failed)."""
         with self.engine.connect() as conn:
             return {state: count for state, count in conn.execute(
                 sa.select(events.c.fetch_state, sa.func.count()).where(events.c.fetch_state.is_not(None))

@@ -60,6 +60,7 @@ class GroupCommit(Generic[Item, Result]):
         return slot.result
 
     def _run(self) -> None:
+        """The writer thread: take up to ``MAX_BATCH`` waiting shares, write them, answer each caller."""
         while True:
             with self._lock:
                 while not self._pending:

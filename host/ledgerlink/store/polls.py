@@ -64,6 +64,7 @@ class PollStore(StoreBase):
                                         last_error=error)).rowcount == 1
 
     def polls(self) -> list[dict[str, Any]]:
+        """Every poll's row: its cursor, schedule, holder and last error."""
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(
                 sa.select(cursors.c.name, cursors.c.value, cursors.c.updated_at, cursors.c.due_at,
@@ -73,10 +74,12 @@ class PollStore(StoreBase):
     # --- cursors -----------------------------------------------------------------------------
 
     def cursor(self, name: str) -> str | None:
+        """The cursor stored under ``name``; None when there is none."""
         with self.engine.connect() as conn:
             return conn.execute(sa.select(cursors.c.value).where(cursors.c.name == name)).scalar()
 
     def set_cursor(self, name: str, value: str, now: float | None = None) -> None:
+        """Store the cursor ``name``, replacing what was stored."""
         now = self._now(now)
         with self.write_transaction() as conn:
             if conn.execute(cursors.update().where(cursors.c.name == name)

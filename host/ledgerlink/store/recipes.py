@@ -43,6 +43,7 @@ class RecipeStore(StoreBase):
         return problems
 
     def recipe_version(self, recipe_id: str, version: int) -> dict[str, Any] | None:
+        """The stored version of a recipe (its body, file and when it was loaded); None when unknown."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(recipe_versions).where(
                 recipe_versions.c.recipe_id == recipe_id, recipe_versions.c.version == version)).mappings().first()

@@ -44,10 +44,12 @@ def bounded(text: str | None, limit: int = MAX_LOGGED_BODY) -> str | None:
 
 
 def _dump(value: object) -> str | None:
+    """A JSON column's text for ``value``; None stays NULL."""
     return None if value is None else jsonio.dumps(value)
 
 
 def _step_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A run_steps row with its JSON columns read back."""
     out = dict(row)
     for key in ("input", "request", "output"):
         if out.get(key):

@@ -27,6 +27,8 @@ FINISH = (runs.update()
 
 @dataclass(frozen=True)
 class ClaimedRun:
+    """A run a worker holds under a lease, with the event it runs on."""
+
     id: int
     recipe_id: str
     recipe_version: int
@@ -70,6 +72,7 @@ class RunStore(StoreBase):
         return [ClaimedRun(row[0], row[1], row[2], row[3], row[4], row[5], *found[row[3]]) for row in claimed]
 
     def renew(self, run_id: int, owner: str, lease_seconds: float, now: float | None = None) -> bool:
+        """Extend the lease ``owner`` holds on a running run; False when it was lost."""
         now = self._now(now)
         with self.write_transaction() as conn:
             return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.lease_owner == owner,
@@ -94,6 +97,7 @@ class RunStore(StoreBase):
                                         attempts=runs.c.attempts - 1, updated_at=now)).rowcount
 
     def counts(self) -> dict[str, int]:
+        """Runs by status."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(runs.c.status, sa.func.count()).group_by(runs.c.status)).all()
         return {status: n for status, n in rows}
@@ -151,6 +155,7 @@ class RunStore(StoreBase):
             return resumed
 
     def count_paused(self, connection: str) -> int:
+        """How many runs wait for ``connection`` to be connected again."""
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(runs).where(
                 runs.c.status == "paused", runs.c.paused_on == connection)).scalar_one()

@@ -42,7 +42,8 @@ from ledgerlink.io.governor import Limits, Throttled
 from contextlib import contextmanager
 from collections.abc import Iterator
 
-from ledgerlink.store import Store, governor_pauses, governor_starts, make_engine
+from ledgerlink.store import Store, make_engine
+from ledgerlink.store.schema import governor_pauses, governor_starts
 
 #: an unfinished start older than this no longer holds a concurrency slot (its process died)
 STALE_SECONDS = 120.0
@@ -92,7 +93,7 @@ class SharedGovernor:
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         if self._engine is None:
-            with self.store._write() as conn:
+            with self.store.write_transaction() as conn:
                 yield conn
         else:
             with self._engine.begin() as conn:

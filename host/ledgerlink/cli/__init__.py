@@ -130,7 +130,7 @@ def positive_seconds(text: str) -> float:
 
 
 def _limits(args: argparse.Namespace):
-    from ledgerlink.web.servers import ConnectionLimits
+    from ledgerlink.web.servers.limits import ConnectionLimits
 
     return ConnectionLimits(max_connections=args.max_connections, request_timeout=args.request_timeout,
                             idle_timeout=args.idle_timeout)
@@ -371,7 +371,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
 
 def cmd_connections(args: argparse.Namespace) -> int:
-    from ledgerlink.web.api import connection_rows
+    from ledgerlink.web.connections import connection_rows
     from ledgerlink.engine.operations import build_runtime
 
     runtime = build_runtime(db=_db_url(args), recipes=None, config_file=args.config)
@@ -429,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", help="ledgerlink.toml (default: $LEDGERLINK_CONFIG or ./ledgerlink.toml)")
 
     def http_limits(p):
-        from ledgerlink.web.servers import ConnectionLimits
+        from ledgerlink.web.servers.limits import ConnectionLimits
 
         default = ConnectionLimits()
         p.add_argument("--max-connections", type=positive_int, default=default.max_connections, metavar="N",

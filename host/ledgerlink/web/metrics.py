@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from flask import Flask, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from ledgerlink.web.auth import bearer_is
+from ledgerlink.web.connections import connection_rows
+from ledgerlink.web.responses import error, security_headers
 
 COUNTERS = {
     "webhooks_received": "Webhook deliveries accepted (signature verified).",
@@ -58,8 +64,6 @@ class _Collector:
             pass
         yield fetches
         try:
-            from ledgerlink.web.api import connection_rows
-
             connections = GaugeMetricFamily("ledgerlink_connection_needs_reauth",
                                             "1 when a connection must be connected again; its runs are paused.",
                                             labels=["connection"])
@@ -83,12 +87,6 @@ def metrics_app(runtime: Any) -> Any:
     """A WSGI app that serves only ``GET /metrics``, without a token: for ``serve
     --metrics-listen``, an address of its own that only the scraper can reach. Bearer
     ``$LEDGERLINK_METRICS_TOKEN`` is still required there when that variable is set."""
-    import os
-
-    from flask import Flask, Response
-
-    from ledgerlink.web.api import bearer_is, error, security_headers
-
     app = Flask("ledgerlink-metrics")
     app.config["LEDGERLINK_METRICS_TOKEN"] = os.environ.get("LEDGERLINK_METRICS_TOKEN", "")
     app.after_request(security_headers)

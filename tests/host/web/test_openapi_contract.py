@@ -9,7 +9,6 @@ statuses, content types, headers and bodies, invalid input refused, 405 with a t
 run is repeatable and takes seconds.
 """
 
-import json
 import subprocess
 import sys
 

@@ -78,15 +78,17 @@ class ApiBlueprint(Blueprint):
         #: the declared views, in declaration order
         self.operations: list[Route] = []
 
-    def operation(self, rule: str, methods: tuple[str, ...], summary: str, admin: bool = True,
-                  **description: Any) -> Callable[[View], View]:
-        """Declare ``view`` for ``rule`` and ``methods``; ``description`` holds the other
-        fields of :class:`Route` (``request_schema``, ``query``, ``responses``, ``media_type``,
-        ``uses_store``)."""
+    def operation(self, rule: str, methods: tuple[str, ...], summary: str, admin: bool = True, *,
+                  request_schema: dict[str, Any] | None = None,
+                  query: dict[str, tuple[str, dict[str, Any]]] | None = None,
+                  responses: dict[int, str] | None = None, media_type: str = "application/json",
+                  uses_store: bool = True) -> Callable[[View], View]:
+        """Declare the decorated view for ``rule`` and ``methods``, described as the fields of
+        :class:`Route` of the same names say."""
 
         def decorate(view: View) -> View:
-            declared = Route(rule, methods, view, summary, admin, operation_prefix=self.operation_prefix,
-                             **description)
+            declared = Route(rule, methods, view, summary, admin, request_schema, dict(query or {}),
+                             dict(responses or {}), media_type, uses_store, self.operation_prefix)
             self.operations.append(declared)
             self.add_url_rule(rule, endpoint=declared.endpoint, view_func=view, methods=list(methods))
             return view

@@ -27,7 +27,7 @@ from typing import Any, Callable
 import httpx
 
 from ledgerlink import store as store_module
-from ledgerlink.errors import LedgerlinkError
+from ledgerlink.errors import DemoError
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.web.servers import background
 
@@ -36,10 +36,6 @@ DEMO_SETTINGS = {"quickbooks": {"realm_id": "9130350000000000", "home_currency":
                                 "token": "sandbox-access-token"}}
 #: a run's status in the table when it failed before any request was sent
 REFUSED = "refused, nothing sent"
-
-
-class DemoError(LedgerlinkError):
-    code = "demo_failed"
 
 
 def _free_port() -> int:

@@ -25,7 +25,7 @@ import httpx
 
 from ledgerlink import jsonio
 from ledgerlink.contract import Connector
-from ledgerlink.errors import ConfigError, LedgerlinkError
+from ledgerlink.errors import ConfigError, LedgerlinkError, NeedsReauth
 
 #: the form of the OAuth state ledgerlink issues (``secrets.token_urlsafe``)
 STATE_FORM = re.compile(r"[A-Za-z0-9_-]{16,100}")
@@ -36,18 +36,6 @@ REFRESH_MARGIN = 300.0
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
-
-
-class NeedsReauth(LedgerlinkError):
-    """The connection's refresh token is no longer accepted; someone must connect it again."""
-
-    code = "needs_reauth"
-    status = 409
-
-    def __init__(self, connection: str, reason: str = "") -> None:
-        self.connection = connection
-        super().__init__(f"connection {connection!r} needs to be connected again (`ledgerlink connect "
-                         f"{connection}`): {reason or 'its refresh token was refused'}")
 
 
 def _lock(name: str) -> threading.Lock:

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from ledgerlink import jsonio
-from ledgerlink.errors import LedgerlinkError
+from ledgerlink.errors import NotMigrated, StoreError
 
 log = logging.getLogger("ledgerlink")
 
@@ -202,15 +202,6 @@ _FINISH = (runs.update()
 #: run states; a run is "open" while pending, running or retrying
 OPEN = ("pending", "running", "retrying")
 CLOSED = ("succeeded", "failed", "dead", "undone")
-
-
-class StoreError(LedgerlinkError):
-    code = "store_error"
-    status = 503
-
-
-class NotMigrated(StoreError):
-    pass
 
 
 #: SQLite's primary result codes that mean the database cannot take a write now, not a bad

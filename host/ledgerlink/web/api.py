@@ -26,7 +26,7 @@ from ledgerlink import __version__, jsonio
 from ledgerlink.contract import IncomingEvent
 from ledgerlink.config import load_schema
 from ledgerlink.engine.dryrun import dry_run
-from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, Problem, RecipeError,
+from ledgerlink.errors import (ConfigError, EventError, InvalidRequest, LedgerlinkError, Problem, RecipeError,
                                SignatureError, error_body, error_body_for)
 from ledgerlink.recipes.recipe import Recipe, check_recipe
 
@@ -50,13 +50,6 @@ class RecipeIdConverter(BaseConverter):
 bp = Blueprint("ledgerlink", __name__)
 # before any rule is added to the app, which reads its converters then
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("recipe_id", RecipeIdConverter))
-
-
-class InvalidRequest(LedgerlinkError):
-    """A query parameter or body the route cannot use."""
-
-    code = "invalid_request"
-    status = 400
 
 
 def runtime():

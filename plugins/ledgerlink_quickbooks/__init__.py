@@ -14,7 +14,8 @@ Modules: :mod:`.api` (pinned minor version, URLs, fault classification),
 :mod:`.accounts` (finding list entities), :mod:`.updates` (void and sparse updates: read the
 SyncToken, write, on a stale one read again and retry once), :mod:`.common` (exact money,
 currency and references shared by the newer actions), :mod:`.xsd` (checks QBO JSON bodies
-against Intuit's XSDs, shipped in ``xsd/`` under Apache-2.0).
+against Intuit's XSDs, shipped in ``xsd/`` under Apache-2.0), :mod:`.demo` (its part in
+``ledgerlink demo``: a connection to its sandbox, the amount a refused input was to book).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ledgerlink.contract import Connector, Limits
 
 from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
 from .common import DEFAULT_HOME_CURRENCY
+from .demo import DEMO
 from .deposit import ACTION as CREATE_DEPOSIT
 from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY
 from .payment import ACTION as CREATE_PAYMENT
@@ -137,6 +139,7 @@ CONNECTOR = Connector(
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
     sandbox=create_sandbox,
+    demo=DEMO,
     # changes made in QuickBooks: webhooks (ids only; each trigger fetches the entity), and
     # change data capture as the fallback for connections that set poll_seconds
     webhook=WEBHOOK,

@@ -5,10 +5,11 @@ that registers the components below.
 """
 
 from ledgerlink import hookimpl
+from ledgerlink.contract.demo import Demo
 from ledgerlink.contract.limits import Limits
 from ledgerlink.contract.components import (Request, LinkQuery, Response, Connection, ActionContext,
                                             IncomingEvent, Webhook, Poll, OAuth2, Connector,
                                             Trigger, Action, Transform)
 
-__all__ = ["hookimpl", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
+__all__ = ["hookimpl", "Demo", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
            "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform"]

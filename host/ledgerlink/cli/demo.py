@@ -29,6 +29,7 @@ from typing import Any, Callable
 import httpx
 
 from ledgerlink import store as store_module
+from ledgerlink.contract import Connector
 from ledgerlink.errors import DemoError
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.web.servers import background
@@ -277,7 +278,7 @@ def _amount(total: Any, currency: Any) -> str:
         return f"{total} {currency or ''}".strip()
 
 
-def _mapped_amount(steps: list[dict[str, Any]], sinks: list[Any]) -> str | None:
+def _mapped_amount(steps: list[dict[str, Any]], sinks: list[Connector]) -> str | None:
     """What the failed step was to book, read from its mapped input by the connector that
     keeps the books (``Demo.amount``); None when no connector can tell."""
     failed = [s for s in steps if s.get("status") == "failed"]

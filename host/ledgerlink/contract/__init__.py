@@ -16,6 +16,7 @@ from the kit below, so every connector follows the same rules:
 """
 
 from ledgerlink import hookimpl
+from ledgerlink.contract.demo import Demo
 from ledgerlink.contract.limits import Limits
 from ledgerlink.contract.components import (Request, LinkQuery, Response, Connection, ActionContext,
                                             IncomingEvent, Webhook, Poll, OAuth2, Connector,
@@ -33,7 +34,7 @@ from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_acti
 from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, WriteFile
 from ledgerlink.contract.tenants import choose_tenant
 
-__all__ = ["hookimpl", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
+__all__ = ["hookimpl", "Demo", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
            "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform",
            # problems
            "Problems", "begin", "date", "line_objects", "show", "text", "unknown_keys",

@@ -14,6 +14,8 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledgerlink.contract.demo import Demo
+
 STATUSES = ("stable", "beta")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 _CONNECTOR = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -201,6 +203,8 @@ class Connector:
     #: ``examples() -> [(label, raw body), ...]``: realistic webhook deliveries for
     #: ``ledgerlink demo`` (several currencies, a duplicate, a refund …)
     examples: Callable[[], list[tuple[str, bytes]]] | None = None
+    #: how ``ledgerlink demo`` configures a connection to ``sandbox`` and shows what it booked
+    demo: Demo | None = None
     #: a cursor-based source of events (QuickBooks: change data capture)
     poll: Poll | None = None
     version: str = "0.1.0"

@@ -30,10 +30,11 @@ from ledgerlink.contract import (Action, ActionContext, Connection, FileEffect, 
                                  IncomingEvent, LinkQuery, Request, Response)
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.config import Config
-from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem,
-                               RecipeError, SignatureError, VendorError, quoted)
-from ledgerlink.io.governor import Governor, Throttled
-from ledgerlink.io.oauth import NeedsReauth
+from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, MappingError, NeedsReauth,
+                               NotSent, OutcomeUnknown, Problem, RecipeError, SignatureError,
+                               Throttled, VendorError, quoted)
+from ledgerlink.io.governor import Governor
+from ledgerlink.io.governor.local import LocalGovernor
 from ledgerlink.recipes.mapping import CompiledPath, Scope, compile_path
 from ledgerlink.recipes.recipe import Recipe, Step, check_recipe, validate
 from ledgerlink.engine.runner import (StepResult, document, drive, find_existing, idempotency_key,
@@ -161,10 +162,10 @@ class Runtime:
         shared = self.settings.governor == "shared" or (
             self.settings.governor == "auto" and self.store.engine.dialect.name == "postgresql")
         if shared:
-            from ledgerlink.io.shared_governor import SharedGovernor
-            self.governor: Any = SharedGovernor(self.store)
+            from ledgerlink.io.governor.shared import SharedGovernor
+            self.governor: Governor = SharedGovernor(self.store)
         else:
-            self.governor = Governor()
+            self.governor = LocalGovernor()
         self.secret_box = SecretBox(self.store)
         self._connections: dict[str, Connection] = {}
         self._source_paths: dict[str, CompiledPath | None] = {}
@@ -239,7 +240,7 @@ class Runtime:
             with self.governor.slot(governor_key, limits, max_wait=self.settings.max_governor_wait):
                 try:
                     response, record = outbound.send(self.client, request, auth, secret_values)
-                except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
+                except (NotSent, OutcomeUnknown) as exc:
                     if exc.sent is not None:
                         records.append(exc.sent)  # the run log shows what was attempted
                     raise
@@ -398,8 +399,7 @@ class Runtime:
 
     def close(self) -> None:
         self.client.close()
-        if hasattr(self.governor, "close"):
-            self.governor.close()
+        self.governor.close()
         self.store.dispose()
 
 
@@ -695,7 +695,7 @@ class Worker:
         except NeedsReauth as exc:
             store.fetch_later(claimed.id, self.name, exc.message, time.time() + 60.0, count_attempt=False)
             return "retrying"
-        except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
+        except (NotSent, OutcomeUnknown) as exc:
             return self._fetch_retry(claimed, f"fetching the entity: {exc}", None)
         except VendorError as exc:
             if exc.kind == "permanent":
@@ -764,7 +764,7 @@ class Worker:
             store.fail_poll(name, self.name, f"waiting for a {throttled.reason} slot",
                             time.time() + max(0.0, getattr(throttled, "delay", 1.0)))
             return 1
-        except (LedgerlinkError, outbound.NotSent, outbound.OutcomeUnknown) as exc:
+        except LedgerlinkError as exc:
             message = getattr(exc, "message", None) or str(exc)
             log.warning("poll of connection %r failed; the cursor stays and it is tried again: %s",
                         connection_name, message)
@@ -897,10 +897,10 @@ class Worker:
         except Throttled as throttled:
             raise _Retry(f"waiting for a {throttled.reason} slot of {connection.name!r}",
                          delay=max(0.0, getattr(throttled, "delay", 1.0)), count_attempt=False) from None
-        except outbound.NotSent as exc:
+        except NotSent as exc:
             log("failed", error=str(exc), input_=mapped[0])
             raise _Retry(f"step {step.id!r}: request not sent: {exc}") from None
-        except outbound.OutcomeUnknown as exc:
+        except OutcomeUnknown as exc:
             log("unknown", error=str(exc), input_=mapped[0])
             raise _Retry(f"step {step.id!r}: outcome unknown, retrying with the same idempotency key: {exc}") from None
         except VendorError as exc:

@@ -35,7 +35,7 @@ from ledgerlink import jsonio
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.contract import Connection, Connector, OAuth2, Request, Response
-from ledgerlink.errors import ConfigError, LedgerlinkError, VendorError
+from ledgerlink.errors import ConfigError, LedgerlinkError, NeedsReauth, VendorError
 from ledgerlink.io import outbound
 from ledgerlink.io.secrets import SecretBox
 from ledgerlink.store import Store
@@ -83,18 +83,6 @@ class OAuthHost(Protocol):
 
     def wake(self) -> None:
         """Have the workers look for runs now (paused runs were resumed)."""
-
-
-class NeedsReauth(LedgerlinkError):
-    """The connection's refresh token is no longer accepted; someone must connect it again."""
-
-    code = "needs_reauth"
-    status = 409
-
-    def __init__(self, connection: str, reason: str = "") -> None:
-        self.connection = connection
-        super().__init__(f"connection {connection!r} needs to be connected again (`ledgerlink connect "
-                         f"{connection}`): {reason or 'its refresh token was refused'}")
 
 
 def _lock(name: str) -> threading.Lock:

@@ -13,6 +13,7 @@ import httpx
 
 from ledgerlink import __version__, jsonio
 from ledgerlink.contract import Request
+from ledgerlink.errors import NotSent, OutcomeUnknown
 
 REDACTED = "[REDACTED]"
 USER_AGENT = f"ledgerlink/{__version__}"
@@ -52,27 +53,6 @@ def describe(http: httpx.Request, body: Any, secret_headers: Iterable[str] = (),
 
 
 # --- sending -----------------------------------------------------------------------------
-
-class NotSent(Exception):
-    """The request never reached the vendor (connection refused, connect timeout): safe to retry.
-
-    ``.sent`` is what was attempted, redacted, for the run log."""
-
-    def __init__(self, message: str, sent: "Sent | None" = None) -> None:
-        super().__init__(message)
-        self.sent = sent
-
-
-class OutcomeUnknown(NotSent.__base__):  # type: ignore[misc]
-    """The request may have reached the vendor but no answer came (read timeout, dropped
-    connection): retry only with the same idempotency key, or look the entity up first.
-
-    ``.sent`` is what was sent, redacted, for the run log."""
-
-    def __init__(self, message: str, sent: "Sent | None" = None) -> None:
-        super().__init__(message)
-        self.sent = sent
-
 
 def new_client(connect_timeout: float = 5.0, read_timeout: float = 30.0, max_connections: int = 100) -> httpx.Client:
     """The one HTTP client of a process: timeouts, pool, no redirects, no environment proxies."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 from ledgerlink.store.base import StoreHealth
 from ledgerlink.store.connections import ConnectionStore
 from ledgerlink.store.database import (
-    DEFAULT_URL, NotMigrated, StoreError, driver_url, head_revision, make_engine, unavailable, upgrade,
+    DEFAULT_URL, driver_url, head_revision, make_engine, unavailable, upgrade,
 )
 from ledgerlink.store.events import ClaimedFetch, EventStore
 from ledgerlink.store.links import LinkStore
@@ -32,8 +32,8 @@ from ledgerlink.store.run_log import EarlierWrite, RunLogStore
 from ledgerlink.store.runs import CLOSED, OPEN, ClaimedRun, RunStore
 
 __all__ = [
-    "CLOSED", "DEFAULT_URL", "OPEN", "ClaimedFetch", "ClaimedRun", "EarlierWrite", "NotMigrated", "Store",
-    "StoreError", "StoreHealth", "driver_url", "head_revision", "make_engine", "unavailable", "upgrade",
+    "CLOSED", "DEFAULT_URL", "OPEN", "ClaimedFetch", "ClaimedRun", "EarlierWrite", "Store",
+    "StoreHealth", "driver_url", "head_revision", "make_engine", "unavailable", "upgrade",
 ]
 
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from ledgerlink.errors import NotMigrated, StoreError
 from ledgerlink.store.database import (
-    DEFAULT_URL, NotMigrated, StoreError, current_revision, driver_url, head_revision, insert_ignore,
+    DEFAULT_URL, current_revision, driver_url, head_revision, insert_ignore,
     make_engine, reason, unavailable,
 )
 from ledgerlink.store.schema import cursors

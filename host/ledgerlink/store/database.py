@@ -14,23 +14,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from ledgerlink.errors import LedgerlinkError
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 DEFAULT_URL = "sqlite:///ledgerlink.db"
-
-
-class StoreError(LedgerlinkError):
-    """The database cannot be used: it cannot be opened, or it cannot take writes now."""
-
-    code = "store_error"
-    status = 503
-
-
-class NotMigrated(StoreError):
-    """The database is not at the newest migration; ``ledgerlink db upgrade`` brings it there."""
 
 
 #: SQLite's primary result codes that mean the database cannot take a write now, not a bad

@@ -20,13 +20,6 @@ from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import EventError, LedgerlinkError, error_body, error_body_for
 
 
-class InvalidRequest(LedgerlinkError):
-    """A query parameter or body the route cannot use."""
-
-    code = "invalid_request"
-    status = 400
-
-
 def runtime() -> Runtime:
     """The runtime the app serving this request was built over."""
     return current_app.config["LEDGERLINK_RUNTIME"]

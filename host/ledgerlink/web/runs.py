@@ -6,8 +6,9 @@ import math
 
 from flask import Response as FlaskResponse, request
 
+from ledgerlink.errors import InvalidRequest
 from ledgerlink.web.recipes import RECIPE_ID, RECIPE_ID_PATTERN
-from ledgerlink.web.responses import InvalidRequest, body_json, error, json_response, runtime
+from ledgerlink.web.responses import body_json, error, json_response, runtime
 from ledgerlink.web.routes import ApiBlueprint
 
 #: the largest run id (and recipe version) the database's INTEGER columns hold

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -367,7 +366,8 @@ def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(
 
 
 def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandbox):
-    from ledgerlink.engine.operations import Conflict, undo
+    from ledgerlink.engine.operations import undo
+    from ledgerlink.errors import Conflict
 
     state, _ = sandbox
     runtime = make_runtime()
@@ -467,7 +467,8 @@ def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runti
 def test_an_event_whose_filter_cannot_be_evaluated_fails_its_run_and_replays_once_the_filter_is_fixed(
         make_runtime, sandbox, run_cli, tmp_path):
     from ledgerlink.errors import MappingError
-    from ledgerlink.engine.operations import Conflict, replay
+    from ledgerlink.engine.operations import replay
+    from ledgerlink.errors import Conflict
 
     state, _ = sandbox
     runtime = make_runtime()
@@ -525,7 +526,8 @@ def test_a_failed_runs_error_quotes_a_bounded_part_of_a_huge_value(make_runtime)
 
 def test_an_event_that_cannot_be_read_fails_its_run_instead_of_retrying(make_runtime):
     from ledgerlink.engine.runtime import Worker
-    from ledgerlink.engine.operations import Conflict, replay
+    from ledgerlink.engine.operations import replay
+    from ledgerlink.errors import Conflict
 
     runtime = make_runtime()
     # stored escaped, as the inbox kept such text before it refused it at the door

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from ledgerlink.web.app import create_app
-from ledgerlink.io.oauth import NeedsReauth, consent_url
+from ledgerlink.errors import NeedsReauth
+from ledgerlink.io.oauth import consent_url
 from ledgerlink.engine.runtime import Settings, WorkerPool
 from ledgerlink.io.secrets import new_key
 from ledgerlink.web.servers import background

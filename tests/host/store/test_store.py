@@ -7,7 +7,8 @@ from conftest import run_subprocess
 from ledgerlink import store as store_module
 from ledgerlink.errors import ConfigError
 from ledgerlink.io.secrets import SecretBox, new_key
-from ledgerlink.store import NotMigrated, Store
+from ledgerlink.errors import NotMigrated
+from ledgerlink.store import Store
 from ledgerlink.store.schema import metadata
 from databases import ON_POSTGRES, fresh_db
 from runtime_fixtures import migrated_db

@@ -1,18 +1,19 @@
 """The rate governor shared through the database, for N processes on N machines.
 
-:class:`ledgerlink.io.governor.Governor` keeps one process inside a vendor's per-tenant limits;
-with several processes each would spend the whole allowance, and together they would run
-into the vendor's 429s. :class:`SharedGovernor` has the same interface (``slot`` and
-``pause``) and counts in the database instead: each request started against a tenant is a
-row of ``governor_starts`` (finished when its answer arrives), so every process sees one
-sliding window, one concurrency count and one daily count per tenant.
+:class:`~ledgerlink.io.governor.local.LocalGovernor` keeps one process inside a vendor's
+per-tenant limits; with several processes each would spend the whole allowance, and together
+they would run into the vendor's 429s. :class:`SharedGovernor` satisfies the same protocol
+(:class:`~ledgerlink.io.governor.Governor`) and counts in the database instead: each request
+started against a tenant is a row of ``governor_starts`` (finished when its answer arrives),
+so every process sees one sliding window, one concurrency count and one daily count per
+tenant.
 
 Taking a slot is one short transaction: on PostgreSQL it holds a transaction-scoped
 advisory lock on the tenant's key and reads the time from the database server, so the
 processes' own clocks do not matter; on SQLite the write lock serialises it. When no slot is
 free the caller sleeps until the earliest moment one can be (the window's oldest start
 leaving it, or a short poll for a concurrency slot) and tries again, up to ``max_wait``;
-then :class:`~ledgerlink.io.governor.Throttled` is raised, as the in-process governor does, and
+then :class:`~ledgerlink.errors.Throttled` is raised, as the in-process governor does, and
 the worker reschedules its run. A process that dies mid-request leaves an unfinished row;
 it stops counting against the concurrency limit after ``STALE_SECONDS``.
 
@@ -33,15 +34,13 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from ledgerlink.io.governor import Limits, Throttled
-from contextlib import contextmanager
-from collections.abc import Iterator
-
+from ledgerlink.contract.limits import Limits
+from ledgerlink.errors import Throttled
 from ledgerlink.store import Store, make_engine
 from ledgerlink.store.schema import governor_pauses, governor_starts
 
@@ -69,7 +68,7 @@ class SharedGovernor:
 
     def __init__(self, store: Store, holder: str | None = None, *,
                  clock: Callable[[], float] | None = None,
-                 sleep: Callable[[float], Any] = time.sleep) -> None:
+                 sleep: Callable[[float], object] = time.sleep) -> None:
         self.store = store
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}"
         self._clock = clock
@@ -100,6 +99,7 @@ class SharedGovernor:
                 yield conn
 
     def close(self) -> None:
+        """Mark what is still unmarked finished and close the governor's own pool."""
         if self._engine is None:
             return
         with self._finished_lock:  # what the background thread has not marked yet
@@ -202,7 +202,7 @@ class SharedGovernor:
             midnight = dt.datetime.fromtimestamp(now, dt.timezone.utc).replace(
                 hour=0, minute=0, second=0, microsecond=0).timestamp()
 
-            def count(*where: Any) -> Any:
+            def count(*where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
                 return sa.select(sa.func.count()).where(starts.key == key, *where).scalar_subquery()
 
             paused, in_window, running, today = conn.execute(sa.select(
@@ -264,7 +264,7 @@ class SharedGovernor:
                 # the database is away: those rows stop counting after STALE_SECONDS anyway
                 time.sleep(0.5)
 
-    def stats(self, key: str) -> dict[str, Any]:
+    def stats(self, key: str) -> dict[str, float | int | str | None]:
         """Starts in the last minute and unfinished starts of ``key`` (all processes)."""
         with (self._engine or self.store.engine).connect() as conn:
             now = self._time()
@@ -277,6 +277,8 @@ class SharedGovernor:
 
 
 class _SharedSlot:
+    """Returned by :meth:`SharedGovernor.slot`; use it once in a ``with`` statement."""
+
     def __init__(self, governor: SharedGovernor, key: str, limits: Limits | None, max_wait: float) -> None:
         self.governor = governor
         self.key = key
@@ -301,7 +303,7 @@ class _SharedSlot:
                                 retry_at=governor._time() + wait, limits=self.limits)
             governor._sleep(wait)
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.row_id is not None:
             self.governor._finish(self.row_id)
             self.row_id = None

@@ -1,23 +1,13 @@
-"""The rate governor: a request waits for a slot *before* it is sent, so a tenant's limits
-are respected instead of discovered by HTTP 429.
+"""The in-process governor: sliding windows in memory, for one process (or SQLite).
 
-Every connection to a vendor is one tenant with a string key (``"quickbooks:realm 123"``,
-``"xero:tenant 6c1f…"``) and the vendor's published :class:`Limits` (``Connector.limits``).
-:meth:`Governor.slot` is a context manager held around one HTTP attempt (retries and
-idempotent replays count against the vendor's limits too, so each attempt takes a slot)::
-
-    with governor.slot("quickbooks:realm 123", QUICKBOOKS, max_wait=30.0):
-        response = client.send(request)
-
-Entering waits until the key has **both** a free concurrency slot **and** room in its
-sliding window (and, with a daily cap, room in the UTC day), records the start, and
-proceeds; leaving frees the concurrency slot (the start stays in the window). When the
-vendor answers "wait" anyway (``Retry-After``, a 429, a throttle fault), the caller calls
-:meth:`Governor.pause` and no new slot is given for that key until the pause ends. When a
-slot cannot be had within ``max_wait`` the caller gets :class:`Throttled` -- at once when
-the governor can already tell (a pause, a full day, a window that frees too late), else when
-``max_wait`` runs out -- with ``until``/``retry_at`` so a worker can reschedule the run
-durably instead of holding a thread for hours.
+:meth:`LocalGovernor.slot` (see :class:`ledgerlink.io.governor.Governor`) is held around one
+HTTP attempt. Entering waits until the key has **both** a free concurrency slot **and** room
+in its sliding window (and, with a daily cap, room in the UTC day), records the start, and
+proceeds; leaving frees the concurrency slot (the start stays in the window). After
+:meth:`LocalGovernor.pause` no new slot is given for that key until the pause ends. When a
+slot cannot be had within ``max_wait`` the caller gets :class:`~ledgerlink.errors.Throttled`
+-- at once when the governor can already tell (a pause, a full day, a window that frees too
+late), else when ``max_wait`` runs out.
 
 The algorithm
 -------------
@@ -26,7 +16,7 @@ passes), the number in flight, the day's count and a pause deadline. A start is 
 ``now`` when nothing is paused, ``in_flight < concurrent``, the day's count ``< daily``, and
 fewer than ``budget = floor(requests * headroom)`` starts lie in ``(now - per_seconds, now]``
 -- so any ``per_seconds``-long interval holds at most ``budget`` starts, which also keeps
-every *fixed* window (Xero's minute) inside the limit, whatever its alignment. When a start
+every *fixed* window (a vendor counting per calendar minute) inside the limit, whatever its alignment. When a start
 is not allowed, the binding constraint says when it can be: the oldest start in the window
 plus ``per_seconds``, the next UTC midnight, the end of the pause; only a concurrency wait is
 unpredictable (it ends when a holder leaves, which notifies the waiters).
@@ -35,9 +25,9 @@ That rule lives in :class:`_Bucket`, a small pure class that is handed ``now`` (
 wall-clock time, for the UTC day) explicitly: it is unit-tested with a fake clock, and it is
 what gets re-implemented on the database when several processes share one tenant (a row per
 key holding the counters and a table of recent start times, checked and appended under a
-row lock or an advisory lock -- the same check-then-record). Until then this governor is
-*in-process*: N worker processes on one tenant each keep their own count, so either run the
-tenant's work in one process or give each process ``1/N`` of the limits.
+row lock or an advisory lock -- the same check-then-record: :mod:`.shared`). This governor
+is *in-process*: N worker processes on one tenant each keep their own count, so either run
+the tenant's work in one process or give each process ``1/N`` of the limits.
 
 What is guaranteed
 ------------------
@@ -54,7 +44,7 @@ What is guaranteed
   passes; keys idle for a window are swept (an idle key with a daily cap keeps two integers
   until its day ends).
 
-Testing: ``Governor(clock=fake, sleep=fake.sleep)``. An injected ``sleep(seconds)`` is
+Testing: ``LocalGovernor(clock=fake, sleep=fake.sleep)``. An injected ``sleep(seconds)`` is
 called with the lock released instead of waiting on the condition; it may return early (a
 fake clock that runs scheduled events returns at the first one), and the governor rechecks
 after every return, polling at most every ``_POLL_SECONDS`` for waits no clock can predict.
@@ -68,14 +58,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from ledgerlink.contract.limits import Limits, is_number
+from ledgerlink.errors import Throttled
 
-__all__ = ["Limits", "Throttled", "Governor", "QUICKBOOKS", "XERO", "REASONS"]
-
-#: every ``Throttled.reason``
-REASONS = ("window", "concurrent", "daily", "paused")
+__all__ = ["LocalGovernor"]
 
 _DAY = 86400.0
 #: with an injected ``sleep`` (tests), a wait nobody can predict (a concurrency slot, the
@@ -83,59 +70,6 @@ _DAY = 86400.0
 _POLL_SECONDS = 0.05
 #: idle keys are swept at most this often (in clock seconds)
 _SWEEP_SECONDS = 60.0
-
-
-# --- published limits of two vendors (a connector declares its own) ---------------------------------------------------------------------------------
-
-#: QuickBooks Online, per realm (app + company): 500 requests/minute, batch requests
-#: included, and 10 concurrent requests; beyond either → HTTP 429 (Intuit blog
-#: 2016-08-08 "QuickBooks Online API throttling changes"). The batch endpoint's own
-#: 40 batches/minute is not modelled here.
-QUICKBOOKS = Limits(500, 60.0, concurrent=10)
-
-#: Xero, per tenant (app × organisation): 5 in progress, 60 per minute, 5,000 per day
-#: (developer.xero.com/faq/limits). Xero's windows are fixed and reset at
-#: a per-tenant time, not UTC midnight, so a UTC-day count can disagree at the edges: a 429
-#: naming ``day`` (with ``Retry-After``) becomes a :meth:`Governor.pause`. Starter-tier
-#: organisations get 1,000/day since March 2026: use ``dataclasses.replace(XERO, daily=1000)``.
-#: The app-wide 10,000/minute across all tenants is not per tenant and not modelled here.
-XERO = Limits(60, 60.0, concurrent=5, daily=5000)
-
-
-# --- the exception --------------------------------------------------------------------------
-
-class Throttled(Exception):
-    """No slot could be had within ``max_wait``; nothing was taken.
-
-    - ``reason``: ``"window"``, ``"concurrent"``, ``"daily"`` or ``"paused"`` (the binding limit);
-    - ``until``: the governor-clock time (``time.monotonic`` by default) when a slot is
-      expected -- a lower bound; for ``"concurrent"`` nobody can tell, so it is the time of
-      giving up: try again soon;
-    - ``delay``: ``until`` minus the time of raising, in seconds;
-    - ``retry_at``: the same moment as a wall-clock Unix time, for rescheduling a run durably;
-    - ``key``, ``limits``: which tenant, under which limits.
-    """
-
-    def __init__(self, message: str, *, key: str, reason: str, until: float,
-                 delay: float, retry_at: float, limits: Limits | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.key = key
-        self.reason = reason
-        self.until = until
-        self.delay = delay
-        self.retry_at = retry_at
-        self.limits = limits
-
-    def __reduce__(self) -> Any:  # keyword-only arguments: pickle through a helper
-        return (_rebuild_throttled, (self.message, self.key, self.reason, self.until,
-                                     self.delay, self.retry_at, self.limits))
-
-
-def _rebuild_throttled(message: str, key: str, reason: str, until: float, delay: float,
-                       retry_at: float, limits: Limits | None) -> Throttled:
-    return Throttled(message, key=key, reason=reason, until=until, delay=delay,
-                     retry_at=retry_at, limits=limits)
 
 
 # --- the pure algorithm ---------------------------------------------------------------------
@@ -257,7 +191,7 @@ class _Key:
         self.throttled = 0
 
 
-class Governor:
+class LocalGovernor:
     """Keeps every key (one per connection/tenant) inside its :class:`Limits`. Thread-safe.
 
     ``clock`` is monotonic seconds (``until`` values are on it), ``wall_clock`` Unix time
@@ -266,7 +200,7 @@ class Governor:
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Any] | None = None,
+                 sleep: Callable[[float], object] | None = None,
                  wall_clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._sleep = sleep
@@ -287,9 +221,9 @@ class Governor:
         """
         if not isinstance(key, str) or not key:
             raise ValueError(f"governor key must be a non-empty string naming the connection "
-                             f"(e.g. 'quickbooks:realm 123'), not {key!r}")
+                             f"(e.g. 'books:main'), not {key!r}")
         if limits is not None and not isinstance(limits, Limits):
-            raise TypeError(f"governor limits must be a ledgerlink.io.governor.Limits (a "
+            raise TypeError(f"governor limits must be a ledgerlink.contract.Limits (a "
                             f"connector's 'limits') or None, not {type(limits).__name__}")
         if not is_number(max_wait) or math.isnan(max_wait) or max_wait < 0:
             raise ValueError(f"max_wait must be a number of seconds of at least 0 (0: only a "
@@ -312,7 +246,7 @@ class Governor:
             state.bucket.pause(self._clock(), float(seconds), str(reason))
             state.cond.notify_all()  # waiters that cannot outlast the pause give up now
 
-    def stats(self, key: str) -> dict[str, Any]:
+    def stats(self, key: str) -> dict[str, float | int | str | None]:
         """Counters for metrics: ``in_flight``, ``starts_in_window``, ``paused_until`` (clock
         time or None), ``pause_reason``, ``day_count``, ``waiting``, ``waits`` (slots that had
         to wait), ``total_wait_seconds``, ``throttled``."""
@@ -337,6 +271,9 @@ class Governor:
         """The keys currently remembered (idle ones are swept)."""
         with self._lock:
             return list(self._keys)
+
+    def close(self) -> None:
+        """Nothing to give back: the counts live in this object."""
 
     # internals (called with or taking self._lock) -------------------------------------------
 
@@ -429,12 +366,12 @@ class Governor:
 
 
 class _Slot:
-    """Returned by :meth:`Governor.slot`; use it once in a ``with`` statement."""
+    """Returned by :meth:`LocalGovernor.slot`; use it once in a ``with`` statement."""
 
     __slots__ = ("_governor", "key", "limits", "max_wait", "waited", "started", "_state",
                  "_used")
 
-    def __init__(self, governor: Governor, key: str, limits: Limits | None,
+    def __init__(self, governor: LocalGovernor, key: str, limits: Limits | None,
                  max_wait: float) -> None:
         self._governor = governor
         self.key = key
@@ -456,7 +393,7 @@ class _Slot:
             self.key, self.limits, self.max_wait)
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         state, self._state = self._state, None
         if state is not None:
             self._governor._release(state)

@@ -28,6 +28,7 @@ import httpx
 
 from ledgerlink import store as store_module
 from ledgerlink.errors import LedgerlinkError
+from ledgerlink.connectors.catalog import SANDBOXES_PACKAGE
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.web.servers import background
 
@@ -121,7 +122,10 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
     recipes = str(Path(recipes).resolve()) if recipes else str(example_recipes())
     catalog = load_catalog()
     sources = [c for c in catalog.connectors.values() if c.examples and c.webhook and c.webhook.sign]
-    sinks = [c for c in catalog.connectors.values() if c.sandbox is not None]
+    if not catalog.sandboxes:
+        raise DemoError(f"the demo sends to a vendor's loopback sandbox and none is installed; "
+                        f"install the sandboxes with: pip install {SANDBOXES_PACKAGE}")
+    sinks = [catalog.sandboxes[name] for name in sorted(catalog.sandboxes) if name in catalog.connectors]
     if not sources or not sinks:
         raise DemoError("the demo needs a connector with example webhooks (stripe) and one with a "
                         "sandbox (quickbooks); check LEDGERLINK_PLUGINS")
@@ -135,7 +139,7 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
 
     with ExitStack() as stack:
         for sink in sinks:
-            server = stack.enter_context(background(sink.sandbox()))
+            server = stack.enter_context(background(sink.factory()))
             settings = DEMO_SETTINGS.get(sink.name, {})
             env_token = f"LEDGERLINK_DEMO_{sink.name.upper()}_TOKEN"
             env[env_token] = settings.get("token", "sandbox-access-token")

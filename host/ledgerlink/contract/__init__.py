@@ -8,7 +8,8 @@ from ledgerlink import hookimpl
 from ledgerlink.contract.limits import Limits
 from ledgerlink.contract.components import (Request, LinkQuery, Response, Connection, ActionContext,
                                             IncomingEvent, Webhook, Poll, OAuth2, Connector,
-                                            Trigger, Action, Transform)
+                                            Trigger, Action, Transform, Sandbox)
 
 __all__ = ["hookimpl", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
-           "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform"]
+           "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform",
+           "Sandbox"]

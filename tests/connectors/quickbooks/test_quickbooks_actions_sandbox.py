@@ -24,7 +24,7 @@ from ledgerlink.errors import InputError, VendorError
 from ledgerlink.recipes.recipe import load_recipe
 from ledgerlink.engine.runner import document, run as run_recipe
 from ledgerlink_quickbooks import deposit, payment, sales_forms, xsd
-from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox
+from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, create_sandbox
 from stripe_events import credit_note_created_event, invoice_paid_event, to_body
 
 REALM = DEFAULT_REALM

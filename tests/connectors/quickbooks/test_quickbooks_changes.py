@@ -29,7 +29,7 @@ from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
 from vendor_files import QUICKBOOKS
 from ledgerlink_quickbooks import changes
-from ledgerlink_quickbooks.sandbox import create_sandbox
+from ledgerlink_sandboxes.quickbooks import create_sandbox
 from runtime_fixtures import QBO_TOKEN, migrated_db
 
 VECTORS = json.loads((QUICKBOOKS / "webhook-signature-vectors.json").read_text())

@@ -24,7 +24,7 @@ from ledgerlink.contract import ActionContext, Connection, LinkQuery, Request, R
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import InputError, VendorError
 from ledgerlink_quickbooks import accounts, items, sales_forms, updates, xsd
-from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox
+from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, create_sandbox
 
 REALM = DEFAULT_REALM
 AUTH = {"Authorization": "Bearer sandbox-access-token"}

@@ -18,7 +18,7 @@ from ledgerlink.contract import ActionContext, Connection, Request, Response
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import ConfigError, InputError, UnbalancedEntryError, VendorError
 from ledgerlink_quickbooks import api, journal_entry, xsd
-from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox
+from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, create_sandbox
 from vendor_files import QUICKBOOKS
 
 

@@ -26,7 +26,7 @@ import requests
 
 from ledgerlink import jsonio
 from ledgerlink.web import servers
-from ledgerlink_quickbooks.sandbox import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REALM,
+from ledgerlink_sandboxes.quickbooks import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REALM,
                                            create_sandbox)
 
 from intuitlib.client import AuthClient

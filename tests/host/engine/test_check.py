@@ -9,7 +9,7 @@ import httpx
 from conftest import RECIPES, run_subprocess
 from ledgerlink.engine.preflight import references
 from ledgerlink.web.servers import background
-from ledgerlink_quickbooks.sandbox import create_sandbox
+from ledgerlink_sandboxes.quickbooks import create_sandbox
 from runtime_fixtures import QBO_TOKEN, migrated_db, write_config
 
 RECIPE = RECIPES / "stripe-invoice-paid-to-quickbooks-journal.json"

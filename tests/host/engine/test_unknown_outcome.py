@@ -24,8 +24,8 @@ from ledgerlink.engine.runtime import Settings, WorkerPool
 from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks import common
-from ledgerlink_quickbooks.sandbox import create_sandbox
-from ledgerlink_quickbooks.sandbox.faults import parse_script
+from ledgerlink_sandboxes.quickbooks import create_sandbox
+from ledgerlink_sandboxes.quickbooks.faults import parse_script
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
 from stripe_events import invoice_paid_event
 

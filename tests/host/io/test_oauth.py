@@ -15,7 +15,7 @@ from ledgerlink.engine.runtime import Settings, WorkerPool
 from ledgerlink.io.secrets import new_key
 from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
-from ledgerlink_quickbooks.sandbox import create_sandbox
+from ledgerlink_sandboxes.quickbooks import create_sandbox
 from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, signed
 from stripe_events import invoice_paid_event
 

@@ -25,7 +25,6 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone

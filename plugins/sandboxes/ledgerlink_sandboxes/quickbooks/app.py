@@ -90,7 +90,7 @@ def discovery_document(base_url: str) -> dict[str, Any]:
 
 def create_app(sandbox: Sandbox) -> Flask:
     """The WSGI app serving ``sandbox``; ``app.sandbox`` is ``sandbox``."""
-    app = Flask("ledgerlink_quickbooks.sandbox")
+    app = Flask("ledgerlink_sandboxes.quickbooks")
     app.sandbox = sandbox  # type: ignore[attr-defined]
 
     # --- Intuit's endpoints -----------------------------------------------------------

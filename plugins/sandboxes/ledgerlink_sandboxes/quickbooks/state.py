@@ -43,12 +43,11 @@ from typing import Any
 
 from ledgerlink import jsonio
 
-from .. import api
 from . import faults, notify, query as qbo_query
 from .company import KINDS, VOIDABLE, Company, Stored
 from .faults import QboFault, Scripted
 
-logger = logging.getLogger("ledgerlink_quickbooks.sandbox")
+logger = logging.getLogger("ledgerlink_sandboxes.quickbooks")
 
 DEFAULT_REALM = "9130350000000000"
 DEFAULT_ACCESS_TOKEN = "sandbox-access-token"
@@ -63,6 +62,10 @@ REFRESH_TOKEN_SECONDS = 8726400
 LOG_SIZE = 1000
 
 JSON_TYPE = "application/json;charset=UTF-8"
+#: the lowest minor version QBO serves: since August 2025 it ignores ``minorversion`` 1–74
+#: and serves a request without one, or with one of those, as 75 (blogs.intuit.com
+#: 2025-01-21 "Changes to our Accounting API"); the sandbox counts such requests
+LOWEST_MINORVERSION = 75
 
 
 @dataclass
@@ -135,7 +138,7 @@ def _bearer(header: str | None) -> str | None:
 class Sandbox:
     """An imitation of QuickBooks Online's Accounting API v3 and OAuth token endpoint.
 
-    Build it through :func:`ledgerlink_quickbooks.sandbox.create_sandbox`, which documents
+    Build it through :func:`ledgerlink_sandboxes.quickbooks.create_sandbox`, which documents
     the options. Every public method is thread-safe.
     """
 
@@ -478,7 +481,7 @@ class Sandbox:
             self._stats["requests"] += 1
             if minorversion is None:
                 self._stats["missing_minorversion"] += 1
-            elif not minorversion.strip().isdigit() or int(minorversion) < api.MINORVERSION:
+            elif not minorversion.strip().isdigit() or int(minorversion) < LOWEST_MINORVERSION:
                 self._stats["ignored_minorversion"] += 1  # served as 75, as QBO does
         authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         reply = self._serve_v3(method, realm, parts, args, authorization, body, record)

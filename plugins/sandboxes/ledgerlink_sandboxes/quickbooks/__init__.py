@@ -2,8 +2,8 @@
 
 Serve it with :mod:`ledgerlink.web.servers` (``ledgerlink sandbox quickbooks`` does)::
 
-    from ledgerlink import servers
-    from ledgerlink_quickbooks.sandbox import create_sandbox
+    from ledgerlink.web import servers
+    from ledgerlink_sandboxes.quickbooks import create_sandbox
 
     app = create_sandbox(window_seconds=1.0, requests_per_window=20)
     with servers.background(app) as running:
@@ -73,6 +73,25 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
+#: the options of :func:`create_sandbox`, one line each (``ledgerlink sandbox quickbooks --set``)
+OPTIONS = {
+    "rate_limit": "enforce the per-realm limits (true); false only measures them",
+    "requests_per_window": "requests admitted per realm in any sliding window (500)",
+    "window_seconds": "the window's length in seconds (60)",
+    "concurrent": "requests in progress at once per realm (10)",
+    "retry_after": "seconds sent in Retry-After on a 429 (none)",
+    "realms": "the companies (realm ids), each seeded alike ([\"9130350000000000\"])",
+    "access_tokens": "bearer tokens always accepted ([\"sandbox-access-token\"])",
+    "client_id": "the OAuth client id the token endpoint accepts (sandbox-client)",
+    "client_secret": "the OAuth client secret the token endpoint accepts (sandbox-secret)",
+    "latency": "seconds every admitted /v3 request takes (0)",
+    "webhook_url": "where to POST a signed notification of every change (none)",
+    "webhook_verifier_token": "the verifier token webhook notifications are signed with",
+    "webhook_format": "legacy or cloudevents (legacy)",
+    "webhook_retry_seconds": "the retry schedule of unacknowledged notifications (QBO's)",
+}
+
+
 def create_sandbox(**options: Any) -> Any:
     """A WSGI app imitating QuickBooks Online; ``app.sandbox`` is its :class:`Sandbox`.
 
@@ -121,7 +140,7 @@ def create_sandbox(**options: Any) -> Any:
     Unknown options raise ``TypeError``; bad values ``ValueError``. Intuit's XSDs are
     loaded here (about two seconds, once per process) so the first request is not slow.
     """
-    from .. import xsd
+    from . import xsd
     from .app import create_app
     from .state import Sandbox
 
@@ -130,5 +149,5 @@ def create_sandbox(**options: Any) -> Any:
     return create_app(sandbox)
 
 
-__all__ = ["DEFAULT_ACCESS_TOKEN", "DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "DEFAULT_CODE",
+__all__ = ["OPTIONS", "DEFAULT_ACCESS_TOKEN", "DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "DEFAULT_CODE",
            "DEFAULT_REALM", "QboFault", "Reply", "Sandbox", "create_app", "create_sandbox"]

@@ -7,7 +7,7 @@ that stage's :class:`~.faults.QboFault`:
 0. the body is first read the lenient way QBO reads JSON (:func:`_as_qbo_reads`): amounts
    as strings (``"25.50"``), ``SyncToken`` as a number, ``""`` for an optional date or
    number, ``LineNum`` 0 — what real clients such as python-quickbooks send;
-1. the body against Intuit's XSD (:func:`ledgerlink_quickbooks.xsd.check`) → 2010,
+1. the body against Intuit's XSD (:func:`ledgerlink_sandboxes.quickbooks.xsd.check`) → 2010,
    one ``Error`` per problem;
 2. required elements (``Line``, ``Line.DetailType``, ``CustomerRef``, …) → 2020;
 3. references (``…AccountRef``, ``CustomerRef``, ``ItemRef``, ``VendorRef``,
@@ -44,7 +44,7 @@ from typing import Any
 
 import babel.numbers
 
-from .. import xsd
+from . import xsd
 from . import faults
 from .notify import Change
 
@@ -613,7 +613,7 @@ def _as_qbo_reads(name: str, body: Mapping[str, Any]) -> dict[str, Any]:
 
     - Leaves are read leniently, as QBO's JSON reader does: numbers sent as strings, strings
       sent as numbers, empty strings for optional dates, numbers, booleans and enumerations
-      (:func:`ledgerlink_quickbooks.xsd.coerce` gives each rule and its source).
+      (:func:`ledgerlink_sandboxes.quickbooks.xsd.coerce` gives each rule and its source).
     - A line's ``LineNum`` of 0 is no line number: QBO numbers the lines itself. Source:
       python-quickbooks' ``DetailLine`` defaults ``LineNum`` to 0 and its integration tests
       create deposits and refund receipts with it against an Intuit sandbox company; the

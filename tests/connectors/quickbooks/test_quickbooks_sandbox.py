@@ -721,7 +721,7 @@ def test_concurrent_requests_per_realm_are_limited():
         assert stats["in_progress"][REALM] == 0
 
         # measured, not enforced, when rate_limit is off
-        box.rate_limit = False
+        box.rates.enforce = False
         callers = start(6)
         wait_until(lambda: box.stats()["in_progress"][REALM] == 6)
         for caller in callers:

@@ -59,7 +59,7 @@ from typing import Any
 # Importing this package stays cheap (the plugin imports it to register the connector):
 # Flask, the XSDs and the state machinery load on first use.
 _LAZY = {
-    "Sandbox": "state", "Reply": "state", "DEFAULT_ACCESS_TOKEN": "state",
+    "Sandbox": "state", "DEFAULT_ACCESS_TOKEN": "state",
     "DEFAULT_CLIENT_ID": "state", "DEFAULT_CLIENT_SECRET": "state", "DEFAULT_CODE": "state",
     "DEFAULT_REALM": "state", "QboFault": "faults", "create_app": "app",
 }
@@ -150,4 +150,4 @@ def create_sandbox(**options: Any) -> Any:
 
 
 __all__ = ["OPTIONS", "DEFAULT_ACCESS_TOKEN", "DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "DEFAULT_CODE",
-           "DEFAULT_REALM", "QboFault", "Reply", "Sandbox", "create_app", "create_sandbox"]
+           "DEFAULT_REALM", "QboFault", "Sandbox", "create_app", "create_sandbox"]

@@ -32,8 +32,9 @@ from urllib.parse import urlencode
 from flask import Flask, Response, redirect, request
 
 from ledgerlink import jsonio
+from ledgerlink.testing.sandbox import Reply
 
-from .state import Reply, Sandbox
+from .state import Sandbox
 
 
 def _send(reply: Reply) -> Response:

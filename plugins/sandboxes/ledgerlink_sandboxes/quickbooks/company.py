@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from typing import Any
 
@@ -185,26 +185,14 @@ def seed() -> dict[str, list[dict[str, Any]]]:
 
 # --- the company ----------------------------------------------------------------------
 
-@dataclass
-class Stored:
-    """A response kept for ``requestid`` replay: exactly the bytes first sent."""
-
-    status: int
-    body: bytes
-    content_type: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 class Company:
-    """One realm's entities, id counters and ``requestid`` answers."""
+    """One realm's entities and id counters."""
 
     def __init__(self, realm: str, now: str) -> None:
         self.realm = realm
         self.tables: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in KINDS}
         self.next_id: dict[str, int] = {name: 1 for name in KINDS}
         self.next_doc_number = 1001
-        #: requestid → the first answer
-        self.requestids: dict[str, Stored] = {}
         #: per entity: DocNumber → Id (transactions), lower-cased name → Id (lists)
         self.doc_numbers: dict[str, dict[str, str]] = {name: {} for name in KINDS}
         self.names: dict[str, dict[str, str]] = {name: {} for name in KINDS}
@@ -799,4 +787,4 @@ def _total(name: str, entity: Mapping[str, Any]) -> Decimal:
     return total
 
 
-__all__ = ["Company", "KINDS", "Kind", "Stored", "VOIDABLE", "WRITABLE", "seed"]
+__all__ = ["Company", "KINDS", "Kind", "VOIDABLE", "WRITABLE", "seed"]

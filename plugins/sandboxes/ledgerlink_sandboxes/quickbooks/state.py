@@ -25,27 +25,25 @@ A ``/v3`` request goes through these steps; the first that answers ends it:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import datetime as dt
 import logging
-import math
-import secrets
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from ledgerlink import jsonio
+from ledgerlink.testing.sandbox import (FaultScript, IdempotencyKeys, RateWindow, Reply,
+                                        SandboxClock, seconds)
+from ledgerlink.testing.sandbox_oauth import OAuthServer, bearer
+from ledgerlink.testing.sandbox_webhooks import WebhookEmitter
 
 from . import faults, notify, query as qbo_query
-from .company import KINDS, VOIDABLE, Company, Stored
-from .faults import QboFault, Scripted
+from .company import KINDS, VOIDABLE, Company
+from .faults import QboFault, ScriptedAnswer
 
 logger = logging.getLogger("ledgerlink_sandboxes.quickbooks")
 
@@ -61,45 +59,10 @@ REFRESH_TOKEN_SECONDS = 8726400
 #: the request log keeps this many of the latest requests
 LOG_SIZE = 1000
 
-JSON_TYPE = "application/json;charset=UTF-8"
 #: the lowest minor version QBO serves: since August 2025 it ignores ``minorversion`` 1–74
 #: and serves a request without one, or with one of those, as 75 (blogs.intuit.com
 #: 2025-01-21 "Changes to our Accounting API"); the sandbox counts such requests
 LOWEST_MINORVERSION = 75
-
-
-@dataclass
-class Reply:
-    """An HTTP answer: status, body bytes, content type and extra headers."""
-
-    status: int
-    body: bytes
-    content_type: str = JSON_TYPE
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def json(self) -> Any:
-        """The body parsed (numbers as Decimal), for in-process callers."""
-        return jsonio.loads(self.body) if self.body else None
-
-
-@dataclass
-class _Token:
-    expires_at: float | None  # on the sandbox clock; None = never
-    grant: str
-
-
-@dataclass
-class _Code:
-    redirect_uri: str | None
-    realm: str
-
-
-@dataclass
-class _Limits:
-    """One realm's sliding window (times of admitted requests) and requests in progress."""
-
-    window: deque = field(default_factory=deque)
-    in_progress: int = 0
 
 
 def _tuple(value: Any, what: str) -> tuple[str, ...]:
@@ -109,30 +72,10 @@ def _tuple(value: Any, what: str) -> tuple[str, ...]:
     return items
 
 
-def _seconds(value: Any, what: str, *, allow_none: bool = False, positive: bool = False) -> float | None:
-    """A number of seconds; a Decimal (``ledgerlink sandbox --set latency=0.05``) is fine."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or not (
-            math.isfinite(value)) or value < 0 or (positive and value == 0):
-        raise ValueError(f"{what} must be a {'positive' if positive else 'non-negative'} number "
-                         f"of seconds, got {value!r}")
-    return float(value)
-
-
 def _count(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{what} must be an integer of at least 1, got {value!r}")
     return value
-
-
-def _bearer(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
 
 
 class Sandbox:
@@ -153,40 +96,43 @@ class Sandbox:
                  webhook_retry_seconds: Any = None) -> None:
         if not isinstance(rate_limit, bool):
             raise ValueError(f"rate_limit must be true or false, got {rate_limit!r}")
-        self.rate_limit = rate_limit
-        self.requests_per_window = _count(requests_per_window, "requests_per_window")
-        self.window_seconds = _seconds(window_seconds, "window_seconds", positive=True)
-        self.concurrent = _count(concurrent, "concurrent")
-        self.retry_after = _seconds(retry_after, "retry_after", allow_none=True)
+        self.retry_after = seconds(retry_after, "retry_after", allow_none=True)
         self.realms = _tuple(realms, "realms")
         if not self.realms:
             raise ValueError("realms must name at least one company (realm id)")
-        self.static_tokens = frozenset(_tuple(access_tokens, "access_tokens"))
-        self.client_id = _tuple(client_id, "client_id")[0]
-        self.client_secret = _tuple(client_secret, "client_secret")[0]
-        self.latency = _seconds(latency, "latency")
-        if not callable(clock) or not callable(wall_clock):
-            raise ValueError("clock and wall_clock must be functions returning seconds")
-        self._clock = clock
-        self._wall_clock = wall_clock
-        self._offset = 0.0
+        self.latency = seconds(latency, "latency")
+        self.clock = SandboxClock(clock, wall_clock)
+        self.rates = RateWindow(self.clock, _count(requests_per_window, "requests_per_window"),
+                                seconds(window_seconds, "window_seconds", positive=True) or 0.0,
+                                _count(concurrent, "concurrent"), enforce=rate_limit)
+        #: QBO replays a ``requestid``'s first answer whatever the body sent with it again
+        self.requestids = IdempotencyKeys(compare_bodies=False)
+        self.faults: FaultScript[ScriptedAnswer] = FaultScript()
+        self.oauth = OAuthServer(self.clock, _tuple(client_id, "client_id")[0],
+                                 _tuple(client_secret, "client_secret")[0],
+                                 static_tokens=_tuple(access_tokens, "access_tokens"),
+                                 standing_code=DEFAULT_CODE, access_seconds=ACCESS_TOKEN_SECONDS,
+                                 refresh_seconds=REFRESH_TOKEN_SECONDS,
+                                 token_fields={"x_refresh_token_expires_in": REFRESH_TOKEN_SECONDS})
         self._lock = threading.RLock()
-        self._access: dict[str, _Token] = {}
-        self._refresh: dict[str, _Token] = {}
-        self._codes: dict[str, _Code] = {}
-        self._emitter: notify.Emitter | None = None
+        self._emitter: WebhookEmitter[notify.Change] | None = None
+        self._webhook_format = "legacy"
         self.reset()
         if webhook_url:
             self.webhooks(webhook_url, webhook_verifier_token, webhook_format, webhook_retry_seconds)
 
+    @property
+    def client_id(self) -> str:
+        return self.oauth.client_id
+
     # --- clocks ---------------------------------------------------------------------
     def now(self) -> float:
         """The sandbox clock (``clock`` + :meth:`advance`): rate windows and token expiry."""
-        return self._clock() + self._offset
+        return self.clock.now()
 
     def wall(self) -> float:
         """Unix time (``wall_clock`` + :meth:`advance`): timestamps in bodies and the log."""
-        return self._wall_clock() + self._offset
+        return self.clock.wall()
 
     def _stamp(self, ms: bool = False) -> str:
         when = dt.datetime.fromtimestamp(self.wall(), tz=dt.timezone.utc)
@@ -197,9 +143,7 @@ class Sandbox:
 
     def advance(self, seconds: float) -> None:
         """Move both clocks forward by ``seconds``: expire tokens, slide rate windows."""
-        seconds = _seconds(seconds, "seconds")
-        with self._lock:
-            self._offset += seconds
+        self.clock.advance(seconds)
 
     # --- inspection and control (tests only) -----------------------------------------
     def reset(self, *, tokens: bool = False) -> None:
@@ -208,23 +152,19 @@ class Sandbox:
         with self._lock:
             stamp = self._stamp()
             self._companies = {realm: self._company(realm, stamp) for realm in self.realms}
-            self._limits = {realm: _Limits() for realm in self.realms}
-            self._faults: list[Scripted] = []
+            self.rates.reset()
+            self.requestids.reset()
+            self.faults.reset()
             self._log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
             self._stats: dict[str, Any] = {
-                "requests": 0, "by_status": {}, "throttled": 0,
-                "max_concurrent_seen": {realm: 0 for realm in self.realms},
-                "per_window_max": {realm: 0 for realm in self.realms},
+                "requests": 0, "by_status": {},
                 "missing_minorversion": 0, "ignored_minorversion": 0,
                 "created": {realm: {} for realm in self.realms},
                 "updated": {realm: {} for realm in self.realms},
                 "voided": {realm: {} for realm in self.realms},
-                "replayed": 0, "faults_injected": 0,
             }
             if tokens:
-                self._access.clear()
-                self._refresh.clear()
-                self._codes.clear()
+                self.oauth.reset()
 
     def _company(self, realm: str, stamp: str) -> Company:
         company = Company(realm, stamp)
@@ -250,11 +190,11 @@ class Sandbox:
         if not verifier_token:
             raise ValueError("webhooks need a verifier_token to sign with")
         schedule = notify.RETRY_SCHEDULE if retry_seconds is None else tuple(
-            _seconds(v, "retry_seconds") for v in (retry_seconds if isinstance(retry_seconds, (list, tuple))
-                                                   else [retry_seconds]))
-        emitter = notify.Emitter(url, verifier_token, format, batch=batch, retry_schedule=schedule)
+            seconds(v, "retry_seconds") or 0.0
+            for v in (retry_seconds if isinstance(retry_seconds, (list, tuple)) else [retry_seconds]))
+        emitter = notify.emitter(url, verifier_token, format, batch=batch, retry_schedule=schedule)
         with self._lock:
-            self._emitter = emitter
+            self._emitter, self._webhook_format = emitter, format
         return self.webhook_stats()
 
     def webhook_stats(self) -> dict[str, Any]:
@@ -262,7 +202,8 @@ class Sandbox:
         emitter = self._emitter
         if emitter is None:
             return {"webhooks": None}
-        return {"webhooks": emitter.url, "format": emitter.format, **emitter.stats, "pending": emitter.pending()}
+        return {"webhooks": emitter.url, "format": self._webhook_format, **emitter.stats,
+                "pending": emitter.pending()}
 
     def add_realm(self, realm: str) -> None:
         """Add a seeded company (no-op when it exists)."""
@@ -272,9 +213,6 @@ class Sandbox:
                 return
             self.realms = self.realms + (realm,)
             self._companies[realm] = self._company(realm, self._stamp())
-            self._limits[realm] = _Limits()
-            for key in ("max_concurrent_seen", "per_window_max"):
-                self._stats[key][realm] = 0
             self._stats["created"][realm] = {}
             self._stats["updated"][realm] = {}
             self._stats["voided"][realm] = {}
@@ -292,10 +230,18 @@ class Sandbox:
         (``requestid`` replays), ``faults_injected``, ``faults_pending`` and ``in_progress``
         (``{realm: n}``).
         """
+        rates, in_progress = self.rates, self.rates.in_progress()
         with self._lock:
             out = copy.deepcopy(self._stats)
-            out["faults_pending"] = len(self._faults)
-            out["in_progress"] = {realm: lim.in_progress for realm, lim in self._limits.items()}
+            out.update({
+                "throttled": rates.throttled,
+                "max_concurrent_seen": {r: rates.max_concurrent_seen.get(r, 0) for r in self.realms},
+                "per_window_max": {r: rates.per_window_max.get(r, 0) for r in self.realms},
+                "replayed": self.requestids.replayed,
+                "faults_injected": self.faults.injected,
+                "faults_pending": len(self.faults.pending()),
+                "in_progress": {r: in_progress.get(r, 0) for r in self.realms},
+            })
             return out
 
     def requests(self) -> list[dict[str, Any]]:
@@ -320,145 +266,54 @@ class Sandbox:
     def script(self, faults_: Any) -> int:
         """Queue scripted faults (see :func:`.faults.parse_script`); returns how many are
         queued now. Raises ``ValueError`` on a bad spec, queueing none of them."""
-        parsed = faults.parse_script(faults_)
-        with self._lock:
-            self._faults.extend(parsed)
-            return len(self._faults)
+        return self.faults.add(faults.parse_script(faults_))
 
     def pending_faults(self) -> list[dict[str, Any]]:
         """The scripted faults not yet consumed, as given."""
-        with self._lock:
-            return [dict(f.spec) for f in self._faults]
+        return self.faults.pending()
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self.faults.clear()
 
     # --- OAuth ----------------------------------------------------------------------
     def authorize(self, realm: str | None = None, redirect_uri: str | None = None) -> str:
         """Issue a single-use authorization code for ``realm`` (default: the first), as
         Intuit's consent screen would; ``redirect_uri``, when given, must be sent again
-        with the code."""
-        with self._lock:
-            realm = realm or self.realms[0]
-            if realm not in self._companies:
-                raise KeyError(f"no company (realm) {realm!r}")
-            code = "sandbox-code-" + secrets.token_urlsafe(18)
-            self._codes[code] = _Code(redirect_uri, realm)
-            return code
+        with the code. Tokens are good for every realm of the sandbox."""
+        realm = realm or self.realms[0]
+        if realm not in self._companies:
+            raise KeyError(f"no company (realm) {realm!r}")
+        return self.oauth.authorize(redirect_uri)
 
     def revoke(self, token: str, *, grant: bool = False) -> bool:
         """Invalidate an issued refresh or access token (with ``grant=True``: every token of
         the same authorization). Static access tokens cannot be revoked. True if found."""
-        with self._lock:
-            found = self._refresh.get(token) or self._access.get(token)
-            if found is None:
-                return False
-            if grant:
-                for table in (self._refresh, self._access):
-                    for key in [k for k, v in table.items() if v.grant == found.grant]:
-                        del table[key]
-            else:
-                self._refresh.pop(token, None)
-                self._access.pop(token, None)
-            return True
+        return self.oauth.revoke(token, grant=grant)
 
     def userinfo(self, authorization: str | None) -> dict[str, str] | None:
         """What ``GET /v1/openid_connect/userinfo`` answers for ``Authorization: Bearer …``:
         ``{"sub": <the authorization's id>}``, or None when the token is refused as a
         ``/v3`` call would refuse it. (Tokens are good for every realm, so none is named.)"""
-        token = _bearer(authorization)
-        with self._lock:
-            if self._access_problem(token) is not None:
-                return None
-            issued = self._access.get(token)
-            return {"sub": issued.grant if issued is not None else "static"}
+        token = bearer(authorization)
+        grant = self.oauth.grant_of(token) if token is not None else None
+        return None if grant is None else {"sub": grant}
 
     def client_ok(self, authorization: str | None) -> bool:
         """True when ``authorization`` is HTTP Basic with this sandbox's client id and secret."""
-        if not authorization:
-            return False
-        scheme, _, encoded = authorization.strip().partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        client_id, _, client_secret = decoded.partition(":")
-        return (secrets.compare_digest(client_id, self.client_id)
-                and secrets.compare_digest(client_secret, self.client_secret))
-
-    def _issue(self, grant: str) -> Reply:
-        now = self.now()
-        access = "sandbox-at-" + secrets.token_urlsafe(24)
-        refresh = "sandbox-rt-" + secrets.token_urlsafe(24)
-        self._access[access] = _Token(now + ACCESS_TOKEN_SECONDS, grant)
-        self._refresh[refresh] = _Token(now + REFRESH_TOKEN_SECONDS, grant)
-        return self._json(200, {"token_type": "bearer", "access_token": access,
-                                "refresh_token": refresh, "expires_in": ACCESS_TOKEN_SECONDS,
-                                "x_refresh_token_expires_in": REFRESH_TOKEN_SECONDS},
-                          {"Cache-Control": "no-store", "Pragma": "no-cache"})
-
-    def _oauth_error(self, status: int, error: str) -> Reply:
-        headers = {"Cache-Control": "no-store"}
-        if status == 401:
-            headers["WWW-Authenticate"] = 'Basic realm="oauth"'
-        return self._json(status, {"error": error}, headers)
+        return self.oauth.client_ok(authorization)
 
     def token_endpoint(self, form: Mapping[str, str], authorization: str | None) -> Reply:
-        """``POST /oauth2/v1/tokens/bearer``: the authorization-code and refresh grants.
-
-        The client authenticates with HTTP Basic (``client_id:client_secret``) → else 401
-        ``invalid_client``. Every refresh rotates the refresh token: the one sent is
-        invalid afterwards (→ 400 ``invalid_grant``), as are revoked and expired ones.
-        """
+        """``POST /oauth2/v1/tokens/bearer``: the authorization-code and refresh grants
+        (:class:`~ledgerlink.testing.sandbox_oauth.OAuthServer`), counted and logged."""
+        reply = self.oauth.token_endpoint(form, authorization)
         with self._lock:
             self._stats["requests"] += 1
-            reply = self._token(form, authorization)
             self._finish({"time": self._stamp(ms=True), "method": "POST",
                           "path": "/oauth2/v1/tokens/bearer", "realm": None,
                           "entity": "oauth2", "requestid": None, "minorversion": None,
                           "fault": None, "replayed": False,
                           "grant_type": form.get("grant_type")}, reply)
-            return reply
-
-    def _token(self, form: Mapping[str, str], authorization: str | None) -> Reply:
-        if not self.client_ok(authorization):
-            return self._oauth_error(401, "invalid_client")
-        grant_type = form.get("grant_type")
-        if grant_type == "authorization_code":
-            code, redirect_uri = form.get("code"), form.get("redirect_uri")
-            if not code or not redirect_uri:
-                return self._oauth_error(400, "invalid_request")
-            if code != DEFAULT_CODE:
-                issued = self._codes.pop(code, None)
-                if issued is None or (issued.redirect_uri and issued.redirect_uri != redirect_uri):
-                    return self._oauth_error(400, "invalid_grant")
-            return self._issue(uuid.uuid4().hex)
-        if grant_type == "refresh_token":
-            token = form.get("refresh_token")
-            if not token:
-                return self._oauth_error(400, "invalid_request")
-            found = self._refresh.pop(token, None)  # rotation: never valid twice
-            if found is None or (found.expires_at is not None and found.expires_at <= self.now()):
-                return self._oauth_error(400, "invalid_grant")
-            return self._issue(found.grant)
-        return self._oauth_error(400, "unsupported_grant_type")
-
-    def _access_problem(self, token: str | None) -> str | None:
-        """Why ``token`` is refused (the 401's Detail), or None when it is good."""
-        if token is None:
-            return "No bearer token in the Authorization header"
-        if token in self.static_tokens:
-            return None
-        issued = self._access.get(token)
-        if issued is None:
-            return "Token unknown or revoked"
-        if issued.expires_at is not None and issued.expires_at <= self.now():
-            del self._access[token]
-            return "Token expired"
-        return None
+        return reply
 
     # --- /v3 --------------------------------------------------------------------------
     def handle_v3(self, method: str, realm: str, rest: str, args: Mapping[str, str],
@@ -500,65 +355,38 @@ class Sandbox:
 
     def _serve_v3(self, method: str, realm: str, parts: list[str], args: Mapping[str, str],
                   authorization: str | None, body: bytes, record: dict[str, Any]) -> Reply:
+        problem = self.oauth.access_problem(bearer(authorization))
+        if problem is not None:
+            return self._fault(faults.authentication(problem))
         with self._lock:
-            problem = self._access_problem(_bearer(authorization))
-            if problem is not None:
-                return self._fault(faults.authentication(problem))
             company = self._companies.get(realm)
-            if company is None:
-                return self._fault(faults.authorization(realm))
-            limits = self._limits[realm]
-            if self._throttled(realm, limits):
-                record["fault"] = "throttled"
-                return self._fault(faults.throttle(self.retry_after))
+        if company is None:
+            return self._fault(faults.authorization(realm))
+        if not self.rates.admit(realm):
+            record["fault"] = "throttled"
+            return self._fault(faults.throttle(self.retry_after))
         try:
             if self.latency:
                 time.sleep(self.latency)
-            with self._lock:
-                scripted = self._take_fault(method, record["entity"], realm)
-                if scripted is not None:
-                    record["fault"] = f"scripted {scripted.spec}"
-                    self._stats["faults_injected"] += 1
-                if scripted is not None and scripted.timeout is None and scripted.spoil is None:
-                    return self._scripted(scripted, company, method, parts, args)
+            scripted = self.faults.take({"method": method, "entity": record["entity"], "realm": realm})
+            if scripted is not None:
+                record["fault"] = f"scripted {dict(scripted.spec)}"
+                answer = scripted.answer
+                if answer.timeout is None and answer.spoil is None:
+                    return self._scripted(answer, method, realm, parts, args)
             reply = self._dispatch(method, company, parts, args, body, record)
-            if scripted is not None and scripted.timeout is not None:
-                time.sleep(scripted.timeout)  # committed already: the answer comes too late
-            if scripted is not None and scripted.spoil is not None:
+            if scripted is not None and scripted.answer.timeout is not None:
+                time.sleep(scripted.answer.timeout)  # committed already: the answer comes too late
+            if scripted is not None and scripted.answer.spoil is not None:
                 # committed already: the answer is spoiled on the wire, the requestid keeps it whole
-                status, garbled, content_type = scripted.garble(reply.status, reply.body, reply.content_type)
+                status, garbled, content_type = scripted.answer.garble(reply.status, reply.body,
+                                                                       reply.content_type)
                 return Reply(status, garbled, content_type, dict(reply.headers))
             return reply
         finally:
-            with self._lock:
-                limits.in_progress -= 1
+            self.rates.release(realm)
 
-    def _throttled(self, realm: str, limits: _Limits) -> bool:
-        """Admit the request into the realm's window and concurrency count, or say no."""
-        now = self.now()
-        cutoff = now - self.window_seconds
-        while limits.window and limits.window[0] <= cutoff:
-            limits.window.popleft()
-        if self.rate_limit and (limits.in_progress >= self.concurrent
-                                or len(limits.window) >= self.requests_per_window):
-            self._stats["throttled"] += 1
-            return True
-        limits.window.append(now)
-        limits.in_progress += 1
-        stats = self._stats
-        stats["max_concurrent_seen"][realm] = max(stats["max_concurrent_seen"].get(realm, 0),
-                                                  limits.in_progress)
-        stats["per_window_max"][realm] = max(stats["per_window_max"].get(realm, 0),
-                                             len(limits.window))
-        return False
-
-    def _take_fault(self, method: str, entity: str, realm: str) -> Scripted | None:
-        for index, scripted in enumerate(self._faults):
-            if scripted.matches(method, entity, realm):
-                return self._faults.pop(index)
-        return None
-
-    def _scripted(self, scripted: Scripted, company: Company, method: str, parts: list[str],
+    def _scripted(self, scripted: ScriptedAnswer, method: str, realm: str, parts: list[str],
                   args: Mapping[str, str]) -> Reply:
         answer = scripted.answer(self.retry_after)
         if isinstance(answer, tuple):  # a gateway's HTML page
@@ -570,10 +398,8 @@ class Sandbox:
         reply = self._fault(answer)
         request_id = args.get("requestid")
         if (scripted.fault == "validation" and request_id is not None and method == "POST"
-                and len(parts) == 1 and parts[0].lower() in KINDS
-                and request_id not in company.requestids):
-            company.requestids[request_id] = Stored(reply.status, reply.body, reply.content_type,
-                                                    dict(reply.headers))
+                and len(parts) == 1 and parts[0].lower() in KINDS):
+            self.requestids.remember(realm, request_id, b"", reply)  # a refusal is kept as QBO keeps it
         return reply
 
     def _dispatch(self, method: str, company: Company, parts: list[str],
@@ -619,12 +445,10 @@ class Sandbox:
         otherwise ``apply(parsed body)`` (a QboFault becomes the answer) and its answer kept."""
         with self._lock:
             if request_id is not None:
-                stored = company.requestids.get(request_id)
-                if stored is not None:
-                    self._stats["replayed"] += 1
+                stored = self.requestids.lookup(company.realm, request_id, body)
+                if stored is not None and stored.reply is not None:
                     record["replayed"] = True
-                    return Reply(stored.status, stored.body, stored.content_type,
-                                 dict(stored.headers))
+                    return stored.reply
             try:
                 try:
                     parsed = jsonio.loads(body)
@@ -636,8 +460,7 @@ class Sandbox:
             except QboFault as fault:
                 reply = self._fault(fault)
             if request_id is not None:
-                company.requestids[request_id] = Stored(reply.status, reply.body,
-                                                        reply.content_type, dict(reply.headers))
+                self.requestids.remember(company.realm, request_id, body, reply)
             return reply
 
     def _write(self, company: Company, entity: str, request_id: str | None, body: bytes,
@@ -697,11 +520,11 @@ class Sandbox:
 
     # --- replies ----------------------------------------------------------------------
     def _json(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> Reply:
-        return Reply(status, jsonio.dumps(body).encode("utf-8"), JSON_TYPE, dict(headers or {}))
+        return Reply.json(status, body, headers)
 
     def _fault(self, fault: QboFault) -> Reply:
         return self._json(fault.status, fault.body(self._stamp(ms=True)), fault.headers)
 
 
 __all__ = ["DEFAULT_ACCESS_TOKEN", "DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "DEFAULT_CODE",
-           "DEFAULT_REALM", "Reply", "Sandbox"]
+           "DEFAULT_REALM", "Sandbox"]

@@ -26,7 +26,7 @@ from ledgerlink_quickbooks import api
 from ledgerlink_quickbooks.journal_entry import ACTION, SAMPLE, build_body
 from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, Sandbox, create_sandbox
 from ledgerlink_sandboxes.quickbooks import OPTIONS, query as qbo_query, xsd
-from ledgerlink_sandboxes.quickbooks.company import seed
+from ledgerlink_sandboxes.quickbooks.entities import seed
 from ledgerlink_sandboxes.quickbooks.faults import QboFault
 
 REALM = DEFAULT_REALM

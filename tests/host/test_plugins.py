@@ -47,7 +47,7 @@ def _trigger(name="acme.thing.happened"):
 
 def _action(name="acme.create_thing", sample=None):
     def perform(value, ctx):
-        response = yield None
+        yield None
         return {}
     return Action(name=name, summary="Creates a thing", input_schema={"type": "object"},
                   output_schema={"type": "object"}, sample=sample if sample is not None else {},

@@ -13,7 +13,6 @@ import threading
 import time
 
 
-from ledgerlink import jsonio
 from ledgerlink.web.servers import background
 from ledgerlink.store import Store
 from ledgerlink_sandboxes.quickbooks import create_sandbox

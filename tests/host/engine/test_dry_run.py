@@ -8,7 +8,6 @@ other than the company's is refused unless the recipe maps an ExchangeRate.
 import json
 import socket
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 

@@ -17,7 +17,6 @@ import time
 from contextlib import contextmanager
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from ledgerlink.web.app import create_app

@@ -184,13 +184,14 @@ class RateWindow:
         self.max_concurrent_seen: dict[str, int] = {}
         self.per_window_max: dict[str, int] = {}
 
-    def reset(self, keys: tuple[str, ...] = ()) -> None:
-        """Forget every window and counter; ``keys`` start with zero counters."""
+    def reset(self) -> None:
+        """Forget every window and counter (requests in progress still release)."""
         with self._lock:
-            self._keys.clear()
+            for state in self._keys.values():
+                state.admitted.clear()
             self.throttled = 0
-            self.max_concurrent_seen = {key: 0 for key in keys}
-            self.per_window_max = {key: 0 for key in keys}
+            self.max_concurrent_seen = {}
+            self.per_window_max = {}
 
     def admit(self, key: str) -> bool:
         """True when a request under ``key`` may run now (then :meth:`release` it); False

@@ -1,13 +1,15 @@
 """A QuickBooks Online loopback sandbox: Intuit's Accounting API v3 and OAuth, in memory.
 
-Serve it with :mod:`ledgerlink.web.servers` (``ledgerlink sandbox quickbooks`` does)::
+Built on the sandbox base (:mod:`ledgerlink.testing.sandbox`: rate window, ``requestid``
+replay, scripted faults, OAuth token endpoint, webhook emitter), it holds only what is
+Intuit's. Serve it on loopback with the base's runner (``ledgerlink sandbox quickbooks``
+serves it on a fixed port)::
 
-    from ledgerlink.web import servers
+    from ledgerlink.testing.sandbox import running
     from ledgerlink_sandboxes.quickbooks import create_sandbox
 
-    app = create_sandbox(window_seconds=1.0, requests_per_window=20)
-    with servers.background(app) as running:
-        ...  # point a connection's base_url at running.url; app.sandbox.stats()
+    with running(create_sandbox(window_seconds=1.0, requests_per_window=20)) as served:
+        ...  # point a connection's base_url at served.url; served.sandbox.stats()
 
 What it imitates (Intuit's QuickBooks Online Accounting API documentation, developer.intuit.com):
 
@@ -56,8 +58,8 @@ from __future__ import annotations
 
 from typing import Any
 
-# Importing this package stays cheap (the plugin imports it to register the connector):
-# Flask, the XSDs and the state machinery load on first use.
+# Importing this package stays cheap (the plugin imports it to register the sandbox with
+# every command): Flask, the XSDs and the state machinery load on first use.
 _LAZY = {
     "Sandbox": "state", "DEFAULT_ACCESS_TOKEN": "state",
     "DEFAULT_CLIENT_ID": "state", "DEFAULT_CLIENT_SECRET": "state", "DEFAULT_CODE": "state",

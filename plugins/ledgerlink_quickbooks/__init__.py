@@ -12,10 +12,13 @@ Modules: :mod:`.api` (pinned minor version, URLs, fault classification),
 :mod:`.journal_entry`, :mod:`.sales_forms` (invoice, credit memo, refund receipt),
 :mod:`.payment` and :mod:`.deposit` (the actions), :mod:`.customers`, :mod:`.items` and
 :mod:`.accounts` (finding list entities), :mod:`.updates` (void and sparse updates: read the
-SyncToken, write, on a stale one read again and retry once), :mod:`.common` (exact money,
-currency and references shared by the newer actions), :mod:`.xsd` (checks QBO JSON bodies
-against Intuit's XSDs, shipped in ``xsd/`` under Apache-2.0), :mod:`.demo` (its part in
-``ledgerlink demo``: a connection to its sandbox, the amount a refused input was to book).
+SyncToken, write, on a stale one read again and retry once), :mod:`.common` (QuickBooks'
+own rules on top of :mod:`ledgerlink.contract`), :mod:`.demo` (its part in ``ledgerlink demo``:
+a connection to its sandbox, the amount a refused input was to book).
+
+Its loopback sandbox is a separate distribution, ``ledgerlink-sandboxes``
+(``ledgerlink_sandboxes.quickbooks``), written from Intuit's documentation alone, so the
+connector and the imitation it is tested against cannot share a mistake.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ from .updates import UPDATE_CUSTOMER, UPDATE_INVOICE, VOID_INVOICE
 from .changes import POLL, TRIGGERS, VERIFIER_SETTING, WEBHOOK
 from .oauth import OAUTH
 from .references import check_references
-from .sandbox import create_sandbox
 
 SETTINGS_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -138,7 +140,6 @@ CONNECTOR = Connector(
     check_references=check_references,
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
-    sandbox=create_sandbox,
     demo=DEMO,
     # changes made in QuickBooks: webhooks (ids only; each trigger fetches the entity), and
     # change data capture as the fallback for connections that set poll_seconds

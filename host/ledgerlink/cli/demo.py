@@ -29,6 +29,7 @@ from typing import Any, Callable
 import httpx
 
 from ledgerlink import store as store_module
+from ledgerlink.connectors.catalog import SANDBOXES_PACKAGE
 from ledgerlink.contract import Connector
 from ledgerlink.errors import DemoError
 from ledgerlink.connectors.manager import load_catalog
@@ -117,7 +118,10 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
     recipes = str(Path(recipes).resolve()) if recipes else str(example_recipes())
     catalog = load_catalog()
     sources = [c for c in catalog.connectors.values() if c.examples and c.webhook and c.webhook.sign]
-    sinks = [c for c in catalog.connectors.values() if c.sandbox is not None]
+    if not catalog.sandboxes:
+        raise DemoError(f"the demo sends to a vendor's loopback sandbox and none is installed; "
+                        f"install the sandboxes with: pip install {SANDBOXES_PACKAGE}")
+    sinks = [catalog.connectors[name] for name in sorted(catalog.sandboxes) if name in catalog.connectors]
     if not sources or not sinks:
         raise DemoError("the demo needs a connector with example webhooks and one with a sandbox; "
                         "check LEDGERLINK_PLUGINS")
@@ -131,7 +135,7 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
 
     with ExitStack() as stack:
         for sink in sinks:
-            server = stack.enter_context(background(sink.sandbox()))
+            server = stack.enter_context(background(catalog.sandboxes[sink.name].factory()))
             config_lines += [f"[connections.{sink.name}]", f'connector = "{sink.name}"',
                              f'base_url = "{server.url}"']
             for key, value in (sink.demo.settings if sink.demo else {}).items():

@@ -87,13 +87,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from ledgerlink.connectors.manager import load_catalog
     from ledgerlink.web.servers import serve
 
-    catalog = load_catalog()
-    connector = catalog.connectors.get(args.connector)
-    if connector is None or connector.sandbox is None:
-        from ledgerlink.recipes.mapping import suggest
-        have = [c.name for c in catalog.connectors.values() if c.sandbox is not None]
-        print(f"error: no sandbox for {args.connector!r}" + suggest(args.connector, have), file=sys.stderr)
-        return 1
+    sandbox = load_catalog().sandbox(args.connector)
     options = {}
     for item in args.set or []:
         key, _, value = item.partition("=")
@@ -101,7 +95,17 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
             options[key] = jsonio.loads(value)
         except jsonio.JSONDecodeError:
             options[key] = value
-    app = connector.sandbox(**options)
+    unknown = sorted(set(options) - set(sandbox.options))
+    if unknown:
+        known = "".join(f"\n  {name}: {what}" for name, what in sorted(sandbox.options.items()))
+        print(f"error: the {args.connector} sandbox has no option {', '.join(unknown)}; "
+              f"it takes:{known}", file=sys.stderr)
+        return 2
+    try:
+        app = sandbox.factory(**options)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     _install_stop_signals()
     print(f"{args.connector} sandbox on http://{args.host}:{args.port}", flush=True)
     try:
@@ -136,7 +140,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lease", type=float, default=60.0, help="seconds a claimed run stays leased")
     p.set_defaults(func=cmd_worker)
 
-    p = sub.add_parser("sandbox", help="serve a connector's loopback sandbox (tests, demos)")
+    p = sub.add_parser("sandbox", help="serve a vendor's loopback sandbox (tests, demos; "
+                                       "pip install ledgerlink-sandboxes)")
     p.add_argument("connector")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081)

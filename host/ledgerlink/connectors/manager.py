@@ -25,6 +25,7 @@ HOOKS = {
     "ledgerlink_register_triggers": "trigger",
     "ledgerlink_register_actions": "action",
     "ledgerlink_register_transforms": "transform",
+    "ledgerlink_register_sandboxes": "sandbox",
 }
 
 

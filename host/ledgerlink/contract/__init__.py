@@ -20,7 +20,7 @@ from ledgerlink.contract.demo import Demo
 from ledgerlink.contract.limits import Limits
 from ledgerlink.contract.components import (Request, LinkQuery, Response, Connection, ActionContext,
                                             IncomingEvent, Webhook, Poll, OAuth2, Connector,
-                                            Trigger, Action, Transform)
+                                            Trigger, Action, Transform, Sandbox)
 from ledgerlink.contract.problems import Problems, begin, date, line_objects, show, text, unknown_keys
 from ledgerlink.contract.money import (RECIPE_MONEY, Sign, amount, amount_in, answer_decimal,
                                        currency_code, currency_exponent, exact, exponent,
@@ -36,6 +36,7 @@ from ledgerlink.contract.tenants import choose_tenant
 
 __all__ = ["hookimpl", "Demo", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
            "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform",
+           "Sandbox",
            # problems
            "Problems", "begin", "date", "line_objects", "show", "text", "unknown_keys",
            # money

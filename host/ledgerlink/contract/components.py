@@ -1,7 +1,7 @@
 """What a connector hands the host and what it gets back: the component classes.
 
 A plugin registers instances of :class:`Connector`, :class:`Trigger`, :class:`Action` and
-:class:`Transform` through the hooks of :mod:`ledgerlink.contract.hookspecs`; an action's
+:class:`Transform` (and a sandbox package :class:`Sandbox`) through the hooks of :mod:`ledgerlink.contract.hookspecs`; an action's
 generator yields :class:`Request` (or :class:`LinkQuery`) and receives :class:`Response`;
 a trigger turns a delivery into :class:`IncomingEvent`. The host checks each component when
 it arrives (:mod:`ledgerlink.connectors.catalog`).
@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from wsgiref.types import WSGIApplication
 
 from ledgerlink.contract.demo import Demo
 
@@ -197,9 +198,6 @@ class Connector:
     #: seconds the vendor remembers an idempotency key; past it, a write whose outcome was
     #: unknown is first looked up (``Action.find_existing``) instead of resent. None: forever.
     idempotency_key_lifetime: float | None = None
-    #: ``sandbox(**options) -> WSGI app`` imitating the vendor on loopback, served by
-    #: ``ledgerlink sandbox NAME``; for tests, demos and integrators
-    sandbox: Callable[..., Any] | None = None
     #: ``examples() -> [(label, raw body), ...]``: realistic webhook deliveries for
     #: ``ledgerlink demo`` (several currencies, a duplicate, a refund …)
     examples: Callable[[], list[tuple[str, bytes]]] | None = None
@@ -284,6 +282,28 @@ class Transform:
     plugin: str = ""
 
 
+@dataclass(frozen=True)
+class Sandbox:
+    """An imitation of a vendor's API on loopback, for tests, demos and integrators.
+
+    Registered through ``ledgerlink_register_sandboxes`` by a package apart from the
+    connector (the code under test and the imitation it is tested against must not share a
+    mistake). ``ledgerlink sandbox NAME`` serves it, ``ledgerlink demo`` points the
+    connector's connection at it.
+    """
+
+    #: the connector it stands in for (``"quickbooks"``)
+    name: str
+    summary: str
+    #: ``factory(**options) -> WSGI app``; a bad option value raises ``ValueError``
+    factory: Callable[..., WSGIApplication]
+    #: the keyword options ``factory`` takes: name -> what it does (and its default)
+    options: Mapping[str, str] = field(default_factory=dict)
+    #: filled in by the host: the plugin that registered this
+    plugin: str = ""
+
+
 KINDS: dict[str, type] = {
     "connector": Connector, "trigger": Trigger, "action": Action, "transform": Transform,
+    "sandbox": Sandbox,
 }

@@ -159,3 +159,32 @@ def ledgerlink_register_commands(register):
 
     **Since:** 0.2.0
     """
+
+
+@hookspec
+def ledgerlink_register_sandboxes(register):
+    """Register loopback imitations of vendor APIs, for tests, demos and integrators.
+
+    :param register: ``register(sandbox: ledgerlink.contract.Sandbox) -> None``. Call it once
+        per sandbox. A sandbox names the connector it stands in for (``"quickbooks"``), a
+        summary, ``factory(**options)`` returning a WSGI app that answers as the vendor does
+        (a bad option value raises ``ValueError``), and ``options``: the keyword options the
+        factory takes, each with a line saying what it does.
+
+    **Returns:** nothing; the return value is ignored.
+
+    **When:** whenever the catalog is built; the factory itself is called only by
+    ``ledgerlink sandbox NAME`` (with the ``--set`` options), by ``ledgerlink demo`` (with
+    none) and by tests, each time they start a sandbox.
+
+    **How results combine:** every implementation is called; all sandboxes are merged into
+    one catalog. Two plugins registering a sandbox for the same connector is an error
+    naming both plugins. The connector need not be installed.
+
+    **Where:** in a sandbox package's entry-point module, never in the connector's own
+    package: the code under test and the imitation it is tested against must not share
+    code, or they can agree on the same mistake (``ledgerlink-sandboxes`` holds the
+    built-in ones).
+
+    **Since:** 0.2.0
+    """

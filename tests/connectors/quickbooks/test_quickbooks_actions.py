@@ -19,7 +19,8 @@ from ledgerlink import jsonio
 from ledgerlink.contract import ActionContext, Connection, Request, Response
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import ConfigError, InputError, VendorError
-from ledgerlink_quickbooks import common, deposit, payment, sales_forms, xsd
+from ledgerlink_quickbooks import common, deposit, payment, sales_forms
+from ledgerlink_sandboxes.quickbooks import xsd
 
 
 KEY = "7d0c7a8e-1f1e-4c55-9a57-0c0e1d5b6a21"

@@ -38,246 +38,21 @@ each complexType's shape is then computed once, so later checks are fast.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
-import re
 import threading
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import xmlschema
 
+from .xsd_types import (ABSENT, Simple, check_simple, coerce_simple, describe, escape, simple_type,
+                        type_name)
+
 #: the folder of XSDs shipped with this package
 XSD_DIR = Path(__file__).resolve().parent / "xsd"
 #: the XSD that includes all the others (IntuitRestServiceDef → Finance, Report → base types)
 ROOT_XSD = "SalesTax.xsd"
-
-_XS = "{http://www.w3.org/2001/XMLSchema}"
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_INTEGER_TYPES = {"integer", "int", "long", "short", "byte", "nonNegativeInteger",
-                  "positiveInteger", "nonPositiveInteger", "negativeInteger", "unsignedLong",
-                  "unsignedInt", "unsignedShort", "unsignedByte"}
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "the boolean " + str(value).lower()
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, (list, tuple)):
-        return "an array"
-    if isinstance(value, float):
-        return f"the float {value!r}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    return f"{type(value).__name__} {value!r}"
-
-
-def _name(component: Any) -> str:
-    """A type's name for messages: ``Line``, ``xs:decimal``, or ``anonymous type``."""
-    name = getattr(component, "name", None)
-    if not name:
-        return "anonymous type"
-    return name.replace(_XS, "xs:").rsplit("}", 1)[-1]
-
-
-# --- simple types -------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Simple:
-    """What a JSON leaf of one XSD simple type must be."""
-
-    xsd: Any
-    #: "decimal", "integer", "double", "boolean", "date", "dateTime", "string", "union", "list"
-    kind: str
-    enumeration: tuple[str, ...] | None
-    #: False when the checks here already cover every facet, so xmlschema need not run
-    validate: bool = True
-
-
-def _builtin_chain(stype: Any) -> list[str]:
-    """Local names of the built-in types this simple type derives from, nearest first."""
-    names = []
-    current = stype
-    seen = 0
-    while current is not None and seen < 50:
-        name = getattr(current, "name", None)
-        if name and name.startswith(_XS):
-            names.append(name[len(_XS):])
-        current = getattr(current, "base_type", None)
-        seen += 1
-    return names
-
-
-def _enumeration(stype: Any) -> tuple[str, ...] | None:
-    current = stype
-    while current is not None:
-        values = getattr(current, "enumeration", None)
-        if values:
-            return tuple(str(v) for v in values)
-        current = getattr(current, "base_type", None)
-    return None
-
-
-_COVERED_FACETS = {None, _XS + "whiteSpace", _XS + "enumeration"}
-
-
-def _needs_xsd(stype: Any, kind: str) -> bool:
-    """Whether a value of this type must also pass xmlschema's own facet checks."""
-    if kind in ("integer", "double", "dateTime"):
-        return True  # ranges and lexical forms that the type check here does not cover
-    current = stype
-    while current is not None:
-        if set(getattr(current, "facets", None) or {}) - _COVERED_FACETS:
-            return True  # length, pattern, bounds …
-        current = getattr(current, "base_type", None)
-    return False
-
-
-def _simple(stype: Any) -> _Simple:
-    if stype.is_union():
-        return _Simple(stype, "union", None)
-    if stype.is_list():
-        return _Simple(stype, "list", None)
-    chain = _builtin_chain(stype)
-    kind = "string"
-    for name in chain:
-        if name in _INTEGER_TYPES:
-            kind = "integer"
-            break
-        if name in ("decimal", "boolean", "date", "dateTime"):
-            kind = name
-            break
-        if name in ("double", "float"):
-            kind = "double"
-            break
-        if name in ("string", "anyURI", "anySimpleType", "anyAtomicType", "time", "duration",
-                    "base64Binary", "hexBinary", "QName", "gYear", "gYearMonth", "gMonth",
-                    "gMonthDay", "gDay"):
-            kind = "string"
-            break
-    return _Simple(stype, kind, _enumeration(stype), _needs_xsd(stype, kind))
-
-
-def _lexical(value: Any, simple: _Simple, where: str, problems: list[str]) -> str | None:
-    """The XML text of a JSON leaf, or None after recording why it cannot be one."""
-    kind = simple.kind
-    typename = _name(simple.xsd)
-    if isinstance(value, (dict, list, tuple)) or value is None:
-        problems.append(f"{where}: expected a {typename} value, got {_describe(value)}")
-        return None
-    if kind in ("decimal", "integer", "double"):
-        if isinstance(value, bool) or isinstance(value, str):
-            problems.append(f"{where}: expected a number ({typename}), got {_describe(value)}")
-            return None
-        if isinstance(value, float) and kind != "double":
-            problems.append(f"{where}: {_describe(value)} is not allowed for {typename}; send a "
-                            f"Decimal or an int so no digit is lost")
-            return None
-        if kind == "integer" and not isinstance(value, int):
-            if not (isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value()
-                    and value.as_tuple().exponent == 0):
-                problems.append(f"{where}: expected an integer ({typename}), got {_describe(value)}")
-                return None
-        if isinstance(value, Decimal):
-            if not value.is_finite():
-                problems.append(f"{where}: {value} is not a finite number ({typename})")
-                return None
-            return format(value, "f")
-        if isinstance(value, (int, float)):
-            return repr(value) if isinstance(value, float) else str(value)
-        problems.append(f"{where}: expected a number ({typename}), got {_describe(value)}")
-        return None
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            problems.append(f"{where}: expected true or false ({typename}), got {_describe(value)}")
-            return None
-        return "true" if value else "false"
-    if not isinstance(value, str):
-        problems.append(f"{where}: expected a string ({typename}), got {_describe(value)}")
-        return None
-    if kind == "date":
-        if not _DATE.fullmatch(value):
-            problems.append(f"{where}: {value!r} is not a date; write YYYY-MM-DD")
-            return None
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            problems.append(f"{where}: {value!r} is not a calendar date")
-            return None
-    return value
-
-
-def _check_simple(value: Any, simple: _Simple, where: str, problems: list[str]) -> None:
-    if simple.kind == "union":
-        members = [_simple(m) for m in simple.xsd.member_types]
-        for member in members:
-            trial: list[str] = []
-            _check_simple(value, member, where, trial)
-            if not trial:
-                return
-        problems.append(f"{where}: {_describe(value)} fits none of the member types of "
-                        f"{_name(simple.xsd)}")
-        return
-    text = _lexical(value, simple, where, problems)
-    if text is None:
-        return
-    if simple.enumeration is not None and text not in simple.enumeration:
-        problems.append(f"{where}: {text!r} is not one of {', '.join(simple.enumeration)}")
-        return
-    if not simple.validate:
-        return
-    try:
-        simple.xsd.validate(text)
-    except xmlschema.XMLSchemaValidationError as exc:
-        reason = exc.reason or "invalid value"
-        if simple.kind == "dateTime":
-            reason = "not an ISO 8601 date-time such as 2024-03-15T10:30:00-07:00"
-        problems.append(f"{where}: {text!r} is not a valid {_name(simple.xsd)}: {reason}")
-    except (xmlschema.XMLSchemaDecodeError, ValueError, TypeError) as exc:
-        problems.append(f"{where}: {text!r} is not a valid {_name(simple.xsd)}: {exc}")
-
-
-# --- reading leniently, as QBO does ------------------------------------------------------
-
-#: a JSON number's grammar (RFC 8259 §6), for numbers sent as strings
-_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-#: simple kinds whose empty string QBO reads as "not given"
-_EMPTY_IS_ABSENT = {"decimal", "integer", "double", "boolean", "date", "dateTime"}
-#: a leaf :func:`coerce` leaves out
-_ABSENT = object()
-
-
-def _coerce_simple(value: Any, simple: _Simple) -> Any:
-    """A JSON leaf as QBO's reader takes it for this simple type (``_ABSENT``: not given)."""
-    kind = simple.kind
-    if kind in ("union", "list"):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text and (kind in _EMPTY_IS_ABSENT or simple.enumeration is not None):
-            return _ABSENT
-        if kind in ("decimal", "integer", "double") and _JSON_NUMBER.fullmatch(text):
-            number = Decimal(text)
-            if kind != "integer":
-                return number
-            return int(number) if number == number.to_integral_value() else value
-        if kind == "boolean" and text in ("true", "false"):
-            return text == "true"
-        return value
-    if kind == "string" and simple.enumeration is None and not isinstance(value, bool) \
-            and isinstance(value, (int, Decimal)):
-        return str(value) if isinstance(value, int) else format(value, "f")
-    return value
-
 
 # --- complex types ------------------------------------------------------------------------
 
@@ -293,9 +68,9 @@ class _Shape:
 
     name: str
     fields: dict[str, _Field] = field(default_factory=dict)
-    attributes: dict[str, _Simple] = field(default_factory=dict)
+    attributes: dict[str, Simple] = field(default_factory=dict)
     #: the simple type of the text (``"value"`` key) for simpleContent types
-    text: _Simple | None = None
+    text: Simple | None = None
     #: an ``xs:any`` wildcard: unknown keys are accepted
     open: bool = False
     #: non-repeating choices: each a list of branches, each branch the keys it may use
@@ -314,7 +89,7 @@ class Checker:
         # also block validating simple values, which xmlschema 4 wraps in a dummy resource)
         self.schema = xmlschema.XMLSchema(str(root), allow="local")
         self._shapes: dict[int, _Shape] = {}
-        self._simples: dict[int, _Simple] = {}
+        self._simples: dict[int, Simple] = {}
         self._lock = threading.Lock()
 
     # the entry point -----------------------------------------------------------------
@@ -336,25 +111,25 @@ class Checker:
 
     def _coerce(self, value: Any, xsd_type: Any) -> Any:
         if xsd_type.is_simple():
-            return _coerce_simple(value, self._simple(xsd_type))
+            return coerce_simple(value, self._simple(xsd_type))
         if not isinstance(value, dict):
             return value
         shape = self._shape(xsd_type)
         out: dict[Any, Any] = {}
         for key, item in value.items():
             if shape.text is not None and key == "value":
-                item = _coerce_simple(item, shape.text)
+                item = coerce_simple(item, shape.text)
             elif shape.text is None and key in shape.fields:
                 spec = shape.fields[key]
                 if isinstance(item, list):
                     if spec.repeated:
                         item = [v for v in (self._coerce(v, spec.element.type) for v in item)
-                                if v is not _ABSENT]
+                                if v is not ABSENT]
                 elif item is not None:
                     item = self._coerce(item, spec.element.type)
             elif key in shape.attributes and item is not None:
-                item = _coerce_simple(item, shape.attributes[key])
-            if item is not _ABSENT:
+                item = coerce_simple(item, shape.attributes[key])
+            if item is not ABSENT:
                 out[key] = item
         return out
 
@@ -370,12 +145,12 @@ class Checker:
         raise LookupError(f"the QuickBooks XSD defines no element or type {entity_name!r}{hint}")
 
     # shapes --------------------------------------------------------------------------
-    def _simple(self, stype: Any) -> _Simple:
+    def _simple(self, stype: Any) -> Simple:
         key = id(stype)
-        simple = self._simples.get(key)
-        if simple is None:
-            simple = self._simples[key] = _simple(stype)
-        return simple
+        found = self._simples.get(key)
+        if found is None:
+            found = self._simples[key] = simple_type(stype)
+        return found
 
     def _shape(self, ctype: Any) -> _Shape:
         key = id(ctype)
@@ -396,7 +171,7 @@ class Checker:
         return out
 
     def _build_shape(self, ctype: Any) -> _Shape:
-        shape = _Shape(_name(ctype))
+        shape = _Shape(type_name(ctype))
         for attr_name, attr in ctype.attributes.items():
             if attr_name is None or not isinstance(attr_name, str):  # attribute wildcard
                 continue
@@ -441,19 +216,19 @@ class Checker:
     # walking a JSON value ---------------------------------------------------------------
     def _value(self, value: Any, xsd_type: Any, where: str, label: str, problems: list[str]) -> None:
         if xsd_type.is_simple():
-            _check_simple(value, self._simple(xsd_type), where or "/", problems)
+            check_simple(value, self._simple(xsd_type), where or "/", problems)
             return
         shape = self._shape(xsd_type)
         if not isinstance(value, dict):
             problems.append(f"{where or '/'}: {label} must be a JSON object ({shape.name}), "
-                            f"got {_describe(value)}")
+                            f"got {describe(value)}")
             return
         if shape.open and not shape.fields and not shape.attributes and shape.text is None:
             return  # IntuitAnyType: anything goes
         for key, item in value.items():
-            here = f"{where}/{_escape(str(key))}"
+            here = f"{where}/{escape(str(key))}"
             if shape.text is not None and key == "value":
-                _check_simple(item, shape.text, here, problems)
+                check_simple(item, shape.text, here, problems)
                 continue
             spec = shape.fields.get(key) if shape.text is None else None
             if spec is not None:
@@ -462,7 +237,7 @@ class Checker:
             attr = shape.attributes.get(key)
             if attr is not None:
                 if item is not None:
-                    _check_simple(item, attr, here, problems)
+                    check_simple(item, attr, here, problems)
                 continue
             if shape.open:
                 continue
@@ -494,7 +269,7 @@ class Checker:
         if spec.repeated:
             if not isinstance(value, list):
                 problems.append(f"{where}: {key} repeats in the XSD (maxOccurs > 1) and must be "
-                                f"a JSON array, got {_describe(value)}")
+                                f"a JSON array, got {describe(value)}")
                 return
             max_occurs = element.max_occurs
             if max_occurs is not None and max_occurs > 1 and len(value) > max_occurs:

@@ -32,8 +32,9 @@ from urllib.parse import urlencode
 from flask import Flask, Response, redirect, request
 
 from ledgerlink import jsonio
+from ledgerlink.testing.sandbox import Reply
 
-from .state import Reply, Sandbox
+from .state import Sandbox
 
 
 def _send(reply: Reply) -> Response:
@@ -90,7 +91,7 @@ def discovery_document(base_url: str) -> dict[str, Any]:
 
 def create_app(sandbox: Sandbox) -> Flask:
     """The WSGI app serving ``sandbox``; ``app.sandbox`` is ``sandbox``."""
-    app = Flask("ledgerlink_quickbooks.sandbox")
+    app = Flask("ledgerlink_sandboxes.quickbooks")
     app.sandbox = sandbox  # type: ignore[attr-defined]
 
     # --- Intuit's endpoints -----------------------------------------------------------

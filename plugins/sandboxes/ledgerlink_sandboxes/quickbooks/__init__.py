@@ -1,13 +1,15 @@
 """A QuickBooks Online loopback sandbox: Intuit's Accounting API v3 and OAuth, in memory.
 
-Serve it with :mod:`ledgerlink.web.servers` (``ledgerlink sandbox quickbooks`` does)::
+Built on the sandbox base (:mod:`ledgerlink.testing.sandbox`: rate window, ``requestid``
+replay, scripted faults, OAuth token endpoint, webhook emitter), it holds only what is
+Intuit's. Serve it on loopback with the base's runner (``ledgerlink sandbox quickbooks``
+serves it on a fixed port)::
 
-    from ledgerlink import servers
-    from ledgerlink_quickbooks.sandbox import create_sandbox
+    from ledgerlink.testing.sandbox import running
+    from ledgerlink_sandboxes.quickbooks import create_sandbox
 
-    app = create_sandbox(window_seconds=1.0, requests_per_window=20)
-    with servers.background(app) as running:
-        ...  # point a connection's base_url at running.url; app.sandbox.stats()
+    with running(create_sandbox(window_seconds=1.0, requests_per_window=20)) as served:
+        ...  # point a connection's base_url at served.url; served.sandbox.stats()
 
 What it imitates (Intuit's QuickBooks Online Accounting API documentation, developer.intuit.com):
 
@@ -56,10 +58,10 @@ from __future__ import annotations
 
 from typing import Any
 
-# Importing this package stays cheap (the plugin imports it to register the connector):
-# Flask, the XSDs and the state machinery load on first use.
+# Importing this package stays cheap (the plugin imports it to register the sandbox with
+# every command): Flask, the XSDs and the state machinery load on first use.
 _LAZY = {
-    "Sandbox": "state", "Reply": "state", "DEFAULT_ACCESS_TOKEN": "state",
+    "Sandbox": "state", "DEFAULT_ACCESS_TOKEN": "state",
     "DEFAULT_CLIENT_ID": "state", "DEFAULT_CLIENT_SECRET": "state", "DEFAULT_CODE": "state",
     "DEFAULT_REALM": "state", "QboFault": "faults", "create_app": "app",
 }
@@ -71,6 +73,25 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+#: the options of :func:`create_sandbox`, one line each (``ledgerlink sandbox quickbooks --set``)
+OPTIONS = {
+    "rate_limit": "enforce the per-realm limits (true); false only measures them",
+    "requests_per_window": "requests admitted per realm in any sliding window (500)",
+    "window_seconds": "the window's length in seconds (60)",
+    "concurrent": "requests in progress at once per realm (10)",
+    "retry_after": "seconds sent in Retry-After on a 429 (none)",
+    "realms": "the companies (realm ids), each seeded alike ([\"9130350000000000\"])",
+    "access_tokens": "bearer tokens always accepted ([\"sandbox-access-token\"])",
+    "client_id": "the OAuth client id the token endpoint accepts (sandbox-client)",
+    "client_secret": "the OAuth client secret the token endpoint accepts (sandbox-secret)",
+    "latency": "seconds every admitted /v3 request takes (0)",
+    "webhook_url": "where to POST a signed notification of every change (none)",
+    "webhook_verifier_token": "the verifier token webhook notifications are signed with",
+    "webhook_format": "legacy or cloudevents (legacy)",
+    "webhook_retry_seconds": "the retry schedule of unacknowledged notifications (QBO's)",
+}
 
 
 def create_sandbox(**options: Any) -> Any:
@@ -121,7 +142,7 @@ def create_sandbox(**options: Any) -> Any:
     Unknown options raise ``TypeError``; bad values ``ValueError``. Intuit's XSDs are
     loaded here (about two seconds, once per process) so the first request is not slow.
     """
-    from .. import xsd
+    from . import xsd
     from .app import create_app
     from .state import Sandbox
 
@@ -130,5 +151,5 @@ def create_sandbox(**options: Any) -> Any:
     return create_app(sandbox)
 
 
-__all__ = ["DEFAULT_ACCESS_TOKEN", "DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "DEFAULT_CODE",
-           "DEFAULT_REALM", "QboFault", "Reply", "Sandbox", "create_app", "create_sandbox"]
+__all__ = ["OPTIONS", "DEFAULT_ACCESS_TOKEN", "DEFAULT_CLIENT_ID", "DEFAULT_CLIENT_SECRET", "DEFAULT_CODE",
+           "DEFAULT_REALM", "QboFault", "Sandbox", "create_app", "create_sandbox"]

@@ -1,13 +1,13 @@
-"""One sandbox company (realm): its seeded lists, its entities, and QBO's write rules.
+"""One sandbox company (realm): its entities, written under QBO's write rules (:mod:`.rules`).
 
 Nothing here locks or does I/O; :class:`~.state.Sandbox` holds the lock around every call.
 A write is checked in QBO's order and stops at the first failing stage, answering with
 that stage's :class:`~.faults.QboFault`:
 
-0. the body is first read the lenient way QBO reads JSON (:func:`_as_qbo_reads`): amounts
+0. the body is first read the lenient way QBO reads JSON (:func:`as_qbo_reads`): amounts
    as strings (``"25.50"``), ``SyncToken`` as a number, ``""`` for an optional date or
    number, ``LineNum`` 0 — what real clients such as python-quickbooks send;
-1. the body against Intuit's XSD (:func:`ledgerlink_quickbooks.xsd.check`) → 2010,
+1. the body against Intuit's XSD (:func:`ledgerlink_sandboxes.quickbooks.xsd.check`) → 2010,
    one ``Error`` per problem;
 2. required elements (``Line``, ``Line.DetailType``, ``CustomerRef``, …) → 2020;
 3. references (``…AccountRef``, ``CustomerRef``, ``ItemRef``, ``VendorRef``,
@@ -37,174 +37,27 @@ second void (with the current SyncToken) is accepted and changes nothing.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from decimal import Decimal, localcontext
 from typing import Any
 
-import babel.numbers
-
-from .. import xsd
 from . import faults
+from .entities import CLASSIFICATION, KINDS, USD, Kind, seed
 from .notify import Change
-
-# --- what the sandbox serves ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Kind:
-    """An entity type: its XSD name, whether it is a transaction, and whether it is writable."""
-
-    name: str
-    transaction: bool = False
-    writable: bool = True
-    #: how a duplicate-number fault names the type (``TxnType=Journal Entry``)
-    label: str = ""
-
-
-KINDS: dict[str, Kind] = {k.name.lower(): k for k in (
-    Kind("JournalEntry", transaction=True, label="Journal Entry"),
-    Kind("Invoice", transaction=True, label="Invoice"),
-    Kind("Payment", transaction=True, label="Payment"),
-    Kind("CreditMemo", transaction=True, label="Credit Memo"),
-    Kind("RefundReceipt", transaction=True, label="Refund Receipt"),
-    Kind("Deposit", transaction=True, label="Deposit"),
-    Kind("Customer"),
-    Kind("Item"),
-    Kind("Account"),
-    Kind("Vendor", writable=False),
-    Kind("TaxCode", writable=False),
-)}
-
-#: entities the sandbox creates (the lower-case endpoint names)
-WRITABLE = tuple(name for name, kind in KINDS.items() if kind.writable)
-
-USD = {"value": "USD", "name": "United States Dollar"}
-
-_REQUIRED: dict[str, tuple[str, ...]] = {
-    "JournalEntry": ("Line",),
-    "Invoice": ("CustomerRef", "Line"),
-    "CreditMemo": ("CustomerRef", "Line"),
-    "RefundReceipt": ("DepositToAccountRef", "Line"),
-    "Payment": ("CustomerRef", "TotalAmt"),
-    "Deposit": ("DepositToAccountRef", "Line"),
-    "Item": ("Name",),
-    "Account": ("Name",),
-}
-
-_CLASSIFICATION = {
-    "Bank": "Asset", "Accounts Receivable": "Asset", "Other Current Asset": "Asset",
-    "Fixed Asset": "Asset", "Other Asset": "Asset", "Accounts Payable": "Liability",
-    "Credit Card": "Liability", "Other Current Liability": "Liability",
-    "Long Term Liability": "Liability", "Equity": "Equity", "Income": "Revenue",
-    "Other Income": "Revenue", "Cost of Goods Sold": "Expense", "Expense": "Expense",
-    "Other Expense": "Expense",
-}
-
-#: sales-form line types that add to the total, and the one that subtracts
-_ADDING_LINES = ("SalesItemLineDetail", "GroupLineDetail")
-_DISCOUNT_LINE = "DiscountLineDetail"
-_ITEM_LINES = ("SalesItemLineDetail", "GroupLineDetail", "ItemBasedExpenseLineDetail")
-
-#: the accounts an item of each Type needs (QBO: an income account for what it sells)
-_ITEM_ACCOUNTS = {
-    "Service": ("IncomeAccountRef",),
-    "NonInventory": ("IncomeAccountRef",),
-    "Inventory": ("IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef"),
-}
-
-#: entities QBO can void (the sandbox voids invoices; QBO also voids payments and receipts)
-VOIDABLE = ("invoice",)
-
-
-def _account(id_: str, name: str, account_type: str, sub_type: str, number: str,
-             active: bool = True) -> dict[str, Any]:
-    return {"Name": name, "SubAccount": False, "FullyQualifiedName": name, "Active": active,
-            "Classification": _CLASSIFICATION[account_type], "AccountType": account_type,
-            "AccountSubType": sub_type, "AcctNum": number, "CurrentBalance": 0,
-            "CurrentBalanceWithSubAccounts": 0, "CurrencyRef": dict(USD), "Id": id_}
-
-
-def _item(id_: str, name: str, item_type: str, income_account: str, price: str = "0",
-          active: bool = True) -> dict[str, Any]:
-    return {"Name": name, "Active": active, "FullyQualifiedName": name, "Taxable": False,
-            "UnitPrice": Decimal(price), "Type": item_type,
-            "IncomeAccountRef": {"value": income_account, "name": "Services"}, "PurchaseCost": 0,
-            "TrackQtyOnHand": False, "Id": id_}
-
-
-def _customer(id_: str, name: str) -> dict[str, Any]:
-    return {"Taxable": False, "Job": False, "BillWithParent": False, "Balance": 0,
-            "BalanceWithJobs": 0, "CurrencyRef": dict(USD), "PreferredDeliveryMethod": "Print",
-            "FullyQualifiedName": name, "CompanyName": name, "DisplayName": name,
-            "PrintOnCheckName": name, "Active": True, "Id": id_}
-
-
-def seed() -> dict[str, list[dict[str, Any]]]:
-    """The lists every sandbox company starts with (ids are strings, as in QBO)."""
-    return {
-        "account": [
-            _account("1", "Services", "Income", "ServiceFeeIncome", "4000"),
-            _account("4", "Undeposited Funds", "Other Current Asset", "UndepositedFunds", "1200"),
-            _account("33", "Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable",
-                     "2000"),
-            _account("35", "Checking", "Bank", "Checking", "1000"),
-            _account("62", "Bank Charges", "Expense", "BankCharges", "6100"),
-            _account("84", "Accounts Receivable (A/R)", "Accounts Receivable",
-                     "AccountsReceivable", "1100"),
-            _account("90", "Sales Returns", "Income", "DiscountsRefundsGiven", "4900"),
-            # inactive: a query names Active to see it (QBO answers active list entities only)
-            _account("91", "Old Merchant Clearing", "Other Current Asset", "OtherCurrentAssets",
-                     "1290", active=False),
-        ],
-        "customer": [
-            _customer("1", "Amy's Bird Sanctuary"),
-            _customer("2", "Bill's Windsurf Shop"),
-            _customer("3", "Cool Cars"),
-        ],
-        "item": [
-            _item("1", "Services", "Service", "1"),
-            _item("2", "Hours", "Service", "1"),
-            _item("3", "Design", "Service", "1", "75.00"),
-            _item("4", "Gadget", "NonInventory", "1", "12.50"),
-            _item("5", "Retired Plan", "Service", "1", active=False),
-        ],
-        "vendor": [
-            {"Balance": 0, "Vendor1099": False, "CurrencyRef": dict(USD),
-             "CompanyName": "Bob's Burger Joint", "DisplayName": "Bob's Burger Joint",
-             "PrintOnCheckName": "Bob's Burger Joint", "Active": True, "Id": "56"},
-        ],
-        "taxcode": [
-            {"Name": "TAX", "Description": "TAX", "Active": True, "Taxable": True,
-             "TaxGroup": False, "Id": "TAX"},
-            {"Name": "NON", "Description": "NON", "Active": True, "Taxable": False,
-             "TaxGroup": False, "Id": "NON"},
-        ],
-    }
-
+from .rules import (NAME_KEY, as_qbo_reads, check_currency_places, check_required, check_sync_token,
+                    check_xsd, display_name, entity_key, entity_total, inactive_reference, index_key,
+                    linked_invoices, ref_table, references_in, to_amount)
 
 # --- the company ----------------------------------------------------------------------
 
-@dataclass
-class Stored:
-    """A response kept for ``requestid`` replay: exactly the bytes first sent."""
-
-    status: int
-    body: bytes
-    content_type: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 class Company:
-    """One realm's entities, id counters and ``requestid`` answers."""
+    """One realm's entities and id counters."""
 
     def __init__(self, realm: str, now: str) -> None:
         self.realm = realm
         self.tables: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in KINDS}
         self.next_id: dict[str, int] = {name: 1 for name in KINDS}
         self.next_doc_number = 1001
-        #: requestid → the first answer
-        self.requestids: dict[str, Stored] = {}
         #: per entity: DocNumber → Id (transactions), lower-cased name → Id (lists)
         self.doc_numbers: dict[str, dict[str, str]] = {name: {} for name in KINDS}
         self.names: dict[str, dict[str, str]] = {name: {} for name in KINDS}
@@ -230,11 +83,11 @@ class Company:
 
     def _store(self, entity: str, row: dict[str, Any], old: dict[str, Any] | None) -> None:
         """Keep ``row`` and the DocNumber and name indexes."""
-        for index, key in ((self.doc_numbers[entity], "DocNumber"), (self.names[entity], _NAME_KEY)):
-            if old is not None and isinstance(old.get(_key(entity, key)), str):
-                index.pop(_index_key(key, old[_key(entity, key)]), None)
-            if isinstance(row.get(_key(entity, key)), str) and row[_key(entity, key)]:
-                index[_index_key(key, row[_key(entity, key)])] = row["Id"]
+        for index, key in ((self.doc_numbers[entity], "DocNumber"), (self.names[entity], NAME_KEY)):
+            if old is not None and isinstance(old.get(entity_key(entity, key)), str):
+                index.pop(index_key(key, old[entity_key(entity, key)]), None)
+            if isinstance(row.get(entity_key(entity, key)), str) and row[entity_key(entity, key)]:
+                index[index_key(key, row[entity_key(entity, key)])] = row["Id"]
         self.tables[entity][row["Id"]] = row
 
     def get(self, entity: str, entity_id: str) -> dict[str, Any] | None:
@@ -267,8 +120,8 @@ class Company:
         kind = KINDS[entity]
         if not isinstance(body, dict) or body.get("Id") is None:
             raise faults.required("Id")
-        body = _as_qbo_reads(kind.name, body)
-        _check_xsd(kind.name, body)
+        body = as_qbo_reads(kind.name, body)
+        check_xsd(kind.name, body)
         existing = self.tables[entity].get(str(body["Id"]))
         if existing is None:
             raise faults.not_found(kind.name, str(body["Id"]))
@@ -278,9 +131,9 @@ class Company:
             raise faults.validation("Stale Object Error", "5010",
                                     f"Stale Object Error : SyncToken {body['SyncToken']} sent, "
                                     f"{existing['SyncToken']} current", "")
-        for index, key in ((self.doc_numbers[entity], "DocNumber"), (self.names[entity], _NAME_KEY)):
-            if isinstance(existing.get(_key(entity, key)), str):
-                index.pop(_index_key(key, existing[_key(entity, key)]), None)
+        for index, key in ((self.doc_numbers[entity], "DocNumber"), (self.names[entity], NAME_KEY)):
+            if isinstance(existing.get(entity_key(entity, key)), str):
+                index.pop(index_key(key, existing[entity_key(entity, key)]), None)
         del self.tables[entity][existing["Id"]]
         self.voided[entity].discard(existing["Id"])
         self._changed(entity, existing["Id"], "Delete", now or existing["MetaData"]["LastUpdatedTime"])
@@ -296,8 +149,8 @@ class Company:
             raise faults.validation("Request has invalid or unsupported property", "2010",
                                     f"Property Name:the request body must be a {kind.name} "
                                     f"JSON object specified is unsupported or invalid", "")
-        body = _as_qbo_reads(kind.name, body)
-        _check_xsd(kind.name, body)
+        body = as_qbo_reads(kind.name, body)
+        check_xsd(kind.name, body)
         if body.get("Id") is None:
             raise faults.required("Id")
         existing = self.tables[entity].get(str(body["Id"]))
@@ -305,7 +158,7 @@ class Company:
             raise faults.not_found(kind.name, str(body["Id"]))
         if body.get("SyncToken") is None:
             raise faults.required("SyncToken")
-        _check_sync_token(body, existing)
+        check_sync_token(body, existing)
         if existing["Id"] in self.voided[entity]:
             return existing  # voided already: accepted, nothing changes
         voided = copy.deepcopy(existing)
@@ -341,8 +194,8 @@ class Company:
             raise faults.validation("Request has invalid or unsupported property", "2010",
                                     f"Property Name:the request body must be a {kind.name} "
                                     f"JSON object specified is unsupported or invalid", "")
-        body = _as_qbo_reads(kind.name, body)
-        _check_xsd(kind.name, body)
+        body = as_qbo_reads(kind.name, body)
+        check_xsd(kind.name, body)
         existing = None
         if body.get("Id") is not None:
             existing = self.tables[entity].get(str(body["Id"]))
@@ -350,7 +203,7 @@ class Company:
                 raise faults.not_found(kind.name, str(body["Id"]))
             if body.get("SyncToken") is None:
                 raise faults.required("SyncToken")
-            _check_sync_token(body, existing)
+            check_sync_token(body, existing)
             if body.get("sparse") is True:
                 merged = {**copy.deepcopy(existing), **body}
             else:
@@ -366,18 +219,18 @@ class Company:
         return stored, existing is None
 
     def _check(self, kind: Kind, body: dict[str, Any], existing: dict[str, Any] | None) -> None:
-        _check_required(kind, body)
+        check_required(kind, body)
         self._check_references(body)
         if kind.name == "JournalEntry":
             self._check_journal_entry(body)
         if kind.transaction:
-            _check_currency_places(kind, body)
+            check_currency_places(kind, body)
         if kind.name == "Payment":
             self._check_payment_applied(body, existing)
         self._check_duplicates(kind, body, existing)
 
     def _check_references(self, body: Mapping[str, Any]) -> None:
-        for path, key, ref in _references(body):
+        for path, key, ref in references_in(body):
             element = ".".join(path + (key,))
             if key == "Entity" and ("Type" in ref or "EntityRef" in ref):
                 # JournalEntryLineDetail.Entity: {"Type": "Customer", "EntityRef": {...}}
@@ -390,7 +243,7 @@ class Company:
                 table = entity_type.lower()
                 ref_value = ref
             else:
-                table = _ref_table(key)
+                table = ref_table(key)
                 entity_type = KINDS[table].name
                 ref_value = ref
             ref_id = ref_value.get("value") if isinstance(ref_value, Mapping) else None
@@ -400,7 +253,7 @@ class Company:
             if target is None:
                 raise faults.invalid_reference(element, entity_type, ref_id)
             if target.get("Active") is False:
-                raise _inactive_reference(element, entity_type, target)
+                raise inactive_reference(element, entity_type, target)
             name = target.get("DisplayName") or target.get("Name")
             if isinstance(ref_value, dict) and name:
                 ref_value["name"] = name
@@ -411,7 +264,7 @@ class Company:
             ctx.prec = 1000
             for line in body.get("Line") or []:
                 detail = line.get("JournalEntryLineDetail") or {}
-                amount = _amount(line.get("Amount"))
+                amount = to_amount(line.get("Amount"))
                 if detail.get("PostingType") == "Debit":
                     debits += amount
                 else:
@@ -450,8 +303,8 @@ class Company:
         with localcontext() as ctx:
             ctx.prec = 1000
             for line in body.get("Line") or []:
-                for txn_id in _linked_invoices(line):
-                    applied[txn_id] = applied.get(txn_id, Decimal(0)) + _amount(line.get("Amount"))
+                for txn_id in linked_invoices(line):
+                    applied[txn_id] = applied.get(txn_id, Decimal(0)) + to_amount(line.get("Amount"))
         own_id = existing["Id"] if existing else None
         for txn_id, amount in applied.items():
             invoice = self.tables["invoice"].get(txn_id)
@@ -459,12 +312,12 @@ class Company:
                 continue
             with localcontext() as ctx:
                 ctx.prec = 1000
-                taken = sum((_amount(line.get("Amount"))
+                taken = sum((to_amount(line.get("Amount"))
                              for payment in self.tables["payment"].values()
                              if payment["Id"] != own_id
                              for line in payment.get("Line") or []
-                             if txn_id in _linked_invoices(line)), Decimal(0))
-                open_balance = _amount(invoice.get("Balance")) - taken
+                             if txn_id in linked_invoices(line)), Decimal(0))
+                open_balance = to_amount(invoice.get("Balance")) - taken
             if amount > open_balance:
                 raise faults.business(
                     f"The payment applies {amount} to Invoice {txn_id} (DocNumber "
@@ -485,12 +338,12 @@ class Company:
                     f"This number has already been used. DocNumber={doc_number} is "
                     f"assigned to TxnType={kind.label} with TxnId={other}", "DocNumber")
         if not kind.transaction:
-            name_key = _key(entity, _NAME_KEY)
-            name = _display_name(body) if kind.name == "Customer" else body.get(name_key)
+            name_key = entity_key(entity, NAME_KEY)
+            name = display_name(body) if kind.name == "Customer" else body.get(name_key)
             # customers and vendors share one name space in QBO
             tables = ("customer", "vendor") if kind.name == "Customer" else (entity,)
             for table in tables:
-                other = self.names[table].get(_index_key(_NAME_KEY, name)) if name else None
+                other = self.names[table].get(index_key(NAME_KEY, name)) if name else None
                 if other is not None and not (table == entity and other == own_id):
                     raise faults.validation(
                         "Duplicate Name Exists Error", "6240",
@@ -528,12 +381,12 @@ class Company:
                     line["Id"] = str(first + index)
             with localcontext() as ctx:
                 ctx.prec = 1000
-                total = _total(kind.name, entity)
+                total = entity_total(kind.name, entity)
             if kind.name == "JournalEntry":
                 entity.setdefault("Adjustment", False)
                 entity.setdefault("TxnTaxDetail", {})
             if kind.name == "Payment":
-                applied = sum((_amount(line.get("Amount")) for line in lines), Decimal(0))
+                applied = sum((to_amount(line.get("Amount")) for line in lines), Decimal(0))
                 entity["TotalAmt"] = total
                 entity["UnappliedAmt"] = total - applied
             else:
@@ -546,7 +399,7 @@ class Company:
             elif kind.name == "RefundReceipt":
                 entity["Balance"] = Decimal(0)
         elif kind.name == "Customer":
-            name = _display_name(entity)
+            name = display_name(entity)
             entity["DisplayName"] = name
             entity.setdefault("FullyQualifiedName", name)
             entity.setdefault("PrintOnCheckName", name)
@@ -563,8 +416,8 @@ class Company:
             entity.setdefault("Active", True)
             entity.setdefault("SubAccount", False)
             account_type = entity.get("AccountType")
-            if account_type in _CLASSIFICATION:
-                entity.setdefault("Classification", _CLASSIFICATION[account_type])
+            if account_type in CLASSIFICATION:
+                entity.setdefault("Classification", CLASSIFICATION[account_type])
             entity.setdefault("CurrentBalance", 0)
             entity.setdefault("CurrentBalanceWithSubAccounts", 0)
             entity.setdefault("CurrencyRef", dict(USD))
@@ -583,220 +436,4 @@ class Company:
         return f"{parent.get('FullyQualifiedName') or parent['Name']}:{entity['Name']}"
 
 
-# --- the checks -------------------------------------------------------------------------
-
-def _check_sync_token(body: Mapping[str, Any], existing: Mapping[str, Any]) -> None:
-    if str(body["SyncToken"]) != existing["SyncToken"]:
-        raise faults.validation(
-            "Stale Object Error", "5010",
-            f"Stale Object Error : You and another user were working on this at the same "
-            f"time. The other user finished before you did, so your work was not saved. "
-            f"(SyncToken {body['SyncToken']} sent, {existing['SyncToken']} current)", "")
-
-
-def _check_xsd(name: str, body: Mapping[str, Any]) -> None:
-    problems = xsd.check(name, body)
-    if not problems:
-        return
-    errors = []
-    for problem in problems[:10]:
-        pointer, _, _ = problem.partition(": ")
-        element = ".".join(part for part in pointer.strip("/").split("/") if not part.isdigit())
-        errors.append(faults.error("Request has invalid or unsupported property", "2010",
-                                   f"Property Name:{problem} specified is unsupported or invalid",
-                                   element))
-    raise faults.QboFault(400, "ValidationFault", errors)
-
-
-def _as_qbo_reads(name: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    """``body`` as QBO reads a request before validating it (a copy).
-
-    - Leaves are read leniently, as QBO's JSON reader does: numbers sent as strings, strings
-      sent as numbers, empty strings for optional dates, numbers, booleans and enumerations
-      (:func:`ledgerlink_quickbooks.xsd.coerce` gives each rule and its source).
-    - A line's ``LineNum`` of 0 is no line number: QBO numbers the lines itself. Source:
-      python-quickbooks' ``DetailLine`` defaults ``LineNum`` to 0 and its integration tests
-      create deposits and refund receipts with it against an Intuit sandbox company; the
-      XSD's ``positiveInteger`` still refuses a negative one.
-    """
-    read = xsd.coerce(name, body)
-    lines = read.get("Line")
-    for line in lines if isinstance(lines, list) else []:
-        number = line.get("LineNum") if isinstance(line, dict) else None
-        if number == 0 and not isinstance(number, bool):
-            del line["LineNum"]
-    return read
-
-
-def _inactive_reference(element: str, kind: str, target: Mapping[str, Any]) -> faults.QboFault:
-    """HTTP 400 code 2500: a reference to a list entity (account, customer, item …) made
-    inactive. Code, Message and the Detail's words are QBO's own, from a real response quoted
-    in intuit/QuickBooks-V3-PHP-SDK issue 110 and Intuit's "Handling common errors" page
-    (developer.intuit.com …/troubleshooting/handling-common-errors: "usually caused by
-    references to inactive name list objects … in transaction requests"); the entity named
-    in parentheses is the sandbox's addition."""
-    name = target.get("DisplayName") or target.get("Name")
-    return faults.validation(
-        "Invalid Reference Id", "2500",
-        f"Invalid Reference Id : Something you're trying to use has been made inactive. Check "
-        f"the fields with accounts, customers, items, vendors or employees. ({kind} "
-        f"{name!r} Id={target['Id']} is inactive)", element)
-
-
-def _check_currency_places(kind: Kind, body: Mapping[str, Any]) -> None:
-    """Every line ``Amount`` (and a Payment's ``TotalAmt``) has at most the decimals of the
-    transaction's currency (ISO 4217 through CLDR: USD 2, JPY 0, KWD 3); the company's home
-    currency, USD, when no ``CurrencyRef`` is given. QBO keeps amounts in the currency's
-    minor unit, so 10.001 USD cannot be booked; the code (6000) and wording are inferred,
-    as Intuit publishes no fault for it. Trailing zeros are fine (10.000 USD is 10.00)."""
-    currency_ref = body.get("CurrencyRef")
-    code = currency_ref.get("value") if isinstance(currency_ref, Mapping) else None
-    code = code.upper() if isinstance(code, str) and code else USD["value"]
-    places = babel.numbers.get_currency_precision(code)
-    amounts = [(f"Line {index} Amount", "Line.Amount", line.get("Amount"))
-               for index, line in enumerate(body.get("Line") or []) if isinstance(line, Mapping)]
-    if kind.name == "Payment":
-        amounts.append(("TotalAmt", "TotalAmt", body.get("TotalAmt")))
-    for what, element, value in amounts:
-        if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
-            continue
-        amount = Decimal(value)
-        if amount.is_finite() and _decimal_places(amount) > places:
-            raise faults.business(f"{what} {amount} has more decimal places than {code} has "
-                                  f"({places}); round it to the currency's minor unit", element)
-
-
-def _decimal_places(amount: Decimal) -> int:
-    """The decimals ``amount`` really has: 10.000 has none, 10.001 three (no arithmetic, so
-    no context limits even for 1E+2000)."""
-    sign, digits, exponent = amount.as_tuple()
-    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    if trailing == len(digits):
-        return 0  # zero
-    return max(0, -(exponent + trailing))
-
-
-def _linked_invoices(line: Any) -> list[str]:
-    """The ids of the invoices a Payment line applies to (its ``LinkedTxn`` of type Invoice)."""
-    if not isinstance(line, Mapping) or not isinstance(line.get("LinkedTxn"), list):
-        return []
-    return [str(txn.get("TxnId")) for txn in line["LinkedTxn"]
-            if isinstance(txn, Mapping) and txn.get("TxnType") == "Invoice"]
-
-
-_NAME_KEY = "name"
-
-
-def _key(entity: str, key: str) -> str:
-    """The field holding ``key``: a list entity's name is ``DisplayName`` or ``Name``."""
-    if key != _NAME_KEY:
-        return key
-    return "DisplayName" if entity in ("customer", "vendor") else "Name"
-
-
-def _index_key(key: str, value: str) -> str:
-    """Names are unique regardless of case; document numbers exactly."""
-    return value.lower() if key == _NAME_KEY else value
-
-
-def _display_name(body: Mapping[str, Any]) -> str:
-    if isinstance(body.get("DisplayName"), str) and body["DisplayName"].strip():
-        return body["DisplayName"]
-    parts = [body.get(k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
-    name = " ".join(p for p in parts if isinstance(p, str) and p.strip())
-    return name or (body.get("CompanyName") or "")
-
-
-def _check_required(kind: Kind, body: Mapping[str, Any]) -> None:
-    for key in _REQUIRED.get(kind.name, ()):
-        value = body.get(key)
-        if value is None or value == [] or value == "":
-            raise faults.required(key)
-    if kind.name == "Customer" and not _display_name(body):
-        raise faults.required("DisplayName")
-    if kind.name == "Account" and not (body.get("AccountType") or body.get("AccountSubType")):
-        raise faults.required("AccountType")
-    if kind.name == "Item":
-        for key in _ITEM_ACCOUNTS.get(body.get("Type") or "Service", ()):
-            if not body.get(key):
-                raise faults.required(key)
-    for line in body.get("Line") or []:
-        detail_type = line.get("DetailType")
-        if not detail_type and kind.name != "Payment":  # a Payment line is Amount + LinkedTxn
-            raise faults.required("Line.DetailType")
-        if line.get("Amount") is None and detail_type not in ("SubTotalLineDetail",
-                                                               "DescriptionOnly"):
-            raise faults.required("Line.Amount")
-        if kind.name == "JournalEntry":
-            if detail_type != "JournalEntryLineDetail":
-                raise faults.validation(
-                    "Request has invalid or unsupported property", "2010",
-                    f"Property Name:Line.DetailType {detail_type} specified is unsupported or "
-                    f"invalid; a JournalEntry line is a JournalEntryLineDetail", "Line.DetailType")
-            detail = line.get("JournalEntryLineDetail")
-            if not isinstance(detail, Mapping):
-                raise faults.required("Line.JournalEntryLineDetail")
-            for key in ("PostingType", "AccountRef"):
-                if not detail.get(key):
-                    raise faults.required(f"Line.JournalEntryLineDetail.{key}")
-        elif detail_type == "SalesItemLineDetail" and kind.name in ("Invoice", "CreditMemo",
-                                                                    "RefundReceipt"):
-            detail = line.get("SalesItemLineDetail")
-            if not isinstance(detail, Mapping) or not detail.get("ItemRef"):
-                raise faults.required("Line.SalesItemLineDetail.ItemRef")
-
-
-def _ref_table(key: str) -> str:
-    if key.endswith("AccountRef"):
-        return "account"
-    return {"CustomerRef": "customer", "ItemRef": "item", "VendorRef": "vendor",
-            "TaxCodeRef": "taxcode"}[key]
-
-
-_REF_KEYS = ("CustomerRef", "ItemRef", "VendorRef", "TaxCodeRef")
-
-
-def _references(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str, Any]]:
-    """Every (path, key, reference) in ``value`` that points at a list entity."""
-    if isinstance(value, list):
-        for item in value:
-            yield from _references(item, path)
-        return
-    if not isinstance(value, dict):
-        return
-    for key, item in value.items():
-        if key.endswith("AccountRef") or key in _REF_KEYS or (
-                key == "Entity" and isinstance(item, Mapping)):
-            yield path, key, item
-        elif isinstance(item, (dict, list)):
-            yield from _references(item, path + (key,))
-
-
-def _amount(value: Any) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        return Decimal(0)
-    if isinstance(value, (int, Decimal)):
-        return Decimal(value)
-    return Decimal(str(value))
-
-
-def _total(name: str, entity: Mapping[str, Any]) -> Decimal:
-    lines = entity.get("Line") or []
-    if name == "JournalEntry":
-        return sum((_amount(line.get("Amount")) for line in lines
-                    if (line.get("JournalEntryLineDetail") or {}).get("PostingType") == "Debit"),
-                   Decimal(0))
-    if name == "Payment":
-        return _amount(entity.get("TotalAmt"))
-    if name == "Deposit":
-        return sum((_amount(line.get("Amount")) for line in lines), Decimal(0))
-    total = Decimal(0)
-    for line in lines:
-        if line.get("DetailType") in _ADDING_LINES:
-            total += _amount(line.get("Amount"))
-        elif line.get("DetailType") == _DISCOUNT_LINE:
-            total -= _amount(line.get("Amount"))
-    return total
-
-
-__all__ = ["Company", "KINDS", "Kind", "Stored", "VOIDABLE", "WRITABLE", "seed"]
+__all__ = ["Company"]

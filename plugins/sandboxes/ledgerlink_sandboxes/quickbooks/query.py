@@ -21,7 +21,7 @@ Comparison: numbers numerically (Decimal), booleans as booleans, ISO dates and
 date-times as instants (a date is midnight UTC; a time without offset is UTC), other
 text exactly (``=``) or case-insensitively (``LIKE``). A field an entity lacks matches
 nothing. (That a list entity's query without an ``Active`` condition answers active
-entities only is applied by the caller, :meth:`.state.Sandbox._query`.) Unknown field names are not reported (QBO reports them; the sandbox has no list
+entities only is applied by the caller, :meth:`.v3.V3Api._query`.) Unknown field names are not reported (QBO reports them; the sandbox has no list
 of queryable fields).
 """
 

@@ -9,8 +9,9 @@ Every create, update, void and delete is recorded in the company's change log (a
   first);
   ``changedSince`` more than 30 days back is refused; entities CDC does not serve
   (TaxCode, …) are refused.
-- :class:`Emitter` POSTs signed webhook notifications (Intuit docs: webhooks) to a configured
-  URL: ``intuit-signature`` = base64(HMAC-SHA256(verifier token, body)), in the legacy
+- :func:`emitter` POSTs signed webhook notifications (Intuit docs: webhooks) to a configured
+  URL, through the sandbox base's :class:`~ledgerlink.testing.sandbox_webhooks.WebhookEmitter`:
+  ``intuit-signature`` = base64(HMAC-SHA256(verifier token, body)), in the legacy
   ``eventNotifications`` format (one POST may hold several companies) or as a CloudEvents
   array (at most 100 events a POST). Like QBO it holds later notifications until the
   first is acknowledged with a 2xx within 3 seconds, and retries a delivery on the
@@ -20,18 +21,13 @@ Every create, update, void and delete is recorded in the company's change log (a
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import threading
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import httpx
+from ledgerlink.testing.sandbox_webhooks import WebhookEmitter, hmac_signature
 
 from . import faults
 
@@ -117,7 +113,8 @@ def cdc(company: Any, changes: list[Change], entities_arg: str | None, since_arg
 # --- webhooks ---------------------------------------------------------------------------------
 
 def signature(body: bytes, token: str) -> str:
-    return base64.b64encode(hmac.new(token.encode("utf-8"), body, hashlib.sha256).digest()).decode("ascii")
+    """``intuit-signature``: base64 of HMAC-SHA256 over the body, keyed with the verifier token."""
+    return hmac_signature(token, body, "base64")
 
 
 def legacy_body(changes: list[Change]) -> bytes:
@@ -140,78 +137,20 @@ def cloudevents_body(changes: list[Change]) -> bytes:
         separators=(",", ":")).encode("utf-8")
 
 
-class Emitter:
-    """Delivers change notifications to one URL, in order, one POST at a time."""
-
-    def __init__(self, url: str, verifier_token: str, format: str = "legacy", batch: int = 30,
-                 retry_schedule: tuple[float, ...] = RETRY_SCHEDULE, ack_seconds: float = ACK_SECONDS) -> None:
-        if format not in ("legacy", "cloudevents"):
-            raise ValueError(f"webhook format must be 'legacy' or 'cloudevents', got {format!r}")
-        self.url = url
-        self.token = verifier_token
-        self.format = format
-        self.batch = max(1, min(int(batch), MAX_EVENTS))
-        self.retry_schedule = tuple(retry_schedule) or (0.0,)
-        self.ack_seconds = ack_seconds
-        self._queue: list[Change] = []
-        self._cond = threading.Condition()
-        self._stopped = False
-        self.stats = {"posts": 0, "acknowledged": 0, "failed_attempts": 0, "notified": 0}
-        self._thread = threading.Thread(target=self._run, name="qbo-sandbox-webhooks", daemon=True)
-        self._thread.start()
-
-    def notify(self, change: Change) -> None:
-        with self._cond:
-            self._queue.append(change)
-            self._cond.notify()
-
-    def pending(self) -> int:
-        with self._cond:
-            return len(self._queue)
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._cond.notify()
-        self._thread.join(5)
-
-    def body(self, changes: list[Change]) -> bytes:
-        return legacy_body(changes) if self.format == "legacy" else cloudevents_body(changes)
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=self.ack_seconds) as client:
-            while True:
-                with self._cond:
-                    while not self._queue and not self._stopped:
-                        self._cond.wait()
-                    if self._stopped:
-                        return
-                    batch = self._queue[:self.batch]  # stays queued until acknowledged: later ones wait
-                body = self.body(batch)
-                headers = {"intuit-signature": signature(body, self.token),
-                           "Content-Type": "application/json" if self.format == "legacy"
-                           else "application/cloudevents+json"}
-                attempt = 0
-                while not self._stopped:
-                    self.stats["posts"] += 1
-                    try:
-                        answer = client.post(self.url, content=body, headers=headers)
-                        ok = 200 <= answer.status_code < 300
-                    except httpx.HTTPError:
-                        ok = False
-                    if ok:
-                        break
-                    self.stats["failed_attempts"] += 1
-                    delay = self.retry_schedule[min(attempt, len(self.retry_schedule) - 1)]
-                    attempt += 1
-                    with self._cond:
-                        self._cond.wait(delay)
-                if self._stopped:
-                    return
-                with self._cond:
-                    del self._queue[:len(batch)]
-                self.stats["acknowledged"] += 1
-                self.stats["notified"] += len(batch)
+FORMATS = {"legacy": (legacy_body, "application/json"),
+           "cloudevents": (cloudevents_body, "application/cloudevents+json")}
 
 
-__all__ = ["Change", "Emitter", "cdc", "cloudevents_body", "legacy_body", "signature"]
+def emitter(url: str, verifier_token: str, format: str = "legacy", batch: int = 30,
+            retry_schedule: tuple[float, ...] = RETRY_SCHEDULE) -> WebhookEmitter[Change]:
+    """A started emitter of change notifications to ``url`` in ``format``, signed with
+    ``verifier_token``, at most ``batch`` changes a POST (100 at most, as QBO sends)."""
+    if format not in FORMATS:
+        raise ValueError(f"webhook format must be 'legacy' or 'cloudevents', got {format!r}")
+    render, content_type = FORMATS[format]
+    return WebhookEmitter(url, render, lambda body: {"intuit-signature": signature(body, verifier_token)},
+                          content_type=content_type, batch=max(1, min(int(batch), MAX_EVENTS)),
+                          retry_schedule=retry_schedule, ack_seconds=ACK_SECONDS)
+
+
+__all__ = ["Change", "FORMATS", "cdc", "cloudevents_body", "emitter", "legacy_body", "signature"]

@@ -6,17 +6,19 @@ Every body here has QBO's JSON shape (the ``Fault`` of Intuit's IntuitRestServic
 
 :class:`QboFault` is raised inside the sandbox wherever QBO would answer with a Fault;
 the app turns it into the HTTP answer. :func:`parse_script` checks the fault list a test
-hands to ``Sandbox.script`` / ``POST /__sandbox/faults`` and returns :class:`Scripted`
-faults.
+hands to ``Sandbox.script`` / ``POST /__sandbox/faults`` and returns them for the sandbox
+base's :class:`~ledgerlink.testing.sandbox.FaultScript`, each answer a :class:`ScriptedAnswer`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from ledgerlink.testing.sandbox import Scripted, retry_after_header
 
 # --- the Fault bodies ---------------------------------------------------------------------
 
@@ -134,11 +136,6 @@ def query_invalid(detail: str) -> QboFault:
     return validation("Invalid query", "4001", f"QueryValidationError: {detail}")
 
 
-def retry_after_header(seconds: float) -> str:
-    """``Retry-After`` as delta-seconds: a whole number, rounded up."""
-    return str(max(0, math.ceil(seconds)))
-
-
 # --- scripted faults ----------------------------------------------------------------------
 
 _GATEWAY_PAGE = ("<html><head><title>{status} {reason}</title></head><body><h1>{status} "
@@ -146,7 +143,7 @@ _GATEWAY_PAGE = ("<html><head><title>{status} {reason}</title></head><body><h1>{
 _REASONS = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 _STATUSES = (401, 403, 429) + tuple(range(500, 600))
 _KEYS = {"status", "retry_after", "timeout", "fault", "answer", "message", "code", "detail",
-         "element", "match"}
+         "element", "match", "times"}
 #: what ``{"answer": …}`` puts on the wire instead of a committed request's answer
 ANSWERS = ("truncated", "html")
 #: an HTML page with status 200, as a proxy or a gateway sends it
@@ -156,8 +153,9 @@ _MATCH_KEYS = {"method", "entity", "realm"}
 
 
 @dataclass(frozen=True)
-class Scripted:
-    """One queued fault. Exactly one of ``status``, ``timeout``, ``fault`` and ``spoil`` is set."""
+class ScriptedAnswer:
+    """What a scripted fault does. Exactly one of ``status``, ``timeout``, ``fault`` and
+    ``spoil`` is set; ``spec`` is the fault as the test gave it."""
 
     spec: Mapping[str, Any]
     status: int | None = None
@@ -167,7 +165,6 @@ class Scripted:
     #: ``"truncated"`` or ``"html"``: the request runs (a write commits), then its answer is
     #: spoiled on the wire
     spoil: str | None = None
-    match: Mapping[str, str] = field(default_factory=dict)
 
     def garble(self, status: int, body: bytes, content_type: str) -> tuple[int, bytes, str]:
         """What the client receives instead of ``(status, body, content_type)``: the JSON cut
@@ -175,13 +172,6 @@ class Scripted:
         if self.spoil == "truncated":
             return status, body[:max(1, len(body) // 2)], content_type
         return 200, _HTML_PAGE.encode("utf-8"), "text/html; charset=utf-8"
-
-    def matches(self, method: str, entity: str, realm: str) -> bool:
-        """True when the request (``entity`` lower-case, ``"query"`` for queries) matches."""
-        want = self.match
-        return ((not want.get("method") or want["method"] == method.upper())
-                and (not want.get("entity") or want["entity"] == entity.lower())
-                and (not want.get("realm") or want["realm"] == realm))
 
     def answer(self, retry_after_default: float | None) -> QboFault | tuple[int, str]:
         """The Fault to answer with, or ``(status, html)`` for a gateway page (502/503/504)."""
@@ -223,16 +213,17 @@ def _number(value: Any, where: str, *, positive: bool) -> float:
     return number
 
 
-def parse_script(faults: Any) -> list[Scripted]:
-    """Check a list of fault specs and return them as :class:`Scripted` faults.
+def parse_script(faults: Any) -> list[Scripted[ScriptedAnswer]]:
+    """Check a list of fault specs and return them as faults for the sandbox base's queue.
 
     Each spec is one of ``{"status": 500}`` (401, 403, 429 or 5xx; optional
     ``"retry_after"``), ``{"timeout": 2.5}``, ``{"fault": "validation", "message",
     "code", "detail", "element"}`` and ``{"answer": "truncated" | "html"}`` (the request
     runs, a write commits and keeps its ``requestid`` answer, but the client receives the
     JSON cut short, or an HTML page with status 200), each with an optional ``"match":
-    {"method", "entity", "realm"}``. Raises ``ValueError`` naming the first bad spec;
-    nothing is queued then.
+    {"method", "entity", "realm"}`` and an optional ``"times": n`` (the next n matching
+    requests get it; 1 by default). Raises ``ValueError`` naming the first bad spec; nothing
+    is queued then.
     """
     if isinstance(faults, Mapping) and "faults" in faults:
         faults = faults["faults"]
@@ -263,27 +254,30 @@ def parse_script(faults: Any) -> list[Scripted]:
         retry_after = None
         if spec.get("retry_after") is not None:
             retry_after = _number(spec["retry_after"], f"{where}.retry_after", positive=False)
+        times = spec.get("times", 1)
+        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+            raise ValueError(f"{where}.times must be an integer of at least 1, got {times!r}")
         kind = kinds[0]
         if kind == "status":
             status = spec["status"]
             if isinstance(status, bool) or not isinstance(status, int) or status not in _STATUSES:
                 raise ValueError(f"{where}.status must be 401, 403, 429 or 500-599, got {status!r}; "
                                  f"use {{\"fault\": \"validation\"}} for a 400")
-            out.append(Scripted(dict(spec), status=status, retry_after=retry_after,
-                                match=norm_match))
+            answer = ScriptedAnswer(dict(spec), status=status, retry_after=retry_after)
         elif kind == "answer":
             if spec["answer"] not in ANSWERS:
                 raise ValueError(f"{where}.answer must be one of {', '.join(ANSWERS)}, "
                                  f"got {spec['answer']!r}")
-            out.append(Scripted(dict(spec), spoil=spec["answer"], match=norm_match))
+            answer = ScriptedAnswer(dict(spec), spoil=spec["answer"])
         elif kind == "timeout":
-            out.append(Scripted(dict(spec), timeout=_number(spec["timeout"], f"{where}.timeout",
-                                                            positive=True), match=norm_match))
+            answer = ScriptedAnswer(dict(spec), timeout=_number(spec["timeout"], f"{where}.timeout",
+                                                                positive=True))
         else:
             if spec["fault"] != "validation":
                 raise ValueError(f"{where}.fault must be \"validation\", got {spec['fault']!r}")
             code = spec.get("code", "6000")
             if not isinstance(code, (str, int)) or isinstance(code, bool):
                 raise ValueError(f"{where}.code must be a string such as \"6000\", got {code!r}")
-            out.append(Scripted(dict(spec), fault="validation", match=norm_match))
+            answer = ScriptedAnswer(dict(spec), fault="validation")
+        out.append(Scripted(answer, norm_match, times, dict(spec)))
     return out

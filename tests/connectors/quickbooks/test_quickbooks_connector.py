@@ -9,7 +9,7 @@ import pytest
 from ledgerlink.contract import Limits
 from ledgerlink_quickbooks import CONNECTOR, SETTINGS_SCHEMA
 from ledgerlink_quickbooks.demo import booked_amount
-from ledgerlink_quickbooks.sandbox import DEFAULT_ACCESS_TOKEN, DEFAULT_REALM
+from ledgerlink_sandboxes.quickbooks import DEFAULT_ACCESS_TOKEN, DEFAULT_REALM
 
 
 def test_the_connector_declares_the_published_per_realm_limits():

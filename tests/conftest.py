@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from ledgerlink.recipes import transforms
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.recipes.mapping import compile_mapping
 from ledgerlink.recipes.paths import Scope
+from ledgerlink.testing.sandbox import Loopback, running
+from ledgerlink_sandboxes.quickbooks import Sandbox as QuickBooksSandbox, create_sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = REPO / "recipes"
@@ -169,3 +172,27 @@ def run_subprocess(*argv: str, env=None, cwd=None, timeout=120):
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([ledgerlink_exe(), *argv], capture_output=True, text=True, env=full_env,
                           cwd=cwd or REPO, timeout=timeout)
+
+
+# --- the QuickBooks sandbox ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def qbo(request: pytest.FixtureRequest) -> Iterator[Loopback[QuickBooksSandbox]]:
+    """The QuickBooks sandbox on loopback, one per test module: ``qbo.url``, ``qbo.sandbox``.
+
+    Its options are the module's ``QBO_SANDBOX`` dict; without one the sandbox does not enforce
+    its rate limits (it still measures them): a module testing the limits themselves says so.
+    Use :func:`sandbox` for a test that needs the seeded companies as they start.
+    """
+    options = getattr(request.module, "QBO_SANDBOX", {"rate_limit": False})
+    with running(create_sandbox(**options)) as served:
+        yield served
+
+
+@pytest.fixture
+def sandbox(qbo: Loopback[QuickBooksSandbox]) -> QuickBooksSandbox:
+    """``qbo``'s state, reset for this test: the seeded companies, no scripted fault, no
+    issued token, no webhook subscription, counters and log at zero."""
+    qbo.sandbox.webhooks(None)
+    qbo.sandbox.reset(tokens=True)
+    return qbo.sandbox

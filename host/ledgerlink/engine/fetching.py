@@ -17,10 +17,8 @@ from ledgerlink.engine.inbox import UNREADABLE, check_storable, every_attempt
 from ledgerlink.engine.retry import backoff
 from ledgerlink.engine.runner import drive
 from ledgerlink.engine.runtime import Runtime
-from ledgerlink.errors import EventError, LedgerlinkError, VendorError
-from ledgerlink.io import outbound
-from ledgerlink.io.governor import Throttled
-from ledgerlink.io.oauth import NeedsReauth
+from ledgerlink.errors import (EventError, LedgerlinkError, NeedsReauth, NotSent, OutcomeUnknown, Throttled,
+                               VendorError)
 from ledgerlink.store import ClaimedFetch
 
 log = logging.getLogger("ledgerlink")
@@ -52,7 +50,7 @@ def fetch(rt: Runtime, worker: str, claimed: ClaimedFetch) -> Ended:
     except NeedsReauth as exc:
         store.fetch_later(claimed.id, worker, exc.message, time.time() + 60.0, count_attempt=False)
         return "retrying", exc.message
-    except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
+    except (NotSent, OutcomeUnknown) as exc:
         return _fetch_retry(rt, worker, claimed, f"fetching the entity: {exc}", None)
     except VendorError as exc:
         if exc.kind == "permanent":
@@ -119,7 +117,7 @@ def poll(rt: Runtime, worker: str, connection_name: str) -> int:
         store.fail_poll(name, worker, f"waiting for a {throttled.reason} slot",
                         time.time() + max(0.0, getattr(throttled, "delay", 1.0)))
         return 1
-    except (LedgerlinkError, outbound.NotSent, outbound.OutcomeUnknown) as exc:
+    except LedgerlinkError as exc:
         message = getattr(exc, "message", None) or str(exc)
         log.warning("poll of connection %r failed; the cursor stays and it is tried again: %s",
                     connection_name, message)

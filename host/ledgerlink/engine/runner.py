@@ -28,12 +28,10 @@ from ledgerlink import jsonio
 from ledgerlink.contract import Action, ActionContext, Connection, Connector, IncomingEvent, Request, Response
 from ledgerlink.connectors.catalog import Validator
 from ledgerlink.engine.retry import Fail, LeaseLost, Retry
-from ledgerlink.errors import (EventError, InputError, LedgerlinkError, MappingError, SignatureError,
-                               VendorError)
+from ledgerlink.errors import (EventError, InputError, LedgerlinkError, MappingError, NeedsReauth, NotSent,
+                               OutcomeUnknown, SignatureError, Throttled, VendorError)
 from ledgerlink.io import outbound
 from ledgerlink.io.connections import Connections, Counters
-from ledgerlink.io.governor import Throttled
-from ledgerlink.io.oauth import NeedsReauth
 from ledgerlink.recipes.paths import CompiledPath, Scope, compile_path, pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
 from ledgerlink.store import ClaimedRun, Store
@@ -330,10 +328,10 @@ def _live_step(live: LiveRun, recipe: Recipe, step: Step, doc: dict[str, Any], e
     except Throttled as throttled:
         raise Retry(f"waiting for a {throttled.reason} slot of {connection.name!r}",
                      delay=max(0.0, getattr(throttled, "delay", 1.0)), count_attempt=False) from None
-    except outbound.NotSent as exc:
+    except NotSent as exc:
         log("failed", error=str(exc), input_=mapped[0])
         raise Retry(f"step {step.id!r}: request not sent: {exc}") from None
-    except outbound.OutcomeUnknown as exc:
+    except OutcomeUnknown as exc:
         log("unknown", error=str(exc), input_=mapped[0])
         raise Retry(f"step {step.id!r}: outcome unknown, retrying with the same idempotency key: {exc}") from None
     except VendorError as exc:

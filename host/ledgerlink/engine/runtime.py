@@ -20,8 +20,9 @@ from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.engine.counters import Metrics
 from ledgerlink.engine.inbox import Inbox
 from ledgerlink.io import outbound
-from ledgerlink.io.connections import Connections, RequestGovernor
+from ledgerlink.io.connections import Connections
 from ledgerlink.io.governor import Governor
+from ledgerlink.io.governor.local import LocalGovernor
 from ledgerlink.recipes.registry import Registry
 from ledgerlink.store import Store
 
@@ -64,10 +65,10 @@ class Runtime:
         shared = self.settings.governor == "shared" or (
             self.settings.governor == "auto" and self.store.engine.dialect.name == "postgresql")
         if shared:
-            from ledgerlink.io.shared_governor import SharedGovernor
-            self.governor: RequestGovernor = SharedGovernor(self.store)
+            from ledgerlink.io.governor.shared import SharedGovernor
+            self.governor: Governor = SharedGovernor(self.store)
         else:
-            self.governor = Governor()
+            self.governor = LocalGovernor()
         self.metrics = Metrics()
         self._wake = threading.Event()
         client = outbound.new_client(self.settings.connect_timeout, self.settings.read_timeout)
@@ -85,7 +86,5 @@ class Runtime:
 
     def close(self) -> None:
         self.connections.client.close()
-        close = getattr(self.governor, "close", None)
-        if close is not None:
-            close()
+        self.governor.close()
         self.store.dispose()

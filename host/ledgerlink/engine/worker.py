@@ -25,8 +25,7 @@ from ledgerlink.engine.inbox import UNREADABLE, every_attempt
 from ledgerlink.engine.retry import Fail, LeaseLost, Retry, backoff, jittered
 from ledgerlink.engine.runner import LiveRun, perform
 from ledgerlink.engine.runtime import Runtime
-from ledgerlink.errors import LedgerlinkError
-from ledgerlink.io.oauth import NeedsReauth
+from ledgerlink.errors import LedgerlinkError, NeedsReauth
 from ledgerlink.store import ClaimedFetch, ClaimedRun, unavailable
 
 log = logging.getLogger("ledgerlink")

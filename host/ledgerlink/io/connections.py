@@ -10,38 +10,32 @@ the governor, authenticated, with secrets redacted from what is recorded;
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import httpx
 
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
-from ledgerlink.contract import Connection, Limits, LinkQuery, Request, Response
-from ledgerlink.io import outbound
+from ledgerlink.contract import Connection, FileEffect, FileResult, LinkQuery, Request, Response
+from ledgerlink.contract.http import retry_after
+from ledgerlink.errors import NotSent, OutcomeUnknown
+from ledgerlink.io import files, outbound
+from ledgerlink.io.governor import Governor
 from ledgerlink.io.secrets import SecretBox
 from ledgerlink.store import Store
 
-#: ``send(request) -> response``: a Request goes to the vendor, a LinkQuery to the links table
-Transport = Callable[[Request | LinkQuery], Response]
+#: ``send(request) -> response``: a Request goes to the vendor, a LinkQuery to the links table,
+#: a FileEffect to :mod:`ledgerlink.io.files`
+Transport = Callable[[Request | LinkQuery | FileEffect], Response | FileResult]
+#: ``send(request) -> response`` outside a run: a Request to the vendor, a FileEffect to its file
+Sender = Callable[[Request | FileEffect], Response | FileResult]
 
 
 class Counters(Protocol):
     """Where counters for /metrics are added (:class:`ledgerlink.engine.counters.Metrics`)."""
 
     def add(self, name: str, amount: float) -> None: ...
-
-
-class RequestGovernor(Protocol):
-    """Keeps requests inside a vendor's limits: the in-process
-    :class:`ledgerlink.io.governor.Governor` or the database-wide
-    :class:`ledgerlink.io.shared_governor.SharedGovernor`."""
-
-    def slot(self, key: str, limits: Limits | None, max_wait: float = 30.0) -> AbstractContextManager[Any]: ...
-
-    def pause(self, key: str, seconds: float, reason: str = "retry-after") -> None: ...
 
 
 class Connections:
@@ -52,7 +46,7 @@ class Connections:
     """
 
     def __init__(self, catalog: Catalog, config: Config, store: Store, client: httpx.Client,
-                 governor: RequestGovernor, metrics: Counters, wake: Callable[[], None],
+                 governor: Governor, metrics: Counters, wake: Callable[[], None],
                  max_governor_wait: float = 10.0) -> None:
         self.catalog = catalog
         self.config = config
@@ -72,7 +66,7 @@ class Connections:
         if connection is None:
             connection = self.config.connection(name, self.catalog)
             connector = self.catalog.connectors[connection.connector]
-            if connector.oauth is not None and os.environ.get("LEDGERLINK_SECRET_KEY"):
+            if connector.oauth is not None and self.secret_box.enabled:
                 learned = self.secret_box.get(name).get("settings") or {}
                 if learned:
                     connection = Connection(name, connection.connector, {**connection.settings, **learned},
@@ -91,7 +85,7 @@ class Connections:
         from ledgerlink.io.oauth import fresh_secrets
 
         values = self.config.secrets(name, self.catalog) if name in self.config.connections else {}
-        if not os.environ.get("LEDGERLINK_SECRET_KEY"):
+        if not self.secret_box.enabled:
             return values
         connector = self.catalog.connectors[self.connection(name).connector]
         if connector.oauth is not None:
@@ -103,7 +97,7 @@ class Connections:
         """The vendor refused the access token of connection ``name``: refresh its stored
         token before the next request. False (nothing stored to refresh) when no secret key
         is set."""
-        if not os.environ.get("LEDGERLINK_SECRET_KEY"):
+        if not self.secret_box.enabled:
             return False
         from ledgerlink.io.oauth import expire
 
@@ -120,8 +114,8 @@ class Connections:
 
     def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Transport:
         """``send(request) -> response`` on connection ``name`` as a worker sends: through the
-        governor, authenticated, a ``LinkQuery`` answered from the links table; each
-        request's redacted record is appended to ``sent``. Raises Throttled when no slot
+        governor, authenticated, a ``LinkQuery`` answered from the links table, a file effect
+        performed by :mod:`ledgerlink.io.files`; each request's redacted record is appended to ``sent``. Raises Throttled when no slot
         frees within ``max_governor_wait``."""
         connection = self.connection(name)
         connector = self.catalog.connectors[connection.connector]
@@ -130,32 +124,41 @@ class Connections:
         limits = self.config.limits(connection.name, connector.limits)
         records = sent if sent is not None else []
 
-        def send(request: Request | LinkQuery) -> Response:
+        def send(request: Request | LinkQuery | FileEffect) -> Response | FileResult:
             if isinstance(request, LinkQuery):
                 target = self.store.linked_target(connection.name, request.source_id, request.target_type)
                 return Response(status=200, json={"target_id": target})
+            if isinstance(request, FileEffect):  # not HTTP: the host writes the file, ungoverned
+                return files.perform_logged(request, connection.settings, secret_values, records)
             # the governor also holds back a connector without published limits after a Retry-After
             with self.governor.slot(governor_key, limits, max_wait=self.max_governor_wait):
                 try:
                     response, record = outbound.send(self.client, request, auth, secret_values)
-                except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
+                except (NotSent, OutcomeUnknown) as exc:
                     if exc.sent is not None:
                         records.append(exc.sent)  # the run log shows what was attempted
                     raise
             records.append(record)
             self.metrics.add("requests_sent", 1)
-            if response.status == 429 or (response.status == 503 and outbound.retry_after(response.headers)):
+            if response.status == 429 or (response.status == 503 and retry_after(response.headers)):
                 self.metrics.add("responses_throttled", 1)
-                self.governor.pause(governor_key, outbound.retry_after(response.headers) or 1.0)
+                self.governor.pause(governor_key, retry_after(response.headers) or 1.0)
             return response
 
         return send
 
-    def sender(self, name: str) -> Callable[[Request], Response]:
-        """``send(request) -> response`` on connection ``name``, for requests outside a run
-        (``ledgerlink check``, ``runs undo``)."""
+    def sender(self, name: str) -> Sender:
+        """``send(request) -> response`` on connection ``name``, for requests (and file
+        effects) outside a run (``ledgerlink check``, ``runs undo``)."""
         auth, values = self.credentials(name)
-        return lambda request: outbound.send(self.client, request, auth, values)[0]
+        settings = self.connection(name).settings
+
+        def send(request: Request | FileEffect) -> Response | FileResult:
+            if isinstance(request, FileEffect):
+                return files.perform(request, settings)
+            return outbound.send(self.client, request, auth, values)[0]
+
+        return send
 
     def polled(self) -> list[str]:
         """Configured connections that poll (``poll_seconds`` set, connector with a poll)."""

@@ -19,12 +19,12 @@ import ledgerlink_quickbooks
 import pytest
 from ledgerlink import jsonio
 from ledgerlink.io import outbound
-from ledgerlink.web import servers
 from ledgerlink.contract import ActionContext, Connection, LinkQuery, Request, Response
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import InputError, VendorError
-from ledgerlink_quickbooks import accounts, items, sales_forms, updates, xsd
-from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox
+from ledgerlink_quickbooks import accounts, items, sales_forms, updates
+from ledgerlink_sandboxes.quickbooks import xsd
+from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM
 
 REALM = DEFAULT_REALM
 AUTH = {"Authorization": "Bearer sandbox-access-token"}
@@ -39,20 +39,6 @@ UPDATE_CUSTOMER = updates.UPDATE_CUSTOMER
 NEW = (FIND_ITEM, FIND_OR_CREATE_ITEM, FIND_ACCOUNT, VOID_INVOICE, UPDATE_INVOICE, UPDATE_CUSTOMER)
 IDS = [a.name.split(".")[1] for a in NEW]
 ENTITIES = {"item": "Item", "invoice": "Invoice", "customer": "Customer", "account": "Account"}
-
-
-@pytest.fixture(scope="module")
-def qbo():
-    app = create_sandbox(rate_limit=False)
-    with servers.background(app) as running:
-        running.sandbox = app.sandbox
-        yield running
-
-
-@pytest.fixture
-def sandbox(qbo):
-    qbo.sandbox.reset()
-    return qbo.sandbox
 
 
 def answer(resp: httpx.Response) -> Response:

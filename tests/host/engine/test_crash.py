@@ -15,7 +15,7 @@ import time
 
 from ledgerlink.web.servers import background
 from ledgerlink.store import Store
-from ledgerlink_quickbooks.sandbox import create_sandbox
+from ledgerlink_sandboxes.quickbooks import create_sandbox
 from runtime_fixtures import (ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir,
                               signed, write_config)
 from service_process import ServeProcess, deliver_until_acknowledged, free_port

@@ -17,8 +17,6 @@ from ledgerlink.connectors.manager import build_plugin_manager, load_catalog
 from ledgerlink.engine.runtime import Runtime, Settings
 from ledgerlink.engine.worker import Worker
 from ledgerlink.store import Store
-from ledgerlink.web.servers import background
-from ledgerlink_quickbooks.sandbox import create_sandbox
 from runtime_fixtures import QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
 from stripe_events import invoice_paid_event
 
@@ -50,14 +48,7 @@ class Broken:
 
 
 @pytest.fixture
-def sandbox():
-    app = create_sandbox(rate_limit=False)
-    with background(app) as server:
-        yield app.sandbox, server.url
-
-
-@pytest.fixture
-def make_runtime(tmp_path, monkeypatch, sandbox):
+def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
     monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
     made = []
@@ -65,7 +56,7 @@ def make_runtime(tmp_path, monkeypatch, sandbox):
     def make(alerts: Alerts, max_attempts: int = 8) -> Runtime:
         # registered in this order: the broken plugin is told first, and the alerts still hear
         catalog = load_catalog(build_plugin_manager(extra=[("alerts", alerts), ("broken", Broken())]))
-        config = load_config(write_config(tmp_path, sandbox[1], REALM), catalog)
+        config = load_config(write_config(tmp_path, qbo.url, REALM), catalog)
         runtime = Runtime(catalog, config, Store(migrated_db(tmp_path)), recipes_dir(tmp_path),
                           Settings(max_attempts=max_attempts, backoff_base=0.01, backoff_cap=0.01))
         runtime.registry.reload()
@@ -87,7 +78,7 @@ def run_one(runtime: Runtime, event_id: str) -> tuple[int, str]:
 
 
 def test_a_plugin_hears_a_run_that_succeeds_and_one_that_fails_after_each_is_stored(make_runtime, sandbox, caplog):
-    state, _ = sandbox
+    state = sandbox
     alerts = Alerts()
     runtime = make_runtime(alerts)
     run_id, status = run_one(runtime, "evt_hook_ok")
@@ -106,7 +97,7 @@ def test_a_plugin_hears_a_run_that_succeeds_and_one_that_fails_after_each_is_sto
 
 
 def test_a_plugin_hears_each_retry_and_the_run_going_dead(make_runtime, sandbox):
-    state, _ = sandbox
+    state = sandbox
     state.script([{"status": 500, "match": {"entity": "journalentry"}}] * 2)
     alerts = Alerts()
     runtime = make_runtime(alerts, max_attempts=2)

@@ -7,7 +7,9 @@ from conftest import run_subprocess
 from ledgerlink import store as store_module
 from ledgerlink.errors import ConfigError
 from ledgerlink.io.secrets import SecretBox, new_key
-from ledgerlink.store import NotMigrated, Store
+from ledgerlink.errors import NotMigrated
+from ledgerlink.store import Store
+from ledgerlink.store.schema import metadata
 from databases import ON_POSTGRES, fresh_db
 from runtime_fixtures import migrated_db
 
@@ -42,7 +44,7 @@ def test_migrations_match_the_models(tmp_path):
 
     store = Store(migrated_db(tmp_path))
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), store_module.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
 
 

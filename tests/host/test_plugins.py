@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from conftest import run_subprocess
+
 from ledgerlink import hookimpl, jsonio
 from ledgerlink.contract import hookspecs
 from ledgerlink.contract import Action, Connector, Transform, Trigger
@@ -46,7 +46,7 @@ def _trigger(name="acme.thing.happened"):
 
 def _action(name="acme.create_thing", sample=None):
     def perform(value, ctx):
-        response = yield None
+        yield None
         return {}
     return Action(name=name, summary="Creates a thing", input_schema={"type": "object"},
                   output_schema={"type": "object"}, sample=sample if sample is not None else {},
@@ -208,7 +208,7 @@ def _install(tmp_path, dist, module, trigger):
     return target
 
 
-def test_third_party_package_appears_in_the_catalog(tmp_path):
+def test_third_party_package_appears_in_the_catalog(tmp_path, run_subprocess):
     site = _install(tmp_path, "ledgerlink-acme", "ledgerlink_acme", "acme.invoice.paid")
     result = run_subprocess("connectors", "--json", env={"PYTHONPATH": str(site)})
     assert result.returncode == 0, result.stderr
@@ -224,7 +224,7 @@ def test_third_party_package_appears_in_the_catalog(tmp_path):
     assert [c["name"] for c in jsonio.loads(only.stdout)["connectors"]] == ["acme"]
 
 
-def test_third_party_duplicate_is_refused_naming_both(tmp_path):
+def test_third_party_duplicate_is_refused_naming_both(tmp_path, run_subprocess):
     site = _install(tmp_path, "ledgerlink-acme-bad", "ledgerlink_acme_bad", "stripe.invoice.paid")
     result = run_subprocess("connectors", env={"PYTHONPATH": str(site)})
     assert result.returncode == 1

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import RECIPES
+from runtime_fixtures import RECIPES
 from ledgerlink import jsonio
 from ledgerlink.io import outbound
 from ledgerlink.web import servers

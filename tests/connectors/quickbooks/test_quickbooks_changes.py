@@ -30,7 +30,8 @@ from ledgerlink.engine.operations import build_runtime
 from vendor_files import QUICKBOOKS
 from ledgerlink_quickbooks import changes
 from ledgerlink_quickbooks.sandbox import create_sandbox
-from runtime_fixtures import QBO_TOKEN, migrated_db
+from runtime_fixtures import QBO_TOKEN
+from ledgerlink.testing.databases import migrated_db
 
 VECTORS = json.loads((QUICKBOOKS / "webhook-signature-vectors.json").read_text())
 TOKEN = VECTORS["vectors"][0]["verifier_token"]

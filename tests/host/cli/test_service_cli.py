@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import collections
-import json
 import re
 import time
 
 import httpx
 import pytest
 
-from conftest import run_subprocess
+
 from ledgerlink import jsonio
 from ledgerlink.web.servers import background
 from ledgerlink.store import Store
 from ledgerlink_quickbooks.sandbox import create_sandbox
-from runtime_fixtures import (ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir,
-                              signed, write_config)
-from service_process import ServeProcess, free_port
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
+from ledgerlink.testing.processes import ServeProcess, free_port
 from stripe_events import invoice_paid_event
 
 ENV = {"LL_TEST_WHSEC": WEBHOOK_SECRET, "LL_TEST_QBO_TOKEN": QBO_TOKEN, "LEDGERLINK_ADMIN_TOKEN": ADMIN_TOKEN}
@@ -55,7 +54,7 @@ def test_sigterm_finishes_or_releases_in_flight_runs(tmp_path):
         assert len(per_event) == 40 and set(per_event.values()) == {1}
 
 
-def test_runs_list_show_and_replay_commands(tmp_path):
+def test_runs_list_show_and_replay_commands(tmp_path, run_subprocess):
     sandbox_app = create_sandbox(rate_limit=False)
     with background(sandbox_app) as sandbox:
         db = migrated_db(tmp_path)
@@ -98,7 +97,7 @@ def test_runs_list_show_and_replay_commands(tmp_path):
             serve.terminate()
 
 
-def test_sandbox_command_serves_the_connector_sandbox(tmp_path):
+def test_sandbox_command_serves_the_connector_sandbox(tmp_path, run_subprocess):
     import subprocess
     import sys
 

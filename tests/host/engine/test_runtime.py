@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +25,9 @@ from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks.sandbox import create_sandbox
 from vendor_files import REPO
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
+from ledgerlink.testing.processes import free_port
 from stripe_events import invoice_paid_event
 
 REALM = "9130350000000000"
@@ -244,7 +245,6 @@ def test_governor_keeps_1000_runs_inside_the_sandbox_limits(tmp_path, monkeypatc
     share of the allowed rate real time gets is printed here and by bench/governor.py."""
     import httpx
 
-    from service_process import free_port
 
     monkeypatch.setenv("LL_TEST_WHSEC", WHSEC)
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
@@ -436,7 +436,6 @@ def test_the_journal_recipe_books_any_customer_and_never_makes_a_second_for_one_
 
 
 def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runtime, sandbox):
-    from conftest import RECIPES
     from ledgerlink.engine.operations import undo
 
     state, _ = sandbox

@@ -26,7 +26,8 @@ from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks import common
 from ledgerlink_quickbooks.sandbox import create_sandbox
 from ledgerlink_quickbooks.sandbox.faults import parse_script
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
 
 REALM = "9130350000000000"

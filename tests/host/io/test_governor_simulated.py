@@ -16,11 +16,11 @@ import random
 
 import pytest
 
-from databases import DIALECT
+from ledgerlink.testing.databases import DIALECT
 from ledgerlink.io.governor import Governor, Limits, Throttled
 from ledgerlink.io.shared_governor import SharedGovernor
 from ledgerlink.store import Store
-from runtime_fixtures import migrated_db
+from ledgerlink.testing.databases import migrated_db
 from simulated_clock import MIDNIGHT, FakeClock, earliest_starts, window_counts
 
 KEY = "quickbooks:realm 123"

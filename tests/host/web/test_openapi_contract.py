@@ -9,7 +9,6 @@ statuses, content types, headers and bodies, invalid input refused, 405 with a t
 run is repeatable and takes seconds.
 """
 
-import json
 import subprocess
 import sys
 
@@ -19,7 +18,8 @@ from openapi_spec_validator import validate
 from ledgerlink.web.api import openapi_document
 from ledgerlink.web.app import create_app
 from ledgerlink.web.servers import background
-from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, signed, write_config
+from runtime_fixtures import ADMIN_TOKEN, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

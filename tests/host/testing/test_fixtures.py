@@ -1,0 +1,69 @@
+"""The kit's pytest fixtures and helpers (ledgerlink.testing.fixtures, .databases, .processes,
+.expressions), each doing what its docstring promises."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ledgerlink import store as store_module
+from ledgerlink.testing import databases
+from ledgerlink.testing.expressions import compile_expr, core_catalog, evaluate
+from ledgerlink.testing.processes import ServeProcess, free_port, run_ledgerlink
+
+
+def test_db_url_is_a_fresh_database_at_the_newest_migration(db_url, tmp_path):
+    assert db_url.startswith(databases.DIALECT)
+    other = databases.fresh_db(tmp_path)
+    assert other != db_url
+    migrated, empty = store_module.make_engine(db_url), store_module.make_engine(other)
+    try:
+        assert store_module.current_revision(migrated) == store_module.head_revision()
+        assert sa.inspect(empty).get_table_names() == []
+    finally:
+        migrated.dispose()
+        empty.dispose()
+
+
+def test_catalog_holds_the_installed_plugins(catalog):
+    assert {"core"} < {t.plugin for t in catalog.transforms.values()}
+    assert catalog.connectors, "no connector plugin is installed"
+
+
+def test_run_cli_runs_in_process(run_cli, recipes_folder):
+    code, out, err = run_cli("validate", str(recipes_folder))
+    assert code == 0 and "recipe(s) valid" in out + err
+    code, out, err = run_cli("validate", str(recipes_folder / "missing.json"))
+    assert code != 0 and "no such file" in out + err
+
+
+def test_run_subprocess_runs_the_console_script_from_the_project_root(run_subprocess, project_root,
+                                                                      recipes_folder, tmp_path):
+    assert recipes_folder == project_root / "recipes" and any(recipes_folder.glob("*.json"))
+    relative = recipes_folder.relative_to(project_root)
+    assert run_subprocess("validate", str(relative)).returncode == 0
+    elsewhere = run_subprocess("validate", str(relative), cwd=tmp_path)
+    assert elsewhere.returncode != 0 and "no such file or directory" in elsewhere.stdout + elsewhere.stderr
+    assert run_ledgerlink("--help", env={"LEDGERLINK_PLUGINS": ""}).returncode == 0
+
+
+def test_serve_process_answers_health_and_stops(db_url, recipes_folder, tmp_path):
+    config = tmp_path / "ledgerlink.toml"
+    config.write_text("")
+    port = free_port()
+    serve = ServeProcess(tmp_path, db_url, recipes_folder, config, env={}, port=port, workers=1)
+    try:
+        serve.wait_healthy()
+        assert serve.url == f"http://127.0.0.1:{port}"
+    finally:
+        assert serve.terminate() == 0, serve.output()
+
+
+def test_request_schema_is_none_unless_a_conftest_declares_one(request_schema):
+    assert request_schema is None
+
+
+def test_expressions_compile_with_the_core_transforms():
+    assert "upper" in core_catalog().transforms
+    assert evaluate({"v": {"$path": "$.event.name", "$as": "upper"}}, {"event": {"name": "ada"}}) == {"v": "ADA"}
+    _, problems = compile_expr({"v": {"$path": "$.steps.later.id"}})
+    assert problems and "later" in str(problems[0])

@@ -97,17 +97,18 @@ class Driven:
 
 
 def drive(steps: Steps, answer: Answer | Sequence[Scripted], links: LinkTable | None = None,
-          before_send: Callable[[Request], None] | None = None) -> Driven:
+          before_send: Callable[[Request], None] | None = None, into: Driven | None = None) -> Driven:
     """Run ``steps`` to its return value, answering every request with ``answer``.
 
     ``answer`` is a callable or a sequence of scripted answers (see :class:`Script`). Link
     queries go to ``links`` (a fresh, empty :class:`LinkTable` if none: nothing linked yet).
     ``before_send(request)`` runs before each request is answered (another writer acting
-    meanwhile). An exception the generator raises propagates, as it would in the host.
+    meanwhile). An exception the generator raises propagates, as it would in the host; pass
+    ``into`` to keep what it requested before it raised.
     """
     reply: Answer = answer if callable(answer) else Script(*answer)
     links = links if links is not None else LinkTable()
-    driven = Driven()
+    driven = into if into is not None else Driven()
     try:
         request = next(steps)
         while True:
@@ -169,10 +170,12 @@ class HttpSender:
 
 def over_http(steps: Steps, auth: Mapping[str, str] | None = None,
               check: Callable[[Request], None] | None = None, links: LinkTable | None = None,
-              before_send: Callable[[Request], None] | None = None, timeout: float = 10.0) -> Driven:
+              before_send: Callable[[Request], None] | None = None, into: Driven | None = None,
+              timeout: float = 10.0) -> Driven:
     """:func:`drive` with every request sent over HTTP by a fresh :class:`HttpSender`."""
     with httpx.Client(timeout=timeout) as client:
-        return drive(steps, HttpSender(client, auth, check), links=links, before_send=before_send)
+        return drive(steps, HttpSender(client, auth, check), links=links, before_send=before_send,
+                     into=into)
 
 
 def context(connector: str, settings: Mapping[str, Any] | None = None, key: str = "test-key-1",

@@ -14,7 +14,7 @@ from flask import Flask, request
 
 from ledgerlink.contract import Connector, IncomingEvent, LinkQuery, Poll, Request, Response, Webhook
 from ledgerlink.errors import SignatureError
-from ledgerlink.testing import (HttpSender, LinkTable, Script, context, drive, first_request,
+from ledgerlink.testing import (Driven, HttpSender, LinkTable, Script, context, drive, first_request,
                                 over_http, poll, read_webhook, response_of, signed_headers)
 from ledgerlink.web.servers import background
 
@@ -78,14 +78,16 @@ def test_links_table_answers_what_an_earlier_run_recorded():
     assert links.asked == [LinkQuery("cus_1", "Thing")] * 2
 
 
-def test_before_send_runs_before_each_answer_and_errors_propagate():
+def test_before_send_runs_before_each_answer_and_errors_propagate_keeping_what_was_sent():
     order = []
+    sent = Driven()
     with pytest.raises(RuntimeError, match="refused: 409"):
         drive(create_or_reuse({"source": "c", "name": "Ada"}, CTX),
               lambda req: order.append("answer") or (Response(200, json={"things": []})
                                                       if req.method == "GET" else Response(409)),
-              before_send=lambda req: order.append(f"before {req.method}"))
+              before_send=lambda req: order.append(f"before {req.method}"), into=sent)
     assert order == ["before GET", "answer", "before POST", "answer"]
+    assert [r.method for r in sent.requests] == ["GET", "POST"] and sent.value is None
 
 
 def test_first_request_is_not_answered():

@@ -20,8 +20,8 @@ import ledgerlink_quickbooks
 import pytest
 from ledgerlink import jsonio
 from ledgerlink.web import servers
-from ledgerlink.contract import ActionContext, Connection, LinkQuery, Request, Response
-from ledgerlink.testing import Driven, HttpSender, LinkTable, over_http
+from ledgerlink.contract import ActionContext, Connection, LinkQuery, Request
+from ledgerlink.testing import Driven, HttpSender, LinkTable, Script, over_http
 from ledgerlink.testing import drive as kit_drive
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import InputError, VendorError
@@ -408,9 +408,8 @@ def test_two_accounts_of_one_name_are_ambiguous():
             {"Id": "71", "Name": "Stripe", "FullyQualifiedName": "Clearing:Stripe", "Active": True}]
     steps = FIND_ACCOUNT.perform({"Name": "Stripe"}, ActionContext(
         Connection("qbo", "quickbooks", {"base_url": "http://127.0.0.1:9", "realm_id": REALM}), ""))
-    next(steps)
     with pytest.raises(VendorError) as info:
-        steps.send(Response(200, json={"QueryResponse": {"Account": rows}}))
+        kit_drive(steps, Script({"QueryResponse": {"Account": rows}}))
     assert "'Bank Charges:Stripe' (Id 70), 'Clearing:Stripe' (Id 71)" in info.value.message
     assert info.value.kind == "permanent"
 
@@ -454,15 +453,14 @@ def test_find_account_input_mistakes_are_refused_before_a_request(qbo, sandbox, 
 
 def test_the_chart_of_accounts_is_read_page_by_page_for_a_number():
     ctx = ActionContext(Connection("qbo", "quickbooks", {"base_url": "http://127.0.0.1:9", "realm_id": REALM}), "")
-    steps = FIND_ACCOUNT.perform({"AcctNum": "7"}, ctx)
-    first = next(steps)
     page = [{"Id": str(n), "Name": f"A{n}", "AcctNum": str(n), "Active": True} for n in range(1000, 2000)]
-    second = steps.send(Response(200, json={"QueryResponse": {"Account": page}}))
+    driven = kit_drive(FIND_ACCOUNT.perform({"AcctNum": "7"}, ctx), Script(
+        {"QueryResponse": {"Account": page}},
+        {"QueryResponse": {"Account": [{"Id": "7", "Name": "Seven", "AcctNum": "7", "AccountType": "Bank",
+                                        "Active": True}]}}))
+    first, second = driven.requests
     assert "STARTPOSITION 1 " in first.params["query"] and "STARTPOSITION 1001 " in second.params["query"]
-    with pytest.raises(StopIteration) as done:
-        steps.send(Response(200, json={"QueryResponse": {"Account": [
-            {"Id": "7", "Name": "Seven", "AcctNum": "7", "AccountType": "Bank", "Active": True}]}}))
-    assert done.value.value["id"] == "7"
+    assert driven.value["id"] == "7"
 
 
 # --- void_invoice ----------------------------------------------------------------------------------

@@ -6,6 +6,8 @@
 - ``run_cli``: the CLI in-process, ``run_cli("validate", path) -> (code, stdout, stderr)``;
 - ``run_subprocess``: the installed ``ledgerlink`` script as a subprocess, from the
   project's root (:func:`ledgerlink.testing.processes.run_ledgerlink`);
+- ``serve_process``: starts ``ledgerlink serve`` (or ``worker``) beside the test, waits until
+  it answers ``/healthz`` and stops it after the test (:class:`~ledgerlink.testing.processes.ServeProcess`);
 - ``db_url``: a fresh database at the newest migration (SQLite, or PostgreSQL when
   ``LEDGERLINK_TEST_DB`` names a server; :mod:`ledgerlink.testing.databases`);
 - ``project_root`` and ``recipes_folder``: the project's root and its ``recipes`` folder;
@@ -16,7 +18,7 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,7 @@ from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.contract import Request
 from ledgerlink.testing.databases import migrated_db
-from ledgerlink.testing.processes import run_ledgerlink
+from ledgerlink.testing.processes import ServeProcess, run_ledgerlink
 
 #: ``run_cli(*argv) -> (exit code, stdout, stderr)``
 RunCli = Callable[..., tuple[int, str, str]]
@@ -73,6 +75,30 @@ def run_subprocess(project_root: Path) -> RunSubprocess:
         return run_ledgerlink(*argv, env=env, cwd=cwd or project_root, timeout=timeout)
 
     return run
+
+
+@pytest.fixture
+def serve_process(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
+    """``serve_process(db, recipes, config, env={…}, command="serve", …)``: a running
+    ``ledgerlink serve`` (healthy before it is returned) or ``worker``; every one started is
+    stopped when the test ends, and a non-zero exit fails it with the process's output."""
+    started: list[ServeProcess] = []
+
+    def start(db: str, recipes: Path, config: Path, env: Mapping[str, str] | None = None,
+              port: int | None = None, workers: int = 2, lease: float = 2.0, command: str = "serve",
+              extra: tuple[str, ...] = ()) -> ServeProcess:
+        process = ServeProcess(tmp_path, db, recipes, config, dict(env or {}), port=port, workers=workers,
+                               lease=lease, command=command, extra=extra)
+        started.append(process)
+        if command == "serve":
+            process.wait_healthy()
+        return process
+
+    yield start
+    codes = [(process, process.terminate()) for process in started]
+    failed = [f"{' '.join(map(str, process.process.args))} exited {code}:\n{process.output()}"
+              for process, code in codes if code != 0]
+    assert not failed, "\n".join(failed)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
 import sqlalchemy as sa
 
 from ledgerlink import store as store_module
@@ -46,16 +48,24 @@ def test_run_subprocess_runs_the_console_script_from_the_project_root(run_subpro
     assert run_ledgerlink("--help", env={"LEDGERLINK_PLUGINS": ""}).returncode == 0
 
 
-def test_serve_process_answers_health_and_stops(db_url, recipes_folder, tmp_path):
+def test_serve_process_is_healthy_when_started_and_stopped_after_the_test(serve_process, db_url,
+                                                                          recipes_folder, tmp_path):
     config = tmp_path / "ledgerlink.toml"
     config.write_text("")
     port = free_port()
-    serve = ServeProcess(tmp_path, db_url, recipes_folder, config, env={}, port=port, workers=1)
-    try:
+    serve = serve_process(db_url, recipes_folder, config, port=port, workers=1)
+    assert serve.url == f"http://127.0.0.1:{port}"
+    assert httpx.get(f"{serve.url}/healthz").status_code == 200
+    assert serve.process.poll() is None
+
+
+def test_a_serve_process_that_cannot_start_says_why(db_url, tmp_path):
+    config = tmp_path / "ledgerlink.toml"
+    config.write_text("")
+    serve = ServeProcess(tmp_path, db_url, tmp_path / "no-recipes", config, env={}, workers=1)
+    with pytest.raises(AssertionError, match="serve exited"):
         serve.wait_healthy()
-        assert serve.url == f"http://127.0.0.1:{port}"
-    finally:
-        assert serve.terminate() == 0, serve.output()
+    serve.terminate()
 
 
 def test_request_schema_is_none_unless_a_conftest_declares_one(request_schema):

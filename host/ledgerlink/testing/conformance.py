@@ -160,8 +160,9 @@ class ConnectorConformance:
     #: actions that create what cannot be undone, each with the reason (the vendor's documentation)
     cannot_undo: ClassVar[Mapping[str, str]] = {}
 
-    _registrations: ClassVar[dict[int, Registered]] = {}
-    _dry_runs: ClassVar[dict[tuple[int, str], DryRun]] = {}
+    #: by plugin object (kept alive here, so an identity is never reused for another plugin)
+    _registrations: ClassVar[dict[object, Registered]] = {}
+    _dry_runs: ClassVar[dict[tuple[object, str], DryRun]] = {}
 
     @classmethod
     def _plugin(cls) -> object:
@@ -171,9 +172,9 @@ class ConnectorConformance:
     @classmethod
     def _registered(cls) -> Registered:
         plugin = cls._plugin()
-        if id(plugin) not in cls._registrations:
-            cls._registrations[id(plugin)] = registered(plugin)
-        return cls._registrations[id(plugin)]
+        if plugin not in cls._registrations:
+            cls._registrations[plugin] = registered(plugin)
+        return cls._registrations[plugin]
 
     @classmethod
     def pytest_generate_tests(cls, metafunc: pytest.Metafunc) -> None:
@@ -184,8 +185,14 @@ class ConnectorConformance:
                  "writing_action": [a.name for a in found.action
                                     if a.idempotency != "none" and a.name not in cls.changes_only]}
         for argument, values in names.items():
-            if argument in metafunc.fixturenames:
+            if argument not in metafunc.fixturenames:
+                continue
+            if values:
                 metafunc.parametrize(argument, values, ids=values)
+            else:
+                what = argument.replace("_", " ")
+                metafunc.parametrize(argument, [pytest.param(None, id=f"no {what}", marks=pytest.mark.skip(
+                    reason=f"connector {cls.connector!r} registers no {what}"))])
 
     # --- lookups ------------------------------------------------------------------------
 
@@ -202,7 +209,7 @@ class ConnectorConformance:
         return next(a for a in self._registered().action if a.name == name)
 
     def _dry_run(self, name: str) -> DryRun:
-        key = (id(self._plugin()), name)
+        key = (self._plugin(), name)
         if key not in self._dry_runs:
             self._dry_runs[key] = dry_run_sample(self._connector(), self._action(name), self.connector)
         return self._dry_runs[key]

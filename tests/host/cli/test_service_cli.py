@@ -54,7 +54,7 @@ def test_sigterm_finishes_or_releases_in_flight_runs(tmp_path):
         assert len(per_event) == 40 and set(per_event.values()) == {1}
 
 
-def test_runs_list_show_and_replay_commands(tmp_path, run_subprocess):
+def test_runs_list_show_and_replay_commands(tmp_path, run_subprocess, serve_process):
     sandbox_app = create_sandbox(rate_limit=False)
     with background(sandbox_app) as sandbox:
         db = migrated_db(tmp_path)
@@ -62,39 +62,35 @@ def test_runs_list_show_and_replay_commands(tmp_path, run_subprocess):
         config = write_config(tmp_path, sandbox.url)
         sandbox_app.sandbox.script([{"fault": "validation", "message": "Scripted: closed period", "code": "6000",
                                      "match": {"entity": "journalentry"}}])
-        serve = ServeProcess(tmp_path, db, recipes, config, ENV, workers=1)
-        serve.wait_healthy()
-        try:
-            body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_cli_1"))
-            httpx.post(f"{serve.url}/webhooks/stripe", content=body, headers=headers)
-            store = Store(db)
-            deadline = time.monotonic() + 30
-            while store.counts() != {"failed": 1} and time.monotonic() < deadline:
-                time.sleep(0.05)
-            listed = run_subprocess("runs", "list", "--db", db, env=ENV)
-            assert listed.returncode == 0 and "failed" in listed.stdout and "Scripted: closed period" in listed.stdout
-            as_json = jsonio.loads(run_subprocess("runs", "list", "--db", db, "--json", "--status", "failed").stdout)
-            run_id = as_json["runs"][0]["id"]
-            shown = jsonio.loads(run_subprocess("runs", "show", str(run_id), "--db", db).stdout)
-            customer, entry = shown["steps"]  # the customer is found (created), the entry refused
-            assert customer["status"] == "succeeded"
-            assert entry["status"] == "failed" and entry["response_status"] == 400
-            assert entry["request"]["headers"]["authorization"] == "Bearer [REDACTED]"
-            dry = run_subprocess("runs", "replay", str(run_id), "--dry-run", "--db", db, "--recipes", str(recipes),
-                                 "--config", str(config), env=ENV)
-            assert dry.returncode == 0, dry.stderr
-            assert jsonio.loads(dry.stdout)["dry_run"] is True
-            real = run_subprocess("runs", "replay", str(run_id), "--db", db, "--recipes", str(recipes),
-                                  "--config", str(config), env=ENV)
-            assert real.returncode == 0, real.stderr
-            deadline = time.monotonic() + 30
-            while store.counts() != {"succeeded": 1} and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert store.counts() == {"succeeded": 1}
-            missing = run_subprocess("runs", "show", "999", "--db", db)
-            assert missing.returncode == 1 and "no run 999" in missing.stderr
-        finally:
-            serve.terminate()
+        serve = serve_process(db, recipes, config, ENV, workers=1)
+        body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_cli_1"))
+        httpx.post(f"{serve.url}/webhooks/stripe", content=body, headers=headers)
+        store = Store(db)
+        deadline = time.monotonic() + 30
+        while store.counts() != {"failed": 1} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        listed = run_subprocess("runs", "list", "--db", db, env=ENV)
+        assert listed.returncode == 0 and "failed" in listed.stdout and "Scripted: closed period" in listed.stdout
+        as_json = jsonio.loads(run_subprocess("runs", "list", "--db", db, "--json", "--status", "failed").stdout)
+        run_id = as_json["runs"][0]["id"]
+        shown = jsonio.loads(run_subprocess("runs", "show", str(run_id), "--db", db).stdout)
+        customer, entry = shown["steps"]  # the customer is found (created), the entry refused
+        assert customer["status"] == "succeeded"
+        assert entry["status"] == "failed" and entry["response_status"] == 400
+        assert entry["request"]["headers"]["authorization"] == "Bearer [REDACTED]"
+        dry = run_subprocess("runs", "replay", str(run_id), "--dry-run", "--db", db, "--recipes", str(recipes),
+                             "--config", str(config), env=ENV)
+        assert dry.returncode == 0, dry.stderr
+        assert jsonio.loads(dry.stdout)["dry_run"] is True
+        real = run_subprocess("runs", "replay", str(run_id), "--db", db, "--recipes", str(recipes),
+                              "--config", str(config), env=ENV)
+        assert real.returncode == 0, real.stderr
+        deadline = time.monotonic() + 30
+        while store.counts() != {"succeeded": 1} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.counts() == {"succeeded": 1}
+        missing = run_subprocess("runs", "show", "999", "--db", db)
+        assert missing.returncode == 1 and "no run 999" in missing.stderr
 
 
 def test_sandbox_command_serves_the_connector_sandbox(tmp_path, run_subprocess):

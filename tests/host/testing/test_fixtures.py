@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 import sqlalchemy as sa
 
 from ledgerlink import store as store_module
-from ledgerlink.testing import databases
+from ledgerlink.testing import ConnectorConformance, databases, fixtures
 from ledgerlink.testing.expressions import compile_expr, core_catalog, evaluate
 from ledgerlink.testing.processes import ServeProcess, free_port, run_ledgerlink
 
@@ -77,3 +79,17 @@ def test_expressions_compile_with_the_core_transforms():
     assert evaluate({"v": {"$path": "$.event.name", "$as": "upper"}}, {"event": {"name": "ada"}}) == {"v": "ADA"}
     _, problems = compile_expr({"v": {"$path": "$.steps.later.id"}})
     assert problems and "later" in str(problems[0])
+
+
+def test_the_readme_shows_the_kit_as_it_is(project_root):
+    """The README's connector section names fixtures the plugin has, and its example class runs."""
+    readme = (project_root / "README.md").read_text()
+    section = readme.split("## Writing a connector", 1)[1].split("\n## ", 1)[0]
+    named = re.search(r"gives the fixtures \(([^)]*)\)", section)
+    assert named, "the README no longer lists the kit's fixtures"
+    for name in re.findall(r"`(\w+)`", named.group(1)):
+        assert callable(getattr(fixtures, name, None)), f"the README names fixture {name!r}, which the kit lacks"
+    [example] = re.findall(r"```python\n(.*?)```", section, re.S)
+    namespace: dict = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    assert issubclass(namespace["TestConformance"], ConnectorConformance)

@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-pg bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml plugins/sandboxes/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]' -e plugins/sandboxes
 	touch $(STAMP)
 
 # the main job: sandboxes + serve + signed Stripe webhooks, then a table of what reached QuickBooks

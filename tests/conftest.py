@@ -1,5 +1,6 @@
-"""The kit's fixtures (``ledgerlink.testing.fixtures``), and a guard: the session fails if a
-test reads a file outside the repository.
+"""The kit's fixtures (``ledgerlink.testing.fixtures``), the QuickBooks sandbox every test that
+talks to QuickBooks shares (``qbo``, ``sandbox``), and a guard: the session fails if a test reads
+a file outside the repository.
 
 Vendor files are read from ``tests/vendor`` (see ``tests/vendor_files.py``).
 """
@@ -9,9 +10,13 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from ledgerlink.testing.sandbox import Loopback, running
+from ledgerlink_sandboxes.quickbooks import Sandbox as QuickBooksSandbox, create_sandbox
 
 # the kit's fixtures; pytester runs the conformance suite on a broken connector
 pytest_plugins = ["ledgerlink.testing.fixtures", "pytester"]
@@ -111,3 +116,27 @@ def pytest_terminal_summary(terminalreporter):
 def outside_reads() -> OutsideReads:
     """The guard's record of files read outside the repository."""
     return OUTSIDE
+
+
+# --- the QuickBooks sandbox ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def qbo(request: pytest.FixtureRequest) -> Iterator[Loopback[QuickBooksSandbox]]:
+    """The QuickBooks sandbox on loopback, one per test module: ``qbo.url``, ``qbo.sandbox``.
+
+    Its options are the module's ``QBO_SANDBOX`` dict; without one the sandbox does not enforce
+    its rate limits (it still measures them): a module testing the limits themselves says so.
+    Use :func:`sandbox` for a test that needs the seeded companies as they start.
+    """
+    options = getattr(request.module, "QBO_SANDBOX", {"rate_limit": False})
+    with running(create_sandbox(**options)) as served:
+        yield served
+
+
+@pytest.fixture
+def sandbox(qbo: Loopback[QuickBooksSandbox]) -> QuickBooksSandbox:
+    """``qbo``'s state, reset for this test: the seeded companies, no scripted fault, no
+    issued token, no webhook subscription, counters and log at zero."""
+    qbo.sandbox.webhooks(None)
+    qbo.sandbox.reset(tokens=True)
+    return qbo.sandbox

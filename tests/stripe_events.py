@@ -28,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from ledgerlink import jsonio
-from ledgerlink_stripe import signature
+from ledgerlink.testing.sandbox_webhooks import hmac_signature
 from vendor_files import STRIPE
 
 SHAPES = ("2023-08-16", "latest")
@@ -308,8 +308,12 @@ def to_body(event: dict[str, Any]) -> bytes:
 
 
 def sign(body: bytes, secret: str = TEST_SECRET, timestamp: int | None = None) -> str:
-    """A ``Stripe-Signature`` header for ``body`` (``timestamp`` defaults to now)."""
-    return signature.sign(body, secret, int(time.time()) if timestamp is None else timestamp)
+    """A ``Stripe-Signature`` header for ``body`` (``timestamp`` defaults to now), signed as
+    Stripe's documentation says (docs.stripe.com/webhooks#verify-manually): ``v1`` is the hex
+    HMAC-SHA256 of ``"<timestamp>.<body>"`` keyed with the endpoint secret. Signed with the
+    sandbox base, not the connector's own code, so a mistake there cannot sign its own tests."""
+    stamp = int(time.time()) if timestamp is None else int(timestamp)
+    return f"t={stamp},v1={hmac_signature(secret, str(stamp).encode('ascii') + b'.' + body)}"
 
 
 __all__ = ["LATEST_API_VERSION", "SHAPES", "TEST_SECRET",

@@ -10,10 +10,30 @@ The tree::
     ├── SignatureError              a webhook signature does not verify
     ├── MappingError                a recipe expression failed at run time (names recipe, step, pointer, path)
     │   └── TransformError          a transform refused its value (raised by transforms, wrapped by mapping)
-    └── ActionError                 an action refused its input or the vendor refused the request
-        ├── InputError              mapped input breaks the action's input schema
-        ├── UnbalancedEntryError    debits differ from credits; raised before any request exists
-        └── VendorError             the vendor answered with an error; ``.kind`` says what to do
+    ├── ActionError                 an action refused its input or the vendor refused the request
+    │   ├── InputError              mapped input breaks the action's input schema
+    │   ├── UnbalancedEntryError    debits differ from credits; raised before any request exists
+    │   └── VendorError             the vendor answered with an error; ``.kind`` says what to do
+    │       └── FileEffectError     a file effect's path is refused (permanent) or the file system failed (retry)
+    ├── SendError                   a request got no answer (``.sent``: what was attempted, redacted)
+    │   ├── NotSent                 it never reached the vendor (refused, connect timeout): safe to resend
+    │   └── OutcomeUnknown          it may have reached the vendor (read timeout): same key, or look up first
+    ├── Throttled                   no rate-governor slot within ``max_wait``; ``.retry_at`` says when
+    ├── NeedsReauth                 a connection's refresh token is refused: connect it again
+    ├── StoreError                  the database cannot be opened or used now
+    │   └── NotMigrated             the database is not at the newest migration (``ledgerlink db upgrade``)
+    ├── NotFound                    no such run (or its recipe is gone)
+    ├── Conflict                    the run or event is in a state the operation cannot take
+    ├── InvalidRequest              an HTTP query parameter or body the route cannot use
+    └── DemoError                   ``ledgerlink demo`` cannot start or finish
+
+``NotSent`` and ``OutcomeUnknown`` are siblings on purpose: a handler of ``NotSent`` (resend
+freely) must never catch an outcome that is unknown.
+
+Kept outside the tree, because no user ever sees them: :class:`ledgerlink.jsonio.JSONDecodeError`
+(a ``ValueError`` like the standard library's, always turned into one of the errors above
+by whoever parses), and the worker's private control flow in :mod:`ledgerlink.engine.runtime`
+(``_Retry``, ``_Lost``, ``_Fail``), which never leaves the worker.
 
 User input never reaches ``assert``: every check raises one of these with a message
 that says what to fix. A message quotes a value it did not choose (an event's) with
@@ -23,7 +43,11 @@ that says what to fix. A message quotes a value it did not choose (an event's) w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: both modules import this one
+    from ledgerlink.contract.limits import Limits
+    from ledgerlink.io.outbound import Sent
 
 
 #: the most characters of a value an error message quotes (see :func:`quoted`)
@@ -171,6 +195,133 @@ class VendorError(ActionError):
         self.retry_after = retry_after
         self.vendor_code = vendor_code
         super().__init__(message)
+
+
+class FileEffectError(VendorError):
+    """A file effect (:mod:`ledgerlink.contract.effects`) could not be performed.
+
+    For a file connector the file system is the vendor: a path the effect may not name
+    (absolute, ``..``, outside the connection's folder) or content its encoding cannot
+    hold is ``"permanent"``; a failure of the file system (a missing folder, a full disk,
+    a permission) is ``"retry"``: the journal of applied keys makes a retry safe.
+    """
+
+    code = "file_effect_error"
+
+    def __init__(self, message: str, *, kind: str = "permanent") -> None:
+        super().__init__(message, kind=kind)
+
+
+class SendError(LedgerlinkError):
+    """A request got no answer; ``.sent`` is what was attempted, redacted, for the run log."""
+
+    code = "send_failed"
+    status = 502
+
+    def __init__(self, message: str, sent: Sent | None = None) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+class NotSent(SendError):
+    """The request never reached the vendor (connection refused, connect timeout): safe to retry."""
+
+    code = "not_sent"
+
+
+class OutcomeUnknown(SendError):
+    """The request may have reached the vendor but no answer came (read timeout, dropped
+    connection): retry only with the same idempotency key, or look the entity up first."""
+
+    code = "outcome_unknown"
+    status = 504
+
+
+class Throttled(LedgerlinkError):
+    """No rate-governor slot could be had within ``max_wait``; nothing was taken.
+
+    - ``reason``: ``"window"``, ``"concurrent"``, ``"daily"`` or ``"paused"`` (the binding limit);
+    - ``until``: the governor-clock time (``time.monotonic`` by default) when a slot is
+      expected -- a lower bound; for ``"concurrent"`` nobody can tell, so it is the time of
+      giving up: try again soon;
+    - ``delay``: ``until`` minus the time of raising, in seconds;
+    - ``retry_at``: the same moment as a wall-clock Unix time, for rescheduling a run durably;
+    - ``key``, ``limits``: which tenant, under which limits.
+    """
+
+    code = "throttled"
+    status = 503
+
+    def __init__(self, message: str, *, key: str, reason: str, until: float,
+                 delay: float, retry_at: float, limits: Limits | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.reason = reason
+        self.until = until
+        self.delay = delay
+        self.retry_at = retry_at
+        self.limits = limits
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # keyword-only arguments: pickle through a helper
+        return (_rebuild_throttled, (self.message, self.key, self.reason, self.until,
+                                     self.delay, self.retry_at, self.limits))
+
+
+def _rebuild_throttled(message: str, key: str, reason: str, until: float, delay: float,
+                       retry_at: float, limits: Limits | None) -> Throttled:
+    return Throttled(message, key=key, reason=reason, until=until, delay=delay,
+                     retry_at=retry_at, limits=limits)
+
+
+class NeedsReauth(LedgerlinkError):
+    """The connection's refresh token is no longer accepted; someone must connect it again."""
+
+    code = "needs_reauth"
+    status = 409
+
+    def __init__(self, connection: str, reason: str = "") -> None:
+        self.connection = connection
+        super().__init__(f"connection {connection!r} needs to be connected again (`ledgerlink connect "
+                         f"{connection}`): {reason or 'its refresh token was refused'}")
+
+
+class StoreError(LedgerlinkError):
+    """The database cannot be used: it cannot be opened, or it cannot take writes now."""
+
+    code = "store_error"
+    status = 503
+
+
+class NotMigrated(StoreError):
+    """The database is not at the newest migration; ``ledgerlink db upgrade`` brings it there."""
+
+
+class NotFound(LedgerlinkError):
+    """No such run, or its recipe is no longer active."""
+
+    code = "not_found"
+    status = 404
+
+
+class Conflict(LedgerlinkError):
+    """The run or event is in a state the operation cannot take (replay, undo)."""
+
+    code = "conflict"
+    status = 409
+
+
+class InvalidRequest(LedgerlinkError):
+    """A query parameter or body the route cannot use."""
+
+    code = "invalid_request"
+    status = 400
+
+
+class DemoError(LedgerlinkError):
+    """``ledgerlink demo`` cannot start or finish (no sandbox, a timeout, serve exited)."""
+
+    code = "demo_failed"
 
 
 def error_body(status: int, code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -12,19 +12,23 @@ Modules: :mod:`.api` (pinned minor version, URLs, fault classification),
 :mod:`.journal_entry`, :mod:`.sales_forms` (invoice, credit memo, refund receipt),
 :mod:`.payment` and :mod:`.deposit` (the actions), :mod:`.customers`, :mod:`.items` and
 :mod:`.accounts` (finding list entities), :mod:`.updates` (void and sparse updates: read the
-SyncToken, write, on a stale one read again and retry once), :mod:`.common` (exact money,
-currency and references shared by the newer actions), :mod:`.xsd` (checks QBO JSON bodies
-against Intuit's XSDs, shipped in ``xsd/`` under Apache-2.0).
+SyncToken, write, on a stale one read again and retry once), :mod:`.common` (QuickBooks'
+own rules on top of :mod:`ledgerlink.contract`), :mod:`.demo` (its part in ``ledgerlink demo``:
+a connection to its sandbox, the amount a refused input was to book).
+
+Its loopback sandbox is a separate distribution, ``ledgerlink-sandboxes``
+(``ledgerlink_sandboxes.quickbooks``), written from Intuit's documentation alone, so the
+connector and the imitation it is tested against cannot share a mistake.
 """
 
 from __future__ import annotations
 
 from ledgerlink import hookimpl
-from ledgerlink.io.governor import QUICKBOOKS as QUICKBOOKS_LIMITS
-from ledgerlink.contract import Connector
+from ledgerlink.contract import Connector, Limits
 
 from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
 from .common import DEFAULT_HOME_CURRENCY
+from .demo import DEMO
 from .deposit import ACTION as CREATE_DEPOSIT
 from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY
 from .payment import ACTION as CREATE_PAYMENT
@@ -36,7 +40,6 @@ from .updates import UPDATE_CUSTOMER, UPDATE_INVOICE, VOID_INVOICE
 from .changes import POLL, TRIGGERS, VERIFIER_SETTING, WEBHOOK
 from .oauth import OAUTH
 from .references import check_references
-from .sandbox import create_sandbox
 
 SETTINGS_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -137,13 +140,16 @@ CONNECTOR = Connector(
     check_references=check_references,
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
-    sandbox=create_sandbox,
+    demo=DEMO,
     # changes made in QuickBooks: webhooks (ids only; each trigger fetches the entity), and
     # change data capture as the fallback for connections that set poll_seconds
     webhook=WEBHOOK,
     poll=POLL,
-    # QuickBooks' published per-realm limits (Intuit blog 2016-08-08): 500 a minute, 10 at once
-    limits=QUICKBOOKS_LIMITS,
+    # QuickBooks Online's published per-realm (app + company) limits: 500 requests a minute,
+    # batch requests included, and 10 at once; beyond either, HTTP 429 (Intuit blog 2016-08-08,
+    # "QuickBooks Online API throttling changes"). The batch endpoint's own 40 batches a minute
+    # is not modelled.
+    limits=Limits(500, 60.0, concurrent=10),
     # how long QuickBooks keeps a requestid is not published (Intuit blog 2015-04-06, "Request
     # ID update"): assume a day, like Stripe's keys; after that a lost answer is looked up
     # before any resend

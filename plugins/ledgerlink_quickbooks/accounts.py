@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
+from ledgerlink import contract
 from ledgerlink.contract import Action, ActionContext, Request, Response
 from ledgerlink.errors import VendorError
 
@@ -79,23 +80,23 @@ _KEYS = ("Name", "AcctNum", "require_active", "required")
 
 def _read(input: Any) -> tuple[str, str, bool, bool]:
     """(``"Name"`` or ``"AcctNum"``, its value, require_active, required), checked."""
-    problems = common.Problems(ACTION_NAME, "an account lookup")
+    problems = contract.Problems(ACTION_NAME, "an account lookup")
     if not isinstance(input, Mapping):
-        problems.add("/", f"the input must be an object, got {common.show(input)}")
+        problems.add("/", f"the input must be an object, got {contract.show(input)}")
         problems.raise_if_any()
-    common.unknown_keys(input, _KEYS, "", "input key", problems)
+    contract.unknown_keys(input, _KEYS, "", "input key", problems)
     given = [key for key in ("Name", "AcctNum") if key in input]
     if len(given) != 1:
         problems.add("/", "give exactly one of Name and AcctNum" + (", not both" if given else ""))
     for key in given:
         value = input[key]
         if not isinstance(value, str) or not value.strip():
-            problems.add(f"/{key}", f"{key} must be a non-empty string, got {common.show(value)}")
+            problems.add(f"/{key}", f"{key} must be a non-empty string, got {contract.show(value)}")
     flags = {}
     for key, default in (("require_active", True), ("required", False)):
         value = input.get(key, default)
         if not isinstance(value, bool):
-            problems.add(f"/{key}", f"{key} must be true or false, got {common.show(value)}")
+            problems.add(f"/{key}", f"{key} must be true or false, got {contract.show(value)}")
         flags[key] = value is True
     problems.raise_if_any()
     key = given[0]

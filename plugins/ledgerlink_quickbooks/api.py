@@ -1,7 +1,8 @@
 """What every QuickBooks Online request shares: the pinned minor version, URLs, and faults.
 
 Nothing here performs I/O. :func:`entity_url` builds the address of an entity endpoint
-from a connection's settings; :func:`classify` reads the vendor's answer and turns a QBO
+from a connection's settings; :func:`classify` is the host's
+:func:`ledgerlink.contract.classify` specialised with QBO's error body: it turns a QBO
 ``Fault`` (or a bare HTTP error) into a :class:`ledgerlink.errors.VendorError` whose
 ``kind`` tells the host whether to give up, retry later or ask for a reconnect.
 """
@@ -12,8 +13,10 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
 from typing import Any
 
-from ledgerlink.io.outbound import retry_after
-from ledgerlink.contract import Response
+from ledgerlink.contract import (ActionContext, ErrorReading, Kind, Request, Response,
+                                 read_then_delete)
+from ledgerlink.contract import classify as classify_http
+from ledgerlink.contract.writes import Undo
 from ledgerlink.errors import ConfigError, VendorError
 
 #: The Accounting API minor version every request sends. Since 1 Aug 2025 QBO ignores
@@ -101,11 +104,6 @@ def _get(mapping: Any, key: str) -> Any:
     return None
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = _get(headers, name)
-    return value if isinstance(value, str) else None
-
-
 def fault_from_xml(text: str) -> dict[str, Any] | None:
     """The JSON shape of an XML ``IntuitResponse``/``Fault`` body, or None if it holds none.
 
@@ -190,95 +188,80 @@ def _describe(errors: list[dict[str, str]]) -> str:
     return "; ".join(p for p in parts if p) or "no error detail given"
 
 
-def classify(response: Response) -> VendorError | None:
-    """The :class:`VendorError` a QBO response stands for, or None when it is a success.
-
-    QBO's error body is ``{"Fault": {"Error": [{"Message", "Detail", "code", "element"}],
-    "type": ...}, "time": ...}`` (keys may be lower-case on 401s; an XML body is read too).
-    The kinds, first match wins:
+def read_fault(response: Response) -> ErrorReading | None:
+    """What a QBO answer's ``Fault`` says, or None when it holds none (a success, or a bare
+    HTTP error whose status decides). QBO's kinds, beyond the status:
 
     - HTTP 429 or a throttle fault (code 3001, ``ThrottleExceeded``, also sent with 403) →
-      ``"retry"``, ``retry_after`` from ``Retry-After`` or 60 s;
-    - HTTP 401, ``AuthenticationFault`` or code 3200 → ``"reauth"``;
+      throttled (``"retry"``);
+    - ``AuthenticationFault`` or code 3200 → ``"reauth"``;
     - ``AuthorizationFault`` or HTTP 403 → ``"reauth"`` (the connected user or app lacks
       access to the company: reconnect with an admin user of that realm);
-    - HTTP 5xx, 408, ``SystemFault`` → ``"retry"`` (``retry_after`` only if the vendor said);
-    - ``ValidationFault``, any other 4xx, or a Fault in a 2xx body → ``"permanent"``.
-
-    The message carries QBO's ``code``, ``Message``, ``Detail`` and ``element``.
+    - HTTP 5xx, 408, ``SystemFault`` → ``"retry"``;
+    - ``ValidationFault`` or a Fault in a 2xx body → ``"permanent"``.
     """
-    status = response.status
     parsed = _fault(response)
+    status = response.status
     if parsed is None and status < 400:
         return None
     fault_type, errors = parsed if parsed is not None else ("", [])
     codes = {_code(e) for e in errors} - {None}
-    detail = _describe(errors) if errors else (response.text or "").strip()[:500] or "no body"
-    label = f"HTTP {status}" + (f" {fault_type}" if fault_type else "")
-    vendor_code = next((e["code"] for e in errors if e.get("code")), None)
-    common = {"status": status, "vendor_code": vendor_code}
     lowered = fault_type.lower()
-
     throttled = (status == 429 or THROTTLE_CODE in codes
                  or any("throttleexceeded" in e.get("Message", "").replace(" ", "").lower()
                         for e in errors))
-    if throttled:
-        wait = retry_after(response.headers, THROTTLE_BACKOFF)
-        return VendorError(f"QuickBooks throttled the request ({label}): {detail}; the limits "
-                           f"are 500 requests/minute and 10 concurrent requests per company; "
-                           f"retry after {wait:g} s", kind="retry", retry_after=wait, **common)
+    kind: Kind
     if status == 401 or lowered == "authenticationfault" or AUTHENTICATION_CODE in codes:
-        return VendorError(f"QuickBooks refused the credentials ({label}): {detail}; refresh the "
-                           f"access token or reconnect the QuickBooks connection "
-                           f"(ledgerlink connect NAME)", kind="reauth", **common)
-    if lowered == "authorizationfault" or status == 403:
-        return VendorError(f"QuickBooks denied access to the company ({label}): {detail}; check "
-                           f"that realm_id names the company that was connected, then reconnect "
-                           f"with an admin user of that company (ledgerlink connect NAME)",
-                           kind="reauth", **common)
-    if status >= 500 or status == 408 or lowered == "systemfault":
-        return VendorError(f"QuickBooks failed to process the request ({label}): {detail}; "
-                           f"this is on Intuit's side and is retried",
-                           kind="retry", retry_after=retry_after(response.headers, None), **common)
-    hint = ""
+        kind = "reauth"
+    elif lowered == "authorizationfault" or status == 403:
+        kind = "reauth"
+    elif status >= 500 or status == 408 or lowered == "systemfault":
+        kind = "retry"
+    else:
+        kind = "permanent"
+    detail = _describe(errors) if errors else (response.text or "").strip()[:500] or "no body"
     if status == 404 and not errors:
-        hint = "; check base_url and realm_id in the connection settings"
-    hint += _known_trap(codes, detail)
-    return VendorError(f"QuickBooks rejected the request ({label}): {detail}{hint}",
-                       kind="permanent", **common)
+        detail += "; check base_url and realm_id in the connection settings"
+    return ErrorReading(detail=detail, kind=kind, throttled=throttled,
+                        vendor_code=next((e["code"] for e in errors if e.get("code")), None),
+                        codes=frozenset(str(code) for code in codes), label=fault_type)
 
 
-def describe_body(response: Response) -> str:
-    """What a body that is not QBO's answer looks like, for a message: an HTML page, JSON
-    that does not parse (often cut short), JSON of another shape, or nothing."""
-    text = (response.text or "").strip()
-    content_type = _header(response.headers, "Content-Type") or ""
-    if not text:
-        return "an empty body"
-    if "html" in content_type.lower() or text[:1] == "<":
-        return f"an HTML page ({content_type or 'no Content-Type'}, {len(text)} characters)"
-    if response.json is None:
-        return f"a body that is not JSON, or is cut short ({len(text)} characters)"
-    keys = sorted(response.json) if isinstance(response.json, Mapping) else []
-    return "JSON with " + (", ".join(map(str, keys[:5])) if keys else "no object")
+def _explain(kind: Kind, reading: ErrorReading, response: Response, wait: float | None) -> str:
+    """QBO's messages: what happened, in QuickBooks' terms, and what to do."""
+    status = response.status
+    label = f"HTTP {status}" + (f" {reading.label}" if reading.label else "")
+    detail = reading.detail
+    lowered = reading.label.lower()
+    if reading.throttled:
+        return (f"QuickBooks throttled the request ({label}): {detail}; the limits are 500 "
+                f"requests/minute and 10 concurrent requests per company; retry after "
+                f"{wait:g} s")
+    if kind == "reauth" and (status == 401 or lowered == "authenticationfault"
+                             or str(AUTHENTICATION_CODE) in reading.codes):
+        return (f"QuickBooks refused the credentials ({label}): {detail}; refresh the access "
+                f"token or reconnect the QuickBooks connection (ledgerlink connect NAME)")
+    if kind == "reauth":
+        return (f"QuickBooks denied access to the company ({label}): {detail}; check that "
+                f"realm_id names the company that was connected, then reconnect with an admin "
+                f"user of that company (ledgerlink connect NAME)")
+    if kind == "retry":
+        return (f"QuickBooks failed to process the request ({label}): {detail}; this is on "
+                f"Intuit's side and is retried")
+    return f"QuickBooks rejected the request ({label}): {detail}{_known_trap(reading.codes, detail)}"
 
 
-def unreadable_write(response: Response, entity: str) -> VendorError:
-    """The error for a success status (2xx) answering a write whose body holds no ``entity``
-    with an Id: QuickBooks may have committed the write, so its outcome is unknown
-    (``kind="unknown"``) — the host looks the entity up before it resends anything."""
-    return VendorError(f"QuickBooks answered the {entity} write with HTTP {response.status} and "
-                       f"{describe_body(response)} instead of the {entity}; the {entity} may have "
-                       f"been created, so it is looked up before anything is sent again",
-                       kind="unknown", status=response.status)
+def classify(response: Response) -> VendorError | None:
+    """The :class:`VendorError` a QBO response stands for, or None when it is a success.
 
-
-def unreadable_query(response: Response, entity: str) -> VendorError:
-    """The error for a success status answering a query without a ``QueryResponse``: never
-    read as "nothing found" (a lookup would then create a twin), retried instead."""
-    return VendorError(f"QuickBooks answered the {entity} query with HTTP {response.status} and "
-                       f"{describe_body(response)} instead of a QueryResponse; it is retried",
-                       kind="retry", status=response.status)
+    QBO's error body is ``{"Fault": {"Error": [{"Message", "Detail", "code", "element"}],
+    "type": ...}, "time": ...}`` (keys may be lower-case on 401s; an XML body is read too),
+    read by :func:`read_fault`; HTTP 429 and 5xx/408 are the host's
+    (:func:`ledgerlink.contract.classify`). A throttled request waits ``Retry-After`` or
+    60 s. The message carries QBO's ``code``, ``Message``, ``Detail`` and ``element``.
+    """
+    return classify_http(response, vendor="QuickBooks", read_error=read_fault,
+                         explain=_explain, throttle_wait=THROTTLE_BACKOFF)
 
 
 def _known_trap(codes: Any, detail: str) -> str:
@@ -298,34 +281,26 @@ def _known_trap(codes: Any, detail: str) -> str:
     return ""
 
 
-def deleter(entity: str, endpoint: str) -> Any:
-    """``undo(target_id, ctx)`` for a transaction QuickBooks can delete: read its current
-    SyncToken, then ``POST …/<endpoint>?operation=delete``. An entity already gone (Object Not
-    Found, 610) counts as undone."""
-    from ledgerlink.contract import Request
+def deleter(entity: str, endpoint: str) -> Undo:
+    """``undo(target_id, ctx)`` for a transaction QuickBooks can delete
+    (:func:`ledgerlink.contract.read_then_delete`): read its current SyncToken, then
+    ``POST …/<endpoint>?operation=delete``. An entity already gone (Object Not Found, 610)
+    counts as undone."""
 
-    def undo(target_id: str, ctx: Any) -> Any:
+    def read(target_id: str, ctx: ActionContext) -> Request:
         url = entity_url(ctx.connection.settings, endpoint)
-        current = yield Request(method="GET", url=f"{url}/{target_id}", params=params(None),
-                                headers={"Accept": "application/json"})
-        if _object_not_found(current):
-            return {"id": target_id, "status": "already gone"}
-        error = classify(current)
-        if error is not None:
-            raise error
-        sync_token = str(current.json[entity].get("SyncToken", "0"))
-        deleted = yield Request(method="POST", url=url, params={**params(None), "operation": "delete"},
-                                headers={"Accept": "application/json", "Content-Type": "application/json"},
-                                json={"Id": target_id, "SyncToken": sync_token})
-        if _object_not_found(deleted):
-            return {"id": target_id, "status": "already gone"}
-        error = classify(deleted)
-        if error is not None:
-            raise error
-        return {"id": target_id, "status": "deleted"}
+        return Request(method="GET", url=f"{url}/{target_id}", params=params(None),
+                       headers={"Accept": "application/json"})
 
-    undo.__name__ = f"undo_{endpoint}"
-    return undo
+    def delete(target_id: str, current: Response, ctx: ActionContext) -> Request:
+        sync_token = str(current.json[entity].get("SyncToken", "0"))
+        return Request(method="POST", url=entity_url(ctx.connection.settings, endpoint),
+                       params={**params(None), "operation": "delete"},
+                       headers={"Accept": "application/json", "Content-Type": "application/json"},
+                       json={"Id": target_id, "SyncToken": sync_token})
+
+    return read_then_delete(read=read, delete=delete, gone=_object_not_found, classify=classify,
+                            name=f"undo_{endpoint}")
 
 
 def _object_not_found(response: Response) -> bool:

@@ -1,52 +1,41 @@
-"""What the QuickBooks create actions share: reading their input exactly, writing, finding.
+"""What the QuickBooks create actions share: QBO's fields, requests, queries and matching.
 
 Journal entries, the sales forms (invoice, credit memo, refund receipt), payments and
-deposits use these. Nothing here performs I/O. The helpers read an integrator's input into
-the pieces of a QBO body and record every problem (with its JSON pointer) in a
-:class:`Problems`, so an integrator sees all of them at once in one
-:class:`ledgerlink.errors.InputError`:
+deposits use these. Nothing here performs I/O. The generic rules are the host's
+(:mod:`ledgerlink.contract`): an input's problems are collected in a
+:class:`~ledgerlink.contract.Problems`, amounts are exact
+(:func:`ledgerlink.contract.amount`) and fitted to their currency, a foreign currency needs
+an explicit rate (:func:`ledgerlink.contract.foreign_currency`), and a create is written once
+(:func:`ledgerlink.contract.create_action`). Here they meet QuickBooks:
 
-- money (:func:`money`): an exact ``Decimal`` from a ``Decimal``, an ``int`` or a plain
-  decimal string; floats, booleans, NaN and exponents are refused; :func:`fit_currency`
-  then refuses an amount with more decimals than its currency has (ISO 4217: USD 2, JPY 0,
-  KWD 3) and writes it with exactly that many (:func:`amount_in` does both);
+- amounts and text as QuickBooks keeps them (:func:`amount_in`, :func:`fit_currency`,
+  :func:`text` with QBO's length limits);
 - currency (:func:`currency`): ``CurrencyRef`` (:func:`currency_ref`) against the
   connection's ``home_currency``; a foreign currency needs an explicit ``ExchangeRate``
-  (:func:`exchange_rate`) — never a silent 1:1 rate;
-- references (:func:`ref`, :func:`ref_field`), text with QBO's length limits (:func:`text`),
-  dates (:func:`date`), and the fields most transactions have (:func:`txn_fields`,
-  :func:`payment_fields`).
+  (:func:`exchange_rate`);
+- references (:func:`ref`, :func:`ref_field`, :func:`entity`) and the fields most
+  transactions have (:func:`txn_fields`, :func:`payment_fields`);
+- the ``requestid`` (:func:`request_id`), the query language (:func:`quote`, :func:`query`,
+  :func:`query_by`), the step output of a created entity (:func:`read_output`) and QBO's
+  matching of a stored entity (:func:`same_fields`).
 
-:func:`post` is the one write every action performs, :func:`query` the one read every
-``find_existing`` performs, and :func:`read_output` turns a created entity into the step
-output ``{id, sync_token, doc_number?, txn_date?, total, currency?}``.
-:func:`create_action` makes the :class:`ledgerlink.connectors.catalog.Action` of one entity from its
+:func:`create_action` makes the :class:`ledgerlink.contract.Action` of one entity from its
 ``build_body`` and ``matches``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import re
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from decimal import Decimal, Inexact, InvalidOperation, localcontext
+from collections.abc import Callable, Generator, Iterable, Mapping
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-import babel.numbers
-
-from ledgerlink import jsonio
-from ledgerlink.contract import Action, ActionContext, Request, Response
+from ledgerlink import contract, jsonio
+from ledgerlink.contract import (Action, ActionContext, Built, CreateSteps, Problems, Request,
+                                 Response, Schemas, Sign, show, unreadable_query, unreadable_write)
 from ledgerlink.errors import ConfigError, InputError
 
-from .api import (MAX_REQUEST_ID, classify, deleter, entity_url, params, unreadable_query,
-                  unreadable_write)
-
-_PLAIN = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*$")
-_SIGNED = re.compile(r"^\s*-?[0-9]+(\.[0-9]+)?\s*$")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+from .api import MAX_REQUEST_ID, classify, deleter, entity_url, params
 
 #: QBO keeps at most this many characters of a DocNumber or PaymentRefNum
 MAX_DOC_NUMBER = 21
@@ -56,11 +45,10 @@ MAX_TEXT = 4000
 MAX_MEMO = 1000
 #: the home currency when the connection names none (setting ``home_currency``)
 DEFAULT_HOME_CURRENCY = "USD"
+#: who rounds or cuts what it keeps, in messages
+LEDGER = "QuickBooks"
 
 JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
-
-#: Decimal arithmetic wide enough that adding or multiplying amounts is always exact
-_WIDE = 1000
 
 
 def load(relative: str) -> Any:
@@ -68,226 +56,34 @@ def load(relative: str) -> Any:
     return jsonio.loads((resources.files(__package__) / relative).read_text("utf-8"))
 
 
-def show(value: Any) -> str:
-    """A value as a message names it: ``str '12'``, ``the boolean true``, ``null``."""
-    if isinstance(value, bool):
-        return "the boolean " + str(value).lower()
-    if value is None:
-        return "null"
-    if isinstance(value, float):
-        return f"the float {value!r}"
-    return f"{type(value).__name__} {value!r}"
-
-
-class Problems:
-    """Collects every input problem of one action so the integrator sees them all at once."""
-
-    def __init__(self, action: str, what: str) -> None:
-        self.action = action
-        self.what = what
-        self.items: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        item = f"{where or '/'}: {message}"
-        if item not in self.items:
-            self.items.append(item)
-
-    def count(self) -> int:
-        return len(self.items)
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise InputError(f"{self.action}: the input cannot become {self.what}: "
-                             + "; ".join(self.items), problems=list(self.items))
-
-
-def unknown_keys(data: Mapping[str, Any], allowed: Iterable[str], where: str, what: str,
-                 problems: Problems) -> None:
-    allowed = tuple(allowed)
-    for key in sorted(set(data) - set(allowed), key=str):
-        problems.add(f"{where}/{key}", f"unknown {what} {key!r}; {what}s are {', '.join(allowed)}")
-
-
-def begin(action: str, what: str, data: Any, inputs: Iterable[str] | None) -> Problems:
-    """The :class:`Problems` of reading ``data`` into ``what``: raised at once when ``data``
-    is not an object; each key not among ``inputs`` is one (unless ``inputs`` is None)."""
-    problems = Problems(action, what)
-    if not isinstance(data, Mapping):
-        problems.add("/", f"the input must be an object, got {show(data)}")
-        problems.raise_if_any()
-    if inputs is not None:
-        unknown_keys(data, inputs, "", "input", problems)
-    return problems
-
-
-def line_objects(raw_lines: Any, keys: Iterable[str], required: Iterable[str], problems: Problems,
-                 *, array_of: str, line_is: str) -> Iterator[tuple[int, str, Mapping[str, Any]]]:
-    """``(index, pointer, line)`` for each line of the input's ``Lines`` that is an object with
-    only ``keys`` and every ``required`` key; every other line, and ``Lines`` that is not a
-    non-empty array, is a problem (``array_of``: "lines"; ``line_is``: "an object with …")."""
-    if not isinstance(raw_lines, (list, tuple)) or not raw_lines:
-        problems.add("/Lines", f"must be a non-empty array of {array_of}, got {show(raw_lines)}")
-        return
-    keys, required = tuple(keys), tuple(required)
-    for index, raw in enumerate(raw_lines):
-        where = f"/Lines/{index}"
-        if not isinstance(raw, Mapping):
-            problems.add(where, f"line {index} must be {line_is}, got {show(raw)}")
-            continue
-        start = problems.count()
-        unknown_keys(raw, keys, where, "line key", problems)
-        for key in required:
-            if key not in raw:
-                problems.add(where, f"line {index} lacks {key}")
-        if problems.count() == start:
-            yield index, where, raw
-
-
-# --- money ---------------------------------------------------------------------------------
-
-#: the recipe conversions a money message names (a recipe's ``"$as"``)
-RECIPE_MONEY = ("stripe.money", "money", "decimal")
-
-
-def _either(words: Iterable[str]) -> str:
-    """``"a", "b" or "c"``."""
-    quoted = [f"\"{word}\"" for word in words]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-
-
-def money(value: Any, where: str, what: str, problems: Problems, *,
-          sign: str = "positive", recipe_as: Iterable[str] = RECIPE_MONEY,
-          why_positive: str = "") -> Decimal | None:
-    """An exact Decimal from a Decimal, an int or a plain decimal string; None after a problem.
-
-    ``sign`` is ``"positive"`` (> 0), ``"nonnegative"`` (>= 0) or ``"any"`` (a leading
-    ``-`` is allowed in a string too). ``recipe_as`` are the conversions the message about a
-    float suggests; ``why_positive`` is added to the message about an amount that is not
-    positive.
-    """
-    example = "\"12.50\"" if sign != "any" else "\"12.50\" or \"-12.50\""
-    kind = "a positive decimal" if sign == "positive" else "a decimal"
-    if isinstance(value, bool) or value is None:
-        problems.add(where, f"{what} must be {kind} such as {example}, got {show(value)}")
-        return None
-    if isinstance(value, float):
-        problems.add(where, f"{what} is the float {value!r}; floats lose cents, so pass a Decimal "
-                            f"or a decimal string such as {example} (a recipe's \"$as\": "
-                            f"{_either(recipe_as)} gives one)")
-        return None
-    if isinstance(value, int):
-        amount = Decimal(value)
-    elif isinstance(value, Decimal):
-        amount = value
-    elif isinstance(value, str):
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            problems.add(where, f"{what} {value!r} is not a number; write a decimal such as {example}")
-            return None
-        pattern = _SIGNED if sign == "any" else _PLAIN
-        if amount.is_finite() and not pattern.match(value) and not (sign != "any" and amount < 0):
-            problems.add(where, f"{what} {value!r} must be written as a plain decimal such as "
-                                f"{example} (digits and one point, "
-                                f"{'no exponent' if sign == 'any' else 'no sign or exponent'})")
-            return None
-    else:
-        problems.add(where, f"{what} must be {kind} such as {example}, got {show(value)}")
-        return None
-    if not amount.is_finite():
-        problems.add(where, f"{what} {value!r} is not a finite number; give {kind}")
-        return None
-    if sign == "positive" and amount <= 0:
-        problems.add(where, f"{what} must be greater than 0, got {amount}"
-                            + (f"; {why_positive}" if why_positive else ""))
-        return None
-    if sign == "nonnegative" and amount < 0:
-        problems.add(where, f"{what} must not be negative, got {amount}")
-        return None
-    amount = plain(amount)  # Decimal("1E+3"): send 1000, not an exponent
-    if amount == 0:
-        amount = abs(amount)  # never send -0.00
-    return amount
-
-
-def amount_in(value: Any, code: str, where: str, what: str, problems: Problems, *,
-              sign: str = "positive") -> Decimal | None:
-    """:func:`money` fitted to the currency ``code`` (:func:`fit_currency`)."""
-    return fit_currency(money(value, where, what, problems, sign=sign), code, where, what,
-                        problems)
-
-
-@functools.lru_cache(maxsize=256)
-def precision(code: str) -> int:
-    """ISO 4217 minor-unit digits of an upper-case currency code (CLDR data through babel)."""
-    return babel.numbers.get_currency_precision(code)
-
-
-def is_currency(code: Any) -> bool:
-    return isinstance(code, str) and bool(_CURRENCY.fullmatch(code)) and babel.numbers.is_currency(code.upper())
-
+# --- amounts and text as QuickBooks keeps them ---------------------------------------------------
 
 def fit_currency(amount: Decimal | None, currency: str, where: str, what: str,
                  problems: Problems) -> Decimal | None:
-    """``amount`` written with exactly the currency's decimals; None (and a problem) when it
-    has more: 12.345 USD is refused, not rounded, and 1500.00 JPY is sent as 1500."""
-    if amount is None:
-        return None
-    places = precision(currency)
-    with localcontext() as ctx:
-        ctx.prec = _WIDE
-        fitted = amount.quantize(Decimal(1).scaleb(-places))
-    if fitted != amount:
-        problems.add(where, f"{what} {amount} has more decimals than {currency} has ({places}); "
-                            f"QuickBooks would round it, so round it yourself (a recipe's \"$as\": "
-                            f"\"round\") or check the currency")
-        return None
-    return fitted
+    """:func:`ledgerlink.contract.fit_currency`: QuickBooks would round excess decimals."""
+    return contract.fit_currency(amount, currency, where, what, problems, ledger=LEDGER)
 
 
-def exact(operation: Callable[[], Decimal]) -> Decimal | None:
-    """The result of Decimal arithmetic done exactly, or None when it cannot be exact."""
-    with localcontext() as ctx:
-        ctx.prec = _WIDE
-        ctx.traps[Inexact] = True
-        try:
-            return operation()
-        except (Inexact, InvalidOperation, ZeroDivisionError):
-            return None
+def amount_in(value: Any, code: str, where: str, what: str, problems: Problems, *,
+              sign: Sign = "positive") -> Decimal | None:
+    """:func:`ledgerlink.contract.amount` fitted to the currency ``code``."""
+    return contract.amount_in(value, code, where, what, problems, ledger=LEDGER, sign=sign)
 
 
-def total(amounts: Iterable[Decimal]) -> Decimal:
-    """The exact sum of ``amounts``."""
-    with localcontext() as ctx:
-        ctx.prec = _WIDE
-        return sum(amounts, Decimal(0))
-
-
-def minus(a: Decimal, b: Decimal) -> Decimal:
-    """``a - b``, exactly."""
-    with localcontext() as ctx:
-        ctx.prec = _WIDE
-        return a - b
-
-
-def plain(amount: Decimal) -> Decimal:
-    """A Decimal without a positive exponent (2E+3 → 2000), value unchanged."""
-    if amount.as_tuple().exponent > 0:
-        with localcontext() as ctx:
-            ctx.prec = _WIDE
-            return amount.quantize(Decimal(1))
-    return amount
+def text(value: Any, where: str, what: str, limit: int, problems: Problems) -> str | None:
+    """:func:`ledgerlink.contract.text`: a string QuickBooks keeps (at most ``limit``)."""
+    return contract.text(value, where, what, limit, problems, keeper=LEDGER)
 
 
 # --- currency --------------------------------------------------------------------------------
 
-def home_currency(ctx: ActionContext) -> str:
+def home_currency(ctx: ActionContext | None) -> str:
     """The connection's ``home_currency`` setting (default USD), checked."""
     settings = ctx.connection.settings if ctx is not None else {}
     code = settings.get("home_currency") if isinstance(settings, Mapping) else None
     if code is None or code == "":
         return DEFAULT_HOME_CURRENCY
-    if not is_currency(code):
+    if not contract.is_currency(code):
         raise ConfigError(f"QuickBooks setting home_currency must be the company's home currency "
                           f"as an ISO 4217 code such as \"USD\", \"GBP\" or \"CAD\" (QuickBooks: "
                           f"Settings > Account and settings > Advanced > Currency), got {code!r}")
@@ -302,10 +98,10 @@ def currency_ref(data: Mapping[str, Any], body: dict[str, Any], problems: Proble
     raw = data["CurrencyRef"]
     if isinstance(raw, Mapping) and set(raw) <= {"value", "name"}:
         raw = raw.get("value")
-    if not isinstance(raw, str) or not _CURRENCY.fullmatch(raw):
+    if not isinstance(raw, str) or len(raw) != 3 or not raw.isascii() or not raw.isalpha():
         problems.add("/CurrencyRef", f"must be a 3-letter ISO 4217 code such as \"USD\", got {show(raw)}")
         return None
-    if not babel.numbers.is_currency(raw.upper()):
+    if not contract.is_currency(raw):
         problems.add("/CurrencyRef", f"{raw!r} is not an ISO 4217 currency; use a code such as "
                                      f"USD, EUR, JPY")
         return None
@@ -317,7 +113,7 @@ def exchange_rate(data: Mapping[str, Any], problems: Problems) -> Decimal | None
     """The input's ``ExchangeRate`` as a positive Decimal, or None (absent or wrong)."""
     if "ExchangeRate" not in data:
         return None
-    return money(data["ExchangeRate"], "/ExchangeRate", "ExchangeRate", problems)
+    return contract.amount(data["ExchangeRate"], "/ExchangeRate", "ExchangeRate", problems)
 
 
 def currency(data: Mapping[str, Any], home: str, body: dict[str, Any],
@@ -325,42 +121,21 @@ def currency(data: Mapping[str, Any], home: str, body: dict[str, Any],
     """Read ``CurrencyRef`` and ``ExchangeRate`` into ``body``; return the transaction currency.
 
     A currency other than ``home`` needs an explicit ``ExchangeRate`` (home-currency units
-    per one unit of the transaction currency): QuickBooks would otherwise apply a rate of its
-    own choosing, historically 1:1 for API writes. A rate with the home currency must be 1.
+    per one unit of the transaction currency; :func:`ledgerlink.contract.foreign_currency`):
+    QuickBooks would otherwise apply a rate of its own choosing, historically 1:1 for API
+    writes. A rate with the home currency must be 1.
     """
     code = currency_ref(data, body, problems) or home
-    rate = exchange_rate(data, problems)
-    if code != home:
-        if rate is not None:
-            body["ExchangeRate"] = rate
-        elif "ExchangeRate" not in data:
-            problems.add("/ExchangeRate", f"CurrencyRef is {code}, not the company's home currency "
-                                          f"{home} (connection setting home_currency), so give "
-                                          f"ExchangeRate: how many {home} one {code} is worth on "
-                                          f"the transaction date (e.g. the exchange_rate of the "
-                                          f"Stripe balance transaction); without it QuickBooks "
-                                          f"would book the amounts at a rate of its own choosing, "
-                                          f"such as 1:1")
-    elif rate is not None and rate != 1:
-        problems.add("/ExchangeRate", f"ExchangeRate is {rate}, but {code} is the company's home "
-                                      f"currency (connection setting home_currency), whose rate "
-                                      f"is 1; leave ExchangeRate out or check CurrencyRef and "
-                                      f"home_currency")
+    rate = contract.foreign_currency(
+        code, home, exchange_rate(data, problems), problems, ledger=LEDGER,
+        rate_given="ExchangeRate" in data, currency_field="CurrencyRef",
+        rate_field="ExchangeRate", rate_example="the exchange_rate of the Stripe balance transaction")
+    if rate is not None:
+        body["ExchangeRate"] = rate
     return code
 
 
-# --- other fields ------------------------------------------------------------------------------
-
-def text(value: Any, where: str, what: str, limit: int, problems: Problems) -> str | None:
-    if not isinstance(value, str):
-        problems.add(where, f"{what} must be a string, got {show(value)}")
-        return None
-    if len(value) > limit:
-        problems.add(where, f"{what} is {len(value)} characters long; QuickBooks keeps at most "
-                            f"{limit}, so shorten it")
-        return None
-    return value
-
+# --- references and fields -------------------------------------------------------------------
 
 def ref(value: Any, where: str, what: str, problems: Problems, *,
         example: str = "1") -> dict[str, str] | None:
@@ -392,19 +167,6 @@ def ref(value: Any, where: str, what: str, problems: Problems, *,
     problems.add(where, f"{what} must be a QuickBooks Id string such as \"{example}\" or "
                         f"{{\"value\": \"{example}\", \"name\": \"…\"}}, got {show(value)}")
     return None
-
-
-def date(value: Any, where: str, problems: Problems) -> str | None:
-    """A ``YYYY-MM-DD`` calendar date, or None after a problem."""
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        problems.add(where, f"must be a date written YYYY-MM-DD, got {show(value)}")
-        return None
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        problems.add(where, f"{value!r} is not a calendar date")
-        return None
-    return value
 
 
 #: who a journal or deposit line may name (``Entity.Type``)
@@ -451,7 +213,7 @@ def txn_fields(data: Mapping[str, Any], body: dict[str, Any], problems: Problems
                doc_number: bool = True) -> None:
     """``TxnDate``, ``DocNumber`` and ``PrivateNote``, as every transaction has them."""
     if "TxnDate" in data:
-        value = date(data["TxnDate"], "/TxnDate", problems)
+        value = contract.date(data["TxnDate"], "/TxnDate", problems)
         if value is not None:
             body["TxnDate"] = value
     if doc_number and "DocNumber" in data:
@@ -499,25 +261,6 @@ def request_id(key: Any, action: str) -> str:
 
 # --- the answer ----------------------------------------------------------------------------------
 
-def decimal(value: Any) -> Decimal | None:
-    """A number of a QBO answer as a Decimal (a float is read from its shortest text)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            return None
-        return result if result.is_finite() else None
-    return None
-
-
 def ref_value(value: Any) -> str | None:
     """The id of a QBO reference (``{"value": "1"}``), or None."""
     if isinstance(value, Mapping):
@@ -533,38 +276,26 @@ def read_output(response: Response, entity: str, body: Mapping[str, Any],
     """The step output from ``{"<entity>": {...}}``: ``{id, sync_token, doc_number?, txn_date?,
     total, currency?}``. ``total`` is QBO's ``TotalAmt`` (tax included, when QuickBooks added
     tax) or ``computed_total`` when QBO leaves it out. A success answer without the entity's
-    Id (truncated JSON, an HTML page) is an unknown outcome (:func:`.api.unreadable_write`):
+    Id (truncated JSON, an HTML page) is an unknown outcome
+    (:func:`ledgerlink.contract.unreadable_write`):
     the entity may exist, and is looked up before anything is sent again."""
     found = response.json.get(entity) if isinstance(response.json, Mapping) else None
     found_id = found.get("Id") if isinstance(found, Mapping) else None
     if isinstance(found_id, int) and not isinstance(found_id, bool):
         found_id = str(found_id)
     if not isinstance(found_id, str) or not found_id:
-        raise unreadable_write(response, entity)
+        raise unreadable_write(response, LEDGER, entity)
     out: dict[str, Any] = {"id": found_id, "sync_token": str(found.get("SyncToken", "0"))}
     if isinstance(found.get("DocNumber"), str) and found["DocNumber"]:
         out["doc_number"] = found["DocNumber"]
     if isinstance(found.get("TxnDate"), str):
         out["txn_date"] = found["TxnDate"]
-    amount = decimal(found.get("TotalAmt"))
+    amount = contract.answer_decimal(found.get("TotalAmt"))
     out["total"] = amount if amount is not None else computed_total
     code = ref_value(found.get("CurrencyRef")) or ref_value(body.get("CurrencyRef"))
     if code:
         out["currency"] = code
     return out
-
-
-def post(ctx: ActionContext, action: str, endpoint: str, entity: str, body: dict[str, Any],
-         computed_total: Decimal) -> Generator[Request, Response, dict[str, Any]]:
-    """Yield the one create request (``requestid`` = the step's idempotency key), read the answer."""
-    rid = request_id(ctx.idempotency_key, action)
-    url = entity_url(ctx.connection.settings, endpoint)
-    response = yield Request(method="POST", url=url, params=params(rid),
-                             headers=dict(JSON_HEADERS), json=body)
-    error = classify(response)
-    if error is not None:
-        raise error
-    return read_output(response, entity, body, computed_total)
 
 
 def quote(value: str) -> str:
@@ -582,7 +313,8 @@ def query(ctx: ActionContext, entity: str, where: list[str]) -> Generator[Reques
 def run_query(settings: Mapping[str, Any], entity: str, text: str) -> Generator[Request, Response,
                                                                                  list[dict[str, Any]]]:
     """Send the query ``text`` (of ``entity``); return the entities found. A success answer
-    without a ``QueryResponse`` is never read as "nothing found" (:func:`.api.unreadable_query`)."""
+    without a ``QueryResponse`` is never read as "nothing found"
+    (:func:`ledgerlink.contract.unreadable_query`)."""
     response = yield Request(method="GET", url=entity_url(settings, "query"),
                              params={**params(None), "query": text},
                              headers={"Accept": "application/json"})
@@ -591,7 +323,7 @@ def run_query(settings: Mapping[str, Any], entity: str, text: str) -> Generator[
         raise error
     body = response.json if isinstance(response.json, Mapping) else {}
     if not isinstance(body.get("QueryResponse"), Mapping):
-        raise unreadable_query(response, entity)
+        raise unreadable_query(response, LEDGER, entity, expected="a QueryResponse")
     found = body["QueryResponse"].get(entity, [])
     return [item for item in found if isinstance(item, Mapping)] if isinstance(found, list) else []
 
@@ -638,7 +370,8 @@ Matches = Callable[[Mapping[str, Any], Mapping[str, Any], str], bool]
 
 def create_action(*, action: str, entity: str, endpoint: str, what: str, summary: str,
                   build: Build, query_keys: Iterable[str], matches: Matches) -> Action:
-    """The :class:`Action` that creates one ``entity`` from ``build``'s body.
+    """The :class:`Action` that creates one ``entity`` from ``build``'s body
+    (:func:`ledgerlink.contract.create_action` in QuickBooks' terms).
 
     Its ``perform`` builds the body (every input problem raises before a request exists) and
     yields one ``POST …/<endpoint>?minorversion=…&requestid=<key>``; its ``find_existing``
@@ -648,50 +381,38 @@ def create_action(*, action: str, entity: str, endpoint: str, what: str, summary
     """
     query_keys = tuple(query_keys)
 
-    def perform(input: Mapping[str, Any],
-                ctx: ActionContext) -> Generator[Request, Response, dict[str, Any]]:
-        body, computed = build(input, home_currency(ctx))
-        return (yield from post(ctx, action, endpoint, entity, body, computed))
+    def build_body(input: Mapping[str, Any], ctx: ActionContext) -> Built:
+        body, total = build(input, home_currency(ctx))
+        return Built(body, total)
 
-    def find_existing(input: Mapping[str, Any],
-                      ctx: ActionContext) -> Generator[Request, Response, dict[str, Any] | None]:
-        home = home_currency(ctx)
-        body, computed = build(input, home)
-        found = yield from query(ctx, entity, query_by(body, query_keys))
-        for stored in found:
-            if matches(stored, body, home):
-                return read_output(Response(status=200, json={entity: stored}), entity, body,
-                                   computed)
-        return None
+    def request(built: Built, ctx: ActionContext) -> Request:
+        rid = request_id(ctx.idempotency_key, action)
+        return Request(method="POST", url=entity_url(ctx.connection.settings, endpoint),
+                       params=params(rid), headers=dict(JSON_HEADERS), json=built.body)
 
-    perform.__name__ = f"perform_{endpoint}"
-    perform.__doc__ = (f"Create {what}: yield one POST (requestid = the step's idempotency key), "
-                       f"receive QBO's answer, return the output. Input problems raise before "
-                       f"any request.")
-    find_existing.__name__ = f"find_existing_{endpoint}"
-    find_existing.__doc__ = (f"Look {what} this step created up (read-only), when an earlier "
-                             f"attempt's answer was lost: the {entity} rows of the same "
-                             f"{', '.join(query_keys)}, matched on what the step sends.")
+    def lookup(built: Built, ctx: ActionContext) -> Generator[Request, Response, list[dict[str, Any]]]:
+        return (yield from query(ctx, entity, query_by(built.body, query_keys)))
+
+    steps = CreateSteps(
+        build=build_body, request=request, classify=classify,
+        read=lambda response, built: read_output(response, entity, built.body, built.total),
+        read_stored=lambda stored, built: read_output(Response(status=200, json={entity: stored}),
+                                                      entity, built.body, built.total),
+        lookup=lookup,
+        matches=lambda stored, built, ctx: matches(stored, built.body, home_currency(ctx)))
     name = action.split(".", 1)[1]
-    return Action(
-        name=action,
-        summary=summary,
-        input_schema=load(f"schemas/{name}.input.json"),
-        output_schema=load(f"schemas/{name}.output.json"),
-        sample=load(f"samples/{name}.input.json"),
-        perform=perform,
-        sample_response=load(f"samples/{name}.response.json"),
-        status="stable",
-        idempotency="key",
-        find_existing=find_existing,
-        undo=deleter(entity, endpoint),
-    )
+    return contract.create_action(
+        name=action, summary=summary, what=what, lookup_keys=", ".join(query_keys),
+        schemas=Schemas(input=load(f"schemas/{name}.input.json"),
+                        output=load(f"schemas/{name}.output.json"),
+                        sample=load(f"samples/{name}.input.json"),
+                        sample_response=load(f"samples/{name}.response.json")),
+        steps=steps, undo=deleter(entity, endpoint))
 
 
-__all__ = ["DEFAULT_HOME_CURRENCY", "ENTITY_TYPES", "MAX_DOC_NUMBER", "MAX_MEMO", "MAX_TEXT",
-           "RECIPE_MONEY", "Problems", "amount_in", "begin", "create_action", "currency",
-           "currency_ref", "date", "decimal", "description", "entity", "exact", "exchange_rate",
-           "fit_currency", "home_currency", "line_objects", "load", "minus", "money",
-           "payment_fields", "plain", "post", "precision", "query", "query_by", "quote",
-           "read_output", "ref", "ref_field", "ref_value", "request_id", "same_currency",
-           "same_fields", "same_text", "show", "text", "total", "txn_fields", "unknown_keys"]
+__all__ = ["DEFAULT_HOME_CURRENCY", "ENTITY_TYPES", "JSON_HEADERS", "LEDGER", "MAX_DOC_NUMBER",
+           "MAX_MEMO", "MAX_TEXT", "amount_in", "create_action", "currency", "currency_ref",
+           "description", "entity", "exchange_rate", "fit_currency", "home_currency",
+           "load", "query", "query_by", "quote", "read_output", "ref", "ref_field", "ref_value",
+           "request_id", "run_query", "same_currency", "same_fields", "same_text", "text",
+           "txn_fields"]

@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from ledgerlink.contract import Action, ActionContext, LinkQuery, Request, Response
+from ledgerlink.contract import (Action, ActionContext, Request, Response,
+                                 linked_target, unreadable_write)
 from ledgerlink.errors import InputError
 
-from .common import query, quote
-from .api import classify, entity_url, params, unreadable_write
+from .common import LEDGER, query, quote
+from .api import classify, entity_url, params
 
 TARGET_TYPE = "quickbooks.customer"
 
@@ -81,8 +82,7 @@ def _by_name(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Any, Res
 
 
 def _find(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Any, Response, dict[str, Any] | None]:
-    linked = yield LinkQuery(source_id=input["source_id"], target_type=TARGET_TYPE)
-    target = (linked.json or {}).get("target_id") if isinstance(linked.json, Mapping) else None
+    target = yield from linked_target(input["source_id"], TARGET_TYPE)
     if target:
         return _found(str(target), input["DisplayName"], "link", input["source_id"])
     by_name = yield from _by_name(input, ctx)
@@ -123,7 +123,7 @@ def find_or_create_customer(input: Mapping[str, Any], ctx: ActionContext) -> Gen
         raise error
     customer = (response.json or {}).get("Customer") if isinstance(response.json, Mapping) else None
     if not isinstance(customer, Mapping) or not customer.get("Id"):
-        raise unreadable_write(response, "Customer")  # created, perhaps: the next attempt finds it first
+        raise unreadable_write(response, LEDGER, "Customer")  # created, perhaps: the next attempt finds it first
     return _found(str(customer["Id"]), str(customer.get("DisplayName", input["DisplayName"])), "created",
                   input["source_id"])
 

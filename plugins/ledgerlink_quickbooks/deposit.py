@@ -19,8 +19,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from ledgerlink import contract
+from ledgerlink.contract import Problems
+
 from . import common
-from .common import Problems
 
 NAME = "quickbooks.create_deposit"
 WHAT = "a QuickBooks deposit"
@@ -73,7 +75,7 @@ def build_body(data: Mapping[str, Any],
 
     Raises :class:`ledgerlink.errors.InputError` listing every problem with its JSON pointer.
     """
-    problems = common.begin(NAME, WHAT, data, _INPUTS)
+    problems = contract.begin(NAME, WHAT, data, _INPUTS)
     body: dict[str, Any] = {}
     code = common.currency(data, home_currency, body, problems)
     bank = common.ref_field(data, "DepositToAccountRef", body, problems,
@@ -87,7 +89,7 @@ def build_body(data: Mapping[str, Any],
             problems.add("/", f"{', '.join(mixed)} cannot be used together with Lines; put "
                               f"amounts, accounts, descriptions and entities on each line, or "
                               f"drop Lines and use the shorthand Amount + FromAccountRef")
-        for _, where, raw in common.line_objects(
+        for _, where, raw in contract.line_objects(
                 data["Lines"], _LINE_KEYS, ("Amount", "AccountRef"), problems,
                 array_of="lines", line_is="an object with Amount and AccountRef"):
             line = _line(raw, where, code, amount_at=f"{where}/Amount", account_key="AccountRef",
@@ -116,14 +118,14 @@ def build_body(data: Mapping[str, Any],
                                     f"(e.g. Undeposited Funds)")
     problems.raise_if_any()
 
-    computed = common.total(amount for _, amount in read)
+    computed = contract.total(amount for _, amount in read)
     if computed <= 0:
         problems.add("/Lines", f"the lines add up to {computed} {code}; a deposit must add up to "
                                f"more than 0")
     if "Total" in data:
         expected = common.amount_in(data["Total"], code, "/Total", "Total", problems)
         if expected is not None and expected != computed:
-            difference = common.minus(computed, expected)
+            difference = contract.minus(computed, expected)
             problems.add("/Total", f"the lines add up to {computed} {code}, but Total is "
                                    f"{expected} {code}: the lines are {difference.copy_abs()} {code} "
                                    f"{'over' if difference > 0 else 'short'}")
@@ -137,7 +139,7 @@ def _signature(lines: Any) -> list[tuple[Decimal | None, str | None]]:
     for line in lines if isinstance(lines, list) else []:
         if isinstance(line, Mapping) and line.get("DetailType") == DETAIL:
             detail = line.get(DETAIL) if isinstance(line.get(DETAIL), Mapping) else {}
-            out.append((common.decimal(line.get("Amount")), common.ref_value(detail.get("AccountRef"))))
+            out.append((contract.answer_decimal(line.get("Amount")), common.ref_value(detail.get("AccountRef"))))
     return out
 
 

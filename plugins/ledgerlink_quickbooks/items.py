@@ -29,12 +29,14 @@ from collections.abc import Generator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ledgerlink.contract import Action, ActionContext, LinkQuery, Request, Response
+from ledgerlink import contract
+from ledgerlink.contract import (Action, ActionContext, Problems, Request,
+                                 Response, linked_target, unreadable_write)
 from ledgerlink.errors import VendorError
 
 from . import common, updates
-from .api import classify, entity_url, params, unreadable_write
-from .common import JSON_HEADERS, Problems
+from .api import classify, entity_url, params
+from .common import JSON_HEADERS, LEDGER
 
 TARGET_TYPE = "quickbooks.item"
 FIND_ITEM_NAME = "quickbooks.find_item"
@@ -149,9 +151,9 @@ def _read(input: Any, action: str, create: bool) -> tuple[str, str | None, dict[
     """(Name, source_id, the create body or None); every problem at once as an InputError."""
     problems = Problems(action, "a QuickBooks item")
     if not isinstance(input, Mapping):
-        problems.add("/", f"the input must be an object, got {common.show(input)}")
+        problems.add("/", f"the input must be an object, got {contract.show(input)}")
         problems.raise_if_any()
-    common.unknown_keys(input, _CREATE_KEYS if create else _FIND_KEYS, "", "input key", problems)
+    contract.unknown_keys(input, _CREATE_KEYS if create else _FIND_KEYS, "", "input key", problems)
     name = None
     if "Name" not in input:
         problems.add("/Name", "missing; give the item's name in QuickBooks, e.g. the product name")
@@ -162,13 +164,13 @@ def _read(input: Any, action: str, create: bool) -> tuple[str, str | None, dict[
     source_id = input.get("source_id")
     if "source_id" in input and (not isinstance(source_id, str) or not source_id):
         problems.add("/source_id", f"must be the source system's id as a non-empty string, got "
-                                   f"{common.show(source_id)}")
+                                   f"{contract.show(source_id)}")
     body: dict[str, Any] | None = None
     if create:
         body = {}
         item_type = input.get("Type", "Service")
         if item_type not in TYPES:
-            problems.add("/Type", f"must be one of {', '.join(TYPES)}, got {common.show(item_type)}")
+            problems.add("/Type", f"must be one of {', '.join(TYPES)}, got {contract.show(item_type)}")
         if "IncomeAccountRef" not in input:
             problems.add("/IncomeAccountRef",
                          f"missing; QuickBooks needs the income account a {item_type} item's sales "
@@ -185,13 +187,13 @@ def _read(input: Any, action: str, create: bool) -> tuple[str, str | None, dict[
             if description:
                 body["Description"] = description
         if "UnitPrice" in input:
-            price = common.money(input["UnitPrice"], "/UnitPrice", "UnitPrice", problems,
+            price = contract.amount(input["UnitPrice"], "/UnitPrice", "UnitPrice", problems,
                                  sign="nonnegative")
             if price is not None:
-                body["UnitPrice"] = common.plain(price)
+                body["UnitPrice"] = contract.plain(price)
         if "Taxable" in input:
             if not isinstance(input["Taxable"], bool):
-                problems.add("/Taxable", f"must be true or false, got {common.show(input['Taxable'])}")
+                problems.add("/Taxable", f"must be true or false, got {contract.show(input['Taxable'])}")
             else:
                 body["Taxable"] = input["Taxable"]
         body = {"Name": name, "Type": item_type, **body}
@@ -231,8 +233,7 @@ def _by_name(ctx: ActionContext, name: str) -> Generator[Any, Response, dict[str
 def _find(input_name: str, source_id: str | None, ctx: ActionContext,
           action: str) -> Generator[Any, Response, dict[str, Any] | None]:
     if source_id:
-        linked = yield LinkQuery(source_id=source_id, target_type=TARGET_TYPE)
-        target = (linked.json or {}).get("target_id") if isinstance(linked.json, Mapping) else None
+        target = yield from linked_target(source_id, TARGET_TYPE)
         if target:
             return {"id": str(target), "name": input_name, "found_by": "link",
                     "link": {"source_id": source_id, "target_type": TARGET_TYPE}}
@@ -287,7 +288,7 @@ def find_or_create_item(input: Mapping[str, Any], ctx: ActionContext) -> Generat
         raise error
     item = response.json.get("Item") if isinstance(response.json, Mapping) else None
     if not isinstance(item, Mapping) or not item.get("Id"):
-        raise unreadable_write(response, "Item")  # created, perhaps: the next attempt finds it first
+        raise unreadable_write(response, LEDGER, "Item")  # created, perhaps: the next attempt finds it first
     return _output(item, "created", source_id, action)
 
 

@@ -35,10 +35,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from ledgerlink import contract
+from ledgerlink.contract import Problems
 from ledgerlink.errors import InputError, UnbalancedEntryError
 
 from . import common
-from .common import Problems
 
 NAME = "quickbooks.create_journal_entry"
 WHAT = "a QuickBooks journal entry"
@@ -63,7 +64,7 @@ NAME_REQUIRED = {"Accounts Receivable": "Customer", "Accounts Payable": "Vendor"
 # --- reading the input ----------------------------------------------------------------
 
 def _amount(value: Any, where: str, problems: Problems) -> Decimal | None:
-    return common.money(value, where, "the amount", problems, recipe_as=_RECIPE_AS,
+    return contract.amount(value, where, "the amount", problems, recipe_as=_RECIPE_AS,
                         why_positive="QuickBooks journal lines carry positive amounts and "
                                      "PostingType says Debit or Credit")
 
@@ -80,7 +81,7 @@ def _account(value: Any, where: str, problems: Problems) -> tuple[dict[str, str]
         if declared not in ACCOUNT_TYPES:
             problems.add(f"{where}/AccountType", f"must be a QuickBooks account type "
                                                  f"({', '.join(ACCOUNT_TYPES)}), got "
-                                                 f"{common.show(declared)}")
+                                                 f"{contract.show(declared)}")
             declared = None
         value = {k: v for k, v in value.items() if k != "AccountType"}
     return _ref(value, where, "the account", problems), declared
@@ -123,7 +124,7 @@ def _line(posting: Any, amount: Any, account: Any, *, where: str, amount_at: str
     count = problems.count()
     if posting not in _POSTING_TYPES:
         problems.add(f"{where}/PostingType", f"must be \"Debit\" or \"Credit\", got "
-                                             f"{common.show(posting)}")
+                                             f"{contract.show(posting)}")
     value = _amount(amount, amount_at, problems)
     detail: dict[str, Any] = {"PostingType": posting}
     if entity is not None:
@@ -148,7 +149,7 @@ def _line(posting: Any, amount: Any, account: Any, *, where: str, amount_at: str
 
 def _lines_form(lines: Any, problems: Problems) -> list[Read]:
     if not isinstance(lines, (list, tuple)):
-        problems.add("/Lines", f"must be an array of lines, got {common.show(lines)}")
+        problems.add("/Lines", f"must be an array of lines, got {contract.show(lines)}")
         return []
     if len(lines) < 2:
         problems.add("/Lines", f"holds {len(lines)} line(s); a journal entry needs at least one "
@@ -158,7 +159,7 @@ def _lines_form(lines: Any, problems: Problems) -> list[Read]:
         where = f"/Lines/{index}"
         if not isinstance(raw, Mapping):
             problems.add(where, f"line {index} must be an object with PostingType, Amount and "
-                                f"AccountRef, got {common.show(raw)}")
+                                f"AccountRef, got {contract.show(raw)}")
             continue
         extra = sorted(set(raw) - set(_LINE_KEYS))
         if extra:
@@ -209,7 +210,7 @@ def build_body(data: Mapping[str, Any],
     ``ExchangeRate`` and an amount with more decimals than its currency has — and
     :class:`ledgerlink.errors.UnbalancedEntryError` when the debits and credits differ.
     """
-    problems = common.begin(NAME, WHAT, data, None)
+    problems = contract.begin(NAME, WHAT, data, None)
     allowed = ("Lines",) + _SHORTHAND + _COMMON
     for key in sorted(set(data) - set(allowed)):
         problems.add(f"/{key}", f"unknown input {key!r}; the inputs are {', '.join(allowed)}")
@@ -253,16 +254,16 @@ def _fit(lines: list[Read], currency: str, problems: Problems) -> list[Read]:
 
 
 def _debits(body: Mapping[str, Any]) -> Decimal:
-    return common.total(line["Amount"] for line in body["Line"]
+    return contract.total(line["Amount"] for line in body["Line"]
                         if line["JournalEntryLineDetail"]["PostingType"] == "Debit")
 
 
 def _check_balance(lines: list[Read], currency: str) -> None:
-    debits = common.exact(lambda: sum((amount for side, amount, _, _ in lines if side == "Debit"),
+    debits = contract.exact(lambda: sum((amount for side, amount, _, _ in lines if side == "Debit"),
                                       Decimal(0)))
-    credits = common.exact(lambda: sum((amount for side, amount, _, _ in lines if side == "Credit"),
+    credits = contract.exact(lambda: sum((amount for side, amount, _, _ in lines if side == "Credit"),
                                        Decimal(0)))
-    difference = None if debits is None or credits is None else common.exact(lambda: debits - credits)
+    difference = None if debits is None or credits is None else contract.exact(lambda: debits - credits)
     if difference is None:
         raise InputError(f"{NAME}: the amounts have too many digits to add exactly; "
                          f"round them to the currency's decimals")
@@ -288,7 +289,7 @@ def matches(stored: Mapping[str, Any], body: Mapping[str, Any], home: str) -> bo
         return False
     if not common.same_currency(stored, body, home):
         return False
-    return common.decimal(stored.get("TotalAmt")) in (None, _debits(body))
+    return contract.answer_decimal(stored.get("TotalAmt")) in (None, _debits(body))
 
 
 ACTION = common.create_action(

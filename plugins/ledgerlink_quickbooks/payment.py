@@ -17,8 +17,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from ledgerlink import contract
+from ledgerlink.contract import Problems
+
 from . import common
-from .common import Problems
 
 NAME = "quickbooks.create_payment"
 WHAT = "a QuickBooks payment"
@@ -32,7 +34,7 @@ def _invoice_id(value: Any, where: str, problems: Problems) -> str | None:
     if not isinstance(value, str) or not value.strip():
         problems.add(where, f"InvoiceId must be the QuickBooks Id of the invoice as a non-empty "
                             f"string, e.g. {{\"$path\": \"$.steps.invoice.id\"}}, got "
-                            f"{common.show(value)}")
+                            f"{contract.show(value)}")
         return None
     return value
 
@@ -47,7 +49,7 @@ def build_body(data: Mapping[str, Any],
 
     Raises :class:`ledgerlink.errors.InputError` listing every problem with its JSON pointer.
     """
-    problems = common.begin(NAME, WHAT, data, _INPUTS)
+    problems = contract.begin(NAME, WHAT, data, _INPUTS)
     body: dict[str, Any] = {}
     code = common.currency(data, home_currency, body, problems)
     common.ref_field(data, "CustomerRef", body, problems,
@@ -75,7 +77,7 @@ def build_body(data: Mapping[str, Any],
     elif "Lines" in data:
         seen: dict[str, int] = {}
         applied: list[Decimal] = []
-        for index, where, raw in common.line_objects(
+        for index, where, raw in contract.line_objects(
                 data["Lines"], _LINE_KEYS, _LINE_KEYS, problems, array_of="{InvoiceId, Amount}",
                 line_is="{\"InvoiceId\": …, \"Amount\": …}"):
             invoice = _invoice_id(raw["InvoiceId"], f"{where}/InvoiceId", problems)
@@ -89,8 +91,8 @@ def build_body(data: Mapping[str, Any],
             seen[invoice] = index
             applied.append(value)
             lines.append(_linked(value, invoice))
-        if amount is not None and applied and common.total(applied) > amount:
-            problems.add("/Lines", f"the lines apply {common.total(applied)} {code}, more than "
+        if amount is not None and applied and contract.total(applied) > amount:
+            problems.add("/Lines", f"the lines apply {contract.total(applied)} {code}, more than "
                                    f"TotalAmt {amount} {code}; a payment cannot apply more than "
                                    f"it received")
     else:
@@ -109,13 +111,13 @@ def _links(lines: Any) -> list[tuple[str, Decimal | None]]:
             continue
         for link in line.get("LinkedTxn") or []:
             if isinstance(link, Mapping) and link.get("TxnType") == "Invoice":
-                out.append((str(link.get("TxnId")), common.decimal(line.get("Amount"))))
+                out.append((str(link.get("TxnId")), contract.answer_decimal(line.get("Amount"))))
     return sorted(out, key=lambda pair: pair[0])
 
 
 def matches(stored: Mapping[str, Any], body: Mapping[str, Any], home: str) -> bool:
     """Whether a stored payment is the one ``body`` creates."""
-    return common.decimal(stored.get("TotalAmt")) == body["TotalAmt"] and \
+    return contract.answer_decimal(stored.get("TotalAmt")) == body["TotalAmt"] and \
         common.same_fields(stored, body, home, refs=("CustomerRef", "DepositToAccountRef"),
                            texts=("PrivateNote", "PaymentRefNum")) and \
         _links(stored.get("Line")) == _links(body.get("Line"))

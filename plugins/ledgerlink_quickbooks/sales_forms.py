@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ledgerlink.contract import Action
+from ledgerlink import contract
+from ledgerlink.contract import Action, Problems
 
 from . import common
-from .common import Problems
 
 ITEM = "SalesItemLineDetail"
 DISCOUNT = "DiscountLineDetail"
@@ -89,7 +89,7 @@ def _item_line(raw: Mapping[str, Any], where: str, code: str, default_tax: dict 
                problems: Problems) -> tuple[dict[str, Any], Decimal] | None:
     """One SalesItemLineDetail line and its amount, or None after recording problems."""
     start = problems.count()
-    common.unknown_keys(raw, _ITEM_KEYS, where, "item line key", problems)
+    contract.unknown_keys(raw, _ITEM_KEYS, where, "item line key", problems)
     item = None
     if "ItemRef" in raw:
         item = common.ref(raw["ItemRef"], f"{where}/ItemRef", "ItemRef", problems)
@@ -101,9 +101,9 @@ def _item_line(raw: Mapping[str, Any], where: str, code: str, default_tax: dict 
         amount = common.amount_in(raw["Amount"], code, f"{where}/Amount", "Amount", problems,
                                   sign="any")
     if "Qty" in raw:
-        qty = common.money(raw["Qty"], f"{where}/Qty", "Qty", problems, sign="nonnegative")
+        qty = contract.amount(raw["Qty"], f"{where}/Qty", "Qty", problems, sign="nonnegative")
     if "UnitPrice" in raw:
-        price = common.money(raw["UnitPrice"], f"{where}/UnitPrice", "UnitPrice", problems, sign="any")
+        price = contract.amount(raw["UnitPrice"], f"{where}/UnitPrice", "UnitPrice", problems, sign="any")
     detail: dict[str, Any] = {}
     if item is not None:
         detail["ItemRef"] = item
@@ -113,7 +113,7 @@ def _item_line(raw: Mapping[str, Any], where: str, code: str, default_tax: dict 
     if "TaxCodeRef" in raw:
         tax = common.ref(raw["TaxCodeRef"], f"{where}/TaxCodeRef", "TaxCodeRef", problems)
     if "ServiceDate" in raw:
-        detail["ServiceDate"] = common.date(raw["ServiceDate"], f"{where}/ServiceDate", problems)
+        detail["ServiceDate"] = contract.date(raw["ServiceDate"], f"{where}/ServiceDate", problems)
     line: dict[str, Any] = {}
     common.description(raw, where, line, problems)
     if problems.count() > start:
@@ -121,14 +121,14 @@ def _item_line(raw: Mapping[str, Any], where: str, code: str, default_tax: dict 
 
     given = (amount is not None, qty is not None, price is not None)
     if given == (True, True, True):
-        product = common.exact(lambda: qty * price)
+        product = contract.exact(lambda: qty * price)
         if product != amount:
             problems.add(f"{where}/Amount", f"Amount {amount} is not Qty {qty} × UnitPrice {price} "
                                             f"= {product}; QuickBooks refuses a line whose Amount "
                                             f"differs from Qty × UnitPrice, so fix one of them")
             return None
     elif given == (False, True, True):
-        product = common.exact(lambda: qty * price)
+        product = contract.exact(lambda: qty * price)
         amount = common.fit_currency(product, code, f"{where}/UnitPrice",
                                      "Qty × UnitPrice", problems)
         if amount is None:
@@ -140,14 +140,14 @@ def _item_line(raw: Mapping[str, Any], where: str, code: str, default_tax: dict 
                                              f"is Qty × UnitPrice")
                 return None
         else:
-            price = common.exact(lambda: amount / qty)
+            price = contract.exact(lambda: amount / qty)
             if price is None:
                 problems.add(f"{where}/Qty", f"Amount {amount} ÷ Qty {qty} is not an exact "
                                              f"decimal, and QuickBooks needs Amount = Qty × "
                                              f"UnitPrice exactly; give a UnitPrice that makes it "
                                              f"exact, or leave Qty out to send the amount alone")
                 return None
-            price = common.plain(price)
+            price = contract.plain(price)
     elif given == (True, False, True):
         if price == 0:
             if amount != 0:
@@ -155,13 +155,13 @@ def _item_line(raw: Mapping[str, Any], where: str, code: str, default_tax: dict 
                                                    f"line's Amount is Qty × UnitPrice")
                 return None
         else:
-            qty = common.exact(lambda: amount / price)
+            qty = contract.exact(lambda: amount / price)
             if qty is None or qty < 0:
                 problems.add(f"{where}/UnitPrice", f"Amount {amount} ÷ UnitPrice {price} is not "
                                                    f"an exact, non-negative quantity; give Qty too "
                                                    f"(Amount = Qty × UnitPrice exactly)")
                 return None
-            qty = common.plain(qty)
+            qty = contract.plain(qty)
     elif given == (False, False, False):
         problems.add(where, "the line has no Amount; give Amount, or Qty and UnitPrice")
         return None
@@ -192,7 +192,7 @@ def _discount_detail(raw: Mapping[str, Any], where: str, problems: Problems) -> 
 def _discount_line(raw: Mapping[str, Any], where: str, code: str,
                    problems: Problems) -> tuple[dict[str, Any], Decimal] | None:
     start = problems.count()
-    common.unknown_keys(raw, _DISCOUNT_KEYS, where, "discount line key", problems)
+    contract.unknown_keys(raw, _DISCOUNT_KEYS, where, "discount line key", problems)
     amount = None
     if "Amount" in raw:
         amount = common.amount_in(raw["Amount"], code, f"{where}/Amount", "Amount", problems)
@@ -212,10 +212,10 @@ def _discount_shorthand(raw: Any, code: str, problems: Problems) -> tuple[dict[s
     """The ``Discount`` shorthand as one discount line; None when it adds up to nothing."""
     if not isinstance(raw, Mapping):
         problems.add("/Discount", f"must be an object such as {{\"Amount\": \"5.00\"}}, got "
-                                  f"{common.show(raw)}")
+                                  f"{contract.show(raw)}")
         return None
     start = problems.count()
-    common.unknown_keys(raw, _DISCOUNT_SHORTHAND, "/Discount", "Discount key", problems)
+    contract.unknown_keys(raw, _DISCOUNT_SHORTHAND, "/Discount", "Discount key", problems)
     if "Amount" not in raw:
         problems.add("/Discount", "the discount has no Amount")
         return None
@@ -231,7 +231,7 @@ def _discount_shorthand(raw: Any, code: str, problems: Problems) -> tuple[dict[s
     common.description(raw, "/Discount", line, problems)
     if problems.count() > start:
         return None
-    amount = common.total(amounts)
+    amount = contract.total(amounts)
     if amount == 0:
         return None  # no discount: no line
     amount = common.fit_currency(amount, code, "/Discount/Amount", "the discount", problems)
@@ -250,7 +250,7 @@ def build_body(form: Form | str, data: Mapping[str, Any],
     pointer (``/Lines/2/Amount: …``).
     """
     form = FORMS[form] if isinstance(form, str) else form
-    problems = common.begin(form.action, form.what, data, form.inputs)
+    problems = contract.begin(form.action, form.what, data, form.inputs)
 
     body: dict[str, Any] = {}
     code = common.currency(data, home_currency, body, problems)
@@ -266,7 +266,7 @@ def build_body(form: Form | str, data: Mapping[str, Any],
         common.payment_fields(data, body, problems)
     common.txn_fields(data, body, problems)
     if "DueDate" in form.extra and "DueDate" in data:
-        value = common.date(data["DueDate"], "/DueDate", problems)
+        value = contract.date(data["DueDate"], "/DueDate", problems)
         if value is not None:
             body["DueDate"] = value
     if "CustomerMemo" in data:
@@ -278,7 +278,7 @@ def build_body(form: Form | str, data: Mapping[str, Any],
         value = data["GlobalTaxCalculation"]
         if value not in _GLOBAL_TAX:
             problems.add("/GlobalTaxCalculation", f"must be one of {', '.join(_GLOBAL_TAX)}, got "
-                                                  f"{common.show(value)}")
+                                                  f"{contract.show(value)}")
         else:
             body["GlobalTaxCalculation"] = value
     default_tax = None
@@ -293,13 +293,13 @@ def build_body(form: Form | str, data: Mapping[str, Any],
     if "Lines" not in data:
         problems.add("/Lines", f"missing; {form.what} needs at least one item line")
     elif not isinstance(raw_lines, (list, tuple)):
-        problems.add("/Lines", f"must be an array of lines, got {common.show(raw_lines)}")
+        problems.add("/Lines", f"must be an array of lines, got {contract.show(raw_lines)}")
     else:
         for index, raw in enumerate(raw_lines):
             where = f"/Lines/{index}"
             if not isinstance(raw, Mapping):
                 problems.add(where, f"line {index} must be an object with ItemRef and Amount, got "
-                                    f"{common.show(raw)}")
+                                    f"{contract.show(raw)}")
                 continue
             kind = raw.get("DetailType", ITEM)
             if kind == ITEM:
@@ -314,7 +314,7 @@ def build_body(form: Form | str, data: Mapping[str, Any],
                     discounts.append((where, read[1]))
             else:
                 problems.add(f"{where}/DetailType", f"must be \"{ITEM}\" (the default) or "
-                                                    f"\"{DISCOUNT}\", got {common.show(kind)}")
+                                                    f"\"{DISCOUNT}\", got {contract.show(kind)}")
         if not raw_lines:
             problems.add("/Lines", f"is empty; {form.what} needs at least one item line")
     if "Discount" in data:
@@ -328,9 +328,9 @@ def build_body(form: Form | str, data: Mapping[str, Any],
                                       f"(Discount.Amount may be a list of amounts)")
     problems.raise_if_any()
 
-    items_total = common.total(items)
-    discount_total = common.total(amount for _, amount in discounts)
-    computed = common.minus(items_total, discount_total)
+    items_total = contract.total(items)
+    discount_total = contract.total(amount for _, amount in discounts)
+    computed = contract.minus(items_total, discount_total)
     if computed < 0:
         problems.add("/Lines", f"the lines add up to {computed} {code} (items {items_total} − "
                                f"discount {discount_total}); {form.what} cannot have a negative "
@@ -339,7 +339,7 @@ def build_body(form: Form | str, data: Mapping[str, Any],
         expected = common.amount_in(data["Total"], code, "/Total", "Total", problems,
                                     sign="nonnegative")
         if expected is not None and expected != computed:
-            difference = common.minus(computed, expected)
+            difference = contract.minus(computed, expected)
             problems.add("/Total", f"the lines add up to {computed} {code} (items {items_total} − "
                                    f"discount {discount_total}), but Total is "
                                    f"{expected} {code}: the lines are {difference.copy_abs()} {code} "
@@ -362,7 +362,7 @@ def _signature(lines: Any) -> list[tuple[str, Decimal | None, str | None]]:
         if kind not in (ITEM, DISCOUNT):
             continue
         detail = line.get(kind) if isinstance(line.get(kind), Mapping) else {}
-        out.append((kind, common.decimal(line.get("Amount")), common.ref_value(detail.get("ItemRef"))))
+        out.append((kind, contract.answer_decimal(line.get("Amount")), common.ref_value(detail.get("ItemRef"))))
     return out
 
 

@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ledgerlink.contract import Action, ActionContext, Request, Response
+from ledgerlink import contract
+from ledgerlink.contract import Action, ActionContext, Problems, Request, Response
 from ledgerlink.errors import InputError, VendorError
 
 from . import common
 from .api import MAX_REQUEST_ID, classify, entity_url, params
-from .common import JSON_HEADERS, Problems
+from .common import JSON_HEADERS
 
 #: ``Error.code`` of QBO's Stale Object fault: the SyncToken sent is not the current one
 STALE_CODE = "5010"
@@ -66,7 +67,7 @@ def id_problem(value: Any) -> str | None:
     if isinstance(value, str) and _ID.fullmatch(value):
         return None
     return (f"must be the QuickBooks Id of the entity as a string such as \"130\" (letters, "
-            f"digits and '-'), got {common.show(value)}")
+            f"digits and '-'), got {contract.show(value)}")
 
 
 def entity_id(value: Any, action: str, what: str = "Id") -> str:
@@ -221,7 +222,7 @@ def _text(name: str, limit: int, *, wrap: str | None = None, empty: bool = True)
 
 
 def _date(name: str) -> Callable[[Any, Problems], Any]:
-    return lambda value, problems: common.date(value, f"/{name}", problems)
+    return lambda value, problems: contract.date(value, f"/{name}", problems)
 
 
 def _email(name: str) -> Callable[[Any, Problems], Any]:
@@ -231,7 +232,7 @@ def _email(name: str) -> Callable[[Any, Problems], Any]:
             return None
         if "@" not in text or text != text.strip():
             problems.add(f"/{name}", f"{name} must be an email address such as "
-                                     f"\"billing@example.com\", got {common.show(value)}")
+                                     f"\"billing@example.com\", got {contract.show(value)}")
             return None
         return {"Address": text}
     return read_
@@ -240,7 +241,7 @@ def _email(name: str) -> Callable[[Any, Problems], Any]:
 def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any, Problems], Any]:
     def read_(value: Any, problems: Problems) -> Any:
         if value not in choices:
-            problems.add(f"/{name}", f"must be one of {', '.join(choices)}, got {common.show(value)}")
+            problems.add(f"/{name}", f"must be one of {', '.join(choices)}, got {contract.show(value)}")
             return None
         return value
     return read_
@@ -249,7 +250,7 @@ def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any, Problems], An
 def _boolean(name: str) -> Callable[[Any, Problems], Any]:
     def read_(value: Any, problems: Problems) -> Any:
         if not isinstance(value, bool):
-            problems.add(f"/{name}", f"{name} must be true or false, got {common.show(value)}")
+            problems.add(f"/{name}", f"{name} must be true or false, got {contract.show(value)}")
             return None
         return value
     return read_
@@ -259,9 +260,9 @@ def _fields(action: str, what: str, data: Any, fields: tuple[Field, ...]) -> tup
     """The Id and the QBO fields of an update input; every problem at once as an InputError."""
     problems = Problems(action, what)
     if not isinstance(data, Mapping):
-        problems.add("/", f"the input must be an object, got {common.show(data)}")
+        problems.add("/", f"the input must be an object, got {contract.show(data)}")
         problems.raise_if_any()
-    common.unknown_keys(data, ("Id",) + tuple(f.name for f in fields), "", "input key", problems)
+    contract.unknown_keys(data, ("Id",) + tuple(f.name for f in fields), "", "input key", problems)
     target = data.get("Id")
     if "Id" not in data:
         problems.add("/Id", "missing; give the QuickBooks Id of the entity to change")
@@ -399,7 +400,7 @@ def _updated(done: Written, fields: Mapping[str, Any], extra: Mapping[str, Any])
 # --- void_invoice ----------------------------------------------------------------------------------
 
 def _decimal(value: Any) -> Decimal:
-    found = common.decimal(value)
+    found = contract.answer_decimal(value)
     return found if found is not None else Decimal(0)
 
 

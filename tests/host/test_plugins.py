@@ -10,7 +10,7 @@ import pytest
 
 from ledgerlink import hookimpl, jsonio
 from ledgerlink.contract import hookspecs
-from ledgerlink.contract import Action, Connector, Transform, Trigger
+from ledgerlink.contract import Action, Connector, Sandbox, Transform, Trigger
 from ledgerlink.errors import PluginError
 from ledgerlink.connectors.manager import HOOKS, build_plugin_manager, load_catalog
 
@@ -18,7 +18,7 @@ HOOK_NAMES = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if
 
 
 def test_every_hook_is_documented_in_the_pytest_manner():
-    assert sorted(HOOK_NAMES) == sorted(HOOKS)
+    assert sorted(HOOK_NAMES) == sorted([*HOOKS, "ledgerlink_register_routes", "ledgerlink_register_commands"])
     for name in HOOK_NAMES:
         doc = inspect.getdoc(getattr(hookspecs, name)) or ""
         for section in (":param register:", "**Returns:**", "**How results combine:**", "**Where:**", "**Since:**"):
@@ -33,6 +33,7 @@ def test_every_hook_is_implemented_and_used_by_the_builtins(catalog):
     assert catalog.connectors["stripe"].plugin == "stripe"
     assert catalog.actions["quickbooks.create_journal_entry"].plugin == "quickbooks"
     assert catalog.transforms["money"].plugin == "core"
+    assert catalog.sandboxes["quickbooks"].plugin == "sandboxes"
 
 
 def _connector(name="acme"):
@@ -109,6 +110,12 @@ def test_duplicate_transform_names_both_plugins():
     ("ledgerlink_register_triggers", Trigger(name="acme.x.y", summary="s", event_schema={}, sample={}, status="gold"),
      "status"),
     ("ledgerlink_register_triggers", _trigger(name="nobody.x.y"), "no plugin registers"),
+    ("ledgerlink_register_sandboxes", _connector(), "register only ledgerlink.connectors.catalog.Sandbox"),
+    ("ledgerlink_register_sandboxes", Sandbox(name="acme", summary="s", factory="app"), "factory must be callable"),
+    ("ledgerlink_register_sandboxes", Sandbox(name="acme", summary="s", factory=dict, options={"rate": 1}),
+     "options must map each option name"),
+    ("ledgerlink_register_sandboxes", Sandbox(name="quickbooks", summary="s", factory=dict),
+     "registered by both plugin 'sandboxes' and plugin 'bad'"),
 ])
 def test_registrations_are_type_checked(hook, thing, words):
     class Bad:
@@ -121,9 +128,29 @@ def test_registrations_are_type_checked(hook, thing, words):
     setattr(Bad, hook, hookimpl(impl))
     bad = Bad()
     with pytest.raises(PluginError) as info:
-        load_catalog(build_plugin_manager(only="stripe", extra=[("acme", Acme()), ("bad", bad)]))
+        load_catalog(build_plugin_manager(only="stripe,sandboxes", extra=[("acme", Acme()), ("bad", bad)]))
     assert words in str(info.value)
     assert "'bad'" in str(info.value) or "nobody" in str(info.value)
+
+
+def test_a_sandbox_is_found_by_the_connector_it_stands_in_for():
+    def acme_app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"acme"]
+
+    class AcmeSandbox:
+        @hookimpl
+        def ledgerlink_register_sandboxes(self, register):
+            register(Sandbox(name="acme", summary="Acme on loopback", factory=lambda: acme_app))
+
+    catalog = load_catalog(build_plugin_manager(only="stripe", extra=[("acme-sandbox", AcmeSandbox())]))
+    assert catalog.sandbox("acme").plugin == "acme-sandbox"
+    assert catalog.sandbox("acme").factory() is acme_app
+    with pytest.raises(PluginError, match='no sandbox for "acmee"|did you mean "acme"'):
+        catalog.sandbox("acmee")
+    alone = load_catalog(build_plugin_manager(only="stripe"))
+    with pytest.raises(PluginError, match="pip install ledgerlink-sandboxes"):
+        alone.sandbox("acme")
 
 
 def test_misspelled_hook_fails_loudly():

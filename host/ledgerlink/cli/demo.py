@@ -2,10 +2,12 @@
 
 Starts every connector's loopback sandbox, runs ``ledgerlink serve`` as a separate process
 on a temporary SQLite database, sends each source connector's example webhooks (signed as
-the vendor signs them), waits for the runs, and prints what reached the ledger. The
-sandbox company keeps its books in USD: a delivery in another currency that carries no
-exchange rate is refused before anything is sent (never booked at a rate QuickBooks picks),
-and the table says so, with the run log's message below it. Nothing leaves the machine.
+the vendor signs them), waits for the runs, and prints what reached the ledger. Each
+connector with a sandbox says how (``Connector.demo``, :class:`ledgerlink.contract.Demo`):
+the settings of a connection to its sandbox, what the table calls an entry, and how much a
+refused input was to book. A delivery the connector refuses before anything is sent (one in
+a foreign currency that carries no exchange rate, say) shows as refused, with the run log's
+message below the table. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -27,19 +29,14 @@ from typing import Any, Callable
 import httpx
 
 from ledgerlink import store as store_module
-from ledgerlink.errors import LedgerlinkError
+from ledgerlink.connectors.catalog import SANDBOXES_PACKAGE
+from ledgerlink.contract import Connector
+from ledgerlink.errors import DemoError
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.web.servers import background
 
-#: the realm the QuickBooks sandbox seeds, its home currency, and the token it always accepts
-DEMO_SETTINGS = {"quickbooks": {"realm_id": "9130350000000000", "home_currency": "USD",
-                                "token": "sandbox-access-token"}}
 #: a run's status in the table when it failed before any request was sent
 REFUSED = "refused, nothing sent"
-
-
-class DemoError(LedgerlinkError):
-    code = "demo_failed"
 
 
 def _free_port() -> int:
@@ -121,10 +118,13 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
     recipes = str(Path(recipes).resolve()) if recipes else str(example_recipes())
     catalog = load_catalog()
     sources = [c for c in catalog.connectors.values() if c.examples and c.webhook and c.webhook.sign]
-    sinks = [c for c in catalog.connectors.values() if c.sandbox is not None]
+    if not catalog.sandboxes:
+        raise DemoError(f"the demo sends to a vendor's loopback sandbox and none is installed; "
+                        f"install the sandboxes with: pip install {SANDBOXES_PACKAGE}")
+    sinks = [catalog.connectors[name] for name in sorted(catalog.sandboxes) if name in catalog.connectors]
     if not sources or not sinks:
-        raise DemoError("the demo needs a connector with example webhooks (stripe) and one with a "
-                        "sandbox (quickbooks); check LEDGERLINK_PLUGINS")
+        raise DemoError("the demo needs a connector with example webhooks and one with a sandbox; "
+                        "check LEDGERLINK_PLUGINS")
     directory = Path(workdir or tempfile.mkdtemp(prefix="ledgerlink-demo-"))
     directory.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{directory / 'ledgerlink.db'}"
@@ -135,16 +135,16 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
 
     with ExitStack() as stack:
         for sink in sinks:
-            server = stack.enter_context(background(sink.sandbox()))
-            settings = DEMO_SETTINGS.get(sink.name, {})
-            env_token = f"LEDGERLINK_DEMO_{sink.name.upper()}_TOKEN"
-            env[env_token] = settings.get("token", "sandbox-access-token")
+            server = stack.enter_context(background(catalog.sandboxes[sink.name].factory()))
             config_lines += [f"[connections.{sink.name}]", f'connector = "{sink.name}"',
                              f'base_url = "{server.url}"']
-            for key in ("realm_id", "home_currency"):
-                if key in settings:
-                    config_lines.append(f'{key} = "{settings[key]}"')
-            config_lines += [f'access_token = "${{{env_token}}}"', ""]
+            for key, value in (sink.demo.settings if sink.demo else {}).items():
+                if key in sink.secret_settings:  # through the environment, never in the file
+                    env_name = f"LEDGERLINK_DEMO_{sink.name}_{key}".upper()
+                    env[env_name] = value
+                    value = f"${{{env_name}}}"
+                config_lines.append(f"{key} = {_toml_value(value)}")
+            config_lines.append("")
             out(f"{sink.name} sandbox on {server.url}")
         for source in sources:
             whsec = "whsec_demo_" + pysecrets.token_hex(16)
@@ -227,11 +227,12 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
                 failed = [s for s in detail["steps"] if s["status"] == "failed"]
                 if detail["status"] == "failed" and not (failed and failed[-1].get("request")):
                     row["status"] = REFUSED
-                    mapped = _mapped_amount(detail["steps"])
+                    mapped = _mapped_amount(detail["steps"], sinks)
                     row["amount"] = f"{mapped} not booked" if mapped else "—"
                     refused.append(detail)
                 rows.append(row)
-        _print_table(rows, out)
+        titles = {sink.demo.entry_title for sink in sinks if sink.demo}
+        _print_table(rows, titles.pop() if len(titles) == 1 else "entry", out)
         out("")
         if refused:
             first = refused[0]
@@ -244,16 +245,33 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
         out("Where to look next:")
         out(f"  runs:        ledgerlink runs list --db {db}")
         out(f"  one run:     ledgerlink runs show RUN --db {db}")
-        out(f"  dry-run:     ledgerlink dry-run {recipes}/stripe-invoice-paid-to-quickbooks-journal.json")
+        ran = [row["recipe"].rsplit(" v", 1)[0] for row in rows if row["recipe"] != "—"]
+        first = _recipe_file(Path(recipes), ran[0]) if ran else None
+        if first is not None:  # the recipe the first delivery ran
+            out(f"  dry-run:     ledgerlink dry-run {first}")
         out(f"  files:       {directory} (ledgerlink.toml, ledgerlink.db, serve.log)")
         return rows
+
+
+def _recipe_file(folder: Path, recipe_id: str) -> Path | None:
+    """The file in ``folder`` that holds recipe ``recipe_id`` (named after it, as a rule)."""
+    from ledgerlink import jsonio
+
+    named = folder / f"{recipe_id}.json"
+    for path in [named, *sorted(folder.glob("*.json"))]:
+        try:
+            if path.is_file() and jsonio.loads(path.read_bytes()).get("id") == recipe_id:
+                return path
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
 
 
 def _amount(total: Any, currency: Any) -> str:
     """``5.12``, ``KWD`` → ``5.120 KWD``: shown to the currency's ISO 4217 exponent."""
     from decimal import Decimal
 
-    from ledgerlink.recipes.transforms import currency_exponent
+    from ledgerlink.contract.money import currency_exponent
 
     if total is None:
         return "—"
@@ -264,33 +282,23 @@ def _amount(total: Any, currency: Any) -> str:
         return f"{total} {currency or ''}".strip()
 
 
-def _mapped_amount(steps: list[dict[str, Any]]) -> str | None:
-    """What the failed step was to book, from its mapped input: its ``Amount`` or the sum of
-    its Debit lines, in its ``CurrencyRef``; None when the input says neither."""
-    from decimal import Decimal, InvalidOperation
-
+def _mapped_amount(steps: list[dict[str, Any]], sinks: list[Connector]) -> str | None:
+    """What the failed step was to book, read from its mapped input by the connector that
+    keeps the books (``Demo.amount``); None when no connector can tell."""
     failed = [s for s in steps if s.get("status") == "failed"]
     data = failed[-1].get("input") if failed else None
     if not isinstance(data, dict):
         return None
-    currency = data.get("CurrencyRef")
-    currency = currency.get("value") if isinstance(currency, dict) else currency
-    try:
-        if "Amount" in data:
-            total = Decimal(str(data["Amount"]))
-        else:
-            total = sum((Decimal(str(line["Amount"])) for line in data.get("Lines") or []
-                         if isinstance(line, dict) and line.get("PostingType") == "Debit"), Decimal(0))
-    except (InvalidOperation, KeyError, TypeError):
-        return None
-    if not total or not isinstance(currency, str):
-        return None
-    return _amount(total, currency)
+    for sink in sinks:
+        booked = sink.demo.amount(data) if sink.demo and sink.demo.amount else None
+        if booked is not None:
+            return _amount(*booked)
+    return None
 
 
-def _print_table(rows: list[dict[str, Any]], out: Callable[[str], None]) -> None:
+def _print_table(rows: list[dict[str, Any]], entry_title: str, out: Callable[[str], None]) -> None:
     columns = [("label", "delivery"), ("event", "event"), ("http", "http"), ("recipe", "recipe"),
-               ("status", "status"), ("entry", "QuickBooks entry"), ("amount", "amount")]
+               ("status", "status"), ("entry", entry_title), ("amount", "amount")]
     widths = {key: max(len(title), *(len(str(r[key])) for r in rows)) for key, title in columns}
     out("")
     out("  ".join(title.ljust(widths[key]) for key, title in columns))

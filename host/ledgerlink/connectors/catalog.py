@@ -1,4 +1,4 @@
-"""The catalog: every connector, trigger, action and transform that plugins registered.
+"""The catalog: every connector, trigger, action, transform and sandbox that plugins registered.
 
 Plugins hand the host instances of :mod:`ledgerlink.contract.components` through the ``register`` callback
 of each hook (see :mod:`ledgerlink.contract.hookspecs`). The host checks each one when it arrives:
@@ -16,9 +16,13 @@ from typing import Any
 
 import jsonschema
 
-from ledgerlink.contract.components import (Action, Connector, KINDS, Poll, STATUSES, Transform,
-                                            Trigger, _CONNECTOR, _DOTTED, _TRANSFORM)
+from ledgerlink.contract.components import (Action, Connector, KINDS, Poll, STATUSES, Sandbox,
+                                            Transform, Trigger, _CONNECTOR, _DOTTED, _TRANSFORM)
 from ledgerlink.errors import PluginError, quoted
+from ledgerlink.recipes.mapping import suggest
+
+#: the distribution holding the built-in sandboxes (``ledgerlink_register_sandboxes``)
+SANDBOXES_PACKAGE = "ledgerlink-sandboxes"
 
 
 @functools.lru_cache(maxsize=512)
@@ -84,10 +88,13 @@ class Catalog:
         self.triggers: dict[str, Trigger] = {}
         self.actions: dict[str, Action] = {}
         self.transforms: dict[str, Transform] = {}
+        #: loopback imitations of vendors, by the connector they stand in for
+        self.sandboxes: dict[str, Sandbox] = {}
 
     def _table(self, kind: str) -> dict[str, Any]:
         return {"connector": self.connectors, "trigger": self.triggers,
-                "action": self.actions, "transform": self.transforms}[kind]
+                "action": self.actions, "transform": self.transforms,
+                "sandbox": self.sandboxes}[kind]
 
     def registrar(self, kind: str, plugin: str) -> Callable[[Any], None]:
         """The ``register`` callback handed to one plugin's implementation of one hook."""
@@ -104,7 +111,7 @@ class Catalog:
 
     def add(self, kind: str, thing: Any, plugin: str) -> None:
         name = thing.name
-        pattern = {"connector": _CONNECTOR, "transform": _TRANSFORM}.get(kind, _DOTTED)
+        pattern = {"connector": _CONNECTOR, "sandbox": _CONNECTOR, "transform": _TRANSFORM}.get(kind, _DOTTED)
         if not isinstance(name, str) or not pattern.fullmatch(name):
             raise PluginError(f"plugin {plugin!r}: {kind} name {name!r} must match {pattern.pattern}")
         if not isinstance(thing.summary, str) or not thing.summary.strip():
@@ -135,12 +142,33 @@ class Catalog:
             _check_schema(thing.params_schema, f"transform {name!r} params_schema", plugin)
             if not callable(thing.apply):
                 raise PluginError(f"plugin {plugin!r}: transform {name!r} apply must be callable")
+        elif kind == "sandbox":
+            if not callable(thing.factory):
+                raise PluginError(f"plugin {plugin!r}: sandbox {name!r} factory must be callable")
+            if not isinstance(thing.options, Mapping) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in thing.options.items()):
+                raise PluginError(f"plugin {plugin!r}: sandbox {name!r} options must map each "
+                                  f"option name to a line saying what it does")
         elif kind == "connector":
             _check_schema(thing.settings_schema, f"connector {name!r} settings_schema", plugin)
             if thing.poll is not None and not (isinstance(thing.poll, Poll) and callable(thing.poll.poll)):
                 raise PluginError(f"plugin {plugin!r}: connector {name!r} poll must be a "
                                   f"ledgerlink.connectors.catalog.Poll with a callable poll")
         table[name] = _with_plugin(thing, plugin)
+
+    def sandbox(self, name: str) -> Sandbox:
+        """The sandbox standing in for connector ``name``.
+
+        Raises :class:`PluginError` when none is registered, naming the package to install
+        when no sandbox is installed at all, else the sandboxes there are.
+        """
+        found = self.sandboxes.get(name)
+        if found is not None:
+            return found
+        if not self.sandboxes:
+            raise PluginError(f"no sandbox is installed, so none for {name!r}; install the "
+                              f"sandboxes with: pip install {SANDBOXES_PACKAGE}")
+        raise PluginError(f"no sandbox for {name!r}" + suggest(name, sorted(self.sandboxes)))
 
     def check(self) -> None:
         """Cross-checks once every plugin has registered."""

@@ -9,7 +9,7 @@ the plugin ``core``, always first.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
 
 import pluggy
@@ -25,6 +25,7 @@ HOOKS = {
     "ledgerlink_register_triggers": "trigger",
     "ledgerlink_register_actions": "action",
     "ledgerlink_register_transforms": "transform",
+    "ledgerlink_register_sandboxes": "sandbox",
 }
 
 
@@ -75,16 +76,20 @@ def build_plugin_manager(only: str | None = None,
     return pm
 
 
+def call_registrations(pm: pluggy.PluginManager, hook_name: str,
+                       registrar: Callable[[str], Callable[..., None]]) -> None:
+    """Call ``hook_name``'s implementations in registration order (the core first), each
+    with ``register=registrar(plugin_name)``, so what a plugin registers is known as its."""
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        kwargs = {"register": registrar(impl.plugin_name)}
+        impl.function(*[kwargs[arg] for arg in impl.argnames])
+
+
 def load_catalog(pm: pluggy.PluginManager | None = None) -> Catalog:
     """Call every registration hook, plugin by plugin, and check the result."""
     pm = pm or build_plugin_manager()
     catalog = Catalog()
     for hook_name, kind in HOOKS.items():
-        caller = getattr(pm.hook, hook_name)
-        # get_hookimpls() lists implementations in registration order: core first
-        for impl in caller.get_hookimpls():
-            register = catalog.registrar(kind, impl.plugin_name)
-            kwargs = {"register": register}
-            impl.function(*[kwargs[arg] for arg in impl.argnames])
+        call_registrations(pm, hook_name, lambda plugin, kind=kind: catalog.registrar(kind, plugin))
     catalog.check()
     return catalog

@@ -1,14 +1,53 @@
 """The connector contract: everything a connector package imports from the host.
 
 A connector is a pluggy plugin (:data:`hookimpl`, the hooks in :mod:`ledgerlink.contract.hookspecs`)
-that registers the components below.
+that registers the components of :mod:`~ledgerlink.contract.components`. Its actions are built
+from the kit below, so every connector follows the same rules:
+
+- :mod:`~ledgerlink.contract.problems`: reading an input, every problem at once, with JSON pointers;
+- :mod:`~ledgerlink.contract.money`: exact money by currency precision, the foreign-currency rule;
+- :mod:`~ledgerlink.contract.http`: what an HTTP answer means (give up, retry later, reconnect);
+- :mod:`~ledgerlink.contract.writes`: create once (idempotency key, then find_existing), undo,
+  links;
+- :mod:`~ledgerlink.contract.effects`: effects beyond HTTP: an action yields :class:`Request`,
+  :class:`LinkQuery` or a file effect (:class:`WriteFile`, :class:`AppendFile`) and gets back
+  :class:`Response` or :class:`FileResult`;
+- :mod:`~ledgerlink.contract.tenants`: choosing the tenant a consent gave access to.
 """
 
 from ledgerlink import hookimpl
+from ledgerlink.contract.demo import Demo
 from ledgerlink.contract.limits import Limits
 from ledgerlink.contract.components import (Request, LinkQuery, Response, Connection, ActionContext,
                                             IncomingEvent, Webhook, Poll, OAuth2, Connector,
-                                            Trigger, Action, Transform)
+                                            Trigger, Action, Transform, Sandbox)
+from ledgerlink.contract.problems import Problems, begin, date, line_objects, show, text, unknown_keys
+from ledgerlink.contract.money import (RECIPE_MONEY, Sign, amount, amount_in, answer_decimal,
+                                       currency_code, currency_exponent, exact, exponent,
+                                       fit_currency, foreign_currency, is_currency, minor_to_major,
+                                       minor_units, minus, plain, total)
+from ledgerlink.contract.http import (ErrorReading, Kind, body_excerpt, classify, describe_body,
+                                      header, retry_after, status_kind, unreadable_query,
+                                      unreadable_write)
+from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_action, find_created,
+                                        linked_target, perform_create, read_then_delete)
+from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, WriteFile
+from ledgerlink.contract.tenants import choose_tenant
 
-__all__ = ["hookimpl", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
-           "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform"]
+__all__ = ["hookimpl", "Demo", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
+           "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform",
+           "Sandbox",
+           # problems
+           "Problems", "begin", "date", "line_objects", "show", "text", "unknown_keys",
+           # money
+           "RECIPE_MONEY", "Sign", "amount", "amount_in", "answer_decimal", "currency_code", "currency_exponent",
+           "exact", "exponent", "fit_currency", "foreign_currency", "is_currency", "minor_to_major",
+           "minor_units", "minus", "plain", "total",
+           # http
+           "ErrorReading", "Kind", "body_excerpt", "classify", "describe_body", "header",
+           "retry_after", "status_kind", "unreadable_query", "unreadable_write",
+           # writes
+           "Built", "CreateSteps", "Schemas", "create_action", "find_created", "linked_target",
+           "perform_create", "read_then_delete",
+           # effects and tenants
+           "AppendFile", "FileEffect", "FileResult", "WriteFile", "choose_tenant"]

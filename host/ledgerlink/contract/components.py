@@ -1,7 +1,7 @@
 """What a connector hands the host and what it gets back: the component classes.
 
 A plugin registers instances of :class:`Connector`, :class:`Trigger`, :class:`Action` and
-:class:`Transform` through the hooks of :mod:`ledgerlink.contract.hookspecs`; an action's
+:class:`Transform` (and a sandbox package :class:`Sandbox`) through the hooks of :mod:`ledgerlink.contract.hookspecs`; an action's
 generator yields :class:`Request` (or :class:`LinkQuery`) and receives :class:`Response`;
 a trigger turns a delivery into :class:`IncomingEvent`. The host checks each component when
 it arrives (:mod:`ledgerlink.connectors.catalog`).
@@ -13,6 +13,9 @@ import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from wsgiref.types import WSGIApplication
+
+from ledgerlink.contract.demo import Demo
 
 STATUSES = ("stable", "beta")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -140,7 +143,7 @@ class Poll:
 
 @dataclass(frozen=True)
 class OAuth2:
-    """A connector's OAuth 2.0 authorization-code flow (the host runs it).
+    """A connector's OAuth 2.0 authorization-code flow (the host runs it, :mod:`ledgerlink.io.oauth`).
 
     The URLs are defaults; a connection may override them with the settings
     ``authorize_url`` and ``token_url`` (a sandbox on loopback in tests). The client is
@@ -152,9 +155,19 @@ class OAuth2:
     scopes: tuple[str, ...] = ()
     #: "basic": client id and secret in an HTTP Basic header; "body": in the form
     client_auth: str = "basic"
-    #: ``settings_from_callback(query) -> settings``: what the consent redirect tells about
-    #: the connection (QuickBooks: ``realmId`` → ``realm_id``)
-    settings_from_callback: Callable[[Mapping[str, str]], Mapping[str, Any]] | None = None
+    #: the vendor takes PKCE (RFC 7636): the consent URL carries an S256 ``code_challenge``,
+    #: the code exchange its ``code_verifier``
+    pkce: bool = False
+    #: ``learn_tenant(query, connection)``: run once the code is exchanged, to learn which
+    #: tenant (company, organisation, business) the consent is for. A generator like an
+    #: action's ``perform``: it yields Requests, which the host sends with the fresh access
+    #: token as a Bearer, and returns the settings to store on the connection (e.g.
+    #: ``{"tenant_id": …}``). ``query`` is the consent redirect's whole query (a vendor that
+    #: names the company there is read from it, with nothing sent); ``connection`` has the
+    #: configured settings, so a consent covering several tenants takes the configured one
+    #: (:func:`ledgerlink.contract.choose_tenant`).
+    learn_tenant: Callable[[Mapping[str, str], Connection],
+                           Generator[Request, Response, Mapping[str, Any]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -185,12 +198,11 @@ class Connector:
     #: seconds the vendor remembers an idempotency key; past it, a write whose outcome was
     #: unknown is first looked up (``Action.find_existing``) instead of resent. None: forever.
     idempotency_key_lifetime: float | None = None
-    #: ``sandbox(**options) -> WSGI app`` imitating the vendor on loopback, served by
-    #: ``ledgerlink sandbox NAME``; for tests, demos and integrators
-    sandbox: Callable[..., Any] | None = None
     #: ``examples() -> [(label, raw body), ...]``: realistic webhook deliveries for
     #: ``ledgerlink demo`` (several currencies, a duplicate, a refund …)
     examples: Callable[[], list[tuple[str, bytes]]] | None = None
+    #: how ``ledgerlink demo`` configures a connection to ``sandbox`` and shows what it booked
+    demo: Demo | None = None
     #: a cursor-based source of events (QuickBooks: change data capture)
     poll: Poll | None = None
     version: str = "0.1.0"
@@ -270,6 +282,28 @@ class Transform:
     plugin: str = ""
 
 
+@dataclass(frozen=True)
+class Sandbox:
+    """An imitation of a vendor's API on loopback, for tests, demos and integrators.
+
+    Registered through ``ledgerlink_register_sandboxes`` by a package apart from the
+    connector (the code under test and the imitation it is tested against must not share a
+    mistake). ``ledgerlink sandbox NAME`` serves it, ``ledgerlink demo`` points the
+    connector's connection at it.
+    """
+
+    #: the connector it stands in for (``"quickbooks"``)
+    name: str
+    summary: str
+    #: ``factory(**options) -> WSGI app``; a bad option value raises ``ValueError``
+    factory: Callable[..., WSGIApplication]
+    #: the keyword options ``factory`` takes: name -> what it does (and its default)
+    options: Mapping[str, str] = field(default_factory=dict)
+    #: filled in by the host: the plugin that registered this
+    plugin: str = ""
+
+
 KINDS: dict[str, type] = {
     "connector": Connector, "trigger": Trigger, "action": Action, "transform": Transform,
+    "sandbox": Sandbox,
 }

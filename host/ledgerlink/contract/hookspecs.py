@@ -109,3 +109,82 @@ def ledgerlink_register_transforms(register):
 
     **Since:** 0.1.0
     """
+
+
+@hookspec
+def ledgerlink_register_routes(register):
+    """Add HTTP routes to the server that ``ledgerlink serve`` runs (a web console, say).
+
+    :param register: ``register(blueprint: flask.Blueprint) -> None``. Call it once per
+        blueprint. The host mounts it on the app of :func:`ledgerlink.web.app.create_app`
+        with the rules (and ``url_prefix``) the blueprint gives. Views declared with
+        :meth:`ledgerlink.web.routes.ApiBlueprint.operation` are described in
+        ``/openapi.json`` and need the admin token unless declared ``admin=False``; every
+        other view of the blueprint needs the admin token. Every answer gets the host's
+        security headers, and every error (an exception the view raises, a 404 or 405)
+        the one JSON error shape.
+
+    **Returns:** nothing; the return value is ignored.
+
+    **How results combine:** every implementation is called when an app is created, after
+    the host's own routes are mounted. A rule that would answer a URL and method a host
+    route (or an earlier plugin's) answers, or a blueprint name already mounted, is a
+    :class:`ledgerlink.errors.PluginError` naming the plugin: a plugin adds routes, it never
+    replaces one.
+
+    **Where:** in a plugin package's entry-point module.
+
+    **Since:** 0.2.0
+    """
+
+
+@hookspec
+def ledgerlink_register_commands(register):
+    """Add subcommands to the ``ledgerlink`` command.
+
+    :param register: ``register(name: str, help: str, configure: Callable[[argparse.ArgumentParser], None],
+        run: Callable[[argparse.Namespace], int]) -> None``. Call it once per subcommand.
+        ``configure`` adds the subcommand's arguments to its parser; ``run`` does the work and
+        returns the exit status. A :class:`ledgerlink.errors.LedgerlinkError` it raises is
+        printed as ``error: <message>`` with exit status 1, as for the built-in commands.
+
+    **Returns:** nothing; the return value is ignored.
+
+    **How results combine:** every implementation is called when the command line is
+    parsed; the subcommands are listed after the built-in ones. A name that a built-in
+    command or an earlier plugin already has is a :class:`ledgerlink.errors.PluginError`
+    naming the plugin.
+
+    **Where:** in a plugin package's entry-point module.
+
+    **Since:** 0.2.0
+    """
+
+
+@hookspec
+def ledgerlink_register_sandboxes(register):
+    """Register loopback imitations of vendor APIs, for tests, demos and integrators.
+
+    :param register: ``register(sandbox: ledgerlink.contract.Sandbox) -> None``. Call it once
+        per sandbox. A sandbox names the connector it stands in for (``"quickbooks"``), a
+        summary, ``factory(**options)`` returning a WSGI app that answers as the vendor does
+        (a bad option value raises ``ValueError``), and ``options``: the keyword options the
+        factory takes, each with a line saying what it does.
+
+    **Returns:** nothing; the return value is ignored.
+
+    **When:** whenever the catalog is built; the factory itself is called only by
+    ``ledgerlink sandbox NAME`` (with the ``--set`` options), by ``ledgerlink demo`` (with
+    none) and by tests, each time they start a sandbox.
+
+    **How results combine:** every implementation is called; all sandboxes are merged into
+    one catalog. Two plugins registering a sandbox for the same connector is an error
+    naming both plugins. The connector need not be installed.
+
+    **Where:** in a sandbox package's entry-point module, never in the connector's own
+    package: the code under test and the imitation it is tested against must not share
+    code, or they can agree on the same mistake (``ledgerlink-sandboxes`` holds the
+    built-in ones).
+
+    **Since:** 0.2.0
+    """

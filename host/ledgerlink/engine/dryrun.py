@@ -3,7 +3,8 @@
 Mapping, input validation and the actions' requests are produced exactly as a live run
 would produce them; the first request of each step is shown as it would be sent (secrets
 redacted) and answered with the action's sample response, so later requests and later
-steps can be shown too. Nothing is sent, nothing is written.
+steps can be shown too. A file effect is shown the same way (kind, mode, path, the exact
+content) and answered as its first attempt would be. Nothing is sent, nothing is written.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import jsonschema
-
 from ledgerlink import jsonio
-from ledgerlink.io import outbound
-from ledgerlink.contract import Action, ActionContext, IncomingEvent, LinkQuery, Request, Response
+from ledgerlink.io import files, outbound
+from ledgerlink.contract import (Action, ActionContext, FileEffect, FileResult, IncomingEvent, LinkQuery,
+                                 Request, Response)
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config
-from ledgerlink.errors import EventError
+from ledgerlink.errors import ConfigError, EventError
 from ledgerlink.recipes.mapping import pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
 from ledgerlink.engine.runner import document, run
@@ -79,15 +79,29 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
             connections[name] = connection
         return connections[name]
 
+    def secret_values(name: str) -> list[str]:
+        """The connection's configured secret values, redacted from a file's content; none
+        when they cannot be read (a dry-run needs no secret)."""
+        try:
+            values = config.secrets(name, catalog) if name in config.connections else {}
+        except ConfigError:
+            return []
+        return [v for v in values.values() if isinstance(v, str)]
+
     shown: dict[str, list[dict[str, Any]]] = {}
     lookups: dict[str, list[dict[str, Any]]] = {}
 
-    def send(step: Step, action: Action, ctx: ActionContext, request: Request) -> Response:
+    def send(step: Step, action: Action, ctx: ActionContext,
+             request: Request | LinkQuery | FileEffect) -> Response | FileResult:
         if isinstance(request, LinkQuery):  # a dry-run reads no database: as if nothing were linked yet
             lookups.setdefault(step.id, []).append({"source_id": request.source_id,
                                                     "target_type": request.target_type,
                                                     "answered_with": "no link (a dry-run reads no database)"})
             return Response(status=200, json={"target_id": None})
+        if isinstance(request, FileEffect):  # shown as a request is; answered as a first attempt is
+            files.relative_path(request)  # a path the live run would refuse fails the dry-run too
+            shown.setdefault(step.id, []).append(files.describe(request, secret_values(step.connection)))
+            return files.first_answer(request)
         connector = catalog.connectors[action.connector]
         auth = {}
         if connector.auth is not None:

@@ -9,22 +9,12 @@ from ledgerlink import jsonio
 from ledgerlink.contract import IncomingEvent
 from ledgerlink.config import find_config_file, load_config
 from ledgerlink.engine.dryrun import dry_run
-from ledgerlink.errors import LedgerlinkError, MappingError
+from ledgerlink.errors import Conflict, LedgerlinkError, MappingError, NotFound
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.recipes.recipe import Recipe
 from ledgerlink.engine.runner import document
 from ledgerlink.engine.runtime import Runtime, Settings
 from ledgerlink.store import DEFAULT_URL, Store
-
-
-class NotFound(LedgerlinkError):
-    code = "not_found"
-    status = 404
-
-
-class Conflict(LedgerlinkError):
-    code = "conflict"
-    status = 409
 
 
 def build_runtime(db: str | None = None, recipes: str | Path | None = None, config_file: str | None = None,

@@ -24,15 +24,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledgerlink import jsonio
-from ledgerlink.io import outbound
-from ledgerlink.contract import (Action, ActionContext, Connection, IncomingEvent, LinkQuery,
-                                 Request, Response)
+from ledgerlink.contract.http import retry_after
+from ledgerlink.io import files, outbound
+from ledgerlink.contract import (Action, ActionContext, Connection, FileEffect, FileResult,
+                                 IncomingEvent, LinkQuery, Request, Response)
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.config import Config
-from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, MappingError, Problem,
-                               RecipeError, SignatureError, VendorError, quoted)
-from ledgerlink.io.governor import Governor, Throttled
-from ledgerlink.io.oauth import NeedsReauth
+from ledgerlink.errors import (ConfigError, EventError, LedgerlinkError, MappingError, NeedsReauth,
+                               NotSent, OutcomeUnknown, Problem, RecipeError, SignatureError,
+                               Throttled, VendorError, quoted)
+from ledgerlink.io.governor import Governor
+from ledgerlink.io.governor.local import LocalGovernor
 from ledgerlink.recipes.mapping import CompiledPath, Scope, compile_path
 from ledgerlink.recipes.recipe import Recipe, Step, check_recipe, validate
 from ledgerlink.engine.runner import (StepResult, document, drive, find_existing, idempotency_key,
@@ -160,10 +162,10 @@ class Runtime:
         shared = self.settings.governor == "shared" or (
             self.settings.governor == "auto" and self.store.engine.dialect.name == "postgresql")
         if shared:
-            from ledgerlink.io.shared_governor import SharedGovernor
-            self.governor: Any = SharedGovernor(self.store)
+            from ledgerlink.io.governor.shared import SharedGovernor
+            self.governor: Governor = SharedGovernor(self.store)
         else:
-            self.governor = Governor()
+            self.governor = LocalGovernor()
         self.secret_box = SecretBox(self.store)
         self._connections: dict[str, Connection] = {}
         self._source_paths: dict[str, CompiledPath | None] = {}
@@ -180,7 +182,7 @@ class Runtime:
         if connection is None:
             connection = self.config.connection(name, self.catalog)
             connector = self.catalog.connectors[connection.connector]
-            if connector.oauth is not None and os.environ.get("LEDGERLINK_SECRET_KEY"):
+            if connector.oauth is not None and self.secret_box.enabled:
                 learned = self.secret_box.get(name).get("settings") or {}
                 if learned:
                     connection = Connection(name, connection.connector, {**connection.settings, **learned},
@@ -199,7 +201,7 @@ class Runtime:
         from ledgerlink.io.oauth import fresh_secrets
 
         values = self.config.secrets(name, self.catalog) if name in self.config.connections else {}
-        if not os.environ.get("LEDGERLINK_SECRET_KEY"):
+        if not self.secret_box.enabled:
             return values
         connector = self.catalog.connectors[self.connection(name).connector]
         if connector.oauth is not None:
@@ -215,9 +217,10 @@ class Runtime:
         auth = dict(connector.auth(secrets)) if connector.auth else {}
         return auth, [v for v in secrets.values() if isinstance(v, str)]
 
-    def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Callable[[Any], Response]:
+    def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Callable[[Any], Response | FileResult]:
         """``send(request) -> response`` on connection ``name`` as a worker sends: through the
-        governor, authenticated, a ``LinkQuery`` answered from the links table; each
+        governor, authenticated, a ``LinkQuery`` answered from the links table, a file effect
+        performed by :mod:`ledgerlink.io.files`; each
         request's redacted record is appended to ``sent``. Raises Throttled when no slot
         frees within ``max_governor_wait``."""
         connection = self.connection(name)
@@ -227,32 +230,41 @@ class Runtime:
         limits = self.config.limits(connection.name, connector.limits)
         records = sent if sent is not None else []
 
-        def send(request: Any) -> Response:
+        def send(request: Any) -> Response | FileResult:
             if isinstance(request, LinkQuery):
                 target = self.store.linked_target(connection.name, request.source_id, request.target_type)
                 return Response(status=200, json={"target_id": target})
+            if isinstance(request, FileEffect):  # not HTTP: the host writes the file, ungoverned
+                return files.perform_logged(request, connection.settings, secret_values, records)
             # the governor also holds back a connector without published limits after a Retry-After
             with self.governor.slot(governor_key, limits, max_wait=self.settings.max_governor_wait):
                 try:
                     response, record = outbound.send(self.client, request, auth, secret_values)
-                except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
+                except (NotSent, OutcomeUnknown) as exc:
                     if exc.sent is not None:
                         records.append(exc.sent)  # the run log shows what was attempted
                     raise
             records.append(record)
             self.metrics.add("requests_sent", 1)
-            if response.status == 429 or (response.status == 503 and outbound.retry_after(response.headers)):
+            if response.status == 429 or (response.status == 503 and retry_after(response.headers)):
                 self.metrics.add("responses_throttled", 1)
-                self.governor.pause(governor_key, outbound.retry_after(response.headers) or 1.0)
+                self.governor.pause(governor_key, retry_after(response.headers) or 1.0)
             return response
 
         return send
 
-    def sender(self, name: str) -> Callable[[Request], Response]:
-        """``send(request) -> response`` on connection ``name``, for requests outside a run
-        (``ledgerlink check``, ``runs undo``)."""
+    def sender(self, name: str) -> Callable[[Request | FileEffect], Response | FileResult]:
+        """``send(request) -> response`` on connection ``name``, for requests (and file
+        effects) outside a run (``ledgerlink check``, ``runs undo``)."""
         auth, values = self.credentials(name)
-        return lambda request: outbound.send(self.client, request, auth, values)[0]
+        settings = self.connection(name).settings
+
+        def send(request: Any) -> Response | FileResult:
+            if isinstance(request, FileEffect):
+                return files.perform(request, settings)
+            return outbound.send(self.client, request, auth, values)[0]
+
+        return send
 
     # the inbox ----------------------------------------------------------------------------
 
@@ -387,8 +399,7 @@ class Runtime:
 
     def close(self) -> None:
         self.client.close()
-        if hasattr(self.governor, "close"):
-            self.governor.close()
+        self.governor.close()
         self.store.dispose()
 
 
@@ -684,12 +695,12 @@ class Worker:
         except NeedsReauth as exc:
             store.fetch_later(claimed.id, self.name, exc.message, time.time() + 60.0, count_attempt=False)
             return "retrying"
-        except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
+        except (NotSent, OutcomeUnknown) as exc:
             return self._fetch_retry(claimed, f"fetching the entity: {exc}", None)
         except VendorError as exc:
             if exc.kind == "permanent":
                 return self._fetch_failed(claimed, exc.message)
-            if exc.kind == "reauth" and os.environ.get("LEDGERLINK_SECRET_KEY"):
+            if exc.kind == "reauth" and rt.secret_box.enabled:
                 from ledgerlink.io.oauth import expire
                 expire(rt, claimed.connection)
                 return self._fetch_retry(claimed, exc.message, 0.0)
@@ -753,7 +764,7 @@ class Worker:
             store.fail_poll(name, self.name, f"waiting for a {throttled.reason} slot",
                             time.time() + max(0.0, getattr(throttled, "delay", 1.0)))
             return 1
-        except (LedgerlinkError, outbound.NotSent, outbound.OutcomeUnknown) as exc:
+        except LedgerlinkError as exc:
             message = getattr(exc, "message", None) or str(exc)
             log.warning("poll of connection %r failed; the cursor stays and it is tried again: %s",
                         connection_name, message)
@@ -886,10 +897,10 @@ class Worker:
         except Throttled as throttled:
             raise _Retry(f"waiting for a {throttled.reason} slot of {connection.name!r}",
                          delay=max(0.0, getattr(throttled, "delay", 1.0)), count_attempt=False) from None
-        except outbound.NotSent as exc:
+        except NotSent as exc:
             log("failed", error=str(exc), input_=mapped[0])
             raise _Retry(f"step {step.id!r}: request not sent: {exc}") from None
-        except outbound.OutcomeUnknown as exc:
+        except OutcomeUnknown as exc:
             log("unknown", error=str(exc), input_=mapped[0])
             raise _Retry(f"step {step.id!r}: outcome unknown, retrying with the same idempotency key: {exc}") from None
         except VendorError as exc:
@@ -900,7 +911,7 @@ class Worker:
             log("failed", error=exc.message, input_=mapped[0])
             if exc.kind == "permanent":
                 raise _Fail(f"step {step.id!r}: {exc.message}") from None
-            if exc.kind == "reauth" and connector.oauth is not None and os.environ.get("LEDGERLINK_SECRET_KEY"):
+            if exc.kind == "reauth" and connector.oauth is not None and rt.secret_box.enabled:
                 from ledgerlink.io.oauth import expire
                 expire(rt, connection.name)  # refresh once, then retry; invalid_grant pauses the run
                 raise _Retry(f"step {step.id!r}: {exc.message}", delay=0.0) from None

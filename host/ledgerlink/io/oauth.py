@@ -1,8 +1,13 @@
-"""OAuth 2.0 for connections: consent, code exchange, refresh once at a time, re-consent.
+"""OAuth 2.0 for connections: consent, code exchange, the tenant, refresh once at a time, re-consent.
 
 - ``ledgerlink connect NAME`` prints the consent URL; ``serve`` answers the redirect at
   ``GET /oauth/callback``, checks ``state`` (single use, ten minutes), exchanges the code and
-  stores the tokens encrypted (:mod:`ledgerlink.io.secrets`).
+  stores the tokens encrypted (:mod:`ledgerlink.io.secrets`). When the connector's
+  :class:`~ledgerlink.contract.OAuth2` declares ``pkce``, the consent URL carries an S256
+  code challenge (RFC 7636 §4.2) and the exchange the code verifier, kept with the state.
+- After the exchange, the connector's ``learn_tenant`` step learns which tenant the consent
+  is for: its requests are sent with the fresh access token, and the settings it returns
+  are stored with the tokens and overlay the connection's configured settings.
 - :func:`fresh_secrets` gives a connection's secrets with an access token valid for at least
   a few more minutes, refreshing it first if needed. One refresh at a time per connection:
   threads of a process queue on a lock, and the stored tokens are read again inside it, so
@@ -14,18 +19,26 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import secrets as pysecrets
 import threading
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
 
 from ledgerlink import jsonio
-from ledgerlink.contract import Connector
-from ledgerlink.errors import ConfigError, LedgerlinkError
+from ledgerlink.config import Config
+from ledgerlink.connectors.catalog import Catalog
+from ledgerlink.contract import Connection, Connector, OAuth2, Request, Response
+from ledgerlink.errors import ConfigError, LedgerlinkError, NeedsReauth, VendorError
+from ledgerlink.io import outbound
+from ledgerlink.io.secrets import SecretBox
+from ledgerlink.store import Store
 
 #: the form of the OAuth state ledgerlink issues (``secrets.token_urlsafe``)
 STATE_FORM = re.compile(r"[A-Za-z0-9_-]{16,100}")
@@ -38,16 +51,38 @@ _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
-class NeedsReauth(LedgerlinkError):
-    """The connection's refresh token is no longer accepted; someone must connect it again."""
+class Counters(Protocol):
+    """Where the flow counts what it did (``token_refreshes``)."""
 
-    code = "needs_reauth"
-    status = 409
+    def add(self, name: str, amount: float) -> None: ...
 
-    def __init__(self, connection: str, reason: str = "") -> None:
-        self.connection = connection
-        super().__init__(f"connection {connection!r} needs to be connected again (`ledgerlink connect "
-                         f"{connection}`): {reason or 'its refresh token was refused'}")
+
+class OAuthHost(Protocol):
+    """What the OAuth flow needs of the process it runs in (the runtime provides it)."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def client(self) -> httpx.Client: ...
+
+    @property
+    def secret_box(self) -> SecretBox: ...
+
+    @property
+    def metrics(self) -> Counters: ...
+
+    def connection(self, name: str) -> Connection:
+        """The connection's settings, configured and learned."""
+
+    def wake(self) -> None:
+        """Have the workers look for runs now (paused runs were resumed)."""
 
 
 def _lock(name: str) -> threading.Lock:
@@ -55,48 +90,60 @@ def _lock(name: str) -> threading.Lock:
         return _locks.setdefault(name, threading.Lock())
 
 
-def _spec(runtime: Any, name: str) -> tuple[Connector, Any]:
-    connection = runtime.connection(name)
-    connector = runtime.catalog.connectors[connection.connector]
+def _spec(host: OAuthHost, name: str) -> tuple[Connector, OAuth2, Connection]:
+    connection = host.connection(name)
+    connector = host.catalog.connectors[connection.connector]
     if connector.oauth is None:
         raise ConfigError(f"connection {name!r} ({connector.name}) does not use OAuth; nothing to connect")
-    return connector, connection
+    return connector, connector.oauth, connection
 
 
-def _client_credentials(runtime: Any, name: str, connection: Any) -> tuple[str, str]:
+def _client_credentials(host: OAuthHost, name: str, connection: Connection) -> tuple[str, str]:
     client_id = connection.settings.get("client_id")
-    secret = runtime.config.secrets(name, runtime.catalog).get("client_secret") if name in runtime.config.connections else None
+    secret = host.config.secrets(name, host.catalog).get("client_secret") if name in host.config.connections else None
     if not client_id or not secret:
         raise ConfigError(f"connection {name!r} needs client_id and client_secret (as ${{ENV_VAR}}) in "
                           f"ledgerlink.toml to connect")
     return client_id, secret
 
 
-def consent_url(runtime: Any, name: str, redirect_uri: str) -> str:
+def code_challenge(verifier: str) -> str:
+    """The S256 code challenge of a PKCE code verifier: BASE64URL(SHA256(verifier)), unpadded
+    (RFC 7636 §4.2)."""
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def consent_url(host: OAuthHost, name: str, redirect_uri: str) -> str:
     """The URL a person opens to let ledgerlink reach the connection's company."""
-    connector, connection = _spec(runtime, name)
-    client_id, _ = _client_credentials(runtime, name, connection)
+    _, oauth, connection = _spec(host, name)
+    client_id, _ = _client_credentials(host, name, connection)
     state = pysecrets.token_urlsafe(24)
-    runtime.store.set_cursor(f"oauth-state:{state}", jsonio.dumps(
-        {"connection": name, "redirect_uri": redirect_uri, "expires": time.time() + STATE_SECONDS}))
-    base = connection.settings.get("authorize_url") or connector.oauth.authorize_url
+    saved: dict[str, Any] = {"connection": name, "redirect_uri": redirect_uri, "expires": time.time() + STATE_SECONDS}
     query = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri, "state": state}
-    if connector.oauth.scopes:
-        query["scope"] = " ".join(connector.oauth.scopes)
+    if oauth.scopes:
+        query["scope"] = " ".join(oauth.scopes)
+    if oauth.pkce:
+        # 86 characters of [A-Za-z0-9_-]: inside RFC 7636's 43-128 unreserved characters
+        saved["code_verifier"] = pysecrets.token_urlsafe(64)
+        query["code_challenge"] = code_challenge(saved["code_verifier"])
+        query["code_challenge_method"] = "S256"
+    host.store.set_cursor(f"oauth-state:{state}", jsonio.dumps(saved))
+    base = connection.settings.get("authorize_url") or oauth.authorize_url
     return f"{base}?{urlencode(query)}"
 
 
-def _token_request(runtime: Any, name: str, form: dict[str, str]) -> dict[str, Any]:
-    connector, connection = _spec(runtime, name)
-    client_id, client_secret = _client_credentials(runtime, name, connection)
-    url = connection.settings.get("token_url") or connector.oauth.token_url
+def _token_request(host: OAuthHost, name: str, form: dict[str, str]) -> dict[str, Any]:
+    _, oauth, connection = _spec(host, name)
+    client_id, client_secret = _client_credentials(host, name, connection)
+    url = connection.settings.get("token_url") or oauth.token_url
     auth = None
-    if connector.oauth.client_auth == "basic":
+    if oauth.client_auth == "basic":
         auth = httpx.BasicAuth(client_id, client_secret)
     else:
         form = {**form, "client_id": client_id, "client_secret": client_secret}
     try:
-        response = runtime.client.post(url, data=form, auth=auth, headers={"Accept": "application/json"})
+        response = host.client.post(url, data=form, auth=auth, headers={"Accept": "application/json"})
     except httpx.HTTPError as exc:
         raise LedgerlinkError(f"the token endpoint of {name!r} did not answer: {type(exc).__name__}") from None
     try:
@@ -118,30 +165,59 @@ def _token_request(runtime: Any, name: str, form: dict[str, str]) -> dict[str, A
     return out
 
 
-def complete(runtime: Any, query: dict[str, str]) -> str:
-    """Finish a consent redirect: check ``state``, exchange the code, store the tokens.
-    Returns the connection name; its paused runs are resumed."""
+def _learn_tenant(host: OAuthHost, oauth: OAuth2, name: str, query: Mapping[str, str],
+                  access_token: str) -> dict[str, Any]:
+    """Run the connector's ``learn_tenant`` step; its requests carry the fresh access token.
+
+    The step sees the configured settings (not what an earlier consent taught), so the
+    tenant a person chose in ledgerlink.toml decides."""
+    if oauth.learn_tenant is None:
+        return {}
+    configured = host.config.connection(name, host.catalog)
+    bearer = {"Authorization": f"Bearer {access_token}"}
+
+    def send(request: Request) -> Response:
+        try:
+            return outbound.send(host.client, request, bearer, [access_token])[0]
+        except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
+            raise VendorError(f"connection {name!r}: the request that learns the tenant was not answered: "
+                              f"{exc}; connect again", kind="retry") from None
+
+    step = oauth.learn_tenant(query, configured)
+    try:  # io stays below the engine: the step is driven here, as the runner drives an action
+        request = next(step)
+        while True:
+            request = step.send(send(request))
+    except StopIteration as done:
+        return dict(done.value or {})
+
+
+def complete(host: OAuthHost, query: dict[str, str]) -> str:
+    """Finish a consent redirect: check ``state``, exchange the code, learn the tenant,
+    store the tokens. Returns the connection name; its paused runs are resumed."""
     state = query.get("state", "")
     # only a state of the form ledgerlink issues is looked up (a NUL byte is refused by PostgreSQL)
-    raw = runtime.store.cursor(f"oauth-state:{state}") if STATE_FORM.fullmatch(state) else None
+    raw = host.store.cursor(f"oauth-state:{state}") if STATE_FORM.fullmatch(state) else None
     if raw is None:
         raise ConfigError("unknown or used OAuth state; start again with `ledgerlink connect NAME`")
-    runtime.store.set_cursor(f"oauth-state:{state}", jsonio.dumps({"used": True}))
+    host.store.set_cursor(f"oauth-state:{state}", jsonio.dumps({"used": True}))
     saved = jsonio.loads(raw)
     if saved.get("used") or saved.get("expires", 0) < time.time():
         raise ConfigError("this consent link has expired or was used; start again with `ledgerlink connect NAME`")
     if "error" in query:
         raise ConfigError(f"consent was not given: {query.get('error')}")
     name = saved["connection"]
-    connector, _ = _spec(runtime, name)
-    tokens = _token_request(runtime, name, {"grant_type": "authorization_code", "code": query.get("code", ""),
-                                            "redirect_uri": saved["redirect_uri"]})
-    if connector.oauth.settings_from_callback is not None:
-        tokens["settings"] = dict(connector.oauth.settings_from_callback(query))
+    _, oauth, _ = _spec(host, name)
+    form = {"grant_type": "authorization_code", "code": query.get("code", ""), "redirect_uri": saved["redirect_uri"]}
+    if saved.get("code_verifier"):
+        form["code_verifier"] = saved["code_verifier"]
+    tokens = _token_request(host, name, form)
+    if oauth.learn_tenant is not None:
+        tokens["settings"] = _learn_tenant(host, oauth, name, query, tokens["access_token"])
     with _lock(name):
-        runtime.secret_box.put(name, tokens, status="ok")
-    runtime.store.resume_paused(name)
-    runtime.wake()
+        host.secret_box.put(name, tokens, status="ok")
+    host.store.resume_paused(name)
+    host.wake()
     return name
 
 
@@ -150,14 +226,14 @@ def _left(values: dict[str, Any]) -> float:
     return float(values.get("access_expires_at", 0)) - time.time()
 
 
-def fresh_secrets(runtime: Any, name: str, configured: dict[str, Any]) -> dict[str, Any]:
+def fresh_secrets(host: OAuthHost, name: str, configured: dict[str, Any]) -> dict[str, Any]:
     """``configured`` overlaid with stored tokens, the access token refreshed if it is about to expire."""
-    status = runtime.secret_box.status(name)
+    status = host.secret_box.status(name)
     if status is None:
         return configured
     if status == "needs_reauth":
         raise NeedsReauth(name)
-    stored = runtime.secret_box.get(name)
+    stored = host.secret_box.get(name)
     if _left(stored) > REFRESH_MARGIN or not stored.get("refresh_token"):
         return {**configured, **stored}
 
@@ -168,22 +244,22 @@ def fresh_secrets(runtime: Any, name: str, configured: dict[str, Any]) -> dict[s
         if _left(values) > REFRESH_MARGIN:
             return None, None, values
         try:
-            tokens = _token_request(runtime, name, {"grant_type": "refresh_token",
+            tokens = _token_request(host, name, {"grant_type": "refresh_token",
                                                     "refresh_token": values["refresh_token"]})
         except NeedsReauth as exc:
             return values, "needs_reauth", exc
-        runtime.metrics.add("token_refreshes", 1)
+        host.metrics.add("token_refreshes", 1)
         merged = {**values, **tokens}
         return merged, "ok", merged  # the rotated refresh token is stored before it is used
 
     with _lock(name):
-        result = runtime.secret_box.locked_update(name, refresh)
+        result = host.secret_box.locked_update(name, refresh)
     if isinstance(result, NeedsReauth):
         raise result
     return {**configured, **result}
 
 
-def expire(runtime: Any, name: str) -> None:
+def expire(host: OAuthHost, name: str) -> None:
     """The vendor refused the access token (401): refresh it before the next request."""
     def mark(values: dict[str, Any], status: str | None) -> tuple[Any, Any, Any]:
         if not values:
@@ -191,4 +267,4 @@ def expire(runtime: Any, name: str) -> None:
         return {**values, "access_expires_at": 0}, status or "ok", None
 
     with _lock(name):
-        runtime.secret_box.locked_update(name, mark)
+        host.secret_box.locked_update(name, mark)

@@ -6,8 +6,6 @@ secrets redacted; live runs send the same request.
 
 from __future__ import annotations
 
-import email.utils
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,39 +13,10 @@ import httpx
 
 from ledgerlink import __version__, jsonio
 from ledgerlink.contract import Request
+from ledgerlink.errors import NotSent, OutcomeUnknown
 
 REDACTED = "[REDACTED]"
 USER_AGENT = f"ledgerlink/{__version__}"
-
-
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    """``headers[name]`` whatever the case of the name; None when absent."""
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted and isinstance(value, str):
-            return value
-    return None
-
-
-def retry_after(headers: Mapping[str, str], default: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date, measured
-    against the response's ``Date``), else ``default``."""
-    value = header(headers, "Retry-After")
-    if value is None or not value.strip():
-        return default
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return default
-    now_header = header(headers, "Date")
-    try:
-        now = email.utils.parsedate_to_datetime(now_header).timestamp() if now_header else time.time()
-    except (TypeError, ValueError):
-        now = time.time()
-    return max(0.0, when.timestamp() - now)
 
 
 def build(request: Request, auth_headers: Mapping[str, str] | None = None) -> httpx.Request:
@@ -79,32 +48,11 @@ def describe(http: httpx.Request, body: Any, secret_headers: Iterable[str] = (),
             scheme, _, rest = value.partition(" ")
             value = f"{scheme} {REDACTED}" if rest else REDACTED
         headers[name] = redact(value, secrets)
-    return {"method": http.method, "url": redact(str(http.url), secrets), "headers": headers,
-            "body": body}
+    return {"kind": "http", "method": http.method, "url": redact(str(http.url), secrets),
+            "headers": headers, "body": body}
 
 
 # --- sending -----------------------------------------------------------------------------
-
-class NotSent(Exception):
-    """The request never reached the vendor (connection refused, connect timeout): safe to retry.
-
-    ``.sent`` is what was attempted, redacted, for the run log."""
-
-    def __init__(self, message: str, sent: "Sent | None" = None) -> None:
-        super().__init__(message)
-        self.sent = sent
-
-
-class OutcomeUnknown(NotSent.__base__):  # type: ignore[misc]
-    """The request may have reached the vendor but no answer came (read timeout, dropped
-    connection): retry only with the same idempotency key, or look the entity up first.
-
-    ``.sent`` is what was sent, redacted, for the run log."""
-
-    def __init__(self, message: str, sent: "Sent | None" = None) -> None:
-        super().__init__(message)
-        self.sent = sent
-
 
 def new_client(connect_timeout: float = 5.0, read_timeout: float = 30.0, max_connections: int = 100) -> httpx.Client:
     """The one HTTP client of a process: timeouts, pool, no redirects, no environment proxies."""

@@ -24,8 +24,13 @@ def new_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
+def key_from_environment() -> str | None:
+    """``$LEDGERLINK_SECRET_KEY``, or None when unset: the one place the key is read."""
+    return os.environ.get(ENV) or None
+
+
 def _fernet(key: str | None = None) -> Fernet:
-    key = key or os.environ.get(ENV)
+    key = key or key_from_environment()
     if not key:
         raise ConfigError(f"{ENV} is not set; set it to a key from `ledgerlink secret-key` to store "
                           f"connection tokens encrypted")
@@ -52,6 +57,12 @@ class SecretBox:
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[dict[str, Any], str | None, float]] = {}
         self._cache_lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a key is set, so secrets can be stored and read (without one, a
+        connection uses only the secrets its configuration names)."""
+        return bool(self._key or key_from_environment())
 
     def _read(self, connection: str) -> tuple[dict[str, Any], str | None]:
         now = time.monotonic()

@@ -6,23 +6,22 @@ transform is a pure function of its value and parameters and raises
 :class:`ledgerlink.errors.TransformError` with a message saying what it received and
 what it expects. Money never passes through ``float``.
 
-Currency exponents come from CLDR through babel (ISO 4217 digits). A source system whose
-amounts follow other rules registers its own transform; Stripe's is ``stripe.money``.
+``money`` is :func:`ledgerlink.contract.money.minor_to_major` by the currency's ISO 4217
+exponent (:func:`ledgerlink.contract.money.currency_exponent`). A source system whose amounts
+follow other rules registers its own money transform on top of the same functions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from decimal import (ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_EVEN,
                      ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation)
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import babel.numbers
-
 from ledgerlink import hookimpl
 from ledgerlink.contract import Transform
+from ledgerlink.contract.money import currency_exponent, minor_to_major
 from ledgerlink.errors import TransformError, quoted
 
 ROUNDING = {
@@ -40,23 +39,6 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     return f"{type(value).__name__} {quoted(value)}"
-
-
-def currency_exponent(code: Any) -> int:
-    """ISO 4217 minor-unit digits of ``code`` (CLDR data through babel)."""
-    if not isinstance(code, str) or len(code) != 3 or not code.isalpha():
-        raise TransformError(f"currency must be a 3-letter ISO 4217 code, got {_describe(code)}")
-    exponent = _precision(code.upper())
-    if exponent is None:
-        raise TransformError(f"unknown currency {quoted(code)}; use an ISO 4217 code such as USD, EUR, JPY")
-    return exponent
-
-
-@functools.lru_cache(maxsize=512)
-def _precision(upper: str) -> int | None:
-    if not babel.numbers.is_currency(upper):
-        return None
-    return babel.numbers.get_currency_precision(upper)
 
 
 def to_integer(value: Any) -> int:
@@ -93,17 +75,11 @@ def to_decimal(value: Any) -> Decimal:
     return result
 
 
-def minor_to_major(amount: Any, exponent: int) -> Decimal:
-    """``1050`` with exponent 2 → ``Decimal('10.50')``; exact, quantized to the exponent."""
-    minor = to_integer(amount)
-    return Decimal(minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
-
-
 def _money(value: Any, params: Mapping[str, Any]) -> Decimal:
-    exponent = params.get("exponent")
-    if exponent is None:
-        exponent = currency_exponent(params.get("currency"))
-    return minor_to_major(value, exponent)
+    places = params.get("exponent")
+    if places is None:
+        places = currency_exponent(params.get("currency"), transform="money")
+    return minor_to_major(value, places, transform="money")
 
 
 def _zone(params: Mapping[str, Any]) -> dt.tzinfo:
@@ -165,7 +141,7 @@ def _round(value: Any, params: Mapping[str, Any]) -> Decimal:
     if places is None:
         if params.get("currency") is None:
             raise TransformError("round needs \"places\" or \"currency\" to know the precision")
-        places = currency_exponent(params["currency"])
+        places = currency_exponent(params["currency"], transform="round")
     mode = ROUNDING[params["rounding"]]
     return to_decimal(value).quantize(Decimal(1).scaleb(-int(places)), rounding=mode)
 

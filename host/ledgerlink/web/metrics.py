@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
+from flask import Flask, Response
+from prometheus_client.metrics_core import Metric
+from werkzeug.exceptions import HTTPException
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from ledgerlink.web.auth import bearer_is
+from ledgerlink.web.connections import connection_rows
+from ledgerlink.web.responses import error, security_headers
+
+if TYPE_CHECKING:
+    from ledgerlink.engine.runtime import Runtime
 
 COUNTERS = {
     "webhooks_received": "Webhook deliveries accepted (signature verified).",
@@ -32,10 +44,10 @@ COUNTERS = {
 
 
 class _Collector:
-    def __init__(self, runtime: Any) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         values = dict(self.runtime.metrics.values)
         for name, help_text in COUNTERS.items():
             family = CounterMetricFamily(f"ledgerlink_{name}", help_text)
@@ -58,8 +70,6 @@ class _Collector:
             pass
         yield fetches
         try:
-            from ledgerlink.web.api import connection_rows
-
             connections = GaugeMetricFamily("ledgerlink_connection_needs_reauth",
                                             "1 when a connection must be connected again; its runs are paused.",
                                             labels=["connection"])
@@ -73,28 +83,23 @@ class _Collector:
         yield recipes
 
 
-def render(runtime: Any) -> tuple[bytes, str]:
+def render(runtime: Runtime) -> tuple[bytes, str]:
+    """The metrics of ``runtime`` in Prometheus's text format, and its content type."""
     registry = CollectorRegistry()
     registry.register(_Collector(runtime))
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
-def metrics_app(runtime: Any) -> Any:
+def metrics_app(runtime: Runtime) -> Flask:
     """A WSGI app that serves only ``GET /metrics``, without a token: for ``serve
     --metrics-listen``, an address of its own that only the scraper can reach. Bearer
     ``$LEDGERLINK_METRICS_TOKEN`` is still required there when that variable is set."""
-    import os
-
-    from flask import Flask, Response
-
-    from ledgerlink.web.api import bearer_is, error, security_headers
-
     app = Flask("ledgerlink-metrics")
     app.config["LEDGERLINK_METRICS_TOKEN"] = os.environ.get("LEDGERLINK_METRICS_TOKEN", "")
     app.after_request(security_headers)
 
     @app.get("/metrics")
-    def metrics() -> Any:
+    def metrics() -> Response:
         if app.config["LEDGERLINK_METRICS_TOKEN"] and not bearer_is("LEDGERLINK_METRICS_TOKEN"):
             return error(401, "unauthorized", "send LEDGERLINK_METRICS_TOKEN as Authorization: Bearer <token>")
         body, content_type = render(runtime)
@@ -102,7 +107,7 @@ def metrics_app(runtime: Any) -> Any:
 
     @app.errorhandler(404)
     @app.errorhandler(405)
-    def not_here(exc: Any) -> Any:
+    def not_here(exc: HTTPException) -> Response:
         return error(exc.code, "not_found" if exc.code == 404 else "method_not_allowed",
                      "this address serves only GET /metrics")
 

@@ -8,7 +8,7 @@ import pytest
 
 from ledgerlink.contract import Request
 # the vendor schema QuickBooks requests are held to: Intuit's XSDs, read by the sandbox's checker
-from ledgerlink_quickbooks import xsd
+from ledgerlink_sandboxes.quickbooks import xsd
 
 #: the last segment of an Accounting API path -> the XSD element of its body
 ENTITIES = {name.lower(): name for name in ("JournalEntry", "Invoice", "Payment", "CreditMemo",

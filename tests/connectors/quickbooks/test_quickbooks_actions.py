@@ -20,7 +20,8 @@ from ledgerlink.contract import ActionContext, Connection, Request, Response
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import ConfigError, InputError, VendorError
 from ledgerlink.testing import Script, drive, first_request
-from ledgerlink_quickbooks import common, deposit, payment, sales_forms, xsd
+from ledgerlink_quickbooks import common, deposit, payment, sales_forms
+from ledgerlink_sandboxes.quickbooks import xsd
 
 
 KEY = "7d0c7a8e-1f1e-4c55-9a57-0c0e1d5b6a21"
@@ -461,8 +462,8 @@ def test_every_invoice_problem_is_reported_at_once():
         "/DocNumber: DocNumber is 22 characters long; QuickBooks keeps at most 21, so shorten it",
         "/GlobalTaxCalculation: must be one of TaxExcluded, TaxInclusive, NotApplicable, got str 'Sometimes'",
         "/Lines/0/Amount: Amount is the float 1.5; floats lose cents, so pass a Decimal or a decimal "
-        "string such as \"12.50\" or \"-12.50\" (a recipe's \"$as\": \"stripe.money\", \"money\" or "
-        "\"decimal\" gives one)",
+        "string such as \"12.50\" or \"-12.50\" (a recipe's \"$as\": \"money\" or \"decimal\" gives "
+        "one, as does the source system's own money transform)",
         "/Lines/1/Memo: unknown item line key 'Memo'; item line keys are DetailType, ItemRef, "
         "Description, Qty, UnitPrice, Amount, TaxCodeRef, ClassRef, ServiceDate",
         '/Lines/2/DetailType: must be "SalesItemLineDetail" (the default) or "DiscountLineDetail", '

@@ -2,7 +2,7 @@
 recipes that use them (dry-run, and run for real against the sandbox).
 
 Requests go out as the host sends them (``ledgerlink.testing.HttpSender``: ``outbound.build``
-sent with httpx) to ``servers.background(create_sandbox(rate_limit=False))``.
+sent with httpx) to the QuickBooks sandbox of the ``qbo`` fixture.
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ import pytest
 
 from runtime_fixtures import RECIPES
 from ledgerlink import jsonio
-from ledgerlink.web import servers
 from ledgerlink.contract import ActionContext, Connection, IncomingEvent, Request
 from ledgerlink.config import Config
 from ledgerlink.errors import InputError, VendorError
 from ledgerlink.recipes.recipe import load_recipe
 from ledgerlink.engine.runner import document, run as run_recipe
 from ledgerlink.testing import HttpSender, drive
-from ledgerlink_quickbooks import deposit, payment, sales_forms, xsd
-from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox
+from ledgerlink_quickbooks import deposit, payment, sales_forms
+from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, xsd
 from stripe_events import credit_note_created_event, invoice_paid_event, to_body
 
 REALM = DEFAULT_REALM
@@ -46,20 +45,6 @@ NEW_RECIPES = {
     "refund": RECIPES / "stripe-charge-refunded-to-quickbooks-refund-receipt.json",
     "payout": RECIPES / "stripe-payout-paid-to-quickbooks-deposit.json",
 }
-
-
-@pytest.fixture(scope="module")
-def qbo():
-    app = create_sandbox(rate_limit=False)
-    with servers.background(app) as running:
-        running.sandbox = app.sandbox
-        yield running
-
-
-@pytest.fixture
-def sandbox(qbo):
-    qbo.sandbox.reset()
-    return qbo.sandbox
 
 
 def context(qbo, key: str = "", **settings: Any) -> ActionContext:

@@ -29,7 +29,6 @@ from ledgerlink.engine.operations import build_runtime
 from vendor_files import QUICKBOOKS
 from ledgerlink.testing import HttpSender, poll
 from ledgerlink_quickbooks import CONNECTOR, changes
-from ledgerlink_quickbooks.sandbox import create_sandbox
 from runtime_fixtures import QBO_TOKEN
 from ledgerlink.testing.databases import migrated_db
 
@@ -133,12 +132,8 @@ MIRROR = {
 }
 
 
-@pytest.fixture
-def qbo():
-    app = create_sandbox(rate_limit=False)
-    app.sandbox.add_realm(GROUP)
-    with background(app) as server:
-        yield app.sandbox, server.url
+#: two companies, so notifications for several reach each one's connection
+QBO_SANDBOX = {"rate_limit": False, "realms": (REALM, GROUP)}
 
 
 def setup(tmp_path: Path, monkeypatch, url: str, poll_seconds: float | None = None, **settings) -> object:
@@ -189,8 +184,8 @@ def mirrored(sandbox) -> list[dict]:
     return sandbox.entities(GROUP, "journalentry")
 
 
-def test_a_signed_notification_is_acknowledged_at_once_then_fetched_filtered_and_run(qbo, tmp_path, monkeypatch):
-    sandbox, url = qbo
+def test_a_signed_notification_is_acknowledged_at_once_then_fetched_filtered_and_run(qbo, sandbox, tmp_path, monkeypatch):
+    url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url)
     big, zero = create_payment(url, "125.50"), create_payment(url, "0")
     body = notification(("Payment", big["Id"], "Create"), ("Payment", zero["Id"], "Create"),
@@ -227,8 +222,8 @@ def test_a_signed_notification_is_acknowledged_at_once_then_fetched_filtered_and
     runtime.close()
 
 
-def test_a_bad_signature_is_refused_with_the_one_error_shape_and_stores_nothing(qbo, tmp_path, monkeypatch):
-    runtime = setup(tmp_path, monkeypatch, qbo[1])
+def test_a_bad_signature_is_refused_with_the_one_error_shape_and_stores_nothing(qbo, sandbox, tmp_path, monkeypatch):
+    runtime = setup(tmp_path, monkeypatch, qbo.url)
     body = notification(("Payment", "1", "Create"))
     answer = create_app(runtime=runtime).test_client().post(
         "/webhooks/books", data=body, headers={"intuit-signature": changes.signature(body, "wrong"),
@@ -239,8 +234,8 @@ def test_a_bad_signature_is_refused_with_the_one_error_shape_and_stores_nothing(
     runtime.close()
 
 
-def test_cloudevents_for_several_companies_go_to_each_companys_connection(qbo, tmp_path, monkeypatch):
-    sandbox, url = qbo
+def test_cloudevents_for_several_companies_go_to_each_companys_connection(qbo, sandbox, tmp_path, monkeypatch):
+    url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url)
     payment = create_payment(url, "10.00")
     body = json.dumps([
@@ -263,8 +258,8 @@ def test_cloudevents_for_several_companies_go_to_each_companys_connection(qbo, t
     runtime.close()
 
 
-def test_a_fetch_that_fails_is_retried_and_then_runs(qbo, tmp_path, monkeypatch):
-    sandbox, url = qbo
+def test_a_fetch_that_fails_is_retried_and_then_runs(qbo, sandbox, tmp_path, monkeypatch):
+    url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url)
     payment = create_payment(url, "42.00")
     sandbox.script([{"status": 503, "match": {"method": "GET"}}, {"status": 500, "match": {"method": "GET"}}])
@@ -281,8 +276,8 @@ def test_a_fetch_that_fails_is_retried_and_then_runs(qbo, tmp_path, monkeypatch)
     runtime.close()
 
 
-def test_a_fetch_refused_for_good_fails_the_notification_with_the_reason(qbo, tmp_path, monkeypatch):
-    sandbox, url = qbo
+def test_a_fetch_refused_for_good_fails_the_notification_with_the_reason(qbo, sandbox, tmp_path, monkeypatch):
+    url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url, max_attempts=2)
     body = notification(("Payment", "1", "Create"))
     runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
@@ -301,8 +296,8 @@ def test_a_fetch_refused_for_good_fails_the_notification_with_the_reason(qbo, tm
     runtime.close()
 
 
-def test_a_stored_notification_that_cannot_be_read_fails_at_once_instead_of_retrying(qbo, tmp_path, monkeypatch):
-    sandbox, url = qbo
+def test_a_stored_notification_that_cannot_be_read_fails_at_once_instead_of_retrying(qbo, sandbox, tmp_path, monkeypatch):
+    url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url)
     # stored escaped, as the inbox kept such text before it refused it at the door
     text = '{"realm_id": "%s", "entity": "Payment", "entity_id": "1\\ud800"}' % REALM
@@ -319,8 +314,8 @@ def test_a_stored_notification_that_cannot_be_read_fails_at_once_instead_of_retr
     runtime.close()
 
 
-def test_a_fetched_entity_that_cannot_be_stored_fails_its_fetch_with_the_reason(qbo, tmp_path, monkeypatch):
-    sandbox, url = qbo
+def test_a_fetched_entity_that_cannot_be_stored_fails_its_fetch_with_the_reason(qbo, sandbox, tmp_path, monkeypatch):
+    url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url)
     # QuickBooks keeps a NUL in a note; PostgreSQL cannot store it as text, on any attempt
     answer = httpx.post(f"{url}/v3/company/{REALM}/payment", params={"minorversion": "75"},
@@ -354,16 +349,16 @@ def send():
         yield HttpSender(client, {"Authorization": f"Bearer {QBO_TOKEN}"})
 
 
-def test_the_first_poll_only_sets_the_cursor_unless_told_where_to_start(qbo, send):
-    _, url = qbo
+def test_the_first_poll_only_sets_the_cursor_unless_told_where_to_start(qbo, sandbox, send):
+    url = qbo.url
     events, cursor, _ = poll(CONNECTOR, None, ctx(url), send)
     assert events == [] and cursor.endswith("Z")
     with pytest.raises(Exception):
         poll(CONNECTOR, None, ctx(url, cdc_since="last week"), send)
 
 
-def test_cdc_reads_creates_updates_and_deletes_since_the_cursor(qbo, send):
-    sandbox, url = qbo
+def test_cdc_reads_creates_updates_and_deletes_since_the_cursor(qbo, sandbox, send):
+    url = qbo.url
     _, cursor, _ = poll(CONNECTOR, None, ctx(url), send)
     payment = create_payment(url, "12.34")
     customer = sandbox.entities(REALM, "customer")[1]
@@ -386,8 +381,8 @@ def test_cdc_reads_creates_updates_and_deletes_since_the_cursor(qbo, send):
     assert request["status"] == 200 and next_cursor >= cursor
 
 
-def test_cdc_refuses_what_quickbooks_refuses(qbo):
-    _, url = qbo
+def test_cdc_refuses_what_quickbooks_refuses(qbo, sandbox):
+    url = qbo.url
     for query, needle in (({"entities": "TaxCode", "changedSince": "2026-11-24T00:00:00Z"}, "not supported"),
                           ({"entities": "Invoice", "changedSince": "2020-01-01T00:00:00Z"}, "30 days"),
                           ({"changedSince": "2026-11-24T00:00:00Z"}, "entities")):
@@ -401,8 +396,8 @@ def force_due(runtime) -> None:
         conn.execute(sa.text("UPDATE cursors SET due_at = 0 WHERE name LIKE 'poll:%'"))
 
 
-def test_a_poll_stores_changes_with_its_cursor_and_runs_them(qbo, tmp_path, monkeypatch):
-    sandbox, url = qbo
+def test_a_poll_stores_changes_with_its_cursor_and_runs_them(qbo, sandbox, tmp_path, monkeypatch):
+    url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url, poll_seconds=30)
     worker = Worker(runtime)
     assert runtime.polled_connections() == ["books"]
@@ -433,8 +428,8 @@ def test_a_poll_stores_changes_with_its_cursor_and_runs_them(qbo, tmp_path, monk
     runtime.close()
 
 
-def test_a_failed_poll_keeps_its_cursor(qbo, tmp_path, monkeypatch):
-    sandbox, url = qbo
+def test_a_failed_poll_keeps_its_cursor(qbo, sandbox, tmp_path, monkeypatch):
+    url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url, poll_seconds=30)
     worker = Worker(runtime)
     worker.poll("books")
@@ -448,10 +443,10 @@ def test_a_failed_poll_keeps_its_cursor(qbo, tmp_path, monkeypatch):
     runtime.close()
 
 
-def test_a_poll_fires_once_across_processes(qbo, tmp_path, monkeypatch):
+def test_a_poll_fires_once_across_processes(qbo, sandbox, tmp_path, monkeypatch):
     """Four runtimes on one database stand for four processes; each has its own store and
     engine, so they meet only in the database."""
-    sandbox, url = qbo
+    url = qbo.url
     runtimes = [setup(tmp_path, monkeypatch, url, poll_seconds=30) if i == 0 else None for i in range(4)]
     for i in range(1, 4):
         runtimes[i] = build_runtime(db=runtimes[0].store.url, recipes=tmp_path / "recipes",
@@ -479,10 +474,10 @@ def test_a_poll_fires_once_across_processes(qbo, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("fmt", ["legacy", "cloudevents"])
-def test_the_sandbox_notifies_serve_which_fetches_and_runs_in_order(qbo, tmp_path, monkeypatch, fmt):
+def test_the_sandbox_notifies_serve_which_fetches_and_runs_in_order(qbo, sandbox, tmp_path, monkeypatch, fmt):
     """QuickBooks (the sandbox) sends signed notifications to a served ledgerlink; a
     delivery refused (wrong verifier token at first) is held and retried, later ones wait."""
-    sandbox, url = qbo
+    url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url)
     monkeypatch.setenv("LL_TEST_QBO_VERIFIER", "not-the-token")
     pool = WorkerPool(runtime, 2)
@@ -509,8 +504,8 @@ def test_the_sandbox_notifies_serve_which_fetches_and_runs_in_order(qbo, tmp_pat
     runtime.close()
 
 
-def test_a_polled_event_that_cannot_be_stored_is_skipped_and_the_poll_goes_on(qbo, tmp_path, monkeypatch, caplog):
-    sandbox, url = qbo
+def test_a_polled_event_that_cannot_be_stored_is_skipped_and_the_poll_goes_on(qbo, sandbox, tmp_path, monkeypatch, caplog):
+    url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url, poll_seconds=30)
     worker = Worker(runtime)
     worker.poll("books")  # starts the cursor

@@ -2,7 +2,7 @@
 update_customer, run over HTTP against the loopback QuickBooks sandbox.
 
 Requests go out as the host sends them (``ledgerlink.testing.over_http``: ``outbound.build``
-sent with httpx) to ``servers.background(create_sandbox(rate_limit=False))``. Link queries are
+sent with httpx) to the QuickBooks sandbox of the ``qbo`` fixture. Link queries are
 answered from a links table kept by the test (``ledgerlink.testing.LinkTable``), as the
 runtime's store would: first link wins.
 """
@@ -19,14 +19,13 @@ import jsonschema
 import ledgerlink_quickbooks
 import pytest
 from ledgerlink import jsonio
-from ledgerlink.web import servers
 from ledgerlink.contract import ActionContext, Connection, LinkQuery, Request
 from ledgerlink.testing import Driven, HttpSender, LinkTable, Script, over_http
 from ledgerlink.testing import drive as kit_drive
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import InputError, VendorError
-from ledgerlink_quickbooks import accounts, items, sales_forms, updates, xsd
-from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox
+from ledgerlink_quickbooks import accounts, items, sales_forms, updates
+from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, xsd
 
 REALM = DEFAULT_REALM
 AUTH = {"Authorization": "Bearer sandbox-access-token"}
@@ -41,20 +40,6 @@ UPDATE_CUSTOMER = updates.UPDATE_CUSTOMER
 NEW = (FIND_ITEM, FIND_OR_CREATE_ITEM, FIND_ACCOUNT, VOID_INVOICE, UPDATE_INVOICE, UPDATE_CUSTOMER)
 IDS = [a.name.split(".")[1] for a in NEW]
 ENTITIES = {"item": "Item", "invoice": "Invoice", "customer": "Customer", "account": "Account"}
-
-
-@pytest.fixture(scope="module")
-def qbo():
-    app = create_sandbox(rate_limit=False)
-    with servers.background(app) as running:
-        running.sandbox = app.sandbox
-        yield running
-
-
-@pytest.fixture
-def sandbox(qbo):
-    qbo.sandbox.reset()
-    return qbo.sandbox
 
 
 def context(qbo, key: str = "step-key-1") -> ActionContext:

@@ -11,13 +11,12 @@ import pytest
 
 import ledgerlink_quickbooks
 from ledgerlink import jsonio
-from ledgerlink.web import servers
 from ledgerlink.contract import ActionContext, Connection, Request, Response
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import ConfigError, InputError, UnbalancedEntryError, VendorError
 from ledgerlink.testing import Script, drive, first_request, over_http
-from ledgerlink_quickbooks import api, journal_entry, xsd
-from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, create_sandbox
+from ledgerlink_quickbooks import api, journal_entry
+from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, xsd
 from vendor_files import QUICKBOOKS
 
 
@@ -217,7 +216,8 @@ def test_every_input_problem_is_reported_at_once():
         "Description, DebitEntity, CreditEntity, TxnDate, DocNumber, PrivateNote, CurrencyRef, ExchangeRate",
         '/Lines/0/PostingType: must be "Debit" or "Credit", got str \'Debet\'',
         "/Lines/0/Amount: the amount is the float 1.5; floats lose cents, so pass a Decimal or a decimal "
-        "string such as \"12.50\" (a recipe's \"$as\": \"decimal\" or \"money\" gives one)",
+        "string such as \"12.50\" (a recipe's \"$as\": \"decimal\" or \"money\" gives one, as does "
+        "the source system's own money transform)",
         '/Lines/0/AccountRef: the account is empty; give the QuickBooks Id, e.g. "84"',
         '/Lines/1/AccountRef: the account must be a QuickBooks Id string such as "84" or '
         '{"value": "84", "name": "…"}, got int 84',
@@ -648,14 +648,6 @@ def test_the_host_loads_the_plugin_through_its_entry_point():
 # --- against the loopback sandbox: a foreign entry with its rate, exact --------------------------
 
 AUTH = {"Authorization": "Bearer sandbox-access-token"}
-
-
-@pytest.fixture(scope="module")
-def qbo():
-    app = create_sandbox(rate_limit=False)
-    with servers.background(app) as running:
-        running.sandbox = app.sandbox
-        yield running
 
 
 def fits_xsd(request: Request) -> None:

@@ -25,9 +25,7 @@ import pytest
 import requests
 
 from ledgerlink import jsonio
-from ledgerlink.web import servers
-from ledgerlink_quickbooks.sandbox import (DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REALM,
-                                           create_sandbox)
+from ledgerlink_sandboxes.quickbooks import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REALM
 
 from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
@@ -52,19 +50,14 @@ REDIRECT = "http://127.0.0.1:9/callback"  # never called: the consent redirect i
 
 # --- the sandbox and the clients ---------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def qbo():
-    app = create_sandbox()
-    with servers.background(app) as running:
-        running.sandbox = app.sandbox
-        yield running
+#: the sandbox as QuickBooks is: its rate limits enforced
+QBO_SANDBOX: dict = {}
 
 
-@pytest.fixture
-def sandbox(qbo, monkeypatch):
+@pytest.fixture(autouse=True)
+def insecure_transport(monkeypatch):
+    """The clients' OAuth library refuses http:// unless told the transport is a test's loopback."""
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    qbo.sandbox.reset(tokens=True)
-    return qbo.sandbox
 
 
 def discovery_url(qbo) -> str:

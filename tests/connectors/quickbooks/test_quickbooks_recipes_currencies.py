@@ -27,18 +27,11 @@ import pytest
 import ledgerlink_stripe
 from stripe_events import (SHAPES, charge_refunded_event, credit_note_created_event,
                            invoice_paid_event, payout_paid_event)
-import test_quickbooks_actions_sandbox as actions_sandbox
 from test_quickbooks_actions_sandbox import (NEW_RECIPES, REALM, dry_run, event_file, for_currency,
                                              item_lines, run_live)
 
 #: the lookups' customer (Amy's Bird Sanctuary, QuickBooks customer 1)
 CUSTOMER = "cus_Oaxlz8kB0PJWGa"
-
-#: the fixtures of the loopback sandbox: ``qbo`` serves it (one per module), ``sandbox`` is
-#: its state, emptied for each test
-qbo = actions_sandbox.qbo
-sandbox = actions_sandbox.sandbox
-
 
 @dataclass(frozen=True)
 class Case:

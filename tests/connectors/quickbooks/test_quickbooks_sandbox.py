@@ -6,10 +6,13 @@ check the query language and the sliding window in-process, where time can be fa
 
 from __future__ import annotations
 
+import ast
 import base64
+import inspect
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,13 +20,14 @@ import pytest
 from ledgerlink import jsonio
 from ledgerlink.web import servers
 from ledgerlink.contract import ActionContext, Connection
+from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.testing import HttpSender, drive, response_of
-from ledgerlink_quickbooks import CONNECTOR, api, xsd
+from ledgerlink_quickbooks import api
 from ledgerlink_quickbooks.journal_entry import ACTION, SAMPLE, build_body
-from ledgerlink_quickbooks.sandbox import DEFAULT_REALM, Sandbox, create_sandbox
-from ledgerlink_quickbooks.sandbox import query as qbo_query
-from ledgerlink_quickbooks.sandbox.company import seed
-from ledgerlink_quickbooks.sandbox.faults import QboFault
+from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, Sandbox, create_sandbox
+from ledgerlink_sandboxes.quickbooks import OPTIONS, query as qbo_query, xsd
+from ledgerlink_sandboxes.quickbooks.entities import seed
+from ledgerlink_sandboxes.quickbooks.faults import QboFault
 
 REALM = DEFAULT_REALM
 AUTH = {"Authorization": "Bearer sandbox-access-token"}
@@ -34,19 +38,8 @@ MV = {"minorversion": "75"}
 
 # --- helpers ------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def qbo():
-    """One sandbox for the module (default limits), reset before each test."""
-    app = create_sandbox()
-    with servers.background(app) as running:
-        running.sandbox = app.sandbox
-        yield running
-
-
-@pytest.fixture
-def sandbox(qbo):
-    qbo.sandbox.reset(tokens=True)
-    return qbo.sandbox
+#: the sandbox as QuickBooks is: its rate limits enforced
+QBO_SANDBOX: dict = {}
 
 
 @pytest.fixture
@@ -705,7 +698,7 @@ def test_concurrent_requests_per_realm_are_limited():
         assert stats["in_progress"][REALM] == 0
 
         # measured, not enforced, when rate_limit is off
-        box.rate_limit = False
+        box.rates.enforce = False
         callers = start(6)
         wait_until(lambda: box.stats()["in_progress"][REALM] == 6)
         for caller in callers:
@@ -817,8 +810,10 @@ def test_seeded_companies_fit_the_xsd():
             assert xsd.check(name, row) == [], (entity, row["Id"])
 
 
-def test_the_connector_offers_the_sandbox():
-    assert CONNECTOR.sandbox is create_sandbox
+def test_the_sandbox_is_registered_through_the_hook_apart_from_the_connector():
+    registered = load_catalog().sandbox("quickbooks")
+    assert registered.factory is create_sandbox and registered.plugin == "sandboxes"
+    assert set(OPTIONS) <= set(inspect.signature(Sandbox).parameters)
     with pytest.raises(TypeError):
         create_sandbox(speed="warp")
     with pytest.raises(ValueError):
@@ -826,3 +821,28 @@ def test_the_connector_offers_the_sandbox():
     app = create_sandbox(realms=("1", "2"))
     assert app.sandbox.realms == ("1", "2")
     assert build_body(SAMPLE)["Line"][1]["JournalEntryLineDetail"]["AccountRef"]["value"] == "84"
+
+
+def test_the_sandbox_imports_nothing_of_the_connector():
+    """The sandbox is written from Intuit's documentation: sharing the connector's code would
+    let both agree on the same mistake."""
+    package = Path(create_sandbox.__code__.co_filename).parents[1]
+    imported = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module)
+    assert "ledgerlink" in {name.split(".")[0] for name in imported}  # the walk saw imports
+    assert not [name for name in imported if name.split(".")[0] == "ledgerlink_quickbooks"]
+
+
+def test_the_connectors_minor_version_is_one_the_sandbox_serves(client, sandbox):
+    """Once shared code (the connector's pinned minor version): the sandbox derives the lowest
+    one QBO serves from Intuit's announcement; what the connector sends must be at least that."""
+    client.get(f"{V3}/account/1", params=api.params())
+    client.get(f"{V3}/account/1", params={"minorversion": "74"})
+    stats = sandbox.stats()
+    assert stats["missing_minorversion"] == 0 and stats["ignored_minorversion"] == 1
+    assert [entry["status"] for entry in sandbox.requests()] == [200, 200]

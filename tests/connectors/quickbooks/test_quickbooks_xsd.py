@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ledgerlink import jsonio
-from ledgerlink_quickbooks import xsd
+from ledgerlink_sandboxes.quickbooks import xsd
 from vendor_files import QUICKBOOKS, REPO, pinned_files
 
 GOOD_ENTRY = {

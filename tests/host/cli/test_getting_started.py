@@ -26,33 +26,56 @@ from ledgerlink.testing.processes import ServeProcess, free_port
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def test_the_demo_runs_from_a_wheel_installed_outside_the_repository(tmp_path):
+def build_wheel(source: Path, dist: Path, name: str) -> Path:
+    """The wheel pip builds from ``source`` into ``dist`` (no network, no dependencies)."""
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(dist), str(source)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    return next(dist.glob(f"{name}-*.whl"))
+
+
+def install(wheel: Path, site: Path) -> None:
+    installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
+                                str(wheel)], capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr
+
+
+def test_the_demo_runs_from_wheels_installed_outside_the_repository(tmp_path):
     source = tmp_path / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, source / name)
     for name in ("host", "plugins", "recipes", "schemas"):  # as in git: the package's links kept
         shutil.copytree(REPO / name, source / name, symlinks=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stderr
-    wheel = next((tmp_path / "dist").glob("ledgerlink-*.whl"))
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
+    wheel = build_wheel(source, tmp_path / "dist", "ledgerlink")
+    sandboxes = build_wheel(source / "plugins" / "sandboxes", tmp_path / "dist", "ledgerlink_sandboxes")
     with zipfile.ZipFile(wheel) as archive:
-        shipped = {Path(n).name: archive.read(n) for n in archive.namelist() if n.startswith("ledgerlink/examples/")}
+        names = archive.namelist()
+        shipped = {Path(n).name: archive.read(n) for n in names if n.startswith("ledgerlink/examples/")}
     assert shipped == {p.name: p.read_bytes() for p in RECIPES.glob("*.json")}
-    site = tmp_path / "site"
-    installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site),
-                                str(wheel)], capture_output=True, text=True, timeout=300)
-    assert installed.returncode == 0, installed.stderr
+    # the connector ships without its sandbox and without the XSDs the sandbox checks bodies with
+    assert not [n for n in names if n.split("/")[:2] == ["ledgerlink_quickbooks", "sandbox"]
+                or n.startswith("ledgerlink_sandboxes") or n.endswith(".xsd")], names
+    with zipfile.ZipFile(sandboxes) as archive:
+        assert "ledgerlink_sandboxes/quickbooks/xsd/Finance.xsd" in archive.namelist()
+    site, sandbox_site = tmp_path / "site", tmp_path / "sandbox-site"
+    install(wheel, site)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site)}  # the installed copy, not the repository's
-    demo = subprocess.run([sys.executable, "-m", "ledgerlink", "demo", "--workdir", str(tmp_path / "demo")],
-                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
-    assert demo.returncode == 0, demo.stdout + demo.stderr
-    assert sum(" succeeded " in line for line in demo.stdout.splitlines()) == 2, demo.stdout
-    assert f"dry-run:     ledgerlink dry-run {site / 'ledgerlink' / 'examples'}" in demo.stdout
+    demo = [sys.executable, "-m", "ledgerlink", "demo", "--workdir", str(tmp_path / "demo")]
+    # this test's own environment has the sandboxes installed: load only the connectors
+    without = subprocess.run(demo, cwd=elsewhere, env={**env, "LEDGERLINK_PLUGINS": "stripe,quickbooks"},
+                             capture_output=True, text=True, timeout=300)
+    assert without.returncode == 1 and "pip install ledgerlink-sandboxes" in without.stderr, without.stderr
+    assert "Traceback" not in without.stderr
+    install(sandboxes, sandbox_site)
+    env["PYTHONPATH"] = os.pathsep.join((str(site), str(sandbox_site)))
+    ran = subprocess.run(demo, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert sum(" succeeded " in line for line in ran.stdout.splitlines()) == 2, ran.stdout
+    assert f"dry-run:     ledgerlink dry-run {site / 'ledgerlink' / 'examples'}" in ran.stdout
     assert list(elsewhere.iterdir()) == []  # nothing written where it ran
 
 

@@ -13,7 +13,7 @@ import pytest
 from ledgerlink import jsonio
 from ledgerlink.web.servers import background
 from ledgerlink.store import Store
-from ledgerlink_quickbooks.sandbox import create_sandbox
+from ledgerlink_sandboxes.quickbooks import create_sandbox
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, recipes_dir, signed, write_config
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.testing.processes import ServeProcess, free_port
@@ -117,6 +117,21 @@ def test_sandbox_command_serves_the_connector_sandbox(tmp_path, run_subprocess):
         process.wait(10)
     unknown = run_subprocess("sandbox", "quickbook")
     assert unknown.returncode == 1 and 'did you mean "quickbooks"' in unknown.stderr
+
+
+def test_sandbox_command_refuses_what_the_sandbox_does_not_take(run_subprocess):
+    option = run_subprocess("sandbox", "quickbooks", "--set", "speed=warp")
+    assert option.returncode == 2 and "no option speed" in option.stderr
+    assert "requests_per_window: requests admitted per realm" in option.stderr
+    value = run_subprocess("sandbox", "quickbooks", "--set", "requests_per_window=0")
+    assert value.returncode == 2 and "requests_per_window must be an integer of at least 1" in value.stderr
+    assert "Traceback" not in option.stderr + value.stderr
+
+
+def test_sandbox_command_names_the_package_when_no_sandbox_is_installed(run_subprocess):
+    missing = run_subprocess("sandbox", "quickbooks", env={"LEDGERLINK_PLUGINS": "stripe,quickbooks"})
+    assert missing.returncode == 1
+    assert "no sandbox is installed" in missing.stderr and "pip install ledgerlink-sandboxes" in missing.stderr
 
 
 def test_serve_limits_connections_and_their_time(tmp_path):

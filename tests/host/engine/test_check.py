@@ -8,8 +8,6 @@ import httpx
 
 from runtime_fixtures import QBO_TOKEN, RECIPES, write_config
 from ledgerlink.engine.preflight import references
-from ledgerlink.web.servers import background
-from ledgerlink_quickbooks.sandbox import create_sandbox
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.testing.processes import run_ledgerlink
 
@@ -36,25 +34,23 @@ def test_references_found_in_a_recipe(catalog):
     ]
 
 
-def test_check_command_reports_missing_and_inactive_ids(tmp_path, run_subprocess):
-    app = create_sandbox(rate_limit=False)
-    with background(app) as sandbox:
-        inactive = httpx.post(f"{sandbox.url}/v3/company/{REALM}/account?minorversion=75",
-                              json={"Name": "Old clearing", "AccountType": "Other Current Asset", "Active": False},
-                              headers={"Authorization": f"Bearer {QBO_TOKEN}"}).json()["Account"]["Id"]
-        config = write_config(tmp_path, sandbox.url)
-        env = {"LL_TEST_WHSEC": "whsec_test_secret", "LL_TEST_QBO_TOKEN": QBO_TOKEN}
-        db = migrated_db(tmp_path)
-        good = run_subprocess("check", str(RECIPE), "--db", db, "--config", str(config), env=env)
-        assert good.returncode == 0, good.stdout + good.stderr
-        assert "every referenced id exists and is active" in good.stderr
-        recipe = json.loads(RECIPE.read_text())
-        recipe["lookups"]["accounts"]["undeposited_funds"] = {"value": "999"}
-        recipe["lookups"]["accounts"]["accounts_receivable"] = {"value": inactive}
-        recipe["steps"][1]["input"]["Lines"][0]["Entity"] = {"Type": "Customer", "EntityRef": {"value": "77"}}
-        path = tmp_path / "recipe.json"
-        path.write_text(json.dumps(recipe))
-        bad = run_subprocess("check", str(path), "--db", db, "--config", str(config), env=env)
+def test_check_command_reports_missing_and_inactive_ids(tmp_path, qbo, sandbox, run_subprocess):
+    inactive = httpx.post(f"{qbo.url}/v3/company/{REALM}/account?minorversion=75",
+                          json={"Name": "Old clearing", "AccountType": "Other Current Asset", "Active": False},
+                          headers={"Authorization": f"Bearer {QBO_TOKEN}"}).json()["Account"]["Id"]
+    config = write_config(tmp_path, qbo.url)
+    env = {"LL_TEST_WHSEC": "whsec_test_secret", "LL_TEST_QBO_TOKEN": QBO_TOKEN}
+    db = migrated_db(tmp_path)
+    good = run_subprocess("check", str(RECIPE), "--db", db, "--config", str(config), env=env)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "every referenced id exists and is active" in good.stderr
+    recipe = json.loads(RECIPE.read_text())
+    recipe["lookups"]["accounts"]["undeposited_funds"] = {"value": "999"}
+    recipe["lookups"]["accounts"]["accounts_receivable"] = {"value": inactive}
+    recipe["steps"][1]["input"]["Lines"][0]["Entity"] = {"Type": "Customer", "EntityRef": {"value": "77"}}
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(recipe))
+    bad = run_subprocess("check", str(path), "--db", db, "--config", str(config), env=env)
     assert bad.returncode == 1
     assert bad.stdout.splitlines() == [
         f"{path}:/lookups/accounts/accounts_receivable: Account '{inactive}' is inactive in connection 'quickbooks'; "
@@ -75,7 +71,7 @@ def run_check(tmp_path, sandbox_url, recipe):
                                 env=env)
 
 
-def test_check_confirms_the_account_types_a_recipe_declares(tmp_path):
+def test_check_confirms_the_account_types_a_recipe_declares(tmp_path, qbo, sandbox):
     """The journal recipes declare each account's QuickBooks type, so that a line on Accounts
     Receivable without a customer is refused before any request; check holds each declaration
     against the company's chart of accounts, and names an A/R account left undeclared."""
@@ -83,8 +79,7 @@ def test_check_confirms_the_account_types_a_recipe_declares(tmp_path):
     accounts = recipe["lookups"]["accounts"]
     accounts["undeposited_funds"]["AccountType"] = "Bank"  # the company's is Other Current Asset
     del accounts["accounts_receivable"]["AccountType"]  # the company's is Accounts Receivable
-    with background(create_sandbox(rate_limit=False)) as sandbox:
-        path, bad = run_check(tmp_path, sandbox.url, recipe)
+    path, bad = run_check(tmp_path, qbo.url, recipe)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert bad.stdout.splitlines() == [
         f"{path}:/lookups/accounts/undeposited_funds: Account '4' is an Other Current Asset account (the recipe "
@@ -95,10 +90,9 @@ def test_check_confirms_the_account_types_a_recipe_declares(tmp_path):
     ]
 
 
-def test_check_passes_every_shipped_journal_recipe(tmp_path):
+def test_check_passes_every_shipped_journal_recipe(tmp_path, qbo, sandbox):
     """Each shipped journal recipe names accounts the sandbox company has, of the declared types."""
-    with background(create_sandbox(rate_limit=False)) as sandbox:
-        for path in sorted(RECIPES.glob("*-quickbooks-journal.json")):
-            (tmp_path / path.stem).mkdir()
-            _, result = run_check(tmp_path / path.stem, sandbox.url, json.loads(path.read_text()))
-            assert result.returncode == 0, path.name + result.stdout + result.stderr
+    for path in sorted(RECIPES.glob("*-quickbooks-journal.json")):
+        (tmp_path / path.stem).mkdir()
+        _, result = run_check(tmp_path / path.stem, qbo.url, json.loads(path.read_text()))
+        assert result.returncode == 0, path.name + result.stdout + result.stderr

@@ -15,7 +15,7 @@ import time
 
 from ledgerlink.web.servers import background
 from ledgerlink.store import Store
-from ledgerlink_quickbooks.sandbox import create_sandbox
+from ledgerlink_sandboxes.quickbooks import create_sandbox
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, recipes_dir, signed, write_config
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.testing.processes import ServeProcess, deliver_until_acknowledged, free_port

@@ -275,7 +275,7 @@ def test_multi_line_entry_one_credit_per_invoice_line_with_a_class_each(run_cli,
     assert all(line["JournalEntryLineDetail"]["ClassRef"] == {"value": "5", "name": "Online"} for line in credits)
     assert all(line["JournalEntryLineDetail"]["Entity"]["EntityRef"] == {"value": "1"} for line in credits)
     assert lines_total(body, "Debit") == lines_total(body, "Credit")
-    from ledgerlink_quickbooks import xsd
+    from ledgerlink_sandboxes.quickbooks import xsd
     assert xsd.check("JournalEntry", body) == []
 
 

@@ -21,9 +21,7 @@ import pytest
 from ledgerlink import jsonio
 from ledgerlink.web.app import create_app
 from ledgerlink.engine.runtime import Settings, WorkerPool
-from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
-from ledgerlink_quickbooks.sandbox import create_sandbox
 from vendor_files import REPO
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, recipes_dir, signed, write_config
 from ledgerlink.testing.databases import migrated_db
@@ -40,21 +38,14 @@ SHIPPED = json.loads((REPO / "recipes"
 
 
 @pytest.fixture
-def sandbox():
-    app = create_sandbox(rate_limit=False)
-    with background(app) as server:
-        yield app.sandbox, server.url
-
-
-@pytest.fixture
-def make_runtime(tmp_path, monkeypatch, sandbox):
+def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
     monkeypatch.setenv("LL_TEST_WHSEC", WHSEC)
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
     made = []
 
     def make(**settings):
         runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_dir(tmp_path),
-                                config_file=str(write_config(tmp_path, sandbox[1])),
+                                config_file=str(write_config(tmp_path, qbo.url)),
                                 settings=Settings(**{"backoff_base": 0.05, "backoff_cap": 0.5, **settings}))
         made.append(runtime)
         return runtime
@@ -107,7 +98,7 @@ def test_events_become_exactly_one_entry_each(make_runtime, sandbox):
     finally:
         pool.stop()
     assert counts == {"succeeded": 20}
-    per_event = entries_by_event(sandbox[0])
+    per_event = entries_by_event(sandbox)
     assert per_event == {f"evt_ok_{i}": 1 for i in range(20)}
     run = runtime.store.run(1)
     customer, step = run["steps"]
@@ -119,7 +110,7 @@ def test_events_become_exactly_one_entry_each(make_runtime, sandbox):
 
 
 def test_fault_mix_ends_succeeded_or_failed_with_the_vendor_message_and_no_twin(make_runtime, sandbox):
-    state, _ = sandbox
+    state = sandbox
     # the validation fault comes first: QuickBooks answers a replayed requestid with the first
     # response, so a validation fault can only ever answer a first attempt
     state.script([
@@ -189,7 +180,7 @@ def test_hot_reload_under_load_keeps_every_event_and_one_version_per_run(make_ru
     assert set(per_event) == set(sent) and set(per_event.values()) == {1}  # no event lost, each on one version
     versions = collections.Counter(r["recipe_version"] for r in runs)
     assert set(versions) <= {shipped, shipped + 1, shipped + 2} and len(versions) >= 2, versions
-    entries = state_entries = sandbox[0].entities(REALM, "journalentry")
+    entries = state_entries = sandbox.entities(REALM, "journalentry")
     assert len(state_entries) == len(sent)
     for run in runs[:50]:
         note = next(e["PrivateNote"] for e in entries if run["event_id"] in e["PrivateNote"])
@@ -304,7 +295,7 @@ def test_a_lost_answer_is_resent_with_its_key_or_looked_up_once_the_key_may_be_f
         make_runtime, sandbox, lifetime, expect_lookup):
     import dataclasses
 
-    state, _ = sandbox
+    state = sandbox
     # the entry is created, but the answer never arrives in time
     state.script([{"timeout": 1.0, "match": {"method": "POST", "entity": "journalentry"}}])
     runtime = make_runtime(read_timeout=0.3)
@@ -338,7 +329,7 @@ def test_a_lost_answer_is_resent_with_its_key_or_looked_up_once_the_key_may_be_f
 def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(make_runtime, sandbox):
     from ledgerlink.engine.operations import replay
 
-    state, _ = sandbox
+    state = sandbox
     state.script([{"status": 500, "match": {"entity": "journalentry"}}] * 3)
     runtime = make_runtime(max_attempts=3)
     pool = WorkerPool(runtime, 1)
@@ -367,9 +358,10 @@ def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(
 
 
 def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandbox):
-    from ledgerlink.engine.operations import Conflict, undo
+    from ledgerlink.engine.operations import undo
+    from ledgerlink.errors import Conflict
 
-    state, _ = sandbox
+    state = sandbox
     runtime = make_runtime()
     pool = WorkerPool(runtime, 1)
     pool.start()
@@ -404,7 +396,7 @@ def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandb
 def test_the_journal_recipe_books_any_customer_and_never_makes_a_second_for_one_source_id(make_runtime, sandbox):
     """The shipped invoice journal credits Accounts Receivable on the invoice's customer, which
     QuickBooks requires: one it finds or creates, whatever Stripe customer pays."""
-    state, _ = sandbox
+    state = sandbox
     runtime = make_runtime()
     before = len(state.entities(REALM, "customer"))
     pool = WorkerPool(runtime, 2)
@@ -438,7 +430,7 @@ def test_the_journal_recipe_books_any_customer_and_never_makes_a_second_for_one_
 def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runtime, sandbox):
     from ledgerlink.engine.operations import undo
 
-    state, _ = sandbox
+    state = sandbox
     runtime = make_runtime()
     directory = runtime.registry.directory
     (directory / "stripe-invoice-paid-to-quickbooks-journal.json").unlink()
@@ -466,9 +458,10 @@ def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runti
 def test_an_event_whose_filter_cannot_be_evaluated_fails_its_run_and_replays_once_the_filter_is_fixed(
         make_runtime, sandbox, run_cli, tmp_path):
     from ledgerlink.errors import MappingError
-    from ledgerlink.engine.operations import Conflict, replay
+    from ledgerlink.engine.operations import replay
+    from ledgerlink.errors import Conflict
 
-    state, _ = sandbox
+    state = sandbox
     runtime = make_runtime()
     client = create_app(runtime=runtime).test_client()
     event = invoice_paid_event("usd", 5000, event_id="evt_filter_str")
@@ -524,7 +517,8 @@ def test_a_failed_runs_error_quotes_a_bounded_part_of_a_huge_value(make_runtime)
 
 def test_an_event_that_cannot_be_read_fails_its_run_instead_of_retrying(make_runtime):
     from ledgerlink.engine.runtime import Worker
-    from ledgerlink.engine.operations import Conflict, replay
+    from ledgerlink.engine.operations import replay
+    from ledgerlink.errors import Conflict
 
     runtime = make_runtime()
     # stored escaped, as the inbox kept such text before it refused it at the door

@@ -22,11 +22,10 @@ from ledgerlink.web.app import create_app
 from ledgerlink.contract import Connection, Response
 from ledgerlink.errors import VendorError
 from ledgerlink.engine.runtime import Settings, WorkerPool
-from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks import common
-from ledgerlink_quickbooks.sandbox import create_sandbox
-from ledgerlink_quickbooks.sandbox.faults import parse_script
+from ledgerlink_sandboxes.quickbooks import create_sandbox
+from ledgerlink_sandboxes.quickbooks.faults import parse_script
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, recipes_dir, signed, write_config
 from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
@@ -39,14 +38,7 @@ AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/j
 
 
 @pytest.fixture
-def sandbox():
-    app = create_sandbox(rate_limit=False)
-    with background(app) as server:
-        yield app.sandbox, server.url
-
-
-@pytest.fixture
-def make_runtime(tmp_path, monkeypatch, sandbox):
+def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
     monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
     made = []
@@ -54,7 +46,7 @@ def make_runtime(tmp_path, monkeypatch, sandbox):
 
     def customer_id() -> str:
         if not customers:
-            answer = httpx.post(f"{sandbox[1]}/v3/company/{REALM}/customer",
+            answer = httpx.post(f"{qbo.url}/v3/company/{REALM}/customer",
                                 json={"DisplayName": "Unknown-outcome customer"},
                                 headers={"Authorization": f"Bearer {QBO_TOKEN}", "Accept": "application/json"})
             answer.raise_for_status()
@@ -74,7 +66,7 @@ def make_runtime(tmp_path, monkeypatch, sandbox):
             del entry["input"]["DocNumber"]
         path.write_text(json.dumps(recipe))
         runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes,
-                                config_file=str(write_config(tmp_path, sandbox[1])),
+                                config_file=str(write_config(tmp_path, qbo.url)),
                                 settings=Settings(**{"backoff_base": 0.02, "backoff_cap": 0.1, **settings}))
         made.append(runtime)
         return runtime
@@ -114,7 +106,7 @@ def entry_posts(state):
 
 @pytest.mark.parametrize("answer", ["truncated", "html"])
 def test_a_committed_write_answered_unreadably_is_looked_up_and_succeeds_once(make_runtime, sandbox, answer):
-    state, _ = sandbox
+    state = sandbox
     state.script([{"answer": answer, "match": POST_ENTRY}])
     runtime = make_runtime()
     pool = WorkerPool(runtime, 1)
@@ -140,7 +132,7 @@ def test_a_committed_write_answered_unreadably_is_looked_up_and_succeeds_once(ma
 
 @pytest.mark.parametrize("doc_number", [True, False], ids=["DocNumber", "no-DocNumber"])
 def test_replays_of_a_failed_run_whose_write_was_committed_make_no_twin(make_runtime, sandbox, doc_number):
-    state, _ = sandbox
+    state = sandbox
     runtime = make_runtime(doc_number=doc_number)
     client = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime).test_client()
     pool = WorkerPool(runtime, 1)
@@ -176,7 +168,7 @@ def test_replays_of_a_failed_run_whose_write_was_committed_make_no_twin(make_run
 
 
 def test_a_replayed_dead_run_whose_last_write_timed_out_looks_up_first(make_runtime, sandbox):
-    state, _ = sandbox
+    state = sandbox
     # committed; the answer and the answer to the resend under the same requestid come too late
     state.script([{"timeout": 0.6, "match": POST_ENTRY}, {"timeout": 0.6, "match": POST_ENTRY}])
     runtime = make_runtime(read_timeout=0.2, max_attempts=2)
@@ -203,7 +195,7 @@ def test_a_replayed_dead_run_whose_last_write_timed_out_looks_up_first(make_runt
 
 
 def test_a_replay_that_resends_a_write_the_vendor_did_not_refuse_keeps_its_key(make_runtime, sandbox):
-    state, _ = sandbox
+    state = sandbox
     # the write never reaches the books (a gateway's 503, twice): the run dies; the replay's
     # lookup finds nothing, so it sends under the same requestid
     state.script([{"status": 503, "match": POST_ENTRY}] * 2)
@@ -229,7 +221,7 @@ def test_a_replay_that_resends_a_write_the_vendor_did_not_refuse_keeps_its_key(m
 def test_a_replay_on_the_latest_version_looks_up_what_the_failed_run_wrote(make_runtime, sandbox):
     from ledgerlink.engine.operations import replay
 
-    state, _ = sandbox
+    state = sandbox
     runtime = make_runtime(doc_number=False)
     pool = WorkerPool(runtime, 1)
     pool.start()
@@ -307,7 +299,7 @@ def test_an_unreadable_success_answer_is_an_unknown_outcome_and_a_query_without_
 def test_a_replayed_dead_run_has_the_retries_of_a_new_run(make_runtime, sandbox):
     from ledgerlink.engine.operations import replay
 
-    state, _ = sandbox
+    state = sandbox
     # the gateway fails twice: the run dies; the replay meets one more passing failure and
     # retries it, as a new run would, instead of dying again at its first
     state.script([{"status": 503, "match": POST_ENTRY}] * 2)

@@ -10,15 +10,24 @@ import time
 
 import pytest
 
-from ledgerlink.io.governor import QUICKBOOKS, XERO, Governor, Limits, Throttled, _Bucket
+from ledgerlink.contract.limits import Limits
+from ledgerlink.errors import Throttled
+from ledgerlink.io.governor.local import LocalGovernor, _Bucket
 from simulated_clock import MIDNIGHT, FakeClock, earliest_starts, window_counts
 
 REALM = "quickbooks:realm 123"
+#: a sliding minute and a concurrency cap, as QuickBooks Online publishes per realm: 500
+#: requests a minute, 10 at once (Intuit blog 2016-08-08, "QuickBooks Online API throttling
+#: changes"); the connector declares its own, see tests/connectors/quickbooks
+QUICKBOOKS = Limits(500, 60.0, concurrent=10)
+#: a daily cap besides the minute, as Xero publishes per tenant: 5 in progress, 60 a minute,
+#: 5,000 a day (developer.xero.com/faq/limits)
+XERO = Limits(60, 60.0, concurrent=5, daily=5000)
 
 
-def fake_governor(**clock_kw) -> tuple[Governor, FakeClock]:
+def fake_governor(**clock_kw) -> tuple[LocalGovernor, FakeClock]:
     clock = FakeClock(**clock_kw)
-    return Governor(clock=clock, sleep=clock.sleep, wall_clock=clock.wall), clock
+    return LocalGovernor(clock=clock, sleep=clock.sleep, wall_clock=clock.wall), clock
 
 
 # --- limits ---------------------------------------------------------------------------------
@@ -61,7 +70,7 @@ def test_slot_and_pause_arguments_are_checked():
     gov, _ = fake_governor()
     with pytest.raises(ValueError, match="non-empty string naming the connection"):
         gov.slot("", QUICKBOOKS)
-    with pytest.raises(TypeError, match="must be a ledgerlink.io.governor.Limits"):
+    with pytest.raises(TypeError, match="must be a ledgerlink.contract.Limits"):
         gov.slot(REALM, {"requests": 500})
     with pytest.raises(ValueError, match="max_wait"):
         gov.slot(REALM, QUICKBOOKS, max_wait=-1)
@@ -167,7 +176,7 @@ def test_keys_are_independent():
 
 def test_real_threads_respect_a_compressed_window():
     limits = Limits(50, 0.5, concurrent=4)
-    gov = Governor()
+    gov = LocalGovernor()
     key = "xero:tenant compressed"
     lock = threading.Lock()
     todo = iter(range(200))
@@ -214,7 +223,7 @@ def test_real_threads_respect_a_compressed_window():
 
 
 def test_waiters_on_one_key_are_served_in_arrival_order():
-    gov = Governor()
+    gov = LocalGovernor()
     limits = Limits(1000, 1.0, concurrent=1)
     order: list[int] = []
     blocker = gov.slot("k", limits)

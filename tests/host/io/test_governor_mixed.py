@@ -63,7 +63,8 @@ import httpx
 import ledgerlink.io.outbound
 import ledgerlink.engine.runtime
 from runtime_fixtures import QBO_TOKEN, RECIPES, signed, write_config
-from ledgerlink.io.governor import Governor, Limits
+from ledgerlink.contract.limits import Limits
+from ledgerlink.io.governor.local import LocalGovernor
 from ledgerlink.engine.runtime import Settings, WorkerPool
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink.testing.databases import migrated_db
@@ -374,7 +375,7 @@ def wait_settled(runtime, expected_runs: int, timeout: float,
                  samples: list[tuple[int, int]]) -> dict[str, int]:
     """Wait until every run is closed; meanwhile sample the governor every 50 ms: (starts
     in its window, requests waiting for a slot)."""
-    local = isinstance(runtime.governor, Governor)  # the in-process one, with these counters
+    local = isinstance(runtime.governor, LocalGovernor)  # the in-process one, with these counters
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if local:

@@ -17,8 +17,10 @@ import random
 import pytest
 
 from ledgerlink.testing.databases import DIALECT
-from ledgerlink.io.governor import Governor, Limits, Throttled
-from ledgerlink.io.shared_governor import SharedGovernor
+from ledgerlink.contract.limits import Limits
+from ledgerlink.errors import Throttled
+from ledgerlink.io.governor.local import LocalGovernor
+from ledgerlink.io.governor.shared import SharedGovernor
 from ledgerlink.store import Store
 from ledgerlink.testing.databases import migrated_db
 from simulated_clock import MIDNIGHT, FakeClock, earliest_starts, window_counts
@@ -37,7 +39,7 @@ def make_governor(request, tmp_path):
     def make(clock: FakeClock):
         assert clock() == clock.wall()
         if request.param == "local":
-            return Governor(clock=clock, sleep=clock.sleep, wall_clock=clock.wall)
+            return LocalGovernor(clock=clock, sleep=clock.sleep, wall_clock=clock.wall)
         store = Store(migrated_db(tmp_path))
         governor = SharedGovernor(store, clock=clock, sleep=clock.sleep)
         made.append((governor, store))

@@ -10,12 +10,11 @@ import httpx
 import pytest
 
 from ledgerlink.web.app import create_app
-from ledgerlink.io.oauth import NeedsReauth, consent_url
+from ledgerlink.errors import NeedsReauth
+from ledgerlink.io.oauth import consent_url
 from ledgerlink.engine.runtime import Settings, WorkerPool
 from ledgerlink.io.secrets import new_key
-from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
-from ledgerlink_quickbooks.sandbox import create_sandbox
 from runtime_fixtures import ADMIN_TOKEN, recipes_dir, signed
 from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
@@ -25,34 +24,32 @@ REALM = "9130350000000000"
 
 
 @pytest.fixture
-def connected(tmp_path, monkeypatch):
+def connected(tmp_path, monkeypatch, qbo, sandbox):
     monkeypatch.setenv("LEDGERLINK_SECRET_KEY", new_key())
     monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
     monkeypatch.setenv("LL_QBO_CLIENT_SECRET", "sandbox-secret")
-    sandbox_app = create_sandbox(rate_limit=False)
-    with background(sandbox_app) as sandbox:
-        config = tmp_path / "ledgerlink.toml"
-        config.write_text(
-            '[connections.stripe]\nconnector = "stripe"\nwebhook_secret = "${LL_TEST_WHSEC}"\n\n'
-            f'[connections.quickbooks]\nconnector = "quickbooks"\nbase_url = "{sandbox.url}"\n'
-            f'authorize_url = "{sandbox.url}/connect/oauth2"\ntoken_url = "{sandbox.url}/oauth2/v1/tokens/bearer"\n'
-            'client_id = "sandbox-client"\nclient_secret = "${LL_QBO_CLIENT_SECRET}"\n')
-        runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_dir(tmp_path), config_file=str(config),
-                                settings=Settings(backoff_base=0.05, backoff_cap=0.2))
-        app = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime)
-        client = app.test_client()
+    config = tmp_path / "ledgerlink.toml"
+    config.write_text(
+        '[connections.stripe]\nconnector = "stripe"\nwebhook_secret = "${LL_TEST_WHSEC}"\n\n'
+        f'[connections.quickbooks]\nconnector = "quickbooks"\nbase_url = "{qbo.url}"\n'
+        f'authorize_url = "{qbo.url}/connect/oauth2"\ntoken_url = "{qbo.url}/oauth2/v1/tokens/bearer"\n'
+        'client_id = "sandbox-client"\nclient_secret = "${LL_QBO_CLIENT_SECRET}"\n')
+    runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_dir(tmp_path), config_file=str(config),
+                            settings=Settings(backoff_base=0.05, backoff_cap=0.2))
+    app = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime)
+    client = app.test_client()
 
-        def connect() -> None:
-            url = consent_url(runtime, "quickbooks", "http://127.0.0.1:8080/oauth/callback")
-            consent = httpx.get(url, follow_redirects=False)
-            assert consent.status_code == 302
-            back = urlparse(consent.headers["location"])
-            answer = client.get(f"/oauth/callback?{back.query}")
-            assert answer.status_code == 200, answer.get_json()
-            assert answer.get_json() == {"connected": "quickbooks", "status": "ok"}
+    def connect() -> None:
+        url = consent_url(runtime, "quickbooks", "http://127.0.0.1:8080/oauth/callback")
+        consent = httpx.get(url, follow_redirects=False)
+        assert consent.status_code == 302
+        back = urlparse(consent.headers["location"])
+        answer = client.get(f"/oauth/callback?{back.query}")
+        assert answer.status_code == 200, answer.get_json()
+        assert answer.get_json() == {"connected": "quickbooks", "status": "ok"}
 
-        yield runtime, client, sandbox_app.sandbox, connect
-        runtime.close()
+    yield runtime, client, sandbox, connect
+    runtime.close()
 
 
 def settle(runtime, expected, timeout=30):

@@ -23,7 +23,7 @@ from ledgerlink.web.app import create_app
 from ledgerlink.engine.runtime import Settings, WorkerPool
 from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
-from ledgerlink_quickbooks.sandbox import create_sandbox
+from ledgerlink_sandboxes.quickbooks import create_sandbox
 from ledgerlink.testing.databases import ON_POSTGRES
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, recipes_dir, signed, write_config
 from ledgerlink.testing.databases import migrated_db

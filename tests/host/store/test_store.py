@@ -7,9 +7,10 @@ import pytest
 from ledgerlink import store as store_module
 from ledgerlink.errors import ConfigError
 from ledgerlink.io.secrets import SecretBox, new_key
-from ledgerlink.store import NotMigrated, Store
-from ledgerlink.testing.databases import ON_POSTGRES, fresh_db
-from ledgerlink.testing.databases import migrated_db
+from ledgerlink.errors import NotMigrated
+from ledgerlink.store import Store
+from ledgerlink.store.schema import metadata
+from ledgerlink.testing.databases import ON_POSTGRES, fresh_db, migrated_db
 
 
 def test_unmigrated_database_is_refused_with_the_fix(tmp_path, run_subprocess):
@@ -42,7 +43,7 @@ def test_migrations_match_the_models(tmp_path):
 
     store = Store(migrated_db(tmp_path))
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), store_module.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from ledgerlink import store as store_module
+from ledgerlink.store import database
 from ledgerlink.testing import ConnectorConformance, databases, fixtures
 from ledgerlink.testing.expressions import compile_expr, core_catalog, evaluate
 from ledgerlink.testing.processes import ServeProcess, free_port, run_ledgerlink
@@ -19,9 +19,9 @@ def test_db_url_is_a_fresh_database_at_the_newest_migration(db_url, tmp_path):
     assert db_url.startswith(databases.DIALECT)
     other = databases.fresh_db(tmp_path)
     assert other != db_url
-    migrated, empty = store_module.make_engine(db_url), store_module.make_engine(other)
+    migrated, empty = database.make_engine(db_url), database.make_engine(other)
     try:
-        assert store_module.current_revision(migrated) == store_module.head_revision()
+        assert database.current_revision(migrated) == database.head_revision()
         assert sa.inspect(empty).get_table_names() == []
     finally:
         migrated.dispose()

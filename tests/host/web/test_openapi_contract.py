@@ -15,7 +15,8 @@ import sys
 import pytest
 from openapi_spec_validator import validate
 
-from ledgerlink.web.api import openapi_document
+from ledgerlink.web.app import host_routes
+from ledgerlink.web.openapi import openapi_document
 from ledgerlink.web.app import create_app
 from ledgerlink.web.servers import background
 from runtime_fixtures import ADMIN_TOKEN, recipes_dir, signed, write_config
@@ -26,11 +27,11 @@ AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 def test_the_document_is_valid_openapi():
-    validate(openapi_document())
+    validate(openapi_document(host_routes()))
 
 
 def test_the_embedded_recipe_schema_resolves_from_the_root():
-    document = openapi_document()
+    document = openapi_document(host_routes())
     refs = []
 
     def walk(node):
@@ -62,7 +63,7 @@ def app(tmp_path, monkeypatch):
 
 def test_documented_answers_the_api_gives(app):
     client = app.test_client()
-    document = openapi_document()
+    document = openapi_document(host_routes())
     not_allowed = client.post("/api/recipes", headers=AUTH)
     assert not_allowed.status_code == 405 and not_allowed.get_json()["error"]["code"] == "method_not_allowed"
     assert set(not_allowed.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}

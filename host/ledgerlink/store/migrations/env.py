@@ -2,7 +2,8 @@
 
 from alembic import context
 
-from ledgerlink.store import make_engine, metadata
+from ledgerlink.store.database import make_engine
+from ledgerlink.store.schema import metadata
 
 config = context.config
 

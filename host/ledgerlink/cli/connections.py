@@ -1,0 +1,68 @@
+"""Commands about connections: connect (OAuth consent), connections, secret-key."""
+
+from __future__ import annotations
+
+import argparse
+
+from ledgerlink import jsonio
+from ledgerlink.cli.options import db_option, db_url
+
+
+def cmd_connect(args: argparse.Namespace) -> int:
+    from ledgerlink.io.oauth import consent_url
+    from ledgerlink.engine.operations import build_runtime
+
+    runtime = build_runtime(db=db_url(args), recipes=None, config_file=args.config)
+    try:
+        url = consent_url(runtime, args.name, args.redirect_uri)
+    finally:
+        runtime.close()
+    print("Open this address, sign in and allow access; you are sent back to the server, which stores")
+    print("the tokens encrypted (the server must be running and reachable at the redirect address):")
+    print(url)
+    return 0
+
+
+def cmd_connections(args: argparse.Namespace) -> int:
+    from ledgerlink.web.connections import connection_rows
+    from ledgerlink.engine.operations import build_runtime
+
+    runtime = build_runtime(db=db_url(args), recipes=None, config_file=args.config)
+    try:
+        rows = connection_rows(runtime)
+    finally:
+        runtime.close()
+    if args.json:
+        print(jsonio.dumps({"connections": rows}, indent=2))
+        return 0
+    for row in rows:
+        paused = f"  {row['paused_runs']} run(s) paused" if row["paused_runs"] else ""
+        print(f"{row['name']:<20} {row['connector']:<12} {row['status']}{paused}")
+    return 0
+
+
+def cmd_secret_key(args: argparse.Namespace) -> int:
+    from ledgerlink.io.secrets import new_key
+
+    print(new_key())
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """``connect``, ``connections`` and ``secret-key``."""
+    p = sub.add_parser("connect", help="print the consent address that connects an OAuth connection")
+    p.add_argument("name", help="connection name in ledgerlink.toml")
+    p.add_argument("--redirect-uri", default="http://127.0.0.1:8080/oauth/callback",
+                   help="where the consent screen sends the person back: serve's /oauth/callback")
+    db_option(p)
+    p.add_argument("--config")
+    p.set_defaults(func=cmd_connect)
+
+    p = sub.add_parser("connections", help="connections and their state (ok, needs_reauth, not_connected)")
+    db_option(p)
+    p.add_argument("--config")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_connections)
+
+    p = sub.add_parser("secret-key", help="print a new LEDGERLINK_SECRET_KEY")
+    p.set_defaults(func=cmd_secret_key)

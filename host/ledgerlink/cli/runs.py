@@ -1,0 +1,76 @@
+"""``ledgerlink runs``: list, show, replay and undo runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ledgerlink import jsonio
+from ledgerlink.cli.options import db_option, db_url, service_options
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from ledgerlink.engine.operations import build_runtime, replay
+
+    if args.runs_command == "list":
+        from ledgerlink.store import Store
+
+        store = Store(db_url(args))
+        store.check_migrated()
+        rows = store.list_runs(status=args.status, recipe_id=args.recipe, limit=args.limit)
+        if args.json:
+            print(jsonio.dumps({"runs": rows}, indent=2))
+            return 0
+        for row in rows:
+            print(f"{row['id']:>7}  {row['status']:<10} {row['recipe_id']} v{row['recipe_version']}  "
+                  f"{row['event_id']}  attempts={row['attempts']}  {row['last_error'] or ''}")
+        return 0
+    if args.runs_command == "show":
+        from ledgerlink.store import Store
+
+        store = Store(db_url(args))
+        store.check_migrated()
+        row = store.run(args.run)
+        if row is None:
+            print(f"error: no run {args.run}", file=sys.stderr)
+            return 1
+        print(jsonio.dumps(row, indent=2))
+        return 0
+    runtime = build_runtime(db=db_url(args), recipes=args.recipes, config_file=args.config)
+    try:
+        if args.runs_command == "undo":
+            from ledgerlink.engine.operations import undo
+            print(jsonio.dumps(undo(runtime, args.run), indent=2))
+        else:
+            print(jsonio.dumps(replay(runtime, args.run, args.version, args.dry_run), indent=2))
+    finally:
+        runtime.close()
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """``runs list``, ``runs show``, ``runs replay`` and ``runs undo``."""
+    p = sub.add_parser("runs", help="list, show and replay runs")
+    rsub = p.add_subparsers(dest="runs_command", metavar="COMMAND")
+    rsub.required = True
+    rl = rsub.add_parser("list", help="runs, newest first")
+    db_option(rl)
+    rl.add_argument("--status")
+    rl.add_argument("--recipe")
+    rl.add_argument("--limit", type=int, default=50)
+    rl.add_argument("--json", action="store_true")
+    rl.set_defaults(func=cmd_runs)
+    rs = rsub.add_parser("show", help="one run with every step attempt")
+    db_option(rs)
+    rs.add_argument("run", type=int)
+    rs.set_defaults(func=cmd_runs)
+    rr = rsub.add_parser("replay", help="replay a failed run on its own version or the latest")
+    service_options(rr)
+    rr.add_argument("run", type=int)
+    rr.add_argument("--version", choices=("own", "latest"), default="own")
+    rr.add_argument("--dry-run", action="store_true", help="show what the replay would send")
+    rr.set_defaults(func=cmd_runs)
+    ru = rsub.add_parser("undo", help="void or delete every entity a run created, newest first")
+    service_options(ru)
+    ru.add_argument("run", type=int)
+    ru.set_defaults(func=cmd_runs)

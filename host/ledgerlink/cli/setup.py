@@ -1,0 +1,79 @@
+"""Commands that set an installation up: init, db upgrade, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ledgerlink.cli.options import db_option, db_url, recipe_folder
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from ledgerlink.store import Store, upgrade
+
+    url = db_url(args)
+    revision = upgrade(url)
+    print(f"{Store(url).safe_url} is at migration {revision}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ledgerlink.cli.demo import REFUSED, run_demo
+
+    rows = run_demo(recipes=args.recipes, workdir=args.workdir)  # None: the installed examples
+    # a refusal with its fix-it message is the demo working: nothing booked at a made-up rate
+    failed = [r for r in rows if r["status"] not in ("succeeded", "duplicate, stored once", REFUSED)]
+    return 1 if failed else 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from ledgerlink.cli.demo import example_recipes, starter_config
+    from ledgerlink.connectors.manager import load_catalog
+
+    directory = Path(args.directory)
+    config, recipes = directory / "ledgerlink.toml", directory / "recipes"
+    there = [str(p) for p in (config, recipes) if p.exists()]
+    if there:
+        print(f"error: {' and '.join(there)} already exist{'s' if len(there) == 1 else ''}; nothing was "
+              f"written (init writes only into a folder without them; pick another DIR)", file=sys.stderr)
+        return 1
+    examples = sorted(example_recipes().glob("*.json"))
+    text, connections = starter_config(load_catalog(), examples)
+    try:
+        recipes.mkdir(parents=True)
+        for example in examples:
+            (recipes / example.name).write_bytes(example.read_bytes())
+        config.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write into {directory}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    db = f"sqlite:///{directory / 'ledgerlink.db'}"
+    print(f"wrote {config} (connections: {', '.join(connections)}) and {recipes}/ ({len(examples)} example "
+          f"recipes; those with \"enabled\": false are loaded but start nothing)")
+    print("next:")
+    print(f"  edit {config}: each connection's settings are listed, commented out, with what they are")
+    print(f"  ledgerlink validate {recipes} --config {config}")
+    print(f"  ledgerlink db upgrade --db {db}")
+    print(f"  ledgerlink serve --db {db} --recipes {recipes} --config {config}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """``init``, ``db upgrade`` and ``demo``."""
+    p = sub.add_parser("init", help="write a starter ledgerlink.toml and recipes/ (the examples) to edit")
+    p.add_argument("directory", nargs="?", default=".", metavar="DIR", help="where to write them (default: .)")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("db", help="database schema")
+    dbsub = p.add_subparsers(dest="db_command", metavar="COMMAND")
+    dbsub.required = True
+    up = dbsub.add_parser("upgrade", help="apply the migrations (run before the first serve)")
+    db_option(up)
+    up.set_defaults(func=cmd_db_upgrade)
+
+    p = sub.add_parser("demo", help="sandboxes + serve + signed example webhooks, then what reached the ledger")
+    p.add_argument("--recipes", type=recipe_folder,
+                   help="recipe directory (default: the example recipes installed with ledgerlink)")
+    p.add_argument("--workdir", help="keep the demo's files here (default: a new temporary directory)")
+    p.set_defaults(func=cmd_demo)

@@ -1,0 +1,296 @@
+"""Performing an action's file effects: the analogue of :mod:`ledgerlink.io.outbound`.
+
+:func:`perform` writes or appends (:mod:`ledgerlink.contract.effects`) exactly once per
+idempotency key, durably:
+
+- **Whole-file write**: the content goes to a temporary file in the same folder, which is
+  fsynced, put in place with ``os.replace`` (atomic on POSIX), then the folder is fsynced,
+  so the new name survives a power cut.
+- **Append**: under an exclusive lock, one record is appended and the file fsynced.
+
+Beside each file, the hidden journal ``.NAME.ledgerlink-journal`` holds one JSON line per
+applied key, written *before* the effect and fsynced: ``{"key", "mode", "length", "sha256"}``
+plus the ``offset`` an append starts at. Under the lock, the last journal line is checked
+against the file first; a line whose effect is not in the file (the process died between
+the two) is dropped, and a torn append is cut off at its offset. Then a key already in the
+journal is answered ``already_applied`` without writing. Hence, whatever moment a process
+dies at, a retried step writes its record once:
+
+- before the journal line is durable: nothing was written, the retry writes;
+- after it, before the effect is complete: the retry drops the line (and the torn tail)
+  and writes;
+- after the effect, before the step is acknowledged: the retry finds its key and writes
+  nothing.
+
+Only earlier lines are trusted without a check, since each operation repairs the last
+line before adding one. The folder is the connection's: files in it are written by
+ledgerlink alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import glob
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from ledgerlink import jsonio
+from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult
+from ledgerlink.errors import FileEffectError, quoted
+from ledgerlink.io.outbound import Sent, redact
+
+JOURNAL_SUFFIX = ".ledgerlink-journal"
+#: mode of a file this module creates
+FILE_MODE = 0o644
+
+
+# --- what an effect names ----------------------------------------------------------------
+
+def relative_path(effect: FileEffect) -> PurePosixPath:
+    """The effect's path, checked: relative, inside the folder, naming a visible file.
+
+    FileEffectError (permanent) for an absolute path, a drive, ``..``, a backslash, a
+    control character, or a name starting with ``.`` (the host's own journal and temporary
+    files are hidden)."""
+    text = effect.path
+    if not isinstance(text, str) or not text.strip():
+        raise FileEffectError(f"a file effect needs a path relative to the connection's folder; got {quoted(text)}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text) or "\\" in text:
+        raise FileEffectError(f"the file path {quoted(text)} holds a control character or a backslash; "
+                              f"write a path relative to the connection's folder, with / between folders")
+    posix = PurePosixPath(text)
+    if posix.is_absolute() or PureWindowsPath(text).drive:
+        raise FileEffectError(f"the file path {quoted(text)} is absolute; a recipe names a path relative to "
+                              f"the folder its connection's settings declare")
+    if ".." in posix.parts:
+        raise FileEffectError(f"the file path {quoted(text)} climbs out with '..'; a recipe names a path "
+                              f"inside the folder its connection's settings declare")
+    if posix.name.startswith(".") or posix.name in ("", ".") or text.endswith("/"):
+        raise FileEffectError(f"the file path {quoted(text)} names a hidden file or a folder; name a file "
+                              f"whose name does not start with '.'")
+    return posix
+
+
+def target(effect: FileEffect, settings: Mapping[str, Any]) -> Path:
+    """The absolute file an effect names on a connection with ``settings``.
+
+    FileEffectError: permanent when the path is refused or the connection declares no
+    folder; retry when the folder (or a subfolder the path names) does not exist, which an
+    operator can fix."""
+    relative = relative_path(effect)
+    folder = settings.get(effect.folder_setting)
+    if not isinstance(folder, str) or not folder:
+        raise FileEffectError(f"the connection declares no folder for files: set {effect.folder_setting!r} "
+                              f"in its [connections.NAME] table of ledgerlink.toml")
+    root = Path(os.path.realpath(folder))
+    parent = Path(os.path.realpath(root / relative.parent))
+    if parent != root and root not in parent.parents:  # a symbolic link pointing out of the folder
+        raise FileEffectError(f"the file path {quoted(effect.path)} leads out of the folder {folder!r} "
+                              f"through a symbolic link")
+    if not parent.is_dir():
+        raise FileEffectError(f"the folder {str(parent)!r} for {quoted(effect.path)} does not exist; create it",
+                              kind="retry")
+    return parent / relative.name
+
+
+def content_bytes(effect: FileEffect) -> bytes:
+    """The exact bytes the effect writes; FileEffectError when its text cannot be encoded."""
+    if isinstance(effect.content, bytes):
+        return effect.content
+    try:
+        return effect.content.encode(effect.encoding)
+    except LookupError:
+        raise FileEffectError(f"unknown encoding {effect.encoding!r} for {quoted(effect.path)}") from None
+    except UnicodeEncodeError as exc:
+        raise FileEffectError(f"the content for {quoted(effect.path)} holds {quoted(exc.object[exc.start:exc.end])}, "
+                              f"which encoding {effect.encoding!r} cannot hold") from None
+
+
+def describe(effect: FileEffect, secrets: Iterable[str] = ()) -> dict[str, Any]:
+    """The effect as dry-run and the run log show it: kind, mode, path and the exact
+    content (text in its encoding, else base64), secret values redacted."""
+    secrets = [s for s in secrets if isinstance(s, str) and s]
+    data = content_bytes(effect)
+    shown: dict[str, Any] = {"kind": "file", "mode": effect.mode, "path": redact(effect.path, secrets),
+                             "folder_setting": effect.folder_setting, "bytes": len(data)}
+    try:
+        shown["encoding"] = effect.encoding
+        shown["content"] = redact(data.decode(effect.encoding), secrets)
+    except UnicodeDecodeError:
+        del shown["encoding"]
+        shown["content_base64"] = base64.b64encode(data).decode("ascii")
+    return shown
+
+
+# --- performing it -----------------------------------------------------------------------
+
+def perform(effect: FileEffect, settings: Mapping[str, Any]) -> FileResult:
+    """Write or append ``effect`` once per key (see the module's docstring)."""
+    path = target(effect, settings)
+    data = content_bytes(effect)
+    try:
+        with _Journal(path) as journal:
+            if journal.applied(effect.key):
+                return FileResult(effect.path, 0, "already_applied")
+            if isinstance(effect, AppendFile):
+                _append(path, journal, effect.key, data)
+                return FileResult(effect.path, len(data), "appended")
+            _write(path, journal, effect.key, data)
+            return FileResult(effect.path, len(data), "written")
+    except OSError as exc:
+        raise FileEffectError(f"{effect.mode} to {quoted(effect.path)} failed: {exc.strerror or exc}; "
+                              f"it is tried again", kind="retry") from None
+    except (ValueError, KeyError) as exc:  # a journal line ledgerlink did not write
+        raise FileEffectError(f"the journal {str(path.with_name(f'.{path.name}{JOURNAL_SUFFIX}'))!r} "
+                              f"cannot be read ({type(exc).__name__}); it is written by ledgerlink alone: "
+                              f"restore it") from None
+
+
+def first_answer(effect: FileEffect) -> FileResult:
+    """What the first attempt of ``effect`` is answered (dry-run answers with it)."""
+    status = "appended" if isinstance(effect, AppendFile) else "written"
+    return FileResult(effect.path, len(content_bytes(effect)), status)
+
+
+def perform_logged(effect: FileEffect, settings: Mapping[str, Any], secrets: Iterable[str],
+                   records: list[Sent]) -> FileResult:
+    """:func:`perform`, with what was done appended to ``records`` for the run log (as
+    :func:`ledgerlink.io.outbound.send` gives what it sent), also when it failed."""
+    secrets = list(secrets)
+    started = time.perf_counter()
+    shown = describe(effect, secrets)
+    try:
+        result = perform(effect, settings)
+    except FileEffectError as exc:
+        records.append(Sent(shown, None, exc.message, time.perf_counter() - started))
+        raise
+    answer = {"path": result.path, "bytes_written": result.bytes_written, "status": result.status}
+    records.append(Sent(shown, None, redact(jsonio.dumps(answer), secrets), time.perf_counter() - started))
+    return result
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _append(path: Path, journal: "_Journal", key: str, data: bytes) -> None:
+    created = not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    try:
+        offset = os.fstat(fd).st_size
+        journal.add({"key": key, "mode": "append", "offset": offset, "length": len(data), "sha256": _sha256(data)})
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if created:
+        _fsync_folder(path.parent)
+
+
+def _write(path: Path, journal: "_Journal", key: str, data: bytes) -> None:
+    journal.add({"key": key, "mode": "write", "length": len(data), "sha256": _sha256(data)})
+    mode = path.stat().st_mode & 0o777 if path.exists() else FILE_MODE
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fchmod(out.fileno(), mode)
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _visible(path: Path, record: Mapping[str, Any]) -> bool:
+    """Whether the effect a journal line announces is in the file."""
+    length = int(record["length"])
+    try:
+        with open(path, "rb") as handle:
+            if record.get("mode") == "append":
+                handle.seek(int(record["offset"]))
+                data = handle.read(length)
+            else:  # the whole file, and not a byte more
+                data = handle.read(length + 1)
+    except FileNotFoundError:
+        return False
+    return len(data) == length and _sha256(data) == record["sha256"]
+
+
+class _Journal:
+    """The journal of applied keys beside ``path``, locked exclusively while open."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = path.with_name(f".{path.name}{JOURNAL_SUFFIX}")
+        #: the journal's complete lines, after the repair
+        self.lines = b""
+
+    def __enter__(self) -> "_Journal":
+        created = not self.file.exists()
+        self.fd = os.open(self.file, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            if created:
+                _fsync_folder(self.file.parent)
+            self._repair()
+        except BaseException:
+            os.close(self.fd)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)  # closing releases the lock
+
+    def _repair(self) -> None:
+        size = os.fstat(self.fd).st_size
+        text = os.pread(self.fd, size, 0)
+        complete = text[:text.rfind(b"\n") + 1]  # a line cut by a crash was never acted on
+        lines = complete.splitlines(keepends=True)
+        if lines:
+            last = jsonio.loads(lines[-1])
+            if not _visible(self.path, last):
+                if last.get("mode") == "append" and self.path.exists() and \
+                        self.path.stat().st_size > int(last["offset"]):
+                    with open(self.path, "r+b") as data:  # cut the torn record off
+                        data.truncate(int(last["offset"]))
+                        os.fsync(data.fileno())
+                complete = complete[:len(complete) - len(lines[-1])]
+                lines.pop()
+        if len(complete) != size:
+            os.ftruncate(self.fd, len(complete))
+            os.fsync(self.fd)
+        self.lines = complete
+        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):  # a write that died before replace
+            stale.unlink(missing_ok=True)
+
+    def applied(self, key: str) -> bool:
+        """Whether a line of the journal is ``key``'s (each line starts with its key)."""
+        start = ("\n" + jsonio.dumps({"key": key})[:-1] + ",").encode("utf-8")
+        return start in b"\n" + self.lines
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Append one line and fsync it: durable before the effect it announces."""
+        line = (jsonio.dumps(record) + "\n").encode("utf-8")
+        os.pwrite(self.fd, line, len(self.lines))
+        os.fsync(self.fd)
+        self.lines += line
+

@@ -1,0 +1,213 @@
+"""The inbox (``events``): storing deliveries and planning their runs, and notifications
+whose entity is fetched before their runs are planned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from ledgerlink import jsonio
+from ledgerlink.store.base import StoreBase
+from ledgerlink.store.database import DEFAULT_URL, insert_ignore_returning_id
+from ledgerlink.store.group_commit import GroupCommit, Share
+from ledgerlink.store.schema import events, runs
+
+#: a run to plan: ``(recipe_id, version)``, or ``(recipe_id, version, error)`` for a run
+#: stored as failed with that error
+PlannedRun = tuple[str, int] | tuple[str, int, str]
+#: a delivery: ``(event_id, trigger, payload, [planned run, ...])``, or ``(…, True)`` for a
+#: notification whose entity is fetched before its runs are planned; the payload is JSON
+#: text or a JSON value
+InboxItem = tuple[str, str, object, list[PlannedRun]] | tuple[str, str, object, list[PlannedRun], bool]
+#: per delivery: ``(event pk, newly stored?, new run ids)``
+Stored = tuple[int, bool, list[int]]
+
+# statements built once: building a statement costs more than running it on SQLite
+_INSERT_EVENT_BY_DIALECT = insert_ignore_returning_id(events, "connection", "event_id")
+_FIND_EVENT = sa.select(events.c.id).where(events.c.connection == sa.bindparam("connection"),
+                                           events.c.event_id == sa.bindparam("event_id"))
+_INSERT_RUN = runs.insert().values(status="pending", attempts=0).returning(runs.c.id)
+#: a run that failed as it was planned (its trigger filter cannot be evaluated on the event)
+_INSERT_FAILED_RUN = runs.insert().values(status="failed", attempts=0).returning(runs.c.id)
+
+
+@dataclass(frozen=True)
+class ClaimedFetch:
+    """A stored notification whose entity is to be fetched before its runs are planned."""
+
+    id: int
+    connection: str
+    event_id: str
+    trigger: str
+    payload: str
+    attempts: int
+
+
+def store_events(conn: sa.Connection, connection: str, items: Iterable[InboxItem], now: float) -> list[Stored]:
+    """Insert events (ignoring those already stored) and plan their runs, inside ``conn``.
+
+    An item is ``(event_id, trigger, payload, planned)`` or, for a notification whose
+    entity is fetched before runs are planned, ``(…, planned, True)``.
+    """
+    insert_event = _INSERT_EVENT_BY_DIALECT[conn.dialect.name]
+    results = []
+    for item in items:
+        event_id, trigger, payload, planned = item[:4]
+        fetch = len(item) > 4 and bool(item[4])
+        pk = conn.execute(insert_event, {
+            "connection": connection, "event_id": event_id, "trigger": trigger, "received_at": now,
+            "payload": payload if isinstance(payload, str) else jsonio.dumps(payload),
+            "fetch_state": "pending" if fetch else None, "fetch_attempts": 0,
+            "fetch_due_at": now if fetch else None}).scalar()
+        if pk is None:  # already in the inbox
+            existing = conn.execute(_FIND_EVENT, {"connection": connection, "event_id": event_id}).scalar()
+            results.append((existing, False, []))
+            continue
+        results.append((pk, True, plan_runs(conn, pk, planned, now)))
+    return results
+
+
+def plan_runs(conn: sa.Connection, pk: int, planned: Iterable[PlannedRun], now: float) -> list[int]:
+    """Insert the planned runs: ``(recipe_id, version)`` is due now; ``(recipe_id, version,
+    error)`` is stored as failed with that error (it is replayed, never retried)."""
+    return [conn.execute(_INSERT_FAILED_RUN if len(run) > 2 else _INSERT_RUN, {
+                "recipe_id": run[0], "recipe_version": run[1], "event_pk": pk, "due_at": now,
+                "created_at": now, "updated_at": now,
+                **({"last_error": run[2]} if len(run) > 2 else {})}).scalar()
+            for run in planned]
+
+
+class EventStore(StoreBase):
+    """The inbox: ``events`` rows and the runs planned from them."""
+
+    def __init__(self, url: str = DEFAULT_URL, engine: sa.Engine | None = None) -> None:
+        super().__init__(url, engine)
+        self._committer: GroupCommit[InboxItem, list[Stored]] = GroupCommit(self._ingest_batch)
+
+    def ingest(self, connection: str, items: Iterable[InboxItem], now: float | None = None) -> list[Stored]:
+        """Store events and plan their runs; returns only once they are committed.
+
+        ``items``: ``(event_id, trigger, payload, [(recipe_id, version), ...])``; a planned
+        ``(recipe_id, version, error)`` is a run stored as failed with that error. An event
+        already in the inbox is not stored again and plans nothing new. Returns, per item,
+        ``(event pk, newly stored?, new run ids)``.
+
+        Concurrent callers are committed together (group commit): one writer thread takes
+        every delivery waiting and stores them in one transaction, so a burst of webhooks
+        costs one commit, not one each. Each caller still waits for its own commit.
+        """
+        return self._committer.submit(connection, list(items), now)
+
+    def _ingest_batch(self, batch: list[Share[InboxItem]]) -> list[list[Stored]]:
+        """Store every caller's deliveries of a group commit in one transaction."""
+        with self.write_transaction() as conn:
+            out = [store_events(conn, connection, items, self._now(now))
+                   for connection, items, now in batch]
+            if any(new for results in out for _, new, _ in results):
+                self._wake_others(conn)
+            return out
+
+    def plan(self, event_pk: int, recipe_id: str, version: int, now: float | None = None,
+             key_generation: int = 0) -> int | None:
+        """Plan one run; None when (recipe, version, event) already has one. A replay plans
+        with ``key_generation`` 1, so its steps first look up what earlier runs wrote."""
+        now = self._now(now)
+        try:
+            with self.write_transaction() as conn:
+                run_id: int = conn.execute(runs.insert().values(
+                    recipe_id=recipe_id, recipe_version=version, event_pk=event_pk, status="pending",
+                    attempts=0, due_at=now, created_at=now, updated_at=now,
+                    key_generation=key_generation)).inserted_primary_key[0]
+                self._wake_others(conn)
+                return run_id
+        except sa.exc.IntegrityError:
+            return None
+
+    def event(self, pk: int) -> dict[str, Any] | None:
+        """The stored event ``pk`` (every column); None when there is none."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(events).where(events.c.id == pk)).mappings().first()
+        return dict(row) if row else None
+
+    def count_events(self) -> int:
+        """How many events the inbox holds."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one()
+
+    # --- notifications fetched before planning ----------------------------------------------
+
+    def claim_fetches(self, owner: str, lease_seconds: float, limit: int = 1,
+                      now: float | None = None) -> list[ClaimedFetch]:
+        """Take up to ``limit`` due notifications whose entity must be fetched (or whose
+        fetch lease expired), like :meth:`~ledgerlink.store.runs.RunStore.claim` takes runs."""
+        now = self._now(now)
+        claimable = sa.and_(events.c.fetch_state == "pending", events.c.fetch_due_at <= now,
+                            sa.or_(events.c.fetch_until.is_(None), events.c.fetch_until < now))
+        pick = (sa.select(events.c.id).where(claimable).order_by(events.c.fetch_due_at, events.c.id)
+                .limit(limit).with_for_update(skip_locked=True).scalar_subquery())
+        with self.write_transaction() as conn:
+            rows = conn.execute(
+                events.update().where(events.c.id.in_(pick))
+                .values(fetch_owner=owner, fetch_until=now + lease_seconds,
+                        fetch_attempts=events.c.fetch_attempts + 1)
+                .returning(events.c.id, events.c.connection, events.c.event_id, events.c.trigger,
+                           events.c.payload, events.c.fetch_attempts)).all()
+        return [ClaimedFetch(*row) for row in sorted(rows)]
+
+    def fetched(self, pk: int, owner: str, payload: object, planned: Iterable[PlannedRun],
+                gone: bool = False, now: float | None = None) -> list[int] | None:
+        """Store the fetched entity as the event's payload and plan its runs, in one
+        transaction. ``gone``: the entity no longer exists; nothing is planned. Returns the
+        new run ids, or None when the lease was lost (another worker fetches it)."""
+        now = self._now(now)
+        values: dict[str, object] = {"fetch_state": "gone" if gone else "done", "fetch_owner": None,
+                                     "fetch_until": None, "fetch_error": None}
+        if payload is not None:
+            values["payload"] = payload if isinstance(payload, str) else jsonio.dumps(payload)
+        with self.write_transaction() as conn:
+            held = conn.execute(events.update().where(events.c.id == pk, events.c.fetch_owner == owner,
+                                                      events.c.fetch_state == "pending")
+                                .values(**values)).rowcount == 1
+            if not held:
+                return None
+            if gone:
+                return []
+            run_ids = plan_runs(conn, pk, planned, now)
+            if run_ids:
+                self._wake_others(conn)
+            return run_ids
+
+    def fetch_later(self, pk: int, owner: str, error: str, due_at: float | None, count_attempt: bool = True,
+                    now: float | None = None) -> bool:
+        """Give a fetch back: due again at ``due_at``, or ``failed`` for good when None."""
+        values: dict[str, object] = {"fetch_owner": None, "fetch_until": None, "fetch_error": error}
+        if due_at is None:
+            values["fetch_state"] = "failed"
+        else:
+            values["fetch_due_at"] = due_at
+        if not count_attempt:
+            values["fetch_attempts"] = events.c.fetch_attempts - 1
+        with self.write_transaction() as conn:
+            return conn.execute(events.update().where(events.c.id == pk, events.c.fetch_owner == owner,
+                                                      events.c.fetch_state == "pending")
+                                .values(**values)).rowcount == 1
+
+    def refetch(self, pk: int, now: float | None = None) -> bool:
+        """Fetch a ``failed`` or ``gone`` notification again (an operator's replay)."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            return conn.execute(events.update().where(events.c.id == pk,
+                                                      events.c.fetch_state.in_(("failed", "gone")))
+                                .values(fetch_state="pending", fetch_due_at=now, fetch_attempts=0,
+                                        fetch_error=None)).rowcount == 1
+
+    def fetch_counts(self) -> dict[str, int]:
+        """Notifications by fetch state (pending, done, gone, failed)."""
+        with self.engine.connect() as conn:
+            return {state: count for state, count in conn.execute(
+                sa.select(events.c.fetch_state, sa.func.count()).where(events.c.fetch_state.is_not(None))
+                .group_by(events.c.fetch_state))}

@@ -1,0 +1,168 @@
+"""The run log (``run_steps``): every attempt of every step, what it sent and got back,
+and the runs as an operator reads them (a page of runs, one run with its steps and links).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from ledgerlink import jsonio
+from ledgerlink.store.base import StoreBase
+from ledgerlink.store.links import INSERT_LINK_BY_DIALECT
+from ledgerlink.store.runs import FINISH
+from ledgerlink.store.schema import events, links, run_steps, runs
+
+#: a response body longer than this is cut in the run log
+MAX_LOGGED_BODY = 8192
+
+_INSERT_STEP = run_steps.insert()
+
+
+@dataclass(frozen=True)
+class EarlierWrite:
+    """One attempt of a step that sent a write and did not succeed (the run log)."""
+
+    run_id: int
+    idempotency_key: str | None
+    #: "failed" (the vendor refused, or the request was not sent) or "unknown" (no answer,
+    #: or one that could not be read: the vendor may have done it)
+    status: str
+    #: the HTTP status of the answer; None when none came
+    response_status: int | None
+    started_at: float
+
+
+def bounded(text: str | None, limit: int = MAX_LOGGED_BODY) -> str | None:
+    """``text`` cut to ``limit`` characters, saying how many more there were."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"…[{len(text) - limit} more characters]"
+
+
+def _dump(value: object) -> str | None:
+    """A JSON column's text for ``value``; None stays NULL."""
+    return None if value is None else jsonio.dumps(value)
+
+
+def _step_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A run_steps row with its JSON columns read back."""
+    out = dict(row)
+    for key in ("input", "request", "output"):
+        if out.get(key):
+            out[key] = jsonio.loads(out[key])
+    return out
+
+
+class RunLogStore(StoreBase):
+    """Step attempts as they happen, and runs as an operator reads them."""
+
+    def succeeded_steps(self, run_id: int) -> dict[str, Any]:
+        """Outputs of the steps of ``run_id`` that already succeeded (never repeated on retry)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(run_steps.c.step_id, run_steps.c.output)
+                                .where(run_steps.c.run_id == run_id,
+                                       run_steps.c.status.in_(("succeeded", "skipped")))).all()
+        return {step_id: (jsonio.loads(output) if output else None) for step_id, output in rows}
+
+    def earlier_writes(self, run_id: int, step_id: str) -> list[EarlierWrite]:
+        """Every attempt of step ``step_id`` that sent a write (not a read, such as a lookup)
+        and did not succeed, oldest first: in run ``run_id``, and in the other runs of its
+        recipe on its event (a replay on another version) where that step never succeeded."""
+        this = runs.alias("this")
+        succeeded = run_steps.alias("succeeded")
+        same_event = sa.select(runs.c.id).join(this, sa.and_(this.c.id == run_id,
+                                                             runs.c.recipe_id == this.c.recipe_id,
+                                                             runs.c.event_pk == this.c.event_pk))
+        step_succeeded = sa.exists().where(succeeded.c.run_id == run_steps.c.run_id,
+                                           succeeded.c.step_id == step_id,
+                                           succeeded.c.status == "succeeded")
+        query = (sa.select(run_steps.c.run_id, run_steps.c.idempotency_key, run_steps.c.status,
+                           run_steps.c.response_status, run_steps.c.started_at, run_steps.c.request)
+                 .where(run_steps.c.run_id.in_(same_event), run_steps.c.step_id == step_id,
+                        run_steps.c.request.is_not(None), run_steps.c.status.in_(("failed", "unknown")),
+                        sa.or_(run_steps.c.run_id == run_id, ~step_succeeded))
+                 .order_by(run_steps.c.id))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        writes = []
+        for *fields, request in rows:
+            method = (jsonio.loads(request) or {}).get("method") if request else None
+            if str(method).upper() not in ("GET", "HEAD"):
+                writes.append(EarlierWrite(*fields))
+        return writes
+
+    def log_step(self, run_id: int, step_id: str, attempt: int, status: str, *, input: object = None,
+                 request: object = None, response_status: int | None = None, response_body: str | None = None,
+                 output: object = None, external_id: str | None = None, idempotency_key: str | None = None,
+                 started_at: float, finished_at: float | None = None, error: str | None = None,
+                 link: tuple[str, str, str, str, str] | None = None,
+                 finish: tuple[str, str] | None = None) -> bool:
+        """One attempt of one step, in one transaction with what belongs to it.
+
+        ``link`` = (source connection, source id, target connection, target type, target id)
+        records the created entity. ``finish`` = (owner, status) also closes the run; if the
+        owner lost its lease meanwhile nothing is written and False is returned (the worker
+        that took the run over writes its own record).
+        """
+        with self.write_transaction() as conn:
+            conn.execute(_INSERT_STEP, {
+                "run_id": run_id, "step_id": step_id, "attempt": attempt, "status": status,
+                "input": _dump(input), "request": _dump(request), "response_status": response_status,
+                "response_body": bounded(response_body), "output": _dump(output), "external_id": external_id,
+                "idempotency_key": idempotency_key, "started_at": started_at, "finished_at": finished_at,
+                "error": bounded(error)})
+            if link is not None:
+                conn.execute(INSERT_LINK_BY_DIALECT[self.engine.dialect.name], {
+                    "source_connection": link[0], "source_id": link[1], "target_connection": link[2],
+                    "target_type": link[3], "target_id": link[4], "run_id": run_id, "step_id": step_id,
+                    "created_at": finished_at or started_at})
+            if finish is not None:
+                held = conn.execute(FINISH, {"run_id": run_id, "owner": finish[0], "new_status": finish[1],
+                                             "now": finished_at or self._now(None), "error": None, "due": None,
+                                             "uncount": 0}).rowcount == 1
+                if not held:
+                    conn.rollback()
+                    return False
+        return True
+
+    # --- reading runs ------------------------------------------------------------------------
+
+    def list_runs(self, *, status: str | None = None, recipe_id: str | None = None,
+                  since: float | None = None, until: float | None = None, after_id: int | None = None,
+                  limit: int = 50) -> list[dict[str, Any]]:
+        """Runs newest first; ``after_id`` continues a page (runs with a smaller id)."""
+        query = (sa.select(runs, events.c.event_id, events.c.connection, events.c.trigger)
+                 .join(events, events.c.id == runs.c.event_pk).order_by(runs.c.id.desc()).limit(limit))
+        if status:
+            query = query.where(runs.c.status == status)
+        if recipe_id:
+            query = query.where(runs.c.recipe_id == recipe_id)
+        if since is not None:
+            query = query.where(runs.c.created_at >= since)
+        if until is not None:
+            query = query.where(runs.c.created_at < until)
+        if after_id is not None:
+            query = query.where(runs.c.id < after_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        """One run with its event and every step attempt."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(runs, events.c.event_id, events.c.connection, events.c.trigger)
+                               .join(events, events.c.id == runs.c.event_pk)
+                               .where(runs.c.id == run_id)).mappings().first()
+            if row is None:
+                return None
+            steps = conn.execute(sa.select(run_steps).where(run_steps.c.run_id == run_id)
+                                 .order_by(run_steps.c.id)).mappings().all()
+            created = conn.execute(sa.select(links).where(links.c.run_id == run_id)
+                                   .order_by(links.c.id)).mappings().all()
+        out = dict(row)
+        out["steps"] = [_step_dict(s) for s in steps]
+        out["links"] = [dict(link) for link in created]
+        return out

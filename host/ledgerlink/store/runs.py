@@ -1,0 +1,161 @@
+"""The run queue (``runs``): workers claim due runs under a lease, renew it, and finish,
+reschedule, pause or give back what they hold; an operator reopens a closed run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ledgerlink.store.base import StoreBase
+from ledgerlink.store.schema import events, runs
+
+#: run states; a run is "open" while pending, running or retrying
+OPEN = ("pending", "running", "retrying")
+CLOSED = ("succeeded", "failed", "dead", "undone")
+
+#: close or reschedule a run its owner holds (also run with the step that ends it)
+FINISH = (runs.update()
+          .where(runs.c.id == sa.bindparam("run_id"), runs.c.lease_owner == sa.bindparam("owner"),
+                 runs.c.status == "running")
+          .values(status=sa.bindparam("new_status"), lease_owner=None, lease_until=None,
+                  updated_at=sa.bindparam("now"), last_error=sa.bindparam("error"),
+                  due_at=sa.func.coalesce(sa.bindparam("due", type_=sa.Float), runs.c.due_at),
+                  attempts=runs.c.attempts - sa.bindparam("uncount", type_=sa.Integer)))
+
+
+@dataclass(frozen=True)
+class ClaimedRun:
+    """A run a worker holds under a lease, with the event it runs on."""
+
+    id: int
+    recipe_id: str
+    recipe_version: int
+    event_pk: int
+    attempts: int
+    key_generation: int
+    connection: str
+    event_id: str
+    trigger: str
+    payload: str
+
+
+class RunStore(StoreBase):
+    """The run queue: claiming, leasing, finishing, pausing and reopening runs."""
+
+    def claim(self, owner: str, lease_seconds: float, limit: int = 1, now: float | None = None) -> list[ClaimedRun]:
+        """Take up to ``limit`` due runs (or runs whose lease expired) for ``owner``.
+
+        One UPDATE picks and leases them (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the
+        write lock on SQLite), one SELECT reads their events.
+        """
+        now = self._now(now)
+        claimable = sa.or_(
+            sa.and_(runs.c.status.in_(("pending", "retrying")), runs.c.due_at <= now),
+            sa.and_(runs.c.status == "running", runs.c.lease_until < now))
+        pick = (sa.select(runs.c.id).where(claimable).order_by(runs.c.due_at, runs.c.id).limit(limit)
+                .with_for_update(skip_locked=True).scalar_subquery())
+        with self.write_transaction() as conn:
+            claimed = conn.execute(
+                runs.update().where(runs.c.id.in_(pick))
+                .values(status="running", lease_owner=owner, lease_until=now + lease_seconds,
+                        attempts=runs.c.attempts + 1, updated_at=now)
+                .returning(runs.c.id, runs.c.recipe_id, runs.c.recipe_version, runs.c.event_pk,
+                           runs.c.attempts, runs.c.key_generation, runs.c.due_at)).all()
+            if not claimed:
+                return []
+            found = {row[0]: row[1:] for row in conn.execute(
+                sa.select(events.c.id, events.c.connection, events.c.event_id, events.c.trigger, events.c.payload)
+                .where(events.c.id.in_({row[3] for row in claimed})))}
+        claimed = sorted(claimed, key=lambda row: (row[6], row[0]))
+        return [ClaimedRun(row[0], row[1], row[2], row[3], row[4], row[5], *found[row[3]]) for row in claimed]
+
+    def renew(self, run_id: int, owner: str, lease_seconds: float, now: float | None = None) -> bool:
+        """Extend the lease ``owner`` holds on a running run; False when it was lost."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.lease_owner == owner,
+                                                    runs.c.status == "running")
+                                .values(lease_until=now + lease_seconds)).rowcount == 1
+
+    def finish(self, run_id: int, owner: str, status: str, error: str | None = None,
+               due_at: float | None = None, count_attempt: bool = True, now: float | None = None) -> bool:
+        """Close or reschedule a run this owner holds. Returns False if the lease was lost."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            return conn.execute(FINISH, {"run_id": run_id, "owner": owner, "new_status": status, "now": now,
+                                         "error": error, "due": due_at,
+                                         "uncount": 0 if count_attempt else 1}).rowcount == 1
+
+    def release(self, owner: str, now: float | None = None) -> int:
+        """Give back every run ``owner`` holds (graceful shutdown); they are due at once."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            return conn.execute(runs.update().where(runs.c.lease_owner == owner, runs.c.status == "running")
+                                .values(status="pending", lease_owner=None, lease_until=None, due_at=now,
+                                        attempts=runs.c.attempts - 1, updated_at=now)).rowcount
+
+    def counts(self) -> dict[str, int]:
+        """Runs by status."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(runs.c.status, sa.func.count()).group_by(runs.c.status)).all()
+        return {status: n for status, n in rows}
+
+    def reopen(self, run_id: int, now: float | None = None) -> bool:
+        """Put a closed, unsuccessful run back in the queue (replay on its own version).
+
+        Every replay raises the run's key generation. The worker then looks up, before
+        sending anything, each step that wrote under an earlier key (its entity may exist).
+        A step whose last write the vendor did not refuse (its outcome unknown, or a passing
+        failure such as a 5xx) is resent under that write's key: the vendor replays its
+        answer, or creates the entity once. A step whose last write was refused (a 4xx) gets
+        the new generation's key, as the vendor would answer the old one with the same refusal.
+        A replay starts with its attempts at zero: it has the retries of a new run (the
+        steps already logged keep the history).
+        """
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            reopened = conn.execute(
+                runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead")))
+                .values(status="pending", due_at=now, updated_at=now, last_error=None, attempts=0,
+                        key_generation=runs.c.key_generation + 1)).rowcount == 1
+            if reopened:
+                self._wake_others(conn)
+            return reopened
+
+    def mark_undone(self, run_id: int, now: float | None = None) -> None:
+        """Every entity the run created was voided or deleted."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id)
+                         .values(status="undone", updated_at=now))
+
+    # --- runs paused until their connection is connected again ------------------------------
+
+    def pause(self, run_id: int, owner: str, connection: str, error: str, now: float | None = None) -> bool:
+        """Park a run until ``connection`` is connected again (not a failure, not an attempt)."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.lease_owner == owner,
+                                                    runs.c.status == "running")
+                                .values(status="paused", paused_on=connection, lease_owner=None,
+                                        lease_until=None, updated_at=now, last_error=error,
+                                        attempts=runs.c.attempts - 1)).rowcount == 1
+
+    def resume_paused(self, connection: str, now: float | None = None) -> int:
+        """Every run paused on ``connection`` is due again."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            resumed = conn.execute(runs.update().where(runs.c.status == "paused", runs.c.paused_on == connection)
+                                   .values(status="pending", paused_on=None, due_at=now, updated_at=now,
+                                           last_error=None)).rowcount
+            if resumed:
+                self._wake_others(conn)
+            return resumed
+
+    def count_paused(self, connection: str) -> int:
+        """How many runs wait for ``connection`` to be connected again."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(runs).where(
+                runs.c.status == "paused", runs.c.paused_on == connection)).scalar_one()

@@ -1,0 +1,86 @@
+"""Views of connections: webhook deliveries, each connection's state, the OAuth callback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response as FlaskResponse, request
+
+from ledgerlink.engine.runtime import Runtime
+from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, SignatureError
+from ledgerlink.web.responses import error, json_response, ledgerlink_error, runtime
+from ledgerlink.web.routes import ApiBlueprint
+
+api = ApiBlueprint("connections", __name__, operation_prefix="")
+
+
+@api.operation("/webhooks/<connection>", ("POST",), "Receive a webhook; answered 2xx only once stored.",
+               admin=False,
+               responses={200: "stored (or a duplicate)", 401: "signature does not verify", 400: "unusable body",
+                          404: "unknown connection", 413: "body too large", 415: "not JSON"})
+def webhook(connection: str) -> FlaskResponse:
+    rt = runtime()
+    limit = rt.settings.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return error(413, "body_too_large", f"webhook bodies are limited to {limit} bytes")
+    content_type = (request.mimetype or "").lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        return error(415, "unsupported_media_type",
+                     f"webhooks must be sent as application/json, not {content_type or 'no content type'}")
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        return error(413, "body_too_large", f"webhook bodies are limited to {limit} bytes")
+    if connection not in rt.config.connections and connection not in rt.catalog.connectors:
+        return error(404, "unknown_connection", f"no connection named {connection!r} is configured")
+    try:
+        result = rt.receive(connection, request.headers, body)
+    except SignatureError as exc:
+        return ledgerlink_error(exc, 401)
+    except EventError as exc:
+        return ledgerlink_error(exc, 400)
+    except ConfigError as exc:
+        return ledgerlink_error(exc, 400)
+    return json_response(result, 200)
+
+
+def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
+    """Every connection with its state: ok, needs_reauth, not_connected (OAuth) or configured."""
+    statuses = rt.store.connection_statuses()
+    names = sorted(set(rt.config.connections) | set(statuses))
+    rows = []
+    for name in names:
+        try:
+            connection = rt.connection(name)
+        except LedgerlinkError:
+            continue
+        connector = rt.catalog.connectors[connection.connector]
+        state = statuses.get(name, ("not_connected" if connector.oauth else "configured", None))
+        rows.append({"name": name, "connector": connection.connector, "status": state[0],
+                     "oauth": connector.oauth is not None, "updated_at": state[1],
+                     "paused_runs": rt.store.count_paused(name)})
+    return rows
+
+
+@api.operation("/api/connections", ("GET",), "Connections and their state (ok, needs_reauth, not_connected).",
+               responses={200: "every connection"})
+def list_connections() -> FlaskResponse:
+    return json_response({"connections": connection_rows(runtime())})
+
+
+@api.operation("/oauth/callback", ("GET",),
+               "Where the vendor's consent screen sends the person back; stores the tokens.",
+               admin=False, query={"code": ("the authorization code", {"type": "string"}),
+                                   "state": ("the state ledgerlink issued", {"type": "string"}),
+                                   "error": ("why consent was not given", {"type": "string"})},
+               responses={200: "connected", 400: "unknown or expired state, consent refused, or "
+                                                 "several tenants and none chosen",
+                          502: "the vendor refused to exchange the code or to name the tenant"})
+def oauth_callback() -> FlaskResponse:
+    """The whole query goes to the connector's ``learn_tenant`` step, which reads what its
+    vendor adds to the redirect (a company id, say)."""
+    from ledgerlink.io.oauth import complete
+
+    rt = runtime()
+    name = complete(rt, request.args.to_dict())
+    rt.forget(name)
+    return json_response({"connected": name, "status": "ok"})

@@ -1,0 +1,36 @@
+"""Loopback imitations of vendor APIs, registered with ledgerlink as sandboxes.
+
+This distribution (``ledgerlink-sandboxes``) lists this module under the ``ledgerlink``
+entry-point group and registers, through ``ledgerlink_register_sandboxes``, one sandbox per
+vendor; ``ledgerlink sandbox NAME`` serves it and ``ledgerlink demo`` points a connection at
+it. Nothing here imports a connector: each sandbox is written from the vendor's documentation,
+so a connector and the imitation it is tested against cannot agree on the same mistake.
+
+- :mod:`.quickbooks`: QuickBooks Online (Accounting API v3, Intuit OAuth 2.0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ledgerlink import hookimpl
+from ledgerlink.contract import Sandbox
+
+from .quickbooks import OPTIONS as QUICKBOOKS_OPTIONS, create_sandbox as create_quickbooks
+
+QUICKBOOKS = Sandbox(
+    name="quickbooks",
+    summary="QuickBooks Online Accounting API v3 and Intuit OAuth 2.0, in memory; bodies "
+            "checked against Intuit's XSDs",
+    factory=create_quickbooks,
+    options=QUICKBOOKS_OPTIONS,
+)
+
+
+@hookimpl
+def ledgerlink_register_sandboxes(register: Callable[[Sandbox], None]) -> None:
+    """Register the QuickBooks Online sandbox."""
+    register(QUICKBOOKS)
+
+
+__all__ = ["QUICKBOOKS", "ledgerlink_register_sandboxes"]

@@ -4,10 +4,10 @@ the served recipes exactly as they were, and ``serve`` still starts on that fold
 import json
 
 import pytest
-import sqlalchemy as sa
 
 from ledgerlink.web.app import create_app
-from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, write_config
+from runtime_fixtures import ADMIN_TOKEN, recipes_dir, write_config
+from ledgerlink.testing.databases import migrated_db
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 BASE = "stripe-invoice-paid-to-quickbooks-journal"

@@ -18,11 +18,11 @@ import pytest
 from vendor_files import REPO
 
 HOST = REPO / "host"
-#: vendor names, case-insensitive, not inside a longer word (``realmId`` and ``QBO_X`` hit,
-#: ``intuitive`` and ``realms`` do not)
-VENDOR = re.compile(r"(?<![A-Za-z])(?i:stripe|quickbooks|intuit|qbo|xero|freshbooks|realm)(?![a-z])")
-#: (file under the repository, vendor word) still allowed: the OAuth callback reads the
-#: tenant from its query string until the connector step after the token exchange learns it
+#: vendor names, and a word only one vendor uses (QuickBooks' company is a "realm"),
+#: case-insensitive, not inside a longer word (``realmId`` and ``QBO_X`` hit, ``intuitive`` and
+#: ``realms`` do not; nor does HTTP's own ``WWW-Authenticate: Basic realm=...``)
+VENDOR = re.compile(r"(?<![A-Za-z])(?i:stripe|quickbooks|intuit|qbo|xero|freshbooks|realm(?!=))(?![a-z])")
+
 def docstrings(tree: ast.AST) -> set[tuple[int, int]]:
     """Where each docstring (of the module, a class or a function) starts: (line, column)."""
     starts = set()

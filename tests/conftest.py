@@ -1,4 +1,6 @@
-"""Shared fixtures, and a guard: the session fails if a test reads a file outside the repository.
+"""The kit's fixtures (``ledgerlink.testing.fixtures``), the QuickBooks sandbox every test that
+talks to QuickBooks shares (``qbo``, ``sandbox``), and a guard: the session fails if a test reads
+a file outside the repository.
 
 Vendor files are read from ``tests/vendor`` (see ``tests/vendor_files.py``).
 """
@@ -6,7 +8,6 @@ Vendor files are read from ``tests/vendor`` (see ``tests/vendor_files.py``).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -14,16 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from ledgerlink import cli
-from ledgerlink.recipes import transforms
-from ledgerlink.connectors.catalog import Catalog
-from ledgerlink.recipes.mapping import compile_mapping
-from ledgerlink.recipes.paths import Scope
 from ledgerlink.testing.sandbox import Loopback, running
 from ledgerlink_sandboxes.quickbooks import Sandbox as QuickBooksSandbox, create_sandbox
 
+# the kit's fixtures; pytester runs the conformance suite on a broken connector
+pytest_plugins = ["ledgerlink.testing.fixtures", "pytester"]
+
 REPO = Path(__file__).resolve().parents[1]
-RECIPES = REPO / "recipes"
 
 
 # --- reads outside the repository ------------------------------------------------------------
@@ -118,60 +116,6 @@ def pytest_terminal_summary(terminalreporter):
 def outside_reads() -> OutsideReads:
     """The guard's record of files read outside the repository."""
     return OUTSIDE
-
-
-def core_catalog() -> Catalog:
-    """A catalog with only the host's own transforms."""
-    catalog = Catalog()
-    transforms.ledgerlink_register_transforms(catalog.registrar("transform", "core"))
-    return catalog
-
-
-def compile_expr(template, lookups=None, timezone="UTC", catalog=None, steps=()):
-    """Compile a template as a step input; returns (evaluate, problems)."""
-    catalog = catalog or core_catalog()
-    scope = Scope(file="r.json", recipe_id="r", step_id="s", transforms=catalog.transforms,
-                  lookups=lookups or {}, timezone=timezone, earlier_steps=tuple(steps),
-                  all_steps=tuple(steps) + ("s",))
-    evaluate = compile_mapping(template, "/steps/0/input", scope)
-    return evaluate, scope.problems
-
-
-def evaluate(template, doc, **kw):
-    fn, problems = compile_expr(template, **kw)
-    if problems:
-        raise AssertionError("unexpected problems: " + "; ".join(map(str, problems)))
-    return fn(doc)
-
-
-@pytest.fixture(scope="session")
-def catalog():
-    from ledgerlink.connectors.manager import load_catalog
-
-    return load_catalog()
-
-
-@pytest.fixture
-def run_cli(capsys):
-    """Run the CLI in-process: returns (exit code, stdout, stderr)."""
-
-    def run(*argv: str):
-        code = cli.main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
-
-
-def ledgerlink_exe() -> str:
-    return str(Path(sys.executable).with_name("ledgerlink"))
-
-
-def run_subprocess(*argv: str, env=None, cwd=None, timeout=120):
-    """Run the installed ``ledgerlink`` console script."""
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([ledgerlink_exe(), *argv], capture_output=True, text=True, env=full_env,
-                          cwd=cwd or REPO, timeout=timeout)
 
 
 # --- the QuickBooks sandbox ------------------------------------------------------------------

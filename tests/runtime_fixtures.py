@@ -1,22 +1,19 @@
-"""Helpers for tests of the service: a migrated database, a config, signed webhooks."""
+"""What the tests of the service share: the repository's recipes, a config of the built-in
+connectors, signed Stripe webhooks, the tokens they use."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
-from conftest import RECIPES
-from databases import fresh_db
 from stripe_events import sign, to_body
+from vendor_files import REPO
+
+RECIPES = REPO / "recipes"
 
 WEBHOOK_SECRET = "whsec_test_secret"
 ADMIN_TOKEN = "admin-token-for-tests-3f9a"
 QBO_TOKEN = "sandbox-access-token"
-
-
-def migrated_db(tmp_path: Path) -> str:
-    """A fresh database at the newest migration: SQLite, or PostgreSQL under LEDGERLINK_TEST_DB."""
-    return fresh_db(tmp_path, migrated=True)
 
 
 def recipes_dir(tmp_path: Path, names=("stripe-invoice-paid-to-quickbooks-journal.json",

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from conftest import run_subprocess
+
 from ledgerlink import hookimpl, jsonio
 from ledgerlink.contract import hookspecs
 from ledgerlink.contract import Action, Connector, Sandbox, Transform, Trigger
@@ -241,7 +241,7 @@ def _install(tmp_path, dist, module, trigger):
     return target
 
 
-def test_third_party_package_appears_in_the_catalog(tmp_path):
+def test_third_party_package_appears_in_the_catalog(tmp_path, run_subprocess):
     site = _install(tmp_path, "ledgerlink-acme", "ledgerlink_acme", "acme.invoice.paid")
     result = run_subprocess("connectors", "--json", env={"PYTHONPATH": str(site)})
     assert result.returncode == 0, result.stderr
@@ -257,7 +257,7 @@ def test_third_party_package_appears_in_the_catalog(tmp_path):
     assert [c["name"] for c in jsonio.loads(only.stdout)["connectors"]] == ["acme"]
 
 
-def test_third_party_duplicate_is_refused_naming_both(tmp_path):
+def test_third_party_duplicate_is_refused_naming_both(tmp_path, run_subprocess):
     site = _install(tmp_path, "ledgerlink-acme-bad", "ledgerlink_acme_bad", "stripe.invoice.paid")
     result = run_subprocess("connectors", env={"PYTHONPATH": str(site)})
     assert result.returncode == 1

@@ -19,6 +19,7 @@ from ledgerlink import jsonio
 from ledgerlink.contract import ActionContext, Connection, Request, Response
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import ConfigError, InputError, VendorError
+from ledgerlink.testing import Script, drive, first_request
 from ledgerlink_quickbooks import common, deposit, payment, sales_forms
 from ledgerlink_sandboxes.quickbooks import xsd
 
@@ -54,29 +55,21 @@ def xsd_problems(action, body) -> list[str]:
 
 def request_for(action, data, context: ActionContext | None = None) -> Request:
     """The one request perform yields, after checking it against both copies of the XSD."""
-    gen = action.perform(data, context or ctx())
-    request = next(gen)
+    request = first_request(action.perform(data, context or ctx()))
     assert isinstance(request, Request)
     assert xsd_problems(action, request.json) == []
-    gen.close()
     return request
 
 
 def run(action, data, response: Response, context: ActionContext | None = None) -> dict:
-    gen = action.perform(data, context or ctx())
-    next(gen)
-    with pytest.raises(StopIteration) as stop:
-        gen.send(response)
-    return stop.value.value
+    """The output of perform, its one request answered with ``response``."""
+    return drive(action.perform(data, context or ctx()), Script(response)).value
 
 
 def refused(action, data, context: ActionContext | None = None) -> InputError:
-    """The InputError perform raises before yielding anything."""
-    gen = action.perform(data, context or ctx())
-    yielded = []
+    """The InputError perform raises before yielding anything (the script answers nothing)."""
     with pytest.raises(InputError) as info:
-        yielded.append(next(gen))
-    assert yielded == []
+        drive(action.perform(data, context or ctx()), Script())
     return info.value
 
 
@@ -600,10 +593,8 @@ def test_requestid_is_the_step_key_and_realm_id_is_checked(action):
     (Response(status=200, json={"time": "2024-03-15T09:12:44.512-07:00"}), "unknown"),
 ])
 def test_faults_become_vendor_errors(action, response, kind):
-    gen = action.perform(action.sample, ctx())
-    next(gen)
     with pytest.raises(VendorError) as info:
-        gen.send(response)
+        drive(action.perform(action.sample, ctx()), Script(response))
     assert info.value.kind == kind
 
 
@@ -624,13 +615,10 @@ def test_output_total_is_qbo_total_with_tax_or_the_lines_total():
 def drive_find(action, data, found: list[dict], context: ActionContext | None = None):
     """Run find_existing, answering its one query with ``found``; returns (request, result)."""
     entity = ENTITY[action.name][0]
-    gen = action.find_existing(data, context or ctx())
-    request = next(gen)
-    with pytest.raises(StopIteration) as stop:
-        gen.send(Response(status=200, json={"QueryResponse": {entity: found, "startPosition": 1,
-                                                              "maxResults": len(found)},
-                                            "time": "2024-03-15T09:12:45.000-07:00"}))
-    return request, stop.value.value
+    driven = drive(action.find_existing(data, context or ctx()),
+                   Script({"QueryResponse": {entity: found, "startPosition": 1, "maxResults": len(found)},
+                           "time": "2024-03-15T09:12:45.000-07:00"}))
+    return driven.requests[0], driven.value
 
 
 @pytest.mark.parametrize("action", NEW, ids=IDS)

@@ -1,8 +1,8 @@
 """The QuickBooks sales, payment and deposit actions against the loopback sandbox, and the
 recipes that use them (dry-run, and run for real against the sandbox).
 
-Requests go out as the host sends them: ``outbound.build(request, auth)`` sent with httpx
-to ``servers.background(create_sandbox(rate_limit=False))``.
+Requests go out as the host sends them (``ledgerlink.testing.HttpSender``: ``outbound.build``
+sent with httpx) to the QuickBooks sandbox of the ``qbo`` fixture.
 """
 
 from __future__ import annotations
@@ -14,17 +14,16 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import RECIPES
+from runtime_fixtures import RECIPES
 from ledgerlink import jsonio
-from ledgerlink.io import outbound
-from ledgerlink.contract import ActionContext, Connection, IncomingEvent, Response
+from ledgerlink.contract import ActionContext, Connection, IncomingEvent, Request
 from ledgerlink.config import Config
 from ledgerlink.errors import InputError, VendorError
 from ledgerlink.recipes.recipe import load_recipe
 from ledgerlink.engine.runner import document, run as run_recipe
+from ledgerlink.testing import HttpSender, drive
 from ledgerlink_quickbooks import deposit, payment, sales_forms
-from ledgerlink_sandboxes.quickbooks import xsd
-from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM
+from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, xsd
 from stripe_events import credit_note_created_event, invoice_paid_event, to_body
 
 REALM = DEFAULT_REALM
@@ -48,35 +47,29 @@ NEW_RECIPES = {
 }
 
 
-def answer(resp: httpx.Response) -> Response:
-    try:
-        body = jsonio.loads(resp.content) if resp.content else None
-    except jsonio.JSONDecodeError:
-        body = None
-    return Response(status=resp.status_code, headers=dict(resp.headers), json=body, text=resp.text)
-
-
 def context(qbo, key: str = "", **settings: Any) -> ActionContext:
     return ActionContext(connection=Connection("qbo", "quickbooks",
                                                {"base_url": qbo.url, "realm_id": REALM, **settings}),
                          idempotency_key=key)
 
 
-def drive(steps, sent: list | None = None) -> Any:
-    """Run an action generator (perform or find_existing) against the sandbox over HTTP."""
+def fits_xsd(request: Request) -> None:
+    """What goes on the wire is a valid QBO body."""
+    if request.method == "POST":
+        assert xsd.check(_entity_of(request.url), request.json) == []
+
+
+def drive_sent(steps) -> tuple[Any, list[httpx.Response]]:
+    """Run an action generator (perform or find_existing) against the sandbox over HTTP:
+    its output and every HTTP exchange."""
     with httpx.Client(timeout=10) as http:
-        try:
-            request = next(steps)
-            while True:
-                if request.method == "POST":
-                    # what goes on the wire is a valid QBO body
-                    assert xsd.check(_entity_of(request.url), request.json) == []
-                resp = http.send(outbound.build(request, AUTH))
-                if sent is not None:
-                    sent.append(resp)
-                request = steps.send(answer(resp))
-        except StopIteration as done:
-            return done.value
+        sender = HttpSender(http, AUTH, check=fits_xsd)
+        return drive(steps, sender).value, sender.sent
+
+
+def live(steps) -> Any:
+    """The output of an action generator run against the sandbox over HTTP."""
+    return drive_sent(steps)[0]
 
 
 _ENDPOINTS = {"invoice": "Invoice", "payment": "Payment", "creditmemo": "CreditMemo",
@@ -88,9 +81,7 @@ def _entity_of(url: str) -> str:
 
 
 def create(qbo, action, data, key, **settings):
-    sent: list[httpx.Response] = []
-    output = drive(action.perform(data, context(qbo, key, **settings)), sent)
-    return output, sent
+    return drive_sent(action.perform(data, context(qbo, key, **settings)))
 
 
 def stored(sandbox, action) -> list[dict]:
@@ -189,14 +180,14 @@ def test_the_same_requestid_creates_nothing_twice(qbo, sandbox, action):
 @pytest.mark.parametrize("action", NEW, ids=IDS)
 def test_find_existing_finds_what_perform_created_in_the_sandbox(qbo, sandbox, action):
     data = {**action.sample, "InvoiceId": "1"} if action is PAYMENT else action.sample
-    assert drive(action.find_existing(data, context(qbo))) is None
+    assert live(action.find_existing(data, context(qbo))) is None
     created, _ = create(qbo, action, data, "lost-answer")
     # another one the same day, from another event
     other = {**data, "PrivateNote": "another event"}
     other.pop("DocNumber", None)
     create(qbo, action, other, "other-event")
     assert len(stored(sandbox, action)) == 2
-    found = drive(action.find_existing(data, context(qbo)))
+    found = live(action.find_existing(data, context(qbo)))
     assert found == created
     assert sandbox.stats()["created"][REALM] == {ENTITY[action.name].lower(): 2}  # read only
 
@@ -351,11 +342,9 @@ def run_live(qbo, path, event: dict, catalog, **settings: Any) -> list:
     def connection_for(name):
         return Connection(name, "quickbooks", {"base_url": qbo.url, "realm_id": REALM, **settings})
 
-    def send(step, action, ctx, request):
-        with httpx.Client(timeout=10) as http:
-            return answer(http.send(outbound.build(request, AUTH)))
-
-    return run_recipe(recipe, incoming, connection_for, send)
+    with httpx.Client(timeout=10) as http:
+        sender = HttpSender(http, AUTH)
+        return run_recipe(recipe, incoming, connection_for, lambda step, action, ctx, request: sender(request))
 
 
 def test_invoice_recipe_runs_against_the_sandbox_and_replays_to_nothing_new(qbo, sandbox, catalog):
@@ -427,4 +416,4 @@ def test_every_id_a_new_recipe_names_exists_in_the_sandbox_company(qbo, sandbox,
     assert "Account" in wanted
     connection = Connection("quickbooks", "quickbooks", {"base_url": qbo.url, "realm_id": REALM})
     for entity, ids in wanted.items():
-        assert drive(CONNECTOR.check_references(entity, sorted(ids), connection)) == {}, entity
+        assert live(CONNECTOR.check_references(entity, sorted(ids), connection)) == {}, entity

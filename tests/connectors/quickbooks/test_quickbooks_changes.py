@@ -21,16 +21,17 @@ import sqlalchemy as sa
 
 from ledgerlink import jsonio
 from ledgerlink.web.app import create_app
-from ledgerlink.contract import ActionContext, Connection, Response
+from ledgerlink.contract import ActionContext, Connection
 from ledgerlink.errors import ConfigError, EventError, SignatureError
-from ledgerlink.engine.runner import drive
 from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import Worker, WorkerPool
 from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
 from vendor_files import QUICKBOOKS
-from ledgerlink_quickbooks import changes
-from runtime_fixtures import QBO_TOKEN, migrated_db
+from ledgerlink.testing import HttpSender, poll
+from ledgerlink_quickbooks import CONNECTOR, changes
+from runtime_fixtures import QBO_TOKEN
+from ledgerlink.testing.databases import migrated_db
 
 VECTORS = json.loads((QUICKBOOKS / "webhook-signature-vectors.json").read_text())
 TOKEN = VECTORS["vectors"][0]["verifier_token"]
@@ -342,27 +343,24 @@ def ctx(url: str, **settings) -> ActionContext:
                          idempotency_key="")
 
 
-def send_to(url: str):
-    client = httpx.Client(timeout=10, headers={"Authorization": f"Bearer {QBO_TOKEN}"})
-
-    def send(request):
-        answer = client.request(request.method, request.url, params=dict(request.params), headers=dict(request.headers))
-        return Response(answer.status_code, dict(answer.headers), jsonio.loads(answer.content) if answer.content else None,
-                        answer.text)
-    return send
+@pytest.fixture
+def send():
+    """Sends a request to the sandbox as the host does, with the connection's token."""
+    with httpx.Client(timeout=10) as client:
+        yield HttpSender(client, {"Authorization": f"Bearer {QBO_TOKEN}"})
 
 
-def test_the_first_poll_only_sets_the_cursor_unless_told_where_to_start(qbo, sandbox):
+def test_the_first_poll_only_sets_the_cursor_unless_told_where_to_start(qbo, sandbox, send):
     url = qbo.url
-    events, cursor = drive(changes.poll(None, ctx(url)), send_to(url))
+    events, cursor, _ = poll(CONNECTOR, None, ctx(url), send)
     assert events == [] and cursor.endswith("Z")
     with pytest.raises(Exception):
-        drive(changes.poll(None, ctx(url, cdc_since="last week")), send_to(url))
+        poll(CONNECTOR, None, ctx(url, cdc_since="last week"), send)
 
 
-def test_cdc_reads_creates_updates_and_deletes_since_the_cursor(qbo, sandbox):
+def test_cdc_reads_creates_updates_and_deletes_since_the_cursor(qbo, sandbox, send):
     url = qbo.url
-    _, cursor = drive(changes.poll(None, ctx(url)), send_to(url))
+    _, cursor, _ = poll(CONNECTOR, None, ctx(url), send)
     payment = create_payment(url, "12.34")
     customer = sandbox.entities(REALM, "customer")[1]
     httpx.post(f"{url}/v3/company/{REALM}/customer", params={"minorversion": "75"},
@@ -373,7 +371,7 @@ def test_cdc_reads_creates_updates_and_deletes_since_the_cursor(qbo, sandbox):
     httpx.post(f"{url}/v3/company/{REALM}/payment", params={"minorversion": "75", "operation": "delete"},
                headers={"Authorization": f"Bearer {QBO_TOKEN}", "Content-Type": "application/json"},
                content=json.dumps({"Id": gone["Id"], "SyncToken": "0"})).raise_for_status()
-    events, next_cursor = drive(changes.poll(cursor, ctx(url)), send_to(url))
+    events, next_cursor, _ = poll(CONNECTOR, cursor, ctx(url), send)
     seen = {(e.trigger, e.payload["entity_id"]) for e in events}
     assert {("quickbooks.payment.created", payment["Id"]), ("quickbooks.customer.updated", customer["Id"]),
             ("quickbooks.payment.deleted", gone["Id"])} <= seen
@@ -386,14 +384,12 @@ def test_cdc_reads_creates_updates_and_deletes_since_the_cursor(qbo, sandbox):
 
 def test_cdc_refuses_what_quickbooks_refuses(qbo, sandbox):
     url = qbo.url
-    send = send_to(url)
     for query, needle in (({"entities": "TaxCode", "changedSince": "2026-11-24T00:00:00Z"}, "not supported"),
                           ({"entities": "Invoice", "changedSince": "2020-01-01T00:00:00Z"}, "30 days"),
                           ({"changedSince": "2026-11-24T00:00:00Z"}, "entities")):
         answer = httpx.get(f"{url}/v3/company/{REALM}/cdc", params={"minorversion": "75", **query},
                            headers={"Authorization": f"Bearer {QBO_TOKEN}"})
         assert answer.status_code == 400 and needle in answer.text
-    del send
 
 
 def force_due(runtime) -> None:

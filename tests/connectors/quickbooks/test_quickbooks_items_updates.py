@@ -1,9 +1,10 @@
 """quickbooks.find_item, find_or_create_item, find_account, void_invoice, update_invoice and
 update_customer, run over HTTP against the loopback QuickBooks sandbox.
 
-Requests go out as the host sends them: ``outbound.build(request, auth)`` sent with httpx to
-``servers.background(create_sandbox(rate_limit=False))``. Link queries are answered from a
-links table kept by the test, as the runtime's store would: first link wins.
+Requests go out as the host sends them (``ledgerlink.testing.over_http``: ``outbound.build``
+sent with httpx) to the QuickBooks sandbox of the ``qbo`` fixture. Link queries are
+answered from a links table kept by the test (``ledgerlink.testing.LinkTable``), as the
+runtime's store would: first link wins.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import jsonschema
 import ledgerlink_quickbooks
 import pytest
 from ledgerlink import jsonio
-from ledgerlink.io import outbound
-from ledgerlink.contract import ActionContext, Connection, LinkQuery, Request, Response
+from ledgerlink.contract import ActionContext, Connection, LinkQuery, Request
+from ledgerlink.testing import Driven, HttpSender, LinkTable, Script, over_http
+from ledgerlink.testing import drive as kit_drive
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import InputError, VendorError
 from ledgerlink_quickbooks import accounts, items, sales_forms, updates
-from ledgerlink_sandboxes.quickbooks import xsd
-from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM
+from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, xsd
 
 REALM = DEFAULT_REALM
 AUTH = {"Authorization": "Bearer sandbox-access-token"}
@@ -41,71 +42,36 @@ IDS = [a.name.split(".")[1] for a in NEW]
 ENTITIES = {"item": "Item", "invoice": "Invoice", "customer": "Customer", "account": "Account"}
 
 
-def answer(resp: httpx.Response) -> Response:
-    try:
-        body = jsonio.loads(resp.content) if resp.content else None
-    except jsonio.JSONDecodeError:
-        body = None
-    return Response(status=resp.status_code, headers=dict(resp.headers), json=body, text=resp.text)
-
-
 def context(qbo, key: str = "step-key-1") -> ActionContext:
     return ActionContext(connection=Connection("qbo", "quickbooks", {"base_url": qbo.url, "realm_id": REALM}),
                          idempotency_key=key)
-
-
-class Links:
-    """The runtime's links table, as far as these actions see it: (source id, type) → target id."""
-
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], str] = {}
-        self.asked = 0
-
-    def answer(self, query: LinkQuery) -> Response:
-        self.asked += 1
-        return Response(status=200, json={"target_id": self.rows.get((query.source_id, query.target_type))})
-
-    def record(self, output: dict) -> None:
-        """What the runtime stores after a step: its output's link, the first one kept."""
-        if output.get("link") and output.get("id") is not None:
-            link = output["link"]
-            self.rows.setdefault((link["source_id"], link["target_type"]), output["id"])
 
 
 def _entity_of(url: str) -> str:
     return ENTITIES[url.split("?", 1)[0].rsplit("/", 1)[1]]
 
 
-def send(http: httpx.Client, request: Request) -> Response:
+def fits_xsd(request: Request) -> None:
+    """What goes on the wire is a valid QBO body."""
     if request.method == "POST":
-        # what goes on the wire is a valid QBO body
         assert xsd.check(_entity_of(request.url), request.json) == []
-    return answer(http.send(outbound.build(request, AUTH)))
 
 
-def drive(steps, links: Links | None = None, sent: list | None = None,
-          before_post: Callable[[Request], None] | None = None) -> Any:
-    """Run an action generator over HTTP against the sandbox; ``sent`` collects the Requests,
-    ``before_post`` runs before each POST leaves (another writer acting meanwhile)."""
-    links = links if links is not None else Links()
-    with httpx.Client(timeout=10) as http:
-        try:
-            request = next(steps)
-            while True:
-                if isinstance(request, LinkQuery):
-                    request = steps.send(links.answer(request))
-                    continue
-                if sent is not None:
-                    sent.append(request)
-                if request.method == "POST" and before_post is not None:
-                    before_post(request)
-                request = steps.send(send(http, request))
-        except StopIteration as done:
-            return done.value
+def drive(steps, links: LinkTable | None = None,
+          before_post: Callable[[Request], None] | None = None, into: Driven | None = None) -> Driven:
+    """Run an action generator over HTTP against the sandbox; ``before_post`` runs before each
+    POST leaves (another writer acting meanwhile)."""
+    def before(request: Request) -> None:
+        if request.method == "POST" and before_post is not None:
+            before_post(request)
+
+    return over_http(steps, AUTH, check=fits_xsd, links=links, before_send=before, into=into)
 
 
-def run(qbo, action, data, key="step-key-1", **kw):
-    return drive(action.perform(data, context(qbo, key)), **kw)
+def run(qbo, action, data, key="step-key-1", sent: list[Request] | None = None, **kw) -> Any:
+    """``action`` performed over HTTP; ``sent`` collects its requests, kept if it raises."""
+    record = Driven(requests=sent) if sent is not None else None
+    return drive(action.perform(data, context(qbo, key)), into=record, **kw).value
 
 
 def v3(qbo, path: str) -> str:
@@ -202,7 +168,7 @@ def test_the_schemas_refuse_what_perform_refuses():
 # --- find_item and find_or_create_item -----------------------------------------------------------
 
 def test_an_item_is_created_then_found_by_link_then_by_name(qbo, sandbox):
-    links = Links()
+    links = LinkTable()
     created = run(qbo, FIND_OR_CREATE_ITEM, ITEM, "key-create", links=links)
     [new] = [i for i in stored(sandbox, "item") if i["Name"] == "Bird seed"]
     assert created == {"id": new["Id"], "name": "Bird seed", "type": "Service", "active": True,
@@ -242,8 +208,9 @@ def test_find_item_by_name_and_not_found(qbo, sandbox):
 
 def test_the_name_is_escaped_in_the_query(qbo, sandbox):
     odd = "Amy's \\ \"special\" seed"
-    sent: list[Request] = []
-    created = run(qbo, FIND_OR_CREATE_ITEM, {**ITEM, "Name": odd, "source_id": "prod_odd"}, "k-odd", sent=sent)
+    driven = drive(FIND_OR_CREATE_ITEM.perform({**ITEM, "Name": odd, "source_id": "prod_odd"},
+                                               context(qbo, "k-odd")))
+    created, sent = driven.value, driven.requests
     assert sent[0].params["query"] == ("SELECT * FROM Item WHERE Name = 'Amy\\'s \\\\ \"special\" seed' "
                                        "AND Active IN (true, false) MAXRESULTS 1000")
     found = run(qbo, FIND_ITEM, {"Name": odd})
@@ -253,21 +220,22 @@ def test_the_name_is_escaped_in_the_query(qbo, sandbox):
 def test_two_runs_racing_for_one_source_id_make_one_item(qbo, sandbox):
     """Both runs look the product up before either creates it; the loser's create is refused
     as a duplicate name (6240) and it takes the winner's item."""
-    links = Links()
+    links = LinkTable()
     data = {**ITEM, "source_id": "prod_race", "Name": "Raced item"}
     http = httpx.Client(timeout=10)
+    send = HttpSender(http, AUTH, check=fits_xsd)
     first = FIND_OR_CREATE_ITEM.perform(data, context(qbo, "key-run-1"))
     second = FIND_OR_CREATE_ITEM.perform(data, context(qbo, "key-run-2"))
 
     def until_post(steps, request):
         while not (isinstance(request, Request) and request.method == "POST"):
-            request = steps.send(links.answer(request) if isinstance(request, LinkQuery) else send(http, request))
+            request = steps.send(links.answer(request) if isinstance(request, LinkQuery) else send(request))
         return request
 
     def finish(steps, request):
         try:
             while True:
-                request = steps.send(links.answer(request) if isinstance(request, LinkQuery) else send(http, request))
+                request = steps.send(links.answer(request) if isinstance(request, LinkQuery) else send(request))
         except StopIteration as done:
             return done.value
 
@@ -300,7 +268,7 @@ def test_two_threads_racing_make_one_item(qbo, sandbox):
     outputs: list[dict] = []
     errors: list[BaseException] = []
 
-    class Waiting(Links):
+    class Waiting(LinkTable):
         def answer(self, query):  # both have asked the links table before either goes on
             barrier.wait(timeout=5)
             return super().answer(query)
@@ -361,8 +329,8 @@ def test_a_missing_income_account_is_refused_before_anything_is_sent(qbo, sandbo
 
 def test_undo_of_a_created_item_makes_it_inactive(qbo, sandbox):
     created = run(qbo, FIND_OR_CREATE_ITEM, ITEM, "k-undo")
-    sent: list[Request] = []
-    undone = drive(FIND_OR_CREATE_ITEM.undo(created["id"], context(qbo, "undo-1-7")), sent=sent)
+    driven = drive(FIND_OR_CREATE_ITEM.undo(created["id"], context(qbo, "undo-1-7")))
+    undone, sent = driven.value, driven.requests
     item = http_get(qbo, "item", created["id"])
     assert item["Active"] is False and item["SyncToken"] == "1"
     assert item["Name"] == "Bird seed" and item["IncomeAccountRef"]["value"] == "1"  # kept: sparse
@@ -371,8 +339,9 @@ def test_undo_of_a_created_item_makes_it_inactive(qbo, sandbox):
     assert update.json == {"Id": created["id"], "SyncToken": "0", "sparse": True, "Active": False}
     assert update.params["requestid"] == "undo-1-7"
     # again: nothing to do; an item QuickBooks does not have counts as undone
-    assert drive(FIND_OR_CREATE_ITEM.undo(created["id"], context(qbo, "undo-1-7")))["status"] == "already inactive"
-    assert drive(FIND_OR_CREATE_ITEM.undo("999", context(qbo, "undo-1-8")))["status"] == "already gone"
+    assert drive(FIND_OR_CREATE_ITEM.undo(created["id"], context(qbo, "undo-1-7"))).value["status"] == \
+        "already inactive"
+    assert drive(FIND_OR_CREATE_ITEM.undo("999", context(qbo, "undo-1-8"))).value["status"] == "already gone"
     # the inactive item is not silently used again
     with pytest.raises(VendorError, match="is inactive"):
         run(qbo, FIND_ITEM, {"Name": "Bird seed"})
@@ -386,9 +355,9 @@ def test_undo_of_an_item_retries_once_on_a_stale_sync_token(qbo, sandbox):
         if not moved:
             moved.append(touch(qbo, "item", created["id"], Description="renamed meanwhile"))
 
-    sent: list[Request] = []
-    undone = drive(FIND_OR_CREATE_ITEM.undo(created["id"], context(qbo, "undo-2")), sent=sent,
+    driven = drive(FIND_OR_CREATE_ITEM.undo(created["id"], context(qbo, "undo-2")),
                    before_post=someone_renames_it)
+    undone, sent = driven.value, driven.requests
     item = http_get(qbo, "item", created["id"])
     assert item["Active"] is False and item["Description"] == "renamed meanwhile"
     assert undone["status"] == "made inactive"
@@ -402,8 +371,7 @@ def test_an_account_is_found_by_name_and_by_number(qbo, sandbox):
         "id": "4", "name": "Undeposited Funds", "number": "1200", "type": "Other Current Asset", "active": True}
     assert run(qbo, FIND_ACCOUNT, {"AcctNum": "1000"}) == {
         "id": "35", "name": "Checking", "number": "1000", "type": "Bank", "active": True}
-    sent: list[Request] = []
-    run(qbo, FIND_ACCOUNT, {"Name": "Accounts Receivable (A/R)"}, sent=sent)
+    sent = drive(FIND_ACCOUNT.perform({"Name": "Accounts Receivable (A/R)"}, context(qbo))).requests
     assert sent[0].params["query"] == ("SELECT * FROM Account WHERE Name = 'Accounts Receivable (A/R)' "
                                        "AND Active IN (true, false) STARTPOSITION 1 MAXRESULTS 1000")
     assert sandbox.stats()["created"][REALM] == {} and sandbox.stats()["updated"][REALM] == {}
@@ -425,9 +393,8 @@ def test_two_accounts_of_one_name_are_ambiguous():
             {"Id": "71", "Name": "Stripe", "FullyQualifiedName": "Clearing:Stripe", "Active": True}]
     steps = FIND_ACCOUNT.perform({"Name": "Stripe"}, ActionContext(
         Connection("qbo", "quickbooks", {"base_url": "http://127.0.0.1:9", "realm_id": REALM}), ""))
-    next(steps)
     with pytest.raises(VendorError) as info:
-        steps.send(Response(200, json={"QueryResponse": {"Account": rows}}))
+        kit_drive(steps, Script({"QueryResponse": {"Account": rows}}))
     assert "'Bank Charges:Stripe' (Id 70), 'Clearing:Stripe' (Id 71)" in info.value.message
     assert info.value.kind == "permanent"
 
@@ -471,15 +438,14 @@ def test_find_account_input_mistakes_are_refused_before_a_request(qbo, sandbox, 
 
 def test_the_chart_of_accounts_is_read_page_by_page_for_a_number():
     ctx = ActionContext(Connection("qbo", "quickbooks", {"base_url": "http://127.0.0.1:9", "realm_id": REALM}), "")
-    steps = FIND_ACCOUNT.perform({"AcctNum": "7"}, ctx)
-    first = next(steps)
     page = [{"Id": str(n), "Name": f"A{n}", "AcctNum": str(n), "Active": True} for n in range(1000, 2000)]
-    second = steps.send(Response(200, json={"QueryResponse": {"Account": page}}))
+    driven = kit_drive(FIND_ACCOUNT.perform({"AcctNum": "7"}, ctx), Script(
+        {"QueryResponse": {"Account": page}},
+        {"QueryResponse": {"Account": [{"Id": "7", "Name": "Seven", "AcctNum": "7", "AccountType": "Bank",
+                                        "Active": True}]}}))
+    first, second = driven.requests
     assert "STARTPOSITION 1 " in first.params["query"] and "STARTPOSITION 1001 " in second.params["query"]
-    with pytest.raises(StopIteration) as done:
-        steps.send(Response(200, json={"QueryResponse": {"Account": [
-            {"Id": "7", "Name": "Seven", "AcctNum": "7", "AccountType": "Bank", "Active": True}]}}))
-    assert done.value.value["id"] == "7"
+    assert driven.value["id"] == "7"
 
 
 # --- void_invoice ----------------------------------------------------------------------------------
@@ -488,15 +454,15 @@ def an_invoice(qbo, key="inv", note="Stripe invoice in_1") -> dict:
     output = drive(sales_forms.CREATE_INVOICE.perform(
         {"CustomerRef": "1", "PrivateNote": note, "DueDate": "2024-04-14",
          "Lines": [{"ItemRef": "1", "Qty": 2, "UnitPrice": "12.50", "Description": "Seed, 2 bags"},
-                   {"ItemRef": "2", "Amount": "0.10", "Description": "Rounding"}]}, context(qbo, key)))
+                   {"ItemRef": "2", "Amount": "0.10", "Description": "Rounding"}]}, context(qbo, key))).value
     return http_get(qbo, "invoice", output["id"])
 
 
 def test_void_then_void_again(qbo, sandbox):
     invoice = an_invoice(qbo)
     assert invoice["TotalAmt"] == Decimal("25.10")
-    sent: list[Request] = []
-    voided = run(qbo, VOID_INVOICE, {"Id": invoice["Id"]}, "void-key", sent=sent)
+    driven = drive(VOID_INVOICE.perform({"Id": invoice["Id"]}, context(qbo, "void-key")))
+    voided, sent = driven.value, driven.requests
     assert voided == {"id": invoice["Id"], "sync_token": "1", "status": "voided", "total": Decimal(0),
                       "doc_number": invoice["DocNumber"]}
     assert [(r.method, r.url.rsplit("/", 1)[1], r.params.get("operation")) for r in sent] == [
@@ -707,18 +673,8 @@ def dry(action) -> tuple[list[Request], Any]:
     ctx = ActionContext(Connection("quickbooks", "quickbooks", {"base_url": "https://quickbooks.api.intuit.com",
                                                                 "realm_id": "REALM_ID"}),
                         idempotency_key="dry-run-key")
-    requests: list[Request] = []
-    steps = action.perform(action.sample, ctx)
-    try:
-        request = next(steps)
-        while True:
-            if isinstance(request, LinkQuery):
-                request = steps.send(Response(200, json={"target_id": None}))
-                continue
-            requests.append(request)
-            request = steps.send(action.sample_response_for(request))
-    except StopIteration as done:
-        return requests, done.value
+    driven = kit_drive(action.perform(action.sample, ctx), action.sample_response_for)
+    return driven.requests, driven.value
 
 
 BASE = "https://quickbooks.api.intuit.com/v3/company/REALM_ID"

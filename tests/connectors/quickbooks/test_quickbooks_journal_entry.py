@@ -6,19 +6,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 
 import ledgerlink_quickbooks
 from ledgerlink import jsonio
-from ledgerlink.io import outbound
 from ledgerlink.contract import ActionContext, Connection, Request, Response
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import ConfigError, InputError, UnbalancedEntryError, VendorError
+from ledgerlink.testing import Script, drive, first_request, over_http
 from ledgerlink_quickbooks import api, journal_entry
-from ledgerlink_sandboxes.quickbooks import xsd
-from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM
+from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, xsd
 from vendor_files import QUICKBOOKS
 
 
@@ -39,20 +37,15 @@ def ctx(key: str = KEY, settings: dict | None = None, home: str | None = None) -
 
 def request_for(data: dict[str, Any], context: ActionContext | None = None) -> Request:
     """The one request perform yields, after checking it against the XSDs (shipped and vendor)."""
-    gen = journal_entry.perform(data, context or ctx())
-    request = next(gen)
+    request = first_request(journal_entry.perform(data, context or ctx()))
     assert isinstance(request, Request)
     assert xsd.check("JournalEntry", request.json) == []
-    gen.close()
     return request
 
 
 def run(data: dict[str, Any], response: Response, context: ActionContext | None = None) -> dict[str, Any]:
-    gen = journal_entry.perform(data, context or ctx())
-    next(gen)
-    with pytest.raises(StopIteration) as stop:
-        gen.send(response)
-    return stop.value.value
+    """The output of perform, its one request answered with ``response``."""
+    return drive(journal_entry.perform(data, context or ctx()), Script(response)).value
 
 
 def created(**entry: Any) -> Response:
@@ -201,9 +194,8 @@ def test_amount_forms(amount, sent):
 ])
 def test_bad_amounts_are_refused_naming_the_line(amount, needle):
     data = lines(("Debit", Decimal("1.00"), "1"), ("Credit", amount, "2"))
-    gen = journal_entry.perform(data, ctx())
     with pytest.raises(InputError) as info:
-        next(gen)
+        drive(journal_entry.perform(data, ctx()), Script())
     message = str(info.value)
     assert "/Lines/1/Amount: " in message
     assert needle in message
@@ -267,11 +259,8 @@ def test_unbalanced_entry_is_refused_before_any_request():
                  ("Credit", Decimal("100.00"), "84"))
     data["CurrencyRef"] = "USD"
     assert validate_input(data) == []  # the schema cannot see the balance; perform must
-    gen = journal_entry.perform(data, ctx())
-    yielded = []
     with pytest.raises(UnbalancedEntryError) as info:
-        yielded.append(next(gen))
-    assert yielded == []
+        drive(journal_entry.perform(data, ctx()), Script())  # nothing answered: nothing may be sent
     message = str(info.value)
     assert "debits total 100.01 USD" in message
     assert "credits total 100.00 USD" in message
@@ -353,11 +342,8 @@ def test_a_declared_account_type_is_checked_and_never_sent():
 
 def no_request(data: dict[str, Any], context: ActionContext | None = None) -> InputError:
     """The InputError perform raises for ``data`` before yielding any request."""
-    gen = journal_entry.perform(data, context or ctx())
-    yielded = []
     with pytest.raises(InputError) as info:
-        yielded.append(next(gen))
-    assert yielded == []
+        drive(journal_entry.perform(data, context or ctx()), Script())
     return info.value
 
 
@@ -502,10 +488,8 @@ def test_output_total_from_a_float_body_is_read_from_its_text():
 
 
 def test_2xx_without_journal_entry_is_an_unknown_outcome():
-    gen = journal_entry.perform(SHORTHAND, ctx())
-    next(gen)
     with pytest.raises(VendorError) as info:
-        gen.send(Response(status=200, json={"time": "2024-03-15T09:12:44.512-07:00"}))
+        drive(journal_entry.perform(SHORTHAND, ctx()), Script({"time": "2024-03-15T09:12:44.512-07:00"}))
     assert info.value.kind == "unknown"  # the entry may exist: looked up before any resend
 
 
@@ -527,18 +511,15 @@ def fault(path: str) -> dict:
                                                      "code": "10000"}], "type": "SystemFault"}}), "retry", None),
 ])
 def test_vendor_faults_become_vendor_errors(response, kind, retry_after):
-    gen = journal_entry.perform(SHORTHAND, ctx())
-    next(gen)
     with pytest.raises(VendorError) as info:
-        gen.send(response)
+        drive(journal_entry.perform(SHORTHAND, ctx()), Script(response))
     assert (info.value.kind, info.value.retry_after) == (kind, retry_after)
 
 
 def test_validation_fault_message_carries_qbo_text():
-    gen = journal_entry.perform(SHORTHAND, ctx())
-    next(gen)
     with pytest.raises(VendorError) as info:
-        gen.send(Response(status=400, json=fault("exquickbooks-fixtures/sales_receipt/create_sales_receipt_error.json")))
+        drive(journal_entry.perform(SHORTHAND, ctx()),
+              Script(Response(status=400, json=fault("exquickbooks-fixtures/sales_receipt/create_sales_receipt_error.json"))))
     assert str(info.value) == (
         "QuickBooks rejected the request (HTTP 400 ValidationFault): code 2020: Required param missing, "
         "need to supply the required value for the API: Required parameter Line.DetailType is missing "
@@ -566,11 +547,7 @@ def test_sample_and_sample_response_agree_with_the_schemas_and_each_other():
     debits = sum(line["Amount"] for line in sent["Line"]
                  if line["JournalEntryLineDetail"]["PostingType"] == "Debit")
     assert entry["TotalAmt"] == debits
-    gen = action.perform(action.sample, ctx())
-    next(gen)
-    with pytest.raises(StopIteration) as stop:
-        gen.send(response)
-    output = stop.value.value
+    output = drive(action.perform(action.sample, ctx()), Script(response)).value
     assert list(jsonschema.Draft202012Validator(action.output_schema).iter_errors(output)) == []
     assert output == {"id": "228", "sync_token": "0", "doc_number": "INV-0042", "txn_date": "2024-03-15",
                       "total": Decimal("125.00"), "currency": "USD"}
@@ -673,22 +650,14 @@ def test_the_host_loads_the_plugin_through_its_entry_point():
 AUTH = {"Authorization": "Bearer sandbox-access-token"}
 
 
-def answer(resp: httpx.Response) -> Response:
-    return Response(status=resp.status_code, headers=dict(resp.headers),
-                    json=jsonio.loads(resp.content) if resp.content else None, text=resp.text)
+def fits_xsd(request: Request) -> None:
+    if request.method == "POST":
+        assert xsd.check("JournalEntry", request.json) == []
 
 
-def drive(steps) -> Any:
+def live(steps) -> Any:
     """Run perform (or find_existing) against the sandbox over HTTP; every POST fits the XSD."""
-    with httpx.Client(timeout=10) as http:
-        try:
-            request = next(steps)
-            while True:
-                if request.method == "POST":
-                    assert xsd.check("JournalEntry", request.json) == []
-                request = steps.send(answer(http.send(outbound.build(request, AUTH))))
-        except StopIteration as done:
-            return done.value
+    return over_http(steps, AUTH, check=fits_xsd).value
 
 
 @pytest.mark.parametrize("currency, rate, debits, credits", [
@@ -703,7 +672,7 @@ def test_a_foreign_entry_with_an_exchange_rate_is_booked_exactly(qbo, currency, 
             "Lines": [{"PostingType": "Debit", "Amount": a, "AccountRef": "4"} for a in debits]
             + [{"PostingType": "Credit", "Amount": a, "AccountRef": "1"} for a in credits]}  # Services
     context = ctx(settings={"base_url": qbo.url, "realm_id": DEFAULT_REALM})  # a USD company
-    output = drive(journal_entry.perform(data, context))
+    output = live(journal_entry.perform(data, context))
     [entry] = qbo.sandbox.entities(DEFAULT_REALM, "journalentry")
     assert entry["Id"] == output["id"]
     assert entry["CurrencyRef"]["value"] == currency.upper() == output["currency"]
@@ -711,7 +680,7 @@ def test_a_foreign_entry_with_an_exchange_rate_is_booked_exactly(qbo, currency, 
     assert [str(line["Amount"]) for line in entry["Line"]] == debits + credits  # digit for digit
     assert str(entry["TotalAmt"]) == str(output["total"]) == str(sum(Decimal(a) for a in debits))
     # the answer was lost: the entry is found again, the same one
-    assert drive(journal_entry.find_existing(data, context)) == output
+    assert live(journal_entry.find_existing(data, context)) == output
     assert qbo.sandbox.stats()["created"][DEFAULT_REALM] == {"journalentry": 1}
 
 
@@ -720,7 +689,7 @@ def test_a_foreign_entry_without_a_rate_never_reaches_the_sandbox(qbo):
     data = {"CurrencyRef": "EUR", **lines(("Debit", "99.90", "4"), ("Credit", "99.90", "1"))}
     context = ctx(settings={"base_url": qbo.url, "realm_id": DEFAULT_REALM})
     with pytest.raises(InputError):
-        drive(journal_entry.perform(data, context))
+        live(journal_entry.perform(data, context))
     assert qbo.sandbox.entities(DEFAULT_REALM, "journalentry") == []
     assert qbo.sandbox.requests() == []
 
@@ -733,14 +702,14 @@ def test_the_receivable_rule_is_quickbooks_own(qbo):
     declared = {"TxnDate": "2024-03-15", "PrivateNote": "evt_ar", "Amount": "125.00",
                 "DebitAccount": "4", "CreditAccount": RECEIVABLE}
     with pytest.raises(InputError):
-        drive(journal_entry.perform(declared, context))
+        live(journal_entry.perform(declared, context))
     assert qbo.sandbox.requests() == []
     with pytest.raises(VendorError) as info:
-        drive(journal_entry.perform({**declared, "CreditAccount": "84"},
+        live(journal_entry.perform({**declared, "CreditAccount": "84"},
                                     ctx("ar-undeclared", context.connection.settings)))
     assert info.value.vendor_code == "6000" and info.value.kind == "permanent"
     assert "When you use Accounts Receivable, you must choose a customer in the Name field." in str(info.value)
-    output = drive(journal_entry.perform({**declared, "CreditEntity": {"Type": "Customer", "EntityRef": "1"}},
+    output = live(journal_entry.perform({**declared, "CreditEntity": {"Type": "Customer", "EntityRef": "1"}},
                                          ctx("ar-with-customer", context.connection.settings)))
     [entry] = qbo.sandbox.entities(DEFAULT_REALM, "journalentry")
     assert entry["Id"] == output["id"]

@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 from ledgerlink import jsonio
-from ledgerlink.io import outbound
 from ledgerlink.web import servers
-from ledgerlink.contract import ActionContext, Connection, Response
+from ledgerlink.contract import ActionContext, Connection
 from ledgerlink.connectors.manager import load_catalog
+from ledgerlink.testing import HttpSender, drive, response_of
 from ledgerlink_quickbooks import api
 from ledgerlink_quickbooks.journal_entry import ACTION, SAMPLE, build_body
 from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, Sandbox, create_sandbox
@@ -46,15 +46,6 @@ QBO_SANDBOX: dict = {}
 def client(qbo, sandbox):
     with httpx.Client(base_url=qbo.url, headers=AUTH, timeout=5) as c:
         yield c
-
-
-def answer(resp: httpx.Response) -> Response:
-    """The httpx response as the ``Response`` an action receives (numbers as Decimal)."""
-    try:
-        body = jsonio.loads(resp.content) if resp.content else None
-    except jsonio.JSONDecodeError:
-        body = None
-    return Response(status=resp.status_code, headers=dict(resp.headers), json=body, text=resp.text)
 
 
 def body_of(resp: httpx.Response):
@@ -96,19 +87,16 @@ def fault_of(resp: httpx.Response) -> dict:
 
 
 def run_action(base_url: str, key: str, data=SAMPLE):
-    """Drive ``quickbooks.create_journal_entry`` by hand, sending its request with httpx."""
+    """Drive ``quickbooks.create_journal_entry`` by hand, sending its one request with httpx:
+    (the HTTP exchange, the output)."""
     ctx = ActionContext(connection=Connection("qbo", "quickbooks",
                                               {"base_url": base_url, "realm_id": REALM}),
                         idempotency_key=key)
-    steps = ACTION.perform(data, ctx)
-    request = next(steps)
     with httpx.Client(timeout=5) as http:
-        sent = http.send(outbound.build(request, AUTH))
-    try:
-        steps.send(answer(sent))
-    except StopIteration as done:
-        return sent, done.value
-    raise AssertionError("the action asked for a second request")
+        sender = HttpSender(http, AUTH)
+        output = drive(ACTION.perform(data, ctx), sender).value
+    [sent] = sender.sent  # one request, no more
+    return sent, output
 
 
 # --- auth ---------------------------------------------------------------------------------
@@ -122,7 +110,7 @@ def test_every_v3_call_needs_a_known_bearer_token(qbo, sandbox):
         assert fault["Error"][0]["Message"] == ("message=AuthenticationFailed; errorCode=003200; "
                                                 "statusCode=401")
         assert fault["Error"][0]["code"] == "3200"
-        assert api.classify(answer(resp)).kind == "reauth"
+        assert api.classify(response_of(resp)).kind == "reauth"
     assert httpx.get(f"{qbo.url}{V3}/account/1", params=MV, headers=AUTH).status_code == 200
     # the test hooks are never authenticated
     assert httpx.get(f"{qbo.url}/__sandbox/stats").status_code == 200
@@ -132,7 +120,7 @@ def test_an_unknown_realm_is_an_authorization_fault(client):
     resp = client.get("/v3/company/123/account/1", params=MV)
     assert resp.status_code == 403
     assert fault_of(resp)["type"] == "AuthorizationFault"
-    error = api.classify(answer(resp))
+    error = api.classify(response_of(resp))
     assert error.kind == "reauth" and "realm_id" in str(error)
 
 
@@ -292,7 +280,7 @@ def test_validation_faults_are_permanent(client, sandbox, body, code, expect):
     assert expect in fault["Error"][0]["Detail"]
     if code == "2010":
         assert fault["Error"][0]["Message"] == "Request has invalid or unsupported property"
-    error = api.classify(answer(resp))
+    error = api.classify(response_of(resp))
     assert error.kind == "permanent" and error.vendor_code == code
     assert sandbox.entities(REALM, "journalentry") == []
 
@@ -333,7 +321,7 @@ def test_a_duplicate_doc_number_is_refused(client, sandbox):
     assert resp.status_code == 400
     error = fault_of(resp)["Error"][0]
     assert error["code"] == "6140" and "DocNumber=D-1" in error["Detail"]
-    assert api.classify(answer(resp)).kind == "permanent"
+    assert api.classify(response_of(resp)).kind == "permanent"
     # another entity type may use the number
     invoice = {"CustomerRef": {"value": "1"}, "DocNumber": "D-1", "Line": [
         {"Amount": Decimal("5"), "DetailType": "SalesItemLineDetail",
@@ -484,7 +472,7 @@ def test_what_quickbooks_refuses_is_refused(client, sandbox, entity, body, code,
     [error] = fault_of(resp)["Error"]
     assert (error["code"], error["element"]) == (code, element)
     assert expect in error["Detail"]
-    assert api.classify(answer(resp)).kind == "permanent"
+    assert api.classify(response_of(resp)).kind == "permanent"
     assert sandbox.entities(REALM, entity) == []
 
 
@@ -541,7 +529,7 @@ def test_read_by_id(client, sandbox):
     assert missing.status_code == 400
     error = fault_of(missing)["Error"][0]
     assert (error["Message"], error["code"]) == ("Object Not Found", "610")
-    assert api.classify(answer(missing)).kind == "permanent"
+    assert api.classify(response_of(missing)).kind == "permanent"
 
 
 def query(client, text, method="GET"):
@@ -593,7 +581,7 @@ def test_bad_queries(client, sandbox, text, code):
     assert resp.status_code == 400
     fault = fault_of(resp)
     assert fault["type"] == "ValidationFault" and fault["Error"][0]["code"] == code
-    assert api.classify(answer(resp)).kind == "permanent"
+    assert api.classify(response_of(resp)).kind == "permanent"
 
 
 def test_query_language_in_process():
@@ -634,7 +622,7 @@ def test_the_21st_request_in_a_second_is_throttled():
                                                 "statusCode=429")
         assert fault["Error"][0]["code"] == "3001"
         assert "retry-after" not in throttled.headers
-        error = api.classify(answer(throttled))
+        error = api.classify(response_of(throttled))
         assert error.kind == "retry" and error.retry_after == api.THROTTLE_BACKOFF
         assert app.sandbox.entities(REALM, "journalentry") == []
         stats = app.sandbox.stats()
@@ -653,7 +641,7 @@ def test_retry_after_is_sent_when_configured():
         assert c.get(f"{V3}/account/1", params=MV).status_code == 200
         resp = c.get(f"{V3}/account/1", params=MV)
         assert resp.status_code == 429 and resp.headers["retry-after"] == "2"
-        assert api.classify(answer(resp)).retry_after == 2.0
+        assert api.classify(response_of(resp)).retry_after == 2.0
 
 
 def test_the_window_slides():
@@ -729,7 +717,7 @@ def test_scripted_500_then_the_retry_succeeds(client, sandbox):
     assert failed.status_code == 500
     fault = fault_of(failed)
     assert fault["type"] == "SystemFault" and fault["Error"][0]["code"] == "10000"
-    assert api.classify(answer(failed)).kind == "retry"
+    assert api.classify(response_of(failed)).kind == "retry"
     assert sandbox.entities(REALM, "journalentry") == []
     retried = create(client, "journalentry", balanced(), requestid="r-500")
     assert retried.status_code == 200  # a 5xx is not kept for replay
@@ -742,10 +730,10 @@ def test_scripted_503_and_429(client, sandbox):
     assert pending.json() == {"pending": 2}
     gateway = client.get(f"{V3}/account/1", params=MV)
     assert gateway.status_code == 503 and gateway.headers["content-type"].startswith("text/html")
-    assert api.classify(answer(gateway)).kind == "retry"
+    assert api.classify(response_of(gateway)).kind == "retry"
     throttled = client.get(f"{V3}/account/1", params=MV)
     assert throttled.status_code == 429 and throttled.headers["retry-after"] == "2"
-    error = api.classify(answer(throttled))
+    error = api.classify(response_of(throttled))
     assert (error.kind, error.retry_after) == ("retry", 2.0)
     assert client.get(f"{V3}/account/1", params=MV).status_code == 200
     stats = sandbox.stats()
@@ -761,7 +749,7 @@ def test_scripted_validation_fault(client, sandbox):
     assert fault_of(resp) == {"type": "ValidationFault", "Error": [
         {"Message": "Scripted refusal", "Detail": "Business Validation Error: scripted",
          "code": "6000"}]}
-    error = api.classify(answer(resp))
+    error = api.classify(response_of(resp))
     assert error.kind == "permanent" and error.vendor_code == "6000"
     # kept like any answer to a requestid
     assert create(client, "journalentry", balanced(), requestid="v-1").content == resp.content

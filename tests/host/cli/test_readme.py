@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tomllib
 
-from conftest import REPO, run_subprocess
+from vendor_files import REPO
 from ledgerlink import jsonio
 
 README = (REPO / "README.md").read_text()
@@ -73,7 +73,7 @@ def test_make_test_runs_pytest_in_the_project_venv():
     assert re.search(r"\b1 passed\b", result.stdout)
 
 
-def test_readme_recipe_example_is_valid(tmp_path):
+def test_readme_recipe_example_is_valid(tmp_path, run_subprocess):
     recipe = jsonio.loads(blocks("json")[0])
     path = tmp_path / f"{recipe['id']}.json"
     path.write_text(jsonio.dumps(recipe))
@@ -93,7 +93,7 @@ def test_readme_config_example_loads(tmp_path, catalog):
     assert set(config.connections) == {"stripe", "quickbooks"}
 
 
-def test_readme_cli_commands_exist():
+def test_readme_cli_commands_exist(run_subprocess):
     """Each command the README lists exists; what each does is tested in its own test file
     (test_plugins, test_validate, test_dry_run, test_store, test_crash, test_service_cli,
     test_getting_started)."""
@@ -104,7 +104,7 @@ def test_readme_cli_commands_exist():
         assert run_subprocess(command, "--help").returncode == 0, command
 
 
-def test_readme_serve_options_exist():
+def test_readme_serve_options_exist(run_subprocess):
     """The options the README gives ``serve`` are ``serve``'s (test_service_cli runs them)."""
     lines = [line for line in README.splitlines() if line.startswith(".venv/bin/ledgerlink serve ")]
     options = {option for line in lines for option in re.findall(r"(--[a-z-]+)", line.split("#")[0])}

@@ -9,14 +9,14 @@ import time
 import httpx
 import pytest
 
-from conftest import run_subprocess
+
 from ledgerlink import jsonio
 from ledgerlink.web.servers import background
 from ledgerlink.store import Store
 from ledgerlink_sandboxes.quickbooks import create_sandbox
-from runtime_fixtures import (ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir,
-                              signed, write_config)
-from service_process import ServeProcess, free_port
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
+from ledgerlink.testing.processes import ServeProcess, free_port
 from stripe_events import invoice_paid_event
 
 ENV = {"LL_TEST_WHSEC": WEBHOOK_SECRET, "LL_TEST_QBO_TOKEN": QBO_TOKEN, "LEDGERLINK_ADMIN_TOKEN": ADMIN_TOKEN}
@@ -54,7 +54,7 @@ def test_sigterm_finishes_or_releases_in_flight_runs(tmp_path):
         assert len(per_event) == 40 and set(per_event.values()) == {1}
 
 
-def test_runs_list_show_and_replay_commands(tmp_path):
+def test_runs_list_show_and_replay_commands(tmp_path, run_subprocess, serve_process):
     sandbox_app = create_sandbox(rate_limit=False)
     with background(sandbox_app) as sandbox:
         db = migrated_db(tmp_path)
@@ -62,42 +62,38 @@ def test_runs_list_show_and_replay_commands(tmp_path):
         config = write_config(tmp_path, sandbox.url)
         sandbox_app.sandbox.script([{"fault": "validation", "message": "Scripted: closed period", "code": "6000",
                                      "match": {"entity": "journalentry"}}])
-        serve = ServeProcess(tmp_path, db, recipes, config, ENV, workers=1)
-        serve.wait_healthy()
-        try:
-            body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_cli_1"))
-            httpx.post(f"{serve.url}/webhooks/stripe", content=body, headers=headers)
-            store = Store(db)
-            deadline = time.monotonic() + 30
-            while store.counts() != {"failed": 1} and time.monotonic() < deadline:
-                time.sleep(0.05)
-            listed = run_subprocess("runs", "list", "--db", db, env=ENV)
-            assert listed.returncode == 0 and "failed" in listed.stdout and "Scripted: closed period" in listed.stdout
-            as_json = jsonio.loads(run_subprocess("runs", "list", "--db", db, "--json", "--status", "failed").stdout)
-            run_id = as_json["runs"][0]["id"]
-            shown = jsonio.loads(run_subprocess("runs", "show", str(run_id), "--db", db).stdout)
-            customer, entry = shown["steps"]  # the customer is found (created), the entry refused
-            assert customer["status"] == "succeeded"
-            assert entry["status"] == "failed" and entry["response_status"] == 400
-            assert entry["request"]["headers"]["authorization"] == "Bearer [REDACTED]"
-            dry = run_subprocess("runs", "replay", str(run_id), "--dry-run", "--db", db, "--recipes", str(recipes),
-                                 "--config", str(config), env=ENV)
-            assert dry.returncode == 0, dry.stderr
-            assert jsonio.loads(dry.stdout)["dry_run"] is True
-            real = run_subprocess("runs", "replay", str(run_id), "--db", db, "--recipes", str(recipes),
-                                  "--config", str(config), env=ENV)
-            assert real.returncode == 0, real.stderr
-            deadline = time.monotonic() + 30
-            while store.counts() != {"succeeded": 1} and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert store.counts() == {"succeeded": 1}
-            missing = run_subprocess("runs", "show", "999", "--db", db)
-            assert missing.returncode == 1 and "no run 999" in missing.stderr
-        finally:
-            serve.terminate()
+        serve = serve_process(db, recipes, config, ENV, workers=1)
+        body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_cli_1"))
+        httpx.post(f"{serve.url}/webhooks/stripe", content=body, headers=headers)
+        store = Store(db)
+        deadline = time.monotonic() + 30
+        while store.counts() != {"failed": 1} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        listed = run_subprocess("runs", "list", "--db", db, env=ENV)
+        assert listed.returncode == 0 and "failed" in listed.stdout and "Scripted: closed period" in listed.stdout
+        as_json = jsonio.loads(run_subprocess("runs", "list", "--db", db, "--json", "--status", "failed").stdout)
+        run_id = as_json["runs"][0]["id"]
+        shown = jsonio.loads(run_subprocess("runs", "show", str(run_id), "--db", db).stdout)
+        customer, entry = shown["steps"]  # the customer is found (created), the entry refused
+        assert customer["status"] == "succeeded"
+        assert entry["status"] == "failed" and entry["response_status"] == 400
+        assert entry["request"]["headers"]["authorization"] == "Bearer [REDACTED]"
+        dry = run_subprocess("runs", "replay", str(run_id), "--dry-run", "--db", db, "--recipes", str(recipes),
+                             "--config", str(config), env=ENV)
+        assert dry.returncode == 0, dry.stderr
+        assert jsonio.loads(dry.stdout)["dry_run"] is True
+        real = run_subprocess("runs", "replay", str(run_id), "--db", db, "--recipes", str(recipes),
+                              "--config", str(config), env=ENV)
+        assert real.returncode == 0, real.stderr
+        deadline = time.monotonic() + 30
+        while store.counts() != {"succeeded": 1} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.counts() == {"succeeded": 1}
+        missing = run_subprocess("runs", "show", "999", "--db", db)
+        assert missing.returncode == 1 and "no run 999" in missing.stderr
 
 
-def test_sandbox_command_serves_the_connector_sandbox(tmp_path):
+def test_sandbox_command_serves_the_connector_sandbox(tmp_path, run_subprocess):
     import subprocess
     import sys
 
@@ -123,7 +119,7 @@ def test_sandbox_command_serves_the_connector_sandbox(tmp_path):
     assert unknown.returncode == 1 and 'did you mean "quickbooks"' in unknown.stderr
 
 
-def test_sandbox_command_refuses_what_the_sandbox_does_not_take():
+def test_sandbox_command_refuses_what_the_sandbox_does_not_take(run_subprocess):
     option = run_subprocess("sandbox", "quickbooks", "--set", "speed=warp")
     assert option.returncode == 2 and "no option speed" in option.stderr
     assert "requests_per_window: requests admitted per realm" in option.stderr
@@ -132,7 +128,7 @@ def test_sandbox_command_refuses_what_the_sandbox_does_not_take():
     assert "Traceback" not in option.stderr + value.stderr
 
 
-def test_sandbox_command_names_the_package_when_no_sandbox_is_installed():
+def test_sandbox_command_names_the_package_when_no_sandbox_is_installed(run_subprocess):
     missing = run_subprocess("sandbox", "quickbooks", env={"LEDGERLINK_PLUGINS": "stripe,quickbooks"})
     assert missing.returncode == 1
     assert "no sandbox is installed" in missing.stderr and "pip install ledgerlink-sandboxes" in missing.stderr

@@ -6,9 +6,10 @@ import json
 
 import httpx
 
-from conftest import RECIPES, run_subprocess
+from runtime_fixtures import QBO_TOKEN, RECIPES, write_config
 from ledgerlink.engine.preflight import references
-from runtime_fixtures import QBO_TOKEN, migrated_db, write_config
+from ledgerlink.testing.databases import migrated_db
+from ledgerlink.testing.processes import run_ledgerlink
 
 RECIPE = RECIPES / "stripe-invoice-paid-to-quickbooks-journal.json"
 REALM = "9130350000000000"
@@ -33,7 +34,7 @@ def test_references_found_in_a_recipe(catalog):
     ]
 
 
-def test_check_command_reports_missing_and_inactive_ids(tmp_path, qbo, sandbox):
+def test_check_command_reports_missing_and_inactive_ids(tmp_path, qbo, sandbox, run_subprocess):
     inactive = httpx.post(f"{qbo.url}/v3/company/{REALM}/account?minorversion=75",
                           json={"Name": "Old clearing", "AccountType": "Other Current Asset", "Active": False},
                           headers={"Authorization": f"Bearer {QBO_TOKEN}"}).json()["Account"]["Id"]
@@ -66,7 +67,7 @@ def run_check(tmp_path, sandbox_url, recipe):
     env = {"LL_TEST_WHSEC": "whsec_test_secret", "LL_TEST_QBO_TOKEN": QBO_TOKEN}
     path = tmp_path / "recipe.json"
     path.write_text(json.dumps(recipe))
-    return path, run_subprocess("check", str(path), "--db", migrated_db(tmp_path), "--config", str(config),
+    return path, run_ledgerlink("check", str(path), "--db", migrated_db(tmp_path), "--config", str(config),
                                 env=env)
 
 

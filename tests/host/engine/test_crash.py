@@ -16,9 +16,9 @@ import time
 from ledgerlink.web.servers import background
 from ledgerlink.store import Store
 from ledgerlink_sandboxes.quickbooks import create_sandbox
-from runtime_fixtures import (ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir,
-                              signed, write_config)
-from service_process import ServeProcess, deliver_until_acknowledged, free_port
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
+from ledgerlink.testing.processes import ServeProcess, deliver_until_acknowledged, free_port
 from stripe_events import invoice_paid_event
 
 EVENTS = 500

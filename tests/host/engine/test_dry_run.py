@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import RECIPES, run_subprocess
+from runtime_fixtures import RECIPES
 from ledgerlink import jsonio
 from stripe_events import credit_note_created_event, invoice_paid_event, to_body
 
@@ -237,7 +237,7 @@ def test_unknown_connection_in_config(run_cli, tmp_path):
     assert 'did you mean "books"' in out
 
 
-def test_console_script_dry_run():
+def test_console_script_dry_run(run_subprocess):
     result = run_subprocess("dry-run", "recipes/stripe-credit-note-to-quickbooks-journal.json")
     assert result.returncode == 0, result.stderr
     assert jsonio.loads(result.stdout)["recipe"]["id"] == "stripe-credit-note-to-quickbooks-journal"

@@ -17,7 +17,8 @@ from ledgerlink.connectors.manager import build_plugin_manager, load_catalog
 from ledgerlink.engine.runtime import Runtime, Settings
 from ledgerlink.engine.worker import Worker
 from ledgerlink.store import Store
-from runtime_fixtures import QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
+from runtime_fixtures import QBO_TOKEN, recipes_dir, signed, write_config
 from stripe_events import invoice_paid_event
 
 REALM = "9130350000000000"

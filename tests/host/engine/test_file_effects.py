@@ -29,7 +29,8 @@ from ledgerlink.recipes.recipe import check_recipe
 from ledgerlink.contract import IncomingEvent
 from ledgerlink.store import Store
 from ledgerlink.web.servers import background
-from runtime_fixtures import WEBHOOK_SECRET, migrated_db, signed
+from runtime_fixtures import WEBHOOK_SECRET, signed
+from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
 
 HERE = Path(__file__).resolve().parent

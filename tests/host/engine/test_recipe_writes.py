@@ -6,7 +6,8 @@ import json
 import pytest
 
 from ledgerlink.web.app import create_app
-from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, write_config
+from runtime_fixtures import ADMIN_TOKEN, recipes_dir, write_config
+from ledgerlink.testing.databases import migrated_db
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 BASE = "stripe-invoice-paid-to-quickbooks-journal"

@@ -24,7 +24,9 @@ from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
 from vendor_files import REPO
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
+from ledgerlink.testing.processes import free_port
 from stripe_events import invoice_paid_event
 
 REALM = "9130350000000000"
@@ -235,7 +237,6 @@ def test_governor_keeps_1000_runs_inside_the_sandbox_limits(tmp_path, monkeypatc
     share of the allowed rate real time gets is printed here and by bench/governor.py."""
     import httpx
 
-    from service_process import free_port
 
     monkeypatch.setenv("LL_TEST_WHSEC", WHSEC)
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
@@ -428,7 +429,6 @@ def test_the_journal_recipe_books_any_customer_and_never_makes_a_second_for_one_
 
 
 def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runtime, sandbox):
-    from conftest import RECIPES
     from ledgerlink.engine.operations import undo
 
     state = sandbox

@@ -17,6 +17,7 @@ import time
 import httpx
 import pytest
 
+from ledgerlink.testing import Script, drive
 from ledgerlink.web.app import create_app
 from ledgerlink.contract import Connection, Response
 from ledgerlink.errors import VendorError
@@ -26,7 +27,8 @@ from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks import common
 from ledgerlink_sandboxes.quickbooks import create_sandbox
 from ledgerlink_sandboxes.quickbooks.faults import parse_script
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
 
 REALM = "9130350000000000"
@@ -287,17 +289,12 @@ def test_an_unreadable_success_answer_is_an_unknown_outcome_and_a_query_without_
         assert raised.value.kind == "unknown" and "looked up" in raised.value.message
     from ledgerlink.contract import ActionContext
     ctx = ActionContext(connection=connection, idempotency_key="")
-    lookup = common.query(ctx, "JournalEntry", [])
-    next(lookup)
     with pytest.raises(VendorError) as raised:
-        lookup.send(Response(status=200, headers={"Content-Type": "text/html"}, json=None,
-                             text="<html></html>"))
+        drive(common.query(ctx, "JournalEntry", []),
+              Script(Response(status=200, headers={"Content-Type": "text/html"}, json=None, text="<html></html>")))
     assert raised.value.kind == "retry"
-    lookup = common.query(ctx, "JournalEntry", [])
-    next(lookup)
-    with pytest.raises(StopIteration) as done:
-        lookup.send(Response(status=200, headers={}, json={"QueryResponse": {}}, text="{}"))
-    assert done.value.value == []
+    assert drive(common.query(ctx, "JournalEntry", []),
+                 Script(Response(status=200, headers={}, json={"QueryResponse": {}}, text="{}"))).value == []
 
 
 def test_a_replayed_dead_run_has_the_retries_of_a_new_run(make_runtime, sandbox):
@@ -334,7 +331,6 @@ def test_every_query_reader_retries_a_success_answer_without_its_query_response(
     html = Response(status=200, headers={"Content-Type": "text/html"}, json=None, text="<html>Sorry</html>")
     for reader in (find_account({"Name": "Stripe Fees"}, ActionContext(connection=connection, idempotency_key="")),
                    check_references("Account", ["84"], connection)):
-        next(reader)
         with pytest.raises(VendorError) as raised:
-            reader.send(html)
+            drive(reader, Script(html))
         assert raised.value.kind == "retry" and "QueryResponse" in raised.value.message

@@ -62,14 +62,14 @@ from typing import Any
 import httpx
 import ledgerlink.io.outbound
 import ledgerlink.engine.runner
-from conftest import RECIPES
+from runtime_fixtures import QBO_TOKEN, RECIPES, signed, write_config
 from ledgerlink.contract.limits import Limits
 from ledgerlink.io.governor.local import LocalGovernor
 from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
-from runtime_fixtures import QBO_TOKEN, migrated_db, signed, write_config
-from service_process import free_port
+from ledgerlink.testing.databases import migrated_db
+from ledgerlink.testing.processes import free_port
 from stripe_events import (
     charge_refunded_event,
     credit_note_created_event,

@@ -16,13 +16,13 @@ import random
 
 import pytest
 
-from databases import DIALECT
+from ledgerlink.testing.databases import DIALECT
 from ledgerlink.contract.limits import Limits
 from ledgerlink.errors import Throttled
 from ledgerlink.io.governor.local import LocalGovernor
 from ledgerlink.io.governor.shared import SharedGovernor
 from ledgerlink.store import Store
-from runtime_fixtures import migrated_db
+from ledgerlink.testing.databases import migrated_db
 from simulated_clock import MIDNIGHT, FakeClock, earliest_starts, window_counts
 
 KEY = "quickbooks:realm 123"

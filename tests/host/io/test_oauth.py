@@ -16,7 +16,8 @@ from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.io.secrets import new_key
 from ledgerlink.engine.operations import build_runtime
-from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, signed
+from runtime_fixtures import ADMIN_TOKEN, recipes_dir, signed
+from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -143,8 +144,8 @@ def test_invalid_grant_pauses_runs_until_connected_again(connected):
         pool.stop()
 
 
-def test_connect_and_connections_commands(tmp_path, monkeypatch):
-    from conftest import run_subprocess
+def test_connect_and_connections_commands(tmp_path, monkeypatch, run_subprocess):
+
 
     env = {"LEDGERLINK_SECRET_KEY": new_key(), "LL_QBO_CLIENT_SECRET": "sandbox-secret", "LL_TEST_WHSEC": "w"}
     config = tmp_path / "ledgerlink.toml"

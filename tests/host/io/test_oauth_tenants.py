@@ -29,7 +29,8 @@ from ledgerlink.io.secrets import new_key
 from ledgerlink.store import Store
 from ledgerlink.web.app import create_app
 from ledgerlink.web.servers import background
-from runtime_fixtures import ADMIN_TOKEN, migrated_db
+from runtime_fixtures import ADMIN_TOKEN
+from ledgerlink.testing.databases import migrated_db
 
 CLIENT_SECRET = "tenanted-client-secret"
 

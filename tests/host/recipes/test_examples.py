@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import RECIPES
+from runtime_fixtures import RECIPES
 from ledgerlink import jsonio
 from stripe_events import invoice_paid_event
 

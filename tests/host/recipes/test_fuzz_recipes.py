@@ -12,7 +12,6 @@ repeatable and takes seconds.
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -23,7 +22,8 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from ledgerlink import jsonio
 from ledgerlink.web.app import create_app
 from ledgerlink.web.servers import background
-from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, write_config
+from runtime_fixtures import ADMIN_TOKEN, recipes_dir, write_config
+from ledgerlink.testing.databases import migrated_db
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 BASE = "stripe-invoice-paid-to-quickbooks-journal"

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import compile_expr, evaluate
+from ledgerlink.testing.expressions import compile_expr, evaluate
 from ledgerlink.errors import MappingError
 from ledgerlink.recipes.paths import MISSING
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import core_catalog
+from ledgerlink.testing.expressions import core_catalog
 from ledgerlink.errors import TransformError
 
 T = core_catalog().transforms

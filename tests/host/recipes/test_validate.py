@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import RECIPES
+from runtime_fixtures import RECIPES
 
 BASE = json.loads((RECIPES / "stripe-invoice-paid-to-quickbooks-journal.json").read_text())
 # the cases mutate the journal entry step alone: the customer step before it is left out, and

@@ -7,7 +7,7 @@ import pytest
 
 from ledgerlink.store import Store
 from ledgerlink.store.group_commit import GroupCommit
-from runtime_fixtures import migrated_db
+from ledgerlink.testing.databases import migrated_db
 
 
 def _wait_until(condition, what):

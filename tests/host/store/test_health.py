@@ -25,8 +25,9 @@ from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink_sandboxes.quickbooks import create_sandbox
-from databases import ON_POSTGRES
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import ON_POSTGRES
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -19,10 +19,11 @@ import time
 import httpx
 import pytest
 
-from databases import ON_POSTGRES
+from ledgerlink.testing.databases import ON_POSTGRES
 from ledgerlink.store import Store
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir, signed, write_config
-from service_process import ServeProcess, deliver_until_acknowledged, free_port
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
+from ledgerlink.testing.processes import ServeProcess, deliver_until_acknowledged, free_port
 from stripe_events import invoice_paid_event
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="scale-out runs on PostgreSQL (make test-pg)")

@@ -3,18 +3,17 @@
 import sqlalchemy as sa
 import pytest
 
-from conftest import run_subprocess
+
 from ledgerlink import store as store_module
 from ledgerlink.errors import ConfigError
 from ledgerlink.io.secrets import SecretBox, new_key
 from ledgerlink.errors import NotMigrated
 from ledgerlink.store import Store
 from ledgerlink.store.schema import metadata
-from databases import ON_POSTGRES, fresh_db
-from runtime_fixtures import migrated_db
+from ledgerlink.testing.databases import ON_POSTGRES, fresh_db, migrated_db
 
 
-def test_unmigrated_database_is_refused_with_the_fix(tmp_path):
+def test_unmigrated_database_is_refused_with_the_fix(tmp_path, run_subprocess):
     url = fresh_db(tmp_path)
     with pytest.raises(NotMigrated) as info:
         Store(url).check_migrated()
@@ -24,7 +23,7 @@ def test_unmigrated_database_is_refused_with_the_fix(tmp_path):
     assert "ledgerlink db upgrade" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_db_upgrade_command_is_idempotent(tmp_path):
+def test_db_upgrade_command_is_idempotent(tmp_path, run_subprocess):
     url = fresh_db(tmp_path)
     for _ in range(2):
         result = run_subprocess("db", "upgrade", "--db", url)

@@ -7,7 +7,8 @@ import pytest
 
 from ledgerlink import jsonio
 from ledgerlink.web.app import create_app
-from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, signed, write_config
+from runtime_fixtures import ADMIN_TOKEN, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
 from stripe_events import credit_note_created_event, invoice_paid_event
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -28,7 +28,8 @@ from ledgerlink import jsonio
 from ledgerlink.web.app import create_app
 from ledgerlink_quickbooks import changes
 from ledgerlink_stripe import signature
-from runtime_fixtures import ADMIN_TOKEN, WEBHOOK_SECRET, migrated_db, recipes_dir
+from runtime_fixtures import ADMIN_TOKEN, RECIPES, WEBHOOK_SECRET, recipes_dir
+from ledgerlink.testing.databases import migrated_db
 
 VERIFIER = "qbo-verifier-token-for-fuzzing"
 REALM = "9130350000000000"
@@ -202,7 +203,6 @@ def with_lone_surrogate(value: dict, key: str) -> str:
     (f"/api/recipes/{RECIPE}", "put", lambda recipe: with_lone_surrogate(recipe, "description")),
 ], ids=["dry-run", "recipe-dry-run", "put"])
 def test_a_request_body_with_a_lone_surrogate_is_a_400(app, client, route, method, body):
-    from conftest import RECIPES
 
     recipe = json.loads((RECIPES / f"{RECIPE}.json").read_text())
     served = app.config["LEDGERLINK_RUNTIME"].registry.active()[RECIPE].version

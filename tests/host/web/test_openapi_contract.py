@@ -19,7 +19,8 @@ from ledgerlink.web.app import host_routes
 from ledgerlink.web.openapi import openapi_document
 from ledgerlink.web.app import create_app
 from ledgerlink.web.servers import background
-from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, signed, write_config
+from runtime_fixtures import ADMIN_TOKEN, recipes_dir, signed, write_config
+from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -16,7 +16,8 @@ from ledgerlink.web.app import create_app
 from ledgerlink.web.responses import json_response
 from ledgerlink.web.routes import ApiBlueprint
 from ledgerlink.web.servers import background
-from runtime_fixtures import ADMIN_TOKEN, migrated_db, recipes_dir, write_config
+from runtime_fixtures import ADMIN_TOKEN, recipes_dir, write_config
+from ledgerlink.testing.databases import migrated_db
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

@@ -1,4 +1,5 @@
-"""Run ``ledgerlink serve`` (or ``worker``) as a real subprocess for crash and load tests."""
+"""ledgerlink as a real subprocess: one CLI command (:func:`run_ledgerlink`), or ``serve`` /
+``worker`` running beside the test (:class:`ServeProcess`) for crash, load and scale-out tests."""
 
 from __future__ import annotations
 
@@ -7,13 +8,32 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
 
 
+def ledgerlink_exe() -> str:
+    """The installed ``ledgerlink`` console script beside this Python."""
+    return str(Path(sys.executable).with_name("ledgerlink"))
+
+
+def run_ledgerlink(*argv: str, env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
+                   timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``ledgerlink`` console script once, its output captured as text.
+
+    ``env`` adds to (and overrides) this process's environment; ``cwd`` defaults to the
+    current directory (the fixture ``run_subprocess`` runs it from the project's root).
+    """
+    return subprocess.run([ledgerlink_exe(), *argv], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout)
+
+
 def free_port() -> int:
+    """A TCP port free on loopback now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -68,10 +88,11 @@ class ServeProcess:
         return self.log_path.read_text()[-4000:]
 
 
-def deliver_until_acknowledged(url: str, events: list[dict], acknowledged: set[str], lock, deadline: float,
-                               sign) -> None:
-    """POST each event to ``url`` as Stripe does: resend until a 2xx, then add its id to
-    ``acknowledged``. ``sign(event) -> (body, headers)``."""
+def deliver_until_acknowledged(url: str, events: Sequence[Mapping[str, object]], acknowledged: set[str],
+                               lock: threading.Lock, deadline: float,
+                               sign: Callable[[Mapping[str, object]], tuple[bytes, Mapping[str, str]]]) -> None:
+    """POST each event to ``url`` as a webhook sender does: resend until a 200, then add its
+    id to ``acknowledged``. ``sign(event) -> (body, headers)``."""
     with httpx.Client(timeout=5.0) as client:
         for event in events:
             body, headers = sign(event)
@@ -83,6 +104,6 @@ def deliver_until_acknowledged(url: str, events: list[dict], acknowledged: set[s
                     continue
                 if response.status_code == 200:
                     with lock:
-                        acknowledged.add(event["id"])
+                        acknowledged.add(str(event["id"]))
                     break
                 time.sleep(0.05)

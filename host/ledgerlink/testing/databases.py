@@ -1,9 +1,10 @@
 """Which database the tests run on: SQLite (default) or a real PostgreSQL server.
 
-Set ``LEDGERLINK_TEST_DB=postgresql://user@host:port/db`` (``make test-pg`` starts a
-throwaway server with ``.ci/pg-server`` and sets it) and every test that asks for a
-database gets a fresh PostgreSQL database of its own, made from a template migrated once
-per test session; without it, a fresh SQLite file in the test's tmp_path.
+Set ``LEDGERLINK_TEST_DB=postgresql://user@host:port/db`` (a throwaway server of one's own)
+and every test that asks for a database gets a fresh PostgreSQL database of its own, made
+from a template migrated once per test session; without it, a fresh SQLite file in the
+test's tmp_path. The fixture ``db_url`` (:mod:`ledgerlink.testing.fixtures`) is
+:func:`migrated_db` of the test's tmp_path.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ledgerlink import store as store_module
+
+__all__ = ["DIALECT", "ON_POSTGRES", "TEST_DB", "fresh_db", "migrated_db"]
 
 TEST_DB = os.environ.get("LEDGERLINK_TEST_DB", "")
 ON_POSTGRES = TEST_DB.startswith("postgresql")
@@ -79,3 +82,8 @@ def fresh_db(tmp_path: Path, migrated: bool = False) -> str:
             atexit.register(_drop_all)
         _made.append(name)
     return _with_database(name)
+
+
+def migrated_db(tmp_path: Path) -> str:
+    """A fresh database at the newest migration: SQLite, or PostgreSQL under LEDGERLINK_TEST_DB."""
+    return fresh_db(tmp_path, migrated=True)

@@ -22,7 +22,7 @@ from ledgerlink.io import outbound
 from ledgerlink.contract import ActionContext, Connection, LinkQuery, Request, Response
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import InputError, VendorError
-from ledgerlink_quickbooks import accounts, items, sales_forms, updates
+from ledgerlink_quickbooks import accounts, items, sales_forms, synctoken, updates
 from ledgerlink_sandboxes.quickbooks import xsd
 from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM
 
@@ -692,11 +692,11 @@ def test_update_input_mistakes_are_refused_before_a_request(qbo, sandbox, action
 
 
 def test_retry_request_ids_stay_within_fifty_characters():
-    assert updates.retry_request_id("abc", 0) == "abc"
-    assert updates.retry_request_id("abc", 1) == "abc-r1"
+    assert synctoken.retry_request_id("abc", 0) == "abc"
+    assert synctoken.retry_request_id("abc", 1) == "abc-r1"
     long_key = "k" * 50
-    derived = updates.retry_request_id(long_key, 1)
-    assert len(derived) == 50 and derived.endswith("-r1") and derived == updates.retry_request_id(long_key, 1)
+    derived = synctoken.retry_request_id(long_key, 1)
+    assert len(derived) == 50 and derived.endswith("-r1") and derived == synctoken.retry_request_id(long_key, 1)
 
 
 # --- dry-run --------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ledgerlink.contract import Connection, Response
 from ledgerlink.errors import VendorError
 from ledgerlink.engine.runtime import Settings, WorkerPool
 from ledgerlink.engine.operations import build_runtime
-from ledgerlink_quickbooks import common
+from ledgerlink_quickbooks import creates, queries
 from ledgerlink_sandboxes.quickbooks import create_sandbox
 from ledgerlink_sandboxes.quickbooks.faults import parse_script
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, migrated_db, recipes_dir, signed, write_config
@@ -282,17 +282,17 @@ def test_an_unreadable_success_answer_is_an_unknown_outcome_and_a_query_without_
                      Response(status=200, headers={"Content-Type": "application/json"},
                               json={"time": "2026-01-01T00:00:00Z"}, text="{}")):
         with pytest.raises(VendorError) as raised:
-            common.read_output(response, "JournalEntry", {}, 0)
+            creates.read_output(response, "JournalEntry", {}, 0)
         assert raised.value.kind == "unknown" and "looked up" in raised.value.message
     from ledgerlink.contract import ActionContext
     ctx = ActionContext(connection=connection, idempotency_key="")
-    lookup = common.query(ctx, "JournalEntry", [])
+    lookup = queries.query(ctx, "JournalEntry", [])
     next(lookup)
     with pytest.raises(VendorError) as raised:
         lookup.send(Response(status=200, headers={"Content-Type": "text/html"}, json=None,
                              text="<html></html>"))
     assert raised.value.kind == "retry"
-    lookup = common.query(ctx, "JournalEntry", [])
+    lookup = queries.query(ctx, "JournalEntry", [])
     next(lookup)
     with pytest.raises(StopIteration) as done:
         lookup.send(Response(status=200, headers={}, json={"QueryResponse": {}}, text="{}"))

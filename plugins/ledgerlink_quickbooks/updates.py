@@ -1,11 +1,8 @@
 """The update actions: ``void_invoice``, ``update_invoice``, ``update_customer``.
 
-Each reads its input (the entity's ``Id`` and, for an update, the fields to change, every
-problem at once) and changes the entity through :func:`.synctoken.write`, QuickBooks'
-SyncToken read-modify-write: a void is left alone when the invoice is void already, an update
-sends only the fields given (a sparse update) and nothing when the entity already holds them.
-Each action's schemas and ``sample_response`` are here too, so a dry run shows the read and
-the write without a QuickBooks company.
+Each reads its input (the ``Id`` and the fields to change, every problem at once), changes
+the entity by the SyncToken read-modify-write of :mod:`.synctoken` (nothing is sent when it
+holds the values already, or is void already) and declares its schemas and sample answers.
 """
 
 from __future__ import annotations
@@ -19,7 +16,7 @@ from ledgerlink import contract
 from ledgerlink.contract import Action, ActionContext, Problems, Request, Response
 from ledgerlink.errors import InputError
 
-from . import fields as qbo_fields
+from .fields import MAX_DOC_NUMBER, MAX_MEMO, MAX_TEXT, text
 from .synctoken import ID_SCHEMA_PATTERN, Written, entity_id, id_problem, sparse_update, write
 
 # --- the input ---------------------------------------------------------------------------------
@@ -44,13 +41,13 @@ class Field:
 
 def _text(name: str, limit: int, *, wrap: str | None = None, empty: bool = True) -> Callable[[Any, Problems], Any]:
     def read_(value: Any, problems: Problems) -> Any:
-        text = qbo_fields.text(value, f"/{name}", name, limit, problems)
-        if text is None:
+        kept = text(value, f"/{name}", name, limit, problems)
+        if kept is None:
             return None
-        if not empty and not text.strip():
+        if not empty and not kept.strip():
             problems.add(f"/{name}", f"{name} is empty; leave it out to keep the current one")
             return None
-        return {wrap: text} if wrap else text
+        return {wrap: kept} if wrap else kept
     return read_
 
 
@@ -60,14 +57,14 @@ def _date(name: str) -> Callable[[Any, Problems], Any]:
 
 def _email(name: str) -> Callable[[Any, Problems], Any]:
     def read_(value: Any, problems: Problems) -> Any:
-        text = qbo_fields.text(value, f"/{name}", name, 100, problems)
-        if text is None:
+        address = text(value, f"/{name}", name, 100, problems)
+        if address is None:
             return None
-        if "@" not in text or text != text.strip():
+        if "@" not in address or address != address.strip():
             problems.add(f"/{name}", f"{name} must be an email address such as "
                                      f"\"billing@example.com\", got {contract.show(value)}")
             return None
-        return {"Address": text}
+        return {"Address": address}
     return read_
 
 
@@ -156,16 +153,16 @@ INVOICE_FIELDS = (
     Field("TxnDate", _date("TxnDate"),
           {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
            "description": "The new invoice date, YYYY-MM-DD."}),
-    Field("DocNumber", _text("DocNumber", qbo_fields.MAX_DOC_NUMBER, empty=False),
-          {"type": "string", "minLength": 1, "maxLength": qbo_fields.MAX_DOC_NUMBER,
+    Field("DocNumber", _text("DocNumber", MAX_DOC_NUMBER, empty=False),
+          {"type": "string", "minLength": 1, "maxLength": MAX_DOC_NUMBER,
            "description": "The new invoice number (at most 21 characters; QuickBooks may refuse "
                           "one already used)."}),
-    Field("PrivateNote", _text("PrivateNote", qbo_fields.MAX_TEXT),
-          {"type": "string", "maxLength": qbo_fields.MAX_TEXT,
+    Field("PrivateNote", _text("PrivateNote", MAX_TEXT),
+          {"type": "string", "maxLength": MAX_TEXT,
            "description": "The new private note (not shown to the customer); replaces the "
                           "current one."}),
-    Field("CustomerMemo", _text("CustomerMemo", qbo_fields.MAX_MEMO, wrap="value"),
-          {"type": "string", "maxLength": qbo_fields.MAX_MEMO,
+    Field("CustomerMemo", _text("CustomerMemo", MAX_MEMO, wrap="value"),
+          {"type": "string", "maxLength": MAX_MEMO,
            "description": "The new message to the customer, printed on the invoice."}),
     Field("EmailStatus", _choice("EmailStatus", ("NotSet", "NeedToSend", "EmailSent")),
           {"enum": ["NotSet", "NeedToSend", "EmailSent"],

@@ -1,8 +1,7 @@
 """The update actions: ``void_invoice``, ``update_invoice``, ``update_customer``.
 
-Each reads its input (the ``Id`` and the fields to change, every problem at once), changes
-the entity by the SyncToken read-modify-write of :mod:`.synctoken` (nothing is sent when it
-holds the values already, or is void already) and declares its schemas and sample answers.
+Each reads its input (every problem at once), then changes the entity by the SyncToken
+read-modify-write of :mod:`.synctoken`, which sends nothing when it is so already.
 """
 
 from __future__ import annotations

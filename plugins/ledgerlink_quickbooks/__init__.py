@@ -11,10 +11,13 @@ uses, the ``quickbooks`` connector and its actions: ``create_journal_entry``,
 Modules: :mod:`.api` (pinned minor version, URLs, fault classification),
 :mod:`.journal_entry`, :mod:`.sales_forms` (invoice, credit memo, refund receipt),
 :mod:`.payment` and :mod:`.deposit` (the actions), :mod:`.customers`, :mod:`.items` and
-:mod:`.accounts` (finding list entities), :mod:`.updates` (void and sparse updates: read the
-SyncToken, write, on a stale one read again and retry once), :mod:`.common` (QuickBooks'
-own rules on top of :mod:`ledgerlink.contract`), :mod:`.demo` (its part in ``ledgerlink demo``:
-a connection to its sandbox, the amount a refused input was to book).
+:mod:`.accounts` (finding list entities), :mod:`.updates` (void and sparse updates) on
+:mod:`.synctoken` (read the SyncToken, write, on a stale one read again and retry once);
+QuickBooks' own rules on top of :mod:`ledgerlink.contract` are :mod:`.fields` (reading an
+input: amounts, text, currency, references), :mod:`.queries` (the query language, matching
+a stored entity) and :mod:`.creates` (the one shape of a create action); :mod:`.demo` (its
+part in ``ledgerlink demo``: a connection to its sandbox, the amount a refused input was to
+book).
 
 Its loopback sandbox is a separate distribution, ``ledgerlink-sandboxes``
 (``ledgerlink_sandboxes.quickbooks``), written from Intuit's documentation alone, so the
@@ -27,7 +30,7 @@ from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
 from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
-from .common import DEFAULT_HOME_CURRENCY
+from .fields import DEFAULT_HOME_CURRENCY
 from .demo import DEMO
 from .deposit import ACTION as CREATE_DEPOSIT
 from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY

@@ -24,7 +24,7 @@ from ledgerlink import contract
 from ledgerlink.contract import Action, ActionContext, Request, Response
 from ledgerlink.errors import VendorError
 
-from . import common
+from . import queries
 
 ACTION_NAME = "quickbooks.find_account"
 #: QBO answers at most this many entities a query
@@ -105,13 +105,13 @@ def _read(input: Any) -> tuple[str, str, bool, bool]:
 
 def _query(ctx: ActionContext, where: str, start: int) -> Generator[Request, Response, list[dict[str, Any]]]:
     text = f"SELECT * FROM Account WHERE {where} STARTPOSITION {start} MAXRESULTS {PAGE}"
-    rows = yield from common.run_query(ctx.connection.settings, "Account", text)
+    rows = yield from queries.run_query(ctx.connection.settings, "Account", text)
     return [dict(row) for row in rows if row.get("Id")]
 
 
 def _by_name(ctx: ActionContext, name: str) -> Generator[Request, Response, list[dict[str, Any]]]:
     leaf = name.rsplit(":", 1)[-1]
-    rows = yield from _query(ctx, f"Name = {common.quote(leaf)} AND Active IN (true, false)", 1)
+    rows = yield from _query(ctx, f"Name = {queries.quote(leaf)} AND Active IN (true, false)", 1)
     if ":" in name:
         rows = [row for row in rows if row.get("FullyQualifiedName") == name]
     return rows

@@ -1,7 +1,8 @@
 """What every QuickBooks Online request shares: the pinned minor version, URLs, and faults.
 
 Nothing here performs I/O. :func:`entity_url` builds the address of an entity endpoint
-from a connection's settings; :func:`classify` is the host's
+from a connection's settings, :func:`params` its query (with the ``requestid`` of a write,
+:func:`request_id`); :func:`classify` is the host's
 :func:`ledgerlink.contract.classify` specialised with QBO's error body: it turns a QBO
 ``Fault`` (or a bare HTTP error) into a :class:`ledgerlink.errors.VendorError` whose
 ``kind`` tells the host whether to give up, retry later or ask for a reconnect.
@@ -17,7 +18,7 @@ from ledgerlink.contract import (ActionContext, ErrorReading, Kind, Request, Res
                                  read_then_delete)
 from ledgerlink.contract import classify as classify_http
 from ledgerlink.contract.writes import Undo
-from ledgerlink.errors import ConfigError, VendorError
+from ledgerlink.errors import ConfigError, InputError, VendorError
 
 #: The Accounting API minor version every request sends. Since 1 Aug 2025 QBO ignores
 #: 1–74 and treats a missing value as 75, so 75 is sent explicitly
@@ -39,6 +40,9 @@ THROTTLE_BACKOFF = 60.0
 THROTTLE_CODE = 3001
 #: ``Error.code`` of an expired or revoked access token (``AuthenticationFailed; errorCode=003200``)
 AUTHENTICATION_CODE = 3200
+
+#: the headers of a request that sends a JSON body and reads a JSON answer
+JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 
 _FAULT_NS = "{http://schema.intuit.com/finance/v3}"
 
@@ -74,6 +78,17 @@ def params(request_id: str | None = None) -> dict[str, str]:
     if request_id is not None:
         out["requestid"] = request_id
     return out
+
+
+def request_id(key: Any, action: str) -> str:
+    """The step's idempotency key as QBO's ``requestid``, checked."""
+    if not isinstance(key, str) or not key.strip():
+        raise InputError(f"{action}: the step has no idempotency key; QuickBooks needs a requestid "
+                         f"to avoid creating the transaction twice")
+    if len(key) > MAX_REQUEST_ID:
+        raise InputError(f"{action}: the idempotency key is {len(key)} characters long; QuickBooks "
+                         f"keeps a requestid of at most {MAX_REQUEST_ID} (use a UUID)")
+    return key
 
 
 def auth_headers(secrets: Mapping[str, Any]) -> dict[str, str]:

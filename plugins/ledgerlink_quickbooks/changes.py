@@ -383,7 +383,7 @@ def _sample(entity: str, operation: str) -> dict[str, Any]:
 def _summary(entity: str, operation: str) -> str:
     article = "An" if entity[0] in "AEIOU" else "A"
     what = {"merged": "merged into another customer"}.get(operation, operation)
-    carries = (f"the event carries its id only (data is null)" if operation in _GONE
+    carries = ("the event carries its id only (data is null)" if operation in _GONE
                else f"the event carries the whole {entity}, read after the notification")
     return (f"{article} {entity.lower()} was {what} in QuickBooks (webhook, or the change data "
             f"capture poll); {carries}.")

@@ -19,7 +19,8 @@ from ledgerlink.contract import (Action, ActionContext, Request, Response,
                                  linked_target, unreadable_write)
 from ledgerlink.errors import InputError
 
-from .common import LEDGER, query, quote
+from .fields import LEDGER
+from .queries import query, quote
 from .api import classify, entity_url, params
 
 TARGET_TYPE = "quickbooks.customer"

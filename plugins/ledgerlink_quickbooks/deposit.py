@@ -22,7 +22,7 @@ from typing import Any
 from ledgerlink import contract
 from ledgerlink.contract import Problems
 
-from . import common
+from . import creates, fields, queries
 
 NAME = "quickbooks.create_deposit"
 WHAT = "a QuickBooks deposit"
@@ -37,7 +37,7 @@ MAX_CHECK_NUM = 21
 
 def _entity(value: Any, where: str, problems: Problems) -> dict[str, str] | None:
     """``{"Type": "Customer", "EntityRef": ref}`` as QBO's ``{"value", "name"?, "type": "CUSTOMER"}``."""
-    read = common.entity(value, where, problems)
+    read = fields.entity(value, where, problems)
     if read is None:
         return None
     kind, ref = read
@@ -47,22 +47,22 @@ def _entity(value: Any, where: str, problems: Problems) -> dict[str, str] | None
 def _line(raw: Mapping[str, Any], where: str, code: str, *, amount_at: str, account_key: str,
           sign: str, problems: Problems) -> tuple[dict[str, Any], Decimal] | None:
     start = problems.count()
-    amount = common.amount_in(raw.get("Amount"), code, amount_at, "Amount", problems, sign=sign)
+    amount = fields.amount_in(raw.get("Amount"), code, amount_at, "Amount", problems, sign=sign)
     if amount is not None and amount == 0:
         problems.add(amount_at, "Amount is 0; leave the line out")
     detail: dict[str, Any] = {}
     if "Entity" in raw:
         detail["Entity"] = _entity(raw["Entity"], f"{where}/Entity", problems)
-    detail["AccountRef"] = common.ref(raw.get(account_key), f"{where}/{account_key}",
+    detail["AccountRef"] = fields.ref(raw.get(account_key), f"{where}/{account_key}",
                                       account_key, problems)
     for key in ("PaymentMethodRef", "ClassRef"):
         if key in raw:
-            detail[key] = common.ref(raw[key], f"{where}/{key}", key, problems)
+            detail[key] = fields.ref(raw[key], f"{where}/{key}", key, problems)
     if "CheckNum" in raw:
-        detail["CheckNum"] = common.text(raw["CheckNum"], f"{where}/CheckNum", "CheckNum",
+        detail["CheckNum"] = fields.text(raw["CheckNum"], f"{where}/CheckNum", "CheckNum",
                                          MAX_CHECK_NUM, problems)
     line: dict[str, Any] = {}
-    common.description(raw, where, line, problems)
+    fields.description(raw, where, line, problems)
     if problems.count() > start:
         return None
     line.update({"Amount": amount, "DetailType": DETAIL, DETAIL: detail})
@@ -70,17 +70,17 @@ def _line(raw: Mapping[str, Any], where: str, code: str, *, amount_at: str, acco
 
 
 def build_body(data: Mapping[str, Any],
-               home_currency: str = common.DEFAULT_HOME_CURRENCY) -> tuple[dict[str, Any], Decimal]:
+               home_currency: str = fields.DEFAULT_HOME_CURRENCY) -> tuple[dict[str, Any], Decimal]:
     """The QBO ``Deposit`` body for an input, and its total (Σ lines).
 
     Raises :class:`ledgerlink.errors.InputError` listing every problem with its JSON pointer.
     """
     problems = contract.begin(NAME, WHAT, data, _INPUTS)
     body: dict[str, Any] = {}
-    code = common.currency(data, home_currency, body, problems)
-    bank = common.ref_field(data, "DepositToAccountRef", body, problems,
+    code = fields.currency(data, home_currency, body, problems)
+    bank = fields.ref_field(data, "DepositToAccountRef", body, problems,
                             missing="give the bank account the money arrives in (e.g. Checking)")
-    common.txn_fields(data, body, problems, doc_number=False)
+    fields.txn_fields(data, body, problems, doc_number=False)
 
     read: list[tuple[dict[str, Any], Decimal]] = []
     if "Lines" in data:
@@ -123,7 +123,7 @@ def build_body(data: Mapping[str, Any],
         problems.add("/Lines", f"the lines add up to {computed} {code}; a deposit must add up to "
                                f"more than 0")
     if "Total" in data:
-        expected = common.amount_in(data["Total"], code, "/Total", "Total", problems)
+        expected = fields.amount_in(data["Total"], code, "/Total", "Total", problems)
         if expected is not None and expected != computed:
             difference = contract.minus(computed, expected)
             problems.add("/Total", f"the lines add up to {computed} {code}, but Total is "
@@ -139,17 +139,17 @@ def _signature(lines: Any) -> list[tuple[Decimal | None, str | None]]:
     for line in lines if isinstance(lines, list) else []:
         if isinstance(line, Mapping) and line.get("DetailType") == DETAIL:
             detail = line.get(DETAIL) if isinstance(line.get(DETAIL), Mapping) else {}
-            out.append((contract.answer_decimal(line.get("Amount")), common.ref_value(detail.get("AccountRef"))))
+            out.append((contract.answer_decimal(line.get("Amount")), fields.ref_value(detail.get("AccountRef"))))
     return out
 
 
 def matches(stored: Mapping[str, Any], body: Mapping[str, Any], home: str) -> bool:
     """Whether a stored deposit is the one ``body`` creates."""
-    return common.same_fields(stored, body, home, refs=("DepositToAccountRef",)) and \
+    return queries.same_fields(stored, body, home, refs=("DepositToAccountRef",)) and \
         _signature(stored.get("Line")) == _signature(body.get("Line"))
 
 
-ACTION = common.create_action(
+ACTION = creates.create_action(
     action=NAME, entity="Deposit", endpoint="deposit", what=WHAT,
     summary="Record a deposit into a QuickBooks Online bank account (e.g. a Stripe payout) from "
             "a clearing or Undeposited Funds account.",

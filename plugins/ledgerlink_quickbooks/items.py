@@ -17,7 +17,7 @@ and it takes the winner's item instead.
 
 QuickBooks cannot delete an item. The undo of a created item therefore makes it inactive
 (a sparse update ``Active: false`` with its current SyncToken, retried once on a stale one,
-see :mod:`.updates`); its name stays taken until someone renames or reactivates it.
+see :mod:`.synctoken`); its name stays taken until someone renames or reactivates it.
 ``ledgerlink runs undo`` keeps linked items (they are shared by later runs); the undo is
 for an integrator's own clean-up.
 """
@@ -34,9 +34,9 @@ from ledgerlink.contract import (Action, ActionContext, Problems, Request,
                                  Response, linked_target, unreadable_write)
 from ledgerlink.errors import VendorError
 
-from . import common, updates
-from .api import classify, entity_url, params
-from .common import JSON_HEADERS, LEDGER
+from . import fields, queries, synctoken
+from .api import JSON_HEADERS, classify, entity_url, params, request_id
+from .fields import LEDGER
 
 TARGET_TYPE = "quickbooks.item"
 FIND_ITEM_NAME = "quickbooks.find_item"
@@ -83,7 +83,7 @@ _PROPERTIES: dict[str, Any] = {
                                         "(e.g. \"Services\" or \"Sales of Product Income\"): its "
                                         "QuickBooks Id or {\"value\", \"name\"}. QuickBooks needs "
                                         "it for a Service or NonInventory item."},
-    "Description": {"type": "string", "maxLength": common.MAX_TEXT,
+    "Description": {"type": "string", "maxLength": fields.MAX_TEXT,
                     "description": "The new item's sales description, printed on sales forms."},
     "UnitPrice": {"description": "The new item's default sales price: a decimal string such as "
                                  "\"10.00\" or a number read as an exact Decimal (never a float).",
@@ -158,7 +158,7 @@ def _read(input: Any, action: str, create: bool) -> tuple[str, str | None, dict[
     if "Name" not in input:
         problems.add("/Name", "missing; give the item's name in QuickBooks, e.g. the product name")
     else:
-        name = common.text(input["Name"], "/Name", "Name", MAX_NAME, problems)
+        name = fields.text(input["Name"], "/Name", "Name", MAX_NAME, problems)
         if name is not None and not name.strip():
             problems.add("/Name", "Name is empty; give the item's name in QuickBooks")
     source_id = input.get("source_id")
@@ -177,13 +177,13 @@ def _read(input: Any, action: str, create: bool) -> tuple[str, str | None, dict[
                          f"are booked to before it creates the item: give its Id (e.g. \"1\", the "
                          f"\"Services\" account) or {{\"value\", \"name\"}}, e.g. from a lookup table")
         else:
-            income = common.ref(input["IncomeAccountRef"], "/IncomeAccountRef", "IncomeAccountRef",
+            income = fields.ref(input["IncomeAccountRef"], "/IncomeAccountRef", "IncomeAccountRef",
                                 problems)
             if income is not None:
                 body["IncomeAccountRef"] = income
         if "Description" in input:
-            description = common.text(input["Description"], "/Description", "Description",
-                                      common.MAX_TEXT, problems)
+            description = fields.text(input["Description"], "/Description", "Description",
+                                      fields.MAX_TEXT, problems)
             if description:
                 body["Description"] = description
         if "UnitPrice" in input:
@@ -224,7 +224,7 @@ def _by_name(ctx: ActionContext, name: str) -> Generator[Any, Response, dict[str
     ``Active IN (true, false)``: QBO answers a query of a list entity that names no Active
     with the active ones only, and an inactive item still holds its name.
     """
-    rows = yield from common.query(ctx, "Item", [f"Name = {common.quote(name)}", "Active IN (true, false)"])
+    rows = yield from queries.query(ctx, "Item", [f"Name = {queries.quote(name)}", "Active IN (true, false)"])
     rows = [row for row in rows if row.get("Id")]
     rows.sort(key=lambda row: row.get("Active") is False)
     return dict(rows[0]) if rows else None
@@ -263,7 +263,7 @@ def _winner(ctx: ActionContext, name: str, error: VendorError) -> Generator[Any,
     if match is None:
         return None
     try:
-        return (yield from updates.read(ctx, "Item", "item", match.group(1)))
+        return (yield from synctoken.read(ctx, "Item", "item", match.group(1)))
     except VendorError:
         return None
 
@@ -272,12 +272,12 @@ def find_or_create_item(input: Mapping[str, Any], ctx: ActionContext) -> Generat
     """As find_item, then create the item when none is found (requestid = the step's key)."""
     action = FIND_OR_CREATE_ITEM_NAME
     name, source_id, body = _read(input, action, create=True)
-    request_id = common.request_id(ctx.idempotency_key, action)
+    key = request_id(ctx.idempotency_key, action)
     found = yield from _find(name, source_id, ctx, action)
     if found:
         return found
     response = yield Request(method="POST", url=entity_url(ctx.connection.settings, "item"),
-                             params=params(request_id), headers=dict(JSON_HEADERS), json=body)
+                             params=params(key), headers=dict(JSON_HEADERS), json=body)
     error = classify(response)
     if error is not None:
         if error.vendor_code == DUPLICATE_NAME or f"code {DUPLICATE_NAME}:" in error.message:
@@ -296,12 +296,12 @@ def undo_item(target_id: str, ctx: ActionContext) -> Generator[Request, Response
     """Make a created item inactive — QuickBooks cannot delete items: a sparse update
     ``Active: false`` with its SyncToken (read first, retried once when stale). An item
     inactive already, or gone, counts as undone."""
-    target = updates.entity_id(target_id, f"{FIND_OR_CREATE_ITEM_NAME} undo", "the item id")
+    target = synctoken.entity_id(target_id, f"{FIND_OR_CREATE_ITEM_NAME} undo", "the item id")
     try:
-        done = yield from updates.sparse_update(ctx, FIND_OR_CREATE_ITEM_NAME, "Item", "item", target,
-                                                {"Active": False})
+        done = yield from synctoken.sparse_update(ctx, FIND_OR_CREATE_ITEM_NAME, "Item", "item",
+                                                  target, {"Active": False})
     except VendorError as exc:
-        if updates.is_not_found(exc):
+        if synctoken.is_not_found(exc):
             return {"id": target, "status": "already gone"}
         raise
     return {"id": target, "status": "made inactive" if done.written else "already inactive",

@@ -20,9 +20,9 @@ reference may declare QuickBooks' type of the account, ``{"value": "84", "Accoun
 confirms it against the company): a declared A/R or A/P line without that name is refused
 here, before any request exists, so a dry-run shows it as the live run would meet it.
 
-Reading money, references, text, dates and the currency is :mod:`.common`'s; what is the
+Reading money, references, text, dates and the currency is :mod:`.fields`'s; what is the
 journal entry's own is its two input forms, its lines and their balance. The currency follows
-the same rules as every other action (:func:`.common.currency`): a ``CurrencyRef`` other than
+the same rules as every other action (:func:`.fields.currency`): a ``CurrencyRef`` other than
 the company's home currency (connection setting ``home_currency``, default USD) needs an
 explicit ``ExchangeRate`` — never a silent 1:1 rate — and a home-currency rate must be 1.
 Every amount is written with exactly its currency's decimals (``"5.12"`` KWD is sent as
@@ -39,7 +39,7 @@ from ledgerlink import contract
 from ledgerlink.contract import Problems
 from ledgerlink.errors import InputError, UnbalancedEntryError
 
-from . import common
+from . import creates, fields, queries
 
 NAME = "quickbooks.create_journal_entry"
 WHAT = "a QuickBooks journal entry"
@@ -70,7 +70,7 @@ def _amount(value: Any, where: str, problems: Problems) -> Decimal | None:
 
 
 def _ref(value: Any, where: str, what: str, problems: Problems) -> dict[str, str] | None:
-    return common.ref(value, where, what, problems, example=_ACCOUNT_EXAMPLE)
+    return fields.ref(value, where, what, problems, example=_ACCOUNT_EXAMPLE)
 
 
 def _account(value: Any, where: str, problems: Problems) -> tuple[dict[str, str] | None, str | None]:
@@ -105,7 +105,7 @@ def _name_required(account_type: str | None, entity: dict[str, Any] | None, give
 
 
 def _entity(value: Any, where: str, problems: Problems) -> dict[str, Any] | None:
-    read = common.entity(value, where, problems)
+    read = fields.entity(value, where, problems)
     if read is None:
         return None
     kind, ref = read
@@ -138,8 +138,8 @@ def _line(posting: Any, amount: Any, account: Any, *, where: str, amount_at: str
                                        problems)
     line: dict[str, Any] = {}
     if description is not None:
-        line["Description"] = common.text(description, description_at, "Description",
-                                          common.MAX_TEXT, problems)
+        line["Description"] = fields.text(description, description_at, "Description",
+                                          fields.MAX_TEXT, problems)
     if problems.count() > count or value is None:
         return None
     line.update({"Amount": value, "DetailType": "JournalEntryLineDetail",
@@ -200,7 +200,7 @@ def _shorthand_form(data: Mapping[str, Any], problems: Problems) -> list[Read]:
 
 
 def build_body(data: Mapping[str, Any],
-               home_currency: str = common.DEFAULT_HOME_CURRENCY) -> dict[str, Any]:
+               home_currency: str = fields.DEFAULT_HOME_CURRENCY) -> dict[str, Any]:
     """The QBO ``JournalEntry`` JSON body for a ``create_journal_entry`` input.
 
     Amounts become exact ``Decimal`` values with exactly the decimals of the entry's currency
@@ -230,8 +230,8 @@ def build_body(data: Mapping[str, Any],
         lines = []
 
     body: dict[str, Any] = {}
-    common.txn_fields(data, body, problems)
-    currency = common.currency(data, home_currency, body, problems)
+    fields.txn_fields(data, body, problems)
+    currency = fields.currency(data, home_currency, body, problems)
     if "CurrencyRef" not in data or "CurrencyRef" in body:  # a wrong CurrencyRef has no decimals
         lines = _fit(lines, currency, problems)
     problems.raise_if_any()
@@ -246,7 +246,7 @@ def _fit(lines: list[Read], currency: str, problems: Problems) -> list[Read]:
     problem at its pointer (QuickBooks would round it)."""
     out = []
     for posting, amount, line, amount_at in lines:
-        fitted = common.fit_currency(amount, currency, amount_at, "Amount", problems)
+        fitted = fields.fit_currency(amount, currency, amount_at, "Amount", problems)
         if fitted is not None:
             line["Amount"] = fitted
             out.append((posting, fitted, line, amount_at))
@@ -287,12 +287,12 @@ def matches(stored: Mapping[str, Any], body: Mapping[str, Any], home: str) -> bo
     currency (the body's, else the home currency, when the entry says one) and the same total."""
     if stored.get("PrivateNote") != body.get("PrivateNote"):
         return False
-    if not common.same_currency(stored, body, home):
+    if not queries.same_currency(stored, body, home):
         return False
     return contract.answer_decimal(stored.get("TotalAmt")) in (None, _debits(body))
 
 
-ACTION = common.create_action(
+ACTION = creates.create_action(
     action=NAME, entity="JournalEntry", endpoint="journalentry", what=WHAT,
     summary="Create a balanced journal entry in QuickBooks Online (debits equal credits, exact "
             "decimals).",

@@ -20,7 +20,7 @@ from typing import Any
 from ledgerlink import contract
 from ledgerlink.contract import Problems
 
-from . import common
+from . import creates, fields, queries
 
 NAME = "quickbooks.create_payment"
 WHAT = "a QuickBooks payment"
@@ -44,26 +44,26 @@ def _linked(amount: Decimal, invoice_id: str) -> dict[str, Any]:
 
 
 def build_body(data: Mapping[str, Any],
-               home_currency: str = common.DEFAULT_HOME_CURRENCY) -> tuple[dict[str, Any], Decimal]:
+               home_currency: str = fields.DEFAULT_HOME_CURRENCY) -> tuple[dict[str, Any], Decimal]:
     """The QBO ``Payment`` body for an input, and its ``TotalAmt``.
 
     Raises :class:`ledgerlink.errors.InputError` listing every problem with its JSON pointer.
     """
     problems = contract.begin(NAME, WHAT, data, _INPUTS)
     body: dict[str, Any] = {}
-    code = common.currency(data, home_currency, body, problems)
-    common.ref_field(data, "CustomerRef", body, problems,
+    code = fields.currency(data, home_currency, body, problems)
+    fields.ref_field(data, "CustomerRef", body, problems,
                      missing="a payment needs the customer who paid (the invoice's customer)")
     amount = None
     if "TotalAmt" in data:
-        amount = common.amount_in(data["TotalAmt"], code, "/TotalAmt", "TotalAmt", problems)
+        amount = fields.amount_in(data["TotalAmt"], code, "/TotalAmt", "TotalAmt", problems)
     else:
         problems.add("/TotalAmt", "missing; give the amount received, e.g. the Stripe invoice's "
                                   "amount_paid through \"$as\": \"stripe.money\"")
     if amount is not None:
         body["TotalAmt"] = amount
-    common.payment_fields(data, body, problems)
-    common.txn_fields(data, body, problems, doc_number=False)
+    fields.payment_fields(data, body, problems)
+    fields.txn_fields(data, body, problems, doc_number=False)
 
     lines: list[dict[str, Any]] = []
     if "InvoiceId" in data and "Lines" in data:
@@ -81,7 +81,7 @@ def build_body(data: Mapping[str, Any],
                 data["Lines"], _LINE_KEYS, _LINE_KEYS, problems, array_of="{InvoiceId, Amount}",
                 line_is="{\"InvoiceId\": …, \"Amount\": …}"):
             invoice = _invoice_id(raw["InvoiceId"], f"{where}/InvoiceId", problems)
-            value = common.amount_in(raw["Amount"], code, f"{where}/Amount", "Amount", problems)
+            value = fields.amount_in(raw["Amount"], code, f"{where}/Amount", "Amount", problems)
             if invoice is None or value is None:
                 continue
             if invoice in seen:
@@ -118,12 +118,12 @@ def _links(lines: Any) -> list[tuple[str, Decimal | None]]:
 def matches(stored: Mapping[str, Any], body: Mapping[str, Any], home: str) -> bool:
     """Whether a stored payment is the one ``body`` creates."""
     return contract.answer_decimal(stored.get("TotalAmt")) == body["TotalAmt"] and \
-        common.same_fields(stored, body, home, refs=("CustomerRef", "DepositToAccountRef"),
-                           texts=("PrivateNote", "PaymentRefNum")) and \
+        queries.same_fields(stored, body, home, refs=("CustomerRef", "DepositToAccountRef"),
+                            texts=("PrivateNote", "PaymentRefNum")) and \
         _links(stored.get("Line")) == _links(body.get("Line"))
 
 
-ACTION = common.create_action(
+ACTION = creates.create_action(
     action=NAME, entity="Payment", endpoint="payment", what=WHAT,
     summary="Record a customer payment in QuickBooks Online, applied to the invoice(s) it pays "
             "(LinkedTxn), exact to the last digit.",

@@ -22,7 +22,7 @@ from typing import Any
 from ledgerlink.contract import Connection, Request, Response
 from ledgerlink.errors import ConfigError
 
-from .common import quote, run_query
+from .queries import quote, run_query
 from .journal_entry import NAME_REQUIRED
 
 #: what QuickBooks calls the entity an annotation names

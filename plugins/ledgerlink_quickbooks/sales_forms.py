@@ -32,7 +32,7 @@ from typing import Any
 from ledgerlink import contract
 from ledgerlink.contract import Action, Problems
 
-from . import common
+from . import creates, fields, queries
 
 ITEM = "SalesItemLineDetail"
 DISCOUNT = "DiscountLineDetail"
@@ -92,13 +92,13 @@ def _item_line(raw: Mapping[str, Any], where: str, code: str, default_tax: dict 
     contract.unknown_keys(raw, _ITEM_KEYS, where, "item line key", problems)
     item = None
     if "ItemRef" in raw:
-        item = common.ref(raw["ItemRef"], f"{where}/ItemRef", "ItemRef", problems)
+        item = fields.ref(raw["ItemRef"], f"{where}/ItemRef", "ItemRef", problems)
     else:
         problems.add(where, "the line has no ItemRef; QuickBooks needs the item (product or "
                             "service) of every sales line, e.g. from a lookup table")
     amount = qty = price = None
     if "Amount" in raw:
-        amount = common.amount_in(raw["Amount"], code, f"{where}/Amount", "Amount", problems,
+        amount = fields.amount_in(raw["Amount"], code, f"{where}/Amount", "Amount", problems,
                                   sign="any")
     if "Qty" in raw:
         qty = contract.amount(raw["Qty"], f"{where}/Qty", "Qty", problems, sign="nonnegative")
@@ -108,14 +108,14 @@ def _item_line(raw: Mapping[str, Any], where: str, code: str, default_tax: dict 
     if item is not None:
         detail["ItemRef"] = item
     if "ClassRef" in raw:
-        detail["ClassRef"] = common.ref(raw["ClassRef"], f"{where}/ClassRef", "ClassRef", problems)
+        detail["ClassRef"] = fields.ref(raw["ClassRef"], f"{where}/ClassRef", "ClassRef", problems)
     tax = default_tax
     if "TaxCodeRef" in raw:
-        tax = common.ref(raw["TaxCodeRef"], f"{where}/TaxCodeRef", "TaxCodeRef", problems)
+        tax = fields.ref(raw["TaxCodeRef"], f"{where}/TaxCodeRef", "TaxCodeRef", problems)
     if "ServiceDate" in raw:
         detail["ServiceDate"] = contract.date(raw["ServiceDate"], f"{where}/ServiceDate", problems)
     line: dict[str, Any] = {}
-    common.description(raw, where, line, problems)
+    fields.description(raw, where, line, problems)
     if problems.count() > start:
         return None
 
@@ -129,7 +129,7 @@ def _item_line(raw: Mapping[str, Any], where: str, code: str, default_tax: dict 
             return None
     elif given == (False, True, True):
         product = contract.exact(lambda: qty * price)
-        amount = common.fit_currency(product, code, f"{where}/UnitPrice",
+        amount = fields.fit_currency(product, code, f"{where}/UnitPrice",
                                      "Qty × UnitPrice", problems)
         if amount is None:
             return None
@@ -185,7 +185,7 @@ def _discount_detail(raw: Mapping[str, Any], where: str, problems: Problems) -> 
     detail: dict[str, Any] = {"PercentBased": False}
     for key in ("DiscountAccountRef", "TaxCodeRef", "ClassRef"):
         if key in raw:
-            detail[key] = common.ref(raw[key], f"{where}/{key}", key, problems)
+            detail[key] = fields.ref(raw[key], f"{where}/{key}", key, problems)
     return detail
 
 
@@ -195,13 +195,13 @@ def _discount_line(raw: Mapping[str, Any], where: str, code: str,
     contract.unknown_keys(raw, _DISCOUNT_KEYS, where, "discount line key", problems)
     amount = None
     if "Amount" in raw:
-        amount = common.amount_in(raw["Amount"], code, f"{where}/Amount", "Amount", problems)
+        amount = fields.amount_in(raw["Amount"], code, f"{where}/Amount", "Amount", problems)
     else:
         problems.add(where, "the discount line has no Amount; give the discount as an amount "
                             "such as \"5.00\"")
     detail = _discount_detail(raw, where, problems)
     line: dict[str, Any] = {}
-    common.description(raw, where, line, problems)
+    fields.description(raw, where, line, problems)
     if problems.count() > start or amount is None:
         return None
     line.update({"Amount": amount, "DetailType": DISCOUNT, DISCOUNT: detail})
@@ -223,18 +223,18 @@ def _discount_shorthand(raw: Any, code: str, problems: Problems) -> tuple[dict[s
     amounts: list[Decimal] = []
     for index, item in enumerate(value if isinstance(value, (list, tuple)) else [value]):
         where = f"/Discount/Amount/{index}" if isinstance(value, (list, tuple)) else "/Discount/Amount"
-        amount = common.amount_in(item, code, where, "the discount", problems, sign="nonnegative")
+        amount = fields.amount_in(item, code, where, "the discount", problems, sign="nonnegative")
         if amount is not None:
             amounts.append(amount)
     detail = _discount_detail(raw, "/Discount", problems)
     line: dict[str, Any] = {}
-    common.description(raw, "/Discount", line, problems)
+    fields.description(raw, "/Discount", line, problems)
     if problems.count() > start:
         return None
     amount = contract.total(amounts)
     if amount == 0:
         return None  # no discount: no line
-    amount = common.fit_currency(amount, code, "/Discount/Amount", "the discount", problems)
+    amount = fields.fit_currency(amount, code, "/Discount/Amount", "the discount", problems)
     line.update({"Amount": amount, "DetailType": DISCOUNT, DISCOUNT: detail})
     return line, amount
 
@@ -242,7 +242,7 @@ def _discount_shorthand(raw: Any, code: str, problems: Problems) -> tuple[dict[s
 # --- the body ----------------------------------------------------------------------------------
 
 def build_body(form: Form | str, data: Mapping[str, Any],
-               home_currency: str = common.DEFAULT_HOME_CURRENCY) -> tuple[dict[str, Any], Decimal]:
+               home_currency: str = fields.DEFAULT_HOME_CURRENCY) -> tuple[dict[str, Any], Decimal]:
     """The QBO body of ``form`` (a :class:`Form` or ``"Invoice"``, ``"CreditMemo"``,
     ``"RefundReceipt"``) for an input, and its total (Σ item lines − discount).
 
@@ -253,8 +253,8 @@ def build_body(form: Form | str, data: Mapping[str, Any],
     problems = contract.begin(form.action, form.what, data, form.inputs)
 
     body: dict[str, Any] = {}
-    code = common.currency(data, home_currency, body, problems)
-    common.ref_field(data, "CustomerRef", body, problems,
+    code = fields.currency(data, home_currency, body, problems)
+    fields.ref_field(data, "CustomerRef", body, problems,
                      missing=f"{form.what} needs the customer, e.g. from a customers lookup "
                              f"table" if form.customer_required else None)
     for key in form.required:
@@ -263,15 +263,15 @@ def build_body(form: Form | str, data: Mapping[str, Any],
                 "; the account the refund is paid from (a bank or Undeposited Funds account)"
                 if key == "DepositToAccountRef" else ""))
     if form.pays:
-        common.payment_fields(data, body, problems)
-    common.txn_fields(data, body, problems)
+        fields.payment_fields(data, body, problems)
+    fields.txn_fields(data, body, problems)
     if "DueDate" in form.extra and "DueDate" in data:
         value = contract.date(data["DueDate"], "/DueDate", problems)
         if value is not None:
             body["DueDate"] = value
     if "CustomerMemo" in data:
-        value = common.text(data["CustomerMemo"], "/CustomerMemo", "CustomerMemo",
-                            common.MAX_MEMO, problems)
+        value = fields.text(data["CustomerMemo"], "/CustomerMemo", "CustomerMemo",
+                            fields.MAX_MEMO, problems)
         if value is not None:
             body["CustomerMemo"] = {"value": value}
     if "GlobalTaxCalculation" in data:
@@ -283,7 +283,7 @@ def build_body(form: Form | str, data: Mapping[str, Any],
             body["GlobalTaxCalculation"] = value
     default_tax = None
     if "DefaultTaxCodeRef" in data:
-        default_tax = common.ref(data["DefaultTaxCodeRef"], "/DefaultTaxCodeRef",
+        default_tax = fields.ref(data["DefaultTaxCodeRef"], "/DefaultTaxCodeRef",
                                  "DefaultTaxCodeRef", problems)
 
     lines: list[dict[str, Any]] = []
@@ -336,7 +336,7 @@ def build_body(form: Form | str, data: Mapping[str, Any],
                                f"discount {discount_total}); {form.what} cannot have a negative "
                                f"total")
     if "Total" in data:
-        expected = common.amount_in(data["Total"], code, "/Total", "Total", problems,
+        expected = fields.amount_in(data["Total"], code, "/Total", "Total", problems,
                                     sign="nonnegative")
         if expected is not None and expected != computed:
             difference = contract.minus(computed, expected)
@@ -362,7 +362,7 @@ def _signature(lines: Any) -> list[tuple[str, Decimal | None, str | None]]:
         if kind not in (ITEM, DISCOUNT):
             continue
         detail = line.get(kind) if isinstance(line.get(kind), Mapping) else {}
-        out.append((kind, contract.answer_decimal(line.get("Amount")), common.ref_value(detail.get("ItemRef"))))
+        out.append((kind, contract.answer_decimal(line.get("Amount")), fields.ref_value(detail.get("ItemRef"))))
     return out
 
 
@@ -371,12 +371,12 @@ def matches(form: Form, stored: Mapping[str, Any], body: Mapping[str, Any], home
     deposit account and lines)."""
     if body.get("DocNumber") and stored.get("DocNumber") != body["DocNumber"]:
         return False
-    return common.same_fields(stored, body, home, refs=("CustomerRef", "DepositToAccountRef")) and \
+    return queries.same_fields(stored, body, home, refs=("CustomerRef", "DepositToAccountRef")) and \
         _signature(stored.get("Line")) == _signature(body.get("Line"))
 
 
 def _action(form: Form, summary: str) -> Action:
-    return common.create_action(
+    return creates.create_action(
         action=form.action, entity=form.entity, endpoint=form.endpoint, what=form.what,
         summary=summary, build=lambda data, home: build_body(form, data, home),
         query_keys=("CustomerRef", "TxnDate", "DocNumber"),

@@ -1,30 +1,11 @@
-"""Changing what exists in QuickBooks: ``void_invoice``, ``update_invoice``, ``update_customer``.
+"""The update actions: ``void_invoice``, ``update_invoice``, ``update_customer``.
 
-Every change of an existing QBO entity carries its ``Id`` and its current ``SyncToken``
-(Intuit docs, "Update"); a token another writer has moved on is refused with the Stale Object
-fault, code 5010. :func:`write` is the one way this connector changes an entity, for the
-actions here, the item undo of :mod:`.items` and any update action to come:
-
-1. read the entity (``GET …/<endpoint>/<Id>``) for its ``SyncToken``;
-2. ask a ``plan`` what to send given what is there — None when it is so already (the
-   invoice is void, the fields hold those values), then nothing is written;
-3. ``POST …/<endpoint>`` (``?operation=void`` for a void) with ``Id``, ``SyncToken`` and the
-   plan's fields, ``"sparse": true`` for an update so QuickBooks keeps every field not sent;
-4. on 5010, read again, plan again and write once more; a second 5010 is the error.
-
-The write's ``requestid`` is the step's idempotency key, so a resent write is answered
-from QuickBooks' memory instead of applied twice. The retry after a 5010 uses a requestid
-derived from it (:func:`retry_request_id`): QuickBooks answers a requestid it has seen
-with its first answer, and that was the 5010.
-
-:func:`sparse_update` is the common case: send only the fields given, and nothing at all
-when the entity already holds them, so a replayed step is a no-op.
+Each reads its input (every problem at once), then changes the entity by the SyncToken
+read-modify-write of :mod:`.synctoken`, which sends nothing when it is so already.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,162 +13,10 @@ from typing import Any
 
 from ledgerlink import contract
 from ledgerlink.contract import Action, ActionContext, Problems, Request, Response
-from ledgerlink.errors import InputError, VendorError
+from ledgerlink.errors import InputError
 
-from . import common
-from .api import MAX_REQUEST_ID, classify, entity_url, params
-from .common import JSON_HEADERS
-
-#: ``Error.code`` of QBO's Stale Object fault: the SyncToken sent is not the current one
-STALE_CODE = "5010"
-#: ``Error.code`` of Object Not Found
-NOT_FOUND_CODE = "610"
-#: writes after the first one that a stale SyncToken earns (read again, write again)
-STALE_RETRIES = 1
-
-_ID = re.compile(r"^[A-Za-z0-9-]{1,50}$")
-ID_SCHEMA_PATTERN = _ID.pattern
-
-#: ``plan(current) -> fields to send, or None``: what a write changes, given the entity as read
-Plan = Callable[[Mapping[str, Any]], "dict[str, Any] | None"]
-
-
-@dataclass(frozen=True)
-class Written:
-    """What :func:`write` did: the entity as QuickBooks last answered it, whether a write was
-    made (False: the plan found nothing to do), and how many writes were sent."""
-
-    entity: dict[str, Any]
-    written: bool
-    writes: int
-
-
-def id_problem(value: Any) -> str | None:
-    """Why ``value`` cannot be a QuickBooks entity Id (it becomes a path segment), or None."""
-    if isinstance(value, str) and _ID.fullmatch(value):
-        return None
-    return (f"must be the QuickBooks Id of the entity as a string such as \"130\" (letters, "
-            f"digits and '-'), got {contract.show(value)}")
-
-
-def entity_id(value: Any, action: str, what: str = "Id") -> str:
-    """A QuickBooks entity Id from the input, checked; else an :class:`InputError`."""
-    problem = id_problem(value)
-    if problem is not None:
-        raise InputError(f"{action}: {what} {problem}")
-    return value
-
-
-def is_stale(error: VendorError | None) -> bool:
-    """True for QuickBooks' Stale Object fault (5010): the SyncToken sent is outdated."""
-    return error is not None and (error.vendor_code == STALE_CODE
-                                  or f"code {STALE_CODE}:" in error.message)
-
-
-def is_not_found(error: VendorError | None) -> bool:
-    """True for QuickBooks' Object Not Found fault (610)."""
-    return error is not None and error.vendor_code == NOT_FOUND_CODE
-
-
-def retry_request_id(request_id: str, attempt: int) -> str:
-    """The requestid of write number ``attempt`` (0 is the first) for a step's ``request_id``.
-
-    Derived, so that a replayed step sends the same ids again, and at most
-    :data:`~.api.MAX_REQUEST_ID` characters long.
-    """
-    if attempt == 0:
-        return request_id
-    suffix = f"-r{attempt}"
-    if len(request_id) + len(suffix) <= MAX_REQUEST_ID:
-        return request_id + suffix
-    digest = hashlib.sha256(request_id.encode("utf-8")).hexdigest()
-    return digest[:MAX_REQUEST_ID - len(suffix)] + suffix
-
-
-def _entity(response: Response, entity: str) -> dict[str, Any]:
-    found = response.json.get(entity) if isinstance(response.json, Mapping) else None
-    if not isinstance(found, Mapping) or not found.get("Id"):
-        raise VendorError(f"QuickBooks answered HTTP {response.status} without the {entity}",
-                          kind="permanent", status=response.status)
-    return dict(found)
-
-
-def read(ctx: ActionContext, entity: str, endpoint: str,
-         target: str) -> Generator[Request, Response, dict[str, Any]]:
-    """``GET …/<endpoint>/<target>``: the entity as it is now (a fault raises its VendorError)."""
-    url = entity_url(ctx.connection.settings, endpoint)
-    response = yield Request(method="GET", url=f"{url}/{target}", params=params(None),
-                             headers={"Accept": "application/json"})
-    error = classify(response)
-    if error is not None:
-        raise error
-    return _entity(response, entity)
-
-
-def write(ctx: ActionContext, action: str, entity: str, endpoint: str, target: str, plan: Plan, *,
-          operation: str | None = None, sparse: bool = True,
-          current: Mapping[str, Any] | None = None) -> Generator[Request, Response, Written]:
-    """Read ``entity`` ``target`` for its SyncToken (unless ``current`` was just read), write
-    what ``plan`` says, and on a stale SyncToken (5010) read again and write once more.
-
-    ``operation`` is QBO's ``?operation=`` (``"void"``); ``sparse`` adds ``"sparse": true``
-    (QuickBooks keeps every field not sent). The requestid is the step's idempotency key
-    (checked by :func:`.common.request_id`). A fault other than 5010, or a second 5010,
-    raises its :class:`VendorError`.
-    """
-    request_id = common.request_id(ctx.idempotency_key, action)
-    url = entity_url(ctx.connection.settings, endpoint)
-    extra = {"operation": operation} if operation else {}
-    if current is None:
-        current = yield from read(ctx, entity, endpoint, target)
-    attempt = 0
-    while True:
-        fields = plan(current)
-        if fields is None:
-            return Written(dict(current), written=False, writes=attempt)
-        body: dict[str, Any] = {"Id": str(current.get("Id", target)),
-                                "SyncToken": str(current.get("SyncToken", "0"))}
-        if sparse:
-            body["sparse"] = True
-        body.update(fields)
-        response = yield Request(method="POST", url=url,
-                                 params={**params(retry_request_id(request_id, attempt)), **extra},
-                                 headers=dict(JSON_HEADERS), json=body)
-        error = classify(response)
-        if error is None:
-            return Written(_entity(response, entity), written=True, writes=attempt + 1)
-        if not is_stale(error):
-            raise error
-        if attempt == STALE_RETRIES:
-            raise VendorError(f"{action}: the {entity} {target} changed again while it was being "
-                              f"written ({attempt + 1} writes, each with the SyncToken just read); "
-                              f"{error.message}", kind=error.kind, status=error.http_status,
-                              vendor_code=error.vendor_code)
-        current = yield from read(ctx, entity, endpoint, target)
-        attempt += 1
-
-
-def same(current: Any, wanted: Any) -> bool:
-    """Whether an entity's field already holds ``wanted``: objects compare by the keys given
-    (``{"Address": …}`` against an address with more keys), other values exactly."""
-    if isinstance(wanted, Mapping):
-        return isinstance(current, Mapping) and all(same(current.get(k), v) for k, v in wanted.items())
-    if isinstance(wanted, bool) or isinstance(current, bool):
-        return current is wanted
-    return current == wanted
-
-
-def sparse_update(ctx: ActionContext, action: str, entity: str, endpoint: str, target: str,
-                  fields: Mapping[str, Any]) -> Generator[Request, Response, Written]:
-    """Send only ``fields`` (a sparse update), retried once on a stale SyncToken; nothing
-    when the entity already holds every one of them."""
-    def plan(current: Mapping[str, Any]) -> dict[str, Any] | None:
-        if all(same(current.get(key), value) for key, value in fields.items()):
-            return None
-        return dict(fields)
-
-    return (yield from write(ctx, action, entity, endpoint, target, plan))
-
+from .fields import MAX_DOC_NUMBER, MAX_MEMO, MAX_TEXT, text
+from .synctoken import ID_SCHEMA_PATTERN, Written, entity_id, id_problem, sparse_update, write
 
 # --- the input ---------------------------------------------------------------------------------
 
@@ -211,13 +40,13 @@ class Field:
 
 def _text(name: str, limit: int, *, wrap: str | None = None, empty: bool = True) -> Callable[[Any, Problems], Any]:
     def read_(value: Any, problems: Problems) -> Any:
-        text = common.text(value, f"/{name}", name, limit, problems)
-        if text is None:
+        kept = text(value, f"/{name}", name, limit, problems)
+        if kept is None:
             return None
-        if not empty and not text.strip():
+        if not empty and not kept.strip():
             problems.add(f"/{name}", f"{name} is empty; leave it out to keep the current one")
             return None
-        return {wrap: text} if wrap else text
+        return {wrap: kept} if wrap else kept
     return read_
 
 
@@ -227,14 +56,14 @@ def _date(name: str) -> Callable[[Any, Problems], Any]:
 
 def _email(name: str) -> Callable[[Any, Problems], Any]:
     def read_(value: Any, problems: Problems) -> Any:
-        text = common.text(value, f"/{name}", name, 100, problems)
-        if text is None:
+        address = text(value, f"/{name}", name, 100, problems)
+        if address is None:
             return None
-        if "@" not in text or text != text.strip():
+        if "@" not in address or address != address.strip():
             problems.add(f"/{name}", f"{name} must be an email address such as "
                                      f"\"billing@example.com\", got {contract.show(value)}")
             return None
-        return {"Address": text}
+        return {"Address": address}
     return read_
 
 
@@ -323,16 +152,16 @@ INVOICE_FIELDS = (
     Field("TxnDate", _date("TxnDate"),
           {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
            "description": "The new invoice date, YYYY-MM-DD."}),
-    Field("DocNumber", _text("DocNumber", common.MAX_DOC_NUMBER, empty=False),
-          {"type": "string", "minLength": 1, "maxLength": common.MAX_DOC_NUMBER,
+    Field("DocNumber", _text("DocNumber", MAX_DOC_NUMBER, empty=False),
+          {"type": "string", "minLength": 1, "maxLength": MAX_DOC_NUMBER,
            "description": "The new invoice number (at most 21 characters; QuickBooks may refuse "
                           "one already used)."}),
-    Field("PrivateNote", _text("PrivateNote", common.MAX_TEXT),
-          {"type": "string", "maxLength": common.MAX_TEXT,
+    Field("PrivateNote", _text("PrivateNote", MAX_TEXT),
+          {"type": "string", "maxLength": MAX_TEXT,
            "description": "The new private note (not shown to the customer); replaces the "
                           "current one."}),
-    Field("CustomerMemo", _text("CustomerMemo", common.MAX_MEMO, wrap="value"),
-          {"type": "string", "maxLength": common.MAX_MEMO,
+    Field("CustomerMemo", _text("CustomerMemo", MAX_MEMO, wrap="value"),
+          {"type": "string", "maxLength": MAX_MEMO,
            "description": "The new message to the customer, printed on the invoice."}),
     Field("EmailStatus", _choice("EmailStatus", ("NotSet", "NeedToSend", "EmailSent")),
           {"enum": ["NotSet", "NeedToSend", "EmailSent"],
@@ -567,6 +396,5 @@ UPDATE_CUSTOMER = Action(
 
 ACTIONS = (VOID_INVOICE, UPDATE_INVOICE, UPDATE_CUSTOMER)
 
-__all__ = ["ACTIONS", "NOT_FOUND_CODE", "STALE_CODE", "STALE_RETRIES", "UPDATE_CUSTOMER",
-           "UPDATE_INVOICE", "VOID_INVOICE", "Written", "entity_id", "id_problem", "is_not_found",
-           "is_stale", "is_void", "read", "retry_request_id", "same", "sparse_update", "write"]
+__all__ = ["ACTIONS", "CUSTOMER_FIELDS", "INVOICE_FIELDS", "UPDATE_CUSTOMER", "UPDATE_INVOICE",
+           "VOID_INVOICE", "Field", "is_void", "update_customer", "update_invoice", "void_invoice"]

@@ -20,7 +20,7 @@ from ledgerlink.contract import ActionContext, Connection, Request, Response
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import ConfigError, InputError, VendorError
 from ledgerlink.testing import Script, drive, first_request
-from ledgerlink_quickbooks import common, deposit, payment, sales_forms
+from ledgerlink_quickbooks import deposit, fields, payment, sales_forms
 from ledgerlink_sandboxes.quickbooks import xsd
 
 
@@ -190,8 +190,8 @@ def test_home_currency_is_a_described_setting_with_default_usd():
     validator = jsonschema.Draft202012Validator(schema)
     assert list(validator.iter_errors({"realm_id": "1", "home_currency": "GBP"})) == []
     assert list(validator.iter_errors({"realm_id": "1", "home_currency": "pounds"}))
-    assert common.home_currency(ctx()) == "USD"
-    assert common.home_currency(ctx(home_currency="gbp")) == "GBP"
+    assert fields.home_currency(ctx()) == "USD"
+    assert fields.home_currency(ctx(home_currency="gbp")) == "GBP"
     with pytest.raises(ConfigError) as info:
         next(INVOICE.perform(MINIMAL[INVOICE.name], ctx(home_currency="XYZ")))
     assert "home_currency" in str(info.value)

@@ -24,7 +24,7 @@ from ledgerlink.testing import Driven, HttpSender, LinkTable, Script, over_http
 from ledgerlink.testing import drive as kit_drive
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import InputError, VendorError
-from ledgerlink_quickbooks import accounts, items, sales_forms, updates
+from ledgerlink_quickbooks import accounts, items, sales_forms, synctoken, updates
 from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, xsd
 
 REALM = DEFAULT_REALM
@@ -658,11 +658,11 @@ def test_update_input_mistakes_are_refused_before_a_request(qbo, sandbox, action
 
 
 def test_retry_request_ids_stay_within_fifty_characters():
-    assert updates.retry_request_id("abc", 0) == "abc"
-    assert updates.retry_request_id("abc", 1) == "abc-r1"
+    assert synctoken.retry_request_id("abc", 0) == "abc"
+    assert synctoken.retry_request_id("abc", 1) == "abc-r1"
     long_key = "k" * 50
-    derived = updates.retry_request_id(long_key, 1)
-    assert len(derived) == 50 and derived.endswith("-r1") and derived == updates.retry_request_id(long_key, 1)
+    derived = synctoken.retry_request_id(long_key, 1)
+    assert len(derived) == 50 and derived.endswith("-r1") and derived == synctoken.retry_request_id(long_key, 1)
 
 
 # --- dry-run --------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from ledgerlink.testing import HttpSender, drive, response_of
 from ledgerlink_quickbooks import api
 from ledgerlink_quickbooks.journal_entry import ACTION, SAMPLE, build_body
 from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, Sandbox, create_sandbox
-from ledgerlink_sandboxes.quickbooks import OPTIONS, query as qbo_query, xsd
+from ledgerlink_sandboxes.quickbooks import OPTIONS, query as qbo_query, query_eval, xsd
 from ledgerlink_sandboxes.quickbooks.entities import seed
 from ledgerlink_sandboxes.quickbooks.faults import QboFault
 
@@ -595,12 +595,12 @@ def test_query_language_in_process():
     items = [{"Id": "1", "Name": "b", "Active": True}, {"Id": "2", "Name": "a", "Active": False},
              {"Id": "10", "Name": "a", "Active": True}]
     parsed.start = 1
-    result = qbo_query.run(parsed, items)
+    result = query_eval.run(parsed, items)
     assert [i["Id"] for i in result["Item"]] == ["10", "1"]
     # entities without the field come last, ascending or descending
     unnamed = [{"Id": "1", "Name": "a"}, {"Id": "2"}, {"Id": "3", "Name": "b"}]
     for order in ("ASC", "DESC"):
-        result = qbo_query.run(qbo_query.parse(f"SELECT * FROM Item ORDERBY Name {order}"), unnamed)
+        result = query_eval.run(qbo_query.parse(f"SELECT * FROM Item ORDERBY Name {order}"), unnamed)
         assert result["Item"][-1]["Id"] == "2"
     with pytest.raises(QboFault) as bad:
         qbo_query.parse("SELECT * FROM Item WHERE Name = 'x' OR Name = 'y'")

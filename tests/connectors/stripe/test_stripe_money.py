@@ -203,7 +203,7 @@ def test_missing_or_extra_parameters_are_refused(transform):
 def test_no_code_type_or_id_accepts_a_trailing_newline():
     from ledgerlink.errors import EventError
     from ledgerlink.contract import is_currency
-    from ledgerlink_quickbooks import updates
+    from ledgerlink_quickbooks import synctoken
     from ledgerlink_stripe.webhook import event_from_payload
 
     with pytest.raises(TransformError, match="3-letter code"):
@@ -211,4 +211,4 @@ def test_no_code_type_or_id_accepts_a_trailing_newline():
     with pytest.raises(EventError, match="needs a \"type\""):
         event_from_payload({"id": "evt_1", "type": "invoice.paid\n", "data": {"object": {}}})
     assert not is_currency("USD\n") and is_currency("USD")
-    assert updates.id_problem("130\n") and updates.id_problem("130") is None
+    assert synctoken.id_problem("130\n") and synctoken.id_problem("130") is None

@@ -24,7 +24,7 @@ from ledgerlink.errors import VendorError
 from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
-from ledgerlink_quickbooks import common
+from ledgerlink_quickbooks import creates, queries
 from ledgerlink_sandboxes.quickbooks import create_sandbox
 from ledgerlink_sandboxes.quickbooks.faults import parse_script
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, recipes_dir, signed, write_config
@@ -285,15 +285,15 @@ def test_an_unreadable_success_answer_is_an_unknown_outcome_and_a_query_without_
                      Response(status=200, headers={"Content-Type": "application/json"},
                               json={"time": "2026-01-01T00:00:00Z"}, text="{}")):
         with pytest.raises(VendorError) as raised:
-            common.read_output(response, "JournalEntry", {}, 0)
+            creates.read_output(response, "JournalEntry", {}, 0)
         assert raised.value.kind == "unknown" and "looked up" in raised.value.message
     from ledgerlink.contract import ActionContext
     ctx = ActionContext(connection=connection, idempotency_key="")
     with pytest.raises(VendorError) as raised:
-        drive(common.query(ctx, "JournalEntry", []),
+        drive(queries.query(ctx, "JournalEntry", []),
               Script(Response(status=200, headers={"Content-Type": "text/html"}, json=None, text="<html></html>")))
     assert raised.value.kind == "retry"
-    assert drive(common.query(ctx, "JournalEntry", []),
+    assert drive(queries.query(ctx, "JournalEntry", []),
                  Script(Response(status=200, headers={}, json={"QueryResponse": {}}, text="{}"))).value == []
 
 

@@ -30,7 +30,8 @@ What it imitates (Intuit's QuickBooks Online Accounting API documentation, devel
   company's change log (whole entities, deleted ones as ``status: "Deleted"``, at most
   1,000, 30 days back at most); see :mod:`.notify`.
 - ``GET …/<entity>/<id>`` reads (610 when absent); ``GET …/query?query=…`` (or ``POST``
-  with an ``application/text`` body) runs the query language of :mod:`.query`; a list
+  with an ``application/text`` body) runs the query language (:mod:`.query` reads it,
+  :mod:`.query_eval` answers it); a list
   entity (Customer, Item, Account, Vendor, TaxCode) is answered active only unless the
   WHERE names ``Active`` (``Active IN (true, false)``), as QBO does; Vendor and TaxCode
   are seeded and readable but not writable.

@@ -33,7 +33,7 @@ from ledgerlink import jsonio
 from ledgerlink.testing.sandbox import FaultScript, IdempotencyKeys, RateWindow, Reply, SandboxClock
 from ledgerlink.testing.sandbox_oauth import OAuthServer, bearer
 
-from . import faults, notify, query as qbo_query
+from . import faults, notify, query as qbo_query, query_eval
 from .company import Company
 from .entities import KINDS, VOIDABLE
 from .faults import QboFault, ScriptedAnswer
@@ -268,7 +268,7 @@ class V3Api:
                 if not kind.transaction and not any(
                         condition.path[-1].lower() == "active" for condition in parsed.where):
                     rows = [row for row in rows if row.get("Active") is not False]
-                result = qbo_query.run(parsed, rows)
+                result = query_eval.run(parsed, rows)
                 return self._json(200, {"QueryResponse": result, "time": self._stamp(ms=True)})
         except QboFault as fault:
             return self._fault(fault)

@@ -1,41 +1,31 @@
-"""What the QuickBooks create actions share: QBO's fields, requests, queries and matching.
+"""Reading a step's input as QuickBooks keeps it: amounts, text, currency, references.
 
-Journal entries, the sales forms (invoice, credit memo, refund receipt), payments and
-deposits use these. Nothing here performs I/O. The generic rules are the host's
-(:mod:`ledgerlink.contract`): an input's problems are collected in a
-:class:`~ledgerlink.contract.Problems`, amounts are exact
+Journal entries, the sales forms (invoice, credit memo, refund receipt), payments, deposits,
+items and the update actions read their input with these; nothing here performs I/O. The
+generic rules are the host's (:mod:`ledgerlink.contract`): an input's problems are collected
+in a :class:`~ledgerlink.contract.Problems`, amounts are exact
 (:func:`ledgerlink.contract.amount`) and fitted to their currency, a foreign currency needs
-an explicit rate (:func:`ledgerlink.contract.foreign_currency`), and a create is written once
-(:func:`ledgerlink.contract.create_action`). Here they meet QuickBooks:
+an explicit rate (:func:`ledgerlink.contract.foreign_currency`). Here they meet QuickBooks:
 
 - amounts and text as QuickBooks keeps them (:func:`amount_in`, :func:`fit_currency`,
   :func:`text` with QBO's length limits);
 - currency (:func:`currency`): ``CurrencyRef`` (:func:`currency_ref`) against the
-  connection's ``home_currency``; a foreign currency needs an explicit ``ExchangeRate``
-  (:func:`exchange_rate`);
-- references (:func:`ref`, :func:`ref_field`, :func:`entity`) and the fields most
-  transactions have (:func:`txn_fields`, :func:`payment_fields`);
-- the ``requestid`` (:func:`request_id`), the query language (:func:`quote`, :func:`query`,
-  :func:`query_by`), the step output of a created entity (:func:`read_output`) and QBO's
-  matching of a stored entity (:func:`same_fields`).
-
-:func:`create_action` makes the :class:`ledgerlink.contract.Action` of one entity from its
-``build_body`` and ``matches``.
+  connection's ``home_currency`` (:func:`home_currency`); a foreign currency needs an
+  explicit ``ExchangeRate`` (:func:`exchange_rate`);
+- references (:func:`ref`, :func:`ref_field`, :func:`entity`, and :func:`ref_value` to read
+  one back) and the fields most transactions have (:func:`txn_fields`, :func:`description`,
+  :func:`payment_fields`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
-from importlib import resources
 from typing import Any
 
-from ledgerlink import contract, jsonio
-from ledgerlink.contract import (Action, ActionContext, Built, CreateSteps, Problems, Request,
-                                 Response, Schemas, Sign, show, unreadable_query, unreadable_write)
-from ledgerlink.errors import ConfigError, InputError
-
-from .api import MAX_REQUEST_ID, classify, deleter, entity_url, params
+from ledgerlink import contract
+from ledgerlink.contract import ActionContext, Problems, Sign, show
+from ledgerlink.errors import ConfigError
 
 #: QBO keeps at most this many characters of a DocNumber or PaymentRefNum
 MAX_DOC_NUMBER = 21
@@ -47,13 +37,6 @@ MAX_MEMO = 1000
 DEFAULT_HOME_CURRENCY = "USD"
 #: who rounds or cuts what it keeps, in messages
 LEDGER = "QuickBooks"
-
-JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
-
-
-def load(relative: str) -> Any:
-    """A JSON file shipped in this package, numbers read as Decimal."""
-    return jsonio.loads((resources.files(__package__) / relative).read_text("utf-8"))
 
 
 # --- amounts and text as QuickBooks keeps them ---------------------------------------------------
@@ -248,18 +231,6 @@ def payment_fields(data: Mapping[str, Any], body: dict[str, Any], problems: Prob
             body["PaymentRefNum"] = value
 
 
-def request_id(key: Any, action: str) -> str:
-    """The step's idempotency key as QBO's ``requestid``, checked."""
-    if not isinstance(key, str) or not key.strip():
-        raise InputError(f"{action}: the step has no idempotency key; QuickBooks needs a requestid "
-                         f"to avoid creating the transaction twice")
-    if len(key) > MAX_REQUEST_ID:
-        raise InputError(f"{action}: the idempotency key is {len(key)} characters long; QuickBooks "
-                         f"keeps a requestid of at most {MAX_REQUEST_ID} (use a UUID)")
-    return key
-
-
-# --- the answer ----------------------------------------------------------------------------------
 
 def ref_value(value: Any) -> str | None:
     """The id of a QBO reference (``{"value": "1"}``), or None."""
@@ -271,148 +242,7 @@ def ref_value(value: Any) -> str | None:
     return None
 
 
-def read_output(response: Response, entity: str, body: Mapping[str, Any],
-                computed_total: Decimal) -> dict[str, Any]:
-    """The step output from ``{"<entity>": {...}}``: ``{id, sync_token, doc_number?, txn_date?,
-    total, currency?}``. ``total`` is QBO's ``TotalAmt`` (tax included, when QuickBooks added
-    tax) or ``computed_total`` when QBO leaves it out. A success answer without the entity's
-    Id (truncated JSON, an HTML page) is an unknown outcome
-    (:func:`ledgerlink.contract.unreadable_write`):
-    the entity may exist, and is looked up before anything is sent again."""
-    found = response.json.get(entity) if isinstance(response.json, Mapping) else None
-    found_id = found.get("Id") if isinstance(found, Mapping) else None
-    if isinstance(found_id, int) and not isinstance(found_id, bool):
-        found_id = str(found_id)
-    if not isinstance(found_id, str) or not found_id:
-        raise unreadable_write(response, LEDGER, entity)
-    out: dict[str, Any] = {"id": found_id, "sync_token": str(found.get("SyncToken", "0"))}
-    if isinstance(found.get("DocNumber"), str) and found["DocNumber"]:
-        out["doc_number"] = found["DocNumber"]
-    if isinstance(found.get("TxnDate"), str):
-        out["txn_date"] = found["TxnDate"]
-    amount = contract.answer_decimal(found.get("TotalAmt"))
-    out["total"] = amount if amount is not None else computed_total
-    code = ref_value(found.get("CurrencyRef")) or ref_value(body.get("CurrencyRef"))
-    if code:
-        out["currency"] = code
-    return out
-
-
-def quote(value: str) -> str:
-    """A string literal for the QBO query language (backslash-escaped quotes)."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def query(ctx: ActionContext, entity: str, where: list[str]) -> Generator[Request, Response, list[dict[str, Any]]]:
-    """Run ``SELECT * FROM <entity> [WHERE …] MAXRESULTS 1000``; return the entities found."""
-    text_ = f"SELECT * FROM {entity}" + (" WHERE " + " AND ".join(where) if where else "") \
-        + " MAXRESULTS 1000"
-    return (yield from run_query(ctx.connection.settings, entity, text_))
-
-
-def run_query(settings: Mapping[str, Any], entity: str, text: str) -> Generator[Request, Response,
-                                                                                 list[dict[str, Any]]]:
-    """Send the query ``text`` (of ``entity``); return the entities found. A success answer
-    without a ``QueryResponse`` is never read as "nothing found"
-    (:func:`ledgerlink.contract.unreadable_query`)."""
-    response = yield Request(method="GET", url=entity_url(settings, "query"),
-                             params={**params(None), "query": text},
-                             headers={"Accept": "application/json"})
-    error = classify(response)
-    if error is not None:
-        raise error
-    body = response.json if isinstance(response.json, Mapping) else {}
-    if not isinstance(body.get("QueryResponse"), Mapping):
-        raise unreadable_query(response, LEDGER, entity, expected="a QueryResponse")
-    found = body["QueryResponse"].get(entity, [])
-    return [item for item in found if isinstance(item, Mapping)] if isinstance(found, list) else []
-
-
-def same_text(stored: Any, sent: Any) -> bool:
-    """A stored optional text equals the sent one (absent and empty are the same)."""
-    return (stored or None) == (sent or None)
-
-
-def same_currency(stored: Mapping[str, Any], body: Mapping[str, Any], home: str) -> bool:
-    stored_code = ref_value(stored.get("CurrencyRef"))
-    sent_code = ref_value(body.get("CurrencyRef")) or home
-    return stored_code is None or stored_code == sent_code
-
-
-def same_fields(stored: Mapping[str, Any], body: Mapping[str, Any], home: str, *,
-                refs: Iterable[str] = (), texts: Iterable[str] = ("PrivateNote",)) -> bool:
-    """Whether a stored entity has the body's references ``refs`` (those the body has), texts
-    ``texts`` and currency."""
-    for key in refs:
-        if key in body and ref_value(stored.get(key)) != body[key]["value"]:
-            return False
-    if not all(same_text(stored.get(key), body.get(key)) for key in texts):
-        return False
-    return same_currency(stored, body, home)
-
-
-def query_by(body: Mapping[str, Any], keys: Iterable[str]) -> list[str]:
-    """``Key = 'value'`` conditions for the ``keys`` that ``body`` has (a reference by its id)."""
-    where = []
-    for key in keys:
-        value = body.get(key)
-        value = ref_value(value) if isinstance(value, Mapping) else value
-        if value:
-            where.append(f"{key} = {quote(value)}")
-    return where
-
-
-#: ``build(input, home_currency) -> (body, total)``
-Build = Callable[[Mapping[str, Any], str], tuple[dict[str, Any], Decimal]]
-#: ``matches(stored, body, home_currency) -> bool``
-Matches = Callable[[Mapping[str, Any], Mapping[str, Any], str], bool]
-
-
-def create_action(*, action: str, entity: str, endpoint: str, what: str, summary: str,
-                  build: Build, query_keys: Iterable[str], matches: Matches) -> Action:
-    """The :class:`Action` that creates one ``entity`` from ``build``'s body
-    (:func:`ledgerlink.contract.create_action` in QuickBooks' terms).
-
-    Its ``perform`` builds the body (every input problem raises before a request exists) and
-    yields one ``POST …/<endpoint>?minorversion=…&requestid=<key>``; its ``find_existing``
-    reads the ``entity`` rows with the body's ``query_keys`` (e.g. ``CustomerRef``,
-    ``TxnDate``) and returns the output of the first that ``matches``; its ``undo`` deletes.
-    Schemas and samples are ``schemas/<name>.input.json`` … of the action's name.
-    """
-    query_keys = tuple(query_keys)
-
-    def build_body(input: Mapping[str, Any], ctx: ActionContext) -> Built:
-        body, total = build(input, home_currency(ctx))
-        return Built(body, total)
-
-    def request(built: Built, ctx: ActionContext) -> Request:
-        rid = request_id(ctx.idempotency_key, action)
-        return Request(method="POST", url=entity_url(ctx.connection.settings, endpoint),
-                       params=params(rid), headers=dict(JSON_HEADERS), json=built.body)
-
-    def lookup(built: Built, ctx: ActionContext) -> Generator[Request, Response, list[dict[str, Any]]]:
-        return (yield from query(ctx, entity, query_by(built.body, query_keys)))
-
-    steps = CreateSteps(
-        build=build_body, request=request, classify=classify,
-        read=lambda response, built: read_output(response, entity, built.body, built.total),
-        read_stored=lambda stored, built: read_output(Response(status=200, json={entity: stored}),
-                                                      entity, built.body, built.total),
-        lookup=lookup,
-        matches=lambda stored, built, ctx: matches(stored, built.body, home_currency(ctx)))
-    name = action.split(".", 1)[1]
-    return contract.create_action(
-        name=action, summary=summary, what=what, lookup_keys=", ".join(query_keys),
-        schemas=Schemas(input=load(f"schemas/{name}.input.json"),
-                        output=load(f"schemas/{name}.output.json"),
-                        sample=load(f"samples/{name}.input.json"),
-                        sample_response=load(f"samples/{name}.response.json")),
-        steps=steps, undo=deleter(entity, endpoint))
-
-
-__all__ = ["DEFAULT_HOME_CURRENCY", "ENTITY_TYPES", "JSON_HEADERS", "LEDGER", "MAX_DOC_NUMBER",
-           "MAX_MEMO", "MAX_TEXT", "amount_in", "create_action", "currency", "currency_ref",
-           "description", "entity", "exchange_rate", "fit_currency", "home_currency",
-           "load", "query", "query_by", "quote", "read_output", "ref", "ref_field", "ref_value",
-           "request_id", "run_query", "same_currency", "same_fields", "same_text", "text",
-           "txn_fields"]
+__all__ = ["DEFAULT_HOME_CURRENCY", "ENTITY_TYPES", "LEDGER", "MAX_DOC_NUMBER", "MAX_MEMO",
+           "MAX_TEXT", "amount_in", "currency", "currency_ref", "description", "entity",
+           "exchange_rate", "fit_currency", "home_currency", "payment_fields", "ref", "ref_field",
+           "ref_value", "text", "txn_fields"]

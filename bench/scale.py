@@ -114,7 +114,8 @@ def measure(setup: harness.Setup, db_url: str, config: Path, sandbox: harness.Pr
 
 def statements_per_run(db_url: str, config: Path, recipes: Path, runs: int) -> dict[str, float]:
     """Run ``runs`` runs with one in-process worker, counting statements and transactions."""
-    from ledgerlink.engine.runtime import Settings, Worker
+    from ledgerlink.engine.runtime import Settings
+    from ledgerlink.engine.worker import Worker
     from ledgerlink.engine.operations import build_runtime
     from ledgerlink_stripe import signature
 
@@ -139,7 +140,7 @@ def statements_per_run(db_url: str, config: Path, recipes: Path, runs: int) -> d
         sa.event.listen(governor_engine, "before_cursor_execute", governor)
     now = int(time.time())
     for body in harness.invoice_bodies(runs, "calibrate"):
-        runtime.receive("stripe", {"Stripe-Signature": signature.sign(body, harness.WEBHOOK_SECRET, now)}, body)
+        runtime.inbox.receive("stripe", {"Stripe-Signature": signature.sign(body, harness.WEBHOOK_SECRET, now)}, body)
     ingest = dict(counts)
     counts.update(statements=0, commits=0, governor=0)
     worker = Worker(runtime)

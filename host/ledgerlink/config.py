@@ -33,7 +33,7 @@ import jsonschema
 from ledgerlink.contract import Connection
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.errors import ConfigError
-from ledgerlink.recipes.mapping import suggest
+from ledgerlink.recipes.paths import suggest
 
 #: keys of a [connections.NAME] table that the host reads itself
 HOST_KEYS = ("connector", "limits", "poll_seconds")

@@ -14,7 +14,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
     runtime = build_runtime(db=db_url(args), recipes=None, config_file=args.config)
     try:
-        url = consent_url(runtime, args.name, args.redirect_uri)
+        url = consent_url(runtime.connections, args.name, args.redirect_uri)
     finally:
         runtime.close()
     print("Open this address, sign in and allow access; you are sent back to the server, which stores")

@@ -29,7 +29,8 @@ def _with_workers(args: argparse.Namespace, banner: str, block: Callable[[Runtim
     then let in-flight runs finish and hand the rest back."""
     import logging
 
-    from ledgerlink.engine.runtime import Settings, WorkerPool
+    from ledgerlink.engine.runtime import Settings
+    from ledgerlink.engine.worker import WorkerPool
     from ledgerlink.engine.operations import build_runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -15,11 +15,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jsonschema
+import pluggy
 
 from ledgerlink.contract.components import (Action, Connector, KINDS, Poll, STATUSES, Sandbox,
                                             Transform, Trigger, _CONNECTOR, _DOTTED, _TRANSFORM)
 from ledgerlink.errors import PluginError, quoted
-from ledgerlink.recipes.mapping import suggest
+from ledgerlink.recipes.paths import suggest
 
 #: the distribution holding the built-in sandboxes (``ledgerlink_register_sandboxes``)
 SANDBOXES_PACKAGE = "ledgerlink-sandboxes"
@@ -84,6 +85,8 @@ class Catalog:
     """Everything registered, by kind and name. Built by :func:`ledgerlink.connectors.manager.load_catalog`."""
 
     def __init__(self) -> None:
+        #: the behaviour hooks of the plugins this catalog was loaded from (None: no plugins)
+        self.hooks: pluggy.HookRelay | None = None
         self.connectors: dict[str, Connector] = {}
         self.triggers: dict[str, Trigger] = {}
         self.actions: dict[str, Action] = {}

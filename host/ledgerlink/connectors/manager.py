@@ -92,4 +92,5 @@ def load_catalog(pm: pluggy.PluginManager | None = None) -> Catalog:
     for hook_name, kind in HOOKS.items():
         call_registrations(pm, hook_name, lambda plugin, kind=kind: catalog.registrar(kind, plugin))
     catalog.check()
+    catalog.hooks = pm.hook
     return catalog

@@ -5,11 +5,13 @@ entry-point group (``[project.entry-points.ledgerlink] mysystem = "ledgerlink_my
 and implements some of these hooks with ``@ledgerlink.hookimpl``. The built-in Stripe and
 QuickBooks connectors do exactly that and nothing more.
 
-Every hook receives a ``register`` callback owned by the host. The plugin calls
-``register(thing)`` once per thing it supplies. The host type-checks the thing, validates
-its schemas and sample, records which plugin supplied it, and refuses a name that another
-plugin already registered with an error naming both plugins. Recipes refer to things by
-name, so a name is never renamed silently.
+Every ``ledgerlink_register_*`` hook receives a ``register`` callback owned by the host.
+The plugin calls ``register(thing)`` once per thing it supplies. The host type-checks the
+thing, validates its schemas and sample, records which plugin supplied it, and refuses a
+name that another plugin already registered with an error naming both plugins. Recipes
+refer to things by name, so a name is never renamed silently. The behaviour hooks
+(``ledgerlink_run_ended``, ``ledgerlink_fetch_ended``) are called by the host when something
+happened, with what happened.
 
 The hook API only grows by adding: a hook implementation may accept fewer arguments
 than its spec lists, so new arguments never break an existing plugin.
@@ -132,6 +134,10 @@ def ledgerlink_register_routes(register):
     :class:`ledgerlink.errors.PluginError` naming the plugin: a plugin adds routes, it never
     replaces one.
 
+    **When:** each time an app is created (``ledgerlink serve``, and tests), before it
+    answers its first request; the blueprint's views are then called per request, in the
+    server's threads.
+
     **Where:** in a plugin package's entry-point module.
 
     **Since:** 0.2.0
@@ -154,6 +160,9 @@ def ledgerlink_register_commands(register):
     parsed; the subcommands are listed after the built-in ones. A name that a built-in
     command or an earlier plugin already has is a :class:`ledgerlink.errors.PluginError`
     naming the plugin.
+
+    **When:** each time the command line is parsed, before any subcommand runs; ``run`` is
+    called only when its subcommand is the one given.
 
     **Where:** in a plugin package's entry-point module.
 
@@ -185,6 +194,61 @@ def ledgerlink_register_sandboxes(register):
     package: the code under test and the imitation it is tested against must not share
     code, or they can agree on the same mistake (``ledgerlink-sandboxes`` holds the
     built-in ones).
+
+    **Since:** 0.2.0
+    """
+
+
+@hookspec
+def ledgerlink_run_ended(run, outcome, error):
+    """A run's attempt ended and its outcome is stored (alerts use this).
+
+    :param run: the :class:`ledgerlink.store.ClaimedRun` as the worker claimed it: ``id``,
+        ``recipe_id``, ``recipe_version``, ``connection`` (where its event came from),
+        ``event_id``, ``trigger``, ``attempts`` (this attempt's number).
+    :param outcome: the run's status now: ``"succeeded"``, ``"failed"`` (for good; the run
+        can be replayed), ``"dead"`` (it gave up after the last attempt), ``"retrying"`` (a
+        later attempt is due) or ``"paused"`` (a connection must be connected again).
+    :param error: the error stored with the run (None when it succeeded).
+
+    **When:** in the worker thread, after the outcome is committed; never for a dry run,
+    and not when the run's lease was lost (the worker that took it over reports it).
+
+    **Returns:** nothing; the return value is ignored.
+
+    **How results combine:** every implementation is called, each in turn. An exception
+    in one is logged with its plugin's name and never changes the run's outcome; the
+    others are still called. Keep it quick: the worker waits for it.
+
+    **Where:** in any plugin module.
+
+    **Since:** 0.2.0
+    """
+
+
+@hookspec
+def ledgerlink_fetch_ended(fetch, outcome, error):
+    """Fetching a notification's entity ended and its outcome is stored.
+
+    A trigger that carries ids only (``fetch``) stores the notification; a worker then
+    fetches the entity and plans its runs.
+
+    :param fetch: the :class:`ledgerlink.store.ClaimedFetch`: ``id``, ``connection``,
+        ``event_id``, ``trigger``, ``attempts``.
+    :param outcome: ``"done"`` (the entity is stored and its runs are planned), ``"gone"``
+        (the source no longer has it; nothing runs), ``"retrying"`` or ``"failed"`` (for
+        good; no run is planned).
+    :param error: the error stored with it (None when done or gone).
+
+    **When:** in the worker thread, after the outcome is committed; not when the fetch's
+    lease was lost.
+
+    **Returns:** nothing; the return value is ignored.
+
+    **How results combine:** as :func:`ledgerlink_run_ended`: every implementation is
+    called; an exception in one is logged and changes nothing.
+
+    **Where:** in any plugin module.
 
     **Since:** 0.2.0
     """

@@ -19,7 +19,7 @@ from ledgerlink.contract import (Action, ActionContext, FileEffect, FileResult, 
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config
 from ledgerlink.errors import ConfigError, EventError
-from ledgerlink.recipes.mapping import pointer_join
+from ledgerlink.recipes.paths import pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
 from ledgerlink.engine.runner import document, run
 

@@ -117,11 +117,11 @@ def undo(runtime: Runtime, run_id: int) -> dict[str, Any]:
     done = []
     for link in created:
         action = runtime.catalog.actions[link["target_type"]]
-        connection = runtime.connection(link["target_connection"])
+        connection = runtime.connections.connection(link["target_connection"])
         ctx = ActionContext(connection=connection, idempotency_key=f"undo-{run_id}-{link['id']}",
                             recipe_id=row["recipe_id"], recipe_version=row["recipe_version"],
                             step_id=link["step_id"] or "", event_id=row["event_id"])
-        result = drive(action.undo(link["target_id"], ctx), runtime.sender(connection.name))
+        result = drive(action.undo(link["target_id"], ctx), runtime.connections.sender(connection.name))
         done.append({"target": link["target_type"], "id": link["target_id"], **(result or {})})
     runtime.store.mark_undone(run_id)
     return {"run": run_id, "status": "undone", "undone": done, "kept": kept}

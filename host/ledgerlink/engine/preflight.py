@@ -21,8 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ledgerlink.engine.runner import drive
+from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import Problem
-from ledgerlink.recipes.mapping import is_expression, pointer_join
+from ledgerlink.recipes.mapping import is_expression
+from ledgerlink.recipes.paths import pointer_join
 from ledgerlink.recipes.recipe import Recipe
 
 ANNOTATION = "x-ledgerlink-ref"
@@ -141,10 +144,8 @@ def _merge(declarations: list[Mapping[str, Any] | None]) -> Mapping[str, Any] | 
     return merged
 
 
-def check(recipe: Recipe, runtime: Any) -> list[Problem]:
+def check(recipe: Recipe, runtime: Runtime) -> list[Problem]:
     """Ask each step's connection whether every referenced id exists and is active."""
-    from ledgerlink.engine.runner import drive
-
     problems: list[Problem] = []
     wanted: dict[str, dict[tuple[str, str], list[str]]] = {}
     declared: dict[str, dict[tuple[str, str], list[Mapping[str, Any] | None]]] = {}
@@ -156,14 +157,14 @@ def check(recipe: Recipe, runtime: Any) -> list[Problem]:
             wanted.setdefault(step.connection, {}).setdefault((entity, ident), []).append(where)
             declared.setdefault(step.connection, {}).setdefault((entity, ident), []).append(says)
     for connection_name, refs in wanted.items():
-        connection = runtime.connection(connection_name)
+        connection = runtime.connections.connection(connection_name)
         connector = runtime.catalog.connectors[connection.connector]
         if connector.check_references is None:
             continue
         by_entity: dict[str, list[str]] = {}
         for entity, ident in refs:
             by_entity.setdefault(entity, []).append(ident)
-        send = runtime.sender(connection_name)
+        send = runtime.connections.sender(connection_name)
         for entity, ids in sorted(by_entity.items()):
             says = {ident: _merge(declared[connection_name][(entity, ident)]) for ident in ids}
             says = {ident: d for ident, d in says.items() if d is not None}

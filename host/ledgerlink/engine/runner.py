@@ -4,23 +4,37 @@ For each step: evaluate ``when``, map the input (compiled expressions), validate
 the action's input schema, then drive the action's generator, handing every request it
 yields to ``send`` and the response back to it. ``send`` is the live sender (outbound) or
 the dry-run sender, which records the request and answers with the action's sample.
+
+:func:`run` sequences a dry run (:mod:`ledgerlink.engine.dryrun`). :func:`perform` sequences
+a claimed run as a worker performs it: the steps an earlier attempt finished are skipped,
+the lease is renewed between steps, a step whose earlier write may have created its entity
+looks it up first (:func:`earlier_writes`), and every attempt of a step is logged. How a
+step's failure ends the attempt is raised as :mod:`ledgerlink.engine.retry` says; the
+worker stores the outcome.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
 import jsonschema_rs
 
-from ledgerlink.contract import Action, ActionContext, Connection, IncomingEvent, Request, Response
+from ledgerlink import jsonio
+from ledgerlink.contract import Action, ActionContext, Connection, Connector, IncomingEvent, Request, Response
 from ledgerlink.connectors.catalog import Validator
-from ledgerlink.errors import InputError, LedgerlinkError
-from ledgerlink.recipes.mapping import pointer_join
+from ledgerlink.engine.retry import Fail, LeaseLost, Retry
+from ledgerlink.errors import (EventError, InputError, LedgerlinkError, MappingError, NeedsReauth, NotSent,
+                               OutcomeUnknown, SignatureError, Throttled, VendorError)
+from ledgerlink.io import outbound
+from ledgerlink.io.connections import Connections, Counters
+from ledgerlink.recipes.paths import CompiledPath, Scope, compile_path, pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
+from ledgerlink.store import ClaimedRun, Store
 
 #: fixed namespace for idempotency keys; never change it, or retries after an upgrade would twin
 KEY_NAMESPACE = uuid.UUID("6f1c7d2e-4b8a-5c3d-9e0f-1a2b3c4d5e6f")
@@ -58,10 +72,10 @@ class StepResult:
     requests: list[Any] = field(default_factory=list)
 
 
-_VALIDATORS: dict[int, tuple[Action, Any, Any]] = {}
+_VALIDATORS: dict[int, tuple[Action, jsonschema_rs.Validator, jsonschema.protocols.Validator]] = {}
 
 
-def _validators(action: Action) -> tuple[Any, Any]:
+def _validators(action: Action) -> tuple[jsonschema_rs.Validator, jsonschema.protocols.Validator]:
     """The fast validator (jsonschema-rs) and the one that explains (jsonschema), built once.
 
     jsonschema-rs answers "valid?" in microseconds, where jsonschema takes about a
@@ -129,7 +143,7 @@ def run_step(recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEve
     return result
 
 
-def drive(generator: Any, send: Callable[[Request], Response]) -> Any:
+def drive(generator: Generator[Request, Response, Any], send: Callable[[Request], Response]) -> Any:
     """Run an action generator to its return value, answering each request with ``send``."""
     try:
         request = next(generator)
@@ -173,4 +187,188 @@ def run(recipe: Recipe, event: IncomingEvent, connection_for: Callable[[str], Co
     return results
 
 
-__all__ = ["LedgerlinkError", "Send", "StepResult", "document", "idempotency_key", "run", "run_step"]
+# --- a claimed run, as a worker performs it -------------------------------------------------
+
+#: the compiled ``source_id_path`` of each trigger that has one
+_SOURCE_PATHS: dict[str, CompiledPath | None] = {}
+
+
+def source_id(recipe: Recipe, payload: Any) -> str | None:
+    """The id in the source system of what the event is about (the trigger's
+    ``source_id_path``), which links the entities a run creates to it; None without one."""
+    path_text = recipe.trigger.source_id_path
+    if not path_text:
+        return None
+    if path_text not in _SOURCE_PATHS:
+        scope = Scope(file="", recipe_id="", step_id="", transforms={}, lookups={})
+        _SOURCE_PATHS[path_text] = compile_path("$.event" + path_text[1:], "", scope)
+    path = _SOURCE_PATHS[path_text]
+    value = path.get({"event": payload}) if path else None
+    return value if isinstance(value, str) else None
+
+
+@dataclass
+class LiveRun:
+    """A run claimed by ``worker`` under a lease, and the parts of the process it uses."""
+
+    run: ClaimedRun
+    worker: str
+    store: Store
+    connections: Connections
+    metrics: Counters
+    lease_seconds: float
+
+
+def perform(live: LiveRun, recipe: Recipe) -> bool:
+    """Perform the steps of ``live.run`` not done by an earlier attempt, in order, logging
+    each. The last step's log marks the run succeeded in the same transaction.
+
+    Returns False when the lease was lost between steps (the worker that took the run over
+    finishes it). Raises :class:`Retry`, :class:`Fail` or :class:`LeaseLost` as a step
+    ends the attempt, NeedsReauth when a connection must be connected again, and what
+    reading the stored event raises when its text cannot be read.
+    """
+    run, store = live.run, live.store
+    payload = jsonio.loads(run.payload)
+    event = IncomingEvent(run.event_id, run.trigger, payload)
+    done = store.succeeded_steps(run.id) if run.attempts > 1 else {}
+    doc = document(recipe, event)
+    source = source_id(recipe, payload)
+    for index, step in enumerate(recipe.steps):
+        if step.id in done:
+            doc["steps"][step.id] = done[step.id]
+            continue
+        if index and not store.renew(run.id, live.worker, live.lease_seconds):
+            return False
+        doc["steps"][step.id] = _live_step(live, recipe, step, doc, event, source,
+                                           last_step=index == len(recipe.steps) - 1)
+    if recipe.steps and recipe.steps[-1].id in done:  # every step had succeeded before
+        store.finish(run.id, live.worker, "succeeded")
+    return True
+
+
+def earlier_writes(live: LiveRun, recipe: Recipe, step: Step, event: IncomingEvent,
+                   connector: Connector) -> tuple[str, bool]:
+    """The idempotency key this attempt of ``step`` sends, and whether to look its entity
+    up first (the action's ``find_existing``, read-only) because an earlier write may
+    have created it.
+
+    The key is the run's key generation's, unless the step's last write in this run was
+    not refused (its outcome is unknown, or it failed without a 4xx refusal): then that
+    write's key, which the vendor either answers as it did the first time or has never
+    seen (see :meth:`Store.reopen`). The entity is looked up first when resending could
+    create a twin or cannot tell:
+
+    - an earlier write was answered with something that could not be read: the vendor
+      may answer its key with that very answer again;
+    - a write whose answer was lost was first sent longer ago than the connector's
+      ``idempotency_key_lifetime``: the vendor may have forgotten its key;
+    - the step wrote under another key before: a replay (of this run, or on another
+      recipe version), whose earlier write may have created the entity.
+    """
+    run = live.run
+    key = idempotency_key(recipe.id, recipe.version, event.id, step.id, run.key_generation)
+    if run.attempts <= 1 and not run.key_generation:
+        return key, False  # a first attempt: nothing was sent before
+    writes = live.store.earlier_writes(run.id, step.id)
+    own = [w for w in writes if w.run_id == run.id and w.idempotency_key]
+    replayed = any(w.idempotency_key != key for w in writes)
+    if own and not (own[-1].status == "failed" and 400 <= (own[-1].response_status or 0) < 500):
+        key = own[-1].idempotency_key or key
+    if step.action.find_existing is None:
+        return key, False
+    in_doubt = [w for w in writes if w.status == "unknown"]
+    unreadable = any(w.response_status is not None for w in in_doubt)
+    lifetime = connector.idempotency_key_lifetime
+    first_sent = min((w.started_at for w in in_doubt if w.idempotency_key == key), default=None)
+    forgotten = lifetime is not None and first_sent is not None and time.time() - first_sent >= lifetime
+    return key, replayed or unreadable or forgotten
+
+
+def _live_step(live: LiveRun, recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEvent,
+               source_id: str | None, last_step: bool = False) -> Any:
+    """Perform one step of a claimed run and log the attempt (its last request and answer,
+    redacted); returns the step's output, None when ``when`` skipped it. How a failure ends
+    the attempt is raised: Retry, Fail or LeaseLost."""
+    run, store = live.run, live.store
+    started = time.time()
+    connection = live.connections.connection(step.connection)
+    connector = live.connections.catalog.connectors[connection.connector]
+    key = idempotency_key(recipe.id, recipe.version, event.id, step.id, run.key_generation)
+    sent: list[outbound.Sent] = []
+    transport = live.connections.transport(step.connection, sent)
+
+    def send(step_: Step, action: Action, ctx: ActionContext, request: Request) -> Response:
+        return transport(request)
+
+    def log(status: str, error: str | None = None, output: Any = None, external_id: str | None = None,
+            link: tuple[str, str, str, str, str] | None = None, input_: Any = None,
+            finish: tuple[str, str] | None = None) -> bool:
+        last = sent[-1] if sent else None
+        return store.log_step(run.id, step.id, run.attempts, status, input=input_,
+                              request=last.request if last else None,
+                              response_status=last.status if last else None,
+                              response_body=last.body_text if last else None, output=output,
+                              external_id=external_id, idempotency_key=key, started_at=started,
+                              finished_at=time.time(), error=error, link=link, finish=finish)
+
+    mapped: list[Any] = [None]
+    try:
+        key, look_up = earlier_writes(live, recipe, step, event, connector)
+        existing = None
+        if look_up:
+            live.metrics.add("lost_writes_looked_up", 1)
+            existing = find_existing(recipe, step, doc, event, connection, send, key=key)
+        if existing is not None:
+            result = StepResult(step.id, step.action.name, step.connection, "succeeded",
+                                input=step.input(doc), output=existing)
+        else:
+            result = run_step(recipe, step, doc, event, connection, send, on_input=mapped.__setitem__,
+                              key=key)
+    except Throttled as throttled:
+        raise Retry(f"waiting for a {throttled.reason} slot of {connection.name!r}",
+                     delay=max(0.0, getattr(throttled, "delay", 1.0)), count_attempt=False) from None
+    except NotSent as exc:
+        log("failed", error=str(exc), input_=mapped[0])
+        raise Retry(f"step {step.id!r}: request not sent: {exc}") from None
+    except OutcomeUnknown as exc:
+        log("unknown", error=str(exc), input_=mapped[0])
+        raise Retry(f"step {step.id!r}: outcome unknown, retrying with the same idempotency key: {exc}") from None
+    except VendorError as exc:
+        if exc.kind == "unknown":  # answered, but not readably: the write may have been done
+            log("unknown", error=exc.message, input_=mapped[0])
+            raise Retry(f"step {step.id!r}: outcome unknown, looking it up before resending: "
+                         f"{exc.message}") from None
+        log("failed", error=exc.message, input_=mapped[0])
+        if exc.kind == "permanent":
+            raise Fail(f"step {step.id!r}: {exc.message}") from None
+        # an OAuth token refused: refresh it once, then retry; invalid_grant pauses the run
+        if exc.kind == "reauth" and connector.oauth is not None and live.connections.expire(connection.name):
+            raise Retry(f"step {step.id!r}: {exc.message}", delay=0.0) from None
+        raise Retry(f"step {step.id!r}: {exc.message}", delay=exc.retry_after) from None
+    except NeedsReauth:
+        raise
+    except (MappingError, EventError, SignatureError) as exc:
+        log("failed", error=exc.message, input_=mapped[0])
+        raise Fail(exc.message) from None
+    except LedgerlinkError as exc:
+        log("failed", error=exc.message, input_=mapped[0])
+        raise Fail(f"step {step.id!r}: {exc.message}") from None
+    finish = (live.worker, "succeeded") if last_step else None
+    if result.status == "skipped":
+        if not log("skipped", finish=finish):
+            raise LeaseLost()
+        return None
+    output = result.output
+    external_id = output.get("id") if isinstance(output, Mapping) else None
+    link = None
+    if isinstance(output, Mapping) and output.get("link") and external_id is not None:
+        # the action names what it linked, e.g. a Stripe customer ↔ a QuickBooks customer
+        link = (run.connection, str(output["link"]["source_id"]), step.connection,
+                str(output["link"]["target_type"]), str(external_id))
+    elif external_id is not None and source_id:
+        link = (run.connection, source_id, step.connection, step.action.name, str(external_id))
+    if not log("succeeded", output=output, external_id=None if external_id is None else str(external_id),
+               link=link, input_=result.input, finish=finish):
+        raise LeaseLost()
+    return output

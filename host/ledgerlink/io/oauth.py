@@ -35,7 +35,7 @@ from ledgerlink import jsonio
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.contract import Connection, Connector, OAuth2, Request, Response
-from ledgerlink.errors import ConfigError, LedgerlinkError, NeedsReauth, VendorError
+from ledgerlink.errors import ConfigError, LedgerlinkError, NeedsReauth, NotSent, OutcomeUnknown, VendorError
 from ledgerlink.io import outbound
 from ledgerlink.io.secrets import SecretBox
 from ledgerlink.store import Store
@@ -58,7 +58,10 @@ class Counters(Protocol):
 
 
 class OAuthHost(Protocol):
-    """What the OAuth flow needs of the process it runs in (the runtime provides it)."""
+    """What the OAuth flow needs of the process it runs in: the catalog, configuration and
+    store, the one HTTP client, the secret box, somewhere to count, a connection's settings,
+    and a way to wake the workers. :class:`ledgerlink.io.connections.Connections` offers
+    exactly this; the flow never reaches the rest of the runtime."""
 
     @property
     def catalog(self) -> Catalog: ...
@@ -82,7 +85,8 @@ class OAuthHost(Protocol):
         """The connection's settings, configured and learned."""
 
     def wake(self) -> None:
-        """Have the workers look for runs now (paused runs were resumed)."""
+        """Have the workers look for runs now (paused runs were resumed): the call the
+        runtime handed to :class:`~ledgerlink.io.connections.Connections`."""
 
 
 def _lock(name: str) -> threading.Lock:
@@ -179,7 +183,7 @@ def _learn_tenant(host: OAuthHost, oauth: OAuth2, name: str, query: Mapping[str,
     def send(request: Request) -> Response:
         try:
             return outbound.send(host.client, request, bearer, [access_token])[0]
-        except (outbound.NotSent, outbound.OutcomeUnknown) as exc:
+        except (NotSent, OutcomeUnknown) as exc:
             raise VendorError(f"connection {name!r}: the request that learns the tenant was not answered: "
                               f"{exc}; connect again", kind="retry") from None
 

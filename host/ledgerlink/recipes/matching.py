@@ -20,14 +20,15 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerlink.errors import quoted
-from ledgerlink.recipes.mapping import (MISSING, Scope, compile_expr, compile_path, pointer_join,
-                                        suggest)
+from ledgerlink.recipes.paths import MISSING, Evaluator, Scope, compile_path, pointer_join, suggest
 
 TESTS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "exists", "contains",
          "starts_with", "ends_with")
 GROUPS = ("all", "any", "not")
 
 Condition = Callable[[Mapping[str, Any]], bool]
+#: compiles a compared value (an expression or a literal) into an evaluator
+ValueCompiler = Callable[[Any, str, Scope], Evaluator]
 
 
 def _number(value: Any) -> bool:
@@ -40,8 +41,13 @@ def _equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b or (a is None and b is None)
 
 
-def compile_condition(node: Any, pointer: str, scope: Scope) -> Condition:
-    """Compile a condition once; problems go to ``scope.problems``."""
+def build_condition(node: Any, pointer: str, scope: Scope, compile_value: ValueCompiler) -> Condition:
+    """Compile a condition once; problems go to ``scope.problems``.
+
+    ``compile_value`` compiles each compared value. Expressions hold conditions (``$if``,
+    ``$each`` filters) and conditions hold expressions, so the expression compiler
+    (:func:`ledgerlink.recipes.mapping.compile_condition`) hands itself in here rather than
+    the two modules importing each other."""
     if not isinstance(node, Mapping):
         scope.problem(pointer, "a condition is an object such as {\"path\": \"$.event.type\", \"eq\": \"invoice.paid\"}")
         return lambda doc: False
@@ -52,13 +58,13 @@ def compile_condition(node: Any, pointer: str, scope: Scope) -> Condition:
             return lambda doc: False
         key = groups[0]
         if key == "not":
-            inner = compile_condition(node["not"], pointer_join(pointer, "not"), scope)
+            inner = build_condition(node["not"], pointer_join(pointer, "not"), scope, compile_value)
             return lambda doc: not inner(doc)
         parts = node[key]
         if not isinstance(parts, list) or not parts:
             scope.problem(pointer_join(pointer, key), f"\"{key}\" takes a non-empty list of conditions")
             return lambda doc: False
-        compiled = [compile_condition(p, pointer_join(pointer, key, i), scope) for i, p in enumerate(parts)]
+        compiled = [build_condition(p, pointer_join(pointer, key, i), scope, compile_value) for i, p in enumerate(parts)]
         if key == "all":
             return lambda doc: all(c(doc) for c in compiled)
         return lambda doc: any(c(doc) for c in compiled)
@@ -85,7 +91,7 @@ def compile_condition(node: Any, pointer: str, scope: Scope) -> Condition:
         scope.problem(test_pointer, "\"exists\" takes true or false")
     if test in ("in", "not_in") and not (isinstance(raw, list) or isinstance(raw, Mapping)):
         scope.problem(test_pointer, f"\"{test}\" takes a list of values")
-    expected = compile_expr(raw, test_pointer, scope)[0]
+    expected = compile_value(raw, test_pointer, scope)
     if path is None:
         return lambda doc: False
     path_text = path.text

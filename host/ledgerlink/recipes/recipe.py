@@ -22,9 +22,9 @@ from ledgerlink.contract import Action, Trigger
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config, load_schema
 from ledgerlink.errors import ConfigError, Problem, RecipeError
-from ledgerlink.recipes.mapping import (Evaluator, Scope, compile_mapping, is_expression,
-                                        pointer_join, suggest)
-from ledgerlink.recipes.matching import Condition, compile_condition
+from ledgerlink.recipes.mapping import compile_condition, compile_mapping, is_expression
+from ledgerlink.recipes.matching import Condition
+from ledgerlink.recipes.paths import Evaluator, Scope, pointer_join, suggest
 
 _RECIPE_SCHEMA: dict[str, Any] | None = None
 #: how deep a recipe's arrays and objects may nest; far more than any recipe needs, and little

@@ -9,7 +9,8 @@ from typing import Any
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import Problem
 from ledgerlink.recipes import transforms
-from ledgerlink.recipes.mapping import Evaluator, Scope, compile_mapping
+from ledgerlink.recipes.mapping import Evaluator, compile_mapping
+from ledgerlink.recipes.paths import Scope
 
 
 def core_catalog() -> Catalog:

@@ -33,7 +33,7 @@ def webhook(connection: str) -> FlaskResponse:
     if connection not in rt.config.connections and connection not in rt.catalog.connectors:
         return error(404, "unknown_connection", f"no connection named {connection!r} is configured")
     try:
-        result = rt.receive(connection, request.headers, body)
+        result = rt.inbox.receive(connection, request.headers, body)
     except SignatureError as exc:
         return ledgerlink_error(exc, 401)
     except EventError as exc:
@@ -50,7 +50,7 @@ def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
     rows = []
     for name in names:
         try:
-            connection = rt.connection(name)
+            connection = rt.connections.connection(name)
         except LedgerlinkError:
             continue
         connector = rt.catalog.connectors[connection.connector]
@@ -81,6 +81,6 @@ def oauth_callback() -> FlaskResponse:
     from ledgerlink.io.oauth import complete
 
     rt = runtime()
-    name = complete(rt, request.args.to_dict())
-    rt.forget(name)
+    name = complete(rt.connections, request.args.to_dict())
+    rt.connections.forget(name)
     return json_response({"connected": name, "status": "ok"})

@@ -23,7 +23,8 @@ from ledgerlink import jsonio
 from ledgerlink.web.app import create_app
 from ledgerlink.contract import ActionContext, Connection
 from ledgerlink.errors import ConfigError, EventError, SignatureError
-from ledgerlink.engine.runtime import Settings, Worker, WorkerPool
+from ledgerlink.engine.runtime import Settings
+from ledgerlink.engine.worker import Worker, WorkerPool
 from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
 from vendor_files import QUICKBOOKS
@@ -246,7 +247,7 @@ def test_cloudevents_for_several_companies_go_to_each_companys_connection(qbo, s
         {"specversion": "1.0", "id": "c", "source": "intuit", "type": "qbo.payment.created.v1",
          "time": "2026-11-24T17:30:00Z", "intuitentityid": "5", "intuitaccountid": "777", "data": {}},
     ]).encode()
-    result = runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN),
+    result = runtime.inbox.receive("books", {"intuit-signature": changes.signature(body, TOKEN),
                                        "content-type": "application/cloudevents+json"}, body)
     assert result["stored"] == 3
     with runtime.store.engine.connect() as conn:
@@ -264,7 +265,7 @@ def test_a_fetch_that_fails_is_retried_and_then_runs(qbo, sandbox, tmp_path, mon
     payment = create_payment(url, "42.00")
     sandbox.script([{"status": 503, "match": {"method": "GET"}}, {"status": 500, "match": {"method": "GET"}}])
     body = notification(("Payment", payment["Id"], "Create"))
-    runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
+    runtime.inbox.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
     pool = WorkerPool(runtime, 1)
     pool.start()
     try:
@@ -280,7 +281,7 @@ def test_a_fetch_refused_for_good_fails_the_notification_with_the_reason(qbo, sa
     url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url, max_attempts=2)
     body = notification(("Payment", "1", "Create"))
-    runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
+    runtime.inbox.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
     sandbox.script([{"status": 500, "match": {"method": "GET"}}] * 3)
     worker = Worker(runtime)
     deadline = time.monotonic() + 10
@@ -324,7 +325,7 @@ def test_a_fetched_entity_that_cannot_be_stored_fails_its_fetch_with_the_reason(
                                             "PrivateNote": "a\u0000b"}))
     payment = jsonio.loads(answer.content)["Payment"]
     body = notification(("Payment", payment["Id"], "Create"))
-    runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
+    runtime.inbox.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
     worker = Worker(runtime)
     (claimed,) = runtime.store.claim_fetches(worker.name, 60, 1)
     assert worker.fetch(claimed) == "failed"
@@ -400,7 +401,7 @@ def test_a_poll_stores_changes_with_its_cursor_and_runs_them(qbo, sandbox, tmp_p
     url = qbo.url
     runtime = setup(tmp_path, monkeypatch, url, poll_seconds=30)
     worker = Worker(runtime)
-    assert runtime.polled_connections() == ["books"]
+    assert runtime.connections.polled() == ["books"]
     assert worker.poll("books") == 1  # the first poll starts the cursor at now
     assert worker.poll("books") == 0  # not due again for 30 s
     payment = create_payment(url, "77.70")
@@ -424,7 +425,7 @@ def test_a_poll_stores_changes_with_its_cursor_and_runs_them(qbo, sandbox, tmp_p
     body = json.dumps({"eventNotifications": [{"realmId": REALM, "dataChangeEvent": {"entities": [
         {"name": "Payment", "id": payment["Id"], "operation": "Create",
          "lastUpdated": jsonio.loads(event["payload"])["changed_at"]}]}}]}).encode()
-    assert runtime.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)["duplicates"] == 1
+    assert runtime.inbox.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)["duplicates"] == 1
     runtime.close()
 
 

@@ -22,7 +22,8 @@ from flask import Flask
 from filedrop_connector import catalog as filedrop_catalog, recipe
 from ledgerlink.config import load_config
 from ledgerlink.engine.dryrun import dry_run
-from ledgerlink.engine.runtime import Runtime, Settings, WorkerPool
+from ledgerlink.engine.runtime import Runtime, Settings
+from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.errors import FileEffectError
 from ledgerlink.recipes.recipe import check_recipe
 from ledgerlink.contract import IncomingEvent
@@ -104,7 +105,7 @@ def test_workers_append_one_line_per_event_and_a_whole_file_write_replaces_it(se
     try:
         for n in (1, 2, 1):  # the third is Stripe delivering the first event again
             body, headers = signed(invoice_paid_event("usd", 1000 + n, event_id=f"evt_file_{n}"))
-            runtime.receive("stripe", headers, body)
+            runtime.inbox.receive("stripe", headers, body)
         settle(runtime, {"succeeded": 2})
     finally:
         pool.stop()
@@ -121,7 +122,7 @@ def test_workers_append_one_line_per_event_and_a_whole_file_write_replaces_it(se
     pool.start()
     try:
         body, headers = signed(invoice_paid_event("usd", 7, event_id="evt_file_3"))
-        runtime.receive("stripe", headers, body)
+        runtime.inbox.receive("stripe", headers, body)
         settle(runtime, {"succeeded": 1})
     finally:
         pool.stop()
@@ -136,7 +137,7 @@ def test_a_refused_path_fails_the_run_with_the_reason_and_writes_nothing(setup, 
     pool.start()
     try:
         body, headers = signed(invoice_paid_event("usd", 5, event_id="evt_file_abs"))
-        runtime.receive("stripe", headers, body)
+        runtime.inbox.receive("stripe", headers, body)
         settle(runtime, {"failed": 1})
     finally:
         pool.stop()
@@ -151,7 +152,8 @@ import sys, time
 sys.path.insert(0, sys.argv[4])
 from filedrop_connector import catalog
 from ledgerlink.config import load_config
-from ledgerlink.engine.runtime import Runtime, Settings, WorkerPool
+from ledgerlink.engine.runtime import Runtime, Settings
+from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.store import Store
 cat = catalog()
 rt = Runtime(cat, load_config(sys.argv[2], cat), Store(sys.argv[1]), sys.argv[3],
@@ -184,7 +186,7 @@ def test_a_worker_killed_after_the_append_and_before_the_acknowledgement_does_no
         db = migrated_db(tmp_path)
         runtime = runtime_for(catalog, config, recipes, db, lease=2.0)
         body, headers = signed(invoice_paid_event("usd", 4200, event_id="evt_file_kill"))
-        runtime.receive("stripe", headers, body)
+        runtime.inbox.receive("stripe", headers, body)
         worker = subprocess.Popen([sys.executable, "-c", WORKER, db, str(config), str(recipes), str(HERE)],
                                   env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:

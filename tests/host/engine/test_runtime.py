@@ -20,7 +20,8 @@ import pytest
 
 from ledgerlink import jsonio
 from ledgerlink.web.app import create_app
-from ledgerlink.engine.runtime import Settings, WorkerPool
+from ledgerlink.engine.runtime import Settings
+from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
 from vendor_files import REPO
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, recipes_dir, signed, write_config
@@ -58,7 +59,7 @@ def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
 def deliver(runtime, events):
     for event in events:
         body, headers = signed(event)
-        runtime.receive("stripe", headers, body)
+        runtime.inbox.receive("stripe", headers, body)
 
 
 def wait_settled(runtime, expected_runs, timeout=30.0):
@@ -382,7 +383,7 @@ def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandb
     second = entry_link(runtime.store.run(2))["target_id"]
     state.entities(REALM, "journalentry")
     runtime_client = __import__("httpx").Client()
-    url = runtime.connection("quickbooks").settings["base_url"]
+    url = runtime.connections.connection("quickbooks").settings["base_url"]
     token = {"Authorization": f"Bearer {QBO_TOKEN}"}
     entry = runtime_client.get(f"{url}/v3/company/{REALM}/journalentry/{second}", headers=token).json()["JournalEntry"]
     runtime_client.post(f"{url}/v3/company/{REALM}/journalentry?operation=delete",
@@ -516,7 +517,7 @@ def test_a_failed_runs_error_quotes_a_bounded_part_of_a_huge_value(make_runtime)
 
 
 def test_an_event_that_cannot_be_read_fails_its_run_instead_of_retrying(make_runtime):
-    from ledgerlink.engine.runtime import Worker
+    from ledgerlink.engine.worker import Worker
     from ledgerlink.engine.operations import replay
     from ledgerlink.errors import Conflict
 
@@ -539,7 +540,7 @@ def test_an_event_that_cannot_be_read_fails_its_run_instead_of_retrying(make_run
 
 
 def test_a_value_the_database_refuses_fails_the_run_instead_of_retrying(make_runtime, sandbox):
-    from ledgerlink.engine.runtime import Worker
+    from ledgerlink.engine.worker import Worker
 
     runtime = make_runtime()
     # stored as received, as the inbox kept such events before it refused them at the door:

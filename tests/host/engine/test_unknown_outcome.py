@@ -21,7 +21,8 @@ from ledgerlink.testing import Script, drive
 from ledgerlink.web.app import create_app
 from ledgerlink.contract import Connection, Response
 from ledgerlink.errors import VendorError
-from ledgerlink.engine.runtime import Settings, WorkerPool
+from ledgerlink.engine.runtime import Settings
+from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks import creates, queries
 from ledgerlink_sandboxes.quickbooks import create_sandbox
@@ -78,7 +79,7 @@ def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
 
 def deliver(runtime, event):
     body, headers = signed(event)
-    runtime.receive("stripe", headers, body)
+    runtime.inbox.receive("stripe", headers, body)
 
 
 def settle(runtime, timeout=30.0):
@@ -180,7 +181,7 @@ def test_a_replayed_dead_run_whose_last_write_timed_out_looks_up_first(make_runt
         time.sleep(0.8)  # the late answers are done: the sandbox's log is complete
         keys = {s["idempotency_key"] for s in runtime.store.run(1)["steps"]}
         assert len(keys) == 1
-        runtime.client.timeout = httpx.Timeout(30.0, connect=5.0)  # the replay's answers are in time
+        runtime.connections.client.timeout = httpx.Timeout(30.0, connect=5.0)  # the replay's answers are in time
         from ledgerlink.engine.operations import replay
         replay(runtime, 1)
         counts = settle(runtime)

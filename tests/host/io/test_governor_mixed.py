@@ -61,11 +61,12 @@ from typing import Any
 
 import httpx
 import ledgerlink.io.outbound
-import ledgerlink.engine.runtime
+import ledgerlink.engine.runner
 from runtime_fixtures import QBO_TOKEN, RECIPES, signed, write_config
 from ledgerlink.contract.limits import Limits
 from ledgerlink.io.governor.local import LocalGovernor
-from ledgerlink.engine.runtime import Settings, WorkerPool
+from ledgerlink.engine.runtime import Settings
+from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.testing.processes import free_port
@@ -341,7 +342,7 @@ class Tally:
         self.sent_at: list[float] = []
 
     def install(self, monkeypatch) -> None:
-        run_step, send = ledgerlink.engine.runtime.run_step, ledgerlink.io.outbound.send
+        run_step, send = ledgerlink.engine.runner.run_step, ledgerlink.io.outbound.send
 
         def counted_step(recipe, step, *args, **kwargs):
             self.local.action = step.action.name
@@ -358,14 +359,14 @@ class Tally:
                 self.sent_at.append(time.monotonic())
             return send(*args, **kwargs)
 
-        monkeypatch.setattr(ledgerlink.engine.runtime, "run_step", counted_step)
+        monkeypatch.setattr(ledgerlink.engine.runner, "run_step", counted_step)
         monkeypatch.setattr(ledgerlink.io.outbound, "send", counted_send)
 
 
 def deliver(runtime, events) -> None:
     for event in events:
         body, headers = signed(event)
-        runtime.receive("stripe", headers, body)
+        runtime.inbox.receive("stripe", headers, body)
 
 
 GOVERNOR_KEY = "quickbooks:quickbooks"

@@ -12,7 +12,8 @@ import pytest
 from ledgerlink.web.app import create_app
 from ledgerlink.errors import NeedsReauth
 from ledgerlink.io.oauth import consent_url
-from ledgerlink.engine.runtime import Settings, WorkerPool
+from ledgerlink.engine.runtime import Settings
+from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.io.secrets import new_key
 from ledgerlink.engine.operations import build_runtime
 from runtime_fixtures import ADMIN_TOKEN, recipes_dir, signed
@@ -40,7 +41,7 @@ def connected(tmp_path, monkeypatch, qbo, sandbox):
     client = app.test_client()
 
     def connect() -> None:
-        url = consent_url(runtime, "quickbooks", "http://127.0.0.1:8080/oauth/callback")
+        url = consent_url(runtime.connections, "quickbooks", "http://127.0.0.1:8080/oauth/callback")
         consent = httpx.get(url, follow_redirects=False)
         assert consent.status_code == 302
         back = urlparse(consent.headers["location"])
@@ -68,14 +69,14 @@ def test_consent_stores_encrypted_tokens_and_learns_the_realm(connected):
     assert before == {"quickbooks": "not_connected", "stripe": "configured"}
     connect()
     blob, status = runtime.store.secret_blob("quickbooks")
-    tokens = runtime.secret_box.get("quickbooks")
+    tokens = runtime.connections.secret_box.get("quickbooks")
     assert status == "ok" and tokens["access_token"].encode() not in blob
     assert tokens["settings"] == {"realm_id": REALM}
-    assert runtime.connection("quickbooks").settings["realm_id"] == REALM
+    assert runtime.connections.connection("quickbooks").settings["realm_id"] == REALM
     rows = {r["name"]: r for r in client.get("/api/connections", headers=AUTH).get_json()["connections"]}
     assert rows["quickbooks"]["status"] == "ok" and rows["quickbooks"]["oauth"] is True
     # a state is single use
-    url = consent_url(runtime, "quickbooks", "http://127.0.0.1:8080/oauth/callback")
+    url = consent_url(runtime.connections, "quickbooks", "http://127.0.0.1:8080/oauth/callback")
     query = urlparse(httpx.get(url, follow_redirects=False).headers["location"]).query
     assert client.get(f"/oauth/callback?{query}").status_code == 200
     replayed = client.get(f"/oauth/callback?{query}")
@@ -90,17 +91,17 @@ def test_runs_use_the_stored_token_and_one_refresh_serves_every_thread(connected
     pool.start()
     try:
         body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_oauth_1"))
-        runtime.receive("stripe", headers, body)
+        runtime.inbox.receive("stripe", headers, body)
         settle(runtime, {"succeeded": 1})
     finally:
         pool.stop()
-    first = runtime.secret_box.get("quickbooks")
-    runtime.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_expires_at": 0}, "ok", None))
+    first = runtime.connections.secret_box.get("quickbooks")
+    runtime.connections.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_expires_at": 0}, "ok", None))
     results, barrier = [], threading.Barrier(8)
 
     def use():
         barrier.wait()
-        results.append(runtime.secrets("quickbooks")["access_token"])
+        results.append(runtime.connections.secrets("quickbooks")["access_token"])
 
     threads = [threading.Thread(target=use) for _ in range(8)]
     for thread in threads:
@@ -109,10 +110,10 @@ def test_runs_use_the_stored_token_and_one_refresh_serves_every_thread(connected
         thread.join()
     assert runtime.metrics.values.get("token_refreshes") == 1
     assert len(set(results)) == 1 and results[0] != first["access_token"]
-    second = runtime.secret_box.get("quickbooks")
+    second = runtime.connections.secret_box.get("quickbooks")
     assert second["refresh_token"] != first["refresh_token"]  # rotated, and stored
     # the old refresh token is dead at the vendor: using it again is invalid_grant
-    again = httpx.post(runtime.connection("quickbooks").settings["token_url"],
+    again = httpx.post(runtime.connections.connection("quickbooks").settings["token_url"],
                        data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
                        auth=("sandbox-client", "sandbox-secret"))
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
@@ -121,14 +122,14 @@ def test_runs_use_the_stored_token_and_one_refresh_serves_every_thread(connected
 def test_invalid_grant_pauses_runs_until_connected_again(connected):
     runtime, client, sandbox, connect = connected
     connect()
-    tokens = runtime.secret_box.get("quickbooks")
+    tokens = runtime.connections.secret_box.get("quickbooks")
     sandbox.revoke(tokens["refresh_token"], grant=True)  # the company disconnected the app
-    runtime.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_expires_at": 0}, "ok", None))
+    runtime.connections.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_expires_at": 0}, "ok", None))
     pool = WorkerPool(runtime, 1)
     pool.start()
     try:
         body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_oauth_2"))
-        runtime.receive("stripe", headers, body)
+        runtime.inbox.receive("stripe", headers, body)
         settle(runtime, {"paused": 1})
         run = runtime.store.list_runs()[0]
         assert "ledgerlink connect quickbooks" in run["last_error"] and run["attempts"] == 0
@@ -136,7 +137,7 @@ def test_invalid_grant_pauses_runs_until_connected_again(connected):
         assert rows["quickbooks"]["status"] == "needs_reauth" and rows["quickbooks"]["paused_runs"] == 1
         assert 'ledgerlink_connection_needs_reauth{connection="quickbooks"} 1.0' in client.get("/metrics", headers=AUTH).get_data(as_text=True)
         with pytest.raises(NeedsReauth):
-            runtime.secrets("quickbooks")
+            runtime.connections.secrets("quickbooks")
         connect()  # connected again: the paused run resumes
         settle(runtime, {"succeeded": 1})
     finally:
@@ -175,17 +176,17 @@ def test_the_worker_reads_and_decrypts_tokens_once_per_cache_period_not_per_requ
     original = runtime.store.secret_blob
     monkeypatch.setattr(runtime.store, "secret_blob", lambda name: reads.append(name) or original(name))
     for _ in range(50):
-        auth, redact = runtime.credentials("quickbooks")
+        auth, redact = runtime.connections.credentials("quickbooks")
         assert auth["Authorization"].startswith("Bearer ")
     assert len(reads) <= 1
     # a write through the box is seen at once; a change by another process within cache_seconds
-    runtime.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_token": "rotated-here"}, "ok", None))
-    assert runtime.credentials("quickbooks")[0]["Authorization"] == "Bearer rotated-here"
-    other = type(runtime.secret_box)(runtime.store)  # another process's box over the same database
+    runtime.connections.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_token": "rotated-here"}, "ok", None))
+    assert runtime.connections.credentials("quickbooks")[0]["Authorization"] == "Bearer rotated-here"
+    other = type(runtime.connections.secret_box)(runtime.store)  # another process's box over the same database
     other.locked_update("quickbooks", lambda v, s: (v, "needs_reauth", None))
-    runtime.secret_box.cache_seconds = 0.0
+    runtime.connections.secret_box.cache_seconds = 0.0
     with pytest.raises(NeedsReauth):
-        runtime.credentials("quickbooks")
+        runtime.connections.credentials("quickbooks")
 
 
 def test_four_processes_refresh_an_expired_token_once(connected):
@@ -197,14 +198,14 @@ def test_four_processes_refresh_an_expired_token_once(connected):
 
     runtime, client, sandbox, connect = connected
     connect()
-    runtime.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_expires_at": 0}, "ok", None))
+    runtime.connections.secret_box.locked_update("quickbooks", lambda v, s: ({**v, "access_expires_at": 0}, "ok", None))
     start_at = time.time() + 3.0
     script = (
         "import sys, time\n"
         "from ledgerlink.engine.operations import build_runtime\n"
         "rt = build_runtime(db=sys.argv[1], config_file=sys.argv[2])\n"
         "time.sleep(max(0.0, float(sys.argv[3]) - time.time()))\n"
-        "print(rt.secrets('quickbooks')['access_token'][:12], rt.metrics.values.get('token_refreshes', 0))\n")
+        "print(rt.connections.secrets('quickbooks')['access_token'][:12], rt.metrics.values.get('token_refreshes', 0))\n")
     processes = [subprocess.Popen([sys.executable, "-c", script, runtime.store.url, runtime.config.file, str(start_at)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
     outputs = [p.communicate(timeout=60) for p in processes]
@@ -212,4 +213,4 @@ def test_four_processes_refresh_an_expired_token_once(connected):
     tokens = {out.split()[0] for out, _ in outputs}
     refreshes = sum(int(out.split()[1]) for out, _ in outputs)
     assert len(tokens) == 1 and refreshes == 1, outputs
-    assert runtime.secret_box.status("quickbooks") == "ok"
+    assert runtime.connections.secret_box.status("quickbooks") == "ok"

@@ -121,7 +121,7 @@ def connect(tmp_path, monkeypatch):
                           + (f'tenant_id = "{tenant_id}"\n' if tenant_id else ""))
         runtime = Runtime(catalog, load_config(config, catalog), Store(migrated_db(folder)), None, Settings())
         opened.callback(runtime.close)
-        consent = httpx.get(consent_url(runtime, "books", "http://127.0.0.1:8080/oauth/callback"))
+        consent = httpx.get(consent_url(runtime.connections, "books", "http://127.0.0.1:8080/oauth/callback"))
         assert consent.status_code == 302, consent.text
         back = urlparse(consent.headers["location"])
         client = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime).test_client()
@@ -138,7 +138,7 @@ def test_the_consent_url_carries_an_s256_challenge_and_the_exchange_its_verifier
     verifier = exchange["code_verifier"]
     assert 43 <= len(verifier) <= 128 and set(verifier) <= set(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-    url = urlparse(consent_url(runtime, "books", "http://127.0.0.1:8080/oauth/callback"))
+    url = urlparse(consent_url(runtime.connections, "books", "http://127.0.0.1:8080/oauth/callback"))
     query = parse_qs(url.query)
     assert query["code_challenge_method"] == ["S256"] and len(query["code_challenge"][0]) == 43
     assert verifier not in url.query  # the verifier never leaves ledgerlink before the exchange
@@ -155,7 +155,7 @@ def test_a_vendor_without_pkce_gets_no_challenge(tmp_path, monkeypatch):
                       'client_secret = "${LL_QBO_SECRET}"\n')
     runtime = build_runtime(db=migrated_db(tmp_path), config_file=str(config))
     try:
-        query = parse_qs(urlparse(consent_url(runtime, "qbo", "http://127.0.0.1:8080/oauth/callback")).query)
+        query = parse_qs(urlparse(consent_url(runtime.connections, "qbo", "http://127.0.0.1:8080/oauth/callback")).query)
     finally:
         runtime.close()
     assert query["response_type"] == ["code"] and "code_challenge" not in query
@@ -164,10 +164,10 @@ def test_a_vendor_without_pkce_gets_no_challenge(tmp_path, monkeypatch):
 def test_the_tenant_is_learned_after_the_exchange_with_the_fresh_token(connect):
     runtime, vendor, answer = connect([{"tenantId": "org-1", "tenantName": "Acme Ltd"}])
     assert answer.get_json() == {"connected": "books", "status": "ok"}
-    stored = runtime.secret_box.get("books")
+    stored = runtime.connections.secret_box.get("books")
     assert stored["settings"] == {"tenant_id": "org-1"} and stored["access_token"] in vendor.tokens
-    runtime.forget("books")
-    assert runtime.connection("books").settings["tenant_id"] == "org-1"
+    runtime.connections.forget("books")
+    assert runtime.connections.connection("books").settings["tenant_id"] == "org-1"
 
 
 def test_several_tenants_take_the_configured_one_or_are_listed_in_a_clear_error(connect):
@@ -181,7 +181,7 @@ def test_several_tenants_take_the_configured_one_or_are_listed_in_a_clear_error(
 
     runtime, _, answer = connect(tenants, tenant_id="org-2")
     assert answer.status_code == 200, answer.get_json()
-    assert runtime.secret_box.get("books")["settings"] == {"tenant_id": "org-2"}
+    assert runtime.connections.secret_box.get("books")["settings"] == {"tenant_id": "org-2"}
 
     runtime, _, answer = connect(tenants, tenant_id="org-9")
     assert answer.status_code == 400 and "covers only org-1 (Acme Ltd), org-2 (Acme Inc)" in \

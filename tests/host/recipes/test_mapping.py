@@ -6,7 +6,7 @@ import pytest
 
 from ledgerlink.testing.expressions import compile_expr, evaluate
 from ledgerlink.errors import MappingError
-from ledgerlink.recipes.mapping import MISSING
+from ledgerlink.recipes.paths import MISSING
 
 DOC = {
     "event": {

@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import event as sa_event
 
 from ledgerlink.web.app import create_app
-from ledgerlink.engine.runtime import Settings, WorkerPool
+from ledgerlink.engine.runtime import Settings
+from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.web.servers import background
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink_sandboxes.quickbooks import create_sandbox
@@ -125,7 +126,7 @@ def test_a_store_that_stops_taking_writes_mid_run_costs_the_run_no_attempt(tmp_p
         pool = WorkerPool(runtime, 1)
         try:
             body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_health_mid_run"))
-            runtime.receive("stripe", headers, body)
+            runtime.inbox.receive("stripe", headers, body)
             pool.start()
             deadline = time.monotonic() + 30
             while not messages(caplog, DOWN) and time.monotonic() < deadline:

@@ -1,0 +1,170 @@
+"""Connections: the one place that turns a connection name into a way to send.
+
+A connection is configured in ``ledgerlink.toml`` (settings, secrets as ``${ENV_VAR}``);
+an OAuth connection adds what its consent told (a tenant id) and its tokens, stored
+encrypted (:class:`ledgerlink.io.secrets.SecretBox`) and refreshed by
+:mod:`ledgerlink.io.oauth`. :meth:`Connections.transport` is how a worker sends: through
+the governor, authenticated, with secrets redacted from what is recorded;
+:meth:`Connections.sender` is how a command sends outside a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import httpx
+
+from ledgerlink.config import Config
+from ledgerlink.connectors.catalog import Catalog
+from ledgerlink.contract import Connection, FileEffect, FileResult, LinkQuery, Request, Response
+from ledgerlink.contract.http import retry_after
+from ledgerlink.errors import NotSent, OutcomeUnknown
+from ledgerlink.io import files, outbound
+from ledgerlink.io.governor import Governor
+from ledgerlink.io.secrets import SecretBox
+from ledgerlink.store import Store
+
+#: ``send(request) -> response``: a Request goes to the vendor, a LinkQuery to the links table,
+#: a FileEffect to :mod:`ledgerlink.io.files`
+Transport = Callable[[Request | LinkQuery | FileEffect], Response | FileResult]
+#: ``send(request) -> response`` outside a run: a Request to the vendor, a FileEffect to its file
+Sender = Callable[[Request | FileEffect], Response | FileResult]
+
+
+class Counters(Protocol):
+    """Where counters for /metrics are added (:class:`ledgerlink.engine.counters.Metrics`)."""
+
+    def add(self, name: str, amount: float) -> None: ...
+
+
+class Connections:
+    """Connection settings, secrets, credentials and senders, by connection name.
+
+    ``wake`` is called when a connection's paused runs may go on again (it was connected
+    again); the runtime hands in the call that wakes its workers.
+    """
+
+    def __init__(self, catalog: Catalog, config: Config, store: Store, client: httpx.Client,
+                 governor: Governor, metrics: Counters, wake: Callable[[], None],
+                 max_governor_wait: float = 10.0) -> None:
+        self.catalog = catalog
+        self.config = config
+        self.store = store
+        self.client = client
+        self.governor = governor
+        self.metrics = metrics
+        self.wake = wake
+        #: how long a request may wait for a governor slot before Throttled is raised
+        self.max_governor_wait = max_governor_wait
+        self.secret_box = SecretBox(store)
+        self._connections: dict[str, Connection] = {}
+
+    def connection(self, name: str) -> Connection:
+        """The connection's settings: ledgerlink.toml, then what its OAuth consent told (realm)."""
+        connection = self._connections.get(name)
+        if connection is None:
+            connection = self.config.connection(name, self.catalog)
+            connector = self.catalog.connectors[connection.connector]
+            if connector.oauth is not None and self.secret_box.enabled:
+                learned = self.secret_box.get(name).get("settings") or {}
+                if learned:
+                    connection = Connection(name, connection.connector, {**connection.settings, **learned},
+                                            connection.implicit)
+            self._connections[name] = connection
+        return connection
+
+    def forget(self, name: str) -> None:
+        """Drop what is cached about a connection (after it was connected again)."""
+        self._connections.pop(name, None)
+
+    def secrets(self, name: str) -> dict[str, Any]:
+        """Configured secrets (from the environment) overlaid with stored tokens, refreshed
+        when they are about to expire. Raises NeedsReauth for a connection that must be
+        connected again."""
+        from ledgerlink.io.oauth import fresh_secrets
+
+        values = self.config.secrets(name, self.catalog) if name in self.config.connections else {}
+        if not self.secret_box.enabled:
+            return values
+        connector = self.catalog.connectors[self.connection(name).connector]
+        if connector.oauth is not None:
+            return fresh_secrets(self, name, values)
+        values.update(self.secret_box.get(name))
+        return values
+
+    def expire(self, name: str) -> bool:
+        """The vendor refused the access token of connection ``name``: refresh its stored
+        token before the next request. False (nothing stored to refresh) when no secret key
+        is set."""
+        if not self.secret_box.enabled:
+            return False
+        from ledgerlink.io.oauth import expire
+
+        expire(self, name)
+        return True
+
+    def credentials(self, name: str) -> tuple[dict[str, str], list[str]]:
+        """The headers that authenticate a request on connection ``name``, and every secret
+        value to redact from what is logged of it."""
+        secrets = self.secrets(name)
+        connector = self.catalog.connectors[self.connection(name).connector]
+        auth = dict(connector.auth(secrets)) if connector.auth else {}
+        return auth, [v for v in secrets.values() if isinstance(v, str)]
+
+    def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Transport:
+        """``send(request) -> response`` on connection ``name`` as a worker sends: through the
+        governor, authenticated, a ``LinkQuery`` answered from the links table, a file effect
+        performed by :mod:`ledgerlink.io.files`; each request's redacted record is appended to ``sent``. Raises Throttled when no slot
+        frees within ``max_governor_wait``."""
+        connection = self.connection(name)
+        connector = self.catalog.connectors[connection.connector]
+        auth, secret_values = self.credentials(name)
+        governor_key = f"{connection.connector}:{connection.name}"
+        limits = self.config.limits(connection.name, connector.limits)
+        records = sent if sent is not None else []
+
+        def send(request: Request | LinkQuery | FileEffect) -> Response | FileResult:
+            if isinstance(request, LinkQuery):
+                target = self.store.linked_target(connection.name, request.source_id, request.target_type)
+                return Response(status=200, json={"target_id": target})
+            if isinstance(request, FileEffect):  # not HTTP: the host writes the file, ungoverned
+                return files.perform_logged(request, connection.settings, secret_values, records)
+            # the governor also holds back a connector without published limits after a Retry-After
+            with self.governor.slot(governor_key, limits, max_wait=self.max_governor_wait):
+                try:
+                    response, record = outbound.send(self.client, request, auth, secret_values)
+                except (NotSent, OutcomeUnknown) as exc:
+                    if exc.sent is not None:
+                        records.append(exc.sent)  # the run log shows what was attempted
+                    raise
+            records.append(record)
+            self.metrics.add("requests_sent", 1)
+            if response.status == 429 or (response.status == 503 and retry_after(response.headers)):
+                self.metrics.add("responses_throttled", 1)
+                self.governor.pause(governor_key, retry_after(response.headers) or 1.0)
+            return response
+
+        return send
+
+    def sender(self, name: str) -> Sender:
+        """``send(request) -> response`` on connection ``name``, for requests (and file
+        effects) outside a run (``ledgerlink check``, ``runs undo``)."""
+        auth, values = self.credentials(name)
+        settings = self.connection(name).settings
+
+        def send(request: Request | FileEffect) -> Response | FileResult:
+            if isinstance(request, FileEffect):
+                return files.perform(request, settings)
+            return outbound.send(self.client, request, auth, values)[0]
+
+        return send
+
+    def polled(self) -> list[str]:
+        """Configured connections that poll (``poll_seconds`` set, connector with a poll)."""
+        out = []
+        for name, raw in self.config.connections.items():
+            connector = self.catalog.connectors.get(raw.get("connector", ""))
+            if connector is not None and connector.poll is not None and self.config.poll_seconds(name):
+                out.append(name)
+        return out

@@ -15,11 +15,11 @@ For each key: a deque of start times within the last ``per_seconds`` (trimmed as
 passes), the number in flight, the day's count and a pause deadline. A start is allowed at
 ``now`` when nothing is paused, ``in_flight < concurrent``, the day's count ``< daily``, and
 fewer than ``budget = floor(requests * headroom)`` starts lie in ``(now - per_seconds, now]``
--- so any ``per_seconds``-long interval holds at most ``budget`` starts, which also keeps
-every *fixed* window (a vendor counting per calendar minute) inside the limit, whatever its alignment. When a start
-is not allowed, the binding constraint says when it can be: the oldest start in the window
-plus ``per_seconds``, the next UTC midnight, the end of the pause; only a concurrency wait is
-unpredictable (it ends when a holder leaves, which notifies the waiters).
+-- so any ``per_seconds``-long interval holds at most ``budget`` starts, which keeps every
+*fixed* window (a vendor counting per calendar minute) inside the limit too, whatever its
+alignment. When a start is not allowed, the binding constraint says when it can be: the
+oldest start in the window plus ``per_seconds``, the next UTC midnight, the end of the
+pause; only a concurrency wait is unpredictable (it ends when a holder leaves).
 
 That rule lives in :class:`_Bucket`, a small pure class that is handed ``now`` (and the
 wall-clock time, for the UTC day) explicitly: it is unit-tested with a fake clock, and it is
@@ -44,11 +44,9 @@ What is guaranteed
   passes; keys idle for a window are swept (an idle key with a daily cap keeps two integers
   until its day ends).
 
-Testing: ``LocalGovernor(clock=fake, sleep=fake.sleep)``. An injected ``sleep(seconds)`` is
-called with the lock released instead of waiting on the condition; it may return early (a
-fake clock that runs scheduled events returns at the first one), and the governor rechecks
-after every return, polling at most every ``_POLL_SECONDS`` for waits no clock can predict.
-Inject a fake clock only together with its ``sleep``.
+Testing: ``LocalGovernor(clock=fake, sleep=fake.sleep)``. The injected ``sleep`` is called
+with the lock released and may return early; the governor rechecks after every return (at
+most every ``_POLL_SECONDS`` for waits no clock can predict). Inject a clock with its sleep.
 """
 
 from __future__ import annotations

@@ -1,6 +1,4 @@
-"""Changes made in QuickBooks, as ledgerlink triggers: webhooks and change data capture.
-
-Two ways in, one event shape:
+"""Changes made in QuickBooks, as ledgerlink triggers: two ways in, one event shape.
 
 - **Webhooks** (Intuit docs: webhooks). Intuit POSTs to the app's one endpoint, signed with
   ``intuit-signature`` = base64(HMAC-SHA256(key = the app's *verifier token*, msg = the raw
@@ -325,7 +323,8 @@ POLL = Poll(summary="change data capture (/cdc) of invoices, payments and custom
 # --- the triggers -----------------------------------------------------------------------------
 
 _REF = {"type": "object", "description": "A QuickBooks reference.",
-        "properties": {"value": {"type": "string"}, "name": {"type": "string"}}}
+        "properties": {"value": {"type": "string", "description": "The referenced entity's Id."},
+                       "name": {"type": "string", "description": "Its name, as QuickBooks shows it."}}}
 
 
 def _schema(entity: str, operation: str) -> dict[str, Any]:
@@ -333,12 +332,16 @@ def _schema(entity: str, operation: str) -> dict[str, Any]:
         "description": f"The {entity} as QuickBooks returns it (read after the notification); "
                        f"null when it was deleted or merged away.",
         "type": ["object", "null"],
-        "properties": {"Id": {"type": "string"}, "SyncToken": {"type": "string"},
-                       "MetaData": {"type": "object"}},
+        "properties": {"Id": {"type": "string", "description": f"The {entity}'s Id."},
+                       "SyncToken": {"type": "string", "description": "Its version (an update sends the latest)."},
+                       "MetaData": {"type": "object", "description": "CreateTime and LastUpdatedTime."}},
     }
     if entity in ("Payment", "Invoice"):
-        data["properties"].update({"TotalAmt": {"type": ["number", "string"]}, "CustomerRef": _REF,
-                                   "CurrencyRef": _REF, "TxnDate": {"type": "string"}})
+        data["properties"].update({
+            "TotalAmt": {"type": ["number", "string"], "description": "The total, in CurrencyRef's currency."},
+            "CustomerRef": {**_REF, "description": "The customer."}, "TxnDate": {
+                "type": "string", "description": "The transaction date (YYYY-MM-DD)."},
+            "CurrencyRef": {**_REF, "description": "The currency (its value is the ISO 4217 code)."}})
     if operation not in _GONE:
         data["type"] = "object"
         data["required"] = ["Id"]

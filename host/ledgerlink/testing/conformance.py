@@ -15,6 +15,7 @@ or action, each test id naming it:
 - the plugin registers the connector, and every trigger and action belongs to it;
 - every trigger's event schema is a valid JSON Schema (2020-12) and its sample fits it;
 - every action's input and output schemas are valid and its sample fits the input schema;
+- every property of those schemas, and of the connector's settings, has a description;
 - every action's sample dry-runs through the host's dry-run path (no network) and yields
   requests, and its sample output fits the output schema;
 - every request of that dry-run fits the vendor's schema;
@@ -95,6 +96,22 @@ def invalid_schema(schema: Any) -> str | None:
     except jsonschema.SchemaError as exc:
         return f"{exc.message} (at /{'/'.join(str(p) for p in exc.absolute_path)})"
     return None
+
+
+def undescribed(schema: Any, where: str = "") -> list[str]:
+    """The JSON pointers of the properties in ``schema`` (at any depth) without a description:
+    the catalog, dry-run and the recipe editor show an integrator these words."""
+    missing = []
+    if isinstance(schema, Mapping):
+        for name, sub in (schema.get("properties") or {}).items():
+            if not isinstance(sub, Mapping) or not str(sub.get("description", "")).strip():
+                missing.append(f"{where}/properties/{name}")
+        for key, sub in schema.items():
+            missing += undescribed(sub, f"{where}/{key}")
+    elif isinstance(schema, list):
+        for index, sub in enumerate(schema):
+            missing += undescribed(sub, f"{where}/{index}")
+    return missing
 
 
 def recording(perform: Callable[..., Generator[Any, Response, Any]],
@@ -220,6 +237,8 @@ class ConnectorConformance:
         connector = self._connector()
         assert invalid_schema(connector.settings_schema) is None, \
             f"settings_schema: {invalid_schema(connector.settings_schema)}"
+        assert undescribed(connector.settings_schema) == [], \
+            f"settings_schema: properties without a description: {undescribed(connector.settings_schema)}"
         found = self._registered()
         strays = [thing.name for thing in [*found.trigger, *found.action]
                   if thing.connector != self.connector]
@@ -229,6 +248,8 @@ class ConnectorConformance:
         registered_trigger = self._trigger(trigger)
         problem = invalid_schema(registered_trigger.event_schema)
         assert problem is None, f"{trigger}: event_schema is not a valid JSON Schema: {problem}"
+        missing = undescribed(registered_trigger.event_schema)
+        assert missing == [], f"{trigger}: event_schema properties without a description: {missing}"
         problems = schema_problems(registered_trigger.event_schema, registered_trigger.sample)
         assert problems == [], f"{trigger}: the sample does not fit event_schema: {problems}"
 
@@ -237,6 +258,8 @@ class ConnectorConformance:
         for which in ("input_schema", "output_schema"):
             problem = invalid_schema(getattr(registered_action, which))
             assert problem is None, f"{action}: {which} is not a valid JSON Schema: {problem}"
+            missing = undescribed(getattr(registered_action, which))
+            assert missing == [], f"{action}: {which} properties without a description: {missing}"
         problems = schema_problems(registered_action.input_schema, registered_action.sample)
         assert problems == [], f"{action}: the sample does not fit input_schema: {problems}"
 

@@ -12,7 +12,8 @@ import json
 from ledgerlink.contract import Action, Connector, IncomingEvent, Request, Trigger, Webhook
 
 OBJECT = {"type": "object"}
-THING = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+THING = {"type": "object", "required": ["name"],
+         "properties": {"name": {"type": "string", "description": "What the thing is called."}}}
 
 
 def create(value, ctx):
@@ -153,3 +154,16 @@ def test_the_failure_says_what_to_fix(pytester: pytest.Pytester):
                  "['request 0 (POST https://api.acme.example/things): /name: required']",
                  "a thing gone: event of unknown trigger 'acme.thing.gone'"):
         assert line in result.stdout.str()
+
+
+def test_a_property_without_a_description_is_named_by_its_pointer():
+    from ledgerlink.testing.conformance import undescribed
+
+    schema = {"type": "object", "properties": {
+        "name": {"type": "string", "description": "Its name."},
+        "lines": {"type": "array", "description": "Its lines.",
+                  "items": {"type": "object", "properties": {"amount": {"type": "string"},
+                                                             "memo": {"description": " "}}}}}}
+    assert undescribed(schema) == ["/properties/lines/items/properties/amount",
+                                   "/properties/lines/items/properties/memo"]
+    assert undescribed({"anyOf": [{"properties": {"x": True}}]}) == ["/anyOf/0/properties/x"]

@@ -22,22 +22,20 @@ from ledgerlink.errors import InputError, VendorError
 from ledgerlink.recipes.recipe import load_recipe
 from ledgerlink.engine.runner import document, run as run_recipe
 from ledgerlink.testing import HttpSender, drive
-from ledgerlink_quickbooks import deposit, payment, sales_forms
+from ledgerlink_quickbooks import ACTIONS
 from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, xsd
 from stripe_events import credit_note_created_event, invoice_paid_event, to_body
 
 REALM = DEFAULT_REALM
 AUTH = {"Authorization": "Bearer sandbox-access-token"}
 
-INVOICE = sales_forms.CREATE_INVOICE
-CREDIT_MEMO = sales_forms.CREATE_CREDIT_MEMO
-REFUND_RECEIPT = sales_forms.CREATE_REFUND_RECEIPT
-PAYMENT = payment.ACTION
-DEPOSIT = deposit.ACTION
-NEW = (INVOICE, PAYMENT, CREDIT_MEMO, REFUND_RECEIPT, DEPOSIT)
+#: the actions that create one transaction, driven through the sandbox: the entity each stores
+ENTITY = {"quickbooks.create_invoice": "Invoice", "quickbooks.create_payment": "Payment",
+          "quickbooks.create_credit_memo": "CreditMemo",
+          "quickbooks.create_refund_receipt": "RefundReceipt", "quickbooks.create_deposit": "Deposit"}
+NEW = [action for action in ACTIONS if action.name in ENTITY]
 IDS = [a.name.split(".")[1] for a in NEW]
-ENTITY = {INVOICE.name: "Invoice", PAYMENT.name: "Payment", CREDIT_MEMO.name: "CreditMemo",
-          REFUND_RECEIPT.name: "RefundReceipt", DEPOSIT.name: "Deposit"}
+INVOICE, PAYMENT, CREDIT_MEMO, REFUND_RECEIPT, DEPOSIT = NEW
 
 NEW_RECIPES = {
     "invoice": RECIPES / "stripe-invoice-paid-to-quickbooks-invoice-and-payment.json",

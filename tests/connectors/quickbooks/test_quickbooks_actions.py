@@ -17,7 +17,6 @@ import pytest
 import ledgerlink_quickbooks
 from ledgerlink import jsonio
 from ledgerlink.contract import ActionContext, Connection, Request, Response
-from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import ConfigError, InputError, VendorError
 from ledgerlink.testing import Script, drive, first_request
 from ledgerlink_quickbooks import deposit, fields, payment, sales_forms
@@ -125,11 +124,7 @@ def sent_amount(action, body) -> Decimal:
 # --- the registered actions, their schemas and samples ---------------------------------------
 
 @pytest.mark.parametrize("action", NEW, ids=IDS)
-def test_action_is_registered_as_the_issue_asks(action):
-    catalog = Catalog()
-    ledgerlink_quickbooks.ledgerlink_register_connectors(catalog.registrar("connector", "quickbooks"))
-    ledgerlink_quickbooks.ledgerlink_register_actions(catalog.registrar("action", "quickbooks"))
-    catalog.check()
+def test_action_is_registered_stable_and_keyed(action, catalog):
     registered = catalog.actions[action.name]
     assert (registered.plugin, registered.status, registered.idempotency) == ("quickbooks", "stable", "key")
     assert registered.perform is action.perform

@@ -181,6 +181,16 @@ def settle(runtime, fetches: int, runs: int, timeout: float = 20.0) -> None:
     raise AssertionError(f"not settled: fetches {runtime.store.fetch_counts()}, runs {runtime.store.counts()}")
 
 
+def work_until_settled(runtime, workers: int, fetches: int, runs: int) -> None:
+    """Run ``workers`` worker threads until the fetches and runs have :func:`settle`d."""
+    pool = WorkerPool(runtime, workers)
+    pool.start()
+    try:
+        settle(runtime, fetches=fetches, runs=runs)
+    finally:
+        pool.stop()
+
+
 def mirrored(sandbox) -> list[dict]:
     return sandbox.entities(GROUP, "journalentry")
 
@@ -201,12 +211,7 @@ def test_a_signed_notification_is_acknowledged_at_once_then_fetched_filtered_and
     assert answer.get_json() == {"received": 4, "stored": 4, "duplicates": 0, "runs_planned": 0}
     assert acked < 3.0 and len(sandbox.requests()) == before  # nothing was fetched before the answer
     assert runtime.store.fetch_counts() == {"pending": 3}  # the invoice update has no recipe: not fetched
-    pool = WorkerPool(runtime, 2)
-    pool.start()
-    try:
-        settle(runtime, fetches=3, runs=1)
-    finally:
-        pool.stop()
+    work_until_settled(runtime, 2, fetches=3, runs=1)
     # the zero payment was fetched and filtered out; payment 99999 does not exist: gone
     assert runtime.store.fetch_counts() == {"done": 2, "gone": 1}
     assert runtime.store.counts() == {"succeeded": 1}, runtime.store.list_runs()[0]["last_error"]
@@ -266,12 +271,7 @@ def test_a_fetch_that_fails_is_retried_and_then_runs(qbo, sandbox, tmp_path, mon
     sandbox.script([{"status": 503, "match": {"method": "GET"}}, {"status": 500, "match": {"method": "GET"}}])
     body = notification(("Payment", payment["Id"], "Create"))
     runtime.inbox.receive("books", {"intuit-signature": changes.signature(body, TOKEN)}, body)
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
-        settle(runtime, fetches=1, runs=1)
-    finally:
-        pool.stop()
+    work_until_settled(runtime, 1, fetches=1, runs=1)
     assert runtime.store.fetch_counts() == {"done": 1}
     assert runtime.store.counts() == {"succeeded": 1} and len(mirrored(sandbox)) == 1
     runtime.close()
@@ -410,12 +410,7 @@ def test_a_poll_stores_changes_with_its_cursor_and_runs_them(qbo, sandbox, tmp_p
     [row] = runtime.store.polls()
     assert row["name"] == "poll:books" and row["value"].endswith("Z") and row["lease_owner"] is None
     worker.side_work()  # the polled event carries the payment: planned without another read
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
-        settle(runtime, fetches=1, runs=1)
-    finally:
-        pool.stop()
+    work_until_settled(runtime, 1, fetches=1, runs=1)
     [entry] = mirrored(sandbox)
     assert entry["PrivateNote"] == f"payment {payment['Id']} of company {REALM}"
     assert entry["Line"][0]["Amount"] == Decimal("77.70")

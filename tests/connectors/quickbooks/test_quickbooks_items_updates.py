@@ -16,13 +16,11 @@ from typing import Any
 
 import httpx
 import jsonschema
-import ledgerlink_quickbooks
 import pytest
 from ledgerlink import jsonio
 from ledgerlink.contract import ActionContext, Connection, LinkQuery, Request
 from ledgerlink.testing import Driven, HttpSender, LinkTable, Script, over_http
 from ledgerlink.testing import drive as kit_drive
-from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.errors import InputError, VendorError
 from ledgerlink_quickbooks import accounts, items, sales_forms, synctoken, updates
 from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, xsd
@@ -112,11 +110,7 @@ ITEM = {"source_id": "prod_bird_seed", "Name": "Bird seed", "IncomeAccountRef": 
 # --- the registered actions ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("action", NEW, ids=IDS)
-def test_each_action_is_registered_with_described_2020_12_schemas(action):
-    catalog = Catalog()
-    ledgerlink_quickbooks.ledgerlink_register_connectors(catalog.registrar("connector", "quickbooks"))
-    ledgerlink_quickbooks.ledgerlink_register_actions(catalog.registrar("action", "quickbooks"))
-    catalog.check()
+def test_each_action_is_registered_with_2020_12_schemas(action, catalog):
     registered = catalog.actions[action.name]
     assert registered.plugin == "quickbooks" and registered.perform is action.perform
     assert registered.sample_response is not None

@@ -46,11 +46,10 @@ that says what to fix. A message quotes a value it did not choose (an event's) w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-if TYPE_CHECKING:  # annotations only: both modules import this one
+if TYPE_CHECKING:  # annotations only
     from ledgerlink.contract.limits import Limits
-    from ledgerlink.io.outbound import Sent
 
 
 #: the most characters of a value an error message quotes (see :func:`quoted`)
@@ -215,13 +214,22 @@ class FileEffectError(VendorError):
         super().__init__(message, kind=kind)
 
 
+class Attempt(Protocol):
+    """What one send attempted, redacted, for the run log (``ledgerlink.io.outbound.Sent``)."""
+
+    request: dict[str, Any]
+    status: int | None
+    body_text: str | None
+    elapsed: float
+
+
 class SendError(LedgerlinkError):
     """A request got no answer; ``.sent`` is what was attempted, redacted, for the run log."""
 
     code = "send_failed"
     status = 502
 
-    def __init__(self, message: str, sent: Sent | None = None) -> None:
+    def __init__(self, message: str, sent: Attempt | None = None) -> None:
         super().__init__(message)
         self.sent = sent
 

@@ -51,6 +51,19 @@ from .notify import Change
 from .rules import (NAME_KEY, as_qbo_reads, check_sync_token, check_xsd, display_name, entity_key,
                     entity_total, index_key, to_amount)
 
+def _read_body(entity: str, body: object) -> tuple[Kind, dict[str, Any]]:
+    """The entity's kind and ``body`` as QBO reads it (types coerced), or the fault QBO
+    answers for a body that is not an object (2010) or does not fit the XSD."""
+    kind = KINDS[entity]
+    if not isinstance(body, dict):
+        raise faults.validation("Request has invalid or unsupported property", "2010",
+                                f"Property Name:the request body must be a {kind.name} "
+                                f"JSON object specified is unsupported or invalid", "")
+    body = as_qbo_reads(kind.name, body)
+    check_xsd(kind.name, body)
+    return kind, body
+
+
 # --- the company ----------------------------------------------------------------------
 
 class Company:
@@ -147,13 +160,7 @@ class Company:
         stays, its amounts and quantities zeroed, ``"Voided"`` before its PrivateNote. A
         second void (current SyncToken) changes nothing. Raises 610 when it is not there,
         5010 on an old SyncToken, 2010 when the body does not fit the XSD."""
-        kind = KINDS[entity]
-        if not isinstance(body, dict):
-            raise faults.validation("Request has invalid or unsupported property", "2010",
-                                    f"Property Name:the request body must be a {kind.name} "
-                                    f"JSON object specified is unsupported or invalid", "")
-        body = as_qbo_reads(kind.name, body)
-        check_xsd(kind.name, body)
+        kind, body = _read_body(entity, body)
         if body.get("Id") is None:
             raise faults.required("Id")
         existing = self.tables[entity].get(str(body["Id"]))
@@ -192,13 +199,7 @@ class Company:
 
         Raises :class:`~.faults.QboFault` when QBO would refuse the body.
         """
-        kind = KINDS[entity]
-        if not isinstance(body, dict):
-            raise faults.validation("Request has invalid or unsupported property", "2010",
-                                    f"Property Name:the request body must be a {kind.name} "
-                                    f"JSON object specified is unsupported or invalid", "")
-        body = as_qbo_reads(kind.name, body)
-        check_xsd(kind.name, body)
+        kind, body = _read_body(entity, body)
         existing = None
         if body.get("Id") is not None:
             existing = self.tables[entity].get(str(body["Id"]))

@@ -15,16 +15,6 @@ AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
-    monkeypatch.setenv("LL_TEST_QBO_TOKEN", "qbo-token-never-shown-1234")
-    app = create_app({"db": migrated_db(tmp_path), "recipes": recipes_dir(tmp_path),
-                      "config": str(write_config(tmp_path)), "admin_token": ADMIN_TOKEN})
-    yield app
-    app.config["LEDGERLINK_RUNTIME"].close()
-
-
-@pytest.fixture
 def client(app):
     return app.test_client()
 

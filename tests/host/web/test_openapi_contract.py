@@ -12,15 +12,12 @@ run is repeatable and takes seconds.
 import subprocess
 import sys
 
-import pytest
 from openapi_spec_validator import validate
 
 from ledgerlink.web.app import host_routes
 from ledgerlink.web.openapi import openapi_document
-from ledgerlink.web.app import create_app
 from ledgerlink.web.servers import background
-from runtime_fixtures import ADMIN_TOKEN, recipes_dir, signed, write_config
-from ledgerlink.testing.databases import migrated_db
+from runtime_fixtures import ADMIN_TOKEN, signed
 from stripe_events import invoice_paid_event
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -49,16 +46,6 @@ def test_the_embedded_recipe_schema_resolves_from_the_root():
         node = document
         for part in ref.removeprefix("#/").split("/"):
             node = node[part]  # a KeyError names the reference that points nowhere
-
-
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
-    monkeypatch.setenv("LL_TEST_QBO_TOKEN", "qbo-token-never-shown-1234")
-    app = create_app({"db": migrated_db(tmp_path), "recipes": recipes_dir(tmp_path),
-                      "config": str(write_config(tmp_path)), "admin_token": ADMIN_TOKEN})
-    yield app
-    app.config["LEDGERLINK_RUNTIME"].close()
 
 
 def test_documented_answers_the_api_gives(app):

@@ -112,6 +112,17 @@ class Company:
     def all(self, entity: str) -> list[dict[str, Any]]:
         return list(self.tables[entity].values())
 
+    def _current(self, entity: str, kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
+        """The stored entity ``body`` (with an Id) changes, once its SyncToken is the current
+        one: 610 when there is none, 5010 on an old SyncToken."""
+        existing = self.tables[entity].get(str(body["Id"]))
+        if existing is None:
+            raise faults.not_found(kind.name, str(body["Id"]))
+        if body.get("SyncToken") is None:
+            raise faults.required("SyncToken")
+        check_sync_token(body, existing)
+        return existing
+
     def _new_id(self, entity: str) -> str:
         table = self.tables[entity]
         while str(self.next_id[entity]) in table:
@@ -163,12 +174,7 @@ class Company:
         kind, body = _read_body(entity, body)
         if body.get("Id") is None:
             raise faults.required("Id")
-        existing = self.tables[entity].get(str(body["Id"]))
-        if existing is None:
-            raise faults.not_found(kind.name, str(body["Id"]))
-        if body.get("SyncToken") is None:
-            raise faults.required("SyncToken")
-        check_sync_token(body, existing)
+        existing = self._current(entity, kind, body)
         if existing["Id"] in self.voided[entity]:
             return existing  # voided already: accepted, nothing changes
         voided = copy.deepcopy(existing)
@@ -202,12 +208,7 @@ class Company:
         kind, body = _read_body(entity, body)
         existing = None
         if body.get("Id") is not None:
-            existing = self.tables[entity].get(str(body["Id"]))
-            if existing is None:
-                raise faults.not_found(kind.name, str(body["Id"]))
-            if body.get("SyncToken") is None:
-                raise faults.required("SyncToken")
-            check_sync_token(body, existing)
+            existing = self._current(entity, kind, body)
             if body.get("sparse") is True:
                 merged = {**copy.deepcopy(existing), **body}
             else:

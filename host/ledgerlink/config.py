@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 import jsonschema
 
-from ledgerlink.contract import Connection
+from ledgerlink.contract import Connection, Limits
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.errors import ConfigError
 from ledgerlink.recipes.paths import suggest
@@ -90,13 +90,11 @@ class Config:
                        if k not in HOST_KEYS and k not in connector.secret_settings}}
         return Connection(name, raw["connector"], settings)
 
-    def limits(self, name: str, default: Any) -> Any:
+    def limits(self, name: str, default: Limits | None) -> Limits | None:
         """The connection's rate limits: ``[connections.NAME.limits]`` or the connector's."""
         raw = self.connections.get(name, {}).get("limits")
         if raw is None:
             return default
-        from ledgerlink.contract.limits import Limits
-
         return Limits(**raw)
 
     def poll_seconds(self, name: str) -> float | None:
@@ -167,7 +165,6 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
             continue
         settings = {k: v for k, v in raw.items() if k not in HOST_KEYS}
         if isinstance(raw.get("limits"), dict):
-            from ledgerlink.contract.limits import Limits
             try:
                 Limits(**raw["limits"])
             except (TypeError, ValueError) as exc:

@@ -16,6 +16,7 @@ from typing import Any
 from wsgiref.types import WSGIApplication
 
 from ledgerlink.contract.demo import Demo
+from ledgerlink.contract.limits import Limits
 
 STATUSES = ("stable", "beta")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -186,7 +187,7 @@ class Connector:
     auth: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None
     #: the vendor's published per-tenant limits (one connection = one tenant); the host's
     #: governor keeps every connection of this connector inside them
-    limits: Any = None
+    limits: Limits | None = None
     #: ``check_references(entity, ids, connection, declared=…)``: a read-only generator (like
     #: an action) returning ``{id: "does not exist" | "is inactive" | …}`` for ``ledgerlink
     #: check``. ``declared`` (given only when a recipe declares something) maps an id to what

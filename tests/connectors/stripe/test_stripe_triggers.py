@@ -218,7 +218,7 @@ def test_schema_accepts_built_events_of_both_shapes(shape, currency, amount):
     assert _errors("invoice.paid", paid) == []
     assert _errors("credit_note.created", se.credit_note_created_event(currency, amount, shape)) == []
     # the same invoice object is valid in the other invoice triggers' envelopes
-    for other in ("invoice.finalized", "invoice.payment_failed"):
+    for other in ("invoice.finalized", "invoice.payment_failed", "invoice.voided", "invoice.marked_uncollectible"):
         assert _errors(other, {**paid, "type": other}) == []
 
 

@@ -4,7 +4,8 @@ types no trigger handles.
 Payments without an invoice (``charge.succeeded``), disputes, failed payouts, voided and
 uncollectible invoices and customers: each trigger is listed by ``ledgerlink connectors``, a
 recipe on it dry-runs on its sample (2023-08-16 shape) and on an event built from the newest
-fixtures (Basil shape), and its sample says what Stripe says about such an event. An event of a
+fixtures (Basil shape), its signed sample plans one run of that recipe through the webhook
+endpoint (and a duplicate none), and its sample says what Stripe says about such an event. An event of a
 type no trigger handles, correctly signed, is answered 200 over real HTTP, stored, plans no run
 and comes back with the reason.
 """
@@ -104,6 +105,22 @@ def test_a_recipe_on_the_trigger_dry_runs_on_both_shapes(tmp_path, capsys, monke
     assert report["steps"][0]["input"]["source_id"] == latest["data"]["object"]["id"]
 
 
+def test_a_filter_keeps_the_payments_made_without_an_invoice(tmp_path, capsys, monkeypatch):
+    """In the 2023-08-16 shape a charge names its invoice; ``exists: false`` keeps the others."""
+    monkeypatch.setenv("LL_TEST_WHSEC", WEBHOOK_SECRET)
+    monkeypatch.setenv("LL_TEST_QBO_TOKEN", "qbo-token-never-shown-1234")
+    config, recipe = write_config(tmp_path), _recipe(tmp_path, "charge.succeeded")
+    body = json.loads(recipe.read_text())
+    body["trigger"]["filter"] = {"path": "$.event.data.object.invoice", "exists": False}
+    recipe.write_text(json.dumps(body))
+    assert _dry_run(capsys, recipe, config)["matched"] is True
+    for_invoice = ledgerlink_stripe.sample_event("charge.succeeded")
+    for_invoice["data"]["object"]["invoice"] = "in_1NnmXZGPxmnHQRkJinvoice"
+    event_file = tmp_path / "for-invoice.json"
+    event_file.write_bytes(se.to_body(for_invoice))
+    assert _dry_run(capsys, recipe, config, "--event", str(event_file))["matched"] is False
+
+
 # --- what each sample says -------------------------------------------------------------------
 
 def _object(event_type: str) -> dict[str, Any]:
@@ -197,6 +214,32 @@ def served(tmp_path, monkeypatch):
             yield app.config["LEDGERLINK_RUNTIME"], http
     finally:
         app.config["LEDGERLINK_RUNTIME"].close()
+
+
+def test_each_new_trigger_plans_one_run_per_delivery_through_the_webhook(tmp_path, monkeypatch):
+    monkeypatch.setenv("LL_TEST_WHSEC", WEBHOOK_SECRET)
+    monkeypatch.setenv("LL_TEST_QBO_TOKEN", "qbo-token-never-shown-1234")
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    for event_type in NEW:
+        _recipe(recipes, event_type)
+    app = create_app({"db": migrated_db(tmp_path), "recipes": str(recipes),
+                      "config": str(write_config(tmp_path)), "admin_token": ADMIN_TOKEN})
+    rt = app.config["LEDGERLINK_RUNTIME"]
+    try:
+        with background(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+            for event_type in NEW:
+                body, headers = signed(ledgerlink_stripe.sample_event(event_type))
+                for planned in (1, 0):  # the second delivery is a duplicate
+                    answer = http.post("/webhooks/stripe", content=body, headers=headers)
+                    assert answer.status_code == 200, answer.text
+                    assert answer.json()["runs_planned"] == planned, (event_type, answer.json())
+                    assert "ignored" not in answer.json()
+        runs = rt.store.list_runs(limit=500)
+        assert sorted(r["recipe_id"] for r in runs) == sorted(
+            "tiny-" + t.replace(".", "-").replace("_", "-") for t in NEW)
+    finally:
+        rt.close()
 
 
 def _stored(rt, event_id: str) -> list[dict[str, Any]]:

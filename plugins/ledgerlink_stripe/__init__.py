@@ -1,4 +1,4 @@
-"""The built-in Stripe connector: signed webhooks in, six triggers, the ``stripe.money`` transform.
+"""The built-in Stripe connector: signed webhooks in, its triggers, the ``stripe.money`` transform.
 
 An ordinary ledgerlink plugin (entry point ``stripe`` in the ``ledgerlink`` group); it uses
 nothing a third-party package could not.
@@ -9,6 +9,7 @@ nothing a third-party package could not.
   (``schemas/<type>.json``) that accepts the 2023-08-16 and the Basil (2025-03-31.basil
   and later) shapes, and a sample event (``samples/<type>.json``, derived from Stripe's
   MIT-licensed OpenAPI fixtures; licence in ``samples/LICENSE.stripe-openapi.txt``).
+  An event of a type not in :data:`EVENT_TYPES` is still accepted, stored and ignored.
 - Transform ``stripe.money``: minor units to a ``Decimal`` by Stripe's own currency
   exponents (:mod:`ledgerlink_stripe.money`).
 """
@@ -34,6 +35,16 @@ EVENT_TYPES: dict[str, str] = {
     "credit_note.created": "A credit note was issued against an invoice.",
     "charge.refunded": "A charge was refunded, in full or in part.",
     "payout.paid": "A payout is expected to be available in the bank account.",
+    "payout.failed": "A payout failed; its amount returns to the Stripe balance.",
+    "invoice.voided": "An invoice was voided and can no longer be paid.",
+    "invoice.marked_uncollectible": "An invoice was marked uncollectible (a bad debt).",
+    "charge.succeeded": "A payment succeeded, with or without an invoice.",
+    "charge.dispute.created": "A customer disputed a charge (a chargeback or an inquiry).",
+    "charge.dispute.funds_withdrawn": "The disputed amount and the dispute fee left the Stripe balance.",
+    "charge.dispute.funds_reinstated": "Funds withdrawn for a won dispute came back to the Stripe balance.",
+    "charge.dispute.closed": "A dispute was closed: won, lost or a closed inquiry.",
+    "customer.created": "A customer was created.",
+    "customer.updated": "A customer's details changed (data.previous_attributes holds the old values).",
 }
 
 API_BASE = "https://api.stripe.com"

@@ -4,7 +4,7 @@ The host calls :func:`verify_webhook` with the raw body before anything else, th
 :func:`parse_webhook`. A Stripe webhook body holds exactly one event (a "snapshot" event:
 ``{"id": "evt_…", "object": "event", "type": "invoice.paid", "data": {"object": {…}}}``).
 Its trigger is ``"stripe." + type``; events of types no trigger is registered for still
-parse, and the host decides whether any recipe wants them.
+parse: the host stores and acknowledges them, starts no run, and answers with the reason.
 """
 
 from __future__ import annotations

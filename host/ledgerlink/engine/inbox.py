@@ -81,6 +81,7 @@ class Inbox:
             self.metrics.add("events_unrouted", len(unrouted))
             results += self.store.ingest(connection_name, [
                 (e.id, e.trigger, e.raw if e.raw is not None else jsonio.dumps(e.payload), []) for e in unrouted])
+        ignored = self._ignored(connector, [e for events in by_connection.values() for e in events])
         stored = sum(1 for _, new, _ in results if new)
         planned_runs = sum(len(r) for _, _, r in results)
         self.metrics.add("webhooks_received", 1)
@@ -89,8 +90,30 @@ class Inbox:
         self.metrics.add("runs_planned", planned_runs)
         if planned_runs or self.fetch_pending:
             self._wake()
-        return {"received": len(results), "stored": stored, "duplicates": len(results) - stored,
-                "runs_planned": planned_runs}
+        answer: dict[str, Any] = {"received": len(results), "stored": stored,
+                                  "duplicates": len(results) - stored, "runs_planned": planned_runs}
+        if ignored:
+            answer["ignored"] = ignored
+        return answer
+
+    def _ignored(self, connector: Connector, events: list[IncomingEvent]) -> list[dict[str, str]]:
+        """The events no registered trigger is about, each with the reason it starts no run.
+
+        A vendor sends event types its connector does not (yet) handle, e.g. when an endpoint
+        subscribes to every type: they are acknowledged and stored like any other (a later
+        version may handle them, and a replay finds them), logged, counted and answered with
+        the reason, so a sender or an operator sees why nothing ran."""
+        ignored = []
+        for event in events:
+            if event.trigger in self.connections.catalog.triggers:
+                continue
+            reason = (f"no trigger {event.trigger!r} is registered: the {connector.name} connector does not "
+                      f"handle this event type, so the event is stored and starts no run")
+            log.info("event %s ignored: %s", event.id, reason)
+            ignored.append({"id": event.id, "trigger": event.trigger, "reason": reason})
+        if ignored:
+            self.metrics.add("events_ignored", len(ignored))
+        return ignored
 
     def plan_items(self, connection_name: str, events: list[IncomingEvent]) -> list[tuple[Any, ...]]:
         """What the store is handed for ``events`` of one connection: each event with the

@@ -36,6 +36,7 @@ COUNTERS = {
     "events_gone": "Notifications whose entity no longer existed when fetched.",
     "fetches_failed": "Notifications whose entity could not be fetched after the last attempt.",
     "events_unrouted": "Events for a tenant no configured connection has (stored, not run).",
+    "events_ignored": "Events of a type no registered trigger handles (stored, not run).",
     "polls_run": "Polls (cursor-based triggers) this process ran.",
     "polls_failed": "Polls that failed in this process; their cursor stayed.",
     "events_unstorable": "Polled events skipped because they cannot be stored (NUL, a surrogate, an id "

@@ -38,6 +38,16 @@ EVENT_OBJECT = {  # event type -> Stripe object name (= spec component schema na
     "credit_note.created": "credit_note",
     "charge.refunded": "charge",
     "payout.paid": "payout",
+    "payout.failed": "payout",
+    "invoice.voided": "invoice",
+    "invoice.marked_uncollectible": "invoice",
+    "charge.succeeded": "charge",
+    "charge.dispute.created": "dispute",
+    "charge.dispute.funds_withdrawn": "dispute",
+    "charge.dispute.funds_reinstated": "dispute",
+    "charge.dispute.closed": "dispute",
+    "customer.created": "customer",
+    "customer.updated": "customer",
 }
 TRIGGERS = sorted(f"stripe.{t}" for t in EVENT_OBJECT)
 PACKAGE = resources.files("ledgerlink_stripe")
@@ -208,7 +218,7 @@ def test_schema_accepts_built_events_of_both_shapes(shape, currency, amount):
     assert _errors("invoice.paid", paid) == []
     assert _errors("credit_note.created", se.credit_note_created_event(currency, amount, shape)) == []
     # the same invoice object is valid in the other invoice triggers' envelopes
-    for other in ("invoice.finalized", "invoice.payment_failed"):
+    for other in ("invoice.finalized", "invoice.payment_failed", "invoice.voided", "invoice.marked_uncollectible"):
         assert _errors(other, {**paid, "type": other}) == []
 
 
@@ -371,6 +381,10 @@ _OBJECTS = [
     ("charge.refunded", "charge", ("charge",)),
     ("charge.refunded", "refund", ("refund",)),
     ("payout.paid", "payout", ("payout",)),
+    ("charge.dispute.created", "dispute", ("dispute",)),
+    ("charge.dispute.created", "balance_transaction", ("balance_transaction",)),
+    ("charge.dispute.created", "fee", ("balance_transaction",)),  # no fee in the fixture; all from the spec
+    ("customer.created", "customer", ("customer",)),
 ]
 
 

@@ -22,7 +22,7 @@ follows, from Stripe's API reference (https://docs.stripe.com/api):
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Mapping
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -228,12 +228,5 @@ def pages(ctx: ActionContext, path: str, params: Mapping[str, Any] | None = None
         after = last["id"]
 
 
-def decoded(pairs: Pairs) -> Iterator[tuple[list[str], str]]:
-    """Each pair's name split into its path (``metadata[a]`` → ``["metadata", "a"]``)."""
-    for name, value in pairs:
-        head, _, rest = name.partition("[")
-        yield [head, *(rest[:-1].split("][") if rest else [])], value
-
-
-__all__ = ["API_BASE", "DEFAULT_API_VERSION", "KEY", "PAGE_LIMIT", "auth", "checked", "decoded",
+__all__ = ["API_BASE", "DEFAULT_API_VERSION", "KEY", "PAGE_LIMIT", "auth", "checked",
            "encode", "get", "headers", "pages", "post", "query", "read_error", "stripe_classify", "url"]

@@ -1,4 +1,4 @@
-"""The built-in Stripe connector: signed webhooks in, its triggers, the ``stripe.money`` transform.
+"""The built-in Stripe connector: signed webhooks in, its triggers, its API actions, ``stripe.money``.
 
 An ordinary ledgerlink plugin (entry point ``stripe`` in the ``ledgerlink`` group); it uses
 nothing a third-party package could not.
@@ -10,6 +10,10 @@ nothing a third-party package could not.
   and later) shapes, and a sample event (``samples/<type>.json``, derived from Stripe's
   MIT-licensed OpenAPI fixtures; licence in ``samples/LICENSE.stripe-openapi.txt``).
   An event of a type not in :data:`EVENT_TYPES` is still accepted, stored and ignored.
+- Actions ``stripe.mark_invoice_paid``, ``stripe.add_invoice_note``,
+  ``stripe.retrieve_invoice`` and ``stripe.list_balance_transactions``
+  (:mod:`ledgerlink_stripe.actions`), on Stripe's API (:mod:`ledgerlink_stripe.api`: the
+  key, ``Stripe-Version``, ``Stripe-Account``, form bodies, pages, errors).
 - Transform ``stripe.money``: minor units to a ``Decimal`` by Stripe's own currency
   exponents (:mod:`ledgerlink_stripe.money`).
 """
@@ -22,9 +26,10 @@ from importlib import resources
 from typing import Any
 
 from ledgerlink import hookimpl, jsonio
-from ledgerlink.contract import Connector, Transform, Trigger, Webhook
+from ledgerlink.contract import Connector, Limits, Transform, Trigger, Webhook
 
-from . import examples, money
+from . import api, examples, money
+from .actions import ACTIONS
 from .webhook import parse_webhook, verify_webhook
 
 #: Stripe event types registered as triggers, with each trigger's summary
@@ -47,7 +52,10 @@ EVENT_TYPES: dict[str, str] = {
     "customer.updated": "A customer's details changed (data.previous_attributes holds the old values).",
 }
 
-API_BASE = "https://api.stripe.com"
+API_BASE = api.API_BASE
+#: Stripe's test-mode limit, 25 requests a second (docs.stripe.com/rate-limits): safe for any
+#: key; a live connection may raise it to 100 in ``[connections.NAME.limits]``
+LIMITS = Limits(25, 1.0)
 DEFAULT_TOLERANCE = 300
 
 SETTINGS_SCHEMA: dict[str, Any] = {
@@ -83,17 +91,41 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "api_key": {
             "type": "string",
             "minLength": 1,
-            "description": "A Stripe secret or restricted API key (sk_…/rk_…) as an ${ENV_VAR} "
-                           "reference, for reading objects back from Stripe. Not needed to "
-                           "receive webhooks.",
+            "description": "A Stripe secret key (sk_live_…/sk_test_…) or restricted key "
+                           "(rk_live_…/rk_test_…) as an ${ENV_VAR} reference, for the Stripe "
+                           "actions (docs.stripe.com/keys). Sent as Authorization: Bearer, "
+                           "redacted everywhere ledgerlink shows a request; any other value "
+                           "(a publishable pk_ key) is refused. Not needed to receive webhooks. "
+                           "A restricted key needs read access to invoices and balance "
+                           "transactions and write access to invoices for the write actions. "
+                           "Requests are kept under 25 per second, Stripe's test-mode limit "
+                           "(docs.stripe.com/rate-limits); a live connection may raise it to "
+                           "Stripe's live limit, 100 per second, in ledgerlink.toml: "
+                           "[connections.NAME.limits] requests = 100, per_seconds = 1.0.",
             "examples": ["${STRIPE_API_KEY}"],
+        },
+        "api_version": {
+            "type": "string",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(\\.[a-z]+)?$",
+            "default": api.DEFAULT_API_VERSION,
+            "description": "The Stripe-Version header of every request of this connection, which "
+                           "pins the shape of Stripe's answers (docs.stripe.com/api/versioning); "
+                           f"default {api.DEFAULT_API_VERSION}.",
+        },
+        "stripe_account": {
+            "type": "string",
+            "pattern": "^acct_",
+            "description": "A connected account (acct_…) to act on, sent as the Stripe-Account "
+                           "header (docs.stripe.com/connect/authentication); unset: the key's own "
+                           "account.",
         },
         "api_base": {
             "type": "string",
             "pattern": "^https?://",
             "default": API_BASE,
-            "description": "Base URL of the Stripe API; change it only to point at a mock such "
-                           "as stripe-mock.",
+            "description": "Base URL of the Stripe API (default https://api.stripe.com); "
+                           "change it only to point at a sandbox on loopback "
+                           "(ledgerlink sandbox stripe) or stripe-mock.",
         },
     },
     "additionalProperties": False,
@@ -133,12 +165,15 @@ def ledgerlink_register_connectors(register):
     """Register the ``stripe`` connector and its webhook callbacks."""
     register(Connector(
         name="stripe",
-        summary="Stripe: signed webhook events about invoices, credit notes, charges and payouts.",
+        summary="Stripe: signed webhook events about invoices, payments, refunds, disputes, payouts and "
+                "customers; its API to read balance transactions and mark invoices paid.",
         settings_schema=SETTINGS_SCHEMA,
         secret_settings=("webhook_secret", "webhook_secrets", "api_key"),
         default_settings={"api_base": API_BASE, "tolerance_seconds": DEFAULT_TOLERANCE},
         webhook=Webhook(verify=verify_webhook, parse=parse_webhook, sign=examples.sign_webhook),
         examples=examples.examples,
+        auth=api.auth,
+        limits=LIMITS,
     ))
 
 
@@ -157,6 +192,13 @@ def ledgerlink_register_triggers(register):
 
 
 @hookimpl
+def ledgerlink_register_actions(register):
+    """Register the Stripe actions (:mod:`ledgerlink_stripe.actions`)."""
+    for action in ACTIONS:
+        register(action)
+
+
+@hookimpl
 def ledgerlink_register_transforms(register):
     """Register ``stripe.money``."""
     register(Transform(
@@ -168,4 +210,4 @@ def ledgerlink_register_transforms(register):
     ))
 
 
-__all__ = ["API_BASE", "EVENT_TYPES", "SETTINGS_SCHEMA", "event_schema", "sample_event"]
+__all__ = ["API_BASE", "EVENT_TYPES", "LIMITS", "SETTINGS_SCHEMA", "event_schema", "sample_event"]

@@ -10,7 +10,7 @@ it arrives (:mod:`ledgerlink.connectors.catalog`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.types import WSGIApplication
@@ -30,7 +30,10 @@ _TRANSFORM = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 class Request:
     """A request an action wants sent. The host adds authentication and sends it.
 
-    ``json`` may hold ``Decimal`` values; they are sent as exact JSON numbers.
+    ``json`` may hold ``Decimal`` values; they are sent as exact JSON numbers. ``form`` is a
+    body sent as ``application/x-www-form-urlencoded`` instead (the name/value pairs in
+    order, a name repeated as often as it appears: ``expand[]=a&expand[]=b``); a request
+    carries at most one of the two.
     """
 
     method: str
@@ -38,6 +41,7 @@ class Request:
     params: Mapping[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
+    form: Sequence[tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)

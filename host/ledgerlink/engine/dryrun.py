@@ -107,7 +107,10 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
         if connector.auth is not None:
             auth = connector.auth({name: outbound.REDACTED for name in connector.secret_settings})
         http = outbound.build(request, auth)
-        body = jsonio.loads(http.content) if http.content else None
+        if request.form is not None:
+            body = outbound.shown_body(request)
+        else:
+            body = jsonio.loads(http.content) if http.content else None
         described = outbound.describe(http, body, secret_headers=auth.keys())
         if shown.get(step.id):
             described["answered_with"] = "sample response (an earlier request of this step was not sent)"

@@ -8,24 +8,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 from ledgerlink import __version__, jsonio
 from ledgerlink.contract import Request
-from ledgerlink.errors import NotSent, OutcomeUnknown
+from ledgerlink.errors import ActionError, NotSent, OutcomeUnknown
 
 REDACTED = "[REDACTED]"
 USER_AGENT = f"ledgerlink/{__version__}"
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
 def build(request: Request, auth_headers: Mapping[str, str] | None = None) -> httpx.Request:
-    """The httpx request for an action's request: query encoded, body as exact JSON."""
+    """The httpx request for an action's request: query encoded, body as exact JSON or as a
+    form (``Request.form``, its pairs in order)."""
     headers = {"User-Agent": USER_AGENT, **dict(request.headers), **dict(auth_headers or {})}
     content = None
+    if request.json is not None and request.form is not None:
+        raise ActionError(f"{request.method} {request.url}: a request has a JSON body or a form, not both")
     if request.json is not None:
         content = jsonio.dumps(request.json).encode("utf-8")
         headers.setdefault("Content-Type", "application/json")
+    elif request.form is not None:
+        content = urlencode(list(request.form)).encode("ascii")
+        headers.setdefault("Content-Type", FORM)
     return httpx.Request(request.method, request.url, params=dict(request.params),
                          headers=headers, content=content)
 
@@ -35,6 +45,14 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return text
+
+
+def shown_body(request: Request) -> Any:
+    """A request's body as dry-run and the run log show it: the JSON value, or the form
+    exactly as sent (``a=1&expand%5B%5D=b``)."""
+    if request.form is not None:
+        return urlencode(list(request.form))
+    return request.json
 
 
 def describe(http: httpx.Request, body: Any, secret_headers: Iterable[str] = (),
@@ -83,7 +101,7 @@ def send(client: httpx.Client, request: Request, auth_headers: Mapping[str, str]
 
     http = build(request, auth_headers)
     secrets = [s for s in secrets if isinstance(s, str) and s]
-    logged = describe(http, request.json, secret_headers=auth_headers.keys(), secrets=secrets)
+    logged = describe(http, shown_body(request), secret_headers=auth_headers.keys(), secrets=secrets)
     started = perf_counter()
     try:
         raw = client.send(http)

@@ -182,6 +182,21 @@ def test_refunds_disputes_and_an_automatic_payout_add_up(served, api):
     assert expanded["data"][0]["source"]["object"] == "refund"
 
 
+def test_payments_without_an_invoice(api):
+    waiting = ok(api.post("/payment_intents", data={"amount": "500", "currency": "usd"}))
+    assert (waiting["status"], waiting["latest_charge"]) == ("requires_payment_method", None)
+    intent = ok(api.post("/payment_intents", data={"amount": "500", "currency": "usd", "confirm": "true",
+                                                   "payment_method": "pm_card_visa",
+                                                   "expand[]": "latest_charge.balance_transaction"}))
+    assert intent["status"] == "succeeded"
+    assert intent["latest_charge"]["balance_transaction"]["net"] == 500 - 45
+    legacy = ok(api.post("/charges", data={"amount": "200", "currency": "gbp", "source": "tok_visa"}))
+    assert (legacy["status"], legacy["invoice"], legacy["paid"]) == ("succeeded", None, True)
+    listed = ok(api.get("/charges", params={"payment_intent": intent["id"]}))["data"]
+    assert [c["payment_intent"] for c in listed] == [intent["id"]]
+    assert api.post("/customers", data={"currency": "usd"}).json()["error"]["code"] == "parameter_unknown"
+
+
 def test_invoice_life_cycle_and_out_of_band_payment(api):
     customer = ok(api.post("/customers", data={"name": "Ada"}))
     def invoice() -> str:

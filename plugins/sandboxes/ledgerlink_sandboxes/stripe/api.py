@@ -110,7 +110,7 @@ def _balance(account: Account, args: list[str], params: Obj) -> Obj:
 #: (method, path pattern) -> handler; ``*`` is an id
 ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "balance"): _balance,
-    ("POST", "customers"): _post(("name", "email", "currency") + META,
+    ("POST", "customers"): _post(("name", "email", "phone") + META,
                                  lambda a, _, p: a.create_customer(p)),
     ("POST", "customers/*"): _post(("name", "email") + META,
                                    lambda a, args, p: a.update_customer(args[0], p)),
@@ -129,7 +129,9 @@ ROUTES: dict[tuple[str, str], Handler] = {
         (), lambda a, args, p: a.mark_uncollectible(args[0])),
     ("POST", "payment_intents"): _post(("amount", "currency", "customer", "confirm",
                                         "payment_method", "payment_method_types") + META,
-                                       lambda a, _, p: a.create_payment(p), ("amount", "currency")),
+                                       lambda a, _, p: a.create_payment_intent(p), ("amount", "currency")),
+    ("POST", "charges"): _post(("amount", "currency", "customer", "source") + META,
+                               lambda a, _, p: a.create_charge(p), ("amount", "currency")),
     ("POST", "refunds"): _post(("charge", "amount", "reason") + META,
                                lambda a, _, p: a.refund(p), ("charge",)),
     ("POST", "credit_notes"): _post(("invoice", "amount", "reason", "memo") + ("metadata",),
@@ -212,29 +214,35 @@ class Api:
                                     "Learn more about rate limits here https://stripe.com/docs/"
                                     "rate-limits.", "rate_limit").reply(request_id)
         try:
-            idem = headers.get("Idempotency-Key") if method == "POST" else None
-            signature = body + b"?" + query.encode() + b"#" + path.encode()
-            if idem:
-                found = self.idempotency.lookup(key, idem, signature)
-                if found is not None and found.conflict:
-                    return wire.StripeError(
-                        400, "idempotency_error", "Keys for idempotent requests can only be used "
-                        "with the same parameters they were first used with. Try using a key other "
-                        f"than '{idem}' if you meant to execute a different request."
-                    ).reply(request_id)
-                if found is not None and found.reply is not None:
-                    found.reply.headers.update({"Idempotent-Replayed": "true",
-                                                "Original-Request": found.reply.headers.get(
-                                                    "Request-Id", "")})
-                    found.reply.headers["Request-Id"] = request_id
-                    return found.reply
-            reply = self._run(method, path, query, body, request_id, idem)
-            if idem and (reply.status < 400 or reply.status == 402):
-                self.idempotency.remember(key, idem, signature, reply)
-                reply.headers["Idempotency-Key"] = idem
-            return reply
+            with store.lock:  # a key's lookup, run and storing happen as one
+                return self._idempotent(key, method, path, query, body, headers, request_id)
         finally:
             self.rate.release(key)
+
+    def _idempotent(self, key: str, method: str, path: str, query: str, body: bytes,
+                    headers: dict[str, str], request_id: str) -> Reply:
+        """Replay a known key's answer, refuse it with other parameters, or run and keep."""
+        idem = headers.get("Idempotency-Key") if method == "POST" else None
+        signature = body + b"?" + query.encode() + b"#" + path.encode()
+        if idem:
+            found = self.idempotency.lookup(key, idem, signature)
+            if found is not None and found.conflict:
+                return wire.StripeError(
+                    400, "idempotency_error", "Keys for idempotent requests can only be used "
+                    "with the same parameters they were first used with. Try using a key other "
+                    f"than '{idem}' if you meant to execute a different request."
+                ).reply(request_id)
+            if found is not None and found.reply is not None:
+                found.reply.headers.update({"Idempotent-Replayed": "true",
+                                            "Original-Request": found.reply.headers.get(
+                                                "Request-Id", "")})
+                found.reply.headers["Request-Id"] = request_id
+                return found.reply
+        reply = self._run(method, path, query, body, request_id, idem)
+        if idem and (reply.status < 400 or reply.status == 402):
+            self.idempotency.remember(key, idem, signature, reply)
+            reply.headers["Idempotency-Key"] = idem
+        return reply
 
     def _run(self, method: str, path: str, query: str, body: bytes, request_id: str,
              idem: str | None) -> Reply:

@@ -225,6 +225,36 @@ class Account:
             self.store.emit("charge.succeeded", charge)
             return intent
 
+    def create_payment_intent(self, params: Obj) -> Obj:
+        """``POST /v1/payment_intents``: with ``confirm=true`` and a test payment method
+        (``pm_card_visa``) it succeeds at once; otherwise it waits for a payment method or
+        its confirmation (the sandbox does not confirm later)."""
+        method = params.get("payment_method")
+        if wire.boolean(params, "confirm"):
+            if not method:
+                raise wire.invalid("You cannot confirm this PaymentIntent because it's missing a "
+                                   "payment method.", "payment_method",
+                                   "payment_intent_unexpected_state")
+            return self.create_payment(params)
+        with self.store.lock:
+            amount, currency = _amount(params), _currency(params, None)
+            if params.get("customer"):
+                self.store.get("customer", params["customer"], "customer")
+            intent = objects.payment_intent(self.store.new_id("pi"), self.store.now(), amount,
+                                            currency, params.get("customer") or None, None, params)
+            intent.update(amount_received=0, payment_method=method or None, latest_charge=None,
+                          status="requires_confirmation" if method else "requires_payment_method")
+            self.store.add(intent)
+            self.store.emit("payment_intent.created", intent)
+            return intent
+
+    def create_charge(self, params: Obj) -> Obj:
+        """``POST /v1/charges`` with a test ``source`` (``tok_visa``): a succeeded charge."""
+        if not params.get("source") and not params.get("customer"):
+            raise wire.invalid("Must provide source or customer.", "source", "parameter_missing")
+        intent = self.create_payment(params)
+        return self.store.get("charge", intent["latest_charge"])
+
     def refund(self, params: Obj) -> Obj:
         """A full (no ``amount``) or partial refund of a charge."""
         with self.store.lock:

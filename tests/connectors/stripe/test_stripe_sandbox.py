@@ -272,8 +272,9 @@ def test_webhooks_are_signed_as_stripe_signs_retried_and_listed(served):
             customer = ok(api.post("/customers", data={"name": "Ada"}))
             ok(api.post(f"/customers/{customer['id']}", data={"name": "Ada L."}))
             receiver.wait_for(2)
+            # the default tolerance (five minutes): signed at sending time, not business time
             events = [stripe.Webhook.construct_event(body, headers["Stripe-Signature"],
-                                                     "whsec_test_secret", tolerance=None)
+                                                     "whsec_test_secret")
                       for body, headers in receiver.sandbox]
             assert [e["type"] for e in events] == ["customer.created", "customer.updated"]
             assert events[1]["data"]["previous_attributes"].to_dict() == {"name": "Ada"}
@@ -411,3 +412,26 @@ def test_ledgerlink_sandbox_stripe_is_registered_with_its_options():
         sandbox.factory(settlement_currency="xyz")
     with pytest.raises(ValueError):
         sandbox.factory(api_keys=["sk_live_nope"])
+
+
+def test_driven_in_process_every_daily_payout_is_the_sum_of_its_transactions(served, api):
+    account, ledger = served.sandbox.account, served.sandbox.account.ledger
+    customer = account.create_customer({"name": "Daily"})
+    payouts = []
+    for day in range(6):
+        for n, currency in enumerate(("usd", "eur", "jpy", "kwd")):
+            intent = account.create_payment({"amount": 1000 + 137 * n + day, "currency": currency,
+                                             "customer": customer["id"]})
+            if n == day % 4:
+                account.refund({"charge": intent["latest_charge"], "amount": "300"})
+        served.sandbox.clock.advance(86400)
+        if day >= 2:
+            payouts.append(ledger.payout({}, automatic=True))
+            ledger.settle(payouts[-1]["id"], failed=day == 4)
+            assert ok(api.get("/balance"))["available"][0]["amount"] == (payouts[-1]["amount"] if day == 4 else 0)
+    for payout in payouts:
+        members = ok(api.get("/balance_transactions", params={"payout": payout["id"], "limit": "100"}))["data"]
+        assert sum(t["net"] for t in members if t["type"] != "payout") == payout["amount"]
+    statuses = [ok(api.get(f"/payouts/{p['id']}"))["status"] for p in payouts]
+    assert statuses == ["paid", "paid", "failed", "paid"]
+    assert [e["type"] for e in ok(api.get("/events", params={"type": "payout.failed"}))["data"]] == ["payout.failed"]

@@ -58,7 +58,8 @@ def create_sandbox(**options: Any) -> Any:
     """A WSGI app imitating Stripe; ``app.sandbox`` is its :class:`~.app.StripeSandbox`.
 
     Options are :data:`OPTIONS` plus ``clock`` / ``wall_clock`` (functions returning
-    seconds) for tests. Unknown options raise ``TypeError``, bad values ``ValueError``.
+    seconds: rate window, and the business time objects are stamped with) and
+    ``signing_clock`` (the ``t`` of webhook signatures, real time by default) for tests. Unknown options raise ``TypeError``, bad values ``ValueError``.
     """
     from .app import StripeSandbox, create_app
 

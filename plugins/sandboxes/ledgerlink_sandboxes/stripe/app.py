@@ -4,7 +4,10 @@ Webhooks (https://docs.stripe.com/webhooks): each event is POSTed alone, as JSON
 configured endpoint with ``Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
 "t.body" keyed with the endpoint secret>`` (https://docs.stripe.com/webhooks#verify-manually),
 in order, held until acknowledged with a 2xx and retried (the base's
-:class:`~ledgerlink.testing.sandbox_webhooks.WebhookEmitter`).
+:class:`~ledgerlink.testing.sandbox_webhooks.WebhookEmitter`). ``t`` is the time of sending
+(``signing_clock``, real time by default), not the simulated business time the event's
+``created`` carries: receivers refuse a signature older than five minutes (stripe-python's
+default tolerance), and Stripe signs each attempt when it sends it.
 
 Test hooks, never authenticated or rate-limited: ``POST /__sandbox/advance``
 (``{"seconds"}``), ``GET /__sandbox/stats``.
@@ -12,6 +15,7 @@ Test hooks, never authenticated or rate-limited: ``POST /__sandbox/advance``
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, Response, request
@@ -39,7 +43,7 @@ class StripeSandbox:
                  rate_limit: bool = True, start: int = 1693526400,
                  webhook_url: str | None = None, webhook_secret: str = "whsec_sandbox",
                  webhook_retry_seconds: tuple[float, ...] = (60.0, 300.0, 1800.0, 3600.0),
-                 clock: Any = None, wall_clock: Any = None) -> None:
+                 clock: Any = None, wall_clock: Any = None, signing_clock: Any = time.time) -> None:
         if not all(isinstance(key, str) and key.startswith(("sk_test_", "rk_test_"))
                    for key in api_keys):
             raise ValueError("api_keys must be test-mode secret keys (sk_test_…)")
@@ -54,6 +58,7 @@ class StripeSandbox:
         rate = RateWindow(self.clock, requests_per_second, 1.0, 10_000, enforce=rate_limit)
         self.api = Api(self.account, tuple(api_keys), rate)
         self.webhook_secret = webhook_secret
+        self.signing_clock = signing_clock
         self.emitter: WebhookEmitter[dict[str, Any]] | None = None
         if webhook_url:
             self.emitter = WebhookEmitter(webhook_url, self._render, self._sign,
@@ -67,7 +72,7 @@ class StripeSandbox:
 
     def _sign(self, body: bytes) -> dict[str, str]:
         return {"Stripe-Signature": stripe_signature(self.webhook_secret,
-                                                     int(self.clock.wall()), body),
+                                                     int(self.signing_clock()), body),
                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}
 
     def stop(self) -> None:

@@ -107,50 +107,55 @@ class Ledger:
 
     def payout(self, params: Obj, automatic: bool) -> Obj:
         """A payout: automatic (of every unpaid available transaction) or of ``amount``."""
-        currency = params.get("currency", self.settlement)
-        if currency != self.settlement:
-            raise wire.invalid(f"You have insufficient funds in your Stripe account for this "
-                               f"transfer. Your card balance in {currency} is too low.", "currency",
-                               "balance_insufficient")
-        included = self.unpaid() if automatic else []
-        if automatic:
-            amount = sum(txn["net"] for txn in included)
-        else:
-            amount = wire.integer(params, "amount", minimum=1)
-            if amount is None:
-                raise wire.invalid("Missing required param: amount.", "amount", "parameter_missing")
-            available = sum(row["amount"] for row in self.balance()["available"]
-                            if row["currency"] == currency)
-            if amount > available:
-                raise wire.invalid("You have insufficient funds in your Stripe account for this "
-                                   "transfer.", "amount", "balance_insufficient")
-        store = self.store
-        paid = store.add(objects.payout(store.new_id("po"), store.now(), amount, currency,
-                                        params, automatic))
-        txn = self.record("payout", paid["id"], -amount, 0, None, "STRIPE PAYOUT")
-        paid["balance_transaction"] = txn["id"]
-        for item in included + [txn]:
-            self.payout_of[item["id"]] = paid["id"]
-        store.emit("payout.created", paid)
-        return paid
+        with self.store.lock:
+            currency = params.get("currency", self.settlement)
+            if currency != self.settlement:
+                raise wire.invalid(f"You have insufficient funds in your Stripe account for this "
+                                   f"transfer. Your card balance in {currency} is too low.", "currency",
+                                   "balance_insufficient")
+            included = self.unpaid() if automatic else []
+            if automatic:
+                amount = sum(txn["net"] for txn in included)
+                if amount == 0:
+                    raise wire.invalid("There is nothing to pay out: the available balance "
+                                       "transactions add up to zero.", "amount")
+            else:
+                amount = wire.integer(params, "amount", minimum=1)
+                if amount is None:
+                    raise wire.invalid("Missing required param: amount.", "amount", "parameter_missing")
+                available = sum(row["amount"] for row in self.balance()["available"]
+                                if row["currency"] == currency)
+                if amount > available:
+                    raise wire.invalid("You have insufficient funds in your Stripe account for this "
+                                       "transfer.", "amount", "balance_insufficient")
+            store = self.store
+            paid = store.add(objects.payout(store.new_id("po"), store.now(), amount, currency,
+                                            params, automatic))
+            txn = self.record("payout", paid["id"], -amount, 0, None, "STRIPE PAYOUT")
+            paid["balance_transaction"] = txn["id"]
+            for item in included + [txn]:
+                self.payout_of[item["id"]] = paid["id"]
+            store.emit("payout.created", paid)
+            return paid
 
     def settle(self, payout_id: str, failed: bool = False) -> Obj:
         """The bank answered: ``payout.paid``, or ``payout.failed`` (funds back in balance)."""
-        paid = self.store.get("payout", payout_id)
-        if paid["status"] != "pending":
-            raise wire.invalid(f"Payout {payout_id} is already {paid['status']}.", "payout")
-        previous = {"status": paid["status"]}
-        if failed:
-            txn = self.record("payout_failure", paid["id"], paid["amount"], 0, None,
-                              "STRIPE PAYOUT FAILURE")
-            paid.update(status="failed", failure_code="account_closed",
-                        failure_message="The bank account has been closed.",
-                        failure_balance_transaction=txn["id"])
-            self.store.emit("payout.failed", paid, previous)
-        else:
-            paid["status"] = "paid"
-            self.store.emit("payout.paid", paid, previous)
-        return paid
+        with self.store.lock:
+            paid = self.store.get("payout", payout_id)
+            if paid["status"] != "pending":
+                raise wire.invalid(f"Payout {payout_id} is already {paid['status']}.", "payout")
+            previous = {"status": paid["status"]}
+            if failed:
+                txn = self.record("payout_failure", paid["id"], paid["amount"], 0, None,
+                                  "STRIPE PAYOUT FAILURE")
+                paid.update(status="failed", failure_code="account_closed",
+                            failure_message="The bank account has been closed.",
+                            failure_balance_transaction=txn["id"])
+                self.store.emit("payout.failed", paid, previous)
+            else:
+                paid["status"] = "paid"
+                self.store.emit("payout.paid", paid, previous)
+            return paid
 
     def in_payout(self, payout_id: str) -> set[str]:
         return {txn for txn, payout in self.payout_of.items() if payout == payout_id}

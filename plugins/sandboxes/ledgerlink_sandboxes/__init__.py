@@ -7,6 +7,7 @@ it. Nothing here imports a connector: each sandbox is written from the vendor's 
 so a connector and the imitation it is tested against cannot agree on the same mistake.
 
 - :mod:`.quickbooks`: QuickBooks Online (Accounting API v3, Intuit OAuth 2.0).
+- :mod:`.stripe`: Stripe (API v1, 2023-08-16: invoicing, payments, balance, payouts, events).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ledgerlink import hookimpl
 from ledgerlink.contract import Sandbox
 
 from .quickbooks import OPTIONS as QUICKBOOKS_OPTIONS, create_sandbox as create_quickbooks
+from .stripe import OPTIONS as STRIPE_OPTIONS, create_sandbox as create_stripe
 
 QUICKBOOKS = Sandbox(
     name="quickbooks",
@@ -26,11 +28,20 @@ QUICKBOOKS = Sandbox(
     options=QUICKBOOKS_OPTIONS,
 )
 
+STRIPE = Sandbox(
+    name="stripe",
+    summary="Stripe API v1 (2023-08-16) in memory: invoices, payments with fees and exchange "
+            "rates, refunds, disputes, payouts, balance transactions, signed webhooks",
+    factory=create_stripe,
+    options=STRIPE_OPTIONS,
+)
+
 
 @hookimpl
 def ledgerlink_register_sandboxes(register: Callable[[Sandbox], None]) -> None:
-    """Register the QuickBooks Online sandbox."""
+    """Register the QuickBooks Online and Stripe sandboxes."""
     register(QUICKBOOKS)
+    register(STRIPE)
 
 
-__all__ = ["QUICKBOOKS", "ledgerlink_register_sandboxes"]
+__all__ = ["QUICKBOOKS", "STRIPE", "ledgerlink_register_sandboxes"]

@@ -1,0 +1,122 @@
+"""The Stripe sandbox as a WSGI app: ``/v1`` to :class:`~.api.Api`, signed webhooks, test hooks.
+
+Webhooks (https://docs.stripe.com/webhooks): each event is POSTed alone, as JSON, to the
+configured endpoint with ``Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
+"t.body" keyed with the endpoint secret>`` (https://docs.stripe.com/webhooks#verify-manually),
+in order, held until acknowledged with a 2xx and retried (the base's
+:class:`~ledgerlink.testing.sandbox_webhooks.WebhookEmitter`). ``t`` is the time of sending
+(``signing_clock``, real time by default), not the simulated business time the event's
+``created`` carries: receivers refuse a signature older than five minutes (stripe-python's
+default tolerance), and Stripe signs each attempt when it sends it.
+
+Test hooks, never authenticated or rate-limited: ``POST /__sandbox/advance``
+(``{"seconds"}``), ``GET /__sandbox/stats``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, Response, request
+
+from ledgerlink import jsonio
+from ledgerlink.testing.sandbox import RateWindow, Reply, SandboxClock
+from ledgerlink.testing.sandbox_webhooks import WebhookEmitter, hmac_signature
+
+from . import money
+from .api import Api
+from .business import Account
+
+
+def stripe_signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``Stripe-Signature`` header of ``body`` sent at ``timestamp``."""
+    signed = f"{timestamp}.".encode() + body
+    return f"t={timestamp},v1={hmac_signature(secret, signed)}"
+
+
+class StripeSandbox:
+    """The account, its API and its webhook sender: ``app.sandbox``."""
+
+    def __init__(self, *, seed: str = "ledgerlink", api_keys: tuple[str, ...] = ("sk_test_sandbox",),
+                 settlement_currency: str = "usd", requests_per_second: int = 25,
+                 rate_limit: bool = True, start: int = 1693526400,
+                 webhook_url: str | None = None, webhook_secret: str = "whsec_sandbox",
+                 webhook_retry_seconds: tuple[float, ...] = (60.0, 300.0, 1800.0, 3600.0),
+                 clock: Any = None, wall_clock: Any = None, signing_clock: Any = time.time) -> None:
+        if not all(isinstance(key, str) and key.startswith(("sk_test_", "rk_test_"))
+                   for key in api_keys):
+            raise ValueError("api_keys must be test-mode secret keys (sk_test_…)")
+        if isinstance(requests_per_second, bool) or not isinstance(requests_per_second, int) \
+                or requests_per_second < 1:
+            raise ValueError("requests_per_second must be a positive integer")
+        if not isinstance(settlement_currency, str) or not money.supported(settlement_currency):
+            raise ValueError(f"settlement_currency must be one of {', '.join(sorted(money.USD_VALUE))}")
+        wall = wall_clock or (lambda: float(start))
+        self.clock = SandboxClock(clock, wall) if clock else SandboxClock(wall_clock=wall)
+        self.account = Account(str(seed), self.clock, settlement_currency.lower())
+        rate = RateWindow(self.clock, requests_per_second, 1.0, 10_000, enforce=rate_limit)
+        self.api = Api(self.account, tuple(api_keys), rate)
+        self.webhook_secret = webhook_secret
+        self.signing_clock = signing_clock
+        self.emitter: WebhookEmitter[dict[str, Any]] | None = None
+        if webhook_url:
+            self.emitter = WebhookEmitter(webhook_url, self._render, self._sign,
+                                          retry_schedule=tuple(webhook_retry_seconds))
+            self.account.store.on_event = self.emitter.notify
+            self.account.store.delivered = lambda: self.emitter.stats["notified"] if self.emitter else 0
+
+    def _render(self, events: list[dict[str, Any]]) -> bytes:
+        event = events[0]
+        return jsonio.dumps({**event, "pending_webhooks": 1}, indent=2).encode("utf-8")
+
+    def _sign(self, body: bytes) -> dict[str, str]:
+        return {"Stripe-Signature": stripe_signature(self.webhook_secret,
+                                                     int(self.signing_clock()), body),
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)"}
+
+    def stop(self) -> None:
+        if self.emitter is not None:
+            self.emitter.stop()
+
+
+def _send(reply: Reply) -> Response:
+    response = Response(reply.body, status=reply.status, content_type=reply.content_type)
+    for name, value in reply.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def create_app(sandbox: StripeSandbox) -> Flask:
+    """The WSGI app serving ``sandbox``; ``app.sandbox`` is ``sandbox``."""
+    app = Flask("ledgerlink_sandboxes.stripe")
+    app.sandbox = sandbox  # type: ignore[attr-defined]
+
+    @app.route("/v1/<path:path>", methods=["GET", "POST", "DELETE"])
+    def v1(path: str) -> Response:
+        return _send(sandbox.api.handle(request.method, path,
+                                        request.query_string.decode("utf-8", "replace"),
+                                        request.get_data(), dict(request.headers)))
+
+    @app.post("/__sandbox/advance")
+    def advance() -> Response:
+        data = request.get_json(silent=True, force=True) or {}
+        try:
+            sandbox.clock.advance(data.get("seconds", 0))
+        except ValueError as exc:
+            return Response(jsonio.dumps({"error": str(exc)}), 400, content_type="application/json")
+        return Response(jsonio.dumps({"now": int(sandbox.clock.wall())}), content_type="application/json")
+
+    @app.get("/__sandbox/stats")
+    def stats() -> Response:
+        emitter = sandbox.emitter
+        return Response(jsonio.dumps({"requests": sandbox.api.requests,
+                                      "throttled": sandbox.api.rate.throttled,
+                                      "replayed": sandbox.api.idempotency.replayed,
+                                      "webhooks": dict(emitter.stats) if emitter else None}),
+                        content_type="application/json")
+
+    return app
+
+
+__all__ = ["StripeSandbox", "create_app", "stripe_signature"]

@@ -121,7 +121,8 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
     if not catalog.sandboxes:
         raise DemoError(f"the demo sends to a vendor's loopback sandbox and none is installed; "
                         f"install the sandboxes with: pip install {SANDBOXES_PACKAGE}")
-    sinks = [catalog.connectors[name] for name in sorted(catalog.sandboxes) if name in catalog.connectors]
+    sinks = [catalog.connectors[name] for name in sorted(catalog.sandboxes)
+             if name in catalog.connectors and catalog.connectors[name].demo is not None]
     if not sources or not sinks:
         raise DemoError("the demo needs a connector with example webhooks and one with a sandbox; "
                         "check LEDGERLINK_PLUGINS")
@@ -137,7 +138,7 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
         for sink in sinks:
             server = stack.enter_context(background(catalog.sandboxes[sink.name].factory()))
             config_lines += [f"[connections.{sink.name}]", f'connector = "{sink.name}"',
-                             f'base_url = "{server.url}"']
+                             f'{sink.demo.address_setting} = "{server.url}"']
             for key, value in (sink.demo.settings if sink.demo else {}).items():
                 if key in sink.secret_settings:  # through the environment, never in the file
                     env_name = f"LEDGERLINK_DEMO_{sink.name}_{key}".upper()

@@ -1,9 +1,9 @@
 """What ``ledgerlink demo`` asks of a connector that keeps the books.
 
-The demo starts the loopback sandbox of every connector that has one, configures a
+The demo starts the loopback sandbox of every connector that keeps the books — one that
+declares :class:`Demo` (``Connector.demo``) and has a registered sandbox — configures a
 connection to each, sends the source connectors' example webhooks and prints what reached
-the ledger. A connector with a sandbox declares :class:`Demo` (``Connector.demo``) so that
-the host needs to know nothing of its vendor: the settings a connection needs against that
+the ledger. :class:`Demo` says what the host needs to know of the vendor: the settings a connection needs against that
 sandbox, what the table calls the entity a run booked, and how much a refused input was to
 book.
 """
@@ -21,10 +21,12 @@ class Demo:
     """A connector's part in ``ledgerlink demo``."""
 
     #: the settings a connection needs against the connector's own loopback sandbox, besides
-    #: ``base_url`` (the demo fills in the sandbox's address). A secret one (named in
+    #: ``address_setting`` (the demo fills in the sandbox's address). A secret one (named in
     #: ``Connector.secret_settings``) reaches the connection as an ``${ENV}`` reference, never
     #: written into the configuration file
     settings: Mapping[str, str] = field(default_factory=dict)
+    #: the setting that holds the vendor's API address
+    address_setting: str = "base_url"
     #: the title of the table's column that shows the id of what a run booked
     entry_title: str = "entry"
     #: ``amount(input) -> (total, currency)``: what an action's mapped input was to book,

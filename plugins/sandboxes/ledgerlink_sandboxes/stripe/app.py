@@ -70,6 +70,8 @@ class StripeSandbox:
             self.account.store.on_event = self.emitter.notify
             self.account.store.delivered = lambda: self.emitter.stats["notified"] if self.emitter else 0
         self.seed = str(seed)
+        #: the last simulated business generated (None: none yet)
+        self.simulation: Simulation | None = None
         if isinstance(simulate_days, bool) or not isinstance(simulate_days, int) or simulate_days < 0:
             raise ValueError("simulate_days must be a whole number of days")
         if simulate_days:
@@ -77,7 +79,8 @@ class StripeSandbox:
 
     def simulate(self, seed: str, start: int | None, days: int) -> Simulation:
         """Generate a simulated business (:mod:`.simulate`) on the account."""
-        return simulate(self.account, seed, start, days)
+        self.simulation = simulate(self.account, seed, start, days)
+        return self.simulation
 
     def _render(self, events: list[dict[str, Any]]) -> bytes:
         event = events[0]

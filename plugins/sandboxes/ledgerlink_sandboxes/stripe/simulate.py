@@ -23,7 +23,7 @@ happens. Each day of the range:
 
 Funds become available two days after a payment, so the first payout is made on the third
 day; the clock runs two days past the range, paying out its last days, so a range of N days
-has N payouts. The same seed, start and days on a sandbox of the same seed give the same
+has N payouts (the disputes and the failed payout need six days, the bad day three). The same seed, start and days on a sandbox of the same seed give the same
 business, byte for byte: every choice comes from a :class:`random.Random` seeded with the
 seed, every amount is an integer of minor units.
 """
@@ -243,7 +243,8 @@ def simulate(account: Account, seed: str, start: int | None = None, days: int = 
     if isinstance(first, bool) or not isinstance(first, int) or first < now - now % DAY:
         raise ValueError("start must be a Unix time no earlier than the sandbox clock's day")
     first -= first % DAY
-    return _Business(account, str(seed), first, days, failed_payout=max(0, days // 3 - 1)).run()
+    return _Business(account, str(seed), first, days,
+                     failed_payout=days // 3 - 1 if days >= 6 else -1).run()
 
 
 __all__ = ["Simulation", "simulate"]

@@ -23,9 +23,10 @@ happens. Each day of the range:
 
 Funds become available two days after a payment, so the first payout is made on the third
 day; the clock runs two days past the range, paying out its last days, so a range of N days
-has N payouts (the disputes and the failed payout need six days, the bad day three). The same seed, start and days on a sandbox of the same seed give the same
-business, byte for byte: every choice comes from a :class:`random.Random` seeded with the
-seed, every amount is an integer of minor units.
+has N payouts (the disputes and the failed payout need six days, the bad day three). The
+same seed, start and days on a sandbox of the same seed give the same business, byte for
+byte: every choice comes from a :class:`random.Random` seeded with the seed, every amount
+is an integer of minor units, and the clock (not real time) stamps every object.
 """
 
 from __future__ import annotations
@@ -138,7 +139,9 @@ class _Business:
         if not full and left > 1:
             params["amount"] = self.rng.randint(1, left - 1)
         self.account.refund(params)
-        self.result.count("refunds" if full or "amount" not in params else "refunds_partial")
+        self.result.count("refunds")
+        if "amount" in params:
+            self.result.count("refunds_partial")
 
     def credit_note(self) -> None:
         invoice = self.account.store.get("invoice", self.rng.choice(self.invoices[-30:]))
@@ -152,7 +155,8 @@ class _Business:
         if not candidates:
             return
         charge = self.rng.choice(candidates[-20:])
-        dispute = self.account.dispute(charge["id"], self.rng.choice(("fraudulent", "product_not_received")))
+        reason = self.rng.choice(("fraudulent", "product_not_received"))
+        dispute = self.account.dispute(charge["id"], reason)
         self.open_disputes.append((min(day + 7, self.days - 1), dispute["id"], won))
         self.result.count("disputes")
 
@@ -188,6 +192,8 @@ class _Business:
         if day in self.dispute_days:
             self.at(day, 18 * 3600)
             self.open_dispute(day, self.dispute_days[day])
+        self.at(day, 18 * 3600 + 1800)
+        self.close_disputes(day)  # a dispute won today is reinstated before the bad day's sums
         if day == self.bad_day:
             self.at(day, 19 * 3600)
             self.open_dispute(day, False)
@@ -196,26 +202,24 @@ class _Business:
 
     # --- money out ----------------------------------------------------------------------
     def payout_day(self, day: int) -> None:
-        """Settle the payouts arriving today, then pay out what became available."""
+        """Pay out what became available, then settle the payouts arriving now."""
         ledger = self.account.ledger
-        self.at(day, 1800)
+        self.at(day, 3600)
+        if sum(txn["net"] for txn in ledger.unpaid()) != 0:
+            payout = ledger.payout({"description": "STRIPE PAYOUT"}, automatic=True)
+            if len(self.result.payouts) == self.failed_payout:
+                self.failed_id = payout["id"]
+            self.pending_payouts.append(payout["id"])
+            self.result.count("payouts")
+            self.result.payouts.append({"id": payout["id"], "amount": payout["amount"],
+                                        "balance": ledger.balance()})
+        self.at(day, 3600 + 60)
         for ident in list(self.pending_payouts):
-            payout = self.account.store.get("payout", ident)
-            if payout["arrival_date"] <= int(self.account.clock.wall()):
+            if self.account.store.get("payout", ident)["arrival_date"] <= self.start + day * DAY + 3600:
                 failed = ident == self.failed_id
                 ledger.settle(ident, failed=failed)
                 self.pending_payouts.remove(ident)
                 self.result.count("payouts_failed" if failed else "payouts_paid")
-        self.at(day, 3600)
-        if sum(txn["net"] for txn in ledger.unpaid()) == 0:
-            return
-        payout = ledger.payout({"description": "STRIPE PAYOUT"}, automatic=True)
-        self.pending_payouts.append(payout["id"])
-        if len(self.result.payouts) == self.failed_payout:
-            self.failed_id = payout["id"]
-        self.result.count("payouts")
-        self.result.payouts.append({"id": payout["id"], "amount": payout["amount"],
-                                    "balance": ledger.balance()})
 
     def run(self) -> Simulation:
         for day in range(self.days + 2):
@@ -223,7 +227,7 @@ class _Business:
             if day < self.days:
                 self.business_day(day)
                 self.at(day, 20 * 3600)
-                self.close_disputes(day)
+                self.close_disputes(day)  # the bad day's dispute, lost, on a short range
         day = self.days + 2
         while self.pending_payouts:  # the last payouts arrive in the bank
             self.payout_day(day)
@@ -244,7 +248,14 @@ def simulate(account: Account, seed: str, start: int | None = None, days: int = 
         raise ValueError("start must be a Unix time no earlier than the sandbox clock's day")
     first -= first % DAY
     return _Business(account, str(seed), first, days,
-                     failed_payout=days // 3 - 1 if days >= 6 else -1).run()
+                     failed_payout=_failed_payout(days)).run()
+
+
+def _failed_payout(days: int) -> int:
+    """Which payout fails (-1: none). Its amount comes back on its arrival date, two days
+    later, and is paid out the next day: never by the negative payout, which pays out the
+    bad day."""
+    return -1 if days < 6 else 0 if days < 12 else days // 3 - 1
 
 
 __all__ = ["Simulation", "simulate"]

@@ -24,8 +24,9 @@ habits it keeps, :mod:`.ledger` and :mod:`.money` the money, :mod:`.store` lists
 **Driven in-process.** ``app.sandbox.account`` is a :class:`~.business.Account` whose methods
 (``create_customer``, ``create_invoice``, ``pay_invoice``, ``create_payment``, ``refund``,
 ``dispute``, ``close_dispute``, ``create_credit_note``, ``ledger.payout(…, automatic=True)``,
-``ledger.settle``) are what the HTTP API calls; a business generator calls them directly
-and moves ``app.sandbox.clock`` forward between days. Every call records the same events
+``ledger.settle``) are what the HTTP API calls; the simulated business (:mod:`.simulate`,
+option ``simulate_days`` or ``POST /__sandbox/simulate``) calls them directly and moves
+``app.sandbox.clock`` forward through each day. Every call records the same events
 and balance transactions as the HTTP request would.
 
 **Deterministic.** Ids come from the seed and a counter, timestamps from the sandbox clock
@@ -51,6 +52,7 @@ OPTIONS = {
     "webhook_url": "where to POST every event, signed (none)",
     "webhook_secret": "the endpoint's signing secret (whsec_sandbox)",
     "webhook_retry_seconds": "retry schedule of unacknowledged webhooks (60, 300, 1800, 3600)",
+    "simulate_days": "days of simulated business generated from seed and start at startup (0)",
 }
 
 

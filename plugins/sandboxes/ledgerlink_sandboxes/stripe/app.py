@@ -10,7 +10,9 @@ in order, held until acknowledged with a 2xx and retried (the base's
 default tolerance), and Stripe signs each attempt when it sends it.
 
 Test hooks, never authenticated or rate-limited: ``POST /__sandbox/advance``
-(``{"seconds"}``), ``GET /__sandbox/stats``.
+(``{"seconds"}``), ``POST /__sandbox/simulate`` (``{"seed", "start", "days"}``: a
+simulated business, :mod:`.simulate`; answers its counts and every payout with the balance
+right after it), ``GET /__sandbox/stats``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ledgerlink.testing.sandbox_webhooks import WebhookEmitter, hmac_signature
 from . import money
 from .api import Api
 from .business import Account
+from .simulate import Simulation, simulate
 
 
 def stripe_signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -43,7 +46,8 @@ class StripeSandbox:
                  rate_limit: bool = True, start: int = 1693526400,
                  webhook_url: str | None = None, webhook_secret: str = "whsec_sandbox",
                  webhook_retry_seconds: tuple[float, ...] = (60.0, 300.0, 1800.0, 3600.0),
-                 clock: Any = None, wall_clock: Any = None, signing_clock: Any = time.time) -> None:
+                 simulate_days: int = 0, clock: Any = None, wall_clock: Any = None,
+                 signing_clock: Any = time.time) -> None:
         if not all(isinstance(key, str) and key.startswith(("sk_test_", "rk_test_"))
                    for key in api_keys):
             raise ValueError("api_keys must be test-mode secret keys (sk_test_…)")
@@ -65,6 +69,18 @@ class StripeSandbox:
                                           retry_schedule=tuple(webhook_retry_seconds))
             self.account.store.on_event = self.emitter.notify
             self.account.store.delivered = lambda: self.emitter.stats["notified"] if self.emitter else 0
+        self.seed = str(seed)
+        #: the last simulated business generated (None: none yet)
+        self.simulation: Simulation | None = None
+        if isinstance(simulate_days, bool) or not isinstance(simulate_days, int) or simulate_days < 0:
+            raise ValueError("simulate_days must be a whole number of days")
+        if simulate_days:
+            self.simulate(self.seed, start, simulate_days)
+
+    def simulate(self, seed: str, start: int | None, days: int) -> Simulation:
+        """Generate a simulated business (:mod:`.simulate`) on the account."""
+        self.simulation = simulate(self.account, seed, start, days)
+        return self.simulation
 
     def _render(self, events: list[dict[str, Any]]) -> bytes:
         event = events[0]
@@ -106,6 +122,16 @@ def create_app(sandbox: StripeSandbox) -> Flask:
         except ValueError as exc:
             return Response(jsonio.dumps({"error": str(exc)}), 400, content_type="application/json")
         return Response(jsonio.dumps({"now": int(sandbox.clock.wall())}), content_type="application/json")
+
+    @app.post("/__sandbox/simulate")
+    def simulated() -> Response:
+        data = request.get_json(silent=True, force=True) or {}
+        try:
+            made = sandbox.simulate(str(data.get("seed", sandbox.seed)), data.get("start"),
+                                    data.get("days", 30))
+        except ValueError as exc:
+            return Response(jsonio.dumps({"error": str(exc)}), 400, content_type="application/json")
+        return Response(jsonio.dumps(made.as_json()), content_type="application/json")
 
     @app.get("/__sandbox/stats")
     def stats() -> Response:

@@ -10,7 +10,9 @@ payout and its failure at once), and
 ``payout_failure``. A refund or dispute converts at the rate of the charge it reverses.
 An automatic payout (https://docs.stripe.com/payouts) pays out every available balance
 transaction of its currency not paid out yet, so its amount is exactly their net sum;
-``GET /v1/balance_transactions?payout=`` lists them.
+``GET /v1/balance_transactions?payout=`` lists them. When refunds and disputes exceed the
+charges, that sum is negative and so is the payout: Stripe debits the bank account
+(https://docs.stripe.com/payouts#negative-balances).
 """
 
 from __future__ import annotations

@@ -845,4 +845,7 @@ def test_the_connectors_minor_version_is_one_the_sandbox_serves(client, sandbox)
     client.get(f"{V3}/account/1", params={"minorversion": "74"})
     stats = sandbox.stats()
     assert stats["missing_minorversion"] == 0 and stats["ignored_minorversion"] == 1
-    assert [entry["status"] for entry in sandbox.requests()] == [200, 200]
+    # this test's two reads (a request of an earlier test's slow answer may be logged too)
+    mine = [entry for entry in sandbox.requests() if entry["path"].endswith("/account/1")]
+    answered = {(entry["minorversion"], entry["status"]) for entry in mine}
+    assert {(api.params()["minorversion"], 200), ("74", 200)} <= answered

@@ -6,6 +6,7 @@ that marks a Stripe invoice paid, and `ledgerlink connect` runs as a subprocess.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -14,6 +15,7 @@ import pytest
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
+from ledgerlink.io import keys
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.testing.sandbox import running
 from ledgerlink.web.app import create_app
@@ -133,3 +135,21 @@ def test_connect_with_a_still_wrong_key_says_so_and_resumes_nothing(stripe, run_
         assert served.sandbox.account.store.get("invoice", invoice["id"])["status"] == "open"
     finally:
         pool.stop()
+
+
+def test_a_connector_without_a_key_check_resumes_on_connect_with_a_warning(stripe):
+    runtime, served, invoice, db, config = stripe
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    try:
+        receive(runtime, invoice["id"])
+        settle(runtime, {"paused": 1})
+    finally:
+        pool.stop()
+    connector = runtime.catalog.connectors["stripe"]
+    runtime.catalog.connectors["stripe"] = dataclasses.replace(connector, check_credentials=None)
+    checked = keys.check(runtime.connections, "stripe")
+    assert checked.ok and checked.unchecked and checked.resumed == 1
+    assert "nothing was checked" in checked.message
+    assert runtime.store.counts() == {"pending": 1}
+    assert keys.status(runtime.connections, "stripe")[0] == "ok"

@@ -99,6 +99,8 @@ def test_a_refused_key_pauses_the_run_and_connect_with_the_new_key_resumes_it_on
         assert rows["stripe"]["status"] == "needs_new_key" and rows["stripe"]["paused_runs"] == 1
         warnings = client.get("/healthz", headers=AUTH).get_json()["warnings"]
         assert any("'stripe' is needs_new_key" in w and "ledgerlink connect stripe" in w for w in warnings)
+        assert 'ledgerlink_connection_needs_reauth{connection="stripe"} 1.0' in \
+            client.get("/metrics", headers=AUTH).get_data(as_text=True)
         listed = run_subprocess("connections", "--db", db, "--config", str(config), env={"LL_STRIPE_KEY": REVOKED})
         assert "needs_new_key" in listed.stdout and "1 run(s) paused" in listed.stdout
 

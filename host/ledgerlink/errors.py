@@ -20,6 +20,7 @@ The tree::
     │   └── OutcomeUnknown          it may have reached the vendor (read timeout): same key, or look up first
     ├── Throttled                   no rate-governor slot within ``max_wait``; ``.retry_at`` says when
     ├── NeedsReauth                 a connection's refresh token is refused: connect it again
+    │   └── NeedsNewKey             a key connection's key is refused: replace it, then connect
     ├── StoreError                  the database cannot be opened or used now
     │   └── NotMigrated             the database is not at the newest migration (``ledgerlink db upgrade``)
     ├── NotFound                    no such run (or its recipe is gone)
@@ -295,6 +296,19 @@ class NeedsReauth(LedgerlinkError):
         self.connection = connection
         super().__init__(f"connection {connection!r} needs to be connected again (`ledgerlink connect "
                          f"{connection}`): {reason or 'its refresh token was refused'}")
+
+
+class NeedsNewKey(NeedsReauth):
+    """The vendor refused the key of a connection without OAuth (rolled or revoked): someone
+    must put a new key in the environment and check it with ``ledgerlink connect NAME``."""
+
+    code = "needs_new_key"
+
+    def __init__(self, connection: str, reason: str = "") -> None:
+        self.connection = connection
+        LedgerlinkError.__init__(
+            self, f"connection {connection!r} needs a new key: {reason or 'the vendor refused its key'}; "
+                  f"replace the secret in the environment, then run `ledgerlink connect {connection}`")
 
 
 class StoreError(LedgerlinkError):

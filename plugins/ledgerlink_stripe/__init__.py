@@ -173,6 +173,7 @@ def ledgerlink_register_connectors(register):
         webhook=Webhook(verify=verify_webhook, parse=parse_webhook, sign=examples.sign_webhook),
         examples=examples.examples,
         auth=api.auth,
+        check_credentials=api.check_credentials,
         limits=LIMITS,
     ))
 

@@ -203,6 +203,13 @@ def checked(response: Response) -> Any:
     return response.json
 
 
+def check_credentials(ctx: ActionContext) -> Generator[Request, Response, Any]:
+    """The read-only request ``ledgerlink connect`` sends to check a key: the balance,
+    which every secret key and every restricted key with balance read access may read
+    (docs.stripe.com/api/balance/balance_retrieve). A refused key raises its classified error."""
+    return checked((yield get(ctx, "/v1/balance")))
+
+
 # --- lists ----------------------------------------------------------------------------
 
 def pages(ctx: ActionContext, path: str, params: Mapping[str, Any] | None = None,
@@ -228,5 +235,5 @@ def pages(ctx: ActionContext, path: str, params: Mapping[str, Any] | None = None
         after = last["id"]
 
 
-__all__ = ["API_BASE", "DEFAULT_API_VERSION", "KEY", "PAGE_LIMIT", "auth", "checked",
+__all__ = ["API_BASE", "DEFAULT_API_VERSION", "KEY", "PAGE_LIMIT", "auth", "check_credentials", "checked",
            "encode", "get", "headers", "pages", "post", "query", "read_error", "stripe_classify", "url"]

@@ -1,11 +1,16 @@
-"""Commands about connections: connect (OAuth consent), connections, secret-key."""
+"""Commands about connections: connect (OAuth consent, or a key check), connections, secret-key."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TYPE_CHECKING
 
 from ledgerlink import jsonio
 from ledgerlink.cli.options import db_option, db_url
+
+if TYPE_CHECKING:
+    from ledgerlink.io.connections import Connections
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
@@ -14,12 +19,29 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
     runtime = build_runtime(db=db_url(args), recipes=None, config_file=args.config)
     try:
+        connector = runtime.catalog.connectors[runtime.connections.connection(args.name).connector]
+        if connector.oauth is None:
+            return _check_key(runtime.connections, args.name)
         url = consent_url(runtime.connections, args.name, args.redirect_uri)
     finally:
         runtime.close()
     print("Open this address, sign in and allow access; you are sent back to the server, which stores")
     print("the tokens encrypted (the server must be running and reachable at the redirect address):")
     print(url)
+    return 0
+
+
+def _check_key(connections: Connections, name: str) -> int:
+    """A connection without OAuth: check the key now in the environment; resume on success."""
+    from ledgerlink.io.keys import check
+
+    checked = check(connections, name)
+    if not checked.ok:
+        print(f"error: {checked.message}", file=sys.stderr)
+        return 1
+    if checked.unchecked:
+        print(f"warning: {checked.message}", file=sys.stderr)
+    print(f"{name}: ok ({checked.message}); {checked.resumed} paused run(s) resumed")
     return 0
 
 
@@ -50,7 +72,8 @@ def cmd_secret_key(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """``connect``, ``connections`` and ``secret-key``."""
-    p = sub.add_parser("connect", help="print the consent address that connects an OAuth connection")
+    p = sub.add_parser("connect", help="print the consent address that connects an OAuth connection; for a "
+                                       "key connection, check the key and resume its paused runs")
     p.add_argument("name", help="connection name in ledgerlink.toml")
     p.add_argument("--redirect-uri", default="http://127.0.0.1:8080/oauth/callback",
                    help="where the consent screen sends the person back: serve's /oauth/callback")
@@ -58,7 +81,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config")
     p.set_defaults(func=cmd_connect)
 
-    p = sub.add_parser("connections", help="connections and their state (ok, needs_reauth, not_connected)")
+    p = sub.add_parser("connections", help="connections and their state (ok, needs_reauth, not_connected, needs_new_key)")
     db_option(p)
     p.add_argument("--config")
     p.add_argument("--json", action="store_true")

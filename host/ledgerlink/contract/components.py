@@ -200,6 +200,10 @@ class Connector:
     check_references: Callable[..., Generator[Request, Response, Mapping[str, str]]] | None = None
     #: how a connection obtains and refreshes its tokens (``ledgerlink connect NAME``)
     oauth: OAuth2 | None = None
+    #: ``check_credentials(ctx)``: for a connection without OAuth, a read-only generator
+    #: yielding one Request that succeeds only with a valid key; ``ledgerlink connect NAME``
+    #: sends it before resuming the runs paused because the vendor refused the key
+    check_credentials: Callable[["ActionContext"], Generator[Request, Response, Any]] | None = None
     #: seconds the vendor remembers an idempotency key; past it, a write whose outcome was
     #: unknown is first looked up (``Action.find_existing``) instead of resent. None: forever.
     idempotency_key_lifetime: float | None = None

@@ -55,7 +55,8 @@ def fetch(rt: Runtime, worker: str, claimed: ClaimedFetch) -> Ended:
     except VendorError as exc:
         if exc.kind == "permanent":
             return _fetch_failed(rt, worker, claimed, exc.message)
-        if exc.kind == "reauth" and rt.connections.expire(claimed.connection):
+        oauth = rt.catalog.connectors[rt.connections.connection(claimed.connection).connector].oauth
+        if exc.kind == "reauth" and oauth is not None and rt.connections.expire(claimed.connection):
             return _fetch_retry(rt, worker, claimed, exc.message, 0.0)
         return _fetch_retry(rt, worker, claimed, exc.message, exc.retry_after)
     except LedgerlinkError as exc:

@@ -28,9 +28,9 @@ from ledgerlink import jsonio
 from ledgerlink.contract import Action, ActionContext, Connection, Connector, IncomingEvent, Request, Response
 from ledgerlink.connectors.catalog import Validator
 from ledgerlink.engine.retry import Fail, LeaseLost, Retry
-from ledgerlink.errors import (EventError, InputError, LedgerlinkError, MappingError, NeedsReauth, NotSent,
-                               OutcomeUnknown, SignatureError, Throttled, VendorError)
-from ledgerlink.io import outbound
+from ledgerlink.errors import (EventError, InputError, LedgerlinkError, MappingError, NeedsNewKey, NeedsReauth,
+                               NotSent, OutcomeUnknown, SignatureError, Throttled, VendorError)
+from ledgerlink.io import keys, outbound
 from ledgerlink.io.connections import Connections, Counters
 from ledgerlink.recipes.paths import CompiledPath, Scope, compile_path, pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
@@ -345,6 +345,10 @@ def _live_step(live: LiveRun, recipe: Recipe, step: Step, doc: dict[str, Any], e
         # an OAuth token refused: refresh it once, then retry; invalid_grant pauses the run
         if exc.kind == "reauth" and connector.oauth is not None and live.connections.expire(connection.name):
             raise Retry(f"step {step.id!r}: {exc.message}", delay=0.0) from None
+        # a key refused: nothing to refresh; the run pauses until a new key is checked
+        if exc.kind == "reauth" and connector.oauth is None:
+            keys.refused(live.connections, connection.name, exc.message)
+            raise NeedsNewKey(connection.name, exc.message) from None
         raise Retry(f"step {step.id!r}: {exc.message}", delay=exc.retry_after) from None
     except NeedsReauth:
         raise

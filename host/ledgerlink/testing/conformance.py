@@ -22,7 +22,9 @@ or action, each test id naming it:
 - every action that writes and creates declares its ``undo``, and ``find_existing`` when
   it relies on the vendor's idempotency key;
 - every example delivery the connector ships parses into events of its own triggers that
-  fit their schemas.
+  fit their schemas;
+- a ``check_credentials`` (the key check of ``ledgerlink connect``) yields one read-only
+  request, and fits the vendor's schema.
 
 The checks read the plugin's registrations directly (not through a catalog, which stops at
 the first broken one), so every broken trigger or action fails on its own.
@@ -44,7 +46,7 @@ import pytest
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.connectors.manager import GROUP, HOOKS
-from ledgerlink.contract import (Action, ActionContext, Connector, IncomingEvent, Request,
+from ledgerlink.contract import (Action, ActionContext, Connection, Connector, IncomingEvent, Request,
                                  Response, Transform, Trigger)
 from ledgerlink.engine.dryrun import dry_run
 from ledgerlink.recipes import transforms
@@ -308,3 +310,15 @@ class ConnectorConformance:
                 problems += [f"{label}: {p}" for p in schema_problems(triggers[event.trigger].event_schema,
                                                                      event.payload)]
         assert problems == [], f"example deliveries the connector cannot take itself: {problems}"
+
+    def test_key_check_is_one_read_only_request(self, request_schema: RequestSchema | None) -> None:
+        connector = self._connector()
+        if connector.check_credentials is None:
+            pytest.skip("the connector declares no check_credentials: `ledgerlink connect` resumes the "
+                        "runs paused on a refused key unchecked")
+        connection = Connection(f"{self.connector}-conformance", self.connector, dict(connector.default_settings))
+        request = next(connector.check_credentials(ActionContext(connection=connection, idempotency_key="")))
+        assert isinstance(request, Request) and request.method in ("GET", "HEAD"), \
+            f"check_credentials must yield one read-only Request, not {request!r}"
+        problems = list(request_schema(request)) if request_schema is not None else []
+        assert problems == [], f"the vendor would refuse the key check: {problems}"

@@ -8,6 +8,7 @@ from flask import Response as FlaskResponse, request
 
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, SignatureError
+from ledgerlink.io import keys
 from ledgerlink.web.responses import error, json_response, ledgerlink_error, runtime
 from ledgerlink.web.routes import ApiBlueprint
 
@@ -44,7 +45,8 @@ def webhook(connection: str) -> FlaskResponse:
 
 
 def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
-    """Every connection with its state: ok, needs_reauth, not_connected (OAuth) or configured."""
+    """Every connection with its state: ok, needs_reauth, not_connected (OAuth), needs_new_key
+    (a key the vendor refused) or configured."""
     statuses = rt.store.connection_statuses()
     names = sorted(set(rt.config.connections) | set(statuses))
     rows = []
@@ -54,14 +56,17 @@ def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
         except LedgerlinkError:
             continue
         connector = rt.catalog.connectors[connection.connector]
-        state = statuses.get(name, ("not_connected" if connector.oauth else "configured", None))
+        if connector.oauth is None:
+            state: tuple[str, float | None] = keys.status(rt.connections, name) or ("configured", None)
+        else:
+            state = statuses.get(name, ("not_connected", None))
         rows.append({"name": name, "connector": connection.connector, "status": state[0],
                      "oauth": connector.oauth is not None, "updated_at": state[1],
                      "paused_runs": rt.store.count_paused(name)})
     return rows
 
 
-@api.operation("/api/connections", ("GET",), "Connections and their state (ok, needs_reauth, not_connected).",
+@api.operation("/api/connections", ("GET",), "Connections and their state (ok, needs_reauth, not_connected, needs_new_key, configured).",
                responses={200: "every connection"})
 def list_connections() -> FlaskResponse:
     return json_response({"connections": connection_rows(runtime())})

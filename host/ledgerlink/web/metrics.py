@@ -72,10 +72,10 @@ class _Collector:
         yield fetches
         try:
             connections = GaugeMetricFamily("ledgerlink_connection_needs_reauth",
-                                            "1 when a connection must be connected again; its runs are paused.",
+                                            "1 when a connection must be connected again (or given a new key); its runs are paused.",
                                             labels=["connection"])
             for row in connection_rows(self.runtime):
-                connections.add_metric([row["name"]], 1 if row["status"] == "needs_reauth" else 0)
+                connections.add_metric([row["name"]], 1 if row["status"] in ("needs_reauth", "needs_new_key") else 0)
             yield connections
         except Exception:
             pass

@@ -6,7 +6,9 @@ import sqlalchemy as sa
 from flask import Response as FlaskResponse, current_app
 
 from ledgerlink import __version__
+from ledgerlink.engine.runtime import Runtime
 from ledgerlink.web.auth import bearer_is
+from ledgerlink.web.connections import connection_rows
 from ledgerlink.web.metrics import render
 from ledgerlink.web.openapi import openapi_document
 from ledgerlink.web.responses import error, json_response, runtime
@@ -40,8 +42,21 @@ def healthz() -> FlaskResponse:
     except sa.exc.DBAPIError:
         counts = None
     idle = rt.registry.idle_reason()
+    warnings = ([idle] if idle else []) + connection_warnings(rt)
     return json_response({"status": "ok", "version": __version__, "store": store, "runs": counts,
-                          "recipes": len(rt.registry.active()), "warnings": [idle] if idle else []})
+                          "recipes": len(rt.registry.active()), "warnings": warnings})
+
+
+def connection_warnings(rt: Runtime) -> list[str]:
+    """One line per connection whose credentials were refused, saying what to do."""
+    try:
+        rows = connection_rows(rt)
+    except sa.exc.DBAPIError:
+        return []
+    advice = {"needs_reauth": "connect it again (`ledgerlink connect {name}`)",
+              "needs_new_key": "replace its key in the environment, then run `ledgerlink connect {name}`"}
+    return [f"connection {row['name']!r} is {row['status']} ({row['paused_runs']} run(s) paused): "
+            + advice[row["status"]].format(name=row["name"]) for row in rows if row["status"] in advice]
 
 
 @api.operation("/metrics", ("GET",), "Prometheus metrics (text exposition format); Bearer $LEDGERLINK_METRICS_TOKEN "

@@ -130,8 +130,16 @@ class Catalog:
         if kind == "trigger":
             _check_schema(thing.event_schema, f"trigger {name!r} event_schema", plugin)
             _check_sample(thing.event_schema, thing.sample, f"trigger {name!r} sample", plugin)
-            if thing.fetch is not None and not callable(thing.fetch):
-                raise PluginError(f"plugin {plugin!r}: trigger {name!r} fetch must be callable or None")
+            for hook in ("fetch", "fetch_for", "history"):
+                if getattr(thing, hook) is not None and not callable(getattr(thing, hook)):
+                    raise PluginError(f"plugin {plugin!r}: trigger {name!r} {hook} must be callable or None")
+            if thing.fetch_for is not None and thing.fetch is None:
+                raise PluginError(f"plugin {plugin!r}: trigger {name!r} has fetch_for but no fetch")
+            for path_name in ("source_id_path", "occurrence_path"):
+                path_text = getattr(thing, path_name)
+                if path_text and (not isinstance(path_text, str) or not path_text.startswith("$")):
+                    raise PluginError(f"plugin {plugin!r}: trigger {name!r} {path_name} must be a "
+                                      f"JSONPath starting with $; got {path_text!r}")
         elif kind == "action":
             _check_schema(thing.input_schema, f"action {name!r} input_schema", plugin)
             _check_schema(thing.output_schema, f"action {name!r} output_schema", plugin)
@@ -195,7 +203,8 @@ class Catalog:
                 "settings_schema": conn.settings_schema,
                 "triggers": [
                     {"name": t.name, "summary": t.summary, "status": t.status, "plugin": t.plugin,
-                     "fetches": t.fetch is not None, "event_schema": t.event_schema, "sample": t.sample}
+                     "fetches": t.fetch is not None, "backfills": t.history is not None,
+                     "event_schema": t.event_schema, "sample": t.sample}
                     for t in sorted(self.triggers.values(), key=lambda t: t.name)
                     if t.connector == cname],
                 "actions": [

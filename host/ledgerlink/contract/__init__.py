@@ -19,7 +19,7 @@ from ledgerlink import hookimpl
 from ledgerlink.contract.demo import Demo
 from ledgerlink.contract.limits import Limits
 from ledgerlink.contract.components import (Request, LinkQuery, Response, Connection, ActionContext,
-                                            IncomingEvent, Webhook, Poll, OAuth2, Connector,
+                                            IncomingEvent, Webhook, Poll, Page, OAuth2, Connector,
                                             Trigger, Action, Transform, Sandbox)
 from ledgerlink.contract.problems import Problems, begin, date, line_objects, show, text, unknown_keys
 from ledgerlink.contract.money import (RECIPE_MONEY, Sign, amount, amount_in, answer_decimal,
@@ -35,7 +35,7 @@ from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, Writ
 from ledgerlink.contract.tenants import choose_tenant
 
 __all__ = ["hookimpl", "Demo", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
-           "IncomingEvent", "Webhook", "Poll", "OAuth2", "Connector", "Trigger", "Action", "Transform",
+           "IncomingEvent", "Webhook", "Poll", "Page", "OAuth2", "Connector", "Trigger", "Action", "Transform",
            "Sandbox",
            # problems
            "Problems", "begin", "date", "line_objects", "show", "text", "unknown_keys",

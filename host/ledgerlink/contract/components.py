@@ -137,13 +137,31 @@ class Poll:
     new_cursor)``. ``cursor`` is what the last successful poll returned, or None the first
     time. The host stores the events and the new cursor in one transaction, and a poll
     fires once across every process sharing the database. A connection polls when its
-    ``[connections.NAME]`` table sets ``poll_seconds``.
+    ``[connections.NAME]`` table sets ``poll_seconds``. A poll may also return ``(events,
+    new_cursor, warnings)``: each warning (a list of sentences, e.g. "events older than 30
+    days are no longer listed: back-fill from …") is logged, counted and kept with the
+    poll's record for ``ledgerlink status``, and the poll still counts as a success.
     """
 
     summary: str
-    poll: Callable[[str | None, "ActionContext"], Generator[Request, Response, tuple[list[IncomingEvent], str]]]
+    poll: Callable[[str | None, "ActionContext"], Generator[Request, Response, tuple[Any, ...]]]
     #: the shortest interval the vendor tolerates, in seconds
     min_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a trigger's past occurrences (:attr:`Trigger.history`)."""
+
+    #: the occurrences on this page, each as the event its trigger would have delivered for
+    #: it (shaped like a webhook's, so ``fetch`` and recipes read it the same way). An
+    #: event's id is stable: the same object gives the same id on every listing.
+    events: list[IncomingEvent]
+    #: where the next page starts (given back as ``cursor``); None when this was the last
+    cursor: str | None
+    #: how far through the range the listing has come, from 0 to 1, for a progress bar
+    #: (None when the vendor's listing cannot tell)
+    progress: float | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +252,21 @@ class Trigger:
     #: None when the entity is gone. The host stores the notification, acknowledges it, and
     #: plans runs only once the fetch succeeded, so recipe filters see the whole entity.
     fetch: Callable[[Mapping[str, Any], "ActionContext"], Generator[Request, Response, Mapping[str, Any] | None]] | None = None
+    #: ``fetch_for(connection) -> bool``: whether events of this connection are fetched
+    #: (e.g. only a connection with an API key can enrich its events); None: always
+    fetch_for: Callable[[Connection], bool] | None = None
+    #: JSONPath, in the event (as fetched), of what makes one occurrence of this trigger: the
+    #: object the event is about when the vendor sends one such event per object (an
+    #: invoice is paid once). Events giving the same value, whether delivered, polled or
+    #: backfilled under different ids, plan at most one run per recipe. Empty: every event
+    #: id is an occurrence of its own (a customer is updated many times).
+    occurrence_path: str = ""
+    #: ``history(since, until, cursor, ctx)``: a read-only generator (like an action's
+    #: ``perform``) returning one :class:`Page` of the occurrences between the Unix times
+    #: ``since`` and ``until``, as events; ``cursor`` is None for the first page, then the
+    #: page's own. ``ledgerlink backfill`` stores them and plans one run each, as if each
+    #: event had arrived. None: this trigger's past cannot be listed.
+    history: Callable[[float, float, str | None, "ActionContext"], Generator[Request, Response, "Page"]] | None = None
     plugin: str = ""
 
     @property

@@ -26,7 +26,7 @@ from importlib import resources
 from typing import Any
 
 from ledgerlink import hookimpl, jsonio
-from ledgerlink.contract import Connector, Limits, Transform, Trigger, Webhook
+from ledgerlink.contract import Connector, Transform, Trigger, Webhook
 
 from . import api, examples, money
 from .actions import ACTIONS
@@ -53,9 +53,9 @@ EVENT_TYPES: dict[str, str] = {
 }
 
 API_BASE = api.API_BASE
-#: Stripe's test-mode limit, 25 requests a second (docs.stripe.com/rate-limits): safe for any
-#: key; a live connection may raise it to 100 in ``[connections.NAME.limits]``
-LIMITS = Limits(25, 1.0)
+#: Stripe's test-mode limit, 25 requests a second (docs.stripe.com/rate-limits), for a
+#: connection whose key is not known to be live; a live key gets :data:`api.LIVE_LIMITS`
+LIMITS = api.TEST_LIMITS
 DEFAULT_TOLERANCE = 300
 
 SETTINGS_SCHEMA: dict[str, Any] = {
@@ -98,10 +98,10 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                            "(a publishable pk_ key) is refused. Not needed to receive webhooks. "
                            "A restricted key needs read access to invoices and balance "
                            "transactions and write access to invoices for the write actions. "
-                           "Requests are kept under 25 per second, Stripe's test-mode limit "
-                           "(docs.stripe.com/rate-limits); a live connection may raise it to "
-                           "Stripe's live limit, 100 per second, in ledgerlink.toml: "
-                           "[connections.NAME.limits] requests = 100, per_seconds = 1.0.",
+                           "Requests are kept under Stripe's limits (docs.stripe.com/rate-limits): "
+                           "100 per second for a live key (sk_live_…/rk_live_…), 25 for a test key; "
+                           "[connections.NAME.limits] in ledgerlink.toml overrides them (e.g. "
+                           "requests = 50, per_seconds = 1.0 to leave room for other apps).",
             "examples": ["${STRIPE_API_KEY}"],
         },
         "api_version": {
@@ -175,6 +175,7 @@ def ledgerlink_register_connectors(register):
         auth=api.auth,
         check_credentials=api.check_credentials,
         limits=LIMITS,
+        limits_for=api.limits_for,
     ))
 
 

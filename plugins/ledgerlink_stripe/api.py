@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from ledgerlink.contract import ActionContext, Request, Response
+from ledgerlink.contract import ActionContext, Limits, Request, Response
 from ledgerlink.contract.http import ErrorReading, Kind, classify
 from ledgerlink.errors import ActionError, ConfigError, VendorError
 
@@ -68,6 +68,20 @@ def auth(secrets: Mapping[str, Any]) -> dict[str, str]:
         raise ConfigError(f"the Stripe connection's api_key setting is {shape}; use a secret key "
                           f"(sk_live_…/sk_test_…) or a restricted key (rk_live_…/rk_test_…)")
     return {"Authorization": f"Bearer {key}"}
+
+
+#: Stripe's limits (docs.stripe.com/rate-limits): live mode 100 read and 100 write requests a
+#: second, test mode 25 of each. One window per connection holds reads and writes together,
+#: so a live connection stays under both by keeping to 100 in all; test mode to 25.
+LIVE_LIMITS = Limits(100, 1.0)
+TEST_LIMITS = Limits(25, 1.0)
+
+
+def limits_for(secrets: Mapping[str, Any]) -> Limits:
+    """A live key's limits (``sk_live_…``/``rk_live_…``) or test mode's for any other key."""
+    key = secrets.get("api_key")
+    live = isinstance(key, str) and (key.startswith("sk_live_") or key.startswith("rk_live_"))
+    return LIVE_LIMITS if live else TEST_LIMITS
 
 
 def url(ctx: ActionContext, path: str, *ids: str) -> str:

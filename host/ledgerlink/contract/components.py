@@ -210,6 +210,10 @@ class Connector:
     #: the vendor's published per-tenant limits (one connection = one tenant); the host's
     #: governor keeps every connection of this connector inside them
     limits: Limits | None = None
+    #: ``limits_for(secrets) -> Limits | None``: the limits of one connection when they depend
+    #: on its credentials (a live key may send more than a test key); ``secrets`` are the
+    #: connection's resolved secret settings. None: ``limits`` for every connection.
+    limits_for: Callable[[Mapping[str, Any]], Limits | None] | None = None
     #: ``check_references(entity, ids, connection, declared=…)``: a read-only generator (like
     #: an action) returning ``{id: "does not exist" | "is inactive" | …}`` for ``ledgerlink
     #: check``. ``declared`` (given only when a recipe declares something) maps an id to what

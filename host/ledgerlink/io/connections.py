@@ -17,7 +17,7 @@ import httpx
 
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
-from ledgerlink.contract import Connection, FileEffect, FileResult, LinkQuery, Request, Response
+from ledgerlink.contract import Connection, FileEffect, FileResult, Limits, LinkQuery, Request, Response
 from ledgerlink.contract.http import retry_after
 from ledgerlink.errors import NotSent, OutcomeUnknown
 from ledgerlink.io import files, outbound
@@ -112,16 +112,24 @@ class Connections:
         auth = dict(connector.auth(secrets)) if connector.auth else {}
         return auth, [v for v in secrets.values() if isinstance(v, str)]
 
+    def limits(self, name: str) -> Limits | None:
+        """The vendor's limits for connection ``name``: the connector's, or those its
+        ``limits_for`` gives for the connection's credentials (``[connections.NAME.limits]``
+        in the configuration overrides either, see :meth:`Config.limits`)."""
+        connector = self.catalog.connectors[self.connection(name).connector]
+        if connector.limits_for is None:
+            return connector.limits
+        return connector.limits_for(self.secrets(name))
+
     def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Transport:
         """``send(request) -> response`` on connection ``name`` as a worker sends: through the
         governor, authenticated, a ``LinkQuery`` answered from the links table, a file effect
         performed by :mod:`ledgerlink.io.files`; each request's redacted record is appended to ``sent``. Raises Throttled when no slot
         frees within ``max_governor_wait``."""
         connection = self.connection(name)
-        connector = self.catalog.connectors[connection.connector]
         auth, secret_values = self.credentials(name)
         governor_key = f"{connection.connector}:{connection.name}"
-        limits = self.config.limits(connection.name, connector.limits)
+        limits = self.config.limits(connection.name, self.limits(name))
         records = sent if sent is not None else []
 
         def send(request: Request | LinkQuery | FileEffect) -> Response | FileResult:

@@ -66,6 +66,39 @@ def test_the_settings_schema_documents_version_account_and_the_live_rate_limit()
     assert (LIMITS.requests, LIMITS.per_seconds) == (25, 1.0)   # Stripe's test-mode limit
 
 
+def test_a_live_key_is_governed_at_stripes_live_limit_and_any_other_key_at_test_modes():
+    """docs.stripe.com/rate-limits: live mode 100 requests a second (per kind), test mode 25."""
+    for key, expected in (("sk_live_51Abc", 100), ("rk_live_51Abc", 100), ("sk_test_51Abc", 25),
+                          ("rk_test_51Abc", 25), ("", 25), (None, 25)):
+        limits = api.limits_for({"api_key": key} if key is not None else {})
+        assert (limits.requests, limits.per_seconds) == (expected, 1.0), key
+
+
+def test_the_host_governs_a_connection_by_the_limits_its_key_gets(tmp_path, monkeypatch, catalog):
+    from ledgerlink.config import load_config
+    from ledgerlink.engine.runtime import Runtime
+    from ledgerlink.store import Store
+    from ledgerlink.testing.databases import migrated_db
+
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "ledgerlink.toml").write_text(
+        '[connections.live]\nconnector = "stripe"\napi_key = "${LIVE_KEY}"\n'
+        '[connections.test]\nconnector = "stripe"\napi_key = "${TEST_KEY}"\n'
+        '[connections.capped]\nconnector = "stripe"\napi_key = "${LIVE_KEY}"\n'
+        '[connections.capped.limits]\nrequests = 40\nper_seconds = 1.0\n')
+    monkeypatch.setenv("LIVE_KEY", "sk_live_51Abc")
+    monkeypatch.setenv("TEST_KEY", "sk_test_51Abc")
+    config = load_config(tmp_path / "ledgerlink.toml", catalog)
+    runtime = Runtime(catalog, config, Store(migrated_db(tmp_path)), tmp_path / "recipes")
+    try:
+        connections = runtime.connections
+        assert connections.limits("live").requests == 100
+        assert connections.limits("test").requests == 25
+        assert config.limits("capped", connections.limits("capped")).requests == 40
+    finally:
+        runtime.close()
+
+
 # --- headers and URLs ---------------------------------------------------------------------
 
 def test_a_post_carries_the_steps_key_the_pinned_version_and_the_connected_account():

@@ -292,3 +292,29 @@ def test_an_unknown_type_badly_signed_is_refused_and_not_stored(served):
     body, headers = signed(event, secret="whsec_not_the_secret")
     assert http.post("/webhooks/stripe", content=body, headers=headers).status_code == 401
     assert _stored(rt, "evt_unknown_bad") == []
+
+
+def test_a_webhook_signed_by_stripe_python_is_accepted_and_a_wrong_secret_refused(served):
+    """stripe-python, Stripe's official SDK, signs a delivery the way Stripe does
+    (``WebhookSignature.generate_signature_header``): the endpoint accepts it, stores the
+    vendor's bytes and plans the shipped recipe's run; signed with another secret, 401."""
+    import stripe
+
+    rt, http = served
+    event = {**ledgerlink_stripe.sample_event("invoice.paid"), "id": "evt_signed_by_stripe_python"}
+    body = json.dumps(event)
+    header = stripe.WebhookSignature.generate_signature_header(body, WEBHOOK_SECRET)
+    answer = http.post("/webhooks/stripe", content=body.encode(),
+                       headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["stored"] == 1 and answer.json()["runs_planned"] == 1
+    [row] = _stored(rt, "evt_signed_by_stripe_python")
+    assert row["payload"] == body
+
+    forged = {**event, "id": "evt_signed_with_another_secret"}
+    body = json.dumps(forged)
+    header = stripe.WebhookSignature.generate_signature_header(body, "whsec_someone_else")
+    answer = http.post("/webhooks/stripe", content=body.encode(),
+                       headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+    assert answer.status_code == 401 and answer.json()["error"]["code"]
+    assert _stored(rt, "evt_signed_with_another_secret") == []

@@ -76,9 +76,12 @@ def poll_lines(poll: dict[str, Any]) -> list[str]:
         return "never" if at is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
 
     age = poll["cursor_age_seconds"]
+    if poll.get("waiting_for_new_key"):
+        due = "waits for a new key"
+    else:
+        due = f"next due {when(poll['next_due_at']) if poll['next_due_at'] is not None else 'now'}"
     lines = [f"poll every {poll['interval_seconds']:g}s: last polled {when(poll['last_polled_at'])}"
-             + ("" if age is None else f" (cursor {age:.0f}s old)")
-             + f", next due {when(poll['next_due_at']) if poll['next_due_at'] is not None else 'now'}"]
+             + ("" if age is None else f" (cursor {age:.0f}s old)") + f", {due}"]
     if poll["error"]:
         lines.append(f"error: {poll['error']}")
     lines += [f"warning: {w}" for w in poll["warnings"]]

@@ -50,7 +50,7 @@ def poll_states(rt: Runtime) -> dict[str, dict[str, Any]]:
     """Each polled connection's poll: ``last_polled_at`` (its last success, None before the
     first), ``cursor_age_seconds`` (since that success stored the cursor), ``next_due_at``,
     ``error`` (of a failed or waiting poll since) and ``warnings`` (of the last success;
-    cleared by a poll without warnings)."""
+    cleared by a poll without warnings). :func:`connection_rows` adds ``waiting_for_new_key``."""
     rows = {row["name"]: row for row in rt.store.polls()}
     now = time.time()
     states = {}
@@ -82,10 +82,13 @@ def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
             state: tuple[str, float | None] = keys.status(rt.connections, name) or ("configured", None)
         else:
             state = statuses.get(name, ("not_connected", None))
+        poll = polls.get(name)
+        if poll is not None:  # a key connection whose key was refused is not polled until connect
+            poll["waiting_for_new_key"] = state[0] == keys.NEEDS_NEW_KEY
         rows.append({"name": name, "connector": connection.connector, "status": state[0],
                      "oauth": connector.oauth is not None, "updated_at": state[1],
                      "paused_runs": rt.store.count_paused(name),
-                     "paused_fetches": rt.store.count_paused_fetches(name), "poll": polls.get(name)})
+                     "paused_fetches": rt.store.count_paused_fetches(name), "poll": poll})
     return rows
 
 

@@ -137,6 +137,8 @@ class KeyedApi:
         #: the warnings the next listings of changes carry (none: the field is left out)
         self.warnings: list[str] | None = None
         self.records: list[dict[str, Any]] = []
+        #: when set, the status every listing of changes is answered with (a 500: the API is down)
+        self.changes_status: int | None = None
         #: (method, path, whether the key was accepted), in order
         self.log: list[tuple[str, str, bool]] = []
         self._lock = threading.Lock()
@@ -158,6 +160,8 @@ class KeyedApi:
         if method == "GET" and path.startswith("/things/"):
             thing = self.things.get(path.removeprefix("/things/"))
             return (200, thing) if thing is not None else (404, {"error": "no such thing"})
+        if method == "GET" and path == "/changes" and self.changes_status is not None:
+            return self.changes_status, {"error": "the API is down"}
         if method == "GET" and path == "/changes":
             after = int(parse_qs(environ.get("QUERY_STRING", "")).get("after", ["0"])[0])
             page: dict[str, Any] = {"changes": self.changes[after:], "cursor": str(len(self.changes))}

@@ -127,6 +127,8 @@ def test_a_refused_key_makes_the_poll_wait_and_status_says_why_until_connect(key
     poll = row(runtime)["poll"]
     assert poll["last_polled_at"] is None and poll["cursor_age_seconds"] is None
     assert "needs a new key" in poll["error"] and "ledgerlink connect keyed" in poll["error"]
+    assert poll["waiting_for_new_key"] and poll_lines(poll)[0].endswith(", waits for a new key")
+    assert poll_lines(poll)[1] == f"error: {poll['error']}"
     assert any("the poll of connection 'keyed' did not run" in w and "needs a new key" in w
                for w in connection_warnings(runtime))
     assert "polls_failed" not in runtime.metrics.values and runtime.metrics.values["polls_paused"] == 1
@@ -141,6 +143,7 @@ def test_a_refused_key_makes_the_poll_wait_and_status_says_why_until_connect(key
     assert worker.poll("keyed") == 1  # due at once, not after the 30 s interval
     poll = row(runtime)["poll"]
     assert poll["error"] is None and poll["last_polled_at"] is not None and poll["warnings"] == []
+    assert not poll["waiting_for_new_key"] and len(poll_lines(poll)) == 1
     assert runtime.store.cursor("poll:keyed") == "1"
     assert fetch_due(runtime, worker) == ["done"] and run_due(runtime, worker) == ["succeeded"]
     assert connection_warnings(runtime) == []
@@ -176,11 +179,20 @@ def test_poll_warnings_are_logged_once_per_poll_kept_with_the_poll_and_cleared_b
     assert [r.getMessage() for r in caplog.records] == [f"poll of connection 'keyed': {warning}"]
     assert row(runtime)["poll"]["warnings"] == [warning]
 
-    # a poll returning (events, cursor) without warnings clears them
-    api.warnings = None
+    # a failed poll is no poll without warnings: they stay, beside its error
+    api.changes_status = 500
     runtime.store.poll_due_now("keyed")
     assert worker.poll("keyed") == 1
-    assert row(runtime)["poll"]["warnings"] == [] and connection_warnings(runtime) == []
+    poll = row(runtime)["poll"]
+    assert poll["warnings"] == [warning] and "listing changes: HTTP 500" in poll["error"]
+    assert runtime.store.cursor("poll:keyed") == "1"
+
+    # a poll returning (events, cursor) without warnings clears them, and the error
+    api.changes_status, api.warnings = None, None
+    runtime.store.poll_due_now("keyed")
+    assert worker.poll("keyed") == 1
+    poll = row(runtime)["poll"]
+    assert (poll["warnings"], poll["error"]) == ([], None) and connection_warnings(runtime) == []
     assert runtime.metrics.values["poll_warnings"] == 3
 
 

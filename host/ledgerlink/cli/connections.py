@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 from ledgerlink import jsonio
 from ledgerlink.cli.options import db_option, db_url
@@ -41,7 +42,8 @@ def _check_key(connections: Connections, name: str) -> int:
         return 1
     if checked.unchecked:
         print(f"warning: {checked.message}", file=sys.stderr)
-    print(f"{name}: ok ({checked.message}); {checked.resumed} paused run(s) resumed")
+    fetches = f"; {checked.fetches} waiting notification(s) fetched again" if checked.fetches else ""
+    print(f"{name}: ok ({checked.message}); {checked.resumed} paused run(s) resumed{fetches}")
     return 0
 
 
@@ -59,8 +61,31 @@ def cmd_connections(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         paused = f"  {row['paused_runs']} run(s) paused" if row["paused_runs"] else ""
+        if row["paused_fetches"]:
+            paused += f"  {row['paused_fetches']} notification(s) waiting"
         print(f"{row['name']:<20} {row['connector']:<12} {row['status']}{paused}")
+        if row["poll"] is not None:
+            for line in poll_lines(row["poll"]):
+                print(f"    {line}")
     return 0
+
+
+def poll_lines(poll: dict[str, Any]) -> list[str]:
+    """A polled connection's poll as ``ledgerlink connections`` prints it."""
+    def when(at: float | None) -> str:
+        return "never" if at is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(at))
+
+    age = poll["cursor_age_seconds"]
+    if poll.get("waiting_for_new_key"):
+        due = "waits for a new key"
+    else:
+        due = f"next due {when(poll['next_due_at']) if poll['next_due_at'] is not None else 'now'}"
+    lines = [f"poll every {poll['interval_seconds']:g}s: last polled {when(poll['last_polled_at'])}"
+             + ("" if age is None else f" (cursor {age:.0f}s old)") + f", {due}"]
+    if poll["error"]:
+        lines.append(f"error: {poll['error']}")
+    lines += [f"warning: {w}" for w in poll["warnings"]]
+    return lines
 
 
 def cmd_secret_key(args: argparse.Namespace) -> int:

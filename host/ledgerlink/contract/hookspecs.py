@@ -236,8 +236,9 @@ def ledgerlink_fetch_ended(fetch, outcome, error):
     :param fetch: the :class:`ledgerlink.store.ClaimedFetch`: ``id``, ``connection``,
         ``event_id``, ``trigger``, ``attempts``.
     :param outcome: ``"done"`` (the entity is stored and its runs are planned), ``"gone"``
-        (the source no longer has it; nothing runs), ``"retrying"`` or ``"failed"`` (for
-        good; no run is planned).
+        (the source no longer has it; nothing runs), ``"retrying"``, ``"paused"`` (the
+        vendor refused the connection's key: fetched again once ``ledgerlink connect``
+        accepts a new one) or ``"failed"`` (for good; no run is planned).
     :param error: the error stored with it (None when done or gone).
 
     **When:** in the worker thread, after the outcome is committed; not when the fetch's

@@ -203,7 +203,7 @@ class Worker:
 
     def fetch(self, claimed: ClaimedFetch) -> str:
         """Fetch one notification's entity and plan its runs (:func:`ledgerlink.engine.fetching.fetch`).
-        Returns "done", "gone", "retrying", "failed" or "lost"; plugins hear of every
+        Returns "done", "gone", "retrying", "paused", "failed" or "lost"; plugins hear of every
         outcome but "lost" (:func:`ended`)."""
         outcome, error = fetching.fetch(self.runtime, self.name, claimed)
         if outcome != "lost":

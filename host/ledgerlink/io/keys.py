@@ -2,11 +2,13 @@
 
 A connection authenticated by a key in the environment (an API key, not OAuth tokens) has
 nothing the host can refresh. When the vendor refuses it (HTTP 401: the key was rolled or
-revoked), the runs that need it are paused and the connection is marked ``needs_new_key``
-(:func:`refused`). Someone puts a new key in the environment and runs ``ledgerlink connect
-NAME`` (:func:`check`): the connector's ``check_credentials`` request is sent with that key;
-on success the connection is ``ok`` again and its paused runs resume, on failure nothing
-resumes. A connector that declares no check resumes on ``connect`` with a warning.
+revoked), the runs that need it are paused, so are the fetches of its notifications and its
+poll, and the connection is marked ``needs_new_key`` (:func:`refused`). Someone puts a new
+key in the environment and runs ``ledgerlink connect NAME`` (:func:`check`): the
+connector's ``check_credentials`` request is sent with that key; on success the connection
+is ``ok`` again, its paused runs resume and its paused fetches and poll are due at once; on
+failure nothing resumes. A connector that declares no check resumes on ``connect`` with a
+warning.
 
 The status is kept in the store's cursors (``key-status:NAME``), so every process sees it.
 """
@@ -58,11 +60,14 @@ class Checked:
     resumed: int = 0
     #: True when the connector declares no check and the runs resumed unchecked
     unchecked: bool = False
+    #: how many paused fetches (notifications waiting for their entity) are due again
+    fetches: int = 0
 
 
 def check(host: Connections, name: str) -> Checked:
     """Send the connector's ``check_credentials`` request with the key now in the
-    environment; on a 2xx answer mark the connection ``ok`` and resume its paused runs."""
+    environment; on a 2xx answer mark the connection ``ok`` and resume its paused runs,
+    fetches and poll."""
     connection = host.connection(name)
     connector = host.catalog.connectors[connection.connector]
     if connector.check_credentials is None:
@@ -94,5 +99,7 @@ def check(host: Connections, name: str) -> Checked:
 def _resume(host: Connections, name: str, checked: Checked) -> Checked:
     host.store.set_cursor(_cursor(name), jsonio.dumps({"status": "ok", "at": time.time()}))
     resumed = host.store.resume_paused(name)
+    fetches = host.store.resume_fetches(name)
+    host.store.poll_due_now(name)
     host.wake()
-    return Checked(checked.ok, checked.message, resumed, checked.unchecked)
+    return Checked(checked.ok, checked.message, resumed, checked.unchecked, fetches)

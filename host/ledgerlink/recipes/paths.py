@@ -2,7 +2,8 @@
 
 Both :mod:`ledgerlink.recipes.mapping` (expressions) and :mod:`ledgerlink.recipes.matching`
 (conditions) build on these. A JSONPath is parsed once (jsonpath-ng) and checked against
-what the document will hold (``$.event``, ``$.steps.<earlier step>``, ``$.lookups``,
+what the document will hold (``$.event`` as the trigger's event schema allows it,
+:mod:`ledgerlink.recipes.event_fields`; ``$.steps.<earlier step>``, ``$.lookups``,
 ``$.recipe``); a path with one value reads it without jsonpath-ng at run time.
 """
 
@@ -20,6 +21,7 @@ from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 
 from ledgerlink.contract import Transform
 from ledgerlink.errors import MappingError, Problem
+from ledgerlink.recipes.event_fields import missing_field
 
 
 class _Missing:
@@ -75,6 +77,9 @@ class Scope:
     timezone: str = "UTC"
     in_each: bool = False
     problems: list[Problem] = field(default_factory=list)
+    #: the recipe's trigger and its event schema: ``$.event`` paths are checked against it
+    trigger: str = ""
+    event_schema: Mapping[str, Any] | None = None
 
     def problem(self, pointer: str, message: str) -> None:
         self.problems.append(Problem(self.file, pointer, message))
@@ -194,5 +199,14 @@ def compile_path(text: Any, pointer: str, scope: Scope) -> CompiledPath | None:
             scope.problem(pointer, f"path {text!r} reads lookup table {names[1]!r}, which the recipe "
                                    f"does not define" + suggest(names[1], scope.lookups))
             return None
+        if names[0] == "event" and scope.event_schema is not None:
+            unknown = missing_field(parsed, scope.event_schema)
+            if unknown is not None:
+                scope.problem(pointer, f"path {text!r}: the event of trigger {scope.trigger!r} has no field "
+                                       f"{unknown.name!r} at {unknown.where}"
+                                       + suggest(unknown.name, unknown.known)
+                                       + "; read a field its event schema lists (`ledgerlink connectors "
+                                         "--json` shows it)")
+                return None
     steps = _simple_steps(parsed)
     return CompiledPath(text, None if steps is None else tuple(steps), parsed)

@@ -3,7 +3,8 @@
 :func:`load_recipes` reads recipe files (or directories of ``*.json``), checks each against
 ``schemas/recipe.schema.json`` and against the catalog and config (trigger, action,
 transform, lookup and connection names, JSONPaths, step references, literal values
-against the action's input schema, duplicate ids), and compiles every expression once.
+against the action's input schema, ``$.event`` paths against the trigger's event schema,
+duplicate ids), and compiles every expression once.
 It never stops at the first problem.
 """
 
@@ -285,8 +286,9 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
         else:
             connection_connector(trigger_raw.get("connection"), "/trigger/connection",
                                  trigger.connector, f"trigger {event!r}")
-    base_scope = dict(file=file, recipe_id=recipe_id, transforms=catalog.transforms,
-                      lookups=lookups, timezone=timezone)
+    base_scope = dict(file=file, recipe_id=recipe_id, transforms=catalog.transforms, lookups=lookups,
+                      timezone=timezone, trigger=event if trigger else "",
+                      event_schema=trigger.event_schema if trigger else None)
     filter_ = None
     if "filter" in trigger_raw:
         scope = Scope(step_id="", **base_scope)

@@ -196,6 +196,30 @@ class EventStore(StoreBase):
                                                       events.c.fetch_state == "pending")
                                 .values(**values)).rowcount == 1
 
+    def pause_fetch(self, pk: int, owner: str, error: str) -> bool:
+        """Park a fetch until its connection is usable again (a key the vendor refused):
+        ``paused``, not failed, the attempt not counted; :meth:`resume_fetches` makes it due."""
+        with self.write_transaction() as conn:
+            return conn.execute(events.update().where(events.c.id == pk, events.c.fetch_owner == owner,
+                                                      events.c.fetch_state == "pending")
+                                .values(fetch_state="paused", fetch_owner=None, fetch_until=None,
+                                        fetch_error=error, fetch_attempts=events.c.fetch_attempts - 1)
+                                ).rowcount == 1
+
+    def resume_fetches(self, connection: str, now: float | None = None) -> int:
+        """Every fetch paused on ``connection`` is due again; returns how many."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            return conn.execute(events.update().where(events.c.connection == connection,
+                                                      events.c.fetch_state == "paused")
+                                .values(fetch_state="pending", fetch_due_at=now, fetch_error=None)).rowcount
+
+    def count_paused_fetches(self, connection: str) -> int:
+        """How many notifications wait for ``connection`` to be usable again before they are fetched."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(events).where(
+                events.c.connection == connection, events.c.fetch_state == "paused")).scalar_one()
+
     def refetch(self, pk: int, now: float | None = None) -> bool:
         """Fetch a ``failed`` or ``gone`` notification again (an operator's replay)."""
         now = self._now(now)
@@ -206,7 +230,7 @@ class EventStore(StoreBase):
                                         fetch_error=None)).rowcount == 1
 
     def fetch_counts(self) -> dict[str, int]:
-        """Notifications by fetch state (pending, done, gone, failed)."""
+        """Notifications by fetch state (pending, paused, done, gone, failed)."""
         with self.engine.connect() as conn:
             return {state: count for state, count in conn.execute(
                 sa.select(events.c.fetch_state, sa.func.count()).where(events.c.fetch_state.is_not(None))

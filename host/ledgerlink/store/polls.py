@@ -1,14 +1,17 @@
 """Polls and trigger cursors (``cursors``): a poll's row holds its cursor and is also its
-schedule and its lease, so each due poll fires once across processes.
+schedule and its lease, so each due poll fires once across processes. The warnings of a
+poll's last success are kept beside it (the row ``warnings:<poll name>``, a JSON list), until
+a poll without warnings removes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
+from ledgerlink import jsonio
 from ledgerlink.store.base import StoreBase
 from ledgerlink.store.database import insert_ignore
 from ledgerlink.store.events import InboxItem, Stored, store_events
@@ -40,9 +43,10 @@ class PollStore(StoreBase):
         return True, (row[0] or None)
 
     def finish_poll(self, name: str, owner: str, connection: str, items: Iterable[InboxItem], cursor: str,
-                    due_at: float, now: float | None = None) -> list[Stored] | None:
-        """Store what a poll found, advance its cursor and schedule the next poll, in one
-        transaction. None (nothing stored) when the lease was lost meanwhile."""
+                    due_at: float, now: float | None = None, warnings: Sequence[str] = ()) -> list[Stored] | None:
+        """Store what a poll found, advance its cursor, schedule the next poll and keep its
+        ``warnings`` (none: the last ones are cleared), in one transaction. None (nothing
+        stored) when the lease was lost meanwhile."""
         now = self._now(now)
         with self.write_transaction() as conn:
             held = conn.execute(cursors.update().where(cursors.c.name == name, cursors.c.lease_owner == owner)
@@ -51,6 +55,12 @@ class PollStore(StoreBase):
             if not held:
                 conn.rollback()
                 return None
+            note = _warnings_row(name)
+            if not warnings:
+                conn.execute(cursors.delete().where(cursors.c.name == note))
+            elif conn.execute(cursors.update().where(cursors.c.name == note)
+                              .values(value=jsonio.dumps(list(warnings)), updated_at=now)).rowcount == 0:
+                conn.execute(cursors.insert().values(name=note, value=jsonio.dumps(list(warnings)), updated_at=now))
             results = store_events(conn, connection, items, now)
             if any(new for _, new, _ in results):
                 self._wake_others(conn)
@@ -64,12 +74,27 @@ class PollStore(StoreBase):
                                         last_error=error)).rowcount == 1
 
     def polls(self) -> list[dict[str, Any]]:
-        """Every poll's row: its cursor, schedule, holder and last error."""
+        """Every poll's row: its cursor, schedule (``updated_at``: when a poll last succeeded),
+        holder, last error (of a failed poll since) and the warnings of its last success."""
         with self.engine.connect() as conn:
-            return [dict(row) for row in conn.execute(
+            rows = [dict(row) for row in conn.execute(
                 sa.select(cursors.c.name, cursors.c.value, cursors.c.updated_at, cursors.c.due_at,
                           cursors.c.lease_owner, cursors.c.last_error)
                 .where(cursors.c.name.like("poll:%"))).mappings()]
+            notes = dict(conn.execute(sa.select(cursors.c.name, cursors.c.value)
+                                      .where(cursors.c.name.like(_warnings_row("poll:%")))).all())
+        for row in rows:
+            row["warnings"] = jsonio.loads(notes[_warnings_row(row["name"])]) \
+                if _warnings_row(row["name"]) in notes else []
+        return rows
+
+    def poll_due_now(self, connection: str, now: float | None = None) -> bool:
+        """Make the poll of ``connection`` due now (the connection can be used again); False
+        when it has never polled."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            return conn.execute(cursors.update().where(cursors.c.name == poll_name(connection))
+                                .values(due_at=now)).rowcount == 1
 
     # --- cursors -----------------------------------------------------------------------------
 
@@ -85,3 +110,13 @@ class PollStore(StoreBase):
             if conn.execute(cursors.update().where(cursors.c.name == name)
                             .values(value=value, updated_at=now)).rowcount == 0:
                 conn.execute(cursors.insert().values(name=name, value=value, updated_at=now))
+
+
+def poll_name(connection: str) -> str:
+    """The name of the cursors row of ``connection``'s poll (its cursor, schedule and lease)."""
+    return f"poll:{connection}"
+
+
+def _warnings_row(poll: str) -> str:
+    """The name of the cursors row keeping the warnings of the poll named ``poll``."""
+    return f"warnings:{poll}"

@@ -35,7 +35,8 @@ events = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     # a notification carrying ids only: "pending" until its entity is fetched and its runs
     # planned, then "done"; "gone" when the entity no longer exists; "failed" after the
-    # last attempt. NULL: nothing to fetch (runs were planned on arrival).
+    # last attempt; "paused" while its connection needs a new key. NULL: nothing to fetch
+    # (runs were planned on arrival).
     sa.Column("fetch_state", sa.String(10), nullable=True),
     sa.Column("fetch_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("fetch_due_at", sa.Float, nullable=True),

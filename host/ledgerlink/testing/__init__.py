@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ledgerlink.testing.actions import (Driven, HttpSender, LinkTable, Script, context, drive,
+from ledgerlink.testing.actions import (Driven, HttpSender, LinkTable, Polled, Script, context, drive,
                                         first_request, over_http, poll, read_webhook,
                                         response_of, signed_headers)
 
 if TYPE_CHECKING:
     from ledgerlink.testing.conformance import ConnectorConformance
 
-__all__ = ["ConnectorConformance", "Driven", "HttpSender", "LinkTable", "Script", "context", "drive",
+__all__ = ["ConnectorConformance", "Driven", "HttpSender", "LinkTable", "Polled", "Script", "context", "drive",
            "first_request", "over_http", "poll", "read_webhook", "response_of", "signed_headers"]
 
 

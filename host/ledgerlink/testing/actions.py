@@ -30,6 +30,7 @@ import httpx
 from ledgerlink import jsonio
 from ledgerlink.contract import (ActionContext, Connection, Connector, IncomingEvent, LinkQuery,
                                  Request, Response)
+from ledgerlink.engine.fetching import poll_result
 from ledgerlink.io import outbound
 
 #: what an action generator yields, is sent and returns
@@ -212,12 +213,22 @@ def signed_headers(connector: Connector, body: bytes, secrets: Mapping[str, Any]
     return dict(connector.webhook.sign(body, secrets, time.time() if now is None else now))
 
 
+@dataclass
+class Polled(Driven):
+    """What a poll did (:func:`poll`): its value, requests and the warnings it returned."""
+
+    warnings: list[str] = field(default_factory=list)
+
+
 def poll(connector: Connector, cursor: str | None, ctx: ActionContext,
-         answer: Answer | Sequence[Scripted]) -> tuple[list[IncomingEvent], str, Driven]:
-    """One poll of ``connector`` from ``cursor``: (events, new cursor, what it requested)."""
+         answer: Answer | Sequence[Scripted]) -> tuple[list[IncomingEvent], str, Polled]:
+    """One poll of ``connector`` from ``cursor``: (events, new cursor, what it requested and
+    warned). The poll may return ``(events, cursor)`` or ``(events, cursor, warnings)``; the
+    result is read as the host reads it, so a shape the host refuses fails here too."""
     if connector.poll is None:
         raise AssertionError(f"connector {connector.name!r} does not poll")
-    driven = drive(connector.poll.poll(cursor, ctx), answer)
-    events, new_cursor = driven.value
-    return list(events), new_cursor, driven
+    driven = Polled()
+    drive(connector.poll.poll(cursor, ctx), answer, into=driven)
+    events, new_cursor, driven.warnings = poll_result(driven.value, connector.name)
+    return events, new_cursor, driven
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Response as FlaskResponse, request
@@ -9,6 +10,7 @@ from flask import Response as FlaskResponse, request
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, SignatureError
 from ledgerlink.io import keys
+from ledgerlink.store.polls import poll_name
 from ledgerlink.web.responses import error, json_response, ledgerlink_error, runtime
 from ledgerlink.web.routes import ApiBlueprint
 
@@ -44,11 +46,31 @@ def webhook(connection: str) -> FlaskResponse:
     return json_response(result, 200)
 
 
+def poll_states(rt: Runtime) -> dict[str, dict[str, Any]]:
+    """Each polled connection's poll: ``last_polled_at`` (its last success, None before the
+    first), ``cursor_age_seconds`` (since that success stored the cursor), ``next_due_at``,
+    ``error`` (of a failed or waiting poll since) and ``warnings`` (of the last success;
+    cleared by a poll without warnings). :func:`connection_rows` adds ``waiting_for_new_key``."""
+    rows = {row["name"]: row for row in rt.store.polls()}
+    now = time.time()
+    states = {}
+    for name in rt.connections.polled():
+        row = rows.get(poll_name(name)) or {}
+        last = row["updated_at"] if row.get("value") else None
+        states[name] = {"interval_seconds": rt.config.poll_seconds(name), "last_polled_at": last,
+                        "cursor_age_seconds": None if last is None else max(0.0, now - last),
+                        "next_due_at": row.get("due_at"), "error": row.get("last_error"),
+                        "warnings": row.get("warnings", [])}
+    return states
+
+
 def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
     """Every connection with its state: ok, needs_reauth, not_connected (OAuth), needs_new_key
-    (a key the vendor refused) or configured."""
+    (a key the vendor refused) or configured; the runs and fetches waiting for it; and, for
+    a polled connection, its poll (:func:`poll_states`), else None."""
     statuses = rt.store.connection_statuses()
     names = sorted(set(rt.config.connections) | set(statuses))
+    polls = poll_states(rt)
     rows = []
     for name in names:
         try:
@@ -60,13 +82,18 @@ def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
             state: tuple[str, float | None] = keys.status(rt.connections, name) or ("configured", None)
         else:
             state = statuses.get(name, ("not_connected", None))
+        poll = polls.get(name)
+        if poll is not None:  # a key connection whose key was refused is not polled until connect
+            poll["waiting_for_new_key"] = state[0] == keys.NEEDS_NEW_KEY
         rows.append({"name": name, "connector": connection.connector, "status": state[0],
                      "oauth": connector.oauth is not None, "updated_at": state[1],
-                     "paused_runs": rt.store.count_paused(name)})
+                     "paused_runs": rt.store.count_paused(name),
+                     "paused_fetches": rt.store.count_paused_fetches(name), "poll": poll})
     return rows
 
 
-@api.operation("/api/connections", ("GET",), "Connections and their state (ok, needs_reauth, not_connected, needs_new_key, configured).",
+@api.operation("/api/connections", ("GET",), "Connections and their state (ok, needs_reauth, not_connected, needs_new_key, "
+               "configured), what waits for them, and each polled connection's poll.",
                responses={200: "every connection"})
 def list_connections() -> FlaskResponse:
     return json_response({"connections": connection_rows(runtime())})

@@ -39,6 +39,10 @@ COUNTERS = {
     "events_ignored": "Events of a type no registered trigger handles (stored, not run).",
     "polls_run": "Polls (cursor-based triggers) this process ran.",
     "polls_failed": "Polls that failed in this process; their cursor stayed.",
+    "poll_warnings": "Warnings returned by polls that succeeded in this process (each is logged and kept "
+                     "with the poll until a poll without warnings).",
+    "polls_paused": "Polls that found their connection's key refused; the poll waits for a new key.",
+    "fetches_paused": "Notifications whose fetch waits because their connection's key was refused.",
     "events_unstorable": "Polled events skipped because they cannot be stored (NUL, a surrogate, an id "
                          "too long); each is logged.",
 }
@@ -62,7 +66,7 @@ class _Collector:
             pass
         yield runs
         fetches = GaugeMetricFamily("ledgerlink_event_fetches",
-                                    "Notifications fetched before planning, by state (pending, done, gone, failed).",
+                                    "Notifications fetched before planning, by state (pending, paused, done, gone, failed).",
                                     labels=["state"])
         try:
             for state, count in sorted(self.runtime.store.fetch_counts().items()):

@@ -48,15 +48,25 @@ def healthz() -> FlaskResponse:
 
 
 def connection_warnings(rt: Runtime) -> list[str]:
-    """One line per connection whose credentials were refused, saying what to do."""
+    """One line per connection whose credentials were refused, saying what to do, and one
+    per warning or error of a connection's poll."""
     try:
         rows = connection_rows(rt)
     except sa.exc.DBAPIError:
         return []
     advice = {"needs_reauth": "connect it again (`ledgerlink connect {name}`)",
               "needs_new_key": "replace its key in the environment, then run `ledgerlink connect {name}`"}
-    return [f"connection {row['name']!r} is {row['status']} ({row['paused_runs']} run(s) paused): "
-            + advice[row["status"]].format(name=row["name"]) for row in rows if row["status"] in advice]
+    lines = []
+    for row in rows:
+        if row["status"] in advice:
+            waiting = f", {row['paused_fetches']} notification(s) waiting" if row["paused_fetches"] else ""
+            lines.append(f"connection {row['name']!r} is {row['status']} ({row['paused_runs']} run(s) paused"
+                         f"{waiting}): " + advice[row["status"]].format(name=row["name"]))
+        poll = row["poll"] or {}
+        if poll.get("error"):
+            lines.append(f"the poll of connection {row['name']!r} did not run: {poll['error']}")
+        lines += [f"the poll of connection {row['name']!r} warns: {w}" for w in poll.get("warnings", [])]
+    return lines
 
 
 @api.operation("/metrics", ("GET",), "Prometheus metrics (text exposition format); Bearer $LEDGERLINK_METRICS_TOKEN "

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask, request
 
 from ledgerlink.contract import Connector, IncomingEvent, LinkQuery, Poll, Request, Response, Webhook
-from ledgerlink.errors import SignatureError
+from ledgerlink.errors import PluginError, SignatureError
 from ledgerlink.testing import (Driven, HttpSender, LinkTable, Script, context, drive, first_request,
                                 over_http, poll, read_webhook, response_of, signed_headers)
 from ledgerlink.web.servers import background
@@ -186,3 +186,18 @@ def test_poll_returns_events_cursor_and_requests():
     assert driven.requests[0].params == {"after": "41"}
     with pytest.raises(AssertionError, match="does not poll"):
         poll(Connector(name="quiet", summary="No polls"), None, CTX, [])
+
+
+def _warning_poll(cursor: str | None, ctx):
+    page = yield Request("GET", "http://127.0.0.1:9/changes", params={"after": cursor or "0"})
+    return [], page.json["cursor"], page.json["warnings"]
+
+
+def test_poll_takes_warnings_beside_the_cursor_as_the_host_does():
+    warned = Connector(name="acme", summary="A vendor that warns",
+                       poll=Poll(summary="changes since the cursor", poll=_warning_poll))
+    events, cursor, driven = poll(warned, "41", CTX, [{"cursor": "41", "warnings": ["history is 30 days"]}])
+    assert (events, cursor, driven.warnings) == ([], "41", ["history is 30 days"])
+    assert poll(ACME, "41", CTX, [{"changes": [], "cursor": "42"}])[2].warnings == []
+    with pytest.raises(PluginError, match="not a list of sentences"):
+        poll(warned, None, CTX, [{"cursor": "1", "warnings": [30]}])

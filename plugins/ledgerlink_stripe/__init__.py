@@ -28,7 +28,7 @@ from typing import Any
 from ledgerlink import hookimpl, jsonio
 from ledgerlink.contract import Connector, Limits, Transform, Trigger, Webhook
 
-from . import api, examples, money
+from . import api, enrich, examples, history, money
 from .actions import ACTIONS
 from .webhook import parse_webhook, verify_webhook
 
@@ -51,6 +51,22 @@ EVENT_TYPES: dict[str, str] = {
     "customer.created": "A customer was created.",
     "customer.updated": "A customer's details changed (data.previous_attributes holds the old values).",
 }
+
+#: what makes one occurrence of each trigger (``Trigger.occurrence_path``): the object the
+#: event is about where Stripe sends one such event per object, the refund for
+#: charge.refunded (a charge may be refunded several times); absent: every event its own
+OCCURRENCE_PATHS: dict[str, str] = {
+    **{kind: "$.data.object.id" for kind in (
+        "invoice.paid", "invoice.finalized", "invoice.voided", "invoice.marked_uncollectible",
+        "credit_note.created", "charge.succeeded", "charge.dispute.created",
+        "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated", "charge.dispute.closed",
+        "payout.paid", "payout.failed", "customer.created")},
+    "charge.refunded": "$.refund.id",
+}
+
+#: why a trigger without history has none (said in its summary)
+NO_HISTORY = ("No backfill: Stripe keeps an object's present state only, not each change or "
+              "failed attempt, so its past events cannot be listed.")
 
 API_BASE = api.API_BASE
 #: Stripe's test-mode limit, 25 requests a second (docs.stripe.com/rate-limits): safe for any
@@ -95,9 +111,13 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                            "(rk_live_…/rk_test_…) as an ${ENV_VAR} reference, for the Stripe "
                            "actions (docs.stripe.com/keys). Sent as Authorization: Bearer, "
                            "redacted everywhere ledgerlink shows a request; any other value "
-                           "(a publishable pk_ key) is refused. Not needed to receive webhooks. "
-                           "A restricted key needs read access to invoices and balance "
-                           "transactions and write access to invoices for the write actions. "
+                           "(a publishable pk_ key) is refused. Not needed to receive webhooks; "
+                           "with it, invoice.paid, charge.succeeded, charge.refunded and "
+                           "payout.paid events are enriched with their balance transactions "
+                           "before they run, and backfill can list past objects. "
+                           "A restricted key needs read access to invoices, charges, payment "
+                           "intents, refunds, disputes, payouts, customers, credit notes and "
+                           "balance transactions, and write access to invoices for the write actions. "
                            "Requests are kept under 25 per second, Stripe's test-mode limit "
                            "(docs.stripe.com/rate-limits); a live connection may raise it to "
                            "Stripe's live limit, 100 per second, in ledgerlink.toml: "
@@ -153,11 +173,16 @@ def event_schema(event_type: str) -> dict[str, Any]:
 
 
 def sample_event(event_type: str) -> dict[str, Any]:
-    """The sample event of ``event_type`` (numbers as ``int``/``Decimal``), a new copy each call."""
+    """The sample event of ``event_type`` (numbers as ``int``/``Decimal``), a new copy each call:
+    the event as Stripe delivers it (``samples/<type>.json``) with, for a trigger that
+    enriches its events, the keys its ``fetch`` adds (``samples/enriched/<type>.json``)."""
     if event_type not in EVENT_TYPES:
         raise KeyError(f"no Stripe trigger for event type {event_type!r}; "
                        f"known: {', '.join(EVENT_TYPES)}")
-    return jsonio.loads(_resource("samples", f"{event_type}.json"))
+    sample = jsonio.loads(_resource("samples", f"{event_type}.json"))
+    if event_type in enrich.FETCHES:
+        sample.update(jsonio.loads(_resource("samples", f"enriched/{event_type}.json")))
+    return sample
 
 
 @hookimpl
@@ -182,13 +207,19 @@ def ledgerlink_register_connectors(register):
 def ledgerlink_register_triggers(register):
     """Register one trigger per entry of :data:`EVENT_TYPES`."""
     for event_type, summary in EVENT_TYPES.items():
+        fetch = enrich.FETCHES.get(event_type)
+        listing = history.LISTINGS.get(event_type)
         register(Trigger(
             name=f"stripe.{event_type}",
-            summary=summary,
+            summary=summary if listing else f"{summary} {NO_HISTORY}",
             event_schema=event_schema(event_type),
             sample=sample_event(event_type),
             status="stable",
             source_id_path="$.data.object.id",
+            fetch=fetch,
+            fetch_for=enrich.fetch_for if fetch else None,
+            occurrence_path=OCCURRENCE_PATHS.get(event_type, ""),
+            history=history.history_of(event_type) if listing else None,
         ))
 
 
@@ -211,4 +242,5 @@ def ledgerlink_register_transforms(register):
     ))
 
 
-__all__ = ["API_BASE", "EVENT_TYPES", "LIMITS", "SETTINGS_SCHEMA", "event_schema", "sample_event"]
+__all__ = ["API_BASE", "EVENT_TYPES", "LIMITS", "NO_HISTORY", "OCCURRENCE_PATHS", "SETTINGS_SCHEMA",
+           "event_schema", "sample_event"]

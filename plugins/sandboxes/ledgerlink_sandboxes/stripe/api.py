@@ -60,6 +60,10 @@ def _txn_filter(account: Account, params: Obj) -> Callable[[Obj], bool]:
     members = account.ledger.in_payout(payout) if payout else None
     if payout and payout not in account.store.objects["payout"]:
         raise wire.missing("payout", payout, "payout")
+    if payout and account.store.objects["payout"][payout].get("automatic") is False:
+        # Stripe itemizes automatic payouts only (docs.stripe.com/api/balance_transactions/list#balance_transaction_list-payout)
+        raise wire.invalid("Balance transaction history can only be filtered on automatic transfers, "
+                           "not manual.", "payout")
     simple = _equal("type", "source", "currency")(account, params)
     return lambda obj: simple(obj) and (members is None or obj["id"] in members)
 

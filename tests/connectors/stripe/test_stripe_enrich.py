@@ -21,10 +21,13 @@ from ledgerlink.testing.sandbox import running
 from ledgerlink_sandboxes.stripe import create_sandbox
 from ledgerlink_stripe import api, enrich
 from stripe_openapi_requests import problems
-from test_stripe_sandbox import spec_errors  # noqa: F401 (a fixture)
-from test_stripe_triggers import catalog  # noqa: F401 (a fixture)
+import test_stripe_sandbox
+import test_stripe_triggers
 
 KEY = "sk_test_sandbox"
+#: fixtures of the neighbouring modules: Stripe's OpenAPI validator, the plugin's catalog
+spec_errors = test_stripe_sandbox.spec_errors
+catalog = test_stripe_triggers.catalog
 ENRICHED = ("invoice.paid", "charge.succeeded", "charge.refunded", "payout.paid")
 
 

@@ -10,6 +10,13 @@ nothing a third-party package could not.
   and later) shapes, and a sample event (``samples/<type>.json``, derived from Stripe's
   MIT-licensed OpenAPI fixtures; licence in ``samples/LICENSE.stripe-openapi.txt``).
   An event of a type not in :data:`EVENT_TYPES` is still accepted, stored and ignored.
+- Enrichment (:mod:`ledgerlink_stripe.enrich`): on a connection with an ``api_key``,
+  ``invoice.paid`` and ``charge.succeeded`` events carry the payment's
+  ``balance_transaction``, ``charge.refunded`` its ``refund`` and that refund's
+  ``balance_transaction``, and ``payout.paid`` its ``balance_transactions`` and their
+  ``summary``; each trigger names what makes one occurrence (:data:`OCCURRENCE_PATHS`) and,
+  but for ``customer.updated`` and ``invoice.payment_failed``, lists its past for backfill
+  (:mod:`ledgerlink_stripe.history`). ``docs/stripe.md`` lists them all.
 - Actions ``stripe.mark_invoice_paid``, ``stripe.add_invoice_note``,
   ``stripe.retrieve_invoice`` and ``stripe.list_balance_transactions``
   (:mod:`ledgerlink_stripe.actions`), on Stripe's API (:mod:`ledgerlink_stripe.api`: the
@@ -64,6 +71,13 @@ OCCURRENCE_PATHS: dict[str, str] = {
     "charge.refunded": "$.refund.id",
 }
 
+#: what an enriched trigger's events carry (said in its summary)
+ENRICHMENT = {
+    "invoice.paid": "With an api_key: $.event.balance_transaction (fee, net, exchange rate of the payment).",
+    "charge.succeeded": "With an api_key: $.event.balance_transaction (fee, net, exchange rate).",
+    "charge.refunded": "With an api_key: $.event.refund and its $.event.balance_transaction.",
+    "payout.paid": "With an api_key: $.event.balance_transactions (every one paid out) and $.event.summary.",
+}
 #: why a trigger without history has none (said in its summary)
 NO_HISTORY = ("No backfill: Stripe keeps an object's present state only, not each change or "
               "failed attempt, so its past events cannot be listed.")
@@ -211,7 +225,8 @@ def ledgerlink_register_triggers(register):
         listing = history.LISTINGS.get(event_type)
         register(Trigger(
             name=f"stripe.{event_type}",
-            summary=summary if listing else f"{summary} {NO_HISTORY}",
+            summary=" ".join(part for part in (summary, ENRICHMENT.get(event_type),
+                                               None if listing else NO_HISTORY) if part),
             event_schema=event_schema(event_type),
             sample=sample_event(event_type),
             status="stable",

@@ -14,7 +14,8 @@ import jsonschema
 import pytest
 
 import ledgerlink_stripe
-from ledgerlink.contract import Page
+from ledgerlink.contract import Page, Response
+from ledgerlink.errors import VendorError
 from ledgerlink.testing import HttpSender, context, drive
 from ledgerlink.testing.sandbox import running
 from ledgerlink_sandboxes.stripe import create_sandbox
@@ -178,3 +179,41 @@ def test_the_triggers_without_history_say_why(week):
             assert trigger.history is None and ledgerlink_stripe.NO_HISTORY in trigger.summary
         else:
             assert trigger.history is not None
+
+
+def test_credit_notes_without_a_created_filter_are_read_until_one_is_older_than_the_range():
+    """Stripe's 2023-08-16 credit note list takes no ``created``: the pages are read newest
+    first, the objects outside the range skipped, and the listing ends at the first older one."""
+    notes = [{"id": f"cn_{n}", "object": "credit_note", "created": created, "livemode": False}
+             for n, created in enumerate((500, 400, 300, 150, 90))]
+    answer = Response(200, json={"object": "list", "url": "/v1/credit_notes", "has_more": True, "data": notes})
+    ctx = context("stripe", {})
+    driven = drive(history.history_of("credit_note.created")(100, 450, None, ctx), [answer])
+    page = driven.value
+    assert [e.id for e in page.events] == ["credit_note.created:cn_1", "credit_note.created:cn_2",
+                                           "credit_note.created:cn_3"]
+    assert page.cursor is None and page.progress == 1.0
+    (request,) = driven.requests
+    assert "created[gte]" not in request.params and problems(request) == []
+
+
+def test_a_page_with_more_gives_the_last_id_as_the_cursor_and_sends_it_back():
+    charges = [{"id": f"ch_{n}", "object": "charge", "status": "succeeded", "created": 300 - n}
+               for n in range(3)]
+    answer = Response(200, json={"object": "list", "url": "/v1/charges", "has_more": True, "data": charges})
+    trigger_history = history.history_of("charge.succeeded")
+    first = drive(trigger_history(100, 300, None, context("stripe", {})), [answer])
+    assert first.value.cursor == "ch_2" and first.value.progress == pytest.approx(2 / 200)
+    assert first.requests[0].params["created[gte]"] == "100" and first.requests[0].params["created[lte]"] == "300"
+    second = drive(trigger_history(100, 300, "ch_2", context("stripe", {})),
+                   [Response(200, json={"object": "list", "url": "/v1/charges", "has_more": False, "data": []})])
+    assert second.requests[0].params["starting_after"] == "ch_2"
+    assert second.value.events == [] and second.value.cursor is None and second.value.progress == 1.0
+
+
+def test_the_sandbox_refuses_an_invoice_status_stripe_does_not_know(week):
+    sandbox, _, ctx = week
+    with httpx.Client(timeout=10) as client, pytest.raises(VendorError) as refused:
+        # sent as is (Stripe's spec would refuse it before it leaves)
+        drive(api.pages(ctx, "/v1/invoices", {"status": "settled"}), HttpSender(client, api.auth({"api_key": KEY})))
+    assert refused.value.kind == "permanent" and "Invalid status" in refused.value.message

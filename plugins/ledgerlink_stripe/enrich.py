@@ -91,10 +91,8 @@ def _transaction(value: Any, ctx: ActionContext) -> Steps:
 
 
 def _charge_transaction(charge: Any, ctx: ActionContext) -> Steps:
-    """The balance transaction of a charge (an id or the object)."""
-    if isinstance(charge, Mapping) and isinstance(charge.get("balance_transaction"), Mapping):
-        return dict(charge["balance_transaction"])
-    if isinstance(charge, Mapping) and isinstance(charge.get("balance_transaction"), str):
+    """The balance transaction of a charge (an id, or the object as Stripe expanded it)."""
+    if isinstance(charge, Mapping) and "balance_transaction" in charge:
         return (yield from _transaction(charge["balance_transaction"], ctx))
     ident = _id(charge)
     if ident is None:
@@ -166,6 +164,7 @@ def invoice_paid(payload: Event, ctx: ActionContext) -> Steps:
 def charge_succeeded(payload: Event, ctx: ActionContext) -> Steps:
     """``charge.succeeded`` with ``balance_transaction``."""
     charge = _object(payload)
+    # no transaction yet when the event was sent: Stripe may have one now
     found = yield from _charge_transaction(charge if charge.get("balance_transaction") else charge["id"], ctx)
     return {**payload, "balance_transaction": found}
 

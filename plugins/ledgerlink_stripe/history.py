@@ -90,9 +90,12 @@ def _transition(name: str) -> Callable[[Obj], Any]:
 
 
 def _refund(obj: Obj) -> list[tuple[str, int, Obj, dict[str, Any]]]:
+    """A refund of a charge (listed with ``expand[]=data.charge``) that did not fail."""
     charge = obj.get("charge")
-    if obj.get("status") in ("failed", "canceled") or not isinstance(charge, Mapping):
+    if obj.get("status") in ("failed", "canceled") or charge is None:
         return []
+    if not isinstance(charge, Mapping):
+        raise VendorError(f"Stripe listed refund {obj.get('id')!r} without its charge expanded", kind="retry")
     return [(str(obj["id"]), _created(obj), charge, {"refund": {**obj, "charge": charge.get("id")}})]
 
 

@@ -299,3 +299,39 @@ def test_the_enriched_samples_agree_with_stripes_openapi_spec(catalog, spec_erro
     if kind == "payout.paid":
         assert sample["summary"] == enrich.summarize(sample["balance_transactions"], "usd")
         assert sample["summary"]["net"] == sample["data"]["object"]["amount"]
+
+
+def test_a_charge_without_a_transaction_when_sent_is_read_again_with_it_expanded():
+    event = {"id": "evt_1", "object": "event", "type": "charge.succeeded", "created": 1,
+             "data": {"object": {"id": "ch_1", "object": "charge", "balance_transaction": None}}}
+    txn = {"id": "txn_1", "object": "balance_transaction"}
+    driven = drive(enrich.charge_succeeded(event, context("stripe", {})),
+                   [Response(200, json={"id": "ch_1", "object": "charge", "balance_transaction": txn})])
+    assert driven.value["balance_transaction"] == txn
+    assert driven.requests[0].params == {"expand[0]": "balance_transaction"}
+    still_none = drive(enrich.charge_succeeded(event, context("stripe", {})),
+                       [Response(200, json={"id": "ch_1", "object": "charge", "balance_transaction": None})])
+    assert still_none.value["balance_transaction"] is None and len(still_none.requests) == 1
+
+
+def test_a_basil_event_on_a_connection_pinned_to_an_older_version_reads_the_old_shape():
+    event = {"id": "evt_1", "object": "event", "type": "invoice.paid", "api_version": "2025-03-31.basil",
+             "created": 1, "data": {"object": {"id": "in_1", "object": "invoice", "amount_paid": 1000}}}
+    txn = {"id": "txn_2", "object": "balance_transaction"}
+    answers = [Response(200, json={"id": "in_1", "object": "invoice", "amount_paid": 1000, "charge": "ch_2",
+                                   "payment_intent": "pi_2", "paid_out_of_band": False}),
+               Response(200, json={"id": "ch_2", "object": "charge", "balance_transaction": txn})]
+    driven = drive(enrich.invoice_paid(event, context("stripe", {})), answers)
+    assert driven.value["balance_transaction"] == txn
+    assert [r.url.rsplit("/v1/", 1)[1] for r in driven.requests] == ["invoices/in_1", "charges/ch_2"]
+
+
+def test_stripes_refusal_while_enriching_is_its_classified_error():
+    event = {"id": "evt_1", "object": "event", "type": "charge.succeeded", "created": 1,
+             "data": {"object": {"id": "ch_1", "object": "charge", "balance_transaction": "txn_1"}}}
+    forbidden = Response(403, json={"error": {"type": "invalid_request_error", "message":
+                         "The provided key 'rk_test_***' does not have the required permissions for this "
+                         "endpoint. Having the 'rak_balance_transaction_source_read' permission would allow this request."}})
+    with pytest.raises(VendorError) as refused:
+        drive(enrich.charge_succeeded(event, context("stripe", {})), [forbidden])
+    assert refused.value.kind == "permanent" and "rak_balance_transaction_source_read" in refused.value.message

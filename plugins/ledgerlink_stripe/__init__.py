@@ -10,13 +10,6 @@ nothing a third-party package could not.
   and later) shapes, and a sample event (``samples/<type>.json``, derived from Stripe's
   MIT-licensed OpenAPI fixtures; licence in ``samples/LICENSE.stripe-openapi.txt``).
   An event of a type not in :data:`EVENT_TYPES` is still accepted, stored and ignored.
-- Enrichment (:mod:`ledgerlink_stripe.enrich`): on a connection with an ``api_key``,
-  ``invoice.paid`` and ``charge.succeeded`` events carry the payment's
-  ``balance_transaction``, ``charge.refunded`` its ``refund`` and that refund's
-  ``balance_transaction``, and ``payout.paid`` its ``balance_transactions`` and their
-  ``summary``; each trigger names what makes one occurrence (:data:`OCCURRENCE_PATHS`) and,
-  but for ``customer.updated`` and ``invoice.payment_failed``, lists its past for backfill
-  (:mod:`ledgerlink_stripe.history`). ``docs/stripe.md`` lists them all.
 - Actions ``stripe.mark_invoice_paid``, ``stripe.add_invoice_note``,
   ``stripe.retrieve_invoice`` and ``stripe.list_balance_transactions``
   (:mod:`ledgerlink_stripe.actions`), on Stripe's API (:mod:`ledgerlink_stripe.api`: the
@@ -35,7 +28,8 @@ from typing import Any
 from ledgerlink import hookimpl, jsonio
 from ledgerlink.contract import Connector, Limits, Transform, Trigger, Webhook
 
-from . import api, enrich, examples, history, money
+from . import api, examples, money
+from . import enrich, history
 from .actions import ACTIONS
 from .webhook import parse_webhook, verify_webhook
 
@@ -125,13 +119,9 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                            "(rk_live_…/rk_test_…) as an ${ENV_VAR} reference, for the Stripe "
                            "actions (docs.stripe.com/keys). Sent as Authorization: Bearer, "
                            "redacted everywhere ledgerlink shows a request; any other value "
-                           "(a publishable pk_ key) is refused. Not needed to receive webhooks; "
-                           "with it, invoice.paid, charge.succeeded, charge.refunded and "
-                           "payout.paid events are enriched with their balance transactions "
-                           "before they run, and backfill can list past objects. "
-                           "A restricted key needs read access to invoices, charges, payment "
-                           "intents, refunds, disputes, payouts, customers, credit notes and "
-                           "balance transactions, and write access to invoices for the write actions. "
+                           "(a publishable pk_ key) is refused. Not needed to receive webhooks. "
+                           "A restricted key needs read access to invoices and balance "
+                           "transactions and write access to invoices for the write actions. "
                            "Requests are kept under 25 per second, Stripe's test-mode limit "
                            "(docs.stripe.com/rate-limits); a live connection may raise it to "
                            "Stripe's live limit, 100 per second, in ledgerlink.toml: "
@@ -219,7 +209,10 @@ def ledgerlink_register_connectors(register):
 
 @hookimpl
 def ledgerlink_register_triggers(register):
-    """Register one trigger per entry of :data:`EVENT_TYPES`."""
+    """Register one trigger per entry of :data:`EVENT_TYPES`: on a connection with an
+    ``api_key``, four enrich their events (:mod:`ledgerlink_stripe.enrich`); each names what
+    makes one occurrence (:data:`OCCURRENCE_PATHS`) and all but two list their past for
+    backfill (:mod:`ledgerlink_stripe.history`). ``docs/stripe.md`` lists them all."""
     for event_type, summary in EVENT_TYPES.items():
         fetch = enrich.FETCHES.get(event_type)
         listing = history.LISTINGS.get(event_type)

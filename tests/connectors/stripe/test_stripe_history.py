@@ -2,7 +2,7 @@
 one Page per Stripe list page, every request held to Stripe's OpenAPI spec, events shaped as
 Stripe's (stable ``<type>:<object id>`` ids, ``created`` when it happened), the same
 occurrences as the webhooks the sandbox sent, progress rising to 1, and enrichment reading
-the backfilled events."""
+the backfilled events and every delivered one of the week."""
 
 from __future__ import annotations
 
@@ -217,3 +217,36 @@ def test_the_sandbox_refuses_an_invoice_status_stripe_does_not_know(week):
         # sent as is (Stripe's spec would refuse it before it leaves)
         drive(api.pages(ctx, "/v1/invoices", {"status": "settled"}), HttpSender(client, api.auth({"api_key": KEY})))
     assert refused.value.kind == "permanent" and "Invalid status" in refused.value.message
+
+
+def test_every_delivered_event_of_the_week_is_enriched_with_the_sandboxes_own_transactions(week):
+    """Every invoice.paid, charge.succeeded, charge.refunded and payout.paid the sandbox sent in
+    the week (four currencies, partial refunds, a negative payout), enriched as a worker would."""
+    sandbox, send, ctx = week
+    store = sandbox.account.store
+    sent = [e for e in store.objects["event"].values() if e["type"] in enrich.FETCHES]
+    refunds = {(r["charge"], r["created"], r["amount"]): r for r in store.objects["refund"].values()}
+    seen = set()
+    for webhook in sent:
+        event = {**webhook, "data": {**webhook["data"]}}
+        enriched = drive(enrich.FETCHES[event["type"]](event, ctx), send).value
+        obj = event["data"]["object"]
+        seen.add(event["type"])
+        if event["type"] == "payout.paid":
+            members = sandbox.account.ledger.in_payout(obj["id"]) - {obj["balance_transaction"]}
+            assert {t["id"] for t in enriched["balance_transactions"]} == members
+            assert enriched["summary"]["net"] == obj["amount"]
+            continue
+        if event["type"] == "charge.refunded":
+            increase = obj["amount_refunded"] - event["data"]["previous_attributes"]["amount_refunded"]
+            refund = refunds[(obj["id"], event["created"], increase)]
+            assert enriched["refund"]["id"] == refund["id"]
+            txn_id = refund["balance_transaction"]
+        elif event["type"] == "invoice.paid":
+            txn_id = store.get("charge", obj["charge"])["balance_transaction"] if obj["charge"] else None
+        else:
+            txn_id = obj["balance_transaction"]
+        expected = store.served(store.get("balance_transaction", txn_id)) if txn_id else None
+        assert enriched["balance_transaction"] == expected, event["id"]
+    assert seen == set(enrich.FETCHES)
+    assert any(e["data"]["object"]["amount"] < 0 for e in sent if e["type"] == "payout.paid")

@@ -88,7 +88,8 @@ class Config:
         settings = {**connector.default_settings,
                     **{k: v for k, v in raw.items()
                        if k not in HOST_KEYS and k not in connector.secret_settings}}
-        return Connection(name, raw["connector"], settings)
+        configured = frozenset(k for k in connector.secret_settings if k in raw)
+        return Connection(name, raw["connector"], settings, configured_secrets=configured)
 
     def limits(self, name: str, default: Limits | None) -> Limits | None:
         """The connection's rate limits: ``[connections.NAME.limits]`` or the connector's."""

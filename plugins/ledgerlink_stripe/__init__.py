@@ -29,6 +29,7 @@ from ledgerlink import hookimpl, jsonio
 from ledgerlink.contract import Connector, Transform, Trigger, Webhook
 
 from . import api, examples, money
+from . import enrich, history
 from .actions import ACTIONS
 from .webhook import parse_webhook, verify_webhook
 
@@ -51,6 +52,29 @@ EVENT_TYPES: dict[str, str] = {
     "customer.created": "A customer was created.",
     "customer.updated": "A customer's details changed (data.previous_attributes holds the old values).",
 }
+
+#: what makes one occurrence of each trigger (``Trigger.occurrence_path``): the object the
+#: event is about where Stripe sends one such event per object, the refund for
+#: charge.refunded (a charge may be refunded several times); absent: every event its own
+OCCURRENCE_PATHS: dict[str, str] = {
+    **{kind: "$.data.object.id" for kind in (
+        "invoice.paid", "invoice.finalized", "invoice.voided", "invoice.marked_uncollectible",
+        "credit_note.created", "charge.succeeded", "charge.dispute.created",
+        "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated", "charge.dispute.closed",
+        "payout.paid", "payout.failed", "customer.created")},
+    "charge.refunded": "$.refund.id",
+}
+
+#: what an enriched trigger's events carry (said in its summary)
+ENRICHMENT = {
+    "invoice.paid": "With an api_key: $.event.balance_transaction (fee, net, exchange rate of the payment).",
+    "charge.succeeded": "With an api_key: $.event.balance_transaction (fee, net, exchange rate).",
+    "charge.refunded": "With an api_key: $.event.refund and its $.event.balance_transaction.",
+    "payout.paid": "With an api_key: $.event.balance_transactions (every one paid out) and $.event.summary.",
+}
+#: why a trigger without history has none (said in its summary)
+NO_HISTORY = ("No backfill: Stripe keeps an object's present state only, not each change or "
+              "failed attempt, so its past events cannot be listed.")
 
 API_BASE = api.API_BASE
 #: Stripe's test-mode limit, 25 requests a second (docs.stripe.com/rate-limits), for a
@@ -153,11 +177,16 @@ def event_schema(event_type: str) -> dict[str, Any]:
 
 
 def sample_event(event_type: str) -> dict[str, Any]:
-    """The sample event of ``event_type`` (numbers as ``int``/``Decimal``), a new copy each call."""
+    """The sample event of ``event_type`` (numbers as ``int``/``Decimal``), a new copy each call:
+    the event as Stripe delivers it (``samples/<type>.json``) with, for a trigger that
+    enriches its events, the keys its ``fetch`` adds (``samples/enriched/<type>.json``)."""
     if event_type not in EVENT_TYPES:
         raise KeyError(f"no Stripe trigger for event type {event_type!r}; "
                        f"known: {', '.join(EVENT_TYPES)}")
-    return jsonio.loads(_resource("samples", f"{event_type}.json"))
+    sample = jsonio.loads(_resource("samples", f"{event_type}.json"))
+    if event_type in enrich.FETCHES:
+        sample.update(jsonio.loads(_resource("samples", f"enriched/{event_type}.json")))
+    return sample
 
 
 @hookimpl
@@ -181,15 +210,25 @@ def ledgerlink_register_connectors(register):
 
 @hookimpl
 def ledgerlink_register_triggers(register):
-    """Register one trigger per entry of :data:`EVENT_TYPES`."""
+    """Register one trigger per entry of :data:`EVENT_TYPES`: on a connection with an
+    ``api_key``, four enrich their events (:mod:`ledgerlink_stripe.enrich`); each names what
+    makes one occurrence (:data:`OCCURRENCE_PATHS`) and all but two list their past for
+    backfill (:mod:`ledgerlink_stripe.history`). ``docs/stripe.md`` lists them all."""
     for event_type, summary in EVENT_TYPES.items():
+        fetch = enrich.FETCHES.get(event_type)
+        listing = history.LISTINGS.get(event_type)
         register(Trigger(
             name=f"stripe.{event_type}",
-            summary=summary,
+            summary=" ".join(part for part in (summary, ENRICHMENT.get(event_type),
+                                               None if listing else NO_HISTORY) if part),
             event_schema=event_schema(event_type),
             sample=sample_event(event_type),
             status="stable",
             source_id_path="$.data.object.id",
+            fetch=fetch,
+            fetch_for=enrich.fetch_for if fetch else None,
+            occurrence_path=OCCURRENCE_PATHS.get(event_type, ""),
+            history=history.history_of(event_type) if listing else None,
         ))
 
 
@@ -212,4 +251,5 @@ def ledgerlink_register_transforms(register):
     ))
 
 
-__all__ = ["API_BASE", "EVENT_TYPES", "LIMITS", "SETTINGS_SCHEMA", "event_schema", "sample_event"]
+__all__ = ["API_BASE", "EVENT_TYPES", "LIMITS", "NO_HISTORY", "OCCURRENCE_PATHS", "SETTINGS_SCHEMA",
+           "event_schema", "sample_event"]

@@ -73,6 +73,9 @@ class Connection:
     settings: Mapping[str, Any]
     #: True when no configuration named this connection and the connector's defaults are used
     implicit: bool = False
+    #: the names (never the values) of the secret settings configured for this connection,
+    #: e.g. ``frozenset({"api_key"})``: what a connector may do with it (``Trigger.fetch_for``)
+    configured_secrets: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

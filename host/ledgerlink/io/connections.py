@@ -11,6 +11,7 @@ the governor, authenticated, with secrets redacted from what is recorded;
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 import httpx
@@ -69,8 +70,7 @@ class Connections:
             if connector.oauth is not None and self.secret_box.enabled:
                 learned = self.secret_box.get(name).get("settings") or {}
                 if learned:
-                    connection = Connection(name, connection.connector, {**connection.settings, **learned},
-                                            connection.implicit)
+                    connection = replace(connection, settings={**connection.settings, **learned})
             self._connections[name] = connection
         return connection
 

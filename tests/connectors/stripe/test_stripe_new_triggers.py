@@ -160,7 +160,7 @@ def test_the_dispute_samples_follow_one_dispute_and_its_money():
 def test_the_invoice_samples_carry_their_status_and_when(event_type, status, moment):
     invoice = _object(event_type)
     assert invoice["status"] == status and invoice["status_transitions"][moment]
-    assert ledgerlink_stripe.event_schema(event_type)["$defs"] == ledgerlink_stripe.event_schema("invoice.paid")["$defs"]
+    assert ledgerlink_stripe.event_schema(event_type)["$defs"] == ledgerlink_stripe.event_schema("invoice.finalized")["$defs"]
 
 
 def test_payout_failed_says_why():

@@ -151,8 +151,18 @@ def test_registered_trigger_uses_the_packaged_files(catalog, event_type):
     trigger = catalog.triggers[f"stripe.{event_type}"]
     assert trigger.event_schema == json.loads(
         PACKAGE.joinpath("schemas", f"{event_type}.json").read_text("utf-8"))
-    assert trigger.sample == jsonio.loads(PACKAGE.joinpath("samples", f"{event_type}.json").read_bytes())
+    delivered = jsonio.loads(PACKAGE.joinpath("samples", f"{event_type}.json").read_bytes())
+    enriched = PACKAGE.joinpath("samples", "enriched", f"{event_type}.json")
+    added = jsonio.loads(enriched.read_bytes()) if enriched.is_file() else {}
+    assert trigger.sample == {**delivered, **added}
     assert trigger.sample["type"] == event_type
+    assert set(added) == set(trigger.event_schema["properties"]) - set(delivered) - {"account", "context"}
+
+
+@pytest.mark.parametrize("event_type", ["invoice.paid", "charge.succeeded", "charge.refunded", "payout.paid"])
+def test_enriched_sample_is_a_byte_for_byte_copy_of_the_vendor_file(event_type):
+    packaged = PACKAGE.joinpath("samples", "enriched", f"{event_type}.json").read_bytes()
+    assert packaged == (STRIPE / "enriched" / f"{event_type}.json").read_bytes()
 
 
 @pytest.mark.parametrize("event_type", EVENT_OBJECT)
@@ -172,18 +182,35 @@ def test_the_money_transform_describes_its_parameters(catalog):
 def test_the_three_invoice_triggers_describe_the_same_invoice():
     defs = [ledgerlink_stripe.event_schema(t)["$defs"]
             for t in ("invoice.paid", "invoice.finalized", "invoice.payment_failed")]
-    assert defs[0] == defs[1] == defs[2]
+    assert defs[1] == defs[2]
+    # invoice.paid adds the definitions of its enrichment (balance_transaction) and no other change
+    assert {k: v for k, v in defs[0].items() if k in defs[1]} == defs[1]
+    assert set(defs[0]) - set(defs[1]) == {"balance_transaction", "fee"}
 
 
-def test_schemas_allow_fields_stripe_adds_later():
+def test_schemas_allow_fields_stripe_adds_to_objects_but_close_the_event():
     for event_type, obj in EVENT_OBJECT.items():
         schema = ledgerlink_stripe.event_schema(event_type)
         event = se.event_file(event_type)
-        event["brand_new_field"] = {"x": 1}
         event["data"]["object"]["another_new_field"] = [1, 2]
         jsonschema.Draft202012Validator(schema).validate(event)
-        assert "additionalProperties" not in schema
         assert "additionalProperties" not in schema["$defs"][obj]
+        # the top level lists Stripe's event keys (and the enrichment's): a recipe path to a
+        # key no such event has is refused by ledgerlink validate
+        assert schema["additionalProperties"] is False
+        event["brand_new_field"] = {"x": 1}
+        assert not jsonschema.Draft202012Validator(schema).is_valid(event)
+
+
+def test_only_enriched_triggers_declare_enrichment_keys():
+    stripe_keys = {"id", "object", "type", "api_version", "account", "context", "created", "livemode",
+                   "pending_webhooks", "request", "data"}
+    added = {t: set(ledgerlink_stripe.event_schema(t)["properties"]) - stripe_keys
+             for t in ledgerlink_stripe.EVENT_TYPES}
+    assert {t: keys for t, keys in added.items() if keys} == {
+        "invoice.paid": {"balance_transaction"}, "charge.succeeded": {"balance_transaction"},
+        "charge.refunded": {"refund", "balance_transaction"},
+        "payout.paid": {"balance_transactions", "summary"}}
 
 
 # --- both API shapes ---------------------------------------------------------------------------

@@ -55,11 +55,30 @@ def _equal(*names: str) -> Callable[[Account, Obj], Callable[[Obj], bool]]:
     return keep
 
 
+def _one_of(name: str, values: tuple[str, ...],
+            keep: Callable[[Account, Obj], Callable[[Obj], bool]]) -> Callable[[Account, Obj], Callable[[Obj], bool]]:
+    """``keep``, after refusing a ``name`` outside ``values`` as Stripe refuses an enum."""
+    def checked(account: Account, params: Obj) -> Callable[[Obj], bool]:
+        if name in params and params[name] not in values:
+            raise wire.invalid(f"Invalid {name}: must be one of {', '.join(values[:-1])}, or {values[-1]}",
+                               name)
+        return keep(account, params)
+    return checked
+
+
+#: an invoice's statuses (docs.stripe.com/api/invoices/list#list_invoices-status)
+INVOICE_STATUSES = ("draft", "open", "paid", "uncollectible", "void")
+
+
 def _txn_filter(account: Account, params: Obj) -> Callable[[Obj], bool]:
     payout = params.get("payout")
     members = account.ledger.in_payout(payout) if payout else None
     if payout and payout not in account.store.objects["payout"]:
         raise wire.missing("payout", payout, "payout")
+    if payout and account.store.objects["payout"][payout].get("automatic") is False:
+        # Stripe itemizes automatic payouts only (docs.stripe.com/api/balance_transactions/list#balance_transaction_list-payout)
+        raise wire.invalid("Balance transaction history can only be filtered on automatic transfers, "
+                           "not manual.", "payout")
     simple = _equal("type", "source", "currency")(account, params)
     return lambda obj: simple(obj) and (members is None or obj["id"] in members)
 
@@ -140,7 +159,8 @@ ROUTES: dict[tuple[str, str], Handler] = {
                                lambda a, _, p: a.ledger.payout(p, automatic=False), ("amount",)),
     ("GET", "customers"): _page("customer", ("email",), _equal("email")),
     ("GET", "invoices"): _page("invoice", ("customer", "status", "collection_method"),
-                               _equal("customer", "status", "collection_method")),
+                               _one_of("status", INVOICE_STATUSES,
+                                       _equal("customer", "status", "collection_method"))),
     ("GET", "charges"): _page("charge", ("customer", "payment_intent"),
                               _equal("customer", "payment_intent")),
     ("GET", "payment_intents"): _page("payment_intent", ("customer",), _equal("customer")),

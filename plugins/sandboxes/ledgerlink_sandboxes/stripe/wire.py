@@ -140,8 +140,11 @@ def metadata(params: Mapping[str, Any]) -> dict[str, str] | None:
 
 
 def expansions(params: Mapping[str, Any]) -> list[str]:
-    """The ``expand[]`` paths."""
+    """The ``expand[]`` paths; indexed ``expand[0]=a&expand[1]=b`` (how Stripe's SDKs encode a
+    GET's arrays) is the same array, in index order."""
     value = params.get("expand", [])
+    if isinstance(value, dict) and value and all(key.isdigit() for key in value):
+        value = [value[key] for key in sorted(value, key=int)]
     if not isinstance(value, list):
         raise invalid("Invalid array", "expand")
     return value

@@ -20,6 +20,7 @@ from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import (EventError, LedgerlinkError, NeedsReauth, NotSent, OutcomeUnknown, Throttled,
                                VendorError)
 from ledgerlink.store import ClaimedFetch
+from ledgerlink.store.events import deduplicated
 
 log = logging.getLogger("ledgerlink")
 
@@ -81,6 +82,8 @@ def fetch(rt: Runtime, worker: str, claimed: ClaimedFetch) -> Ended:
         return "lost", None
     rt.metrics.add("events_fetched", 1)
     rt.metrics.add("runs_planned", len(run_ids))
+    if len(planned) > len(run_ids):  # its recipes already had a run for this occurrence
+        rt.metrics.add("runs_deduplicated", len(planned) - len(run_ids))
     if run_ids:
         rt.wake()
     return "done", None
@@ -126,8 +129,8 @@ def poll(rt: Runtime, worker: str, connection_name: str) -> int:
         store.fail_poll(name, worker, message, time.time() + interval)
         return 1
     events = _storable(rt, connection_name, connector.name, events)
-    results = store.finish_poll(name, worker, connection_name, rt.inbox.plan_items(connection_name, events),
-                                new_cursor, time.time() + interval)
+    items = rt.inbox.plan_items(connection_name, events)
+    results = store.finish_poll(name, worker, connection_name, items, new_cursor, time.time() + interval)
     rt.metrics.add("polls_run", 1)
     if results:
         stored = sum(1 for _, new, _ in results if new)
@@ -135,6 +138,8 @@ def poll(rt: Runtime, worker: str, connection_name: str) -> int:
         rt.metrics.add("events_stored", stored)
         rt.metrics.add("events_duplicate", len(results) - stored)
         rt.metrics.add("runs_planned", planned)
+        if deduplicated(items, results):
+            rt.metrics.add("runs_deduplicated", deduplicated(items, results))
         if planned or rt.inbox.fetch_pending:
             rt.wake()
     return 1

@@ -11,7 +11,8 @@ writes), a bearer key, and scripted faults (the next N requests to a path answer
 - ``tally.invoice.paid``: the same, and each event is fetched (enriched with the invoice's
   ``fee``) on a connection with a ``base_url``;
 - ``tally.customer.updated``: every event its own, and no history;
-- ``tally.add_note``: ``POST /notes`` with the invoice id and a text.
+- ``tally.add_note``: ``POST /notes`` with the invoice id and a text;
+- a poll of its event log (``GET /events?after=N``), for hosts without webhooks.
 
 Webhooks carry a shared token in ``X-Tally-Token``; a backfilled event's id is
 ``"<type>:<invoice id>"``, a delivered one's is the vendor's.
@@ -25,8 +26,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from ledgerlink import hookimpl, jsonio
-from ledgerlink.contract import (Action, ActionContext, Connector, IncomingEvent, Page, Request, Response,
-                                 Trigger, Webhook)
+from ledgerlink.contract import (Action, ActionContext, Connector, IncomingEvent, Page, Poll, Request,
+                                 Response, Trigger, Webhook)
 from ledgerlink.errors import EventError, SignatureError, VendorError
 from ledgerlink.testing.sandbox import Reply
 
@@ -44,6 +45,8 @@ class TallyState:
         self.invoices: list[dict[str, Any]] = []
         self.fees: dict[str, int] = {}
         self.notes: list[dict[str, Any]] = []
+        #: the event log a poll reads, oldest first (each as a webhook would deliver it)
+        self.events: list[dict[str, Any]] = []
         self.requests: list[str] = []
         #: path prefix -> [(status, headers), ...]: the next requests to it get these answers
         #: instead of their own (status 0: its own)
@@ -96,6 +99,9 @@ class Tally:
                 if invoice_id not in state.fees:
                     return Reply.json(404, {"error": "no such invoice"})
                 return Reply.json(200, {"fee": state.fees[invoice_id]})
+            if path == "/events":
+                after = int(query.get("after", "0"))
+                return Reply.json(200, {"data": state.events[after:], "next": len(state.events)})
             if path == "/notes" and environ["REQUEST_METHOD"] == "POST":
                 body = jsonio.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
                 state.notes.append(body)
@@ -150,6 +156,12 @@ def add_note(value: Mapping[str, Any], ctx: ActionContext) -> Generator[Request,
     return _checked(answer)
 
 
+def poll(cursor: str | None, ctx: ActionContext) -> Generator[Request, Response, Any]:
+    listed = _checked((yield Request("GET", f"{ctx.connection.settings['base_url']}/events",
+                                     params={"after": cursor or "0"})))
+    return ([IncomingEvent(e["id"], f"tally.{e['type']}", e) for e in listed["data"]], str(listed["next"]))
+
+
 def verify(headers: Mapping[str, str], body: bytes, secrets: Mapping[str, Any], now: float) -> None:
     if headers.get("X-Tally-Token") != secrets.get("webhook_token"):
         raise SignatureError("the X-Tally-Token header does not match")
@@ -185,7 +197,7 @@ class TallyPlugin:
                 "webhook_token": {"type": "string"}}},
             secret_settings=("api_key", "webhook_token"),
             auth=lambda secrets: {"Authorization": f"Bearer {secrets.get('api_key', '')}"},
-            webhook=Webhook(verify=verify, parse=parse)))
+            webhook=Webhook(verify=verify, parse=parse), poll=Poll(summary="the event log", poll=poll)))
 
     @hookimpl
     def ledgerlink_register_triggers(self, register):

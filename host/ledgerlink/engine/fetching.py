@@ -138,8 +138,9 @@ def poll(rt: Runtime, worker: str, connection_name: str) -> int:
         rt.metrics.add("events_stored", stored)
         rt.metrics.add("events_duplicate", len(results) - stored)
         rt.metrics.add("runs_planned", planned)
-        if deduplicated(items, results):
-            rt.metrics.add("runs_deduplicated", deduplicated(items, results))
+        refused = deduplicated(items, results)
+        if refused:  # their recipes already had a run for the object these events are about
+            rt.metrics.add("runs_deduplicated", refused)
         if planned or rt.inbox.fetch_pending:
             rt.wake()
     return 1

@@ -1,7 +1,7 @@
 """Occurrences through the inbox: two deliveries about one object (different event ids)
 plan one run per recipe, a recipe added since still gets its run, a filter that rejected the
-first does not block the second, and a fetched trigger's occurrence is read from the entity
-as fetched. The webhook's answer and /metrics say what was deduplicated.
+first does not block the second, a poll that reads the same invoice under another event id
+plans nothing more, and a fetched trigger's occurrence is read from the entity as fetched. The webhook's answer and /metrics say what was deduplicated.
 
 The connector is ``tally`` (tests/history_connector.py), served on loopback.
 """
@@ -82,3 +82,16 @@ def test_a_fetched_trigger_dedupes_on_the_entity_as_fetched(tally):
     assert runtime.metrics.values["runs_deduplicated"] == 1
     stored = runtime.store.event(runtime.store.claim("w", 60)[0].event_pk)
     assert '"fee":40' in stored["payload"].replace(" ", "")
+
+
+def test_a_polled_event_about_an_invoice_already_run_plans_nothing(tally):
+    tally.write(recipe("notes"))
+    runtime = tally.runtime()
+    runtime.inbox.receive("tally", *delivery("evt_1", "invoice.sent", invoice()))
+    for event_id, invoice_id in (("evt_1", "in_1"), ("evt_2", "in_1"), ("evt_3", "in_2")):
+        tally.state.events.append({"id": event_id, "type": "invoice.sent", "created": DAY0,
+                                   "data": {"object": invoice(invoice_id)}})
+    assert fetching.poll(runtime, "w", "tally") == 1
+    assert tally.runs() == [("notes", "evt_1", "tally.invoice.sent:in_1"), ("notes", "evt_3", "tally.invoice.sent:in_2")]
+    assert runtime.metrics.values["runs_deduplicated"] == 1
+    assert tally.rows()["events"] == 3  # evt_1 stored once, though delivered and polled

@@ -52,6 +52,11 @@ class TallyState:
         #: instead of their own (status 0: its own)
         self.faults: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self.key = KEY
+        #: (path prefix, n): a request to it after the first n waits for ``release``
+        self.hold: tuple[str, int] | None = None
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self._seen: dict[str, int] = {}
 
     def add(self, invoice_id: str, created: int, amount: int, fee: int | None = None) -> dict[str, Any]:
         invoice = {"id": invoice_id, "object": "invoice", "created": created, "amount": amount, "status": "paid"}
@@ -77,6 +82,13 @@ class Tally:
         state = self.sandbox
         path = environ["PATH_INFO"]
         query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        if state.hold is not None and path.startswith(state.hold[0]):
+            with state.lock:
+                state._seen[path] = state._seen.get(path, 0) + 1
+                waits = state._seen[path] > state.hold[1]
+            if waits:  # held open, as a slow vendor would, while the test kills its client
+                state.held.set()
+                state.release.wait(60)
         with state.lock:
             state.requests.append(f"{environ['REQUEST_METHOD']} {path}")
             for prefix, faults in state.faults.items():
@@ -218,6 +230,10 @@ class TallyPlugin:
         register(Action(name="tally.add_note", summary="Adds a note to an invoice", input_schema=schema,
                         output_schema={"type": "object"}, sample={"invoice": "inv_1", "text": "paid"},
                         perform=add_note, sample_response={"id": "note_1"}))
+
+
+#: the plugin, for an entry point (a ``ledgerlink`` process started by a test loads it so)
+PLUGIN = TallyPlugin()
 
 
 def plugins():

@@ -2,19 +2,25 @@
 line (or JSON) off a terminal, a progress bar on one, and every refusal a message with exit
 status 1 (2 for a date that is not one), never a traceback.
 
-The connector is ``tally`` (tests/history_connector.py), added to the CLI's plugins.
+The connector is ``tally`` (tests/history_connector.py), added to the CLI's plugins (and,
+for a real ``ledgerlink`` process that is killed mid-way, installed as an entry point).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
+import history_connector
 from history_connector import plugins, recipe
 from ledgerlink import cli
 from ledgerlink.cli import backfill as command
+from ledgerlink.testing.processes import ledgerlink_exe, run_ledgerlink
 from tally_fixtures import world
 
 SINCE, UNTIL = "2026-03-01", "2026-03-02"
@@ -128,3 +134,39 @@ def test_a_refused_key_stops_it_with_the_fix_and_what_was_done(tally, backfill):
     assert error == ("error: connection 'tally' needs a new key: tally refused the key; replace the secret in the "
                      "environment, then run `ledgerlink connect tally`")
     assert tally.rows()["runs"] == 2
+
+
+def entry_point(folder: Path) -> dict[str, str]:
+    """The environment in which a ``ledgerlink`` process finds tally as an installed plugin."""
+    dist = folder / "site" / "tally_for_tests-0.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tally-for-tests\nVersion: 0.0\n")
+    (dist / "entry_points.txt").write_text("[ledgerlink]\ntally = history_connector:PLUGIN\n")
+    tests = Path(history_connector.__file__).resolve().parent
+    return {"PYTHONPATH": os.pathsep.join([str(folder / "site"), str(tests)])}
+
+
+def test_killed_mid_way_and_run_again_it_plans_each_object_once(tally):
+    tally.invoices(7)  # four pages
+    tally.write(recipe("notes"))
+    env = {**os.environ, **entry_point(tally.folder)}
+    argv = ["backfill", "notes", "--since", SINCE, "--until", UNTIL, "--db", tally.db, "--recipes",
+            str(tally.recipes), "--config", str(tally.config)]
+    tally.state.hold = ("/invoices", 2)  # the third page is held open ...
+    process = subprocess.Popen([ledgerlink_exe(), *argv], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert tally.state.held.wait(60), process.communicate(timeout=30)
+        process.kill()  # ... and the process killed while it waits for it
+        process.communicate(timeout=30)
+    finally:
+        tally.state.hold = None
+        tally.state.release.set()
+    assert tally.rows()["runs"] == 4  # the two pages it had stored stay stored
+    again = run_ledgerlink(*argv, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == [
+        "backfilled recipe 'notes' v1 on connection 'tally' from 2026-03-01T00:00:00Z to 2026-03-02T00:00:00Z: "
+        "7 object(s) in 4 page(s), 3 run(s) planned, 4 already planned, 0 filtered out; the workers of "
+        "`ledgerlink serve` (or `ledgerlink worker`) on this database perform the runs"]
+    assert [r[1] for r in tally.runs()] == [f"invoice.sent:in_{i}" for i in range(7)]

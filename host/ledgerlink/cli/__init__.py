@@ -2,8 +2,9 @@
 
 The built-in commands live in modules by job: :mod:`~ledgerlink.cli.setup` (init, db
 upgrade, demo), :mod:`~ledgerlink.cli.recipes` (connectors, validate, dry-run, check),
-:mod:`~ledgerlink.cli.service` (serve, worker, sandbox), :mod:`~ledgerlink.cli.runs` and
-:mod:`~ledgerlink.cli.connections` (connect, connections, secret-key). Plugins add
+:mod:`~ledgerlink.cli.service` (serve, worker, sandbox), :mod:`~ledgerlink.cli.runs`,
+:mod:`~ledgerlink.cli.backfill` and :mod:`~ledgerlink.cli.connections` (connect, connections,
+secret-key). Plugins add
 subcommands through the ``ledgerlink_register_commands`` hook.
 
 Every error a user can cause ends in a message naming where and what to fix, and exit
@@ -20,7 +21,7 @@ from collections.abc import Callable
 import pluggy
 
 from ledgerlink import __version__
-from ledgerlink.cli import connections, recipes, runs, service, setup
+from ledgerlink.cli import backfill, connections, recipes, runs, service, setup
 from ledgerlink.errors import LedgerlinkError, PluginError, RecipeError
 
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -63,7 +64,7 @@ def build_parser(plugins: pluggy.PluginManager | None = None) -> argparse.Argume
     parser.add_argument("--version", action="version", version=f"ledgerlink {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (setup, recipes, service, runs, connections):
+    for module in (setup, recipes, service, runs, backfill, connections):
         module.add_commands(sub)
     if plugins is not None:
         add_plugin_commands(sub, plugins)
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None, plugins: pluggy.PluginManager | None = N
     """Run the command ``argv`` names (default: ``sys.argv``); its exit status. ``plugins``
     adds its commands (default: every installed plugin's)."""
     args = _parser_with_plugins(plugins).parse_args(argv)
+    args.plugin_manager = plugins  # a command that builds a runtime loads these plugins' catalog
     try:
         return args.func(args)
     except RecipeError as exc:

@@ -27,6 +27,7 @@ from ledgerlink.errors import (EventError, LedgerlinkError, NeedsNewKey, NeedsRe
                                PluginError, Throttled, VendorError)
 from ledgerlink.io import keys, outbound
 from ledgerlink.store import ClaimedFetch
+from ledgerlink.store.events import deduplicated
 from ledgerlink.store.polls import poll_name
 
 log = logging.getLogger("ledgerlink")
@@ -91,6 +92,8 @@ def fetch(rt: Runtime, worker: str, claimed: ClaimedFetch) -> Ended:
         return "lost", None
     rt.metrics.add("events_fetched", 1)
     rt.metrics.add("runs_planned", len(run_ids))
+    if len(planned) > len(run_ids):  # its recipes already had a run for this occurrence
+        rt.metrics.add("runs_deduplicated", len(planned) - len(run_ids))
     if run_ids:
         rt.wake()
     return "done", None
@@ -178,8 +181,9 @@ def poll(rt: Runtime, worker: str, connection_name: str) -> int:
     for warning in warnings:
         log.warning("poll of connection %r: %s", connection_name, warning)
     rt.metrics.add("poll_warnings", len(warnings))
-    results = store.finish_poll(name, worker, connection_name, rt.inbox.plan_items(connection_name, events),
-                                new_cursor, time.time() + interval, warnings=warnings)
+    items = rt.inbox.plan_items(connection_name, events)
+    results = store.finish_poll(name, worker, connection_name, items, new_cursor, time.time() + interval,
+                                warnings=warnings)
     rt.metrics.add("polls_run", 1)
     if results:
         stored = sum(1 for _, new, _ in results if new)
@@ -187,6 +191,9 @@ def poll(rt: Runtime, worker: str, connection_name: str) -> int:
         rt.metrics.add("events_stored", stored)
         rt.metrics.add("events_duplicate", len(results) - stored)
         rt.metrics.add("runs_planned", planned)
+        refused = deduplicated(items, results)
+        if refused:  # their recipes already had a run for the object these events are about
+            rt.metrics.add("runs_deduplicated", refused)
         if planned or rt.inbox.fetch_pending:
             rt.wake()
     return 1

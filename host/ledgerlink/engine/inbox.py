@@ -20,12 +20,14 @@ import sqlalchemy as sa
 
 from ledgerlink import jsonio
 from ledgerlink.contract import Connector, IncomingEvent
+from ledgerlink.engine.occurrence import occurrence_key
 from ledgerlink.engine.runner import document
 from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, quoted
 from ledgerlink.io.connections import Connections, Counters
 from ledgerlink.recipes.recipe import Recipe
 from ledgerlink.recipes.registry import Registry
 from ledgerlink.store import Store
+from ledgerlink.store.events import PlannedRun, deduplicated
 
 log = logging.getLogger("ledgerlink")
 
@@ -72,8 +74,12 @@ class Inbox:
             else:
                 by_connection.setdefault(target, []).append(event)
         results = []
+        refused = 0
         for target, events in by_connection.items():
-            results += self.store.ingest(target, self.plan_items(target, events))
+            items = self.plan_items(target, events)
+            stored_here = self.store.ingest(target, items)
+            refused += deduplicated(items, stored_here)
+            results += stored_here
         if unrouted:  # kept for the record; no connection here is that tenant's, so nothing runs
             log.warning("connection %r received %d event(s) for tenant(s) %s, which no configured %s "
                         "connection has; they are stored and not run", connection_name, len(unrouted),
@@ -88,10 +94,14 @@ class Inbox:
         self.metrics.add("events_stored", stored)
         self.metrics.add("events_duplicate", len(results) - stored)
         self.metrics.add("runs_planned", planned_runs)
+        if refused:
+            self.metrics.add("runs_deduplicated", refused)
         if planned_runs or self.fetch_pending:
             self._wake()
         answer: dict[str, Any] = {"received": len(results), "stored": stored,
                                   "duplicates": len(results) - stored, "runs_planned": planned_runs}
+        if refused:  # its recipes already had a run for the object these events are about
+            answer["runs_deduplicated"] = refused
         if ignored:
             answer["ignored"] = ignored
         return answer
@@ -131,27 +141,32 @@ class Inbox:
             items.append((event.id, event.trigger, text, self.planned_runs(recipes, event)))
         return items
 
-    def planned_runs(self, recipes: list[Recipe], event: IncomingEvent) -> list[tuple[Any, ...]]:
-        """The runs ``recipes`` plan for ``event``: ``(recipe id, version)`` for each recipe
-        whose trigger filter accepts it, and ``(recipe id, version, error)`` for each whose
-        filter cannot be evaluated on it (a value of an unexpected type, say).
+    def planned_runs(self, recipes: list[Recipe], event: IncomingEvent) -> list[PlannedRun]:
+        """The runs ``recipes`` plan for ``event`` (as fetched, when its trigger fetches):
+        one for each recipe whose trigger filter accepts it, and one with an ``error`` for
+        each whose filter cannot be evaluated on it (a value of an unexpected type, say).
+        Each carries the event's occurrence key (:mod:`ledgerlink.engine.occurrence`), so a
+        recipe that already has a run for the object the event is about gets no other.
 
         The second kind is stored as a failed run, never retried: the event stays stored
         and acknowledged, the run's error names the recipe file, the filter's pointer and the
         fix, and once the filter is fixed the run is replayed on the recipe's latest version.
         """
-        planned: list[tuple[Any, ...]] = []
+        planned: list[PlannedRun] = []
+        if not recipes:
+            return planned
+        occurrence = occurrence_key(self.connections.catalog.triggers.get(event.trigger), event.payload)
         for recipe in recipes:
             try:
                 if recipe.matches(document(recipe, event)):
-                    planned.append((recipe.id, recipe.version))
+                    planned.append(PlannedRun(recipe.id, recipe.version, None, occurrence))
             except LedgerlinkError as exc:
                 error = (f"the trigger filter cannot be evaluated on event {event.id}: {exc.message}; "
                          f"fix the filter in {recipe.file or recipe.id}, then replay this run on the "
                          f"latest version")
                 log.warning("recipe %r version %d: %s", recipe.id, recipe.version, error)
                 self.metrics.add("runs_failed", 1)
-                planned.append((recipe.id, recipe.version, error))
+                planned.append(PlannedRun(recipe.id, recipe.version, error, occurrence))
         return planned
 
     def _route(self, received_on: str, connector: Connector, event: IncomingEvent) -> str | None:

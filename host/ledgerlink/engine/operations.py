@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pluggy
+
 from ledgerlink import jsonio
 from ledgerlink.contract import IncomingEvent
 from ledgerlink.config import find_config_file, load_config
@@ -18,9 +20,11 @@ from ledgerlink.store import DEFAULT_URL, Store
 
 
 def build_runtime(db: str | None = None, recipes: str | Path | None = None, config_file: str | None = None,
-                  settings: Settings | None = None, check_migrated: bool = True) -> Runtime:
-    """Catalog + config + store (+ recipes loaded) as one runtime. Refuses an unmigrated database."""
-    catalog = load_catalog()
+                  settings: Settings | None = None, check_migrated: bool = True,
+                  plugins: pluggy.PluginManager | None = None) -> Runtime:
+    """Catalog (of ``plugins``, default every installed plugin) + config + store (+ recipes
+    loaded) as one runtime. Refuses an unmigrated database."""
+    catalog = load_catalog(plugins)
     config = load_config(find_config_file(config_file), catalog)
     store = Store(db or DEFAULT_URL)
     if check_migrated:

@@ -144,9 +144,12 @@ def current_revision(engine: sa.Engine) -> str | None:
 
 
 def insert_ignore(table: sa.Table, *conflict: str) -> dict[str, sa.Insert]:
-    """INSERT … ON CONFLICT DO NOTHING, for SQLite and PostgreSQL alike, by dialect name."""
-    return {"sqlite": sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict)),
-            "postgresql": postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))}
+    """INSERT … ON CONFLICT DO NOTHING, for SQLite and PostgreSQL alike, by dialect name:
+    on a conflict with the unique columns ``conflict``, or with any unique constraint or
+    index of the table when none are named."""
+    elements = list(conflict) or None
+    return {"sqlite": sqlite.insert(table).on_conflict_do_nothing(index_elements=elements),
+            "postgresql": postgresql.insert(table).on_conflict_do_nothing(index_elements=elements)}
 
 
 def insert_ignore_returning_id(table: sa.Table, *conflict: str) -> dict[str, sa.Insert]:

@@ -4,21 +4,32 @@ whose entity is fetched before their runs are planned.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from ledgerlink import jsonio
 from ledgerlink.store.base import StoreBase
-from ledgerlink.store.database import DEFAULT_URL, insert_ignore_returning_id
+from ledgerlink.store.database import DEFAULT_URL, insert_ignore, insert_ignore_returning_id
 from ledgerlink.store.group_commit import GroupCommit, Share
 from ledgerlink.store.schema import events, runs
 
-#: a run to plan: ``(recipe_id, version)``, or ``(recipe_id, version, error)`` for a run
-#: stored as failed with that error
-PlannedRun = tuple[str, int] | tuple[str, int, str]
+
+class PlannedRun(NamedTuple):
+    """A run to plan for an event. A plain ``(recipe_id, version)`` or ``(recipe_id,
+    version, error)`` tuple is read the same way."""
+
+    recipe_id: str
+    version: int
+    #: stored as failed with this error (its trigger filter cannot be evaluated on the event)
+    error: str | None = None
+    #: the occurrence key (:mod:`ledgerlink.engine.occurrence`): the recipe gets no run when
+    #: it already has one for this occurrence; None: the event is an occurrence of its own
+    occurrence: str | None = None
+
+
 #: a delivery: ``(event_id, trigger, payload, [planned run, ...])``, or ``(…, True)`` for a
 #: notification whose entity is fetched before its runs are planned; the payload is JSON
 #: text or a JSON value
@@ -30,9 +41,28 @@ Stored = tuple[int, bool, list[int]]
 _INSERT_EVENT_BY_DIALECT = insert_ignore_returning_id(events, "connection", "event_id")
 _FIND_EVENT = sa.select(events.c.id).where(events.c.connection == sa.bindparam("connection"),
                                            events.c.event_id == sa.bindparam("event_id"))
-_INSERT_RUN = runs.insert().values(status="pending", attempts=0).returning(runs.c.id)
+_FIND_EVENT_STATE = sa.select(events.c.id, events.c.fetch_state).where(
+    events.c.connection == sa.bindparam("connection"), events.c.event_id == sa.bindparam("event_id"))
+# a run the recipe already has (for this occurrence, or for this version and event) is
+# skipped, never an error: no IntegrityError fails the rest of a group commit, and of two
+# processes storing the same occurrence at once, the second waits for the first and skips
+_INSERT_RUN_BY_DIALECT = {dialect: stmt.values(status="pending", attempts=0).returning(runs.c.id)
+                          for dialect, stmt in insert_ignore(runs).items()}
 #: a run that failed as it was planned (its trigger filter cannot be evaluated on the event)
-_INSERT_FAILED_RUN = runs.insert().values(status="failed", attempts=0).returning(runs.c.id)
+_INSERT_FAILED_RUN_BY_DIALECT = {dialect: stmt.values(status="failed", attempts=0).returning(runs.c.id)
+                                 for dialect, stmt in insert_ignore(runs).items()}
+_RUN_OF_OCCURRENCE = sa.select(runs.c.occurrence).where(runs.c.recipe_id == sa.bindparam("recipe_id"),
+                                                        runs.c.occurrence.in_(sa.bindparam("keys", expanding=True)))
+_RUN_OF_EVENT = (sa.select(events.c.event_id).join(runs, runs.c.event_pk == events.c.id)
+                 .where(runs.c.recipe_id == sa.bindparam("recipe_id"),
+                        events.c.connection == sa.bindparam("connection"),
+                        events.c.event_id.in_(sa.bindparam("ids", expanding=True))))
+
+
+def deduplicated(items: Sequence[InboxItem], results: Sequence[Stored]) -> int:
+    """How many of the runs ``items`` planned for their newly stored events were not
+    inserted: each was a run its recipe already had for that occurrence."""
+    return sum(len(item[3]) - len(new_runs) for item, (_, new, new_runs) in zip(items, results) if new)
 
 
 @dataclass(frozen=True)
@@ -71,14 +101,50 @@ def store_events(conn: sa.Connection, connection: str, items: Iterable[InboxItem
     return results
 
 
-def plan_runs(conn: sa.Connection, pk: int, planned: Iterable[PlannedRun], now: float) -> list[int]:
-    """Insert the planned runs: ``(recipe_id, version)`` is due now; ``(recipe_id, version,
-    error)`` is stored as failed with that error (it is replayed, never retried)."""
-    return [conn.execute(_INSERT_FAILED_RUN if len(run) > 2 else _INSERT_RUN, {
-                "recipe_id": run[0], "recipe_version": run[1], "event_pk": pk, "due_at": now,
-                "created_at": now, "updated_at": now,
-                **({"last_error": run[2]} if len(run) > 2 else {})}).scalar()
-            for run in planned]
+def plan_runs(conn: sa.Connection, pk: int, planned: Iterable[PlannedRun | tuple[Any, ...]],
+              now: float) -> list[int]:
+    """Insert the planned runs (:class:`PlannedRun`): due now, or stored as failed with the
+    run's ``error`` (it is replayed, never retried). A run the recipe already has for the
+    run's occurrence, or for this version of it and this event, is skipped: the ids returned
+    are those inserted."""
+    dialect = conn.dialect.name
+    ids = []
+    for run in planned:
+        run = run if isinstance(run, PlannedRun) else PlannedRun(*run)
+        params: dict[str, Any] = {"recipe_id": run.recipe_id, "recipe_version": run.version, "event_pk": pk,
+                                  "due_at": now, "created_at": now, "updated_at": now,
+                                  "occurrence": run.occurrence}
+        if run.error is not None:
+            params["last_error"] = run.error
+            run_id = conn.execute(_INSERT_FAILED_RUN_BY_DIALECT[dialect], params).scalar()
+        else:
+            run_id = conn.execute(_INSERT_RUN_BY_DIALECT[dialect], params).scalar()
+        if run_id is not None:
+            ids.append(run_id)
+    return ids
+
+
+def store_backfilled(conn: sa.Connection, connection: str, items: Iterable[InboxItem], now: float) -> list[Stored]:
+    """Store back-filled events and plan their runs, inside ``conn``. Unlike a delivery, an
+    event already stored (by an earlier backfill for another recipe) still gets the runs
+    planned now; one still waiting for its fetch gets none (its fetch plans them)."""
+    insert_event = _INSERT_EVENT_BY_DIALECT[conn.dialect.name]
+    results = []
+    for item in items:
+        event_id, trigger, payload, planned = item[:4]
+        pk = conn.execute(insert_event, {
+            "connection": connection, "event_id": event_id, "trigger": trigger, "received_at": now,
+            "payload": payload if isinstance(payload, str) else jsonio.dumps(payload),
+            "fetch_state": None, "fetch_attempts": 0, "fetch_due_at": None}).scalar()
+        new = pk is not None
+        if pk is None:
+            pk, fetch_state = conn.execute(_FIND_EVENT_STATE, {"connection": connection,
+                                                               "event_id": event_id}).one()
+            if fetch_state == "pending":
+                results.append((pk, False, []))
+                continue
+        results.append((pk, new, plan_runs(conn, pk, planned, now)))
+    return results
 
 
 class EventStore(StoreBase):
@@ -91,10 +157,10 @@ class EventStore(StoreBase):
     def ingest(self, connection: str, items: Iterable[InboxItem], now: float | None = None) -> list[Stored]:
         """Store events and plan their runs; returns only once they are committed.
 
-        ``items``: ``(event_id, trigger, payload, [(recipe_id, version), ...])``; a planned
-        ``(recipe_id, version, error)`` is a run stored as failed with that error. An event
-        already in the inbox is not stored again and plans nothing new. Returns, per item,
-        ``(event pk, newly stored?, new run ids)``.
+        ``items``: ``(event_id, trigger, payload, [PlannedRun, ...])``; a planned run with an
+        ``error`` is stored as failed with that error, and one whose recipe already has a run
+        for its occurrence is skipped. An event already in the inbox is not stored again and
+        plans nothing new. Returns, per item, ``(event pk, newly stored?, new run ids)``.
 
         Concurrent callers are committed together (group commit): one writer thread takes
         every delivery waiting and stores them in one transaction, so a burst of webhooks
@@ -126,6 +192,32 @@ class EventStore(StoreBase):
                 return run_id
         except sa.exc.IntegrityError:
             return None
+
+    def backfill(self, connection: str, items: Iterable[InboxItem], now: float | None = None) -> list[Stored]:
+        """Store one page of back-filled events and plan their runs, in one transaction
+        (:func:`store_backfilled`). Returns, per item, ``(event pk, newly stored?, new run ids)``."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            results = store_backfilled(conn, connection, items, now)
+            if any(new_runs for _, _, new_runs in results):
+                self._wake_others(conn)
+            return results
+
+    def already_planned(self, recipe_id: str, connection: str, events: Iterable[tuple[str, str | None]]) -> set[str]:
+        """Read-only: which of ``events`` (``(event id, occurrence key or None)``) recipe
+        ``recipe_id`` already has a run for, by its occurrence or by the stored event.
+        Returns their event ids."""
+        wanted = list(events)
+        if not wanted:
+            return set()
+        keys = {key: event_id for event_id, key in wanted if key is not None}
+        with self.engine.connect() as conn:
+            found = {keys[key] for (key,) in conn.execute(
+                _RUN_OF_OCCURRENCE, {"recipe_id": recipe_id, "keys": list(keys)})} if keys else set()
+            found |= {event_id for (event_id,) in conn.execute(
+                _RUN_OF_EVENT, {"recipe_id": recipe_id, "connection": connection,
+                                "ids": [event_id for event_id, _ in wanted]})}
+        return found
 
     def event(self, pk: int) -> dict[str, Any] | None:
         """The stored event ``pk`` (every column); None when there is none."""

@@ -6,7 +6,9 @@ Tables (the schema is created and changed only by the Alembic migrations in
 
 ``events``           the inbox: one row per (connection, event id), stored before the webhook is answered
 ``recipe_versions``  every recipe version ever loaded, with its body, so a run finishes on its own version
-``runs``             one per (recipe id, recipe version, event): unique, so an event never runs a version twice
+``runs``             one per (recipe id, recipe version, event): unique, so an event never runs a version twice;
+                     and at most one per (recipe id, occurrence): one run per recipe per object,
+                     however many events (delivered, polled, backfilled) are about it
 ``run_steps``        the run log: each attempt of each step, input, redacted request, bounded response
 ``links``            source object ↔ entity created in the target system, per connection
 ``connection_secrets`` OAuth tokens and other connection secrets, encrypted at rest
@@ -72,7 +74,11 @@ runs = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("key_generation", sa.Integer, nullable=False, server_default="0"),
     sa.Column("paused_on", sa.String(100), nullable=True),
+    # "<trigger>:<value at the trigger's occurrence_path>" (hashed when longer than the
+    # column); NULL: the event is an occurrence of its own (and every replay)
+    sa.Column("occurrence", sa.String(255), nullable=True),
     sa.UniqueConstraint("recipe_id", "recipe_version", "event_pk", name="uq_runs_recipe_version_event"),
+    sa.Index("uq_runs_recipe_occurrence", "recipe_id", "occurrence", unique=True),
     sa.Index("ix_runs_status_due", "status", "due_at"),
     sa.Index("ix_runs_recipe", "recipe_id", "created_at"),
 )

@@ -25,6 +25,8 @@ COUNTERS = {
     "events_stored": "Events newly stored in the inbox.",
     "events_duplicate": "Deliveries of events already in the inbox.",
     "runs_planned": "Runs planned from stored events.",
+    "runs_deduplicated": "Runs not planned because their recipe already had a run for the object the "
+                         "event is about (its trigger's occurrence), however that event came.",
     "runs_succeeded": "Runs that succeeded in this process.",
     "runs_failed": "Runs that failed permanently in this process.",
     "runs_retried": "Runs rescheduled for a retry in this process.",

@@ -35,7 +35,7 @@ from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ledgerlink.contract import ActionContext, IncomingEvent, Poll, Request, Response
+from ledgerlink.contract import ActionContext, Poll, Request, Response
 from ledgerlink.errors import ConfigError, VendorError
 
 from . import api
@@ -72,14 +72,12 @@ def since_setting(settings: Mapping[str, Any]) -> int | None:
         raise ConfigError(f"the Stripe connection's poll_since must be an ISO date or date-time "
                           f"such as \"2026-11-01\" or \"2026-11-01T09:00:00Z\", not {value!r}")
     text = text.strip().replace(" ", "T").replace("Z", "+00:00")
-    if len(text) == 10:
-        moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
-    else:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise ConfigError(f"the Stripe connection's poll_since {value!r} is not a real date "
-                              f"and time") from None
+    try:
+        moment = datetime.fromisoformat(text) if len(text) > 10 else \
+            datetime.combine(date.fromisoformat(text), datetime.min.time())
+    except ValueError:
+        raise ConfigError(f"the Stripe connection's poll_since {value!r} is not a real date "
+                          f"and time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return int(moment.timestamp())

@@ -259,7 +259,7 @@ def simulate(account: Account, seed: str, start: int | None = None, days: int = 
         raise ValueError("start must be a Unix time no earlier than the sandbox clock's day")
     first -= first % DAY
     return _Business(account, str(seed), first, days,
-                     failed_payout=_failed_payout(days)).run()
+                     failed_payout=_failed_payout(days), on_day=on_day).run()
 
 
 def _failed_payout(days: int) -> int:

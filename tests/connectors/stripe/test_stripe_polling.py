@@ -9,6 +9,7 @@ events and the warning past them, and an event that arrives by webhook and by po
 from __future__ import annotations
 
 import json
+import time
 from email.utils import formatdate
 from typing import Any
 
@@ -21,11 +22,18 @@ from ledgerlink import jsonio
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.contract import Response
 from ledgerlink.errors import ConfigError, VendorError
-from ledgerlink.testing import HttpSender, Script, context, drive
+from ledgerlink.testing import HttpSender, Script, context, drive, poll as kit_poll
 from ledgerlink.testing.sandbox import running
 from ledgerlink_sandboxes.stripe import create_sandbox
 from ledgerlink_stripe import polling
 from ledgerlink_stripe.webhook import parse_webhook
+from ledgerlink.engine.operations import build_runtime
+from ledgerlink.engine.worker import Worker
+from ledgerlink.testing.databases import migrated_db
+from ledgerlink.web.app import create_app
+from ledgerlink.web.servers import background
+import stripe_month as month
+from test_stripe_month import Relay
 
 KEY = "sk_test_sandbox"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -34,7 +42,8 @@ DAY = 86400
 TYPES = sorted(ledgerlink_stripe.EVENT_TYPES)
 
 
-POLL = load_catalog().connectors["stripe"].poll
+STRIPE = load_catalog().connectors["stripe"]
+POLL = STRIPE.poll
 
 
 def ctx(**settings: Any):
@@ -108,7 +117,8 @@ def test_events_of_the_cursors_second_are_listed_again_and_only_new_ones_returne
     cursor = polling.write_cursor(START + 10, ["evt_a"])
     listed = [event("evt_c", "invoice.paid", START + 10, "in_c"), event("evt_b", "invoice.paid", START + 10, "in_b"),
               event("evt_a", "invoice.paid", START + 10, "in_a")]
-    events, new_cursor, _, [request] = run_poll(cursor, Script(page(*listed)))
+    events, new_cursor, driven = kit_poll(STRIPE, cursor, ctx(), Script(page(*listed)))
+    [request] = driven.requests
     assert request.params["created[gte]"] == str(START + 10)
     assert [e.id for e in events] == ["evt_b", "evt_c"]  # Stripe lists newest first
     assert json.loads(new_cursor) == {"created": START + 10, "ids": ["evt_a", "evt_b", "evt_c"]}
@@ -243,3 +253,50 @@ def test_the_sandbox_keeps_30_days_of_events_as_stripe_does(stripe_api):
         too_many = api.get("/events", params={f"types[{n}]": f"a.b{n}" for n in range(21)})
         assert too_many.status_code == 400 and too_many.json()["error"]["param"] == "types"
     assert old != new
+
+
+# --- the host: a webhook and a poll of the same event ------------------------------------------
+
+def test_an_event_delivered_by_webhook_and_polled_is_stored_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("LL_TEST_STRIPE_KEY", KEY)
+    monkeypatch.setenv("LL_TEST_STRIPE_WHSEC", month.WHSEC)
+    relay = Relay(lose_every=10 ** 9)
+    with background(relay) as endpoint:
+        app = create_sandbox(seed="both-ways", start=START, rate_limit=False, webhook_secret=month.WHSEC,
+                             webhook_url=f"{endpoint.url.rstrip('/')}/webhooks/stripe")
+        sandbox = app.sandbox
+        try:
+            with running(app) as stripe:
+                config = month.write_config(tmp_path / "ledgerlink.toml", stripe.url, poll_since="2023-09-01")
+                runtime = build_runtime(db=migrated_db(tmp_path), recipes=month.write_recipes(tmp_path / "recipes"),
+                                        config_file=str(config))
+                try:
+                    relay.app = create_app(runtime=runtime)
+                    customer = sandbox.account.create_customer({"name": "Ada", "metadata": {"currency": "kwd"}})
+                    invoice = sandbox.account.create_invoice({"customer": customer["id"], "currency": "kwd"})
+                    sandbox.account.create_invoice_item({"customer": customer["id"], "invoice": invoice["id"],
+                                                         "amount": 12340})
+                    sandbox.account.pay_invoice(invoice["id"])
+                    wait_for(lambda: sandbox.emitter.pending() == 0)
+                    hooked = {row["event_id"] for row in month.stored(runtime)}
+                    handled = [e["id"] for e in month.sandbox_events(sandbox) if e["type"] in ledgerlink_stripe.EVENT_TYPES]
+                    assert set(handled) <= hooked and len(handled) == 4  # customer, finalized, paid, charge
+                    planned = runtime.store.counts()
+                    assert planned == {"pending": 3}  # paid, finalized (KWD), customer (KWD)
+                    assert Worker(runtime).poll("stripe") == 1
+                    assert runtime.metrics.values["events_duplicate"] == len(handled)
+                    assert len(month.stored(runtime)) == len(hooked)  # nothing new stored
+                    assert runtime.store.counts() == planned  # and nothing planned twice
+                    [row] = runtime.store.polls()
+                    assert json.loads(row["value"])["ids"] and row["last_error"] is None
+                finally:
+                    runtime.close()
+        finally:
+            sandbox.stop()
+
+
+def wait_for(done, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert done()

@@ -12,15 +12,21 @@ transactions (for triggers that enrich: those with a ``fetch``).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 
 from ledgerlink import jsonio
+from ledgerlink.engine.operations import build_runtime
+from ledgerlink.engine.runtime import Settings
+from ledgerlink.engine.worker import WorkerPool
+from ledgerlink.testing.databases import migrated_db
 from ledgerlink.store.schema import events as events_table, run_steps, runs as runs_table
 
 SEED, START, DAYS = "month", 1693526400, 30  # 2023-09-01, thirty days
@@ -99,13 +105,52 @@ def write_config(path: Path, api_base: str, *, poll_since: str | None = None) ->
     return path
 
 
+def runtime(tmp_path: Path, config: Path) -> Any:
+    """The runtime on a fresh SQLite database in ``tmp_path`` with the month's recipes."""
+    return build_runtime(db=migrated_db(tmp_path), recipes=write_recipes(tmp_path / "recipes"),
+                         config_file=str(config), settings=Settings(backoff_base=0.05, backoff_cap=0.2))
+
+
+def enriched_types(runtime: Any) -> set[str]:
+    """Event types whose trigger enriches the event (has ``fetch``)."""
+    return {name.removeprefix("stripe.") for name, trigger in runtime.catalog.triggers.items()
+            if name.startswith("stripe.") and trigger.fetch is not None}
+
+
+def finish(runtime: Any, sandbox: Any, url: str, handled: set[str]) -> dict[str, int]:
+    """Work off every run, then check the month (and enrichment where there is any)."""
+    expected = expected_runs(sandbox)
+    assert len(expected) > 400
+    pool = WorkerPool(runtime, 2)
+    pool.start()
+    try:
+        wait_until_settled(runtime, runs=len(expected))
+    finally:
+        pool.stop()
+    counts = check_month(runtime, sandbox, handled)
+    enriched = enriched_types(runtime)
+    if enriched:
+        with httpx.Client(base_url=f"{url}/v1", headers={"Authorization": f"Bearer {KEY}"}) as api:
+            assert check_enrichment(runtime, sandbox, api, enriched) > 0
+    return counts
+
+
 def sandbox_events(sandbox: Any) -> list[Obj]:
     return list(sandbox.account.store.objects["event"].values())
 
 
-def expected_runs(sandbox: Any) -> set[tuple[str, str]]:
-    """(event id, recipe id) for every sandbox event a recipe's filter accepts."""
-    return {(event["id"], ident) for event in sandbox_events(sandbox)
+def event_key(event: Mapping[str, Any]) -> str:
+    """What makes one event "the same" for webhooks and polling: Stripe's event id. (Backfill,
+    whose events have ids of their own, passes a key of the object the event is about.)"""
+    return event["id"]
+
+
+Key = Callable[[Mapping[str, Any]], str]
+
+
+def expected_runs(sandbox: Any, key: Key = event_key) -> set[tuple[tuple[str, str], str]]:
+    """((trigger, key), recipe id) for every sandbox event a recipe's filter accepts."""
+    return {((f"stripe.{event['type']}", key(event)), ident) for event in sandbox_events(sandbox)
             for ident, (kind, _, accepts, _) in RECIPES.items()
             if event["type"] == kind and accepts(event)}
 
@@ -127,35 +172,37 @@ def stored(runtime: Any) -> list[Obj]:
         return [dict(row._mapping) for row in conn.execute(sa.select(events_table))]
 
 
-def check_month(runtime: Any, sandbox: Any, handled: set[str]) -> dict[str, int]:
-    """Every assertion that holds however the month's events came; returns the counts."""
+def check_month(runtime: Any, sandbox: Any, handled: set[str], key: Key = event_key) -> dict[str, int]:
+    """Every assertion that holds however the month's events came; returns the counts.
+
+    Every sandbox event of a ``handled`` type is stored, none twice (by ``key``); exactly one
+    run per (event, recipe) whose filter accepts it, none failed; each action's answer is
+    about the stored event's own object."""
     rows = stored(runtime)
-    ids = Counter(row["event_id"] for row in rows)
-    twice = [ident for ident, count in ids.items() if count > 1]
+    payloads = {row["id"]: jsonio.loads(row["payload"]) for row in rows}
+    keys = {row["id"]: (row["trigger"], key(payloads[row["id"]])) for row in rows}
+    twice = [k for k, count in Counter(keys.values()).items() if count > 1]
     assert not twice, f"events stored more than once: {twice[:5]}"
-    wanted = {e["id"] for e in sandbox_events(sandbox) if e["type"] in handled}
-    lost = wanted - set(ids)
+    wanted = {(f"stripe.{e['type']}", key(e)) for e in sandbox_events(sandbox) if e["type"] in handled}
+    lost = wanted - set(keys.values())
     assert not lost, f"{len(lost)} events of handled types never stored, e.g. {sorted(lost)[:5]}"
-    by_pk = {row["id"]: row for row in rows}
     with runtime.store.engine.connect() as conn:
         runs = [dict(r._mapping) for r in conn.execute(sa.select(runs_table))]
         outputs = {r.run_id: r.output for r in conn.execute(
             sa.select(run_steps.c.run_id, run_steps.c.output).where(run_steps.c.status == "succeeded"))}
-    made = Counter((by_pk[run["event_pk"]]["event_id"], run["recipe_id"]) for run in runs)
-    assert [key for key, count in made.items() if count > 1] == []
-    expected = expected_runs(sandbox)
+    made = Counter((keys[run["event_pk"]], run["recipe_id"]) for run in runs)
+    assert [k for k, count in made.items() if count > 1] == []
+    expected = expected_runs(sandbox, key)
     assert set(made) == expected, (f"missing {sorted(expected - set(made))[:5]}, "
                                    f"unexpected {sorted(set(made) - expected)[:5]}")
     failed = [(run["recipe_id"], run["last_error"]) for run in runs if run["status"] != "succeeded"]
     assert not failed, failed[:5]
-    events = {e["id"]: e for e in sandbox_events(sandbox)}
     for run in runs:
-        event = events[by_pk[run["event_pk"]]["event_id"]]
-        check_output(run["recipe_id"], event, jsonio.loads(outputs[run["id"]]), sandbox)
+        check_output(run["recipe_id"], payloads[run["event_pk"]], jsonio.loads(outputs[run["id"]]))
     return {"events": len(rows), "runs": len(runs)}
 
 
-def check_output(recipe: str, event: Obj, output: Obj, sandbox: Any) -> None:
+def check_output(recipe: str, event: Obj, output: Obj) -> None:
     """The action's answer is about the event's own object: the event reached it intact."""
     obj = event["data"]["object"]
     action = RECIPES[recipe][3]["action"]
@@ -172,6 +219,32 @@ def check_output(recipe: str, event: Obj, output: Obj, sandbox: Any) -> None:
     else:
         charge = obj["charge"] if obj["object"] == "dispute" else obj["id"]
         assert {t["source"] for t in txns} == {charge}, (recipe, event["id"])
+
+
+class Relay:
+    """The webhook endpoint Stripe's sandbox posts to: passes each delivery to ledgerlink's
+    app, but answers every ``lose_every``-th one with a 503 after ledgerlink stored it (the
+    acknowledgement lost on the way), so the sandbox sends that event again."""
+
+    def __init__(self, lose_every: int) -> None:
+        self.app: Any = None
+        self.lose_every = lose_every
+        self.posts = 0
+        self.lost = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        with self._lock:
+            self.posts += 1
+            lose = self.posts % self.lose_every == 0
+        if not lose:
+            return self.app(environ, start_response)
+        body = b"".join(self.app(environ, lambda status, headers, exc_info=None: None))
+        assert body  # ledgerlink answered; the answer is dropped
+        with self._lock:
+            self.lost += 1
+        start_response("503 Service Unavailable", [("Content-Length", "0")])
+        return [b""]
 
 
 # --- enrichment -------------------------------------------------------------------------------

@@ -11,19 +11,14 @@ nothing is timed (the sandbox clock is moved by the simulation).
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
 import ledgerlink_stripe
-from ledgerlink.engine.operations import build_runtime
-from ledgerlink.engine.runtime import Settings
-from ledgerlink.engine.worker import Worker, WorkerPool
-from ledgerlink.testing.databases import migrated_db
+from ledgerlink.engine.worker import Worker
 from ledgerlink.testing.sandbox import running
 from ledgerlink.web.app import create_app
 from ledgerlink.web.servers import background
@@ -33,7 +28,6 @@ import stripe_month as month
 pytestmark = pytest.mark.stripe_month
 
 HANDLED = set(ledgerlink_stripe.EVENT_TYPES)
-SETTINGS = Settings(backoff_base=0.05, backoff_cap=0.2)
 
 
 @pytest.fixture
@@ -42,58 +36,8 @@ def keys(monkeypatch):
     monkeypatch.setenv("LL_TEST_STRIPE_WHSEC", month.WHSEC)
 
 
-class Relay:
-    """The webhook endpoint Stripe's sandbox posts to: passes each delivery to ledgerlink's
-    app, but answers every ``lose_every``-th one with a 503 after ledgerlink stored it (the
-    acknowledgement lost on the way), so the sandbox sends that event again."""
-
-    def __init__(self, lose_every: int) -> None:
-        self.app: Any = None
-        self.lose_every = lose_every
-        self.posts = 0
-        self.lost = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict, start_response: Any) -> Any:
-        with self._lock:
-            self.posts += 1
-            lose = self.posts % self.lose_every == 0
-        if not lose:
-            return self.app(environ, start_response)
-        body = b"".join(self.app(environ, lambda status, headers, exc_info=None: None))
-        assert body  # ledgerlink answered; the answer is dropped
-        with self._lock:
-            self.lost += 1
-        start_response("503 Service Unavailable", [("Content-Length", "0")])
-        return [b""]
-
-
-def enriched_types(runtime: Any) -> set[str]:
-    """Event types whose trigger enriches the event (has ``fetch``)."""
-    return {name.removeprefix("stripe.") for name, trigger in runtime.catalog.triggers.items()
-            if name.startswith("stripe.") and trigger.fetch is not None}
-
-
-def finish(runtime: Any, sandbox: Any, url: str) -> dict[str, int]:
-    """Work off every run, then check the month (and enrichment where there is any)."""
-    expected = month.expected_runs(sandbox)
-    assert len(expected) > 400
-    pool = WorkerPool(runtime, 2)
-    pool.start()
-    try:
-        month.wait_until_settled(runtime, runs=len(expected))
-    finally:
-        pool.stop()
-    counts = month.check_month(runtime, sandbox, HANDLED)
-    enriched = enriched_types(runtime)
-    if enriched:
-        with httpx.Client(base_url=f"{url}/v1", headers={"Authorization": f"Bearer {month.KEY}"}) as api:
-            assert month.check_enrichment(runtime, sandbox, api, enriched) > 0
-    return counts
-
-
 def test_the_month_through_signed_webhooks_runs_each_event_once_per_recipe(tmp_path, keys):
-    relay = Relay(lose_every=97)
+    relay = month.Relay(lose_every=97)
     with background(relay) as endpoint:
         app = create_sandbox(seed=month.SEED, start=month.START, rate_limit=False,
                              webhook_url=f"{endpoint.url.rstrip('/')}/webhooks/stripe", webhook_secret=month.WHSEC,
@@ -102,8 +46,7 @@ def test_the_month_through_signed_webhooks_runs_each_event_once_per_recipe(tmp_p
         try:
             with running(app) as stripe:
                 config = month.write_config(tmp_path / "ledgerlink.toml", stripe.url)
-                runtime = build_runtime(db=migrated_db(tmp_path), recipes=month.write_recipes(tmp_path / "recipes"),
-                                        config_file=str(config), settings=SETTINGS)
+                runtime = month.runtime(tmp_path, config)
                 try:
                     relay.app = create_app(runtime=runtime)
                     made = sandbox.simulate(month.SEED, month.START, month.DAYS)
@@ -115,7 +58,7 @@ def test_the_month_through_signed_webhooks_runs_each_event_once_per_recipe(tmp_p
                     assert emitter.pending() == 0
                     assert emitter.stats["notified"] == len(month.sandbox_events(sandbox))
                     assert relay.lost > 5 and emitter.stats["failed_attempts"] == relay.lost
-                    counts = finish(runtime, sandbox, stripe.url)
+                    counts = month.finish(runtime, sandbox, stripe.url, HANDLED)
                     # every event Stripe sent is stored once, those of other types too
                     assert counts["events"] == len(month.sandbox_events(sandbox))
                     assert runtime.metrics.values["events_duplicate"] == relay.lost
@@ -135,8 +78,7 @@ def test_the_month_through_polling_alone_runs_each_event_once_per_recipe(tmp_pat
     sandbox = app.sandbox
     with running(app) as stripe:
         config = month.write_config(tmp_path / "ledgerlink.toml", stripe.url, poll_since="2023-09-01")
-        runtime = build_runtime(db=migrated_db(tmp_path), recipes=month.write_recipes(tmp_path / "recipes"),
-                                config_file=str(config), settings=SETTINGS)
+        runtime = month.runtime(tmp_path, config)
         try:
             worker = Worker(runtime)
             polled: list[int] = []
@@ -150,7 +92,7 @@ def test_the_month_through_polling_alone_runs_each_event_once_per_recipe(tmp_pat
             assert worker.poll("stripe") == 1 and set(polled) == {1} and len(polled) > month.DAYS
             [row] = runtime.store.polls()
             assert row["last_error"] is None
-            counts = finish(runtime, sandbox, stripe.url)
+            counts = month.finish(runtime, sandbox, stripe.url, HANDLED)
             # only the handled types are asked for: nothing else is stored
             assert counts["events"] == sum(1 for e in month.sandbox_events(sandbox) if e["type"] in HANDLED)
             # polled again: nothing new, nothing stored twice

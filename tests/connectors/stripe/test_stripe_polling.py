@@ -33,7 +33,6 @@ from ledgerlink.testing.databases import migrated_db
 from ledgerlink.web.app import create_app
 from ledgerlink.web.servers import background
 import stripe_month as month
-from test_stripe_month import Relay
 
 KEY = "sk_test_sandbox"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -260,7 +259,7 @@ def test_the_sandbox_keeps_30_days_of_events_as_stripe_does(stripe_api):
 def test_an_event_delivered_by_webhook_and_polled_is_stored_once(tmp_path, monkeypatch):
     monkeypatch.setenv("LL_TEST_STRIPE_KEY", KEY)
     monkeypatch.setenv("LL_TEST_STRIPE_WHSEC", month.WHSEC)
-    relay = Relay(lose_every=10 ** 9)
+    relay = month.Relay(lose_every=10 ** 9)
     with background(relay) as endpoint:
         app = create_sandbox(seed="both-ways", start=START, rate_limit=False, webhook_secret=month.WHSEC,
                              webhook_url=f"{endpoint.url.rstrip('/')}/webhooks/stripe")

@@ -286,7 +286,7 @@ def check_enrichment(runtime: Any, sandbox: Any, api: Any, enriched: set[str]) -
             for txn in listed:
                 nets[(txn["type"], txn["currency"])] += txn["net"]
             summary = _summary_nets(payload["summary"])
-            assert summary == dict(nets) or not summary, (row["event_id"], summary, dict(nets))
+            assert summary == dict(nets), (row["event_id"], summary, dict(nets))
         else:
             if kind == "charge.refunded":
                 source = payload["refund"]["id"]
@@ -307,7 +307,7 @@ def _all(api: Any, **params: str) -> list[Obj]:
         cursor = {"starting_after": items[-1]["id"]} if items else {}
         answer = api.get("/balance_transactions", params={"limit": "100", **params, **cursor})
         assert answer.status_code == 200, answer.text
-        page = answer.json()
+        page = jsonio.loads(answer.content)  # exact numbers (exchange_rate), as the store reads them
         items += page["data"]
         if not page["has_more"]:
             return items

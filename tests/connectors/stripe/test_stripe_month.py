@@ -14,10 +14,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 import ledgerlink_stripe
+from ledgerlink import jsonio
 from ledgerlink.engine.worker import Worker
 from ledgerlink.testing.sandbox import running
 from ledgerlink.web.app import create_app
@@ -98,6 +100,57 @@ def test_the_month_through_polling_alone_runs_each_event_once_per_recipe(tmp_pat
             # polled again: nothing new, nothing stored twice
             force_due(runtime)
             assert worker.poll("stripe") == 1 and len(month.stored(runtime)) == counts["events"]
+        finally:
+            runtime.close()
+    sandbox.stop()
+
+
+def test_check_enrichment_accepts_the_sandboxs_transactions_and_catches_a_wrong_one(tmp_path, keys):
+    """The helper the enriched month relies on, given payloads enriched by hand from the
+    sandbox's own objects: it passes on them and fails on one wrong fee."""
+    app = create_sandbox(seed="enriched", start=month.START, rate_limit=False)
+    sandbox = app.sandbox
+    sandbox.simulate("enriched", month.START, 6)
+    store = sandbox.account.store
+    txn = lambda ident: store.served(store.get("balance_transaction", ident)) if ident else None  # noqa: E731
+    enriched = {"invoice.paid", "charge.succeeded", "charge.refunded", "payout.paid"}
+    items = []
+    for event in month.sandbox_events(sandbox):
+        payload, obj = dict(event), event["data"]["object"]
+        if event["type"] == "invoice.paid":
+            charge = store.get("charge", obj["charge"]) if obj["charge"] else None
+            payload["balance_transaction"] = txn(charge and charge["balance_transaction"])
+        elif event["type"] == "charge.succeeded":
+            payload["balance_transaction"] = txn(obj["balance_transaction"])
+        elif event["type"] == "charge.refunded":
+            refund = next(r for r in store.objects["refund"].values()
+                          if r["charge"] == obj["id"] and r["created"] == event["created"])
+            payload["refund"], payload["balance_transaction"] = refund, txn(refund["balance_transaction"])
+        elif event["type"] == "payout.paid":
+            members = sandbox.account.ledger.in_payout(obj["id"])
+            listed = [txn(t["id"]) for t in reversed(sandbox.account.ledger.transactions()) if t["id"] in members]
+            payload["balance_transactions"] = listed
+            nets: dict[tuple[str, str], int] = {}
+            for t in listed:
+                nets[(t["type"], t["currency"])] = nets.get((t["type"], t["currency"]), 0) + t["net"]
+            payload["summary"] = [{"type": k, "currency": c, "net": n} for (k, c), n in nets.items()]
+        else:
+            continue
+        items.append((event["id"], f"stripe.{event['type']}", jsonio.dumps(payload), []))
+    with running(app) as stripe:
+        runtime = month.runtime(tmp_path, month.write_config(tmp_path / "ledgerlink.toml", stripe.url))
+        try:
+            runtime.store.ingest("stripe", items)
+            with httpx.Client(base_url=f"{stripe.url}/v1", headers={"Authorization": f"Bearer {month.KEY}"}) as api:
+                assert month.check_enrichment(runtime, sandbox, api, enriched) == len(items) > 50
+                pk, payload = next((row["id"], jsonio.loads(row["payload"])) for row in month.stored(runtime)
+                                   if row["trigger"] == "stripe.charge.succeeded")
+                payload["balance_transaction"]["fee"] += 1
+                with runtime.store.engine.begin() as conn:
+                    conn.execute(sa.text("UPDATE events SET payload = :p WHERE id = :id"),
+                                 {"p": jsonio.dumps(payload), "id": pk})
+                with pytest.raises(AssertionError):
+                    month.check_enrichment(runtime, sandbox, api, enriched)
         finally:
             runtime.close()
     sandbox.stop()

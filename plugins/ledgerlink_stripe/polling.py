@@ -14,9 +14,11 @@ net beside them. What it follows, from Stripe's API reference:
 - **Stripe's clock**: the ``Date`` header of Stripe's answer says when "now" is for the
   30-day window and for a first poll (the local clock when the header is missing).
 
-The cursor is JSON text: ``{"created": <Unix second>, "ids": [<evt_ ids seen at that
-second>]}``. ``created[gte]`` has one-second resolution and several events share a second,
-so the next poll lists that second again and leaves out the ids already returned.
+The cursor is JSON text: ``{"created": <Unix second>, "ids": [<evt_ ids seen at or after
+that second>]}``. ``created[gte]`` has one-second resolution and several events share a
+second; and an event may be listed a moment after a later one (Stripe does not promise
+order). So the cursor stays :data:`OVERLAP_SECONDS` behind the newest event seen: the next
+poll lists that last minute again and leaves out the ids already returned.
 
 Only the event types the connector has triggers for are requested: an event of another
 type would be stored and ignored, and an active account emits many (``invoice.created``,
@@ -45,6 +47,9 @@ from .webhook import event_from_payload, header_value
 RETENTION_SECONDS = 30 * 86400
 #: the most event types one list request may name (``types[]``)
 TYPES_PER_REQUEST = 20
+#: how far behind the newest event seen the cursor stays, so that an event listed late
+#: (created a little before one already seen) is still found
+OVERLAP_SECONDS = 60
 #: the shortest poll interval: a poll reads at least one page, and at one poll every ten
 #: seconds a connection spends a hundredth of test mode's 25 requests a second on it
 #: (docs.stripe.com/rate-limits)
@@ -175,6 +180,11 @@ def _created(event: Mapping[str, Any]) -> int:
     return created
 
 
+def recent(events: list[Mapping[str, Any]], since: int) -> set[str]:
+    """The ids of ``events`` created at or after ``since``."""
+    return {event["id"] for event in events if _created(event) >= since}
+
+
 def gap_warning(connection: str, cursor_at: int, window_start: int) -> list[str]:
     """The warning of a poll whose cursor is older than Stripe's 30 days of events."""
     return [f"Stripe lists only the last 30 days of events, and connection {connection!r} last "
@@ -210,16 +220,18 @@ def make_poll(event_types: Callable[[], list[str]]) -> Callable[[str | None, Act
                  if event["id"] not in known and _created(event) >= state["created"]]
         events = [event_from_payload(dict(event)) for event in fresh]
         newest = max([state["created"]] + [_created(event) for event in listed])
-        ids = [event["id"] for event in listed if _created(event) == newest]
-        if newest == state["created"]:
+        start = max(state["created"], newest - OVERLAP_SECONDS)
+        # everything at or after ``start`` was listed now (the list began at the old cursor)
+        ids = [event["id"] for event in listed if _created(event) >= start]
+        if start == state["created"]:
             ids += state["ids"]
         window_start = now - RETENTION_SECONDS
         if state["created"] < window_start:
             warnings = gap_warning(ctx.connection.name, state["created"], window_start)
-            if newest < window_start:  # nothing listed: the gap is reported once
-                newest, ids = window_start, []
-            return events, write_cursor(newest, ids), warnings
-        return events, write_cursor(newest, ids)
+            if start < window_start:  # nothing recent listed: the gap is reported once
+                start, ids = window_start, [i for i in ids if i in recent(listed, window_start)]
+            return events, write_cursor(start, ids), warnings
+        return events, write_cursor(start, ids)
 
     return poll
 
@@ -232,6 +244,6 @@ def stripe_poll(event_types: Callable[[], list[str]]) -> Poll:
                 poll=make_poll(event_types), min_seconds=MIN_SECONDS)
 
 
-__all__ = ["MIN_SECONDS", "RETENTION_SECONDS", "SINCE_PATTERN", "TYPES_PER_REQUEST", "gap_warning",
+__all__ = ["MIN_SECONDS", "OVERLAP_SECONDS", "RETENTION_SECONDS", "SINCE_PATTERN", "TYPES_PER_REQUEST", "gap_warning",
            "list_events", "make_poll", "read_cursor", "since_setting", "stripe_now", "stripe_poll",
            "write_cursor"]

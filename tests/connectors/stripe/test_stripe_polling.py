@@ -109,7 +109,19 @@ def test_the_first_poll_from_poll_since_reads_every_page_oldest_first_as_the_web
     hooked = parse_webhook({}, jsonio.dumps(newest[0]).encode())[0]
     polled = events[-1]
     assert (polled.id, polled.trigger, polled.payload) == (hooked.id, hooked.trigger, hooked.payload)
-    assert json.loads(cursor) == {"created": START + 100, "ids": ["evt_0"]} and warnings == []
+    # the cursor stays a minute behind the newest event, with the ids it has seen since
+    assert json.loads(cursor) == {"created": START + 40, "ids": [f"evt_{n}" for n in range(5)]}
+    assert warnings == []
+
+
+def test_an_event_listed_late_within_the_overlap_is_still_returned_once():
+    seen = event("evt_seen", "invoice.paid", START + 100, "in_seen")
+    _, cursor, _, _ = run_poll(polling.write_cursor(START, []), Script(page(seen)))
+    late = event("evt_late", "invoice.paid", START + 70, "in_late")  # created before, listed after
+    events, cursor, _, [request] = run_poll(cursor, Script(page(seen, late)))
+    assert request.params["created[gte]"] == str(START + 100 - polling.OVERLAP_SECONDS)
+    assert [e.id for e in events] == ["evt_late"]
+    assert run_poll(cursor, Script(page(seen, late)))[0] == []
 
 
 def test_events_of_the_cursors_second_are_listed_again_and_only_new_ones_returned():
@@ -134,7 +146,7 @@ def test_a_cursor_older_than_stripes_30_days_warns_with_the_span_and_the_backfil
     text = " ".join(warnings)
     assert "2023-09-01T00:00:00Z to 2023-09-16T00:00:00Z may be missing" in text
     assert "ledgerlink backfill RECIPE --since 2023-09-01 --until 2023-09-17" in text
-    assert "'payments'" in text and json.loads(new_cursor)["created"] == now - 3 * DAY
+    assert "'payments'" in text and json.loads(new_cursor) == {"created": now - 3 * DAY - 60, "ids": ["evt_r"]}
     # nothing listed at all: the cursor moves to the window's start, so the gap is told once
     _, moved, again, _ = run_poll(cursor, Script(page(now=now)))
     assert again and json.loads(moved) == {"created": now - 30 * DAY, "ids": []}
@@ -201,7 +213,7 @@ def test_sandbox_pages_of_one_second_then_only_what_is_new(stripe_api):
     sandbox.account.update_customer(later[0], {"name": "Renamed"})
     events, cursor, _, _ = sandbox_poll(url, send, cursor)
     assert [e.trigger for e in events] == ["stripe.customer.created", "stripe.customer.updated"]
-    assert json.loads(cursor)["created"] == START + 5
+    assert json.loads(cursor)["created"] == START  # a minute behind the newest, START + 5
     assert sandbox_poll(url, send, cursor)[0] == []
 
 
@@ -229,7 +241,7 @@ def test_sandbox_catch_up_after_downtime_then_the_30_day_warning(stripe_api):
         made += customers(sandbox, 1)
     events, cursor, warnings, _ = sandbox_poll(url, send, cursor)
     assert [e.payload["data"]["object"]["id"] for e in events] == made[-31:]  # 30 days old: kept
-    assert "2023-09-21T00:00:00Z to 2023-10-01T00:00:00Z may be missing" in " ".join(warnings)
+    assert "2023-09-20T23:59:00Z to 2023-10-01T00:00:00Z may be missing" in " ".join(warnings)
     assert sandbox_poll(url, send, cursor)[2] == []
 
 

@@ -201,8 +201,8 @@ def make_poll(event_types: Callable[[], list[str]]) -> Callable[[str | None, Act
     """The connector's ``Poll.poll`` for the event types ``event_types()`` names."""
 
     def poll(cursor: str | None, ctx: ActionContext) -> Steps:
-        """One poll: the events since ``cursor``, oldest first, and the new cursor (and,
-        when the cursor is older than Stripe keeps events, a warning)."""
+        """One poll: ``(events, cursor)``, the events since ``cursor`` oldest first; and
+        ``(events, cursor, warnings)`` only when the cursor is older than Stripe keeps events."""
         state = read_cursor(cursor)
         types = sorted(event_types())
         seen: list[Response] = []
@@ -229,7 +229,8 @@ def make_poll(event_types: Callable[[], list[str]]) -> Callable[[str | None, Act
         if state["created"] < window_start:
             warnings = gap_warning(ctx.connection.name, state["created"], window_start)
             if start < window_start:  # nothing recent listed: the gap is reported once
-                start, ids = window_start, [i for i in ids if i in recent(listed, window_start)]
+                kept = recent(listed, window_start)
+                start, ids = window_start, [i for i in ids if i in kept]
             return events, write_cursor(start, ids), warnings
         return events, write_cursor(start, ids)
 

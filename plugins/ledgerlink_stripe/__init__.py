@@ -28,7 +28,7 @@ from typing import Any
 from ledgerlink import hookimpl, jsonio
 from ledgerlink.contract import Connector, Transform, Trigger, Webhook
 
-from . import api, examples, money
+from . import api, examples, money, polling
 from . import enrich, history
 from .actions import ACTIONS
 from .webhook import parse_webhook, verify_webhook
@@ -145,6 +145,17 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                            "header (docs.stripe.com/connect/authentication); unset: the key's own "
                            "account.",
         },
+        "poll_since": {
+            "type": "string",
+            "pattern": polling.SINCE_PATTERN,
+            "description": "Where the first poll of /v1/events starts when the connection polls "
+                           "(poll_seconds): an ISO date or date-time, UTC unless it names an "
+                           "offset, e.g. \"2026-11-01\". Unset: the first poll starts now and "
+                           "replays nothing (ledgerlink backfill imports history). Stripe lists "
+                           "the last 30 days of events only (docs.stripe.com/api/events/list); "
+                           "an older start is reported with the backfill that covers the rest.",
+            "examples": ["2026-11-01", "2026-11-01T09:00:00Z"],
+        },
         "api_base": {
             "type": "string",
             "pattern": "^https?://",
@@ -207,6 +218,7 @@ def ledgerlink_register_connectors(register):
         check_credentials=api.check_credentials,
         limits=LIMITS,
         limits_for=api.limits_for,
+        poll=polling.stripe_poll(lambda: list(EVENT_TYPES)),
     ))
 
 

@@ -83,14 +83,27 @@ def _txn_filter(account: Account, params: Obj) -> Callable[[Obj], bool]:
     return lambda obj: simple(obj) and (members is None or obj["id"] in members)
 
 
+#: Stripe lists and retrieves the events of the last 30 days (https://docs.stripe.com/api/events
+#: /list); an older ``created[gte]`` is not refused, the list just starts 30 days back
+EVENT_RETENTION = 30 * 86400
+
+
+def _kept(account: Account, event: Obj) -> bool:
+    return event["created"] >= account.store.now() - EVENT_RETENTION
+
+
 def _event_filter(account: Account, params: Obj) -> Callable[[Obj], bool]:
     kind, kinds = params.get("type"), params.get("types")
     if kind and kinds:
         raise wire.invalid("You cannot specify both type and types.", "types")
+    if kinds is not None and (not isinstance(kinds, list) or len(kinds) > 20):
+        raise wire.invalid("Invalid array: types must be an array of at most 20 event types.", "types")
     success = wire.boolean(params, "delivery_success")
     def matches(name: str, pattern: str) -> bool:
         return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), name) is not None
     def keep(obj: Obj) -> bool:
+        if not _kept(account, obj):
+            return False
         if kind and not matches(obj["type"], kind):
             return False
         if kinds and obj["type"] not in kinds:
@@ -119,6 +132,14 @@ def _post(allowed: tuple[str, ...], act: Callable[[Account, list[str], Obj], Obj
 
 def _pay(account: Account, args: list[str], params: Obj) -> Obj:
     return account.pay_invoice(args[0], bool(wire.boolean(params, "paid_out_of_band")))
+
+
+def _event(account: Account, args: list[str], params: Obj) -> Obj:
+    wire.check(params, ())
+    event = account.store.get("event", args[0])
+    if not _kept(account, event):
+        raise wire.missing("event", args[0])
+    return account.store.served(event)
 
 
 def _balance(account: Account, args: list[str], params: Obj) -> Obj:
@@ -179,7 +200,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
 }
 for _kind, _plural in _PLURAL.items():
     if _kind != "invoiceitem":
-        ROUTES[("GET", f"{_plural}/*")] = _retrieve(_kind)
+        ROUTES[("GET", f"{_plural}/*")] = _event if _kind == "event" else _retrieve(_kind)
 
 
 def route(method: str, path: str) -> tuple[Handler, list[str]] | None:

@@ -18,6 +18,8 @@ right after it), ``GET /__sandbox/stats``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from email.utils import formatdate
 from typing import Any
 
 from flask import Flask, Response, request
@@ -77,9 +79,11 @@ class StripeSandbox:
         if simulate_days:
             self.simulate(self.seed, start, simulate_days)
 
-    def simulate(self, seed: str, start: int | None, days: int) -> Simulation:
-        """Generate a simulated business (:mod:`.simulate`) on the account."""
-        self.simulation = simulate(self.account, seed, start, days)
+    def simulate(self, seed: str, start: int | None, days: int,
+                 on_day: Callable[[int], None] | None = None) -> Simulation:
+        """Generate a simulated business (:mod:`.simulate`) on the account; ``on_day(day)``
+        runs as each day begins (a test reads the API as the business happens)."""
+        self.simulation = simulate(self.account, seed, start, days, on_day=on_day)
         return self.simulation
 
     def _render(self, events: list[dict[str, Any]]) -> bytes:
@@ -110,9 +114,12 @@ def create_app(sandbox: StripeSandbox) -> Flask:
 
     @app.route("/v1/<path:path>", methods=["GET", "POST", "DELETE"])
     def v1(path: str) -> Response:
-        return _send(sandbox.api.handle(request.method, path,
-                                        request.query_string.decode("utf-8", "replace"),
-                                        request.get_data(), dict(request.headers)))
+        response = _send(sandbox.api.handle(request.method, path,
+                                            request.query_string.decode("utf-8", "replace"),
+                                            request.get_data(), dict(request.headers)))
+        # Stripe's clock, as every HTTP server states it: here the sandbox clock
+        response.headers["Date"] = formatdate(sandbox.clock.wall(), usegmt=True)
+        return response
 
     @app.post("/__sandbox/advance")
     def advance() -> Response:

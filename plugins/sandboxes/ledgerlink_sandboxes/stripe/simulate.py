@@ -32,6 +32,7 @@ is an integer of minor units, and the clock (not real time) stamps every object.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,8 +69,9 @@ class _Business:
     """One simulation's state: its random choices and what it has made so far."""
 
     def __init__(self, account: Account, seed: str, start: int, days: int,
-                 failed_payout: int) -> None:
+                 failed_payout: int, on_day: Callable[[int], None] | None = None) -> None:
         self.account = account
+        self.on_day = on_day
         self.rng = random.Random(f"ledgerlink-stripe-simulation:{seed}")
         self.start, self.days = start, days
         self.result = Simulation(start, days)
@@ -223,6 +225,9 @@ class _Business:
 
     def run(self) -> Simulation:
         for day in range(self.days + 2):
+            self.at(day, 0)
+            if self.on_day is not None:
+                self.on_day(day)
             self.payout_day(day)
             if day < self.days:
                 self.business_day(day)
@@ -230,6 +235,9 @@ class _Business:
                 self.close_disputes(day)  # the bad day's dispute, lost, on a short range
         day = self.days + 2
         while self.pending_payouts:  # the last payouts arrive in the bank
+            self.at(day, 0)
+            if self.on_day is not None:
+                self.on_day(day)
             self.payout_day(day)
             day += 1
         for row in self.result.payouts:
@@ -237,9 +245,12 @@ class _Business:
         return self.result
 
 
-def simulate(account: Account, seed: str, start: int | None = None, days: int = 30) -> Simulation:
+def simulate(account: Account, seed: str, start: int | None = None, days: int = 30,
+             on_day: Callable[[int], None] | None = None) -> Simulation:
     """Generate ``days`` days of business from ``start`` (Unix time; the clock's day by
-    default) on ``account``; ``ValueError`` for a range that is not ahead of the clock."""
+    default) on ``account``; ``ValueError`` for a range that is not ahead of the clock.
+    ``on_day(day)`` runs at midnight of each day (0, 1, …, the last payout's day), before
+    anything of that day happens: what a client polling the account once a day sees."""
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
         raise ValueError("days must be an integer from 1 to 366")
     now = int(account.clock.wall())
@@ -248,7 +259,7 @@ def simulate(account: Account, seed: str, start: int | None = None, days: int = 
         raise ValueError("start must be a Unix time no earlier than the sandbox clock's day")
     first -= first % DAY
     return _Business(account, str(seed), first, days,
-                     failed_payout=_failed_payout(days)).run()
+                     failed_payout=_failed_payout(days), on_day=on_day).run()
 
 
 def _failed_payout(days: int) -> int:

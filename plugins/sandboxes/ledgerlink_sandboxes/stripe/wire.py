@@ -58,7 +58,9 @@ def invalid(message: str, param: str | None = None, code: str | None = None) -> 
 
 
 def decode(raw: str) -> dict[str, Any]:
-    """A form-encoded string as nested dicts and lists (``a[b]=1``, ``a[]=1``)."""
+    """A form-encoded string as nested dicts and lists (``a[b]=1``, ``a[]=1``, and
+    ``a[0]=1&a[1]=2`` as stripe-python sends a list: a hash whose keys are all indices is
+    a list in index order, outside ``metadata``)."""
     result: dict[str, Any] = {}
     for key, value in parse_qsl(raw, keep_blank_values=True):
         match = _KEY.match(key)
@@ -86,7 +88,15 @@ def decode(raw: str) -> dict[str, Any]:
                 if not isinstance(child, dict):
                     raise invalid(f"Invalid hash: {key}", path[0])
                 node = child
-    return result
+    return _indexed_lists(result)
+
+
+def _indexed_lists(node: Any, name: str = "") -> Any:
+    if not isinstance(node, dict) or name == "metadata":
+        return node
+    if node and name and all(key.isdigit() for key in node):
+        return [_indexed_lists(node[key]) for key in sorted(node, key=int)]
+    return {key: _indexed_lists(value, key) for key, value in node.items()}
 
 
 def check(params: Mapping[str, Any], allowed: Iterable[str], required: Iterable[str] = ()) -> None:

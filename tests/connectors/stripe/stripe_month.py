@@ -117,9 +117,11 @@ def enriched_types(runtime: Any) -> set[str]:
             if name.startswith("stripe.") and trigger.fetch is not None}
 
 
-def finish(runtime: Any, sandbox: Any, url: str, handled: set[str]) -> dict[str, int]:
-    """Work off every run, then check the month (and enrichment where there is any)."""
-    expected = expected_runs(sandbox)
+def finish(runtime: Any, sandbox: Any, url: str, handled: set[str], key: "Key | None" = None) -> dict[str, int]:
+    """Work off every run, then check the month (and enrichment where there is any);
+    ``key`` says what makes one event (Stripe's event id unless given)."""
+    key = key or event_key
+    expected = expected_runs(sandbox, key)
     assert len(expected) > 400
     pool = WorkerPool(runtime, 2)
     pool.start()
@@ -127,7 +129,7 @@ def finish(runtime: Any, sandbox: Any, url: str, handled: set[str]) -> dict[str,
         wait_until_settled(runtime, runs=len(expected))
     finally:
         pool.stop()
-    counts = check_month(runtime, sandbox, handled)
+    counts = check_month(runtime, sandbox, handled, key)
     enriched = enriched_types(runtime)
     if enriched:
         with httpx.Client(base_url=f"{url}/v1", headers={"Authorization": f"Bearer {KEY}"}) as api:
@@ -255,16 +257,8 @@ def _txn(txn: Mapping[str, Any] | None) -> Obj | None:
 
 
 def _summary_nets(summary: Any) -> dict[tuple[str, str], int]:
-    """``summary`` as {(type, currency): net}: rows with type/currency/net, or {type: {currency: {net}}}."""
-    found: dict[tuple[str, str], int] = {}
-    if isinstance(summary, list):
-        for row in summary:
-            found[(row["type"], row["currency"])] = row["net"]
-    elif isinstance(summary, Mapping):
-        for kind, by_currency in summary.items():
-            for currency, totals in by_currency.items():
-                found[(kind, currency)] = totals["net"] if isinstance(totals, Mapping) else totals
-    return found
+    """``summary.by_type`` (rows of type, currency, count, amount, fee, net) as {(type, currency): net}."""
+    return {(row["type"], row["currency"]): row["net"] for row in summary["by_type"]}
 
 
 def check_enrichment(runtime: Any, sandbox: Any, api: Any, enriched: set[str]) -> int:
@@ -280,7 +274,9 @@ def check_enrichment(runtime: Any, sandbox: Any, api: Any, enriched: set[str]) -
         payload = jsonio.loads(row["payload"])
         obj = payload["data"]["object"]
         if kind == "payout.paid":
-            listed = _all(api, payout=obj["id"])
+            # the payout's own line (type payout, source the payout) is not one it settled
+            listed = [t for t in _all(api, payout=obj["id"]) if t["source"] != obj["id"]]
+            assert sum(t["net"] for t in listed) == obj["amount"], row["event_id"]
             assert [_txn(t) for t in payload["balance_transactions"]] == [_txn(t) for t in listed], row["event_id"]
             nets = Counter()
             for txn in listed:

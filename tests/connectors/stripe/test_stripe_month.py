@@ -21,11 +21,12 @@ import sqlalchemy as sa
 
 import ledgerlink_stripe
 from ledgerlink import jsonio
-from ledgerlink.engine.worker import Worker
+from ledgerlink.engine.worker import Worker, WorkerPool
 from ledgerlink.testing.sandbox import running
 from ledgerlink.web.app import create_app
 from ledgerlink.web.servers import background
 from ledgerlink_sandboxes.stripe import create_sandbox
+from ledgerlink_stripe.examples import sign_webhook
 import stripe_month as month
 
 pytestmark = pytest.mark.stripe_month
@@ -131,12 +132,14 @@ def test_check_enrichment_accepts_the_sandboxs_transactions_and_catches_a_wrong_
             payload["refund"], payload["balance_transaction"] = refund, txn(refund["balance_transaction"])
         elif event["type"] == "payout.paid":
             members = sandbox.account.ledger.in_payout(obj["id"])
-            listed = [txn(t["id"]) for t in reversed(sandbox.account.ledger.transactions()) if t["id"] in members]
+            listed = [txn(t["id"]) for t in reversed(sandbox.account.ledger.transactions())
+                      if t["id"] in members and t["source"] != obj["id"]]
             payload["balance_transactions"] = listed
             nets: dict[tuple[str, str], int] = {}
             for t in listed:
                 nets[(t["type"], t["currency"])] = nets.get((t["type"], t["currency"]), 0) + t["net"]
-            payload["summary"] = [{"type": k, "currency": c, "net": n} for (k, c), n in nets.items()]
+            payload["summary"] = {"by_type": [{"type": k, "currency": c, "net": n}
+                                              for (k, c), n in nets.items()]}
         else:
             continue
         items.append((event["id"], f"stripe.{event['type']}", jsonio.dumps(payload), []))
@@ -154,6 +157,77 @@ def test_check_enrichment_accepts_the_sandboxs_transactions_and_catches_a_wrong_
                                  {"p": jsonio.dumps(payload), "id": pk})
                 with pytest.raises(AssertionError):
                     month.check_enrichment(runtime, sandbox, api, enriched)
+        finally:
+            runtime.close()
+    sandbox.stop()
+
+
+def object_key(sandbox: Any) -> month.Key:
+    """What makes one occurrence however its event came: the object the event is about (the
+    refund, for charge.refunded). A Stripe event of the sandbox names a refund only through
+    its charge and time, so that is how its refund is found."""
+    refunds = list(sandbox.account.store.objects["refund"].values())
+
+    def key(event: Any) -> str:
+        obj = event["data"]["object"]
+        if event["type"] != "charge.refunded":
+            return obj["id"]
+        if event.get("refund"):
+            return event["refund"]["id"]
+        [refund] = [r for r in refunds if r["charge"] == obj["id"] and r["created"] == event["created"]]
+        return refund["id"]
+    return key
+
+
+def test_the_month_through_backfill_runs_each_object_once_per_recipe(tmp_path, keys, run_cli):
+    """No webhook, no poll: after the month, ``ledgerlink backfill`` of every recipe plans one
+    run per object its filter accepts (the range reaches past the month's last day: the last
+    payout is created two days after it, and backfill selects by creation); each run reads
+    its object back and the enriched events match the sandbox's balance transactions; run
+    again, it plans nothing more."""
+    app = create_sandbox(seed=month.SEED, start=month.START, rate_limit=False)
+    sandbox = app.sandbox
+    made = sandbox.simulate(month.SEED, month.START, month.DAYS)
+    assert made.counts["payments"] >= 300 and made.counts["payouts"] == month.DAYS
+    with running(app) as stripe:
+        config = month.write_config(tmp_path / "ledgerlink.toml", stripe.url)
+        runtime = month.runtime(tmp_path, config)
+        try:
+            db, folder = runtime.store.url, str(tmp_path / "recipes")
+            for again in (False, True):
+                planned = 0
+                for recipe in month.RECIPES:
+                    code, out, err = run_cli("backfill", recipe, "--since", "2023-09-01", "--until", "2023-10-05",
+                                             "--json", "--db", db, "--recipes", folder, "--config", str(config))
+                    assert code == 0, err
+                    counts = jsonio.loads(out)
+                    planned += counts["runs_planned"]
+                    if again:
+                        assert counts["runs_planned"] == 0 and counts["already_planned"] > 0, (recipe, counts)
+                if not again:
+                    key = object_key(sandbox)
+                    assert planned == len(month.expected_runs(sandbox, key))
+                    # backfill stores the objects it plans runs for (a filter's "no" stores
+                    # nothing), so what is checked is the runs: one per accepted object
+                    counts = month.finish(runtime, sandbox, stripe.url, set(), key=key)
+                    # then the first week's webhooks arrive late: each is stored, enriched
+                    # where its trigger enriches, and plans nothing its object already ran
+                    late = [e for e in month.sandbox_events(sandbox) if e["created"] < month.START + 7 * 86400]
+                    late_keys = {(f"stripe.{e['type']}", key(e)) for e in late if e["type"] in HANDLED}
+                    already = [run for run in month.expected_runs(sandbox, key) if run[0] in late_keys]
+                    assert len(already) > 50
+                    for event in late:
+                        body = jsonio.dumps(event).encode()
+                        headers = sign_webhook(body, {"webhook_secret": month.WHSEC}, time.time())
+                        runtime.inbox.receive("stripe", headers, body)
+                    pool = WorkerPool(runtime, 2)
+                    pool.start()
+                    try:
+                        month.wait_until_settled(runtime, runs=counts["runs"])
+                    finally:
+                        pool.stop()
+                    assert sum(runtime.store.counts().values()) == counts["runs"]
+                    assert runtime.metrics.values["runs_deduplicated"] == len(already)
         finally:
             runtime.close()
     sandbox.stop()

@@ -189,7 +189,7 @@ def gap_warning(connection: str, cursor_at: int, window_start: int) -> list[str]
     """The warning of a poll whose cursor is older than Stripe's 30 days of events."""
     return [f"Stripe lists only the last 30 days of events, and connection {connection!r} last "
             f"polled events up to {iso_time(cursor_at)}: events from {iso_time(cursor_at)} to "
-            f"{iso_time(window_start)} may be missing.",
+            f"{iso_time(window_start)} may be missing. "
             f"Recover them from Stripe's objects: for each recipe on connection {connection!r}, "
             f"run `ledgerlink backfill RECIPE --since {iso_day(cursor_at)} --until "
             f"{iso_day(window_start + 86400)}` (events already stored are not run twice)."]

@@ -293,11 +293,13 @@ def test_an_event_delivered_by_webhook_and_polled_is_stored_once(tmp_path, monke
                     handled = [e["id"] for e in month.sandbox_events(sandbox) if e["type"] in ledgerlink_stripe.EVENT_TYPES]
                     assert set(handled) <= hooked and len(handled) == 4  # customer, finalized, paid, charge
                     planned = runtime.store.counts()
-                    assert planned == {"pending": 3}  # paid, finalized (KWD), customer (KWD)
+                    assert planned == {"pending": 2}  # finalized (KWD), customer (KWD)
+                    assert runtime.store.fetch_counts() == {"pending": 2}  # paid, charge: enriched first
                     assert Worker(runtime).poll("stripe") == 1
                     assert runtime.metrics.values["events_duplicate"] == len(handled)
                     assert len(month.stored(runtime)) == len(hooked)  # nothing new stored
                     assert runtime.store.counts() == planned  # and nothing planned twice
+                    assert runtime.store.fetch_counts() == {"pending": 2}
                     [row] = runtime.store.polls()
                     assert json.loads(row["value"])["ids"] and row["last_error"] is None
                 finally:
@@ -311,3 +313,54 @@ def wait_for(done, timeout: float = 30.0) -> None:
     while not done() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert done()
+
+
+def test_after_more_than_30_days_down_the_host_keeps_the_gap_and_connections_shows_it(
+        tmp_path, monkeypatch, run_cli):
+    """The poll after a 45-day outage stores what Stripe still lists and succeeds, and its
+    warning — the span that may be missing and the backfill of each recipe that recovers
+    it — is logged, counted, kept on the poll's record and printed by ``ledgerlink
+    connections`` until a poll without a gap clears it."""
+    monkeypatch.setenv("LL_TEST_STRIPE_KEY", KEY)
+    monkeypatch.setenv("LL_TEST_STRIPE_WHSEC", month.WHSEC)
+    app = create_sandbox(seed="outage", start=START, rate_limit=False)
+    sandbox = app.sandbox
+    with running(app) as stripe:
+        config = month.write_config(tmp_path / "ledgerlink.toml", stripe.url, poll_since="2023-09-01")
+        db = migrated_db(tmp_path)
+        recipes = month.write_recipes(tmp_path / "recipes")
+        runtime = build_runtime(db=db, recipes=recipes, config_file=str(config))
+        try:
+            worker = Worker(runtime)
+            assert worker.poll("stripe") == 1
+            for _ in range(45):  # the host is down; one customer a day
+                sandbox.clock.advance(DAY)
+                sandbox.account.create_customer({"name": "Outage", "metadata": {"currency": "kwd"}})
+            month_force_due(runtime)
+            assert worker.poll("stripe") == 1
+            [row] = runtime.store.polls()
+            assert row["last_error"] is None and len(row["warnings"]) == 1
+            [warning] = row["warnings"]
+            assert "may be missing" in warning and "ledgerlink backfill" in warning
+            assert "for each recipe on connection 'stripe'" in warning and "--since 2023-09-01" in warning
+            assert runtime.metrics.values["poll_warnings"] == 1
+            stored = [r for r in month.stored(runtime) if r["trigger"] == "stripe.customer.created"]
+            assert len(stored) == 31  # Stripe still lists the last 30 days (and the day at its edge)
+            code, out, err = run_cli("connections", "--db", db, "--config", str(config))
+            assert code == 0, err
+            assert "warning:" in out and "may be missing" in out
+
+            sandbox.clock.advance(DAY)
+            month_force_due(runtime)
+            assert worker.poll("stripe") == 1
+            assert runtime.store.polls()[0]["warnings"] == []  # a poll without a gap clears it
+        finally:
+            runtime.close()
+    sandbox.stop()
+
+
+def month_force_due(runtime) -> None:
+    import sqlalchemy as sa
+
+    with runtime.store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE cursors SET due_at = 0 WHERE name LIKE 'poll:%'"))

@@ -204,22 +204,51 @@ def charge_refunded(payload: Event, ctx: ActionContext) -> Steps:
     return {**payload, "refund": dict(refund) if refund else None, "balance_transaction": found}
 
 
+def _integer(txn: Mapping[str, Any], name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise VendorError(f"Stripe answered balance transaction {txn.get('id')!r} with a {name} "
+                          f"that is not an integer", kind="retry")
+    return value
+
+
+def _add(rows: dict[tuple[str, str], dict[str, Any]], label: str, key: tuple[str, str],
+         txn: Mapping[str, Any]) -> None:
+    row = rows.setdefault(key, {label: key[0], "currency": key[1], "count": 0, "amount": 0, "fee": 0, "net": 0})
+    row["count"] += 1
+    for name in ("amount", "fee", "net"):
+        row[name] += _integer(txn, name, txn.get(name))
+
+
 def summarize(transactions: list[Mapping[str, Any]], currency: str) -> dict[str, Any]:
-    """Totals of ``transactions`` by type and currency, and over all (integer minor units)."""
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    """Totals of ``transactions`` (integer minor units): over all; by type and currency
+    (``by_type``); by Stripe's ``reporting_category`` and currency (``by_category``, the
+    grouping an accountant books by: docs.stripe.com/reports/reporting-categories); and
+    their ``fee_details`` by fee type and currency (``fees``: stripe_fee, application_fee,
+    tax). Σ ``by_category`` amount − Σ ``fees`` amount = ``net``."""
+    by_type: dict[tuple[str, str], dict[str, Any]] = {}
+    by_category: dict[tuple[str, str], dict[str, Any]] = {}
+    fees: dict[tuple[str, str], dict[str, Any]] = {}
     for txn in transactions:
-        key = (str(txn.get("type")), str(txn.get("currency")))
-        row = rows.setdefault(key, {"type": key[0], "currency": key[1], "count": 0, "amount": 0, "fee": 0, "net": 0})
-        row["count"] += 1
-        for name in ("amount", "fee", "net"):
-            value = txn.get(name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise VendorError(f"Stripe answered balance transaction {txn.get('id')!r} with a {name} "
-                                  f"that is not an integer", kind="retry")
-            row[name] += value
+        money = str(txn.get("currency"))
+        _add(by_type, "type", (str(txn.get("type")), money), txn)
+        _add(by_category, "reporting_category", (str(txn.get("reporting_category")), money), txn)
+        details = txn.get("fee_details") or []
+        for detail in details if isinstance(details, list) else []:
+            key = (str(detail.get("type")), str(detail.get("currency") or money))
+            row = fees.setdefault(key, {"type": key[0], "currency": key[1], "count": 0, "amount": 0})
+            row["count"] += 1
+            row["amount"] += _integer(txn, "fee_details amount", detail.get("amount"))
+        itemized = sum(_integer(txn, "fee_details amount", d.get("amount"))
+                       for d in (details if isinstance(details, list) else []))
+        if itemized != _integer(txn, "fee", txn.get("fee")):
+            raise VendorError(f"Stripe answered balance transaction {txn.get('id')!r} with fee_details "
+                              f"that do not add up to its fee", kind="retry")
+    rows = by_type.values()
     return {"currency": currency, "count": len(transactions),
-            "amount": sum(r["amount"] for r in rows.values()), "fee": sum(r["fee"] for r in rows.values()),
-            "net": sum(r["net"] for r in rows.values()), "by_type": [rows[k] for k in sorted(rows)]}
+            "amount": sum(r["amount"] for r in rows), "fee": sum(r["fee"] for r in rows),
+            "net": sum(r["net"] for r in rows), "by_type": [by_type[k] for k in sorted(by_type)],
+            "by_category": [by_category[k] for k in sorted(by_category)],
+            "fees": [fees[k] for k in sorted(fees)]}
 
 
 def payout_paid(payload: Event, ctx: ActionContext) -> Steps:

@@ -146,6 +146,12 @@ def _round(value: Any, params: Mapping[str, Any]) -> Decimal:
     return to_decimal(value).quantize(Decimal(1).scaleb(-int(places)), rounding=mode)
 
 
+def _abs(value: Any) -> int | Decimal:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value)
+    return abs(to_decimal(value))
+
+
 def _obj(properties: dict[str, Any], required: list[str] = ()) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": list(required),
             "additionalProperties": False}
@@ -168,6 +174,9 @@ CORE = (
               lambda v, p: to_integer(v), _obj({})),
     Transform("decimal", "An exact Decimal from an integer, a decimal or a numeric string.",
               lambda v, p: to_decimal(v), _obj({})),
+    Transform("abs", "The magnitude of an exact number (an integer stays an integer): a ledger line's "
+              "positive amount, its side chosen apart, e.g. by \"$if\" on the sign.",
+              lambda v, p: _abs(v), _obj({})),
     Transform("round", "Rounds a number to a target's precision with an explicit rounding mode.",
               _round, _obj({"places": {"type": "integer", "minimum": 0, "maximum": 8,
                                        "description": "digits after the point"},

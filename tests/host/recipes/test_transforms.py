@@ -95,5 +95,19 @@ def test_round_needs_a_precision():
 
 
 def test_every_core_transform_has_a_schema_and_summary():
-    assert set(T) == {"money", "date", "datetime", "upper", "lower", "string", "integer", "decimal", "round"}
+    assert set(T) == {"money", "date", "datetime", "upper", "lower", "string", "integer", "decimal", "round", "abs"}
     assert T["round"].params_schema["required"] == ["rounding"]
+
+
+@pytest.mark.parametrize("value,expected", [(-1234, "1234"), (1234, "1234"), (0, "0"),
+                                            ("-12.340", "12.340"), (Decimal("-0.005"), "0.005")])
+def test_abs_keeps_the_number_exact(value, expected):
+    result = apply("abs", value)
+    assert str(result) == expected and not isinstance(result, float)
+    assert isinstance(result, int) == isinstance(value, int)
+
+
+def test_abs_refuses_what_is_not_a_number():
+    for value in ("twelve", True, 1.5, None):
+        with pytest.raises(TransformError):
+            apply("abs", value)

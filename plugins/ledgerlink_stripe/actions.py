@@ -15,6 +15,7 @@ from ledgerlink.contract import Action, ActionContext, Request, Response
 from ledgerlink.contract.problems import Problems, begin, show, text
 
 from . import api
+from .enrich import summarize
 
 Steps = Generator[Request, Response, Any]
 
@@ -229,12 +230,15 @@ LIST_INPUT = _d(
                       additionalProperties=False, properties={
                           "gte": _d("At or after.", **UNIX), "gt": _d("After.", **UNIX),
                           "lte": _d("At or before.", **UNIX), "lt": _d("Before.", **UNIX)})})
-LIST_OUTPUT = _d("The balance transactions, newest first, as Stripe answers them.", type="object",
-                 required=["data", "count"], properties={
+LIST_OUTPUT = _d("The balance transactions, newest first, as Stripe answers them, and their totals.",
+                 type="object", required=["data", "count", "summary"], properties={
                      "data": _d("Each balance transaction (amount, fee, net in minor units; fee_details; "
                                 "exchange_rate; available_on; source; type).",
                                 type="array", items={"type": "object"}),
-                     "count": _d("How many there are.", type="integer")})
+                     "count": _d("How many there are.", type="integer"),
+                     "summary": _d("Their totals as a payout.paid event's summary has them: amount, fee, "
+                                   "net; by_type; by_category (by reporting category); fees (by fee type). "
+                                   "Integer minor units.", type="object")})
 SAMPLE_BALANCE_TRANSACTION = {
     "id": "txn_1NpHiG2eZvKYlo2C5ytOvWZC", "object": "balance_transaction", "amount": 2000,
     "available_on": 1694649600, "created": 1694044800, "currency": "usd", "description": None,
@@ -261,7 +265,7 @@ def list_balance_transactions(data: Mapping[str, Any], ctx: ActionContext) -> St
     if created:
         params["created"] = dict(created)
     found = yield from api.pages(ctx, "/v1/balance_transactions", params)
-    return {"data": found, "count": len(found)}
+    return {"data": found, "count": len(found), "summary": summarize(found, str(data.get("currency") or ""))}
 
 
 def _sample_list(request: Request) -> Response:

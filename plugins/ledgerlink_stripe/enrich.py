@@ -232,15 +232,15 @@ def summarize(transactions: list[Mapping[str, Any]], currency: str) -> dict[str,
         money = str(txn.get("currency"))
         _add(by_type, "type", (str(txn.get("type")), money), txn)
         _add(by_category, "reporting_category", (str(txn.get("reporting_category")), money), txn)
-        details = txn.get("fee_details") or []
-        for detail in details if isinstance(details, list) else []:
+        details = txn.get("fee_details")
+        if not isinstance(details, list):  # a transaction as listed without it: nothing itemized
+            continue
+        for detail in details:
             key = (str(detail.get("type")), str(detail.get("currency") or money))
             row = fees.setdefault(key, {"type": key[0], "currency": key[1], "count": 0, "amount": 0})
             row["count"] += 1
             row["amount"] += _integer(txn, "fee_details amount", detail.get("amount"))
-        itemized = sum(_integer(txn, "fee_details amount", d.get("amount"))
-                       for d in (details if isinstance(details, list) else []))
-        if itemized != _integer(txn, "fee", txn.get("fee")):
+        if sum(_integer(txn, "fee_details amount", d.get("amount")) for d in details) != txn.get("fee"):
             raise VendorError(f"Stripe answered balance transaction {txn.get('id')!r} with fee_details "
                               f"that do not add up to its fee", kind="retry")
     rows = by_type.values()

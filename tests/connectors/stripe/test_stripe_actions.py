@@ -158,7 +158,8 @@ def test_retrieve_of_a_missing_invoice_is_permanent():
 
 def txn(n: int, **fields):
     return {"id": f"txn_{n}", "object": "balance_transaction", "amount": 1000 * n, "fee": 59, "net": 1000 * n - 59,
-            "currency": "usd", "type": "charge", "source": f"ch_{n}", "exchange_rate": None, **fields}
+            "currency": "usd", "type": "charge", "reporting_category": "charge", "source": f"ch_{n}",
+            "exchange_rate": None, **fields}
 
 
 def test_balance_transactions_of_a_payout_over_three_pages():
@@ -174,6 +175,10 @@ def test_balance_transactions_of_a_payout_over_three_pages():
         filters, {**filters, "starting_after": "txn_2"}, {**filters, "starting_after": "txn_3"}]
     assert done.value["count"] == 4 and [t["id"] for t in done.value["data"]] == ["txn_1", "txn_2", "txn_3", "txn_4"]
     assert done.value["data"][3]["exchange_rate"] == Decimal("1.0850")
+    summary = done.value["summary"]  # their totals, as a payout's enrichment has them
+    assert summary["net"] == 10000 - 4 * 59 and summary["fees"] == []  # listed without fee_details
+    assert [(r["reporting_category"], r["count"], r["amount"], r["net"]) for r in summary["by_category"]] == \
+        [("charge", 4, 10000, 10000 - 4 * 59)]
 
 
 def test_balance_transaction_filters_are_checked():

@@ -335,3 +335,30 @@ def test_stripes_refusal_while_enriching_is_its_classified_error():
     with pytest.raises(VendorError) as refused:
         drive(enrich.charge_succeeded(event, context("stripe", {})), [forbidden])
     assert refused.value.kind == "permanent" and "rak_balance_transaction_source_read" in refused.value.message
+
+
+def test_the_summary_books_by_reporting_category_and_fee_type():
+    """A dispute and its reversal are both ``type=adjustment``: only the reporting category
+    tells them apart; fees are summed per fee type from ``fee_details`` and with the
+    categories' amounts give the net exactly."""
+    def txn(ident, kind, category, amount, fees):
+        details = [{"amount": a, "currency": "usd", "type": t, "description": None, "application": None}
+                   for t, a in fees]
+        fee = sum(a for _, a in fees)
+        return {"id": ident, "type": kind, "reporting_category": category, "currency": "usd",
+                "amount": amount, "fee": fee, "net": amount - fee, "fee_details": details}
+    listed = [txn("txn_1", "charge", "charge", 10000, [("stripe_fee", 320), ("tax", 30)]),
+              txn("txn_2", "adjustment", "dispute", -5000, [("stripe_fee", 1500)]),
+              txn("txn_3", "adjustment", "dispute_reversal", 5000, []),
+              txn("txn_4", "refund", "refund", -2000, [("stripe_fee", -10)])]
+    summary = enrich.summarize(listed, "usd")
+    assert [(r["type"], r["count"], r["amount"]) for r in summary["by_type"]] == \
+        [("adjustment", 2, 0), ("charge", 1, 10000), ("refund", 1, -2000)]
+    assert [(r["reporting_category"], r["amount"], r["fee"]) for r in summary["by_category"]] == \
+        [("charge", 10000, 350), ("dispute", -5000, 1500), ("dispute_reversal", 5000, 0), ("refund", -2000, -10)]
+    assert [(r["type"], r["count"], r["amount"]) for r in summary["fees"]] == [("stripe_fee", 3, 1810), ("tax", 1, 30)]
+    assert sum(r["amount"] for r in summary["by_category"]) - sum(r["amount"] for r in summary["fees"]) \
+        == summary["net"] == 10000 - 350 - 5000 - 1500 + 5000 - 2000 + 10
+    listed[0]["fee_details"][0]["amount"] = 319  # fee_details that do not add up to the fee
+    with pytest.raises(VendorError):
+        enrich.summarize(listed, "usd")

@@ -1,0 +1,24 @@
+"""The booking modes' tests: ``-m books`` selects the month booked by each mode end to end.
+
+They reuse the Stripe tests' simulated month (``tests/connectors/stripe/stripe_month.py``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "connectors" / "stripe"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "books: the simulated Stripe month booked into the QuickBooks "
+                                       "sandbox by a booking mode's recipes, end to end")
+
+
+@pytest.fixture
+def keys(monkeypatch):
+    monkeypatch.setenv("LL_TEST_STRIPE_KEY", "sk_test_sandbox")
+    monkeypatch.setenv("LL_TEST_STRIPE_WHSEC", "whsec_month_of_stripe")
+    monkeypatch.setenv("LL_TEST_QBO_TOKEN", "sandbox-access-token")

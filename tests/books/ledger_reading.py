@@ -1,0 +1,100 @@
+"""A QuickBooks company's general ledger, read through its Accounting API.
+
+:func:`read_ledger` queries every transaction the booking modes write (journal entries,
+invoices, payments, deposits) and posts each by double entry, as QuickBooks posts it: a
+journal entry its lines; an invoice Dr Accounts Receivable, Cr each line's item income
+account; a payment Dr the account it is deposited to, Cr Accounts Receivable; a deposit Dr
+the bank, Cr each line's account. Each transaction is an :class:`Entry` of signed postings
+(debit positive, in the transaction's currency, which is the home currency in these tests),
+so a test can check that every entry balances and sum an account's postings as a trial
+balance does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from books_month import query
+
+Obj = dict[str, Any]
+RECEIVABLE = "84"  # the seeded company's Accounts Receivable (A/R)
+
+
+@dataclass
+class Entry:
+    """One transaction and what it posts: (account id, signed amount, debit positive)."""
+
+    kind: str
+    id: str
+    note: str
+    date: str
+    postings: list[tuple[str, Decimal]] = field(default_factory=list)
+
+    def post(self, account: Any, amount: Any, debit: bool) -> None:
+        value = Decimal(str(amount))
+        self.postings.append((str(account["value"] if isinstance(account, dict) else account),
+                              value if debit else -value))
+
+    @property
+    def balanced(self) -> bool:
+        return sum((amount for _, amount in self.postings), Decimal(0)) == 0
+
+    def on(self, account: str) -> Decimal:
+        return sum((amount for acct, amount in self.postings if acct == account), Decimal(0))
+
+
+def _entry(kind: str, txn: Obj) -> Entry:
+    return Entry(kind, txn["Id"], txn.get("PrivateNote", ""), txn.get("TxnDate", ""))
+
+
+def read_ledger(qbo: httpx.Client) -> list[Entry]:
+    """Every journal entry, invoice, payment and deposit of the company, as postings."""
+    income = {item["Id"]: item["IncomeAccountRef"]["value"] for item in query(qbo, "Item") if item.get("IncomeAccountRef")}
+    entries: list[Entry] = []
+    for txn in query(qbo, "JournalEntry"):
+        entry = _entry("JournalEntry", txn)
+        for line in txn["Line"]:
+            detail = line["JournalEntryLineDetail"]
+            entry.post(detail["AccountRef"], line["Amount"], detail["PostingType"] == "Debit")
+        entries.append(entry)
+    for txn in query(qbo, "Invoice"):
+        entry = _entry("Invoice", txn)
+        entry.post(RECEIVABLE, txn["TotalAmt"], True)
+        for line in txn["Line"]:
+            if line.get("DetailType") == "SalesItemLineDetail":
+                entry.post(income[line["SalesItemLineDetail"]["ItemRef"]["value"]], line["Amount"], False)
+        entries.append(entry)
+    for txn in query(qbo, "Payment"):
+        entry = _entry("Payment", txn)
+        entry.post(txn.get("DepositToAccountRef") or "4", txn["TotalAmt"], True)
+        entry.post(RECEIVABLE, txn["TotalAmt"], False)
+        entries.append(entry)
+    for txn in query(qbo, "Deposit"):
+        entry = _entry("Deposit", txn)
+        entry.post(txn["DepositToAccountRef"], txn["TotalAmt"], True)
+        for line in txn["Line"]:
+            entry.post(line["DepositLineDetail"]["AccountRef"], line["Amount"], False)
+        entries.append(entry)
+    return entries
+
+
+def trial_balance(entries: list[Entry]) -> dict[str, Decimal]:
+    """Account id -> Σ debits − Σ credits over ``entries``."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        for account, amount in entry.postings:
+            totals[account] += amount
+    return dict(totals)
+
+
+def minor(amount: Decimal, exponent: int = 2) -> int:
+    """An exact amount in minor units (refuses one with more decimals than ``exponent``)."""
+    scaled = amount.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        raise AssertionError(f"{amount} has more than {exponent} decimals")
+    return int(scaled)

@@ -1,0 +1,165 @@
+"""The proof that each booking mode's books tie out to Stripe, to the cent.
+
+The Stripe sandbox's simulated month (fixed seed: over 300 payments in USD, EUR, JPY and KWD
+settled in USD, refunds, a dispute won and one lost, a payout every day, a negative one and a
+failed one) reaches ledgerlink through signed webhooks, some delivered twice, and is booked by
+one mode's shipped recipes into the QuickBooks sandbox (home currency USD). Then the books
+are read back through QuickBooks' API only (:mod:`ledger_reading`) and compared with Stripe's
+balance transactions and balance:
+
+(a) every entry balances, and every run succeeded, once;
+(b) mode 1: the clearing account "Stripe USD" equals Stripe's balance plus the payouts on their
+    way to the bank at every payout's arrival, and Stripe's balance at the end; the bank
+    received exactly the payouts, one entry each. Mode 2: each payout is one entry whose bank
+    line is the payout;
+(c) sales, fees, refunds and dispute losses equal the sums of Stripe's balance transactions of
+    those reporting categories, to the minor unit;
+(d) every event delivered again changes nothing.
+
+Nothing reaches beyond loopback and nothing is timed. Selected with ``-m books``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from ledgerlink.store.schema import runs as runs_table
+import stripe_month as month
+from books_month import Month, book_the_month, qbo_client, stripe_balance, stripe_transactions
+from ledger_reading import Entry, minor, read_ledger, trial_balance
+
+pytestmark = pytest.mark.books
+
+EVENT = re.compile(r"event (evt_\w+)")
+PAYOUT = re.compile(r"payout (po_\w+)")
+
+
+def runs(month_: Month) -> list[dict[str, Any]]:
+    with month_.runtime.store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(runs_table))]
+
+
+def check_runs(month_: Month, recipes: set[str]) -> Counter:
+    """Every run succeeded, and each recipe of the mode ran."""
+    made = runs(month_)
+    failed = [(r["recipe_id"], r["last_error"]) for r in made if r["status"] != "succeeded"]
+    assert not failed, failed[:5]
+    per_recipe = Counter(r["recipe_id"] for r in made)
+    assert set(per_recipe) == recipes, per_recipe
+    return per_recipe
+
+
+def the_books(month_: Month) -> list[Entry]:
+    """(a): every entry read back balances."""
+    with qbo_client(month_.qbo_url) as qbo:
+        entries = read_ledger(qbo)
+    unbalanced = [(e.kind, e.id, e.postings) for e in entries if not e.balanced]
+    assert not unbalanced, unbalanced[:3]
+    return entries
+
+
+def by_category(transactions: list[dict[str, Any]], *categories: str) -> int:
+    return sum(t["amount"] for t in transactions if t["reporting_category"] in categories)
+
+
+def check_categories(month_: Month, balances: dict[str, Decimal], transactions: list[dict[str, Any]]) -> None:
+    """(c): sales, fees, refunds and dispute losses, account by account, to the minor unit."""
+    ids = month_.accounts
+    account = lambda name: minor(balances.get(ids[name], Decimal(0)))  # noqa: E731
+    assert -account("Services") == by_category(transactions, "charge") > 0
+    assert account("Sales Returns") == -by_category(transactions, "refund") > 0
+    assert account("Chargebacks") == -by_category(transactions, "dispute", "dispute_reversal") > 0
+    assert account("Stripe Fees") == sum(t["fee"] for t in transactions) > 0
+    assert account("Tax on Stripe Fees") == 0  # the sandbox charges no tax on its fees
+    assert account("Accounts Receivable (A/R)") == 0  # every invoice booked is paid
+
+
+def check_redelivery_changes_nothing(month_: Month, entries: list[Entry], runs_before: int) -> None:
+    """(d): the whole month delivered again, then the books and the runs are as they were."""
+    month_.redeliver_everything()
+    assert len(runs(month_)) == runs_before
+    again = the_books(month_)
+    assert sorted((e.kind, e.id, e.postings) for e in again) == sorted((e.kind, e.id, e.postings) for e in entries)
+
+
+def event_times(month_: Month) -> dict[str, int]:
+    return {event["id"]: event["created"] for event in month.sandbox_events(month_.stripe)}
+
+
+def test_mode_1_the_clearing_account_follows_the_stripe_balance(tmp_path, keys):
+    with book_the_month("clearing", tmp_path) as booked:
+        per_recipe = check_runs(booked, {
+            "stripe-invoice-paid-to-quickbooks-payment-into-clearing",
+            "stripe-charge-succeeded-to-quickbooks-sale-into-clearing",
+            "stripe-charge-refunded-to-quickbooks-refund-from-clearing",
+            "stripe-dispute-funds-withdrawn-to-quickbooks-clearing",
+            "stripe-dispute-funds-reinstated-to-quickbooks-clearing",
+            "stripe-payout-paid-to-quickbooks-transfer-from-clearing"})
+        disputes = booked.stripe.account.store.objects["dispute"].values()
+        assert per_recipe["stripe-dispute-funds-withdrawn-to-quickbooks-clearing"] == len(disputes) >= 2
+        assert per_recipe["stripe-dispute-funds-reinstated-to-quickbooks-clearing"] == \
+            sum(d["status"] == "won" for d in disputes) >= 1
+        entries = the_books(booked)
+        balances = trial_balance(entries)
+        transactions = stripe_transactions(booked.stripe)
+        clearing, bank = booked.accounts["Stripe USD"], booked.accounts["Checking"]
+
+        # (b) at the end: the clearing account is Stripe's balance, Σ net of every transaction
+        assert minor(balances[clearing]) == stripe_balance(booked.stripe_url)["usd"] \
+            == sum(t["net"] for t in transactions)
+        # (b) the bank received exactly the payouts paid, one entry each
+        payouts = {p["id"]: p for p in booked.stripe.account.store.objects["payout"].values()}
+        paid = {ident: p for ident, p in payouts.items() if p["status"] == "paid"}
+        assert any(p["amount"] < 0 for p in paid.values()) and len(paid) == len(payouts) - 1 >= 29
+        on_bank = {PAYOUT.search(e.note).group(1): e.on(bank) for e in entries if e.on(bank)}
+        assert {ident: minor(amount) for ident, amount in on_bank.items()} == \
+            {ident: p["amount"] for ident, p in paid.items()}
+        # (b) at each payout's arrival: the clearing account = Stripe's balance + payouts in transit
+        times = event_times(booked)
+        settled = {e["data"]["object"]["id"]: e["created"] for e in month.sandbox_events(booked.stripe)
+                   if e["type"] in ("payout.paid", "payout.failed")}
+        dated = [(times[EVENT.search(e.note).group(1)], e.on(clearing)) for e in entries]
+        for ident in paid:
+            at = settled[ident]
+            in_transit = sum(p["amount"] for i, p in payouts.items() if p["created"] <= at < settled[i])
+            stripe = sum(t["net"] for t in transactions if t["created"] <= at)
+            assert minor(sum((amount for when, amount in dated if when <= at), Decimal(0))) \
+                == stripe + in_transit, ident
+        check_categories(booked, balances, transactions)
+        check_redelivery_changes_nothing(booked, entries, sum(per_recipe.values()))
+
+
+def test_mode_2_one_summary_entry_per_payout(tmp_path, keys):
+    with book_the_month("payout-summary", tmp_path) as booked:
+        per_recipe = check_runs(booked, {"stripe-payout-paid-to-quickbooks-summary-journal",
+                                         "stripe-payout-failed-to-quickbooks-summary-journal"})
+        entries = the_books(booked)
+        assert {e.kind for e in entries} == {"JournalEntry"}
+        balances = trial_balance(entries)
+        transactions = [t for t in stripe_transactions(booked.stripe) if t["type"] not in ("payout", "payout_failure")]
+        ledger = booked.stripe.account.ledger
+        assert all(t["id"] in ledger.payout_of for t in transactions)  # everything was paid out
+        bank, held = booked.accounts["Checking"], booked.accounts["Stripe Failed Payouts"]
+
+        # (b) each payout paid is one entry, whose bank line is the payout
+        payouts = {p["id"]: p for p in booked.stripe.account.store.objects["payout"].values()}
+        paid = {ident: p for ident, p in payouts.items() if p["status"] == "paid"}
+        assert any(p["amount"] < 0 for p in paid.values()) and per_recipe[
+            "stripe-payout-paid-to-quickbooks-summary-journal"] == len(paid) >= 29
+        named = Counter(PAYOUT.search(e.note).group(1) for e in entries)
+        assert named == Counter(list(payouts)), named  # the failed one too: what it was to pay
+        on_bank = {PAYOUT.search(e.note).group(1): minor(e.on(bank)) for e in entries if e.on(bank)}
+        assert on_bank == {ident: p["amount"] for ident, p in paid.items()}
+        assert minor(balances[bank]) == sum(p["amount"] for p in paid.values())
+        # the failed payout's money is held until a later payout pays it out again
+        [failed] = [p for p in payouts.values() if p["status"] == "failed"]
+        [held_entry] = [e for e in entries if failed["id"] in e.note]
+        assert minor(held_entry.on(held)) == failed["amount"] and balances.get(held, Decimal(0)) == 0
+        check_categories(booked, balances, transactions)
+        check_redelivery_changes_nothing(booked, entries, sum(per_recipe.values()))

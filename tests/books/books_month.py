@@ -138,7 +138,7 @@ class Month:
 
 def work_off(runtime: Any) -> None:
     """Every fetch and run performed (waited for, not timed)."""
-    pool = WorkerPool(runtime, 2)
+    pool = WorkerPool(runtime, 4)
     pool.start()
     try:
         month.wait_until_settled(runtime, runs=0, timeout=300)

@@ -49,6 +49,7 @@ from .updates import UPDATE_CUSTOMER, UPDATE_INVOICE, VOID_INVOICE
 from .changes import POLL, TRIGGERS, VERIFIER_SETTING, WEBHOOK
 from .oauth import OAUTH
 from .references import check_references
+from .books import check_company
 
 SETTINGS_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -147,6 +148,7 @@ CONNECTOR = Connector(
     secret_settings=("client_secret", "access_token", "refresh_token", VERIFIER_SETTING),
     oauth=OAUTH,
     check_references=check_references,
+    check_company=check_company,
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
     demo=DEMO,

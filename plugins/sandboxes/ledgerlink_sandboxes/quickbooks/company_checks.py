@@ -53,8 +53,10 @@ def check_references(tables: Tables, body: Mapping[str, Any]) -> None:
             table = entity_type.lower()
             ref_value = ref.get("EntityRef")
             element += ".EntityRef"
-        elif key == "Entity":  # DepositLineDetail.Entity: {"value", "type"}
-            entity_type = str(ref.get("type") or "Customer")
+        elif key in ("Entity", "EntityRef"):
+            # DepositLineDetail.Entity, Purchase.EntityRef: {"value", "type"}; an expense's
+            # payee is a vendor unless its type says otherwise
+            entity_type = str(ref.get("type") or ("Vendor" if key == "EntityRef" else "Customer"))
             table = entity_type.lower()
             ref_value = ref
         else:

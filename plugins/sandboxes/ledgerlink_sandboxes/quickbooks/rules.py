@@ -172,7 +172,7 @@ def check_required(kind: Kind, body: Mapping[str, Any]) -> None:
                 if not detail.get(key):
                     raise faults.required(f"Line.JournalEntryLineDetail.{key}")
         elif detail_type == "SalesItemLineDetail" and kind.name in ("Invoice", "CreditMemo",
-                                                                    "RefundReceipt"):
+                                                                    "RefundReceipt", "SalesReceipt"):
             detail = line.get("SalesItemLineDetail")
             if not isinstance(detail, Mapping) or not detail.get("ItemRef"):
                 raise faults.required("Line.SalesItemLineDetail.ItemRef")
@@ -198,7 +198,7 @@ def references_in(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tupl
         return
     for key, item in value.items():
         if key.endswith("AccountRef") or key in REF_KEYS or (
-                key == "Entity" and isinstance(item, Mapping)):
+                key in ("Entity", "EntityRef") and isinstance(item, Mapping)):
             yield path, key, item
         elif isinstance(item, (dict, list)):
             yield from references_in(item, path + (key,))
@@ -220,7 +220,7 @@ def entity_total(name: str, entity: Mapping[str, Any]) -> Decimal:
                    Decimal(0))
     if name == "Payment":
         return to_amount(entity.get("TotalAmt"))
-    if name == "Deposit":
+    if name in ("Deposit", "Purchase"):
         return sum((to_amount(line.get("Amount")) for line in lines), Decimal(0))
     total = Decimal(0)
     for line in lines:

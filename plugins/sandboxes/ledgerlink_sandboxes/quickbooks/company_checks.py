@@ -36,7 +36,8 @@ def check_write(kind: Kind, body: dict[str, Any], existing: Mapping[str, Any] | 
     if kind.name == "JournalEntry":
         check_journal_entry(tables, body)
     if kind.transaction:
-        check_currency_places(kind, body)
+        home = tables["preferences"]["1"]["CurrencyPrefs"]["HomeCurrency"]["value"]
+        check_currency_places(kind, body, home)
     if kind.name == "Payment":
         check_payment_applied(tables, body, existing)
     check_duplicates(kind, body, existing, doc_numbers, names)

@@ -36,8 +36,13 @@ def check_write(kind: Kind, body: dict[str, Any], existing: Mapping[str, Any] | 
     if kind.name == "JournalEntry":
         check_journal_entry(tables, body)
     if kind.transaction:
-        home = tables["preferences"]["1"]["CurrencyPrefs"]["HomeCurrency"]["value"]
-        check_currency_places(kind, body, home)
+        # without a CurrencyRef, a transaction is in its customer's currency, else the home one
+        currency = tables["preferences"]["1"]["CurrencyPrefs"]["HomeCurrency"]["value"]
+        customer = body.get("CustomerRef")
+        party = tables["customer"].get(str(customer.get("value"))) if isinstance(customer, Mapping) else None
+        if party is not None and isinstance(party.get("CurrencyRef"), Mapping):
+            currency = party["CurrencyRef"].get("value") or currency
+        check_currency_places(kind, body, currency)
     if kind.name == "Payment":
         check_payment_applied(tables, body, existing)
     check_duplicates(kind, body, existing, doc_numbers, names)

@@ -261,7 +261,7 @@ def build_body(form: Form | str, data: Mapping[str, Any],
         if key not in data:
             problems.add(f"/{key}", "missing" + (
                 "; the account the refund is paid from (a bank or Undeposited Funds account)"
-                if key == "DepositToAccountRef" else ""))
+                if form is REFUND_RECEIPT else "; the account the money is deposited to"))
     if form.pays:
         fields.payment_fields(data, body, problems)
     fields.txn_fields(data, body, problems)

@@ -24,6 +24,7 @@ from ledgerlink.engine.runner import document, run as run_recipe
 from ledgerlink.testing import HttpSender, drive
 from ledgerlink_quickbooks import ACTIONS
 from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, xsd
+from qbo_company import trading_in
 from stripe_events import credit_note_created_event, invoice_paid_event, to_body
 
 REALM = DEFAULT_REALM
@@ -127,6 +128,7 @@ def test_invoice_amounts_are_stored_exactly(qbo, sandbox, code, home, rate, amou
             "Lines": [{"ItemRef": "1", "Amount": amount, "Qty": 1} for amount in amounts]}
     if rate:
         data["ExchangeRate"] = rate
+    trading_in(qbo.url, code, home=home)  # customer 2 trades in ``code``
     output, _ = create(qbo, INVOICE, data, f"fx-{code}-{home}", home_currency=home)
     [invoice] = stored(sandbox, INVOICE)
     assert [str(line["Amount"]) for line in invoice["Line"]] == amounts

@@ -652,6 +652,7 @@ def live(steps) -> Any:
 ])
 def test_a_foreign_entry_with_an_exchange_rate_is_booked_exactly(qbo, currency, rate, debits, credits):
     qbo.sandbox.reset()
+    qbo.sandbox.preferences(multicurrency=True)  # a USD company booking other currencies
     note = f"Stripe invoice in_{currency} paid"
     data = {"CurrencyRef": currency, "ExchangeRate": rate, "PrivateNote": note, "TxnDate": "2024-03-15",
             "Lines": [{"PostingType": "Debit", "Amount": a, "AccountRef": "4"} for a in debits]

@@ -25,6 +25,7 @@ import jsonschema
 import pytest
 
 import ledgerlink_stripe
+from qbo_company import trading_in
 from stripe_events import (SHAPES, charge_refunded_event, credit_note_created_event,
                            invoice_paid_event, payout_paid_event)
 from test_quickbooks_actions_sandbox import (NEW_RECIPES, REALM, dry_run, event_file, for_currency,
@@ -180,6 +181,7 @@ def test_recipe_is_exact_in_the_company_home_currency(run_cli, qbo, sandbox, cat
     recipe, config = for_currency(tmp_path, name, case.currency)
     report = dry_run(run_cli, recipe, "--event", event_file(tmp_path, event), "--config", str(config))
     check_dry_run(report, name, case, rate=None)
+    trading_in(qbo.url, case.code)  # a company keeping its books in the event's currency
     results = run_live(qbo, recipe, event, catalog, home_currency=case.code)
     check_stored(sandbox, results, name, case, rate=None)
 
@@ -193,6 +195,8 @@ def test_recipe_is_exact_in_a_foreign_currency_with_an_exchange_rate(run_cli, qb
     with_rate(recipe, case.rate)
     report = dry_run(run_cli, recipe, "--event", event_file(tmp_path, event), "--config", str(config))
     check_dry_run(report, name, case, rate=case.rate)
+    # a multicurrency company at home in another currency, its customers in the event's
+    trading_in(qbo.url, case.code, home=case.foreign_home)
     results = run_live(qbo, recipe, event, catalog, home_currency=case.foreign_home)
     check_stored(sandbox, results, name, case, rate=case.rate)
 

@@ -28,6 +28,7 @@ from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, Sandbox, create_sandb
 from ledgerlink_sandboxes.quickbooks import OPTIONS, query as qbo_query, query_eval, xsd
 from ledgerlink_sandboxes.quickbooks.entities import seed
 from ledgerlink_sandboxes.quickbooks.faults import QboFault
+from qbo_company import trading_in
 
 REALM = DEFAULT_REALM
 AUTH = {"Authorization": "Bearer sandbox-access-token"}
@@ -476,9 +477,12 @@ def test_what_quickbooks_refuses_is_refused(client, sandbox, entity, body, code,
     assert sandbox.entities(REALM, entity) == []
 
 
-def test_trailing_zeros_and_three_decimal_currencies_are_fine(client, sandbox):
-    assert create(client, "invoice", sale(Decimal("10.000"))).status_code == 200
-    kwd = create(client, "invoice", sale(Decimal("1.234"), CurrencyRef={"value": "KWD"}))
+def test_trailing_zeros_and_three_decimal_currencies_are_fine(qbo, client, sandbox):
+    trading_in(qbo.url, "KWD", home="USD", customers=("1",))  # sale() bills customer 1
+    assert create(client, "invoice", sale(Decimal("10.000"), CustomerRef={"value": "2"})
+                  ).status_code == 200
+    kwd = create(client, "invoice", sale(Decimal("1.234"), CurrencyRef={"value": "KWD"},
+                                         ExchangeRate=Decimal("3.25")))
     assert body_of(kwd)["Invoice"]["TotalAmt"] == Decimal("1.234")
 
 

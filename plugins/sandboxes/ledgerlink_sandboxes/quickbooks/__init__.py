@@ -15,7 +15,8 @@ What it imitates (Intuit's QuickBooks Online Accounting API documentation, devel
 
 - ``POST /v3/company/<realm>/<entity>?minorversion=75&requestid=<id>`` creates (or, with
   ``Id`` + ``SyncToken`` in the body, updates) a JournalEntry, Invoice, Payment,
-  CreditMemo, RefundReceipt, Deposit, Customer, Item or Account; the body is read as
+  CreditMemo, RefundReceipt, Deposit, Transfer, Purchase, SalesReceipt, Customer, Item or
+  Account; the body is read as
   leniently as QBO reads JSON (amounts as strings, ``SyncToken`` as a number, ``""`` for
   an optional date, as python-quickbooks sends them), checked against Intuit's XSD and
   QBO's write rules (see :mod:`.company`) and answered with
@@ -92,6 +93,9 @@ OPTIONS = {
     "webhook_verifier_token": "the verifier token webhook notifications are signed with",
     "webhook_format": "legacy or cloudevents (legacy)",
     "webhook_retry_seconds": "the retry schedule of unacknowledged notifications (QBO's)",
+    "home_currency": "every company's home currency, ISO 4217 (USD)",
+    "multicurrency": "companies start with multicurrency turned on (false)",
+    "book_close_date": "every company's closed books date, YYYY-MM-DD (none)",
 }
 
 
@@ -139,6 +143,15 @@ def create_sandbox(**options: Any) -> Any:
         the one before was acknowledged within 3 s, retried on QBO's schedule unless
         ``webhook_retry_seconds`` (a list) compresses it; see :mod:`.notify`. Also
         configurable at run time: ``POST /__sandbox/webhooks``.
+
+    ``home_currency="USD"``, ``multicurrency=False``, ``book_close_date=None``
+        Every company's Preferences (``GET …/preferences``): its home currency, whether
+        multicurrency is on (it then also has account 9100 "Exchange Gain or Loss"), and
+        the closed books date, on or before which no transaction may be written. Also
+        changeable per company at run time: ``POST /__sandbox/preferences``.
+
+    Every posted transaction moves the accounts' ``CurrentBalance`` by double entry
+    (:mod:`.ledger`, :mod:`.postings`); ``GET …/reports/TrialBalance`` reads the ledger.
 
     Unknown options raise ``TypeError``; bad values ``ValueError``. Intuit's XSDs are
     loaded here (about two seconds, once per process) so the first request is not slow.

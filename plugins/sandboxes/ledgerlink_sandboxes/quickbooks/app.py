@@ -21,7 +21,8 @@ Routes for tests only, never authenticated or rate-limited (``/__sandbox/…``):
 faults``, ``POST reset`` (``{"tokens": true}`` also forgets issued tokens), ``POST
 authorize`` (``{"realm_id", "redirect_uri", "state"}`` → ``{"code", "realmId", "state"}``),
 ``POST revoke`` (``{"token"}`` → ``{"revoked": bool}``), ``POST advance``
-(``{"seconds"}``: move the sandbox clocks forward).
+(``{"seconds"}``: move the sandbox clocks forward), ``GET|POST preferences``
+(``{"realm_id", "multicurrency", "book_close_date"}``: a company's settings).
 """
 
 from __future__ import annotations
@@ -171,7 +172,8 @@ def create_app(sandbox: Sandbox) -> Flask:
             "test_only": ["/__sandbox/stats", "/__sandbox/requests",
                           "/__sandbox/entities/<realm>/<entity>", "/__sandbox/faults",
                           "/__sandbox/reset", "/__sandbox/authorize", "/__sandbox/revoke",
-                          "/__sandbox/advance", "/__sandbox/webhooks"],
+                          "/__sandbox/advance", "/__sandbox/webhooks",
+                          "/__sandbox/preferences"],
         })
 
     @app.get("/__sandbox/stats")
@@ -215,6 +217,25 @@ def create_app(sandbox: Sandbox) -> Flask:
         try:
             return _json(sandbox.webhooks(data.get("url"), data.get("verifier_token"),
                                           data.get("format", "legacy"), data.get("retry_seconds")))
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 400)
+
+    @app.route("/__sandbox/preferences", methods=["GET", "POST"])
+    def preferences() -> Response:
+        """POST {"realm_id", "home_currency", "multicurrency": true, "book_close_date":
+        "YYYY-MM-DD" | null}:
+        change a company's Preferences; GET ?realm_id: read them. Answers the entity."""
+        data = _input() if request.method == "POST" else request.args.to_dict()
+        changes: dict[str, Any] = {}
+        for key in ("multicurrency", "home_currency"):
+            if key in data:
+                changes[key] = data[key]
+        if "book_close_date" in data:
+            changes["book_close_date"] = data["book_close_date"] or None
+        try:
+            return _json(sandbox.preferences(data.get("realm_id"), **changes))
+        except KeyError as exc:
+            return _json({"error": exc.args[0]}, 404)
         except ValueError as exc:
             return _json({"error": str(exc)}, 400)
 

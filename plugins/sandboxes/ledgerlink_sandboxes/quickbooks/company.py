@@ -44,9 +44,10 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, localcontext
 from typing import Any
 
-from . import faults
+from . import books, faults
 from .company_checks import check_write
-from .entities import CLASSIFICATION, KINDS, USD, Kind, seed
+from .entities import CLASSIFICATION, KINDS, USD, Kind, currency_ref, preferences, seed
+from .ledger import Ledger, rounded
 from .notify import Change
 from .rules import (NAME_KEY, as_qbo_reads, check_sync_token, check_xsd, display_name, entity_key,
                     entity_total, index_key, to_amount)
@@ -69,7 +70,8 @@ def _read_body(entity: str, body: object) -> tuple[Kind, dict[str, Any]]:
 class Company:
     """One realm's entities and id counters."""
 
-    def __init__(self, realm: str, now: str) -> None:
+    def __init__(self, realm: str, now: str, *, home_currency: str = "USD",
+                 multicurrency: bool = False, book_close_date: str | None = None) -> None:
         self.realm = realm
         self.tables: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in KINDS}
         self.next_id: dict[str, int] = {name: 1 for name in KINDS}
@@ -83,7 +85,12 @@ class Company:
         #: capture reads it; ``listener(change)`` is told of each, e.g. a webhook emitter)
         self.changes: list[Change] = []
         self.listener: Callable[[Change], None] | None = None
-        for name, rows in seed().items():
+        self._now = now
+        #: the general ledger: every posted transaction's effect on the accounts
+        self.ledger = Ledger(self.tables, home_currency, self._new_account)
+        lists = seed(home_currency, multicurrency)
+        lists["preferences"] = [preferences(home_currency, multicurrency, book_close_date)]
+        for name, rows in lists.items():
             for row in rows:
                 row.update({"domain": "QBO", "sparse": False, "SyncToken": "0",
                             "MetaData": {"CreateTime": now, "LastUpdatedTime": now}})
@@ -158,10 +165,13 @@ class Company:
             raise faults.validation("Stale Object Error", "5010",
                                     f"Stale Object Error : SyncToken {body['SyncToken']} sent, "
                                     f"{existing['SyncToken']} current", "")
+        if kind.transaction:
+            books.check_open(self.tables, existing.get("TxnDate"))
         for index, key in ((self.doc_numbers[entity], "DocNumber"), (self.names[entity], NAME_KEY)):
             if isinstance(existing.get(entity_key(entity, key)), str):
                 index.pop(index_key(key, existing[entity_key(entity, key)]), None)
         del self.tables[entity][existing["Id"]]
+        self.ledger.post(entity, existing["Id"], "", [])
         self.voided[entity].discard(existing["Id"])
         self._changed(entity, existing["Id"], "Delete", now or existing["MetaData"]["LastUpdatedTime"])
         return {"Id": existing["Id"], "status": "Deleted", "domain": "QBO"}
@@ -177,6 +187,7 @@ class Company:
         existing = self._current(entity, kind, body)
         if existing["Id"] in self.voided[entity]:
             return existing  # voided already: accepted, nothing changes
+        books.check_open(self.tables, existing.get("TxnDate"))
         voided = copy.deepcopy(existing)
         for line in voided.get("Line") or []:
             line["Amount"] = Decimal(0)
@@ -185,8 +196,8 @@ class Company:
                     # a zero amount keeps no quantity or rate (as QBO answers a void)
                     detail.pop("Qty", None)
                     detail.pop("UnitPrice", None)
-        voided["TotalAmt"] = voided["Balance"] = Decimal(0)
-        for key in ("HomeTotalAmt", "HomeBalance", "Deposit"):
+        voided["TotalAmt"] = Decimal(0)
+        for key in ("Balance", "UnappliedAmt", "HomeTotalAmt", "HomeBalance", "Deposit"):
             if key in voided:
                 voided[key] = Decimal(0)
         if isinstance(voided.get("TxnTaxDetail"), dict):
@@ -196,6 +207,7 @@ class Company:
         voided["SyncToken"] = str(int(existing["SyncToken"]) + 1)
         voided["MetaData"] = {"CreateTime": existing["MetaData"]["CreateTime"], "LastUpdatedTime": now}
         self._store(entity, voided, existing)
+        self.ledger.post(entity, voided["Id"], "", [])  # a void takes back all it posted
         self.voided[entity].add(voided["Id"])
         self._changed(entity, voided["Id"], "Void", now)
         return voided
@@ -206,6 +218,7 @@ class Company:
         Raises :class:`~.faults.QboFault` when QBO would refuse the body.
         """
         kind, body = _read_body(entity, body)
+        self._now = now
         existing = None
         if body.get("Id") is not None:
             existing = self._current(entity, kind, body)
@@ -217,8 +230,24 @@ class Company:
             merged = body  # freshly parsed: the sandbox owns it
         check_write(kind, merged, existing, tables=self.tables, doc_numbers=self.doc_numbers,
                     names=self.names)
+        postings = []
+        if kind.transaction:
+            books.check_open(self.tables, merged.get("TxnDate") or today,
+                             existing.get("TxnDate") if existing else None)
+            books.prepare_transaction(kind, merged, self.tables)
+        else:
+            books.check_list_currency(kind, merged, self.tables, existing)
         stored = self._complete(kind, merged, existing, now, today)
+        if kind.transaction:
+            postings = self.ledger.plan(kind.name, stored)
+        if existing is not None and kind.name == "Account":
+            # QBO computes an account's balance: a write cannot set it
+            for key in ("CurrentBalance", "CurrentBalanceWithSubAccounts"):
+                stored[key] = existing.get(key, 0)
         self._store(entity, stored, existing)
+        if kind.transaction:
+            self.ledger.post(entity, stored["Id"], stored["TxnDate"], postings,
+                             books.currency_of(stored, self.ledger.home))
         self._changed(entity, stored["Id"], "Create" if existing is None else "Update", now)
         if existing is not None and "Line" in body:
             self.voided[entity].discard(stored["Id"])  # new lines: not void any more
@@ -230,6 +259,8 @@ class Company:
         entity = body
         if kind.name != "Payment":  # QBO computes the total; a Payment states it
             entity.pop("TotalAmt", None)
+        if kind.name == "Account" and existing is None:
+            entity["CurrentBalance"] = entity["CurrentBalanceWithSubAccounts"] = 0
         if existing is None:
             entity["Id"] = self._new_id(kind.name.lower())
             entity["SyncToken"] = "0"
@@ -242,10 +273,9 @@ class Company:
         entity["domain"] = "QBO"
         entity["sparse"] = False
         if kind.transaction:
-            entity.setdefault("TxnDate", today)
+            if not entity.get("TxnDate"):
+                entity["TxnDate"] = today
             entity.setdefault("CurrencyRef", dict(USD))
-            if entity["CurrencyRef"].get("value") == "USD":
-                entity["CurrencyRef"].setdefault("name", USD["name"])
             if kind.name in ("Invoice", "CreditMemo", "RefundReceipt") and not entity.get("DocNumber"):
                 entity["DocNumber"] = self._new_doc_number(kind.name)
             lines = entity.get("Line") or []
@@ -263,8 +293,11 @@ class Company:
                 applied = sum((to_amount(line.get("Amount")) for line in lines), Decimal(0))
                 entity["TotalAmt"] = total
                 entity["UnappliedAmt"] = total - applied
-            else:
+            elif kind.name != "Transfer":  # a Transfer has only its Amount
                 entity["TotalAmt"] = total
+            if "ExchangeRate" in entity and kind.name != "Transfer":
+                entity["HomeTotalAmt"] = rounded(total * to_amount(entity["ExchangeRate"]),
+                                                 self.ledger.home)
             if kind.name == "Invoice":
                 entity["Balance"] = total
             elif kind.name == "CreditMemo":
@@ -280,7 +313,7 @@ class Company:
             entity.setdefault("Active", True)
             entity.setdefault("Balance", 0)
             entity.setdefault("BalanceWithJobs", 0)
-            entity.setdefault("CurrencyRef", dict(USD))
+            entity.setdefault("CurrencyRef", currency_ref(self.ledger.home))
         elif kind.name == "Item":
             entity["FullyQualifiedName"] = self._qualified_name("item", entity, "SubItem")
             entity.setdefault("Active", True)
@@ -294,8 +327,24 @@ class Company:
                 entity.setdefault("Classification", CLASSIFICATION[account_type])
             entity.setdefault("CurrentBalance", 0)
             entity.setdefault("CurrentBalanceWithSubAccounts", 0)
-            entity.setdefault("CurrencyRef", dict(USD))
+            entity.setdefault("CurrencyRef", currency_ref(self.ledger.home))
         return entity
+
+    def _new_account(self, row: dict[str, Any]) -> str:
+        """Store an account the ledger opens (a receivable in a new currency); its Id."""
+        row.update({"Id": self._new_id("account"), "domain": "QBO", "sparse": False,
+                    "SyncToken": "0", "Active": True, "SubAccount": False,
+                    "FullyQualifiedName": row["Name"],
+                    "Classification": CLASSIFICATION[row["AccountType"]],
+                    "CurrentBalance": 0, "CurrentBalanceWithSubAccounts": 0,
+                    "MetaData": {"CreateTime": self._now, "LastUpdatedTime": self._now}})
+        self._store("account", row, None)
+        self._changed("account", row["Id"], "Create", self._now)
+        return row["Id"]
+
+    def set_preferences(self, **changes: Any) -> dict[str, Any]:
+        """Change the company's Preferences (:func:`.books.set_preferences`)."""
+        return books.set_preferences(self, **changes)
 
     def _qualified_name(self, table: str, entity: Mapping[str, Any], flag: str) -> str:
         """``Parent:Child`` for a sub-account or sub-item (``ParentRef`` and ``SubAccount`` /

@@ -36,7 +36,13 @@ def check_write(kind: Kind, body: dict[str, Any], existing: Mapping[str, Any] | 
     if kind.name == "JournalEntry":
         check_journal_entry(tables, body)
     if kind.transaction:
-        check_currency_places(kind, body)
+        # without a CurrencyRef, a transaction is in its customer's currency, else the home one
+        currency = tables["preferences"]["1"]["CurrencyPrefs"]["HomeCurrency"]["value"]
+        customer = body.get("CustomerRef")
+        party = tables["customer"].get(str(customer.get("value"))) if isinstance(customer, Mapping) else None
+        if party is not None and isinstance(party.get("CurrencyRef"), Mapping):
+            currency = party["CurrencyRef"].get("value") or currency
+        check_currency_places(kind, body, currency)
     if kind.name == "Payment":
         check_payment_applied(tables, body, existing)
     check_duplicates(kind, body, existing, doc_numbers, names)
@@ -53,8 +59,10 @@ def check_references(tables: Tables, body: Mapping[str, Any]) -> None:
             table = entity_type.lower()
             ref_value = ref.get("EntityRef")
             element += ".EntityRef"
-        elif key == "Entity":  # DepositLineDetail.Entity: {"value", "type"}
-            entity_type = str(ref.get("type") or "Customer")
+        elif key in ("Entity", "EntityRef"):
+            # DepositLineDetail.Entity, Purchase.EntityRef: {"value", "type"}; an expense's
+            # payee is a vendor unless its type says otherwise
+            entity_type = str(ref.get("type") or ("Vendor" if key == "EntityRef" else "Customer"))
             table = entity_type.lower()
             ref_value = ref
         else:

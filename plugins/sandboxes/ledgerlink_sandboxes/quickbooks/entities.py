@@ -33,11 +33,16 @@ KINDS: dict[str, Kind] = {k.name.lower(): k for k in (
     Kind("CreditMemo", transaction=True, label="Credit Memo"),
     Kind("RefundReceipt", transaction=True, label="Refund Receipt"),
     Kind("Deposit", transaction=True, label="Deposit"),
+    Kind("Transfer", transaction=True, label="Transfer"),
+    Kind("Purchase", transaction=True, label="Expense"),
+    Kind("SalesReceipt", transaction=True, label="Sales Receipt"),
     Kind("Customer"),
     Kind("Item"),
     Kind("Account"),
     Kind("Vendor", writable=False),
     Kind("TaxCode", writable=False),
+    # one per company, read by ``GET …/preferences`` and ``select * from Preferences``
+    Kind("Preferences", writable=False),
 )}
 
 #: entities the sandbox creates (the lower-case endpoint names)
@@ -52,6 +57,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "RefundReceipt": ("DepositToAccountRef", "Line"),
     "Payment": ("CustomerRef", "TotalAmt"),
     "Deposit": ("DepositToAccountRef", "Line"),
+    "Transfer": ("FromAccountRef", "ToAccountRef", "Amount"),
+    "Purchase": ("PaymentType", "AccountRef", "Line"),
+    "SalesReceipt": ("Line",),
     "Item": ("Name",),
     "Account": ("Name",),
 }
@@ -76,8 +84,15 @@ ITEM_ACCOUNTS = {
     "Inventory": ("IncomeAccountRef", "ExpenseAccountRef", "AssetAccountRef"),
 }
 
-#: entities QBO can void (the sandbox voids invoices; QBO also voids payments and receipts)
-VOIDABLE = ("invoice",)
+#: entities QBO can void (``?operation=void``): the transaction stays, its amounts zeroed
+VOIDABLE = ("invoice", "payment", "salesreceipt")
+
+#: the accounts QBO keeps on the balance sheet (a Transfer moves money between two of them)
+BALANCE_SHEET = ("Asset", "Liability", "Equity")
+
+#: the seeded account a multicurrency company books exchange differences to (QBO creates
+#: "Exchange Gain or Loss", an Other Expense account, when multicurrency is turned on)
+EXCHANGE_ACCOUNT = "9100"
 
 
 def _account(id_: str, name: str, account_type: str, sub_type: str, number: str,
@@ -103,8 +118,43 @@ def _customer(id_: str, name: str) -> dict[str, Any]:
             "PrintOnCheckName": name, "Active": True, "Id": id_}
 
 
-def seed() -> dict[str, list[dict[str, Any]]]:
-    """The lists every sandbox company starts with (ids are strings, as in QBO)."""
+def currency_ref(code: str) -> dict[str, str]:
+    """A ``CurrencyRef`` as QBO answers it: the ISO code and its English name (CLDR)."""
+    import babel.numbers
+    if code == USD["value"]:
+        return dict(USD)
+    return {"value": code, "name": babel.numbers.get_currency_name(code, locale="en_US")}
+
+
+def preferences(home: str, multicurrency: bool, book_close_date: str | None) -> dict[str, Any]:
+    """The company's Preferences entity (the part the sandbox keeps), as QBO answers it."""
+    accounting: dict[str, Any] = {"TrackDepartments": False, "ClassTrackingPerTxn": False,
+                                  "CustomerTerminology": "Customers"}
+    if book_close_date:
+        accounting["BookCloseDate"] = book_close_date
+    return {"AccountingInfoPrefs": accounting,
+            "CurrencyPrefs": {"MultiCurrencyEnabled": multicurrency,
+                              "HomeCurrency": {"value": home}},
+            "Id": "1"}
+
+
+def seed(home: str = "USD", multicurrency: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """The lists every sandbox company starts with (ids are strings, as in QBO), in its home
+    currency; a multicurrency company also has QBO's "Exchange Gain or Loss" account."""
+    lists = _seed()
+    for rows in lists.values():
+        for row in rows:
+            if "CurrencyRef" in row:
+                row["CurrencyRef"] = currency_ref(home)
+    if multicurrency:
+        gain_loss = _account(EXCHANGE_ACCOUNT, "Exchange Gain or Loss", "Other Expense",
+                             "ExchangeGainOrLoss", "7100")
+        gain_loss["CurrencyRef"] = currency_ref(home)
+        lists["account"].append(gain_loss)
+    return lists
+
+
+def _seed() -> dict[str, list[dict[str, Any]]]:
     return {
         "account": [
             _account("1", "Services", "Income", "ServiceFeeIncome", "4000"),
@@ -146,5 +196,6 @@ def seed() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-__all__ = ["ADDING_LINES", "CLASSIFICATION", "DISCOUNT_LINE", "ITEM_ACCOUNTS", "KINDS",
-           "Kind", "REQUIRED", "USD", "VOIDABLE", "WRITABLE", "seed"]
+__all__ = ["ADDING_LINES", "BALANCE_SHEET", "CLASSIFICATION", "DISCOUNT_LINE", "EXCHANGE_ACCOUNT",
+           "ITEM_ACCOUNTS", "KINDS", "Kind", "REQUIRED", "USD", "VOIDABLE", "WRITABLE",
+           "currency_ref", "preferences", "seed"]

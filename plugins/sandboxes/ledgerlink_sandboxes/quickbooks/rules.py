@@ -13,7 +13,7 @@ from typing import Any
 import babel.numbers
 
 from . import faults, xsd
-from .entities import ADDING_LINES, DISCOUNT_LINE, ITEM_ACCOUNTS, REQUIRED, USD, Kind
+from .entities import ADDING_LINES, DISCOUNT_LINE, ITEM_ACCOUNTS, REQUIRED, Kind
 
 # --- the checks -------------------------------------------------------------------------
 
@@ -75,20 +75,22 @@ def inactive_reference(element: str, kind: str, target: Mapping[str, Any]) -> fa
         f"{name!r} Id={target['Id']} is inactive)", element)
 
 
-def check_currency_places(kind: Kind, body: Mapping[str, Any]) -> None:
-    """Every line ``Amount`` (and a Payment's ``TotalAmt``) has at most the decimals of the
-    transaction's currency (ISO 4217 through CLDR: USD 2, JPY 0, KWD 3); the company's home
-    currency, USD, when no ``CurrencyRef`` is given. QBO keeps amounts in the currency's
+def check_currency_places(kind: Kind, body: Mapping[str, Any], home: str = "USD") -> None:
+    """Every line ``Amount`` (and a Payment's ``TotalAmt``, a Transfer's ``Amount``) has at
+    most the decimals of the transaction's currency (ISO 4217 through CLDR: USD 2, JPY 0,
+    KWD 3); the company's ``home`` currency when no ``CurrencyRef`` is given. QBO keeps amounts in the currency's
     minor unit, so 10.001 USD cannot be booked; the code (6000) and wording are inferred,
     as Intuit publishes no fault for it. Trailing zeros are fine (10.000 USD is 10.00)."""
     currency_ref = body.get("CurrencyRef")
     code = currency_ref.get("value") if isinstance(currency_ref, Mapping) else None
-    code = code.upper() if isinstance(code, str) and code else USD["value"]
+    code = code.upper() if isinstance(code, str) and code else home
     places = babel.numbers.get_currency_precision(code)
     amounts = [(f"Line {index} Amount", "Line.Amount", line.get("Amount"))
                for index, line in enumerate(body.get("Line") or []) if isinstance(line, Mapping)]
     if kind.name == "Payment":
         amounts.append(("TotalAmt", "TotalAmt", body.get("TotalAmt")))
+    if kind.name == "Transfer":
+        amounts.append(("Amount", "Amount", body.get("Amount")))
     for what, element, value in amounts:
         if not isinstance(value, (int, Decimal)) or isinstance(value, bool):
             continue
@@ -154,7 +156,10 @@ def check_required(kind: Kind, body: Mapping[str, Any]) -> None:
                 raise faults.required(key)
     for line in body.get("Line") or []:
         detail_type = line.get("DetailType")
-        if not detail_type and kind.name != "Payment":  # a Payment line is Amount + LinkedTxn
+        # a Payment line is Amount + LinkedTxn, and so is a Deposit line depositing a payment
+        # (Intuit's Deposit reference: "LinkedTxn … Required for deposit of a payment")
+        if not detail_type and kind.name != "Payment" and not (
+                kind.name == "Deposit" and line.get("LinkedTxn")):
             raise faults.required("Line.DetailType")
         if line.get("Amount") is None and detail_type not in ("SubTotalLineDetail",
                                                                "DescriptionOnly"):
@@ -172,7 +177,7 @@ def check_required(kind: Kind, body: Mapping[str, Any]) -> None:
                 if not detail.get(key):
                     raise faults.required(f"Line.JournalEntryLineDetail.{key}")
         elif detail_type == "SalesItemLineDetail" and kind.name in ("Invoice", "CreditMemo",
-                                                                    "RefundReceipt"):
+                                                                    "RefundReceipt", "SalesReceipt"):
             detail = line.get("SalesItemLineDetail")
             if not isinstance(detail, Mapping) or not detail.get("ItemRef"):
                 raise faults.required("Line.SalesItemLineDetail.ItemRef")
@@ -198,7 +203,7 @@ def references_in(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tupl
         return
     for key, item in value.items():
         if key.endswith("AccountRef") or key in REF_KEYS or (
-                key == "Entity" and isinstance(item, Mapping)):
+                key in ("Entity", "EntityRef") and isinstance(item, Mapping)):
             yield path, key, item
         elif isinstance(item, (dict, list)):
             yield from references_in(item, path + (key,))
@@ -220,7 +225,7 @@ def entity_total(name: str, entity: Mapping[str, Any]) -> Decimal:
                    Decimal(0))
     if name == "Payment":
         return to_amount(entity.get("TotalAmt"))
-    if name == "Deposit":
+    if name in ("Deposit", "Purchase"):
         return sum((to_amount(line.get("Amount")) for line in lines), Decimal(0))
     total = Decimal(0)
     for line in lines:

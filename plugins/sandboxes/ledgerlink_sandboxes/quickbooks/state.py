@@ -48,6 +48,26 @@ def _tuple(value: Any, what: str) -> tuple[str, ...]:
     return items
 
 
+def _books(home_currency: Any, multicurrency: Any, book_close_date: Any) -> dict[str, Any]:
+    """The company settings options, checked: an ISO 4217 code, a bool, a date or None."""
+    import datetime as dt
+
+    import babel.numbers
+    code = home_currency.upper() if isinstance(home_currency, str) else ""
+    if len(code) != 3 or code not in babel.numbers.list_currencies():
+        raise ValueError(f"home_currency must be an ISO 4217 code such as USD, got {home_currency!r}")
+    if not isinstance(multicurrency, bool):
+        raise ValueError(f"multicurrency must be true or false, got {multicurrency!r}")
+    if book_close_date is not None:
+        try:
+            book_close_date = dt.date.fromisoformat(str(book_close_date)).isoformat()
+        except ValueError:
+            raise ValueError(f"book_close_date must be a date (YYYY-MM-DD), got "
+                             f"{book_close_date!r}") from None
+    return {"home_currency": code, "multicurrency": multicurrency,
+            "book_close_date": book_close_date}
+
+
 def _count(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{what} must be an integer of at least 1, got {value!r}")
@@ -69,10 +89,12 @@ class Sandbox(V3Api):
                  latency: float = 0.0, clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time, webhook_url: str | None = None,
                  webhook_verifier_token: str | None = None, webhook_format: str = "legacy",
-                 webhook_retry_seconds: Any = None) -> None:
+                 webhook_retry_seconds: Any = None, home_currency: str = "USD",
+                 multicurrency: bool = False, book_close_date: str | None = None) -> None:
         if not isinstance(rate_limit, bool):
             raise ValueError(f"rate_limit must be true or false, got {rate_limit!r}")
         self.retry_after = seconds(retry_after, "retry_after", allow_none=True)
+        self.books = _books(home_currency, multicurrency, book_close_date)
         self.realms = _tuple(realms, "realms")
         if not self.realms:
             raise ValueError("realms must name at least one company (realm id)")
@@ -136,7 +158,7 @@ class Sandbox(V3Api):
                 self.oauth.reset()
 
     def _company(self, realm: str, stamp: str) -> Company:
-        company = Company(realm, stamp)
+        company = Company(realm, stamp, **self.books)
         company.listener = self._notify
         return company
 
@@ -185,6 +207,27 @@ class Sandbox(V3Api):
             self._stats["created"][realm] = {}
             self._stats["updated"][realm] = {}
             self._stats["voided"][realm] = {}
+
+    def preferences(self, realm: str | None = None, *, multicurrency: bool | None = None,
+                    book_close_date: Any = ..., home_currency: str | None = None) -> dict[str, Any]:
+        """Change a company's Preferences as its owner would in QBO's settings: its home
+        currency (while it has no transaction), turn multicurrency on (never off) and set
+        the closed books date (None: books open).
+        Returns the Preferences entity. Raises ``KeyError`` for an unknown realm and
+        ``ValueError`` for a bad value."""
+        if book_close_date is not ... and book_close_date is not None:
+            book_close_date = _books("USD", False, book_close_date)["book_close_date"]
+        if multicurrency is not None and not isinstance(multicurrency, bool):
+            raise ValueError(f"multicurrency must be true or false, got {multicurrency!r}")
+        if home_currency is not None:
+            home_currency = _books(home_currency, False, None)["home_currency"]
+        with self._lock:
+            company = self._companies.get(realm or self.realms[0])
+            if company is None:
+                raise KeyError(f"no company (realm) {realm!r}")
+            return copy.deepcopy(company.set_preferences(multicurrency=multicurrency,
+                                                         book_close_date=book_close_date,
+                                                         home_currency=home_currency))
 
     def stats(self) -> dict[str, Any]:
         """Counters since the last reset, as a copy.

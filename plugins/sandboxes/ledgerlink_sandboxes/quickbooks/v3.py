@@ -37,6 +37,7 @@ from . import faults, notify, query as qbo_query, query_eval
 from .company import Company
 from .entities import KINDS, VOIDABLE
 from .faults import QboFault, ScriptedAnswer
+from .reports import REPORTS
 
 logger = logging.getLogger("ledgerlink_sandboxes.quickbooks")
 
@@ -174,9 +175,21 @@ class V3Api:
             if text is None and method == "POST":
                 text = body.decode("utf-8", errors="replace")
             return self._query(company, text or "")
+        if entity == "reports" and len(parts) == 2 and method == "GET" and parts[1] in REPORTS:
+            with self._lock:
+                try:
+                    report = REPORTS[parts[1]](company.ledger, company.tables["account"], args,
+                                               self._stamp(), self._today())
+                except QboFault as fault:
+                    return self._fault(fault)
+                return self._json(200, report)
         kind = KINDS.get(entity)
         if kind is None:
             return self._fault(faults.unsupported(f"/v3/company/{company.realm}/{path}"))
+        if entity == "preferences" and len(parts) == 1 and method == "GET":
+            with self._lock:
+                return self._json(200, {"Preferences": company.get(entity, "1"),
+                                        "time": self._stamp(ms=True)})
         if method == "GET" and len(parts) == 2:
             with self._lock:
                 found = company.get(entity, parts[1])

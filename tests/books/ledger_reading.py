@@ -1,13 +1,20 @@
-"""A QuickBooks company's general ledger, read through its Accounting API.
+"""A QuickBooks company's books, read through its Accounting API.
 
 :func:`read_ledger` queries every transaction the booking modes write (journal entries,
-invoices, payments, deposits) and posts each by double entry, as QuickBooks posts it: a
-journal entry its lines; an invoice Dr Accounts Receivable, Cr each line's item income
-account; a payment Dr the account it is deposited to, Cr Accounts Receivable; a deposit Dr
-the bank, Cr each line's account. Each transaction is an :class:`Entry` of signed postings
-(debit positive, in the transaction's currency, which is the home currency in these tests),
-so a test can check that every entry balances and sum an account's postings as a trial
-balance does.
+invoices, payments, deposits, sales receipts, expenses, transfers) and posts each by double
+entry, as QuickBooks posts it: a journal entry its lines; an invoice Dr Accounts
+Receivable, Cr each line's item income account; a payment Dr the account it is deposited
+to, Cr Accounts Receivable; a deposit Dr the bank, Cr each line's account; a sales receipt Dr
+the account it is deposited to, Cr each line's item income account; an expense (Purchase) Cr
+the account it is paid from, Dr each line's account; a transfer Dr the account it goes to,
+Cr the one it comes from. Each transaction is an :class:`Entry` of signed postings (debit
+positive, in the transaction's currency, which is the home currency in these tests), so a
+test can check that every entry balances, find the entries of a Stripe object by their
+note, and sum an account's postings over any span of time.
+
+:func:`current_balances` and :func:`trial_balance_report` are what QuickBooks itself says:
+``Account.CurrentBalance`` by query, and the ``TrialBalance`` report
+(developer.intuit.com/app/developer/qbo/docs/api/accounting/report-entities/trialbalance).
 """
 
 from __future__ import annotations
@@ -74,6 +81,24 @@ def read_ledger(qbo: httpx.Client) -> list[Entry]:
         entry.post(txn.get("DepositToAccountRef") or "4", txn["TotalAmt"], True)
         entry.post(RECEIVABLE, txn["TotalAmt"], False)
         entries.append(entry)
+    for txn in query(qbo, "SalesReceipt"):
+        entry = _entry("SalesReceipt", txn)
+        entry.post(txn["DepositToAccountRef"], txn["TotalAmt"], True)
+        for line in txn["Line"]:
+            if line.get("DetailType") == "SalesItemLineDetail":
+                entry.post(income[line["SalesItemLineDetail"]["ItemRef"]["value"]], line["Amount"], False)
+        entries.append(entry)
+    for txn in query(qbo, "Purchase"):
+        entry = _entry("Purchase", txn)
+        entry.post(txn["AccountRef"], txn["TotalAmt"], False)
+        for line in txn["Line"]:
+            entry.post(line["AccountBasedExpenseLineDetail"]["AccountRef"], line["Amount"], True)
+        entries.append(entry)
+    for txn in query(qbo, "Transfer"):
+        entry = _entry("Transfer", txn)
+        entry.post(txn["ToAccountRef"], txn["Amount"], True)
+        entry.post(txn["FromAccountRef"], txn["Amount"], False)
+        entries.append(entry)
     for txn in query(qbo, "Deposit"):
         entry = _entry("Deposit", txn)
         entry.post(txn["DepositToAccountRef"], txn["TotalAmt"], True)
@@ -90,6 +115,33 @@ def trial_balance(entries: list[Entry]) -> dict[str, Decimal]:
         for account, amount in entry.postings:
             totals[account] += amount
     return dict(totals)
+
+
+#: classifications whose CurrentBalance grows with credits (QuickBooks shows it positive)
+CREDIT_NORMAL = ("Liability", "Equity", "Revenue")
+
+
+def current_balances(qbo: httpx.Client) -> dict[str, Decimal]:
+    """Account id -> ``CurrentBalance`` as QuickBooks serves it, turned debit-positive."""
+    return {account["Id"]: Decimal(str(account["CurrentBalance"])) * (
+                -1 if account["Classification"] in CREDIT_NORMAL else 1)
+            for account in query(qbo, "Account")}
+
+
+def trial_balance_report(qbo: httpx.Client) -> tuple[dict[str, Decimal], Decimal, Decimal]:
+    """``reports/TrialBalance``: account id -> debit-positive balance, and the two totals."""
+    answer = qbo.get("/reports/TrialBalance")
+    assert answer.status_code == 200, answer.text
+    rows: dict[str, Decimal] = {}
+    totals = (Decimal(0), Decimal(0))
+    for row in answer.json()["Rows"]["Row"]:
+        if row.get("type") == "Section":
+            _, debit, credit = row["Summary"]["ColData"]
+            totals = (Decimal(debit["value"] or 0), Decimal(credit["value"] or 0))
+            continue
+        name, debit, credit = row["ColData"]
+        rows[name["id"]] = Decimal(debit["value"] or 0) - Decimal(credit["value"] or 0)
+    return rows, totals[0], totals[1]
 
 
 def minor(amount: Decimal, exponent: int = 2) -> int:

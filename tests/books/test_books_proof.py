@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from ledgerlink.store.schema import runs as runs_table
 import stripe_month as month
 from books_month import Month, book_the_month, qbo_client, stripe_balance, stripe_transactions
-from ledger_reading import Entry, minor, read_ledger, trial_balance
+from ledger_reading import Entry, current_balances, minor, read_ledger, trial_balance, trial_balance_report
 
 pytestmark = pytest.mark.books
 
@@ -56,11 +56,18 @@ def check_runs(month_: Month, recipes: set[str]) -> Counter:
 
 
 def the_books(month_: Month) -> list[Entry]:
-    """(a): every entry read back balances."""
+    """(a): every entry read back balances, and QuickBooks' own figures agree with them:
+    each account's ``CurrentBalance`` is the sum of its postings, and the trial balance
+    report shows the same balances with equal debit and credit totals."""
     with qbo_client(month_.qbo_url) as qbo:
         entries = read_ledger(qbo)
+        balances, (report, debits, credits) = current_balances(qbo), trial_balance_report(qbo)
     unbalanced = [(e.kind, e.id, e.postings) for e in entries if not e.balanced]
     assert not unbalanced, unbalanced[:3]
+    posted = {account: amount for account, amount in trial_balance(entries).items() if amount}
+    assert {account: amount for account, amount in balances.items() if amount} == posted
+    assert {account: amount for account, amount in report.items() if amount} == posted
+    assert debits == credits == sum(amount for amount in posted.values() if amount > 0) > 0
     return entries
 
 

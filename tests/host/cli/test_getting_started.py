@@ -52,8 +52,10 @@ def test_the_demo_runs_from_wheels_installed_outside_the_repository(tmp_path):
     sandboxes = build_wheel(source / "plugins" / "sandboxes", tmp_path / "dist", "ledgerlink_sandboxes")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-        shipped = {Path(n).name: archive.read(n) for n in names if n.startswith("ledgerlink/examples/")}
-    assert shipped == {p.name: p.read_bytes() for p in RECIPES.glob("*.json")}
+        shipped = {n.removeprefix("ledgerlink/examples/"): archive.read(n) for n in names
+                   if n.startswith("ledgerlink/examples/") and not n.endswith("/")}
+    # the starters and, in their folders, the booking modes' recipes
+    assert shipped == {p.relative_to(RECIPES).as_posix(): p.read_bytes() for p in RECIPES.rglob("*.json")}
     # the connector ships without its sandbox and without the XSDs the sandbox checks bodies with
     assert not [n for n in names if n.split("/")[:2] == ["ledgerlink_quickbooks", "sandbox"]
                 or n.startswith("ledgerlink_sandboxes") or n.endswith(".xsd")], names

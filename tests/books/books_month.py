@@ -14,8 +14,12 @@ QuickBooks' Accounting API: every transaction, and the general ledger they post
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -146,10 +150,45 @@ def work_off(runtime: Any) -> None:
         pool.stop()
 
 
+def worker_process(runtime: Any, recipes: Path, config: Path, log: Path) -> subprocess.Popen:
+    """``ledgerlink worker`` on the runtime's database, leases of one second."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "ledgerlink", "worker", "--db", runtime.store.url, "--recipes", str(recipes),
+         "--config", str(config), "--workers", "2", "--lease", "1"],
+        stdout=log.open("ab"), stderr=subprocess.STDOUT, env=dict(os.environ))
+
+
+def killed_midway(runtime: Any, recipes: Path, config: Path, log: Path) -> None:
+    """The runs worked off by a ``ledgerlink worker`` process killed with SIGKILL once a third
+    of them have succeeded (some are in flight then), then by a second one to the end."""
+    first = worker_process(runtime, recipes, config, log)
+    try:
+        deadline = time.monotonic() + 300  # waited for, not timed
+        while runtime.store.counts().get("succeeded", 0) < 150 and time.monotonic() < deadline:
+            assert first.poll() is None, log.read_text()[-2000:]
+            time.sleep(0.05)
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+    assert first.returncode == -signal.SIGKILL
+    at_kill = runtime.store.counts()
+    second = worker_process(runtime, recipes, config, log)
+    try:
+        month.wait_until_settled(runtime, runs=0, timeout=300)
+    finally:
+        second.terminate()
+        second.wait(timeout=60)
+    # midway: the second process had runs left to do
+    assert runtime.store.counts()["succeeded"] > at_kill.get("succeeded", 0) + 100, at_kill
+
+
 @contextmanager
-def book_the_month(mode: str, tmp_path: Path) -> Iterator[Month]:
+def book_the_month(mode: str, tmp_path: Path,
+                   work: Callable[[Any, Path, Path, Path], None] | None = None) -> Iterator[Month]:
     """The simulated month booked by ``mode``'s recipes (keys in the environment, see the
-    tests' ``keys`` fixture); the runtime is closed and the sandboxes stopped afterwards."""
+    tests' ``keys`` fixture); the runtime is closed and the sandboxes stopped afterwards.
+    ``work(runtime, recipes, config, log)`` works the runs off once the month is delivered
+    (in this process by default)."""
     relay = month.Relay(lose_every=97)
     with running(quickbooks_sandbox(rate_limit=False)) as qbo, background(relay) as endpoint:
         with qbo_client(qbo.url) as api:
@@ -172,7 +211,10 @@ def book_the_month(mode: str, tmp_path: Path) -> Iterator[Month]:
                     while sandbox.emitter.pending() and time.monotonic() < deadline:
                         time.sleep(0.05)
                     assert sandbox.emitter.pending() == 0 and relay.lost > 5
-                    work_off(runtime)
+                    if work is None:
+                        work_off(runtime)
+                    else:
+                        work(runtime, recipes, config, tmp_path / "worker.log")
                     yield Month(runtime, sandbox, stripe.url, qbo.sandbox, qbo.url, ids)
                 finally:
                     runtime.close()

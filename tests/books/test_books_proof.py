@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from ledgerlink.store.schema import runs as runs_table
 import stripe_month as month
-from books_month import Month, book_the_month, qbo_client, stripe_balance, stripe_transactions
+from books_month import Month, book_the_month, killed_midway, qbo_client, stripe_balance, stripe_transactions
 from ledger_reading import Entry, current_balances, minor, read_ledger, trial_balance, trial_balance_report
 
 pytestmark = pytest.mark.books
@@ -101,45 +101,58 @@ def event_times(month_: Month) -> dict[str, int]:
 
 def test_mode_1_the_clearing_account_follows_the_stripe_balance(tmp_path, keys):
     with book_the_month("clearing", tmp_path) as booked:
-        per_recipe = check_runs(booked, {
-            "stripe-invoice-paid-to-quickbooks-payment-into-clearing",
-            "stripe-charge-succeeded-to-quickbooks-sale-into-clearing",
-            "stripe-charge-refunded-to-quickbooks-refund-from-clearing",
-            "stripe-dispute-funds-withdrawn-to-quickbooks-clearing",
-            "stripe-dispute-funds-reinstated-to-quickbooks-clearing",
-            "stripe-payout-paid-to-quickbooks-transfer-from-clearing"})
-        disputes = booked.stripe.account.store.objects["dispute"].values()
-        assert per_recipe["stripe-dispute-funds-withdrawn-to-quickbooks-clearing"] == len(disputes) >= 2
-        assert per_recipe["stripe-dispute-funds-reinstated-to-quickbooks-clearing"] == \
-            sum(d["status"] == "won" for d in disputes) >= 1
-        entries = the_books(booked)
-        balances = trial_balance(entries)
-        transactions = stripe_transactions(booked.stripe)
-        clearing, bank = booked.accounts["Stripe USD"], booked.accounts["Checking"]
+        entries, runs_made = check_mode_1(booked)
+        check_redelivery_changes_nothing(booked, entries, runs_made)
 
-        # (b) at the end: the clearing account is Stripe's balance, Σ net of every transaction
-        assert minor(balances[clearing]) == stripe_balance(booked.stripe_url)["usd"] \
-            == sum(t["net"] for t in transactions)
-        # (b) the bank received exactly the payouts paid, one entry each
-        payouts = {p["id"]: p for p in booked.stripe.account.store.objects["payout"].values()}
-        paid = {ident: p for ident, p in payouts.items() if p["status"] == "paid"}
-        assert any(p["amount"] < 0 for p in paid.values()) and len(paid) == len(payouts) - 1 >= 29
-        on_bank = {PAYOUT.search(e.note).group(1): e.on(bank) for e in entries if e.on(bank)}
-        assert {ident: minor(amount) for ident, amount in on_bank.items()} == \
-            {ident: p["amount"] for ident, p in paid.items()}
-        # (b) at each payout's arrival: the clearing account = Stripe's balance + payouts in transit
-        times = event_times(booked)
-        settled = {e["data"]["object"]["id"]: e["created"] for e in month.sandbox_events(booked.stripe)
-                   if e["type"] in ("payout.paid", "payout.failed")}
-        dated = [(times[EVENT.search(e.note).group(1)], e.on(clearing)) for e in entries]
-        for ident in paid:
-            at = settled[ident]
-            in_transit = sum(p["amount"] for i, p in payouts.items() if p["created"] <= at < settled[i])
-            stripe = sum(t["net"] for t in transactions if t["created"] <= at)
-            assert minor(sum((amount for when, amount in dated if when <= at), Decimal(0))) \
-                == stripe + in_transit, ident
-        check_categories(booked, balances, transactions)
-        check_redelivery_changes_nothing(booked, entries, sum(per_recipe.values()))
+
+def test_mode_1_after_the_worker_is_killed_midway_books_the_same(tmp_path, keys):
+    """A ``ledgerlink worker`` process killed with SIGKILL a third of the way through, runs in
+    flight, and another one started: every run done once, the books as above."""
+    with book_the_month("clearing", tmp_path, work=killed_midway) as booked:
+        check_mode_1(booked)
+        assert "Traceback" not in (tmp_path / "worker.log").read_text()
+
+
+def check_mode_1(booked: Month) -> tuple[list[Entry], int]:
+    """(a), (b) and (c) of mode 1; the entries and the number of runs."""
+    per_recipe = check_runs(booked, {
+        "stripe-invoice-paid-to-quickbooks-payment-into-clearing",
+        "stripe-charge-succeeded-to-quickbooks-sale-into-clearing",
+        "stripe-charge-refunded-to-quickbooks-refund-from-clearing",
+        "stripe-dispute-funds-withdrawn-to-quickbooks-clearing",
+        "stripe-dispute-funds-reinstated-to-quickbooks-clearing",
+        "stripe-payout-paid-to-quickbooks-transfer-from-clearing"})
+    disputes = booked.stripe.account.store.objects["dispute"].values()
+    assert per_recipe["stripe-dispute-funds-withdrawn-to-quickbooks-clearing"] == len(disputes) >= 2
+    assert per_recipe["stripe-dispute-funds-reinstated-to-quickbooks-clearing"] == \
+        sum(d["status"] == "won" for d in disputes) >= 1
+    entries = the_books(booked)
+    balances = trial_balance(entries)
+    transactions = stripe_transactions(booked.stripe)
+    clearing, bank = booked.accounts["Stripe USD"], booked.accounts["Checking"]
+
+    # (b) at the end: the clearing account is Stripe's balance, Σ net of every transaction
+    assert minor(balances[clearing]) == stripe_balance(booked.stripe_url)["usd"] \
+        == sum(t["net"] for t in transactions)
+    # (b) the bank received exactly the payouts paid, one entry each
+    payouts = {p["id"]: p for p in booked.stripe.account.store.objects["payout"].values()}
+    paid = {ident: p for ident, p in payouts.items() if p["status"] == "paid"}
+    assert any(p["amount"] < 0 for p in paid.values()) and len(paid) == len(payouts) - 1 >= 29
+    on_bank = [(PAYOUT.search(e.note).group(1), minor(e.on(bank))) for e in entries if e.on(bank)]
+    assert sorted(on_bank) == sorted((ident, p["amount"]) for ident, p in paid.items())
+    # (b) at each payout's arrival: the clearing account = Stripe's balance + payouts in transit
+    times = event_times(booked)
+    settled = {e["data"]["object"]["id"]: e["created"] for e in month.sandbox_events(booked.stripe)
+               if e["type"] in ("payout.paid", "payout.failed")}
+    dated = [(times[EVENT.search(e.note).group(1)], e.on(clearing)) for e in entries]
+    for ident in paid:
+        at = settled[ident]
+        in_transit = sum(p["amount"] for i, p in payouts.items() if p["created"] <= at < settled[i])
+        stripe = sum(t["net"] for t in transactions if t["created"] <= at)
+        assert minor(sum((amount for when, amount in dated if when <= at), Decimal(0))) \
+            == stripe + in_transit, ident
+    check_categories(booked, balances, transactions)
+    return entries, sum(per_recipe.values())
 
 
 def test_mode_2_one_summary_entry_per_payout(tmp_path, keys):

@@ -120,9 +120,11 @@ def check_list_currency(kind: Kind, body: dict[str, Any], tables: Tables,
     body["CurrencyRef"] = currency_ref(code)
 
 
-def prepare_transaction(kind: Kind, body: dict[str, Any], tables: Tables) -> None:
+def prepare_transaction(kind: Kind, body: dict[str, Any], tables: Tables, *, strict: bool = True) -> None:
     """Settle the currency and rate of transaction ``body`` (filled in as QBO fills them)
-    or refuse it; then the business rules of its type."""
+    or refuse it; then the business rules of its type. ``strict=False`` (the sandbox's
+    ``currency_rules="off"``) skips the multicurrency and customer-currency rules: any
+    transaction may be in any currency, with its rate."""
     home, multi, _ = settings(tables)
     party = None
     for key, table in (("CustomerRef", "customer"), ("VendorRef", "vendor")):
@@ -136,9 +138,9 @@ def prepare_transaction(kind: Kind, body: dict[str, Any], tables: Tables) -> Non
     sent = body.get("CurrencyRef")
     code = (currency_of(body, home) if isinstance(sent, Mapping) and sent.get("value")
             else currency_of(party, home) if party is not None else home)
-    if code != home and not multi:
+    if code != home and not multi and strict:
         raise _not_multicurrency(code, home, "CurrencyRef")
-    if party is not None and currency_of(party, home) != code:
+    if party is not None and currency_of(party, home) != code and strict:
         name = party.get("DisplayName") or party.get("Name")
         raise faults.business(f"The transaction is in {code} but {name} trades in "
                               f"{currency_of(party, home)}: a customer's or vendor's "
@@ -156,7 +158,7 @@ def prepare_transaction(kind: Kind, body: dict[str, Any], tables: Tables) -> Non
         raise faults.business(f"ExchangeRate {rate} given for a transaction in the home currency "
                               f"{home}; it is always 1", "ExchangeRate")
     body["CurrencyRef"] = currency_ref(code)
-    if multi:
+    if multi or code != home:
         body["ExchangeRate"] = to_amount(body.get("ExchangeRate") or 1)
     if kind.name == "Transfer":
         check_transfer(body, tables)

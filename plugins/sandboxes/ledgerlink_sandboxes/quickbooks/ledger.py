@@ -95,9 +95,13 @@ class Ledger:
     currency) and returns its Id.
     """
 
-    def __init__(self, tables: Tables, home: str, new_account: Callable[[dict[str, Any]], str]) -> None:
+    def __init__(self, tables: Tables, home: str, new_account: Callable[[dict[str, Any]], str],
+                 *, strict: bool = True) -> None:
         self.tables = tables
         self.home = home
+        #: QBO's currency rules (``currency_rules="off"``: an account in a third currency
+        #: takes the home amount instead of refusing the transaction)
+        self.strict = strict
         self.new_account = new_account
         #: (entity, Id) -> (TxnDate, postings)
         self.posted: dict[tuple[str, str], tuple[str, list[Posting]]] = {}
@@ -143,7 +147,7 @@ class Ledger:
                 own = currency_of(row, self.home)
                 if own == currency:
                     amount = line.amount
-                elif own == self.home:
+                elif own == self.home or not self.strict:
                     amount = home
                 else:
                     raise faults.business(

@@ -197,3 +197,20 @@ def test_a_voided_foreign_payment_takes_back_its_exchange_difference(client):
                                               "Services": ("", "11.00")}
     assert post(client, "invoice", {"Id": sale["Id"]}).status_code == 400  # no SyncToken
     assert Decimal(0) == balance(client, EXCHANGE)
+
+
+def test_a_foreign_fee_is_paid_to_a_vendor_in_its_currency(client):
+    """Stripe's EUR fee out of the EUR clearing account, to the expense account in USD."""
+    bank = account(client, "Stripe EUR", "Bank", "EUR")
+    stripe = made(client, "vendor", {"DisplayName": "Stripe (EUR)", "CurrencyRef": {"value": "EUR"}})
+    assert stripe["CurrencyRef"] == {"value": "EUR", "name": "Euro"} and stripe["Active"] is True
+    fee = {"PaymentType": "Cash", "AccountRef": {"value": bank}, "ExchangeRate": D("1.0825"),
+           "Line": [{"Amount": D("0.59"), "DetailType": "AccountBasedExpenseLineDetail",
+                     "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "62"}}}]}
+    assert fault(client, "purchase", {**fee, "EntityRef": {"value": "56", "type": "Vendor"}})["code"] == "6000"
+    paid = made(client, "purchase", {**fee, "EntityRef": {"value": stripe["Id"], "type": "Vendor"}})
+    assert (paid["CurrencyRef"]["value"], paid["HomeTotalAmt"]) == ("EUR", D("0.64"))  # 0.638675
+    assert balances(client, bank, "62") == [D("-0.59"), D("0.64")]
+    # customers and vendors share one name space
+    assert fault(client, "vendor", {"DisplayName": "Amy's Bird Sanctuary"})["code"] == "6240"
+    assert fault(client, "vendor", {"CompanyName": ""})["code"] == "2020"

@@ -15,8 +15,8 @@ What it imitates (Intuit's QuickBooks Online Accounting API documentation, devel
 
 - ``POST /v3/company/<realm>/<entity>?minorversion=75&requestid=<id>`` creates (or, with
   ``Id`` + ``SyncToken`` in the body, updates) a JournalEntry, Invoice, Payment,
-  CreditMemo, RefundReceipt, Deposit, Transfer, Purchase, SalesReceipt, Customer, Item or
-  Account; the body is read as
+  CreditMemo, RefundReceipt, Deposit, Transfer, Purchase, SalesReceipt, Customer, Vendor,
+  Item or Account; the body is read as
   leniently as QBO reads JSON (amounts as strings, ``SyncToken`` as a number, ``""`` for
   an optional date, as python-quickbooks sends them), checked against Intuit's XSD and
   QBO's write rules (see :mod:`.company`) and answered with
@@ -42,8 +42,8 @@ What it imitates (Intuit's QuickBooks Online Accounting API documentation, devel
   with an ``application/text`` body) runs the query language (:mod:`.query` reads it,
   :mod:`.query_eval` answers it); a list
   entity (Customer, Item, Account, Vendor, TaxCode) is answered active only unless the
-  WHERE names ``Active`` (``Active IN (true, false)``), as QBO does; Vendor and TaxCode
-  are seeded and readable but not writable.
+  WHERE names ``Active`` (``Active IN (true, false)``), as QBO does; TaxCode is
+  seeded and readable but not writable.
 - Every ``/v3`` call needs ``Authorization: Bearer <token>`` (401 ``AuthenticationFault``
   otherwise); per realm, at most ``requests_per_window`` requests in any sliding
   ``window_seconds`` and ``concurrent`` requests in progress (429 throttle fault

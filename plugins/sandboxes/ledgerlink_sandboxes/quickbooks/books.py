@@ -93,7 +93,9 @@ def _used(tables: Tables, key: str, entity_id: str) -> bool:
     return any(refers(row) for name in ("invoice", "payment", "creditmemo", "refundreceipt",
                                         "deposit", "salesreceipt", "purchase", "transfer",
                                         "journalentry")
-               for row in tables[name].values())
+               for row in tables[name].values()) or (key == "vendor" and any(
+                   isinstance(row.get("EntityRef"), Mapping) and str(row["EntityRef"].get("value")) == entity_id
+                   for row in tables["purchase"].values()))
 
 
 def check_list_currency(kind: Kind, body: dict[str, Any], tables: Tables,
@@ -102,7 +104,7 @@ def check_list_currency(kind: Kind, body: dict[str, Any], tables: Tables,
     expense or equity account is in the home currency; the currency of one a transaction
     uses cannot change (QBO fixes it then; whether QBO lets it change before is
     UNVERIFIED: the sandbox lets it)."""
-    if kind.name not in ("Account", "Customer") or not isinstance(body.get("CurrencyRef"), Mapping):
+    if kind.name not in ("Account", "Customer", "Vendor") or not isinstance(body.get("CurrencyRef"), Mapping):
         return
     home, multi, _ = settings(tables)
     code = currency_of(body, home)

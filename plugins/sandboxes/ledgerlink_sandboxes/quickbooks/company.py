@@ -314,14 +314,15 @@ class Company:
                 entity["RemainingCredit"] = total
             elif kind.name == "RefundReceipt":
                 entity["Balance"] = Decimal(0)
-        elif kind.name == "Customer":
+        elif kind.name in ("Customer", "Vendor"):
             name = display_name(entity)
             entity["DisplayName"] = name
             entity.setdefault("FullyQualifiedName", name)
             entity.setdefault("PrintOnCheckName", name)
             entity.setdefault("Active", True)
             entity.setdefault("Balance", 0)
-            entity.setdefault("BalanceWithJobs", 0)
+            if kind.name == "Customer":
+                entity.setdefault("BalanceWithJobs", 0)
             entity.setdefault("CurrencyRef", currency_ref(self.ledger.home))
         elif kind.name == "Item":
             entity["FullyQualifiedName"] = self._qualified_name("item", entity, "SubItem")

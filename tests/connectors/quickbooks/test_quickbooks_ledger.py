@@ -256,6 +256,9 @@ def test_the_new_entities_are_in_change_data_capture(client, sandbox):
         {"Amount": D("1.00"), "DetailType": "AccountBasedExpenseLineDetail",
          "AccountBasedExpenseLineDetail": {}}]}, "2020", "Line.AccountBasedExpenseLineDetail.AccountRef"),
     ("purchase", expense("62", "1.00", "35", EntityRef={"value": "999", "type": "Vendor"}), "2500", "EntityRef"),
+    ("deposit", {"DepositToAccountRef": {"value": "35"}, "Line": [  # a negative payout is no deposit
+        {"Amount": D("-5.00"), "DetailType": "DepositLineDetail",
+         "DepositLineDetail": {"AccountRef": {"value": "4"}}}]}, "6000", "Line.Amount"),
     ("salesreceipt", {"DepositToAccountRef": {"value": "35"}}, "2020", "Line"),
     ("salesreceipt", {"Line": [{"Amount": D("1.00"), "DetailType": "SalesItemLineDetail",
                                 "SalesItemLineDetail": {}}]}, "2020", "Line.SalesItemLineDetail.ItemRef"),

@@ -166,6 +166,8 @@ def prepare_transaction(kind: Kind, body: dict[str, Any], tables: Tables, *, str
         check_transfer(body, tables)
     elif kind.name == "Purchase":
         check_purchase(body, tables)
+    elif kind.name == "Deposit":
+        check_deposit(body)
 
 
 def _account(tables: Tables, ref: Any) -> Mapping[str, Any]:
@@ -187,6 +189,16 @@ def check_transfer(body: Mapping[str, Any], tables: Tables) -> None:
             raise faults.business(f"{account.get('Name')!r} is a {account.get('AccountType')} "
                                   f"account; a transfer moves money between balance sheet "
                                   f"accounts only", element)
+
+
+def check_deposit(body: Mapping[str, Any]) -> None:
+    """A deposit's total is not negative: QBO refuses a negative deposit, so money out of a
+    bank (a negative payout) is a transfer or a journal entry (help.gazelleapp.io/en/
+    articles/5634944, an integrator's account; QBO's wording is UNVERIFIED)."""
+    total = sum((to_amount(line.get("Amount")) for line in body.get("Line") or []), Decimal(0))
+    if total < 0:
+        raise faults.business(f"A deposit's total cannot be negative ({total}); record money "
+                              f"leaving the account as a transfer or a journal entry", "Line.Amount")
 
 
 def check_purchase(body: Mapping[str, Any], tables: Tables) -> None:
@@ -249,6 +261,6 @@ def set_preferences(company: Any, *, multicurrency: bool | None = None, book_clo
     return prefs
 
 
-__all__ = ["CLOSED_DETAIL", "CLOSED_MESSAGE", "check_list_currency", "check_open",
+__all__ = ["CLOSED_DETAIL", "CLOSED_MESSAGE", "check_deposit", "check_list_currency", "check_open",
            "check_purchase", "check_transfer", "closed", "currency_of", "prepare_transaction",
            "set_preferences", "settings"]

@@ -214,3 +214,17 @@ def test_a_foreign_fee_is_paid_to_a_vendor_in_its_currency(client):
     # customers and vendors share one name space
     assert fault(client, "vendor", {"DisplayName": "Amy's Bird Sanctuary"})["code"] == "6240"
     assert fault(client, "vendor", {"CompanyName": ""})["code"] == "2020"
+
+
+def test_a_deposit_of_foreign_payments_clears_undeposited_funds_at_their_rates(client):
+    euro = customer(client, "Euro GmbH", "EUR")
+    bank = account(client, "Bank EUR", "Bank", "EUR")
+    sale = invoice(client, "100.00", customer=euro, ExchangeRate=D("1.10"))
+    paid = payment(client, {sale["Id"]: "100.00"}, "100.00", customer=euro, ExchangeRate=D("1.10"))
+    assert balance(client, "4") == D("110.00")  # Undeposited Funds is kept in USD
+    made(client, "deposit", {"DepositToAccountRef": {"value": bank}, "CurrencyRef": {"value": "EUR"},
+                             "ExchangeRate": D("1.12"), "Line": [
+        {"Amount": D("100.00"), "LinkedTxn": [{"TxnId": paid["Id"], "TxnType": "Payment", "TxnLineId": "0"}]}]})
+    assert balances(client, "4", bank, EXCHANGE) == [D("0.00"), D("100.00"), D("-2.00")]
+    assert tb_rows(trial_balance(client)) == {"Bank EUR": ("112.00", ""), "Services": ("", "110.00"),
+                                              "Exchange Gain or Loss": ("", "2.00")}

@@ -89,7 +89,7 @@ def test_the_trial_balance_stops_at_its_end_date(client):
 
 
 @pytest.mark.parametrize("case", ["customer-currency", "no-rate", "rate-at-home", "third-currency",
-                                  "foreign-income", "currency-fixed"])
+                                  "transfer-third-currency", "foreign-income", "currency-fixed"])
 def test_what_a_multicurrency_company_refuses(client, sandbox, case):
     euro = customer(client, "Euro GmbH", "EUR")
     pound_bank = account(client, "Bank GBP", "Bank", "GBP")
@@ -105,6 +105,10 @@ def test_what_a_multicurrency_company_refuses(client, sandbox, case):
         error = fault(client, "salesreceipt", {"CustomerRef": {"value": euro}, "ExchangeRate": D("1.1"),
                                                "DepositToAccountRef": {"value": pound_bank},
                                                "Line": sale_lines("1.00")})
+    elif case == "transfer-third-currency":  # EUR into a GBP account: neither home nor EUR
+        euro_bank = account(client, "Bank EUR", "Bank", "EUR")
+        error = fault(client, "transfer", transfer(euro_bank, pound_bank, "5.00", CurrencyRef={"value": "EUR"},
+                                                   ExchangeRate=D("1.1")))
     elif case == "foreign-income":
         error = fault(client, "account", {"Name": "Sales EUR", "AccountType": "Income",
                                           "CurrencyRef": {"value": "EUR"}})
@@ -115,7 +119,7 @@ def test_what_a_multicurrency_company_refuses(client, sandbox, case):
     expected = {"no-rate": ("2020", "ExchangeRate"), "rate-at-home": ("6000", "ExchangeRate")}
     assert (error["code"], error["element"]) == expected.get(case, ("6000", "CurrencyRef")), error
     if case != "currency-fixed":
-        assert sandbox.entities(REALM, "invoice") == [] and sandbox.entities(REALM, "salesreceipt") == []
+        assert [sandbox.entities(REALM, name) for name in ("invoice", "salesreceipt", "transfer")] == [[]] * 3
         assert tb_rows(trial_balance(client)) == {}
 
 

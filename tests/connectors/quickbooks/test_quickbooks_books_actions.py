@@ -225,3 +225,18 @@ def test_sales_receipt_deposits_a_charge_to_the_clearing_account():
     assert "/Lines/0/Amount" in refused(SALES_RECEIPT, {**data, "CurrencyRef": "JPY", "Total": "1.5",
                                                         "DepositToAccountRef": "94",
                                                         "Lines": [{"ItemRef": "1", "Amount": "1.5"}]})
+
+
+def test_check_sees_the_account_currencies_a_recipe_declares():
+    """``ledgerlink check`` collects each account reference with what it declares beside its
+    id, so the company can confirm the currency (references.py holds it against the account)."""
+    from ledgerlink.engine.preflight import declared_references
+
+    found = {(entity, ident): says for action in ACTIONS
+             for entity, ident, _, says in declared_references(action.sample, action.input_schema,
+                                                               action.input_schema, {}, "/input")}
+    assert found[("Account", "92")] == {"CurrencyRef": "USD"}  # the transfer's clearing account
+    assert found[("Account", "35")] == {"CurrencyRef": None}  # declared nothing
+    assert found[("Account", "93")] == {"CurrencyRef": "EUR"}  # the purchase's, paid from
+    assert found[("Account", "94")] == {"CurrencyRef": None}  # an expense line's account
+    assert ("Vendor", "57") in found and ("Item", "1") in found

@@ -4,13 +4,16 @@ It is listed under the ``ledgerlink`` entry-point group (``quickbooks =
 "ledgerlink_quickbooks"``) and registers, through the same hooks a third-party package
 uses, the ``quickbooks`` connector and its actions: ``create_journal_entry``,
 ``create_invoice``, ``create_payment``, ``create_credit_memo``, ``create_refund_receipt``,
-``create_deposit``, ``find_customer``, ``find_or_create_customer``, ``find_item``,
+``create_deposit``, ``create_transfer``, ``create_purchase``, ``create_sales_receipt``,
+``find_customer``, ``find_or_create_customer``, ``find_item``,
 ``find_or_create_item``, ``find_account``, ``void_invoice``, ``update_invoice`` and
 ``update_customer``.
 
 Modules: :mod:`.api` (pinned minor version, URLs, fault classification),
 :mod:`.journal_entry`, :mod:`.sales_forms` (invoice, credit memo, refund receipt),
-:mod:`.payment` and :mod:`.deposit` (the actions), :mod:`.customers`, :mod:`.items` and
+:mod:`.payment`, :mod:`.deposit`, :mod:`.transfer`, :mod:`.purchase` and
+:mod:`.sales_receipt` (the actions; :mod:`.account_currencies` checks the currencies of their
+accounts), :mod:`.books` (the closed books date), :mod:`.customers`, :mod:`.items` and
 :mod:`.accounts` (finding list entities), :mod:`.updates` (void and sparse updates) on
 :mod:`.synctoken` (read the SyncToken, write, on a stale one read again and retry once);
 QuickBooks' own rules on top of :mod:`ledgerlink.contract` are :mod:`.fields` (reading an
@@ -35,6 +38,9 @@ from .demo import DEMO
 from .deposit import ACTION as CREATE_DEPOSIT
 from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY
 from .payment import ACTION as CREATE_PAYMENT
+from .purchase import ACTION as CREATE_PURCHASE
+from .sales_receipt import ACTION as CREATE_SALES_RECEIPT
+from .transfer import ACTION as CREATE_TRANSFER
 from .sales_forms import CREATE_CREDIT_MEMO, CREATE_INVOICE, CREATE_REFUND_RECEIPT
 from .customers import FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER
 from .items import FIND_ITEM, FIND_OR_CREATE_ITEM
@@ -43,6 +49,7 @@ from .updates import UPDATE_CUSTOMER, UPDATE_INVOICE, VOID_INVOICE
 from .changes import POLL, TRIGGERS, VERIFIER_SETTING, WEBHOOK
 from .oauth import OAUTH
 from .references import check_references
+from .books import check_company
 
 SETTINGS_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -136,11 +143,12 @@ CONNECTOR = Connector(
     name="quickbooks",
     summary="QuickBooks Online (Intuit Accounting API v3, minorversion "
             f"{MINORVERSION}): journal entries, invoices, payments, credit memos, refund "
-            f"receipts and deposits, exact to the last digit.",
+            f"receipts, deposits, transfers, expenses and sales receipts, exact to the last digit.",
     settings_schema=SETTINGS_SCHEMA,
     secret_settings=("client_secret", "access_token", "refresh_token", VERIFIER_SETTING),
     oauth=OAUTH,
     check_references=check_references,
+    check_company=check_company,
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
     demo=DEMO,
@@ -167,7 +175,8 @@ def ledgerlink_register_connectors(register):
 
 
 ACTIONS = (CREATE_JOURNAL_ENTRY, CREATE_INVOICE, CREATE_PAYMENT, CREATE_CREDIT_MEMO,
-           CREATE_REFUND_RECEIPT, CREATE_DEPOSIT, FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER,
+           CREATE_REFUND_RECEIPT, CREATE_DEPOSIT, CREATE_TRANSFER, CREATE_PURCHASE,
+           CREATE_SALES_RECEIPT, FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER,
            FIND_ITEM, FIND_OR_CREATE_ITEM, FIND_ACCOUNT, VOID_INVOICE, UPDATE_INVOICE,
            UPDATE_CUSTOMER)
 
@@ -183,6 +192,6 @@ def ledgerlink_register_triggers(register):
 @hookimpl
 def ledgerlink_register_actions(register):
     """Register the QuickBooks actions (journal entry, invoice, payment, credit memo,
-    refund receipt, deposit)."""
+    refund receipt, deposit, transfer, expense, sales receipt, lookups and updates)."""
     for action in ACTIONS:
         register(action)

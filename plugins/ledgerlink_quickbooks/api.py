@@ -289,7 +289,7 @@ def _known_trap(codes: Any, detail: str) -> str:
     if "6140" in codes or "6210" in codes:
         return ("; the DocNumber is already used in this company: map a unique DocNumber (e.g. the source "
                 "invoice number), leave DocNumber out, or turn off the duplicate-number warning in QuickBooks")
-    if "5010" in codes:
+    if "5010" in codes and "period" not in text:
         return "; the entity changed since it was read (SyncToken): read it again and resend the update"
     if "2500" in codes or "610" in codes:
         return "; an id in the request does not exist in this company: run `ledgerlink check RECIPE`"

@@ -4,14 +4,15 @@
 QuickBooks entity from its ``build`` (the body and its total, every input problem raised
 before a request exists) and ``matches`` (a stored entity is the one the body would make):
 the host's :func:`ledgerlink.contract.create_action` in QuickBooks' terms, with the
-idempotency key as QBO's ``requestid``, ``find_existing`` by a query (:mod:`.queries`) and a
-delete as the undo. :func:`read_output` reads QBO's answer into the step output; the
+idempotency key as QBO's ``requestid``, ``find_existing`` by a query (:mod:`.queries`), a
+delete as the undo, and a refusal for the closed period explained (:mod:`.books`). :func:`read_output` reads QBO's answer into the step output; the
 schemas and samples are the package's JSON files (:func:`load`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -20,7 +21,8 @@ from ledgerlink import contract, jsonio
 from ledgerlink.contract import (Action, ActionContext, Built, CreateSteps, Request, Response,
                                  Schemas, unreadable_write)
 
-from .api import JSON_HEADERS, classify, deleter, entity_url, params, request_id
+from .api import JSON_HEADERS, deleter, entity_url, params, request_id
+from .books import classify_write, perform_in_open_period
 from .fields import LEDGER, home_currency, ref_value
 from .queries import query, query_by
 
@@ -68,7 +70,9 @@ def create_action(*, action: str, entity: str, endpoint: str, what: str, summary
     Its ``perform`` builds the body (every input problem raises before a request exists) and
     yields one ``POST …/<endpoint>?minorversion=…&requestid=<key>``; its ``find_existing``
     reads the ``entity`` rows with the body's ``query_keys`` (e.g. ``CustomerRef``,
-    ``TxnDate``) and returns the output of the first that ``matches``; its ``undo`` deletes.
+    ``TxnDate``) and returns the output of the first that ``matches``; its ``undo`` deletes. A
+    write refused for QuickBooks' closed period fails naming the closed books date
+    (:func:`.books.perform_in_open_period`).
     Schemas and samples are ``schemas/<name>.input.json`` … of the action's name.
     """
     query_keys = tuple(query_keys)
@@ -86,20 +90,21 @@ def create_action(*, action: str, entity: str, endpoint: str, what: str, summary
         return (yield from query(ctx, entity, query_by(built.body, query_keys)))
 
     steps = CreateSteps(
-        build=build_body, request=request, classify=classify,
+        build=build_body, request=request, classify=classify_write,
         read=lambda response, built: read_output(response, entity, built.body, built.total),
         read_stored=lambda stored, built: read_output(Response(status=200, json={entity: stored}),
                                                       entity, built.body, built.total),
         lookup=lookup,
         matches=lambda stored, built, ctx: matches(stored, built.body, home_currency(ctx)))
     name = action.split(".", 1)[1]
-    return contract.create_action(
+    created = contract.create_action(
         name=action, summary=summary, what=what, lookup_keys=", ".join(query_keys),
         schemas=Schemas(input=load(f"schemas/{name}.input.json"),
                         output=load(f"schemas/{name}.output.json"),
                         sample=load(f"samples/{name}.input.json"),
                         sample_response=load(f"samples/{name}.response.json")),
         steps=steps, undo=deleter(entity, endpoint))
+    return replace(created, perform=perform_in_open_period(created.perform))
 
 
 __all__ = ["Build", "Matches", "create_action", "load", "read_output"]

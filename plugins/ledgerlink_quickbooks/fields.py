@@ -93,7 +93,13 @@ def currency_ref(data: Mapping[str, Any], body: dict[str, Any], problems: Proble
 
 
 def exchange_rate(data: Mapping[str, Any], problems: Problems) -> Decimal | None:
-    """The input's ``ExchangeRate`` as a positive Decimal, or None (absent or wrong)."""
+    """The input's ``ExchangeRate`` as a positive Decimal, or None (absent or wrong).
+
+    It is sent exactly as given, never rounded: Intuit's Finance.xsd types ``ExchangeRate``
+    ``xs:decimal`` without a limit of digits, and Intuit documents no precision for it
+    (https://developer.intuit.com/app/developer/qbo/docs/workflows/manage-multiple-currencies:
+    "the number of home currency units it takes to equal one foreign currency unit"), so
+    Stripe's ``exchange_rate`` reaches QuickBooks digit for digit."""
     if "ExchangeRate" not in data:
         return None
     return contract.amount(data["ExchangeRate"], "/ExchangeRate", "ExchangeRate", problems)

@@ -12,6 +12,8 @@ the action refuses a line on Accounts Receivable or Accounts Payable without its
 vendor before any request): the company's own type must be the declared one, and an A/R or
 A/P account referenced where a type could be declared, but is not, is reported too — without
 the declaration, such a line without a name would reach QuickBooks and be refused there.
+An account of a transfer, expense or sales receipt may declare its ``CurrencyRef``
+(:mod:`.account_currencies`): the company's account must be in that currency.
 """
 
 from __future__ import annotations
@@ -50,6 +52,19 @@ def _account_type(row: Mapping[str, Any], declared: Mapping[str, Any]) -> str | 
     return None
 
 
+def _currency(row: Mapping[str, Any], declared: Mapping[str, Any]) -> str | None:
+    """The problem with the currency a recipe declares for an account, or None."""
+    said = declared.get("CurrencyRef")
+    if said is None:
+        return None
+    currency = row.get("CurrencyRef")
+    actual = currency.get("value") if isinstance(currency, Mapping) else currency
+    if not isinstance(actual, str) or actual.upper() == str(said).upper():
+        return None
+    return (f"is in {actual} (the recipe declares CurrencyRef {said}); correct the declared "
+            f"CurrencyRef or the id")
+
+
 def check_references(entity: str, ids: list[str], connection: Connection,
                      declared: Mapping[str, Mapping[str, Any]] | None = None
                      ) -> Generator[Request, Response, dict[str, str]]:
@@ -72,7 +87,7 @@ def check_references(entity: str, ids: list[str], connection: Connection,
             elif row.get("Active") is False:
                 verdicts[ident] = "is inactive"
             elif name == "Account" and declared and ident in declared:
-                problem = _account_type(row, declared[ident])
+                problem = _account_type(row, declared[ident]) or _currency(row, declared[ident])
                 if problem is not None:
                     verdicts[ident] = problem
     return verdicts

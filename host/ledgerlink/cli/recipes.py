@@ -73,7 +73,7 @@ def cmd_dry_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ledgerlink.engine.preflight import check
+    from ledgerlink.engine.preflight import check, company_notes
     from ledgerlink.recipes.recipe import load_recipe
     from ledgerlink.engine.operations import build_runtime
 
@@ -81,10 +81,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         recipe = load_recipe(args.recipe, runtime.catalog, runtime.config)
         problems = check(recipe, runtime)
+        notes = company_notes(recipe, runtime)
     finally:
         runtime.close()
     for problem in problems:
         print(problem)
+    for note in notes:  # facts about the company, not problems of the recipe
+        print(f"{args.recipe}: {note}", file=sys.stderr)
     if not problems:
         print(f"{args.recipe}: every referenced id exists and is active", file=sys.stderr)
     return 1 if problems else 0

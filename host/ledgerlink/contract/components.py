@@ -223,6 +223,10 @@ class Connector:
     #: the recipe says about the object beside its id, ``{key: value or None}`` for the keys its
     #: reference field takes (e.g. an account's type); a verdict on that reads "is …; what to fix"
     check_references: Callable[..., Generator[Request, Response, Mapping[str, str]]] | None = None
+    #: ``check_company(connection)``: a read-only generator returning lines ``ledgerlink check``
+    #: prints about the connected company that a recipe's runs depend on (e.g. the date its
+    #: books are closed through, before which every write is refused)
+    check_company: Callable[[Connection], Generator[Request, Response, list[str]]] | None = None
     #: how a connection obtains and refreshes its tokens (``ledgerlink connect NAME``)
     oauth: OAuth2 | None = None
     #: ``check_credentials(ctx)``: for a connection without OAuth, a read-only generator

@@ -8,6 +8,8 @@ every id that can reach a marked field — a literal, a ``$lookup`` with a liter
 every value of a table read with a computed key — is collected with the JSON pointer of
 the recipe value it came from. The connector's ``check_references`` then asks the vendor,
 read-only, which of them are missing or inactive. Problems are ``FILE:POINTER: message``.
+:func:`company_notes` adds what each connection's ``check_company`` reports about the
+company itself (QuickBooks: the date its books are closed through).
 
 A reference field whose object form takes more than ``value`` and ``name`` (an account's
 ``AccountType``, say) lets a recipe declare what the object is beside its id; what each
@@ -180,3 +182,18 @@ def check(recipe: Recipe, runtime: Runtime) -> list[Problem]:
                                                                 f"{connection_name!r}; "
                                                                 f"{fix or 'fix the id or the company'}"))
     return problems
+
+
+def company_notes(recipe: Recipe, runtime: Runtime) -> list[str]:
+    """What each connection the recipe writes through says about its company
+    (``Connector.check_company``: e.g. the date its books are closed through), as
+    ``connection NAME: line``."""
+    notes: list[str] = []
+    for connection_name in sorted({step.connection for step in recipe.steps}):
+        connection = runtime.connections.connection(connection_name)
+        connector = runtime.catalog.connectors[connection.connector]
+        if connector.check_company is None:
+            continue
+        lines = drive(connector.check_company(connection), runtime.connections.sender(connection_name))
+        notes += [f"connection {connection_name!r}: {line}" for line in lines or []]
+    return notes

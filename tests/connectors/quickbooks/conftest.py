@@ -12,7 +12,8 @@ from ledgerlink_sandboxes.quickbooks import xsd
 
 #: the last segment of an Accounting API path -> the XSD element of its body
 ENTITIES = {name.lower(): name for name in ("JournalEntry", "Invoice", "Payment", "CreditMemo",
-                                            "RefundReceipt", "Deposit", "Customer", "Item", "Account")}
+                                            "RefundReceipt", "Deposit", "Transfer", "Purchase",
+                                            "SalesReceipt", "Customer", "Item", "Account")}
 
 
 def xsd_problems(request: Request) -> list[str]:

@@ -296,6 +296,8 @@ CURRENCIES = [
     ("USD", "USD", None, "1234.56", "1234.56"),
     ("USD", "USD", None, Decimal("10"), "10.00"),
     ("EUR", "USD", "1.0825", "0.10", "0.10"),
+    # Stripe's exchange_rate of a EUR charge settled in USD, sent digit for digit
+    ("EUR", "USD", "1.082512345678", "25.00", "25.00"),
     ("EUR", "EUR", None, "99.90", "99.90"),
     ("JPY", "USD", "0.0067", "123456", "123456"),
     ("JPY", "USD", "0.0067", "1500.00", "1500"),

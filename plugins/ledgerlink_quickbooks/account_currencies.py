@@ -74,4 +74,26 @@ def must_be(where: str, declared: str | None, code: str, role: str, problems: Pr
                      f"{declared} (with its ExchangeRate) or name an account in {code}")
 
 
-__all__ = ["DECLARED", "account_ref", "must_be", "third_currency"]
+def undeclared(data: Mapping[str, Any], keys: tuple[str, ...], home: str, what: str,
+               action: str) -> Mapping[str, Any]:
+    """``data`` with the currency each top-level account reference ``keys`` declares taken
+    out, after refusing (:class:`ledgerlink.errors.InputError`) one in a third currency: for
+    actions whose references are read by :mod:`.fields`, which knows no declaration."""
+    if not isinstance(data, Mapping) or not any(
+            isinstance(data.get(key), Mapping) and DECLARED in data[key] for key in keys):
+        return data
+    problems = Problems(action, what)
+    raw = data.get("CurrencyRef", home)
+    raw = raw.get("value") if isinstance(raw, Mapping) else raw
+    code = raw.upper() if isinstance(raw, str) else home
+    out = dict(data)
+    for key in keys:
+        if isinstance(data.get(key), Mapping) and DECLARED in data[key]:
+            ref, currency = account_ref(data[key], f"/{key}", key, problems)
+            third_currency([(f"/{key}", currency)], code, home, what, problems)
+            out[key] = ref
+    problems.raise_if_any()
+    return out
+
+
+__all__ = ["DECLARED", "account_ref", "must_be", "third_currency", "undeclared"]

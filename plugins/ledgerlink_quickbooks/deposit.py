@@ -22,7 +22,7 @@ from typing import Any
 from ledgerlink import contract
 from ledgerlink.contract import Problems
 
-from . import creates, fields, queries
+from . import account_currencies, creates, fields, queries
 
 NAME = "quickbooks.create_deposit"
 WHAT = "a QuickBooks deposit"
@@ -75,6 +75,8 @@ def build_body(data: Mapping[str, Any],
 
     Raises :class:`ledgerlink.errors.InputError` listing every problem with its JSON pointer.
     """
+    data = account_currencies.undeclared(data, ("DepositToAccountRef", "FromAccountRef"),
+                                         home_currency, WHAT, NAME)
     problems = contract.begin(NAME, WHAT, data, _INPUTS)
     body: dict[str, Any] = {}
     code = fields.currency(data, home_currency, body, problems)

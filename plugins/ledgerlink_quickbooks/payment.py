@@ -20,7 +20,7 @@ from typing import Any
 from ledgerlink import contract
 from ledgerlink.contract import Problems
 
-from . import creates, fields, queries
+from . import account_currencies, creates, fields, queries
 
 NAME = "quickbooks.create_payment"
 WHAT = "a QuickBooks payment"
@@ -49,6 +49,7 @@ def build_body(data: Mapping[str, Any],
 
     Raises :class:`ledgerlink.errors.InputError` listing every problem with its JSON pointer.
     """
+    data = account_currencies.undeclared(data, ("DepositToAccountRef",), home_currency, WHAT, NAME)
     problems = contract.begin(NAME, WHAT, data, _INPUTS)
     body: dict[str, Any] = {}
     code = fields.currency(data, home_currency, body, problems)

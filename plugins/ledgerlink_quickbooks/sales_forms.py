@@ -32,7 +32,7 @@ from typing import Any
 from ledgerlink import contract
 from ledgerlink.contract import Action, Problems
 
-from . import creates, fields, queries
+from . import account_currencies, creates, fields, queries
 
 ITEM = "SalesItemLineDetail"
 DISCOUNT = "DiscountLineDetail"
@@ -250,6 +250,9 @@ def build_body(form: Form | str, data: Mapping[str, Any],
     pointer (``/Lines/2/Amount: …``).
     """
     form = FORMS[form] if isinstance(form, str) else form
+    if form.pays:  # the currency a deposit account declares is checked, never sent
+        data = account_currencies.undeclared(data, ("DepositToAccountRef",), home_currency,
+                                             form.what, form.action)
     problems = contract.begin(form.action, form.what, data, form.inputs)
 
     body: dict[str, Any] = {}

@@ -24,9 +24,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ledgerlink import contract
-
-from . import account_currencies, creates, fields, sales_forms
+from . import creates, fields, sales_forms
 
 SALES_RECEIPT = sales_forms.Form(
     "quickbooks.create_sales_receipt", "SalesReceipt", "salesreceipt", "a QuickBooks sales receipt",
@@ -39,21 +37,9 @@ def build_body(data: Mapping[str, Any],
                home_currency: str = fields.DEFAULT_HOME_CURRENCY) -> tuple[dict[str, Any], Decimal]:
     """The QBO ``SalesReceipt`` body for an input, and its total (Σ item lines − discount).
 
-    Raises :class:`ledgerlink.errors.InputError` listing every problem with its JSON pointer;
-    a declared deposit account in a third currency is reported before the form is read.
+    Raises :class:`ledgerlink.errors.InputError` listing every problem with its JSON pointer
+    (a declared deposit account in a third currency before the form is read).
     """
-    problems = contract.begin(NAME, SALES_RECEIPT.what, data, None)
-    account = data.get("DepositToAccountRef")
-    if isinstance(account, Mapping) and account_currencies.DECLARED in account:
-        ref, currency = account_currencies.account_ref(account, "/DepositToAccountRef",
-                                                       "DepositToAccountRef", problems)
-        raw_code = data.get("CurrencyRef", home_currency)
-        raw_code = raw_code.get("value") if isinstance(raw_code, Mapping) else raw_code
-        code = raw_code.upper() if isinstance(raw_code, str) else home_currency
-        account_currencies.third_currency([("/DepositToAccountRef", currency)], code,
-                                          home_currency, SALES_RECEIPT.what, problems)
-        problems.raise_if_any()
-        data = {**data, "DepositToAccountRef": ref}
     return sales_forms.build_body(SALES_RECEIPT, data, home_currency)
 
 

@@ -24,7 +24,8 @@ or action, each test id naming it:
 - every example delivery the connector ships parses into events of its own triggers that
   fit their schemas;
 - a ``check_credentials`` (the key check of ``ledgerlink connect``) yields one read-only
-  request, and fits the vendor's schema.
+  request, and fits the vendor's schema; a ``check_company`` (``ledgerlink check``'s note
+  about the company) starts with a read-only request.
 
 The checks read the plugin's registrations directly (not through a catalog, which stops at
 the first broken one), so every broken trigger or action fails on its own.
@@ -322,3 +323,13 @@ class ConnectorConformance:
             f"check_credentials must yield one read-only Request, not {request!r}"
         problems = list(request_schema(request)) if request_schema is not None else []
         assert problems == [], f"the vendor would refuse the key check: {problems}"
+
+    def test_company_check_reads_only(self) -> None:
+        connector = self._connector()
+        if connector.check_company is None:
+            pytest.skip("the connector declares no check_company: `ledgerlink check` prints nothing "
+                        "about the company")
+        connection = Connection(f"{self.connector}-conformance", self.connector, dict(connector.default_settings))
+        request = next(connector.check_company(connection))
+        assert isinstance(request, Request) and request.method in ("GET", "HEAD"), \
+            f"check_company must only read, not send {request!r}"

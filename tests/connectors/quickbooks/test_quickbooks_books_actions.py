@@ -21,7 +21,7 @@ from ledgerlink import jsonio
 from ledgerlink.contract import ActionContext, Connection, Request, Response
 from ledgerlink.errors import InputError
 from ledgerlink.testing import Script, drive, first_request
-from ledgerlink_quickbooks import purchase, sales_receipt, transfer
+from ledgerlink_quickbooks import deposit, payment, purchase, sales_forms, sales_receipt, transfer
 from ledgerlink_sandboxes.quickbooks import xsd
 
 KEY = "5b1f3f7e-4c1d-4a43-8d0e-2f6a4b1f9c11"
@@ -225,3 +225,39 @@ def test_sales_receipt_deposits_a_charge_to_the_clearing_account():
     assert "/Lines/0/Amount" in refused(SALES_RECEIPT, {**data, "CurrencyRef": "JPY", "Total": "1.5",
                                                         "DepositToAccountRef": "94",
                                                         "Lines": [{"ItemRef": "1", "Amount": "1.5"}]})
+
+
+def test_check_sees_the_account_currencies_a_recipe_declares():
+    """``ledgerlink check`` collects each account reference with what it declares beside its
+    id, so the company can confirm the currency (references.py holds it against the account)."""
+    from ledgerlink.engine.preflight import declared_references
+
+    found = {(entity, ident): says for action in ACTIONS
+             for entity, ident, _, says in declared_references(action.sample, action.input_schema,
+                                                               action.input_schema, {}, "/input")}
+    assert found[("Account", "92")] == {"CurrencyRef": "USD"}  # the transfer's clearing account
+    assert found[("Account", "35")] == {"CurrencyRef": None}  # declared nothing
+    assert found[("Account", "93")] == {"CurrencyRef": "EUR"}  # the purchase's, paid from
+    assert found[("Account", "94")] == {"CurrencyRef": None}  # an expense line's account
+    assert ("Vendor", "57") in found and ("Item", "1") in found
+
+
+@pytest.mark.parametrize("action, data, keys", [
+    (payment.ACTION, {"CustomerRef": "1", "TotalAmt": "10.00", "InvoiceId": "130"}, ("DepositToAccountRef",)),
+    (sales_forms.CREATE_REFUND_RECEIPT, {"Lines": [{"ItemRef": "1", "Amount": "10.00"}]}, ("DepositToAccountRef",)),
+    (deposit.ACTION, {"Amount": "10.00"}, ("DepositToAccountRef", "FromAccountRef")),
+], ids=["payment", "refund_receipt", "deposit"])
+def test_the_clearing_account_of_a_payment_refund_or_deposit_may_declare_its_currency(action, data, keys):
+    """Mode 1 deposits a payment to the clearing account of its currency, pays a refund out of
+    it, and a won dispute back into it: the account may declare its currency there too."""
+    eur = {"CurrencyRef": "EUR", "ExchangeRate": "1.0825"}
+    accounts = {key: {"value": str(90 + index), "CurrencyRef": "EUR"} for index, key in enumerate(keys)}
+    body = first_request(action.perform({**data, **accounts, **eur}, ctx())).json
+    assert body["DepositToAccountRef"] == {"value": "90"}  # the declaration is never sent
+    if "FromAccountRef" in keys:
+        assert body["Line"][0]["DepositLineDetail"]["AccountRef"] == {"value": "91"}
+    assert xsd.check({"quickbooks.create_payment": "Payment", "quickbooks.create_refund_receipt": "RefundReceipt",
+                      "quickbooks.create_deposit": "Deposit"}[action.name], body) == []
+    third = {**accounts, keys[0]: {"value": "96", "CurrencyRef": "GBP"}}
+    assert f"/{keys[0]}/CurrencyRef: the account is in GBP, but {action.name.replace('quickbooks.create_', 'a QuickBooks ').replace('_', ' ')} is in EUR" \
+        in refused(action, {**data, **third, **eur})

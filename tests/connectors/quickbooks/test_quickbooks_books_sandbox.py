@@ -155,3 +155,28 @@ def test_a_write_in_the_closed_period_names_the_closed_books_date(qbo, client, c
     assert lines[0].startswith("the books are closed through 2026-10-31 (Preferences BookCloseDate)")
     # the day after the closed books date is open
     assert live(transfer.ACTION.perform({**data, "TxnDate": "2026-11-01"}, context(qbo, "po_ok")))[0]["id"]
+
+
+def test_a_recipe_run_in_the_closed_period_fails_with_both_dates(qbo, client, catalog):
+    """A shipped recipe (the payout's deposit) run for an event the company's books are
+    closed for: the run fails with QuickBooks' closed books date and the entry's date,
+    not QuickBooks' generic refusal, and nothing is booked."""
+    from runtime_fixtures import RECIPES
+    from ledgerlink.config import Config
+    from ledgerlink.contract import IncomingEvent
+    from ledgerlink.engine.runner import run as run_recipe
+    from ledgerlink.recipes.recipe import load_recipe
+
+    httpx.post(f"{qbo.url}/__sandbox/preferences", json={"book_close_date": "2099-12-31"},
+               timeout=5).raise_for_status()
+    recipe = load_recipe(RECIPES / "stripe-payout-paid-to-quickbooks-deposit.json", catalog, Config())
+    event = dict(recipe.trigger.sample)
+    with httpx.Client(timeout=10) as http, pytest.raises(VendorError) as info:
+        sender = HttpSender(http, AUTH)
+        run_recipe(recipe, IncomingEvent(id=event["id"], trigger=recipe.trigger.name, payload=event),
+                   lambda name: Connection(name, "quickbooks", {"base_url": qbo.url, "realm_id": REALM}),
+                   lambda step, action, ctx, request: sender(request))
+    message = str(info.value)
+    assert message.startswith("QuickBooks' books are closed through 2099-12-31; the entry is dated 20")
+    assert "Account Period Closed" in message
+    assert qbo.sandbox.entities(REALM, "deposit") == []

@@ -195,6 +195,10 @@ def test_an_update_reposts_a_void_and_a_delete_take_back_what_was_posted(client)
     assert balances(client, RECEIVABLE, stripe) == [D("100.00"), D("0.00")]
     void(client, "invoice", changed)
     assert balances(client, RECEIVABLE, SERVICES) == [D("0.00"), D("0.00")]
+    sold = made(client, "salesreceipt", {"DepositToAccountRef": {"value": stripe}, "Line": sale_lines("8.00")})
+    assert balances(client, stripe, SERVICES) == [D("8.00"), D("8.00")]
+    assert void(client, "salesreceipt", sold)["PrivateNote"] == "Voided"
+    assert balances(client, stripe, SERVICES) == [D("0.00"), D("0.00")]
 
     moved = made(client, "transfer", transfer(stripe, CHECKING, "40.00"))
     moved = made(client, "transfer", {**moved, "Amount": D("45.00")})  # a full update
@@ -256,6 +260,9 @@ def test_the_new_entities_are_in_change_data_capture(client, sandbox):
         {"Amount": D("1.00"), "DetailType": "AccountBasedExpenseLineDetail",
          "AccountBasedExpenseLineDetail": {}}]}, "2020", "Line.AccountBasedExpenseLineDetail.AccountRef"),
     ("purchase", expense("62", "1.00", "35", EntityRef={"value": "999", "type": "Vendor"}), "2500", "EntityRef"),
+    ("deposit", {"DepositToAccountRef": {"value": "35"}, "Line": [  # a negative payout is no deposit
+        {"Amount": D("-5.00"), "DetailType": "DepositLineDetail",
+         "DepositLineDetail": {"AccountRef": {"value": "4"}}}]}, "6000", "Line.Amount"),
     ("salesreceipt", {"DepositToAccountRef": {"value": "35"}}, "2020", "Line"),
     ("salesreceipt", {"Line": [{"Amount": D("1.00"), "DetailType": "SalesItemLineDetail",
                                 "SalesItemLineDetail": {}}]}, "2020", "Line.SalesItemLineDetail.ItemRef"),

@@ -89,7 +89,7 @@ def test_the_trial_balance_stops_at_its_end_date(client):
 
 
 @pytest.mark.parametrize("case", ["customer-currency", "no-rate", "rate-at-home", "third-currency",
-                                  "foreign-income", "currency-fixed"])
+                                  "transfer-third-currency", "foreign-income", "currency-fixed"])
 def test_what_a_multicurrency_company_refuses(client, sandbox, case):
     euro = customer(client, "Euro GmbH", "EUR")
     pound_bank = account(client, "Bank GBP", "Bank", "GBP")
@@ -105,6 +105,10 @@ def test_what_a_multicurrency_company_refuses(client, sandbox, case):
         error = fault(client, "salesreceipt", {"CustomerRef": {"value": euro}, "ExchangeRate": D("1.1"),
                                                "DepositToAccountRef": {"value": pound_bank},
                                                "Line": sale_lines("1.00")})
+    elif case == "transfer-third-currency":  # EUR into a GBP account: neither home nor EUR
+        euro_bank = account(client, "Bank EUR", "Bank", "EUR")
+        error = fault(client, "transfer", transfer(euro_bank, pound_bank, "5.00", CurrencyRef={"value": "EUR"},
+                                                   ExchangeRate=D("1.1")))
     elif case == "foreign-income":
         error = fault(client, "account", {"Name": "Sales EUR", "AccountType": "Income",
                                           "CurrencyRef": {"value": "EUR"}})
@@ -115,7 +119,7 @@ def test_what_a_multicurrency_company_refuses(client, sandbox, case):
     expected = {"no-rate": ("2020", "ExchangeRate"), "rate-at-home": ("6000", "ExchangeRate")}
     assert (error["code"], error["element"]) == expected.get(case, ("6000", "CurrencyRef")), error
     if case != "currency-fixed":
-        assert sandbox.entities(REALM, "invoice") == [] and sandbox.entities(REALM, "salesreceipt") == []
+        assert [sandbox.entities(REALM, name) for name in ("invoice", "salesreceipt", "transfer")] == [[]] * 3
         assert tb_rows(trial_balance(client)) == {}
 
 
@@ -197,3 +201,34 @@ def test_a_voided_foreign_payment_takes_back_its_exchange_difference(client):
                                               "Services": ("", "11.00")}
     assert post(client, "invoice", {"Id": sale["Id"]}).status_code == 400  # no SyncToken
     assert Decimal(0) == balance(client, EXCHANGE)
+
+
+def test_a_foreign_fee_is_paid_to_a_vendor_in_its_currency(client):
+    """Stripe's EUR fee out of the EUR clearing account, to the expense account in USD."""
+    bank = account(client, "Stripe EUR", "Bank", "EUR")
+    stripe = made(client, "vendor", {"DisplayName": "Stripe (EUR)", "CurrencyRef": {"value": "EUR"}})
+    assert stripe["CurrencyRef"] == {"value": "EUR", "name": "Euro"} and stripe["Active"] is True
+    fee = {"PaymentType": "Cash", "AccountRef": {"value": bank}, "ExchangeRate": D("1.0825"),
+           "Line": [{"Amount": D("0.59"), "DetailType": "AccountBasedExpenseLineDetail",
+                     "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "62"}}}]}
+    assert fault(client, "purchase", {**fee, "EntityRef": {"value": "56", "type": "Vendor"}})["code"] == "6000"
+    paid = made(client, "purchase", {**fee, "EntityRef": {"value": stripe["Id"], "type": "Vendor"}})
+    assert (paid["CurrencyRef"]["value"], paid["HomeTotalAmt"]) == ("EUR", D("0.64"))  # 0.638675
+    assert balances(client, bank, "62") == [D("-0.59"), D("0.64")]
+    # customers and vendors share one name space
+    assert fault(client, "vendor", {"DisplayName": "Amy's Bird Sanctuary"})["code"] == "6240"
+    assert fault(client, "vendor", {"CompanyName": ""})["code"] == "2020"
+
+
+def test_a_deposit_of_foreign_payments_clears_undeposited_funds_at_their_rates(client):
+    euro = customer(client, "Euro GmbH", "EUR")
+    bank = account(client, "Bank EUR", "Bank", "EUR")
+    sale = invoice(client, "100.00", customer=euro, ExchangeRate=D("1.10"))
+    paid = payment(client, {sale["Id"]: "100.00"}, "100.00", customer=euro, ExchangeRate=D("1.10"))
+    assert balance(client, "4") == D("110.00")  # Undeposited Funds is kept in USD
+    made(client, "deposit", {"DepositToAccountRef": {"value": bank}, "CurrencyRef": {"value": "EUR"},
+                             "ExchangeRate": D("1.12"), "Line": [
+        {"Amount": D("100.00"), "LinkedTxn": [{"TxnId": paid["Id"], "TxnType": "Payment", "TxnLineId": "0"}]}]})
+    assert balances(client, "4", bank, EXCHANGE) == [D("0.00"), D("100.00"), D("-2.00")]
+    assert tb_rows(trial_balance(client)) == {"Bank EUR": ("112.00", ""), "Services": ("", "110.00"),
+                                              "Exchange Gain or Loss": ("", "2.00")}

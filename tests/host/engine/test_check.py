@@ -96,3 +96,19 @@ def test_check_passes_every_shipped_journal_recipe(tmp_path, qbo, sandbox):
         (tmp_path / path.stem).mkdir()
         _, result = run_check(tmp_path / path.stem, qbo.url, json.loads(path.read_text()))
         assert result.returncode == 0, path.name + result.stdout + result.stderr
+
+
+def test_check_prints_the_companys_closed_books_date(tmp_path, qbo, sandbox):
+    """Beside the references, check says what the company's runs depend on: the date
+    QuickBooks' books are closed through (every entry dated on or before it is refused)."""
+    for name in ("open", "closed"):
+        (tmp_path / name).mkdir()
+    _, open_books = run_check(tmp_path / "open", qbo.url, json.loads(RECIPE.read_text()))
+    assert open_books.returncode == 0, open_books.stdout + open_books.stderr
+    assert "connection 'quickbooks': the books are not closed" in open_books.stderr
+    httpx.post(f"{qbo.url}/__sandbox/preferences", json={"book_close_date": "2024-03-31"},
+               timeout=5).raise_for_status()
+    path, closed = run_check(tmp_path / "closed", qbo.url, json.loads(RECIPE.read_text()))
+    assert closed.returncode == 0 and closed.stdout == ""  # a fact about the company, not a problem
+    assert f"{path}: connection 'quickbooks': the books are closed through 2024-03-31 (Preferences " \
+           f"BookCloseDate): an entry dated on or before it is refused" in closed.stderr

@@ -15,8 +15,8 @@ What it imitates (Intuit's QuickBooks Online Accounting API documentation, devel
 
 - ``POST /v3/company/<realm>/<entity>?minorversion=75&requestid=<id>`` creates (or, with
   ``Id`` + ``SyncToken`` in the body, updates) a JournalEntry, Invoice, Payment,
-  CreditMemo, RefundReceipt, Deposit, Transfer, Purchase, SalesReceipt, Customer, Item or
-  Account; the body is read as
+  CreditMemo, RefundReceipt, Deposit, Transfer, Purchase, SalesReceipt, Customer, Vendor,
+  Item or Account; the body is read as
   leniently as QBO reads JSON (amounts as strings, ``SyncToken`` as a number, ``""`` for
   an optional date, as python-quickbooks sends them), checked against Intuit's XSD and
   QBO's write rules (see :mod:`.company`) and answered with
@@ -24,9 +24,17 @@ What it imitates (Intuit's QuickBooks Online Accounting API documentation, devel
   ``requestid`` (per realm, kept for the sandbox's life) replays the first answer byte for
   byte, errors included, and creates nothing. A missing ``minorversion`` or one below 75
   is served as 75 and counted in the stats.
-- ``POST …/invoice?operation=void`` with ``{Id, SyncToken}`` voids an invoice (amounts
-  zeroed, ``"Voided"`` before its PrivateNote; a second void changes nothing), with
-  ``requestid`` replay; ``POST …/<entity>?operation=delete`` deletes a transaction.
+- ``POST …/invoice?operation=void`` (also ``payment``, ``salesreceipt``) with ``{Id,
+  SyncToken}`` voids it (amounts zeroed, ``"Voided"`` before its PrivateNote; a second
+  void changes nothing), with ``requestid`` replay; ``POST …/<entity>?operation=delete``
+  deletes a transaction.
+- Every posted transaction moves the accounts' ``CurrentBalance`` by double entry, as QBO
+  posts it (:mod:`.postings`, :mod:`.ledger`); an update re-posts, a void or delete takes
+  back. ``GET …/reports/TrialBalance`` serves the trial balance in QBO's Report shape
+  (:mod:`.reports`). ``GET …/preferences`` (and ``select * from Preferences``) answers the
+  company's home currency, multicurrency setting and closed books date; a write dated on
+  or before that date, a foreign transaction without its rate, a customer's transaction in
+  another currency are refused as QBO refuses them (:mod:`.books`).
 - ``GET …/cdc?entities=Invoice,Payment&changedSince=<ISO>``: change data capture from the
   company's change log (whole entities, deleted ones as ``status: "Deleted"``, at most
   1,000, 30 days back at most); see :mod:`.notify`.
@@ -34,8 +42,8 @@ What it imitates (Intuit's QuickBooks Online Accounting API documentation, devel
   with an ``application/text`` body) runs the query language (:mod:`.query` reads it,
   :mod:`.query_eval` answers it); a list
   entity (Customer, Item, Account, Vendor, TaxCode) is answered active only unless the
-  WHERE names ``Active`` (``Active IN (true, false)``), as QBO does; Vendor and TaxCode
-  are seeded and readable but not writable.
+  WHERE names ``Active`` (``Active IN (true, false)``), as QBO does; TaxCode is
+  seeded and readable but not writable.
 - Every ``/v3`` call needs ``Authorization: Bearer <token>`` (401 ``AuthenticationFault``
   otherwise); per realm, at most ``requests_per_window`` requests in any sliding
   ``window_seconds`` and ``concurrent`` requests in progress (429 throttle fault
@@ -48,7 +56,7 @@ What it imitates (Intuit's QuickBooks Online Accounting API documentation, devel
       AuthClient(client_id, client_secret, redirect_uri,
                  environment=f"{url}/.well-known/openid_sandbox_configuration")
 - Test hooks under ``/__sandbox`` (see :mod:`.app`): stats, request log, entities, fault
-  scripts, reset, authorize, revoke, clock advance. They are for tests only: never
+  scripts, reset, authorize, revoke, clock advance, a company's preferences. They are for tests only: never
   authenticated, never rate-limited.
 
 Answers are always JSON (QBO would answer XML to a request without ``Accept:
@@ -96,6 +104,7 @@ OPTIONS = {
     "home_currency": "every company's home currency, ISO 4217 (USD)",
     "multicurrency": "companies start with multicurrency turned on (false)",
     "book_close_date": "every company's closed books date, YYYY-MM-DD (none)",
+    "currency_rules": "qbo (QBO's multicurrency rules) or off, for load tests (qbo)",
 }
 
 
@@ -149,6 +158,11 @@ def create_sandbox(**options: Any) -> Any:
         multicurrency is on (it then also has account 9100 "Exchange Gain or Loss"), and
         the closed books date, on or before which no transaction may be written. Also
         changeable per company at run time: ``POST /__sandbox/preferences``.
+    ``currency_rules="qbo"``
+        ``"off"`` lets any transaction be in any currency (given its rate) whatever the
+        company's multicurrency setting and its customer's currency, and posts home amounts
+        to accounts in other currencies: QBO refuses such writes; a load test that measures
+        throughput rather than books may turn the rules off.
 
     Every posted transaction moves the accounts' ``CurrentBalance`` by double entry
     (:mod:`.ledger`, :mod:`.postings`); ``GET …/reports/TrialBalance`` reads the ledger.

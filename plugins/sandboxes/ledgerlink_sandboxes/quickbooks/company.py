@@ -22,7 +22,14 @@ answering with that stage's :class:`~.faults.QboFault`; stages 0, 1 and the Sync
    refused); a Payment applies to an invoice at most the invoice's open balance;
 5. a ``DocNumber`` already used by the same entity type → 6140; a name already used
    (customer ``DisplayName``, item or account ``Name``, any case, inactive ones included)
-   → 6240.
+   → 6240;
+6. money (:mod:`.books`): a transaction dated in the closed period → 6200; its currency
+   and exchange rate (multicurrency, the customer's currency) → 2020 / 6000; a transfer's
+   and an expense's business rules → 6000; then the ledger (:mod:`.ledger`) plans its
+   postings, refusing an account in a third currency (6000).
+
+Once stored, the transaction's postings replace what it posted before (a void or a
+delete posts nothing): ``Account.CurrentBalance`` follows.
 
 An Item of ``Type`` Service or NonInventory (Service when no Type is given) needs an
 ``IncomeAccountRef``, an Inventory item its income, expense and asset accounts (2020).
@@ -31,9 +38,9 @@ A body with an ``Id`` is an update: the entity must exist (610) and the ``SyncTo
 must be the current one (5010); ``"sparse": true`` keeps the fields not sent, otherwise
 the body replaces the entity (``Line`` is always replaced whole).
 
-``POST …/invoice?operation=void`` with ``{Id, SyncToken}`` voids an invoice as QBO does:
-it stays, with every amount and quantity zeroed (``TotalAmt`` and ``Balance`` 0), its
-lines' descriptions and items kept, and ``"Voided"`` put before its ``PrivateNote``. A
+``POST …/invoice?operation=void`` (or ``payment``, ``salesreceipt``) with ``{Id,
+SyncToken}`` voids it as QBO does: it stays, with every amount and quantity zeroed
+(``TotalAmt`` and ``Balance`` 0), its lines' descriptions and items kept, and ``"Voided"`` put before its ``PrivateNote``. A
 second void (with the current SyncToken) is accepted and changes nothing.
 """
 
@@ -71,7 +78,8 @@ class Company:
     """One realm's entities and id counters."""
 
     def __init__(self, realm: str, now: str, *, home_currency: str = "USD",
-                 multicurrency: bool = False, book_close_date: str | None = None) -> None:
+                 multicurrency: bool = False, book_close_date: str | None = None,
+                 currency_rules: bool = True) -> None:
         self.realm = realm
         self.tables: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in KINDS}
         self.next_id: dict[str, int] = {name: 1 for name in KINDS}
@@ -87,7 +95,7 @@ class Company:
         self.listener: Callable[[Change], None] | None = None
         self._now = now
         #: the general ledger: every posted transaction's effect on the accounts
-        self.ledger = Ledger(self.tables, home_currency, self._new_account)
+        self.ledger = Ledger(self.tables, home_currency, self._new_account, strict=currency_rules)
         lists = seed(home_currency, multicurrency)
         lists["preferences"] = [preferences(home_currency, multicurrency, book_close_date)]
         for name, rows in lists.items():
@@ -177,10 +185,11 @@ class Company:
         return {"Id": existing["Id"], "status": "Deleted", "domain": "QBO"}
 
     def void(self, entity: str, body: Any, now: str) -> dict[str, Any]:
-        """``POST …/invoice?operation=void`` with ``{Id, SyncToken}``: QBO's void. The invoice
-        stays, its amounts and quantities zeroed, ``"Voided"`` before its PrivateNote. A
+        """``POST …/<entity>?operation=void`` with ``{Id, SyncToken}``: QBO's void. The
+        transaction stays, its amounts and quantities zeroed, ``"Voided"`` before its PrivateNote. A
         second void (current SyncToken) changes nothing. Raises 610 when it is not there,
-        5010 on an old SyncToken, 2010 when the body does not fit the XSD."""
+        5010 on an old SyncToken, 2010 when the body does not fit the XSD, 6200 when it is
+        dated in the closed period."""
         kind, body = _read_body(entity, body)
         if body.get("Id") is None:
             raise faults.required("Id")
@@ -234,8 +243,8 @@ class Company:
         if kind.transaction:
             books.check_open(self.tables, merged.get("TxnDate") or today,
                              existing.get("TxnDate") if existing else None)
-            books.prepare_transaction(kind, merged, self.tables)
-        else:
+            books.prepare_transaction(kind, merged, self.tables, strict=self.ledger.strict)
+        elif self.ledger.strict:
             books.check_list_currency(kind, merged, self.tables, existing)
         stored = self._complete(kind, merged, existing, now, today)
         if kind.transaction:
@@ -305,14 +314,15 @@ class Company:
                 entity["RemainingCredit"] = total
             elif kind.name == "RefundReceipt":
                 entity["Balance"] = Decimal(0)
-        elif kind.name == "Customer":
+        elif kind.name in ("Customer", "Vendor"):
             name = display_name(entity)
             entity["DisplayName"] = name
             entity.setdefault("FullyQualifiedName", name)
             entity.setdefault("PrintOnCheckName", name)
             entity.setdefault("Active", True)
             entity.setdefault("Balance", 0)
-            entity.setdefault("BalanceWithJobs", 0)
+            if kind.name == "Customer":
+                entity.setdefault("BalanceWithJobs", 0)
             entity.setdefault("CurrencyRef", currency_ref(self.ledger.home))
         elif kind.name == "Item":
             entity["FullyQualifiedName"] = self._qualified_name("item", entity, "SubItem")

@@ -170,9 +170,9 @@ def check_duplicates(kind: Kind, body: Mapping[str, Any], existing: Mapping[str,
                 f"assigned to TxnType={kind.label} with TxnId={other}", "DocNumber")
     if not kind.transaction:
         name_key = entity_key(entity, NAME_KEY)
-        name = display_name(body) if kind.name == "Customer" else body.get(name_key)
+        name = display_name(body) if kind.name in ("Customer", "Vendor") else body.get(name_key)
         # customers and vendors share one name space in QBO
-        tables = ("customer", "vendor") if kind.name == "Customer" else (entity,)
+        tables = ("customer", "vendor") if kind.name in ("Customer", "Vendor") else (entity,)
         for table in tables:
             other = names[table].get(index_key(NAME_KEY, name)) if name else None
             if other is not None and not (table == entity and other == own_id):

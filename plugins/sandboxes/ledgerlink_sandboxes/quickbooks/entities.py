@@ -39,7 +39,7 @@ KINDS: dict[str, Kind] = {k.name.lower(): k for k in (
     Kind("Customer"),
     Kind("Item"),
     Kind("Account"),
-    Kind("Vendor", writable=False),
+    Kind("Vendor"),
     Kind("TaxCode", writable=False),
     # one per company, read by ``GET …/preferences`` and ``select * from Preferences``
     Kind("Preferences", writable=False),

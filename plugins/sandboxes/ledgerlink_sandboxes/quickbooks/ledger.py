@@ -32,7 +32,8 @@ chart of accounts shows it; UNVERIFIED for every currency).
 Exchange differences: a payment line applying to an invoice credits Accounts Receivable
 with the home amount the invoice was booked at (its amount × the invoice's rate), the
 bank is debited at the payment's own rate, and the difference goes to the company's
-"Exchange Gain or Loss" account (a debit is a loss). QBO books a realised gain or loss
+"Exchange Gain or Loss" account (a debit is a loss). A deposit of foreign payments held
+in Undeposited Funds credits it at each payment's rate, the same way. QBO books a realised gain or loss
 the same way when a payment applies to an invoice at another rate; that it posts it on
 the payment, to that account, with this rounding, is the sandbox's reading of Intuit's
 multicurrency guide and QBO's reports, UNVERIFIED against a live company.
@@ -95,9 +96,13 @@ class Ledger:
     currency) and returns its Id.
     """
 
-    def __init__(self, tables: Tables, home: str, new_account: Callable[[dict[str, Any]], str]) -> None:
+    def __init__(self, tables: Tables, home: str, new_account: Callable[[dict[str, Any]], str],
+                 *, strict: bool = True) -> None:
         self.tables = tables
         self.home = home
+        #: QBO's currency rules (``currency_rules="off"``: an account in a third currency
+        #: takes the home amount instead of refusing the transaction)
+        self.strict = strict
         self.new_account = new_account
         #: (entity, Id) -> (TxnDate, postings)
         self.posted: dict[tuple[str, str], tuple[str, list[Posting]]] = {}
@@ -121,7 +126,7 @@ class Ledger:
         homes = [rounded(line.home if line.home is not None else line.amount * rate, self.home)
                  for line in lines]
         residual = -sum(homes, Decimal(0))
-        if residual and name == "Payment":
+        if residual and name in ("Payment", "Deposit") and any(line.home is not None for line in lines):
             lines.append(Entry(EXCHANGE_ACCOUNT, Decimal(0)))
             homes.append(residual)
         elif residual and lines:
@@ -143,7 +148,7 @@ class Ledger:
                 own = currency_of(row, self.home)
                 if own == currency:
                     amount = line.amount
-                elif own == self.home:
+                elif own == self.home or not self.strict:
                     amount = home
                 else:
                     raise faults.business(

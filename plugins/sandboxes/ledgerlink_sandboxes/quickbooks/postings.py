@@ -26,7 +26,9 @@ Transfer       ToAccountRef: Amount                     FromAccountRef: Amount
 =============  =======================================  ======================================
 
 A payment line applying a credit memo (``LinkedTxn`` of type CreditMemo) debits
-Accounts Receivable instead. Sales tax is not posted: the sandbox computes no tax, and
+Accounts Receivable instead. In a foreign currency, a payment line leaves Accounts
+Receivable at the invoice's rate and a deposit line leaves Undeposited Funds at the
+deposited payment's rate; the ledger books the difference as an exchange gain or loss. Sales tax is not posted: the sandbox computes no tax, and
 ``TotalAmt`` is the sum of the lines. Accounts Receivable is :data:`RECEIVABLE`, a marker
 the ledger resolves to the receivable account in the transaction's currency.
 """
@@ -116,7 +118,7 @@ def entries(name: str, entity: Mapping[str, Any], tables: Tables,
     if name == "Payment":
         return _payment(entity, total, rate_of)
     if name == "Deposit":
-        return _deposit(entity, total, tables)
+        return _deposit(entity, total, tables, rate_of)
     if name == "JournalEntry":
         out = []
         for line in entity.get("Line") or []:
@@ -154,18 +156,23 @@ def _payment(entity: Mapping[str, Any], total: Decimal, rate_of: Any) -> list[En
     return out
 
 
-def _deposit(entity: Mapping[str, Any], total: Decimal, tables: Tables) -> list[Entry]:
+def _deposit(entity: Mapping[str, Any], total: Decimal, tables: Tables, rate_of: Any) -> list[Entry]:
     out = [Entry(_ref(entity.get("DepositToAccountRef")) or "", total)]
     for line in entity.get("Line") or []:
         amount = to_amount(line.get("Amount"))
         account = _ref((line.get("DepositLineDetail") or {}).get("AccountRef"))
+        home = None
         if account is None:
             for txn in line.get("LinkedTxn") or []:
-                source = tables.get(str(txn.get("TxnType") or "").lower(), {}).get(str(txn.get("TxnId")))
+                txn_type, txn_id = str(txn.get("TxnType") or ""), str(txn.get("TxnId"))
+                source = tables.get(txn_type.lower(), {}).get(txn_id)
                 if source is not None:
+                    # the deposited payment leaves its account at the rate it came in at
                     account = _ref(source.get("DepositToAccountRef")) or UNDEPOSITED_FUNDS
+                    rate = rate_of(txn_type, txn_id) if rate_of else None
+                    home = None if rate is None else -amount * rate
                     break
-        out.append(Entry(account or UNDEPOSITED_FUNDS, -amount))
+        out.append(Entry(account or UNDEPOSITED_FUNDS, -amount, home))
     return out
 
 

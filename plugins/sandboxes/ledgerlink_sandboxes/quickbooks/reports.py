@@ -79,7 +79,7 @@ def trial_balance(ledger: Ledger, accounts: Mapping[str, Mapping[str, Any]],
             credits -= balance
             cells = ["", _money(-balance, home)]
         rows.append({"ColData": [{"value": name, "id": account_id},
-                                 *({"value": cell} for cell in cells)]})
+                                 *({"value": cell} for cell in cells)], "type": "Data"})
     rows.append({"Summary": {"ColData": [{"value": "TOTAL"}, {"value": _money(debits, home)},
                                          {"value": _money(credits, home)}]},
                  "type": "Section", "group": "GrandTotal"})

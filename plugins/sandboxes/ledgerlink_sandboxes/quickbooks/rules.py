@@ -146,7 +146,7 @@ def check_required(kind: Kind, body: Mapping[str, Any]) -> None:
         value = body.get(key)
         if value is None or value == [] or value == "":
             raise faults.required(key)
-    if kind.name == "Customer" and not display_name(body):
+    if kind.name in ("Customer", "Vendor") and not display_name(body):
         raise faults.required("DisplayName")
     if kind.name == "Account" and not (body.get("AccountType") or body.get("AccountSubType")):
         raise faults.required("AccountType")

@@ -90,11 +90,15 @@ class Sandbox(V3Api):
                  wall_clock: Callable[[], float] = time.time, webhook_url: str | None = None,
                  webhook_verifier_token: str | None = None, webhook_format: str = "legacy",
                  webhook_retry_seconds: Any = None, home_currency: str = "USD",
-                 multicurrency: bool = False, book_close_date: str | None = None) -> None:
+                 multicurrency: bool = False, book_close_date: str | None = None,
+                 currency_rules: str = "qbo") -> None:
         if not isinstance(rate_limit, bool):
             raise ValueError(f"rate_limit must be true or false, got {rate_limit!r}")
         self.retry_after = seconds(retry_after, "retry_after", allow_none=True)
         self.books = _books(home_currency, multicurrency, book_close_date)
+        if currency_rules not in ("qbo", "off"):
+            raise ValueError(f"currency_rules must be qbo or off, got {currency_rules!r}")
+        self.books["currency_rules"] = currency_rules == "qbo"
         self.realms = _tuple(realms, "realms")
         if not self.realms:
             raise ValueError("realms must name at least one company (realm id)")

@@ -16,6 +16,8 @@ nothing a third-party package could not.
   key, ``Stripe-Version``, ``Stripe-Account``, form bodies, pages, errors).
 - Transform ``stripe.money``: minor units to a ``Decimal`` by Stripe's own currency
   exponents (:mod:`ledgerlink_stripe.money`).
+- Its part in ``ledgerlink demo``: example deliveries (:mod:`ledgerlink_stripe.examples`) and a
+  simulated day on its sandbox (:mod:`ledgerlink_stripe.demo`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from . import api, examples, money, polling
 from . import enrich, history
 from .actions import ACTIONS
 from .webhook import parse_webhook, verify_webhook
+from .demo import DEMO_SOURCE
 
 #: Stripe event types registered as triggers, with each trigger's summary
 EVENT_TYPES: dict[str, str] = {
@@ -219,6 +222,7 @@ def ledgerlink_register_connectors(register):
         limits=LIMITS,
         limits_for=api.limits_for,
         poll=polling.stripe_poll(lambda: list(EVENT_TYPES)),
+        demo_source=DEMO_SOURCE,
     ))
 
 

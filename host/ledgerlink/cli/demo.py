@@ -14,10 +14,6 @@ from __future__ import annotations
 
 import os
 import secrets as pysecrets
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import textwrap
 import time
@@ -26,9 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
-import httpx
-
 from ledgerlink import store as store_module
+from ledgerlink.cli.demo_serve import start_serve, toml_value, wait_until
 from ledgerlink.connectors.catalog import SANDBOXES_PACKAGE
 from ledgerlink.contract import Connector
 from ledgerlink.errors import DemoError
@@ -37,24 +32,6 @@ from ledgerlink.web.servers import background
 
 #: a run's status in the table when it failed before any request was sent
 REFUSED = "refused, nothing sent"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise DemoError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def example_recipes() -> Path:
@@ -96,19 +73,9 @@ def starter_config(catalog: Any, recipes: list[Path]) -> tuple[str, list[str]]:
                 value: Any = [f"${{{env}_1}}", f"${{{env}_2}}"] if spec.get("type") == "array" else f"${{{env}}}"
             else:
                 value = connector.default_settings.get(key, spec.get("default", ""))
-            lines.append(f"# {key} = {_toml_value(value)}")
+            lines.append(f"# {key} = {toml_value(value)}")
         lines.append("")
     return "\n".join(lines), sorted(n for n in names if n in catalog.connectors)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callable[[str], None] = print,
@@ -144,7 +111,7 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
                     env_name = f"LEDGERLINK_DEMO_{sink.name}_{key}".upper()
                     env[env_name] = value
                     value = f"${{{env_name}}}"
-                config_lines.append(f"{key} = {_toml_value(value)}")
+                config_lines.append(f"{key} = {toml_value(value)}")
             config_lines.append("")
             out(f"{sink.name} sandbox on {server.url}")
         for source in sources:
@@ -158,33 +125,8 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
         config.write_text("\n".join(config_lines))
         store_module.upgrade(db)
 
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        log = open(directory / "serve.log", "w")
-        stack.callback(log.close)
-        serve = subprocess.Popen(
-            [sys.executable, "-m", "ledgerlink", "serve", "--db", db, "--recipes", recipes,
-             "--config", str(config), "--port", str(port), "--workers", "2"],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
-
-        def stop_serve() -> None:
-            if serve.poll() is None:
-                serve.send_signal(signal.SIGTERM)
-                try:
-                    serve.wait(20)
-                except subprocess.TimeoutExpired:
-                    serve.kill()
-
-        stack.callback(stop_serve)
-        client = stack.enter_context(httpx.Client(timeout=10.0, trust_env=False))
+        base, client = start_serve(stack, directory, db, recipes, config, env)
         auth = {"Authorization": f"Bearer {admin}"}
-
-        def healthy() -> bool:
-            if serve.poll() is not None:
-                raise DemoError(f"serve exited with status {serve.returncode}; see {directory / 'serve.log'}")
-            return client.get(f"{base}/healthz").status_code == 200
-
-        _wait_until(healthy, 30, "ledgerlink serve to start")
         out(f"ledgerlink serve on {base} (database {db})")
 
         deliveries = []
@@ -200,7 +142,7 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
             runs = client.get(f"{base}/api/runs?limit=500", headers=auth).json()["runs"]
             return bool(runs) and all(r["status"] not in ("pending", "running", "retrying") for r in runs)
 
-        _wait_until(settled, timeout, "the runs to finish")
+        wait_until(settled, timeout, "the runs to finish")
         runs = client.get(f"{base}/api/runs?limit=500", headers=auth).json()["runs"]
         by_event: dict[str, list[dict[str, Any]]] = {}
         for run in runs:

@@ -19,12 +19,25 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ledgerlink.cli.demo import REFUSED, run_demo
+    import tempfile
 
-    rows = run_demo(recipes=args.recipes, workdir=args.workdir)  # None: the installed examples
+    from ledgerlink.cli.demo import REFUSED, example_recipes, run_demo
+    from ledgerlink.cli.demo_books import BOOKS_FOLDER, books_folder, run_books, tied_out
+    from ledgerlink.connectors.manager import load_catalog
+
+    directory = Path(args.workdir or tempfile.mkdtemp(prefix="ledgerlink-demo-"))
+    rows = run_demo(recipes=args.recipes, workdir=str(directory))  # None: the installed examples
     # a refusal with its fix-it message is the demo working: nothing booked at a made-up rate
     failed = [r for r in rows if r["status"] not in ("succeeded", "duplicate, stored once", REFUSED)]
-    return 1 if failed else 0
+    recipes = Path(args.recipes) if args.recipes else example_recipes()
+    folder = books_folder(recipes)
+    if folder is None:
+        print(f"\n(no booking recipes in {recipes / BOOKS_FOLDER}: the books part is skipped)")
+        return 1 if failed else 0
+    print("")
+    table = run_books(load_catalog(), folder, directory / "books")
+    print(f"  files:       {directory / 'books'} (ledgerlink.toml, ledgerlink.db, recipes/, serve.log)")
+    return 1 if failed or not tied_out(table) else 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -72,7 +85,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     db_option(up)
     up.set_defaults(func=cmd_db_upgrade)
 
-    p = sub.add_parser("demo", help="sandboxes + serve + signed example webhooks, then what reached the ledger")
+    p = sub.add_parser("demo", help="sandboxes + serve + signed example webhooks, then what reached the ledger; "
+                                    "then a simulated day booked through a clearing account, and whether the books "
+                                    "tie out")
     p.add_argument("--recipes", type=recipe_folder,
                    help="recipe directory (default: the example recipes installed with ledgerlink)")
     p.add_argument("--workdir", help="keep the demo's files here (default: a new temporary directory)")

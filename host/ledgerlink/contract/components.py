@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from wsgiref.types import WSGIApplication
 
-from ledgerlink.contract.demo import Demo
+from ledgerlink.contract.demo import Demo, DemoSource
 from ledgerlink.contract.limits import Limits
 
 STATUSES = ("stable", "beta")
@@ -241,6 +241,8 @@ class Connector:
     examples: Callable[[], list[tuple[str, bytes]]] | None = None
     #: how ``ledgerlink demo`` configures a connection to ``sandbox`` and shows what it booked
     demo: Demo | None = None
+    #: how ``ledgerlink demo`` makes a simulated day of activity on its sandbox (a source)
+    demo_source: DemoSource | None = None
     #: a cursor-based source of events (QuickBooks: change data capture)
     poll: Poll | None = None
     version: str = "0.1.0"

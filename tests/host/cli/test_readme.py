@@ -63,6 +63,10 @@ def test_make_demo_runs(tmp_path):
     assert "/ExchangeRate: CurrencyRef is JPY, not the company's home currency USD" in words
     assert "so give ExchangeRate: how many USD one JPY is worth" in words
     assert "Where to look next:" in result.stdout
+    # then a simulated day booked through the clearing account: the README's table, as printed
+    [books] = blocks("text")
+    assert all(line in lines for line in books.strip().splitlines()), result.stdout
+    assert "The books tie out" in result.stdout
 
 
 def test_make_test_runs_pytest_in_the_project_venv():

@@ -12,7 +12,8 @@ default tolerance), and Stripe signs each attempt when it sends it.
 Test hooks, never authenticated or rate-limited: ``POST /__sandbox/advance``
 (``{"seconds"}``), ``POST /__sandbox/simulate`` (``{"seed", "start", "days"}``: a
 simulated business, :mod:`.simulate`; answers its counts and every payout with the balance
-right after it), ``GET /__sandbox/stats``.
+right after it), ``GET /__sandbox/stats`` (requests, throttled, replayed and the webhooks
+posted, acknowledged, failed, notified and still ``pending``: not yet acknowledged).
 """
 
 from __future__ import annotations
@@ -146,7 +147,8 @@ def create_app(sandbox: StripeSandbox) -> Flask:
         return Response(jsonio.dumps({"requests": sandbox.api.requests,
                                       "throttled": sandbox.api.rate.throttled,
                                       "replayed": sandbox.api.idempotency.replayed,
-                                      "webhooks": dict(emitter.stats) if emitter else None}),
+                                      "webhooks": {**emitter.stats, "pending": emitter.pending()}
+                                      if emitter else None}),
                         content_type="application/json")
 
     return app

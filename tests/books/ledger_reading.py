@@ -25,8 +25,12 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from intuitlib.client import AuthClient
+from quickbooks import QuickBooks
+from quickbooks.objects.account import Account
 
-from books_month import query
+from books_month import QBO_TOKEN, query
+from ledgerlink_sandboxes.quickbooks import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REALM
 
 Obj = dict[str, Any]
 RECEIVABLE = "84"  # the seeded company's Accounts Receivable (A/R)
@@ -142,6 +146,18 @@ def trial_balance_report(qbo: httpx.Client) -> tuple[dict[str, Decimal], Decimal
         name, debit, credit = row["ColData"]
         rows[name["id"]] = Decimal(debit["value"] or 0) - Decimal(credit["value"] or 0)
     return rows, totals[0], totals[1]
+
+
+def official_balances(url: str, names: list[str]) -> dict[str, Decimal]:
+    """Account name -> ``CurrentBalance`` as python-quickbooks (the SDK applications use)
+    reads it from the company at ``url`` (needs ``OAUTHLIB_INSECURE_TRANSPORT=1`` for the
+    loopback's plain HTTP)."""
+    auth = AuthClient(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "http://127.0.0.1:9/callback",
+                      environment=f"{url}/.well-known/openid_sandbox_configuration", access_token=QBO_TOKEN)
+    client = QuickBooks(auth_client=auth, company_id=DEFAULT_REALM, minorversion=75)
+    client.api_url_v3 = f"{url}/v3"
+    accounts = Account.all(qb=client, max_results=1000)
+    return {account.Name: Decimal(str(account.CurrentBalance)) for account in accounts if account.Name in names}
 
 
 def minor(amount: Decimal, exponent: int = 2) -> int:

@@ -32,7 +32,8 @@ import sqlalchemy as sa
 from ledgerlink.store.schema import runs as runs_table
 import stripe_month as month
 from books_month import Month, book_the_month, killed_midway, qbo_client, stripe_balance, stripe_transactions
-from ledger_reading import Entry, current_balances, minor, read_ledger, trial_balance, trial_balance_report
+from ledger_reading import (Entry, current_balances, minor, official_balances, read_ledger, trial_balance,
+                            trial_balance_report)
 
 pytestmark = pytest.mark.books
 
@@ -85,6 +86,12 @@ def check_categories(month_: Month, balances: dict[str, Decimal], transactions: 
     assert account("Stripe Fees") == sum(t["fee"] for t in transactions) > 0
     assert account("Tax on Stripe Fees") == 0  # the sandbox charges no tax on its fees
     assert account("Accounts Receivable (A/R)") == 0  # every invoice booked is paid
+    # the same figures as python-quickbooks reads them (CurrentBalance as QuickBooks shows it:
+    # income accounts credit-positive)
+    read = official_balances(month_.qbo_url, ["Services", "Stripe Fees", "Chargebacks", "Checking"])
+    assert {name: minor(amount) for name, amount in read.items()} == {
+        "Services": by_category(transactions, "charge"), "Stripe Fees": account("Stripe Fees"),
+        "Chargebacks": account("Chargebacks"), "Checking": account("Checking")}
 
 
 def check_redelivery_changes_nothing(month_: Month, entries: list[Entry], runs_before: int) -> None:

@@ -154,10 +154,10 @@ def work_off(runtime: Any) -> None:
 
 
 def worker_process(runtime: Any, recipes: Path, config: Path, log: Path) -> subprocess.Popen:
-    """``ledgerlink worker`` on the runtime's database, leases of one second."""
+    """``ledgerlink worker`` (four threads) on the runtime's database, leases of one second."""
     return subprocess.Popen(
         [sys.executable, "-m", "ledgerlink", "worker", "--db", runtime.store.url, "--recipes", str(recipes),
-         "--config", str(config), "--workers", "2", "--lease", "1"],
+         "--config", str(config), "--workers", "4", "--lease", "1"],
         stdout=log.open("ab"), stderr=subprocess.STDOUT, env=dict(os.environ))
 
 

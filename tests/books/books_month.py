@@ -76,9 +76,10 @@ def create_accounts(qbo: httpx.Client) -> dict[str, str]:
     return ids
 
 
-def mapped_recipes(mode: str, ids: dict[str, str], folder: Path) -> Path:
+def mapped_recipes(mode: str, ids: dict[str, str], folder: Path, enabled: dict[str, bool] | None = None) -> Path:
     """The mode's shipped recipes with each account reference of their lookups pointed at the
-    company's account of that name (what an integrator edits), in ``folder``."""
+    company's account of that name (what an integrator edits), in ``folder``; ``enabled``
+    turns recipes (by id) on or off, as an integrator picks one of two alternatives."""
     folder.mkdir(parents=True, exist_ok=True)
 
     def point(node: Any) -> Any:
@@ -91,6 +92,8 @@ def mapped_recipes(mode: str, ids: dict[str, str], folder: Path) -> Path:
     for path in sorted(MODES[mode].glob("*.json")):
         recipe = json.loads(path.read_text())
         recipe["lookups"] = point(recipe.get("lookups", {}))
+        if recipe["id"] in (enabled or {}):
+            recipe["enabled"] = enabled[recipe["id"]]
         recipe.pop("$schema", None)
         (folder / path.name).write_text(json.dumps(recipe, indent=2))
     return folder
@@ -151,10 +154,10 @@ def work_off(runtime: Any) -> None:
 
 
 def worker_process(runtime: Any, recipes: Path, config: Path, log: Path) -> subprocess.Popen:
-    """``ledgerlink worker`` on the runtime's database, leases of one second."""
+    """``ledgerlink worker`` (four threads) on the runtime's database, leases of one second."""
     return subprocess.Popen(
         [sys.executable, "-m", "ledgerlink", "worker", "--db", runtime.store.url, "--recipes", str(recipes),
-         "--config", str(config), "--workers", "2", "--lease", "1"],
+         "--config", str(config), "--workers", "4", "--lease", "1"],
         stdout=log.open("ab"), stderr=subprocess.STDOUT, env=dict(os.environ))
 
 
@@ -183,14 +186,15 @@ def killed_midway(runtime: Any, recipes: Path, config: Path, log: Path) -> None:
 
 
 @contextmanager
-def book_the_month(mode: str, tmp_path: Path,
-                   work: Callable[[Any, Path, Path, Path], None] | None = None) -> Iterator[Month]:
+def book_the_month(mode: str, tmp_path: Path, work: Callable[[Any, Path, Path, Path], None] | None = None,
+                   enabled: dict[str, bool] | None = None, **qbo_options: Any) -> Iterator[Month]:
     """The simulated month booked by ``mode``'s recipes (keys in the environment, see the
     tests' ``keys`` fixture); the runtime is closed and the sandboxes stopped afterwards.
     ``work(runtime, recipes, config, log)`` works the runs off once the month is delivered
-    (in this process by default)."""
+    (in this process by default); ``enabled`` picks recipes (:func:`mapped_recipes`);
+    ``qbo_options`` are the QuickBooks sandbox's (``multicurrency=True`` …)."""
     relay = month.Relay(lose_every=97)
-    with running(quickbooks_sandbox(rate_limit=False)) as qbo, background(relay) as endpoint:
+    with running(quickbooks_sandbox(rate_limit=False, **qbo_options)) as qbo, background(relay) as endpoint:
         with qbo_client(qbo.url) as api:
             ids = create_accounts(api)
         app = stripe_sandbox(seed=month.SEED, start=month.START, rate_limit=False,
@@ -200,7 +204,7 @@ def book_the_month(mode: str, tmp_path: Path,
         try:
             with running(app) as stripe:
                 config = write_config(tmp_path / "ledgerlink.toml", stripe.url, qbo.url)
-                recipes = mapped_recipes(mode, ids, tmp_path / "recipes")
+                recipes = mapped_recipes(mode, ids, tmp_path / "recipes", enabled)
                 runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes, config_file=str(config),
                                         settings=Settings(backoff_base=0.05, backoff_cap=0.2))
                 try:

@@ -22,3 +22,4 @@ def keys(monkeypatch):
     monkeypatch.setenv("LL_TEST_STRIPE_KEY", "sk_test_sandbox")
     monkeypatch.setenv("LL_TEST_STRIPE_WHSEC", "whsec_month_of_stripe")
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", "sandbox-access-token")
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # python-quickbooks on the loopback's http

@@ -8,8 +8,9 @@ to, Cr Accounts Receivable; a deposit Dr the bank, Cr each line's account; a sal
 the account it is deposited to, Cr each line's item income account; an expense (Purchase) Cr
 the account it is paid from, Dr each line's account; a transfer Dr the account it goes to,
 Cr the one it comes from. Each transaction is an :class:`Entry` of signed postings (debit
-positive, in the transaction's currency, which is the home currency in these tests), so a
-test can check that every entry balances, find the entries of a Stripe object by their
+positive, in the home currency: a foreign transaction's amounts times its ``ExchangeRate``,
+rounded half up to the cent, each receivable on the company's A/R account), so a test can
+check that every entry balances, find the entries of a Stripe object by their
 note, and sum an account's postings over any span of time.
 
 :func:`current_balances` and :func:`trial_balance_report` are what QuickBooks itself says:
@@ -21,12 +22,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
+from intuitlib.client import AuthClient
+from quickbooks import QuickBooks
+from quickbooks.objects.account import Account
 
-from books_month import query
+from books_month import QBO_TOKEN, query
+from ledgerlink_sandboxes.quickbooks import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REALM
 
 Obj = dict[str, Any]
 RECEIVABLE = "84"  # the seeded company's Accounts Receivable (A/R)
@@ -42,8 +47,13 @@ class Entry:
     date: str
     postings: list[tuple[str, Decimal]] = field(default_factory=list)
 
+    #: home-currency units per unit of the transaction's currency (1 in the home currency)
+    rate: Decimal = Decimal(1)
+
     def post(self, account: Any, amount: Any, debit: bool) -> None:
         value = Decimal(str(amount))
+        if self.rate != 1:  # the home amount, rounded half up to the home currency's cents
+            value = (value * self.rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         self.postings.append((str(account["value"] if isinstance(account, dict) else account),
                               value if debit else -value))
 
@@ -56,7 +66,9 @@ class Entry:
 
 
 def _entry(kind: str, txn: Obj) -> Entry:
-    return Entry(kind, txn["Id"], txn.get("PrivateNote", ""), txn.get("TxnDate", ""))
+    entry = Entry(kind, txn["Id"], txn.get("PrivateNote", ""), txn.get("TxnDate", ""))
+    entry.rate = Decimal(str(txn.get("ExchangeRate") or 1))
+    return entry
 
 
 def read_ledger(qbo: httpx.Client) -> list[Entry]:
@@ -142,6 +154,18 @@ def trial_balance_report(qbo: httpx.Client) -> tuple[dict[str, Decimal], Decimal
         name, debit, credit = row["ColData"]
         rows[name["id"]] = Decimal(debit["value"] or 0) - Decimal(credit["value"] or 0)
     return rows, totals[0], totals[1]
+
+
+def official_balances(url: str, names: list[str]) -> dict[str, Decimal]:
+    """Account name -> ``CurrentBalance`` as python-quickbooks (the SDK applications use)
+    reads it from the company at ``url`` (needs ``OAUTHLIB_INSECURE_TRANSPORT=1`` for the
+    loopback's plain HTTP)."""
+    auth = AuthClient(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, "http://127.0.0.1:9/callback",
+                      environment=f"{url}/.well-known/openid_sandbox_configuration", access_token=QBO_TOKEN)
+    client = QuickBooks(auth_client=auth, company_id=DEFAULT_REALM, minorversion=75)
+    client.api_url_v3 = f"{url}/v3"
+    accounts = Account.all(qb=client, max_results=1000)
+    return {account.Name: Decimal(str(account.CurrentBalance)) for account in accounts if account.Name in names}
 
 
 def minor(amount: Decimal, exponent: int = 2) -> int:

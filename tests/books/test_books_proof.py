@@ -31,8 +31,10 @@ import sqlalchemy as sa
 
 from ledgerlink.store.schema import runs as runs_table
 import stripe_month as month
-from books_month import Month, book_the_month, killed_midway, qbo_client, stripe_balance, stripe_transactions
-from ledger_reading import Entry, current_balances, minor, read_ledger, trial_balance, trial_balance_report
+from books_month import (Month, book_the_month, killed_midway, qbo_client, query, stripe_balance,
+                         stripe_transactions)
+from ledger_reading import (Entry, current_balances, minor, official_balances, read_ledger, trial_balance,
+                            trial_balance_report)
 
 pytestmark = pytest.mark.books
 
@@ -85,6 +87,12 @@ def check_categories(month_: Month, balances: dict[str, Decimal], transactions: 
     assert account("Stripe Fees") == sum(t["fee"] for t in transactions) > 0
     assert account("Tax on Stripe Fees") == 0  # the sandbox charges no tax on its fees
     assert account("Accounts Receivable (A/R)") == 0  # every invoice booked is paid
+    # the same figures as python-quickbooks reads them (CurrentBalance as QuickBooks shows it:
+    # income accounts credit-positive)
+    read = official_balances(month_.qbo_url, ["Services", "Stripe Fees", "Chargebacks", "Checking"])
+    assert {name: minor(amount) for name, amount in read.items()} == {
+        "Services": by_category(transactions, "charge"), "Stripe Fees": account("Stripe Fees"),
+        "Chargebacks": account("Chargebacks"), "Checking": account("Checking")}
 
 
 def check_redelivery_changes_nothing(month_: Month, entries: list[Entry], runs_before: int) -> None:
@@ -113,10 +121,29 @@ def test_mode_1_after_the_worker_is_killed_midway_books_the_same(tmp_path, keys)
         assert "Traceback" not in (tmp_path / "worker.log").read_text()
 
 
-def check_mode_1(booked: Month) -> tuple[list[Entry], int]:
-    """(a), (b) and (c) of mode 1; the entries and the number of runs."""
+CUSTOMER_CURRENCY = "stripe-invoice-paid-to-quickbooks-payment-into-clearing-in-customer-currency"
+
+
+def test_mode_1_with_invoices_in_the_customers_currency_in_a_multicurrency_company(tmp_path, keys):
+    """The alternative invoice recipe in a company with multicurrency: each invoice and its
+    payment in EUR, JPY or KWD at Stripe's rate, the clearing account in USD receiving exactly
+    what Stripe settled, no exchange difference, the same books in the home currency."""
+    with book_the_month("clearing", tmp_path, multicurrency=True, enabled={
+            "stripe-invoice-paid-to-quickbooks-payment-into-clearing": False, CUSTOMER_CURRENCY: True}) as booked:
+        check_mode_1(booked, CUSTOMER_CURRENCY)
+        with qbo_client(booked.qbo_url) as qbo:
+            invoices = Counter(i["CurrencyRef"]["value"] for i in query(qbo, "Invoice"))
+            gain_or_loss = [a for a in query(qbo, "Account") if a["Name"] == "Exchange Gain or Loss"]
+        assert set(invoices) == {"USD", "EUR", "JPY", "KWD"}, invoices
+        assert [a["CurrentBalance"] for a in gain_or_loss] == [0]
+
+
+def check_mode_1(booked: Month, invoices: str = "stripe-invoice-paid-to-quickbooks-payment-into-clearing"
+                 ) -> tuple[list[Entry], int]:
+    """(a), (b) and (c) of mode 1 (``invoices``: the invoice recipe enabled); the entries and
+    the number of runs."""
     per_recipe = check_runs(booked, {
-        "stripe-invoice-paid-to-quickbooks-payment-into-clearing",
+        invoices,
         "stripe-charge-succeeded-to-quickbooks-sale-into-clearing",
         "stripe-charge-refunded-to-quickbooks-refund-from-clearing",
         "stripe-dispute-funds-withdrawn-to-quickbooks-clearing",

@@ -94,7 +94,7 @@ def point_recipes(runtime: Runtime, target: Path) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {CLEARING: {}, BANK: {}}
     for recipe in sorted(runtime.registry.active().values(), key=lambda r: r.id):
         wanted: dict[str, list[LookupReference]] = {}
-        for index, step in enumerate(recipe.steps):
+        for index, step in enumerate(recipe.steps if recipe.enabled else []):  # a disabled one starts nothing
             template = recipe.raw["steps"][index].get("input", {})
             schema = step.action.input_schema
             for entity, _, where, _ in declared_references(template, schema, schema, recipe.lookups, "/input"):

@@ -3,7 +3,8 @@
 The sandbox (``ledgerlink sandbox stripe``) accepts the test key ``sk_test_sandbox``, sends
 every event signed to the webhook endpoint it is given, and has test hooks beside Stripe's
 API: ``POST /__sandbox/simulate`` makes days of business (customers, payments in several
-currencies with Stripe's fees and exchange rates, refunds, automatic payouts) and
+currencies with Stripe's fees and exchange rates, refunds, automatic payouts; the demo adds a
+payment after the last payout through Stripe's own ``POST /v1/payment_intents``) and
 ``GET /__sandbox/stats`` counts the webhooks not yet acknowledged. The balance is Stripe's own
 ``GET /v1/balance`` (https://docs.stripe.com/api/balance/balance_retrieve): available plus
 pending, per currency, in Stripe's minor units (:mod:`.money`).
@@ -23,6 +24,8 @@ from .money import to_major
 
 #: the test key the sandbox always accepts
 SANDBOX_KEY = "sk_test_sandbox"
+#: the payment made after the simulated days' last payout: 49.00 EUR (minor units, currency)
+AFTER_PAYOUT = (4900, "eur")
 
 
 def _base(connection: Connection) -> str:
@@ -35,6 +38,11 @@ def _answer(response: Response, what: str) -> Any:
     return response.json
 
 
+def _noun(count: int, noun: str, after: str = "") -> str:
+    """``payment in USD`` for one, ``payments in USD`` for any other count."""
+    return f"{noun}{'' if count == 1 else 's'}{after}"
+
+
 def sandbox_options(webhook_url: str, webhook_secret: str) -> Mapping[str, Any]:
     """Send every event to ``webhook_url`` signed with ``webhook_secret``; resend one not
     acknowledged after half a second (Stripe waits longer), and admit every request."""
@@ -43,18 +51,29 @@ def sandbox_options(webhook_url: str, webhook_secret: str) -> Mapping[str, Any]:
 
 
 def simulate(connection: Connection, days: int) -> Generator[Request, Response, Mapping[str, int]]:
-    """``days`` of business from the sandbox clock's day; what it made: customers, invoices
-    paid, payments by currency, refunds, disputes, payouts paid and failed."""
+    """``days`` of business from the sandbox clock's day, every payout of it paid, then one
+    payment more (:data:`AFTER_PAYOUT`); what it made: customers, invoices paid, payments by
+    currency, refunds, disputes, payouts paid and failed, the payment after the payout."""
     answer = _answer((yield Request("POST", f"{_base(connection)}/__sandbox/simulate", json={"days": days})),
                      "the simulation")
     counts = {str(kind): int(count) for kind, count in answer.get("counts", {}).items()}
-    made = {"customers": counts.get("customers", 0), "invoices paid": counts.get("invoices", 0)}
+    made = {_noun(counts.get("customers", 0), "customer"): counts.get("customers", 0),
+            _noun(counts.get("invoices", 0), "invoice", " paid"): counts.get("invoices", 0)}
     for kind, count in counts.items():  # payments_usd … as "payments in USD"
         if kind.startswith("payments_") and len(kind) == 12:
-            made[f"payments in {kind[-3:].upper()}"] = count
+            made[_noun(count, "payment", f" in {kind[-3:].upper()}")] = count
     for kind in ("refunds", "disputes", "payouts_paid", "payouts_failed"):
         if counts.get(kind):
-            made[kind.replace("_", " ")] = counts[kind]
+            noun, _, how = kind.partition("_")
+            made[_noun(counts[kind], noun[:-1], f" {how}" if how else "")] = counts[kind]
+    # then a card payment after the last payout, through Stripe's own API (a test card that
+    # succeeds at once: https://docs.stripe.com/api/payment_intents/create), so the balance
+    # left to pay out next is not empty: a EUR payment settled in the account's currency
+    answer = yield Request("POST", f"{_base(connection)}/v1/payment_intents", form=[
+        ("amount", str(AFTER_PAYOUT[0])), ("currency", AFTER_PAYOUT[1]), ("confirm", "true"),
+        ("payment_method", "pm_card_visa"), ("description", "Card payment after the payout")])
+    _answer(answer, "POST /v1/payment_intents")
+    made[_noun(1, "payment", " after the payout")] = 1
     return made
 
 

@@ -55,20 +55,26 @@ def test_a_simulated_day_is_sent_signed_and_stripe_s_balance_is_read_exactly():
             with running(app) as stripe:
                 connection = Connection("stripe", "stripe", {"api_base": stripe.url})
                 made = over_http(simulate(connection, 1), AUTH).value
-                assert made["customers"] > 0 and made["invoices paid"] > 0 and made["payouts paid"] == 1
-                assert sum(count for kind, count in made.items() if kind.startswith("payments in ")) >= 10
+                assert made["customers"] > 0 and made["invoices paid"] > 0 and made["payout paid"] == 1
+                assert sum(count for kind, count in made.items() if kind.startswith("payment")) >= 10
+                assert made["payment after the payout"] == 1
                 deadline = time.monotonic() + 60  # waited for, not timed
                 while over_http(pending(connection), AUTH).value and time.monotonic() < deadline:
                     time.sleep(0.05)
                 assert over_http(pending(connection), AUTH).value == 0
                 assert len(endpoint.verified) == len(app.sandbox.account.store.objects["event"]) > 50
 
-                # the day was paid out: nothing is left; a payment after it is pending, net of its fee
+                # the day was paid out: what is left is the payment after the payout, in EUR
+                # settled in USD, net of its fee (its charge and balance transaction made through
+                # Stripe's own API), and a payment more adds its net, exactly
                 ledger = app.sandbox.account.ledger
-                assert over_http(balance(connection), AUTH).value == {"usd": (Decimal("0.00"), "USD")}
+                [after] = [t for t in ledger.transactions() if t["id"] not in ledger.payout_of
+                           and t["type"] not in ("payout", "payout_failure")]
+                assert after["exchange_rate"] is not None and 0 < after["net"] < after["amount"]
+                assert over_http(balance(connection), AUTH).value == {"usd": (Decimal(after["net"]).scaleb(-2), "USD")}
                 app.sandbox.account.create_payment({"amount": 123457, "currency": "kwd", "description": "x"})
                 net = sum(t["net"] for t in ledger.transactions())
-                assert net > 0
+                assert net > after["net"]
                 assert over_http(balance(connection), AUTH).value == {"usd": (Decimal(net).scaleb(-2), "USD")}
         finally:
             app.sandbox.stop()

@@ -1,7 +1,8 @@
 """The ``ledgerlink`` command: the parser, the commands plugins add, and :func:`main`.
 
 The built-in commands live in modules by job: :mod:`~ledgerlink.cli.setup` (init, db
-upgrade, demo), :mod:`~ledgerlink.cli.recipes` (connectors, validate, dry-run, check),
+upgrade, demo: its two parts are :mod:`~ledgerlink.cli.demo` and
+:mod:`~ledgerlink.cli.demo_books`, which share :mod:`~ledgerlink.cli.demo_serve`), :mod:`~ledgerlink.cli.recipes` (connectors, validate, dry-run, check),
 :mod:`~ledgerlink.cli.service` (serve, worker, sandbox), :mod:`~ledgerlink.cli.runs`,
 :mod:`~ledgerlink.cli.backfill` and :mod:`~ledgerlink.cli.connections` (connect, connections,
 secret-key). Plugins add

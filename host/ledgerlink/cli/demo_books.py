@@ -82,6 +82,20 @@ def _connection_lines(connector: Connector, url: str, address: str, settings: Ma
     return lines
 
 
+def _connections(folder: Path) -> set[str]:
+    """The connections the recipes of ``folder`` name (each named after its connector here)."""
+    names: set[str] = set()
+    for path in sorted(folder.glob("*.json")):
+        try:
+            recipe = jsonio.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue  # the runtime's loading names what is wrong with it
+        for item in [recipe.get("trigger", {}), *recipe.get("steps", [])] if isinstance(recipe, dict) else []:
+            if isinstance(item, dict) and isinstance(item.get("connection"), str):
+                names.add(item["connection"])
+    return names
+
+
 def _unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
 
@@ -138,12 +152,14 @@ def run_books(catalog: Any, folder: Path, directory: Path, out: Callable[[str], 
     (also printed as a table): ``currency``, ``source``, ``clearing``, ``bank``,
     ``difference`` (source − clearing; None when either is missing). Nothing when no
     connector offers a simulated day or none keeps the books with ``prepare``/``balances``."""
+    named = _connections(folder)
     sources = [c for c in catalog.connectors.values() if c.demo_source and c.demo_source.simulate
-               and c.demo_source.sandbox_options and c.name in catalog.sandboxes]
+               and c.demo_source.sandbox_options and c.name in catalog.sandboxes and c.name in named]
     ledgers = [c for c in catalog.connectors.values() if c.demo and c.demo.prepare and c.demo.balances
-               and c.name in catalog.sandboxes]
+               and c.name in catalog.sandboxes and c.name in named]
     if not sources or not ledgers:
-        out("(no installed connector offers a simulated day on its sandbox: the books part is skipped)")
+        out(f"(the books part is skipped: the recipes of {folder} name no installed connector that offers a "
+            f"simulated day on its sandbox, or none that keeps the books on one)")
         return []
     source, ledger = sources[0], ledgers[0]
     demo, books_demo = source.demo_source, ledger.demo

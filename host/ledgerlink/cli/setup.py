@@ -36,7 +36,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 1 if failed else 0
     print("")
     table = run_books(load_catalog(), folder, directory / "books")
-    print(f"  files:       {directory / 'books'} (ledgerlink.toml, ledgerlink.db, recipes/, serve.log)")
+    if table:
+        print(f"  files:       {directory / 'books'} (ledgerlink.toml, ledgerlink.db, recipes/, serve.log)")
     return 1 if failed or not tied_out(table) else 0
 
 

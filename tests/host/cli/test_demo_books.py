@@ -78,3 +78,14 @@ def test_without_the_payout_recipe_the_demo_shows_the_difference_and_exits_1(tmp
     source, clearing, bank, difference = (Decimal(v) for v in row.groups())
     assert source > 0 and bank == 0 and clearing > source and difference == source - clearing
     assert "The books do NOT tie out" in result.stdout
+
+
+def test_recipes_naming_no_connector_with_a_simulated_day_skip_the_books_part(tmp_path):
+    folder = tmp_path / "books"
+    folder.mkdir()
+    (folder / "other.json").write_text(jsonio.dumps({"id": "other", "version": 1, "trigger": {
+        "event": "acme.thing", "connection": "acme"}, "steps": [{"id": "x", "connection": "acme"}]}))
+    lines: list[str] = []
+    assert run_books(load_catalog(), folder, tmp_path / "demo", out=lines.append) == []
+    assert lines and "the books part is skipped" in lines[0] and not (tmp_path / "demo").exists()
+    assert books_folder(tmp_path) is None  # no mode-1-clearing/ here

@@ -421,15 +421,21 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def workload_actions() -> set[str]:
+    """The QuickBooks actions the workload's recipes (shipped and written here) use."""
+    used = {step["action"] for recipe in WRITTEN_HERE for step in recipe["steps"]}
+    for name in SHIPPED:
+        used |= {step["action"] for step in json.loads((RECIPES / name).read_text())["steps"]}
+    return {name for name in used if name.startswith("quickbooks.")}
+
+
 def test_the_workload_runs_every_quickbooks_action(catalog):
     """Every QuickBooks action is sent under the governor: by this workload, or — the
     actions only the booking modes use (transfers, expenses, sales receipts), which need
     enriched events and a ledger — by the books proof (tests/books), which runs the
     booking modes' recipes on the simulated month through the same governor."""
     actions = {name for name in catalog.actions if name.startswith("quickbooks.")}
-    used = {step["action"] for recipe in WRITTEN_HERE for step in recipe["steps"]}
-    for name in SHIPPED:
-        used |= {step["action"] for step in json.loads((RECIPES / name).read_text())["steps"]}
+    used = workload_actions()
     booking = {step["action"] for mode in ("mode-1-clearing", "mode-2-payout-summary")
                for path in (RECIPES / mode).glob("*.json") for step in json.loads(path.read_text())["steps"]
                if step["action"].startswith("quickbooks.")}
@@ -500,7 +506,7 @@ def run_workload(tmp_path: Path, monkeypatch, db: str, governor: str = "local",
             failures = [(r["recipe_id"], r["event_id"], r["last_error"])
                         for status in ("failed", "dead", "paused")
                         for r in runtime.store.list_runs(status=status, limit=5)]
-            actions = sorted(name for name in runtime.catalog.actions if name.startswith("quickbooks."))
+            actions = sorted(workload_actions())
         finally:
             runtime.close()
         stats = httpx.get(f"{url}/__sandbox/stats").json()

@@ -17,11 +17,13 @@ demo: $(STAMP)
 	$(BIN)/ledgerlink validate recipes/
 	$(BIN)/ledgerlink demo --recipes recipes
 
+# on two processes (pytest-xdist): each test has its own database, ports and folders
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # the same suite on a real PostgreSQL server (.ci/pg-server starts a throwaway one, installing
-# Debian's postgresql package if the machine has none, and stops it afterwards)
+# Debian's postgresql package if the machine has none, and stops it afterwards); one process,
+# since a test restarts that server, which would cut off a test running beside it
 test-pg: $(STAMP)
 	.ci/pg-server start
 	LEDGERLINK_TEST_DB=$$(.ci/pg-server url) LEDGERLINK_TEST_PG_RESTART=".ci/pg-server restart" \

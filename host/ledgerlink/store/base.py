@@ -9,6 +9,7 @@ rest of ledgerlink holds.
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -39,6 +41,40 @@ class StoreHealth:
     writable: bool
     error: str | None = None
     since: float | None = None
+
+
+#: how often a transaction PostgreSQL chose as a deadlock's victim is run again
+DEADLOCK_ATTEMPTS = 5
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def deadlocked(exc: BaseException) -> bool:
+    """Whether ``exc`` is PostgreSQL aborting a transaction to break a deadlock (SQLSTATE 40P01)."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == "40P01"
+
+
+def retried_on_deadlock(method: F) -> F:
+    """Run a store method's write transaction again when PostgreSQL aborted it to break a
+    deadlock: two processes storing events about the same objects in different orders each
+    wait on a unique key the other inserted first (the runs' occurrences). The victim's
+    transaction was rolled back whole, so running it again is safe; it then finds the other's
+    rows and plans nothing twice."""
+    @functools.wraps(method)
+    def again(self: Any, *args: Any, **kwargs: Any) -> Any:
+        attempt = 1
+        while True:
+            try:
+                return method(self, *args, **kwargs)
+            except sa.exc.DBAPIError as exc:
+                if attempt >= DEADLOCK_ATTEMPTS or not deadlocked(exc):
+                    raise
+                attempt += 1
+                log.info("%s: a deadlock with another writer; running the transaction again (%d of %d)",
+                         method.__name__, attempt, DEADLOCK_ATTEMPTS)
+                time.sleep((1 + secrets.randbelow(20)) / 1000 * attempt)
+    return again  # type: ignore[return-value]
 
 
 class StoreBase:

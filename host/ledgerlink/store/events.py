@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from ledgerlink import jsonio
-from ledgerlink.store.base import StoreBase
+from ledgerlink.store.base import StoreBase, retried_on_deadlock
 from ledgerlink.store.database import DEFAULT_URL, insert_ignore, insert_ignore_returning_id
 from ledgerlink.store.group_commit import GroupCommit, Share
 from ledgerlink.store.schema import events, runs
@@ -168,6 +168,7 @@ class EventStore(StoreBase):
         """
         return self._committer.submit(connection, list(items), now)
 
+    @retried_on_deadlock
     def _ingest_batch(self, batch: list[Share[InboxItem]]) -> list[list[Stored]]:
         """Store every caller's deliveries of a group commit in one transaction."""
         with self.write_transaction() as conn:
@@ -193,6 +194,7 @@ class EventStore(StoreBase):
         except sa.exc.IntegrityError:
             return None
 
+    @retried_on_deadlock
     def backfill(self, connection: str, items: Iterable[InboxItem], now: float | None = None) -> list[Stored]:
         """Store one page of back-filled events and plan their runs, in one transaction
         (:func:`store_backfilled`). Returns, per item, ``(event pk, newly stored?, new run ids)``."""
@@ -250,6 +252,7 @@ class EventStore(StoreBase):
                            events.c.payload, events.c.fetch_attempts)).all()
         return [ClaimedFetch(*row) for row in sorted(rows)]
 
+    @retried_on_deadlock
     def fetched(self, pk: int, owner: str, payload: object, planned: Iterable[PlannedRun],
                 gone: bool = False, now: float | None = None) -> list[int] | None:
         """Store the fetched entity as the event's payload and plan its runs, in one

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledgerlink import jsonio
-from ledgerlink.store.base import StoreBase
+from ledgerlink.store.base import StoreBase, retried_on_deadlock
 from ledgerlink.store.database import insert_ignore
 from ledgerlink.store.events import InboxItem, Stored, store_events
 from ledgerlink.store.schema import cursors
@@ -42,6 +42,7 @@ class PollStore(StoreBase):
             return False, None
         return True, (row[0] or None)
 
+    @retried_on_deadlock
     def finish_poll(self, name: str, owner: str, connection: str, items: Iterable[InboxItem], cursor: str,
                     due_at: float, now: float | None = None, warnings: Sequence[str] = ()) -> list[Stored] | None:
         """Store what a poll found, advance its cursor, schedule the next poll and keep its

@@ -160,3 +160,40 @@ def test_backfill_leaves_a_notification_waiting_for_its_fetch_to_its_fetch(tmp_p
     (result,) = store.backfill("acme", [("evt_1", "acme.invoice.paid", {"id": "evt_1"}, [PlannedRun("r", 1)])])
     assert result[1:] == (False, [])
     assert run_rows(store) == []
+
+
+def test_a_deadlock_victim_runs_its_transaction_again_and_other_errors_do_not():
+    """PostgreSQL aborts one of two deadlocked transactions (SQLSTATE 40P01): the store runs
+    the victim's whole transaction again, a bounded number of times; any other error is
+    raised at once."""
+    import pytest
+    import sqlalchemy as sa
+
+    from ledgerlink.store.base import DEADLOCK_ATTEMPTS, retried_on_deadlock
+
+    class Orig(Exception):
+        def __init__(self, sqlstate):
+            super().__init__(sqlstate)
+            self.sqlstate = sqlstate
+
+    class Store:
+        def __init__(self, failures, sqlstate="40P01"):
+            self.calls, self.failures, self.sqlstate = 0, failures, sqlstate
+
+        @retried_on_deadlock
+        def write(self, value):
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise sa.exc.OperationalError("INSERT …", {}, Orig(self.sqlstate))
+            return value
+
+    store = Store(failures=2)
+    assert store.write("stored") == "stored" and store.calls == 3
+    hopeless = Store(failures=DEADLOCK_ATTEMPTS)
+    with pytest.raises(sa.exc.OperationalError):
+        hopeless.write("never")
+    assert hopeless.calls == DEADLOCK_ATTEMPTS
+    other = Store(failures=1, sqlstate="23505")
+    with pytest.raises(sa.exc.OperationalError):
+        other.write("never")
+    assert other.calls == 1

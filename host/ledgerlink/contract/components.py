@@ -286,6 +286,11 @@ class Trigger:
     def connector(self) -> str:
         return self.name.split(".", 1)[0]
 
+    def fetches(self, connection: Connection) -> bool:
+        """Whether this trigger's events on ``connection`` are fetched before their runs are
+        planned: it has ``fetch``, and ``fetch_for`` (if any) allows the connection."""
+        return self.fetch is not None and (self.fetch_for is None or self.fetch_for(connection))
+
 
 @dataclass(frozen=True)
 class Action:

@@ -143,7 +143,7 @@ def backfill(rt: Runtime, recipe_name: str, since: float, until: float, dry: boo
     send = rt.connections.transport(name)
     ctx = ActionContext(connection=connection, idempotency_key="", recipe_id=recipe.id,
                         recipe_version=recipe.version)
-    fetches = trigger.fetch is not None and (trigger.fetch_for is None or trigger.fetch_for(connection))
+    fetches = trigger.fetches(connection)
     attempts = max_attempts or rt.settings.max_attempts
     history = trigger.history
     seen: set[str] = set()  # a dry run's occurrences so far: a second listing of one is already planned
@@ -243,12 +243,8 @@ def _skip(progress: Progress, warning: str) -> None:
 def _check_connected(rt: Runtime, name: str) -> None:
     """NeedsReauth (NeedsNewKey) when connection ``name`` is paused until it is connected
     again (given a new key): nothing it would send could succeed."""
-    connector = rt.catalog.connectors[rt.connections.connection(name).connector]
-    if connector.oauth is None:
-        status = keys.status(rt.connections, name)
-        if status is not None and status[0] == keys.NEEDS_NEW_KEY:
-            raise NeedsNewKey(name, "the vendor refused its key")
-        return
+    if keys.waits_for_new_key(rt.connections, name):
+        raise NeedsNewKey(name, "the vendor refused its key")
     status = rt.store.connection_statuses().get(name)
     if status is not None and status[0] == "needs_reauth":
         raise NeedsReauth(name)

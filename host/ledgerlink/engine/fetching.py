@@ -201,12 +201,9 @@ def poll(rt: Runtime, worker: str, connection_name: str) -> int:
 def _waits_for_key(rt: Runtime, connection_name: str) -> bool:
     """True when ``connection_name`` is a key connection whose key the vendor refused."""
     try:
-        connector = rt.catalog.connectors[rt.connections.connection(connection_name).connector]
+        return keys.waits_for_new_key(rt.connections, connection_name)
     except LedgerlinkError:
         return False  # the poll says why when it runs
-    if connector.oauth is not None:
-        return False
-    return (keys.status(rt.connections, connection_name) or ("ok",))[0] == keys.NEEDS_NEW_KEY
 
 def _poll_failed(rt: Runtime, worker: str, connection_name: str, message: str, interval: float) -> int:
     log.warning("poll of connection %r failed; the cursor stays and it is tried again: %s",

@@ -133,8 +133,7 @@ class Inbox:
             recipes = [r for r in self.registry.for_trigger(event.trigger) if r.connection == connection_name]
             text = event.raw if event.raw is not None else jsonio.dumps(event.payload)
             trigger = self.connections.catalog.triggers.get(event.trigger)
-            if trigger is not None and trigger.fetch is not None and recipes and (
-                    trigger.fetch_for is None or trigger.fetch_for(self.connections.connection(connection_name))):
+            if trigger is not None and recipes and trigger.fetches(self.connections.connection(connection_name)):
                 items.append((event.id, event.trigger, text, [], True))
                 self.fetch_pending = True
                 continue

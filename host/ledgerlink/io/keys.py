@@ -49,6 +49,15 @@ def status(host: Connections, name: str) -> tuple[str, float] | None:
     return str(saved.get("status", "ok")), float(saved.get("at", 0.0))
 
 
+def waits_for_new_key(host: Connections, name: str) -> bool:
+    """True when ``name`` is a key connection (its connector has no OAuth) whose key the
+    vendor refused: nothing it sends can succeed until ``ledgerlink connect NAME``."""
+    if host.catalog.connectors[host.connection(name).connector].oauth is not None:
+        return False
+    found = status(host, name)
+    return found is not None and found[0] == NEEDS_NEW_KEY
+
+
 @dataclass(frozen=True)
 class Checked:
     """What ``ledgerlink connect NAME`` found for a key connection."""

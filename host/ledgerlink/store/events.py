@@ -77,11 +77,15 @@ class ClaimedFetch:
     attempts: int
 
 
-def store_events(conn: sa.Connection, connection: str, items: Iterable[InboxItem], now: float) -> list[Stored]:
+def store_events(conn: sa.Connection, connection: str, items: Iterable[InboxItem], now: float,
+                 backfilled: bool = False) -> list[Stored]:
     """Insert events (ignoring those already stored) and plan their runs, inside ``conn``.
 
     An item is ``(event_id, trigger, payload, planned)`` or, for a notification whose
-    entity is fetched before runs are planned, ``(…, planned, True)``.
+    entity is fetched before runs are planned, ``(…, planned, True)``. An event already in
+    the inbox plans nothing new — unless ``backfilled``: then (stored by an earlier backfill
+    for another recipe) it still gets the runs planned now, except one still waiting for its
+    fetch, whose fetch plans them.
     """
     insert_event = _INSERT_EVENT_BY_DIALECT[conn.dialect.name]
     results = []
@@ -93,11 +97,16 @@ def store_events(conn: sa.Connection, connection: str, items: Iterable[InboxItem
             "payload": payload if isinstance(payload, str) else jsonio.dumps(payload),
             "fetch_state": "pending" if fetch else None, "fetch_attempts": 0,
             "fetch_due_at": now if fetch else None}).scalar()
-        if pk is None:  # already in the inbox
+        if pk is not None:
+            results.append((pk, True, plan_runs(conn, pk, planned, now)))
+        elif not backfilled:  # already in the inbox
             existing = conn.execute(_FIND_EVENT, {"connection": connection, "event_id": event_id}).scalar()
             results.append((existing, False, []))
-            continue
-        results.append((pk, True, plan_runs(conn, pk, planned, now)))
+        else:
+            existing, fetch_state = conn.execute(_FIND_EVENT_STATE, {"connection": connection,
+                                                                     "event_id": event_id}).one()
+            new_runs = [] if fetch_state == "pending" else plan_runs(conn, existing, planned, now)
+            results.append((existing, False, new_runs))
     return results
 
 
@@ -122,29 +131,6 @@ def plan_runs(conn: sa.Connection, pk: int, planned: Iterable[PlannedRun | tuple
         if run_id is not None:
             ids.append(run_id)
     return ids
-
-
-def store_backfilled(conn: sa.Connection, connection: str, items: Iterable[InboxItem], now: float) -> list[Stored]:
-    """Store back-filled events and plan their runs, inside ``conn``. Unlike a delivery, an
-    event already stored (by an earlier backfill for another recipe) still gets the runs
-    planned now; one still waiting for its fetch gets none (its fetch plans them)."""
-    insert_event = _INSERT_EVENT_BY_DIALECT[conn.dialect.name]
-    results = []
-    for item in items:
-        event_id, trigger, payload, planned = item[:4]
-        pk = conn.execute(insert_event, {
-            "connection": connection, "event_id": event_id, "trigger": trigger, "received_at": now,
-            "payload": payload if isinstance(payload, str) else jsonio.dumps(payload),
-            "fetch_state": None, "fetch_attempts": 0, "fetch_due_at": None}).scalar()
-        new = pk is not None
-        if pk is None:
-            pk, fetch_state = conn.execute(_FIND_EVENT_STATE, {"connection": connection,
-                                                               "event_id": event_id}).one()
-            if fetch_state == "pending":
-                results.append((pk, False, []))
-                continue
-        results.append((pk, new, plan_runs(conn, pk, planned, now)))
-    return results
 
 
 class EventStore(StoreBase):
@@ -197,10 +183,10 @@ class EventStore(StoreBase):
     @retried_on_deadlock
     def backfill(self, connection: str, items: Iterable[InboxItem], now: float | None = None) -> list[Stored]:
         """Store one page of back-filled events and plan their runs, in one transaction
-        (:func:`store_backfilled`). Returns, per item, ``(event pk, newly stored?, new run ids)``."""
+        (:func:`store_events`, ``backfilled``). Returns, per item, ``(event pk, newly stored?, new run ids)``."""
         now = self._now(now)
         with self.write_transaction() as conn:
-            results = store_backfilled(conn, connection, items, now)
+            results = store_events(conn, connection, items, now, backfilled=True)
             if any(new_runs for _, _, new_runs in results):
                 self._wake_others(conn)
             return results

@@ -3,7 +3,9 @@
 It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xero"``) and
 registers, through the same hooks a third-party package uses, the ``xero`` connector.
 
-Modules: :mod:`.settings` (a connection's settings and Xero's addresses).
+Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth`
+(consent with PKCE, the organisation chosen from ``GET /connections``, the headers of every
+request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect or give up).
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
-from .settings import DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
+from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
+from .settings import DEFAULT_DAILY_LIMIT, DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
 
 CONNECTOR = Connector(
     name="xero",
@@ -20,9 +23,14 @@ CONNECTOR = Connector(
     settings_schema=SETTINGS_SCHEMA,
     secret_settings=SECRET_SETTINGS,
     default_settings=DEFAULT_SETTINGS,
+    oauth=OAUTH,
+    auth=auth_headers,
+    auth_settings=AUTH_SETTINGS,
     # Xero's per-organisation limits: 60 calls a minute, 5 in progress at once, 5,000 a day
+    # or 1,000 on the Starter tier (the connection's daily_limit)
     # (https://developer.xero.com/documentation/guides/oauth2/limits)
-    limits=Limits(60, 60.0, concurrent=5, daily=5000),
+    limits=Limits(60, 60.0, concurrent=5, daily=DEFAULT_DAILY_LIMIT),
+    limits_for=limits_for,
 )
 
 

@@ -5,7 +5,8 @@ registers, through the same hooks a third-party package uses, the ``xero`` conne
 
 Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth`
 (consent with PKCE, the organisation chosen from ``GET /connections``, the headers of every
-request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect or give up).
+request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect or give up),
+:mod:`.api` (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
+from .api import IDEMPOTENCY_KEY_LIFETIME
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import DEFAULT_DAILY_LIMIT, DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
 
@@ -31,6 +33,10 @@ CONNECTOR = Connector(
     # (https://developer.xero.com/documentation/guides/oauth2/limits)
     limits=Limits(60, 60.0, concurrent=5, daily=DEFAULT_DAILY_LIMIT),
     limits_for=limits_for,
+    # Xero keeps an Idempotency-Key about 6 minutes
+    # (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency): past it,
+    # a write whose answer was lost is looked up (find_existing) before it is sent again
+    idempotency_key_lifetime=IDEMPOTENCY_KEY_LIFETIME,
 )
 
 

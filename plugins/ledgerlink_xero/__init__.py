@@ -1,12 +1,14 @@
 """The built-in Xero connector: an ordinary ledgerlink plugin.
 
 It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xero"``) and
-registers, through the same hooks a third-party package uses, the ``xero`` connector.
+registers, through the same hooks a third-party package uses, the ``xero`` connector and its
+actions: ``find_contact`` and ``find_or_create_contact``.
 
 Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth`
 (consent with PKCE, the organisation chosen from ``GET /connections``, the headers of every
 request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect or give up),
-:mod:`.api` (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client).
+:mod:`.api` (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client),
+:mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or created).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
 from .api import IDEMPOTENCY_KEY_LIFETIME
+from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import DEFAULT_DAILY_LIMIT, DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
 
@@ -44,3 +47,13 @@ CONNECTOR = Connector(
 def ledgerlink_register_connectors(register):
     """Register the ``xero`` connector."""
     register(CONNECTOR)
+
+
+ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT)
+
+
+@hookimpl
+def ledgerlink_register_actions(register):
+    """Register the Xero actions."""
+    for action in ACTIONS:
+        register(action)

@@ -74,6 +74,15 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "connections_url": _url(CONNECTIONS_URL, "Where the organisations a token reaches are "
                                                  "listed (GET /connections); a loopback "
                                                  "sandbox's in tests."),
+        "base_currency": {
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "default": "USD",
+            "description": "The organisation's base currency, ISO 4217 (Xero: Settings > General "
+                           "settings > Financial settings). Documents in any other currency carry "
+                           "both CurrencyCode and CurrencyRate; they are refused without an "
+                           "exchange_rate, never booked at XE.com's rate of the day. Default: USD.",
+        },
         "daily_limit": {
             "type": "integer",
             "enum": list(DAILY_LIMITS),

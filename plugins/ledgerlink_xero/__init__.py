@@ -2,14 +2,17 @@
 
 It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xero"``) and
 registers, through the same hooks a third-party package uses, the ``xero`` connector and its
-actions: ``find_contact``, ``find_or_create_contact`` and ``create_invoice``.
+actions: ``find_contact``, ``find_or_create_contact``, ``create_invoice``, ``create_payment``
+and ``create_manual_journal``.
 
 Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth`
 (consent with PKCE, the organisation chosen from ``GET /connections``, the headers of every
 request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect or give up),
 :mod:`.api` (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client),
 :mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or created),
-:mod:`.invoice` (sales invoices) on :mod:`.fields` (currencies and rates, unit amounts, codes).
+:mod:`.invoice` (sales invoices), :mod:`.payment` (payments of them) and :mod:`.manual_journal`
+(balanced journals) on :mod:`.fields` (currencies and rates, unit amounts, codes) and
+:mod:`.undo` (deleting or voiding by status).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from ledgerlink.contract import Connector, Limits
 from .api import IDEMPOTENCY_KEY_LIFETIME
 from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
 from .invoice import ACTION as CREATE_INVOICE
+from .manual_journal import ACTION as CREATE_MANUAL_JOURNAL
+from .payment import ACTION as CREATE_PAYMENT
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import DEFAULT_DAILY_LIMIT, DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
 
@@ -51,7 +56,7 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
-ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE)
+ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_PAYMENT, CREATE_MANUAL_JOURNAL)
 
 
 @hookimpl

@@ -26,11 +26,20 @@ from ledgerlink.contract.money import amount, exact, fit_currency, foreign_curre
 from ledgerlink.contract.problems import Problems, text
 
 LEDGER = "Xero"
+#: a Xero id's form, for input schemas
+GUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+#: an input amount: a Decimal or a decimal string, never a float
+MONEY = {"type": ["string", "number"], "description": "A decimal amount, e.g. \"12.50\" (never a float)."}
 DEFAULT_BASE_CURRENCY = "USD"
 #: decimal places Xero keeps of a unit amount (with unitdp=4) and of a quantity
 UNIT_PLACES = 4
 #: decimal places Xero keeps of a CurrencyRate
 RATE_PLACES = 6
+
+
+def string(description: str, **more: Any) -> dict[str, Any]:
+    """A string property of an input or output schema, described."""
+    return {"type": "string", "description": description, **more}
 
 
 def currency(data: Mapping[str, Any], settings: Mapping[str, Any],
@@ -85,4 +94,4 @@ def code(value: object, where: str, what: str, problems: Problems, limit: int = 
     return read
 
 
-__all__ = ["DEFAULT_BASE_CURRENCY", "LEDGER", "code", "currency", "line_amount", "unit_amount", "xero_rate"]
+__all__ = ["DEFAULT_BASE_CURRENCY", "GUID", "LEDGER", "MONEY", "string", "code", "currency", "line_amount", "unit_amount", "xero_rate"]

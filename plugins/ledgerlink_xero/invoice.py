@@ -22,20 +22,13 @@ from ledgerlink.contract.writes import CreateSteps, Schemas, create_action
 
 from . import api
 from .errors import classify
-from .fields import code, currency, line_amount, unit_amount
+from .fields import GUID, MONEY, code, currency, line_amount, string as _s, unit_amount
+from .undo import status_undo
 
 TARGET_TYPE = "xero.invoice"
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
 LINE_KEYS = ("Description", "Quantity", "UnitAmount", "AccountCode", "ItemCode", "TaxType")
-GUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-
-
-def _s(description: str, **more: Any) -> dict[str, Any]:
-    return {"type": "string", "description": description, **more}
-
-
-MONEY = {"type": ["string", "number"], "description": "A decimal amount, e.g. \"12.50\" (never a float)."}
 
 INPUT_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -174,29 +167,9 @@ def matches(stored: Mapping[str, Any], built: BuiltInvoice, ctx: ActionContext) 
             and None not in amounts and total(amounts) == built.total)  # type: ignore[arg-type]
 
 
-def _status(response: Response) -> str | None:
-    invoices = response.json.get("Invoices") if isinstance(response.json, Mapping) else None
-    return invoices[0].get("Status") if isinstance(invoices, list) and invoices and isinstance(invoices[0], Mapping) \
-        else None
-
-
-def undo_invoice(invoice_id: str, ctx: ActionContext) -> Generator[Request, Response, dict[str, str]]:
-    """Read the invoice, then delete it (draft, submitted) or void it (authorised); an invoice
-    already gone, deleted or voided counts as undone. A paid invoice is refused by Xero
-    (its payments must be removed first), and that refusal is the undo's error."""
-    current = yield api.read(ctx, "Invoices", invoice_id)
-    if current.status == 404 or _status(current) in ("DELETED", "VOIDED"):
-        return {"id": invoice_id, "status": "already gone"}
-    error = classify(current)
-    if error is not None:
-        raise error
-    to = "DELETED" if _status(current) in ("DRAFT", "SUBMITTED") else "VOIDED"
-    written = yield Request("POST", api.url(ctx, "Invoices", invoice_id),
-                            json={"Invoices": [{"InvoiceID": invoice_id, "Status": to}]}, headers=api.JSON_HEADERS)
-    if written.status == 404:
-        return {"id": invoice_id, "status": "already gone"}
-    api.created(written, "Invoices", "invoice", "InvoiceID")
-    return {"id": invoice_id, "status": "deleted" if to == "DELETED" else "voided"}
+#: Xero deletes a draft or submitted invoice and voids an authorised one
+UNDO = status_undo("Invoices", "InvoiceID", "invoice",
+                   target=lambda status: "DELETED" if status in ("DRAFT", "SUBMITTED") else "VOIDED")
 
 
 SAMPLE_RESPONSE = {"Id": "2b4c6a1e-0000-4000-8000-000000000010", "Status": "OK", "Invoices": [{
@@ -213,5 +186,5 @@ ACTION = create_action(
     steps=CreateSteps(build=build,
                       request=lambda built, ctx: api.create(ctx, "Invoices", built.body, "xero.create_invoice"),
                       classify=classify, read=read, read_stored=_output, lookup=lookup, matches=matches),
-    undo=undo_invoice,
+    undo=UNDO,
 )

@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from ledgerlink.contract.money import amount, exact, fit_currency, foreign_currency, is_currency
-from ledgerlink.contract.problems import Problems, text
+from ledgerlink.contract.problems import Problems, line_objects, text
 
 LEDGER = "Xero"
 #: a Xero id's form, for input schemas
@@ -85,6 +85,46 @@ def line_amount(quantity: Decimal, unit: Decimal, code: str, where: str, problem
     return fit_currency(product, code, where, "the line amount (Quantity × UnitAmount)", problems, ledger=LEDGER)
 
 
+LINE_KEYS = ("Description", "Quantity", "UnitAmount", "AccountCode", "ItemCode", "TaxType")
+
+
+def line_items(raw_lines: object, code_: str, problems: Problems,
+               array_of: str) -> tuple[list[dict[str, Any]], list[Decimal]]:
+    """The ``LineItems`` of an invoice or bank transaction, and each line's amount (exact in
+    the currency ``code_``): Description, Quantity (default 1), UnitAmount, and the codes."""
+    lines, amounts = [], []
+    for index, where, raw in line_objects(raw_lines, LINE_KEYS, ("Description", "UnitAmount"), problems,
+                                          array_of=array_of, field="LineItems",
+                                          line_is="an object with Description and UnitAmount"):
+        quantity = unit_amount(raw.get("Quantity", "1"), f"{where}/Quantity", "Quantity", problems)
+        unit = unit_amount(raw.get("UnitAmount"), f"{where}/UnitAmount", "UnitAmount", problems)
+        line: dict[str, Any] = {"Description": text(raw.get("Description"), f"{where}/Description", "Description",
+                                                    4000, problems, keeper=LEDGER),
+                                "Quantity": quantity, "UnitAmount": unit}
+        for key in ("AccountCode", "ItemCode", "TaxType"):
+            if key in raw:
+                line[key] = code(raw[key], f"{where}/{key}", key, problems)
+        if quantity is not None and unit is not None:
+            amount = line_amount(quantity, unit, code_, where, problems)
+            if amount is not None:
+                amounts.append(amount)
+        lines.append(line)
+    return lines, amounts
+
+
+def line_schema(purpose: str) -> dict[str, Any]:
+    """The input schema of one line of ``line_items``."""
+    return {"type": "object", "additionalProperties": False, "required": ["Description", "UnitAmount"],
+            "properties": {
+                "Description": string("What the line is for (at most 4000 characters)."),
+                "Quantity": {**MONEY, "description": "Quantity, at most 4 decimals (default 1)."},
+                "UnitAmount": {**MONEY, "description": "Unit amount, at most 4 decimals."},
+                "AccountCode": string(f"The {purpose} account's code (else the item's account)."),
+                "ItemCode": string("An item's code, for its defaults and inventory."),
+                "TaxType": string("A tax rate's TaxType (e.g. OUTPUT2, NONE)."),
+            }}
+
+
 def code(value: object, where: str, what: str, problems: Problems, limit: int = 50) -> str | None:
     """A code Xero names a thing by (an account code, item code or tax type)."""
     read = text(value, where, what, limit, problems, keeper=LEDGER)
@@ -94,4 +134,4 @@ def code(value: object, where: str, what: str, problems: Problems, limit: int = 
     return read
 
 
-__all__ = ["DEFAULT_BASE_CURRENCY", "GUID", "LEDGER", "MONEY", "string", "code", "currency", "line_amount", "unit_amount", "xero_rate"]
+__all__ = ["DEFAULT_BASE_CURRENCY", "GUID", "LEDGER", "MONEY", "line_items", "line_schema", "string", "code", "currency", "line_amount", "unit_amount", "xero_rate"]

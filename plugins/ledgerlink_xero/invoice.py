@@ -17,18 +17,17 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerlink.contract import ActionContext, Request, Response, answer_decimal, total
-from ledgerlink.contract.problems import begin, date, line_objects, text
+from ledgerlink.contract.problems import begin, date, text
 from ledgerlink.contract.writes import CreateSteps, Schemas, create_action
 
 from . import api
 from .errors import classify
-from .fields import GUID, MONEY, code, currency, line_amount, string as _s, unit_amount
+from .fields import GUID, MONEY, currency, line_items, line_schema, string as _s
 from .undo import status_undo
 
 TARGET_TYPE = "xero.invoice"
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
-LINE_KEYS = ("Description", "Quantity", "UnitAmount", "AccountCode", "ItemCode", "TaxType")
 
 INPUT_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -55,16 +54,7 @@ INPUT_SCHEMA = {
         "Status": {"enum": list(STATUSES), "description": "DRAFT, SUBMITTED or AUTHORISED (default: AUTHORISED, "
                                                           "so payments can be applied)."},
         "LineItems": {"type": "array", "minItems": 1, "description": "The invoice lines.",
-                      "items": {"type": "object", "additionalProperties": False,
-                                "required": ["Description", "UnitAmount"],
-                                "properties": {
-                                    "Description": _s("What the line is for (at most 4000 characters)."),
-                                    "Quantity": {**MONEY, "description": "Quantity, at most 4 decimals (default 1)."},
-                                    "UnitAmount": {**MONEY, "description": "Unit amount, at most 4 decimals."},
-                                    "AccountCode": _s("The revenue account's code (else the item's account)."),
-                                    "ItemCode": _s("An item's code, for its defaults and inventory."),
-                                    "TaxType": _s("A tax rate's TaxType (e.g. OUTPUT2, NONE)."),
-                                }}},
+                      "items": line_schema("revenue")},
     },
 }
 
@@ -114,24 +104,7 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> BuiltInvoice:
     body["Status"] = data.get("Status", "AUTHORISED")
     if body["Status"] not in STATUSES:
         problems.add("/Status", f"must be one of {', '.join(STATUSES)}")
-    lines, amounts = [], []
-    for index, where, raw in line_objects(data.get("LineItems"), LINE_KEYS, ("Description", "UnitAmount"),
-                                          problems, array_of="invoice lines", field="LineItems",
-                                          line_is="an object with Description and UnitAmount"):
-        quantity = unit_amount(raw.get("Quantity", "1"), f"{where}/Quantity", "Quantity", problems)
-        unit = unit_amount(raw.get("UnitAmount"), f"{where}/UnitAmount", "UnitAmount", problems)
-        line: dict[str, Any] = {"Description": text(raw.get("Description"), f"{where}/Description", "Description",
-                                                    4000, problems, keeper="Xero"),
-                                "Quantity": quantity, "UnitAmount": unit}
-        for key in ("AccountCode", "ItemCode", "TaxType"):
-            if key in raw:
-                line[key] = code(raw[key], f"{where}/{key}", key, problems)
-        if quantity is not None and unit is not None:
-            amount = line_amount(quantity, unit, code_, where, problems)
-            if amount is not None:
-                amounts.append(amount)
-        lines.append(line)
-    body["LineItems"] = lines
+    body["LineItems"], amounts = line_items(data.get("LineItems"), code_, problems, "invoice lines")
     problems.raise_if_any()
     return BuiltInvoice(body=body, total=total(amounts))
 

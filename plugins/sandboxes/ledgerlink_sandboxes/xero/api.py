@@ -28,11 +28,12 @@ from typing import Any
 
 from ledgerlink.testing.sandbox import Reply, retry_after_header
 
-from . import contacts, entities, errors, settings, spec
+from . import contacts, entities, errors, invoices, payments, settings, spec
 from .state import Sandbox
 
 #: the collections served (each module registers its own with :mod:`.entities`)
-COLLECTIONS = (contacts.CONTACTS, settings.ACCOUNTS, settings.CURRENCIES, settings.TAX_RATES, settings.ITEMS)
+COLLECTIONS = (contacts.CONTACTS, settings.ACCOUNTS, settings.CURRENCIES, settings.TAX_RATES, settings.ITEMS,
+               invoices.INVOICES, payments.PAYMENTS)
 
 #: the response schema of each collection's envelope, and of one of its elements
 SINGULAR = {"Accounts": "Account", "Contacts": "Contact", "Currencies": "Currency", "Invoices": "Invoice",

@@ -28,6 +28,7 @@ from typing import Any
 from ledgerlink.testing.sandbox import SandboxClock
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MS_DATE = re.compile(r"/Date\((-?\d+)")
 #: currency names for ``GET /Currencies`` (``Description``)
 CURRENCY_NAMES = {"USD": "United States Dollar", "EUR": "Euro", "GBP": "British Pound",
                   "JPY": "Japanese Yen", "KWD": "Kuwaiti Dinar", "AUD": "Australian Dollar",
@@ -118,8 +119,10 @@ class Organisation:
             self.end_of_year_lock_date = end_of_year  # type: ignore[assignment]
 
     def locked(self, date: str) -> str | None:
-        """Xero's message when ``date`` (YYYY-MM-DD) falls on or before a lock date, else None."""
-        day = date[:10]
+        """Xero's message when ``date`` (``YYYY-MM-DD…`` or ``/Date(ms…)/``) falls on or before a
+        lock date, else None."""
+        found = MS_DATE.match(date)
+        day = time.strftime("%Y-%m-%d", time.gmtime(int(found.group(1)) / 1000)) if found else date[:10]
         if self.end_of_year_lock_date and day <= self.end_of_year_lock_date:
             return f"The document date cannot be on or before the end of year lock date, {self.end_of_year_lock_date}"
         if self.period_lock_date and day <= self.period_lock_date:

@@ -127,6 +127,14 @@ def _known(kind: Kind, element: dict[str, Any]) -> dict[str, Any]:
             if key in properties and not spec.problems(kind.element, {key: value})}
 
 
+def _fit(kind: Kind, element: dict[str, Any]) -> dict[str, Any]:
+    """``element`` without the status fields its schema does not have (a BankTransfer has no
+    ``StatusAttributeString``)."""
+    properties = spec.load()[kind.element].get("properties", {})
+    return {key: value for key, value in element.items()
+            if key in properties or key not in ("StatusAttributeString", "ValidationErrors")}
+
+
 def _elements(kind: Kind, data: Any) -> list[Any] | None:
     if isinstance(data, dict) and kind.collection in data and isinstance(data[kind.collection], list):
         return data[kind.collection]
@@ -161,22 +169,25 @@ def _write(org: Organisation, kind: Kind, method: str, entity_id: str | None, ar
                     messages.append(f"{kind.element} with {kind.id_field} {wanted} was not found")
             elif wanted:
                 messages.append(f"{kind.id_field} cannot be set when creating a {kind.element}")
+            if existing is not None:  # an update sends only what changes
+                messages = [m for m in messages if not (m.startswith(f"{kind.element}: ")
+                                                        and m.endswith("is a required property"))]
             if not messages and kind.check is not None:
                 messages = kind.check(org, element, existing)
             results.append((element, messages, existing))
         refused = any(messages for _, messages, _ in results)
         if summarize and refused:
-            reply = errors.validation([errors.with_errors(_known(kind, element), messages) if messages
+            reply = errors.validation([_fit(kind, errors.with_errors(_known(kind, element), messages)) if messages
                                        else _known(kind, element) for element, messages, _ in results])
             reply.headers["X-Sandbox-Element"] = kind.element
             return reply
         answered = []
         for element, messages, existing in results:
             if messages:
-                answered.append(errors.with_errors(_known(kind, element), messages))
+                answered.append(_fit(kind, errors.with_errors(_known(kind, element), messages)))
                 continue
             saved = kind.save(org, element, existing)  # type: ignore[misc]
-            answered.append({**saved, "StatusAttributeString": "OK"} if not summarize else saved)
+            answered.append(_fit(kind, {**saved, "StatusAttributeString": "OK"}) if not summarize else saved)
     return envelope(kind, answered)
 
 

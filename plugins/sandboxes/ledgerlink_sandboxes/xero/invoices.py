@@ -45,7 +45,7 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _contact(org: Organisation, sent: Any) -> tuple[dict[str, Any] | None, list[str]]:
+def contact_of(org: Organisation, sent: Any) -> tuple[dict[str, Any] | None, list[str]]:
     if not isinstance(sent, dict):
         return None, ["A Contact must be specified with this type of transaction"]
     if sent.get("ContactID"):
@@ -58,7 +58,7 @@ def _contact(org: Organisation, sent: Any) -> tuple[dict[str, Any] | None, list[
     return None, ["A Contact must be specified with this type of transaction"]
 
 
-def _lines(org: Organisation, element: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+def line_items(org: Organisation, element: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
     lines, messages = [], []
     for sent in element.get("LineItems") or []:
         line = dict(sent)
@@ -136,7 +136,7 @@ def check(org: Organisation, element: dict[str, Any], existing: dict[str, Any] |
     messages = []
     if element.get("Type") not in ("ACCREC", "ACCPAY"):
         messages.append("Invoice Type must be specified (ACCREC or ACCPAY)")
-    messages += _contact(org, element.get("Contact"))[1]
+    messages += contact_of(org, element.get("Contact"))[1]
     currency = element.get("CurrencyCode") or org.base_currency
     if currency not in org.currencies:
         messages.append(f"Organisation is not subscribed to currency {currency}")
@@ -150,7 +150,7 @@ def check(org: Organisation, element: dict[str, Any], existing: dict[str, Any] |
             i.get("InvoiceNumber") == element["InvoiceNumber"] and i is not existing
             and i.get("Type") == "ACCREC" for i in org.all("Invoices")):
         messages.append("Invoice # must be unique.")
-    lines, line_messages = _lines(org, element)
+    lines, line_messages = line_items(org, element)
     messages += line_messages
     if status == "AUTHORISED" and not lines:
         messages.append("An invoice must have at least one line item to be approved")
@@ -172,13 +172,13 @@ def save(org: Organisation, element: dict[str, Any], existing: dict[str, Any] | 
         existing.update(Status="VOIDED", AmountDue=Decimal("0.00"), UpdatedDateUTC=org.now())
         return dict(existing)
     merged = {**(existing or {}), **{k: v for k, v in element.items() if k not in ("StatusAttributeString",)}}
-    contact, _ = _contact(org, merged.get("Contact"))
+    contact, _ = contact_of(org, merged.get("Contact"))
     if contact is None:
         contact = org.add("Contacts", {"Name": merged["Contact"]["Name"].strip(), "ContactStatus": "ACTIVE",
                                        "IsSupplier": False, "IsCustomer": False, "UpdatedDateUTC": org.now()},
                           "ContactID")
     contact["IsCustomer" if merged["Type"] == "ACCREC" else "IsSupplier"] = True
-    lines, _ = _lines(org, merged)
+    lines, _ = line_items(org, merged)
     kind = merged.get("LineAmountTypes") or "Exclusive"
     currency = merged.get("CurrencyCode") or org.base_currency
     rate = Decimal("1") if currency == org.base_currency else \
@@ -213,4 +213,5 @@ def save(org: Organisation, element: dict[str, Any], existing: dict[str, Any] | 
 
 INVOICES = register(Kind("Invoices", "Invoice", "InvoiceID", check, save))
 
-__all__ = ["CENT", "DAY_RATES", "INVOICES", "cents", "check", "save", "totals", "xero_date"]
+__all__ = ["CENT", "DAY_RATES", "INVOICES", "cents", "check", "contact_of", "line_items", "save", "totals",
+           "xero_date"]

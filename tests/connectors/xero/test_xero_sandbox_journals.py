@@ -1,4 +1,5 @@
-"""The Xero sandbox's manual journals, bank transactions and bank transfers over loopback HTTP."""
+"""The Xero sandbox's manual journals, bank transactions, bank transfers and credit notes over
+loopback HTTP."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from ledgerlink.testing.sandbox import running
 from ledgerlink_sandboxes.xero import DEFAULT_TENANT, create_sandbox
 from test_xero_sandbox_api import api
-from test_xero_sandbox_invoices import amounts
+from test_xero_sandbox_invoices import amounts, contact, invoice
 
 
 @pytest.fixture
@@ -71,4 +72,28 @@ def test_a_fee_is_spent_from_a_bank_account_and_a_payout_transferred_between_ban
     locked = api(xero, "PUT", "BankTransfers", {"FromBankAccount": {"Code": "090"}, "ToBankAccount": {"Code": "091"},
                                                 "Amount": 5, "CurrencyRate": 1.08, "Date": "/Date(1793750400000+0000)/"})
     assert errors_of(locked) == ["The document date cannot be on or before the period lock date, 2026-11-30"]
+    assert {entry["status"] for entry in xero.sandbox.requests()} == {200, 400}
+
+
+def test_a_credit_note_allocated_to_an_invoice_reduces_what_is_due_on_both(xero):
+    acme = contact(xero)
+    owed = invoice(xero, acme)  # 100.01 due
+    note = amounts(api(xero, "PUT", "CreditNotes", {"CreditNotes": [
+        {"Type": "ACCRECCREDIT", "Contact": {"ContactID": acme}, "Status": "AUTHORISED", "Date": "2026-11-06",
+         "LineItems": [{"Description": "Refund", "UnitAmount": 30.00, "AccountCode": "200", "TaxType": "NONE"}]}]}))[
+        "CreditNotes"][0]
+    assert (note["CreditNoteNumber"], note["Total"], note["RemainingCredit"]) == ("CN-0001", Decimal("30.00"),
+                                                                                 Decimal("30.00"))
+    too_much = api(xero, "PUT", f"CreditNotes/{note['CreditNoteID']}/Allocations", {"Allocations": [
+        {"Invoice": {"InvoiceID": owed["InvoiceID"]}, "Amount": 30.01, "Date": "2026-11-06"}]})
+    assert errors_of(too_much) == ["The amount allocated must be more than zero and no more than the credit "
+                                   "remaining and the amount due on the invoice"]
+    allocated = amounts(api(xero, "PUT", f"CreditNotes/{note['CreditNoteID']}/Allocations", {"Allocations": [
+        {"Invoice": {"InvoiceID": owed["InvoiceID"]}, "Amount": 30.00, "Date": "2026-11-06"}]}))
+    assert allocated["Allocations"][0]["Amount"] == Decimal("30.00")
+    after = amounts(api(xero, "GET", f"Invoices/{owed['InvoiceID']}"))["Invoices"][0]
+    assert (after["AmountCredited"], after["AmountDue"], after["Status"]) == (Decimal("30.00"), Decimal("70.01"),
+                                                                             "AUTHORISED")
+    spent = amounts(api(xero, "GET", f"CreditNotes/{note['CreditNoteID']}"))["CreditNotes"][0]
+    assert (spent["RemainingCredit"], spent["Status"]) == (Decimal("0.00"), "PAID")
     assert {entry["status"] for entry in xero.sandbox.requests()} == {200, 400}

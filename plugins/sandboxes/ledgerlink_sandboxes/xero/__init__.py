@@ -23,7 +23,8 @@ What it imitates (Xero's developer documentation, developer.xero.com):
   Items as seeded (:mod:`.settings`, :mod:`.org`); Invoices with Xero's line, tax and total
   arithmetic, void (:mod:`.invoices`); Payments against an invoice into a bank account
   (:mod:`.payments`); balanced ManualJournals (:mod:`.journals`); BankTransactions (RECEIVE,
-  SPEND) and BankTransfers (:mod:`.banking`); lock dates refuse documents dated inside them;
+  SPEND) and BankTransfers (:mod:`.banking`); CreditNotes and their Allocations to invoices
+  (:mod:`.credit_notes`); lock dates refuse documents dated inside them;
 - every body read or answered checked against Xero's OpenAPI made strict (:mod:`.spec`).
 """
 

@@ -54,6 +54,9 @@ FILTERS = {"InvoiceNumbers": ("InvoiceNumber",), "ContactIDs": ("Contact", "Cont
            "Statuses": ("Status",)}
 
 
+#: (collection, sub-resource), lower case → its handler ``(org, method, parent id, args, body)``
+#: (``PUT /CreditNotes/<id>/Allocations``)
+SUBRESOURCES: dict[tuple[str, str], Callable[..., Reply]] = {}
 #: lower-case path segment → a read-only answer that is not a collection (``Organisation``)
 SINGLES: dict[str, Callable[[Organisation, Mapping[str, str]], Reply]] = {}
 
@@ -72,6 +75,8 @@ def dispatch(org: Organisation, method: str, path: str, args: Mapping[str, str],
     parts = [part for part in path.split("/") if part]
     if len(parts) == 1 and parts[0].lower() in SINGLES:
         return SINGLES[parts[0].lower()](org, args) if method == "GET" else errors.not_found()
+    if len(parts) == 3 and (parts[0].lower(), parts[2].lower()) in SUBRESOURCES:
+        return SUBRESOURCES[(parts[0].lower(), parts[2].lower())](org, method, parts[1], args, body)
     kind = KINDS.get(parts[0].lower()) if parts else None
     if kind is None or len(parts) > 2:
         return errors.not_found()
@@ -191,4 +196,4 @@ def _write(org: Organisation, kind: Kind, method: str, entity_id: str | None, ar
     return envelope(kind, answered)
 
 
-__all__ = ["FILTERS", "KINDS", "Kind", "PAGE_SIZE", "SINGLES", "dispatch", "envelope", "register"]
+__all__ = ["FILTERS", "KINDS", "Kind", "PAGE_SIZE", "SINGLES", "SUBRESOURCES", "dispatch", "envelope", "register"]

@@ -24,7 +24,7 @@ What it imitates (Xero's developer documentation, developer.xero.com):
   arithmetic, void (:mod:`.invoices`); Payments against an invoice into a bank account
   (:mod:`.payments`); balanced ManualJournals (:mod:`.journals`); BankTransactions (RECEIVE,
   SPEND) and BankTransfers (:mod:`.banking`); CreditNotes and their Allocations to invoices
-  (:mod:`.credit_notes`); lock dates refuse documents dated inside them;
+  (:mod:`.credit_notes`); a ledger moving account balances by double entry (:mod:`.ledger`); lock dates refuse documents dated inside them;
 - every body read or answered checked against Xero's OpenAPI made strict (:mod:`.spec`).
 """
 

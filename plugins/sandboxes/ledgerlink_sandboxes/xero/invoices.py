@@ -6,8 +6,8 @@ What Xero checks and computes, as the sandbox does it:
 - ``Type`` ACCREC or ACCPAY; ``Contact`` by ``ContactID`` (must exist) or by ``Name`` (found, or
   created as Xero does: prefer ContactID, a name alone can make a second contact);
 - ``CurrencyCode`` (the base currency when absent) must be enabled in the organisation
-  ("Organisation is not subscribed to currency …"); ``CurrencyRate`` is kept as sent (units of
-  the base currency per unit of the invoice's currency), 1 for the base currency; a foreign
+  ("Organisation is not subscribed to currency …"); ``CurrencyRate`` is kept as sent (its direction:
+  :func:`.ledger.to_base`), 1 for the base currency; a foreign
   invoice without a rate gets the sandbox's fixed day rate (:data:`DAY_RATES`), as Xero would
   take XE.com's;
 - a line's ``LineAmount`` is ``Quantity × UnitAmount × (100 − DiscountRate) / 100`` (or minus
@@ -35,9 +35,10 @@ from .entities import Kind, register
 from .org import Organisation, ms_date, new_id
 
 CENT = Decimal("0.01")
-#: the sandbox's day rates (base-currency units per unit), used when a foreign document has none
-DAY_RATES = {"USD": Decimal("1"), "EUR": Decimal("1.08"), "JPY": Decimal("0.0067"), "KWD": Decimal("3.25"),
-             "GBP": Decimal("1.27"), "AUD": Decimal("0.66"), "NZD": Decimal("0.6"), "CAD": Decimal("0.73")}
+#: the sandbox's day rates against USD, used when a foreign document has none (read as
+#: :func:`.ledger.to_base` reads a rate, so they are meaningful for a USD organisation only)
+DAY_RATES = {"USD": Decimal("1"), "EUR": Decimal("0.92"), "JPY": Decimal("150"), "KWD": Decimal("0.307"),
+             "GBP": Decimal("0.79"), "AUD": Decimal("1.52"), "NZD": Decimal("1.67"), "CAD": Decimal("1.37")}
 CREATE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
 
 

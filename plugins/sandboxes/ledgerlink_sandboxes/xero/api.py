@@ -126,10 +126,10 @@ def _admitted(sandbox: Sandbox, tenant: str, method: str, path: str, args: Mappi
                 entry["replayed"] = True
                 reply = kept.reply
             else:
-                reply = _checked(entities.dispatch(sandbox.orgs[tenant], method, path, args, body))
+                reply = _checked(entities.dispatch(sandbox.orgs[tenant], method, path, args, body, headers))
                 sandbox.keys.remember(tenant, key, material, reply)
         else:
-            reply = _checked(entities.dispatch(sandbox.orgs[tenant], method, path, args, body))
+            reply = _checked(entities.dispatch(sandbox.orgs[tenant], method, path, args, body, headers))
         reply = reply.copy()
         reply.headers.update({
             "X-MinLimit-Remaining": str(sandbox.minute.remaining(tenant)),

@@ -6,7 +6,8 @@ messages) and how to save it. What every collection shares is here
 
 - ``GET /<Collection>[/<id>]`` answers the envelope ``{"<Collection>": [...]}``; an unknown id
   is a 404. Lists take ``where`` (:mod:`.query`), ``IDs`` (comma-separated), ``page`` (100 a
-  page, from 1) and, where they apply, ``InvoiceNumbers``, ``ContactIDs``, ``Statuses``;
+  page, from 1), ``order=UpdatedDateUTC ASC``, the ``If-Modified-Since`` header (only elements
+  updated after it) and, where they apply, ``InvoiceNumbers``, ``ContactIDs``, ``Statuses``;
 - ``PUT`` creates, ``POST`` creates or (with the element's id) updates, from the envelope
   ``{"<Collection>": [...]}`` or one bare element. The body is first checked against Xero's
   strict schema: a field Xero does not know, or of the wrong type, refuses the element;
@@ -18,6 +19,9 @@ messages) and how to save it. What every collection shares is here
 
 from __future__ import annotations
 
+import datetime
+import email.utils
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +35,7 @@ from .org import Organisation
 from .query import QueryError, where
 
 PAGE_SIZE = 100
+MS = re.compile(r"/Date\((-?\d+)")
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,8 @@ def envelope(kind: Kind, elements: list[dict[str, Any]]) -> Reply:
     return Reply.json(200, {kind.collection: elements})
 
 
-def dispatch(org: Organisation, method: str, path: str, args: Mapping[str, str], body: bytes) -> Reply:
+def dispatch(org: Organisation, method: str, path: str, args: Mapping[str, str], body: bytes,
+             headers: Mapping[str, str] | None = None) -> Reply:
     """The answer of the collection ``path`` names to ``method`` (see the module docstring)."""
     parts = [part for part in path.split("/") if part]
     if len(parts) == 1 and parts[0].lower() in SINGLES:
@@ -82,18 +88,46 @@ def dispatch(org: Organisation, method: str, path: str, args: Mapping[str, str],
         return errors.not_found()
     entity_id = parts[1] if len(parts) == 2 else None
     if method == "GET":
-        return _read(org, kind, entity_id, args)
+        return _read(org, kind, entity_id, args, (headers or {}).get("if-modified-since"))
     if method in ("PUT", "POST") and kind.save is not None and not (method == "PUT" and entity_id):
         return _write(org, kind, method, entity_id, args, body)
     return errors.not_found()
 
 
-def _read(org: Organisation, kind: Kind, entity_id: str | None, args: Mapping[str, str]) -> Reply:
+def _modified_since(value: str) -> int | None:
+    """``If-Modified-Since`` (an HTTP date, or ISO 8601 in UTC as Xero's SDKs send it) in
+    milliseconds since 1970; None when unreadable."""
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        try:
+            moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+def _updated(element: Mapping[str, Any]) -> int:
+    found = MS.match(str(element.get("UpdatedDateUTC") or ""))
+    return int(found.group(1)) if found else 0
+
+
+def _read(org: Organisation, kind: Kind, entity_id: str | None, args: Mapping[str, str],
+          modified_since: str | None = None) -> Reply:
     if entity_id is not None:
         found = org.get(kind.collection, entity_id) if not kind.by_key else \
             org.entities[kind.collection].get(entity_id)
         return envelope(kind, [found]) if found is not None else errors.not_found()
     elements = org.all(kind.collection)
+    if modified_since:
+        since = _modified_since(modified_since)
+        if since is None:
+            return errors.bad_request(f"If-Modified-Since is not a date: {modified_since!r}")
+        elements = [element for element in elements if _updated(element) > since]
+    if args.get("order", "").replace(" ", "").lower() in ("updateddateutc", "updateddateutcasc"):
+        elements.sort(key=_updated)
     if args.get("where"):
         try:
             predicate = where(args["where"])

@@ -95,4 +95,5 @@ SETTINGS_SCHEMA: dict[str, Any] = {
 
 SECRET_SETTINGS = ("client_secret", "access_token", "refresh_token")
 
-DEFAULT_SETTINGS = {"api_base": API_BASE, "tenant_id": "TENANT_ID"}
+#: no tenant_id: a placeholder would be taken for the organisation chosen after the consent
+DEFAULT_SETTINGS = {"api_base": API_BASE}

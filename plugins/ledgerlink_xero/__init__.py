@@ -11,7 +11,8 @@ request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect 
 :mod:`.api` (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client),
 :mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or created),
 :mod:`.invoice` (sales invoices), :mod:`.payment` (payments of them), :mod:`.manual_journal`
-(balanced journals) and :mod:`.bank` (spend or receive money, transfers) on :mod:`.fields` (currencies and rates, unit amounts, codes) and
+(balanced journals) and :mod:`.bank` (spend or receive money, transfers); :mod:`.organisation`
+(what ``ledgerlink check`` says: base currency, enabled currencies, lock dates) on :mod:`.fields` (currencies and rates, unit amounts, codes) and
 :mod:`.undo` (deleting or voiding by status).
 """
 
@@ -26,6 +27,7 @@ from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
 from .invoice import ACTION as CREATE_INVOICE
 from .manual_journal import ACTION as CREATE_MANUAL_JOURNAL
 from .payment import ACTION as CREATE_PAYMENT
+from .organisation import check_company
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import DEFAULT_DAILY_LIMIT, DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
 
@@ -37,6 +39,7 @@ CONNECTOR = Connector(
     secret_settings=SECRET_SETTINGS,
     default_settings=DEFAULT_SETTINGS,
     oauth=OAUTH,
+    check_company=check_company,
     auth=auth_headers,
     auth_settings=AUTH_SETTINGS,
     # Xero's per-organisation limits: 60 calls a minute, 5 in progress at once, 5,000 a day

@@ -2,7 +2,8 @@
 
 It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xero"``) and
 registers, through the same hooks a third-party package uses, the ``xero`` connector and its
-actions: ``find_contact``, ``find_or_create_contact``, ``create_invoice``, ``create_payment``,
+actions: ``find_contact``, ``find_or_create_contact``, ``create_invoice``, ``create_credit_note``,
+``create_payment``,
 ``create_manual_journal``, ``create_bank_transaction`` and ``create_bank_transfer``.
 
 Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth`
@@ -10,7 +11,7 @@ Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`
 request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect or give up),
 :mod:`.api` (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client),
 :mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or created),
-:mod:`.invoice` (sales invoices), :mod:`.payment` (payments of them), :mod:`.manual_journal`
+:mod:`.invoice` (sales invoices and credit notes), :mod:`.payment` (payments of them), :mod:`.manual_journal`
 (balanced journals) and :mod:`.bank` (spend or receive money, transfers); :mod:`.organisation`
 (what ``ledgerlink check`` says: base currency, enabled currencies, lock dates) on :mod:`.fields` (currencies and rates, unit amounts, codes) and
 :mod:`.undo` (deleting or voiding by status).
@@ -25,6 +26,7 @@ from .api import IDEMPOTENCY_KEY_LIFETIME
 from .bank import CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER
 from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
 from .invoice import ACTION as CREATE_INVOICE
+from .invoice import CREATE_CREDIT_NOTE
 from .manual_journal import ACTION as CREATE_MANUAL_JOURNAL
 from .payment import ACTION as CREATE_PAYMENT
 from .organisation import check_company
@@ -60,7 +62,8 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
-ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_PAYMENT, CREATE_MANUAL_JOURNAL,
+ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_NOTE, CREATE_PAYMENT,
+           CREATE_MANUAL_JOURNAL,
            CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER)
 
 

@@ -21,13 +21,12 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerlink.contract import ActionContext, Request, Response, answer_decimal, total
-from ledgerlink.contract.money import amount_in
 from ledgerlink.contract.problems import begin, date, text
 from ledgerlink.contract.writes import CreateSteps, Schemas, create_action
 
 from . import api
 from .errors import classify
-from .fields import GUID, MONEY, code, currency, line_items, line_schema, string
+from .fields import GUID, MONEY, amount_in_xero, code, currency, line_items, line_schema, string
 from .invoice import LINE_AMOUNT_TYPES
 from .undo import status_undo
 
@@ -181,7 +180,7 @@ TRANSFER_SAMPLE = {"FromBankAccountCode": "610", "ToBankAccountCode": "090", "Am
 def build_transfer(data: Mapping[str, Any], ctx: ActionContext) -> Built:
     problems = begin("xero.create_bank_transfer", "a Xero bank transfer", data, TRANSFER_INPUT["properties"])
     code_ = str(data.get("CurrencyCode", "")).upper()
-    moved = amount_in(data.get("Amount"), code_, "/Amount", "Amount", problems, ledger="Xero")
+    moved = amount_in_xero(data.get("Amount"), code_, "/Amount", "Amount", problems)
     body = {"FromBankAccount": {"Code": code(data.get("FromBankAccountCode"), "/FromBankAccountCode",
                                              "FromBankAccountCode", problems, limit=10)},
             "ToBankAccount": {"Code": code(data.get("ToBankAccountCode"), "/ToBankAccountCode", "ToBankAccountCode",

@@ -14,6 +14,10 @@
 - **Unit amounts** are read with up to 4 decimal places (sent with ``unitdp=4``); a line's
   amount, quantity × unit amount, must be exact in the currency's decimals, so Xero never
   rounds what Stripe booked.
+- **Amounts have at most 2 decimal places** in Xero, whatever the currency: a line, a
+  payment, a journal line or a transfer is rounded to the cent (Xero's ``LineAmount`` and
+  ``Total`` carry 2 places; its unit prices 4 with ``unitdp=4``), so a 3-decimal currency
+  such as KWD is booked exactly only when its amounts end in 0 (:func:`amount_in_xero`).
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
-from ledgerlink.contract.money import amount, exact, fit_currency, foreign_currency, is_currency
+from ledgerlink.contract.money import amount, exact, exponent, fit_currency, foreign_currency, is_currency
 from ledgerlink.contract.problems import Problems, line_objects, text
 
 LEDGER = "Xero"
+#: the decimal places Xero keeps of an amount, in every currency
+AMOUNT_PLACES = 2
 #: a Xero id's form, for input schemas
 GUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 #: an input amount: a Decimal or a decimal string, never a float
@@ -79,10 +85,29 @@ def unit_amount(value: object, where: str, what: str, problems: Problems) -> Dec
     return read
 
 
+def fit_xero(value: Decimal | None, code: str, where: str, what: str, problems: Problems) -> Decimal | None:
+    """``value`` exact in the currency's decimals and in Xero's 2 places; None after a problem."""
+    fitted = fit_currency(value, code, where, what, problems, ledger=LEDGER)
+    if fitted is None or fitted.as_tuple().exponent >= -AMOUNT_PLACES:  # type: ignore[operator]
+        return fitted
+    cents = fitted.quantize(Decimal(1).scaleb(-AMOUNT_PLACES))
+    if cents != fitted:
+        problems.add(where, f"{what} {fitted} has more than the {AMOUNT_PLACES} decimal places Xero keeps of an "
+                            f"amount in any currency ({code} has {exponent(code)}); Xero would round it, so it "
+                            f"cannot be booked exactly there")
+        return None
+    return cents
+
+
+def amount_in_xero(value: object, code: str, where: str, what: str, problems: Problems) -> Decimal | None:
+    """A positive amount in ``code`` that Xero keeps exactly (:func:`fit_xero`)."""
+    return fit_xero(amount(value, where, what, problems), code, where, what, problems)
+
+
 def line_amount(quantity: Decimal, unit: Decimal, code: str, where: str, problems: Problems) -> Decimal | None:
-    """``quantity × unit`` exact in the currency's decimals (else Xero would round it)."""
+    """``quantity × unit`` exact in the currency's decimals and Xero's (else Xero would round it)."""
     product = exact(lambda: quantity * unit)
-    return fit_currency(product, code, where, "the line amount (Quantity × UnitAmount)", problems, ledger=LEDGER)
+    return fit_xero(product, code, where, "the line amount (Quantity × UnitAmount)", problems)
 
 
 LINE_KEYS = ("Description", "Quantity", "UnitAmount", "AccountCode", "ItemCode", "TaxType")
@@ -134,4 +159,4 @@ def code(value: object, where: str, what: str, problems: Problems, limit: int = 
     return read
 
 
-__all__ = ["DEFAULT_BASE_CURRENCY", "GUID", "LEDGER", "MONEY", "line_items", "line_schema", "string", "code", "currency", "line_amount", "unit_amount", "xero_rate"]
+__all__ = ["DEFAULT_BASE_CURRENCY", "GUID", "LEDGER", "MONEY", "amount_in_xero", "fit_xero", "line_items", "line_schema", "string", "code", "currency", "line_amount", "unit_amount", "xero_rate"]

@@ -20,13 +20,12 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerlink.contract import ActionContext, Request, Response, answer_decimal, total
-from ledgerlink.contract.money import amount_in
 from ledgerlink.contract.problems import begin, date, line_objects, text
 from ledgerlink.contract.writes import CreateSteps, Schemas, create_action
 
 from . import api
 from .errors import classify
-from .fields import DEFAULT_BASE_CURRENCY, MONEY, code, string
+from .fields import DEFAULT_BASE_CURRENCY, MONEY, amount_in_xero, code, string
 from .undo import status_undo
 
 MAX_TRACKING = 2
@@ -102,7 +101,7 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> BuiltJournal:
             problems.add(where, f"line {index} needs exactly one of Debit and Credit")
             continue
         side = "Debit" if "Debit" in raw else "Credit"
-        value = amount_in(raw[side], base, f"{where}/{side}", side, problems, ledger="Xero")
+        value = amount_in_xero(raw[side], base, f"{where}/{side}", side, problems)
         line: dict[str, Any] = {"AccountCode": code(raw.get("AccountCode"), f"{where}/AccountCode", "AccountCode",
                                                     problems, limit=10)}
         if value is not None:

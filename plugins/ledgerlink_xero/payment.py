@@ -17,13 +17,12 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerlink.contract import ActionContext, Request, Response, answer_decimal
-from ledgerlink.contract.money import amount_in
 from ledgerlink.contract.problems import begin, date, text
 from ledgerlink.contract.writes import CreateSteps, Schemas, create_action
 
 from . import api
 from .errors import classify
-from .fields import GUID, MONEY, code, currency, string as _s
+from .fields import GUID, MONEY, amount_in_xero, code, currency, string as _s
 from .undo import status_undo
 
 INPUT_SCHEMA = {
@@ -71,7 +70,7 @@ class BuiltPayment:
 def build(data: Mapping[str, Any], ctx: ActionContext) -> BuiltPayment:
     problems = begin("xero.create_payment", "a Xero payment", data, INPUT_SCHEMA["properties"])
     code_, rate = currency(data, ctx.connection.settings, problems)
-    paid = amount_in(data.get("Amount"), code_, "/Amount", "Amount", problems, ledger="Xero")
+    paid = amount_in_xero(data.get("Amount"), code_, "/Amount", "Amount", problems)
     body: dict[str, Any] = {
         "Invoice": {"InvoiceID": str(data.get("InvoiceID", ""))},
         "Account": {"Code": code(data.get("AccountCode"), "/AccountCode", "AccountCode", problems, limit=10)},

@@ -16,6 +16,7 @@ from ledgerlink_sandboxes.xero import DEFAULT_ACCESS_TOKEN, DEFAULT_TENANT, crea
 from ledgerlink_xero.bank import CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER
 from ledgerlink_xero.contacts import FIND_OR_CREATE_CONTACT
 from ledgerlink_xero.invoice import ACTION as CREATE_INVOICE
+from ledgerlink_xero.invoice import CREATE_CREDIT_NOTE
 from ledgerlink_xero.manual_journal import ACTION as CREATE_MANUAL_JOURNAL
 from ledgerlink_xero.oauth import auth_headers
 from ledgerlink_xero.payment import ACTION as CREATE_PAYMENT
@@ -111,3 +112,16 @@ def test_a_transfer_between_accounts_of_one_currency_and_xeros_refusals_named(xe
     assert error.value.kind == "permanent" and "CurrencyRate" in str(error.value)
     with pytest.raises(InputError):
         drive(CREATE_BANK_TRANSFER.perform({**transfer_input, "ToBankAccountCode": "091"}, ctx(settings, "k-t2")), send)
+
+
+def test_a_credit_note_in_kwd_is_booked_at_xeros_two_places_found_again_and_voided(xero):
+    _, settings, send, _ = xero
+    contact = drive(FIND_OR_CREATE_CONTACT.perform({"source_id": "cus_K1", "Name": "Gulf Traders"},
+                                                   ctx(settings, "k-c")), send).value
+    note_input = {"ContactID": contact["id"], "Date": "2026-11-05", "Reference": "cn_K1", "CurrencyCode": "KWD",
+                  "exchange_rate": "3.25", "LineAmountTypes": "NoTax",
+                  "LineItems": [{"Description": "Refund", "UnitAmount": "12.340", "AccountCode": "200"}]}
+    note = drive(CREATE_CREDIT_NOTE.perform(note_input, ctx(settings, "k-cn")), send).value
+    assert Decimal(note["total"]) == Decimal("12.34") and note["status"] == "AUTHORISED"
+    assert drive(CREATE_CREDIT_NOTE.find_existing(note_input, ctx(settings, "k-cn2")), send).value["id"] == note["id"]
+    assert drive(CREATE_CREDIT_NOTE.undo(note["id"], ctx(settings, "u-cn")), send).value["status"] == "voided"

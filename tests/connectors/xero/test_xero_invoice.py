@@ -64,7 +64,7 @@ def test_a_foreign_currency_without_a_rate_is_refused_never_left_to_xeros_day_ra
 
 
 @pytest.mark.parametrize("currency, unit, quantity, fits", [
-    ("JPY", "1500", "1", True), ("JPY", "1500.5", "1", False), ("KWD", "12.345", "1", True),
+    ("JPY", "1500", "1", True), ("JPY", "1500.5", "1", False), ("KWD", "12.34", "1", True),
     ("KWD", "12.3455", "1", False), ("USD", "0.3333", "3", False), ("USD", "0.3333", "30", False),
     ("USD", "0.0125", "200", True)])
 def test_line_amounts_must_be_exact_in_the_currency_so_xero_never_rounds(currency, unit, quantity, fits):
@@ -77,6 +77,14 @@ def test_line_amounts_must_be_exact_in_the_currency_so_xero_never_rounds(currenc
     else:
         with pytest.raises(InputError, match="has more decimals than"):
             drive(ACTION.perform(data, CTX), Script())
+
+
+def test_a_kwd_amount_with_three_decimals_is_refused_since_xero_keeps_two_in_every_currency():
+    data = {**SAMPLE, "CurrencyCode": "KWD", "exchange_rate": "3.25",
+            "LineItems": [{"Description": "x", "UnitAmount": "12.345"}]}
+    with pytest.raises(InputError, match="more than the 2 decimal places Xero keeps of an amount in any currency "
+                                         r"\(KWD has 3\)"):
+        drive(ACTION.perform(data, CTX), Script())
 
 
 def test_every_problem_is_named_at_once_before_a_request():
@@ -146,3 +154,20 @@ def test_the_sdk_reads_dates_only_as_xero_answers_them():
 
     with pytest.raises(ValueError):
         deserialize("Invoices", {"Invoices": [{"Date": "2026-11-30"}]}, FINDER)
+
+
+def test_a_credit_note_is_the_same_shape_as_an_accrec_credit_in_its_own_collection():
+    from ledgerlink_xero.invoice import CREATE_CREDIT_NOTE, CREDIT_NOTE_RESPONSE, CREDIT_NOTE_SAMPLE
+
+    driven = drive(CREATE_CREDIT_NOTE.perform({**CREDIT_NOTE_SAMPLE, "CurrencyCode": "KWD", "exchange_rate": "3.25",
+                                               "LineItems": [{"Description": "Refund", "UnitAmount": "12.340"}]},
+                                              CTX), Script(CREDIT_NOTE_RESPONSE))
+    (request,) = driven.requests
+    assert problems(request) == [] and request.url.endswith("/CreditNotes")
+    sdk_reads("CreditNotes", request.json)
+    note = request.json["CreditNotes"][0]
+    assert (note["Type"], note["CurrencyCode"], note["CurrencyRate"]) == ("ACCRECCREDIT", "KWD", Decimal("0.307692"))
+    assert driven.value["link"] == {"source_id": CREDIT_NOTE_SAMPLE["Reference"], "target_type": "xero.credit_note"}
+    lookup = drive(CREATE_CREDIT_NOTE.find_existing(CREDIT_NOTE_SAMPLE, CTX), Script({"CreditNotes": []}))
+    assert problems(lookup.requests[0]) == [] and lookup.value is None
+    assert lookup.requests[0].params["where"] == f'Type=="ACCRECCREDIT" AND Reference=="{CREDIT_NOTE_SAMPLE["Reference"]}"'

@@ -92,12 +92,15 @@ def test_a_journal_xero_would_refuse_is_refused_before_a_request(lines, message)
         drive(JOURNAL.perform({**JOURNAL_SAMPLE, "JournalLines": lines}, CTX), Script())
 
 
-def test_a_journal_is_exact_in_the_base_currency_three_places_for_kwd_with_tracking():
-    lines = [{"AccountCode": "090", "Debit": "1.125", "Tracking": [{"Name": "Region", "Option": "Kuwait"}]},
-             {"AccountCode": "610", "Credit": "1.125"}]
+def test_a_kwd_journal_is_exact_in_xeros_two_places_with_tracking():
+    lines = [{"AccountCode": "090", "Debit": "1.120", "Tracking": [{"Name": "Region", "Option": "Kuwait"}]},
+             {"AccountCode": "610", "Credit": "1.120"}]
     request, _ = sent(JOURNAL, {**JOURNAL_SAMPLE, "JournalLines": lines}, JOURNAL_RESPONSE, ctx=KWD_CTX,
                       model="ManualJournals")
-    assert request.json["ManualJournals"][0]["JournalLines"][1]["LineAmount"] == Decimal("-1.125")
+    assert request.json["ManualJournals"][0]["JournalLines"][1]["LineAmount"] == Decimal("-1.12")
+    three = [{"AccountCode": "090", "Debit": "1.125"}, {"AccountCode": "610", "Credit": "1.125"}]
+    with pytest.raises(InputError, match="2 decimal places Xero keeps"):
+        drive(JOURNAL.perform({**JOURNAL_SAMPLE, "JournalLines": three}, KWD_CTX), Script())
 
 
 def test_a_journal_is_found_again_by_narration_and_lines_and_undone_by_voiding():

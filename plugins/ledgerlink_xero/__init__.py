@@ -3,6 +3,7 @@
 It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xero"``) and
 registers, through the same hooks a third-party package uses, the ``xero`` connector and its
 actions: ``find_contact``, ``find_or_create_contact``, ``create_invoice``, ``create_credit_note``,
+``allocate_credit_note``,
 ``create_payment``,
 ``create_manual_journal``, ``create_bank_transaction`` and ``create_bank_transfer``.
 
@@ -11,7 +12,7 @@ Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`
 request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect or give up),
 :mod:`.api` (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client),
 :mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or created),
-:mod:`.invoice` (sales invoices and credit notes), :mod:`.payment` (payments of them), :mod:`.manual_journal`
+:mod:`.invoice` (sales invoices and credit notes), :mod:`.allocation` (a credit note applied), :mod:`.payment` (payments of them), :mod:`.manual_journal`
 (balanced journals) and :mod:`.bank` (spend or receive money, transfers); :mod:`.organisation`
 (what ``ledgerlink check`` says: base currency, enabled currencies, lock dates) on :mod:`.fields` (currencies and rates, unit amounts, codes) and
 :mod:`.undo` (deleting or voiding by status).
@@ -22,6 +23,7 @@ from __future__ import annotations
 from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
+from .allocation import ACTION as ALLOCATE_CREDIT_NOTE
 from .api import IDEMPOTENCY_KEY_LIFETIME
 from .bank import CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER
 from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
@@ -62,7 +64,8 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
-ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_NOTE, CREATE_PAYMENT,
+ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_NOTE, ALLOCATE_CREDIT_NOTE,
+           CREATE_PAYMENT,
            CREATE_MANUAL_JOURNAL,
            CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER)
 

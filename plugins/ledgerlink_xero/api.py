@@ -66,10 +66,15 @@ def url(ctx: ActionContext, collection: str, entity_id: str | None = None) -> st
         raise ValueError(f"a Xero collection is a word such as 'Invoices', not {collection!r}")
     address = f"{base.rstrip('/')}/{collection}"
     if entity_id is not None:
-        if not isinstance(entity_id, str) or not _ID.match(entity_id):
-            raise InputError(f"{entity_id!r} is not a Xero id (a GUID)")
-        address += f"/{entity_id}"
+        address += f"/{checked_id(entity_id)}"
     return address
+
+
+def checked_id(entity_id: object) -> str:
+    """``entity_id`` when it can be a Xero id (a GUID) in a path; InputError otherwise."""
+    if not isinstance(entity_id, str) or not _ID.match(entity_id):
+        raise InputError(f"{entity_id!r} is not a Xero id (a GUID)")
+    return entity_id
 
 
 def idempotency_key(ctx: ActionContext, action: str) -> str:

@@ -125,3 +125,26 @@ def test_a_credit_note_in_kwd_is_booked_at_xeros_two_places_found_again_and_void
     assert Decimal(note["total"]) == Decimal("12.34") and note["status"] == "AUTHORISED"
     assert drive(CREATE_CREDIT_NOTE.find_existing(note_input, ctx(settings, "k-cn2")), send).value["id"] == note["id"]
     assert drive(CREATE_CREDIT_NOTE.undo(note["id"], ctx(settings, "u-cn")), send).value["status"] == "voided"
+
+
+def test_a_credit_note_is_allocated_to_the_invoice_once_and_found_again(xero):
+    from ledgerlink_xero.allocation import ACTION as ALLOCATE
+
+    _, settings, send, _ = xero
+    contact = drive(FIND_OR_CREATE_CONTACT.perform({"source_id": "cus_A1", "Name": "Acme"}, ctx(settings, "a1")),
+                    send).value
+    lines = [{"Description": "Plan", "UnitAmount": "100.00", "AccountCode": "200"}]
+    base = {"ContactID": contact["id"], "Date": "2026-11-02", "CurrencyCode": "USD", "LineAmountTypes": "NoTax"}
+    invoice = drive(CREATE_INVOICE.perform({**base, "Reference": "in_A1", "LineItems": lines}, ctx(settings, "a2")),
+                    send).value
+    note = drive(CREATE_CREDIT_NOTE.perform({**base, "Reference": "cn_A1", "LineItems": [{**lines[0],
+                                                                                          "UnitAmount": "30.00"}]},
+                                            ctx(settings, "a3")), send).value
+    allocation_input = {"CreditNoteID": note["id"], "InvoiceID": invoice["id"], "Amount": "30.00",
+                        "Date": "2026-11-06", "CurrencyCode": "USD"}
+    allocated = drive(ALLOCATE.perform(allocation_input, ctx(settings, "a4")), send).value
+    assert allocated["id"].startswith(f"{note['id']}/") and Decimal(allocated["amount"]) == Decimal("30.00")
+    assert drive(ALLOCATE.find_existing(allocation_input, ctx(settings, "a5")), send).value == allocated
+    too_much = {**allocation_input, "Amount": "0.01"}  # the credit is used up: Xero refuses, named
+    with pytest.raises(VendorError, match="credit remaining"):
+        drive(ALLOCATE.perform(too_much, ctx(settings, "a6")), send)

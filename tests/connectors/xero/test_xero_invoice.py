@@ -171,3 +171,17 @@ def test_a_credit_note_is_the_same_shape_as_an_accrec_credit_in_its_own_collecti
     lookup = drive(CREATE_CREDIT_NOTE.find_existing(CREDIT_NOTE_SAMPLE, CTX), Script({"CreditNotes": []}))
     assert problems(lookup.requests[0]) == [] and lookup.value is None
     assert lookup.requests[0].params["where"] == f'Type=="ACCRECCREDIT" AND Reference=="{CREDIT_NOTE_SAMPLE["Reference"]}"'
+
+
+def test_an_allocation_is_undone_through_its_credit_note_and_gone_counts_as_undone():
+    from ledgerlink_xero.allocation import ACTION as ALLOCATE
+
+    target = "3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b/b1a2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+    driven = drive(ALLOCATE.undo(target, CTX), Script(Response(status=200, json={"Allocations": []})))
+    (request,) = driven.requests
+    assert (request.method, problems(request), driven.value["status"]) == ("DELETE", [], "deleted")
+    assert request.url.endswith("/CreditNotes/3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b/Allocations/"
+                                "b1a2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d")
+    assert drive(ALLOCATE.undo(target, CTX), Script(Response(status=404))).value["status"] == "already gone"
+    with pytest.raises(InputError):
+        drive(ALLOCATE.undo("no-slash", CTX), Script())

@@ -5,7 +5,8 @@ registers, through the same hooks a third-party package uses, the ``xero`` conne
 actions: ``find_contact``, ``find_or_create_contact``, ``create_invoice``, ``create_credit_note``,
 ``allocate_credit_note``,
 ``create_payment``,
-``create_manual_journal``, ``create_bank_transaction`` and ``create_bank_transfer``.
+``create_manual_journal``, ``create_bank_transaction``, ``create_bank_transfer``, ``find_account``,
+``find_item`` and ``find_tax_rate``.
 
 Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth`
 (consent with PKCE, the organisation chosen from ``GET /connections``, the headers of every
@@ -13,7 +14,8 @@ request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect 
 :mod:`.api` (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client),
 :mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or created),
 :mod:`.invoice` (sales invoices and credit notes), :mod:`.allocation` (a credit note applied), :mod:`.payment` (payments of them), :mod:`.manual_journal`
-(balanced journals) and :mod:`.bank` (spend or receive money, transfers); :mod:`.organisation`
+(balanced journals), :mod:`.bank` (spend or receive money, transfers) and :mod:`.lookups`
+(accounts, items, tax rates by code); :mod:`.organisation`
 (what ``ledgerlink check`` says: base currency, enabled currencies, lock dates) on :mod:`.fields` (currencies and rates, unit amounts, codes) and
 :mod:`.undo` (deleting or voiding by status).
 """
@@ -28,6 +30,7 @@ from .api import IDEMPOTENCY_KEY_LIFETIME
 from .bank import CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER
 from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
 from .invoice import ACTION as CREATE_INVOICE
+from .lookups import LOOKUPS
 from .invoice import CREATE_CREDIT_NOTE
 from .manual_journal import ACTION as CREATE_MANUAL_JOURNAL
 from .payment import ACTION as CREATE_PAYMENT
@@ -67,7 +70,7 @@ def ledgerlink_register_connectors(register):
 ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_NOTE, ALLOCATE_CREDIT_NOTE,
            CREATE_PAYMENT,
            CREATE_MANUAL_JOURNAL,
-           CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER)
+           CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER, *LOOKUPS)
 
 
 @hookimpl

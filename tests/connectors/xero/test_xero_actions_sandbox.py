@@ -148,3 +148,19 @@ def test_a_credit_note_is_allocated_to_the_invoice_once_and_found_again(xero):
     too_much = {**allocation_input, "Amount": "0.01"}  # the credit is used up: Xero refuses, named
     with pytest.raises(VendorError, match="credit remaining"):
         drive(ALLOCATE.perform(too_much, ctx(settings, "a6")), send)
+
+
+def test_accounts_items_and_tax_rates_are_found_by_code_and_a_missing_one_is_null(xero):
+    from ledgerlink_xero.lookups import FIND_ACCOUNT, FIND_ITEM, FIND_TAX_RATE
+
+    _, settings, send, _ = xero
+    bank = drive(FIND_ACCOUNT.perform({"Code": "091"}, ctx(settings, "")), send).value
+    assert (bank["type"], bank["currency"], bank["status"]) == ("BANK", "EUR", "ACTIVE") and bank["id"]
+    assert drive(FIND_ACCOUNT.perform({"Code": "999"}, ctx(settings, "")), send).value == {"id": None, "status": "none"}
+    rate = drive(FIND_TAX_RATE.perform({"TaxType": "OUTPUT"}, ctx(settings, "")), send).value
+    assert (rate["id"], Decimal(rate["rate"])) == ("OUTPUT", Decimal("8.5"))
+    item = drive(FIND_ITEM.perform({"Code": "SUB-BASIC"}, ctx(settings, "")), send).value
+    assert (item["sales_account"], Decimal(item["unit_price"])) == ("200", Decimal("10.00")) and item["id"]
+    assert drive(FIND_ITEM.perform({"Code": "no-such-item"}, ctx(settings, "")), send).value["id"] is None
+    with pytest.raises(InputError, match="cannot match in a filter"):
+        drive(FIND_ACCOUNT.perform({"Code": '2"00'}, ctx(settings, "")), send)

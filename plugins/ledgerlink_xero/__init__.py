@@ -5,7 +5,8 @@ registers, through the same hooks a third-party package uses, the ``xero`` conne
 actions: ``find_contact``, ``find_or_create_contact``, ``create_invoice``, ``create_credit_note``,
 ``allocate_credit_note``,
 ``create_payment``,
-``create_manual_journal``, ``create_bank_transaction``, ``create_bank_transfer``, ``find_account``,
+``create_manual_journal``, ``create_bank_transaction``, ``create_bank_transfer``, ``void_invoice``,
+``find_account``,
 ``find_item`` and ``find_tax_rate``.
 
 Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth`
@@ -31,7 +32,7 @@ from .bank import CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER
 from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
 from .invoice import ACTION as CREATE_INVOICE
 from .lookups import LOOKUPS
-from .invoice import CREATE_CREDIT_NOTE
+from .invoice import CREATE_CREDIT_NOTE, VOID_INVOICE
 from .manual_journal import ACTION as CREATE_MANUAL_JOURNAL
 from .payment import ACTION as CREATE_PAYMENT
 from .organisation import check_company
@@ -70,7 +71,7 @@ def ledgerlink_register_connectors(register):
 ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_NOTE, ALLOCATE_CREDIT_NOTE,
            CREATE_PAYMENT,
            CREATE_MANUAL_JOURNAL,
-           CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER, *LOOKUPS)
+           CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER, VOID_INVOICE, *LOOKUPS)
 
 
 @hookimpl

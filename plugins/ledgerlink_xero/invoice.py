@@ -204,3 +204,32 @@ ACTION = document_action(INVOICE, summary="Creates a Xero sales invoice (ACCREC)
 CREATE_CREDIT_NOTE = document_action(CREDIT_NOTE, summary="Creates a Xero sales credit note (ACCRECCREDIT) exactly "
                                                           "once, linked to its source reference.",
                                      sample=CREDIT_NOTE_SAMPLE, sample_response=CREDIT_NOTE_RESPONSE)
+
+
+VOID_INPUT = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "void a Xero sales invoice",
+              "type": "object", "required": ["InvoiceID"], "additionalProperties": False,
+              "properties": {"InvoiceID": _s("The invoice to void (deleted instead while it is a draft).",
+                                             pattern=GUID)}}
+VOID_OUTPUT = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+               "required": ["id", "status"],
+               "properties": {"id": _s("The Xero InvoiceID."),
+                              "status": {"enum": ["voided", "deleted", "already gone"],
+                                         "description": "What happened: voided, deleted (a draft), or it already was."}}}
+_VOID = status_undo(INVOICE.collection, INVOICE.id_field, INVOICE.what,
+                    target=lambda status: "DELETED" if status in ("DRAFT", "SUBMITTED") else "VOIDED")
+
+
+def void_invoice(data: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, dict[str, Any]]:
+    """Read the invoice, then void it (delete a draft); one already voided or deleted is left as it is,
+    so a repeated step changes nothing. Xero refuses to void a paid invoice, with its message."""
+    problems = begin("xero.void_invoice", "a void", data, VOID_INPUT["properties"])
+    problems.raise_if_any()
+    return dict((yield from _VOID(str(data.get("InvoiceID", "")), ctx)))
+
+
+VOID_INVOICE = Action(name="xero.void_invoice", summary="Voids a Xero sales invoice (a draft is deleted).",
+                      input_schema=VOID_INPUT, output_schema=VOID_OUTPUT,
+                      sample={"InvoiceID": "6a1c4f52-7d7e-4d5b-9a3c-4b1a2f0e9d11"}, perform=void_invoice,
+                      sample_response={"Invoices": [{"InvoiceID": "6a1c4f52-7d7e-4d5b-9a3c-4b1a2f0e9d11",
+                                                     "Status": "AUTHORISED", "StatusAttributeString": "OK"}]},
+                      idempotency="lookup")

@@ -164,3 +164,19 @@ def test_accounts_items_and_tax_rates_are_found_by_code_and_a_missing_one_is_nul
     assert drive(FIND_ITEM.perform({"Code": "no-such-item"}, ctx(settings, "")), send).value["id"] is None
     with pytest.raises(InputError, match="cannot match in a filter"):
         drive(FIND_ACCOUNT.perform({"Code": '2"00'}, ctx(settings, "")), send)
+
+
+def test_void_invoice_voids_once_and_a_repeat_changes_nothing(xero):
+    from ledgerlink_xero.invoice import VOID_INVOICE
+
+    _, settings, send, _ = xero
+    contact = drive(FIND_OR_CREATE_CONTACT.perform({"source_id": "cus_V1", "Name": "Void Ltd"}, ctx(settings, "v1")),
+                    send).value
+    invoice = drive(CREATE_INVOICE.perform({"ContactID": contact["id"], "Date": "2026-11-02", "Reference": "in_V1",
+                                            "CurrencyCode": "USD", "LineAmountTypes": "NoTax",
+                                            "LineItems": [{"Description": "Plan", "UnitAmount": "10.00",
+                                                           "AccountCode": "200"}]}, ctx(settings, "v2")), send).value
+    assert drive(VOID_INVOICE.perform({"InvoiceID": invoice["id"]}, ctx(settings, "v3")), send).value == \
+        {"id": invoice["id"], "status": "voided"}
+    again = drive(VOID_INVOICE.perform({"InvoiceID": invoice["id"]}, ctx(settings, "v4")), send)
+    assert again.value["status"] == "already gone" and [r.method for r in again.requests] == ["GET"]

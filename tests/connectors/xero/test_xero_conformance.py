@@ -18,6 +18,8 @@ def request_schema() -> Callable[[Request], list[str]]:
 
 class TestXeroConformance(ConnectorConformance):
     connector = "xero"
+    # voids or deletes an invoice another step created: nothing new to undo
+    changes_only = frozenset({"xero.void_invoice"})
     cannot_undo = {
         # Xero has no DELETE for contacts, only ContactStatus ARCHIVED
         # (https://developer.xero.com/documentation/api/accounting/contacts), and a contact found

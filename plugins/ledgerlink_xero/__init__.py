@@ -2,23 +2,25 @@
 
 It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xero"``) and
 registers, through the same hooks a third-party package uses, the ``xero`` connector and its
-actions: ``find_contact``, ``find_or_create_contact``, ``create_invoice``, ``create_credit_note``,
-``allocate_credit_note``,
-``create_payment``,
-``create_manual_journal``, ``create_bank_transaction``, ``create_bank_transfer``, ``void_invoice``,
-``find_account``,
-``find_item`` and ``find_tax_rate``.
+actions: ``find_contact``, ``find_or_create_contact``, ``create_invoice``,
+``create_credit_note``, ``allocate_credit_note``, ``create_payment``,
+``create_manual_journal``, ``create_bank_transaction``, ``create_bank_transfer``,
+``void_invoice``, ``find_account``, ``find_item`` and ``find_tax_rate``.
 
-Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth`
-(consent with PKCE, the organisation chosen from ``GET /connections``, the headers of every
-request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect or give up),
-:mod:`.api` (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client),
-:mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or created),
-:mod:`.invoice` (sales invoices and credit notes), :mod:`.allocation` (a credit note applied), :mod:`.payment` (payments of them), :mod:`.manual_journal`
-(balanced journals), :mod:`.bank` (spend or receive money, transfers) and :mod:`.lookups`
-(accounts, items, tax rates by code); :mod:`.organisation`
-(what ``ledgerlink check`` says: base currency, enabled currencies, lock dates) on :mod:`.fields` (currencies and rates, unit amounts, codes) and
-:mod:`.undo` (deleting or voiding by status).
+Modules:
+
+- :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth` (consent
+  with PKCE, the organisation chosen from ``GET /connections``, the headers of every
+  request, the limits), :mod:`.organisation` (what ``ledgerlink check`` says: base
+  currency, enabled currencies, lock dates);
+- :mod:`.errors` (Xero's answers read into retry, reconnect or give up) and :mod:`.api`
+  (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client);
+- the actions: :mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or
+  created), :mod:`.invoice` (sales invoices and credit notes, voiding), :mod:`.allocation`
+  (a credit note applied), :mod:`.payment`, :mod:`.manual_journal` (balanced journals),
+  :mod:`.bank` (spend or receive money, transfers) and :mod:`.lookups` (accounts, items,
+  tax rates by code), on :mod:`.fields` (currencies and rates, amounts, codes) and
+  :mod:`.undo` (deleting or voiding by status).
 """
 
 from __future__ import annotations

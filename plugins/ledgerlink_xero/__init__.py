@@ -1,0 +1,83 @@
+"""The built-in Xero connector: an ordinary ledgerlink plugin.
+
+It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xero"``) and
+registers, through the same hooks a third-party package uses, the ``xero`` connector and its
+actions: ``find_contact``, ``find_or_create_contact``, ``create_invoice``,
+``create_credit_note``, ``allocate_credit_note``, ``create_payment``,
+``create_manual_journal``, ``create_bank_transaction``, ``create_bank_transfer``,
+``void_invoice``, ``find_account``, ``find_item`` and ``find_tax_rate``.
+
+Modules:
+
+- :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth` (consent
+  with PKCE, the organisation chosen from ``GET /connections``, the headers of every
+  request, the limits), :mod:`.organisation` (what ``ledgerlink check`` says: base
+  currency, enabled currencies, lock dates);
+- :mod:`.errors` (Xero's answers read into retry, reconnect or give up) and :mod:`.api`
+  (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client);
+- the actions: :mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or
+  created), :mod:`.invoice` (sales invoices and credit notes, voiding), :mod:`.allocation`
+  (a credit note applied), :mod:`.payment`, :mod:`.manual_journal` (balanced journals),
+  :mod:`.bank` (spend or receive money, transfers) and :mod:`.lookups` (accounts, items,
+  tax rates by code), on :mod:`.fields` (currencies and rates, amounts, codes) and
+  :mod:`.undo` (deleting or voiding by status).
+"""
+
+from __future__ import annotations
+
+from ledgerlink import hookimpl
+from ledgerlink.contract import Connector, Limits
+
+from .allocation import ACTION as ALLOCATE_CREDIT_NOTE
+from .api import IDEMPOTENCY_KEY_LIFETIME
+from .bank import CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER
+from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
+from .invoice import ACTION as CREATE_INVOICE
+from .lookups import LOOKUPS
+from .invoice import CREATE_CREDIT_NOTE, VOID_INVOICE
+from .manual_journal import ACTION as CREATE_MANUAL_JOURNAL
+from .payment import ACTION as CREATE_PAYMENT
+from .organisation import check_company
+from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
+from .settings import DEFAULT_DAILY_LIMIT, DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
+
+CONNECTOR = Connector(
+    name="xero",
+    summary="Xero (Accounting API 2.0): one organisation's contacts, invoices, payments and "
+            "journals, exact to the last digit.",
+    settings_schema=SETTINGS_SCHEMA,
+    secret_settings=SECRET_SETTINGS,
+    default_settings=DEFAULT_SETTINGS,
+    oauth=OAUTH,
+    check_company=check_company,
+    auth=auth_headers,
+    auth_settings=AUTH_SETTINGS,
+    # Xero's per-organisation limits: 60 calls a minute, 5 in progress at once, 5,000 a day
+    # or 1,000 on the Starter tier (the connection's daily_limit)
+    # (https://developer.xero.com/documentation/guides/oauth2/limits)
+    limits=Limits(60, 60.0, concurrent=5, daily=DEFAULT_DAILY_LIMIT),
+    limits_for=limits_for,
+    # Xero keeps an Idempotency-Key about 6 minutes
+    # (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency): past it,
+    # a write whose answer was lost is looked up (find_existing) before it is sent again
+    idempotency_key_lifetime=IDEMPOTENCY_KEY_LIFETIME,
+)
+
+
+@hookimpl
+def ledgerlink_register_connectors(register):
+    """Register the ``xero`` connector."""
+    register(CONNECTOR)
+
+
+ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_NOTE, ALLOCATE_CREDIT_NOTE,
+           CREATE_PAYMENT,
+           CREATE_MANUAL_JOURNAL,
+           CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER, VOID_INVOICE, *LOOKUPS)
+
+
+@hookimpl
+def ledgerlink_register_actions(register):
+    """Register the Xero actions."""
+    for action in ACTIONS:
+        register(action)

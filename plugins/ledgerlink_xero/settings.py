@@ -1,0 +1,89 @@
+"""The settings of a Xero connection (one Xero organisation reached through the Accounting API).
+
+Xero's published addresses: the Accounting API at https://api.xero.com/api.xro/2.0, the
+consent screen at https://login.xero.com/identity/connect/authorize, the token endpoint at
+https://identity.xero.com/connect/token and the organisations a token reaches at
+https://api.xero.com/connections
+(https://developer.xero.com/documentation/guides/oauth2/auth-flow). A connection may point
+all four at a loopback sandbox in tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+API_BASE = "https://api.xero.com/api.xro/2.0"
+AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
+TOKEN_URL = "https://identity.xero.com/connect/token"
+CONNECTIONS_URL = "https://api.xero.com/connections"
+
+#: Xero's daily call limit per organisation: 5,000, or 1,000 on the Starter tier
+#: (https://developer.xero.com/documentation/guides/oauth2/limits)
+DAILY_LIMITS = (5000, 1000)
+DEFAULT_DAILY_LIMIT = 5000
+
+
+def _url(default: str, description: str) -> dict[str, Any]:
+    return {"type": "string", "pattern": "^https?://", "default": default, "description": description}
+
+
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Xero connection settings",
+    "description": "One Xero organisation (tenant) reached through Xero's Accounting API 2.0. "
+                   "Secrets are written as ${ENV_VAR} references; OAuth tokens normally come from "
+                   "`ledgerlink connect NAME` and are stored encrypted, not configured.",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "client_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "OAuth 2.0 client id of the app (Xero developer portal > My Apps > "
+                           "Configuration); used by `ledgerlink connect` and token refresh.",
+        },
+        "client_secret": {
+            "type": "string",
+            "description": "OAuth 2.0 client secret of the app, written as a ${ENV_VAR} reference. "
+                           "Secret.",
+        },
+        "access_token": {
+            "type": "string",
+            "description": "An OAuth access token (valid 30 minutes), written as a ${ENV_VAR} "
+                           "reference; only for tests and scripts, since `ledgerlink connect` stores "
+                           "and refreshes tokens itself. Secret.",
+        },
+        "refresh_token": {
+            "type": "string",
+            "description": "An OAuth refresh token (rotates on every use, expires after 60 days "
+                           "unused), written as a ${ENV_VAR} reference, to seed a connection made "
+                           "outside `ledgerlink connect`. Secret.",
+        },
+        "tenant_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The organisation's tenant id (tenantId in GET /connections). Learned "
+                           "after the consent; set it when one consent covers several "
+                           "organisations, to choose which one this connection books into.",
+        },
+        "api_base": _url(API_BASE, "Accounting API root. Production: "
+                                   "https://api.xero.com/api.xro/2.0; tests: a loopback sandbox "
+                                   "such as http://127.0.0.1:8767/api.xro/2.0."),
+        "authorize_url": _url(AUTHORIZE_URL, "Xero's consent screen; a loopback sandbox's in tests."),
+        "token_url": _url(TOKEN_URL, "Xero's token endpoint; a loopback sandbox's in tests."),
+        "connections_url": _url(CONNECTIONS_URL, "Where the organisations a token reaches are "
+                                                 "listed (GET /connections); a loopback "
+                                                 "sandbox's in tests."),
+        "daily_limit": {
+            "type": "integer",
+            "enum": list(DAILY_LIMITS),
+            "default": DEFAULT_DAILY_LIMIT,
+            "description": "Xero's daily call limit for the organisation: 5000, or 1000 on the "
+                           "Starter tier. The governor keeps the connection's runs under it.",
+        },
+    },
+}
+
+SECRET_SETTINGS = ("client_secret", "access_token", "refresh_token")
+
+DEFAULT_SETTINGS = {"api_base": API_BASE, "tenant_id": "TENANT_ID"}

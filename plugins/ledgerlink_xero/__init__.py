@@ -3,7 +3,8 @@
 It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xero"``) and
 registers, through the same hooks a third-party package uses, the ``xero`` connector.
 
-Modules: :mod:`.settings` (a connection's settings and Xero's addresses).
+Modules: :mod:`.settings` (a connection's settings and Xero's addresses); :mod:`.webhook`
+(signed deliveries, Intent to Receive).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
 from .settings import DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
+from . import webhook
 
 CONNECTOR = Connector(
     name="xero",
@@ -20,6 +22,7 @@ CONNECTOR = Connector(
     settings_schema=SETTINGS_SCHEMA,
     secret_settings=SECRET_SETTINGS,
     default_settings=DEFAULT_SETTINGS,
+    webhook=webhook.WEBHOOK,
     # Xero's per-organisation limits: 60 calls a minute, 5 in progress at once, 5,000 a day
     # (https://developer.xero.com/documentation/guides/oauth2/limits)
     limits=Limits(60, 60.0, concurrent=5, daily=5000),

@@ -74,6 +74,12 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "connections_url": _url(CONNECTIONS_URL, "Where the organisations a token reaches are "
                                                  "listed (GET /connections); a loopback "
                                                  "sandbox's in tests."),
+        "webhook_key": {
+            "type": "string",
+            "description": "The app's webhook signing key (Xero developer portal > your app > "
+                           "Webhooks), written as a ${ENV_VAR} reference: x-xero-signature is "
+                           "checked with it. Secret.",
+        },
         "daily_limit": {
             "type": "integer",
             "enum": list(DAILY_LIMITS),
@@ -84,6 +90,6 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     },
 }
 
-SECRET_SETTINGS = ("client_secret", "access_token", "refresh_token")
+SECRET_SETTINGS = ("client_secret", "access_token", "refresh_token", "webhook_key")
 
 DEFAULT_SETTINGS = {"api_base": API_BASE, "tenant_id": "TENANT_ID"}

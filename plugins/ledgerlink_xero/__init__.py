@@ -4,7 +4,8 @@ It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xe
 registers, through the same hooks a third-party package uses, the ``xero`` connector.
 
 Modules: :mod:`.settings` (a connection's settings and Xero's addresses); :mod:`.webhook`
-(signed deliveries, Intent to Receive).
+(signed deliveries, Intent to Receive) and :mod:`.triggers` (invoices, contacts and
+credit notes created or updated, each fetched whole).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
 from .settings import DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
-from . import webhook
+from . import triggers, webhook
 
 CONNECTOR = Connector(
     name="xero",
@@ -33,3 +34,7 @@ CONNECTOR = Connector(
 def ledgerlink_register_connectors(register):
     """Register the ``xero`` connector."""
     register(CONNECTOR)
+
+
+#: the triggers register through the hook of their own module
+ledgerlink_register_triggers = triggers.ledgerlink_register_triggers

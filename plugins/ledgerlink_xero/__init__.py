@@ -4,8 +4,9 @@ It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xe
 registers, through the same hooks a third-party package uses, the ``xero`` connector.
 
 Modules: :mod:`.settings` (a connection's settings and Xero's addresses); :mod:`.webhook`
-(signed deliveries, Intent to Receive) and :mod:`.triggers` (invoices, contacts and
-credit notes created or updated, each fetched whole).
+(signed deliveries, Intent to Receive), :mod:`.triggers` (invoices, contacts and credit
+notes created or updated, each fetched whole) and :mod:`.polling` (the same events without
+webhooks).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
 from .settings import DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
-from . import triggers, webhook
+from . import polling, triggers, webhook
 
 CONNECTOR = Connector(
     name="xero",
@@ -24,6 +25,7 @@ CONNECTOR = Connector(
     secret_settings=SECRET_SETTINGS,
     default_settings=DEFAULT_SETTINGS,
     webhook=webhook.WEBHOOK,
+    poll=polling.POLL,
     # Xero's per-organisation limits: 60 calls a minute, 5 in progress at once, 5,000 a day
     # (https://developer.xero.com/documentation/guides/oauth2/limits)
     limits=Limits(60, 60.0, concurrent=5, daily=5000),

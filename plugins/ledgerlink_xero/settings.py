@@ -80,6 +80,12 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                            "Webhooks), written as a ${ENV_VAR} reference: x-xero-signature is "
                            "checked with it. Secret.",
         },
+        "poll_since": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Without webhooks (poll_seconds set): where the first poll starts, an "
+                           "ISO 8601 time; unset, it starts at the first poll.",
+        },
         "daily_limit": {
             "type": "integer",
             "enum": list(DAILY_LIMITS),

@@ -1,0 +1,102 @@
+"""The poll without webhooks: Invoices, Contacts and CreditNotes read with If-Modified-Since
+from a cursor per list, each record the event its trigger would carry once fetched."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import jsonschema
+import pytest
+
+import ledgerlink_xero
+from ledgerlink.contract import Response
+from ledgerlink.errors import ConfigError, VendorError
+from ledgerlink.testing import drive
+from ledgerlink.testing.actions import context, poll
+from ledgerlink_xero import polling, triggers
+
+TENANT = "c2cc9b6e-9458-4c7d-93cc-f02b81b0594f"
+SETTINGS = {"tenant_id": TENANT, "api_base": "http://127.0.0.1:8767/api.xro/2.0"}
+CONNECTOR = ledgerlink_xero.CONNECTOR
+#: 2026-11-24T17:30:00.123Z and a minute later, as Xero writes dates in JSON
+CHANGED, XERO_NOW = "/Date(1795541400123+0000)/", "/Date(1795541460000)/"
+
+
+def invoice(n: int, updated: str = CHANGED) -> dict:
+    return {"InvoiceID": f"00000000-0000-0000-0000-{n:012d}", "Type": "ACCREC", "Status": "AUTHORISED",
+            "Total": Decimal("10.00"), "AmountPaid": Decimal("0.00"), "UpdatedDateUTC": updated}
+
+
+def listing(collection: str, records: list[dict]) -> dict:
+    return {"Id": "516f400a-b764-4c88-831b-12d2b210fa24", "Status": "OK", "ProviderName": "ledgerlink",
+            "DateTimeUTC": XERO_NOW, collection: records}
+
+
+def test_the_first_poll_only_sets_the_cursor_unless_told_where_to_start():
+    events, cursor, done = poll(CONNECTOR, None, context("xero", SETTINGS), [])
+    assert (events, done.requests) == ([], [])
+    assert sorted(json.loads(cursor)) == ["CONTACT", "CREDITNOTE", "INVOICE"]
+
+
+def test_a_poll_from_poll_since_lists_each_collection_and_its_records_are_events():
+    contact = {"ContactID": "430fa14a-f945-44d3-9f97-5df5e28441b8", "Name": "Liam Gallagher",
+               "UpdatedDateUTC": CHANGED}
+    ctx = context("xero", {**SETTINGS, "poll_since": "2026-11-24T00:00:00Z"})
+    events, cursor, done = poll(CONNECTOR, None, ctx, [listing("Invoices", [invoice(1)]),
+                                                       listing("Contacts", [contact]), listing("CreditNotes", [])])
+    assert [r.url.rsplit("/", 1)[1] for r in done.requests] == ["Invoices", "Contacts", "CreditNotes"]
+    for request in done.requests:
+        assert request.method == "GET" and request.headers["xero-tenant-id"] == TENANT
+        assert request.headers["If-Modified-Since"] == "2026-11-24T00:00:00.000Z"
+        assert request.params == {"order": "UpdatedDateUTC ASC", "page": "1", "unitdp": "4"}
+    assert [(e.trigger, e.tenant, e.payload["via"]) for e in events] == [
+        ("xero.invoice.updated", TENANT, "poll"), ("xero.contact.updated", TENANT, "poll")]
+    assert events[0].id == f"{TENANT}:INVOICE:{invoice(1)['InvoiceID']}:UPDATE:2026-11-24T17:30:00.123Z"
+    assert events[0].payload["data"] == invoice(1)
+    for event in events:  # what the trigger's fetch would have made of a webhook's event
+        registered = next(t for t in triggers.TRIGGERS if t.name == event.trigger)
+        jsonschema.Draft202012Validator(registered.event_schema).validate(event.payload)
+        assert drive(registered.fetch(event.payload, ctx), []).value == event.payload  # nothing left to read
+    assert json.loads(cursor) == {c: "2026-11-24T17:31:00.000Z" for c in ("INVOICE", "CONTACT", "CREDITNOTE")}
+
+
+def test_the_next_poll_asks_from_a_minute_before_its_cursor_and_a_record_seen_again_is_the_same_event():
+    cursor = json.dumps({"INVOICE": "2026-11-24T17:31:00.000Z", "CONTACT": "2026-11-24T17:31:00.000Z",
+                         "CREDITNOTE": "2026-11-24T17:31:00.000Z"})
+    ctx = context("xero", SETTINGS)
+    first, _, done = poll(CONNECTOR, cursor, ctx, [listing("Invoices", [invoice(1)]), listing("Contacts", []),
+                                                   listing("CreditNotes", [])])
+    assert {r.headers["If-Modified-Since"] for r in done.requests} == {"2026-11-24T17:30:00.000Z"}
+    again, _, _ = poll(CONNECTOR, cursor, ctx, [listing("Invoices", [invoice(1)]), listing("Contacts", []),
+                                                listing("CreditNotes", [])])
+    assert [e.id for e in again] == [e.id for e in first]
+
+
+def test_a_full_page_moves_the_cursor_to_its_newest_change_so_the_next_poll_goes_on():
+    full = [invoice(n, f"/Date({1795541400000 + n}+0000)/") for n in range(polling.PAGE_SIZE)]
+    cursor = json.dumps({c: "2026-11-24T17:29:00.000Z" for c in ("INVOICE", "CONTACT", "CREDITNOTE")})
+    ctx = context("xero", SETTINGS)
+    events, following, _ = poll(CONNECTOR, cursor, ctx, [listing("Invoices", full), listing("Contacts", []),
+                                                         listing("CreditNotes", [])])
+    assert len(events) == polling.PAGE_SIZE
+    _, _, done = poll(CONNECTOR, following, ctx, [listing("Invoices", []), listing("Contacts", []),
+                                                  listing("CreditNotes", [])])
+    # the next poll asks from the page's newest change (17:30:00.099), not from Xero's clock
+    assert done.requests[0].headers["If-Modified-Since"] == "2026-11-24T17:30:00.099Z"
+    assert done.requests[1].headers["If-Modified-Since"] == "2026-11-24T17:30:00.000Z"  # Xero's clock - 1 min
+
+
+def test_a_throttled_poll_fails_and_keeps_its_cursor_and_a_poll_needs_its_organisation():
+    cursor = json.dumps({c: "2026-11-24T17:31:00.000Z" for c in ("INVOICE", "CONTACT", "CREDITNOTE")})
+    throttled = Response(429, headers={"Retry-After": "30", "X-Rate-Limit-Problem": "minute"})
+    with pytest.raises(VendorError) as later:
+        poll(CONNECTOR, cursor, context("xero", SETTINGS), [throttled])
+    assert later.value.kind == "retry"
+    with pytest.raises(ConfigError, match="no tenant_id"):
+        poll(CONNECTOR, cursor, context("xero", {"api_base": SETTINGS["api_base"]}), [])
+
+
+def test_xero_dates_are_read_to_the_millisecond():
+    assert polling.ms_date("/Date(1551981568133+0000)/", "x").isoformat() == "2019-03-07T17:59:28.133000+00:00"
+    assert polling.ms_date("/Date(1551981658323)/", "x").isoformat() == "2019-03-07T18:00:58.323000+00:00"

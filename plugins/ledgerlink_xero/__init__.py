@@ -1,12 +1,17 @@
 """The built-in Xero connector: an ordinary ledgerlink plugin.
 
 It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xero"``) and
-registers, through the same hooks a third-party package uses, the ``xero`` connector.
+registers, through the same hooks a third-party package uses, the ``xero`` connector and its
+actions: ``find_contact`` and ``find_or_create_contact``.
 
-Modules: :mod:`.settings` (a connection's settings and Xero's addresses); :mod:`.webhook`
-(signed deliveries, Intent to Receive), :mod:`.triggers` (invoices, contacts and credit
-notes created or updated, each fetched whole) and :mod:`.polling` (the same events without
-webhooks).
+Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth`
+(consent with PKCE, the organisation chosen from ``GET /connections``, the headers of every
+request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect or give up),
+:mod:`.api` (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client),
+:mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or created);
+:mod:`.webhook` (signed deliveries, Intent to Receive), :mod:`.triggers` (invoices, contacts
+and credit notes created or updated, each fetched whole) and :mod:`.polling` (the same events
+without webhooks).
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ from __future__ import annotations
 from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
-from .settings import DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
+from .api import IDEMPOTENCY_KEY_LIFETIME
+from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
+from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
+from .settings import DEFAULT_DAILY_LIMIT, DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
 from . import polling, triggers, webhook
 
 CONNECTOR = Connector(
@@ -24,11 +32,20 @@ CONNECTOR = Connector(
     settings_schema=SETTINGS_SCHEMA,
     secret_settings=SECRET_SETTINGS,
     default_settings=DEFAULT_SETTINGS,
+    oauth=OAUTH,
+    auth=auth_headers,
+    auth_settings=AUTH_SETTINGS,
     webhook=webhook.WEBHOOK,
     poll=polling.POLL,
     # Xero's per-organisation limits: 60 calls a minute, 5 in progress at once, 5,000 a day
+    # or 1,000 on the Starter tier (the connection's daily_limit)
     # (https://developer.xero.com/documentation/guides/oauth2/limits)
-    limits=Limits(60, 60.0, concurrent=5, daily=5000),
+    limits=Limits(60, 60.0, concurrent=5, daily=DEFAULT_DAILY_LIMIT),
+    limits_for=limits_for,
+    # Xero keeps an Idempotency-Key about 6 minutes
+    # (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency): past it,
+    # a write whose answer was lost is looked up (find_existing) before it is sent again
+    idempotency_key_lifetime=IDEMPOTENCY_KEY_LIFETIME,
 )
 
 
@@ -36,6 +53,16 @@ CONNECTOR = Connector(
 def ledgerlink_register_connectors(register):
     """Register the ``xero`` connector."""
     register(CONNECTOR)
+
+
+ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT)
+
+
+@hookimpl
+def ledgerlink_register_actions(register):
+    """Register the Xero actions."""
+    for action in ACTIONS:
+        register(action)
 
 
 #: the triggers register through the hook of their own module

@@ -214,6 +214,10 @@ class Connector:
     #: ``auth(secrets) -> headers``: the headers that authenticate a request, given the
     #: connection's secret settings and stored tokens. Their values are always redacted.
     auth: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None
+    #: settings that are not secret but that ``auth`` and ``limits_for`` read beside the
+    #: secrets (a tenant header every request carries, a plan's daily limit): the host adds
+    #: them to what it passes to both, and redacts only the secrets
+    auth_settings: tuple[str, ...] = ()
     #: the vendor's published per-tenant limits (one connection = one tenant); the host's
     #: governor keeps every connection of this connector inside them
     limits: Limits | None = None

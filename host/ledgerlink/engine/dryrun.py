@@ -105,7 +105,10 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
         connector = catalog.connectors[action.connector]
         auth = {}
         if connector.auth is not None:
-            auth = connector.auth({name: outbound.REDACTED for name in connector.secret_settings})
+            settings = connection_for(step.connection).settings
+            auth = connector.auth({**{name: settings[name] for name in connector.auth_settings
+                                      if name in settings},
+                                   **{name: outbound.REDACTED for name in connector.secret_settings}})
         http = outbound.build(request, auth)
         if request.form is not None:
             body = outbound.shown_body(request)

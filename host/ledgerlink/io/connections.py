@@ -109,8 +109,16 @@ class Connections:
         value to redact from what is logged of it."""
         secrets = self.secrets(name)
         connector = self.catalog.connectors[self.connection(name).connector]
-        auth = dict(connector.auth(secrets)) if connector.auth else {}
+        auth = dict(connector.auth(self._with_auth_settings(name, secrets))) if connector.auth else {}
         return auth, [v for v in secrets.values() if isinstance(v, str)]
+
+    def _with_auth_settings(self, name: str, secrets: dict[str, Any]) -> dict[str, Any]:
+        """``secrets`` and the settings the connector's ``auth_settings`` names (not secret)."""
+        connection = self.connection(name)
+        connector = self.catalog.connectors[connection.connector]
+        settings = {key: connection.settings[key] for key in connector.auth_settings
+                    if key in connection.settings}
+        return {**secrets, **settings}
 
     def limits(self, name: str) -> Limits | None:
         """The vendor's limits for connection ``name``: the connector's, or those its
@@ -119,7 +127,7 @@ class Connections:
         connector = self.catalog.connectors[self.connection(name).connector]
         if connector.limits_for is None:
             return connector.limits
-        return connector.limits_for(self.secrets(name))
+        return connector.limits_for(self._with_auth_settings(name, self.secrets(name)))
 
     def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Transport:
         """``send(request) -> response`` on connection ``name`` as a worker sends: through the

@@ -220,6 +220,29 @@ class RateWindow:
         with self._lock:
             return {key: state.in_progress for key, state in self._keys.items()}
 
+    def remaining(self, key: str) -> int:
+        """How many more requests under ``key`` the window admits now (for a vendor's
+        ``X-…-Remaining`` headers)."""
+        with self._lock:
+            state = self._keys.get(key)
+            if state is None:
+                return self.requests
+            cutoff = self.clock.now() - self.window
+            return max(0, self.requests - sum(1 for stamp in state.admitted if stamp > cutoff))
+
+    def retry_in(self, key: str) -> float:
+        """Seconds until the window under ``key`` admits one more request (0 when it does
+        now), for ``Retry-After``."""
+        with self._lock:
+            state = self._keys.get(key)
+            if state is None:
+                return 0.0
+            cutoff = self.clock.now() - self.window
+            live = [stamp for stamp in state.admitted if stamp > cutoff]
+            if len(live) < self.requests:
+                return 0.0
+            return live[len(live) - self.requests] - cutoff
+
 
 # --- idempotency keys -------------------------------------------------------------------------
 
@@ -233,17 +256,24 @@ class Replayed:
 
 
 class IdempotencyKeys:
-    """Answers kept by (scope, idempotency key), for as long as the sandbox lives.
+    """Answers kept by (scope, idempotency key), for as long as the sandbox lives, or for
+    ``ttl`` seconds on ``clock`` when given (Xero keeps a key about six minutes).
 
     ``compare_bodies=True`` (Stripe, Xero): a key sent again with another body is a conflict
     the vendor refuses. ``False`` (QuickBooks' ``requestid``): the first answer is replayed
-    whatever the body.
+    whatever the body. A vendor that also compares the method and URL passes them as part of
+    the body.
     """
 
-    def __init__(self, compare_bodies: bool = True) -> None:
+    def __init__(self, compare_bodies: bool = True, *, ttl: float | None = None,
+                 clock: SandboxClock | None = None) -> None:
+        if (ttl is None) != (clock is None):
+            raise ValueError("ttl and clock go together")
         self.compare_bodies = compare_bodies
+        self.ttl = seconds(ttl, "ttl", allow_none=True, positive=True)
+        self.clock = clock
         self._lock = threading.Lock()
-        self._kept: dict[tuple[str, str], tuple[str, Reply]] = {}
+        self._kept: dict[tuple[str, str], tuple[str, Reply, float]] = {}
         self.replayed = 0
 
     def reset(self) -> None:
@@ -251,14 +281,22 @@ class IdempotencyKeys:
             self._kept.clear()
             self.replayed = 0
 
+    def _live(self, scope: str, key: str) -> tuple[str, Reply, float] | None:
+        found = self._kept.get((scope, key))
+        if found is not None and self.ttl is not None and self.clock is not None \
+                and self.clock.now() - found[2] >= self.ttl:
+            del self._kept[(scope, key)]  # forgotten: the key is new again
+            return None
+        return found
+
     def lookup(self, scope: str, key: str, body: bytes) -> Replayed | None:
         """The stored answer for ``key`` in ``scope`` (a copy), a conflict, or None when the
-        key is new."""
+        key is new (or its time is up)."""
         with self._lock:
-            found = self._kept.get((scope, key))
+            found = self._live(scope, key)
             if found is None:
                 return None
-            digest, reply = found
+            digest, reply, _ = found
             if self.compare_bodies and digest != hashlib.sha256(body).hexdigest():
                 return Replayed(None, conflict=True)
             self.replayed += 1
@@ -267,11 +305,13 @@ class IdempotencyKeys:
     def remember(self, scope: str, key: str, body: bytes, reply: Reply) -> None:
         """Keep ``reply`` as the answer to ``key`` (the first one stays)."""
         with self._lock:
-            self._kept.setdefault((scope, key), (hashlib.sha256(body).hexdigest(), reply.copy()))
+            if self._live(scope, key) is None:
+                stamp = self.clock.now() if self.clock is not None else 0.0
+                self._kept[(scope, key)] = (hashlib.sha256(body).hexdigest(), reply.copy(), stamp)
 
     def known(self, scope: str, key: str) -> bool:
         with self._lock:
-            return (scope, key) in self._kept
+            return self._live(scope, key) is not None
 
 
 # --- scripted faults --------------------------------------------------------------------------

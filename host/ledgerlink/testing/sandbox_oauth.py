@@ -8,10 +8,13 @@ What RFC 6749 says an authorization server does, as the vendors ledgerlink talks
   code (§4.1.3); a PKCE ``code_challenge`` (RFC 7636, ``S256`` or ``plain``) must be met by
   the ``code_verifier`` sent with it;
 - :meth:`OAuthServer.token_endpoint` answers ``POST <token endpoint>`` for the
-  ``authorization_code`` and ``refresh_token`` grants. The client authenticates with HTTP
-  Basic (§2.3.1) → else 401 ``invalid_client``. Every refresh rotates the refresh token: the
-  one sent is invalid afterwards, as are revoked and expired ones → 400 ``invalid_grant``
-  (§5.2). Answers carry ``Cache-Control: no-store`` (§5.1);
+  ``authorization_code`` and ``refresh_token`` grants, and, when the server allows it, the
+  ``client_credentials`` grant (§4.4: an access token, no refresh token; Xero's Custom
+  Connections). The client authenticates with HTTP Basic (§2.3.1) → else 401
+  ``invalid_client``. Every refresh rotates the refresh token: the one sent is invalid
+  afterwards (after ``refresh_grace_seconds``, when a vendor keeps the old one usable for a
+  while in case the answer was lost, as Xero does for 30 minutes), as are revoked and
+  expired ones → 400 ``invalid_grant`` (§5.2). Answers carry ``Cache-Control: no-store`` (§5.1);
 - :meth:`OAuthServer.access_problem` says why a bearer token is refused (or None), for the
   sandbox's API to answer its vendor's 401;
 - :meth:`OAuthServer.revoke` revokes a token, or the whole authorization it belongs to
@@ -40,6 +43,7 @@ REFRESH_TOKEN_SECONDS = 100 * 86400
 class _Token:
     expires_at: float | None  # on the sandbox clock; None = never
     grant: str
+    rotated_at: float | None = None  # a refresh token already used once, when
 
 
 @dataclass
@@ -75,13 +79,16 @@ class OAuthServer:
     (for scripted set-ups); ``token_fields`` are added to every token answer (a vendor's own
     fields, such as Intuit's ``x_refresh_token_expires_in``); ``prefix`` starts every code
     and token the server issues, so a log shows where one came from.
+    ``refresh_grace_seconds`` keeps a rotated refresh token usable that long after its first
+    use (0: never again); ``client_credentials`` allows that grant.
     """
 
     def __init__(self, clock: SandboxClock, client_id: str, client_secret: str, *,
                  static_tokens: Iterable[str] = (), standing_code: str | None = None,
                  access_seconds: int = ACCESS_TOKEN_SECONDS,
                  refresh_seconds: int = REFRESH_TOKEN_SECONDS,
-                 token_fields: Mapping[str, JSONValue] | None = None, prefix: str = "sandbox") -> None:
+                 token_fields: Mapping[str, JSONValue] | None = None, prefix: str = "sandbox",
+                 refresh_grace_seconds: float = 0.0, client_credentials: bool = False) -> None:
         self.clock = clock
         self.client_id = client_id
         self.client_secret = client_secret
@@ -91,6 +98,8 @@ class OAuthServer:
         self.refresh_seconds = refresh_seconds
         self.token_fields = dict(token_fields or {})
         self.prefix = prefix
+        self.refresh_grace_seconds = refresh_grace_seconds
+        self.client_credentials = client_credentials
         self._lock = threading.Lock()
         self._access: dict[str, _Token] = {}
         self._refresh: dict[str, _Token] = {}
@@ -151,11 +160,22 @@ class OAuthServer:
             token = form.get("refresh_token")
             if not token:
                 return self._error(400, "invalid_request")
+            now = self.clock.now()
             with self._lock:
-                found = self._refresh.pop(token, None)  # rotation: never valid twice
-            if found is None or self._expired(found):
+                found = self._refresh.get(token)
+                if found is not None and found.rotated_at is None:
+                    found.rotated_at = now  # rotation: the answer carries its successor
+                if found is not None and (self._expired(found)
+                                          or now - (found.rotated_at or now) > self.refresh_grace_seconds):
+                    del self._refresh[token]
+                    found = None
+                elif found is not None and self.refresh_grace_seconds <= 0:
+                    del self._refresh[token]
+            if found is None:
                 return self._error(400, "invalid_grant")
             return self._issue(found.grant)
+        if grant_type == "client_credentials" and self.client_credentials:
+            return self._issue(uuid.uuid4().hex, refresh=False)
         return self._error(400, "unsupported_grant_type")
 
     def access_problem(self, token: str | None) -> str | None:
@@ -201,17 +221,17 @@ class OAuthServer:
     def _expired(self, token: _Token) -> bool:
         return token.expires_at is not None and token.expires_at <= self.clock.now()
 
-    def _issue(self, grant: str) -> Reply:
+    def _issue(self, grant: str, refresh: bool = True) -> Reply:
         now = self.clock.now()
         access = f"{self.prefix}-at-" + secrets.token_urlsafe(24)
-        refresh = f"{self.prefix}-rt-" + secrets.token_urlsafe(24)
+        body: dict[str, JSONValue] = {"token_type": "bearer", "access_token": access}
         with self._lock:
             self._access[access] = _Token(now + self.access_seconds, grant)
-            self._refresh[refresh] = _Token(now + self.refresh_seconds, grant)
-        return Reply.json(200, {"token_type": "bearer", "access_token": access,
-                                "refresh_token": refresh, "expires_in": self.access_seconds,
-                                **self.token_fields},
-                          {"Cache-Control": "no-store", "Pragma": "no-cache"})
+            if refresh:
+                body["refresh_token"] = f"{self.prefix}-rt-" + secrets.token_urlsafe(24)
+                self._refresh[body["refresh_token"]] = _Token(now + self.refresh_seconds, grant)
+        body.update({"expires_in": self.access_seconds, **self.token_fields})
+        return Reply.json(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     def _error(self, status: int, error: str) -> Reply:
         headers = {"Cache-Control": "no-store"}

@@ -21,7 +21,7 @@ from flask import Flask, jsonify, redirect, request
 from ledgerlink import hookimpl
 from ledgerlink.config import load_config
 from ledgerlink.connectors.manager import build_plugin_manager, load_catalog
-from ledgerlink.contract import Connector, OAuth2, Request, choose_tenant
+from ledgerlink.contract import Connector, Limits, OAuth2, Request, choose_tenant
 from ledgerlink.engine.runtime import Runtime, Settings
 from ledgerlink.errors import VendorError
 from ledgerlink.io.oauth import code_challenge, consent_url
@@ -96,6 +96,11 @@ class Tenanted:
                 name: {"type": "string"} for name in ("client_id", "client_secret", "authorize_url",
                                                       "token_url", "base_url", "tenant_id")}},
             secret_settings=("client_secret",),
+            # the tenant travels in a header of every request, as Xero's xero-tenant-id does
+            auth=lambda values: {"Authorization": f"Bearer {values['access_token']}",
+                                 "Tenant-Id": values["tenant_id"]},
+            auth_settings=("tenant_id", "daily_limit"),
+            limits_for=lambda values: Limits(60, 60.0, daily=int(values.get("daily_limit", 5000))),
             oauth=OAuth2(authorize_url="https://login.vendor.example/authorize",
                          token_url="https://login.vendor.example/token", client_auth="body", pkce=True,
                          learn_tenant=learn_tenant)))
@@ -116,6 +121,7 @@ def connect(tmp_path, monkeypatch):
         folder.mkdir()
         config = folder / "ledgerlink.toml"
         config.write_text(f'[connections.books]\nconnector = "tenanted"\nclient_id = "tenanted-app"\n'
+                          f'daily_limit = 1000\n'
                           f'client_secret = "${{LL_TENANTED_SECRET}}"\nauthorize_url = "{url}/authorize"\n'
                           f'token_url = "{url}/token"\nbase_url = "{url}"\n'
                           + (f'tenant_id = "{tenant_id}"\n' if tenant_id else ""))
@@ -168,6 +174,17 @@ def test_the_tenant_is_learned_after_the_exchange_with_the_fresh_token(connect):
     assert stored["settings"] == {"tenant_id": "org-1"} and stored["access_token"] in vendor.tokens
     runtime.connections.forget("books")
     assert runtime.connections.connection("books").settings["tenant_id"] == "org-1"
+
+
+def test_auth_reads_the_learned_tenant_and_the_settings_it_names_which_are_not_redacted(connect):
+    runtime, vendor, answer = connect([{"tenantId": "org-1", "tenantName": "Acme Ltd"}])
+    assert answer.status_code == 200, answer.get_json()
+    runtime.connections.forget("books")
+    headers, redacted = runtime.connections.credentials("books")
+    assert headers["Tenant-Id"] == "org-1" and headers["Authorization"].removeprefix("Bearer ") in vendor.tokens
+    # the secrets are redacted; the tenant id, a setting, is not hidden from the logs
+    assert CLIENT_SECRET in redacted and "org-1" not in redacted
+    assert runtime.connections.limits("books").daily == 1000
 
 
 def test_several_tenants_take_the_configured_one_or_are_listed_in_a_clear_error(connect):

@@ -273,3 +273,58 @@ def test_webhook_emitter_signs_posts_in_order_and_retries_until_acknowledged():
         assert headers["content-type"] == "application/json"
     assert emitter.stats == {"posts": 3, "acknowledged": 2, "failed_attempts": 1, "notified": 2}
     assert emitter.pending() == 0
+
+
+def test_rate_window_says_what_remains_and_when_a_slot_frees():
+    now = [0.0]
+    window = RateWindow(SandboxClock(lambda: now[0]), requests=3, window=60.0, concurrent=9)
+    assert window.remaining("k") == 3 and window.retry_in("k") == 0.0
+    for at in (0.0, 10.0, 20.0):
+        now[0] = at
+        assert window.admit("k")
+        window.release("k")
+    assert window.remaining("k") == 0 and window.retry_in("k") == 40.0  # the first leaves at 60
+    assert not window.admit("k")
+    now[0] = 60.0
+    assert window.remaining("k") == 1 and window.retry_in("k") == 0.0 and window.remaining("other") == 3
+
+
+def test_idempotency_keys_with_a_ttl_forget_a_key_when_its_time_is_up():
+    now = [0.0]
+    keys = IdempotencyKeys(ttl=360.0, clock=SandboxClock(lambda: now[0]))
+    keys.remember("tenant", "k", b"{}", Reply.json(200, {"n": 1}))
+    now[0] = 359.0
+    kept = keys.lookup("tenant", "k", b"{}")
+    assert kept is not None and kept.reply is not None and kept.reply.parsed() == {"n": 1}
+    now[0] = 360.0
+    assert keys.lookup("tenant", "k", b"{}") is None and not keys.known("tenant", "k")
+    keys.remember("tenant", "k", b"{}", Reply.json(200, {"n": 2}))  # the key is new again
+    assert keys.lookup("tenant", "k", b"{}").reply.parsed() == {"n": 2}
+    with pytest.raises(ValueError, match="ttl and clock go together"):
+        IdempotencyKeys(ttl=1.0)
+
+
+def test_oauth_refresh_grace_keeps_a_rotated_token_usable_for_a_while(now):
+    oauth = OAuthServer(SandboxClock(lambda: now[0]), *BASIC, refresh_grace_seconds=1800.0)
+    first = json.loads(oauth.token_endpoint({"grant_type": "authorization_code", "code": oauth.authorize(),
+                                             "redirect_uri": "https://x/"}, basic()).body)
+    refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+    second = oauth.token_endpoint(refresh, basic()).parsed()
+    now[0] += 1799.0  # the answer was lost: the old token still works within the grace
+    third = oauth.token_endpoint(refresh, basic()).parsed()
+    assert third["refresh_token"] not in (first["refresh_token"], second["refresh_token"])
+    now[0] += 2.0
+    assert oauth.token_endpoint(refresh, basic()).parsed() == {"error": "invalid_grant"}
+    assert oauth.token_endpoint({"grant_type": "refresh_token", "refresh_token": third["refresh_token"]},
+                                basic()).status == 200
+
+
+def test_oauth_client_credentials_issue_an_access_token_without_refresh_token_when_allowed(now):
+    clock = SandboxClock(lambda: now[0])
+    closed = OAuthServer(clock, *BASIC)
+    assert closed.token_endpoint({"grant_type": "client_credentials"}, basic()).parsed() == \
+        {"error": "unsupported_grant_type"}
+    oauth = OAuthServer(clock, *BASIC, client_credentials=True)
+    issued = oauth.token_endpoint({"grant_type": "client_credentials"}, basic()).parsed()
+    assert "refresh_token" not in issued and oauth.access_problem(issued["access_token"]) is None
+    assert oauth.token_endpoint({"grant_type": "client_credentials"}, None).status == 401

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -30,7 +31,8 @@ from ledgerlink import jsonio
 from ledgerlink.contract import ActionContext, IncomingEvent, Poll, Request, Response
 from ledgerlink.errors import ConfigError, EventError
 
-from .triggers import COLLECTIONS, ID_FIELDS, entity_url, tenant_headers, xero_classify
+from . import api
+from .triggers import COLLECTIONS, ID_FIELDS
 from .webhook import TENANT_SETTING, change, iso, utc
 
 #: the categories polled, with their entity
@@ -105,13 +107,10 @@ def poll(cursor: str | None, ctx: ActionContext) -> Generator[Request, Response,
     following: dict[str, str] = {}
     for category, entity in POLLED.items():
         asked = since[category] - (OVERLAP if cursor else timedelta(0))
-        response = yield Request(method="GET", url=entity_url(ctx, entity),
-                                 params={"order": "UpdatedDateUTC ASC", "page": "1", "unitdp": "4"},
-                                 headers={**tenant_headers(ctx), "If-Modified-Since": iso(asked)})
-        error = xero_classify(response)
-        if error is not None:
-            raise error
-        body = response.json if isinstance(response.json, Mapping) else {}
+        listing = api.read(ctx, COLLECTIONS[entity], order="UpdatedDateUTC ASC", page="1")
+        response = yield replace(listing, headers={**listing.headers, "If-Modified-Since": iso(asked)})
+        api.elements(response, COLLECTIONS[entity], entity)  # raises what Xero's answer stands for
+        body = response.json
         listed, newest = _listed(tenant, category, body)
         events += listed
         if len(listed) >= PAGE_SIZE and newest is not None:

@@ -28,10 +28,9 @@ from typing import Any
 
 from ledgerlink import hookimpl
 from ledgerlink.contract import ActionContext, Request, Response, Trigger
-from ledgerlink.contract.http import classify
 from ledgerlink.errors import ConfigError, EventError
 
-from .settings import API_BASE
+from . import api
 from .webhook import CATEGORIES, OPERATIONS, TENANT_SETTING, trigger_name
 
 #: the API's collection of each entity (``GET {api_base}/{collection}/{id}``)
@@ -40,27 +39,12 @@ COLLECTIONS = {"Invoice": "Invoices", "Contact": "Contacts", "CreditNote": "Cred
 ID_FIELDS = {"Invoice": "InvoiceID", "Contact": "ContactID", "CreditNote": "CreditNoteID"}
 
 
-def entity_url(ctx: ActionContext, entity: str, entity_id: str | None = None) -> str:
-    """``{api_base}/{collection}[/{id}]`` of ``entity`` on the connection of ``ctx``."""
-    base = str(ctx.connection.settings.get("api_base") or API_BASE).rstrip("/")
-    return f"{base}/{COLLECTIONS[entity]}" + (f"/{entity_id}" if entity_id else "")
-
-
-def tenant_headers(ctx: ActionContext) -> dict[str, str]:
-    """The headers of every read: the organisation (``xero-tenant-id``) and JSON."""
-    return {"xero-tenant-id": str(ctx.connection.settings.get(TENANT_SETTING, "")),
-            "Accept": "application/json"}
-
-
-def xero_classify(response: Response) -> Exception | None:
-    return classify(response, vendor="Xero")
-
-
 def fetch(payload: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, Mapping[str, Any] | None]:
     """Read the entity an event names; the event then carries it as ``data``.
 
     A polled event carries it already. An entity Xero no longer has (404) returns None:
-    nothing is planned. Unit prices are read to four decimals (``unitdp=4``), as written.
+    nothing is planned. The read is the connector's (:func:`.api.read`: unit prices to four
+    decimals where Xero offers it; the organisation's ``xero-tenant-id`` added with the token).
     """
     if payload.get("data") is not None:
         return dict(payload)
@@ -72,19 +56,15 @@ def fetch(payload: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, 
     entity = str(payload.get("entity_type"))
     if entity not in COLLECTIONS:
         raise EventError(f"a Xero event about a {entity!r}, which no trigger reads", pointer="/entity_type")
-    response = yield Request(method="GET", url=entity_url(ctx, entity, str(payload["entity_id"])),
-                             params={"unitdp": "4"}, headers=tenant_headers(ctx))
+    collection = COLLECTIONS[entity]
+    response = yield api.read(ctx, collection, str(payload["entity_id"]))
     if response.status == 404:
         return None
-    error = xero_classify(response)
-    if error is not None:
-        raise error
-    body = response.json if isinstance(response.json, Mapping) else {}
-    found = body.get(COLLECTIONS[entity])
-    if not isinstance(found, list) or not found or not isinstance(found[0], Mapping):
+    found = api.elements(response, collection, entity)
+    if not found:
         raise EventError(f"Xero answered the read of {entity} {payload['entity_id']} without the "
-                         f"{entity} in {COLLECTIONS[entity]}")
-    return {**payload, "data": dict(found[0])}
+                         f"{entity} in {collection}")
+    return {**payload, "data": found[0]}
 
 
 # --- schemas and samples ------------------------------------------------------------------------

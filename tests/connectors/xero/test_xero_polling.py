@@ -101,3 +101,11 @@ def test_a_throttled_poll_fails_and_keeps_its_cursor_and_a_poll_needs_its_organi
 def test_xero_dates_are_read_to_the_millisecond():
     assert polling.ms_date("/Date(1551981568133+0000)/", "x").isoformat() == "2019-03-07T17:59:28.133000+00:00"
     assert polling.ms_date("/Date(1551981658323)/", "x").isoformat() == "2019-03-07T18:00:58.323000+00:00"
+
+
+def test_the_listings_here_are_xeros_own_shapes():
+    from ledgerlink_sandboxes.xero import spec
+
+    body = {k: v for k, v in listing("Invoices", [invoice(1), invoice(2)]).items()
+            if k not in ("Id", "Status", "ProviderName", "DateTimeUTC")}
+    assert spec.problems("Invoices", body) == []

@@ -57,6 +57,9 @@ def test_contacts_and_credit_notes_are_read_from_their_own_collection(category, 
     entity = {"Contact": {"ContactID": "55d84274-a3da-4829-a7c0-0cab601b95cc", "Name": "Liam Gallagher"},
               "CreditNote": {"CreditNoteID": "55d84274-a3da-4829-a7c0-0cab601b95cc", "Type": "ACCRECCREDIT",
                              "Total": Decimal("40.00")}}[event.payload["entity_type"]]
+    from ledgerlink_sandboxes.xero import spec
+
+    assert spec.problems(collection, {collection: [entity]}) == []
     done = drive(triggers.fetch(event.payload, context("xero", SETTINGS)), [{collection: [entity]}])
     assert done.requests[0].url.endswith(f"/{collection}/55d84274-a3da-4829-a7c0-0cab601b95cc")
     jsonschema.Draft202012Validator(trigger(event.trigger).event_schema).validate(done.value)
@@ -95,3 +98,18 @@ def test_every_trigger_is_registered_with_its_fetch_and_source_id():
     for registered in triggers.TRIGGERS:
         assert registered.fetch is triggers.fetch and registered.source_id_path == "$.entity_id"
         jsonschema.Draft202012Validator(registered.event_schema).validate(registered.sample)
+
+
+#: what Xero's answers carry around the collection, which its description of them leaves out
+#: (its own getInvoice example shows them)
+ENVELOPE_KEYS = ("Id", "Status", "ProviderName", "DateTimeUTC")
+
+
+def test_the_answers_here_and_every_sample_are_xeros_own_shapes():
+    """Checked against Xero's OpenAPI made strict (a misspelt field fails), as the sandbox checks."""
+    from ledgerlink_sandboxes.xero import spec
+
+    assert spec.problems("Invoices", {k: v for k, v in ENVELOPE.items() if k not in ENVELOPE_KEYS}) == []
+    for registered in triggers.TRIGGERS:
+        assert spec.problems(registered.sample["entity_type"], registered.sample["data"]) == [], registered.name
+    assert spec.problems("Invoice", {**INVOICE, "AmountPayd": Decimal("1")}) != []  # the check can fail

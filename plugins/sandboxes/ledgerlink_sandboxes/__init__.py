@@ -8,6 +8,7 @@ so a connector and the imitation it is tested against cannot agree on the same m
 
 - :mod:`.quickbooks`: QuickBooks Online (Accounting API v3, Intuit OAuth 2.0).
 - :mod:`.stripe`: Stripe (API v1, 2023-08-16: invoicing, payments, balance, payouts, events).
+- :mod:`.xero`: Xero (Accounting API 2.0, Xero's identity service).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ledgerlink.contract import Sandbox
 
 from .quickbooks import OPTIONS as QUICKBOOKS_OPTIONS, create_sandbox as create_quickbooks
 from .stripe import OPTIONS as STRIPE_OPTIONS, create_sandbox as create_stripe
+from .xero import OPTIONS as XERO_OPTIONS, create_sandbox as create_xero
 
 QUICKBOOKS = Sandbox(
     name="quickbooks",
@@ -36,12 +38,21 @@ STRIPE = Sandbox(
     options=STRIPE_OPTIONS,
 )
 
+XERO = Sandbox(
+    name="xero",
+    summary="Xero Accounting API 2.0 and Xero's identity service in memory: tenants, limits, "
+            "idempotency keys; bodies checked against Xero's OpenAPI made strict",
+    factory=create_xero,
+    options=XERO_OPTIONS,
+)
+
 
 @hookimpl
 def ledgerlink_register_sandboxes(register: Callable[[Sandbox], None]) -> None:
-    """Register the QuickBooks Online and Stripe sandboxes."""
+    """Register the QuickBooks Online, Stripe and Xero sandboxes."""
     register(QUICKBOOKS)
     register(STRIPE)
+    register(XERO)
 
 
-__all__ = ["QUICKBOOKS", "STRIPE", "ledgerlink_register_sandboxes"]
+__all__ = ["QUICKBOOKS", "STRIPE", "XERO", "ledgerlink_register_sandboxes"]

@@ -1,0 +1,183 @@
+"""The Accounting API's collections: reads, filtered lists and batch writes, as Xero answers them.
+
+Each collection is a :class:`Kind`: how to check one element Xero would refuse (its
+messages) and how to save it. What every collection shares is here
+(https://developer.xero.com/documentation/api/accounting/requests-and-responses):
+
+- ``GET /<Collection>[/<id>]`` answers the envelope ``{"<Collection>": [...]}``; an unknown id
+  is a 404. Lists take ``where`` (:mod:`.query`), ``IDs`` (comma-separated), ``page`` (100 a
+  page, from 1) and, where they apply, ``InvoiceNumbers``, ``ContactIDs``, ``Statuses``;
+- ``PUT`` creates, ``POST`` creates or (with the element's id) updates, from the envelope
+  ``{"<Collection>": [...]}`` or one bare element. The body is first checked against Xero's
+  strict schema: a field Xero does not know, or of the wrong type, refuses the element;
+- ``summarizeErrors=false``: 200, every element answered with ``StatusAttributeString`` ``OK``
+  (saved) or ``ERROR`` with its ``ValidationErrors`` (not saved). Otherwise (Xero's default),
+  one refused element refuses the batch: 400 ``ValidationException`` naming every element
+  and its errors, and the sandbox saves none (Xero may save the valid ones: never rely on it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ledgerlink import jsonio
+from ledgerlink.errors import LedgerlinkError
+from ledgerlink.testing.sandbox import Reply
+
+from . import errors, spec
+from .org import Organisation
+from .query import QueryError, where
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One collection: its envelope key, the schema of one element, its id field, whether it
+    can be written, how to check an element (messages; ``existing`` when it updates one) and
+    how to save it (returns the stored element)."""
+
+    collection: str
+    element: str
+    id_field: str
+    check: Callable[[Organisation, dict[str, Any], dict[str, Any] | None], list[str]] | None = None
+    save: Callable[[Organisation, dict[str, Any], dict[str, Any] | None], dict[str, Any]] | None = None
+    by_key: bool = False  # keyed by a code (Currencies, TaxRates), not an id
+
+
+#: lower-case path segment → Kind; filled by the entity modules (:func:`register`)
+KINDS: dict[str, Kind] = {}
+#: list filters: query parameter → the field it matches (comma-separated values)
+FILTERS = {"InvoiceNumbers": ("InvoiceNumber",), "ContactIDs": ("Contact", "ContactID"),
+           "Statuses": ("Status",)}
+
+
+#: lower-case path segment → a read-only answer that is not a collection (``Organisation``)
+SINGLES: dict[str, Callable[[Organisation, Mapping[str, str]], Reply]] = {}
+
+
+def register(kind: Kind) -> Kind:
+    KINDS[kind.collection.lower()] = kind
+    return kind
+
+
+def envelope(kind: Kind, elements: list[dict[str, Any]]) -> Reply:
+    return Reply.json(200, {kind.collection: elements})
+
+
+def dispatch(org: Organisation, method: str, path: str, args: Mapping[str, str], body: bytes) -> Reply:
+    """The answer of the collection ``path`` names to ``method`` (see the module docstring)."""
+    parts = [part for part in path.split("/") if part]
+    if len(parts) == 1 and parts[0].lower() in SINGLES:
+        return SINGLES[parts[0].lower()](org, args) if method == "GET" else errors.not_found()
+    kind = KINDS.get(parts[0].lower()) if parts else None
+    if kind is None or len(parts) > 2:
+        return errors.not_found()
+    entity_id = parts[1] if len(parts) == 2 else None
+    if method == "GET":
+        return _read(org, kind, entity_id, args)
+    if method in ("PUT", "POST") and kind.save is not None and not (method == "PUT" and entity_id):
+        return _write(org, kind, method, entity_id, args, body)
+    return errors.not_found()
+
+
+def _read(org: Organisation, kind: Kind, entity_id: str | None, args: Mapping[str, str]) -> Reply:
+    if entity_id is not None:
+        found = org.get(kind.collection, entity_id) if not kind.by_key else \
+            org.entities[kind.collection].get(entity_id)
+        return envelope(kind, [found]) if found is not None else errors.not_found()
+    elements = org.all(kind.collection)
+    if args.get("where"):
+        try:
+            predicate = where(args["where"])
+        except QueryError as exc:
+            return Reply.json(400, {"ErrorNumber": 16, "Type": "QueryParseException", "Message": str(exc)},
+                              errors.correlation())
+        elements = [element for element in elements if predicate(element)]
+    if args.get("IDs"):
+        wanted = {value.strip().lower() for value in args["IDs"].split(",")}
+        elements = [element for element in elements if str(element.get(kind.id_field)).lower() in wanted]
+    for parameter, path in FILTERS.items():
+        if args.get(parameter):
+            wanted = {value.strip().lower() for value in args[parameter].split(",")}
+            elements = [element for element in elements if str(_at(element, path)).lower() in wanted]
+    if args.get("page"):
+        try:
+            page = max(1, int(args["page"]))
+        except ValueError:
+            return errors.bad_request(f"page must be a number, got {args['page']!r}")
+        elements = elements[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    return envelope(kind, elements)
+
+
+def _at(element: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = element
+    for part in path:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _known(kind: Kind, element: dict[str, Any]) -> dict[str, Any]:
+    """``element`` as Xero echoes it: read into its model, so only the fields it knows, of
+    the types it declares (a field of the wrong type is left out)."""
+    properties = spec.load()[kind.element].get("properties", {})
+    return {key: value for key, value in element.items()
+            if key in properties and not spec.problems(kind.element, {key: value})}
+
+
+def _elements(kind: Kind, data: Any) -> list[Any] | None:
+    if isinstance(data, dict) and kind.collection in data and isinstance(data[kind.collection], list):
+        return data[kind.collection]
+    if isinstance(data, dict) and kind.collection not in data:
+        return [data]
+    return None
+
+
+def _write(org: Organisation, kind: Kind, method: str, entity_id: str | None, args: Mapping[str, str],
+           body: bytes) -> Reply:
+    try:
+        data = jsonio.loads(body)
+    except (ValueError, LedgerlinkError):
+        return errors.bad_request("The request body is not valid JSON")
+    elements = _elements(kind, data)
+    if not elements:
+        return errors.bad_request(f"No {kind.collection} were found in the request")
+    summarize = str(args.get("summarizeErrors", "true")).lower() != "false"
+    results: list[tuple[dict[str, Any], list[str], dict[str, Any] | None]] = []
+    with org.lock:
+        for element in elements:
+            if not isinstance(element, dict):
+                results.append(({}, [f"A {kind.element} must be an object"], None))
+                continue
+            messages = [kind.element + message[len("(body)"):] if message.startswith("(body)")
+                        else f"{kind.element}.{message}" for message in spec.problems(kind.element, element)]
+            existing = None
+            wanted = element.get(kind.id_field) or (entity_id if len(elements) == 1 else None)
+            if wanted and method == "POST":
+                existing = org.get(kind.collection, str(wanted))
+                if existing is None:
+                    messages.append(f"{kind.element} with {kind.id_field} {wanted} was not found")
+            elif wanted:
+                messages.append(f"{kind.id_field} cannot be set when creating a {kind.element}")
+            if not messages and kind.check is not None:
+                messages = kind.check(org, element, existing)
+            results.append((element, messages, existing))
+        refused = any(messages for _, messages, _ in results)
+        if summarize and refused:
+            reply = errors.validation([errors.with_errors(_known(kind, element), messages) if messages
+                                       else _known(kind, element) for element, messages, _ in results])
+            reply.headers["X-Sandbox-Element"] = kind.element
+            return reply
+        answered = []
+        for element, messages, existing in results:
+            if messages:
+                answered.append(errors.with_errors(_known(kind, element), messages))
+                continue
+            saved = kind.save(org, element, existing)  # type: ignore[misc]
+            answered.append({**saved, "StatusAttributeString": "OK"} if not summarize else saved)
+    return envelope(kind, answered)
+
+
+__all__ = ["FILTERS", "KINDS", "Kind", "PAGE_SIZE", "SINGLES", "dispatch", "envelope", "register"]

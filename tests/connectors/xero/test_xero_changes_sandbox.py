@@ -80,3 +80,65 @@ def test_an_invoice_the_sandbox_does_not_have_is_gone(xero, send):
     missing = notification("INVOICE", "UPDATE", "00000000-0000-0000-0000-000000000042")
     assert drive(triggers.fetch(missing.payload, ctx), send).value is None
 
+
+
+# --- through the host: acknowledged empty, stored, fetched from the sandbox, planned -------------
+
+KEY = "xero-webhook-key-for-the-runtime-test"
+RECIPE = {
+    "id": "xero-invoice-contact", "version": 1,
+    "description": "Each invoice created in Xero above 10 finds its contact.",
+    "trigger": {"event": "xero.invoice.created", "connection": "xero",
+                "filter": {"path": "$.event.data.Total", "gt": 10}},
+    "steps": [{"id": "contact", "action": "xero.find_contact", "connection": "xero",
+               "input": {"source_id": {"$path": "$.event.data.Contact.ContactID"},
+                         "Name": {"$path": "$.event.data.Contact.Name"}}}],
+}
+
+
+def runtime_on(xero, tmp_path, monkeypatch):
+    from ledgerlink.engine.operations import build_runtime
+    from ledgerlink.testing.databases import migrated_db
+
+    monkeypatch.setenv("LL_TEST_XERO_TOKEN", DEFAULT_ACCESS_TOKEN)
+    monkeypatch.setenv("LL_TEST_XERO_WEBHOOK_KEY", KEY)
+    config = tmp_path / "ledgerlink.toml"
+    config.write_text(f'[connections.xero]\nconnector = "xero"\ntenant_id = "{DEFAULT_TENANT}"\n'
+                      f'api_base = "{xero.url}/api.xro/2.0"\naccess_token = "${{LL_TEST_XERO_TOKEN}}"\n'
+                      f'webhook_key = "${{LL_TEST_XERO_WEBHOOK_KEY}}"\n')
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    (recipes / "contact.json").write_text(json.dumps(RECIPE))
+    return build_runtime(db=migrated_db(tmp_path), recipes=recipes, config_file=str(config))
+
+
+def test_a_delivery_is_acknowledged_empty_then_each_invoice_is_fetched_and_planned(xero, tmp_path, monkeypatch):
+    from ledgerlink.engine.worker import Worker
+    from ledgerlink.web.app import create_app
+
+    runtime = runtime_on(xero, tmp_path, monkeypatch)
+    acme = put(xero, "Contacts", {"Name": "Acme", "ContactNumber": "cus_1"})
+    lines = [{"Description": "Plan", "Quantity": 1, "AccountCode": "200", "TaxType": "NONE"}]
+    big, small = (put(xero, "Invoices", {"Type": "ACCREC", "Contact": {"ContactID": acme["ContactID"]},
+                                         "Date": "2026-11-02", "Status": "AUTHORISED",
+                                         "LineItems": [{**lines[0], "UnitAmount": amount}]})
+                  for amount in (Decimal("12.35"), Decimal("5.00")))
+    items = [{"resourceUrl": f"https://api.xero.com/api.xro/2.0/Invoices/{resource}", "resourceId": resource,
+              "eventDateUtc": "2026-11-24T17:30:00.123", "eventType": "CREATE", "eventCategory": "INVOICE",
+              "tenantId": DEFAULT_TENANT, "tenantType": "ORGANISATION"}
+             for resource in (big["InvoiceID"], small["InvoiceID"], "00000000-0000-0000-0000-000000000042")]
+    body = json.dumps({"events": items, "firstEventSequence": 1, "lastEventSequence": 3, "entropy": "E"}).encode()
+    client = create_app(runtime=runtime).test_client()
+    answer = client.post("/webhooks/xero", data=body, headers={**webhook.sign(body, {"webhook_key": KEY}, 0.0)})
+    assert (answer.status_code, answer.get_data()) == (200, b"")
+    assert runtime.store.fetch_counts() == {"pending": 3}  # stored; nothing read from Xero yet
+    worker = Worker(runtime)
+    for claimed in runtime.store.claim_fetches(worker.name, 60, 3):
+        worker.fetch(claimed)
+    # the small invoice was read and filtered out; the unknown one is gone
+    assert runtime.store.fetch_counts() == {"done": 2, "gone": 1}
+    assert runtime.store.counts() == {"pending": 1}
+    [run] = runtime.store.list_runs()
+    event = jsonio.loads(runtime.store.event(run["event_pk"])["payload"])
+    assert (event["entity_id"], event["data"]["Total"]) == (big["InvoiceID"], Decimal("12.35"))
+    runtime.close()

@@ -15,13 +15,12 @@ event id and are stored once.
 
 A listing cannot tell a creation from a change (Xero's records carry ``UpdatedDateUTC``
 only): every polled record is an ``updated`` event. A change both delivered by a webhook and
-polled is two events (the webhook's time is the event's, the poll's the record's), so a
-connection takes its changes one way: webhooks, or the poll.
+polled is two events, and one occurrence: the state read (``version``) is the same, so each
+recipe runs once for it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Generator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -33,7 +32,7 @@ from ledgerlink.errors import ConfigError, EventError
 
 from . import api
 from .triggers import COLLECTIONS, ID_FIELDS
-from .webhook import TENANT_SETTING, change, iso, utc
+from .webhook import TENANT_SETTING, change, iso, ms_date, utc
 
 #: the categories polled, with their entity
 POLLED = {"INVOICE": "Invoice", "CONTACT": "Contact", "CREDITNOTE": "CreditNote"}
@@ -43,16 +42,6 @@ PAGE_SIZE = 100
 OVERLAP = timedelta(seconds=60)
 #: the setting naming where the first poll starts (else it starts now)
 SINCE_SETTING = "poll_since"
-#: Xero's dates in JSON: ``/Date(1551981568133+0000)/`` (milliseconds since 1970, UTC)
-_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
-
-
-def ms_date(text: Any, where: str) -> datetime:
-    """A Xero ``/Date(ms+0000)/`` (or an ISO 8601 time) as an aware UTC datetime."""
-    match = _MS_DATE.match(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        return utc(text, where)
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(match.group(1)))
 
 
 def _cursor(text: str | None, start: datetime) -> dict[str, datetime]:

@@ -8,6 +8,12 @@ the entity as Xero returns it from ``GET /Invoices/{id}``, ``/Contacts/{id}`` or
 A webhook carries ids only, so each trigger *fetches* the entity before runs are planned
 (governed like any request); a polled event carries it already.
 
+**Occurrences.** The event ids of a webhook and of a poll differ (the webhook's time is the
+event's, the poll's the record's), so what makes one occurrence is the state read:
+``version`` = ``{entity_id}@{UpdatedDateUTC}``. An update read twice — delivered and polled,
+or two notifications fetched after both changes — plans one run per recipe; a creation is
+one occurrence per entity.
+
 **A payment recorded in Xero** has no event of its own (Xero has no payment category): it is
 an ``xero.invoice.updated`` whose invoice's ``AmountPaid`` grew, with the payment in
 ``data.Payments``. A recipe books payments made in Xero with a filter such as::
@@ -31,7 +37,7 @@ from ledgerlink.contract import ActionContext, Request, Response, Trigger
 from ledgerlink.errors import ConfigError, EventError
 
 from . import api
-from .webhook import CATEGORIES, OPERATIONS, TENANT_SETTING, trigger_name
+from .webhook import CATEGORIES, OPERATIONS, TENANT_SETTING, trigger_name, version
 
 #: the API's collection of each entity (``GET {api_base}/{collection}/{id}``)
 COLLECTIONS = {"Invoice": "Invoices", "Contact": "Contacts", "CreditNote": "CreditNotes"}
@@ -64,7 +70,7 @@ def fetch(payload: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, 
     if not found:
         raise EventError(f"Xero answered the read of {entity} {payload['entity_id']} without the "
                          f"{entity} in {collection}")
-    return {**payload, "data": found[0]}
+    return {**payload, "data": found[0], "version": version(str(payload["entity_id"]), found[0])}
 
 
 # --- schemas and samples ------------------------------------------------------------------------
@@ -132,6 +138,9 @@ def _schema(entity: str, operation: str) -> dict[str, Any]:
             "changed_at": _text("When Xero changed it (UTC, ISO 8601, to the millisecond)."),
             "via": {"enum": ["webhook", "poll"], "description": "How ledgerlink learned of it: a webhook or a poll."},
             "notification": {"type": "object", "description": "The webhook's event as Xero sent it (webhooks only)."},
+            "version": {"type": ["string", "null"],
+                        "description": "The state read, {entity_id}@{UpdatedDateUTC as ISO 8601}: the same "
+                                       "whether a webhook's fetch or a poll read it."},
             "data": {"type": "object", "required": [id_field], "properties": _FIELDS[entity],
                      "description": f"The {entity} as Xero returns it, read after the notification."},
         },
@@ -168,7 +177,8 @@ def _sample(entity: str, operation: str) -> dict[str, Any]:
         data["Payments"] = [{**p, "Amount": Decimal(p["Amount"])} for p in data["Payments"]]
     return {"tenant_id": "c2cc9b6e-9458-4c7d-93cc-f02b81b0594f", "entity_type": entity,
             "entity_id": data[ID_FIELDS[entity]], "operation": operation,
-            "changed_at": "2026-11-24T17:30:00.000Z", "via": "webhook", "data": data}
+            "changed_at": "2026-11-24T17:30:00.000Z", "via": "webhook", "data": data,
+            "version": version(data[ID_FIELDS[entity]], data)}
 
 
 def _summary(entity: str, operation: str) -> str:
@@ -185,7 +195,8 @@ def _summary(entity: str, operation: str) -> str:
 TRIGGERS = tuple(
     Trigger(name=trigger_name(category, operation), summary=_summary(entity, operation),
             event_schema=_schema(entity, operation), sample=_sample(entity, operation),
-            source_id_path="$.entity_id", fetch=fetch)
+            source_id_path="$.entity_id", fetch=fetch,
+            occurrence_path="$.entity_id" if operation == "created" else "$.version")
     for category, (entity, _) in CATEGORIES.items() for operation in OPERATIONS.values())
 
 

@@ -29,8 +29,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ledgerlink import jsonio
@@ -51,6 +52,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 }
 #: Xero's event types → the word used in trigger names and events
 OPERATIONS = {"CREATE": "created", "UPDATE": "updated"}
+#: Xero's dates in JSON: ``/Date(1551981568133+0000)/`` (milliseconds since 1970, UTC)
+_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 #: what each event of a delivery must carry (``WebhookEvent`` in Xero's xero-webhooks.yaml)
 _REQUIRED = ("resourceUrl", "resourceId", "eventDateUtc", "eventType", "eventCategory", "tenantId",
              "tenantType")
@@ -104,6 +107,23 @@ def utc(text: Any, where: str) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
+def ms_date(text: Any, where: str) -> datetime:
+    """A Xero ``/Date(ms+0000)/`` (or an ISO 8601 time) as an aware UTC datetime."""
+    match = _MS_DATE.match(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        return utc(text, where)
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(match.group(1)))
+
+
+def version(entity_id: str, data: Mapping[str, Any]) -> str | None:
+    """``{id}@{UpdatedDateUTC}``: one state of one entity, whoever read it (a webhook's fetch or
+    a poll); None when Xero gave no time of change."""
+    try:
+        return f"{entity_id}@{iso(ms_date(data.get('UpdatedDateUTC'), '/data/UpdatedDateUTC'))}"
+    except EventError:
+        return None
+
+
 def trigger_name(category: str, operation: str) -> str:
     """``xero.invoice.updated`` for (INVOICE, updated); unknown categories in lower case."""
     word = CATEGORIES[category][1] if category in CATEGORIES else category.lower()
@@ -120,6 +140,8 @@ def change(tenant: str, category: str, entity_id: str, operation: str, changed: 
     }
     if notification is not None:
         payload["notification"] = dict(notification)
+    if isinstance(data, Mapping):
+        payload["version"] = version(entity_id, data)
     verb = next((k for k, v in OPERATIONS.items() if v == operation), operation.upper())
     return IncomingEvent(id=f"{tenant}:{category}:{entity_id}:{verb}:{when}",
                          trigger=trigger_name(category, operation), payload=payload, tenant=tenant)

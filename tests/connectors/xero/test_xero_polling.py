@@ -109,3 +109,29 @@ def test_the_listings_here_are_xeros_own_shapes():
     body = {k: v for k, v in listing("Invoices", [invoice(1), invoice(2)]).items()
             if k not in ("Id", "Status", "ProviderName", "DateTimeUTC")}
     assert spec.problems("Invoices", body) == []
+
+
+def test_a_state_delivered_and_polled_is_one_occurrence_and_two_invoices_are_two():
+    from ledgerlink.engine.occurrence import occurrence_key
+    from ledgerlink_xero import webhook
+
+    cursor = json.dumps({c: "2026-11-24T17:31:00.000Z" for c in ("INVOICE", "CONTACT", "CREDITNOTE")})
+    ctx = context("xero", SETTINGS)
+    polled, _, _ = poll(CONNECTOR, cursor, ctx, [listing("Invoices", [invoice(1), invoice(2)]),
+                                                 listing("Contacts", []), listing("CreditNotes", [])])
+    body = json.dumps({"events": [{
+        "resourceUrl": "u", "resourceId": invoice(1)["InvoiceID"], "eventDateUtc": "2026-11-24T17:30:00.456",
+        "eventType": "UPDATE", "eventCategory": "INVOICE", "tenantId": TENANT, "tenantType": "ORGANISATION"}],
+        "firstEventSequence": 1, "lastEventSequence": 1, "entropy": "E"}).encode()
+    (delivered,) = webhook.parse({}, body)
+    fetched = drive(triggers.fetch(delivered.payload, ctx), [listing("Invoices", [invoice(1)])]).value
+    updated = next(t for t in triggers.TRIGGERS if t.name == "xero.invoice.updated")
+    assert delivered.id != polled[0].id  # two events ...
+    assert occurrence_key(updated, fetched) == occurrence_key(updated, polled[0].payload) == (
+        f"xero.invoice.updated:{invoice(1)['InvoiceID']}@2026-11-24T17:30:00.123Z")  # ... one occurrence
+    assert occurrence_key(updated, polled[1].payload) != occurrence_key(updated, polled[0].payload)
+    changed = drive(triggers.fetch(delivered.payload, ctx),
+                    [listing("Invoices", [invoice(1, "/Date(1795541500000+0000)/")])]).value
+    assert occurrence_key(updated, changed) != occurrence_key(updated, fetched)  # a later state runs again
+    created = next(t for t in triggers.TRIGGERS if t.name == "xero.invoice.created")
+    assert occurrence_key(created, fetched) == f"xero.invoice.created:{invoice(1)['InvoiceID']}"

@@ -47,7 +47,7 @@ def test_a_poll_from_poll_since_lists_each_collection_and_its_records_are_events
                                                        listing("Contacts", [contact]), listing("CreditNotes", [])])
     assert [r.url.rsplit("/", 1)[1] for r in done.requests] == ["Invoices", "Contacts", "CreditNotes"]
     for request in done.requests:
-        assert request.method == "GET" and request.headers["If-Modified-Since"] == "2026-11-24T00:00:00.000Z"
+        assert request.method == "GET" and request.headers["If-Modified-Since"] == "2026-11-24T00:00:00+00:00"
         assert {k: v for k, v in request.params.items() if k != "unitdp"} == {"order": "UpdatedDateUTC ASC",
                                                                              "page": "1"}
     assert [r.params.get("unitdp") for r in done.requests] == ["4", None, "4"]  # where Xero takes it
@@ -68,14 +68,14 @@ def test_the_next_poll_asks_from_a_minute_before_its_cursor_and_a_record_seen_ag
     ctx = context("xero", SETTINGS)
     first, _, done = poll(CONNECTOR, cursor, ctx, [listing("Invoices", [invoice(1)]), listing("Contacts", []),
                                                    listing("CreditNotes", [])])
-    assert {r.headers["If-Modified-Since"] for r in done.requests} == {"2026-11-24T17:30:00.000Z"}
+    assert {r.headers["If-Modified-Since"] for r in done.requests} == {"2026-11-24T17:30:00+00:00"}
     again, _, _ = poll(CONNECTOR, cursor, ctx, [listing("Invoices", [invoice(1)]), listing("Contacts", []),
                                                 listing("CreditNotes", [])])
     assert [e.id for e in again] == [e.id for e in first]
 
 
 def test_a_full_page_moves_the_cursor_to_its_newest_change_so_the_next_poll_goes_on():
-    full = [invoice(n, f"/Date({1795541400000 + n}+0000)/") for n in range(polling.PAGE_SIZE)]
+    full = [invoice(n, f"/Date({1795541405000 + n}+0000)/") for n in range(polling.PAGE_SIZE)]
     cursor = json.dumps({c: "2026-11-24T17:29:00.000Z" for c in ("INVOICE", "CONTACT", "CREDITNOTE")})
     ctx = context("xero", SETTINGS)
     events, following, _ = poll(CONNECTOR, cursor, ctx, [listing("Invoices", full), listing("Contacts", []),
@@ -83,9 +83,10 @@ def test_a_full_page_moves_the_cursor_to_its_newest_change_so_the_next_poll_goes
     assert len(events) == polling.PAGE_SIZE
     _, _, done = poll(CONNECTOR, following, ctx, [listing("Invoices", []), listing("Contacts", []),
                                                   listing("CreditNotes", [])])
-    # the next poll asks from the page's newest change (17:30:00.099), not from Xero's clock
-    assert done.requests[0].headers["If-Modified-Since"] == "2026-11-24T17:30:00.099Z"
-    assert done.requests[1].headers["If-Modified-Since"] == "2026-11-24T17:30:00.000Z"  # Xero's clock - 1 min
+    # the next poll asks from the page's newest change (17:30:05.099, to the second below), not
+    # from Xero's clock
+    assert done.requests[0].headers["If-Modified-Since"] == "2026-11-24T17:30:05+00:00"
+    assert done.requests[1].headers["If-Modified-Since"] == "2026-11-24T17:30:00+00:00"  # Xero's clock - 1 min
 
 
 def test_a_throttled_poll_fails_and_keeps_its_cursor_and_a_poll_needs_its_organisation():

@@ -3,15 +3,17 @@
 Every ``poll_seconds`` (a host setting of the connection) one read of each of ``GET
 /Invoices``, ``/Contacts`` and ``/CreditNotes`` with ``If-Modified-Since`` (only records
 created or modified since that moment; https://developer.xero.com/documentation/api/accounting/requests-and-responses),
-oldest change first (``order=UpdatedDateUTC ASC``), page 1 (Xero lists at most 100 per
+oldest change first (``order=UpdatedDateUTC ASC``), one page (Xero lists at most 100 per
 page). Each record listed is an event of its trigger carrying the record as ``data``, so the
 trigger's fetch has nothing left to read.
 
-The cursor holds, per collection, the moment the next poll asks from: the answer's
-``DateTimeUTC`` (Xero's clock) when the page was not full, else the newest change on it, so
-the next poll continues where this one was cut. A poll asks from a minute before its cursor
-(a cut page's cursor is a minute past its newest change): records seen twice give the same
-event id and are stored once.
+The cursor holds, per collection, the next request: the moment it asks from and its page.
+After a page that was not full, the next poll asks from a minute before the answer's
+``DateTimeUTC`` (Xero's clock; the newest change seen when Xero sent none), page 1. After a
+full page, it asks from the newest change on it (the next second's records may follow), or,
+when the whole page lies within the second it asked from, the same moment's next page: a
+poll never asks for the same page twice in a row. Records seen twice give the same event id
+and are stored once.
 
 A listing cannot tell a creation from a change (Xero's records carry ``UpdatedDateUTC``
 only): every polled record is an ``updated`` event. A change both delivered by a webhook and
@@ -38,7 +40,7 @@ from .webhook import TENANT_SETTING, change, iso, ms_date, utc
 POLLED = {"INVOICE": "Invoice", "CONTACT": "Contact", "CREDITNOTE": "CreditNote"}
 #: Xero lists at most this many records per page
 PAGE_SIZE = 100
-#: a poll asks again for this much before its cursor (records repeat; they are stored once)
+#: a poll asks again for this much before Xero's clock said (records repeat; they are stored once)
 OVERLAP = timedelta(seconds=60)
 #: the setting naming where the first poll starts (else it starts now)
 SINCE_SETTING = "poll_since"
@@ -52,17 +54,40 @@ def since_header(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _cursor(text: str | None, start: datetime) -> dict[str, datetime]:
-    if not text:
-        return {category: start for category in POLLED}
+#: one collection's next request: the moment it asks from, and the page
+Next = tuple[datetime, int]
+
+
+def _cursor(text: str, start: datetime) -> dict[str, Next]:
     try:
         stored = jsonio.loads(text)
     except (jsonio.JSONDecodeError, UnicodeError):
         raise EventError(f"the Xero poll's cursor {text[:60]!r} is not its JSON") from None
     if not isinstance(stored, Mapping):
         raise EventError(f"the Xero poll's cursor {text[:60]!r} is not an object")
-    return {category: utc(stored[category], f"cursor/{category}") if category in stored else start
-            for category in POLLED}
+    found: dict[str, Next] = {}
+    for category in POLLED:
+        entry = stored.get(category)
+        if not isinstance(entry, Mapping):
+            found[category] = (start, 1)
+            continue
+        page = entry.get("page", 1)
+        if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+            raise EventError(f"the Xero poll's cursor has page {page!r} for {category}")
+        found[category] = (utc(entry.get("from"), f"cursor/{category}/from"), page)
+    return found
+
+
+def _after(asked: Next, listed: int, newest: datetime | None, body: Mapping[str, Any]) -> Next:
+    """The next request of one collection, after a page of ``listed`` records."""
+    since, page = asked
+    if listed >= PAGE_SIZE and newest is not None:
+        if newest.replace(microsecond=0) > since.replace(microsecond=0):
+            return newest, 1
+        return since, page + 1  # the whole page lies within one second: read on
+    if body.get("DateTimeUTC"):
+        return ms_date(body["DateTimeUTC"], "/DateTimeUTC") - OVERLAP, 1
+    return max(newest or since, since), 1
 
 
 def _listed(tenant: str, category: str, body: Mapping[str, Any]) -> tuple[list[IncomingEvent], datetime | None]:
@@ -96,29 +121,27 @@ def poll(cursor: str | None, ctx: ActionContext) -> Generator[Request, Response,
                           f"one organisation's changes")
     now = datetime.now(timezone.utc)
     if not cursor and not settings.get(SINCE_SETTING):
-        return [], jsonio.dumps({category: iso(now) for category in POLLED})
-    start = utc(settings.get(SINCE_SETTING), f"connection {ctx.connection.name!r} setting {SINCE_SETTING}") \
-        if not cursor else now
-    since = _cursor(cursor, start)
+        return [], _dump({category: (now - OVERLAP, 1) for category in POLLED})
+    if cursor:
+        asked = _cursor(cursor, now - OVERLAP)
+    else:
+        start = utc(settings.get(SINCE_SETTING), f"connection {ctx.connection.name!r} setting {SINCE_SETTING}")
+        asked = {category: (start, 1) for category in POLLED}
     events: list[IncomingEvent] = []
-    following: dict[str, str] = {}
+    following: dict[str, Next] = {}
     for category, entity in POLLED.items():
-        asked = since[category] - (OVERLAP if cursor else timedelta(0))
-        listing = api.read(ctx, COLLECTIONS[entity], order="UpdatedDateUTC ASC", page="1")
-        response = yield replace(listing, headers={**listing.headers, "If-Modified-Since": since_header(asked)})
+        since, page = asked[category]
+        listing = api.read(ctx, COLLECTIONS[entity], order="UpdatedDateUTC ASC", page=str(page))
+        response = yield replace(listing, headers={**listing.headers, "If-Modified-Since": since_header(since)})
         api.elements(response, COLLECTIONS[entity], entity)  # raises what Xero's answer stands for
-        body = response.json
-        listed, newest = _listed(tenant, category, body)
+        listed, newest = _listed(tenant, category, response.json)
         events += listed
-        if len(listed) >= PAGE_SIZE and newest is not None:
-            # cut at a full page: the next poll asks from the newest change seen (the overlap
-            # it subtracts is added here), so it moves on even when the page spans one minute
-            following[category] = iso(max(newest, since[category]) + OVERLAP)
-        elif body.get("DateTimeUTC"):
-            following[category] = iso(ms_date(body["DateTimeUTC"], "/DateTimeUTC"))
-        else:
-            following[category] = iso(max(newest or since[category], since[category]))
-    return events, jsonio.dumps(following)
+        following[category] = _after(asked[category], len(listed), newest, response.json)
+    return events, _dump(following)
+
+
+def _dump(cursor: Mapping[str, Next]) -> str:
+    return jsonio.dumps({category: {"from": iso(since), "page": page} for category, (since, page) in cursor.items()})
 
 
 POLL = Poll(summary="invoices, contacts and credit notes changed since the last poll (If-Modified-Since), "

@@ -59,12 +59,16 @@ def test_a_poll_from_poll_since_lists_each_collection_and_its_records_are_events
         registered = next(t for t in triggers.TRIGGERS if t.name == event.trigger)
         jsonschema.Draft202012Validator(registered.event_schema).validate(event.payload)
         assert drive(registered.fetch(event.payload, ctx), []).value == event.payload  # nothing left to read
-    assert json.loads(cursor) == {c: "2026-11-24T17:31:00.000Z" for c in ("INVOICE", "CONTACT", "CREDITNOTE")}
+    # each list asks next from a minute before Xero's clock (DateTimeUTC 17:31:00)
+    assert json.loads(cursor) == {c: {"from": "2026-11-24T17:30:00.000Z", "page": 1} for c in polling.POLLED}
 
 
-def test_the_next_poll_asks_from_a_minute_before_its_cursor_and_a_record_seen_again_is_the_same_event():
-    cursor = json.dumps({"INVOICE": "2026-11-24T17:31:00.000Z", "CONTACT": "2026-11-24T17:31:00.000Z",
-                         "CREDITNOTE": "2026-11-24T17:31:00.000Z"})
+def cursor_at(moment: str, page: int = 1) -> str:
+    return json.dumps({c: {"from": moment, "page": page} for c in polling.POLLED})
+
+
+def test_the_next_poll_asks_as_its_cursor_says_and_a_record_seen_again_is_the_same_event():
+    cursor = cursor_at("2026-11-24T17:30:00.000Z")
     ctx = context("xero", SETTINGS)
     first, _, done = poll(CONNECTOR, cursor, ctx, [listing("Invoices", [invoice(1)]), listing("Contacts", []),
                                                    listing("CreditNotes", [])])
@@ -76,7 +80,7 @@ def test_the_next_poll_asks_from_a_minute_before_its_cursor_and_a_record_seen_ag
 
 def test_a_full_page_moves_the_cursor_to_its_newest_change_so_the_next_poll_goes_on():
     full = [invoice(n, f"/Date({1795541405000 + n}+0000)/") for n in range(polling.PAGE_SIZE)]
-    cursor = json.dumps({c: "2026-11-24T17:29:00.000Z" for c in ("INVOICE", "CONTACT", "CREDITNOTE")})
+    cursor = cursor_at("2026-11-24T17:29:00.000Z")
     ctx = context("xero", SETTINGS)
     events, following, _ = poll(CONNECTOR, cursor, ctx, [listing("Invoices", full), listing("Contacts", []),
                                                          listing("CreditNotes", [])])
@@ -89,8 +93,21 @@ def test_a_full_page_moves_the_cursor_to_its_newest_change_so_the_next_poll_goes
     assert done.requests[1].headers["If-Modified-Since"] == "2026-11-24T17:30:00+00:00"  # Xero's clock - 1 min
 
 
+def test_a_full_page_within_the_second_asked_from_reads_on_to_the_next_page():
+    same_second = [invoice(n, f"/Date({1795541400000 + n}+0000)/") for n in range(polling.PAGE_SIZE)]
+    ctx = context("xero", SETTINGS)
+    _, following, _ = poll(CONNECTOR, cursor_at("2026-11-24T17:30:00.000Z"), ctx, [
+        listing("Invoices", same_second), listing("Contacts", []), listing("CreditNotes", [])])
+    assert json.loads(following)["INVOICE"] == {"from": "2026-11-24T17:30:00.000Z", "page": 2}
+    _, after, done = poll(CONNECTOR, following, ctx, [listing("Invoices", [invoice(100)]), listing("Contacts", []),
+                                                      listing("CreditNotes", [])])
+    assert (done.requests[0].params["page"], done.requests[0].headers["If-Modified-Since"]) == (
+        "2", "2026-11-24T17:30:00+00:00")
+    assert json.loads(after)["INVOICE"] == {"from": "2026-11-24T17:30:00.000Z", "page": 1}  # Xero's clock - 1 min
+
+
 def test_a_throttled_poll_fails_and_keeps_its_cursor_and_a_poll_needs_its_organisation():
-    cursor = json.dumps({c: "2026-11-24T17:31:00.000Z" for c in ("INVOICE", "CONTACT", "CREDITNOTE")})
+    cursor = cursor_at("2026-11-24T17:30:00.000Z")
     throttled = Response(429, headers={"Retry-After": "30", "X-Rate-Limit-Problem": "minute"})
     with pytest.raises(VendorError) as later:
         poll(CONNECTOR, cursor, context("xero", SETTINGS), [throttled])
@@ -116,7 +133,7 @@ def test_a_state_delivered_and_polled_is_one_occurrence_and_two_invoices_are_two
     from ledgerlink.engine.occurrence import occurrence_key
     from ledgerlink_xero import webhook
 
-    cursor = json.dumps({c: "2026-11-24T17:31:00.000Z" for c in ("INVOICE", "CONTACT", "CREDITNOTE")})
+    cursor = cursor_at("2026-11-24T17:30:00.000Z")
     ctx = context("xero", SETTINGS)
     polled, _, _ = poll(CONNECTOR, cursor, ctx, [listing("Invoices", [invoice(1), invoice(2)]),
                                                  listing("Contacts", []), listing("CreditNotes", [])])

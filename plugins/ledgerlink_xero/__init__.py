@@ -2,16 +2,19 @@
 
 It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xero"``) and
 registers, through the same hooks a third-party package uses, the ``xero`` connector and its
-actions: ``find_contact`` and ``find_or_create_contact``.
+actions: ``find_contact``, ``find_or_create_contact``, ``create_invoice``, ``create_payment``,
+``create_manual_journal``, ``create_bank_transaction`` and ``create_bank_transfer``.
 
 Modules: :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth`
 (consent with PKCE, the organisation chosen from ``GET /connections``, the headers of every
 request, the limits), :mod:`.errors` (Xero's answers read into retry, reconnect or give up),
 :mod:`.api` (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client),
-:mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or created);
-:mod:`.webhook` (signed deliveries, Intent to Receive), :mod:`.triggers` (invoices, contacts
-and credit notes created or updated, each fetched whole) and :mod:`.polling` (the same events
-without webhooks).
+:mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or created),
+:mod:`.invoice` (sales invoices), :mod:`.payment` (payments of them), :mod:`.manual_journal`
+(balanced journals) and :mod:`.bank` (spend or receive money, transfers) on :mod:`.fields` (currencies and rates, unit amounts, codes) and
+:mod:`.undo` (deleting or voiding by status); :mod:`.webhook` (signed deliveries, Intent to
+Receive), :mod:`.triggers` (invoices, contacts and credit notes created or updated, each
+fetched whole) and :mod:`.polling` (the same events without webhooks).
 """
 
 from __future__ import annotations
@@ -20,7 +23,11 @@ from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
 from .api import IDEMPOTENCY_KEY_LIFETIME
+from .bank import CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER
 from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
+from .invoice import ACTION as CREATE_INVOICE
+from .manual_journal import ACTION as CREATE_MANUAL_JOURNAL
+from .payment import ACTION as CREATE_PAYMENT
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import DEFAULT_DAILY_LIMIT, DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
 from . import polling, triggers, webhook
@@ -55,7 +62,8 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
-ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT)
+ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_PAYMENT, CREATE_MANUAL_JOURNAL,
+           CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER)
 
 
 @hookimpl

@@ -86,6 +86,15 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "description": "Without webhooks (poll_seconds set): where the first poll starts, an "
                            "ISO 8601 time; unset, it starts at the first poll.",
         },
+        "base_currency": {
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "default": "USD",
+            "description": "The organisation's base currency, ISO 4217 (Xero: Settings > General "
+                           "settings > Financial settings). Documents in any other currency carry "
+                           "both CurrencyCode and CurrencyRate; they are refused without an "
+                           "exchange_rate, never booked at XE.com's rate of the day. Default: USD.",
+        },
         "daily_limit": {
             "type": "integer",
             "enum": list(DAILY_LIMITS),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -231,3 +232,20 @@ def test_settings_are_seeded_and_every_answer_validates_against_the_strict_spec(
     assert api(xero, "GET", "Items", where='Code=="SUB-BASIC"').json()["Items"][0]["SalesDetails"]["AccountCode"] == "200"
     statuses = {entry["status"] for entry in xero.sandbox.requests()}
     assert statuses == {200}  # a 500 would mean an answer Xero's spec refuses
+
+
+def test_if_modified_since_lists_only_what_changed_after_it_oldest_first(xero, now):
+    api(xero, "PUT", "Contacts", {"Name": "Early"})
+    now[0] += 10
+    late = api(xero, "PUT", "Contacts", {"Name": "Late"}).json()["Contacts"][0]
+    now[0] += 10
+    api(xero, "POST", "Contacts", {"ContactID": late["ContactID"], "EmailAddress": "x@late.test"})
+    between = email.utils.formatdate(1_790_000_000.0 + 1005, usegmt=True)
+    headers = {"Authorization": "Bearer xero-sandbox-access-token", "xero-tenant-id": DEFAULT_TENANT,
+               "If-Modified-Since": between}
+    changed = httpx.get(f"{xero.url}/api.xro/2.0/Contacts", headers=headers, params={"order": "UpdatedDateUTC ASC"})
+    assert [c["Name"] for c in changed.json()["Contacts"]] == ["Late"]
+    iso = httpx.get(f"{xero.url}/api.xro/2.0/Contacts", headers={**headers, "If-Modified-Since": "2026-01-01T00:00:00"})
+    assert [c["Name"] for c in iso.json()["Contacts"]] == ["Early", "Late"]
+    bad = httpx.get(f"{xero.url}/api.xro/2.0/Contacts", headers={**headers, "If-Modified-Since": "yesterday"})
+    assert bad.status_code == 400

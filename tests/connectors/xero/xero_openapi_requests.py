@@ -70,8 +70,11 @@ def _declared(op: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _value(text: str, schema: dict[str, Any]) -> Any:
-    """A query string's text as the type its schema declares (``"4"`` an integer)."""
+    """A query string's text as the type its schema declares (``"4"`` an integer; an array
+    comma-separated, as Xero's ``IDs``, ``ContactIDs`` and ``Statuses`` are written)."""
     wanted = schema.get("type")
+    if wanted == "array":
+        return [_value(part, schema.get("items", {})) for part in text.split(",")]
     if wanted == "boolean" and text in ("true", "false"):
         return text == "true"
     if wanted == "integer" and re.fullmatch(r"-?[0-9]+", text):

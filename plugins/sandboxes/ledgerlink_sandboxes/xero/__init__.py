@@ -20,7 +20,11 @@ What it imitates (Xero's developer documentation, developer.xero.com):
   ``xero-tenant-id`` required, Xero's limits and their headers, ``Idempotency-Key`` kept six
   minutes, envelopes and ``summarizeErrors`` (:mod:`.entities`); Contacts with ``where``
   queries (:mod:`.contacts`, :mod:`.query`); Organisation, Accounts, Currencies, TaxRates and
-  Items as seeded (:mod:`.settings`, :mod:`.org`);
+  Items as seeded (:mod:`.settings`, :mod:`.org`); Invoices with Xero's line, tax and total
+  arithmetic, void (:mod:`.invoices`); Payments against an invoice into a bank account
+  (:mod:`.payments`); balanced ManualJournals (:mod:`.journals`); BankTransactions (RECEIVE,
+  SPEND) and BankTransfers (:mod:`.banking`); CreditNotes and their Allocations to invoices
+  (:mod:`.credit_notes`); a ledger moving account balances by double entry (:mod:`.ledger`); lock dates refuse documents dated inside them;
 - every body read or answered checked against Xero's OpenAPI made strict (:mod:`.spec`).
 """
 

@@ -11,7 +11,7 @@ kept:
 - ``GET|PUT|POST /api.xro/2.0/<path>``: the Accounting API (:mod:`.api`).
 
 Routes for tests only, never authenticated or rate-limited (``/__sandbox/…``): ``GET stats``,
-``GET requests``, ``GET entities/<tenant>/<collection>``, ``POST reset`` (``{"tokens": true}``
+``GET requests``, ``GET entities/<tenant>/<collection>``, ``GET balances/<tenant>`` (:mod:`.ledger`), ``POST reset`` (``{"tokens": true}``
 also forgets issued tokens), ``POST advance`` (``{"seconds"}``: move the sandbox clocks),
 ``POST organisation`` (``{"tenant", "PeriodLockDate", "EndOfYearLockDate"}``: lock dates).
 """
@@ -26,6 +26,7 @@ from ledgerlink import jsonio
 from ledgerlink.testing.sandbox import Reply
 
 from . import api, errors
+from .ledger import balances
 from .state import Sandbox
 
 
@@ -80,7 +81,8 @@ def create_app(sandbox: Sandbox) -> Flask:
                       "api": "/api.xro/2.0/<Collection>", "token_endpoint": "/connect/token",
                       "authorize": "/identity/connect/authorize", "connections": "/connections",
                       "test_only": ["/__sandbox/stats", "/__sandbox/requests",
-                                    "/__sandbox/entities/<tenant>/<collection>", "/__sandbox/reset",
+                                    "/__sandbox/entities/<tenant>/<collection>", "/__sandbox/balances/<tenant>",
+                                    "/__sandbox/reset",
                                     "/__sandbox/advance", "/__sandbox/organisation"]})
 
     @app.get("/__sandbox/stats")
@@ -97,6 +99,13 @@ def create_app(sandbox: Sandbox) -> Flask:
         if org is None or collection not in org.entities:
             return _json({"error": f"no {collection} for tenant {tenant}"}, 404)
         return _json(org.all(collection))
+
+    @app.get("/__sandbox/balances/<tenant>")
+    def account_balances(tenant: str) -> Response:
+        org = sandbox.orgs.get(tenant)
+        if org is None:
+            return _json({"error": f"no tenant {tenant}"}, 404)
+        return _json(balances(org))
 
     @app.post("/__sandbox/reset")
     def reset() -> Response:

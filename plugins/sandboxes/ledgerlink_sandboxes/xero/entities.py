@@ -6,7 +6,8 @@ messages) and how to save it. What every collection shares is here
 
 - ``GET /<Collection>[/<id>]`` answers the envelope ``{"<Collection>": [...]}``; an unknown id
   is a 404. Lists take ``where`` (:mod:`.query`), ``IDs`` (comma-separated), ``page`` (100 a
-  page, from 1) and, where they apply, ``InvoiceNumbers``, ``ContactIDs``, ``Statuses``;
+  page, from 1), ``order=UpdatedDateUTC ASC``, the ``If-Modified-Since`` header (only elements
+  updated after it) and, where they apply, ``InvoiceNumbers``, ``ContactIDs``, ``Statuses``;
 - ``PUT`` creates, ``POST`` creates or (with the element's id) updates, from the envelope
   ``{"<Collection>": [...]}`` or one bare element. The body is first checked against Xero's
   strict schema: a field Xero does not know, or of the wrong type, refuses the element;
@@ -18,6 +19,9 @@ messages) and how to save it. What every collection shares is here
 
 from __future__ import annotations
 
+import datetime
+import email.utils
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +35,7 @@ from .org import Organisation
 from .query import QueryError, where
 
 PAGE_SIZE = 100
+MS = re.compile(r"/Date\((-?\d+)")
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,9 @@ FILTERS = {"InvoiceNumbers": ("InvoiceNumber",), "ContactIDs": ("Contact", "Cont
            "Statuses": ("Status",)}
 
 
+#: (collection, sub-resource), lower case → its handler ``(org, method, parent id, args, body)``
+#: (``PUT /CreditNotes/<id>/Allocations``)
+SUBRESOURCES: dict[tuple[str, str], Callable[..., Reply]] = {}
 #: lower-case path segment → a read-only answer that is not a collection (``Organisation``)
 SINGLES: dict[str, Callable[[Organisation, Mapping[str, str]], Reply]] = {}
 
@@ -67,28 +75,59 @@ def envelope(kind: Kind, elements: list[dict[str, Any]]) -> Reply:
     return Reply.json(200, {kind.collection: elements})
 
 
-def dispatch(org: Organisation, method: str, path: str, args: Mapping[str, str], body: bytes) -> Reply:
+def dispatch(org: Organisation, method: str, path: str, args: Mapping[str, str], body: bytes,
+             headers: Mapping[str, str] | None = None) -> Reply:
     """The answer of the collection ``path`` names to ``method`` (see the module docstring)."""
     parts = [part for part in path.split("/") if part]
     if len(parts) == 1 and parts[0].lower() in SINGLES:
         return SINGLES[parts[0].lower()](org, args) if method == "GET" else errors.not_found()
+    if len(parts) == 3 and (parts[0].lower(), parts[2].lower()) in SUBRESOURCES:
+        return SUBRESOURCES[(parts[0].lower(), parts[2].lower())](org, method, parts[1], args, body)
     kind = KINDS.get(parts[0].lower()) if parts else None
     if kind is None or len(parts) > 2:
         return errors.not_found()
     entity_id = parts[1] if len(parts) == 2 else None
     if method == "GET":
-        return _read(org, kind, entity_id, args)
+        return _read(org, kind, entity_id, args, (headers or {}).get("if-modified-since"))
     if method in ("PUT", "POST") and kind.save is not None and not (method == "PUT" and entity_id):
         return _write(org, kind, method, entity_id, args, body)
     return errors.not_found()
 
 
-def _read(org: Organisation, kind: Kind, entity_id: str | None, args: Mapping[str, str]) -> Reply:
+def _modified_since(value: str) -> int | None:
+    """``If-Modified-Since`` (an HTTP date, or ISO 8601 in UTC as Xero's SDKs send it) in
+    milliseconds since 1970; None when unreadable."""
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        try:
+            moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+def _updated(element: Mapping[str, Any]) -> int:
+    found = MS.match(str(element.get("UpdatedDateUTC") or ""))
+    return int(found.group(1)) if found else 0
+
+
+def _read(org: Organisation, kind: Kind, entity_id: str | None, args: Mapping[str, str],
+          modified_since: str | None = None) -> Reply:
     if entity_id is not None:
         found = org.get(kind.collection, entity_id) if not kind.by_key else \
             org.entities[kind.collection].get(entity_id)
         return envelope(kind, [found]) if found is not None else errors.not_found()
     elements = org.all(kind.collection)
+    if modified_since:
+        since = _modified_since(modified_since)
+        if since is None:
+            return errors.bad_request(f"If-Modified-Since is not a date: {modified_since!r}")
+        elements = [element for element in elements if _updated(element) > since]
+    if args.get("order", "").replace(" ", "").lower() in ("updateddateutc", "updateddateutcasc"):
+        elements.sort(key=_updated)
     if args.get("where"):
         try:
             predicate = where(args["where"])
@@ -127,6 +166,14 @@ def _known(kind: Kind, element: dict[str, Any]) -> dict[str, Any]:
             if key in properties and not spec.problems(kind.element, {key: value})}
 
 
+def _fit(kind: Kind, element: dict[str, Any]) -> dict[str, Any]:
+    """``element`` without the status fields its schema does not have (a BankTransfer has no
+    ``StatusAttributeString``)."""
+    properties = spec.load()[kind.element].get("properties", {})
+    return {key: value for key, value in element.items()
+            if key in properties or key not in ("StatusAttributeString", "ValidationErrors")}
+
+
 def _elements(kind: Kind, data: Any) -> list[Any] | None:
     if isinstance(data, dict) and kind.collection in data and isinstance(data[kind.collection], list):
         return data[kind.collection]
@@ -161,23 +208,26 @@ def _write(org: Organisation, kind: Kind, method: str, entity_id: str | None, ar
                     messages.append(f"{kind.element} with {kind.id_field} {wanted} was not found")
             elif wanted:
                 messages.append(f"{kind.id_field} cannot be set when creating a {kind.element}")
+            if existing is not None:  # an update sends only what changes
+                messages = [m for m in messages if not (m.startswith(f"{kind.element}: ")
+                                                        and m.endswith("is a required property"))]
             if not messages and kind.check is not None:
                 messages = kind.check(org, element, existing)
             results.append((element, messages, existing))
         refused = any(messages for _, messages, _ in results)
         if summarize and refused:
-            reply = errors.validation([errors.with_errors(_known(kind, element), messages) if messages
+            reply = errors.validation([_fit(kind, errors.with_errors(_known(kind, element), messages)) if messages
                                        else _known(kind, element) for element, messages, _ in results])
             reply.headers["X-Sandbox-Element"] = kind.element
             return reply
         answered = []
         for element, messages, existing in results:
             if messages:
-                answered.append(errors.with_errors(_known(kind, element), messages))
+                answered.append(_fit(kind, errors.with_errors(_known(kind, element), messages)))
                 continue
             saved = kind.save(org, element, existing)  # type: ignore[misc]
-            answered.append({**saved, "StatusAttributeString": "OK"} if not summarize else saved)
+            answered.append(_fit(kind, {**saved, "StatusAttributeString": "OK"}) if not summarize else saved)
     return envelope(kind, answered)
 
 
-__all__ = ["FILTERS", "KINDS", "Kind", "PAGE_SIZE", "SINGLES", "dispatch", "envelope", "register"]
+__all__ = ["FILTERS", "KINDS", "Kind", "PAGE_SIZE", "SINGLES", "SUBRESOURCES", "dispatch", "envelope", "register"]

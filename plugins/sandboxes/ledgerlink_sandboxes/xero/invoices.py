@@ -6,8 +6,8 @@ What Xero checks and computes, as the sandbox does it:
 - ``Type`` ACCREC or ACCPAY; ``Contact`` by ``ContactID`` (must exist) or by ``Name`` (found, or
   created as Xero does: prefer ContactID, a name alone can make a second contact);
 - ``CurrencyCode`` (the base currency when absent) must be enabled in the organisation
-  ("Organisation is not subscribed to currency …"); ``CurrencyRate`` is kept as sent (units of
-  the base currency per unit of the invoice's currency), 1 for the base currency; a foreign
+  ("Organisation is not subscribed to currency …"); ``CurrencyRate`` is kept as sent (its direction:
+  :func:`.ledger.to_base`), 1 for the base currency; a foreign
   invoice without a rate gets the sandbox's fixed day rate (:data:`DAY_RATES`), as Xero would
   take XE.com's;
 - a line's ``LineAmount`` is ``Quantity × UnitAmount × (100 − DiscountRate) / 100`` (or minus
@@ -35,9 +35,10 @@ from .entities import Kind, register
 from .org import Organisation, ms_date, new_id
 
 CENT = Decimal("0.01")
-#: the sandbox's day rates (base-currency units per unit), used when a foreign document has none
-DAY_RATES = {"USD": Decimal("1"), "EUR": Decimal("1.08"), "JPY": Decimal("0.0067"), "KWD": Decimal("3.25"),
-             "GBP": Decimal("1.27"), "AUD": Decimal("0.66"), "NZD": Decimal("0.6"), "CAD": Decimal("0.73")}
+#: the sandbox's day rates against USD, used when a foreign document has none (read as
+#: :func:`.ledger.to_base` reads a rate, so they are meaningful for a USD organisation only)
+DAY_RATES = {"USD": Decimal("1"), "EUR": Decimal("0.92"), "JPY": Decimal("150"), "KWD": Decimal("0.307"),
+             "GBP": Decimal("0.79"), "AUD": Decimal("1.52"), "NZD": Decimal("1.67"), "CAD": Decimal("1.37")}
 CREATE_STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")
 
 
@@ -45,7 +46,7 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _contact(org: Organisation, sent: Any) -> tuple[dict[str, Any] | None, list[str]]:
+def contact_of(org: Organisation, sent: Any) -> tuple[dict[str, Any] | None, list[str]]:
     if not isinstance(sent, dict):
         return None, ["A Contact must be specified with this type of transaction"]
     if sent.get("ContactID"):
@@ -58,7 +59,7 @@ def _contact(org: Organisation, sent: Any) -> tuple[dict[str, Any] | None, list[
     return None, ["A Contact must be specified with this type of transaction"]
 
 
-def _lines(org: Organisation, element: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+def line_items(org: Organisation, element: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
     lines, messages = [], []
     for sent in element.get("LineItems") or []:
         line = dict(sent)
@@ -136,7 +137,7 @@ def check(org: Organisation, element: dict[str, Any], existing: dict[str, Any] |
     messages = []
     if element.get("Type") not in ("ACCREC", "ACCPAY"):
         messages.append("Invoice Type must be specified (ACCREC or ACCPAY)")
-    messages += _contact(org, element.get("Contact"))[1]
+    messages += contact_of(org, element.get("Contact"))[1]
     currency = element.get("CurrencyCode") or org.base_currency
     if currency not in org.currencies:
         messages.append(f"Organisation is not subscribed to currency {currency}")
@@ -150,7 +151,7 @@ def check(org: Organisation, element: dict[str, Any], existing: dict[str, Any] |
             i.get("InvoiceNumber") == element["InvoiceNumber"] and i is not existing
             and i.get("Type") == "ACCREC" for i in org.all("Invoices")):
         messages.append("Invoice # must be unique.")
-    lines, line_messages = _lines(org, element)
+    lines, line_messages = line_items(org, element)
     messages += line_messages
     if status == "AUTHORISED" and not lines:
         messages.append("An invoice must have at least one line item to be approved")
@@ -172,13 +173,13 @@ def save(org: Organisation, element: dict[str, Any], existing: dict[str, Any] | 
         existing.update(Status="VOIDED", AmountDue=Decimal("0.00"), UpdatedDateUTC=org.now())
         return dict(existing)
     merged = {**(existing or {}), **{k: v for k, v in element.items() if k not in ("StatusAttributeString",)}}
-    contact, _ = _contact(org, merged.get("Contact"))
+    contact, _ = contact_of(org, merged.get("Contact"))
     if contact is None:
         contact = org.add("Contacts", {"Name": merged["Contact"]["Name"].strip(), "ContactStatus": "ACTIVE",
                                        "IsSupplier": False, "IsCustomer": False, "UpdatedDateUTC": org.now()},
                           "ContactID")
     contact["IsCustomer" if merged["Type"] == "ACCREC" else "IsSupplier"] = True
-    lines, _ = _lines(org, merged)
+    lines, _ = line_items(org, merged)
     kind = merged.get("LineAmountTypes") or "Exclusive"
     currency = merged.get("CurrencyCode") or org.base_currency
     rate = Decimal("1") if currency == org.base_currency else \
@@ -213,4 +214,5 @@ def save(org: Organisation, element: dict[str, Any], existing: dict[str, Any] | 
 
 INVOICES = register(Kind("Invoices", "Invoice", "InvoiceID", check, save))
 
-__all__ = ["CENT", "DAY_RATES", "INVOICES", "cents", "check", "save", "totals", "xero_date"]
+__all__ = ["CENT", "DAY_RATES", "INVOICES", "cents", "check", "contact_of", "line_items", "save", "totals",
+           "xero_date"]

@@ -9,7 +9,8 @@ organisation alike:
   account ``09x <CUR> Bank Account`` per other enabled currency, 200 Sales (REVENUE),
   260 Other Revenue (REVENUE), 404 Bank Fees (EXPENSE), 610 Accounts Receivable (CURRENT,
   system account DEBTORS), 800 Accounts Payable (CURRLIAB, CREDITORS), 820 Sales Tax
-  (CURRLIAB), 3000 Retained Earnings (EQUITY);
+  (CURRLIAB), 3000 Retained Earnings (EQUITY), 499 Realised Currency Gains (EXPENSE,
+  REALISEDCURRENCYGAIN);
 - tax rates ``NONE`` (Tax Exempt, 0 %) and ``OUTPUT`` (Sales Tax, 8.5 %);
 - the enabled currencies (the base currency first);
 - item ``SUB-BASIC`` (Basic subscription, sold into 200 at 10.00).
@@ -42,6 +43,7 @@ ACCOUNTS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("800", "Accounts Payable", "CURRLIAB", {"TaxType": "NONE", "SystemAccount": "CREDITORS"}),
     ("820", "Sales Tax", "CURRLIAB", {"TaxType": "NONE"}),
     ("3000", "Retained Earnings", "EQUITY", {"TaxType": "NONE"}),
+    ("499", "Realised Currency Gains", "EXPENSE", {"TaxType": "NONE", "SystemAccount": "REALISEDCURRENCYGAIN"}),
 ]
 
 

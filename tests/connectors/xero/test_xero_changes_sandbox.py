@@ -1,5 +1,6 @@
 """Xero's triggers against the Xero sandbox over loopback HTTP: a notification's entity read
-through the connector's client with the connection's headers."""
+through the connector's client with the connection's headers, the poll's listings from a cursor,
+and a delivery through the host from acknowledgement to planned run."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 import ledgerlink_xero
 from ledgerlink import jsonio
 from ledgerlink.testing import HttpSender, drive
-from ledgerlink.testing.actions import context
+from ledgerlink.testing.actions import context, poll
 from ledgerlink.testing.sandbox import running
 from ledgerlink_sandboxes.xero import DEFAULT_ACCESS_TOKEN, DEFAULT_TENANT, create_sandbox
 from ledgerlink_xero import triggers, webhook
@@ -22,8 +23,13 @@ CONNECTOR = ledgerlink_xero.CONNECTOR
 
 
 @pytest.fixture
-def xero():
-    now = [1000.0]
+def now() -> list[float]:
+    """The sandbox's clock (seconds since it started): a test moves it."""
+    return [1000.0]
+
+
+@pytest.fixture
+def xero(now):
     with running(create_sandbox(clock=lambda: now[0], wall_clock=lambda: 1_790_000_000.0 + now[0])) as served:
         yield served
 
@@ -35,8 +41,8 @@ def send():
         yield HttpSender(client, CONNECTOR.auth({"access_token": DEFAULT_ACCESS_TOKEN, "tenant_id": DEFAULT_TENANT}))
 
 
-def put(xero, collection: str, element: dict) -> dict:
-    answer = httpx.put(f"{xero.url}/api.xro/2.0/{collection}", content=jsonio.dumps({collection: [element]}),
+def put(xero, collection: str, element: dict, method: str = "PUT") -> dict:
+    answer = httpx.request(method, f"{xero.url}/api.xro/2.0/{collection}", content=jsonio.dumps({collection: [element]}),
                        params={"summarizeErrors": "false", "unitdp": "4"},
                        headers={"Authorization": f"Bearer {DEFAULT_ACCESS_TOKEN}", "xero-tenant-id": DEFAULT_TENANT,
                                 "Accept": "application/json"})
@@ -80,6 +86,26 @@ def test_an_invoice_the_sandbox_does_not_have_is_gone(xero, send):
     missing = notification("INVOICE", "UPDATE", "00000000-0000-0000-0000-000000000042")
     assert drive(triggers.fetch(missing.payload, ctx), send).value is None
 
+
+
+def test_the_poll_lists_the_sandboxs_changes_and_then_only_the_later_ones(xero, send, now):
+    ctx = context("xero", {"tenant_id": DEFAULT_TENANT, "api_base": f"{xero.url}/api.xro/2.0",
+                           "poll_since": "2026-01-01T00:00:00Z"})
+    acme = put(xero, "Contacts", {"Name": "Acme", "ContactNumber": "cus_1"})
+    invoice = put(xero, "Invoices", {"Type": "ACCREC", "Contact": {"ContactID": acme["ContactID"]},
+                                     "Date": "2026-11-02", "Status": "AUTHORISED",
+                                     "LineItems": [{"Description": "Plan", "Quantity": 1, "UnitAmount": Decimal("9.99"),
+                                                    "AccountCode": "200", "TaxType": "NONE"}]})
+    events, cursor, done = poll(CONNECTOR, None, ctx, send)
+    assert [r.url.rsplit("/", 1)[1] for r in done.requests] == ["Invoices", "Contacts", "CreditNotes"]
+    assert sorted((e.trigger, e.payload["entity_id"]) for e in events) == sorted([
+        ("xero.invoice.updated", invoice["InvoiceID"]), ("xero.contact.updated", acme["ContactID"])])
+    now[0] += 120  # two minutes later the contact changes, and nothing else
+    put(xero, "Contacts", {"ContactID": acme["ContactID"], "EmailAddress": "ap@acme.test"}, method="POST")
+    later, _, _ = poll(CONNECTOR, cursor, ctx, send)
+    assert [(e.trigger, e.payload["data"]["EmailAddress"]) for e in later] == [("xero.contact.updated", "ap@acme.test")]
+    first = next(e for e in events if e.trigger == "xero.contact.updated")
+    assert later[0].payload["version"] != first.payload["version"]  # a new state: recipes run again
 
 
 # --- through the host: acknowledged empty, stored, fetched from the sandbox, planned -------------

@@ -19,6 +19,8 @@ VENDOR = REPO / "tests" / "vendor"
 STRIPE = VENDOR / "stripe"
 #: QuickBooks Online: client libraries' recorded responses and Intuit's signature vectors
 QUICKBOOKS = VENDOR / "quickbooks"
+#: Xero: webhook signature vectors
+XERO = VENDOR / "xero"
 
 #: ``sha256sum`` lines: the digest of each vendor file, by its path from the repository root
 SHA256SUMS = VENDOR / "SHA256SUMS"
@@ -34,4 +36,4 @@ def pinned_files() -> dict[str, str]:
     return pinned
 
 
-__all__ = ["QUICKBOOKS", "REPO", "SHA256SUMS", "STRIPE", "VENDOR", "pinned_files"]
+__all__ = ["QUICKBOOKS", "REPO", "SHA256SUMS", "STRIPE", "VENDOR", "XERO", "pinned_files"]

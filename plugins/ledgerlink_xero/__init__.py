@@ -20,7 +20,10 @@ Modules:
   (a credit note applied), :mod:`.payment`, :mod:`.manual_journal` (balanced journals),
   :mod:`.bank` (spend or receive money, transfers) and :mod:`.lookups` (accounts, items,
   tax rates by code), on :mod:`.fields` (currencies and rates, amounts, codes) and
-  :mod:`.undo` (deleting or voiding by status).
+  :mod:`.undo` (deleting or voiding by status);
+- the trigger side: :mod:`.webhook` (signed deliveries, Intent to Receive), :mod:`.triggers`
+  (invoices, contacts and credit notes created or updated, each fetched whole) and
+  :mod:`.polling` (the same events without webhooks).
 """
 
 from __future__ import annotations
@@ -33,13 +36,14 @@ from .api import IDEMPOTENCY_KEY_LIFETIME
 from .bank import CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER
 from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
 from .invoice import ACTION as CREATE_INVOICE
-from .lookups import LOOKUPS
 from .invoice import CREATE_CREDIT_NOTE, VOID_INVOICE
+from .lookups import LOOKUPS
 from .manual_journal import ACTION as CREATE_MANUAL_JOURNAL
-from .payment import ACTION as CREATE_PAYMENT
-from .organisation import check_company
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
+from .organisation import check_company
+from .payment import ACTION as CREATE_PAYMENT
 from .settings import DEFAULT_DAILY_LIMIT, DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
+from . import polling, triggers, webhook
 
 CONNECTOR = Connector(
     name="xero",
@@ -52,6 +56,8 @@ CONNECTOR = Connector(
     check_company=check_company,
     auth=auth_headers,
     auth_settings=AUTH_SETTINGS,
+    webhook=webhook.WEBHOOK,
+    poll=polling.POLL,
     # Xero's per-organisation limits: 60 calls a minute, 5 in progress at once, 5,000 a day
     # or 1,000 on the Starter tier (the connection's daily_limit)
     # (https://developer.xero.com/documentation/guides/oauth2/limits)
@@ -70,10 +76,9 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
-ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_NOTE, ALLOCATE_CREDIT_NOTE,
-           CREATE_PAYMENT,
-           CREATE_MANUAL_JOURNAL,
-           CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER, VOID_INVOICE, *LOOKUPS)
+ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_NOTE,
+           ALLOCATE_CREDIT_NOTE, CREATE_PAYMENT, CREATE_MANUAL_JOURNAL, CREATE_BANK_TRANSACTION,
+           CREATE_BANK_TRANSFER, VOID_INVOICE, *LOOKUPS)
 
 
 @hookimpl
@@ -81,3 +86,7 @@ def ledgerlink_register_actions(register):
     """Register the Xero actions."""
     for action in ACTIONS:
         register(action)
+
+
+#: the triggers register through the hook of their own module
+ledgerlink_register_triggers = triggers.ledgerlink_register_triggers

@@ -74,6 +74,18 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "connections_url": _url(CONNECTIONS_URL, "Where the organisations a token reaches are "
                                                  "listed (GET /connections); a loopback "
                                                  "sandbox's in tests."),
+        "webhook_key": {
+            "type": "string",
+            "description": "The app's webhook signing key (Xero developer portal > your app > "
+                           "Webhooks), written as a ${ENV_VAR} reference: x-xero-signature is "
+                           "checked with it. Secret.",
+        },
+        "poll_since": {
+            "type": "string",
+            "format": "date-time",
+            "description": "Without webhooks (poll_seconds set): where the first poll starts, an "
+                           "ISO 8601 time; unset, it starts at the first poll.",
+        },
         "base_currency": {
             "type": "string",
             "pattern": "^[A-Z]{3}$",
@@ -93,7 +105,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     },
 }
 
-SECRET_SETTINGS = ("client_secret", "access_token", "refresh_token")
+SECRET_SETTINGS = ("client_secret", "access_token", "refresh_token", "webhook_key")
 
 #: no tenant_id: a placeholder would be taken for the organisation chosen after the consent
 DEFAULT_SETTINGS = {"api_base": API_BASE}

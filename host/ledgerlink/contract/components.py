@@ -129,6 +129,10 @@ class Webhook:
     #: event whose ``tenant`` is another connection's is stored on that connection, since a
     #: vendor sends every tenant's events to the app's one endpoint.
     tenant_setting: str | None = None
+    #: True when the vendor wants a stored delivery acknowledged by a 200 with an empty body
+    #: (Xero refuses any other answer to its Intent to Receive); False: the host's JSON
+    #: summary of what was stored
+    empty_answer: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ api = ApiBlueprint("connections", __name__, operation_prefix="")
 
 @api.operation("/webhooks/<connection>", ("POST",), "Receive a webhook; answered 2xx only once stored.",
                admin=False,
-               responses={200: "stored (or a duplicate)", 401: "signature does not verify", 400: "unusable body",
+               responses={200: "stored (or a duplicate); an empty body when the connector's webhooks ask for one",
+                          401: "signature does not verify", 400: "unusable body",
                           404: "unknown connection", 413: "body too large", 415: "not JSON"})
 def webhook(connection: str) -> FlaskResponse:
     rt = runtime()
@@ -43,6 +44,9 @@ def webhook(connection: str) -> FlaskResponse:
         return ledgerlink_error(exc, 400)
     except ConfigError as exc:
         return ledgerlink_error(exc, 400)
+    webhook = rt.catalog.connectors[rt.connections.connection(connection).connector].webhook
+    if webhook is not None and webhook.empty_answer:
+        return FlaskResponse(b"", status=200)
     return json_response(result, 200)
 
 

@@ -249,3 +249,17 @@ def test_if_modified_since_lists_only_what_changed_after_it_oldest_first(xero, n
     assert [c["Name"] for c in iso.json()["Contacts"]] == ["Early", "Late"]
     bad = httpx.get(f"{xero.url}/api.xro/2.0/Contacts", headers={**headers, "If-Modified-Since": "yesterday"})
     assert bad.status_code == 400
+
+
+def test_an_account_is_added_to_the_chart_with_a_unique_code_and_name(xero):
+    clearing = api(xero, "PUT", "Accounts", {"Code": "095", "Name": "Stripe USD", "Type": "BANK",
+                                             "BankAccountNumber": "STRIPE-USD", "CurrencyCode": "USD"})
+    assert clearing.status_code == 200, clearing.text
+    made = clearing.json()["Accounts"][0]
+    assert (made["Class"], made["CurrencyCode"], made["Status"]) == ("ASSET", "USD", "ACTIVE")
+    again = api(xero, "PUT", "Accounts", {"Code": "095", "Name": "stripe usd", "Type": "BANK",
+                                          "CurrencyCode": "GBP"})
+    assert [e["Message"] for e in again.json()["Elements"][0]["ValidationErrors"]] == [
+        "Please enter a unique Code.", "Please enter a unique Name.",
+        "Please enter a BankAccountNumber for a bank account.", "Organisation is not subscribed to currency GBP"]
+    assert api(xero, "GET", "Accounts", where='Name=="Stripe USD"').json()["Accounts"][0]["Code"] == "095"

@@ -221,3 +221,17 @@ def test_health_metrics_openapi_and_unknown_routes(app, client):
             assert (path, method.lower()) in described, (path, method)
     assert_error(client.get("/nope"), 404)
     assert_error(client.delete("/healthz"), 405)
+
+
+def test_a_connector_that_wants_an_empty_answer_gets_a_200_with_no_body(app, client, monkeypatch):
+    from dataclasses import replace
+
+    connectors = runtime(app).catalog.connectors
+    stripe = connectors["stripe"]
+    monkeypatch.setitem(connectors, "stripe", replace(stripe, webhook=replace(stripe.webhook, empty_answer=True)))
+    body, headers = signed(invoice_paid_event("usd", 1000, event_id="evt_api_empty"))
+    answer = client.post("/webhooks/stripe", data=body, headers=headers)
+    assert (answer.status_code, answer.get_data(), answer.headers.get("Set-Cookie")) == (200, b"", None)
+    assert runtime(app).store.count_events() == 1  # stored before the empty acknowledgement
+    headers["Stripe-Signature"] = headers["Stripe-Signature"].replace("v1=", "v1=0")
+    assert client.post("/webhooks/stripe", data=body, headers=headers).status_code == 401

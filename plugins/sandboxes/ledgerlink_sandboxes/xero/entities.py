@@ -226,6 +226,7 @@ def _write(org: Organisation, kind: Kind, method: str, entity_id: str | None, ar
                 answered.append(_fit(kind, errors.with_errors(_known(kind, element), messages)))
                 continue
             saved = kind.save(org, element, existing)  # type: ignore[misc]
+            org.changed(kind.collection, str(saved.get(kind.id_field)), existing is None)
             answered.append(_fit(kind, {**saved, "StatusAttributeString": "OK"}) if not summarize else saved)
     return envelope(kind, answered)
 

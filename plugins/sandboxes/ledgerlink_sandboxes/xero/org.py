@@ -23,6 +23,7 @@ import re
 import time
 import threading
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -80,7 +81,14 @@ class Organisation:
         self.period_lock_date: str | None = None  # YYYY-MM-DD
         self.end_of_year_lock_date: str | None = None
         self.entities: dict[str, dict[str, dict[str, Any]]] = {}
+        #: called with (tenant id, collection, id, created, wall time) on every saved change
+        self.listeners: list[Callable[[str, str, str, bool, float], None]] = []
         self.reset()
+
+    def changed(self, collection: str, entity_id: str, created: bool) -> None:
+        """Tell the listeners (the webhook notifier) that an element was saved."""
+        for listener in list(self.listeners):
+            listener(self.tenant_id, collection, entity_id, created, self.clock.wall())
 
     def now(self) -> str:
         return ms_date(self.clock.wall())

@@ -194,6 +194,7 @@ def _write(org: Organisation, kind: Kind, method: str, entity_id: str | None, ar
     summarize = str(args.get("summarizeErrors", "true")).lower() != "false"
     results: list[tuple[dict[str, Any], list[str], dict[str, Any] | None]] = []
     with org.lock:
+        org.unit_places = 4 if str(args.get("unitdp", "")) == "4" else 2  # read by the line arithmetic
         for element in elements:
             if not isinstance(element, dict):
                 results.append(({}, [f"A {kind.element} must be an object"], None))

@@ -78,6 +78,8 @@ class Organisation:
         self.currencies = (base_currency, *[code for code in currencies if code != base_currency])
         self.clock = clock
         self.lock = threading.RLock()
+        #: decimals of unit amounts in the write being served: 4 with ``unitdp=4``, else 2
+        self.unit_places = 2
         self.period_lock_date: str | None = None  # YYYY-MM-DD
         self.end_of_year_lock_date: str | None = None
         self.entities: dict[str, dict[str, dict[str, Any]]] = {}

@@ -40,10 +40,13 @@ def contact(xero) -> str:
         "Contacts"][0]["ContactID"]
 
 
+INVOICE = {"Type": "ACCREC", "Date": "2026-11-02", "Status": "AUTHORISED",
+           "LineItems": [{"Description": "Plan", "Quantity": 3, "UnitAmount": 33.335, "AccountCode": "200",
+                          "TaxType": "NONE"}]}
+
+
 def invoice(xero, contact_id: str, **fields) -> dict:
-    body = {"Type": "ACCREC", "Contact": {"ContactID": contact_id}, "Date": "2026-11-02", "Status": "AUTHORISED",
-            "LineItems": [{"Description": "Plan", "Quantity": 3, "UnitAmount": 33.335, "AccountCode": "200",
-                           "TaxType": "NONE"}], **fields}
+    body = {**INVOICE, "Contact": {"ContactID": contact_id}, **fields}
     return amounts(api(xero, "PUT", "Invoices", {"Invoices": [body]}, summarizeErrors="false"))["Invoices"][0]
 
 
@@ -51,9 +54,13 @@ def test_line_amounts_tax_and_totals_are_computed_as_xero_does(xero):
     acme = contact(xero)
     plain = invoice(xero, acme)
     assert plain["StatusAttributeString"] == "OK", plain
-    assert plain["LineItems"][0]["LineAmount"] == Decimal("100.01")  # 3 × 33.335 = 100.005, half up
+    assert plain["LineItems"][0]["UnitAmount"] == Decimal("33.34")  # 2 decimals without unitdp=4
+    assert plain["LineItems"][0]["LineAmount"] == Decimal("100.02")  # 3 × 33.34
     assert (plain["SubTotal"], plain["TotalTax"], plain["Total"], plain["AmountDue"]) == (
-        Decimal("100.01"), Decimal("0.00"), Decimal("100.01"), Decimal("100.01"))
+        Decimal("100.02"), Decimal("0.00"), Decimal("100.02"), Decimal("100.02"))
+    four = amounts(api(xero, "PUT", "Invoices", {"Invoices": [{**INVOICE, "Contact": {"ContactID": acme}}]},
+                       unitdp="4"))["Invoices"][0]
+    assert (four["LineItems"][0]["UnitAmount"], four["Total"]) == (Decimal("33.335"), Decimal("100.01"))  # 100.005 half up
     assert plain["InvoiceNumber"] == "INV-0001" and plain["Date"].startswith("/Date(")
     lines = [{"Description": "Plan", "Quantity": 1, "UnitAmount": 108.50, "AccountCode": "200", "TaxType": "OUTPUT"}]
     inclusive = invoice(xero, acme, LineAmountTypes="Inclusive", LineItems=lines)
@@ -91,9 +98,9 @@ def test_a_payment_into_a_bank_account_pays_the_invoice_and_a_foreign_one_keeps_
                                                        "Amount": 40.01}]})
     assert amounts(part)["Payments"][0]["Amount"] == Decimal("40.01")
     read = amounts(api(xero, "GET", f"Invoices/{usd['InvoiceID']}"))["Invoices"][0]
-    assert (read["Status"], read["AmountPaid"], read["AmountDue"]) == ("AUTHORISED", Decimal("40.01"), Decimal("60.00"))
+    assert (read["Status"], read["AmountPaid"], read["AmountDue"]) == ("AUTHORISED", Decimal("40.01"), Decimal("60.01"))
     too_much = api(xero, "PUT", "Payments", {"Invoice": {"InvoiceID": usd["InvoiceID"]}, "Account": {"Code": "090"},
-                                             "Amount": 60.01})
+                                             "Amount": 60.02})
     assert too_much.json()["Elements"][0]["ValidationErrors"] == [
         {"Message": "Payment amount exceeds the amount outstanding on this document"}]
     not_bank = api(xero, "PUT", "Payments", {"Invoice": {"InvoiceID": usd["InvoiceID"]}, "Account": {"Code": "200"},
@@ -101,7 +108,7 @@ def test_a_payment_into_a_bank_account_pays_the_invoice_and_a_foreign_one_keeps_
     assert not_bank.json()["Elements"][0]["ValidationErrors"] == [
         {"Message": "Account type is invalid for making a payment to/from"}]
     rest = api(xero, "PUT", "Payments", {"Invoice": {"InvoiceNumber": "INV-0001"}, "Account": {"Code": "090"},
-                                         "Amount": 60})
+                                         "Amount": 60.01})
     assert rest.status_code == 200
     paid = amounts(api(xero, "GET", "Invoices", where='Status=="PAID"'))["Invoices"]
     assert [(i["InvoiceNumber"], i["AmountDue"]) for i in paid] == [("INV-0001", Decimal("0.00"))]
@@ -113,7 +120,7 @@ def test_a_payment_into_a_bank_account_pays_the_invoice_and_a_foreign_one_keeps_
     assert payment["CurrencyRate"] == Decimal("1.0901") and payment["Invoice"]["CurrencyCode"] == "EUR"
     deleted = api(xero, "POST", f"Payments/{payment['PaymentID']}", {"Status": "DELETED"})
     assert amounts(deleted)["Payments"][0]["Status"] == "DELETED"
-    assert amounts(api(xero, "GET", f"Invoices/{eur['InvoiceID']}"))["Invoices"][0]["AmountDue"] == Decimal("100.01")
+    assert amounts(api(xero, "GET", f"Invoices/{eur['InvoiceID']}"))["Invoices"][0]["AmountDue"] == Decimal("100.02")
 
 
 def test_an_authorised_unpaid_invoice_can_be_voided_and_a_paid_one_cannot(xero):

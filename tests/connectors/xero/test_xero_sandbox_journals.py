@@ -77,7 +77,7 @@ def test_a_fee_is_spent_from_a_bank_account_and_a_payout_transferred_between_ban
 
 def test_a_credit_note_allocated_to_an_invoice_reduces_what_is_due_on_both(xero):
     acme = contact(xero)
-    owed = invoice(xero, acme)  # 100.01 due
+    owed = invoice(xero, acme)  # 100.02 due
     note = amounts(api(xero, "PUT", "CreditNotes", {"CreditNotes": [
         {"Type": "ACCRECCREDIT", "Contact": {"ContactID": acme}, "Status": "AUTHORISED", "Date": "2026-11-06",
          "LineItems": [{"Description": "Refund", "UnitAmount": 30.00, "AccountCode": "200", "TaxType": "NONE"}]}]}))[
@@ -92,7 +92,7 @@ def test_a_credit_note_allocated_to_an_invoice_reduces_what_is_due_on_both(xero)
         {"Invoice": {"InvoiceID": owed["InvoiceID"]}, "Amount": 30.00, "Date": "2026-11-06"}]}))
     assert allocated["Allocations"][0]["Amount"] == Decimal("30.00")
     after = amounts(api(xero, "GET", f"Invoices/{owed['InvoiceID']}"))["Invoices"][0]
-    assert (after["AmountCredited"], after["AmountDue"], after["Status"]) == (Decimal("30.00"), Decimal("70.01"),
+    assert (after["AmountCredited"], after["AmountDue"], after["Status"]) == (Decimal("30.00"), Decimal("70.02"),
                                                                              "AUTHORISED")
     spent = amounts(api(xero, "GET", f"CreditNotes/{note['CreditNoteID']}"))["CreditNotes"][0]
     assert (spent["RemainingCredit"], spent["Status"]) == (Decimal("0.00"), "PAID")

@@ -28,17 +28,17 @@ def balances(xero) -> dict[str, tuple[Decimal, Decimal]]:
 
 def test_an_invoice_its_payment_a_fee_a_journal_and_a_transfer_move_the_books(xero):
     acme = contact(xero)
-    owed = invoice(xero, acme)  # 100.01 to Sales
-    assert balances(xero) == {"610": (Decimal("100.01"), Decimal("100.01")), "200": (Decimal("-100.01"),) * 2}
+    owed = invoice(xero, acme)  # 100.02 to Sales
+    assert balances(xero) == {"610": (Decimal("100.02"), Decimal("100.02")), "200": (Decimal("-100.02"),) * 2}
     amounts(api(xero, "PUT", "Payments", {"Invoice": {"InvoiceID": owed["InvoiceID"]}, "Account": {"Code": "090"},
-                                          "Amount": 100.01}))
+                                          "Amount": 100.02}))
     amounts(api(xero, "PUT", "BankTransactions", {"Type": "SPEND", "Contact": {"Name": "Stripe"},
                                                   "BankAccount": {"Code": "090"}, "LineAmountTypes": "NoTax",
                                                   "LineItems": [{"Description": "fee", "UnitAmount": 2.90,
                                                                  "AccountCode": "404"}]}))
     amounts(api(xero, "PUT", "ManualJournals", {"Narration": "reclass", "Status": "POSTED", "JournalLines": [
         {"LineAmount": 10, "AccountCode": "200"}, {"LineAmount": -10, "AccountCode": "260"}]}))
-    assert balances(xero) == {"090": (Decimal("97.11"),) * 2, "200": (Decimal("-90.01"),) * 2,
+    assert balances(xero) == {"090": (Decimal("97.12"),) * 2, "200": (Decimal("-90.02"),) * 2,
                               "260": (Decimal("-10.00"),) * 2, "404": (Decimal("2.90"),) * 2}
     draft = invoice(xero, acme, Status="DRAFT")
     assert draft["Status"] == "DRAFT" and "610" not in balances(xero)  # a draft posts nothing

@@ -24,7 +24,8 @@ What it imitates (Xero's developer documentation, developer.xero.com):
   arithmetic, void (:mod:`.invoices`); Payments against an invoice into a bank account
   (:mod:`.payments`); balanced ManualJournals (:mod:`.journals`); BankTransactions (RECEIVE,
   SPEND) and BankTransfers (:mod:`.banking`); CreditNotes and their Allocations to invoices
-  (:mod:`.credit_notes`); a ledger moving account balances by double entry (:mod:`.ledger`); lock dates refuse documents dated inside them;
+  (:mod:`.credit_notes`); a ledger moving account balances by double entry (:mod:`.ledger`);
+- webhooks (:mod:`.webhooks`): Intent to Receive, and signed id-only events for every change; lock dates refuse documents dated inside them;
 - every body read or answered checked against Xero's OpenAPI made strict (:mod:`.spec`).
 """
 
@@ -60,6 +61,8 @@ OPTIONS = {
     "client_id": "the OAuth client id the token endpoint accepts (xero-sandbox-client)",
     "client_secret": "the OAuth client secret the token endpoint accepts (xero-sandbox-secret)",
     "latency": "seconds every admitted API request takes (0)",
+    "webhook_url": "where to POST a signed event for every change (none)",
+    "webhook_key": "the webhook key events are signed with (with webhook_url)",
 }
 
 

@@ -13,7 +13,9 @@ kept:
 Routes for tests only, never authenticated or rate-limited (``/__sandbox/…``): ``GET stats``,
 ``GET requests``, ``GET entities/<tenant>/<collection>``, ``GET balances/<tenant>`` (:mod:`.ledger`), ``POST reset`` (``{"tokens": true}``
 also forgets issued tokens), ``POST advance`` (``{"seconds"}``: move the sandbox clocks),
-``POST organisation`` (``{"tenant", "PeriodLockDate", "EndOfYearLockDate"}``: lock dates).
+``POST organisation`` (``{"tenant", "PeriodLockDate", "EndOfYearLockDate"}``: lock dates),
+``POST webhooks`` (``{"url", "key", "retry_seconds"}``: send every change there, signed; no url
+stops), ``POST webhooks/intent`` (``{"url", "key"}``: run Intent to Receive, answer its result).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ledgerlink.testing.sandbox import Reply
 
 from . import api, errors
 from .ledger import balances
+from .webhooks import intent_to_receive
 from .state import Sandbox
 
 
@@ -82,7 +85,7 @@ def create_app(sandbox: Sandbox) -> Flask:
                       "authorize": "/identity/connect/authorize", "connections": "/connections",
                       "test_only": ["/__sandbox/stats", "/__sandbox/requests",
                                     "/__sandbox/entities/<tenant>/<collection>", "/__sandbox/balances/<tenant>",
-                                    "/__sandbox/reset",
+                                    "/__sandbox/webhooks", "/__sandbox/webhooks/intent", "/__sandbox/reset",
                                     "/__sandbox/advance", "/__sandbox/organisation"]})
 
     @app.get("/__sandbox/stats")
@@ -106,6 +109,23 @@ def create_app(sandbox: Sandbox) -> Flask:
         if org is None:
             return _json({"error": f"no tenant {tenant}"}, 404)
         return _json(balances(org))
+
+    @app.post("/__sandbox/webhooks")
+    def webhooks() -> Response:
+        data = _input()
+        try:
+            schedule = tuple(float(n) for n in data.get("retry_seconds") or (1.0, 5.0, 30.0))
+            sandbox.set_webhooks(data.get("url"), data.get("key"), schedule)
+        except (TypeError, ValueError) as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"webhooks": bool(sandbox.notifier)})
+
+    @app.post("/__sandbox/webhooks/intent")
+    def intent() -> Response:
+        data = _input()
+        if not data.get("url") or not data.get("key"):
+            return _json({"error": "url and key are required"}, 400)
+        return _json(intent_to_receive(str(data["url"]), str(data["key"])))
 
     @app.post("/__sandbox/reset")
     def reset() -> Response:

@@ -128,6 +128,8 @@ def allocations(org: Organisation, method: str, note_id: str, args: dict[str, st
                     "CreditNote": {"CreditNoteID": note["CreditNoteID"], "CreditNoteNumber": note["CreditNoteNumber"]}}
             note["Allocations"].append({k: v for k, v in made.items() if k != "CreditNote"})
             answered.append(made)
+            org.changed("Invoices", invoice["InvoiceID"], False)  # type: ignore[index]
+            org.changed("CreditNotes", note["CreditNoteID"], False)
     return Reply.json(200, {"Allocations": answered})
 
 

@@ -194,6 +194,7 @@ def _write(org: Organisation, kind: Kind, method: str, entity_id: str | None, ar
     summarize = str(args.get("summarizeErrors", "true")).lower() != "false"
     results: list[tuple[dict[str, Any], list[str], dict[str, Any] | None]] = []
     with org.lock:
+        org.unit_places = 4 if str(args.get("unitdp", "")) == "4" else 2  # read by the line arithmetic
         for element in elements:
             if not isinstance(element, dict):
                 results.append(({}, [f"A {kind.element} must be an object"], None))
@@ -226,6 +227,7 @@ def _write(org: Organisation, kind: Kind, method: str, entity_id: str | None, ar
                 answered.append(_fit(kind, errors.with_errors(_known(kind, element), messages)))
                 continue
             saved = kind.save(org, element, existing)  # type: ignore[misc]
+            org.changed(kind.collection, str(saved.get(kind.id_field)), existing is None)
             answered.append(_fit(kind, {**saved, "StatusAttributeString": "OK"}) if not summarize else saved)
     return envelope(kind, answered)
 

@@ -12,7 +12,8 @@ What Xero checks and computes, as the sandbox does it:
   take XE.com's;
 - a line's ``LineAmount`` is ``Quantity × UnitAmount × (100 − DiscountRate) / 100`` (or minus
   ``DiscountAmount``), rounded half up to 2 decimals, when ``UnitAmount`` is sent (``Quantity``
-  1 when absent); otherwise the ``LineAmount`` sent. ``UnitAmount`` is kept as sent; an
+  1 when absent); otherwise the ``LineAmount`` sent. ``UnitAmount`` is first rounded half up to
+  2 decimals, or 4 with the query parameter ``unitdp=4`` (Xero's ``unitdp``); an
   ``AccountCode`` or ``ItemCode`` must exist, an item fills the account, description, price and tax
   type it holds;
 - tax per line from its ``TaxType`` (else its account's): ``Exclusive`` adds it, ``Inclusive``
@@ -88,7 +89,9 @@ def line_items(org: Organisation, element: dict[str, Any]) -> tuple[list[dict[st
         if "UnitAmount" in line:
             quantity = Decimal(str(line.get("Quantity", 1)))
             line["Quantity"] = quantity
-            amount = quantity * Decimal(str(line["UnitAmount"]))
+            unit = Decimal(str(line["UnitAmount"])).quantize(Decimal(1).scaleb(-org.unit_places), rounding=ROUND_HALF_UP)
+            line["UnitAmount"] = unit
+            amount = quantity * unit
             if line.get("DiscountRate") is not None:
                 amount = amount * (100 - Decimal(str(line["DiscountRate"]))) / 100
             elif line.get("DiscountAmount") is not None:

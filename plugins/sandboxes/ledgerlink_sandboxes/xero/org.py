@@ -23,6 +23,7 @@ import re
 import time
 import threading
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -77,10 +78,19 @@ class Organisation:
         self.currencies = (base_currency, *[code for code in currencies if code != base_currency])
         self.clock = clock
         self.lock = threading.RLock()
+        #: decimals of unit amounts in the write being served: 4 with ``unitdp=4``, else 2
+        self.unit_places = 2
         self.period_lock_date: str | None = None  # YYYY-MM-DD
         self.end_of_year_lock_date: str | None = None
         self.entities: dict[str, dict[str, dict[str, Any]]] = {}
+        #: called with (tenant id, collection, id, created, wall time) on every saved change
+        self.listeners: list[Callable[[str, str, str, bool, float], None]] = []
         self.reset()
+
+    def changed(self, collection: str, entity_id: str, created: bool) -> None:
+        """Tell the listeners (the webhook notifier) that an element was saved."""
+        for listener in list(self.listeners):
+            listener(self.tenant_id, collection, entity_id, created, self.clock.wall())
 
     def now(self) -> str:
         return ms_date(self.clock.wall())

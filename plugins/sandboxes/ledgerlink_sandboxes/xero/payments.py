@@ -84,6 +84,7 @@ def save(org: Organisation, element: dict[str, Any], existing: dict[str, Any] | 
         if invoice is not None:
             _apply(invoice, -existing["Amount"], None)
             invoice["Payments"] = [p for p in invoice["Payments"] if p["PaymentID"] != existing["PaymentID"]]
+            org.changed("Invoices", invoice["InvoiceID"], False)
         return dict(existing)
     invoice = _invoice(org, element["Invoice"])
     account = _account(org, element["Account"])
@@ -110,6 +111,7 @@ def save(org: Organisation, element: dict[str, Any], existing: dict[str, Any] | 
     invoice["Payments"] = [*invoice["Payments"], {"PaymentID": saved["PaymentID"], "Date": date, "Amount": amount,
                                                   "CurrencyRate": rate}]
     invoice["UpdatedDateUTC"] = org.now()
+    org.changed("Invoices", invoice["InvoiceID"], False)  # Xero has no payment event: the invoice changed
     return dict(saved)
 
 

@@ -16,6 +16,7 @@ from ledgerlink.testing.sandbox import IdempotencyKeys, RateWindow, Reply, Sandb
 
 from .identity import Identity, Tenant
 from .org import Organisation
+from .webhooks import Notifier
 
 DEFAULT_CLIENT_ID = "xero-sandbox-client"
 DEFAULT_CLIENT_SECRET = "xero-sandbox-secret"
@@ -43,6 +44,7 @@ class Sandbox:
                  access_tokens: Iterable[str] = (DEFAULT_ACCESS_TOKEN,), rate_limit: bool = True,
                  minute_limit: int = 60, concurrent: int = 5, day_limit: int = 5000,
                  app_minute_limit: int = 10000, latency: float = 0.0,
+                 webhook_url: str | None = None, webhook_key: str | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.clock = SandboxClock(clock, wall_clock)
@@ -65,9 +67,28 @@ class Sandbox:
                                      1 << 30, enforce)
         self.keys = IdempotencyKeys(compare_bodies=True, ttl=IDEMPOTENCY_SECONDS, clock=self.clock)
         self.latency = seconds(latency, "latency") or 0.0
+        self.notifier: Notifier | None = None
+        if webhook_url or webhook_key:
+            self.set_webhooks(webhook_url, webhook_key)
         self._lock = threading.Lock()
         self._log: list[dict[str, Any]] = []
         self.counts: dict[str, int] = {}
+
+    # --- webhooks ---------------------------------------------------------------------
+    def set_webhooks(self, url: str | None, key: str | None,
+                     retry_schedule: tuple[float, ...] = (1.0, 5.0, 30.0)) -> None:
+        """Send every change to ``url`` signed with ``key`` (both, or neither to stop)."""
+        if bool(url) != bool(key):
+            raise ValueError("webhook_url and webhook_key go together")
+        old, self.notifier = self.notifier, None
+        if old is not None:
+            old.stop()
+        for org in self.orgs.values():
+            org.listeners = []
+        if url and key:
+            self.notifier = Notifier(url, key, retry_schedule)
+            for org in self.orgs.values():
+                org.listeners.append(self.notifier.changed)
 
     # --- identity ---------------------------------------------------------------------
     def token_endpoint(self, form: Mapping[str, str], authorization: str | None) -> Reply:
@@ -92,7 +113,8 @@ class Sandbox:
         return {"counts": dict(self.counts), "throttled": self.minute.throttled + self.day.throttled
                 + self.app_minute.throttled, "per_minute_max": dict(self.minute.per_window_max),
                 "max_concurrent_seen": dict(self.minute.max_concurrent_seen),
-                "idempotent_replays": self.keys.replayed}
+                "idempotent_replays": self.keys.replayed,
+                "webhooks_pending": self.notifier.pending() if self.notifier else 0}
 
     def reset(self, tokens: bool = False) -> None:
         """Forget the request log, the limits' windows, the idempotency keys and every

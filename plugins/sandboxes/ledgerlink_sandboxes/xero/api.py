@@ -16,11 +16,17 @@ guides/oauth2/limits/, …/guides/idempotent-requests/idempotency/):
    against the limits, as Xero counts them;
 5. the entity's handler (:mod:`.entities`); its answer is checked against Xero's strict spec
    (:mod:`.spec`) before it leaves — an answer that does not validate is the sandbox's bug and
-   becomes a 500 naming the problems, so tests cannot miss it.
+   becomes a 500 naming the problems, so tests cannot miss it;
+6. a 200 envelope then carries what every Xero answer carries around its collection (the
+   response examples of Xero's OpenAPI, e.g. getInvoices): ``Id`` (the answer's own uuid),
+   ``Status`` ``OK``, ``ProviderName`` (the app's name) and ``DateTimeUTC`` (Xero's clock,
+   ``/Date(ms)/``) — fields the spec's envelope schemas do not declare, so they are checked
+   here (:func:`envelope_problems`) and the collection against the spec.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -41,6 +47,42 @@ SINGULAR = {"Accounts": "Account", "Contacts": "Contact", "Currencies": "Currenc
             "Items": "Item", "Payments": "Payment", "TaxRates": "TaxRate", "Organisations": "Organisation",
             "ManualJournals": "ManualJournal", "CreditNotes": "CreditNote",
             "BankTransactions": "BankTransaction", "BankTransfers": "BankTransfer"}
+
+
+#: what Xero writes around every collection it answers (its examples: ``Id``, ``Status``,
+#: ``ProviderName``, ``DateTimeUTC``), in that order
+ENVELOPE_FIELDS = ("Id", "Status", "ProviderName", "DateTimeUTC")
+#: the app's name Xero puts in ``ProviderName``
+PROVIDER_NAME = "ledgerlink sandbox app"
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+#: ``DateTimeUTC`` as Xero writes it in an envelope: milliseconds, no offset
+_MS_DATE_TIME = re.compile(r"^/Date\(\d+\)/$")
+
+
+def envelope_problems(body: dict[str, Any]) -> list[str]:
+    """Why the envelope fields of ``body`` are not as Xero writes them ([] when they are)."""
+    found = []
+    if not isinstance(body.get("Id"), str) or not _UUID.match(body["Id"]):
+        found.append(f"Id: {body.get('Id')!r} is not a uuid")
+    if body.get("Status") != "OK":
+        found.append(f"Status: {body.get('Status')!r} is not 'OK'")
+    if not isinstance(body.get("ProviderName"), str) or not body["ProviderName"]:
+        found.append(f"ProviderName: {body.get('ProviderName')!r} is not the app's name")
+    if not isinstance(body.get("DateTimeUTC"), str) or not _MS_DATE_TIME.match(body["DateTimeUTC"]):
+        found.append(f"DateTimeUTC: {body.get('DateTimeUTC')!r} is not /Date(ms)/")
+    return found
+
+
+def _enveloped(sandbox: Sandbox, reply: Reply) -> Reply:
+    """``reply`` with Xero's envelope fields around its collection, when it is a 200 envelope."""
+    if reply.status != 200 or not reply.content_type.startswith("application/json") or not reply.body:
+        return reply
+    body = reply.parsed()
+    if not isinstance(body, dict) or not any(key in SINGULAR or key == "Allocations" for key in body):
+        return reply
+    wrapped = {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": PROVIDER_NAME,
+               "DateTimeUTC": f"/Date({int(sandbox.clock.wall() * 1000)})/", **body}
+    return Reply.json(200, wrapped, {k: v for k, v in reply.headers.items() if k.lower() != "content-type"})
 
 
 def _throttled(sandbox: Sandbox, tenant: str) -> Reply | None:
@@ -79,9 +121,10 @@ def _checked(reply: Reply) -> Reply:
         for element in body.get("Elements") or []:  # echoed as sent: a required field may be absent
             found += [problem for problem in (spec.problems(kind, element) if kind else [])
                       if not problem.endswith("is a required property")]
-    elif reply.status == 200 and isinstance(body, dict) and len(body) == 1:  # an envelope
-        (collection,) = body
-        found = spec.problems(collection, body)
+    elif reply.status == 200 and isinstance(body, dict):  # an envelope: {"<Collection>": [...]}
+        collections = [key for key in body if key != "pagination"]
+        if len(collections) == 1:
+            found = spec.problems(collections[0], body)
     reply.headers.pop("X-Sandbox-Element", None)
     if found:
         return Reply.json(500, {"sandbox_error": "answer does not match Xero's spec", "problems": found})
@@ -126,10 +169,12 @@ def _admitted(sandbox: Sandbox, tenant: str, method: str, path: str, args: Mappi
                 entry["replayed"] = True
                 reply = kept.reply
             else:
-                reply = _checked(entities.dispatch(sandbox.orgs[tenant], method, path, args, body, headers))
+                reply = _enveloped(sandbox, _checked(entities.dispatch(sandbox.orgs[tenant], method, path, args,
+                                                                       body, headers)))
                 sandbox.keys.remember(tenant, key, material, reply)
         else:
-            reply = _checked(entities.dispatch(sandbox.orgs[tenant], method, path, args, body, headers))
+            reply = _enveloped(sandbox, _checked(entities.dispatch(sandbox.orgs[tenant], method, path, args, body,
+                                                                   headers)))
         reply = reply.copy()
         reply.headers.update({
             "X-MinLimit-Remaining": str(sandbox.minute.remaining(tenant)),
@@ -142,4 +187,4 @@ def _admitted(sandbox: Sandbox, tenant: str, method: str, path: str, args: Mappi
         _release(sandbox, tenant)
 
 
-__all__ = ["SINGULAR", "handle"]
+__all__ = ["ENVELOPE_FIELDS", "PROVIDER_NAME", "SINGULAR", "envelope_problems", "handle"]

@@ -6,7 +6,7 @@ messages) and how to save it. What every collection shares is here
 
 - ``GET /<Collection>[/<id>]`` answers the envelope ``{"<Collection>": [...]}``; an unknown id
   is a 404. Lists take ``where`` (:mod:`.query`), ``IDs`` (comma-separated), ``page`` (100 a
-  page, from 1), ``order=UpdatedDateUTC ASC``, the ``If-Modified-Since`` header (only elements
+  page, from 1; a paged list says where it is in ``pagination``), ``order=UpdatedDateUTC ASC``, the ``If-Modified-Since`` header (only elements
   updated after it) and, where they apply, ``InvoiceNumbers``, ``ContactIDs``, ``Statuses``;
 - ``PUT`` creates, ``POST`` creates or (with the element's id) updates, from the envelope
   ``{"<Collection>": [...]}`` or one bare element. The body is first checked against Xero's
@@ -147,7 +147,12 @@ def _read(org: Organisation, kind: Kind, entity_id: str | None, args: Mapping[st
             page = max(1, int(args["page"]))
         except ValueError:
             return errors.bad_request(f"page must be a number, got {args['page']!r}")
+        count = len(elements)
         elements = elements[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        if "pagination" in spec.load()[kind.collection].get("properties", {}):  # Xero's paged lists
+            return Reply.json(200, {"pagination": {"page": page, "pageSize": PAGE_SIZE,
+                                                   "pageCount": -(-count // PAGE_SIZE), "itemCount": count},
+                                    kind.collection: elements})
     return envelope(kind, elements)
 
 

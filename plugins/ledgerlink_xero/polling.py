@@ -10,9 +10,10 @@ trigger's fetch has nothing left to read.
 The cursor holds, per collection, the next request: the moment it asks from and its page.
 After a page that was not full, the next poll asks from a minute before the answer's
 ``DateTimeUTC`` (Xero's clock; the newest change seen when Xero sent none), page 1. After a
-full page, it asks from the newest change on it (the next second's records may follow), or,
-when the whole page lies within the second it asked from, the same moment's next page: a
-poll never asks for the same page twice in a row. Records seen twice give the same event id
+full page, it asks from just before the newest change on it (the next second's records may
+follow; Xero lists what changed strictly after the second asked), or, when that is the
+second it asked from (the whole page lies within it), the same moment's next page: a poll
+never asks for the same page twice in a row (:func:`after_full_page`). Records seen twice give the same event id
 and are stored once.
 
 A listing cannot tell a creation from a change (Xero's records carry ``UpdatedDateUTC``
@@ -33,8 +34,7 @@ from ledgerlink.contract import ActionContext, IncomingEvent, Poll, Request, Res
 from ledgerlink.errors import ConfigError, EventError
 
 from . import api
-from .triggers import COLLECTIONS, ID_FIELDS
-from .webhook import TENANT_SETTING, change, iso, ms_date, utc
+from .webhook import COLLECTIONS, ID_FIELDS, TENANT_SETTING, change, iso, ms_date, utc
 
 #: the categories polled, with their entity
 POLLED = {"INVOICE": "Invoice", "CONTACT": "Contact", "CREDITNOTE": "CreditNote"}
@@ -78,13 +78,22 @@ def _cursor(text: str, start: datetime) -> dict[str, Next]:
     return found
 
 
+def after_full_page(since: datetime, page: int, newest: datetime) -> Next:
+    """The next request after a full page whose newest change is ``newest``: from just before
+    it (Xero lists what changed strictly after the whole second asked, so a record of
+    exactly ``hh:mm:ss.000`` beyond the page is still listed), or, when that is the second
+    already asked from (the whole page lies within it), that second's next page."""
+    back = newest - timedelta(milliseconds=1)
+    if back.replace(microsecond=0) > since.replace(microsecond=0):
+        return back, 1
+    return since, page + 1
+
+
 def _after(asked: Next, listed: int, newest: datetime | None, body: Mapping[str, Any]) -> Next:
     """The next request of one collection, after a page of ``listed`` records."""
     since, page = asked
     if listed >= PAGE_SIZE and newest is not None:
-        if newest.replace(microsecond=0) > since.replace(microsecond=0):
-            return newest, 1
-        return since, page + 1  # the whole page lies within one second: read on
+        return after_full_page(since, page, newest)
     if body.get("DateTimeUTC"):
         return ms_date(body["DateTimeUTC"], "/DateTimeUTC") - OVERLAP, 1
     return max(newest or since, since), 1

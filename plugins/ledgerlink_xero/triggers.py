@@ -37,12 +37,7 @@ from ledgerlink.contract import ActionContext, Request, Response, Trigger
 from ledgerlink.errors import ConfigError, EventError
 
 from . import api
-from .webhook import CATEGORIES, OPERATIONS, TENANT_SETTING, trigger_name, version
-
-#: the API's collection of each entity (``GET {api_base}/{collection}/{id}``)
-COLLECTIONS = {"Invoice": "Invoices", "Contact": "Contacts", "CreditNote": "CreditNotes"}
-#: the id field of each entity
-ID_FIELDS = {"Invoice": "InvoiceID", "Contact": "ContactID", "CreditNote": "CreditNoteID"}
+from .webhook import CATEGORIES, COLLECTIONS, ID_FIELDS, OPERATIONS, TENANT_SETTING, trigger_name, version
 
 
 def fetch(payload: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, Mapping[str, Any] | None]:

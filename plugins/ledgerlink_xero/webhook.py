@@ -50,6 +50,10 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "CONTACT": ("Contact", "contact"),
     "CREDITNOTE": ("CreditNote", "credit_note"),
 }
+#: the API's collection of each entity (``GET {api_base}/{collection}/{id}``)
+COLLECTIONS = {"Invoice": "Invoices", "Contact": "Contacts", "CreditNote": "CreditNotes"}
+#: the id field of each entity
+ID_FIELDS = {"Invoice": "InvoiceID", "Contact": "ContactID", "CreditNote": "CreditNoteID"}
 #: Xero's event types → the word used in trigger names and events
 OPERATIONS = {"CREATE": "created", "UPDATE": "updated"}
 #: Xero's dates in JSON: ``/Date(1551981568133+0000)/`` (milliseconds since 1970, UTC)

@@ -153,3 +153,13 @@ def test_a_state_delivered_and_polled_is_one_occurrence_and_two_invoices_are_two
     assert occurrence_key(updated, changed) != occurrence_key(updated, fetched)  # a later state runs again
     created = next(t for t in triggers.TRIGGERS if t.name == "xero.invoice.created")
     assert occurrence_key(created, fetched) == f"xero.invoice.created:{invoice(1)['InvoiceID']}"
+
+
+def test_a_full_page_of_one_whole_second_reads_on_so_the_records_of_that_exact_millisecond_are_not_lost():
+    # Xero lists what changed strictly after the second asked: records at 17:30:00.000 beyond
+    # a full page would be lost by asking from 17:30:00, so the poll reads that second's next page
+    at_zero = [invoice(n, "/Date(1795541400000+0000)/") for n in range(polling.PAGE_SIZE)]
+    ctx = context("xero", SETTINGS)
+    _, following, _ = poll(CONNECTOR, cursor_at("2026-11-24T17:29:59.000Z"), ctx, [
+        listing("Invoices", at_zero), listing("Contacts", []), listing("CreditNotes", [])])
+    assert json.loads(following)["INVOICE"] == {"from": "2026-11-24T17:29:59.000Z", "page": 2}

@@ -112,15 +112,19 @@ class Organisation:
         self.url = f"{xero_url}/api.xro/2.0"
         self.tenant = tenant
 
-    def send(self, method: str, collection: str, element: Obj, path: str = "") -> Obj:
-        answer = httpx.request(method, f"{self.url}/{collection}{path}", content=jsonio.dumps({collection: [element]}),
+    def send_all(self, method: str, collection: str, elements: list[Obj]) -> list[Obj]:
+        """``elements`` written in one request (each saved, or the test fails)."""
+        answer = httpx.request(method, f"{self.url}/{collection}", content=jsonio.dumps({collection: elements}),
                                params={"summarizeErrors": "false"},
                                headers={"Authorization": f"Bearer {DEFAULT_ACCESS_TOKEN}",
                                         "xero-tenant-id": self.tenant, "Accept": "application/json"})
         assert answer.status_code == 200, answer.text
-        saved = jsonio.loads(answer.content)[collection][0]
-        assert saved.get("StatusAttributeString", "OK") == "OK", saved
+        saved = jsonio.loads(answer.content)[collection]
+        assert all(one.get("StatusAttributeString", "OK") == "OK" for one in saved), saved
         return saved
+
+    def send(self, method: str, collection: str, element: Obj) -> Obj:
+        return self.send_all(method, collection, [element])[0]
 
     def contact(self, name: str, number: str) -> Obj:
         return self.send("PUT", "Contacts", {"Name": name, "ContactNumber": number})

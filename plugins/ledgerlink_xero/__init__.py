@@ -22,8 +22,9 @@ Modules:
   tax rates by code), on :mod:`.fields` (currencies and rates, amounts, codes) and
   :mod:`.undo` (deleting or voiding by status);
 - the trigger side: :mod:`.webhook` (signed deliveries, Intent to Receive), :mod:`.triggers`
-  (invoices, contacts and credit notes created or updated, each fetched whole) and
-  :mod:`.polling` (the same events without webhooks).
+  (invoices, contacts and credit notes created or updated, each fetched whole),
+  :mod:`.polling` (the same events without webhooks) and :mod:`.history` (their past, for
+  ``ledgerlink backfill``).
 """
 
 from __future__ import annotations

@@ -14,6 +14,11 @@ event's, the poll's the record's), so what makes one occurrence is the state rea
 or two notifications fetched after both changes — plans one run per recipe; a creation is
 one occurrence per entity.
 
+**The past.** Each trigger lists its collection for ``ledgerlink backfill`` (:mod:`.history`):
+every record changed in the range, as the event its trigger carries once fetched, under the
+poll's event id for the same state; the occurrences above keep a back-filled record from
+being booked again by a later webhook or poll.
+
 **A payment recorded in Xero** has no event of its own (Xero has no payment category): it is
 an ``xero.invoice.updated`` whose invoice's ``AmountPaid`` grew, with the payment in
 ``data.Payments``. A recipe books payments made in Xero with a filter such as::
@@ -37,6 +42,7 @@ from ledgerlink.contract import ActionContext, Request, Response, Trigger
 from ledgerlink.errors import ConfigError, EventError
 
 from . import api
+from .history import history_of
 from .webhook import CATEGORIES, COLLECTIONS, ID_FIELDS, OPERATIONS, TENANT_SETTING, trigger_name, version
 
 
@@ -131,7 +137,8 @@ def _schema(entity: str, operation: str) -> dict[str, Any]:
             "entity_id": _text(f"The {entity}'s {id_field}."),
             "operation": {"const": operation, "description": "What happened to it."},
             "changed_at": _text("When Xero changed it (UTC, ISO 8601, to the millisecond)."),
-            "via": {"enum": ["webhook", "poll"], "description": "How ledgerlink learned of it: a webhook or a poll."},
+            "via": {"enum": ["webhook", "poll", "backfill"],
+                    "description": "How ledgerlink learned of it: a webhook, a poll or ledgerlink backfill."},
             "notification": {"type": "object", "description": "The webhook's event as Xero sent it (webhooks only)."},
             "version": {"type": ["string", "null"],
                         "description": "The state read, {entity_id}@{UpdatedDateUTC as ISO 8601}: the same "
@@ -191,7 +198,8 @@ TRIGGERS = tuple(
     Trigger(name=trigger_name(category, operation), summary=_summary(entity, operation),
             event_schema=_schema(entity, operation), sample=_sample(entity, operation),
             source_id_path="$.entity_id", fetch=fetch,
-            occurrence_path="$.entity_id" if operation == "created" else "$.version")
+            occurrence_path="$.entity_id" if operation == "created" else "$.version",
+            history=history_of(category, operation))
     for category, (entity, _) in CATEGORIES.items() for operation in OPERATIONS.values())
 
 

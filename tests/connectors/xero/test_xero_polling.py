@@ -163,3 +163,40 @@ def test_a_full_page_of_one_whole_second_reads_on_so_the_records_of_that_exact_m
     _, following, _ = poll(CONNECTOR, cursor_at("2026-11-24T17:29:59.000Z"), ctx, [
         listing("Invoices", at_zero), listing("Contacts", []), listing("CreditNotes", [])])
     assert json.loads(following)["INVOICE"] == {"from": "2026-11-24T17:29:59.000Z", "page": 2}
+
+
+# --- the past, for ledgerlink backfill (the same listing, from --since to --until) ------------------
+
+SINCE, UNTIL = 1795541400.0, 1795541460.0  # 17:30:00 and 17:31:00 on 2026-11-24
+
+
+def test_a_history_page_is_each_trigger_s_event_from_since_and_stops_at_until():
+    history = next(t for t in triggers.TRIGGERS if t.name == "xero.invoice.updated").history
+    records = [invoice(1), invoice(2, "/Date(1795541460000+0000)/")]  # the second changed at --until
+    done = drive(history(SINCE, UNTIL, None, context("xero", SETTINGS)),
+                 lambda request: Response(200, {}, listing("Invoices", records)))
+    [request] = done.requests
+    assert (request.headers["If-Modified-Since"], request.params["page"], request.params["order"]) == (
+        "2026-11-24T17:30:00+00:00", "1", "UpdatedDateUTC ASC")
+    page = done.value
+    assert page.cursor is None and page.progress == 1.0
+    [event] = page.events
+    assert (event.trigger, event.payload["via"], event.payload["data"]["InvoiceID"]) == (
+        "xero.invoice.updated", "backfill", invoice(1)["InvoiceID"])
+    polled, _, _ = poll(CONNECTOR, cursor_at("2026-11-24T17:29:00.000Z"), context("xero", SETTINGS), [
+        listing("Invoices", [invoice(1)]), listing("Contacts", []), listing("CreditNotes", [])])
+    assert event.id == polled[0].id  # the poll's id for the same state: stored once
+
+
+def test_a_full_history_page_goes_on_from_just_before_its_newest_change():
+    history = next(t for t in triggers.TRIGGERS if t.name == "xero.invoice.created").history
+    full = [invoice(n, f"/Date({1795541405000 + n}+0000)/") for n in range(polling.PAGE_SIZE)]
+    ctx = context("xero", SETTINGS)
+    page = drive(history(SINCE, UNTIL, None, ctx), lambda request: Response(200, {}, listing("Invoices", full))).value
+    assert {e.trigger for e in page.events} == {"xero.invoice.created"} and len(page.events) == polling.PAGE_SIZE
+    assert json.loads(page.cursor) == {"from": "2026-11-24T17:30:05.098000+00:00", "page": 1}
+    assert 0 < page.progress < 1
+    following = drive(history(SINCE, UNTIL, page.cursor, ctx),
+                      lambda request: Response(200, {}, listing("Invoices", [])))
+    assert following.requests[0].headers["If-Modified-Since"] == "2026-11-24T17:30:05+00:00"
+    assert following.value.cursor is None

@@ -149,6 +149,8 @@ def test_xero_pythons_accounting_api_creates_reads_and_lists_a_contact_an_invoic
                                          summarize_errors=False)
     contact_id = created.contacts[0].contact_id
     assert [c.name for c in accounting.get_contacts(DEFAULT_TENANT, where='ContactNumber=="cus_1"').contacts] == ["Acme"]
+    [contact] = accounting.get_contact(DEFAULT_TENANT, contact_id).contacts
+    assert (contact.contact_id, contact.name, contact.contact_number) == (contact_id, "Acme", "cus_1")
     new = Invoice(type="ACCREC", contact=Contact(contact_id=contact_id), status="AUTHORISED",
                   line_items=[LineItem(description="Plan", quantity=2, unit_amount=12.5, account_code="200",
                                        tax_type="NONE")])
@@ -161,4 +163,6 @@ def test_xero_pythons_accounting_api_creates_reads_and_lists_a_contact_an_invoic
                                                              date=datetime.date(2026, 11, 5)))
     assert paid.payments[0].amount == 25.0
     assert [p.payment_id for p in accounting.get_payments(DEFAULT_TENANT).payments] == [paid.payments[0].payment_id]
+    [payment] = accounting.get_payment(DEFAULT_TENANT, paid.payments[0].payment_id).payments
+    assert (payment.amount, payment.invoice.invoice_id, payment.account.code) == (25.0, made.invoice_id, "090")
     assert [i.status for i in accounting.get_invoices(DEFAULT_TENANT).invoices] == ["PAID"]

@@ -180,5 +180,9 @@ def test_each_change_in_xero_arrives_signed_is_fetched_and_runs_each_recipe_once
     finally:
         pool.stop()
     flow.check_runs(runtime)
+    # every read ledgerlink made (the fetches, the runs' lookups) went through the governor's
+    # slots, which count what they send; the test's own changes are the PUTs and POSTs
+    reads = [r for r in xero.sandbox.requests() if r["method"] == "GET"]
+    assert runtime.metrics.values["requests_sent"] == len(reads) > 0
     assert xero.sandbox.stats()["throttled"] == 0  # the governor kept each organisation inside Xero's limits
 

@@ -37,7 +37,8 @@ from ledgerlink import jsonio
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.contract import Connection, Connector, OAuth2, Request, Response
-from ledgerlink.errors import ConfigError, LedgerlinkError, NeedsReauth, NotSent, OutcomeUnknown, VendorError
+from ledgerlink.errors import (ConfigError, LedgerlinkError, NeedsReauth, NotSent, OutcomeUnknown, TokenRefused,
+                               VendorError)
 from ledgerlink.io import outbound
 from ledgerlink.io.secrets import SecretBox
 from ledgerlink.store import Store
@@ -101,15 +102,6 @@ class OAuthHost(Protocol):
     def wake(self) -> None:
         """Have the workers look for runs now (paused runs were resumed): the call the
         runtime handed to :class:`~ledgerlink.io.connections.Connections`."""
-
-
-class Refused(LedgerlinkError):
-    """The token endpoint refused the grant or the client: no retry helps, a person must act
-    (``reason`` says what to do); the connections on the token set become needs_reauth."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
 
 
 def lock(token_set: str) -> threading.Lock:
@@ -212,8 +204,8 @@ def client_form(host: OAuthHost, owner: str) -> dict[str, str]:
 def token_request(host: OAuthHost, name: str, form: dict[str, str]) -> dict[str, Any]:
     """Ask the token endpoint of connection ``name`` (a token set's) for tokens with ``form``.
 
-    Raises :class:`Refused` for ``invalid_grant`` and ``invalid_client``, LedgerlinkError when
-    the endpoint does not answer or answers otherwise (a retry may help)."""
+    Raises TokenRefused for ``invalid_grant`` and ``invalid_client`` (a person must act),
+    LedgerlinkError when the endpoint does not answer or answers otherwise (a retry may help)."""
     _, oauth, connection = _spec(host, name)
     client_id, client_secret = _client_credentials(host, name, connection)
     url = connection.settings.get("token_url") or oauth.token_url
@@ -233,9 +225,9 @@ def token_request(host: OAuthHost, name: str, form: dict[str, str]) -> dict[str,
     error = body.get("error") if isinstance(body, dict) else None
     if response.status_code == 400 and error == "invalid_grant":
         what = "the refresh token" if form.get("grant_type") == "refresh_token" else "the grant"
-        raise Refused(f"the token endpoint answered invalid_grant: {what} was refused")
+        raise TokenRefused(f"the token endpoint answered invalid_grant: {what} was refused")
     if response.status_code in (400, 401) and error == "invalid_client":
-        raise Refused(f"the token endpoint refused the app's client_id and client_secret (invalid_client); "
+        raise TokenRefused(f"the token endpoint refused the app's client_id and client_secret (invalid_client); "
                       f"set the app's current ones in [connections.{name}] (the secret as ${{ENV_VAR}})")
     if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
         raise LedgerlinkError(f"the token endpoint of {name!r} answered HTTP {response.status_code} "
@@ -315,7 +307,7 @@ def complete(host: OAuthHost, query: dict[str, str]) -> str:
         form["code_verifier"] = saved["code_verifier"]
     try:
         tokens = token_request(host, name, form)
-    except Refused as exc:
+    except TokenRefused as exc:
         raise NeedsReauth(name, exc.reason) from None
     _store_set(host, name, tokens, query)
     return name
@@ -327,6 +319,6 @@ def connect_client(host: OAuthHost, name: str) -> list[str]:
     owner = token_set(host, name)
     try:
         tokens = token_request(host, owner, client_form(host, owner))
-    except Refused as exc:
+    except TokenRefused as exc:
         raise ConfigError(f"connection {name!r} cannot connect: {exc.reason}") from None
     return _store_set(host, owner, tokens, {})

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerlink.errors import NeedsReauth
-from ledgerlink.io.oauth import (CLIENT_CREDENTIALS, OAuthHost, Refused, client_form, grant, lock, token_request,
-                                 token_set, tokens_of)
+from ledgerlink.errors import NeedsReauth, TokenRefused
+from ledgerlink.io.oauth import (CLIENT_CREDENTIALS, OAuthHost, client_form, grant, lock, token_request, token_set,
+                                 tokens_of)
 
 #: refresh when the access token has less than this left
 REFRESH_MARGIN = 300.0
@@ -68,7 +68,7 @@ def fresh_secrets(host: OAuthHost, name: str, configured: dict[str, Any]) -> dic
             return None, None, values
         try:
             tokens = token_request(host, owner, form)
-        except Refused as exc:
+        except TokenRefused as exc:
             refused = {**values, "refused": exc.reason}
             return refused, "needs_reauth", NeedsReauth(name, _why(name, owner, refused))
         host.metrics.add("token_refreshes", 1)

@@ -36,7 +36,7 @@ from ledgerlink.errors import ConfigError
 from ledgerlink.recipes.paths import suggest
 
 #: keys of a [connections.NAME] table that the host reads itself
-HOST_KEYS = ("connector", "limits", "poll_seconds")
+HOST_KEYS = ("connector", "limits", "poll_seconds", "token_set")
 ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 DEFAULT_FILE = "ledgerlink.toml"
 
@@ -103,6 +103,17 @@ class Config:
         value = self.connections.get(name, {}).get("poll_seconds")
         return float(value) if value else None
 
+    def token_set(self, name: str) -> str:
+        """The connection whose stored OAuth tokens ``name`` uses: the one its ``token_set``
+        names (several tenants on one consent share one token set), else itself."""
+        value = self.connections.get(name, {}).get("token_set")
+        return value if isinstance(value, str) and value else name
+
+    def sharing(self, token_set: str) -> list[str]:
+        """The connections that use the tokens stored for ``token_set``, itself first."""
+        return [token_set] + sorted(name for name in self.connections
+                                    if name != token_set and self.token_set(name) == token_set)
+
     def secrets(self, name: str, catalog: Catalog) -> dict[str, Any]:
         """The connection's secret settings, read from the environment now."""
         raw = self.connections.get(name, {})
@@ -113,6 +124,32 @@ class Config:
                 continue
             out[key] = _resolve(raw[key], f"connections.{name}.{key}", self.file)
         return out
+
+
+def _token_set_problems(file: str, name: str, raw: Mapping[str, Any], connections: Mapping[str, Any],
+                        catalog: Catalog) -> list[str]:
+    """What is wrong with a connection's ``token_set``: it must name another configured
+    connection of the same OAuth connector that keeps its own tokens (no chains)."""
+    shared = raw.get("token_set")
+    if shared is None:
+        return []
+    where = f"{file}:/connections/{name}/token_set"
+    owner = connections.get(shared) if isinstance(shared, str) else None
+    connector = catalog.connectors.get(raw["connector"])
+    if connector is None or connector.oauth is None:
+        return [f"{where}: connector {raw['connector']!r} does not use OAuth; remove token_set"]
+    if shared == name:
+        return [f"{where}: a connection cannot share its own tokens; remove token_set"]
+    if not isinstance(owner, dict):
+        return [f"{where}: no connection named {shared!r} is configured; name the connection "
+                f"whose consent this one shares"]
+    if owner.get("connector") != raw["connector"]:
+        return [f"{where}: {shared!r} is a {owner.get('connector')!r} connection; a token set is "
+                f"shared by connections of one connector"]
+    if owner.get("token_set") is not None:
+        return [f"{where}: {shared!r} itself uses the tokens of {owner['token_set']!r}; name "
+                f"{owner['token_set']!r} instead"]
+    return []
 
 
 def _resolve(value: Any, where: str, file: str) -> Any:
@@ -178,6 +215,7 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
                 problems.append(f"{file}:/connections/{name}/poll_seconds: {raw['poll_seconds']} is below "
                                 f"{connector.poll.min_seconds:g}, the shortest interval {connector.name!r} "
                                 f"tolerates; poll less often")
+        problems += _token_set_problems(file, name, raw, connections, catalog)
         for error in _errors(connector.settings_schema, settings):
             problems.append(f"{file}:/connections/{name}{_pointer(error.absolute_path).rstrip('/')}: "
                             f"{error.message}")

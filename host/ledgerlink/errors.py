@@ -21,6 +21,7 @@ The tree::
     ├── Throttled                   no rate-governor slot within ``max_wait``; ``.retry_at`` says when
     ├── NeedsReauth                 a connection's refresh token is refused: connect it again
     │   └── NeedsNewKey             a key connection's key is refused: replace it, then connect
+    ├── TokenRefused                the token endpoint refused the grant or the client; becomes NeedsReauth
     ├── StoreError                  the database cannot be opened or used now
     │   └── NotMigrated             the database is not at the newest migration (``ledgerlink db upgrade``)
     ├── NotFound                    no such run (or its recipe is gone)
@@ -296,6 +297,19 @@ class NeedsReauth(LedgerlinkError):
         self.connection = connection
         super().__init__(f"connection {connection!r} needs to be connected again (`ledgerlink connect "
                          f"{connection}`): {reason or 'its refresh token was refused'}")
+
+
+class TokenRefused(LedgerlinkError):
+    """The OAuth token endpoint answered ``invalid_grant`` or ``invalid_client``: no retry helps
+    and a person must act (``.reason`` says what to do). The host marks the token set
+    ``needs_reauth`` and raises :class:`NeedsReauth` for the connection that asked."""
+
+    code = "token_refused"
+    status = 409
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
 
 
 class NeedsNewKey(NeedsReauth):

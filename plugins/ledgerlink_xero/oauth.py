@@ -51,8 +51,14 @@ def learn_tenant(query: Mapping[str, str],
     return {"tenant_id": choose_tenant(tenants, connection, "tenant_id")}
 
 
+#: a Custom Connection (https://developer.xero.com/documentation/guides/oauth2/custom-connections/)
+#: takes the client credentials grant: the app's id and secret fetch a 30-minute access token
+#: for the one organisation it was authorised for, with no refresh token and no browser; the
+#: organisation is still read from GET /connections
+GRANTS = ("authorization_code", "client_credentials")
+
 OAUTH = OAuth2(authorize_url=AUTHORIZE_URL, token_url=TOKEN_URL, scopes=SCOPES, client_auth="basic",
-               pkce=True, learn_tenant=learn_tenant)
+               pkce=True, learn_tenant=learn_tenant, grants=GRANTS)
 
 #: settings auth and limits_for read beside the secrets (Connector.auth_settings)
 AUTH_SETTINGS = ("tenant_id", "daily_limit")

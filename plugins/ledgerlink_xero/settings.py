@@ -59,6 +59,17 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                            "unused), written as a ${ENV_VAR} reference, to seed a connection made "
                            "outside `ledgerlink connect`. Secret.",
         },
+        "grant": {
+            "type": "string",
+            "enum": ["authorization_code", "client_credentials"],
+            "default": "authorization_code",
+            "description": "How the connection gets its tokens. authorization_code: a person "
+                           "consents in a browser (`ledgerlink connect NAME` prints the address); "
+                           "tokens refresh and rotate. client_credentials: a Custom Connection "
+                           "(premium, one organisation): `ledgerlink connect NAME` fetches a "
+                           "30-minute access token with client_id and client_secret alone, and a "
+                           "new one is fetched whenever it expires.",
+        },
         "tenant_id": {
             "type": "string",
             "minLength": 1,

@@ -15,17 +15,27 @@ if TYPE_CHECKING:
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
-    from ledgerlink.io.oauth import consent_url
+    from ledgerlink.io.oauth import CLIENT_CREDENTIALS, connect_client, consent_url, grant, sharing, token_set
     from ledgerlink.engine.operations import build_runtime
 
     runtime = build_runtime(db=db_url(args), recipes=None, config_file=args.config)
     try:
-        connector = runtime.catalog.connectors[runtime.connections.connection(args.name).connector]
+        connections = runtime.connections
+        connector = runtime.catalog.connectors[connections.connection(args.name).connector]
         if connector.oauth is None:
-            return _check_key(runtime.connections, args.name)
-        url = consent_url(runtime.connections, args.name, args.redirect_uri)
+            return _check_key(connections, args.name)
+        owner = token_set(connections, args.name)
+        if grant(connector.oauth, connections.connection(owner)) == CLIENT_CREDENTIALS:
+            names = connect_client(connections, args.name)
+            print(f"{', '.join(names)}: ok (a token fetched with the app's client credentials, the "
+                  f"tenant learned); paused runs resumed")
+            return 0
+        url = consent_url(connections, args.name, args.redirect_uri)
+        names = sharing(connections, args.name)
     finally:
         runtime.close()
+    if len(names) > 1:
+        print(f"{args.name} shares the tokens of {owner!r}: this consent connects {', '.join(names)}")
     print("Open this address, sign in and allow access; you are sent back to the server, which stores")
     print("the tokens encrypted (the server must be running and reachable at the redirect address):")
     print(url)
@@ -63,7 +73,8 @@ def cmd_connections(args: argparse.Namespace) -> int:
         paused = f"  {row['paused_runs']} run(s) paused" if row["paused_runs"] else ""
         if row["paused_fetches"]:
             paused += f"  {row['paused_fetches']} notification(s) waiting"
-        print(f"{row['name']:<20} {row['connector']:<12} {row['status']}{paused}")
+        shared = f"  tokens of {row['token_set']}" if row.get("token_set") not in (None, row["name"]) else ""
+        print(f"{row['name']:<20} {row['connector']:<12} {row['status']}{shared}{paused}")
         if row["poll"] is not None:
             for line in poll_lines(row["poll"]):
                 print(f"    {line}")

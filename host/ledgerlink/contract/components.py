@@ -173,11 +173,13 @@ class Page:
 
 @dataclass(frozen=True)
 class OAuth2:
-    """A connector's OAuth 2.0 authorization-code flow (the host runs it, :mod:`ledgerlink.io.oauth`).
+    """A connector's OAuth 2.0 flows (the host runs them, :mod:`ledgerlink.io.oauth`).
 
     The URLs are defaults; a connection may override them with the settings
     ``authorize_url`` and ``token_url`` (a sandbox on loopback in tests). The client is
-    ``client_id`` (setting) and ``client_secret`` (secret setting).
+    ``client_id`` (setting) and ``client_secret`` (secret setting). A connection chooses
+    among :attr:`grants` with its ``grant`` setting (the first when unset), so a connector
+    offering more than one grant declares ``grant`` in its settings schema.
     """
 
     authorize_url: str
@@ -198,6 +200,11 @@ class OAuth2:
     #: (:func:`ledgerlink.contract.choose_tenant`).
     learn_tenant: Callable[[Mapping[str, str], Connection],
                            Generator[Request, Response, Mapping[str, Any]]] | None = None
+    #: the grants a connection may choose: "authorization_code" (a person consents in a
+    #: browser; the tokens refresh, rotating) and "client_credentials" (RFC 6749 §4.4: the
+    #: app's own id and secret fetch an access token without a browser and without a refresh
+    #: token; the host asks for a new one when it expires)
+    grants: tuple[str, ...] = ("authorization_code",)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import (EventError, LedgerlinkError, NeedsNewKey, NeedsReauth, NotFound, NotSent,
                                OutcomeUnknown, Throttled, VendorError)
 from ledgerlink.io import keys
+from ledgerlink.io.oauth import token_set
 from ledgerlink.recipes.recipe import Recipe
 
 log = logging.getLogger("ledgerlink")
@@ -245,9 +246,10 @@ def _check_connected(rt: Runtime, name: str) -> None:
     again (given a new key): nothing it would send could succeed."""
     if keys.waits_for_new_key(rt.connections, name):
         raise NeedsNewKey(name, "the vendor refused its key")
-    status = rt.store.connection_statuses().get(name)
+    owner = token_set(rt.connections, name)  # the token set's status is every connection's on it
+    status = rt.store.connection_statuses().get(owner)
     if status is not None and status[0] == "needs_reauth":
-        raise NeedsReauth(name)
+        raise NeedsReauth(name, "" if owner == name else f"the token set of {owner!r}, which it shares, was refused")
 
 
 def _governed(rt: Runtime, name: str, dry: bool, sleep: Callable[[float], None], attempts: int,

@@ -10,6 +10,7 @@ the governor, authenticated, with secrets redacted from what is recorded;
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
@@ -59,30 +60,40 @@ class Connections:
         #: how long a request may wait for a governor slot before Throttled is raised
         self.max_governor_wait = max_governor_wait
         self.secret_box = SecretBox(store)
+        #: the wall clock OAuth tokens expire by (tests give a simulated one)
+        self.clock: Callable[[], float] = time.time
         self._connections: dict[str, Connection] = {}
 
     def connection(self, name: str) -> Connection:
-        """The connection's settings: ledgerlink.toml, then what its OAuth consent told (realm)."""
+        """The connection's settings: ledgerlink.toml, then what its OAuth consent told (realm),
+        stored with the tokens of its token set."""
         connection = self._connections.get(name)
         if connection is None:
+            from ledgerlink.io.oauth import learned_settings, token_set
+
             connection = self.config.connection(name, self.catalog)
             connector = self.catalog.connectors[connection.connector]
             if connector.oauth is not None and self.secret_box.enabled:
-                learned = self.secret_box.get(name).get("settings") or {}
+                owner = token_set(self, name)
+                learned = learned_settings(self.secret_box.get(owner), name, owner)
                 if learned:
                     connection = replace(connection, settings={**connection.settings, **learned})
             self._connections[name] = connection
         return connection
 
     def forget(self, name: str) -> None:
-        """Drop what is cached about a connection (after it was connected again)."""
-        self._connections.pop(name, None)
+        """Drop what is cached about a connection and the others on its token set (after it
+        was connected again)."""
+        from ledgerlink.io.oauth import sharing
+
+        for each in sharing(self, name) + [name]:
+            self._connections.pop(each, None)
 
     def secrets(self, name: str) -> dict[str, Any]:
         """Configured secrets (from the environment) overlaid with stored tokens, refreshed
         when they are about to expire. Raises NeedsReauth for a connection that must be
         connected again."""
-        from ledgerlink.io.oauth import fresh_secrets
+        from ledgerlink.io.tokens import fresh_secrets
 
         values = self.config.secrets(name, self.catalog) if name in self.config.connections else {}
         if not self.secret_box.enabled:
@@ -99,7 +110,7 @@ class Connections:
         is set."""
         if not self.secret_box.enabled:
             return False
-        from ledgerlink.io.oauth import expire
+        from ledgerlink.io.tokens import expire
 
         expire(self, name)
         return True

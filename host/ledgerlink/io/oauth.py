@@ -1,4 +1,4 @@
-"""OAuth 2.0 for connections: consent, code exchange, the tenant, refresh once at a time, re-consent.
+"""OAuth 2.0 for connections: consent, code exchange, client credentials, the tenant, token sets.
 
 - ``ledgerlink connect NAME`` prints the consent URL; ``serve`` answers the redirect at
   ``GET /oauth/callback``, checks ``state`` (single use, ten minutes), exchanges the code and
@@ -8,13 +8,15 @@
 - After the exchange, the connector's ``learn_tenant`` step learns which tenant the consent
   is for: its requests are sent with the fresh access token, and the settings it returns
   are stored with the tokens and overlay the connection's configured settings.
-- :func:`fresh_secrets` gives a connection's secrets with an access token valid for at least
-  a few more minutes, refreshing it first if needed. One refresh at a time per connection:
-  threads of a process queue on a lock, and the stored tokens are read again inside it, so
-  a refresh another process made is used rather than repeated. The rotated refresh token
-  is stored before the new access token is used.
-- A refresh answered ``invalid_grant`` marks the connection ``needs_reauth``; its runs are
-  paused, not failed, and ``ledgerlink connect NAME`` again resumes them.
+- A connection whose ``grant`` is ``client_credentials`` (RFC 6749 §4.4) needs no browser:
+  :func:`connect_client` asks the token endpoint with the app's own id and secret, learns
+  the tenant the same way and stores the token.
+- A *token set* is the tokens one consent gave, stored once, in the row of the connection
+  that was consented; connections naming it with ``token_set`` (several tenants reached by
+  one consent) read that row, each with the tenant it learned. Connecting any of them
+  connects the set: every connection on it learns its tenant and has its paused runs resumed.
+- :mod:`ledgerlink.io.tokens` keeps the set's access token fresh (one refresh at a time per
+  token set, across processes) and marks it ``needs_reauth`` when it is refused.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import re
 import secrets as pysecrets
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -35,7 +37,8 @@ from ledgerlink import jsonio
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.contract import Connection, Connector, OAuth2, Request, Response
-from ledgerlink.errors import ConfigError, LedgerlinkError, NeedsReauth, NotSent, OutcomeUnknown, VendorError
+from ledgerlink.errors import (ConfigError, LedgerlinkError, NeedsReauth, NotSent, OutcomeUnknown, TokenRefused,
+                               VendorError)
 from ledgerlink.io import outbound
 from ledgerlink.io.secrets import SecretBox
 from ledgerlink.store import Store
@@ -44,8 +47,12 @@ from ledgerlink.store import Store
 STATE_FORM = re.compile(r"[A-Za-z0-9_-]{16,100}")
 
 STATE_SECONDS = 600.0
-#: refresh when the access token has less than this left
-REFRESH_MARGIN = 300.0
+AUTHORIZATION_CODE = "authorization_code"
+CLIENT_CREDENTIALS = "client_credentials"
+#: what a token set's stored value holds beside the tokens: the settings each connection on
+#: it learned (``settings`` is the consented connection's, as stored before token sets), and
+#: why it was refused
+NOT_TOKENS = ("settings", "settings_of", "refused")
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -81,17 +88,50 @@ class OAuthHost(Protocol):
     @property
     def metrics(self) -> Counters: ...
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The wall clock tokens expire by (a simulated one in tests)."""
+
     def connection(self, name: str) -> Connection:
         """The connection's settings, configured and learned."""
+
+    def forget(self, name: str) -> None:
+        """Read the settings of ``name`` and the others on its token set again (they learned
+        a tenant)."""
 
     def wake(self) -> None:
         """Have the workers look for runs now (paused runs were resumed): the call the
         runtime handed to :class:`~ledgerlink.io.connections.Connections`."""
 
 
-def _lock(name: str) -> threading.Lock:
+def lock(token_set: str) -> threading.Lock:
+    """This process's lock of a token set (the database's lock spans processes)."""
     with _locks_guard:
-        return _locks.setdefault(name, threading.Lock())
+        return _locks.setdefault(token_set, threading.Lock())
+
+
+def token_set(host: OAuthHost, name: str) -> str:
+    """The connection whose stored tokens ``name`` uses (its ``token_set``, else itself)."""
+    return host.config.token_set(name) if name in host.config.connections else name
+
+
+def sharing(host: OAuthHost, name: str) -> list[str]:
+    """Every connection on the token set ``name`` uses, the consented one first."""
+    owner = token_set(host, name)
+    return host.config.sharing(owner) if owner in host.config.connections else [owner]
+
+
+def tokens_of(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A token set's stored value without what is not a token (:data:`NOT_TOKENS`)."""
+    return {key: value for key, value in stored.items() if key not in NOT_TOKENS}
+
+
+def learned_settings(stored: Mapping[str, Any], name: str, owner: str) -> dict[str, Any]:
+    """What connection ``name`` learned when its token set ``owner`` was connected."""
+    learned = (stored.get("settings_of") or {}).get(name)
+    if learned is None and name == owner:
+        learned = stored.get("settings")
+    return dict(learned or {})
 
 
 def _spec(host: OAuthHost, name: str) -> tuple[Connector, OAuth2, Connection]:
@@ -100,6 +140,15 @@ def _spec(host: OAuthHost, name: str) -> tuple[Connector, OAuth2, Connection]:
     if connector.oauth is None:
         raise ConfigError(f"connection {name!r} ({connector.name}) does not use OAuth; nothing to connect")
     return connector, connector.oauth, connection
+
+
+def grant(oauth: OAuth2, connection: Connection) -> str:
+    """The grant ``connection`` uses: its ``grant`` setting, else the connector's first."""
+    chosen = connection.settings.get("grant") or oauth.grants[0]
+    if chosen not in oauth.grants:
+        raise ConfigError(f"connection {connection.name!r} sets grant = {chosen!r}; its connector offers "
+                          f"{', '.join(oauth.grants)}")
+    return str(chosen)
 
 
 def _client_credentials(host: OAuthHost, name: str, connection: Connection) -> tuple[str, str]:
@@ -119,11 +168,17 @@ def code_challenge(verifier: str) -> str:
 
 
 def consent_url(host: OAuthHost, name: str, redirect_uri: str) -> str:
-    """The URL a person opens to let ledgerlink reach the connection's company."""
-    _, oauth, connection = _spec(host, name)
-    client_id, _ = _client_credentials(host, name, connection)
+    """The URL a person opens to let ledgerlink reach the connection's company (for a
+    connection on a shared token set: the set's consent, which connects every connection on it)."""
+    owner = token_set(host, name)
+    _, oauth, connection = _spec(host, owner)
+    if grant(oauth, connection) != AUTHORIZATION_CODE:
+        raise ConfigError(f"connection {owner!r} uses the {grant(oauth, connection)} grant, which needs no "
+                          f"consent: `ledgerlink connect {name}` fetches its token")
+    client_id, _ = _client_credentials(host, owner, connection)
     state = pysecrets.token_urlsafe(24)
-    saved: dict[str, Any] = {"connection": name, "redirect_uri": redirect_uri, "expires": time.time() + STATE_SECONDS}
+    saved: dict[str, Any] = {"connection": owner, "redirect_uri": redirect_uri,
+                             "expires": time.time() + STATE_SECONDS}
     query = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri, "state": state}
     if oauth.scopes:
         query["scope"] = " ".join(oauth.scopes)
@@ -137,7 +192,20 @@ def consent_url(host: OAuthHost, name: str, redirect_uri: str) -> str:
     return f"{base}?{urlencode(query)}"
 
 
-def _token_request(host: OAuthHost, name: str, form: dict[str, str]) -> dict[str, Any]:
+def client_form(host: OAuthHost, owner: str) -> dict[str, str]:
+    """The form that asks for a token with the client credentials grant (no scope: the
+    vendor grants what the app was authorised for)."""
+    _, oauth, connection = _spec(host, owner)
+    if grant(oauth, connection) != CLIENT_CREDENTIALS:
+        raise ConfigError(f"connection {owner!r} does not use the client_credentials grant")
+    return {"grant_type": CLIENT_CREDENTIALS}
+
+
+def token_request(host: OAuthHost, name: str, form: dict[str, str]) -> dict[str, Any]:
+    """Ask the token endpoint of connection ``name`` (a token set's) for tokens with ``form``.
+
+    Raises TokenRefused for ``invalid_grant`` and ``invalid_client`` (a person must act),
+    LedgerlinkError when the endpoint does not answer or answers otherwise (a retry may help)."""
     _, oauth, connection = _spec(host, name)
     client_id, client_secret = _client_credentials(host, name, connection)
     url = connection.settings.get("token_url") or oauth.token_url
@@ -154,12 +222,17 @@ def _token_request(host: OAuthHost, name: str, form: dict[str, str]) -> dict[str
         body = response.json()
     except ValueError:
         body = {}
-    if response.status_code == 400 and body.get("error") == "invalid_grant":
-        raise NeedsReauth(name, "the token endpoint answered invalid_grant")
-    if response.status_code != 200 or "access_token" not in body:
+    error = body.get("error") if isinstance(body, dict) else None
+    if response.status_code == 400 and error == "invalid_grant":
+        what = "the refresh token" if form.get("grant_type") == "refresh_token" else "the grant"
+        raise TokenRefused(f"the token endpoint answered invalid_grant: {what} was refused")
+    if response.status_code in (400, 401) and error == "invalid_client":
+        raise TokenRefused(f"the token endpoint refused the app's client_id and client_secret (invalid_client); "
+                      f"set the app's current ones in [connections.{name}] (the secret as ${{ENV_VAR}})")
+    if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:
         raise LedgerlinkError(f"the token endpoint of {name!r} answered HTTP {response.status_code} "
-                              f"({body.get('error', 'no access token')})")
-    now = time.time()
+                              f"({error or 'no access token'})")
+    now = host.clock()
     out = {"access_token": body["access_token"],
            "access_expires_at": now + float(body.get("expires_in", 3600))}
     if body.get("refresh_token"):
@@ -196,9 +269,27 @@ def _learn_tenant(host: OAuthHost, oauth: OAuth2, name: str, query: Mapping[str,
         return dict(done.value or {})
 
 
+def _store_set(host: OAuthHost, owner: str, tokens: dict[str, Any], query: Mapping[str, str]) -> list[str]:
+    """Store a token set's fresh tokens with the tenant each of its connections learned;
+    resume their paused runs. Nothing is stored when one of them cannot learn its tenant."""
+    _, oauth, _ = _spec(host, owner)
+    names = sharing(host, owner)
+    if oauth.learn_tenant is not None:
+        learned = {name: _learn_tenant(host, oauth, name, query, tokens["access_token"]) for name in names}
+        tokens = {**tokens, "settings": learned[owner], "settings_of": learned}
+    with lock(owner):
+        host.secret_box.put(owner, tokens, status="ok")
+    host.forget(owner)
+    for name in names:
+        host.store.resume_paused(name)
+    host.wake()
+    return names
+
+
 def complete(host: OAuthHost, query: dict[str, str]) -> str:
-    """Finish a consent redirect: check ``state``, exchange the code, learn the tenant,
-    store the tokens. Returns the connection name; its paused runs are resumed."""
+    """Finish a consent redirect: check ``state``, exchange the code, learn the tenant of each
+    connection on the token set, store the tokens. Returns the consented connection's name;
+    the paused runs of every connection on its token set are resumed."""
     state = query.get("state", "")
     # only a state of the form ledgerlink issues is looked up (a NUL byte is refused by PostgreSQL)
     raw = host.store.cursor(f"oauth-state:{state}") if STATE_FORM.fullmatch(state) else None
@@ -211,64 +302,23 @@ def complete(host: OAuthHost, query: dict[str, str]) -> str:
     if "error" in query:
         raise ConfigError(f"consent was not given: {query.get('error')}")
     name = saved["connection"]
-    _, oauth, _ = _spec(host, name)
-    form = {"grant_type": "authorization_code", "code": query.get("code", ""), "redirect_uri": saved["redirect_uri"]}
+    form = {"grant_type": AUTHORIZATION_CODE, "code": query.get("code", ""), "redirect_uri": saved["redirect_uri"]}
     if saved.get("code_verifier"):
         form["code_verifier"] = saved["code_verifier"]
-    tokens = _token_request(host, name, form)
-    if oauth.learn_tenant is not None:
-        tokens["settings"] = _learn_tenant(host, oauth, name, query, tokens["access_token"])
-    with _lock(name):
-        host.secret_box.put(name, tokens, status="ok")
-    host.store.resume_paused(name)
-    host.wake()
+    try:
+        tokens = token_request(host, name, form)
+    except TokenRefused as exc:
+        raise NeedsReauth(name, exc.reason) from None
+    _store_set(host, name, tokens, query)
     return name
 
 
-def _left(values: dict[str, Any]) -> float:
-    """Seconds the stored access token has left."""
-    return float(values.get("access_expires_at", 0)) - time.time()
-
-
-def fresh_secrets(host: OAuthHost, name: str, configured: dict[str, Any]) -> dict[str, Any]:
-    """``configured`` overlaid with stored tokens, the access token refreshed if it is about to expire."""
-    status = host.secret_box.status(name)
-    if status is None:
-        return configured
-    if status == "needs_reauth":
-        raise NeedsReauth(name)
-    stored = host.secret_box.get(name)
-    if _left(stored) > REFRESH_MARGIN or not stored.get("refresh_token"):
-        return {**configured, **stored}
-
-    def refresh(values: dict[str, Any], status: str | None) -> tuple[Any, Any, Any]:
-        # read again under the lock: another thread or process may have refreshed meanwhile
-        if status == "needs_reauth":
-            return None, None, NeedsReauth(name)
-        if _left(values) > REFRESH_MARGIN:
-            return None, None, values
-        try:
-            tokens = _token_request(host, name, {"grant_type": "refresh_token",
-                                                    "refresh_token": values["refresh_token"]})
-        except NeedsReauth as exc:
-            return values, "needs_reauth", exc
-        host.metrics.add("token_refreshes", 1)
-        merged = {**values, **tokens}
-        return merged, "ok", merged  # the rotated refresh token is stored before it is used
-
-    with _lock(name):
-        result = host.secret_box.locked_update(name, refresh)
-    if isinstance(result, NeedsReauth):
-        raise result
-    return {**configured, **result}
-
-
-def expire(host: OAuthHost, name: str) -> None:
-    """The vendor refused the access token (401): refresh it before the next request."""
-    def mark(values: dict[str, Any], status: str | None) -> tuple[Any, Any, Any]:
-        if not values:
-            return None, None, None
-        return {**values, "access_expires_at": 0}, status or "ok", None
-
-    with _lock(name):
-        host.secret_box.locked_update(name, mark)
+def connect_client(host: OAuthHost, name: str) -> list[str]:
+    """Connect a client-credentials connection without a browser: fetch a token, learn the
+    tenant, store both. Returns the connections on its token set (their runs resumed)."""
+    owner = token_set(host, name)
+    try:
+        tokens = token_request(host, owner, client_form(host, owner))
+    except TokenRefused as exc:
+        raise ConfigError(f"connection {name!r} cannot connect: {exc.reason}") from None
+    return _store_set(host, owner, tokens, {})

@@ -70,8 +70,12 @@ def poll_states(rt: Runtime) -> dict[str, dict[str, Any]]:
 
 def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
     """Every connection with its state: ok, needs_reauth, not_connected (OAuth), needs_new_key
-    (a key the vendor refused) or configured; the runs and fetches waiting for it; and, for
+    (a key the vendor refused) or configured; the runs and fetches waiting for it; for an
+    OAuth connection, ``token_set``: the connection whose stored tokens it uses (itself, or
+    the one it shares a consent with) and ``shares_with``: the others on that set; and, for
     a polled connection, its poll (:func:`poll_states`), else None."""
+    from ledgerlink.io.oauth import sharing, token_set
+
     statuses = rt.store.connection_statuses()
     names = sorted(set(rt.config.connections) | set(statuses))
     polls = poll_states(rt)
@@ -82,15 +86,18 @@ def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
         except LedgerlinkError:
             continue
         connector = rt.catalog.connectors[connection.connector]
+        shared: dict[str, Any] = {"token_set": None, "shares_with": []}
         if connector.oauth is None:
             state: tuple[str, float | None] = keys.status(rt.connections, name) or ("configured", None)
         else:
-            state = statuses.get(name, ("not_connected", None))
+            owner = token_set(rt.connections, name)
+            state = statuses.get(owner, ("not_connected", None))
+            shared = {"token_set": owner, "shares_with": [n for n in sharing(rt.connections, name) if n != name]}
         poll = polls.get(name)
         if poll is not None:  # a key connection whose key was refused is not polled until connect
             poll["waiting_for_new_key"] = state[0] == keys.NEEDS_NEW_KEY
         rows.append({"name": name, "connector": connection.connector, "status": state[0],
-                     "oauth": connector.oauth is not None, "updated_at": state[1],
+                     "oauth": connector.oauth is not None, "updated_at": state[1], **shared,
                      "paused_runs": rt.store.count_paused(name),
                      "paused_fetches": rt.store.count_paused_fetches(name), "poll": poll})
     return rows

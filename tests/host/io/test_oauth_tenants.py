@@ -62,6 +62,10 @@ class Vendor:
         self.exchanges.append(form)
         if (form.get("client_id"), form.get("client_secret")) != ("tenanted-app", CLIENT_SECRET):
             return jsonify(error="invalid_client"), 401
+        if form.get("grant_type") == "client_credentials":  # RFC 6749 §4.4: no refresh token
+            token = secrets.token_urlsafe(24)
+            self.tokens.add(token)
+            return jsonify(access_token=token, expires_in=1800)
         challenge = self.codes.pop(form.get("code", ""), None)
         verifier = form.get("code_verifier", "")
         digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -94,7 +98,7 @@ class Tenanted:
             name="tenanted", summary="A vendor with PKCE and several tenants per consent (tests)",
             settings_schema={"type": "object", "properties": {
                 name: {"type": "string"} for name in ("client_id", "client_secret", "authorize_url",
-                                                      "token_url", "base_url", "tenant_id")}},
+                                                      "token_url", "base_url", "tenant_id", "grant")}},
             secret_settings=("client_secret",),
             # the tenant travels in a header of every request, as Xero's xero-tenant-id does
             auth=lambda values: {"Authorization": f"Bearer {values['access_token']}",
@@ -103,18 +107,20 @@ class Tenanted:
             limits_for=lambda values: Limits(60, 60.0, daily=int(values.get("daily_limit", 5000))),
             oauth=OAuth2(authorize_url="https://login.vendor.example/authorize",
                          token_url="https://login.vendor.example/token", client_auth="body", pkce=True,
-                         learn_tenant=learn_tenant)))
+                         learn_tenant=learn_tenant, grants=("authorization_code", "client_credentials"))))
 
 
 @pytest.fixture
 def connect(tmp_path, monkeypatch):
-    """``connect(tenants, tenant_id=None) -> (runtime, vendor, callback response)``."""
+    """``connect(tenants, tenant_id=None, more="", grant=None) -> (runtime, vendor, callback
+    response)``: ``more`` is added to ledgerlink.toml (with ``{url}`` the vendor's); with a
+    ``grant`` the connection chooses it and no consent is made (the response is None)."""
     monkeypatch.setenv("LEDGERLINK_SECRET_KEY", new_key())
     monkeypatch.setenv("LL_TENANTED_SECRET", CLIENT_SECRET)
     catalog = load_catalog(build_plugin_manager(extra=[("tenanted", Tenanted())]))
     count = iter(range(1, 100))
 
-    def run(tenants, tenant_id=None):
+    def run(tenants, tenant_id=None, more="", grant=None):
         vendor = Vendor(tenants)
         url = opened.enter_context(background(vendor.app)).url
         folder = tmp_path / str(next(count))
@@ -124,9 +130,12 @@ def connect(tmp_path, monkeypatch):
                           f'daily_limit = 1000\n'
                           f'client_secret = "${{LL_TENANTED_SECRET}}"\nauthorize_url = "{url}/authorize"\n'
                           f'token_url = "{url}/token"\nbase_url = "{url}"\n'
-                          + (f'tenant_id = "{tenant_id}"\n' if tenant_id else ""))
+                          + (f'tenant_id = "{tenant_id}"\n' if tenant_id else "")
+                          + (f'grant = "{grant}"\n' if grant else "") + more.replace("{url}", url))
         runtime = Runtime(catalog, load_config(config, catalog), Store(migrated_db(folder)), None, Settings())
         opened.callback(runtime.close)
+        if grant:
+            return runtime, vendor, None
         consent = httpx.get(consent_url(runtime.connections, "books", "http://127.0.0.1:8080/oauth/callback"))
         assert consent.status_code == 302, consent.text
         back = urlparse(consent.headers["location"])
@@ -210,3 +219,36 @@ def test_a_tenant_endpoint_that_refuses_is_a_json_error_and_stores_nothing(conne
     assert answer.status_code == 502
     assert answer.get_json()["error"]["message"] == "GET /connections answered HTTP 401"
     assert runtime.store.secret_blob("books") is None
+
+
+def test_every_connection_on_a_token_set_learns_its_tenant_or_nothing_is_stored(connect):
+    tenants = [{"tenantId": "org-1", "tenantName": "Acme Ltd"}, {"tenantId": "org-2", "tenantName": "Acme Inc"}]
+    other = '[connections.books-2]\nconnector = "tenanted"\ntoken_set = "books"\nbase_url = "{url}"\n'
+    runtime, vendor, answer = connect(tenants, "org-1", other + 'tenant_id = "org-2"\n')
+    assert answer.status_code == 200, answer.get_json()
+    assert runtime.store.secret_blob("books-2") is None  # one row: the token set's
+    first, second = (runtime.connections.credentials(name)[0] for name in ("books", "books-2"))
+    assert (first["Tenant-Id"], second["Tenant-Id"]) == ("org-1", "org-2")
+    assert first["Authorization"] == second["Authorization"]
+    assert len(vendor.exchanges) == 1  # one consent, one code exchange
+    runtime, _, answer = connect(tenants, "org-1", other + 'tenant_id = "org-9"\n')
+    assert answer.status_code == 400 and "books-2" in answer.get_json()["error"]["message"]
+    assert runtime.store.secret_blob("books") is None  # one connection could not learn its tenant
+
+
+def test_the_client_credentials_grant_connects_without_a_consent_and_has_no_refresh_token(connect):
+    from ledgerlink.errors import ConfigError
+    from ledgerlink.io.oauth import connect_client
+
+    runtime, vendor, _ = connect([{"tenantId": "org-1", "tenantName": "Acme Ltd"}], grant="client_credentials")
+    with pytest.raises(ConfigError, match="needs no consent"):
+        consent_url(runtime.connections, "books", "http://127.0.0.1:8080/oauth/callback")
+    assert connect_client(runtime.connections, "books") == ["books"]
+    assert vendor.exchanges == [{"grant_type": "client_credentials", "client_id": "tenanted-app",
+                                 "client_secret": CLIENT_SECRET}]  # client_auth = "body"
+    stored = runtime.connections.secret_box.get("books")
+    assert "refresh_token" not in stored and stored["access_token"] in vendor.tokens
+    assert runtime.connections.connection("books").settings["tenant_id"] == "org-1"
+    runtime, _, _ = connect([], grant="password")
+    with pytest.raises(ConfigError, match="offers authorization_code, client_credentials"):
+        connect_client(runtime.connections, "books")

@@ -97,3 +97,22 @@ def test_schema_patterns_end_where_the_string_ends():
     # a "$" escaped or in a class is the character itself; a pattern without anchors still searches
     assert Validator({"pattern": "^a\\$$"}).is_valid("a$") and not Validator({"pattern": "^a\\$$"}).is_valid("a$\n")
     assert Validator({"pattern": "^[$]+$"}).is_valid("$$") and Validator({"pattern": "b"}).is_valid("abc")
+
+
+def test_a_token_set_is_shared_with_a_connection_of_the_same_connector_that_keeps_its_own(tmp_path, catalog):
+    tables = ('[connections.stripe]\nconnector = "stripe"\n[connections.books-a]\nconnector = "quickbooks"\n'
+              '[connections.books-b]\nconnector = "quickbooks"\ntoken_set = "books-a"\n')
+    config = load_config(write(tmp_path, tables), catalog)
+    assert (config.token_set("books-b"), config.token_set("books-a")) == ("books-a", "books-a")
+    assert config.sharing("books-a") == ["books-a", "books-b"]
+    assert "token_set" not in config.connection("books-b", catalog).settings  # the host's, not the connector's
+    cases = {'token_set = "nowhere"': "no connection named 'nowhere'",
+             'token_set = "stripe"': "is a 'stripe' connection",
+             'token_set = "books-b"': "itself uses the tokens of 'books-a'",
+             'token_set = "books-c"': "cannot share its own tokens"}
+    for line, message in cases.items():
+        with pytest.raises(ConfigError, match=message):
+            load_config(write(tmp_path, f'{tables}[connections.books-c]\nconnector = "quickbooks"\n{line}\n'), catalog)
+    with pytest.raises(ConfigError, match="does not use OAuth"):
+        load_config(write(tmp_path, f'{tables}[connections.hooks]\nconnector = "stripe"\ntoken_set = "stripe"\n'),
+                    catalog)

@@ -12,7 +12,8 @@ import pytest
 
 from ledgerlink.contract.limits import Limits
 from ledgerlink.errors import Throttled
-from ledgerlink.io.governor.local import LocalGovernor, _Bucket
+from ledgerlink.io.governor.bucket import Bucket as _Bucket
+from ledgerlink.io.governor.local import LocalGovernor
 from simulated_clock import MIDNIGHT, FakeClock, earliest_starts, window_counts
 
 REALM = "quickbooks:realm 123"

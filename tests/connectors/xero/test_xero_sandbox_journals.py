@@ -74,7 +74,7 @@ def test_a_fee_is_spent_from_a_bank_account_and_a_payout_transferred_between_ban
     xero.sandbox.orgs[DEFAULT_TENANT].set_lock_dates("2026-11-30", None)
     locked = api(xero, "PUT", "BankTransfers", {"FromBankAccount": {"Code": "091"}, "ToBankAccount": {"Code": "095"},
                                                 "Amount": 5, "Date": "/Date(1793750400000+0000)/"})
-    assert errors_of(locked) == ["The document date cannot be on or before the period lock date, 2026-11-30"]
+    assert errors_of(locked) == ["The document date cannot be before the period lock date, currently set at 30-Nov-2026"]
     assert {entry["status"] for entry in xero.sandbox.requests()} == {200, 400}
 
 

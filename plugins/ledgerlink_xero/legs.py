@@ -33,7 +33,7 @@ from ledgerlink.contract.problems import Problems
 from ledgerlink.errors import VendorError
 
 from . import api
-from .errors import VENDOR, classify, element_problems
+from .errors import VENDOR, classify, element_problems, fixes
 from .fields import DEFAULT_BASE_CURRENCY, GUID, MONEY, RATE_PLACES, amount_in_xero, code, string
 
 #: the inputs a transfer between currencies adds
@@ -178,7 +178,7 @@ def read(response: Response, legs: Legs) -> dict[str, Any]:
     found = [message for index, leg in enumerate(listed)
              for message in element_problems(leg, f"/BankTransactions/{index}")]
     if found:
-        raise VendorError("Xero refused the transfer's legs: " + "; ".join(found), kind="permanent",
+        raise VendorError("Xero refused the transfer's legs: " + "; ".join(found + fixes(found)), kind="permanent",
                           status=response.status, vendor_code="ValidationException")
     if not all(leg.get("BankTransactionID") for leg in listed):
         raise unreadable_write(response, VENDOR, "pair of bank transactions")

@@ -19,7 +19,8 @@ Modules:
 - the actions: :mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or
   created), :mod:`.invoice` (sales invoices and credit notes, voiding), :mod:`.allocation`
   (a credit note applied), :mod:`.payment`, :mod:`.manual_journal` (balanced journals),
-  :mod:`.bank` (spend or receive money, transfers) and :mod:`.lookups` (accounts, items,
+  :mod:`.bank` (spend or receive money, transfers; :mod:`.legs` a transfer between currencies
+  as two legs at Stripe's rate) and :mod:`.lookups` (accounts, items,
   tax rates by code), on :mod:`.fields` (currencies and rates, amounts, codes) and
   :mod:`.undo` (deleting or voiding by status);
 - the trigger side: :mod:`.webhook` (signed deliveries, Intent to Receive), :mod:`.triggers`

@@ -11,14 +11,16 @@ Modules:
 
 - :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth` (consent
   with PKCE, the organisation chosen from ``GET /connections``, the headers of every
-  request, the limits), :mod:`.organisation` (what ``ledgerlink check`` says: base
+  request), :mod:`.limits` (Xero's limits and the counts its answers say are left),
+  :mod:`.organisation` (what ``ledgerlink check`` says: base
   currency, enabled currencies, lock dates);
 - :mod:`.errors` (Xero's answers read into retry, reconnect or give up) and :mod:`.api`
   (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client);
 - the actions: :mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or
   created), :mod:`.invoice` (sales invoices and credit notes, voiding), :mod:`.allocation`
   (a credit note applied), :mod:`.payment`, :mod:`.manual_journal` (balanced journals),
-  :mod:`.bank` (spend or receive money, transfers) and :mod:`.lookups` (accounts, items,
+  :mod:`.bank` (spend or receive money, transfers; :mod:`.legs` a transfer between currencies
+  as two legs at Stripe's rate) and :mod:`.lookups` (accounts, items,
   tax rates by code), on :mod:`.fields` (currencies and rates, amounts, codes) and
   :mod:`.undo` (deleting or voiding by status);
 - the trigger side: :mod:`.webhook` (signed deliveries, Intent to Receive), :mod:`.triggers`
@@ -30,7 +32,7 @@ Modules:
 from __future__ import annotations
 
 from ledgerlink import hookimpl
-from ledgerlink.contract import Connector, Limits
+from ledgerlink.contract import Connector
 
 from .allocation import ACTION as ALLOCATE_CREDIT_NOTE
 from .api import IDEMPOTENCY_KEY_LIFETIME
@@ -40,10 +42,11 @@ from .invoice import ACTION as CREATE_INVOICE
 from .invoice import CREATE_CREDIT_NOTE, VOID_INVOICE
 from .lookups import LOOKUPS
 from .manual_journal import ACTION as CREATE_MANUAL_JOURNAL
-from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
+from .limits import limits, limits_for, read_remaining
+from .oauth import AUTH_SETTINGS, OAUTH, auth_headers
 from .organisation import check_company
 from .payment import ACTION as CREATE_PAYMENT
-from .settings import DEFAULT_DAILY_LIMIT, DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
+from .settings import DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
 from . import polling, triggers, webhook
 
 CONNECTOR = Connector(
@@ -60,10 +63,11 @@ CONNECTOR = Connector(
     webhook=webhook.WEBHOOK,
     poll=polling.POLL,
     # Xero's per-organisation limits: 60 calls a minute, 5 in progress at once, 5,000 a day
-    # or 1,000 on the Starter tier (the connection's daily_limit)
-    # (https://developer.xero.com/documentation/guides/oauth2/limits)
-    limits=Limits(60, 60.0, concurrent=5, daily=DEFAULT_DAILY_LIMIT),
+    # or 1,000 on the Starter tier (the connection's daily_limit), narrowed to what each
+    # answer says is left (https://developer.xero.com/documentation/guides/oauth2/limits)
+    limits=limits(),
     limits_for=limits_for,
+    read_remaining=read_remaining,
     # Xero keeps an Idempotency-Key about 6 minutes
     # (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency): past it,
     # a write whose answer was lost is looked up (find_existing) before it is sent again

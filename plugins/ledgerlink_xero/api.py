@@ -32,7 +32,7 @@ from typing import Any
 from ledgerlink.contract import ActionContext, Request, Response, unreadable_query, unreadable_write
 from ledgerlink.errors import ConfigError, InputError, VendorError
 
-from .errors import VENDOR, classify, element_problems
+from .errors import VENDOR, classify, element_problems, fixes
 from .settings import API_BASE
 
 #: Xero's longest Idempotency-Key ([spec] parameter ``idempotencyKey``, maxLength 128)
@@ -135,7 +135,7 @@ def created(response: Response, collection: str, entity: str, id_field: str) -> 
     element = dict(listed[0])
     problems = element_problems(element, f"/{collection}/0")
     if problems:
-        raise VendorError(f"Xero refused the {entity}: " + "; ".join(problems), kind="permanent",
+        raise VendorError(f"Xero refused the {entity}: " + "; ".join(problems + fixes(problems)), kind="permanent",
                           status=response.status, vendor_code="ValidationException")
     if not element.get(id_field):
         raise unreadable_write(response, VENDOR, entity)

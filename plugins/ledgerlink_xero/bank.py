@@ -10,7 +10,9 @@
   ``FromBankAccount`` and ``ToBankAccount`` by code, ``Amount`` in the from-account's
   currency, ``Date``, ``Reference`` (the payout's id). Found again by ``Reference``, matched
   on the accounts, date and amount; undone with ``POST /BankTransfers/{id}`` ``Status:
-  DELETED``. (Xero takes no ``summarizeErrors`` or ``unitdp`` here.)
+  DELETED``. (Xero takes no ``summarizeErrors`` or ``unitdp`` here.) Between accounts of two
+  currencies (``ToCurrencyCode`` differs) Xero's transfer would take its own rate of the day,
+  so the transfer is booked as two legs at Stripe's rate instead (:mod:`.legs`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from ledgerlink.contract.writes import CreateSteps, Schemas, create_action
 
 from . import api
 from .errors import classify
+from . import legs as two_legs
 from .fields import GUID, MONEY, amount_in_xero, code, currency, line_items, line_schema, string
 from .invoice import LINE_AMOUNT_TYPES
-from .undo import status_undo
+from .undo import current, status_undo
 
 TYPES = ("SPEND", "RECEIVE")
 CURRENCY = string("ISO 4217 currency of the bank account.", pattern="^[A-Za-z]{3}$")
@@ -40,6 +43,8 @@ RATE = {**MONEY, "description": "Base-currency units one unit of CurrencyCode is
 class Built:
     body: dict[str, Any]
     total: Decimal
+    #: a transfer between currencies: its two legs (then ``body`` is the transfer as read)
+    legs: two_legs.Legs | None = None
 
 
 # --- spend and receive money ------------------------------------------------------------
@@ -121,6 +126,15 @@ def _same_transaction(stored: Mapping[str, Any], built: Built, ctx: ActionContex
             and None not in amounts and total(amounts) == built.total)  # type: ignore[arg-type]
 
 
+# Xero's spec requires Type, BankAccount and LineItems on every BankTransaction written, a
+# status change too: they are sent back as read
+TRANSACTION_UNDO = status_undo(
+    "BankTransactions", "BankTransactionID", "bank transaction", target=lambda status: "DELETED",
+    body=lambda transaction_id, status, read: {"BankTransactions": [{
+        "BankTransactionID": transaction_id, "Type": read.get("Type"), "BankAccount": dict(read.get("BankAccount") or {}),
+        "LineItems": list(read.get("LineItems") or []), "Status": status}]})
+
+
 CREATE_BANK_TRANSACTION = create_action(
     name="xero.create_bank_transaction",
     summary="Records money spent from or received into a Xero bank account (e.g. Stripe's fees), exactly once.",
@@ -137,13 +151,7 @@ CREATE_BANK_TRANSACTION = create_action(
                       read=lambda response, built: _transaction_output(
                           api.created(response, "BankTransactions", "bank transaction", "BankTransactionID"), built),
                       read_stored=_transaction_output, lookup=_transactions_like, matches=_same_transaction),
-    # Xero's spec requires Type, BankAccount and LineItems on every BankTransaction written, a
-    # status change too: they are sent back as read
-    undo=status_undo("BankTransactions", "BankTransactionID", "bank transaction", target=lambda status: "DELETED",
-                     body=lambda transaction_id, status, read: {"BankTransactions": [{
-                         "BankTransactionID": transaction_id, "Type": read.get("Type"),
-                         "BankAccount": dict(read.get("BankAccount") or {}),
-                         "LineItems": list(read.get("LineItems") or []), "Status": status}]}),
+    undo=TRANSACTION_UNDO,
 )
 
 
@@ -164,13 +172,18 @@ TRANSFER_INPUT = {
                             maxLength=255),
         "CurrencyCode": string("The from-account's currency, ISO 4217 (checks the amount's decimals).",
                                pattern="^[A-Za-z]{3}$"),
+        **two_legs.LEG_INPUTS,
     },
 }
 
 TRANSFER_OUTPUT = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": "object", "required": ["id"],
-    "properties": {"id": string("The Xero BankTransferID."), "amount": string("The amount Xero recorded.")},
+    "properties": {"id": string("The Xero BankTransferID; between currencies the SPEND leg's BankTransactionID."),
+                   "amount": string("The amount Xero recorded."),
+                   "received_id": string("Between currencies: the RECEIVE leg's BankTransactionID."),
+                   "to_amount": string("Between currencies: the amount the to-account received."),
+                   "base_amount": string("Between currencies: what both legs are worth in the base currency.")},
 }
 
 TRANSFER_SAMPLE = {"FromBankAccountCode": "610", "ToBankAccountCode": "090", "Amount": "96.80", "Date": "2026-11-30",
@@ -189,26 +202,75 @@ def build_transfer(data: Mapping[str, Any], ctx: ActionContext) -> Built:
             "Reference": text(data.get("Reference"), "/Reference", "Reference", 255, problems, keeper="Xero")}
     if data.get("FromBankAccountCode") == data.get("ToBankAccountCode"):
         problems.add("/ToBankAccountCode", "a transfer moves money between two different accounts")
+    legs = None
+    if str(data.get("ToCurrencyCode", code_)).upper() != code_:
+        legs = two_legs.build_legs(data, ctx.connection.settings, body, moved, code_, problems)
+    else:
+        for key in ("exchange_rate", "ContactID", "TransitAccountCode"):
+            if key in data:
+                problems.add(f"/{key}", f"is only for a transfer between two currencies; both accounts are {code_}")
+        if "ToAmount" in data and amount_in_xero(data["ToAmount"], code_, "/ToAmount", "ToAmount", problems) != moved:
+            problems.add("/ToAmount", "must be the Amount: both accounts are in one currency")
     problems.raise_if_any()
-    return Built(body=body, total=moved or Decimal(0))
+    return Built(body=body, total=moved or Decimal(0), legs=legs)
+
+
+def _transfer_request(built: Built, ctx: ActionContext) -> Request:
+    if built.legs is not None:
+        return two_legs.request(built.legs, ctx, "xero.create_bank_transfer")
+    return api.create(ctx, "BankTransfers", built.body, "xero.create_bank_transfer")
+
+
+def _transfer_read(response: Response, built: Built) -> dict[str, Any]:
+    if built.legs is not None:
+        return two_legs.read(response, built.legs)
+    return _transfer_output(api.created(response, "BankTransfers", "bank transfer", "BankTransferID"), built)
 
 
 def _transfer_output(stored: Mapping[str, Any], built: Built) -> dict[str, Any]:
+    if built.legs is not None:  # a pair of legs found again (see _transfers_like)
+        return two_legs.output(stored["SPEND"], stored["RECEIVE"], built.legs)
     answered = answer_decimal(stored.get("Amount"))
     return {"id": str(stored["BankTransferID"]), "amount": str(answered if answered is not None else built.total)}
 
 
 def _transfers_like(built: Built, ctx: ActionContext) -> Generator[Request, Response, list[dict[str, Any]]]:
+    if built.legs is not None:
+        return (yield from two_legs.lookup(built.legs, ctx))
     where = api.where_all([("Reference", built.body["Reference"])])
     return api.elements((yield api.read(ctx, "BankTransfers", where=where)), "BankTransfers", "bank transfer")
 
 
 def _same_transfer(stored: Mapping[str, Any], built: Built, ctx: ActionContext) -> bool:
+    if built.legs is not None:
+        return True  # the lookup pairs only legs that match
     return (stored.get("Status") != "DELETED"
             and (stored.get("FromBankAccount") or {}).get("Code") == built.body["FromBankAccount"]["Code"]
             and (stored.get("ToBankAccount") or {}).get("Code") == built.body["ToBankAccount"]["Code"]
             and str(api.xero_date(stored.get("Date"))) == built.body["Date"]
             and answer_decimal(stored.get("Amount")) == built.total)
+
+
+# POST /BankTransfers/{id} takes {"Status": "DELETED"} ([spec] BankTransferDeleteByUrlParam)
+_DELETE_TRANSFER = status_undo("BankTransfers", "BankTransferID", "bank transfer", target=lambda status: "DELETED",
+                               body=lambda transfer_id, status, read: {"Status": status})
+
+
+def _undo_transfer(entity_id: str, ctx: ActionContext) -> Generator[Request, Response, dict[str, str]]:
+    """Delete the transfer; between currencies (``entity_id`` is its SPEND leg) both legs."""
+    answer = yield api.read(ctx, "BankTransactions", entity_id)
+    spend = current(answer, "BankTransactions") if answer.status == 200 else {}
+    if spend.get("Type") != "SPEND":
+        return (yield from _DELETE_TRANSFER(entity_id, ctx))
+    transit = [line.get("AccountCode") for line in spend.get("LineItems") or [] if isinstance(line, Mapping)]
+    where = api.where_all([("Reference", spend.get("Reference") or ""), ("Type", "RECEIVE")])
+    partners = [leg for leg in api.elements((yield api.read(ctx, "BankTransactions", where=where, page="1")),
+                                            "BankTransactions", "bank transaction")
+                if leg.get("Date") == spend.get("Date") and leg.get("BankTransactionID")
+                and [line.get("AccountCode") for line in leg.get("LineItems") or []] == transit]
+    for partner in partners[:1]:
+        yield from TRANSACTION_UNDO(str(partner["BankTransactionID"]), ctx)
+    return (yield from TRANSACTION_UNDO(entity_id, ctx))
 
 
 CREATE_BANK_TRANSFER = create_action(
@@ -218,13 +280,7 @@ CREATE_BANK_TRANSFER = create_action(
     schemas=Schemas(input=TRANSFER_INPUT, output=TRANSFER_OUTPUT, sample=TRANSFER_SAMPLE,
                     sample_response={"BankTransfers": [{"BankTransferID": "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918",
                                                         "Amount": "96.80"}]}),
-    steps=CreateSteps(build=build_transfer,
-                      request=lambda built, ctx: api.create(ctx, "BankTransfers", built.body, "xero.create_bank_transfer"),
-                      classify=classify,
-                      read=lambda response, built: _transfer_output(
-                          api.created(response, "BankTransfers", "bank transfer", "BankTransferID"), built),
+    steps=CreateSteps(build=build_transfer, request=_transfer_request, classify=classify, read=_transfer_read,
                       read_stored=_transfer_output, lookup=_transfers_like, matches=_same_transfer),
-    # POST /BankTransfers/{id} takes {"Status": "DELETED"} ([spec] BankTransferDeleteByUrlParam)
-    undo=status_undo("BankTransfers", "BankTransferID", "bank transfer", target=lambda status: "DELETED",
-                     body=lambda transfer_id, status, read: {"Status": status}),
+    undo=_undo_transfer,
 )

@@ -5,7 +5,8 @@ Xero answers (https://developer.xero.com/documentation/api/http-response-codes):
 - **400** ``{"ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation
   exception occurred", "Elements": [{…, "ValidationErrors": [{"Message": …}]}]}``: the
   request is refused for good; every message is named with where it sits (the element, and
-  the line or contact inside it that carries it);
+  the line or contact inside it that carries it), and a lock date or a currency the
+  organisation has not enabled is followed by its fix (:func:`fixes`);
 - **401** ``{"Title": "Unauthorized", "Status": 401, "Detail": "AuthenticationUnsuccessful"}``
   (problem details): the access token is refused, the connection must refresh or reconnect;
 - **403** (``AuthorizationUnsuccessful``: the consent lacks a scope, or the organisation was
@@ -23,6 +24,7 @@ With ``summarizeErrors=false`` a batch answers **200** and marks each element
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -84,6 +86,31 @@ def element_problems(element: Mapping[str, Any], where: str = "") -> list[str]:
     return []
 
 
+#: Xero's refusal of a document dated inside a locked period ("The document date cannot be
+#: before the period lock date, currently set at 30-Nov-2026"; the end of year lock alike)
+LOCKED = re.compile(r"(period|end of year) lock date, currently set at ([0-9A-Za-z-]+)")
+#: Xero's refusal of a document in a currency the organisation has not added
+NOT_SUBSCRIBED = re.compile(r"not subscribed to currency ([A-Z]{3})")
+
+
+def fixes(messages: list[str]) -> list[str]:
+    """What to do about the refusals that a retry cannot mend: a lock date, a currency not
+    enabled (each said once, naming the date or the currency)."""
+    found: list[str] = []
+    for message in messages:
+        locked = LOCKED.search(message)
+        if locked:
+            who = "everyone but advisers" if locked.group(1) == "period" else "everyone"
+            found.append(f"the organisation's books are locked for {who} through {locked.group(2)} (its "
+                         f"{locked.group(1)} lock date): date the document after it, or have an adviser move the "
+                         f"lock date in Xero (Settings > Advanced > Financial settings), then retry the run")
+        currency = NOT_SUBSCRIBED.search(message)
+        if currency:
+            found.append(f"the organisation has not enabled {currency.group(1)}: add it in Xero (Settings > "
+                         f"Currencies > Add Currency), then retry the run")
+    return list(dict.fromkeys(found))
+
+
 def _named(messages: list[str]) -> str:
     shown = messages[:MESSAGES_SHOWN]
     more = len(messages) - len(shown)
@@ -106,6 +133,7 @@ def read_error(response: Response) -> ErrorReading | None:
         for index, element in enumerate(body.get("Elements") or []):
             messages += validation_messages(element, f"/Elements/{index}")
         detail = _named(messages) if messages else str(_get(body, "Message") or "validation failed")
+        detail += "".join(f"; {fix}" for fix in fixes(messages))
         return ErrorReading(detail=detail, vendor_code=str(_get(body, "ErrorNumber") or "10"),
                             label="ValidationException", kind="permanent")
     message = _get(body, "Message") or _get(body, "Detail") or _get(body, "Title")

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from typing import Any
 
-from ledgerlink.contract import Connection, Limits, OAuth2, Request, Response, choose_tenant
+from ledgerlink.contract import Connection, OAuth2, Request, Response, choose_tenant
 from ledgerlink.errors import VendorError
 
 from .errors import classify
-from .settings import AUTHORIZE_URL, CONNECTIONS_URL, DEFAULT_DAILY_LIMIT, TOKEN_URL
+from .settings import AUTHORIZE_URL, CONNECTIONS_URL, TOKEN_URL
 
 SCOPES = ("offline_access", "accounting.contacts", "accounting.invoices", "accounting.payments",
           "accounting.banktransactions", "accounting.manualjournals", "accounting.settings")
@@ -78,13 +78,3 @@ def auth_headers(values: Mapping[str, Any]) -> dict[str, str]:
     if isinstance(tenant, str) and tenant.strip():
         headers[TENANT_HEADER] = tenant.strip()
     return headers
-
-
-def limits_for(values: Mapping[str, Any]) -> Limits:
-    """Xero's per-organisation limits with the connection's daily limit (``daily_limit``:
-    5,000, or 1,000 on the Starter tier): 60 calls a minute, 5 in progress at once
-    (https://developer.xero.com/documentation/guides/oauth2/limits)."""
-    daily = values.get("daily_limit", DEFAULT_DAILY_LIMIT)
-    if isinstance(daily, bool) or not isinstance(daily, int) or daily < 1:
-        daily = DEFAULT_DAILY_LIMIT
-    return Limits(60, 60.0, concurrent=5, daily=daily)

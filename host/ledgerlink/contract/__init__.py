@@ -17,7 +17,7 @@ from the kit below, so every connector follows the same rules:
 
 from ledgerlink import hookimpl
 from ledgerlink.contract.demo import Demo, DemoSource, LookupReference
-from ledgerlink.contract.limits import Limits
+from ledgerlink.contract.limits import Limits, Remaining
 from ledgerlink.contract.components import (Request, LinkQuery, Response, Connection, ActionContext,
                                             IncomingEvent, Webhook, Poll, Page, OAuth2, Connector,
                                             Trigger, Action, Transform, Sandbox)
@@ -34,7 +34,7 @@ from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_acti
 from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, WriteFile
 from ledgerlink.contract.tenants import choose_tenant
 
-__all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
+__all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remaining", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
            "IncomingEvent", "Webhook", "Poll", "Page", "OAuth2", "Connector", "Trigger", "Action", "Transform",
            "Sandbox",
            # problems

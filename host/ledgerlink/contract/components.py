@@ -16,7 +16,7 @@ from typing import Any
 from wsgiref.types import WSGIApplication
 
 from ledgerlink.contract.demo import Demo, DemoSource
-from ledgerlink.contract.limits import Limits
+from ledgerlink.contract.limits import Limits, Remaining
 
 STATUSES = ("stable", "beta")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -232,6 +232,10 @@ class Connector:
     #: on its credentials (a live key may send more than a test key); ``secrets`` are the
     #: connection's resolved secret settings. None: ``limits`` for every connection.
     limits_for: Callable[[Mapping[str, Any]], Limits | None] | None = None
+    #: ``read_remaining(headers) -> Remaining | None``: what an answer's headers say is left of
+    #: the tenant's allowance (e.g. ``X-MinLimit-Remaining``); the governor narrows its counts
+    #: to it, so calls made on the tenant by someone else are respected. None: not told.
+    read_remaining: Callable[[Mapping[str, str]], Remaining | None] | None = None
     #: ``check_references(entity, ids, connection, declared=…)``: a read-only generator (like
     #: an action) returning ``{id: "does not exist" | "is inactive" | …}`` for ``ledgerlink
     #: check``. ``declared`` (given only when a recipe declares something) maps an id to what

@@ -77,3 +77,27 @@ class Limits:
         if self.daily is not None:
             text += f", {self.daily:,} per UTC day"
         return text
+
+
+@dataclass(frozen=True)
+class Remaining:
+    """What a vendor's answer says is left of the tenant's allowance (``Connector.read_remaining``
+    reads it from the answer's headers, e.g. Xero's ``X-MinLimit-Remaining``).
+
+    - ``window``: requests the vendor still admits in its current ``per_seconds`` window;
+    - ``day``: requests it still admits this day.
+
+    ``None`` when the answer does not say. The governor narrows its own counts to these
+    (:meth:`ledgerlink.io.governor.Governor.narrow`): requests sent on the same tenant by
+    someone it does not see (another installation, a script) are then respected.
+    """
+
+    window: int | None = None
+    day: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("window", "day"):
+            value = getattr(self, name)
+            if value is not None and (not is_whole(value) or value < 0):
+                raise ValueError(f"Remaining.{name} must be a whole number of requests of at least 0, "
+                                 f"or None when the vendor's answer does not say; not {value!r}")

@@ -20,10 +20,9 @@ import httpx
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.contract import Connection, FileEffect, FileResult, Limits, LinkQuery, Request, Response
-from ledgerlink.contract.http import retry_after
 from ledgerlink.errors import NotSent, OutcomeUnknown
 from ledgerlink.io import files, outbound
-from ledgerlink.io.governor import Governor
+from ledgerlink.io.governor import Governor, heed
 from ledgerlink.io.secrets import SecretBox
 from ledgerlink.store import Store
 
@@ -144,9 +143,11 @@ class Connections:
         """``send(request) -> response`` on connection ``name`` as a worker sends: through the
         governor, authenticated, a ``LinkQuery`` answered from the links table, a file effect
         performed by :mod:`ledgerlink.io.files`; each request's redacted record is appended to ``sent``. Raises Throttled when no slot
-        frees within ``max_governor_wait``."""
+        frees within ``max_governor_wait``. Each answer is heeded (:func:`ledgerlink.io.governor.heed`):
+        a 429 pauses the connection, the allowance the vendor says is left narrows the governor's counts."""
         connection = self.connection(name)
         auth, secret_values = self.credentials(name)
+        connector = self.catalog.connectors[connection.connector]
         governor_key = f"{connection.connector}:{connection.name}"
         limits = self.config.limits(connection.name, self.limits(name))
         records = sent if sent is not None else []
@@ -167,9 +168,9 @@ class Connections:
                     raise
             records.append(record)
             self.metrics.add("requests_sent", 1)
-            if response.status == 429 or (response.status == 503 and retry_after(response.headers)):
+            if heed(self.governor, governor_key, limits, response.status, response.headers,
+                    connector.read_remaining):
                 self.metrics.add("responses_throttled", 1)
-                self.governor.pause(governor_key, retry_after(response.headers) or 1.0)
             return response
 
         return send

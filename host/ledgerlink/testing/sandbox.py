@@ -211,6 +211,14 @@ class RateWindow:
             self.per_window_max[key] = max(self.per_window_max.get(key, 0), len(state.admitted))
             return True
 
+    def record(self, key: str, count: int, at: float | None = None) -> None:
+        """Count ``count`` requests under ``key`` admitted at clock time ``at`` (now if None)
+        that this sandbox never answered: calls another client made on the same account."""
+        with self._lock:
+            state = self._keys.setdefault(key, _Window())
+            stamps = [self.clock.now() if at is None else at] * count
+            state.admitted = deque(sorted([*state.admitted, *stamps]))
+
     def release(self, key: str) -> None:
         """The admitted request under ``key`` has been answered."""
         with self._lock:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from ledgerlink.contract import Response
 from ledgerlink.errors import InputError
 from ledgerlink.testing import Script, context, drive
 from ledgerlink_xero.bank import (CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER, TRANSACTION_SAMPLE,
@@ -84,8 +85,10 @@ def test_a_transfer_is_found_by_reference_and_undone_by_deleting_it():
     assert problems(driven.requests[0]) == [] and driven.value["id"] == TRANSFER_ID
     assert drive(CREATE_BANK_TRANSFER.find_existing(TRANSFER_SAMPLE, CTX),
                  Script({"BankTransfers": [{**stored, "Amount": 96.81}]})).value is None
+    # not a bank transaction (a transfer between currencies is its SPEND leg): the transfer itself
     undone = drive(CREATE_BANK_TRANSFER.undo(TRANSFER_ID, CTX),
-                   Script({"BankTransfers": [stored]}, {"BankTransfers": [{**stored, "Status": "DELETED"}]}))
-    write = undone.requests[1]
+                   Script(Response(404), {"BankTransfers": [stored]},
+                          {"BankTransfers": [{**stored, "Status": "DELETED"}]}))
+    write = undone.requests[2]
     assert (write.method, write.json, undone.value["status"]) == ("POST", {"Status": "DELETED"}, "deleted")
     assert problems(write) == []

@@ -9,7 +9,8 @@ from ledgerlink.contract import Connection, Response
 from ledgerlink.errors import ConfigError, VendorError
 from ledgerlink.testing import Script, drive
 from ledgerlink_xero import CONNECTOR
-from ledgerlink_xero.oauth import SCOPES, auth_headers, learn_tenant, limits_for
+from ledgerlink_xero.limits import limits_for
+from ledgerlink_xero.oauth import SCOPES, auth_headers, learn_tenant
 
 DEMO = {"id": "7cb59f93-2964-421d-bb5e-a0f7a4572a44", "authEventId": "d99ecdfe-3a5a-4a1c-9c85-2f7c2b1bdb69",
         "tenantId": "fe79f7dd-b6d4-4a92-ba7b-538af6289c58", "tenantName": "Demo Company (NZ)",

@@ -127,9 +127,23 @@ def test_limits_headers_count_down_and_429_names_the_minute_with_retry_after(xer
     refused = api(xero, "GET", "Organisation")
     assert refused.status_code == 429 and refused.headers["X-Rate-Limit-Problem"] == "minute"
     assert refused.headers["Retry-After"] == "31"  # the first request leaves the window 60 s after it
+    assert refused.headers["X-MinLimit-Remaining"] == "0" and "X-DayLimit-Remaining" in refused.headers
     assert api(xero, "GET", "Organisation", tenant=SECOND_TENANT).status_code == 200  # per tenant
     now[0] += 31  # the first two (at 0 s and 0.5 s) have left the window: one is admitted, one remains
     assert api(xero, "GET", "Organisation").headers["X-MinLimit-Remaining"] == "1"
+
+
+def test_calls_made_elsewhere_count_against_the_organisations_minute_and_day(xero, now):
+    """Another installation of the app on the organisation: its calls count as Xero counts them."""
+    answer = httpx.post(f"{xero.url}/__sandbox/usage", json={"tenant": DEFAULT_TENANT, "minute": 58, "day": 900,
+                                                             "seconds_ago": 3600})
+    assert answer.status_code == 200
+    first = api(xero, "GET", "Organisation")
+    assert (first.headers["X-MinLimit-Remaining"], first.headers["X-DayLimit-Remaining"]) == ("1", "4041")
+    assert api(xero, "GET", "Organisation").status_code == 200
+    assert api(xero, "GET", "Organisation").headers["X-Rate-Limit-Problem"] == "minute"
+    assert api(xero, "GET", "Organisation", tenant=SECOND_TENANT).headers["X-MinLimit-Remaining"] == "59"
+    assert httpx.post(f"{xero.url}/__sandbox/usage", json={"day": -1}).status_code == 400
 
 
 def test_the_daily_limit_answers_day_and_concurrency_is_five_per_tenant(now):

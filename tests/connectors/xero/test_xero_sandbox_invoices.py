@@ -82,7 +82,7 @@ def test_what_xero_refuses_is_refused_with_its_messages(xero):
     assert refused.status_code == 400
     messages = [e["Message"] for e in refused.json()["Elements"][0]["ValidationErrors"]]
     assert messages == ["Organisation is not subscribed to currency GBP",
-                        "The document date cannot be on or before the period lock date, 2026-10-31",
+                        "The document date cannot be before the period lock date, currently set at 31-Oct-2026",
                         "Account code '999' is not a valid code for this document."]
     invoice(xero, acme, InvoiceNumber="INV-9")
     again = api(xero, "PUT", "Invoices", {"Invoices": [{"Type": "ACCREC", "Contact": {"ContactID": acme},

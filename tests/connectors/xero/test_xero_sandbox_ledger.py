@@ -55,7 +55,15 @@ def test_a_foreign_invoice_paid_at_another_rate_books_the_difference_as_realised
         "200": (Decimal("-111.11"),) * 2,  # booked at 0.9: 100 / 0.9
         "499": (Decimal("-13.89"),) * 2,  # a credit: the euro was worth more when paid
     }
-    amounts(api(xero, "PUT", "BankTransfers", {"FromBankAccount": {"Code": "091"}, "ToBankAccount": {"Code": "090"},
-                                               "Amount": 100, "CurrencyRate": 1.25}))
+    # between currencies at a rate of one's own: spend from the EUR bank, receive into the USD
+    # bank, both through an account in transit, which is left at zero
+    assert api(xero, "PUT", "Accounts", {"Code": "1010", "Name": "Funds in transit", "Type": "CURRENT"}).status_code == 200
+    amounts(api(xero, "PUT", "BankTransactions", {"BankTransactions": [
+        {"Type": "SPEND", "Contact": {"ContactID": acme}, "BankAccount": {"Code": "091"}, "CurrencyCode": "EUR",
+         "CurrencyRate": 0.8, "LineAmountTypes": "NoTax",
+         "LineItems": [{"Description": "to USD", "UnitAmount": 100, "AccountCode": "1010"}]},
+        {"Type": "RECEIVE", "Contact": {"ContactID": acme}, "BankAccount": {"Code": "090"}, "CurrencyCode": "USD",
+         "LineAmountTypes": "NoTax", "LineItems": [{"Description": "from EUR", "UnitAmount": 125, "AccountCode": "1010"}]},
+    ]}))
     moved = balances(xero)
-    assert moved["090"] == (Decimal("125.00"),) * 2 and "091" not in moved
+    assert moved["090"] == (Decimal("125.00"),) * 2 and "091" not in moved and "1010" not in moved

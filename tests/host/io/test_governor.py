@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from ledgerlink.contract.limits import Limits
+from ledgerlink.contract.limits import Limits, Remaining
 from ledgerlink.errors import Throttled
-from ledgerlink.io.governor.local import LocalGovernor, _Bucket
+from ledgerlink.io.governor.bucket import Bucket as _Bucket
+from ledgerlink.io.governor.local import LocalGovernor
 from simulated_clock import MIDNIGHT, FakeClock, earliest_starts, window_counts
 
 REALM = "quickbooks:realm 123"
@@ -64,6 +65,14 @@ def test_limits_validation_names_the_field_and_the_fix(kwargs, field):
     with pytest.raises(ValueError, match=rf"^Limits\.{field} must be") as info:
         Limits(**kwargs)
     assert repr(kwargs[list(kwargs)[0] if field == "requests" else field]) in str(info.value)
+
+
+@pytest.mark.parametrize("kwargs, field", [(dict(window=-1), "window"), (dict(day=1.5), "day"),
+                                           (dict(day=True), "day"), (dict(window="59"), "window")])
+def test_what_remains_is_a_whole_count_or_unsaid(kwargs, field):
+    with pytest.raises(ValueError, match=rf"^Remaining\.{field} must be a whole number"):
+        Remaining(**kwargs)
+    assert Remaining() == Remaining(window=None, day=None) and Remaining(window=0, day=0).day == 0
 
 
 def test_slot_and_pause_arguments_are_checked():

@@ -17,8 +17,9 @@ import random
 import pytest
 
 from ledgerlink.testing.databases import DIALECT
-from ledgerlink.contract.limits import Limits
+from ledgerlink.contract.limits import Limits, Remaining
 from ledgerlink.errors import Throttled
+from ledgerlink.io.governor import heed
 from ledgerlink.io.governor.local import LocalGovernor
 from ledgerlink.io.governor.shared import SharedGovernor
 from ledgerlink.store import Store
@@ -122,3 +123,61 @@ def test_a_retry_after_longer_than_max_wait_throttles_at_once_and_a_wait_ends_wi
     assert clock.now == t0  # a wait known to be too long does not block the thread
     with governor.slot(KEY, limits, max_wait=60.0):
         assert clock.now == pytest.approx(t0 + 30.0, abs=1e-6)
+
+
+def _taken(governor, limits: Limits, count: int) -> None:
+    """Take and give back ``count`` slots free now."""
+    for _ in range(count):
+        with governor.slot(KEY, limits, max_wait=0):
+            pass
+
+
+def _refused(governor, limits: Limits) -> str:
+    """The reason no slot is free now."""
+    with pytest.raises(Throttled) as refused:
+        with governor.slot(KEY, limits, max_wait=0):
+            pass
+    return refused.value.reason
+
+
+def test_what_the_vendor_says_remains_narrows_the_window_and_the_day(make_governor):
+    """Requests another installation sent on the tenant count once the vendor's answer says
+    how little is left: no slot is given that the vendor would refuse, and an answer saying
+    more is left (one that overtook a later one) gives nothing back."""
+    clock = FakeClock(start=MIDNIGHT + 3600.0, wall=MIDNIGHT + 3600.0)
+    governor = make_governor(clock)
+    limits = Limits(10, 60.0, concurrent=5, daily=30, headroom=1.0)
+    _taken(governor, limits, 2)
+    governor.narrow(KEY, limits, Remaining(window=3))  # the vendor counts 7 in its window: 5 unseen
+    _taken(governor, limits, 3)
+    assert _refused(governor, limits) == "window"
+    governor.narrow(KEY, limits, Remaining(window=10, day=30))  # stale: nothing given back
+    assert _refused(governor, limits) == "window"
+
+    clock.sleep(60.0)  # the window has emptied; the day holds 5 + 5 unseen
+    governor.narrow(KEY, limits, Remaining(day=4))  # 26 of 30 used today
+    _taken(governor, limits, 4)
+    assert _refused(governor, limits) == "daily"
+    clock.sleep(MIDNIGHT + 86400.0 - clock.now)  # the next UTC day
+    _taken(governor, limits, 10)
+
+
+@pytest.mark.parametrize("status, headers, paused", [
+    (429, {"Retry-After": "30", "X-Left": "9"}, True), (503, {"Retry-After": "5"}, True),
+    (503, {}, False), (200, {"X-Left": "0"}, False)])
+def test_an_answer_is_heeded_a_429_pauses_and_the_remaining_count_narrows(make_governor, status, headers, paused):
+    clock = FakeClock(start=MIDNIGHT + 3600.0, wall=MIDNIGHT + 3600.0)
+    governor = make_governor(clock)
+    limits = Limits(10, 60.0, headroom=1.0)
+
+    def read(answer):
+        return Remaining(window=int(answer["X-Left"])) if "X-Left" in answer else None
+
+    assert heed(governor, KEY, limits, status, headers, read) is paused
+    if paused:
+        assert _refused(governor, limits) == "paused"
+        clock.sleep(float(headers["Retry-After"]))
+    if headers.get("X-Left") == "0":
+        assert _refused(governor, limits) == "window"
+    else:
+        _taken(governor, limits, int(headers.get("X-Left", "10")))  # what the vendor left

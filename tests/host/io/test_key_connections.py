@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from ledgerlink.contract import Remaining, Request
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
@@ -155,3 +156,19 @@ def test_a_connector_without_a_key_check_resumes_on_connect_with_a_warning(strip
     assert "nothing was checked" in checked.message
     assert runtime.store.counts() == {"pending": 1}
     assert keys.status(runtime.connections, "stripe")[0] == "ok"
+
+
+def test_the_transport_hands_what_each_answer_says_remains_to_the_governor(stripe, monkeypatch):
+    """A connector that reads the vendor's remaining counts (``read_remaining``) gets them
+    narrowed into the governor by the worker's transport, after every answer."""
+    runtime, served, invoice, db, config = stripe
+    monkeypatch.setenv("LL_STRIPE_KEY", GOOD)
+    runtime.connections.forget("stripe")
+    seen: list[tuple[str, Remaining]] = []
+    connector = runtime.catalog.connectors["stripe"]
+    runtime.catalog.connectors["stripe"] = dataclasses.replace(
+        connector, read_remaining=lambda headers: Remaining(window=int(headers.get("x-left", "7"))))
+    monkeypatch.setattr(runtime.governor, "narrow", lambda key, limits, remaining: seen.append((key, remaining)))
+    send = runtime.connections.transport("stripe")
+    answer = send(Request("GET", f"{served.url}/v1/invoices/{invoice['id']}"))
+    assert answer.status == 200 and seen == [("stripe:stripe", Remaining(window=7))]

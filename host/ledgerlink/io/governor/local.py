@@ -21,7 +21,7 @@ alignment. When a start is not allowed, the binding constraint says when it can 
 oldest start in the window plus ``per_seconds``, the next UTC midnight, the end of the
 pause; only a concurrency wait is unpredictable (it ends when a holder leaves).
 
-That rule lives in :class:`_Bucket`, a small pure class that is handed ``now`` (and the
+That rule lives in :class:`~ledgerlink.io.governor.bucket.Bucket`, a small pure class that is handed ``now`` (and the
 wall-clock time, for the UTC day) explicitly: it is unit-tested with a fake clock, and it is
 what gets re-implemented on the database when several processes share one tenant (a row per
 key holding the counters and a table of recent start times, checked and appended under a
@@ -40,7 +40,7 @@ What is guaranteed
   takes a slot only when every earlier waiter of that key has taken one or given up
   (``Throttled``), so a late arrival never overtakes and nobody starves while others keep
   arriving. There is no ordering across keys.
-- Memory: a key's window deque holds at most ``budget`` timestamps and is trimmed as time
+- Memory: a key's window deque holds at most ``requests`` timestamps and is trimmed as time
   passes; keys idle for a window are swept (an idle key with a daily cap keeps two integers
   until its day ends).
 
@@ -57,117 +57,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from ledgerlink.contract.limits import Limits, is_number
+from ledgerlink.contract.limits import Limits, Remaining, is_number
 from ledgerlink.errors import Throttled
+from ledgerlink.io.governor.bucket import Bucket as _Bucket
 
 __all__ = ["LocalGovernor"]
 
-_DAY = 86400.0
 #: with an injected ``sleep`` (tests), a wait nobody can predict (a concurrency slot, the
 #: waiters ahead) is rechecked at least this often; with the real condition it is notified
 _POLL_SECONDS = 0.05
 #: idle keys are swept at most this often (in clock seconds)
 _SWEEP_SECONDS = 60.0
-
-
-# --- the pure algorithm ---------------------------------------------------------------------
-
-class _Bucket:
-    """The limits of one key as plain state; every method is told ``now`` (and ``wall``).
-
-    ``now`` is a monotonic clock in seconds; ``wall`` is Unix time, used only for the UTC day.
-    ``limits=None`` means the vendor publishes none: only a pause applies, nothing is recorded.
-    No locking here: the caller serialises (a lock in-process, a row lock on a database).
-    """
-
-    __slots__ = ("starts", "in_flight", "day", "day_count", "paused_until", "pause_reason")
-
-    def __init__(self) -> None:
-        self.starts: deque[float] = deque()
-        self.in_flight = 0
-        self.day = -1
-        self.day_count = 0
-        self.paused_until = -math.inf
-        self.pause_reason = ""
-
-    def trim(self, now: float, limits: Limits | None) -> None:
-        """Forget starts that have left the window ``(now - per_seconds, now]``."""
-        starts = self.starts
-        if limits is None:
-            starts.clear()
-            return
-        per = limits.per_seconds
-        # the same expression as the window's "free at" time below, so they agree exactly
-        while starts and starts[0] + per <= now:
-            starts.popleft()
-
-    def count_today(self, wall: float) -> int:
-        return self.day_count if int(wall // _DAY) <= self.day else 0
-
-    def blocked(self, now: float, wall: float, limits: Limits | None,
-                ahead: int = 0) -> tuple[str, float] | None:
-        """Why a start is not allowed now, and the earliest clock time it could be.
-
-        ``None`` when a start is allowed now. ``ahead`` counts starts that must come first
-        (earlier waiters, assumed to take their slots): the answer is then a lower bound from
-        the predictable limits only (window, day, pause); the concurrency limit is checked
-        only for ``ahead == 0``. Of several limits the one that frees last is named;
-        ``"concurrent"`` (time unknown, so ``now``) only when it is the sole reason.
-        """
-        self.trim(now, limits)
-        found: tuple[str, float] | None = None
-
-        def later(reason: str, at: float) -> None:
-            nonlocal found
-            if found is None or at > found[1]:
-                found = (reason, at)
-
-        if self.paused_until > now:
-            later("paused", self.paused_until)
-        if limits is not None:
-            if limits.daily is not None and self.count_today(wall) + ahead >= limits.daily:
-                later("daily", now + ((int(wall // _DAY) + 1) * _DAY - wall))
-            index = len(self.starts) + ahead - limits.budget
-            if index >= 0:
-                # the start at ``index`` must leave the window first; if it has not happened
-                # yet (earlier waiters' starts), a full window from now is a lower bound
-                at = (self.starts[index] + limits.per_seconds if index < len(self.starts)
-                      else now + limits.per_seconds)
-                later("window", at)
-            if found is None and ahead == 0 and limits.concurrent is not None \
-                    and self.in_flight >= limits.concurrent:
-                found = ("concurrent", now)
-        return found
-
-    def take(self, now: float, wall: float, limits: Limits | None) -> None:
-        """Record a start at ``now``; call only when :meth:`blocked` said ``None``."""
-        self.in_flight += 1
-        if limits is None:
-            return
-        self.starts.append(now)
-        day = int(wall // _DAY)
-        if day > self.day:  # a wall clock stepping back never resets the count
-            self.day, self.day_count = day, 0
-        self.day_count += 1
-
-    def release(self) -> None:
-        if self.in_flight <= 0:
-            raise RuntimeError("governor slot released more often than taken")
-        self.in_flight -= 1
-
-    def pause(self, now: float, seconds: float, reason: str) -> float:
-        """No start before ``now + seconds`` (a longer pause already set wins)."""
-        until = now + seconds
-        if until > self.paused_until:
-            self.paused_until, self.pause_reason = until, reason
-        return self.paused_until
-
-    def idle(self, now: float, wall: float, limits: Limits | None) -> bool:
-        """Nothing worth remembering: forgetting this bucket changes no future answer."""
-        self.trim(now, limits)
-        daily = limits is not None and limits.daily is not None
-        return (self.in_flight == 0 and not self.starts and self.paused_until <= now
-                and not (daily and self.count_today(wall)))
 
 
 # --- the governor ---------------------------------------------------------------------------
@@ -243,6 +143,13 @@ class LocalGovernor:
             state = self._state(key)
             state.bucket.pause(self._clock(), float(seconds), str(reason))
             state.cond.notify_all()  # waiters that cannot outlast the pause give up now
+
+    def narrow(self, key: str, limits: Limits | None, remaining: Remaining) -> None:
+        """The vendor's answer says only ``remaining`` are left of ``key``'s allowance: count
+        what it counts beyond this process's starts (see :meth:`.bucket.Bucket.narrow`)."""
+        with self._lock:
+            state = self._state(key)
+            state.bucket.narrow(self._clock(), self._wall(), limits, remaining)
 
     def stats(self, key: str) -> dict[str, float | int | str | None]:
         """Counters for metrics: ``in_flight``, ``starts_in_window``, ``paused_until`` (clock

@@ -39,7 +39,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from ledgerlink.contract.limits import Limits
+from ledgerlink.contract.limits import Limits, Remaining
 from ledgerlink.errors import Throttled
 from ledgerlink.store import Store, make_engine
 from ledgerlink.store.schema import governor_pauses, governor_starts
@@ -60,7 +60,8 @@ def _lock_id(key: str) -> int:
 
 
 class SharedGovernor:
-    """``slot(key, limits, max_wait)`` and ``pause(key, seconds)``, counted in the database.
+    """``slot(key, limits, max_wait)``, ``pause(key, seconds)`` and ``narrow(key, limits,
+    remaining)``, counted in the database.
 
     ``clock`` (Unix seconds) and ``sleep`` replace the real ones (tests only: see the module
     docstring); without ``clock`` the time is the database server's on PostgreSQL.
@@ -130,6 +131,36 @@ class SharedGovernor:
                                     if not self._postgres else sa.func.greatest(governor_pauses.c.until, until))
                             ).rowcount == 0:
                 conn.execute(governor_pauses.insert().values(key=key, until=until))
+
+    def narrow(self, key: str, limits: Limits | None, remaining: Remaining) -> None:
+        """The vendor says only ``remaining`` are left of ``key``'s allowance: the requests it
+        counts that no process here started are written as finished starts of holder
+        ``"vendor"``, so every process counts them. Those of the window start now (they leave
+        it a full window later: the vendor's own window may free them sooner, never later);
+        the rest of the day's are dated just before the window, or at midnight UTC."""
+        if limits is None or (remaining.window is None and (remaining.day is None or limits.daily is None)):
+            return
+        starts = governor_starts.c
+        with self._write() as conn:
+            now = self._now(conn, key)
+            midnight = dt.datetime.fromtimestamp(now, dt.timezone.utc).replace(
+                hour=0, minute=0, second=0, microsecond=0).timestamp()
+            in_window, today = conn.execute(sa.select(
+                sa.select(sa.func.count()).where(starts.key == key,
+                                                 starts.started_at > now - limits.per_seconds).scalar_subquery(),
+                sa.select(sa.func.count()).where(starts.key == key,
+                                                 starts.started_at >= midnight).scalar_subquery())).one()
+            unseen = 0
+            if remaining.window is not None:
+                unseen = max(0, min(limits.requests - remaining.window - in_window, limits.requests))
+            earlier = 0
+            if remaining.day is not None and limits.daily is not None:
+                earlier = max(0, limits.daily - remaining.day - today - unseen)
+            rows = ([{"key": key, "started_at": now, "finished_at": now, "holder": "vendor"}] * unseen
+                    + [{"key": key, "started_at": max(midnight, now - limits.per_seconds),
+                        "finished_at": now, "holder": "vendor"}] * earlier)
+            if rows:
+                conn.execute(governor_starts.insert(), rows)
 
     # --- one attempt --------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ guides/oauth2/limits/, …/guides/idempotent-requests/idempotency/):
 3. the limits: 10,000 a minute for the app, 5,000 a day (sliding 24 h here; Xero's day is
    fixed), 60 a minute and 5 in progress per tenant → else 429 with ``X-Rate-Limit-Problem``
    (``appminute``, ``day``, ``minute``, ``concurrent``) and, for minute and day, ``Retry-After``
-   (seconds until a slot frees). A refused request creates nothing. Every admitted answer
+   (seconds until a slot frees). A refused request creates nothing. Every answer, a 429 too,
    carries ``X-MinLimit-Remaining``, ``X-DayLimit-Remaining`` and ``X-AppMinLimit-Remaining``;
 4. ``Idempotency-Key`` on PUT/POST (ignored on GET): the same key with the same method, URL
    and body within six minutes on the sandbox clock gets the first answer again, errors
@@ -103,6 +103,14 @@ def _throttled(sandbox: Sandbox, tenant: str) -> Reply | None:
     return None
 
 
+def _remaining(sandbox: Sandbox, tenant: str) -> dict[str, str]:
+    """What is left of each limit, as every answer of Xero's says it
+    (https://developer.xero.com/faq/limits: "Each API response you receive will include…")."""
+    return {"X-MinLimit-Remaining": str(sandbox.minute.remaining(tenant)),
+            "X-DayLimit-Remaining": str(sandbox.day.remaining(tenant)),
+            "X-AppMinLimit-Remaining": str(sandbox.app_minute.remaining("app"))}
+
+
 def _release(sandbox: Sandbox, tenant: str) -> None:
     sandbox.minute.release(tenant)
     sandbox.day.release(tenant)
@@ -153,7 +161,8 @@ def handle(sandbox: Sandbox, method: str, path: str, args: Mapping[str, str], he
 def _admitted(sandbox: Sandbox, tenant: str, method: str, path: str, args: Mapping[str, str],
               headers: Mapping[str, str], body: bytes, full_path: str, entry: dict[str, Any]) -> Reply:
     refused = _throttled(sandbox, tenant)
-    if refused is not None:
+    if refused is not None:  # Xero's every answer says what is left, a 429's too
+        refused.headers.update(_remaining(sandbox, tenant))
         return refused
     try:
         if sandbox.latency:
@@ -176,11 +185,7 @@ def _admitted(sandbox: Sandbox, tenant: str, method: str, path: str, args: Mappi
             reply = _enveloped(sandbox, _checked(entities.dispatch(sandbox.orgs[tenant], method, path, args, body,
                                                                    headers)))
         reply = reply.copy()
-        reply.headers.update({
-            "X-MinLimit-Remaining": str(sandbox.minute.remaining(tenant)),
-            "X-DayLimit-Remaining": str(sandbox.day.remaining(tenant)),
-            "X-AppMinLimit-Remaining": str(sandbox.app_minute.remaining("app")),
-        })
+        reply.headers.update(_remaining(sandbox, tenant))
         reply.headers.setdefault("Xero-Correlation-Id", str(uuid.uuid4()))
         return reply
     finally:

@@ -14,6 +14,8 @@ Routes for tests only, never authenticated or rate-limited (``/__sandbox/…``):
 ``GET requests``, ``GET entities/<tenant>/<collection>``, ``GET balances/<tenant>`` (:mod:`.ledger`), ``POST reset`` (``{"tokens": true}``
 also forgets issued tokens), ``POST advance`` (``{"seconds"}``: move the sandbox clocks),
 ``POST organisation`` (``{"tenant", "PeriodLockDate", "EndOfYearLockDate"}``: lock dates),
+``POST usage`` (``{"tenant", "day", "minute", "seconds_ago"}``: calls another installation of
+the app already made on the organisation, counted against its limits),
 ``POST webhooks`` (``{"url", "key", "retry_seconds"}``: send every change there, signed; no url
 stops), ``POST webhooks/intent`` (``{"url", "key"}``: run Intent to Receive, answer its result).
 """
@@ -139,6 +141,16 @@ def create_app(sandbox: Sandbox) -> Flask:
         except ValueError as exc:
             return _json({"error": str(exc)}, 400)
         return _json({"advanced": True})
+
+    @app.post("/__sandbox/usage")
+    def usage() -> Response:
+        data = _input()
+        try:
+            sandbox.used_elsewhere(str(data.get("tenant") or next(iter(sandbox.orgs))), day=data.get("day", 0),
+                                   minute=data.get("minute", 0), seconds_ago=data.get("seconds_ago", 0.0))
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"recorded": True})
 
     @app.post("/__sandbox/organisation")
     def organisation() -> Response:

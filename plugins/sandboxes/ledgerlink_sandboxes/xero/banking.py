@@ -4,8 +4,10 @@
 A bank transaction (``RECEIVE`` money in, ``SPEND`` money out; a fee is a SPEND) names a
 ``Contact``, a ``BankAccount`` (``Code`` or ``AccountID``) that is a bank account, and line items
 computed as an invoice's (:mod:`.invoices`); it is in its bank account's currency. A transfer
-moves ``Amount`` (in the from-account's currency) between two different bank accounts, with a
-``CurrencyRate`` when their currencies differ. Dates on or before a lock date are refused.
+moves ``Amount`` between two different bank accounts of one currency: between two currencies
+Xero would take its own rate of the day (a transfer's ``CurrencyRate`` is read-only in Xero's
+spec), which the sandbox does not keep, so it refuses one. Dates on or before a lock date are
+refused.
 """
 
 from __future__ import annotations
@@ -84,8 +86,12 @@ def check_transfer(org: Organisation, element: dict[str, Any], existing: dict[st
         messages.append("A valid FromBankAccount and ToBankAccount must be specified")
     elif source["AccountID"] == target["AccountID"]:
         messages.append("The FromBankAccount and ToBankAccount must be different")
-    elif source["CurrencyCode"] != target["CurrencyCode"] and not element.get("CurrencyRate"):
-        messages.append("A CurrencyRate must be specified for a transfer between currencies")
+    elif source["CurrencyCode"] != target["CurrencyCode"]:
+        # Xero books it at its own rate of the day (a transfer's CurrencyRate is read-only in its
+        # spec); the sandbox keeps no day rates, so it refuses instead of inventing one
+        messages.append(f"A transfer from {source['CurrencyCode']} into {target['CurrencyCode']} would be booked at "
+                        f"Xero's rate of the day (a BankTransfer's CurrencyRate is read-only), which this sandbox "
+                        f"does not keep: book it as spend and receive money at your own CurrencyRate")
     if Decimal(str(element.get("Amount", 0))) <= 0:
         messages.append("The Amount must be greater than zero")
     return messages + _locked(org, element)
@@ -93,10 +99,9 @@ def check_transfer(org: Organisation, element: dict[str, Any], existing: dict[st
 
 def save_transfer(org: Organisation, element: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     source, target = _bank(org, element["FromBankAccount"]), _bank(org, element["ToBankAccount"])
-    rate = Decimal(str(element.get("CurrencyRate") or 1))
     transfer = {"FromBankAccount": {"AccountID": source["AccountID"], "Code": source["Code"], "Name": source["Name"]},  # type: ignore[index]
                 "ToBankAccount": {"AccountID": target["AccountID"], "Code": target["Code"], "Name": target["Name"]},  # type: ignore[index]
-                "Amount": cents(Decimal(str(element["Amount"]))), "CurrencyRate": rate,
+                "Amount": cents(Decimal(str(element["Amount"]))), "CurrencyRate": Decimal("1"),
                 "Date": xero_date(org, element.get("Date")), "HasAttachments": False,
                 "FromIsReconciled": False, "ToIsReconciled": False, "CreatedDateUTC": org.now()}
     if element.get("Reference"):

@@ -167,8 +167,12 @@ def _known(kind: Kind, element: dict[str, Any]) -> dict[str, Any]:
     """``element`` as Xero echoes it: read into its model, so only the fields it knows, of
     the types it declares (a field of the wrong type is left out)."""
     properties = spec.load()[kind.element].get("properties", {})
-    return {key: value for key, value in element.items()
-            if key in properties and not spec.problems(kind.element, {key: value})}
+
+    def fits(key: str, value: Any) -> bool:  # the field alone: the others' absence is no problem of its
+        return not [problem for problem in spec.problems(kind.element, {key: value})
+                    if not problem.endswith("is a required property")]
+
+    return {key: value for key, value in element.items() if key in properties and fits(key, value)}
 
 
 def _fit(kind: Kind, element: dict[str, Any]) -> dict[str, Any]:

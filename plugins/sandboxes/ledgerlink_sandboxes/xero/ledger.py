@@ -13,9 +13,8 @@ account's currency and in the base currency:
 - a POSTED manual journal: each line's account by its ``LineAmount`` (debits positive);
 - a bank transaction: RECEIVE debits its bank account with the total and credits the lines and
   tax; SPEND the other way round;
-- a bank transfer: the from-account credited with ``Amount``, the to-account debited with it
-  (times ``CurrencyRate`` when the currencies differ: to-units per from-unit, the sandbox's
-  reading).
+- a bank transfer (between accounts of one currency): the from-account credited with
+  ``Amount``, the to-account debited with it.
 
 Rates: ``CurrencyRate`` is read as units of the document's currency per unit of the base currency
 (Xero's app shows "1 USD = 0.92 EUR"), so a base amount is the foreign amount divided by the
@@ -118,17 +117,13 @@ def balances(org: Organisation) -> dict[str, dict[str, Any]]:
             book.lines(transaction, -sign)
             book.settle()
         for transfer in org.all("BankTransfers"):
-            source, source_currency = _bank_code(org, transfer["FromBankAccount"])
-            target, target_currency = _bank_code(org, transfer["ToBankAccount"])
-            amount = transfer["Amount"]
-            received = amount if source_currency == target_currency else cents(amount * transfer["CurrencyRate"])
-            source_base = amount if source_currency == org.base_currency else None
-            target_base = received if target_currency == org.base_currency else None
-            base = source_base if source_base is not None else target_base
-            if base is None:
-                base = amount  # neither side in the base currency: not imitated, kept at face value
-            book.post(source, -amount, -base)
-            book.post(target, received, base)
+            source, _ = _bank_code(org, transfer["FromBankAccount"])
+            target, _ = _bank_code(org, transfer["ToBankAccount"])
+            amount = transfer["Amount"]  # both accounts in one currency (see .banking)
+            # in the base currency the amount is its value; two foreign accounts keep no rate of
+            # their own here: the value moves at face value (not imitated)
+            book.post(source, -amount, -amount)
+            book.post(target, amount, amount)
     names = {a["Code"]: a for a in org.all("Accounts")}
     return {code: {"Name": names.get(code, {}).get("Name"),
                    "CurrencyCode": names.get(code, {}).get("CurrencyCode") or org.base_currency,

@@ -135,10 +135,12 @@ class Organisation:
         lock date, else None."""
         found = MS_DATE.match(date)
         day = time.strftime("%Y-%m-%d", time.gmtime(int(found.group(1)) / 1000)) if found else date[:10]
-        if self.end_of_year_lock_date and day <= self.end_of_year_lock_date:
-            return f"The document date cannot be on or before the end of year lock date, {self.end_of_year_lock_date}"
-        if self.period_lock_date and day <= self.period_lock_date:
-            return f"The document date cannot be on or before the period lock date, {self.period_lock_date}"
+        for kind, lock in (("end of year", self.end_of_year_lock_date), ("period", self.period_lock_date)):
+            if lock and day <= lock:
+                # Xero's words, as its answers quote them (e.g. github.com/waynerobinson/xeroizer
+                # issue 92: "…before the end of year lock date, currently set at 31-Jul-2013")
+                shown = time.strftime("%d-%b-%Y", time.strptime(lock, "%Y-%m-%d"))
+                return f"The document date cannot be before the {kind} lock date, currently set at {shown}"
         return None
 
     def organisation(self) -> dict[str, Any]:

@@ -95,6 +95,21 @@ class Sandbox:
         self.count("token")
         return self.identity.token_endpoint(form, authorization)
 
+    # --- calls made elsewhere ---------------------------------------------------------
+    def used_elsewhere(self, tenant: str, day: int = 0, minute: int = 0, seconds_ago: float = 0.0) -> None:
+        """Count calls this sandbox never answered against ``tenant``'s limits, as Xero counts
+        those of another installation of the app: ``minute`` now (in this minute and this
+        day), ``day`` more ``seconds_ago`` (in the 24 h only, when that is a minute or more)."""
+        if tenant not in self.orgs:
+            raise ValueError(f"unknown tenant {tenant!r}")
+        for count in (day, minute):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ValueError(f"calls used elsewhere must be whole numbers of at least 0, got {count!r}")
+        ago = seconds(seconds_ago, "seconds_ago") or 0.0
+        self.minute.record(tenant, minute)
+        self.day.record(tenant, minute)
+        self.day.record(tenant, day, self.clock.now() - ago)
+
     # --- bookkeeping ------------------------------------------------------------------
     def count(self, what: str) -> None:
         with self._lock:

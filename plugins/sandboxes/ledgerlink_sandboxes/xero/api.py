@@ -14,7 +14,8 @@ guides/oauth2/limits/, …/guides/idempotent-requests/idempotency/):
    and body within six minutes on the sandbox clock gets the first answer again, errors
    included, and creates nothing; with another method, URL or body → 400. Replays count
    against the limits, as Xero counts them;
-5. the entity's handler (:mod:`.entities`); its answer is checked against Xero's strict spec
+5. the entity's handler (:mod:`.entities`, or a report of :mod:`.reports`); its answer is
+   checked against Xero's strict spec
    (:mod:`.spec`) before it leaves — an answer that does not validate is the sandbox's bug and
    becomes a 500 naming the problems, so tests cannot miss it.
 """
@@ -28,7 +29,7 @@ from typing import Any
 
 from ledgerlink.testing.sandbox import Reply, retry_after_header
 
-from . import banking, contacts, credit_notes, entities, errors, invoices, journals, payments, settings, spec
+from . import banking, contacts, credit_notes, entities, errors, invoices, journals, payments, reports, settings, spec
 from .state import Sandbox
 
 #: the collections served (each module registers its own with :mod:`.entities`)
@@ -41,6 +42,8 @@ SINGULAR = {"Accounts": "Account", "Contacts": "Contact", "Currencies": "Currenc
             "Items": "Item", "Payments": "Payment", "TaxRates": "TaxRate", "Organisations": "Organisation",
             "ManualJournals": "ManualJournal", "CreditNotes": "CreditNote",
             "BankTransactions": "BankTransaction", "BankTransfers": "BankTransfer"}
+#: the schema of an answer that is not a collection's envelope, by its one key
+ANSWERS = {"Reports": reports.SCHEMA}
 
 
 def _throttled(sandbox: Sandbox, tenant: str) -> Reply | None:
@@ -81,7 +84,7 @@ def _checked(reply: Reply) -> Reply:
                       if not problem.endswith("is a required property")]
     elif reply.status == 200 and isinstance(body, dict) and len(body) == 1:  # an envelope
         (collection,) = body
-        found = spec.problems(collection, body)
+        found = spec.problems(ANSWERS.get(collection, collection), body)
     reply.headers.pop("X-Sandbox-Element", None)
     if found:
         return Reply.json(500, {"sandbox_error": "answer does not match Xero's spec", "problems": found})

@@ -106,7 +106,7 @@ def tie_out_table(title: str, rows: list[tuple[str, int, int]], currency: str = 
     for name, books, stripe in rows:
         lines.append(f"{name:<{width}}  {Decimal(books).scaleb(-2):>12}  {Decimal(stripe).scaleb(-2):>12}  "
                      f"{'yes' if books == stripe else 'NO'}")
-    lines.append(f"(minor units of {currency.upper()}; every row must tie)")
+    lines.append(f"(in {currency.upper()}, exact to the minor unit; every row must tie)")
     return "\n".join(lines)
 
 

@@ -27,3 +27,10 @@ def keys(monkeypatch):
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", "sandbox-access-token")
     monkeypatch.setenv("LL_TEST_XERO_TOKEN", "xero-sandbox-access-token")
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # python-quickbooks on the loopback's http
+
+
+@pytest.fixture(scope="session")
+def samples():
+    """Every trigger's sample event (``ledgerlink connectors`` shows them), by trigger name."""
+    from ledgerlink.connectors.manager import load_catalog
+    return {name: trigger.sample for name, trigger in load_catalog().triggers.items()}

@@ -19,7 +19,9 @@ transactions and balance:
     of those reporting categories, to the minor unit;
 (d) every event delivered again changes nothing.
 
-The month's tie-out table is printed (``-s``). Nothing reaches beyond loopback and nothing
+Mode 1 runs once more with its runs worked off by a ``ledgerlink worker`` process killed with
+SIGKILL a third of the way through and a second one: the same books. The month's tie-out
+table is printed (``-s``). Nothing reaches beyond loopback and nothing
 is timed. Selected with ``-m books``.
 """
 
@@ -34,7 +36,7 @@ import pytest
 from books_checks import (by_category, check_clearing_at_each_payout, check_disputes,
                           check_redelivery_changes_nothing, check_runs, minor, payouts, settled_times,
                           tie_out_table)
-from books_month import Month, book_the_month, stripe_balance, stripe_transactions
+from books_month import Month, book_the_month, killed_midway, stripe_balance, stripe_transactions
 from xero_books import CODES, XERO, Posted, balances, client, read_books, trial_balance_report
 
 pytestmark = pytest.mark.books
@@ -127,6 +129,14 @@ def test_xero_mode_1_the_clearing_account_follows_the_stripe_balance(tmp_path, k
         books, runs_made = check_mode_1(booked)
         check_redelivery_changes_nothing(booked, sorted(e.key() for e in books),
                                          lambda: sorted(e.key() for e in the_books(booked)), runs_made)
+
+
+def test_xero_mode_1_after_the_worker_is_killed_midway_books_the_same(tmp_path, keys):
+    """A ``ledgerlink worker`` process killed with SIGKILL a third of the way through, runs in
+    flight, and another one started: every Xero document written once, the books as above."""
+    with book_the_month("clearing", tmp_path, work=killed_midway, ledger=XERO) as booked:
+        check_mode_1(booked)
+        assert "Traceback" not in (tmp_path / "worker.log").read_text()
 
 
 def test_xero_mode_2_one_journal_and_one_deposit_per_payout(tmp_path, keys):

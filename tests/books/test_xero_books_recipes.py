@@ -323,3 +323,15 @@ def test_the_customer_currency_alternative_books_the_invoice_in_its_currency_at_
     book(xero, config, CUSTOMER_CURRENCY, presented_invoice(samples, "eur", 3, 100_000_000, "1.0823", 108_230_000),
          tmp_path, links=links)
     assert moved(xero)["099"] - books["099"] == Decimal("1082300.28")
+
+
+def test_mode_1_a_fee_credited_back_on_a_payment_fails_the_run_rather_than_land_on_the_wrong_side(run_cli, tmp_path,
+                                                                                                   samples):
+    event = settled_invoice(samples, "usd", 10000, 300)
+    event["balance_transaction"].update(fee=290, net=9710)
+    event["balance_transaction"]["fee_details"].append({"amount": -10, "currency": "usd", "type": "stripe_fee",
+                                                        "description": "Fee credit", "application": None})
+    file = tmp_path / "event.json"
+    file.write_text(jsonio.dumps(event))
+    code, out, err = run_cli("dry-run", str(recipe(INVOICE)), "--event", str(file))
+    assert code != 0 and "UnitAmount" in out + err

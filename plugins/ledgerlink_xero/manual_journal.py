@@ -53,11 +53,13 @@ INPUT_SCHEMA = {
         "JournalLines": {"type": "array", "minItems": 2, "description": "The lines: debits equal credits.",
                          "items": {"type": "object", "additionalProperties": False, "required": ["AccountCode"],
                                    "properties": {
-                                       "AccountCode": string("The account's code."),
+                                       "AccountCode": string("The account's code (not a bank account's).",
+                                                             **{"x-ledgerlink-ref": "JournalAccount"}),
                                        "Debit": {**MONEY, "description": "A debit, a positive decimal."},
                                        "Credit": {**MONEY, "description": "A credit, a positive decimal."},
                                        "Description": string("The line's description."),
-                                       "TaxType": string("A tax rate's TaxType (default: the account's)."),
+                                       "TaxType": string("A tax rate's TaxType (default: the account's).",
+                                                         **{"x-ledgerlink-ref": "TaxRate"}),
                                        "Tracking": TRACKING}}},
     },
 }

@@ -7,10 +7,10 @@ creates the accounts the mode's recipes name the way an integrator does (through
 API) and points the recipes' lookups at them, then lets the Stripe sandbox simulate its month
 (:mod:`stripe_month`'s seed) while it sends every event, signed, to ledgerlink's webhook
 endpoint, which loses an acknowledgement now and then (so Stripe sends that event again).
-What differs between ledgers is a :class:`Ledger`: :data:`QUICKBOOKS` is QuickBooks'.
-:class:`Books` is what the company's books then say, read only through QuickBooks'
-Accounting API: every transaction, and the general ledger they post (:mod:`ledger_reading`);
-:func:`stripe_totals` is what Stripe's balance transactions say.
+What differs between ledgers is a :class:`Ledger`: :data:`QUICKBOOKS` is QuickBooks'
+(:data:`xero_books.XERO` is Xero's). The books are then read only through the ledger's API
+(:mod:`ledger_reading`, :mod:`xero_books`); :func:`stripe_transactions` and
+:func:`stripe_balance` are what Stripe says.
 """
 
 from __future__ import annotations

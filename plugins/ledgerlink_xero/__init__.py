@@ -12,8 +12,9 @@ Modules:
 - :mod:`.settings` (a connection's settings and Xero's addresses), :mod:`.oauth` (consent
   with PKCE, the organisation chosen from ``GET /connections``, the headers of every
   request), :mod:`.limits` (Xero's limits and the counts its answers say are left),
-  :mod:`.organisation` (what ``ledgerlink check`` says: base
-  currency, enabled currencies, lock dates);
+  :mod:`.organisation` (what ``ledgerlink check`` says: base currency, enabled currencies,
+  lock dates) and :mod:`.references` (whether the account codes, tax types and items a
+  recipe names exist, are active and of the kind needed);
 - :mod:`.errors` (Xero's answers read into retry, reconnect or give up) and :mod:`.api`
   (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client);
 - the actions: :mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or
@@ -46,6 +47,7 @@ from .limits import limits, limits_for, read_remaining
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers
 from .organisation import check_company
 from .payment import ACTION as CREATE_PAYMENT
+from .references import check_references
 from .settings import DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
 from . import polling, triggers, webhook
 
@@ -58,6 +60,7 @@ CONNECTOR = Connector(
     default_settings=DEFAULT_SETTINGS,
     oauth=OAUTH,
     check_company=check_company,
+    check_references=check_references,
     auth=auth_headers,
     auth_settings=AUTH_SETTINGS,
     webhook=webhook.WEBHOOK,

@@ -58,7 +58,8 @@ TRANSACTION_INPUT = {
     "properties": {
         "Type": {"enum": list(TYPES), "description": "SPEND (money out, e.g. Stripe's fees) or RECEIVE (money in)."},
         "ContactID": string("Who it was spent with or received from (e.g. Stripe as a contact).", pattern=GUID),
-        "BankAccountCode": string("The code of the bank account (e.g. the Stripe clearing account)."),
+        "BankAccountCode": string("The code of the bank account (e.g. the Stripe clearing account).",
+                                  **{"x-ledgerlink-ref": "BankAccount"}),
         "Date": string("The date, YYYY-MM-DD.", format="date"),
         "Reference": string("The source's id (e.g. Stripe's txn_…): how it is found again.", minLength=1,
                             maxLength=255),
@@ -164,8 +165,10 @@ TRANSFER_INPUT = {
     "required": ["FromBankAccountCode", "ToBankAccountCode", "Amount", "Date", "Reference", "CurrencyCode"],
     "additionalProperties": False,
     "properties": {
-        "FromBankAccountCode": string("The code of the account the money leaves (e.g. the Stripe clearing account)."),
-        "ToBankAccountCode": string("The code of the account it reaches (the bank account a payout lands in)."),
+        "FromBankAccountCode": string("The code of the account the money leaves (e.g. the Stripe clearing account).",
+                                      **{"x-ledgerlink-ref": "BankAccount"}),
+        "ToBankAccountCode": string("The code of the account it reaches (the bank account a payout lands in).",
+                                    **{"x-ledgerlink-ref": "BankAccount"}),
         "Amount": {**MONEY, "description": "The amount, in the from-account's currency (\"96.80\")."},
         "Date": string("The date, YYYY-MM-DD.", format="date"),
         "Reference": string("The source's id (e.g. Stripe's po_…): how the transfer is found again.", minLength=1,

@@ -144,9 +144,10 @@ def line_schema(purpose: str) -> dict[str, Any]:
                 "Description": string("What the line is for (at most 4000 characters)."),
                 "Quantity": {**MONEY, "description": "Quantity, at most 4 decimals (default 1)."},
                 "UnitAmount": {**MONEY, "description": "Unit amount, at most 4 decimals."},
-                "AccountCode": string(f"The {purpose} account's code (else the item's account)."),
-                "ItemCode": string("An item's code, for its defaults and inventory."),
-                "TaxType": string("A tax rate's TaxType (e.g. OUTPUT2, NONE)."),
+                "AccountCode": string(f"The {purpose} account's code (else the item's account).",
+                                      **{"x-ledgerlink-ref": "Account"}),
+                "ItemCode": string("An item's code, for its defaults and inventory.", **{"x-ledgerlink-ref": "Item"}),
+                "TaxType": string("A tax rate's TaxType (e.g. OUTPUT2, NONE).", **{"x-ledgerlink-ref": "TaxRate"}),
             }}
 
 

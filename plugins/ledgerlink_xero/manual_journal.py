@@ -6,7 +6,9 @@ a ``Debit`` or a ``Credit`` (positive decimals); Xero's ``LineAmount`` is the de
 the credit negative ([spec] ``ManualJournalLine.LineAmount``). At least two lines, and the
 debits equal the credits exactly: Xero refuses anything else ("The total debits (100.00) must
 equal total credits (-10.00)"), so it is refused here before a request exists, naming both
-totals. At most two tracking categories a line. Manual journals are in the base currency,
+totals. At most two tracking categories a line. No line may be on a bank account: Xero
+refuses that (https://help.xero.com/nz/Q_JournalBankAcc); a bank account moves by a bank
+transaction or transfer. Manual journals are in the base currency,
 so amounts are exact in its decimals. The journal is found again by its ``Narration`` (which
 should carry the source id) and date, matched on its lines; undo voids a posted journal and
 deletes a draft.
@@ -51,11 +53,13 @@ INPUT_SCHEMA = {
         "JournalLines": {"type": "array", "minItems": 2, "description": "The lines: debits equal credits.",
                          "items": {"type": "object", "additionalProperties": False, "required": ["AccountCode"],
                                    "properties": {
-                                       "AccountCode": string("The account's code."),
+                                       "AccountCode": string("The account's code (not a bank account's).",
+                                                             **{"x-ledgerlink-ref": "JournalAccount"}),
                                        "Debit": {**MONEY, "description": "A debit, a positive decimal."},
                                        "Credit": {**MONEY, "description": "A credit, a positive decimal."},
                                        "Description": string("The line's description."),
-                                       "TaxType": string("A tax rate's TaxType (default: the account's)."),
+                                       "TaxType": string("A tax rate's TaxType (default: the account's).",
+                                                         **{"x-ledgerlink-ref": "TaxRate"}),
                                        "Tracking": TRACKING}}},
     },
 }
@@ -69,10 +73,11 @@ OUTPUT_SCHEMA = {
                    "total": string("The total of its debits (= its credits).")},
 }
 
+#: (a journal cannot post to a bank account in Xero: the payout's side is a current asset here)
 SAMPLE = {"Narration": "Stripe payout po_1QFzvY2eZvKYlo2C", "Date": "2026-11-30",
-          "JournalLines": [{"AccountCode": "090", "Debit": "96.80", "Description": "Payout to bank"},
+          "JournalLines": [{"AccountCode": "610", "Debit": "96.80", "Description": "Payout on its way to the bank"},
                            {"AccountCode": "404", "Debit": "3.20", "Description": "Stripe fees"},
-                           {"AccountCode": "610", "Credit": "100.00", "Description": "Stripe clearing"}]}
+                           {"AccountCode": "200", "Credit": "100.00", "Description": "Sales"}]}
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ INPUT_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "InvoiceID": _s("The invoice paid (xero.create_invoice's id, or its link).", pattern=GUID),
-        "AccountCode": _s("The code of the bank account (or an account enabled for payments) it is paid into."),
+        "AccountCode": _s("The code of the bank account (or an account enabled for payments) it is paid into.",
+                          **{"x-ledgerlink-ref": "PaymentAccount"}),
         "Date": _s("The payment date, YYYY-MM-DD.", format="date"),
         "Amount": {**MONEY, "description": "The amount paid, in the invoice's currency (\"12.50\")."},
         "CurrencyCode": _s("The invoice's currency, ISO 4217 (checks the amount's decimals and the rate rule).",

@@ -1,14 +1,16 @@
-"""One booking mode's shipped recipes, run on the Stripe sandbox's simulated month into the
-QuickBooks sandbox, and the books read back as an accountant reads them.
+"""One booking mode's shipped recipes, run on the Stripe sandbox's simulated month into a
+ledger's sandbox (QuickBooks here; Xero in :mod:`xero_books`), and the books read back as an
+accountant reads them.
 
-:func:`book_the_month` starts both sandboxes on loopback (the QuickBooks company's home
-currency USD), creates the accounts the mode's recipes name the way an integrator does
-(through QuickBooks' API) and points the recipes' lookups at them, then lets the Stripe
-sandbox simulate its month (:mod:`stripe_month`'s seed) while it sends every event, signed, to
-ledgerlink's webhook endpoint, which loses an acknowledgement now and then (so Stripe sends
-that event again). :class:`Books` is what the company's books then say, read only through
-QuickBooks' Accounting API: every transaction, and the general ledger they post
-(:mod:`ledger_reading`); :func:`stripe_totals` is what Stripe's balance transactions say.
+:func:`book_the_month` starts both sandboxes on loopback (the ledger's home currency USD),
+creates the accounts the mode's recipes name the way an integrator does (through the ledger's
+API) and points the recipes' lookups at them, then lets the Stripe sandbox simulate its month
+(:mod:`stripe_month`'s seed) while it sends every event, signed, to ledgerlink's webhook
+endpoint, which loses an acknowledgement now and then (so Stripe sends that event again).
+What differs between ledgers is a :class:`Ledger`: :data:`QUICKBOOKS` is QuickBooks'
+(:data:`xero_books.XERO` is Xero's). The books are then read only through the ledger's API
+(:mod:`ledger_reading`, :mod:`xero_books`); :func:`stripe_transactions` and
+:func:`stripe_balance` are what Stripe says.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ from vendor_files import REPO
 QBO_TOKEN = "sandbox-access-token"
 MODES = {"clearing": REPO / "recipes" / "mode-1-clearing",
          "payout-summary": REPO / "recipes" / "mode-2-payout-summary"}
+#: the lines of ledgerlink.toml for the Stripe connection to the sandbox at {url}
+STRIPE_CONFIG = ["[connections.stripe]", 'connector = "stripe"', 'api_base = "{url}"',
+                 'api_key = "${{LL_TEST_STRIPE_KEY}}"', 'webhook_secret = "${{LL_TEST_STRIPE_WHSEC}}"',
+                 "[connections.stripe.limits]", "requests = 100000", "per_seconds = 1.0", ""]
 #: the accounts the modes' recipes name that a new QuickBooks company lacks: name -> (type, subtype)
 NEW_ACCOUNTS = {
     "Stripe USD": ("Bank", "Checking"),
@@ -76,10 +82,11 @@ def create_accounts(qbo: httpx.Client) -> dict[str, str]:
     return ids
 
 
-def mapped_recipes(mode: str, ids: dict[str, str], folder: Path, enabled: dict[str, bool] | None = None) -> Path:
-    """The mode's shipped recipes with each account reference of their lookups pointed at the
-    company's account of that name (what an integrator edits), in ``folder``; ``enabled``
-    turns recipes (by id) on or off, as an integrator picks one of two alternatives."""
+def mapped_recipes(shipped: Path, ids: dict[str, str], folder: Path, enabled: dict[str, bool] | None = None) -> Path:
+    """The recipes of the folder ``shipped`` with each account reference of their lookups
+    (``{"value", "name"}``) pointed at the company's account of that name (what an integrator
+    edits), in ``folder``; ``enabled`` turns recipes (by id) on or off, as an integrator picks
+    one of two alternatives."""
     folder.mkdir(parents=True, exist_ok=True)
 
     def point(node: Any) -> Any:
@@ -89,7 +96,7 @@ def mapped_recipes(mode: str, ids: dict[str, str], folder: Path, enabled: dict[s
             return {key: point(value) for key, value in node.items()}
         return node
 
-    for path in sorted(MODES[mode].glob("*.json")):
+    for path in sorted(shipped.glob("*.json")):
         recipe = json.loads(path.read_text())
         recipe["lookups"] = point(recipe.get("lookups", {}))
         if recipe["id"] in (enabled or {}):
@@ -99,15 +106,39 @@ def mapped_recipes(mode: str, ids: dict[str, str], folder: Path, enabled: dict[s
     return folder
 
 
-def write_config(path: Path, stripe_url: str, qbo_url: str) -> Path:
-    lines = ["[connections.stripe]", 'connector = "stripe"', f'api_base = "{stripe_url}"',
-             'api_key = "${LL_TEST_STRIPE_KEY}"', 'webhook_secret = "${LL_TEST_STRIPE_WHSEC}"',
-             "[connections.stripe.limits]", "requests = 100000", "per_seconds = 1.0", "",
-             "[connections.quickbooks]", 'connector = "quickbooks"', f'base_url = "{qbo_url}"',
-             f'realm_id = "{DEFAULT_REALM}"', 'access_token = "${LL_TEST_QBO_TOKEN}"', 'home_currency = "USD"',
-             "[connections.quickbooks.limits]", "requests = 100000", "per_seconds = 1.0", "concurrent = 10", ""]
-    path.write_text("\n".join(lines))
+def qbo_config(qbo_url: str) -> list[str]:
+    """The lines of ledgerlink.toml for the QuickBooks connection to the sandbox at ``qbo_url``."""
+    return ["[connections.quickbooks]", 'connector = "quickbooks"', f'base_url = "{qbo_url}"',
+            f'realm_id = "{DEFAULT_REALM}"', 'access_token = "${LL_TEST_QBO_TOKEN}"', 'home_currency = "USD"',
+            "[connections.quickbooks.limits]", "requests = 100000", "per_seconds = 1.0", "concurrent = 10", ""]
+
+
+def write_config(path: Path, stripe_url: str, ledger_lines: list[str]) -> Path:
+    """ledgerlink.toml: the Stripe connection to its sandbox, then the ledger's lines."""
+    path.write_text("\n".join([line.format(url=stripe_url) for line in STRIPE_CONFIG] + ledger_lines))
     return path
+
+
+def qbo_accounts(url: str) -> dict[str, str]:
+    with qbo_client(url) as api:
+        return create_accounts(api)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What :func:`book_the_month` needs of a ledger: its sandbox (``sandbox(**options)``, a
+    WSGI app), the accounts an integrator creates in it (``prepare(url)`` → name → the id
+    the recipes' lookups use), the configuration lines of its connection (``config(url)``),
+    and its modes' recipe folders."""
+
+    sandbox: Callable[..., Any]
+    prepare: Callable[[str], dict[str, str]]
+    config: Callable[[str], list[str]]
+    modes: dict[str, Path]
+
+
+QUICKBOOKS = Ledger(sandbox=lambda **options: quickbooks_sandbox(rate_limit=False, **options), prepare=qbo_accounts,
+                    config=qbo_config, modes=MODES)
 
 
 def query(qbo: httpx.Client, entity: str) -> list[Obj]:
@@ -125,13 +156,14 @@ def query(qbo: httpx.Client, entity: str) -> list[Obj]:
 
 @dataclass
 class Month:
-    """What one run of the month left: the runtime (open), both sandboxes, the mapped ids."""
+    """What one run of the month left: the runtime (open), both sandboxes (the ledger's as
+    ``ledger``, served at ``ledger_url``), the mapped ids."""
 
     runtime: Any
     stripe: Any
     stripe_url: str
-    qbo: Any
-    qbo_url: str
+    ledger: Any
+    ledger_url: str
     accounts: dict[str, str]
 
     def redeliver_everything(self) -> None:
@@ -187,24 +219,25 @@ def killed_midway(runtime: Any, recipes: Path, config: Path, log: Path) -> None:
 
 @contextmanager
 def book_the_month(mode: str, tmp_path: Path, work: Callable[[Any, Path, Path, Path], None] | None = None,
-                   enabled: dict[str, bool] | None = None, **qbo_options: Any) -> Iterator[Month]:
-    """The simulated month booked by ``mode``'s recipes (keys in the environment, see the
-    tests' ``keys`` fixture); the runtime is closed and the sandboxes stopped afterwards.
-    ``work(runtime, recipes, config, log)`` works the runs off once the month is delivered
-    (in this process by default); ``enabled`` picks recipes (:func:`mapped_recipes`);
-    ``qbo_options`` are the QuickBooks sandbox's (``multicurrency=True`` …)."""
+                   enabled: dict[str, bool] | None = None, ledger: Ledger = QUICKBOOKS,
+                   **ledger_options: Any) -> Iterator[Month]:
+    """The simulated month booked by ``mode``'s recipes into ``ledger`` (keys in the
+    environment, see the tests' ``keys`` fixture); the runtime is closed and the sandboxes
+    stopped afterwards. ``work(runtime, recipes, config, log)`` works the runs off once the
+    month is delivered (in this process by default); ``enabled`` picks recipes
+    (:func:`mapped_recipes`); ``ledger_options`` are the ledger sandbox's
+    (``multicurrency=True`` …)."""
     relay = month.Relay(lose_every=97)
-    with running(quickbooks_sandbox(rate_limit=False, **qbo_options)) as qbo, background(relay) as endpoint:
-        with qbo_client(qbo.url) as api:
-            ids = create_accounts(api)
+    with running(ledger.sandbox(**ledger_options)) as books, background(relay) as endpoint:
+        ids = ledger.prepare(books.url)
         app = stripe_sandbox(seed=month.SEED, start=month.START, rate_limit=False,
                              webhook_url=f"{endpoint.url.rstrip('/')}/webhooks/stripe",
                              webhook_secret=month.WHSEC, webhook_retry_seconds=[0.0])
         sandbox = app.sandbox
         try:
             with running(app) as stripe:
-                config = write_config(tmp_path / "ledgerlink.toml", stripe.url, qbo.url)
-                recipes = mapped_recipes(mode, ids, tmp_path / "recipes", enabled)
+                config = write_config(tmp_path / "ledgerlink.toml", stripe.url, ledger.config(books.url))
+                recipes = mapped_recipes(ledger.modes[mode], ids, tmp_path / "recipes", enabled)
                 runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes, config_file=str(config),
                                         settings=Settings(backoff_base=0.05, backoff_cap=0.2))
                 try:
@@ -219,7 +252,7 @@ def book_the_month(mode: str, tmp_path: Path, work: Callable[[Any, Path, Path, P
                         work_off(runtime)
                     else:
                         work(runtime, recipes, config, tmp_path / "worker.log")
-                    yield Month(runtime, sandbox, stripe.url, qbo.sandbox, qbo.url, ids)
+                    yield Month(runtime, sandbox, stripe.url, books.sandbox, books.url, ids)
                 finally:
                     runtime.close()
         finally:

@@ -166,11 +166,3 @@ def official_balances(url: str, names: list[str]) -> dict[str, Decimal]:
     client.api_url_v3 = f"{url}/v3"
     accounts = Account.all(qb=client, max_results=1000)
     return {account.Name: Decimal(str(account.CurrentBalance)) for account in accounts if account.Name in names}
-
-
-def minor(amount: Decimal, exponent: int = 2) -> int:
-    """An exact amount in minor units (refuses one with more decimals than ``exponent``)."""
-    scaled = amount.scaleb(exponent)
-    if scaled != scaled.to_integral_value():
-        raise AssertionError(f"{amount} has more than {exponent} decimals")
-    return int(scaled)

@@ -27,13 +27,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from ledgerlink.store.schema import runs as runs_table
-import stripe_month as month
-from books_month import (Month, book_the_month, killed_midway, qbo_client, query, stripe_balance,
-                         stripe_transactions)
-from ledger_reading import (Entry, current_balances, minor, official_balances, read_ledger, trial_balance,
+from books_checks import (by_category, check_clearing_at_each_payout, check_disputes, check_runs, event_times, minor,
+                          payouts)
+from books_checks import check_redelivery_changes_nothing as redelivered
+from books_month import Month, book_the_month, killed_midway, qbo_client, query, stripe_balance, stripe_transactions
+from ledger_reading import (Entry, current_balances, official_balances, read_ledger, trial_balance,
                             trial_balance_report)
 
 pytestmark = pytest.mark.books
@@ -42,26 +41,11 @@ EVENT = re.compile(r"event (evt_\w+)")
 PAYOUT = re.compile(r"payout (po_\w+)")
 
 
-def runs(month_: Month) -> list[dict[str, Any]]:
-    with month_.runtime.store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.select(runs_table))]
-
-
-def check_runs(month_: Month, recipes: set[str]) -> Counter:
-    """Every run succeeded, and each recipe of the mode ran."""
-    made = runs(month_)
-    failed = [(r["recipe_id"], r["last_error"]) for r in made if r["status"] != "succeeded"]
-    assert not failed, failed[:5]
-    per_recipe = Counter(r["recipe_id"] for r in made)
-    assert set(per_recipe) == recipes, per_recipe
-    return per_recipe
-
-
 def the_books(month_: Month) -> list[Entry]:
     """(a): every entry read back balances, and QuickBooks' own figures agree with them:
     each account's ``CurrentBalance`` is the sum of its postings, and the trial balance
     report shows the same balances with equal debit and credit totals."""
-    with qbo_client(month_.qbo_url) as qbo:
+    with qbo_client(month_.ledger_url) as qbo:
         entries = read_ledger(qbo)
         balances, (report, debits, credits) = current_balances(qbo), trial_balance_report(qbo)
     unbalanced = [(e.kind, e.id, e.postings) for e in entries if not e.balanced]
@@ -71,10 +55,6 @@ def the_books(month_: Month) -> list[Entry]:
     assert {account: amount for account, amount in report.items() if amount} == posted
     assert debits == credits == sum(amount for amount in posted.values() if amount > 0) > 0
     return entries
-
-
-def by_category(transactions: list[dict[str, Any]], *categories: str) -> int:
-    return sum(t["amount"] for t in transactions if t["reporting_category"] in categories)
 
 
 def check_categories(month_: Month, balances: dict[str, Decimal], transactions: list[dict[str, Any]]) -> None:
@@ -89,7 +69,7 @@ def check_categories(month_: Month, balances: dict[str, Decimal], transactions: 
     assert account("Accounts Receivable (A/R)") == 0  # every invoice booked is paid
     # the same figures as python-quickbooks reads them (CurrentBalance as QuickBooks shows it:
     # income accounts credit-positive)
-    read = official_balances(month_.qbo_url, ["Services", "Stripe Fees", "Chargebacks", "Checking"])
+    read = official_balances(month_.ledger_url, ["Services", "Stripe Fees", "Chargebacks", "Checking"])
     assert {name: minor(amount) for name, amount in read.items()} == {
         "Services": by_category(transactions, "charge"), "Stripe Fees": account("Stripe Fees"),
         "Chargebacks": account("Chargebacks"), "Checking": account("Checking")}
@@ -97,14 +77,9 @@ def check_categories(month_: Month, balances: dict[str, Decimal], transactions: 
 
 def check_redelivery_changes_nothing(month_: Month, entries: list[Entry], runs_before: int) -> None:
     """(d): the whole month delivered again, then the books and the runs are as they were."""
-    month_.redeliver_everything()
-    assert len(runs(month_)) == runs_before
-    again = the_books(month_)
-    assert sorted((e.kind, e.id, e.postings) for e in again) == sorted((e.kind, e.id, e.postings) for e in entries)
-
-
-def event_times(month_: Month) -> dict[str, int]:
-    return {event["id"]: event["created"] for event in month.sandbox_events(month_.stripe)}
+    def books() -> list[Any]:
+        return sorted((e.kind, e.id, e.postings) for e in the_books(month_))
+    redelivered(month_, sorted((e.kind, e.id, e.postings) for e in entries), books, runs_before)
 
 
 def test_mode_1_the_clearing_account_follows_the_stripe_balance(tmp_path, keys):
@@ -131,7 +106,7 @@ def test_mode_1_with_invoices_in_the_customers_currency_in_a_multicurrency_compa
     with book_the_month("clearing", tmp_path, multicurrency=True, enabled={
             "stripe-invoice-paid-to-quickbooks-payment-into-clearing": False, CUSTOMER_CURRENCY: True}) as booked:
         check_mode_1(booked, CUSTOMER_CURRENCY)
-        with qbo_client(booked.qbo_url) as qbo:
+        with qbo_client(booked.ledger_url) as qbo:
             invoices = Counter(i["CurrencyRef"]["value"] for i in query(qbo, "Invoice"))
             gain_or_loss = [a for a in query(qbo, "Account") if a["Name"] == "Exchange Gain or Loss"]
         assert set(invoices) == {"USD", "EUR", "JPY", "KWD"}, invoices
@@ -149,10 +124,8 @@ def check_mode_1(booked: Month, invoices: str = "stripe-invoice-paid-to-quickboo
         "stripe-dispute-funds-withdrawn-to-quickbooks-clearing",
         "stripe-dispute-funds-reinstated-to-quickbooks-clearing",
         "stripe-payout-paid-to-quickbooks-transfer-from-clearing"})
-    disputes = booked.stripe.account.store.objects["dispute"].values()
-    assert per_recipe["stripe-dispute-funds-withdrawn-to-quickbooks-clearing"] == len(disputes) >= 2
-    assert per_recipe["stripe-dispute-funds-reinstated-to-quickbooks-clearing"] == \
-        sum(d["status"] == "won" for d in disputes) >= 1
+    check_disputes(booked, per_recipe, "stripe-dispute-funds-withdrawn-to-quickbooks-clearing",
+                   "stripe-dispute-funds-reinstated-to-quickbooks-clearing")
     entries = the_books(booked)
     balances = trial_balance(entries)
     transactions = stripe_transactions(booked.stripe)
@@ -162,22 +135,14 @@ def check_mode_1(booked: Month, invoices: str = "stripe-invoice-paid-to-quickboo
     assert minor(balances[clearing]) == stripe_balance(booked.stripe_url)["usd"] \
         == sum(t["net"] for t in transactions)
     # (b) the bank received exactly the payouts paid, one entry each
-    payouts = {p["id"]: p for p in booked.stripe.account.store.objects["payout"].values()}
-    paid = {ident: p for ident, p in payouts.items() if p["status"] == "paid"}
-    assert any(p["amount"] < 0 for p in paid.values()) and len(paid) == len(payouts) - 1 >= 29
+    _, paid = payouts(booked)
     on_bank = [(PAYOUT.search(e.note).group(1), minor(e.on(bank))) for e in entries if e.on(bank)]
     assert sorted(on_bank) == sorted((ident, p["amount"]) for ident, p in paid.items())
     # (b) at each payout's arrival: the clearing account = Stripe's balance + payouts in transit
     times = event_times(booked)
-    settled = {e["data"]["object"]["id"]: e["created"] for e in month.sandbox_events(booked.stripe)
-               if e["type"] in ("payout.paid", "payout.failed")}
     dated = [(times[EVENT.search(e.note).group(1)], e.on(clearing)) for e in entries]
-    for ident in paid:
-        at = settled[ident]
-        in_transit = sum(p["amount"] for i, p in payouts.items() if p["created"] <= at < settled[i])
-        stripe = sum(t["net"] for t in transactions if t["created"] <= at)
-        assert minor(sum((amount for when, amount in dated if when <= at), Decimal(0))) \
-            == stripe + in_transit, ident
+    check_clearing_at_each_payout(booked, transactions, lambda at: minor(
+        sum((amount for when, amount in dated if when <= at), Decimal(0))))
     check_categories(booked, balances, transactions)
     return entries, sum(per_recipe.values())
 
@@ -195,17 +160,15 @@ def test_mode_2_one_summary_entry_per_payout(tmp_path, keys):
         bank, held = booked.accounts["Checking"], booked.accounts["Stripe Failed Payouts"]
 
         # (b) each payout paid is one entry, whose bank line is the payout
-        payouts = {p["id"]: p for p in booked.stripe.account.store.objects["payout"].values()}
-        paid = {ident: p for ident, p in payouts.items() if p["status"] == "paid"}
-        assert any(p["amount"] < 0 for p in paid.values()) and per_recipe[
-            "stripe-payout-paid-to-quickbooks-summary-journal"] == len(paid) >= 29
+        every, paid = payouts(booked)
+        assert per_recipe["stripe-payout-paid-to-quickbooks-summary-journal"] == len(paid)
         named = Counter(PAYOUT.search(e.note).group(1) for e in entries)
-        assert named == Counter(list(payouts)), named  # the failed one too: what it was to pay
+        assert named == Counter(list(every)), named  # the failed one too: what it was to pay
         on_bank = {PAYOUT.search(e.note).group(1): minor(e.on(bank)) for e in entries if e.on(bank)}
         assert on_bank == {ident: p["amount"] for ident, p in paid.items()}
         assert minor(balances[bank]) == sum(p["amount"] for p in paid.values())
         # the failed payout's money is held until a later payout pays it out again
-        [failed] = [p for p in payouts.values() if p["status"] == "failed"]
+        [failed] = [p for p in every.values() if p["status"] == "failed"]
         [held_entry] = [e for e in entries if failed["id"] in e.note]
         assert minor(held_entry.on(held)) == failed["amount"] and balances.get(held, Decimal(0)) == 0
         check_categories(booked, balances, transactions)

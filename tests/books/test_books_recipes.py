@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from ledgerlink import jsonio
-from ledgerlink.connectors.manager import load_catalog
 from ledgerlink_sandboxes.quickbooks import xsd
 from ledgerlink_stripe import enrich
 from books_month import MODES
@@ -30,11 +29,6 @@ SUMMARY = "stripe-payout-paid-to-quickbooks-summary-journal"
 FAILED_SUMMARY = "stripe-payout-failed-to-quickbooks-summary-journal"
 TRANSFER = "stripe-payout-paid-to-quickbooks-transfer-from-clearing"
 REVERSE = "stripe-payout-failed-to-quickbooks-reverse-transfer"
-
-
-@pytest.fixture(scope="module")
-def samples() -> dict[str, Any]:
-    return {name: trigger.sample for name, trigger in load_catalog().triggers.items()}
 
 
 def recipe(ident: str) -> Path:

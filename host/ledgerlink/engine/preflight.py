@@ -122,7 +122,9 @@ def declared_references(template: Any, schema: Any, root: Mapping[str, Any],
                                              pointer_join(pointer, key))
     elif isinstance(template, list) and "items" in schema:
         for index, value in enumerate(template):
-            found += declared_references(value, schema["items"], root, lookups,
+            # a "$spread" element gives a list spliced into this one: it is read as the array
+            spread = is_expression(value) and value.get("$spread") is True
+            found += declared_references(value, schema if spread else schema["items"], root, lookups,
                                          pointer_join(pointer, index))
     return found
 

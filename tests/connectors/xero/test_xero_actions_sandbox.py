@@ -93,7 +93,7 @@ def test_a_fee_and_a_balanced_journal_are_booked_and_undone(xero):
     assert drive(CREATE_BANK_TRANSACTION.undo(fee["id"], ctx(settings, "u-fee")), send).value["status"] == "deleted"
 
     journal_input = {"Narration": "Stripe payout po_Q1", "Date": "2026-11-04",
-                     "JournalLines": [{"AccountCode": "090", "Debit": "96.80"}, {"AccountCode": "404", "Debit": "3.20"},
+                     "JournalLines": [{"AccountCode": "610", "Debit": "96.80"}, {"AccountCode": "404", "Debit": "3.20"},
                                       {"AccountCode": "260", "Credit": "100.00"}]}
     journal = drive(CREATE_MANUAL_JOURNAL.perform(journal_input, ctx(settings, "k-journal")), send).value
     assert journal["status"] == "POSTED"

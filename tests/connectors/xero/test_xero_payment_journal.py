@@ -105,8 +105,8 @@ def test_a_kwd_journal_is_exact_in_xeros_two_places_with_tracking():
 
 def test_a_journal_is_found_again_by_narration_and_lines_and_undone_by_voiding():
     stored = {"ManualJournalID": JOURNAL_ID, "Status": "POSTED", "Narration": JOURNAL_SAMPLE["Narration"], "Date": "/Date(1795996800000+0000)/",
-              "JournalLines": [{"AccountCode": "610", "LineAmount": -100.0}, {"AccountCode": "090", "LineAmount": 96.8},
-                               {"AccountCode": "404", "LineAmount": 3.2}]}
+              "JournalLines": [{"AccountCode": "610", "LineAmount": 96.8}, {"AccountCode": "404", "LineAmount": 3.2},
+                               {"AccountCode": "200", "LineAmount": -100.0}]}
     driven = drive(JOURNAL.find_existing(JOURNAL_SAMPLE, CTX), Script({"ManualJournals": [stored]}))
     assert problems(driven.requests[0]) == [] and driven.value["id"] == JOURNAL_ID
     changed = {**stored, "JournalLines": stored["JournalLines"][:2] + [{"AccountCode": "404", "LineAmount": 3.3}]}

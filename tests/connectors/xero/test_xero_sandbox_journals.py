@@ -25,7 +25,7 @@ def errors_of(response) -> list[str]:
 
 
 def test_a_balanced_manual_journal_is_posted_and_an_unbalanced_one_refused_with_xeros_message(xero):
-    lines = [{"LineAmount": 100.00, "AccountCode": "090", "Description": "payout"},
+    lines = [{"LineAmount": 100.00, "AccountCode": "610", "Description": "payout"},
              {"LineAmount": -97.10, "AccountCode": "200"}, {"LineAmount": -2.90, "AccountCode": "404"}]
     posted = amounts(api(xero, "PUT", "ManualJournals", {"ManualJournals": [
         {"Narration": "Stripe payout po_1", "Date": "2026-11-03", "Status": "POSTED", "JournalLines": lines}]}))
@@ -33,18 +33,23 @@ def test_a_balanced_manual_journal_is_posted_and_an_unbalanced_one_refused_with_
     assert journal["Status"] == "POSTED" and [line["LineAmount"] for line in journal["JournalLines"]] == [
         Decimal("100.00"), Decimal("-97.10"), Decimal("-2.90")]
     unbalanced = api(xero, "PUT", "ManualJournals", {"ManualJournals": [
-        {"Narration": "x", "JournalLines": [{"LineAmount": 100, "AccountCode": "090"},
+        {"Narration": "x", "JournalLines": [{"LineAmount": 100, "AccountCode": "610"},
                                             {"LineAmount": -10, "AccountCode": "200"}]}]})
     assert errors_of(unbalanced) == ["The total debits (100.00) must equal total credits (-10.00)"]
     one_line = api(xero, "PUT", "ManualJournals", {"ManualJournals": [
-        {"Narration": "x", "JournalLines": [{"LineAmount": 0, "AccountCode": "090"}]}]})
+        {"Narration": "x", "JournalLines": [{"LineAmount": 0, "AccountCode": "610"}]}]})
     assert errors_of(one_line) == ["The journal must contain at least two individual JournalLine sub-elements"]
     tracked = [{"Name": f"T{n}", "Option": "a"} for n in range(3)]
     too_many = api(xero, "PUT", "ManualJournals", {"ManualJournals": [
-        {"Narration": "x", "JournalLines": [{"LineAmount": 1, "AccountCode": "090", "Tracking": tracked},
+        {"Narration": "x", "JournalLines": [{"LineAmount": 1, "AccountCode": "610", "Tracking": tracked},
                                             {"LineAmount": -1, "AccountCode": "999"}]}]})
     assert errors_of(too_many) == ["A journal line can have at most two tracking categories",
                                    "Account code '999' is not a valid code for this document."]
+    on_the_bank = api(xero, "PUT", "ManualJournals", {"ManualJournals": [
+        {"Narration": "x", "JournalLines": [{"LineAmount": 1, "AccountCode": "090"},
+                                            {"LineAmount": -1, "AccountCode": "200"}]}]})
+    assert errors_of(on_the_bank) == [  # https://help.xero.com/nz/Q_JournalBankAcc
+        "Account code '090' is a bank account: a manual journal cannot be posted to a bank account."]
     voided = api(xero, "POST", f"ManualJournals/{journal['ManualJournalID']}", {"Status": "VOIDED"})
     assert amounts(voided)["ManualJournals"][0]["Status"] == "VOIDED"
 

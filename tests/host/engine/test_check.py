@@ -34,6 +34,21 @@ def test_references_found_in_a_recipe(catalog):
     ]
 
 
+
+def test_references_of_spread_lines_are_found_as_the_lines_they_become():
+    """A ``$spread`` ``$each`` in a list of lines is spliced into it: its map is a line, so the
+    ids its lookup can give are found (every value of the table, the key being computed)."""
+    line = {"type": "object", "properties": {"Account": {"type": "string", "x-ledgerlink-ref": "Account"}}}
+    schema = {"type": "object", "properties": {"Lines": {"type": "array", "items": line}}}
+    template = {"Lines": [{"Account": {"$lookup": "accounts", "key": "sales"}},
+                          {"$each": "$.event.fees[*]", "$spread": True,
+                           "map": {"Account": {"$lookup": "fees", "key": {"$path": "$.item.type"}}}}]}
+    lookups = {"accounts": {"sales": "200"}, "fees": {"stripe_fee": "406", "tax": "407"}}
+    assert sorted(references(template, schema, schema, lookups, "/input")) == [
+        ("Account", "200", "/lookups/accounts/sales"), ("Account", "406", "/lookups/fees/stripe_fee"),
+        ("Account", "407", "/lookups/fees/tax")]
+
+
 def test_check_command_reports_missing_and_inactive_ids(tmp_path, qbo, sandbox, run_subprocess):
     inactive = httpx.post(f"{qbo.url}/v3/company/{REALM}/account?minorversion=75",
                           json={"Name": "Old clearing", "AccountType": "Other Current Asset", "Active": False},

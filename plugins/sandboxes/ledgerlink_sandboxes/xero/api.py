@@ -14,7 +14,8 @@ guides/oauth2/limits/, …/guides/idempotent-requests/idempotency/):
    and body within six minutes on the sandbox clock gets the first answer again, errors
    included, and creates nothing; with another method, URL or body → 400. Replays count
    against the limits, as Xero counts them;
-5. the entity's handler (:mod:`.entities`); its answer is checked against Xero's strict spec
+5. the entity's handler (:mod:`.entities`, or a report of :mod:`.reports`); its answer is
+   checked against Xero's strict spec
    (:mod:`.spec`) before it leaves — an answer that does not validate is the sandbox's bug and
    becomes a 500 naming the problems, so tests cannot miss it;
 6. a 200 envelope then carries what every Xero answer carries around its collection (the
@@ -34,7 +35,7 @@ from typing import Any
 
 from ledgerlink.testing.sandbox import Reply, retry_after_header
 
-from . import banking, contacts, credit_notes, entities, errors, invoices, journals, payments, settings, spec
+from . import banking, contacts, credit_notes, entities, errors, invoices, journals, payments, reports, settings, spec
 from .state import Sandbox
 
 #: the collections served (each module registers its own with :mod:`.entities`)
@@ -47,6 +48,8 @@ SINGULAR = {"Accounts": "Account", "Contacts": "Contact", "Currencies": "Currenc
             "Items": "Item", "Payments": "Payment", "TaxRates": "TaxRate", "Organisations": "Organisation",
             "ManualJournals": "ManualJournal", "CreditNotes": "CreditNote",
             "BankTransactions": "BankTransaction", "BankTransfers": "BankTransfer"}
+#: the schema of an answer that is not a collection's envelope, by its one key
+ANSWERS = {"Reports": reports.SCHEMA}
 
 
 #: what Xero writes around every collection it answers (its examples: ``Id``, ``Status``,
@@ -78,7 +81,7 @@ def _enveloped(sandbox: Sandbox, reply: Reply) -> Reply:
     if reply.status != 200 or not reply.content_type.startswith("application/json") or not reply.body:
         return reply
     body = reply.parsed()
-    if not isinstance(body, dict) or not any(key in SINGULAR or key == "Allocations" for key in body):
+    if not isinstance(body, dict) or not any(key in SINGULAR or key in ANSWERS or key == "Allocations" for key in body):
         return reply
     wrapped = {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": PROVIDER_NAME,
                "DateTimeUTC": f"/Date({int(sandbox.clock.wall() * 1000)})/", **body}
@@ -132,7 +135,7 @@ def _checked(reply: Reply) -> Reply:
     elif reply.status == 200 and isinstance(body, dict):  # an envelope: {"<Collection>": [...]}
         collections = [key for key in body if key != "pagination"]
         if len(collections) == 1:
-            found = spec.problems(collections[0], body)
+            found = spec.problems(ANSWERS.get(collections[0], collections[0]), body)
     reply.headers.pop("X-Sandbox-Element", None)
     if found:
         return Reply.json(500, {"sandbox_error": "answer does not match Xero's spec", "problems": found})

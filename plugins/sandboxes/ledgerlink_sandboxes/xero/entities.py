@@ -62,7 +62,7 @@ FILTERS = {"InvoiceNumbers": ("InvoiceNumber",), "ContactIDs": ("Contact", "Cont
 #: (collection, sub-resource), lower case → its handler ``(org, method, parent id, args, body)``
 #: (``PUT /CreditNotes/<id>/Allocations``)
 SUBRESOURCES: dict[tuple[str, str], Callable[..., Reply]] = {}
-#: lower-case path segment → a read-only answer that is not a collection (``Organisation``)
+#: lower-case path → a read-only answer that is not a collection (``Organisation``, ``Reports/TrialBalance``)
 SINGLES: dict[str, Callable[[Organisation, Mapping[str, str]], Reply]] = {}
 
 
@@ -79,8 +79,8 @@ def dispatch(org: Organisation, method: str, path: str, args: Mapping[str, str],
              headers: Mapping[str, str] | None = None) -> Reply:
     """The answer of the collection ``path`` names to ``method`` (see the module docstring)."""
     parts = [part for part in path.split("/") if part]
-    if len(parts) == 1 and parts[0].lower() in SINGLES:
-        return SINGLES[parts[0].lower()](org, args) if method == "GET" else errors.not_found()
+    if "/".join(parts).lower() in SINGLES:
+        return SINGLES["/".join(parts).lower()](org, args) if method == "GET" else errors.not_found()
     if len(parts) == 3 and (parts[0].lower(), parts[2].lower()) in SUBRESOURCES:
         return SUBRESOURCES[(parts[0].lower(), parts[2].lower())](org, method, parts[1], args, body)
     kind = KINDS.get(parts[0].lower()) if parts else None

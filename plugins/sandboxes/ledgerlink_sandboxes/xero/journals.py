@@ -3,7 +3,9 @@
 A manual journal needs a ``Narration`` and at least two ``JournalLines``, each on an account
 that exists (``AccountCode``) with at most two ``Tracking`` categories; its lines balance
 (debits positive, credits negative, summing to zero) or Xero answers "The total debits (…) must
-equal total credits (…)". ``Status`` is DRAFT unless POSTED is sent; a date on or before a lock
+equal total credits (…)". No line may be on a bank account: "You can't post a manual journal to
+a bank account in Xero" (https://help.xero.com/nz/Q_JournalBankAcc; a spend or receive money
+transaction moves a bank account instead; the message's wording is the sandbox's). ``Status`` is DRAFT unless POSTED is sent; a date on or before a lock
 date is refused. ``POST`` with its id and ``Status: VOIDED`` voids a POSTED journal.
 """
 
@@ -34,8 +36,12 @@ def check(org: Organisation, element: dict[str, Any], existing: dict[str, Any] |
     debits, credits = Decimal("0.00"), Decimal("0.00")
     for line in lines:
         code = line.get("AccountCode")
-        if not code or org.account_by_code(str(code)) is None:
+        account = org.account_by_code(str(code)) if code else None
+        if account is None:
             messages.append(f"Account code '{code}' is not a valid code for this document.")
+        elif account.get("Type") == "BANK":
+            messages.append(f"Account code '{code}' is a bank account: a manual journal cannot be posted to a "
+                            f"bank account.")
         if len(line.get("Tracking") or []) > 2:
             messages.append("A journal line can have at most two tracking categories")
         amount = cents(Decimal(str(line.get("LineAmount", 0))))

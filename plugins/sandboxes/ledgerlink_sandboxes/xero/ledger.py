@@ -21,18 +21,21 @@ Rates: ``CurrencyRate`` is read as units of the document's currency per unit of 
 rate, rounded half up to cents (:func:`to_base`). That direction is UNVERIFIED against a live
 organisation; it is the one function to change if Xero reads it the other way.
 
-``GET /__sandbox/balances/<tenant>`` serves :func:`balances` (Xero itself reports balances
-through its Reports API, which the sandbox does not imitate).
+``GET /__sandbox/balances/<tenant>`` serves :func:`balances`; Xero's own way to read them,
+``GET /Reports/TrialBalance``, is :mod:`.reports`. ``until`` (YYYY-MM-DD) leaves out every
+document dated after that day, as a report "as at" a date does.
 """
 
 from __future__ import annotations
 
+import calendar
+import time
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
 from .invoices import cents
-from .org import Organisation
+from .org import MS_DATE, Organisation
 
 RECEIVABLE, SALES_TAX, FX_GAINS = "610", "820", "499"
 POSTED_SALES = ("AUTHORISED", "PAID")
@@ -77,22 +80,30 @@ def _bank_code(org: Organisation, account: dict[str, Any]) -> tuple[str, str]:
     return str(found.get("Code")), str(found.get("CurrencyCode") or org.base_currency)
 
 
-def balances(org: Organisation) -> dict[str, dict[str, Any]]:
+def _dated(documents: list[dict[str, Any]], until: str | None) -> list[dict[str, Any]]:
+    """The documents dated on or before ``until`` (all of them without it)."""
+    if until is None:
+        return documents
+    last = calendar.timegm(time.strptime(until, "%Y-%m-%d")) * 1000 + 86_399_999
+    return [d for d in documents if int(MS_DATE.match(str(d.get("Date") or "/Date(0)/")).group(1)) <= last]  # type: ignore[union-attr]
+
+
+def balances(org: Organisation, until: str | None = None) -> dict[str, dict[str, Any]]:
     """Account code → ``{"Name", "CurrencyCode", "Balance", "BaseBalance"}``, debit-positive,
-    for every account a posted document moved."""
+    for every account a posted document moved (dated on or before ``until``, YYYY-MM-DD)."""
     book = _Book(org)
     with org.lock:
-        for invoice in org.all("Invoices"):
+        for invoice in _dated(org.all("Invoices"), until):
             if invoice["Type"] == "ACCREC" and invoice["Status"] in POSTED_SALES:
                 book.base_post(RECEIVABLE, to_base(invoice["Total"], invoice["CurrencyRate"]))
                 book.lines(invoice, -1)
                 book.settle()
-        for note in org.all("CreditNotes"):
+        for note in _dated(org.all("CreditNotes"), until):
             if note["Type"] == "ACCRECCREDIT" and note["Status"] in POSTED_SALES:
                 book.base_post(RECEIVABLE, -to_base(note["Total"], note["CurrencyRate"]))
                 book.lines(note, +1)
                 book.settle()
-        for payment in org.all("Payments"):
+        for payment in _dated(org.all("Payments"), until):
             if payment["Status"] != "AUTHORISED":
                 continue
             invoice = org.get("Invoices", payment["Invoice"]["InvoiceID"]) or {}
@@ -103,11 +114,11 @@ def balances(org: Organisation) -> dict[str, dict[str, Any]]:
             book.base_post(RECEIVABLE, -booked_base)
             if paid_base != booked_base:
                 book.base_post(FX_GAINS, booked_base - paid_base)
-        for journal in org.all("ManualJournals"):
+        for journal in _dated(org.all("ManualJournals"), until):
             if journal["Status"] == "POSTED":
                 for line in journal["JournalLines"]:
                     book.base_post(str(line["AccountCode"]), line["LineAmount"])
-        for transaction in org.all("BankTransactions"):
+        for transaction in _dated(org.all("BankTransactions"), until):
             if transaction["Status"] != "AUTHORISED":
                 continue
             sign = 1 if transaction["Type"].startswith("RECEIVE") else -1
@@ -116,7 +127,7 @@ def balances(org: Organisation) -> dict[str, dict[str, Any]]:
             book.post(code, sign * transaction["Total"], sign * base)
             book.lines(transaction, -sign)
             book.settle()
-        for transfer in org.all("BankTransfers"):
+        for transfer in _dated(org.all("BankTransfers"), until):
             source, _ = _bank_code(org, transfer["FromBankAccount"])
             target, _ = _bank_code(org, transfer["ToBankAccount"])
             amount = transfer["Amount"]  # both accounts in one currency (see .banking)

@@ -81,7 +81,7 @@ def _enveloped(sandbox: Sandbox, reply: Reply) -> Reply:
     if reply.status != 200 or not reply.content_type.startswith("application/json") or not reply.body:
         return reply
     body = reply.parsed()
-    if not isinstance(body, dict) or not any(key in SINGULAR or key in ANSWERS or key == "Allocations" for key in body):
+    if not isinstance(body, dict) or not any(key in SINGULAR or key == "Allocations" for key in body):
         return reply
     wrapped = {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": PROVIDER_NAME,
                "DateTimeUTC": f"/Date({int(sandbox.clock.wall() * 1000)})/", **body}

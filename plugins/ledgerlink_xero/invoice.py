@@ -37,14 +37,17 @@ class Document:
     number_field: str
     type: str
     what: str
+    #: the link a run keeps: the create action's own name, so ``ledgerlink runs undo`` voids
+    #: or deletes the document (a link under another name is taken for a shared entity, kept)
     target_type: str
     #: the query parameter that narrows a lookup to the contact ("" when the endpoint has none)
     contact_filter: str
 
 
-INVOICE = Document("Invoices", "InvoiceID", "InvoiceNumber", "ACCREC", "invoice", "xero.invoice", "ContactIDs")
+INVOICE = Document("Invoices", "InvoiceID", "InvoiceNumber", "ACCREC", "invoice", "xero.create_invoice",
+                   "ContactIDs")
 CREDIT_NOTE = Document("CreditNotes", "CreditNoteID", "CreditNoteNumber", "ACCRECCREDIT", "credit note",
-                       "xero.credit_note", "")
+                       "xero.create_credit_note", "")
 
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 STATUSES = ("DRAFT", "SUBMITTED", "AUTHORISED")

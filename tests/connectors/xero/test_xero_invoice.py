@@ -42,7 +42,7 @@ def test_the_sample_is_one_keyed_put_xero_and_its_sdk_accept():
                                       "UnitAmount": Decimal("49.00"), "AccountCode": "200"}]}
     assert "CurrencyRate" not in invoice  # the base currency has no rate
     assert driven.value == {"id": INVOICE_ID, "number": "INV-0042", "status": "AUTHORISED", "total": "49.00",
-                            "link": {"source_id": SAMPLE["Reference"], "target_type": "xero.invoice"}}
+                            "link": {"source_id": SAMPLE["Reference"], "target_type": "xero.create_invoice"}}
 
 
 def test_a_foreign_currency_sends_both_code_and_xeros_rate_the_inverse_of_stripes():
@@ -167,7 +167,7 @@ def test_a_credit_note_is_the_same_shape_as_an_accrec_credit_in_its_own_collecti
     sdk_reads("CreditNotes", request.json)
     note = request.json["CreditNotes"][0]
     assert (note["Type"], note["CurrencyCode"], note["CurrencyRate"]) == ("ACCRECCREDIT", "KWD", Decimal("0.307692"))
-    assert driven.value["link"] == {"source_id": CREDIT_NOTE_SAMPLE["Reference"], "target_type": "xero.credit_note"}
+    assert driven.value["link"] == {"source_id": CREDIT_NOTE_SAMPLE["Reference"], "target_type": "xero.create_credit_note"}
     lookup = drive(CREATE_CREDIT_NOTE.find_existing(CREDIT_NOTE_SAMPLE, CTX), Script({"CreditNotes": []}))
     assert problems(lookup.requests[0]) == [] and lookup.value is None
     assert lookup.requests[0].params["where"] == f'Type=="ACCRECCREDIT" AND Reference=="{CREDIT_NOTE_SAMPLE["Reference"]}"'
@@ -185,3 +185,17 @@ def test_an_allocation_is_undone_through_its_credit_note_and_gone_counts_as_undo
     assert drive(ALLOCATE.undo(target, CTX), Script(Response(status=404))).value["status"] == "already gone"
     with pytest.raises(InputError):
         drive(ALLOCATE.undo("no-slash", CTX), Script())
+
+
+def test_what_a_run_creates_is_linked_under_an_action_that_undoes_it_and_contacts_are_kept():
+    """``ledgerlink runs undo`` voids or deletes what a run linked under an action's name and
+    keeps every other link (an entity later runs share): each Xero action that links its
+    output links a document it created under its own name, and a contact under another."""
+    from ledgerlink_xero import ACTIONS
+    from ledgerlink_xero.contacts import TARGET_TYPE
+    from ledgerlink_xero.invoice import CREATE_CREDIT_NOTE, CREDIT_NOTE, INVOICE
+
+    names = {action.name for action in ACTIONS}
+    assert INVOICE.target_type == ACTION.name and CREDIT_NOTE.target_type == CREATE_CREDIT_NOTE.name
+    assert {INVOICE.target_type, CREDIT_NOTE.target_type} <= names and ACTION.undo and CREATE_CREDIT_NOTE.undo
+    assert TARGET_TYPE not in names

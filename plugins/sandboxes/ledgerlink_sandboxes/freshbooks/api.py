@@ -27,12 +27,13 @@ from ledgerlink import jsonio
 from ledgerlink.errors import LedgerlinkError
 from ledgerlink.testing.sandbox import Reply, retry_after_header
 
-from . import clients, errors, reports, resources, spec
+from . import books, clients, credit_notes, errors, invoices, payments, reports, resources, spec
 from .errors import Problem
 from .state import Sandbox
 
 #: the resources served (each module registers its own with :mod:`.resources`)
-SERVED = (clients.CLIENTS,)
+SERVED = (clients.CLIENTS, invoices.INVOICES, payments.PAYMENTS, credit_notes.CREDIT_NOTES, books.EXPENSES,
+          books.OTHER_INCOMES, books.TAXES, books.ITEMS, books.CATEGORIES)
 
 CLASSIC_MESSAGE = ("This account uses FreshBooks Classic, whose data the FreshBooks API does not serve; "
                    "use the FreshBooks Classic API.")

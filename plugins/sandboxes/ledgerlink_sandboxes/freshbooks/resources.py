@@ -23,6 +23,7 @@ https://www.freshbooks.com/api/pagination, https://www.freshbooks.com/api/active
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ from . import errors, spec
 from .businesses import ID_FIELDS, Business
 from .errors import Problem
 
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_PER_PAGE = 15
 MAX_PER_PAGE = 100
 #: an object's create: (the object saved, or None) and the problems that refused it
@@ -57,6 +59,11 @@ class Kind:
     includes: tuple[str, ...] = ()   # sub-objects answered only with include[]
     deletable: bool = False          # also takes DELETE
     event: str | None = None         # the callback event prefix (``invoice``)
+    list_key: str | None = None      # the list's key when not the collection (``other_income``)
+    #: why an object may not be deleted now (an invoice with payments), else []
+    removable: Callable[[Business, dict[str, Any]], list[Problem]] | None = None
+    #: what else moves once an object is created, changed or deleted (a payment's invoice)
+    after: Callable[[Business, dict[str, Any]], None] | None = None
 
 
 #: "users/clients" → Kind, filled by the resource modules (:func:`register`)
@@ -138,7 +145,7 @@ def listing(business: Business, kind: Kind, args: Mapping[str, list[str]], shape
     total = len(found)
     pages = max(1, -(-total // per_page))
     chosen = found[(page - 1) * per_page: page * per_page]
-    return envelope({kind.collection: [present(kind, business, obj, includes) for obj in chosen],
+    return envelope({kind.list_key or kind.collection: [present(kind, business, obj, includes) for obj in chosen],
                      "page": page, "pages": pages, "per_page": per_page, "total": total})
 
 
@@ -175,8 +182,10 @@ def create(business: Business, kind: Kind, body: bytes, args: Mapping[str, list[
         if problems or saved is None:
             return errors.invalid(problems, shape)
         saved.setdefault("vis_state", 0)
+        if kind.after is not None:
+            kind.after(business, saved)
     business.changed(kind.collection, saved["id"], "create")
-    return envelope({kind.singular: present(kind, business, saved, set(args.get("include[]", [])) | set(kind.includes))})
+    return envelope({kind.singular: present(kind, business, saved, set(args.get("include[]", [])))})
 
 
 def update(business: Business, kind: Kind, number: str, body: bytes, args: Mapping[str, list[str]],
@@ -198,8 +207,14 @@ def update(business: Business, kind: Kind, number: str, body: bytes, args: Mappi
             if str(state) not in ("0", "1", "2"):
                 return errors.invalid([Problem(errors.INVALID_FIELD, "vis_state must be 0, 1 or 2.", "vis_state",
                                                kind.singular, str(state))], shape)
+            if str(state) == "1" and found.get("vis_state") != 1 and kind.removable is not None:
+                problems = kind.removable(business, found)
+                if problems:
+                    return errors.invalid(problems, shape)
             verb = "delete" if str(state) == "1" and found.get("vis_state") != 1 else verb
             found["vis_state"] = int(state)
+        if kind.after is not None:
+            kind.after(business, found)
         if "updated" in found:
             found["updated"] = business.now()
         if "updated_at" in found:
@@ -214,7 +229,12 @@ def delete(business: Business, kind: Kind, number: str, shape: str) -> Reply:
         found = business.get(kind.collection, int(number)) if number.isdigit() else None
         if found is None:
             return errors.not_found(kind.singular, ID_FIELDS[kind.collection], number, shape)
+        problems = kind.removable(business, found) if kind.removable is not None else []
+        if problems:
+            return errors.invalid(problems, shape)
         found["vis_state"] = 1
+        if kind.after is not None:
+            kind.after(business, found)
     business.changed(kind.collection, found["id"], "delete")
     return envelope({})
 

@@ -43,6 +43,10 @@ DEVIATIONS: list[tuple[str, str | None, dict[str, Any], str]] = [
      "and takes fractional quantities (https://www.freshbooks.com/api/invoices)"),
     ("InvoiceLinesWritable", "unit_cost", _MONEY,
      "unit_cost.code may be left out: the invoice's currency is used (https://www.freshbooks.com/api/invoices)"),
+    ("InvoiceLinesWritable", "description", {"type": "string"},
+     "not in the spec's writable line; FreshBooks answers each line's description (\"description\": \"Melmac "
+     "melamine resin molded dinnerware\", get_invoice_response.json) and takes it on a create "
+     "(https://www.freshbooks.com/api/invoices)"),
     ("InvoiceCreate", "status", {"type": ["integer", "string"]},
      "the spec says string; FreshBooks answers the status as a number (\"status\": 2, get_invoice_response.json)"),
     ("InvoiceUpdate", "status", {"type": ["integer", "string"]}, "as InvoiceCreate.status"),
@@ -120,7 +124,9 @@ def strict(schema: Any) -> Any:
     if not isinstance(schema, dict):
         return schema
     out = {key: strict(value) for key, value in schema.items()
-           if key not in ("example", "default", "externalDocs", "nullable", "description")}
+           if key not in ("example", "default", "externalDocs", "nullable", "description", "properties")}
+    if isinstance(schema.get("properties"), dict):  # property names are fields, never keywords to drop
+        out["properties"] = {name: strict(value) for name, value in schema["properties"].items()}
     if "properties" in out and "additionalProperties" not in out:
         out["additionalProperties"] = False
     if schema.get("nullable") and isinstance(out.get("type"), str):

@@ -17,6 +17,7 @@ from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
 from .clients import FIND_OR_CREATE_CLIENT
+from .invoice import CREATE_INVOICE, MARK_INVOICE_SENT
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import (DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_SETTINGS,
                        SECRET_SETTINGS, SETTINGS_SCHEMA)
@@ -44,7 +45,7 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
-ACTIONS = (FIND_OR_CREATE_CLIENT,)
+ACTIONS = (FIND_OR_CREATE_CLIENT, CREATE_INVOICE, MARK_INVOICE_SENT)
 
 
 @hookimpl

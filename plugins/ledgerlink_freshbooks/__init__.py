@@ -18,6 +18,7 @@ from ledgerlink.contract import Connector, Limits
 
 from .clients import FIND_OR_CREATE_CLIENT
 from .invoice import CREATE_INVOICE, MARK_INVOICE_SENT
+from .payment import CREATE_PAYMENT
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import (DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_SETTINGS,
                        SECRET_SETTINGS, SETTINGS_SCHEMA)
@@ -45,7 +46,7 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
-ACTIONS = (FIND_OR_CREATE_CLIENT, CREATE_INVOICE, MARK_INVOICE_SENT)
+ACTIONS = (FIND_OR_CREATE_CLIENT, CREATE_INVOICE, MARK_INVOICE_SENT, CREATE_PAYMENT)
 
 
 @hookimpl

@@ -15,9 +15,10 @@ undo first reads the object: one deleted already is left as it is.
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ledgerlink.contract import ActionContext, Request, Response, read_then_delete
+from ledgerlink.contract import ActionContext, Built, Request, Response
 from ledgerlink.contract.writes import Undo
 
 from . import api
@@ -30,6 +31,13 @@ SOURCE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_SOURCE_ID, "patt
              "description": "The id of what this books in the source system (e.g. Stripe's in_…, py_…): "
                             "kept on the FreshBooks object, so a write whose answer was lost is found "
                             "again instead of made twice, and linked to it."}
+
+
+@dataclass(frozen=True)
+class Sourced(Built):
+    """A body built from an input, with the source id it keeps (in a note, or a reference)."""
+
+    source: str = ""
 
 
 def output(entity: Mapping[str, Any], source_id: str, target_type: str, **extra: Any) -> dict[str, Any]:
@@ -45,17 +53,30 @@ def deleted(response: Response, kind: str) -> bool:
 
 
 def soft_delete(path: str, kind: str, *, verb: str = "PUT") -> Undo:
-    """The undo of a created object: read it, then delete it the FreshBooks way (``PUT``
-    ``vis_state`` 1, or ``DELETE`` where the object takes it)."""
+    """The undo of a created object: read it (one gone or deleted already is left as it is),
+    then delete it the FreshBooks way (``PUT`` ``vis_state`` 1, or ``DELETE`` where the object
+    takes it). Returns ``{"id", "status"}``, status ``"deleted"`` or ``"already gone"``."""
 
-    def delete(object_id: str, current: Response, ctx: ActionContext) -> Request:
+    def undo(object_id: str, ctx: ActionContext) -> Generator[Request, Response, dict[str, str]]:
+        current = yield api.read(ctx, path, object_id)
+        if deleted(current, kind):
+            return {"id": object_id, "status": "already gone"}
+        error = classify(current)
+        if error is not None:
+            raise error
         if verb == "DELETE":
-            return Request("DELETE", api.account_url(ctx, path, object_id), headers={"Accept": "application/json"})
-        return api.update(ctx, path, object_id, kind, {"vis_state": api.DELETED})
+            answer = yield Request("DELETE", api.account_url(ctx, path, object_id), headers={"Accept": "application/json"})
+        else:
+            answer = yield api.update(ctx, path, object_id, kind, {"vis_state": api.DELETED})
+        if gone(answer):
+            return {"id": object_id, "status": "already gone"}
+        error = classify(answer)
+        if error is not None:
+            raise error
+        return {"id": object_id, "status": "deleted"}
 
-    return read_then_delete(read=lambda object_id, ctx: api.read(ctx, path, object_id), delete=delete,
-                            gone=lambda response: deleted(response, kind), classify=classify,
-                            name=f"undo_{kind}")
+    undo.__name__ = f"undo_{kind}"
+    return undo
 
 
 def listed(ctx: ActionContext, path: str, plural: str, filters: Mapping[str, str], *,
@@ -65,4 +86,4 @@ def listed(ctx: ActionContext, path: str, plural: str, filters: Mapping[str, str
     return [dict(item) for item in found]
 
 
-__all__ = ["MAX_SOURCE_ID", "SOURCE_ID", "deleted", "listed", "output", "soft_delete"]
+__all__ = ["MAX_SOURCE_ID", "SOURCE_ID", "Sourced", "deleted", "listed", "output", "soft_delete"]

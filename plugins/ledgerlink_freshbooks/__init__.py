@@ -17,6 +17,8 @@ from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
 from .clients import FIND_OR_CREATE_CLIENT
+from .credit_note import CREATE_CREDIT_NOTE
+from .expense import CREATE_EXPENSE
 from .invoice import CREATE_INVOICE, MARK_INVOICE_SENT
 from .payment import CREATE_PAYMENT
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
@@ -46,7 +48,8 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
-ACTIONS = (FIND_OR_CREATE_CLIENT, CREATE_INVOICE, MARK_INVOICE_SENT, CREATE_PAYMENT)
+ACTIONS = (FIND_OR_CREATE_CLIENT, CREATE_INVOICE, MARK_INVOICE_SENT, CREATE_PAYMENT, CREATE_CREDIT_NOTE,
+           CREATE_EXPENSE)
 
 
 @hookimpl

@@ -16,6 +16,7 @@ from __future__ import annotations
 from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
+from .business import check_company
 from .clients import FIND_OR_CREATE_CLIENT
 from .credit_note import CREATE_CREDIT_NOTE
 from .expense import CREATE_EXPENSE
@@ -33,6 +34,7 @@ CONNECTOR = Connector(
     secret_settings=SECRET_SETTINGS,
     default_settings=DEFAULT_SETTINGS,
     oauth=OAUTH,
+    check_company=check_company,
     auth=auth_headers,
     auth_settings=AUTH_SETTINGS,
     # FreshBooks publishes no limits: a conservative default per business (settings.py),

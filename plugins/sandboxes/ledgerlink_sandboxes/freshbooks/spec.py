@@ -119,7 +119,9 @@ def strict(schema: Any) -> Any:
         return [strict(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {key: strict(value) for key, value in schema.items()
+    out = {key: ({name: strict(sub) for name, sub in value.items()} if key == "properties" and isinstance(value, dict)
+                 else strict(value))
+           for key, value in schema.items()
            if key not in ("example", "default", "externalDocs", "nullable", "description")}
     if "properties" in out and "additionalProperties" not in out:
         out["additionalProperties"] = False

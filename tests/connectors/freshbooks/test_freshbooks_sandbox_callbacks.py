@@ -141,15 +141,20 @@ def test_a_verified_callback_gets_each_matching_change_signed_in_order_and_an_un
                     family="events"))
         client = result(call(loop, "POST", "users/clients", {"client": {"email": "a@example.com"}}))["client"]
         bill = result(call(loop, "POST", "invoices/invoices", {"invoice": {
-            "customerid": client["id"], "create_date": "2026-11-30"}}))["invoice"]
+            "customerid": client["id"], "create_date": "2026-11-30",
+            "lines": [{"name": "Plan", "qty": "1", "unit_cost": {"amount": "9.00"}}]}}))["invoice"]
         result(call(loop, "PUT", f"invoices/invoices/{bill['id']}", {"invoice": {"action_mark_as_sent": True}}))
-        wait_for(lambda: len(receiver.posts) == 3)
+        result(call(loop, "POST", "payments/payments", {"payment": {
+            "invoiceid": bill["id"], "amount": {"amount": "9.00"}, "date": "2026-12-01", "type": "Cash"}}))
+        wait_for(lambda: len(receiver.posts) == 4)
         events = [fields for fields, _good in receiver.posts[1:]]
         assert all(good for _fields, good in receiver.posts)
         assert [name for name, _ in events[0]] == ["name", "object_id", "account_id", "business_id", "identity_id",
                                                    "user_id"]
+        # a payment updates its invoice: invoice.update follows it
         assert [(dict(e)["name"], dict(e)["object_id"]) for e in events] == [
-            ("invoice.create", str(bill["id"])), ("invoice.update", str(bill["id"]))]
+            ("invoice.create", str(bill["id"])), ("invoice.update", str(bill["id"])),
+            ("invoice.update", str(bill["id"]))]
         assert dict(events[0])["account_id"] == ACCOUNT and dict(events[0])["business_id"] == str(DEFAULT_BUSINESS_ID)
     assert silent.names() == ["callback.verify"]   # never verified: no client.create
 

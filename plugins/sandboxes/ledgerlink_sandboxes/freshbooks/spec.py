@@ -119,10 +119,10 @@ def strict(schema: Any) -> Any:
         return [strict(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {key: ({name: strict(sub) for name, sub in value.items()} if key == "properties" and isinstance(value, dict)
-                 else strict(value))
-           for key, value in schema.items()
-           if key not in ("example", "default", "externalDocs", "nullable", "description")}
+    out = {key: strict(value) for key, value in schema.items()
+           if key not in ("example", "default", "externalDocs", "nullable", "description", "properties")}
+    if isinstance(schema.get("properties"), dict):  # property names are fields, never keywords to drop
+        out["properties"] = {name: strict(value) for name, value in schema["properties"].items()}
     if "properties" in out and "additionalProperties" not in out:
         out["additionalProperties"] = False
     if schema.get("nullable") and isinstance(out.get("type"), str):

@@ -325,7 +325,9 @@ class Action:
     sample_response: Any = None
     status: str = "stable"
     #: how a retried write avoids a twin: "key" (vendor honours the idempotency key),
-    #: "lookup" (the action looks the entity up first) or "none" (reads only)
+    #: "lookup" (the vendor keeps no key: the action looks the entity up first, in its
+    #: ``perform`` or, declared as ``find_existing``, run by the host before any resend of a
+    #: write that may have been done) or "none" (reads only)
     idempotency: str = "key"
     #: ``undo(target_id, ctx)``: a generator like ``perform`` that voids or deletes the entity
     #: this action created (``ledgerlink runs undo``); it returns normally when the entity is

@@ -1,0 +1,43 @@
+"""The built-in FreshBooks connector: an ordinary ledgerlink plugin.
+
+It is listed under the ``ledgerlink`` entry-point group (``freshbooks =
+"ledgerlink_freshbooks"``) and registers, through the same hooks a third-party package uses,
+the ``freshbooks`` connector.
+
+Modules:
+
+- :mod:`.settings` (a connection's settings, FreshBooks' addresses and the default rate),
+  :mod:`.oauth` (consent, the business chosen from ``users/me``, the bearer, the limits);
+- :mod:`.errors` (FreshBooks' three error shapes read into retry, reconnect, gone or give up).
+"""
+
+from __future__ import annotations
+
+from ledgerlink import hookimpl
+from ledgerlink.contract import Connector, Limits
+
+from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
+from .settings import (DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_SETTINGS,
+                       SECRET_SETTINGS, SETTINGS_SCHEMA)
+
+CONNECTOR = Connector(
+    name="freshbooks",
+    summary="FreshBooks: one business's clients, invoices, payments, credit notes and expenses, "
+            "exact to the last digit.",
+    settings_schema=SETTINGS_SCHEMA,
+    secret_settings=SECRET_SETTINGS,
+    default_settings=DEFAULT_SETTINGS,
+    oauth=OAUTH,
+    auth=auth_headers,
+    auth_settings=AUTH_SETTINGS,
+    # FreshBooks publishes no limits: a conservative default per business (settings.py),
+    # which a connection's requests_per_minute replaces
+    limits=Limits(DEFAULT_REQUESTS_PER_MINUTE, 60.0, concurrent=DEFAULT_CONCURRENT),
+    limits_for=limits_for,
+)
+
+
+@hookimpl
+def ledgerlink_register_connectors(register):
+    """Register the ``freshbooks`` connector."""
+    register(CONNECTOR)

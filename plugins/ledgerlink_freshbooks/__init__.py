@@ -20,6 +20,7 @@ from __future__ import annotations
 from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
+from .clients import FIND_OR_CREATE_CLIENT
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import (DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_SETTINGS,
                        SECRET_SETTINGS, SETTINGS_SCHEMA)
@@ -48,6 +49,16 @@ CONNECTOR = Connector(
 def ledgerlink_register_connectors(register):
     """Register the ``freshbooks`` connector."""
     register(CONNECTOR)
+
+
+ACTIONS = (FIND_OR_CREATE_CLIENT,)
+
+
+@hookimpl
+def ledgerlink_register_actions(register):
+    """Register the FreshBooks actions."""
+    for action in ACTIONS:
+        register(action)
 
 
 #: the triggers register through the hook of their own module

@@ -15,9 +15,11 @@ the user's ``business_memberships`` (https://www.freshbooks.com/api/me_endpoint)
 accounting path carries). The membership the connection's ``business_id`` names is taken,
 else the only one; several unnamed are listed, not guessed.
 
-FreshBooks Classic, the legacy product, has its own API that this connector does not speak;
-a Classic business has no account on the new accounting API, so a membership without an
-``account_id`` is refused with a message saying so.
+FreshBooks Classic, the legacy product, has its own API that this connector does not speak.
+How ``users/me`` marks a Classic membership is not documented, so the business chosen is
+tried with one read-only request (the first client, ``per_page=1``): a membership without an
+``account_id``, or an account the accounting API refuses (403), is refused with a message
+saying it is, or may be, FreshBooks Classic.
 
 Scopes (https://www.freshbooks.com/api/scopes) cannot be changed without every business
 consenting again, so the whole set the connector and its callbacks need is declared here
@@ -35,7 +37,7 @@ from ledgerlink.contract import Connection, Limits, OAuth2, Request, Response, c
 from ledgerlink.errors import ConfigError, VendorError
 
 from .errors import classify
-from .settings import (AUTHORIZE_URL, DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE,
+from .settings import (API_BASE, AUTHORIZE_URL, DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE,
                        IDENTITY_URL, TOKEN_URL)
 
 SCOPES = ("user:profile:read", "user:business:read",
@@ -82,15 +84,33 @@ def choose_business(me: Any, connection: Connection) -> dict[str, Any]:
     return {"business_id": int(chosen), "account_id": account}
 
 
+def classic_probe(connection: Connection, account_id: str) -> Request:
+    """One read-only accounting request for ``account_id``: the first client."""
+    base = str(connection.settings.get("api_base") or API_BASE).rstrip("/")
+    return Request("GET", f"{base}/accounting/account/{account_id}/users/clients",
+                   params={"page": "1", "per_page": "1"}, headers={"Accept": "application/json"})
+
+
 def learn_tenant(query: Mapping[str, str],
                  connection: Connection) -> Generator[Request, Response, dict[str, Any]]:
-    """The business the consent is for, from ``GET /auth/api/v1/users/me``."""
+    """The business the consent is for, from ``GET /auth/api/v1/users/me``, once the
+    accounting API has answered for it (a Classic account it refuses is refused here)."""
     url = connection.settings.get("identity_url") or IDENTITY_URL
     answer = yield Request("GET", url, headers={"Accept": "application/json"})
     error = classify(answer)
     if error is not None:
         raise error
-    return choose_business(answer.json, connection)
+    chosen = choose_business(answer.json, connection)
+    probe = yield classic_probe(connection, chosen["account_id"])
+    error = classify(probe)
+    if error is not None and probe.status == 403:
+        raise ConfigError(f"FreshBooks' accounting API refuses business {chosen['business_id']} (account "
+                          f"{chosen['account_id']}): {error.message}. A FreshBooks Classic business is "
+                          f"served by its legacy API, which ledgerlink does not speak; move it to the new "
+                          f"FreshBooks, or choose another business with business_id, and connect again")
+    if error is not None:
+        raise error
+    return chosen
 
 
 OAUTH = OAuth2(authorize_url=AUTHORIZE_URL, token_url=TOKEN_URL, scopes=SCOPES, client_auth="body",

@@ -89,10 +89,11 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         },
         "account_id": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9]+$",
+            "pattern": "^[A-Za-z0-9_]+$",
             "description": "The business's accounting system id (business.account_id in GET "
                            "/auth/api/v1/users/me, e.g. 6BApk), the id every accounting path "
-                           "carries. Learned with business_id after the consent.",
+                           "carries. Learned with business_id after the consent; until then the "
+                           "placeholder ACCOUNT_ID, which dry-runs show.",
         },
         "api_base": _url(API_BASE, "FreshBooks' API root. Production: https://api.freshbooks.com; "
                                    "tests: a loopback sandbox such as http://127.0.0.1:8768."),
@@ -116,6 +117,9 @@ SETTINGS_SCHEMA: dict[str, Any] = {
 
 SECRET_SETTINGS = ("client_secret", "access_token", "refresh_token")
 
-#: no business_id or account_id: a placeholder would be taken for the business chosen
-#: after the consent
-DEFAULT_SETTINGS = {"api_base": API_BASE}
+#: the account_id of a connection not yet connected: ``ledgerlink dry-run`` shows every path
+#: with it, and ``ledgerlink connect`` replaces it with the business's. No default
+#: business_id: that one chooses among a user's businesses, and a placeholder would be taken
+#: for a choice
+ACCOUNT_PLACEHOLDER = "ACCOUNT_ID"
+DEFAULT_SETTINGS = {"api_base": API_BASE, "account_id": ACCOUNT_PLACEHOLDER}

@@ -34,9 +34,13 @@ def me_with(*memberships: dict) -> dict:
     return answer
 
 
+#: the accounting API's answer to the probe of a business it serves
+CLIENTS = {"response": {"result": {"clients": [], "page": 1, "pages": 1, "per_page": 1, "total": 0}}}
+
+
 def connection(**settings) -> Connection:
     return Connection("books", "freshbooks", {"identity_url": "http://127.0.0.1:9/auth/api/v1/users/me",
-                                              **settings})
+                                              "api_base": "http://127.0.0.1:9", **settings})
 
 
 def test_the_consent_is_an_authorization_code_with_every_scope_declared_once():
@@ -50,16 +54,18 @@ def test_the_consent_is_an_authorization_code_with_every_scope_declared_once():
     assert {"user:profile:read", "user:taxes:read"} <= set(SCOPES)  # users/me; taxes by name
 
 
-def test_the_only_business_is_learned_with_both_its_ids():
-    driven = drive(learn_tenant({"code": "c", "state": "s"}, connection()), Script(ME))
+def test_the_only_business_is_learned_with_both_its_ids_once_the_accounting_api_answers_for_it():
+    driven = drive(learn_tenant({"code": "c", "state": "s"}, connection()), Script(ME, CLIENTS))
     assert driven.value == {"business_id": 439000, "account_id": "ABC123"}  # not the membership's 140130
-    (request,) = driven.requests
-    assert (request.method, request.url) == ("GET", "http://127.0.0.1:9/auth/api/v1/users/me")
+    me, probe = driven.requests
+    assert (me.method, me.url) == ("GET", "http://127.0.0.1:9/auth/api/v1/users/me")
+    assert (probe.method, probe.url) == ("GET", "http://127.0.0.1:9/accounting/account/ABC123/users/clients")
+    assert probe.params == {"page": "1", "per_page": "1"}
 
 
 def test_several_businesses_take_the_configured_one_or_fail_listing_them():
     two = me_with(business(439000, "ABC123", "Commonwealth", 1), business(438000, "XYZ321", "Acme", 2))
-    chosen = drive(learn_tenant({}, connection(business_id=438000)), Script(two))
+    chosen = drive(learn_tenant({}, connection(business_id=438000)), Script(two, CLIENTS))
     assert chosen.value == {"business_id": 438000, "account_id": "XYZ321"}
     with pytest.raises(ConfigError) as listed:
         drive(learn_tenant({}, connection()), Script(two))
@@ -74,6 +80,14 @@ def test_a_classic_business_is_refused_with_a_clear_message():
     with pytest.raises(ConfigError) as refused:
         drive(learn_tenant({}, connection()), Script(classic))
     assert "FreshBooks Classic" in str(refused.value) and "777 (Old Books)" in str(refused.value)
+    # listed with an account the accounting API refuses
+    refusal = Response(status=403, json={"code": 7, "message": "Request failed with status_code: 403", "details": [
+        {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "1010", "metadata": {
+            "object": "account", "field": "accountid", "value": "Cl4ss1c", "message": "This account uses FreshBooks "
+                                                                                      "Classic."}}]})
+    with pytest.raises(ConfigError) as refused:
+        drive(learn_tenant({}, connection()), Script(me_with(business(6544, "Cl4ss1c", "Old", 4)), refusal))
+    assert "FreshBooks Classic" in str(refused.value) and "account Cl4ss1c" in str(refused.value)
 
 
 def test_no_business_at_all_is_not_taken_for_a_consent():

@@ -22,7 +22,7 @@ from ledgerlink import jsonio
 from ledgerlink.contract import Connector, IncomingEvent
 from ledgerlink.engine.occurrence import occurrence_key
 from ledgerlink.engine.runner import document
-from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, quoted
+from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, SignatureError, quoted
 from ledgerlink.io.connections import Connections, Counters
 from ledgerlink.recipes.recipe import Recipe
 from ledgerlink.recipes.registry import Registry
@@ -74,8 +74,18 @@ class Inbox:
                      handshake.subscription)
             return {"received": 0, "stored": 0, "duplicates": 0, "runs_planned": 0,
                     "handshake": handshake.subscription}
-        verify_with = {**connection.settings, **self.connections.secrets(connection_name)}
-        connector.webhook.verify(headers, body, verify_with, time.time() if now is None else now)
+        when = time.time() if now is None else now
+        try:
+            connector.webhook.verify(headers, body, {**connection.settings, **self.connections.secrets(connection_name)},
+                                     when)
+        except SignatureError:
+            if connector.webhook.handshake is None or not self.connections.secret_box.enabled:
+                raise
+            # a subscription confirmed by another process moments ago: its secret may not be in
+            # this process's cache of the stored secrets yet
+            self.connections.secret_box.forget(connection_name)
+            connector.webhook.verify(headers, body, {**connection.settings, **self.connections.secrets(connection_name)},
+                                     when)
         by_connection: dict[str, list[IncomingEvent]] = {}
         unrouted: list[IncomingEvent] = []
         for event in connector.webhook.parse(headers, body):

@@ -137,9 +137,12 @@ def served(tmp_path, monkeypatch):
         vendor_url = opened.enter_context(background(vendor.app)).url
         config = tmp_path / "ledgerlink.toml"
         config.write_text(f'[connections.books]\nconnector = "subscribed"\nbase_url = "{vendor_url}"\n')
-        runtime = Runtime(catalog, load_config(config, catalog), Store(migrated_db(tmp_path)), None, Settings())
+        db = migrated_db(tmp_path)
+        runtime = Runtime(catalog, load_config(config, catalog), Store(db), None, Settings())
         opened.callback(runtime.close)
         runtime.connections.secret_box.cache_seconds = 0.0
+        #: another process on the same database (the command, beside the server)
+        runtime.other = lambda: Runtime(catalog, load_config(config, catalog), Store(db), None, Settings())
         app = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime)
         url = opened.enter_context(background(app)).url
         yield runtime, vendor, f"{url}/webhooks/books"
@@ -208,3 +211,24 @@ def test_no_enabled_recipe_needing_a_subscription_is_a_clear_error(served):
     runtime, _, url = served
     with pytest.raises(Exception, match="no enabled recipe on connection 'books'"):
         register(runtime.connections, "books", url, set(), wait=1)
+
+
+def test_a_subscription_confirmed_by_another_process_signs_at_once(served):
+    runtime, vendor, url = served
+    runtime.connections.secret_box.cache_seconds = 3600.0  # the server's cache would not see it
+    vendor.deliver_handshakes = False
+    command = runtime.other()
+    clock = itertools.count(0.0, 1.0)
+    try:
+        (waiting,) = register(command.connections, "books", url, {"subscribed.thing.made"}, wait=1,
+                              sleep=lambda s: None, clock=lambda: next(clock))
+        vendor.handshake(vendor.subscriptions[waiting.subscription.id])
+        secret = vendor.subscriptions[waiting.subscription.id]["secret"]
+        assert runtime.connections.secrets("books") == {PENDING + waiting.subscription.id: secret}  # cached
+        (done,) = register(command.connections, "books", url, {"subscribed.thing.made"}, wait=30)
+    finally:
+        command.close()
+    assert done.done == "confirmed"
+    body, headers = _signed({"id": "evt-1"}, secret)
+    answer = httpx.post(url, content=body, headers=headers)
+    assert answer.status_code == 200 and answer.json()["stored"] == 1, answer.text

@@ -32,8 +32,8 @@ RECIPE = {
 }
 
 
-def runtime_on(sandbox_url: str, folder, monkeypatch, poll: bool = False):
-    from ledgerlink.engine.operations import build_runtime
+def configured(sandbox_url: str, folder, monkeypatch, poll: bool = False) -> tuple[str, str, str]:
+    """A database, a configuration and a recipe folder for a FreshBooks connection to the sandbox."""
     from ledgerlink.io.secrets import new_key
     from ledgerlink.testing.databases import migrated_db
 
@@ -47,7 +47,14 @@ def runtime_on(sandbox_url: str, folder, monkeypatch, poll: bool = False):
     recipes = folder / "recipes"
     recipes.mkdir()
     (recipes / "payment.json").write_text(json.dumps(RECIPE))
-    runtime = build_runtime(db=migrated_db(folder), recipes=recipes, config_file=str(config))
+    return migrated_db(folder), str(config), str(recipes)
+
+
+def runtime_on(sandbox_url: str, folder, monkeypatch, poll: bool = False):
+    from ledgerlink.engine.operations import build_runtime
+
+    db, config, recipes = configured(sandbox_url, folder, monkeypatch, poll)
+    runtime = build_runtime(db=db, recipes=recipes, config_file=config)
     runtime.connections.secret_box.cache_seconds = 0.0
     return runtime
 
@@ -147,4 +154,28 @@ def test_a_verification_code_posted_by_anyone_is_only_pending(sandbox, tmp_path,
     refused = client.post("/webhooks/freshbooks", data=urlencode(fields), headers={HEADER: signature("mine", fields)},
                           content_type="application/x-www-form-urlencoded")
     assert refused.status_code == 401 and runtime.store.list_runs() == []
+    runtime.close()
+
+
+def test_the_command_registers_once_and_lists_what_freshbooks_has(sandbox, tmp_path, monkeypatch, capsys):
+    from ledgerlink import cli
+    from ledgerlink.engine.operations import build_runtime
+    from ledgerlink.web.app import create_app
+
+    db, config, recipes = configured(sandbox.url, tmp_path / "cli", monkeypatch)
+    runtime = build_runtime(db=db, recipes=recipes, config_file=config)
+    options = ["--db", db, "--config", config]
+    with background(create_app(runtime=runtime)) as server:
+        address = f"{server.url}/webhooks/freshbooks"
+        for done in ("confirmed", "kept"):  # run again, it creates nothing
+            assert cli.main(["webhooks", "register", "freshbooks", address, "--recipes", recipes, "--json",
+                             *options]) == 0
+            (row,) = json.loads(capsys.readouterr().out)["subscriptions"]
+            assert (row["event"], row["verified"], row["done"]) == ("payment.create", True, done)
+        assert cli.main(["webhooks", "list", "freshbooks", *options]) == 0
+        assert capsys.readouterr().out.split() == ["payment.create", row["id"], "verified", address]
+        empty = tmp_path / "no-recipes"
+        empty.mkdir()
+        assert cli.main(["webhooks", "register", "freshbooks", address, "--recipes", str(empty), *options]) == 1
+        assert "no enabled recipe on connection 'freshbooks'" in capsys.readouterr().err
     runtime.close()

@@ -8,7 +8,11 @@ Modules:
 
 - :mod:`.settings` (a connection's settings, FreshBooks' addresses and the default rate),
   :mod:`.oauth` (consent, the business chosen from ``users/me``, the bearer, the limits);
-- :mod:`.errors` (FreshBooks' three error shapes read into retry, reconnect, gone or give up).
+- :mod:`.errors` (FreshBooks' three error shapes read into retry, reconnect, gone or give up);
+- the trigger side: :mod:`.webhook` (callbacks: the handshake, the signature over the form
+  fields, the events), :mod:`.callbacks` (the callbacks ``ledgerlink webhooks register``
+  makes), :mod:`.triggers` (payments, invoices and clients, each fetched whole),
+  :mod:`.polling` (the same events without callbacks) on :mod:`.reads`.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from .payment import CREATE_PAYMENT
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import (DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_SETTINGS,
                        SECRET_SETTINGS, SETTINGS_SCHEMA)
+from . import polling, triggers, webhook
 
 CONNECTOR = Connector(
     name="freshbooks",
     summary="FreshBooks: one business's clients, invoices, payments, credit notes and expenses, "
             "exact to the last digit.",
-    settings_schema=SETTINGS_SCHEMA,
+    settings_schema={**SETTINGS_SCHEMA, "properties": {**SETTINGS_SCHEMA["properties"], **polling.SETTINGS}},
     secret_settings=SECRET_SETTINGS,
     default_settings=DEFAULT_SETTINGS,
     oauth=OAUTH,
@@ -41,6 +46,8 @@ CONNECTOR = Connector(
     # which a connection's requests_per_minute replaces
     limits=Limits(DEFAULT_REQUESTS_PER_MINUTE, 60.0, concurrent=DEFAULT_CONCURRENT),
     limits_for=limits_for,
+    webhook=webhook.WEBHOOK,
+    poll=polling.POLL,
 )
 
 
@@ -59,3 +66,7 @@ def ledgerlink_register_actions(register):
     """Register the FreshBooks actions."""
     for action in ACTIONS:
         register(action)
+
+
+#: the triggers register through the hook of their own module
+ledgerlink_register_triggers = triggers.ledgerlink_register_triggers

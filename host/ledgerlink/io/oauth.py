@@ -35,6 +35,7 @@ from ledgerlink import jsonio
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.contract import Connection, Connector, OAuth2, Request, Response
+from ledgerlink.contract.subscriptions import PENDING, SIGNING
 from ledgerlink.errors import ConfigError, LedgerlinkError, NeedsReauth, NotSent, OutcomeUnknown, VendorError
 from ledgerlink.io import outbound
 from ledgerlink.io.secrets import SecretBox
@@ -218,8 +219,13 @@ def complete(host: OAuthHost, query: dict[str, str]) -> str:
     tokens = _token_request(host, name, form)
     if oauth.learn_tenant is not None:
         tokens["settings"] = _learn_tenant(host, oauth, name, query, tokens["access_token"])
+    def connected(values: dict[str, Any], status: str | None) -> tuple[Any, Any, Any]:
+        # the tokens replace what was stored, except the secrets webhook subscriptions taught
+        kept = {k: v for k, v in values.items() if k.startswith((SIGNING, PENDING))}
+        return {**kept, **tokens}, "ok", None
+
     with _lock(name):
-        host.secret_box.put(name, tokens, status="ok")
+        host.secret_box.locked_update(name, connected)
     host.store.resume_paused(name)
     host.wake()
     return name

@@ -2,13 +2,22 @@
 
 It is listed under the ``ledgerlink`` entry-point group (``freshbooks =
 "ledgerlink_freshbooks"``) and registers, through the same hooks a third-party package uses,
-the ``freshbooks`` connector.
+the ``freshbooks`` connector, its triggers and its actions: ``find_or_create_client``,
+``create_invoice``, ``mark_invoice_sent``, ``create_payment``, ``create_credit_note`` and
+``create_expense``.
 
 Modules:
 
 - :mod:`.settings` (a connection's settings, FreshBooks' addresses and the default rate),
-  :mod:`.oauth` (consent, the business chosen from ``users/me``, the bearer, the limits);
-- :mod:`.errors` (FreshBooks' three error shapes read into retry, reconnect, gone or give up);
+  :mod:`.oauth` (consent, the business chosen from ``users/me``, the bearer, the limits),
+  :mod:`.business` (what ``ledgerlink check`` says: the business, its currency);
+- :mod:`.errors` (FreshBooks' three error shapes read into retry, reconnect, gone or give up)
+  and :mod:`.api` (account paths, envelopes, money, searches, pages: the sans-I/O client);
+- the actions: :mod:`.clients` (a source customer's client: linked, by its note, or created;
+  never two), :mod:`.invoice` (invoices, marked sent), :mod:`.payment`, :mod:`.credit_note`
+  and :mod:`.expense` (a payout's fees), on :mod:`.records` (the source id kept on each
+  object and looked up when an answer is lost — FreshBooks has no idempotency key — and the
+  undo by ``vis_state``);
 - the trigger side: :mod:`.webhook` (callbacks: the handshake, the signature over the form
   fields, the events), :mod:`.callbacks` (the callbacks ``ledgerlink webhooks register``
   makes), :mod:`.triggers` (payments, invoices and clients, each fetched whole),

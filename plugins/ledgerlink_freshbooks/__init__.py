@@ -3,8 +3,8 @@
 It is listed under the ``ledgerlink`` entry-point group (``freshbooks =
 "ledgerlink_freshbooks"``) and registers, through the same hooks a third-party package uses,
 the ``freshbooks`` connector, its triggers and its actions: ``find_or_create_client``,
-``create_invoice``, ``mark_invoice_sent``, ``create_payment``, ``create_credit_note`` and
-``create_expense``.
+``create_invoice``, ``mark_invoice_sent``, ``create_payment``, ``create_credit_note``,
+``create_expense`` and ``create_other_income``.
 
 Modules:
 
@@ -15,7 +15,7 @@ Modules:
   and :mod:`.api` (account paths, envelopes, money, searches, pages: the sans-I/O client);
 - the actions: :mod:`.clients` (a source customer's client: linked, by its note, or created;
   never two), :mod:`.invoice` (invoices, marked sent), :mod:`.payment`, :mod:`.credit_note`
-  and :mod:`.expense` (a payout's fees), on :mod:`.records` (the source id kept on each
+  :mod:`.expense` (a payout's fees) and :mod:`.other_income` (money without an invoice), on :mod:`.records` (the source id kept on each
   object and looked up when an answer is lost — FreshBooks has no idempotency key — and the
   undo by ``vis_state``);
 - the trigger side: :mod:`.webhook` (callbacks: the handshake, the signature over the form
@@ -34,6 +34,7 @@ from .clients import FIND_OR_CREATE_CLIENT
 from .credit_note import CREATE_CREDIT_NOTE
 from .expense import CREATE_EXPENSE
 from .invoice import CREATE_INVOICE, MARK_INVOICE_SENT
+from .other_income import CREATE_OTHER_INCOME
 from .payment import CREATE_PAYMENT
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import (DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_SETTINGS,
@@ -67,7 +68,7 @@ def ledgerlink_register_connectors(register):
 
 
 ACTIONS = (FIND_OR_CREATE_CLIENT, CREATE_INVOICE, MARK_INVOICE_SENT, CREATE_PAYMENT, CREATE_CREDIT_NOTE,
-           CREATE_EXPENSE)
+           CREATE_EXPENSE, CREATE_OTHER_INCOME)
 
 
 @hookimpl

@@ -118,6 +118,15 @@ def result(response: Response, kind: str) -> Mapping[str, Any] | None:
     return entity if isinstance(entity, Mapping) else None
 
 
+def object_id(entity: Mapping[str, Any]) -> str:
+    """An object's id: ``id``, or the one of its own FreshBooks answers without ``id`` (an
+    other income's ``incomeid``); ``""`` when it has none."""
+    for field in ("id", "incomeid"):
+        if entity.get(field) not in (None, ""):
+            return str(entity[field])
+    return ""
+
+
 def written(response: Response, kind: str) -> Mapping[str, Any]:
     """The object a write answered, after the answer is classified: an error raises, a success
     without the object is an unknown outcome (the host looks it up before resending)."""
@@ -125,7 +134,7 @@ def written(response: Response, kind: str) -> Mapping[str, Any]:
     if error is not None:
         raise error
     entity = result(response, kind)
-    if entity is None or entity.get("id") in (None, ""):
+    if entity is None or not object_id(entity):
         raise unreadable_write(response, VENDOR, kind)
     return entity
 
@@ -198,5 +207,5 @@ def marked(text: object, source_id: str) -> bool:
 
 
 __all__ = ["ARCHIVED", "DELETED", "JSON_HEADERS", "MAX_PAGES", "PER_PAGE", "SOURCE_MARK", "account_url",
-           "checked_id", "create", "envelope", "listing", "mark", "marked", "money", "read", "read_money",
+           "checked_id", "create", "envelope", "listing", "mark", "marked", "money", "object_id", "read", "read_money",
            "result", "search", "update", "written"]

@@ -42,7 +42,7 @@ class Sourced(Built):
 
 def output(entity: Mapping[str, Any], source_id: str, target_type: str, **extra: Any) -> dict[str, Any]:
     """A create's step output: the object's id and the link from the source id to it."""
-    return {"id": str(entity.get("id")), **extra, "link": {"source_id": source_id, "target_type": target_type}}
+    return {"id": api.object_id(entity), **extra, "link": {"source_id": source_id, "target_type": target_type}}
 
 
 def deleted(response: Response, kind: str) -> bool:

@@ -44,7 +44,7 @@ INPUT_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "source_id": records.SOURCE_ID,
-        "amount": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$",
+        "amount": {"type": ["string", "number"], "pattern": r"^[0-9]+(\.[0-9]+)?$",
                    "description": "The fees, a positive decimal string with at most the currency's decimals."},
         "currency_code": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "Their currency, ISO 4217."},
         "date": {"type": "string", "format": "date", "description": "The expense's date (the payout's), YYYY-MM-DD."},

@@ -43,7 +43,7 @@ LINE_KEYS = ("name", "description", "qty", "unit_cost", "taxes")
 #: FreshBooks' invoice statuses by number (https://www.freshbooks.com/api/invoices)
 DRAFT = 1
 
-_STRING_AMOUNT = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+_STRING_AMOUNT = {"type": ["string", "number"], "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
 
 INPUT_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -70,7 +70,7 @@ INPUT_SCHEMA = {
                 "properties": {
                     "name": {"type": "string", "minLength": 1, "maxLength": 255, "description": "The line's item."},
                     "description": {"type": "string", "description": "What the line is for."},
-                    "qty": {**_STRING_AMOUNT, "description": "The quantity, a decimal string (default 1)."},
+                    "qty": {**_STRING_AMOUNT, "description": "The quantity, a decimal (a string or a Decimal; default 1)."},
                     "unit_cost": {**_STRING_AMOUNT,
                                   "description": "The price of one, a decimal string in the invoice's currency "
                                                  "with at most its decimals (negative for a discount line)."},
@@ -80,7 +80,7 @@ INPUT_SCHEMA = {
                                         "additionalProperties": False, "properties": {
                                             "name": {"type": "string", "minLength": 1,
                                                      "description": "The tax's name, as the business names it."},
-                                            "percent": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,3})?$",
+                                            "percent": {"type": ["string", "number"], "pattern": r"^[0-9]+(\.[0-9]{1,3})?$",
                                                         "description": "The rate in percent, up to 3 decimals."}}}},
                 },
             },

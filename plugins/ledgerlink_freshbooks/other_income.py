@@ -44,7 +44,7 @@ INPUT_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "source_id": records.SOURCE_ID,
-        "amount": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$",
+        "amount": {"type": ["string", "number"], "pattern": r"^[0-9]+(\.[0-9]+)?$",
                    "description": "The amount received, taxes included, a positive decimal string with at most "
                                   "the currency's decimals."},
         "currency_code": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "Its currency, ISO 4217."},
@@ -61,7 +61,7 @@ INPUT_SCHEMA = {
                   "description": "The taxes included in the amount, by name and amount.",
                   "items": {"type": "object", "required": ["name", "amount"], "additionalProperties": False,
                             "properties": {"name": {"type": "string", "minLength": 1, "description": "The tax's name."},
-                                           "amount": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$",
+                                           "amount": {"type": ["string", "number"], "pattern": r"^[0-9]+(\.[0-9]+)?$",
                                                       "description": "The tax included, a decimal string."}}}},
     },
 }

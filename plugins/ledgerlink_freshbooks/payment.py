@@ -52,7 +52,7 @@ INPUT_SCHEMA = {
         "invoice_source_id": {"type": "string", "minLength": 1,
                               "description": "The source invoice's id (Stripe's in_…): the FreshBooks invoice "
                                              "create_invoice linked to it is paid."},
-        "amount": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$",
+        "amount": {"type": ["string", "number"], "pattern": r"^[0-9]+(\.[0-9]+)?$",
                    "description": "The amount paid, a decimal string with at most the currency's decimals."},
         "currency_code": {"type": "string", "pattern": "^[A-Z]{3}$",
                           "description": "The payment's currency, ISO 4217: the invoice's (FreshBooks refuses "

@@ -13,6 +13,10 @@ from ledgerlink.cli.options import db_option, db_url
 if TYPE_CHECKING:
     from ledgerlink.io.connections import Connections
 
+#: where ``ledgerlink connect`` sends the person back when neither the command nor the
+#: connection names an address: ``serve``'s ``/oauth/callback`` on its default port
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8080/oauth/callback"
+
 
 def cmd_connect(args: argparse.Namespace) -> int:
     from ledgerlink.io.oauth import consent_url
@@ -20,10 +24,14 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
     runtime = build_runtime(db=db_url(args), recipes=None, config_file=args.config)
     try:
-        connector = runtime.catalog.connectors[runtime.connections.connection(args.name).connector]
+        connection = runtime.connections.connection(args.name)
+        connector = runtime.catalog.connectors[connection.connector]
         if connector.oauth is None:
             return _check_key(runtime.connections, args.name)
-        url = consent_url(runtime.connections, args.name, args.redirect_uri)
+        # a vendor that takes only the redirect addresses registered on the app (https, no
+        # query string) has the registered one set on the connection: it is the default
+        redirect = args.redirect_uri or connection.settings.get("redirect_uri") or DEFAULT_REDIRECT_URI
+        url = consent_url(runtime.connections, args.name, str(redirect))
     finally:
         runtime.close()
     print("Open this address, sign in and allow access; you are sent back to the server, which stores")
@@ -100,8 +108,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("connect", help="print the consent address that connects an OAuth connection; for a "
                                        "key connection, check the key and resume its paused runs")
     p.add_argument("name", help="connection name in ledgerlink.toml")
-    p.add_argument("--redirect-uri", default="http://127.0.0.1:8080/oauth/callback",
-                   help="where the consent screen sends the person back: serve's /oauth/callback")
+    p.add_argument("--redirect-uri",
+                   help="where the consent screen sends the person back: serve's /oauth/callback (default: "
+                        f"the connection's redirect_uri setting, else {DEFAULT_REDIRECT_URI})")
     db_option(p)
     p.add_argument("--config")
     p.set_defaults(func=cmd_connect)

@@ -74,11 +74,11 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "redirect_uri": {
             "type": "string",
             "pattern": "^https://[^?#]+$",
-            "description": "The redirect URI registered on the FreshBooks app: FreshBooks takes "
-                           "only https addresses without a query string, and the consent's "
-                           "redirect must be one of them (pass it to `ledgerlink connect "
-                           "--redirect-uri`). Documentation of the app's registration; the "
-                           "connection itself does not send it.",
+            "description": "The redirect URI registered on the FreshBooks app, serve's "
+                           "/oauth/callback at its public address: FreshBooks takes only https "
+                           "addresses without a query string, and the consent's redirect must be "
+                           "one of them. `ledgerlink connect` sends it unless --redirect-uri "
+                           "names another.",
         },
         "business_id": {
             "type": "integer",

@@ -139,3 +139,27 @@ def test_a_refresh_whose_answer_was_lost_waits_for_a_reconnect(connected):
     with pytest.raises(NeedsReauth):  # the stored token was used up by the lost refresh
         runtime.connections.secrets("books")
     assert runtime.connections.secret_box.status("books") == "needs_reauth"
+
+
+def test_ledgerlink_connect_sends_the_redirect_address_registered_on_the_app(tmp_path, monkeypatch, capsys):
+    from urllib.parse import parse_qs
+
+    from ledgerlink.cli import main
+
+    monkeypatch.setenv("LL_FRESHBOOKS_SECRET", DEFAULT_CLIENT_SECRET)
+    config = tmp_path / "ledgerlink.toml"
+    config.write_text(f'[connections.books]\nconnector = "freshbooks"\nclient_id = "{DEFAULT_CLIENT_ID}"\n'
+                      f'client_secret = "${{LL_FRESHBOOKS_SECRET}}"\n'
+                      f'redirect_uri = "https://books.example.com/oauth/callback"\n')
+    db = f"sqlite:///{tmp_path / 'ledgerlink.db'}"
+    assert main(["db", "upgrade", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["connect", "books", "--db", db, "--config", str(config)]) == 0
+    url = capsys.readouterr().out.strip().splitlines()[-1]
+    assert url.startswith("https://auth.freshbooks.com/service/auth/oauth/authorize?")
+    query = parse_qs(urlparse(url).query)
+    assert query["redirect_uri"] == ["https://books.example.com/oauth/callback"]
+    assert query["client_id"] == [DEFAULT_CLIENT_ID] and "user:invoices:write" in query["scope"][0].split()
+    assert main(["connect", "books", "--db", db, "--config", str(config),
+                 "--redirect-uri", "https://other.example.com/oauth/callback"]) == 0
+    assert "other.example.com" in capsys.readouterr().out

@@ -169,7 +169,7 @@ def find_or_create_client(input: Mapping[str, Any], ctx: ActionContext) -> Gener
     if error is not None:
         raise VendorError(f"another run made FreshBooks client {winner} for {source_id} at the same time; "
                           f"deleting this run's twin {ours} failed: {error.message}", kind=error.kind,
-                          status=error.status, retry_after=error.retry_after)
+                          status=error.http_status, retry_after=error.retry_after)
     return _found(winner, "note", source_id)
 
 

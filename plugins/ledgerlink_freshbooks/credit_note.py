@@ -23,8 +23,8 @@ from ledgerlink.contract.problems import begin, date, line_objects, text
 
 from . import api, records
 from .errors import classify
+from .fields import LINE_KEYS, currency, line_body, positive_id
 from .invoice import INPUT_SCHEMA as INVOICE_INPUT
-from .invoice import LINE_KEYS, currency, customer_id, line_body
 
 ACTION_NAME = "freshbooks.create_credit_note"
 TARGET_TYPE = "freshbooks.credit_note"
@@ -73,7 +73,7 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> records.Sourced:
     problems = begin(ACTION_NAME, "a FreshBooks credit note", data, INPUT_SCHEMA["properties"])
     source = text(data.get("source_id"), "/source_id", "source_id", records.MAX_SOURCE_ID, problems,
                   keeper="ledgerlink")
-    client = customer_id(data.get("clientid"), "/clientid", problems)
+    client = positive_id(data.get("clientid"), "/clientid", problems)
     day = date(data.get("create_date"), "/create_date", problems)
     code = currency(data.get("currency_code"), problems)
     lines, nets = [], []

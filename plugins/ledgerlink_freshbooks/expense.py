@@ -25,7 +25,7 @@ from ledgerlink.errors import InputError
 
 from . import api, records
 from .errors import classify
-from .invoice import currency, customer_id
+from .fields import currency, positive_id
 
 ACTION_NAME = "freshbooks.create_expense"
 TARGET_TYPE = "freshbooks.expense"
@@ -84,8 +84,8 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> records.Sourced:
     code = currency(data.get("currency_code"), problems)
     fees = amount_in(data.get("amount"), code, "/amount", "amount", problems, ledger="FreshBooks") if code else None
     day = date(data.get("date"), "/date", problems)
-    category = customer_id(data.get("categoryid"), "/categoryid", problems)
-    staff = customer_id(data.get("staffid", OWNER), "/staffid", problems)
+    category = positive_id(data.get("categoryid"), "/categoryid", problems)
+    staff = positive_id(data.get("staffid", OWNER), "/staffid", problems)
     vendor = text(data.get("vendor", "Stripe"), "/vendor", "vendor", 255, problems, keeper="FreshBooks")
     notes = text(data.get("notes", ""), "/notes", "notes", 4000, problems, keeper="FreshBooks")
     problems.raise_if_any()

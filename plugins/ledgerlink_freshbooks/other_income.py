@@ -25,7 +25,7 @@ from ledgerlink.contract.problems import begin, date, text
 
 from . import api, records
 from .errors import classify
-from .invoice import currency
+from .fields import currency
 
 ACTION_NAME = "freshbooks.create_other_income"
 TARGET_TYPE = "freshbooks.other_income"

@@ -28,7 +28,8 @@ from ledgerlink.errors import InputError
 
 from . import api, records
 from .errors import classify
-from .invoice import TARGET_TYPE as INVOICE, currency, customer_id
+from .fields import currency, positive_id
+from .invoice import TARGET_TYPE as INVOICE
 
 ACTION_NAME = "freshbooks.create_payment"
 TARGET_TYPE = "freshbooks.payment"
@@ -85,7 +86,7 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> records.Sourced:
     problems = begin(ACTION_NAME, "a FreshBooks payment", data, INPUT_SCHEMA["properties"])
     source = text(data.get("source_id"), "/source_id", "source_id", records.MAX_SOURCE_ID, problems,
                   keeper="ledgerlink")
-    invoice = customer_id(data.get("invoiceid"), "/invoiceid", problems)
+    invoice = positive_id(data.get("invoiceid"), "/invoiceid", problems)
     code = currency(data.get("currency_code"), problems)
     paid = amount_in(data.get("amount"), code, "/amount", "amount", problems, ledger="FreshBooks") if code else None
     day = date(data.get("date"), "/date", problems)

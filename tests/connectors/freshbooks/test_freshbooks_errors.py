@@ -3,25 +3,29 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ledgerlink.contract import Response
 from ledgerlink_freshbooks.errors import classify, gone
+from vendor_files import FRESHBOOKS
 
-#: the shapes of the official SDKs' recorded answers (get_client_response__not_found_old/new,
-#: create_callback_response__validation_error, get_client_response__no_auth)
-LEGACY = {"response": {"errors": [
-    {"errno": 1012, "field": "userid", "message": "Client not found.", "object": "client", "value": "12345"}]}}
-GRPC = {"code": 5, "message": "Request failed with status_code: 404", "details": [
-    {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "1012", "domain": "accounting.api.freshbooks.com",
-     "metadata": {"object": "client", "message": "Client not found.", "value": "12345", "field": "userid"}}]}
-EVENTS = {"errno": 422, "message": "The request was well-formed but was unable to be followed due to semantic errors.",
-          "details": ["event: Value error, Unrecognized event.",
-                      "uri: Input should be a valid URL, relative URL without a base"]}
-NO_AUTH = {"code": 16, "message": "Request failed with status_code: 401", "details": [
-    {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "1003", "domain": "accounting.api.freshbooks.com",
-     "metadata": {"object": "", "message": "The server could not verify that you are authorized to access the URL "
-                                           "requested.", "value": "", "field": ""}}]}
+JAVA = FRESHBOOKS / "freshbooks-java-sdk-fixtures"
+PYTHON = FRESHBOOKS / "freshbooks-python-sdk-fixtures"
+
+
+def recorded(folder, name: str) -> dict:
+    """One of the official SDKs' recorded FreshBooks answers (tests/vendor/freshbooks)."""
+    return json.loads((folder / f"{name}.json").read_text("utf-8"))
+
+
+LEGACY = recorded(JAVA, "get_client_response__not_found_old")
+GRPC = recorded(JAVA, "get_client_response__not_found_new")
+EVENTS = recorded(PYTHON, "create_callback_response__validation_error")
+NO_AUTH = recorded(JAVA, "get_client_response__no_auth")
+LEDGER = recorded(PYTHON, "create_ledger_account_response__validation_errors")
+PROJECT = recorded(PYTHON, "create_project__validation_errors")
 
 
 def test_a_legacy_error_names_each_field_its_message_and_value():
@@ -72,3 +76,11 @@ def test_404_and_the_not_found_errno_are_gone_other_errors_are_not():
     assert gone(Response(status=404, json={"error": "Requested resource could not be found."}))
     assert gone(Response(status=400, json=LEGACY)) and gone(Response(status=404, json=GRPC))
     assert not gone(Response(status=422, json=EVENTS)) and not gone(Response(status=200, json={"response": {}}))
+
+
+def test_the_other_services_shapes_are_read_too():
+    ledger = classify(Response(status=400, json=LEDGER))
+    assert ledger.kind == "permanent"
+    assert all(f"{field}: This field is required." in ledger.message for field in ("name", "sub_type", "parent_account"))
+    project = classify(Response(status=400, json=PROJECT))
+    assert project.kind == "permanent" and "field required" in project.message and project.vendor_code == "2001"

@@ -118,3 +118,17 @@ def test_the_limits_are_the_connections_rate_or_the_conservative_default(setting
     limits = limits_for({} if setting is None else {"requests_per_minute": setting})
     assert (limits.requests, limits.per_seconds, limits.concurrent) == (rate, 60.0, 3)
     assert (CONNECTOR.limits.requests, CONNECTOR.limits.per_seconds) == (60, 60.0)
+
+
+def test_the_recorded_users_me_with_two_businesses_is_read_by_their_business_ids():
+    import json
+
+    from vendor_files import FRESHBOOKS
+
+    me = json.loads((FRESHBOOKS / "freshbooks-python-sdk-fixtures" / "auth_me_response.json").read_text("utf-8"))
+    chosen = drive(learn_tenant({}, connection(business_id=438000)), Script(me, CLIENTS))
+    assert chosen.value == {"business_id": 438000, "account_id": "ABC124"}  # not the membership's 140135
+    with pytest.raises(ConfigError) as listed:
+        drive(learn_tenant({}, connection()), Script(me))
+    assert "439000 (Commonwealth of Independent Systems)" in str(listed.value)
+    assert "438000 (Bayern Corporation)" in str(listed.value)

@@ -14,10 +14,11 @@ Modules:
 - :mod:`.errors` (FreshBooks' three error shapes read into retry, reconnect, gone or give up)
   and :mod:`.api` (account paths, envelopes, money, searches, pages: the sans-I/O client);
 - the actions: :mod:`.clients` (a source customer's client: linked, by its note, or created;
-  never two), :mod:`.invoice` (invoices, marked sent), :mod:`.payment`, :mod:`.credit_note`
-  :mod:`.expense` (a payout's fees) and :mod:`.other_income` (money without an invoice), on :mod:`.records` (the source id kept on each
-  object and looked up when an answer is lost — FreshBooks has no idempotency key — and the
-  undo by ``vis_state``);
+  never two), :mod:`.invoice` (invoices, marked sent), :mod:`.payment`, :mod:`.credit_note`,
+  :mod:`.expense` (a payout's fees) and :mod:`.other_income` (money without an invoice), on
+  :mod:`.fields` (ids, currencies, lines with their taxes) and :mod:`.records` (the source id
+  kept on each object and looked up when an answer is lost — FreshBooks has no idempotency
+  key — and the undo by ``vis_state``);
 - the trigger side: :mod:`.webhook` (callbacks: the handshake, the signature over the form
   fields, the events), :mod:`.callbacks` (the callbacks ``ledgerlink webhooks register``
   makes), :mod:`.triggers` (payments, invoices and clients, each fetched whole),

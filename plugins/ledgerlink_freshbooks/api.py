@@ -11,8 +11,9 @@ reads a :class:`~ledgerlink.contract.Response`.
   ``{"response": {"result": {"client": {…}}}}``; a list answers ``{"response": {"result":
   {"clients": [...], "page", "pages", "per_page", "total"}}}``.
 - **Money** is ``{"amount": "10.00", "code": "USD"}``, the amount a decimal string: sent with
-  exactly the currency's ISO 4217 decimals (``"1500"`` yen, ``"1.250"`` dinars) and read back
-  as an exact Decimal, never a float.
+  the currency's ISO 4217 decimals, at most the two FreshBooks keeps of any amount (``"1500"``
+  yen, ``"1.25"`` dinars: a dinar amount with a third decimal is refused before a request,
+  never rounded by FreshBooks), and read back as an exact Decimal, never a float.
 - **Searches, includes, pages** (https://www.freshbooks.com/api/parameters): ``search[name]=
   value`` filters a list, ``include[]=lines`` asks for what a list leaves out (an invoice's
   lines), ``per_page`` is silently capped at 100 and ``page`` counts from 1; a list is read
@@ -37,6 +38,9 @@ from ledgerlink.errors import ConfigError, InputError
 from .errors import VENDOR, classify
 from .settings import API_BASE
 
+#: the decimal places FreshBooks keeps of every amount, whatever the currency ("to two decimal
+#: places": https://www.freshbooks.com/api/invoices, https://www.freshbooks.com/api/payments)
+FRESHBOOKS_PLACES = 2
 #: FreshBooks' page size cap (larger values are silently capped)
 PER_PAGE = 100
 #: more pages than this in one lookup means the search did not narrow the list: refused
@@ -178,9 +182,10 @@ def search(ctx: ActionContext, path: str, plural: str, filters: Mapping[str, str
 
 
 def money(value: Decimal, currency: str) -> dict[str, str]:
-    """``{"amount": "12.50", "code": "USD"}`` with exactly the currency's decimals. ``value``
-    was fitted to the currency already (:func:`ledgerlink.contract.money.amount_in`)."""
-    places = exponent(currency)
+    """``{"amount": "12.50", "code": "USD"}`` with the currency's decimals, at most the two
+    FreshBooks keeps (``"1500"`` yen, ``"1.25"`` dinars). ``value`` was fitted to both already
+    (:func:`.fields.money_in`)."""
+    places = min(exponent(currency), FRESHBOOKS_PLACES)
     return {"amount": f"{value.quantize(Decimal(1).scaleb(-places)):f}", "code": currency}
 
 
@@ -206,6 +211,6 @@ def marked(text: object, source_id: str) -> bool:
     return isinstance(text, str) and source_id in _MARK.findall(text)
 
 
-__all__ = ["ARCHIVED", "DELETED", "JSON_HEADERS", "MAX_PAGES", "PER_PAGE", "SOURCE_MARK", "account_url",
+__all__ = ["ARCHIVED", "DELETED", "FRESHBOOKS_PLACES", "JSON_HEADERS", "MAX_PAGES", "PER_PAGE", "SOURCE_MARK", "account_url",
            "checked_id", "create", "envelope", "listing", "mark", "marked", "money", "object_id", "read", "read_money",
            "result", "search", "update", "written"]

@@ -19,13 +19,12 @@ from typing import Any
 
 from ledgerlink.contract import (Action, ActionContext, CreateSteps, Request, Response, find_created,
                                  perform_create)
-from ledgerlink.contract.money import amount_in
 from ledgerlink.contract.problems import begin, date, text
 from ledgerlink.errors import InputError
 
 from . import api, records
 from .errors import classify
-from .fields import currency, positive_id
+from .fields import currency, money_in, positive_id
 
 ACTION_NAME = "freshbooks.create_expense"
 TARGET_TYPE = "freshbooks.expense"
@@ -82,7 +81,7 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> records.Sourced:
     source = text(data.get("source_id"), "/source_id", "source_id", records.MAX_SOURCE_ID, problems,
                   keeper="ledgerlink")
     code = currency(data.get("currency_code"), problems)
-    fees = amount_in(data.get("amount"), code, "/amount", "amount", problems, ledger="FreshBooks") if code else None
+    fees = money_in(data.get("amount"), code, "/amount", "amount", problems)
     day = date(data.get("date"), "/date", problems)
     category = positive_id(data.get("categoryid"), "/categoryid", problems)
     staff = positive_id(data.get("staffid", OWNER), "/staffid", problems)

@@ -4,7 +4,10 @@ A line (an invoice's, a credit note's) is ``qty`` × ``unit_cost`` with up to tw
 and percentage (``taxName1`` / ``taxAmount1``, ``taxName2`` / ``taxAmount2``: FreshBooks
 applies the percentage, up to 3 decimals, to the line's amount;
 https://www.freshbooks.com/api/invoices). Amounts are read exactly (a decimal string or a
-Decimal, never a float) and must fit the currency's decimals.
+Decimal, never a float) and must fit the currency's decimals — and FreshBooks' own: it keeps
+every amount "to two decimal places" (https://www.freshbooks.com/api/invoices,
+https://www.freshbooks.com/api/payments), so a dinar amount with a third decimal, which
+FreshBooks would round, is refused before a request instead (:func:`money_in`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from ledgerlink.contract.money import amount, amount_in, exact, is_currency
+from ledgerlink.contract.money import Sign, amount, amount_in, exact, is_currency
 from ledgerlink.contract.problems import Problems, text
 
 from . import api
@@ -49,6 +52,21 @@ LINES_SCHEMA: dict[str, Any] = {
 }
 
 
+def money_in(value: object, code: str, where: str, what: str, problems: Problems, *,
+             sign: Sign = "positive") -> Decimal | None:
+    """An exact amount in ``code``: with at most the currency's decimals and at most the two
+    FreshBooks keeps (:data:`~.api.FRESHBOOKS_PLACES`); None after a problem."""
+    if not code:
+        return None
+    read = amount_in(value, code, where, what, problems, ledger="FreshBooks", sign=sign)
+    if read is not None and read != read.quantize(Decimal(1).scaleb(-api.FRESHBOOKS_PLACES)):
+        problems.add(where, f"{what} {read} {code} has a third decimal, but FreshBooks keeps amounts to two "
+                            f"decimal places and would round it; round it to {api.FRESHBOOKS_PLACES} places in "
+                            f"the recipe (a \"$as\": \"round\"), or book this currency's fils elsewhere")
+        return None
+    return read
+
+
 def positive_id(value: object, where: str, problems: Problems) -> int | None:
     """A FreshBooks id (a positive integer, or its digits) from an input."""
     text_value = str(value) if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
@@ -69,8 +87,7 @@ def currency(value: object, problems: Problems, where: str = "/currency_code") -
 def line_body(line: Mapping[str, Any], where: str, code: str, problems: Problems) -> tuple[dict[str, Any], Decimal]:
     """One line as FreshBooks takes it, and its net amount (qty × unit_cost, exact)."""
     qty = amount(line.get("qty", "1"), f"{where}/qty", "qty", problems)
-    cost = amount_in(line.get("unit_cost"), code, f"{where}/unit_cost", "unit_cost", problems, ledger="FreshBooks",
-                     sign="any") if code else None
+    cost = money_in(line.get("unit_cost"), code, f"{where}/unit_cost", "unit_cost", problems, sign="any")
     body: dict[str, Any] = {"type": 0, "name": text(line.get("name"), f"{where}/name", "name", 255, problems,
                                                      keeper="FreshBooks")}
     if line.get("description"):
@@ -98,4 +115,4 @@ def line_body(line: Mapping[str, Any], where: str, code: str, problems: Problems
     return body, exact(lambda: qty * cost) or Decimal(0)
 
 
-__all__ = ["LINES_SCHEMA", "LINE_KEYS", "MAX_TAXES", "currency", "line_body", "positive_id"]
+__all__ = ["LINES_SCHEMA", "LINE_KEYS", "MAX_TAXES", "currency", "line_body", "money_in", "positive_id"]

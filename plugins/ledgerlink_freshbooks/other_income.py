@@ -20,12 +20,11 @@ from collections.abc import Generator, Mapping
 from typing import Any
 
 from ledgerlink.contract import ActionContext, CreateSteps, Request, Response, Schemas, create_action
-from ledgerlink.contract.money import amount_in
 from ledgerlink.contract.problems import begin, date, text
 
 from . import api, records
 from .errors import classify
-from .fields import currency
+from .fields import currency, money_in
 
 ACTION_NAME = "freshbooks.create_other_income"
 TARGET_TYPE = "freshbooks.other_income"
@@ -86,7 +85,7 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> records.Sourced:
     source = text(data.get("source_id"), "/source_id", "source_id", records.MAX_SOURCE_ID, problems,
                   keeper="ledgerlink")
     code = currency(data.get("currency_code"), problems)
-    received = amount_in(data.get("amount"), code, "/amount", "amount", problems, ledger="FreshBooks") if code else None
+    received = money_in(data.get("amount"), code, "/amount", "amount", problems)
     day = date(data.get("date"), "/date", problems)
     category = data.get("category_name", "online_sales")
     if category not in CATEGORIES:
@@ -107,8 +106,7 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> records.Sourced:
         if not isinstance(tax, Mapping) or not tax.get("name"):
             problems.add(where, "a tax is {\"name\", \"amount\"}")
             continue
-        included = amount_in(tax.get("amount"), code, f"{where}/amount", "amount", problems, ledger="FreshBooks",
-                             sign="nonnegative") if code else None
+        included = money_in(tax.get("amount"), code, f"{where}/amount", "amount", problems, sign="nonnegative")
         if included is not None:
             taxes.append({"name": str(tax["name"]), "amount": f"{included:f}"})
     problems.raise_if_any()

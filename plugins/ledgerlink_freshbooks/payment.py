@@ -22,13 +22,12 @@ from typing import Any
 
 from ledgerlink.contract import (Action, ActionContext, CreateSteps, Request, Response, find_created,
                                  linked_target, perform_create)
-from ledgerlink.contract.money import amount_in
 from ledgerlink.contract.problems import begin, date, text
 from ledgerlink.errors import InputError
 
 from . import api, records
 from .errors import classify
-from .fields import currency, positive_id
+from .fields import currency, money_in, positive_id
 from .invoice import TARGET_TYPE as INVOICE
 
 ACTION_NAME = "freshbooks.create_payment"
@@ -88,7 +87,7 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> records.Sourced:
                   keeper="ledgerlink")
     invoice = positive_id(data.get("invoiceid"), "/invoiceid", problems)
     code = currency(data.get("currency_code"), problems)
-    paid = amount_in(data.get("amount"), code, "/amount", "amount", problems, ledger="FreshBooks") if code else None
+    paid = money_in(data.get("amount"), code, "/amount", "amount", problems)
     day = date(data.get("date"), "/date", problems)
     kind = data.get("type", "Credit Card")
     if kind not in TYPES:

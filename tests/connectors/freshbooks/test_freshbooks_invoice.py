@@ -36,13 +36,21 @@ def test_the_body_is_freshbooks_envelope_with_money_strings_and_taxes_by_name_an
                             "status": "draft", "link": {"source_id": "in_1", "target_type": "freshbooks.invoice"}}
 
 
-@pytest.mark.parametrize("code, cost, sent", [("JPY", "1500", "1500"), ("KWD", "1.25", "1.250"),
+@pytest.mark.parametrize("code, cost, sent", [("JPY", "1500", "1500"), ("KWD", "1.25", "1.25"), ("KWD", "1.250", "1.25"),
                                               ("EUR", "0.5", "0.50"), ("USD", "-5", "-5.00")])
-def test_unit_costs_carry_exactly_the_currencys_decimals(code, cost, sent):
+def test_unit_costs_carry_the_currencys_decimals_at_most_the_two_freshbooks_keeps(code, cost, sent):
     data = {**INPUT, "currency_code": code, "lines": [{"name": "x", "unit_cost": cost}]}
     request = drive(CREATE_INVOICE.perform(data, ctx()), [one("invoice", invoice(9))]).requests[0]
     assert request.json["invoice"]["lines"][0]["unit_cost"] == {"amount": sent, "code": code}
     assert request.json["invoice"]["lines"][0]["qty"] == "1"
+
+
+def test_a_dinar_amount_freshbooks_would_round_is_refused_before_a_request():
+    data = {**INPUT, "currency_code": "KWD", "lines": [{"name": "x", "unit_cost": "1.255"}]}
+    with pytest.raises(InputError) as error:
+        drive(CREATE_INVOICE.perform(data, ctx()), [])
+    assert "/lines/0/unit_cost: unit_cost 1.255 KWD has a third decimal" in str(error.value)
+    assert "FreshBooks keeps amounts to two decimal places" in str(error.value)
 
 
 def test_every_input_problem_is_named_before_a_request():

@@ -28,7 +28,7 @@ def test_the_linked_invoice_is_paid_with_the_source_id_in_the_note():
     driven = drive(CREATE_PAYMENT.perform(INPUT, ctx()), [one("payment", payment(5))], LINKED)
     (request,) = driven.requests
     assert (request.method, request.url) == ("POST", f"{BASE}/payments/payments")
-    assert request.json == {"payment": {"invoiceid": 9, "amount": {"amount": "1.500", "code": "KWD"},
+    assert request.json == {"payment": {"invoiceid": 9, "amount": {"amount": "1.50", "code": "KWD"},
                                         "date": "2026-11-30", "type": "Credit Card",
                                         "note": "ledgerlink source ch_1"}}
     assert driven.value == {"id": "5", "invoiceid": "9", "amount": "1.500",

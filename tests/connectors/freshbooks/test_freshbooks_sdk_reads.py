@@ -68,16 +68,16 @@ def test_what_the_connector_created_the_sdk_reads_exactly(monkeypatch):
                                                       "currency_code": "KWD"}, context(loop)), send).value
         invoice = drive(CREATE_INVOICE.perform({
             "source_id": "in_k", "customerid": client["id"], "create_date": "2026-11-30", "currency_code": "KWD",
-            "lines": [{"name": "Plan", "qty": "3", "unit_cost": "0.125", "taxes": [{"name": "VAT", "percent": "5"}]}]},
+            "lines": [{"name": "Plan", "qty": "3", "unit_cost": "0.20", "taxes": [{"name": "VAT", "percent": "5"}]}]},
             context(loop)), send).value
         links.record(invoice)
-        payment = drive(CREATE_PAYMENT.perform({"source_id": "ch_k", "invoice_source_id": "in_k", "amount": "0.394",
+        payment = drive(CREATE_PAYMENT.perform({"source_id": "ch_k", "invoice_source_id": "in_k", "amount": "0.63",
                                                 "currency_code": "KWD", "date": "2026-11-30"}, context(loop)),
                         send, links).value
         read = fb.invoices.get(ACCOUNT, int(invoice["id"]), includes=IncludesBuilder().include("lines"))
         assert read.po_number == "in_k" and read.currency_code == "KWD"
-        assert Decimal(read.lines[0].unit_cost.amount) == Decimal("0.125") and read.lines[0].unit_cost.code == "KWD"
-        assert Decimal(read.amount.amount) == Decimal(invoice["amount"]) == Decimal("0.394")
+        assert Decimal(read.lines[0].unit_cost.amount) == Decimal("0.20") and read.lines[0].unit_cost.code == "KWD"
+        assert Decimal(read.amount.amount) == Decimal(invoice["amount"]) == Decimal("0.63")  # 0.60 + 5%
         assert read.v3_status == "paid" and Decimal(read.outstanding.amount) == 0
         (paid,) = fb.payments.list(ACCOUNT, builders=[filtered("equals", "invoiceid", int(invoice["id"]))])
         assert str(paid.id) == payment["id"] and paid.note == "ledgerlink source ch_k"

@@ -33,7 +33,7 @@ from typing import Any
 
 from ledgerlink.contract import ActionContext, Request, Response, unreadable_query, unreadable_write
 from ledgerlink.contract.money import exponent
-from ledgerlink.errors import ConfigError, InputError
+from ledgerlink.errors import ConfigError, InputError, VendorError
 
 from .errors import VENDOR, classify
 from .settings import API_BASE
@@ -176,8 +176,8 @@ def search(ctx: ActionContext, path: str, plural: str, filters: Mapping[str, str
         if page >= pages or not items:
             return found
         if page >= MAX_PAGES:
-            raise InputError(f"FreshBooks lists more than {MAX_PAGES * PER_PAGE} {plural} for "
-                             f"{dict(filters)}: too many to look one up among")
+            raise VendorError(f"FreshBooks lists more than {MAX_PAGES * PER_PAGE} {plural} for "
+                              f"{dict(filters)}: too many to look one up among", kind="permanent")
         page += 1
 
 

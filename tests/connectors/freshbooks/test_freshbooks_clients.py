@@ -82,3 +82,13 @@ def test_undo_deletes_the_freshbooks_way_and_a_deleted_client_is_already_gone():
     assert done.requests[1].json == {"client": {"vis_state": 1}}
     gone = drive(FIND_OR_CREATE_CLIENT.undo("77", ctx()), [Response(status=404, json={"error": "Requested resource could not be found."})])
     assert gone.value == {"id": "77", "status": "already gone"}
+
+
+def test_a_search_that_does_not_narrow_the_list_is_refused_not_read_for_minutes(monkeypatch):
+    from ledgerlink.errors import VendorError
+    from ledgerlink_freshbooks import api
+
+    monkeypatch.setattr(api, "MAX_PAGES", 2)
+    endless = [page("clients", [client(i, f"cus_x{i}")], number=n, pages=9) for n, i in ((1, 1), (2, 2))]
+    with pytest.raises(VendorError, match="more than 200 clients"):
+        drive(FIND_OR_CREATE_CLIENT.find_existing(INPUT, ctx()), endless)

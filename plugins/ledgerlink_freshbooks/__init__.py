@@ -44,7 +44,7 @@ from . import polling, triggers, webhook
 
 CONNECTOR = Connector(
     name="freshbooks",
-    summary="FreshBooks: one business's clients, invoices, payments, credit notes and expenses, "
+    summary="FreshBooks: one business's clients, invoices, payments, credit notes, expenses and other income, "
             "exact to the last digit.",
     settings_schema={**SETTINGS_SCHEMA, "properties": {**SETTINGS_SCHEMA["properties"], **polling.SETTINGS}},
     secret_settings=SECRET_SETTINGS,

@@ -12,8 +12,6 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-from flask import Flask, Response, request
-
 from ledgerlink.config import load_config
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.engine.runtime import Runtime, Settings
@@ -27,30 +25,10 @@ from ledgerlink.web.app import create_app
 from ledgerlink.web.servers import background
 from ledgerlink_sandboxes.freshbooks import (CLASSIC_ACCOUNT_ID, DEFAULT_ACCOUNT_ID, DEFAULT_BUSINESS_ID,
                                              DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, create_sandbox)
+from fb_connector import LossyTokens
 from runtime_fixtures import ADMIN_TOKEN
 
 CLASSIC_BUSINESS_ID = 6544
-
-
-class LossyTokens:
-    """FreshBooks' token endpoint behind a link that counts the refreshes and loses the next
-    ``drop`` answers after FreshBooks has acted on them (a timeout after the token rotated)."""
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.drop = 0
-        self.refreshes = 0
-        self.app = Flask("lossy")
-        self.app.add_url_rule("/auth/oauth/token", view_func=self.token, methods=["POST"])
-
-    def token(self):
-        form = request.form.to_dict()
-        self.refreshes += form.get("grant_type") == "refresh_token"
-        answer = httpx.post(self.upstream, data=form)
-        if self.drop:
-            self.drop -= 1
-            return Response("upstream timed out", status=504)
-        return Response(answer.content, status=answer.status_code, content_type="application/json")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from fb_connector import RECIPE
 from fb_sandbox import ACCOUNT, TOKEN, served
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink.engine.runtime import Settings
@@ -21,32 +22,6 @@ from ledgerlink.testing.databases import migrated_db
 from ledgerlink_sandboxes.freshbooks import faults
 from runtime_fixtures import signed
 from stripe_events import invoice_paid_event
-
-RECIPE = {
-    "id": "stripe-invoice-paid-to-freshbooks-test", "version": 1,
-    "description": "A paid Stripe invoice as a FreshBooks client, invoice and payment (test).",
-    "trigger": {"event": "stripe.invoice.paid", "connection": "stripe"},
-    "steps": [
-        {"id": "client", "action": "freshbooks.find_or_create_client", "connection": "freshbooks",
-         "input": {"source_id": {"$path": "$.event.data.object.customer"},
-                   "organization": {"$path": "$.event.data.object.customer_email", "$default": "Stripe customer"}}},
-        {"id": "invoice", "action": "freshbooks.create_invoice", "connection": "freshbooks",
-         "input": {"source_id": {"$path": "$.event.data.object.id"}, "customerid": {"$path": "$.steps.client.id"},
-                   "create_date": {"$path": "$.event.data.object.created", "$as": "date"},
-                   "currency_code": {"$path": "$.event.data.object.currency", "$as": "upper"},
-                   "lines": [{"name": "Stripe invoice",
-                              "unit_cost": {"$path": "$.event.data.object.amount_paid", "$as": "stripe.money",
-                                            "currency": {"$path": "$.event.data.object.currency"}}}]}},
-        {"id": "payment", "action": "freshbooks.create_payment", "connection": "freshbooks",
-         "input": {"source_id": {"$concat": ["paid:", {"$path": "$.event.data.object.id"}]},
-                   "invoice_source_id": {"$path": "$.event.data.object.id"},
-                   "amount": {"$path": "$.event.data.object.amount_paid", "$as": "stripe.money",
-                              "currency": {"$path": "$.event.data.object.currency"}},
-                   "currency_code": {"$path": "$.event.data.object.currency", "$as": "upper"},
-                   "date": {"$path": "$.event.data.object.created", "$as": "date"}}},
-    ],
-}
-
 
 @pytest.fixture
 def runtime_on(tmp_path, monkeypatch):

@@ -27,7 +27,8 @@ from .fields import LINE_KEYS, currency, line_body, positive_id
 from .invoice import INPUT_SCHEMA as INVOICE_INPUT
 
 ACTION_NAME = "freshbooks.create_credit_note"
-TARGET_TYPE = "freshbooks.credit_note"
+#: the link a run keeps: the action's own name, so `ledgerlink runs undo` deletes what it made
+TARGET_TYPE = ACTION_NAME
 PATH = "credit_notes/credit_notes"
 KIND = "credit_note"
 

@@ -27,7 +27,8 @@ from .errors import classify
 from .fields import currency, money_in, positive_id
 
 ACTION_NAME = "freshbooks.create_expense"
-TARGET_TYPE = "freshbooks.expense"
+#: the link a run keeps: the action's own name, so `ledgerlink runs undo` deletes what it made
+TARGET_TYPE = ACTION_NAME
 PATH = "expenses/expenses"
 KIND = "expense"
 CATEGORIES = "expenses/categories"

@@ -34,7 +34,8 @@ from .errors import classify
 from .fields import LINE_KEYS, LINES_SCHEMA, currency, line_body, positive_id
 
 ACTION_NAME = "freshbooks.create_invoice"
-TARGET_TYPE = "freshbooks.invoice"
+#: the link a run keeps: the action's own name, so `ledgerlink runs undo` deletes what it made
+TARGET_TYPE = ACTION_NAME
 PATH = "invoices/invoices"
 KIND = "invoice"
 #: FreshBooks' invoice statuses by number (https://www.freshbooks.com/api/invoices)

@@ -27,7 +27,8 @@ from .errors import classify
 from .fields import currency, money_in
 
 ACTION_NAME = "freshbooks.create_other_income"
-TARGET_TYPE = "freshbooks.other_income"
+#: the link a run keeps: the action's own name, so `ledgerlink runs undo` deletes what it made
+TARGET_TYPE = ACTION_NAME
 PATH = "other_incomes/other_incomes"
 KIND = "other_income"
 #: FreshBooks' other-income categories and payment types (https://www.freshbooks.com/api/other-income)

@@ -6,7 +6,7 @@ its currency is the invoice's (FreshBooks refuses another ``code``), and it move
 invoice's paid and outstanding amounts and its status.
 
 The invoice is named by its FreshBooks id, or by the source invoice's id (Stripe's ``in_…``):
-then the invoice linked to it (``freshbooks.invoice``, what ``create_invoice`` linked) is the
+then the invoice ``freshbooks.create_invoice`` linked to it is the
 one, with no request; none linked is an input problem, never a guess.
 
 The source's id (Stripe's ``ch_…`` or ``py_…``) is kept in the payment's ``note`` (a line
@@ -31,7 +31,8 @@ from .fields import currency, money_in, positive_id
 from .invoice import TARGET_TYPE as INVOICE
 
 ACTION_NAME = "freshbooks.create_payment"
-TARGET_TYPE = "freshbooks.payment"
+#: the link a run keeps: the action's own name, so `ledgerlink runs undo` deletes what it made
+TARGET_TYPE = ACTION_NAME
 PATH = "payments/payments"
 KIND = "payment"
 #: the payment types FreshBooks takes (https://www.freshbooks.com/api/payments)

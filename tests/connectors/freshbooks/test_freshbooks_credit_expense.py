@@ -29,7 +29,7 @@ def test_a_credit_note_is_the_clients_credit_with_the_source_id_in_its_notes():
         "clientid": 73625, "create_date": "2026-11-30", "currency_code": "EUR", "notes": "Refund\nledgerlink source cn_1",
         "lines": [{"type": 0, "name": "Refund", "qty": "1", "unit_cost": {"amount": "49.50", "code": "EUR"},
                    "taxName1": "VAT", "taxAmount1": "20"}]}}
-    assert driven.value["amount"] == "59.40" and driven.value["link"]["target_type"] == "freshbooks.credit_note"
+    assert driven.value["amount"] == "59.40" and driven.value["link"]["target_type"] == "freshbooks.create_credit_note"
     found = drive(CREATE_CREDIT_NOTE.find_existing(NOTE, ctx()),
                   [page("credit_notes", [{**answer, "id": 43, "notes": "ledgerlink source cn_10"}, answer])])
     assert found.value["id"] == "44" and found.requests[0].params["search[clientid]"] == "73625"

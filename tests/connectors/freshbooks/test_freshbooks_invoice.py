@@ -33,7 +33,7 @@ def test_the_body_is_freshbooks_envelope_with_money_strings_and_taxes_by_name_an
                    "unit_cost": {"amount": "49.50", "code": "USD"},
                    "taxName1": "Sales tax", "taxAmount1": "8.875", "taxName2": "City", "taxAmount2": "1"}]}}
     assert driven.value == {"id": "9", "invoice_number": "0000001", "amount": "109.78", "currency_code": "USD",
-                            "status": "draft", "link": {"source_id": "in_1", "target_type": "freshbooks.invoice"}}
+                            "status": "draft", "link": {"source_id": "in_1", "target_type": "freshbooks.create_invoice"}}
 
 
 @pytest.mark.parametrize("code, cost, sent", [("JPY", "1500", "1500"), ("KWD", "1.25", "1.25"), ("KWD", "1.250", "1.25"),

@@ -83,3 +83,31 @@ def test_a_committed_invoice_whose_answer_was_lost_is_looked_up_not_made_twice(r
     assert steps[1]["request"]["method"] == "GET"  # looked up, found: nothing sent again
     assert steps[1]["external_id"] == str(invoices[0]["id"])
     assert runtime.metrics.values.get("lost_writes_looked_up") == 1
+
+
+def test_ledgerlink_runs_undo_deletes_the_payment_then_the_invoice_and_keeps_the_shared_client(runtime_on):
+    from ledgerlink.engine.operations import undo
+
+    with served() as (loop, _):
+        runtime = runtime_on(loop.url)
+        event = invoice_paid_event("jpy", 1500, event_id="evt_fb_undo")
+        body, headers = signed(event)
+        runtime.inbox.receive("stripe", headers, body)
+        pool = WorkerPool(runtime, 1)
+        pool.start()
+        try:
+            assert settle(runtime) == {"succeeded": 1}
+        finally:
+            pool.stop()
+        business = loop.sandbox.business(ACCOUNT)
+        (invoice,) = business.all("invoices")
+        assert (invoice["v3_status"], invoice["amount"]["amount"], invoice["currency_code"]) == ("paid", "1500", "JPY")
+        result = undo(runtime, 1)
+        again = undo(runtime, 1)
+        states = {name: [item["vis_state"] for item in business.all(name)] for name in ("payments", "invoices")}
+        clients = [client["vis_state"] for client in business.objects["clients"].values()]
+    assert [(item["target"], item["status"]) for item in result["undone"]] == [
+        ("freshbooks.create_payment", "deleted"), ("freshbooks.create_invoice", "deleted")]
+    assert [item["target"] for item in result["kept"]] == ["freshbooks.client"]
+    assert states == {"payments": [1], "invoices": [1]} and clients == [0]
+    assert again["status"] == "undone" and again["undone"] == []

@@ -25,7 +25,7 @@ def test_the_body_and_the_answer_without_an_id_field_but_its_incomeid():
         "payment_type": "Credit Card", "source": "Stripe", "note": "ledgerlink source ch_9",
         "taxes": [{"name": "Consumption tax", "amount": "136"}]}}
     assert driven.value == {"id": "1234", "amount": "1500",
-                            "link": {"source_id": "ch_9", "target_type": "freshbooks.other_income"}}
+                            "link": {"source_id": "ch_9", "target_type": "freshbooks.create_other_income"}}
     found = drive(CREATE_OTHER_INCOME.find_existing(INPUT, ctx()), [page("other_income", [answer])])
     assert found.value["id"] == "1234"
 

@@ -16,7 +16,7 @@ from ledgerlink_freshbooks.payment import CREATE_PAYMENT
 
 INPUT = {"source_id": "ch_1", "invoice_source_id": "in_1", "amount": "1.5", "currency_code": "KWD",
          "date": "2026-11-30", "type": "Credit Card"}
-LINKED = LinkTable({("in_1", "freshbooks.invoice"): "9"})
+LINKED = LinkTable({("in_1", "freshbooks.create_invoice"): "9"})
 
 
 def payment(payment_id: int, note: str = "ledgerlink source ch_1", **fields) -> dict:
@@ -32,7 +32,7 @@ def test_the_linked_invoice_is_paid_with_the_source_id_in_the_note():
                                         "date": "2026-11-30", "type": "Credit Card",
                                         "note": "ledgerlink source ch_1"}}
     assert driven.value == {"id": "5", "invoiceid": "9", "amount": "1.500",
-                            "link": {"source_id": "ch_1", "target_type": "freshbooks.payment"}}
+                            "link": {"source_id": "ch_1", "target_type": "freshbooks.create_payment"}}
 
 
 def test_an_unlinked_invoice_or_a_bad_input_is_refused_before_a_request():

@@ -10,7 +10,8 @@ Modules:
 
 - :mod:`.settings` (a connection's settings, FreshBooks' addresses and the default rate),
   :mod:`.oauth` (consent, the business chosen from ``users/me``, the bearer, the limits),
-  :mod:`.business` (what ``ledgerlink check`` says: the business, its currency);
+  :mod:`.business` and :mod:`.references` (what ``ledgerlink check`` says: the business, its
+  currency, and whether the clients, invoices and categories a recipe names exist);
 - :mod:`.errors` (FreshBooks' three error shapes read into retry, reconnect, gone or give up)
   and :mod:`.api` (account paths, envelopes, money, searches, pages: the sans-I/O client);
 - the actions: :mod:`.clients` (a source customer's client: linked, by its note, or created;
@@ -37,6 +38,7 @@ from .expense import CREATE_EXPENSE
 from .invoice import CREATE_INVOICE, MARK_INVOICE_SENT
 from .other_income import CREATE_OTHER_INCOME
 from .payment import CREATE_PAYMENT
+from .references import check_references
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import (DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_SETTINGS,
                        SECRET_SETTINGS, SETTINGS_SCHEMA)
@@ -51,6 +53,7 @@ CONNECTOR = Connector(
     default_settings=DEFAULT_SETTINGS,
     oauth=OAUTH,
     check_company=check_company,
+    check_references=check_references,
     auth=auth_headers,
     auth_settings=AUTH_SETTINGS,
     # FreshBooks publishes no limits: a conservative default per business (settings.py),

@@ -25,6 +25,7 @@ from ledgerlink.errors import InputError
 from . import api, records
 from .errors import classify
 from .fields import currency, money_in, positive_id
+from .references import ref
 
 ACTION_NAME = "freshbooks.create_expense"
 #: the link a run keeps: the action's own name, so `ledgerlink runs undo` deletes what it made
@@ -48,7 +49,7 @@ INPUT_SCHEMA = {
                    "description": "The fees, a positive decimal string with at most the currency's decimals."},
         "currency_code": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "Their currency, ISO 4217."},
         "date": {"type": "string", "format": "date", "description": "The expense's date (the payout's), YYYY-MM-DD."},
-        "categoryid": {"type": ["integer", "string"], "pattern": "^[1-9][0-9]*$", "minimum": 1,
+        "categoryid": {"type": ["integer", "string"], "pattern": "^[1-9][0-9]*$", "minimum": 1, **ref("category"),
                        "description": "The expense category's id; or category, its name."},
         "category": {"type": "string", "minLength": 1,
                      "description": "The expense category's name as the business has it (e.g. Bank Fees)."},

@@ -32,6 +32,7 @@ from ledgerlink.errors import VendorError
 from . import api, records
 from .errors import classify
 from .fields import LINE_KEYS, LINES_SCHEMA, currency, line_body, positive_id
+from .references import ref
 
 ACTION_NAME = "freshbooks.create_invoice"
 #: the link a run keeps: the action's own name, so `ledgerlink runs undo` deletes what it made
@@ -50,7 +51,7 @@ INPUT_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "source_id": records.SOURCE_ID,
-        "customerid": {"type": ["integer", "string"], "pattern": "^[1-9][0-9]*$", "minimum": 1,
+        "customerid": {"type": ["integer", "string"], "pattern": "^[1-9][0-9]*$", "minimum": 1, **ref("client"),
                        "description": "The FreshBooks client invoiced (find_or_create_client's id)."},
         "create_date": {"type": "string", "format": "date", "description": "The invoice's date, YYYY-MM-DD."},
         "currency_code": {"type": "string", "pattern": "^[A-Z]{3}$",
@@ -159,7 +160,7 @@ SENT_INPUT = {
     "title": "mark a FreshBooks invoice sent",
     "type": "object", "required": ["invoiceid"], "additionalProperties": False,
     "properties": {"invoiceid": {"type": ["integer", "string"], "pattern": "^[1-9][0-9]*$", "minimum": 1,
-                                 "description": "The FreshBooks invoice (create_invoice's id)."}},
+                                 **ref("invoice"), "description": "The FreshBooks invoice (create_invoice's id)."}},
 }
 SENT_OUTPUT = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

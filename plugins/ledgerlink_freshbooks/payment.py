@@ -29,6 +29,7 @@ from . import api, records
 from .errors import classify
 from .fields import currency, money_in, positive_id
 from .invoice import TARGET_TYPE as INVOICE
+from .references import ref
 
 ACTION_NAME = "freshbooks.create_payment"
 #: the link a run keeps: the action's own name, so `ledgerlink runs undo` deletes what it made
@@ -48,7 +49,7 @@ INPUT_SCHEMA = {
     "additionalProperties": False,
     "properties": {
         "source_id": records.SOURCE_ID,
-        "invoiceid": {"type": ["integer", "string"], "pattern": "^[1-9][0-9]*$", "minimum": 1,
+        "invoiceid": {"type": ["integer", "string"], "pattern": "^[1-9][0-9]*$", "minimum": 1, **ref("invoice"),
                       "description": "The FreshBooks invoice paid (create_invoice's id); or invoice_source_id."},
         "invoice_source_id": {"type": "string", "minLength": 1,
                               "description": "The source invoice's id (Stripe's in_…): the FreshBooks invoice "

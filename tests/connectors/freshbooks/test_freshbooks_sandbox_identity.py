@@ -136,3 +136,18 @@ def test_over_the_rate_window_a_429_with_retry_after_creates_nothing_until_the_w
         clock.now += 60
         assert result(call(loop, "POST", "users/clients", {"client": {"email": "late@example.com"}}))["client"]
         assert loop.sandbox.stats()["throttled"] == 1
+
+
+def test_the_options_documented_are_the_options_taken_and_bad_values_are_refused():
+    import inspect
+
+    from ledgerlink_sandboxes.freshbooks import OPTIONS, Sandbox, create_sandbox
+
+    taken = set(inspect.signature(Sandbox).parameters) - {"clock", "wall_clock"}
+    assert taken == set(OPTIONS)
+    with pytest.raises(TypeError):
+        create_sandbox(no_such_option=1)
+    for bad in ({"error_shape": "xml"}, {"minute_limit": 0}, {"account_id": "6B-Apk"}, {"currency": "DOLLARS"},
+                {"callback_retry_seconds": [-1]}):
+        with pytest.raises(ValueError):
+            create_sandbox(**bad)

@@ -9,11 +9,12 @@ passes, in order:
 2. an ``account_id`` among the user's businesses → else 404 in the resource's shape; a
    FreshBooks Classic account → 403 (its books are in the Classic API, which this one does not
    serve);
-3. the rate window: FreshBooks publishes no limits (https://www.freshbooks.com/api/start), so
+3. a scripted fault (:mod:`.faults`), when one matches;
+4. the rate window: FreshBooks publishes no limits (https://www.freshbooks.com/api/start), so
    the sandbox holds each account to ``minute_limit`` requests in any 60 seconds and
    ``concurrent`` at once (sandbox settings, 60 and 5 unless given) → else 429 with
    ``Retry-After`` (seconds until a slot frees), creating nothing;
-4. the resource (:mod:`.resources` and the modules registering there, :mod:`.callbacks`,
+5. the resource (:mod:`.resources` and the modules registering there, :mod:`.callbacks`,
    :mod:`.reports`).
 """
 
@@ -68,13 +69,25 @@ def handle(sandbox: Sandbox, method: str, family: str, account_id: str, rest: st
         reply = refused
     else:
         try:
-            if sandbox.latency:
-                time.sleep(sandbox.latency)
-            business = sandbox.businesses[account_id]
-            if events:
-                reply = _events(sandbox, business.account_id, business.business_id, method, rest, args, body)
+            resource = "/".join(part for part in rest.split("/")[:2] if part)
+            scripted = sandbox.faults.take({"method": method, "resource": resource, "account_id": account_id})
+            fault = scripted.answer if scripted is not None else None
+            if fault is not None:
+                entry["fault"] = dict(scripted.spec)  # type: ignore[union-attr]
+            if fault is not None and fault.status is not None:
+                reply = fault.reply()
             else:
-                reply = _accounting(sandbox, method, account_id, rest, args, body)
+                delay = sandbox.latency + (fault.timeout if fault is not None and fault.timeout else 0.0)
+                if delay:
+                    time.sleep(delay)
+                business = sandbox.businesses[account_id]
+                if events:
+                    reply = _events(sandbox, business.account_id, business.business_id, method, rest, args, body)
+                else:
+                    reply = _accounting(sandbox, method, account_id, rest, args, body)
+                if fault is not None and fault.answer is not None:
+                    entry["committed_status"] = reply.status
+                    reply = fault.spoil(reply)
         finally:
             sandbox.window.release(account_id)
     entry["status"] = reply.status

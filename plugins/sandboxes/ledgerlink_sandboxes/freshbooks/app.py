@@ -12,7 +12,8 @@ FreshBooks' hosts are one here (``auth.freshbooks.com``, ``api.freshbooks.com``)
 
 Routes for tests only, never authenticated or rate-limited (``/__sandbox/…``): ``GET stats``,
 ``GET requests``, ``GET objects/<account_id>/<collection>`` (deleted ones too),
-``GET balances/<account_id>`` (:mod:`.ledger`), ``GET callbacks/<id>/verifier`` (the code a
+``GET balances/<account_id>`` (:mod:`.ledger`), ``GET|POST|DELETE faults`` (scripted
+faults, :mod:`.faults`), ``GET callbacks/<id>/verifier`` (the code a
 receiver was sent), ``POST reset`` (``{"tokens": true}`` also forgets issued tokens),
 ``POST advance`` (``{"seconds"}``: move the sandbox clocks).
 """
@@ -25,22 +26,11 @@ from flask import Flask, Response, redirect, request
 
 from ledgerlink import jsonio
 from ledgerlink.errors import LedgerlinkError
-from ledgerlink.testing.sandbox import Reply
+from ledgerlink.testing.sandbox_flask import json_response as _json, response as _send
 
-from . import api, ledger
+from . import api, faults, ledger
 from .identity import identity_error
 from .state import Sandbox
-
-
-def _send(reply: Reply) -> Response:
-    response = Response(reply.body, status=reply.status, content_type=reply.content_type)
-    for name, value in reply.headers.items():
-        response.headers[name] = value
-    return response
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(jsonio.dumps(body), status=status, content_type="application/json")
 
 
 def _input() -> dict[str, Any]:
@@ -96,7 +86,7 @@ def create_app(sandbox: Sandbox) -> Flask:
                       "test_only": ["/__sandbox/stats", "/__sandbox/requests",
                                     "/__sandbox/objects/<account_id>/<collection>",
                                     "/__sandbox/balances/<account_id>", "/__sandbox/callbacks/<id>/verifier",
-                                    "/__sandbox/reset", "/__sandbox/advance"]})
+                                    "/__sandbox/faults", "/__sandbox/reset", "/__sandbox/advance"]})
 
     @app.get("/__sandbox/stats")
     def stats() -> Response:
@@ -124,6 +114,19 @@ def create_app(sandbox: Sandbox) -> Flask:
     def verifier(number: int) -> Response:
         code = sandbox.callbacks.verifier(number)
         return _json({"verifier": code}) if code else _json({"error": f"no callback {number}"}, 404)
+
+    @app.route("/__sandbox/faults", methods=["GET", "POST", "DELETE"])
+    def scripted_faults() -> Response:
+        if request.method == "GET":
+            return _json(sandbox.faults.pending())
+        if request.method == "DELETE":
+            sandbox.faults.clear()
+            return _json({"cleared": True})
+        try:
+            queued = sandbox.faults.add(faults.parse(jsonio.loads(request.get_data() or b"[]")))
+        except (ValueError, LedgerlinkError) as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"queued": queued})
 
     @app.post("/__sandbox/reset")
     def reset() -> Response:

@@ -5,7 +5,8 @@ A create needs ``invoiceid`` (a live invoice of the business), ``amount`` (``{"a
 "10.00"}``: the currency is the invoice's; a ``code``, when given, must be it), ``date``
 (YYYY-MM-DD) and ``type`` (one of :data:`TYPES`). The payment moves its invoice's ``paid``,
 ``outstanding`` and status (:func:`.invoices.settle`); deleting it (``vis_state: 1``) moves
-them back. More than the invoice's outstanding amount is refused here: FreshBooks would keep
+them back. Each such change updates the invoice too: its ``invoice.update`` callback event
+follows the payment's own. More than the invoice's outstanding amount is refused here: FreshBooks would keep
 the excess as the client's credit (an overpayment), which the sandbox does not imitate.
 """
 
@@ -85,10 +86,13 @@ def update(business: Business, payment: dict[str, Any], changes: dict[str, Any])
     return []
 
 
-def _after(business: Business, payment: dict[str, Any]) -> None:
+def _after(business: Business, payment: dict[str, Any]) -> list[tuple[str, int]]:
+    """Settle the payment's invoice: it is updated (``invoice.update`` follows ``payment.*``)."""
     invoice = business.get("invoices", payment["invoiceid"])
-    if invoice is not None:
-        invoices.settle(business, invoice)
+    if invoice is None:
+        return []
+    invoices.settle(business, invoice)
+    return [("invoices", invoice["id"])]
 
 
 PAYMENTS = resources.register(resources.Kind(

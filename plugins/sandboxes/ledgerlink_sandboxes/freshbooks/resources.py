@@ -62,8 +62,9 @@ class Kind:
     list_key: str | None = None      # the list's key when not the collection (``other_income``)
     #: why an object may not be deleted now (an invoice with payments), else []
     removable: Callable[[Business, dict[str, Any]], list[Problem]] | None = None
-    #: what else moves once an object is created, changed or deleted (a payment's invoice)
-    after: Callable[[Business, dict[str, Any]], None] | None = None
+    #: what else moves once an object is created, changed or deleted (a payment's invoice):
+    #: the (collection, id) of each object it updated, announced after the object's own event
+    after: Callable[[Business, dict[str, Any]], list[tuple[str, int]]] | None = None
 
 
 #: "users/clients" → Kind, filled by the resource modules (:func:`register`)
@@ -182,9 +183,9 @@ def create(business: Business, kind: Kind, body: bytes, args: Mapping[str, list[
         if problems or saved is None:
             return errors.invalid(problems, shape)
         saved.setdefault("vis_state", 0)
-        if kind.after is not None:
-            kind.after(business, saved)
+        moved = kind.after(business, saved) if kind.after is not None else []
     business.changed(kind.collection, saved["id"], "create")
+    _announce(business, moved)
     return envelope({kind.singular: present(kind, business, saved, set(args.get("include[]", [])))})
 
 
@@ -199,28 +200,30 @@ def update(business: Business, kind: Kind, number: str, body: bytes, args: Mappi
             return errors.not_found(kind.singular, ID_FIELDS[kind.collection], number, shape)
         changes = dict(fields or {})
         state = changes.pop("vis_state", None)
-        problems = kind.update(business, found, changes) if changes else []
+        deleting = state is not None and str(state) == "1" and found.get("vis_state") != 1
+        if state is not None and str(state) not in ("0", "1", "2"):
+            return errors.invalid([Problem(errors.INVALID_FIELD, "vis_state must be 0, 1 or 2.", "vis_state",
+                                           kind.singular, str(state))], shape)
+        problems = kind.removable(business, found) if deleting and kind.removable is not None else []
+        problems = problems or (kind.update(business, found, changes) if changes else [])
         if problems:
             return errors.invalid(problems, shape)
-        verb = "update"
+        verb = "delete" if deleting else "update"
         if state is not None:
-            if str(state) not in ("0", "1", "2"):
-                return errors.invalid([Problem(errors.INVALID_FIELD, "vis_state must be 0, 1 or 2.", "vis_state",
-                                               kind.singular, str(state))], shape)
-            if str(state) == "1" and found.get("vis_state") != 1 and kind.removable is not None:
-                problems = kind.removable(business, found)
-                if problems:
-                    return errors.invalid(problems, shape)
-            verb = "delete" if str(state) == "1" and found.get("vis_state") != 1 else verb
             found["vis_state"] = int(state)
-        if kind.after is not None:
-            kind.after(business, found)
+        moved = kind.after(business, found) if kind.after is not None else []
         if "updated" in found:
             found["updated"] = business.now()
         if "updated_at" in found:
             found["updated_at"] = business.now()
     business.changed(kind.collection, found["id"], verb)
+    _announce(business, moved)
     return envelope({kind.singular: present(kind, business, found, set(args.get("include[]", [])))})
+
+
+def _announce(business: Business, moved: list[tuple[str, int]]) -> None:
+    for collection, number in moved:
+        business.changed(collection, number, "update")
 
 
 def delete(business: Business, kind: Kind, number: str, shape: str) -> Reply:
@@ -233,9 +236,9 @@ def delete(business: Business, kind: Kind, number: str, shape: str) -> Reply:
         if problems:
             return errors.invalid(problems, shape)
         found["vis_state"] = 1
-        if kind.after is not None:
-            kind.after(business, found)
+        moved = kind.after(business, found) if kind.after is not None else []
     business.changed(kind.collection, found["id"], "delete")
+    _announce(business, moved)
     return envelope({})
 
 

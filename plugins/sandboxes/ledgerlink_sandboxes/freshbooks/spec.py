@@ -120,7 +120,9 @@ def strict(schema: Any) -> Any:
     if not isinstance(schema, dict):
         return schema
     out = {key: strict(value) for key, value in schema.items()
-           if key not in ("example", "default", "externalDocs", "nullable", "description")}
+           if key not in ("example", "default", "externalDocs", "nullable", "description", "properties")}
+    if isinstance(schema.get("properties"), dict):  # property names are fields, never keywords to drop
+        out["properties"] = {name: strict(value) for name, value in schema["properties"].items()}
     if "properties" in out and "additionalProperties" not in out:
         out["additionalProperties"] = False
     if schema.get("nullable") and isinstance(out.get("type"), str):

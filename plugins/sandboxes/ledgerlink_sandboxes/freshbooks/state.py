@@ -13,11 +13,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ledgerlink.testing.sandbox import RateWindow, SandboxClock, seconds
+from ledgerlink.testing.sandbox import FaultScript, RateWindow, SandboxClock, seconds
 
 from . import errors
 from .businesses import Business
 from .callbacks import Callbacks
+from .faults import Fault
 from .identity import Identity
 
 DEFAULT_CLIENT_ID = "freshbooks-sandbox-client"
@@ -69,6 +70,7 @@ class Sandbox:
         self.window = RateWindow(self.clock, _count(minute_limit, "minute_limit"), 60.0,
                                  _count(concurrent, "concurrent"), bool(rate_limit))
         self.latency = seconds(latency, "latency") or 0.0
+        self.faults: FaultScript[Fault] = FaultScript()
         schedule = tuple(seconds(step, "callback_retry_seconds") or 0.0 for step in callback_retry_seconds)
         self.callbacks = Callbacks(self.clock, USER, schedule or (1.0,))
         for business in self.businesses.values():
@@ -98,15 +100,17 @@ class Sandbox:
         return {"counts": dict(self.counts), "throttled": self.window.throttled,
                 "per_minute_max": dict(self.window.per_window_max),
                 "max_concurrent_seen": dict(self.window.max_concurrent_seen),
+                "faults_injected": self.faults.injected,
                 "callbacks": self.callbacks.stats()}
 
     def reset(self, tokens: bool = False) -> None:
-        """Forget the request log, the rate window, the callbacks and every business's books
+        """Forget the request log, the rate window, the scripted faults, the callbacks and every business's books
         (seeded again); with ``tokens``, the issued tokens too."""
         with self._lock:
             self._log.clear()
             self.counts.clear()
         self.window.reset()
+        self.faults.reset()
         self.callbacks.reset()
         for business in self.businesses.values():
             business.reset()

@@ -20,7 +20,12 @@ from __future__ import annotations
 from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 
+from .business import check_company
 from .clients import FIND_OR_CREATE_CLIENT
+from .credit_note import CREATE_CREDIT_NOTE
+from .expense import CREATE_EXPENSE
+from .invoice import CREATE_INVOICE, MARK_INVOICE_SENT
+from .payment import CREATE_PAYMENT
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import (DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_SETTINGS,
                        SECRET_SETTINGS, SETTINGS_SCHEMA)
@@ -34,6 +39,7 @@ CONNECTOR = Connector(
     secret_settings=SECRET_SETTINGS,
     default_settings=DEFAULT_SETTINGS,
     oauth=OAUTH,
+    check_company=check_company,
     auth=auth_headers,
     auth_settings=AUTH_SETTINGS,
     # FreshBooks publishes no limits: a conservative default per business (settings.py),
@@ -51,7 +57,8 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
-ACTIONS = (FIND_OR_CREATE_CLIENT,)
+ACTIONS = (FIND_OR_CREATE_CLIENT, CREATE_INVOICE, MARK_INVOICE_SENT, CREATE_PAYMENT, CREATE_CREDIT_NOTE,
+           CREATE_EXPENSE)
 
 
 @hookimpl

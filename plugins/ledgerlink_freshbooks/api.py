@@ -56,7 +56,7 @@ _MARK = re.compile(r"ledgerlink source (\S+)")
 #: FreshBooks' account ids are letters and digits; ACCOUNT_ID is the placeholder of a
 #: connection not yet connected (settings.ACCOUNT_PLACEHOLDER)
 _ACCOUNT = re.compile(r"^[A-Za-z0-9_]+$")
-_PATH = re.compile(r"^[a-z_]+/[a-z_]+$")
+_PATH = re.compile(r"^[a-z_]+(/[a-z_]+)+$")
 
 
 def account_url(ctx: ActionContext, path: str, object_id: object = None) -> str:
@@ -72,7 +72,7 @@ def account_url(ctx: ActionContext, path: str, object_id: object = None) -> str:
                           f"`ledgerlink connect {ctx.connection.name}` (it is learned from the consent) "
                           f"or set account_id")
     if not _PATH.match(path):
-        raise ValueError(f"a FreshBooks accounting path is 'family/objects', not {path!r}")
+        raise ValueError(f"a FreshBooks accounting path is 'family/objects[/…]', not {path!r}")
     address = f"{base.rstrip('/')}/accounting/account/{account}/{path}"
     if object_id is not None:
         address += f"/{checked_id(object_id)}"

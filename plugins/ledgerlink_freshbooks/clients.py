@@ -33,7 +33,7 @@ from ledgerlink.contract.money import is_currency
 from ledgerlink.contract.problems import begin, text
 from ledgerlink.errors import VendorError
 
-from . import api
+from . import api, records
 from .errors import classify, gone
 
 ACTION_NAME = "freshbooks.find_or_create_client"
@@ -173,19 +173,8 @@ def find_or_create_client(input: Mapping[str, Any], ctx: ActionContext) -> Gener
     return _found(winner, "note", source_id)
 
 
-def undo_client(target_id: str, ctx: ActionContext) -> Generator[Request, Response, dict[str, str]]:
-    """Delete the client the FreshBooks way (``vis_state`` 1); one gone or deleted already is left."""
-    current = yield api.read(ctx, PATH, target_id)
-    if gone(current) or (api.result(current, KIND) or {}).get("vis_state") == api.DELETED:
-        return {"id": target_id, "status": "already gone"}
-    error = classify(current)
-    if error is not None:
-        raise error
-    deleted = yield api.update(ctx, PATH, target_id, KIND, {"vis_state": api.DELETED})
-    if gone(deleted):
-        return {"id": target_id, "status": "already gone"}
-    api.written(deleted, KIND)
-    return {"id": target_id, "status": "deleted"}
+#: delete a client ledgerlink made the FreshBooks way (``vis_state`` 1)
+undo_client = records.soft_delete(PATH, KIND)
 
 
 SAMPLE_CLIENT = {"id": 73625, "userid": 73625, "organization": SAMPLE["organization"], "email": SAMPLE["email"],

@@ -24,7 +24,8 @@ saying it is, or may be, FreshBooks Classic.
 Scopes (https://www.freshbooks.com/api/scopes) cannot be changed without every business
 consenting again, so the whole set the connector and its callbacks need is declared here
 once: the profile and business (users/me), clients, invoices, payments, credit notes,
-expenses, other income and taxes, read and write where the connector writes. A callback
+expenses, other income and taxes, read and write where the connector writes, and the reports
+(``ledgerlink check`` reads the business's currency from one). A callback
 needs the read scope of the object it is about, which this set has.
 """
 
@@ -47,7 +48,7 @@ SCOPES = ("user:profile:read", "user:business:read",
           "user:credit_notes:read", "user:credit_notes:write",
           "user:expenses:read", "user:expenses:write",
           "user:other_income:read", "user:other_income:write",
-          "user:taxes:read")
+          "user:taxes:read", "user:reports:read")
 
 
 def memberships(me: Any) -> dict[str, dict[str, Any]]:

@@ -37,6 +37,8 @@ _PATH = re.compile(r"^/accounting/account/(?P<account>[A-Za-z0-9_]+)/(?P<resourc
 _PARAMETER = re.compile(r"^(page|per_page|include\[\]|search\[[a-z_]+\](\[\])?)$")
 #: FreshBooks' identity service (no body, no parameters)
 IDENTITY = "/auth/api/v1/users/me"
+#: the reports read (https://www.freshbooks.com/api/reports), with the parameters they take
+REPORTS = {"reports/accounting/profitloss": ("start_date", "end_date", "currency_code")}
 
 
 def problems(request: Request) -> list[str]:
@@ -46,6 +48,10 @@ def problems(request: Request) -> list[str]:
         return [] if request.method == "GET" and not request.params and request.json is None else \
             [f"{IDENTITY} is read with a bare GET"]
     found = _PATH.match(path)
+    if found is not None and f"{found['resource']}/{found['id']}" in REPORTS:
+        allowed = REPORTS[f"{found['resource']}/{found['id']}"]
+        return [f"query: the report takes no parameter {name!r}" for name in (request.params or {}) if name not in allowed] \
+            + ([] if request.method == "GET" and request.json is None else [f"{path} is read with a GET"])
     if found is None or found["resource"] not in RESOURCES:
         return [f"FreshBooks has no accounting resource {request.method} {path}"]
     create, update = RESOURCES[found["resource"]]

@@ -43,6 +43,10 @@ DEVIATIONS: list[tuple[str, str | None, dict[str, Any], str]] = [
      "and takes fractional quantities (https://www.freshbooks.com/api/invoices)"),
     ("InvoiceLinesWritable", "unit_cost", _MONEY,
      "unit_cost.code may be left out: the invoice's currency is used (https://www.freshbooks.com/api/invoices)"),
+    ("InvoiceLinesWritable", "description", {"type": "string"},
+     "not in the spec's writable line; FreshBooks answers each line's description (\"description\": \"Melmac "
+     "melamine resin molded dinnerware\", get_invoice_response.json) and takes it on a create "
+     "(https://www.freshbooks.com/api/invoices)"),
     ("InvoiceCreate", "status", {"type": ["integer", "string"]},
      "the spec says string; FreshBooks answers the status as a number (\"status\": 2, get_invoice_response.json)"),
     ("InvoiceUpdate", "status", {"type": ["integer", "string"]}, "as InvoiceCreate.status"),

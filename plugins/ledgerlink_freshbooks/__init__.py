@@ -23,7 +23,8 @@ Modules:
 - the trigger side: :mod:`.webhook` (callbacks: the handshake, the signature over the form
   fields, the events), :mod:`.callbacks` (the callbacks ``ledgerlink webhooks register``
   makes), :mod:`.triggers` (payments, invoices and clients, each fetched whole),
-  :mod:`.polling` (the same events without callbacks) on :mod:`.reads`.
+  :mod:`.polling` (the same events without callbacks) and :mod:`.history` (the payments'
+  past, for ``ledgerlink backfill``), on :mod:`.reads`.
 """
 
 from __future__ import annotations

@@ -33,8 +33,7 @@ from ledgerlink.contract import ActionContext, IncomingEvent, Poll, Request, Res
 from ledgerlink.errors import EventError
 
 from . import reads
-from .triggers import version
-from .webhook import notice
+from .webhook import notice, version
 
 #: the lists polled, with the operation each record listed is
 POLLED = {"payment": "created", "invoice": "updated", "client": "updated"}

@@ -28,18 +28,12 @@ from ledgerlink.contract import ActionContext, Request, Response, Trigger
 from ledgerlink.errors import ConfigError, EventError
 
 from . import reads
-from .webhook import TENANT_SETTING, trigger_name
+from .history import payment_history
+from .webhook import TENANT_SETTING, trigger_name, version
 
 #: the triggers: (object, operation)
 KINDS = (("payment", "created"), ("invoice", "created"), ("invoice", "updated"),
          ("client", "created"), ("client", "updated"))
-
-
-def version(data: Mapping[str, Any]) -> str | None:
-    """``{id}@{updated}``: one state of one object, whoever read it; None without ``updated``."""
-    if data.get("id") is None or not data.get("updated"):
-        return None
-    return f"{data['id']}@{data['updated']}"
 
 
 def fetch(payload: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, Mapping[str, Any] | None]:
@@ -160,7 +154,8 @@ TRIGGERS = tuple(
     Trigger(name=trigger_name(obj, operation), summary=_summary(obj, operation),
             event_schema=_schema(obj, operation), sample=_sample(obj, operation),
             source_id_path="$.object_id", fetch=fetch,
-            occurrence_path="$.object_id" if operation == "created" else "$.version")
+            occurrence_path="$.object_id" if operation == "created" else "$.version",
+            history=payment_history if obj == "payment" else None)
     for obj, operation in KINDS)
 
 

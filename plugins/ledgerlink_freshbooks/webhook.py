@@ -121,6 +121,13 @@ def handshake(headers: Mapping[str, str], body: bytes) -> Handshake | None:
     return Handshake(subscription=callback, secret=verifier)
 
 
+def version(data: Mapping[str, Any]) -> str | None:
+    """``{id}@{updated}``: one state of one object, whoever read it; None without ``updated``."""
+    if data.get("id") is None or not data.get("updated"):
+        return None
+    return f"{data['id']}@{data['updated']}"
+
+
 def trigger_name(obj: str, operation: str) -> str:
     """``freshbooks.payment.created`` for (payment, created)."""
     return f"freshbooks.{OBJECTS.get(obj, obj)}.{operation}"

@@ -45,7 +45,7 @@ def business(loop) -> tuple[dict, dict, dict]:
         "customerid": client["id"], "create_date": "2026-11-30",
         "lines": [{"type": 0, "name": "Plan", "qty": "2", "unit_cost": {"amount": "10.00"}}]})
     payment = make(loop, "payments/payments", "payment", {
-        "invoiceid": invoice["id"], "amount": {"amount": "20.00"}, "date": "2026-12-01", "type": "Check"})
+        "invoiceid": invoice["id"], "amount": {"amount": "19.98"}, "date": "2026-12-01", "type": "Check"})
     return client, invoice, payment
 
 
@@ -124,3 +124,30 @@ def test_a_polled_payment_is_the_event_its_callback_brings(sandbox, send):
 def test_a_cursor_the_poll_did_not_write_is_refused(cursor):
     with pytest.raises(EventError, match="cursor"):
         poll(CONNECTOR, cursor, context("freshbooks", {"account_id": ACCOUNT}), [])
+
+
+def test_the_payments_past_is_listed_by_date_as_the_events_their_callbacks_bring(sandbox, send):
+    from datetime import datetime, timezone
+
+    from ledgerlink.contract import Response
+    from ledgerlink_freshbooks.history import payment_history
+
+    loop, _ = sandbox
+    client, invoice, _ = business(loop)  # one payment dated 2026-12-01
+    for day in ("2026-11-28", "2026-12-03"):
+        make(loop, "payments/payments", "payment", {"invoiceid": invoice["id"], "amount": {"amount": "0.01"},
+                                                    "date": day, "type": "Cash"})
+    since, until = (datetime(2026, 11, 29, tzinfo=timezone.utc).timestamp(),
+                    datetime(2026, 12, 3, tzinfo=timezone.utc).timestamp())  # up to the end of Dec 2
+    page = drive(payment_history(since, until, None, ctx_of(loop)), send).value
+    assert [e.payload["data"]["date"] for e in page.events] == ["2026-12-01"] and page.cursor is None
+    (event,) = page.events
+    assert event.id == called_back("payment.create", event.payload["object_id"]).id
+    jsonschema.Draft202012Validator(SCHEMAS[event.trigger]).validate(event.payload)
+
+    full = {"response": {"result": {"payments": [{"id": n, "date": "2026-12-01", "updated": "2026-12-01 10:00:00"}
+                                                 for n in range(1, 101)], "page": 1, "pages": 2}}}
+    first = drive(payment_history(since, until, None, ctx_of(loop)), [Response(200, json=full)]).value
+    assert (len(first.events), first.cursor, first.progress) == (100, "2", 0.5)
+    with pytest.raises(EventError, match="cursor"):
+        drive(payment_history(since, until, "x", ctx_of(loop)), [])

@@ -6,8 +6,8 @@ its currency is the invoice's (FreshBooks refuses another ``code``), and it move
 invoice's paid and outstanding amounts and its status.
 
 The invoice is named by its FreshBooks id, or by the source invoice's id (Stripe's ``in_…``):
-then the invoice ``freshbooks.create_invoice`` linked to it is the
-one, with no request; none linked is an input problem, never a guess.
+then the invoice ``freshbooks.create_invoice`` linked to it is the one, with no request; none
+linked is an input problem, never a guess.
 
 The source's id (Stripe's ``ch_…`` or ``py_…``) is kept in the payment's ``note`` (a line
 ``ledgerlink source <id>``; FreshBooks shows it to the business, not on the client's

@@ -21,6 +21,8 @@ STRIPE = VENDOR / "stripe"
 QUICKBOOKS = VENDOR / "quickbooks"
 #: Xero: webhook signature vectors
 XERO = VENDOR / "xero"
+#: FreshBooks: the SDKs' recorded answers (Java and Python) and webhook signature vectors
+FRESHBOOKS = VENDOR / "freshbooks"
 
 #: ``sha256sum`` lines: the digest of each vendor file, by its path from the repository root
 SHA256SUMS = VENDOR / "SHA256SUMS"
@@ -36,4 +38,4 @@ def pinned_files() -> dict[str, str]:
     return pinned
 
 
-__all__ = ["QUICKBOOKS", "REPO", "SHA256SUMS", "STRIPE", "VENDOR", "XERO", "pinned_files"]
+__all__ = ["FRESHBOOKS", "QUICKBOOKS", "REPO", "SHA256SUMS", "STRIPE", "VENDOR", "XERO", "pinned_files"]

@@ -13,6 +13,10 @@ from ledgerlink.cli.options import db_option, db_url
 if TYPE_CHECKING:
     from ledgerlink.io.connections import Connections
 
+#: where ``ledgerlink connect`` sends the person back when neither the command nor the
+#: connection names an address: ``serve``'s ``/oauth/callback`` on its default port
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:8080/oauth/callback"
+
 
 def cmd_connect(args: argparse.Namespace) -> int:
     from ledgerlink.io.oauth import CLIENT_CREDENTIALS, connect_client, consent_url, grant, sharing, token_set
@@ -30,7 +34,11 @@ def cmd_connect(args: argparse.Namespace) -> int:
             print(f"{', '.join(names)}: ok (a token fetched with the app's client credentials, the "
                   f"tenant learned); paused runs resumed")
             return 0
-        url = consent_url(connections, args.name, args.redirect_uri)
+        # a vendor that takes only the redirect addresses registered on the app (https, no
+        # query string) has the registered one set on the connection: it is the default
+        redirect = (args.redirect_uri or connections.connection(args.name).settings.get("redirect_uri")
+                    or DEFAULT_REDIRECT_URI)
+        url = consent_url(connections, args.name, str(redirect))
         names = sharing(connections, args.name)
     finally:
         runtime.close()
@@ -111,8 +119,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("connect", help="print the consent address that connects an OAuth connection; for a "
                                        "key connection, check the key and resume its paused runs")
     p.add_argument("name", help="connection name in ledgerlink.toml")
-    p.add_argument("--redirect-uri", default="http://127.0.0.1:8080/oauth/callback",
-                   help="where the consent screen sends the person back: serve's /oauth/callback")
+    p.add_argument("--redirect-uri",
+                   help="where the consent screen sends the person back: serve's /oauth/callback (default: "
+                        f"the connection's redirect_uri setting, else {DEFAULT_REDIRECT_URI})")
     db_option(p)
     p.add_argument("--config")
     p.set_defaults(func=cmd_connect)

@@ -12,7 +12,9 @@ from the kit below, so every connector follows the same rules:
 - :mod:`~ledgerlink.contract.effects`: effects beyond HTTP: an action yields :class:`Request`,
   :class:`LinkQuery` or a file effect (:class:`WriteFile`, :class:`AppendFile`) and gets back
   :class:`Response` or :class:`FileResult`;
-- :mod:`~ledgerlink.contract.tenants`: choosing the tenant a consent gave access to.
+- :mod:`~ledgerlink.contract.tenants`: choosing the tenant a consent gave access to;
+- :mod:`~ledgerlink.contract.subscriptions`: webhook subscriptions made through the vendor's
+  API, and the signing secrets their handshakes teach.
 """
 
 from ledgerlink import hookimpl
@@ -33,6 +35,7 @@ from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_acti
                                         linked_target, perform_create, read_then_delete)
 from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, WriteFile
 from ledgerlink.contract.tenants import choose_tenant
+from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
 
 __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remaining", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
            "IncomingEvent", "Webhook", "Poll", "Page", "OAuth2", "Connector", "Trigger", "Action", "Transform",
@@ -50,4 +53,6 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            "Built", "CreateSteps", "Schemas", "create_action", "find_created", "linked_target",
            "perform_create", "read_then_delete",
            # effects and tenants
-           "AppendFile", "FileEffect", "FileResult", "WriteFile", "choose_tenant"]
+           "AppendFile", "FileEffect", "FileResult", "WriteFile", "choose_tenant",
+           # webhook subscriptions
+           "Handshake", "Subscription", "Subscriptions", "signing_secrets"]

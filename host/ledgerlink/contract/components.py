@@ -17,6 +17,7 @@ from wsgiref.types import WSGIApplication
 
 from ledgerlink.contract.demo import Demo, DemoSource
 from ledgerlink.contract.limits import Limits, Remaining
+from ledgerlink.contract.subscriptions import Handshake, Subscriptions
 
 STATUSES = ("stable", "beta")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -133,6 +134,15 @@ class Webhook:
     #: (Xero refuses any other answer to its Intent to Receive); False: the host's JSON
     #: summary of what was stored
     empty_answer: bool = False
+    #: the media types deliveries come as (``application/x-www-form-urlencoded`` for a vendor
+    #: posting form fields); ``+json`` types are accepted with ``application/json``
+    content_types: tuple[str, ...] = ("application/json",)
+    #: ``handshake(headers, body) -> Handshake | None``: a delivery that carries a new
+    #: subscription's secret instead of events (kept pending until confirmed, and answered
+    #: 200); None for an ordinary delivery. See :mod:`ledgerlink.contract.subscriptions`.
+    handshake: Callable[[Mapping[str, str], bytes], Handshake | None] | None = None
+    #: how ``ledgerlink webhooks register`` subscribes a connection to the events it needs
+    subscriptions: Subscriptions | None = None
 
 
 @dataclass(frozen=True)
@@ -326,7 +336,9 @@ class Action:
     sample_response: Any = None
     status: str = "stable"
     #: how a retried write avoids a twin: "key" (vendor honours the idempotency key),
-    #: "lookup" (the action looks the entity up first) or "none" (reads only)
+    #: "lookup" (the vendor keeps no key: the action looks the entity up first, in its
+    #: ``perform`` or, declared as ``find_existing``, run by the host before any resend of a
+    #: write that may have been done) or "none" (reads only)
     idempotency: str = "key"
     #: ``undo(target_id, ctx)``: a generator like ``perform`` that voids or deletes the entity
     #: this action created (``ledgerlink runs undo``); it returns normally when the entity is

@@ -121,12 +121,15 @@ def find_created(steps: CreateSteps[B], input: Mapping[str, Any],
 
 def create_action(*, name: str, summary: str, what: str, schemas: Schemas,
                   steps: CreateSteps[B], undo: Undo | None, lookup_keys: str = "",
-                  status: str = "stable") -> Action:
+                  status: str = "stable", idempotency: str = "key") -> Action:
     """The :class:`Action` that creates ``what`` exactly once.
 
     Its ``perform`` is :func:`perform_create`, its ``find_existing`` :func:`find_created`
     (``lookup_keys`` names, for its docstring, what the lookup queries by), its ``undo``
-    the declared one, and its idempotency ``"key"``.
+    the declared one. ``idempotency`` is ``"key"`` when the vendor honours the step's
+    idempotency key, ``"lookup"`` when it has none: then the host runs ``find_existing``
+    before any resend of a write that may have been done (a lost answer, a 5xx), and the
+    vendor's ``request`` need not carry the key.
     """
 
     def perform(input: Mapping[str, Any],
@@ -149,7 +152,7 @@ def create_action(*, name: str, summary: str, what: str, schemas: Schemas,
                              + ", matched on what the step sends.")
     return Action(name=name, summary=summary, input_schema=schemas.input,
                   output_schema=schemas.output, sample=schemas.sample, perform=perform,
-                  sample_response=schemas.sample_response, status=status, idempotency="key",
+                  sample_response=schemas.sample_response, status=status, idempotency=idempotency,
                   find_existing=find_existing, undo=undo)
 
 

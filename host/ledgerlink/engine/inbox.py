@@ -22,7 +22,7 @@ from ledgerlink import jsonio
 from ledgerlink.contract import Connector, IncomingEvent
 from ledgerlink.engine.occurrence import occurrence_key
 from ledgerlink.engine.runner import document
-from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, quoted
+from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, SignatureError, quoted
 from ledgerlink.io.connections import Connections, Counters
 from ledgerlink.recipes.recipe import Recipe
 from ledgerlink.recipes.registry import Registry
@@ -50,7 +50,9 @@ class Inbox:
                 now: float | None = None) -> dict[str, Any]:
         """Verify, parse, store and plan a webhook delivery. Returns what was stored.
 
-        Raises SignatureError (nothing stored), EventError (nothing stored) or ConfigError.
+        Raises SignatureError (nothing stored), EventError (nothing stored) or ConfigError. A
+        delivery the connector's ``Webhook.handshake`` recognises is not verified: its secret
+        is kept pending (:func:`ledgerlink.io.subscriptions.learn`) and nothing else is stored.
         Returns only after the commit, so the caller may acknowledge. A notification that
         carries ids only (its trigger has ``fetch``) is stored now and its runs are planned
         by a worker once the entity is fetched. What a recipe makes of an event never
@@ -62,8 +64,28 @@ class Inbox:
         if connector.webhook is None:
             raise ConfigError(f"connector {connector.name!r} of connection {connection_name!r} does not "
                               f"receive webhooks")
-        verify_with = {**connection.settings, **self.connections.secrets(connection_name)}
-        connector.webhook.verify(headers, body, verify_with, time.time() if now is None else now)
+        handshake = connector.webhook.handshake(headers, body) if connector.webhook.handshake else None
+        if handshake is not None:  # a subscription's secret, not events: kept pending, never used yet
+            from ledgerlink.io.subscriptions import learn
+
+            learn(self.connections, connection_name, handshake)
+            self.metrics.add("webhook_handshakes", 1)
+            log.info("connection %r received the handshake of webhook subscription %s", connection_name,
+                     handshake.subscription)
+            return {"received": 0, "stored": 0, "duplicates": 0, "runs_planned": 0,
+                    "handshake": handshake.subscription}
+        when = time.time() if now is None else now
+        try:
+            connector.webhook.verify(headers, body, {**connection.settings, **self.connections.secrets(connection_name)},
+                                     when)
+        except SignatureError:
+            if connector.webhook.handshake is None or not self.connections.secret_box.enabled:
+                raise
+            # a subscription confirmed by another process moments ago: its secret may not be in
+            # this process's cache of the stored secrets yet
+            self.connections.secret_box.forget(connection_name)
+            connector.webhook.verify(headers, body, {**connection.settings, **self.connections.secrets(connection_name)},
+                                     when)
         by_connection: dict[str, list[IncomingEvent]] = {}
         unrouted: list[IncomingEvent] = []
         for event in connector.webhook.parse(headers, body):

@@ -264,7 +264,10 @@ def earlier_writes(live: LiveRun, recipe: Recipe, step: Step, event: IncomingEve
     - a write whose answer was lost was first sent longer ago than the connector's
       ``idempotency_key_lifetime``: the vendor may have forgotten its key;
     - the step wrote under another key before: a replay (of this run, or on another
-      recipe version), whose earlier write may have created the entity.
+      recipe version), whose earlier write may have created the entity;
+    - the action's vendor keeps no idempotency key (``idempotency="lookup"``) and an
+      earlier write failed without a 4xx refusal (a 5xx, a 429 after a gateway's retry):
+      it may have been done, and nothing at the vendor would answer a resend with it.
     """
     run = live.run
     key = idempotency_key(recipe.id, recipe.version, event.id, step.id, run.key_generation)
@@ -277,9 +280,13 @@ def earlier_writes(live: LiveRun, recipe: Recipe, step: Step, event: IncomingEve
         key = own[-1].idempotency_key or key
     if step.action.find_existing is None:
         return key, False
-    in_doubt = [w for w in writes if w.status == "unknown"]
+    keyless = step.action.idempotency == "lookup"
+    in_doubt = [w for w in writes if w.status == "unknown"
+                or (keyless and w.status == "failed" and w.response_status is not None
+                    and not 400 <= w.response_status < 500)]
     unreadable = any(w.response_status is not None for w in in_doubt)
-    lifetime = connector.idempotency_key_lifetime
+    # a vendor without keys forgets every write at once
+    lifetime = 0.0 if keyless else connector.idempotency_key_lifetime
     first_sent = min((w.started_at for w in in_doubt if w.idempotency_key == key), default=None)
     forgotten = lifetime is not None and first_sent is not None and time.time() - first_sent >= lifetime
     return key, replayed or unreadable or forgotten

@@ -37,6 +37,7 @@ from ledgerlink import jsonio
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.contract import Connection, Connector, OAuth2, Request, Response
+from ledgerlink.contract.subscriptions import PENDING, SIGNING
 from ledgerlink.errors import (ConfigError, LedgerlinkError, NeedsReauth, NotSent, OutcomeUnknown, TokenRefused,
                                VendorError)
 from ledgerlink.io import outbound
@@ -277,8 +278,13 @@ def _store_set(host: OAuthHost, owner: str, tokens: dict[str, Any], query: Mappi
     if oauth.learn_tenant is not None:
         learned = {name: _learn_tenant(host, oauth, name, query, tokens["access_token"]) for name in names}
         tokens = {**tokens, "settings": learned[owner], "settings_of": learned}
+    def connected(values: dict[str, Any], status: str | None) -> tuple[Any, Any, Any]:
+        # the tokens replace what was stored, except the secrets webhook subscriptions taught
+        kept = {k: v for k, v in values.items() if k.startswith((SIGNING, PENDING))}
+        return {**kept, **tokens}, "ok", None
+
     with lock(owner):
-        host.secret_box.put(owner, tokens, status="ok")
+        host.secret_box.locked_update(owner, connected)
     host.forget(owner)
     for name in names:
         host.store.resume_paused(name)

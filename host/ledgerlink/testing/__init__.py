@@ -9,9 +9,10 @@
   ["ledgerlink.testing.fixtures"]`` in the top conftest;
 - :mod:`.databases`, :mod:`.processes`, :mod:`.expressions`: a migrated database, the CLI and
   the service as subprocesses, recipe expressions compiled outside a recipe;
-- :mod:`.sandbox` (with :mod:`.sandbox_oauth` and :mod:`.sandbox_webhooks`): the base vendor
-  sandboxes are built on: a loopback server runner, rate windows, idempotency-key replay,
-  scripted faults, an OAuth 2.0 token endpoint and a signed webhook emitter.
+- :mod:`.sandbox` (with :mod:`.sandbox_oauth`, :mod:`.sandbox_webhooks` and
+  :mod:`.sandbox_flask`): the base vendor sandboxes are built on: a loopback server runner,
+  rate windows, idempotency-key replay, scripted faults, an OAuth 2.0 token endpoint, a signed
+  webhook emitter and the Flask response of a reply.
 
 The host never imports it. Only :mod:`.conformance` and :mod:`.fixtures` need pytest (the
 ``test`` extra), so :class:`ConnectorConformance` is imported on first use: a sandbox served

@@ -21,20 +21,27 @@ api = ApiBlueprint("connections", __name__, operation_prefix="")
                admin=False,
                responses={200: "stored (or a duplicate); an empty body when the connector's webhooks ask for one",
                           401: "signature does not verify", 400: "unusable body",
-                          404: "unknown connection", 413: "body too large", 415: "not JSON"})
+                          404: "unknown connection", 413: "body too large",
+                          415: "not a media type the connector's webhooks are sent as (JSON unless it says)"})
 def webhook(connection: str) -> FlaskResponse:
     rt = runtime()
     limit = rt.settings.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         return error(413, "body_too_large", f"webhook bodies are limited to {limit} bytes")
+    known = connection in rt.config.connections or connection in rt.catalog.connectors
+    try:
+        hook = rt.catalog.connectors[rt.connections.connection(connection).connector].webhook if known else None
+    except LedgerlinkError:  # receive() below names what is wrong with the connection
+        hook = None
+    accepted = hook.content_types if hook is not None else ("application/json",)
     content_type = (request.mimetype or "").lower()
-    if content_type != "application/json" and not content_type.endswith("+json"):
+    if content_type not in accepted and not ("application/json" in accepted and content_type.endswith("+json")):
         return error(415, "unsupported_media_type",
-                     f"webhooks must be sent as application/json, not {content_type or 'no content type'}")
+                     f"webhooks must be sent as {' or '.join(accepted)}, not {content_type or 'no content type'}")
     body = request.stream.read(limit + 1)
     if len(body) > limit:
         return error(413, "body_too_large", f"webhook bodies are limited to {limit} bytes")
-    if connection not in rt.config.connections and connection not in rt.catalog.connectors:
+    if not known:
         return error(404, "unknown_connection", f"no connection named {connection!r} is configured")
     try:
         result = rt.inbox.receive(connection, request.headers, body)
@@ -44,8 +51,7 @@ def webhook(connection: str) -> FlaskResponse:
         return ledgerlink_error(exc, 400)
     except ConfigError as exc:
         return ledgerlink_error(exc, 400)
-    webhook = rt.catalog.connectors[rt.connections.connection(connection).connector].webhook
-    if webhook is not None and webhook.empty_answer:
+    if hook is not None and hook.empty_answer:
         return FlaskResponse(b"", status=200)
     return json_response(result, 200)
 

@@ -6,6 +6,7 @@ vendor; ``ledgerlink sandbox NAME`` serves it and ``ledgerlink demo`` points a c
 it. Nothing here imports a connector: each sandbox is written from the vendor's documentation,
 so a connector and the imitation it is tested against cannot agree on the same mistake.
 
+- :mod:`.freshbooks`: FreshBooks (the accounting API, callbacks, FreshBooks' identity service).
 - :mod:`.quickbooks`: QuickBooks Online (Accounting API v3, Intuit OAuth 2.0).
 - :mod:`.stripe`: Stripe (API v1, 2023-08-16: invoicing, payments, balance, payouts, events).
 - :mod:`.xero`: Xero (Accounting API 2.0, Xero's identity service).
@@ -18,9 +19,18 @@ from collections.abc import Callable
 from ledgerlink import hookimpl
 from ledgerlink.contract import Sandbox
 
+from .freshbooks import OPTIONS as FRESHBOOKS_OPTIONS, create_sandbox as create_freshbooks
 from .quickbooks import OPTIONS as QUICKBOOKS_OPTIONS, create_sandbox as create_quickbooks
 from .stripe import OPTIONS as STRIPE_OPTIONS, create_sandbox as create_stripe
 from .xero import OPTIONS as XERO_OPTIONS, create_sandbox as create_xero
+
+FRESHBOOKS = Sandbox(
+    name="freshbooks",
+    summary="FreshBooks API and identity service in memory: businesses, single-use refresh tokens, "
+            "callbacks with the verifier handshake; bodies checked against the community OpenAPI made strict",
+    factory=create_freshbooks,
+    options=FRESHBOOKS_OPTIONS,
+)
 
 QUICKBOOKS = Sandbox(
     name="quickbooks",
@@ -49,10 +59,11 @@ XERO = Sandbox(
 
 @hookimpl
 def ledgerlink_register_sandboxes(register: Callable[[Sandbox], None]) -> None:
-    """Register the QuickBooks Online, Stripe and Xero sandboxes."""
+    """Register the FreshBooks, QuickBooks Online, Stripe and Xero sandboxes."""
+    register(FRESHBOOKS)
     register(QUICKBOOKS)
     register(STRIPE)
     register(XERO)
 
 
-__all__ = ["QUICKBOOKS", "STRIPE", "XERO", "ledgerlink_register_sandboxes"]
+__all__ = ["FRESHBOOKS", "QUICKBOOKS", "STRIPE", "XERO", "ledgerlink_register_sandboxes"]

@@ -334,3 +334,34 @@ def test_every_query_reader_retries_a_success_answer_without_its_query_response(
         with pytest.raises(VendorError) as raised:
             drive(reader, Script(html))
         assert raised.value.kind == "retry" and "QueryResponse" in raised.value.message
+
+
+@pytest.mark.parametrize("idempotency, looked_up", [("lookup", True), ("key", False)])
+def test_a_keyless_write_refused_with_a_5xx_is_looked_up_before_it_is_resent(make_runtime, sandbox,
+                                                                             idempotency, looked_up):
+    """A vendor without idempotency keys may have done a write it answered with a 5xx (a
+    gateway's answer after the commit): an action declaring ``idempotency="lookup"`` is looked
+    up before it is resent; one relying on the vendor's key is resent under it."""
+    import dataclasses
+
+    state = sandbox
+    state.script([{"status": 500, "match": POST_ENTRY}])
+    runtime = make_runtime()
+    name = "quickbooks.create_journal_entry"
+    runtime.catalog.actions[name] = dataclasses.replace(runtime.catalog.actions[name], idempotency=idempotency)
+    runtime.registry.reload()
+    pool = WorkerPool(runtime, 1)
+    pool.start()
+    try:
+        deliver(runtime, invoice_paid_event("usd", 7777, event_id="evt_keyless_500"))
+        counts = settle(runtime)
+    finally:
+        pool.stop()
+    assert counts == {"succeeded": 1}
+    assert entries_by_event(state) == {"evt_keyless_500": 1}
+    first, second = runtime.store.run(1)["steps"]
+    assert first["status"] == "failed" and first["response_status"] == 500
+    queries = [r for r in state.requests() if r["method"] == "GET" and r["entity"] == "query"]
+    assert len(queries) == (1 if looked_up else 0)  # the lookup found nothing, so the entry was sent
+    assert len(entry_posts(state)) == 2
+    assert runtime.metrics.values.get("lost_writes_looked_up", 0) == (1 if looked_up else 0)

@@ -252,3 +252,22 @@ def test_the_client_credentials_grant_connects_without_a_consent_and_has_no_refr
     runtime, _, _ = connect([], grant="password")
     with pytest.raises(ConfigError, match="offers authorization_code, client_credentials"):
         connect_client(runtime.connections, "books")
+
+
+def test_connecting_again_keeps_the_secrets_webhook_subscriptions_taught(connect):
+    """A reconnection replaces the tokens; a subscription's signing secret is not the consent's
+    to drop (the vendor would go on signing with it)."""
+    from ledgerlink.contract.subscriptions import PENDING, SIGNING
+
+    runtime, _, answer = connect([{"tenantId": "org-1", "tenantName": "Acme Ltd"}])
+    assert answer.status_code == 200, answer.get_json()
+    box = runtime.connections.secret_box
+    box.locked_update("books", lambda values, status: (
+        {**values, SIGNING + "101": "confirmed-secret", PENDING + "102": "pending-secret"}, status, None))
+    first_token = box.get("books")["access_token"]
+    consent = httpx.get(consent_url(runtime.connections, "books", "http://127.0.0.1:8080/oauth/callback"))
+    client = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime).test_client()
+    assert client.get(f"/oauth/callback?{urlparse(consent.headers['location']).query}").status_code == 200
+    stored = box.get("books")
+    assert stored["access_token"] != first_token
+    assert stored[SIGNING + "101"] == "confirmed-secret" and stored[PENDING + "102"] == "pending-secret"

@@ -26,7 +26,8 @@ from typing import Any
 from flask import Flask, Response, request
 
 from ledgerlink import jsonio
-from ledgerlink.testing.sandbox import RateWindow, Reply, SandboxClock
+from ledgerlink.testing.sandbox_flask import response as _send
+from ledgerlink.testing.sandbox import RateWindow, SandboxClock
 from ledgerlink.testing.sandbox_webhooks import WebhookEmitter, hmac_signature
 
 from . import money
@@ -99,13 +100,6 @@ class StripeSandbox:
     def stop(self) -> None:
         if self.emitter is not None:
             self.emitter.stop()
-
-
-def _send(reply: Reply) -> Response:
-    response = Response(reply.body, status=reply.status, content_type=reply.content_type)
-    for name, value in reply.headers.items():
-        response.headers[name] = value
-    return response
 
 
 def create_app(sandbox: StripeSandbox) -> Flask:

@@ -27,23 +27,12 @@ from typing import Any
 from flask import Flask, Response, redirect, request
 
 from ledgerlink import jsonio
-from ledgerlink.testing.sandbox import Reply
+from ledgerlink.testing.sandbox_flask import json_response as _json, response as _send
 
 from . import api, errors
 from .ledger import balances
 from .webhooks import intent_to_receive
 from .state import Sandbox
-
-
-def _send(reply: Reply) -> Response:
-    response = Response(reply.body, status=reply.status, content_type=reply.content_type)
-    for name, value in reply.headers.items():
-        response.headers[name] = value
-    return response
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(jsonio.dumps(body), status=status, content_type="application/json")
 
 
 def _input() -> dict[str, Any]:

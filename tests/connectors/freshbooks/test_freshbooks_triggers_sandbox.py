@@ -1,0 +1,153 @@
+"""FreshBooks' triggers and poll against the FreshBooks sandbox over loopback HTTP: an object read
+whole by id (an invoice with its lines), gone when FreshBooks no longer has it, and the poll's
+listings by day and page from a cursor."""
+
+from __future__ import annotations
+
+import httpx
+import jsonschema
+import pytest
+
+import ledgerlink_freshbooks
+from fb_sandbox import ACCOUNT, TOKEN, call, result, served
+from ledgerlink.errors import EventError
+from ledgerlink.testing import HttpSender, drive
+from ledgerlink.testing.actions import context, poll
+from ledgerlink_freshbooks import polling, triggers, webhook
+
+CONNECTOR = ledgerlink_freshbooks.CONNECTOR
+SCHEMAS = {t.name: t.event_schema for t in triggers.TRIGGERS}
+
+
+@pytest.fixture
+def sandbox():
+    with served(rate_limit=False) as (loop, clock):
+        yield loop, clock
+
+
+@pytest.fixture
+def send():
+    with httpx.Client() as client:
+        yield HttpSender(client, CONNECTOR.auth({"access_token": TOKEN}))
+
+
+def ctx_of(loop, **settings):
+    return context("freshbooks", {"account_id": ACCOUNT, "api_base": loop.url, **settings})
+
+
+def make(loop, path: str, key: str, body: dict) -> dict:
+    return result(call(loop, "POST", path, {key: body}, params={"include[]": "lines"}))[key]
+
+
+def business(loop) -> tuple[dict, dict, dict]:
+    client = make(loop, "users/clients", "client", {"email": "buyer@example.com", "organization": "Acme"})
+    invoice = make(loop, "invoices/invoices", "invoice", {
+        "customerid": client["id"], "create_date": "2026-11-30",
+        "lines": [{"type": 0, "name": "Plan", "qty": "2", "unit_cost": {"amount": "10.00"}}]})
+    payment = make(loop, "payments/payments", "payment", {
+        "invoiceid": invoice["id"], "amount": {"amount": "19.98"}, "date": "2026-12-01", "type": "Check"})
+    return client, invoice, payment
+
+
+def called_back(name: str, object_id) -> dict:
+    body = f"name={name}&object_id={object_id}&account_id={ACCOUNT}&business_id=6543&identity_id=1&user_id=1"
+    (event,) = webhook.parse({}, body.encode())
+    return event
+
+
+def test_each_object_a_callback_names_is_read_whole_and_fits_its_trigger(sandbox, send):
+    loop, _ = sandbox
+    client, invoice, payment = business(loop)
+    for name, found in (("client.create", client), ("invoice.update", invoice), ("payment.create", payment)):
+        event = called_back(name, found["id"])
+        fetched = drive(triggers.fetch(event.payload, ctx_of(loop)), send).value
+        assert fetched["data"]["id"] == found["id"] and fetched["version"] == f"{found['id']}@{found['updated']}"
+        jsonschema.Draft202012Validator(SCHEMAS[event.trigger]).validate(fetched)
+    read = drive(triggers.fetch(called_back("invoice.update", invoice["id"]).payload, ctx_of(loop)), send).value
+    assert [line["unit_cost"] for line in read["data"]["lines"]] == [{"amount": "10.00", "code": "USD"}]
+    assert send.sent[-1].request.url.params.get("include[]") == "lines"  # without it, no lines
+
+
+def test_an_object_freshbooks_no_longer_has_is_gone(sandbox, send):
+    loop, _ = sandbox
+    _, _, payment = business(loop)
+    assert drive(triggers.fetch(called_back("payment.create", 424242).payload, ctx_of(loop)), send).value is None
+    result(call(loop, "PUT", f"payments/payments/{payment['id']}", {"payment": {"vis_state": 1}}))
+    assert drive(triggers.fetch(called_back("payment.create", payment["id"]).payload, ctx_of(loop)), send).value is None
+
+
+def test_an_event_of_another_business_is_not_read_on_this_connection(sandbox, send):
+    loop, _ = sandbox
+    event = called_back("payment.create", 1)
+    with pytest.raises(Exception, match="configure a FreshBooks connection for that business"):
+        drive(triggers.fetch(event.payload, ctx_of(loop, account_id="OTHER1")), send)
+
+
+def test_the_poll_reads_a_day_of_changes_whole_page_by_page_and_then_only_later_days(sandbox, send, monkeypatch):
+    loop, clock = sandbox
+    ctx = ctx_of(loop, poll_since="2026-11-30T00:00:00Z")
+    # 150 clients changed within one second: two pages of 100 at most
+    made = {make(loop, "users/clients", "client", {"email": f"c{n}@example.com"})["id"] for n in range(150)}
+    monkeypatch.setattr(polling, "MAX_PAGES", 1)  # one page a poll: the cursor carries the rest
+    first, cursor, done = poll(CONNECTOR, None, ctx, send)
+    assert [r.params["search[updated_min]"] for r in done.requests] == ["2026-11-30"] * 3
+    assert all(r.params["per_page"] == "100" for r in done.requests)
+    assert {e.trigger for e in first} == {"freshbooks.client.updated"} and len(first) == 100
+    second, cursor, _ = poll(CONNECTOR, cursor, ctx, send)
+    assert {int(e.payload["object_id"]) for e in first + second} == made
+    again, _, _ = poll(CONNECTOR, cursor, ctx, send)  # the newest day is listed again: the same events
+    assert {e.id for e in again} <= {e.id for e in first + second}
+
+    clock.now += 2 * 86400  # two days later, one client changes
+    some = next(iter(made))
+    result(call(loop, "PUT", f"users/clients/{some}", {"client": {"organization": "Renamed"}}))
+    monkeypatch.setattr(polling, "MAX_PAGES", 10)
+    _, cursor, _ = poll(CONNECTOR, cursor, ctx, send)
+    later, _, done = poll(CONNECTOR, cursor, ctx, send)
+    # the clients from the day of the newest change; the lists with none stay where they were
+    assert [(r.url.rsplit("/", 1)[1], r.params["search[updated_min]"]) for r in done.requests] == [
+        ("payments", "2026-11-30"), ("invoices", "2026-11-30"), ("clients", "2026-12-02")]
+    assert [(e.payload["object_id"], e.payload["data"]["organization"]) for e in later] == [(str(some), "Renamed")]
+
+
+def test_a_polled_payment_is_the_event_its_callback_brings(sandbox, send):
+    loop, _ = sandbox
+    _, _, payment = business(loop)
+    events, _, _ = poll(CONNECTOR, None, ctx_of(loop, poll_since="2026-11-30"), send)
+    polled = next(e for e in events if e.trigger == "freshbooks.payment.created")
+    assert polled.id == called_back("payment.create", payment["id"]).id
+    jsonschema.Draft202012Validator(SCHEMAS[polled.trigger]).validate(polled.payload)
+
+
+@pytest.mark.parametrize("cursor", ["not json", "{}", '{"payment": {"day": "2026-11-30", "page": 0}, '
+                                    '"invoice": {"day": "x", "page": 1}, "client": {"day": "x", "page": 1}}'])
+def test_a_cursor_the_poll_did_not_write_is_refused(cursor):
+    with pytest.raises(EventError, match="cursor"):
+        poll(CONNECTOR, cursor, context("freshbooks", {"account_id": ACCOUNT}), [])
+
+
+def test_the_payments_past_is_listed_by_date_as_the_events_their_callbacks_bring(sandbox, send):
+    from datetime import datetime, timezone
+
+    from ledgerlink.contract import Response
+    from ledgerlink_freshbooks.history import payment_history
+
+    loop, _ = sandbox
+    client, invoice, _ = business(loop)  # one payment dated 2026-12-01
+    for day in ("2026-11-28", "2026-12-03"):
+        make(loop, "payments/payments", "payment", {"invoiceid": invoice["id"], "amount": {"amount": "0.01"},
+                                                    "date": day, "type": "Cash"})
+    since, until = (datetime(2026, 11, 29, tzinfo=timezone.utc).timestamp(),
+                    datetime(2026, 12, 3, tzinfo=timezone.utc).timestamp())  # up to the end of Dec 2
+    page = drive(payment_history(since, until, None, ctx_of(loop)), send).value
+    assert [e.payload["data"]["date"] for e in page.events] == ["2026-12-01"] and page.cursor is None
+    (event,) = page.events
+    assert event.id == called_back("payment.create", event.payload["object_id"]).id
+    jsonschema.Draft202012Validator(SCHEMAS[event.trigger]).validate(event.payload)
+
+    full = {"response": {"result": {"payments": [{"id": n, "date": "2026-12-01", "updated": "2026-12-01 10:00:00"}
+                                                 for n in range(1, 101)], "page": 1, "pages": 2}}}
+    first = drive(payment_history(since, until, None, ctx_of(loop)), [Response(200, json=full)]).value
+    assert (len(first.events), first.cursor, first.progress) == (100, "2", 0.5)
+    with pytest.raises(EventError, match="cursor"):
+        drive(payment_history(since, until, "x", ctx_of(loop)), [])

@@ -1,12 +1,17 @@
 """Performing an action's file effects: the analogue of :mod:`ledgerlink.io.outbound`.
 
 :func:`perform` writes or appends (:mod:`ledgerlink.contract.effects`) exactly once per
-idempotency key, durably:
+idempotency key, durably, and reads:
 
 - **Whole-file write**: the content goes to a temporary file in the same folder, which is
   fsynced, put in place with ``os.replace`` (atomic on POSIX), then the folder is fsynced,
   so the new name survives a power cut.
-- **Append**: under an exclusive lock, one record is appended and the file fsynced.
+- **Append**: under an exclusive lock, one record is appended (after the effect's header
+  when the file is empty) and the file fsynced.
+- **Compare and replace**: a whole-file write naming ``expect_sha256`` replaces the file
+  only if, under the lock, its content still has that digest; else it answers ``conflict``.
+- **Read**: under the same lock (after the repair below), so a reader never sees a record
+  half appended.
 
 Beside each file, the hidden journal ``.NAME.ledgerlink-journal`` holds one JSON line per
 applied key, written *before* the effect and fsynced: ``{"key", "mode", "length", "sha256"}``
@@ -41,7 +46,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from ledgerlink import jsonio
-from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult
+from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, ReadFile, WriteFile
 from ledgerlink.errors import FileEffectError, quoted
 from ledgerlink.io.outbound import Sent, redact
 
@@ -100,11 +105,23 @@ def target(effect: FileEffect, settings: Mapping[str, Any]) -> Path:
 
 
 def content_bytes(effect: FileEffect) -> bytes:
-    """The exact bytes the effect writes; FileEffectError when its text cannot be encoded."""
-    if isinstance(effect.content, bytes):
-        return effect.content
+    """The exact bytes the effect writes (none for a read); FileEffectError when its text
+    cannot be encoded."""
+    if isinstance(effect, ReadFile):
+        return b""
+    return _encoded(effect, effect.content)
+
+
+def header_bytes(effect: FileEffect) -> bytes:
+    """The bytes an append writes first into an empty file (none for other effects)."""
+    return _encoded(effect, effect.header) if isinstance(effect, AppendFile) else b""
+
+
+def _encoded(effect: AppendFile | FileEffect, text: bytes | str) -> bytes:
+    if isinstance(text, bytes):
+        return text
     try:
-        return effect.content.encode(effect.encoding)
+        return text.encode(effect.encoding)
     except LookupError:
         raise FileEffectError(f"unknown encoding {effect.encoding!r} for {quoted(effect.path)}") from None
     except UnicodeEncodeError as exc:
@@ -116,31 +133,51 @@ def describe(effect: FileEffect, secrets: Iterable[str] = ()) -> dict[str, Any]:
     """The effect as dry-run and the run log show it: kind, mode, path and the exact
     content (text in its encoding, else base64), secret values redacted."""
     secrets = [s for s in secrets if isinstance(s, str) and s]
-    data = content_bytes(effect)
     shown: dict[str, Any] = {"kind": "file", "mode": effect.mode, "path": redact(effect.path, secrets),
-                             "folder_setting": effect.folder_setting, "bytes": len(data)}
+                             "folder_setting": effect.folder_setting}
+    if isinstance(effect, ReadFile):
+        return shown
+    data = content_bytes(effect)
+    shown["bytes"] = len(data)
     try:
         shown["encoding"] = effect.encoding
         shown["content"] = redact(data.decode(effect.encoding), secrets)
+        if header_bytes(effect):
+            shown["header_if_empty"] = redact(header_bytes(effect).decode(effect.encoding), secrets)
     except UnicodeDecodeError:
         del shown["encoding"]
+        shown.pop("content", None)
         shown["content_base64"] = base64.b64encode(data).decode("ascii")
+        if header_bytes(effect):
+            shown["header_if_empty_base64"] = base64.b64encode(header_bytes(effect)).decode("ascii")
+    if isinstance(effect, WriteFile) and effect.expect_sha256 is not None:
+        shown["expect_sha256"] = effect.expect_sha256
     return shown
 
 
 # --- performing it -----------------------------------------------------------------------
 
 def perform(effect: FileEffect, settings: Mapping[str, Any]) -> FileResult:
-    """Write or append ``effect`` once per key (see the module's docstring)."""
+    """Write or append ``effect`` once per key, or read (see the module's docstring)."""
     path = target(effect, settings)
     data = content_bytes(effect)
     try:
+        if isinstance(effect, ReadFile) and not path.exists():
+            return FileResult(effect.path, 0, "absent", sha256=_sha256(b""))
         with _Journal(path) as journal:
+            if isinstance(effect, ReadFile):
+                content = path.read_bytes() if path.exists() else b""
+                return FileResult(effect.path, 0, "read" if path.exists() else "absent",
+                                  content=content, sha256=_sha256(content))
             if journal.applied(effect.key):
                 return FileResult(effect.path, 0, "already_applied")
             if isinstance(effect, AppendFile):
-                _append(path, journal, effect.key, data)
-                return FileResult(effect.path, len(data), "appended")
+                written = _append(path, journal, effect.key, data, header_bytes(effect))
+                return FileResult(effect.path, written, "appended")
+            if effect.expect_sha256 is not None:
+                current = _sha256(path.read_bytes() if path.exists() else b"")
+                if current != effect.expect_sha256:
+                    return FileResult(effect.path, 0, "conflict", sha256=current)
             _write(path, journal, effect.key, data)
             return FileResult(effect.path, len(data), "written")
     except OSError as exc:
@@ -153,9 +190,13 @@ def perform(effect: FileEffect, settings: Mapping[str, Any]) -> FileResult:
 
 
 def first_answer(effect: FileEffect) -> FileResult:
-    """What the first attempt of ``effect`` is answered (dry-run answers with it)."""
-    status = "appended" if isinstance(effect, AppendFile) else "written"
-    return FileResult(effect.path, len(content_bytes(effect)), status)
+    """What the first attempt of ``effect`` is answered (dry-run answers with it): a read
+    finds the file absent, an append writes its header too."""
+    if isinstance(effect, ReadFile):
+        return FileResult(effect.path, 0, "absent", sha256=_sha256(b""))
+    if isinstance(effect, AppendFile):
+        return FileResult(effect.path, len(header_bytes(effect)) + len(content_bytes(effect)), "appended")
+    return FileResult(effect.path, len(content_bytes(effect)), "written")
 
 
 def perform_logged(effect: FileEffect, settings: Mapping[str, Any], secrets: Iterable[str],
@@ -171,6 +212,8 @@ def perform_logged(effect: FileEffect, settings: Mapping[str, Any], secrets: Ite
         records.append(Sent(shown, None, exc.message, time.perf_counter() - started))
         raise
     answer = {"path": result.path, "bytes_written": result.bytes_written, "status": result.status}
+    if isinstance(effect, ReadFile):
+        answer["bytes_read"] = len(result.content)
     records.append(Sent(shown, None, redact(jsonio.dumps(answer), secrets), time.perf_counter() - started))
     return result
 
@@ -187,11 +230,14 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _append(path: Path, journal: "_Journal", key: str, data: bytes) -> None:
+def _append(path: Path, journal: "_Journal", key: str, data: bytes, header: bytes) -> int:
+    """Append ``data`` (after ``header`` when the file is empty); the bytes written."""
     created = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
     try:
         offset = os.fstat(fd).st_size
+        if offset == 0:
+            data = header + data
         journal.add({"key": key, "mode": "append", "offset": offset, "length": len(data), "sha256": _sha256(data)})
         view = memoryview(data)
         while view:
@@ -201,6 +247,7 @@ def _append(path: Path, journal: "_Journal", key: str, data: bytes) -> None:
         os.close(fd)
     if created:
         _fsync_folder(path.parent)
+    return len(data)
 
 
 def _write(path: Path, journal: "_Journal", key: str, data: bytes) -> None:

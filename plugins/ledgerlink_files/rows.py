@@ -13,6 +13,8 @@ Cells by type:
   the currency's decimals (12.5 USD is ``12.50``, 1500 JPY ``1500``); more decimals than the
   currency has are refused, not rounded; a negative amount is a number, never neutralised;
 - ``number``: an exact decimal (an exchange rate, a quantity);
+- a money or number column with ``negate`` holds the opposite of its value (a bank statement's
+  money out is negative where the source reports a positive fee or payout);
 - ``date``: a ``YYYY-MM-DD`` calendar date (ISO 8601).
 
 The file name rotates with the run's ``date``: ``payments.csv`` is ``payments-2026-01.csv``
@@ -56,6 +58,9 @@ COLUMN = {
         "type": _described("text (default), money, number or date.", enum=list(TYPES)),
         "currency": _described("A money column's ISO 4217 currency, when not the input's currency.",
                                type="string"),
+        "negate": _described("Write the opposite of a money or number value (a fee the source "
+                             "reports as positive, money out of the account on a statement).",
+                             type="boolean"),
     },
 }
 
@@ -190,9 +195,11 @@ def _cell(column: Mapping[str, Any], where: str, currency: str | None, problems:
     if kind not in TYPES:
         problems.add(f"{where}/type", f"must be one of {', '.join(TYPES)}, got {show(kind)}")
         return None
+    what = f"column {column['name']!r}"
+    if "negate" in column and (kind in ("text", "date") or not isinstance(column["negate"], bool)):
+        problems.add(f"{where}/negate", f"{what}: negate is true or false, on a money or number column")
     if value is None:
         return Cell(kind, None)
-    what = f"column {column['name']!r}"
     if kind == "text":
         if isinstance(value, (float, bool)) or not isinstance(value, (str, int, Decimal)):
             problems.add(f"{where}/value", f"{what} must be a string, got {show(value)}")
@@ -204,6 +211,8 @@ def _cell(column: Mapping[str, Any], where: str, currency: str | None, problems:
         day = date(value, f"{where}/value", problems)
         return None if day is None else Cell("date", dt.date.fromisoformat(day))
     read = amount(value, f"{where}/value", what, problems, sign="any")
+    if read is not None and column.get("negate") is True:
+        read = abs(read) if read == 0 else -read
     if kind == "number" or read is None:
         return None if read is None else Cell("number", read)
     code = column.get("currency", currency)

@@ -105,3 +105,15 @@ def test_a_link_out_of_the_folder_is_refused_by_the_host(tmp_path):
     with pytest.raises(FileEffectError, match="symbolic link"):
         run(csv_file.perform, row_input("out/ledger.csv", "1.00"), tmp_path / "books", "k1")
     assert not (tmp_path / "ledger.csv").exists()
+
+
+def test_a_negated_column_writes_money_out_as_a_negative_amount(tmp_path):
+    data = row_input("ledger.csv", "0.30")
+    data["columns"][1]["negate"] = True
+    run(csv_file.perform, data, tmp_path, "k1")
+    data["columns"][1]["value"] = "-2.00"
+    run(csv_file.perform, data, tmp_path, "k2")
+    assert [r[1] for r in csv_rows(tmp_path / "ledger.csv")[1:]] == ["-0.30", "2.00"]
+    data["columns"][0]["negate"] = True
+    with pytest.raises(InputError, match="/columns/0/negate"):
+        run(csv_file.perform, data, tmp_path, "k3")

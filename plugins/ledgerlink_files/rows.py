@@ -30,11 +30,10 @@ from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import Any, cast
 
+from ledgerlink.contract.cells import neutralised
 from ledgerlink.contract.money import amount, exponent, fit_currency, is_currency
 from ledgerlink.contract.problems import Problems, begin, date, show, text
 
-#: the first characters a spreadsheet reads as the start of a formula
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: the key column's default header
 KEY_COLUMN = "ledgerlink_key"
 TYPES = ("text", "money", "number", "date")
@@ -113,11 +112,6 @@ class Row:
     header: tuple[str, ...]
     cells: tuple[Cell, ...]
     key: str
-
-
-def neutralised(value: str) -> str:
-    """``value`` as a spreadsheet shows it without running it: ``'`` before a formula start."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def rotated(file: str, rotation: str, day: dt.date) -> str:

@@ -13,11 +13,10 @@ key in the workbook writes nothing (its earlier attempt wrote, then its answer w
 
 Cells are typed: money as a number with the currency's decimals (number format ``0.00``,
 ``0`` for JPY, ``0.000`` for KWD), a date as a date shown ``yyyy-mm-dd``, text as text (a
-formula start neutralised, :mod:`ledgerlink_files.rows`). Exactness: a spreadsheet keeps a
-number as a binary double, exact to 15 significant digits; openpyxl writes the Decimal's own
-digits, and any decimal of at most 15 significant digits comes back from the double as the
-same decimal. An amount or number of more digits would be rounded by Excel, so it is written
-as text instead (its digits kept, not summed by a formula).
+formula start neutralised, :mod:`ledgerlink.contract.cells`). Exactness: openpyxl writes the
+Decimal's own digits, and a spreadsheet reads them into a double, exact to 15 significant
+digits; an amount or number of more digits would be rounded, so it is written as text
+instead (its digits kept, not summed by a formula).
 
 Undo: as for CSV, none; a reversal is a row of its own.
 """
@@ -35,13 +34,12 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ledgerlink.contract import Action, ActionContext, FileResult, ReadFile, WriteFile
+from ledgerlink.contract.cells import exact_as_number, number_format
 from ledgerlink.errors import FileEffectError
 from ledgerlink_files.csv_file import OUTPUT
 from ledgerlink_files.rows import Cell, Row, input_schema, read_row
 
 NAME = "files.append_xlsx"
-#: a spreadsheet's numbers are doubles: exact to this many significant digits
-EXACT_DIGITS = 15
 #: how many times a write that found the workbook replaced under it reads it again
 ATTEMPTS = 50
 SHEET = "Ledger"
@@ -57,16 +55,6 @@ SAMPLE = {
                 {"name": "Amount", "value": "-12.345", "type": "money"},
                 {"name": "Description", "value": "+1 refund"}],
 }
-
-
-def exact_as_number(value: Decimal) -> bool:
-    """Whether a spreadsheet's double holds ``value`` exactly (15 significant digits at most)."""
-    return len(value.as_tuple().digits) <= EXACT_DIGITS
-
-
-def number_format(places: int) -> str:
-    """The number format showing exactly ``places`` decimals."""
-    return "0." + "0" * places if places else "0"
 
 
 def put(sheet: Any, row: int, column: int, cell: Cell) -> None:

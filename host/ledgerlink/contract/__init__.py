@@ -20,7 +20,7 @@ from ledgerlink.contract.demo import Demo, DemoSource, LookupReference
 from ledgerlink.contract.limits import Limits
 from ledgerlink.contract.components import (Request, LinkQuery, Response, Connection, ActionContext,
                                             IncomingEvent, Webhook, Poll, Page, OAuth2, Connector,
-                                            Trigger, Action, Transform, Sandbox)
+                                            Trigger, Action, Entry, Transform, Sandbox)
 from ledgerlink.contract.problems import Problems, begin, date, line_objects, show, text, unknown_keys
 from ledgerlink.contract.money import (RECIPE_MONEY, Sign, amount, amount_in, answer_decimal,
                                        currency_code, currency_exponent, exact, exponent,
@@ -35,7 +35,7 @@ from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, Read
 from ledgerlink.contract.tenants import choose_tenant
 
 __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
-           "IncomingEvent", "Webhook", "Poll", "Page", "OAuth2", "Connector", "Trigger", "Action", "Transform",
+           "IncomingEvent", "Webhook", "Poll", "Page", "OAuth2", "Connector", "Trigger", "Action", "Entry", "Transform",
            "Sandbox",
            # problems
            "Problems", "begin", "date", "line_objects", "show", "text", "unknown_keys",

@@ -10,7 +10,7 @@ from the kit below, so every connector follows the same rules:
 - :mod:`~ledgerlink.contract.writes`: create once (idempotency key, then find_existing), undo,
   links;
 - :mod:`~ledgerlink.contract.effects`: effects beyond HTTP: an action yields :class:`Request`,
-  :class:`LinkQuery` or a file effect (:class:`WriteFile`, :class:`AppendFile`, :class:`ReadFile`) and gets back
+  :class:`LinkQuery` or a file effect (:class:`WriteFile`, :class:`AppendFile`, :class:`ReadFile`, :class:`ListFolder`, :class:`MoveFile`) and gets back
   :class:`Response` or :class:`FileResult`;
 - :mod:`~ledgerlink.contract.tenants`: choosing the tenant a consent gave access to.
 """
@@ -31,7 +31,8 @@ from ledgerlink.contract.http import (ErrorReading, Kind, body_excerpt, classify
                                       unreadable_write)
 from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_action, find_created,
                                         linked_target, perform_create, read_then_delete)
-from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, ReadFile, WriteFile
+from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, FileResult, ListFolder, MoveFile,
+                                         ReadFile, WriteFile)
 from ledgerlink.contract.tenants import choose_tenant
 
 __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
@@ -50,4 +51,5 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Reque
            "Built", "CreateSteps", "Schemas", "create_action", "find_created", "linked_target",
            "perform_create", "read_then_delete",
            # effects and tenants
-           "AppendFile", "FileEffect", "FileResult", "ReadFile", "WriteFile", "choose_tenant"]
+           "AppendFile", "FileEffect", "FileEntry", "FileResult", "ListFolder", "MoveFile", "ReadFile",
+           "WriteFile", "choose_tenant"]

@@ -13,6 +13,10 @@ read with :class:`ReadFile` and replaced with a :class:`WriteFile` naming the
 answers ``conflict`` (writing nothing) when another writer replaced it in between, so the
 action reads again instead of losing the other writer's row.
 
+A watched folder is read with :class:`ListFolder` (its files, their sizes and modification
+times) and :class:`ReadFile`, and a file handled is put away with :class:`MoveFile` (into
+``done/`` or ``failed/``), never deleted.
+
 The path is relative to the folder a connection setting names (``folder_setting``, by default
 ``folder``): a recipe never names an absolute path, and ``..`` is refused, so a connection's
 files stay in its folder.
@@ -90,8 +94,51 @@ class ReadFile:
     mode: ClassVar[str] = "read"
 
 
+@dataclass(frozen=True)
+class ListFolder:
+    """List the visible files of a folder (not its subfolders, not hidden files).
+
+    Answered with one :class:`FileEntry` per file, by name (status ``listed``), or none and
+    status ``absent`` when the folder does not exist.
+    """
+
+    #: the folder, relative to the connection's (``"."``: that folder itself)
+    path: str = "."
+    #: the connection setting that names the folder ``path`` is relative to
+    folder_setting: str = FOLDER_SETTING
+
+    mode: ClassVar[str] = "list"
+
+
+@dataclass(frozen=True)
+class MoveFile:
+    """Move a file to ``to`` (both relative to the same folder), never over another file.
+
+    The folder ``to`` is in is created if missing. Answered ``moved``; ``absent`` when there
+    is no file at ``path`` (an earlier attempt moved it); ``exists`` when a file is already at
+    ``to``, and nothing was moved.
+    """
+
+    path: str
+    to: str
+    #: the connection setting that names the folder both paths are relative to
+    folder_setting: str = FOLDER_SETTING
+
+    mode: ClassVar[str] = "move"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of a :class:`ListFolder` answer."""
+
+    name: str
+    size: int
+    #: its modification time, in nanoseconds since the epoch
+    mtime_ns: int
+
+
 #: every effect the host performs on files
-FileEffect = WriteFile | AppendFile | ReadFile
+FileEffect = WriteFile | AppendFile | ReadFile | ListFolder | MoveFile
 
 
 @dataclass(frozen=True)
@@ -105,10 +152,13 @@ class FileResult:
     #: "written" (a WriteFile), "appended" (an AppendFile), or "already_applied": the key
     #: was applied by an earlier attempt, whose answer was lost, and nothing was written now;
     #: "conflict": a WriteFile's ``expect_sha256`` no longer matched, nothing was written;
-    #: "read" or "absent" for a ReadFile
+    #: "read" or "absent" for a ReadFile; "listed" or "absent" for a ListFolder; "moved",
+    #: "absent" or "exists" for a MoveFile
     status: str
     #: what a ReadFile read (empty otherwise, and for an absent file)
     content: bytes = b""
     #: the SHA-256 (hex) of the file's content before this effect (a ReadFile's answer; that
     #: of no bytes for an absent file)
     sha256: str = ""
+    #: a ListFolder's files, by name
+    entries: tuple[FileEntry, ...] = ()

@@ -42,72 +42,28 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
 from ledgerlink import jsonio
-from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, ReadFile, WriteFile
+from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, ListFolder, MoveFile, ReadFile, WriteFile
+from ledgerlink.io import folders
+from ledgerlink.io.file_paths import relative_path, target  # relative_path: what dry-run checks
 from ledgerlink.errors import FileEffectError, quoted
 from ledgerlink.io.outbound import Sent, redact
+
+__all__ = ["JOURNAL_SUFFIX", "content_bytes", "describe", "first_answer", "header_bytes", "perform",
+           "perform_logged", "relative_path", "target"]
 
 JOURNAL_SUFFIX = ".ledgerlink-journal"
 #: mode of a file this module creates
 FILE_MODE = 0o644
 
 
-# --- what an effect names ----------------------------------------------------------------
-
-def relative_path(effect: FileEffect) -> PurePosixPath:
-    """The effect's path, checked: relative, inside the folder, naming a visible file.
-
-    FileEffectError (permanent) for an absolute path, a drive, ``..``, a backslash, a
-    control character, or a name starting with ``.`` (the host's own journal and temporary
-    files are hidden)."""
-    text = effect.path
-    if not isinstance(text, str) or not text.strip():
-        raise FileEffectError(f"a file effect needs a path relative to the connection's folder; got {quoted(text)}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in text) or "\\" in text:
-        raise FileEffectError(f"the file path {quoted(text)} holds a control character or a backslash; "
-                              f"write a path relative to the connection's folder, with / between folders")
-    posix = PurePosixPath(text)
-    if posix.is_absolute() or PureWindowsPath(text).drive:
-        raise FileEffectError(f"the file path {quoted(text)} is absolute; a recipe names a path relative to "
-                              f"the folder its connection's settings declare")
-    if ".." in posix.parts:
-        raise FileEffectError(f"the file path {quoted(text)} climbs out with '..'; a recipe names a path "
-                              f"inside the folder its connection's settings declare")
-    if posix.name.startswith(".") or posix.name in ("", ".") or text.endswith("/"):
-        raise FileEffectError(f"the file path {quoted(text)} names a hidden file or a folder; name a file "
-                              f"whose name does not start with '.'")
-    return posix
-
-
-def target(effect: FileEffect, settings: Mapping[str, Any]) -> Path:
-    """The absolute file an effect names on a connection with ``settings``.
-
-    FileEffectError: permanent when the path is refused or the connection declares no
-    folder; retry when the folder (or a subfolder the path names) does not exist, which an
-    operator can fix."""
-    relative = relative_path(effect)
-    folder = settings.get(effect.folder_setting)
-    if not isinstance(folder, str) or not folder:
-        raise FileEffectError(f"the connection declares no folder for files: set {effect.folder_setting!r} "
-                              f"in its [connections.NAME] table of ledgerlink.toml")
-    root = Path(os.path.realpath(folder))
-    parent = Path(os.path.realpath(root / relative.parent))
-    if parent != root and root not in parent.parents:  # a symbolic link pointing out of the folder
-        raise FileEffectError(f"the file path {quoted(effect.path)} leads out of the folder {folder!r} "
-                              f"through a symbolic link")
-    if not parent.is_dir():
-        raise FileEffectError(f"the folder {str(parent)!r} for {quoted(effect.path)} does not exist; create it",
-                              kind="retry")
-    return parent / relative.name
-
-
 def content_bytes(effect: FileEffect) -> bytes:
     """The exact bytes the effect writes (none for a read); FileEffectError when its text
     cannot be encoded."""
-    if isinstance(effect, ReadFile):
+    if isinstance(effect, (ReadFile, ListFolder, MoveFile)):
         return b""
     return _encoded(effect, effect.content)
 
@@ -135,7 +91,9 @@ def describe(effect: FileEffect, secrets: Iterable[str] = ()) -> dict[str, Any]:
     secrets = [s for s in secrets if isinstance(s, str) and s]
     shown: dict[str, Any] = {"kind": "file", "mode": effect.mode, "path": redact(effect.path, secrets),
                              "folder_setting": effect.folder_setting}
-    if isinstance(effect, ReadFile):
+    if isinstance(effect, MoveFile):
+        shown["to"] = redact(effect.to, secrets)
+    if isinstance(effect, (ReadFile, ListFolder, MoveFile)):
         return shown
     data = content_bytes(effect)
     shown["bytes"] = len(data)
@@ -158,7 +116,16 @@ def describe(effect: FileEffect, secrets: Iterable[str] = ()) -> dict[str, Any]:
 # --- performing it -----------------------------------------------------------------------
 
 def perform(effect: FileEffect, settings: Mapping[str, Any]) -> FileResult:
-    """Write or append ``effect`` once per key, or read (see the module's docstring)."""
+    """Write or append ``effect`` once per key, or read (see the module's docstring); list
+    a folder or move a file (:mod:`ledgerlink.io.folders`)."""
+    try:
+        if isinstance(effect, ListFolder):
+            return folders.list_folder(effect, settings)
+        if isinstance(effect, MoveFile):
+            return folders.move_file(effect, settings)
+    except OSError as exc:
+        raise FileEffectError(f"{effect.mode} of {quoted(effect.path)} failed: {exc.strerror or exc}; "
+                              f"it is tried again", kind="retry") from None
     path = target(effect, settings)
     data = content_bytes(effect)
     try:
@@ -192,8 +159,10 @@ def perform(effect: FileEffect, settings: Mapping[str, Any]) -> FileResult:
 def first_answer(effect: FileEffect) -> FileResult:
     """What the first attempt of ``effect`` is answered (dry-run answers with it): a read
     finds the file absent, an append writes its header too."""
-    if isinstance(effect, ReadFile):
+    if isinstance(effect, (ReadFile, ListFolder)):
         return FileResult(effect.path, 0, "absent", sha256=_sha256(b""))
+    if isinstance(effect, MoveFile):
+        return FileResult(effect.path, 0, "moved")
     if isinstance(effect, AppendFile):
         return FileResult(effect.path, len(header_bytes(effect)) + len(content_bytes(effect)), "appended")
     return FileResult(effect.path, len(content_bytes(effect)), "written")
@@ -214,6 +183,8 @@ def perform_logged(effect: FileEffect, settings: Mapping[str, Any], secrets: Ite
     answer = {"path": result.path, "bytes_written": result.bytes_written, "status": result.status}
     if isinstance(effect, ReadFile):
         answer["bytes_read"] = len(result.content)
+    if isinstance(effect, ListFolder):
+        answer["files"] = [entry.name for entry in result.entries]
     records.append(Sent(shown, None, redact(jsonio.dumps(answer), secrets), time.perf_counter() - started))
     return result
 

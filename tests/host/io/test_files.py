@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from ledgerlink.contract import AppendFile, FileResult, ReadFile, WriteFile
+from ledgerlink.contract import AppendFile, FileResult, ListFolder, MoveFile, ReadFile, WriteFile
 from ledgerlink.errors import FileEffectError
 from ledgerlink.io import files
 
@@ -212,3 +212,34 @@ def test_a_write_naming_the_digest_it_read_replaces_only_that_content(folder):
     assert again.status == "written" and (folder / "book.bin").read_bytes() == b"v2"
     assert files.perform(WriteFile("book.bin", b"v2", "k2", expect_sha256="0" * 64),
                          settings(folder)).status == "already_applied"
+
+
+def test_a_folder_is_listed_by_name_without_hidden_files_or_subfolders(folder):
+    assert files.perform(ListFolder("inbox"), settings(folder)).status == "absent"
+    (folder / "inbox" / "done").mkdir(parents=True)
+    (folder / "inbox" / "b.csv").write_text("x\n")
+    (folder / "inbox" / "a.csv").write_text("xy\n")
+    (folder / "inbox" / ".a.csv.part").write_text("x")
+    listed = files.perform(ListFolder("inbox"), settings(folder))
+    assert listed.status == "listed"
+    assert [(e.name, e.size) for e in listed.entries] == [("a.csv", 3), ("b.csv", 2)]
+    assert listed.entries[0].mtime_ns == (folder / "inbox" / "a.csv").stat().st_mtime_ns
+    assert [e.name for e in files.perform(ListFolder(), {"folder": str(folder / "inbox")}).entries] == ["a.csv", "b.csv"]
+    for path in ("../x", "/etc", ".hidden"):
+        with pytest.raises(FileEffectError):
+            files.perform(ListFolder(path), settings(folder))
+
+
+def test_a_file_is_moved_once_and_never_over_another(folder):
+    (folder / "a.csv").write_text("first\n")
+    moved = files.perform(MoveFile("a.csv", "done/a.csv"), settings(folder))
+    assert moved.status == "moved" and (folder / "done" / "a.csv").read_text() == "first\n"
+    assert not (folder / "a.csv").exists()
+    assert files.perform(MoveFile("a.csv", "done/a.csv"), settings(folder)).status == "absent"  # a repeat
+    (folder / "a.csv").write_text("second\n")
+    assert files.perform(MoveFile("a.csv", "done/a.csv"), settings(folder)).status == "exists"
+    assert (folder / "done" / "a.csv").read_text() == "first\n" and (folder / "a.csv").exists()
+    with pytest.raises(FileEffectError, match="climbs out"):
+        files.perform(MoveFile("a.csv", "../a.csv"), settings(folder))
+    assert files.describe(MoveFile("a.csv", "done/a.csv"))["to"] == "done/a.csv"
+    assert files.first_answer(MoveFile("a.csv", "done/a.csv")).status == "moved"

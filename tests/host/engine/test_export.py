@@ -187,3 +187,18 @@ def test_the_api_streams_the_export_to_the_admin(booked, tmp_path):
     for query in ("", "?since=2026-1-1", f"?since={since}&format=pdf"):
         assert client.get(f"/api/export{query}", headers=auth).status_code == 400
     app.config["LEDGERLINK_RUNTIME"].close()
+
+
+def test_an_entry_read_by_keys_prefers_the_ledgers_answer_to_the_steps_input():
+    from ledgerlink.contract.entries import read_entry
+
+    booked = read_entry(date=("txn_date", "TxnDate"), amount=("total",), currency=("currency", "CurrencyRef"))
+    assert booked({"TxnDate": "2026-01-30", "CurrencyRef": {"value": "kwd"}},
+                  {"id": "7", "total": "1.235"}) == Entry("2026-01-30", Decimal("1.235"), "KWD")
+    assert booked({"TxnDate": "2026-01-30"}, {"txn_date": "2026-01-31", "total": Decimal("12.50"),
+                                             "currency": "USD"}) == Entry("2026-01-31", Decimal("12.50"), "USD")
+    assert booked({}, {"id": "7"}) == Entry(None, None, None)
+    catalog = load_catalog()
+    assert catalog.actions["quickbooks.create_payment"].entry is not None
+    assert catalog.actions["xero.create_invoice"].entry is not None
+    assert catalog.actions["quickbooks.find_account"].entry is None

@@ -1,4 +1,4 @@
-"""``files.append_csv``: one row per run appended to a CSV file, exactly once.
+"""``files.append_csv``: one row per run (or a journal's rows) appended to a CSV file, exactly once.
 
 The file is written as RFC 4180 describes (comma-separated, fields quoted when they need it,
 lines ended by CRLF), in UTF-8, with a byte-order mark first when the input sets ``bom``
@@ -98,8 +98,8 @@ def perform(data: Mapping[str, Any], ctx: ActionContext) -> Generator[Any, Any, 
     if row_of(current.content, row) is not None:
         return _output(row, "already_applied")
     header = (BOM if data.get("bom") else "") + line(row.header)
-    result: FileResult = yield AppendFile(row.path, line([cell.as_text() for cell in row.cells]),
-                                          ctx.idempotency_key, header=header)
+    record = "".join(line([cell.as_text() for cell in cells]) for cells in row.lines)
+    result: FileResult = yield AppendFile(row.path, record, ctx.idempotency_key, header=header)
     return _output(row, result.status)
 
 

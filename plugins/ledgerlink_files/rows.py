@@ -15,7 +15,13 @@ Cells by type:
 - ``number``: an exact decimal (an exchange rate, a quantity);
 - a money or number column with ``negate`` holds the opposite of its value (a bank statement's
   money out is negative where the source reports a positive fee or payout);
-- ``date``: a ``YYYY-MM-DD`` calendar date (ISO 8601).
+- ``date``: a ``YYYY-MM-DD`` calendar date, written in ISO 8601 unless the column's ``format``
+  is ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (an importer that reads no other, such as Xero's manual
+  journals).
+
+A run writes one row (``columns``), or several at once (``rows``: a journal's lines, which
+must reach an importer together and balanced): they are written as one record, all or
+nothing, each carrying the run's key.
 
 The file name rotates with the run's ``date``: ``payments.csv`` is ``payments-2026-01.csv``
 (``monthly``) or ``payments-2026-01-31.csv`` (``daily``).
@@ -37,6 +43,8 @@ from ledgerlink.contract.problems import Problems, begin, date, show, text
 #: the key column's default header
 KEY_COLUMN = "ledgerlink_key"
 TYPES = ("text", "money", "number", "date")
+#: how a date column may be written, and its spreadsheet number format
+DATE_FORMATS = {"iso": "yyyy-mm-dd", "dd/mm/yyyy": "dd/mm/yyyy", "mm/dd/yyyy": "mm/dd/yyyy"}
 ROTATIONS = ("none", "daily", "monthly")
 #: a cell's longest text: what Excel keeps in a cell
 CELL_LIMIT = 32767
@@ -60,6 +68,8 @@ COLUMN = {
         "negate": _described("Write the opposite of a money or number value (a fee the source "
                              "reports as positive, money out of the account on a statement).",
                              type="boolean"),
+        "format": _described("A date column's format: iso (YYYY-MM-DD, the default), dd/mm/yyyy or "
+                             "mm/dd/yyyy.", enum=list(DATE_FORMATS)),
     },
 }
 
@@ -68,7 +78,7 @@ def input_schema(extension: str, extra: Mapping[str, Any]) -> dict[str, Any]:
     """The input of an append action writing files ending in ``extension``."""
     return {
         "type": "object",
-        "required": ["file", "date", "columns"],
+        "required": ["file", "date"],
         "additionalProperties": False,
         "properties": {
             "file": _described(f"The file, relative to the connection's folder (e.g. "
@@ -79,6 +89,10 @@ def input_schema(extension: str, extra: Mapping[str, Any]) -> dict[str, Any]:
             "currency": _described("The money columns' ISO 4217 currency.", type="string"),
             "columns": _described("The row's cells, in order: the file's header is their names.",
                                   type="array", minItems=1, items=COLUMN),
+            "rows": _described("Instead of columns: several rows written together, all or nothing "
+                               "(a journal's lines), each with the same column names in the same order.",
+                               type="array", minItems=1,
+                               items={"type": "array", "minItems": 1, "items": COLUMN}),
             "key_column": _described(f"The header of the last column, which holds the run's "
                                      f"idempotency key (default {KEY_COLUMN}).", type="string", minLength=1),
             **extra,
@@ -94,23 +108,30 @@ class Cell:
     value: str | Decimal | dt.date | None
     #: a money cell's decimals (its currency's); None for other cells
     places: int | None = None
+    #: a date cell's format (a key of DATE_FORMATS)
+    shown: str = "iso"
 
     def as_text(self) -> str:
         """The cell as a CSV field holds it."""
         if self.value is None:
             return ""
         if isinstance(self.value, dt.date):
+            if self.shown == "dd/mm/yyyy":
+                return self.value.strftime("%d/%m/%Y")
+            if self.shown == "mm/dd/yyyy":
+                return self.value.strftime("%m/%d/%Y")
             return self.value.isoformat()
         return str(self.value)
 
 
 @dataclass(frozen=True)
 class Row:
-    """What one run appends: the file it goes to, the header and the cells (the key's last)."""
+    """What one run appends: the file it goes to, the header and its lines of cells (one, or
+    a journal's several), each line's last cell the key."""
 
     path: str
     header: tuple[str, ...]
-    cells: tuple[Cell, ...]
+    lines: tuple[tuple[Cell, ...], ...]
     key: str
 
 
@@ -126,7 +147,7 @@ def rotated(file: str, rotation: str, day: dt.date) -> str:
 def read_row(action: str, data: object, key: str, extension: str,
              options: tuple[str, ...] = ()) -> tuple[Row, Mapping[str, Any]]:
     """The row ``data`` asks for, or InputError naming every problem; and the input itself."""
-    names = ("file", "rotation", "date", "currency", "columns", "key_column", *options)
+    names = ("file", "rotation", "date", "currency", "columns", "rows", "key_column", *options)
     problems = begin(action, "a row", data, names)
     data = cast(Mapping[str, Any], data)  # begin raised unless it is an object
     file = _file(data.get("file"), extension, problems)
@@ -141,12 +162,29 @@ def read_row(action: str, data: object, key: str, extension: str,
     key_column = data.get("key_column", KEY_COLUMN)
     if not isinstance(key_column, str) or not key_column:
         problems.add("/key_column", f"must be a column name, got {show(key_column)}")
-    header, cells = _columns(data.get("columns"), currency, problems)
+    if ("columns" in data) == ("rows" in data):
+        problems.add("/columns", "give the row's columns, or rows (several written together), not both or neither")
+    lines: list[tuple[Cell, ...]] = []
+    header: list[str] = []
+    if "columns" in data:
+        header, cells = _columns(data.get("columns"), "/columns", currency, problems)
+        lines.append(tuple(cells))
+    elif not isinstance(data.get("rows"), list) or not data["rows"]:
+        problems.add("/rows", f"must be a non-empty array of rows, got {show(data.get('rows'))}")
+    else:
+        for index, raw in enumerate(data["rows"]):
+            names, cells = _columns(raw, f"/rows/{index}", currency, problems)
+            if index and names != header:
+                problems.add(f"/rows/{index}", f"row {index} has the columns {names}, row 0 {header}: "
+                                               f"the rows of one file share its header")
+            header = header or names
+            lines.append(tuple(cells))
     if key_column in header:
         problems.add("/key_column", f"{key_column!r} is also a column's name; the key has a column of its own")
     problems.raise_if_any()
     path = rotated(str(file), str(rotation), dt.date.fromisoformat(str(day)))
-    return Row(path, (*header, str(key_column)), (*cells, Cell("text", key)), key), data
+    keyed = tuple((*line, Cell("text", key)) for line in lines)
+    return Row(path, (*header, str(key_column)), keyed, key), data
 
 
 def _file(value: object, extension: str, problems: Problems) -> str | None:
@@ -164,15 +202,15 @@ def _file(value: object, extension: str, problems: Problems) -> str | None:
     return file
 
 
-def _columns(raw: object, currency: str | None,
+def _columns(raw: object, at: str, currency: str | None,
              problems: Problems) -> tuple[list[str], list[Cell]]:
     header: list[str] = []
     cells: list[Cell] = []
     if not isinstance(raw, list) or not raw:
-        problems.add("/columns", f"must be a non-empty array of columns, got {show(raw)}")
+        problems.add(at, f"must be a non-empty array of columns, got {show(raw)}")
         return header, cells
     for index, column in enumerate(raw):
-        where = f"/columns/{index}"
+        where = f"{at}/{index}"
         if not isinstance(column, Mapping) or not isinstance(column.get("name"), str) or not column["name"]:
             problems.add(where, "a column is an object with a name and a value")
             continue
@@ -190,6 +228,8 @@ def _cell(column: Mapping[str, Any], where: str, currency: str | None, problems:
         problems.add(f"{where}/type", f"must be one of {', '.join(TYPES)}, got {show(kind)}")
         return None
     what = f"column {column['name']!r}"
+    if "format" in column and kind != "date":
+        problems.add(f"{where}/format", f"{what}: format is for a date column")
     if "negate" in column and (kind in ("text", "date") or not isinstance(column["negate"], bool)):
         problems.add(f"{where}/negate", f"{what}: negate is true or false, on a money or number column")
     if value is None:
@@ -203,7 +243,11 @@ def _cell(column: Mapping[str, Any], where: str, currency: str | None, problems:
         return None if written is None else Cell("text", written)
     if kind == "date":
         day = date(value, f"{where}/value", problems)
-        return None if day is None else Cell("date", dt.date.fromisoformat(day))
+        shown = column.get("format", "iso")
+        if shown not in DATE_FORMATS:
+            problems.add(f"{where}/format", f"must be one of {', '.join(DATE_FORMATS)}, got {show(shown)}")
+            return None
+        return None if day is None else Cell("date", dt.date.fromisoformat(day), shown=shown)
     read = amount(value, f"{where}/value", what, problems, sign="any")
     if read is not None and column.get("negate") is True:
         read = abs(read) if read == 0 else -read

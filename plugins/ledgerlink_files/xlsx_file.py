@@ -37,7 +37,7 @@ from ledgerlink.contract import Action, ActionContext, FileResult, ReadFile, Wri
 from ledgerlink.contract.cells import exact_as_number, number_format
 from ledgerlink.errors import FileEffectError
 from ledgerlink_files.csv_file import OUTPUT
-from ledgerlink_files.rows import Cell, Row, input_schema, read_row
+from ledgerlink_files.rows import DATE_FORMATS, Cell, Row, input_schema, read_row
 
 NAME = "files.append_xlsx"
 #: how many times a write that found the workbook replaced under it reads it again
@@ -64,7 +64,7 @@ def put(sheet: Any, row: int, column: int, cell: Cell) -> None:
         return
     if isinstance(cell.value, dt.date):
         target.value = cell.value
-        target.number_format = "yyyy-mm-dd"
+        target.number_format = DATE_FORMATS[cell.shown]
     elif isinstance(cell.value, Decimal) and exact_as_number(cell.value):
         target.value = cell.value
         if cell.places is not None:
@@ -115,8 +115,9 @@ def with_row(content: bytes, row: Row, sheet_name: str) -> bytes | None:
         for column, name in enumerate(row.header, start=1):
             put(sheet, 1, column, Cell("text", name))
         number = 2
-    for column, cell in enumerate(row.cells, start=1):
-        put(sheet, number, column, cell)
+    for offset, cells in enumerate(row.lines):
+        for column, cell in enumerate(cells, start=1):
+            put(sheet, number + offset, column, cell)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -4,6 +4,7 @@ rotation, a BOM for Excel, one row per key (the file is the ledger), paths kept 
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 import pytest
 from files_helpers import csv_rows, run, row_input
@@ -117,3 +118,42 @@ def test_a_negated_column_writes_money_out_as_a_negative_amount(tmp_path):
     data["columns"][0]["negate"] = True
     with pytest.raises(InputError, match="/columns/0/negate"):
         run(csv_file.perform, data, tmp_path, "k3")
+
+
+def journal(day: str = "2026-01-31", lines=(("1200", "112.50"), ("400", "-112.50"))) -> dict:
+    return {"file": "journals.csv", "date": day, "currency": "USD",
+            "rows": [[{"name": "Narration", "value": "Stripe invoice in_1"},
+                      {"name": "Date", "value": day, "type": "date", "format": "dd/mm/yyyy"},
+                      {"name": "AccountCode", "value": code},
+                      {"name": "Amount", "value": amount, "type": "money"}] for code, amount in lines]}
+
+
+def test_a_journals_rows_are_written_together_once_each_with_the_key(tmp_path):
+    assert run(csv_file.perform, journal(), tmp_path, "k1")["status"] == "appended"
+    assert run(csv_file.perform, journal(), tmp_path, "k1")["status"] == "already_applied"
+    run(csv_file.perform, journal(lines=(("610", "3.20"), ("1200", "-3.20"))), tmp_path, "k2")
+    assert csv_rows(tmp_path / "journals.csv") == [
+        ["Narration", "Date", "AccountCode", "Amount", "ledgerlink_key"],
+        ["Stripe invoice in_1", "31/01/2026", "1200", "112.50", "k1"],
+        ["Stripe invoice in_1", "31/01/2026", "400", "-112.50", "k1"],
+        ["Stripe invoice in_1", "31/01/2026", "610", "3.20", "k2"],
+        ["Stripe invoice in_1", "31/01/2026", "1200", "-3.20", "k2"]]
+    assert sum(Decimal(r[3]) for r in csv_rows(tmp_path / "journals.csv")[1:]) == 0
+
+
+def test_rows_of_different_columns_or_rows_beside_columns_are_refused(tmp_path):
+    mixed = journal()
+    mixed["rows"][1] = mixed["rows"][1][:3]
+    with pytest.raises(InputError, match="/rows/1: row 1 has the columns"):
+        run(csv_file.perform, mixed, tmp_path, "k1")
+    both = {**journal(), "columns": journal()["rows"][0]}
+    with pytest.raises(InputError, match="not both or neither"):
+        run(csv_file.perform, both, tmp_path, "k1")
+    badly_dated = journal()
+    badly_dated["rows"][0][1]["format"] = "yyyy.mm.dd"
+    badly_dated["rows"][1][0]["format"] = "iso"
+    with pytest.raises(InputError) as refused:
+        run(csv_file.perform, badly_dated, tmp_path, "k1")
+    found = " ".join(refused.value.details["problems"])
+    assert "/rows/0/1/format" in found and "/rows/1/0/format" in found
+    assert list(tmp_path.iterdir()) == []

@@ -99,3 +99,15 @@ def test_a_file_that_is_not_a_workbook_or_of_another_layout_is_refused(tmp_path)
     narrower["columns"] = narrower["columns"][:1]
     with pytest.raises(FileEffectError, match="a file keeps one layout"):
         run(xlsx_file.perform, narrower, tmp_path, "k2")
+
+
+def test_a_journals_rows_go_in_together_with_dates_shown_as_asked(tmp_path):
+    rows = [[{"name": "Date", "value": "2026-01-31", "type": "date", "format": "mm/dd/yyyy"},
+             {"name": "Amount", "value": amount, "type": "money"}] for amount in ("5.00", "-5.00")]
+    data = {"file": "journals.xlsx", "date": "2026-01-31", "currency": "USD", "rows": rows}
+    assert run(xlsx_file.perform, data, tmp_path, "k1")["status"] == "appended"
+    assert run(xlsx_file.perform, data, tmp_path, "k1")["status"] == "already_applied"
+    sheet = sheet_of(tmp_path / "journals.xlsx")
+    assert [[c.value for c in r] for r in sheet.iter_rows(min_row=2)] == [
+        [dt.datetime(2026, 1, 31), 5, "k1"], [dt.datetime(2026, 1, 31), -5, "k1"]]
+    assert sheet.cell(row=2, column=1).number_format == "mm/dd/yyyy"

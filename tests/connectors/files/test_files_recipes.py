@@ -5,6 +5,7 @@ importers take, moving the Stripe balance by exactly what Stripe's balance trans
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -58,11 +59,14 @@ def recipes() -> list[Path]:
 
 def test_there_is_a_recipe_per_event_and_importer_and_each_says_which_importer():
     names = {p.stem for p in recipes()}
-    assert names == {f"stripe-{event}-to-{target}-bank-statement-csv" for target in LAYOUTS
+    assert names == {f"stripe-{event}-to-{target}" for target in (*(f"{t}-bank-statement-csv" for t in LAYOUTS),
+                                                                  "xero-manual-journal-csv")
                      for event in ("invoice-paid", "charge-refunded", "payout-paid")}
+    says = {"xero-bank": "Import a Statement", "quickbooks-bank": "Upload from file",
+            "xero-manual": "Manual journals > Import"}
     for path in recipes():
         description = json.loads(path.read_text())["description"]
-        assert ("Import a Statement" in description) if "-xero-" in path.name else ("Upload from file" in description)
+        assert any(kind in path.name and words in description for kind, words in says.items()), path.name
 
 
 @pytest.mark.parametrize("target", sorted(LAYOUTS))
@@ -71,7 +75,7 @@ def test_the_rows_are_the_importers_layout_and_move_the_balance_exactly(config, 
     catalog, loaded = config
     (tmp_path / target).mkdir()
     for path in recipes():
-        if f"-to-{target}-" not in path.name:
+        if f"-to-{target}-bank-" not in path.name:
             continue
         built, problems = check_recipe(json.loads(path.read_text()), path.name, catalog, loaded)
         assert built is not None, problems
@@ -91,3 +95,31 @@ def test_the_rows_are_the_importers_layout_and_move_the_balance_exactly(config, 
     assert all(r[amount] == f"{Decimal(r[amount]):.{places}f}" for r in rows[1:])  # the currency's decimals
     assert sum(Decimal(r[amount]) for r in rows[1:]) == Decimal(1180) * unit
     assert all(len(r[0]) == 10 and r[0][4] == "-" for r in rows[1:])  # YYYY-MM-DD
+
+
+def test_the_manual_journals_balance_and_move_the_clearing_account_exactly(config, tmp_path):
+    catalog, loaded = config
+    (tmp_path / "xero").mkdir()
+    for currency in ("usd", "jpy"):  # a manual journal is in the base currency: JPY is filtered out
+        for path in recipes():
+            if "manual-journal" not in path.name:
+                continue
+            built, problems = check_recipe(json.loads(path.read_text()), path.name, catalog, loaded)
+            assert built is not None, problems
+            event = events(currency)[built.trigger.name]
+            report = dry_run(built, catalog, loaded, IncomingEvent(event["id"], built.trigger.name, event))
+            for n, step in enumerate(report["steps"]):
+                if step["status"] == "would_run":
+                    run(csv_file.perform, step["input"], tmp_path, f"{path.stem}-{currency}-{n}")
+    (journals,) = [p for p in (tmp_path / "xero").iterdir() if not p.name.startswith(".")]
+    rows = csv_rows(journals)
+    assert rows[0] == ["Narration", "Date", "Description", "AccountCode", "TaxRate", "Amount", "ledgerlink_key"]
+    assert all("-usd-" in row[-1] for row in rows[1:])  # the JPY settlements were not written
+    by_key: dict[str, Decimal] = {}
+    for row in rows[1:]:
+        by_key[row[-1]] = by_key.get(row[-1], Decimal(0)) + Decimal(row[5])
+        assert re.fullmatch(r"[0-3][0-9]/[01][0-9]/20[0-9]{2}", row[1]), row[1]  # dd/mm/yyyy
+    assert len(by_key) == 4 and set(by_key.values()) == {Decimal(0)}  # sale, fee, refund, payout: balanced
+    clearing = sum(Decimal(r[5]) for r in rows[1:] if r[3] == "610")
+    assert clearing == Decimal("11.80")  # +100.00 -3.20 -25.00 -60.00
+    assert all(r[4] == "Tax Exempt" for r in rows[1:])

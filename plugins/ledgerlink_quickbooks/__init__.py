@@ -29,8 +29,11 @@ connector and the imitation it is tested against cannot share a mistake.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
+from ledgerlink.contract.entries import read_entry
 
 from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
 from .fields import DEFAULT_HOME_CURRENCY
@@ -189,9 +192,13 @@ def ledgerlink_register_triggers(register):
         register(trigger)
 
 
+#: what ``ledgerlink export`` shows of a booking: the date, total and currency QuickBooks answered
+BOOKED = read_entry(date=("txn_date", "TxnDate"), amount=("total",), currency=("currency", "CurrencyRef"))
+
+
 @hookimpl
 def ledgerlink_register_actions(register):
     """Register the QuickBooks actions (journal entry, invoice, payment, credit memo,
     refund receipt, deposit, transfer, expense, sales receipt, lookups and updates)."""
     for action in ACTIONS:
-        register(action)
+        register(replace(action, entry=BOOKED) if action.name.startswith("quickbooks.create_") else action)

@@ -32,8 +32,11 @@ Modules:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ledgerlink import hookimpl
 from ledgerlink.contract import Connector
+from ledgerlink.contract.entries import read_entry
 
 from .allocation import ACTION as ALLOCATE_CREDIT_NOTE
 from .api import IDEMPOTENCY_KEY_LIFETIME
@@ -89,11 +92,15 @@ ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_N
            CREATE_BANK_TRANSFER, VOID_INVOICE, *LOOKUPS)
 
 
+#: what ``ledgerlink export`` shows of a booking: the step's date and currency, Xero's total
+BOOKED = read_entry(date=("Date",), amount=("total", "amount"), currency=("CurrencyCode",))
+
+
 @hookimpl
 def ledgerlink_register_actions(register):
     """Register the Xero actions."""
     for action in ACTIONS:
-        register(action)
+        register(replace(action, entry=BOOKED) if action.name.startswith("xero.create_") else action)
 
 
 #: the triggers register through the hook of their own module

@@ -3,7 +3,7 @@
 The built-in commands live in modules by job: :mod:`~ledgerlink.cli.setup` (init, db
 upgrade, demo: its two parts are :mod:`~ledgerlink.cli.demo` and
 :mod:`~ledgerlink.cli.demo_books`, which share :mod:`~ledgerlink.cli.demo_serve`), :mod:`~ledgerlink.cli.recipes` (connectors, validate, dry-run, check),
-:mod:`~ledgerlink.cli.service` (serve, worker, sandbox), :mod:`~ledgerlink.cli.runs`,
+:mod:`~ledgerlink.cli.service` (serve, worker, sandbox), :mod:`~ledgerlink.cli.runs`, :mod:`~ledgerlink.cli.export`,
 :mod:`~ledgerlink.cli.backfill`, :mod:`~ledgerlink.cli.connections` (connect, connections,
 secret-key) and :mod:`~ledgerlink.cli.webhooks` (webhook subscriptions made through a vendor's API). Plugins add
 subcommands through the ``ledgerlink_register_commands`` hook.
@@ -22,7 +22,7 @@ from collections.abc import Callable
 import pluggy
 
 from ledgerlink import __version__
-from ledgerlink.cli import backfill, connections, recipes, runs, service, setup, webhooks
+from ledgerlink.cli import backfill, connections, export, recipes, runs, service, setup, webhooks
 from ledgerlink.errors import LedgerlinkError, PluginError, RecipeError
 
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -65,7 +65,7 @@ def build_parser(plugins: pluggy.PluginManager | None = None) -> argparse.Argume
     parser.add_argument("--version", action="version", version=f"ledgerlink {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (setup, recipes, service, runs, backfill, connections, webhooks):
+    for module in (setup, recipes, service, runs, export, backfill, connections, webhooks):
         module.add_commands(sub)
     if plugins is not None:
         add_plugin_commands(sub, plugins)

@@ -10,7 +10,7 @@ from the kit below, so every connector follows the same rules:
 - :mod:`~ledgerlink.contract.writes`: create once (idempotency key, then find_existing), undo,
   links;
 - :mod:`~ledgerlink.contract.effects`: effects beyond HTTP: an action yields :class:`Request`,
-  :class:`LinkQuery` or a file effect (:class:`WriteFile`, :class:`AppendFile`) and gets back
+  :class:`LinkQuery` or a file effect (:class:`WriteFile`, :class:`AppendFile`, :class:`ReadFile`, :class:`ListFolder`, :class:`MoveFile`) and gets back
   :class:`Response` or :class:`FileResult`;
 - :mod:`~ledgerlink.contract.tenants`: choosing the tenant a consent gave access to;
 - :mod:`~ledgerlink.contract.subscriptions`: webhook subscriptions made through the vendor's
@@ -22,7 +22,7 @@ from ledgerlink.contract.demo import Demo, DemoSource, LookupReference
 from ledgerlink.contract.limits import Limits, Remaining
 from ledgerlink.contract.components import (Request, LinkQuery, Response, Connection, ActionContext,
                                             IncomingEvent, Webhook, Poll, Page, OAuth2, Connector,
-                                            Trigger, Action, Transform, Sandbox)
+                                            Trigger, Action, Entry, Transform, Sandbox)
 from ledgerlink.contract.problems import Problems, begin, date, line_objects, show, text, unknown_keys
 from ledgerlink.contract.money import (RECIPE_MONEY, Sign, amount, amount_in, answer_decimal,
                                        currency_code, currency_exponent, exact, exponent,
@@ -33,12 +33,13 @@ from ledgerlink.contract.http import (ErrorReading, Kind, body_excerpt, classify
                                       unreadable_write)
 from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_action, find_created,
                                         linked_target, perform_create, read_then_delete)
-from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, WriteFile
+from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, FileResult, ListFolder, MoveFile,
+                                         ReadFile, WriteFile)
 from ledgerlink.contract.tenants import choose_tenant
 from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
 
 __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remaining", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
-           "IncomingEvent", "Webhook", "Poll", "Page", "OAuth2", "Connector", "Trigger", "Action", "Transform",
+           "IncomingEvent", "Webhook", "Poll", "Page", "OAuth2", "Connector", "Trigger", "Action", "Entry", "Transform",
            "Sandbox",
            # problems
            "Problems", "begin", "date", "line_objects", "show", "text", "unknown_keys",
@@ -53,6 +54,7 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            "Built", "CreateSteps", "Schemas", "create_action", "find_created", "linked_target",
            "perform_create", "read_then_delete",
            # effects and tenants
-           "AppendFile", "FileEffect", "FileResult", "WriteFile", "choose_tenant",
+           "AppendFile", "FileEffect", "FileEntry", "FileResult", "ListFolder", "MoveFile", "ReadFile",
+           "WriteFile", "choose_tenant",
            # webhook subscriptions
            "Handshake", "Subscription", "Subscriptions", "signing_secrets"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from wsgiref.types import WSGIApplication
 
@@ -322,6 +323,18 @@ class Trigger:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """What a step booked, as ``ledgerlink export`` lists it (:attr:`Action.entry`)."""
+
+    #: the booking's date, YYYY-MM-DD (None: the export uses the day the run was planned)
+    date: str | None = None
+    #: the amount, exact, in ``currency``
+    amount: Decimal | None = None
+    #: ISO 4217 code
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
 class Action:
     name: str
     summary: str
@@ -348,6 +361,10 @@ class Action:
     #: the output of an entity this step already created (or None). Used when a write's
     #: outcome was unknown and its idempotency key may have expired at the vendor.
     find_existing: Callable[[Mapping[str, Any], ActionContext], Generator[Request, Response, Mapping[str, Any] | None]] | None = None
+    #: ``entry(input, output)``: the date, amount and currency of what a step of this action
+    #: booked, read from its logged input and output, for ``ledgerlink export``; None: the
+    #: export shows the step without an amount
+    entry: Callable[[Mapping[str, Any], Mapping[str, Any]], "Entry | None"] | None = None
     plugin: str = ""
 
     @property

@@ -1,12 +1,17 @@
 """Performing an action's file effects: the analogue of :mod:`ledgerlink.io.outbound`.
 
 :func:`perform` writes or appends (:mod:`ledgerlink.contract.effects`) exactly once per
-idempotency key, durably:
+idempotency key, durably, and reads:
 
 - **Whole-file write**: the content goes to a temporary file in the same folder, which is
   fsynced, put in place with ``os.replace`` (atomic on POSIX), then the folder is fsynced,
   so the new name survives a power cut.
-- **Append**: under an exclusive lock, one record is appended and the file fsynced.
+- **Append**: under an exclusive lock, one record is appended (after the effect's header
+  when the file is empty) and the file fsynced.
+- **Compare and replace**: a whole-file write naming ``expect_sha256`` replaces the file
+  only if, under the lock, its content still has that digest; else it answers ``conflict``.
+- **Read**: under the same lock (after the repair below), so a reader never sees a record
+  half appended.
 
 Beside each file, the hidden journal ``.NAME.ledgerlink-journal`` holds one JSON line per
 applied key, written *before* the effect and fsynced: ``{"key", "mode", "length", "sha256"}``
@@ -37,74 +42,42 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
 from ledgerlink import jsonio
-from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult
+from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, ListFolder, MoveFile, ReadFile, WriteFile
+from ledgerlink.io import folders
+from ledgerlink.io.file_paths import relative_path, target  # relative_path: what dry-run checks
 from ledgerlink.errors import FileEffectError, quoted
 from ledgerlink.io.outbound import Sent, redact
+
+__all__ = ["JOURNAL_SUFFIX", "content_bytes", "describe", "first_answer", "header_bytes", "perform",
+           "perform_logged", "relative_path", "target"]
 
 JOURNAL_SUFFIX = ".ledgerlink-journal"
 #: mode of a file this module creates
 FILE_MODE = 0o644
 
 
-# --- what an effect names ----------------------------------------------------------------
-
-def relative_path(effect: FileEffect) -> PurePosixPath:
-    """The effect's path, checked: relative, inside the folder, naming a visible file.
-
-    FileEffectError (permanent) for an absolute path, a drive, ``..``, a backslash, a
-    control character, or a name starting with ``.`` (the host's own journal and temporary
-    files are hidden)."""
-    text = effect.path
-    if not isinstance(text, str) or not text.strip():
-        raise FileEffectError(f"a file effect needs a path relative to the connection's folder; got {quoted(text)}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in text) or "\\" in text:
-        raise FileEffectError(f"the file path {quoted(text)} holds a control character or a backslash; "
-                              f"write a path relative to the connection's folder, with / between folders")
-    posix = PurePosixPath(text)
-    if posix.is_absolute() or PureWindowsPath(text).drive:
-        raise FileEffectError(f"the file path {quoted(text)} is absolute; a recipe names a path relative to "
-                              f"the folder its connection's settings declare")
-    if ".." in posix.parts:
-        raise FileEffectError(f"the file path {quoted(text)} climbs out with '..'; a recipe names a path "
-                              f"inside the folder its connection's settings declare")
-    if posix.name.startswith(".") or posix.name in ("", ".") or text.endswith("/"):
-        raise FileEffectError(f"the file path {quoted(text)} names a hidden file or a folder; name a file "
-                              f"whose name does not start with '.'")
-    return posix
-
-
-def target(effect: FileEffect, settings: Mapping[str, Any]) -> Path:
-    """The absolute file an effect names on a connection with ``settings``.
-
-    FileEffectError: permanent when the path is refused or the connection declares no
-    folder; retry when the folder (or a subfolder the path names) does not exist, which an
-    operator can fix."""
-    relative = relative_path(effect)
-    folder = settings.get(effect.folder_setting)
-    if not isinstance(folder, str) or not folder:
-        raise FileEffectError(f"the connection declares no folder for files: set {effect.folder_setting!r} "
-                              f"in its [connections.NAME] table of ledgerlink.toml")
-    root = Path(os.path.realpath(folder))
-    parent = Path(os.path.realpath(root / relative.parent))
-    if parent != root and root not in parent.parents:  # a symbolic link pointing out of the folder
-        raise FileEffectError(f"the file path {quoted(effect.path)} leads out of the folder {folder!r} "
-                              f"through a symbolic link")
-    if not parent.is_dir():
-        raise FileEffectError(f"the folder {str(parent)!r} for {quoted(effect.path)} does not exist; create it",
-                              kind="retry")
-    return parent / relative.name
-
-
 def content_bytes(effect: FileEffect) -> bytes:
-    """The exact bytes the effect writes; FileEffectError when its text cannot be encoded."""
-    if isinstance(effect.content, bytes):
-        return effect.content
+    """The exact bytes the effect writes (none for a read); FileEffectError when its text
+    cannot be encoded."""
+    if isinstance(effect, (ReadFile, ListFolder, MoveFile)):
+        return b""
+    return _encoded(effect, effect.content)
+
+
+def header_bytes(effect: FileEffect) -> bytes:
+    """The bytes an append writes first into an empty file (none for other effects)."""
+    return _encoded(effect, effect.header) if isinstance(effect, AppendFile) else b""
+
+
+def _encoded(effect: AppendFile | FileEffect, text: bytes | str) -> bytes:
+    if isinstance(text, bytes):
+        return text
     try:
-        return effect.content.encode(effect.encoding)
+        return text.encode(effect.encoding)
     except LookupError:
         raise FileEffectError(f"unknown encoding {effect.encoding!r} for {quoted(effect.path)}") from None
     except UnicodeEncodeError as exc:
@@ -116,31 +89,62 @@ def describe(effect: FileEffect, secrets: Iterable[str] = ()) -> dict[str, Any]:
     """The effect as dry-run and the run log show it: kind, mode, path and the exact
     content (text in its encoding, else base64), secret values redacted."""
     secrets = [s for s in secrets if isinstance(s, str) and s]
-    data = content_bytes(effect)
     shown: dict[str, Any] = {"kind": "file", "mode": effect.mode, "path": redact(effect.path, secrets),
-                             "folder_setting": effect.folder_setting, "bytes": len(data)}
+                             "folder_setting": effect.folder_setting}
+    if isinstance(effect, MoveFile):
+        shown["to"] = redact(effect.to, secrets)
+    if isinstance(effect, (ReadFile, ListFolder, MoveFile)):
+        return shown
+    data = content_bytes(effect)
+    shown["bytes"] = len(data)
     try:
         shown["encoding"] = effect.encoding
         shown["content"] = redact(data.decode(effect.encoding), secrets)
+        if header_bytes(effect):
+            shown["header_if_empty"] = redact(header_bytes(effect).decode(effect.encoding), secrets)
     except UnicodeDecodeError:
         del shown["encoding"]
+        shown.pop("content", None)
         shown["content_base64"] = base64.b64encode(data).decode("ascii")
+        if header_bytes(effect):
+            shown["header_if_empty_base64"] = base64.b64encode(header_bytes(effect)).decode("ascii")
+    if isinstance(effect, WriteFile) and effect.expect_sha256 is not None:
+        shown["expect_sha256"] = effect.expect_sha256
     return shown
 
 
 # --- performing it -----------------------------------------------------------------------
 
 def perform(effect: FileEffect, settings: Mapping[str, Any]) -> FileResult:
-    """Write or append ``effect`` once per key (see the module's docstring)."""
+    """Write or append ``effect`` once per key, or read (see the module's docstring); list
+    a folder or move a file (:mod:`ledgerlink.io.folders`)."""
+    try:
+        if isinstance(effect, ListFolder):
+            return folders.list_folder(effect, settings)
+        if isinstance(effect, MoveFile):
+            return folders.move_file(effect, settings)
+    except OSError as exc:
+        raise FileEffectError(f"{effect.mode} of {quoted(effect.path)} failed: {exc.strerror or exc}; "
+                              f"it is tried again", kind="retry") from None
     path = target(effect, settings)
     data = content_bytes(effect)
     try:
+        if isinstance(effect, ReadFile) and not path.exists():
+            return FileResult(effect.path, 0, "absent", sha256=_sha256(b""))
         with _Journal(path) as journal:
+            if isinstance(effect, ReadFile):
+                content = path.read_bytes() if path.exists() else b""
+                return FileResult(effect.path, 0, "read" if path.exists() else "absent",
+                                  content=content, sha256=_sha256(content))
             if journal.applied(effect.key):
                 return FileResult(effect.path, 0, "already_applied")
             if isinstance(effect, AppendFile):
-                _append(path, journal, effect.key, data)
-                return FileResult(effect.path, len(data), "appended")
+                written = _append(path, journal, effect.key, data, header_bytes(effect))
+                return FileResult(effect.path, written, "appended")
+            if effect.expect_sha256 is not None:
+                current = _sha256(path.read_bytes() if path.exists() else b"")
+                if current != effect.expect_sha256:
+                    return FileResult(effect.path, 0, "conflict", sha256=current)
             _write(path, journal, effect.key, data)
             return FileResult(effect.path, len(data), "written")
     except OSError as exc:
@@ -153,9 +157,15 @@ def perform(effect: FileEffect, settings: Mapping[str, Any]) -> FileResult:
 
 
 def first_answer(effect: FileEffect) -> FileResult:
-    """What the first attempt of ``effect`` is answered (dry-run answers with it)."""
-    status = "appended" if isinstance(effect, AppendFile) else "written"
-    return FileResult(effect.path, len(content_bytes(effect)), status)
+    """What the first attempt of ``effect`` is answered (dry-run answers with it): a read
+    finds the file absent, an append writes its header too."""
+    if isinstance(effect, (ReadFile, ListFolder)):
+        return FileResult(effect.path, 0, "absent", sha256=_sha256(b""))
+    if isinstance(effect, MoveFile):
+        return FileResult(effect.path, 0, "moved")
+    if isinstance(effect, AppendFile):
+        return FileResult(effect.path, len(header_bytes(effect)) + len(content_bytes(effect)), "appended")
+    return FileResult(effect.path, len(content_bytes(effect)), "written")
 
 
 def perform_logged(effect: FileEffect, settings: Mapping[str, Any], secrets: Iterable[str],
@@ -171,6 +181,10 @@ def perform_logged(effect: FileEffect, settings: Mapping[str, Any], secrets: Ite
         records.append(Sent(shown, None, exc.message, time.perf_counter() - started))
         raise
     answer = {"path": result.path, "bytes_written": result.bytes_written, "status": result.status}
+    if isinstance(effect, ReadFile):
+        answer["bytes_read"] = len(result.content)
+    if isinstance(effect, ListFolder):
+        answer["files"] = [entry.name for entry in result.entries]
     records.append(Sent(shown, None, redact(jsonio.dumps(answer), secrets), time.perf_counter() - started))
     return result
 
@@ -187,11 +201,14 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _append(path: Path, journal: "_Journal", key: str, data: bytes) -> None:
+def _append(path: Path, journal: "_Journal", key: str, data: bytes, header: bytes) -> int:
+    """Append ``data`` (after ``header`` when the file is empty); the bytes written."""
     created = not path.exists()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
     try:
         offset = os.fstat(fd).st_size
+        if offset == 0:
+            data = header + data
         journal.add({"key": key, "mode": "append", "offset": offset, "length": len(data), "sha256": _sha256(data)})
         view = memoryview(data)
         while view:
@@ -201,6 +218,7 @@ def _append(path: Path, journal: "_Journal", key: str, data: bytes) -> None:
         os.close(fd)
     if created:
         _fsync_folder(path.parent)
+    return len(data)
 
 
 def _write(path: Path, journal: "_Journal", key: str, data: bytes) -> None:

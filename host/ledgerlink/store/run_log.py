@@ -4,7 +4,7 @@ and the runs as an operator reads them (a page of runs, one run with its steps a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,3 +166,27 @@ class RunLogStore(StoreBase):
         out["steps"] = [_step_dict(s) for s in steps]
         out["links"] = [dict(link) for link in created]
         return out
+
+    # --- what passed through, for ledgerlink export ----------------------------------------
+
+    def booked_steps(self, since: float, until: float) -> Iterator[dict[str, Any]]:
+        """Each step that succeeded with an id in its ledger (``external_id``), of the runs
+        created in ``[since, until)`` and not undone, oldest first: the run (id, recipe and
+        version, status, created_at), its event (id, connection, trigger), the step (id,
+        input, output, external_id) and its link, if any (source_id, target_connection,
+        target_type). Streamed: rows are read as they are consumed."""
+        query = (sa.select(runs.c.id.label("run_id"), runs.c.recipe_id, runs.c.recipe_version,
+                           runs.c.status.label("run_status"), runs.c.created_at, events.c.event_id,
+                           events.c.connection, events.c.trigger, run_steps.c.step_id, run_steps.c.input,
+                           run_steps.c.output, run_steps.c.external_id, links.c.source_id,
+                           links.c.target_connection, links.c.target_type)
+                 .join(runs, runs.c.id == run_steps.c.run_id)
+                 .join(events, events.c.id == runs.c.event_pk)
+                 .outerjoin(links, sa.and_(links.c.run_id == run_steps.c.run_id,
+                                           links.c.step_id == run_steps.c.step_id))
+                 .where(run_steps.c.status == "succeeded", run_steps.c.external_id.is_not(None),
+                        runs.c.status != "undone", runs.c.created_at >= since, runs.c.created_at < until)
+                 .order_by(runs.c.created_at, runs.c.id, run_steps.c.id))
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(stream_results=True, yield_per=500).execute(query).mappings():
+                yield _step_dict(row)

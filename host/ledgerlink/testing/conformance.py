@@ -17,7 +17,7 @@ or action, each test id naming it:
 - every action's input and output schemas are valid and its sample fits the input schema;
 - every property of those schemas, and of the connector's settings, has a description;
 - every action's sample dry-runs through the host's dry-run path (no network) and yields
-  requests, and its sample output fits the output schema;
+  requests (or file effects), and its sample output fits the output schema;
 - every request of that dry-run fits the vendor's schema;
 - every action that writes and creates declares its ``undo``, and ``find_existing`` when
   it relies on the vendor's idempotency key;
@@ -47,14 +47,15 @@ import pytest
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.connectors.manager import GROUP, HOOKS
-from ledgerlink.contract import (Action, ActionContext, Connection, Connector, IncomingEvent, Request,
-                                 Response, Transform, Trigger)
+from ledgerlink.contract import (Action, ActionContext, Connection, Connector, FileEffect, IncomingEvent,
+                                 Request, Response, Transform, Trigger)
 from ledgerlink.engine.dryrun import dry_run
 from ledgerlink.recipes import transforms
 from ledgerlink.recipes.recipe import Recipe, Step
 
-#: ``request_schema(request) -> problems``: the vendor's verdict on one request
-RequestSchema = Callable[[Request], Iterable[str]]
+#: ``request_schema(request) -> problems``: the vendor's verdict on one request (or file
+#: effect: for a file connector, the verdict of the program that opens the file)
+RequestSchema = Callable[[Request | FileEffect], Iterable[str]]
 
 
 @dataclass
@@ -117,16 +118,23 @@ def undescribed(schema: Any, where: str = "") -> list[str]:
     return missing
 
 
+def _named(request: Request | FileEffect) -> str:
+    """``POST https://…`` for a request, ``append books/x.csv`` for a file effect."""
+    if isinstance(request, Request):
+        return f"{request.method} {request.url}"
+    return f"{request.mode} {request.path}"
+
+
 def recording(perform: Callable[..., Generator[Any, Response, Any]],
-              into: list[Request]) -> Callable[..., Generator[Any, Response, Any]]:
-    """``perform`` that also appends every Request it yields to ``into``."""
+              into: list[Request | FileEffect]) -> Callable[..., Generator[Any, Response, Any]]:
+    """``perform`` that also appends every Request and file effect it yields to ``into``."""
 
     def perform_and_record(value: Any, ctx: ActionContext) -> Generator[Any, Response, Any]:
         steps = perform(value, ctx)
         try:
             request = next(steps)
             while True:
-                if isinstance(request, Request):
+                if isinstance(request, (Request, FileEffect)):
                     into.append(request)
                 request = steps.send((yield request))
         except StopIteration as done:
@@ -140,7 +148,7 @@ class DryRun:
     """One action's sample dry-run: the host's report of the step and the requests it yielded."""
 
     step: Mapping[str, Any]
-    requests: list[Request]
+    requests: list[Request | FileEffect]
 
 
 def dry_run_sample(connector: Connector, action: Action, plugin: str) -> DryRun:
@@ -150,7 +158,7 @@ def dry_run_sample(connector: Connector, action: Action, plugin: str) -> DryRun:
     answered "nothing linked" and every request after a step's first with the action's sample
     response, as ``ledgerlink dry-run`` does.
     """
-    requests: list[Request] = []
+    requests: list[Request | FileEffect] = []
     catalog = Catalog()
     transforms.ledgerlink_register_transforms(catalog.registrar("transform", "core"))
     catalog.add("connector", connector, plugin)
@@ -278,7 +286,7 @@ class ConnectorConformance:
                                                    request_schema: RequestSchema | None) -> None:
         if request_schema is None:
             pytest.skip("the connector's tests declare no vendor schema: define a request_schema fixture")
-        problems = [f"request {index} ({request.method} {request.url}): {problem}"
+        problems = [f"request {index} ({_named(request)}): {problem}"
                     for index, request in enumerate(self._dry_run(action).requests)
                     for problem in request_schema(request)]
         assert problems == [], f"{action}: the vendor would refuse: {problems}"

@@ -46,8 +46,8 @@ class Route:
     #: every status the view itself answers → what it means; the document adds the answers
     #: every route shares (401 for admin routes, 400/413 for bodies, 404 for path ids, 503)
     responses: dict[int, str] = field(default_factory=dict)
-    #: the media type of its successful answers
-    media_type: str = "application/json"
+    #: the media type of its successful answers (several: the one each answer says it is)
+    media_type: str | tuple[str, ...] = "application/json"
     #: False for a view that never touches the database (no 503 is described for it)
     uses_store: bool = True
     #: the OpenAPI ``operationId`` prefix: empty for the host's views, the blueprint's name
@@ -81,7 +81,8 @@ class ApiBlueprint(Blueprint):
     def operation(self, rule: str, methods: tuple[str, ...], summary: str, admin: bool = True, *,
                   request_schema: dict[str, Any] | None = None,
                   query: dict[str, tuple[str, dict[str, Any]]] | None = None,
-                  responses: dict[int, str] | None = None, media_type: str = "application/json",
+                  responses: dict[int, str] | None = None,
+                  media_type: str | tuple[str, ...] = "application/json",
                   uses_store: bool = True) -> Callable[[View], View]:
         """Declare the decorated view for ``rule`` and ``methods``, described as the fields of
         :class:`Route` of the same names say."""

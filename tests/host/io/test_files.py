@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from ledgerlink.contract import AppendFile, FileResult, WriteFile
+from ledgerlink.contract import AppendFile, FileResult, ListFolder, MoveFile, ReadFile, WriteFile
 from ledgerlink.errors import FileEffectError
 from ledgerlink.io import files
 
@@ -166,3 +166,80 @@ def test_describe_shows_the_exact_content_with_secrets_redacted():
                      "bytes": 21, "encoding": "utf-8", "content": "evt_1,[REDACTED]\n"}
     binary = files.describe(WriteFile("blob.bin", b"\xff\xfe", "k1"))
     assert binary["content_base64"] == "//4=" and "content" not in binary
+
+
+def test_a_header_is_written_once_whichever_append_comes_first(folder):
+    for n in (1, 2):
+        result = files.perform(AppendFile("ledger.csv", f"evt_{n}\n", f"k{n}", header="\ufeffid\n"), settings(folder))
+        assert result.bytes_written == len(f"\ufeffid\nevt_{n}\n".encode()) if n == 1 else len(b"evt_2\n")
+    assert (folder / "ledger.csv").read_text(encoding="utf-8-sig") == "id\nevt_1\nevt_2\n"
+    assert files.first_answer(AppendFile("x.csv", "a\n", "k", header="h\n")).bytes_written == 4
+    shown = files.describe(AppendFile("x.csv", "a\n", "k", header="h\n"))
+    assert shown["header_if_empty"] == "h\n" and shown["content"] == "a\n"
+
+
+def test_a_read_sees_the_content_and_its_digest_and_an_absent_file_as_absent(folder):
+    absent = files.perform(ReadFile("ledger.csv"), settings(folder))
+    assert (absent.status, absent.content, absent.sha256) == ("absent", b"", hashlib.sha256(b"").hexdigest())
+    files.perform(AppendFile("ledger.csv", "evt_1\n", "k1"), settings(folder))
+    read = files.perform(ReadFile("ledger.csv"), settings(folder))
+    assert (read.status, read.content, read.sha256) == ("read", b"evt_1\n", hashlib.sha256(b"evt_1\n").hexdigest())
+    assert files.first_answer(ReadFile("ledger.csv")).status == "absent"
+    assert files.describe(ReadFile("ledger.csv")) == {"kind": "file", "mode": "read", "path": "ledger.csv",
+                                                      "folder_setting": "folder"}
+    with pytest.raises(FileEffectError, match="climbs out"):
+        files.perform(ReadFile("../outside.csv"), settings(folder))
+
+
+def test_a_read_never_sees_a_record_torn_by_a_crash(folder):
+    files.perform(AppendFile("ledger.csv", "evt_1\n", "k1"), settings(folder))
+    with open(journal(folder), "a") as lines:  # k2's line is durable, its record was cut short
+        lines.write(json.dumps({"key": "k2", "mode": "append", "offset": 6, "length": 6,
+                                "sha256": hashlib.sha256(b"evt_2\n").hexdigest()}) + "\n")
+    with open(folder / "ledger.csv", "a") as data:
+        data.write("ev")
+    assert files.perform(ReadFile("ledger.csv"), settings(folder)).content == b"evt_1\n"
+
+
+def test_a_write_naming_the_digest_it_read_replaces_only_that_content(folder):
+    start = files.perform(ReadFile("book.bin"), settings(folder))
+    first = files.perform(WriteFile("book.bin", b"v1", "k1", expect_sha256=start.sha256), settings(folder))
+    assert first.status == "written"
+    stale = files.perform(WriteFile("book.bin", b"v2", "k2", expect_sha256=start.sha256), settings(folder))
+    assert (stale.status, stale.bytes_written, stale.sha256) == ("conflict", 0, hashlib.sha256(b"v1").hexdigest())
+    assert (folder / "book.bin").read_bytes() == b"v1"
+    again = files.perform(WriteFile("book.bin", b"v2", "k2", expect_sha256=stale.sha256), settings(folder))
+    assert again.status == "written" and (folder / "book.bin").read_bytes() == b"v2"
+    assert files.perform(WriteFile("book.bin", b"v2", "k2", expect_sha256="0" * 64),
+                         settings(folder)).status == "already_applied"
+
+
+def test_a_folder_is_listed_by_name_without_hidden_files_or_subfolders(folder):
+    assert files.perform(ListFolder("inbox"), settings(folder)).status == "absent"
+    (folder / "inbox" / "done").mkdir(parents=True)
+    (folder / "inbox" / "b.csv").write_text("x\n")
+    (folder / "inbox" / "a.csv").write_text("xy\n")
+    (folder / "inbox" / ".a.csv.part").write_text("x")
+    listed = files.perform(ListFolder("inbox"), settings(folder))
+    assert listed.status == "listed"
+    assert [(e.name, e.size) for e in listed.entries] == [("a.csv", 3), ("b.csv", 2)]
+    assert listed.entries[0].mtime_ns == (folder / "inbox" / "a.csv").stat().st_mtime_ns
+    assert [e.name for e in files.perform(ListFolder(), {"folder": str(folder / "inbox")}).entries] == ["a.csv", "b.csv"]
+    for path in ("../x", "/etc", ".hidden"):
+        with pytest.raises(FileEffectError):
+            files.perform(ListFolder(path), settings(folder))
+
+
+def test_a_file_is_moved_once_and_never_over_another(folder):
+    (folder / "a.csv").write_text("first\n")
+    moved = files.perform(MoveFile("a.csv", "done/a.csv"), settings(folder))
+    assert moved.status == "moved" and (folder / "done" / "a.csv").read_text() == "first\n"
+    assert not (folder / "a.csv").exists()
+    assert files.perform(MoveFile("a.csv", "done/a.csv"), settings(folder)).status == "absent"  # a repeat
+    (folder / "a.csv").write_text("second\n")
+    assert files.perform(MoveFile("a.csv", "done/a.csv"), settings(folder)).status == "exists"
+    assert (folder / "done" / "a.csv").read_text() == "first\n" and (folder / "a.csv").exists()
+    with pytest.raises(FileEffectError, match="climbs out"):
+        files.perform(MoveFile("a.csv", "../a.csv"), settings(folder))
+    assert files.describe(MoveFile("a.csv", "done/a.csv"))["to"] == "done/a.csv"
+    assert files.first_answer(MoveFile("a.csv", "done/a.csv")).status == "moved"

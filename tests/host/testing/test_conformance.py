@@ -172,3 +172,21 @@ def test_a_property_without_a_description_is_named_by_its_pointer():
     assert undescribed(schema) == ["/properties/lines/items/properties/amount",
                                    "/properties/lines/items/properties/memo"]
     assert undescribed({"anyOf": [{"properties": {"x": True}}]}) == ["/anyOf/0/properties/x"]
+
+
+def test_a_file_effect_counts_as_a_request_of_the_sample_dry_run():
+    """A file connector's actions yield file effects, not HTTP requests: the suite records
+    them for its checks (and hands them to the request_schema fixture) all the same."""
+    from ledgerlink.contract import Action, AppendFile, Connector
+    from ledgerlink.testing.conformance import _named, dry_run_sample
+
+    def append(value, ctx):
+        result = yield AppendFile("books/ledger.csv", value["line"] + "\n", ctx.idempotency_key)
+        return {"status": result.status}
+
+    connector = Connector(name="drop", summary="Files", default_settings={"folder": "books"})
+    action = Action(name="drop.append_line", summary="Appends a line", input_schema={"type": "object"},
+                    output_schema={"type": "object"}, sample={"line": "evt_1,10.00"}, perform=append)
+    result = dry_run_sample(connector, action, "drop")
+    assert result.step["status"] == "would_run" and result.step["sample_output"] == {"status": "appended"}
+    assert [_named(effect) for effect in result.requests] == ["append books/ledger.csv"]

@@ -29,8 +29,11 @@ Modules:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
+from ledgerlink.contract.entries import read_entry
 
 from .business import check_company
 from .clients import FIND_OR_CREATE_CLIENT
@@ -76,11 +79,15 @@ ACTIONS = (FIND_OR_CREATE_CLIENT, CREATE_INVOICE, MARK_INVOICE_SENT, CREATE_PAYM
            CREATE_EXPENSE, CREATE_OTHER_INCOME)
 
 
+#: what ``ledgerlink export`` shows of a booking: its date, FreshBooks' amount, its currency
+BOOKED = read_entry(date=("date", "create_date"), amount=("amount",), currency=("currency_code",))
+
+
 @hookimpl
 def ledgerlink_register_actions(register):
     """Register the FreshBooks actions."""
     for action in ACTIONS:
-        register(action)
+        register(replace(action, entry=BOOKED) if action.name.startswith("freshbooks.create_") else action)
 
 
 #: the triggers register through the hook of their own module

@@ -4,13 +4,15 @@ input problem at once, the lookup of a lost answer, the undo."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from fb_answers import BASE, ctx, one, page
 from ledgerlink.contract import Response
 from ledgerlink.errors import InputError, VendorError
 from ledgerlink.testing import drive
-from ledgerlink_freshbooks.invoice import CREATE_INVOICE, MARK_INVOICE_SENT
+from ledgerlink_freshbooks.invoice import CREATE_INVOICE, MARK_INVOICE_SENT, SAMPLE
 
 INPUT = {"source_id": "in_1", "customerid": "73625", "create_date": "2026-11-30", "currency_code": "USD",
          "lines": [{"name": "Pro plan", "description": "November", "qty": "2", "unit_cost": "49.50",
@@ -101,3 +103,18 @@ def test_a_draft_is_marked_sent_and_anything_else_is_left():
     assert left.value == {"id": "9", "status": "paid", "changed": False} and len(left.requests) == 1
     with pytest.raises(VendorError, match="no invoice 9"):
         drive(MARK_INVOICE_SENT.perform({"invoiceid": "9"}, ctx()), [Response(status=404, json={})])
+
+
+def test_ledgerlink_export_reads_each_freshbooks_booking_date_amount_and_currency():
+    """What ``ledgerlink export`` lists of a FreshBooks booking: the registered create actions
+    carry an entry that reads the document's date, FreshBooks' amount and the currency."""
+    from ledgerlink.connectors.manager import load_catalog
+
+    actions = load_catalog().actions
+    invoice = actions["freshbooks.create_invoice"]
+    entry = invoice.entry(SAMPLE, {"id": "987654", "amount": "1234.56", "currency_code": "USD"})
+    assert (entry.date, entry.amount, entry.currency) == (SAMPLE["create_date"], Decimal("1234.56"), "USD")
+    payment = actions["freshbooks.create_payment"]
+    entry = payment.entry({"date": "2026-11-30", "amount": "10.00", "currency_code": "kwd"}, {"amount": "10.000"})
+    assert (entry.date, entry.amount, entry.currency) == ("2026-11-30", Decimal("10.000"), "KWD")
+    assert all(action.entry is not None for name, action in actions.items() if name.startswith("freshbooks.create_"))

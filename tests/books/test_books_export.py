@@ -31,7 +31,7 @@ def test_the_months_export_is_the_quickbooks_ledger_to_the_minor_unit(tmp_path, 
         everything = (0.0, 4102444800.0)  # the month's runs, whatever day the test runs on
         text = b"".join(export(runtime.store, runtime.catalog, *everything, "csv")).decode("utf-8")
         workbook = b"".join(export(runtime.store, runtime.catalog, *everything, "xlsx"))
-        with qbo_client(booked.qbo_url) as qbo:
+        with qbo_client(booked.ledger_url) as qbo:
             ledger = {(entity, txn["Id"]): (Decimal(str(txn[field])), txn.get("CurrencyRef", {}).get("value"),
                                             txn.get("TxnDate"), txn.get("PrivateNote", ""))
                       for entity, field in set(ENTITIES.values()) for txn in query(qbo, entity)}

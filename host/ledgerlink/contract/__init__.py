@@ -12,6 +12,7 @@ from the kit below, so every connector follows the same rules:
 - :mod:`~ledgerlink.contract.effects`: effects beyond HTTP: an action yields :class:`Request`,
   :class:`LinkQuery` or a file effect (:class:`WriteFile`, :class:`AppendFile`, :class:`ReadFile`, :class:`ListFolder`, :class:`MoveFile`) and gets back
   :class:`Response` or :class:`FileResult`;
+- :mod:`~ledgerlink.contract.oauth2`: a connector's OAuth 2.0 flows (:class:`OAuth2`);
 - :mod:`~ledgerlink.contract.tenants`: choosing the tenant a consent gave access to;
 - :mod:`~ledgerlink.contract.subscriptions`: webhook subscriptions made through the vendor's
   API, and the signing secrets their handshakes teach.

@@ -271,6 +271,10 @@ class IdempotencyKeys:
     the vendor refuses. ``False`` (QuickBooks' ``requestid``): the first answer is replayed
     whatever the body. A vendor that also compares the method and URL passes them as part of
     the body.
+
+    Requests carrying one key are handled one at a time (:meth:`held`): a retry sent while
+    the first is still being handled (a client that gave up waiting) waits for it and is then
+    answered with its answer, never handled beside it into a twin.
     """
 
     def __init__(self, compare_bodies: bool = True, *, ttl: float | None = None,
@@ -282,7 +286,30 @@ class IdempotencyKeys:
         self.clock = clock
         self._lock = threading.Lock()
         self._kept: dict[tuple[str, str], tuple[str, Reply, float]] = {}
+        #: the lock of each key being handled, with how many requests hold or wait for it
+        self._held: dict[tuple[str, str], tuple[threading.Lock, int]] = {}
         self.replayed = 0
+
+    @contextmanager
+    def held(self, scope: str, key: str | None) -> Iterator[None]:
+        """Handle a request carrying ``key`` (look it up, run it, remember the answer) while no
+        other request with that key is handled; a request without a key passes at once."""
+        if key is None:
+            yield
+            return
+        with self._lock:
+            lock, waiting = self._held.get((scope, key), (threading.Lock(), 0))
+            self._held[(scope, key)] = (lock, waiting + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                lock, waiting = self._held[(scope, key)]
+                if waiting == 1:
+                    del self._held[(scope, key)]
+                else:
+                    self._held[(scope, key)] = (lock, waiting - 1)
 
     def reset(self) -> None:
         with self._lock:

@@ -180,6 +180,21 @@ def test_idempotency_key_replays_errors_too_refuses_another_request_and_expires_
     assert xero.sandbox.stats()["idempotent_replays"] == 2
 
 
+def test_a_retry_sent_while_its_key_is_still_handled_waits_and_gets_the_same_answer(now):
+    """A client that gave up waiting retries with the same key while Xero is still handling the
+    first request: the retry is answered with the first one's answer, and one contact exists."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = create_sandbox(clock=lambda: now[0], wall_clock=lambda: 1_790_000_000.0 + now[0], latency=0.3)
+    body = {"Contacts": [{"Name": "Acme Ltd", "ContactNumber": "cus_1"}]}
+    with running(app) as served, ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: api(served, "PUT", "Contacts", body, key="k-slow"), range(2)))
+        assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+        assert answers[0].json()["Contacts"] == answers[1].json()["Contacts"]
+        assert len(served.sandbox.orgs[DEFAULT_TENANT].all("Contacts")) == 1
+        assert served.sandbox.stats()["idempotent_replays"] == 1
+
+
 # --- contacts -----------------------------------------------------------------------------
 
 def test_contacts_are_created_read_updated_and_found_with_where(xero):

@@ -328,3 +328,31 @@ def test_oauth_client_credentials_issue_an_access_token_without_refresh_token_wh
     issued = oauth.token_endpoint({"grant_type": "client_credentials"}, basic()).parsed()
     assert "refresh_token" not in issued and oauth.access_problem(issued["access_token"]) is None
     assert oauth.token_endpoint({"grant_type": "client_credentials"}, None).status == 401
+
+
+def test_requests_with_one_key_are_handled_one_at_a_time_so_a_retry_meanwhile_is_replayed():
+    """A retry sent while the first request with its key is still handled waits for it and gets
+    its answer: the handler runs once (without ``held`` both would find the key new)."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = IdempotencyKeys(compare_bodies=True)
+    handled: list[str] = []
+
+    def handle(key: str) -> Reply:
+        with keys.held("acct_1", key):
+            kept = keys.lookup("acct_1", key, b"amount=100")
+            if kept is not None and kept.reply is not None:
+                return kept.reply
+            handled.append(key)
+            time.sleep(0.2)  # the vendor still working on it when the retry arrives
+            reply = Reply.json(200, {"id": f"obj_{key}_{handled.count(key)}"})
+            keys.remember("acct_1", key, b"amount=100", reply)
+            return reply
+
+    with ThreadPoolExecutor(3) as pool:
+        replies = list(pool.map(handle, ["k-1", "k-1", "k-2"]))
+    assert sorted(handled) == ["k-1", "k-2"]
+    assert replies[0].parsed() == replies[1].parsed() != replies[2].parsed()
+    with keys.held("acct_1", None):  # a request without a key waits for nobody
+        assert keys.lookup("acct_1", "k-1", b"amount=100") is not None

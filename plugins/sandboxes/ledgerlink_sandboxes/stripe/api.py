@@ -265,25 +265,26 @@ class Api:
         """Replay a known key's answer, refuse it with other parameters, or run and keep."""
         idem = headers.get("Idempotency-Key") if method == "POST" else None
         signature = body + b"?" + query.encode() + b"#" + path.encode()
-        if idem:
-            found = self.idempotency.lookup(key, idem, signature)
-            if found is not None and found.conflict:
-                return wire.StripeError(
-                    400, "idempotency_error", "Keys for idempotent requests can only be used "
-                    "with the same parameters they were first used with. Try using a key other "
-                    f"than '{idem}' if you meant to execute a different request."
-                ).reply(request_id)
-            if found is not None and found.reply is not None:
-                found.reply.headers.update({"Idempotent-Replayed": "true",
-                                            "Original-Request": found.reply.headers.get(
-                                                "Request-Id", "")})
-                found.reply.headers["Request-Id"] = request_id
-                return found.reply
-        reply = self._run(method, path, query, body, request_id, idem)
-        if idem and (reply.status < 400 or reply.status == 402):
-            self.idempotency.remember(key, idem, signature, reply)
-            reply.headers["Idempotency-Key"] = idem
-        return reply
+        with self.idempotency.held(key, idem or None):  # a retry sent meanwhile waits, then is replayed
+            if idem:
+                found = self.idempotency.lookup(key, idem, signature)
+                if found is not None and found.conflict:
+                    return wire.StripeError(
+                        400, "idempotency_error", "Keys for idempotent requests can only be used "
+                        "with the same parameters they were first used with. Try using a key other "
+                        f"than '{idem}' if you meant to execute a different request."
+                    ).reply(request_id)
+                if found is not None and found.reply is not None:
+                    found.reply.headers.update({"Idempotent-Replayed": "true",
+                                                "Original-Request": found.reply.headers.get(
+                                                    "Request-Id", "")})
+                    found.reply.headers["Request-Id"] = request_id
+                    return found.reply
+            reply = self._run(method, path, query, body, request_id, idem)
+            if idem and (reply.status < 400 or reply.status == 402):
+                self.idempotency.remember(key, idem, signature, reply)
+                reply.headers["Idempotency-Key"] = idem
+            return reply
 
     def _run(self, method: str, path: str, query: str, body: bytes, request_id: str,
              idem: str | None) -> Reply:

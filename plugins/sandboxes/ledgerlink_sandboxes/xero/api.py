@@ -168,25 +168,24 @@ def _admitted(sandbox: Sandbox, tenant: str, method: str, path: str, args: Mappi
         refused.headers.update(_remaining(sandbox, tenant))
         return refused
     try:
-        if sandbox.latency:
-            time.sleep(sandbox.latency)
         key = headers.get("idempotency-key") if method in ("PUT", "POST") else None
         material = f"{method} {full_path}\n".encode() + body
-        if key is not None:
-            entry["idempotency_key"] = key
-            kept = sandbox.keys.lookup(tenant, key, material)
+        with sandbox.keys.held(tenant, key):  # a retry sent meanwhile waits, then is replayed
+            kept = sandbox.keys.lookup(tenant, key, material) if key is not None else None
+            if key is not None:
+                entry["idempotency_key"] = key
             if kept is not None and kept.conflict:
                 reply = errors.bad_request(f"Idempotency Key: {key} is used with a different request")
             elif kept is not None and kept.reply is not None:
                 entry["replayed"] = True
                 reply = kept.reply
             else:
+                if sandbox.latency:  # the time Xero takes to handle a request
+                    time.sleep(sandbox.latency)
                 reply = _enveloped(sandbox, _checked(entities.dispatch(sandbox.orgs[tenant], method, path, args,
                                                                        body, headers)))
-                sandbox.keys.remember(tenant, key, material, reply)
-        else:
-            reply = _enveloped(sandbox, _checked(entities.dispatch(sandbox.orgs[tenant], method, path, args, body,
-                                                                   headers)))
+                if key is not None:
+                    sandbox.keys.remember(tenant, key, material, reply)
         reply = reply.copy()
         reply.headers.update(_remaining(sandbox, tenant))
         reply.headers.setdefault("Xero-Correlation-Id", str(uuid.uuid4()))

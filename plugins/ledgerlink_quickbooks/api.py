@@ -17,6 +17,7 @@ from typing import Any
 from ledgerlink.contract import (ActionContext, ErrorReading, Kind, Request, Response,
                                  read_then_delete)
 from ledgerlink.contract import classify as classify_http
+from ledgerlink.contract.http import any_case as _get
 from ledgerlink.contract.writes import Undo
 from ledgerlink.errors import ConfigError, InputError, VendorError
 
@@ -105,19 +106,6 @@ def auth_headers(secrets: Mapping[str, Any]) -> dict[str, str]:
 
 
 # --- faults ------------------------------------------------------------------------------
-
-def _get(mapping: Any, key: str) -> Any:
-    """``mapping[key]`` ignoring case: QBO answers 401s with ``fault``/``error``/``message``."""
-    if not isinstance(mapping, Mapping):
-        return None
-    if key in mapping:
-        return mapping[key]
-    lower = key.lower()
-    for k, v in mapping.items():
-        if isinstance(k, str) and k.lower() == lower:
-            return v
-    return None
-
 
 def fault_from_xml(text: str) -> dict[str, Any] | None:
     """The JSON shape of an XML ``IntuitResponse``/``Fault`` body, or None if it holds none.

@@ -30,6 +30,7 @@ from typing import Any
 
 from ledgerlink.contract import ErrorReading, Kind, Response, header
 from ledgerlink.contract import classify as classify_http
+from ledgerlink.contract.http import any_case as _get
 from ledgerlink.errors import VendorError
 
 VENDOR = "Xero"
@@ -47,16 +48,6 @@ RATE_PROBLEMS = {
 
 #: at most this many validation messages are named in one error message
 MESSAGES_SHOWN = 20
-
-
-def _get(mapping: Any, key: str) -> Any:
-    """``mapping[key]`` whatever the case of the key (Xero's 401 bodies are ``title``/``Title``)."""
-    if not isinstance(mapping, Mapping):
-        return None
-    if key in mapping:
-        return mapping[key]
-    lower = key.lower()
-    return next((value for name, value in mapping.items() if isinstance(name, str) and name.lower() == lower), None)
 
 
 def validation_messages(element: Any, where: str) -> list[str]:

@@ -27,7 +27,7 @@ import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ledgerlink.contract.components import Response
 from ledgerlink.errors import VendorError
@@ -75,6 +75,17 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
         if key.lower() == wanted and isinstance(value, str):
             return value
     return None
+
+
+def any_case(mapping: object, key: str) -> Any:
+    """``mapping[key]`` whatever the case of the key (a vendor's error bodies say ``Message``
+    or ``message``, ``Fault`` or ``fault``); None when absent or ``mapping`` is no mapping."""
+    if not isinstance(mapping, Mapping):
+        return None
+    if key in mapping:
+        return mapping[key]
+    lower = key.lower()
+    return next((value for name, value in mapping.items() if isinstance(name, str) and name.lower() == lower), None)
 
 
 def retry_after(headers: Mapping[str, str], default: float | None = None) -> float | None:
@@ -197,5 +208,5 @@ def unreadable_query(response: Response, vendor: str, entity: str, *,
 
 
 __all__ = ["DETAIL_LIMIT", "ErrorReader", "ErrorReading", "Explainer", "Kind", "RETRY_STATUSES",
-           "body_excerpt", "classify", "describe_body", "header", "retry_after", "status_kind", "unreadable_query",
+           "any_case", "body_excerpt", "classify", "describe_body", "header", "retry_after", "status_kind", "unreadable_query",
            "unreadable_write"]

@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Generic, Protocol, TypeAlias, TypeVar, Union
 
 from ledgerlink import jsonio
+from ledgerlink.testing.sandbox_faults import FaultScript, Scripted
 from ledgerlink.web import servers
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -45,7 +46,6 @@ JSONValue: TypeAlias = Union[None, bool, int, float, Decimal, str, list["JSONVal
                              dict[str, "JSONValue"]]
 
 State = TypeVar("State")
-Answer = TypeVar("Answer")
 
 
 @dataclass
@@ -347,70 +347,6 @@ class IdempotencyKeys:
     def known(self, scope: str, key: str) -> bool:
         with self._lock:
             return self._live(scope, key) is not None
-
-
-# --- scripted faults --------------------------------------------------------------------------
-
-@dataclass
-class Scripted(Generic[Answer]):
-    """One queued fault: the next ``times`` requests whose attributes include ``match`` get
-    ``answer``; ``spec`` is what the test gave, for listing."""
-
-    answer: Answer
-    match: Mapping[str, str] = field(default_factory=dict)
-    times: int = 1
-    spec: Mapping[str, object] = field(default_factory=dict)
-
-    def matches(self, attributes: Mapping[str, str]) -> bool:
-        return all(attributes.get(name) == want for name, want in self.match.items())
-
-
-class FaultScript(Generic[Answer]):
-    """Faults a test queues; each request takes the first one that matches it.
-
-    What an answer is stays the vendor sandbox's business (a status, a fault body, a delay, a
-    spoiled body …); this keeps the queue, the matching and the counting.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: list[Scripted[Answer]] = []
-        self.injected = 0
-
-    def add(self, faults: list[Scripted[Answer]]) -> int:
-        """Queue ``faults`` (all or, on a bad ``times``, none); returns how many are queued."""
-        for fault in faults:
-            if isinstance(fault.times, bool) or not isinstance(fault.times, int) or fault.times < 1:
-                raise ValueError(f"times must be an integer of at least 1, got {fault.times!r}")
-        with self._lock:
-            self._queue.extend(faults)
-            return len(self._queue)
-
-    def take(self, attributes: Mapping[str, str]) -> Scripted[Answer] | None:
-        """The first queued fault matching ``attributes``, counted once more; None if none."""
-        with self._lock:
-            for index, fault in enumerate(self._queue):
-                if fault.matches(attributes):
-                    fault.times -= 1
-                    if fault.times == 0:
-                        del self._queue[index]
-                    self.injected += 1
-                    return fault
-            return None
-
-    def pending(self) -> list[dict[str, object]]:
-        """The faults not yet used up, as given."""
-        with self._lock:
-            return [dict(fault.spec) for fault in self._queue]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._queue.clear()
-
-    def reset(self) -> None:
-        with self._lock:
-            self._queue.clear()
-            self.injected = 0
 
 
 __all__ = ["FaultScript", "IdempotencyKeys", "JSON_TYPE", "JSONValue", "Loopback", "RateWindow", "Replayed",

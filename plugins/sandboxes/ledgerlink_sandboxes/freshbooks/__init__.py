@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledgerlink.lazy import lazy_names
+
 # Importing this package stays cheap (the plugin imports it to register the sandbox with
 # every command): Flask, the spec and the state load on first use.
 _LAZY = {"Sandbox": "state", "DEFAULT_ACCESS_TOKEN": "state", "DEFAULT_ACCOUNT_ID": "state",
@@ -36,12 +38,7 @@ _LAZY = {"Sandbox": "state", "DEFAULT_ACCESS_TOKEN": "state", "DEFAULT_ACCOUNT_I
          "CLASSIC_ACCOUNT_ID": "state", "create_app": "app"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 #: the options of :func:`create_sandbox`, one line each (``ledgerlink sandbox freshbooks --set``)

@@ -68,6 +68,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledgerlink.lazy import lazy_names
+
 # Importing this package stays cheap (the plugin imports it to register the sandbox with
 # every command): Flask, the XSDs and the state machinery load on first use.
 _LAZY = {
@@ -77,12 +79,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 #: the options of :func:`create_sandbox`, one line each (``ledgerlink sandbox quickbooks --set``)

@@ -21,7 +21,7 @@ def a_client(loop, send, currency: str) -> str:
 @pytest.mark.parametrize("currency, cost, percent, total", [
     ("USD", "49.50", "8.875", "107.79"),   # 99.00 + 8.79 (8.78625 rounded)
     ("JPY", "1500", "10", "3300"),
-    ("KWD", "1.20", "5", "2.520"),         # 2.40 + 0.12: FreshBooks keeps two decimals of any amount
+    ("KWD", "1.21", "5", "2.54"),          # 2.42 + 0.121 → 0.12: FreshBooks keeps two decimals of any amount
 ])
 def test_an_invoice_is_created_once_with_freshbooks_totals(currency, cost, percent, total):
     with sandbox() as (loop, _, send):

@@ -40,7 +40,8 @@ def pay(loop, bill: dict, amount: str, **extra):
 @pytest.mark.parametrize("currency, lines, total", [
     ("USD", [line("2", "10.00", "USD", taxName1="HST", taxAmount1="13"), line("1", "4.99")], "27.59"),
     ("JPY", [line("3", "1000", "JPY", taxName1="GST", taxAmount1="5")], "3150"),
-    ("KWD", [line("1", "12.345", "KWD", taxName1="HST", taxAmount1="13"), line("0.5", "1.001")], "14.451"),
+    # FreshBooks keeps any amount to two places: 12.35 + 1.6055 → 1.61 + 0.505 → 0.51
+    ("KWD", [line("1", "12.35", "KWD", taxName1="HST", taxAmount1="13"), line("0.5", "1.01")], "14.47"),
 ])
 def test_an_invoice_is_its_lines_and_their_taxes_to_the_currency_s_places(currency, lines, total):
     with served() as (loop, _clock):
@@ -62,6 +63,24 @@ def test_a_discount_and_too_many_decimal_places():
         other = call(loop, "POST", "invoices/invoices", {"invoice": {
             "customerid": customer["id"], "create_date": "2026-11-30", "lines": [line("1", "1.00", "EUR")]}})
         assert other.status_code == 400
+
+
+def test_a_dinar_is_kept_to_two_places_as_every_amount_freshbooks_keeps():
+    """A third decimal (a fils) is refused in a line, a payment, an expense; what arithmetic
+    makes of a dinar amount is rounded to two places, as FreshBooks keeps amounts."""
+    with served() as (loop, _clock):
+        customer = client(loop, "KWD")
+        refused = call(loop, "POST", "invoices/invoices", {"invoice": {
+            "customerid": customer["id"], "create_date": "2026-11-30", "lines": [line("1", "12.345", "KWD")]}})
+        assert refused.status_code == 400
+        error = refused.json()["response"]["errors"][0]
+        assert error["field"] == "lines.0.unit_cost.amount" and "2 decimal places" in error["message"]
+        bill = invoice(loop, customer, [line("3", "0.33", "KWD", taxName1="GST", taxAmount1="5")])
+        assert bill["amount"] == {"amount": "1.04", "code": "KWD"}  # 0.99 + 0.0495 → 0.05
+        assert bill["lines"][0]["amount"] == {"amount": "0.99", "code": "KWD"}
+        assert pay(loop, bill, "0.333").status_code == 400
+        paid = result(pay(loop, bill, "1.04"))["payment"]
+        assert paid["amount"] == {"amount": "1.04", "code": "KWD"}
 
 
 def test_lines_are_answered_only_when_included_and_the_answer_has_freshbooks_shape():

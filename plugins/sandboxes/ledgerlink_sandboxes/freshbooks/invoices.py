@@ -5,9 +5,9 @@
   ``currency_code`` defaults to the client's. Each line is ``qty`` × ``unit_cost`` (a money
   object; its code, when given, the invoice's), with up to two taxes by name and percentage
   (``taxName1``/``taxAmount1``, up to 3 decimal places); a line's ``amount`` is rounded to the
-  currency's places, each tax on the line's amount likewise. ``discount_value`` (a percentage)
-  gives ``discount_total``. The invoice's ``amount`` is the lines, plus their taxes, plus the
-  (negative) discount.
+  places FreshBooks keeps of the currency (its own, at most two: :mod:`.money`), each tax on the
+  line's amount likewise. ``discount_value`` (a percentage) gives ``discount_total``. The
+  invoice's ``amount`` is the lines, plus their taxes, plus the (negative) discount.
 - Lines are answered only with ``include[]=lines`` (on a read, a list or the write itself).
 - Status (``status`` / ``v3_status``): 1 ``draft`` when created; ``PUT {"invoice":
   {"action_mark_as_sent": true}}`` makes it 2 ``sent`` without e-mailing it; payments

@@ -1,11 +1,14 @@
 """Money as FreshBooks writes it: a decimal string and an upper-case ISO 4217 code
 (``{"amount": "12.34", "code": "USD"}``, https://www.freshbooks.com/api/invoices).
 
-Amounts are :class:`~decimal.Decimal`, never floats. FreshBooks' pages say amounts go "to two
-decimal places"; the sandbox takes at most as many places as the currency has (0 for JPY, 3 for
-KWD, from CLDR through Babel) and writes every amount with exactly that many, rounding half up
-where arithmetic (quantities, tax percentages) makes more. How FreshBooks itself stores a
-three-place currency is UNVERIFIED.
+Amounts are :class:`~decimal.Decimal`, never floats. FreshBooks keeps every amount "to two
+decimal places", whatever the currency (https://www.freshbooks.com/api/invoices,
+https://www.freshbooks.com/api/payments). The sandbox's places for a currency are therefore its
+own (0 for JPY, from CLDR through Babel) but never more than two (:data:`FRESHBOOKS_PLACES`: a
+dinar is kept to the hundredth, not the fils). An amount sent with more places is refused, as
+one with more places than its currency has is; an amount arithmetic makes (a quantity, a tax
+percentage) is rounded half up to those places. Whether FreshBooks itself refuses or rounds a
+third decimal is UNVERIFIED: refusing makes a client that would lose a fils fail loudly here.
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ from .errors import Problem
 
 CODE = re.compile(r"^[A-Z]{3}$")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+#: the decimal places FreshBooks keeps of any amount
+FRESHBOOKS_PLACES = 2
 
 
 def places(code: str) -> int:
-    return int(get_currency_precision(code))
+    """The places FreshBooks keeps of an amount in ``code``: the currency's, at most two."""
+    return min(int(get_currency_precision(code)), FRESHBOOKS_PLACES)
 
 
 def rounded(value: Decimal, code: str) -> Decimal:
@@ -84,4 +90,4 @@ def currency_of(value: Any, default: str, what: str, problems: list[Problem]) ->
     return code
 
 
-__all__ = ["amount_of", "currency_of", "decimal", "money", "places", "rounded", "text"]
+__all__ = ["FRESHBOOKS_PLACES", "amount_of", "currency_of", "decimal", "money", "places", "rounded", "text"]

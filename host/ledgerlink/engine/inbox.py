@@ -24,6 +24,7 @@ from ledgerlink.engine.occurrence import occurrence_key
 from ledgerlink.engine.runner import document
 from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, SignatureError, quoted
 from ledgerlink.io.connections import Connections, Counters
+from ledgerlink.io.oauth import token_set
 from ledgerlink.recipes.recipe import Recipe
 from ledgerlink.recipes.registry import Registry
 from ledgerlink.store import Store
@@ -83,7 +84,7 @@ class Inbox:
                 raise
             # a subscription confirmed by another process moments ago: its secret may not be in
             # this process's cache of the stored secrets yet
-            self.connections.secret_box.forget(connection_name)
+            self.connections.secret_box.forget(token_set(self.connections, connection_name))
             connector.webhook.verify(headers, body, {**connection.settings, **self.connections.secrets(connection_name)},
                                      when)
         by_connection: dict[str, list[IncomingEvent]] = {}

@@ -8,6 +8,13 @@ secret (the server that receives the handshake stores it in the shared database)
 with the vendor, and keeps it as a *signing* secret once the vendor accepted it. Run again,
 it creates nothing that exists: a verified subscription is kept, an unverified one is
 confirmed (its handshake asked again when its secret never arrived).
+
+The secrets live in the stored row of the connection's token set (:func:`~ledgerlink.io.oauth.token_set`):
+a connection on another's token set has no row of its own, and reads its secrets from the set
+owner's (:meth:`~ledgerlink.io.connections.Connections.secrets`). So a handshake received on
+any connection of a set, and the signing secret it becomes, are kept in that row: the set's
+connections share one webhook address, each event then stored on the connection of its
+tenant (``Webhook.tenant_setting``).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from ledgerlink.contract import ActionContext, Request, Response
 from ledgerlink.contract.subscriptions import PENDING, SIGNING, Handshake, Subscription, Subscriptions
 from ledgerlink.errors import ConfigError, LedgerlinkError
 from ledgerlink.io.connections import Connections
+from ledgerlink.io.oauth import token_set
 
 #: at most this many pending secrets are kept per connection (the oldest is dropped): a
 #: stranger posting handshakes cannot grow the stored secrets without bound
@@ -28,7 +36,8 @@ MAX_PENDING = 20
 
 
 def learn(connections: Connections, name: str, handshake: Handshake) -> None:
-    """Keep ``handshake``'s secret as the pending secret of its subscription on ``name``."""
+    """Keep ``handshake``'s secret as the pending secret of its subscription on ``name`` (in
+    the row of its token set)."""
     box = connections.secret_box
     if not box.enabled:
         raise ConfigError(f"connection {name!r} received a webhook handshake, but its secret cannot be "
@@ -42,7 +51,7 @@ def learn(connections: Connections, name: str, handshake: Handshake) -> None:
         values[PENDING + handshake.subscription] = handshake.secret
         return values, status or "not_connected", None
 
-    box.locked_update(name, keep)
+    box.locked_update(token_set(connections, name), keep)
 
 
 def _confirmed(connections: Connections, name: str, subscription: str, secret: str) -> None:
@@ -51,12 +60,13 @@ def _confirmed(connections: Connections, name: str, subscription: str, secret: s
         values[SIGNING + subscription] = secret
         return values, status or "not_connected", None
 
-    connections.secret_box.locked_update(name, keep)
+    connections.secret_box.locked_update(token_set(connections, name), keep)
 
 
 def _pending(connections: Connections, name: str, subscription: str) -> str | None:
-    connections.secret_box.forget(name)
-    value = connections.secret_box.get(name).get(PENDING + subscription)
+    owner = token_set(connections, name)
+    connections.secret_box.forget(owner)
+    value = connections.secret_box.get(owner).get(PENDING + subscription)
     return value if isinstance(value, str) and value else None
 
 

@@ -148,6 +148,7 @@ def test_the_options_documented_are_the_options_taken_and_bad_values_are_refused
     with pytest.raises(TypeError):
         create_sandbox(no_such_option=1)
     for bad in ({"error_shape": "xml"}, {"minute_limit": 0}, {"account_id": "6B-Apk"}, {"currency": "DOLLARS"},
-                {"callback_retry_seconds": [-1]}):
+                {"callback_retry_seconds": [-1]}, {"more_businesses": [{"account_id": "6BApk", "business_id": 7}]},
+                {"more_businesses": [{"account_id": "7C-B", "business_id": 7}]}, {"more_businesses": ["7CBqm"]}):
         with pytest.raises(ValueError):
             create_sandbox(**bad)

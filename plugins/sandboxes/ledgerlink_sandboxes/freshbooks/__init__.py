@@ -47,6 +47,8 @@ OPTIONS = {
     "business_id": "the business's business_id (6543)",
     "currency": "the business's currency, ISO 4217 (USD)",
     "classic": "also list a FreshBooks Classic account, which the API refuses (true)",
+    "more_businesses": "more businesses of the same user, each {\"account_id\", \"business_id\"[, "
+                       "\"currency\"]} ([])",
     "error_shape": "legacy ({\"response\": {\"errors\": [...]}}) or new ({\"code\", \"details\"}) for "
                    "not-found and refused bodies (legacy)",
     "rate_limit": "enforce the rate window (true); false only measures it",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ledgerlink.testing.sandbox import FaultScript, RateWindow, SandboxClock, seconds
@@ -46,7 +46,8 @@ class Sandbox:
     for the options."""
 
     def __init__(self, *, account_id: str = DEFAULT_ACCOUNT_ID, business_id: int = DEFAULT_BUSINESS_ID,
-                 currency: str = "USD", classic: bool = True, client_id: str = DEFAULT_CLIENT_ID,
+                 currency: str = "USD", classic: bool = True,
+                 more_businesses: Iterable[Mapping[str, Any]] = (), client_id: str = DEFAULT_CLIENT_ID,
                  client_secret: str = DEFAULT_CLIENT_SECRET,
                  access_tokens: Iterable[str] = (DEFAULT_ACCESS_TOKEN,), error_shape: str = "legacy",
                  rate_limit: bool = True, minute_limit: int = 60, concurrent: int = 5, latency: float = 0.0,
@@ -55,12 +56,13 @@ class Sandbox:
                  wall_clock: Callable[[], float] = time.time) -> None:
         if error_shape not in errors.SHAPES:
             raise ValueError(f"error_shape must be one of {', '.join(errors.SHAPES)}, got {error_shape!r}")
-        if not str(account_id).isalnum() or not str(currency).isalpha() or len(str(currency)) != 3:
-            raise ValueError("account_id must be letters and digits, currency an ISO 4217 code")
         self.clock = SandboxClock(clock, wall_clock)
         self.error_shape = error_shape
-        self.businesses = {str(account_id): Business(_count(business_id, "business_id"), str(account_id),
-                                                     "Sandbox Books Inc.", str(currency).upper(), self.clock)}
+        self.businesses: dict[str, Business] = {}
+        for n, more in enumerate([{"account_id": account_id, "business_id": business_id, "currency": currency},
+                                  *more_businesses]):
+            name = "Sandbox Books Inc." if n == 0 else f"Sandbox Books {n + 1} Inc."
+            self._add_business(more, name)
         if classic:
             self.businesses[CLASSIC_ACCOUNT_ID] = Business(CLASSIC_BUSINESS_ID, CLASSIC_ACCOUNT_ID,
                                                            "Sandbox Classic Ltd.", str(currency).upper(),
@@ -78,6 +80,18 @@ class Sandbox:
         self._lock = threading.Lock()
         self._log: list[dict[str, Any]] = []
         self.counts: dict[str, int] = {}
+
+    def _add_business(self, fields: Mapping[str, Any], name: str) -> None:
+        """One more (modern) business of the user: ``{"account_id", "business_id"[, "currency"]}``."""
+        if not isinstance(fields, Mapping) or set(fields) - {"account_id", "business_id", "currency"}:
+            raise ValueError(f"a business is {{\"account_id\", \"business_id\"[, \"currency\"]}}, got {fields!r}")
+        account_id, currency = str(fields.get("account_id", "")), str(fields.get("currency", "USD"))
+        if not account_id.isalnum() or not currency.isalpha() or len(currency) != 3:
+            raise ValueError("account_id must be letters and digits, currency an ISO 4217 code")
+        business_id = _count(fields.get("business_id"), "business_id")
+        if account_id in self.businesses or any(b.business_id == business_id for b in self.businesses.values()):
+            raise ValueError(f"business {business_id} or account {account_id} is listed twice")
+        self.businesses[account_id] = Business(business_id, account_id, name, currency.upper(), self.clock)
 
     def business(self, account_id: str) -> Business | None:
         return self.businesses.get(account_id)

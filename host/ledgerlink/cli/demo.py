@@ -25,7 +25,7 @@ from typing import Any, Callable
 from ledgerlink import store as store_module
 from ledgerlink.cli.demo_serve import start_serve, toml_value, wait_until
 from ledgerlink.connectors.catalog import SANDBOXES_PACKAGE
-from ledgerlink.contract import Connector
+from ledgerlink.contract import Connection, Connector
 from ledgerlink.errors import DemoError
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.web.servers import background
@@ -78,13 +78,29 @@ def starter_config(catalog: Any, recipes: list[Path]) -> tuple[str, list[str]]:
     return "\n".join(lines), sorted(n for n in names if n in catalog.connectors)
 
 
+def _sends_whole_events(connector: Connector, catalog: Any) -> bool:
+    """Whether the demo sends ``connector``'s example webhooks: it signs them, and each of
+    their events runs as delivered on a connection configured with nothing but the webhook's
+    secret. A ledger's examples are notifications its triggers read from the vendor first:
+    they are for its conformance tests, not for a demo that runs no such vendor."""
+    if not connector.examples or connector.webhook is None or connector.webhook.sign is None:
+        return False
+    bare = Connection(name=connector.name, connector=connector.name, settings={})
+    for _, body in connector.examples():
+        for event in connector.webhook.parse({}, body):
+            trigger = catalog.triggers.get(event.trigger)
+            if trigger is None or trigger.fetches(bare):
+                return False
+    return True
+
+
 def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callable[[str], None] = print,
              timeout: float = 60.0) -> list[dict[str, Any]]:
     """Run the demo on ``recipes`` (default: the example recipes installed with ledgerlink);
     returns one row per delivery (also printed as a table)."""
     recipes = str(Path(recipes).resolve()) if recipes else str(example_recipes())
     catalog = load_catalog()
-    sources = [c for c in catalog.connectors.values() if c.examples and c.webhook and c.webhook.sign]
+    sources = [c for c in catalog.connectors.values() if _sends_whole_events(c, catalog)]
     if not catalog.sandboxes:
         raise DemoError(f"the demo sends to a vendor's loopback sandbox and none is installed; "
                         f"install the sandboxes with: pip install {SANDBOXES_PACKAGE}")

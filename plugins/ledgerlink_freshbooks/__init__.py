@@ -24,7 +24,8 @@ Modules:
   fields, the events), :mod:`.callbacks` (the callbacks ``ledgerlink webhooks register``
   makes), :mod:`.triggers` (payments, invoices and clients, each fetched whole),
   :mod:`.polling` (the same events without callbacks) and :mod:`.history` (the payments'
-  past, for ``ledgerlink backfill``), on :mod:`.reads`.
+  past, for ``ledgerlink backfill``), on :mod:`.reads`; :mod:`.examples` (callback
+  deliveries as FreshBooks posts them, for the conformance suite).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from .references import check_references
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import (DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_SETTINGS,
                        SECRET_SETTINGS, SETTINGS_SCHEMA)
-from . import polling, triggers, webhook
+from . import examples, polling, triggers, webhook
 
 CONNECTOR = Connector(
     name="freshbooks",
@@ -65,6 +66,7 @@ CONNECTOR = Connector(
     limits=Limits(DEFAULT_REQUESTS_PER_MINUTE, 60.0, concurrent=DEFAULT_CONCURRENT),
     limits_for=limits_for,
     webhook=webhook.WEBHOOK,
+    examples=examples.examples,
     poll=polling.POLL,
 )
 

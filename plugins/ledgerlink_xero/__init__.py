@@ -27,7 +27,8 @@ Modules:
 - the trigger side: :mod:`.webhook` (signed deliveries, Intent to Receive), :mod:`.triggers`
   (invoices, contacts and credit notes created or updated, each fetched whole),
   :mod:`.polling` (the same events without webhooks) and :mod:`.history` (their past, for
-  ``ledgerlink backfill``).
+  ``ledgerlink backfill``); :mod:`.examples` (deliveries as Xero posts them, for the
+  conformance suite).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from .organisation import check_company
 from .payment import ACTION as CREATE_PAYMENT
 from .references import check_references
 from .settings import DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
-from . import polling, triggers, webhook
+from . import examples, polling, triggers, webhook
 
 CONNECTOR = Connector(
     name="xero",
@@ -67,6 +68,7 @@ CONNECTOR = Connector(
     auth=auth_headers,
     auth_settings=AUTH_SETTINGS,
     webhook=webhook.WEBHOOK,
+    examples=examples.examples,
     poll=polling.POLL,
     # Xero's per-organisation limits: 60 calls a minute, 5 in progress at once, 5,000 a day
     # or 1,000 on the Starter tier (the connection's daily_limit), narrowed to what each

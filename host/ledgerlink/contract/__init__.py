@@ -30,7 +30,7 @@ from ledgerlink.contract.money import (RECIPE_MONEY, Sign, amount, amount_in, an
                                        fit_currency, foreign_currency, is_currency, minor_to_major,
                                        minor_units, minus, plain, total)
 from ledgerlink.contract.http import (ErrorReading, Kind, body_excerpt, classify, describe_body,
-                                      header, retry_after, status_kind, unreadable_query,
+                                      answered_at, header, retry_after, status_kind, unreadable_query,
                                       unreadable_write)
 from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_action, find_created,
                                         linked_target, perform_create, read_then_delete)
@@ -49,7 +49,7 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            "exact", "exponent", "fit_currency", "foreign_currency", "is_currency", "minor_to_major",
            "minor_units", "minus", "plain", "total",
            # http
-           "ErrorReading", "Kind", "body_excerpt", "classify", "describe_body", "header",
+           "ErrorReading", "Kind", "body_excerpt", "classify", "describe_body", "answered_at", "header",
            "retry_after", "status_kind", "unreadable_query", "unreadable_write",
            # writes
            "Built", "CreateSteps", "Schemas", "create_action", "find_created", "linked_target",

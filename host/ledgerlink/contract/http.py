@@ -27,6 +27,7 @@ import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from ledgerlink.contract.components import Response
@@ -88,6 +89,20 @@ def any_case(mapping: object, key: str) -> Any:
     return next((value for name, value in mapping.items() if isinstance(name, str) and name.lower() == lower), None)
 
 
+def answered_at(headers: Mapping[str, str]) -> datetime | None:
+    """When the server answered, by its own clock: the response's ``Date`` header (RFC 9110
+    §6.6.1) as an aware UTC datetime; None when absent or unreadable. A poll that asks for
+    changes since a time advances by this clock, never by the local one."""
+    value = header(headers, "Date")
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
 def retry_after(headers: Mapping[str, str], default: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date, measured
     against the response's ``Date``), else ``default``."""
@@ -101,11 +116,8 @@ def retry_after(headers: Mapping[str, str], default: float | None = None) -> flo
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return default
-    now_header = header(headers, "Date")
-    try:
-        now = email.utils.parsedate_to_datetime(now_header).timestamp() if now_header else time.time()
-    except (TypeError, ValueError):
-        now = time.time()
+    answered = answered_at(headers)
+    now = answered.timestamp() if answered is not None else time.time()
     return max(0.0, when.timestamp() - now)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledgerlink.contract import (ErrorReading, Response, classify, describe_body, header,
+from ledgerlink.contract import (ErrorReading, Response, answered_at, classify, describe_body, header,
                                  retry_after, status_kind, unreadable_query, unreadable_write)
 
 
@@ -116,3 +116,13 @@ def test_header_and_retry_after():
     assert header({}, "Retry-After") is None
     assert retry_after({"Retry-After": "nonsense"}, 9.0) == 9.0
     assert retry_after({}, None) is None
+
+
+def test_answered_at_is_the_server_s_date_header_in_utc():
+    from datetime import datetime, timezone
+
+    assert answered_at({"date": "Fri, 15 Mar 2024 23:30:00 GMT"}) == datetime(2024, 3, 15, 23, 30,
+                                                                            tzinfo=timezone.utc)
+    assert answered_at({"Date": "Fri, 15 Mar 2024 19:30:00 -0400"}) == datetime(2024, 3, 15, 23, 30,
+                                                                              tzinfo=timezone.utc)
+    assert answered_at({}) is None and answered_at({"Date": "yesterday"}) is None

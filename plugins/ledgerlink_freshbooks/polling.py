@@ -13,6 +13,12 @@ changed since the cursor are listed, each with ``search[updated_min]`` and pagin
   being the same, stored once;
 - the first poll starts at the connection's ``poll_since`` (an ISO date or time), or the day
   before today (history is ``ledgerlink backfill``'s job).
+- a list read to its last page asks next from the newest change's day, or from FreshBooks' own
+  day less one when that is later: the day of the ``Date`` header of the pass's first answer
+  (FreshBooks' clock, never the local one), less a day since FreshBooks writes ``updated`` in
+  US/Eastern time, hours behind the header's UTC. Every change made after that answer is
+  dated that day or later, so none is lost, and a list with no changes stops asking again and
+  again from the day the connection started.
 
 Each record listed is the event of its trigger carrying the record as ``data``, so the
 trigger's fetch has nothing left to read. A payment is one ``freshbooks.payment.created``
@@ -29,7 +35,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from ledgerlink import jsonio
-from ledgerlink.contract import ActionContext, IncomingEvent, Poll, Request, Response
+from ledgerlink.contract import ActionContext, IncomingEvent, Poll, Request, Response, answered_at
 from ledgerlink.errors import EventError
 
 from . import reads
@@ -82,6 +88,13 @@ def _dump(cursor: Mapping[str, Next]) -> str:
     return jsonio.dumps({obj: {"day": day, "page": page} for obj, (day, page) in cursor.items()})
 
 
+def _settled(response: Response) -> str:
+    """The day before FreshBooks' day when it answered (its ``Date`` header); ``""`` without
+    one. Any change made after the answer is dated that day or later, in US/Eastern or UTC."""
+    answered = answered_at(response.headers)
+    return (answered.date() - timedelta(days=1)).isoformat() if answered is not None else ""
+
+
 def _start(ctx: ActionContext) -> str:
     since = ctx.connection.settings.get(SINCE_SETTING)
     if since:
@@ -115,6 +128,8 @@ def poll(cursor: str | None, ctx: ActionContext) -> Generator[Request, Response,
         for _ in range(MAX_PAGES):
             response = yield reads.changed_since(ctx, obj, day, page)
             records, pages = reads.listed(response, obj)
+            if page == 1:
+                newest = max(newest, _settled(response))
             for n, record in enumerate(records):
                 if record.get("updated"):
                     newest = max(newest, _day(record["updated"], f"/{obj}s/{n}/updated"))

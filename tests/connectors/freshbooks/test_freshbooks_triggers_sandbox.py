@@ -10,6 +10,7 @@ import pytest
 
 import ledgerlink_freshbooks
 from fb_sandbox import ACCOUNT, TOKEN, call, result, served
+from ledgerlink.contract import Response
 from ledgerlink.errors import EventError
 from ledgerlink.testing import HttpSender, drive
 from ledgerlink.testing.actions import context, poll
@@ -104,10 +105,45 @@ def test_the_poll_reads_a_day_of_changes_whole_page_by_page_and_then_only_later_
     monkeypatch.setattr(polling, "MAX_PAGES", 10)
     _, cursor, _ = poll(CONNECTOR, cursor, ctx, send)
     later, _, done = poll(CONNECTOR, cursor, ctx, send)
-    # the clients from the day of the newest change; the lists with none stay where they were
+    # the clients from the day of the newest change; the lists with none from the day before
+    # FreshBooks' own (its Date header's, 2026-12-02)
     assert [(r.url.rsplit("/", 1)[1], r.params["search[updated_min]"]) for r in done.requests] == [
-        ("payments", "2026-11-30"), ("invoices", "2026-11-30"), ("clients", "2026-12-02")]
+        ("payments", "2026-12-01"), ("invoices", "2026-12-01"), ("clients", "2026-12-02")]
     assert [(e.payload["object_id"], e.payload["data"]["organization"]) for e in later] == [(str(some), "Renamed")]
+
+
+def test_a_list_without_changes_advances_by_freshbooks_clock_and_loses_no_change_of_that_day(sandbox, send):
+    loop, clock = sandbox
+    ctx = ctx_of(loop, poll_since="2026-11-30")
+    _, cursor, _ = poll(CONNECTOR, None, ctx, send)
+    clock.now += 5 * 86400  # nothing changes for five days: FreshBooks' clock says 2026-12-05
+    _, cursor, done = poll(CONNECTOR, cursor, ctx, send)
+    assert {r.params["search[updated_min]"] for r in done.requests} == {"2026-11-30"}
+    clock.now += 600  # a client made that day, after FreshBooks answered
+    made = make(loop, "users/clients", "client", {"email": "late@example.com"})
+    assert made["updated"].startswith("2026-12-05")
+    events, cursor, done = poll(CONNECTOR, cursor, ctx, send)
+    assert {r.params["search[updated_min]"] for r in done.requests} == {"2026-12-04"}
+    assert [e.payload["object_id"] for e in events] == [str(made["id"])]
+    _, _, done = poll(CONNECTOR, cursor, ctx, send)  # listed again from its day, not from the start
+    assert [r.params["search[updated_min]"] for r in done.requests] == ["2026-12-04", "2026-12-04", "2026-12-05"]
+
+
+@pytest.mark.parametrize("date, asked", [
+    ("Sat, 05 Dec 2026 00:20:00 GMT", "2026-12-04"),  # 19:20 on the 4th in US/Eastern, where FreshBooks dates
+    ("Sat, 05 Dec 2026 23:59:00 GMT", "2026-12-04"),
+    (None, "2026-11-30"),                              # no Date header: the cursor stays
+    ("whenever", "2026-11-30"),
+])
+def test_the_day_asked_next_is_the_day_before_the_date_header_s(date, asked):
+    ctx = context("freshbooks", {"account_id": ACCOUNT, "api_base": "https://api.freshbooks.example"})
+    empty = {"response": {"result": {"clients": [], "invoices": [], "payments": [], "page": 1, "pages": 1,
+                                     "per_page": 100, "total": 0}}}
+    answer = Response(status=200, headers={"Date": date} if date else {}, json=empty)
+    _, cursor, _ = poll(CONNECTOR, None, context("freshbooks", {**ctx.connection.settings,
+                                                                "poll_since": "2026-11-30"}), [answer] * 3)
+    _, _, done = poll(CONNECTOR, cursor, ctx, [answer] * 3)
+    assert {r.params["search[updated_min]"] for r in done.requests} == {asked}
 
 
 def test_a_polled_payment_is_the_event_its_callback_brings(sandbox, send):

@@ -15,11 +15,13 @@ Routes for tests only, never authenticated or rate-limited (``/__sandbox/…``):
 ``GET balances/<account_id>`` (:mod:`.ledger`), ``GET|POST|DELETE faults`` (scripted
 faults, :mod:`.faults`), ``GET callbacks/<id>/verifier`` (the code a
 receiver was sent), ``POST reset`` (``{"tokens": true}`` also forgets issued tokens),
-``POST advance`` (``{"seconds"}``: move the sandbox clocks).
+``POST advance`` (``{"seconds"}``: move the sandbox clocks). Every answer carries a ``Date``
+header of the sandbox's wall clock.
 """
 
 from __future__ import annotations
 
+import email.utils
 from typing import Any
 
 from flask import Flask, Response, redirect, request
@@ -45,6 +47,13 @@ def create_app(sandbox: Sandbox) -> Flask:
     """The WSGI app serving ``sandbox``; ``app.sandbox`` is ``sandbox``."""
     app = Flask("ledgerlink_sandboxes.freshbooks")
     app.sandbox = sandbox  # type: ignore[attr-defined]
+
+    @app.after_request
+    def dated(response: Response) -> Response:
+        # every answer is dated by the sandbox's wall clock, as a server dates by its own:
+        # a client that asks for changes since a day reads FreshBooks' day from it
+        response.headers["Date"] = email.utils.formatdate(sandbox.clock.wall(), usegmt=True)
+        return response
 
     @app.get("/service/auth/oauth/authorize")
     @app.get("/oauth/authorize")

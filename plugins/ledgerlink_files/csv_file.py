@@ -9,7 +9,8 @@ write it (:class:`ledgerlink.contract.AppendFile`'s ``header``).
 Exactly once, twice over: the host keeps a journal of the keys it appended beside the file;
 and the file is the ledger, each row carrying the run's idempotency key in its last column.
 A step first reads the file (under the writers' lock, :class:`ledgerlink.contract.ReadFile`)
-and writes nothing when a row already holds its key — also when the journal was lost.
+and writes nothing when a row already holds its key — also when the journal was lost. With
+``key_column`` null the rows carry no key and the journal alone keeps them written once.
 
 A row cannot be taken back from a file an importer or an accountant may already have read:
 the action declares no undo. A reversal is booked as a row of its own, by the recipe of the
@@ -84,6 +85,8 @@ def row_of(content: bytes, row: Row) -> list[str] | None:
     if tuple(found[0]) != row.header:
         raise FileEffectError(f"{row.path!r} has the columns {found[0]}, this step writes {list(row.header)}; "
                               f"a file keeps one layout: name another file")
+    if not row.keyed:  # no key column: the host's journal alone knows which rows were written
+        return None
     return next((record for record in found[1:] if record[-1:] == [row.key]), None)
 
 

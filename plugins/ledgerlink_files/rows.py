@@ -2,7 +2,12 @@
 
 The input names the columns in order, each with its value and type; the row's last column
 holds the run's idempotency key (``key_column``), so the file itself says which run wrote
-each row, and a step run again finds its row instead of writing it twice.
+each row, and a step run again finds its row instead of writing it twice. ``key_column``
+null writes no key column, for an importer that refuses a column it does not know: exactly
+once then rests on the host's journal beside the file alone (:mod:`ledgerlink.io.files`:
+each key's line written and fsynced before its row, checked against the file after a crash),
+which keeps a row written once whatever moment a worker is killed at, as long as the journal
+stays beside its file.
 
 Cells by type:
 
@@ -94,7 +99,10 @@ def input_schema(extension: str, extra: Mapping[str, Any]) -> dict[str, Any]:
                                type="array", minItems=1,
                                items={"type": "array", "minItems": 1, "items": COLUMN}),
             "key_column": _described(f"The header of the last column, which holds the run's "
-                                     f"idempotency key (default {KEY_COLUMN}).", type="string", minLength=1),
+                                     f"idempotency key (default {KEY_COLUMN}); null: no key column, for "
+                                     f"an importer that refuses extra columns (exactly once then rests on "
+                                     f"the host's journal beside the file alone).",
+                                     type=["string", "null"], minLength=1),
             **extra,
         },
     }
@@ -127,12 +135,14 @@ class Cell:
 @dataclass(frozen=True)
 class Row:
     """What one run appends: the file it goes to, the header and its lines of cells (one, or
-    a journal's several), each line's last cell the key."""
+    a journal's several), each line's last cell the key unless ``keyed`` is False."""
 
     path: str
     header: tuple[str, ...]
     lines: tuple[tuple[Cell, ...], ...]
     key: str
+    #: whether each line's last cell is the key (False: ``key_column`` null, no key column)
+    keyed: bool = True
 
 
 def rotated(file: str, rotation: str, day: dt.date) -> str:
@@ -160,8 +170,8 @@ def read_row(action: str, data: object, key: str, extension: str,
         problems.add("/currency", f"must be an ISO 4217 currency code such as \"USD\", got {show(currency)}")
         currency = None
     key_column = data.get("key_column", KEY_COLUMN)
-    if not isinstance(key_column, str) or not key_column:
-        problems.add("/key_column", f"must be a column name, got {show(key_column)}")
+    if key_column is not None and (not isinstance(key_column, str) or not key_column):
+        problems.add("/key_column", f"must be a column name, or null for none, got {show(key_column)}")
     if ("columns" in data) == ("rows" in data):
         problems.add("/columns", "give the row's columns, or rows (several written together), not both or neither")
     lines: list[tuple[Cell, ...]] = []
@@ -183,6 +193,8 @@ def read_row(action: str, data: object, key: str, extension: str,
         problems.add("/key_column", f"{key_column!r} is also a column's name; the key has a column of its own")
     problems.raise_if_any()
     path = rotated(str(file), str(rotation), dt.date.fromisoformat(str(day)))
+    if key_column is None:
+        return Row(path, tuple(header), tuple(lines), key, keyed=False), data
     keyed = tuple((*line, Cell("text", key)) for line in lines)
     return Row(path, (*header, str(key_column)), keyed, key), data
 

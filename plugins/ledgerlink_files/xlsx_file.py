@@ -9,7 +9,9 @@ lost, whether the writers are threads or processes. Readers see the old workbook
 new one, never a mix (the host writes a temporary file and renames it into place).
 
 Exactly once: the row's last cell is the run's idempotency key, and a step that finds its
-key in the workbook writes nothing (its earlier attempt wrote, then its answer was lost).
+key in the workbook writes nothing (its earlier attempt wrote, then its answer was lost). With
+``key_column`` null the rows carry no key: the host's journal, checked before the workbook is
+replaced, answers ``already_applied`` for a key it wrote.
 
 Cells are typed: money as a number with the currency's decimals (number format ``0.00``,
 ``0`` for JPY, ``0.000`` for KWD), a date as a date shown ``yyyy-mm-dd``, text as text (a
@@ -91,6 +93,8 @@ def key_row(sheet: Any, row: Row) -> int | None:
     if header != row.header:
         raise FileEffectError(f"{row.path!r} has the columns {list(header)}, this step writes "
                               f"{list(row.header)}; a file keeps one layout: name another file")
+    if not row.keyed:  # no key column: the host's journal alone knows which rows were written
+        return None
     width = len(row.header)
     for number, cells in enumerate(sheet.iter_rows(min_row=2, min_col=width, max_col=width,
                                                    values_only=True), start=2):

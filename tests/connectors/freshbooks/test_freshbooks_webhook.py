@@ -102,3 +102,19 @@ def test_a_delivery_that_is_not_a_freshbooks_event_is_refused_with_where(body, p
     with pytest.raises(EventError) as refused:
         webhook.parse(FORM, body)
     assert refused.value.details["pointer"] == pointer
+
+
+def test_the_example_deliveries_are_freshbooks_forms_and_a_redelivered_payment_is_one_event():
+    from ledgerlink_freshbooks import examples
+
+    delivered = [(label, body) for label, body in examples.examples()]
+    parsed = {label: webhook.parse({}, body) for label, body in delivered}
+    assert all(len(events) == 1 and events[0].tenant == examples.ACCOUNT_ID for events in parsed.values())
+    assert all([name for name, _ in webhook.fields(body)] == ["name", "object_id", "account_id", "business_id",
+                                                              "identity_id", "user_id"] for _, body in delivered)
+    payments = [events[0].id for events in parsed.values() if events[0].trigger == "freshbooks.payment.created"]
+    assert len(payments) == 2 and len(set(payments)) == 1  # FreshBooks' retry is stored once
+    verifier = "example-verifier"
+    body = delivered[0][1]
+    headers = webhook.sign(body, {SIGNING + "1": verifier}, 0.0)
+    webhook.verify(headers, body, {SIGNING + "1": verifier}, 0.0)

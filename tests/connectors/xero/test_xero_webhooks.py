@@ -168,3 +168,17 @@ def test_a_delivery_is_stored_once_and_acknowledged_empty_before_any_fetch(serve
     assert runtime.store.count_events() == 1
     forged = client.post("/webhooks/xero", content=body_of(3).replace(b"UPDATE", b"CREATE"), headers=headers)
     assert forged.status_code == 401 and runtime.store.count_events() == 1
+
+
+def test_the_example_deliveries_are_xero_batches_each_event_naming_its_organisation():
+    from ledgerlink_xero import examples
+
+    parsed = {label: webhook.parse({}, body) for label, body in examples.examples()}
+    assert parsed["Intent to Receive (an empty batch)"] == []
+    (one, other) = parsed["one batch, two organisations (each on its own connection)"]
+    assert (one.tenant, other.tenant) == (examples.TENANT, examples.OTHER_TENANT)
+    again = [events[0].id for label, events in parsed.items() if "invoice updated" in label or "sent again" in label]
+    assert len(again) == 2 and len(set(again)) == 1  # Xero's redelivery is stored once
+    assert {e.trigger for events in parsed.values() for e in events} == {
+        "xero.contact.created", "xero.contact.updated", "xero.invoice.created", "xero.invoice.updated",
+        "xero.credit_note.created"}

@@ -36,6 +36,8 @@ REFUND = "stripe-charge-refunded-to-freshbooks-credit-note"
 CREDIT_NOTE = "stripe-credit-note-to-freshbooks-credit-note"
 FEES = "stripe-payout-paid-to-freshbooks-fees-expense"
 SUMMARY = "stripe-payout-paid-to-freshbooks-income-and-fees"
+WITHDRAWN = "stripe-dispute-funds-withdrawn-to-freshbooks-chargeback-expense"
+REINSTATED = "stripe-dispute-funds-reinstated-to-freshbooks-other-income"
 
 
 def held_to_the_spec(step: dict[str, Any]) -> None:
@@ -71,7 +73,7 @@ def test_every_freshbooks_recipe_validates_and_says_what_it_books(run_cli, path)
 def test_the_freshbooks_recipes_ids_are_their_own():
     others = {jsonio.loads(p.read_bytes())["id"]
               for modes in (QUICKBOOKS_MODES, XERO_MODES) for folder in modes.values() for p in folder.glob("*.json")}
-    assert len(RECIPES) == 6 and len(MODES) == 2 and not others & {p.stem for p in RECIPES}
+    assert len(RECIPES) == 8 and len(MODES) == 2 and not others & {p.stem for p in RECIPES}
 
 
 @pytest.mark.parametrize("path", RECIPES, ids=[p.stem for p in RECIPES])
@@ -213,3 +215,21 @@ def test_a_credit_note_credited_to_the_balance_is_taken_off_sales(samples, tmp_p
         done = book(loop, CREDIT_NOTE, event, tmp_path, links)
         assert done[0].output["found_by"] != "created"  # the invoice's client, not a second one
         assert profit_and_loss(loop).sales == Decimal("987.65") - Decimal("16.90")
+
+
+def test_mode_1_a_sale_without_an_invoice_disputed_then_won_nets_to_the_sale(samples, tmp_path):
+    """A charge (other income), its dispute's withdrawal (an expense) and its reinstatement
+    (other income): disputes lost, the expense less the income, is 0."""
+    charge = samples["stripe.charge.succeeded"]  # 1.00 USD
+    withdrawn = samples["stripe.charge.dispute.funds_withdrawn"]  # 1.00 USD taken
+    reinstated = samples["stripe.charge.dispute.funds_reinstated"]  # and returned
+    with served(currency="USD", rate_limit=False) as (loop, _clock):
+        links = LinkTable()
+        for ident, event in ((CHARGE, charge), (WITHDRAWN, withdrawn)):
+            book(loop, ident, event, tmp_path, links)
+        taken = profit_and_loss(loop)
+        assert (taken.other_income, taken.expenses) == (Decimal("1.00"), {"Merchant Fees": Decimal("1.00")})
+        book(loop, REINSTATED, reinstated, tmp_path, links)
+        books = profit_and_loss(loop)
+        assert (books.other_income, books.expenses, books.net_profit) == (
+            Decimal("2.00"), {"Merchant Fees": Decimal("1.00")}, Decimal("1.00"))

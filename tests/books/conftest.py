@@ -29,6 +29,7 @@ def keys(monkeypatch):
     monkeypatch.setenv("LL_TEST_STRIPE_WHSEC", "whsec_month_of_stripe")
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", "sandbox-access-token")
     monkeypatch.setenv("LL_TEST_XERO_TOKEN", "xero-sandbox-access-token")
+    monkeypatch.setenv("LL_TEST_FRESHBOOKS_TOKEN", "freshbooks-sandbox-access-token")
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # python-quickbooks on the loopback's http
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from books_month import Ledger
 from fb_connector import checked
 from fb_sandbox import ACCOUNT, TOKEN, call, result
 from ledgerlink.connectors.manager import load_catalog
@@ -27,6 +28,7 @@ from ledgerlink.engine.runner import run
 from ledgerlink.recipes.recipe import load_recipe
 from ledgerlink.testing import HttpSender, LinkTable
 from ledgerlink.testing.sandbox import Loopback
+from ledgerlink_sandboxes.freshbooks import create_sandbox
 
 FOLDER = Path(__file__).resolve().parents[2] / "recipes" / "freshbooks"
 #: the two booking modes' recipe folders
@@ -36,6 +38,20 @@ RECIPES = sorted(path for folder in MODES.values() for path in folder.glob("*.js
 DOCUMENTS = {"invoices/invoices": "invoices", "payments/payments": "payments",
              "credit_notes/credit_notes": "credit_notes", "expenses/expenses": "expenses",
              "other_incomes/other_incomes": "other_income"}
+
+
+def freshbooks_config(url: str) -> list[str]:
+    """The lines of ledgerlink.toml for the FreshBooks connection to the sandbox at ``url``: the
+    business's account_id as ``ledgerlink connect`` learns it, and wide limits."""
+    return ["[connections.freshbooks]", 'connector = "freshbooks"', f'api_base = "{url}"', f'account_id = "{ACCOUNT}"',
+            'access_token = "${LL_TEST_FRESHBOOKS_TOKEN}"', "requests_per_minute = 600",
+            "[connections.freshbooks.limits]", "requests = 100000", "per_seconds = 1.0", "concurrent = 10", ""]
+
+
+#: the month booked into a FreshBooks business in USD (the month settles in USD): nothing for
+#: an integrator to create, the recipes name expense categories by the names FreshBooks has
+FRESHBOOKS = Ledger(sandbox=lambda **options: create_sandbox(rate_limit=False, concurrent=10, **options),
+                    prepare=lambda url: {}, config=freshbooks_config, modes=MODES)
 
 
 def recipe(ident: str) -> Path:
@@ -117,10 +133,28 @@ def documents(loop: Loopback, path: str) -> list[dict[str, Any]]:
         page += 1
 
 
+class At:
+    """A served sandbox's address, where a :class:`Loopback` is not at hand (the month's)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+def amount(document: dict[str, Any]) -> Decimal:
+    return Decimal(document["amount"]["amount"])
+
+
+def source_of(document: dict[str, Any]) -> str:
+    """The source id a create kept on the document (its ``ledgerlink source <id>`` line)."""
+    text = "\n".join(str(document.get(key) or "") for key in ("note", "notes", "po_number"))
+    marked = [line.split(" ", 2)[2] for line in text.splitlines() if line.startswith("ledgerlink source ")]
+    return marked[0] if marked else str(document.get("po_number") or "")
+
+
 def counts(loop: Loopback) -> dict[str, int]:
     """How many live documents of each kind the business keeps."""
     return {path: len(documents(loop, path)) for path in DOCUMENTS}
 
 
-__all__ = ["DOCUMENTS", "MODES", "ProfitAndLoss", "RECIPES", "book", "config_for", "counts", "documents",
+__all__ = ["DOCUMENTS", "FRESHBOOKS", "MODES", "ProfitAndLoss", "RECIPES", "book", "config_for", "counts", "documents", "freshbooks_config",
            "profit_and_loss", "recipe"]

@@ -73,6 +73,7 @@ def test_every_freshbooks_recipe_validates_and_says_what_it_books(run_cli, path)
     assert raw["id"] == path.stem and "-to-freshbooks-" in raw["id"]
     assert len(raw["description"]) > 200 and raw["description"].startswith("When ")
     assert all(step.get("description") for step in raw["steps"])
+    assert raw.get("enabled", True) is (raw["id"] != CREDIT_NOTE)  # it books money Stripe's balance never moved
 
 
 def test_the_freshbooks_recipes_ids_are_their_own():

@@ -16,7 +16,9 @@ the profit and loss report. Then:
 (c) sales, refunds, disputes lost and fees (mode 2: sales less refunds and disputes, and fees)
     equal the sums of Stripe's balance transactions of those reporting categories, and the net
     profit equals what Stripe's transactions left, to the minor unit;
-(d) every event delivered again changes nothing.
+(d) every event delivered again changes nothing;
+(e) ``ledgerlink export`` of the month has one row per document the recipes made, with its
+    FreshBooks id and exactly FreshBooks' amount, so its totals are the books'.
 
 The month's tie-out table is printed (``-s``). Nothing reaches beyond loopback and nothing is
 timed. Selected with ``-m books``.
@@ -24,6 +26,8 @@ timed. Selected with ``-m books``.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -32,6 +36,7 @@ import pytest
 
 from books_checks import by_category, check_redelivery_changes_nothing, check_runs, minor, payouts, tie_out_table
 from books_month import Month, book_the_month, stripe_transactions
+from ledgerlink.engine.export import export
 from freshbooks_books import FRESHBOOKS, At, ProfitAndLoss, amount, documents, profit_and_loss, source_of
 
 pytestmark = pytest.mark.books
@@ -85,6 +90,25 @@ class Books:
             {"Merchant Fees": self.total(self.expenses)} if self.expenses else {})
 
 
+#: the document each create action makes, as :class:`Books` holds them
+MADE = {"freshbooks.create_invoice": "invoices", "freshbooks.create_payment": "payments",
+        "freshbooks.create_credit_note": "credit_notes", "freshbooks.create_expense": "expenses",
+        "freshbooks.create_other_income": "incomes"}
+
+
+def check_export(month_: Month, books: Books) -> None:
+    """(e): the month's export (CSV, read with the csv module) is the books, row for document."""
+    runtime = month_.runtime
+    everything = (0.0, 4102444800.0)  # the month's runs, whatever day the test runs on
+    text = b"".join(export(runtime.store, runtime.catalog, *everything, "csv")).decode("utf-8")
+    rows = [row for row in csv.DictReader(io.StringIO(text, newline="")) if row["action"] in MADE]
+    exported = {(MADE[row["action"]], row["ledger_id"]): (Decimal(row["amount"]), row["currency"]) for row in rows}
+    assert len(exported) == len(rows)  # one row each
+    kept = {(kind, str(d["id"])): (amount(d), d["amount"]["code"])
+            for kind in set(MADE.values()) for d in getattr(books, kind)}
+    assert exported == kept
+
+
 def stripe_activity(month_: Month) -> list[dict[str, Any]]:
     """Stripe's balance transactions of the month other than payouts and their failures, every
     one of them paid out by a payout."""
@@ -136,6 +160,7 @@ def invoice_charges(month_: Month) -> set[str]:
 def test_freshbooks_mode_1_sales_refunds_disputes_and_fees_tie_out(tmp_path, keys):
     with book_the_month("per-transaction", tmp_path, ledger=FRESHBOOKS) as booked:
         books = check_mode_1(booked)
+        check_export(booked, books)
         check_redelivery_changes_nothing(booked, books.key(), lambda: Books(booked.ledger_url).key(),
                                          sum(check_runs(booked, MODE_1).values()))
 
@@ -156,6 +181,7 @@ def test_freshbooks_mode_2_each_payout_is_income_less_expenses_of_its_amount(tmp
         assert {ident: net[ident] for ident in paid} == {ident: p["amount"] for ident, p in paid.items()}
         [failed] = [ident for ident, p in every.items() if p["status"] == "failed"]
         assert net[failed] == 0  # its fees, expensed, and the same as income: its money is paid out again
+        check_export(booked, books)
         spent, got = Books.by_source(books.expenses), Books.by_source(books.incomes)
         tie_out(f"FreshBooks, mode 2 (per payout): the month's tie-out, {len(books.incomes)} other incomes, "
                 f"{len(books.expenses)} expenses",

@@ -20,7 +20,9 @@ the profit and loss report. Then:
 (e) ``ledgerlink export`` of the month has one row per document the recipes made, with its
     FreshBooks id and exactly FreshBooks' amount, so its totals are the books'.
 
-The month's tie-out table is printed (``-s``). Nothing reaches beyond loopback and nothing is
+Mode 1 runs once more with its runs worked off by a ``ledgerlink worker`` process killed with
+SIGKILL a third of the way through and a second one: the same books. The month's tie-out
+table is printed (``-s``). Nothing reaches beyond loopback and nothing is
 timed. Selected with ``-m books``.
 """
 
@@ -28,14 +30,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from books_checks import by_category, check_redelivery_changes_nothing, check_runs, minor, payouts, tie_out_table
-from books_month import Month, book_the_month, stripe_transactions
+from books_month import Month, book_the_month, killed_midway, stripe_transactions
 from ledgerlink.engine.export import export
 from freshbooks_books import FRESHBOOKS, At, ProfitAndLoss, amount, documents, profit_and_loss, source_of
 
@@ -83,7 +85,14 @@ class Books:
                 self.report)
 
     def check_report(self) -> None:
-        """(a) the profit and loss report is what the documents say."""
+        """(a) every source booked once (FreshBooks keeps no idempotency key: a twin would be
+        ours), every invoice sent, and the profit and loss report is what the documents say."""
+        for kind in (self.invoices, self.payments, self.credit_notes, self.expenses, self.incomes):
+            twins = Counter(source_of(d) for d in kind)
+            assert not [(s, n) for s, n in twins.items() if n > 1], [
+                {k: d.get(k) for k in ("id", "amount", "create_date", "date", "v3_status", "created_at", "updated")}
+                for d in kind if twins[source_of(d)] > 1]
+        assert all(i["status"] != 1 for i in self.invoices)  # no draft: a draft posts nothing
         assert minor(self.report.sales) == self.total(self.invoices) - self.total(self.credit_notes)
         assert minor(self.report.other_income) == self.total(self.incomes)
         assert {name: minor(value) for name, value in self.report.expenses.items()} == (
@@ -163,6 +172,16 @@ def test_freshbooks_mode_1_sales_refunds_disputes_and_fees_tie_out(tmp_path, key
         check_export(booked, books)
         check_redelivery_changes_nothing(booked, books.key(), lambda: Books(booked.ledger_url).key(),
                                          sum(check_runs(booked, MODE_1).values()))
+
+
+def test_freshbooks_mode_1_after_the_worker_is_killed_midway_books_the_same(tmp_path, keys):
+    """A ``ledgerlink worker`` process killed with SIGKILL a third of the way through, runs in
+    flight, and another one started: FreshBooks keeps no idempotency key, so a write whose
+    answer died with the worker is looked up by its source id before it is sent again; every
+    document written once, the books as above."""
+    with book_the_month("per-transaction", tmp_path, work=killed_midway, ledger=FRESHBOOKS) as booked:
+        check_mode_1(booked)
+        assert "Traceback" not in (tmp_path / "worker.log").read_text()
 
 
 def test_freshbooks_mode_2_each_payout_is_income_less_expenses_of_its_amount(tmp_path, keys):

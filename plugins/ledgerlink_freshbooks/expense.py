@@ -145,7 +145,16 @@ def find_existing(data: Mapping[str, Any], ctx: ActionContext) -> Generator[Requ
     return (yield from find_created(STEPS, (yield from resolved(data, ctx)), ctx))
 
 
+#: the categories a dry-run's sample answer lists (some of FreshBooks' default expense categories)
+SAMPLE_CATEGORIES = ("Bank Fees", "Merchant Fees", "Office Expenses")
+
+
 def _sample_response(request: Request) -> Response:
+    if request.method == "GET" and request.url.endswith(CATEGORIES):  # a category named, not numbered
+        return Response(status=200, json={"response": {"result": {
+            "categories": [{"categoryid": 5001 + n, "category": name, "vis_state": 0}
+                           for n, name in enumerate(SAMPLE_CATEGORIES)],
+            "page": 1, "pages": 1, "per_page": 100, "total": len(SAMPLE_CATEGORIES)}}})
     return Response(status=200, json={"response": {"result": {"expense": {
         "id": 23456, "expenseid": 23456, "categoryid": 5001, "staffid": 1, "date": "2026-11-30",
         "amount": {"amount": "12.34", "code": "USD"}, "vendor": "Stripe", "notes": SAMPLE["notes"], "vis_state": 0}}}})

@@ -2,7 +2,9 @@
 
 They reuse the Stripe tests' simulated month (``tests/connectors/stripe/stripe_month.py``) and
 the Xero tests' check of a request against Xero's strict OpenAPI
-(``tests/connectors/xero/xero_openapi_requests.py``)."""
+(``tests/connectors/xero/xero_openapi_requests.py``), and the FreshBooks tests' sandbox on a
+simulated clock and check of a request against FreshBooks' strict OpenAPI
+(``tests/connectors/freshbooks/``)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "connectors" / "stripe"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "connectors" / "xero"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "connectors" / "freshbooks"))
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "books: the simulated Stripe month booked into the QuickBooks or "
-                                       "Xero sandbox by a booking mode's recipes, end to end")
+                                       "Xero or FreshBooks sandbox by a booking mode's recipes, end to end")
 
 
 @pytest.fixture
@@ -26,6 +29,7 @@ def keys(monkeypatch):
     monkeypatch.setenv("LL_TEST_STRIPE_WHSEC", "whsec_month_of_stripe")
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", "sandbox-access-token")
     monkeypatch.setenv("LL_TEST_XERO_TOKEN", "xero-sandbox-access-token")
+    monkeypatch.setenv("LL_TEST_FRESHBOOKS_TOKEN", "freshbooks-sandbox-access-token")
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # python-quickbooks on the loopback's http
 
 

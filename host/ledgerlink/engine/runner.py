@@ -266,8 +266,10 @@ def earlier_writes(live: LiveRun, recipe: Recipe, step: Step, event: IncomingEve
     - the step wrote under another key before: a replay (of this run, or on another
       recipe version), whose earlier write may have created the entity;
     - the action's vendor keeps no idempotency key (``idempotency="lookup"``) and an
-      earlier write failed without a 4xx refusal (a 5xx, a 429 after a gateway's retry):
-      it may have been done, and nothing at the vendor would answer a resend with it.
+      earlier write may have been done: it failed without a 4xx refusal (a 5xx, a 429
+      after a gateway's retry), or an earlier attempt of the run ended without a word (its
+      worker killed, its lease lost) and may have been in the middle of it. Nothing at the
+      vendor would answer a resend with it.
     """
     run = live.run
     key = idempotency_key(recipe.id, recipe.version, event.id, step.id, run.key_generation)
@@ -289,7 +291,8 @@ def earlier_writes(live: LiveRun, recipe: Recipe, step: Step, event: IncomingEve
     lifetime = 0.0 if keyless else connector.idempotency_key_lifetime
     first_sent = min((w.started_at for w in in_doubt if w.idempotency_key == key), default=None)
     forgotten = lifetime is not None and first_sent is not None and time.time() - first_sent >= lifetime
-    return key, replayed or unreadable or forgotten
+    silent = keyless and any(n not in live.store.ended_attempts(run.id) for n in range(1, run.attempts))
+    return key, replayed or unreadable or forgotten or silent
 
 
 def _live_step(live: LiveRun, recipe: Recipe, step: Step, doc: dict[str, Any], event: IncomingEvent,

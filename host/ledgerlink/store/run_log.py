@@ -68,6 +68,15 @@ class RunLogStore(StoreBase):
                                        run_steps.c.status.in_(("succeeded", "skipped")))).all()
         return {step_id: (jsonio.loads(output) if output else None) for step_id, output in rows}
 
+    def ended_attempts(self, run_id: int) -> set[int]:
+        """The attempts of run ``run_id`` that logged how they ended (a step failed or in
+        doubt); an earlier attempt not among them ended without a word (its worker killed,
+        its lease lost), possibly in the middle of a write."""
+        query = (sa.select(run_steps.c.attempt).distinct()
+                 .where(run_steps.c.run_id == run_id, run_steps.c.status.in_(("failed", "unknown"))))
+        with self.engine.connect() as conn:
+            return {row.attempt for row in conn.execute(query)}
+
     def earlier_writes(self, run_id: int, step_id: str) -> list[EarlierWrite]:
         """Every attempt of step ``step_id`` that sent a write (not a read, such as a lookup)
         and did not succeed, oldest first: in run ``run_id``, and in the other runs of its

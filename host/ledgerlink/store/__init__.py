@@ -11,6 +11,7 @@ ledgerlink's state. It is composed of one class per family of tables, each a mix
     events.py        the inbox: deliveries, planning their runs, fetching notifications
     polls.py         polls (schedule, lease) and trigger cursors
     runs.py          the run queue: claim, renew, finish, release, pause, resume, reopen
+    review.py        runs awaiting review: park, approve, reject
     run_log.py       step attempts, earlier writes, runs as an operator reads them
     links.py         source object ↔ entity created in the target system
     recipes.py       every recipe version ever loaded
@@ -29,13 +30,14 @@ from ledgerlink.store.links import LinkStore
 from ledgerlink.store.polls import PollStore
 from ledgerlink.store.recipes import RecipeStore
 from ledgerlink.store.run_log import EarlierWrite, RunLogStore
+from ledgerlink.store.review import ReviewState, ReviewStore
 from ledgerlink.store.runs import CLOSED, OPEN, ClaimedRun, RunStore
 
 __all__ = [
-    "CLOSED", "DEFAULT_URL", "OPEN", "ClaimedFetch", "ClaimedRun", "EarlierWrite", "Store",
+    "CLOSED", "DEFAULT_URL", "OPEN", "ClaimedFetch", "ClaimedRun", "EarlierWrite", "ReviewState", "Store",
     "StoreHealth", "driver_url", "head_revision", "make_engine", "unavailable", "upgrade",
 ]
 
 
-class Store(EventStore, PollStore, RunStore, RunLogStore, LinkStore, RecipeStore, ConnectionStore):
+class Store(EventStore, PollStore, RunStore, ReviewStore, RunLogStore, LinkStore, RecipeStore, ConnectionStore):
     """Every read and write of ledgerlink's state. Thread-safe (a connection per call)."""

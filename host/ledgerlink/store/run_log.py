@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from ledgerlink import jsonio
 from ledgerlink.store.base import StoreBase
 from ledgerlink.store.links import INSERT_LINK_BY_DIALECT
+from ledgerlink.store.review import review_fields
 from ledgerlink.store.runs import FINISH
 from ledgerlink.store.schema import events, links, run_steps, runs
 
@@ -157,7 +158,7 @@ class RunLogStore(StoreBase):
         if after_id is not None:
             query = query.where(runs.c.id < after_id)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return [review_fields(dict(r)) for r in conn.execute(query).mappings()]
 
     def run(self, run_id: int) -> dict[str, Any] | None:
         """One run with its event and every step attempt."""
@@ -171,7 +172,7 @@ class RunLogStore(StoreBase):
                                  .order_by(run_steps.c.id)).mappings().all()
             created = conn.execute(sa.select(links).where(links.c.run_id == run_id)
                                    .order_by(links.c.id)).mappings().all()
-        out = dict(row)
+        out = review_fields(dict(row))
         out["steps"] = [_step_dict(s) for s in steps]
         out["links"] = [dict(link) for link in created]
         return out

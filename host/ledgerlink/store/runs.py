@@ -13,7 +13,9 @@ from ledgerlink.store.schema import events, runs
 
 #: run states; a run is "open" while pending, running or retrying
 OPEN = ("pending", "running", "retrying")
-CLOSED = ("succeeded", "failed", "dead", "undone")
+CLOSED = ("succeeded", "failed", "dead", "undone", "rejected")
+#: a run of a recipe with ``"review": true`` waits in "awaiting_review" for a person, who
+#: approves it (then it is pending) or rejects it (closed; see :mod:`ledgerlink.store.review`)
 
 #: close or reschedule a run its owner holds (also run with the step that ends it)
 FINISH = (runs.update()
@@ -112,14 +114,16 @@ class RunStore(StoreBase):
         answer, or creates the entity once. A step whose last write was refused (a 4xx) gets
         the new generation's key, as the vendor would answer the old one with the same refusal.
         A replay starts with its attempts at zero: it has the retries of a new run (the
-        steps already logged keep the history).
+        steps already logged keep the history). A rejected run is reopened too; any approval
+        is forgotten, so a run of a recipe with ``"review": true`` awaits review again.
         """
         now = self._now(now)
         with self.write_transaction() as conn:
             reopened = conn.execute(
-                runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead")))
+                runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead", "rejected")))
                 .values(status="pending", due_at=now, updated_at=now, last_error=None, attempts=0,
-                        key_generation=runs.c.key_generation + 1)).rowcount == 1
+                        key_generation=runs.c.key_generation + 1, approved_digest=None,
+                        approved_attempts=None)).rowcount == 1
             if reopened:
                 self._wake_others(conn)
             return reopened

@@ -9,7 +9,7 @@ content) and answered as its first attempt would be. Nothing is sent, nothing is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ledgerlink import jsonio
@@ -49,8 +49,17 @@ def event_from_payload(recipe: Recipe, catalog: Catalog, payload: Any, body: byt
     return event
 
 
-def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEvent | None = None) -> dict[str, Any]:
-    """The dry-run report of one recipe on one event (the trigger's sample if none)."""
+#: ``linked(connection, query)``: the id a link query is answered with (None: no link)
+Linked = Callable[[str, LinkQuery], "str | None"]
+
+
+def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEvent | None = None,
+            linked: Linked | None = None, key_generation: int = 0) -> dict[str, Any]:
+    """The dry-run report of one recipe on one event (the trigger's sample if none).
+
+    Without ``linked``, a link query is answered as if nothing were linked yet (a dry-run
+    reads no database); a run awaiting review (:mod:`ledgerlink.engine.review`) answers it
+    from the links table, and shows the idempotency keys of its ``key_generation``."""
     warnings: list[str] = []
     if event is None:
         sample = recipe.trigger.sample
@@ -94,10 +103,13 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
     def send(step: Step, action: Action, ctx: ActionContext,
              request: Request | LinkQuery | FileEffect) -> Response | FileResult:
         if isinstance(request, LinkQuery):  # a dry-run reads no database: as if nothing were linked yet
+            target = None if linked is None else linked(step.connection, request)
+            answer = ("no link (a dry-run reads no database)" if linked is None
+                      else f"linked to {target}" if target is not None else "no link")
             lookups.setdefault(step.id, []).append({"source_id": request.source_id,
                                                     "target_type": request.target_type,
-                                                    "answered_with": "no link (a dry-run reads no database)"})
-            return Response(status=200, json={"target_id": None})
+                                                    "answered_with": answer})
+            return Response(status=200, json={"target_id": target})
         if isinstance(request, FileEffect):  # shown as a request is; answered as a first attempt is
             files.relative_path(request)  # a path the live run would refuse fails the dry-run too
             shown.setdefault(step.id, []).append(files.describe(request, secret_values(step.connection)))
@@ -120,7 +132,7 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
         shown.setdefault(step.id, []).append(described)
         return action.sample_response_for(request)
 
-    results = run(recipe, event, connection_for, send)
+    results = run(recipe, event, connection_for, send, key_generation=key_generation)
     for result in results:
         requests = shown.get(result.id, [])
         report["steps"].append({

@@ -174,12 +174,15 @@ def find_existing(recipe: Recipe, step: Step, doc: dict[str, Any], event: Incomi
 
 
 def run(recipe: Recipe, event: IncomingEvent, connection_for: Callable[[str], Connection],
-        send: Send, on_step: Callable[[StepResult], None] | None = None) -> list[StepResult]:
-    """Run every step of ``recipe`` on ``event`` in order; outputs feed later steps."""
+        send: Send, on_step: Callable[[StepResult], None] | None = None,
+        key_generation: int = 0) -> list[StepResult]:
+    """Run every step of ``recipe`` on ``event`` in order; outputs feed later steps. Each
+    step's idempotency key is the one of ``key_generation`` (a run's, as a worker sends it)."""
     doc = document(recipe, event)
     results = []
     for step in recipe.steps:
-        result = run_step(recipe, step, doc, event, connection_for(step.connection), send)
+        result = run_step(recipe, step, doc, event, connection_for(step.connection), send,
+                          key_generation=key_generation)
         doc["steps"][step.id] = result.output if result.status == "succeeded" else None
         results.append(result)
         if on_step is not None:

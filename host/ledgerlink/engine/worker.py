@@ -20,7 +20,7 @@ import uuid
 import sqlalchemy as sa
 
 from ledgerlink.connectors.catalog import Catalog
-from ledgerlink.engine import fetching
+from ledgerlink.engine import fetching, review
 from ledgerlink.engine.inbox import UNREADABLE, every_attempt
 from ledgerlink.engine.retry import Fail, LeaseLost, Retry, backoff, jittered
 from ledgerlink.engine.runner import LiveRun, perform
@@ -138,7 +138,8 @@ class Worker:
 
     def process(self, run: ClaimedRun) -> str:
         """Perform one claimed run (:func:`ledgerlink.engine.runner.perform`) and store how it
-        ended: succeeded, failed, dead, retrying or paused ("lost" when another worker took
+        ended: succeeded, failed, dead, retrying, paused or awaiting_review (a recipe with
+        ``"review": true``, :mod:`ledgerlink.engine.review`; "lost" when another worker took
         it over). Returns that status; plugins hear of it (:func:`ended`)."""
         rt = self.runtime
         store = rt.store
@@ -146,6 +147,10 @@ class Worker:
         live = LiveRun(run, self.name, store, rt.connections, rt.metrics, rt.settings.lease_seconds)
         try:
             recipe = rt.registry.version(run.recipe_id, run.recipe_version)
+            if recipe.review:  # nothing is sent that a person did not approve
+                held = review.gate(rt, live, recipe)
+                if held is not None:
+                    return held[0] if held[0] == "lost" else self._ended(run, *held)
             if not perform(live, recipe):
                 return "lost"  # another worker took the run over; it will finish it
         except LeaseLost:

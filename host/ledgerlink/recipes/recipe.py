@@ -63,6 +63,8 @@ class Recipe:
     steps: list[Step]
     timezone: str = "UTC"
     enabled: bool = True
+    #: runs wait in awaiting_review with the requests they would send until a person approves them
+    review: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def matches(self, doc: Mapping[str, Any]) -> bool:
@@ -339,7 +341,7 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
         id=raw["id"], version=raw["version"], description=raw["description"], file=file,
         trigger=trigger, connection=trigger_raw["connection"], filter=filter_,
         lookups={k: dict(v) for k, v in lookups.items()}, steps=steps, timezone=timezone,
-        enabled=raw.get("enabled", True), raw=dict(raw)), []
+        enabled=raw.get("enabled", True), review=raw.get("review", False), raw=dict(raw)), []
 
 
 def validate(paths: Iterable[str | Path], catalog: Catalog, config: Config) -> tuple[list[Recipe], list[Problem]]:

@@ -1,8 +1,9 @@
-"""``ledgerlink runs``: list, show, replay and undo runs."""
+"""``ledgerlink runs``: list, show, replay and undo runs; approve or reject runs awaiting review."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ledgerlink import jsonio
@@ -23,8 +24,14 @@ def cmd_runs(args: argparse.Namespace) -> int:
             return 0
         for row in rows:
             print(f"{row['id']:>7}  {row['status']:<10} {row['recipe_id']} v{row['recipe_version']}  "
-                  f"{row['event_id']}  attempts={row['attempts']}  {row['last_error'] or ''}")
+                  f"{row['event_id']}  attempts={row['attempts']}  {row['last_error'] or row['review_note'] or ''}")
+            if row["status"] == "awaiting_review" and row["review_plan"]:
+                for step in row["review_plan"]["steps"]:
+                    request = step.get("request") or {}
+                    print(f"{'':9}{step['id']}: {request.get('method', '')} {request.get('url', '(nothing sent)')}")
         return 0
+    if args.runs_command in ("approve", "reject"):
+        return cmd_review(args)
     if args.runs_command == "show":
         from ledgerlink.store import Store
 
@@ -48,14 +55,42 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    """``runs approve`` / ``runs reject``: one line per run; exit 1 when one was not awaiting review."""
+    from ledgerlink.store import Store
+
+    if bool(args.run) == bool(args.all):
+        print("error: name the runs (RUN…), or pass --all (with --recipe NAME for one recipe's)", file=sys.stderr)
+        return 2
+    store = Store(db_url(args))
+    store.check_migrated()
+    ids = list(args.run) or store.awaiting_review(args.recipe)
+    if not ids:
+        print("no run awaits review" + (f" of recipe {args.recipe!r}" if args.recipe else ""))
+        return 0
+    if args.runs_command == "approve":
+        results = store.approve(ids, args.by)
+    else:
+        results = store.reject(ids, args.by, args.reason)
+    done = "approved" if args.runs_command == "approve" else "rejected"
+    for run_id, (decided, status) in results.items():
+        if decided:
+            print(f"run {run_id}: {done}")
+        elif status is None:
+            print(f"run {run_id}: no such run", file=sys.stderr)
+        else:
+            print(f"run {run_id}: not {done}: it is {status}, not awaiting review", file=sys.stderr)
+    return 0 if all(decided for decided, _ in results.values()) else 1
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """``runs list``, ``runs show``, ``runs replay`` and ``runs undo``."""
+    """``runs list``, ``runs show``, ``runs replay``, ``runs undo``, ``runs approve`` and ``runs reject``."""
     p = sub.add_parser("runs", help="list, show and replay runs")
     rsub = p.add_subparsers(dest="runs_command", metavar="COMMAND")
     rsub.required = True
     rl = rsub.add_parser("list", help="runs, newest first")
     db_option(rl)
-    rl.add_argument("--status")
+    rl.add_argument("--status", help="e.g. awaiting_review, failed, dead")
     rl.add_argument("--recipe")
     rl.add_argument("--limit", type=int, default=50)
     rl.add_argument("--json", action="store_true")
@@ -74,3 +109,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     service_options(ru)
     ru.add_argument("run", type=int)
     ru.set_defaults(func=cmd_runs)
+    for name, help_text in (("approve", "send what runs awaiting review showed (unless it changed: shown again)"),
+                            ("reject", "runs awaiting review send nothing, for good (runs replay shows one again)")):
+        rv = rsub.add_parser(name, help=help_text)
+        db_option(rv)
+        rv.add_argument("run", type=int, nargs="*", metavar="RUN")
+        rv.add_argument("--all", action="store_true", help="every run awaiting review (of --recipe)")
+        rv.add_argument("--recipe", help="with --all: only this recipe's runs")
+        rv.add_argument("--by", default=os.environ.get("USER") or "cli", help="who reviews (default: $USER)")
+        if name == "reject":
+            rv.add_argument("--reason", help="why, stored with the run")
+        rv.set_defaults(func=cmd_runs)

@@ -1,4 +1,5 @@
-"""Views of runs: list and filter them, one run in full, replay and undo."""
+"""Views of runs: list and filter them, one run in full, replay and undo; approve or reject
+runs awaiting review."""
 
 from __future__ import annotations
 
@@ -6,14 +7,28 @@ import math
 
 from flask import Response as FlaskResponse, request
 
-from ledgerlink.errors import InvalidRequest
+from ledgerlink.errors import InvalidRequest, error_body
 from ledgerlink.web.recipes import RECIPE_ID, RECIPE_ID_PATTERN
 from ledgerlink.web.responses import body_json, error, json_response, runtime
 from ledgerlink.web.routes import ApiBlueprint
 
 #: the largest run id (and recipe version) the database's INTEGER columns hold
 MAX_ID = 2_147_483_647
-RUN_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "dead", "paused", "undone")
+RUN_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "dead", "paused", "undone",
+                "awaiting_review", "rejected")
+#: the most runs one approve or reject names
+MAX_REVIEWED = 1000
+REVIEW_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "runs": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                 "maxItems": MAX_REVIEWED, "description": "the ids of the runs (or \"all\": true)"},
+        "all": {"type": "boolean", "description": "every run awaiting review (of \"recipe\" when given)"},
+        "recipe": {"type": "string", "pattern": f"^{RECIPE_ID_PATTERN}$"},
+        "by": {"type": "string", "maxLength": 100, "description": "who reviews (default: \"api\")"},
+        "reason": {"type": "string", "maxLength": 2000, "description": "reject: why, stored with the run"},
+    },
+}
 
 api = ApiBlueprint("runs", __name__, operation_prefix="")
 
@@ -101,3 +116,58 @@ def replay_run(run_id: int) -> FlaskResponse:
 def undo_run(run_id: int) -> FlaskResponse:
     from ledgerlink.engine.operations import undo
     return json_response(undo(runtime(), run_id))
+
+
+def _review(decision: str) -> FlaskResponse:
+    """Approve or reject the runs the body names; a result per run, in the one error shape
+    for a run that is not awaiting review (or does not exist)."""
+    data = body_json()
+    data = data if isinstance(data, dict) else None
+    ids = data.get("runs", []) if data else None
+    everything = data.get("all", False) if data else None
+    by, reason, recipe_id = (data.get("by", "api"), data.get("reason"), data.get("recipe")) if data else (0, 0, 0)
+    if (not isinstance(ids, list) or len(ids) > MAX_REVIEWED or not isinstance(everything, bool)
+            or not all(isinstance(i, int) and not isinstance(i, bool) and 1 <= i <= MAX_ID for i in ids)
+            or bool(ids) == everything or not isinstance(by, str) or not 0 < len(by) <= 100
+            or not (reason is None or isinstance(reason, str) and len(reason) <= 2000)
+            or not (recipe_id is None or isinstance(recipe_id, str) and RECIPE_ID.fullmatch(recipe_id))):
+        return error(422, "invalid_request",
+                     f"send {{\"runs\": [RUN, ...]}} (at most {MAX_REVIEWED}) or {{\"all\": true}}, with "
+                     f"\"recipe\": ID (with all), \"by\": WHO and, to reject, \"reason\": TEXT")
+    store = runtime().store
+    ids = ids or store.awaiting_review(recipe_id)
+    if decision == "approved":
+        results = store.approve(ids, by)
+        runtime().wake()
+    else:
+        results = store.reject(ids, by, reason)
+    out = []
+    for run_id, (decided, status) in results.items():
+        if decided:
+            out.append({"run": run_id, "status": decision})
+        elif status is None:
+            out.append({"run": run_id, **error_body(404, "not_found", f"no run {run_id}")})
+        else:
+            out.append({"run": run_id, **error_body(409, "conflict", f"run {run_id} is {status}, not "
+                                                    f"awaiting review; it was not {decision}")})
+    return json_response({"results": out, decision: sum(r.get("status") == decision for r in out)})
+
+
+@api.operation("/api/runs/approve", ("POST",),
+               "Approve runs awaiting review: each sends the requests it showed, unless they changed (then "
+               "it awaits review again, saying why). A result per run.",
+               request_schema=REVIEW_SCHEMA,
+               responses={200: "a result per run: approved, or an error (404 no such run, 409 not awaiting review)",
+                          422: "the body names no runs, or is not of the schema"})
+def approve_runs() -> FlaskResponse:
+    return _review("approved")
+
+
+@api.operation("/api/runs/reject", ("POST",),
+               "Reject runs awaiting review, with who and why: they send nothing (a replay shows one again). "
+               "A result per run.",
+               request_schema=REVIEW_SCHEMA,
+               responses={200: "a result per run: rejected, or an error (404 no such run, 409 not awaiting review)",
+                          422: "the body names no runs, or is not of the schema"})
+def reject_runs() -> FlaskResponse:
+    return _review("rejected")

@@ -20,37 +20,13 @@ from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.web.app import create_app
+from review_recipe import ENTRY_RECIPE
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, signed, write_config
 from stripe_events import invoice_paid_event
 
 REALM = "9130350000000000"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 SHIPPED = "stripe-invoice-paid-to-quickbooks-journal"
-
-#: one step, so that every value of its one request is known when it is reviewed
-ENTRY_RECIPE = {
-    "id": "reviewed-invoice-income",
-    "version": 1,
-    "description": "Each paid Stripe invoice is booked as income, once a person has approved the entry.",
-    "review": True,
-    "trigger": {"event": "stripe.invoice.paid", "connection": "stripe"},
-    "steps": [{
-        "id": "entry",
-        "action": "quickbooks.create_journal_entry",
-        "connection": "quickbooks",
-        "input": {
-            "TxnDate": {"$path": "$.event.data.object.status_transitions.paid_at", "$as": "date"},
-            "PrivateNote": {"$concat": ["Stripe invoice ", {"$path": "$.event.data.object.id"},
-                                        " paid; event ", {"$path": "$.event.id"}]},
-            "CurrencyRef": {"$path": "$.event.data.object.currency", "$as": "upper"},
-            "Amount": {"$path": "$.event.data.object.amount_paid", "$as": "stripe.money",
-                       "currency": {"$path": "$.event.data.object.currency"}},
-            "DebitAccount": "4",
-            "CreditAccount": "1",
-        },
-    }],
-}
-
 
 @pytest.fixture
 def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
@@ -123,6 +99,9 @@ def test_approved_run_sends_exactly_the_reviewed_request_once(make_runtime, sand
         assert entry_posts(sandbox) == []  # nothing was sent before a person approved it
         listed = client.get("/api/runs?status=awaiting_review", headers=AUTH).get_json()["runs"]
         assert [run["id"] for run in listed] == [1]
+        metrics = client.get("/metrics", headers=AUTH).get_data(as_text=True)
+        assert 'ledgerlink_runs{status="awaiting_review"} 1.0' in metrics
+        assert "ledgerlink_runs_awaiting_review_total 1.0" in metrics
         (step,) = listed[0]["review_plan"]["steps"]
         shown = step["request"]
         assert shown["method"] == "POST" and "/journalentry" in shown["url"]

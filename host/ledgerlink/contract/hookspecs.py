@@ -208,8 +208,13 @@ def ledgerlink_run_ended(run, outcome, error):
         ``event_id``, ``trigger``, ``attempts`` (this attempt's number).
     :param outcome: the run's status now: ``"succeeded"``, ``"failed"`` (for good; the run
         can be replayed), ``"dead"`` (it gave up after the last attempt), ``"retrying"`` (a
-        later attempt is due) or ``"paused"`` (a connection must be connected again).
-    :param error: the error stored with the run (None when it succeeded).
+        later attempt is due), ``"paused"`` (a connection must be connected again) or
+        ``"awaiting_review"`` (a recipe with ``"review": true``: the run waits for a person
+        to approve or reject the requests it would send; nothing was sent).
+    :param error: the error stored with the run (None when it succeeded); for
+        ``"awaiting_review"``, why an approved run is shown again (None the first time).
+        A person rejecting a run ends no attempt: the hook is not called, and the run's
+        status is ``"rejected"``.
 
     **When:** in the worker thread, after the outcome is committed; never for a dry run,
     and not when the run's lease was lost (the worker that took it over reports it).

@@ -33,6 +33,9 @@ COUNTERS = {
     "runs_dead": "Runs given up after the last attempt in this process.",
     "requests_sent": "Requests sent to vendors by this process.",
     "runs_paused": "Runs paused because their connection needs to be connected again.",
+    "runs_awaiting_review": "Runs of a recipe with review set to await review in this process, with the "
+                            "requests they would send.",
+    "runs_shown_again": "Approved runs shown for review again in this process because their requests changed.",
     "token_refreshes": "OAuth access tokens refreshed by this process.",
     "events_fetched": "Notifications whose entity this process fetched before planning runs.",
     "events_gone": "Notifications whose entity no longer existed when fetched.",

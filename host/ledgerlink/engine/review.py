@@ -81,8 +81,8 @@ def gate(runtime: Runtime, live: LiveRun, recipe: Recipe) -> tuple[str, str | No
     lease was lost. Raises what planning raises (a mapping that fails)."""
     store, run = runtime.store, live.run
     state = store.review_state(run.id)
-    if state.approved_digest is not None and state.approved_attempts is not None \
-            and store.started_since_approval(run.id, state.approved_attempts):
+    if state.approved_digest is not None and state.approved_log_id is not None \
+            and store.started_since_approval(run.id, state.approved_log_id):
         return None  # the approved requests are being sent: retries go on with them
     shown = plan(runtime, live, recipe)
     now = digest(shown)

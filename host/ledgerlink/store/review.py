@@ -3,7 +3,7 @@ it would send, approving and rejecting runs, and what a worker needs to know to 
 what was approved.
 
 A run's review columns (see :mod:`ledgerlink.store.schema`): ``review_plan`` (the requests
-shown, JSON), ``review_digest`` (their digest), ``approved_digest`` and ``approved_attempts``
+shown, JSON), ``review_digest`` (their digest), ``approved_digest`` and ``approved_log_id``
 (set on approval), ``reviewed_by`` and ``review_note``.
 """
 
@@ -20,6 +20,9 @@ from ledgerlink.store.schema import run_steps, runs
 
 AWAITING = "awaiting_review"
 REJECTED = "rejected"
+#: the run log's last row of the run being updated (0 when it has none)
+LAST_LOGGED = (sa.select(sa.func.coalesce(sa.func.max(run_steps.c.id), 0))
+               .where(run_steps.c.run_id == runs.c.id).scalar_subquery())
 
 
 @dataclass(frozen=True)
@@ -30,16 +33,16 @@ class ReviewState:
     approved_digest: str | None
     #: the requests last shown (JSON text), to say what changed when they are shown again
     review_plan: str | None
-    #: the run's attempts when it was approved: a step logged by a later attempt means the
-    #: approved run has started sending
-    approved_attempts: int | None
+    #: the run log's last row of the run when it was approved (0: none): a step logged
+    #: after it means the approved run has started sending
+    approved_log_id: int | None
 
 
 def review_fields(row: dict[str, Any]) -> dict[str, Any]:
     """A run row as an operator reads it: ``review_plan`` as JSON, the digests left out."""
     plan = row.pop("review_plan", None)
     row.pop("approved_digest", None)
-    row.pop("approved_attempts", None)
+    row.pop("approved_log_id", None)
     row["review_plan"] = jsonio.loads(plan) if plan else None
     return row
 
@@ -50,16 +53,16 @@ class ReviewStore(StoreBase):
     def review_state(self, run_id: int) -> ReviewState:
         """The review columns a worker checks before performing run ``run_id``."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(runs.c.approved_digest, runs.c.review_plan, runs.c.approved_attempts)
+            row = conn.execute(sa.select(runs.c.approved_digest, runs.c.review_plan, runs.c.approved_log_id)
                                .where(runs.c.id == run_id)).one()
         return ReviewState(*row)
 
-    def started_since_approval(self, run_id: int, approved_attempts: int) -> bool:
-        """Whether an attempt after the approval logged a step: the approved requests are
-        being sent, and a retry goes on with them (their idempotency keys) without asking again."""
+    def started_since_approval(self, run_id: int, approved_log_id: int) -> bool:
+        """Whether a step was logged since the approval: the approved requests are being
+        sent, and a retry goes on with them (their idempotency keys) without asking again."""
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(run_steps).where(
-                run_steps.c.run_id == run_id, run_steps.c.attempt > approved_attempts)).scalar_one() > 0
+                run_steps.c.run_id == run_id, run_steps.c.id > approved_log_id)).scalar_one() > 0
 
     def await_review(self, run_id: int, owner: str, plan: str, digest: str, note: str | None,
                      now: float | None = None) -> bool:
@@ -72,7 +75,7 @@ class ReviewStore(StoreBase):
                 runs.update().where(runs.c.id == run_id, runs.c.lease_owner == owner, runs.c.status == "running")
                 .values(status=AWAITING, lease_owner=None, lease_until=None, updated_at=now,
                         attempts=runs.c.attempts - 1, review_plan=plan, review_digest=digest,
-                        approved_digest=None, approved_attempts=None, review_note=note,
+                        approved_digest=None, approved_log_id=None, review_note=note,
                         last_error=None)).rowcount == 1
 
     def approve(self, run_ids: list[int], by: str, now: float | None = None) -> dict[int, tuple[bool, str | None]]:
@@ -82,7 +85,7 @@ class ReviewStore(StoreBase):
         approving at once, one approves and the other is told the run is already pending."""
         return self._decide(run_ids, dict(status="pending", due_at=self._now(now),
                                           approved_digest=runs.c.review_digest,
-                                          approved_attempts=runs.c.attempts, reviewed_by=by,
+                                          approved_log_id=LAST_LOGGED, reviewed_by=by,
                                           review_note=None), now)
 
     def reject(self, run_ids: list[int], by: str, reason: str | None,

@@ -123,7 +123,7 @@ class RunStore(StoreBase):
                 runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead", "rejected")))
                 .values(status="pending", due_at=now, updated_at=now, last_error=None, attempts=0,
                         key_generation=runs.c.key_generation + 1, approved_digest=None,
-                        approved_attempts=None)).rowcount == 1
+                        approved_log_id=None)).rowcount == 1
             if reopened:
                 self._wake_others(conn)
             return reopened

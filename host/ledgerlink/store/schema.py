@@ -78,11 +78,12 @@ runs = sa.Table(
     # column); NULL: the event is an occurrence of its own (and every replay)
     sa.Column("occurrence", sa.String(255), nullable=True),
     # review before posting (a recipe with "review": true): the requests shown and their
-    # digest, the digest approved and the attempts the run had then, who reviewed it and why
+    # digest, the digest approved and the run log's last row of the run then, who reviewed it
+    # and why
     sa.Column("review_plan", sa.Text, nullable=True),
     sa.Column("review_digest", sa.String(64), nullable=True),
     sa.Column("approved_digest", sa.String(64), nullable=True),
-    sa.Column("approved_attempts", sa.Integer, nullable=True),
+    sa.Column("approved_log_id", sa.Integer, nullable=True),
     sa.Column("reviewed_by", sa.String(100), nullable=True),
     sa.Column("review_note", sa.Text, nullable=True),
     sa.UniqueConstraint("recipe_id", "recipe_version", "event_pk", name="uq_runs_recipe_version_event"),

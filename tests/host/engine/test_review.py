@@ -11,13 +11,16 @@ import json
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from ledgerlink.engine.operations import build_runtime, replay
 from ledgerlink.engine.runtime import Settings
-from ledgerlink.engine.worker import WorkerPool
+from ledgerlink import jsonio
+from ledgerlink.engine.worker import Worker, WorkerPool
+from ledgerlink.store.schema import events
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.web.app import create_app
 from review_recipe import ENTRY_RECIPE
@@ -203,3 +206,42 @@ def test_changed_inputs_show_the_run_again_and_two_approvals_run_it_once(make_ru
         pool.stop()
     assert len(entries_of(sandbox, "evt_review_4")) == len(entries_of(sandbox, "evt_review_5")) == 1
     assert runtime.metrics.values["runs_shown_again"] == 1
+
+
+def test_a_replayed_run_is_reviewed_again_and_a_changed_event_is_shown_again(make_runtime, sandbox):
+    """One worker, step by step: approved, the run fails; replayed, it awaits review again
+    (new idempotency keys, new requests); approved, then its event changes (fetched again)
+    before the worker takes it: shown again, never sent unseen, though the run logged steps
+    before the approval."""
+    runtime, _, _, _ = make_runtime()
+    worker = Worker(runtime, "w1")
+
+    def step() -> str:
+        (claimed,) = runtime.store.claim("w1", 30.0)
+        return worker.process(claimed)
+
+    deliver(runtime, invoice_paid_event("usd", 4000, event_id="evt_review_6"))
+    assert step() == "awaiting_review"
+    first = runtime.store.run(1)["review_plan"]["steps"][0]["request"]
+    sandbox.script([{"fault": "validation", "message": "Scripted: the account is inactive", "code": "6000"}])
+    runtime.store.approve([1], "ada")
+    assert step() == "failed"
+    assert replay(runtime, 1)["status"] == "pending"
+    assert step() == "awaiting_review"
+    replayed = runtime.store.run(1)
+    assert replayed["review_note"] is None and replayed["review_plan"]["steps"][0]["request"]["url"] != first["url"]
+    runtime.store.approve([1], "ada")
+    event = runtime.store.event(replayed["event_pk"])
+    payload = jsonio.loads(event["payload"])
+    payload["data"]["object"]["amount_paid"] = 4100
+    with runtime.store.engine.begin() as conn:
+        conn.execute(events.update().where(events.c.id == event["id"]).values(payload=jsonio.dumps(payload)))
+    assert step() == "awaiting_review"
+    run = runtime.store.run(1)
+    assert "step 'entry': input, request" in run["review_note"]
+    assert run["review_plan"]["steps"][0]["request"]["body"]["Line"][0]["Amount"] == Decimal("41.00")
+    assert entries_of(sandbox, "evt_review_6") == []
+    runtime.store.approve([1], "ada")
+    assert step() == "succeeded"
+    (entry,) = entries_of(sandbox, "evt_review_6")
+    assert entry["Line"][0]["Amount"] == Decimal("41.00")

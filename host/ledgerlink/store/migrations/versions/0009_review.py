@@ -2,9 +2,10 @@
 
 A run awaiting review holds the exact requests it would send (``review_plan``, secrets
 redacted, as a dry-run shows them) and their digest (``review_digest``). Approving copies
-the digest into ``approved_digest`` and records how many attempts the run had
-(``approved_attempts``): the worker plans the run again and sends only when the digest is
-the same, and once a step of the approved run was logged it goes on without asking again.
+the digest into ``approved_digest`` and records the run log's last row of the run
+(``approved_log_id``): the worker plans the run again and sends only when the digest is
+the same, and once a step of the approved run was logged it goes on without asking again
+(the steps a replayed run logged before are older than the approval).
 ``reviewed_by`` and ``review_note`` say who approved or rejected it and why, or why the run
 was shown again. No index: runs awaiting review are found by the existing status index.
 
@@ -25,7 +26,7 @@ COLUMNS = (
     ("review_plan", sa.Text),
     ("review_digest", sa.String(64)),
     ("approved_digest", sa.String(64)),
-    ("approved_attempts", sa.Integer),
+    ("approved_log_id", sa.Integer),
     ("reviewed_by", sa.String(100)),
     ("review_note", sa.Text),
 )

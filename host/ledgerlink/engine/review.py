@@ -2,7 +2,9 @@
 
 Before a worker performs such a run it plans it as a dry-run does (:func:`plan`): the exact
 requests each step would send, secrets redacted, with the run's idempotency keys and link
-queries answered from the links table. Nobody approved the run yet, or the requests differ
+queries answered from the links table. A value an earlier step returns is not known before
+that step runs: it is shown as the action's sample answer has it, and the step names the
+steps whose answers it uses (``uses_answers_of``). Nobody approved the run yet, or the requests differ
 from those approved (a lookup answers otherwise, the event was fetched again, another recipe
 version): the run waits in ``awaiting_review`` with these requests and, when they were shown
 before, what changed (:func:`gate`). The same requests as approved: it is performed. Once a
@@ -16,6 +18,7 @@ approve|reject``, ``POST /api/runs/approve|reject``).
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from ledgerlink import jsonio
@@ -28,6 +31,8 @@ from ledgerlink.recipes.recipe import Recipe
 
 #: what is compared of each step: the mapped input, every request, every link answer
 COMPARED = ("status", "input", "request", "later_requests", "link_lookups")
+#: a recipe step's reference to an earlier step's output
+STEP_REFERENCE = re.compile(r"\$\.steps\.([A-Za-z0-9_-]+)")
 
 
 def plan(runtime: Runtime, live: LiveRun, recipe: Recipe) -> dict[str, Any]:
@@ -43,10 +48,15 @@ def plan(runtime: Runtime, live: LiveRun, recipe: Recipe) -> dict[str, Any]:
     if not report["matched"]:
         raise LedgerlinkError(f"the trigger filter of recipe {recipe.id!r} version {recipe.version} no "
                               f"longer accepts event {run.event_id}; nothing to review")
-    return {"recipe": report["recipe"], "event": report["event"],
-            "steps": [{key: step[key] for key in COMPARED if key in step} | {"id": step["id"],
-                       "action": step["action"], "connection": step["connection"]}
-                      for step in report["steps"]]}
+    steps = []
+    for step, raw in zip(report["steps"], recipe.raw.get("steps", [])):
+        shown = {key: step[key] for key in COMPARED if key in step}
+        shown.update(id=step["id"], action=step["action"], connection=step["connection"])
+        earlier = sorted(set(STEP_REFERENCE.findall(jsonio.dumps(raw))) - {step["id"]})
+        if earlier:  # values an earlier step returns are shown as its action's sample answer has them
+            shown["uses_answers_of"] = earlier
+        steps.append(shown)
+    return {"recipe": report["recipe"], "event": report["event"], "steps": steps}
 
 
 def digest(shown: dict[str, Any]) -> str:

@@ -184,7 +184,9 @@ def test_changed_inputs_show_the_run_again_and_two_approvals_run_it_once(make_ru
         second["data"]["object"]["customer"] = first["data"]["object"]["customer"]
         deliver(runtime, first, second)
         wait_for(runtime, awaiting_review=2)
-        lookups = runtime.store.run(2)["review_plan"]["steps"][0]["link_lookups"]
+        customer, entry = runtime.store.run(2)["review_plan"]["steps"]
+        assert "uses_answers_of" not in customer and entry["uses_answers_of"] == ["customer"]
+        lookups = customer["link_lookups"]
         assert [lookup["answered_with"] for lookup in lookups] == ["no link"]
         both = [cli(db, "approve", "1"), cli(db, "approve", "1")]
         outcomes = sorted((p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in both)

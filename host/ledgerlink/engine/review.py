@@ -47,7 +47,8 @@ def plan(runtime: Runtime, live: LiveRun, recipe: Recipe) -> dict[str, Any]:
                      key_generation=run.key_generation)
     if not report["matched"]:
         raise LedgerlinkError(f"the trigger filter of recipe {recipe.id!r} version {recipe.version} no "
-                              f"longer accepts event {run.event_id}; nothing to review")
+                              f"longer accepts event {run.event_id}, so there is nothing to review; "
+                              f"fix the filter, reload the recipe and replay the run on the latest version")
     steps = []
     for step, raw in zip(report["steps"], recipe.raw.get("steps", [])):
         shown = {key: step[key] for key in COMPARED if key in step}
@@ -56,7 +57,8 @@ def plan(runtime: Runtime, live: LiveRun, recipe: Recipe) -> dict[str, Any]:
         if earlier:  # values an earlier step returns are shown as its action's sample answer has them
             shown["uses_answers_of"] = earlier
         steps.append(shown)
-    return {"recipe": report["recipe"], "event": report["event"], "steps": steps}
+    # not the recipe's file: the same version read from another folder sends the same requests
+    return {"recipe": {"id": recipe.id, "version": recipe.version}, "event": report["event"], "steps": steps}
 
 
 def digest(shown: dict[str, Any]) -> str:
@@ -67,7 +69,7 @@ def digest(shown: dict[str, Any]) -> str:
 def changes(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
     """What differs between the requests shown before and now, in a sentence."""
     if before is None:
-        return "the requests changed since they were approved"
+        return "the requests changed since they were approved; review them again"
     said = []
     if before.get("recipe", {}).get("version") != after["recipe"]["version"]:
         said.append(f"recipe version {before.get('recipe', {}).get('version')} → {after['recipe']['version']}")
@@ -80,7 +82,7 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
         differ = [key.replace("_", " ") for key in COMPARED if old.get(key) != step.get(key)]
         if differ:
             said.append(f"step {step['id']!r}: {', '.join(differ)}")
-    return ("the requests changed since they were approved: " + ("; ".join(said) or "their order")
+    return ("the requests changed since they were approved: " + ("; ".join(said) or "the steps")
             + "; review them again")
 
 

@@ -12,6 +12,8 @@ from the kit below, so every connector follows the same rules:
 - :mod:`~ledgerlink.contract.effects`: effects beyond HTTP: an action yields :class:`Request`,
   :class:`LinkQuery` or a file effect (:class:`WriteFile`, :class:`AppendFile`, :class:`ReadFile`, :class:`ListFolder`, :class:`MoveFile`) and gets back
   :class:`Response` or :class:`FileResult`;
+- :mod:`~ledgerlink.contract.mail`: an email, sent by the host over SMTP: an action yields
+  :class:`SendMail` and gets back :class:`MailResult`;
 - :mod:`~ledgerlink.contract.oauth2`: a connector's OAuth 2.0 flows (:class:`OAuth2`);
 - :mod:`~ledgerlink.contract.tenants`: choosing the tenant a consent gave access to;
 - :mod:`~ledgerlink.contract.subscriptions`: webhook subscriptions made through the vendor's
@@ -36,6 +38,7 @@ from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_acti
                                         linked_target, perform_create, read_then_delete)
 from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, FileResult, ListFolder, MoveFile,
                                          ReadFile, WriteFile)
+from ledgerlink.contract.mail import MailResult, SendMail
 from ledgerlink.contract.tenants import choose_tenant
 from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
 
@@ -56,6 +59,6 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            "perform_create", "read_then_delete",
            # effects and tenants
            "AppendFile", "FileEffect", "FileEntry", "FileResult", "ListFolder", "MoveFile", "ReadFile",
-           "WriteFile", "choose_tenant",
+           "WriteFile", "MailResult", "SendMail", "choose_tenant",
            # webhook subscriptions
            "Handshake", "Subscription", "Subscriptions", "signing_secrets"]

@@ -40,7 +40,7 @@ from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, File
                                          ReadFile, WriteFile)
 from ledgerlink.contract.tenants import choose_tenant
 from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
-from ledgerlink.contract.events import Host, Raised, envelope_schema, raise_event
+from ledgerlink.contract.events import Host, Raised, Tally, envelope_schema, raise_event
 
 __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remaining", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
            "IncomingEvent", "Webhook", "Poll", "Page", "OAuth2", "Connector", "Trigger", "Action", "Entry", "Transform",
@@ -63,4 +63,4 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            # webhook subscriptions
            "Handshake", "Subscription", "Subscriptions", "signing_secrets",
            # host events
-           "Host", "Raised", "envelope_schema", "raise_event"]
+           "Host", "Raised", "Tally", "envelope_schema", "raise_event"]

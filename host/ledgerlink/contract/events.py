@@ -60,6 +60,38 @@ class Host(Protocol):
         """A top-level table of ``ledgerlink.toml`` (``"alerts"``), empty when absent; its
         values are checked by the config schema before the host starts."""
 
+    def tally(self, key: str, length: float, error: str | None = None, run_id: int | None = None,
+              at: float | None = None) -> Tally:
+        """Count one occurrence of ``key`` at ``at`` (default: now) in its window of
+        ``length`` seconds (windows start at multiples of their length, so every process
+        files it alike), in the store every process shares; returns the window's
+        :class:`Tally` with this occurrence counted."""
+
+    def closed_tallies(self, prefix: str, before: float) -> list[Tally]:
+        """The tallies of keys starting with ``prefix`` whose window ended at or before
+        ``before`` and that were not yet :meth:`settle`\ d, oldest first."""
+
+    def settle(self, tally: Tally) -> bool:
+        """Mark a closed window handled (raise its summary first: if this process dies in
+        between, another raises it again and the inbox keeps one); True for the caller that
+        marked it."""
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The occurrences of one key in one time window, counted by every process together."""
+
+    key: str
+    window_start: float
+    window_end: float
+    count: int
+    #: the smallest and largest run id given with an occurrence (None when none was)
+    first_run: int | None
+    last_run: int | None
+    #: the error given most often in the window, and how many times (None, 0: none given)
+    top_error: str | None = None
+    top_error_count: int = 0
+
 
 def raise_event(host: Host, name: str, event_id: str, data: Mapping[str, Any], occurred_at: float | None = None,
                 connection: str | None = None) -> Raised:
@@ -82,6 +114,12 @@ def envelope(name: str, event_id: str, data: Mapping[str, Any], occurred_at: flo
 def envelope_schema(data_schema: Mapping[str, Any]) -> dict[str, Any]:
     """The event schema of a trigger whose events are raised with :func:`raise_event`,
     ``data`` validated by ``data_schema``."""
+    data = {"description": "What happened, as the trigger describes it.", **dict(data_schema)}
     return {"type": "object", "required": list(ENVELOPE_KEYS), "additionalProperties": False,
-            "properties": {"id": {"type": "string", "minLength": 1}, "type": {"type": "string"},
-                           "occurred_at": {"type": "string", "format": "date-time"}, "data": dict(data_schema)}}
+            "properties": {
+                "id": {"type": "string", "minLength": 1,
+                       "description": "The event's id: raising the same id again stores nothing new."},
+                "type": {"type": "string", "description": "The trigger's name."},
+                "occurred_at": {"type": "string", "format": "date-time",
+                                "description": "When it happened, ISO 8601 UTC."},
+                "data": data}}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ledgerlink.contract import IncomingEvent
-from ledgerlink.contract.events import Raised, envelope
+from ledgerlink.contract.events import Raised, Tally, envelope
 from ledgerlink.engine.inbox import check_storable
 from ledgerlink.errors import ConfigError
 from ledgerlink.recipes.paths import suggest
@@ -28,7 +28,8 @@ log = logging.getLogger("ledgerlink")
 
 
 class RuntimeHost:
-    """One process's host, for plugins: raise events, read the clock and config tables."""
+    """One process's host, for plugins: raise events, count occurrences per window, read the
+    clock and config tables. ``clock`` is replaceable (a simulated clock in tests)."""
 
     def __init__(self, runtime: "Runtime", clock: Callable[[], float] = time.time) -> None:
         self.runtime = runtime
@@ -39,6 +40,16 @@ class RuntimeHost:
 
     def settings(self, table: str) -> Mapping[str, Any]:
         return dict(self.runtime.config.tables.get(table, {}))
+
+    def tally(self, key: str, length: float, error: str | None = None, run_id: int | None = None,
+              at: float | None = None) -> Tally:
+        return self.runtime.store.tally(key, length, error, run_id, self.now() if at is None else at)
+
+    def closed_tallies(self, prefix: str, before: float) -> list[Tally]:
+        return self.runtime.store.closed_tallies(prefix, before)
+
+    def settle(self, tally: Tally) -> bool:
+        return self.runtime.store.settle(tally, self.now())
 
     def raise_event(self, name: str, event_id: str, data: Mapping[str, Any], occurred_at: float | None = None,
                     connection: str | None = None) -> Raised:

@@ -166,3 +166,23 @@ def test_an_outage_sends_one_email_and_one_slack_post_per_failing_recipe_per_win
     window_ends(rt)  # a quiet window: nothing more
     assert drain(rt) == {}
     assert len(mailbox.received) == 4 and len(slack.posts) == 4
+
+
+def test_runs_refused_for_good_alert_through_the_failed_recipes(world, sandbox):
+    rt, mailbox, slack = world
+    sandbox.script([{"fault": "validation", "message": "Scripted: the account is inactive", "code": "6000",
+                     "match": {"entity": "journalentry"}, "times": 1_000}])
+    for i in range(20):
+        body, headers = signed(invoice_paid_event("usd", 700 + i, event_id=f"evt_refused_{i}"))
+        rt.inbox.receive("stripe", headers, body)
+    assert drain(rt) == {"failed": 20, "succeeded": 2}
+    window_ends(rt)
+    assert drain(rt) == {"succeeded": 2}
+    emails, posts = alerts_of(mailbox, slack.posts)
+    assert [subject for subject, _ in emails] == [
+        f"ledgerlink: a run of {SOURCES[0]} failed",
+        f"ledgerlink: 19 more runs of {SOURCES[0]} failed (20 in the window)"]
+    assert "the account is inactive" in emails[1][1] and "Error (20 of them)" in emails[1][1]
+    assert [post["text"] for post in posts] == [
+        f":rotating_light: *A run of `{SOURCES[0]}` failed*",
+        f":rotating_light: *19 more runs of `{SOURCES[0]}` failed* (20 in the window)"]

@@ -53,6 +53,9 @@ class Mailbox:
     received: list[Received] = field(default_factory=list)
     logins: list[tuple[str, bool]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: how many of the next messages are kept and then answered by hanging up, as a server
+    #: that crashed after queueing them (the client never hears that they were accepted)
+    hang_up_after_data: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.endswith("@refused.example"):
@@ -65,6 +68,11 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content)))
+            hang_up = self.hang_up_after_data > 0
+            self.hang_up_after_data -= hang_up
+        if hang_up:
+            server.transport.abort()
+            return "421 closing"  # never reaches the client: the connection is gone
         return "250 OK queued"
 
     def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:

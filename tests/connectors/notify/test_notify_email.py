@@ -10,7 +10,7 @@ import pytest
 from smtp_loopback import PASSWORD, USERNAME, smtp_server
 
 from ledgerlink.contract import ActionContext, Connection
-from ledgerlink.errors import InputError, NotSent, VendorError
+from ledgerlink.errors import InputError, NotSent, OutcomeUnknown, VendorError
 from ledgerlink.io import mail
 from ledgerlink.testing import drive
 from ledgerlink.testing.processes import free_port
@@ -148,3 +148,13 @@ def test_what_is_logged_and_shown_holds_no_secret(server):
     shown = str([records[0].request, records[0].body_text])
     assert PASSWORD not in shown and USERNAME not in shown.replace("alerts@example.com", "")
     assert records[0].request["server"] == {"host": "127.0.0.1", "port": server.port, "security": "starttls"}
+
+
+def test_a_hang_up_after_the_message_is_an_unknown_outcome_and_the_resend_has_the_same_id(server):
+    server.mailbox.hang_up_after_data = 1
+    with pytest.raises(OutcomeUnknown) as lost:
+        send(ALERT, settings_for(server))
+    assert "same Message-ID" in lost.value.message
+    send(ALERT, settings_for(server))  # the retry of the same step
+    first, resent = server.mailbox.received
+    assert first.message["Message-ID"] == resent.message["Message-ID"]

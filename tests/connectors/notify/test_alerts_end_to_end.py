@@ -24,7 +24,7 @@ from ledgerlink.engine.events import call_hook
 from ledgerlink.engine.runtime import Runtime, Settings
 from ledgerlink.engine.worker import Worker
 from ledgerlink.store import Store
-from ledgerlink.store.schema import runs
+from ledgerlink.store.schema import run_steps, runs
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.testing.sandbox import running
 from runtime_fixtures import QBO_TOKEN, RECIPES, recipes_dir, signed, write_config
@@ -166,6 +166,13 @@ def test_an_outage_sends_one_email_and_one_slack_post_per_failing_recipe_per_win
     window_ends(rt)  # a quiet window: nothing more
     assert drain(rt) == {}
     assert len(mailbox.received) == 4 and len(slack.posts) == 4
+
+    # the run log shows each message and post as sent, and neither the password nor the address
+    with rt.store.engine.connect() as conn:
+        logged = [json.loads(row.request) for row in conn.execute(
+            sa.select(run_steps.c.request).where(run_steps.c.step_id.in_(("email", "slack"))))]
+    assert sorted(shown["kind"] for shown in logged) == ["http"] * 4 + ["mail"] * 4
+    assert PASSWORD not in json.dumps(logged) and "/hooks/T0/B0/secret" not in json.dumps(logged)
 
 
 def test_runs_refused_for_good_alert_through_the_failed_recipes(world, sandbox):

@@ -2,14 +2,15 @@
 ``notify.webhook``.
 
 One connection is usually one of the two: ``[connections.alerts_mail]`` names a mail server,
-``[connections.alerts_slack]`` a webhook address. The secrets (``username``, ``password``,
-``secret_url``, ``signing_secret``) are ``${ENV_VAR}`` references, never logged or shown.
+``[connections.alerts_slack]`` a webhook address. The secrets (``password``, ``secret_url``,
+``signing_secret``) are ``${ENV_VAR}`` references, never logged or shown. The SMTP user name is
+a plain setting: it is often the sender's address, which every message and its log show.
 """
 
 from __future__ import annotations
 
 #: settings read only from the environment, redacted everywhere
-SECRET_SETTINGS = ("username", "password", "secret_url", "signing_secret")
+SECRET_SETTINGS = ("password", "secret_url", "signing_secret")
 
 SETTINGS = {
     "type": "object",
@@ -30,7 +31,7 @@ SETTINGS = {
                  "description": "notify.email: the sender address when a recipe names none, e.g. "
                                 "\"ledgerlink <alerts@example.com>\"."},
         "username": {"type": "string",
-                     "description": "Secret, notify.email: the SMTP AUTH user name (AUTH is used when set, "
+                     "description": "notify.email: the SMTP AUTH user name (AUTH is used when set, "
                                     "over TLS only)."},
         "password": {"type": "string", "description": "Secret, notify.email: the SMTP AUTH password."},
         "url": {"type": "string", "pattern": "^https?://",

@@ -17,8 +17,10 @@ The server is the connection's, read from its settings (names overridable per ef
   a server on loopback: a local relay);
 - ``ca_file``: a PEM file of the certificates to trust instead of the system's (a private
   relay's own authority);
-- the secrets ``username`` and ``password``: AUTH is used when they are set, and only over
-  TLS; they are never logged, shown or put in a run record.
+- ``username`` (a setting, or a secret setting when the connector declares it one) and the
+  secret ``password``: AUTH is used when they are set, and only over TLS; the password is
+  never logged, shown or put in a run record. A user name is often the sender's address, which
+  a log shows, so a connector need not make it a secret.
 
 SMTP keeps no idempotency key: a message sent twice is delivered twice. An action therefore
 gives every message a ``Message-ID`` derived from the step's idempotency key, so a resend
@@ -52,8 +54,8 @@ class SendMail:
     port_setting: str = "port"
     security_setting: str = "security"
     ca_file_setting: str = "ca_file"
-    #: the secret settings AUTH reads
-    username_secret: str = "username"
+    #: the setting (or secret setting) and the secret setting AUTH reads
+    username_setting: str = "username"
     password_secret: str = "password"
 
     mode: ClassVar[str] = "send"

@@ -107,10 +107,10 @@ def perform(effect: SendMail, settings: Mapping[str, Any], secrets: Mapping[str,
     """Send ``effect`` in one SMTP session (see the module's docstring for what is raised)."""
     host, port, security = server(effect, settings)
     values = [v for v in secrets.values() if isinstance(v, str) and v]
-    username = secrets.get(effect.username_secret)
+    username = secrets.get(effect.username_setting) or settings.get(effect.username_setting)
     password = secrets.get(effect.password_secret)
     if bool(username) != bool(password):
-        raise VendorError(f"the connection sets one of {effect.username_secret!r} and "
+        raise VendorError(f"the connection sets one of {effect.username_setting!r} and "
                           f"{effect.password_secret!r} but not the other; set both for AUTH, or neither")
     if username and security == "none":
         raise VendorError(f"a username and password are sent only over TLS; set {effect.security_setting!r} "
@@ -143,7 +143,7 @@ def perform(effect: SendMail, settings: Mapping[str, Any], secrets: Mapping[str,
     except smtplib.SMTPAuthenticationError as exc:
         raise _refused(exc.smtp_code, exc.smtp_error, values,
                        f"{where} refused the username and password of this connection; set the right "
-                       f"{effect.username_secret!r} and {effect.password_secret!r}") from None
+                       f"{effect.username_setting!r} and {effect.password_secret!r}") from None
     except smtplib.SMTPNotSupportedError:
         raise VendorError(f"{where} offers no AUTH; remove the username and password from the connection, "
                           f"or name a server that authenticates") from None

@@ -14,7 +14,7 @@ from ledgerlink.recipes.recipe import load_recipe
 from runtime_fixtures import RECIPES
 from vendor_files import REPO
 
-ENV = {"SMTP_USER": "smtp-user-4411", "SMTP_PASSWORD": "smtp-password-9d0c",
+ENV = {"SMTP_PASSWORD": "smtp-password-9d0c",
        "SLACK_WEBHOOK_URL": "https://hooks.example.com/services/T0/B0/abc123", "NOTIFY_SIGNING_SECRET": "sign-77e1"}
 
 

@@ -53,7 +53,6 @@ class HostClock:
 def world(tmp_path, monkeypatch, qbo, sandbox):
     monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
-    monkeypatch.setenv("LL_SMTP_USER", USERNAME)
     monkeypatch.setenv("LL_SMTP_PASSWORD", PASSWORD)
     with smtp_server(tmp_path / "tls") as mail, running(create_app()) as slack:
         monkeypatch.setenv("LL_SLACK_URL", f"{slack.url}/hooks/T0/B0/secret")
@@ -68,7 +67,7 @@ host = "{mail.host}"
 port = {mail.port}
 ca_file = "{mail.certificates.ca_file}"
 from = "ledgerlink <alerts@example.com>"
-username = "${{LL_SMTP_USER}}"
+username = "{USERNAME}"
 password = "${{LL_SMTP_PASSWORD}}"
 
 [connections.alerts_slack]

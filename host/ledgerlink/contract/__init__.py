@@ -36,6 +36,7 @@ from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_acti
                                         linked_target, perform_create, read_then_delete)
 from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, FileResult, ListFolder, MoveFile,
                                          ReadFile, WriteFile)
+from ledgerlink.contract.reconcile import RECORD_KINDS, Listing, Reconcile, Record
 from ledgerlink.contract.tenants import choose_tenant
 from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
 
@@ -57,5 +58,7 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            # effects and tenants
            "AppendFile", "FileEffect", "FileEntry", "FileResult", "ListFolder", "MoveFile", "ReadFile",
            "WriteFile", "choose_tenant",
+           # reconciliation
+           "RECORD_KINDS", "Listing", "Reconcile", "Record",
            # webhook subscriptions
            "Handshake", "Subscription", "Subscriptions", "signing_secrets"]

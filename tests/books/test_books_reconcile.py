@@ -6,7 +6,9 @@ faults are planted the ways they happen: in QuickBooks, through its API, as a pe
 (a journal entry deleted, an expense's amount edited, a sales receipt entered a second
 time), and a payout's booking undone in ledgerlink (the payout then booked nowhere). The
 reconciliation then finds every planted fault, each naming its run and its fix, and nothing
-else; the command exits 3 and prints the same in CSV and JSON. Selected with ``-m books``.
+else; the command exits 3 and prints the same in CSV and JSON. The fix it names for the
+entry deleted (undo the run, replay it) books it again, and that fault is gone. Selected
+with ``-m books``.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from books_month import book_the_month, qbo_client
+from books_month import book_the_month, qbo_client, work_off
 from ledgerlink.cli import main
-from ledgerlink.engine.operations import undo
+from ledgerlink.engine.operations import replay, undo
 from ledgerlink.engine.reconcile import reconcile
 
 pytestmark = pytest.mark.books
@@ -120,3 +122,13 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         assert len(out.splitlines()) == 5
         status, out = cli(month_, tmp_path, "--connection", "quickbooks")
         assert status == 3 and "not_booked" in out and "duplicated" in out
+
+        # the fix named for the entry deleted books it again: undo the run, then replay it
+        assert undo(month_.runtime, missing_run)["status"] == "undone"
+        assert replay(month_.runtime, missing_run)["status"] == "pending"
+        work_off(month_.runtime)
+        assert month_.runtime.store.run(missing_run)["status"] == "succeeded"
+        again = reconcile(month_.runtime, SINCE, UNTIL)
+        assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated", "not_booked"]
+        rebooked = [row for row in booked(month_, "quickbooks.create_journal_entry") if row["run"] == missing_run]
+        assert len(rebooked) == 1 and rebooked[0]["ledger_id"] != planted["missing"][1]

@@ -20,11 +20,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from books_month import book_the_month, qbo_client, work_off
 from ledgerlink.cli import main
 from ledgerlink.engine.operations import replay, undo
 from ledgerlink.engine.reconcile import reconcile
+from ledgerlink.engine.reconciliations import latest
+from ledgerlink.store.schema import events
 
 pytestmark = pytest.mark.books
 
@@ -40,6 +43,12 @@ def cli(month_: Any, tmp_path: Any, *options: str) -> tuple[int, str]:
                        "--config", str(tmp_path / "ledgerlink.toml"), "--since", SINCE, "--until", UNTIL,
                        *options])
     return status, out.getvalue()
+
+
+def drifts(month_: Any) -> list[Any]:
+    """The ``ledgerlink.reconcile.drift`` events stored."""
+    with month_.runtime.store.engine.connect() as conn:
+        return conn.execute(sa.select(events.c.payload).where(events.c.trigger == "ledgerlink.reconcile.drift")).all()
 
 
 def booked(month_: Any, action: str) -> list[dict[str, Any]]:
@@ -96,6 +105,7 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         assert clean.listed["quickbooks"] > 300 and clean.listed["stripe"] > 300 and clean.booked > 300
         status, out = cli(month_, tmp_path)
         assert status == 0 and "both sides agree" in out, out
+        assert latest(month_.runtime)["ok"] is True and not drifts(month_)
 
         planted = plant(month_)
         report = reconcile(month_.runtime, SINCE, UNTIL)
@@ -117,6 +127,10 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         shown = json.loads(out)
         assert shown["ok"] is False and shown["counts"] == {"missing": 1, "amount": 1, "duplicated": 1,
                                                             "not_booked": 1}
+        # the ledger that disagrees raised its drift, and the report is kept as the latest
+        drift = [json.loads(row.payload) for row in drifts(month_)]
+        assert [(d["data"]["connection"], d["data"]["discrepancies"]) for d in drift] == [("quickbooks", 4)]
+        assert latest(month_.runtime)["counts"] == shown["counts"]
         status, out = cli(month_, tmp_path, "--format", "csv")
         assert status == 3 and out.splitlines()[0].startswith("problem,connection,kind")
         assert len(out.splitlines()) == 5

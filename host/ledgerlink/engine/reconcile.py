@@ -30,7 +30,7 @@ from typing import Any
 
 from ledgerlink.contract import ActionContext, exponent, is_currency
 from ledgerlink.contract.reconcile import Record, Reconcile, check_record
-from ledgerlink.engine.backfill import _check_connected, _governed
+from ledgerlink.engine.backfill import check_connected, governed
 from ledgerlink.engine.export import rows
 from ledgerlink.engine.runner import drive
 from ledgerlink.engine.runtime import Runtime
@@ -113,14 +113,14 @@ def read_side(rt: Runtime, name: str, side: Reconcile, since: str, until: str,
               sleep: Callable[[float], None] = time.sleep) -> list[Record]:
     """Every record connection ``name`` lists for ``[since, until]``, page after page, each
     page asked again while the governor or the vendor says later."""
-    _check_connected(rt, name)
+    check_connected(rt, name)
     connection = rt.connections.connection(name)
     send = rt.connections.transport(name)
     ctx = ActionContext(connection=connection, idempotency_key="")
     found: list[Record] = []
     cursor: str | None = None
     while True:
-        page = _governed(rt, name, True, sleep, rt.settings.max_attempts,
+        page = governed(rt, name, True, sleep, rt.settings.max_attempts,
                          lambda: drive(side.records(since, until, cursor, ctx), send))
         for record in page.records:
             check_record(record, connection.connector)
@@ -176,6 +176,7 @@ def _compare_ledger(report: Report, ledger: str, side: Reconcile, mine: list[dic
     """Each step that booked something in the period against the ledger's record of it;
     the records linked, by (entity, id), with the step's row."""
     held = {(r.entity, r.id): r for r in records}
+    kinds = {r.entity: r.kind for r in records}
     linked: dict[tuple[str, str], tuple[Record, dict[str, Any]]] = {}
     for row in mine:
         key = (side.entities[row["action"]], str(row["ledger_id"]))
@@ -193,7 +194,7 @@ def _compare_ledger(report: Report, ledger: str, side: Reconcile, mine: list[dic
         where = f"{key[0]} {key[1]} in {ledger}"
         if record is None:
             report.discrepancies.append(Discrepancy(
-                "missing", ledger, "", key[0], key[1], str(row["date"]), f"{expected} on {row['date']}", "nothing",
+                "missing", ledger, kinds.get(key[0], ""), key[0], key[1], str(row["date"]), f"{expected} on {row['date']}", "nothing",
                 str(row["source_id"]), run,
                 f"{where}, booked by run {run}, is gone: `ledgerlink runs undo {run}` voids what is left "
                 f"of the run, then `ledgerlink runs replay {run}` books it again"))

@@ -7,8 +7,9 @@ faults are planted the ways they happen: in QuickBooks, through its API, as a pe
 time), and a payout's booking undone in ledgerlink (the payout then booked nowhere). The
 reconciliation then finds every planted fault, each naming its run and its fix, and nothing
 else; the command exits 3 and prints the same in CSV and JSON. The fix it names for the
-entry deleted (undo the run, replay it) books it again, and that fault is gone. Selected
-with ``-m books``.
+entry deleted (undo the run, replay it) books it again, and that fault is gone. The
+payout-summary mode's month agrees too, until one of its journal entries is deleted.
+Selected with ``-m books``.
 """
 
 from __future__ import annotations
@@ -146,3 +147,21 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated", "not_booked"]
         rebooked = [row for row in booked(month_, "quickbooks.create_journal_entry") if row["run"] == missing_run]
         assert len(rebooked) == 1 and rebooked[0]["ledger_id"] != planted["missing"][1]
+
+
+def test_the_payout_summary_month_agrees_until_a_journal_is_deleted(tmp_path, keys):
+    """Mode 2 books one journal entry per payout: Stripe's invoices and charges are not
+    expected in the books (no recipe of the ledger books them), its payouts are."""
+    with book_the_month("payout-summary", tmp_path) as month_:
+        clean = reconcile(month_.runtime, SINCE, UNTIL)
+        assert clean.ok, clean.discrepancies[:5]
+        assert 25 <= clean.booked == clean.listed["quickbooks"]
+        journal = booked(month_, "quickbooks.create_journal_entry")[2]
+        with qbo_client(month_.ledger_url) as qbo:
+            entry = read(qbo, "JournalEntry", journal["ledger_id"])
+            post(qbo, "JournalEntry", {"Id": entry["Id"], "SyncToken": entry["SyncToken"]}, operation="delete")
+        status, out = cli(month_, tmp_path, "--format", "json")
+        assert status == 3
+        [found] = json.loads(out)["discrepancies"]
+        assert (found["problem"], found["id"], found["run"], found["source_id"]) == (
+            "missing", journal["ledger_id"], int(journal["run"]), journal["source_id"])

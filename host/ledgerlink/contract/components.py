@@ -14,13 +14,16 @@ import re
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from wsgiref.types import WSGIApplication
 
 from ledgerlink.contract.demo import Demo, DemoSource
 from ledgerlink.contract.limits import Limits, Remaining
 from ledgerlink.contract.oauth2 import OAuth2
 from ledgerlink.contract.subscriptions import Handshake, Subscriptions
+
+if TYPE_CHECKING:
+    from ledgerlink.contract.reconcile import Reconcile
 
 STATUSES = ("stable", "beta")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -250,6 +253,9 @@ class Connector:
     demo_source: DemoSource | None = None
     #: a cursor-based source of events (QuickBooks: change data capture)
     poll: Poll | None = None
+    #: how ``ledgerlink reconcile`` reads this side: its records of a period, its balance
+    #: (:mod:`ledgerlink.contract.reconcile`); None: it is not reconciled
+    reconcile: "Reconcile | None" = None
     version: str = "0.1.0"
     status: str = "stable"
     #: filled in by the host: the plugin that registered this

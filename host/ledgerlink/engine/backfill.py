@@ -139,7 +139,7 @@ def backfill(rt: Runtime, recipe_name: str, since: float, until: float, dry: boo
     if since >= until:
         raise LedgerlinkError(f"--since ({iso(since)}) must be before --until ({iso(until)})")
     name = recipe.connection
-    _check_connected(rt, name)
+    check_connected(rt, name)
     connection = rt.connections.connection(name)
     send = rt.connections.transport(name)
     ctx = ActionContext(connection=connection, idempotency_key="", recipe_id=recipe.id,
@@ -150,13 +150,13 @@ def backfill(rt: Runtime, recipe_name: str, since: float, until: float, dry: boo
     seen: set[str] = set()  # a dry run's occurrences so far: a second listing of one is already planned
     cursor: str | None = None
     while True:
-        page: Page = _governed(rt, name, dry, sleep, attempts,
+        page: Page = governed(rt, name, dry, sleep, attempts,
                                lambda: drive(history(since, until, cursor, ctx), send))
         events = []
         for listed in page.events:
             event = _prepared(rt, trigger, listed, progress)
             if event is not None and fetches:
-                fetched = _governed(rt, name, dry, sleep, attempts,
+                fetched = governed(rt, name, dry, sleep, attempts,
                                     lambda: drive(trigger.fetch(event.payload, ctx), send))
                 event = _prepared(rt, trigger, IncomingEvent(event.id, event.trigger, fetched), progress) \
                     if fetched is not None else _gone(event, progress)
@@ -241,7 +241,7 @@ def _skip(progress: Progress, warning: str) -> None:
     return None
 
 
-def _check_connected(rt: Runtime, name: str) -> None:
+def check_connected(rt: Runtime, name: str) -> None:
     """NeedsReauth (NeedsNewKey) when connection ``name`` is paused until it is connected
     again (given a new key): nothing it would send could succeed."""
     if keys.waits_for_new_key(rt.connections, name):
@@ -252,13 +252,13 @@ def _check_connected(rt: Runtime, name: str) -> None:
         raise NeedsReauth(name, "" if owner == name else f"the token set of {owner!r}, which it shares, was refused")
 
 
-def _governed(rt: Runtime, name: str, dry: bool, sleep: Callable[[float], None], attempts: int,
-              call: Callable[[], Result]) -> Result:
-    """``call()`` (one read: a history page or a fetch), asked again while the governor has
-    no slot (Throttled), the vendor says "later" (a 429, a 5xx) or nothing answered; at most
-    ``attempts`` times but for Throttled. A refused key stops the backfill (NeedsNewKey, the
-    connection marked as runs mark it, unless this is a dry run); an OAuth token refused is
-    refreshed once."""
+def governed(rt: Runtime, name: str, dry: bool, sleep: Callable[[float], None], attempts: int,
+             call: Callable[[], Result]) -> Result:
+    """``call()`` (one read: a history page, a fetch, a page a reconciliation lists), asked
+    again while the governor has no slot (Throttled), the vendor says "later" (a 429, a 5xx)
+    or nothing answered; at most ``attempts`` times but for Throttled. A refused key stops
+    the backfill (NeedsNewKey, the connection marked as runs mark it, unless this is a dry
+    run); an OAuth token refused is refreshed once."""
     tried = 0
     refreshed = False
     while True:

@@ -69,7 +69,7 @@ class Host(Protocol):
 
     def closed_tallies(self, prefix: str, before: float) -> list[Tally]:
         """The tallies of keys starting with ``prefix`` whose window ended at or before
-        ``before`` and that were not yet :meth:`settle`\ d, oldest first."""
+        ``before`` and that were not yet settled (:meth:`settle`), oldest first."""
 
     def settle(self, tally: Tally) -> bool:
         """Mark a closed window handled (raise its summary first: if this process dies in

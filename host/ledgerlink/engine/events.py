@@ -64,7 +64,7 @@ class RuntimeHost:
         check_storable(trigger.connector, event)
         rt.connections.connection(target)  # ConfigError naming the fix when it is unknown
         items = rt.inbox.plan_items(target, [event])
-        [(_pk, new, runs)] = rt.store.ingest(target, items, now=self.now())
+        [(_pk, new, runs)] = rt.store.ingest(target, items)
         rt.metrics.add("events_raised", 1)
         if new:
             rt.metrics.add("events_stored", 1)

@@ -20,7 +20,6 @@ connection, range and alert window.
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +28,6 @@ from ledgerlink.contract import Host, Tally, raise_event
 
 #: the tally keys of run alerts start with it; the host events' trigger names with ``ledgerlink.``
 RUN_KINDS = {"failed": "run.failed", "dead": "run.dead"}
-#: how often (host clock seconds) a process looks for alert windows that ended
-LOOK_EVERY = 5.0
 
 
 @dataclass(frozen=True)
@@ -94,15 +91,9 @@ def summary_data(kind: str, recipe_id: str, tally: Tally) -> dict[str, Any]:
             "error_count": max(tally.top_error_count, 1), "fix": run_fix(outcome, first, last)}
 
 
-_next_look: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()
-
-
 def tick(now: float, host: Host) -> int:
     """Raise the summary of every alert window that ended with more than its first run;
-    settle each. Looks every :data:`LOOK_EVERY` seconds. Returns how many were raised."""
-    if now < _next_look.get(host, 0.0):
-        return 0
-    _next_look[host] = now + LOOK_EVERY
+    settle each (one indexed read when none ended). Returns how many were raised."""
     raised = 0
     for tally in host.closed_tallies("run.", now):
         kind, recipe_id = tally.key.split(":", 1)

@@ -13,13 +13,14 @@ is not 0 is refused by the action before any request, never rounded.
 from __future__ import annotations
 
 import copy
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from fb_sandbox import served
-from freshbooks_books import MODES, RECIPES, book, counts, profit_and_loss, recipe
+from freshbooks_books import MODES, RECIPES, book, counts, documents, profit_and_loss, recipe
 from freshbooks_openapi_requests import problems
 from ledgerlink import jsonio
 from ledgerlink.contract import Request
@@ -249,3 +250,69 @@ def test_mode_1_a_sale_without_an_invoice_disputed_then_won_nets_to_the_sale(sam
         books = profit_and_loss(loop)
         assert (books.other_income, books.expenses, books.net_profit) == (
             Decimal("2.00"), {"Merchant Fees": Decimal("1.00")}, Decimal("1.00"))
+
+
+#: each FreshBooks create action, an input in KWD of a third decimal, and the field it is in
+KWD_INPUTS = {
+    "freshbooks.create_expense": ({"source_id": "po_kwd", "amount": "12.345", "currency_code": "KWD",
+                                   "date": "2026-11-30", "categoryid": "1"}, "/amount"),
+    "freshbooks.create_other_income": ({"source_id": "ch_kwd", "amount": "12.345", "currency_code": "KWD",
+                                        "date": "2026-11-30", "category_name": "online_sales"}, "/amount"),
+    "freshbooks.create_payment": ({"source_id": "ch_kwd", "invoiceid": "1", "amount": "12.345",
+                                   "currency_code": "KWD", "date": "2026-11-30", "type": "Credit Card"}, "/amount"),
+    "freshbooks.create_invoice": ({"source_id": "in_kwd", "customerid": "1", "create_date": "2026-11-30",
+                                   "currency_code": "KWD", "lines": [{"name": "Plan", "unit_cost": "12.345"}]},
+                                  "/lines/0/unit_cost"),
+    "freshbooks.create_credit_note": ({"source_id": "cn_kwd", "clientid": "1", "create_date": "2026-11-30",
+                                       "currency_code": "KWD", "lines": [{"name": "Credit", "unit_cost": "12.345"}]},
+                                      "/lines/0/unit_cost"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KWD_INPUTS))
+def test_every_freshbooks_write_refuses_an_amount_it_would_round_naming_the_field_and_the_fix(name):
+    """FreshBooks keeps two decimals: 12.345 KWD is refused before any request, the message
+    naming the field, the amount, FreshBooks' rule and what to do; never rounded."""
+    from ledgerlink.connectors.manager import load_catalog
+    from ledgerlink.contract import ActionContext, Connection
+
+    data, field = KWD_INPUTS[name]
+    ctx = ActionContext(connection=Connection("freshbooks", "freshbooks", {"account_id": "6BApk",
+                                                                           "api_base": "http://127.0.0.1:9"}),
+                        idempotency_key=f"{name}-kwd")
+    steps = load_catalog().actions[name].perform(copy.deepcopy(data), ctx)
+    with pytest.raises(InputError) as refused:
+        next(steps)  # the first request would be its first yield: none is made
+    message = str(refused.value)
+    assert f"{field}: " in message and "12.345 KWD has a third decimal" in message, message
+    assert "two decimal places and would round it" in message and '"$as": "round"' in message, message
+    data, _ = KWD_INPUTS[name]
+    fine = json.loads(json.dumps(data).replace("12.345", "12.340"))  # a third decimal of 0 is two
+    first = load_catalog().actions[name].perform(fine, ctx)
+    assert next(first).method in ("GET", "POST")  # built: a lookup or the write itself
+
+
+@pytest.mark.parametrize("currency, total, shown", [("eur", 1690, "16.90"), ("jpy", 1500, "1500.00"),
+                                                    ("kwd", 12340, "12.340")])
+def test_a_credit_note_in_another_currency_than_the_business_s_is_kept_in_its_own(samples, tmp_path, currency,
+                                                                                   total, shown):
+    """The credit-note recipe in a business keeping its books in USD: FreshBooks takes a credit
+    note in the customer's currency (its currency_code) and keeps it in that currency, to the
+    minor unit; its profit and loss, in the business's currency, leaves it out, as FreshBooks
+    reports other currencies apart. A KWD total with a third decimal is refused, naming it."""
+    event = post_payment_credit_note(samples)
+    event["data"]["object"].update(currency=currency, total=total, customer="cus_Books1")
+    with served(currency="USD", rate_limit=False) as (loop, _clock):
+        done = book(loop, CREDIT_NOTE, event, tmp_path, LinkTable())
+        assert [step.status for step in done] == ["succeeded", "succeeded"]
+        [kept] = documents(loop, "credit_notes/credit_notes")
+        assert (Decimal(kept["amount"]["amount"]), kept["amount"]["code"], kept["currency_code"]) == (
+            Decimal(shown), currency.upper(), currency.upper())
+        assert profit_and_loss(loop).sales == 0
+        if currency == "kwd":
+            odd = copy.deepcopy(event)
+            odd["data"]["object"].update(id="cn_kwd_third_decimal", total=12345)
+            odd["id"] = "evt_kwd_third_decimal"
+            with pytest.raises(InputError, match=r"/lines/0/unit_cost: .*12\.345 KWD has a third decimal"):
+                book(loop, CREDIT_NOTE, odd, tmp_path, LinkTable())
+            assert len(documents(loop, "credit_notes/credit_notes")) == 1

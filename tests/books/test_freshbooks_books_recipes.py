@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from fb_sandbox import served
-from freshbooks_books import MODES, RECIPES, book, counts, documents, profit_and_loss, recipe
+from freshbooks_books import CATEGORIES, MODES, RECIPES, book, counts, documents, profit_and_loss, recipe
 from freshbooks_openapi_requests import problems
 from ledgerlink import jsonio
 from ledgerlink.contract import Request
@@ -240,16 +240,27 @@ def test_mode_1_a_sale_without_an_invoice_disputed_then_won_nets_to_the_sale(sam
     charge = samples["stripe.charge.succeeded"]  # 1.00 USD
     withdrawn = samples["stripe.charge.dispute.funds_withdrawn"]  # 1.00 USD taken
     reinstated = samples["stripe.charge.dispute.funds_reinstated"]  # and returned
-    with served(currency="USD", rate_limit=False) as (loop, _clock):
+    with served(currency="USD", rate_limit=False, categories=CATEGORIES) as (loop, _clock):
         links = LinkTable()
         for ident, event in ((CHARGE, charge), (WITHDRAWN, withdrawn)):
             book(loop, ident, event, tmp_path, links)
         taken = profit_and_loss(loop)
-        assert (taken.other_income, taken.expenses) == (Decimal("1.00"), {"Merchant Fees": Decimal("1.00")})
+        assert (taken.other_income, taken.expenses) == (Decimal("1.00"), {"Chargebacks": Decimal("1.00")})
         book(loop, REINSTATED, reinstated, tmp_path, links)
         books = profit_and_loss(loop)
         assert (books.other_income, books.expenses, books.net_profit) == (
-            Decimal("2.00"), {"Merchant Fees": Decimal("1.00")}, Decimal("1.00"))
+            Decimal("2.00"), {"Chargebacks": Decimal("1.00")}, Decimal("1.00"))
+
+
+def test_a_dispute_is_booked_under_chargebacks_and_a_business_without_it_is_told_which_it_has(samples, tmp_path):
+    """Disputes stand apart from Stripe's fees: the recipe names the Chargebacks subcategory;
+    in a business that has not made it the run fails before any write, listing the categories
+    the business has, and nothing is booked under another."""
+    with served(currency="USD", rate_limit=False) as (loop, _clock):
+        with pytest.raises(InputError, match=r"Chargebacks.*Merchant Fees") as refused:
+            book(loop, WITHDRAWN, samples["stripe.charge.dispute.funds_withdrawn"], tmp_path, LinkTable())
+        assert "Bank Fees" in str(refused.value)
+        assert counts(loop)["expenses/expenses"] == 0
 
 
 #: each FreshBooks create action, an input in KWD of a third decimal, and the field it is in

@@ -146,8 +146,8 @@ def find_existing(data: Mapping[str, Any], ctx: ActionContext) -> Generator[Requ
 
 
 #: the categories a dry-run's sample answer lists (some of FreshBooks' default expense categories,
-#: and Chargebacks, the custom subcategory the shipped dispute recipe names)
-SAMPLE_CATEGORIES = ("Bank Fees", "Merchant Fees", "Office Expenses", "Chargebacks")
+#: and the custom subcategories the shipped recipes name: Chargebacks, Returned Payouts)
+SAMPLE_CATEGORIES = ("Bank Fees", "Merchant Fees", "Office Expenses", "Chargebacks", "Returned Payouts")
 
 
 def _sample_response(request: Request) -> Response:

@@ -49,9 +49,9 @@ def freshbooks_config(url: str) -> list[str]:
 
 
 #: the custom expense subcategories the recipes name (the rest are FreshBooks' defaults)
-CATEGORIES = ["Chargebacks"]
+CATEGORIES = ["Chargebacks", "Returned Payouts"]
 #: the month booked into a FreshBooks business in USD (the month settles in USD), which has made
-#: the Chargebacks subcategory the dispute recipe names, as an integrator makes it in FreshBooks
+#: the subcategories the recipes name (:data:`CATEGORIES`), as an integrator makes them in FreshBooks
 FRESHBOOKS = Ledger(sandbox=lambda **options: create_sandbox(rate_limit=False, concurrent=10,
                                                              categories=CATEGORIES, **options),
                     prepare=lambda url: {}, config=freshbooks_config, modes=MODES)

@@ -132,10 +132,20 @@ def test_both_modes_book_a_payouts_fees_as_one_expense_and_a_fee_credit_as_other
 
 
 @pytest.mark.parametrize("ident", [FAILED, FAILED_SUMMARY])
-def test_a_payout_that_failed_after_it_was_paid_books_nothing_again(run_cli, tmp_path, samples, ident):
-    """Its fees (and in mode 2 its income) were booked when it was paid; one that failed
+def test_a_payout_that_failed_after_it_was_paid_books_its_return_in_mode_2_only(run_cli, tmp_path, samples, ident):
+    """Its fees (and in mode 2 its income) were booked when it was paid. Mode 1 books nothing
+    again (a later payout's payout_failure line carries no fee, and mode 1 books no payout
+    income); mode 2 books its amount back out (an expense; a negative payout's: other
+    income), since the later payout books that line as income once more. One that failed
     before reads what it was to pay out from Stripe and books its fees."""
-    assert dry_run(run_cli, recipe(ident), tmp_path, failed_after_paid(samples, 110000))["matched"] is False
+    for amount, step in ((110000, "returned"), (-2500, "returned_back")):
+        report = dry_run(run_cli, recipe(ident), tmp_path, failed_after_paid(samples, amount))
+        if ident == FAILED:
+            assert report["matched"] is False
+            continue
+        ran = {s["id"]: s for s in report["steps"] if s["status"] == "would_run"}
+        assert list(ran) == [step] and Decimal(ran[step]["input"]["amount"]) == Decimal(abs(amount)).scaleb(-2)
+        held_to_the_spec(ran[step])
     before = dry_run(run_cli, recipe(ident), tmp_path)
     assert before["steps"][0]["request"]["url"].startswith("https://api.stripe.com/v1/balance_transactions?payout=")
     assert [s["id"] for s in before["steps"] if s["status"] == "would_run"][-1] == "fees"
@@ -327,3 +337,34 @@ def test_a_credit_note_in_another_currency_than_the_business_s_is_kept_in_its_ow
             with pytest.raises(InputError, match=r"/lines/0/unit_cost: .*12\.345 KWD has a third decimal"):
                 book(loop, CREDIT_NOTE, odd, tmp_path, LinkTable())
             assert len(documents(loop, "credit_notes/credit_notes")) == 1
+
+
+def test_mode_2_a_payout_returned_after_it_was_paid_and_paid_again_ties_out(samples, tmp_path):
+    """Payout 1 is paid (its income and fees booked), then returned by the bank; Stripe pays
+    its money out again in payout 2 as a payout_failure line beside payout 2's own sale. The
+    books: net profit is what reached the bank and stayed (payout 2), and what was earned
+    (payout 1's sale and payout 2's, less their fees): nothing counted twice."""
+    sale_1, sale_2 = settled_invoice(samples, "usd", 100000, 2930), settled_invoice(samples, "usd", 50000, 1480)
+    sale_2["balance_transaction"]["id"] = "txn_sale_2"
+    first = paid_out(samples, "usd", sale_1)
+    first["data"]["object"]["id"] = "po_first"
+    amount_1 = first["data"]["object"]["amount"]
+    returned = failed_after_paid(samples, amount_1)
+    returned["data"]["object"]["id"] = returned["data"]["object"]["id"] = "po_first"
+    failure_line = {**copy.deepcopy(sale_1["balance_transaction"]), "id": "txn_payout_failure", "type": "payout_failure",
+                    "reporting_category": "payout_reversal", "amount": amount_1, "fee": 0, "net": amount_1,
+                    "fee_details": [], "source": "po_first"}
+    second = paid_out(samples, "usd", sale_2)
+    second["balance_transactions"].append(failure_line)
+    second["summary"] = enrich.summarize(second["balance_transactions"], "usd")
+    second["data"]["object"].update(id="po_second", amount=second["summary"]["net"])
+    with served(currency="USD", rate_limit=False, categories=CATEGORIES) as (loop, _clock):
+        links = LinkTable()
+        book(loop, SUMMARY, first, tmp_path, links)
+        done = book(loop, FAILED_SUMMARY, returned, tmp_path, links)
+        assert [step.id for step in done if step.status == "succeeded"] == ["returned"]
+        book(loop, SUMMARY, second, tmp_path, links)
+        books = profit_and_loss(loop)
+        reached_the_bank = Decimal(second["data"]["object"]["amount"]).scaleb(-2)  # payout 1 came back
+        assert books.net_profit == reached_the_bank == Decimal(100000 - 2930 + 50000 - 1480).scaleb(-2)
+        assert books.expenses == {"Merchant Fees": Decimal("44.10"), "Returned Payouts": Decimal(amount_1).scaleb(-2)}

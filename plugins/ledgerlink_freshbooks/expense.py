@@ -145,8 +145,9 @@ def find_existing(data: Mapping[str, Any], ctx: ActionContext) -> Generator[Requ
     return (yield from find_created(STEPS, (yield from resolved(data, ctx)), ctx))
 
 
-#: the categories a dry-run's sample answer lists (some of FreshBooks' default expense categories)
-SAMPLE_CATEGORIES = ("Bank Fees", "Merchant Fees", "Office Expenses")
+#: the categories a dry-run's sample answer lists (some of FreshBooks' default expense categories,
+#: and the custom subcategories the shipped recipes name: Chargebacks, Returned Payouts)
+SAMPLE_CATEGORIES = ("Bank Fees", "Merchant Fees", "Office Expenses", "Chargebacks", "Returned Payouts")
 
 
 def _sample_response(request: Request) -> Response:

@@ -94,8 +94,9 @@ ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_N
            CREATE_BANK_TRANSFER, VOID_INVOICE, *LOOKUPS)
 
 
-#: what ``ledgerlink export`` shows of a booking: the step's date and currency, Xero's total
-BOOKED = read_entry(date=("Date",), amount=("total", "amount"), currency=("CurrencyCode",))
+#: what ``ledgerlink export`` shows of a booking: the step's date and currency (a manual
+#: journal's: the base currency its answer names), Xero's total
+BOOKED = read_entry(date=("Date",), amount=("total", "amount"), currency=("CurrencyCode", "currency"))
 
 
 @hookimpl

@@ -70,7 +70,9 @@ OUTPUT_SCHEMA = {
     "required": ["id"],
     "properties": {"id": string("The Xero ManualJournalID."),
                    "status": string("The journal's Status in Xero."),
-                   "total": string("The total of its debits (= its credits).")},
+                   "total": string("The total of its debits (= its credits)."),
+                   "currency": string("Its currency: the organisation's base currency (a manual journal has no "
+                                      "other), as the connection's base_currency names it.")},
 }
 
 #: (a journal cannot post to a bank account in Xero: the payout's side is a current asset here)
@@ -84,6 +86,7 @@ SAMPLE = {"Narration": "Stripe payout po_1QFzvY2eZvKYlo2C", "Date": "2026-11-30"
 class BuiltJournal:
     body: dict[str, Any]
     total: Decimal
+    currency: str = DEFAULT_BASE_CURRENCY
 
 
 def build(data: Mapping[str, Any], ctx: ActionContext) -> BuiltJournal:
@@ -133,12 +136,12 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> BuiltJournal:
         problems.add("/JournalLines", "a journal needs both debits and credits")
     body["JournalLines"] = lines
     problems.raise_if_any()
-    return BuiltJournal(body=body, total=total(debits))
+    return BuiltJournal(body=body, total=total(debits), currency=base)
 
 
 def _output(journal: Mapping[str, Any], built: BuiltJournal) -> dict[str, Any]:
     return {"id": str(journal["ManualJournalID"]), "status": str(journal.get("Status") or built.body["Status"]),
-            "total": str(built.total)}
+            "total": str(built.total), "currency": built.currency}
 
 
 def read(response: Response, built: BuiltJournal) -> dict[str, Any]:

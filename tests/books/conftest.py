@@ -4,7 +4,8 @@ They reuse the Stripe tests' simulated month (``tests/connectors/stripe/stripe_m
 the Xero tests' check of a request against Xero's strict OpenAPI
 (``tests/connectors/xero/xero_openapi_requests.py``), and the FreshBooks tests' sandbox on a
 simulated clock and check of a request against FreshBooks' strict OpenAPI
-(``tests/connectors/freshbooks/``)."""
+(``tests/connectors/freshbooks/``), and the importers' layouts of the files tests
+(``tests/connectors/files/importer_layouts.py``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "connectors" / "stripe"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "connectors" / "xero"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "connectors" / "freshbooks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "connectors" / "files"))
 
 
 def pytest_configure(config):

@@ -48,9 +48,12 @@ def freshbooks_config(url: str) -> list[str]:
             "[connections.freshbooks.limits]", "requests = 100000", "per_seconds = 1.0", "concurrent = 10", ""]
 
 
-#: the month booked into a FreshBooks business in USD (the month settles in USD): nothing for
-#: an integrator to create, the recipes name expense categories by the names FreshBooks has
-FRESHBOOKS = Ledger(sandbox=lambda **options: create_sandbox(rate_limit=False, concurrent=10, **options),
+#: the custom expense subcategories the recipes name (the rest are FreshBooks' defaults)
+CATEGORIES = ["Chargebacks", "Returned Payouts"]
+#: the month booked into a FreshBooks business in USD (the month settles in USD), which has made
+#: the subcategories the recipes name (:data:`CATEGORIES`), as an integrator makes them in FreshBooks
+FRESHBOOKS = Ledger(sandbox=lambda **options: create_sandbox(rate_limit=False, concurrent=10,
+                                                             categories=CATEGORIES, **options),
                     prepare=lambda url: {}, config=freshbooks_config, modes=MODES)
 
 
@@ -156,5 +159,5 @@ def counts(loop: Loopback) -> dict[str, int]:
     return {path: len(documents(loop, path)) for path in DOCUMENTS}
 
 
-__all__ = ["DOCUMENTS", "FRESHBOOKS", "MODES", "ProfitAndLoss", "RECIPES", "book", "config_for", "counts", "documents", "freshbooks_config",
+__all__ = ["CATEGORIES", "DOCUMENTS", "FRESHBOOKS", "MODES", "ProfitAndLoss", "RECIPES", "book", "config_for", "counts", "documents", "freshbooks_config",
            "profit_and_loss", "recipe"]

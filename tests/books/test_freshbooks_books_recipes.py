@@ -13,13 +13,14 @@ is not 0 is refused by the action before any request, never rounded.
 from __future__ import annotations
 
 import copy
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from fb_sandbox import served
-from freshbooks_books import MODES, RECIPES, book, counts, profit_and_loss, recipe
+from freshbooks_books import CATEGORIES, MODES, RECIPES, book, counts, documents, profit_and_loss, recipe
 from freshbooks_openapi_requests import problems
 from ledgerlink import jsonio
 from ledgerlink.contract import Request
@@ -131,10 +132,20 @@ def test_both_modes_book_a_payouts_fees_as_one_expense_and_a_fee_credit_as_other
 
 
 @pytest.mark.parametrize("ident", [FAILED, FAILED_SUMMARY])
-def test_a_payout_that_failed_after_it_was_paid_books_nothing_again(run_cli, tmp_path, samples, ident):
-    """Its fees (and in mode 2 its income) were booked when it was paid; one that failed
+def test_a_payout_that_failed_after_it_was_paid_books_its_return_in_mode_2_only(run_cli, tmp_path, samples, ident):
+    """Its fees (and in mode 2 its income) were booked when it was paid. Mode 1 books nothing
+    again (a later payout's payout_failure line carries no fee, and mode 1 books no payout
+    income); mode 2 books its amount back out (an expense; a negative payout's: other
+    income), since the later payout books that line as income once more. One that failed
     before reads what it was to pay out from Stripe and books its fees."""
-    assert dry_run(run_cli, recipe(ident), tmp_path, failed_after_paid(samples, 110000))["matched"] is False
+    for amount, step in ((110000, "returned"), (-2500, "returned_back")):
+        report = dry_run(run_cli, recipe(ident), tmp_path, failed_after_paid(samples, amount))
+        if ident == FAILED:
+            assert report["matched"] is False
+            continue
+        ran = {s["id"]: s for s in report["steps"] if s["status"] == "would_run"}
+        assert list(ran) == [step] and Decimal(ran[step]["input"]["amount"]) == Decimal(abs(amount)).scaleb(-2)
+        held_to_the_spec(ran[step])
     before = dry_run(run_cli, recipe(ident), tmp_path)
     assert before["steps"][0]["request"]["url"].startswith("https://api.stripe.com/v1/balance_transactions?payout=")
     assert [s["id"] for s in before["steps"] if s["status"] == "would_run"][-1] == "fees"
@@ -239,13 +250,121 @@ def test_mode_1_a_sale_without_an_invoice_disputed_then_won_nets_to_the_sale(sam
     charge = samples["stripe.charge.succeeded"]  # 1.00 USD
     withdrawn = samples["stripe.charge.dispute.funds_withdrawn"]  # 1.00 USD taken
     reinstated = samples["stripe.charge.dispute.funds_reinstated"]  # and returned
-    with served(currency="USD", rate_limit=False) as (loop, _clock):
+    with served(currency="USD", rate_limit=False, categories=CATEGORIES) as (loop, _clock):
         links = LinkTable()
         for ident, event in ((CHARGE, charge), (WITHDRAWN, withdrawn)):
             book(loop, ident, event, tmp_path, links)
         taken = profit_and_loss(loop)
-        assert (taken.other_income, taken.expenses) == (Decimal("1.00"), {"Merchant Fees": Decimal("1.00")})
+        assert (taken.other_income, taken.expenses) == (Decimal("1.00"), {"Chargebacks": Decimal("1.00")})
         book(loop, REINSTATED, reinstated, tmp_path, links)
         books = profit_and_loss(loop)
         assert (books.other_income, books.expenses, books.net_profit) == (
-            Decimal("2.00"), {"Merchant Fees": Decimal("1.00")}, Decimal("1.00"))
+            Decimal("2.00"), {"Chargebacks": Decimal("1.00")}, Decimal("1.00"))
+
+
+def test_a_dispute_is_booked_under_chargebacks_and_a_business_without_it_is_told_which_it_has(samples, tmp_path):
+    """Disputes stand apart from Stripe's fees: the recipe names the Chargebacks subcategory;
+    in a business that has not made it the run fails before any write, listing the categories
+    the business has, and nothing is booked under another."""
+    with served(currency="USD", rate_limit=False) as (loop, _clock):
+        with pytest.raises(InputError, match=r"Chargebacks.*Merchant Fees") as refused:
+            book(loop, WITHDRAWN, samples["stripe.charge.dispute.funds_withdrawn"], tmp_path, LinkTable())
+        assert "Bank Fees" in str(refused.value)
+        assert counts(loop)["expenses/expenses"] == 0
+
+
+#: each FreshBooks create action, an input in KWD of a third decimal, and the field it is in
+KWD_INPUTS = {
+    "freshbooks.create_expense": ({"source_id": "po_kwd", "amount": "12.345", "currency_code": "KWD",
+                                   "date": "2026-11-30", "categoryid": "1"}, "/amount"),
+    "freshbooks.create_other_income": ({"source_id": "ch_kwd", "amount": "12.345", "currency_code": "KWD",
+                                        "date": "2026-11-30", "category_name": "online_sales"}, "/amount"),
+    "freshbooks.create_payment": ({"source_id": "ch_kwd", "invoiceid": "1", "amount": "12.345",
+                                   "currency_code": "KWD", "date": "2026-11-30", "type": "Credit Card"}, "/amount"),
+    "freshbooks.create_invoice": ({"source_id": "in_kwd", "customerid": "1", "create_date": "2026-11-30",
+                                   "currency_code": "KWD", "lines": [{"name": "Plan", "unit_cost": "12.345"}]},
+                                  "/lines/0/unit_cost"),
+    "freshbooks.create_credit_note": ({"source_id": "cn_kwd", "clientid": "1", "create_date": "2026-11-30",
+                                       "currency_code": "KWD", "lines": [{"name": "Credit", "unit_cost": "12.345"}]},
+                                      "/lines/0/unit_cost"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KWD_INPUTS))
+def test_every_freshbooks_write_refuses_an_amount_it_would_round_naming_the_field_and_the_fix(name):
+    """FreshBooks keeps two decimals: 12.345 KWD is refused before any request, the message
+    naming the field, the amount, FreshBooks' rule and what to do; never rounded."""
+    from ledgerlink.connectors.manager import load_catalog
+    from ledgerlink.contract import ActionContext, Connection
+
+    data, field = KWD_INPUTS[name]
+    ctx = ActionContext(connection=Connection("freshbooks", "freshbooks", {"account_id": "6BApk",
+                                                                           "api_base": "http://127.0.0.1:9"}),
+                        idempotency_key=f"{name}-kwd")
+    steps = load_catalog().actions[name].perform(copy.deepcopy(data), ctx)
+    with pytest.raises(InputError) as refused:
+        next(steps)  # the first request would be its first yield: none is made
+    message = str(refused.value)
+    assert f"{field}: " in message and "12.345 KWD has a third decimal" in message, message
+    assert "two decimal places and would round it" in message and '"$as": "round"' in message, message
+    data, _ = KWD_INPUTS[name]
+    fine = json.loads(json.dumps(data).replace("12.345", "12.340"))  # a third decimal of 0 is two
+    first = load_catalog().actions[name].perform(fine, ctx)
+    assert next(first).method in ("GET", "POST")  # built: a lookup or the write itself
+
+
+@pytest.mark.parametrize("currency, total, shown", [("eur", 1690, "16.90"), ("jpy", 1500, "1500.00"),
+                                                    ("kwd", 12340, "12.340")])
+def test_a_credit_note_in_another_currency_than_the_business_s_is_kept_in_its_own(samples, tmp_path, currency,
+                                                                                   total, shown):
+    """The credit-note recipe in a business keeping its books in USD: FreshBooks takes a credit
+    note in the customer's currency (its currency_code) and keeps it in that currency, to the
+    minor unit; its profit and loss, in the business's currency, leaves it out, as FreshBooks
+    reports other currencies apart. A KWD total with a third decimal is refused, naming it."""
+    event = post_payment_credit_note(samples)
+    event["data"]["object"].update(currency=currency, total=total, customer="cus_Books1")
+    with served(currency="USD", rate_limit=False) as (loop, _clock):
+        done = book(loop, CREDIT_NOTE, event, tmp_path, LinkTable())
+        assert [step.status for step in done] == ["succeeded", "succeeded"]
+        [kept] = documents(loop, "credit_notes/credit_notes")
+        assert (Decimal(kept["amount"]["amount"]), kept["amount"]["code"], kept["currency_code"]) == (
+            Decimal(shown), currency.upper(), currency.upper())
+        assert profit_and_loss(loop).sales == 0
+        if currency == "kwd":
+            odd = copy.deepcopy(event)
+            odd["data"]["object"].update(id="cn_kwd_third_decimal", total=12345)
+            odd["id"] = "evt_kwd_third_decimal"
+            with pytest.raises(InputError, match=r"/lines/0/unit_cost: .*12\.345 KWD has a third decimal"):
+                book(loop, CREDIT_NOTE, odd, tmp_path, LinkTable())
+            assert len(documents(loop, "credit_notes/credit_notes")) == 1
+
+
+def test_mode_2_a_payout_returned_after_it_was_paid_and_paid_again_ties_out(samples, tmp_path):
+    """Payout 1 is paid (its income and fees booked), then returned by the bank; Stripe pays
+    its money out again in payout 2 as a payout_failure line beside payout 2's own sale. The
+    books: net profit is what reached the bank and stayed (payout 2), and what was earned
+    (payout 1's sale and payout 2's, less their fees): nothing counted twice."""
+    sale_1, sale_2 = settled_invoice(samples, "usd", 100000, 2930), settled_invoice(samples, "usd", 50000, 1480)
+    sale_2["balance_transaction"]["id"] = "txn_sale_2"
+    first = paid_out(samples, "usd", sale_1)
+    first["data"]["object"]["id"] = "po_first"
+    amount_1 = first["data"]["object"]["amount"]
+    returned = failed_after_paid(samples, amount_1)
+    returned["data"]["object"]["id"] = returned["data"]["object"]["id"] = "po_first"
+    failure_line = {**copy.deepcopy(sale_1["balance_transaction"]), "id": "txn_payout_failure", "type": "payout_failure",
+                    "reporting_category": "payout_reversal", "amount": amount_1, "fee": 0, "net": amount_1,
+                    "fee_details": [], "source": "po_first"}
+    second = paid_out(samples, "usd", sale_2)
+    second["balance_transactions"].append(failure_line)
+    second["summary"] = enrich.summarize(second["balance_transactions"], "usd")
+    second["data"]["object"].update(id="po_second", amount=second["summary"]["net"])
+    with served(currency="USD", rate_limit=False, categories=CATEGORIES) as (loop, _clock):
+        links = LinkTable()
+        book(loop, SUMMARY, first, tmp_path, links)
+        done = book(loop, FAILED_SUMMARY, returned, tmp_path, links)
+        assert [step.id for step in done if step.status == "succeeded"] == ["returned"]
+        book(loop, SUMMARY, second, tmp_path, links)
+        books = profit_and_loss(loop)
+        reached_the_bank = Decimal(second["data"]["object"]["amount"]).scaleb(-2)  # payout 1 came back
+        assert books.net_profit == reached_the_bank == Decimal(100000 - 2930 + 50000 - 1480).scaleb(-2)
+        assert books.expenses == {"Merchant Fees": Decimal("44.10"), "Returned Payouts": Decimal(amount_1).scaleb(-2)}

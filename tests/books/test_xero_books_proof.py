@@ -17,7 +17,11 @@ transactions and balance:
     Stripe Failed Payouts back at zero;
 (c) sales, fees, refunds and dispute losses equal the sums of Stripe's balance transactions
     of those reporting categories, to the minor unit;
-(d) every event delivered again changes nothing.
+(d) every event delivered again changes nothing;
+(e) ``ledgerlink export`` of the month, as CSV and as a workbook (:mod:`export_reading`), has
+    one row per document the recipes made, with its Xero id and exactly Xero's total,
+    currency and date; mode 1: its rows add up, per currency, to the ledger's sales, refunds,
+    fees and disputes, payouts and clearing account; mode 2: to the payouts the bank received.
 
 Mode 1 runs once more with its runs worked off by a ``ledgerlink worker`` process killed with
 SIGKILL a third of the way through and a second one: the same books. The month's tie-out
@@ -37,6 +41,7 @@ from books_checks import (by_category, check_clearing_at_each_payout, check_disp
                           check_redelivery_changes_nothing, check_runs, minor, payouts, settled_times,
                           tie_out_table)
 from books_month import Month, book_the_month, killed_midway, stripe_balance, stripe_transactions
+from export_reading import Row, booked, read_export, totals as summed
 from xero_books import CODES, XERO, Posted, balances, client, read_books, trial_balance_report
 
 pytestmark = pytest.mark.books
@@ -95,6 +100,61 @@ def times_of(month_: Month, transactions: list[dict[str, Any]]) -> dict[tuple[st
     return when
 
 
+#: the document each create action makes, as :func:`~xero_books.read_books` names its kind
+MADE = {"xero.create_invoice": "Invoice", "xero.create_payment": "Payment",
+        "xero.create_bank_transaction": "BankTransaction", "xero.create_bank_transfer": "BankTransfer",
+        "xero.create_manual_journal": "ManualJournal"}
+#: mode 1: (recipe's step id, whether its recipe is a dispute reinstated or a payout returned)
+#: → the figure it adds to and the sign (money out of the clearing account positive)
+MODE_1_FIGURES = {("sale", False): ("sales", 1), ("invoice", False): ("sales", 1), ("refund", False): ("refunds", 1),
+                  ("fee", False): ("fees and disputes", 1), ("fee_returned", False): ("fees and disputes", -1),
+                  ("dispute", False): ("fees and disputes", 1), ("dispute", True): ("fees and disputes", -1),
+                  ("transfer", False): ("payouts", 1), ("reversal", True): ("payouts", -1)}
+
+
+def check_export(month_: Month, books: list[Posted]) -> list[Row]:
+    """(e), each row: every document the recipes made is one row, with Xero's own total,
+    currency and date."""
+    rows = read_export(month_.runtime)
+    exported = booked(rows, MADE)
+    kept = {(e.kind.split(" ")[0], e.id): e for e in books}
+    assert set(exported) == set(kept)  # every document, and nothing else
+    for key, row in exported.items():
+        entry = kept[key]
+        assert (row.amount, row["currency"] or entry.currency, row["date"]) == (
+            entry.total, entry.currency or row["currency"], entry.date), (key, row.cells)
+    assert {row["currency"] for row in exported.values()} == {"USD"}  # the month settles in USD
+    return [row for row in rows if row["action"] in MADE]
+
+
+def export_ties_out_mode_1(month_: Month, books: list[Posted]) -> None:
+    """(e), mode 1: the export's rows, signed by what each recipe's step books, are the
+    ledger's accounts per currency. A transfer's row is unsigned (its amount Xero's, always
+    positive): it is signed by its payout, a negative one moving money from the bank."""
+    rows = check_export(month_, books)
+    every, _ = payouts(month_)
+
+    def figure(row: Row) -> tuple[str, int] | None:
+        back = "reinstated" in row["recipe"] or "reverse" in row["recipe"]
+        name, sign = MODE_1_FIGURES.get((row["kind"], back), ("", 0))
+        if name == "payouts" and every[row["source_id"]]["amount"] < 0:
+            sign = -sign
+        return (name, sign) if name else None
+
+    exported = summed(rows, figure)
+    account = balances(books)
+    got = lambda name: account.get(CODES[name], Decimal(0))  # noqa: E731
+    ledger = {("sales", "USD"): -got("sales"), ("refunds", "USD"): got("refunds"),
+              ("fees and disputes", "USD"): got("fees") + got("fee_tax") + got("chargebacks"),
+              ("payouts", "USD"): got("bank")}
+    assert dict(exported) == ledger and all(ledger.values())
+    clearing = exported[("sales", "USD")] - sum(exported[(name, "USD")] for name in (
+        "refunds", "fees and disputes", "payouts"))
+    assert clearing == got("clearing")
+    assert sum(row.amount for row in rows if row["kind"] == "payment") == exported[("sales", "USD")] - sum(
+        row.amount for row in rows if row["kind"] == "sale")  # every invoice paid
+
+
 def check_mode_1(booked: Month) -> tuple[list[Posted], int]:
     per_recipe = check_runs(booked, MODE_1)
     check_disputes(booked, per_recipe, "stripe-dispute-funds-withdrawn-to-xero-spend-from-clearing",
@@ -127,6 +187,7 @@ def check_mode_1(booked: Month) -> tuple[list[Posted], int]:
 def test_xero_mode_1_the_clearing_account_follows_the_stripe_balance(tmp_path, keys):
     with book_the_month("clearing", tmp_path, ledger=XERO) as booked:
         books, runs_made = check_mode_1(booked)
+        export_ties_out_mode_1(booked, books)
         check_redelivery_changes_nothing(booked, sorted(e.key() for e in books),
                                          lambda: sorted(e.key() for e in the_books(booked)), runs_made)
 
@@ -161,6 +222,12 @@ def test_xero_mode_2_one_journal_and_one_deposit_per_payout(tmp_path, keys):
         # the failed payout's money is held until a later payout pays it out again
         [failed] = [p for p in every.values() if p["status"] == "failed"]
         assert minor(journals[failed["id"]].on(failed_account)) == failed["amount"]
+        # (e) the export: a row per document; its deposits, signed by their payouts (a negative
+        # one is money spent), are what the bank received
+        exported = check_export(booked, books)
+        to_bank = summed([r for r in exported if r["kind"] == "deposit"],
+                         lambda row: ("bank", 1 if every[row["source_id"]]["amount"] > 0 else -1))
+        assert dict(to_bank) == {("bank", "USD"): totals[bank]}
         tie_out(f"Xero, mode 2 (one summary per payout): the month's tie-out, {len(journals)} journals",
                 totals, transactions,
                 [("bank = payouts paid", minor(totals[bank]), sum(p["amount"] for p in paid.values())),

@@ -17,6 +17,8 @@ manual journal its lines. :func:`trial_balance_report` is what Xero itself says,
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -97,14 +99,29 @@ XERO = Ledger(sandbox=lambda **options: create_sandbox(rate_limit=False, **{**WI
               prepare=_prepare, config=xero_config, modes=MODES)
 
 
+#: a date as Xero's JSON answers it, ``/Date(1700000000000+0000)/``
+MS_DATE = re.compile(r"/Date\((-?\d+)")
+
+
+def day(value: Any) -> str:
+    """A Xero date (``/Date(ms+0000)/``) as YYYY-MM-DD."""
+    found = MS_DATE.match(str(value))
+    assert found, value
+    return dt.datetime.fromtimestamp(int(found.group(1)) / 1000, dt.timezone.utc).date().isoformat()
+
+
 @dataclass
 class Posted:
-    """One Xero document and what it posts: (account code, signed amount, debit positive)."""
+    """One Xero document and what it posts: (account code, signed amount, debit positive);
+    with its total as Xero answers it (a manual journal's: its debits), currency and date."""
 
     kind: str
     id: str
     reference: str
     postings: list[tuple[str, Decimal]] = field(default_factory=list)
+    total: Decimal = Decimal(0)
+    currency: str = ""
+    date: str = ""
 
     def post(self, code: Any, amount: Any, debit: bool) -> None:
         value = Decimal(str(amount))
@@ -137,14 +154,16 @@ def read_books(api: httpx.Client) -> list[Posted]:
     books: list[Posted] = []
     for invoice in pages(api, "Invoices"):
         if invoice["Type"] == "ACCREC" and invoice["Status"] in ("AUTHORISED", "PAID"):
-            entry = Posted("Invoice", invoice["InvoiceID"], invoice.get("Reference", ""))
+            entry = Posted("Invoice", invoice["InvoiceID"], invoice.get("Reference", ""), total=Decimal(
+                str(invoice["Total"])), currency=invoice["CurrencyCode"], date=day(invoice["Date"]))
             entry.post(RECEIVABLE, invoice["Total"], True)
             for line in invoice["LineItems"]:
                 entry.post(line["AccountCode"], line["LineAmount"], False)
             books.append(entry)
     for payment in pages(api, "Payments"):
         if payment["Status"] == "AUTHORISED":
-            entry = Posted("Payment", payment["PaymentID"], payment.get("Reference", ""))
+            entry = Posted("Payment", payment["PaymentID"], payment.get("Reference", ""), total=Decimal(
+                str(payment["Amount"])), currency=payment.get("CurrencyCode", ""), date=day(payment["Date"]))
             entry.post(codes[payment["Account"]["AccountID"]], payment["Amount"], True)
             entry.post(RECEIVABLE, payment["Amount"], False)
             books.append(entry)
@@ -152,21 +171,25 @@ def read_books(api: httpx.Client) -> list[Posted]:
         if transaction["Status"] == "AUTHORISED":
             received = transaction["Type"] == "RECEIVE"
             entry = Posted(f"BankTransaction {transaction['Type']}", transaction["BankTransactionID"],
-                           transaction.get("Reference", ""))
+                           transaction.get("Reference", ""), total=Decimal(str(transaction["Total"])),
+                           currency=transaction["CurrencyCode"], date=day(transaction["Date"]))
             entry.post(codes[transaction["BankAccount"]["AccountID"]], transaction["Total"], received)
             for line in transaction["LineItems"]:
                 entry.post(line["AccountCode"], line["LineAmount"], not received)
             books.append(entry)
     for transfer in get(api, "/BankTransfers")["BankTransfers"]:  # Xero does not page transfers
-        entry = Posted("BankTransfer", transfer["BankTransferID"], transfer.get("Reference", ""))
+        entry = Posted("BankTransfer", transfer["BankTransferID"], transfer.get("Reference", ""),
+                       total=Decimal(str(transfer["Amount"])), currency=transfer.get("CurrencyCode", ""),
+                       date=day(transfer["Date"]))
         entry.post(codes[transfer["ToBankAccount"]["AccountID"]], transfer["Amount"], True)
         entry.post(codes[transfer["FromBankAccount"]["AccountID"]], transfer["Amount"], False)
         books.append(entry)
     for journal in pages(api, "ManualJournals"):
         if journal["Status"] == "POSTED":
-            entry = Posted("ManualJournal", journal["ManualJournalID"], journal["Narration"])
+            entry = Posted("ManualJournal", journal["ManualJournalID"], journal["Narration"], date=day(journal["Date"]))
             for line in journal["JournalLines"]:
                 entry.post(line["AccountCode"], line["LineAmount"], True)  # debits positive, credits negative
+            entry.total = sum((amount for _, amount in entry.postings if amount > 0), Decimal(0))
             books.append(entry)
     return books
 
@@ -201,5 +224,5 @@ def shipped(mode: str) -> list[Path]:
     return sorted(MODES[mode].glob("*.json"))
 
 
-__all__ = ["CODES", "MODES", "NEW_ACCOUNTS", "Posted", "XERO", "balances", "client", "create_accounts", "get",
+__all__ = ["CODES", "MODES", "NEW_ACCOUNTS", "Posted", "XERO", "balances", "client", "create_accounts", "day", "get",
            "pages", "read_books", "shipped", "trial_balance_report", "xero_config"]

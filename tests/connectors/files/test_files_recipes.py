@@ -1,16 +1,18 @@
 """The recipes of recipes/files validate against the catalog, and the rows they write for a
 paid invoice, a refund and a payout are the layouts Xero's and QuickBooks' bank statement
-importers take, moving the Stripe balance by exactly what Stripe's balance transactions say."""
+importers take (:mod:`importer_layouts`), moving the Stripe balance by exactly what Stripe's
+balance transactions say. ``tests/books/test_files_books_month.py`` writes the whole
+simulated month in each layout."""
 
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from files_helpers import csv_rows, run
+from files_helpers import run
+from importer_layouts import LAYOUTS as PUBLISHED, journals, read_layout
 
 from ledgerlink.config import load_config
 from ledgerlink.connectors.manager import load_catalog
@@ -22,8 +24,7 @@ from runtime_fixtures import REPO, WEBHOOK_SECRET
 from stripe_events import charge_refunded_event, invoice_paid_event, payout_paid_event
 
 FOLDER = REPO / "recipes" / "files"
-LAYOUTS = {"xero": ["Date", "Amount", "Payee", "Description", "Reference", "ledgerlink_key"],
-           "quickbooks": ["Date", "Description", "Amount", "ledgerlink_key"]}
+LAYOUTS = {"xero": PUBLISHED["xero-bank-statement"], "quickbooks": PUBLISHED["quickbooks-bank-statement"]}
 
 
 def balance_transaction(currency: str, amount: int, fee: int) -> dict:
@@ -86,15 +87,11 @@ def test_the_rows_are_the_importers_layout_and_move_the_balance_exactly(config, 
                 run(csv_file.perform, step["input"], tmp_path, f"{path.stem}-{n}")
     (statement,) = [p for p in (tmp_path / target).iterdir() if not p.name.startswith(".")]
     assert statement.name == f"stripe-{currency}-statement-2023-11.csv"
-    rows = csv_rows(statement)
-    assert rows[0] == LAYOUTS[target]
-    amount = rows[0].index("Amount")
+    lines = read_layout(statement, LAYOUTS[target], places)  # the header, dates, the currency's decimals
     unit = Decimal(1).scaleb(-places)
     # +10000 paid, -320 fee, -2500 refunded, -6000 paid out, in minor units
-    assert sorted(Decimal(r[amount]) for r in rows[1:]) == sorted(Decimal(m) * unit for m in (10000, -320, -2500, -6000))
-    assert all(r[amount] == f"{Decimal(r[amount]):.{places}f}" for r in rows[1:])  # the currency's decimals
-    assert sum(Decimal(r[amount]) for r in rows[1:]) == Decimal(1180) * unit
-    assert all(len(r[0]) == 10 and r[0][4] == "-" for r in rows[1:])  # YYYY-MM-DD
+    assert sorted(line.amount for line in lines) == sorted(Decimal(m) * unit for m in (10000, -320, -2500, -6000))
+    assert sum(line.amount for line in lines) == Decimal(1180) * unit
 
 
 def test_the_manual_journals_balance_and_move_the_clearing_account_exactly(config, tmp_path):
@@ -111,15 +108,13 @@ def test_the_manual_journals_balance_and_move_the_clearing_account_exactly(confi
             for n, step in enumerate(report["steps"]):
                 if step["status"] == "would_run":
                     run(csv_file.perform, step["input"], tmp_path, f"{path.stem}-{currency}-{n}")
-    (journals,) = [p for p in (tmp_path / "xero").iterdir() if not p.name.startswith(".")]
-    rows = csv_rows(journals)
-    assert rows[0] == ["Narration", "Date", "Description", "AccountCode", "TaxRate", "Amount", "ledgerlink_key"]
-    assert all("-usd-" in row[-1] for row in rows[1:])  # the JPY settlements were not written
-    by_key: dict[str, Decimal] = {}
-    for row in rows[1:]:
-        by_key[row[-1]] = by_key.get(row[-1], Decimal(0)) + Decimal(row[5])
-        assert re.fullmatch(r"[0-3][0-9]/[01][0-9]/20[0-9]{2}", row[1]), row[1]  # dd/mm/yyyy
-    assert len(by_key) == 4 and set(by_key.values()) == {Decimal(0)}  # sale, fee, refund, payout: balanced
-    clearing = sum(Decimal(r[5]) for r in rows[1:] if r[3] == "610")
+    files = sorted(p for p in (tmp_path / "xero").iterdir() if not p.name.startswith("."))
+    assert all(p.name.startswith("stripe-manual-journals-2023-") for p in files)  # one file a day
+    lines = [line for p in files for line in read_layout(p, PUBLISHED["xero-manual-journal"], 2)]
+    assert len(lines) == 8  # the JPY settlements were not written
+    by_journal = journals(lines)
+    assert len(by_journal) == 4  # sale, fee, refund, payout
+    assert {sum(line.amount for line in journal) for journal in by_journal.values()} == {Decimal(0)}  # balanced
+    clearing = sum(line.amount for line in lines if line.cells["*AccountCode"] == "610")
     assert clearing == Decimal("11.80")  # +100.00 -3.20 -25.00 -60.00
-    assert all(r[4] == "Tax Exempt" for r in rows[1:])
+    assert {line.cells["*TaxRate"] for line in lines} == {"Tax Exempt"}

@@ -49,6 +49,8 @@ OPTIONS = {
     "classic": "also list a FreshBooks Classic account, which the API refuses (true)",
     "more_businesses": "more businesses of the same user, each {\"account_id\", \"business_id\"[, "
                        "\"currency\"]} ([])",
+    "categories": "custom expense subcategories each business also has, by name, as a business makes "
+                  "them in FreshBooks ([\"Chargebacks\"]) ([])",
     "error_shape": "legacy ({\"response\": {\"errors\": [...]}}) or new ({\"code\", \"details\"}) for "
                    "not-found and refused bodies (legacy)",
     "rate_limit": "enforce the rate window (true); false only measures it",

@@ -28,7 +28,7 @@ from flask import Flask, Response, redirect, request
 
 from ledgerlink import jsonio
 from ledgerlink.errors import LedgerlinkError
-from ledgerlink.testing.sandbox_flask import json_response as _json, response as _send
+from ledgerlink.testing.sandbox_flask import add_clock_routes, json_response as _json, response as _send
 
 from . import api, faults, ledger
 from .identity import identity_error
@@ -137,18 +137,11 @@ def create_app(sandbox: Sandbox) -> Flask:
             return _json({"error": str(exc)}, 400)
         return _json({"queued": queued})
 
-    @app.post("/__sandbox/reset")
-    def reset() -> Response:
-        sandbox.reset(tokens=bool(_input().get("tokens")))
-        return _json({"reset": True})
+    def advance(seconds: Any) -> dict[str, bool]:
+        sandbox.clock.advance(seconds)
+        return {"advanced": True}
 
-    @app.post("/__sandbox/advance")
-    def advance() -> Response:
-        try:
-            sandbox.clock.advance(_input().get("seconds"))
-        except ValueError as exc:
-            return _json({"error": str(exc)}, 400)
-        return _json({"advanced": True})
+    add_clock_routes(app, advance, lambda tokens: sandbox.reset(tokens=tokens))
 
     return app
 

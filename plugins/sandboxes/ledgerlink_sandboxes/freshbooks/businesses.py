@@ -8,7 +8,8 @@ Both come from ``users/me``'s ``business_memberships[].business``.
 A :class:`Business` holds its objects by collection (``clients``, ``invoices`` …) and integer
 id, in creation order, as FreshBooks answers them. The seed, for every new-FreshBooks business
 alike: taxes ``HST`` (13 %) and ``GST`` (5 %), an item ``Basic subscription`` at 10.00, expense
-categories ``Bank Fees``, ``Merchant Fees`` and ``Office Expenses``.
+categories ``Bank Fees``, ``Merchant Fees`` and ``Office Expenses`` (and the custom ones the
+``categories`` option names).
 
 A business with ``classic=True`` is a FreshBooks Classic account: FreshBooks lists it among the
 memberships, but its books live in the legacy Classic API, which this API does not serve; the
@@ -121,8 +122,14 @@ class Business:
                            "description": "Basic subscription", "qty": "0", "inventory": None, "sku": "SUB-BASIC",
                            "tax1": 0, "tax2": 0, "unit_cost": self.money("10.00"), "updated": now, "vis_state": 0})
         for name in ("Bank Fees", "Merchant Fees", "Office Expenses"):
-            self.add("categories", {"category": name, "created_at": now, "updated_at": now, "is_cogs": False,
-                                    "is_editable": False, "parentid": None, "vis_state": 0})
+            self.add_category(name, editable=False)
+
+    def add_category(self, name: str, editable: bool = True) -> None:
+        """An expense category: a default one (not editable), or a custom subcategory the
+        business made in FreshBooks (its Chargebacks, say)."""
+        now = self.now()
+        self.add("categories", {"category": name, "created_at": now, "updated_at": now, "is_cogs": False,
+                                "is_editable": editable, "parentid": None, "vis_state": 0})
 
 
 __all__ = ["Business", "ID_FIELDS", "Listener", "stamp"]

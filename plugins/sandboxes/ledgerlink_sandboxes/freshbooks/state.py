@@ -47,7 +47,8 @@ class Sandbox:
 
     def __init__(self, *, account_id: str = DEFAULT_ACCOUNT_ID, business_id: int = DEFAULT_BUSINESS_ID,
                  currency: str = "USD", classic: bool = True,
-                 more_businesses: Iterable[Mapping[str, Any]] = (), client_id: str = DEFAULT_CLIENT_ID,
+                 more_businesses: Iterable[Mapping[str, Any]] = (), categories: Iterable[str] = (),
+                 client_id: str = DEFAULT_CLIENT_ID,
                  client_secret: str = DEFAULT_CLIENT_SECRET,
                  access_tokens: Iterable[str] = (DEFAULT_ACCESS_TOKEN,), error_shape: str = "legacy",
                  rate_limit: bool = True, minute_limit: int = 60, concurrent: int = 5, latency: float = 0.0,
@@ -63,6 +64,11 @@ class Sandbox:
                                   *more_businesses]):
             name = "Sandbox Books Inc." if n == 0 else f"Sandbox Books {n + 1} Inc."
             self._add_business(more, name)
+        for name in categories:
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"categories must be names of expense categories, got {name!r}")
+            for business in self.businesses.values():
+                business.add_category(name)
         if classic:
             self.businesses[CLASSIC_ACCOUNT_ID] = Business(CLASSIC_BUSINESS_ID, CLASSIC_ACCOUNT_ID,
                                                            "Sandbox Classic Ltd.", str(currency).upper(),

@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, redirect, request
 
-from ledgerlink.testing.sandbox_flask import json_response as _json, response as _send
+from ledgerlink.testing.sandbox_flask import add_clock_routes, json_response as _json, response as _send
 
 from .state import Sandbox
 
@@ -227,11 +227,6 @@ def create_app(sandbox: Sandbox) -> Flask:
         except ValueError as exc:
             return _json({"error": str(exc)}, 400)
 
-    @app.post("/__sandbox/reset")
-    def reset() -> Response:
-        sandbox.reset(tokens=bool(_input().get("tokens")))
-        return _json({"reset": True})
-
     @app.post("/__sandbox/authorize")
     def authorize() -> Response:
         data = _input()
@@ -252,14 +247,11 @@ def create_app(sandbox: Sandbox) -> Flask:
             return _json({"error": "give the token to revoke as {\"token\": \"...\"}"}, 400)
         return _json({"revoked": sandbox.revoke(token_value)})
 
-    @app.post("/__sandbox/advance")
-    def advance() -> Response:
-        seconds = _input().get("seconds")
-        try:
-            sandbox.advance(float(seconds) if isinstance(seconds, (int, float, str)) else seconds)
-        except (TypeError, ValueError) as exc:
-            return _json({"error": f"give {{\"seconds\": n}} with n >= 0: {exc}"}, 400)
-        return _json({"advanced": float(seconds)})
+    def advance(seconds: Any) -> dict[str, float]:
+        sandbox.advance(float(seconds) if isinstance(seconds, (int, float, str)) else seconds)
+        return {"advanced": float(seconds)}
+
+    add_clock_routes(app, advance, lambda tokens: sandbox.reset(tokens=tokens))
 
     @app.errorhandler(404)
     def not_found(_exc: Exception) -> Response:

@@ -26,7 +26,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from ledgerlink import jsonio
-from ledgerlink.testing.sandbox_flask import response as _send
+from ledgerlink.testing.sandbox_flask import add_clock_routes, response as _send
 from ledgerlink.testing.sandbox import RateWindow, SandboxClock
 from ledgerlink.testing.sandbox_webhooks import WebhookEmitter, hmac_signature
 
@@ -116,14 +116,11 @@ def create_app(sandbox: StripeSandbox) -> Flask:
         response.headers["Date"] = formatdate(sandbox.clock.wall(), usegmt=True)
         return response
 
-    @app.post("/__sandbox/advance")
-    def advance() -> Response:
-        data = request.get_json(silent=True, force=True) or {}
-        try:
-            sandbox.clock.advance(data.get("seconds", 0))
-        except ValueError as exc:
-            return Response(jsonio.dumps({"error": str(exc)}), 400, content_type="application/json")
-        return Response(jsonio.dumps({"now": int(sandbox.clock.wall())}), content_type="application/json")
+    def advance(seconds: Any) -> dict[str, int]:
+        sandbox.clock.advance(0 if seconds is None else seconds)
+        return {"now": int(sandbox.clock.wall())}
+
+    add_clock_routes(app, advance)
 
     @app.post("/__sandbox/simulate")
     def simulated() -> Response:

@@ -27,7 +27,7 @@ from typing import Any
 from flask import Flask, Response, redirect, request
 
 from ledgerlink import jsonio
-from ledgerlink.testing.sandbox_flask import json_response as _json, response as _send
+from ledgerlink.testing.sandbox_flask import add_clock_routes, json_response as _json, response as _send
 
 from . import api, errors
 from .ledger import balances
@@ -118,18 +118,11 @@ def create_app(sandbox: Sandbox) -> Flask:
             return _json({"error": "url and key are required"}, 400)
         return _json(intent_to_receive(str(data["url"]), str(data["key"])))
 
-    @app.post("/__sandbox/reset")
-    def reset() -> Response:
-        sandbox.reset(tokens=bool(_input().get("tokens")))
-        return _json({"reset": True})
+    def advance(seconds: Any) -> dict[str, bool]:
+        sandbox.clock.advance(seconds)
+        return {"advanced": True}
 
-    @app.post("/__sandbox/advance")
-    def advance() -> Response:
-        try:
-            sandbox.clock.advance(_input().get("seconds"))
-        except ValueError as exc:
-            return _json({"error": str(exc)}, 400)
-        return _json({"advanced": True})
+    add_clock_routes(app, advance, lambda tokens: sandbox.reset(tokens=tokens))
 
     @app.post("/__sandbox/usage")
     def usage() -> Response:

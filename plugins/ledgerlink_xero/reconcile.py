@@ -129,6 +129,8 @@ def record(collection: str, id_field: str, document: Mapping[str, Any], ctx: Act
     """The record of one listed document; None when it does not post (deleted, voided, draft)."""
     if collection in POSTED and document.get("Status") not in POSTED[collection]:
         return None
+    if document.get("Status") in ("DELETED", "VOIDED"):  # a transfer deleted
+        return None
     if collection in ("Invoices", "CreditNotes") and document.get("Type") not in ("ACCREC", "ACCRECCREDIT"):
         return None  # bills are not what a source's sales book
     day = api.xero_date(document.get("Date"))

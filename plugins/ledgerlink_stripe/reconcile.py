@@ -90,4 +90,5 @@ def records(since: str, until: str, cursor: str | None,
     return Listing(found, f"{following}:" if following < len(LISTS) else None)
 
 
-RECONCILE = Reconcile(records=records, kinds=("invoice", "payment", "payout"))
+RECONCILE = Reconcile(records=records, kinds=("invoice", "payment", "payout"),
+                      readable=lambda connection: "api_key" in connection.configured_secrets)

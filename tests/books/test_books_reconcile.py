@@ -6,7 +6,9 @@ faults are planted the ways they happen: in QuickBooks, through its API, as a pe
 (a journal entry deleted, an expense's amount edited, a sales receipt entered a second
 time), and a payout's booking undone in ledgerlink (the payout then booked nowhere). The
 reconciliation then finds every planted fault, each naming its run and its fix, and nothing
-else; the command exits 3 and prints the same in CSV and JSON. Selected with ``-m books``.
+else; the command exits 3 and prints the same in CSV and JSON. The fix it names for the
+entry deleted (undo the run, replay it) books it again, and that fault is gone. Selected
+with ``-m books``.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from books_month import book_the_month, qbo_client
+from books_month import book_the_month, qbo_client, work_off
 from ledgerlink.cli import main
-from ledgerlink.engine.operations import undo
+from ledgerlink.engine.operations import replay, undo
 from ledgerlink.engine.reconcile import reconcile
+from ledgerlink.engine.reconciliations import latest
+from ledgerlink.store.schema import events
 
 pytestmark = pytest.mark.books
 
@@ -38,6 +43,12 @@ def cli(month_: Any, tmp_path: Any, *options: str) -> tuple[int, str]:
                        "--config", str(tmp_path / "ledgerlink.toml"), "--since", SINCE, "--until", UNTIL,
                        *options])
     return status, out.getvalue()
+
+
+def drifts(month_: Any) -> list[Any]:
+    """The ``ledgerlink.reconcile.drift`` events stored."""
+    with month_.runtime.store.engine.connect() as conn:
+        return conn.execute(sa.select(events.c.payload).where(events.c.trigger == "ledgerlink.reconcile.drift")).all()
 
 
 def booked(month_: Any, action: str) -> list[dict[str, Any]]:
@@ -94,6 +105,7 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         assert clean.listed["quickbooks"] > 300 and clean.listed["stripe"] > 300 and clean.booked > 300
         status, out = cli(month_, tmp_path)
         assert status == 0 and "both sides agree" in out, out
+        assert latest(month_.runtime)["ok"] is True and not drifts(month_)
 
         planted = plant(month_)
         report = reconcile(month_.runtime, SINCE, UNTIL)
@@ -115,8 +127,22 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         shown = json.loads(out)
         assert shown["ok"] is False and shown["counts"] == {"missing": 1, "amount": 1, "duplicated": 1,
                                                             "not_booked": 1}
+        # the ledger that disagrees raised its drift, and the report is kept as the latest
+        drift = [json.loads(row.payload) for row in drifts(month_)]
+        assert [(d["data"]["connection"], d["data"]["discrepancies"]) for d in drift] == [("quickbooks", 4)]
+        assert latest(month_.runtime)["counts"] == shown["counts"]
         status, out = cli(month_, tmp_path, "--format", "csv")
         assert status == 3 and out.splitlines()[0].startswith("problem,connection,kind")
         assert len(out.splitlines()) == 5
         status, out = cli(month_, tmp_path, "--connection", "quickbooks")
         assert status == 3 and "not_booked" in out and "duplicated" in out
+
+        # the fix named for the entry deleted books it again: undo the run, then replay it
+        assert undo(month_.runtime, missing_run)["status"] == "undone"
+        assert replay(month_.runtime, missing_run)["status"] == "pending"
+        work_off(month_.runtime)
+        assert month_.runtime.store.run(missing_run)["status"] == "succeeded"
+        again = reconcile(month_.runtime, SINCE, UNTIL)
+        assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated", "not_booked"]
+        rebooked = [row for row in booked(month_, "quickbooks.create_journal_entry") if row["run"] == missing_run]
+        assert len(rebooked) == 1 and rebooked[0]["ledger_id"] != planted["missing"][1]

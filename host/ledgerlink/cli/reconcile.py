@@ -36,14 +36,15 @@ def as_csv(report: Report) -> str:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from ledgerlink.engine.operations import build_runtime
-    from ledgerlink.engine.reconcile import check_period, lines, reconcile
+    from ledgerlink.engine.reconcile import check_period, lines
+    from ledgerlink.engine.reconciliations import run
 
     until = args.until or dt.datetime.now(dt.timezone.utc).date().isoformat()
     check_period(args.since, until)
     runtime = build_runtime(db=db_url(args), recipes=args.recipes, config_file=args.config,
                             plugins=getattr(args, "plugin_manager", None))
     try:
-        report = reconcile(runtime, args.since, until, connection=args.connection)
+        report = run(runtime, args.since, until, connection=args.connection)
     finally:
         runtime.close()
     if args.format == "json":

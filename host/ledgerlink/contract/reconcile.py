@@ -21,7 +21,7 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledgerlink.contract.components import ActionContext, Request, Response
+from ledgerlink.contract.components import ActionContext, Connection, Request, Response
 
 #: what a record is, in words every system shares
 RECORD_KINDS = ("invoice", "payment", "refund", "credit_note", "fee", "payout", "deposit", "journal")
@@ -81,6 +81,10 @@ class Reconcile:
     balance: ReadBalance | None = None
     #: the kinds of record this side lists (a source lists those a ledger books)
     kinds: tuple[str, ...] = RECORD_KINDS
+    #: ``readable(connection) -> bool``: whether this connection can be listed (e.g. only one
+    #: with an API key, not one that only receives webhooks); None: every connection. A side
+    #: that cannot be read is named in the report's notes, and not compared
+    readable: Callable[[Connection], bool] | None = None
 
 
 def check_record(record: Any, connector: str) -> None:

@@ -62,10 +62,13 @@ def replay(runtime: Runtime, run_id: int, version: str = "own", dry: bool = Fals
         return {"dry_run": True, "run": run_id, "report": dry_run(recipe, runtime.catalog, runtime.config, event)}
     _check_filter(recipe, event)
     if version == "own" or recipe.version == row["recipe_version"]:
-        if row["status"] not in ("failed", "dead"):
-            raise Conflict(f"run {run_id} is {row['status']}; only failed or dead runs are replayed on "
-                           f"their own version")
-        runtime.store.reopen(run_id)
+        if row["status"] not in ("failed", "dead", "undone"):
+            raise Conflict(f"run {run_id} is {row['status']}; only failed, dead or undone runs are replayed "
+                           f"on their own version (`ledgerlink runs undo {run_id}` first to book it again)")
+        if row["status"] == "undone":
+            runtime.store.reopen_undone(run_id, tuple(runtime.catalog.actions))
+        else:
+            runtime.store.reopen(run_id)
         runtime.wake()
         return {"dry_run": False, "run": run_id, "recipe_version": recipe.version, "status": "pending"}
     new_id = runtime.store.plan(row["event_pk"], recipe.id, recipe.version, key_generation=1)

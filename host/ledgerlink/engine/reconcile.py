@@ -20,6 +20,7 @@ Each :class:`Discrepancy` names the run it concerns (if any) and its fix. The re
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -33,7 +34,7 @@ from ledgerlink.engine.backfill import _check_connected, _governed
 from ledgerlink.engine.export import rows
 from ledgerlink.engine.runner import drive
 from ledgerlink.engine.runtime import Runtime
-from ledgerlink.errors import LedgerlinkError, NotFound
+from ledgerlink.errors import InvalidRequest, NotFound
 
 #: the problems, in the order a report lists them
 PROBLEMS = ("missing", "amount", "currency", "date", "duplicated", "not_linked", "not_booked")
@@ -73,6 +74,10 @@ class Report:
     listed: dict[str, int] = field(default_factory=dict)
     #: steps compared with their ledger's record
     booked: int = 0
+    #: ledger connection -> discrepancies found reconciling it, by problem
+    ledgers: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: what was not compared, and why
+    notes: list[str] = field(default_factory=list)
     discrepancies: list[Discrepancy] = field(default_factory=list)
 
     @property
@@ -87,7 +92,8 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         return {"since": self.since, "until": self.until, "ok": self.ok, "listed": self.listed,
-                "booked": self.booked, "counts": self.counts(),
+                "booked": self.booked, "counts": self.counts(), "ledgers": self.ledgers,
+                "notes": self.notes,
                 "discrepancies": [asdict(each) for each in self.discrepancies]}
 
 
@@ -129,21 +135,26 @@ def _side(rt: Runtime, name: str) -> Reconcile | None:
     return connector.reconcile if connector is not None else None
 
 
+def _is_ledger(rt: Runtime, name: str) -> bool:
+    side = _side(rt, name)
+    return side is not None and bool(side.entities)
+
+
 def reconcile(rt: Runtime, since: str, until: str, connection: str | None = None,
               sleep: Callable[[float], None] = time.sleep) -> Report:
     """Compare every source with every ledger it books into (only ledger ``connection`` when
     given) over the days ``[since, until]`` (YYYY-MM-DD, both included)."""
     report = Report(since, until)
+    first = 0
     booked = [row for row in rows(rt.store, rt.catalog, 0.0, _EVER) if row["ledger"]]
-    ledgers = sorted({row["ledger"] for row in booked if (_side(rt, row["ledger"]) or Reconcile(list)).entities})
+    ledgers = sorted({row["ledger"] for row in booked if _is_ledger(rt, row["ledger"])})
     if connection is not None:
-        if _side(rt, connection) is None or not _side(rt, connection).entities:  # type: ignore[union-attr]
+        if not _is_ledger(rt, connection):
             raise NotFound(f"connection {connection!r} is not a ledger ledgerlink can reconcile: its connector "
                            f"lists no records (ledgers: {', '.join(ledgers) or 'none has booked anything'})")
         ledgers = [connection]
     for ledger in ledgers:
-        side = _side(rt, ledger)
-        assert side is not None  # chosen above
+        side = _side(rt, ledger) or Reconcile(list)
         mine = [row for row in booked if row["ledger"] == ledger and row["action"] in side.entities]
         records = read_side(rt, ledger, side, since, until, sleep)
         report.listed[ledger] = len(records)
@@ -152,6 +163,10 @@ def reconcile(rt: Runtime, since: str, until: str, connection: str | None = None
         sources = sorted({row["source"] for row in mine if row["source"]})
         for source in sources:
             _compare_source(rt, report, source, ledger, mine, sleep)
+        found = report.discrepancies[first:]
+        report.ledgers[ledger] = {problem: sum(1 for d in found if d.problem == problem)
+                                  for problem in PROBLEMS if any(d.problem == problem for d in found)}
+        first = len(report.discrepancies)
     report.discrepancies.sort(key=lambda d: (PROBLEMS.index(d.problem), d.connection, d.date, d.entity, d.id))
     return report
 
@@ -235,6 +250,11 @@ def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine:
     side = _side(rt, source)
     if side is None or side.entities:
         return
+    if side.readable is not None and not side.readable(rt.connections.connection(source)):
+        note = f"{source} was not read: its connector cannot list this connection's objects (an API key?)"
+        if note not in report.notes:
+            report.notes.append(note)
+        return
     records = read_side(rt, source, side, report.since, report.until, sleep)
     report.listed[source] = len(records)
     booked_ids = {str(row["source_id"]) for row in mine if row["source"] == source and row["source_id"]}
@@ -257,6 +277,7 @@ def lines(report: Report) -> Iterator[str]:
     """The report as a table for a terminal."""
     yield f"reconciled {report.since} to {report.until}: " + ", ".join(
         f"{name} {count} records" for name, count in sorted(report.listed.items())) + f", {report.booked} bookings"
+    yield from (f"note: {note}" for note in report.notes)
     if report.ok:
         yield "both sides agree"
         return
@@ -269,15 +290,14 @@ def lines(report: Report) -> Iterator[str]:
         yield f"           fix: {each.fix}"
 
 
-def check_period(since: str, until: str) -> None:
-    """LedgerlinkError unless both are YYYY-MM-DD and ``since`` is not after ``until``."""
-    import datetime as dt
-    for name, value in (("--since", since), ("--until", until)):
+def check_period(since: Any, until: Any) -> None:
+    """InvalidRequest unless both are YYYY-MM-DD and ``since`` is not after ``until``."""
+    for name, value in (("since", since), ("until", until)):
         try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError(value)
             dt.date.fromisoformat(value)
         except ValueError:
-            raise LedgerlinkError(f"{name} must be a date written YYYY-MM-DD, got {value!r}") from None
-        if len(value) != 10:
-            raise LedgerlinkError(f"{name} must be a date written YYYY-MM-DD, got {value!r}")
+            raise InvalidRequest(f"{name} must be a date written YYYY-MM-DD, got {value!r}") from None
     if since > until:
-        raise LedgerlinkError(f"--until ({until}) is before --since ({since})")
+        raise InvalidRequest(f"until ({until}) is before since ({since})")

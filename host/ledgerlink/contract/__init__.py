@@ -38,7 +38,7 @@ from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_acti
                                         linked_target, perform_create, read_then_delete)
 from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, FileResult, ListFolder, MoveFile,
                                          ReadFile, WriteFile)
-from ledgerlink.contract.reconcile import RECORD_KINDS, Listing, Reconcile, Record
+from ledgerlink.contract.reconcile import RECORD_KINDS, Listing, Reconcile, ReconcileQuery, Record
 from ledgerlink.contract.tenants import choose_tenant
 from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
 from ledgerlink.contract.events import Host, Raised, Tally, envelope_schema, raise_event
@@ -62,7 +62,7 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            "AppendFile", "FileEffect", "FileEntry", "FileResult", "ListFolder", "MoveFile", "ReadFile",
            "WriteFile", "choose_tenant",
            # reconciliation
-           "RECORD_KINDS", "Listing", "Reconcile", "Record",
+           "RECORD_KINDS", "Listing", "Reconcile", "ReconcileQuery", "Record",
            # webhook subscriptions
            "Handshake", "Subscription", "Subscriptions", "signing_secrets",
            # host events

@@ -87,6 +87,25 @@ class Reconcile:
     readable: Callable[[Connection], bool] | None = None
 
 
+@dataclass(frozen=True)
+class ReconcileQuery:
+    """Yielded by an action instead of a Request: "reconcile ``[since, until]`` (every ledger,
+    or ``connection``) now". The host runs the reconciliation as ``ledgerlink reconcile`` does
+    (the report kept as the latest, a ledger that disagrees raising
+    ``ledgerlink.reconcile.drift``) and answers ``Response(200, json=report)``: the report as
+    ``GET /api/reconcile`` shows it. A dry-run answers :func:`empty_report` and runs nothing."""
+
+    since: str
+    until: str
+    connection: str | None = None
+
+
+def empty_report(query: ReconcileQuery) -> dict[str, Any]:
+    """The answer a dry-run gives a :class:`ReconcileQuery`: nothing compared, nothing found."""
+    return {"since": query.since, "until": query.until, "ok": True, "listed": {}, "booked": 0, "counts": {},
+            "ledgers": {}, "notes": ["a dry-run reconciles nothing"], "discrepancies": []}
+
+
 def check_record(record: Any, connector: str) -> None:
     """TypeError/ValueError in words when ``record`` is not a :class:`Record` a host can use."""
     if not isinstance(record, Record):

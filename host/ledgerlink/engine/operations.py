@@ -15,6 +15,7 @@ from ledgerlink.errors import Conflict, LedgerlinkError, MappingError, NotFound
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.recipes.recipe import Recipe
 from ledgerlink.engine.runner import document
+from ledgerlink.engine.reconciliations import attach
 from ledgerlink.engine.runtime import Runtime, Settings
 from ledgerlink.store import DEFAULT_URL, Store
 
@@ -23,13 +24,13 @@ def build_runtime(db: str | None = None, recipes: str | Path | None = None, conf
                   settings: Settings | None = None, check_migrated: bool = True,
                   plugins: pluggy.PluginManager | None = None) -> Runtime:
     """Catalog (of ``plugins``, default every installed plugin) + config + store (+ recipes
-    loaded) as one runtime. Refuses an unmigrated database."""
+    loaded) as one runtime, whose actions may reconcile. Refuses an unmigrated database."""
     catalog = load_catalog(plugins)
     config = load_config(find_config_file(config_file), catalog)
     store = Store(db or DEFAULT_URL)
     if check_migrated:
         store.check_migrated()
-    runtime = Runtime(catalog, config, store, recipes, settings or Settings())
+    runtime = attach(Runtime(catalog, config, store, recipes, settings or Settings()))
     runtime.registry.reload()
     return runtime
 

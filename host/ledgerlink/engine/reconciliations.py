@@ -5,8 +5,8 @@ the latest (one stored row, ``reconcile:latest``, read by :func:`latest` for the
 console and the daily report) and tells every plugin through the behaviour hook
 ``ledgerlink_reconcile_ended``, once per ledger reconciled: a ledger with discrepancies
 raises ``ledgerlink.reconcile.drift`` there (the ``ledgerlink`` connector's alerts).
-``ledgerlink reconcile``, ``POST /api/reconcile`` and the ``ledgerlink.reconcile`` trigger
-all run it this way.
+``ledgerlink reconcile``, ``POST /api/reconcile`` and the ``ledgerlink.reconcile`` action
+(through :func:`attach`) all run it this way.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 
 from ledgerlink import jsonio
 from ledgerlink.engine.events import call_hook
-from ledgerlink.engine.reconcile import Report, reconcile
+from ledgerlink.contract.reconcile import ReconcileQuery
+from ledgerlink.engine.reconcile import Report, check_period, reconcile
 from ledgerlink.engine.runtime import Runtime
 
 #: the stored row holding the latest report
@@ -37,6 +38,18 @@ def run(rt: Runtime, since: str, until: str, connection: str | None = None,
             "connection": ledger, "since": since, "until": until,
             "discrepancies": sum(by_kind.values()), "by_kind": dict(by_kind)})
     return report
+
+
+def attach(rt: Runtime) -> Runtime:
+    """Let ``rt``'s actions reconcile: a :class:`~ledgerlink.contract.reconcile.ReconcileQuery`
+    an action yields is answered by :func:`run` (``build_runtime`` attaches every runtime it
+    builds). Returns ``rt``."""
+    def answer(query: ReconcileQuery) -> dict[str, Any]:
+        check_period(query.since, query.until)
+        return run(rt, query.since, query.until, connection=query.connection).as_json()
+
+    rt.connections.reconciler = answer
+    return rt
 
 
 def latest(rt: Runtime) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ import httpx
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.contract import Connection, FileEffect, FileResult, Limits, LinkQuery, Request, Response
+from ledgerlink.contract.reconcile import ReconcileQuery
 from ledgerlink.errors import NotSent, OutcomeUnknown
 from ledgerlink.io import files, outbound
 from ledgerlink.io.governor import Governor, heed
@@ -61,6 +62,9 @@ class Connections:
         self.secret_box = SecretBox(store)
         #: the wall clock OAuth tokens expire by (tests give a simulated one)
         self.clock: Callable[[], float] = time.time
+        #: ``reconciler(query) -> report``: runs a reconciliation an action asked for
+        #: (:class:`~ledgerlink.contract.reconcile.ReconcileQuery`); set by the runtime
+        self.reconciler: Callable[[ReconcileQuery], Any] | None = None
         self._connections: dict[str, Connection] = {}
 
     def connection(self, name: str) -> Connection:
@@ -156,6 +160,8 @@ class Connections:
             if isinstance(request, LinkQuery):
                 target = self.store.linked_target(connection.name, request.source_id, request.target_type)
                 return Response(status=200, json={"target_id": target})
+            if isinstance(request, ReconcileQuery) and self.reconciler is not None:  # the host's own work
+                return Response(status=200, json=self.reconciler(request))
             if isinstance(request, FileEffect):  # not HTTP: the host writes the file, ungoverned
                 return files.perform_logged(request, connection.settings, secret_values, records)
             # the governor also holds back a connector without published limits after a Retry-After

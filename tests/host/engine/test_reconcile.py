@@ -23,8 +23,10 @@ from ledgerlink import hookimpl
 from ledgerlink.cli import main
 from ledgerlink.config import load_config
 from ledgerlink.connectors.manager import build_plugin_manager, load_catalog
-from ledgerlink.contract import Action, Connector, Entry, Listing, Reconcile, Record, exponent
+from ledgerlink.contract import Action, ActionContext, Connector, Entry, Listing, Reconcile, Record, exponent
 from ledgerlink.engine.reconcile import reconcile
+from ledgerlink.engine.reconciliations import attach
+from ledgerlink.engine.runner import drive
 from ledgerlink.engine.runtime import Runtime, Settings
 from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.store import Store
@@ -106,6 +108,7 @@ def month(tmp_path, monkeypatch):
     catalog = load_catalog(plugins)
     runtime = Runtime(catalog, load_config(config, catalog), Store(migrated_db(tmp_path)), recipes,
                       Settings(backoff_base=0.05, backoff_cap=0.2))
+    attach(runtime)
     runtime.registry.reload()
     pool = WorkerPool(runtime, 1)
     pool.start()
@@ -196,3 +199,22 @@ def drifts(runtime):
                             .where(events.c.trigger == "ledgerlink.reconcile.drift")).scalars().all()
     return [json.loads(row) for row in rows]
 
+
+
+def test_a_recipe_step_reconciles_through_the_action(month):
+    """``ledgerlink.reconcile`` (what a nightly ``schedule.cron`` recipe runs): its query is
+    answered by the host's reconciliation; the report is kept and the drift raised."""
+    action = month.catalog.actions["ledgerlink.reconcile"]
+    ctx = ActionContext(connection=month.connections.connection("ledgerlink"), idempotency_key="k")
+    send = month.connections.transport("ledgerlink")
+    agree = drive(action.perform({"since": "2023-11-01T02:00:00Z", "until": "2023-11-30"}, ctx), send)
+    assert agree["ok"] is True and agree["discrepancies"] == 0 and agree["since"] == "2023-11-01"
+    BOOKS["T-other"] = Record(kind="journal", id="T-other", amount=999, currency="USD", date="2023-11-20",
+                              entity="Entry", label="rent")
+    drifted = drive(action.perform({"since": "2023-11-20", "connection": "tally"}, ctx), send)
+    assert drifted == {"ok": False, "since": "2023-11-20", "until": "2023-11-20", "discrepancies": 1,
+                       "counts": {"not_linked": 1}, "ledgers": {"tally": {"not_linked": 1}},
+                       "notes": [drifted["notes"][0]]}
+    assert [d["data"]["discrepancies"] for d in drifts(month)] == [1]
+    with pytest.raises(Exception, match="since must be a date"):
+        drive(action.perform({"since": "yesterday"}, ctx), send)

@@ -20,14 +20,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from books_month import book_the_month
+from books_month import book_the_month, work_off
 from fb_sandbox import call, result
 from freshbooks_books import FRESHBOOKS, At
 from ledgerlink.cli import main
 from ledgerlink.engine.export import rows
-from ledgerlink.engine.operations import undo
+from ledgerlink.engine.operations import replay, undo
 from ledgerlink.engine.reconcile import reconcile
+from ledgerlink.engine.reconciliations import latest
+from ledgerlink.store.schema import events
 
 pytestmark = pytest.mark.books
 
@@ -49,6 +52,13 @@ def booked(month_: Any, action: str) -> list[dict[str, Any]]:
     """The steps of ``action`` booked in FreshBooks, as ``ledgerlink export`` reads them."""
     return [row for row in rows(month_.runtime.store, month_.runtime.catalog, 0.0, 4102444800.0)
             if row["action"] == action and row["recipe"] == "stripe-payout-paid-to-freshbooks-income-and-fees"]
+
+
+def drifts(month_: Any) -> list[dict[str, Any]]:
+    """The ``ledgerlink.reconcile.drift`` events stored."""
+    with month_.runtime.store.engine.connect() as conn:
+        return [json.loads(row.payload) for row in conn.execute(
+            sa.select(events.c.payload).where(events.c.trigger == "ledgerlink.reconcile.drift")).all()]
 
 
 def plant(month_: Any) -> dict[str, tuple[str, str, int]]:
@@ -81,6 +91,7 @@ def test_planted_faults_in_freshbooks_are_found_and_nothing_else(tmp_path, keys)
         assert clean.listed["freshbooks"] > 40 and clean.listed["stripe"] > 300 and clean.booked > 40
         status, out = cli(month_, tmp_path)
         assert status == 0 and "both sides agree" in out, out
+        assert latest(month_.runtime)["ok"] is True and not drifts(month_)
 
         planted = plant(month_)
         report = reconcile(month_.runtime, SINCE, UNTIL)
@@ -98,3 +109,15 @@ def test_planted_faults_in_freshbooks_are_found_and_nothing_else(tmp_path, keys)
         status, out = cli(month_, tmp_path, "--connection", "freshbooks", "--format", "json")
         assert status == 3
         assert json.loads(out)["counts"] == {"missing": 1, "amount": 1, "duplicated": 1, "not_booked": 1}
+        # the ledger that disagrees raised its drift
+        assert {(d["data"]["connection"], d["data"]["discrepancies"]) for d in drifts(month_)} == {("freshbooks", 4)}
+
+        # the fix named for the entry deleted books it again: undo the run, then replay it
+        missing_run = planted["missing"][2]
+        assert undo(month_.runtime, missing_run)["status"] == "undone"
+        assert replay(month_.runtime, missing_run)["status"] == "pending"
+        work_off(month_.runtime)
+        assert month_.runtime.store.run(missing_run)["status"] == "succeeded"
+        again = reconcile(month_.runtime, SINCE, UNTIL)
+        assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated", "not_booked"], [
+            (d.problem, d.entity, d.id, d.run, d.expected, d.found) for d in again.discrepancies]

@@ -18,13 +18,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from books_month import book_the_month
+from books_month import book_the_month, work_off
 from ledgerlink import jsonio
 from ledgerlink.cli import main
 from ledgerlink.engine.export import rows
-from ledgerlink.engine.operations import undo
+from ledgerlink.engine.operations import replay, undo
 from ledgerlink.engine.reconcile import reconcile
+from ledgerlink.engine.reconciliations import latest
+from ledgerlink.store.schema import events
 from ledgerlink_xero.api import xero_date
 from xero_books import XERO, client, get
 
@@ -54,6 +57,13 @@ def post(api: Any, path: str, body: dict[str, Any], method: str = "POST") -> dic
     answer = api.request(method, path, content=jsonio.dumps(body).encode(), headers={"Content-Type": "application/json"})
     assert answer.status_code == 200, answer.text
     return answer.json()
+
+
+def drifts(month_: Any) -> list[dict[str, Any]]:
+    """The ``ledgerlink.reconcile.drift`` events stored."""
+    with month_.runtime.store.engine.connect() as conn:
+        return [json.loads(row.payload) for row in conn.execute(
+            sa.select(events.c.payload).where(events.c.trigger == "ledgerlink.reconcile.drift")).all()]
 
 
 def plant(month_: Any) -> dict[str, tuple[str, str, int]]:
@@ -91,6 +101,7 @@ def test_planted_faults_in_xero_are_found_and_nothing_else(tmp_path, keys):
         assert clean.listed["xero"] > 600 and clean.listed["stripe"] > 300 and clean.booked > 600
         status, out = cli(month_, tmp_path)
         assert status == 0 and "both sides agree" in out, out
+        assert latest(month_.runtime)["ok"] is True and not drifts(month_)
 
         planted = plant(month_)
         report = reconcile(month_.runtime, SINCE, UNTIL)
@@ -108,3 +119,15 @@ def test_planted_faults_in_xero_are_found_and_nothing_else(tmp_path, keys):
         status, out = cli(month_, tmp_path, "--connection", "xero", "--format", "json")
         assert status == 3
         assert json.loads(out)["counts"] == {"missing": 1, "amount": 1, "duplicated": 1, "not_booked": 1}
+        # the ledger that disagrees raised its drift
+        assert {(d["data"]["connection"], d["data"]["discrepancies"]) for d in drifts(month_)} == {("xero", 4)}
+
+        # the fix named for the entry deleted books it again: undo the run, then replay it
+        missing_run = planted["missing"][2]
+        assert undo(month_.runtime, missing_run)["status"] == "undone"
+        assert replay(month_.runtime, missing_run)["status"] == "pending"
+        work_off(month_.runtime)
+        assert month_.runtime.store.run(missing_run)["status"] == "succeeded"
+        again = reconcile(month_.runtime, SINCE, UNTIL)
+        assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated", "not_booked"], [
+            (d.problem, d.entity, d.id, d.run, d.expected, d.found) for d in again.discrepancies]

@@ -19,6 +19,7 @@ from ledgerlink_sandboxes.xero import DEFAULT_ACCESS_TOKEN, DEFAULT_TENANT, crea
 from ledgerlink_xero.bank import CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER
 from ledgerlink_xero.contacts import FIND_OR_CREATE_CONTACT
 from ledgerlink_xero.invoice import ACTION as CREATE_INVOICE
+from ledgerlink_xero.invoice import CREATE_CREDIT_NOTE
 from ledgerlink_xero.manual_journal import ACTION as CREATE_MANUAL_JOURNAL
 from ledgerlink_xero.oauth import auth_headers
 from ledgerlink_xero.payment import ACTION as CREATE_PAYMENT
@@ -73,6 +74,11 @@ def test_a_periods_documents_are_listed_as_what_they_book(xero):
     payment = book(settings, send, CREATE_PAYMENT, {"InvoiceID": invoice["id"], "AccountCode": "090",
                                                     "Date": "2026-11-03", "Amount": "100.00", "CurrencyCode": "USD",
                                                     "Reference": "txn_R1"}, "p1")
+    note = book(settings, send, CREATE_CREDIT_NOTE, {"ContactID": customer["id"], "Date": "2026-11-04",
+                                                     "Reference": "cn_R1", "CurrencyCode": "EUR", "exchange_rate": "1.10",
+                                                     "LineAmountTypes": "NoTax", "LineItems": [
+                                                         {"Description": "Refund", "UnitAmount": "12.34",
+                                                          "AccountCode": "200"}]}, "n1")
     spent = {"Type": "SPEND", "BankAccountCode": "090", "CurrencyCode": "USD", "LineAmountTypes": "NoTax"}
     fee = book(settings, send, CREATE_BANK_TRANSACTION, {**spent, "ContactID": stripe["id"], "Date": "2026-11-03",
                                                          "Reference": "txn_R1", "LineItems": [
@@ -107,6 +113,7 @@ def test_a_periods_documents_are_listed_as_what_they_book(xero):
     assert got == sorted([
         ("invoice", "Invoice", invoice["id"], 10000, "USD", "2026-11-02", "in_R1"),
         ("payment", "Payment", payment["id"], 10000, "USD", "2026-11-03", "txn_R1"),
+        ("credit_note", "CreditNote", note["id"], 1234, "EUR", "2026-11-04", "cn_R1"),
         ("fee", "BankTransaction", fee["id"], 320, "USD", "2026-11-03", "txn_R1"),
         ("refund", "BankTransaction", refund["id"], 1000, "USD", "2026-11-04", "txn_R2"),
         ("payout", "BankTransfer", transfer["id"], 4000, "USD", "2026-11-05", "po_R1"),

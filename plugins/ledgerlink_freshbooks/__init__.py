@@ -25,7 +25,8 @@ Modules:
   makes), :mod:`.triggers` (payments, invoices and clients, each fetched whole),
   :mod:`.polling` (the same events without callbacks) and :mod:`.history` (the payments'
   past, for ``ledgerlink backfill``), on :mod:`.reads`; :mod:`.examples` (callback
-  deliveries as FreshBooks posts them, for the conformance suite).
+  deliveries as FreshBooks posts them, for the conformance suite);
+- :mod:`.reconcile`: a period's documents as neutral records, for ``ledgerlink reconcile``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from .expense import CREATE_EXPENSE
 from .invoice import CREATE_INVOICE, MARK_INVOICE_SENT
 from .other_income import CREATE_OTHER_INCOME
 from .payment import CREATE_PAYMENT
+from .reconcile import RECONCILE
 from .references import check_references
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import (DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_SETTINGS,
@@ -68,6 +70,8 @@ CONNECTOR = Connector(
     webhook=webhook.WEBHOOK,
     examples=examples.examples,
     poll=polling.POLL,
+    # ledgerlink reconcile: a period's documents (FreshBooks keeps no clearing account)
+    reconcile=RECONCILE,
 )
 
 

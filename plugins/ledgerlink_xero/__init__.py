@@ -28,7 +28,9 @@ Modules:
   (invoices, contacts and credit notes created or updated, each fetched whole),
   :mod:`.polling` (the same events without webhooks) and :mod:`.history` (their past, for
   ``ledgerlink backfill``); :mod:`.examples` (deliveries as Xero posts them, for the
-  conformance suite).
+  conformance suite);
+- :mod:`.reconcile`: a period's documents as neutral records and the clearing account's
+  balance, for ``ledgerlink reconcile``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from .limits import limits, limits_for, read_remaining
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers
 from .organisation import check_company
 from .payment import ACTION as CREATE_PAYMENT
+from .reconcile import RECONCILE
 from .references import check_references
 from .settings import DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
 from . import examples, polling, triggers, webhook
@@ -80,6 +83,8 @@ CONNECTOR = Connector(
     # (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency): past it,
     # a write whose answer was lost is looked up (find_existing) before it is sent again
     idempotency_key_lifetime=IDEMPOTENCY_KEY_LIFETIME,
+    # ledgerlink reconcile: a period's documents, the clearing account's balance
+    reconcile=RECONCILE,
 )
 
 

@@ -106,6 +106,14 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                            "both CurrencyCode and CurrencyRate; they are refused without an "
                            "exchange_rate, never booked at XE.com's rate of the day. Default: USD.",
         },
+        "clearing_account": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 10,
+            "description": "The code of the account Stripe's money is booked into (the clearing bank "
+                           "account, e.g. 099): `ledgerlink reconcile` compares its balance with "
+                           "Stripe's at each payout. Unset: no balance is compared.",
+        },
         "daily_limit": {
             "type": "integer",
             "enum": list(DAILY_LIMITS),

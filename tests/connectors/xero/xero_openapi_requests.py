@@ -53,7 +53,8 @@ def operation(method: str, url: str) -> tuple[str, dict[str, Any]] | None:
     if BASE_PATH not in path:
         return None
     path = path.split(BASE_PATH, 1)[1]
-    for template, item in operations().items():
+    # a literal path before a templated one: /Reports/TrialBalance is not /Reports/{ReportID}
+    for template, item in sorted(operations().items(), key=lambda pair: pair[0].count("{")):
         pattern = "^" + re.sub(r"\\\{[A-Za-z]+\\\}", "[^/]+", re.escape(template)) + "$"
         if re.match(pattern, path) and method.lower() in item:
             return template, item[method.lower()]

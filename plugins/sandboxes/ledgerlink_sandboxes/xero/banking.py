@@ -7,7 +7,9 @@ computed as an invoice's (:mod:`.invoices`); it is in its bank account's currenc
 moves ``Amount`` between two different bank accounts of one currency: between two currencies
 Xero would take its own rate of the day (a transfer's ``CurrencyRate`` is read-only in Xero's
 spec), which the sandbox does not keep, so it refuses one. Dates on or before a lock date are
-refused.
+refused. An authorised transaction not reconciled is updated by replacing its ``LineItems``,
+or deleted by ``Status: DELETED``; a transfer is deleted by ``POST /BankTransfers/{id}``
+``{"Status": "DELETED"}`` (and then posts nothing).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _locked(org: Organisation, element: dict[str, Any]) -> list[str]:
 
 def check_transaction(org: Organisation, element: dict[str, Any], existing: dict[str, Any] | None) -> list[str]:
     if existing is not None:
-        return [] if element.get("Status") == "DELETED" else ["A bank transaction can only be deleted here"]
+        return _update_problems(org, element, existing)
     messages = []
     if element.get("Type") not in TYPES:
         messages.append(f"Bank transaction type must be one of {', '.join(TYPES)}")
@@ -55,9 +57,29 @@ def check_transaction(org: Organisation, element: dict[str, Any], existing: dict
     return messages + _locked(org, element)
 
 
+def _update_problems(org: Organisation, element: dict[str, Any], existing: dict[str, Any]) -> list[str]:
+    """An update deletes (``Status: DELETED``) or replaces the line items of an authorised
+    transaction not yet reconciled with a bank statement, as in Xero."""
+    if element.get("Status") == "DELETED":
+        return []
+    if "LineItems" not in element or element.get("Status", existing["Status"]) != existing["Status"]:
+        return ["A bank transaction's update here deletes it (Status DELETED) or replaces its LineItems"]
+    if existing["Status"] != "AUTHORISED":
+        return ["This Bank Transaction cannot be edited as it has been deleted."]
+    if existing.get("IsReconciled"):
+        return ["This Bank Transaction cannot be edited as it has been reconciled with a Bank Statement."]
+    lines, messages = line_items(org, {"LineAmountTypes": existing["LineAmountTypes"], **element})
+    return messages or ([] if lines else ["A bank transaction must have at least one line item"])
+
+
 def save_transaction(org: Organisation, element: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
-    if existing is not None:
+    if existing is not None and element.get("Status") == "DELETED":
         existing.update(Status="DELETED", UpdatedDateUTC=org.now())
+        return dict(existing)
+    if existing is not None:  # its line items replaced, its totals worked out again
+        kind = element.get("LineAmountTypes") or existing["LineAmountTypes"]
+        lines, _ = line_items(org, {"LineAmountTypes": kind, **element})
+        existing.update(LineItems=lines, LineAmountTypes=kind, **totals(org, lines, kind), UpdatedDateUTC=org.now())
         return dict(existing)
     contact, _ = contact_of(org, element["Contact"])
     if contact is None:
@@ -80,6 +102,10 @@ def save_transaction(org: Organisation, element: dict[str, Any], existing: dict[
 
 
 def check_transfer(org: Organisation, element: dict[str, Any], existing: dict[str, Any] | None) -> list[str]:
+    if existing is not None:  # POST /BankTransfers/{id} {"Status": "DELETED"}: Xero's one update of a transfer
+        if element.get("Status") != "DELETED":
+            return ["A bank transfer can only be deleted (Status DELETED)"]
+        return ["This Bank Transfer has already been deleted."] if existing.get("Status") == "DELETED" else []
     messages = []
     source, target = _bank(org, element.get("FromBankAccount")), _bank(org, element.get("ToBankAccount"))
     if source is None or target is None:
@@ -98,6 +124,9 @@ def check_transfer(org: Organisation, element: dict[str, Any], existing: dict[st
 
 
 def save_transfer(org: Organisation, element: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+    if existing is not None:
+        existing["Status"] = "DELETED"
+        return dict(existing)
     source, target = _bank(org, element["FromBankAccount"]), _bank(org, element["ToBankAccount"])
     transfer = {"FromBankAccount": {"AccountID": source["AccountID"], "Code": source["Code"], "Name": source["Name"]},  # type: ignore[index]
                 "ToBankAccount": {"AccountID": target["AccountID"], "Code": target["Code"], "Name": target["Name"]},  # type: ignore[index]

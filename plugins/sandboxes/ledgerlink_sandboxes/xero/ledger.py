@@ -128,6 +128,8 @@ def balances(org: Organisation, until: str | None = None) -> dict[str, dict[str,
             book.lines(transaction, -sign)
             book.settle()
         for transfer in _dated(org.all("BankTransfers"), until):
+            if transfer.get("Status") == "DELETED":
+                continue
             source, _ = _bank_code(org, transfer["FromBankAccount"])
             target, _ = _bank_code(org, transfer["ToBankAccount"])
             amount = transfer["Amount"]  # both accounts in one currency (see .banking)

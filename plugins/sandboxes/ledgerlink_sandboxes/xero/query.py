@@ -4,6 +4,7 @@ https://developer.xero.com/documentation/api/accounting/requests-and-responses#r
 ``where=Name=="ABC Limited"``, ``ContactNumber=="cus_123" AND EmailAddress=="a@b.test"``,
 ``Contact.ContactID==Guid("…")``, ``Type=="ACCREC"``, ``AmountDue>=10``, ``IsCustomer==true``,
 ``Name.Contains("Acme")``, ``Name.StartsWith("A")``, ``Name.EndsWith("d")``, ``Name.ToLower()=="abc"``,
+``Date>=DateTime(2026,11,01)`` (a date field, ``/Date(ms+0000)/``, compared by its day),
 grouped with parentheses and joined by ``AND``/``&&``/``OR``/``||``.
 A string is in double quotes, a ``"`` or ``\\`` inside escaped with a backslash. Comparing
 strings with ``==`` ignores case, as Xero does. Anything else is Xero's 400
@@ -12,6 +13,7 @@ strings with ``==`` ignores case, as Xero does. Anything else is Xero's 400
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -19,7 +21,7 @@ from typing import Any
 
 Predicate = Callable[[dict[str, Any]], bool]
 
-TOKEN = re.compile(r'''\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<op>==|!=|>=|<=|>|<|&&|\|\||[().])
+TOKEN = re.compile(r'''\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<op>==|!=|>=|<=|>|<|&&|\|\||[().,])
                       |(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<number>-?\d+(?:\.\d+)?))''', re.VERBOSE)
 
 
@@ -52,7 +54,25 @@ def _field(entity: dict[str, Any], path: list[str]) -> Any:
     return value
 
 
+_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
+
+
+def _day(value: Any) -> datetime.date | None:
+    """The day of a date field as Xero stores it (``/Date(ms+0000)/`` or ISO 8601)."""
+    if not isinstance(value, str):
+        return None
+    found = _MS_DATE.match(value)
+    if found:
+        return datetime.datetime.fromtimestamp(int(found.group(1)) / 1000, datetime.timezone.utc).date()
+    try:
+        return datetime.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
 def _compare(left: Any, op: str, right: Any) -> bool:
+    if isinstance(right, datetime.date):
+        left = _day(left)
     if isinstance(right, str) and isinstance(left, str):
         left, right = left.lower(), right.lower()
     elif isinstance(right, Decimal):
@@ -137,6 +157,17 @@ class _Parser:
             return text == "true"
         if kind == "word" and text == "null":
             return None
+        if kind == "word" and text == "DateTime":
+            self.take("op", "(")
+            parts = [self.take("number")[1]]
+            while self.peek() == ("op", ","):
+                self.take("op", ",")
+                parts.append(self.take("number")[1])
+            self.take("op", ")")
+            try:
+                return datetime.date(*(int(part) for part in parts[:3]))
+            except (TypeError, ValueError):
+                raise QueryError(f"DateTime({', '.join(parts)}) is not a date") from None
         if kind == "word" and text == "Guid":
             self.take("op", "(")
             guid = _unquote(self.take("string")[1]).lower()

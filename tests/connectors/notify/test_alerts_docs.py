@@ -19,7 +19,8 @@ ENV = {"SMTP_PASSWORD": "smtp-password-9d0c",
 
 
 def toml_of(page: str) -> str:
-    return re.findall(r"```toml\n(.*?)```", (REPO / "docs" / page).read_text(), re.S)[0]
+    """Every TOML block of the page, as one configuration."""
+    return "\n".join(re.findall(r"```toml\n(.*?)```", (REPO / "docs" / page).read_text(), re.S))
 
 
 @pytest.fixture

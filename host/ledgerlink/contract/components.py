@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 from wsgiref.types import WSGIApplication
 
+from ledgerlink.contract.clock import Tick
 from ledgerlink.contract.demo import Demo, DemoSource
 from ledgerlink.contract.limits import Limits, Remaining
 from ledgerlink.contract.oauth2 import OAuth2
@@ -276,6 +277,17 @@ class Trigger:
     #: page's own. ``ledgerlink backfill`` stores them and plans one run each, as if each
     #: event had arrived. None: this trigger's past cannot be listed.
     history: Callable[[float, float, str | None, "ActionContext"], Generator[Request, Response, "Page"]] | None = None
+    #: JSON Schema (object) of the ``trigger.options`` a recipe gives this trigger (a
+    #: schedule's cron expression, say); None: a recipe gives none
+    options_schema: Mapping[str, Any] | None = None
+    #: ``check_options(options, timezone) -> [(pointer, message), ...]``: what is wrong with
+    #: options that fit ``options_schema`` (a cron expression that does not parse), each at
+    #: its JSON pointer inside the options; the recipe's time zone is given for defaults
+    check_options: Callable[[Mapping[str, Any], str], list[tuple[str, str]]] | None = None
+    #: ``tick(tick) -> [IncomingEvent, ...]``: a clock-driven trigger's events due for one
+    #: recipe (:mod:`ledgerlink.contract.clock`); asked by every worker process about once a
+    #: second, it must answer from the :class:`~ledgerlink.contract.clock.Tick` alone
+    tick: Callable[["Tick"], list[IncomingEvent]] | None = None
     plugin: str = ""
 
     @property

@@ -15,7 +15,8 @@ from typing import Any
 from ledgerlink import jsonio
 from ledgerlink.io import files, outbound
 from ledgerlink.contract import (Action, ActionContext, FileEffect, FileResult, IncomingEvent, LinkQuery,
-                                 Request, Response)
+                                 Request, Response, reports)
+from ledgerlink.contract.reports import RunsQuery
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config
 from ledgerlink.errors import ConfigError, EventError
@@ -92,12 +93,14 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
     lookups: dict[str, list[dict[str, Any]]] = {}
 
     def send(step: Step, action: Action, ctx: ActionContext,
-             request: Request | LinkQuery | FileEffect) -> Response | FileResult:
+             request: Request | LinkQuery | RunsQuery | FileEffect) -> Response | FileResult:
         if isinstance(request, LinkQuery):  # a dry-run reads no database: as if nothing were linked yet
             lookups.setdefault(step.id, []).append({"source_id": request.source_id,
                                                     "target_type": request.target_type,
                                                     "answered_with": "no link (a dry-run reads no database)"})
             return Response(status=200, json={"target_id": None})
+        if isinstance(request, RunsQuery):  # a dry-run reads no database: an empty window
+            return Response(status=200, json=reports.empty_answer(request))
         if isinstance(request, FileEffect):  # shown as a request is; answered as a first attempt is
             files.relative_path(request)  # a path the live run would refuse fails the dry-run too
             shown.setdefault(step.id, []).append(files.describe(request, secret_values(step.connection)))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +60,8 @@ class Runtime:
     store: Store
     recipes_dir: str | Path | None = None
     settings: Settings = field(default_factory=Settings)
+    #: the wall clock clock-driven triggers tick by (Unix seconds); a test passes a simulated one
+    clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.catalog, self.config, self.store, self.recipes_dir)

@@ -20,6 +20,7 @@ import httpx
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.contract import Connection, FileEffect, FileResult, Limits, LinkQuery, Request, Response
+from ledgerlink.contract.reports import MAX_FAILURES, RunsQuery
 from ledgerlink.errors import NotSent, OutcomeUnknown
 from ledgerlink.io import files, outbound
 from ledgerlink.io.governor import Governor, heed
@@ -28,7 +29,7 @@ from ledgerlink.store import Store
 
 #: ``send(request) -> response``: a Request goes to the vendor, a LinkQuery to the links table,
 #: a FileEffect to :mod:`ledgerlink.io.files`
-Transport = Callable[[Request | LinkQuery | FileEffect], Response | FileResult]
+Transport = Callable[[Request | LinkQuery | RunsQuery | FileEffect], Response | FileResult]
 #: ``send(request) -> response`` outside a run: a Request to the vendor, a FileEffect to its file
 Sender = Callable[[Request | FileEffect], Response | FileResult]
 
@@ -152,10 +153,12 @@ class Connections:
         limits = self.config.limits(connection.name, self.limits(name))
         records = sent if sent is not None else []
 
-        def send(request: Request | LinkQuery | FileEffect) -> Response | FileResult:
+        def send(request: Request | LinkQuery | RunsQuery | FileEffect) -> Response | FileResult:
             if isinstance(request, LinkQuery):
                 target = self.store.linked_target(connection.name, request.source_id, request.target_type)
                 return Response(status=200, json={"target_id": target})
+            if isinstance(request, RunsQuery):  # the host's own record, read-only
+                return Response(status=200, json=self.store.window(request.since, request.until, MAX_FAILURES))
             if isinstance(request, FileEffect):  # not HTTP: the host writes the file, ungoverned
                 return files.perform_logged(request, connection.settings, secret_values, records)
             # the governor also holds back a connector without published limits after a Retry-After

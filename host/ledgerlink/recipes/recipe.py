@@ -64,6 +64,8 @@ class Recipe:
     timezone: str = "UTC"
     enabled: bool = True
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: the trigger's options (``trigger.options``), valid against its ``options_schema``
+    trigger_options: dict[str, Any] = field(default_factory=dict)
 
     def matches(self, doc: Mapping[str, Any]) -> bool:
         return self.filter is None or self.filter(doc)
@@ -289,6 +291,8 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
     base_scope = dict(file=file, recipe_id=recipe_id, transforms=catalog.transforms, lookups=lookups,
                       timezone=timezone, trigger=event if trigger else "",
                       event_schema=trigger.event_schema if trigger else None)
+    options = trigger_raw.get("options") if isinstance(trigger_raw.get("options"), Mapping) else {}
+    problems.extend(_option_problems(trigger, trigger_raw, timezone, file) if trigger else [])
     filter_ = None
     if "filter" in trigger_raw:
         scope = Scope(step_id="", **base_scope)
@@ -339,7 +343,24 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
         id=raw["id"], version=raw["version"], description=raw["description"], file=file,
         trigger=trigger, connection=trigger_raw["connection"], filter=filter_,
         lookups={k: dict(v) for k, v in lookups.items()}, steps=steps, timezone=timezone,
-        enabled=raw.get("enabled", True), raw=dict(raw)), []
+        enabled=raw.get("enabled", True), raw=dict(raw), trigger_options=dict(options)), []
+
+
+def _option_problems(trigger: Trigger, trigger_raw: Mapping[str, Any], timezone: str, file: str) -> list[Problem]:
+    """What is wrong with a recipe's ``trigger.options``: against the trigger's schema, then its check."""
+    if trigger.options_schema is None:
+        if "options" in trigger_raw:
+            return [Problem(file, "/trigger/options", f"trigger {trigger.name!r} takes no options; "
+                                                      f"remove /trigger/options")]
+        return []
+    options = trigger_raw.get("options", {})
+    found = [Problem(file, "/trigger/options" + "".join(f"/{p}" for p in error.absolute_path),
+                     f"{error.message} (trigger {trigger.name!r} options)")
+             for error in jsonschema.Draft202012Validator(trigger.options_schema).iter_errors(options)]
+    if not found and trigger.check_options is not None:
+        found = [Problem(file, f"/trigger/options{pointer}", message)
+                 for pointer, message in trigger.check_options(options, timezone)]
+    return found
 
 
 def validate(paths: Iterable[str | Path], catalog: Catalog, config: Config) -> tuple[list[Recipe], list[Problem]]:

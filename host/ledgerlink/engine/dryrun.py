@@ -99,7 +99,9 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
                                                     "target_type": request.target_type,
                                                     "answered_with": "no link (a dry-run reads no database)"})
             return Response(status=200, json={"target_id": None})
-        if isinstance(request, RunsQuery):  # a dry-run reads no database: an empty window
+        if isinstance(request, RunsQuery):  # shown as a request is; a dry-run reads no database
+            shown.setdefault(step.id, []).append({"query": "runs", "since": request.since, "until": request.until,
+                                                  "answered_with": "an empty window (a dry-run reads no database)"})
             return Response(status=200, json=reports.empty_answer(request))
         if isinstance(request, FileEffect):  # shown as a request is; answered as a first attempt is
             files.relative_path(request)  # a path the live run would refuse fails the dry-run too

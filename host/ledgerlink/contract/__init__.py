@@ -12,10 +12,14 @@ from the kit below, so every connector follows the same rules:
 - :mod:`~ledgerlink.contract.effects`: effects beyond HTTP: an action yields :class:`Request`,
   :class:`LinkQuery` or a file effect (:class:`WriteFile`, :class:`AppendFile`, :class:`ReadFile`, :class:`ListFolder`, :class:`MoveFile`) and gets back
   :class:`Response` or :class:`FileResult`;
+- :mod:`~ledgerlink.contract.mail`: an email, sent by the host over SMTP: an action yields
+  :class:`SendMail` and gets back :class:`MailResult`;
 - :mod:`~ledgerlink.contract.oauth2`: a connector's OAuth 2.0 flows (:class:`OAuth2`);
 - :mod:`~ledgerlink.contract.tenants`: choosing the tenant a consent gave access to;
 - :mod:`~ledgerlink.contract.subscriptions`: webhook subscriptions made through the vendor's
   API, and the signing secrets their handshakes teach;
+- :mod:`~ledgerlink.contract.events`: raising an event into the inbox from a behaviour hook or
+  a plugin's loop (:func:`raise_event`, the :class:`Host` those hooks get);
 - :mod:`~ledgerlink.contract.clock`: triggers raised by time passing (:class:`Tick`);
 - :mod:`~ledgerlink.contract.reports`: the runs of a window, read by an action
   (:class:`RunsQuery`).
@@ -39,8 +43,10 @@ from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_acti
                                         linked_target, perform_create, read_then_delete)
 from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, FileResult, ListFolder, MoveFile,
                                          ReadFile, WriteFile)
+from ledgerlink.contract.mail import MailResult, SendMail
 from ledgerlink.contract.tenants import choose_tenant
 from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
+from ledgerlink.contract.events import Host, Raised, Tally, envelope_schema, raise_event
 from ledgerlink.contract.clock import Tick, event_prefix
 from ledgerlink.contract.reports import RunsQuery
 
@@ -61,8 +67,10 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            "perform_create", "read_then_delete",
            # effects and tenants
            "AppendFile", "FileEffect", "FileEntry", "FileResult", "ListFolder", "MoveFile", "ReadFile",
-           "WriteFile", "choose_tenant",
+           "WriteFile", "MailResult", "SendMail", "choose_tenant",
            # webhook subscriptions
            "Handshake", "Subscription", "Subscriptions", "signing_secrets",
+           # host events
+           "Host", "Raised", "Tally", "envelope_schema", "raise_event",
            # clock-driven triggers and run reports
            "Tick", "event_prefix", "RunsQuery"]

@@ -47,6 +47,10 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
     form: Sequence[tuple[str, str]] | None = None
+    #: the secret setting whose value is the whole address to send to, for an address that is
+    #: itself a credential (a chat's incoming-webhook URL): the host sends there and shows
+    #: ``url`` (a label) with the address redacted. Empty: ``url`` is the address.
+    url_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,11 @@ class Connector:
     #: ``auth(secrets) -> headers``: the headers that authenticate a request, given the
     #: connection's secret settings and stored tokens. Their values are always redacted.
     auth: Callable[[Mapping[str, Any]], Mapping[str, str]] | None = None
+    #: ``sign_request(body, secrets) -> headers``: headers that sign a request's exact body
+    #: (an HMAC of it with a secret), given what ``auth`` is given; added after the body is
+    #: encoded, their values redacted like the auth headers'. ``signed_headers`` names them.
+    sign_request: Callable[[bytes, Mapping[str, Any]], Mapping[str, str]] | None = None
+    signed_headers: tuple[str, ...] = ()
     #: settings that are not secret but that ``auth`` and ``limits_for`` read beside the
     #: secrets (a tenant header every request carries, a plan's daily limit): the host adds
     #: them to what it passes to both, and redacts only the secrets

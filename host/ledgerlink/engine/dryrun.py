@@ -4,7 +4,8 @@ Mapping, input validation and the actions' requests are produced exactly as a li
 would produce them; the first request of each step is shown as it would be sent (secrets
 redacted) and answered with the action's sample response, so later requests and later
 steps can be shown too. A file effect is shown the same way (kind, mode, path, the exact
-content) and answered as its first attempt would be. Nothing is sent, nothing is written.
+content) and answered as its first attempt would be; an email likewise (server, envelope, the
+exact message), answered as if every recipient were accepted. Nothing is sent, nothing is written.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledgerlink import jsonio
-from ledgerlink.io import files, outbound
+from ledgerlink.io import files, mail, outbound
 from ledgerlink.contract import (Action, ActionContext, FileEffect, FileResult, IncomingEvent, LinkQuery,
                                  Request, Response, reports)
+from ledgerlink.contract.mail import MailResult, SendMail
 from ledgerlink.contract.reports import RunsQuery
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config
@@ -93,7 +95,7 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
     lookups: dict[str, list[dict[str, Any]]] = {}
 
     def send(step: Step, action: Action, ctx: ActionContext,
-             request: Request | LinkQuery | RunsQuery | FileEffect) -> Response | FileResult:
+             request: Request | LinkQuery | RunsQuery | FileEffect | SendMail) -> Response | FileResult | MailResult:
         if isinstance(request, LinkQuery):  # a dry-run reads no database: as if nothing were linked yet
             lookups.setdefault(step.id, []).append({"source_id": request.source_id,
                                                     "target_type": request.target_type,
@@ -107,6 +109,10 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
             files.relative_path(request)  # a path the live run would refuse fails the dry-run too
             shown.setdefault(step.id, []).append(files.describe(request, secret_values(step.connection)))
             return files.first_answer(request)
+        if isinstance(request, SendMail):  # the server, the envelope, the exact message; nothing sent
+            settings = connection_for(step.connection).settings
+            shown.setdefault(step.id, []).append(mail.describe(request, settings, secret_values(step.connection)))
+            return mail.first_answer(request)
         connector = catalog.connectors[action.connector]
         auth = {}
         if connector.auth is not None:
@@ -114,12 +120,17 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
             auth = connector.auth({**{name: settings[name] for name in connector.auth_settings
                                       if name in settings},
                                    **{name: outbound.REDACTED for name in connector.secret_settings}})
-        http = outbound.build(request, auth)
+        sign = None
+        if connector.sign_request is not None:  # shown with each signature header, its value redacted
+            sign = lambda body: {name: outbound.REDACTED for name in connector.signed_headers}  # noqa: E731
+        http = outbound.build(request, auth, sign)
         if request.form is not None:
             body = outbound.shown_body(request)
         else:
             body = jsonio.loads(http.content) if http.content else None
-        described = outbound.describe(http, body, secret_headers=auth.keys())
+        described = outbound.describe(http, body, secret_headers=[*auth.keys(), *connector.signed_headers])
+        if request.url_secret:  # the address is a credential: named, never shown
+            described["url"] = f"{outbound.REDACTED} (the address in secret {request.url_secret!r})"
         if shown.get(step.id):
             described["answered_with"] = "sample response (an earlier request of this step was not sent)"
         shown.setdefault(step.id, []).append(described)

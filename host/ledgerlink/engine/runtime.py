@@ -20,6 +20,7 @@ from pathlib import Path
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.engine.counters import Metrics
+from ledgerlink.engine.events import RuntimeHost
 from ledgerlink.engine.inbox import Inbox
 from ledgerlink.io import outbound
 from ledgerlink.io.connections import Connections
@@ -79,6 +80,9 @@ class Runtime:
         self.connections = Connections(self.catalog, self.config, self.store, client, self.governor,
                                        self.metrics, self.wake, self.settings.max_governor_wait)
         self.inbox = Inbox(self.connections, self.registry, self.store, self.metrics, self.wake)
+        #: what behaviour hooks and plugins' loops get as ``host`` (:mod:`ledgerlink.contract.events`);
+        #: its clock is the runtime's, so one simulated clock moves ticks and alert windows alike
+        self.host = RuntimeHost(self, lambda: self.clock())
 
     def wake(self) -> None:
         """Wake the workers: runs (or notifications to fetch) were stored."""

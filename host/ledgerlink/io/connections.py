@@ -20,18 +20,20 @@ import httpx
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.contract import Connection, FileEffect, FileResult, Limits, LinkQuery, Request, Response
+from ledgerlink.contract.mail import MailResult, SendMail
 from ledgerlink.contract.reports import MAX_FAILURES, RunsQuery
-from ledgerlink.errors import NotSent, OutcomeUnknown
-from ledgerlink.io import files, outbound
+from ledgerlink.errors import NotSent, OutcomeUnknown, VendorError
+from ledgerlink.io import files, mail, outbound
 from ledgerlink.io.governor import Governor, heed
 from ledgerlink.io.secrets import SecretBox
 from ledgerlink.store import Store
 
 #: ``send(request) -> response``: a Request goes to the vendor, a LinkQuery to the links table,
-#: a FileEffect to :mod:`ledgerlink.io.files`
-Transport = Callable[[Request | LinkQuery | RunsQuery | FileEffect], Response | FileResult]
-#: ``send(request) -> response`` outside a run: a Request to the vendor, a FileEffect to its file
-Sender = Callable[[Request | FileEffect], Response | FileResult]
+#: a FileEffect to :mod:`ledgerlink.io.files`, a SendMail to :mod:`ledgerlink.io.mail`, a RunsQuery to the run store
+Transport = Callable[[Request | LinkQuery | RunsQuery | FileEffect | SendMail], Response | FileResult | MailResult]
+#: ``send(request) -> response`` outside a run: a Request to the vendor, a FileEffect to its
+#: file, a SendMail to its SMTP server
+Sender = Callable[[Request | FileEffect | SendMail], Response | FileResult | MailResult]
 
 
 class Counters(Protocol):
@@ -143,7 +145,7 @@ class Connections:
     def transport(self, name: str, sent: list[outbound.Sent] | None = None) -> Transport:
         """``send(request) -> response`` on connection ``name`` as a worker sends: through the
         governor, authenticated, a ``LinkQuery`` answered from the links table, a file effect
-        performed by :mod:`ledgerlink.io.files`; each request's redacted record is appended to ``sent``. Raises Throttled when no slot
+        performed by :mod:`ledgerlink.io.files`, a ``SendMail`` sent (governed) by :mod:`ledgerlink.io.mail`; each request's redacted record is appended to ``sent``. Raises Throttled when no slot
         frees within ``max_governor_wait``. Each answer is heeded (:func:`ledgerlink.io.governor.heed`):
         a 429 pauses the connection, the allowance the vendor says is left narrows the governor's counts."""
         connection = self.connection(name)
@@ -152,8 +154,9 @@ class Connections:
         governor_key = f"{connection.connector}:{connection.name}"
         limits = self.config.limits(connection.name, self.limits(name))
         records = sent if sent is not None else []
+        sign = self.signer(name)
 
-        def send(request: Request | LinkQuery | RunsQuery | FileEffect) -> Response | FileResult:
+        def send(request: Request | LinkQuery | RunsQuery | FileEffect | SendMail) -> Response | FileResult | MailResult:
             if isinstance(request, LinkQuery):
                 target = self.store.linked_target(connection.name, request.source_id, request.target_type)
                 return Response(status=200, json={"target_id": target})
@@ -161,10 +164,15 @@ class Connections:
                 return Response(status=200, json=self.store.window(request.since, request.until, MAX_FAILURES))
             if isinstance(request, FileEffect):  # not HTTP: the host writes the file, ungoverned
                 return files.perform_logged(request, connection.settings, secret_values, records)
+            if isinstance(request, SendMail):  # not HTTP: the host sends the message over SMTP
+                with self.governor.slot(governor_key, limits, max_wait=self.max_governor_wait):
+                    return mail.perform_logged(request, connection.settings, self.secrets(name), records)
+            request = self.addressed(name, request)
             # the governor also holds back a connector without published limits after a Retry-After
             with self.governor.slot(governor_key, limits, max_wait=self.max_governor_wait):
                 try:
-                    response, record = outbound.send(self.client, request, auth, secret_values)
+                    response, record = outbound.send(self.client, request, auth, secret_values, sign,
+                                                     connector.signed_headers)
                 except (NotSent, OutcomeUnknown) as exc:
                     if exc.sent is not None:
                         records.append(exc.sent)  # the run log shows what was attempted
@@ -183,13 +191,38 @@ class Connections:
         effects) outside a run (``ledgerlink check``, ``runs undo``)."""
         auth, values = self.credentials(name)
         settings = self.connection(name).settings
+        sign = self.signer(name)
 
-        def send(request: Request | FileEffect) -> Response | FileResult:
+        def send(request: Request | FileEffect | SendMail) -> Response | FileResult | MailResult:
             if isinstance(request, FileEffect):
                 return files.perform(request, settings)
-            return outbound.send(self.client, request, auth, values)[0]
+            if isinstance(request, SendMail):
+                return mail.perform(request, settings, self.secrets(name))
+            return outbound.send(self.client, self.addressed(name, request), auth, values, sign)[0]
 
         return send
+
+    def addressed(self, name: str, request: Request) -> Request:
+        """``request`` sent to the secret address it names (``Request.url_secret``), if any;
+        the address is among the secrets redacted from what is logged."""
+        if not request.url_secret:
+            return request
+        address = self.secrets(name).get(request.url_secret)
+        if not isinstance(address, str) or not address.startswith(("https://", "http://")):
+            raise VendorError(f"connection {name!r} sets no address in its secret {request.url_secret!r}; "
+                              f"write it as ${{ENV_VAR}} in ledgerlink.toml and set that variable to the "
+                              f"https:// address to send to")
+        return replace(request, url=address)
+
+    def signer(self, name: str) -> outbound.Signer | None:
+        """``sign(body) -> headers`` for connection ``name`` when its connector signs its
+        requests' bodies (``Connector.sign_request``), else None."""
+        connector = self.catalog.connectors[self.connection(name).connector]
+        if connector.sign_request is None:
+            return None
+        secrets = self._with_auth_settings(name, self.secrets(name))
+        sign_request = connector.sign_request
+        return lambda body: sign_request(body, secrets)
 
     def polled(self) -> list[str]:
         """Configured connections that poll (``poll_seconds`` set, connector with a poll)."""

@@ -6,7 +6,7 @@ secrets redacted; live runs send the same request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,9 +23,16 @@ USER_AGENT = f"ledgerlink/{__version__}"
 FORM = "application/x-www-form-urlencoded"
 
 
-def build(request: Request, auth_headers: Mapping[str, str] | None = None) -> httpx.Request:
+#: ``sign(body) -> headers``: the headers that sign a request's exact body (a connector's
+#: ``sign_request`` bound to the connection's secrets)
+Signer = Callable[[bytes], Mapping[str, str]]
+
+
+def build(request: Request, auth_headers: Mapping[str, str] | None = None,
+          sign: Signer | None = None) -> httpx.Request:
     """The httpx request for an action's request: query encoded, body as exact JSON or as a
-    form (``Request.form``, its pairs in order)."""
+    form (``Request.form``, its pairs in order); ``sign`` adds the headers signing the body
+    exactly as it is sent."""
     headers = {"User-Agent": USER_AGENT, **dict(request.headers), **dict(auth_headers or {})}
     content = None
     if request.json is not None and request.form is not None:
@@ -36,6 +43,8 @@ def build(request: Request, auth_headers: Mapping[str, str] | None = None) -> ht
     elif request.form is not None:
         content = urlencode(list(request.form)).encode("ascii")
         headers.setdefault("Content-Type", FORM)
+    if sign is not None:
+        headers.update(sign(content or b""))
     return httpx.Request(request.method, request.url, params=dict(request.params),
                          headers=headers, content=content)
 
@@ -93,15 +102,19 @@ class Sent:
 
 
 def send(client: httpx.Client, request: Request, auth_headers: Mapping[str, str],
-         secrets: Iterable[str]) -> tuple[Any, Sent]:
-    """Send one action request; returns (catalog Response, what to log). Raises NotSent/OutcomeUnknown."""
+         secrets: Iterable[str], sign: Signer | None = None,
+         signed_headers: Iterable[str] = ()) -> tuple[Any, Sent]:
+    """Send one action request (its body signed by ``sign``, whose ``signed_headers`` are
+    redacted like the auth headers); returns (catalog Response, what to log). Raises
+    NotSent/OutcomeUnknown."""
     from time import perf_counter
 
     from ledgerlink.contract import Response
 
-    http = build(request, auth_headers)
+    http = build(request, auth_headers, sign)
     secrets = [s for s in secrets if isinstance(s, str) and s]
-    logged = describe(http, shown_body(request), secret_headers=auth_headers.keys(), secrets=secrets)
+    logged = describe(http, shown_body(request), secret_headers=[*auth_headers.keys(), *signed_headers],
+                      secrets=secrets)
     started = perf_counter()
     try:
         raw = client.send(http)

@@ -15,6 +15,7 @@ ledgerlink's state. It is composed of one class per family of tables, each a mix
     links.py         source object ↔ entity created in the target system
     recipes.py       every recipe version ever loaded
     connections.py   connection secret blobs and statuses
+    tallies.py       occurrences counted per key and time window, by every process together
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ledgerlink.store.polls import PollStore
 from ledgerlink.store.recipes import RecipeStore
 from ledgerlink.store.run_log import EarlierWrite, RunLogStore
 from ledgerlink.store.runs import CLOSED, OPEN, ClaimedRun, RunStore
+from ledgerlink.store.tallies import TallyStore
 
 __all__ = [
     "CLOSED", "DEFAULT_URL", "OPEN", "ClaimedFetch", "ClaimedRun", "EarlierWrite", "Store",
@@ -37,5 +39,5 @@ __all__ = [
 ]
 
 
-class Store(EventStore, PollStore, RunStore, RunLogStore, LinkStore, RecipeStore, ConnectionStore):
+class Store(EventStore, PollStore, RunStore, RunLogStore, LinkStore, RecipeStore, ConnectionStore, TallyStore):
     """Every read and write of ledgerlink's state. Thread-safe (a connection per call)."""

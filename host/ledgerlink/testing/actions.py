@@ -148,23 +148,26 @@ def response_of(http: httpx.Response) -> Response:
 
 class HttpSender:
     """Sends each request over HTTP as the host builds it (:func:`ledgerlink.io.outbound.build`
-    with ``auth`` headers), typically to a sandbox on loopback.
+    with ``auth`` headers, the body signed by ``sign`` if given), typically to a sandbox on loopback.
 
     ``check(request)`` runs on every request before it leaves (a vendor-schema check);
     :attr:`sent` keeps every httpx response, in order.
     """
 
     def __init__(self, client: httpx.Client, auth: Mapping[str, str] | None = None,
-                 check: Callable[[Request], None] | None = None) -> None:
+                 check: Callable[[Request], None] | None = None,
+                 sign: outbound.Signer | None = None) -> None:
         self.client = client
         self.auth = dict(auth or {})
         self.check = check
+        #: ``sign(body) -> headers``, as the host signs (``Connector.sign_request``)
+        self.sign = sign
         self.sent: list[httpx.Response] = []
 
     def __call__(self, request: Request) -> Response:
         if self.check is not None:
             self.check(request)
-        http = self.client.send(outbound.build(request, self.auth))
+        http = self.client.send(outbound.build(request, self.auth, self.sign))
         self.sent.append(http)
         return response_of(http)
 

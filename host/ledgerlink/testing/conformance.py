@@ -49,13 +49,14 @@ from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.connectors.manager import GROUP, HOOKS
 from ledgerlink.contract import (Action, ActionContext, Connection, Connector, FileEffect, IncomingEvent,
                                  Request, Response, RunsQuery, Transform, Trigger)
+from ledgerlink.contract.mail import SendMail
 from ledgerlink.engine.dryrun import dry_run
 from ledgerlink.recipes import transforms
 from ledgerlink.recipes.recipe import Recipe, Step
 
 #: ``request_schema(request) -> problems``: the vendor's verdict on one request (or file
 #: effect: for a file connector, the verdict of the program that opens the file)
-RequestSchema = Callable[[Request | FileEffect | RunsQuery], Iterable[str]]
+RequestSchema = Callable[[Request | FileEffect | SendMail | RunsQuery], Iterable[str]]
 
 
 @dataclass
@@ -118,23 +119,26 @@ def undescribed(schema: Any, where: str = "") -> list[str]:
     return missing
 
 
-def _named(request: Request | FileEffect) -> str:
-    """``POST https://…`` for a request, ``append books/x.csv`` for a file effect."""
+def _named(request: Request | FileEffect | SendMail) -> str:
+    """``POST https://…`` for a request, ``append books/x.csv`` for a file effect, ``send
+    a@example.com`` for an email."""
     if isinstance(request, Request):
         return f"{request.method} {request.url}"
+    if isinstance(request, SendMail):
+        return f"send {', '.join(request.recipients)}"
     return f"{request.mode} {request.path}"
 
 
 def recording(perform: Callable[..., Generator[Any, Response, Any]],
-              into: list[Request | FileEffect | RunsQuery]) -> Callable[..., Generator[Any, Response, Any]]:
-    """``perform`` that also appends every Request, file effect and runs query it yields to ``into``."""
+              into: list[Request | FileEffect | SendMail | RunsQuery]) -> Callable[..., Generator[Any, Response, Any]]:
+    """``perform`` that also appends every Request, file effect, mail and runs query it yields to ``into``."""
 
     def perform_and_record(value: Any, ctx: ActionContext) -> Generator[Any, Response, Any]:
         steps = perform(value, ctx)
         try:
             request = next(steps)
             while True:
-                if isinstance(request, (Request, FileEffect, RunsQuery)):
+                if isinstance(request, (Request, FileEffect, SendMail, RunsQuery)):
                     into.append(request)
                 request = steps.send((yield request))
         except StopIteration as done:
@@ -148,7 +152,7 @@ class DryRun:
     """One action's sample dry-run: the host's report of the step and the requests it yielded."""
 
     step: Mapping[str, Any]
-    requests: list[Request | FileEffect | RunsQuery]
+    requests: list[Request | FileEffect | SendMail | RunsQuery]
 
 
 def dry_run_sample(connector: Connector, action: Action, plugin: str) -> DryRun:
@@ -158,7 +162,7 @@ def dry_run_sample(connector: Connector, action: Action, plugin: str) -> DryRun:
     answered "nothing linked" and every request after a step's first with the action's sample
     response, as ``ledgerlink dry-run`` does.
     """
-    requests: list[Request | FileEffect | RunsQuery] = []
+    requests: list[Request | FileEffect | SendMail | RunsQuery] = []
     catalog = Catalog()
     transforms.ledgerlink_register_transforms(catalog.registrar("transform", "core"))
     catalog.add("connector", connector, plugin)

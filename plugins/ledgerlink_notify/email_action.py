@@ -25,6 +25,8 @@ from ledgerlink.contract import Action, ActionContext, MailResult, SendMail
 from ledgerlink.contract.problems import Problems, begin, text
 
 NAME = "notify.email"
+#: SMTP's line ending, lines up to RFC 5322's hard limit: a subject is never folded before its first word
+POLICY = SMTP.clone(max_line_length=998)
 #: the most recipients one step sends to
 MAX_RECIPIENTS = 50
 MAX_SUBJECT = 250
@@ -124,7 +126,7 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> SendMail:
     html = text(data["html"], "/html", "html", MAX_BODY, problems, keeper="an email") if "html" in data else None
     problems.raise_if_any()
     sender = senders[0]
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = recipients
     if reply_to:

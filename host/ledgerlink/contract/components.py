@@ -286,16 +286,12 @@ class Trigger:
     #: page's own. ``ledgerlink backfill`` stores them and plans one run each, as if each
     #: event had arrived. None: this trigger's past cannot be listed.
     history: Callable[[float, float, str | None, "ActionContext"], Generator[Request, Response, "Page"]] | None = None
-    #: JSON Schema (object) of the ``trigger.options`` a recipe gives this trigger (a
-    #: schedule's cron expression, say); None: a recipe gives none
+    #: JSON Schema of a recipe's ``trigger.options`` (a cron expression); None: it takes none
     options_schema: Mapping[str, Any] | None = None
-    #: ``check_options(options, timezone) -> [(pointer, message), ...]``: what is wrong with
-    #: options that fit ``options_schema`` (a cron expression that does not parse), each at
-    #: its JSON pointer inside the options; the recipe's time zone is given for defaults
+    #: ``check_options(options, timezone) -> [(pointer in the options, message), ...]``
     check_options: Callable[[Mapping[str, Any], str], list[tuple[str, str]]] | None = None
-    #: ``tick(tick) -> [IncomingEvent, ...]``: a clock-driven trigger's events due for one
-    #: recipe (:mod:`ledgerlink.contract.clock`); asked by every worker process about once a
-    #: second, it must answer from the :class:`~ledgerlink.contract.clock.Tick` alone
+    #: ``tick(Tick) -> [IncomingEvent, ...]``: a clock-driven trigger's due events for one
+    #: recipe, answered from the Tick alone (:mod:`ledgerlink.contract.clock`)
     tick: Callable[["Tick"], list[IncomingEvent]] | None = None
     plugin: str = ""
 

@@ -53,6 +53,7 @@ from .changes import POLL, TRIGGERS, VERIFIER_SETTING, WEBHOOK
 from .oauth import OAUTH
 from .references import check_references
 from .books import check_company
+from .reconcile import RECONCILE
 
 SETTINGS_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -152,6 +153,7 @@ CONNECTOR = Connector(
     oauth=OAUTH,
     check_references=check_references,
     check_company=check_company,
+    reconcile=RECONCILE,
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
     demo=DEMO,

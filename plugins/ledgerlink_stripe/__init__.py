@@ -35,6 +35,7 @@ from . import enrich, history
 from .actions import ACTIONS
 from .webhook import parse_webhook, verify_webhook
 from .demo import DEMO_SOURCE
+from .reconcile import RECONCILE
 
 #: Stripe event types registered as triggers, with each trigger's summary
 EVENT_TYPES: dict[str, str] = {
@@ -223,6 +224,7 @@ def ledgerlink_register_connectors(register):
         limits_for=api.limits_for,
         poll=polling.stripe_poll(lambda: list(EVENT_TYPES)),
         demo_source=DEMO_SOURCE,
+        reconcile=RECONCILE,
     ))
 
 

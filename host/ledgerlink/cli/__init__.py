@@ -22,7 +22,7 @@ from collections.abc import Callable
 import pluggy
 
 from ledgerlink import __version__
-from ledgerlink.cli import backfill, connections, export, recipes, runs, service, setup, webhooks
+from ledgerlink.cli import backfill, connections, export, recipes, reconcile, runs, service, setup, webhooks
 from ledgerlink.errors import LedgerlinkError, PluginError, RecipeError
 
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -65,7 +65,7 @@ def build_parser(plugins: pluggy.PluginManager | None = None) -> argparse.Argume
     parser.add_argument("--version", action="version", version=f"ledgerlink {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (setup, recipes, service, runs, export, backfill, connections, webhooks):
+    for module in (setup, recipes, service, runs, export, backfill, reconcile, connections, webhooks):
         module.add_commands(sub)
     if plugins is not None:
         add_plugin_commands(sub, plugins)

@@ -64,7 +64,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     db_option(rs)
     rs.add_argument("run", type=int)
     rs.set_defaults(func=cmd_runs)
-    rr = rsub.add_parser("replay", help="replay a failed run on its own version or the latest")
+    rr = rsub.add_parser("replay", help="replay a failed run (or an undone one, to book it again) on its own "
+                                        "version or the latest")
     service_options(rr)
     rr.add_argument("run", type=int)
     rr.add_argument("--version", choices=("own", "latest"), default="own")

@@ -44,6 +44,7 @@ from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_acti
 from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, FileResult, ListFolder, MoveFile,
                                          ReadFile, WriteFile)
 from ledgerlink.contract.mail import MailResult, SendMail
+from ledgerlink.contract.reconcile import RECORD_KINDS, Listing, Reconcile, ReconcileQuery, Record
 from ledgerlink.contract.tenants import choose_tenant
 from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
 from ledgerlink.contract.events import Host, Raised, Tally, envelope_schema, raise_event
@@ -68,6 +69,8 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            # effects and tenants
            "AppendFile", "FileEffect", "FileEntry", "FileResult", "ListFolder", "MoveFile", "ReadFile",
            "WriteFile", "MailResult", "SendMail", "choose_tenant",
+           # reconciliation
+           "RECORD_KINDS", "Listing", "Reconcile", "ReconcileQuery", "Record",
            # webhook subscriptions
            "Handshake", "Subscription", "Subscriptions", "signing_secrets",
            # host events

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from wsgiref.types import WSGIApplication
 
 from ledgerlink.contract.clock import Tick
@@ -22,6 +22,9 @@ from ledgerlink.contract.demo import Demo, DemoSource
 from ledgerlink.contract.limits import Limits, Remaining
 from ledgerlink.contract.oauth2 import OAuth2
 from ledgerlink.contract.subscriptions import Handshake, Subscriptions
+
+if TYPE_CHECKING:
+    from ledgerlink.contract.reconcile import Reconcile
 
 STATUSES = ("stable", "beta")
 _DOTTED = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -251,6 +254,9 @@ class Connector:
     demo_source: DemoSource | None = None
     #: a cursor-based source of events (QuickBooks: change data capture)
     poll: Poll | None = None
+    #: how ``ledgerlink reconcile`` reads this side: its records of a period, its balance
+    #: (:mod:`ledgerlink.contract.reconcile`); None: it is not reconciled
+    reconcile: "Reconcile | None" = None
     version: str = "0.1.0"
     status: str = "stable"
     #: filled in by the host: the plugin that registered this

@@ -21,6 +21,7 @@ from ledgerlink.contract.mail import MailResult, SendMail
 from ledgerlink.contract.reports import RunsQuery
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config
+from ledgerlink.contract.reconcile import ReconcileQuery, empty_report
 from ledgerlink.errors import ConfigError, EventError
 from ledgerlink.recipes.paths import pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
@@ -105,6 +106,10 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
             shown.setdefault(step.id, []).append({"query": "runs", "since": request.since, "until": request.until,
                                                   "answered_with": "an empty window (a dry-run reads no database)"})
             return Response(status=200, json=reports.empty_answer(request))
+        if isinstance(request, ReconcileQuery):  # shown as a request is; a dry-run reconciles nothing
+            shown.setdefault(step.id, []).append({"reconcile": {"since": request.since, "until": request.until,
+                                                                "connection": request.connection}})
+            return Response(status=200, json=empty_report(request))
         if isinstance(request, FileEffect):  # shown as a request is; answered as a first attempt is
             files.relative_path(request)  # a path the live run would refuse fails the dry-run too
             shown.setdefault(step.id, []).append(files.describe(request, secret_values(step.connection)))

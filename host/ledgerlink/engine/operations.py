@@ -15,6 +15,7 @@ from ledgerlink.errors import Conflict, LedgerlinkError, MappingError, NotFound
 from ledgerlink.connectors.manager import load_catalog
 from ledgerlink.recipes.recipe import Recipe
 from ledgerlink.engine.runner import document
+from ledgerlink.engine.reconciliations import attach
 from ledgerlink.engine.runtime import Runtime, Settings
 from ledgerlink.store import DEFAULT_URL, Store
 
@@ -23,13 +24,13 @@ def build_runtime(db: str | None = None, recipes: str | Path | None = None, conf
                   settings: Settings | None = None, check_migrated: bool = True,
                   plugins: pluggy.PluginManager | None = None) -> Runtime:
     """Catalog (of ``plugins``, default every installed plugin) + config + store (+ recipes
-    loaded) as one runtime. Refuses an unmigrated database."""
+    loaded) as one runtime, whose actions may reconcile. Refuses an unmigrated database."""
     catalog = load_catalog(plugins)
     config = load_config(find_config_file(config_file), catalog)
     store = Store(db or DEFAULT_URL)
     if check_migrated:
         store.check_migrated()
-    runtime = Runtime(catalog, config, store, recipes, settings or Settings())
+    runtime = attach(Runtime(catalog, config, store, recipes, settings or Settings()))
     runtime.registry.reload()
     return runtime
 
@@ -62,10 +63,13 @@ def replay(runtime: Runtime, run_id: int, version: str = "own", dry: bool = Fals
         return {"dry_run": True, "run": run_id, "report": dry_run(recipe, runtime.catalog, runtime.config, event)}
     _check_filter(recipe, event)
     if version == "own" or recipe.version == row["recipe_version"]:
-        if row["status"] not in ("failed", "dead"):
-            raise Conflict(f"run {run_id} is {row['status']}; only failed or dead runs are replayed on "
-                           f"their own version")
-        runtime.store.reopen(run_id)
+        if row["status"] not in ("failed", "dead", "undone"):
+            raise Conflict(f"run {run_id} is {row['status']}; only failed, dead or undone runs are replayed "
+                           f"on their own version (`ledgerlink runs undo {run_id}` first to book it again)")
+        if row["status"] == "undone":
+            runtime.store.reopen_undone(run_id, tuple(runtime.catalog.actions))
+        else:
+            runtime.store.reopen(run_id)
         runtime.wake()
         return {"dry_run": False, "run": run_id, "recipe_version": recipe.version, "status": "pending"}
     new_id = runtime.store.plan(row["event_pk"], recipe.id, recipe.version, key_generation=1)

@@ -24,6 +24,7 @@ from ledgerlink.contract.mail import MailResult, SendMail
 from ledgerlink.contract.reports import MAX_FAILURES, RunsQuery
 from ledgerlink.errors import NotSent, OutcomeUnknown, VendorError
 from ledgerlink.io import files, mail, outbound
+from ledgerlink.contract.reconcile import ReconcileQuery
 from ledgerlink.io.governor import Governor, heed
 from ledgerlink.io.secrets import SecretBox
 from ledgerlink.store import Store
@@ -64,6 +65,9 @@ class Connections:
         self.secret_box = SecretBox(store)
         #: the wall clock OAuth tokens expire by (tests give a simulated one)
         self.clock: Callable[[], float] = time.time
+        #: ``reconciler(query) -> report``: runs a reconciliation an action asked for
+        #: (:class:`~ledgerlink.contract.reconcile.ReconcileQuery`); set by the runtime
+        self.reconciler: Callable[[ReconcileQuery], Any] | None = None
         self._connections: dict[str, Connection] = {}
 
     def connection(self, name: str) -> Connection:
@@ -162,6 +166,8 @@ class Connections:
                 return Response(status=200, json={"target_id": target})
             if isinstance(request, RunsQuery):  # the host's own record, read-only
                 return Response(status=200, json=self.store.window(request.since, request.until, MAX_FAILURES))
+            if isinstance(request, ReconcileQuery) and self.reconciler is not None:  # the host's own work
+                return Response(status=200, json=self.reconciler(request))
             if isinstance(request, FileEffect):  # not HTTP: the host writes the file, ungoverned
                 return files.perform_logged(request, connection.settings, secret_values, records)
             if isinstance(request, SendMail):  # not HTTP: the host sends the message over SMTP

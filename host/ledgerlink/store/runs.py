@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledgerlink.store.base import StoreBase
-from ledgerlink.store.schema import events, runs
+from ledgerlink.store.schema import events, links, run_steps, runs
 
 #: run states; a run is "open" while pending, running or retrying
 OPEN = ("pending", "running", "retrying")
@@ -141,6 +141,26 @@ class RunStore(StoreBase):
                 .values(status="pending", due_at=now, updated_at=now, last_error=None, attempts=0,
                         key_generation=runs.c.key_generation + 1)).rowcount == 1
             if reopened:
+                self._wake_others(conn)
+            return reopened
+
+    def reopen_undone(self, run_id: int, created: tuple[str, ...], now: float | None = None) -> bool:
+        """Put an undone run back in the queue, to book again what its undo voided or deleted
+        (replay on its own version). In the same transaction its succeeded steps are marked
+        ``undone`` (the run performs them again; ``ledgerlink export`` no longer lists them)
+        and its links of the action types ``created`` are dropped: those entities are gone,
+        the new ones are linked as the steps succeed. The key generation is raised, so each
+        write is sent under a key the vendor has not seen: it creates again."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            reopened = conn.execute(
+                runs.update().where(runs.c.id == run_id, runs.c.status == "undone")
+                .values(status="pending", due_at=now, updated_at=now, last_error=None, attempts=0,
+                        key_generation=runs.c.key_generation + 1)).rowcount == 1
+            if reopened:
+                conn.execute(run_steps.update().where(run_steps.c.run_id == run_id,
+                                                      run_steps.c.status == "succeeded").values(status="undone"))
+                conn.execute(links.delete().where(links.c.run_id == run_id, links.c.target_type.in_(created)))
                 self._wake_others(conn)
             return reopened
 

@@ -1,0 +1,121 @@
+"""What a connector implements to be reconciled (``ledgerlink reconcile``).
+
+A connector declares a :class:`Reconcile` as ``Connector.reconcile``. It lists the objects of
+a period on its side as neutral :class:`Record` s, a page at a time, through a read-only
+generator like a trigger's ``history`` (it yields :class:`~ledgerlink.contract.Request` s, or
+file effects, and the host sends them on the connection, governed and authenticated, and
+asks a page again after a 429), and, if it keeps one, a balance per currency at a date.
+
+The host compares the two sides through the links table: what each run booked (the step's
+``entry``, as ``ledgerlink export`` reads it) against the ledger's record of it, the ledger's
+records no run made, and the source's objects no run booked. A source (Stripe) lists its
+invoices, payments, refunds and payouts and declares ``balance`` (its balance at the end of
+a day); a ledger (QuickBooks, Xero, files) lists what it holds and maps each action that
+creates an entity to the entity type the action's output id names (``entities``), since one
+id can name a journal entry and a purchase alike; its ``balance`` is the clearing account's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledgerlink.contract.components import ActionContext, Connection, Request, Response
+
+#: what a record is, in words every system shares
+RECORD_KINDS = ("invoice", "payment", "refund", "credit_note", "fee", "payout", "deposit", "journal")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One object of a period on one side, as the other side would book it."""
+
+    #: one of :data:`RECORD_KINDS`
+    kind: str
+    #: its id on its own side (with ``entity``, it names one object)
+    id: str
+    #: its amount in the currency's minor units (an int, never a float), as the object shows
+    #: it: a refund or a payout is positive
+    amount: int
+    #: ISO 4217 code, upper case
+    currency: str
+    #: its date, YYYY-MM-DD (a ledger: the transaction date; a source: the day it happened, UTC)
+    date: str
+    #: a ledger record: the source object's id, when the ledger holds one (a memo, a reference)
+    source_id: str | None = None
+    #: the vendor's type of the object (QuickBooks ``JournalEntry``, Stripe ``payout``)
+    entity: str = ""
+    #: a few words a person recognises it by (a memo, a customer): shown beside a discrepancy
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of :attr:`Reconcile.records`."""
+
+    records: list[Record]
+    #: where the next page starts (given back as ``cursor``); None when this was the last
+    cursor: str | None = None
+
+
+#: ``records(since, until, cursor, ctx)``: one page of the records dated in ``[since, until]``
+#: (YYYY-MM-DD, both included); ``cursor`` is None for the first page, then the page's own
+ListRecords = Callable[[str, str, "str | None", ActionContext], Generator[Any, Any, Listing]]
+#: ``balance(at, ctx)``: {currency: minor units} at the end of day ``at`` (YYYY-MM-DD)
+ReadBalance = Callable[[str, ActionContext], Generator[Request, Response, Mapping[str, int]]]
+
+
+@dataclass(frozen=True)
+class Reconcile:
+    """How the host reads one side of a reconciliation from a connector."""
+
+    #: read-only: the objects of a period (see :data:`ListRecords`)
+    records: ListRecords
+    #: action name → the entity type (:attr:`Record.entity`) of the id its output names; a
+    #: link's ``target_type`` is the action that created the entity (ledgers only)
+    entities: Mapping[str, str] = field(default_factory=dict)
+    #: read-only: the balance per currency at the end of a day (a source: what it holds; a
+    #: ledger: the clearing account named by the connection's ``clearing_account`` setting).
+    #: None: this side keeps no balance to compare
+    balance: ReadBalance | None = None
+    #: the kinds of record this side lists (a source lists those a ledger books)
+    kinds: tuple[str, ...] = RECORD_KINDS
+    #: ``readable(connection) -> bool``: whether this connection can be listed (e.g. only one
+    #: with an API key, not one that only receives webhooks); None: every connection. A side
+    #: that cannot be read is named in the report's notes, and not compared
+    readable: Callable[[Connection], bool] | None = None
+
+
+@dataclass(frozen=True)
+class ReconcileQuery:
+    """Yielded by an action instead of a Request: "reconcile ``[since, until]`` (every ledger,
+    or ``connection``) now". The host runs the reconciliation as ``ledgerlink reconcile`` does
+    (the report kept as the latest, a ledger that disagrees raising
+    ``ledgerlink.reconcile.drift``) and answers ``Response(200, json=report)``: the report as
+    ``GET /api/reconcile`` shows it. A dry-run answers :func:`empty_report` and runs nothing."""
+
+    since: str
+    until: str
+    connection: str | None = None
+
+
+def empty_report(query: ReconcileQuery) -> dict[str, Any]:
+    """The answer a dry-run gives a :class:`ReconcileQuery`: nothing compared, nothing found."""
+    return {"since": query.since, "until": query.until, "ok": True, "listed": {}, "booked": 0, "counts": {},
+            "ledgers": {}, "notes": ["a dry-run reconciles nothing"], "discrepancies": []}
+
+
+def check_record(record: Any, connector: str) -> None:
+    """TypeError/ValueError in words when ``record`` is not a :class:`Record` a host can use."""
+    if not isinstance(record, Record):
+        raise TypeError(f"{connector}'s reconcile listed {type(record).__name__}, not a Record")
+    if record.kind not in RECORD_KINDS:
+        raise ValueError(f"{connector}'s reconcile listed a record of kind {record.kind!r}; "
+                         f"the kinds are {', '.join(RECORD_KINDS)}")
+    if not isinstance(record.amount, int) or isinstance(record.amount, bool):
+        raise ValueError(f"{connector}'s reconcile listed {record.entity} {record.id} with amount "
+                         f"{record.amount!r}: amounts are integer minor units")
+    if len(record.date) != 10:
+        raise ValueError(f"{connector}'s reconcile listed {record.entity} {record.id} dated {record.date!r}; "
+                         f"a date is YYYY-MM-DD")

@@ -3,8 +3,8 @@
 The action yields one :class:`ledgerlink.contract.RunsQuery` (the host answers from its run
 store; nothing leaves the machine) and returns the report: runs per recipe and status, the
 runs that failed or died with their error (which names the fix) and the command that
-retries each, and a section for reconciliation, which this report does not summarise: it
-says so rather than leave the reader to wonder. A later step mails it (``notify.email``) or
+retries each, and the latest reconciliation: its period, whether both sides agree, each
+discrepancy with its fix — or, when none ran, a line saying so and how to run one. A later step mails it (``notify.email``) or
 files it (``files.append_csv``).
 """
 
@@ -19,9 +19,9 @@ from typing import Any
 from ledgerlink.contract import Action, ActionContext, Response, RunsQuery
 from ledgerlink.contract.problems import begin
 
-#: what the report says in place of a reconciliation summary
-RECONCILIATION_GAP = ("Reconciliation: not in this report. The report counts runs only; it does not yet "
-                      "compare the two sides' books.")
+#: what the report says when no reconciliation has run
+RECONCILIATION_GAP = ("Reconciliation: none has run yet, so this report cannot say whether both sides agree; "
+                      "run `ledgerlink reconcile --since DATE`, or enable the nightly-reconciliation recipe.")
 
 INPUT = {
     "type": "object",
@@ -107,10 +107,31 @@ def render(window: Mapping[str, Any], title: str, period: str) -> dict[str, Any]
         more = f"{window['failures_left_off']} more failure(s): `ledgerlink runs --status failed` lists them"
         text.append(f"  {more}")
         html.append(f"<p>{escape(more)}</p>")
-    text += ["", RECONCILIATION_GAP]
-    html.append(f"<h2>Reconciliation</h2><p>{escape(RECONCILIATION_GAP)}</p>")
+    lines = reconciliation_lines(window.get("reconciliation"))
+    text += [""] + lines
+    html.append("<h2>Reconciliation</h2>" + "".join(f"<p>{escape(line.strip())}</p>" for line in lines))
     return {"subject": subject, "text": "\n".join(text) + "\n", "html": "\n".join(html) + "\n",
             "runs": runs, "failures": failures}
+
+
+def reconciliation_lines(latest: Mapping[str, Any] | None) -> list[str]:
+    """The report's reconciliation section: the latest one's period, verdict, problems and
+    each listed discrepancy with its fix; the gap named when none ran."""
+    if not latest:
+        return [RECONCILIATION_GAP]
+    verdict = "both sides agree" if latest["ok"] else f"{latest['discrepancies_total']} discrepancy(ies)"
+    lines = [f"Reconciliation of {latest['since']} to {latest['until']} (run {latest['at']}): {verdict}"]
+    if latest["counts"]:
+        lines.append("  " + ", ".join(f"{n} {problem}" for problem, n in sorted(latest["counts"].items())))
+    for d in latest["discrepancies"]:
+        run = f" (run {d['run']})" if d.get("run") is not None else ""
+        lines.append(f"  {d['problem']}: {d['kind']} {d['id']} on {d['connection']}{run}: expected {d['expected']}, "
+                     f"found {d['found']}; fix: {d['fix'] or 'see ledgerlink reconcile'}")
+    if latest["discrepancies_total"] > len(latest["discrepancies"]):
+        lines.append(f"  {latest['discrepancies_total'] - len(latest['discrepancies'])} more: "
+                     f"`ledgerlink reconcile --since {latest['since']} --until {latest['until']}` lists them")
+    lines += [f"  note: {note}" for note in latest["notes"]]
+    return lines
 
 
 SYNC_REPORT = Action(
@@ -121,6 +142,6 @@ SYNC_REPORT = Action(
     sample=SAMPLE,
     perform=perform,
     sample_response={"since": 1777525200, "until": 1777611600, "counts": [], "failures": [],
-                     "failures_left_off": 0},
+                     "failures_left_off": 0, "reconciliation": None},
     idempotency="none",
 )

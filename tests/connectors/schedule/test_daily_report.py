@@ -1,10 +1,12 @@
 """The shipped daily sync report, end to end: at 07:00 in the recipe's time zone a worker
 stores the tick, runs schedule.sync_report on the day's runs and sends the report through
 notify.email to a real SMTP server on loopback (STARTTLS, AUTH); once, however often the
-ticker is asked again. The host's clock is simulated; the runs of the day are planted."""
+ticker is asked again. The host's clock is simulated; the runs of the day and the latest
+reconciliation are planted."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -55,6 +57,13 @@ password = "${{LL_SMTP_PASSWORD}}"
             ("evt_3", "stripe.payout.paid", {}, [PlannedRun("stripe-payout-paid-to-quickbooks-deposit", 1,
                                                              "no bank account for GBP; add it to the lookups")])],
             now=yesterday_evening + 60)
+        store.set_cursor("reconcile:latest", json.dumps({  # as `ledgerlink reconcile` keeps it
+            "at": "2026-05-01T01:30:05Z", "since": "2026-04-30", "until": "2026-04-30", "ok": False,
+            "counts": {"amount_differs": 1}, "notes": [], "ledgers": {"quickbooks": {"amount_differs": 1}},
+            "discrepancies": [{"problem": "amount_differs", "connection": "quickbooks", "kind": "invoice",
+                               "entity": "JournalEntry", "id": "in_42", "date": "2026-04-30",
+                               "expected": "120.00 GBP", "found": "12.00 GBP", "source_id": "in_42", "run": 7,
+                               "fix": "correct the amount of JournalEntry 1042 to 120.00 GBP"}]}))
         store.ingest("stripe", [("evt_old", "stripe.invoice.paid", {}, [PlannedRun("last-weeks-recipe", 1, "old")])],
                      now=last_week)
         pool = WorkerPool(runtime, 2)
@@ -84,5 +93,6 @@ password = "${{LL_SMTP_PASSWORD}}"
     assert "no bank account for GBP; add it to the lookups" in text
     assert text.count("retry once fixed: ledgerlink runs replay ") == 3
     assert "last-weeks-recipe" not in text  # outside the window
-    assert "Reconciliation: not in this report" in text
+    assert "Reconciliation of 2026-04-30 to 2026-04-30 (run 2026-05-01T01:30:05Z): 1 discrepancy(ies)" in text
+    assert "correct the amount of JournalEntry 1042 to 120.00 GBP" in text and "(run 7)" in text
     assert "<h2>Failures: 3</h2>" in html and "account 81 is inactive" in html

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ledgerlink.contract import IncomingEvent, RunsQuery, Tick
+from ledgerlink.contract import IncomingEvent, RunsQuery, Tick, reports
+from ledgerlink.engine import reconciliations
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink.engine.ticker import tick as store_ticks
 from ledgerlink.store.events import PlannedRun
@@ -16,6 +17,7 @@ from ledgerlink.testing import ConnectorConformance
 from ledgerlink_schedule import cron
 from ledgerlink_schedule.report import RECONCILIATION_GAP, render
 from ledgerlink_schedule.trigger import CRON
+from runtime_fixtures import RECIPES
 from simulated_clock import MIDNIGHT
 
 UTC = timezone.utc
@@ -144,6 +146,24 @@ def test_the_report_counts_a_windows_runs_and_lists_failures_with_their_fix(tmp_
         assert RECONCILIATION_GAP in report["text"]
         empty = runtime.connections.transport("schedule")(RunsQuery(now + 60, now + 120)).json
         assert "no run was planned" in render(empty, "Daily", "later")["text"]
+        # the latest reconciliation, as ledgerlink reconcile keeps it, is summarised with each fix
+        assert reports.LATEST_RECONCILIATION == reconciliations.LATEST
+        many = [{"problem": "missing_in_ledger", "connection": "xero", "kind": "invoice", "entity": "Invoice",
+                 "id": f"in_{i}", "date": "2026-05-01", "expected": "10.00 EUR", "found": "nothing", "run": i,
+                 "fix": f"ledgerlink runs undo {i}, then ledgerlink runs replay {i}"}
+                for i in range(reports.MAX_DISCREPANCIES + 2)]
+        store.set_cursor(reports.LATEST_RECONCILIATION, json.dumps({
+            "at": "2026-05-01T02:30:09Z", "since": "2026-04-30", "until": "2026-04-30", "ok": False,
+            "counts": {"missing_in_ledger": len(many)}, "notes": ["stripe: no api_key, payouts not listed"],
+            "discrepancies": many}))
+        latest = runtime.connections.transport("schedule")(RunsQuery(now - 60, now + 60)).json["reconciliation"]
+        assert latest["discrepancies_total"] == reports.MAX_DISCREPANCIES + 2
+        text = render({**answer, "reconciliation": latest}, "Daily", "yesterday")["text"]
+        assert f"{reports.MAX_DISCREPANCIES + 2} discrepancy(ies)" in text
+        assert "missing_in_ledger: invoice in_0 on xero (run 0): expected 10.00 EUR, found nothing; " \
+               "fix: ledgerlink runs undo 0, then ledgerlink runs replay 0" in text
+        assert "2 more: `ledgerlink reconcile --since 2026-04-30 --until 2026-04-30` lists them" in text
+        assert "note: stripe: no api_key, payouts not listed" in text and RECONCILIATION_GAP not in text
     finally:
         runtime.close()
 
@@ -184,3 +204,21 @@ def test_a_tick_that_breaks_the_id_rule_is_refused_and_the_others_still_tick(tmp
         assert runtime.store.count_events() == 0
     finally:
         runtime.close()
+
+
+SHIPPED = sorted((RECIPES / "schedules").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_the_shipped_schedules_validate_and_dry_run(path, tmp_path, run_cli):
+    raw = json.loads(path.read_text())
+    assert path.stem == raw["id"] and len(raw["description"].split()) >= 12
+    config = tmp_path / "ledgerlink.toml"  # the daily report's mail server, as an operator configures it
+    config.write_text('[connections.reports_email]\nconnector = "notify"\nhost = "smtp.example.com"\n'
+                      'from = "ledgerlink <reports@example.com>"\n')
+    code, out, err = run_cli("validate", "--config", str(config), str(path))
+    assert code == 0, out + err
+    code, out, err = run_cli("dry-run", "--config", str(config), str(path))
+    assert code == 0, err
+    steps = json.loads(out)["steps"]
+    assert steps and all(step["status"] == "would_run" and step["request"] for step in steps)

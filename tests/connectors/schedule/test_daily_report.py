@@ -96,3 +96,48 @@ password = "${{LL_SMTP_PASSWORD}}"
     assert "Reconciliation of 2026-04-30 to 2026-04-30 (run 2026-05-01T01:30:05Z): 1 discrepancy(ies)" in text
     assert "correct the amount of JournalEntry 1042 to 120.00 GBP" in text and "(run 7)" in text
     assert "<h2>Failures: 3</h2>" in html and "account 81 is inactive" in html
+
+
+def test_the_nightly_reconciliation_runs_at_half_past_two_and_the_morning_report_tells_it(tmp_path, db_url,
+                                                                                           monkeypatch):
+    monkeypatch.setenv("LL_SMTP_USER", USERNAME)
+    monkeypatch.setenv("LL_SMTP_PASSWORD", PASSWORD)
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    for name in ("daily-sync-report.json", "nightly-reconciliation.json"):
+        shutil.copy(RECIPES / "schedules" / name, recipes)
+    now = [SEVEN_IN_LONDON - 4.5 * 3600]  # 02:30:20 in London
+    with smtp_server(tmp_path / "tls") as mail:
+        config = tmp_path / "ledgerlink.toml"
+        config.write_text(f"""
+[connections.reports_email]
+connector = "notify"
+host = "{mail.host}"
+port = {mail.port}
+ca_file = "{mail.certificates.ca_file}"
+from = "ledgerlink <reports@example.com>"
+username = "${{LL_SMTP_USER}}"
+password = "${{LL_SMTP_PASSWORD}}"
+""")
+        runtime = build_runtime(db=db_url, recipes=recipes, config_file=str(config))
+        runtime.clock = lambda: now[0]
+        pool = WorkerPool(runtime, 2)
+        pool.start()
+        try:
+            deadline = time.monotonic() + 60
+            while runtime.store.cursor("reconcile:latest") is None:
+                assert time.monotonic() < deadline, runtime.store.list_runs()
+                time.sleep(0.1)
+            now[0] = SEVEN_IN_LONDON
+            while not mail.mailbox.received:
+                assert time.monotonic() < deadline, runtime.store.list_runs()
+                time.sleep(0.1)
+        finally:
+            pool.stop()
+            runtime.close()
+    assert sorted((r["recipe_id"], r["event_id"], r["status"]) for r in runtime.store.list_runs()) == [
+        ("daily-sync-report", "schedule.cron:daily-sync-report:2026-05-01T06:00:00Z", "succeeded"),
+        ("nightly-reconciliation", "schedule.cron:nightly-reconciliation:2026-05-01T01:30:00Z", "succeeded")]
+    text = mail.mailbox.received[0].message.get_body(("plain",)).get_content()
+    assert "nightly-reconciliation: 1 succeeded" in text  # the night's run, inside the report's window
+    assert "Reconciliation of 2026-04-30 to 2026-04-30" in text and "both sides agree" in text

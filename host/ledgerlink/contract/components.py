@@ -17,13 +17,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from wsgiref.types import WSGIApplication
 
-from ledgerlink.contract.clock import Tick
 from ledgerlink.contract.demo import Demo, DemoSource
 from ledgerlink.contract.limits import Limits, Remaining
 from ledgerlink.contract.oauth2 import OAuth2
 from ledgerlink.contract.subscriptions import Handshake, Subscriptions
 
 if TYPE_CHECKING:
+    from ledgerlink.contract.clock import Tick
     from ledgerlink.contract.reconcile import Reconcile
 
 STATUSES = ("stable", "beta")
@@ -296,8 +296,7 @@ class Trigger:
     options_schema: Mapping[str, Any] | None = None
     #: ``check_options(options, timezone) -> [(pointer in the options, message), ...]``
     check_options: Callable[[Mapping[str, Any], str], list[tuple[str, str]]] | None = None
-    #: ``tick(Tick) -> [IncomingEvent, ...]``: a clock-driven trigger's due events for one
-    #: recipe, answered from the Tick alone (:mod:`ledgerlink.contract.clock`)
+    #: ``tick(Tick) -> [IncomingEvent, ...]``: a recipe's due events (:mod:`ledgerlink.contract.clock`)
     tick: Callable[["Tick"], list[IncomingEvent]] | None = None
     plugin: str = ""
 
@@ -381,13 +380,8 @@ class Transform:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """An imitation of a vendor's API on loopback, for tests, demos and integrators.
-
-    Registered through ``ledgerlink_register_sandboxes`` by a package apart from the
-    connector (the code under test and the imitation it is tested against must not share a
-    mistake). ``ledgerlink sandbox NAME`` serves it, ``ledgerlink demo`` points the
-    connector's connection at it.
-    """
+    """An imitation of a vendor's API on loopback, for tests, demos and integrators, registered
+    by a package apart from the connector's (``ledgerlink sandbox NAME`` serves it)."""
 
     #: the connector it stands in for (``"quickbooks"``)
     name: str

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import sqlalchemy as sa
+
 from ledgerlink import jsonio
 from ledgerlink.contract import IncomingEvent, Tick, event_prefix
 from ledgerlink.engine.inbox import Inbox, check_storable
@@ -35,7 +37,8 @@ def tick(registry: Registry, inbox: Inbox, store: Store, now: float,
     """Store the events due now for every ticking recipe; returns how many were new.
 
     A trigger that raises, or answers with an event whose id lacks the recipe's prefix, is
-    logged and skipped (the other recipes still tick); it is asked again next time."""
+    logged and skipped (the other recipes still tick); it is asked again next time. A
+    database error is raised: the worker waits for the database, as for its runs."""
     stored = 0
     for recipe in ticking(registry):
         prefix = event_prefix(recipe.trigger.name, recipe.id)
@@ -47,6 +50,12 @@ def tick(registry: Registry, inbox: Inbox, store: Store, now: float,
                 _check(recipe, event, prefix)
         except LedgerlinkError as exc:
             log.warning("recipe %r: trigger %s cannot tick: %s", recipe.id, recipe.trigger.name, exc.message)
+            continue
+        except sa.exc.DBAPIError:
+            raise  # the database is away: the worker waits for it
+        except Exception:  # a bug in the plugin: the other recipes still tick, polls still run
+            log.exception("recipe %r: trigger %s raised while ticking; it is asked again next time",
+                          recipe.id, recipe.trigger.name)
             continue
         if not due:
             continue

@@ -190,7 +190,7 @@ def test_the_ticker_plans_each_tick_once_for_its_own_recipe(tmp_path, db_url):
         runtime.close()
 
 
-def test_a_tick_that_breaks_the_id_rule_is_refused_and_the_others_still_tick(tmp_path, db_url, monkeypatch):
+def test_a_tick_that_breaks_the_id_rule_or_raises_is_logged_and_stores_nothing(tmp_path, db_url, monkeypatch):
     import dataclasses
 
     (tmp_path / "recipes").mkdir()
@@ -202,6 +202,11 @@ def test_a_tick_that_breaks_the_id_rule_is_refused_and_the_others_still_tick(tmp
         monkeypatch.setattr(active, "trigger", stray)
         assert store_ticks(runtime.registry, runtime.inbox, runtime.store, MIDNIGHT + 30) == 0
         assert runtime.store.count_events() == 0
+
+        def broken(t):
+            raise KeyError("a bug")
+        monkeypatch.setattr(active, "trigger", dataclasses.replace(active.trigger, tick=broken))
+        assert store_ticks(runtime.registry, runtime.inbox, runtime.store, MIDNIGHT + 30) == 0
     finally:
         runtime.close()
 

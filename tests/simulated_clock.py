@@ -107,3 +107,25 @@ def earliest_starts(limits: Limits, durations: Sequence[float], t0: float, *,
         if i in pauses:
             paused.append((t, t + pauses[i]))
     return starts
+
+
+class SharedClock:
+    """A simulated wall clock several processes read: the Unix time written in a file.
+
+    The test moves it with :meth:`set`; each process reads it by calling the clock (a
+    ``Runtime.clock``), so every process sees the same time, and time moves only when the
+    test moves it. The file is replaced atomically: a reader never sees half a number.
+    """
+
+    def __init__(self, path, start: float | None = None) -> None:
+        self.path = path
+        if start is not None:
+            self.set(start)
+
+    def set(self, when: float) -> None:
+        partial = self.path.with_name(self.path.name + ".part")
+        partial.write_text(repr(float(when)))
+        partial.replace(self.path)
+
+    def __call__(self) -> float:
+        return float(self.path.read_text())

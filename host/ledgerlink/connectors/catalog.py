@@ -130,7 +130,9 @@ class Catalog:
         if kind == "trigger":
             _check_schema(thing.event_schema, f"trigger {name!r} event_schema", plugin)
             _check_sample(thing.event_schema, thing.sample, f"trigger {name!r} sample", plugin)
-            for hook in ("fetch", "fetch_for", "history"):
+            if thing.options_schema is not None:
+                _check_schema(thing.options_schema, f"trigger {name!r} options_schema", plugin)
+            for hook in ("fetch", "fetch_for", "history", "check_options", "tick"):
                 if getattr(thing, hook) is not None and not callable(getattr(thing, hook)):
                     raise PluginError(f"plugin {plugin!r}: trigger {name!r} {hook} must be callable or None")
             if thing.fetch_for is not None and thing.fetch is None:
@@ -204,6 +206,7 @@ class Catalog:
                 "triggers": [
                     {"name": t.name, "summary": t.summary, "status": t.status, "plugin": t.plugin,
                      "fetches": t.fetch is not None, "backfills": t.history is not None,
+                     "ticks": t.tick is not None, "options_schema": t.options_schema,
                      "event_schema": t.event_schema, "sample": t.sample}
                     for t in sorted(self.triggers.values(), key=lambda t: t.name)
                     if t.connector == cname],

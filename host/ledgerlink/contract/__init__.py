@@ -19,7 +19,10 @@ from the kit below, so every connector follows the same rules:
 - :mod:`~ledgerlink.contract.subscriptions`: webhook subscriptions made through the vendor's
   API, and the signing secrets their handshakes teach;
 - :mod:`~ledgerlink.contract.events`: raising an event into the inbox from a behaviour hook or
-  a plugin's loop (:func:`raise_event`, the :class:`Host` those hooks get).
+  a plugin's loop (:func:`raise_event`, the :class:`Host` those hooks get);
+- :mod:`~ledgerlink.contract.clock`: triggers raised by time passing (:class:`Tick`);
+- :mod:`~ledgerlink.contract.reports`: the runs of a window, read by an action
+  (:class:`RunsQuery`).
 """
 
 from ledgerlink import hookimpl
@@ -45,6 +48,8 @@ from ledgerlink.contract.reconcile import RECORD_KINDS, Listing, Reconcile, Reco
 from ledgerlink.contract.tenants import choose_tenant
 from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
 from ledgerlink.contract.events import Host, Raised, Tally, envelope_schema, raise_event
+from ledgerlink.contract.clock import Tick, event_prefix
+from ledgerlink.contract.reports import RunsQuery
 
 __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remaining", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
            "IncomingEvent", "Webhook", "Poll", "Page", "OAuth2", "Connector", "Trigger", "Action", "Entry", "Transform",
@@ -69,4 +74,6 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            # webhook subscriptions
            "Handshake", "Subscription", "Subscriptions", "signing_secrets",
            # host events
-           "Host", "Raised", "Tally", "envelope_schema", "raise_event"]
+           "Host", "Raised", "Tally", "envelope_schema", "raise_event",
+           # clock-driven triggers and run reports
+           "Tick", "event_prefix", "RunsQuery"]

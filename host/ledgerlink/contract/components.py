@@ -23,6 +23,7 @@ from ledgerlink.contract.oauth2 import OAuth2
 from ledgerlink.contract.subscriptions import Handshake, Subscriptions
 
 if TYPE_CHECKING:
+    from ledgerlink.contract.clock import Tick
     from ledgerlink.contract.reconcile import Reconcile
 
 STATUSES = ("stable", "beta")
@@ -291,6 +292,12 @@ class Trigger:
     #: page's own. ``ledgerlink backfill`` stores them and plans one run each, as if each
     #: event had arrived. None: this trigger's past cannot be listed.
     history: Callable[[float, float, str | None, "ActionContext"], Generator[Request, Response, "Page"]] | None = None
+    #: JSON Schema of a recipe's ``trigger.options`` (a cron expression); None: it takes none
+    options_schema: Mapping[str, Any] | None = None
+    #: ``check_options(options, timezone) -> [(pointer in the options, message), ...]``
+    check_options: Callable[[Mapping[str, Any], str], list[tuple[str, str]]] | None = None
+    #: ``tick(Tick) -> [IncomingEvent, ...]``: a recipe's due events (:mod:`ledgerlink.contract.clock`)
+    tick: Callable[["Tick"], list[IncomingEvent]] | None = None
     plugin: str = ""
 
     @property
@@ -373,13 +380,8 @@ class Transform:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """An imitation of a vendor's API on loopback, for tests, demos and integrators.
-
-    Registered through ``ledgerlink_register_sandboxes`` by a package apart from the
-    connector (the code under test and the imitation it is tested against must not share a
-    mistake). ``ledgerlink sandbox NAME`` serves it, ``ledgerlink demo`` points the
-    connector's connection at it.
-    """
+    """An imitation of a vendor's API on loopback, for tests, demos and integrators, registered
+    by a package apart from the connector's (``ledgerlink sandbox NAME`` serves it)."""
 
     #: the connector it stands in for (``"quickbooks"``)
     name: str

@@ -16,8 +16,9 @@ from typing import Any
 from ledgerlink import jsonio
 from ledgerlink.io import files, mail, outbound
 from ledgerlink.contract import (Action, ActionContext, FileEffect, FileResult, IncomingEvent, LinkQuery,
-                                 Request, Response)
+                                 Request, Response, reports)
 from ledgerlink.contract.mail import MailResult, SendMail
+from ledgerlink.contract.reports import RunsQuery
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config
 from ledgerlink.contract.reconcile import ReconcileQuery, empty_report
@@ -104,7 +105,7 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
     lookups: dict[str, list[dict[str, Any]]] = {}
 
     def send(step: Step, action: Action, ctx: ActionContext,
-             request: Request | LinkQuery | FileEffect | SendMail) -> Response | FileResult | MailResult:
+             request: Request | LinkQuery | RunsQuery | FileEffect | SendMail) -> Response | FileResult | MailResult:
         if isinstance(request, LinkQuery):  # a dry-run reads no database: as if nothing were linked yet
             target = None if linked is None else linked(step.connection, request)
             answer = ("no link (a dry-run reads no database)" if linked is None
@@ -113,6 +114,10 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
                                                     "target_type": request.target_type,
                                                     "answered_with": answer})
             return Response(status=200, json={"target_id": target})
+        if isinstance(request, RunsQuery):  # shown as a request is; a dry-run reads no database
+            shown.setdefault(step.id, []).append({"query": "runs", "since": request.since, "until": request.until,
+                                                  "answered_with": "an empty window (a dry-run reads no database)"})
+            return Response(status=200, json=reports.empty_answer(request))
         if isinstance(request, ReconcileQuery):  # shown as a request is; a dry-run reconciles nothing
             shown.setdefault(step.id, []).append({"reconcile": {"since": request.since, "until": request.until,
                                                                 "connection": request.connection}})

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +61,8 @@ class Runtime:
     store: Store
     recipes_dir: str | Path | None = None
     settings: Settings = field(default_factory=Settings)
+    #: the wall clock clock-driven triggers tick by (Unix seconds); a test passes a simulated one
+    clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.catalog, self.config, self.store, self.recipes_dir)
@@ -76,8 +80,9 @@ class Runtime:
         self.connections = Connections(self.catalog, self.config, self.store, client, self.governor,
                                        self.metrics, self.wake, self.settings.max_governor_wait)
         self.inbox = Inbox(self.connections, self.registry, self.store, self.metrics, self.wake)
-        #: what behaviour hooks and plugins' loops get as ``host`` (:mod:`ledgerlink.contract.events`)
-        self.host = RuntimeHost(self)
+        #: what behaviour hooks and plugins' loops get as ``host`` (:mod:`ledgerlink.contract.events`);
+        #: its clock is the runtime's, so one simulated clock moves ticks and alert windows alike
+        self.host = RuntimeHost(self, lambda: self.clock())
 
     def wake(self) -> None:
         """Wake the workers: runs (or notifications to fetch) were stored."""

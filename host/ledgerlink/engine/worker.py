@@ -2,8 +2,9 @@
 
 A :class:`Worker` claims a batch of due runs, performs each through
 :func:`ledgerlink.engine.runner.perform` and stores the outcome as the retry policy
-(:mod:`ledgerlink.engine.retry`) says; between runs it fetches notifications' entities
-and runs due polls (:mod:`ledgerlink.engine.fetching`). When an outcome is stored, plugins
+(:mod:`ledgerlink.engine.retry`) says; between runs it stores the ticks of clock-driven
+triggers (:mod:`ledgerlink.engine.ticker`), fetches notifications' entities and runs due
+polls (:mod:`ledgerlink.engine.fetching`). When an outcome is stored, plugins
 hear of it through ``ledgerlink_run_ended`` and ``ledgerlink_fetch_ended``
 (:mod:`ledgerlink.contract.hookspecs`). :class:`WorkerPool` runs N workers as threads.
 """
@@ -19,7 +20,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from ledgerlink.engine import fetching, review
+from ledgerlink.engine import fetching, review, ticker
 from ledgerlink.engine.events import call_hook
 from ledgerlink.engine.inbox import UNREADABLE, every_attempt
 from ledgerlink.engine.retry import Fail, LeaseLost, Retry, backoff, jittered
@@ -174,14 +175,15 @@ class Worker:
         return outcome
 
     def side_work(self) -> int:
-        """Fetch due notifications and run due polls. Looks every ``LOOK_EVERY`` seconds, or
-        at once after this process stored a notification to fetch. Returns how many."""
+        """Store the ticks due (:mod:`ledgerlink.engine.ticker`), fetch due notifications and
+        run due polls. Looks every ``LOOK_EVERY`` seconds, or at once after this process
+        stored a notification to fetch. Returns how many."""
         rt = self.runtime
         now = time.monotonic()
         if now < self._next_look and not rt.inbox.fetch_pending:
             return 0
         self._next_look = now + self.LOOK_EVERY
-        done = 0
+        done = ticker.tick(rt.registry, rt.inbox, rt.store, rt.clock(), rt.wake)
         if self._fetches:
             rt.inbox.fetch_pending = False
             for claimed in rt.store.claim_fetches(self.name, rt.settings.lease_seconds, rt.settings.batch):

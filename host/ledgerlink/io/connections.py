@@ -17,10 +17,13 @@ from typing import Any, Protocol
 
 import httpx
 
+from ledgerlink import jsonio
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.contract import Connection, FileEffect, FileResult, Limits, LinkQuery, Request, Response
 from ledgerlink.contract.mail import MailResult, SendMail
+from ledgerlink.contract import reports
+from ledgerlink.contract.reports import RunsQuery
 from ledgerlink.errors import NotSent, OutcomeUnknown, VendorError
 from ledgerlink.io import files, mail, outbound
 from ledgerlink.contract.reconcile import ReconcileQuery
@@ -29,8 +32,8 @@ from ledgerlink.io.secrets import SecretBox
 from ledgerlink.store import Store
 
 #: ``send(request) -> response``: a Request goes to the vendor, a LinkQuery to the links table,
-#: a FileEffect to :mod:`ledgerlink.io.files`, a SendMail to :mod:`ledgerlink.io.mail`
-Transport = Callable[[Request | LinkQuery | FileEffect | SendMail], Response | FileResult | MailResult]
+#: a FileEffect to :mod:`ledgerlink.io.files`, a SendMail to :mod:`ledgerlink.io.mail`, a RunsQuery to the run store
+Transport = Callable[[Request | LinkQuery | RunsQuery | FileEffect | SendMail], Response | FileResult | MailResult]
 #: ``send(request) -> response`` outside a run: a Request to the vendor, a FileEffect to its
 #: file, a SendMail to its SMTP server
 Sender = Callable[[Request | FileEffect | SendMail], Response | FileResult | MailResult]
@@ -159,10 +162,12 @@ class Connections:
         records = sent if sent is not None else []
         sign = self.signer(name)
 
-        def send(request: Request | LinkQuery | FileEffect | SendMail) -> Response | FileResult | MailResult:
+        def send(request: Request | LinkQuery | RunsQuery | FileEffect | SendMail) -> Response | FileResult | MailResult:
             if isinstance(request, LinkQuery):
                 target = self.store.linked_target(connection.name, request.source_id, request.target_type)
                 return Response(status=200, json={"target_id": target})
+            if isinstance(request, RunsQuery):  # the host's own record, read-only
+                return Response(status=200, json=self.runs_window(request))
             if isinstance(request, ReconcileQuery) and self.reconciler is not None:  # the host's own work
                 return Response(status=200, json=self.reconciler(request))
             if isinstance(request, FileEffect):  # not HTTP: the host writes the file, ungoverned
@@ -188,6 +193,12 @@ class Connections:
             return response
 
         return send
+
+    def runs_window(self, query: RunsQuery) -> dict[str, Any]:
+        """The answer to a :class:`RunsQuery`: the window's runs, and the latest reconciliation."""
+        latest = self.store.cursor(reports.LATEST_RECONCILIATION)
+        return {**self.store.window(query.since, query.until, reports.MAX_FAILURES),
+                "reconciliation": reports.reconciliation_summary(jsonio.loads(latest)) if latest else None}
 
     def sender(self, name: str) -> Sender:
         """``send(request) -> response`` on connection ``name``, for requests (and file

@@ -25,6 +25,7 @@ from ledgerlink.config import Config, load_schema
 from ledgerlink.errors import ConfigError, Problem, RecipeError
 from ledgerlink.recipes.mapping import compile_condition, compile_mapping, is_expression
 from ledgerlink.recipes.matching import Condition
+from ledgerlink.recipes.options import option_problems
 from ledgerlink.recipes.paths import Evaluator, Scope, pointer_join, suggest
 
 _RECIPE_SCHEMA: dict[str, Any] | None = None
@@ -66,6 +67,8 @@ class Recipe:
     #: runs wait in awaiting_review with the requests they would send until a person approves them
     review: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: the trigger's options (``trigger.options``), valid against its ``options_schema``
+    trigger_options: dict[str, Any] = field(default_factory=dict)
 
     def matches(self, doc: Mapping[str, Any]) -> bool:
         return self.filter is None or self.filter(doc)
@@ -291,6 +294,8 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
     base_scope = dict(file=file, recipe_id=recipe_id, transforms=catalog.transforms, lookups=lookups,
                       timezone=timezone, trigger=event if trigger else "",
                       event_schema=trigger.event_schema if trigger else None)
+    options = trigger_raw.get("options") if isinstance(trigger_raw.get("options"), Mapping) else {}
+    problems.extend(option_problems(trigger, trigger_raw, timezone, file) if trigger else [])
     filter_ = None
     if "filter" in trigger_raw:
         scope = Scope(step_id="", **base_scope)
@@ -341,7 +346,9 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
         id=raw["id"], version=raw["version"], description=raw["description"], file=file,
         trigger=trigger, connection=trigger_raw["connection"], filter=filter_,
         lookups={k: dict(v) for k, v in lookups.items()}, steps=steps, timezone=timezone,
-        enabled=raw.get("enabled", True), review=raw.get("review", False), raw=dict(raw)), []
+        enabled=raw.get("enabled", True), review=raw.get("review", False),
+        raw=dict(raw), trigger_options=dict(options)), []
+
 
 
 def validate(paths: Iterable[str | Path], catalog: Catalog, config: Config) -> tuple[list[Recipe], list[Problem]]:

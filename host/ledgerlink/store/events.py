@@ -213,6 +213,15 @@ class EventStore(StoreBase):
             row = conn.execute(sa.select(events).where(events.c.id == pk)).mappings().first()
         return dict(row) if row else None
 
+    def last_event_id(self, connection: str, prefix: str) -> str | None:
+        """The greatest id among the events of ``connection`` whose id begins with ``prefix``
+        (a clock-driven trigger's last tick for a recipe); None when there is none."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(events.c.event_id)).where(
+                events.c.connection == connection,
+                events.c.event_id.like(f"{escaped}%", escape="\\"))).scalar()
+
     def count_events(self) -> int:
         """How many events the inbox holds."""
         with self.engine.connect() as conn:

@@ -5,6 +5,7 @@ reschedule, pause or give back what they hold; an operator reopens a closed run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -103,6 +104,25 @@ class RunStore(StoreBase):
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(runs.c.status, sa.func.count()).group_by(runs.c.status)).all()
         return {status: n for status, n in rows}
+
+    def window(self, since: float, until: float, max_failures: int) -> dict[str, Any]:
+        """The runs planned from ``since`` up to ``until``: how many per recipe and status, and
+        those failed or dead now (at most ``max_failures``, oldest first), each with its error
+        and the command that retries it (:class:`ledgerlink.contract.RunsQuery`'s answer)."""
+        planned = sa.and_(runs.c.created_at >= since, runs.c.created_at < until)
+        with self.engine.connect() as conn:
+            counts = conn.execute(sa.select(runs.c.recipe_id, runs.c.status, sa.func.count())
+                                  .where(planned).group_by(runs.c.recipe_id, runs.c.status)
+                                  .order_by(runs.c.recipe_id, runs.c.status)).all()
+            failed = sa.and_(planned, runs.c.status.in_(("failed", "dead")))
+            total = conn.execute(sa.select(sa.func.count()).where(failed)).scalar_one()
+            rows = conn.execute(sa.select(runs.c.id, runs.c.recipe_id, runs.c.status, runs.c.last_error)
+                                .where(failed).order_by(runs.c.id).limit(max_failures)).all()
+        return {"since": since, "until": until,
+                "counts": [{"recipe_id": r, "status": s, "count": n} for r, s, n in counts],
+                "failures": [{"run_id": i, "recipe_id": r, "status": s, "error": e,
+                              "retry": f"ledgerlink runs replay {i}"} for i, r, s, e in rows],
+                "failures_left_off": max(0, total - len(rows))}
 
     def reopen(self, run_id: int, now: float | None = None) -> bool:
         """Put a closed, unsuccessful run back in the queue (replay on its own version).

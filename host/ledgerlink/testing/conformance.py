@@ -48,7 +48,7 @@ from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.connectors.manager import GROUP, HOOKS
 from ledgerlink.contract import (Action, ActionContext, Connection, Connector, FileEffect, IncomingEvent,
-                                 Request, Response, Transform, Trigger)
+                                 Request, Response, RunsQuery, Transform, Trigger)
 from ledgerlink.contract.mail import SendMail
 from ledgerlink.engine.dryrun import dry_run
 from ledgerlink.recipes import transforms
@@ -56,7 +56,7 @@ from ledgerlink.recipes.recipe import Recipe, Step
 
 #: ``request_schema(request) -> problems``: the vendor's verdict on one request (or file
 #: effect: for a file connector, the verdict of the program that opens the file)
-RequestSchema = Callable[[Request | FileEffect | SendMail], Iterable[str]]
+RequestSchema = Callable[[Request | FileEffect | SendMail | RunsQuery], Iterable[str]]
 
 
 @dataclass
@@ -130,15 +130,15 @@ def _named(request: Request | FileEffect | SendMail) -> str:
 
 
 def recording(perform: Callable[..., Generator[Any, Response, Any]],
-              into: list[Request | FileEffect | SendMail]) -> Callable[..., Generator[Any, Response, Any]]:
-    """``perform`` that also appends every Request and file effect it yields to ``into``."""
+              into: list[Request | FileEffect | SendMail | RunsQuery]) -> Callable[..., Generator[Any, Response, Any]]:
+    """``perform`` that also appends every Request, file effect, mail and runs query it yields to ``into``."""
 
     def perform_and_record(value: Any, ctx: ActionContext) -> Generator[Any, Response, Any]:
         steps = perform(value, ctx)
         try:
             request = next(steps)
             while True:
-                if isinstance(request, (Request, FileEffect, SendMail)):
+                if isinstance(request, (Request, FileEffect, SendMail, RunsQuery)):
                     into.append(request)
                 request = steps.send((yield request))
         except StopIteration as done:
@@ -152,7 +152,7 @@ class DryRun:
     """One action's sample dry-run: the host's report of the step and the requests it yielded."""
 
     step: Mapping[str, Any]
-    requests: list[Request | FileEffect | SendMail]
+    requests: list[Request | FileEffect | SendMail | RunsQuery]
 
 
 def dry_run_sample(connector: Connector, action: Action, plugin: str) -> DryRun:
@@ -162,7 +162,7 @@ def dry_run_sample(connector: Connector, action: Action, plugin: str) -> DryRun:
     answered "nothing linked" and every request after a step's first with the action's sample
     response, as ``ledgerlink dry-run`` does.
     """
-    requests: list[Request | FileEffect | SendMail] = []
+    requests: list[Request | FileEffect | SendMail | RunsQuery] = []
     catalog = Catalog()
     transforms.ledgerlink_register_transforms(catalog.registrar("transform", "core"))
     catalog.add("connector", connector, plugin)

@@ -27,7 +27,6 @@ SEVEN_IN_LONDON = MIDNIGHT + 6 * 3600 + 20
 
 
 def test_the_daily_report_is_mailed_once_at_seven_with_the_days_failures_and_their_fix(tmp_path, db_url, monkeypatch):
-    monkeypatch.setenv("LL_SMTP_USER", USERNAME)
     monkeypatch.setenv("LL_SMTP_PASSWORD", PASSWORD)
     recipes = tmp_path / "recipes"
     recipes.mkdir()
@@ -41,7 +40,7 @@ host = "{mail.host}"
 port = {mail.port}
 ca_file = "{mail.certificates.ca_file}"
 from = "ledgerlink <reports@example.com>"
-username = "${{LL_SMTP_USER}}"
+username = "{USERNAME}"
 password = "${{LL_SMTP_PASSWORD}}"
 """)
         runtime = build_runtime(db=db_url, recipes=recipes, config_file=str(config))
@@ -100,7 +99,6 @@ password = "${{LL_SMTP_PASSWORD}}"
 
 def test_the_nightly_reconciliation_runs_at_half_past_two_and_the_morning_report_tells_it(tmp_path, db_url,
                                                                                            monkeypatch):
-    monkeypatch.setenv("LL_SMTP_USER", USERNAME)
     monkeypatch.setenv("LL_SMTP_PASSWORD", PASSWORD)
     recipes = tmp_path / "recipes"
     recipes.mkdir()
@@ -116,7 +114,7 @@ host = "{mail.host}"
 port = {mail.port}
 ca_file = "{mail.certificates.ca_file}"
 from = "ledgerlink <reports@example.com>"
-username = "${{LL_SMTP_USER}}"
+username = "{USERNAME}"
 password = "${{LL_SMTP_PASSWORD}}"
 """)
         runtime = build_runtime(db=db_url, recipes=recipes, config_file=str(config))

@@ -276,6 +276,12 @@ class Trigger:
     #: page's own. ``ledgerlink backfill`` stores them and plans one run each, as if each
     #: event had arrived. None: this trigger's past cannot be listed.
     history: Callable[[float, float, str | None, "ActionContext"], Generator[Request, Response, "Page"]] | None = None
+    #: the kind of vendor entity ``source_id_path`` names (e.g. ``"Payment"``), as the actions
+    #: that write it declare (:attr:`Action.entity`): an event about an entity ledgerlink
+    #: wrote is its echo (:mod:`ledgerlink.engine.echo`). Empty: never taken for an echo.
+    entity: str = ""
+    #: JSONPath, in the event, of when the vendor made the change (ISO 8601 or Unix seconds)
+    changed_at_path: str = ""
     plugin: str = ""
 
     @property
@@ -331,6 +337,9 @@ class Action:
     #: booked, read from its logged input and output, for ``ledgerlink export``; None: the
     #: export shows the step without an amount
     entry: Callable[[Mapping[str, Any], Mapping[str, Any]], "Entry | None"] | None = None
+    #: the kind of vendor entity whose id the output's ``id`` is (see :attr:`Trigger.entity`);
+    #: the host records each write of it, so its echo is recognised. Empty: not recorded.
+    entity: str = ""
     plugin: str = ""
 
     @property

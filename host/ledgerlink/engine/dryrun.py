@@ -5,6 +5,8 @@ would produce them; the first request of each step is shown as it would be sent 
 redacted) and answered with the action's sample response, so later requests and later
 steps can be shown too. A file effect is shown the same way (kind, mode, path, the exact
 content) and answered as its first attempt would be. Nothing is sent, nothing is written.
+A recipe's ``linked`` ids are answered "no link" (a dry-run reads no database) and its
+``skip`` rules asked on that; whether the event is ledgerlink's own echo is not asked.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ledgerlink.contract import (Action, ActionContext, FileEffect, FileResult, 
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config
 from ledgerlink.errors import ConfigError, EventError
+from ledgerlink.recipes.guards import Linked, first_skip, read_linked
 from ledgerlink.recipes.paths import pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
 from ledgerlink.engine.runner import document, run
@@ -120,7 +123,21 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
         shown.setdefault(step.id, []).append(described)
         return action.sample_response_for(request)
 
-    results = run(recipe, event, connection_for, send)
+    asked: dict[str, Any] = {}
+
+    def source_of(lookup: Linked, entity_id: str) -> None:  # a dry-run reads no database
+        asked[lookup.name] = {"connection": lookup.connection, "id": entity_id,
+                              "answered_with": "no link (a dry-run reads no database)"}
+
+    doc = document(recipe, event)
+    doc["linked"] = read_linked(recipe.linked, doc, source_of)
+    if asked:
+        report["linked"] = asked
+    skip = first_skip(recipe.skips, doc)
+    if skip is not None:
+        report["skipped"] = {"as": skip[0], "reason": skip[1]}
+        return report
+    results = run(recipe, event, connection_for, send, linked=doc["linked"])
     for result in results:
         requests = shown.get(result.id, [])
         report["steps"].append({

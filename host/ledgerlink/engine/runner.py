@@ -27,7 +27,8 @@ import jsonschema_rs
 from ledgerlink import jsonio
 from ledgerlink.contract import Action, ActionContext, Connection, Connector, IncomingEvent, Request, Response
 from ledgerlink.connectors.catalog import Validator
-from ledgerlink.engine.retry import Fail, LeaseLost, Retry
+from ledgerlink.engine.echo import before_steps
+from ledgerlink.engine.retry import Fail, LeaseLost, Retry, Skipped
 from ledgerlink.errors import (EventError, InputError, LedgerlinkError, MappingError, NeedsNewKey, NeedsReauth,
                                NotSent, OutcomeUnknown, SignatureError, Throttled, VendorError)
 from ledgerlink.io import keys, outbound
@@ -57,7 +58,7 @@ def idempotency_key(recipe_id: str, version: int, event_id: str, step_id: str, g
 
 def document(recipe: Recipe, event: IncomingEvent) -> dict[str, Any]:
     """The document expressions read: ``$.event``, ``$.steps``, ``$.lookups``, ``$.recipe``."""
-    return {"event": event.payload, "steps": {}, "lookups": recipe.lookups,
+    return {"event": event.payload, "steps": {}, "lookups": recipe.lookups, "linked": {},
             "recipe": {"id": recipe.id, "version": recipe.version}}
 
 
@@ -174,9 +175,12 @@ def find_existing(recipe: Recipe, step: Step, doc: dict[str, Any], event: Incomi
 
 
 def run(recipe: Recipe, event: IncomingEvent, connection_for: Callable[[str], Connection],
-        send: Send, on_step: Callable[[StepResult], None] | None = None) -> list[StepResult]:
-    """Run every step of ``recipe`` on ``event`` in order; outputs feed later steps."""
+        send: Send, on_step: Callable[[StepResult], None] | None = None,
+        linked: Mapping[str, Any] | None = None) -> list[StepResult]:
+    """Run every step of ``recipe`` on ``event`` in order, ``$.linked`` being ``linked``;
+    outputs feed later steps."""
     doc = document(recipe, event)
+    doc["linked"] = dict(linked or {})
     results = []
     for step in recipe.steps:
         result = run_step(recipe, step, doc, event, connection_for(step.connection), send)
@@ -224,8 +228,9 @@ def perform(live: LiveRun, recipe: Recipe) -> bool:
     each. The last step's log marks the run succeeded in the same transaction.
 
     Returns False when the lease was lost between steps (the worker that took the run over
-    finishes it). Raises :class:`Retry`, :class:`Fail` or :class:`LeaseLost` as a step
-    ends the attempt, NeedsReauth when a connection must be connected again, and what
+    finishes it). Raises :class:`Skipped` before the steps when the event is ledgerlink's
+    own echo or a recipe ``skip`` rule holds (:mod:`ledgerlink.engine.echo`);
+    :class:`Retry`, :class:`Fail` or :class:`LeaseLost` as a step ends the attempt, NeedsReauth when a connection must be connected again, and what
     reading the stored event raises when its text cannot be read.
     """
     run, store = live.run, live.store
@@ -234,6 +239,9 @@ def perform(live: LiveRun, recipe: Recipe) -> bool:
     done = store.succeeded_steps(run.id) if run.attempts > 1 else {}
     doc = document(recipe, event)
     source = source_id(recipe, payload)
+    skip = before_steps(store, recipe, run.connection, payload, doc, first=not done)
+    if skip is not None:  # an echo of ledgerlink's own write, or a recipe's skip rule
+        raise Skipped(*skip)
     for index, step in enumerate(recipe.steps):
         if step.id in done:
             doc["steps"][step.id] = done[step.id]
@@ -313,14 +321,14 @@ def _live_step(live: LiveRun, recipe: Recipe, step: Step, doc: dict[str, Any], e
 
     def log(status: str, error: str | None = None, output: Any = None, external_id: str | None = None,
             link: tuple[str, str, str, str, str] | None = None, input_: Any = None,
-            finish: tuple[str, str] | None = None) -> bool:
+            finish: tuple[str, str] | None = None, wrote: tuple[str, str, str] | None = None) -> bool:
         last = sent[-1] if sent else None
         return store.log_step(run.id, step.id, run.attempts, status, input=input_,
                               request=last.request if last else None,
                               response_status=last.status if last else None,
                               response_body=last.body_text if last else None, output=output,
                               external_id=external_id, idempotency_key=key, started_at=started,
-                              finished_at=time.time(), error=error, link=link, finish=finish)
+                              finished_at=time.time(), error=error, link=link, wrote=wrote, finish=finish)
 
     mapped: list[Any] = [None]
     try:
@@ -382,7 +390,9 @@ def _live_step(live: LiveRun, recipe: Recipe, step: Step, doc: dict[str, Any], e
                 str(output["link"]["target_type"]), str(external_id))
     elif external_id is not None and source_id:
         link = (run.connection, source_id, step.connection, step.action.name, str(external_id))
+    wrote = None if external_id is None or not step.action.entity else (
+        step.connection, step.action.entity, str(external_id))
     if not log("succeeded", output=output, external_id=None if external_id is None else str(external_id),
-               link=link, input_=result.input, finish=finish):
+               link=link, wrote=wrote, input_=result.input, finish=finish):
         raise LeaseLost()
     return output

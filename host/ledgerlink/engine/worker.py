@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.engine import fetching
 from ledgerlink.engine.inbox import UNREADABLE, every_attempt
-from ledgerlink.engine.retry import Fail, LeaseLost, Retry, backoff, jittered
+from ledgerlink.engine.retry import Fail, LeaseLost, Retry, Skipped, backoff, jittered
 from ledgerlink.engine.runner import LiveRun, perform
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import LedgerlinkError, NeedsReauth
@@ -138,7 +138,7 @@ class Worker:
 
     def process(self, run: ClaimedRun) -> str:
         """Perform one claimed run (:func:`ledgerlink.engine.runner.perform`) and store how it
-        ended: succeeded, failed, dead, retrying or paused ("lost" when another worker took
+        ended: succeeded, skipped, failed, dead, retrying or paused ("lost" when another worker took
         it over). Returns that status; plugins hear of it (:func:`ended`)."""
         rt = self.runtime
         store = rt.store
@@ -155,6 +155,11 @@ class Worker:
             store.pause(run.id, self.name, exc.connection, exc.message)
             rt.metrics.add("runs_paused", 1)
             return self._ended(run, "paused", exc.message)
+        except Skipped as skipped:
+            if not store.skip(run.id, self.name, skipped.skipped_as, skipped.message):
+                return "lost"
+            rt.metrics.add("runs_skipped", 1)
+            return self._ended(run, "skipped", f"{skipped.skipped_as}: {skipped.message}")
         except Retry as retry:
             return self._reschedule(run, retry)
         except Fail as fail:

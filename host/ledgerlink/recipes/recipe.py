@@ -23,6 +23,7 @@ from ledgerlink.contract import Action, Trigger
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config, load_schema
 from ledgerlink.errors import ConfigError, Problem, RecipeError
+from ledgerlink.recipes.guards import Linked, Skip, compile_linked, compile_skips
 from ledgerlink.recipes.mapping import compile_condition, compile_mapping, is_expression
 from ledgerlink.recipes.matching import Condition
 from ledgerlink.recipes.paths import Evaluator, Scope, pointer_join, suggest
@@ -64,6 +65,9 @@ class Recipe:
     timezone: str = "UTC"
     enabled: bool = True
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: ``$.linked`` ids and ``skip`` rules, asked before the steps (:mod:`ledgerlink.recipes.guards`)
+    linked: list[Linked] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
 
     def matches(self, doc: Mapping[str, Any]) -> bool:
         return self.filter is None or self.filter(doc)
@@ -288,7 +292,12 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
                                  trigger.connector, f"trigger {event!r}")
     base_scope = dict(file=file, recipe_id=recipe_id, transforms=catalog.transforms, lookups=lookups,
                       timezone=timezone, trigger=event if trigger else "",
-                      event_schema=trigger.event_schema if trigger else None)
+                      event_schema=trigger.event_schema if trigger else None,
+                      linked=tuple(raw["linked"]) if isinstance(raw.get("linked"), Mapping) else ())
+    guard_scope = Scope(step_id="", **base_scope)
+    linked = compile_linked(raw.get("linked"), guard_scope, catalog, config)
+    skips = compile_skips(raw.get("skip"), guard_scope)
+    problems.extend(guard_scope.problems)
     filter_ = None
     if "filter" in trigger_raw:
         scope = Scope(step_id="", **base_scope)
@@ -339,7 +348,7 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
         id=raw["id"], version=raw["version"], description=raw["description"], file=file,
         trigger=trigger, connection=trigger_raw["connection"], filter=filter_,
         lookups={k: dict(v) for k, v in lookups.items()}, steps=steps, timezone=timezone,
-        enabled=raw.get("enabled", True), raw=dict(raw)), []
+        enabled=raw.get("enabled", True), raw=dict(raw), linked=linked, skips=skips), []
 
 
 def validate(paths: Iterable[str | Path], catalog: Catalog, config: Config) -> tuple[list[Recipe], list[Problem]]:

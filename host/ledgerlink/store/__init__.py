@@ -13,6 +13,7 @@ ledgerlink's state. It is composed of one class per family of tables, each a mix
     runs.py          the run queue: claim, renew, finish, release, pause, resume, reopen
     run_log.py       step attempts, earlier writes, runs as an operator reads them
     links.py         source object ↔ entity created in the target system
+    writes.py        what ledgerlink wrote, and when (its echoes are recognised)
     recipes.py       every recipe version ever loaded
     connections.py   connection secret blobs and statuses
 """
@@ -30,12 +31,14 @@ from ledgerlink.store.polls import PollStore
 from ledgerlink.store.recipes import RecipeStore
 from ledgerlink.store.run_log import EarlierWrite, RunLogStore
 from ledgerlink.store.runs import CLOSED, OPEN, ClaimedRun, RunStore
+from ledgerlink.store.writes import Write, WriteStore
 
 __all__ = [
     "CLOSED", "DEFAULT_URL", "OPEN", "ClaimedFetch", "ClaimedRun", "EarlierWrite", "Store",
-    "StoreHealth", "driver_url", "head_revision", "make_engine", "unavailable", "upgrade",
+    "StoreHealth", "Write", "driver_url", "head_revision", "make_engine", "unavailable", "upgrade",
 ]
 
 
-class Store(EventStore, PollStore, RunStore, RunLogStore, LinkStore, RecipeStore, ConnectionStore):
+class Store(EventStore, PollStore, RunStore, RunLogStore, LinkStore, WriteStore, RecipeStore,
+            ConnectionStore):
     """Every read and write of ledgerlink's state. Thread-safe (a connection per call)."""

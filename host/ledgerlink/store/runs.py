@@ -13,7 +13,7 @@ from ledgerlink.store.schema import events, runs
 
 #: run states; a run is "open" while pending, running or retrying
 OPEN = ("pending", "running", "retrying")
-CLOSED = ("succeeded", "failed", "dead", "undone")
+CLOSED = ("succeeded", "failed", "dead", "undone", "skipped")
 
 #: close or reschedule a run its owner holds (also run with the step that ends it)
 FINISH = (runs.update()
@@ -87,6 +87,17 @@ class RunStore(StoreBase):
             return conn.execute(FINISH, {"run_id": run_id, "owner": owner, "new_status": status, "now": now,
                                          "error": error, "due": due_at,
                                          "uncount": 0 if count_attempt else 1}).rowcount == 1
+
+    def skip(self, run_id: int, owner: str, skipped_as: str, reason: str, now: float | None = None) -> bool:
+        """Close a run this owner holds as ``skipped`` before any step: ``skipped_as`` says why in
+        a word (``echo``, ``not_linked``, ``conflict``), ``reason`` in a sentence. False if the
+        lease was lost."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.lease_owner == owner,
+                                                    runs.c.status == "running")
+                                .values(status="skipped", skipped_as=skipped_as, skip_reason=reason,
+                                        lease_owner=None, lease_until=None, updated_at=now)).rowcount == 1
 
     def release(self, owner: str, now: float | None = None) -> int:
         """Give back every run ``owner`` holds (graceful shutdown); they are due at once."""

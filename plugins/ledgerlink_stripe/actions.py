@@ -138,7 +138,7 @@ MARK_INVOICE_PAID = Action(
     input_schema=PAY_INPUT, output_schema=PAY_OUTPUT,
     sample={"invoice": "in_1NpHiG2eZvKYlo2CeGwtPsKC"},
     sample_response=SAMPLE_INVOICE,
-    perform=mark_invoice_paid, find_existing=find_paid, undo=None, idempotency="key")
+    perform=mark_invoice_paid, find_existing=find_paid, undo=None, idempotency="key", entity="invoice")
 
 
 # --- stripe.add_invoice_note ---------------------------------------------------------------

@@ -86,6 +86,9 @@ def _iso(seconds: float) -> str:
 def linked_in(store: Store):
     """``source_of`` reading the links table (:func:`ledgerlink.recipes.guards.read_linked`)."""
     def source_of(linked: Linked, entity_id: str) -> str | None:
+        if linked.to_target:
+            found = (store.linked_target(linked.connection, entity_id, kind) for kind in linked.created_by)
+            return next((target for target in found if target is not None), None)
         return store.linked_source(linked.connection, entity_id, linked.created_by, linked.source)
     return source_of
 

@@ -1,8 +1,8 @@
 """What a recipe asks before its steps: ``linked`` ids and ``skip`` rules.
 
-``linked`` names ids read from the links table, the other way round from an action's
-``LinkQuery``: "the source id the entity ``id`` of ``connection`` was created (or found)
-for"::
+``linked`` names ids read from the links table. With ``id``, the other way round from an
+action's ``LinkQuery``: "the source id the entity ``id`` of ``connection`` was created (or
+found) for"::
 
     "linked": {
       "stripe_invoice": {
@@ -13,7 +13,12 @@ for"::
       }
     }
 
-Each is read once per run, before the steps, into ``$.linked.<name>`` (the source id, or
+With ``source_id`` instead of ``id``, the way an action's ``LinkQuery`` asks: "the entity of
+``connection`` an earlier run created (``created_by``, required then) for this source id",
+e.g. the ledger invoice made when the Stripe invoice was finalized, which its payment then
+pays instead of a new one.
+
+Each is read once per run, before the steps, into ``$.linked.<name>`` (the id found, or
 null when nothing links it). ``skip`` rules then close the run as ``skipped`` — not failed —
 when their condition holds, saying why in a word (``as``) and a sentence (``reason``, an
 expression)::
@@ -40,13 +45,15 @@ from ledgerlink.recipes.paths import Evaluator, Scope, pointer_join
 
 @dataclass(frozen=True)
 class Linked:
-    """One ``linked`` id: the source id the entity ``id`` of ``connection`` is linked to."""
+    """One ``linked`` id: the source id the entity ``id`` of ``connection`` is linked to, or
+    (``to_target``) the entity of ``connection`` linked to the source id ``id``."""
 
     name: str
     connection: str
     id: Evaluator
     created_by: tuple[str, ...] = ()
     source: str | None = None
+    to_target: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,10 +91,15 @@ def compile_linked(raw: Any, scope: Scope, catalog: Catalog, config: Config) -> 
                 config.connection(source, catalog)
             except ConfigError as exc:
                 scope.problem(pointer_join(pointer, "source"), exc.message)
-        evaluate = compile_mapping(spec.get("id"), pointer_join(pointer, "id"), scope)
-        out.append(Linked(str(name), str(connection), evaluate,
-                          tuple(str(t) for t in spec.get("created_by", ())),
-                          source if isinstance(source, str) else None))
+        to_target = "source_id" in spec
+        key = "source_id" if to_target else "id"
+        created_by = tuple(str(t) for t in spec.get("created_by", ()))
+        if to_target and not created_by:
+            scope.problem(pointer, "a linked id read by \"source_id\" names the link types in \"created_by\" "
+                                   "(e.g. the action that created the entity)")
+        evaluate = compile_mapping(spec.get(key), pointer_join(pointer, key), scope)
+        out.append(Linked(str(name), str(connection), evaluate, created_by,
+                          source if isinstance(source, str) else None, to_target))
     return out
 
 

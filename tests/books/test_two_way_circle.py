@@ -73,6 +73,9 @@ class Late:
     app: Any = None
 
     def __call__(self, environ: dict, start_response: Any) -> Any:
+        if self.app is None:  # not yet: the vendor sends it again
+            start_response("503 Service Unavailable", [("Content-Length", "0")])
+            return [b""]
         return self.app(environ, start_response)
 
 
@@ -223,3 +226,25 @@ def test_the_circle_writes_nothing_back_and_books_nothing_twice(circle):
     [unlinked] = [r for r in runs_of(runtime, "quickbooks-payment-to-stripe-invoice-paid") if r["skipped_as"] == "not_linked"]
     assert "did not come from a Stripe invoice" in unlinked["skip_reason"]
     assert len(stripe_seen.writes()) == 1
+
+
+def test_an_open_invoice_paid_in_stripe_instead_is_paid_in_quickbooks_not_created_again(circle):
+    """The customer pays by card the invoice that was to be paid by transfer: the booking
+    recipe pays the open QuickBooks invoice made when it was finalized ($.linked), and the
+    payment's echo writes nothing back."""
+    runtime, stripe, stripe_seen, books, books_seen, api, qbo, customer = circle
+    transfer = stripe_invoice(api, customer, 4200, collection_method="send_invoice", days_until_due=30)
+    settle(runtime, stripe, books, runs=1)
+    invoices = [i["Id"] for i in books.entities(DEFAULT_REALM, "invoice")]
+    stripe_post(api, f"/invoices/{transfer['id']}/pay")
+    assert settle(runtime, stripe, books, runs=3) == {"succeeded": 2, "skipped": 1}
+    [booked] = runs_of(runtime, "stripe-invoice-paid-to-quickbooks-invoice-and-payment")
+    steps = {step["step_id"]: step for step in runtime.store.run(booked["id"])["steps"]}
+    assert (steps["invoice"]["status"], steps["payment"]["status"]) == ("skipped", "succeeded")
+    assert [i["Id"] for i in books.entities(DEFAULT_REALM, "invoice")] == invoices  # none created again
+    [payment] = books.entities(DEFAULT_REALM, "payment")
+    [opened] = [i for i in books.entities(DEFAULT_REALM, "invoice") if transfer["id"] in i.get("PrivateNote", "")]
+    assert payment["Line"][0]["LinkedTxn"][0]["TxnId"] == opened["Id"]
+    assert payment["TotalAmt"] == opened["TotalAmt"] == Decimal("42.00")
+    [echo] = runs_of(runtime, "quickbooks-payment-to-stripe-invoice-paid")
+    assert echo["skipped_as"] == "echo" and stripe_seen.writes() == []

@@ -13,7 +13,7 @@ from ledgerlink.web.routes import ApiBlueprint
 
 #: the largest run id (and recipe version) the database's INTEGER columns hold
 MAX_ID = 2_147_483_647
-RUN_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "dead", "paused", "undone")
+RUN_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "dead", "paused", "undone", "skipped")
 
 api = ApiBlueprint("runs", __name__, operation_prefix="")
 

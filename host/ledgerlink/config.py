@@ -72,6 +72,8 @@ def _not_finite(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any,
 class Config:
     file: str = ""
     connections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the other top-level tables (``[alerts]``), checked by the config schema
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def connection(self, name: str, catalog: Catalog) -> Connection:
         """The named connection with its non-secret settings; ConfigError if it is unknown."""
@@ -228,4 +230,5 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
                                     f"environment variable")
     if problems:
         raise ConfigError("\n".join(problems))
-    return Config(file=file, connections=connections)
+    tables = {k: v for k, v in data.items() if k != "connections" and isinstance(v, dict)}
+    return Config(file=file, connections=connections, tables=tables)

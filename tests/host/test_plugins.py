@@ -19,8 +19,10 @@ HOOK_NAMES = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if
 
 def test_every_hook_is_documented_in_the_pytest_manner():
     assert sorted(HOOK_NAMES) == sorted([*HOOKS, "ledgerlink_register_routes", "ledgerlink_register_commands",
-                                         "ledgerlink_run_ended", "ledgerlink_fetch_ended"])
-    assert len(HOOK_NAMES) <= 12
+                                         "ledgerlink_run_ended", "ledgerlink_fetch_ended",
+                                         "ledgerlink_connection_paused", "ledgerlink_webhook_rejected",
+                                         "ledgerlink_reconcile_ended", "ledgerlink_tick"])
+    assert len(HOOK_NAMES) <= 13
     for name in HOOK_NAMES:
         doc = inspect.getdoc(getattr(hookspecs, name)) or ""
         # every hook documents each parameter; a hook the catalog does not collect says when it is called

@@ -15,7 +15,9 @@ from the kit below, so every connector follows the same rules:
 - :mod:`~ledgerlink.contract.oauth2`: a connector's OAuth 2.0 flows (:class:`OAuth2`);
 - :mod:`~ledgerlink.contract.tenants`: choosing the tenant a consent gave access to;
 - :mod:`~ledgerlink.contract.subscriptions`: webhook subscriptions made through the vendor's
-  API, and the signing secrets their handshakes teach.
+  API, and the signing secrets their handshakes teach;
+- :mod:`~ledgerlink.contract.events`: raising an event into the inbox from a behaviour hook or
+  a plugin's loop (:func:`raise_event`, the :class:`Host` those hooks get).
 """
 
 from ledgerlink import hookimpl
@@ -38,6 +40,7 @@ from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, File
                                          ReadFile, WriteFile)
 from ledgerlink.contract.tenants import choose_tenant
 from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
+from ledgerlink.contract.events import Host, Raised, Tally, envelope_schema, raise_event
 
 __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remaining", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
            "IncomingEvent", "Webhook", "Poll", "Page", "OAuth2", "Connector", "Trigger", "Action", "Entry", "Transform",
@@ -58,4 +61,6 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            "AppendFile", "FileEffect", "FileEntry", "FileResult", "ListFolder", "MoveFile", "ReadFile",
            "WriteFile", "choose_tenant",
            # webhook subscriptions
-           "Handshake", "Subscription", "Subscriptions", "signing_secrets"]
+           "Handshake", "Subscription", "Subscriptions", "signing_secrets",
+           # host events
+           "Host", "Raised", "Tally", "envelope_schema", "raise_event"]

@@ -10,8 +10,15 @@ The plugin calls ``register(thing)`` once per thing it supplies. The host type-c
 thing, validates its schemas and sample, records which plugin supplied it, and refuses a
 name that another plugin already registered with an error naming both plugins. Recipes
 refer to things by name, so a name is never renamed silently. The behaviour hooks
-(``ledgerlink_run_ended``, ``ledgerlink_fetch_ended``) are called by the host when something
-happened, with what happened.
+(``ledgerlink_run_ended``, ``ledgerlink_fetch_ended``, ``ledgerlink_connection_paused``,
+``ledgerlink_webhook_rejected``, ``ledgerlink_reconcile_ended``, ``ledgerlink_tick``) are
+called by the host when something happened, with what happened.
+
+Every behaviour hook also offers the argument ``host``: the running host of the process
+that calls it (a :class:`ledgerlink.contract.events.Host`). An implementation that declares
+it can raise an event into the inbox with :func:`ledgerlink.contract.events.raise_event`,
+read the host's clock and a table of ``ledgerlink.toml``; one that does not declare it is
+called as before.
 
 The hook API only grows by adding: a hook implementation may accept fewer arguments
 than its spec lists, so new arguments never break an existing plugin.
@@ -200,7 +207,7 @@ def ledgerlink_register_sandboxes(register):
 
 
 @hookspec
-def ledgerlink_run_ended(run, outcome, error):
+def ledgerlink_run_ended(run, outcome, error, host):
     """A run's attempt ended and its outcome is stored (alerts use this).
 
     :param run: the :class:`ledgerlink.store.ClaimedRun` as the worker claimed it: ``id``,
@@ -210,6 +217,7 @@ def ledgerlink_run_ended(run, outcome, error):
         can be replayed), ``"dead"`` (it gave up after the last attempt), ``"retrying"`` (a
         later attempt is due) or ``"paused"`` (a connection must be connected again).
     :param error: the error stored with the run (None when it succeeded).
+    :param host: the running host (:class:`ledgerlink.contract.events.Host`); since 0.2.0.
 
     **When:** in the worker thread, after the outcome is committed; never for a dry run,
     and not when the run's lease was lost (the worker that took it over reports it).
@@ -227,7 +235,7 @@ def ledgerlink_run_ended(run, outcome, error):
 
 
 @hookspec
-def ledgerlink_fetch_ended(fetch, outcome, error):
+def ledgerlink_fetch_ended(fetch, outcome, error, host):
     """Fetching a notification's entity ended and its outcome is stored.
 
     A trigger that carries ids only (``fetch``) stores the notification; a worker then
@@ -240,6 +248,7 @@ def ledgerlink_fetch_ended(fetch, outcome, error):
         vendor refused the connection's key: fetched again once ``ledgerlink connect``
         accepts a new one) or ``"failed"`` (for good; no run is planned).
     :param error: the error stored with it (None when done or gone).
+    :param host: the running host (:class:`ledgerlink.contract.events.Host`); since 0.2.0.
 
     **When:** in the worker thread, after the outcome is committed; not when the fetch's
     lease was lost.
@@ -248,6 +257,88 @@ def ledgerlink_fetch_ended(fetch, outcome, error):
 
     **How results combine:** as :func:`ledgerlink_run_ended`: every implementation is
     called; an exception in one is logged and changes nothing.
+
+    **Where:** in any plugin module.
+
+    **Since:** 0.2.0
+    """
+
+
+@hookspec
+def ledgerlink_connection_paused(connection, reason, host):
+    """A connection must be connected again: the vendor refused its tokens or its key, and
+    the work waiting for it is parked until ``ledgerlink connect NAME`` succeeds.
+
+    :param connection: the connection's name.
+    :param reason: why, in words (never a secret).
+    :param host: the running host (:class:`ledgerlink.contract.events.Host`).
+
+    **When:** in the worker thread, each time a run or a fetch is parked on the connection
+    (so once per waiting run: an implementation that alerts deduplicates, e.g. with an event
+    id built from the connection and a time window).
+
+    **Returns:** nothing. **How results combine:** as :func:`ledgerlink_run_ended`.
+
+    **Where:** in any plugin module.
+
+    **Since:** 0.2.0
+    """
+
+
+@hookspec
+def ledgerlink_webhook_rejected(connection, reason, at, host):
+    """A delivery to ``/webhooks/<connection>`` was refused: its signature did not verify
+    (answered 401) or its body could not be used (400). Nothing of it was stored.
+
+    :param connection: the connection named in the URL (a configured one).
+    :param reason: the refusal as answered (never the body or a secret).
+    :param at: when, in Unix seconds on the host's clock.
+    :param host: the running host (:class:`ledgerlink.contract.events.Host`).
+
+    **When:** in the server's request thread, before the refusal is answered; keep it quick.
+
+    **Returns:** nothing. **How results combine:** as :func:`ledgerlink_run_ended`.
+
+    **Where:** in any plugin module.
+
+    **Since:** 0.2.0
+    """
+
+
+@hookspec
+def ledgerlink_reconcile_ended(report_summary, host):
+    """A reconciliation ended and its report is complete.
+
+    :param report_summary: a JSON-ready mapping: at least ``connection`` (the ledger
+        connection reconciled), ``since`` and ``until`` (YYYY-MM-DD), ``discrepancies``
+        (how many; 0 when both sides agree) and ``by_kind`` (the count per kind of
+        discrepancy).
+    :param host: the running host (:class:`ledgerlink.contract.events.Host`).
+
+    **When:** in the process that reconciled (the command, a server request or a worker),
+    after the report is built.
+
+    **Returns:** nothing. **How results combine:** as :func:`ledgerlink_run_ended`.
+
+    **Where:** in any plugin module.
+
+    **Since:** 0.2.0
+    """
+
+
+@hookspec
+def ledgerlink_tick(now, host):
+    """A plugin's own loop: called by every worker about once a second (between runs).
+
+    :param now: the host's clock, Unix seconds.
+    :param host: the running host (:class:`ledgerlink.contract.events.Host`).
+
+    **When:** in each worker thread of every process (``serve`` and ``worker``), between
+    runs, about once a second. What it does must be safe to do twice: an event raised with an
+    id built from what it is about is stored once however many call. Keep it quick: the
+    worker waits for it.
+
+    **Returns:** nothing. **How results combine:** as :func:`ledgerlink_run_ended`.
 
     **Where:** in any plugin module.
 

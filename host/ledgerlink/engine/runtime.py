@@ -18,6 +18,7 @@ from pathlib import Path
 from ledgerlink.config import Config
 from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.engine.counters import Metrics
+from ledgerlink.engine.events import RuntimeHost
 from ledgerlink.engine.inbox import Inbox
 from ledgerlink.io import outbound
 from ledgerlink.io.connections import Connections
@@ -75,6 +76,8 @@ class Runtime:
         self.connections = Connections(self.catalog, self.config, self.store, client, self.governor,
                                        self.metrics, self.wake, self.settings.max_governor_wait)
         self.inbox = Inbox(self.connections, self.registry, self.store, self.metrics, self.wake)
+        #: what behaviour hooks and plugins' loops get as ``host`` (:mod:`ledgerlink.contract.events`)
+        self.host = RuntimeHost(self)
 
     def wake(self) -> None:
         """Wake the workers: runs (or notifications to fetch) were stored."""

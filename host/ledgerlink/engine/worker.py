@@ -19,8 +19,8 @@ import uuid
 
 import sqlalchemy as sa
 
-from ledgerlink.connectors.catalog import Catalog
 from ledgerlink.engine import fetching
+from ledgerlink.engine.events import call_hook
 from ledgerlink.engine.inbox import UNREADABLE, every_attempt
 from ledgerlink.engine.retry import Fail, LeaseLost, Retry, Skipped, backoff, jittered
 from ledgerlink.engine.runner import LiveRun, perform
@@ -29,21 +29,6 @@ from ledgerlink.errors import LedgerlinkError, NeedsReauth
 from ledgerlink.store import ClaimedFetch, ClaimedRun, unavailable
 
 log = logging.getLogger("ledgerlink")
-
-
-def ended(catalog: Catalog, hook: str, **kwargs: object) -> None:
-    """Tell every plugin implementing ``hook`` that a run or fetch ended, each in turn.
-
-    An exception in one plugin's implementation is logged and changes nothing: the outcome
-    is already stored, and the other plugins are still told."""
-    relay = catalog.hooks
-    if relay is None:
-        return
-    for impl in getattr(relay, hook).get_hookimpls():
-        try:
-            impl.function(*[kwargs[name] for name in impl.argnames])
-        except Exception:
-            log.exception("plugin %r: %s raised; the outcome stands", impl.plugin_name, hook)
 
 
 class Worker:
@@ -139,7 +124,7 @@ class Worker:
     def process(self, run: ClaimedRun) -> str:
         """Perform one claimed run (:func:`ledgerlink.engine.runner.perform`) and store how it
         ended: succeeded, skipped, failed, dead, retrying or paused ("lost" when another worker took
-        it over). Returns that status; plugins hear of it (:func:`ended`)."""
+        it over). Returns that status; plugins hear of it (:func:`~ledgerlink.engine.events.call_hook`)."""
         rt = self.runtime
         store = rt.store
         started = time.time()
@@ -154,6 +139,7 @@ class Worker:
         except NeedsReauth as exc:
             store.pause(run.id, self.name, exc.connection, exc.message)
             rt.metrics.add("runs_paused", 1)
+            call_hook(rt, "ledgerlink_connection_paused", connection=exc.connection, reason=exc.message)
             return self._ended(run, "paused", exc.message)
         except Skipped as skipped:
             if not store.skip(run.id, self.name, skipped.skipped_as, skipped.message):
@@ -183,7 +169,7 @@ class Worker:
         return self._ended(run, "failed", error)
 
     def _ended(self, run: ClaimedRun, outcome: str, error: str | None) -> str:
-        ended(self.runtime.catalog, "ledgerlink_run_ended", run=run, outcome=outcome, error=error)
+        call_hook(self.runtime, "ledgerlink_run_ended", run=run, outcome=outcome, error=error)
         return outcome
 
     def side_work(self) -> int:
@@ -204,15 +190,18 @@ class Worker:
             if self.stop.is_set():
                 break
             done += self.poll(name)
+        call_hook(rt, "ledgerlink_tick", now=rt.host.now())
         return done
 
     def fetch(self, claimed: ClaimedFetch) -> str:
         """Fetch one notification's entity and plan its runs (:func:`ledgerlink.engine.fetching.fetch`).
         Returns "done", "gone", "retrying", "paused", "failed" or "lost"; plugins hear of every
-        outcome but "lost" (:func:`ended`)."""
+        outcome but "lost" (:func:`~ledgerlink.engine.events.call_hook`)."""
         outcome, error = fetching.fetch(self.runtime, self.name, claimed)
         if outcome != "lost":
-            ended(self.runtime.catalog, "ledgerlink_fetch_ended", fetch=claimed, outcome=outcome, error=error)
+            call_hook(self.runtime, "ledgerlink_fetch_ended", fetch=claimed, outcome=outcome, error=error)
+        if outcome == "paused":
+            call_hook(self.runtime, "ledgerlink_connection_paused", connection=claimed.connection, reason=error)
         return outcome
 
     def poll(self, connection_name: str) -> int:

@@ -16,6 +16,7 @@ ledgerlink's state. It is composed of one class per family of tables, each a mix
     writes.py        what ledgerlink wrote, and when (its echoes are recognised)
     recipes.py       every recipe version ever loaded
     connections.py   connection secret blobs and statuses
+    tallies.py       occurrences counted per key and time window, by every process together
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ledgerlink.store.polls import PollStore
 from ledgerlink.store.recipes import RecipeStore
 from ledgerlink.store.run_log import EarlierWrite, RunLogStore
 from ledgerlink.store.runs import CLOSED, OPEN, ClaimedRun, RunStore
+from ledgerlink.store.tallies import TallyStore
 from ledgerlink.store.writes import Write, WriteStore
 
 __all__ = [
@@ -39,6 +41,6 @@ __all__ = [
 ]
 
 
-class Store(EventStore, PollStore, RunStore, RunLogStore, LinkStore, WriteStore, RecipeStore,
-            ConnectionStore):
+class Store(EventStore, PollStore, RunStore, RunLogStore, LinkStore, WriteStore, RecipeStore, ConnectionStore,
+            TallyStore):
     """Every read and write of ledgerlink's state. Thread-safe (a connection per call)."""

@@ -18,6 +18,8 @@ Tables (the schema is created and changed only by the Alembic migrations in
 ``cursors``          trigger cursors (polls), kept across reloads and restarts; a poll's row is
                      also its schedule and its lease, so it fires once across processes; the
                      row ``ledgerlink:health`` is what the write probe of :meth:`Store.health` updates
+``tallies``          occurrences counted per key, time window and error by every process together
+                     (alerts: one per failing recipe per interval, with a count)
 
 Times are Unix seconds (float). JSON columns hold text written by :mod:`ledgerlink.jsonio`,
 so amounts stay exact.
@@ -170,4 +172,20 @@ governor_pauses = sa.Table(
     "governor_pauses", metadata,
     sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("until", sa.Float, nullable=False),
+)
+
+tallies = sa.Table(
+    "tallies", metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    # the window's start, Unix seconds aligned on its length, so every process agrees
+    sa.Column("window_start", sa.Float, primary_key=True),
+    # the error met (shortened to the column), "" when none was given
+    sa.Column("error", sa.String(500), primary_key=True),
+    sa.Column("window_end", sa.Float, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("first_run", sa.Integer, nullable=True),
+    sa.Column("last_run", sa.Integer, nullable=True),
+    # handled once the window ended (its summary raised)
+    sa.Column("settled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_tallies_open", "settled", "window_end"),
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response as FlaskResponse, request
 
+from ledgerlink.engine.events import call_hook
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, SignatureError
 from ledgerlink.io import keys
@@ -46,8 +47,10 @@ def webhook(connection: str) -> FlaskResponse:
     try:
         result = rt.inbox.receive(connection, request.headers, body)
     except SignatureError as exc:
+        call_hook(rt, "ledgerlink_webhook_rejected", connection=connection, reason=exc.message, at=rt.host.now())
         return ledgerlink_error(exc, 401)
     except EventError as exc:
+        call_hook(rt, "ledgerlink_webhook_rejected", connection=connection, reason=exc.message, at=rt.host.now())
         return ledgerlink_error(exc, 400)
     except ConfigError as exc:
         return ledgerlink_error(exc, 400)

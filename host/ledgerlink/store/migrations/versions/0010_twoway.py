@@ -10,7 +10,7 @@ as a word (``echo``, a recipe's ``skip`` rule such as ``not_linked`` or ``confli
 sentence naming the values that decided it.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0011
 Create Date: 2026-11-30
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

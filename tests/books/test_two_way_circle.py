@@ -11,6 +11,9 @@ loopback, each sending its signed webhooks to a served ledgerlink, and the shipp
    payment is not booked twice.
 3. A person's payment of an invoice that did not come from Stripe is skipped as
    ``not_linked``, not failed.
+4. Stripe owns the customers (``[source_of_truth]``): QuickBooks follows a Stripe customer's
+   change, and a person's later edit of it in QuickBooks is reported as a conflict, with
+   both values, not overwritten.
 
 Each sandbox's requests are counted: what ledgerlink wrote, and nothing more.
 """
@@ -26,11 +29,13 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from ledgerlink import jsonio
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
+from ledgerlink.store.schema import events
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.testing.sandbox import running
 from ledgerlink.web.app import create_app
@@ -42,9 +47,10 @@ import stripe_month as month
 from vendor_files import REPO
 
 VERIFIER = "two-way-verifier-token"
-SHIPPED = [REPO / "recipes" / "two-way" / "quickbooks-payment-to-stripe-invoice-paid.json",
-           REPO / "recipes" / "two-way" / "stripe-invoice-finalized-to-quickbooks-open-invoice.json",
-           REPO / "recipes" / "stripe-invoice-paid-to-quickbooks-invoice-and-payment.json"]
+TWO_WAY = REPO / "recipes" / "two-way"
+SHIPPED = sorted(TWO_WAY.glob("*.json")) + [REPO / "recipes" / "stripe-invoice-paid-to-quickbooks-invoice-and-payment.json"]
+#: the customer the Stripe sandbox and the QuickBooks company both know (QuickBooks' seeded customer 1)
+AMY = {"name": "Amy's Bird Sanctuary", "email": "birds@intuit.com"}
 
 
 class Recorded:
@@ -154,8 +160,9 @@ def circle(tmp_path, keys, monkeypatch):
                 lines = qbo_config(books.url)
                 lines.insert(lines.index("[connections.quickbooks.limits]"),
                              'webhook_verifier_token = "${LL_TEST_QBO_VERIFIER}"')
+                lines += ["[source_of_truth]", 'customers = "stripe"', ""]
                 config = write_config(tmp_path / "ledgerlink.toml", stripe.url, lines)
-                customer = stripe_post(api, "/customers", name="Amy's Bird Sanctuary", email="amy@example.com")
+                customer = stripe_post(api, "/customers", **AMY)
                 runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_in(tmp_path / "recipes", customer["id"]),
                                         config_file=str(config), settings=Settings(backoff_base=0.05, backoff_cap=0.2))
                 endpoint_app.app = create_app(runtime=runtime)
@@ -221,8 +228,8 @@ def test_the_circle_writes_nothing_back_and_books_nothing_twice(circle):
         headers={"Content-Type": "application/json"})
     assert own.status_code == 200, own.text
     person_pays(qbo, jsonio.loads(own.content)["Invoice"])
-    counts = settle(runtime, stripe, books, runs=6)
-    assert counts == {"succeeded": 3, "skipped": 3}
+    settle(runtime, stripe, books, runs=6)
+    assert [r["status"] for r in runtime.store.list_runs() if r["status"] not in ("succeeded", "skipped")] == []
     [unlinked] = [r for r in runs_of(runtime, "quickbooks-payment-to-stripe-invoice-paid") if r["skipped_as"] == "not_linked"]
     assert "did not come from a Stripe invoice" in unlinked["skip_reason"]
     assert len(stripe_seen.writes()) == 1
@@ -237,7 +244,7 @@ def test_an_open_invoice_paid_in_stripe_instead_is_paid_in_quickbooks_not_create
     settle(runtime, stripe, books, runs=1)
     invoices = [i["Id"] for i in books.entities(DEFAULT_REALM, "invoice")]
     stripe_post(api, f"/invoices/{transfer['id']}/pay")
-    assert settle(runtime, stripe, books, runs=3) == {"succeeded": 2, "skipped": 1}
+    settle(runtime, stripe, books, runs=3)
     [booked] = runs_of(runtime, "stripe-invoice-paid-to-quickbooks-invoice-and-payment")
     steps = {step["step_id"]: step for step in runtime.store.run(booked["id"])["steps"]}
     assert (steps["invoice"]["status"], steps["payment"]["status"]) == ("skipped", "succeeded")
@@ -248,3 +255,44 @@ def test_an_open_invoice_paid_in_stripe_instead_is_paid_in_quickbooks_not_create
     assert payment["TotalAmt"] == opened["TotalAmt"] == Decimal("42.00")
     [echo] = runs_of(runtime, "quickbooks-payment-to-stripe-invoice-paid")
     assert echo["skipped_as"] == "echo" and stripe_seen.writes() == []
+
+
+def test_the_ledger_follows_the_source_of_truth_and_a_persons_edit_there_is_reported_not_overwritten(circle):
+    """customers = "stripe": a Stripe customer's new name reaches its QuickBooks customer (whose
+    webhook about it is an echo); a person's later edit of that name in QuickBooks is a
+    conflict, reported with both values and raised as ledgerlink.sync.conflict, and left as
+    the person made it."""
+    runtime, stripe, stripe_seen, books, books_seen, api, qbo, customer = circle
+    stripe_invoice(api, customer, 4200, collection_method="send_invoice", days_until_due=30)
+    settle(runtime, stripe, books, runs=1)  # booked for the customer: QuickBooks' Amy is linked to it
+    stripe_post(api, f"/customers/{customer}", name="Amy's Bird Sanctuary Ltd")
+    settle(runtime, stripe, books, runs=2)
+    [followed] = runs_of(runtime, "stripe-customer-updated-to-quickbooks-customer")
+    assert followed["status"] == "succeeded", followed["last_error"] or followed["skip_reason"]
+    amy = next(c for c in books.entities(DEFAULT_REALM, "customer") if c["Id"] == "1")
+    assert amy["DisplayName"] == "Amy's Bird Sanctuary Ltd"
+    checks = runs_of(runtime, "quickbooks-customer-updated-checked-against-stripe")
+    assert checks and all(run["skipped_as"] == "echo" for run in checks)
+
+    books.advance(600)  # ten minutes later, a person renames the customer in QuickBooks
+    edited = qbo.post("/customer", content=jsonio.dumps({
+        "Id": "1", "SyncToken": amy["SyncToken"], "sparse": True, "DisplayName": "Amy B."}),
+        headers={"Content-Type": "application/json"})
+    assert edited.status_code == 200, edited.text
+    settle(runtime, stripe, books, runs=len(checks) + 3)
+    [conflict] = [r for r in runs_of(runtime, "quickbooks-customer-updated-checked-against-stripe")
+                  if r["skipped_as"] == "conflict"]
+    assert ('DisplayName "Amy B." and email "birds@intuit.com" in QuickBooks; name "Amy\'s Bird Sanctuary Ltd" '
+            f'and email "birds@intuit.com" in Stripe (customer {customer})') in conflict["skip_reason"]
+    steps = runtime.store.run(conflict["id"])["steps"]
+    assert [(step["step_id"], step["status"]) for step in steps] == [("stripe", "succeeded")]  # read only
+    raised = [e for e in stored_events(runtime) if e["trigger"] == "ledgerlink.sync.conflict"]
+    assert len(raised) == 1 and f"sync.conflict:{conflict['id']}" == raised[0]["event_id"]
+    amy = next(c for c in books.entities(DEFAULT_REALM, "customer") if c["Id"] == "1")
+    assert amy["DisplayName"] == "Amy B."  # not overwritten
+    assert stripe_seen.writes() == [] and api.get(f"/customers/{customer}").json()["name"] == "Amy's Bird Sanctuary Ltd"
+
+
+def stored_events(runtime: Any) -> list[dict[str, Any]]:
+    with runtime.store.engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(sa.select(events))]

@@ -11,7 +11,8 @@ nothing is written back to where the change came from. A change made after ledge
 write (a person editing the entity later) is not an echo.
 
 **Skip rules.** Then the recipe's ``linked`` ids are read from the links table and its
-``skip`` rules asked (:mod:`ledgerlink.recipes.guards`).
+``skip`` rules asked (:mod:`ledgerlink.recipes.guards`): before the steps, and those asked
+after a step once it has run.
 
 The host knows no vendor: the entity kinds and the change time's path are the connectors'.
 """
@@ -34,7 +35,7 @@ CLOCK_SKEW_SECONDS = 2.0
 _PATHS: dict[str, CompiledPath | None] = {}
 
 
-def _value(path_text: str, payload: Mapping[str, Any]) -> Any:
+def trigger_value(path_text: str, payload: Mapping[str, Any]) -> Any:
     """The value at a trigger's JSONPath (``$.x`` in the event) in ``payload``, or None."""
     if path_text not in _PATHS:
         scope = Scope(file="", recipe_id="", step_id="", transforms={}, lookups={})
@@ -49,7 +50,7 @@ def changed_at(trigger: Trigger, payload: Mapping[str, Any]) -> float | None:
     trigger does not say or the event holds no readable time there."""
     if not trigger.changed_at_path:
         return None
-    value = _value(trigger.changed_at_path, payload)
+    value = trigger_value(trigger.changed_at_path, payload)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
@@ -65,7 +66,7 @@ def echo(store: Store, trigger: Trigger, connection: str, payload: Mapping[str, 
     """Why the event is ledgerlink's own echo (a sentence), or None when it is news."""
     if not trigger.entity or not trigger.source_id_path or not trigger.changed_at_path:
         return None
-    entity_id = _value(trigger.source_id_path, payload)
+    entity_id = trigger_value(trigger.source_id_path, payload)
     if not isinstance(entity_id, (str, int)) or isinstance(entity_id, bool):
         return None
     write = store.last_write(connection, trigger.entity, str(entity_id))
@@ -104,3 +105,13 @@ def before_steps(store: Store, recipe: Recipe, connection: str, payload: Mapping
     if reason is not None:
         return "echo", reason
     return first_skip(recipe.skips, doc)
+
+
+def asked_after(recipe: Recipe, step_id: str) -> bool:
+    """Whether a ``skip`` rule of ``recipe`` is asked after step ``step_id``."""
+    return any(rule.after == step_id for rule in recipe.skips)
+
+
+def after_step(recipe: Recipe, step_id: str, doc: dict[str, Any]) -> tuple[str, str] | None:
+    """``(skipped as, reason)`` when a ``skip`` rule asked after step ``step_id`` holds."""
+    return first_skip(recipe.skips, doc, after=step_id) if asked_after(recipe, step_id) else None

@@ -27,13 +27,13 @@ import jsonschema_rs
 from ledgerlink import jsonio
 from ledgerlink.contract import Action, ActionContext, Connection, Connector, IncomingEvent, Request, Response
 from ledgerlink.connectors.catalog import Validator
-from ledgerlink.engine.echo import before_steps
+from ledgerlink.engine.echo import after_step, asked_after, before_steps, trigger_value
 from ledgerlink.engine.retry import Fail, LeaseLost, Retry, Skipped
 from ledgerlink.errors import (EventError, InputError, LedgerlinkError, MappingError, NeedsNewKey, NeedsReauth,
                                NotSent, OutcomeUnknown, SignatureError, Throttled, VendorError)
 from ledgerlink.io import keys, outbound
 from ledgerlink.io.connections import Connections, Counters
-from ledgerlink.recipes.paths import CompiledPath, Scope, compile_path, pointer_join
+from ledgerlink.recipes.paths import pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
 from ledgerlink.store import ClaimedRun, Store
 
@@ -59,7 +59,7 @@ def idempotency_key(recipe_id: str, version: int, event_id: str, step_id: str, g
 def document(recipe: Recipe, event: IncomingEvent) -> dict[str, Any]:
     """The document expressions read: ``$.event``, ``$.steps``, ``$.lookups``, ``$.recipe``."""
     return {"event": event.payload, "steps": {}, "lookups": recipe.lookups, "linked": {},
-            "recipe": {"id": recipe.id, "version": recipe.version}}
+            "truth": recipe.truth, "recipe": {"id": recipe.id, "version": recipe.version}}
 
 
 @dataclass
@@ -193,21 +193,11 @@ def run(recipe: Recipe, event: IncomingEvent, connection_for: Callable[[str], Co
 
 # --- a claimed run, as a worker performs it -------------------------------------------------
 
-#: the compiled ``source_id_path`` of each trigger that has one
-_SOURCE_PATHS: dict[str, CompiledPath | None] = {}
-
-
 def source_id(recipe: Recipe, payload: Any) -> str | None:
     """The id in the source system of what the event is about (the trigger's
     ``source_id_path``), which links the entities a run creates to it; None without one."""
     path_text = recipe.trigger.source_id_path
-    if not path_text:
-        return None
-    if path_text not in _SOURCE_PATHS:
-        scope = Scope(file="", recipe_id="", step_id="", transforms={}, lookups={})
-        _SOURCE_PATHS[path_text] = compile_path("$.event" + path_text[1:], "", scope)
-    path = _SOURCE_PATHS[path_text]
-    value = path.get({"event": payload}) if path else None
+    value = trigger_value(path_text, payload) if path_text else None
     return value if isinstance(value, str) else None
 
 
@@ -228,9 +218,10 @@ def perform(live: LiveRun, recipe: Recipe) -> bool:
     each. The last step's log marks the run succeeded in the same transaction.
 
     Returns False when the lease was lost between steps (the worker that took the run over
-    finishes it). Raises :class:`Skipped` before the steps when the event is ledgerlink's
-    own echo or a recipe ``skip`` rule holds (:mod:`ledgerlink.engine.echo`);
-    :class:`Retry`, :class:`Fail` or :class:`LeaseLost` as a step ends the attempt, NeedsReauth when a connection must be connected again, and what
+    finishes it). Raises :class:`Skipped` when the event is ledgerlink's own echo or a
+    recipe ``skip`` rule holds, before the steps or after the step it is asked after
+    (:mod:`ledgerlink.engine.echo`); :class:`Retry`, :class:`Fail` or :class:`LeaseLost` as a
+    step ends the attempt, NeedsReauth when a connection must be connected again, and what
     reading the stored event raises when its text cannot be read.
     """
     run, store = live.run, live.store
@@ -245,13 +236,16 @@ def perform(live: LiveRun, recipe: Recipe) -> bool:
     for index, step in enumerate(recipe.steps):
         if step.id in done:
             doc["steps"][step.id] = done[step.id]
-            continue
-        if index and not store.renew(run.id, live.worker, live.lease_seconds):
-            return False
-        doc["steps"][step.id] = _live_step(live, recipe, step, doc, event, source,
-                                           last_step=index == len(recipe.steps) - 1)
-    if recipe.steps and recipe.steps[-1].id in done:  # every step had succeeded before
-        store.finish(run.id, live.worker, "succeeded")
+        else:
+            if index and not store.renew(run.id, live.worker, live.lease_seconds):
+                return False
+            last = index == len(recipe.steps) - 1 and not asked_after(recipe, step.id)
+            doc["steps"][step.id] = _live_step(live, recipe, step, doc, event, source, last_step=last)
+        skip = after_step(recipe, step.id, doc)
+        if skip is not None:  # a rule asked after this step holds (a conflict, say)
+            raise Skipped(*skip)
+    if recipe.steps and (recipe.steps[-1].id in done or asked_after(recipe, recipe.steps[-1].id)):
+        store.finish(run.id, live.worker, "succeeded")  # its log did not close the run
     return True
 
 

@@ -26,7 +26,12 @@ expression)::
     "skip": [{"if": {"path": "$.linked.stripe_invoice", "exists": false}, "as": "not_linked",
               "reason": {"$concat": ["QuickBooks invoice ", {"$path": "..."}, " did not come from Stripe"]}}]
 
-The first rule that holds decides. ``echo`` is the host's own (:mod:`ledgerlink.engine.echo`).
+The first rule that holds decides. A rule with ``"after": "<step id>"`` is asked once that
+step has run instead (reading ``$.steps``): a read step, then a rule that compares what it read
+with the event — e.g. a ledger customer changed by a person on a field the source of truth
+(``$.truth``, ``[source_of_truth]`` in ledgerlink.toml) owns is skipped as ``conflict`` with
+both values; the steps before stay logged. ``echo`` is the host's own
+(:mod:`ledgerlink.engine.echo`).
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ class Skip:
     skipped_as: str
     reason: Evaluator
     pointer: str
+    #: the step after which it is asked; None: before the steps
+    after: str | None = None
 
 
 #: ``source_of(linked, entity_id) -> source id | None``: the links table, or a dry-run's answer
@@ -103,8 +110,9 @@ def compile_linked(raw: Any, scope: Scope, catalog: Catalog, config: Config) -> 
     return out
 
 
-def compile_skips(raw: Any, scope: Scope) -> list[Skip]:
-    """The recipe's ``skip`` rules, compiled; problems go to ``scope.problems``."""
+def compile_skips(raw: Any, scope_after: Callable[[tuple[str, ...]], Scope], steps: tuple[str, ...]) -> list[Skip]:
+    """The recipe's ``skip`` rules, compiled; problems go to the scope ``scope_after(steps run
+    before the rule)`` gives each (``steps``: the recipe's step ids, in order)."""
     if not isinstance(raw, list):
         return []
     out = []
@@ -112,9 +120,15 @@ def compile_skips(raw: Any, scope: Scope) -> list[Skip]:
         pointer = pointer_join("/skip", index)
         if not isinstance(rule, Mapping) or "if" not in rule:
             continue  # the recipe schema says what is wrong
+        after = rule.get("after")
+        scope = scope_after(steps[:steps.index(after) + 1] if after in steps else ())
+        if after is not None and after not in steps:
+            scope.problem(pointer_join(pointer, "after"), f"no step {after!r} to ask the rule after; name one of "
+                                                          f"{', '.join(steps) or 'the steps'}")
         when = compile_condition(rule["if"], pointer_join(pointer, "if"), scope)
         reason = compile_mapping(rule.get("reason", ""), pointer_join(pointer, "reason"), scope)
-        out.append(Skip(when, str(rule.get("as", "skipped")), reason, pointer))
+        out.append(Skip(when, str(rule.get("as", "skipped")), reason, pointer,
+                        after if isinstance(after, str) else None))
     return out
 
 
@@ -132,12 +146,13 @@ def read_linked(linked: list[Linked], doc: Mapping[str, Any], source_of: SourceO
     return found
 
 
-def first_skip(skips: list[Skip], doc: Mapping[str, Any]) -> tuple[str, str] | None:
-    """``(as, reason)`` of the first ``skip`` rule that holds, or None: the steps run.
+def first_skip(skips: list[Skip], doc: Mapping[str, Any], after: str | None = None) -> tuple[str, str] | None:
+    """``(as, reason)`` of the first ``skip`` rule asked ``after`` that step (None: before the
+    steps) that holds, or None: the run goes on.
 
     A reason that cannot be mapped still skips the run, with the rule's pointer instead."""
     for rule in skips:
-        if rule.when(doc):
+        if rule.after == after and rule.when(doc):
             try:
                 reason = rule.reason(doc)
             except MappingError as exc:

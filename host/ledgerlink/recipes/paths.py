@@ -4,7 +4,7 @@ Both :mod:`ledgerlink.recipes.mapping` (expressions) and :mod:`ledgerlink.recipe
 (conditions) build on these. A JSONPath is parsed once (jsonpath-ng) and checked against
 what the document will hold (``$.event`` as the trigger's event schema allows it,
 :mod:`ledgerlink.recipes.event_fields`; ``$.steps.<earlier step>``, ``$.lookups``,
-``$.recipe``); a path with one value reads it without jsonpath-ng at run time.
+``$.recipe``, ``$.linked.<name>`` and ``$.truth``); a path with one value reads it without jsonpath-ng at run time.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class _Missing:
 #: the value of a path that found nothing
 MISSING: Any = _Missing()
 
-ROOTS = ("event", "steps", "lookups", "recipe", "linked")
+ROOTS = ("event", "steps", "lookups", "recipe", "linked", "truth")
 EACH_ROOTS = ("item", "index")
 
 Evaluator = Callable[[Mapping[str, Any]], Any]

@@ -68,6 +68,8 @@ class Recipe:
     #: ``$.linked`` ids and ``skip`` rules, asked before the steps (:mod:`ledgerlink.recipes.guards`)
     linked: list[Linked] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
+    #: ``$.truth``: the configured source of truth per entity type (``[source_of_truth]``)
+    truth: dict[str, str] = field(default_factory=dict)
 
     def matches(self, doc: Mapping[str, Any]) -> bool:
         return self.filter is None or self.filter(doc)
@@ -294,10 +296,8 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
                       timezone=timezone, trigger=event if trigger else "",
                       event_schema=trigger.event_schema if trigger else None,
                       linked=tuple(raw["linked"]) if isinstance(raw.get("linked"), Mapping) else ())
-    guard_scope = Scope(step_id="", **base_scope)
-    linked = compile_linked(raw.get("linked"), guard_scope, catalog, config)
-    skips = compile_skips(raw.get("skip"), guard_scope)
-    problems.extend(guard_scope.problems)
+    guard_scopes = [Scope(step_id="", **base_scope)]
+    linked = compile_linked(raw.get("linked"), guard_scopes[0], catalog, config)
     filter_ = None
     if "filter" in trigger_raw:
         scope = Scope(step_id="", **base_scope)
@@ -342,13 +342,20 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
         if action is not None:
             steps.append(Step(step_id, action, step_raw.get("connection", ""), evaluate, when, pointer))
 
+    def scope_after(ran: tuple[str, ...]) -> Scope:
+        guard_scopes.append(Scope(step_id="", earlier_steps=ran, all_steps=all_ids, **base_scope))
+        return guard_scopes[-1]
+
+    skips = compile_skips(raw.get("skip"), scope_after, all_ids)
+    problems.extend(problem for scope in guard_scopes for problem in scope.problems)
     if problems or trigger is None:
         return None, problems
     return Recipe(
         id=raw["id"], version=raw["version"], description=raw["description"], file=file,
         trigger=trigger, connection=trigger_raw["connection"], filter=filter_,
         lookups={k: dict(v) for k, v in lookups.items()}, steps=steps, timezone=timezone,
-        enabled=raw.get("enabled", True), raw=dict(raw), linked=linked, skips=skips), []
+        enabled=raw.get("enabled", True), raw=dict(raw), linked=linked, skips=skips,
+        truth=dict(config.source_of_truth)), []
 
 
 def validate(paths: Iterable[str | Path], catalog: Catalog, config: Config) -> tuple[list[Recipe], list[Problem]]:

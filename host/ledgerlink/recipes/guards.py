@@ -100,7 +100,8 @@ def compile_linked(raw: Any, scope: Scope, catalog: Catalog, config: Config) -> 
                 scope.problem(pointer_join(pointer, "source"), exc.message)
         to_target = "source_id" in spec
         key = "source_id" if to_target else "id"
-        created_by = tuple(str(t) for t in spec.get("created_by", ()))
+        raw_types = spec.get("created_by")
+        created_by = tuple(str(t) for t in raw_types) if isinstance(raw_types, list) else ()
         if to_target and not created_by:
             scope.problem(pointer, "a linked id read by \"source_id\" names the link types in \"created_by\" "
                                    "(e.g. the action that created the entity)")
@@ -121,8 +122,8 @@ def compile_skips(raw: Any, scope_after: Callable[[tuple[str, ...]], Scope], ste
         if not isinstance(rule, Mapping) or "if" not in rule:
             continue  # the recipe schema says what is wrong
         after = rule.get("after")
-        scope = scope_after(steps[:steps.index(after) + 1] if after in steps else ())
-        if after is not None and after not in steps:
+        scope = scope_after(steps[:steps.index(after) + 1] if isinstance(after, str) and after in steps else ())
+        if isinstance(after, str) and after not in steps:
             scope.problem(pointer_join(pointer, "after"), f"no step {after!r} to ask the rule after; name one of "
                                                           f"{', '.join(steps) or 'the steps'}")
         when = compile_condition(rule["if"], pointer_join(pointer, "if"), scope)

@@ -9,6 +9,7 @@ place and the fix; a dry-run shows what it read and why it would skip.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -142,3 +143,34 @@ def test_a_dry_run_shows_the_linked_ids_it_read_and_why_it_would_skip(run_cli):
         "QuickBooks payment 131 pays invoice 130, which did not come from a Stripe invoice: there is "
         "nothing to mark paid in Stripe")}
     assert report["steps"] == []
+
+
+
+SHIPPED = sorted((RECIPES / "two-way").glob("*.json"))
+#: what a dry-run of each on its trigger's sample says: it reads no links and no [source_of_truth]
+DRY_RUN = {"quickbooks-customer-updated-checked-against-stripe": "not_owner",
+           "quickbooks-payment-to-stripe-invoice-paid": "not_linked",
+           "stripe-customer-updated-to-quickbooks-customer": "not_owner",
+           "stripe-invoice-finalized-to-quickbooks-open-invoice": None}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_every_two_way_recipe_validates_and_dry_runs(path, run_cli, catalog, tmp_path):
+    recipe = json.loads(path.read_text())
+    assert path.stem == recipe["id"] and len(recipe["description"].split()) >= 12
+    code, out, err = run_cli("validate", str(path))
+    assert code == 0, out + err
+    given = []
+    if recipe["trigger"]["event"] == "stripe.invoice.finalized":  # one to be paid by transfer
+        event = copy.deepcopy(catalog.triggers["stripe.invoice.finalized"].sample)
+        event["data"]["object"].update(collection_method="send_invoice", amount_due=4200)
+        (tmp_path / "event.json").write_text(jsonio.dumps(event))
+        given = ["--event", str(tmp_path / "event.json")]
+    code, out, err = run_cli("dry-run", str(path), *given)
+    assert code == 0, err
+    report = jsonio.loads(out)
+    assert report["matched"] and report.get("skipped", {}).get("as") == DRY_RUN[recipe["id"]]
+    if DRY_RUN[recipe["id"]] is None:
+        assert [(step["action"], step["status"]) for step in report["steps"]] == [
+            ("quickbooks.find_or_create_customer", "would_run"), ("quickbooks.create_invoice", "would_run")]
+        assert report["steps"][1]["request"]["body"]["Line"][0]["Amount"] == 42

@@ -62,9 +62,9 @@ def replay(runtime: Runtime, run_id: int, version: str = "own", dry: bool = Fals
         return {"dry_run": True, "run": run_id, "report": dry_run(recipe, runtime.catalog, runtime.config, event)}
     _check_filter(recipe, event)
     if version == "own" or recipe.version == row["recipe_version"]:
-        if row["status"] not in ("failed", "dead"):
-            raise Conflict(f"run {run_id} is {row['status']}; only failed or dead runs are replayed on "
-                           f"their own version")
+        if row["status"] not in ("failed", "dead", "skipped"):
+            raise Conflict(f"run {run_id} is {row['status']}; only failed, dead or skipped runs are replayed "
+                           f"on their own version")
         runtime.store.reopen(run_id)
         runtime.wake()
         return {"dry_run": False, "run": run_id, "recipe_version": recipe.version, "status": "pending"}

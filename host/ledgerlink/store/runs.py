@@ -128,8 +128,9 @@ class RunStore(StoreBase):
         now = self._now(now)
         with self.write_transaction() as conn:
             reopened = conn.execute(
-                runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead")))
+                runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead", "skipped")))
                 .values(status="pending", due_at=now, updated_at=now, last_error=None, attempts=0,
+                        skipped_as=None, skip_reason=None,
                         key_generation=runs.c.key_generation + 1)).rowcount == 1
             if reopened:
                 self._wake_others(conn)

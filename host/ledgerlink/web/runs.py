@@ -80,7 +80,7 @@ def get_run(run_id: int) -> FlaskResponse:
                request_schema={"type": "object", "properties": {"version": {"enum": ["own", "latest"]},
                                                                 "dry_run": {"type": "boolean"}}},
                responses={200: "the dry-run report", 202: "the run is pending again", 404: "no run of that id",
-                          409: "the run is not failed or dead, or the event already ran on that version",
+                          409: "the run is not failed, dead or skipped, or the event already ran on that version",
                           422: "the body is not an object, or the recipe version no longer loads"})
 def replay_run(run_id: int) -> FlaskResponse:
     from ledgerlink.engine.operations import replay

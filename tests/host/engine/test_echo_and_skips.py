@@ -93,7 +93,7 @@ def test_the_links_table_is_read_both_ways(store):
     assert store.linked_target("books", "in_1", "books.create_invoice") == "130"
 
 
-def test_a_skipped_run_says_why_in_the_run_log(store):
+def test_a_skipped_run_says_why_in_the_run_log_and_can_be_replayed(store):
     [(pk, _, _)] = store.ingest("books", [("n1", "books.payment.created", {"entity_id": "7"}, [])])
     run = store.plan(pk, "two-way", 1)
     assert run in [claimed.id for claimed in store.claim("w1", 30.0, limit=2)]
@@ -103,6 +103,11 @@ def test_a_skipped_run_says_why_in_the_run_log(store):
         ("skipped", "echo", "Payment 7 was written by ledgerlink")
     assert store.counts()["skipped"] == 1
     assert not store.skip(run, "w1", "echo", "again")  # closed: held by no one
+    # replayed (once linked, say): pending again, the reason gone until it is asked again
+    assert store.reopen(run)
+    shown = store.run(run)
+    assert (shown["status"], shown["skipped_as"], shown["skip_reason"], shown["key_generation"]) == \
+        ("pending", None, None, 1)
 
 
 def two_way(**changes) -> dict:

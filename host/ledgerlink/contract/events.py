@@ -101,7 +101,8 @@ def raise_event(host: Host, name: str, event_id: str, data: Mapping[str, Any], o
     ``occurred_at`` defaults to the host's clock. Returns what was stored; raises
     :class:`ledgerlink.errors.EventError` for an id or data that cannot be stored (the
     inbox's rules) and :class:`ledgerlink.errors.ConfigError` for a trigger no plugin
-    registered. Safe to call from any thread of the process."""
+    registered. ``data`` must fit the trigger's event schema (an EventError naming the
+    pointer otherwise). Safe to call from any thread of the process."""
     return host.raise_event(name, event_id, data, occurred_at, connection)
 
 

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from ledgerlink.contract import IncomingEvent
 from ledgerlink.contract.events import Raised, Tally, envelope
 from ledgerlink.engine.inbox import check_storable
-from ledgerlink.errors import ConfigError
+from ledgerlink.connectors.catalog import Validator
+from ledgerlink.errors import ConfigError, EventError
 from ledgerlink.recipes.paths import suggest
 
 if TYPE_CHECKING:
@@ -62,6 +63,12 @@ class RuntimeHost:
         when = self.now() if occurred_at is None else occurred_at
         event = IncomingEvent(event_id, name, envelope(name, event_id, data, when))
         check_storable(trigger.connector, event)
+        error = min(Validator(trigger.event_schema).iter_errors(event.payload), key=lambda e: list(e.absolute_path),
+                    default=None)
+        if error is not None:  # the plugin's bug: a recipe on the trigger would read what its schema denies
+            pointer = "/" + "/".join(str(p) for p in error.absolute_path)
+            raise EventError(f"event {event_id} of {name} does not fit the trigger's event schema at {pointer}: "
+                             f"{error.message}; raise it with the data the trigger declares", pointer=pointer)
         rt.connections.connection(target)  # ConfigError naming the fix when it is unknown
         items = rt.inbox.plan_items(target, [event])
         [(_pk, new, runs)] = rt.store.ingest(target, items)

@@ -24,6 +24,7 @@ COUNTERS = {
     "webhooks_received": "Webhook deliveries accepted (signature verified).",
     "events_stored": "Events newly stored in the inbox.",
     "events_duplicate": "Deliveries of events already in the inbox.",
+    "events_raised": "Events raised into the inbox by plugins (the host's own events, alerts), new or not.",
     "runs_planned": "Runs planned from stored events.",
     "runs_deduplicated": "Runs not planned because their recipe already had a run for the object the "
                          "event is about (its trigger's occurrence), however that event came.",

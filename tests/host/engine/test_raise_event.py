@@ -126,3 +126,6 @@ def test_an_unknown_trigger_or_an_unstorable_id_is_refused_with_the_fix(runtime)
         raise_event(runtime.host, "alarm.fird", "x", {"run_id": 1})
     with pytest.raises(EventError, match="U\\+0000"):
         raise_event(runtime.host, "alarm.fired", "bad\x00id", {"run_id": 1})
+    with pytest.raises(EventError, match="at /data/run_id: 'seven' is not of type 'integer'") as refused:
+        raise_event(runtime.host, "alarm.fired", "alarm-bad-data", {"run_id": "seven"})
+    assert refused.value.details == {"pointer": "/data/run_id"}

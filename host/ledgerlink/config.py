@@ -75,6 +75,12 @@ class Config:
     #: the other top-level tables (``[alerts]``), checked by the config schema
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    @property
+    def source_of_truth(self) -> dict[str, str]:
+        """``[source_of_truth]``: the connection that owns each type of shared record
+        (``{"customers": "stripe"}``); recipes read it as ``$.truth``."""
+        return dict(self.tables.get("source_of_truth", {}))
+
     def connection(self, name: str, catalog: Catalog) -> Connection:
         """The named connection with its non-secret settings; ConfigError if it is unknown."""
         raw = self.connections.get(name)
@@ -228,6 +234,11 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
                     problems.append(f"{file}:/connections/{name}/{key}: a secret must be written as "
                                     f"${{ENV_VAR}}, never literally; move the value to an "
                                     f"environment variable")
+    truth = data.get("source_of_truth") if isinstance(data.get("source_of_truth"), dict) else {}
+    for kind, owner in truth.items():
+        if isinstance(owner, str) and owner not in connections:
+            problems.append(f"{file}:/source_of_truth/{kind}: no connection {owner!r}; name one of the "
+                            f"[connections] tables" + suggest(owner, connections))
     if problems:
         raise ConfigError("\n".join(problems))
     tables = {k: v for k, v in data.items() if k != "connections" and isinstance(v, dict)}

@@ -1,8 +1,8 @@
 """The connector ``ledgerlink``: the host's own events as triggers.
 
 ``ledgerlink.run.failed``, ``ledgerlink.run.dead``, ``ledgerlink.connection.needs_reauth``,
-``ledgerlink.reconcile.drift`` and ``ledgerlink.webhook.rejected_burst`` (:mod:`.triggers`)
-are raised through the kit's behaviour hooks and :func:`ledgerlink.contract.raise_event`,
+``ledgerlink.reconcile.drift``, ``ledgerlink.webhook.rejected_burst`` and
+``ledgerlink.sync.conflict`` (:mod:`.triggers`; :mod:`.conflicts`) are raised through the kit's behaviour hooks and :func:`ledgerlink.contract.raise_event`,
 deduplicated (:mod:`.alerts`), as any plugin could. A recipe names the connection
 ``ledgerlink``::
 
@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from ledgerlink.contract import Connector, hookimpl
 
-from ledgerlink_events import alerts
+from ledgerlink_events import alerts, conflicts
 from ledgerlink_events.triggers import TRIGGERS
 
 CONNECTOR = Connector(
     name="ledgerlink",
     summary="This ledgerlink: its own events (runs failed or dead, a connection to connect again, a "
-            "reconciliation's drift, a burst of refused webhooks), deduplicated per alert window",
+            "reconciliation's drift, a burst of refused webhooks, a conflict with the source of "
+            "truth), deduplicated per alert window",
     settings_schema={"type": "object", "additionalProperties": False, "properties": {}},
 )
 
@@ -38,6 +39,7 @@ def ledgerlink_register_triggers(register):
 @hookimpl
 def ledgerlink_run_ended(run, outcome, error, host):
     alerts.run_ended(run, outcome, error, host)
+    conflicts.run_ended(run, outcome, error, host)
 
 
 @hookimpl

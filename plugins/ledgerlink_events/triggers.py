@@ -83,6 +83,19 @@ REJECTED_BURST = {
 }
 
 
+CONFLICT = {
+    "type": "object", "required": ["recipe_id", "run_id", "connection", "reason", "fix"],
+    "additionalProperties": False,
+    "properties": {
+        "recipe_id": _text("The recipe that found the conflict."),
+        "run_id": _run_id("Its run, skipped as conflict (ledgerlink runs show RUN)."),
+        "connection": _text("The connection whose event told of the edit."),
+        "reason": _text("The edit, with both values: the following side's and the source of truth's."),
+        "fix": _text("What to do."),
+    },
+}
+
+
 def _sample(name: str, event_id: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"id": event_id, "type": name, "occurred_at": "2026-05-01T07:00:00Z", "data": data}
 
@@ -129,4 +142,15 @@ TRIGGERS = [
                             "window_end": "2026-05-01T07:01:00Z",
                             "reason": "the signature does not verify with any configured secret",
                             "fix": "compare the connection's signing secret with the vendor's"})),
+    Trigger(name="ledgerlink.sync.conflict",
+            summary="A person changed, on the side that follows, a field the source of truth owns; the "
+                    "change was reported (its run skipped as conflict, with both values), not overwritten",
+            event_schema=envelope_schema(CONFLICT),
+            sample=_sample("ledgerlink.sync.conflict", "sync.conflict:57", {
+                "recipe_id": "quickbooks-customer-updated-checked-against-stripe", "run_id": 57,
+                "connection": "quickbooks",
+                "reason": "QuickBooks customer 58 has DisplayName \"Amy B.\" where Stripe, which owns "
+                          "customers, has name \"Amy's Bird Sanctuary\"",
+                "fix": "ledgerlink runs show 57; correct the field on the side that follows, or change it "
+                       "where the source of truth keeps it"})),
 ]

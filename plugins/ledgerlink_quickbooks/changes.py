@@ -395,5 +395,5 @@ def _summary(entity: str, operation: str) -> str:
 TRIGGERS = tuple(
     Trigger(name=trigger_name(entity, operation), summary=_summary(entity, operation),
             event_schema=_schema(entity, operation), sample=_sample(entity, operation),
-            source_id_path="$.entity_id", fetch=fetch)
+            source_id_path="$.entity_id", fetch=fetch, entity=entity, changed_at_path="$.changed_at")
     for entity, operations in TRIGGERED.items() for operation in operations)

@@ -104,7 +104,7 @@ def create_action(*, action: str, entity: str, endpoint: str, what: str, summary
                         sample=load(f"samples/{name}.input.json"),
                         sample_response=load(f"samples/{name}.response.json")),
         steps=steps, undo=deleter(entity, endpoint))
-    return replace(created, perform=perform_in_open_period(created.perform))
+    return replace(created, perform=perform_in_open_period(created.perform), entity=entity)
 
 
 __all__ = ["Build", "Matches", "create_action", "load", "read_output"]

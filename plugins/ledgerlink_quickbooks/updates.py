@@ -364,7 +364,7 @@ VOID_INVOICE = Action(
     summary="Void a QuickBooks invoice (amounts zeroed, the invoice kept): read its SyncToken, void; "
             "void already → nothing sent; a void cannot be undone.",
     input_schema=VOID_INPUT_SCHEMA, output_schema=VOID_OUTPUT_SCHEMA, sample={"Id": "130"},
-    perform=void_invoice, sample_response=_void_sample, idempotency="key",
+    perform=void_invoice, sample_response=_void_sample, idempotency="key", entity="Invoice",
     # a void cannot be undone: QuickBooks has no "unvoid"; recreate the invoice instead
     undo=None)
 
@@ -378,7 +378,7 @@ UPDATE_INVOICE = Action(
                                                  "description": "The invoice number after the "
                                                                 "update."}}),
     sample=INVOICE_SAMPLE, perform=update_invoice, sample_response=_invoice_sample,
-    idempotency="key")
+    idempotency="key", entity="Invoice")
 
 UPDATE_CUSTOMER = Action(
     name=UPDATE_CUSTOMER_NAME,
@@ -392,7 +392,7 @@ UPDATE_CUSTOMER = Action(
         "active": {"type": "boolean", "description": "Whether the customer is active after the "
                                                     "update."}}),
     sample=CUSTOMER_SAMPLE, perform=update_customer, sample_response=_customer_sample,
-    idempotency="key")
+    idempotency="key", entity="Customer")
 
 ACTIONS = (VOID_INVOICE, UPDATE_INVOICE, UPDATE_CUSTOMER)
 

@@ -245,6 +245,7 @@ def ledgerlink_register_triggers(register):
             sample=sample_event(event_type),
             status="stable",
             source_id_path="$.data.object.id",
+            entity=event_type.rsplit(".", 1)[0], changed_at_path="$.created",
             fetch=fetch,
             fetch_for=enrich.fetch_for if fetch else None,
             occurrence_path=OCCURRENCE_PATHS.get(event_type, ""),

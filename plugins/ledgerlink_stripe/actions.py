@@ -15,6 +15,7 @@ from ledgerlink.contract import Action, ActionContext, Request, Response
 from ledgerlink.contract.problems import Problems, begin, show, text
 
 from . import api
+from .customers import RETRIEVE_CUSTOMER
 from .enrich import summarize
 
 Steps = Generator[Request, Response, Any]
@@ -138,7 +139,7 @@ MARK_INVOICE_PAID = Action(
     input_schema=PAY_INPUT, output_schema=PAY_OUTPUT,
     sample={"invoice": "in_1NpHiG2eZvKYlo2CeGwtPsKC"},
     sample_response=SAMPLE_INVOICE,
-    perform=mark_invoice_paid, find_existing=find_paid, undo=None, idempotency="key")
+    perform=mark_invoice_paid, find_existing=find_paid, undo=None, idempotency="key", entity="invoice")
 
 
 # --- stripe.add_invoice_note ---------------------------------------------------------------
@@ -281,7 +282,7 @@ LIST_BALANCE_TRANSACTIONS = Action(
     sample={"payout": "po_1NpHiG2eZvKYlo2C8E9hVZ3D", "type": "charge", "created": {"gte": 1693526400}},
     sample_response=_sample_list, perform=list_balance_transactions, idempotency="none")
 
-ACTIONS = (MARK_INVOICE_PAID, ADD_INVOICE_NOTE, RETRIEVE_INVOICE, LIST_BALANCE_TRANSACTIONS)
+ACTIONS = (MARK_INVOICE_PAID, ADD_INVOICE_NOTE, RETRIEVE_INVOICE, LIST_BALANCE_TRANSACTIONS, RETRIEVE_CUSTOMER)
 
 __all__ = ["ACTIONS", "ADD_INVOICE_NOTE", "CANNOT_RESTORE", "CANNOT_UNPAY", "LIST_BALANCE_TRANSACTIONS",
            "MARK_INVOICE_PAID", "RETRIEVE_INVOICE"]

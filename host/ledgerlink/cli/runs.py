@@ -10,6 +10,13 @@ from ledgerlink import jsonio
 from ledgerlink.cli.options import db_option, db_url, service_options
 
 
+def _why(row: dict) -> str:
+    """A listed run's last error, or why it was skipped (``echo: …``, ``not_linked: …``)."""
+    if row.get("skipped_as"):
+        return f"{row['skipped_as']}: {row.get('skip_reason') or ''}"
+    return row["last_error"] or ""
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     from ledgerlink.engine.operations import build_runtime, replay
 
@@ -24,7 +31,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             return 0
         for row in rows:
             print(f"{row['id']:>7}  {row['status']:<10} {row['recipe_id']} v{row['recipe_version']}  "
-                  f"{row['event_id']}  attempts={row['attempts']}  {row['last_error'] or row['review_note'] or ''}")
+                  f"{row['event_id']}  attempts={row['attempts']}  {_why(row)}")
             if row["status"] == "awaiting_review" and row["review_plan"]:
                 for step in row["review_plan"]["steps"]:
                     request = step.get("request") or {}

@@ -11,7 +11,7 @@ it arrives (:mod:`ledgerlink.connectors.catalog`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from wsgiref.types import WSGIApplication
 
 from ledgerlink.contract.demo import Demo, DemoSource
 from ledgerlink.contract.limits import Limits, Remaining
+from ledgerlink.contract import messages
 from ledgerlink.contract.oauth2 import OAuth2
 from ledgerlink.contract.subscriptions import Handshake, Subscriptions
 
@@ -32,48 +33,9 @@ _CONNECTOR = re.compile(r"^[a-z][a-z0-9_]*$")
 _TRANSFORM = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
 
 
-# --- what actions yield and receive -------------------------------------------------------
+# --- what actions yield and receive (defined in ledgerlink.contract.messages) -------------
 
-@dataclass(frozen=True)
-class Request:
-    """A request an action wants sent. The host adds authentication and sends it.
-
-    ``json`` may hold ``Decimal`` values; they are sent as exact JSON numbers. ``form`` is a
-    body sent as ``application/x-www-form-urlencoded`` instead (the name/value pairs in
-    order, a name repeated as often as it appears: ``expand[]=a&expand[]=b``); a request
-    carries at most one of the two.
-    """
-
-    method: str
-    url: str
-    params: Mapping[str, str] = field(default_factory=dict)
-    headers: Mapping[str, str] = field(default_factory=dict)
-    json: Any = None
-    form: Sequence[tuple[str, str]] | None = None
-    #: the secret setting whose value is the whole address to send to, for an address that is
-    #: itself a credential (a chat's incoming-webhook URL): the host sends there and shows
-    #: ``url`` (a label) with the address redacted. Empty: ``url`` is the address.
-    url_secret: str = ""
-
-
-@dataclass(frozen=True)
-class LinkQuery:
-    """Yielded by an action instead of a Request: "which entity of ``target_type`` did this
-    connection create (or find) for ``source_id``?" The host answers from its links table
-    with ``Response(200, json={"target_id": "…" | None})`` — no I/O in the action."""
-
-    source_id: str
-    target_type: str
-
-
-@dataclass(frozen=True)
-class Response:
-    """The vendor's answer, given back to the action generator."""
-
-    status: int
-    headers: Mapping[str, str] = field(default_factory=dict)
-    json: Any = None
-    text: str = ""
+Request, LinkQuery, Response = messages.Request, messages.LinkQuery, messages.Response
 
 
 @dataclass(frozen=True)
@@ -298,6 +260,12 @@ class Trigger:
     check_options: Callable[[Mapping[str, Any], str], list[tuple[str, str]]] | None = None
     #: ``tick(Tick) -> [IncomingEvent, ...]``: a recipe's due events (:mod:`ledgerlink.contract.clock`)
     tick: Callable[["Tick"], list[IncomingEvent]] | None = None
+    #: the kind of vendor entity ``source_id_path`` names (e.g. ``"Payment"``), as the actions
+    #: that write it declare (:attr:`Action.entity`): an event about an entity ledgerlink
+    #: wrote is its echo (:mod:`ledgerlink.engine.echo`). Empty: never taken for an echo.
+    entity: str = ""
+    #: JSONPath, in the event, of when the vendor made the change (ISO 8601 or Unix seconds)
+    changed_at_path: str = ""
     plugin: str = ""
 
     @property
@@ -353,6 +321,9 @@ class Action:
     #: booked, read from its logged input and output, for ``ledgerlink export``; None: the
     #: export shows the step without an amount
     entry: Callable[[Mapping[str, Any], Mapping[str, Any]], "Entry | None"] | None = None
+    #: the kind of vendor entity whose id the output's ``id`` is (see :attr:`Trigger.entity`);
+    #: the host records each write of it, so its echo is recognised. Empty: not recorded.
+    entity: str = ""
     plugin: str = ""
 
     @property

@@ -121,7 +121,7 @@ def find_created(steps: CreateSteps[B], input: Mapping[str, Any],
 
 def create_action(*, name: str, summary: str, what: str, schemas: Schemas,
                   steps: CreateSteps[B], undo: Undo | None, lookup_keys: str = "",
-                  status: str = "stable", idempotency: str = "key") -> Action:
+                  status: str = "stable", idempotency: str = "key", entity: str = "") -> Action:
     """The :class:`Action` that creates ``what`` exactly once.
 
     Its ``perform`` is :func:`perform_create`, its ``find_existing`` :func:`find_created`
@@ -129,7 +129,8 @@ def create_action(*, name: str, summary: str, what: str, schemas: Schemas,
     the declared one. ``idempotency`` is ``"key"`` when the vendor honours the step's
     idempotency key, ``"lookup"`` when it has none: then the host runs ``find_existing``
     before any resend of a write that may have been done (a lost answer, a 5xx), and the
-    vendor's ``request`` need not carry the key.
+    vendor's ``request`` need not carry the key. ``entity`` is the kind of entity created
+    (:attr:`Action.entity`: its echo is then recognised).
     """
 
     def perform(input: Mapping[str, Any],
@@ -153,7 +154,7 @@ def create_action(*, name: str, summary: str, what: str, schemas: Schemas,
     return Action(name=name, summary=summary, input_schema=schemas.input,
                   output_schema=schemas.output, sample=schemas.sample, perform=perform,
                   sample_response=schemas.sample_response, status=status, idempotency=idempotency,
-                  find_existing=find_existing, undo=undo)
+                  find_existing=find_existing, undo=undo, entity=entity)
 
 
 def read_then_delete(*, read: Callable[[str, ActionContext], Request],

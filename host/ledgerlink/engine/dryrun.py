@@ -6,6 +6,8 @@ redacted) and answered with the action's sample response, so later requests and 
 steps can be shown too. A file effect is shown the same way (kind, mode, path, the exact
 content) and answered as its first attempt would be; an email likewise (server, envelope, the
 exact message), answered as if every recipient were accepted. Nothing is sent, nothing is written.
+A recipe's ``linked`` ids are answered "no link" (a dry-run reads no database) and its
+``skip`` rules asked on that; whether the event is ledgerlink's own echo is not asked.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config
 from ledgerlink.contract.reconcile import ReconcileQuery, empty_report
 from ledgerlink.errors import ConfigError, EventError
+from ledgerlink.recipes.guards import Linked, first_skip, read_linked
 from ledgerlink.recipes.paths import pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
 from ledgerlink.engine.runner import document, run
@@ -54,11 +57,11 @@ def event_from_payload(recipe: Recipe, catalog: Catalog, payload: Any, body: byt
 
 
 #: ``linked(connection, query)``: the id a link query is answered with (None: no link)
-Linked = Callable[[str, LinkQuery], "str | None"]
+LinkAnswer = Callable[[str, LinkQuery], "str | None"]
 
 
 def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEvent | None = None,
-            linked: Linked | None = None, key_generation: int = 0) -> dict[str, Any]:
+            linked: LinkAnswer | None = None, key_generation: int = 0) -> dict[str, Any]:
     """The dry-run report of one recipe on one event (the trigger's sample if none).
 
     Without ``linked``, a link query is answered as if nothing were linked yet (a dry-run
@@ -153,7 +156,22 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
         shown.setdefault(step.id, []).append(described)
         return action.sample_response_for(request)
 
-    results = run(recipe, event, connection_for, send, key_generation=key_generation)
+    asked: dict[str, Any] = {}
+
+    def source_of(lookup: Linked, entity_id: str) -> None:  # a dry-run reads no database
+        asked[lookup.name] = {"connection": lookup.connection, "id": entity_id,
+                              "answered_with": "no link (a dry-run reads no database)"}
+
+    doc = document(recipe, event)
+    doc["linked"] = read_linked(recipe.linked, doc, source_of)
+    if asked:
+        report["linked"] = asked
+    skip = first_skip(recipe.skips, doc)
+    if skip is not None:
+        report["skipped"] = {"as": skip[0], "reason": skip[1]}
+        return report
+    results = run(recipe, event, connection_for, send, key_generation=key_generation,
+                  linked=doc["linked"])
     for result in results:
         requests = shown.get(result.id, [])
         report["steps"].append({

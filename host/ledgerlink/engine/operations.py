@@ -63,8 +63,8 @@ def replay(runtime: Runtime, run_id: int, version: str = "own", dry: bool = Fals
         return {"dry_run": True, "run": run_id, "report": dry_run(recipe, runtime.catalog, runtime.config, event)}
     _check_filter(recipe, event)
     if version == "own" or recipe.version == row["recipe_version"]:
-        if row["status"] not in ("failed", "dead", "rejected", "undone"):
-            raise Conflict(f"run {run_id} is {row['status']}; only failed, dead, rejected or undone runs are "
+        if row["status"] not in ("failed", "dead", "rejected", "skipped", "undone"):
+            raise Conflict(f"run {run_id} is {row['status']}; only failed, dead, rejected, skipped or undone runs are "
                            f"replayed on their own version (`ledgerlink runs undo {run_id}` first to book it again)")
         if row["status"] == "undone":
             runtime.store.reopen_undone(run_id, tuple(runtime.catalog.actions))

@@ -1,7 +1,7 @@
 """The retry policy: how a step's failure ends its run's attempt, and when the next one is due.
 
-The runner (:mod:`ledgerlink.engine.runner`) raises :class:`Retry`, :class:`Fail` or
-:class:`LeaseLost`; the worker (:mod:`ledgerlink.engine.worker`) stores what they say.
+The runner (:mod:`ledgerlink.engine.runner`) raises :class:`Retry`, :class:`Fail`,
+:class:`Skipped` or :class:`LeaseLost`; the worker (:mod:`ledgerlink.engine.worker`) stores what they say.
 Backoff is exponential with jitter ("full jitter" between half and all of the delay), so
 workers that failed together do not retry together.
 """
@@ -28,6 +28,16 @@ class Fail(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class Skipped(Exception):
+    """The run is skipped before any step, not failed: ``skipped_as`` says why in a word
+    (``echo``, or a recipe ``skip`` rule's), ``reason`` in a sentence."""
+
+    def __init__(self, skipped_as: str, reason: str) -> None:
+        super().__init__(reason)
+        self.skipped_as = skipped_as
+        self.message = reason
 
 
 class LeaseLost(Exception):

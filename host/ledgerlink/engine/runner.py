@@ -27,12 +27,13 @@ import jsonschema_rs
 from ledgerlink import jsonio
 from ledgerlink.contract import Action, ActionContext, Connection, Connector, IncomingEvent, Request, Response
 from ledgerlink.connectors.catalog import Validator
-from ledgerlink.engine.retry import Fail, LeaseLost, Retry
+from ledgerlink.engine.echo import after_step, asked_after, before_steps, trigger_value
+from ledgerlink.engine.retry import Fail, LeaseLost, Retry, Skipped
 from ledgerlink.errors import (EventError, InputError, LedgerlinkError, MappingError, NeedsNewKey, NeedsReauth,
                                NotSent, OutcomeUnknown, SignatureError, Throttled, VendorError)
 from ledgerlink.io import keys, outbound
 from ledgerlink.io.connections import Connections, Counters
-from ledgerlink.recipes.paths import CompiledPath, Scope, compile_path, pointer_join
+from ledgerlink.recipes.paths import pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
 from ledgerlink.store import ClaimedRun, Store
 
@@ -57,8 +58,8 @@ def idempotency_key(recipe_id: str, version: int, event_id: str, step_id: str, g
 
 def document(recipe: Recipe, event: IncomingEvent) -> dict[str, Any]:
     """The document expressions read: ``$.event``, ``$.steps``, ``$.lookups``, ``$.recipe``."""
-    return {"event": event.payload, "steps": {}, "lookups": recipe.lookups,
-            "recipe": {"id": recipe.id, "version": recipe.version}}
+    return {"event": event.payload, "steps": {}, "lookups": recipe.lookups, "linked": {},
+            "truth": recipe.truth, "recipe": {"id": recipe.id, "version": recipe.version}}
 
 
 @dataclass
@@ -175,10 +176,12 @@ def find_existing(recipe: Recipe, step: Step, doc: dict[str, Any], event: Incomi
 
 def run(recipe: Recipe, event: IncomingEvent, connection_for: Callable[[str], Connection],
         send: Send, on_step: Callable[[StepResult], None] | None = None,
-        key_generation: int = 0) -> list[StepResult]:
-    """Run every step of ``recipe`` on ``event`` in order; outputs feed later steps. Each
-    step's idempotency key is the one of ``key_generation`` (a run's, as a worker sends it)."""
+        key_generation: int = 0, linked: Mapping[str, Any] | None = None) -> list[StepResult]:
+    """Run every step of ``recipe`` on ``event`` in order, ``$.linked`` being ``linked``;
+    outputs feed later steps. Each step's idempotency key is the one of ``key_generation``
+    (a run's, as a worker sends it)."""
     doc = document(recipe, event)
+    doc["linked"] = dict(linked or {})
     results = []
     for step in recipe.steps:
         result = run_step(recipe, step, doc, event, connection_for(step.connection), send,
@@ -192,21 +195,11 @@ def run(recipe: Recipe, event: IncomingEvent, connection_for: Callable[[str], Co
 
 # --- a claimed run, as a worker performs it -------------------------------------------------
 
-#: the compiled ``source_id_path`` of each trigger that has one
-_SOURCE_PATHS: dict[str, CompiledPath | None] = {}
-
-
 def source_id(recipe: Recipe, payload: Any) -> str | None:
     """The id in the source system of what the event is about (the trigger's
     ``source_id_path``), which links the entities a run creates to it; None without one."""
     path_text = recipe.trigger.source_id_path
-    if not path_text:
-        return None
-    if path_text not in _SOURCE_PATHS:
-        scope = Scope(file="", recipe_id="", step_id="", transforms={}, lookups={})
-        _SOURCE_PATHS[path_text] = compile_path("$.event" + path_text[1:], "", scope)
-    path = _SOURCE_PATHS[path_text]
-    value = path.get({"event": payload}) if path else None
+    value = trigger_value(path_text, payload) if path_text else None
     return value if isinstance(value, str) else None
 
 
@@ -227,8 +220,10 @@ def perform(live: LiveRun, recipe: Recipe) -> bool:
     each. The last step's log marks the run succeeded in the same transaction.
 
     Returns False when the lease was lost between steps (the worker that took the run over
-    finishes it). Raises :class:`Retry`, :class:`Fail` or :class:`LeaseLost` as a step
-    ends the attempt, NeedsReauth when a connection must be connected again, and what
+    finishes it). Raises :class:`Skipped` when the event is ledgerlink's own echo or a
+    recipe ``skip`` rule holds, before the steps or after the step it is asked after
+    (:mod:`ledgerlink.engine.echo`); :class:`Retry`, :class:`Fail` or :class:`LeaseLost` as a
+    step ends the attempt, NeedsReauth when a connection must be connected again, and what
     reading the stored event raises when its text cannot be read.
     """
     run, store = live.run, live.store
@@ -237,16 +232,22 @@ def perform(live: LiveRun, recipe: Recipe) -> bool:
     done = store.succeeded_steps(run.id) if run.attempts > 1 else {}
     doc = document(recipe, event)
     source = source_id(recipe, payload)
+    skip = before_steps(store, recipe, run.connection, payload, doc, first=not done)
+    if skip is not None:  # an echo of ledgerlink's own write, or a recipe's skip rule
+        raise Skipped(*skip)
     for index, step in enumerate(recipe.steps):
         if step.id in done:
             doc["steps"][step.id] = done[step.id]
-            continue
-        if index and not store.renew(run.id, live.worker, live.lease_seconds):
-            return False
-        doc["steps"][step.id] = _live_step(live, recipe, step, doc, event, source,
-                                           last_step=index == len(recipe.steps) - 1)
-    if recipe.steps and recipe.steps[-1].id in done:  # every step had succeeded before
-        store.finish(run.id, live.worker, "succeeded")
+        else:
+            if index and not store.renew(run.id, live.worker, live.lease_seconds):
+                return False
+            last = index == len(recipe.steps) - 1 and not asked_after(recipe, step.id)
+            doc["steps"][step.id] = _live_step(live, recipe, step, doc, event, source, last_step=last)
+        skip = after_step(recipe, step.id, doc)
+        if skip is not None:  # a rule asked after this step holds (a conflict, say)
+            raise Skipped(*skip)
+    if recipe.steps and (recipe.steps[-1].id in done or asked_after(recipe, recipe.steps[-1].id)):
+        store.finish(run.id, live.worker, "succeeded")  # its log did not close the run
     return True
 
 
@@ -316,14 +317,14 @@ def _live_step(live: LiveRun, recipe: Recipe, step: Step, doc: dict[str, Any], e
 
     def log(status: str, error: str | None = None, output: Any = None, external_id: str | None = None,
             link: tuple[str, str, str, str, str] | None = None, input_: Any = None,
-            finish: tuple[str, str] | None = None) -> bool:
+            finish: tuple[str, str] | None = None, wrote: tuple[str, str, str] | None = None) -> bool:
         last = sent[-1] if sent else None
         return store.log_step(run.id, step.id, run.attempts, status, input=input_,
                               request=last.request if last else None,
                               response_status=last.status if last else None,
                               response_body=last.body_text if last else None, output=output,
                               external_id=external_id, idempotency_key=key, started_at=started,
-                              finished_at=time.time(), error=error, link=link, finish=finish)
+                              finished_at=time.time(), error=error, link=link, wrote=wrote, finish=finish)
 
     mapped: list[Any] = [None]
     try:
@@ -385,7 +386,9 @@ def _live_step(live: LiveRun, recipe: Recipe, step: Step, doc: dict[str, Any], e
                 str(output["link"]["target_type"]), str(external_id))
     elif external_id is not None and source_id:
         link = (run.connection, source_id, step.connection, step.action.name, str(external_id))
+    wrote = None if external_id is None or not step.action.entity else (
+        step.connection, step.action.entity, str(external_id))
     if not log("succeeded", output=output, external_id=None if external_id is None else str(external_id),
-               link=link, input_=result.input, finish=finish):
+               link=link, wrote=wrote, input_=result.input, finish=finish):
         raise LeaseLost()
     return output

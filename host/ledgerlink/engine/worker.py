@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from ledgerlink.engine import fetching, review, ticker
 from ledgerlink.engine.events import call_hook
 from ledgerlink.engine.inbox import UNREADABLE, every_attempt
-from ledgerlink.engine.retry import Fail, LeaseLost, Retry, backoff, jittered
+from ledgerlink.engine.retry import Fail, LeaseLost, Retry, Skipped, backoff, jittered
 from ledgerlink.engine.runner import LiveRun, perform
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import LedgerlinkError, NeedsReauth
@@ -124,7 +124,7 @@ class Worker:
 
     def process(self, run: ClaimedRun) -> str:
         """Perform one claimed run (:func:`ledgerlink.engine.runner.perform`) and store how it
-        ended: succeeded, failed, dead, retrying, paused or awaiting_review (a recipe with
+        ended: succeeded, skipped, failed, dead, retrying, paused or awaiting_review (a recipe with
         ``"review": true``, :mod:`ledgerlink.engine.review`; "lost" when another worker took
         it over). Returns that status; plugins hear of it
         (:func:`~ledgerlink.engine.events.call_hook`)."""
@@ -148,6 +148,11 @@ class Worker:
             rt.metrics.add("runs_paused", 1)
             call_hook(rt, "ledgerlink_connection_paused", connection=exc.connection, reason=exc.message)
             return self._ended(run, "paused", exc.message)
+        except Skipped as skipped:
+            if not store.skip(run.id, self.name, skipped.skipped_as, skipped.message):
+                return "lost"
+            rt.metrics.add("runs_skipped", 1)
+            return self._ended(run, "skipped", f"{skipped.skipped_as}: {skipped.message}")
         except Retry as retry:
             return self._reschedule(run, retry)
         except Fail as fail:

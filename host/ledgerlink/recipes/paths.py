@@ -4,7 +4,7 @@ Both :mod:`ledgerlink.recipes.mapping` (expressions) and :mod:`ledgerlink.recipe
 (conditions) build on these. A JSONPath is parsed once (jsonpath-ng) and checked against
 what the document will hold (``$.event`` as the trigger's event schema allows it,
 :mod:`ledgerlink.recipes.event_fields`; ``$.steps.<earlier step>``, ``$.lookups``,
-``$.recipe``); a path with one value reads it without jsonpath-ng at run time.
+``$.recipe``, ``$.linked.<name>`` and ``$.truth``); a path with one value reads it without jsonpath-ng at run time.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class _Missing:
 #: the value of a path that found nothing
 MISSING: Any = _Missing()
 
-ROOTS = ("event", "steps", "lookups", "recipe")
+ROOTS = ("event", "steps", "lookups", "recipe", "linked", "truth")
 EACH_ROOTS = ("item", "index")
 
 Evaluator = Callable[[Mapping[str, Any]], Any]
@@ -80,6 +80,8 @@ class Scope:
     #: the recipe's trigger and its event schema: ``$.event`` paths are checked against it
     trigger: str = ""
     event_schema: Mapping[str, Any] | None = None
+    #: the names of the recipe's ``linked`` lookups (``$.linked.<name>``)
+    linked: tuple[str, ...] = ()
 
     def problem(self, pointer: str, message: str) -> None:
         self.problems.append(Problem(self.file, pointer, message))
@@ -198,6 +200,10 @@ def compile_path(text: Any, pointer: str, scope: Scope) -> CompiledPath | None:
         if names[0] == "lookups" and len(names) >= 2 and names[1] not in scope.lookups:
             scope.problem(pointer, f"path {text!r} reads lookup table {names[1]!r}, which the recipe "
                                    f"does not define" + suggest(names[1], scope.lookups))
+            return None
+        if names[0] == "linked" and (len(names) < 2 or names[1] not in scope.linked):
+            scope.problem(pointer, f"path {text!r} reads a linked id the recipe's \"linked\" does not "
+                                   f"name" + (suggest(names[1], scope.linked) if len(names) > 1 else ""))
             return None
         if names[0] == "event" and scope.event_schema is not None:
             unknown = missing_field(parsed, scope.event_schema)

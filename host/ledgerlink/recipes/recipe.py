@@ -18,14 +18,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
 
-from ledgerlink import jsonio
 from ledgerlink.contract import Action, Trigger
 from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.config import Config, load_schema
 from ledgerlink.errors import ConfigError, Problem, RecipeError
+from ledgerlink.recipes.guards import Linked, Skip, compile_linked, compile_skips
 from ledgerlink.recipes.mapping import compile_condition, compile_mapping, is_expression
 from ledgerlink.recipes.matching import Condition
 from ledgerlink.recipes.options import option_problems
+from ledgerlink.recipes.reading import expand_paths, read_json_file
 from ledgerlink.recipes.paths import Evaluator, Scope, pointer_join, suggest
 
 _RECIPE_SCHEMA: dict[str, Any] | None = None
@@ -69,46 +70,17 @@ class Recipe:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     #: the trigger's options (``trigger.options``), valid against its ``options_schema``
     trigger_options: dict[str, Any] = field(default_factory=dict)
+    #: ``$.linked`` ids and ``skip`` rules, asked before the steps (:mod:`ledgerlink.recipes.guards`)
+    linked: list[Linked] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    #: ``$.truth``: the configured source of truth per entity type (``[source_of_truth]``)
+    truth: dict[str, str] = field(default_factory=dict)
 
     def matches(self, doc: Mapping[str, Any]) -> bool:
         return self.filter is None or self.filter(doc)
 
 
 # --- reading -------------------------------------------------------------------------------
-
-def read_json_file(path: Path, file: str) -> tuple[Any, list[Problem]]:
-    """Parse a JSON file; bad JSON or a missing file is a Problem with line and column."""
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        return None, [Problem(file, "", "no such file; check the path")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(file, "", f"cannot be read: {exc}")]
-    try:
-        return jsonio.loads(text), []
-    except jsonio.JSONDecodeError as exc:
-        fix = "nest less deeply there" if "nested more than" in exc.msg else "fix the syntax there"
-        return None, [Problem(file, "", f"not valid JSON at line {exc.line}, column {exc.column}: "
-                                        f"{exc.msg}; {fix}")]
-
-
-def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]:
-    """Files as given; directories give their ``*.json`` files, sorted."""
-    files: list[Path] = []
-    problems: list[Problem] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.glob("*.json") if p.is_file())
-            if not found:
-                problems.append(Problem(str(path), "", "directory holds no *.json recipe"))
-            files.extend(found)
-        elif path.exists():
-            files.append(path)
-        else:
-            problems.append(Problem(str(path), "", "no such file or directory; check the path"))
-    return files, problems
-
 
 # --- schema problems, said so that they can be fixed --------------------------------------
 
@@ -293,7 +265,10 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
                                  trigger.connector, f"trigger {event!r}")
     base_scope = dict(file=file, recipe_id=recipe_id, transforms=catalog.transforms, lookups=lookups,
                       timezone=timezone, trigger=event if trigger else "",
-                      event_schema=trigger.event_schema if trigger else None)
+                      event_schema=trigger.event_schema if trigger else None,
+                      linked=tuple(raw["linked"]) if isinstance(raw.get("linked"), Mapping) else ())
+    guard_scopes = [Scope(step_id="", **base_scope)]
+    linked = compile_linked(raw.get("linked"), guard_scopes[0], catalog, config)
     options = trigger_raw.get("options") if isinstance(trigger_raw.get("options"), Mapping) else {}
     problems.extend(option_problems(trigger, trigger_raw, timezone, file) if trigger else [])
     filter_ = None
@@ -340,6 +315,12 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
         if action is not None:
             steps.append(Step(step_id, action, step_raw.get("connection", ""), evaluate, when, pointer))
 
+    def scope_after(ran: tuple[str, ...]) -> Scope:
+        guard_scopes.append(Scope(step_id="", earlier_steps=ran, all_steps=all_ids, **base_scope))
+        return guard_scopes[-1]
+
+    skips = compile_skips(raw.get("skip"), scope_after, all_ids)
+    problems.extend(problem for scope in guard_scopes for problem in scope.problems)
     if problems or trigger is None:
         return None, problems
     return Recipe(
@@ -347,8 +328,8 @@ def check_recipe(raw: Any, file: str, catalog: Catalog, config: Config) -> tuple
         trigger=trigger, connection=trigger_raw["connection"], filter=filter_,
         lookups={k: dict(v) for k, v in lookups.items()}, steps=steps, timezone=timezone,
         enabled=raw.get("enabled", True), review=raw.get("review", False),
-        raw=dict(raw), trigger_options=dict(options)), []
-
+        raw=dict(raw), trigger_options=dict(options), linked=linked, skips=skips,
+        truth=dict(config.source_of_truth)), []
 
 
 def validate(paths: Iterable[str | Path], catalog: Catalog, config: Config) -> tuple[list[Recipe], list[Problem]]:

@@ -14,6 +14,7 @@ ledgerlink's state. It is composed of one class per family of tables, each a mix
     review.py        runs awaiting review: park, approve, reject
     run_log.py       step attempts, earlier writes, runs as an operator reads them
     links.py         source object ↔ entity created in the target system
+    writes.py        what ledgerlink wrote, and when (its echoes are recognised)
     recipes.py       every recipe version ever loaded
     connections.py   connection secret blobs and statuses
     tallies.py       occurrences counted per key and time window, by every process together
@@ -34,13 +35,14 @@ from ledgerlink.store.run_log import EarlierWrite, RunLogStore
 from ledgerlink.store.review import ReviewState, ReviewStore
 from ledgerlink.store.runs import CLOSED, OPEN, ClaimedRun, RunStore
 from ledgerlink.store.tallies import TallyStore
+from ledgerlink.store.writes import Write, WriteStore
 
 __all__ = [
-    "CLOSED", "DEFAULT_URL", "OPEN", "ClaimedFetch", "ClaimedRun", "EarlierWrite", "ReviewState", "Store",
-    "StoreHealth", "driver_url", "head_revision", "make_engine", "unavailable", "upgrade",
+    "CLOSED", "DEFAULT_URL", "OPEN", "ClaimedFetch", "ClaimedRun", "EarlierWrite", "ReviewState",
+    "Store", "StoreHealth", "Write", "driver_url", "head_revision", "make_engine", "unavailable", "upgrade",
 ]
 
 
-class Store(EventStore, PollStore, RunStore, ReviewStore, RunLogStore, LinkStore, RecipeStore, ConnectionStore,
+class Store(EventStore, PollStore, RunStore, ReviewStore, RunLogStore, LinkStore, WriteStore, RecipeStore, ConnectionStore,
             TallyStore):
     """Every read and write of ledgerlink's state. Thread-safe (a connection per call)."""

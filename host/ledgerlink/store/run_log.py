@@ -16,6 +16,7 @@ from ledgerlink.store.links import INSERT_LINK_BY_DIALECT
 from ledgerlink.store.review import review_fields
 from ledgerlink.store.runs import FINISH
 from ledgerlink.store.schema import events, links, run_steps, runs
+from ledgerlink.store.writes import INSERT_WRITE
 
 #: a response body longer than this is cut in the run log
 MAX_LOGGED_BODY = 8192
@@ -110,11 +111,13 @@ class RunLogStore(StoreBase):
                  output: object = None, external_id: str | None = None, idempotency_key: str | None = None,
                  started_at: float, finished_at: float | None = None, error: str | None = None,
                  link: tuple[str, str, str, str, str] | None = None,
+                 wrote: tuple[str, str, str] | None = None,
                  finish: tuple[str, str] | None = None) -> bool:
         """One attempt of one step, in one transaction with what belongs to it.
 
         ``link`` = (source connection, source id, target connection, target type, target id)
-        records the created entity. ``finish`` = (owner, status) also closes the run; if the
+        records the created entity; ``wrote`` = (connection, entity kind, entity id) what the
+        step created or changed (its echo is then recognised). ``finish`` = (owner, status) also closes the run; if the
         owner lost its lease meanwhile nothing is written and False is returned (the worker
         that took the run over writes its own record).
         """
@@ -130,6 +133,10 @@ class RunLogStore(StoreBase):
                     "source_connection": link[0], "source_id": link[1], "target_connection": link[2],
                     "target_type": link[3], "target_id": link[4], "run_id": run_id, "step_id": step_id,
                     "created_at": finished_at or started_at})
+            if wrote is not None:
+                conn.execute(INSERT_WRITE, {"connection": wrote[0], "entity": wrote[1], "entity_id": wrote[2],
+                                            "run_id": run_id, "step_id": step_id,
+                                            "written_at": finished_at or started_at})
             if finish is not None:
                 held = conn.execute(FINISH, {"run_id": run_id, "owner": finish[0], "new_status": finish[1],
                                              "now": finished_at or self._now(None), "error": None, "due": None,

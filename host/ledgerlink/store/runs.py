@@ -14,7 +14,7 @@ from ledgerlink.store.schema import events, links, run_steps, runs
 
 #: run states; a run is "open" while pending, running or retrying
 OPEN = ("pending", "running", "retrying")
-CLOSED = ("succeeded", "failed", "dead", "undone", "rejected")
+CLOSED = ("succeeded", "failed", "dead", "undone", "rejected", "skipped")
 #: a run of a recipe with ``"review": true`` waits in "awaiting_review" for a person, who
 #: approves it (then it is pending) or rejects it (closed; see :mod:`ledgerlink.store.review`)
 
@@ -91,6 +91,17 @@ class RunStore(StoreBase):
                                          "error": error, "due": due_at,
                                          "uncount": 0 if count_attempt else 1}).rowcount == 1
 
+    def skip(self, run_id: int, owner: str, skipped_as: str, reason: str, now: float | None = None) -> bool:
+        """Close a run this owner holds as ``skipped`` before any step: ``skipped_as`` says why in
+        a word (``echo``, ``not_linked``, ``conflict``), ``reason`` in a sentence. False if the
+        lease was lost."""
+        now = self._now(now)
+        with self.write_transaction() as conn:
+            return conn.execute(runs.update().where(runs.c.id == run_id, runs.c.lease_owner == owner,
+                                                    runs.c.status == "running")
+                                .values(status="skipped", skipped_as=skipped_as, skip_reason=reason,
+                                        lease_owner=None, lease_until=None, updated_at=now)).rowcount == 1
+
     def release(self, owner: str, now: float | None = None) -> int:
         """Give back every run ``owner`` holds (graceful shutdown); they are due at once."""
         now = self._now(now)
@@ -140,10 +151,10 @@ class RunStore(StoreBase):
         now = self._now(now)
         with self.write_transaction() as conn:
             reopened = conn.execute(
-                runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead", "rejected")))
+                runs.update().where(runs.c.id == run_id, runs.c.status.in_(("failed", "dead", "rejected", "skipped")))
                 .values(status="pending", due_at=now, updated_at=now, last_error=None, attempts=0,
                         key_generation=runs.c.key_generation + 1, approved_digest=None,
-                        approved_log_id=None)).rowcount == 1
+                        approved_log_id=None, skipped_as=None, skip_reason=None)).rowcount == 1
             if reopened:
                 self._wake_others(conn)
             return reopened
@@ -160,6 +171,7 @@ class RunStore(StoreBase):
             reopened = conn.execute(
                 runs.update().where(runs.c.id == run_id, runs.c.status == "undone")
                 .values(status="pending", due_at=now, updated_at=now, last_error=None, attempts=0,
+                        skipped_as=None, skip_reason=None,
                         key_generation=runs.c.key_generation + 1)).rowcount == 1
             if reopened:
                 conn.execute(run_steps.update().where(run_steps.c.run_id == run_id,

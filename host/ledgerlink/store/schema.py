@@ -11,6 +11,8 @@ Tables (the schema is created and changed only by the Alembic migrations in
                      however many events (delivered, polled, backfilled) are about it
 ``run_steps``        the run log: each attempt of each step, input, redacted request, bounded response
 ``links``            source object ↔ entity created in the target system, per connection
+``writes``           every entity a step created or changed (per connection and entity kind), and
+                     when: an event about it that is no later is its echo, not a person's change
 ``connection_secrets`` OAuth tokens and other connection secrets, encrypted at rest
 ``governor_*``       requests started per vendor tenant, so processes share the rate governor
 ``cursors``          trigger cursors (polls), kept across reloads and restarts; a poll's row is
@@ -88,6 +90,9 @@ runs = sa.Table(
     sa.Column("approved_log_id", sa.Integer, nullable=True),
     sa.Column("reviewed_by", sa.String(100), nullable=True),
     sa.Column("review_note", sa.Text, nullable=True),
+    # a run closed "skipped": why, as a word ("echo", "not_linked", "conflict") and a sentence
+    sa.Column("skipped_as", sa.String(20), nullable=True),
+    sa.Column("skip_reason", sa.Text, nullable=True),
     sa.UniqueConstraint("recipe_id", "recipe_version", "event_pk", name="uq_runs_recipe_version_event"),
     sa.Index("uq_runs_recipe_occurrence", "recipe_id", "occurrence", unique=True),
     sa.Index("ix_runs_status_due", "status", "due_at"),
@@ -127,6 +132,18 @@ links = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("target_connection", "target_type", "target_id", name="uq_links_target"),
     sa.Index("ix_links_source", "source_connection", "source_id"),
+)
+
+writes = sa.Table(
+    "writes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("connection", sa.String(100), nullable=False),
+    sa.Column("entity", sa.String(100), nullable=False),
+    sa.Column("entity_id", sa.String(255), nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("step_id", sa.String(64), nullable=False),
+    sa.Column("written_at", sa.Float, nullable=False),
+    sa.Index("ix_writes_entity", "connection", "entity", "entity_id"),
 )
 
 connection_secrets = sa.Table(

@@ -30,6 +30,8 @@ COUNTERS = {
                          "event is about (its trigger's occurrence), however that event came.",
     "runs_succeeded": "Runs that succeeded in this process.",
     "runs_failed": "Runs that failed permanently in this process.",
+    "runs_skipped": "Runs skipped before their steps in this process: ledgerlink's own echo, or a recipe's "
+                    "skip rule (not linked, a conflict with the source of truth).",
     "runs_retried": "Runs rescheduled for a retry in this process.",
     "runs_dead": "Runs given up after the last attempt in this process.",
     "requests_sent": "Requests sent to vendors by this process.",

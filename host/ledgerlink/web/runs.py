@@ -15,7 +15,7 @@ from ledgerlink.web.routes import ApiBlueprint
 #: the largest run id (and recipe version) the database's INTEGER columns hold
 MAX_ID = 2_147_483_647
 RUN_STATUSES = ("pending", "running", "retrying", "succeeded", "failed", "dead", "paused", "undone",
-                "awaiting_review", "rejected")
+                "awaiting_review", "rejected", "skipped")
 #: the most runs one approve or reject names
 MAX_REVIEWED = 1000
 REVIEW_SCHEMA = {
@@ -95,7 +95,7 @@ def get_run(run_id: int) -> FlaskResponse:
                request_schema={"type": "object", "properties": {"version": {"enum": ["own", "latest"]},
                                                                 "dry_run": {"type": "boolean"}}},
                responses={200: "the dry-run report", 202: "the run is pending again", 404: "no run of that id",
-                          409: "the run is not failed, dead or undone, or the event already ran on that version",
+                          409: "the run is not failed, dead, rejected, skipped or undone, or the event already ran on that version",
                           422: "the body is not an object, or the recipe version no longer loads"})
 def replay_run(run_id: int) -> FlaskResponse:
     from ledgerlink.engine.operations import replay

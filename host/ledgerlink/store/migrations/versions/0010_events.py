@@ -6,7 +6,7 @@ summary with the count when it closes, not one per failed run. One row per (key,
 error), incremented with INSERT … ON CONFLICT DO UPDATE, so processes never lose a count;
 ``settled`` marks a closed window whose summary was raised.
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-30
 """
@@ -14,7 +14,7 @@ Create Date: 2026-11-30
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,181 @@
+"""Before a run's steps: ledgerlink's own echo, ``$.linked`` ids and ``skip`` rules.
+
+The echo rule on a real store (SQLite here, PostgreSQL with the scale-out tests): an event
+about an entity a step wrote is an echo only when it is about that very entity (connection,
+kind, id) and its change is no later than the write; a person's later change is news. The
+links table read both ways. Recipes that misuse ``linked`` or ``skip`` are refused with the
+place and the fix; a dry-run shows what it read and why it would skip.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import pytest
+
+from ledgerlink import jsonio
+from ledgerlink.contract import Trigger
+from ledgerlink.engine.echo import CLOCK_SKEW_SECONDS, changed_at, echo
+from ledgerlink.store import Store
+from ledgerlink.testing.databases import migrated_db
+from runtime_fixtures import RECIPES
+
+TWO_WAY = RECIPES / "two-way" / "quickbooks-payment-to-stripe-invoice-paid.json"
+PAYMENT = Trigger(name="books.payment.created", summary="", event_schema={}, sample={},
+                  source_id_path="$.entity_id", entity="Payment", changed_at_path="$.changed_at")
+WRITTEN = 1_790_000_000.0
+
+
+def iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A store where run 1 wrote Payment 7 of connection "books" at :data:`WRITTEN`, and
+    linked the invoice it created (130) to Stripe invoice in_1."""
+    store = Store(migrated_db(tmp_path))
+    [(pk, _, _)] = store.ingest("stripe", [("evt_1", "stripe.invoice.paid", {"id": "evt_1"}, [])])
+    run = store.plan(pk, "booking", 1)
+    store.log_step(run, "invoice", 1, "succeeded", external_id="130", started_at=WRITTEN - 1,
+                   finished_at=WRITTEN - 1, link=("stripe", "in_1", "books", "books.create_invoice", "130"),
+                   wrote=("books", "Invoice", "130"))
+    store.log_step(run, "payment", 1, "succeeded", external_id="7", started_at=WRITTEN, finished_at=WRITTEN,
+                   wrote=("books", "Payment", "7"))
+    yield store
+    store.engine.dispose()
+
+
+def event(entity_id: str, changed: float | str) -> dict:
+    return {"entity_id": entity_id, "changed_at": iso(changed) if isinstance(changed, float) else changed}
+
+
+def test_the_event_of_our_own_write_is_an_echo_naming_the_write(store):
+    reason = echo(store, PAYMENT, "books", event("7", WRITTEN - 0.5))
+    assert reason is not None and "Payment 7 of connection 'books' was written by ledgerlink (run 1, " \
+                                  "step 'payment')" in reason
+    # the vendor's clock a little ahead of ours: still our change
+    assert echo(store, PAYMENT, "books", event("7", WRITTEN + CLOCK_SKEW_SECONDS / 2)) is not None
+
+
+@pytest.mark.parametrize("connection, payload, why", [
+    ("books", event("7", WRITTEN + 60.0), "a person changed it after ledgerlink's write"),
+    ("books", event("8", WRITTEN - 1.0), "another payment"),
+    ("other", event("7", WRITTEN - 1.0), "the same id in another company"),
+    ("books", event("130", WRITTEN - 1.0), "not for a Payment: the id 130 is an Invoice ledgerlink wrote"),
+    ("books", event("7", "not a time"), "the change's time cannot be read"),
+    ("books", {"entity_id": "7"}, "the event says no time"),
+])
+def test_anything_else_is_news(store, connection, payload, why):
+    assert echo(store, PAYMENT, connection, payload) is None, why
+
+
+def test_a_trigger_that_declares_no_entity_or_no_time_never_takes_an_event_for_an_echo(store):
+    for trigger in (replace(PAYMENT, entity=""), replace(PAYMENT, changed_at_path="")):
+        assert echo(store, trigger, "books", event("7", WRITTEN - 1.0)) is None
+
+
+def test_a_change_time_is_iso_8601_with_an_offset_or_unix_seconds():
+    assert changed_at(PAYMENT, {"changed_at": "2026-11-24T09:30:00-08:00"}) == \
+        datetime(2026, 11, 24, 17, 30, tzinfo=timezone.utc).timestamp()
+    assert changed_at(PAYMENT, {"changed_at": 1764000000}) == 1764000000.0
+    assert changed_at(PAYMENT, {"changed_at": "2026-11-24T09:30:00"}) is None  # no zone: cannot tell
+
+
+def test_the_links_table_is_read_both_ways(store):
+    assert store.linked_source("books", "130") == "in_1"
+    assert store.linked_source("books", "130", ("books.create_invoice",), "stripe") == "in_1"
+    assert store.linked_source("books", "130", ("books.create_payment",)) is None
+    assert store.linked_source("books", "130", source_connection="xero") is None
+    assert store.linked_target("books", "in_1", "books.create_invoice") == "130"
+
+
+def test_a_skipped_run_says_why_in_the_run_log_and_can_be_replayed(store):
+    [(pk, _, _)] = store.ingest("books", [("n1", "books.payment.created", {"entity_id": "7"}, [])])
+    run = store.plan(pk, "two-way", 1)
+    assert run in [claimed.id for claimed in store.claim("w1", 30.0, limit=2)]
+    assert store.skip(run, "w1", "echo", "Payment 7 was written by ledgerlink")
+    shown = store.run(run)
+    assert (shown["status"], shown["skipped_as"], shown["skip_reason"]) == \
+        ("skipped", "echo", "Payment 7 was written by ledgerlink")
+    assert store.counts()["skipped"] == 1
+    assert not store.skip(run, "w1", "echo", "again")  # closed: held by no one
+    # replayed (once linked, say): pending again, the reason gone until it is asked again
+    assert store.reopen(run)
+    shown = store.run(run)
+    assert (shown["status"], shown["skipped_as"], shown["skip_reason"], shown["key_generation"]) == \
+        ("pending", None, None, 1)
+
+
+def two_way(**changes) -> dict:
+    recipe = json.loads(TWO_WAY.read_text())
+    recipe.pop("$schema")
+    recipe.update(changes)
+    return recipe
+
+
+@pytest.mark.parametrize("change, pointer, says", [
+    ({"steps": [{"id": "paid", "action": "stripe.mark_invoice_paid", "connection": "stripe",
+                 "input": {"invoice": {"$path": "$.linked.stripe_invoce"}}}]},
+     "/steps/0/input/invoice", "reads a linked id the recipe's \"linked\" does not name; did you mean \"stripe_invoice\"?"),
+    ({"linked": {"stripe_invoice": {"connection": "quickbooks", "source_id": "in_1"}}},
+     "/linked/stripe_invoice", ""),
+    ({"linked": {"stripe_invoice": {"connection": "nowhere", "id": "1"}}},
+     "/linked/stripe_invoice/connection", "nowhere"),
+    ({"skip": [{"if": {"path": "$.linked.stripe_invoice", "exists": False}, "as": "Not Linked", "reason": "x"}]},
+     "/skip/0/as", "does not match"),
+    ({"skip": [{"if": {"path": "$.linked.stripe_invoice", "missing": True}, "as": "x", "reason": "x"}]},
+     "/skip/0/if/missing", "unknown test 'missing'"),
+])
+def test_a_misused_linked_or_skip_is_refused_with_its_place(run_cli, tmp_path, change, pointer, says):
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(two_way(**change)))
+    code, out, err = run_cli("validate", str(path))
+    assert code == 1
+    assert f"{path}:{pointer}" in out + err and says in out + err, out + err
+
+
+def test_a_dry_run_shows_the_linked_ids_it_read_and_why_it_would_skip(run_cli):
+    code, out, err = run_cli("dry-run", str(TWO_WAY))
+    assert code == 0, err
+    report = jsonio.loads(out)
+    assert report["linked"] == {"stripe_invoice": {"connection": "quickbooks", "id": "130",
+                                                   "answered_with": "no link (a dry-run reads no database)"}}
+    assert report["skipped"] == {"as": "not_linked", "reason": (
+        "QuickBooks payment 131 pays invoice 130, which did not come from a Stripe invoice: there is "
+        "nothing to mark paid in Stripe")}
+    assert report["steps"] == []
+
+
+
+SHIPPED = sorted((RECIPES / "two-way").glob("*.json"))
+#: what a dry-run of each on its trigger's sample says: it reads no links and no [source_of_truth]
+DRY_RUN = {"quickbooks-customer-updated-checked-against-stripe": "not_owner",
+           "quickbooks-payment-to-stripe-invoice-paid": "not_linked",
+           "stripe-customer-updated-to-quickbooks-customer": "not_owner",
+           "stripe-invoice-finalized-to-quickbooks-open-invoice": None}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_every_two_way_recipe_validates_and_dry_runs(path, run_cli, catalog, tmp_path):
+    recipe = json.loads(path.read_text())
+    assert path.stem == recipe["id"] and len(recipe["description"].split()) >= 12
+    code, out, err = run_cli("validate", str(path))
+    assert code == 0, out + err
+    given = []
+    if recipe["trigger"]["event"] == "stripe.invoice.finalized":  # one to be paid by transfer
+        event = copy.deepcopy(catalog.triggers["stripe.invoice.finalized"].sample)
+        event["data"]["object"].update(collection_method="send_invoice", amount_due=4200)
+        (tmp_path / "event.json").write_text(jsonio.dumps(event))
+        given = ["--event", str(tmp_path / "event.json")]
+    code, out, err = run_cli("dry-run", str(path), *given)
+    assert code == 0, err
+    report = jsonio.loads(out)
+    assert report["matched"] and report.get("skipped", {}).get("as") == DRY_RUN[recipe["id"]]
+    if DRY_RUN[recipe["id"]] is None:
+        assert [(step["action"], step["status"]) for step in report["steps"]] == [
+            ("quickbooks.find_or_create_customer", "would_run"), ("quickbooks.create_invoice", "would_run")]
+        assert report["steps"][1]["request"]["body"]["Line"][0]["Amount"] == 42

@@ -324,6 +324,10 @@ class Action:
     #: the kind of vendor entity whose id the output's ``id`` is (see :attr:`Trigger.entity`);
     #: the host records each write of it, so its echo is recognised. Empty: not recorded.
     entity: str = ""
+    #: ``changes(input, output) -> [(entity kind, id), ...]``: the other entities a write of
+    #: this action changes (a payment: the invoice it pays), recorded as written too, so the
+    #: vendor's event about them is known as the echo as well. None: only ``entity``.
+    changes: Callable[[Mapping[str, Any], Mapping[str, Any]], list[tuple[str, str]]] | None = None
     plugin: str = ""
 
     @property

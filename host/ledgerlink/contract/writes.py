@@ -121,7 +121,9 @@ def find_created(steps: CreateSteps[B], input: Mapping[str, Any],
 
 def create_action(*, name: str, summary: str, what: str, schemas: Schemas,
                   steps: CreateSteps[B], undo: Undo | None, lookup_keys: str = "",
-                  status: str = "stable", idempotency: str = "key", entity: str = "") -> Action:
+                  status: str = "stable", idempotency: str = "key", entity: str = "",
+                  changes: Callable[[Mapping[str, Any], Mapping[str, Any]], list[tuple[str, str]]] | None = None
+                  ) -> Action:
     """The :class:`Action` that creates ``what`` exactly once.
 
     Its ``perform`` is :func:`perform_create`, its ``find_existing`` :func:`find_created`
@@ -130,7 +132,8 @@ def create_action(*, name: str, summary: str, what: str, schemas: Schemas,
     idempotency key, ``"lookup"`` when it has none: then the host runs ``find_existing``
     before any resend of a write that may have been done (a lost answer, a 5xx), and the
     vendor's ``request`` need not carry the key. ``entity`` is the kind of entity created
-    (:attr:`Action.entity`: its echo is then recognised).
+    (:attr:`Action.entity`: its echo is then recognised), ``changes`` the other entities
+    the write changes (:attr:`Action.changes`).
     """
 
     def perform(input: Mapping[str, Any],
@@ -154,7 +157,7 @@ def create_action(*, name: str, summary: str, what: str, schemas: Schemas,
     return Action(name=name, summary=summary, input_schema=schemas.input,
                   output_schema=schemas.output, sample=schemas.sample, perform=perform,
                   sample_response=schemas.sample_response, status=status, idempotency=idempotency,
-                  find_existing=find_existing, undo=undo, entity=entity)
+                  find_existing=find_existing, undo=undo, entity=entity, changes=changes)
 
 
 def read_then_delete(*, read: Callable[[str, ActionContext], Request],

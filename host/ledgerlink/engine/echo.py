@@ -19,6 +19,7 @@ The host knows no vendor: the entity kinds and the change time's path are the co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -34,6 +35,10 @@ CLOCK_SKEW_SECONDS = 2.0
 
 _PATHS: dict[str, CompiledPath | None] = {}
 
+#: the JSON date form of Microsoft's serializers, ``/Date(ms)/`` or ``/Date(ms+hhmm)/``: the
+#: milliseconds are Unix time (UTC) whatever the offset, which only says where it was written
+_JSON_DATE = re.compile(r"/Date\((-?\d+)(?:[+-]\d{4})?\)/")
+
 
 def trigger_value(path_text: str, payload: Mapping[str, Any]) -> Any:
     """The value at a trigger's JSONPath (``$.x`` in the event) in ``payload``, or None."""
@@ -47,13 +52,17 @@ def trigger_value(path_text: str, payload: Mapping[str, Any]) -> Any:
 
 def changed_at(trigger: Trigger, payload: Mapping[str, Any]) -> float | None:
     """When the vendor made the change the event tells of (Unix seconds), or None when the
-    trigger does not say or the event holds no readable time there."""
+    trigger does not say or the event holds no readable time there: Unix seconds, ISO 8601
+    with an offset, or the ``/Date(ms+0000)/`` form."""
     if not trigger.changed_at_path:
         return None
     value = trigger_value(trigger.changed_at_path, payload)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
+        json_date = _JSON_DATE.fullmatch(value)
+        if json_date:
+            return int(json_date.group(1)) / 1000
         try:
             stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:

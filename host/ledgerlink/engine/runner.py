@@ -317,7 +317,7 @@ def _live_step(live: LiveRun, recipe: Recipe, step: Step, doc: dict[str, Any], e
 
     def log(status: str, error: str | None = None, output: Any = None, external_id: str | None = None,
             link: tuple[str, str, str, str, str] | None = None, input_: Any = None,
-            finish: tuple[str, str] | None = None, wrote: tuple[str, str, str] | None = None) -> bool:
+            finish: tuple[str, str] | None = None, wrote: list[tuple[str, str, str]] | None = None) -> bool:
         last = sent[-1] if sent else None
         return store.log_step(run.id, step.id, run.attempts, status, input=input_,
                               request=last.request if last else None,
@@ -386,9 +386,11 @@ def _live_step(live: LiveRun, recipe: Recipe, step: Step, doc: dict[str, Any], e
                 str(output["link"]["target_type"]), str(external_id))
     elif external_id is not None and source_id:
         link = (run.connection, source_id, step.connection, step.action.name, str(external_id))
-    wrote = None if external_id is None or not step.action.entity else (
-        step.connection, step.action.entity, str(external_id))
+    wrote = [] if external_id is None or not step.action.entity else [(step.action.entity, str(external_id))]
+    if step.action.changes is not None and isinstance(output, Mapping):
+        wrote += step.action.changes(result.input, output)
     if not log("succeeded", output=output, external_id=None if external_id is None else str(external_id),
-               link=link, wrote=wrote, input_=result.input, finish=finish):
+               link=link, wrote=[(step.connection, kind, str(i)) for kind, i in wrote], input_=result.input,
+               finish=finish):
         raise LeaseLost()
     return output

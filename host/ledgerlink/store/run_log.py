@@ -111,13 +111,13 @@ class RunLogStore(StoreBase):
                  output: object = None, external_id: str | None = None, idempotency_key: str | None = None,
                  started_at: float, finished_at: float | None = None, error: str | None = None,
                  link: tuple[str, str, str, str, str] | None = None,
-                 wrote: tuple[str, str, str] | None = None,
+                 wrote: list[tuple[str, str, str]] | None = None,
                  finish: tuple[str, str] | None = None) -> bool:
         """One attempt of one step, in one transaction with what belongs to it.
 
         ``link`` = (source connection, source id, target connection, target type, target id)
-        records the created entity; ``wrote`` = (connection, entity kind, entity id) what the
-        step created or changed (its echo is then recognised). ``finish`` = (owner, status) also closes the run; if the
+        records the created entity; ``wrote`` = [(connection, entity kind, entity id), ...] what
+        the step created or changed (its echo is then recognised). ``finish`` = (owner, status) also closes the run; if the
         owner lost its lease meanwhile nothing is written and False is returned (the worker
         that took the run over writes its own record).
         """
@@ -133,8 +133,8 @@ class RunLogStore(StoreBase):
                     "source_connection": link[0], "source_id": link[1], "target_connection": link[2],
                     "target_type": link[3], "target_id": link[4], "run_id": run_id, "step_id": step_id,
                     "created_at": finished_at or started_at})
-            if wrote is not None:
-                conn.execute(INSERT_WRITE, {"connection": wrote[0], "entity": wrote[1], "entity_id": wrote[2],
+            for connection, entity, entity_id in wrote or ():
+                conn.execute(INSERT_WRITE, {"connection": connection, "entity": entity, "entity_id": entity_id,
                                             "run_id": run_id, "step_id": step_id,
                                             "written_at": finished_at or started_at})
             if finish is not None:

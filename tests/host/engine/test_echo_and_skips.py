@@ -42,9 +42,9 @@ def store(tmp_path):
     run = store.plan(pk, "booking", 1)
     store.log_step(run, "invoice", 1, "succeeded", external_id="130", started_at=WRITTEN - 1,
                    finished_at=WRITTEN - 1, link=("stripe", "in_1", "books", "books.create_invoice", "130"),
-                   wrote=("books", "Invoice", "130"))
+                   wrote=[("books", "Invoice", "130")])
     store.log_step(run, "payment", 1, "succeeded", external_id="7", started_at=WRITTEN, finished_at=WRITTEN,
-                   wrote=("books", "Payment", "7"))
+                   wrote=[("books", "Payment", "7")])
     yield store
     store.engine.dispose()
 
@@ -83,6 +83,26 @@ def test_a_change_time_is_iso_8601_with_an_offset_or_unix_seconds():
         datetime(2026, 11, 24, 17, 30, tzinfo=timezone.utc).timestamp()
     assert changed_at(PAYMENT, {"changed_at": 1764000000}) == 1764000000.0
     assert changed_at(PAYMENT, {"changed_at": "2026-11-24T09:30:00"}) is None  # no zone: cannot tell
+    # Microsoft's JSON date: Unix milliseconds, the offset only says where it was written
+    assert changed_at(PAYMENT, {"changed_at": "/Date(1764005400123+0000)/"}) == 1764005400.123
+    assert changed_at(PAYMENT, {"changed_at": "/Date(1764005400000-0800)/"}) == 1764005400.0
+    assert changed_at(PAYMENT, {"changed_at": "/Date(1764005400000)/"}) == 1764005400.0
+    assert changed_at(PAYMENT, {"changed_at": "/Date(soon)/"}) is None
+
+
+def test_a_write_that_changes_another_entity_makes_both_events_echoes(store):
+    """A payment written changes the invoice it pays (its amount paid): the step records both,
+    and the vendor's event about the invoice is the echo too; another invoice is not."""
+    [(pk, _, _)] = store.ingest("stripe", [("evt_2", "stripe.invoice.paid", {"id": "evt_2"}, [])])
+    run = store.plan(pk, "booking", 1)
+    store.log_step(run, "payment", 1, "succeeded", external_id="9", started_at=WRITTEN, finished_at=WRITTEN,
+                   wrote=[("books", "Payment", "9"), ("books", "Invoice", "131")])
+    invoice = replace(PAYMENT, entity="Invoice")
+    assert "Invoice 131 of connection 'books' was written by ledgerlink (run 2, step 'payment')" in \
+        (echo(store, invoice, "books", event("131", WRITTEN)) or "")
+    assert echo(store, PAYMENT, "books", event("9", WRITTEN)) is not None
+    assert echo(store, invoice, "books", event("132", WRITTEN)) is None
+    assert echo(store, invoice, "books", event("131", WRITTEN + 60.0)) is None  # a person's later change
 
 
 def test_the_links_table_is_read_both_ways(store):

@@ -121,4 +121,6 @@ ACTION = create_action(
                                                                        "AllocationID"), built),
                       read_stored=_output, lookup=_allocations, matches=_same),
     undo=undo_allocation,
+    # an allocation changes both documents (the credit left, the amount due): their events are ours
+    changes=lambda input, output: [("CreditNote", str(input["CreditNoteID"])), ("Invoice", str(input["InvoiceID"]))],
 )

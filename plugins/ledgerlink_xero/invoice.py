@@ -179,6 +179,7 @@ def document_action(kind: Document, *, summary: str, sample: Mapping[str, Any],
         # Xero deletes a draft or submitted document and voids an authorised one
         undo=status_undo(kind.collection, kind.id_field, kind.what,
                          target=lambda status: "DELETED" if status in ("DRAFT", "SUBMITTED") else "VOIDED"),
+        entity=kind.id_field.removesuffix("ID"),  # Invoice, CreditNote: as the triggers name them
     )
 
 

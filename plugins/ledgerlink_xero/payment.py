@@ -125,4 +125,6 @@ ACTION = create_action(
     # a payment is deleted with POST /Payments/{id} {"Status": "DELETED"} (schema PaymentDelete)
     undo=status_undo("Payments", "PaymentID", "payment", target=lambda status: "DELETED",
                      body=lambda payment_id, status, read: {"Status": status}),
+    # the payment raises its invoice's AmountPaid: Xero's event about that invoice is ours too
+    entity="Payment", changes=lambda input, output: [("Invoice", str(input["InvoiceID"]))],
 )

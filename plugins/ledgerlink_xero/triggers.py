@@ -29,6 +29,11 @@ an ``xero.invoice.updated`` whose invoice's ``AmountPaid`` grew, with the paymen
 
 and keys what it writes on the payment (``data.Payments[-1].PaymentID``), since the invoice
 is updated again later (emailed, noted) with the same ``AmountPaid``: each update is an event.
+
+**Echoes.** Each trigger declares its entity (``Invoice``, ``Contact``, ``CreditNote``) and
+when the change was made (``data.UpdatedDateUTC``, Xero's ``/Date(ms+0000)/``): an invoice
+ledgerlink created, or paid (``xero.create_payment`` records the invoice it pays as written
+too), read no later than ledgerlink's write, is ledgerlink's own echo and runs no recipe.
 """
 
 from __future__ import annotations
@@ -199,7 +204,9 @@ TRIGGERS = tuple(
             event_schema=_schema(entity, operation), sample=_sample(entity, operation),
             source_id_path="$.entity_id", fetch=fetch,
             occurrence_path="$.entity_id" if operation == "created" else "$.version",
-            history=history_of(category, operation))
+            history=history_of(category, operation),
+            # an event about an entity ledgerlink wrote, read no later than its write, is its echo
+            entity=entity, changed_at_path="$.data.UpdatedDateUTC")
     for category, (entity, _) in CATEGORIES.items() for operation in OPERATIONS.values())
 
 

@@ -176,7 +176,14 @@ SHIPPED = sorted((RECIPES / "two-way").glob("*.json"))
 DRY_RUN = {"quickbooks-customer-updated-checked-against-stripe": "not_owner",
            "quickbooks-payment-to-stripe-invoice-paid": "not_linked",
            "stripe-customer-updated-to-quickbooks-customer": "not_owner",
-           "stripe-invoice-finalized-to-quickbooks-open-invoice": None}
+           "stripe-invoice-finalized-to-quickbooks-open-invoice": None,
+           "stripe-invoice-finalized-to-xero-open-invoice": None,
+           "xero-invoice-paid-to-stripe-invoice-paid": "not_linked"}
+#: the open invoice's steps, and where its request says the amount, per ledger
+OPEN_INVOICE = {"quickbooks": (["quickbooks.find_or_create_customer", "quickbooks.create_invoice"],
+                               lambda body: body["Line"][0]["Amount"]),
+                "xero": (["xero.find_or_create_contact", "xero.create_invoice"],
+                         lambda body: body["Invoices"][0]["LineItems"][0]["UnitAmount"])}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
@@ -196,6 +203,7 @@ def test_every_two_way_recipe_validates_and_dry_runs(path, run_cli, catalog, tmp
     report = jsonio.loads(out)
     assert report["matched"] and report.get("skipped", {}).get("as") == DRY_RUN[recipe["id"]]
     if DRY_RUN[recipe["id"]] is None:
+        actions, amount = OPEN_INVOICE[recipe["steps"][1]["connection"]]
         assert [(step["action"], step["status"]) for step in report["steps"]] == [
-            ("quickbooks.find_or_create_customer", "would_run"), ("quickbooks.create_invoice", "would_run")]
-        assert report["steps"][1]["request"]["body"]["Line"][0]["Amount"] == 42
+            (action, "would_run") for action in actions]
+        assert amount(report["steps"][1]["request"]["body"]) == 42

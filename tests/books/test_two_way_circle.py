@@ -48,7 +48,7 @@ from vendor_files import REPO
 
 VERIFIER = "two-way-verifier-token"
 TWO_WAY = REPO / "recipes" / "two-way"
-SHIPPED = sorted(TWO_WAY.glob("*.json")) + [REPO / "recipes" / "stripe-invoice-paid-to-quickbooks-invoice-and-payment.json"]
+SHIPPED = sorted(TWO_WAY.glob("*quickbooks*.json")) + [REPO / "recipes" / "stripe-invoice-paid-to-quickbooks-invoice-and-payment.json"]
 #: the customer the Stripe sandbox and the QuickBooks company both know (QuickBooks' seeded customer 1)
 AMY = {"name": "Amy's Bird Sanctuary", "email": "birds@intuit.com"}
 

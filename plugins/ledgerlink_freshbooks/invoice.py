@@ -150,6 +150,7 @@ CREATE_INVOICE = create_action(
     ),
     undo=records.soft_delete(PATH, KIND, verb="DELETE"),
     idempotency="lookup",
+    entity="invoice",
 )
 
 
@@ -197,4 +198,5 @@ MARK_INVOICE_SENT = Action(
     name="freshbooks.mark_invoice_sent",
     summary="Marks a FreshBooks draft invoice sent without e-mailing it; any other invoice is left as it is.",
     input_schema=SENT_INPUT, output_schema=SENT_OUTPUT, sample={"invoiceid": "987654"},
-    perform=mark_invoice_sent, sample_response=_sent_sample, idempotency="lookup")
+    perform=mark_invoice_sent, sample_response=_sent_sample, idempotency="lookup",
+    changes=lambda data, output: [("invoice", str(output["id"]))] if output.get("changed") else [])

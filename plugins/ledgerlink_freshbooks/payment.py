@@ -147,6 +147,13 @@ def find_existing(data: Mapping[str, Any], ctx: ActionContext) -> Generator[Any,
     return (yield from find_created(STEPS, (yield from resolved(data)), ctx))
 
 
+def paid_invoice(data: Mapping[str, Any], output: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The invoice a payment recorded changes (its outstanding and status): FreshBooks' event
+    about that invoice is ledgerlink's echo too."""
+    invoice = output.get("invoiceid")
+    return [("invoice", str(invoice))] if invoice not in (None, "", "None") else []
+
+
 def _sample_response(request: Request) -> Response:
     return Response(status=200, json={"response": {"result": {"payment": {
         "id": 235435, "invoiceid": 987654, "amount": {"amount": "107.79", "code": "USD"}, "date": "2026-11-30",
@@ -159,4 +166,4 @@ CREATE_PAYMENT = Action(
             "once per source payment.",
     input_schema=INPUT_SCHEMA, output_schema=OUTPUT_SCHEMA, sample=SAMPLE, perform=create_payment,
     sample_response=_sample_response, idempotency="lookup", find_existing=find_existing,
-    undo=records.soft_delete(PATH, KIND))
+    undo=records.soft_delete(PATH, KIND), entity="payment", changes=paid_invoice)

@@ -11,8 +11,8 @@ changed since the cursor are listed, each with ``search[updated_min]`` and pagin
   page 1 of the day of the newest change seen: the changes of that day are listed again
   (every record of a day, however many share one second, is read whole) and, their event ids
   being the same, stored once;
-- the first poll starts at the connection's ``poll_since`` (an ISO date or time), or the day
-  before today (history is ``ledgerlink backfill``'s job).
+- the first poll starts at the connection's ``poll_since`` (an ISO date or time; a time with
+  its offset is taken on FreshBooks' US/Eastern day), or the day before today (history is ``ledgerlink backfill``'s job).
 - a list read to its last page asks next from the newest change's day, or from FreshBooks' own
   day less one when that is later: the day of the ``Date`` header of the pass's first answer
   (FreshBooks' clock, never the local one), less a day since FreshBooks writes ``updated`` in
@@ -39,7 +39,7 @@ from ledgerlink.contract import ActionContext, IncomingEvent, Poll, Request, Res
 from ledgerlink.errors import EventError
 
 from . import reads
-from .webhook import notice, version
+from .webhook import EASTERN, notice, version
 
 #: the lists polled, with the operation each record listed is
 POLLED = {"payment": "created", "invoice": "updated", "client": "updated"}
@@ -66,6 +66,17 @@ def _day(text: Any, where: str) -> str:
         except ValueError:
             pass
     raise EventError(f"{where}: {text!r} is not a date (YYYY-MM-DD…)", pointer=where)
+
+
+def _eastern_day(text: Any, where: str) -> str:
+    """The day FreshBooks dates a moment (an ISO time with its offset: US/Eastern, as it writes
+    ``updated``), or the date itself of a date or a time without offset."""
+    day = _day(text, where)
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return day
+    return moment.astimezone(EASTERN).date().isoformat() if moment.tzinfo is not None else day
 
 
 def _cursor(text: str) -> dict[str, Next]:
@@ -98,7 +109,7 @@ def _settled(response: Response) -> str:
 def _start(ctx: ActionContext) -> str:
     since = ctx.connection.settings.get(SINCE_SETTING)
     if since:
-        return _day(since, f"connection {ctx.connection.name!r} setting {SINCE_SETTING}")
+        return _eastern_day(since, f"connection {ctx.connection.name!r} setting {SINCE_SETTING}")
     return (datetime.now(timezone.utc).date() - timedelta(days=1)).isoformat()
 
 

@@ -29,7 +29,7 @@ from ledgerlink.errors import ConfigError, EventError
 
 from . import reads
 from .history import payment_history
-from .webhook import TENANT_SETTING, trigger_name, version
+from .webhook import TENANT_SETTING, changed_at, trigger_name, version
 
 #: the triggers: (object, operation)
 KINDS = (("payment", "created"), ("invoice", "created"), ("invoice", "updated"),
@@ -42,7 +42,7 @@ def fetch(payload: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, 
     A polled event carries it already. An object FreshBooks no longer has returns None.
     """
     if payload.get("data") is not None:
-        return dict(payload)
+        return {**payload, "changed_at": changed_at(payload["data"])}
     account = str(ctx.connection.settings.get(TENANT_SETTING, ""))
     if str(payload.get("account_id")) != account:
         raise ConfigError(f"an event of FreshBooks business {payload.get('account_id')} reached connection "
@@ -55,7 +55,7 @@ def fetch(payload: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, 
     found = reads.one(response, obj)
     if found is None:
         return None
-    return {**payload, "data": found, "version": version(found)}
+    return {**payload, "data": found, "version": version(found), "changed_at": changed_at(found)}
 
 
 # --- schemas and samples ------------------------------------------------------------------------
@@ -69,7 +69,7 @@ _MONEY = {"type": "object", "description": "Money: a decimal string and its ISO 
           "properties": {"amount": _text("The amount, a decimal string such as \"41.94\"."),
                          "code": _text("ISO 4217 code.")}}
 _ID = {"type": "integer", "description": "FreshBooks' id."}
-_UPDATED = _text("When it last changed, as FreshBooks writes it (YYYY-MM-DD HH:MM:SS).")
+_UPDATED = _text("When it last changed, as FreshBooks writes it: YYYY-MM-DD HH:MM:SS, US/Eastern.")
 
 _FIELDS: dict[str, dict[str, Any]] = {
     "payment": {"id": _ID, "invoiceid": {"type": ["integer", "null"], "description": "The invoice it pays."},
@@ -110,6 +110,8 @@ def _schema(obj: str, operation: str) -> dict[str, Any]:
             "via": {"enum": ["callback", "poll"], "description": "How ledgerlink learned of it."},
             "delivery": {"type": "object", "description": "The callback's form fields, when a callback told it."},
             "version": {"type": ["string", "null"], "description": "{id}@{updated}: the state read."},
+            "changed_at": {"type": ["string", "null"],
+                           "description": "When it last changed: its updated (US/Eastern) in ISO 8601, UTC."},
             "data": {"type": "object", "description": f"The {obj} as FreshBooks returns it.",
                      "properties": _FIELDS[obj]},
         },
@@ -139,7 +141,7 @@ _DATA: dict[str, dict[str, Any]] = {
 def _sample(obj: str, operation: str) -> dict[str, Any]:
     data = dict(_DATA[obj])
     return {"account_id": "ACM123", "object": obj, "object_id": str(data["id"]), "operation": operation,
-            "via": "callback", "data": data, "version": version(data)}
+            "via": "callback", "data": data, "version": version(data), "changed_at": changed_at(data)}
 
 
 def _summary(obj: str, operation: str) -> str:
@@ -155,6 +157,7 @@ TRIGGERS = tuple(
             event_schema=_schema(obj, operation), sample=_sample(obj, operation),
             source_id_path="$.object_id", fetch=fetch,
             occurrence_path="$.object_id" if operation == "created" else "$.version",
+            entity=obj, changed_at_path="$.changed_at",
             history=payment_history if obj == "payment" else None)
     for obj, operation in KINDS)
 

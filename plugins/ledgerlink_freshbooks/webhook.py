@@ -36,7 +36,9 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 from urllib.parse import parse_qsl
 
 from ledgerlink.contract import Handshake, IncomingEvent, Webhook, signing_secrets
@@ -128,6 +130,23 @@ def version(data: Mapping[str, Any]) -> str | None:
     return f"{data['id']}@{data['updated']}"
 
 
+#: the zone of FreshBooks' accounting times (``updated``): US/Eastern, written with no offset
+#: ("for historical reasons, many resources in the FreshBooks API (mostly accounting-related)
+#: return date/times in US/Eastern", the FreshBooks SDKs' data field notes,
+#: https://freshbooks.github.io/freshbooks-nodejs-sdk/pages/guide/data_fields.html)
+EASTERN = ZoneInfo("America/New_York")
+
+
+def changed_at(data: Mapping[str, Any]) -> str | None:
+    """When the object last changed (its ``updated``, US/Eastern) as ISO 8601 in UTC, or None
+    without a readable ``updated``: the time the host compares with its own writes (an echo)."""
+    try:
+        wall = datetime.strptime(str(data.get("updated") or ""), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    return wall.replace(tzinfo=EASTERN).astimezone(timezone.utc).isoformat()
+
+
 def trigger_name(obj: str, operation: str) -> str:
     """``freshbooks.payment.created`` for (payment, created)."""
     return f"freshbooks.{OBJECTS.get(obj, obj)}.{operation}"
@@ -139,6 +158,8 @@ def notice(account: str, obj: str, object_id: str, operation: str, via: str,
     """The event of one object created or updated, whichever way it was learned."""
     payload: dict[str, Any] = {"account_id": account, "object": obj, "object_id": object_id,
                                "operation": operation, "via": via, "data": data}
+    if isinstance(data, Mapping):
+        payload["changed_at"] = changed_at(data)
     if delivery is not None:
         payload["delivery"] = dict(delivery)
     verb = next(k for k, v in OPERATIONS.items() if v == operation)

@@ -1,8 +1,10 @@
 """FreshBooks' triggers and poll against the FreshBooks sandbox over loopback HTTP: an object read
 whole by id (an invoice with its lines), gone when FreshBooks no longer has it, and the poll's
-listings by day and page from a cursor."""
+listings by day and page from a cursor; the change time of each event, read in US/Eastern."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import httpx
 import jsonschema
@@ -84,9 +86,22 @@ def test_an_event_of_another_business_is_not_read_on_this_connection(sandbox, se
         drive(triggers.fetch(event.payload, ctx_of(loop, account_id="OTHER1")), send)
 
 
+#: the sandbox starts just after midnight UTC on 2026-11-30, still the 29th in US/Eastern where
+#: FreshBooks dates its changes: these tests move on to the 30th's midday, on the 30th in both zones
+MIDDAY = 12 * 3600
+
+
+def test_the_poll_starts_on_freshbooks_day_of_a_poll_since_time():
+    assert polling._eastern_day("2026-11-30T00:30:00Z", "s") == "2026-11-29"  # 19:30 EST on the 29th
+    assert polling._eastern_day("2026-07-01T03:59:00+00:00", "s") == "2026-06-30"  # EDT: UTC-4
+    assert polling._eastern_day("2026-07-01T04:00:00+00:00", "s") == "2026-07-01"
+    assert polling._eastern_day("2026-11-30", "s") == polling._eastern_day("2026-11-30T00:30:00", "s") == "2026-11-30"
+
+
 def test_the_poll_reads_a_day_of_changes_whole_page_by_page_and_then_only_later_days(sandbox, send, monkeypatch):
     loop, clock = sandbox
-    ctx = ctx_of(loop, poll_since="2026-11-30T00:00:00Z")
+    clock.now += MIDDAY
+    ctx = ctx_of(loop, poll_since="2026-11-30T12:00:00Z")  # 07:00 on the 30th in US/Eastern
     # 150 clients changed within one second: two pages of 100 at most
     made = {make(loop, "users/clients", "client", {"email": f"c{n}@example.com"})["id"] for n in range(150)}
     monkeypatch.setattr(polling, "MAX_PAGES", 1)  # one page a poll: the cursor carries the rest
@@ -114,6 +129,7 @@ def test_the_poll_reads_a_day_of_changes_whole_page_by_page_and_then_only_later_
 
 def test_a_list_without_changes_advances_by_freshbooks_clock_and_loses_no_change_of_that_day(sandbox, send):
     loop, clock = sandbox
+    clock.now += MIDDAY
     ctx = ctx_of(loop, poll_since="2026-11-30")
     _, cursor, _ = poll(CONNECTOR, None, ctx, send)
     clock.now += 5 * 86400  # nothing changes for five days: FreshBooks' clock says 2026-12-05
@@ -147,7 +163,8 @@ def test_the_day_asked_next_is_the_day_before_the_date_header_s(date, asked):
 
 
 def test_a_polled_payment_is_the_event_its_callback_brings(sandbox, send):
-    loop, _ = sandbox
+    loop, clock = sandbox
+    clock.now += MIDDAY
     _, _, payment = business(loop)
     events, _, _ = poll(CONNECTOR, None, ctx_of(loop, poll_since="2026-11-30"), send)
     polled = next(e for e in events if e.trigger == "freshbooks.payment.created")
@@ -187,3 +204,23 @@ def test_the_payments_past_is_listed_by_date_as_the_events_their_callbacks_bring
     assert (len(first.events), first.cursor, first.progress) == (100, "2", 0.5)
     with pytest.raises(EventError, match="cursor"):
         drive(payment_history(since, until, "x", ctx_of(loop)), [])
+
+
+@pytest.mark.parametrize("updated, utc", [
+    ("2026-11-29 19:30:00", "2026-11-30T00:30:00+00:00"),  # EST, UTC-5
+    ("2026-07-01 09:00:00", "2026-07-01T13:00:00+00:00"),  # EDT, UTC-4
+    ("2026-11-01 01:30:00", "2026-11-01T05:30:00+00:00"),  # the hour repeated: its first (EDT)
+    ("", None), ("2026-11-29", None), (None, None),
+])
+def test_an_events_change_time_is_its_updated_read_in_us_eastern(updated, utc):
+    from ledgerlink_freshbooks.webhook import changed_at
+
+    assert changed_at({"updated": updated}) == utc
+
+
+def test_a_fetched_event_says_when_its_object_changed_as_the_sandbox_dates_it(sandbox, send):
+    loop, clock = sandbox
+    _, _, payment = business(loop)
+    fetched = drive(triggers.fetch(called_back("payment.create", payment["id"]).payload, ctx_of(loop)), send).value
+    changed = datetime.fromisoformat(fetched["changed_at"]).timestamp()
+    assert abs(changed - clock.wall()) < 2  # the sandbox writes US/Eastern as FreshBooks does; read back as UTC

@@ -173,9 +173,11 @@ def test_a_dry_run_shows_the_linked_ids_it_read_and_why_it_would_skip(run_cli):
 
 SHIPPED = sorted((RECIPES / "two-way").glob("*.json"))
 #: what a dry-run of each on its trigger's sample says: it reads no links and no [source_of_truth]
-DRY_RUN = {"quickbooks-customer-updated-checked-against-stripe": "not_owner",
+DRY_RUN = {"freshbooks-payment-to-stripe-invoice-paid": "not_linked",
+           "quickbooks-customer-updated-checked-against-stripe": "not_owner",
            "quickbooks-payment-to-stripe-invoice-paid": "not_linked",
            "stripe-customer-updated-to-quickbooks-customer": "not_owner",
+           "stripe-invoice-finalized-to-freshbooks-open-invoice": None,
            "stripe-invoice-finalized-to-quickbooks-open-invoice": None,
            "stripe-invoice-finalized-to-xero-open-invoice": None,
            "xero-invoice-paid-to-stripe-invoice-paid": "not_linked"}
@@ -202,7 +204,13 @@ def test_every_two_way_recipe_validates_and_dry_runs(path, run_cli, catalog, tmp
     assert code == 0, err
     report = jsonio.loads(out)
     assert report["matched"] and report.get("skipped", {}).get("as") == DRY_RUN[recipe["id"]]
-    if DRY_RUN[recipe["id"]] is None:
+    if recipe["id"] == "stripe-invoice-finalized-to-freshbooks-open-invoice":
+        assert [(step["action"], step["status"]) for step in report["steps"]] == [
+            ("freshbooks.find_or_create_client", "would_run"), ("freshbooks.create_invoice", "would_run"),
+            ("freshbooks.mark_invoice_sent", "would_run")]
+        assert report["steps"][1]["request"]["body"]["invoice"]["lines"][0]["unit_cost"] == {
+            "amount": "42.00", "code": "USD"}
+    elif DRY_RUN[recipe["id"]] is None:
         actions, amount = OPEN_INVOICE[recipe["steps"][1]["connection"]]
         assert [(step["action"], step["status"]) for step in report["steps"]] == [
             (action, "would_run") for action in actions]

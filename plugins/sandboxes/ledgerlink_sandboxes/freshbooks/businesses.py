@@ -20,11 +20,12 @@ membership in ``users/me`` is not documented; here it is only told by that refus
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ledgerlink.testing.sandbox import SandboxClock
 
@@ -36,9 +37,14 @@ ID_FIELDS = {"clients": "userid", "invoices": "invoiceid", "payments": "logid", 
 Listener = Callable[["Business", str, int, str], None]
 
 
+#: FreshBooks writes its accounting objects' times in US/Eastern, with no offset (its SDKs' "Dates
+#: and Times" notes); so does the sandbox, daylight saving time included
+EASTERN = ZoneInfo("America/New_York")
+
+
 def stamp(wall: float) -> str:
-    """FreshBooks' ``YYYY-MM-DD HH:MM:SS`` (US/Eastern on FreshBooks; UTC here)."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(wall))
+    """FreshBooks' ``YYYY-MM-DD HH:MM:SS``, in US/Eastern as FreshBooks writes it."""
+    return datetime.fromtimestamp(wall, EASTERN).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass

@@ -4,7 +4,9 @@ Before a worker performs such a run it plans it as a dry-run does (:func:`plan`)
 requests each step would send, secrets redacted, with the run's idempotency keys and link
 queries answered from the links table. A value an earlier step returns is not known before
 that step runs: it is shown as the action's sample answer has it, and the step names the
-steps whose answers it uses (``uses_answers_of``). Nobody approved the run yet, or the requests differ
+steps whose answers it uses (``uses_answers_of``) and the places in its input that hold them
+(``answers``), checked with the real answers before the step is sent
+(:mod:`ledgerlink.engine.review_steps`). Nobody approved the run yet, or the requests differ
 from those approved (a lookup answers otherwise, the event was fetched again, another recipe
 version): the run waits in ``awaiting_review`` with these requests and, when they were shown
 before, what changed (:func:`gate`). The same requests as approved: it is performed. Once a
@@ -24,6 +26,7 @@ from typing import Any
 from ledgerlink import jsonio
 from ledgerlink.contract import IncomingEvent, LinkQuery
 from ledgerlink.engine.dryrun import dry_run
+from ledgerlink.engine.review_steps import ShownAgain, mark, shown_again_plan
 from ledgerlink.engine.runner import LiveRun
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import LedgerlinkError
@@ -56,6 +59,7 @@ def plan(runtime: Runtime, live: LiveRun, recipe: Recipe) -> dict[str, Any]:
         earlier = sorted(set(STEP_REFERENCE.findall(jsonio.dumps(raw))) - {step["id"]})
         if earlier:  # values an earlier step returns are shown as its action's sample answer has them
             shown["uses_answers_of"] = earlier
+            shown["answers"] = mark(step.get("input"), raw.get("input"))  # the places checked when sent
         steps.append(shown)
     # not the recipe's file: the same version read from another folder sends the same requests
     return {"recipe": {"id": recipe.id, "version": recipe.version}, "event": report["event"], "steps": steps}
@@ -96,6 +100,9 @@ def gate(runtime: Runtime, live: LiveRun, recipe: Recipe) -> tuple[str, str | No
     if state.approved_digest is not None and state.approved_log_id is not None \
             and store.started_since_approval(run.id, state.approved_log_id):
         return None  # the approved requests are being sent: retries go on with them
+    resumes = jsonio.loads(state.review_plan).get("resumes_after") if state.review_plan else None
+    if state.approved_digest is not None and resumes and set(resumes) <= set(store.succeeded_steps(run.id)):
+        return None  # shown again after its earlier steps were sent: each later step is checked
     shown = plan(runtime, live, recipe)
     now = digest(shown)
     if state.approved_digest == now:
@@ -109,3 +116,16 @@ def gate(runtime: Runtime, live: LiveRun, recipe: Recipe) -> tuple[str, str | No
     if note:
         runtime.metrics.add("runs_shown_again", 1)
     return "awaiting_review", note
+
+
+def show_again(runtime: Runtime, live: LiveRun, again: ShownAgain) -> tuple[str, str | None]:
+    """Run ``live.run`` awaits review again, its later step ``again.step_id`` showing the input
+    it would send now and why; the earlier steps were sent. ``("lost", None)``: the lease was lost."""
+    store, run = runtime.store, live.run
+    plan_text = store.review_state(run.id).review_plan or jsonio.dumps({"steps": []})
+    shown = shown_again_plan(plan_text, again, sorted(store.succeeded_steps(run.id)))
+    if not store.await_review(run.id, live.worker, jsonio.dumps(shown), digest(shown), again.note):
+        return "lost", None
+    runtime.metrics.add("runs_awaiting_review", 1)
+    runtime.metrics.add("runs_shown_again", 1)
+    return "awaiting_review", again.note

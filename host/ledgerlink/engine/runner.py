@@ -215,7 +215,7 @@ class LiveRun:
     lease_seconds: float
 
 
-def perform(live: LiveRun, recipe: Recipe) -> bool:
+def perform(live: LiveRun, recipe: Recipe, before: Callable[[Step, dict[str, Any]], None] | None = None) -> bool:
     """Perform the steps of ``live.run`` not done by an earlier attempt, in order, logging
     each. The last step's log marks the run succeeded in the same transaction.
 
@@ -224,7 +224,8 @@ def perform(live: LiveRun, recipe: Recipe) -> bool:
     recipe ``skip`` rule holds, before the steps or after the step it is asked after
     (:mod:`ledgerlink.engine.echo`); :class:`Retry`, :class:`Fail` or :class:`LeaseLost` as a
     step ends the attempt, NeedsReauth when a connection must be connected again, and what
-    reading the stored event raises when its text cannot be read.
+    reading the stored event raises when its text cannot be read. ``before(step, doc)`` is
+    asked before each later step not done yet (a reviewed run's check), and may raise.
     """
     run, store = live.run, live.store
     payload = jsonio.loads(run.payload)
@@ -241,6 +242,8 @@ def perform(live: LiveRun, recipe: Recipe) -> bool:
         else:
             if index and not store.renew(run.id, live.worker, live.lease_seconds):
                 return False
+            if index and before is not None:
+                before(step, doc)
             last = index == len(recipe.steps) - 1 and not asked_after(recipe, step.id)
             doc["steps"][step.id] = _live_step(live, recipe, step, doc, event, source, last_step=last)
         skip = after_step(recipe, step.id, doc)

@@ -20,7 +20,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from ledgerlink.engine import fetching, review, ticker
+from ledgerlink.engine import fetching, review, review_steps, ticker
 from ledgerlink.engine.events import call_hook
 from ledgerlink.engine.inbox import UNREADABLE, every_attempt
 from ledgerlink.engine.retry import Fail, LeaseLost, Retry, Skipped, backoff, jittered
@@ -138,8 +138,13 @@ class Worker:
                 held = review.gate(rt, live, recipe)
                 if held is not None:
                     return held[0] if held[0] == "lost" else self._ended(run, *held)
-            if not perform(live, recipe):
+            check = (review_steps.step_check(store.review_state(run.id).review_plan, recipe)
+                     if recipe.review else None)
+            if not perform(live, recipe, check):
                 return "lost"  # another worker took the run over; it will finish it
+        except review_steps.ShownAgain as again:  # a later step is not the one reviewed: nothing of it sent
+            held = review.show_again(rt, live, again)
+            return held[0] if held[0] == "lost" else self._ended(run, *held)
         except LeaseLost:
             rt.metrics.add("runs_lost_lease", 1)
             return "lost"

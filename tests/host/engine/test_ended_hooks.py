@@ -6,6 +6,7 @@ sandbox on loopback, which answers as QuickBooks does (a validation fault, a 500
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -18,6 +19,7 @@ from ledgerlink.engine.runtime import Runtime, Settings
 from ledgerlink.engine.worker import Worker
 from ledgerlink.store import Store
 from ledgerlink.testing.databases import migrated_db
+from review_recipe import ENTRY_RECIPE
 from runtime_fixtures import QBO_TOKEN, recipes_dir, signed, write_config
 from stripe_events import invoice_paid_event
 
@@ -54,11 +56,11 @@ def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
     made = []
 
-    def make(alerts: Alerts, max_attempts: int = 8) -> Runtime:
+    def make(alerts: Alerts, max_attempts: int = 8, recipes=None) -> Runtime:
         # registered in this order: the broken plugin is told first, and the alerts still hear
         catalog = load_catalog(build_plugin_manager(extra=[("alerts", alerts), ("broken", Broken())]))
         config = load_config(write_config(tmp_path, qbo.url, REALM), catalog)
-        runtime = Runtime(catalog, config, Store(migrated_db(tmp_path)), recipes_dir(tmp_path),
+        runtime = Runtime(catalog, config, Store(migrated_db(tmp_path)), recipes or recipes_dir(tmp_path),
                           Settings(max_attempts=max_attempts, backoff_base=0.01, backoff_cap=0.01))
         runtime.registry.reload()
         made.append(runtime)
@@ -124,3 +126,22 @@ def test_a_plugin_hears_how_a_fetch_ended(make_runtime, caplog):
     (heard,) = alerts.fetches
     assert heard[:2] == ("evt_hook_fetch", "failed") and "cannot be read" in heard[2]
     assert alerts.runs == []
+
+
+def test_a_plugin_hears_a_run_that_awaits_review_and_then_how_it_ended(make_runtime, tmp_path, sandbox):
+    """A recipe with ``"review": true``: the first attempt ends ``awaiting_review`` (nothing
+    sent), and the plugin hears it; approved, the run is performed and heard again."""
+    folder = tmp_path / "reviewed"
+    folder.mkdir()
+    (folder / "entry.json").write_text(json.dumps(ENTRY_RECIPE))
+    alerts = Alerts()
+    runtime = make_runtime(alerts, recipes=folder)
+    run_id, status = run_one(runtime, "evt_hook_review")
+    assert status == "awaiting_review" and alerts.runs == [(run_id, "awaiting_review", None)]
+    assert runtime.store.run(run_id)["status"] == "awaiting_review"
+    assert [r for r in sandbox.requests() if r["method"] == "POST"] == []
+    assert runtime.store.approve([run_id], "ada") == {run_id: (True, "pending")}
+    worker = Worker(runtime)
+    (claimed,) = runtime.store.claim(worker.name, 60, 1)
+    assert worker.process(claimed) == "succeeded"
+    assert alerts.runs[1:] == [(run_id, "succeeded", None)]

@@ -1,0 +1,130 @@
+"""Review of multi-step recipes: a later step is sent only as it was reviewed.
+
+A later step's request often carries a value an earlier step returns (the customer id
+step ``customer`` finds or creates): when the run is reviewed that value is not known, so
+the plan shows the earlier action's sample answer there and marks the place (``answers``:
+where in the step's input, from which earlier answer, the value shown). When the approved
+run is performed, before each later step writes, its input is mapped with the earlier
+steps' real answers and compared with the reviewed input with those real answers put in
+the marked places (:func:`step_check`). Equal: the step is sent. Different (a value of an
+earlier answer used inside a text, a field of it that is not the one marked, the event
+changed): nothing of the step is sent; the run goes back to ``awaiting_review`` showing the
+step's new input and why (:func:`show_again`), having sent the earlier steps only (each a
+reviewed write, logged, never sent twice). Approved again, the run goes on from that step.
+
+The comparison is of the step's mapped input: an action builds its requests from its input
+and the run's idempotency key alone, so the same input sends the same requests.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ledgerlink import jsonio
+from ledgerlink.errors import LedgerlinkError
+from ledgerlink.recipes.recipe import Recipe, Step
+
+#: an earlier step's answer used whole: ``$.steps.<step>.<field>...``
+WHOLE_ANSWER = re.compile(r"\$\.steps\.([A-Za-z0-9_-]+)((?:\.[A-Za-z0-9_-]+)*)$")
+
+
+class ShownAgain(Exception):
+    """A later step's input, with the earlier steps' real answers, is not the one reviewed."""
+
+    def __init__(self, step_id: str, live_input: Any, note: str) -> None:
+        super().__init__(note)
+        self.step_id, self.live_input, self.note = step_id, live_input, note
+
+
+def answers_used(raw: Any, at: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Where a step's input (its recipe text ``raw``) is an earlier step's answer, whole:
+    ``[{"at": [key or index, ...], "from": "$.steps.customer.id"}]``. A value of an answer
+    inside an expression (a ``$concat``, say) is not marked: it is compared as it was shown."""
+    if isinstance(raw, Mapping):
+        path = raw.get("$path")
+        if set(raw) == {"$path"} and isinstance(path, str) and WHOLE_ANSWER.match(path):
+            return [{"at": list(at), "from": path}]
+        if any(str(key).startswith("$") for key in raw):
+            return []
+        return [found for key, value in raw.items() for found in answers_used(value, (*at, key))]
+    if isinstance(raw, list):
+        return [found for index, value in enumerate(raw) for found in answers_used(value, (*at, index))]
+    return []
+
+
+def _get(value: Any, at: list[Any]) -> Any:
+    for key in at:
+        value = value[key]
+    return value
+
+
+def _answer(doc: dict[str, Any], path: str) -> Any:
+    match = WHOLE_ANSWER.match(path)
+    if match is None:  # marked by answers_used from this very pattern
+        return None
+    value: Any = doc["steps"].get(match.group(1))
+    for name in filter(None, match.group(2).split(".")):
+        value = value.get(name) if isinstance(value, Mapping) else None
+    return value
+
+
+def mark(shown_input: Any, raw_input: Any) -> list[dict[str, Any]]:
+    """The ``answers`` a plan shows for a step: each marked place with the sample value shown."""
+    marked = []
+    for found in answers_used(raw_input):
+        try:
+            found["shown_as"] = _get(shown_input, found["at"])
+        except (KeyError, IndexError, TypeError):
+            continue  # an optional field left out of the input: nothing shown, nothing marked
+        marked.append(found)
+    return marked
+
+
+def _canonical(value: Any) -> str:
+    return jsonio.dumps(jsonio.loads(jsonio.dumps(value)), sort_keys=True)
+
+
+def step_check(review_plan: str | None, recipe: Recipe) -> Callable[[Step, dict[str, Any]], None]:
+    """What the runner asks before performing a later step of an approved run: raises
+    :class:`ShownAgain` when the step's input is not the reviewed one with the earlier
+    steps' real answers in the marked places."""
+    reviewed = {step["id"]: step for step in jsonio.loads(review_plan)["steps"]} if review_plan else {}
+
+    def check(step: Step, doc: dict[str, Any]) -> None:
+        shown = reviewed.get(step.id)
+        if shown is None:
+            raise ShownAgain(step.id, None, f"step {step.id!r} was not reviewed")
+        try:
+            if step.when is not None and not step.when(doc):
+                return  # skipped: sends nothing
+            live = step.input(doc)
+        except LedgerlinkError:
+            return  # the step fails as it would have, sending nothing
+        expected = copy.deepcopy(shown.get("input"))
+        for answer in shown.get("answers", []):
+            *parent, last = answer["at"]
+            _get(expected, parent)[last] = _answer(doc, answer["from"])
+        if _canonical(expected) != _canonical(live):
+            earlier = ", ".join(repr(s) for s in doc["steps"])
+            raise ShownAgain(step.id, live, f"step {step.id!r}: its input with the real answers of step(s) "
+                                            f"{earlier} is not the one reviewed; only the earlier steps were "
+                                            f"sent; review step {step.id!r} again")
+    return check
+
+
+def shown_again_plan(review_plan: str, again: ShownAgain, done: list[str]) -> dict[str, Any]:
+    """The plan shown when a later step changed: the steps ``done`` marked sent, the step's
+    new input (its requests are built from it), ``resumes_after`` naming the steps sent."""
+    plan = jsonio.loads(review_plan)
+    for step in plan["steps"]:
+        if step["id"] in done:
+            step["status"] = "sent"
+        elif step["id"] == again.step_id:
+            for key in ("request", "later_requests", "answers"):
+                step.pop(key, None)
+            step.update(input=again.live_input, status="would_run", shown_again=True)
+    plan["resumes_after"] = sorted(done)
+    return plan

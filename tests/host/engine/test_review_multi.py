@@ -1,0 +1,125 @@
+"""Review of a two-step recipe, end to end: Stripe ``invoice.paid`` → the shipped journal
+recipe (find or create the customer, then the entry that names it) with ``"review": true``
+→ the QuickBooks sandbox over real HTTP on loopback.
+
+The customer id the entry sends is not known when the run is reviewed: it is shown as the
+sample's and marked as a placeholder; approved, the run sends the customer step, then the
+entry only if its input with the real id put in the marked place is the one reviewed.
+
+On SQLite by default; on PostgreSQL with ``LEDGERLINK_TEST_DB`` set (``make test-pg``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ledgerlink.engine.operations import build_runtime
+from ledgerlink.engine.runtime import Settings
+from ledgerlink.engine.worker import Worker
+from ledgerlink.testing.databases import migrated_db
+from runtime_fixtures import QBO_TOKEN, RECIPES, signed, write_config
+from stripe_events import invoice_paid_event
+
+REALM = "9130350000000000"
+SHIPPED = "stripe-invoice-paid-to-quickbooks-journal"
+PLACE = ["Lines", 1, "Entity", "EntityRef"]
+
+
+@pytest.fixture
+def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
+    """A runtime over the shipped two-step journal recipe with ``"review": true``; with
+    ``text_id`` its entry also writes the customer id inside a description (a value of an
+    earlier answer that is not a whole field, so not a placeholder)."""
+    monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
+    monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
+    made = []
+
+    def make(text_id: bool = False):
+        folder = tmp_path / "recipes"
+        folder.mkdir(exist_ok=True)
+        recipe = json.loads((RECIPES / f"{SHIPPED}.json").read_text())
+        recipe.pop("$schema")
+        if text_id:
+            recipe["steps"][1]["input"]["Lines"][1]["Description"] = {
+                "$concat": ["QuickBooks customer ", {"$path": "$.steps.customer.id"}]}
+        (folder / "customer.json").write_text(json.dumps({**recipe, "review": True}))
+        runtime = build_runtime(db=migrated_db(tmp_path), recipes=folder,
+                                config_file=str(write_config(tmp_path, qbo.url)),
+                                settings=Settings(backoff_base=0.05, backoff_cap=0.5, workers=1))
+        made.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in made:
+        runtime.close()
+
+
+def step(runtime, worker) -> str:
+    (claimed,) = runtime.store.claim(worker.name, 30.0)
+    return worker.process(claimed)
+
+
+def posts(sandbox, entity: str) -> list[dict]:
+    return [r for r in sandbox.requests() if r["method"] == "POST" and r["entity"] == entity]
+
+
+def reviewed(runtime, event_id: str, text_id: bool = False):
+    body, headers = signed(invoice_paid_event("usd", 2500, event_id=event_id))
+    runtime.inbox.receive("stripe", headers, body)
+    worker = Worker(runtime, "w1")
+    assert step(runtime, worker) == "awaiting_review"
+    return worker, runtime.store.run(1)
+
+
+def test_the_customer_id_is_a_marked_placeholder_and_approval_sends_both_steps_once(make_runtime, sandbox):
+    runtime = make_runtime()
+    worker, run = reviewed(runtime, "evt_multi_1")
+    customer, entry = run["review_plan"]["steps"]
+    assert "answers" not in customer and entry["uses_answers_of"] == ["customer"]
+    (answer,) = entry["answers"]
+    sample_id = entry["input"]["Lines"][1]["Entity"]["EntityRef"]
+    assert answer == {"at": PLACE, "from": "$.steps.customer.id", "shown_as": sample_id}
+    assert posts(sandbox, "customer") == posts(sandbox, "journalentry") == []
+    runtime.store.approve([1], "ada")
+    assert step(runtime, worker) == "succeeded"
+    (created,) = posts(sandbox, "customer")
+    (sent,) = posts(sandbox, "journalentry")
+    (entry_logged,) = [s for s in runtime.store.run(1)["steps"] if s["step_id"] == "entry"]
+    real_id = entry_logged["input"]["Lines"][1]["Entity"]["EntityRef"]
+    assert real_id != sample_id  # the placeholder was filled with the id QuickBooks gave
+    (customer_logged,) = [s for s in runtime.store.run(1)["steps"] if s["step_id"] == "customer"]
+    assert str(customer_logged["external_id"]) == str(real_id)
+    assert str(real_id) in {str(c["Id"]) for c in sandbox.entities(REALM, "customer")}
+    (journal,) = sandbox.entities(REALM, "journalentry")
+    assert journal["Line"][1]["JournalEntryLineDetail"]["Entity"]["EntityRef"]["value"] == str(real_id)
+    assert runtime.metrics.values.get("runs_shown_again", 0) == 0
+
+
+def test_a_later_step_that_differs_is_shown_again_and_nothing_unreviewed_is_sent(make_runtime, sandbox):
+    runtime = make_runtime(text_id=True)
+    worker, run = reviewed(runtime, "evt_multi_2")
+    entry = run["review_plan"]["steps"][1]
+    sample_id = entry["input"]["Lines"][1]["Entity"]["EntityRef"]
+    assert entry["input"]["Lines"][1]["Description"] == f"QuickBooks customer {sample_id}"
+    assert [a["at"] for a in entry["answers"]] == [PLACE]  # a value inside a text is not a placeholder
+    runtime.store.approve([1], "ada")
+    assert step(runtime, worker) == "awaiting_review"
+    run = runtime.store.run(1)
+    assert "step 'entry'" in run["review_note"] and "review step 'entry' again" in run["review_note"]
+    assert len(posts(sandbox, "customer")) == 1 and posts(sandbox, "journalentry") == []
+    customer, entry = run["review_plan"]["steps"]
+    (customer_logged,) = [s for s in runtime.store.run(1)["steps"] if s["step_id"] == "customer"]
+    real_id = str(customer_logged["external_id"])
+    assert customer["status"] == "sent" and run["review_plan"]["resumes_after"] == ["customer"]
+    assert entry["shown_again"] is True and "request" not in entry
+    assert entry["input"]["Lines"][1]["Description"] == f"QuickBooks customer {real_id}"
+    assert runtime.metrics.values["runs_shown_again"] == 1
+
+    runtime.store.approve([1], "ada")
+    assert step(runtime, worker) == "succeeded"
+    assert len(posts(sandbox, "customer")) == 1  # the customer step is not sent again
+    (sent,) = posts(sandbox, "journalentry")
+    (journal,) = sandbox.entities(REALM, "journalentry")
+    assert journal["Line"][1]["Description"] == f"QuickBooks customer {real_id}"

@@ -76,6 +76,7 @@ host = "{mail.host}"
 port = {mail.port}
 ca_file = "{mail.certificates.ca_file}"
 from = "ledgerlink <alerts@example.com>"
+to = ["Bookkeeping <books@example.com>"]
 username = "{USERNAME}"
 password = "${{LL_SMTP_PASSWORD}}"
 
@@ -128,6 +129,7 @@ def test_a_refused_key_sends_one_email_and_one_slack_post_naming_the_connect_com
     assert post["text"] == ":key: *Connect `stripe` again*: its runs wait, parked"
     assert "ledgerlink connect stripe" in json.dumps(post["blocks"])
     assert mailbox.logins == [(USERNAME, True)]
+    assert mailbox.received[0].recipients == ("books@example.com",)  # the connection's to: the recipe names none
     assert "sk_test_rolled" not in json.dumps([text, post])
 
 

@@ -176,3 +176,21 @@ def test_a_conflict_sends_one_email_with_both_values_and_the_fix(world):
     [(subject, text)] = emails(mailbox)
     assert subject == "ledgerlink: a conflict with the source of truth in quickbooks"
     assert '"Amy B."' in text and "run 57" in text and "Fix: ledgerlink runs show 57" in text
+
+
+def test_a_refused_smtp_password_pauses_the_email_runs_and_the_slack_alert_names_the_connection(world, monkeypatch):
+    runtime, mailbox, slack = world
+    monkeypatch.setenv("LL_SMTP_PASSWORD", "rotated-password-41")
+    summary = {"connection": "books", "since": "2026-04-01", "until": "2026-04-30", "discrepancies": 1,
+               "by_kind": {"missing_in_ledger": 1}}
+    call_hook(runtime, "ledgerlink_reconcile_ended", report_summary=summary)
+    outcomes = drain(runtime)
+    assert "failed" not in outcomes and "dead" not in outcomes and "paused" in outcomes
+    assert mailbox.received == [] and mailbox.logins  # the password refused at each attempt: nothing sent
+    assert not any(accepted for _, accepted in mailbox.logins)
+    texts = sorted(json.loads(body)["text"] for _, body in slack.posts)
+    assert texts == [":key: *Connect `alerts_email` again*: its runs wait, parked",
+                     ":warning: *1 discrepancies in `books`* (2026-04-01 to 2026-04-30)"]
+    reauth = next(json.loads(body) for _, body in slack.posts if "alerts_email" in json.loads(body)["text"])
+    assert "ledgerlink connect alerts_email" in json.dumps(reauth["blocks"])
+    assert "rotated-password-41" not in json.dumps(reauth)

@@ -88,7 +88,8 @@ def test_implicit_tls_is_spoken_from_the_first_byte(tmp_path):
 def test_a_refused_password_fails_naming_the_secrets_never_their_value(server):
     with pytest.raises(VendorError) as refused:
         send(ALERT, settings_for(server), secrets={"password": "wrong-password-123"})
-    assert refused.value.kind == "permanent" and refused.value.http_status == 535
+    # a refused password is a refused key: the run pauses until `ledgerlink connect NAME`
+    assert refused.value.kind == "reauth" and refused.value.http_status == 535
     assert "'username'" in refused.value.message and "'password'" in refused.value.message
     assert "wrong-password-123" not in refused.value.message
     assert server.mailbox.received == []

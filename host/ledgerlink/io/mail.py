@@ -1,7 +1,8 @@
 """Sending an action's :class:`~ledgerlink.contract.mail.SendMail`: the analogue of
 :mod:`ledgerlink.io.outbound` for SMTP, with the standard library's :mod:`smtplib`.
 
-One message, one SMTP session: connect (implicit TLS, or STARTTLS required before anything
+One message, one SMTP session (a :class:`~ledgerlink.contract.mail.CheckMail` stops after
+AUTH, sending nothing): connect (implicit TLS, or STARTTLS required before anything
 else is said, or plain text to a relay on loopback), EHLO, AUTH when the connection has a
 username and password (over TLS only), MAIL FROM, RCPT TO each recipient, DATA, QUIT.
 
@@ -133,6 +134,8 @@ def perform(effect: SendMail, settings: Mapping[str, Any], secrets: Mapping[str,
             session.ehlo()
             if username:
                 session.login(str(username), str(password))
+            if effect.mode == "check":  # CheckMail: the server and its AUTH answered; nothing is sent
+                return MailResult("checked", ())
             given = True
             refused = session.sendmail(effect.sender, list(effect.recipients), effect.message)
         finally:

@@ -160,6 +160,21 @@ def _token_set_problems(file: str, name: str, raw: Mapping[str, Any], connection
     return []
 
 
+def _literal_references(file: str, name: str, settings: Mapping[str, Any], secret: Any) -> list[str]:
+    """A ``${VAR}`` in a setting that is not a secret would be sent as those very characters
+    (only secrets are read from the environment): refused, naming the setting and the fix."""
+    problems = []
+    for key, values in settings.items():
+        if key in secret:
+            continue
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str) and "${" in value:
+                problems.append(f"{file}:/connections/{name}/{key}: {value!r} would be used literally; "
+                                f"only secret settings ({', '.join(sorted(secret)) or 'none here'}) are "
+                                f"read from the environment; write the value itself")
+    return problems
+
+
 def _resolve(value: Any, where: str, file: str) -> Any:
     if isinstance(value, list):
         return [_resolve(v, f"{where}[{i}]", file) for i, v in enumerate(value)]
@@ -227,6 +242,7 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
         for error in _errors(connector.settings_schema, settings):
             problems.append(f"{file}:/connections/{name}{_pointer(error.absolute_path).rstrip('/')}: "
                             f"{error.message}")
+        problems += _literal_references(file, name, settings, connector.secret_settings)
         for key in connector.secret_settings:
             values = raw.get(key)
             for value in values if isinstance(values, list) else [values]:

@@ -15,7 +15,10 @@ Modules by job: :mod:`.settings` (the server, the address, the secrets), :mod:`.
 from __future__ import annotations
 
 from ledgerlink import hookimpl
-from ledgerlink.contract import Connector, Limits
+from collections.abc import Generator
+from typing import Any
+
+from ledgerlink.contract import ActionContext, CheckMail, Connector, Limits, MailResult
 from ledgerlink_notify.email_action import EMAIL
 from ledgerlink_notify.settings import SECRET_SETTINGS, SETTINGS
 from ledgerlink_notify.signing import HEADER, sign_request
@@ -26,6 +29,15 @@ NO_UNDO = "a notification once delivered cannot be taken back; a correction is a
 
 #: Slack accepts about one message a second per incoming webhook; a mail server a few sessions at once
 LIMITS = Limits(requests=60, per_seconds=60.0, concurrent=4)
+
+
+def check_credentials(ctx: ActionContext) -> Generator[CheckMail, MailResult, Any]:
+    """``ledgerlink connect NAME`` for a mail connection: its SMTP server answers EHLO,
+    STARTTLS and AUTH with the configured username and password, then QUIT; nothing is sent.
+    A webhook connection holds no credential the address does not: nothing to check."""
+    if not ctx.connection.settings.get("host"):
+        return None
+    return (yield CheckMail())
 
 
 @hookimpl
@@ -39,6 +51,7 @@ def ledgerlink_register_connectors(register):
         sign_request=sign_request,
         signed_headers=(HEADER,),
         limits=LIMITS,
+        check_credentials=check_credentials,
     ))
 
 

@@ -39,12 +39,13 @@ def _string(description: str, limit: int) -> dict[str, Any]:
 
 INPUT = {
     "type": "object",
-    "required": ["to", "subject", "text"],
+    "required": ["subject", "text"],
     "additionalProperties": False,
     "properties": {
         "to": {"type": "array", "minItems": 1, "maxItems": MAX_RECIPIENTS,
                "items": {"type": "string", "description": "An address, e.g. \"Ops <ops@example.com>\"."},
-               "description": f"The recipients (at most {MAX_RECIPIENTS})."},
+               "description": f"The recipients (at most {MAX_RECIPIENTS}); default: the connection's to "
+                              f"setting."},
         "subject": _string("The subject line (one line).", MAX_SUBJECT),
         "text": _string("The plain-text body.", MAX_BODY),
         "html": _string("An HTML alternative of the body, shown by mail programs that show HTML.", MAX_BODY),
@@ -104,8 +105,10 @@ def build(data: Mapping[str, Any], ctx: ActionContext) -> SendMail:
     """The message and its envelope; every input problem raised at once, before anything is sent."""
     problems = begin(NAME, "an email", data, INPUT["properties"])
     recipients: list[Address] = []
-    to = data.get("to")
-    if not isinstance(to, list) or not to:
+    to = data.get("to", ctx.connection.settings.get("to"))
+    if to is None:
+        problems.add("/to", "no recipients: set to in the input, or the connection's to setting")
+    elif not isinstance(to, list) or not to:
         problems.add("/to", "to must be a list of one or more addresses")
     elif len(to) > MAX_RECIPIENTS:
         problems.add("/to", f"to names {len(to)} addresses; one step sends to at most {MAX_RECIPIENTS}")

@@ -30,6 +30,10 @@ SETTINGS = {
         "from": {"type": "string", "minLength": 3,
                  "description": "notify.email: the sender address when a recipe names none, e.g. "
                                 "\"ledgerlink <alerts@example.com>\"."},
+        "to": {"type": "array", "minItems": 1, "maxItems": 50, "items": {"type": "string", "minLength": 3},
+               "description": "notify.email: the recipients when a recipe names none, e.g. "
+                              "[\"Bookkeeping <books@example.com>\"]: shipped recipes leave to out, so "
+                              "the addresses are written once, here."},
         "username": {"type": "string",
                      "description": "notify.email: the SMTP AUTH user name (AUTH is used when set, "
                                     "over TLS only)."},

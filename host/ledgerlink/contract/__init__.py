@@ -43,7 +43,7 @@ from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_acti
                                         linked_target, perform_create, read_then_delete)
 from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, FileResult, ListFolder, MoveFile,
                                          ReadFile, WriteFile)
-from ledgerlink.contract.mail import MailResult, SendMail
+from ledgerlink.contract.mail import CheckMail, MailResult, SendMail
 from ledgerlink.contract.reconcile import RECORD_KINDS, Listing, Reconcile, ReconcileQuery, Record
 from ledgerlink.contract.tenants import choose_tenant
 from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
@@ -68,7 +68,7 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            "perform_create", "read_then_delete",
            # effects and tenants
            "AppendFile", "FileEffect", "FileEntry", "FileResult", "ListFolder", "MoveFile", "ReadFile",
-           "WriteFile", "MailResult", "SendMail", "choose_tenant",
+           "WriteFile", "CheckMail", "MailResult", "SendMail", "choose_tenant",
            # reconciliation
            "RECORD_KINDS", "Listing", "Reconcile", "ReconcileQuery", "Record",
            # webhook subscriptions

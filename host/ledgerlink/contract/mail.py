@@ -62,6 +62,21 @@ class SendMail:
 
 
 @dataclass(frozen=True)
+class CheckMail(SendMail):
+    """Check the connection's SMTP server and credentials, sending nothing: connect, EHLO,
+    STARTTLS, AUTH, QUIT. A connector's ``check_credentials`` yields it (``ledgerlink connect
+    NAME``); the host answers ``MailResult("checked", ())`` or raises as for :class:`SendMail`
+    (a refused password: a VendorError of kind ``reauth``)."""
+
+    sender: str = ""
+    recipients: tuple[str, ...] = ()
+    message: bytes = b""
+    key: str = ""
+
+    mode: ClassVar[str] = "check"
+
+
+@dataclass(frozen=True)
 class MailResult:
     """The host's answer to :class:`SendMail`, given back to the action generator."""
 

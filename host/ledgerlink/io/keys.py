@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ledgerlink import jsonio
-from ledgerlink.contract import ActionContext, Response
+from ledgerlink.contract import ActionContext, MailResult, Response
 from ledgerlink.errors import LedgerlinkError, NotSent, OutcomeUnknown, VendorError
 
 if TYPE_CHECKING:
@@ -85,10 +85,16 @@ def check(host: Connections, name: str) -> Checked:
     try:
         send = host.sender(name)
         steps = connector.check_credentials(ActionContext(connection=connection, idempotency_key=""))
-        request = next(steps)
+        try:
+            request = next(steps)
+        except StopIteration:  # this connection has nothing to check (a mail connector's webhook one)
+            return _resume(host, name, Checked(True, f"connection {name!r} has no credential to check: "
+                                                     f"nothing was checked", unchecked=True))
         answer = send(request)
     except (NotSent, OutcomeUnknown) as exc:
         return Checked(False, f"the key check of {name!r} was not answered: {exc}")
+    except VendorError as exc:  # refused before any answer to read (an SMTP server refusing AUTH)
+        return Checked(False, f"the key of {name!r} was not accepted: {exc.message}; nothing resumed")
     except LedgerlinkError as exc:  # the key is missing or malformed: nothing was sent
         return Checked(False, f"the key of {name!r} cannot be used: {exc.message}")
     try:  # the connector reads its vendor's answer (and its error message) itself
@@ -99,6 +105,9 @@ def check(host: Connections, name: str) -> Checked:
         return Checked(False, f"the key of {name!r} was not accepted: {exc.message}; nothing resumed")
     else:
         steps.close()  # one request is the whole check
+    if isinstance(answer, MailResult) and answer.status == "checked":
+        return _resume(host, name, Checked(True, f"the SMTP server of {name!r} accepted its username and "
+                                                 f"password (nothing was sent)"))
     if not isinstance(answer, Response) or not 200 <= answer.status < 300:
         status_code = getattr(answer, "status", "no status")
         return Checked(False, f"the key of {name!r} was not accepted: HTTP {status_code}; nothing resumed")

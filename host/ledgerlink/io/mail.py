@@ -1,7 +1,8 @@
 """Sending an action's :class:`~ledgerlink.contract.mail.SendMail`: the analogue of
 :mod:`ledgerlink.io.outbound` for SMTP, with the standard library's :mod:`smtplib`.
 
-One message, one SMTP session: connect (implicit TLS, or STARTTLS required before anything
+One message, one SMTP session (a :class:`~ledgerlink.contract.mail.CheckMail` stops after
+AUTH, sending nothing): connect (implicit TLS, or STARTTLS required before anything
 else is said, or plain text to a relay on loopback), EHLO, AUTH when the connection has a
 username and password (over TLS only), MAIL FROM, RCPT TO each recipient, DATA, QUIT.
 
@@ -13,7 +14,9 @@ What goes wrong is classified as a vendor's answer is (:class:`ledgerlink.errors
   tried again with the same Message-ID, which the readers' mail programs recognise;
 - a 4xx reply (greylisting, a full mailbox, "try again later", a temporary AUTH failure):
   **retry**;
-- a 5xx reply (AUTH refused, a recipient or sender refused, the message refused), a TLS
+- AUTH refused with a 5xx reply: **reauth**, as a vendor refusing a key: the runs on the
+  connection pause until ``ledgerlink connect NAME`` (and ``connection.needs_reauth`` says so);
+- a 5xx reply (a recipient or sender refused, the message refused), a TLS
   failure (a certificate that does not verify, STARTTLS not offered), a setting missing:
   **permanent**, the message naming what to fix.
 
@@ -131,6 +134,8 @@ def perform(effect: SendMail, settings: Mapping[str, Any], secrets: Mapping[str,
             session.ehlo()
             if username:
                 session.login(str(username), str(password))
+            if effect.mode == "check":  # CheckMail: the server and its AUTH answered; nothing is sent
+                return MailResult("checked", ())
             given = True
             refused = session.sendmail(effect.sender, list(effect.recipients), effect.message)
         finally:
@@ -141,9 +146,12 @@ def perform(effect: SendMail, settings: Mapping[str, Any], secrets: Mapping[str,
         raise VendorError(f"TLS with {where} failed: {redact(_ssl_reason(exc), values)}; trust the server's "
                           f"authority with {effect.ca_file_setting!r}, or fix its certificate") from None
     except smtplib.SMTPAuthenticationError as exc:
-        raise _refused(exc.smtp_code, exc.smtp_error, values,
-                       f"{where} refused the username and password of this connection; set the right "
-                       f"{effect.username_setting!r} and {effect.password_secret!r}") from None
+        refused = _refused(exc.smtp_code, exc.smtp_error, values,
+                           f"{where} refused the username and password of this connection; set the right "
+                           f"{effect.username_setting!r} and {effect.password_secret!r}")
+        if refused.kind == "permanent":  # a refused password, like a refused key: the runs pause
+            refused = VendorError(refused.message, kind="reauth", status=refused.http_status)
+        raise refused from None
     except smtplib.SMTPNotSupportedError:
         raise VendorError(f"{where} offers no AUTH; remove the username and password from the connection, "
                           f"or name a server that authenticates") from None

@@ -3,6 +3,7 @@ every shipped alert recipe validates against them and dry-runs to a message or a
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -52,8 +53,11 @@ def test_each_alert_recipe_dry_runs_to_what_it_would_send(config, recipe):
     if recipe.endswith("-email.json"):
         assert shown["kind"] == "mail" and shown["recipients"] == ["books@example.com"]
         assert shown["server"] == {"host": "smtp.example.com", "port": 587, "security": "starttls"}
-        assert "Fix: ledgerlink runs" in shown["message"]
+        # each alert names its fix: the commands of the trigger's sample event
+        fix = {"needs": "Fix: ledgerlink connect books", "reconcile": "Fix: ledgerlink reconcile --since 2026-04-01",
+               "webhook": "Fix: compare the connection's signing secret", "sync": "Fix: ledgerlink runs show 57"}
+        assert fix.get(recipe.split("-")[1], "Fix: ledgerlink runs") in shown["message"]
     else:
         assert shown["url"].startswith("[REDACTED]") and "hooks.example.com" not in str(report)
-        assert set(shown["body"]) == {"text", "blocks"}
+        assert set(shown["body"]) == {"text", "blocks"} and "ledgerlink " in json.dumps(shown["body"]["blocks"])
     assert not any(secret in str(report) for secret in ENV.values())

@@ -67,6 +67,7 @@ host = "{mail.host}"
 port = {mail.port}
 ca_file = "{mail.certificates.ca_file}"
 from = "ledgerlink <alerts@example.com>"
+to = ["Bookkeeping <books@example.com>"]
 username = "{USERNAME}"
 password = "${{LL_SMTP_PASSWORD}}"
 

@@ -66,6 +66,19 @@ def test_the_message_id_is_the_runs_so_a_resend_is_recognised(server):
     assert ids[0].endswith(".ledgerlink@example.com>")
 
 
+def test_recipients_default_to_the_connections_to_and_the_input_overrides_them(server):
+    configured = settings_for(server, to=["Bookkeeping <books@example.com>"])
+    without_to = {k: v for k, v in ALERT.items() if k != "to"}
+    assert send(without_to, configured)["accepted"] == ["books@example.com"]
+    assert send(ALERT, configured)["accepted"] == ["ops@example.com", "books@example.com"]
+    assert [r.recipients for r in server.mailbox.received] == [("books@example.com",),
+                                                             ("ops@example.com", "books@example.com")]
+    with pytest.raises(InputError) as nobody:
+        send(without_to, settings_for(server))
+    assert "no recipients: set to in the input, or the connection's to setting" in str(nobody.value)
+    assert len(server.mailbox.received) == 2
+
+
 def test_implicit_tls_is_spoken_from_the_first_byte(tmp_path):
     with smtp_server(tmp_path / "tls", implicit_tls=True) as server:
         send(ALERT, settings_for(server, security="tls"))
@@ -75,7 +88,8 @@ def test_implicit_tls_is_spoken_from_the_first_byte(tmp_path):
 def test_a_refused_password_fails_naming_the_secrets_never_their_value(server):
     with pytest.raises(VendorError) as refused:
         send(ALERT, settings_for(server), secrets={"password": "wrong-password-123"})
-    assert refused.value.kind == "permanent" and refused.value.http_status == 535
+    # a refused password is a refused key: the run pauses until `ledgerlink connect NAME`
+    assert refused.value.kind == "reauth" and refused.value.http_status == 535
     assert "'username'" in refused.value.message and "'password'" in refused.value.message
     assert "wrong-password-123" not in refused.value.message
     assert server.mailbox.received == []

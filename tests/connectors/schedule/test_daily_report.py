@@ -40,6 +40,7 @@ host = "{mail.host}"
 port = {mail.port}
 ca_file = "{mail.certificates.ca_file}"
 from = "ledgerlink <reports@example.com>"
+to = ["Bookkeeping <books@example.com>"]
 username = "{USERNAME}"
 password = "${{LL_SMTP_PASSWORD}}"
 """)
@@ -114,6 +115,7 @@ host = "{mail.host}"
 port = {mail.port}
 ca_file = "{mail.certificates.ca_file}"
 from = "ledgerlink <reports@example.com>"
+to = ["Bookkeeping <books@example.com>"]
 username = "{USERNAME}"
 password = "${{LL_SMTP_PASSWORD}}"
 """)

@@ -220,7 +220,7 @@ def test_the_shipped_schedules_validate_and_dry_run(path, tmp_path, run_cli):
     assert path.stem == raw["id"] and len(raw["description"].split()) >= 12
     config = tmp_path / "ledgerlink.toml"  # the daily report's mail server, as an operator configures it
     config.write_text('[connections.reports_email]\nconnector = "notify"\nhost = "smtp.example.com"\n'
-                      'from = "ledgerlink <reports@example.com>"\n')
+                      'from = "ledgerlink <reports@example.com>"\nto = ["Bookkeeping <books@example.com>"]\n')
     code, out, err = run_cli("validate", "--config", str(config), str(path))
     assert code == 0, out + err
     code, out, err = run_cli("dry-run", "--config", str(config), str(path))

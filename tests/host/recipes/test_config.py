@@ -31,6 +31,12 @@ def test_connections_and_secrets(tmp_path, catalog, monkeypatch):
     ('[connections.books]\nconnector = "quickbooks"\naccess_token = "literal-token-value"\n',
      "/connections/books/access_token: a secret must be written as ${ENV_VAR}"),
     ('[connections.books]\nconnector = "quikbooks"\n', 'did you mean "quickbooks"'),
+    # only secrets are read from the environment: a reference elsewhere would be sent as written
+    ('[connections.mail]\nconnector = "notify"\nhost = "smtp.example.com"\nusername = "${SMTP_USER}"\n',
+     "/connections/mail/username: '${SMTP_USER}' would be used literally; only secret settings (password, secret_url, "
+     "signing_secret) are read from the environment; write the value itself"),
+    ('[connections.books]\nconnector = "quickbooks"\nrealm_id = "${REALM}"\n',
+     "/connections/books/realm_id: '${REALM}' would be used literally"),
     ('[connections.books]\nrealm_id = "1"\n', "'connector' is a required property"),
     ('[connection.books]\nconnector = "quickbooks"\n', "Additional properties are not allowed"),
     ('[connections.books\n', "not valid TOML"),

@@ -36,8 +36,9 @@ Kept outside the tree, because no user ever sees them: :class:`ledgerlink.jsonio
 (a ``ValueError`` like the standard library's, always turned into one of the errors above
 by whoever parses), and the engine's control flow from the runner to the worker,
 :class:`ledgerlink.engine.retry.Retry`, :class:`ledgerlink.engine.retry.Fail`,
-:class:`ledgerlink.engine.retry.Skipped` and :class:`ledgerlink.engine.retry.LeaseLost`: each
-ends one attempt of a run, never leaves the
+:class:`ledgerlink.engine.retry.Skipped`, :class:`ledgerlink.engine.retry.LeaseLost` and
+:class:`ledgerlink.engine.review_steps.ShownAgain` (an approved run's later step differs from
+what was reviewed: the run waits for review again): each ends one attempt of a run, never leaves the
 engine, and is kept apart from ``LedgerlinkError`` so no handler of an error above catches it
 (the worker stores its message as the run's error).
 

@@ -21,7 +21,7 @@ NOT_IMPORTED = ("ledgerlink.__main__", "ledgerlink.store.migrations")
 #: public exceptions that are not LedgerlinkErrors; each is named in the docstring with its reason
 OUTSIDE_THE_TREE = {"ledgerlink.jsonio.JSONDecodeError", "ledgerlink.engine.retry.Retry",
                     "ledgerlink.engine.retry.Fail", "ledgerlink.engine.retry.LeaseLost",
-                    "ledgerlink.engine.retry.Skipped"}
+                    "ledgerlink.engine.retry.Skipped", "ledgerlink.engine.review_steps.ShownAgain"}
 #: one line of the drawing: the branches, then a class name at four columns a level
 _NODE = re.compile(r"(?P<branches>[ │├└─]*)(?P<name>[A-Z]\w+)\s")
 

@@ -10,7 +10,9 @@ object it came from):
   ``missing`` when the ledger no longer holds it; ``amount``, ``currency`` or ``date`` when
   the ledger's record differs from what the run booked;
 - each ledger record no run made: ``duplicated`` when it repeats a linked record (the same
-  entity, amount, currency, date and label: a copy made by hand), else ``not_linked``;
+  entity, amount, currency, date and label: a copy made by hand) or carries the source id a
+  linked record of its entity carries (a ledger that stores it: Xero's Reference, FreshBooks'
+  note; whatever its amount or memo), else ``not_linked``;
 - each source object of the period no run booked in a ledger that books its kind:
   ``not_booked``.
 
@@ -222,21 +224,27 @@ def _unlinked(report: Report, ledger: str, records: list[Record],
               linked: dict[tuple[str, str], tuple[Record, dict[str, Any]]]) -> None:
     """The ledger's records of the period that no run made."""
     twins: dict[tuple[str, int, str, str, str], tuple[Record, dict[str, Any]]] = {}
+    sources: dict[tuple[str, str], tuple[Record, dict[str, Any]]] = {}
     for record, row in linked.values():
         twins.setdefault((record.entity, record.amount, record.currency, record.date, record.label), (record, row))
+        if record.source_id:
+            sources.setdefault((record.entity, record.source_id), (record, row))
     for record in records:
         if (record.entity, record.id) in linked:
             continue
         shown = money(record.amount, record.currency)
         twin = twins.get((record.entity, record.amount, record.currency, record.date, record.label))
+        if twin is None and record.source_id:
+            twin = sources.get((record.entity, record.source_id))
         if twin is not None:
             original, row = twin
             report.discrepancies.append(Discrepancy(
                 "duplicated", ledger, record.kind, record.entity, record.id, record.date,
                 f"once, as {original.entity} {original.id}", f"again as {record.entity} {record.id} ({shown})",
                 str(row["source_id"]), int(row["run"]),
-                f"delete {record.entity} {record.id} in {ledger}: it repeats {original.entity} {original.id}, "
-                f"which run {row['run']} booked"))
+                f"delete {record.entity} {record.id} in {ledger}: it repeats {original.entity} {original.id}"
+                + (f" (both book {record.source_id})" if record.source_id and record.source_id == original.source_id
+                   else "") + f", which run {row['run']} booked"))
             continue
         report.discrepancies.append(Discrepancy(
             "not_linked", ledger, record.kind, record.entity, record.id, record.date, "no entry",

@@ -90,5 +90,20 @@ def records(since: str, until: str, cursor: str | None,
     return Listing(found, f"{following}:" if following < len(LISTS) else None)
 
 
-RECONCILE = Reconcile(records=records, kinds=("invoice", "payment", "payout"),
+#: the triggers whose object is what their runs book (a refund's or a dispute's object is a
+#: charge its run does not book as a sale)
+BOOKS_ITS_OBJECT = ("stripe.invoice.paid", "stripe.charge.succeeded", "stripe.payout.paid")
+
+
+def subject(trigger: str, payload: Mapping[str, Any]) -> str | None:
+    """The id of the invoice, charge or payout an event of ``trigger`` is about."""
+    if trigger not in BOOKS_ITS_OBJECT:
+        return None
+    data = payload.get("data")
+    found = data.get("object") if isinstance(data, Mapping) else None
+    ident = found.get("id") if isinstance(found, Mapping) else None
+    return ident if isinstance(ident, str) else None
+
+
+RECONCILE = Reconcile(records=records, kinds=("invoice", "payment", "payout"), subject=subject,
                       readable=lambda connection: "api_key" in connection.configured_secrets)

@@ -85,6 +85,11 @@ class Reconcile:
     #: with an API key, not one that only receives webhooks); None: every connection. A side
     #: that cannot be read is named in the report's notes, and not compared
     readable: Callable[[Connection], bool] | None = None
+    #: a source: ``subject(trigger, payload) -> id``: the object an event of ``trigger`` is
+    #: about, when a run it triggered books that object (a payout's run books its fees with
+    #: a link of its own, ``fees:po_…``); None for other events. A source object of the period
+    #: is booked when a run's link or a run's trigger names it
+    subject: Callable[[str, Mapping[str, Any]], "str | None"] | None = None
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,11 @@ object it came from):
   ``missing`` when the ledger no longer holds it; ``amount``, ``currency`` or ``date`` when
   the ledger's record differs from what the run booked;
 - each ledger record no run made: ``duplicated`` when it repeats a linked record (the same
-  entity, amount, currency, date and label: a copy made by hand), else ``not_linked``;
-- each source object of the period no run booked in a ledger that books its kind:
+  entity, amount, currency, date and label: a copy made by hand) or carries the source id a
+  linked record of its entity carries (a ledger that stores it: Xero's Reference, FreshBooks'
+  note; whatever its amount or memo), else ``not_linked``;
+- each source object of the period no run booked in a ledger that books its kind (a run
+  books the object its step links, and the object its trigger is about):
   ``not_booked``.
 
 Each :class:`Discrepancy` names the run it concerns (if any) and its fix. The report is
@@ -28,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ledgerlink import jsonio
 from ledgerlink.contract import ActionContext, exponent, is_currency
 from ledgerlink.contract.reconcile import Record, Reconcile, check_record
 from ledgerlink.engine.backfill import check_connected, governed
@@ -222,21 +226,27 @@ def _unlinked(report: Report, ledger: str, records: list[Record],
               linked: dict[tuple[str, str], tuple[Record, dict[str, Any]]]) -> None:
     """The ledger's records of the period that no run made."""
     twins: dict[tuple[str, int, str, str, str], tuple[Record, dict[str, Any]]] = {}
+    sources: dict[tuple[str, str], tuple[Record, dict[str, Any]]] = {}
     for record, row in linked.values():
         twins.setdefault((record.entity, record.amount, record.currency, record.date, record.label), (record, row))
+        if record.source_id:
+            sources.setdefault((record.entity, record.source_id), (record, row))
     for record in records:
         if (record.entity, record.id) in linked:
             continue
         shown = money(record.amount, record.currency)
         twin = twins.get((record.entity, record.amount, record.currency, record.date, record.label))
+        if twin is None and record.source_id:
+            twin = sources.get((record.entity, record.source_id))
         if twin is not None:
             original, row = twin
             report.discrepancies.append(Discrepancy(
                 "duplicated", ledger, record.kind, record.entity, record.id, record.date,
                 f"once, as {original.entity} {original.id}", f"again as {record.entity} {record.id} ({shown})",
                 str(row["source_id"]), int(row["run"]),
-                f"delete {record.entity} {record.id} in {ledger}: it repeats {original.entity} {original.id}, "
-                f"which run {row['run']} booked"))
+                f"delete {record.entity} {record.id} in {ledger}: it repeats {original.entity} {original.id}"
+                + (f" (both book {record.source_id})" if record.source_id and record.source_id == original.source_id
+                   else "") + f", which run {row['run']} booked"))
             continue
         report.discrepancies.append(Discrepancy(
             "not_linked", ledger, record.kind, record.entity, record.id, record.date, "no entry",
@@ -258,11 +268,12 @@ def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine:
         return
     records = read_side(rt, source, side, report.since, report.until, sleep)
     report.listed[source] = len(records)
-    booked_ids = {str(row["source_id"]) for row in mine if row["source"] == source and row["source_id"]}
+    booked_by = _booked_by(rt, side, source, mine)
+    booked_ids = set(booked_by)
     recipes: dict[str, set[str]] = defaultdict(set)
     for record in records:
         if record.id in booked_ids:
-            recipes[record.kind] |= {row["recipe"] for row in mine if row["source_id"] == record.id}
+            recipes[record.kind] |= booked_by[record.id]
     for record in records:
         if record.id in booked_ids or record.kind not in recipes or record.amount == 0:
             continue
@@ -272,6 +283,26 @@ def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine:
             f"booked in {ledger}", f"{money(record.amount, record.currency)}, booked nowhere", record.id, None,
             f"book it: `ledgerlink backfill {names} --since {record.date} --until {record.date}` (or "
             f"replay its failed run: `ledgerlink runs --status failed`)"))
+
+
+def _booked_by(rt: Runtime, side: Reconcile, source: str, mine: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Each source object a run booked → the recipes that booked it: the object a step's link
+    names, and the object the run's trigger is about (``side.subject``), since a step may link
+    another id (a payout's fees, ``fees:po_…``)."""
+    ours = [row for row in mine if row["source"] == source]
+    booked: dict[str, set[str]] = defaultdict(set)
+    for row in ours:
+        if row["source_id"]:
+            booked[str(row["source_id"])].add(row["recipe"])
+    if side.subject is None:
+        return booked
+    payloads = rt.store.payloads(source, (str(row["event_id"]) for row in ours))
+    for row in ours:
+        payload = jsonio.loads(payloads[row["event_id"]]) if row["event_id"] in payloads else None
+        about = side.subject(str(row["trigger"]), payload) if isinstance(payload, dict) else None
+        if about:
+            booked[about].add(row["recipe"])
+    return booked
 
 
 def lines(report: Report) -> Iterator[str]:

@@ -213,6 +213,18 @@ class EventStore(StoreBase):
             row = conn.execute(sa.select(events).where(events.c.id == pk)).mappings().first()
         return dict(row) if row else None
 
+    def payloads(self, connection: str, event_ids: Iterable[str]) -> dict[str, str]:
+        """event id → stored payload (JSON text) of those of ``event_ids`` that ``connection``
+        received."""
+        wanted = sorted(set(event_ids))
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                found.update(conn.execute(sa.select(events.c.event_id, events.c.payload).where(
+                    events.c.connection == connection,
+                    events.c.event_id.in_(wanted[start:start + 500]))).tuples().all())
+        return found
+
     def last_event_id(self, connection: str, prefix: str) -> str | None:
         """The greatest id among the events of ``connection`` whose id begins with ``prefix``
         (a clock-driven trigger's last tick for a recipe); None when there is none."""

@@ -46,7 +46,8 @@ def book(value, ctx):
     ident = f"T-{ctx.step_id}-{ctx.event_id}"
     minor = int(Decimal(str(value["amount"])).scaleb(exponent(value["currency"])))
     BOOKS[ident] = Record(kind="payment", id=ident, amount=minor, currency=value["currency"], date=value["date"],
-                          entity="Entry", label=value["memo"])
+                          entity="Entry", label=value["memo"],
+                          source_id=value["memo"] if value["memo"].startswith("in_") else None)
     return {"id": ident}
     yield  # a generator: it sends nothing
 
@@ -164,6 +165,31 @@ def test_both_sides_agree_until_the_ledger_is_edited(month):
     later = reconcile(month, "2023-11-16", "2023-11-30")
     assert [(d.problem, d.id) for d in later.discrepancies] == [("currency", fee_jpy), ("date", fee_jpy),
                                                                 ("not_linked", "T-other")]
+
+
+def test_a_ledger_record_carrying_a_booked_source_id_is_a_duplicate_whatever_its_amount(month):
+    """A ledger that stores the source id (Xero's Reference, FreshBooks' note): a second
+    record of the same entity carrying it books the object twice, even with another amount,
+    date and memo; one of another entity, or with no source id, is only not linked."""
+    usd = max(k for k in BOOKS if k.startswith("T-payment"))
+    invoice = BOOKS[usd].source_id
+    assert invoice and invoice.startswith("in_")
+    BOOKS["T-again"] = Record(kind="payment", id="T-again", amount=100000, currency="USD", date="2023-11-20",
+                              entity="Entry", label="paid by cheque", source_id=invoice)
+    BOOKS["T-note"] = Record(kind="journal", id="T-note", amount=100000, currency="USD", date="2023-11-20",
+                             entity="Note", label="paid by cheque", source_id=invoice)
+    BOOKS["T-cash"] = Record(kind="payment", id="T-cash", amount=100000, currency="USD", date="2023-11-20",
+                             entity="Entry", label="paid by cheque")
+    report = reconcile(month, "2023-11-01", "2023-11-30")
+    found = [(d.problem, d.id, d.expected, d.found) for d in report.discrepancies]
+    assert found == [
+        ("duplicated", "T-again", f"once, as Entry {usd}", "again as Entry T-again (1000.00 USD)"),
+        ("not_linked", "T-cash", "no entry", "1000.00 USD (paid by cheque)"),
+        ("not_linked", "T-note", "no entry", "1000.00 USD (paid by cheque)")], found
+    duplicate = report.discrepancies[0]
+    assert duplicate.source_id == invoice and duplicate.run is not None
+    assert duplicate.fix == (f"delete Entry T-again in tally: it repeats Entry {usd} (both book {invoice}), "
+                             f"which run {duplicate.run} booked")
 
 
 def test_the_api_and_the_command_keep_the_report_and_raise_the_drift(month, tmp_path):

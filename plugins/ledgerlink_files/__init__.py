@@ -10,7 +10,7 @@ one event per row, read by the host's poll loop.
 
 Modules by job: :mod:`.settings` (the folders), :mod:`.rows` (reading a row's input: columns,
 typed cells, formula neutralisation, rotation), :mod:`.csv_file`, :mod:`.xlsx_file`,
-:mod:`.dropped`.
+:mod:`.dropped`, :mod:`.reconcile` (the rows of a period as reconcile records).
 """
 
 from __future__ import annotations

@@ -18,6 +18,17 @@ SETTINGS = {
                          "description": "The folder files.csv_dropped watches (with poll_seconds set): each "
                                         "CSV file dropped there becomes one event per row, then is moved "
                                         "into its done/ or failed/ subfolder."},
+        "reconcile_folders": {
+            "type": "array", "description": "The folders (relative to folder) whose CSV files ledgerlink reconcile "
+                                            "lists, each with its dates' format; default the folder itself, iso.",
+            "items": {"type": "object", "required": ["path"], "additionalProperties": False, "properties": {
+                "path": {"type": "string", "minLength": 1,
+                         "description": "The folder, relative to folder (\".\": folder itself)."},
+                "date_format": {"enum": ["iso", "mm/dd/yyyy", "dd/mm/yyyy"],
+                                "description": "How its files write dates (default iso)."},
+                "currency": {"type": "string", "minLength": 3, "maxLength": 3,
+                             "description": "The rows' currency when neither a Currency column nor the "
+                                            "file's name says it."}}}},
     },
 }
 

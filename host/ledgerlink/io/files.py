@@ -15,9 +15,11 @@ idempotency key, durably, and reads:
 
 Beside each file, the hidden journal ``.NAME.ledgerlink-journal`` holds one JSON line per
 applied key, written *before* the effect and fsynced: ``{"key", "mode", "length", "sha256"}``
-plus the ``offset`` an append starts at. Under the lock, the last journal line is checked
-against the file first; a line whose effect is not in the file (the process died between
-the two) is dropped, and a torn append is cut off at its offset. Then a key already in the
+plus the ``offset`` an append starts at and the SHA-256 of the bytes before it (``before``).
+Under the lock, the last journal line is checked against the file first; a line whose effect
+is not in the file (the process died between the two) is dropped, and a torn append is cut
+off at its offset. An append moved by a person's edit of the file (the bytes before it
+changed, or the file not ending inside it) is no torn one: the file is kept, the key applied. Then a key already in the
 journal is answered ``already_applied`` without writing. Hence, whatever moment a process
 dies at, a retried step writes its record once:
 
@@ -204,12 +206,13 @@ def _sha256(data: bytes) -> str:
 def _append(path: Path, journal: "_Journal", key: str, data: bytes, header: bytes) -> int:
     """Append ``data`` (after ``header`` when the file is empty); the bytes written."""
     created = not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, FILE_MODE)
     try:
         offset = os.fstat(fd).st_size
         if offset == 0:
             data = header + data
-        journal.add({"key": key, "mode": "append", "offset": offset, "length": len(data), "sha256": _sha256(data)})
+        journal.add({"key": key, "mode": "append", "offset": offset, "length": len(data), "sha256": _sha256(data),
+                     "before": _sha256(os.pread(fd, offset, 0) if offset else b"")})
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
@@ -253,6 +256,22 @@ def _visible(path: Path, record: Mapping[str, Any]) -> bool:
     return len(data) == length and _sha256(data) == record["sha256"]
 
 
+def _edited(path: Path, record: Mapping[str, Any]) -> bool:
+    """Whether an append that is not where its journal line says was moved by a person's
+    edit of the file (a row deleted, inserted or changed before it), not cut short by a
+    crash: a crash leaves the bytes before the record as they were (``before``, their
+    SHA-256) and the file ending inside the record. An edited file is kept whole, the key
+    still applied. A line written before ``before`` was kept is read as a crash."""
+    if record.get("mode") != "append" or "before" not in record or not path.exists():
+        return False
+    offset = int(record["offset"])
+    with open(path, "rb") as handle:
+        prefix = handle.read(offset)
+        size = offset + len(handle.read(int(record["length"])))
+    torn = len(prefix) == offset and size < offset + int(record["length"]) and _sha256(prefix) == record["before"]
+    return not torn
+
+
 class _Journal:
     """The journal of applied keys beside ``path``, locked exclusively while open."""
 
@@ -285,7 +304,7 @@ class _Journal:
         lines = complete.splitlines(keepends=True)
         if lines:
             last = jsonio.loads(lines[-1])
-            if not _visible(self.path, last):
+            if not _visible(self.path, last) and not _edited(self.path, last):
                 if last.get("mode") == "append" and self.path.exists() and \
                         self.path.stat().st_size > int(last["offset"]):
                     with open(self.path, "r+b") as data:  # cut the torn record off

@@ -141,6 +141,29 @@ class Server:
     mailbox: Mailbox
     certificates: Certificates
 
+    def connection(self, name: str, sender: str) -> str:
+        """The ``[connections.NAME]`` table of a notify connection sending through this server
+        (recipients: Bookkeeping; the password read from ``LL_SMTP_PASSWORD``)."""
+        return f"""
+[connections.{name}]
+connector = "notify"
+host = "{self.host}"
+port = {self.port}
+ca_file = "{self.certificates.ca_file}"
+from = "{sender}"
+to = ["Bookkeeping <books@example.com>"]
+username = "{USERNAME}"
+password = "${{LL_SMTP_PASSWORD}}"
+"""
+
+
+#: a notify connection posting Slack bodies to the address in ``LL_SLACK_URL``
+SLACK_CONNECTION = """
+[connections.alerts_slack]
+connector = "notify"
+secret_url = "${LL_SLACK_URL}"
+"""
+
 
 @contextmanager
 def smtp_server(folder: Path, *, starttls: bool = True, implicit_tls: bool = False) -> Iterator[Server]:

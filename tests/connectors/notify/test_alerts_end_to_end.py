@@ -16,7 +16,7 @@ import time
 import pytest
 import sqlalchemy as sa
 from receiver import create_app
-from smtp_loopback import PASSWORD, USERNAME, smtp_server
+from smtp_loopback import PASSWORD, SLACK_CONNECTION, USERNAME, smtp_server
 
 from ledgerlink.config import load_config
 from ledgerlink.connectors.manager import load_catalog
@@ -60,21 +60,7 @@ def world(tmp_path, monkeypatch, qbo, sandbox):
         config.write_text(config.read_text() + f"""
 [alerts]
 interval_seconds = {int(INTERVAL)}
-
-[connections.alerts_email]
-connector = "notify"
-host = "{mail.host}"
-port = {mail.port}
-ca_file = "{mail.certificates.ca_file}"
-from = "ledgerlink <alerts@example.com>"
-to = ["Bookkeeping <books@example.com>"]
-username = "{USERNAME}"
-password = "${{LL_SMTP_PASSWORD}}"
-
-[connections.alerts_slack]
-connector = "notify"
-secret_url = "${{LL_SLACK_URL}}"
-""")
+{mail.connection("alerts_email", "ledgerlink <alerts@example.com>")}{SLACK_CONNECTION}""")
         recipes = recipes_dir(tmp_path, names=tuple(f"{name}.json" for name in SOURCES))
         for name in ALERTS:
             shutil.copy(RECIPES / "alerts" / name, recipes / name)

@@ -14,7 +14,7 @@ import shutil
 import httpx
 import pytest
 from receiver import create_app as create_receiver
-from smtp_loopback import PASSWORD, USERNAME, smtp_server
+from smtp_loopback import PASSWORD, SLACK_CONNECTION, USERNAME, smtp_server
 
 from ledgerlink.contract import raise_event
 from ledgerlink.engine.events import call_hook
@@ -69,21 +69,7 @@ connector = "stripe"
 webhook_secret = "${{LL_TEST_WHSEC}}"
 api_key = "${{LL_STRIPE_KEY}}"
 api_base = "{stripe.url}"
-
-[connections.alerts_email]
-connector = "notify"
-host = "{mail.host}"
-port = {mail.port}
-ca_file = "{mail.certificates.ca_file}"
-from = "ledgerlink <alerts@example.com>"
-to = ["Bookkeeping <books@example.com>"]
-username = "{USERNAME}"
-password = "${{LL_SMTP_PASSWORD}}"
-
-[connections.alerts_slack]
-connector = "notify"
-secret_url = "${{LL_SLACK_URL}}"
-
+{mail.connection("alerts_email", "ledgerlink <alerts@example.com>")}{SLACK_CONNECTION}
 [alerts]
 interval_seconds = 900
 rejected_burst = 5

@@ -6,7 +6,7 @@ password; a webhook connection has nothing to check."""
 from __future__ import annotations
 
 import pytest
-from smtp_loopback import PASSWORD, USERNAME, smtp_server
+from smtp_loopback import PASSWORD, SLACK_CONNECTION, USERNAME, smtp_server
 
 from ledgerlink.cli import main
 
@@ -15,21 +15,7 @@ from ledgerlink.cli import main
 def setup(tmp_path, monkeypatch, capsys):
     with smtp_server(tmp_path / "tls") as mail:
         config = tmp_path / "ledgerlink.toml"
-        config.write_text(f"""
-[connections.alerts_email]
-connector = "notify"
-host = "{mail.host}"
-port = {mail.port}
-ca_file = "{mail.certificates.ca_file}"
-from = "ledgerlink <alerts@example.com>"
-to = ["Bookkeeping <books@example.com>"]
-username = "{USERNAME}"
-password = "${{LL_SMTP_PASSWORD}}"
-
-[connections.alerts_slack]
-connector = "notify"
-secret_url = "${{LL_SLACK_URL}}"
-""")
+        config.write_text(mail.connection("alerts_email", "ledgerlink <alerts@example.com>") + SLACK_CONNECTION)
         monkeypatch.setenv("LL_SLACK_URL", "https://hooks.example.com/services/T0/B0/abc")
         db = f"sqlite:///{tmp_path / 'ledgerlink.db'}"
         assert main(["db", "upgrade", "--db", db]) == 0

@@ -20,7 +20,7 @@ from runtime_fixtures import RECIPES
 from simulated_clock import MIDNIGHT
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notify"))  # the loopback SMTP server
-from smtp_loopback import PASSWORD, USERNAME, smtp_server  # noqa: E402
+from smtp_loopback import PASSWORD, smtp_server  # noqa: E402
 
 #: 2026-05-01 07:00:20 in London (British Summer Time, UTC+1)
 SEVEN_IN_LONDON = MIDNIGHT + 6 * 3600 + 20
@@ -33,17 +33,7 @@ def test_the_daily_report_is_mailed_once_at_seven_with_the_days_failures_and_the
     shutil.copy(RECIPES / "schedules" / "daily-sync-report.json", recipes)
     with smtp_server(tmp_path / "tls") as mail:
         config = tmp_path / "ledgerlink.toml"
-        config.write_text(f"""
-[connections.reports_email]
-connector = "notify"
-host = "{mail.host}"
-port = {mail.port}
-ca_file = "{mail.certificates.ca_file}"
-from = "ledgerlink <reports@example.com>"
-to = ["Bookkeeping <books@example.com>"]
-username = "{USERNAME}"
-password = "${{LL_SMTP_PASSWORD}}"
-""")
+        config.write_text(mail.connection("reports_email", "ledgerlink <reports@example.com>"))
         runtime = build_runtime(db=db_url, recipes=recipes, config_file=str(config))
         runtime.clock = lambda: SEVEN_IN_LONDON
         store = runtime.store
@@ -108,17 +98,7 @@ def test_the_nightly_reconciliation_runs_at_half_past_two_and_the_morning_report
     now = [SEVEN_IN_LONDON - 4.5 * 3600]  # 02:30:20 in London
     with smtp_server(tmp_path / "tls") as mail:
         config = tmp_path / "ledgerlink.toml"
-        config.write_text(f"""
-[connections.reports_email]
-connector = "notify"
-host = "{mail.host}"
-port = {mail.port}
-ca_file = "{mail.certificates.ca_file}"
-from = "ledgerlink <reports@example.com>"
-to = ["Bookkeeping <books@example.com>"]
-username = "{USERNAME}"
-password = "${{LL_SMTP_PASSWORD}}"
-""")
+        config.write_text(mail.connection("reports_email", "ledgerlink <reports@example.com>"))
         runtime = build_runtime(db=db_url, recipes=recipes, config_file=str(config))
         runtime.clock = lambda: now[0]
         pool = WorkerPool(runtime, 2)

@@ -43,7 +43,7 @@ from ledgerlink_sandboxes.freshbooks import create_sandbox as freshbooks_sandbox
 from ledgerlink_sandboxes.stripe import create_sandbox as stripe_sandbox
 from books_month import write_config
 import stripe_month as month
-from test_two_way_circle import AMY, Late, Recorded, stripe_invoice, stripe_post
+from two_way_circle import AMY, Late, Recorded, runs_of, settled, stripe_invoice, stripe_post
 from vendor_files import REPO
 
 TWO_WAY = REPO / "recipes" / "two-way"
@@ -67,20 +67,7 @@ def callbacks_pending(books: Any) -> bool:
 
 
 def settle(runtime: Any, stripe: Any, books: Any, runs: int) -> dict[str, int]:
-    """Wait (not measure) until both sandboxes delivered everything and ``runs`` runs ended."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        quiet = not stripe.emitter.pending() and not callbacks_pending(books)
-        counts = runtime.store.counts()
-        if quiet and not runtime.store.fetch_counts().get("pending") and sum(counts.values()) >= runs \
-                and not any(counts.get(s) for s in ("pending", "running", "retrying")):
-            return counts
-        time.sleep(0.05)
-    raise AssertionError(f"not settled: runs {runtime.store.counts()}, fetches {runtime.store.fetch_counts()}")
-
-
-def runs_of(runtime: Any, recipe: str) -> list[dict[str, Any]]:
-    return runtime.store.list_runs(recipe_id=recipe)
+    return settled(runtime, stripe, lambda: not callbacks_pending(books), runs)
 
 
 def documents(loop: Any, path: str, key: str) -> list[dict[str, Any]]:

@@ -21,7 +21,6 @@ Each sandbox's requests are counted: what ledgerlink wrote, and nothing more.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -29,13 +28,11 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from ledgerlink import jsonio
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
-from ledgerlink.store.schema import events
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.testing.sandbox import running
 from ledgerlink.web.app import create_app
@@ -44,47 +41,13 @@ from ledgerlink_sandboxes.quickbooks import DEFAULT_REALM, create_sandbox as qui
 from ledgerlink_sandboxes.stripe import create_sandbox as stripe_sandbox
 from books_month import qbo_client, qbo_config, write_config
 import stripe_month as month
+from two_way_circle import AMY, Late, Recorded, runs_of, settled, stored_events, stripe_invoice, stripe_post
 from vendor_files import REPO
 
 VERIFIER = "two-way-verifier-token"
 TWO_WAY = REPO / "recipes" / "two-way"
 SHIPPED = sorted(TWO_WAY.glob("*quickbooks*.json")) + [REPO / "recipes" / "stripe-invoice-paid-to-quickbooks-invoice-and-payment.json"]
 #: the customer the Stripe sandbox and the QuickBooks company both know (QuickBooks' seeded customer 1)
-AMY = {"name": "Amy's Bird Sanctuary", "email": "birds@intuit.com"}
-
-
-class Recorded:
-    """WSGI middleware: each request a sandbox receives, as (method, path, from ledgerlink)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.seen: list[tuple[str, str, bool]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict, start_response: Any) -> Any:
-        ours = environ.get("HTTP_USER_AGENT", "").startswith("ledgerlink")
-        with self._lock:
-            self.seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], ours))
-        return self.app(environ, start_response)
-
-    def writes(self) -> list[tuple[str, str]]:
-        """The writes ledgerlink sent (every method but GET)."""
-        with self._lock:
-            return [(method, path) for method, path, ours in self.seen if ours and method != "GET"]
-
-
-class Late:
-    """The webhook endpoint, started before the ledgerlink app it passes deliveries to exists."""
-
-    app: Any = None
-
-    def __call__(self, environ: dict, start_response: Any) -> Any:
-        if self.app is None:  # not yet: the vendor sends it again
-            start_response("503 Service Unavailable", [("Content-Length", "0")])
-            return [b""]
-        return self.app(environ, start_response)
-
-
 def recipes_in(folder: Path, customer: str) -> Path:
     """The shipped recipes, the booking one enabled and its customers table naming the
     sandbox's customer (what an integrator edits)."""
@@ -99,20 +62,6 @@ def recipes_in(folder: Path, customer: str) -> Path:
     return folder
 
 
-def stripe_post(api: httpx.Client, path: str, **form: Any) -> dict[str, Any]:
-    answer = api.post(path, data=form)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def stripe_invoice(api: httpx.Client, customer: str, cents: int, **params: Any) -> dict[str, Any]:
-    """A finalized Stripe invoice of one line of ``cents`` US cents."""
-    stripe_post(api, "/invoiceitems", customer=customer, amount=cents, currency="usd")
-    draft = stripe_post(api, "/invoices", customer=customer, currency="usd",
-                        pending_invoice_items_behavior="include", **params)
-    return stripe_post(api, f"/invoices/{draft['id']}/finalize")
-
-
 def person_pays(qbo: httpx.Client, invoice: dict[str, Any]) -> dict[str, Any]:
     """A payment entered by a person in QuickBooks (its API, as its app does), applied to ``invoice``."""
     body = {"CustomerRef": invoice["CustomerRef"], "TotalAmt": invoice["TotalAmt"], "TxnDate": invoice["TxnDate"],
@@ -123,20 +72,7 @@ def person_pays(qbo: httpx.Client, invoice: dict[str, Any]) -> dict[str, Any]:
 
 
 def settle(runtime: Any, stripe: Any, books: Any, runs: int) -> dict[str, int]:
-    """Wait (not measure) until both sandboxes delivered every webhook and ``runs`` runs ended."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        quiet = not stripe.emitter.pending() and not books.webhook_stats()["pending"]
-        counts = runtime.store.counts()
-        if quiet and not runtime.store.fetch_counts().get("pending") and sum(counts.values()) >= runs \
-                and not any(counts.get(s) for s in ("pending", "running", "retrying")):
-            return counts
-        time.sleep(0.05)
-    raise AssertionError(f"not settled: runs {runtime.store.counts()}, fetches {runtime.store.fetch_counts()}")
-
-
-def runs_of(runtime: Any, recipe: str) -> list[dict[str, Any]]:
-    return runtime.store.list_runs(recipe_id=recipe)
+    return settled(runtime, stripe, lambda: not books.webhook_stats()["pending"], runs)
 
 
 @pytest.fixture
@@ -291,8 +227,3 @@ def test_the_ledger_follows_the_source_of_truth_and_a_persons_edit_there_is_repo
     amy = next(c for c in books.entities(DEFAULT_REALM, "customer") if c["Id"] == "1")
     assert amy["DisplayName"] == "Amy B."  # not overwritten
     assert stripe_seen.writes() == [] and api.get(f"/customers/{customer}").json()["name"] == "Amy's Bird Sanctuary Ltd"
-
-
-def stored_events(runtime: Any) -> list[dict[str, Any]]:
-    with runtime.store.engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(sa.select(events))]

@@ -38,7 +38,7 @@ from ledgerlink.web.servers import background
 from ledgerlink_sandboxes.stripe import create_sandbox as stripe_sandbox
 from books_month import write_config
 import stripe_month as month
-from test_two_way_circle import AMY, Late, Recorded, stored_events, stripe_invoice, stripe_post
+from two_way_circle import AMY, Late, Recorded, runs_of, settled, stored_events, stripe_invoice, stripe_post
 from vendor_files import REPO
 from xero_books import XERO, client, create_accounts, xero_config
 
@@ -80,21 +80,7 @@ def invoices(xero: httpx.Client) -> list[dict[str, Any]]:
 
 
 def settle(runtime: Any, stripe: Any, books: Any, runs: int) -> dict[str, int]:
-    """Wait (not measure) until both sandboxes delivered every webhook, every fetch is done and
-    at least ``runs`` runs ended."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        quiet = not stripe.emitter.pending() and not books.stats()["webhooks_pending"]
-        counts = runtime.store.counts()
-        if quiet and not runtime.store.fetch_counts().get("pending") and sum(counts.values()) >= runs \
-                and not any(counts.get(s) for s in ("pending", "running", "retrying")):
-            return counts
-        time.sleep(0.05)
-    raise AssertionError(f"not settled: runs {runtime.store.counts()}, fetches {runtime.store.fetch_counts()}")
-
-
-def runs_of(runtime: Any, recipe: str) -> list[dict[str, Any]]:
-    return runtime.store.list_runs(recipe_id=recipe)
+    return settled(runtime, stripe, lambda: not books.stats()["webhooks_pending"], runs)
 
 
 @pytest.fixture

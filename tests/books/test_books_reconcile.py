@@ -14,8 +14,6 @@ Selected with ``-m books``.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from decimal import Decimal
 from typing import Any
@@ -24,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from books_month import book_the_month, qbo_client, work_off
-from ledgerlink.cli import main
+from reconcile_checks import SINCE, UNTIL, cli, exported
 from ledgerlink.engine.operations import replay, undo
 from ledgerlink.engine.reconcile import reconcile
 from ledgerlink.engine.reconciliations import latest
@@ -32,18 +30,8 @@ from ledgerlink.store.schema import events
 
 pytestmark = pytest.mark.books
 
-SINCE, UNTIL = "2023-09-01", "2023-10-15"  # the month, and the payouts arriving after it
 #: what a person does not copy when entering a transaction again by hand
 SET_BY_QUICKBOOKS = ("Id", "SyncToken", "MetaData", "domain", "sparse", "TotalAmt", "HomeTotalAmt", "DocNumber")
-
-
-def cli(month_: Any, tmp_path: Any, *options: str) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = main(["reconcile", "--db", month_.runtime.store.url, "--recipes", str(tmp_path / "recipes"),
-                       "--config", str(tmp_path / "ledgerlink.toml"), "--since", SINCE, "--until", UNTIL,
-                       *options])
-    return status, out.getvalue()
 
 
 def drifts(month_: Any) -> list[Any]:
@@ -54,9 +42,7 @@ def drifts(month_: Any) -> list[Any]:
 
 def booked(month_: Any, action: str) -> list[dict[str, Any]]:
     """The steps of ``action`` booked in QuickBooks, as ``ledgerlink export`` reads them."""
-    from ledgerlink.engine.export import rows
-    return [row for row in rows(month_.runtime.store, month_.runtime.catalog, 0.0, 4102444800.0)
-            if row["action"] == action]
+    return [row for row in exported(month_) if row["action"] == action]
 
 
 def read(qbo: Any, entity: str, entity_id: str) -> dict[str, Any]:

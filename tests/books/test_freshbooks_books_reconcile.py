@@ -13,52 +13,30 @@ each naming its run and its fix, and nothing else; the command exits 3. Selected
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from books_month import book_the_month, work_off
+from books_month import book_the_month
+from reconcile_checks import SINCE, UNTIL, cli, drifts, exported, the_planted_faults_are_found
 from fb_sandbox import call, result
 from freshbooks_books import FRESHBOOKS, At
-from ledgerlink.cli import main
-from ledgerlink.engine.export import rows
-from ledgerlink.engine.operations import replay, undo
+from ledgerlink.engine.operations import undo
 from ledgerlink.engine.reconcile import reconcile
 from ledgerlink.engine.reconciliations import latest
-from ledgerlink.store.schema import events
 
 pytestmark = pytest.mark.books
 
-SINCE, UNTIL = "2023-09-01", "2023-10-15"  # the month, and the payouts arriving after it
 INCOME = "freshbooks.create_other_income"
 #: what a person types when entering an other income again
 TYPED = ("amount", "category_name", "date", "note", "payment_type", "source", "taxes")
 
 
-def cli(month_: Any, tmp_path: Any, *options: str) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = main(["reconcile", "--db", month_.runtime.store.url, "--recipes", str(tmp_path / "recipes"),
-                       "--config", str(tmp_path / "ledgerlink.toml"), "--since", SINCE, "--until", UNTIL, *options])
-    return status, out.getvalue()
-
-
 def booked(month_: Any, action: str) -> list[dict[str, Any]]:
     """The steps of ``action`` booked in FreshBooks, as ``ledgerlink export`` reads them."""
-    return [row for row in rows(month_.runtime.store, month_.runtime.catalog, 0.0, 4102444800.0)
+    return [row for row in exported(month_)
             if row["action"] == action and row["recipe"] == "stripe-payout-paid-to-freshbooks-income-and-fees"]
-
-
-def drifts(month_: Any) -> list[dict[str, Any]]:
-    """The ``ledgerlink.reconcile.drift`` events stored."""
-    with month_.runtime.store.engine.connect() as conn:
-        return [json.loads(row.payload) for row in conn.execute(
-            sa.select(events.c.payload).where(events.c.trigger == "ledgerlink.reconcile.drift")).all()]
 
 
 def plant(month_: Any) -> dict[str, tuple[str, str, int]]:
@@ -94,30 +72,5 @@ def test_planted_faults_in_freshbooks_are_found_and_nothing_else(tmp_path, keys)
         assert latest(month_.runtime)["ok"] is True and not drifts(month_)
 
         planted = plant(month_)
-        report = reconcile(month_.runtime, SINCE, UNTIL)
-        found = {d.problem: (d.entity, d.id, d.run or 0) for d in report.discrepancies}
-        assert found == planted and len(report.discrepancies) == 4, [
-            (d.problem, d.entity, d.id, d.run, d.expected, d.found) for d in report.discrepancies]
-        fixes = {d.problem: d.fix for d in report.discrepancies}
-        assert f"`ledgerlink runs replay {planted['missing'][2]}`" in fixes["missing"]
-        assert f"run {planted['amount'][2]}" in fixes["amount"]
-        assert f"delete other_income {planted['duplicated'][1]}" in fixes["duplicated"]
-        assert "`ledgerlink backfill stripe-payout-paid-to-freshbooks-income-and-fees" in fixes["not_booked"]
-        amount = next(d for d in report.discrepancies if d.problem == "amount")
-        assert Decimal(amount.found.split()[0]) - Decimal(amount.expected.split()[0]) == Decimal("1.00")
-
-        status, out = cli(month_, tmp_path, "--connection", "freshbooks", "--format", "json")
-        assert status == 3
-        assert json.loads(out)["counts"] == {"missing": 1, "amount": 1, "duplicated": 1, "not_booked": 1}
-        # the ledger that disagrees raised its drift
-        assert {(d["data"]["connection"], d["data"]["discrepancies"]) for d in drifts(month_)} == {("freshbooks", 4)}
-
-        # the fix named for the entry deleted books it again: undo the run, then replay it
-        missing_run = planted["missing"][2]
-        assert undo(month_.runtime, missing_run)["status"] == "undone"
-        assert replay(month_.runtime, missing_run)["status"] == "pending"
-        work_off(month_.runtime)
-        assert month_.runtime.store.run(missing_run)["status"] == "succeeded"
-        again = reconcile(month_.runtime, SINCE, UNTIL)
-        assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated", "not_booked"], [
-            (d.problem, d.entity, d.id, d.run, d.expected, d.found) for d in again.discrepancies]
+        the_planted_faults_are_found(month_, tmp_path, planted, connection="freshbooks", duplicate_entity="other_income",
+                                     payout_recipe="stripe-payout-paid-to-freshbooks-income-and-fees")

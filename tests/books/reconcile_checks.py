@@ -1,0 +1,78 @@
+"""What the planted-fault reconciliation tests of the simulated month share: the period, the
+command as an operator runs it, what ledgerlink booked (as `ledgerlink export` reads it), the
+drift events raised, and the checks every ledger's four planted faults must pass."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from books_month import work_off
+from ledgerlink.cli import main
+from ledgerlink.engine.export import rows
+from ledgerlink.engine.operations import replay, undo
+from ledgerlink.engine.reconcile import reconcile
+from ledgerlink.store.schema import events
+
+SINCE, UNTIL = "2023-09-01", "2023-10-15"  # the month, and the payouts arriving after it
+
+
+def cli(month_: Any, tmp_path: Any, *options: str) -> tuple[int, str]:
+    """``ledgerlink reconcile`` over the period: its exit status and what it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["reconcile", "--db", month_.runtime.store.url, "--recipes", str(tmp_path / "recipes"),
+                       "--config", str(tmp_path / "ledgerlink.toml"), "--since", SINCE, "--until", UNTIL,
+                       *options])
+    return status, out.getvalue()
+
+
+def exported(month_: Any) -> list[dict[str, Any]]:
+    """Every step ledgerlink booked, as ``ledgerlink export`` reads them."""
+    return list(rows(month_.runtime.store, month_.runtime.catalog, 0.0, 4102444800.0))
+
+
+def drifts(month_: Any) -> list[dict[str, Any]]:
+    """The ``ledgerlink.reconcile.drift`` events stored."""
+    with month_.runtime.store.engine.connect() as conn:
+        return [json.loads(row.payload) for row in conn.execute(
+            sa.select(events.c.payload).where(events.c.trigger == "ledgerlink.reconcile.drift")).all()]
+
+
+def the_planted_faults_are_found(month_: Any, tmp_path: Any, planted: dict[str, tuple[str, str, int]], *,
+                                 connection: str, duplicate_entity: str, payout_recipe: str) -> None:
+    """The four faults ``planted`` (problem → (entity or source object, id, run)) are found,
+    each with its fix, and nothing else; the command exits 3 with their counts; the ledger
+    raised its drift; the fix named for the entry deleted (undo, then replay) books it again."""
+    report = reconcile(month_.runtime, SINCE, UNTIL)
+    found = {d.problem: (d.entity, d.id, d.run or 0) for d in report.discrepancies}
+    assert found == planted and len(report.discrepancies) == 4, [
+        (d.problem, d.entity, d.id, d.run, d.expected, d.found) for d in report.discrepancies]
+    fixes = {d.problem: d.fix for d in report.discrepancies}
+    assert f"`ledgerlink runs replay {planted['missing'][2]}`" in fixes["missing"]
+    assert f"run {planted['amount'][2]}" in fixes["amount"]
+    assert f"delete {duplicate_entity} {planted['duplicated'][1]}" in fixes["duplicated"]
+    assert f"`ledgerlink backfill {payout_recipe}" in fixes["not_booked"]
+    amount = next(d for d in report.discrepancies if d.problem == "amount")
+    assert Decimal(amount.found.split()[0]) - Decimal(amount.expected.split()[0]) == Decimal("1.00")
+
+    status, out = cli(month_, tmp_path, "--connection", connection, "--format", "json")
+    assert status == 3
+    assert json.loads(out)["counts"] == {"missing": 1, "amount": 1, "duplicated": 1, "not_booked": 1}
+    # the ledger that disagrees raised its drift
+    assert {(d["data"]["connection"], d["data"]["discrepancies"]) for d in drifts(month_)} == {(connection, 4)}
+
+    # the fix named for the entry deleted books it again: undo the run, then replay it
+    missing_run = planted["missing"][2]
+    assert undo(month_.runtime, missing_run)["status"] == "undone"
+    assert replay(month_.runtime, missing_run)["status"] == "pending"
+    work_off(month_.runtime)
+    assert month_.runtime.store.run(missing_run)["status"] == "succeeded"
+    again = reconcile(month_.runtime, SINCE, UNTIL)
+    assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated", "not_booked"], [
+        (d.problem, d.entity, d.id, d.run, d.expected, d.found) for d in again.discrepancies]

@@ -74,6 +74,20 @@ def latest_up_to(expression: str, now: datetime) -> datetime | None:
     return before(expression, now.replace(second=0, microsecond=0) + timedelta(minutes=1))
 
 
+def next_due(expression: str, tz: ZoneInfo, now: float, last: datetime | None) -> datetime | None:
+    """The next tick :func:`due` will fire (None: the expression never fires again).
+
+    After ``last``, the first tick following it: earlier than ``now`` when ticks were missed
+    (every process was stopped), and fired (or caught up) as soon as a process asks. With
+    no last tick, the first one young enough to fire: a tick at most
+    :data:`FIRST_TICK_GRACE` seconds old, else the first after ``now``."""
+    if last is not None:
+        start = last.astimezone(tz)
+    else:
+        start = datetime.fromtimestamp(now - FIRST_TICK_GRACE, tz) - timedelta(microseconds=1)
+    return next(after(expression, start), None)
+
+
 def due(expression: str, tz: ZoneInfo, now: float, last: datetime | None, catch_up: str,
         cap: int) -> list[Due]:
     """The ticks to fire at ``now`` (Unix seconds) when ``last`` (UTC) was the last fired.

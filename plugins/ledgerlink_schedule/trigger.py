@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledgerlink.contract import IncomingEvent, Tick, Trigger, event_prefix
+from ledgerlink.contract import IncomingEvent, Schedule, Tick, Trigger, event_prefix
 from ledgerlink_schedule import cron
 
 NAME = "schedule.cron"
@@ -97,14 +97,20 @@ def _moment_of(moment: datetime, tz) -> dict[str, Any]:
             "unix": moment.timestamp()}
 
 
+def _last(now: Tick) -> datetime | None:
+    """The last tick raised for the recipe (in UTC), read from its event id."""
+    if now.last_event_id is None:
+        return None
+    named = now.last_event_id.removeprefix(event_prefix(NAME, now.recipe_id))
+    return datetime.strptime(named, cron.ID_FORMAT).replace(tzinfo=cron.UTC)
+
+
 def tick(now: Tick) -> list[IncomingEvent]:
     """The events due for one recipe (:func:`cron.due`), named by their tick in UTC."""
     expression, zone_name, catch_up, cap = _options(now.options, now.timezone)
     tz = cron.zone(zone_name)
     prefix = event_prefix(NAME, now.recipe_id)
-    last = None
-    if now.last_event_id is not None:
-        last = datetime.strptime(now.last_event_id.removeprefix(prefix), cron.ID_FORMAT).replace(tzinfo=cron.UTC)
+    last = _last(now)
     events = []
     for due in cron.due(expression, tz, now.now, last, catch_up, cap):
         event_id = prefix + due.tick.strftime(cron.ID_FORMAT)
@@ -118,6 +124,16 @@ def tick(now: Tick) -> list[IncomingEvent]:
             payload["missed_at_least"] = True
         events.append(IncomingEvent(id=event_id, trigger=NAME, payload=payload))
     return events
+
+
+def schedule(now: Tick) -> Schedule:
+    """The recipe's schedule: its last tick raised and the next due (:func:`cron.next_due`)."""
+    expression, zone_name, catch_up, _ = _options(now.options, now.timezone)
+    last = _last(now)
+    following = cron.next_due(expression, cron.zone(zone_name), now.now, last)
+    return Schedule(expression=expression, timezone=zone_name, catch_up=catch_up,
+                    last_tick=None if last is None else last.timestamp(),
+                    next_tick=None if following is None else following.timestamp())
 
 
 _SAMPLE_ID = "schedule.cron:daily-sync-report:2026-05-01T05:00:00Z"
@@ -138,4 +154,5 @@ CRON = Trigger(
     options_schema=OPTIONS,
     check_options=check_options,
     tick=tick,
+    schedule=schedule,
 )

@@ -132,9 +132,11 @@ class Catalog:
             _check_sample(thing.event_schema, thing.sample, f"trigger {name!r} sample", plugin)
             if thing.options_schema is not None:
                 _check_schema(thing.options_schema, f"trigger {name!r} options_schema", plugin)
-            for hook in ("fetch", "fetch_for", "history", "check_options", "tick"):
+            for hook in ("fetch", "fetch_for", "history", "check_options", "tick", "schedule"):
                 if getattr(thing, hook) is not None and not callable(getattr(thing, hook)):
                     raise PluginError(f"plugin {plugin!r}: trigger {name!r} {hook} must be callable or None")
+            if thing.schedule is not None and thing.tick is None:
+                raise PluginError(f"plugin {plugin!r}: trigger {name!r} has schedule but no tick")
             if thing.fetch_for is not None and thing.fetch is None:
                 raise PluginError(f"plugin {plugin!r}: trigger {name!r} has fetch_for but no fetch")
             for path_name in ("source_id_path", "occurrence_path"):

@@ -48,7 +48,7 @@ from ledgerlink.contract.reconcile import RECORD_KINDS, Listing, Reconcile, Reco
 from ledgerlink.contract.tenants import choose_tenant
 from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscriptions, signing_secrets
 from ledgerlink.contract.events import Host, Raised, Tally, envelope_schema, raise_event
-from ledgerlink.contract.clock import Tick, event_prefix
+from ledgerlink.contract.clock import Schedule, Tick, event_prefix
 from ledgerlink.contract.reports import RunsQuery
 
 __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remaining", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
@@ -76,4 +76,4 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            # host events
            "Host", "Raised", "Tally", "envelope_schema", "raise_event",
            # clock-driven triggers and run reports
-           "Tick", "event_prefix", "RunsQuery"]
+           "Schedule", "Tick", "event_prefix", "RunsQuery"]

@@ -13,6 +13,11 @@ The rule a ticking trigger keeps: each event id it raises for a recipe begins wi
 :func:`event_prefix` (``"{trigger}:{recipe}:"``), and among one recipe's events a later
 tick has the greater id (UTC timestamps of fixed width do), so the greatest stored id is
 the last tick raised.
+
+A ticking trigger may also set ``schedule`` (:attr:`ledgerlink.contract.Trigger.schedule`):
+told the same :class:`Tick`, it answers with a :class:`Schedule` — the expression, its
+zone, how it catches up, when the last tick raised was due and when the next one is — which
+``ledgerlink schedules`` and ``GET /api/schedules`` show for each recipe on the trigger.
 """
 
 from __future__ import annotations
@@ -41,3 +46,21 @@ class Tick:
 def event_prefix(trigger: str, recipe_id: str) -> str:
     """What every id of an event ``trigger`` raises for ``recipe_id`` begins with."""
     return f"{trigger}:{recipe_id}:"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What a clock-driven trigger says of one recipe's schedule (shown, never acted on)."""
+
+    #: the expression the recipe set, as the trigger reads it (``"0 7 * * *"``)
+    expression: str
+    #: the IANA zone it is read in (the options' own, else the recipe's)
+    timezone: str
+    #: what fires after downtime (``"once"``, ``"every"``), as the trigger names it
+    catch_up: str
+    #: when the last tick raised (``Tick.last_event_id``) was due, Unix seconds; None: none yet
+    last_tick: float | None
+    #: when the next tick is due, Unix seconds: the first after ``last_tick`` (earlier than
+    #: ``Tick.now`` when ticks were missed), or with none raised yet the first that would
+    #: fire; None when the expression never fires again
+    next_tick: float | None

@@ -24,7 +24,7 @@ from ledgerlink.contract.oauth2 import OAuth2
 from ledgerlink.contract.subscriptions import Handshake, Subscriptions
 
 if TYPE_CHECKING:
-    from ledgerlink.contract.clock import Tick
+    from ledgerlink.contract.clock import Schedule, Tick
     from ledgerlink.contract.reconcile import Reconcile
 
 STATUSES = ("stable", "beta")
@@ -260,6 +260,9 @@ class Trigger:
     check_options: Callable[[Mapping[str, Any], str], list[tuple[str, str]]] | None = None
     #: ``tick(Tick) -> [IncomingEvent, ...]``: a recipe's due events (:mod:`ledgerlink.contract.clock`)
     tick: Callable[["Tick"], list[IncomingEvent]] | None = None
+    #: ``schedule(Tick) -> Schedule``: a ticking recipe's schedule as people read it (its
+    #: expression, zone, last and next tick), for ``ledgerlink schedules``; None: not described
+    schedule: Callable[["Tick"], "Schedule"] | None = None
     #: the kind of vendor entity ``source_id_path`` names (e.g. ``"Payment"``), as the actions
     #: that write it declare (:attr:`Action.entity`): an event about an entity ledgerlink
     #: wrote is its echo (:mod:`ledgerlink.engine.echo`). Empty: never taken for an echo.

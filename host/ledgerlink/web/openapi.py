@@ -63,8 +63,10 @@ def _recipe_components() -> dict[str, Any]:
 def _answer(code: int, text: str, route: Route) -> dict[str, Any]:
     if code < 400:
         types = (route.media_type,) if isinstance(route.media_type, str) else route.media_type
-        return {"description": text, "content": {kind: {"schema": {"type": "string"} if kind.startswith("text/") else {}}
-                                                 for kind in types}}
+        described = route.response_schema if code == 200 and route.response_schema is not None else {}
+        return {"description": text,
+                "content": {kind: {"schema": {"type": "string"} if kind.startswith("text/") else described}
+                            for kind in types}}
     answer: dict[str, Any] = {"description": text,
                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     if code == 401 and route.admin:

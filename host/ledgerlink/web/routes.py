@@ -46,6 +46,8 @@ class Route:
     #: every status the view itself answers → what it means; the document adds the answers
     #: every route shares (401 for admin routes, 400/413 for bodies, 404 for path ids, 503)
     responses: dict[int, str] = field(default_factory=dict)
+    #: the JSON Schema of its successful (200) JSON answer; None: not described
+    response_schema: dict[str, Any] | None = None
     #: the media type of its successful answers (several: the one each answer says it is)
     media_type: str | tuple[str, ...] = "application/json"
     #: False for a view that never touches the database (no 503 is described for it)
@@ -83,13 +85,15 @@ class ApiBlueprint(Blueprint):
                   query: dict[str, tuple[str, dict[str, Any]]] | None = None,
                   responses: dict[int, str] | None = None,
                   media_type: str | tuple[str, ...] = "application/json",
-                  uses_store: bool = True) -> Callable[[View], View]:
+                  uses_store: bool = True,
+                  response_schema: dict[str, Any] | None = None) -> Callable[[View], View]:
         """Declare the decorated view for ``rule`` and ``methods``, described as the fields of
         :class:`Route` of the same names say."""
 
         def decorate(view: View) -> View:
             declared = Route(rule, methods, view, summary, admin, request_schema, dict(query or {}),
-                             dict(responses or {}), media_type, uses_store, self.operation_prefix)
+                             dict(responses or {}), response_schema, media_type, uses_store,
+                             self.operation_prefix)
             self.operations.append(declared)
             self.add_url_rule(rule, endpoint=declared.endpoint, view_func=view, methods=list(methods))
             return view

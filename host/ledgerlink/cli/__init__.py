@@ -4,7 +4,8 @@ The built-in commands live in modules by job: :mod:`~ledgerlink.cli.setup` (init
 upgrade, demo: its two parts are :mod:`~ledgerlink.cli.demo` and
 :mod:`~ledgerlink.cli.demo_books`, which share :mod:`~ledgerlink.cli.demo_serve`), :mod:`~ledgerlink.cli.recipes` (connectors, validate, dry-run, check),
 :mod:`~ledgerlink.cli.service` (serve, worker, sandbox), :mod:`~ledgerlink.cli.runs`, :mod:`~ledgerlink.cli.export`,
-:mod:`~ledgerlink.cli.backfill`, :mod:`~ledgerlink.cli.connections` (connect, connections,
+:mod:`~ledgerlink.cli.backfill`, :mod:`~ledgerlink.cli.reconcile`, :mod:`~ledgerlink.cli.schedules`,
+:mod:`~ledgerlink.cli.connections` (connect, connections,
 secret-key) and :mod:`~ledgerlink.cli.webhooks` (webhook subscriptions made through a vendor's API). Plugins add
 subcommands through the ``ledgerlink_register_commands`` hook.
 
@@ -22,7 +23,8 @@ from collections.abc import Callable
 import pluggy
 
 from ledgerlink import __version__
-from ledgerlink.cli import backfill, connections, export, recipes, reconcile, runs, service, setup, webhooks
+from ledgerlink.cli import (backfill, connections, export, recipes, reconcile, runs, schedules, service, setup,
+                            webhooks)
 from ledgerlink.errors import LedgerlinkError, PluginError, RecipeError
 
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -65,7 +67,7 @@ def build_parser(plugins: pluggy.PluginManager | None = None) -> argparse.Argume
     parser.add_argument("--version", action="version", version=f"ledgerlink {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (setup, recipes, service, runs, export, backfill, reconcile, connections, webhooks):
+    for module in (setup, recipes, service, runs, export, backfill, reconcile, schedules, connections, webhooks):
         module.add_commands(sub)
     if plugins is not None:
         add_plugin_commands(sub, plugins)

@@ -184,6 +184,23 @@ class RunLogStore(StoreBase):
         out["links"] = [dict(link) for link in created]
         return out
 
+    def runs_of_event(self, connection: str, event_id: str, recipe_id: str) -> list[dict[str, Any]]:
+        """The runs (``id``, ``status``) event ``event_id`` of ``connection`` planned for
+        ``recipe_id``, oldest first (a replay plans none: it reopens the run)."""
+        query = (sa.select(runs.c.id, runs.c.status).join(events, events.c.id == runs.c.event_pk)
+                 .where(events.c.connection == connection, events.c.event_id == event_id,
+                        runs.c.recipe_id == recipe_id).order_by(runs.c.id))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def paused_runs(self, recipe_id: str) -> dict[str, int]:
+        """How many of ``recipe_id``'s runs are paused, per connection they wait for."""
+        query = (sa.select(runs.c.paused_on, sa.func.count()).where(runs.c.recipe_id == recipe_id,
+                                                                   runs.c.status == "paused")
+                 .group_by(runs.c.paused_on))
+        with self.engine.connect() as conn:
+            return {str(on or ""): int(n) for on, n in conn.execute(query)}
+
     # --- what passed through, for ledgerlink export ----------------------------------------
 
     def booked_steps(self, since: float, until: float) -> Iterator[dict[str, Any]]:

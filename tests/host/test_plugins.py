@@ -118,6 +118,8 @@ def test_duplicate_transform_names_both_plugins():
     ("ledgerlink_register_triggers", Trigger(name="acme.x.y", summary="s", event_schema={}, sample={}, status="gold"),
      "status"),
     ("ledgerlink_register_triggers", _trigger(name="nobody.x.y"), "no plugin registers"),
+    ("ledgerlink_register_triggers", Trigger(name="acme.x.y", summary="s", event_schema={}, sample={},
+                                             schedule=lambda now: None), "has schedule but no tick"),
     ("ledgerlink_register_sandboxes", _connector(), "register only ledgerlink.connectors.catalog.Sandbox"),
     ("ledgerlink_register_sandboxes", Sandbox(name="acme", summary="s", factory="app"), "factory must be callable"),
     ("ledgerlink_register_sandboxes", Sandbox(name="acme", summary="s", factory=dict, options={"rate": 1}),

@@ -14,6 +14,13 @@ The rule a ticking trigger keeps: each event id it raises for a recipe begins wi
 tick has the greater id (UTC timestamps of fixed width do), so the greatest stored id is
 the last tick raised.
 
+This is the clock for recipes: each event is one recipe's and plans that recipe alone, and a
+recipe not enabled is not asked. A plugin's own periodic work — what belongs to no one
+recipe, needs the host (its tallies) or raises an event for every recipe on a trigger — is
+the behaviour hook ``ledgerlink_tick(now, host)`` instead
+(:func:`ledgerlink.contract.hookspecs.ledgerlink_tick`). Both are called by every worker
+about once a second and read the runtime's one clock.
+
 A ticking trigger may also set ``schedule`` (:attr:`ledgerlink.contract.Trigger.schedule`):
 told the same :class:`Tick`, it answers with a :class:`Schedule` — the expression, its
 zone, how it catches up, when the last tick raised was due and when the next one is — which

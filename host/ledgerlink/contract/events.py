@@ -2,8 +2,9 @@
 
 A behaviour hook (:mod:`ledgerlink.contract.hookspecs`) that declares the argument ``host``
 receives a :class:`Host`: the running host of the process that called it (``serve`` or
-``worker``). A plugin's own loop gets the same object from ``ledgerlink_tick(host, now)``,
-which every worker calls about once a second. The one way to raise an event is
+``worker``). A plugin's own upkeep gets the same object from ``ledgerlink_tick(now, host)``,
+which every worker calls about once a second (a recipe started by the clock is a ticking
+trigger instead: :mod:`ledgerlink.contract.clock`). The one way to raise an event is
 :func:`raise_event`::
 
     from ledgerlink.contract import events, hookimpl

@@ -333,9 +333,17 @@ def ledgerlink_reconcile_ended(report_summary, host):
 
 @hookspec
 def ledgerlink_tick(now, host):
-    """A plugin's own loop: called by every worker about once a second (between runs).
+    """A plugin's own upkeep: called by every worker about once a second (between runs).
 
-    :param now: the host's clock, Unix seconds.
+    For work of the plugin's rather than of one recipe: it is called whatever recipes exist,
+    may read and change what the host keeps (its tallies) and raise events with
+    :func:`ledgerlink.contract.events.raise_event`, which plan a run of every recipe on the
+    event's trigger (the host events plugin settles its alert windows here). A recipe that
+    starts on the clock is a ticking trigger instead (:attr:`ledgerlink.contract.Trigger.tick`,
+    :mod:`ledgerlink.contract.clock`): the host asks it per enabled recipe, remembers its last
+    event, and plans that recipe alone.
+
+    :param now: the host's clock, Unix seconds (the clock ticking triggers are asked by).
     :param host: the running host (:class:`ledgerlink.contract.events.Host`).
 
     **When:** in each worker thread of every process (``serve`` and ``worker``), between

@@ -167,3 +167,27 @@ def test_a_ticking_trigger_that_does_not_describe_its_schedule_is_listed_with_wh
         assert (found["expression"], found["catch_up"], found["timezone"], found["next_tick"]) == (None, None, "UTC", None)
         assert found["last_tick"]["event_id"] == "schedule.cron:daily:2026-05-01T05:00:00Z"
         assert found["last_tick"]["run"]["status"] == "pending" and "utc" not in found["last_tick"]
+
+
+def test_the_shipped_schedules_are_listed_as_docs_schedules_md_configures_them(tmp_path, db_url, run_cli, monkeypatch):
+    import re
+    import shutil
+
+    from runtime_fixtures import RECIPES
+    from vendor_files import REPO
+
+    shutil.copytree(RECIPES / "schedules", tmp_path / "recipes")
+    (toml,) = re.findall(r"```toml\n(.*?)```", (REPO / "docs" / "schedules.md").read_text(), re.S)
+    (tmp_path / "ledgerlink.toml").write_text(toml)
+    monkeypatch.setenv("SMTP_PASSWORD", "not-sent-anywhere")
+    code, out, err = run_cli("schedules", "--db", db_url, "--recipes", str(tmp_path / "recipes"),
+                             "--config", str(tmp_path / "ledgerlink.toml"), "--format", "json")
+    assert code == 0, err
+    found = {s["recipe"]: s for s in json.loads(out)["schedules"]}
+    assert {name: (s["expression"], s["timezone"], s["catch_up"], s["state"], s["last_tick"])
+            for name, s in found.items()} == {
+        "daily-sync-report": ("0 7 * * *", "Europe/London", "once", "active", None),
+        "nightly-reconciliation": ("30 2 * * *", "Europe/London", "every", "active", None)}
+    assert found["daily-sync-report"]["next_tick"]["local"][11:19] == "07:00:00"
+    assert found["nightly-reconciliation"]["next_tick"]["local"][11:19] == "02:30:00"
+    assert "not-sent-anywhere" not in out

@@ -4,7 +4,8 @@ The month is booked by the clearing mode's recipes (as the proof books it). Unto
 reconciliation finds both sides in agreement and ``ledgerlink reconcile`` exits 0. Then
 faults are planted the ways they happen: in QuickBooks, through its API, as a person would
 (a journal entry deleted, an expense's amount edited, a sales receipt entered a second
-time), and a payout's booking undone in ledgerlink (the payout then booked nowhere). The
+time), and the bookings of a payout, of a refund and of a dispute's funds withdrawn undone in
+ledgerlink (each then booked nowhere: Stripe lists it, no run books it). The
 reconciliation then finds every planted fault, each naming its run and its fix, and nothing
 else; the command exits 3 and prints the same in CSV and JSON. The fix it names for the
 entry deleted (undo the run, replay it) books it again, and that fault is gone. The
@@ -29,6 +30,9 @@ from ledgerlink.engine.reconciliations import latest
 from ledgerlink.store.schema import events
 
 pytestmark = pytest.mark.books
+
+REFUND_RECIPE = "stripe-charge-refunded-to-quickbooks-refund-from-clearing"
+DISPUTE_RECIPE = "stripe-dispute-funds-withdrawn-to-quickbooks-clearing"
 
 #: what a person does not copy when entering a transaction again by hand
 SET_BY_QUICKBOOKS = ("Id", "SyncToken", "MetaData", "domain", "sparse", "TotalAmt", "HomeTotalAmt", "DocNumber")
@@ -58,12 +62,21 @@ def post(qbo: Any, entity: str, body: dict[str, Any], **params: str) -> dict[str
     return json.loads(answer.content, parse_float=Decimal)[entity]
 
 
-def plant(month_: Any) -> dict[str, tuple[str, str, int]]:
-    """The four faults; problem → (entity or source object, id, run)."""
+def stripe_payload(month_: Any, event_id: str) -> dict[str, Any]:
+    """The Stripe event a run was planned from, as stored (enriched)."""
+    return json.loads(month_.runtime.store.payloads("stripe", [event_id])[event_id])
+
+
+def plant(month_: Any) -> list[tuple[str, str, str, int]]:
+    """The faults, sorted; each (problem, entity or source object, id, run (0: none))."""
     journal, fee, sale = (booked(month_, f"quickbooks.create_{name}")[3]
                           for name in ("journal_entry", "purchase", "sales_receipt"))
     payout = next(row for row in booked(month_, "quickbooks.create_transfer")[5:]
                   if row["source_id"].startswith("po_"))
+    refund = [row for row in exported(month_) if row["recipe"] == REFUND_RECIPE and row["run"] != journal["run"]][-1]
+    dispute = next(row for row in exported(month_) if row["recipe"] == DISPUTE_RECIPE and row["run"] != journal["run"])
+    refund_id = stripe_payload(month_, refund["event_id"])["refund"]["id"]
+    withdrawal = stripe_payload(month_, dispute["event_id"])["data"]["object"]["balance_transactions"][0]["id"]
     with qbo_client(month_.ledger_url) as qbo:
         entry = read(qbo, "JournalEntry", journal["ledger_id"])
         post(qbo, "JournalEntry", {"Id": entry["Id"], "SyncToken": entry["SyncToken"]}, operation="delete")
@@ -77,12 +90,19 @@ def plant(month_: Any) -> dict[str, tuple[str, str, int]]:
         copy["Line"] = [{key: value for key, value in line.items() if key != "Id"} for line in receipt["Line"]
                         if line.get("DetailType") != "SubTotalLineDetail"]
         twin = post(qbo, "SalesReceipt", copy)
-    undone = undo(month_.runtime, int(payout["run"]))
-    assert undone["status"] == "undone", undone
-    return {"missing": ("JournalEntry", journal["ledger_id"], int(journal["run"])),
-            "amount": ("Purchase", fee["ledger_id"], int(fee["run"])),
-            "duplicated": ("SalesReceipt", twin["Id"], int(sale["run"])),
-            "not_booked": ("payout", payout["source_id"], 0)}
+    for row in (payout, refund, dispute):
+        undone = undo(month_.runtime, int(row["run"]))
+        assert undone["status"] == "undone", undone
+    return sorted([("missing", "JournalEntry", journal["ledger_id"], int(journal["run"])),
+                   ("amount", "Purchase", fee["ledger_id"], int(fee["run"])),
+                   ("duplicated", "SalesReceipt", twin["Id"], int(sale["run"])),
+                   ("not_booked", "payout", payout["source_id"], 0),
+                   ("not_booked", "refund", refund_id, 0),
+                   ("not_booked", "dispute", withdrawal, 0)])
+
+
+def found_in(report: Any) -> list[tuple[str, str, str, int]]:
+    return sorted((d.problem, d.entity, d.id, d.run or 0) for d in report.discrepancies)
 
 
 def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
@@ -96,16 +116,20 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
 
         planted = plant(month_)
         report = reconcile(month_.runtime, SINCE, UNTIL)
-        found = {d.problem: (d.entity, d.id, d.run or 0) for d in report.discrepancies}
-        assert found == planted, [(d.problem, d.entity, d.id, d.run, d.expected, d.found)
-                                  for d in report.discrepancies]
-        assert len(report.discrepancies) == 4
-        fixes = {d.problem: d.fix for d in report.discrepancies}
-        missing_run, amount_run = planted["missing"][2], planted["amount"][2]
-        assert f"`ledgerlink runs replay {missing_run}`" in fixes["missing"]
-        assert f"run {amount_run}" in fixes["amount"] and "correct the amount" in fixes["amount"]
-        assert f"delete SalesReceipt {planted['duplicated'][1]}" in fixes["duplicated"]
-        assert "`ledgerlink backfill stripe-payout-paid-to-quickbooks-transfer-from-clearing" in fixes["not_booked"]
+        assert found_in(report) == planted, [(d.problem, d.entity, d.id, d.run, d.expected, d.found)
+                                             for d in report.discrepancies]
+        fixes = {(d.problem, d.entity): d.fix for d in report.discrepancies}
+        run_of = {problem: run for problem, _, _, run in planted if run}
+        missing_run, amount_run = run_of["missing"], run_of["amount"]
+        assert f"`ledgerlink runs replay {missing_run}`" in fixes["missing", "JournalEntry"]
+        assert f"run {amount_run}" in fixes["amount", "Purchase"] and "correct the amount" in fixes["amount", "Purchase"]
+        twin = next(ident for problem, _, ident, _ in planted if problem == "duplicated")
+        assert f"delete SalesReceipt {twin}" in fixes["duplicated", "SalesReceipt"]
+        # each thing booked nowhere names the recipe that books its kind, to backfill its day
+        assert "`ledgerlink backfill stripe-payout-paid-to-quickbooks-transfer-from-clearing" in fixes[
+            "not_booked", "payout"]
+        assert f"`ledgerlink backfill {REFUND_RECIPE} --since" in fixes["not_booked", "refund"]
+        assert f"`ledgerlink backfill {DISPUTE_RECIPE} --since" in fixes["not_booked", "dispute"]
         amount = next(d for d in report.discrepancies if d.problem == "amount")
         assert Decimal(amount.found.split()[0]) - Decimal(amount.expected.split()[0]) == Decimal("1.00")
 
@@ -113,14 +137,14 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         assert status == 3
         shown = json.loads(out)
         assert shown["ok"] is False and shown["counts"] == {"missing": 1, "amount": 1, "duplicated": 1,
-                                                            "not_booked": 1}
+                                                            "not_booked": 3}
         # the ledger that disagrees raised its drift, and the report is kept as the latest
         drift = [json.loads(row.payload) for row in drifts(month_)]
-        assert [(d["data"]["connection"], d["data"]["discrepancies"]) for d in drift] == [("quickbooks", 4)]
+        assert [(d["data"]["connection"], d["data"]["discrepancies"]) for d in drift] == [("quickbooks", 6)]
         assert latest(month_.runtime)["counts"] == shown["counts"]
         status, out = cli(month_, tmp_path, "--format", "csv")
         assert status == 3 and out.splitlines()[0].startswith("problem,connection,kind")
-        assert len(out.splitlines()) == 5
+        assert len(out.splitlines()) == 7
         status, out = cli(month_, tmp_path, "--connection", "quickbooks")
         assert status == 3 and "not_booked" in out and "duplicated" in out
 
@@ -130,9 +154,10 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         work_off(month_.runtime)
         assert month_.runtime.store.run(missing_run)["status"] == "succeeded"
         again = reconcile(month_.runtime, SINCE, UNTIL)
-        assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated", "not_booked"]
+        assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated"] + ["not_booked"] * 3
         rebooked = [row for row in booked(month_, "quickbooks.create_journal_entry") if row["run"] == missing_run]
-        assert len(rebooked) == 1 and rebooked[0]["ledger_id"] != planted["missing"][1]
+        missing_id = next(ident for problem, _, ident, _ in planted if problem == "missing")
+        assert len(rebooked) == 1 and rebooked[0]["ledger_id"] != missing_id
 
 
 def test_the_payout_summary_month_agrees_until_a_journal_is_deleted(tmp_path, keys):

@@ -6,9 +6,12 @@ page at a time and read as neutral :class:`~ledgerlink.contract.Record` s:
 - the invoices paid (``amount_paid``, dated by ``status_transitions.paid_at``);
 - the charges that succeeded without an invoice (an invoice's charge is booked with its
   invoice; dated by ``created``);
-- the refunds (``/v1/refunds``) that succeeded or are pending (a pending refund has already
-  left the balance, and its ``charge.refunded`` recipe books it), dated by ``created``, kind
-  ``refund``, their charge as :attr:`~ledgerlink.contract.Record.parent`;
+- the refunds (``/v1/refunds``, their balance transactions expanded) that succeeded or are
+  pending (a pending refund has already left the balance, and its ``charge.refunded``
+  recipe books it), dated by ``created``, kind ``refund``, their charge as
+  :attr:`~ledgerlink.contract.Record.parent`, their amount what their balance transaction
+  took from the balance (the settlement currency, as the recipes book it; the refund's own
+  amount, in its label, when converted);
 - the disputes (``/v1/disputes``) by their balance transactions, kind ``dispute``, each
   known by its ``txn_`` id and dated by it, its entity Stripe's reporting category: the
   funds withdrawn (negative, ``dispute``), what ``charge.dispute.funds_withdrawn`` books
@@ -36,6 +39,7 @@ from ledgerlink.errors import VendorError
 
 from . import api
 from .enrich import pick_refund
+from .money import to_major
 
 Obj = Mapping[str, Any]
 #: what may be created before the day it is dated (a payout's arrival), in days
@@ -80,9 +84,15 @@ def _refund(obj: Obj) -> list[Record]:
     if obj.get("status") not in ("succeeded", "pending") or created is None:
         return []
     charge = _parent(obj)
-    return [Record(kind="refund", id=str(obj["id"]), amount=int(obj.get("amount") or 0),
-                   currency=str(obj.get("currency", "")).upper(), date=created, entity="refund",
-                   label=f"refund of {charge}" if charge else "refund", parent=charge)]
+    amount, currency = int(obj.get("amount") or 0), str(obj.get("currency", "")).upper()
+    label = f"refund of {charge}" if charge else "refund"
+    txn = obj.get("balance_transaction")
+    if isinstance(txn, Mapping) and isinstance(txn.get("amount"), int) and txn.get("currency"):
+        if str(txn["currency"]).upper() != currency:
+            label += f", {to_major(amount, currency)} {currency}"
+        amount, currency = abs(txn["amount"]), str(txn["currency"]).upper()
+    return [Record(kind="refund", id=str(obj["id"]), amount=amount, currency=currency, date=created,
+                   entity="refund", label=label, parent=charge)]
 
 
 def _dispute(obj: Obj) -> list[Record]:
@@ -118,7 +128,7 @@ def _payout(obj: Obj) -> list[Record]:
 LISTS: tuple[tuple[str, Mapping[str, Any], int, Callable[[Obj], list[Record]]], ...] = (
     ("/v1/invoices", {"status": "paid"}, LEAD_DAYS, _invoice),
     ("/v1/charges", {}, LEAD_DAYS, _charge),
-    ("/v1/refunds", {}, LEAD_DAYS, _refund),
+    ("/v1/refunds", {"expand": ["data.balance_transaction"]}, LEAD_DAYS, _refund),
     ("/v1/disputes", {}, DISPUTE_LEAD_DAYS, _dispute),
     ("/v1/payouts", {"status": "paid"}, LEAD_DAYS, _payout),
 )

@@ -21,6 +21,7 @@ from ledgerlink.testing import HttpSender, context, drive
 from ledgerlink.testing.sandbox import running
 from ledgerlink_sandboxes.stripe import create_sandbox
 from ledgerlink_stripe import api, enrich, reconcile
+from ledgerlink_stripe.money import to_major
 from stripe_openapi_requests import problems
 
 KEY = "sk_test_sandbox"
@@ -75,12 +76,20 @@ def test_every_refund_of_the_period_is_listed_with_its_charge(days):
     refunds = sandbox.account.store.objects["refund"].values()
     found = {r.id: r for r in listed(send, ctx) if r.kind == "refund"}
     assert len(found) == len(refunds) > DAYS / 2
+    transactions = sandbox.account.store.objects["balance_transaction"]
+    converted = 0
     for refund in refunds:
+        # what the refund took from the balance, in the settlement currency, as recipes book it
+        txn = transactions[refund["balance_transaction"]]
+        label = f"refund of {refund['charge']}"
+        if txn["currency"] != refund["currency"]:
+            converted += 1
+            label += f", {to_major(refund['amount'], refund['currency'])} {refund['currency'].upper()}"
         assert found[refund["id"]] == Record(
-            kind="refund", id=refund["id"], amount=refund["amount"], currency=refund["currency"].upper(),
-            date=day(refund["created"]), entity="refund", label=f"refund of {refund['charge']}",
-            parent=refund["charge"])
-    assert sorted(r.amount for r in found.values() if r.parent == twice) == [2000, 3000]
+            kind="refund", id=refund["id"], amount=-txn["amount"], currency=txn["currency"].upper(),
+            date=day(refund["created"]), entity="refund", label=label, parent=refund["charge"])
+    assert converted and {r.currency for r in found.values()} == {"USD"}
+    assert sorted(r.amount for r in found.values() if r.parent == twice) == [2000, 3000]  # USD: not converted
     # only the refunds dated in the period
     first = listed(send, ctx, SINCE, "2023-09-05")
     assert {r.id for r in first if r.kind == "refund"} == {

@@ -17,7 +17,8 @@ object it came from):
   entity (a run books the object its step links, the object its trigger is about, and, when
   its trigger names none, a record whose ``parent`` it links with the record's amount and
   currency: a refund's event that does not say which refund, linking its charge):
-  ``not_booked``.
+  ``not_booked``, naming the run that was about it when one was undone or failed (replay
+  it: a backfill plans nothing twice), else the backfill of its day.
 
 Each :class:`Discrepancy` names the run it concerns (if any) and its fix. The report is
 ``ok`` only when nothing differs.
@@ -280,16 +281,51 @@ def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine:
     for record in records:
         if record.id in booked_by:
             recipes[record.kind, record.entity] |= booked_by[record.id]
-    for record in records:
-        if record.id in booked_by or (record.kind, record.entity) not in recipes or record.amount == 0:
-            continue
+    missed = [r for r in records
+              if r.id not in booked_by and (r.kind, r.entity) in recipes and r.amount != 0]
+    ended = _runs_not_booked(rt, side, source, set().union(*recipes.values())) if missed else {}
+    for record in missed:
         names = " or ".join(sorted(recipes[record.kind, record.entity]))
+        run, status, recipe = ended.get(record.id, (None, "", ""))
+        following = (dt.date.fromisoformat(record.date) + dt.timedelta(days=1)).isoformat()
+        fix = (f"run {run} of {recipe} was to book it and is {status}: `ledgerlink runs replay {run}` books it "
+               f"again"
+               if run is not None else
+               f"book it: `ledgerlink backfill {names} --since {record.date} --until {following}`")
         report.discrepancies.append(Discrepancy(
             "not_booked", source, record.kind, record.entity, record.id, record.date,
             f"booked in {ledger}", f"{money(record.amount, record.currency)}, booked nowhere"
-            + (f" ({record.label})" if record.label else ""), record.id, None,
-            f"book it: `ledgerlink backfill {names} --since {record.date} --until {record.date}` (or "
-            f"replay its failed run: `ledgerlink runs --status failed`)"))
+            + (f" ({record.label})" if record.label else ""), record.id, run, fix))
+
+
+#: the statuses of a run that booked nothing it keeps, and that ``runs replay`` performs again
+_NOT_BOOKED = ("undone", "failed", "dead")
+
+
+def _runs_not_booked(rt: Runtime, side: Reconcile, source: str,
+                     recipes: set[str]) -> dict[str, tuple[int, str, str]]:
+    """The source objects a run of ``recipes`` was about whose booking was undone or failed →
+    (the newest such run, its status, its recipe): such an object was planned once, so a backfill plans
+    nothing for it again; replaying its run books it."""
+    if side.subject is None:
+        return {}
+    ended: list[dict[str, Any]] = []
+    for status in _NOT_BOOKED:
+        after: int | None = None
+        while True:
+            page = rt.store.list_runs(status=status, after_id=after, limit=500)
+            ended += [run for run in page if run["connection"] == source and run["recipe_id"] in recipes]
+            if len(page) < 500:
+                break
+            after = int(page[-1]["id"])
+    payloads = rt.store.payloads(source, (str(run["event_id"]) for run in ended))
+    found: dict[str, tuple[int, str, str]] = {}
+    for run in sorted(ended, key=lambda r: int(r["id"])):
+        payload = jsonio.loads(payloads[run["event_id"]]) if run["event_id"] in payloads else None
+        about = side.subject(str(run["trigger"]), payload) if isinstance(payload, dict) else None
+        if about:
+            found[about] = (int(run["id"]), str(run["status"]), str(run["recipe_id"]))
+    return found
 
 
 #: a step of a run whose trigger names no object: (linked source id, amount, currency) → its

@@ -68,7 +68,8 @@ def stripe_payload(month_: Any, event_id: str) -> dict[str, Any]:
 
 
 def plant(month_: Any) -> list[tuple[str, str, str, int]]:
-    """The faults, sorted; each (problem, entity or source object, id, run (0: none))."""
+    """The faults, sorted; each (problem, entity or source object, id, run (0: none)); a source
+    object booked nowhere names the run undone."""
     journal, fee, sale = (booked(month_, f"quickbooks.create_{name}")[3]
                           for name in ("journal_entry", "purchase", "sales_receipt"))
     payout = next(row for row in booked(month_, "quickbooks.create_transfer")[5:]
@@ -96,9 +97,9 @@ def plant(month_: Any) -> list[tuple[str, str, str, int]]:
     return sorted([("missing", "JournalEntry", journal["ledger_id"], int(journal["run"])),
                    ("amount", "Purchase", fee["ledger_id"], int(fee["run"])),
                    ("duplicated", "SalesReceipt", twin["Id"], int(sale["run"])),
-                   ("not_booked", "payout", payout["source_id"], 0),
-                   ("not_booked", "refund", refund_id, 0),
-                   ("not_booked", "dispute", withdrawal, 0)])
+                   ("not_booked", "payout", payout["source_id"], int(payout["run"])),
+                   ("not_booked", "refund", refund_id, int(refund["run"])),
+                   ("not_booked", "dispute", withdrawal, int(dispute["run"]))])
 
 
 def forget_refunds(month_: Any) -> None:
@@ -131,17 +132,18 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         assert found_in(report) == planted, [(d.problem, d.entity, d.id, d.run, d.expected, d.found)
                                              for d in report.discrepancies]
         fixes = {(d.problem, d.entity): d.fix for d in report.discrepancies}
-        run_of = {problem: run for problem, _, _, run in planted if run}
-        missing_run, amount_run = run_of["missing"], run_of["amount"]
+        run_of = {(problem, entity): run for problem, entity, _, run in planted}
+        missing_run, amount_run = run_of["missing", "JournalEntry"], run_of["amount", "Purchase"]
         assert f"`ledgerlink runs replay {missing_run}`" in fixes["missing", "JournalEntry"]
         assert f"run {amount_run}" in fixes["amount", "Purchase"] and "correct the amount" in fixes["amount", "Purchase"]
         twin = next(ident for problem, _, ident, _ in planted if problem == "duplicated")
         assert f"delete SalesReceipt {twin}" in fixes["duplicated", "SalesReceipt"]
-        # each thing booked nowhere names the recipe that books its kind, to backfill its day
-        assert "`ledgerlink backfill stripe-payout-paid-to-quickbooks-transfer-from-clearing" in fixes[
-            "not_booked", "payout"]
-        assert f"`ledgerlink backfill {REFUND_RECIPE} --since" in fixes["not_booked", "refund"]
-        assert f"`ledgerlink backfill {DISPUTE_RECIPE} --since" in fixes["not_booked", "dispute"]
+        # each thing booked nowhere names its run undone, and replaying it (a backfill plans an
+        # object once: it would plan nothing)
+        for entity, recipe in (("payout", "stripe-payout-paid-to-quickbooks-transfer-from-clearing"),
+                               ("refund", REFUND_RECIPE), ("dispute", DISPUTE_RECIPE)):
+            assert (f"run {run_of['not_booked', entity]} of {recipe} was to book it and is undone: "
+                    f"`ledgerlink runs replay {run_of['not_booked', entity]}`") in fixes["not_booked", entity]
         amount = next(d for d in report.discrepancies if d.problem == "amount")
         assert Decimal(amount.found.split()[0]) - Decimal(amount.expected.split()[0]) == Decimal("1.00")
 
@@ -171,10 +173,17 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         missing_id = next(ident for problem, _, ident, _ in planted if problem == "missing")
         assert len(rebooked) == 1 and rebooked[0]["ledger_id"] != missing_id
 
+        # the fix named for the refund booked nowhere books it: replay its run
+        refund_run = run_of["not_booked", "refund"]
+        assert replay(month_.runtime, refund_run)["status"] == "pending"
+        work_off(month_.runtime)
+        fixed = reconcile(month_.runtime, SINCE, UNTIL)
+        assert found_in(fixed) == [fault for fault in found_in(again) if fault[1] != "refund"]
+
         # refunds whose events do not say which refund (not enriched) are booked by the runs
         # that link their charge with their amount: nothing else is found
         forget_refunds(month_)
-        assert found_in(reconcile(month_.runtime, SINCE, UNTIL)) == found_in(again)
+        assert found_in(reconcile(month_.runtime, SINCE, UNTIL)) == found_in(fixed)
 
 
 def test_the_payout_summary_month_agrees_until_a_journal_is_deleted(tmp_path, keys):

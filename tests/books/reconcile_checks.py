@@ -47,7 +47,7 @@ def drifts(month_: Any) -> list[dict[str, Any]]:
 def the_planted_faults_are_found(month_: Any, tmp_path: Any, planted: dict[str, tuple[str, str, int]], *,
                                  connection: str, duplicate_entity: str, payout_recipe: str) -> None:
     """The four faults ``planted`` (problem → (entity or source object, id, run)) are found,
-    each with its fix, and nothing else; the command exits 3 with their counts; the ledger
+    each with its fix (the payout whose booking was undone: replay its run), and nothing else; the command exits 3 with their counts; the ledger
     raised its drift; the fix named for the entry deleted (undo, then replay) books it again."""
     report = reconcile(month_.runtime, SINCE, UNTIL)
     found = {d.problem: (d.entity, d.id, d.run or 0) for d in report.discrepancies}
@@ -57,7 +57,8 @@ def the_planted_faults_are_found(month_: Any, tmp_path: Any, planted: dict[str, 
     assert f"`ledgerlink runs replay {planted['missing'][2]}`" in fixes["missing"]
     assert f"run {planted['amount'][2]}" in fixes["amount"]
     assert f"delete {duplicate_entity} {planted['duplicated'][1]}" in fixes["duplicated"]
-    assert f"`ledgerlink backfill {payout_recipe}" in fixes["not_booked"]
+    assert f"of {payout_recipe} was to book it and is undone: `ledgerlink runs replay {planted['not_booked'][2]}`" \
+        in fixes["not_booked"]
     amount = next(d for d in report.discrepancies if d.problem == "amount")
     assert Decimal(amount.found.split()[0]) - Decimal(amount.expected.split()[0]) == Decimal("1.00")
 

@@ -4,7 +4,8 @@ The month is booked by the clearing mode's recipes (as the proof books it). Unto
 reconciliation finds both sides in agreement and ``ledgerlink reconcile`` exits 0. Then
 faults are planted the ways they happen: in QuickBooks, through its API, as a person would
 (a journal entry deleted, an expense's amount edited, a sales receipt entered a second
-time), and a payout's booking undone in ledgerlink (the payout then booked nowhere). The
+time), and the bookings of a payout, of a refund and of a dispute's funds withdrawn undone in
+ledgerlink (each then booked nowhere: Stripe lists it, no run books it). The
 reconciliation then finds every planted fault, each naming its run and its fix, and nothing
 else; the command exits 3 and prints the same in CSV and JSON. The fix it names for the
 entry deleted (undo the run, replay it) books it again, and that fault is gone. The
@@ -29,6 +30,9 @@ from ledgerlink.engine.reconciliations import latest
 from ledgerlink.store.schema import events
 
 pytestmark = pytest.mark.books
+
+REFUND_RECIPE = "stripe-charge-refunded-to-quickbooks-refund-from-clearing"
+DISPUTE_RECIPE = "stripe-dispute-funds-withdrawn-to-quickbooks-clearing"
 
 #: what a person does not copy when entering a transaction again by hand
 SET_BY_QUICKBOOKS = ("Id", "SyncToken", "MetaData", "domain", "sparse", "TotalAmt", "HomeTotalAmt", "DocNumber")
@@ -58,12 +62,22 @@ def post(qbo: Any, entity: str, body: dict[str, Any], **params: str) -> dict[str
     return json.loads(answer.content, parse_float=Decimal)[entity]
 
 
-def plant(month_: Any) -> dict[str, tuple[str, str, int]]:
-    """The four faults; problem → (entity or source object, id, run)."""
+def stripe_payload(month_: Any, event_id: str) -> dict[str, Any]:
+    """The Stripe event a run was planned from, as stored (enriched)."""
+    return json.loads(month_.runtime.store.payloads("stripe", [event_id])[event_id])
+
+
+def plant(month_: Any) -> list[tuple[str, str, str, int]]:
+    """The faults, sorted; each (problem, entity or source object, id, run (0: none)); a source
+    object booked nowhere names the run undone."""
     journal, fee, sale = (booked(month_, f"quickbooks.create_{name}")[3]
                           for name in ("journal_entry", "purchase", "sales_receipt"))
     payout = next(row for row in booked(month_, "quickbooks.create_transfer")[5:]
                   if row["source_id"].startswith("po_"))
+    refund = [row for row in exported(month_) if row["recipe"] == REFUND_RECIPE and row["run"] != journal["run"]][-1]
+    dispute = next(row for row in exported(month_) if row["recipe"] == DISPUTE_RECIPE and row["run"] != journal["run"])
+    refund_id = stripe_payload(month_, refund["event_id"])["refund"]["id"]
+    withdrawal = stripe_payload(month_, dispute["event_id"])["data"]["object"]["balance_transactions"][0]["id"]
     with qbo_client(month_.ledger_url) as qbo:
         entry = read(qbo, "JournalEntry", journal["ledger_id"])
         post(qbo, "JournalEntry", {"Id": entry["Id"], "SyncToken": entry["SyncToken"]}, operation="delete")
@@ -77,12 +91,31 @@ def plant(month_: Any) -> dict[str, tuple[str, str, int]]:
         copy["Line"] = [{key: value for key, value in line.items() if key != "Id"} for line in receipt["Line"]
                         if line.get("DetailType") != "SubTotalLineDetail"]
         twin = post(qbo, "SalesReceipt", copy)
-    undone = undo(month_.runtime, int(payout["run"]))
-    assert undone["status"] == "undone", undone
-    return {"missing": ("JournalEntry", journal["ledger_id"], int(journal["run"])),
-            "amount": ("Purchase", fee["ledger_id"], int(fee["run"])),
-            "duplicated": ("SalesReceipt", twin["Id"], int(sale["run"])),
-            "not_booked": ("payout", payout["source_id"], 0)}
+    for row in (payout, refund, dispute):
+        undone = undo(month_.runtime, int(row["run"]))
+        assert undone["status"] == "undone", undone
+    return sorted([("missing", "JournalEntry", journal["ledger_id"], int(journal["run"])),
+                   ("amount", "Purchase", fee["ledger_id"], int(fee["run"])),
+                   ("duplicated", "SalesReceipt", twin["Id"], int(sale["run"])),
+                   ("not_booked", "payout", payout["source_id"], int(payout["run"])),
+                   ("not_booked", "refund", refund_id, int(refund["run"])),
+                   ("not_booked", "dispute", withdrawal, int(dispute["run"]))])
+
+
+def forget_refunds(month_: Any) -> None:
+    """Each refund run's stored event without the refund enrichment named (as delivered)."""
+    with month_.runtime.store.engine.begin() as conn:
+        for row in exported(month_):
+            if row["recipe"] == REFUND_RECIPE:
+                payload = stripe_payload(month_, row["event_id"])
+                del payload["refund"]
+                conn.execute(sa.update(events).where(events.c.connection == "stripe",
+                                                     events.c.event_id == row["event_id"])
+                             .values(payload=json.dumps(payload)))
+
+
+def found_in(report: Any) -> list[tuple[str, str, str, int]]:
+    return sorted((d.problem, d.entity, d.id, d.run or 0) for d in report.discrepancies)
 
 
 def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
@@ -96,16 +129,21 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
 
         planted = plant(month_)
         report = reconcile(month_.runtime, SINCE, UNTIL)
-        found = {d.problem: (d.entity, d.id, d.run or 0) for d in report.discrepancies}
-        assert found == planted, [(d.problem, d.entity, d.id, d.run, d.expected, d.found)
-                                  for d in report.discrepancies]
-        assert len(report.discrepancies) == 4
-        fixes = {d.problem: d.fix for d in report.discrepancies}
-        missing_run, amount_run = planted["missing"][2], planted["amount"][2]
-        assert f"`ledgerlink runs replay {missing_run}`" in fixes["missing"]
-        assert f"run {amount_run}" in fixes["amount"] and "correct the amount" in fixes["amount"]
-        assert f"delete SalesReceipt {planted['duplicated'][1]}" in fixes["duplicated"]
-        assert "`ledgerlink backfill stripe-payout-paid-to-quickbooks-transfer-from-clearing" in fixes["not_booked"]
+        assert found_in(report) == planted, [(d.problem, d.entity, d.id, d.run, d.expected, d.found)
+                                             for d in report.discrepancies]
+        fixes = {(d.problem, d.entity): d.fix for d in report.discrepancies}
+        run_of = {(problem, entity): run for problem, entity, _, run in planted}
+        missing_run, amount_run = run_of["missing", "JournalEntry"], run_of["amount", "Purchase"]
+        assert f"`ledgerlink runs replay {missing_run}`" in fixes["missing", "JournalEntry"]
+        assert f"run {amount_run}" in fixes["amount", "Purchase"] and "correct the amount" in fixes["amount", "Purchase"]
+        twin = next(ident for problem, _, ident, _ in planted if problem == "duplicated")
+        assert f"delete SalesReceipt {twin}" in fixes["duplicated", "SalesReceipt"]
+        # each thing booked nowhere names its run undone, and replaying it (a backfill plans an
+        # object once: it would plan nothing)
+        for entity, recipe in (("payout", "stripe-payout-paid-to-quickbooks-transfer-from-clearing"),
+                               ("refund", REFUND_RECIPE), ("dispute", DISPUTE_RECIPE)):
+            assert (f"run {run_of['not_booked', entity]} of {recipe} was to book it and is undone: "
+                    f"`ledgerlink runs replay {run_of['not_booked', entity]}`") in fixes["not_booked", entity]
         amount = next(d for d in report.discrepancies if d.problem == "amount")
         assert Decimal(amount.found.split()[0]) - Decimal(amount.expected.split()[0]) == Decimal("1.00")
 
@@ -113,14 +151,14 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         assert status == 3
         shown = json.loads(out)
         assert shown["ok"] is False and shown["counts"] == {"missing": 1, "amount": 1, "duplicated": 1,
-                                                            "not_booked": 1}
+                                                            "not_booked": 3}
         # the ledger that disagrees raised its drift, and the report is kept as the latest
         drift = [json.loads(row.payload) for row in drifts(month_)]
-        assert [(d["data"]["connection"], d["data"]["discrepancies"]) for d in drift] == [("quickbooks", 4)]
+        assert [(d["data"]["connection"], d["data"]["discrepancies"]) for d in drift] == [("quickbooks", 6)]
         assert latest(month_.runtime)["counts"] == shown["counts"]
         status, out = cli(month_, tmp_path, "--format", "csv")
         assert status == 3 and out.splitlines()[0].startswith("problem,connection,kind")
-        assert len(out.splitlines()) == 5
+        assert len(out.splitlines()) == 7
         status, out = cli(month_, tmp_path, "--connection", "quickbooks")
         assert status == 3 and "not_booked" in out and "duplicated" in out
 
@@ -130,9 +168,22 @@ def test_planted_faults_are_found_and_nothing_else(tmp_path, keys):
         work_off(month_.runtime)
         assert month_.runtime.store.run(missing_run)["status"] == "succeeded"
         again = reconcile(month_.runtime, SINCE, UNTIL)
-        assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated", "not_booked"]
+        assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated"] + ["not_booked"] * 3
         rebooked = [row for row in booked(month_, "quickbooks.create_journal_entry") if row["run"] == missing_run]
-        assert len(rebooked) == 1 and rebooked[0]["ledger_id"] != planted["missing"][1]
+        missing_id = next(ident for problem, _, ident, _ in planted if problem == "missing")
+        assert len(rebooked) == 1 and rebooked[0]["ledger_id"] != missing_id
+
+        # the fix named for the refund booked nowhere books it: replay its run
+        refund_run = run_of["not_booked", "refund"]
+        assert replay(month_.runtime, refund_run)["status"] == "pending"
+        work_off(month_.runtime)
+        fixed = reconcile(month_.runtime, SINCE, UNTIL)
+        assert found_in(fixed) == [fault for fault in found_in(again) if fault[1] != "refund"]
+
+        # refunds whose events do not say which refund (not enriched) are booked by the runs
+        # that link their charge with their amount: nothing else is found
+        forget_refunds(month_)
+        assert found_in(reconcile(month_.runtime, SINCE, UNTIL)) == found_in(fixed)
 
 
 def test_the_payout_summary_month_agrees_until_a_journal_is_deleted(tmp_path, keys):

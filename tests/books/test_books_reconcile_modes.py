@@ -45,4 +45,5 @@ def a_payout_not_booked_per_transaction(month_):
     report = reconcile(month_.runtime, SINCE, UNTIL)
     found = [(d.problem, d.connection, d.id) for d in report.discrepancies]
     assert found == [("not_booked", "stripe", payout["source_id"].removeprefix("fees:"))], found
-    assert "`ledgerlink backfill stripe-payout-paid-to-freshbooks-fees-expense --since" in report.discrepancies[0].fix
+    assert f"stripe-payout-paid-to-freshbooks-fees-expense was to book it and is undone: `ledgerlink runs replay " \
+        f"{payout['run']}`" in report.discrepancies[0].fix

@@ -59,7 +59,7 @@ def plant(month_: Any) -> dict[str, tuple[str, str, int]]:
     return {"missing": ("other_income", str(gone["ledger_id"]), int(gone["run"])),
             "amount": ("expense", str(fees["ledger_id"]), int(fees["run"])),
             "duplicated": ("other_income", str(twin.get("incomeid") or twin.get("id")), int(twin_of["run"])),
-            "not_booked": ("payout", payout["source_id"], 0)}
+            "not_booked": ("payout", payout["source_id"], int(payout["run"]))}
 
 
 def test_planted_faults_in_freshbooks_are_found_and_nothing_else(tmp_path, keys):

@@ -68,7 +68,7 @@ def plant(month_: Any) -> dict[str, tuple[str, str, int]]:
     return {"missing": ("BankTransaction", fee["ledger_id"], int(fee["run"])),
             "amount": ("BankTransaction", sale["ledger_id"], int(sale["run"])),
             "duplicated": ("BankTransaction", twin["BankTransactionID"], int(twin_of["run"])),
-            "not_booked": ("payout", payout["source_id"], 0)}
+            "not_booked": ("payout", payout["source_id"], int(payout["run"]))}
 
 
 def test_planted_faults_in_xero_are_found_and_nothing_else(tmp_path, keys):

@@ -23,8 +23,10 @@ from typing import Any
 
 from ledgerlink.contract.components import ActionContext, Connection, Request, Response
 
-#: what a record is, in words every system shares
-RECORD_KINDS = ("invoice", "payment", "refund", "credit_note", "fee", "payout", "deposit", "journal")
+#: what a record is, in words every system shares; ``dispute``: money a card dispute took from
+#: the balance (funds withdrawn) or gave back (funds reinstated, the dispute won)
+RECORD_KINDS = ("invoice", "payment", "refund", "dispute", "credit_note", "fee", "payout", "deposit",
+                "journal")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class Record:
     entity: str = ""
     #: a few words a person recognises it by (a memo, a customer): shown beside a discrepancy
     label: str = ""
+    #: a source record: the object it belongs to (a refund's or a dispute's charge), when a
+    #: run booking it may link that object instead of the record's own id; such a run (one
+    #: whose trigger names no object, see :attr:`Reconcile.subject`) books the record when it
+    #: links ``parent`` with the record's amount and currency
+    parent: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,12 @@ object it came from):
   entity, amount, currency, date and label: a copy made by hand) or carries the source id a
   linked record of its entity carries (a ledger that stores it: Xero's Reference, FreshBooks'
   note; whatever its amount or memo), else ``not_linked``;
-- each source object of the period no run booked in a ledger that books its kind (a run
-  books the object its step links, and the object its trigger is about):
-  ``not_booked``.
+- each source object of the period no run booked in a ledger that books its kind and
+  entity (a run books the object its step links, the object its trigger is about, and, when
+  its trigger names none, a record whose ``parent`` it links with the record's amount and
+  currency: a refund's event that does not say which refund, linking its charge):
+  ``not_booked``, naming the run that was about it when one was undone or failed (replay
+  it: a backfill plans nothing twice), else the backfill of its day.
 
 Each :class:`Discrepancy` names the run it concerns (if any) and its fix. The report is
 ``ok`` only when nothing differs.
@@ -268,41 +271,102 @@ def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine:
         return
     records = read_side(rt, source, side, report.since, report.until, sleep)
     report.listed[source] = len(records)
-    booked_by = _booked_by(rt, side, source, mine)
-    booked_ids = set(booked_by)
-    recipes: dict[str, set[str]] = defaultdict(set)
+    booked_by, unnamed = _booked_by(rt, side, source, mine)
     for record in records:
-        if record.id in booked_ids:
-            recipes[record.kind] |= booked_by[record.id]
+        if record.id not in booked_by and record.parent:
+            recipe = _by_parent(unnamed, record)
+            if recipe is not None:
+                booked_by[record.id].add(recipe)
+    recipes: dict[tuple[str, str], set[str]] = defaultdict(set)
     for record in records:
-        if record.id in booked_ids or record.kind not in recipes or record.amount == 0:
-            continue
-        names = " or ".join(sorted(recipes[record.kind]))
+        if record.id in booked_by:
+            recipes[record.kind, record.entity] |= booked_by[record.id]
+    missed = [r for r in records
+              if r.id not in booked_by and (r.kind, r.entity) in recipes and r.amount != 0]
+    ended = _runs_not_booked(rt, side, source, set().union(*recipes.values())) if missed else {}
+    for record in missed:
+        names = " or ".join(sorted(recipes[record.kind, record.entity]))
+        run, status, recipe = ended.get(record.id, (None, "", ""))
+        following = (dt.date.fromisoformat(record.date) + dt.timedelta(days=1)).isoformat()
+        fix = (f"run {run} of {recipe} was to book it and is {status}: `ledgerlink runs replay {run}` books it "
+               f"again"
+               if run is not None else
+               f"book it: `ledgerlink backfill {names} --since {record.date} --until {following}`")
         report.discrepancies.append(Discrepancy(
             "not_booked", source, record.kind, record.entity, record.id, record.date,
-            f"booked in {ledger}", f"{money(record.amount, record.currency)}, booked nowhere", record.id, None,
-            f"book it: `ledgerlink backfill {names} --since {record.date} --until {record.date}` (or "
-            f"replay its failed run: `ledgerlink runs --status failed`)"))
+            f"booked in {ledger}", f"{money(record.amount, record.currency)}, booked nowhere"
+            + (f" ({record.label})" if record.label else ""), record.id, run, fix))
 
 
-def _booked_by(rt: Runtime, side: Reconcile, source: str, mine: list[dict[str, Any]]) -> dict[str, set[str]]:
+#: the statuses of a run that booked nothing it keeps, and that ``runs replay`` performs again
+_NOT_BOOKED = ("undone", "failed", "dead")
+
+
+def _runs_not_booked(rt: Runtime, side: Reconcile, source: str,
+                     recipes: set[str]) -> dict[str, tuple[int, str, str]]:
+    """The source objects a run of ``recipes`` was about whose booking was undone or failed →
+    (the newest such run, its status, its recipe): such an object was planned once, so a backfill plans
+    nothing for it again; replaying its run books it."""
+    if side.subject is None:
+        return {}
+    ended: list[dict[str, Any]] = []
+    for status in _NOT_BOOKED:
+        after: int | None = None
+        while True:
+            page = rt.store.list_runs(status=status, after_id=after, limit=500)
+            ended += [run for run in page if run["connection"] == source and run["recipe_id"] in recipes]
+            if len(page) < 500:
+                break
+            after = int(page[-1]["id"])
+    payloads = rt.store.payloads(source, (str(run["event_id"]) for run in ended))
+    found: dict[str, tuple[int, str, str]] = {}
+    for run in sorted(ended, key=lambda r: int(r["id"])):
+        payload = jsonio.loads(payloads[run["event_id"]]) if run["event_id"] in payloads else None
+        about = side.subject(str(run["trigger"]), payload) if isinstance(payload, dict) else None
+        if about:
+            found[about] = (int(run["id"]), str(run["status"]), str(run["recipe_id"]))
+    return found
+
+
+#: a step of a run whose trigger names no object: (linked source id, amount, currency) → its
+#: (recipe, run)s, each taken by one record at most
+Unnamed = dict[tuple[str, int | None, str], list[tuple[str, int]]]
+
+
+def _booked_by(rt: Runtime, side: Reconcile, source: str,
+               mine: list[dict[str, Any]]) -> tuple[defaultdict[str, set[str]], Unnamed]:
     """Each source object a run booked → the recipes that booked it: the object a step's link
     names, and the object the run's trigger is about (``side.subject``), since a step may link
-    another id (a payout's fees, ``fees:po_…``)."""
+    another id (a payout's fees, ``fees:po_…``); and the steps of runs whose trigger names no
+    object (a refund's event that does not say which refund), for :func:`_by_parent`."""
     ours = [row for row in mine if row["source"] == source]
-    booked: dict[str, set[str]] = defaultdict(set)
+    booked: defaultdict[str, set[str]] = defaultdict(set)
+    unnamed: Unnamed = defaultdict(list)
     for row in ours:
         if row["source_id"]:
             booked[str(row["source_id"])].add(row["recipe"])
-    if side.subject is None:
-        return booked
-    payloads = rt.store.payloads(source, (str(row["event_id"]) for row in ours))
+    payloads = rt.store.payloads(source, (str(row["event_id"]) for row in ours)) if side.subject else {}
     for row in ours:
         payload = jsonio.loads(payloads[row["event_id"]]) if row["event_id"] in payloads else None
-        about = side.subject(str(row["trigger"]), payload) if isinstance(payload, dict) else None
+        about = side.subject(str(row["trigger"]), payload) if side.subject and isinstance(payload, dict) else None
         if about:
             booked[about].add(row["recipe"])
-    return booked
+        elif row["source_id"]:
+            currency = str(row["currency"] or "")
+            taken = unnamed[str(row["source_id"]), _minor(row["amount"], currency), currency]
+            if (row["recipe"], int(row["run"])) not in taken:
+                taken.append((row["recipe"], int(row["run"])))
+    return booked, unnamed
+
+
+def _by_parent(unnamed: Unnamed, record: Record) -> str | None:
+    """The recipe of a run that booked ``record`` by linking its parent (a refund's charge)
+    with its amount and currency, without naming it; that run books no other record."""
+    taken = unnamed.get((str(record.parent), record.amount, record.currency))
+    if not taken:
+        return None
+    recipe, _run = taken.pop(0)
+    return recipe
 
 
 def lines(report: Report) -> Iterator[str]:

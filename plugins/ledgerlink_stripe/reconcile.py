@@ -4,7 +4,8 @@ The objects the booking recipes turn into entries, each listed through Stripe's 
 page at a time and read as a neutral :class:`~ledgerlink.contract.Record`: the invoices paid
 (``amount_paid``, dated by ``status_transitions.paid_at``), the charges that succeeded
 without an invoice (an invoice's charge is booked with its invoice; dated by ``created``) and
-the payouts paid (dated by ``arrival_date``). Dates are UTC days. A list is asked from ten
+the payouts paid (dated by ``arrival_date``). Dates are UTC days. Its balance, for the
+clearing account's check, is :mod:`.balance`'s. A list is asked from ten
 days before the period (a payout arrives days after it is created) and each object kept when
 its own date falls in the period.
 """
@@ -20,6 +21,7 @@ from ledgerlink.contract.reconcile import Listing, Reconcile, Record
 from ledgerlink.errors import VendorError
 
 from . import api
+from .balance import balance
 
 Obj = Mapping[str, Any]
 #: what may be created before the day it is dated (a payout's arrival), in days
@@ -105,5 +107,5 @@ def subject(trigger: str, payload: Mapping[str, Any]) -> str | None:
     return ident if isinstance(ident, str) else None
 
 
-RECONCILE = Reconcile(records=records, kinds=("invoice", "payment", "payout"), subject=subject,
+RECONCILE = Reconcile(records=records, kinds=("invoice", "payment", "payout"), subject=subject, balance=balance,
                       readable=lambda connection: "api_key" in connection.configured_secrets)

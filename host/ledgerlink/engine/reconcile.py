@@ -15,7 +15,9 @@ object it came from):
   note; whatever its amount or memo), else ``not_linked``;
 - each source object of the period no run booked in a ledger that books its kind (a run
   books the object its step links, and the object its trigger is about):
-  ``not_booked``.
+  ``not_booked``;
+- a ledger booking through a clearing account: its balance against the source's at each
+  payout (:mod:`ledgerlink.engine.reconcile_balance`): ``clearing_balance``.
 
 Each :class:`Discrepancy` names the run it concerns (if any) and its fix. The report is
 ``ok`` only when nothing differs.
@@ -36,12 +38,14 @@ from ledgerlink.contract import ActionContext, exponent, is_currency
 from ledgerlink.contract.reconcile import Record, Reconcile, check_record
 from ledgerlink.engine.backfill import check_connected, governed
 from ledgerlink.engine.export import rows
+from ledgerlink.engine import reconcile_balance
 from ledgerlink.engine.runner import drive
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import InvalidRequest, NotFound
 
 #: the problems, in the order a report lists them
-PROBLEMS = ("missing", "amount", "currency", "date", "duplicated", "not_linked", "not_booked")
+PROBLEMS = ("missing", "amount", "currency", "date", "duplicated", "not_linked", "not_booked",
+            "clearing_balance")
 #: far enough in the future for "every run ever planned"
 _EVER = 4102444800.0  # 2100-01-01
 
@@ -78,6 +82,8 @@ class Report:
     listed: dict[str, int] = field(default_factory=dict)
     #: steps compared with their ledger's record
     booked: int = 0
+    #: ledger connection -> payouts at which its clearing balance was compared with the source's
+    balances: dict[str, int] = field(default_factory=dict)
     #: ledger connection -> discrepancies found reconciling it, by problem
     ledgers: dict[str, dict[str, int]] = field(default_factory=dict)
     #: what was not compared, and why
@@ -96,7 +102,7 @@ class Report:
 
     def as_json(self) -> dict[str, Any]:
         return {"since": self.since, "until": self.until, "ok": self.ok, "listed": self.listed,
-                "booked": self.booked, "counts": self.counts(), "ledgers": self.ledgers,
+                "booked": self.booked, "balances": self.balances, "counts": self.counts(), "ledgers": self.ledgers,
                 "notes": self.notes,
                 "discrepancies": [asdict(each) for each in self.discrepancies]}
 
@@ -166,7 +172,9 @@ def reconcile(rt: Runtime, since: str, until: str, connection: str | None = None
         _unlinked(report, ledger, records, linked)
         sources = sorted({row["source"] for row in mine if row["source"]})
         for source in sources:
-            _compare_source(rt, report, source, ledger, mine, sleep)
+            listed = _compare_source(rt, report, source, ledger, mine, sleep)
+            if listed is not None:
+                _compare_balances(rt, report, ledger, source, listed, report.discrepancies[first:], sleep)
         found = report.discrepancies[first:]
         report.ledgers[ledger] = {problem: sum(1 for d in found if d.problem == problem)
                                   for problem in PROBLEMS if any(d.problem == problem for d in found)}
@@ -256,16 +264,17 @@ def _unlinked(report: Report, ledger: str, records: list[Record],
 
 
 def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine: list[dict[str, Any]],
-                    sleep: Callable[[float], None]) -> None:
-    """The source's objects of the period, of the kinds ``ledger`` books, that no run booked."""
+                    sleep: Callable[[float], None]) -> list[Record] | None:
+    """The source's objects of the period, of the kinds ``ledger`` books, that no run booked;
+    the source's records (None when it was not read)."""
     side = _side(rt, source)
     if side is None or side.entities:
-        return
+        return None
     if side.readable is not None and not side.readable(rt.connections.connection(source)):
         note = f"{source} was not read: its connector cannot list this connection's objects (an API key?)"
         if note not in report.notes:
             report.notes.append(note)
-        return
+        return None
     records = read_side(rt, source, side, report.since, report.until, sleep)
     report.listed[source] = len(records)
     booked_by = _booked_by(rt, side, source, mine)
@@ -283,6 +292,23 @@ def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine:
             f"booked in {ledger}", f"{money(record.amount, record.currency)}, booked nowhere", record.id, None,
             f"book it: `ledgerlink backfill {names} --since {record.date} --until {record.date}` (or "
             f"replay its failed run: `ledgerlink runs --status failed`)"))
+    return records
+
+
+def _compare_balances(rt: Runtime, report: Report, ledger: str, source: str, records: list[Record],
+                      others: list[Discrepancy], sleep: Callable[[float], None]) -> None:
+    """``ledger``'s clearing account against ``source``'s balance at each payout of ``records``."""
+    side, source_side = _side(rt, ledger), _side(rt, source)
+    why = reconcile_balance.skipped(rt, ledger, side, source, source_side)
+    if why is not None or side is None or side.balance is None or source_side is None or source_side.balance is None:
+        if why and why not in report.notes:
+            report.notes.append(why)
+        return
+    found, compared, notes = reconcile_balance.compare(rt, ledger, side.balance, source, source_side.balance,
+                                                       records, others, Discrepancy, money, sleep)
+    report.discrepancies += found
+    report.balances[ledger] = report.balances.get(ledger, 0) + compared
+    report.notes += [note for note in notes if note not in report.notes]
 
 
 def _booked_by(rt: Runtime, side: Reconcile, source: str, mine: list[dict[str, Any]]) -> dict[str, set[str]]:

@@ -132,8 +132,9 @@ def compare(rt: Runtime, ledger: str, books_read: ReadBalance, source: str, sour
             f"{expected} ({source}'s balance at the end of {day}{' ' + zone if zone else ' UTC'}, payouts in transit "
             f"included)", f"{shown}, {money(difference, currency)} off"
             + (f" (was {money(before, currency)} off)" if before else ""), payout.id, None,
-            f"the clearing account in {ledger} differs from {source}'s balance by {money(difference - before, currency)} "
-            f"more than at the payout before, from payout {payout.id} ({day}): "
+            f"from payout {payout.id} ({day}) on, the clearing account in {ledger} holds "
+            f"{money(abs(difference - before), currency)} {'more' if difference > before else 'less'} than "
+            f"{source}'s balance says" + (" (besides the difference before)" if before else "") + ": "
             + (f"look first at {causes}; " if causes else "")
             + f"otherwise an entry posted to the clearing account by hand (find it in the account's register "
             f"between {since or 'the start'} and {day} and delete it), or a run that failed or was not booked "

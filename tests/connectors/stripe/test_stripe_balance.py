@@ -4,7 +4,7 @@ transaction created by then, pending or available: charges less their fees, a re
 dispute's withdrawal, a payout's own transaction when the payout is created, a failed
 payout's return) plus the payouts created and not yet arrived; a charge presented in another
 currency counts in the settlement currency; the day ends in the time zone named; three
-requests while nothing later needs paging."""
+requests while nothing later needs paging, each held to Stripe's OpenAPI spec."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ledgerlink.testing.sandbox import running
 from ledgerlink_sandboxes.stripe import create_sandbox
 from ledgerlink_stripe import api
 from ledgerlink_stripe.balance import balance
+from stripe_openapi_requests import problems
 
 KEY = "sk_test_sandbox"
 START, HOUR, DAY = 1693526400, 3600, 86400  # 2023-09-01 00:00 UTC
@@ -50,8 +51,12 @@ def days():
     at(5, 3)
     ledger.settle(moments["second"], failed=True)
     with running(app) as served, httpx.Client(timeout=30) as client:
-        yield sandbox, HttpSender(client, api.auth({"api_key": KEY})), context("stripe", {"api_base": served.url}), moments
+        yield sandbox, HttpSender(client, api.auth({"api_key": KEY}), check=_stripe_accepts), context("stripe", {"api_base": served.url}), moments
     sandbox.stop()
+
+
+def _stripe_accepts(request) -> None:
+    assert problems(request) == [], request.url
 
 
 def held(sandbox, until: int, in_transit: tuple[str, ...] = ()) -> int:

@@ -114,7 +114,7 @@ class ReconcileQuery:
 
 def empty_report(query: ReconcileQuery) -> dict[str, Any]:
     """The answer a dry-run gives a :class:`ReconcileQuery`: nothing compared, nothing found."""
-    return {"since": query.since, "until": query.until, "ok": True, "listed": {}, "booked": 0, "counts": {},
+    return {"since": query.since, "until": query.until, "ok": True, "listed": {}, "booked": 0, "balances": {}, "counts": {},
             "ledgers": {}, "notes": ["a dry-run reconciles nothing"], "discrepancies": []}
 
 

@@ -104,6 +104,21 @@ SETTINGS_SCHEMA = {
                            "ExchangeRate; they are refused without one, never booked at 1:1. "
                            "Default: USD.",
         },
+        "clearing_account": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The account Stripe's money is booked into (the clearing bank account "
+                           "\"Stripe USD\" of the clearing mode), by its name or Id: `ledgerlink "
+                           "reconcile` compares its balance (the TrialBalance report) with Stripe's at "
+                           "each payout. Unset (the payout-summary mode): no balance is compared.",
+        },
+        "clearing_timezone": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The IANA time zone the booking recipes date sales in (their "
+                           "\"timezone\", e.g. \"America/New_York\"): the day a payout's balances "
+                           "are compared at ends at midnight there. Default: UTC.",
+        },
         "client_id": {
             "type": "string",
             "minLength": 1,

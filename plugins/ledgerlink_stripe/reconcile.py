@@ -22,7 +22,8 @@ page at a time and read as neutral :class:`~ledgerlink.contract.Record` s:
   Amounts are the transactions' (settlement currency), positive; the charge is the parent;
 - the payouts paid (dated by ``arrival_date``).
 
-Dates are UTC days. A list is asked from some days before the period (a payout arrives days
+Dates are UTC days. Its balance, for the clearing account's check, is
+:mod:`.balance`'s. A list is asked from some days before the period (a payout arrives days
 after it is created; a dispute is decided weeks after it is opened) and each object kept
 when its own date falls in the period.
 """
@@ -38,6 +39,7 @@ from ledgerlink.contract.reconcile import Listing, Reconcile, Record
 from ledgerlink.errors import VendorError
 
 from . import api
+from .balance import balance
 from .enrich import pick_refund
 from .money import to_major
 
@@ -220,4 +222,5 @@ def subject(trigger: str, payload: Mapping[str, Any]) -> str | None:
 
 
 RECONCILE = Reconcile(records=records, kinds=("invoice", "payment", "refund", "dispute", "payout"),
-                      subject=subject, readable=lambda connection: "api_key" in connection.configured_secrets)
+                      subject=subject, balance=balance,
+                      readable=lambda connection: "api_key" in connection.configured_secrets)

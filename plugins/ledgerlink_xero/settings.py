@@ -114,6 +114,13 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                            "account, e.g. 099): `ledgerlink reconcile` compares its balance with "
                            "Stripe's at each payout. Unset: no balance is compared.",
         },
+        "clearing_timezone": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The IANA time zone the booking recipes date sales in (their "
+                           "\"timezone\", e.g. \"America/New_York\"): the day a payout's balances "
+                           "are compared at ends at midnight there. Default: UTC.",
+        },
         "daily_limit": {
             "type": "integer",
             "enum": list(DAILY_LIMITS),

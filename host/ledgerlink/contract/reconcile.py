@@ -4,24 +4,29 @@ A connector declares a :class:`Reconcile` as ``Connector.reconcile``. It lists t
 a period on its side as neutral :class:`Record` s, a page at a time, through a read-only
 generator like a trigger's ``history`` (it yields :class:`~ledgerlink.contract.Request` s, or
 file effects, and the host sends them on the connection, governed and authenticated, and
-asks a page again after a 429), and, if it keeps one, a balance per currency at a date.
+asks a page again after a 429), and, if it keeps one, a balance per currency at the end of a
+day (:data:`ReadBalance`).
 
 The host compares the two sides through the links table: what each run booked (the step's
 ``entry``, as ``ledgerlink export`` reads it) against the ledger's record of it, the ledger's
 records no run made, and the source's objects no run booked. A source (Stripe) lists its
-invoices, payments, refunds and payouts and declares ``balance`` (its balance at the end of
-a day); a ledger (QuickBooks, Xero, files) lists what it holds and maps each action that
+invoices, payments, refunds and payouts and declares ``balance`` (what a clearing account
+booking it must show at the end of a day: its balance plus what left it and has not yet
+arrived where the ledger books it, e.g. payouts in transit); a ledger (QuickBooks, Xero, files) lists what it holds and maps each action that
 creates an entity to the entity type the action's output id names (``entities``), since one
 id can name a journal entry and a purchase alike; its ``balance`` is the clearing account's.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledgerlink.contract.components import ActionContext, Connection, Request, Response
+from ledgerlink.errors import ConfigError
 
 #: what a record is, in words every system shares; ``dispute``: money a card dispute took from
 #: the balance (funds withdrawn) or gave back (funds reinstated, the dispute won)
@@ -69,7 +74,9 @@ class Listing:
 #: ``records(since, until, cursor, ctx)``: one page of the records dated in ``[since, until]``
 #: (YYYY-MM-DD, both included); ``cursor`` is None for the first page, then the page's own
 ListRecords = Callable[[str, str, "str | None", ActionContext], Generator[Any, Any, Listing]]
-#: ``balance(at, ctx)``: {currency: minor units} at the end of day ``at`` (YYYY-MM-DD)
+#: ``balance(at, ctx)``: {currency: minor units} at the end of day ``at``: ``YYYY-MM-DD`` (a
+#: ledger's books are dated by day), or, asked of a source, ``YYYY-MM-DD Area/City``: the day
+#: ending at midnight in that IANA time zone (:func:`end_of_day`; UTC when none is named)
 ReadBalance = Callable[[str, ActionContext], Generator[Request, Response, Mapping[str, int]]]
 
 
@@ -114,8 +121,26 @@ class ReconcileQuery:
 
 def empty_report(query: ReconcileQuery) -> dict[str, Any]:
     """The answer a dry-run gives a :class:`ReconcileQuery`: nothing compared, nothing found."""
-    return {"since": query.since, "until": query.until, "ok": True, "listed": {}, "booked": 0, "counts": {},
+    return {"since": query.since, "until": query.until, "ok": True, "listed": {}, "booked": 0, "balances": {}, "counts": {},
             "ledgers": {}, "notes": ["a dry-run reconciles nothing"], "discrepancies": []}
+
+
+def end_of_day(at: str) -> tuple[str, int]:
+    """``"2023-09-05"`` or ``"2023-09-05 America/New_York"`` → the day and the Unix second its
+    end is (the midnight after it, in that time zone; UTC when none is named). ConfigError
+    naming the fix for a day or a zone that is not one."""
+    day, _, zone = at.partition(" ")
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise ConfigError(f"a balance is read at a day written YYYY-MM-DD, not {day!r}") from None
+    try:
+        tz = ZoneInfo(zone) if zone else dt.timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{zone!r} is not an IANA time zone: name one such as \"America/New_York\" "
+                          f"or \"UTC\"") from None
+    end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tz)
+    return day, int(end.timestamp())
 
 
 def check_record(record: Any, connector: str) -> None:

@@ -19,6 +19,8 @@ object it came from):
   currency: a refund's event that does not say which refund, linking its charge):
   ``not_booked``, naming the run that was about it when one was undone or failed (replay
   it: a backfill plans nothing twice), else the backfill of its day.
+- a ledger booking through a clearing account: its balance against the source's at each
+  payout (:mod:`ledgerlink.engine.reconcile_balance`): ``clearing_balance``.
 
 Each :class:`Discrepancy` names the run it concerns (if any) and its fix. The report is
 ``ok`` only when nothing differs.
@@ -29,91 +31,22 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 from ledgerlink import jsonio
-from ledgerlink.contract import ActionContext, exponent, is_currency
+from ledgerlink.contract import ActionContext
 from ledgerlink.contract.reconcile import Record, Reconcile, check_record
 from ledgerlink.engine.backfill import check_connected, governed
 from ledgerlink.engine.export import rows
+from ledgerlink.engine import reconcile_balance
 from ledgerlink.engine.runner import drive
+from ledgerlink.engine.reconcile_report import PROBLEMS, Discrepancy, Report, check_period, lines, minor, money
 from ledgerlink.engine.runtime import Runtime
-from ledgerlink.errors import InvalidRequest, NotFound
+from ledgerlink.errors import NotFound
 
-#: the problems, in the order a report lists them
-PROBLEMS = ("missing", "amount", "currency", "date", "duplicated", "not_linked", "not_booked")
 #: far enough in the future for "every run ever planned"
 _EVER = 4102444800.0  # 2100-01-01
-
-
-@dataclass(frozen=True)
-class Discrepancy:
-    """One thing the two sides disagree about."""
-
-    problem: str
-    #: the connection whose object it is (a ledger's, or the source's for ``not_booked``)
-    connection: str
-    kind: str
-    entity: str
-    id: str
-    date: str
-    #: what the run booked (or the source holds), and what the ledger holds, in words
-    expected: str
-    found: str
-    #: the source object it came from, when known
-    source_id: str = ""
-    #: the run it concerns, when one booked it
-    run: int | None = None
-    #: what to do about it
-    fix: str = ""
-
-
-@dataclass
-class Report:
-    """A reconciliation's outcome (:func:`reconcile`)."""
-
-    since: str
-    until: str
-    #: connection -> records it listed
-    listed: dict[str, int] = field(default_factory=dict)
-    #: steps compared with their ledger's record
-    booked: int = 0
-    #: ledger connection -> discrepancies found reconciling it, by problem
-    ledgers: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: what was not compared, and why
-    notes: list[str] = field(default_factory=list)
-    discrepancies: list[Discrepancy] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.discrepancies
-
-    def counts(self) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for each in self.discrepancies:
-            found[each.problem] = found.get(each.problem, 0) + 1
-        return found
-
-    def as_json(self) -> dict[str, Any]:
-        return {"since": self.since, "until": self.until, "ok": self.ok, "listed": self.listed,
-                "booked": self.booked, "counts": self.counts(), "ledgers": self.ledgers,
-                "notes": self.notes,
-                "discrepancies": [asdict(each) for each in self.discrepancies]}
-
-
-def money(minor: int, currency: str) -> str:
-    """``1050, "USD"`` → ``10.50 USD``."""
-    digits = exponent(currency) if is_currency(currency) else 2
-    return f"{Decimal(minor).scaleb(-digits):.{digits}f} {currency}"
-
-
-def _minor(amount: Any, currency: str) -> int | None:
-    if amount is None or not is_currency(currency):
-        return None
-    return int(Decimal(str(amount)).scaleb(exponent(currency)).to_integral_value())
 
 
 def read_side(rt: Runtime, name: str, side: Reconcile, since: str, until: str,
@@ -169,7 +102,9 @@ def reconcile(rt: Runtime, since: str, until: str, connection: str | None = None
         _unlinked(report, ledger, records, linked)
         sources = sorted({row["source"] for row in mine if row["source"]})
         for source in sources:
-            _compare_source(rt, report, source, ledger, mine, sleep)
+            listed = _compare_source(rt, report, source, ledger, mine, sleep)
+            if listed is not None:
+                _compare_balances(rt, report, ledger, source, listed, report.discrepancies[first:], sleep)
         found = report.discrepancies[first:]
         report.ledgers[ledger] = {problem: sum(1 for d in found if d.problem == problem)
                                   for problem in PROBLEMS if any(d.problem == problem for d in found)}
@@ -195,7 +130,7 @@ def _compare_ledger(report: Report, ledger: str, side: Reconcile, mine: list[dic
             continue
         report.booked += 1
         currency = str(row["currency"] or "")
-        booked = _minor(row["amount"], currency)
+        booked = minor(row["amount"], currency)
         expected = money(booked, currency) if booked is not None else "?"
         run = int(row["run"])
         where = f"{key[0]} {key[1]} in {ledger}"
@@ -259,16 +194,17 @@ def _unlinked(report: Report, ledger: str, records: list[Record],
 
 
 def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine: list[dict[str, Any]],
-                    sleep: Callable[[float], None]) -> None:
-    """The source's objects of the period, of the kinds ``ledger`` books, that no run booked."""
+                    sleep: Callable[[float], None]) -> list[Record] | None:
+    """The source's objects of the period, of the kinds ``ledger`` books, that no run booked;
+    the source's records (None when it was not read)."""
     side = _side(rt, source)
     if side is None or side.entities:
-        return
+        return None
     if side.readable is not None and not side.readable(rt.connections.connection(source)):
         note = f"{source} was not read: its connector cannot list this connection's objects (an API key?)"
         if note not in report.notes:
             report.notes.append(note)
-        return
+        return None
     records = read_side(rt, source, side, report.since, report.until, sleep)
     report.listed[source] = len(records)
     booked_by, unnamed = _booked_by(rt, side, source, mine)
@@ -296,6 +232,23 @@ def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine:
             "not_booked", source, record.kind, record.entity, record.id, record.date,
             f"booked in {ledger}", f"{money(record.amount, record.currency)}, booked nowhere"
             + (f" ({record.label})" if record.label else ""), record.id, run, fix))
+    return records
+
+
+def _compare_balances(rt: Runtime, report: Report, ledger: str, source: str, records: list[Record],
+                      others: list[Discrepancy], sleep: Callable[[float], None]) -> None:
+    """``ledger``'s clearing account against ``source``'s balance at each payout of ``records``."""
+    side, source_side = _side(rt, ledger), _side(rt, source)
+    why = reconcile_balance.skipped(rt, ledger, side, source, source_side)
+    if why is not None or side is None or side.balance is None or source_side is None or source_side.balance is None:
+        if why and why not in report.notes:
+            report.notes.append(why)
+        return
+    found, compared, notes = reconcile_balance.compare(rt, ledger, side.balance, source, source_side.balance,
+                                                       records, others, Discrepancy, money, sleep)
+    report.discrepancies += found
+    report.balances[ledger] = report.balances.get(ledger, 0) + compared
+    report.notes += [note for note in notes if note not in report.notes]
 
 
 #: the statuses of a run that booked nothing it keeps, and that ``runs replay`` performs again
@@ -353,7 +306,7 @@ def _booked_by(rt: Runtime, side: Reconcile, source: str,
             booked[about].add(row["recipe"])
         elif row["source_id"]:
             currency = str(row["currency"] or "")
-            taken = unnamed[str(row["source_id"]), _minor(row["amount"], currency), currency]
+            taken = unnamed[str(row["source_id"]), minor(row["amount"], currency), currency]
             if (row["recipe"], int(row["run"])) not in taken:
                 taken.append((row["recipe"], int(row["run"])))
     return booked, unnamed
@@ -369,31 +322,4 @@ def _by_parent(unnamed: Unnamed, record: Record) -> str | None:
     return recipe
 
 
-def lines(report: Report) -> Iterator[str]:
-    """The report as a table for a terminal."""
-    yield f"reconciled {report.since} to {report.until}: " + ", ".join(
-        f"{name} {count} records" for name, count in sorted(report.listed.items())) + f", {report.booked} bookings"
-    yield from (f"note: {note}" for note in report.notes)
-    if report.ok:
-        yield "both sides agree"
-        return
-    yield f"{len(report.discrepancies)} discrepancies: " + ", ".join(
-        f"{count} {problem}" for problem, count in report.counts().items())
-    for each in report.discrepancies:
-        run = f" run {each.run}" if each.run is not None else ""
-        yield (f"{each.problem:<10} {each.connection} {each.entity} {each.id} {each.date}{run}: "
-               f"expected {each.expected}, found {each.found}")
-        yield f"           fix: {each.fix}"
-
-
-def check_period(since: Any, until: Any) -> None:
-    """InvalidRequest unless both are YYYY-MM-DD and ``since`` is not after ``until``."""
-    for name, value in (("since", since), ("until", until)):
-        try:
-            if not isinstance(value, str) or len(value) != 10:
-                raise ValueError(value)
-            dt.date.fromisoformat(value)
-        except ValueError:
-            raise InvalidRequest(f"{name} must be a date written YYYY-MM-DD, got {value!r}") from None
-    if since > until:
-        raise InvalidRequest(f"until ({until}) is before since ({since})")
+__all__ = ["PROBLEMS", "Discrepancy", "Report", "check_period", "lines", "money", "read_side", "reconcile"]

@@ -14,8 +14,8 @@ object it came from):
   linked record of its entity carries (a ledger that stores it: Xero's Reference, FreshBooks'
   note; whatever its amount or memo), else ``not_linked``;
 - each source object of the period no run booked in a ledger that books its kind (a run
-  books the object its step links, and the object its trigger is about):
-  ``not_booked``.
+  books the object its step links, and the object its trigger is about; a run of that
+  recipe skipped by its rule accounts for its object): ``not_booked``.
 
 Each :class:`Discrepancy` names the run it concerns (if any) and its fix. The report is
 ``ok`` only when nothing differs.
@@ -288,7 +288,8 @@ def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine:
 def _booked_by(rt: Runtime, side: Reconcile, source: str, mine: list[dict[str, Any]]) -> dict[str, set[str]]:
     """Each source object a run booked → the recipes that booked it: the object a step's link
     names, and the object the run's trigger is about (``side.subject``), since a step may link
-    another id (a payout's fees, ``fees:po_…``)."""
+    another id (a payout's fees, ``fees:po_…``). A run one of those recipes closed by a
+    ``skip`` rule (a payout without fees: nothing to book) accounts for its object too."""
     ours = [row for row in mine if row["source"] == source]
     booked: dict[str, set[str]] = defaultdict(set)
     for row in ours:
@@ -296,6 +297,9 @@ def _booked_by(rt: Runtime, side: Reconcile, source: str, mine: list[dict[str, A
             booked[str(row["source_id"])].add(row["recipe"])
     if side.subject is None:
         return booked
+    recipes = {row["recipe"] for row in ours}
+    ours = ours + [{"event_id": row["event_id"], "trigger": row["trigger"], "recipe": row["recipe_id"]}
+                   for row in rt.store.skipped_runs(source) if row["recipe_id"] in recipes]
     payloads = rt.store.payloads(source, (str(row["event_id"]) for row in ours))
     for row in ours:
         payload = jsonio.loads(payloads[row["event_id"]]) if row["event_id"] in payloads else None

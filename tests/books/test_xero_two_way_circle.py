@@ -11,7 +11,8 @@ two-way ones for Xero and the clearing mode's invoice booking — run by worker 
    once; Stripe tells of that: the clearing mode's booking recipe plans nothing (no money
    reached the Stripe balance) and nothing is booked twice in Xero.
 3. A person's payment of a Xero invoice that did not come from Stripe is skipped as
-   ``not_linked``, not failed.
+   ``not_linked``, not failed; a person's edit of the contact kept for Stripe itself (the
+   fees' payee) is skipped as ``not_a_customer``.
 4. Stripe owns the customers (``[source_of_truth]``): the Xero contact follows a Stripe
    customer's change, and a person's later edit of it in Xero is reported as a conflict,
    with both values, and left as the person made it.
@@ -193,6 +194,20 @@ def test_the_xero_circle_writes_nothing_back_and_books_nothing_twice(circle):
     [unlinked] = [r for r in runs_of(runtime, MARKING) if r["skipped_as"] == "not_linked"]
     assert "did not come from a Stripe invoice" in unlinked["skip_reason"]
     assert len(stripe_seen.writes()) == 1
+
+    # the contact the booking recipe keeps for Stripe itself (the fees' payee), edited by a
+    # person: linked to "stripe", no Stripe customer, so no conflict to check
+    [payee] = [c for c in jsonio.loads(xero.get("/Contacts").content)["Contacts"] if c["Name"] == "Stripe"]
+    books.clock.advance(600)
+    edited = xero.post(f"/Contacts/{payee['ContactID']}", content=jsonio.dumps({"Contacts": [
+        {"ContactID": payee["ContactID"], "EmailAddress": "billing@stripe.example"}]}),
+        headers={"Content-Type": "application/json"})
+    assert edited.status_code == 200, edited.text
+    settle(runtime, stripe, books, runs=len(runtime.store.list_runs()) + 1)
+    [payee_checked] = runs_of(runtime, CHECKED)
+    assert (payee_checked["status"], payee_checked["skipped_as"]) == ("skipped", "not_a_customer"), payee_checked
+    assert "stands for stripe, not a Stripe customer" in payee_checked["skip_reason"]
+    assert runtime.store.run(payee_checked["id"])["steps"] == []  # Stripe not even read
     assert books_seen.writes()[before:] == []
 
 

@@ -3,7 +3,7 @@
 It is listed under the ``ledgerlink`` entry-point group (``freshbooks =
 "ledgerlink_freshbooks"``) and registers, through the same hooks a third-party package uses,
 the ``freshbooks`` connector, its triggers and its actions: ``find_or_create_client``,
-``create_invoice``, ``mark_invoice_sent``, ``create_payment``, ``create_credit_note``,
+``update_client``, ``create_invoice``, ``mark_invoice_sent``, ``create_payment``, ``create_credit_note``,
 ``create_expense`` and ``create_other_income``.
 
 Modules:
@@ -15,7 +15,7 @@ Modules:
 - :mod:`.errors` (FreshBooks' three error shapes read into retry, reconnect, gone or give up)
   and :mod:`.api` (account paths, envelopes, money, searches, pages: the sans-I/O client);
 - the actions: :mod:`.clients` (a source customer's client: linked, by its note, or created;
-  never two), :mod:`.invoice` (invoices, marked sent), :mod:`.payment`, :mod:`.credit_note`,
+  never two; :mod:`.client_update` sets its names and email), :mod:`.invoice` (invoices, marked sent), :mod:`.payment`, :mod:`.credit_note`,
   :mod:`.expense` (a payout's fees) and :mod:`.other_income` (money without an invoice), on
   :mod:`.fields` (ids, currencies, lines with their taxes) and :mod:`.records` (the source id
   kept on each object and looked up when an answer is lost — FreshBooks has no idempotency
@@ -38,6 +38,7 @@ from ledgerlink.contract import Connector, Limits
 from ledgerlink.contract.entries import read_entry
 
 from .business import check_company
+from .client_update import UPDATE_CLIENT
 from .clients import FIND_OR_CREATE_CLIENT
 from .credit_note import CREATE_CREDIT_NOTE
 from .expense import CREATE_EXPENSE
@@ -81,7 +82,7 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
-ACTIONS = (FIND_OR_CREATE_CLIENT, CREATE_INVOICE, MARK_INVOICE_SENT, CREATE_PAYMENT, CREATE_CREDIT_NOTE,
+ACTIONS = (FIND_OR_CREATE_CLIENT, UPDATE_CLIENT, CREATE_INVOICE, MARK_INVOICE_SENT, CREATE_PAYMENT, CREATE_CREDIT_NOTE,
            CREATE_EXPENSE, CREATE_OTHER_INCOME)
 
 

@@ -6,15 +6,16 @@ uses, the ``quickbooks`` connector and its actions: ``create_journal_entry``,
 ``create_invoice``, ``create_payment``, ``create_credit_memo``, ``create_refund_receipt``,
 ``create_deposit``, ``create_transfer``, ``create_purchase``, ``create_sales_receipt``,
 ``find_customer``, ``find_or_create_customer``, ``find_item``,
-``find_or_create_item``, ``find_account``, ``void_invoice``, ``update_invoice`` and
-``update_customer``.
+``find_or_create_item``, ``find_account``, ``void_invoice``, ``update_invoice``,
+``update_customer`` and ``update_item``.
 
 Modules: :mod:`.api` (pinned minor version, URLs, fault classification),
 :mod:`.journal_entry`, :mod:`.sales_forms` (invoice, credit memo, refund receipt),
 :mod:`.payment`, :mod:`.deposit`, :mod:`.transfer`, :mod:`.purchase` and
 :mod:`.sales_receipt` (the actions; :mod:`.account_currencies` checks the currencies of their
 accounts), :mod:`.books` (the closed books date), :mod:`.customers`, :mod:`.items` and
-:mod:`.accounts` (finding list entities), :mod:`.updates` (void and sparse updates) on
+:mod:`.accounts` (finding list entities), :mod:`.updates` and :mod:`.item_updates` (void and
+sparse updates) on
 :mod:`.synctoken` (read the SyncToken, write, on a stale one read again and retry once);
 QuickBooks' own rules on top of :mod:`ledgerlink.contract` are :mod:`.fields` (reading an
 input: amounts, text, currency, references), :mod:`.queries` (the query language, matching
@@ -48,6 +49,7 @@ from .sales_forms import CREATE_CREDIT_MEMO, CREATE_INVOICE, CREATE_REFUND_RECEI
 from .customers import FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER
 from .items import FIND_ITEM, FIND_OR_CREATE_ITEM
 from .accounts import ACTION as FIND_ACCOUNT
+from .item_updates import UPDATE_ITEM
 from .updates import UPDATE_CUSTOMER, UPDATE_INVOICE, VOID_INVOICE
 from .changes import POLL, TRIGGERS, VERIFIER_SETTING, WEBHOOK
 from .oauth import OAUTH
@@ -198,7 +200,7 @@ ACTIONS = (CREATE_JOURNAL_ENTRY, CREATE_INVOICE, CREATE_PAYMENT, CREATE_CREDIT_M
            CREATE_REFUND_RECEIPT, CREATE_DEPOSIT, CREATE_TRANSFER, CREATE_PURCHASE,
            CREATE_SALES_RECEIPT, FIND_CUSTOMER, FIND_OR_CREATE_CUSTOMER,
            FIND_ITEM, FIND_OR_CREATE_ITEM, FIND_ACCOUNT, VOID_INVOICE, UPDATE_INVOICE,
-           UPDATE_CUSTOMER)
+           UPDATE_CUSTOMER, UPDATE_ITEM)
 
 
 @hookimpl

@@ -7,10 +7,9 @@
   (``specversion``, ``type: qbo.<entity>.<created|updated|…>.v1``, ``intuitentityid``,
   ``intuitaccountid`` = realm, ``time``), told apart by ``specversion``. A delivery may span
   several companies (realms); each event carries its realm, and the host stores it on the
-  connection of that realm. Notifications carry ids only, so each trigger *fetches* the
-  entity (``GET /v3/company/{realm}/{entity}/{id}``, governed like any request) before the
-  host plans runs. Intuit wants a 200 within 3 s: the host acknowledges once the
-  notification is stored, and fetches afterwards.
+  connection of that realm. Notifications carry ids only, so each trigger *fetches* the entity
+  (``GET /v3/company/{realm}/{entity}/{id}``, governed like any request) before the host plans
+  runs. Intuit wants a 200 within 3 s: the host acknowledges once it is stored, fetches after.
 - **Change data capture** (Intuit docs), the fallback when webhooks are not set up:
   ``GET /v3/company/{realm}/cdc?entities=…&changedSince=…`` polled every ``poll_seconds``
   (a host setting of the connection), returning whole entities, deleted ones as
@@ -52,7 +51,7 @@ OPERATIONS = {"Create": "created", "Update": "updated", "Delete": "deleted", "Me
 TRIGGERED: dict[str, tuple[str, ...]] = {
     "Payment": ("created", "updated", "deleted"),
     "Invoice": ("created", "updated", "deleted", "voided"),
-    "Customer": ("created", "updated", "deleted", "merged"),
+    "Customer": ("created", "updated", "deleted", "merged"), "Item": ("created", "updated"),
 }
 #: what a change-data-capture poll asks for
 CDC_ENTITIES = tuple(TRIGGERED)
@@ -376,6 +375,8 @@ def _sample(entity: str, operation: str) -> dict[str, Any]:
             data.update({"TotalAmt": 55.0, "Balance": 55.0, "DocNumber": "1037", "TxnDate": "2026-11-24",
                          "CustomerRef": {"value": "1", "name": "Amy's Bird Sanctuary"},
                          "CurrencyRef": {"value": "USD", "name": "United States Dollar"}})
+        elif entity == "Item":
+            data.update({"Name": "Bird food", "Type": "Service", "UnitPrice": 10.0, "Active": True})
         else:
             data.update({"DisplayName": "Amy's Bird Sanctuary",
                          "PrimaryEmailAddr": {"Address": "birds@intuit.com"}, "Active": True})

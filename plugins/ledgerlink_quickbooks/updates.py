@@ -38,7 +38,7 @@ class Field:
     schema: Mapping[str, Any]
 
 
-def _text(name: str, limit: int, *, wrap: str | None = None, empty: bool = True) -> Callable[[Any, Problems], Any]:
+def text_field(name: str, limit: int, *, wrap: str | None = None, empty: bool = True) -> Callable[[Any, Problems], Any]:
     def read_(value: Any, problems: Problems) -> Any:
         kept = text(value, f"/{name}", name, limit, problems)
         if kept is None:
@@ -76,7 +76,7 @@ def _choice(name: str, choices: tuple[str, ...]) -> Callable[[Any, Problems], An
     return read_
 
 
-def _boolean(name: str) -> Callable[[Any, Problems], Any]:
+def boolean_field(name: str) -> Callable[[Any, Problems], Any]:
     def read_(value: Any, problems: Problems) -> Any:
         if not isinstance(value, bool):
             problems.add(f"/{name}", f"{name} must be true or false, got {contract.show(value)}")
@@ -85,7 +85,7 @@ def _boolean(name: str) -> Callable[[Any, Problems], Any]:
     return read_
 
 
-def _fields(action: str, what: str, data: Any, fields: tuple[Field, ...]) -> tuple[str, dict[str, Any]]:
+def update_fields(action: str, what: str, data: Any, fields: tuple[Field, ...]) -> tuple[str, dict[str, Any]]:
     """The Id and the QBO fields of an update input; every problem at once as an InputError."""
     problems = Problems(action, what)
     if not isinstance(data, Mapping):
@@ -110,7 +110,7 @@ def _fields(action: str, what: str, data: Any, fields: tuple[Field, ...]) -> tup
     return str(target), out
 
 
-def _input_schema(title: str, what: str, ref: str | None, fields: tuple[Field, ...]) -> dict[str, Any]:
+def update_input_schema(title: str, what: str, ref: str | None, fields: tuple[Field, ...]) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": title,
@@ -122,7 +122,7 @@ def _input_schema(title: str, what: str, ref: str | None, fields: tuple[Field, .
     }
 
 
-def _output_schema(extra: Mapping[str, Any]) -> dict[str, Any]:
+def update_output_schema(extra: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
@@ -152,15 +152,15 @@ INVOICE_FIELDS = (
     Field("TxnDate", _date("TxnDate"),
           {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
            "description": "The new invoice date, YYYY-MM-DD."}),
-    Field("DocNumber", _text("DocNumber", MAX_DOC_NUMBER, empty=False),
+    Field("DocNumber", text_field("DocNumber", MAX_DOC_NUMBER, empty=False),
           {"type": "string", "minLength": 1, "maxLength": MAX_DOC_NUMBER,
            "description": "The new invoice number (at most 21 characters; QuickBooks may refuse "
                           "one already used)."}),
-    Field("PrivateNote", _text("PrivateNote", MAX_TEXT),
+    Field("PrivateNote", text_field("PrivateNote", MAX_TEXT),
           {"type": "string", "maxLength": MAX_TEXT,
            "description": "The new private note (not shown to the customer); replaces the "
                           "current one."}),
-    Field("CustomerMemo", _text("CustomerMemo", MAX_MEMO, wrap="value"),
+    Field("CustomerMemo", text_field("CustomerMemo", MAX_MEMO, wrap="value"),
           {"type": "string", "maxLength": MAX_MEMO,
            "description": "The new message to the customer, printed on the invoice."}),
     Field("EmailStatus", _choice("EmailStatus", ("NotSet", "NeedToSend", "EmailSent")),
@@ -181,26 +181,26 @@ INVOICE_SAMPLE = {"Id": "130", "DueDate": "2024-04-30",
 def update_invoice(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, dict[str, Any]]:
     """Change the fields given of an invoice (a sparse update), retried once on a stale SyncToken."""
     action = UPDATE_INVOICE_NAME
-    target, fields = _fields(action, "a QuickBooks invoice update", input, INVOICE_FIELDS)
+    target, fields = update_fields(action, "a QuickBooks invoice update", input, INVOICE_FIELDS)
     done = yield from sparse_update(ctx, action, "Invoice", "invoice", target, fields)
-    return _updated(done, fields, {"doc_number": done.entity.get("DocNumber")})
+    return update_output(done, fields, {"doc_number": done.entity.get("DocNumber")})
 
 
 # --- update_customer -----------------------------------------------------------------------------
 
 CUSTOMER_FIELDS = (
-    Field("DisplayName", _text("DisplayName", 500, empty=False),
+    Field("DisplayName", text_field("DisplayName", 500, empty=False),
           {"type": "string", "minLength": 1, "maxLength": 500,
            "description": "The new display name (unique among customers, vendors and employees; "
                           "QuickBooks refuses one in use, code 6240)."}),
     Field("PrimaryEmailAddr", _email("PrimaryEmailAddr"),
           {"type": "string", "maxLength": 100, "description": "The new email address."}),
-    Field("CompanyName", _text("CompanyName", 100),
+    Field("CompanyName", text_field("CompanyName", 100),
           {"type": "string", "maxLength": 100, "description": "The new company name."}),
-    Field("Notes", _text("Notes", 2000),
+    Field("Notes", text_field("Notes", 2000),
           {"type": "string", "maxLength": 2000,
            "description": "The new free-form notes about the customer; replace the current ones."}),
-    Field("Active", _boolean("Active"),
+    Field("Active", boolean_field("Active"),
           {"type": "boolean",
            "description": "false makes the customer inactive (QuickBooks' way of deleting it), "
                           "true active again."}),
@@ -212,13 +212,13 @@ CUSTOMER_SAMPLE = {"Id": "58", "PrimaryEmailAddr": "accounts@birds.example", "No
 def update_customer(input: Mapping[str, Any], ctx: ActionContext) -> Generator[Request, Response, dict[str, Any]]:
     """Change the fields given of a customer (a sparse update), retried once on a stale SyncToken."""
     action = UPDATE_CUSTOMER_NAME
-    target, fields = _fields(action, "a QuickBooks customer update", input, CUSTOMER_FIELDS)
+    target, fields = update_fields(action, "a QuickBooks customer update", input, CUSTOMER_FIELDS)
     done = yield from sparse_update(ctx, action, "Customer", "customer", target, fields)
-    return _updated(done, fields, {"display_name": done.entity.get("DisplayName"),
+    return update_output(done, fields, {"display_name": done.entity.get("DisplayName"),
                                    "active": done.entity.get("Active", True) is not False})
 
 
-def _updated(done: Written, fields: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+def update_output(done: Written, fields: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     out = {"id": str(done.entity["Id"]), "sync_token": str(done.entity.get("SyncToken", "0")),
            "status": "updated" if done.written else "unchanged",
            "changed": sorted(fields) if done.written else []}
@@ -327,7 +327,7 @@ def _money(entity: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _posted(request: Request, current: Mapping[str, Any]) -> dict[str, Any]:
+def posted(request: Request, current: Mapping[str, Any]) -> dict[str, Any]:
     body = request.json if isinstance(request.json, Mapping) else {}
     changed = {k: v for k, v in body.items() if k not in ("Id", "SyncToken", "sparse")}
     return {**current, **changed, "SyncToken": str(int(current["SyncToken"]) + 1)}
@@ -337,7 +337,7 @@ def _void_sample(request: Request) -> Response:
     invoice = _money(_SAMPLE_INVOICE)
     if request.method == "GET":
         return Response(status=200, json={"Invoice": invoice, "time": _TIME})
-    voided = _posted(request, invoice)
+    voided = posted(request, invoice)
     voided.update({"TotalAmt": Decimal(0), "Balance": Decimal(0),
                    "PrivateNote": f"Voided - {invoice['PrivateNote']}",
                    "Line": [{**line, "Amount": Decimal(0),
@@ -350,13 +350,13 @@ def _invoice_sample(request: Request) -> Response:
     invoice = _money(_SAMPLE_INVOICE)
     if request.method == "GET":
         return Response(status=200, json={"Invoice": invoice, "time": _TIME})
-    return Response(status=200, json={"Invoice": _posted(request, invoice), "time": _TIME})
+    return Response(status=200, json={"Invoice": posted(request, invoice), "time": _TIME})
 
 
 def _customer_sample(request: Request) -> Response:
     if request.method == "GET":
         return Response(status=200, json={"Customer": dict(_SAMPLE_CUSTOMER), "time": _TIME})
-    return Response(status=200, json={"Customer": _posted(request, _SAMPLE_CUSTOMER), "time": _TIME})
+    return Response(status=200, json={"Customer": posted(request, _SAMPLE_CUSTOMER), "time": _TIME})
 
 
 VOID_INVOICE = Action(
@@ -372,9 +372,9 @@ UPDATE_INVOICE = Action(
     name=UPDATE_INVOICE_NAME,
     summary="Change fields of a QuickBooks invoice (due date, number, notes, email): a sparse "
             "update sending only those, retried once on a stale SyncToken.",
-    input_schema=_input_schema("update a QuickBooks invoice (sparse)", "invoice to change", None,
+    input_schema=update_input_schema("update a QuickBooks invoice (sparse)", "invoice to change", None,
                                INVOICE_FIELDS),
-    output_schema=_output_schema({"doc_number": {"type": "string",
+    output_schema=update_output_schema({"doc_number": {"type": "string",
                                                  "description": "The invoice number after the "
                                                                 "update."}}),
     sample=INVOICE_SAMPLE, perform=update_invoice, sample_response=_invoice_sample,
@@ -384,9 +384,9 @@ UPDATE_CUSTOMER = Action(
     name=UPDATE_CUSTOMER_NAME,
     summary="Change fields of a QuickBooks customer (name, email, company, notes, active): a "
             "sparse update sending only those, retried once on a stale SyncToken.",
-    input_schema=_input_schema("update a QuickBooks customer (sparse)", "customer to change",
+    input_schema=update_input_schema("update a QuickBooks customer (sparse)", "customer to change",
                                "Customer", CUSTOMER_FIELDS),
-    output_schema=_output_schema({
+    output_schema=update_output_schema({
         "display_name": {"type": "string", "description": "The customer's DisplayName after "
                                                           "the update."},
         "active": {"type": "boolean", "description": "Whether the customer is active after the "

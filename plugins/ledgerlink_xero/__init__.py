@@ -2,7 +2,7 @@
 
 It is listed under the ``ledgerlink`` entry-point group (``xero = "ledgerlink_xero"``) and
 registers, through the same hooks a third-party package uses, the ``xero`` connector and its
-actions: ``find_contact``, ``find_or_create_contact``, ``create_invoice``,
+actions: ``find_contact``, ``find_or_create_contact``, ``update_contact``, ``create_invoice``,
 ``create_credit_note``, ``allocate_credit_note``, ``create_payment``,
 ``create_manual_journal``, ``create_bank_transaction``, ``create_bank_transfer``,
 ``void_invoice``, ``find_account``, ``find_item`` and ``find_tax_rate``.
@@ -18,7 +18,7 @@ Modules:
 - :mod:`.errors` (Xero's answers read into retry, reconnect or give up) and :mod:`.api`
   (envelopes, idempotency keys, unit decimals, dates and filters: the sans-I/O client);
 - the actions: :mod:`.contacts` (a source customer's contact: linked, by ContactNumber, or
-  created), :mod:`.invoice` (sales invoices and credit notes, voiding), :mod:`.allocation`
+  created; :mod:`.contact_update` sets its name and email), :mod:`.invoice` (sales invoices and credit notes, voiding), :mod:`.allocation`
   (a credit note applied), :mod:`.payment`, :mod:`.manual_journal` (balanced journals),
   :mod:`.bank` (spend or receive money, transfers; :mod:`.legs` a transfer between currencies
   as two legs at Stripe's rate) and :mod:`.lookups` (accounts, items,
@@ -44,6 +44,7 @@ from ledgerlink.contract.entries import read_entry
 from .allocation import ACTION as ALLOCATE_CREDIT_NOTE
 from .api import IDEMPOTENCY_KEY_LIFETIME
 from .bank import CREATE_BANK_TRANSACTION, CREATE_BANK_TRANSFER
+from .contact_update import UPDATE_CONTACT
 from .contacts import FIND_CONTACT, FIND_OR_CREATE_CONTACT
 from .invoice import ACTION as CREATE_INVOICE
 from .invoice import CREATE_CREDIT_NOTE, VOID_INVOICE
@@ -94,7 +95,7 @@ def ledgerlink_register_connectors(register):
     register(CONNECTOR)
 
 
-ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_NOTE,
+ACTIONS = (FIND_CONTACT, FIND_OR_CREATE_CONTACT, UPDATE_CONTACT, CREATE_INVOICE, CREATE_CREDIT_NOTE,
            ALLOCATE_CREDIT_NOTE, CREATE_PAYMENT, CREATE_MANUAL_JOURNAL, CREATE_BANK_TRANSACTION,
            CREATE_BANK_TRANSFER, VOID_INVOICE, *LOOKUPS)
 

@@ -14,6 +14,9 @@ threads.
    paid out of band, once; Stripe's webhook about that books nothing twice.
 3. A person's payment of an invoice that did not come from Stripe is skipped as
    ``not_linked``, not failed.
+4. Stripe owns the customers (``[source_of_truth]``): FreshBooks' client follows a Stripe
+   customer's change, and a person's later edit of it in FreshBooks is reported as a
+   conflict, with both values, and left as the person made it.
 
 Each sandbox's requests are counted: what ledgerlink wrote, and nothing more.
 """
@@ -43,7 +46,7 @@ from ledgerlink_sandboxes.freshbooks import create_sandbox as freshbooks_sandbox
 from ledgerlink_sandboxes.stripe import create_sandbox as stripe_sandbox
 from books_month import write_config
 import stripe_month as month
-from two_way_circle import AMY, Late, Recorded, runs_of, settled, stripe_invoice, stripe_post
+from two_way_circle import AMY, Late, Recorded, runs_of, settled, stored_events, stripe_invoice, stripe_post
 from vendor_files import REPO
 
 TWO_WAY = REPO / "recipes" / "two-way"
@@ -51,6 +54,8 @@ SHIPPED = sorted(TWO_WAY.glob("*freshbooks*.json")) + [
     REPO / "recipes" / "freshbooks" / "mode-1-per-transaction" / "stripe-invoice-paid-to-freshbooks-invoice-and-payment.json"]
 PAID = "freshbooks-payment-to-stripe-invoice-paid"
 BOOKED = "stripe-invoice-paid-to-freshbooks-invoice-and-payment"
+FOLLOWS = "stripe-customer-updated-to-freshbooks-client"
+CHECKED = "freshbooks-client-updated-checked-against-stripe"
 
 
 def recipes_in(folder: Path) -> Path:
@@ -100,14 +105,15 @@ def circle(tmp_path, keys, monkeypatch):
         try:
             with running(stripe_app) as stripe, running(books_app) as books, \
                     httpx.Client(base_url=f"{stripe.url}/v1", auth=(month.KEY, "")) as api:
-                config = write_config(tmp_path / "ledgerlink.toml", stripe.url, freshbooks_config(books.url))
+                config = write_config(tmp_path / "ledgerlink.toml", stripe.url, freshbooks_config(books.url)
+                                      + ["[source_of_truth]", 'customers = "stripe"', ""])
                 customer = stripe_post(api, "/customers", **AMY)
                 runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_in(tmp_path / "recipes"),
                                         config_file=str(config), settings=Settings(backoff_base=0.05, backoff_cap=0.2))
                 endpoint_app.app = create_app(runtime=runtime)
-                (done,) = register(runtime.connections, "freshbooks", f"{endpoint.url}/webhooks/freshbooks",
-                                   {"freshbooks.payment.created"}, wait=30)
-                assert done.done == "confirmed", done
+                done = register(runtime.connections, "freshbooks", f"{endpoint.url}/webhooks/freshbooks",
+                                {"freshbooks.payment.created", "freshbooks.client.updated"}, wait=30)
+                assert [each.done for each in done] == ["confirmed", "confirmed"], done
                 pool = WorkerPool(runtime, 2)
                 pool.start()
                 try:
@@ -123,7 +129,7 @@ def circle(tmp_path, keys, monkeypatch):
 
 def test_the_freshbooks_circle_writes_nothing_back_and_books_nothing_twice(circle):
     runtime, stripe, stripe_seen, books, books_seen, loop, api, customer = circle
-    registered = len(books_seen.writes())  # the callback, and its verification
+    registered = len(books_seen.writes())  # the callbacks, and their verification
 
     # 1. paid by card in Stripe -> booked in FreshBooks -> FreshBooks' callback -> nothing back to Stripe
     card = stripe_invoice(api, customer, 12500)
@@ -176,3 +182,40 @@ def test_the_freshbooks_circle_writes_nothing_back_and_books_nothing_twice(circl
     assert f"pays invoice {own['id']}, which did not come from a Stripe invoice" in unlinked["skip_reason"]
     assert len(stripe_seen.writes()) == 1
     assert [r["skipped_as"] for r in runs_of(runtime, PAID)].count("echo") == 1
+
+
+def test_freshbooks_follows_the_source_of_truth_and_a_persons_edit_there_is_reported_not_overwritten(circle):
+    """customers = "stripe": a Stripe customer's new name reaches its FreshBooks client (whose
+    callback about it is an echo); a person's later edit of that client in FreshBooks is a
+    conflict, reported with both values and raised as ledgerlink.sync.conflict, and left as
+    the person made it."""
+    runtime, stripe, stripe_seen, books, books_seen, loop, api, customer = circle
+    stripe_invoice(api, customer, 4200, collection_method="send_invoice", days_until_due=30)
+    settle(runtime, stripe, books, runs=1)  # booked for the customer: its client is linked to it
+    [client] = [c for c in documents(loop, "users/clients", "clients") if customer in str(c.get("note"))]
+    stripe_post(api, f"/customers/{customer}", name="Amy's Bird Sanctuary Ltd")
+    settle(runtime, stripe, books, runs=3)
+    [followed] = runs_of(runtime, FOLLOWS)
+    assert followed["status"] == "succeeded", followed["last_error"] or followed["skip_reason"]
+    amy = result(call(loop, "GET", f"users/clients/{client['id']}"))["client"]
+    assert (amy["organization"], amy["email"]) == ("Amy's Bird Sanctuary Ltd", "birds@intuit.com")
+    [check] = runs_of(runtime, CHECKED)
+    assert (check["status"], check["skipped_as"]) == ("skipped", "echo"), check["last_error"] or check["skip_reason"]
+    assert f"client {client['id']} of connection 'freshbooks' was written by ledgerlink (run {followed['id']}" \
+        in check["skip_reason"]
+
+    books.clock.advance(600)  # ten minutes later, a person renames the client in FreshBooks
+    before = len(books_seen.writes())
+    call(loop, "PUT", f"users/clients/{client['id']}", {"client": {"organization": "Amy B."}})
+    settle(runtime, stripe, books, runs=4)
+    [conflict] = [r for r in runs_of(runtime, CHECKED) if r["skipped_as"] == "conflict"]
+    assert ('organization "Amy B." and email "birds@intuit.com" in FreshBooks; name "Amy\'s Bird Sanctuary Ltd" '
+            f'and email "birds@intuit.com" in Stripe (customer {customer})') in conflict["skip_reason"]
+    steps = runtime.store.run(conflict["id"])["steps"]
+    assert [(step["step_id"], step["status"]) for step in steps] == [("stripe", "succeeded")]  # read only
+    raised = [e for e in stored_events(runtime) if e["trigger"] == "ledgerlink.sync.conflict"]
+    assert [e["event_id"] for e in raised] == [f"sync.conflict:{conflict['id']}"]
+    amy = result(call(loop, "GET", f"users/clients/{client['id']}"))["client"]
+    assert amy["organization"] == "Amy B."  # not overwritten
+    assert books_seen.writes()[before:] == [] and stripe_seen.writes() == []
+    assert api.get(f"/customers/{customer}").json()["name"] == "Amy's Bird Sanctuary Ltd"

@@ -11,7 +11,11 @@ two-way ones for Xero and the clearing mode's invoice booking — run by worker 
    once; Stripe tells of that: the clearing mode's booking recipe plans nothing (no money
    reached the Stripe balance) and nothing is booked twice in Xero.
 3. A person's payment of a Xero invoice that did not come from Stripe is skipped as
-   ``not_linked``, not failed.
+   ``not_linked``, not failed; a person's edit of the contact kept for Stripe itself (the
+   fees' payee) is skipped as ``not_a_customer``.
+4. Stripe owns the customers (``[source_of_truth]``): the Xero contact follows a Stripe
+   customer's change, and a person's later edit of it in Xero is reported as a conflict,
+   with both values, and left as the person made it.
 
 Each sandbox's requests are counted: what ledgerlink wrote, and nothing more.
 """
@@ -46,9 +50,13 @@ KEY = "xero-two-way-webhook-key"
 TWO_WAY = REPO / "recipes" / "two-way"
 SHIPPED = [TWO_WAY / "xero-invoice-paid-to-stripe-invoice-paid.json",
            TWO_WAY / "stripe-invoice-finalized-to-xero-open-invoice.json",
+           TWO_WAY / "stripe-customer-updated-to-xero-contact.json",
+           TWO_WAY / "xero-contact-updated-checked-against-stripe.json",
            REPO / "recipes" / "xero" / "mode-1-clearing" / "stripe-invoice-paid-to-xero-payment-into-clearing.json"]
 BOOKING = "stripe-invoice-paid-to-xero-payment-into-clearing"
 MARKING = "xero-invoice-paid-to-stripe-invoice-paid"
+FOLLOWS = "stripe-customer-updated-to-xero-contact"
+CHECKED = "xero-contact-updated-checked-against-stripe"
 
 
 def recipes_in(folder: Path) -> Path:
@@ -104,7 +112,8 @@ def circle(tmp_path, keys, monkeypatch):
                 create_accounts(xero)
                 lines = xero_config(books.url)
                 lines.insert(lines.index("[connections.xero.limits]"), 'webhook_key = "${LL_TEST_XERO_WEBHOOK_KEY}"')
-                config = write_config(tmp_path / "ledgerlink.toml", stripe.url, lines)
+                config = write_config(tmp_path / "ledgerlink.toml", stripe.url,
+                                      lines + ["[source_of_truth]", 'customers = "stripe"', ""])
                 customer = stripe_post(api, "/customers", **AMY)
                 runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_in(tmp_path / "recipes"),
                                         config_file=str(config), settings=Settings(backoff_base=0.05, backoff_cap=0.2))
@@ -185,4 +194,72 @@ def test_the_xero_circle_writes_nothing_back_and_books_nothing_twice(circle):
     [unlinked] = [r for r in runs_of(runtime, MARKING) if r["skipped_as"] == "not_linked"]
     assert "did not come from a Stripe invoice" in unlinked["skip_reason"]
     assert len(stripe_seen.writes()) == 1
+
+    # the contact the booking recipe keeps for Stripe itself (the fees' payee), edited by a
+    # person: linked to "stripe", no Stripe customer, so no conflict to check
+    [payee] = [c for c in jsonio.loads(xero.get("/Contacts").content)["Contacts"] if c["Name"] == "Stripe"]
+    books.clock.advance(600)
+    edited = xero.post(f"/Contacts/{payee['ContactID']}", content=jsonio.dumps({"Contacts": [
+        {"ContactID": payee["ContactID"], "EmailAddress": "billing@stripe.example"}]}),
+        headers={"Content-Type": "application/json"})
+    assert edited.status_code == 200, edited.text
+    settle(runtime, stripe, books, runs=len(runtime.store.list_runs()) + 1)
+    [payee_checked] = runs_of(runtime, CHECKED)
+    assert (payee_checked["status"], payee_checked["skipped_as"]) == ("skipped", "not_a_customer"), payee_checked
+    assert "stands for stripe, not a Stripe customer" in payee_checked["skip_reason"]
+    assert runtime.store.run(payee_checked["id"])["steps"] == []  # Stripe not even read
     assert books_seen.writes()[before:] == []
+
+
+def contact(xero: httpx.Client, contact_id: str) -> dict[str, Any]:
+    answer = xero.get(f"/Contacts/{contact_id}")
+    assert answer.status_code == 200, answer.text
+    return jsonio.loads(answer.content)["Contacts"][0]
+
+
+def test_xero_follows_the_source_of_truth_and_a_persons_edit_there_is_reported_not_overwritten(circle):
+    """customers = "stripe": a Stripe customer's new name reaches its Xero contact (whose
+    webhook about it is an echo); a person's later edit of that contact in Xero is a conflict,
+    reported with both values and raised as ledgerlink.sync.conflict, and left as the person
+    made it."""
+    runtime, stripe, stripe_seen, books, books_seen, api, xero, customer = circle
+    transfer = stripe_invoice(api, customer, 4200, collection_method="send_invoice", days_until_due=30)
+    settle(runtime, stripe, books, runs=1)  # booked for the customer: its contact is linked to it
+    [opened] = [i for i in invoices(xero) if i["Reference"] == transfer["id"]]
+    amy_id = opened["Contact"]["ContactID"]
+    stripe_post(api, f"/customers/{customer}", name="Amy's Bird Sanctuary Ltd")
+    settle(runtime, stripe, books, runs=2)
+    [followed] = runs_of(runtime, FOLLOWS)
+    assert followed["status"] == "succeeded", followed["last_error"] or followed["skip_reason"]
+    amy = contact(xero, amy_id)
+    assert (amy["Name"], amy["EmailAddress"]) == ("Amy's Bird Sanctuary Ltd", "birds@intuit.com")
+    wait_for_checks(runtime, stripe, books)
+    checks = runs_of(runtime, CHECKED)
+    assert checks and all(run["skipped_as"] == "echo" for run in checks), checks
+    assert any(f"Contact {amy_id} of connection 'xero' was written by ledgerlink (run {followed['id']}"
+               in run["skip_reason"] for run in checks)
+
+    books.clock.advance(600)  # ten minutes later, a person renames the contact in Xero
+    before = len(books_seen.writes())
+    edited = xero.post(f"/Contacts/{amy_id}", content=jsonio.dumps({"Contacts": [{"ContactID": amy_id, "Name": "Amy B."}]}),
+                       headers={"Content-Type": "application/json"})
+    assert edited.status_code == 200, edited.text
+    settle(runtime, stripe, books, runs=len(runtime.store.list_runs()) + 1)
+    [conflict] = [r for r in runs_of(runtime, CHECKED) if r["skipped_as"] == "conflict"]
+    assert ('Name "Amy B." and email "birds@intuit.com" in Xero; name "Amy\'s Bird Sanctuary Ltd" '
+            f'and email "birds@intuit.com" in Stripe (customer {customer})') in conflict["skip_reason"]
+    steps = runtime.store.run(conflict["id"])["steps"]
+    assert [(step["step_id"], step["status"]) for step in steps] == [("stripe", "succeeded")]  # read only
+    raised = [e for e in stored_events(runtime) if e["trigger"] == "ledgerlink.sync.conflict"]
+    assert [e["event_id"] for e in raised] == [f"sync.conflict:{conflict['id']}"]
+    assert contact(xero, amy_id)["Name"] == "Amy B."  # not overwritten
+    assert books_seen.writes()[before:] == [] and stripe_seen.writes() == []
+    assert api.get(f"/customers/{customer}").json()["name"] == "Amy's Bird Sanctuary Ltd"
+
+
+def wait_for_checks(runtime: Any, stripe: Any, books: Any) -> None:
+    """Xero's webhook about ledgerlink's rename arrives after the run that made it: wait for its check."""
+    deadline = time.monotonic() + 30  # waited for, not timed
+    while not runs_of(runtime, CHECKED) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    settle(runtime, stripe, books, runs=len(runtime.store.list_runs()))

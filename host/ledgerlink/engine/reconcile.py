@@ -16,8 +16,8 @@ object it came from):
 - each source object of the period no run booked in a ledger that books its kind and
   entity (a run books the object its step links, the object its trigger is about, and, when
   its trigger names none, a record whose ``parent`` it links with the record's amount and
-  currency: a refund's event that does not say which refund, linking its charge):
-  ``not_booked``, naming the run that was about it when one was undone or failed (replay
+  currency: a refund's event that does not say which refund, linking its charge; a run of
+  that recipe skipped by its own rule accounts for its object too): ``not_booked``, naming the run that was about it when one was undone or failed (replay
   it: a backfill plans nothing twice), else the backfill of its day.
 - a ledger booking through a clearing account: its balance against the source's at each
   payout (:mod:`ledgerlink.engine.reconcile_balance`): ``clearing_balance``.
@@ -291,13 +291,19 @@ def _booked_by(rt: Runtime, side: Reconcile, source: str,
     """Each source object a run booked → the recipes that booked it: the object a step's link
     names, and the object the run's trigger is about (``side.subject``), since a step may link
     another id (a payout's fees, ``fees:po_…``); and the steps of runs whose trigger names no
-    object (a refund's event that does not say which refund), for :func:`_by_parent`."""
+    object (a refund's event that does not say which refund), for :func:`_by_parent`. A run
+    one of those recipes closed by a ``skip`` rule (a payout without fees: nothing to book)
+    accounts for its object too."""
     ours = [row for row in mine if row["source"] == source]
     booked: defaultdict[str, set[str]] = defaultdict(set)
     unnamed: Unnamed = defaultdict(list)
     for row in ours:
         if row["source_id"]:
             booked[str(row["source_id"])].add(row["recipe"])
+    if side.subject is not None:
+        recipes = {row["recipe"] for row in ours}
+        ours = ours + [{"event_id": row["event_id"], "trigger": row["trigger"], "recipe": row["recipe_id"],
+                        "source_id": None} for row in rt.store.skipped_runs(source) if row["recipe_id"] in recipes]
     payloads = rt.store.payloads(source, (str(row["event_id"]) for row in ours)) if side.subject else {}
     for row in ours:
         payload = jsonio.loads(payloads[row["event_id"]]) if row["event_id"] in payloads else None

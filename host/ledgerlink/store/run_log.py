@@ -201,6 +201,18 @@ class RunLogStore(StoreBase):
         with self.engine.connect() as conn:
             return {str(on or ""): int(n) for on, n in conn.execute(query)}
 
+    def skipped_runs(self, connection: str) -> list[dict[str, Any]]:
+        """The runs of ``connection``'s events that a recipe's ``skip`` rule closed — not the
+        echoes, whose entity the run that wrote it booked: the run (id, recipe_id, skipped_as)
+        and its event (event_id, trigger)."""
+        query = (sa.select(runs.c.id, runs.c.recipe_id, runs.c.skipped_as, events.c.event_id, events.c.trigger)
+                 .join(events, events.c.id == runs.c.event_pk)
+                 .where(runs.c.status == "skipped", runs.c.skipped_as != "echo",
+                        events.c.connection == connection)
+                 .order_by(runs.c.id))
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
     # --- what passed through, for ledgerlink export ----------------------------------------
 
     def booked_steps(self, since: float, until: float) -> Iterator[dict[str, Any]]:

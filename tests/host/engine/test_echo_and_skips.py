@@ -173,13 +173,17 @@ def test_a_dry_run_shows_the_linked_ids_it_read_and_why_it_would_skip(run_cli):
 
 SHIPPED = sorted((RECIPES / "two-way").glob("*.json"))
 #: what a dry-run of each on its trigger's sample says: it reads no links and no [source_of_truth]
-DRY_RUN = {"freshbooks-payment-to-stripe-invoice-paid": "not_linked",
+DRY_RUN = {"freshbooks-client-updated-checked-against-stripe": "not_owner",
+           "freshbooks-payment-to-stripe-invoice-paid": "not_linked",
            "quickbooks-customer-updated-checked-against-stripe": "not_owner",
            "quickbooks-payment-to-stripe-invoice-paid": "not_linked",
+           "stripe-customer-updated-to-freshbooks-client": "not_owner",
            "stripe-customer-updated-to-quickbooks-customer": "not_owner",
+           "stripe-customer-updated-to-xero-contact": "not_owner",
            "stripe-invoice-finalized-to-freshbooks-open-invoice": None,
            "stripe-invoice-finalized-to-quickbooks-open-invoice": None,
            "stripe-invoice-finalized-to-xero-open-invoice": None,
+           "xero-contact-updated-checked-against-stripe": "not_owner",
            "xero-invoice-paid-to-stripe-invoice-paid": "not_linked"}
 #: the open invoice's steps, and where its request says the amount, per ledger
 OPEN_INVOICE = {"quickbooks": (["quickbooks.find_or_create_customer", "quickbooks.create_invoice"],

@@ -17,8 +17,9 @@ object it came from):
   entity (a run books the object its step links, the object its trigger is about, and, when
   its trigger names none, a record whose ``parent`` it links with the record's amount and
   currency: a refund's event that does not say which refund, linking its charge; a run of
-  that recipe skipped by its own rule accounts for its object too): ``not_booked``, naming the run that was about it when one was undone or failed (replay
-  it: a backfill plans nothing twice), else the backfill of its day.
+  that recipe skipped by its own rule accounts for its object too): ``not_booked``, naming
+  the run that was about it when one was undone or failed (replay it: a backfill plans
+  nothing twice), else the backfill of its day.
 - a ledger booking through a clearing account: its balance against the source's at each
   payout (:mod:`ledgerlink.engine.reconcile_balance`): ``clearing_balance``.
 

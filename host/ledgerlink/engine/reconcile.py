@@ -162,7 +162,8 @@ def reconcile(rt: Runtime, since: str, until: str, connection: str | None = None
         mine = [row for row in booked if row["ledger"] == ledger and row["action"] in side.entities]
         records = read_side(rt, ledger, side, since, until, sleep)
         report.listed[ledger] = len(records)
-        linked = _compare_ledger(report, ledger, side, mine, records)
+        fixed = {name for name, action in rt.catalog.actions.items() if action.undo is None}
+        linked = _compare_ledger(report, ledger, side, mine, records, fixed)
         _unlinked(report, ledger, records, linked)
         sources = sorted({row["source"] for row in mine if row["source"]})
         for source in sources:
@@ -176,9 +177,10 @@ def reconcile(rt: Runtime, since: str, until: str, connection: str | None = None
 
 
 def _compare_ledger(report: Report, ledger: str, side: Reconcile, mine: list[dict[str, Any]],
-                    records: list[Record]) -> dict[tuple[str, str], tuple[Record, dict[str, Any]]]:
+                    records: list[Record], fixed: set[str]) -> dict[tuple[str, str], tuple[Record, dict[str, Any]]]:
     """Each step that booked something in the period against the ledger's record of it;
-    the records linked, by (entity, id), with the step's row."""
+    the records linked, by (entity, id), with the step's row. What an action of ``fixed``
+    wrote cannot be undone (a file's row): its fixes name the correction by hand alone."""
     held = {(r.entity, r.id): r for r in records}
     kinds = {r.entity: r.kind for r in records}
     linked: dict[tuple[str, str], tuple[Record, dict[str, Any]]] = {}
@@ -197,18 +199,21 @@ def _compare_ledger(report: Report, ledger: str, side: Reconcile, mine: list[dic
         run = int(row["run"])
         where = f"{key[0]} {key[1]} in {ledger}"
         if record is None:
+            fix = (f"{where}, written by run {run}, is gone: put it back as run {run} wrote it (its input: "
+                   f"`ledgerlink runs show {run}`); a replay would not write it again" if row["action"] in fixed else
+                   f"{where}, booked by run {run}, is gone: `ledgerlink runs undo {run}` voids what is left "
+                   f"of the run, then `ledgerlink runs replay {run}` books it again")
             report.discrepancies.append(Discrepancy(
                 "missing", ledger, kinds.get(key[0], ""), key[0], key[1], str(row["date"]), f"{expected} on {row['date']}", "nothing",
-                str(row["source_id"]), run,
-                f"{where}, booked by run {run}, is gone: `ledgerlink runs undo {run}` voids what is left "
-                f"of the run, then `ledgerlink runs replay {run}` books it again"))
+                str(row["source_id"]), run, fix))
             continue
         if booked is not None and record.amount != booked and record.currency == currency:
             report.discrepancies.append(Discrepancy(
                 "amount", ledger, record.kind, key[0], key[1], record.date, expected,
                 money(record.amount, record.currency), str(row["source_id"]), run,
-                f"correct the amount of {where} to {expected}, as run {run} booked it (or `ledgerlink runs "
-                f"undo {run}` then `ledgerlink runs replay {run}`)"))
+                f"correct the amount of {where} to {expected}, as run {run} booked it" + (
+                    "" if row["action"] in fixed else
+                    f" (or `ledgerlink runs undo {run}` then `ledgerlink runs replay {run}`)")))
         if currency and record.currency != currency:
             report.discrepancies.append(Discrepancy(
                 "currency", ledger, record.kind, key[0], key[1], record.date, currency, record.currency,

@@ -273,12 +273,12 @@ def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine:
         return
     records = read_side(rt, source, side, report.since, report.until, sleep)
     report.listed[source] = len(records)
-    booked_by = _booked_by(rt, side, source, mine)
+    booked_by, about = _booked_by(rt, side, source, mine)
     booked_ids = set(booked_by)
-    recipes: dict[str, set[str]] = defaultdict(set)
+    recipes: dict[str, set[str]] = defaultdict(set)  # the kinds this ledger's recipes book, and by which
     for record in records:
-        if record.id in booked_ids:
-            recipes[record.kind] |= booked_by[record.id]
+        if record.id in about:
+            recipes[record.kind] |= about[record.id]
     for record in records:
         if record.id in booked_ids or record.kind not in recipes or record.amount == 0:
             continue
@@ -290,24 +290,29 @@ def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine:
             f"replay its failed run: `ledgerlink runs --status failed`)"))
 
 
-def _booked_by(rt: Runtime, side: Reconcile, source: str, mine: list[dict[str, Any]]) -> dict[str, set[str]]:
+def _booked_by(rt: Runtime, side: Reconcile, source: str,
+               mine: list[dict[str, Any]]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """Each source object a run booked → the recipes that booked it: the object a step's link
     names, and the object the run's trigger is about (``side.subject``), since a step may link
-    another id (a payout's fees, ``fees:po_…``)."""
+    another id (a payout's fees, ``fees:po_…``). And, when the side declares ``subject``, the
+    objects runs booked as what their trigger is about, alone: what says which kinds the
+    ledger's recipes book (a refund's run links the charge it refunds, and books no charge)."""
     ours = [row for row in mine if row["source"] == source]
     booked: dict[str, set[str]] = defaultdict(set)
     for row in ours:
         if row["source_id"]:
             booked[str(row["source_id"])].add(row["recipe"])
     if side.subject is None:
-        return booked
+        return booked, booked
     payloads = rt.store.payloads(source, (str(row["event_id"]) for row in ours))
+    subjects: dict[str, set[str]] = defaultdict(set)
     for row in ours:
         payload = jsonio.loads(payloads[row["event_id"]]) if row["event_id"] in payloads else None
         about = side.subject(str(row["trigger"]), payload) if isinstance(payload, dict) else None
         if about:
             booked[about].add(row["recipe"])
-    return booked
+            subjects[about].add(row["recipe"])
+    return booked, subjects
 
 
 def lines(report: Report) -> Iterator[str]:

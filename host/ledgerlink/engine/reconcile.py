@@ -200,7 +200,7 @@ def _compare_ledger(report: Report, ledger: str, side: Reconcile, mine: list[dic
         where = f"{key[0]} {key[1]} in {ledger}"
         if record is None:
             fix = (f"{where}, written by run {run}, is gone: put it back as run {run} wrote it (its input: "
-                   f"`ledgerlink runs show {run}`); a replay would not write it again" if row["action"] in fixed else
+                   f"`ledgerlink runs show {run}`): ledgerlink cannot undo it to book it again" if row["action"] in fixed else
                    f"{where}, booked by run {run}, is gone: `ledgerlink runs undo {run}` voids what is left "
                    f"of the run, then `ledgerlink runs replay {run}` books it again")
             report.discrepancies.append(Discrepancy(

@@ -10,7 +10,9 @@ one event per row, read by the host's poll loop.
 
 Modules by job: :mod:`.settings` (the folders), :mod:`.rows` (reading a row's input: columns,
 typed cells, formula neutralisation, rotation), :mod:`.csv_file`, :mod:`.xlsx_file`,
-:mod:`.dropped`, :mod:`.reconcile` (the rows of a period as reconcile records).
+:mod:`.dropped`; for ``ledgerlink reconcile``: :mod:`.reconcile` (the rows of a period as
+records), :mod:`.table` (a file's lines and their bytes), :mod:`.journaled` (which lines each
+step wrote, by the host's journal).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ledgerlink import hookimpl
 from ledgerlink.contract import Connector
 from ledgerlink_files.csv_file import APPEND_CSV
 from ledgerlink_files.dropped import CSV_DROPPED, WATCH_POLL
+from ledgerlink_files.reconcile import RECONCILE
 from ledgerlink_files.settings import DEFAULT_SETTINGS, SETTINGS
 from ledgerlink_files.xlsx_file import APPEND_XLSX
 
@@ -36,6 +39,7 @@ def ledgerlink_register_connectors(register):
         settings_schema=SETTINGS,
         default_settings=DEFAULT_SETTINGS,
         poll=WATCH_POLL,
+        reconcile=RECONCILE,
     ))
 
 

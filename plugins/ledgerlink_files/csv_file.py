@@ -26,7 +26,7 @@ from typing import Any
 
 from ledgerlink.contract import Action, ActionContext, AppendFile, FileResult, ReadFile
 from ledgerlink.errors import FileEffectError
-from ledgerlink_files.rows import Row, input_schema, read_row
+from ledgerlink_files.rows import Row, entry, input_schema, read_row, row_id
 
 NAME = "files.append_csv"
 BOM = "\ufeff"
@@ -35,6 +35,9 @@ OUTPUT = {
     "type": "object",
     "required": ["path", "key", "status"],
     "properties": {
+        "id": {"type": "string", "description": "The rows' id, FILE#KEY: what ledgerlink export names as its "
+                                                "ledger id and ledgerlink reconcile finds again (a workbook "
+                                                "without the ledgerlink_key column names none)."},
         "path": {"type": "string", "description": "The file the row is in, relative to the folder."},
         "key": {"type": "string", "description": "The run's idempotency key: the row's last cell."},
         "status": {"type": "string", "enum": ["appended", "already_applied"],
@@ -91,7 +94,7 @@ def row_of(content: bytes, row: Row) -> list[str] | None:
 
 
 def _output(row: Row, status: str) -> dict[str, Any]:
-    return {"path": row.path, "key": row.key, "status": status}
+    return {"id": row_id(row.path, row.key), "path": row.path, "key": row.key, "status": status}
 
 
 def perform(data: Mapping[str, Any], ctx: ActionContext) -> Generator[Any, Any, dict[str, Any]]:
@@ -117,6 +120,7 @@ APPEND_CSV = Action(
     name=NAME,
     summary="Appends one row to a CSV file, exactly once; the header written with the first row.",
     input_schema=INPUT, output_schema=OUTPUT, sample=SAMPLE,
-    sample_response={"path": "stripe/payments-2026-01.csv", "key": "sample-key", "status": "appended"},
-    perform=perform, find_existing=find_existing, undo=None,
+    sample_response={"id": "stripe/payments-2026-01.csv#sample-key", "path": "stripe/payments-2026-01.csv",
+                     "key": "sample-key", "status": "appended"},
+    perform=perform, find_existing=find_existing, undo=None, entry=entry(".csv", ("bom",)),
 )

@@ -30,6 +30,12 @@ nothing, each carrying the run's key.
 
 The file name rotates with the run's ``date``: ``payments.csv`` is ``payments-2026-01.csv``
 (``monthly``) or ``payments-2026-01-31.csv`` (``daily``).
+
+What a step wrote, as ``ledgerlink export`` and ``ledgerlink reconcile`` read it: its id is
+``FILE#KEY`` (:func:`row_id`: the file and the run's key, which the journal beside the file
+records), and its :func:`entry` the row's date (its ``Date`` or ``*Date`` column), amount
+(its ``Amount`` or ``*Amount`` column, else its first money column; a journal's several rows
+are booked for the total of their positive amounts, its debits) and currency.
 """
 
 from __future__ import annotations
@@ -42,8 +48,10 @@ from pathlib import PurePosixPath
 from typing import Any, cast
 
 from ledgerlink.contract.cells import neutralised
+from ledgerlink.contract.components import Entry
 from ledgerlink.contract.money import amount, exponent, fit_currency, is_currency
 from ledgerlink.contract.problems import Problems, begin, date, show, text
+from ledgerlink.errors import LedgerlinkError
 
 #: the key column's default header
 KEY_COLUMN = "ledgerlink_key"
@@ -53,6 +61,12 @@ DATE_FORMATS = {"iso": "yyyy-mm-dd", "dd/mm/yyyy": "dd/mm/yyyy", "mm/dd/yyyy": "
 ROTATIONS = ("none", "daily", "monthly")
 #: a cell's longest text: what Excel keeps in a cell
 CELL_LIMIT = 32767
+#: the longest file name a recipe gives: a step's id (its file, rotated, ``#`` and the run's
+#: key) stays within the 255 characters a link's id holds
+FILE_LIMIT = 200
+#: the columns a ledger layout dates and amounts its rows by (QuickBooks' and Xero's templates)
+DATE_COLUMNS = ("Date", "*Date")
+AMOUNT_COLUMNS = ("Amount", "*Amount")
 
 
 def _described(description: str, **schema: Any) -> dict[str, Any]:
@@ -200,7 +214,7 @@ def read_row(action: str, data: object, key: str, extension: str,
 
 
 def _file(value: object, extension: str, problems: Problems) -> str | None:
-    file = text(value, "/file", "file", 255, problems, keeper="ledgerlink")
+    file = text(value, "/file", "file", FILE_LIMIT, problems, keeper="ledgerlink")
     if file is None:
         return None
     path = PurePosixPath(file)
@@ -273,3 +287,41 @@ def _cell(column: Mapping[str, Any], where: str, currency: str | None, problems:
     code = str(code).upper()
     fitted = fit_currency(read, code, f"{where}/value", what, problems, ledger="a spreadsheet")
     return None if fitted is None else Cell("money", fitted, exponent(code))
+
+
+def row_id(path: str, key: str) -> str:
+    """The id of the rows a step wrote: its file and the run's key, ``FILE#KEY``."""
+    return f"{path}#{key}"
+
+
+def booked(amounts: list[Decimal]) -> Decimal:
+    """What a step's rows book: one row's amount as written; several (a journal), the total
+    of their positive amounts (its debits)."""
+    return amounts[0] if len(amounts) == 1 else sum((a for a in amounts if a > 0), Decimal(0))
+
+
+def _named(header: tuple[str, ...], names: tuple[str, ...]) -> int | None:
+    return next((header.index(name) for name in names if name in header), None)
+
+
+def entry(extension: str, options: tuple[str, ...]) -> Any:
+    """An append action's ``entry(input, output)`` (see the module's docstring); None for an
+    input no step could have written."""
+    def read(data: Mapping[str, Any], output: Mapping[str, Any]) -> Entry | None:
+        try:
+            row, _ = read_row("entry", data, "", extension, options)
+        except LedgerlinkError:
+            return None
+        money = _named(row.header, AMOUNT_COLUMNS)
+        if money is None:
+            money = next((i for i, cell in enumerate(row.lines[0]) if cell.kind == "money"), None)
+        dated = _named(row.header, DATE_COLUMNS)
+        first = data["columns"] if "columns" in data else data["rows"][0]
+        day = row.lines[0][dated].value if dated is not None else None
+        amounts = [cells[money].value for cells in row.lines] if money is not None else []
+        values = [a for a in amounts if isinstance(a, Decimal)]
+        currency = (first[money].get("currency") if money is not None else None) or data.get("currency")
+        return Entry(date=day.isoformat() if isinstance(day, dt.date) else str(data["date"]),
+                     amount=booked(values) if values else None,
+                     currency=str(currency).upper() if currency else None)
+    return read

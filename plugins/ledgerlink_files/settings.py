@@ -19,8 +19,9 @@ SETTINGS = {
                                         "CSV file dropped there becomes one event per row, then is moved "
                                         "into its done/ or failed/ subfolder."},
         "reconcile_folders": {
-            "type": "array", "description": "The folders (relative to folder) whose CSV files ledgerlink reconcile "
-                                            "lists, each with its dates' format; default the folder itself, iso.",
+            "type": "array", "description": "The folders (relative to folder) whose CSV files and workbooks "
+                                            "ledgerlink reconcile lists (every folder the recipes write in), each "
+                                            "with its dates' format; default the folder itself, iso.",
             "items": {"type": "object", "required": ["path"], "additionalProperties": False, "properties": {
                 "path": {"type": "string", "minLength": 1,
                          "description": "The folder, relative to folder (\".\": folder itself)."},

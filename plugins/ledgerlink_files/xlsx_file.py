@@ -39,7 +39,7 @@ from ledgerlink.contract import Action, ActionContext, FileResult, ReadFile, Wri
 from ledgerlink.contract.cells import exact_as_number, number_format
 from ledgerlink.errors import FileEffectError
 from ledgerlink_files.csv_file import OUTPUT
-from ledgerlink_files.rows import DATE_FORMATS, Cell, Row, input_schema, read_row
+from ledgerlink_files.rows import DATE_FORMATS, KEY_COLUMN, Cell, Row, entry, input_schema, read_row, row_id
 
 NAME = "files.append_xlsx"
 #: how many times a write that found the workbook replaced under it reads it again
@@ -128,7 +128,10 @@ def with_row(content: bytes, row: Row, sheet_name: str) -> bytes | None:
 
 
 def _output(row: Row, status: str) -> dict[str, Any]:
-    return {"path": row.path, "key": row.key, "status": status}
+    """The step's output; its id (``FILE#KEY``) only when the row's ``ledgerlink_key`` column
+    names it: a workbook keeps no journal of its rows, so a reader finds a row by that column."""
+    named = {"id": row_id(row.path, row.key)} if row.keyed and row.header[-1] == KEY_COLUMN else {}
+    return {**named, "path": row.path, "key": row.key, "status": status}
 
 
 def perform(data: Mapping[str, Any], ctx: ActionContext) -> Generator[Any, Any, dict[str, Any]]:
@@ -161,6 +164,7 @@ APPEND_XLSX = Action(
     name=NAME,
     summary="Appends one typed row to an Excel workbook, exactly once; money exact, dates as dates.",
     input_schema=INPUT, output_schema=OUTPUT, sample=SAMPLE,
-    sample_response={"path": "stripe/payments-2026-01-31.xlsx", "key": "sample-key", "status": "appended"},
-    perform=perform, find_existing=find_existing, undo=None,
+    sample_response={"id": "stripe/payments-2026-01-31.xlsx#sample-key", "path": "stripe/payments-2026-01-31.xlsx",
+                     "key": "sample-key", "status": "appended"},
+    perform=perform, find_existing=find_existing, undo=None, entry=entry(".xlsx", ("sheet",)),
 )

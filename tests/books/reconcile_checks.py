@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from dataclasses import replace
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -98,16 +99,23 @@ def drifts(month_: Any) -> list[dict[str, Any]]:
 
 
 def the_planted_faults_are_found(month_: Any, tmp_path: Any, planted: dict[str, tuple[str, str, int]], *,
-                                 connection: str, duplicate_entity: str, payout_recipe: str) -> None:
+                                 connection: str, duplicate_entity: str, payout_recipe: str,
+                                 put_back: Callable[[], None] | None = None) -> None:
     """The four faults ``planted`` (problem → (entity or source object, id, run)) are found,
     each with its fix (the payout whose booking was undone: replay its run), and nothing else; the command exits 3 with their counts; the ledger
-    raised its drift; the fix named for the entry deleted (undo, then replay) books it again."""
+    raised its drift; the fix named for the entry deleted (undo, then replay) books it again.
+    A ledger whose entries cannot be undone (a file's rows) names ``put_back`` instead: the
+    fix is to put the entry back by hand, and ``put_back()`` does so."""
     report = reconcile(month_.runtime, SINCE, UNTIL)
     found = {d.problem: (d.entity, d.id, d.run or 0) for d in report.discrepancies}
     assert found == planted and len(report.discrepancies) == 4, [
         (d.problem, d.entity, d.id, d.run, d.expected, d.found) for d in report.discrepancies]
     fixes = {d.problem: d.fix for d in report.discrepancies}
-    assert f"`ledgerlink runs replay {planted['missing'][2]}`" in fixes["missing"]
+    if put_back is None:
+        assert f"`ledgerlink runs replay {planted['missing'][2]}`" in fixes["missing"]
+    else:
+        assert f"put it back as run {planted['missing'][2]} wrote it" in fixes["missing"], fixes["missing"]
+        assert "runs undo" not in fixes["missing"] + fixes["amount"]
     assert f"run {planted['amount'][2]}" in fixes["amount"]
     assert f"delete {duplicate_entity} {planted['duplicated'][1]}" in fixes["duplicated"]
     assert f"of {payout_recipe} was to book it and is undone: `ledgerlink runs replay {planted['not_booked'][2]}`" \
@@ -121,12 +129,16 @@ def the_planted_faults_are_found(month_: Any, tmp_path: Any, planted: dict[str, 
     # the ledger that disagrees raised its drift
     assert {(d["data"]["connection"], d["data"]["discrepancies"]) for d in drifts(month_)} == {(connection, 4)}
 
-    # the fix named for the entry deleted books it again: undo the run, then replay it
+    # the fix named for the entry deleted books it again: undo the run, then replay it (or,
+    # where nothing can be undone, the entry put back by hand)
     missing_run = planted["missing"][2]
-    assert undo(month_.runtime, missing_run)["status"] == "undone"
-    assert replay(month_.runtime, missing_run)["status"] == "pending"
-    work_off(month_.runtime)
-    assert month_.runtime.store.run(missing_run)["status"] == "succeeded"
+    if put_back is None:
+        assert undo(month_.runtime, missing_run)["status"] == "undone"
+        assert replay(month_.runtime, missing_run)["status"] == "pending"
+        work_off(month_.runtime)
+        assert month_.runtime.store.run(missing_run)["status"] == "succeeded"
+    else:
+        put_back()
     again = reconcile(month_.runtime, SINCE, UNTIL)
     assert sorted(d.problem for d in again.discrepancies) == ["amount", "duplicated", "not_booked"], [
         (d.problem, d.entity, d.id, d.run, d.expected, d.found) for d in again.discrepancies]

@@ -16,40 +16,19 @@ with ``-m books``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from books_checks import check_runs, payouts
-from books_month import Ledger, Month, book_the_month, stripe_transactions
+from books_month import Month, book_the_month, stripe_transactions
+from files_books import FOLDER, files_ledger
 from importer_layouts import LAYOUTS, Line, journals, read_layout
-from vendor_files import REPO
 
 pytestmark = pytest.mark.books
 
-FOLDER = REPO / "recipes" / "files"
 RECIPES = {path.stem for path in FOLDER.glob("*.json")}
-
-
-def nothing(**options: Any) -> Any:
-    """A ledger with no API: the files connection writes into a folder."""
-    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
-        start_response("404 Not Found", [("Content-Length", "0")])
-        return iter([b""])
-    app.sandbox = None  # type: ignore[attr-defined]
-    return app
-
-
-def files_ledger(folder: Path) -> Ledger:
-    """The files connection on ``folder`` (its subfolders made, as an operator makes them)."""
-    def config(url: str) -> list[str]:
-        for sub in ("xero", "quickbooks"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        return ["[connections.files]", 'connector = "files"', f'folder = "{folder}"', ""]
-    return Ledger(sandbox=nothing, prepare=lambda url: {}, config=config, modes={"files": FOLDER})
 
 
 def stripe_lines(month_: Month) -> list[Decimal]:

@@ -41,8 +41,8 @@ from ledgerlink.contract.http import (ErrorReading, Kind, body_excerpt, classify
                                       unreadable_write)
 from ledgerlink.contract.writes import (Built, CreateSteps, Schemas, create_action, find_created,
                                         linked_target, perform_create, read_then_delete)
-from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, FileResult, ListFolder, MoveFile,
-                                         ReadFile, WriteFile)
+from ledgerlink.contract.effects import (AppendFile, FileEffect, FileEntry, FileResult, JournalAppend, ListFolder,
+                                         MoveFile, ReadFile, WriteFile)
 from ledgerlink.contract.mail import CheckMail, MailResult, SendMail
 from ledgerlink.contract.reconcile import RECORD_KINDS, Listing, Reconcile, ReconcileQuery, Record
 from ledgerlink.contract.tenants import choose_tenant
@@ -67,7 +67,7 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            "Built", "CreateSteps", "Schemas", "create_action", "find_created", "linked_target",
            "perform_create", "read_then_delete",
            # effects and tenants
-           "AppendFile", "FileEffect", "FileEntry", "FileResult", "ListFolder", "MoveFile", "ReadFile",
+           "AppendFile", "FileEffect", "FileEntry", "FileResult", "JournalAppend", "ListFolder", "MoveFile", "ReadFile",
            "WriteFile", "CheckMail", "MailResult", "SendMail", "choose_tenant",
            # reconciliation
            "RECORD_KINDS", "Listing", "Reconcile", "ReconcileQuery", "Record",

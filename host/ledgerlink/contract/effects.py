@@ -84,12 +84,16 @@ class ReadFile:
     """Read a whole file, under the lock its writers take: never a record half appended.
 
     Answered with the content and its SHA-256 (status ``read``), or no bytes and status
-    ``absent``. Reading writes nothing, so it carries no key.
+    ``absent``. Reading writes nothing, so it carries no key. With ``journal``, the answer
+    also holds what the host's journal beside the file says was appended to it
+    (:attr:`FileResult.journal`), read under the same lock.
     """
 
     path: str
     #: the connection setting that names the folder ``path`` is relative to
     folder_setting: str = FOLDER_SETTING
+    #: also answer the journal's appends (a reader telling ledgerlink's rows from a person's)
+    journal: bool = False
 
     mode: ClassVar[str] = "read"
 
@@ -162,3 +166,19 @@ class FileResult:
     sha256: str = ""
     #: a ListFolder's files, by name
     entries: tuple[FileEntry, ...] = ()
+    #: a ReadFile with ``journal``: each append the journal records, oldest first, as
+    #: :class:`JournalAppend` s
+    journal: tuple["JournalAppend", ...] = ()
+
+
+@dataclass(frozen=True)
+class JournalAppend:
+    """One append the host's journal records: the key's bytes were written at ``offset``
+    (after the header, for the first append of a file, whose ``offset`` is 0 and whose bytes
+    begin with the header)."""
+
+    key: str
+    offset: int
+    length: int
+    #: SHA-256 (hex) of the bytes appended
+    sha256: str

@@ -99,7 +99,8 @@ def reconcile(rt: Runtime, since: str, until: str, connection: str | None = None
         mine = [row for row in booked if row["ledger"] == ledger and row["action"] in side.entities]
         records = read_side(rt, ledger, side, since, until, sleep)
         report.listed[ledger] = len(records)
-        linked = _compare_ledger(report, ledger, side, mine, records)
+        fixed = {name for name, action in rt.catalog.actions.items() if action.undo is None}
+        linked = _compare_ledger(report, ledger, side, mine, records, fixed)
         _unlinked(report, ledger, records, linked)
         sources = sorted({row["source"] for row in mine if row["source"]})
         for source in sources:
@@ -115,9 +116,10 @@ def reconcile(rt: Runtime, since: str, until: str, connection: str | None = None
 
 
 def _compare_ledger(report: Report, ledger: str, side: Reconcile, mine: list[dict[str, Any]],
-                    records: list[Record]) -> dict[tuple[str, str], tuple[Record, dict[str, Any]]]:
+                    records: list[Record], fixed: set[str]) -> dict[tuple[str, str], tuple[Record, dict[str, Any]]]:
     """Each step that booked something in the period against the ledger's record of it;
-    the records linked, by (entity, id), with the step's row."""
+    the records linked, by (entity, id), with the step's row. What an action of ``fixed``
+    wrote cannot be undone (a file's row): its fixes name the correction by hand alone."""
     held = {(r.entity, r.id): r for r in records}
     kinds = {r.entity: r.kind for r in records}
     linked: dict[tuple[str, str], tuple[Record, dict[str, Any]]] = {}
@@ -136,18 +138,21 @@ def _compare_ledger(report: Report, ledger: str, side: Reconcile, mine: list[dic
         run = int(row["run"])
         where = f"{key[0]} {key[1]} in {ledger}"
         if record is None:
+            fix = (f"{where}, written by run {run}, is gone: put it back as run {run} wrote it (its input: "
+                   f"`ledgerlink runs show {run}`): ledgerlink cannot undo it to book it again" if row["action"] in fixed else
+                   f"{where}, booked by run {run}, is gone: `ledgerlink runs undo {run}` voids what is left "
+                   f"of the run, then `ledgerlink runs replay {run}` books it again")
             report.discrepancies.append(Discrepancy(
                 "missing", ledger, kinds.get(key[0], ""), key[0], key[1], str(row["date"]), f"{expected} on {row['date']}", "nothing",
-                str(row["source_id"]), run,
-                f"{where}, booked by run {run}, is gone: `ledgerlink runs undo {run}` voids what is left "
-                f"of the run, then `ledgerlink runs replay {run}` books it again"))
+                str(row["source_id"]), run, fix))
             continue
         if booked is not None and record.amount != booked and record.currency == currency:
             report.discrepancies.append(Discrepancy(
                 "amount", ledger, record.kind, key[0], key[1], record.date, expected,
                 money(record.amount, record.currency), str(row["source_id"]), run,
-                f"correct the amount of {where} to {expected}, as run {run} booked it (or `ledgerlink runs "
-                f"undo {run}` then `ledgerlink runs replay {run}`)"))
+                f"correct the amount of {where} to {expected}, as run {run} booked it" + (
+                    "" if row["action"] in fixed else
+                    f" (or `ledgerlink runs undo {run}` then `ledgerlink runs replay {run}`)")))
         if currency and record.currency != currency:
             report.discrepancies.append(Discrepancy(
                 "currency", ledger, record.kind, key[0], key[1], record.date, currency, record.currency,
@@ -208,16 +213,19 @@ def _compare_source(rt: Runtime, report: Report, source: str, ledger: str, mine:
         return None
     records = read_side(rt, source, side, report.since, report.until, sleep)
     report.listed[source] = len(records)
-    booked_by, unnamed = _booked_by(rt, side, source, mine)
+    booked_by, unnamed, about = _booked_by(rt, side, source, mine)
     for record in records:
         if record.id not in booked_by and record.parent:
             recipe = _by_parent(unnamed, record)
             if recipe is not None:
                 booked_by[record.id].add(recipe)
+                about[record.id].add(recipe)
+    # the kinds this ledger's recipes book, and by which: what runs booked as what their
+    # trigger is about (a refund's run links the charge it refunds, and books no charge)
     recipes: dict[tuple[str, str], set[str]] = defaultdict(set)
     for record in records:
-        if record.id in booked_by:
-            recipes[record.kind, record.entity] |= booked_by[record.id]
+        if record.id in about:
+            recipes[record.kind, record.entity] |= about[record.id]
     missed = [r for r in records
               if r.id not in booked_by and (r.kind, r.entity) in recipes and r.amount != 0]
     ended = _runs_not_booked(rt, side, source, set().union(*recipes.values())) if missed else {}
@@ -287,36 +295,40 @@ def _runs_not_booked(rt: Runtime, side: Reconcile, source: str,
 Unnamed = dict[tuple[str, int | None, str], list[tuple[str, int]]]
 
 
-def _booked_by(rt: Runtime, side: Reconcile, source: str,
-               mine: list[dict[str, Any]]) -> tuple[defaultdict[str, set[str]], Unnamed]:
+def _booked_by(rt: Runtime, side: Reconcile, source: str, mine: list[dict[str, Any]]
+               ) -> tuple[defaultdict[str, set[str]], Unnamed, defaultdict[str, set[str]]]:
     """Each source object a run booked → the recipes that booked it: the object a step's link
     names, and the object the run's trigger is about (``side.subject``), since a step may link
     another id (a payout's fees, ``fees:po_…``); and the steps of runs whose trigger names no
-    object (a refund's event that does not say which refund), for :func:`_by_parent`. A run
-    one of those recipes closed by a ``skip`` rule (a payout without fees: nothing to book)
-    accounts for its object too."""
+    object (a refund's event that does not say which refund), for :func:`_by_parent`; and,
+    when the side declares ``subject``, the objects runs booked as what their trigger is
+    about, alone (which kinds the ledger's recipes book). A run one of those recipes closed by
+    a ``skip`` rule (a payout without fees: nothing to book) accounts for its object too."""
     ours = [row for row in mine if row["source"] == source]
     booked: defaultdict[str, set[str]] = defaultdict(set)
     unnamed: Unnamed = defaultdict(list)
     for row in ours:
         if row["source_id"]:
             booked[str(row["source_id"])].add(row["recipe"])
-    if side.subject is not None:
-        recipes = {row["recipe"] for row in ours}
-        ours = ours + [{"event_id": row["event_id"], "trigger": row["trigger"], "recipe": row["recipe_id"],
-                        "source_id": None} for row in rt.store.skipped_runs(source) if row["recipe_id"] in recipes]
-    payloads = rt.store.payloads(source, (str(row["event_id"]) for row in ours)) if side.subject else {}
+    if side.subject is None:
+        return booked, unnamed, booked
+    recipes = {row["recipe"] for row in ours}
+    ours = ours + [{"event_id": row["event_id"], "trigger": row["trigger"], "recipe": row["recipe_id"],
+                    "source_id": None} for row in rt.store.skipped_runs(source) if row["recipe_id"] in recipes]
+    payloads = rt.store.payloads(source, (str(row["event_id"]) for row in ours))
+    subjects: defaultdict[str, set[str]] = defaultdict(set)
     for row in ours:
         payload = jsonio.loads(payloads[row["event_id"]]) if row["event_id"] in payloads else None
         about = side.subject(str(row["trigger"]), payload) if side.subject and isinstance(payload, dict) else None
         if about:
             booked[about].add(row["recipe"])
+            subjects[about].add(row["recipe"])
         elif row["source_id"]:
             currency = str(row["currency"] or "")
             taken = unnamed[str(row["source_id"]), minor(row["amount"], currency), currency]
             if (row["recipe"], int(row["run"])) not in taken:
                 taken.append((row["recipe"], int(row["run"])))
-    return booked, unnamed
+    return booked, unnamed, subjects
 
 
 def _by_parent(unnamed: Unnamed, record: Record) -> str | None:

@@ -20,7 +20,9 @@ Under the lock, the last journal line is checked against the file first; a line 
 is not in the file (the process died between the two) is dropped, and a torn append is cut
 off at its offset. An append moved by a person's edit of the file (the bytes before it
 changed, or the file not ending inside it) is no torn one: the file is kept, the key applied. Then a key already in the
-journal is answered ``already_applied`` without writing. Hence, whatever moment a process
+journal is answered ``already_applied`` without writing. A read may ask for the journal's
+appends too (``ReadFile(journal=True)``): a reader of the file tells the rows ledgerlink
+appended from a person's by them. Hence, whatever moment a process
 dies at, a retried step writes its record once:
 
 - before the journal line is durable: nothing was written, the retry writes;
@@ -48,7 +50,8 @@ from pathlib import Path
 from typing import Any
 
 from ledgerlink import jsonio
-from ledgerlink.contract.effects import AppendFile, FileEffect, FileResult, ListFolder, MoveFile, ReadFile, WriteFile
+from ledgerlink.contract.effects import (AppendFile, FileEffect, FileResult, JournalAppend, ListFolder, MoveFile,
+                                         ReadFile, WriteFile)
 from ledgerlink.io import folders
 from ledgerlink.io.file_paths import relative_path, target  # relative_path: what dry-run checks
 from ledgerlink.errors import FileEffectError, quoted
@@ -137,7 +140,8 @@ def perform(effect: FileEffect, settings: Mapping[str, Any]) -> FileResult:
             if isinstance(effect, ReadFile):
                 content = path.read_bytes() if path.exists() else b""
                 return FileResult(effect.path, 0, "read" if path.exists() else "absent",
-                                  content=content, sha256=_sha256(content))
+                                  content=content, sha256=_sha256(content),
+                                  journal=journal.appends() if effect.journal else ())
             if journal.applied(effect.key):
                 return FileResult(effect.path, 0, "already_applied")
             if isinstance(effect, AppendFile):
@@ -323,6 +327,12 @@ class _Journal:
         """Whether a line of the journal is ``key``'s (each line starts with its key)."""
         start = ("\n" + jsonio.dumps({"key": key})[:-1] + ",").encode("utf-8")
         return start in b"\n" + self.lines
+
+    def appends(self) -> tuple[JournalAppend, ...]:
+        """The appends the journal records, oldest first (a ReadFile's ``journal``)."""
+        found = (jsonio.loads(line) for line in self.lines.splitlines())
+        return tuple(JournalAppend(str(r["key"]), int(r["offset"]), int(r["length"]), str(r["sha256"]))
+                     for r in found if r.get("mode") == "append")
 
     def add(self, record: Mapping[str, Any]) -> None:
         """Append one line and fsync it: durable before the effect it announces."""

@@ -18,7 +18,7 @@ def test_rows_follow_one_header_with_exact_amounts_and_iso_dates(tmp_path):
                for n, (amount, currency) in enumerate([("12.5", "USD"), ("1500", "JPY"), ("-0.125", "KWD"),
                                                        ("1234567890123.45", "USD")])]
     assert [o["status"] for o in outputs] == ["appended"] * 4
-    assert outputs[0] == {"path": "ledger.csv", "key": "k0", "status": "appended"}
+    assert outputs[0] == {"id": "ledger.csv#k0", "path": "ledger.csv", "key": "k0", "status": "appended"}
     assert csv_rows(tmp_path / "ledger.csv") == [
         ["Date", "Amount", "Description", "ledgerlink_key"],
         ["2026-01-31", "12.50", "Stripe invoice in_1", "k0"],
@@ -61,7 +61,7 @@ def test_a_step_run_again_finds_its_row_in_the_file_even_without_the_hosts_journ
     assert run(csv_file.perform, data, tmp_path, "k1")["status"] == "appended"
     for journal in tmp_path.glob(".*journal"):  # lost: only the key column can tell now
         journal.unlink()
-    assert run(csv_file.perform, data, tmp_path, "k1") == {"path": "ledger.csv", "key": "k1",
+    assert run(csv_file.perform, data, tmp_path, "k1") == {"id": "ledger.csv#k1", "path": "ledger.csv", "key": "k1",
                                                             "status": "already_applied"}
     assert run(csv_file.find_existing, data, tmp_path, "k1")["status"] == "already_applied"
     assert run(csv_file.find_existing, data, tmp_path, "k2") is None
@@ -157,3 +157,21 @@ def test_rows_of_different_columns_or_rows_beside_columns_are_refused(tmp_path):
     found = " ".join(refused.value.details["problems"])
     assert "/rows/0/1/format" in found and "/rows/1/0/format" in found
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_step_names_its_rows_and_what_they_book_as_export_reads_it(tmp_path):
+    statement = {**row_input("bank.csv", "3.20", description="fee", key_column=None, day="2026-01-30",
+                             rotation="monthly")}
+    statement["columns"][1]["negate"] = True
+    out = run(csv_file.perform, statement, tmp_path, "k1")
+    assert out["id"] == "bank-2026-01.csv#k1"
+    booked = csv_file.APPEND_CSV.entry(statement, out)
+    assert (booked.date, booked.amount, booked.currency) == ("2026-01-30", Decimal("-3.20"), "USD")
+    journal = {"file": "journals.csv", "date": "2026-01-31", "currency": "usd",
+               "rows": [[{"name": "*Date", "value": "2026-01-31", "type": "date", "format": "dd/mm/yyyy"},
+                         {"name": "*AccountCode", "value": code},
+                         {"name": "*Amount", "value": value, "type": "money"}]
+                        for code, value in (("610", "96.80"), ("090", "-100.00"), ("404", "3.20"))]}
+    booked = csv_file.APPEND_CSV.entry(journal, {})
+    assert (booked.date, booked.amount, booked.currency) == ("2026-01-31", Decimal("100.00"), "USD")
+    assert csv_file.APPEND_CSV.entry({"file": "x.txt"}, {}) is None

@@ -26,7 +26,7 @@ def test_cells_are_typed_and_exact_money_has_the_currencys_decimals(tmp_path):
     for n, (amount, currency) in enumerate(rows):
         out = run(xlsx_file.perform, row_input("ledger.xlsx", amount, currency=currency,
                                                description="=1+1" if n == 0 else "Stripe"), tmp_path, f"k{n}")
-        assert out == {"path": "ledger.xlsx", "key": f"k{n}", "status": "appended"}
+        assert out == {"id": f"ledger.xlsx#k{n}", "path": "ledger.xlsx", "key": f"k{n}", "status": "appended"}
     sheet = sheet_of(tmp_path / "ledger.xlsx")
     assert sheet.title == "Ledger"
     assert [c.value for c in sheet[1]] == ["Date", "Amount", "Description", "ledgerlink_key"]
@@ -111,3 +111,11 @@ def test_a_journals_rows_go_in_together_with_dates_shown_as_asked(tmp_path):
     assert [[c.value for c in r] for r in sheet.iter_rows(min_row=2)] == [
         [dt.datetime(2026, 1, 31), 5, "k1"], [dt.datetime(2026, 1, 31), -5, "k1"]]
     assert sheet.cell(row=2, column=1).number_format == "mm/dd/yyyy"
+
+
+def test_only_a_workbook_with_its_key_column_names_the_row_a_step_wrote(tmp_path):
+    keyed = run(xlsx_file.perform, row_input("keyed.xlsx", "12.50"), tmp_path, "k1")
+    assert keyed["id"] == "keyed.xlsx#k1"
+    assert xlsx_file.APPEND_XLSX.entry(row_input("keyed.xlsx", "12.50"), keyed).amount == Decimal("12.50")
+    bare = run(xlsx_file.perform, row_input("bare.xlsx", "12.50", key_column=None), tmp_path, "k2")
+    assert "id" not in bare and bare["status"] == "appended"

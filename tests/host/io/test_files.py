@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from ledgerlink.contract import AppendFile, FileResult, ListFolder, MoveFile, ReadFile, WriteFile
+from ledgerlink.contract import AppendFile, FileResult, JournalAppend, ListFolder, MoveFile, ReadFile, WriteFile
 from ledgerlink.errors import FileEffectError
 from ledgerlink.io import files
 
@@ -199,6 +199,18 @@ def test_a_read_never_sees_a_record_torn_by_a_crash(folder):
     with open(folder / "ledger.csv", "a") as data:
         data.write("ev")
     assert files.perform(ReadFile("ledger.csv"), settings(folder)).content == b"evt_1\n"
+
+
+def test_a_read_asking_for_the_journal_gets_its_appends_and_none_torn(folder):
+    files.perform(AppendFile("ledger.csv", "evt_1\n", "k1", header="id\n"), settings(folder))
+    files.perform(AppendFile("ledger.csv", "evt_2\n", "k2", header="id\n"), settings(folder))
+    with open(journal(folder), "a") as lines:  # k3's line is durable, its record never written
+        lines.write(json.dumps({"key": "k3", "mode": "append", "offset": 15, "length": 6,
+                                "sha256": hashlib.sha256(b"evt_3\n").hexdigest()}) + "\n")
+    read = files.perform(ReadFile("ledger.csv", journal=True), settings(folder))
+    assert read.journal == (JournalAppend("k1", 0, 9, hashlib.sha256(b"id\nevt_1\n").hexdigest()),
+                            JournalAppend("k2", 9, 6, hashlib.sha256(b"evt_2\n").hexdigest()))
+    assert files.perform(ReadFile("ledger.csv"), settings(folder)).journal == ()
 
 
 def test_a_write_naming_the_digest_it_read_replaces_only_that_content(folder):

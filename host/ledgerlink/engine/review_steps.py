@@ -115,16 +115,28 @@ def step_check(review_plan: str | None, recipe: Recipe) -> Callable[[Step, dict[
     return check
 
 
-def shown_again_plan(review_plan: str, again: ShownAgain, done: list[str]) -> dict[str, Any]:
-    """The plan shown when a later step changed: the steps ``done`` marked sent, the step's
-    new input (its requests are built from it), ``resumes_after`` naming the steps sent."""
+def shown_again_plan(review_plan: str, now: dict[str, Any] | None, again: ShownAgain,
+                     done: list[str]) -> dict[str, Any]:
+    """The plan shown when a later step changed: the steps ``done`` marked sent as they were
+    reviewed, ``resumes_after`` naming them; the later steps as planned ``now`` with the real
+    answers of those sent, the changed one ``shown_again``. Without a plan ``now`` (the
+    step's input cannot be sent as it is), or when its input is not the one the run would
+    send, the changed step shows its new input alone."""
     plan = jsonio.loads(review_plan)
-    for step in plan["steps"]:
+    planned = {step["id"]: step for step in (now or {}).get("steps", [])}
+    rebuilt = planned.get(again.step_id)
+    if rebuilt is None or _canonical(rebuilt.get("input")) != _canonical(again.live_input):
+        planned = {}
+    for index, step in enumerate(plan["steps"]):
         if step["id"] in done:
             step["status"] = "sent"
+        elif step["id"] in planned:
+            plan["steps"][index] = step = planned[step["id"]]
         elif step["id"] == again.step_id:
             for key in ("request", "later_requests", "answers"):
                 step.pop(key, None)
-            step.update(input=again.live_input, status="would_run", shown_again=True)
+            step.update(input=again.live_input, status="would_run")
+        if step["id"] == again.step_id:
+            step["shown_again"] = True
     plan["resumes_after"] = sorted(done)
     return plan

@@ -28,7 +28,7 @@ from ledgerlink.config import Config
 from ledgerlink.contract.reconcile import ReconcileQuery, empty_report
 from ledgerlink.errors import ConfigError, EventError
 from ledgerlink.recipes.guards import Linked, first_skip, read_linked
-from ledgerlink.recipes.paths import pointer_join
+from ledgerlink.recipes.paths import ANSWERS_READ, pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
 from ledgerlink.engine.runner import StepResult, document, run_step
 
@@ -175,14 +175,16 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
     if skip is not None:
         report["skipped"] = {"as": skip[0], "reason": skip[1]}
         return report
-    done = done or {}
+    done, read = done or {}, {}
     results = []
     for step in recipe.steps:
         if step.id in done:  # sent already: its real answer, nothing sent again
             result = StepResult(step.id, step.action.name, step.connection, "sent", output=done[step.id])
-        else:
+        else:  # the earlier steps' answers its mapping reads are recorded (a review checks them)
+            doc[ANSWERS_READ] = read[step.id] = {}
             result = run_step(recipe, step, doc, event, connection_for(step.connection), send,
                               key_generation=key_generation)
+            del doc[ANSWERS_READ]
         doc["steps"][step.id] = result.output if result.status in ("succeeded", "sent") else None
         results.append(result)
     for result in results:
@@ -194,6 +196,7 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
             "request": requests[0] if requests else None,
             **({"later_requests": requests[1:]} if len(requests) > 1 else {}),
             **({"link_lookups": lookups[result.id]} if result.id in lookups else {}),
+            **({"answers_read": read[result.id]} if read.get(result.id) else {}),
             "sample_output": result.output,
         })
     return report

@@ -217,6 +217,9 @@ def test_the_api_and_the_command_keep_the_report_and_raise_the_drift(month, tmp_
     assert kept["ok"] is False and kept["counts"] == {"missing": 1} and kept["discrepancies"][0]["run"] >= 1
     [drift] = drifts(month)
     assert drift["data"]["connection"] == "tally" and drift["data"]["discrepancies"] == 1
+    missing = [{"kind": "missing", "count": 1}]  # the counts an alert lists, per kind and per ledger
+    assert drift["data"]["kinds"] == missing
+    assert drift["data"]["ledgers"] == [{"connection": "tally", "discrepancies": 1, "kinds": missing}]
 
 
 def drifts(runtime):

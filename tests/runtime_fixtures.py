@@ -1,10 +1,15 @@
 """What the tests of the service share: the repository's recipes, a config of the built-in
-connectors, signed Stripe webhooks, the tokens they use."""
+connectors, signed Stripe webhooks, the tokens they use, a runtime's workers for a block."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+
+from ledgerlink.engine.runtime import Runtime
+from ledgerlink.engine.worker import WorkerPool
 
 from stripe_events import sign, to_body
 from vendor_files import REPO
@@ -37,3 +42,14 @@ def write_config(tmp_path: Path, qbo_url: str = "http://127.0.0.1:9", realm: str
 def signed(event: dict, secret: str = WEBHOOK_SECRET, timestamp=None) -> tuple[bytes, dict[str, str]]:
     body = to_body(event)
     return body, {"Stripe-Signature": sign(body, secret, timestamp), "Content-Type": "application/json"}
+
+
+@contextlib.contextmanager
+def working(runtime: Runtime, workers: int = 1) -> Iterator[WorkerPool]:
+    """``runtime``'s pool of ``workers`` workers, running for the block and stopped after it."""
+    pool = WorkerPool(runtime, workers)
+    pool.start()
+    try:
+        yield pool
+    finally:
+        pool.stop()

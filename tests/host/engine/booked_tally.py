@@ -19,10 +19,9 @@ from ledgerlink.config import load_config
 from ledgerlink.connectors.manager import build_plugin_manager, load_catalog
 from ledgerlink.contract import Entry
 from ledgerlink.engine.runtime import Runtime, Settings
-from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.store import Store
 from ledgerlink.testing.databases import migrated_db
-from runtime_fixtures import WEBHOOK_SECRET, signed
+from runtime_fixtures import WEBHOOK_SECRET, signed, working
 from stripe_events import invoice_paid_event
 
 CONFIG = ('[connections.stripe]\nconnector = "stripe"\nwebhook_secret = "${LL_TEST_WHSEC}"\n\n'
@@ -55,19 +54,16 @@ def booked_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plugin: obje
     if prepare is not None:
         prepare(runtime)
     runtime.registry.reload()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
     try:
-        for currency, amount in INVOICES:
-            body, headers = signed(invoice_paid_event(currency, amount, event_id=f"{event_prefix}_{currency}"))
-            runtime.inbox.receive("stripe", headers, body)
-        deadline = time.monotonic() + 60  # waited for, not timed
-        while runtime.store.counts() != {"succeeded": 2} and time.monotonic() < deadline:
-            time.sleep(0.05)
+        with working(runtime):
+            for currency, amount in INVOICES:
+                body, headers = signed(invoice_paid_event(currency, amount, event_id=f"{event_prefix}_{currency}"))
+                runtime.inbox.receive("stripe", headers, body)
+            deadline = time.monotonic() + 60  # waited for, not timed
+            while runtime.store.counts() != {"succeeded": 2} and time.monotonic() < deadline:
+                time.sleep(0.05)
         assert runtime.store.counts() == {"succeeded": 2}
     except BaseException:
         runtime.close()
         raise
-    finally:
-        pool.stop()
     return runtime, plugins, config

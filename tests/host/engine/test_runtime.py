@@ -24,7 +24,7 @@ from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
 from vendor_files import REPO
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, recipes_dir, signed, write_config
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, recipes_dir, signed, write_config, working
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.testing.processes import free_port
 from stripe_events import invoice_paid_event
@@ -89,15 +89,11 @@ def entry_link(run):
 
 def test_events_become_exactly_one_entry_each(make_runtime, sandbox):
     runtime = make_runtime()
-    pool = WorkerPool(runtime, 2)
-    pool.start()
-    try:
+    with working(runtime, 2):
         # in the company's home currency (USD): one in another currency would need an ExchangeRate
         events = [invoice_paid_event("usd", 1000 + 37 * i, event_id=f"evt_ok_{i}") for i in range(20)]
         deliver(runtime, events + events[:5])  # five duplicates
         counts = wait_settled(runtime, 20)
-    finally:
-        pool.stop()
     assert counts == {"succeeded": 20}
     per_event = entries_by_event(sandbox)
     assert per_event == {f"evt_ok_{i}": 1 for i in range(20)}
@@ -122,13 +118,9 @@ def test_fault_mix_ends_succeeded_or_failed_with_the_vendor_message_and_no_twin(
         {"status": 500},
     ])
     runtime = make_runtime(read_timeout=0.4, max_attempts=10)
-    pool = WorkerPool(runtime, 3)
-    pool.start()
-    try:
+    with working(runtime, 3):
         deliver(runtime, [invoice_paid_event("usd", 2000 + i, event_id=f"evt_fault_{i}") for i in range(12)])
         counts = wait_settled(runtime, 12, timeout=60)
-    finally:
-        pool.stop()
     assert counts == {"succeeded": 11, "failed": 1}, counts
     (failed,) = runtime.store.list_runs(status="failed")
     assert "Scripted: the account is inactive" in failed["last_error"]
@@ -302,13 +294,9 @@ def test_a_lost_answer_is_resent_with_its_key_or_looked_up_once_the_key_may_be_f
     runtime = make_runtime(read_timeout=0.3)
     quickbooks = runtime.catalog.connectors["quickbooks"]
     runtime.catalog.connectors["quickbooks"] = dataclasses.replace(quickbooks, idempotency_key_lifetime=lifetime)
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         deliver(runtime, [invoice_paid_event("usd", 4200, event_id="evt_lost_1")])
         counts = wait_settled(runtime, 1)
-    finally:
-        pool.stop()
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_lost_1": 1}
     steps = [s for s in runtime.store.run(1)["steps"] if s["step_id"] == "entry"]
@@ -333,9 +321,7 @@ def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(
     state = sandbox
     state.script([{"status": 500, "match": {"entity": "journalentry"}}] * 3)
     runtime = make_runtime(max_attempts=3)
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         deliver(runtime, [invoice_paid_event("usd", 5000, event_id="evt_dead_1")])
         assert wait_settled(runtime, 1) == {"dead": 1}
         (dead,) = runtime.store.list_runs(status="dead")
@@ -352,8 +338,6 @@ def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(
         result = replay(runtime, dead["id"], "latest")
         assert result["recipe_version"] == latest and result["replay_of"] == dead["id"]
         counts = wait_settled(runtime, 2)
-    finally:
-        pool.stop()
     assert counts == {"dead": 1, "succeeded": 1}
     assert entries_by_event(state) == {"evt_dead_1": 1}
 
@@ -364,13 +348,9 @@ def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandb
 
     state = sandbox
     runtime = make_runtime()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         deliver(runtime, [invoice_paid_event("usd", 7000 + i, event_id=f"evt_undo_{i}") for i in range(2)])
         wait_settled(runtime, 2)
-    finally:
-        pool.stop()
     assert entries_by_event(state) == {"evt_undo_0": 1, "evt_undo_1": 1}
     first = runtime.store.run(1)
     result = undo(runtime, 1)
@@ -400,9 +380,7 @@ def test_the_journal_recipe_books_any_customer_and_never_makes_a_second_for_one_
     state = sandbox
     runtime = make_runtime()
     before = len(state.entities(REALM, "customer"))
-    pool = WorkerPool(runtime, 2)
-    pool.start()
-    try:
+    with working(runtime, 2):
         events = []
         for i, customer in enumerate(["cus_A", "cus_A", "cus_B", "cus_A"]):
             event = invoice_paid_event("usd", 1000 + i, event_id=f"evt_cust_{i}")
@@ -413,8 +391,6 @@ def test_the_journal_recipe_books_any_customer_and_never_makes_a_second_for_one_
         wait_settled(runtime, 1)
         deliver(runtime, events[1:])
         assert wait_settled(runtime, 4) == {"succeeded": 4}
-    finally:
-        pool.stop()
     customers = state.entities(REALM, "customer")
     assert len(customers) == before + 2  # cus_A and cus_B, once each
     names = {c["DisplayName"]: c["Id"] for c in customers}
@@ -439,15 +415,11 @@ def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runti
     recipe["enabled"] = True
     (directory / "stripe-invoice-paid-to-quickbooks-invoice-and-payment.json").write_text(json.dumps(recipe))
     runtime.registry.reload()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         event = invoice_paid_event("usd", 1234, event_id="evt_undo_doc")
         event["data"]["object"]["customer"] = "cus_Oaxlz8kB0PJWGa"
         deliver(runtime, [event])
         assert wait_settled(runtime, 1) == {"succeeded": 1}
-    finally:
-        pool.stop()
     assert len(state.entities(REALM, "payment")) == 1
     invoices_before = len(state.entities(REALM, "invoice"))
     result = undo(runtime, 1)
@@ -475,9 +447,7 @@ def test_an_event_whose_filter_cannot_be_evaluated_fails_its_run_and_replays_onc
     assert ("/trigger/filter/gt" in run["last_error"] and "stripe-invoice-paid-to-quickbooks-journal.json"
             in run["last_error"] and "replay this run on the latest version" in run["last_error"])
     assert runtime.store.claim("a-worker", 60, 8) == []  # no worker takes the failed run up again
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         with pytest.raises(MappingError, match="/trigger/filter/gt"):
             replay(runtime, run["id"], "own")
         path = runtime.registry.directory / "stripe-invoice-paid-to-quickbooks-journal.json"
@@ -499,8 +469,6 @@ def test_an_event_whose_filter_cannot_be_evaluated_fails_its_run_and_replays_onc
         assert code == 0, err
         assert jsonio.loads(out)["recipe_version"] == recipe["version"]
         counts = wait_settled(runtime, 2)
-    finally:
-        pool.stop()
     assert counts == {"failed": 1, "succeeded": 1}
     assert entries_by_event(state) == {"evt_filter_str": 1}
 

@@ -24,7 +24,7 @@ from ledgerlink.store.schema import events
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.web.app import create_app
 from review_recipe import ENTRY_RECIPE
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, signed, write_config, working
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, deliver, entry_posts, write_config, working
 from stripe_events import invoice_paid_event
 
 REALM = "9130350000000000"
@@ -61,12 +61,6 @@ def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
         runtime.close()
 
 
-def deliver(runtime, *events):
-    for event in events:
-        body, headers = signed(event)
-        runtime.inbox.receive("stripe", headers, body)
-
-
 def wait_for(runtime, **expected):
     """Until the runs by status are ``expected`` (a worker is running)."""
     deadline = time.monotonic() + 30
@@ -75,11 +69,6 @@ def wait_for(runtime, **expected):
             return
         time.sleep(0.05)
     raise AssertionError(f"runs are {runtime.store.counts()}, not {expected}")
-
-
-def entry_posts(sandbox) -> list[dict]:
-    """The journal entries the sandbox was asked to create."""
-    return [r for r in sandbox.requests() if r["method"] == "POST" and r["entity"] == "journalentry"]
 
 
 def entries_of(sandbox, event_id: str) -> list[dict]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import json
 import logging
-import re
 import subprocess
 import sys
 import threading
@@ -24,7 +23,8 @@ from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
 from vendor_files import REPO
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, recipes_dir, signed, write_config, working
+from runtime_fixtures import (ADMIN_TOKEN, QBO_TOKEN, RECIPES, deliver, entries_by_event, recipes_dir, signed,
+                              wait_settled, working, write_config)
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.testing.processes import free_port
 from stripe_events import invoice_paid_event
@@ -56,31 +56,6 @@ def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
         runtime.close()
 
 
-def deliver(runtime, events):
-    for event in events:
-        body, headers = signed(event)
-        runtime.inbox.receive("stripe", headers, body)
-
-
-def wait_settled(runtime, expected_runs, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        counts = runtime.store.counts()
-        if sum(counts.values()) >= expected_runs and not any(counts.get(s) for s in ("pending", "running", "retrying")):
-            return counts
-        time.sleep(0.05)
-    raise AssertionError(f"runs did not settle: {runtime.store.counts()}")
-
-
-def entries_by_event(sandbox_state):
-    counts = collections.Counter()
-    for entry in sandbox_state.entities(REALM, "journalentry"):
-        match = re.search(r"event (evt_\w+)", entry.get("PrivateNote", ""))
-        if match:
-            counts[match.group(1)] += 1
-    return counts
-
-
 def entry_link(run):
     """The link of the journal entry a run created (it also links the customer it found)."""
     (link,) = [link for link in run["links"] if link["target_type"] == "quickbooks.create_journal_entry"]
@@ -92,7 +67,7 @@ def test_events_become_exactly_one_entry_each(make_runtime, sandbox):
     with working(runtime, 2):
         # in the company's home currency (USD): one in another currency would need an ExchangeRate
         events = [invoice_paid_event("usd", 1000 + 37 * i, event_id=f"evt_ok_{i}") for i in range(20)]
-        deliver(runtime, events + events[:5])  # five duplicates
+        deliver(runtime, *events + events[:5])  # five duplicates
         counts = wait_settled(runtime, 20)
     assert counts == {"succeeded": 20}
     per_event = entries_by_event(sandbox)
@@ -119,7 +94,7 @@ def test_fault_mix_ends_succeeded_or_failed_with_the_vendor_message_and_no_twin(
     ])
     runtime = make_runtime(read_timeout=0.4, max_attempts=10)
     with working(runtime, 3):
-        deliver(runtime, [invoice_paid_event("usd", 2000 + i, event_id=f"evt_fault_{i}") for i in range(12)])
+        deliver(runtime, *[invoice_paid_event("usd", 2000 + i, event_id=f"evt_fault_{i}") for i in range(12)])
         counts = wait_settled(runtime, 12, timeout=60)
     assert counts == {"succeeded": 11, "failed": 1}, counts
     (failed,) = runtime.store.list_runs(status="failed")
@@ -146,7 +121,7 @@ def test_hot_reload_under_load_keeps_every_event_and_one_version_per_run(make_ru
         i = 0
         while not stop.is_set() and i < 300:
             event = invoice_paid_event("usd", 1000 + i, event_id=f"evt_reload_{i}")
-            deliver(runtime, [event])
+            deliver(runtime, *[event])
             sent.append(event["id"])
             i += 1
 
@@ -257,7 +232,7 @@ def test_governor_keeps_1000_runs_inside_the_sandbox_limits(tmp_path, monkeypatc
         try:
             # the sandbox company's home currency, USD: the journal recipe refuses another
             # currency without an ExchangeRate (test_governor_mixed.py maps rates for a mix)
-            deliver(runtime, [invoice_paid_event("usd", 1000 + i, event_id=f"evt_gov_{i}")
+            deliver(runtime, *[invoice_paid_event("usd", 1000 + i, event_id=f"evt_gov_{i}")
                               for i in range(GOVERNOR_RUNS)])
             pool = WorkerPool(runtime, 12)
             started = time.monotonic()
@@ -295,7 +270,7 @@ def test_a_lost_answer_is_resent_with_its_key_or_looked_up_once_the_key_may_be_f
     quickbooks = runtime.catalog.connectors["quickbooks"]
     runtime.catalog.connectors["quickbooks"] = dataclasses.replace(quickbooks, idempotency_key_lifetime=lifetime)
     with working(runtime):
-        deliver(runtime, [invoice_paid_event("usd", 4200, event_id="evt_lost_1")])
+        deliver(runtime, *[invoice_paid_event("usd", 4200, event_id="evt_lost_1")])
         counts = wait_settled(runtime, 1)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_lost_1": 1}
@@ -322,7 +297,7 @@ def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(
     state.script([{"status": 500, "match": {"entity": "journalentry"}}] * 3)
     runtime = make_runtime(max_attempts=3)
     with working(runtime):
-        deliver(runtime, [invoice_paid_event("usd", 5000, event_id="evt_dead_1")])
+        deliver(runtime, *[invoice_paid_event("usd", 5000, event_id="evt_dead_1")])
         assert wait_settled(runtime, 1) == {"dead": 1}
         (dead,) = runtime.store.list_runs(status="dead")
         assert dead["attempts"] == 3 and "gave up after 3 attempts" in dead["last_error"]
@@ -349,7 +324,7 @@ def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandb
     state = sandbox
     runtime = make_runtime()
     with working(runtime):
-        deliver(runtime, [invoice_paid_event("usd", 7000 + i, event_id=f"evt_undo_{i}") for i in range(2)])
+        deliver(runtime, *[invoice_paid_event("usd", 7000 + i, event_id=f"evt_undo_{i}") for i in range(2)])
         wait_settled(runtime, 2)
     assert entries_by_event(state) == {"evt_undo_0": 1, "evt_undo_1": 1}
     first = runtime.store.run(1)
@@ -369,7 +344,7 @@ def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandb
     runtime_client.post(f"{url}/v3/company/{REALM}/journalentry?operation=delete",
                         json={"Id": second, "SyncToken": entry["SyncToken"]}, headers=token)
     assert undo(runtime, 2)["undone"][0]["status"] == "already gone"
-    deliver(runtime, [invoice_paid_event("usd", 9000, event_id="evt_undo_open")])
+    deliver(runtime, *[invoice_paid_event("usd", 9000, event_id="evt_undo_open")])
     with pytest.raises(Conflict):
         undo(runtime, 3)  # still pending
 
@@ -387,9 +362,9 @@ def test_the_journal_recipe_books_any_customer_and_never_makes_a_second_for_one_
             event["data"]["object"]["customer"] = customer
             events.append(event)
         events[2]["data"]["object"]["customer_name"] = "Bea's Bakery"
-        deliver(runtime, events[:1])
+        deliver(runtime, *events[:1])
         wait_settled(runtime, 1)
-        deliver(runtime, events[1:])
+        deliver(runtime, *events[1:])
         assert wait_settled(runtime, 4) == {"succeeded": 4}
     customers = state.entities(REALM, "customer")
     assert len(customers) == before + 2  # cus_A and cus_B, once each
@@ -418,7 +393,7 @@ def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runti
     with working(runtime):
         event = invoice_paid_event("usd", 1234, event_id="evt_undo_doc")
         event["data"]["object"]["customer"] = "cus_Oaxlz8kB0PJWGa"
-        deliver(runtime, [event])
+        deliver(runtime, *[event])
         assert wait_settled(runtime, 1) == {"succeeded": 1}
     assert len(state.entities(REALM, "payment")) == 1
     invoices_before = len(state.entities(REALM, "invoice"))
@@ -477,7 +452,7 @@ def test_a_failed_runs_error_quotes_a_bounded_part_of_a_huge_value(make_runtime)
     runtime = make_runtime()
     event = invoice_paid_event("usd", 5000, event_id="evt_filter_huge")
     event["data"]["object"]["amount_paid"] = "9" * 1_000_000  # a string: "gt 0" cannot compare it
-    deliver(runtime, [event])
+    deliver(runtime, *[event])
     (run,) = runtime.store.list_runs()
     error = run["last_error"]
     assert run["status"] == "failed" and "/trigger/filter/gt" in error

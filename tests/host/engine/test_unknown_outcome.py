@@ -9,9 +9,7 @@ run that wrote before looks up first too.
 
 from __future__ import annotations
 
-import collections
 import json
-import re
 import time
 
 import httpx
@@ -26,7 +24,8 @@ from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks import creates, queries
 from ledgerlink_sandboxes.quickbooks import create_sandbox
 from ledgerlink_sandboxes.quickbooks.faults import parse_script
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, recipes_dir, signed, write_config, working
+from runtime_fixtures import (ADMIN_TOKEN, QBO_TOKEN, deliver, entries_by_event, entry_posts, recipes_dir,
+                              wait_settled, working, write_config)
 from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
 
@@ -76,34 +75,6 @@ def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
         runtime.close()
 
 
-def deliver(runtime, event):
-    body, headers = signed(event)
-    runtime.inbox.receive("stripe", headers, body)
-
-
-def settle(runtime, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        counts = runtime.store.counts()
-        if counts and not any(counts.get(s) for s in ("pending", "running", "retrying")):
-            return counts
-        time.sleep(0.02)
-    raise AssertionError(f"runs did not settle: {runtime.store.counts()}")
-
-
-def entries_by_event(state):
-    counts = collections.Counter()
-    for entry in state.entities(REALM, "journalentry"):
-        match = re.search(r"event (evt_\w+)", entry.get("PrivateNote", ""))
-        if match:
-            counts[match.group(1)] += 1
-    return counts
-
-
-def entry_posts(state):
-    return [r for r in state.requests() if r["method"] == "POST" and r["entity"] == "journalentry"]
-
-
 @pytest.mark.parametrize("answer", ["truncated", "html"])
 def test_a_committed_write_answered_unreadably_is_looked_up_and_succeeds_once(make_runtime, sandbox, answer):
     state = sandbox
@@ -111,7 +82,7 @@ def test_a_committed_write_answered_unreadably_is_looked_up_and_succeeds_once(ma
     runtime = make_runtime()
     with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 4321, event_id="evt_garbled_1"))
-        counts = settle(runtime)
+        counts = wait_settled(runtime)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_garbled_1": 1}
     run = runtime.store.run(1)
@@ -138,7 +109,7 @@ def test_replays_of_a_failed_run_whose_write_was_committed_make_no_twin(make_run
                       {"fault": "validation", "code": "4000", "message": "Scripted refusal",
                        "match": QUERY}])
         deliver(runtime, invoice_paid_event("usd", 5555, event_id="evt_replayed_1"))
-        assert settle(runtime) == {"failed": 1}
+        assert wait_settled(runtime) == {"failed": 1}
         assert entries_by_event(state) == {"evt_replayed_1": 1}
         for replay in range(8):
             state.clear_faults()
@@ -149,7 +120,7 @@ def test_replays_of_a_failed_run_whose_write_was_committed_make_no_twin(make_run
             state.script(faults)
             answer = client.post("/api/runs/1/replay", data="{}", headers=AUTH)
             assert answer.status_code == 202, answer.get_json()
-            counts = settle(runtime)
+            counts = wait_settled(runtime)
             assert entries_by_event(state) == {"evt_replayed_1": 1}, f"a twin after replay {replay + 1}"
             assert counts == ({"failed": 1} if replay < 7 else {"succeeded": 1})
     assert len(entry_posts(state)) == 1  # no replay sent the entry again
@@ -166,14 +137,14 @@ def test_a_replayed_dead_run_whose_last_write_timed_out_looks_up_first(make_runt
     runtime = make_runtime(read_timeout=0.2, max_attempts=2)
     with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 6666, event_id="evt_dead_lookup"))
-        assert settle(runtime) == {"dead": 1}
+        assert wait_settled(runtime) == {"dead": 1}
         time.sleep(0.8)  # the late answers are done: the sandbox's log is complete
         keys = {s["idempotency_key"] for s in runtime.store.run(1)["steps"]}
         assert len(keys) == 1
         runtime.connections.client.timeout = httpx.Timeout(30.0, connect=5.0)  # the replay's answers are in time
         from ledgerlink.engine.operations import replay
         replay(runtime, 1)
-        counts = settle(runtime)
+        counts = wait_settled(runtime)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_dead_lookup": 1}
     assert len(entry_posts(state)) == 2  # the first write and its resend; the replay sent none
@@ -190,10 +161,10 @@ def test_a_replay_that_resends_a_write_the_vendor_did_not_refuse_keeps_its_key(m
     runtime = make_runtime(max_attempts=2)
     with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 7777, event_id="evt_dead_resend"))
-        assert settle(runtime) == {"dead": 1}
+        assert wait_settled(runtime) == {"dead": 1}
         from ledgerlink.engine.operations import replay
         replay(runtime, 1)
-        counts = settle(runtime)
+        counts = wait_settled(runtime)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_dead_resend": 1}
     steps = runtime.store.run(1)["steps"]
@@ -212,7 +183,7 @@ def test_a_replay_on_the_latest_version_looks_up_what_the_failed_run_wrote(make_
                       {"fault": "validation", "code": "4000", "message": "Scripted refusal",
                        "match": QUERY}])
         deliver(runtime, invoice_paid_event("usd", 8888, event_id="evt_latest_1"))
-        assert settle(runtime) == {"failed": 1}
+        assert wait_settled(runtime) == {"failed": 1}
         path = runtime.registry.directory / RECIPE
         recipe = json.loads(path.read_text())
         recipe["version"] += 1
@@ -220,7 +191,7 @@ def test_a_replay_on_the_latest_version_looks_up_what_the_failed_run_wrote(make_
         runtime.registry.reload()
         result = replay(runtime, 1, "latest")
         assert result["replay_of"] == 1 and result["recipe_version"] == recipe["version"]
-        counts = settle(runtime)
+        counts = wait_settled(runtime)
     assert counts == {"failed": 1, "succeeded": 1}
     assert entries_by_event(state) == {"evt_latest_1": 1}
     assert len(entry_posts(state)) == 1
@@ -286,10 +257,10 @@ def test_a_replayed_dead_run_has_the_retries_of_a_new_run(make_runtime, sandbox)
     runtime = make_runtime(max_attempts=2)
     with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 4444, event_id="evt_dead_retries"))
-        assert settle(runtime) == {"dead": 1}
+        assert wait_settled(runtime) == {"dead": 1}
         state.script([{"status": 503, "match": POST_ENTRY}])
         replay(runtime, 1)
-        counts = settle(runtime)
+        counts = wait_settled(runtime)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_dead_retries": 1}
     assert runtime.store.run(1)["attempts"] == 2  # the replay's two, not the dead run's too
@@ -327,7 +298,7 @@ def test_a_keyless_write_refused_with_a_5xx_is_looked_up_before_it_is_resent(mak
     runtime.registry.reload()
     with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 7777, event_id="evt_keyless_500"))
-        counts = settle(runtime)
+        counts = wait_settled(runtime)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_keyless_500": 1}
     first, second = runtime.store.run(1)["steps"]

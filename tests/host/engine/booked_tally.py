@@ -26,6 +26,24 @@ from stripe_events import invoice_paid_event
 
 CONFIG = ('[connections.stripe]\nconnector = "stripe"\nwebhook_secret = "${LL_TEST_WHSEC}"\n\n'
           '[connections.tally]\nconnector = "tally"\n')
+#: the input of a recipe's step booking a paid invoice's amount through ``tally.book``
+PAYMENT_INPUT = {"amount": {"$path": "$.event.data.object.amount_paid", "$as": "stripe.money",
+                            "currency": {"$path": "$.event.data.object.currency"}},
+                 "currency": {"$path": "$.event.data.object.currency", "$as": "upper"},
+                 "date": {"$path": "$.event.created", "$as": "date"}}
+
+
+def recipe(payment: dict[str, Any], fee: dict[str, Any]) -> dict[str, Any]:
+    """The recipe booking each paid invoice (``payment``, the step's input) and a fee (``fee``)."""
+    return {
+        "id": "invoice-paid-to-tally", "version": 1, "description": "Paid invoices and their fees, booked.",
+        "timezone": "UTC",
+        "trigger": {"event": "stripe.invoice.paid", "connection": "stripe"},
+        "steps": [{"id": "payment", "action": "tally.book", "connection": "tally", "input": payment},
+                  {"id": "fee", "action": "tally.book", "connection": "tally", "input": fee}],
+    }
+
+
 #: the invoices booked: (currency, amount in minor units)
 INVOICES = (("usd", 123456), ("jpy", 1500))
 

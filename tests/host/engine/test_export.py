@@ -26,7 +26,7 @@ from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import InvalidRequest
 from ledgerlink.store import Store
 from ledgerlink.web.app import create_app
-from booked_tally import booked_runtime, entry
+from booked_tally import PAYMENT_INPUT, booked_runtime, entry, recipe
 from runtime_fixtures import ADMIN_TOKEN
 
 BOOK = {"type": "object", "properties": {"amount": {}, "currency": {}, "date": {}}}
@@ -50,20 +50,7 @@ class Tally:
                         perform=book, entry=entry, idempotency="lookup"))
 
 
-RECIPE = {
-    "id": "invoice-paid-to-tally", "version": 1, "description": "Paid invoices and their fees, booked.",
-    "timezone": "UTC",
-    "trigger": {"event": "stripe.invoice.paid", "connection": "stripe"},
-    "steps": [
-        {"id": "payment", "action": "tally.book", "connection": "tally",
-         "input": {"amount": {"$path": "$.event.data.object.amount_paid", "$as": "stripe.money",
-                              "currency": {"$path": "$.event.data.object.currency"}},
-                   "currency": {"$path": "$.event.data.object.currency", "$as": "upper"},
-                   "date": {"$path": "$.event.created", "$as": "date"}}},
-        {"id": "fee", "action": "tally.book", "connection": "tally",
-         "input": {"amount": "-0.125", "currency": "KWD", "date": "2026-01-31"}},
-    ],
-}
+RECIPE = recipe(PAYMENT_INPUT, {"amount": "-0.125", "currency": "KWD", "date": "2026-01-31"})
 
 
 @pytest.fixture

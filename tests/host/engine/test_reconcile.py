@@ -26,7 +26,7 @@ from ledgerlink.engine.reconciliations import attach
 from ledgerlink.engine.runner import drive
 from ledgerlink.store.schema import events
 from ledgerlink.web.app import create_app
-from booked_tally import booked_runtime, entry
+from booked_tally import PAYMENT_INPUT, booked_runtime, entry, recipe
 from runtime_fixtures import ADMIN_TOKEN
 
 BOOK = {"type": "object", "properties": {"amount": {}, "currency": {}, "date": {}, "memo": {}}}
@@ -66,21 +66,8 @@ class Tally:
                         perform=book, entry=entry, idempotency="lookup"))
 
 
-RECIPE = {
-    "id": "invoice-paid-to-tally", "version": 1, "description": "Paid invoices and their fees, booked.",
-    "timezone": "UTC",
-    "trigger": {"event": "stripe.invoice.paid", "connection": "stripe"},
-    "steps": [
-        {"id": "payment", "action": "tally.book", "connection": "tally",
-         "input": {"amount": {"$path": "$.event.data.object.amount_paid", "$as": "stripe.money",
-                              "currency": {"$path": "$.event.data.object.currency"}},
-                   "currency": {"$path": "$.event.data.object.currency", "$as": "upper"},
-                   "date": {"$path": "$.event.created", "$as": "date"},
-                   "memo": {"$path": "$.event.data.object.id"}}},
-        {"id": "fee", "action": "tally.book", "connection": "tally",
-         "input": {"amount": "0.125", "currency": "KWD", "date": "2023-11-15", "memo": "fee"}},
-    ],
-}
+RECIPE = recipe({**PAYMENT_INPUT, "memo": {"$path": "$.event.data.object.id"}},
+                {"amount": "0.125", "currency": "KWD", "date": "2023-11-15", "memo": "fee"})
 
 
 @pytest.fixture

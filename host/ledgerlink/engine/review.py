@@ -62,12 +62,18 @@ def plan(runtime: Runtime, live: LiveRun, recipe: Recipe, done: Mapping[str, Any
         if earlier and step["status"] != "sent":  # an earlier answer not known yet: its sample's value
             shown["uses_answers_of"] = earlier
             shown["answers"] = [answer for answer in mark(step.get("input"), raw.get("input"))
-                                if STEP_REFERENCE.match(answer["from"]).group(1) in earlier]
+                                if _step_of(answer["from"]) in earlier]
             shown["answers_read"] = {path: value for path, value in step.get("answers_read", {}).items()
-                                     if STEP_REFERENCE.match(path).group(1) in earlier}  # checked when sent
+                                     if _step_of(path) in earlier}  # checked when sent
         steps.append(shown)
     # not the recipe's file: the same version read from another folder sends the same requests
     return {"recipe": {"id": recipe.id, "version": recipe.version}, "event": report["event"], "steps": steps}
+
+
+def _step_of(path: str) -> str | None:
+    """The step whose answer ``path`` reads (``$.steps.<step>…``)."""
+    found = STEP_REFERENCE.match(path) or re.match(r"\$\.steps\[['\"]([^'\"]+)['\"]\]", path)
+    return found.group(1) if found else None
 
 
 def digest(shown: dict[str, Any]) -> str:

@@ -130,14 +130,24 @@ def webhook_rejected(connection: str, reason: str, at: float, host: Host) -> Non
                 f"probing the webhook address")}, occurred_at=at)
 
 
+def _kinds(by_kind: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``{"missing": 1}`` as ``[{"kind": "missing", "count": 1}]``, in the report's order, none of 0."""
+    return [{"kind": str(kind), "count": int(count)} for kind, count in by_kind.items() if int(count) > 0]
+
+
 def reconcile_ended(summary: Mapping[str, Any], host: Host) -> None:
-    """A reconciliation with discrepancies raises its drift once per range per alert window."""
+    """A reconciliation with discrepancies raises its drift once per range per alert window,
+    with the counts per kind, and those of every ledger the reconciliation compared."""
     found = int(summary.get("discrepancies") or 0)
     if found <= 0:
         return
     connection, since, until = str(summary["connection"]), str(summary["since"]), str(summary["until"])
+    by_kind = {str(k): int(v) for k, v in dict(summary.get("by_kind") or {}).items()}
+    ledgers = dict(summary.get("ledgers") or {connection: by_kind})
     start, _ = _window(host.now(), Settings.of(host).interval_seconds)
     raise_event(host, "ledgerlink.reconcile.drift", f"reconcile.drift:{connection}:{since}:{until}:{iso(start)}", {
         "connection": connection, "since": since, "until": until, "discrepancies": found,
-        "by_kind": {str(k): int(v) for k, v in dict(summary.get("by_kind") or {}).items()},
+        "by_kind": by_kind, "kinds": _kinds(by_kind),
+        "ledgers": [{"connection": str(ledger), "discrepancies": sum(int(v) for v in dict(kinds).values()),
+                     "kinds": _kinds(dict(kinds))} for ledger, kinds in ledgers.items()],
         "fix": f"ledgerlink reconcile --since {since} --until {until} --connection {connection}"})

@@ -55,8 +55,17 @@ NEEDS_REAUTH = {
     },
 }
 
+#: one kind of discrepancy and how many (``kinds`` lists them in the report's order)
+KIND_COUNT = {
+    "type": "object", "required": ["kind", "count"], "additionalProperties": False,
+    "properties": {"kind": _text("The kind of discrepancy: missing, amount, currency, date, duplicated, "
+                                 "not_linked or not_booked."),
+                   "count": _count("How many of that kind.")},
+}
+
 DRIFT = {
-    "type": "object", "required": ["connection", "since", "until", "discrepancies", "by_kind", "fix"],
+    "type": "object", "required": ["connection", "since", "until", "discrepancies", "by_kind", "kinds",
+                                   "ledgers", "fix"],
     "additionalProperties": False,
     "properties": {
         "connection": _text("The ledger connection reconciled."),
@@ -65,6 +74,17 @@ DRIFT = {
         "discrepancies": _count("How many discrepancies the reconciliation found."),
         "by_kind": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
                     "description": "The count per kind of discrepancy."},
+        "kinds": {"type": "array", "items": KIND_COUNT,
+                  "description": "The same counts as a list, for a message to show one line per kind."},
+        "ledgers": {"type": "array", "description": "Every ledger the same reconciliation compared, this one "
+                                                    "included, with its discrepancies (0: it agrees).",
+                    "items": {"type": "object", "required": ["connection", "discrepancies", "kinds"],
+                              "additionalProperties": False,
+                              "properties": {"connection": _text("The ledger connection."),
+                                             "discrepancies": {"type": "integer", "minimum": 0,
+                                                               "description": "How many it has."},
+                                             "kinds": {"type": "array", "items": KIND_COUNT,
+                                                       "description": "Its count per kind."}}}},
         "fix": _text("The command that lists each discrepancy with its fix."),
     },
 }
@@ -131,7 +151,11 @@ TRIGGERS = [
             event_schema=envelope_schema(DRIFT),
             sample=_sample("ledgerlink.reconcile.drift", "reconcile.drift:books:2026-04-01:2026-04-30:2026-05-01T07:00:00Z",
                            {"connection": "books", "since": "2026-04-01", "until": "2026-04-30", "discrepancies": 2,
-                            "by_kind": {"missing_in_ledger": 1, "amount_differs": 1},
+                            "by_kind": {"missing": 1, "amount": 1},
+                            "kinds": [{"kind": "missing", "count": 1}, {"kind": "amount", "count": 1}],
+                            "ledgers": [{"connection": "books", "discrepancies": 2,
+                                         "kinds": [{"kind": "missing", "count": 1}, {"kind": "amount", "count": 1}]},
+                                        {"connection": "xero", "discrepancies": 0, "kinds": []}],
                             "fix": "ledgerlink reconcile --since 2026-04-01 --until 2026-04-30 --connection books"})),
     Trigger(name="ledgerlink.webhook.rejected_burst",
             summary="Many webhook deliveries to one connection were refused in a short time (a rotated "

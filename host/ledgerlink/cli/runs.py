@@ -35,7 +35,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
             if row["status"] == "awaiting_review" and row["review_plan"]:
                 for step in row["review_plan"]["steps"]:
                     request = step.get("request") or {}
-                    print(f"{'':9}{step['id']}: {request.get('method', '')} {request.get('url', '(nothing sent)')}")
+                    said = (" (sent)" if step.get("status") == "sent"
+                            else " (shown again)" if step.get("shown_again") else "")
+                    print(f"{'':9}{step['id']}{said}: {request.get('method', '')} "
+                          f"{request.get('url', '(nothing sent)')}")
         return 0
     if args.runs_command in ("approve", "reject"):
         return cmd_review(args)

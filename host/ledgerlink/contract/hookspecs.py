@@ -316,8 +316,9 @@ def ledgerlink_reconcile_ended(report_summary, host):
 
     :param report_summary: a JSON-ready mapping: at least ``connection`` (the ledger
         connection reconciled), ``since`` and ``until`` (YYYY-MM-DD), ``discrepancies``
-        (how many; 0 when both sides agree) and ``by_kind`` (the count per kind of
-        discrepancy).
+        (how many; 0 when both sides agree), ``by_kind`` (the count per kind of
+        discrepancy) and ``ledgers`` (every ledger the same reconciliation compared, this
+        one included: its ``by_kind``).
     :param host: the running host (:class:`ledgerlink.contract.events.Host`).
 
     **When:** in the process that reconciled (the command, a server request or a worker),

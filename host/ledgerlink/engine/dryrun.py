@@ -8,6 +8,8 @@ content) and answered as its first attempt would be; an email likewise (server, 
 exact message), answered as if every recipient were accepted. Nothing is sent, nothing is written.
 A recipe's ``linked`` ids are answered "no link" (a dry-run reads no database) and its
 ``skip`` rules asked on that; whether the event is ledgerlink's own echo is not asked.
+A reviewed run shown again after its earlier steps were sent is planned with their real
+answers (``done``): those steps are shown ``sent``, and the later ones built on what they returned.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from ledgerlink.config import Config
 from ledgerlink.contract.reconcile import ReconcileQuery, empty_report
 from ledgerlink.errors import ConfigError, EventError
 from ledgerlink.recipes.guards import Linked, first_skip, read_linked
-from ledgerlink.recipes.paths import pointer_join
+from ledgerlink.recipes.paths import ANSWERS_READ, pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
-from ledgerlink.engine.runner import document, run
+from ledgerlink.engine.runner import StepResult, document, run_step
 
 
 def event_from_payload(recipe: Recipe, catalog: Catalog, payload: Any, body: bytes | None,
@@ -61,12 +63,15 @@ LinkAnswer = Callable[[str, LinkQuery], "str | None"]
 
 
 def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEvent | None = None,
-            linked: LinkAnswer | None = None, key_generation: int = 0) -> dict[str, Any]:
+            linked: LinkAnswer | None = None, key_generation: int = 0,
+            done: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The dry-run report of one recipe on one event (the trigger's sample if none).
 
     Without ``linked``, a link query is answered as if nothing were linked yet (a dry-run
     reads no database); a run awaiting review (:mod:`ledgerlink.engine.review`) answers it
-    from the links table, and shows the idempotency keys of its ``key_generation``."""
+    from the links table, and shows the idempotency keys of its ``key_generation``.
+    ``done`` holds the real outputs of the steps a run already sent: they are not run again
+    (shown ``"status": "sent"``), and the later steps read their real answers."""
     warnings: list[str] = []
     if event is None:
         sample = recipe.trigger.sample
@@ -170,17 +175,28 @@ def dry_run(recipe: Recipe, catalog: Catalog, config: Config, event: IncomingEve
     if skip is not None:
         report["skipped"] = {"as": skip[0], "reason": skip[1]}
         return report
-    results = run(recipe, event, connection_for, send, key_generation=key_generation,
-                  linked=doc["linked"])
+    done, read = done or {}, {}
+    results = []
+    for step in recipe.steps:
+        if step.id in done:  # sent already: its real answer, nothing sent again
+            result = StepResult(step.id, step.action.name, step.connection, "sent", output=done[step.id])
+        else:  # the earlier steps' answers its mapping reads are recorded (a review checks them)
+            doc[ANSWERS_READ] = read[step.id] = {}
+            result = run_step(recipe, step, doc, event, connection_for(step.connection), send,
+                              key_generation=key_generation)
+            del doc[ANSWERS_READ]
+        doc["steps"][step.id] = result.output if result.status in ("succeeded", "sent") else None
+        results.append(result)
     for result in results:
         requests = shown.get(result.id, [])
         report["steps"].append({
             "id": result.id, "action": result.action, "connection": result.connection,
-            "status": "skipped" if result.status == "skipped" else "would_run",
+            "status": {"skipped": "skipped", "sent": "sent"}.get(result.status, "would_run"),
             "input": result.input,
             "request": requests[0] if requests else None,
             **({"later_requests": requests[1:]} if len(requests) > 1 else {}),
             **({"link_lookups": lookups[result.id]} if result.id in lookups else {}),
+            **({"answers_read": read[result.id]} if read.get(result.id) else {}),
             "sample_output": result.output,
         })
     return report

@@ -33,10 +33,11 @@ def run(rt: Runtime, since: str, until: str, connection: str | None = None,
     report = reconcile(rt, since, until, connection=connection, sleep=sleep)
     at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     rt.store.set_cursor(LATEST, jsonio.dumps({"at": at, **report.as_json()}))
+    every = {ledger: dict(by_kind) for ledger, by_kind in report.ledgers.items()}
     for ledger, by_kind in report.ledgers.items():
         call_hook(rt, "ledgerlink_reconcile_ended", report_summary={
             "connection": ledger, "since": since, "until": until,
-            "discrepancies": sum(by_kind.values()), "by_kind": dict(by_kind)})
+            "discrepancies": sum(by_kind.values()), "by_kind": dict(by_kind), "ledgers": every})
     return report
 
 

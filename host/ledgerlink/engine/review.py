@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from ledgerlink import jsonio
@@ -38,8 +39,9 @@ COMPARED = ("status", "input", "request", "later_requests", "link_lookups")
 STEP_REFERENCE = re.compile(r"\$\.steps\.([A-Za-z0-9_-]+)")
 
 
-def plan(runtime: Runtime, live: LiveRun, recipe: Recipe) -> dict[str, Any]:
-    """The requests run ``live.run`` would send now, as a reviewer reads them."""
+def plan(runtime: Runtime, live: LiveRun, recipe: Recipe, done: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The requests run ``live.run`` would send now, as a reviewer reads them; ``done``: the
+    real outputs of the steps it already sent (shown ``sent``, their answers no placeholders)."""
     run = live.run
     event = IncomingEvent(run.event_id, run.trigger, jsonio.loads(run.payload))
 
@@ -47,7 +49,7 @@ def plan(runtime: Runtime, live: LiveRun, recipe: Recipe) -> dict[str, Any]:
         return runtime.store.linked_target(connection, query.source_id, query.target_type)
 
     report = dry_run(recipe, runtime.catalog, runtime.config, event, linked=linked,
-                     key_generation=run.key_generation)
+                     key_generation=run.key_generation, done=done)
     if not report["matched"]:
         raise LedgerlinkError(f"the trigger filter of recipe {recipe.id!r} version {recipe.version} no "
                               f"longer accepts event {run.event_id}, so there is nothing to review; "
@@ -56,13 +58,22 @@ def plan(runtime: Runtime, live: LiveRun, recipe: Recipe) -> dict[str, Any]:
     for step, raw in zip(report["steps"], recipe.raw.get("steps", [])):
         shown = {key: step[key] for key in COMPARED if key in step}
         shown.update(id=step["id"], action=step["action"], connection=step["connection"])
-        earlier = sorted(set(STEP_REFERENCE.findall(jsonio.dumps(raw))) - {step["id"]})
-        if earlier:  # values an earlier step returns are shown as its action's sample answer has them
+        earlier = sorted(set(STEP_REFERENCE.findall(jsonio.dumps(raw))) - {step["id"]} - set(done or ()))
+        if earlier and step["status"] != "sent":  # an earlier answer not known yet: its sample's value
             shown["uses_answers_of"] = earlier
-            shown["answers"] = mark(step.get("input"), raw.get("input"))  # the places checked when sent
+            shown["answers"] = [answer for answer in mark(step.get("input"), raw.get("input"))
+                                if _step_of(answer["from"]) in earlier]
+            shown["answers_read"] = {path: value for path, value in step.get("answers_read", {}).items()
+                                     if _step_of(path) in earlier}  # checked when sent
         steps.append(shown)
     # not the recipe's file: the same version read from another folder sends the same requests
     return {"recipe": {"id": recipe.id, "version": recipe.version}, "event": report["event"], "steps": steps}
+
+
+def _step_of(path: str) -> str | None:
+    """The step whose answer ``path`` reads (``$.steps.<step>…``)."""
+    found = STEP_REFERENCE.match(path) or re.match(r"\$\.steps\[['\"]([^'\"]+)['\"]\]", path)
+    return found.group(1) if found else None
 
 
 def digest(shown: dict[str, Any]) -> str:
@@ -118,12 +129,18 @@ def gate(runtime: Runtime, live: LiveRun, recipe: Recipe) -> tuple[str, str | No
     return "awaiting_review", note
 
 
-def show_again(runtime: Runtime, live: LiveRun, again: ShownAgain) -> tuple[str, str | None]:
+def show_again(runtime: Runtime, live: LiveRun, recipe: Recipe, again: ShownAgain) -> tuple[str, str | None]:
     """Run ``live.run`` awaits review again, its later step ``again.step_id`` showing the input
-    it would send now and why; the earlier steps were sent. ``("lost", None)``: the lease was lost."""
+    and the requests it would send now (planned as the first review was, with the real answers
+    of the earlier steps, which were sent) and why. ``("lost", None)``: the lease was lost."""
     store, run = runtime.store, live.run
     plan_text = store.review_state(run.id).review_plan or jsonio.dumps({"steps": []})
-    shown = shown_again_plan(plan_text, again, sorted(store.succeeded_steps(run.id)))
+    done = store.succeeded_steps(run.id)
+    try:
+        now: dict[str, Any] | None = plan(runtime, live, recipe, done=done)
+    except LedgerlinkError:  # the step fails when sent, as it would have: its input is shown
+        now = None
+    shown = shown_again_plan(plan_text, now, again, sorted(done))
     if not store.await_review(run.id, live.worker, jsonio.dumps(shown), digest(shown), again.note):
         return "lost", None
     runtime.metrics.add("runs_awaiting_review", 1)

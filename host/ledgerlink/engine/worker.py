@@ -143,7 +143,7 @@ class Worker:
             if not perform(live, recipe, check):
                 return "lost"  # another worker took the run over; it will finish it
         except review_steps.ShownAgain as again:  # a later step is not the one reviewed: nothing of it sent
-            held = review.show_again(rt, live, again)
+            held = review.show_again(rt, live, recipe, again)
             return held[0] if held[0] == "lost" else self._ended(run, *held)
         except LeaseLost:
             rt.metrics.add("runs_lost_lease", 1)

@@ -8,7 +8,8 @@ A JSON literal means itself. An object with a reserved ``$`` key is an expressio
 ``{"$lookup": "accounts", "key": "receivable"}``
     a value from the recipe's ``lookups`` tables; ``key`` may be an expression.
 ``{"$concat": [expr, ...], "separator": ""}``
-    the parts written as strings and joined.
+    the parts written as strings and joined; a part that is a list (of strings and
+    numbers, an ``$each`` say) gives each of its elements as a part.
 ``{"$each": "$.event.data.object.lines.data[*]", "map": expr, "filter": condition}``
     one mapped value per match; inside ``map`` and ``filter`` the paths ``$.item`` and
     ``$.index`` are the current element and its position.
@@ -245,12 +246,13 @@ def _compile_primary(op: str, node: Mapping[str, Any], here: str, pointer: str,
             out = []
             for part in parts:
                 value = part(doc)
-                if value is MISSING or value is None:
-                    continue
-                if isinstance(value, (dict, list)):
-                    raise scope.fail("\"$concat\" can join only strings and numbers, got a "
-                                     f"{type(value).__name__}", here)
-                out.append(("true" if value else "false") if isinstance(value, bool) else str(value))
+                for each in value if isinstance(value, list) else [value]:
+                    if each is MISSING or each is None:
+                        continue
+                    if isinstance(each, (dict, list)):
+                        raise scope.fail("\"$concat\" can join only strings and numbers (or lists of them), "
+                                         f"got a {type(each).__name__}", here)
+                    out.append(("true" if each else "false") if isinstance(each, bool) else str(each))
             return separator.join(out)
 
         return evaluate_concat, False, ""

@@ -42,6 +42,13 @@ EACH_ROOTS = ("item", "index")
 
 Evaluator = Callable[[Mapping[str, Any]], Any]
 
+#: keys of a run's document no path can read (a reviewed run's, :mod:`ledgerlink.engine.review`):
+#: when present, a ``{path text: value}`` dict of the earlier steps' answers the mapping read
+#: (each ``$.steps`` path is recorded there as it is read), and one whose values such a path
+#: reads instead of the document's (the answers a reviewer was shown)
+ANSWERS_READ = "$answers_read"
+ANSWERS_SHOWN = "$answers_shown"
+
 
 def pointer_join(pointer: str, *parts: Any) -> str:
     """Extend a JSON pointer, escaping ``~`` and ``/`` (RFC 6901)."""
@@ -136,13 +143,28 @@ class CompiledPath:
     text: str
     steps: tuple[Any, ...] | None
     parsed: Any
+    #: a path into an earlier step's answer (``$.steps...``): recorded, or answered as shown
+    answer: bool = False
 
     @property
     def multi(self) -> bool:
         return self.steps is None
 
     def get(self, doc: Any) -> Any:
-        """The one value (or MISSING), or for a multi-value path the list of matches."""
+        """The one value (or MISSING), or for a multi-value path the list of matches; for a
+        ``$.steps`` path, recorded in ``doc[ANSWERS_READ]`` or read from ``doc[ANSWERS_SHOWN]``
+        when the document has them."""
+        if not self.answer:
+            return self._find(doc)
+        shown = doc.get(ANSWERS_SHOWN)
+        if shown is not None and self.text in shown:
+            return shown[self.text]
+        value = self._find(doc)
+        if ANSWERS_READ in doc and value is not MISSING:
+            doc[ANSWERS_READ][self.text] = value
+        return value
+
+    def _find(self, doc: Any) -> Any:
         if self.steps is None:
             return [m.value for m in self.parsed.find(doc)]
         value = doc
@@ -215,4 +237,4 @@ def compile_path(text: Any, pointer: str, scope: Scope) -> CompiledPath | None:
                                          "--json` shows it)")
                 return None
     steps = _simple_steps(parsed)
-    return CompiledPath(text, None if steps is None else tuple(steps), parsed)
+    return CompiledPath(text, None if steps is None else tuple(steps), parsed, answer=names[:1] == ["steps"])

@@ -109,12 +109,14 @@ def test_a_refused_key_raises_needs_reauth_once_for_all_it_parks(stripe):
 def test_a_reconciliation_with_discrepancies_raises_drift_once(stripe):
     runtime = stripe
     summary = {"connection": "books", "since": "2026-04-01", "until": "2026-04-30", "discrepancies": 2,
-               "by_kind": {"missing_in_ledger": 1, "amount_differs": 1}}
+               "by_kind": {"missing": 1, "amount": 1}}
     call_hook(runtime, "ledgerlink_reconcile_ended", report_summary={**summary, "discrepancies": 0, "by_kind": {}})
     assert host_events(runtime) == []  # both sides agree: nothing to say
     call_hook(runtime, "ledgerlink_reconcile_ended", report_summary=summary)
     call_hook(runtime, "ledgerlink_reconcile_ended", report_summary=summary)  # the same, again
     (drift,) = host_events(runtime)
     assert drift["event_id"] == "reconcile.drift:books:2026-04-01:2026-04-30:2026-05-01T07:00:00Z"
-    assert drift["data"] == {**summary, "fix": "ledgerlink reconcile --since 2026-04-01 --until 2026-04-30 "
-                                               "--connection books"}
+    kinds = [{"kind": "missing", "count": 1}, {"kind": "amount", "count": 1}]  # a summary without other ledgers
+    assert drift["data"] == {**summary, "kinds": kinds,
+                             "ledgers": [{"connection": "books", "discrepancies": 2, "kinds": kinds}],
+                             "fix": "ledgerlink reconcile --since 2026-04-01 --until 2026-04-30 --connection books"}

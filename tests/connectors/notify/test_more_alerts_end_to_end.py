@@ -136,17 +136,23 @@ def test_a_burst_of_bad_signatures_sends_one_email_naming_what_to_compare(world)
 
 def test_drift_sends_one_email_and_one_slack_post_naming_the_reconcile_command(world):
     runtime, mailbox, slack = world
-    summary = {"connection": "books", "since": "2026-04-01", "until": "2026-04-30", "discrepancies": 2,
-               "by_kind": {"missing_in_ledger": 1, "amount_differs": 1}}
-    call_hook(runtime, "ledgerlink_reconcile_ended", report_summary={**summary, "discrepancies": 0, "by_kind": {}})
+    ledgers = {"books": {"missing": 2, "amount": 1}, "xero": {}, "freshbooks": {"duplicated": 1}}
+    summary = {"connection": "books", "since": "2026-04-01", "until": "2026-04-30", "discrepancies": 3,
+               "by_kind": ledgers["books"], "ledgers": ledgers}
+    call_hook(runtime, "ledgerlink_reconcile_ended",
+              report_summary={**summary, "connection": "xero", "discrepancies": 0, "by_kind": {}})
     call_hook(runtime, "ledgerlink_reconcile_ended", report_summary=summary)
     call_hook(runtime, "ledgerlink_reconcile_ended", report_summary=summary)  # the nightly one, run twice
     assert drain(runtime) == ["succeeded"] * 2
     [(subject, text)] = emails(mailbox)
-    assert subject == "ledgerlink: 2 discrepancies in books (2026-04-01 to 2026-04-30)"
+    assert subject == "ledgerlink: 3 discrepancies in books (2026-04-01 to 2026-04-30)"
+    text = text.replace("\r\n", "\n")  # as sent over SMTP
+    assert "found 3 discrepancies.\n\nBy kind:\n  missing: 2\n  amount: 1\n\n" in text  # per kind
+    assert ("(every ledger this reconciliation compared):\n  books: 3 (missing 2, amount 1)\n  xero: 0\n"
+            "  freshbooks: 1 (duplicated 1)\n\n") in text  # per ledger
     assert "Fix: ledgerlink reconcile --since 2026-04-01 --until 2026-04-30 --connection books" in text
     [post] = [json.loads(body) for _, body in slack.posts]
-    assert post["text"] == ":warning: *2 discrepancies in `books`* (2026-04-01 to 2026-04-30)"
+    assert post["text"] == ":warning: *3 discrepancies in `books`* (2026-04-01 to 2026-04-30)"
 
 
 def test_a_conflict_sends_one_email_with_both_values_and_the_fix(world):

@@ -12,10 +12,10 @@ import pytest
 
 from history_connector import recipe
 from ledgerlink.engine import backfill as engine
-from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.errors import LedgerlinkError, NeedsNewKey, NotFound
 from ledgerlink.io import keys
 from ledgerlink.io.governor.local import LocalGovernor
+from runtime_fixtures import working
 from simulated_clock import FakeClock
 from tally_fixtures import DAY0, delivery, world
 
@@ -49,14 +49,10 @@ def test_pages_through_the_history_and_plans_one_run_each(tally):
     listings = [r for r in tally.state.requests if r.startswith("GET /invoices")]
     assert len(listings) == 3
     # the stored events are shaped as delivered ones, and the workers perform the runs
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         deadline = time.monotonic() + 30
         while runtime.store.counts().get("succeeded") != 5 and time.monotonic() < deadline:
             time.sleep(0.05)
-    finally:
-        pool.stop()
     assert runtime.store.counts() == {"succeeded": 5}
     assert sorted(note["invoice"] for note in tally.state.notes) == [f"in_{i}" for i in range(5)]
 

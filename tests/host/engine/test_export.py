@@ -10,10 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import subprocess
 import sys
-import time
 from decimal import Decimal
 
 import pytest
@@ -24,14 +22,12 @@ from ledgerlink.config import load_config
 from ledgerlink.connectors.manager import build_plugin_manager, load_catalog
 from ledgerlink.contract import Action, Connector, Entry, LinkQuery
 from ledgerlink.engine.export import COLUMNS, day_range, export
-from ledgerlink.engine.runtime import Runtime, Settings
-from ledgerlink.engine.worker import WorkerPool
+from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import InvalidRequest
 from ledgerlink.store import Store
-from ledgerlink.testing.databases import migrated_db
 from ledgerlink.web.app import create_app
-from runtime_fixtures import ADMIN_TOKEN, WEBHOOK_SECRET, signed
-from stripe_events import invoice_paid_event
+from booked_tally import PAYMENT_INPUT, booked_runtime, entry, recipe
+from runtime_fixtures import ADMIN_TOKEN
 
 BOOK = {"type": "object", "properties": {"amount": {}, "currency": {}, "date": {}}}
 
@@ -39,10 +35,6 @@ BOOK = {"type": "object", "properties": {"amount": {}, "currency": {}, "date": {
 def book(value, ctx):
     yield LinkQuery(ctx.event_id, "tally.book")  # a read, so the step yields something
     return {"id": f"T-{ctx.step_id}-{ctx.event_id}"}
-
-
-def entry(data, output):
-    return Entry(date=data["date"], amount=Decimal(str(data["amount"])), currency=data["currency"])
 
 
 class Tally:
@@ -58,51 +50,15 @@ class Tally:
                         perform=book, entry=entry, idempotency="lookup"))
 
 
-RECIPE = {
-    "id": "invoice-paid-to-tally", "version": 1, "description": "Paid invoices and their fees, booked.",
-    "timezone": "UTC",
-    "trigger": {"event": "stripe.invoice.paid", "connection": "stripe"},
-    "steps": [
-        {"id": "payment", "action": "tally.book", "connection": "tally",
-         "input": {"amount": {"$path": "$.event.data.object.amount_paid", "$as": "stripe.money",
-                              "currency": {"$path": "$.event.data.object.currency"}},
-                   "currency": {"$path": "$.event.data.object.currency", "$as": "upper"},
-                   "date": {"$path": "$.event.created", "$as": "date"}}},
-        {"id": "fee", "action": "tally.book", "connection": "tally",
-         "input": {"amount": "-0.125", "currency": "KWD", "date": "2026-01-31"}},
-    ],
-}
+RECIPE = recipe(PAYMENT_INPUT, {"amount": "-0.125", "currency": "KWD", "date": "2026-01-31"})
 
 
 @pytest.fixture
 def booked(tmp_path, monkeypatch):
     """(database URL, catalog): two paid invoices booked by real workers."""
-    monkeypatch.setenv("LL_TEST_WHSEC", WEBHOOK_SECRET)
-    recipes = tmp_path / "recipes"
-    recipes.mkdir()
-    (recipes / "invoice-paid-to-tally.json").write_text(json.dumps(RECIPE))
-    config = tmp_path / "ledgerlink.toml"
-    config.write_text('[connections.stripe]\nconnector = "stripe"\nwebhook_secret = "${LL_TEST_WHSEC}"\n\n'
-                      '[connections.tally]\nconnector = "tally"\n')
-    catalog = load_catalog(build_plugin_manager(extra=[("tally", Tally())]))
-    db = migrated_db(tmp_path)
-    runtime = Runtime(catalog, load_config(config, catalog), Store(db), recipes,
-                      Settings(backoff_base=0.05, backoff_cap=0.2))
-    runtime.registry.reload()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
-        for currency, amount in (("usd", 123456), ("jpy", 1500)):
-            body, headers = signed(invoice_paid_event(currency, amount, event_id=f"evt_export_{currency}"))
-            runtime.inbox.receive("stripe", headers, body)
-        deadline = time.monotonic() + 60
-        while runtime.store.counts() != {"succeeded": 2} and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert runtime.store.counts() == {"succeeded": 2}
-    finally:
-        pool.stop()
-        runtime.close()
-    return db, catalog
+    runtime, _, _ = booked_runtime(tmp_path, monkeypatch, Tally(), RECIPE, "evt_export")
+    runtime.close()
+    return runtime.store.url, runtime.catalog
 
 
 def today_range():

@@ -23,13 +23,12 @@ from filedrop_connector import catalog as filedrop_catalog, recipe
 from ledgerlink.config import load_config
 from ledgerlink.engine.dryrun import dry_run
 from ledgerlink.engine.runtime import Runtime, Settings
-from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.errors import FileEffectError
 from ledgerlink.recipes.recipe import check_recipe
 from ledgerlink.contract import IncomingEvent
 from ledgerlink.store import Store
 from ledgerlink.web.servers import background
-from runtime_fixtures import WEBHOOK_SECRET, signed
+from runtime_fixtures import WEBHOOK_SECRET, signed, working
 from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
 
@@ -100,15 +99,11 @@ def test_dry_run_shows_a_file_effect_as_it_shows_a_request_and_writes_nothing(se
 def test_workers_append_one_line_per_event_and_a_whole_file_write_replaces_it(setup, tmp_path):
     catalog, config, recipes, books = setup()
     runtime = runtime_for(catalog, config, recipes, migrated_db(tmp_path))
-    pool = WorkerPool(runtime, 2)
-    pool.start()
-    try:
+    with working(runtime, 2):
         for n in (1, 2, 1):  # the third is Stripe delivering the first event again
             body, headers = signed(invoice_paid_event("usd", 1000 + n, event_id=f"evt_file_{n}"))
             runtime.inbox.receive("stripe", headers, body)
         settle(runtime, {"succeeded": 2})
-    finally:
-        pool.stop()
     assert sorted((books / "ledger.csv").read_text().splitlines()) == ["evt_file_1,1001", "evt_file_2,1002"]
     step = runtime.store.run(1)["steps"][-1]
     assert step["request"]["kind"] == "file" and step["request"]["mode"] == "append"
@@ -118,14 +113,10 @@ def test_workers_append_one_line_per_event_and_a_whole_file_write_replaces_it(se
     catalog, config, recipes, books = setup(action="filedrop.write_file", path="books/latest.csv")
     (tmp_path / "second").mkdir()
     runtime = runtime_for(catalog, config, recipes, migrated_db(tmp_path / "second"))
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         body, headers = signed(invoice_paid_event("usd", 7, event_id="evt_file_3"))
         runtime.inbox.receive("stripe", headers, body)
         settle(runtime, {"succeeded": 1})
-    finally:
-        pool.stop()
         runtime.close()
     assert (books / "latest.csv").read_text() == "evt_file_3,7"
 
@@ -133,14 +124,10 @@ def test_workers_append_one_line_per_event_and_a_whole_file_write_replaces_it(se
 def test_a_refused_path_fails_the_run_with_the_reason_and_writes_nothing(setup, tmp_path):
     catalog, config, recipes, books = setup(path="/etc/ledger.csv")
     runtime = runtime_for(catalog, config, recipes, migrated_db(tmp_path))
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         body, headers = signed(invoice_paid_event("usd", 5, event_id="evt_file_abs"))
         runtime.inbox.receive("stripe", headers, body)
         settle(runtime, {"failed": 1})
-    finally:
-        pool.stop()
         runtime.close()
     run = runtime.store.list_runs()[0]
     assert "is absolute" in run["last_error"] and run["attempts"] == 1
@@ -199,12 +186,8 @@ def test_a_worker_killed_after_the_append_and_before_the_acknowledgement_does_no
             assert runtime.store.run(1)["steps"] == []  # the step was never acknowledged
             answering["hold"] = False
             release.set()
-            pool = WorkerPool(runtime, 1)
-            pool.start()
-            try:
+            with working(runtime):
                 settle(runtime, {"succeeded": 1})
-            finally:
-                pool.stop()
         finally:
             release.set()
             if worker.poll() is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import time
 from decimal import Decimal
 
 import pytest
@@ -21,20 +20,14 @@ import sqlalchemy as sa
 
 from ledgerlink import hookimpl
 from ledgerlink.cli import main
-from ledgerlink.config import load_config
-from ledgerlink.connectors.manager import build_plugin_manager, load_catalog
-from ledgerlink.contract import Action, ActionContext, Connector, Entry, Listing, Reconcile, Record, exponent
+from ledgerlink.contract import Action, ActionContext, Connector, Listing, Reconcile, Record, exponent
 from ledgerlink.engine.reconcile import reconcile
 from ledgerlink.engine.reconciliations import attach
 from ledgerlink.engine.runner import drive
-from ledgerlink.engine.runtime import Runtime, Settings
-from ledgerlink.engine.worker import WorkerPool
-from ledgerlink.store import Store
 from ledgerlink.store.schema import events
-from ledgerlink.testing.databases import migrated_db
 from ledgerlink.web.app import create_app
-from runtime_fixtures import ADMIN_TOKEN, WEBHOOK_SECRET, signed
-from stripe_events import invoice_paid_event
+from booked_tally import PAYMENT_INPUT, booked_runtime, entry, recipe
+from runtime_fixtures import ADMIN_TOKEN
 
 BOOK = {"type": "object", "properties": {"amount": {}, "currency": {}, "date": {}, "memo": {}}}
 #: what the tally ledger holds: id -> record
@@ -50,10 +43,6 @@ def book(value, ctx):
                           source_id=value["memo"] if value["memo"].startswith("in_") else None)
     return {"id": ident}
     yield  # a generator: it sends nothing
-
-
-def entry(data, output):
-    return Entry(date=data["date"], amount=Decimal(str(data["amount"])), currency=data["currency"])
 
 
 def records(since, until, cursor, ctx):
@@ -77,52 +66,15 @@ class Tally:
                         perform=book, entry=entry, idempotency="lookup"))
 
 
-RECIPE = {
-    "id": "invoice-paid-to-tally", "version": 1, "description": "Paid invoices and their fees, booked.",
-    "timezone": "UTC",
-    "trigger": {"event": "stripe.invoice.paid", "connection": "stripe"},
-    "steps": [
-        {"id": "payment", "action": "tally.book", "connection": "tally",
-         "input": {"amount": {"$path": "$.event.data.object.amount_paid", "$as": "stripe.money",
-                              "currency": {"$path": "$.event.data.object.currency"}},
-                   "currency": {"$path": "$.event.data.object.currency", "$as": "upper"},
-                   "date": {"$path": "$.event.created", "$as": "date"},
-                   "memo": {"$path": "$.event.data.object.id"}}},
-        {"id": "fee", "action": "tally.book", "connection": "tally",
-         "input": {"amount": "0.125", "currency": "KWD", "date": "2023-11-15", "memo": "fee"}},
-    ],
-}
+RECIPE = recipe({**PAYMENT_INPUT, "memo": {"$path": "$.event.data.object.id"}},
+                {"amount": "0.125", "currency": "KWD", "date": "2023-11-15", "memo": "fee"})
 
 
 @pytest.fixture
 def month(tmp_path, monkeypatch):
     """The runtime (open) after two paid invoices were booked by real workers."""
     BOOKS.clear()
-    monkeypatch.setenv("LL_TEST_WHSEC", WEBHOOK_SECRET)
-    recipes = tmp_path / "recipes"
-    recipes.mkdir()
-    (recipes / "invoice-paid-to-tally.json").write_text(json.dumps(RECIPE))
-    config = tmp_path / "ledgerlink.toml"
-    config.write_text('[connections.stripe]\nconnector = "stripe"\nwebhook_secret = "${LL_TEST_WHSEC}"\n\n'
-                      '[connections.tally]\nconnector = "tally"\n')
-    plugins = build_plugin_manager(extra=[("tally", Tally())])
-    catalog = load_catalog(plugins)
-    runtime = Runtime(catalog, load_config(config, catalog), Store(migrated_db(tmp_path)), recipes,
-                      Settings(backoff_base=0.05, backoff_cap=0.2))
-    attach(runtime)
-    runtime.registry.reload()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
-        for currency, amount in (("usd", 123456), ("jpy", 1500)):
-            body, headers = signed(invoice_paid_event(currency, amount, event_id=f"evt_reconcile_{currency}"))
-            runtime.inbox.receive("stripe", headers, body)
-        deadline = time.monotonic() + 60  # waited for, not timed
-        while runtime.store.counts() != {"succeeded": 2} and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert runtime.store.counts() == {"succeeded": 2}
-    finally:
-        pool.stop()
+    runtime, plugins, config = booked_runtime(tmp_path, monkeypatch, Tally(), RECIPE, "evt_reconcile", prepare=attach)
     runtime.plugins, runtime.config_file = plugins, config
     yield runtime
     runtime.close()
@@ -219,6 +171,9 @@ def test_the_api_and_the_command_keep_the_report_and_raise_the_drift(month, tmp_
     assert kept["ok"] is False and kept["counts"] == {"missing": 1} and kept["discrepancies"][0]["run"] >= 1
     [drift] = drifts(month)
     assert drift["data"]["connection"] == "tally" and drift["data"]["discrepancies"] == 1
+    missing = [{"kind": "missing", "count": 1}]  # the counts an alert lists, per kind and per ledger
+    assert drift["data"]["kinds"] == missing
+    assert drift["data"]["ledgers"] == [{"connection": "tally", "discrepancies": 1, "kinds": missing}]
 
 
 def drifts(runtime):

@@ -19,12 +19,12 @@ import pytest
 from ledgerlink.engine.operations import build_runtime, replay
 from ledgerlink.engine.runtime import Settings
 from ledgerlink import jsonio
-from ledgerlink.engine.worker import Worker, WorkerPool
+from ledgerlink.engine.worker import Worker
 from ledgerlink.store.schema import events
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.web.app import create_app
 from review_recipe import ENTRY_RECIPE
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, signed, write_config
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, deliver, entry_posts, write_config, working
 from stripe_events import invoice_paid_event
 
 REALM = "9130350000000000"
@@ -61,12 +61,6 @@ def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
         runtime.close()
 
 
-def deliver(runtime, *events):
-    for event in events:
-        body, headers = signed(event)
-        runtime.inbox.receive("stripe", headers, body)
-
-
 def wait_for(runtime, **expected):
     """Until the runs by status are ``expected`` (a worker is running)."""
     deadline = time.monotonic() + 30
@@ -75,11 +69,6 @@ def wait_for(runtime, **expected):
             return
         time.sleep(0.05)
     raise AssertionError(f"runs are {runtime.store.counts()}, not {expected}")
-
-
-def entry_posts(sandbox) -> list[dict]:
-    """The journal entries the sandbox was asked to create."""
-    return [r for r in sandbox.requests() if r["method"] == "POST" and r["entity"] == "journalentry"]
 
 
 def entries_of(sandbox, event_id: str) -> list[dict]:
@@ -94,9 +83,7 @@ def cli(db: str, *argv: str) -> subprocess.Popen:
 def test_approved_run_sends_exactly_the_reviewed_request_once(make_runtime, sandbox):
     runtime, _, _, _ = make_runtime()
     client = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime).test_client()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 12345, event_id="evt_review_1"))
         wait_for(runtime, awaiting_review=1)
         assert entry_posts(sandbox) == []  # nothing was sent before a person approved it
@@ -124,8 +111,6 @@ def test_approved_run_sends_exactly_the_reviewed_request_once(make_runtime, sand
         refused = client.post("/api/runs/approve", json={"runs": []}, headers=AUTH)
         assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "invalid_request"
         assert client.post("/api/runs/approve", json={"runs": [1]}).status_code == 401
-    finally:
-        pool.stop()
     run = runtime.store.run(1)
     (sent,) = [s for s in run["steps"] if s["status"] == "succeeded"]
     shown = run["review_plan"]["steps"][0]["request"]  # amounts as Decimals
@@ -143,9 +128,7 @@ def test_approved_run_sends_exactly_the_reviewed_request_once(make_runtime, sand
 
 def test_rejected_run_sends_nothing_and_a_replay_shows_it_again(make_runtime, sandbox):
     runtime, db, _, _ = make_runtime()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 5000, event_id="evt_review_2"),
                 invoice_paid_event("usd", 6000, event_id="evt_review_3"))
         wait_for(runtime, awaiting_review=2)
@@ -166,8 +149,6 @@ def test_rejected_run_sends_nothing_and_a_replay_shows_it_again(make_runtime, sa
         again = cli(db, "reject", "1", "2")  # run 2 is rejected already: said, and exit status 1
         out, err = again.communicate(timeout=60)
         assert again.returncode == 1 and out == "run 1: rejected\n" and "run 2: not rejected: it is rejected" in err
-    finally:
-        pool.stop()
     assert entry_posts(sandbox) == []
 
 
@@ -176,9 +157,7 @@ def test_changed_inputs_show_the_run_again_and_two_approvals_run_it_once(make_ru
     Run 1 is approved by two processes at once and creates (and links) the customer; run 2,
     approved, now finds that link: it is shown again with the reason, then approved, it runs."""
     runtime, db, _, _ = make_runtime("customer")
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         first = invoice_paid_event("usd", 2500, event_id="evt_review_4")
         second = invoice_paid_event("usd", 3500, event_id="evt_review_5")
         second["data"]["object"]["customer"] = first["data"]["object"]["customer"]
@@ -204,8 +183,6 @@ def test_changed_inputs_show_the_run_again_and_two_approvals_run_it_once(make_ru
         assert len(entries_of(sandbox, "evt_review_5")) == 0  # nothing nobody saw was sent
         assert runtime.store.approve([2], "ada") == {2: (True, "pending")}
         wait_for(runtime, succeeded=2)
-    finally:
-        pool.stop()
     assert len(entries_of(sandbox, "evt_review_4")) == len(entries_of(sandbox, "evt_review_5")) == 1
     assert runtime.metrics.values["runs_shown_again"] == 1
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import json
 import logging
-import re
 import subprocess
 import sys
 import threading
@@ -24,7 +23,8 @@ from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
 from vendor_files import REPO
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, RECIPES, recipes_dir, signed, write_config
+from runtime_fixtures import (ADMIN_TOKEN, QBO_TOKEN, RECIPES, deliver, entries_by_event, recipes_dir, signed,
+                              wait_settled, working, write_config)
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.testing.processes import free_port
 from stripe_events import invoice_paid_event
@@ -56,31 +56,6 @@ def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
         runtime.close()
 
 
-def deliver(runtime, events):
-    for event in events:
-        body, headers = signed(event)
-        runtime.inbox.receive("stripe", headers, body)
-
-
-def wait_settled(runtime, expected_runs, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        counts = runtime.store.counts()
-        if sum(counts.values()) >= expected_runs and not any(counts.get(s) for s in ("pending", "running", "retrying")):
-            return counts
-        time.sleep(0.05)
-    raise AssertionError(f"runs did not settle: {runtime.store.counts()}")
-
-
-def entries_by_event(sandbox_state):
-    counts = collections.Counter()
-    for entry in sandbox_state.entities(REALM, "journalentry"):
-        match = re.search(r"event (evt_\w+)", entry.get("PrivateNote", ""))
-        if match:
-            counts[match.group(1)] += 1
-    return counts
-
-
 def entry_link(run):
     """The link of the journal entry a run created (it also links the customer it found)."""
     (link,) = [link for link in run["links"] if link["target_type"] == "quickbooks.create_journal_entry"]
@@ -89,15 +64,11 @@ def entry_link(run):
 
 def test_events_become_exactly_one_entry_each(make_runtime, sandbox):
     runtime = make_runtime()
-    pool = WorkerPool(runtime, 2)
-    pool.start()
-    try:
+    with working(runtime, 2):
         # in the company's home currency (USD): one in another currency would need an ExchangeRate
         events = [invoice_paid_event("usd", 1000 + 37 * i, event_id=f"evt_ok_{i}") for i in range(20)]
-        deliver(runtime, events + events[:5])  # five duplicates
+        deliver(runtime, *events + events[:5])  # five duplicates
         counts = wait_settled(runtime, 20)
-    finally:
-        pool.stop()
     assert counts == {"succeeded": 20}
     per_event = entries_by_event(sandbox)
     assert per_event == {f"evt_ok_{i}": 1 for i in range(20)}
@@ -122,13 +93,9 @@ def test_fault_mix_ends_succeeded_or_failed_with_the_vendor_message_and_no_twin(
         {"status": 500},
     ])
     runtime = make_runtime(read_timeout=0.4, max_attempts=10)
-    pool = WorkerPool(runtime, 3)
-    pool.start()
-    try:
-        deliver(runtime, [invoice_paid_event("usd", 2000 + i, event_id=f"evt_fault_{i}") for i in range(12)])
+    with working(runtime, 3):
+        deliver(runtime, *[invoice_paid_event("usd", 2000 + i, event_id=f"evt_fault_{i}") for i in range(12)])
         counts = wait_settled(runtime, 12, timeout=60)
-    finally:
-        pool.stop()
     assert counts == {"succeeded": 11, "failed": 1}, counts
     (failed,) = runtime.store.list_runs(status="failed")
     assert "Scripted: the account is inactive" in failed["last_error"]
@@ -154,7 +121,7 @@ def test_hot_reload_under_load_keeps_every_event_and_one_version_per_run(make_ru
         i = 0
         while not stop.is_set() and i < 300:
             event = invoice_paid_event("usd", 1000 + i, event_id=f"evt_reload_{i}")
-            deliver(runtime, [event])
+            deliver(runtime, *[event])
             sent.append(event["id"])
             i += 1
 
@@ -265,7 +232,7 @@ def test_governor_keeps_1000_runs_inside_the_sandbox_limits(tmp_path, monkeypatc
         try:
             # the sandbox company's home currency, USD: the journal recipe refuses another
             # currency without an ExchangeRate (test_governor_mixed.py maps rates for a mix)
-            deliver(runtime, [invoice_paid_event("usd", 1000 + i, event_id=f"evt_gov_{i}")
+            deliver(runtime, *[invoice_paid_event("usd", 1000 + i, event_id=f"evt_gov_{i}")
                               for i in range(GOVERNOR_RUNS)])
             pool = WorkerPool(runtime, 12)
             started = time.monotonic()
@@ -302,13 +269,9 @@ def test_a_lost_answer_is_resent_with_its_key_or_looked_up_once_the_key_may_be_f
     runtime = make_runtime(read_timeout=0.3)
     quickbooks = runtime.catalog.connectors["quickbooks"]
     runtime.catalog.connectors["quickbooks"] = dataclasses.replace(quickbooks, idempotency_key_lifetime=lifetime)
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
-        deliver(runtime, [invoice_paid_event("usd", 4200, event_id="evt_lost_1")])
+    with working(runtime):
+        deliver(runtime, *[invoice_paid_event("usd", 4200, event_id="evt_lost_1")])
         counts = wait_settled(runtime, 1)
-    finally:
-        pool.stop()
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_lost_1": 1}
     steps = [s for s in runtime.store.run(1)["steps"] if s["step_id"] == "entry"]
@@ -333,10 +296,8 @@ def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(
     state = sandbox
     state.script([{"status": 500, "match": {"entity": "journalentry"}}] * 3)
     runtime = make_runtime(max_attempts=3)
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
-        deliver(runtime, [invoice_paid_event("usd", 5000, event_id="evt_dead_1")])
+    with working(runtime):
+        deliver(runtime, *[invoice_paid_event("usd", 5000, event_id="evt_dead_1")])
         assert wait_settled(runtime, 1) == {"dead": 1}
         (dead,) = runtime.store.list_runs(status="dead")
         assert dead["attempts"] == 3 and "gave up after 3 attempts" in dead["last_error"]
@@ -352,8 +313,6 @@ def test_a_run_is_dead_after_its_last_attempt_and_replays_on_the_latest_version(
         result = replay(runtime, dead["id"], "latest")
         assert result["recipe_version"] == latest and result["replay_of"] == dead["id"]
         counts = wait_settled(runtime, 2)
-    finally:
-        pool.stop()
     assert counts == {"dead": 1, "succeeded": 1}
     assert entries_by_event(state) == {"evt_dead_1": 1}
 
@@ -364,13 +323,9 @@ def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandb
 
     state = sandbox
     runtime = make_runtime()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
-        deliver(runtime, [invoice_paid_event("usd", 7000 + i, event_id=f"evt_undo_{i}") for i in range(2)])
+    with working(runtime):
+        deliver(runtime, *[invoice_paid_event("usd", 7000 + i, event_id=f"evt_undo_{i}") for i in range(2)])
         wait_settled(runtime, 2)
-    finally:
-        pool.stop()
     assert entries_by_event(state) == {"evt_undo_0": 1, "evt_undo_1": 1}
     first = runtime.store.run(1)
     result = undo(runtime, 1)
@@ -389,7 +344,7 @@ def test_undo_deletes_what_the_run_created_and_is_idempotent(make_runtime, sandb
     runtime_client.post(f"{url}/v3/company/{REALM}/journalentry?operation=delete",
                         json={"Id": second, "SyncToken": entry["SyncToken"]}, headers=token)
     assert undo(runtime, 2)["undone"][0]["status"] == "already gone"
-    deliver(runtime, [invoice_paid_event("usd", 9000, event_id="evt_undo_open")])
+    deliver(runtime, *[invoice_paid_event("usd", 9000, event_id="evt_undo_open")])
     with pytest.raises(Conflict):
         undo(runtime, 3)  # still pending
 
@@ -400,21 +355,17 @@ def test_the_journal_recipe_books_any_customer_and_never_makes_a_second_for_one_
     state = sandbox
     runtime = make_runtime()
     before = len(state.entities(REALM, "customer"))
-    pool = WorkerPool(runtime, 2)
-    pool.start()
-    try:
+    with working(runtime, 2):
         events = []
         for i, customer in enumerate(["cus_A", "cus_A", "cus_B", "cus_A"]):
             event = invoice_paid_event("usd", 1000 + i, event_id=f"evt_cust_{i}")
             event["data"]["object"]["customer"] = customer
             events.append(event)
         events[2]["data"]["object"]["customer_name"] = "Bea's Bakery"
-        deliver(runtime, events[:1])
+        deliver(runtime, *events[:1])
         wait_settled(runtime, 1)
-        deliver(runtime, events[1:])
+        deliver(runtime, *events[1:])
         assert wait_settled(runtime, 4) == {"succeeded": 4}
-    finally:
-        pool.stop()
     customers = state.entities(REALM, "customer")
     assert len(customers) == before + 2  # cus_A and cus_B, once each
     names = {c["DisplayName"]: c["Id"] for c in customers}
@@ -439,15 +390,11 @@ def test_undo_of_an_invoice_and_its_payment_deletes_the_payment_first(make_runti
     recipe["enabled"] = True
     (directory / "stripe-invoice-paid-to-quickbooks-invoice-and-payment.json").write_text(json.dumps(recipe))
     runtime.registry.reload()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         event = invoice_paid_event("usd", 1234, event_id="evt_undo_doc")
         event["data"]["object"]["customer"] = "cus_Oaxlz8kB0PJWGa"
-        deliver(runtime, [event])
+        deliver(runtime, *[event])
         assert wait_settled(runtime, 1) == {"succeeded": 1}
-    finally:
-        pool.stop()
     assert len(state.entities(REALM, "payment")) == 1
     invoices_before = len(state.entities(REALM, "invoice"))
     result = undo(runtime, 1)
@@ -475,9 +422,7 @@ def test_an_event_whose_filter_cannot_be_evaluated_fails_its_run_and_replays_onc
     assert ("/trigger/filter/gt" in run["last_error"] and "stripe-invoice-paid-to-quickbooks-journal.json"
             in run["last_error"] and "replay this run on the latest version" in run["last_error"])
     assert runtime.store.claim("a-worker", 60, 8) == []  # no worker takes the failed run up again
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         with pytest.raises(MappingError, match="/trigger/filter/gt"):
             replay(runtime, run["id"], "own")
         path = runtime.registry.directory / "stripe-invoice-paid-to-quickbooks-journal.json"
@@ -499,8 +444,6 @@ def test_an_event_whose_filter_cannot_be_evaluated_fails_its_run_and_replays_onc
         assert code == 0, err
         assert jsonio.loads(out)["recipe_version"] == recipe["version"]
         counts = wait_settled(runtime, 2)
-    finally:
-        pool.stop()
     assert counts == {"failed": 1, "succeeded": 1}
     assert entries_by_event(state) == {"evt_filter_str": 1}
 
@@ -509,7 +452,7 @@ def test_a_failed_runs_error_quotes_a_bounded_part_of_a_huge_value(make_runtime)
     runtime = make_runtime()
     event = invoice_paid_event("usd", 5000, event_id="evt_filter_huge")
     event["data"]["object"]["amount_paid"] = "9" * 1_000_000  # a string: "gt 0" cannot compare it
-    deliver(runtime, [event])
+    deliver(runtime, *[event])
     (run,) = runtime.store.list_runs()
     error = run["last_error"]
     assert run["status"] == "failed" and "/trigger/filter/gt" in error

@@ -9,9 +9,7 @@ run that wrote before looks up first too.
 
 from __future__ import annotations
 
-import collections
 import json
-import re
 import time
 
 import httpx
@@ -22,12 +20,12 @@ from ledgerlink.web.app import create_app
 from ledgerlink.contract import Connection, Response
 from ledgerlink.errors import VendorError
 from ledgerlink.engine.runtime import Settings
-from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink_quickbooks import creates, queries
 from ledgerlink_sandboxes.quickbooks import create_sandbox
 from ledgerlink_sandboxes.quickbooks.faults import parse_script
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, recipes_dir, signed, write_config
+from runtime_fixtures import (ADMIN_TOKEN, QBO_TOKEN, deliver, entries_by_event, entry_posts, recipes_dir,
+                              wait_settled, working, write_config)
 from ledgerlink.testing.databases import migrated_db
 from stripe_events import invoice_paid_event
 
@@ -77,46 +75,14 @@ def make_runtime(tmp_path, monkeypatch, qbo, sandbox):
         runtime.close()
 
 
-def deliver(runtime, event):
-    body, headers = signed(event)
-    runtime.inbox.receive("stripe", headers, body)
-
-
-def settle(runtime, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        counts = runtime.store.counts()
-        if counts and not any(counts.get(s) for s in ("pending", "running", "retrying")):
-            return counts
-        time.sleep(0.02)
-    raise AssertionError(f"runs did not settle: {runtime.store.counts()}")
-
-
-def entries_by_event(state):
-    counts = collections.Counter()
-    for entry in state.entities(REALM, "journalentry"):
-        match = re.search(r"event (evt_\w+)", entry.get("PrivateNote", ""))
-        if match:
-            counts[match.group(1)] += 1
-    return counts
-
-
-def entry_posts(state):
-    return [r for r in state.requests() if r["method"] == "POST" and r["entity"] == "journalentry"]
-
-
 @pytest.mark.parametrize("answer", ["truncated", "html"])
 def test_a_committed_write_answered_unreadably_is_looked_up_and_succeeds_once(make_runtime, sandbox, answer):
     state = sandbox
     state.script([{"answer": answer, "match": POST_ENTRY}])
     runtime = make_runtime()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 4321, event_id="evt_garbled_1"))
-        counts = settle(runtime)
-    finally:
-        pool.stop()
+        counts = wait_settled(runtime)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_garbled_1": 1}
     run = runtime.store.run(1)
@@ -136,16 +102,14 @@ def test_replays_of_a_failed_run_whose_write_was_committed_make_no_twin(make_run
     state = sandbox
     runtime = make_runtime(doc_number=doc_number)
     client = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime).test_client()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         # committed, answered with an HTML page; then the lookup is refused: the run fails
         # with its entry in QuickBooks
         state.script([{"answer": "html", "match": POST_ENTRY},
                       {"fault": "validation", "code": "4000", "message": "Scripted refusal",
                        "match": QUERY}])
         deliver(runtime, invoice_paid_event("usd", 5555, event_id="evt_replayed_1"))
-        assert settle(runtime) == {"failed": 1}
+        assert wait_settled(runtime) == {"failed": 1}
         assert entries_by_event(state) == {"evt_replayed_1": 1}
         for replay in range(8):
             state.clear_faults()
@@ -156,11 +120,9 @@ def test_replays_of_a_failed_run_whose_write_was_committed_make_no_twin(make_run
             state.script(faults)
             answer = client.post("/api/runs/1/replay", data="{}", headers=AUTH)
             assert answer.status_code == 202, answer.get_json()
-            counts = settle(runtime)
+            counts = wait_settled(runtime)
             assert entries_by_event(state) == {"evt_replayed_1": 1}, f"a twin after replay {replay + 1}"
             assert counts == ({"failed": 1} if replay < 7 else {"succeeded": 1})
-    finally:
-        pool.stop()
     assert len(entry_posts(state)) == 1  # no replay sent the entry again
     run = runtime.store.run(1)
     (entry,) = state.entities(REALM, "journalentry")
@@ -173,20 +135,16 @@ def test_a_replayed_dead_run_whose_last_write_timed_out_looks_up_first(make_runt
     # committed; the answer and the answer to the resend under the same requestid come too late
     state.script([{"timeout": 0.6, "match": POST_ENTRY}, {"timeout": 0.6, "match": POST_ENTRY}])
     runtime = make_runtime(read_timeout=0.2, max_attempts=2)
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 6666, event_id="evt_dead_lookup"))
-        assert settle(runtime) == {"dead": 1}
+        assert wait_settled(runtime) == {"dead": 1}
         time.sleep(0.8)  # the late answers are done: the sandbox's log is complete
         keys = {s["idempotency_key"] for s in runtime.store.run(1)["steps"]}
         assert len(keys) == 1
         runtime.connections.client.timeout = httpx.Timeout(30.0, connect=5.0)  # the replay's answers are in time
         from ledgerlink.engine.operations import replay
         replay(runtime, 1)
-        counts = settle(runtime)
-    finally:
-        pool.stop()
+        counts = wait_settled(runtime)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_dead_lookup": 1}
     assert len(entry_posts(state)) == 2  # the first write and its resend; the replay sent none
@@ -201,16 +159,12 @@ def test_a_replay_that_resends_a_write_the_vendor_did_not_refuse_keeps_its_key(m
     # lookup finds nothing, so it sends under the same requestid
     state.script([{"status": 503, "match": POST_ENTRY}] * 2)
     runtime = make_runtime(max_attempts=2)
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 7777, event_id="evt_dead_resend"))
-        assert settle(runtime) == {"dead": 1}
+        assert wait_settled(runtime) == {"dead": 1}
         from ledgerlink.engine.operations import replay
         replay(runtime, 1)
-        counts = settle(runtime)
-    finally:
-        pool.stop()
+        counts = wait_settled(runtime)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_dead_resend": 1}
     steps = runtime.store.run(1)["steps"]
@@ -224,14 +178,12 @@ def test_a_replay_on_the_latest_version_looks_up_what_the_failed_run_wrote(make_
 
     state = sandbox
     runtime = make_runtime(doc_number=False)
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         state.script([{"answer": "truncated", "match": POST_ENTRY},
                       {"fault": "validation", "code": "4000", "message": "Scripted refusal",
                        "match": QUERY}])
         deliver(runtime, invoice_paid_event("usd", 8888, event_id="evt_latest_1"))
-        assert settle(runtime) == {"failed": 1}
+        assert wait_settled(runtime) == {"failed": 1}
         path = runtime.registry.directory / RECIPE
         recipe = json.loads(path.read_text())
         recipe["version"] += 1
@@ -239,9 +191,7 @@ def test_a_replay_on_the_latest_version_looks_up_what_the_failed_run_wrote(make_
         runtime.registry.reload()
         result = replay(runtime, 1, "latest")
         assert result["replay_of"] == 1 and result["recipe_version"] == recipe["version"]
-        counts = settle(runtime)
-    finally:
-        pool.stop()
+        counts = wait_settled(runtime)
     assert counts == {"failed": 1, "succeeded": 1}
     assert entries_by_event(state) == {"evt_latest_1": 1}
     assert len(entry_posts(state)) == 1
@@ -305,16 +255,12 @@ def test_a_replayed_dead_run_has_the_retries_of_a_new_run(make_runtime, sandbox)
     # retries it, as a new run would, instead of dying again at its first
     state.script([{"status": 503, "match": POST_ENTRY}] * 2)
     runtime = make_runtime(max_attempts=2)
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 4444, event_id="evt_dead_retries"))
-        assert settle(runtime) == {"dead": 1}
+        assert wait_settled(runtime) == {"dead": 1}
         state.script([{"status": 503, "match": POST_ENTRY}])
         replay(runtime, 1)
-        counts = settle(runtime)
-    finally:
-        pool.stop()
+        counts = wait_settled(runtime)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_dead_retries": 1}
     assert runtime.store.run(1)["attempts"] == 2  # the replay's two, not the dead run's too
@@ -350,13 +296,9 @@ def test_a_keyless_write_refused_with_a_5xx_is_looked_up_before_it_is_resent(mak
     name = "quickbooks.create_journal_entry"
     runtime.catalog.actions[name] = dataclasses.replace(runtime.catalog.actions[name], idempotency=idempotency)
     runtime.registry.reload()
-    pool = WorkerPool(runtime, 1)
-    pool.start()
-    try:
+    with working(runtime):
         deliver(runtime, invoice_paid_event("usd", 7777, event_id="evt_keyless_500"))
-        counts = settle(runtime)
-    finally:
-        pool.stop()
+        counts = wait_settled(runtime)
     assert counts == {"succeeded": 1}
     assert entries_by_event(state) == {"evt_keyless_500": 1}
     first, second = runtime.store.run(1)["steps"]

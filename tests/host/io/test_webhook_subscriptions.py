@@ -8,9 +8,6 @@ connector, ``subscribed``, is registered as an extra plugin; ledgerlink serves o
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import hmac
 import itertools
 import secrets
 import threading
@@ -22,21 +19,13 @@ from flask import Flask, jsonify, request
 
 from ledgerlink import hookimpl
 from ledgerlink.config import load_config
-from ledgerlink.connectors.manager import build_plugin_manager, load_catalog
-from ledgerlink.contract import (Connector, Handshake, IncomingEvent, Request, Subscription, Subscriptions,
-                                 Trigger, Webhook, signing_secrets)
+from ledgerlink.contract import Connector, Handshake, IncomingEvent, Request, Subscriptions, Trigger, Webhook
 from ledgerlink.contract.subscriptions import PENDING, SIGNING
 from ledgerlink.engine.runtime import Runtime, Settings
-from ledgerlink.errors import SignatureError
-from ledgerlink.io.secrets import new_key
 from ledgerlink.io.subscriptions import MAX_PENDING, learn, register
 from ledgerlink.store import Store
-from ledgerlink.testing.databases import migrated_db
-from ledgerlink.web.app import create_app
-from ledgerlink.web.servers import background
-from runtime_fixtures import ADMIN_TOKEN
-
-FORM = "application/x-www-form-urlencoded"
+from handshake_vendor import (FORM, handshake, post_handshake, served as serve, signed_form, subscription,
+                              verify)
 
 
 class Vendor:
@@ -62,12 +51,8 @@ class Vendor:
         self.subscriptions[sub["id"]] = sub
         self.created += 1
         if self.deliver_handshakes:  # from another thread, as the vendor's own servers would
-            threading.Thread(target=self.handshake, args=(sub,)).start()
+            threading.Thread(target=post_handshake, args=(sub,)).start()
         return jsonify({k: v for k, v in sub.items() if k != "secret"})
-
-    def handshake(self, sub):
-        httpx.post(sub["url"], content=urlencode({"verifier": sub["secret"], "object_id": sub["id"]}),
-                   headers={"Content-Type": FORM})
 
     def confirm(self, sub):
         found = self.subscriptions[sub]
@@ -75,40 +60,24 @@ class Vendor:
         return jsonify({k: v for k, v in found.items() if k != "secret"})
 
 
-def _sub(item) -> Subscription:
-    return Subscription(id=item["id"], event=item["event"], url=item["url"], verified=item["verified"])
-
-
 def _list(ctx):
     answer = yield Request("GET", f"{ctx.connection.settings['base_url']}/subs")
-    return [_sub(i) for i in answer.json]
+    return [subscription(i) for i in answer.json]
 
 
 def _create(event, url, ctx):
     answer = yield Request("POST", f"{ctx.connection.settings['base_url']}/subs", json={"event": event, "url": url})
-    return _sub(answer.json)
+    return subscription(answer.json)
 
 
 def _confirm(sub, secret, ctx):
     answer = yield Request("PUT", f"{ctx.connection.settings['base_url']}/subs/{sub.id}", json={"secret": secret})
-    return _sub(answer.json)
-
-
-def _verify(headers, body, secrets_, now):
-    sent = headers.get("Signature", "")
-    if not any(hmac.compare_digest(sent, hmac.new(s.encode(), body, hashlib.sha256).hexdigest())
-               for s in signing_secrets(secrets_).values()):
-        raise SignatureError("not signed by a confirmed subscription")
+    return subscription(answer.json)
 
 
 def _parse(headers, body):
     fields = dict(parse_qsl(body.decode()))
     return [IncomingEvent(id=fields["id"], trigger="subscribed.thing.made", payload=fields)]
-
-
-def _handshake(headers, body):
-    fields = dict(parse_qsl(body.decode()))
-    return Handshake(fields["object_id"], fields["verifier"]) if "verifier" in fields else None
 
 
 class Subscribed:
@@ -117,7 +86,7 @@ class Subscribed:
         register(Connector(
             name="subscribed", summary="A vendor whose webhooks are subscribed through its API (tests)",
             settings_schema={"type": "object", "properties": {"base_url": {"type": "string"}}},
-            webhook=Webhook(verify=_verify, parse=_parse, content_types=(FORM,), handshake=_handshake,
+            webhook=Webhook(verify=verify, parse=_parse, content_types=(FORM,), handshake=handshake,
                             subscriptions=Subscriptions(events={"subscribed.thing.made": "thing.made"},
                                                         list=_list, create=_create, confirm=_confirm))))
 
@@ -130,27 +99,13 @@ class Subscribed:
 @pytest.fixture
 def served(tmp_path, monkeypatch):
     """(runtime, vendor, the address ledgerlink receives the connection's webhooks at)."""
-    monkeypatch.setenv("LEDGERLINK_SECRET_KEY", new_key())
-    catalog = load_catalog(build_plugin_manager(extra=[("subscribed", Subscribed())]))
     vendor = Vendor()
-    with contextlib.ExitStack() as opened:
-        vendor_url = opened.enter_context(background(vendor.app)).url
-        config = tmp_path / "ledgerlink.toml"
-        config.write_text(f'[connections.books]\nconnector = "subscribed"\nbase_url = "{vendor_url}"\n')
-        db = migrated_db(tmp_path)
-        runtime = Runtime(catalog, load_config(config, catalog), Store(db), None, Settings())
-        opened.callback(runtime.close)
-        runtime.connections.secret_box.cache_seconds = 0.0
+    with serve(tmp_path, monkeypatch, "subscribed", Subscribed(), vendor.app,
+               lambda url: f'[connections.books]\nconnector = "subscribed"\nbase_url = "{url}"\n') as it:
         #: another process on the same database (the command, beside the server)
-        runtime.other = lambda: Runtime(catalog, load_config(config, catalog), Store(db), None, Settings())
-        app = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime)
-        url = opened.enter_context(background(app)).url
-        yield runtime, vendor, f"{url}/webhooks/books"
-
-
-def _signed(fields: dict, secret: str) -> tuple[bytes, dict[str, str]]:
-    body = urlencode(fields).encode()
-    return body, {"Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(), "Content-Type": FORM}
+        it.runtime.other = lambda: Runtime(it.catalog, load_config(it.config, it.catalog), Store(it.db), None,
+                                           Settings())
+        yield it.runtime, vendor, f"{it.url}/webhooks/books"
 
 
 def test_register_subscribes_confirms_the_handshake_and_keeps_the_secret_as_signing(served):
@@ -160,7 +115,7 @@ def test_register_subscribes_confirms_the_handshake_and_keeps_the_secret_as_sign
     stored = runtime.connections.secret_box.get("books")
     secret = vendor.subscriptions[done.subscription.id]["secret"]
     assert stored == {SIGNING + done.subscription.id: secret}  # pending no more
-    body, headers = _signed({"id": "evt-1"}, secret)
+    body, headers = signed_form({"id": "evt-1"}, secret)
     answer = httpx.post(url, content=body, headers=headers)
     assert answer.status_code == 200 and answer.json()["stored"] == 1, answer.text
 
@@ -174,7 +129,7 @@ def test_a_pending_secret_signs_nothing_and_a_forged_delivery_stores_nothing(ser
                         headers={"Content-Type": FORM})
     assert answer.status_code == 200 and answer.json()["handshake"] == "7"
     assert runtime.connections.secret_box.get("books") == {PENDING + "7": "chosen-by-a-stranger"}
-    body, headers = _signed({"id": "evt-1"}, "chosen-by-a-stranger")
+    body, headers = signed_form({"id": "evt-1"}, "chosen-by-a-stranger")
     answer = httpx.post(url, content=body, headers=headers)
     assert answer.status_code == 401, answer.text
     with runtime.store.engine.connect() as conn:
@@ -194,7 +149,7 @@ def test_a_handshake_that_never_comes_is_reported_waiting_and_confirmed_by_the_n
     (done,) = register(runtime.connections, "books", url, {"subscribed.thing.made"}, wait=5,
                        sleep=lambda s: None, clock=lambda: next(clock))
     assert done.done == "waiting" and not vendor.subscriptions[done.subscription.id]["verified"]
-    vendor.handshake(vendor.subscriptions[done.subscription.id])  # a resend arrives later
+    post_handshake(vendor.subscriptions[done.subscription.id])  # a resend arrives later
     (again,) = register(runtime.connections, "books", url, {"subscribed.thing.made"}, wait=30)
     assert again.done == "confirmed" and vendor.created == 1
 
@@ -222,13 +177,13 @@ def test_a_subscription_confirmed_by_another_process_signs_at_once(served):
     try:
         (waiting,) = register(command.connections, "books", url, {"subscribed.thing.made"}, wait=1,
                               sleep=lambda s: None, clock=lambda: next(clock))
-        vendor.handshake(vendor.subscriptions[waiting.subscription.id])
+        post_handshake(vendor.subscriptions[waiting.subscription.id])
         secret = vendor.subscriptions[waiting.subscription.id]["secret"]
         assert runtime.connections.secrets("books") == {PENDING + waiting.subscription.id: secret}  # cached
         (done,) = register(command.connections, "books", url, {"subscribed.thing.made"}, wait=30)
     finally:
         command.close()
     assert done.done == "confirmed"
-    body, headers = _signed({"id": "evt-1"}, secret)
+    body, headers = signed_form({"id": "evt-1"}, secret)
     answer = httpx.post(url, content=body, headers=headers)
     assert answer.status_code == 200 and answer.json()["stored"] == 1, answer.text

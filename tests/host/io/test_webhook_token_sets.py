@@ -10,13 +10,10 @@ registered as an extra plugin; ledgerlink serves on loopback.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import hmac
 import itertools
 import secrets
 import threading
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -24,23 +21,14 @@ import sqlalchemy as sa
 from flask import Flask, jsonify, request
 
 from ledgerlink import hookimpl
-from ledgerlink.config import load_config
-from ledgerlink.connectors.manager import build_plugin_manager, load_catalog
-from ledgerlink.contract import (Connector, Handshake, IncomingEvent, OAuth2, Request, Subscription, Subscriptions,
-                                 Trigger, Webhook, signing_secrets)
+from ledgerlink.contract import (Connector, IncomingEvent, OAuth2, Request, Subscriptions, Trigger, Webhook,
+                                 signing_secrets)
 from ledgerlink.contract.subscriptions import SIGNING
-from ledgerlink.engine.runtime import Runtime, Settings
-from ledgerlink.errors import SignatureError
-from ledgerlink.io.secrets import new_key
 from ledgerlink.io.subscriptions import register
-from ledgerlink.store import Store
 from ledgerlink.store.schema import events
-from ledgerlink.testing.databases import migrated_db
-from ledgerlink.web.app import create_app
-from ledgerlink.web.servers import background
-from runtime_fixtures import ADMIN_TOKEN
+from handshake_vendor import (FORM, handshake, post_handshake, served as serve, signed_form, subscription,
+                              verify)
 
-FORM = "application/x-www-form-urlencoded"
 TOKEN = "access-token-of-the-set"
 TRIGGER = "shared.thing.made"
 
@@ -71,12 +59,8 @@ class Vendor:
         sub = {"id": str(next(self.ids)), "tenant": tenant, "event": body["event"], "url": body["url"],
                "verified": False, "secret": secrets.token_hex(16)}
         self.subscriptions[sub["id"]] = sub
-        threading.Thread(target=self.handshake, args=(sub,)).start()  # as the vendor's own servers would
+        threading.Thread(target=post_handshake, args=(sub,)).start()  # as the vendor's own servers would
         return jsonify(self._public(sub))
-
-    def handshake(self, sub):
-        httpx.post(sub["url"], content=urlencode({"verifier": sub["secret"], "object_id": sub["id"]}),
-                   headers={"Content-Type": FORM})
 
     def confirm(self, tenant, sub):
         found = self.subscriptions[sub]
@@ -88,9 +72,8 @@ class Vendor:
     def deliver(self, tenant: str, event_id: str) -> httpx.Response:
         """A delivery of the tenant's verified subscription, signed with its secret."""
         (sub,) = [s for s in self.subscriptions.values() if s["tenant"] == tenant and s["verified"]]
-        body = urlencode({"id": event_id, "tenant": tenant}).encode()
-        signature = hmac.new(sub["secret"].encode(), body, hashlib.sha256).hexdigest()
-        return httpx.post(sub["url"], content=body, headers={"Signature": signature, "Content-Type": FORM})
+        body, headers = signed_form({"id": event_id, "tenant": tenant}, sub["secret"])
+        return httpx.post(sub["url"], content=body, headers=headers)
 
     @staticmethod
     def _public(sub: dict) -> dict:
@@ -101,40 +84,24 @@ def _base(ctx) -> str:
     return f"{ctx.connection.settings['base_url']}/t/{ctx.connection.settings['tenant_id']}/subs"
 
 
-def _sub(item) -> Subscription:
-    return Subscription(id=item["id"], event=item["event"], url=item["url"], verified=item["verified"])
-
-
 def _list(ctx):
     answer = yield Request("GET", _base(ctx))
-    return [_sub(i) for i in answer.json]
+    return [subscription(i) for i in answer.json]
 
 
 def _create(event, url, ctx):
     answer = yield Request("POST", _base(ctx), json={"event": event, "url": url})
-    return _sub(answer.json)
+    return subscription(answer.json)
 
 
 def _confirm(sub, secret, ctx):
     answer = yield Request("PUT", f"{_base(ctx)}/{sub.id}", json={"secret": secret})
-    return _sub(answer.json)
-
-
-def _verify(headers, body, secrets_, now):
-    sent = headers.get("Signature", "")
-    if not any(hmac.compare_digest(sent, hmac.new(s.encode(), body, hashlib.sha256).hexdigest())
-               for s in signing_secrets(secrets_).values()):
-        raise SignatureError("not signed by a confirmed subscription")
+    return subscription(answer.json)
 
 
 def _parse(headers, body):
     fields = dict(parse_qsl(body.decode()))
     return [IncomingEvent(id=fields["id"], trigger=TRIGGER, payload=fields, tenant=fields["tenant"])]
-
-
-def _handshake(headers, body):
-    fields = dict(parse_qsl(body.decode()))
-    return Handshake(fields["object_id"], fields["verifier"]) if "verifier" in fields else None
 
 
 class Shared:
@@ -147,7 +114,7 @@ class Shared:
             auth=lambda values: {"Authorization": f"Bearer {values['access_token']}"},
             oauth=OAuth2(authorize_url="https://login.vendor.example/authorize",
                          token_url="https://login.vendor.example/token"),
-            webhook=Webhook(verify=_verify, parse=_parse, content_types=(FORM,), handshake=_handshake,
+            webhook=Webhook(verify=verify, parse=_parse, content_types=(FORM,), handshake=handshake,
                             tenant_setting="tenant_id",
                             subscriptions=Subscriptions(events={TRIGGER: "thing.made"},
                                                         list=_list, create=_create, confirm=_confirm))))
@@ -162,23 +129,18 @@ class Shared:
 def served(tmp_path, monkeypatch):
     """(runtime, vendor, ledgerlink's address): ``books`` (tenant t-1) holds the tokens,
     ``books_b`` (tenant t-2) is on its token set."""
-    monkeypatch.setenv("LEDGERLINK_SECRET_KEY", new_key())
-    catalog = load_catalog(build_plugin_manager(extra=[("shared", Shared())]))
     vendor = Vendor()
-    with contextlib.ExitStack() as opened:
-        vendor_url = opened.enter_context(background(vendor.app)).url
-        config = tmp_path / "ledgerlink.toml"
-        config.write_text(f'[connections.books]\nconnector = "shared"\nclient_id = "app"\n'
-                          f'base_url = "{vendor_url}"\ntenant_id = "t-1"\n\n'
-                          f'[connections.books_b]\nconnector = "shared"\ntoken_set = "books"\n'
-                          f'client_id = "app"\nbase_url = "{vendor_url}"\ntenant_id = "t-2"\n')
-        runtime = Runtime(catalog, load_config(config, catalog), Store(migrated_db(tmp_path)), None, Settings())
-        opened.callback(runtime.close)
-        box = runtime.connections.secret_box
-        box.cache_seconds = 0.0
-        box.put("books", {"access_token": TOKEN, "refresh_token": "refresh", "access_expires_at": 4.0e9})
-        url = opened.enter_context(background(create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime))).url
-        yield runtime, vendor, url
+
+    def config(url: str) -> str:
+        return (f'[connections.books]\nconnector = "shared"\nclient_id = "app"\n'
+                f'base_url = "{url}"\ntenant_id = "t-1"\n\n'
+                f'[connections.books_b]\nconnector = "shared"\ntoken_set = "books"\n'
+                f'client_id = "app"\nbase_url = "{url}"\ntenant_id = "t-2"\n')
+
+    with serve(tmp_path, monkeypatch, "shared", Shared(), vendor.app, config) as it:
+        it.runtime.connections.secret_box.put(
+            "books", {"access_token": TOKEN, "refresh_token": "refresh", "access_expires_at": 4.0e9})
+        yield it.runtime, vendor, it.url
 
 
 def _stored(runtime) -> list[tuple[str, str]]:

@@ -83,6 +83,15 @@ def test_concat():
     assert evaluate({"c": {"$concat": ["a", {"$path": "$.event.data.object.number"}, "b"], "separator": "-"}}, DOC) == {"c": "a-b"}
 
 
+def test_concat_joins_the_elements_of_a_list_part():
+    lines = {"$each": "$.event.data.object.lines.data[*]",
+             "map": {"$concat": [{"$path": "$.item.description"}, {"$path": "$.item.amount"}], "separator": ": "}}
+    assert evaluate({"c": {"$concat": ["Lines:", lines], "separator": "\n"}}, DOC) == {"c": "Lines:\nA: 700\nB: 350\nfree: 0"}
+    with pytest.raises(MappingError) as info:  # a list of objects is not text
+        evaluate({"c": {"$concat": [{"$path": "$.event.data.object.lines.data"}]}}, DOC)
+    assert "can join only strings and numbers (or lists of them), got a dict" in str(info.value)
+
+
 def test_each_with_item_index_and_filter():
     template = {"lines": {"$each": "$.event.data.object.lines.data[*]",
                           "filter": {"path": "$.item.amount", "gt": 0},

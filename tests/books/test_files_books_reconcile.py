@@ -67,18 +67,20 @@ def unique(month_: Any, step: str, lines: list[bytes], skip: int) -> dict[str, A
     return next(row for row in booked(month_, step)[skip:] if line_of(lines, row))
 
 
-def plant(month_: Any, books: Path) -> tuple[dict[str, tuple[str, str, int]], Any]:
-    """The four faults; problem → (entity or source object, id, run); and how to put back the
-    row deleted."""
+def plant(month_: Any, books: Path) -> tuple[dict[str, tuple[str, str, int]], Any, str]:
+    """The four faults; problem → (entity or source object, id, run); how to put back the
+    row deleted; and the recipe of the payout's last run (the one its fix names)."""
     path = books / STATEMENT
     lines = path.read_bytes().split(b"\r\n")
     gone, edited, copied = unique(month_, "fee", lines, 3), unique(month_, "payment", lines, 40), \
         unique(month_, "fee", lines, 60)
     payout = next(row for row in booked(month_, "payout")[5:] if row["source_id"].startswith("po_"))
     # a payout written nowhere: its runs (a statement's and a journal's each) gone, and their rows
-    for row in exported(month_):
-        if row["source_id"] == payout["source_id"]:
-            month_.runtime.store.mark_undone(int(row["run"]))
+    written = sorted((int(row["run"]), row["recipe"]) for row in exported(month_)
+                     if row["source_id"] == payout["source_id"])
+    runs = sorted({run for run, _ in written})
+    for run in runs:
+        month_.runtime.store.mark_undone(run)
     for each in books.rglob("*.csv"):
         each.write_bytes(b"\r\n".join(line for line in each.read_bytes().split(b"\r\n")
                                       if payout["source_id"].encode() not in line))
@@ -99,7 +101,7 @@ def plant(month_: Any, books: Path) -> tuple[dict[str, tuple[str, str, int]], An
     return {"missing": ("row", gone["ledger_id"], int(gone["run"])),
             "amount": ("row", edited["ledger_id"], int(edited["run"])),
             "duplicated": ("row", copy_id, int(copied["run"])),
-            "not_booked": ("payout", payout["source_id"], 0)}, put_back
+            "not_booked": ("payout", payout["source_id"], runs[-1])}, put_back, written[-1][1]
 
 
 def test_planted_faults_in_the_files_are_found_and_nothing_else(tmp_path, keys):
@@ -114,7 +116,7 @@ def test_planted_faults_in_the_files_are_found_and_nothing_else(tmp_path, keys):
         assert status == 0 and "both sides agree" in out, out
         assert latest(month_.runtime)["ok"] is True and not drifts(month_)
 
-        planted, put_back = plant(month_, books)
+        planted, put_back, payout_recipe = plant(month_, books)
         the_planted_faults_are_found(month_, tmp_path, planted, connection="files", duplicate_entity="row",
-                                     payout_recipe="stripe-payout-paid-to-quickbooks-bank-statement-csv",
+                                     payout_recipe=payout_recipe,
                                      put_back=put_back)

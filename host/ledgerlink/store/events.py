@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from ledgerlink import jsonio
 from ledgerlink.store.base import StoreBase, retried_on_deadlock
 from ledgerlink.store.database import DEFAULT_URL, insert_ignore, insert_ignore_returning_id
-from ledgerlink.store.group_commit import GroupCommit, Share
+from ledgerlink.store.group_commit import GroupCommit
 from ledgerlink.store.schema import events, runs
 
 
@@ -36,6 +36,8 @@ class PlannedRun(NamedTuple):
 InboxItem = tuple[str, str, object, list[PlannedRun]] | tuple[str, str, object, list[PlannedRun], bool]
 #: per delivery: ``(event pk, newly stored?, new run ids)``
 Stored = tuple[int, bool, list[int]]
+#: one caller's share of an inbox group commit: ``(connection, deliveries, now)``
+InboxShare = tuple[str, list[InboxItem], float | None]
 
 # statements built once: building a statement costs more than running it on SQLite
 _INSERT_EVENT_BY_DIALECT = insert_ignore_returning_id(events, "connection", "event_id")
@@ -138,7 +140,7 @@ class EventStore(StoreBase):
 
     def __init__(self, url: str = DEFAULT_URL, engine: sa.Engine | None = None) -> None:
         super().__init__(url, engine)
-        self._committer: GroupCommit[InboxItem, list[Stored]] = GroupCommit(self._ingest_batch)
+        self._committer: GroupCommit[InboxShare, list[Stored]] = GroupCommit(self._ingest_batch)
 
     def ingest(self, connection: str, items: Iterable[InboxItem], now: float | None = None) -> list[Stored]:
         """Store events and plan their runs; returns only once they are committed.
@@ -152,10 +154,10 @@ class EventStore(StoreBase):
         every delivery waiting and stores them in one transaction, so a burst of webhooks
         costs one commit, not one each. Each caller still waits for its own commit.
         """
-        return self._committer.submit(connection, list(items), now)
+        return self._committer.submit((connection, list(items), now))
 
     @retried_on_deadlock
-    def _ingest_batch(self, batch: list[Share[InboxItem]]) -> list[list[Stored]]:
+    def _ingest_batch(self, batch: list[InboxShare]) -> list[list[Stored]]:
         """Store every caller's deliveries of a group commit in one transaction."""
         with self.write_transaction() as conn:
             out = [store_events(conn, connection, items, self._now(now))

@@ -1,16 +1,27 @@
-"""Group commit: concurrent inbox writes share one transaction, and so one sync to disk."""
+"""Group commit: concurrent writes share one transaction, and so one sync to disk.
+
+The inbox stores webhooks this way (:meth:`~ledgerlink.store.events.EventStore.ingest`), and
+the workers log their step attempts and close their runs this way
+(:meth:`~ledgerlink.store.run_log.RunLogStore.log_step`).
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-Item = TypeVar("Item")
+Share = TypeVar("Share")
 Result = TypeVar("Result")
 
-#: one caller's share of a batch: (connection, items, now)
-Share = tuple[str, list[Item], float | None]
+
+@dataclass(frozen=True)
+class Refused:
+    """One share's error when the rest of its batch was written: a write function returns
+    it in that share's place, and the share's caller gets ``error`` raised."""
+
+    error: BaseException
 
 
 class _Slot(Generic[Result]):
@@ -26,33 +37,36 @@ class _Slot(Generic[Result]):
         self.error: BaseException | None = None
 
 
-class GroupCommit(Generic[Item, Result]):
-    """Funnels concurrent inbox writes through one thread that commits them together.
+class GroupCommit(Generic[Share, Result]):
+    """Funnels concurrent writes through one thread that commits them together.
 
-    A caller hands over its deliveries and blocks until the transaction holding them has
-    committed (or failed: then every caller of that batch gets the exception and answers
-    with an error, so the sender retries). Duplicate deliveries inside one batch are
-    handled by the same insert-or-ignore as across batches.
+    A caller hands over its share (everything it needs written, already serialised) and
+    blocks until the transaction holding it has committed (or failed: then every caller of
+    that batch gets the exception, unless the write function answered some shares
+    :class:`Refused` and wrote the rest). What a caller does after ``submit`` returns
+    therefore happens after its share is durable, as if it had committed alone.
     """
 
     MAX_BATCH = 256
 
-    def __init__(self, write: Callable[[list[Share[Item]]], list[Result]]) -> None:
+    def __init__(self, write: Callable[[list[Share]], list[Result | Refused]],
+                 name: str = "ledgerlink-inbox-writer") -> None:
         #: stores a batch in one transaction; returns one result per share, in order
         self._write = write
+        self._name = name
         self._lock = threading.Lock()
-        self._pending: list[tuple[Share[Item], _Slot[Result]]] = []
+        self._pending: list[tuple[Share, _Slot[Result]]] = []
         self._wake = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
 
-    def submit(self, connection: str, items: list[Item], now: float | None) -> Result:
-        """Write ``items`` in the next batch; returns once that batch has committed."""
+    def submit(self, share: Share) -> Result:
+        """Write ``share`` in the next batch; returns once that batch has committed."""
         slot: _Slot[Result] = _Slot()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="ledgerlink-inbox-writer", daemon=True)
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
-            self._pending.append(((connection, items, now), slot))
+            self._pending.append((share, slot))
             self._wake.notify()
         slot.done.wait()
         if slot.error is not None:
@@ -74,5 +88,8 @@ class GroupCommit(Generic[Item, Result]):
                     slot.done.set()
                 continue
             for (_, slot), result in zip(batch, results):
-                slot.result = result
+                if isinstance(result, Refused):
+                    slot.error = result.error
+                else:
+                    slot.result = result
                 slot.done.set()

@@ -11,7 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledgerlink import jsonio
-from ledgerlink.store.base import StoreBase
+from ledgerlink.store.base import StoreBase, deadlocked, retried_on_deadlock
+from ledgerlink.store.database import DEFAULT_URL, unavailable
+from ledgerlink.store.group_commit import GroupCommit, Refused
 from ledgerlink.store.links import INSERT_LINK_BY_DIALECT
 from ledgerlink.store.review import review_fields
 from ledgerlink.store.runs import FINISH
@@ -59,8 +61,24 @@ def _step_dict(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class StepRecord:
+    """One step attempt as :meth:`RunLogStore.log_step` writes it: the rows' parameters,
+    JSON already serialised."""
+
+    step: dict[str, Any]
+    link: dict[str, Any] | None
+    wrote: list[dict[str, Any]]
+    #: the parameters of :data:`~ledgerlink.store.runs.FINISH` when the attempt closes its run
+    finish: dict[str, Any] | None
+
+
 class RunLogStore(StoreBase):
     """Step attempts as they happen, and runs as an operator reads them."""
+
+    def __init__(self, url: str = DEFAULT_URL, engine: sa.Engine | None = None) -> None:
+        super().__init__(url, engine)
+        self._step_log: GroupCommit[StepRecord, bool] = GroupCommit(self._log_steps, "ledgerlink-step-log-writer")
 
     def succeeded_steps(self, run_id: int) -> dict[str, Any]:
         """Outputs of the steps of ``run_id`` that already succeeded (never repeated on retry)."""
@@ -113,38 +131,73 @@ class RunLogStore(StoreBase):
                  link: tuple[str, str, str, str, str] | None = None,
                  wrote: list[tuple[str, str, str]] | None = None,
                  finish: tuple[str, str] | None = None) -> bool:
-        """One attempt of one step, in one transaction with what belongs to it.
+        """One attempt of one step, in one transaction with what belongs to it; returns once
+        that transaction has committed.
 
         ``link`` = (source connection, source id, target connection, target type, target id)
         records the created entity; ``wrote`` = [(connection, entity kind, entity id), ...] what
         the step created or changed (its echo is then recognised). ``finish`` = (owner, status) also closes the run; if the
         owner lost its lease meanwhile nothing is written and False is returned (the worker
         that took the run over writes its own record).
+
+        The record is serialised here, in the caller's thread; concurrent workers' records
+        are then committed together (:class:`~ledgerlink.store.group_commit.GroupCommit`), one
+        transaction and one sync to disk for all of them, each worker still waiting for its own.
         """
+        written_at = finished_at or started_at
+        record = StepRecord(
+            step={"run_id": run_id, "step_id": step_id, "attempt": attempt, "status": status,
+                  "input": _dump(input), "request": _dump(request), "response_status": response_status,
+                  "response_body": bounded(response_body), "output": _dump(output), "external_id": external_id,
+                  "idempotency_key": idempotency_key, "started_at": started_at, "finished_at": finished_at,
+                  "error": bounded(error)},
+            link=None if link is None else {
+                "source_connection": link[0], "source_id": link[1], "target_connection": link[2],
+                "target_type": link[3], "target_id": link[4], "run_id": run_id, "step_id": step_id,
+                "created_at": written_at},
+            wrote=[{"connection": connection, "entity": entity, "entity_id": entity_id, "run_id": run_id,
+                    "step_id": step_id, "written_at": written_at} for connection, entity, entity_id in wrote or ()],
+            finish=None if finish is None else {
+                "run_id": run_id, "owner": finish[0], "new_status": finish[1],
+                "now": finished_at or self._now(None), "error": None, "due": None, "uncount": 0})
+        return self._step_log.submit(record)
+
+    @retried_on_deadlock
+    def _log_steps(self, records: list[StepRecord]) -> list[bool | Refused]:
+        """Write a group commit's step records in one transaction. A record that closes its
+        run is written only if its worker still holds the run (else it answers False). When
+        the transaction fails for a reason of its records (a value the database refuses), each
+        record is written again alone, so one bad record fails only its own run."""
+        try:
+            return self._write_steps(records)
+        except Exception as exc:  # a value refused (DataError, a lone surrogate) or the store away
+            if len(records) == 1 or unavailable(exc) or deadlocked(exc):
+                raise
+        out: list[bool | Refused] = []
+        for record in records:
+            try:
+                out.append(self._write_steps([record])[0])
+            except Exception as exc:  # this record's caller gets it raised, as if it wrote alone
+                out.append(Refused(exc))
+        return out
+
+    def _write_steps(self, records: list[StepRecord]) -> list[bool]:
+        """One transaction: close the runs first (finding which leases still hold), then
+        insert the held records' steps, links and writes, many rows a statement."""
         with self.write_transaction() as conn:
-            conn.execute(_INSERT_STEP, {
-                "run_id": run_id, "step_id": step_id, "attempt": attempt, "status": status,
-                "input": _dump(input), "request": _dump(request), "response_status": response_status,
-                "response_body": bounded(response_body), "output": _dump(output), "external_id": external_id,
-                "idempotency_key": idempotency_key, "started_at": started_at, "finished_at": finished_at,
-                "error": bounded(error)})
-            if link is not None:
-                conn.execute(INSERT_LINK_BY_DIALECT[self.engine.dialect.name], {
-                    "source_connection": link[0], "source_id": link[1], "target_connection": link[2],
-                    "target_type": link[3], "target_id": link[4], "run_id": run_id, "step_id": step_id,
-                    "created_at": finished_at or started_at})
-            for connection, entity, entity_id in wrote or ():
-                conn.execute(INSERT_WRITE, {"connection": connection, "entity": entity, "entity_id": entity_id,
-                                            "run_id": run_id, "step_id": step_id,
-                                            "written_at": finished_at or started_at})
-            if finish is not None:
-                held = conn.execute(FINISH, {"run_id": run_id, "owner": finish[0], "new_status": finish[1],
-                                             "now": finished_at or self._now(None), "error": None, "due": None,
-                                             "uncount": 0}).rowcount == 1
-                if not held:
-                    conn.rollback()
-                    return False
-        return True
+            held = [record.finish is None
+                    or conn.execute(FINISH, record.finish).rowcount == 1 for record in records]
+            kept = [record for record, ok in zip(records, held) if ok]
+            if kept:
+                conn.execute(_INSERT_STEP, [record.step for record in kept])
+            insert_link = INSERT_LINK_BY_DIALECT[self.engine.dialect.name]
+            for record in kept:
+                if record.link is not None:
+                    conn.execute(insert_link, record.link)
+            wrote = [row for record in kept for row in record.wrote]
+            if wrote:
+                conn.execute(INSERT_WRITE, wrote)
+        return held
 
     # --- reading runs ------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The inbox's group commit: concurrent callers share a transaction, and each still gets
+"""Group commit (the inbox's, the step log's): concurrent callers share a transaction, and each still gets
 its own answer, or the error of the transaction its deliveries were in."""
 
 import threading
@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from ledgerlink.store import Store
-from ledgerlink.store.group_commit import GroupCommit
+from ledgerlink.store.group_commit import GroupCommit, Refused
 from ledgerlink.testing.databases import migrated_db
 
 
@@ -29,7 +29,7 @@ def test_each_caller_gets_the_result_of_its_own_share():
     results = {}
 
     def submit(i):
-        results[i] = committer.submit(f"c{i}", [i, i], None)
+        results[i] = committer.submit((f"c{i}", [i, i], None))
 
     threads = [threading.Thread(target=submit, args=(i,)) for i in range(40)]
     for thread in threads:
@@ -58,7 +58,7 @@ def test_a_failed_batch_fails_every_caller_in_it_and_the_writer_goes_on():
 
     def submit(name):
         try:
-            answers[name] = committer.submit(name, [], None)
+            answers[name] = committer.submit((name, [], None))
         except OSError as exc:
             answers[name] = exc
 
@@ -77,7 +77,7 @@ def test_a_failed_batch_fails_every_caller_in_it_and_the_writer_goes_on():
     assert sorted(batches[1]) == ["a", "b", "c"]
     errors = [answers[name] for name in ("a", "b", "c")]
     assert all(isinstance(error, OSError) and str(error) == "disk full" for error in errors)
-    assert committer.submit("later", [], None) == "again"
+    assert committer.submit(("later", [], None)) == "again"
 
 
 def test_deliveries_ingested_at_once_are_each_stored_once(tmp_path):
@@ -115,3 +115,12 @@ def test_a_delivery_plans_its_runs_in_the_same_commit(tmp_path, planned):
         assert run["status"] == ("failed" if len(planned[0]) > 2 else "pending")
     finally:
         store.dispose()
+
+
+def test_a_share_refused_by_the_write_fails_only_its_caller():
+    committer = GroupCommit(lambda batch: [Refused(ValueError(name)) if name == "bad" else name.upper()
+                                           for name, _, _ in batch])
+    assert committer.submit(("good", [], None)) == "GOOD"
+    with pytest.raises(ValueError, match="bad"):
+        committer.submit(("bad", [], None))
+    assert committer.submit(("after", [], None)) == "AFTER"

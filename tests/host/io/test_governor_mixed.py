@@ -24,7 +24,8 @@ The workload (events interleaved, so that every kind is in flight all along):
   updated (find_or_create_customer, find_account, find_or_create_item, create_invoice,
   update_invoice); a failed payment is noted on the customer (find_customer,
   update_customer); and, for load only, a failed payment attempt becomes an invoice that
-  is voided at once (find_item, create_invoice, void_invoice).
+  is voided at once, its item described first (find_item, update_item, create_invoice,
+  void_invoice).
 
 Time is compressed 12 times as in test_runtime.py: 500 requests per 5 seconds (100/s) and
 10 at once, on both sides (the sandbox's limits and the connection's ``[connections.
@@ -193,8 +194,8 @@ PAYMENT_FAILED_VOID_RECIPE = {
     "id": "load-payment-failed-to-quickbooks-voided-invoice",
     "version": 1,
     "description": "Load test only: a failed Stripe payment attempt becomes a QuickBooks invoice of the "
-                   "amount attempted (its item found by name), voided at once, so that void_invoice "
-                   "runs on an invoice of its own.",
+                   "amount attempted (its item found by name and described), voided at once, so that "
+                   "void_invoice runs on an invoice of its own.",
     "timezone": "America/New_York",
     "trigger": {"event": "stripe.invoice.payment_failed", "connection": "stripe"},
     "lookups": {"rates": RATES,
@@ -202,6 +203,10 @@ PAYMENT_FAILED_VOID_RECIPE = {
     "steps": [
         {"id": "item", "action": "quickbooks.find_item", "connection": "quickbooks",
          "input": {"Name": {"$path": "$.event.data.object.lines.data[0].description"}}},
+        {"id": "describe", "action": "quickbooks.update_item", "connection": "quickbooks",
+         "input": {"Id": {"$path": "$.steps.item.id"},
+                   "Description": {"$concat": ["Sold through Stripe (", {"$path": "$.event.data.object.lines.data[0].description"},
+                                               ")"]}}},
         {"id": "invoice", "action": "quickbooks.create_invoice", "connection": "quickbooks",
          "input": {
              "CustomerRef": {"$lookup": "customers", "key": "default"},
@@ -569,7 +574,7 @@ def test_governor_keeps_mixed_runs_inside_the_sandbox_limits(tmp_path, monkeypat
     assert stats["by_status"].get("429", 0) == 0, stats["by_status"]
     # what this process sent is what the sandbox served: the counts per action add up
     assert sum(tally.requests.values()) == stats["requests"], (dict(tally.requests), stats["requests"])
-    assert len(measured.actions) == 14
+    assert len(measured.actions) == len(workload_actions()) == 15
     for action in measured.actions:  # every action ran many times and sent requests of its own
         assert tally.steps[action] >= 50, (action, dict(tally.steps))
         assert tally.requests[action] > 0, (action, dict(tally.requests))

@@ -176,6 +176,7 @@ SHIPPED = sorted((RECIPES / "two-way").glob("*.json"))
 DRY_RUN = {"freshbooks-client-updated-checked-against-stripe": "not_owner",
            "freshbooks-payment-to-stripe-invoice-paid": "not_linked",
            "quickbooks-customer-updated-checked-against-stripe": "not_owner",
+           "quickbooks-item-updated-checked-against-stripe": "not_owner",
            "quickbooks-payment-to-stripe-invoice-paid": "not_linked",
            "stripe-customer-updated-to-freshbooks-client": "not_owner",
            "stripe-customer-updated-to-quickbooks-customer": "not_owner",
@@ -183,6 +184,8 @@ DRY_RUN = {"freshbooks-client-updated-checked-against-stripe": "not_owner",
            "stripe-invoice-finalized-to-freshbooks-open-invoice": None,
            "stripe-invoice-finalized-to-quickbooks-open-invoice": None,
            "stripe-invoice-finalized-to-xero-open-invoice": None,
+           "stripe-product-created-to-quickbooks-item": "not_owner",
+           "stripe-product-updated-to-quickbooks-item": "not_owner",
            "xero-contact-updated-checked-against-stripe": "not_owner",
            "xero-invoice-paid-to-stripe-invoice-paid": "not_linked"}
 #: the open invoice's steps, and where its request says the amount, per ledger

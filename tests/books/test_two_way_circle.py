@@ -245,16 +245,26 @@ def test_the_item_follows_the_stripe_product_and_a_persons_rename_there_is_a_con
     [item] = [i for i in books.entities(DEFAULT_REALM, "item") if i["Name"] == "Bird seed"]
     assert (item["Description"], item["Type"], item["IncomeAccountRef"]["value"]) == ("Seeds, 1 kg", "Service", "1")
 
-    stripe_post(api, f"/products/{product['id']}", name="Bird seed mix", description="Seeds, 2 kg")
+    # a product created inactive: its item is made inactive too, and that write's webhook is an echo
+    retired = stripe_post(api, "/products", name="Old feeder", active="false")
     settle(runtime, stripe, books, runs=3)
+    [made_inactive] = [r for r in runs_of(runtime, "stripe-product-created-to-quickbooks-item") if r["id"] != made["id"]]
+    assert [(s["step_id"], s["status"]) for s in runtime.store.run(made_inactive["id"])["steps"]] == [
+        ("item", "succeeded"), ("inactive", "succeeded")]
+    [old] = [i for i in books.entities(DEFAULT_REALM, "item") if i["Name"] == "Old feeder"]
+    assert old["Active"] is False and retired["active"] is False
+
+    stripe_post(api, f"/products/{product['id']}", name="Bird seed mix", description="Seeds, 2 kg")
+    settle(runtime, stripe, books, runs=5)
     [followed] = runs_of(runtime, "stripe-product-updated-to-quickbooks-item")
     assert followed["status"] == "succeeded", followed["last_error"] or followed["skip_reason"]
     item = next(i for i in books.entities(DEFAULT_REALM, "item") if i["Id"] == item["Id"])
     assert (item["Name"], item["Description"], item["Active"]) == ("Bird seed mix", "Seeds, 2 kg", True)
     checks = runs_of(runtime, "quickbooks-item-updated-checked-against-stripe")
     assert checks and all(run["skipped_as"] == "echo" for run in checks)
-    assert f"Item {item['Id']} of connection 'quickbooks' was written by ledgerlink (run {followed['id']}" \
-        in checks[0]["skip_reason"]
+    assert sorted(r["skip_reason"].split(" was written by ledgerlink (run ")[0] for r in checks) == sorted(
+        [f"Item {item['Id']} of connection 'quickbooks'", f"Item {old['Id']} of connection 'quickbooks'"])
+    assert any(f"(run {followed['id']}, step 'item')" in r["skip_reason"] for r in checks)
 
     books.advance(600)  # ten minutes later, a person renames the item in QuickBooks
     before = len(books_seen.writes())
@@ -262,7 +272,7 @@ def test_the_item_follows_the_stripe_product_and_a_persons_rename_there_is_a_con
         "Id": item["Id"], "SyncToken": item["SyncToken"], "sparse": True, "Name": "House seed"}),
         headers={"Content-Type": "application/json"})
     assert edited.status_code == 200, edited.text
-    settle(runtime, stripe, books, runs=len(checks) + 3)
+    settle(runtime, stripe, books, runs=len(checks) + 4)
     [conflict] = [r for r in runs_of(runtime, "quickbooks-item-updated-checked-against-stripe")
                   if r["skipped_as"] == "conflict"]
     assert (f'QuickBooks item {item["Id"]} was changed where Stripe owns items: Name "House seed" and '
@@ -278,14 +288,15 @@ def test_the_item_follows_the_stripe_product_and_a_persons_rename_there_is_a_con
     assert len(runs_of(runtime, "stripe-product-updated-to-quickbooks-item")) == 1  # nothing went round again
 
     # an item that did not come from Stripe, renamed by a person: QuickBooks keeps it alone
-    own = next(i for i in books.entities(DEFAULT_REALM, "item") if i["Id"] != item["Id"])
+    own = next(i for i in books.entities(DEFAULT_REALM, "item") if i["Id"] not in (item["Id"], old["Id"]))
     renamed = qbo.post("/item", content=jsonio.dumps({
         "Id": own["Id"], "SyncToken": own["SyncToken"], "sparse": True, "Description": "by hand"}),
         headers={"Content-Type": "application/json"})
     assert renamed.status_code == 200, renamed.text
-    settle(runtime, stripe, books, runs=len(checks) + 4)
+    settle(runtime, stripe, books, runs=len(checks) + 5)
     [unlinked] = [r for r in runs_of(runtime, "quickbooks-item-updated-checked-against-stripe")
                   if r["skipped_as"] == "not_linked"]
     assert f"QuickBooks item {own['Id']} did not come from a Stripe product" in unlinked["skip_reason"]
     assert runtime.store.run(unlinked["id"])["steps"] == [] and stripe_seen.writes() == []
     assert len([e for e in stored_events(runtime) if e["trigger"] == "ledgerlink.sync.conflict"]) == 1
+

@@ -55,6 +55,8 @@ EVENT_TYPES: dict[str, str] = {
     "charge.dispute.closed": "A dispute was closed: won, lost or a closed inquiry.",
     "customer.created": "A customer was created.",
     "customer.updated": "A customer's details changed (data.previous_attributes holds the old values).",
+    "product.created": "A product was created.",
+    "product.updated": "A product's details changed (data.previous_attributes holds the old values).",
 }
 
 #: what makes one occurrence of each trigger (``Trigger.occurrence_path``): the object the
@@ -65,7 +67,7 @@ OCCURRENCE_PATHS: dict[str, str] = {
         "invoice.paid", "invoice.finalized", "invoice.voided", "invoice.marked_uncollectible",
         "credit_note.created", "charge.succeeded", "charge.dispute.created",
         "charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated", "charge.dispute.closed",
-        "payout.paid", "payout.failed", "customer.created")},
+        "payout.paid", "payout.failed", "customer.created", "product.created")},
     "charge.refunded": "$.refund.id",
 }
 
@@ -126,7 +128,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                            "any other value (a publishable pk_ key) is refused. Not needed to receive "
                            "webhooks (without it, events are not enriched). A restricted key needs "
                            "read access to events, invoices, charges, payment intents, refunds, "
-                           "disputes, balance transactions, payouts, customers and credit notes, "
+                           "disputes, balance transactions, payouts, customers, products and credit notes, "
                            "and write access to invoices for the write actions. "
                            "Requests are kept under Stripe's limits (docs.stripe.com/rate-limits): "
                            "100 per second for a live key (sk_live_…/rk_live_…), 25 for a test key; "
@@ -211,8 +213,8 @@ def ledgerlink_register_connectors(register):
     """Register the ``stripe`` connector and its webhook callbacks."""
     register(Connector(
         name="stripe",
-        summary="Stripe: signed webhook events about invoices, payments, refunds, disputes, payouts and "
-                "customers; its API to read balance transactions and mark invoices paid.",
+        summary="Stripe: signed webhook events about invoices, payments, refunds, disputes, payouts, "
+                "customers and products; its API to read balance transactions and mark invoices paid.",
         settings_schema=SETTINGS_SCHEMA,
         secret_settings=("webhook_secret", "webhook_secrets", "api_key"),
         default_settings={"api_base": API_BASE, "tolerance_seconds": DEFAULT_TOLERANCE},
@@ -232,7 +234,7 @@ def ledgerlink_register_connectors(register):
 def ledgerlink_register_triggers(register):
     """Register one trigger per entry of :data:`EVENT_TYPES`: on a connection with an
     ``api_key``, four enrich their events (:mod:`ledgerlink_stripe.enrich`); each names what
-    makes one occurrence (:data:`OCCURRENCE_PATHS`) and all but two list their past for
+    makes one occurrence (:data:`OCCURRENCE_PATHS`) and all but three list their past for
     backfill (:mod:`ledgerlink_stripe.history`). ``docs/stripe.md`` lists them all."""
     for event_type, summary in EVENT_TYPES.items():
         fetch = enrich.FETCHES.get(event_type)

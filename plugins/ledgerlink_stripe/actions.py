@@ -16,6 +16,7 @@ from ledgerlink.contract.problems import Problems, begin, show, text
 
 from . import api
 from .customers import RETRIEVE_CUSTOMER
+from .products import RETRIEVE_PRODUCT
 from .enrich import summarize
 
 Steps = Generator[Request, Response, Any]
@@ -282,7 +283,8 @@ LIST_BALANCE_TRANSACTIONS = Action(
     sample={"payout": "po_1NpHiG2eZvKYlo2C8E9hVZ3D", "type": "charge", "created": {"gte": 1693526400}},
     sample_response=_sample_list, perform=list_balance_transactions, idempotency="none")
 
-ACTIONS = (MARK_INVOICE_PAID, ADD_INVOICE_NOTE, RETRIEVE_INVOICE, LIST_BALANCE_TRANSACTIONS, RETRIEVE_CUSTOMER)
+ACTIONS = (MARK_INVOICE_PAID, ADD_INVOICE_NOTE, RETRIEVE_INVOICE, LIST_BALANCE_TRANSACTIONS, RETRIEVE_CUSTOMER,
+           RETRIEVE_PRODUCT)
 
 __all__ = ["ACTIONS", "ADD_INVOICE_NOTE", "CANNOT_RESTORE", "CANNOT_UNPAY", "LIST_BALANCE_TRANSACTIONS",
            "MARK_INVOICE_PAID", "RETRIEVE_INVOICE"]

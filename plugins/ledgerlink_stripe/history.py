@@ -35,9 +35,10 @@ charge.dispute.closed               disputes won, lost or closed as an inquiry (
                                     their last balance transaction: Stripe keeps no closing time)
 payout.paid / payout.failed         payouts with ``status=paid`` / ``failed`` (at ``arrival_date``)
 customer.created                    customers
+product.created                     products
 =================================== =======================================================
 
-``customer.updated`` and ``invoice.payment_failed`` have no history: Stripe keeps only an
+``customer.updated``, ``product.updated`` and ``invoice.payment_failed`` have no history: Stripe keeps only an
 object's present state, not each change or failed attempt (those events are their only
 record). ``progress`` is how far the page's last (oldest) object's ``created`` has come
 from ``until`` back to ``since``, as Stripe lists newest first.
@@ -133,6 +134,7 @@ LISTINGS: dict[str, Listing] = {
     "payout.paid": Listing("/v1/payouts", _once(lambda o: o.get("arrival_date")), {"status": "paid"}),
     "payout.failed": Listing("/v1/payouts", _once(lambda o: o.get("arrival_date")), {"status": "failed"}),
     "customer.created": Listing("/v1/customers", _once(_created)),
+    "product.created": Listing("/v1/products", _once(_created)),
 }
 
 

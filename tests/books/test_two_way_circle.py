@@ -14,6 +14,9 @@ loopback, each sending its signed webhooks to a served ledgerlink, and the shipp
 4. Stripe owns the customers (``[source_of_truth]``): QuickBooks follows a Stripe customer's
    change, and a person's later edit of it in QuickBooks is reported as a conflict, with
    both values, not overwritten.
+5. Stripe owns the items too: a new Stripe product becomes a linked QuickBooks item, the
+   item follows the product's rename (its webhook an echo), and a person's later rename of
+   the item in QuickBooks is a conflict, reported once and not overwritten.
 
 Each sandbox's requests are counted: what ledgerlink wrote, and nothing more.
 """
@@ -96,7 +99,7 @@ def circle(tmp_path, keys, monkeypatch):
                 lines = qbo_config(books.url)
                 lines.insert(lines.index("[connections.quickbooks.limits]"),
                              'webhook_verifier_token = "${LL_TEST_QBO_VERIFIER}"')
-                lines += ["[source_of_truth]", 'customers = "stripe"', ""]
+                lines += ["[source_of_truth]", 'customers = "stripe"', 'items = "stripe"', ""]
                 config = write_config(tmp_path / "ledgerlink.toml", stripe.url, lines)
                 customer = stripe_post(api, "/customers", **AMY)
                 runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_in(tmp_path / "recipes", customer["id"]),
@@ -227,3 +230,73 @@ def test_the_ledger_follows_the_source_of_truth_and_a_persons_edit_there_is_repo
     amy = next(c for c in books.entities(DEFAULT_REALM, "customer") if c["Id"] == "1")
     assert amy["DisplayName"] == "Amy B."  # not overwritten
     assert stripe_seen.writes() == [] and api.get(f"/customers/{customer}").json()["name"] == "Amy's Bird Sanctuary Ltd"
+
+
+def test_the_item_follows_the_stripe_product_and_a_persons_rename_there_is_a_conflict(circle):
+    """items = "stripe": a new Stripe product becomes a QuickBooks item linked to it; the
+    product's new name and description reach the item (whose webhook about it is an echo); a
+    person's later rename of the item in QuickBooks is a conflict, reported with both values and
+    raised once as ledgerlink.sync.conflict, and nothing is written back to either side."""
+    runtime, stripe, stripe_seen, books, books_seen, api, qbo, customer = circle
+    product = stripe_post(api, "/products", name="Bird seed", description="Seeds, 1 kg")
+    settle(runtime, stripe, books, runs=1)
+    [made] = runs_of(runtime, "stripe-product-created-to-quickbooks-item")
+    assert made["status"] == "succeeded", made["last_error"] or made["skip_reason"]
+    [item] = [i for i in books.entities(DEFAULT_REALM, "item") if i["Name"] == "Bird seed"]
+    assert (item["Description"], item["Type"], item["IncomeAccountRef"]["value"]) == ("Seeds, 1 kg", "Service", "1")
+
+    # a product created inactive: its item is made inactive too, and that write's webhook is an echo
+    retired = stripe_post(api, "/products", name="Old feeder", active="false")
+    settle(runtime, stripe, books, runs=3)
+    [made_inactive] = [r for r in runs_of(runtime, "stripe-product-created-to-quickbooks-item") if r["id"] != made["id"]]
+    assert [(s["step_id"], s["status"]) for s in runtime.store.run(made_inactive["id"])["steps"]] == [
+        ("item", "succeeded"), ("inactive", "succeeded")]
+    [old] = [i for i in books.entities(DEFAULT_REALM, "item") if i["Name"] == "Old feeder"]
+    assert old["Active"] is False and retired["active"] is False
+
+    stripe_post(api, f"/products/{product['id']}", name="Bird seed mix", description="Seeds, 2 kg")
+    settle(runtime, stripe, books, runs=5)
+    [followed] = runs_of(runtime, "stripe-product-updated-to-quickbooks-item")
+    assert followed["status"] == "succeeded", followed["last_error"] or followed["skip_reason"]
+    item = next(i for i in books.entities(DEFAULT_REALM, "item") if i["Id"] == item["Id"])
+    assert (item["Name"], item["Description"], item["Active"]) == ("Bird seed mix", "Seeds, 2 kg", True)
+    checks = runs_of(runtime, "quickbooks-item-updated-checked-against-stripe")
+    assert checks and all(run["skipped_as"] == "echo" for run in checks)
+    assert sorted(r["skip_reason"].split(" was written by ledgerlink (run ")[0] for r in checks) == sorted(
+        [f"Item {item['Id']} of connection 'quickbooks'", f"Item {old['Id']} of connection 'quickbooks'"])
+    assert any(f"(run {followed['id']}, step 'item')" in r["skip_reason"] for r in checks)
+
+    books.advance(600)  # ten minutes later, a person renames the item in QuickBooks
+    before = len(books_seen.writes())
+    edited = qbo.post("/item", content=jsonio.dumps({
+        "Id": item["Id"], "SyncToken": item["SyncToken"], "sparse": True, "Name": "House seed"}),
+        headers={"Content-Type": "application/json"})
+    assert edited.status_code == 200, edited.text
+    settle(runtime, stripe, books, runs=len(checks) + 4)
+    [conflict] = [r for r in runs_of(runtime, "quickbooks-item-updated-checked-against-stripe")
+                  if r["skipped_as"] == "conflict"]
+    assert (f'QuickBooks item {item["Id"]} was changed where Stripe owns items: Name "House seed" and '
+            'Description "Seeds, 2 kg" in QuickBooks; name "Bird seed mix" and description "Seeds, 2 kg" '
+            f'in Stripe (product {product["id"]})') in conflict["skip_reason"]
+    steps = runtime.store.run(conflict["id"])["steps"]
+    assert [(step["step_id"], step["status"]) for step in steps] == [("stripe", "succeeded")]  # read only
+    raised = [e for e in stored_events(runtime) if e["trigger"] == "ledgerlink.sync.conflict"]
+    assert len(raised) == 1 and f"sync.conflict:{conflict['id']}" == raised[0]["event_id"]
+    assert next(i for i in books.entities(DEFAULT_REALM, "item") if i["Id"] == item["Id"])["Name"] == "House seed"
+    assert books_seen.writes()[before:] == [] and stripe_seen.writes() == []
+    assert api.get(f"/products/{product['id']}").json()["name"] == "Bird seed mix"
+    assert len(runs_of(runtime, "stripe-product-updated-to-quickbooks-item")) == 1  # nothing went round again
+
+    # an item that did not come from Stripe, renamed by a person: QuickBooks keeps it alone
+    own = next(i for i in books.entities(DEFAULT_REALM, "item") if i["Id"] not in (item["Id"], old["Id"]))
+    renamed = qbo.post("/item", content=jsonio.dumps({
+        "Id": own["Id"], "SyncToken": own["SyncToken"], "sparse": True, "Description": "by hand"}),
+        headers={"Content-Type": "application/json"})
+    assert renamed.status_code == 200, renamed.text
+    settle(runtime, stripe, books, runs=len(checks) + 5)
+    [unlinked] = [r for r in runs_of(runtime, "quickbooks-item-updated-checked-against-stripe")
+                  if r["skipped_as"] == "not_linked"]
+    assert f"QuickBooks item {own['Id']} did not come from a Stripe product" in unlinked["skip_reason"]
+    assert runtime.store.run(unlinked["id"])["steps"] == [] and stripe_seen.writes() == []
+    assert len([e for e in stored_events(runtime) if e["trigger"] == "ledgerlink.sync.conflict"]) == 1
+

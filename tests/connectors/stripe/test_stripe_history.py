@@ -36,8 +36,8 @@ def _stripe_accepts(request) -> None:
 
 @pytest.fixture(scope="module")
 def week():
-    """A week of simulated business, a void and an uncollectible invoice on its last day,
-    served on loopback; the sender holds every request to Stripe's spec."""
+    """A week of simulated business, a void and an uncollectible invoice and two products on
+    its last day, served on loopback; the sender holds every request to Stripe's spec."""
     app = create_sandbox(seed=SEED, start=START, simulate_days=DAYS, rate_limit=False)
     account = app.sandbox.account
     for close in (account.void_invoice, account.mark_uncollectible):
@@ -46,6 +46,8 @@ def week():
         account.create_invoice_item({"customer": customer["id"], "invoice": invoice["id"],
                                      "amount": "4200", "currency": "eur"})
         close(account.finalize_invoice(invoice["id"])["id"])
+    for name in ("Bird food", "Nest box"):
+        account.update_product(account.create_product({"name": name})["id"], {"description": "a week old"})
     with running(app) as served, httpx.Client(timeout=30) as client:
         send = HttpSender(client, api.auth({"api_key": KEY}), check=_stripe_accepts)
         yield app.sandbox, send, context("stripe", {"api_base": served.url})
@@ -175,7 +177,7 @@ def test_the_triggers_without_history_say_why(week):
     catalog = load_catalog(build_plugin_manager(only="stripe"))
     for kind in ledgerlink_stripe.EVENT_TYPES:
         trigger = catalog.triggers[f"stripe.{kind}"]
-        if kind in ("customer.updated", "invoice.payment_failed"):
+        if kind in ("customer.updated", "product.updated", "invoice.payment_failed"):
             assert trigger.history is None and ledgerlink_stripe.NO_HISTORY in trigger.summary
         else:
             assert trigger.history is not None

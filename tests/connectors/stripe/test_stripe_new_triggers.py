@@ -2,7 +2,7 @@
 types no trigger handles.
 
 Payments without an invoice (``charge.succeeded``), disputes, failed payouts, voided and
-uncollectible invoices and customers: each trigger is listed by ``ledgerlink connectors``, a
+uncollectible invoices, customers and products: each trigger is listed by ``ledgerlink connectors``, a
 recipe on it dry-runs on its sample (2023-08-16 shape) and on an event built from the newest
 fixtures (Basil shape), its signed sample plans one run of that recipe through the webhook
 endpoint (and a duplicate none), and its sample says what Stripe says about such an event. An event of a
@@ -42,6 +42,8 @@ NEW = {  # trigger's event type -> the Stripe object it carries (= the newest fi
     "invoice.marked_uncollectible": "invoice",
     "customer.created": "customer",
     "customer.updated": "customer",
+    "product.created": "product",
+    "product.updated": "product",
 }
 
 

@@ -48,6 +48,8 @@ EVENT_OBJECT = {  # event type -> Stripe object name (= spec component schema na
     "charge.dispute.closed": "dispute",
     "customer.created": "customer",
     "customer.updated": "customer",
+    "product.created": "product",
+    "product.updated": "product",
 }
 TRIGGERS = sorted(f"stripe.{t}" for t in EVENT_OBJECT)
 PACKAGE = resources.files("ledgerlink_stripe")
@@ -412,6 +414,7 @@ _OBJECTS = [
     ("charge.dispute.created", "balance_transaction", ("balance_transaction",)),
     ("charge.dispute.created", "fee", ("balance_transaction",)),  # no fee in the fixture; all from the spec
     ("customer.created", "customer", ("customer",)),
+    ("product.created", "product", ("product",)),
 ]
 
 

@@ -17,11 +17,14 @@ from datetime import datetime, timezone
 import pytest
 
 from ledgerlink import jsonio
+from ledgerlink.config import load_config
 from ledgerlink.contract import Trigger
 from ledgerlink.engine.echo import CLOCK_SKEW_SECONDS, changed_at, echo
+from ledgerlink.recipes.guards import first_skip
+from ledgerlink.recipes.recipe import check_recipe
 from ledgerlink.store import Store
 from ledgerlink.testing.databases import migrated_db
-from runtime_fixtures import RECIPES
+from runtime_fixtures import RECIPES, write_config
 
 TWO_WAY = RECIPES / "two-way" / "quickbooks-payment-to-stripe-invoice-paid.json"
 PAYMENT = Trigger(name="books.payment.created", summary="", event_schema={}, sample={},
@@ -176,6 +179,7 @@ SHIPPED = sorted((RECIPES / "two-way").glob("*.json"))
 DRY_RUN = {"freshbooks-client-updated-checked-against-stripe": "not_owner",
            "freshbooks-payment-to-stripe-invoice-paid": "not_linked",
            "quickbooks-customer-updated-checked-against-stripe": "not_owner",
+           "quickbooks-item-updated-checked-against-stripe": "not_owner",
            "quickbooks-payment-to-stripe-invoice-paid": "not_linked",
            "stripe-customer-updated-to-freshbooks-client": "not_owner",
            "stripe-customer-updated-to-quickbooks-customer": "not_owner",
@@ -183,6 +187,8 @@ DRY_RUN = {"freshbooks-client-updated-checked-against-stripe": "not_owner",
            "stripe-invoice-finalized-to-freshbooks-open-invoice": None,
            "stripe-invoice-finalized-to-quickbooks-open-invoice": None,
            "stripe-invoice-finalized-to-xero-open-invoice": None,
+           "stripe-product-created-to-quickbooks-item": "not_owner",
+           "stripe-product-updated-to-quickbooks-item": "not_owner",
            "xero-contact-updated-checked-against-stripe": "not_owner",
            "xero-invoice-paid-to-stripe-invoice-paid": "not_linked"}
 #: the open invoice's steps, and where its request says the amount, per ledger
@@ -219,3 +225,36 @@ def test_every_two_way_recipe_validates_and_dry_runs(path, run_cli, catalog, tmp
         assert [(step["action"], step["status"]) for step in report["steps"]] == [
             (action, "would_run") for action in actions]
         assert amount(report["steps"][1]["request"]["body"]) == 42
+
+
+ITEM_CHECK = RECIPES / "two-way" / "quickbooks-item-updated-checked-against-stripe.json"
+STRIPE_PRODUCT = {"id": "prod_1", "name": "Bird seed", "description": None}
+
+
+@pytest.mark.parametrize("item,product,conflict", [
+    ({"Name": "Bird seed"}, {}, False),  # no description on either side
+    ({"Name": "Bird seed", "Description": ""}, {}, False),
+    ({"Name": "Bird seed", "Description": "Seeds"}, {"description": "Seeds"}, False),
+    ({"Name": "Bird seed", "UnitPrice": "12.00"}, {}, False),  # the price is QuickBooks' own
+    ({"Name": "House seed"}, {}, True),
+    ({"Name": "Bird seed", "Description": "by hand"}, {}, True),
+    ({"Name": "Bird seed", "Description": "by hand"}, {"description": "Seeds"}, True),
+    ({"Name": "Bird seed"}, {"description": "Seeds"}, True),  # a person cleared it
+], ids=["none", "empty", "same", "price", "renamed", "described", "redescribed", "cleared"])
+def test_the_item_check_finds_a_conflict_only_in_what_stripe_owns(catalog, tmp_path, monkeypatch,
+                                                                  item, product, conflict):
+    """The shipped item check's rule asked after it read the Stripe product: a Name or a
+    Description that differs from Stripe's (null and absent being no description) is a
+    conflict, with both values; anything else is not."""
+    monkeypatch.setenv("LL_TEST_WHSEC", "whsec_x")
+    monkeypatch.setenv("LL_TEST_QBO_TOKEN", "token")
+    recipe, problems = check_recipe(json.loads(ITEM_CHECK.read_text()), ITEM_CHECK.name, catalog,
+                                    load_config(write_config(tmp_path), catalog))
+    assert recipe is not None, problems
+    doc = {"event": {"entity_id": "21", "data": {"Id": "21", **item}}, "truth": {"items": "stripe"},
+           "linked": {"stripe_product": "prod_1"}, "steps": {"stripe": {**STRIPE_PRODUCT, **product}}}
+    assert first_skip(recipe.skips, doc) is None  # owned by Stripe, linked: the product is read
+    found = first_skip(recipe.skips, doc, after="stripe")
+    assert (found is not None) is conflict
+    if conflict:
+        assert found[0] == "conflict" and f'Name "{item["Name"]}"' in found[1] and "(product prod_1)" in found[1]

@@ -12,7 +12,8 @@ fixed port)::
     with running(create_sandbox(seed="demo")) as served:
         ...  # Authorization: Bearer sk_test_sandbox against served.url + "/v1/…"
 
-Endpoints: customers (create, update, retrieve, list), invoice items (create), invoices
+Endpoints: customers (create, update, retrieve, list), products (create, update incl.
+``active``, retrieve, list with ``active``), invoice items (create), invoices
 (create, update, finalize, pay incl. ``paid_out_of_band``, void, mark_uncollectible,
 retrieve, list), payment intents (create a succeeded card payment; retrieve, list), charges
 (retrieve, list), refunds (full and partial), disputes (retrieve, list), balance transactions
@@ -22,8 +23,8 @@ retrieve), credit notes, events (list with ``type``/``types[]``, ``created``,
 habits it keeps, :mod:`.ledger` and :mod:`.money` the money, :mod:`.store` lists and ids.
 
 **Driven in-process.** ``app.sandbox.account`` is a :class:`~.business.Account` whose methods
-(``create_customer``, ``create_invoice``, ``pay_invoice``, ``create_payment``, ``refund``,
-``dispute``, ``close_dispute``, ``create_credit_note``, ``ledger.payout(…, automatic=True)``,
+(``create_customer``, ``create_product``, ``update_product``, ``create_invoice``,
+``pay_invoice``, ``create_payment``, ``refund``, ``dispute``, ``close_dispute``, ``create_credit_note``, ``ledger.payout(…, automatic=True)``,
 ``ledger.settle``) are what the HTTP API calls; the simulated business (:mod:`.simulate`,
 option ``simulate_days`` or ``POST /__sandbox/simulate``) calls them directly and moves
 ``app.sandbox.clock`` forward through each day. Every call records the same events

@@ -66,6 +66,11 @@ def _one_of(name: str, values: tuple[str, ...],
     return checked
 
 
+def _active(account: Account, params: Obj) -> Callable[[Obj], bool]:
+    active = wire.boolean(params, "active")
+    return lambda obj: active is None or obj["active"] is active
+
+
 #: an invoice's statuses (docs.stripe.com/api/invoices/list#list_invoices-status)
 INVOICE_STATUSES = ("draft", "open", "paid", "uncollectible", "void")
 
@@ -117,7 +122,7 @@ def _event_filter(account: Account, params: Obj) -> Callable[[Obj], bool]:
 _PLURAL = {"customer": "customers", "invoice": "invoices", "invoiceitem": "invoiceitems",
            "charge": "charges", "payment_intent": "payment_intents", "refund": "refunds",
            "dispute": "disputes", "balance_transaction": "balance_transactions",
-           "payout": "payouts", "credit_note": "credit_notes", "event": "events"}
+           "payout": "payouts", "credit_note": "credit_notes", "event": "events", "product": "products"}
 
 
 def _post(allowed: tuple[str, ...], act: Callable[[Account, list[str], Obj], Obj],
@@ -154,6 +159,9 @@ ROUTES: dict[tuple[str, str], Handler] = {
                                  lambda a, _, p: a.create_customer(p)),
     ("POST", "customers/*"): _post(("name", "email") + META,
                                    lambda a, args, p: a.update_customer(args[0], p)),
+    ("POST", "products"): _post(("name", "active") + META, lambda a, _, p: a.create_product(p)),
+    ("POST", "products/*"): _post(("name", "active") + META,
+                                  lambda a, args, p: a.update_product(args[0], p)),
     ("POST", "invoiceitems"): _post(("customer", "invoice", "amount", "currency") + META,
                                     lambda a, _, p: a.create_invoice_item(p), ("customer",)),
     ("POST", "invoices"): _post(("customer", "currency", "collection_method", "auto_advance",
@@ -179,6 +187,7 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "payouts"): _post(("amount", "currency") + META,
                                lambda a, _, p: a.ledger.payout(p, automatic=False), ("amount",)),
     ("GET", "customers"): _page("customer", ("email",), _equal("email")),
+    ("GET", "products"): _page("product", ("active",), _active),
     ("GET", "invoices"): _page("invoice", ("customer", "status", "collection_method"),
                                _one_of("status", INVOICE_STATUSES,
                                        _equal("customer", "status", "collection_method"))),

@@ -43,6 +43,12 @@ def _amount(params: Obj, name: str = "amount") -> int:
     return number
 
 
+def _flag(params: Obj, name: str) -> bool | None:
+    """A boolean parameter: a bool (driven in-process) or Stripe's ``true``/``false``."""
+    value = params.get(name)
+    return value if isinstance(value, bool) else wire.boolean(params, name)
+
+
 def _currency(params: Obj, default: str | None) -> str:
     currency = params.get("currency") or default
     if not isinstance(currency, str) or not money.supported(currency):
@@ -83,6 +89,35 @@ class Account:
             if params.get("metadata") is not None:
                 obj["metadata"] = _merged(obj["metadata"], params["metadata"])
             return self._changed("customer.updated", obj, before)
+
+    # --- products -----------------------------------------------------------------------
+    def create_product(self, params: Obj) -> Obj:
+        with self.store.lock:
+            if not params.get("name"):
+                raise wire.invalid("Missing required param: name.", "name", "parameter_missing")
+            active = _flag(params, "active")
+            obj = objects.product(self.store.new_id("prod"), self.store.now(),
+                                  {**params, "active": True if active is None else active})
+            self.store.add(obj)
+            self.store.emit("product.created", obj)
+            return obj
+
+    def update_product(self, ident: str, params: Obj) -> Obj:
+        with self.store.lock:
+            obj = self.store.get("product", ident)
+            before = copy.deepcopy(obj)
+            if "name" in params and not params["name"]:
+                raise wire.invalid("You must provide a non-empty name.", "name")
+            for field in ("name", "description"):
+                if field in params:
+                    obj[field] = params[field] or None
+            if _flag(params, "active") is not None:
+                obj["active"] = _flag(params, "active")
+            if params.get("metadata") is not None:
+                obj["metadata"] = _merged(obj["metadata"], params["metadata"])
+            if obj != before:
+                obj["updated"] = self.store.now()
+            return self._changed("product.updated", obj, before)
 
     # --- invoices -----------------------------------------------------------------------
     def create_invoice_item(self, params: Obj) -> Obj:

@@ -3,7 +3,7 @@
 Each builder returns the JSON object Stripe's API reference documents
 (https://docs.stripe.com/api/customers/object, …/invoices/object, …/charges/object,
 …/payment_intents/object, …/refunds/object, …/disputes/object,
-…/balance_transactions/object, …/payouts/object, …/credit_notes/object,
+…/balance_transactions/object, …/payouts/object, …/credit_notes/object, …/products/object,
 …/events/object), with every field Stripe always sends; fields the sandbox does not
 imitate are ``null`` or empty, as Stripe sends them for an account that does not use the
 feature. The state (:mod:`.state`) keeps these dicts and changes them in place.
@@ -29,6 +29,15 @@ def customer(ident: str, created: int, params: Obj) -> Obj:
             "name": params.get("name"), "next_invoice_sequence": 1, "phone": None,
             "preferred_locales": [], "shipping": None, "tax_exempt": "none",
             "test_clock": None}
+
+
+def product(ident: str, created: int, params: Obj) -> Obj:
+    return {"id": ident, "object": "product", "active": params.get("active", True), "created": created,
+            "default_price": None, "description": params.get("description") or None, "features": [],
+            "images": [], "livemode": False, "metadata": params.get("metadata") or {},
+            "name": params["name"], "package_dimensions": None, "shippable": None,
+            "statement_descriptor": None, "tax_code": None, "unit_label": None, "updated": created,
+            "url": None}
 
 
 def line_item(ident: str, item: Obj) -> Obj:

@@ -30,7 +30,8 @@ Obj = dict[str, Any]
 #: id prefix -> object type, and the resource name Stripe's 404 message uses
 PREFIXES = {"cus": "customer", "in": "invoice", "ii": "invoiceitem", "ch": "charge",
             "pi": "payment_intent", "re": "refund", "dp": "dispute",
-            "txn": "balance_transaction", "po": "payout", "cn": "credit_note", "evt": "event"}
+            "txn": "balance_transaction", "po": "payout", "cn": "credit_note", "evt": "event",
+            "prod": "product"}
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 

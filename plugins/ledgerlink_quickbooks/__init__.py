@@ -35,6 +35,7 @@ from dataclasses import replace
 from ledgerlink import hookimpl
 from ledgerlink.contract import Connector, Limits
 from ledgerlink.contract.entries import read_entry
+from ledgerlink.contract.reconcile import CLEARING_TIMEZONE_SCHEMA, CLEARING_TIMEZONE_SETTING
 
 from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
 from .fields import DEFAULT_HOME_CURRENCY
@@ -114,13 +115,7 @@ SETTINGS_SCHEMA = {
                            "reconcile` compares its balance (the TrialBalance report) with Stripe's at "
                            "each payout. Unset (the payout-summary mode): no balance is compared.",
         },
-        "clearing_timezone": {
-            "type": "string",
-            "minLength": 1,
-            "description": "The IANA time zone the booking recipes date sales in (their "
-                           "\"timezone\", e.g. \"America/New_York\"): the day a payout's balances "
-                           "are compared at ends at midnight there. Default: UTC.",
-        },
+        CLEARING_TIMEZONE_SETTING: CLEARING_TIMEZONE_SCHEMA,
         "client_id": {
             "type": "string",
             "minLength": 1,

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerlink.contract import ActionContext, Request, Response, exponent
-from ledgerlink.contract.reconcile import Listing, Reconcile, Record, end_of_day
+from ledgerlink.contract.reconcile import CLEARING_SETTING, Listing, Reconcile, Record, end_of_day
 from ledgerlink.errors import ConfigError, VendorError
 
 from .api import classify, entity_url, params
@@ -42,7 +42,6 @@ ENTITIES = {"quickbooks.create_invoice": "Invoice", "quickbooks.create_payment":
             "quickbooks.create_journal_entry": "JournalEntry"}
 PAGE = 1000
 #: the connection setting naming the clearing account (its Id or full name)
-CLEARING_SETTING = "clearing_account"
 
 
 def _minor(value: Any, currency: str) -> int:

@@ -33,7 +33,7 @@ from typing import Any
 from ledgerlink import jsonio
 from ledgerlink.contract import ActionContext, Request, Response
 from ledgerlink.contract.money import exponent
-from ledgerlink.contract.reconcile import Listing, Reconcile, Record
+from ledgerlink.contract.reconcile import CLEARING_SETTING, Listing, Reconcile, Record
 from ledgerlink.errors import ConfigError, EventError, VendorError
 
 from . import api
@@ -53,7 +53,6 @@ ENTITIES = {"xero.create_invoice": "Invoice", "xero.create_credit_note": "Credit
             "xero.create_bank_transfer": "BankTransfer", "xero.create_manual_journal": "ManualJournal"}
 PAGE_SIZE = 100
 #: the connection setting naming the clearing account by its code
-CLEARING_SETTING = "clearing_account"
 #: the contact money spent to is a fee (its fees, a dispute) rather than a refund to a customer
 PROCESSOR = "stripe"
 _PAYOUT = re.compile(r"\b(po_[A-Za-z0-9]+)")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledgerlink.contract.reconcile import CLEARING_TIMEZONE_SCHEMA, CLEARING_TIMEZONE_SETTING
+
 API_BASE = "https://api.xero.com/api.xro/2.0"
 AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
 TOKEN_URL = "https://identity.xero.com/connect/token"
@@ -114,13 +116,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                            "account, e.g. 099): `ledgerlink reconcile` compares its balance with "
                            "Stripe's at each payout. Unset: no balance is compared.",
         },
-        "clearing_timezone": {
-            "type": "string",
-            "minLength": 1,
-            "description": "The IANA time zone the booking recipes date sales in (their "
-                           "\"timezone\", e.g. \"America/New_York\"): the day a payout's balances "
-                           "are compared at ends at midnight there. Default: UTC.",
-        },
+        CLEARING_TIMEZONE_SETTING: CLEARING_TIMEZONE_SCHEMA,
         "daily_limit": {
             "type": "integer",
             "enum": list(DAILY_LIMITS),

@@ -28,6 +28,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ledgerlink.contract.components import ActionContext, Connection, Request, Response
 from ledgerlink.errors import ConfigError
 
+#: the ledger connection's settings a clearing-balance check reads: the account Stripe's money
+#: is booked into (how it is named — a code, a name or an id — is the ledger's own), and the
+#: time zone whose midnight ends the day balances are compared at
+CLEARING_SETTING, CLEARING_TIMEZONE_SETTING = "clearing_account", "clearing_timezone"
+#: the JSON Schema of ``clearing_timezone`` for a ledger connector's settings schema
+CLEARING_TIMEZONE_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "description": "The IANA time zone the booking recipes date sales in (their "
+                   "\"timezone\", e.g. \"America/New_York\"): the day a payout's balances "
+                   "are compared at ends at midnight there. Default: UTC.",
+}
+
 #: what a record is, in words every system shares; ``dispute``: money a card dispute took from
 #: the balance (funds withdrawn) or gave back (funds reinstated, the dispute won)
 RECORD_KINDS = ("invoice", "payment", "refund", "dispute", "credit_note", "fee", "payout", "deposit",

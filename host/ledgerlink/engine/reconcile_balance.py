@@ -25,14 +25,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ledgerlink.contract import ActionContext
-from ledgerlink.contract.reconcile import ReadBalance, Reconcile, Record, end_of_day
+from ledgerlink.contract.reconcile import CLEARING_SETTING, CLEARING_TIMEZONE_SETTING, ReadBalance, Reconcile, Record, end_of_day
 from ledgerlink.engine.backfill import governed
 from ledgerlink.engine.runner import drive
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import ConfigError
 
 #: the ledger connection's settings: the clearing account, and the time zone its days end in
-ACCOUNT_SETTING, ZONE_SETTING = "clearing_account", "clearing_timezone"
+ACCOUNT_SETTING, ZONE_SETTING = CLEARING_SETTING, CLEARING_TIMEZONE_SETTING
 Balance = Mapping[str, int]
 #: makes a discrepancy: (problem, connection, kind, entity, id, date, expected, found, source_id, run, fix)
 Make = Callable[..., Any]

@@ -17,6 +17,7 @@ from typing import Any
 
 from ledgerlink.contract import Action, ActionContext, Request, Response
 from ledgerlink.contract.problems import begin, text
+from ledgerlink.contract.writes import update_output_schema
 from ledgerlink.errors import VendorError
 
 from . import api, records
@@ -48,19 +49,7 @@ INPUT_SCHEMA = {
     },
 }
 
-OUTPUT_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "required": ["id", "status", "changed"],
-    "properties": {
-        "id": {"type": "string", "description": "The client's id."},
-        "status": {"enum": ["updated", "unchanged"],
-                   "description": "\"updated\": FreshBooks took the change; \"unchanged\": the client "
-                                  "already held every value given, so nothing was sent."},
-        "changed": {"type": "array", "items": {"type": "string"},
-                    "description": "The fields sent (those whose value differed)."},
-    },
-}
+OUTPUT_SCHEMA = update_output_schema(vendor="FreshBooks", what="the client", id_is="The client's id.")
 
 SAMPLE = {"clientid": "12345", "organization": "American Cyanamid Ltd", "email": "ap@cyanamid.example"}
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from ledgerlink.contract import Action, ActionContext, Request, Response
 from ledgerlink.contract.problems import begin, text
+from ledgerlink.contract.writes import update_output_schema
 from ledgerlink.errors import InputError, VendorError
 
 from . import api
@@ -49,19 +50,7 @@ INPUT_SCHEMA = {
     },
 }
 
-OUTPUT_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "type": "object",
-    "required": ["id", "status", "changed"],
-    "properties": {
-        "id": {"type": "string", "description": "The contact's ContactID."},
-        "status": {"enum": ["updated", "unchanged"],
-                   "description": "\"updated\": Xero took the change; \"unchanged\": the contact already "
-                                  "held every value given, so nothing was sent."},
-        "changed": {"type": "array", "items": {"type": "string"},
-                    "description": "The fields sent (those whose value differed)."},
-    },
-}
+OUTPUT_SCHEMA = update_output_schema(vendor="Xero", what="the contact", id_is="The contact's ContactID.")
 
 SAMPLE = {"ContactID": "bd2270c3-8706-4c11-9cfb-000b551c3f51", "Name": "Ridgeway University Ltd",
           "EmailAddress": "ap@ridgeway.example"}

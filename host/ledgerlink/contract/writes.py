@@ -200,3 +200,22 @@ def linked_target(source_id: str,
 
 __all__ = ["Built", "Classifier", "CreateSteps", "Schemas", "Undo", "create_action",
            "find_created", "linked_target", "perform_create", "read_then_delete"]
+
+
+def update_output_schema(*, vendor: str, what: str, id_is: str) -> dict[str, Any]:
+    """The output schema of an action that changes a few fields of an entity, sending only
+    those that differ (nothing when it holds them all): ``{"id", "status", "changed"}``.
+    ``what`` names the entity ("the client"), ``id_is`` its id ("The client's id.")."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": ["id", "status", "changed"],
+        "properties": {
+            "id": {"type": "string", "description": id_is},
+            "status": {"enum": ["updated", "unchanged"],
+                       "description": f"\"updated\": {vendor} took the change; \"unchanged\": {what} "
+                                      f"already held every value given, so nothing was sent."},
+            "changed": {"type": "array", "items": {"type": "string"},
+                        "description": "The fields sent (those whose value differed)."},
+        },
+    }

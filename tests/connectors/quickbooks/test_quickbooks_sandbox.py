@@ -771,6 +771,12 @@ def test_scripted_timeout_commits_before_the_answer_is_lost(qbo, client, sandbox
     assert body_of(retried)["JournalEntry"]["Id"] == entry["Id"]
     assert len(sandbox.entities(REALM, "journalentry")) == 1
     assert sandbox.stats()["replayed"] == 1
+    # the slow request's thread still sleeps: let it finish and log itself here, not in the
+    # log of the next test of this module (which shares the sandbox)
+    waited = time.monotonic() + 30
+    while len(sandbox.requests()) < 2 and time.monotonic() < waited:
+        time.sleep(0.02)
+    assert [entry.get("status") for entry in sandbox.requests()] == [200, 200]
 
 
 def test_bad_fault_scripts_are_refused(client, sandbox):

@@ -154,6 +154,9 @@ def one_run(side: Side, deployment: str, args: argparse.Namespace, tag: str) -> 
                               profile and profile.with_name(profile.name + "-worker")).target_pid)
         if args.warmup:
             burst.loadgen(url, sink_url, event, args.warmup, min(16, args.concurrency), f"w{tag}")
+        if profile is not None:  # the profiles count from here: the timed events alone
+            for pid in pids:
+                os.kill(pid, signal.SIGUSR1)
         sampled = setup.directory / "sampler.json"
         sampler = subprocess.Popen([sys.executable, str(HERE / "sampler.py"), str(sampled), *map(str, pids)])
         try:

@@ -11,6 +11,10 @@ ran (``sqlite3.Connection.set_trace_callback``: every statement the database saw
 came through SQLAlchemy or raw DB-API, BEGIN and COMMIT included) are counted by their first
 words into ``OUT_PREFIX.sql.json``.
 
+SIGUSR1 marks the start of the measured load (bench/compare.py sends it after the warm-up):
+what ran before it — start-up, schema checks, the warm-up's events — is subtracted from both
+files, so their counts divide by the timed events alone.
+
 Used by ``bench/compare.py --profile DIR``: the same load on both sides, one profile each.
 """
 
@@ -20,6 +24,7 @@ import atexit
 import cProfile
 import collections
 import json
+import marshal
 import pstats
 import re
 import signal
@@ -30,6 +35,9 @@ from pathlib import Path
 _profiles: list[cProfile.Profile] = []
 _statements: collections.Counter[str] = collections.Counter()
 _lock = threading.Lock()
+#: what had run when the measured load began (SIGUSR1): merged raw stats and statements
+_marked: dict = {}
+_statements_marked: collections.Counter[str] = collections.Counter()
 
 
 def statement_kind(sql: str) -> str:
@@ -71,18 +79,39 @@ def _thread_profile(frame, event, arg):  # noqa: ANN001 - the sys.setprofile sig
     profile.enable()
 
 
+def _merged() -> dict:
+    """The raw stats of every thread's profile, merged: {function: (cc, nc, tt, ct, {})}
+    (callers are left out: the marked counts are in them, so they could not be subtracted)."""
+    merged: dict = {}
+    for profile in list(_profiles):
+        profile.snapshot_stats()  # reads the entries; safe while the profile runs in its thread
+        for func, (cc, nc, tt, ct, _) in profile.stats.items():
+            cc0, nc0, tt0, ct0, _ = merged.get(func, (0, 0, 0.0, 0.0, {}))
+            merged[func] = (cc0 + cc, nc0 + nc, tt0 + tt, ct0 + ct, {})
+    return merged
+
+
+def _mark(*_args) -> None:
+    _marked.clear()
+    _marked.update(_merged())
+    with _lock:
+        _statements_marked.clear()
+        _statements_marked.update(_statements)
+
+
 def _dump(prefix: str) -> None:
     for profile in list(_profiles):
         profile.disable()
-    stats = None
-    for profile in _profiles:
-        try:
-            stats = pstats.Stats(profile) if stats is None else (stats.add(profile) or stats)
-        except TypeError:  # a thread that never ran any Python function
-            continue
-    if stats is not None:
-        stats.dump_stats(f"{prefix}.prof")
-    Path(f"{prefix}.sql.json").write_text(json.dumps(dict(_statements.most_common()), indent=1))
+    stats = {}
+    for func, (cc, nc, tt, ct, _) in _merged().items():
+        if func in _marked:
+            cc0, nc0, tt0, ct0, _ = _marked[func]
+            cc, nc, tt, ct = cc - cc0, nc - nc0, tt - tt0, ct - ct0
+        if nc > 0:
+            stats[func] = (cc, nc, tt, ct, {})
+    Path(f"{prefix}.prof").write_bytes(marshal.dumps(stats))
+    timed = _statements - _statements_marked
+    Path(f"{prefix}.sql.json").write_text(json.dumps(dict(timed.most_common()), indent=1))
 
 
 def top(path: str, lines: int = 40, sort: str = "tottime") -> None:
@@ -98,6 +127,7 @@ def main() -> int:
     _profiles.append(main_profile)
     atexit.register(_dump, prefix)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # replaced by serve/worker's own handler
+    signal.signal(signal.SIGUSR1, _mark)
     from ledgerlink.cli import main as ledgerlink_main
 
     sys.argv = ["ledgerlink", *args]

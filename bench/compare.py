@@ -19,7 +19,7 @@ plus one ``ledgerlink worker``), each with the side's own default thread counts.
 
 Run: .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/compare.py [--quick]
      [--events N] [--concurrency C] [--runs R] [--deployments serve,worker]
-     [--baseline COMMIT | --baseline-root DIR --baseline-python PYTHON]
+     [--profile DIR] [--baseline COMMIT | --baseline-root DIR --baseline-python PYTHON]
 """
 
 from __future__ import annotations
@@ -96,8 +96,11 @@ def working_tree() -> Side:
     return Side("working tree", Path(sys.executable), harness.REPO)
 
 
-def start(setup: harness.Setup, side: Side, name: str, args: list[str]) -> harness.Process:
-    process = harness.Process(name, [side.command, *args],
+def start(setup: harness.Setup, side: Side, name: str, args: list[str],
+          profile: Path | None = None) -> harness.Process:
+    """``ledgerlink ARGS`` of ``side``; under bench/profiled.py (writing ``profile``.*) when given."""
+    command = [str(side.python), str(HERE / "profiled.py"), str(profile)] if profile else [side.command]
+    process = harness.Process(name, [*command, *args],
                               setup.directory / f"{name}.log", setup.env, setup.directory)
     setup.processes.append(process)
     return process
@@ -138,14 +141,22 @@ def one_run(side: Side, deployment: str, args: argparse.Namespace, tag: str) -> 
         port = harness.free_port()
         url = f"http://127.0.0.1:{port}"
         serve_args = ["serve", *common, "--port", str(port)] + (["--workers", "0"] if deployment == "worker" else [])
-        serve = start(setup, side, "serve", serve_args)
+        profile = None
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+            profile = args.profile / f"{tag}-{'baseline' if side.label.startswith('baseline') else 'tree'}"
+        serve = start(setup, side, "serve", serve_args, profile and profile.with_name(profile.name + "-serve"))
         harness.wait_for("serve to answer /healthz", lambda: harness.http_get_json(f"{url}/healthz") is not None,
                          serve)
         pids = [serve.target_pid]
         if deployment == "worker":
-            pids.append(start(setup, side, "worker", ["worker", *common]).target_pid)
+            pids.append(start(setup, side, "worker", ["worker", *common],
+                              profile and profile.with_name(profile.name + "-worker")).target_pid)
         if args.warmup:
             burst.loadgen(url, sink_url, event, args.warmup, min(16, args.concurrency), f"w{tag}")
+        if profile is not None:  # the profiles count from here: the timed events alone
+            for pid in pids:
+                os.kill(pid, signal.SIGUSR1)
         sampled = setup.directory / "sampler.json"
         sampler = subprocess.Popen([sys.executable, str(HERE / "sampler.py"), str(sampled), *map(str, pids)])
         try:
@@ -212,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="an interpreter the baseline is already installed in (with --baseline-root)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 60 events, warm-up 10, concurrency 4, one run, unless given")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="run every ledgerlink process under bench/profiled.py: cProfile of all "
+                             "threads and SQL statements counted, written into DIR per run and side")
     parser.add_argument("--keep", action="store_true", help="keep each run's temporary directory")
     given = set(a.split("=")[0] for a in (argv if argv is not None else sys.argv[1:]))
     args = parser.parse_args(argv)

@@ -20,7 +20,7 @@ The host knows no vendor: the entity kinds and the change time's path are the co
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -71,9 +71,21 @@ def changed_at(trigger: Trigger, payload: Mapping[str, Any]) -> float | None:
     return None
 
 
-def echo(store: Store, trigger: Trigger, connection: str, payload: Mapping[str, Any]) -> str | None:
-    """Why the event is ledgerlink's own echo (a sentence), or None when it is news."""
+#: ``may_have_written(connection, entity)``: False when no recipe step writes that entity kind
+#: on that connection (:meth:`ledgerlink.recipes.registry.Registry.may_have_written`)
+MayHaveWritten = Callable[[str, str], bool]
+
+
+def echo(store: Store, trigger: Trigger, connection: str, payload: Mapping[str, Any],
+         may_have_written: MayHaveWritten | None = None) -> str | None:
+    """Why the event is ledgerlink's own echo (a sentence), or None when it is news.
+
+    The ``writes`` table is read only when ``may_have_written`` (when given) says a recipe
+    step writes the trigger's entity kind on ``connection``: a one-way recipe's event is never
+    an echo, and costs no lookup."""
     if not trigger.entity or not trigger.source_id_path or not trigger.changed_at_path:
+        return None
+    if may_have_written is not None and not may_have_written(connection, trigger.entity):
         return None
     entity_id = trigger_value(trigger.source_id_path, payload)
     if not isinstance(entity_id, (str, int)) or isinstance(entity_id, bool):
@@ -104,13 +116,15 @@ def linked_in(store: Store):
 
 
 def before_steps(store: Store, recipe: Recipe, connection: str, payload: Mapping[str, Any],
-                 doc: dict[str, Any], first: bool) -> tuple[str, str] | None:
+                 doc: dict[str, Any], first: bool,
+                 may_have_written: MayHaveWritten | None = None) -> tuple[str, str] | None:
     """Fill ``doc["linked"]``; on a run's ``first`` attempt at its steps, ``(skipped as,
-    reason)`` when the run is to be skipped: an echo, or the first ``skip`` rule that holds."""
+    reason)`` when the run is to be skipped: an echo (:func:`echo`), or the first ``skip``
+    rule that holds."""
     doc["linked"] = read_linked(recipe.linked, doc, linked_in(store))
     if not first:
         return None
-    reason = echo(store, recipe.trigger, connection, payload)
+    reason = echo(store, recipe.trigger, connection, payload, may_have_written)
     if reason is not None:
         return "echo", reason
     return first_skip(recipe.skips, doc)

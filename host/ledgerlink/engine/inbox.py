@@ -10,10 +10,12 @@ not store, before anything is stored.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -254,9 +256,29 @@ def check_storable(connector: str, event: IncomingEvent) -> None:
                          pointer=pointer or "/")
 
 
+def _decimal_text(value: Any) -> str:
+    if isinstance(value, Decimal):  # a number as jsonio reads it: digits, no unstorable character
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def _may_hold_unstorable(value: Any) -> bool:
+    """False when no key or string of ``value`` can hold NUL or a surrogate (one C pass)."""
+    try:
+        text = json.dumps(value, ensure_ascii=True, default=_decimal_text)
+    except (TypeError, ValueError, RecursionError):  # not plain JSON, or deeper than C recursion: walk
+        return True
+    return "\\u0000" in text or "\\ud" in text
+
+
 def _unstorable_text(value: Any) -> tuple[str, str] | None:
     """The JSON pointer of the first key or string in ``value`` holding NUL or a surrogate,
-    and that character; None when there is none. Iterative: nesting depth costs no stack."""
+    and that character; None when there is none. Iterative: nesting depth costs no stack.
+    The common answer, none, comes from the C JSON encoder: its ASCII text writes NUL as
+    ``\\u0000`` and every surrogate (and every character beyond U+FFFF, as a pair) as
+    ``\\udXXX``, so a text with neither holds none; only otherwise is the place looked for."""
+    if not _may_hold_unstorable(value):
+        return None
     stack: list[tuple[str, Any]] = [("", value)]
     while stack:
         pointer, node = stack.pop()

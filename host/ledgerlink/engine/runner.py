@@ -213,6 +213,7 @@ class LiveRun:
     connections: Connections
     metrics: Counters
     lease_seconds: float
+    may_have_written: Callable[[str, str], bool] | None = None  # echo.MayHaveWritten; None: always look
 
 
 def perform(live: LiveRun, recipe: Recipe, before: Callable[[Step, dict[str, Any]], None] | None = None) -> bool:
@@ -233,7 +234,7 @@ def perform(live: LiveRun, recipe: Recipe, before: Callable[[Step, dict[str, Any
     done = store.succeeded_steps(run.id) if run.attempts > 1 else {}
     doc = document(recipe, event)
     source = source_id(recipe, payload)
-    skip = before_steps(store, recipe, run.connection, payload, doc, first=not done)
+    skip = before_steps(store, recipe, run.connection, payload, doc, not done, live.may_have_written)
     if skip is not None:  # an echo of ledgerlink's own write, or a recipe's skip rule
         raise Skipped(*skip)
     for index, step in enumerate(recipe.steps):

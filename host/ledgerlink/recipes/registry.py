@@ -34,6 +34,8 @@ class Registry:
         self._active: dict[str, Recipe] = {}
         self._by_trigger: dict[str, list[Recipe]] = {}
         self._versions: dict[tuple[str, int], Recipe] = {}
+        #: (connection, entity kind) pairs a step of a compiled version writes (``Action.entity``)
+        self._written: frozenset[tuple[str, str]] = frozenset()
         self.generation = 0
 
     def reload(self) -> list[Recipe]:
@@ -58,6 +60,7 @@ class Registry:
         with self._lock:
             for recipe in recipes:
                 self._versions[(recipe.id, recipe.version)] = recipe
+            self._written = self._written | _written_by(recipes)
             self._active = {r.id: r for r in recipes}
             self._by_trigger = by_trigger
             self.generation += 1
@@ -93,4 +96,17 @@ class Registry:
             raise RecipeError(problems)
         with self._lock:
             self._versions[(recipe_id, version)] = recipe
+            self._written = self._written | _written_by([recipe])
         return recipe
+
+    def may_have_written(self, connection: str, entity: str) -> bool:
+        """Whether a step of a recipe version this process compiled writes ``entity`` entities
+        on ``connection`` — when none does, an event about such an entity cannot be ledgerlink's
+        echo and its ``writes`` lookup is skipped (:func:`ledgerlink.engine.echo.echo`)."""
+        return (connection, entity) in self._written
+
+
+def _written_by(recipes: list[Recipe]) -> frozenset[tuple[str, str]]:
+    """The (connection, entity kind) pairs the steps of ``recipes`` write."""
+    return frozenset((step.connection, step.action.entity)
+                     for recipe in recipes for step in recipe.steps if step.action.entity)

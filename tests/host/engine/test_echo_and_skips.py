@@ -15,16 +15,18 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from ledgerlink import jsonio
 from ledgerlink.config import load_config
 from ledgerlink.contract import Trigger
 from ledgerlink.engine.echo import CLOCK_SKEW_SECONDS, changed_at, echo
+from ledgerlink.engine.operations import build_runtime
 from ledgerlink.recipes.guards import first_skip
 from ledgerlink.recipes.recipe import check_recipe
 from ledgerlink.store import Store
 from ledgerlink.testing.databases import migrated_db
-from runtime_fixtures import RECIPES, write_config
+from runtime_fixtures import QBO_TOKEN, RECIPES, recipes_dir, write_config
 
 TWO_WAY = RECIPES / "two-way" / "quickbooks-payment-to-stripe-invoice-paid.json"
 PAYMENT = Trigger(name="books.payment.created", summary="", event_schema={}, sample={},
@@ -74,6 +76,41 @@ def test_the_event_of_our_own_write_is_an_echo_naming_the_write(store):
 ])
 def test_anything_else_is_news(store, connection, payload, why):
     assert echo(store, PAYMENT, connection, payload) is None, why
+
+
+def statements(store):
+    """The statements ``store`` runs while the block runs (a list that fills)."""
+    seen: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    return seen
+
+
+def test_the_writes_table_is_read_only_when_a_recipe_step_writes_that_kind_on_that_connection(store):
+    seen = statements(store)
+    payload = event("7", WRITTEN - 0.5)
+    assert echo(store, PAYMENT, "books", payload, lambda connection, entity: False) is None
+    assert seen == []  # no step writes Payments on "books": no lookup, and no echo
+    assert "Payment 7" in echo(store, PAYMENT, "books", payload,
+                               lambda connection, entity: (connection, entity) == ("books", "Payment"))
+    assert len(seen) == 1
+
+
+def test_the_registry_knows_which_kinds_its_recipe_versions_write_per_connection(tmp_path, monkeypatch):
+    monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test")
+    monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
+    recipes = recipes_dir(tmp_path)
+    runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes, config_file=str(write_config(tmp_path)))
+    try:
+        registry = runtime.registry
+        # one-way journals: Stripe's invoice events are never an echo, and cost no lookup
+        assert not registry.may_have_written("stripe", "invoice")
+        assert registry.may_have_written("quickbooks", "JournalEntry")
+        (recipes / TWO_WAY.name).write_text(TWO_WAY.read_text())
+        registry.reload()  # a two-way recipe marks Stripe invoices paid: their events are looked up
+        assert registry.may_have_written("stripe", "invoice")
+        assert not registry.may_have_written("quickbooks", "invoice")
+    finally:
+        runtime.close()
 
 
 def test_a_trigger_that_declares_no_entity_or_no_time_never_takes_an_event_for_an_echo(store):

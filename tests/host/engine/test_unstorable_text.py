@@ -1,0 +1,59 @@
+"""The inbox refuses an event holding text no database column can hold (NUL, a lone
+surrogate) and names its place; the common answer, none, comes from one pass of the C JSON
+encoder. Checked here against a plain recursive reading of every key and string, on any
+JSON-like value: Decimals (as jsonio reads numbers), characters beyond U+FFFF (written as a
+surrogate pair by the encoder, yet storable), NUL and lone surrogates in keys and strings,
+nesting deeper than the encoder's recursion.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import given, settings, strategies as st
+
+from ledgerlink.engine.inbox import _unstorable_text
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_texts(value: Any) -> bool:
+    """Whether any key or string of ``value`` holds NUL or a surrogate (the plain reading)."""
+    if isinstance(value, str):
+        return UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(unstorable_texts(k) or unstorable_texts(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(unstorable_texts(item) for item in value)
+    return False
+
+
+TEXT = st.text(st.characters(codec=None, exclude_categories=()) | st.sampled_from(["\x00", "\ud800", "\udfff", "😀"]),
+               max_size=8)
+SCALAR = (TEXT | st.integers() | st.decimals(allow_nan=False, allow_infinity=False) | st.booleans() | st.none())
+VALUE = st.recursive(SCALAR, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+                     max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUE)
+def test_the_fast_answer_agrees_with_reading_every_key_and_string(value):
+    found = _unstorable_text(value)
+    assert (found is not None) == unstorable_texts(value)
+    if found is not None:
+        assert UNSTORABLE.fullmatch(found[1])
+
+
+def test_storable_text_beyond_the_basic_plane_and_decimals_are_not_refused():
+    assert _unstorable_text({"name": "Café 😀", "amount": Decimal("12.50"), "lines": [{"n": 1}]}) is None
+
+
+def test_the_place_is_named_in_keys_strings_and_below_the_encoders_recursion():
+    assert _unstorable_text({"a": [{"b": "x\x00"}], "amount": Decimal("1.5")}) == ("/a/0/b", "\x00")
+    assert _unstorable_text({"k\ud800": 1}) == ("/k\ud800", "\ud800")
+    deep: Any = "\udc00"
+    for _ in range(5000):
+        deep = [deep]
+    assert _unstorable_text(deep) == ("/0" * 5000, "\udc00")

@@ -53,6 +53,7 @@ class Registry:
             (r.id, r.version, jsonio.dumps(r.raw), r.file) for r in recipes)
         if saved:
             raise RecipeError([Problem(p.split(":/")[0], "/version", p.split(": ", 1)[1]) for p in saved])
+        written = self.store.written_kinds()
         by_trigger: dict[str, list[Recipe]] = {}
         for recipe in recipes:
             if recipe.enabled:
@@ -60,7 +61,9 @@ class Registry:
         with self._lock:
             for recipe in recipes:
                 self._versions[(recipe.id, recipe.version)] = recipe
-            self._written = self._written | _written_by(recipes)
+            # what the recipes write, and what ledgerlink ever wrote (a recipe since removed
+            # wrote entities whose webhooks may still come: they are echoes too)
+            self._written = self._written | _written_by(recipes) | written
             self._active = {r.id: r for r in recipes}
             self._by_trigger = by_trigger
             self.generation += 1
@@ -101,8 +104,10 @@ class Registry:
 
     def may_have_written(self, connection: str, entity: str) -> bool:
         """Whether a step of a recipe version this process compiled writes ``entity`` entities
-        on ``connection`` — when none does, an event about such an entity cannot be ledgerlink's
-        echo and its ``writes`` lookup is skipped (:func:`ledgerlink.engine.echo.echo`)."""
+        on ``connection``, or ledgerlink had written one when the recipes were last loaded (by a
+        recipe since removed, whose echoes may still come) — when neither, an event about such
+        an entity cannot be ledgerlink's echo and its ``writes`` lookup is skipped
+        (:func:`ledgerlink.engine.echo.echo`)."""
         return (connection, entity) in self._written
 
 

@@ -29,6 +29,13 @@ class Write:
 class WriteStore(StoreBase):
     """Reading what ledgerlink wrote."""
 
+    def written_kinds(self) -> frozenset[tuple[str, str]]:
+        """The (connection, entity kind) pairs ledgerlink ever wrote (the index's first two
+        columns, read once when the recipes are loaded)."""
+        with self.engine.connect() as conn:
+            return frozenset((str(c), str(e)) for c, e in conn.execute(
+                sa.select(writes.c.connection, writes.c.entity).distinct()))
+
     def last_write(self, connection: str, entity: str, entity_id: str) -> Write | None:
         """ledgerlink's latest write of the ``entity`` ``entity_id`` on ``connection``, or None
         when ledgerlink never wrote it."""

@@ -51,7 +51,7 @@ def store(tmp_path):
     store.log_step(run, "payment", 1, "succeeded", external_id="7", started_at=WRITTEN, finished_at=WRITTEN,
                    wrote=[("books", "Payment", "7")])
     yield store
-    store.engine.dispose()
+    store.dispose()
 
 
 def event(entity_id: str, changed: float | str) -> dict:
@@ -109,6 +109,24 @@ def test_the_registry_knows_which_kinds_its_recipe_versions_write_per_connection
         registry.reload()  # a two-way recipe marks Stripe invoices paid: their events are looked up
         assert registry.may_have_written("stripe", "invoice")
         assert not registry.may_have_written("quickbooks", "invoice")
+    finally:
+        runtime.close()
+
+
+def test_a_kind_ledgerlink_wrote_under_a_recipe_since_removed_is_still_looked_up(tmp_path):
+    """A two-way recipe wrote a Stripe invoice, then was removed: a process started later
+    compiles only one-way recipes, yet the invoice's webhook may still come, and is an echo."""
+    db = migrated_db(tmp_path)
+    store = Store(db)
+    [(pk, _, _)] = store.ingest("quickbooks", [("evt_w", "quickbooks.payment.created", {"id": "evt_w"}, [])])
+    run = store.plan(pk, "gone-two-way", 1)
+    store.log_step(run, "paid", 1, "succeeded", external_id="in_1", started_at=WRITTEN, finished_at=WRITTEN,
+                   wrote=[("stripe", "invoice", "in_1")])
+    store.dispose()
+    runtime = build_runtime(db=db, recipes=recipes_dir(tmp_path), config_file=str(write_config(tmp_path)))
+    try:
+        assert runtime.registry.may_have_written("stripe", "invoice")
+        assert not runtime.registry.may_have_written("stripe", "customer")
     finally:
         runtime.close()
 

@@ -19,7 +19,7 @@ plus one ``ledgerlink worker``), each with the side's own default thread counts.
 
 Run: .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/compare.py [--quick]
      [--events N] [--concurrency C] [--runs R] [--deployments serve,worker]
-     [--baseline COMMIT | --baseline-root DIR --baseline-python PYTHON]
+     [--baseline COMMIT | --baseline-root DIR --baseline-python PYTHON] [--tree-serve-args ARGS]
 """
 
 from __future__ import annotations
@@ -138,6 +138,8 @@ def one_run(side: Side, deployment: str, args: argparse.Namespace, tag: str) -> 
         port = harness.free_port()
         url = f"http://127.0.0.1:{port}"
         serve_args = ["serve", *common, "--port", str(port)] + (["--workers", "0"] if deployment == "worker" else [])
+        if side.label == "working tree":
+            serve_args += args.tree_serve_args.split()
         serve = start(setup, side, "serve", serve_args)
         harness.wait_for("serve to answer /healthz", lambda: harness.http_get_json(f"{url}/healthz") is not None,
                          serve)
@@ -210,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the baseline's source tree (default: a git worktree in the cache folder)")
     parser.add_argument("--baseline-python", type=Path,
                         help="an interpreter the baseline is already installed in (with --baseline-root)")
+    parser.add_argument("--tree-serve-args", default="", metavar="ARGS",
+                        help="more arguments for the working tree's serve only, e.g. '--processes 2' "
+                             "(against --baseline-root of the same tree, it measures just that option)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 60 events, warm-up 10, concurrency 4, one run, unless given")
     parser.add_argument("--keep", action="store_true", help="keep each run's temporary directory")

@@ -59,17 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from contextlib import ExitStack
 
     from ledgerlink.web.app import create_app
-    from ledgerlink.web.servers import BACKLOG, background, serve
-
-    sockets = None
-    if args.processes > 1:
-        if args.metrics_listen:
-            print("error: --metrics-listen serves one process's counters; use it with --processes 1 "
-                  "(each process's /metrics is on the main address with the token)", file=sys.stderr)
-            return 2
-        from ledgerlink.web.servers import prefork
-
-        sockets = prefork.listening(args.host, args.port, BACKLOG)
+    from ledgerlink.web.servers import background, serve
 
     def http(runtime: Runtime) -> None:
         with ExitStack() as stack:
@@ -81,22 +71,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                                          threads=2))
                 print(f"metrics on {running.url}/metrics", flush=True)
             serve(create_app(runtime=runtime), host=args.host, port=args.port, threads=args.threads,
-                  limits=connection_limits(args), sockets=sockets)
+                  limits=connection_limits(args))
 
-    banner = (f"ledgerlink serving on http://{args.host}:{args.port} with {args.workers} worker(s); "
-              f"{{recipes}} recipe(s); database {{db}}")
-    if sockets is None:
-        return _with_workers(args, banner, http)
-    import os
-
-    def one(index: int) -> int:
-        return _with_workers(args, f"{banner} (process {index} of {args.processes}, pid {os.getpid()})", http)
-
-    try:
-        return prefork.run(args.processes, one)
-    finally:
-        for sock in sockets:
-            sock.close()
+    return _with_workers(args, f"ledgerlink serving on http://{args.host}:{args.port} with {args.workers} "
+                               f"worker(s); {{recipes}} recipe(s); database {{db}}", http)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -148,9 +126,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=positive_int, default=64,
                    help="HTTP threads (default 64: a webhook's thread mostly waits for the commit that "
                         "the deliveries arriving together share, so more threads share each commit)")
-    p.add_argument("--processes", type=positive_int, default=1,
-                   help="serve processes sharing the port, each with its own inbox committer and "
-                        "--workers workers (default 1; see README's deployment notes for when more pay)")
     http_limits(p)
     p.add_argument("--lease", type=float, default=60.0,
                    help="seconds a claimed run stays leased; after a crash another worker takes it then")

@@ -135,18 +135,15 @@ def _create(app: Callable[..., Any], socks: list[socket.socket], threads: int,
 
 
 def serve(app: Callable[..., Any], host: str = "127.0.0.1", port: int = 8080, threads: int = 16,
-          limits: ConnectionLimits | None = None, sockets: list[socket.socket] | None = None,
-          **waitress_options: Any) -> None:
+          limits: ConnectionLimits | None = None, **waitress_options: Any) -> None:
     """Serve the WSGI ``app`` on ``host:port`` with waitress until the process is interrupted.
 
     ``threads`` worker threads answer requests concurrently; ``limits`` bounds what clients
     may take (:class:`ConnectionLimits`' defaults when None). ``waitress_options`` are
     passed to waitress's adjustments (e.g. ``trusted_proxy``); the ``Server`` header
-    defaults to ``ledgerlink``. ``sockets``: already bound sockets to serve instead of binding
-    ``host:port`` (a process of ``serve --processes``, :mod:`~ledgerlink.web.servers.prefork`).
+    defaults to ``ledgerlink``.
     """
-    socks = sockets if sockets is not None else _bind(host, port, all_addresses=True)
-    servers = _create(app, socks, threads, limits, waitress_options)
+    servers = _create(app, _bind(host, port, all_addresses=True), threads, limits, waitress_options)
     first = servers[0]
     for server in servers:
         server.print_listen("Serving on http://{}:{}")

@@ -19,7 +19,8 @@ plus one ``ledgerlink worker``), each with the side's own default thread counts.
 
 Run: .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/compare.py [--quick]
      [--events N] [--concurrency C] [--runs R] [--deployments serve,worker]
-     [--profile DIR] [--baseline COMMIT | --baseline-root DIR --baseline-python PYTHON]
+     [--profile DIR] [--baseline COMMIT | --baseline-root DIR --baseline-python PYTHON] [--tree-serve-args ARGS]
+     [--pg URL]
 """
 
 from __future__ import annotations
@@ -106,8 +107,26 @@ def start(setup: harness.Setup, side: Side, name: str, args: list[str],
     return process
 
 
-def prepare(setup: harness.Setup, side: Side, sink_url: str) -> tuple[str, Path, Path]:
-    """The side's database (migrated by the side itself), recipe folder and config."""
+def pg_database(base_url: str) -> str:
+    """A new, empty PostgreSQL database beside ``base_url``'s."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from ledgerlink import store as store_module
+
+    name = f"ll_compare_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(store_module.driver_url(base_url), isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return sa.engine.make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def prepare(setup: harness.Setup, side: Side, sink_url: str, pg: str = "") -> tuple[str, Path, Path]:
+    """The side's database (migrated by the side itself; a new one beside ``pg`` when given,
+    else SQLite), recipe folder and config."""
     recipes = setup.directory / "recipe"
     recipes.mkdir()
     recipe = jsonio.loads((side.root / "recipes" / burst.RECIPE).read_bytes())
@@ -115,7 +134,7 @@ def prepare(setup: harness.Setup, side: Side, sink_url: str) -> tuple[str, Path,
     config = setup.config(sink_url)
     config.write_text(config.read_text().replace(f'realm_id = "{harness.REALM}"', f'realm_id = "{burst.REALM}"'))
     db_path = setup.directory / "compare.db"
-    db_url = f"sqlite:///{db_path}"
+    db_url = pg_database(pg) if pg else f"sqlite:///{db_path}"
     migrate = subprocess.run([side.command, "db", "upgrade", "--db", db_url],
                              env=setup.env, cwd=setup.directory, capture_output=True, text=True, timeout=120)
     if migrate.returncode != 0:
@@ -136,7 +155,7 @@ def one_run(side: Side, deployment: str, args: argparse.Namespace, tag: str) -> 
         setup.processes.append(sink)
         harness.wait_for("the sink to answer /stats", lambda: harness.http_get_json(f"{sink_url}/stats") is not None,
                          sink)
-        db_url, recipes, config = prepare(setup, side, sink_url)
+        db_url, recipes, config = prepare(setup, side, sink_url, args.pg)
         common = ["--db", db_url, "--recipes", str(recipes), "--config", str(config)]
         port = harness.free_port()
         url = f"http://127.0.0.1:{port}"
@@ -145,6 +164,8 @@ def one_run(side: Side, deployment: str, args: argparse.Namespace, tag: str) -> 
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
             profile = args.profile / f"{tag}-{'baseline' if side.label.startswith('baseline') else 'tree'}"
+        if side.label == "working tree":
+            serve_args += args.tree_serve_args.split()
         serve = start(setup, side, "serve", serve_args, profile and profile.with_name(profile.name + "-serve"))
         harness.wait_for("serve to answer /healthz", lambda: harness.http_get_json(f"{url}/healthz") is not None,
                          serve)
@@ -221,6 +242,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="the baseline's source tree (default: a git worktree in the cache folder)")
     parser.add_argument("--baseline-python", type=Path,
                         help="an interpreter the baseline is already installed in (with --baseline-root)")
+    parser.add_argument("--pg", default="", metavar="URL",
+                        help="PostgreSQL instead of SQLite: each run gets a new database beside URL's")
+    parser.add_argument("--tree-serve-args", default="", metavar="ARGS",
+                        help="more arguments for the working tree's serve only, e.g. '--processes 2' "
+                             "(against --baseline-root of the same tree, it measures just that option)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 60 events, warm-up 10, concurrency 4, one run, unless given")
     parser.add_argument("--profile", type=Path, metavar="DIR",

@@ -44,3 +44,11 @@ def test_a_quick_comparison_prints_both_tables_with_ratios_and_loses_nothing():
 def test_an_interpreter_without_its_tree_is_refused():
     done = compare("--baseline-python", sys.executable)
     assert done.returncode == 2 and "--baseline-python needs --baseline-root" in done.stderr
+
+
+def test_tree_serve_args_reach_the_working_trees_serve_only():
+    done = compare("--quick", "--events", "4", "--warmup", "0", "--deployments", "serve", "--baseline-root", str(REPO),
+                   "--baseline-python", sys.executable, "--tree-serve-args=--no-such-option")
+    # the baseline side ran (its serve got no such option); the working tree's serve refused it
+    assert done.returncode != 0 and "run 1 serve  baseline" in done.stdout, done.stdout + done.stderr
+    assert "--no-such-option" in done.stdout + done.stderr

@@ -296,3 +296,4 @@ def _unstorable_text(value: Any) -> tuple[str, str] | None:
         elif isinstance(node, list):
             stack.extend((f"{pointer}/{i}", item) for i, item in enumerate(node))
     return None
+

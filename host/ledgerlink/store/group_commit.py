@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 Share = TypeVar("Share")
 Result = TypeVar("Result")
@@ -25,16 +25,35 @@ class Refused:
 
 
 class _Slot(Generic[Result]):
-    """Where the writer thread leaves one caller's answer, and the event it waits on."""
+    """Where the writer thread leaves one caller's answer, and the lock the caller waits on.
+
+    ``done`` is a plain lock held while the answer is awaited: the caller blocks acquiring
+    it, the writer thread releases it once the answer is there, and the caller (holding it
+    again) may use the slot for its next write. Each thread reuses its own slot
+    (:func:`_own_slot`), so a write allocates no Event and Condition, which cost a lock each
+    per wait."""
 
     __slots__ = ("done", "result", "error")
 
-    #: set by the writer thread before ``done`` when the batch committed
+    #: set by the writer thread before ``done`` is released when the batch committed
     result: Result
 
     def __init__(self) -> None:
-        self.done = threading.Event()
+        self.done = threading.Lock()
+        self.done.acquire()
         self.error: BaseException | None = None
+
+
+_slots = threading.local()
+
+
+def _own_slot() -> _Slot[Any]:
+    """This thread's slot, ready for one write (its lock held, no answer left in it)."""
+    slot = getattr(_slots, "slot", None)
+    if slot is None:
+        slot = _slots.slot = _Slot()
+    slot.error = None
+    return slot
 
 
 class GroupCommit(Generic[Share, Result]):
@@ -61,17 +80,24 @@ class GroupCommit(Generic[Share, Result]):
 
     def submit(self, share: Share) -> Result:
         """Write ``share`` in the next batch; returns once that batch has committed."""
-        slot: _Slot[Result] = _Slot()
+        slot: _Slot[Result] = _own_slot()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
             self._pending.append((share, slot))
             self._wake.notify()
-        slot.done.wait()
-        if slot.error is not None:
-            raise slot.error
-        return slot.result
+        try:
+            slot.done.acquire()  # released by the writer thread once the batch is answered
+        except BaseException:
+            _slots.slot = None  # interrupted: the writer thread will still release it, so never reuse it
+            raise
+        error, result = slot.error, getattr(slot, "result", None)
+        slot.error = None
+        slot.result = None  # type: ignore[assignment]  # the slot keeps nothing of this write
+        if error is not None:
+            raise error
+        return result  # type: ignore[return-value]
 
     def _run(self) -> None:
         """The writer thread: take up to ``MAX_BATCH`` waiting shares, write them, answer each caller."""
@@ -85,11 +111,11 @@ class GroupCommit(Generic[Share, Result]):
             except Exception as exc:  # every waiter of the batch answers with an error
                 for _, slot in batch:
                     slot.error = exc
-                    slot.done.set()
+                    slot.done.release()
                 continue
             for (_, slot), result in zip(batch, results):
                 if isinstance(result, Refused):
                     slot.error = result.error
                 else:
                     slot.result = result
-                slot.done.set()
+                slot.done.release()

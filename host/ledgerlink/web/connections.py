@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Response as FlaskResponse, request
 
-from ledgerlink.engine.events import call_hook
 from ledgerlink.engine.runtime import Runtime
-from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, SignatureError
+from ledgerlink.errors import LedgerlinkError
 from ledgerlink.io import keys
 from ledgerlink.store.polls import poll_name
-from ledgerlink.web.responses import error, json_response, ledgerlink_error, runtime
+from ledgerlink.web.responses import json_response, runtime
 from ledgerlink.web.routes import ApiBlueprint
+from ledgerlink.web.webhooks import accept
 
 api = ApiBlueprint("connections", __name__, operation_prefix="")
 
@@ -25,38 +25,9 @@ api = ApiBlueprint("connections", __name__, operation_prefix="")
                           404: "unknown connection", 413: "body too large",
                           415: "not a media type the connector's webhooks are sent as (JSON unless it says)"})
 def webhook(connection: str) -> FlaskResponse:
-    rt = runtime()
-    limit = rt.settings.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return error(413, "body_too_large", f"webhook bodies are limited to {limit} bytes")
-    known = connection in rt.config.connections or connection in rt.catalog.connectors
-    try:
-        hook = rt.catalog.connectors[rt.connections.connection(connection).connector].webhook if known else None
-    except LedgerlinkError:  # receive() below names what is wrong with the connection
-        hook = None
-    accepted = hook.content_types if hook is not None else ("application/json",)
-    content_type = (request.mimetype or "").lower()
-    if content_type not in accepted and not ("application/json" in accepted and content_type.endswith("+json")):
-        return error(415, "unsupported_media_type",
-                     f"webhooks must be sent as {' or '.join(accepted)}, not {content_type or 'no content type'}")
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
-        return error(413, "body_too_large", f"webhook bodies are limited to {limit} bytes")
-    if not known:
-        return error(404, "unknown_connection", f"no connection named {connection!r} is configured")
-    try:
-        result = rt.inbox.receive(connection, request.headers, body)
-    except SignatureError as exc:
-        call_hook(rt, "ledgerlink_webhook_rejected", connection=connection, reason=exc.message, at=rt.host.now())
-        return ledgerlink_error(exc, 401)
-    except EventError as exc:
-        call_hook(rt, "ledgerlink_webhook_rejected", connection=connection, reason=exc.message, at=rt.host.now())
-        return ledgerlink_error(exc, 400)
-    except ConfigError as exc:
-        return ledgerlink_error(exc, 400)
-    if hook is not None and hook.empty_answer:
-        return FlaskResponse(b"", status=200)
-    return json_response(result, 200)
+    answer = accept(runtime(), connection, request.content_length, (request.mimetype or "").lower(),
+                    request.stream.read, request.headers)
+    return FlaskResponse(answer.body, status=answer.status, content_type=answer.content_type)
 
 
 def poll_states(rt: Runtime) -> dict[str, dict[str, Any]]:

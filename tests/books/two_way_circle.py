@@ -82,5 +82,7 @@ def runs_of(runtime: Any, recipe: str) -> list[dict[str, Any]]:
 
 
 def stored_events(runtime: Any) -> list[dict[str, Any]]:
+    """Every stored event, in the order it was stored (PostgreSQL returns rows in no order
+    unless asked)."""
     with runtime.store.engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(sa.select(events))]
+        return [dict(row._mapping) for row in conn.execute(sa.select(events).order_by(events.c.id))]

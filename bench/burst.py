@@ -205,13 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         event = setup.directory / "invoice.paid.json"
         event.write_text(jsonio.dumps(examples.invoice_paid(harness.HOME_CURRENCY, 123456, "evt_burst", "B-1")))
 
-        sink_port = harness.free_port()
-        sink_url = f"http://127.0.0.1:{sink_port}"
-        sink = harness.Process("sink", [sys.executable, str(HERE / "sink.py"), str(sink_port)],
-                               setup.directory / "sink.log", setup.env, setup.directory)
-        setup.processes.append(sink)
-        harness.wait_for("the sink to answer /stats", lambda: harness.http_get_json(f"{sink_url}/stats") is not None,
-                         sink)
+        sink_url = harness.start_sink(setup)
         config = setup.config(sink_url).read_text().replace(f'realm_id = "{harness.REALM}"', f'realm_id = "{REALM}"')
         (setup.directory / "ledgerlink.toml").write_text(config)
         db_url, _ = setup.database("burst")

@@ -148,13 +148,7 @@ def one_run(side: Side, deployment: str, args: argparse.Namespace, tag: str) -> 
     try:
         event = setup.directory / "invoice.paid.json"
         event.write_text(jsonio.dumps(examples.invoice_paid(harness.HOME_CURRENCY, 123456, "evt_cmp", "C-1")))
-        sink_port = harness.free_port()
-        sink_url = f"http://127.0.0.1:{sink_port}"
-        sink = harness.Process("sink", [sys.executable, str(HERE / "sink.py"), str(sink_port)],
-                               setup.directory / "sink.log", setup.env, setup.directory)
-        setup.processes.append(sink)
-        harness.wait_for("the sink to answer /stats", lambda: harness.http_get_json(f"{sink_url}/stats") is not None,
-                         sink)
+        sink_url = harness.start_sink(setup)
         db_url, recipes, config = prepare(setup, side, sink_url, args.pg)
         common = ["--db", db_url, "--recipes", str(recipes), "--config", str(config)]
         port = harness.free_port()

@@ -181,6 +181,18 @@ def wait_for(what: str, check, process: Process, timeout: float = 60.0) -> None:
     raise SystemExit(f"timed out waiting for {what}:\n{process.output()}")
 
 
+def start_sink(setup: "Setup") -> str:
+    """Start ``bench/sink.py`` (QuickBooks' journal entry endpoint, no rate limit) on a free
+    port as one of ``setup``'s processes; its address once it answers."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    sink = Process("sink", [sys.executable, str(Path(__file__).resolve().parent / "sink.py"), str(port)],
+                   setup.directory / "sink.log", setup.env, setup.directory)
+    setup.processes.append(sink)
+    wait_for("the sink to answer /stats", lambda: http_get_json(f"{url}/stats") is not None, sink)
+    return url
+
+
 @dataclass
 class Setup:
     """A temporary directory with everything ``serve`` needs; ``close()`` removes it."""

@@ -254,7 +254,7 @@ def _compare_balances(rt: Runtime, report: Report, ledger: str, source: str, rec
             report.notes.append(why)
         return
     found, compared, notes = reconcile_balance.compare(rt, ledger, side.balance, source, source_side.balance,
-                                                       records, others, Discrepancy, money, sleep)
+                                                       records, others, sleep)
     report.discrepancies += found
     report.balances[ledger] = report.balances.get(ledger, 0) + compared
     report.notes += [note for note in notes if note not in report.notes]

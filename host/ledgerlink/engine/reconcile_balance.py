@@ -25,17 +25,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ledgerlink.contract import ActionContext
-from ledgerlink.contract.reconcile import CLEARING_SETTING, CLEARING_TIMEZONE_SETTING, ReadBalance, Reconcile, Record, end_of_day
+from ledgerlink.contract.reconcile import (CLEARING_SETTING, CLEARING_TIMEZONE_SETTING, ReadBalance, Reconcile, Record,
+                                           end_of_day)
 from ledgerlink.engine.backfill import governed
+from ledgerlink.engine.reconcile_report import Discrepancy, money
 from ledgerlink.engine.runner import drive
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import ConfigError
 
-#: the ledger connection's settings: the clearing account, and the time zone its days end in
-ACCOUNT_SETTING, ZONE_SETTING = CLEARING_SETTING, CLEARING_TIMEZONE_SETTING
 Balance = Mapping[str, int]
-#: makes a discrepancy: (problem, connection, kind, entity, id, date, expected, found, source_id, run, fix)
-Make = Callable[..., Any]
 
 
 def read_balance(rt: Runtime, name: str, read: ReadBalance, at: str,
@@ -54,12 +52,12 @@ def read_balance(rt: Runtime, name: str, read: ReadBalance, at: str,
 
 
 def _zone(settings: Mapping[str, Any], ledger: str) -> str:
-    zone = str(settings.get(ZONE_SETTING) or "").strip()
+    zone = str(settings.get(CLEARING_TIMEZONE_SETTING) or "").strip()
     if zone and zone.upper() != "UTC":
         try:
             end_of_day(f"2000-01-01 {zone}")
         except ConfigError:
-            raise ConfigError(f"connection {ledger!r}: {ZONE_SETTING} {zone!r} is not an IANA time zone; set it to "
+            raise ConfigError(f"connection {ledger!r}: {CLEARING_TIMEZONE_SETTING} {zone!r} is not an IANA time zone; set it to "
                               f"the booking recipes' timezone (e.g. \"America/New_York\") or remove it for UTC") from None
         return zone
     return ""
@@ -69,15 +67,15 @@ def skipped(rt: Runtime, ledger: str, side: Reconcile | None, source: str, sourc
     """Why ``ledger``'s clearing account is not compared with ``source``'s balance; None when it is."""
     if side is None or side.balance is None:
         return f"{ledger}'s clearing balance was not compared with {source}'s: its connector reads no balance"
-    if not str(rt.connections.connection(ledger).settings.get(ACCOUNT_SETTING) or ""):
-        return (f"{ledger}'s clearing balance was not compared with {source}'s: no {ACCOUNT_SETTING} is set (a "
+    if not str(rt.connections.connection(ledger).settings.get(CLEARING_SETTING) or ""):
+        return (f"{ledger}'s clearing balance was not compared with {source}'s: no {CLEARING_SETTING} is set (a "
                 f"ledger booking one summary per payout has none; set it to the account the source's money is booked into)")
     if source_side is None or source_side.balance is None:
         return f"{ledger}'s clearing balance was not compared with {source}'s: {source}'s connector reads no balance"
     return None
 
 
-def _causes(others: list[Any], after: str, day: str) -> str:
+def _causes(others: list[Discrepancy], after: str, day: str) -> str:
     """The other discrepancies dated in ``(after, day]``, as likely causes, in words."""
     named: list[str] = []
     for other in others:
@@ -91,11 +89,11 @@ def _causes(others: list[Any], after: str, day: str) -> str:
 
 
 def compare(rt: Runtime, ledger: str, books_read: ReadBalance, source: str, source_read: ReadBalance,
-            source_records: list[Record], others: list[Any], make: Make, money: Callable[[int, str], str],
-            sleep: Callable[[float], None] = time.sleep) -> tuple[list[Any], int, list[str]]:
+            source_records: list[Record], others: list[Discrepancy],
+            sleep: Callable[[float], None] = time.sleep) -> tuple[list[Discrepancy], int, list[str]]:
     """At each paid payout of ``source_records`` (by arrival day, then id), ``ledger``'s
-    clearing balance against ``source``'s, per currency. Returns the discrepancies
-    (``make(...)``), how many payouts were compared, and notes. ``books_read`` and
+    clearing balance against ``source``'s, per currency. Returns the discrepancies, how many
+    payouts were compared, and notes. ``books_read`` and
     ``source_read``: the two connectors' ``Reconcile.balance``; ``others``: the report's
     discrepancies of this ledger so far, named as likely causes."""
     zone = _zone(rt.connections.connection(ledger).settings, ledger)
@@ -103,7 +101,7 @@ def compare(rt: Runtime, ledger: str, books_read: ReadBalance, source: str, sour
     ledger_at: dict[str, Balance] = {}
     source_at: dict[str, Balance] = {}
     last: dict[str, tuple[int, str]] = {}  # currency -> (difference, day it was last compared)
-    found: list[Any] = []
+    found: list[Discrepancy] = []
     notes: list[str] = []
     compared = 0
     for payout in payouts:
@@ -127,7 +125,7 @@ def compare(rt: Runtime, ledger: str, books_read: ReadBalance, source: str, sour
             continue
         causes = _causes(others, since, day)
         expected, shown = money(holds.get(currency, 0), currency), money(books[currency], currency)
-        found.append(make(
+        found.append(Discrepancy(
             "clearing_balance", ledger, "payout", payout.entity, payout.id, day,
             f"{expected} ({source}'s balance at the end of {day}{' ' + zone if zone else ' UTC'}, payouts in transit "
             f"included)", f"{shown}, {money(difference, currency)} off"
@@ -142,4 +140,4 @@ def compare(rt: Runtime, ledger: str, books_read: ReadBalance, source: str, sour
     return found, compared, notes
 
 
-__all__ = ["ACCOUNT_SETTING", "ZONE_SETTING", "compare", "read_balance", "skipped"]
+__all__ = ["compare", "read_balance", "skipped"]

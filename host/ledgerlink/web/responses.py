@@ -76,16 +76,25 @@ def handle_http_error(exc: HTTPException) -> FlaskResponse:
     return error(exc.code or 500, code, exc.description or exc.name, headers=headers)
 
 
-def handle_database_away(exc: sa.exc.DBAPIError) -> FlaskResponse:
-    """The database is restarting or unreachable: nothing was stored, and a 503 tells the
-    vendor to resend (as Stripe and Intuit do) instead of giving up."""
+#: the answer when the database is restarting or unreachable: a 503 tells the vendor to resend
+#: (as Stripe and Intuit do) instead of giving up
+DATABASE_AWAY = (503, "database_unavailable", "the database is unavailable; nothing was stored, try again shortly")
+
+
+def note_database_away(rt: Runtime, exc: sa.exc.DBAPIError, logger: Any) -> None:
+    """Log that the database is away: once when an outage starts, else as a warning."""
     from ledgerlink.store import unavailable
 
     if unavailable(exc):
-        runtime().store.note_unavailable(exc)  # logged once, when it starts
+        rt.store.note_unavailable(exc)  # logged once, when it starts
     else:
-        current_app.logger.warning("database unavailable: %s", exc.orig)
-    return error(503, "database_unavailable", "the database is unavailable; nothing was stored, try again shortly")
+        logger.warning("database unavailable: %s", exc.orig)
+
+
+def handle_database_away(exc: sa.exc.DBAPIError) -> FlaskResponse:
+    """The database is restarting or unreachable: nothing was stored (:data:`DATABASE_AWAY`)."""
+    note_database_away(runtime(), exc, current_app.logger)
+    return error(*DATABASE_AWAY)
 
 
 def handle_unexpected(exc: Exception) -> FlaskResponse:

@@ -25,6 +25,7 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 from ledgerlink import jsonio
 from ledgerlink.engine.events import call_hook
 from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, SignatureError, error_body, error_body_for
+from ledgerlink.web.responses import DATABASE_AWAY, note_database_away
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -99,15 +100,9 @@ def accept(rt: Runtime, connection: str, content_length: int | None, mimetype: s
 
 def database_away(rt: Runtime, exc: sa.exc.DBAPIError, logger: Any) -> Answer:
     """The database is restarting or unreachable: nothing was stored, and a 503 tells the
-    vendor to resend (as Stripe and Intuit do) instead of giving up."""
-    from ledgerlink.store import unavailable
-
-    if unavailable(exc):
-        rt.store.note_unavailable(exc)  # logged once, when it starts
-    else:
-        logger.warning("database unavailable: %s", exc.orig)
-    return error_answer(503, "database_unavailable",
-                        "the database is unavailable; nothing was stored, try again shortly")
+    vendor to resend (:data:`ledgerlink.web.responses.DATABASE_AWAY`)."""
+    note_database_away(rt, exc, logger)
+    return error_answer(*DATABASE_AWAY)
 
 
 _REASONS = {200: "OK", 400: "BAD REQUEST", 401: "UNAUTHORIZED", 404: "NOT FOUND", 413: "REQUEST ENTITY TOO LARGE",

@@ -15,6 +15,11 @@ SIGUSR1 marks the start of the measured load (bench/compare.py sends it after th
 what ran before it — start-up, schema checks, the warm-up's events — is subtracted from both
 files, so their counts divide by the timed events alone.
 
+With ``LEDGERLINK_PROFILE_CLOCK=cpu`` in the environment each thread's profile counts that
+thread's CPU time (``time.thread_time``) instead of wall time: a thread waiting for a lock,
+a commit or the interpreter lock then counts nothing, so the profile's proportions are those
+of the CPU per event (wall time makes every blocked call look heavy on a loaded machine).
+
 Used by ``bench/compare.py --profile DIR``: the same load on both sides, one profile each.
 """
 
@@ -25,11 +30,13 @@ import cProfile
 import collections
 import json
 import marshal
+import os
 import pstats
 import re
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 _profiles: list[cProfile.Profile] = []
@@ -40,17 +47,25 @@ _marked: dict = {}
 _statements_marked: collections.Counter[str] = collections.Counter()
 
 
+#: the keyword a statement's table follows, by the statement's verb
+_TABLE_AFTER = {verb: re.compile(rf'\b{word}\s+"?([A-Za-z_][A-Za-z_0-9]*)', re.I)
+                for verb, word in (("SELECT", "FROM"), ("DELETE", "FROM"), ("INSERT", "INTO"),
+                                   ("UPDATE", "UPDATE"))}
+_VERB = re.compile(r"\s*([A-Za-z_][A-Za-z_0-9]*)")
+
+
 def statement_kind(sql: str) -> str:
-    """A statement's kind: its verb and table (``INSERT run_steps``, ``UPDATE runs``, ``COMMIT``)."""
-    words = re.findall(r"[A-Za-z_][A-Za-z_0-9]*", sql)
-    if not words:
+    """A statement's kind: its verb and table (``INSERT run_steps``, ``UPDATE runs``, ``COMMIT``).
+
+    Reads only as far as the table's name: SQLite traces statements with their values bound,
+    and a stored payload's kilobytes must not cost the profiled process a scan per statement."""
+    verb = _VERB.match(sql)
+    if verb is None:
         return "?"
-    verb = words[0].upper()
-    upper = [w.upper() for w in words]
-    after = {"SELECT": "FROM", "DELETE": "FROM", "INSERT": "INTO", "UPDATE": "UPDATE"}.get(verb)
-    if after in upper[:-1]:
-        return f"{verb} {words[upper.index(after) + 1]}"
-    return verb
+    kind = verb.group(1).upper()
+    after = _TABLE_AFTER.get(kind)
+    table = after.search(sql) if after is not None else None
+    return f"{kind} {table.group(1)}" if table is not None else kind
 
 
 def _count(sql: str) -> None:
@@ -71,8 +86,15 @@ def _trace_sqlite() -> None:
     event.listen(Pool, "connect", on_connect)
 
 
+def _new_profile() -> cProfile.Profile:
+    """A profile on wall time, or on the thread's CPU time (``LEDGERLINK_PROFILE_CLOCK=cpu``)."""
+    if os.environ.get("LEDGERLINK_PROFILE_CLOCK") == "cpu":
+        return cProfile.Profile(time.thread_time)
+    return cProfile.Profile()
+
+
 def _thread_profile(frame, event, arg):  # noqa: ANN001 - the sys.setprofile signature
-    profile = cProfile.Profile()
+    profile = _new_profile()
     with _lock:
         _profiles.append(profile)
     sys.setprofile(None)
@@ -123,7 +145,7 @@ def main() -> int:
     prefix, args = sys.argv[1], sys.argv[2:]
     _trace_sqlite()
     threading.setprofile(_thread_profile)
-    main_profile = cProfile.Profile()
+    main_profile = _new_profile()
     _profiles.append(main_profile)
     atexit.register(_dump, prefix)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # replaced by serve/worker's own handler

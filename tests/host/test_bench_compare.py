@@ -52,3 +52,20 @@ def test_tree_serve_args_reach_the_working_trees_serve_only():
     # the baseline side ran (its serve got no such option); the working tree's serve refused it
     assert done.returncode != 0 and "run 1 serve  baseline" in done.stdout, done.stdout + done.stderr
     assert "--no-such-option" in done.stdout + done.stderr
+
+
+def test_the_profiler_names_each_statement_by_its_verb_and_table_as_sqlite_traces_it():
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        from profiled import statement_kind
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    payload = '{"note": "paid FROM stripe INTO books"}' * 200  # a bound payload the trace carries
+    assert statement_kind(f"INSERT OR IGNORE INTO events (payload) VALUES ('{payload}') RETURNING id") \
+        == "INSERT events"
+    assert statement_kind('INSERT INTO "runs" (id) VALUES (1)') == "INSERT runs"
+    assert statement_kind("SELECT runs.id, runs.status FROM runs WHERE runs.id = 1") == "SELECT runs"
+    assert statement_kind("  update runs SET status = 'done'") == "UPDATE runs"
+    assert statement_kind("DELETE FROM leases WHERE owner = 'w'") == "DELETE leases"
+    assert statement_kind("COMMIT") == "COMMIT"
+    assert statement_kind("") == "?"

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from ledgerlink.errors import NotMigrated, StoreError
 from ledgerlink.store.database import (
-    DEFAULT_URL, current_revision, driver_url, head_revision, insert_ignore,
+    DEFAULT_URL, current_revision, driver_url, insert_ignore, shipped_head,
     make_engine, reason, unavailable,
 )
 from ledgerlink.store.schema import cursors
@@ -217,7 +217,7 @@ class StoreBase:
 
     def check_migrated(self) -> None:
         """Raise NotMigrated unless the database is at the newest migration."""
-        head = head_revision(self.url)
+        head = shipped_head()
         try:
             current = current_revision(self.engine)
         except sa.exc.OperationalError as exc:

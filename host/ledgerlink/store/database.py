@@ -5,6 +5,7 @@ take a write now", and insert-or-ignore for both dialects.
 
 from __future__ import annotations
 
+import ast
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -135,12 +136,52 @@ def head_revision(url: str = DEFAULT_URL) -> str:
     return ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
 
 
-def current_revision(engine: sa.Engine) -> str | None:
-    """The migration the database is at; None before the first."""
-    from alembic.runtime.migration import MigrationContext
+def _assignments(source: str) -> dict[str, object]:
+    """The module-level ``revision`` and ``down_revision`` literals of a migration script."""
+    found: dict[str, object] = {}
+    for node in ast.parse(source).body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else (
+            node.target if isinstance(node, ast.AnnAssign) else None)
+        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and node.value is not None:
+            try:
+                found[target.id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return found
 
+
+def shipped_head() -> str:
+    """The newest migration shipped, as :func:`head_revision` answers, read from the scripts'
+    ``revision`` and ``down_revision`` lines without loading Alembic.
+
+    ``serve`` and ``worker`` check their database at start (:meth:`Store.check_migrated
+    <ledgerlink.store.base.StoreBase.check_migrated>`); Alembic, Mako and the migration
+    modules it imports to answer would stay in the process's memory for its whole life
+    (about 7 MB each process). Scripts with more than one head are left to Alembic, which
+    names the problem."""
+    revisions: set[object] = set()
+    follows: set[object] = set()
+    for script in resources.files("ledgerlink.store").joinpath("migrations", "versions").iterdir():
+        if not script.name.endswith(".py") or script.name.startswith("_"):
+            continue
+        found = _assignments(script.read_text(encoding="utf-8"))
+        if "revision" not in found:
+            continue
+        revisions.add(found["revision"])
+        down = found.get("down_revision")
+        follows.update(down if isinstance(down, (tuple, list)) else [down] if down else [])
+    heads = revisions - follows
+    return str(heads.pop()) if len(heads) == 1 else head_revision()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The migration the database is at (its ``alembic_version`` row, read as Alembic
+    reads it, without loading Alembic); None before the first."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        found = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    return ", ".join(found) or None
 
 
 def insert_ignore(table: sa.Table, *conflict: str) -> dict[str, sa.Insert]:

@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 #: one line of text and its line end (CRLF, LF or CR), or a last line without one
 PIECES = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+\Z")
 
@@ -90,6 +87,10 @@ def _text(value: Any) -> str:
 
 def workbook_table(content: bytes) -> Table | None:
     """The rows of a workbook's first sheet as text; None when it is not a workbook, or empty."""
+    # openpyxl (13 MB, 200 modules) loads when a workbook is read, not with the plugin
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):

@@ -32,9 +32,6 @@ from collections.abc import Generator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from ledgerlink.contract import Action, ActionContext, FileResult, ReadFile, WriteFile
 from ledgerlink.contract.cells import exact_as_number, number_format
 from ledgerlink.errors import FileEffectError
@@ -78,6 +75,9 @@ def put(sheet: Any, row: int, column: int, cell: Cell) -> None:
 
 def open_book(content: bytes, row: Row) -> Any:
     """The workbook in ``content``; FileEffectError when it is not one."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         return load_workbook(io.BytesIO(content))
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -113,6 +113,8 @@ def with_row(content: bytes, row: Row, sheet_name: str) -> bytes | None:
             return None
         number = sheet.max_row + 1
     else:
+        from openpyxl import Workbook
+
         book = Workbook()
         sheet = book.active
         sheet.title = sheet_name

@@ -14,6 +14,7 @@ from ledgerlink import jsonio
 from ledgerlink.store.base import StoreBase, retried_on_deadlock
 from ledgerlink.store.database import DEFAULT_URL, insert_ignore, insert_ignore_returning_id
 from ledgerlink.store.group_commit import GroupCommit
+from ledgerlink.store.prepared import Prepared
 from ledgerlink.store.schema import events, runs
 
 
@@ -41,6 +42,9 @@ InboxShare = tuple[str, list[InboxItem], float | None]
 
 # statements built once: building a statement costs more than running it on SQLite
 _INSERT_EVENT_BY_DIALECT = insert_ignore_returning_id(events, "connection", "event_id")
+_EVENT_KEYS = ("connection", "event_id", "trigger", "received_at", "payload", "fetch_state", "fetch_attempts",
+               "fetch_due_at")
+_RUN_KEYS = ("recipe_id", "recipe_version", "event_pk", "due_at", "created_at", "updated_at", "occurrence")
 _FIND_EVENT = sa.select(events.c.id).where(events.c.connection == sa.bindparam("connection"),
                                            events.c.event_id == sa.bindparam("event_id"))
 _FIND_EVENT_STATE = sa.select(events.c.id, events.c.fetch_state).where(
@@ -53,6 +57,9 @@ _INSERT_RUN_BY_DIALECT = {dialect: stmt.values(status="pending", attempts=0).ret
 #: a run that failed as it was planned (its trigger filter cannot be evaluated on the event)
 _INSERT_FAILED_RUN_BY_DIALECT = {dialect: stmt.values(status="failed", attempts=0).returning(runs.c.id)
                                  for dialect, stmt in insert_ignore(runs).items()}
+# the two statements of every stored event run on the DB-API cursor (:mod:`ledgerlink.store.prepared`)
+_STORE_EVENT = {dialect: Prepared(stmt, _EVENT_KEYS) for dialect, stmt in _INSERT_EVENT_BY_DIALECT.items()}
+_PLAN_RUN = {dialect: Prepared(stmt, _RUN_KEYS) for dialect, stmt in _INSERT_RUN_BY_DIALECT.items()}
 _RUN_OF_OCCURRENCE = sa.select(runs.c.occurrence).where(runs.c.recipe_id == sa.bindparam("recipe_id"),
                                                         runs.c.occurrence.in_(sa.bindparam("keys", expanding=True)))
 _RUN_OF_EVENT = (sa.select(events.c.event_id).join(runs, runs.c.event_pk == events.c.id)
@@ -89,16 +96,16 @@ def store_events(conn: sa.Connection, connection: str, items: Iterable[InboxItem
     for another recipe) it still gets the runs planned now, except one still waiting for its
     fetch, whose fetch plans them.
     """
-    insert_event = _INSERT_EVENT_BY_DIALECT[conn.dialect.name]
+    insert_event = _STORE_EVENT[conn.dialect.name]
     results = []
     for item in items:
         event_id, trigger, payload, planned = item[:4]
         fetch = len(item) > 4 and bool(item[4])
-        pk = conn.execute(insert_event, {
+        pk = insert_event.scalar(conn, {
             "connection": connection, "event_id": event_id, "trigger": trigger, "received_at": now,
             "payload": payload if isinstance(payload, str) else jsonio.dumps(payload),
             "fetch_state": "pending" if fetch else None, "fetch_attempts": 0,
-            "fetch_due_at": now if fetch else None}).scalar()
+            "fetch_due_at": now if fetch else None})
         if pk is not None:
             results.append((pk, True, plan_runs(conn, pk, planned, now)))
         elif not backfilled:  # already in the inbox
@@ -129,7 +136,7 @@ def plan_runs(conn: sa.Connection, pk: int, planned: Iterable[PlannedRun | tuple
             params["last_error"] = run.error
             run_id = conn.execute(_INSERT_FAILED_RUN_BY_DIALECT[dialect], params).scalar()
         else:
-            run_id = conn.execute(_INSERT_RUN_BY_DIALECT[dialect], params).scalar()
+            run_id = _PLAN_RUN[dialect].scalar(conn, params)
         if run_id is not None:
             ids.append(run_id)
     return ids

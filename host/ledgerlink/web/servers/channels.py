@@ -20,7 +20,7 @@ from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
-from waitress.task import ErrorTask, ThreadedTaskDispatcher
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
 from ledgerlink import jsonio
 from ledgerlink.errors import error_body
@@ -39,6 +39,8 @@ LINGER = 2.0
 ACCEPT_BATCH = 64
 #: seconds between two log lines about load (refused connections, queued requests)
 LOG_EVERY = 60.0
+#: a response body up to this size, written whole at once, is sent with its headers in one piece
+ONE_PIECE = 64 * 1024
 
 
 def _response(status: str, code: str, message: str, extra: tuple[str, ...] = ()) -> bytes:
@@ -180,9 +182,32 @@ class _ErrorTask(ErrorTask):
         self.write(body)
 
 
+class _Task(WSGITask):
+    """Waitress's WSGI task, sending a small response written whole (a webhook's answer, an
+    API's JSON) together with its headers: one ``send`` and one TCP segment instead of two.
+    Waitress flushes each write at once (``send_bytes`` 1), so its headers and the body went
+    out separately; a send per event was about 3 % of serve's CPU under the webhook load.
+    Anything else (a streamed, chunked or bodiless response) is written as waitress writes it."""
+
+    def write(self, data: bytes) -> None:
+        if self.wrote_header or not self.complete or not data:
+            super().write(data)
+            return
+        head = self.build_response_header()  # decides the body's framing: length, chunked, none
+        self.wrote_header = True
+        if (self.has_body and not self.chunked_response and self.content_length == len(data)
+                and len(data) <= ONE_PIECE):
+            self.content_bytes_written += len(data)
+            self.channel.write_soon(head + data)
+            return
+        self.channel.write_soon(head)
+        super().write(data)  # the headers are written: the body as waitress writes it
+
+
 class _Channel(HTTPChannel):
     """An HTTP connection that knows when its current request began to arrive."""
 
+    task_class = _Task
     error_task_class = _ErrorTask
 
     #: time.monotonic() when the first byte of the request being received arrived

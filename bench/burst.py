@@ -44,6 +44,7 @@ REALM = "123"  # the company bench/sink.py answers for
 
 TARGET_DELAY_MS = 1000.0  # slow clients may delay a real webhook by at most this
 TARGET_P99_MS = 1000.0
+TARGET_RSS_MB = 200.0  # serve and its worker processes together, at their peaks
 
 
 # --- (a) slow clients ----------------------------------------------------------------------
@@ -264,6 +265,12 @@ def slow_phase(port: int, args: argparse.Namespace) -> tuple[float, bool]:
     return delay, ok
 
 
+def peak_rss_mb(setup: harness.Setup) -> float:
+    """The peak resident memory (VmHWM) of serve and every worker process, added up, in MB."""
+    return sum(harness.proc_status(process.target_pid).get("VmHWM", 0) for process in setup.processes
+               if process.name.startswith(("serve", "worker"))) / harness.MB
+
+
 def burst_phase(url: str, sink_url: str, event: Path, serve: harness.Process, setup: harness.Setup,
                 args: argparse.Namespace) -> bool:
     """(b): whether the burst met its targets."""
@@ -286,6 +293,8 @@ def burst_phase(url: str, sink_url: str, event: Path, serve: harness.Process, se
         ("duplicated", f"{e2e['duplicates']}", "0", e2e["duplicates"] == 0),
         ("serve log warnings", f"{counts.get('WARNING', 0)}", "0", counts.get("WARNING", 0) == 0),
         ("serve peak RSS", f"{result.get('proc', {}).get('rss_main_mb_peak', float('nan')):.0f} MB", "", None),
+        ("peak RSS, serve + workers (VmHWM)", f"{peak_rss_mb(setup):.0f} MB", f"<= {TARGET_RSS_MB:.0f} MB",
+         peak_rss_mb(setup) <= TARGET_RSS_MB),
     ])
     print(f"  ack statuses: {ack['statuses']}; sink received {e2e['sink_count']} ({e2e['unique']} unique), "
           f"{e2e['bad_bodies']} malformed; CPU {result.get('proc', {}).get('cpu_pct_during_ack')}")

@@ -99,9 +99,12 @@ runs = sa.Table(
     sa.Index("uq_runs_recipe_occurrence", "recipe_id", "occurrence", unique=True),
     sa.Index("ix_runs_status_due", "status", "due_at"),
     sa.Index("ix_runs_recipe", "recipe_id", "created_at"),
-    # the sync log's pages: newest first within a status or a recipe (migration 0012)
+    # the sync log's pages: newest first within a status or a recipe, the runs of a source
+    # event, of a date range (migration 0012)
     sa.Index("ix_runs_status_id", "status", "id"),
     sa.Index("ix_runs_recipe_id", "recipe_id", "id"),
+    sa.Index("ix_runs_event", "event_pk"),
+    sa.Index("ix_runs_created", "created_at"),
 )
 
 run_steps = sa.Table(

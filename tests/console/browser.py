@@ -1,13 +1,15 @@
 """Headless Chromium, from the machine's own package, driven by Playwright for Python.
 
 No browser is downloaded: Playwright launches Debian's ``chromium`` (``.ci/run`` installs it
-when it is missing) through ``executable_path``. A test that gets a :func:`browser_page`
+when it is missing) through ``executable_path``. The tests skip, saying why, where it is
+missing; under CI (``CI`` set), where ``.ci/run`` has installed it, they fail instead. A test that gets a :func:`browser_page`
 fails on any console error, page error, failed request or answer of 400 or more that it did
 not declare, and :func:`shot` saves a screenshot of the page under ``build/screenshots/``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -48,8 +50,11 @@ def browser_page(expected_statuses: tuple[int, ...] = ()) -> Iterator[object]:
     failed request or HTTP error answer (except ``expected_statuses``) the page met."""
     executable = chromium()
     if executable is None:
-        pytest.skip("Debian's chromium is not installed here (apt-get install -y chromium; .ci/run installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extra")
+        missing = "Debian's chromium is not installed here (apt-get install -y chromium; .ci/run installs it)"
+        if os.environ.get("CI"):  # CI installed it: its absence there is a failure, not a skip
+            pytest.fail(missing)
+        pytest.skip(missing)
+    from playwright import sync_api  # in the test extra
     problems: list[str] = []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=FLAGS)

@@ -1,4 +1,4 @@
-"""The console in a real browser (headless Chromium, see :mod:`browser`), against ``serve``'s
+"""The console in a real browser (headless Chromium, see :mod:`chromium_page`), against ``serve``'s
 app on loopback with a worker and the QuickBooks sandbox: sign in, find a run QuickBooks
 refused, read its error, replay it once the fault is gone and see it succeed; approve a run
 awaiting review; a secret in a step's input shown redacted; a POST without its CSRF token
@@ -13,7 +13,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from browser import browser_page, shot
+from chromium_page import browser_page, shot
 from ledgerlink import jsonio
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink.engine.runtime import Settings

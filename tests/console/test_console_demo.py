@@ -12,7 +12,7 @@ import sys
 import httpx
 import pytest
 
-from conftest import csrf_of
+from console_helpers import csrf_of
 
 
 def test_demo_stay_keeps_its_console_up_with_the_token_it_printed(tmp_path):

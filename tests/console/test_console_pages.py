@@ -11,7 +11,7 @@ import time
 
 import sqlalchemy as sa
 
-from conftest import QBO_SECRET, csrf_of, sign_in
+from console_helpers import QBO_SECRET, csrf_of, sign_in
 from ledgerlink import jsonio
 from ledgerlink.store.schema import run_steps, runs
 from runtime_fixtures import ADMIN_TOKEN

@@ -9,17 +9,18 @@ acting on the host through :func:`ledgerlink.web.operator.operator` only.
 - :mod:`.render`: templates, dates in the operator's time zone, amounts, redaction;
 - :mod:`.blueprint`: the blueprint, login and logout;
 - :mod:`.synclog`: the sync log (the home page): filters, counts per status, keyset pages;
-- :mod:`.rundetail`: one run's steps, and replay, undo, approve, reject behind a confirmation.
+- :mod:`.rundetail`: one run's steps, and replay, undo, approve, reject behind a confirmation;
+- :mod:`.review`: the review queue: what each run would send, approved or rejected many at once.
 """
 
 from __future__ import annotations
 
 from ledgerlink import hookimpl
-from ledgerlink_console import rundetail, synclog
+from ledgerlink_console import review, rundetail, synclog
 from ledgerlink_console.blueprint import console
 
 #: the modules whose views join the blueprint when they are imported
-VIEWS = (synclog, rundetail)
+VIEWS = (synclog, rundetail, review)
 
 
 @hookimpl

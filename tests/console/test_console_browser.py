@@ -103,8 +103,7 @@ def test_a_run_awaiting_review_is_approved_and_sent(served):
         sign_in(page, base)
         page.click("nav >> text=Review")
         shot(page, "review")
-        page.locator("table.runs tbody tr a").first.click()
-        assert "CreditAccount" in page.inner_text("pre") or "Line" in page.inner_text("pre")
+        page.click("text=details")
         page.click("text=Approve…")
         shot(page, "confirm-approve")
         page.click("button.confirm")
@@ -142,3 +141,27 @@ def test_a_post_without_its_csrf_token_is_refused_and_every_page_has_the_csp(ser
         page.click("header button[type=submit]")  # sign out, with the form's token
         page.wait_for_url(f"{base}/console/login")
         shot(page, "signed-out")
+
+
+@pytest.mark.parametrize("served", ["review"], indirect=True)
+def test_the_review_queue_approves_several_runs_at_once(served):
+    runtime, base, sandbox = served
+    deliver(runtime, *[invoice_paid_event("usd", 1000 + i, event_id=f"evt_console_queue_{i}") for i in range(3)])
+    assert wait_settled(runtime, 3) == {"awaiting_review": 3}
+    with browser_page() as page:
+        sign_in(page, base)
+        page.click("nav >> text=Review")
+        assert page.locator("input[name=run]").count() == 3
+        assert "\"DebitAccount\": \"4\"" in page.inner_text("pre")  # what it would send
+        for box in page.locator("input[name=run]").all()[:2]:
+            box.focus()
+            page.keyboard.press("Space")  # ticked with the keyboard alone
+        page.click("text=Approve selected…")
+        assert "Approve 2 run(s)?" in page.inner_text("h1")
+        shot(page, "review-confirm-many")
+        page.click("button.confirm")
+        assert "2 run(s) approved" in page.inner_text(".notice")
+        shot(page, "review-after")
+    counts = wait_settled(runtime, 3)
+    assert counts == {"succeeded": 2, "awaiting_review": 1}, counts
+    assert len(entries_by_event(sandbox)) == 2

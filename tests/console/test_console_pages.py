@@ -5,6 +5,7 @@ on any page. The browser tests (test_console_browser.py) drive the same pages in
 
 from __future__ import annotations
 
+from html import unescape
 import importlib.util
 import re
 import time
@@ -189,3 +190,37 @@ def test_an_action_is_confirmed_first_and_refused_when_it_does_not_apply(app, si
     assert replay.status_code == 409 and "run 1 is succeeded" in replay.get_data(as_text=True)
     assert store_of(app).run(1)["status"] == "succeeded"
     assert signed_in.get("/console/runs/12345").status_code == 404
+
+
+def _awaiting_review(app, runs_count: int) -> None:
+    """``runs_count`` runs awaiting review, each showing one request."""
+    store = store_of(app)
+    bench().fill(str(store.engine.url), runs_count)
+    plan = {"steps": [{"step": "entry", "requests": [{"method": "POST", "url": "https://ledger.example/entry",
+                                                      "body": {"Amount": "12.50", "CurrencyRef": "USD"}}]}]}
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(runs).values(status="awaiting_review", review_plan=jsonio.dumps(plan),
+                                            review_digest="d" * 64))
+
+
+def test_the_review_queue_approves_and_rejects_many_runs_at_once(app, signed_in):
+    _awaiting_review(app, 3)
+    queue = signed_in.get("/console/review").get_data(as_text=True)
+    assert sorted(int(i) for i in re.findall(r'name="run" value="(\d+)"', queue)) == [1, 2, 3]
+    assert '"CurrencyRef": "USD"' in unescape(queue)  # the exact request each would send
+    confirm = signed_in.get("/console/review/confirm?action=approve&run=1&run=3")
+    text = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and "Approve 2 run(s)?" in text and "Run 1:" in text and "Run 2:" not in text
+    assert signed_in.post("/console/review/approve", data={"run": ["1", "3"]}).status_code == 403  # no CSRF token
+    done = signed_in.post("/console/review/approve", data={"run": ["1", "3"], "csrf": csrf_of(text)})
+    assert done.status_code == 303 and done.headers["Location"] == "/console/review?approved=2&left=0"
+    statuses = {i: store_of(app).run(i)["status"] for i in (1, 2, 3)}
+    assert statuses[2] == "awaiting_review" and statuses[1] != "awaiting_review" and statuses[3] != "awaiting_review"
+    again = signed_in.post("/console/review/reject", data={"run": ["1", "2"], "reason": "a test entry",
+                                                            "csrf": csrf_of(text)})
+    assert again.headers["Location"] == "/console/review?rejected=1&left=1"  # run 1 had left the queue
+    assert store_of(app).run(2)["status"] == "rejected" and store_of(app).run(2)["review_note"] == "a test entry"
+    assert "1 run(s) rejected; 1 had already left the queue" in signed_in.get(again.headers["Location"]).get_data(as_text=True)
+    for bad in ("/console/review/confirm?action=approve", "/console/review/confirm?action=send&run=1",
+                "/console/review/confirm?action=approve&run=x"):
+        assert signed_in.get(bad).status_code == 400

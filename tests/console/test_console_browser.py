@@ -166,3 +166,22 @@ def test_the_review_queue_approves_several_runs_at_once(served):
     counts = wait_settled(runtime, 3)
     assert counts == {"succeeded": 2, "awaiting_review": 1}, counts
     assert len(entries_by_event(sandbox)) == 2
+
+
+def test_a_succeeded_run_is_undone_after_its_confirmation(served):
+    runtime, base, sandbox = served
+    deliver(runtime, invoice_paid_event("usd", 3300, event_id="evt_console_undo"))
+    assert wait_settled(runtime, 1) == {"succeeded": 1}
+    assert entries_by_event(sandbox) == {"evt_console_undo": 1}
+    with browser_page() as page:
+        sign_in(page, base)
+        page.goto(f"{base}/console/runs/1")
+        assert "33.00 USD" in page.inner_text(".facts")  # what it booked, to the currency's decimals
+        page.click("text=Undo…")
+        explain = page.inner_text(".explain")
+        assert "voided or deleted in the target system" in explain and "quickbooks.create_journal_entry" in explain
+        shot(page, "confirm-undo")
+        page.click("button.confirm")
+        assert "undone" in page.inner_text(".notice") and page.inner_text("h1 .status") == "undone"
+        shot(page, "run-undone")
+    assert entries_by_event(sandbox) == {}

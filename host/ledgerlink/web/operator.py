@@ -92,6 +92,13 @@ class Operator:
 
         return undo(self.runtime, run_id)
 
+    def undo_targets(self, run: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The links of ``run`` (as :meth:`run` gives it) that an undo voids or deletes, newest
+        first, and those it keeps (shared with later runs)."""
+        from ledgerlink.engine.operations import undo_targets
+
+        return undo_targets(self.runtime, run)
+
     def approve(self, run_ids: list[int], by: str) -> dict[int, tuple[bool, str | None]]:
         """Approve runs awaiting review; per id, whether it was approved and its status now."""
         results = self.runtime.store.approve(run_ids, by)

@@ -46,10 +46,17 @@ def _replay_text(run: dict[str, Any]) -> list[str]:
 
 
 def _undo_text(run: dict[str, Any]) -> list[str]:
-    made = [f"{link['target_type']} {link['target_id']} in {link['target_connection']}" for link in run["links"]]
-    lines = [f"Every entity run {run['id']} created is voided or deleted in the target system, newest first; "
-             f"entities other runs share (a customer, say) are kept. The run's status becomes undone."]
-    lines += [f"Linked: {', '.join(made)}."] if made else ["The run has no linked entity; only its status changes."]
+    created, kept = operator().undo_targets(run)
+
+    def named(links: list[dict[str, Any]]) -> str:
+        return ", ".join(f"{link['target_type']} {link['target_id']} in {link['target_connection']}" for link in links)
+
+    lines = [f"Every entity run {run['id']} created is voided or deleted in the target system, newest first, "
+             f"and the run's status becomes undone."]
+    lines.append(f"Voided or deleted: {named(created)}." if created else
+                 "The run created no entity; only its status changes.")
+    if kept:
+        lines.append(f"Kept, as other runs use them too: {named(kept)}.")
     return lines
 
 

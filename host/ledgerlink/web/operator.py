@@ -48,6 +48,11 @@ class Operator:
         """Every recipe id ever loaded."""
         return self.runtime.store.recipe_ids()
 
+    def active_version(self, recipe_id: str) -> int | None:
+        """The version of ``recipe_id`` that new events run now; None when it is not active."""
+        recipe = self.runtime.registry.active().get(recipe_id)
+        return recipe.version if recipe is not None else None
+
     def connection_names(self) -> list[str]:
         """Every configured connection, and every installed connector (an implicit connection)."""
         return sorted(set(self.runtime.config.connections) | set(self.runtime.catalog.connectors))

@@ -45,6 +45,15 @@ def _replay_text(run: dict[str, Any]) -> list[str]:
             "The run's earlier attempts stay in its log."]
 
 
+def _replay_latest_text(run: dict[str, Any]) -> list[str]:
+    latest = operator().active_version(run["recipe_id"])
+    return [f"A new run of {run['recipe_id']} version {latest} (the version loaded now; run {run['id']} ran "
+            f"version {run['recipe_version']}) is planned for the same event {run['event_id']}, and a worker runs "
+            f"it at once. Run {run['id']} stays as it is.",
+            "Its steps first look up what earlier runs of the event wrote, so an entity that exists is not "
+            "created twice."]
+
+
 def _undo_text(run: dict[str, Any]) -> list[str]:
     created, kept = operator().undo_targets(run)
 
@@ -78,6 +87,11 @@ def _replay(op: Operator, run: dict[str, Any], form: dict[str, str]) -> str:
     return f"Run {run['id']} is pending again; a worker runs it now."
 
 
+def _replay_latest(op: Operator, run: dict[str, Any], form: dict[str, str]) -> str:
+    result = op.replay(run["id"], "latest")
+    return f"Run {result['run']} replays run {run['id']} on version {result['recipe_version']}."
+
+
 def _undo(op: Operator, run: dict[str, Any], form: dict[str, str]) -> str:
     done = op.undo(run["id"])
     return f"Run {run['id']} is undone ({len(done.get('undone', []))} entities voided or deleted)."
@@ -96,6 +110,8 @@ def _decide(op: Operator, run: dict[str, Any], form: dict[str, str], approve: bo
 ACTIONS = {action.name: action for action in (
     Action("replay", "Replay", ("failed", "dead", "rejected", "skipped", "undone"), _replay_text, _replay,
            "The run is pending again; a worker runs it now."),
+    Action("replay-latest", "Replay on the latest version", ("failed", "dead", "rejected", "skipped", "undone"),
+           _replay_latest_text, _replay_latest, "A new run replays this one on the latest version; see the sync log."),
     Action("undo", "Undo", ("succeeded", "failed", "dead"), _undo_text, _undo,
            "The run is undone: what it created was voided or deleted."),
     Action("approve", "Approve", ("awaiting_review",), _approve_text,
@@ -118,12 +134,26 @@ def _run_or_404(run_id: int) -> dict[str, Any] | Response:
     return run
 
 
+def _offered(run: dict[str, Any], action: Action) -> bool:
+    """Whether ``action`` applies to ``run`` now (replay on the latest version: only when a
+    later version than the run's is loaded)."""
+    if run["status"] not in action.statuses:
+        return False
+    if action.name == "replay-latest":
+        latest = operator().active_version(run["recipe_id"])
+        return latest is not None and latest != run["recipe_version"]
+    return True
+
+
 def _run_page(run: dict[str, Any], status: int = 200, **extra: Any) -> Response:
-    offered = [a for a in ACTIONS.values() if run["status"] in a.statuses]
+    offered = [a for a in ACTIONS.values() if _offered(run, a)]
     return page("run.html", status, run=run, actions=offered, booked=booked(run), **extra)
 
 
 def _not_applicable(run: dict[str, Any], chosen: Action) -> Response:
+    if run["status"] in chosen.statuses:  # replay on the latest version, with no later version
+        return _run_page(run, 409, problem=f"run {run['id']} ran the version of {run['recipe_id']} loaded now; "
+                                           f"replay it on its own version")
     return _run_page(run, 409, problem=f"{chosen.label} applies to a run that is {' or '.join(chosen.statuses)}; "
                                        f"run {run['id']} is {run['status']}")
 
@@ -137,24 +167,24 @@ def run_detail(run_id: int) -> Response:
     return _run_page(run, notice=done.done if done else None)
 
 
-@console.get(f"/runs/<int(max={MAX_ID}):run_id>/<any({', '.join(ACTIONS)}):action>")
+@console.get(f"/runs/<int(max={MAX_ID}):run_id>/<any({', '.join(map(repr, ACTIONS))}):action>")
 def confirm(run_id: int, action: str) -> Response:
     run = _run_or_404(run_id)
     if isinstance(run, Response):
         return run
     chosen = ACTIONS[action]
-    if run["status"] not in chosen.statuses:
+    if not _offered(run, chosen):
         return _not_applicable(run, chosen)
     return page("confirm.html", run=run, action=chosen, lines=chosen.explain(run))
 
 
-@console.post(f"/runs/<int(max={MAX_ID}):run_id>/<any({', '.join(ACTIONS)}):action>")
+@console.post(f"/runs/<int(max={MAX_ID}):run_id>/<any({', '.join(map(repr, ACTIONS))}):action>")
 def perform(run_id: int, action: str) -> Response:
     run = _run_or_404(run_id)
     if isinstance(run, Response):
         return run
     chosen = ACTIONS[action]
-    if run["status"] not in chosen.statuses:  # it changed since the confirmation was shown
+    if not _offered(run, chosen):  # it changed since the confirmation was shown
         return _not_applicable(run, chosen)
     try:
         chosen.perform(operator(), run, dict(request.form))

@@ -189,3 +189,28 @@ def test_a_succeeded_run_is_undone_after_its_confirmation(served):
         assert "undone" in page.inner_text(".notice") and page.inner_text("h1 .status") == "undone"
         shot(page, "run-undone")
     assert entries_by_event(sandbox) == {}
+
+
+def test_a_failed_run_is_replayed_on_the_recipes_latest_version(served):
+    runtime, base, sandbox = served
+    sandbox.script([{"fault": "validation", "message": "Scripted: the account is inactive", "code": "6000"}])
+    deliver(runtime, invoice_paid_event("usd", 5100, event_id="evt_console_latest"))
+    assert wait_settled(runtime, 1) == {"failed": 1}
+    path = runtime.registry.directory / "stripe-invoice-paid-to-quickbooks-journal.json"
+    recipe = json.loads(path.read_text())
+    recipe["version"] = latest = recipe["version"] + 1  # the recipe fixed, and loaded again
+    path.write_text(json.dumps(recipe))
+    runtime.registry.reload()
+    with browser_page() as page:
+        sign_in(page, base)
+        page.goto(f"{base}/console/runs/1")
+        page.click("text=Replay on the latest version…")
+        assert f"version {latest} (the version loaded now" in page.inner_text(".explain")
+        shot(page, "confirm-replay-latest")
+        page.click("button.confirm")
+        assert "latest version" in page.inner_text(".notice")
+        page.goto(f"{base}/console/runs/2")
+        wait_for_status(page, "succeeded")
+        assert f"version {latest}" in page.inner_text(".facts")
+    assert runtime.store.run(1)["status"] == "failed"  # the run replayed stays as it was
+    assert entries_by_event(sandbox) == {"evt_console_latest": 1}

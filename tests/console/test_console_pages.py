@@ -224,3 +224,22 @@ def test_the_review_queue_approves_and_rejects_many_runs_at_once(app, signed_in)
     for bad in ("/console/review/confirm?action=approve", "/console/review/confirm?action=send&run=1",
                 "/console/review/confirm?action=approve&run=x"):
         assert signed_in.get(bad).status_code == 400
+
+
+def test_replay_on_the_latest_version_is_offered_only_when_a_later_version_is_loaded(app, signed_in):
+    _run_with_step(app, {}, status="failed", error="QuickBooks answered 400")  # run 1 ran version 1
+    latest = app.config["LEDGERLINK_RUNTIME"].registry.active()["stripe-invoice-paid-to-quickbooks-journal"].version
+    assert latest != 1
+    page = signed_in.get("/console/runs/1").get_data(as_text=True)
+    assert 'href="/console/runs/1/replay-latest"' in page and 'href="/console/runs/1/replay"' in page
+    confirm = signed_in.get("/console/runs/1/replay-latest").get_data(as_text=True)
+    assert f"version {latest} (the version loaded now; run 1 ran version 1)" in confirm
+    # the filled event has no invoice in it: the latest version's filter cannot read it, and
+    # the page says so, with nothing planned
+    refused = signed_in.post("/console/runs/1/replay-latest", data={"csrf": csrf_of(confirm)})
+    assert refused.status_code in (409, 422) and 'class="problem"' in refused.get_data(as_text=True)
+    assert store_of(app).counts() == {"failed": 1}
+    with store_of(app).engine.begin() as conn:
+        conn.execute(sa.update(runs).values(recipe_version=latest))
+    assert 'replay-latest"' not in signed_in.get("/console/runs/1").get_data(as_text=True)
+    assert signed_in.get("/console/runs/1/replay-latest").status_code == 409

@@ -188,6 +188,16 @@ def _resolve(value: Any, where: str, file: str) -> Any:
     return os.environ[env]
 
 
+def _is_time_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def find_config_file(explicit: str | None = None) -> Path | None:
     """``--config`` if given, else ``$LEDGERLINK_CONFIG``, else ``./ledgerlink.toml`` if it exists."""
     if explicit:
@@ -255,6 +265,10 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
         if isinstance(owner, str) and owner not in connections:
             problems.append(f"{file}:/source_of_truth/{kind}: no connection {owner!r}; name one of the "
                             f"[connections] tables" + suggest(owner, connections))
+    zone = data.get("console", {}).get("timezone") if isinstance(data.get("console"), dict) else None
+    if isinstance(zone, str) and not _is_time_zone(zone):
+        problems.append(f"{file}:/console/timezone: {zone!r} is not an IANA time zone; write one such as "
+                        f"\"Europe/Paris\" (or remove it for UTC)")
     if problems:
         raise ConfigError("\n".join(problems))
     tables = {k: v for k, v in data.items() if k != "connections" and isinstance(v, dict)}

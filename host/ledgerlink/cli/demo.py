@@ -34,6 +34,13 @@ from ledgerlink.web.servers import background
 REFUSED = "refused, nothing sent"
 
 
+class KeptUp(ExitStack):
+    """The demo's server and sandboxes, kept up after it until this stack closes."""
+
+    #: the server's web console, (address, admin token); None when no plugin serves one
+    console: tuple[str, str] | None = None
+
+
 def example_recipes() -> Path:
     """The folder of example recipes installed with ledgerlink (``ledgerlink/examples``: in
     the repository a link to its ``recipes/`` folder, the one copy; in a wheel, its files)."""
@@ -95,9 +102,13 @@ def _sends_whole_events(connector: Connector, catalog: Any) -> bool:
 
 
 def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callable[[str], None] = print,
-             timeout: float = 60.0) -> list[dict[str, Any]]:
+             timeout: float = 60.0, keep: KeptUp | None = None) -> list[dict[str, Any]]:
     """Run the demo on ``recipes`` (default: the example recipes installed with ledgerlink);
-    returns one row per delivery (also printed as a table)."""
+    returns one row per delivery (also printed as a table).
+
+    With ``keep``, the server and the sandboxes outlive the demo until ``keep`` closes, and
+    the server's web console (when a plugin serves one at ``/console/``) is recorded as
+    ``keep.console``."""
     recipes = str(Path(recipes).resolve()) if recipes else str(example_recipes())
     catalog = load_catalog()
     sources = [c for c in catalog.connectors.values() if _sends_whole_events(c, catalog)]
@@ -209,6 +220,10 @@ def run_demo(recipes: str | None = None, workdir: str | None = None, out: Callab
         if first is not None:  # the recipe the first delivery ran
             out(f"  dry-run:     ledgerlink dry-run {first}")
         out(f"  files:       {directory} (ledgerlink.toml, ledgerlink.db, serve.log)")
+        if keep is not None:
+            keep.enter_context(stack.pop_all())  # serve and the sandboxes stay up
+            console = client.get(f"{base}/console/login")
+            keep.console = (f"{base}/console/", admin) if console.status_code == 200 else None
         return rows
 
 

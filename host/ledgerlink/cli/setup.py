@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 from ledgerlink.cli.options import db_option, db_url, recipe_folder
 
@@ -21,12 +23,33 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
 
+    directory = Path(args.workdir or tempfile.mkdtemp(prefix="ledgerlink-demo-"))
+    from ledgerlink.cli.demo import KeptUp
+
+    with KeptUp() as kept:  # the first part's server and sandboxes, for its web console
+        status = _demo_parts(args, directory, kept)
+        if kept.console is not None:
+            stay = args.stay if args.stay is not None else sys.stdin.isatty() and sys.stdout.isatty()
+            print("")
+            print("The demo's server and sandboxes stay up until you press Ctrl-C; its web console:" if stay else
+                  "The demo's server stops with it (`ledgerlink demo --stay` keeps it up until Ctrl-C); its web console:")
+            print(f"Console:     {kept.console[0]}  (sign in with the admin token {kept.console[1]})", flush=True)
+            if stay:
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    pass
+    return status
+
+
+def _demo_parts(args: argparse.Namespace, directory: Path, kept: Any) -> int:
+    """The demo's two parts; the first one's server and sandboxes are left on ``kept``."""
     from ledgerlink.cli.demo import REFUSED, example_recipes, run_demo
     from ledgerlink.cli.demo_books import BOOKS_FOLDER, books_folder, run_books, tied_out
     from ledgerlink.connectors.manager import load_catalog
 
-    directory = Path(args.workdir or tempfile.mkdtemp(prefix="ledgerlink-demo-"))
-    rows = run_demo(recipes=args.recipes, workdir=str(directory))  # None: the installed examples
+    rows = run_demo(recipes=args.recipes, workdir=str(directory), keep=kept)  # None: the installed examples
     # a refusal with its fix-it message is the demo working: nothing booked at a made-up rate
     failed = [r for r in rows if r["status"] not in ("succeeded", "duplicate, stored once", REFUSED)]
     recipes = Path(args.recipes) if args.recipes else example_recipes()
@@ -92,4 +115,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--recipes", type=recipe_folder,
                    help="recipe directory (default: the example recipes installed with ledgerlink)")
     p.add_argument("--workdir", help="keep the demo's files here (default: a new temporary directory)")
+    stay = p.add_mutually_exclusive_group()
+    stay.add_argument("--stay", dest="stay", action="store_true", default=None,
+                      help="keep the server (its web console) and the sandboxes up after the demo, until Ctrl-C "
+                           "(the default on a terminal)")
+    stay.add_argument("--no-stay", dest="stay", action="store_false", help="stop them when the demo ends")
     p.set_defaults(func=cmd_demo)

@@ -129,7 +129,10 @@ def ledgerlink_register_routes(register):
         with the rules (and ``url_prefix``) the blueprint gives. Views declared with
         :meth:`ledgerlink.web.routes.ApiBlueprint.operation` are described in
         ``/openapi.json`` and need the admin token unless declared ``admin=False``; every
-        other view of the blueprint needs the admin token. Every answer gets the host's
+        other view of the blueprint needs the admin token, except those of a
+        :class:`ledgerlink.web.routes.PageBlueprint` (pages for a browser, signed in with a
+        cookie): they are guarded by its ``guard`` and read and act on the host through
+        :func:`ledgerlink.web.operator.operator`. Every answer gets the host's
         security headers, and every error (an exception the view raises, a 404 or 405)
         the one JSON error shape.
 

@@ -95,6 +95,15 @@ def _check_filter(recipe: Recipe, event: IncomingEvent) -> None:
                        f"accept event {event.id}: there is nothing to replay")
 
 
+def undo_targets(runtime: Runtime, row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The links of run ``row`` that :func:`undo` voids or deletes, newest first, and those it
+    keeps: links of an action's own output are what the run created; other links (a customer
+    found or created for a source id) are shared by later runs."""
+    linked = sorted(row["links"], key=lambda link: link["id"], reverse=True)
+    return ([link for link in linked if link["target_type"] in runtime.catalog.actions],
+            [link for link in linked if link["target_type"] not in runtime.catalog.actions])
+
+
 def undo(runtime: Runtime, run_id: int) -> dict[str, Any]:
     """Void or delete, through each connector, every entity the run created — newest first.
 
@@ -111,12 +120,8 @@ def undo(runtime: Runtime, run_id: int) -> dict[str, Any]:
         return {"run": run_id, "status": "undone", "undone": []}
     if row["status"] not in ("succeeded", "failed", "dead"):
         raise Conflict(f"run {run_id} is {row['status']}; undo a run once it has finished")
-    linked = sorted(row["links"], key=lambda link: link["id"], reverse=True)
-    # links of an action's own output are what the run created; other links (a customer
-    # found or created for a source id) are shared by later runs and are kept
-    created = [link for link in linked if link["target_type"] in runtime.catalog.actions]
-    kept = [{"target": link["target_type"], "id": link["target_id"], "status": "kept (shared)"}
-            for link in linked if link["target_type"] not in runtime.catalog.actions]
+    created, shared = undo_targets(runtime, row)
+    kept = [{"target": link["target_type"], "id": link["target_id"], "status": "kept (shared)"} for link in shared]
     missing = sorted({link["target_type"] for link in created
                       if runtime.catalog.actions[link["target_type"]].undo is None})
     if missing:

@@ -13,6 +13,7 @@ ledgerlink's state. It is composed of one class per family of tables, each a mix
     runs.py          the run queue: claim, renew, finish, release, pause, resume, reopen
     review.py        runs awaiting review: park, approve, reject
     run_log.py       step attempts, earlier writes, runs as an operator reads them
+    run_pages.py     runs as a person pages through them: filters, counts per status
     links.py         source object ↔ entity created in the target system
     writes.py        what ledgerlink wrote, and when (its echoes are recognised)
     recipes.py       every recipe version ever loaded
@@ -32,6 +33,7 @@ from ledgerlink.store.links import LinkStore
 from ledgerlink.store.polls import PollStore
 from ledgerlink.store.recipes import RecipeStore
 from ledgerlink.store.run_log import EarlierWrite, RunLogStore
+from ledgerlink.store.run_pages import RunFilter, RunPageStore
 from ledgerlink.store.review import ReviewState, ReviewStore
 from ledgerlink.store.runs import CLOSED, OPEN, ClaimedRun, RunStore
 from ledgerlink.store.tallies import TallyStore
@@ -39,10 +41,10 @@ from ledgerlink.store.writes import Write, WriteStore
 
 __all__ = [
     "CLOSED", "DEFAULT_URL", "OPEN", "ClaimedFetch", "ClaimedRun", "EarlierWrite", "ReviewState",
-    "Store", "StoreHealth", "Write", "driver_url", "head_revision", "make_engine", "unavailable", "upgrade",
+    "RunFilter", "Store", "StoreHealth", "Write", "driver_url", "head_revision", "make_engine", "unavailable", "upgrade",
 ]
 
 
-class Store(EventStore, PollStore, RunStore, ReviewStore, RunLogStore, LinkStore, WriteStore, RecipeStore, ConnectionStore,
+class Store(EventStore, PollStore, RunStore, ReviewStore, RunLogStore, RunPageStore, LinkStore, WriteStore, RecipeStore, ConnectionStore,
             TallyStore):
     """Every read and write of ledgerlink's state. Thread-safe (a connection per call)."""

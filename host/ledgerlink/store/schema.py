@@ -51,6 +51,8 @@ events = sa.Table(
     sa.Column("fetch_error", sa.Text, nullable=True),
     sa.UniqueConstraint("connection", "event_id", name="uq_events_connection_event"),
     sa.Index("ix_events_fetch", "fetch_state", "fetch_due_at"),
+    # the sync log's source id filter (migration 0012)
+    sa.Index("ix_events_event_id", "event_id"),
 )
 
 recipe_versions = sa.Table(
@@ -97,6 +99,12 @@ runs = sa.Table(
     sa.Index("uq_runs_recipe_occurrence", "recipe_id", "occurrence", unique=True),
     sa.Index("ix_runs_status_due", "status", "due_at"),
     sa.Index("ix_runs_recipe", "recipe_id", "created_at"),
+    # the sync log's pages: newest first within a status or a recipe, the runs of a source
+    # event, of a date range (migration 0012)
+    sa.Index("ix_runs_status_id", "status", "id"),
+    sa.Index("ix_runs_recipe_id", "recipe_id", "id"),
+    sa.Index("ix_runs_event", "event_pk"),
+    sa.Index("ix_runs_created", "created_at"),
 )
 
 run_steps = sa.Table(

@@ -7,12 +7,13 @@ both built from that declaration, so the description cannot miss a route. The ho
 views are declared this way, and so may a plugin's (see ``ledgerlink_register_routes``).
 
 :func:`mount` puts a blueprint on an app: every view that was not declared public needs
-the admin token, and a plugin's rule that would answer a URL and method a mounted rule
+the admin token (a :class:`PageBlueprint`'s views its guard instead), and a plugin's rule that would answer a URL and method a mounted rule
 already answers is refused with a :class:`~ledgerlink.errors.PluginError` naming the plugin.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -63,6 +64,39 @@ class Route:
 
     def operation_id(self, method: str) -> str:
         return f"{self.operation_prefix}{self.view.__name__}_{method.lower()}"
+
+
+Guard = Callable[[], ResponseReturnValue | None]
+
+
+class PageBlueprint(Blueprint):
+    """A Flask blueprint of HTML pages for people (a web console), not of the JSON API.
+
+    Its views are not described in ``/openapi.json`` and do not take the bearer token: a
+    browser signs in once and sends a cookie. Instead :func:`mount` calls ``guard()`` before
+    every view of the blueprint; a view runs only when it returns None (else its answer, a
+    redirect to a login page say, is given). The views named in ``open_views`` (a login page)
+    and the blueprint's static files are not guarded.
+    """
+
+    def __init__(self, name: str, import_name: str, *, guard: Guard, open_views: tuple[str, ...] = (),
+                 **options: Any) -> None:
+        super().__init__(name, import_name, **options)
+        self.guard = guard
+        self.open_views = frozenset(open_views) | {"static"}
+
+
+def guarded(view: View, guard: Guard) -> View:
+    """``view`` answered only when ``guard()`` lets it through (returns None)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: object, **kwargs: object) -> ResponseReturnValue:
+        denied = guard()
+        if denied is not None:
+            return denied
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 class ApiBlueprint(Blueprint):
@@ -150,7 +184,8 @@ def _clash(rule: str, methods: frozenset[str],
 
 
 def mount(app: Flask, blueprint: Blueprint, plugin: str | None = None) -> None:
-    """Register ``blueprint`` on ``app``: admin-only views wrapped with the token check,
+    """Register ``blueprint`` on ``app``: admin-only views wrapped with the token check (a
+    :class:`PageBlueprint`'s views with its guard),
     its declared routes added to what ``/openapi.json`` describes.
 
     ``plugin`` names the plugin that supplied the blueprint (None for the host); a plugin's
@@ -179,7 +214,10 @@ def mount(app: Flask, blueprint: Blueprint, plugin: str | None = None) -> None:
     declared = {f"{blueprint.name}.{r.endpoint}": r for r in operations}
     for endpoint in {rule.endpoint for rule in added}:
         route = declared.get(endpoint)
-        if route is None or route.admin:
+        if isinstance(blueprint, PageBlueprint):
+            if endpoint.partition(".")[2] not in blueprint.open_views:
+                app.view_functions[endpoint] = guarded(app.view_functions[endpoint], blueprint.guard)
+        elif route is None or route.admin:
             app.view_functions[endpoint] = admin_only(app.view_functions[endpoint])
     at = {rule.endpoint: rule.rule for rule in added}  # the rule with the blueprint's url_prefix
     taken.routes.extend(replace(r, rule=at[endpoint]) for endpoint, r in declared.items())

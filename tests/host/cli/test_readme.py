@@ -67,6 +67,9 @@ def test_make_demo_runs(tmp_path):
     [books] = blocks("text")
     assert all(line in lines for line in books.strip().splitlines()), result.stdout
     assert "The books tie out" in result.stdout
+    # it ends with the web console's address and the token that signs in to it
+    assert re.fullmatch(r"Console: +http://127\.0\.0\.1:\d+/console/  \(sign in with the admin token \S+\)",
+                        lines[-1]), lines[-1]
 
 
 def test_make_test_runs_pytest_in_the_project_venv():

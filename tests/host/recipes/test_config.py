@@ -59,6 +59,9 @@ def test_connections_and_secrets(tmp_path, catalog, monkeypatch):
     ('[connections."books\\n"]\nconnector = "quickbooks"\n', "/connections: 'books\\n' does not match"),
     ('[connections.books]\nconnector = "quickbooks"\naccess_token = "${LL_TOKEN}\\n"\n',
      "/connections/books/access_token: a secret must be written as ${ENV_VAR}"),
+    # the console's dates: a zone that does not exist is refused when the file is read, not on a page
+    ('[console]\ntimezone = "Europe/Pariss"\n', "/console/timezone: 'Europe/Pariss' is not an IANA time zone"),
+    ('[console]\nsession_hours = 0\n', "/console/session_hours: 0 is less than the minimum of 0.1"),
 ])
 def test_bad_config(tmp_path, catalog, text, words):
     with pytest.raises(ConfigError) as info:

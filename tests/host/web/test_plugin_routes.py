@@ -22,30 +22,30 @@ from ledgerlink.testing.databases import migrated_db
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def console_blueprint() -> ApiBlueprint:
-    """What a web console registers: a public page, an admin view, an undeclared view."""
-    console = ApiBlueprint("console", __name__, url_prefix="/console")
+def panel_blueprint() -> ApiBlueprint:
+    """What a web panel registers: a public page, an admin view, an undeclared view."""
+    panel = ApiBlueprint("panel", __name__, url_prefix="/panel")
 
-    @console.operation("/hello", ("GET",), "A page anyone may see.", admin=False, uses_store=False,
+    @panel.operation("/hello", ("GET",), "A page anyone may see.", admin=False, uses_store=False,
                        responses={200: "a greeting"})
     def hello():
-        return json_response({"hello": "console"})
+        return json_response({"hello": "panel"})
 
-    @console.operation("/broken", ("POST",), "Refuses what it is sent.", responses={400: "refused"})
+    @panel.operation("/broken", ("POST",), "Refuses what it is sent.", responses={400: "refused"})
     def broken():
-        raise ConfigError("the console is not configured")
+        raise ConfigError("the panel is not configured")
 
-    @console.route("/raw")
+    @panel.route("/raw")
     def raw():
         return json_response({"raw": True})
 
-    return console
+    return panel
 
 
-class Console:
+class Panel:
     @hookimpl
     def ledgerlink_register_routes(self, register):
-        register(console_blueprint())
+        register(panel_blueprint())
 
 
 class Blueprints:
@@ -77,40 +77,40 @@ def app_with(runtime, *plugins):
 
 
 def test_a_plugins_routes_are_served_by_the_host_its_way(runtime):
-    app = app_with(runtime, ("console", Console()))
+    app = app_with(runtime, ("panel", Panel()))
     with background(app) as running:
-        hello = httpx.get(f"{running.url}/console/hello", timeout=10)
-        assert hello.status_code == 200 and hello.json() == {"hello": "console"}
+        hello = httpx.get(f"{running.url}/panel/hello", timeout=10)
+        assert hello.status_code == 200 and hello.json() == {"hello": "panel"}
         assert hello.headers["X-Content-Type-Options"] == "nosniff" and hello.headers["Cache-Control"] == "no-store"
-        for method, path in (("POST", "/console/broken"), ("GET", "/console/raw")):  # admin-only by default
+        for method, path in (("POST", "/panel/broken"), ("GET", "/panel/raw")):  # admin-only by default
             denied = httpx.request(method, f"{running.url}{path}", timeout=10)
             assert denied.status_code == 401 and denied.headers["WWW-Authenticate"] == "Bearer"
             assert denied.json()["error"]["code"] == "unauthorized"
-        raw = httpx.get(f"{running.url}/console/raw", headers=AUTH, timeout=10)
+        raw = httpx.get(f"{running.url}/panel/raw", headers=AUTH, timeout=10)
         assert raw.status_code == 200 and raw.json() == {"raw": True}
-        broken = httpx.post(f"{running.url}/console/broken", headers=AUTH, timeout=10)
+        broken = httpx.post(f"{running.url}/panel/broken", headers=AUTH, timeout=10)
         assert broken.status_code == 400
         assert broken.json()["error"] == {"status": 400, "code": "config_error",
-                                          "message": "the console is not configured"}
-        missing = httpx.get(f"{running.url}/console/nope", timeout=10)
+                                          "message": "the panel is not configured"}
+        missing = httpx.get(f"{running.url}/panel/nope", timeout=10)
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
         assert httpx.get(f"{running.url}/healthz", timeout=10).json() == {"status": "ok"}  # the host's still
 
 
 def test_declared_plugin_routes_are_described_in_openapi(runtime):
-    document = app_with(runtime, ("console", Console())).test_client().get("/openapi.json").get_json()
+    document = app_with(runtime, ("panel", Panel())).test_client().get("/openapi.json").get_json()
     validate(document)
-    hello, broken = document["paths"]["/console/hello"]["get"], document["paths"]["/console/broken"]["post"]
-    assert hello["operationId"] == "console_hello_get" and "security" not in hello
+    hello, broken = document["paths"]["/panel/hello"]["get"], document["paths"]["/panel/broken"]["post"]
+    assert hello["operationId"] == "panel_hello_get" and "security" not in hello
     assert set(hello["responses"]) == {"200"}
     assert broken["security"] == [{"bearer": []}] and set(broken["responses"]) == {"400", "401", "503"}
-    assert "/console/raw" not in document["paths"]  # not declared, so not described
+    assert "/panel/raw" not in document["paths"]  # not declared, so not described
     assert document["paths"]["/api/runs"]["get"]["operationId"] == "list_runs_get"
 
 
 @pytest.mark.parametrize("rule, method, shadowed", [
     ("/api/runs/<name>", "GET", "/api/runs/<int(max=2147483647):run_id>"),
-    ("/webhooks/console", "POST", "/webhooks/<connection>"),
+    ("/webhooks/panel", "POST", "/webhooks/<connection>"),
     ("/healthz", "GET", "/healthz"),
     ("/<path:anything>", "POST", "/webhooks/<connection>"),
 ])
@@ -132,18 +132,43 @@ def test_a_route_on_a_free_path_or_method_is_not_a_clash(runtime):
 def test_plugins_cannot_shadow_each_other_or_share_a_blueprint_name(runtime):
     first, second = Blueprint("first", __name__), Blueprint("second", __name__)
     for blueprint in (first, second):
-        blueprint.add_url_rule("/console/page", "page", lambda: json_response({}))
-    with pytest.raises(PluginError, match=r"plugin 'two'.*/console/page of plugin 'one'"):
+        blueprint.add_url_rule("/panel/page", "page", lambda: json_response({}))
+    with pytest.raises(PluginError, match=r"plugin 'two'.*/panel/page of plugin 'one'"):
         app_with(runtime, ("one", Blueprints(first)), ("two", Blueprints(second)))
-    with pytest.raises(PluginError, match=r"plugin 'two': a blueprint named 'console' is already mounted"):
-        app_with(runtime, ("one", Console()), ("two", Console()))
+    with pytest.raises(PluginError, match=r"plugin 'two': a blueprint named 'panel' is already mounted"):
+        app_with(runtime, ("one", Panel()), ("two", Panel()))
 
 
 def test_only_a_blueprint_can_be_registered(runtime):
     class Wrong:
         @hookimpl
         def ledgerlink_register_routes(self, register):
-            register({"/console": "not a blueprint"})
+            register({"/panel": "not a blueprint"})
 
     with pytest.raises(PluginError, match=r"plugin 'wrong': .* must register a flask.Blueprint, not dict"):
         app_with(runtime, ("wrong", Wrong()))
+
+
+def test_a_page_blueprint_is_guarded_by_its_own_guard_and_not_described(runtime):
+    """Pages for a browser: not behind the bearer token, not in /openapi.json; every view but
+    the open ones answers what the guard says when it refuses."""
+    from flask import request
+
+    from ledgerlink.store import RunFilter
+    from ledgerlink.web.operator import operator
+    from ledgerlink.web.routes import PageBlueprint
+
+    def guard():
+        return None if request.cookies.get("signed") == "yes" else json_response({"sign": "in"}, 401)
+
+    pages = PageBlueprint("pages", __name__, url_prefix="/pages", guard=guard, open_views=("door",))
+    pages.add_url_rule("/door", "door", lambda: json_response({"door": "open"}))
+    pages.add_url_rule("/room", "room", lambda: json_response({"runs": operator().status_counts(RunFilter())}))
+    app = app_with(runtime, ("pages", Blueprints(pages)))
+    client = app.test_client()
+    assert client.get("/pages/door").get_json() == {"door": "open"}
+    refused = client.get("/pages/room", headers=AUTH)  # the admin token is not what guards pages
+    assert refused.status_code == 401 and refused.get_json() == {"sign": "in"}
+    client.set_cookie("signed", "yes")
+    assert client.get("/pages/room").get_json() == {"runs": {}}
+    assert not [p for p in client.get("/openapi.json").get_json()["paths"] if p.startswith("/pages")]

@@ -1,0 +1,28 @@
+"""The web console of ledgerlink: what synced, what failed and why, fixed with a click.
+
+Served by ``ledgerlink serve`` under ``/console/`` through the kit's route hook, as a
+:class:`~ledgerlink.web.routes.PageBlueprint`: server-rendered pages (Flask, Jinja), forms
+that work without JavaScript, every asset served by ledgerlink itself (no CDN), reading and
+acting on the host through :func:`ledgerlink.web.operator.operator` only.
+
+- :mod:`.session`: sign in with the admin token, the session cookie, CSRF, security headers;
+- :mod:`.render`: templates, dates in the operator's time zone, amounts, redaction;
+- :mod:`.blueprint`: the blueprint, login and logout;
+- :mod:`.synclog`: the sync log (the home page): filters, counts per status, keyset pages;
+- :mod:`.rundetail`: one run's steps, and replay, undo, approve, reject behind a confirmation;
+- :mod:`.review`: the review queue: what each run would send, approved or rejected many at once.
+"""
+
+from __future__ import annotations
+
+from ledgerlink import hookimpl
+from ledgerlink_console import review, rundetail, synclog
+from ledgerlink_console.blueprint import console
+
+#: the modules whose views join the blueprint when they are imported
+VIEWS = (synclog, rundetail, review)
+
+
+@hookimpl
+def ledgerlink_register_routes(register):
+    register(console)

@@ -97,6 +97,7 @@ runs = sa.Table(
     sa.Index("uq_runs_recipe_occurrence", "recipe_id", "occurrence", unique=True),
     sa.Index("ix_runs_status_due", "status", "due_at"),
     sa.Index("ix_runs_recipe", "recipe_id", "created_at"),
+    sa.Index("ix_runs_created", "created_at", "status"),
 )
 
 run_steps = sa.Table(
@@ -144,6 +145,7 @@ writes = sa.Table(
     sa.Column("step_id", sa.String(64), nullable=False),
     sa.Column("written_at", sa.Float, nullable=False),
     sa.Index("ix_writes_entity", "connection", "entity", "entity_id"),
+    sa.Index("ix_writes_run", "run_id"),
 )
 
 connection_secrets = sa.Table(

@@ -82,7 +82,10 @@ class ConsoleStore(StoreBase):
         """``(hour start, status, runs)`` for the runs created in ``[since, until)``, by the
         hour (Unix seconds, a multiple of 3600) they were created in: one grouped statement
         over ``ix_runs_created``."""
-        hour = sa.cast(sa.func.floor(runs.c.created_at / HOUR), sa.Integer)
+        if self.engine.dialect.name == "sqlite":  # times are positive: SQLite's truncation is floor
+            hour = sa.cast(runs.c.created_at / HOUR, sa.Integer)
+        else:  # PostgreSQL's cast rounds
+            hour = sa.cast(sa.func.floor(runs.c.created_at / HOUR), sa.Integer)
         query = (sa.select(hour.label("hour"), runs.c.status, sa.func.count())
                  .where(runs.c.created_at >= since, runs.c.created_at < until)
                  .group_by(hour, runs.c.status))

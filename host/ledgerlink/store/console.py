@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from ledgerlink import jsonio
 from ledgerlink.store.base import StoreBase
-from ledgerlink.store.schema import events, recipe_versions, runs, tallies, writes
+from ledgerlink.store.schema import events, governor_pauses, governor_starts, recipe_versions, runs, tallies, writes
 
 #: the tally key prefix of webhook deliveries refused, one tally per connection and hour
 REJECTED_PREFIX = "ledgerlink:webhook.rejected:"
@@ -134,3 +134,15 @@ class ConsoleStore(StoreBase):
                  .order_by(recipe_versions.c.version.desc()))
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+    def governor_use(self, key: str, since: float) -> tuple[int, int, float | None]:
+        """What the shared governor holds of ``key``: the requests started since ``since``
+        (every process), how many of them have not finished, and until when the vendor said
+        to wait (None: no pause)."""
+        starts = governor_starts.c
+        query = sa.select(sa.func.count(), sa.func.count(sa.case((starts.finished_at.is_(None), 1)))).where(
+            starts.key == key, starts.started_at > since)
+        with self.engine.connect() as conn:
+            total, unfinished = conn.execute(query).one()
+            until = conn.execute(sa.select(governor_pauses.c.until).where(governor_pauses.c.key == key)).scalar()
+        return int(total or 0), int(unfinished or 0), None if until is None else float(until)

@@ -20,6 +20,9 @@ PAGES = {
     "client": "/#/client/{id}",
     "expense": "/#/expense/{id}",
 }
+#: the actions that declare no ``entity``: the kind of the id their step ends with
+ACTION_KINDS = {"freshbooks.create_expense": "expense", "freshbooks.find_or_create_client": "client"}
+PAGES.update({action: PAGES[kind] for action, kind in ACTION_KINDS.items()})
 
 
 def app_address(ref: EntityRef) -> str | None:

@@ -6,7 +6,8 @@ links to https://app.qbo.intuit.com; any other (Intuit's sandbox companies, a lo
 sandbox) to https://sandbox.qbo.intuit.com, where sandbox companies are opened. The page of a
 transaction is ``/app/<page>?txnId=<Id>``, of a customer ``/app/customerdetail?nameId=<Id>``;
 QuickBooks opens it in the company the person last signed in to. Items have no page of their
-own: an item links to the products and services list.
+own: an item links to the products and services list; an account, to its register. A step
+of an action that finds (a customer, an item, an account) is linked by the kind it finds.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ PAGES = {
     "Customer": "/app/customerdetail?nameId={id}",
     "Vendor": "/app/vendordetail?nameId={id}",
     "Item": "/app/items",
+    "Account": "/app/register?accountId={id}",
 }
+#: the actions that declare no ``entity`` (they find, or find or create): the kind of their id
+ACTION_KINDS = {"quickbooks.find_customer": "Customer", "quickbooks.find_or_create_customer": "Customer",
+                "quickbooks.find_item": "Item", "quickbooks.find_or_create_item": "Item",
+                "quickbooks.find_account": "Account"}
+PAGES.update({action: PAGES[kind] for action, kind in ACTION_KINDS.items()})
 
 
 def app_address(ref: EntityRef) -> str:

@@ -29,9 +29,15 @@ PAGES = {
 }
 
 
+#: the actions that declare no ``entity``: the kind of the id their step ends with
+ACTION_KINDS = {"xero.create_manual_journal": "ManualJournal", "xero.find_contact": "Contact",
+                "xero.find_or_create_contact": "Contact", "xero.create_bank_transaction": "BankTransaction"}
+PAGES["BankTransaction"] = PAGES["Payment"]
+
+
 def entity_url(ref: EntityRef) -> str | None:
     """The go.xero.com page of ``ref``, or None for a kind Xero has no page for."""
-    pages = PAGES.get(ref.kind)
+    pages = PAGES.get(ACTION_KINDS.get(ref.kind, ref.kind))
     if pages is None or not ref.id:
         return None
     short = ref.settings.get("short_code")

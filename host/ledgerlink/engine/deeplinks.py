@@ -1,9 +1,16 @@
 """The links of runs into the vendors' own applications: the source object each run's event
-is about, and every entity its steps wrote, each as ``(label, url)`` built by the connector
-that owns it (``Connector.entity_url``, :mod:`ledgerlink.contract.deeplinks`).
+is about, every entity its steps wrote, and the id each other step ended with, each as
+``(label, url)`` built by the connector that owns it (``Connector.entity_url``,
+:mod:`ledgerlink.contract.deeplinks`).
 
-For a page of runs at once: two statements (:meth:`~ledgerlink.store.console.ConsoleStore.run_sources`,
-:meth:`~ledgerlink.store.console.ConsoleStore.run_writes`), whatever the page's size. A
+What a step wrote comes from ``writes`` (an action that declares ``entity``, and what its
+``changes`` name); a step whose action declares none, or that found rather than created (a
+customer looked up), is linked by its ``external_id`` with the action's ``entity`` or, when
+it has none, the action's name as the kind.
+
+For a page of runs at once: three statements (:meth:`~ledgerlink.store.console.ConsoleStore.run_sources`,
+:meth:`~ledgerlink.store.console.ConsoleStore.run_writes`,
+:meth:`~ledgerlink.store.console.ConsoleStore.run_step_results`), whatever the page's size. A
 connector without ``entity_url``, a kind it has no page for, an answer that is not an
 ``https://`` (or sandbox ``http://``) address, or an exception in the connector gives no link
 for that entity — never a broken page.
@@ -19,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ledgerlink.contract.deeplinks import EntityRef, usable_url
 from ledgerlink.engine.echo import trigger_value
 from ledgerlink.errors import LedgerlinkError
+from ledgerlink.store.console import StepResult
 
 if TYPE_CHECKING:
     from ledgerlink.engine.runtime import Runtime
@@ -29,6 +37,8 @@ log = logging.getLogger("ledgerlink")
 SOURCE = "source"
 #: ``DeepLink.role`` of an entity one of the run's steps wrote
 WROTE = "wrote"
+#: ``DeepLink.role`` of the id another step ended with (what it found, or wrote undeclared)
+STEP = "step"
 
 
 @dataclass(frozen=True)
@@ -83,9 +93,11 @@ def _source(rt: Runtime, connection: str, trigger_name: str, payload: Any) -> De
 
 def links_of_runs(rt: Runtime, run_ids: Sequence[int]) -> dict[int, list[DeepLink]]:
     """For each run of ``run_ids``: the link of its source object first (when its connector
-    gives one), then one per entity its steps wrote, in the order written, each once."""
+    gives one), then one per entity its steps wrote, in the order written, then one per other
+    step's id, each entity once."""
     sources = rt.store.run_sources(run_ids)
     written = rt.store.run_writes(run_ids)
+    results = rt.store.run_step_results(run_ids)
     out: dict[int, list[DeepLink]] = {}
     for run_id in run_ids:
         found: list[DeepLink] = []
@@ -104,8 +116,30 @@ def links_of_runs(rt: Runtime, run_ids: Sequence[int]) -> dict[int, list[DeepLin
             if url is not None:
                 found.append(DeepLink(WROTE, f"{write.connection}: {write.entity} {write.entity_id}", url,
                                       write.connection, write.entity, write.entity_id, write.step_id))
+        for result in results.get(run_id, []):
+            link = _step_link(rt, result, seen)
+            if link is not None:
+                found.append(link)
         out[run_id] = found
     return out
+
+
+def _step_link(rt: Runtime, result: StepResult, seen: set[tuple[str, str, str]]) -> DeepLink | None:
+    """The link of a step's ``external_id`` unless ``writes`` already linked it."""
+    try:
+        step = next(s for s in rt.registry.version(result.recipe_id, result.recipe_version).steps
+                    if s.id == result.step_id)
+    except (LedgerlinkError, StopIteration):  # a version that no longer compiles: no link
+        return None
+    kind = step.action.entity or step.action.name
+    if (step.connection, kind, result.external_id) in seen:
+        return None
+    seen.add((step.connection, kind, result.external_id))
+    url = _url(rt, step.connection, kind, result.external_id, None)
+    if url is None:
+        return None
+    return DeepLink(STEP, f"{step.connection}: {kind} {result.external_id}", url, step.connection, kind,
+                    result.external_id, result.step_id)
 
 
 def run_links(rt: Runtime, run_id: int) -> list[DeepLink]:

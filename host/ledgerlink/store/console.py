@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from ledgerlink import jsonio
 from ledgerlink.store.base import StoreBase
-from ledgerlink.store.schema import events, governor_pauses, governor_starts, recipe_versions, runs, tallies, writes
+from ledgerlink.store.schema import (events, governor_pauses, governor_starts, recipe_versions, run_steps, runs,
+                                     tallies, writes)
 
 #: the tally key prefix of webhook deliveries refused, one tally per connection and hour
 REJECTED_PREFIX = "ledgerlink:webhook.rejected:"
@@ -31,6 +32,17 @@ class RunSource:
     connection: str
     trigger: str
     payload: Any
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """A step of a run that succeeded with an id at the vendor (``run_steps.external_id``)."""
+
+    run_id: int
+    recipe_id: str
+    recipe_version: int
+    step_id: str
+    external_id: str
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,24 @@ class ConsoleStore(StoreBase):
             for run_id, step_id, connection, entity, entity_id in conn.execute(query):
                 out.setdefault(int(run_id), []).append(
                     Written(int(run_id), str(step_id), str(connection), str(entity), str(entity_id)))
+        return out
+
+    def run_step_results(self, run_ids: Sequence[int]) -> dict[int, list[StepResult]]:
+        """The steps of each run in ``run_ids`` that succeeded with an id at the vendor, in
+        the order they ran (``ix_run_steps_run``)."""
+        if not run_ids:
+            return {}
+        query = (sa.select(run_steps.c.run_id, runs.c.recipe_id, runs.c.recipe_version, run_steps.c.step_id,
+                           run_steps.c.external_id)
+                 .join(runs, runs.c.id == run_steps.c.run_id)
+                 .where(run_steps.c.run_id.in_(list(run_ids)), run_steps.c.status == "succeeded",
+                        run_steps.c.external_id.is_not(None))
+                 .order_by(run_steps.c.run_id, run_steps.c.id))
+        out: dict[int, list[StepResult]] = {}
+        with self.engine.connect() as conn:
+            for run_id, recipe_id, version, step_id, external_id in conn.execute(query):
+                out.setdefault(int(run_id), []).append(
+                    StepResult(int(run_id), str(recipe_id), int(version), str(step_id), str(external_id)))
         return out
 
     def runs_per_hour(self, since: float, until: float) -> list[tuple[float, str, int]]:

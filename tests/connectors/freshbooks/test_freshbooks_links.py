@@ -33,3 +33,13 @@ def test_payments_have_no_page_of_their_own_and_every_other_kind_has_one():
     kinds = {c.entity for c in [*catalog.actions.values(), *catalog.triggers.values()]
              if c.entity and c.connector == "freshbooks"}
     assert kinds - set(PAGES) == {"payment"}
+
+
+def test_a_step_of_an_action_without_an_entity_is_linked_by_the_kind_of_its_id():
+    from ledgerlink_freshbooks.links import ACTION_KINDS
+
+    actions = load_catalog().actions
+    assert all(name in actions and not actions[name].entity for name in ACTION_KINDS)
+    assert CONNECTOR.entity_url(EntityRef("freshbooks.create_expense", "88", CONNECTED)) \
+        == "https://my.freshbooks.com/#/expense/88"
+    assert CONNECTOR.entity_url(EntityRef("freshbooks.create_other_income", "88", CONNECTED)) is None

@@ -42,3 +42,16 @@ def test_every_kind_the_connector_writes_or_hears_of_has_a_page():
 
 def test_the_short_code_setting_is_declared():
     assert "short_code" in CONNECTOR.settings_schema["properties"]
+
+
+def test_a_step_of_an_action_without_an_entity_is_linked_by_the_kind_of_its_id():
+    from ledgerlink.connectors.manager import load_catalog
+    from ledgerlink_xero.links import ACTION_KINDS
+
+    actions = load_catalog().actions
+    assert all(name in actions and not actions[name].entity for name in ACTION_KINDS)
+    assert CONNECTOR.entity_url(EntityRef("xero.create_manual_journal", ID, {})) \
+        == f"https://go.xero.com/Journal/View.aspx?invoiceID={ID}"
+    assert CONNECTOR.entity_url(EntityRef("xero.find_or_create_contact", ID, {"short_code": "!xkY1b"})) \
+        == f"https://go.xero.com/app/!xkY1b/contacts/contact/{ID}"
+    assert CONNECTOR.entity_url(EntityRef("xero.create_bank_transfer", ID, {})) is None

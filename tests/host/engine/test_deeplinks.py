@@ -51,8 +51,12 @@ def test_a_booked_run_links_its_source_invoice_and_every_entity_it_wrote(booked)
     assert [link.id for link in journal] == [entry["external_id"]]
     # the sandbox is not Intuit's production API: QuickBooks' sandbox site
     assert journal[0].url == f"https://sandbox.qbo.intuit.com/app/journal?txnId={entry['external_id']}"
-    assert all(link.role == WROTE and link.connection == "quickbooks" and link.step_id for link in wrote)
-    assert journal[0].to_json()["step_id"] == "entry"
+    assert journal[0].role == WROTE and journal[0].to_json()["step_id"] == "entry"
+    # the customer the first step found (or created) is linked by the id the step ended with
+    customer = next(s for s in run["steps"] if s["step_id"] == "customer")
+    assert [(link.role, link.kind, link.step_id) for link in wrote] == [
+        ("wrote", "JournalEntry", "entry"), ("step", "quickbooks.find_or_create_customer", "customer")]
+    assert wrote[1].url == f"https://sandbox.qbo.intuit.com/app/customerdetail?nameId={customer['external_id']}"
 
 
 def test_a_page_of_runs_gets_each_runs_links_and_a_pending_run_only_its_source(booked):

@@ -50,7 +50,7 @@ from .references import check_references
 from .oauth import AUTH_SETTINGS, OAUTH, auth_headers, limits_for
 from .settings import (DEFAULT_CONCURRENT, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_SETTINGS,
                        SECRET_SETTINGS, SETTINGS_SCHEMA)
-from . import examples, polling, triggers, webhook
+from . import examples, links, polling, triggers, webhook
 
 CONNECTOR = Connector(
     name="freshbooks",
@@ -73,6 +73,7 @@ CONNECTOR = Connector(
     poll=polling.POLL,
     # ledgerlink reconcile: a period's documents (FreshBooks keeps no clearing account)
     reconcile=RECONCILE,
+    entity_url=links.entity_url,
 )
 
 

@@ -41,6 +41,7 @@ from .api import DEFAULT_BASE_URL, MINORVERSION, auth_headers
 from .fields import DEFAULT_HOME_CURRENCY
 from .demo import DEMO
 from .deposit import ACTION as CREATE_DEPOSIT
+from .links import entity_url as ENTITY_URL
 from .journal_entry import ACTION as CREATE_JOURNAL_ENTRY
 from .payment import ACTION as CREATE_PAYMENT
 from .purchase import ACTION as CREATE_PURCHASE
@@ -166,6 +167,7 @@ CONNECTOR = Connector(
     check_references=check_references,
     check_company=check_company,
     reconcile=RECONCILE,
+    entity_url=ENTITY_URL,
     default_settings={"base_url": DEFAULT_BASE_URL, "realm_id": "REALM_ID"},
     auth=auth_headers,
     demo=DEMO,

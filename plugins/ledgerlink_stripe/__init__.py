@@ -31,7 +31,7 @@ from ledgerlink import hookimpl, jsonio
 from ledgerlink.contract import Connector, Transform, Trigger, Webhook
 
 from . import api, examples, money, polling
-from . import enrich, history
+from . import enrich, history, links
 from .actions import ACTIONS
 from .webhook import parse_webhook, verify_webhook
 from .demo import DEMO_SOURCE
@@ -227,6 +227,7 @@ def ledgerlink_register_connectors(register):
         poll=polling.stripe_poll(lambda: list(EVENT_TYPES)),
         demo_source=DEMO_SOURCE,
         reconcile=RECONCILE,
+        entity_url=links.entity_url,
     ))
 
 

@@ -57,7 +57,7 @@ from .payment import ACTION as CREATE_PAYMENT
 from .reconcile import RECONCILE
 from .references import check_references
 from .settings import DEFAULT_SETTINGS, SECRET_SETTINGS, SETTINGS_SCHEMA
-from . import examples, polling, triggers, webhook
+from . import examples, links, polling, triggers, webhook
 
 CONNECTOR = Connector(
     name="xero",
@@ -86,6 +86,7 @@ CONNECTOR = Connector(
     idempotency_key_lifetime=IDEMPOTENCY_KEY_LIFETIME,
     # ledgerlink reconcile: a period's documents, the clearing account's balance
     reconcile=RECONCILE,
+    entity_url=links.entity_url,
 )
 
 

@@ -79,6 +79,13 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                            "after the consent; set it when one consent covers several "
                            "organisations, to choose which one this connection books into.",
         },
+        "short_code": {
+            "type": "string",
+            "pattern": "^![A-Za-z0-9]+$",
+            "description": "The organisation's short code (ShortCode in GET /Organisation, e.g. "
+                           "\"!xkY1b\"): links to its invoices and contacts then open this "
+                           "organisation; unset, they open the one the person last used.",
+        },
         "api_base": _url(API_BASE, "Accounting API root. Production: "
                                    "https://api.xero.com/api.xro/2.0; tests: a loopback sandbox "
                                    "such as http://127.0.0.1:8767/api.xro/2.0."),

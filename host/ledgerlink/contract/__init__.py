@@ -22,7 +22,9 @@ from the kit below, so every connector follows the same rules:
   a plugin's loop (:func:`raise_event`, the :class:`Host` those hooks get);
 - :mod:`~ledgerlink.contract.clock`: triggers raised by time passing (:class:`Tick`);
 - :mod:`~ledgerlink.contract.reports`: the runs of a window, read by an action
-  (:class:`RunsQuery`).
+  (:class:`RunsQuery`);
+- :mod:`~ledgerlink.contract.deeplinks`: the web address of an entity in the vendor's
+  application (:class:`EntityRef`, :func:`url_table`).
 """
 
 from ledgerlink import hookimpl
@@ -50,6 +52,7 @@ from ledgerlink.contract.subscriptions import Handshake, Subscription, Subscript
 from ledgerlink.contract.events import Host, Raised, Tally, envelope_schema, raise_event
 from ledgerlink.contract.clock import Schedule, Tick, event_prefix
 from ledgerlink.contract.reports import RunsQuery
+from ledgerlink.contract.deeplinks import EntityRef, url_table
 
 __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remaining", "Request", "LinkQuery", "Response", "Connection", "ActionContext",
            "IncomingEvent", "Webhook", "Poll", "Page", "OAuth2", "Connector", "Trigger", "Action", "Entry", "Transform",
@@ -76,4 +79,6 @@ __all__ = ["hookimpl", "Demo", "DemoSource", "LookupReference", "Limits", "Remai
            # host events
            "Host", "Raised", "Tally", "envelope_schema", "raise_event",
            # clock-driven triggers and run reports
-           "Schedule", "Tick", "event_prefix", "RunsQuery"]
+           "Schedule", "Tick", "event_prefix", "RunsQuery",
+           # deep links
+           "EntityRef", "url_table"]

@@ -25,6 +25,7 @@ from ledgerlink.contract.subscriptions import Handshake, Subscriptions
 
 if TYPE_CHECKING:
     from ledgerlink.contract.clock import Schedule, Tick
+    from ledgerlink.contract.deeplinks import EntityRef
     from ledgerlink.contract.reconcile import Reconcile
 
 STATUSES = ("stable", "beta")
@@ -219,6 +220,10 @@ class Connector:
     #: how ``ledgerlink reconcile`` reads this side: its records of a period, its balance
     #: (:mod:`ledgerlink.contract.reconcile`); None: it is not reconciled
     reconcile: "Reconcile | None" = None
+    #: ``entity_url(EntityRef) -> str | None``: the page in the vendor's application of an
+    #: entity this connector's actions wrote or its triggers' events are about, for the
+    #: console's links (:mod:`ledgerlink.contract.deeplinks`); None: no links
+    entity_url: Callable[["EntityRef"], str | None] | None = None
     version: str = "0.1.0"
     status: str = "stable"
     #: filled in by the host: the plugin that registered this

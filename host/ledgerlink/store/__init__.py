@@ -19,12 +19,14 @@ ledgerlink's state. It is composed of one class per family of tables, each a mix
     recipes.py       every recipe version ever loaded
     connections.py   connection secret blobs and statuses
     tallies.py       occurrences counted per key and time window, by every process together
+    console.py       what the console's pages read: runs' sources and writes, hourly series
 """
 
 from __future__ import annotations
 
 from ledgerlink.store.base import StoreHealth
 from ledgerlink.store.connections import ConnectionStore
+from ledgerlink.store.console import ConsoleStore
 from ledgerlink.store.database import (
     DEFAULT_URL, driver_url, head_revision, make_engine, unavailable, upgrade,
 )
@@ -46,5 +48,5 @@ __all__ = [
 
 
 class Store(EventStore, PollStore, RunStore, ReviewStore, RunLogStore, RunPageStore, LinkStore, WriteStore, RecipeStore, ConnectionStore,
-            TallyStore):
+            TallyStore, ConsoleStore):
     """Every read and write of ledgerlink's state. Thread-safe (a connection per call)."""

@@ -25,7 +25,9 @@ or action, each test id naming it:
   fit their schemas (a notification its trigger fetches before planning: what it carries);
 - a ``check_credentials`` (the key check of ``ledgerlink connect``) yields one read-only
   request, and fits the vendor's schema; a ``check_company`` (``ledgerlink check``'s note
-  about the company) starts with a read-only request.
+  about the company) starts with a read-only request;
+- an ``entity_url`` answers, for every kind its actions and triggers name (and their names),
+  an ``https://`` address with the id encoded in it, or None, and never raises.
 
 The checks read the plugin's registrations directly (not through a catalog, which stops at
 the first broken one), so every broken trigger or action fails on its own.
@@ -49,6 +51,7 @@ from ledgerlink.connectors.catalog import Catalog, Validator
 from ledgerlink.connectors.manager import GROUP, HOOKS
 from ledgerlink.contract import (Action, ActionContext, Connection, Connector, FileEffect, IncomingEvent,
                                  Request, Response, RunsQuery, Transform, Trigger)
+from ledgerlink.contract.deeplinks import EntityRef, usable_url
 from ledgerlink.contract.mail import SendMail
 from ledgerlink.engine.dryrun import dry_run
 from ledgerlink.recipes import transforms
@@ -357,3 +360,23 @@ class ConnectorConformance:
         request = next(connector.check_company(connection))
         assert isinstance(request, Request) and request.method in ("GET", "HEAD"), \
             f"check_company must only read, not send {request!r}"
+
+    def test_entity_links_are_web_addresses_or_none(self) -> None:
+        connector = self._connector()
+        if connector.entity_url is None:
+            pytest.skip("the connector declares no entity_url: the console shows no links into it")
+        found = self._registered()
+        kinds = {c.entity for c in [*found.action, *found.trigger] if c.entity} | {
+            c.name for c in [*found.action, *found.trigger]}
+        odd = "conformance 1/?#&"
+        problems = []
+        for kind in sorted(kinds):
+            for event in (None, {"id": "evt_conformance", "livemode": False}):
+                url = connector.entity_url(EntityRef(kind, odd, dict(connector.default_settings), event))
+                if url is None:
+                    continue
+                if usable_url(url) != url or not url.startswith("https://"):
+                    problems.append(f"{kind}: {url!r} is not an https:// address")
+                elif odd in url:
+                    problems.append(f"{kind}: the id is not encoded in {url!r}")
+        assert problems == [], f"entity_url answers a page could not link to: {problems}"

@@ -11,13 +11,13 @@ from flask import Blueprint, Flask
 from ledgerlink.connectors.manager import build_plugin_manager, call_registrations
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import PluginError
-from ledgerlink.web import connections, export, recipes, reconcile, responses, runs, schedules, system
+from ledgerlink.web import connections, console_data, export, recipes, reconcile, responses, runs, schedules, system
 from ledgerlink.web.routes import ApiBlueprint, Route, mount
 from ledgerlink.web.webhooks import WebhookPath
 
 #: the host's views, in the order ``/openapi.json`` lists them
 HOST_APIS: tuple[ApiBlueprint, ...] = (connections.api, recipes.api, runs.api, export.api, reconcile.api,
-                                       schedules.api, system.api)
+                                       schedules.api, system.api, console_data.api)
 
 
 def host_routes() -> list[Route]:

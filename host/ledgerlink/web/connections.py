@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response as FlaskResponse, request
 
+from ledgerlink.engine.connection_states import headroom, state as connection_state
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import LedgerlinkError
 from ledgerlink.io import keys
@@ -53,7 +54,9 @@ def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
     (a key the vendor refused) or configured; the runs and fetches waiting for it; for an
     OAuth connection, ``token_set``: the connection whose stored tokens it uses (itself, or
     the one it shares a consent with) and ``shares_with``: the others on that set; and, for
-    a polled connection, its poll (:func:`poll_states`), else None."""
+    a polled connection, its poll (:func:`poll_states`), else None; ``headroom``, what is left
+of its rate limit, and ``state``: ok, needs_reauth, not_connected or paused
+(:mod:`ledgerlink.engine.connection_states`)."""
     from ledgerlink.io.oauth import sharing, token_set
 
     statuses = rt.store.connection_statuses()
@@ -76,15 +79,19 @@ def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
         poll = polls.get(name)
         if poll is not None:  # a key connection whose key was refused is not polled until connect
             poll["waiting_for_new_key"] = state[0] == keys.NEEDS_NEW_KEY
-        rows.append({"name": name, "connector": connection.connector, "status": state[0],
-                     "oauth": connector.oauth is not None, "updated_at": state[1], **shared,
-                     "paused_runs": rt.store.count_paused(name),
-                     "paused_fetches": rt.store.count_paused_fetches(name), "poll": poll})
+        row = {"name": name, "connector": connection.connector, "status": state[0],
+               "oauth": connector.oauth is not None, "updated_at": state[1], **shared,
+               "paused_runs": rt.store.count_paused(name),
+               "paused_fetches": rt.store.count_paused_fetches(name), "poll": poll}
+        row["headroom"] = limit = headroom(rt, name)
+        row["state"] = connection_state(row, limit)
+        rows.append(row)
     return rows
 
 
-@api.operation("/api/connections", ("GET",), "Connections and their state (ok, needs_reauth, not_connected, needs_new_key, "
-               "configured), what waits for them, and each polled connection's poll.",
+@api.operation("/api/connections", ("GET",), "Connections and their status (ok, needs_reauth, not_connected, needs_new_key, "
+               "configured), their state as the console shows it (ok, needs_reauth, not_connected, paused), "
+               "what waits for them, their rate-limit headroom, and each polled connection's poll.",
                responses={200: "every connection"})
 def list_connections() -> FlaskResponse:
     return json_response({"connections": connection_rows(runtime())})

@@ -24,6 +24,7 @@ from werkzeug.wsgi import get_content_length, get_input_stream
 
 from ledgerlink import jsonio
 from ledgerlink.engine.events import call_hook
+from ledgerlink.engine.health_series import record_rejection
 from ledgerlink.errors import ConfigError, EventError, LedgerlinkError, SignatureError, error_body, error_body_for
 from ledgerlink.web.responses import DATABASE_AWAY, note_database_away
 
@@ -89,7 +90,9 @@ def accept(rt: Runtime, connection: str, content_length: int | None, mimetype: s
     try:
         result = rt.inbox.receive(connection, headers, body)
     except (SignatureError, EventError) as exc:
-        call_hook(rt, "ledgerlink_webhook_rejected", connection=connection, reason=exc.message, at=rt.host.now())
+        at = rt.host.now()
+        record_rejection(rt.store, connection, exc.message, at)  # the health page's refusals per hour
+        call_hook(rt, "ledgerlink_webhook_rejected", connection=connection, reason=exc.message, at=at)
         return ledgerlink_answer(exc, 401 if isinstance(exc, SignatureError) else 400)
     except ConfigError as exc:
         return ledgerlink_answer(exc, 400)

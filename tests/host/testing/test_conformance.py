@@ -9,7 +9,7 @@ PLUGIN = '''
 from ledgerlink import hookimpl
 import json
 
-from ledgerlink.contract import Action, Connector, IncomingEvent, Request, Trigger, Webhook
+from ledgerlink.contract import Action, Connector, IncomingEvent, Request, Trigger, Webhook, url_table
 
 OBJECT = {"type": "object"}
 THING = {"type": "object", "required": ["name"],
@@ -57,10 +57,19 @@ def examples():
     return made + ([("a thing gone", b'{"id": "e2", "type": "thing.gone", "thing": {}}')] if BROKEN else [])
 
 
+def raw_url(ref):
+    return "https://app.acme.example/things/" + ref.id  # the id not encoded: it may break out
+
+
+ENTITY_URL = raw_url if BROKEN else url_table(lambda ref: "https://app.acme.example",
+                                              {"acme.thing.made": "/things/{id}"})
+
+
 @hookimpl
 def ledgerlink_register_connectors(register):
     register(Connector(name="acme", summary="Things, made elsewhere", examples=examples,
-                       webhook=Webhook(verify=lambda headers, body, secrets, now: None, parse=parse)))
+                       webhook=Webhook(verify=lambda headers, body, secrets, now: None, parse=parse),
+                       entity_url=ENTITY_URL))
 
 
 @hookimpl
@@ -142,6 +151,7 @@ def test_each_broken_component_fails_on_its_own_test_named_after_it(outcomes):
         "TestBroken::test_action_sample_dry_runs_to_requests[acme.create_without_request]",
         "TestBroken::test_action_requests_fit_the_vendor_schema[acme.create_nameless_thing]",
         "TestBroken::test_example_deliveries_parse_into_its_own_events",
+        "TestBroken::test_entity_links_are_web_addresses_or_none",
     }
     # the sound components of the broken plugin still pass
     assert "TestBroken::test_action_sample_dry_runs_to_requests[acme.create_thing]" in outcomes["passed"]

@@ -98,4 +98,4 @@ def test_the_api_keeps_to_its_document(app, tmp_path):
              "--no-color"],
             capture_output=True, text=True, timeout=300, cwd=tmp_path)  # its cache stays out of the repo
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
-    assert "23 selected / 23 total" in result.stdout
+    assert "27 selected / 27 total" in result.stdout

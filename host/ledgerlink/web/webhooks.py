@@ -133,12 +133,24 @@ class WebhookPath:
             self._enabled = False
 
     def _plain(self) -> bool:
-        """True while the app runs no request hook but the security headers."""
+        """True while no request hook but the security headers would run for a webhook.
+
+        Only the app's own hooks and those of the blueprint holding the webhook route count: a
+        plugin's blueprint (the console's session, say) hooks its own pages alone.
+        """
         app = self.app
-        return (not any(app.before_request_funcs.values()) and not any(app.url_value_preprocessors.values())
-                and not any(app.teardown_request_funcs.values())
+        scope = (None, *self._webhook_blueprints())
+        return (not any(app.before_request_funcs.get(key) for key in scope)
+                and not any(app.url_value_preprocessors.get(key) for key in scope)
+                and not any(app.teardown_request_funcs.get(key) for key in scope)
                 and app.after_request_funcs.get(None) == [self._security_headers]
-                and not any(funcs for key, funcs in app.after_request_funcs.items() if key is not None))
+                and not any(app.after_request_funcs.get(key) for key in scope if key is not None))
+
+    @staticmethod
+    def _webhook_blueprints() -> tuple[str, ...]:
+        """The names of the blueprint (and its parents) whose view answers ``POST /webhooks/…``."""
+        parts = ENDPOINT.split(".")[:-1]
+        return tuple(".".join(parts[:i]) for i in range(1, len(parts) + 1))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

@@ -131,7 +131,7 @@ class Worker:
         rt = self.runtime
         store = rt.store
         started = time.time()
-        live = LiveRun(run, self.name, store, rt.connections, rt.metrics, rt.settings.lease_seconds,
+        live = LiveRun(run, run.owner or self.name, store, rt.connections, rt.metrics, rt.settings.lease_seconds,
                        rt.registry.may_have_written)
         try:
             recipe = rt.registry.version(run.recipe_id, run.recipe_version)

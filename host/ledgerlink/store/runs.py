@@ -42,6 +42,9 @@ class ClaimedRun:
     event_id: str
     trigger: str
     payload: str
+    #: who holds the lease (the ``owner`` that claimed it), and until when (Unix seconds)
+    owner: str = ""
+    lease_until: float = 0.0
 
 
 class RunStore(StoreBase):
@@ -72,7 +75,8 @@ class RunStore(StoreBase):
                 sa.select(events.c.id, events.c.connection, events.c.event_id, events.c.trigger, events.c.payload)
                 .where(events.c.id.in_({row[3] for row in claimed})))}
         claimed = sorted(claimed, key=lambda row: (row[6], row[0]))
-        return [ClaimedRun(row[0], row[1], row[2], row[3], row[4], row[5], *found[row[3]]) for row in claimed]
+        return [ClaimedRun(row[0], row[1], row[2], row[3], row[4], row[5], *found[row[3]], owner=owner,
+                           lease_until=now + lease_seconds) for row in claimed]
 
     def renew(self, run_id: int, owner: str, lease_seconds: float, now: float | None = None) -> bool:
         """Extend the lease ``owner`` holds on a running run; False when it was lost."""

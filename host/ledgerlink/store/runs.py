@@ -4,6 +4,7 @@ reschedule, pause or give back what they hold; an operator reopens a closed run.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,8 +51,10 @@ class ClaimedRun:
 class RunStore(StoreBase):
     """The run queue: claiming, leasing, finishing, pausing and reopening runs."""
 
-    def claim(self, owner: str, lease_seconds: float, limit: int = 1, now: float | None = None) -> list[ClaimedRun]:
-        """Take up to ``limit`` due runs (or runs whose lease expired) for ``owner``.
+    def claim(self, owner: str, lease_seconds: float, limit: int = 1, now: float | None = None,
+              exclude: Collection[int] = ()) -> list[ClaimedRun]:
+        """Take up to ``limit`` due runs (or runs whose lease expired) for ``owner``, but
+        none of the runs ``exclude`` (those ``owner`` is performing).
 
         One UPDATE picks and leases them (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the
         write lock on SQLite), one SELECT reads their events.
@@ -60,6 +63,8 @@ class RunStore(StoreBase):
         claimable = sa.or_(
             sa.and_(runs.c.status.in_(("pending", "retrying")), runs.c.due_at <= now),
             sa.and_(runs.c.status == "running", runs.c.lease_until < now))
+        if exclude:
+            claimable = sa.and_(claimable, runs.c.id.not_in(sorted(exclude)))
         pick = (sa.select(runs.c.id).where(claimable).order_by(runs.c.due_at, runs.c.id).limit(limit)
                 .with_for_update(skip_locked=True).scalar_subquery())
         with self.write_transaction() as conn:

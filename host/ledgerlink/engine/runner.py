@@ -7,7 +7,7 @@ the dry-run sender, which records the request and answers with the action's samp
 
 :func:`run` sequences a dry run (:mod:`ledgerlink.engine.dryrun`). :func:`perform` sequences
 a claimed run as a worker performs it: the steps an earlier attempt finished are skipped,
-the lease is renewed between steps, a step whose earlier write may have created its entity
+the lease is kept long enough for each step (:mod:`ledgerlink.engine.lease`), a step whose earlier write may have created its entity
 looks it up first (:func:`earlier_writes`), and every attempt of a step is logged. How a
 step's failure ends the attempt is raised as :mod:`ledgerlink.engine.retry` says; the
 worker stores the outcome.
@@ -28,14 +28,13 @@ from ledgerlink import jsonio
 from ledgerlink.contract import Action, ActionContext, Connection, Connector, IncomingEvent, Request, Response
 from ledgerlink.connectors.catalog import Validator
 from ledgerlink.engine.echo import after_step, asked_after, before_steps, trigger_value
+from ledgerlink.engine.lease import LiveRun
 from ledgerlink.engine.retry import Fail, LeaseLost, Retry, Skipped
 from ledgerlink.errors import (EventError, InputError, LedgerlinkError, MappingError, NeedsNewKey, NeedsReauth,
                                NotSent, OutcomeUnknown, SignatureError, Throttled, VendorError)
 from ledgerlink.io import keys, outbound
-from ledgerlink.io.connections import Connections, Counters
 from ledgerlink.recipes.paths import pointer_join
 from ledgerlink.recipes.recipe import Recipe, Step
-from ledgerlink.store import ClaimedRun, Store
 
 #: fixed namespace for idempotency keys; never change it, or retries after an upgrade would twin
 KEY_NAMESPACE = uuid.UUID("6f1c7d2e-4b8a-5c3d-9e0f-1a2b3c4d5e6f")
@@ -203,24 +202,11 @@ def source_id(recipe: Recipe, payload: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@dataclass
-class LiveRun:
-    """A run claimed by ``worker`` under a lease, and the parts of the process it uses."""
-
-    run: ClaimedRun
-    worker: str
-    store: Store
-    connections: Connections
-    metrics: Counters
-    lease_seconds: float
-    may_have_written: Callable[[str, str], bool] | None = None  # echo.MayHaveWritten; None: always look
-
-
 def perform(live: LiveRun, recipe: Recipe, before: Callable[[Step, dict[str, Any]], None] | None = None) -> bool:
     """Perform the steps of ``live.run`` not done by an earlier attempt, in order, logging
     each. The last step's log marks the run succeeded in the same transaction.
 
-    Returns False when the lease was lost between steps (the worker that took the run over
+    Returns False when the lease was lost before a step (the worker that took the run over
     finishes it). Raises :class:`Skipped` when the event is ledgerlink's own echo or a
     recipe ``skip`` rule holds, before the steps or after the step it is asked after
     (:mod:`ledgerlink.engine.echo`); :class:`Retry`, :class:`Fail` or :class:`LeaseLost` as a
@@ -241,7 +227,7 @@ def perform(live: LiveRun, recipe: Recipe, before: Callable[[Step, dict[str, Any
         if step.id in done:
             doc["steps"][step.id] = done[step.id]
         else:
-            if index and not store.renew(run.id, live.worker, live.lease_seconds):
+            if not live.keep_lease():  # renewed only when less than half a lease is left
                 return False
             if index and before is not None:
                 before(step, doc)

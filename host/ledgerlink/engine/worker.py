@@ -1,6 +1,7 @@
 """Workers: claim due runs under a lease, perform them, store how they ended.
 
-A :class:`Worker` claims a batch of due runs, performs each through
+A :class:`Worker` takes due runs one at a time from the claims its pool's threads share
+(:mod:`ledgerlink.engine.claims`: one statement claims runs for all of them), performs each through
 :func:`ledgerlink.engine.runner.perform` and stores the outcome as the retry policy
 (:mod:`ledgerlink.engine.retry`) says; between runs it stores the ticks of clock-driven
 triggers (:mod:`ledgerlink.engine.ticker`), fetches notifications' entities and runs due
@@ -21,6 +22,7 @@ import uuid
 import sqlalchemy as sa
 
 from ledgerlink.engine import fetching, review, review_steps, ticker
+from ledgerlink.engine.claims import Claims
 from ledgerlink.engine.events import call_hook
 from ledgerlink.engine.inbox import UNREADABLE, every_attempt
 from ledgerlink.engine.retry import Fail, LeaseLost, Retry, Skipped, backoff, jittered
@@ -32,22 +34,31 @@ from ledgerlink.store import ClaimedFetch, ClaimedRun, unavailable
 log = logging.getLogger("ledgerlink")
 
 
+def unique_name() -> str:
+    """A lease owner's name no other worker has: host, process id and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 class Worker:
     """Claims due runs and runs them, step by step, logging every attempt."""
 
     #: how often a worker looks for due polls and for fetches stored by other processes
     LOOK_EVERY = 1.0
 
-    def __init__(self, runtime: Runtime, name: str | None = None) -> None:
+    def __init__(self, runtime: Runtime, name: str | None = None, claims: Claims | None = None) -> None:
         self.runtime = runtime
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.name = name or unique_name()
         self.stop = threading.Event()
         self.idle = threading.Event()
         self._next_look = 0.0
         self._fetches = any(t.fetch is not None for t in runtime.catalog.triggers.values())
         self._listens = runtime.store.engine.dialect.name == "postgresql"
-        #: runs claimed when the store stopped taking writes: handed back, uncounted, once it does
-        self._hand_back: list[int] = []
+        #: runs (id, lease owner) in hand when the store stopped taking writes: handed back,
+        #: uncounted, once it does
+        self._hand_back: list[tuple[int, str]] = []
+        #: where this worker takes its runs from: its own claims, or its pool's
+        self.claims = claims or Claims(runtime.store, self.name, runtime.settings.lease_seconds,
+                                       runtime.settings.batch)
 
     def _store_ready(self) -> bool:
         """False while the store cannot take writes (the store logs when that starts and
@@ -57,7 +68,7 @@ class Worker:
             return False
         while self._hand_back:
             try:
-                store.finish(self._hand_back[0], self.name, "pending", due_at=time.time(), count_attempt=False)
+                store.finish(*self._hand_back[0], "pending", due_at=time.time(), count_attempt=False)
             except sa.exc.DBAPIError as exc:
                 if not unavailable(exc):
                     raise
@@ -85,42 +96,44 @@ class Worker:
             except Exception:  # a bug: runs still go on
                 log.exception("worker %s: fetching notifications or polling failed", self.name)
             try:
-                claimed = self.runtime.store.claim(self.name, settings.lease_seconds, settings.batch)
+                run = self.claims.take()
             except Exception as exc:  # the database is away: wait, never lose the loop
                 if not unavailable(exc):  # a store error is logged once by the store
                     log.warning("worker %s cannot claim runs: %s", self.name, exc)
                 self.stop.wait(1.0)
                 continue
-            if not claimed:
+            if run is None:
                 self.idle.set()
                 # on PostgreSQL, other processes' work arrives by NOTIFY: polling is the fallback
                 self.runtime.wait_for_work(settings.poll_interval if not self._listens
                                            else max(settings.poll_interval, 0.5))
                 continue
             self.idle.clear()
-            for index, run in enumerate(claimed):
-                if self.stop.is_set():
-                    # graceful stop: hand back what we have not started
-                    for rest in claimed[index:]:
-                        self.runtime.store.finish(rest.id, self.name, "pending", due_at=time.time(),
-                                                  count_attempt=False)
-                    break
-                try:
-                    self.process(run)
-                except Exception as exc:
-                    if unavailable(exc):
-                        # the store cannot take writes (it says so once): this run and the rest
-                        # go back uncounted once it can; a step already sent is sent again
-                        # with its idempotency key, so nothing is created twice
-                        self.runtime.store.note_unavailable(exc)
-                        self._hand_back += [r.id for r in claimed[index:]]
-                        break
-                    # a bug must not stop the worker or strand the run
-                    log.exception("worker %s: run %s failed unexpectedly; it will be retried", self.name, run.id)
-                    try:
-                        self._reschedule(run, Retry("unexpected error in ledgerlink (see the server log)"))
-                    except Exception:  # the database is away too: the lease expires and another worker retries
-                        log.exception("worker %s: cannot reschedule run %s", self.name, run.id)
+            try:
+                self._perform_claimed(run)
+            finally:
+                self.claims.done(run)
+        # graceful stop: hand back what the pool claimed and no thread started
+        for rest in self.claims.left():
+            self.runtime.store.finish(rest.id, rest.owner, "pending", due_at=time.time(), count_attempt=False)
+
+    def _perform_claimed(self, run: ClaimedRun) -> None:
+        """Perform a run taken from the claims; when the store cannot take writes, the run
+        goes back uncounted once it can (a step already sent is sent again with its
+        idempotency key, so nothing is created twice)."""
+        try:
+            self.process(run)
+        except Exception as exc:
+            if unavailable(exc):
+                self.runtime.store.note_unavailable(exc)  # the store says so once
+                self._hand_back.append((run.id, run.owner or self.name))
+                return
+            # a bug must not stop the worker or strand the run
+            log.exception("worker %s: run %s failed unexpectedly; it will be retried", self.name, run.id)
+            try:
+                self._reschedule(run, Retry("unexpected error in ledgerlink (see the server log)"))
+            except Exception:  # the database is away too: the lease expires and another worker retries
+                log.exception("worker %s: cannot reschedule run %s", self.name, run.id)
 
     def process(self, run: ClaimedRun) -> str:
         """Perform one claimed run (:func:`ledgerlink.engine.runner.perform`) and store how it
@@ -131,7 +144,7 @@ class Worker:
         rt = self.runtime
         store = rt.store
         started = time.time()
-        live = LiveRun(run, self.name, store, rt.connections, rt.metrics, rt.settings.lease_seconds,
+        live = LiveRun(run, run.owner or self.name, store, rt.connections, rt.metrics, rt.settings.lease_seconds,
                        rt.registry.may_have_written)
         try:
             recipe = rt.registry.version(run.recipe_id, run.recipe_version)
@@ -150,12 +163,12 @@ class Worker:
             rt.metrics.add("runs_lost_lease", 1)
             return "lost"
         except NeedsReauth as exc:
-            store.pause(run.id, self.name, exc.connection, exc.message)
+            store.pause(run.id, live.worker, exc.connection, exc.message)
             rt.metrics.add("runs_paused", 1)
             call_hook(rt, "ledgerlink_connection_paused", connection=exc.connection, reason=exc.message)
             return self._ended(run, "paused", exc.message)
         except Skipped as skipped:
-            if not store.skip(run.id, self.name, skipped.skipped_as, skipped.message):
+            if not store.skip(run.id, live.worker, skipped.skipped_as, skipped.message):
                 return "lost"
             rt.metrics.add("runs_skipped", 1)
             return self._ended(run, "skipped", f"{skipped.skipped_as}: {skipped.message}")
@@ -177,7 +190,7 @@ class Worker:
         return self._ended(run, "succeeded", None)
 
     def _failed(self, run: ClaimedRun, error: str) -> str:
-        self.runtime.store.finish(run.id, self.name, "failed", error=error)
+        self.runtime.store.finish(run.id, run.owner or self.name, "failed", error=error)
         self.runtime.metrics.add("runs_failed", 1)
         return self._ended(run, "failed", error)
 
@@ -229,14 +242,14 @@ class Worker:
         settings = self.runtime.settings
         if retry.count_attempt and run.attempts >= settings.max_attempts:
             error = f"gave up after {run.attempts} attempts: {retry.message}"
-            self.runtime.store.finish(run.id, self.name, "dead", error=error)
+            self.runtime.store.finish(run.id, run.owner or self.name, "dead", error=error)
             self.runtime.metrics.add("runs_dead", 1)
             return self._ended(run, "dead", error)
         if retry.delay is not None:
             delay = jittered(retry.delay)
         else:
             delay = backoff(run.attempts, settings.backoff_base, settings.backoff_cap)
-        self.runtime.store.finish(run.id, self.name, "retrying", error=retry.message,
+        self.runtime.store.finish(run.id, run.owner or self.name, "retrying", error=retry.message,
                                   due_at=time.time() + delay, count_attempt=retry.count_attempt)
         self.runtime.metrics.add("runs_retried", 1)
         return self._ended(run, "retrying", retry.message)
@@ -247,7 +260,10 @@ class WorkerPool:
 
     def __init__(self, runtime: Runtime, count: int) -> None:
         self.runtime = runtime
-        self.workers = [Worker(runtime) for _ in range(count)]
+        #: one claim statement takes runs for every thread of the pool, leased to one owner
+        self.claims = Claims(runtime.store, unique_name(), runtime.settings.lease_seconds,
+                             runtime.settings.batch * max(1, count))
+        self.workers = [Worker(runtime, claims=self.claims) for _ in range(count)]
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -274,5 +290,4 @@ class WorkerPool:
         deadline = time.time() + timeout
         for thread in self.threads:
             thread.join(max(0.0, deadline - time.time()))
-        for worker in self.workers:
-            self.runtime.store.release(worker.name)
+        self.runtime.store.release(self.claims.owner)

@@ -8,6 +8,7 @@ ledgerlink's state. It is composed of one class per family of tables, each a mix
     database.py      engines, migrations, which errors mean "cannot take a write now"
     base.py          StoreBase: write transaction, clock, health probe, wake-ups between processes
     group_commit.py  concurrent writes (inbox, step log) committed together
+    hot.py           the statements every run costs (claim, step log, close), run through the driver
     events.py        the inbox: deliveries, planning their runs, fetching notifications
     polls.py         polls (schedule, lease) and trigger cursors
     runs.py          the run queue: claim, renew, finish, release, pause, resume, reopen

@@ -7,16 +7,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ledgerlink.store.base import StoreBase
-from ledgerlink.store.database import insert_ignore_returning_id
 from ledgerlink.store.schema import links
-
-#: record a created entity; a target already linked is left as it is
-INSERT_LINK_BY_DIALECT = insert_ignore_returning_id(links, "target_connection", "target_type", "target_id")
-
 
 class LinkStore(StoreBase):
     """Reading links; they are written with the step that created the entity
-    (:meth:`~ledgerlink.store.run_log.RunLogStore.log_step`)."""
+    (:meth:`~ledgerlink.store.run_log.RunLogStore.log_step`, :data:`ledgerlink.store.hot.INSERT_LINK`)."""
 
     def linked_target(self, target_connection: str, source_id: str, target_type: str) -> str | None:
         """The id of the entity of ``target_type`` linked to ``source_id`` in ``target_connection``."""

@@ -11,14 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledgerlink import jsonio
+from ledgerlink.store import hot
 from ledgerlink.store.base import StoreBase, deadlocked, retried_on_deadlock
 from ledgerlink.store.database import DEFAULT_URL, unavailable
 from ledgerlink.store.group_commit import GroupCommit, Refused
-from ledgerlink.store.links import INSERT_LINK_BY_DIALECT
 from ledgerlink.store.review import review_fields
-from ledgerlink.store.runs import FINISH
 from ledgerlink.store.schema import events, links, run_steps, runs
-from ledgerlink.store.writes import INSERT_WRITE
 
 #: a response body longer than this is cut in the run log
 MAX_LOGGED_BODY = 8192
@@ -69,7 +67,7 @@ class StepRecord:
     step: dict[str, Any]
     link: dict[str, Any] | None
     wrote: list[dict[str, Any]]
-    #: the parameters of :data:`~ledgerlink.store.runs.FINISH` when the attempt closes its run
+    #: the parameters of :data:`~ledgerlink.store.hot.FINISH` when the attempt closes its run
     finish: dict[str, Any] | None
 
 
@@ -183,20 +181,20 @@ class RunLogStore(StoreBase):
 
     def _write_steps(self, records: list[StepRecord]) -> list[bool]:
         """One transaction: close the runs first (finding which leases still hold), then
-        insert the held records' steps, links and writes, many rows a statement."""
+        insert the held records' steps, links and writes, many rows a statement; all through
+        the driver (:mod:`ledgerlink.store.hot`)."""
         with self.write_transaction() as conn:
             held = [record.finish is None
-                    or conn.execute(FINISH, record.finish).rowcount == 1 for record in records]
+                    or hot.execute(conn, hot.FINISH, record.finish).rowcount == 1 for record in records]
             kept = [record for record, ok in zip(records, held) if ok]
             if kept:
-                conn.execute(_INSERT_STEP, [record.step for record in kept])
-            insert_link = INSERT_LINK_BY_DIALECT[self.engine.dialect.name]
-            for record in kept:
-                if record.link is not None:
-                    conn.execute(insert_link, record.link)
+                hot.execute(conn, hot.INSERT_STEP, [record.step for record in kept])
+            linked = [record.link for record in kept if record.link is not None]
+            if linked:
+                hot.execute(conn, hot.INSERT_LINK, linked)
             wrote = [row for record in kept for row in record.wrote]
             if wrote:
-                conn.execute(INSERT_WRITE, wrote)
+                hot.execute(conn, hot.INSERT_WRITE, wrote)
         return held
 
     # --- reading runs ------------------------------------------------------------------------

@@ -4,28 +4,21 @@ reschedule, pause or give back what they hold; an operator reopens a closed run.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from ledgerlink.store import hot
 from ledgerlink.store.base import StoreBase
-from ledgerlink.store.schema import events, links, run_steps, runs
+from ledgerlink.store.schema import links, run_steps, runs
 
 #: run states; a run is "open" while pending, running or retrying
 OPEN = ("pending", "running", "retrying")
 CLOSED = ("succeeded", "failed", "dead", "undone", "rejected", "skipped")
 #: a run of a recipe with ``"review": true`` waits in "awaiting_review" for a person, who
 #: approves it (then it is pending) or rejects it (closed; see :mod:`ledgerlink.store.review`)
-
-#: close or reschedule a run its owner holds (also run with the step that ends it)
-FINISH = (runs.update()
-          .where(runs.c.id == sa.bindparam("run_id"), runs.c.lease_owner == sa.bindparam("owner"),
-                 runs.c.status == "running")
-          .values(status=sa.bindparam("new_status"), lease_owner=None, lease_until=None,
-                  updated_at=sa.bindparam("now"), last_error=sa.bindparam("error"),
-                  due_at=sa.func.coalesce(sa.bindparam("due", type_=sa.Float), runs.c.due_at),
-                  attempts=runs.c.attempts - sa.bindparam("uncount", type_=sa.Integer)))
 
 
 @dataclass(frozen=True)
@@ -42,37 +35,36 @@ class ClaimedRun:
     event_id: str
     trigger: str
     payload: str
+    #: who holds the lease (the ``owner`` that claimed it), and until when (Unix seconds)
+    owner: str = ""
+    lease_until: float = 0.0
 
 
 class RunStore(StoreBase):
     """The run queue: claiming, leasing, finishing, pausing and reopening runs."""
 
-    def claim(self, owner: str, lease_seconds: float, limit: int = 1, now: float | None = None) -> list[ClaimedRun]:
-        """Take up to ``limit`` due runs (or runs whose lease expired) for ``owner``.
+    def claim(self, owner: str, lease_seconds: float, limit: int = 1, now: float | None = None,
+              exclude: Collection[int] = ()) -> list[ClaimedRun]:
+        """Take up to ``limit`` due runs (or runs whose lease expired) for ``owner``, but
+        none of the runs ``exclude`` (those ``owner`` is performing).
 
         One UPDATE picks and leases them (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the
-        write lock on SQLite), one SELECT reads their events.
+        write lock on SQLite), one SELECT reads their events; both through the driver
+        (:mod:`ledgerlink.store.hot`).
         """
         now = self._now(now)
-        claimable = sa.or_(
-            sa.and_(runs.c.status.in_(("pending", "retrying")), runs.c.due_at <= now),
-            sa.and_(runs.c.status == "running", runs.c.lease_until < now))
-        pick = (sa.select(runs.c.id).where(claimable).order_by(runs.c.due_at, runs.c.id).limit(limit)
-                .with_for_update(skip_locked=True).scalar_subquery())
+        select, skipped = hot.claim(self.engine.dialect.name, exclude)
         with self.write_transaction() as conn:
-            claimed = conn.execute(
-                runs.update().where(runs.c.id.in_(pick))
-                .values(status="running", lease_owner=owner, lease_until=now + lease_seconds,
-                        attempts=runs.c.attempts + 1, updated_at=now)
-                .returning(runs.c.id, runs.c.recipe_id, runs.c.recipe_version, runs.c.event_pk,
-                           runs.c.attempts, runs.c.key_generation, runs.c.due_at)).all()
+            claimed = hot.execute(conn, select, {"owner": owner, "until": now + lease_seconds, "now": now,
+                                                 "limit": limit, **skipped}).fetchall()
             if not claimed:
                 return []
-            found = {row[0]: row[1:] for row in conn.execute(
-                sa.select(events.c.id, events.c.connection, events.c.event_id, events.c.trigger, events.c.payload)
-                .where(events.c.id.in_({row[3] for row in claimed})))}
+            event_pks = sorted({row[3] for row in claimed})
+            found = {row[0]: row[1:] for row in hot.execute(
+                conn, hot.claimed_events(len(event_pks)), {f"e{i}": pk for i, pk in enumerate(event_pks)})}
         claimed = sorted(claimed, key=lambda row: (row[6], row[0]))
-        return [ClaimedRun(row[0], row[1], row[2], row[3], row[4], row[5], *found[row[3]]) for row in claimed]
+        return [ClaimedRun(row[0], row[1], row[2], row[3], row[4], row[5], *found[row[3]], owner=owner,
+                           lease_until=now + lease_seconds) for row in claimed]
 
     def renew(self, run_id: int, owner: str, lease_seconds: float, now: float | None = None) -> bool:
         """Extend the lease ``owner`` holds on a running run; False when it was lost."""
@@ -87,9 +79,9 @@ class RunStore(StoreBase):
         """Close or reschedule a run this owner holds. Returns False if the lease was lost."""
         now = self._now(now)
         with self.write_transaction() as conn:
-            return conn.execute(FINISH, {"run_id": run_id, "owner": owner, "new_status": status, "now": now,
-                                         "error": error, "due": due_at,
-                                         "uncount": 0 if count_attempt else 1}).rowcount == 1
+            return hot.execute(conn, hot.FINISH, {"run_id": run_id, "owner": owner, "new_status": status, "now": now,
+                                                  "error": error, "due": due_at,
+                                                  "uncount": 0 if count_attempt else 1}).rowcount == 1
 
     def skip(self, run_id: int, owner: str, skipped_as: str, reason: str, now: float | None = None) -> bool:
         """Close a run this owner holds as ``skipped`` before any step: ``skipped_as`` says why in

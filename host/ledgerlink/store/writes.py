@@ -1,7 +1,7 @@
 """What ledgerlink wrote (``writes``): each entity a step created or changed, per connection
 and kind of entity, and when — so an event about it that is no later is known as ledgerlink's
 own echo (:mod:`ledgerlink.engine.echo`). Rows are written with the step that wrote
-(:meth:`~ledgerlink.store.run_log.RunLogStore.log_step`).
+(:meth:`~ledgerlink.store.run_log.RunLogStore.log_step`, :data:`ledgerlink.store.hot.INSERT_WRITE`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ import sqlalchemy as sa
 
 from ledgerlink.store.base import StoreBase
 from ledgerlink.store.schema import writes
-
-#: record one write (with its step's log)
-INSERT_WRITE = writes.insert()
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,43 @@ def _closed_by_server(sock: socket.socket | None) -> bool:
         return True
 
 
+class _OneWrite:
+    """A connection that sends a request's head and body in one write: ``endheaders()``
+    leaves the head in ``held`` (http.client would send it alone, then the body), and
+    :func:`_send_request` sends both together. One system call and one TCP segment for a
+    small request instead of two, and one release of the GIL fewer."""
+
+    held: bytes | None = None
+
+    def send(self, data: bytes) -> None:  # type: ignore[override]
+        if self.held is None:
+            super().send(data)  # type: ignore[misc]
+        else:
+            self.held += data
+
+
+class _Http(_OneWrite, http.client.HTTPConnection):
+    pass
+
+
+class _Https(_OneWrite, http.client.HTTPSConnection):
+    pass
+
+
+def _send_request(conn: _Http | _Https, method: str, target: str, headers: Iterable[tuple[str, str]],
+                  body: bytes) -> None:
+    conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+    for name, value in headers:
+        conn.putheader(name, value)
+    conn.held = b""
+    try:
+        conn.endheaders()
+        data = conn.held + body
+    finally:
+        conn.held = None
+    conn.sock.sendall(data)  # type: ignore[union-attr]
+
+
 class HttpPool:
     """Kept-alive connections per (scheme, host, port), safe to share between threads.
 
@@ -140,7 +177,7 @@ class HttpPool:
         self.read_timeout = read_timeout
         self.max_connections = max_connections
         self._tls = tls
-        self._idle: dict[tuple[str, str, int], list[tuple[float, http.client.HTTPConnection]]] = {}
+        self._idle: dict[tuple[str, str, int], list[tuple[float, _Http | _Https]]] = {}
         self._open = 0
         self._changed = threading.Condition()
         self._closed = False
@@ -169,13 +206,10 @@ class HttpPool:
         finally:
             self._checkin(key, conn, keep)
 
-    def _exchange(self, conn: http.client.HTTPConnection, method: str, target: str,
+    def _exchange(self, conn: _Http | _Https, method: str, target: str,
                   headers: Iterable[tuple[str, str]], body: bytes) -> tuple[Answer, bool]:
         try:
-            conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-            for name, value in headers:
-                conn.putheader(name, value)
-            conn.endheaders(body or None)
+            _send_request(conn, method, target, headers, body)
         except socket.timeout as exc:
             raise AnswerLost("WriteTimeout", str(exc) or "timed out") from None
         except (OSError, http.client.HTTPException) as exc:
@@ -199,7 +233,7 @@ class HttpPool:
                 raise AnswerLost("DecodingError", f"the answer's {found['content-encoding']} body: {exc}") from None
         return Answer(raw.status, found, content), not raw.will_close
 
-    def _checkout(self, key: tuple[str, str, int], wait: float) -> http.client.HTTPConnection | None:
+    def _checkout(self, key: tuple[str, str, int], wait: float) -> _Http | _Https | None:
         """An idle connection to ``key`` still usable, or None after reserving room for a
         new one. Raises NotSent when no room frees within ``wait`` seconds."""
         deadline = time.monotonic() + wait
@@ -229,7 +263,7 @@ class HttpPool:
             for conn in stale:
                 conn.close()
 
-    def _drop_oldest_idle(self, stale: list[http.client.HTTPConnection]) -> bool:
+    def _drop_oldest_idle(self, stale: list[_Http | _Https]) -> bool:
         """Close the longest-idle connection to any other host (it makes room); False when none."""
         oldest = min(((idle[0][0], key) for key, idle in self._idle.items() if idle), default=None)
         if oldest is None:
@@ -238,14 +272,14 @@ class HttpPool:
         self._open -= 1
         return True
 
-    def _connect(self, key: tuple[str, str, int], timeout: float) -> http.client.HTTPConnection:
+    def _connect(self, key: tuple[str, str, int], timeout: float) -> _Http | _Https:
         scheme, host, port = key
-        conn: http.client.HTTPConnection
+        conn: _Http | _Https
         try:
             if scheme == "https":
-                conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=self._context())
+                conn = _Https(host, port, timeout=timeout, context=self._context())
             else:
-                conn = http.client.HTTPConnection(host, port, timeout=timeout)
+                conn = _Http(host, port, timeout=timeout)
             conn.connect()
         except socket.timeout as exc:
             self._release()
@@ -263,7 +297,7 @@ class HttpPool:
             self._open -= 1
             self._changed.notify()
 
-    def _checkin(self, key: tuple[str, str, int], conn: http.client.HTTPConnection, keep: bool) -> None:
+    def _checkin(self, key: tuple[str, str, int], conn: _Http | _Https, keep: bool) -> None:
         if not keep or conn.sock is None:
             conn.close()
             self._release()

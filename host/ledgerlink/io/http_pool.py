@@ -18,9 +18,9 @@ system's when certifi is absent) with the host name checked, idle connections dr
 :data:`KEEPALIVE_SECONDS` or when the server has closed them, at most ``max_connections``
 open at once (waiting up to the read timeout for one). An answer's header names are lower
 case, a repeated header's values joined by ``", "``; a gzip or deflate body is decoded.
-Per request it costs about a quarter of httpx's CPU (httpx builds and checks the request
-and answer through several layers of objects), the largest share of the worker's own work
-per run.
+A journal entry's POST through :func:`ledgerlink.io.outbound.send` on loopback costs about a
+third of the CPU it cost through httpx (which builds and checks the request and the answer
+through several layers of objects and feeds every answer to a cookie jar).
 """
 
 from __future__ import annotations

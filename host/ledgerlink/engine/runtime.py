@@ -77,8 +77,9 @@ class Runtime:
         self.metrics = Metrics()
         self._wake = threading.Event()
         client = outbound.new_client(self.settings.connect_timeout, self.settings.read_timeout)
+        pool = outbound.new_pool(self.settings.connect_timeout, self.settings.read_timeout)
         self.connections = Connections(self.catalog, self.config, self.store, client, self.governor,
-                                       self.metrics, self.wake, self.settings.max_governor_wait)
+                                       self.metrics, self.wake, self.settings.max_governor_wait, pool)
         self.inbox = Inbox(self.connections, self.registry, self.store, self.metrics, self.wake)
         #: what behaviour hooks and plugins' loops get as ``host`` (:mod:`ledgerlink.contract.events`);
         #: its clock is the runtime's, so one simulated clock moves ticks and alert windows alike
@@ -94,5 +95,6 @@ class Runtime:
 
     def close(self) -> None:
         self.connections.client.close()
+        self.connections.pool.close()
         self.governor.close()
         self.store.dispose()

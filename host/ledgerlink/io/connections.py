@@ -28,6 +28,7 @@ from ledgerlink.errors import NotSent, OutcomeUnknown, VendorError
 from ledgerlink.io import files, mail, outbound
 from ledgerlink.contract.reconcile import ReconcileQuery
 from ledgerlink.io.governor import Governor, heed
+from ledgerlink.io.http_pool import HttpPool
 from ledgerlink.io.secrets import SecretBox
 from ledgerlink.store import Store
 
@@ -54,11 +55,14 @@ class Connections:
 
     def __init__(self, catalog: Catalog, config: Config, store: Store, client: httpx.Client,
                  governor: Governor, metrics: Counters, wake: Callable[[], None],
-                 max_governor_wait: float = 10.0) -> None:
+                 max_governor_wait: float = 10.0, pool: HttpPool | None = None) -> None:
         self.catalog = catalog
         self.config = config
         self.store = store
+        #: for what is not an action's request (an OAuth token endpoint's form)
         self.client = client
+        #: the kept-alive connections every action's request goes out on
+        self.pool = pool if pool is not None else outbound.new_pool()
         self.governor = governor
         self.metrics = metrics
         self.wake = wake
@@ -179,7 +183,7 @@ class Connections:
             # the governor also holds back a connector without published limits after a Retry-After
             with self.governor.slot(governor_key, limits, max_wait=self.max_governor_wait):
                 try:
-                    response, record = outbound.send(self.client, request, auth, secret_values, sign,
+                    response, record = outbound.send(self.pool, request, auth, secret_values, sign,
                                                      connector.signed_headers)
                 except (NotSent, OutcomeUnknown) as exc:
                     if exc.sent is not None:
@@ -212,7 +216,7 @@ class Connections:
                 return files.perform(request, settings)
             if isinstance(request, SendMail):
                 return mail.perform(request, settings, self.secrets(name))
-            return outbound.send(self.client, self.addressed(name, request), auth, values, sign)[0]
+            return outbound.send(self.pool, self.addressed(name, request), auth, values, sign)[0]
 
         return send
 

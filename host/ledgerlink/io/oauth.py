@@ -41,6 +41,7 @@ from ledgerlink.contract.subscriptions import PENDING, SIGNING
 from ledgerlink.errors import (ConfigError, LedgerlinkError, NeedsReauth, NotSent, OutcomeUnknown, TokenRefused,
                                VendorError)
 from ledgerlink.io import outbound
+from ledgerlink.io.http_pool import HttpPool
 from ledgerlink.io.secrets import SecretBox
 from ledgerlink.store import Store
 
@@ -82,6 +83,10 @@ class OAuthHost(Protocol):
 
     @property
     def client(self) -> httpx.Client: ...
+
+    @property
+    def pool(self) -> HttpPool:
+        """The kept-alive connections an action's request goes out on."""
 
     @property
     def secret_box(self) -> SecretBox: ...
@@ -256,7 +261,7 @@ def _learn_tenant(host: OAuthHost, oauth: OAuth2, name: str, query: Mapping[str,
 
     def send(request: Request) -> Response:
         try:
-            return outbound.send(host.client, request, bearer, [access_token])[0]
+            return outbound.send(host.pool, request, bearer, [access_token])[0]
         except (NotSent, OutcomeUnknown) as exc:
             raise VendorError(f"connection {name!r}: the request that learns the tenant was not answered: "
                               f"{exc}; connect again", kind="retry") from None

@@ -1,20 +1,26 @@
 """Turning an action's :class:`~ledgerlink.connectors.catalog.Request` into the exact HTTP request.
 
-This is the one place httpx is configured. Dry-run shows the request built here, with
-secrets redacted; live runs send the same request.
+:func:`prepare` builds it (the address as httpx normalises it, every header, the body);
+dry-run shows it with secrets redacted (:func:`describe`), live runs send the same request
+on the process's pool of kept-alive connections (:mod:`ledgerlink.io.http_pool`);
+:func:`build` gives it as an httpx request for those who send it with httpx.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from time import perf_counter
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from ledgerlink import __version__, jsonio
-from ledgerlink.contract import Request
+from ledgerlink.contract import Request, Response
 from ledgerlink.errors import ActionError, NotSent, OutcomeUnknown
+from ledgerlink.io import http_pool
+from ledgerlink.io.http_pool import HttpPool
 
 REDACTED = "[REDACTED]"
 USER_AGENT = f"ledgerlink/{__version__}"
@@ -28,11 +34,59 @@ FORM = "application/x-www-form-urlencoded"
 Signer = Callable[[bytes], Mapping[str, str]]
 
 
-def build(request: Request, auth_headers: Mapping[str, str] | None = None,
-          sign: Signer | None = None) -> httpx.Request:
-    """The httpx request for an action's request: query encoded, body as exact JSON or as a
+class Prepared:
+    """One request exactly as it goes on the wire: the address (``url``, and its parts the
+    connection is made to), every header in order (``wire``: names as given, the Host header
+    first), the body bytes; ``headers`` is what dry-run and the run log show of them
+    (lower-case names, as httpx shows a request's headers)."""
+
+    __slots__ = ("method", "url", "scheme", "host", "port", "target", "wire", "headers", "content")
+
+    def __init__(self, method: str, url: str, scheme: str, host: str, port: int | None, target: str,
+                 wire: list[tuple[str, str]], content: bytes) -> None:
+        self.method = method
+        self.url = url
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.target = target
+        self.wire = wire
+        self.content = content
+        headers: dict[str, str] = {}
+        for name, value in wire:
+            key = name.lower()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        self.headers = headers
+
+
+@lru_cache(maxsize=1024)
+def _address(url: str) -> tuple[str, str, str, int | None, str, str]:
+    """``url`` as httpx normalises it (scheme and host lower case, IDNA, the path
+    percent-encoded, a default port dropped): (url, scheme, host to connect to, port,
+    request target, Host header). Kept per address: an action sends to few."""
+    parsed = httpx.URL(url)
+    return (str(parsed), parsed.scheme, parsed.raw_host.decode("ascii"), parsed.port,
+            parsed.raw_path.decode("ascii"), parsed.netloc.decode("ascii"))
+
+
+def _located(url: str, params: Mapping[str, Any]) -> tuple[str, str, str, int | None, str, str]:
+    """:func:`_address` of ``url`` with ``params`` as its query, as httpx builds it."""
+    if "?" not in url and "#" not in url and all(isinstance(v, str) for v in params.values()):
+        shown, scheme, host, port, target, netloc = _address(url)
+        if params:
+            query = urlencode(list(params.items()))
+            shown, target = f"{shown}?{query}", f"{target}?{query}"
+        return shown, scheme, host, port, target, netloc
+    parsed = httpx.Request("GET", url, params=dict(params)).url  # a query of its own, or values to convert
+    return (str(parsed), parsed.scheme, parsed.raw_host.decode("ascii"), parsed.port,
+            parsed.raw_path.decode("ascii"), parsed.netloc.decode("ascii"))
+
+
+def prepare(request: Request, auth_headers: Mapping[str, str] | None = None,
+            sign: Signer | None = None) -> Prepared:
+    """The exact request for an action's request: query encoded, body as exact JSON or as a
     form (``Request.form``, its pairs in order); ``sign`` adds the headers signing the body
-    exactly as it is sent."""
+    exactly as it is sent. The headers are the ones httpx would send for it, in its order."""
     headers = {"User-Agent": USER_AGENT, **dict(request.headers), **dict(auth_headers or {})}
     content = None
     if request.json is not None and request.form is not None:
@@ -45,8 +99,23 @@ def build(request: Request, auth_headers: Mapping[str, str] | None = None,
         headers.setdefault("Content-Type", FORM)
     if sign is not None:
         headers.update(sign(content or b""))
-    return httpx.Request(request.method, request.url, params=dict(request.params),
-                         headers=headers, content=content)
+    url, scheme, host, port, target, netloc = _located(request.url, request.params)
+    given = {name.lower() for name in headers}
+    wire = [] if "host" in given else [("Host", netloc)]
+    if not content and "content-length" not in given and "transfer-encoding" not in given \
+            and request.method in ("POST", "PUT", "PATCH"):
+        wire.append(("Content-Length", "0"))
+    wire.extend(headers.items())
+    if content and "content-length" not in given:
+        wire.append(("Content-Length", str(len(content))))
+    return Prepared(request.method, url, scheme, host, port, target, wire, content or b"")
+
+
+def build(request: Request, auth_headers: Mapping[str, str] | None = None,
+          sign: Signer | None = None) -> httpx.Request:
+    """The request :func:`prepare` makes, as an httpx request (dry-run, a connector's tests)."""
+    prepared = prepare(request, auth_headers, sign)
+    return httpx.Request(prepared.method, prepared.url, headers=prepared.wire, content=prepared.content)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -64,7 +133,7 @@ def shown_body(request: Request) -> Any:
     return request.json
 
 
-def describe(http: httpx.Request, body: Any, secret_headers: Iterable[str] = (),
+def describe(http: httpx.Request | Prepared, body: Any, secret_headers: Iterable[str] = (),
              secrets: Iterable[str] = ()) -> dict[str, Any]:
     """The request as dry-run and the run log show it: secrets redacted."""
     hidden = {h.lower() for h in secret_headers} | {"authorization", "proxy-authorization", "cookie"}
@@ -82,11 +151,17 @@ def describe(http: httpx.Request, body: Any, secret_headers: Iterable[str] = (),
 # --- sending -----------------------------------------------------------------------------
 
 def new_client(connect_timeout: float = 5.0, read_timeout: float = 30.0, max_connections: int = 100) -> httpx.Client:
-    """The one HTTP client of a process: timeouts, pool, no redirects, no environment proxies."""
+    """The process's httpx client for what is not an action's request (an OAuth token
+    endpoint's form): timeouts, pool, no redirects, no environment proxies."""
     return httpx.Client(
         timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=read_timeout),
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         follow_redirects=False, trust_env=False)
+
+
+def new_pool(connect_timeout: float = 5.0, read_timeout: float = 30.0, max_connections: int = 100) -> HttpPool:
+    """The process's pool the actions' requests go out on (:mod:`ledgerlink.io.http_pool`)."""
+    return HttpPool(connect_timeout, read_timeout, max_connections)
 
 
 class Sent:
@@ -101,28 +176,25 @@ class Sent:
         self.elapsed = elapsed
 
 
-def send(client: httpx.Client, request: Request, auth_headers: Mapping[str, str],
+def send(pool: HttpPool, request: Request, auth_headers: Mapping[str, str],
          secrets: Iterable[str], sign: Signer | None = None,
-         signed_headers: Iterable[str] = ()) -> tuple[Any, Sent]:
+         signed_headers: Iterable[str] = ()) -> tuple[Response, Sent]:
     """Send one action request (its body signed by ``sign``, whose ``signed_headers`` are
     redacted like the auth headers); returns (catalog Response, what to log). Raises
-    NotSent/OutcomeUnknown."""
-    from time import perf_counter
-
-    from ledgerlink.contract import Response
-
-    http = build(request, auth_headers, sign)
+    NotSent (nothing reached the vendor) or OutcomeUnknown (the request may have, its answer
+    did not come back whole)."""
+    prepared = prepare(request, auth_headers, sign)
     secrets = [s for s in secrets if isinstance(s, str) and s]
-    logged = describe(http, shown_body(request), secret_headers=[*auth_headers.keys(), *signed_headers],
+    logged = describe(prepared, shown_body(request), secret_headers=[*auth_headers.keys(), *signed_headers],
                       secrets=secrets)
     started = perf_counter()
     try:
-        raw = client.send(http)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        raise NotSent(redact(f"{type(exc).__name__}: {exc}", secrets),
-                      Sent(logged, None, None, perf_counter() - started)) from None
-    except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        raise OutcomeUnknown(redact(f"{type(exc).__name__} after the request was sent: {exc}", secrets),
+        raw = pool.request(prepared.method, prepared.scheme, prepared.host, prepared.port, prepared.target,
+                           prepared.wire, prepared.content)
+    except http_pool.NotSent as exc:
+        raise NotSent(redact(str(exc), secrets), Sent(logged, None, None, perf_counter() - started)) from None
+    except http_pool.AnswerLost as exc:
+        raise OutcomeUnknown(redact(f"{exc.kind} after the request was sent: {exc.detail}", secrets),
                              Sent(logged, None, None, perf_counter() - started)) from None
     elapsed = perf_counter() - started
     text = raw.text
@@ -130,5 +202,5 @@ def send(client: httpx.Client, request: Request, auth_headers: Mapping[str, str]
         body = jsonio.loads(text) if text and "json" in raw.headers.get("content-type", "") else None
     except (jsonio.JSONDecodeError, UnicodeDecodeError):
         body = None
-    response = Response(status=raw.status_code, headers=dict(raw.headers), json=body, text=text)
-    return response, Sent(logged, raw.status_code, redact(text, secrets), elapsed)
+    response = Response(status=raw.status, headers=raw.headers, json=body, text=text)
+    return response, Sent(logged, raw.status, redact(text, secrets), elapsed)

@@ -1,11 +1,11 @@
 """A Request's form body is sent as application/x-www-form-urlencoded, its pairs in order."""
 
-import httpx
 import pytest
 
 from ledgerlink.contract import Request
 from ledgerlink.errors import ActionError
 from ledgerlink.io import outbound
+from ledgerlink.web import servers
 
 
 def test_a_form_is_encoded_in_order_with_repeated_names():
@@ -30,12 +30,16 @@ def test_a_form_and_a_json_body_together_are_refused():
 def test_a_form_is_sent_over_loopback_as_built():
     seen = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append((request.headers["content-type"], request.content))
-        return httpx.Response(200, json={"ok": True})
+    def app(environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        seen.append((environ["CONTENT_TYPE"], environ["wsgi.input"].read(length)))
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b'{"ok": true}']
 
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        response, sent = outbound.send(client, Request("POST", "http://127.0.0.1:1/v1/x",
-                                                       form=[("paid_out_of_band", "true")]), {}, [])
+    pool = outbound.new_pool()
+    with servers.background(app) as served:
+        response, sent = outbound.send(pool, Request("POST", f"{served.url}/v1/x",
+                                                     form=[("paid_out_of_band", "true")]), {}, [])
+    pool.close()
     assert seen == [("application/x-www-form-urlencoded", b"paid_out_of_band=true")]
     assert response.json == {"ok": True} and sent.request["body"] == "paid_out_of_band=true"

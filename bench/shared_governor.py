@@ -46,7 +46,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
-from scale import drop_database, pg_database  # noqa: E402
+from scale import BENCH, drop_database, pg_database, per_run, server_statements  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = "stripe-invoice-paid-to-quickbooks-journal.json"
@@ -111,6 +111,14 @@ def burst_rate(starts: list[float], budget: int) -> float:
     return (len(head) - 1) / (head[-1] - head[0]) if len(head) > 1 and head[-1] > head[0] else float("nan")
 
 
+def governed(statements: dict[str, float] | None, marker: str, requests: int) -> str:
+    """Calls per request of the statements containing ``marker`` ("n/a" where the server
+    does not count statements)."""
+    if statements is None:
+        return "n/a"
+    return f"{sum(calls for query, calls in statements.items() if marker in query) / max(requests, 1):.2f}"
+
+
 def percentile(values: list[float], q: float) -> float:
     return harness.percentile(sorted(values), q) if values else float("nan")
 
@@ -143,26 +151,28 @@ def measure(args: argparse.Namespace, base_url: str) -> bool:
         startup = time.monotonic() - started
         time.sleep(0.5)
         cpu_before = sum(harness.cpu_seconds(w.popen.pid) for w in workers)
+        statements_before = server_statements(engine)
         with engine.begin() as conn:  # go: every run due now, and the workers told so
-            go = float(conn.execute(sa.text("SELECT extract(epoch from clock_timestamp())")).scalar_one())
-            conn.execute(sa.text("UPDATE runs SET due_at = 0"))
-            conn.execute(sa.text("NOTIFY ledgerlink_work"))
+            go = float(conn.execute(sa.text(f"{BENCH} SELECT extract(epoch from clock_timestamp())")).scalar_one())
+            conn.execute(sa.text(f"{BENCH} UPDATE runs SET due_at = 0"))
+            conn.execute(sa.text(f"{BENCH} NOTIFY ledgerlink_work"))
         deadline = time.monotonic() + 600
         while True:
             with engine.connect() as conn:
-                counts = dict(conn.execute(sa.text("SELECT status, count(*) FROM runs GROUP BY status")).all())
+                counts = dict(conn.execute(sa.text(f"{BENCH} SELECT status, count(*) FROM runs GROUP BY status")).all())
             if counts.get("succeeded", 0) + counts.get("failed", 0) + counts.get("dead", 0) >= runs:
                 break
             if time.monotonic() > deadline or not all(w.alive() for w in workers):
                 raise SystemExit(f"runs did not finish: {counts}\n" + "\n".join(w.output() for w in workers))
             time.sleep(0.1)
         cpu = sum(harness.cpu_seconds(w.popen.pid) for w in workers) - cpu_before
+        statements = per_run(statements_before, server_statements(engine), 1)
         load = os.getloadavg()[0]
         for worker in workers:
             worker.stop()
         with engine.connect() as conn:
             starts = [float(t) for t in conn.execute(sa.text(
-                "SELECT started_at FROM governor_starts WHERE key = :key AND holder <> 'vendor' "
+                f"{BENCH} SELECT started_at FROM governor_starts WHERE key = :key AND holder <> 'vendor' "
                 "ORDER BY started_at"), {"key": KEY}).scalars()]
         stats = harness.http_get_json(f"{sandbox_url}/__sandbox/stats")
     finally:
@@ -188,6 +198,9 @@ def measure(args: argparse.Namespace, base_url: str) -> bool:
           f"| 429s | {stats['throttled']} (by status: {stats['by_status'].get('429', 0)}) |\n"
           f"| busiest window (limit {args.requests}) | {stats['per_window_max'].get(realm)} |\n"
           f"| most at once (limit {args.concurrent}) | {stats['max_concurrent_seen'].get(realm)} |\n"
+          f"| the governor's statements per request: slots asked for / answers marked "
+          f"| {governed(statements, 'ledgerlink_take_slot', len(starts))} / "
+          f"{governed(statements, 'UPDATE governor_starts', len(starts))} |\n"
           f"| runs | {counts} |\n"
           f"| workers' CPU | {cpu:.1f} s ({cpu / max(share['span'], 1e-9):.2f} cores) |")
     return (counts == {"succeeded": runs} and stats["throttled"] == 0 and not stats["by_status"].get("429")

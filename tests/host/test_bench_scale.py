@@ -63,7 +63,7 @@ def test_the_scale_bench_prints_every_figure_for_one_and_two_worker_processes():
 
 def test_the_shared_governor_bench_keeps_the_limits_of_two_processes_and_prints_the_share():
     done = bench("shared_governor.py", "--processes", "2", "--threads", "2", "--events", "30", "--requests", "10",
-                 "--per-seconds", "1")
+                 "--per-seconds", "2")
     assert done.returncode == 0, done.stdout + done.stderr  # every run succeeded, no 429, no window over
     out = done.stdout
     assert re.search(r"\| share of the allowed rate, steady \(\d+ whole windows after the first\) "

@@ -68,13 +68,16 @@ def window_counts(starts: Sequence[float], per: float) -> list[int]:
 
 def earliest_starts(limits: Limits, durations: Sequence[float], t0: float, *,
                     wall_offset: float = 0.0,
-                    pauses: dict[int, float] | None = None) -> list[float]:
+                    pauses: dict[int, float] | None = None,
+                    from_answer: bool = False) -> list[float]:
     """The start times of ``len(durations)`` requests sent one after the other by a client
     that always has the next one waiting from ``t0`` on, each taking its duration, under a
     governor that starts each request at the earliest moment every limit allows.
 
     Request ``i`` starts no earlier than request ``i - 1`` (first come, first served), than
-    request ``i - budget`` plus ``per_seconds`` (the window), than the ``concurrent``-th
+    the moment the window has room (``per_seconds`` after the oldest of the latest
+    ``budget`` requests; with ``from_answer`` a request counts in the window from its
+    answer once it has one, as the shared governor counts), than the ``concurrent``-th
     latest end of the requests before it (a slot frees when one ends), than the next UTC
     midnight once ``daily`` started this UTC day (``wall = clock + wall_offset``), and than
     the end of a pause: ``pauses[i] = seconds`` is a Retry-After received as request ``i``
@@ -89,7 +92,10 @@ def earliest_starts(limits: Limits, durations: Sequence[float], t0: float, *,
         while True:
             before = t
             if i >= limits.budget:
-                t = max(t, starts[i - limits.budget] + limits.per_seconds)
+                counted = sorted(end if from_answer and end <= t else start for start, end in zip(starts, ends))
+                inside = [w for w in counted if w > t - limits.per_seconds]
+                if len(inside) >= limits.budget:
+                    t = max(t, inside[len(inside) - limits.budget] + limits.per_seconds)
             if limits.concurrent is not None and i >= limits.concurrent:
                 t = max(t, sorted(ends)[-limits.concurrent])
             for begin, end in paused:

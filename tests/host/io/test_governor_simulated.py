@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 
 import pytest
+import sqlalchemy as sa
 
 from ledgerlink.testing.databases import DIALECT
 from ledgerlink.contract.limits import Limits, Remaining
@@ -46,6 +47,8 @@ def make_governor(request, tmp_path):
         made.append((governor, store))
         return governor
 
+    #: the shared governor counts a request in the window from its answer
+    make.from_answer = request.param != "local"
     yield make
     for governor, store in made:
         governor.close()
@@ -94,7 +97,8 @@ def test_window_concurrency_and_retry_after_exactly(make_governor):
     assert sum(1 for t in starts if t < t0 + limits.per_seconds) == limits.budget
     # Retry-After: 7 s on request 60's answer: nothing starts until it has passed
     assert not [t for t in starts[61:] if t < starts[60] + 7.0]
-    assert starts == pytest.approx(earliest_starts(limits, durations, t0, pauses={60: 7.0}), abs=1e-6)
+    assert starts == pytest.approx(earliest_starts(limits, durations, t0, pauses={60: 7.0},
+                                                   from_answer=make_governor.from_answer), abs=1e-6)
 
 
 def test_the_daily_limit_exactly(make_governor):
@@ -108,7 +112,8 @@ def test_the_daily_limit_exactly(make_governor):
     assert max(window_counts(starts, limits.per_seconds)) == 10
     assert sum(1 for t in starts if t < MIDNIGHT) == 25  # the day's 25, then nothing
     assert starts[25] == pytest.approx(MIDNIGHT, abs=1e-6)  # the new day's first, at once
-    assert starts == pytest.approx(earliest_starts(limits, durations, MIDNIGHT - 40.0), abs=1e-6)
+    assert starts == pytest.approx(earliest_starts(limits, durations, MIDNIGHT - 40.0,
+                                                   from_answer=make_governor.from_answer), abs=1e-6)
 
 
 def test_a_retry_after_longer_than_max_wait_throttles_at_once_and_a_wait_ends_with_it(make_governor):
@@ -181,3 +186,71 @@ def test_an_answer_is_heeded_a_429_pauses_and_the_remaining_count_narrows(make_g
         assert _refused(governor, limits) == "window"
     else:
         _taken(governor, limits, int(headers.get("X-Left", "10")))  # what the vendor left
+
+
+@pytest.fixture
+def shared(tmp_path):
+    """``make(clock)``: the shared governor on this suite's database, on the simulated clock,
+    and the engine its statements go through."""
+    made: list = []
+
+    def make(clock: FakeClock):
+        store = Store(migrated_db(tmp_path))
+        governor = SharedGovernor(store, clock=clock, sleep=clock.sleep)
+        made.append((governor, store))
+        return governor, governor._engine or store.engine
+
+    yield make
+    for governor, store in made:
+        governor.close()
+        store.dispose()
+
+
+def test_the_shared_window_counts_a_request_from_its_answer(shared):
+    """A request reaches the vendor somewhere between its start and its answer: the slot it
+    took comes back ``per_seconds`` after the answer, so a request that reached the vendor
+    late never shares the vendor's window with the next window's early ones."""
+    clock = FakeClock(start=MIDNIGHT + 3600.0, wall=MIDNIGHT + 3600.0)
+    governor, _ = shared(clock)
+    limits = Limits(2, 10.0, headroom=1.0)
+    t0 = clock.now
+    slow, quick = governor.slot(KEY, limits, max_wait=0), governor.slot(KEY, limits, max_wait=0)
+    slow.__enter__()
+    quick.__enter__()
+    clock.sleep(0.5)
+    quick.__exit__(None, None, None)  # answered at t0 + 0.5
+    clock.sleep(2.5)
+    slow.__exit__(None, None, None)  # answered at t0 + 3
+    clock.sleep(7.25)  # t0 + 10.25: both started more than 10 s ago, neither answered that long ago
+    with pytest.raises(Throttled) as refused:
+        governor.slot(KEY, limits, max_wait=0).__enter__()
+    assert refused.value.reason == "window" and refused.value.delay == pytest.approx(0.25, abs=1e-6)
+    with governor.slot(KEY, limits, max_wait=1.0):
+        assert clock.now == pytest.approx(t0 + 10.5, abs=1e-6)  # the quick one's answer + 10 s
+    with governor.slot(KEY, limits, max_wait=5.0):
+        assert clock.now == pytest.approx(t0 + 13.0, abs=1e-6)  # the slow one's answer + 10 s
+
+
+def test_a_wait_the_database_told_is_not_asked_again_by_the_process(shared):
+    """When a slot frees at a known time (a window, a pause, a day), the other threads of the
+    process wait for it without a statement each: per freed slot the database is asked once
+    per process, not once per waiting thread. A concurrency slot (time unknown) is asked for."""
+    clock = FakeClock(start=MIDNIGHT + 3600.0, wall=MIDNIGHT + 3600.0)
+    governor, engine = shared(clock)
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    limits = Limits(2, 10.0, concurrent=1, headroom=1.0)
+    with governor.slot(KEY, limits, max_wait=0):
+        assert _refused(governor, limits) == "concurrent"
+        asked = len(statements)
+        assert _refused(governor, limits) == "concurrent" and len(statements) > asked  # asked again
+    _taken(governor, limits, 1)
+    asked = len(statements)
+    assert _refused(governor, limits) == "window" and len(statements) > asked
+    asked = len(statements)
+    for _ in range(5):  # five more threads: told by the process
+        assert _refused(governor, limits) == "window"
+    assert len(statements) == asked
+    clock.sleep(10.0)
+    _taken(governor, limits, 1)  # the wait is over: the database is asked again
+    assert len(statements) > asked

@@ -8,11 +8,25 @@ started against a tenant is a row of ``governor_starts`` (finished when its answ
 so every process sees one sliding window, one concurrency count and one daily count per
 tenant.
 
+A request counts in the window from its answer, not from its start: when the answer
+arrives its row's ``started_at`` moves forward by the time the request took (measured on
+this process's monotonic clock from before the slot was asked for, so it errs late, and no
+two machines' clocks are compared). The vendor received the request somewhere between the
+two, so a slot given ``per_seconds`` after the answer is one the vendor's own window has
+freed too, however late the request reached it: counting from the start, a window's
+requests that reached the vendor late and the next window's that reached it early are in
+one of the vendor's windows together, and a busy machine meets 429s at full rate. It costs
+one request's duration per window.
+
 Taking a slot is one short transaction: on PostgreSQL it holds a transaction-scoped
 advisory lock on the tenant's key and reads the time from the database server, so the
 processes' own clocks do not matter; on SQLite the write lock serialises it. When no slot is
 free the caller sleeps until the earliest moment one can be (the window's oldest start
-leaving it, or a short poll for a concurrency slot) and tries again, up to ``max_wait``;
+leaving it, or a short poll for a concurrency slot) and tries again, up to ``max_wait``.
+That moment is remembered in the process: the other threads waiting for the key sleep until
+then without asking the database (a window, a pause or a day only ever frees later than the
+database said, never sooner), so when a slot frees each process asks once, not each of its
+threads; after ``max_wait``
 then :class:`~ledgerlink.errors.Throttled` is raised, as the in-process governor does, and
 the worker reschedules its run. A process that dies mid-request leaves an unfinished row;
 it stops counting against the concurrency limit after ``STALE_SECONDS``.
@@ -54,6 +68,21 @@ _TAKE = sa.text("SELECT slot_id, reason, wait FROM ledgerlink_take_slot(:key, :l
                 ":concurrent, :daily, :stale, :holder, CAST(:now AS double precision))")
 
 
+#: the reasons whose wait the database can tell: nothing frees the slot sooner
+_PREDICTABLE = frozenset({"window", "paused", "daily"})
+
+#: rows whose answers arrived: each counts in the window from its answer (one statement)
+_FINISHED = sa.text("UPDATE governor_starts AS g SET started_at = g.started_at + u.took, "
+                    "finished_at = g.started_at + u.took "
+                    "FROM unnest(CAST(:ids AS integer[]), CAST(:took AS double precision[])) AS u(id, took) "
+                    "WHERE g.id = u.id AND g.finished_at IS NULL")
+
+
+def _mark_finished(conn: sa.Connection, rows: list[tuple[int, float]]) -> None:
+    """PostgreSQL: mark ``rows`` (row id, seconds the request took) finished."""
+    conn.execute(_FINISHED, {"ids": [row for row, _ in rows], "took": [took for _, took in rows]})
+
+
 def _lock_id(key: str) -> int:
     """A signed 64-bit advisory lock id for ``key``, the same in every process."""
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
@@ -85,7 +114,11 @@ class SharedGovernor:
         #: one thread per process and key asks the database at a time; the others queue
         #: here, in memory, instead of on the database's lock
         self._key_locks: dict[str, threading.Lock] = {}
-        self._finished: list[int] = []
+        #: per key, the monotonic time before which the database said no slot is free (a
+        #: window, a pause or a day: none frees sooner), and why
+        self._not_before: dict[str, tuple[float, str]] = {}
+        #: rows whose answer has arrived, with how long each request took
+        self._finished: list[tuple[int, float]] = []
         self._finished_lock = threading.Lock()
         self._finished_ready = threading.Condition(self._finished_lock)
         self._finisher: threading.Thread | None = None
@@ -104,12 +137,11 @@ class SharedGovernor:
         if self._engine is None:
             return
         with self._finished_lock:  # what the background thread has not marked yet
-            ids, self._finished = self._finished, []
-        if ids:
+            rows, self._finished = self._finished, []
+        if rows:
             try:
                 with self._autocommit.connect() as conn:
-                    conn.execute(governor_starts.update().where(governor_starts.c.id.in_(ids))
-                                 .values(finished_at=self._time()))
+                    _mark_finished(conn, rows)
             except sa.exc.DBAPIError:
                 pass
         self._engine.dispose()
@@ -192,9 +224,16 @@ class SharedGovernor:
         with self._count_lock:
             local = self._key_locks.setdefault(key, threading.Lock())
         with local:
-            if self._postgres:
-                return self._try_postgres(key, limits)
-            return self._try_locked(key, limits)
+            before, why = self._not_before.get(key, (0.0, ""))
+            known = before - self._monotonic()
+            if known > 0:  # another thread of this process asked: no slot before then
+                return None, why, known
+            asked = self._monotonic()
+            taken = self._try_postgres(key, limits) if self._postgres else self._try_locked(key, limits)
+            slot_id, reason, wait = taken
+            if slot_id is None and reason in _PREDICTABLE:
+                self._not_before[key] = (asked + wait, reason)
+            return taken
 
     def _try_postgres(self, key: str, limits: Limits | None) -> tuple[int | None, str, float]:
         """One round trip: ``ledgerlink_take_slot`` (migrations 0006, 0007) in its own transaction."""
@@ -261,17 +300,20 @@ class SharedGovernor:
         self._sweep(key, limits)
         return row_id, "", 0.0
 
-    def _finish(self, row_id: int) -> None:
-        """The request's answer arrived. On PostgreSQL the row is marked finished by a
+    def _finish(self, row_id: int, took: float) -> None:
+        """The request's answer arrived, ``took`` seconds after its slot was asked for: from
+        now on it counts in the window from its answer. On PostgreSQL the row is marked by a
         background thread, several at a time, off the worker's path; until then it still
         counts as in progress, which only ever errs on the safe side."""
         if self._autocommit is None or self._clock is not None:
             with self._write() as conn:
-                conn.execute(governor_starts.update().where(governor_starts.c.id == row_id)
-                             .values(finished_at=sa.func.coalesce(governor_starts.c.finished_at, self._time())))
+                moved = governor_starts.c.started_at + took
+                conn.execute(governor_starts.update().where(governor_starts.c.id == row_id,
+                                                            governor_starts.c.finished_at.is_(None))
+                             .values(started_at=moved, finished_at=moved))
             return
         with self._finished_lock:
-            self._finished.append(row_id)
+            self._finished.append((row_id, took))
             if self._finisher is None or not self._finisher.is_alive():
                 self._finisher = threading.Thread(target=self._finish_rows, name="ledgerlink-governor-finish",
                                                   daemon=True)
@@ -279,18 +321,14 @@ class SharedGovernor:
             self._finished_ready.notify()
 
     def _finish_rows(self) -> None:
-        statement = (governor_starts.update()
-                     .where(governor_starts.c.id.in_(sa.bindparam("ids", expanding=True)),
-                            governor_starts.c.finished_at.is_(None))
-                     .values(finished_at=sa.bindparam("now")))
         while True:
             with self._finished_lock:
                 while not self._finished:
                     self._finished_ready.wait()
-                ids, self._finished = self._finished, []
+                rows, self._finished = self._finished, []
             try:
                 with self._autocommit.connect() as conn:
-                    conn.execute(statement, {"ids": ids, "now": self._time()})
+                    _mark_finished(conn, rows)
             except sa.exc.DBAPIError:
                 # the database is away: those rows stop counting after STALE_SECONDS anyway
                 time.sleep(0.5)
@@ -316,14 +354,16 @@ class _SharedSlot:
         self.limits = limits
         self.max_wait = max_wait
         self.row_id: int | None = None
+        self.asked = 0.0
 
     def __enter__(self) -> _SharedSlot:
         governor = self.governor
         deadline = governor._monotonic() + self.max_wait
         while True:
+            asked = governor._monotonic()  # before the row's start is stamped: errs late
             row_id, reason, wait = governor._try(self.key, self.limits)
             if row_id is not None:
-                self.row_id = row_id
+                self.row_id, self.asked = row_id, asked
                 return self
             left = deadline - governor._monotonic()
             if wait > left:
@@ -336,5 +376,5 @@ class _SharedSlot:
 
     def __exit__(self, *exc: object) -> None:
         if self.row_id is not None:
-            self.governor._finish(self.row_id)
+            self.governor._finish(self.row_id, self.governor._monotonic() - self.asked)
             self.row_id = None

@@ -41,6 +41,10 @@ by whoever parses), and the engine's control flow from the runner to the worker,
 what was reviewed: the run waits for review again): each ends one attempt of a run, never leaves the
 engine, and is kept apart from ``LedgerlinkError`` so no handler of an error above catches it
 (the worker stores its message as the run's error).
+:class:`ledgerlink.io.http_pool.NotSent` and :class:`ledgerlink.io.http_pool.AnswerLost` are
+the HTTP pool's own failures, below the tree on purpose: :mod:`ledgerlink.io.outbound` turns
+them into ``NotSent`` and ``OutcomeUnknown`` with the request's description, and nothing else
+sees them.
 
 User input never reaches ``assert``: every check raises one of these with a message
 that says what to fix. A message quotes a value it did not choose (an event's) with

@@ -26,6 +26,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,21 @@ def machine() -> str:
 
 
 # --- processes ---------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def postgresql(url: str) -> Iterator[str]:
+    """``url`` as it is, or (when empty) a throwaway server started by ``.ci/pg-server`` for
+    the block and stopped after it."""
+    if url:
+        yield url
+        return
+    server = str(Path(__file__).resolve().parent.parent / ".ci" / "pg-server")
+    started = subprocess.run([server, "start"], capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        yield started
+    finally:
+        subprocess.run([server, "stop"], check=False)
+
 
 def free_port() -> int:
     with socket.socket() as sock:

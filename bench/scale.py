@@ -284,38 +284,32 @@ def main() -> None:
         parser.error(f"--processes takes numbers separated by commas (1,2,4), not {args.processes!r}")
     if not counts or min(counts) < 1:
         parser.error("--processes needs at least one number, each at least 1")
-    started_pg = False
-    if not args.pg:
-        args.pg = subprocess.run([str(ROOT / ".ci" / "pg-server"), "start"], capture_output=True, text=True,
-                                 check=True).stdout.strip()
-        started_pg = True
-    print(harness.machine())
-    print(f"{args.events:,} invoice.paid runs per setup, {args.threads} worker threads per process, "
-          f"QuickBooks sandbox without rate limits; load average {os.getloadavg()[0]:.1f} at the start")
-    setup = harness.Setup()
-    rows = []
-    made: list[str] = []
-    calibration = None
-    try:
-        sandbox, sandbox_url = setup.start_sandbox()
-        config = setup.config(sandbox_url)
-        if not args.no_sqlite:
-            sqlite_url, _ = setup.database("scale-sqlite")
-            rows.append(("SQLite", 1, measure(setup, sqlite_url, config, sandbox, args.events, 1, args.threads,
-                                              "sqlite-1")))
-        for processes in counts:
-            made.append(pg_database(args.pg))
-            rows.append(("PostgreSQL", processes, measure(setup, made[-1], config, sandbox, args.events,
-                                                          processes, args.threads, f"pg-{processes}")))
-        if args.calibrate:
-            made.append(pg_database(args.pg))
-            calibration = statements_per_run(made[-1], config, setup.recipes, args.calibrate)
-    finally:
-        setup.close()
-        for url in made:
-            drop_database(args.pg, url)
-        if started_pg:
-            subprocess.run([str(ROOT / ".ci" / "pg-server"), "stop"], check=False)
+    with harness.postgresql(args.pg) as args.pg:
+        print(harness.machine())
+        print(f"{args.events:,} invoice.paid runs per setup, {args.threads} worker threads per process, "
+              f"QuickBooks sandbox without rate limits; load average {os.getloadavg()[0]:.1f} at the start")
+        setup = harness.Setup()
+        rows = []
+        made: list[str] = []
+        calibration = None
+        try:
+            sandbox, sandbox_url = setup.start_sandbox()
+            config = setup.config(sandbox_url)
+            if not args.no_sqlite:
+                sqlite_url, _ = setup.database("scale-sqlite")
+                rows.append(("SQLite", 1, measure(setup, sqlite_url, config, sandbox, args.events, 1, args.threads,
+                                                  "sqlite-1")))
+            for processes in counts:
+                made.append(pg_database(args.pg))
+                rows.append(("PostgreSQL", processes, measure(setup, made[-1], config, sandbox, args.events,
+                                                              processes, args.threads, f"pg-{processes}")))
+            if args.calibrate:
+                made.append(pg_database(args.pg))
+                calibration = statements_per_run(made[-1], config, setup.recipes, args.calibrate)
+        finally:
+            setup.close()
+            for url in made:
+                drop_database(args.pg, url)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     report(rows, args.events, args.top)
     last = rows[-1][2]

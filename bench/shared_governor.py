@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -218,17 +217,9 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=10, help="requests at once (default 10)")
     parser.add_argument("--pg", default=os.environ.get("LEDGERLINK_BENCH_PG", ""))
     args = parser.parse_args()
-    started_pg = False
-    if not args.pg:
-        args.pg = subprocess.run([str(ROOT / ".ci" / "pg-server"), "start"], capture_output=True, text=True,
-                                 check=True).stdout.strip()
-        started_pg = True
     print(harness.machine())
-    try:
-        kept = measure(args, args.pg)
-    finally:
-        if started_pg:
-            subprocess.run([str(ROOT / ".ci" / "pg-server"), "stop"], check=False)
+    with harness.postgresql(args.pg) as pg:
+        kept = measure(args, pg)
     if not kept:
         print("LIMITS NOT KEPT (or a run did not succeed)")
     sys.exit(0 if kept else 1)

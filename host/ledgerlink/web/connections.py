@@ -49,14 +49,33 @@ def poll_states(rt: Runtime) -> dict[str, dict[str, Any]]:
     return states
 
 
+def token_expiry(rt: Runtime, owner: str) -> dict[str, float | None] | None:
+    """When the stored tokens of token set ``owner`` expire: ``access`` and ``refresh`` (Unix
+    seconds, None when the vendor did not say); None when no tokens are stored or readable."""
+    box = rt.connections.secret_box
+    try:
+        stored = box.get(owner) if box.enabled else {}
+    except (LedgerlinkError, ValueError):  # a key that does not open them: the status says so
+        return None
+    if not stored.get("access_token"):
+        return None
+    def seconds(key: str) -> float | None:
+        value = stored.get(key)
+        return None if value is None else float(value)
+
+    return {"access": seconds("access_expires_at"), "refresh": seconds("refresh_expires_at")}
+
+
 def connection_rows(rt: Runtime) -> list[dict[str, Any]]:
     """Every connection with its state: ok, needs_reauth, not_connected (OAuth), needs_new_key
     (a key the vendor refused) or configured; the runs and fetches waiting for it; for an
     OAuth connection, ``token_set``: the connection whose stored tokens it uses (itself, or
     the one it shares a consent with) and ``shares_with``: the others on that set; and, for
     a polled connection, its poll (:func:`poll_states`), else None; ``headroom``, what is left
-of its rate limit, and ``state``: ok, needs_reauth, not_connected or paused
-(:mod:`ledgerlink.engine.connection_states`)."""
+of its rate limit, ``state``: ok, needs_reauth, not_connected or paused
+(:mod:`ledgerlink.engine.connection_states`); and ``expires``: for an OAuth connection whose
+tokens are stored, when its access token and its refresh token expire (Unix seconds, None
+when the vendor did not say), never the tokens themselves."""
     from ledgerlink.io.oauth import sharing, token_set
 
     statuses = rt.store.connection_statuses()
@@ -83,6 +102,7 @@ of its rate limit, and ``state``: ok, needs_reauth, not_connected or paused
                "oauth": connector.oauth is not None, "updated_at": state[1], **shared,
                "paused_runs": rt.store.count_paused(name),
                "paused_fetches": rt.store.count_paused_fetches(name), "poll": poll}
+        row["expires"] = token_expiry(rt, shared["token_set"]) if connector.oauth is not None else None
         row["headroom"] = limit = headroom(rt, name)
         row["state"] = connection_state(row, limit)
         rows.append(row)

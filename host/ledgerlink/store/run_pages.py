@@ -35,6 +35,8 @@ class RunFilter:
     #: created at or after, and before, these Unix times
     since: float | None = None
     until: float | None = None
+    #: the connection a paused run waits for
+    paused_on: str | None = None
 
     def where(self, query: sa.Select, with_status: bool = True) -> sa.Select:
         """``query`` (over runs joined to events) narrowed to this filter."""
@@ -46,6 +48,8 @@ class RunFilter:
             query = query.where(events.c.connection == self.connection)
         if self.source_id:
             query = query.where(events.c.event_id == self.source_id)
+        if self.paused_on:
+            query = query.where(runs.c.paused_on == self.paused_on)
         if self.since is not None:
             query = query.where(runs.c.created_at >= self.since)
         if self.until is not None:

@@ -76,7 +76,8 @@ def _side(rt: Runtime, name: str) -> Reconcile | None:
     return connector.reconcile if connector is not None else None
 
 
-def _is_ledger(rt: Runtime, name: str) -> bool:
+def is_ledger(rt: Runtime, name: str) -> bool:
+    """Whether connection ``name`` is a ledger a reconciliation compares (its connector lists records)."""
     side = _side(rt, name)
     return side is not None and bool(side.entities)
 
@@ -88,9 +89,9 @@ def reconcile(rt: Runtime, since: str, until: str, connection: str | None = None
     report = Report(since, until)
     first = 0
     booked = [row for row in rows(rt.store, rt.catalog, 0.0, _EVER) if row["ledger"]]
-    ledgers = sorted({row["ledger"] for row in booked if _is_ledger(rt, row["ledger"])})
+    ledgers = sorted({row["ledger"] for row in booked if is_ledger(rt, row["ledger"])})
     if connection is not None:
-        if not _is_ledger(rt, connection):
+        if not is_ledger(rt, connection):
             raise NotFound(f"connection {connection!r} is not a ledger ledgerlink can reconcile: its connector "
                            f"lists no records (ledgers: {', '.join(ledgers) or 'none has booked anything'})")
         ledgers = [connection]
@@ -108,6 +109,7 @@ def reconcile(rt: Runtime, since: str, until: str, connection: str | None = None
             if listed is not None:
                 _compare_balances(rt, report, ledger, source, listed, report.discrepancies[first:], sleep)
         found = report.discrepancies[first:]
+        report.found_in[ledger] = list(found)
         report.ledgers[ledger] = {problem: sum(1 for d in found if d.problem == problem)
                                   for problem in PROBLEMS if any(d.problem == problem for d in found)}
         first = len(report.discrepancies)

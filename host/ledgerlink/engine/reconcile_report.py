@@ -56,6 +56,8 @@ class Report:
     #: what was not compared, and why
     notes: list[str] = field(default_factory=list)
     discrepancies: list[Discrepancy] = field(default_factory=list)
+    #: ledger connection -> the discrepancies found reconciling it (the source's among them)
+    found_in: dict[str, list[Discrepancy]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +74,20 @@ class Report:
                 "booked": self.booked, "balances": self.balances, "counts": self.counts(), "ledgers": self.ledgers,
                 "notes": self.notes,
                 "discrepancies": [asdict(each) for each in self.discrepancies]}
+
+    def of_ledger(self, ledger: str) -> dict[str, Any]:
+        """What the report says of ``ledger`` alone, shaped as :meth:`as_json`: its records
+        and those of the sources it was compared with, its clearing balances, and the
+        discrepancies found reconciling it (in the report's order)."""
+        mine = [each for each in self.discrepancies if any(each is d for d in self.found_in.get(ledger, []))]
+        counts: dict[str, int] = {}
+        for each in mine:
+            counts[each.problem] = counts.get(each.problem, 0) + 1
+        listed = {name: count for name, count in self.listed.items()
+                  if name == ledger or name not in self.ledgers}
+        return {"since": self.since, "until": self.until, "ok": not mine, "connection": ledger,
+                "listed": listed, "balances": {ledger: self.balances[ledger]} if ledger in self.balances else {},
+                "counts": counts, "notes": self.notes, "discrepancies": [asdict(each) for each in mine]}
 
 
 def money(minor: int, currency: str) -> str:

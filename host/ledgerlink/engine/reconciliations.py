@@ -1,8 +1,8 @@
 """A reconciliation as the host runs it: compared, kept, and told to the plugins.
 
 :func:`run` reconciles (:func:`ledgerlink.engine.reconcile.reconcile`), keeps the report as
-the latest (one stored row, ``reconcile:latest``, read by :func:`latest` for the API, the
-console and the daily report) and tells every plugin through the behaviour hook
+the latest (one stored row, ``reconcile:latest``, read by :func:`latest` for the API and
+the daily report; and one per ledger reconciled, read by :func:`latest_of` for the console) and tells every plugin through the behaviour hook
 ``ledgerlink_reconcile_ended``, once per ledger reconciled: a ledger with discrepancies
 raises ``ledgerlink.reconcile.drift`` there (the ``ledgerlink`` connector's alerts).
 ``ledgerlink reconcile``, ``POST /api/reconcile`` and the ``ledgerlink.reconcile`` action
@@ -33,6 +33,8 @@ def run(rt: Runtime, since: str, until: str, connection: str | None = None,
     report = reconcile(rt, since, until, connection=connection, sleep=sleep)
     at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     rt.store.set_cursor(LATEST, jsonio.dumps({"at": at, **report.as_json()}))
+    for ledger in report.ledgers:
+        rt.store.set_cursor(f"{LATEST}:{ledger}", jsonio.dumps({"at": at, **report.of_ledger(ledger)}))
     every = {ledger: dict(by_kind) for ledger, by_kind in report.ledgers.items()}
     for ledger, by_kind in report.ledgers.items():
         call_hook(rt, "ledgerlink_reconcile_ended", report_summary={
@@ -56,4 +58,11 @@ def attach(rt: Runtime) -> Runtime:
 def latest(rt: Runtime) -> dict[str, Any] | None:
     """The latest report kept (as :meth:`Report.as_json`, with ``at``), or None."""
     text = rt.store.cursor(LATEST)
+    return jsonio.loads(text) if text else None
+
+
+def latest_of(rt: Runtime, ledger: str) -> dict[str, Any] | None:
+    """The latest reconciliation that compared ``ledger`` (:meth:`Report.of_ledger`, with
+    ``at``), whether it ran for that ledger alone or for every ledger; None before the first."""
+    text = rt.store.cursor(f"{LATEST}:{ledger}")
     return jsonio.loads(text) if text else None

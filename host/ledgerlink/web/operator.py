@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 
 from ledgerlink.engine.runtime import Runtime
+from ledgerlink.errors import ConfigError, LedgerlinkError
 from ledgerlink.store import RunFilter
 from ledgerlink.web.runs import MAX_ID, RUN_STATUSES
 
@@ -64,8 +65,6 @@ class Operator:
     def secret_values(self) -> list[str]:
         """Every secret value the host knows now (configured secrets, stored tokens), longest
         first: a page redacts them from whatever it shows, as the run log already does."""
-        from ledgerlink.errors import LedgerlinkError
-
         found: set[str] = set()
         connections = self.runtime.connections
         for name in self.runtime.config.connections:
@@ -113,6 +112,94 @@ class Operator:
     def reject(self, run_ids: list[int], by: str, reason: str | None) -> dict[int, tuple[bool, str | None]]:
         """Reject runs awaiting review; per id, whether it was rejected and its status now."""
         return self.runtime.store.reject(run_ids, by, reason)
+
+    # connections: what ``ledgerlink connections`` and ``connect`` and /api/connections show and do
+
+    def connections(self) -> list[dict[str, Any]]:
+        """Every connection with its state, what waits for it, its rate-limit headroom and
+        when its tokens expire (:func:`ledgerlink.web.connections.connection_rows`)."""
+        from ledgerlink.web.connections import connection_rows
+
+        return connection_rows(self.runtime)
+
+    def consent_origin(self, name: str) -> str | None:
+        """The scheme, host and port of the consent page that connects ``name`` (an OAuth
+        connection connected in a browser), else None."""
+        from urllib.parse import urlsplit
+
+        from ledgerlink.io.oauth import AUTHORIZATION_CODE, grant, token_set
+
+        connections = self.runtime.connections
+        try:
+            owner = token_set(connections, name)
+            connection = connections.connection(owner)
+            oauth = self.runtime.catalog.connectors[connection.connector].oauth
+            if oauth is None or grant(oauth, connection) != AUTHORIZATION_CODE:
+                return None
+        except LedgerlinkError:
+            return None
+        parts = urlsplit(str(connection.settings.get("authorize_url") or oauth.authorize_url))
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+    def connect(self, name: str, redirect_uri: str) -> str | list[str]:
+        """Connect ``name`` as ``ledgerlink connect`` does: for a consent in the browser, the
+        consent page's address (its state kept for ten minutes, the person sent back to
+        ``redirect_uri``); for the client credentials grant, the token is fetched now and the
+        connections on its token set are returned (their paused runs resumed); for a key, the
+        key is checked now (ConfigError when it is refused)."""
+        from ledgerlink.io.keys import check
+        from ledgerlink.io.oauth import CLIENT_CREDENTIALS, connect_client, consent_url, grant, token_set
+
+        connections = self.runtime.connections
+        oauth = self.runtime.catalog.connectors[connections.connection(name).connector].oauth
+        if oauth is None:
+            checked = check(connections, name)
+            if not checked.ok:
+                raise ConfigError(f"{checked.message}; set the connection's current key and check it again")
+            return [name]
+        if grant(oauth, connections.connection(token_set(connections, name))) == CLIENT_CREDENTIALS:
+            return connect_client(connections, name)
+        return consent_url(connections, name, redirect_uri)
+
+    def complete_consent(self, query: dict[str, str]) -> str:
+        """Finish a consent the vendor sent the person back from, as ``/oauth/callback`` does:
+        the tokens stored, the tenant learned, paused runs resumed. Returns the connection."""
+        from ledgerlink.io.oauth import complete
+
+        name = complete(self.runtime.connections, query)
+        self.runtime.connections.forget(name)
+        return name
+
+    def resume(self, name: str) -> tuple[int, int]:
+        """Resume the runs and notification fetches paused on ``name`` (they are paused again
+        if the vendor still refuses): how many of each."""
+        runs = self.runtime.store.resume_paused(name)
+        fetches = self.runtime.store.resume_fetches(name)
+        self.runtime.wake()
+        return runs, fetches
+
+    # reconciliation: what ``ledgerlink reconcile`` and /api/reconcile show and do
+
+    def ledgers(self) -> list[str]:
+        """The configured connections a reconciliation can compare (their connector lists records)."""
+        from ledgerlink.engine.reconcile import is_ledger
+
+        return [name for name in sorted(self.runtime.config.connections) if is_ledger(self.runtime, name)]
+
+    def latest_reconciliation(self, ledger: str) -> dict[str, Any] | None:
+        """The latest reconciliation of ``ledger`` (:func:`ledgerlink.engine.reconciliations.latest_of`)."""
+        from ledgerlink.engine.reconciliations import latest_of
+
+        return latest_of(self.runtime, ledger)
+
+    def reconcile(self, since: str, until: str, ledger: str) -> dict[str, Any]:
+        """Reconcile ``ledger`` over ``[since, until]`` now, as ``ledgerlink reconcile`` and
+        ``POST /api/reconcile`` do; the report is kept as its latest."""
+        from ledgerlink.engine.reconcile import check_period
+        from ledgerlink.engine.reconciliations import run
+
+        check_period(since, until)
+        return run(self.runtime, since, until, connection=ledger).as_json()
 
 
 def _strings(value: Any) -> list[str]:

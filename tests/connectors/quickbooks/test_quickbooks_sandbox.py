@@ -207,6 +207,25 @@ def test_consent_screen_redirects_with_a_code(qbo, sandbox):
                   redirect_uri="http://127.0.0.1:9/cb").status_code == 200
 
 
+def test_the_consent_page_asks_a_person_and_redirects_with_their_answer(qbo, sandbox):
+    query = {"client_id": "sandbox-client", "response_type": "code", "state": "s<1>",
+             "scope": "com.intuit.quickbooks.accounting", "redirect_uri": "http://127.0.0.1:9/cb"}
+    sandbox.consent_page = True
+    shown = httpx.get(f"{qbo.url}/connect/oauth2", params=query)
+    assert shown.status_code == 200 and 'name="decision" value="allow"' in shown.text
+    assert 'value="s&lt;1&gt;"' in shown.text  # the query goes back as form fields, escaped
+    denied = httpx.post(f"{qbo.url}/connect/oauth2", data={**query, "decision": "deny"})
+    assert denied.status_code == 302
+    assert dict(httpx.URL(denied.headers["location"]).params) == {"error": "access_denied", "state": "s<1>"}
+    allowed = httpx.post(f"{qbo.url}/connect/oauth2", data={**query, "decision": "allow"})
+    location = httpx.URL(allowed.headers["location"])
+    assert allowed.status_code == 302 and location.params["realmId"] == REALM
+    assert tokens(qbo, grant_type="authorization_code", code=location.params["code"],
+                  redirect_uri="http://127.0.0.1:9/cb").status_code == 200
+    sandbox.reset()
+    assert httpx.get(f"{qbo.url}/connect/oauth2", params=query).status_code == 302  # reset: no page
+
+
 # --- creating --------------------------------------------------------------------------------
 
 def test_the_journal_entry_action_creates_an_entry(qbo, sandbox):

@@ -7,7 +7,10 @@ Routes imitating Intuit:
 - ``POST /v2/oauth2/tokens/revoke`` (Basic client auth; JSON or form ``token``): revokes
   the whole authorization the token belongs to, answering 200 as Intuit does
 - ``GET /connect/oauth2?client_id&redirect_uri&response_type=code&state[&realm_id]``: the
-  consent screen, already consented: 302 to ``redirect_uri?code=…&state=…&realmId=…``
+  consent screen, already consented: 302 to ``redirect_uri?code=…&state=…&realmId=…``; with
+  ``sandbox.consent_page`` set, a page whose Connect button (``POST /connect/oauth2``, the
+  query as form fields and ``decision=allow``) redirects so, and whose Cancel redirects with
+  ``error=access_denied``
 - ``GET /.well-known/openid_sandbox_configuration`` (and ``openid_configuration``, with or
   without a trailing slash): the OAuth/OpenID discovery document, as Intuit serves it,
   naming this sandbox's own endpoints; Intuit's ``intuit-oauth`` client takes its URL as
@@ -31,10 +34,29 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, redirect, request
+from markupsafe import escape
 
 from ledgerlink.testing.sandbox_flask import add_clock_routes, json_response as _json, response as _send
 
 from .state import Sandbox
+
+
+#: the query of the consent page that its form sends back
+CONSENT_FIELDS = ("client_id", "response_type", "redirect_uri", "state", "scope", "realm_id")
+
+
+def consent_html(args: Any) -> str:
+    """The sandbox's consent page: the app asks to reach the company; Connect or Cancel."""
+    hidden = "".join(f'<input type="hidden" name="{name}" value="{escape(args[name])}">'
+                     for name in CONSENT_FIELDS if args.get(name) is not None)
+    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\">"
+            "<title>Connect to QuickBooks "
+            "(sandbox)</title></head><body><h1>Connect to QuickBooks (sandbox)</h1>"
+            f"<p>The app <b>{escape(args.get('client_id', ''))}</b> asks to reach your company's books "
+            f"({escape(args.get('scope', ''))}).</p>"
+            f'<form method="post" action="/connect/oauth2">{hidden}'
+            '<button type="submit" name="decision" value="allow" id="allow">Connect</button> '
+            '<button type="submit" name="decision" value="deny" id="deny">Cancel</button></form></body></html>')
 
 
 def _input() -> dict[str, Any]:
@@ -106,20 +128,40 @@ def create_app(sandbox: Sandbox) -> Flask:
 
     @app.get("/connect/oauth2")
     def consent() -> Response:
-        args = request.args
+        problem = _consent_problem(request.args)
+        if problem is not None:
+            return problem
+        if sandbox.consent_page:  # a person answers it: Connect or Cancel
+            return Response(consent_html(request.args), mimetype="text/html")
+        return _consent_redirect(request.args, allowed=True)
+
+    @app.post("/connect/oauth2")
+    def consent_answer() -> Response:
+        problem = _consent_problem(request.form)
+        if problem is not None:
+            return problem
+        return _consent_redirect(request.form, allowed=request.form.get("decision") == "allow")
+
+    def _consent_problem(args: Any) -> Response | None:
         if args.get("client_id") != sandbox.client_id:
             return _json({"error": "invalid_client"}, 400)
         if args.get("response_type") != "code":
             return _json({"error": "unsupported_response_type"}, 400)
-        redirect_uri = args.get("redirect_uri")
-        if not redirect_uri:
+        if not args.get("redirect_uri"):
             return _json({"error": "invalid_request", "error_description": "redirect_uri"}, 400)
+        return None
+
+    def _consent_redirect(args: Any, allowed: bool) -> Response:
+        redirect_uri = args["redirect_uri"]
         realm = args.get("realm_id") or sandbox.realms[0]
-        try:
-            code = sandbox.authorize(realm, redirect_uri)
-        except KeyError as exc:
-            return _json({"error": "invalid_request", "error_description": str(exc)}, 400)
-        query = {"code": code, "realmId": realm}
+        if allowed:
+            try:
+                code = sandbox.authorize(realm, redirect_uri)
+            except KeyError as exc:
+                return _json({"error": "invalid_request", "error_description": str(exc)}, 400)
+            query = {"code": code, "realmId": realm}
+        else:  # RFC 6749 §4.1.2.1: the person said no
+            query = {"error": "access_denied"}
         if args.get("state") is not None:
             query["state"] = args["state"]
         separator = "&" if "?" in redirect_uri else "?"

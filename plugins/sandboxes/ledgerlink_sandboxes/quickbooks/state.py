@@ -95,6 +95,9 @@ class Sandbox(V3Api):
         if not isinstance(rate_limit, bool):
             raise ValueError(f"rate_limit must be true or false, got {rate_limit!r}")
         self.retry_after = seconds(retry_after, "retry_after", allow_none=True)
+        #: when true, ``GET /connect/oauth2`` shows a consent page a person (a browser) answers
+        #: instead of redirecting at once; :meth:`reset` turns it off
+        self.consent_page = False
         self.books = _books(home_currency, multicurrency, book_close_date)
         if currency_rules not in ("qbo", "off"):
             raise ValueError(f"currency_rules must be qbo or off, got {currency_rules!r}")
@@ -158,6 +161,7 @@ class Sandbox(V3Api):
                 "updated": {realm: {} for realm in self.realms},
                 "voided": {realm: {} for realm in self.realms},
             }
+            self.consent_page = False
             if tokens:
                 self.oauth.reset()
 

@@ -15,7 +15,7 @@ from ledgerlink_console import session
 from ledgerlink_console.render import page
 
 console = PageBlueprint("console", __name__, url_prefix=session.PATH, guard=session.guard,
-                        open_views=("login", "login_post"), static_folder="static",
+                        open_views=("login", "login_post", "consent_landing"), static_folder="static",
                         static_url_path="/static")
 console.after_request(session.finish)
 

@@ -11,7 +11,10 @@ another session).
 
 Every console answer has a Content-Security-Policy without ``unsafe-inline`` (no inline
 script or style: every asset is a file the console serves), ``frame-ancestors 'none'``,
-``X-Frame-Options: DENY``, ``nosniff`` and ``Referrer-Policy: no-referrer``.
+``X-Frame-Options: DENY``, ``nosniff`` and ``Referrer-Policy: no-referrer``. A page whose
+form is answered by a redirect to another site (the connections page's Connect button, to the
+vendor's consent page) names that site with :func:`allow_form_target`: browsers check
+``form-action`` on the redirect too.
 """
 
 from __future__ import annotations
@@ -119,13 +122,24 @@ def sign_out(response: Response) -> Response:
     return response
 
 
+def allow_form_target(origin: str) -> None:
+    """Let this page's forms be redirected to ``origin`` (``scheme://host[:port]``)."""
+    g.console_form_targets = getattr(g, "console_form_targets", set()) | {origin}
+
+
+def csp() -> str:
+    """This answer's Content-Security-Policy: :data:`CSP`, with the form targets the page allowed."""
+    targets = sorted(getattr(g, "console_form_targets", ()))
+    return CSP.replace("form-action 'self'", " ".join(["form-action 'self'", *targets])) if targets else CSP
+
+
 def finish(response: Response) -> Response:
     """Every console answer: the security headers, and the login form's cookie when a page
     made one."""
     new = getattr(g, "console_new_cookie", None)
     if new is not None:
         set_cookie(response, new, LOGIN_FORM_SECONDS)
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Content-Security-Policy"] = csp()
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -1,5 +1,6 @@
 """The sync log, the console's home page: runs newest first, filtered by a GET form (status,
-recipe, connection, source id, date range), the count of each status, and keyset pages.
+recipe, connection, source id, date range; and, from the connections page, the connection
+runs are paused on), the count of each status, and keyset pages.
 
 A page holds :data:`PAGE_SIZE` runs; "Older" continues after the last run's id (never an
 OFFSET), so a deep page is as quick as the first. Dates of the form are days in the
@@ -20,7 +21,7 @@ from ledgerlink_console.render import page, zone
 
 PAGE_SIZE = 50
 #: the query parameters of the filter form (and of every page link)
-FILTERS = ("status", "recipe", "connection", "source", "from", "to")
+FILTERS = ("status", "recipe", "connection", "source", "from", "to", "paused_on")
 #: the longest text a filter field takes
 MAX_FIELD = 255
 
@@ -49,7 +50,7 @@ def read_filter(args: Any) -> tuple[RunFilter, dict[str, str], list[str]]:
         problems.append("to: the range ends before it starts; make \"to\" the same day as \"from\" or later")
     where = RunFilter(status=given["status"] or None, recipe_id=given["recipe"] or None,
                       connection=given["connection"] or None, source_id=given["source"] or None,
-                      since=since, until=until)
+                      since=since, until=until, paused_on=given["paused_on"] or None)
     return where, given, problems
 
 

@@ -201,3 +201,17 @@ def test_a_recipe_step_reconciles_through_the_action(month):
     assert [d["data"]["discrepancies"] for d in drifts(month)] == [1]
     with pytest.raises(Exception, match="since must be a date"):
         drive(action.perform({"since": "yesterday"}, ctx), send)
+
+
+def test_each_ledger_keeps_its_latest_report_with_its_own_discrepancies(month):
+    from ledgerlink.engine.reconciliations import latest, latest_of, run
+
+    assert latest_of(month, "tally") is None
+    del BOOKS[sorted(BOOKS)[0]]
+    report = run(month, "2023-11-01", "2023-11-30", connection="tally")
+    kept = latest_of(month, "tally")
+    assert kept["at"] == latest(month)["at"] and kept["connection"] == "tally" and kept["ok"] is False
+    assert kept["counts"] == {"missing": 1} and kept["listed"] == {"tally": 3}
+    assert kept["discrepancies"] == report.as_json()["discrepancies"]
+    assert kept["notes"] == report.notes and kept["balances"] == {}
+    assert latest_of(month, "stripe") is None  # a source has no report of its own

@@ -96,6 +96,10 @@ def test_not_connected_then_connect_through_the_consent_page_and_back(console):
     assert "Refresh token</dt>" in quickbooks
     for secret in stored_secrets(runtime):
         assert secret not in html and secret not in page
+    api = client.get("/api/connections", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    [row] = [r for r in api.get_json()["connections"] if r["name"] == "quickbooks"]
+    assert row["expires"]["access"] == pytest.approx(float(expires)) and row["expires"]["refresh"] > expires
+    assert not any(secret in api.get_data(as_text=True) for secret in stored_secrets(runtime))
 
 
 def test_a_landing_needs_no_session_and_a_used_or_refused_consent_says_so(console):

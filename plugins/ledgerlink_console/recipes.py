@@ -19,6 +19,7 @@ changed since is shown again rather than changed.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Response, redirect, request
@@ -26,7 +27,7 @@ from flask import Response, redirect, request
 from ledgerlink import jsonio
 from ledgerlink.errors import Problem, RecipeError
 from ledgerlink.recipes.text import pretty, version_diff
-from ledgerlink.web.operator import FolderPlan, operator
+from ledgerlink.web.operator import FolderPlan, RunFilter, operator
 from ledgerlink_console.blueprint import console
 from ledgerlink_console.recipe_text import diff_lines, numbered, problem_files
 from ledgerlink_console.render import page
@@ -37,6 +38,8 @@ MAX_TEXT = 1_000_000
 MAX_ID = 200
 #: the name a pasted recipe's problems carry
 PASTED = "pasted recipe"
+#: the list counts each recipe's runs over this many seconds (an index range: cheap)
+RECENT = 24 * 3600
 
 
 def _version(name: str) -> int | None:
@@ -54,7 +57,9 @@ def recipes_list() -> Response:
     saved = request.args.get("saved", "")[:MAX_ID]
     notice = (f"Recipe folder reloaded: {reloaded} recipe(s) active." if reloaded.isdigit()
               else f"Saved {saved} and reloaded the folder." if saved else None)
-    return page("recipes.html", nav="recipes", recipes=active, gone=gone, folder=op.recipe_folder(),
+    since = time.time() - RECENT
+    recent = {r["id"]: op.status_counts(RunFilter(recipe_id=r["id"], since=since)) for r in active}
+    return page("recipes.html", nav="recipes", recipes=active, gone=gone, folder=op.recipe_folder(), recent=recent,
                 plan=plan, files=problem_files(plan.problems, plan.texts) if plan else [], notice=notice)
 
 

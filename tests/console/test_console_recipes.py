@@ -7,15 +7,19 @@ The browser test (test_console_recipes_browser.py) drives the same pages in Chro
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import re
+import time
 from html import unescape
 
 from console_helpers import QBO_SECRET, console_config, csrf_of, sign_in
 from ledgerlink.testing.databases import migrated_db
 from ledgerlink.web.app import create_app
+from ledgerlink.web.operator import RunFilter
 from runtime_fixtures import ADMIN_TOKEN, RECIPES
+from vendor_files import REPO
 
 BASE = "stripe-invoice-paid-to-quickbooks-journal"
 CREDIT = "stripe-credit-note-to-quickbooks-journal"
@@ -53,11 +57,26 @@ def test_the_list_shows_every_active_recipe_and_the_nav_names_the_page(app, sign
     html = text_of(signed_in.get("/console/recipes"))
     for rid, version in active(app).items():
         assert f'<a href="/console/recipes/{rid}">{rid}</a>' in html
-        assert f'<a href="/console/?recipe={rid}">its runs</a>' in html
+        assert f'<a href="/console/?recipe={rid}">0 run(s)</a>' in html
     assert "<code>stripe.invoice.paid</code>" in html and "quickbooks.create_journal_entry" in html
     assert '<a href="/console/recipes" aria-current="page">Recipes</a>' in html
     assert "Every file of the folder loads" in html and "A reload now would be refused" not in html
     assert signed_in.get("/console/recipes/no-such-recipe").status_code == 404
+
+
+def test_the_list_counts_each_recipes_runs_of_the_last_day_by_status(app, signed_in):
+    """29 runs over 30 days, the newest an hour ago (a credit-note run): the last day holds that one."""
+    bench = importlib.util.spec_from_file_location("console_synclog", REPO / "bench" / "console_synclog.py")
+    module = importlib.util.module_from_spec(bench)
+    bench.loader.exec_module(module)
+    store = app.config["LEDGERLINK_RUNTIME"].store
+    module.fill(str(store.engine.url), 29, end=time.time() - 3600)
+    newest = store.run_page(RunFilter(), None, 1)[0]
+    html = text_of(signed_in.get("/console/recipes"))
+    assert newest["recipe_id"] == CREDIT
+    cell = html.split(f'<a href="/console/?recipe={CREDIT}">')[1].split("</td>")[0]
+    assert cell.startswith("1 run(s)</a>") and f'<span class="status st-{newest["status"]}">' in cell
+    assert f'<a href="/console/?recipe={BASE}">0 run(s)</a>' in html
 
 
 def test_the_folders_load_errors_are_shown_at_their_lines_with_their_fix(app, signed_in):

@@ -153,12 +153,14 @@ def recipes_submit() -> Response:
         return _refused("The recipe is not JSON", FolderPlan([], problems, {name: text}))
     op = operator()
     path, plan = op.plan_recipe(raw, text, name)
-    if not plan.ok:
+    if any(p.file == (path or name) for p in plan.problems):
         return _refused("The recipe has problems; nothing was changed", plan)
+    if action != "upload" or not plan.ok:  # valid; the rest of the folder may still refuse a save
+        change = next((c for c in plan.changes if c.recipe_id == raw["id"]), None)
+        return page("recipe_check.html", 200 if action != "upload" else 422, nav="recipes",
+                    title="The recipe is valid", valid=True, about=_about(raw), change=change, path=path,
+                    folder=op.recipe_folder(), files=problem_files(plan.problems, plan.texts))
     change = next(c for c in plan.changes if c.recipe_id == raw["id"])
-    if action != "upload":
-        return page("recipe_check.html", nav="recipes", title="The recipe is valid", valid=True,
-                    about=_about(raw), change=change, path=path, folder=op.recipe_folder())
     if op.recipe_folder() is None:
         return page("recipe_check.html", 409, nav="recipes", title="Nowhere to save it", valid=True,
                     about=_about(raw), change=change, path=None, folder=None,

@@ -277,3 +277,16 @@ def test_without_a_recipe_folder_recipes_are_checked_not_saved(tmp_path, monkeyp
         assert submit(client, "upload", json.dumps(raw)).status_code == 409
     finally:
         app.config["LEDGERLINK_RUNTIME"].close()
+
+
+def test_a_valid_recipe_beside_a_broken_file_is_valid_but_cannot_be_saved(app, signed_in):
+    (registry_of(app).directory / "broken.json").write_text('{"id": "broken"')
+    fresh = json.dumps({**raw_of(app), "id": "fresh-copy"})
+    checked = submit(signed_in, "check", fresh)
+    html = text_of(checked)
+    assert checked.status_code == 200 and "is valid" in html
+    assert "is refused while other files of the recipe folder have problems" in html
+    assert "broken.json" in html and "not valid JSON at line 1" in html
+    upload = submit(signed_in, "upload", fresh)
+    assert upload.status_code == 422 and 'name="fingerprint"' not in upload.get_data(as_text=True)
+    assert not (registry_of(app).directory / "fresh-copy.json").exists()

@@ -133,7 +133,7 @@ def plan_reload(registry: Registry) -> FolderPlan:
     """What :meth:`Registry.reload` would do now, done by nothing."""
     files = _files(registry.directory)
     recipes, problems = validate(files, registry.catalog, registry.config)
-    problems = problems + (_version_problems(registry, recipes) if not problems else [])
+    problems = problems + _version_problems(registry, recipes)
     return FolderPlan(_changes(registry.active(), recipes) if not problems else [], problems,
                       _texts(problems, {}), _fingerprint(files))
 
@@ -166,7 +166,7 @@ def plan_write(registry: Registry, raw: Any, text: str, name: str = "recipe") ->
         recipes.append(recipe)
     if path is not None and path.resolve().parent != registry.directory.resolve():
         problems.append(Problem(file, "", "is a link out of the recipes folder; replace it with the file"))
-    problems.extend(_version_problems(registry, recipes) if not problems else [])
+    problems.extend(_version_problems(registry, recipes))
     plan = FolderPlan(_changes(registry.active(), recipes) if not problems else [], problems,
                       _texts(problems, {file: text}), _fingerprint(files))
     return path, plan

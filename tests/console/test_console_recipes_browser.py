@@ -97,3 +97,28 @@ def test_a_broken_recipe_reloaded_is_highlighted_then_fixed_listed_and_diffed(se
         assert '+  "description": "Fixed in the console\'s test",' in added
         page.locator("#diff").scroll_into_view_if_needed()
         shot(page, "recipe-diff")
+
+
+def test_a_recipe_file_is_uploaded_confirmed_and_loaded(served, tmp_path):
+    registry, base = served
+    good = json.loads((registry.directory / f"{BASE}.json").read_text())
+    version = good["version"]
+    upload = tmp_path / "newer.json"
+    upload.write_text(json.dumps({**good, "version": version + 1, "description": "Uploaded from the console"}))
+    with browser_page() as page:
+        page.goto(f"{base}/console/login?next=/console/recipes")
+        page.fill("#token", ADMIN_TOKEN)
+        page.press("#token", "Enter")
+        page.wait_for_url(f"{base}/console/recipes")
+        page.set_input_files("#file", str(upload))
+        page.click("button[value=upload]")
+        page.wait_for_url(f"{base}/console/recipes")  # the confirmation answers the form's POST
+        assert page.inner_text("h1") == f"Save {BASE}?"
+        assert f"{BASE} version {version} → version {version + 1} (new version)" in page.inner_text("ul.changes")
+        assert registry.active()[BASE].version == version  # nothing saved yet
+        shot(page, "recipe-upload-confirm")
+        page.click("button.confirm")
+        page.wait_for_url(f"**/console/recipes/{BASE}?saved={version + 1}")
+        assert page.inner_text("p.notice") == f"Saved version {version + 1}."
+        assert "Uploaded from the console" in page.inner_text("table.code")
+        assert registry.active()[BASE].version == version + 1

@@ -290,3 +290,14 @@ def test_a_valid_recipe_beside_a_broken_file_is_valid_but_cannot_be_saved(app, s
     upload = submit(signed_in, "upload", fresh)
     assert upload.status_code == 422 and 'name="fingerprint"' not in upload.get_data(as_text=True)
     assert not (registry_of(app).directory / "fresh-copy.json").exists()
+
+
+def test_the_recipes_pages_need_a_session_and_carry_the_csp(app, signed_in):
+    client = app.test_client()
+    for path in ("/console/recipes", f"/console/recipes/{BASE}", "/console/recipes/reload"):
+        answer = client.get(path)
+        assert answer.status_code == 303 and answer.headers["Location"].startswith("/console/login?next=")
+        csp = signed_in.get(path).headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    for path in ("/console/recipes", "/console/recipes/reload", f"/console/recipes/{BASE}"):
+        assert client.post(path, data={"csrf": "x"}).status_code == 401

@@ -11,6 +11,8 @@ acting on the host through :func:`ledgerlink.web.operator.operator` only.
 - :mod:`.synclog`: the sync log (the home page): filters, counts per status, keyset pages;
 - :mod:`.rundetail`: one run's steps, and replay, undo, approve, reject behind a confirmation;
 - :mod:`.review`: the review queue: what each run would send, approved or rejected many at once;
+- :mod:`.recipes`: the recipes, their versions and diffs, checked, uploaded and reloaded
+  (:mod:`.recipe_text` marks a problem's lines and a diff's);
 - :mod:`.connections`: each connection's state, what waits for it, Connect (OAuth) and resume;
 - :mod:`.reconciliation`: the latest reconciliation of each ledger, and one run now.
 """
@@ -18,11 +20,11 @@ acting on the host through :func:`ledgerlink.web.operator.operator` only.
 from __future__ import annotations
 
 from ledgerlink import hookimpl
-from ledgerlink_console import connections, reconciliation, review, rundetail, synclog
+from ledgerlink_console import connections, recipes, reconciliation, review, rundetail, synclog
 from ledgerlink_console.blueprint import console
 
 #: the modules whose views join the blueprint when they are imported
-VIEWS = (synclog, rundetail, review, connections, reconciliation)
+VIEWS = (synclog, rundetail, review, recipes, connections, reconciliation)
 
 
 @hookimpl

@@ -18,10 +18,11 @@ from flask import current_app
 
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import ConfigError, LedgerlinkError
+from ledgerlink.recipes.folder import FolderPlan, plan_reload, plan_write, write_recipe
 from ledgerlink.store import RunFilter
 from ledgerlink.web.runs import MAX_ID, RUN_STATUSES
 
-__all__ = ["MAX_ID", "Operator", "RUN_STATUSES", "RunFilter", "operator"]
+__all__ = ["FolderPlan", "MAX_ID", "Operator", "RUN_STATUSES", "RunFilter", "operator"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,51 @@ class Operator:
         """The version of ``recipe_id`` that new events run now; None when it is not active."""
         recipe = self.runtime.registry.active().get(recipe_id)
         return recipe.version if recipe is not None else None
+
+    # recipes: the calls /api/recipes/… makes (:mod:`ledgerlink.recipes.folder`, the registry)
+
+    def recipes(self) -> list[dict[str, Any]]:
+        """The active recipes by id: id, version, description, trigger, connection, enabled,
+        review, file and each step's action and connection."""
+        return [{"id": r.id, "version": r.version, "description": r.description, "trigger": r.trigger.name,
+                 "connection": r.connection, "enabled": r.enabled, "review": r.review, "file": r.file,
+                 "steps": [{"id": s.id, "action": s.action.name, "connection": s.connection} for s in r.steps]}
+                for r in sorted(self.runtime.registry.active().values(), key=lambda r: r.id)]
+
+    def recipe_versions(self, recipe_id: str) -> list[dict[str, Any]]:
+        """Every stored version of ``recipe_id``, newest first (``version``, ``file``, ``loaded_at``)."""
+        return self.runtime.store.recipe_versions(recipe_id)
+
+    def recipe_body(self, recipe_id: str, version: int) -> str | None:
+        """The stored text of one version of a recipe; None when it was never loaded."""
+        row = self.runtime.store.recipe_version(recipe_id, version)
+        return row["body"] if row is not None else None
+
+    def recipe_folder(self) -> str | None:
+        """The folder the recipes are loaded from; None when the server was started without one."""
+        directory = self.runtime.registry.directory
+        return str(directory) if directory is not None else None
+
+    def plan_reload(self) -> FolderPlan:
+        """What reloading the recipe folder would change now (nothing is done)."""
+        return plan_reload(self.runtime.registry)
+
+    def reload_recipes(self) -> list[dict[str, Any]]:
+        """Reload every recipe file, as ``POST /api/recipes/reload``: all valid, or a RecipeError
+        and nothing changes. The recipes loaded, by id and version."""
+        return [{"id": r.id, "version": r.version} for r in self.runtime.registry.reload()]
+
+    def plan_recipe(self, raw: Any, text: str, name: str) -> tuple[str | None, FolderPlan]:
+        """Where the recipe ``raw`` (written as ``text``) would be saved and what saving it would
+        change (nothing is done); without a recipe folder, only whether it is valid."""
+        path, plan = plan_write(self.runtime.registry, raw, text, name)
+        return (str(path) if path is not None else None), plan
+
+    def write_recipe(self, raw: Any) -> dict[str, Any]:
+        """Write a recipe to its file and reload, as ``PUT /api/recipes/<id>``: a RecipeError
+        (every problem) changes nothing. The recipe's id and version."""
+        recipe = write_recipe(self.runtime.registry, raw)
+        return {"id": recipe.id, "version": recipe.version}
 
     def connection_names(self) -> list[str]:
         """Every configured connection, and every installed connector (an implicit connection)."""

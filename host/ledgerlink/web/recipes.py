@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
 from flask import Response as FlaskResponse
 from werkzeug.routing import BaseConverter
 
-from ledgerlink import jsonio
 from ledgerlink.config import load_schema
 from ledgerlink.contract import IncomingEvent
 from ledgerlink.engine.dryrun import dry_run
-from ledgerlink.errors import ConfigError, EventError, Problem, RecipeError
+from ledgerlink.errors import EventError, RecipeError
+from ledgerlink.recipes.folder import change_recipe_file, write_recipe
 from ledgerlink.recipes.recipe import Recipe, check_recipe
 from ledgerlink.web.responses import body_json, error, json_response, runtime
 from ledgerlink.web.routes import ApiBlueprint
@@ -62,66 +60,16 @@ def get_recipe(recipe_id: str) -> FlaskResponse:
     return json_response({**_recipe_summary(recipe), "body": recipe.raw})
 
 
-def _recipes_dir() -> Path:
-    rt = runtime()
-    if rt.registry.directory is None:
-        raise ConfigError("this server was started without --recipes; recipes cannot be written")
-    return rt.registry.directory
-
-
-#: one change to the recipes folder at a time, so a rollback never undoes another change
-_RECIPE_WRITES = threading.Lock()
-
-
-def _put_file(path: Path, data: bytes | None) -> None:
-    """Replace ``path`` with ``data`` atomically (``None`` removes it); no temporary file stays."""
-    if data is None:
-        path.unlink(missing_ok=True)
-        return
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _change_recipe_file(path: Path, data: bytes | None) -> list[Recipe]:
-    """Write (or remove) one recipe file, then reload every recipe; returns them.
-
-    Any failure, not only a refused recipe, puts the file back as it was before raising: the
-    folder never keeps a file that would stop the next reload, or ``serve``, from starting.
-    """
-    with _RECIPE_WRITES:
-        old = path.read_bytes() if path.exists() else None
-        try:
-            _put_file(path, data)
-            return runtime().registry.reload()
-        except BaseException:
-            _put_file(path, old)
-            raise
-
-
 @api.operation("/api/recipes/<recipe_id:recipe_id>", ("PUT",),
                "Create or replace a recipe file, then reload atomically.",
                request_schema={"$ref": "#/components/schemas/Recipe"},
                responses={200: "written and loaded", 400: "the server was started without a recipes folder",
                           422: "the recipe has problems (each with its JSON pointer); nothing changed"})
 def put_recipe(recipe_id: str) -> FlaskResponse:
-    rt = runtime()
     raw = body_json()
     if not isinstance(raw, dict) or raw.get("id") != recipe_id:
         return error(422, "invalid_recipe", f"the body must be a recipe whose id is {recipe_id!r}")
-    directory = _recipes_dir()
-    current = rt.registry.active().get(recipe_id)  # replaced in its own file, whatever its name
-    path = Path(current.file) if current is not None else directory / f"{recipe_id}.json"
-    recipe, problems = check_recipe(raw, str(path), rt.catalog, rt.config)
-    if problems:
-        raise RecipeError(problems)
-    if path.resolve().parent != directory.resolve():  # the route takes only ids; this is a link
-        raise RecipeError([Problem(str(path), "", "is a link out of the recipes folder; replace it with the file")])
-    loaded = _change_recipe_file(path, (jsonio.dumps(raw, indent=2) + "\n").encode("utf-8"))
-    return json_response(_recipe_summary(next(r for r in loaded if r.id == recipe_id)), 200)
+    return json_response(_recipe_summary(write_recipe(runtime().registry, raw)), 200)
 
 
 @api.operation("/api/recipes/<recipe_id:recipe_id>", ("DELETE",),
@@ -132,7 +80,7 @@ def delete_recipe(recipe_id: str) -> FlaskResponse:
     recipe = runtime().registry.active().get(recipe_id)
     if recipe is None:
         return error(404, "not_found", f"no active recipe {recipe_id!r}")
-    _change_recipe_file(Path(recipe.file), None)
+    change_recipe_file(runtime().registry, Path(recipe.file), None)
     return json_response({"deleted": recipe_id})
 
 

@@ -43,7 +43,9 @@ def samples(recipe: Recipe, catalog: Catalog) -> list[tuple[str, IncomingEvent]]
             events = connector.webhook.parse({}, body)
         except LedgerlinkError:  # an example another trigger's parser refuses is not offered
             continue
-        found += [(f"{label} ({event.id})", event) for event in events if event.trigger == trigger.name]
+        seen = {event.id for _, event in found}  # an example delivered twice is offered once
+        found += [(f"{label} ({event.id})", event) for event in events
+                  if event.trigger == trigger.name and event.id not in seen]
     return found
 
 

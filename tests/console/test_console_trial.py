@@ -147,7 +147,10 @@ def test_the_confirmation_states_the_version_the_event_and_the_writes(signed_in)
     page = text_of(confirm)
     assert confirm.status_code == 200
     assert f"{RECIPE} version 2" in page and "Send event evt_confirm_1 for real?" in page
-    assert "/journalentry" in page and "43.21" in page  # the write it will make
+    writes = re.search(r'<ul class="writes">(.*?)</ul>', page, re.S).group(1)
+    assert re.search(r"Step <code>entry</code> \(quickbooks.create_journal_entry\): <code>POST http://127\.0\.0\.1:9"
+                     r"/v3/company/9130350000000000/journalentry", writes)  # the write it will make
+    assert "<code>GET " not in writes and "43.21" in page
     assert 'name="version" value="2"' in page and 'action="/console/trial/send"' in page
     assert QBO_SECRET not in page
 

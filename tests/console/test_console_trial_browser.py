@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from chromium_page import browser_page, shot
 from runtime_fixtures import QBO_TOKEN, entries_by_event, wait_settled
-from test_console_browser import served, sign_in, wait_for_status  # noqa: F401 (served: the fixture)
+import test_console_browser
+from test_console_browser import sign_in, wait_for_status
+
+#: the fixture of test_console_browser.py: ``serve``'s app with a worker over the QuickBooks sandbox
+served = test_console_browser.served
 
 RECIPE = "stripe-invoice-paid-to-quickbooks-journal"
 

@@ -46,7 +46,9 @@ def test_the_page_lists_the_active_recipes_and_the_events_of_the_one_picked(sign
     picked = text_of(signed_in.get(f"/console/trial?recipe={RECIPE}"))
     assert "stripe.invoice.paid sample" in picked  # the trigger's own sample
     assert "no stripe.invoice.paid event received on stripe yet" in picked
-    assert 'id="source-stored" name="source" value="stored" disabled' in picked
+    assert 'value="stored"' not in picked  # nothing to pick: no button for it
+    for source in ("sample", "paste"):  # each choice its own button: no script picks the source
+        assert f'<button type="submit" name="source" value="{source}">' in picked
     missing = signed_in.get("/console/trial?recipe=no-such-recipe")
     assert missing.status_code == 404 and "no active recipe 'no-such-recipe'" in text_of(missing)
 

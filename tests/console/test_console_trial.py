@@ -217,3 +217,48 @@ def test_a_send_without_its_csrf_token_is_refused(served):
     runtime, client, _ = served
     answer = client.post("/console/trial/send", data={"recipe": RECIPE, "version": "2", "source": "sample"})
     assert answer.status_code == 403 and runtime.store.counts() == {}
+
+
+def test_another_event_about_the_same_invoice_is_not_booked_again(served):
+    runtime, client, sandbox = served
+    first = invoice_paid_event("usd", 1500, event_id="evt_trial_first")
+    assert send(client, first).status_code == 303
+    assert wait_settled(runtime, 1) == {"succeeded": 1}
+    second = json.loads(json.dumps(first))
+    second["id"] = "evt_trial_second"  # Stripe's second delivery of the same invoice's payment, under a new id
+    answer = send(client, second)
+    assert answer.status_code == 200 and "already booked the object of event evt_trial_second" in text_of(answer)
+    assert wait_settled(runtime, 1) == {"succeeded": 1} and len(entry_posts(sandbox)) == 1
+
+
+def hidden_fields(html: str, action: str) -> dict[str, str]:
+    """The hidden fields of the page's form posting to ``action``, as a browser posts them."""
+    form = re.search(rf'<form method="post" action="{action}"[^>]*>.*?</form>', html, re.S).group(0)
+    return {name: unescape(value) for name, value in
+            re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form)}
+
+
+def test_a_sample_confirmed_is_the_event_sent_and_sent_once(served):
+    runtime, client, sandbox = served
+    result = client.get(f"/console/trial?recipe={RECIPE}&source=sample&sample=1").get_data(as_text=True)
+    event_id = re.search(r"Dry-run of \S+ version 2 on sample: .*\((evt_demo_\w+)\)</h2>", result).group(1)
+    confirm = client.post("/console/trial/confirm", data=hidden_fields(result, "/console/trial/confirm"))
+    page = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and f"Send event {event_id} for real?" in page
+    fields = hidden_fields(page, "/console/trial/send")
+    assert fields["version"] == "2" and fields["source"] == "sample" and event_id in fields["event"]
+    first = client.post("/console/trial/send", data=fields)  # the confirmation's form, as the browser posts it
+    assert first.status_code == 303
+    again = client.post("/console/trial/send", data=fields)  # pressed twice
+    assert again.status_code == 200 and "nothing was sent again" in text_of(again)
+    assert wait_settled(runtime, 1) == {"succeeded": 1}
+    assert entries_by_event(sandbox) == {event_id: 1}
+
+
+def test_a_secret_pasted_into_an_event_is_never_shown(signed_in):
+    event = invoice_paid_event("usd", 600, event_id="evt_secret_pasted")
+    event["data"]["object"]["customer_name"] = f"Customer {QBO_SECRET}"
+    answer = dry_run(signed_in, source="paste", pasted=pasted(event))
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and QBO_SECRET not in html
+    assert "Customer [REDACTED]" in unescape(html)

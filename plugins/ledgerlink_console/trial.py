@@ -187,6 +187,9 @@ def trial_confirm() -> Response:
     status, context = _trial(recipe, request.form)
     if status != 200:
         return _page(recipe, status, **context)
+    if not recipe.enabled:
+        return _page(recipe, 409, **context, problem=f"recipe {recipe.id} is disabled, so it books nothing: enable "
+                                                     f"it and reload the recipes to send an event through it")
     if not context["report"]["matched"] or "skipped" in context["report"]:
         return _page(recipe, 409, **context, problem="this event would not be booked, so there is nothing to "
                                                      "send for real; see why below")

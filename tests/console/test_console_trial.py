@@ -262,3 +262,22 @@ def test_a_secret_pasted_into_an_event_is_never_shown(signed_in):
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200 and QBO_SECRET not in html
     assert "Customer [REDACTED]" in unescape(html)
+
+
+def test_a_disabled_recipe_is_dry_run_but_sends_nothing(served):
+    runtime, client, sandbox = served
+    path = runtime.registry.directory / f"{RECIPE}.json"
+    recipe = json.loads(path.read_text())
+    recipe.update(version=3, enabled=False)
+    path.write_text(json.dumps(recipe))
+    runtime.registry.reload()
+    event = invoice_paid_event("usd", 800, event_id="evt_trial_disabled")
+    result = dry_run(client, source="paste", pasted=pasted(event))
+    assert result.status_code == 200 and "would run, once the recipe is enabled" in text_of(result)
+    assert "Send this one for real" not in text_of(result)
+    confirm = client.post("/console/trial/confirm", data={"csrf": csrf_of(text_of(result)), "recipe": RECIPE,
+                                                          "source": "paste", "pasted": pasted(event)})
+    assert confirm.status_code == 409 and "is disabled, so it books nothing" in text_of(confirm)
+    sent = send(client, event, version="3")
+    assert sent.status_code == 409 and "is disabled, so it books nothing" in text_of(sent)
+    assert runtime.store.counts() == {} and entry_posts(sandbox) == []

@@ -52,9 +52,14 @@ class Submitted:
 def submit(runtime: Runtime, recipe: Recipe, event: IncomingEvent) -> Submitted:
     """Store ``event`` on ``recipe``'s connection and plan ``recipe``'s run for it, once.
 
-    Raises EventError when the event cannot be stored, Conflict when the recipe's trigger
-    filter does not accept it (nothing would run) or the event is another trigger's."""
+    Raises EventError when the event cannot be stored, Conflict when the recipe is disabled,
+    its trigger filter does not accept the event (nothing would run) or the event is another
+    trigger's."""
     trigger = recipe.trigger
+    if not recipe.enabled:
+        raise Conflict(f"recipe {recipe.id!r} is disabled, so it books nothing: enable it (\"enabled\": true) and "
+                       f"reload the recipes before sending an event through it for real (a dry-run shows what it "
+                       f"would send meanwhile)")
     if event.trigger != trigger.name:
         raise Conflict(f"event {event.id} is a {event.trigger!r} event; recipe {recipe.id!r} runs on "
                        f"{trigger.name!r} events: submit one of those")

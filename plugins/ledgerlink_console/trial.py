@@ -204,7 +204,9 @@ def trial_send() -> Response:
     confirmed = request.form.get("version", "")
     if confirmed != str(recipe.version):  # reloaded since the confirmation was shown
         status, context = _trial(recipe, request.form)
-        return _confirmation(409 if status == 200 else status, recipe=recipe, **context,
+        if status != 200:
+            return _page(recipe, status, **context)
+        return _confirmation(409, recipe=recipe, **context,
                              problem=f"recipe {recipe.id} is at version {recipe.version} now, not version "
                                      f"{confirmed or '?'} as confirmed; check what it will send and confirm again")
     try:
@@ -214,6 +216,8 @@ def trial_send() -> Response:
         return _page(recipe, exc.status, problem=exc.message)
     except LedgerlinkError as exc:
         status, context = _trial(recipe, request.form)
+        if status != 200:
+            return _page(recipe, status, **context)
         return _confirmation(exc.status, recipe=recipe, **context, problem=exc.message)
     if submitted.planned:
         return redirect(f"/console/runs/{submitted.run_id}", 303)

@@ -83,7 +83,10 @@ def test_a_pasted_event_is_read_as_its_webhook_reads_it(signed_in):
 
 @pytest.mark.parametrize("text, said", [
     ('{"id": "evt_1", "type": "invoice.paid",', "the pasted event is not JSON (line 1, column"),
-    ("[1, 2]", "the pasted event is a JSON list, not an object"),
+    ("[1, 2]", "the pasted event is a JSON array, not an object"),
+    ("null", "the pasted event is a JSON null, not an object"),
+    ('{"id": "evt_1", "type": "invoice.paid"}', 'needs "data": {"object": {…}}'),
+    ('{"a": "\\ud800"}', "a lone UTF-16 surrogate"),
     ("", "the pasted event is empty"),
 ])
 def test_text_that_is_not_an_event_is_answered_on_the_page(signed_in, text, said):
@@ -281,3 +284,12 @@ def test_a_disabled_recipe_is_dry_run_but_sends_nothing(served):
     sent = send(client, event, version="3")
     assert sent.status_code == 409 and "is disabled, so it books nothing" in text_of(sent)
     assert runtime.store.counts() == {} and entry_posts(sandbox) == []
+
+
+def test_a_send_with_text_that_is_not_an_event_is_answered_on_the_page(signed_in, app):
+    html = text_of(signed_in.get(f"/console/trial?recipe={RECIPE}"))
+    for version in ("2", "1"):  # as confirmed, and confirmed on an older version
+        answer = signed_in.post("/console/trial/send", data={"csrf": csrf_of(html), "recipe": RECIPE, "version": version,
+                                                             "source": "paste", "pasted": "{not json"})
+        assert answer.status_code == 422 and "the pasted event is not JSON (line 1, column 2" in text_of(answer)
+    assert app.config["LEDGERLINK_RUNTIME"].store.counts() == {}

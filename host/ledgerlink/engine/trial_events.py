@@ -64,8 +64,10 @@ def pasted(recipe: Recipe, catalog: Catalog, text: str) -> IncomingEvent:
         raise EventError(f"the pasted event is not JSON (line {exc.line}, column {exc.column}: {exc.msg}); paste "
                          f"the event exactly as the vendor shows it, from its first {{ to its last }}") from None
     if not isinstance(payload, dict):
-        raise EventError(f"the pasted event is a JSON {type(payload).__name__}, not an object; paste one event, "
-                         f"from its first {{ to its last }}")
+        kind = ("array" if isinstance(payload, list) else "string" if isinstance(payload, str)
+                else "null" if payload is None else "boolean" if isinstance(payload, bool) else "number")
+        raise EventError(f"the pasted event is a JSON {kind}, not an object; paste one event, from its first {{ "
+                         f"to its last }}")
     return event_from_payload(recipe, catalog, payload, text.encode(), "the pasted event")
 
 

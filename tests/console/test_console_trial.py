@@ -293,3 +293,8 @@ def test_a_send_with_text_that_is_not_an_event_is_answered_on_the_page(signed_in
                                                              "source": "paste", "pasted": "{not json"})
         assert answer.status_code == 422 and "the pasted event is not JSON (line 1, column 2" in text_of(answer)
     assert app.config["LEDGERLINK_RUNTIME"].store.counts() == {}
+
+
+def test_a_paste_too_long_to_be_one_event_is_refused_on_the_page(signed_in):
+    answer = dry_run(signed_in, source="paste", pasted='{"id": "evt_big", "pad": "' + "x" * 400_000 + '"}')
+    assert answer.status_code == 422 and "at most 400000 are read: paste one event" in text_of(answer)

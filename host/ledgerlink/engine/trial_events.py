@@ -23,8 +23,9 @@ from ledgerlink.errors import EventError, LedgerlinkError
 from ledgerlink.recipes.recipe import Recipe
 from ledgerlink.store import Store
 
-#: the most characters of pasted event JSON read (a Stripe event is a few kilobytes)
-MAX_PASTE = 1_000_000
+#: the most characters of pasted event JSON read (a Stripe event is a few kilobytes; a web
+#: form's field holds at most 500 kB, Flask's MAX_FORM_MEMORY_SIZE)
+MAX_PASTE = 400_000
 #: how many recent events are offered
 RECENT = 20
 

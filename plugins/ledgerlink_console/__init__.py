@@ -13,6 +13,7 @@ acting on the host through :func:`ledgerlink.web.operator.operator` only.
 - :mod:`.review`: the review queue: what each run would send, approved or rejected many at once;
 - :mod:`.recipes`: the recipes, their versions and diffs, checked, uploaded and reloaded
   (:mod:`.recipe_text` marks a problem's lines and a diff's);
+- :mod:`.trial`: the trial sync: a recipe dry-run on a sample, pasted or stored event, then sent for real;
 - :mod:`.connections`: each connection's state, what waits for it, Connect (OAuth) and resume;
 - :mod:`.reconciliation`: the latest reconciliation of each ledger, and one run now.
 """
@@ -20,11 +21,11 @@ acting on the host through :func:`ledgerlink.web.operator.operator` only.
 from __future__ import annotations
 
 from ledgerlink import hookimpl
-from ledgerlink_console import connections, recipes, reconciliation, review, rundetail, synclog
+from ledgerlink_console import connections, recipes, reconciliation, review, rundetail, synclog, trial
 from ledgerlink_console.blueprint import console
 
 #: the modules whose views join the blueprint when they are imported
-VIEWS = (synclog, rundetail, review, recipes, connections, reconciliation)
+VIEWS = (synclog, rundetail, review, recipes, trial, connections, reconciliation)
 
 
 @hookimpl

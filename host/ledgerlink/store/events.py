@@ -243,6 +243,15 @@ class EventStore(StoreBase):
                 events.c.connection == connection,
                 events.c.event_id.like(f"{escaped}%", escape="\\"))).scalar()
 
+    def recent_events(self, connection: str, trigger: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest events of ``trigger`` that ``connection`` received, newest first: each
+        with its ``id`` (pk), ``event_id`` and ``received_at``, without its payload."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(events.c.id, events.c.event_id, events.c.trigger, events.c.received_at)
+                                .where(events.c.connection == connection, events.c.trigger == trigger)
+                                .order_by(events.c.id.desc()).limit(limit)).mappings().all()
+        return [dict(row) for row in rows]
+
     def count_events(self) -> int:
         """How many events the inbox holds."""
         with self.engine.connect() as conn:

@@ -16,9 +16,12 @@ from typing import Any
 
 from flask import current_app
 
+from ledgerlink.contract import IncomingEvent
 from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import ConfigError, LedgerlinkError
 from ledgerlink.recipes.folder import FolderPlan, plan_reload, plan_write, write_recipe
+from ledgerlink.engine.submit import Submitted
+from ledgerlink.recipes.recipe import Recipe
 from ledgerlink.store import RunFilter
 from ledgerlink.web.runs import MAX_ID, RUN_STATUSES
 
@@ -148,6 +151,49 @@ class Operator:
         from ledgerlink.engine.operations import undo_targets
 
         return undo_targets(self.runtime, run)
+
+    # the trial sync: an active recipe dry-run on one event, and that event sent for real
+
+    def active_recipes(self) -> list[Recipe]:
+        """The active recipes themselves, by id."""
+        return sorted(self.runtime.registry.active().values(), key=lambda r: r.id)
+
+    def trial_samples(self, recipe: Recipe) -> list[tuple[str, IncomingEvent]]:
+        """The samples of ``recipe``'s trigger (:func:`ledgerlink.engine.trial_events.samples`)."""
+        from ledgerlink.engine import trial_events
+
+        return trial_events.samples(recipe, self.runtime.catalog)
+
+    def pasted_event(self, recipe: Recipe, text: str) -> IncomingEvent:
+        """Pasted event JSON read as ``recipe``'s trigger reads a delivery (EventError if not)."""
+        from ledgerlink.engine import trial_events
+
+        return trial_events.pasted(recipe, self.runtime.catalog, text)
+
+    def recent_events(self, recipe: Recipe) -> list[dict[str, Any]]:
+        """The latest stored events of ``recipe``'s trigger on its connection, newest first."""
+        from ledgerlink.engine import trial_events
+
+        return trial_events.recent(recipe, self.runtime.store)
+
+    def stored_event(self, recipe: Recipe, pk: int) -> IncomingEvent:
+        """Stored event ``pk`` of ``recipe``'s trigger (EventError when it is not one)."""
+        from ledgerlink.engine import trial_events
+
+        return trial_events.stored(recipe, self.runtime.store, pk)
+
+    def dry_run(self, recipe: Recipe, event: IncomingEvent) -> dict[str, Any]:
+        """What ``recipe`` would send for ``event`` (:func:`ledgerlink.engine.dryrun.dry_run`):
+        nothing sent, secrets redacted. Raises MappingError when the recipe cannot map it."""
+        from ledgerlink.engine.dryrun import dry_run
+
+        return dry_run(recipe, self.runtime.catalog, self.runtime.config, event)
+
+    def submit(self, recipe: Recipe, event: IncomingEvent) -> Submitted:
+        """Send ``event`` for real through ``recipe``, once (:func:`ledgerlink.engine.submit.submit`)."""
+        from ledgerlink.engine.submit import submit
+
+        return submit(self.runtime, recipe, event)
 
     def approve(self, run_ids: list[int], by: str) -> dict[int, tuple[bool, str | None]]:
         """Approve runs awaiting review; per id, whether it was approved and its status now."""

@@ -1,5 +1,6 @@
 """One run in full — each step attempt's input, request, response (redacted), error with its
-fix, idempotency key — and what an operator does to it: replay, undo, approve, reject.
+fix, idempotency key, links to its source object and to what it wrote in the vendors' own
+applications — and what an operator does to it: replay, undo, approve, reject.
 
 Each action is a link to a confirmation page that says exactly what will happen to this run,
 whose form POSTs (with its CSRF token) to the same address; the console then makes the call
@@ -147,7 +148,8 @@ def _offered(run: dict[str, Any], action: Action) -> bool:
 
 def _run_page(run: dict[str, Any], status: int = 200, **extra: Any) -> Response:
     offered = [a for a in ACTIONS.values() if _offered(run, a)]
-    return page("run.html", status, run=run, actions=offered, booked=booked(run), **extra)
+    links = operator().links_of_runs([run["id"]]).get(run["id"], [])
+    return page("run.html", status, run=run, actions=offered, booked=booked(run), deeplinks=links, **extra)
 
 
 def _not_applicable(run: dict[str, Any], chosen: Action) -> Response:

@@ -11,17 +11,22 @@ acting on the host through :func:`ledgerlink.web.operator.operator` only.
 - :mod:`.synclog`: the sync log (the home page): filters, counts per status, keyset pages;
 - :mod:`.rundetail`: one run's steps, and replay, undo, approve, reject behind a confirmation;
 - :mod:`.review`: the review queue: what each run would send, approved or rejected many at once;
-- :mod:`.health`: runs per hour by status (a chart and a table), refused deliveries, the queue.
+- :mod:`.health`: runs per hour by status (a chart and a table), refused deliveries, the queue;
+- :mod:`.users`: the users of ``[console.users]``, their scrypt password hashes;
+- :mod:`.commands`: ``ledgerlink console hash-password NAME``.
 """
 
 from __future__ import annotations
 
 from ledgerlink import hookimpl
 from ledgerlink_console import health, review, rundetail, synclog
+from ledgerlink_console.commands import ledgerlink_register_commands
 from ledgerlink_console.blueprint import console
 
 #: the modules whose views join the blueprint when they are imported
 VIEWS = (synclog, rundetail, review, health)
+
+__all__ = ["VIEWS", "ledgerlink_register_commands", "ledgerlink_register_routes"]
 
 
 @hookimpl

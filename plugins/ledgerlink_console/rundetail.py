@@ -19,6 +19,7 @@ from ledgerlink.errors import Conflict, LedgerlinkError
 from ledgerlink.web.operator import MAX_ID, Operator, operator
 from ledgerlink_console.blueprint import console
 from ledgerlink_console.render import page
+from ledgerlink_console.session import actor
 
 #: the longest reason a rejection stores
 MAX_REASON = 2000
@@ -100,7 +101,7 @@ def _undo(op: Operator, run: dict[str, Any], form: dict[str, str]) -> str:
 
 def _decide(op: Operator, run: dict[str, Any], form: dict[str, str], approve: bool) -> str:
     reason = form.get("reason", "").strip()[:MAX_REASON] or None
-    results = op.approve([run["id"]], "console") if approve else op.reject([run["id"]], "console", reason)
+    results = op.approve([run["id"]], actor()) if approve else op.reject([run["id"]], actor(), reason)
     decided, status = results[run["id"]]
     verb = "approved" if approve else "rejected"
     if not decided:

@@ -74,7 +74,7 @@ def test_the_health_page_draws_runs_per_hour_and_gives_the_same_figures_as_a_tab
     assert columns[0] == "Hour" and columns[-1] == "All" and set(columns[1:-1]) == set(expected)
     table = {status: sum(int(row[i]) for row in rows) for i, status in enumerate(columns[1:-1], start=1)}
     assert table == expected and sum(int(row[-1]) for row in rows) == sum(expected.values())
-    assert f"{sum(expected.values())} runs created in the last 7 days" in html
+    assert f"Runs created in the last 7 days: {sum(expected.values())}," in html
     assert '<time datetime="2026-05-20T' in html
 
 

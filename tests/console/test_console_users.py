@@ -162,3 +162,47 @@ def test_a_hash_past_the_bounds_or_of_another_form_is_refused(value):
         users.parse(value)
     assert value not in refused.value.message
     assert not users.check({"ana": value}, "ana", PASSWORD)
+
+
+def _on_a_terminal(*typed: bytes) -> tuple[int, bytes]:
+    """``ledgerlink console hash-password ana`` on a pseudo-terminal, answering each prompt
+    with the next of ``typed``; its exit status and everything the terminal showed."""
+    import os
+    import pty
+    import select
+    import signal
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command, its standard input a terminal
+        os.execv(ledgerlink_exe(), [ledgerlink_exe(), "console", "hash-password", "ana", "--cost", "14"])
+    shown = b""
+    prompts = [b"New console password: ", b"The same again: "]
+    answered = 0
+    while True:
+        if not select.select([fd], [], [], 60)[0]:  # a guard against a hung test, not a timing
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError(f"the command stopped answering; it showed {shown!r}")
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+        # each answer once its prompt is shown: getpass flushes what was typed before it
+        if answered < len(typed) and prompts[answered] in shown:
+            os.write(fd, typed[answered] + b"\n")
+            answered += 1
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown
+
+
+def test_on_a_terminal_the_password_is_asked_twice_and_never_shown():
+    code, shown = _on_a_terminal(PASSWORD.encode(), PASSWORD.encode())
+    assert code == 0 and b"New console password:" in shown and b"The same again:" in shown
+    assert PASSWORD.encode() not in shown  # not echoed
+    (line,) = re.findall(rb'ana = "(\$scrypt\$[^"]+)"', shown)
+    assert users.check({"ana": line.decode()}, "ana", PASSWORD)
+    code, shown = _on_a_terminal(PASSWORD.encode(), b"a different password")
+    assert code == 1 and b"the two passwords differ" in shown and b"$scrypt$" not in shown

@@ -54,7 +54,11 @@ def login_post() -> Response:
     if "user" in request.form:  # the name and password form
         name = request.form.get("user", "").strip()[:MAX_NAME]
         password = request.form.get("password", "")[:users.MAX_PASSWORD + 1]
-        if not users.check(users.configured(operator().settings("console")), name, password):
+        try:
+            known = users.check(users.configured(operator().settings("console")), name, password)
+        except users.Busy as exc:
+            return _login_page(429, next=target, given_user=name, problem=str(exc))
+        if not known:
             return _login_page(401, next=target, given_user=name, problem=WRONG_PASSWORD)
         return session.sign_in(redirect(target, 303), user=name)
     token = request.form.get("token", "")[:MAX_TOKEN]

@@ -9,7 +9,8 @@ A hash is a self-describing string in the PHC format, scrypt from the standard l
 ``ln`` is log2 of scrypt's N; the default is the OWASP minimum (N=2^17, r=8, p=1: 128 MiB, a
 fraction of a second). ``ledgerlink console hash-password`` prints the line to paste. Digests
 are compared in constant time, and a name no user has is checked against a hash of the same
-cost, so an answer takes as long whether the name exists or not. A session remembers a
+cost, so an answer takes as long whether the name exists or not; at most
+:data:`CONCURRENT_CHECKS` checks run at once (each takes scrypt's memory). A session remembers a
 fingerprint of the user's hash: a changed password, or a user removed from the file, ends it.
 """
 
@@ -21,6 +22,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,6 +46,17 @@ FORMAT = PASSWORD_HASH
 #: the longest password read (longer ones are refused, not cut)
 MAX_PASSWORD = 1024
 MIN_PASSWORD = 12
+
+
+#: password checks at once: each takes scrypt's memory (128 MiB at the default cost), so a flood
+#: of sign-ins cannot take the server's memory; the others wait up to WAIT_SECONDS, then are refused
+CONCURRENT_CHECKS = 2
+WAIT_SECONDS = 10.0
+_checking = threading.BoundedSemaphore(CONCURRENT_CHECKS)
+
+
+class Busy(Exception):
+    """Too many sign-ins are being checked at once (answered 429; nothing is said of the user)."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +147,12 @@ def check(users: Mapping[str, str], name: str, password: str) -> bool:
         return False
     if known is None:
         stored = _stand_in(stored.ln, stored.r, stored.p)
-    matches = hmac.compare_digest(stored.derive(password), stored.digest)
+    if not _checking.acquire(timeout=WAIT_SECONDS):
+        raise Busy(f"{CONCURRENT_CHECKS} sign-ins are being checked already; try again in a moment")
+    try:
+        matches = hmac.compare_digest(stored.derive(password), stored.digest)
+    finally:
+        _checking.release()
     return matches and known is not None
 
 

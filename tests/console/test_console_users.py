@@ -206,3 +206,18 @@ def test_on_a_terminal_the_password_is_asked_twice_and_never_shown():
     assert users.check({"ana": line.decode()}, "ana", PASSWORD)
     code, shown = _on_a_terminal(PASSWORD.encode(), b"a different password")
     assert code == 1 and b"the two passwords differ" in shown and b"$scrypt$" not in shown
+
+
+def test_sign_ins_beyond_the_checks_at_once_wait_then_are_refused_without_a_word_on_the_user(make_app, monkeypatch):
+    client = with_users(make_app, ana=ANA).test_client()
+    monkeypatch.setattr(users, "WAIT_SECONDS", 0.0)
+    held = [users._checking.acquire(blocking=False) for _ in range(users.CONCURRENT_CHECKS)]
+    assert all(held)  # every slot taken, as by other sign-ins being checked
+    try:
+        busy = user_sign_in(client, "ana", PASSWORD)
+    finally:
+        for _ in held:
+            users._checking.release()
+    assert busy.status_code == 429 and "try again in a moment" in problem_of(busy)
+    assert client.get("/console/").status_code == 303
+    assert user_sign_in(client, "ana", PASSWORD).status_code == 303  # a slot free again

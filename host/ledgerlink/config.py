@@ -39,6 +39,8 @@ from ledgerlink.recipes.paths import suggest
 HOST_KEYS = ("connector", "limits", "poll_seconds", "token_set")
 ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 DEFAULT_FILE = "ledgerlink.toml"
+#: a ``[console.users]`` password hash: scrypt in the PHC string format (cost, salt, digest)
+PASSWORD_HASH = re.compile(r"\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{22,88})\$([A-Za-z0-9+/]{43,88})")
 
 
 def load_schema(name: str) -> dict[str, Any]:
@@ -269,6 +271,12 @@ def load_config(path: str | Path | None, catalog: Catalog) -> Config:
     if isinstance(zone, str) and not _is_time_zone(zone):
         problems.append(f"{file}:/console/timezone: {zone!r} is not an IANA time zone; write one such as "
                         f"\"Europe/Paris\" (or remove it for UTC)")
+    users = data.get("console", {}).get("users") if isinstance(data.get("console"), dict) else None
+    for name, value in (users or {}).items() if isinstance(users, dict) else ():
+        if isinstance(value, str) and not PASSWORD_HASH.fullmatch(value):  # never quoted: it may be a password
+            problems.append(f"{file}:/console/users/{name}: not a password hash ($scrypt$ln=…,r=…,p=…$salt$digest); "
+                            f"run `ledgerlink console hash-password` and paste the line it prints, never the "
+                            f"password itself")
     if problems:
         raise ConfigError("\n".join(problems))
     tables = {k: v for k, v in data.items() if k != "connections" and isinstance(v, dict)}

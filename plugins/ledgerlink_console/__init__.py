@@ -15,17 +15,23 @@ acting on the host through :func:`ledgerlink.web.operator.operator` only.
   (:mod:`.recipe_text` marks a problem's lines and a diff's);
 - :mod:`.trial`: the trial sync: a recipe dry-run on a sample, pasted or stored event, then sent for real;
 - :mod:`.connections`: each connection's state, what waits for it, Connect (OAuth) and resume;
-- :mod:`.reconciliation`: the latest reconciliation of each ledger, and one run now.
+- :mod:`.reconciliation`: the latest reconciliation of each ledger, and one run now;
+- :mod:`.health`: runs per hour by status (a chart and a table), refused deliveries, the queue;
+- :mod:`.users`: the users of ``[console.users]``, their scrypt password hashes;
+- :mod:`.commands`: ``ledgerlink console hash-password NAME``.
 """
 
 from __future__ import annotations
 
 from ledgerlink import hookimpl
-from ledgerlink_console import connections, recipes, reconciliation, review, rundetail, synclog, trial
+from ledgerlink_console import connections, health, recipes, reconciliation, review, rundetail, synclog, trial
+from ledgerlink_console.commands import ledgerlink_register_commands
 from ledgerlink_console.blueprint import console
 
 #: the modules whose views join the blueprint when they are imported
-VIEWS = (synclog, rundetail, review, recipes, trial, connections, reconciliation)
+VIEWS = (synclog, rundetail, review, recipes, trial, connections, reconciliation, health)
+
+__all__ = ["VIEWS", "ledgerlink_register_commands", "ledgerlink_register_routes"]
 
 
 @hookimpl

@@ -96,8 +96,9 @@ _env.filters.update(when=when, money=money, pretty=pretty)
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
     """``template`` rendered with ``context`` as an HTML answer."""
-    from ledgerlink_console.session import csrf_token, signed_in
+    from ledgerlink_console.session import ADMIN, csrf_token, who
 
-    html = _env.get_template(template).render(csrf=csrf_token, signed_in=signed_in() is not None,
-                                              zone=zone().key, **context)
+    name = who()
+    html = _env.get_template(template).render(csrf=csrf_token, signed_in=name is not None, who=name,
+                                              admin=name == ADMIN, zone=zone().key, **context)
     return Response(redacted(html), status=status, mimetype="text/html")

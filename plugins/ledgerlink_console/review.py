@@ -17,6 +17,7 @@ from flask import Response, redirect, request
 from ledgerlink.web.operator import MAX_ID, RunFilter, operator
 from ledgerlink_console.blueprint import console
 from ledgerlink_console.render import page
+from ledgerlink_console.session import actor
 
 PAGE_SIZE = 50
 #: the most runs one decision names (as the API's)
@@ -81,9 +82,9 @@ def review_decide(action: str) -> Response:
                     problem=f"the form names no run, or more than {MAX_DECIDED}; start again from the queue")
     op = operator()
     if action == "approve":
-        results = op.approve(ids, "console")
+        results = op.approve(ids, actor())
     else:
-        results = op.reject(ids, "console", request.form.get("reason", "").strip()[:MAX_REASON] or None)
+        results = op.reject(ids, actor(), request.form.get("reason", "").strip()[:MAX_REASON] or None)
     done = sum(1 for decided, _ in results.values() if decided)
     word = "approved" if action == "approve" else "rejected"
     return redirect(f"/console/review?{word}={done}&left={len(results) - done}", 303)

@@ -1,5 +1,6 @@
 """One run in full — each step attempt's input, request, response (redacted), error with its
-fix, idempotency key — and what an operator does to it: replay, undo, approve, reject.
+fix, idempotency key, links to its source object and to what it wrote in the vendors' own
+applications — and what an operator does to it: replay, undo, approve, reject.
 
 Each action is a link to a confirmation page that says exactly what will happen to this run,
 whose form POSTs (with its CSRF token) to the same address; the console then makes the call
@@ -18,6 +19,7 @@ from ledgerlink.errors import Conflict, LedgerlinkError
 from ledgerlink.web.operator import MAX_ID, Operator, operator
 from ledgerlink_console.blueprint import console
 from ledgerlink_console.render import page
+from ledgerlink_console.session import actor
 
 #: the longest reason a rejection stores
 MAX_REASON = 2000
@@ -99,7 +101,7 @@ def _undo(op: Operator, run: dict[str, Any], form: dict[str, str]) -> str:
 
 def _decide(op: Operator, run: dict[str, Any], form: dict[str, str], approve: bool) -> str:
     reason = form.get("reason", "").strip()[:MAX_REASON] or None
-    results = op.approve([run["id"]], "console") if approve else op.reject([run["id"]], "console", reason)
+    results = op.approve([run["id"]], actor()) if approve else op.reject([run["id"]], actor(), reason)
     decided, status = results[run["id"]]
     verb = "approved" if approve else "rejected"
     if not decided:
@@ -147,7 +149,8 @@ def _offered(run: dict[str, Any], action: Action) -> bool:
 
 def _run_page(run: dict[str, Any], status: int = 200, **extra: Any) -> Response:
     offered = [a for a in ACTIONS.values() if _offered(run, a)]
-    return page("run.html", status, run=run, actions=offered, booked=booked(run), **extra)
+    links = operator().links_of_runs([run["id"]]).get(run["id"], [])
+    return page("run.html", status, run=run, actions=offered, booked=booked(run), deeplinks=links, **extra)
 
 
 def _not_applicable(run: dict[str, Any], chosen: Action) -> Response:

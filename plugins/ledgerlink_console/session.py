@@ -1,10 +1,12 @@
 """Signing in to the console: the admin token for a session cookie, CSRF tokens, headers.
 
-A person signs in with the admin token (compared in constant time). The console answers with
+A person signs in with the admin token (compared in constant time), or as one of the users of
+``[console.users]`` with their password (:mod:`ledgerlink_console.users`). The console answers with
 a session cookie: HttpOnly, SameSite=Strict, Secure when the request came over TLS, scoped to
 ``/console``, signed (:mod:`itsdangerous`) with a key derived from the admin token, so a new
 admin token ends every session, and valid for ``[console] session_hours`` (default 12). The
-cookie holds no secret: who signed in, and the session's CSRF token. Every POST carries that
+cookie holds no secret: who signed in (a user's name and a fingerprint of their hash, so a new
+password or a removed user ends the session), and the session's CSRF token. Every POST carries that
 token in a hidden ``csrf`` field and is refused without it (403). The login form has one of
 its own, in a cookie set when the form is shown (a login CSRF cannot sign a browser into
 another session).
@@ -30,8 +32,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ledgerlink.web.operator import operator
 from ledgerlink.web.responses import error
+from ledgerlink_console import users
 
 COOKIE = "ledgerlink_console"
+#: who a session signed in with the admin token is
+ADMIN = "admin"
 PATH = "/console"
 #: how long a sign-in lasts unless ``[console] session_hours`` says otherwise
 DEFAULT_HOURS = 12.0
@@ -70,9 +75,29 @@ def set_cookie(response: Response, data: dict[str, Any], max_age: int) -> Respon
 
 
 def signed_in() -> dict[str, Any] | None:
-    """The session of this request when it is signed in."""
+    """The session of this request when it is signed in (a user's: while the user is still
+    in ``[console.users]`` with the same password hash)."""
     data = read_cookie()
-    return data if data and data.get("signed_in") is True else None
+    if not data or data.get("signed_in") is not True:
+        return None
+    if "user" in data:
+        stored = users.configured(operator().settings("console")).get(str(data.get("by")))
+        if stored is None or not hmac.compare_digest(users.fingerprint(stored), str(data["user"])):
+            return None
+    return data
+
+
+def who() -> str | None:
+    """Who is signed in: a user's name, ``admin`` for the admin token; None when no one."""
+    data = signed_in()
+    return None if data is None else str(data.get("by", ADMIN))
+
+
+def actor() -> str:
+    """The name recorded as who approved or rejected a run: the signed-in user's, or
+    ``console`` for the admin token."""
+    data = signed_in() or {}
+    return str(data["by"]) if "user" in data else "console"
 
 
 def csrf_token() -> str:
@@ -111,9 +136,12 @@ def guard() -> Response | None:
     return None
 
 
-def sign_in(response: Response) -> Response:
-    """``response`` with a new signed-in session (a new CSRF token too)."""
-    data = {"csrf": secrets.token_urlsafe(24), "signed_in": True, "by": "admin"}
+def sign_in(response: Response, user: str | None = None) -> Response:
+    """``response`` with a new signed-in session (a new CSRF token too): the admin token's,
+    or ``user``'s (who signed in with a password), tied to their hash's fingerprint."""
+    data: dict[str, Any] = {"csrf": secrets.token_urlsafe(24), "signed_in": True, "by": user or ADMIN}
+    if user is not None:
+        data["user"] = users.fingerprint(users.configured(operator().settings("console"))[user])
     return set_cookie(response, data, int(session_hours() * 3600))
 
 

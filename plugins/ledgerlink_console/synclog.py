@@ -3,7 +3,9 @@ recipe, connection, source id, date range; and, from the connections page, the c
 runs are paused on), the count of each status, and keyset pages.
 
 A page holds :data:`PAGE_SIZE` runs; "Older" continues after the last run's id (never an
-OFFSET), so a deep page is as quick as the first. Dates of the form are days in the
+OFFSET), so a deep page is as quick as the first. Each row links to the object its event is about
+and to what the run wrote, in the vendors' own applications (the connectors' addresses, read for
+the whole page at once: :meth:`~ledgerlink.web.operator.Operator.links_of_runs`). Dates of the form are days in the
 operator's time zone: "from" is the start of its day, "to" the end of its day.
 """
 
@@ -76,15 +78,16 @@ def sync_log() -> Response:
     after = _after(request.args, problems)
     op = operator()
     if problems:
-        return page("synclog.html", 400, runs=[], counts={}, total=0, given=given, problems=problems,
+        return page("synclog.html", 400, runs=[], links={}, counts={}, total=0, given=given, problems=problems,
                     statuses=RUN_STATUSES, recipes=op.recipe_ids(), connections=op.connection_names(),
                     older=None, newest=None, link=link)
     rows = op.run_page(where, after, PAGE_SIZE + 1)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    links = op.links_of_runs([row["id"] for row in rows])  # three statements for the whole page
     counts = op.status_counts(where)
     older = link(given, after=rows[-1]["id"]) if more and rows else None
     newest = link(given) if after is not None else None
-    return page("synclog.html", runs=rows, counts=counts, total=sum(counts.values()), given=given,
+    return page("synclog.html", runs=rows, links=links, counts=counts, total=sum(counts.values()), given=given,
                 problems=[], statuses=RUN_STATUSES, recipes=op.recipe_ids(),
                 connections=op.connection_names(), older=older, newest=newest, link=link)

@@ -80,7 +80,7 @@ def test_a_failed_run_is_found_read_and_replayed_until_it_succeeds(served):
         shot(page, "sync-log-failed")
         rows = page.locator("table.runs tbody tr")
         assert rows.count() == 1
-        rows.first.locator("a").click()
+        rows.first.locator("td:first-child a").click()  # the run (the row links out too)
         error = page.inner_text(".last-error")
         assert "the account is inactive" in error
         shot(page, "run-failed")

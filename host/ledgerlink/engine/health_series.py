@@ -5,7 +5,8 @@ Runs are counted by the hour they were created in, in one grouped statement over
 ``ix_runs_created`` (:meth:`~ledgerlink.store.console.ConsoleStore.runs_per_hour`), so the
 page costs the same with 100 runs or 100,000. A refused delivery is counted by
 :func:`record_rejection` when it is answered (401 or 400), as an hourly tally shared by every
-process; tallies older than :data:`KEEP_SECONDS` are deleted on the way.
+process; tallies older than :data:`KEEP_SECONDS` are deleted on the way. :func:`rejection_reasons`
+splits the same tallies by the reason each refusal gave, over the last day and the last week.
 """
 
 from __future__ import annotations
@@ -88,3 +89,31 @@ def record_rejection(store: Store, connection: str, reason: str, at: float) -> N
             store.forget_rejections(at - KEEP_SECONDS)
     except sa.exc.SQLAlchemyError as exc:
         log.warning("could not count a refused delivery to %s: %s", connection, type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Deliveries to one connection refused for one reason: in the last day, in the last week."""
+
+    connection: str
+    reason: str
+    day: int
+    week: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"connection": self.connection, "reason": self.reason, "day": self.day, "week": self.week}
+
+
+def rejection_reasons(store: Store, now: float) -> list[Rejection]:
+    """The refusals by connection and reason over the 24 and the :data:`HOURS` hours ending
+    with the one holding ``now``, the most refused over the week first."""
+    starts = window(now, HOURS)
+    day_start = starts[-24]
+    found: dict[tuple[str, str], list[int]] = {}
+    for hour, connection, reason, count in store.rejections_by_reason(starts[0], starts[-1] + HOUR):
+        tally = found.setdefault((connection, reason), [0, 0])
+        tally[1] += count
+        if hour >= day_start:
+            tally[0] += count
+    ordered = sorted(found.items(), key=lambda item: (-item[1][1], item[0]))
+    return [Rejection(connection, reason, day, week) for (connection, reason), (day, week) in ordered]

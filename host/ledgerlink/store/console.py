@@ -134,6 +134,17 @@ class ConsoleStore(StoreBase):
             return [(float(start), str(key)[len(REJECTED_PREFIX):], int(n or 0))
                     for start, key, n in conn.execute(query)]
 
+    def rejections_by_reason(self, since: float, until: float) -> list[tuple[float, str, str, int]]:
+        """``(hour start, connection, reason, deliveries refused)`` in ``[since, until)``: the
+        same tallies as :meth:`rejections_per_hour`, split by the reason each refusal gave."""
+        query = (sa.select(tallies.c.window_start, tallies.c.key, tallies.c.error, sa.func.sum(tallies.c.count))
+                 .where(tallies.c.key.startswith(REJECTED_PREFIX, autoescape=True),
+                        tallies.c.window_start >= since, tallies.c.window_start < until)
+                 .group_by(tallies.c.window_start, tallies.c.key, tallies.c.error))
+        with self.engine.connect() as conn:
+            return [(float(start), str(key)[len(REJECTED_PREFIX):], str(reason or ""), int(n or 0))
+                    for start, key, reason, n in conn.execute(query)]
+
     def forget_rejections(self, before: float) -> int:
         """Delete the refusal tallies of hours that ended before ``before``; how many rows."""
         with self.write_transaction() as conn:
@@ -155,6 +166,16 @@ class ConsoleStore(StoreBase):
                 key = when if status in ("pending", "retrying") else str(status)
                 depth[key] += int(n)
         return depth
+
+    def oldest_due(self, now: float | None = None) -> float | None:
+        """When the longest-waiting run that is due now (pending or retrying) became due;
+        None when none is (``ix_runs_status_due``)."""
+        now = self._now(now)
+        query = sa.select(sa.func.min(runs.c.due_at)).where(runs.c.status.in_(("pending", "retrying")),
+                                                            runs.c.due_at <= now)
+        with self.engine.connect() as conn:
+            oldest = conn.execute(query).scalar()
+        return None if oldest is None else float(oldest)
 
     def recipe_versions(self, recipe_id: str) -> list[dict[str, Any]]:
         """Every stored version of ``recipe_id``, newest first: ``version``, ``file``,

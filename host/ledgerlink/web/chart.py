@@ -20,6 +20,8 @@ from html import escape
 #: the plot's geometry, in SVG user units
 BAR = 4
 LEFT, RIGHT, TOP, PLOT, BOTTOM, LEGEND = 44, 8, 8, 120, 22, 18
+#: the width a day's label ("01 Dec") takes; one that would pass the right edge ends at its tick
+DAY_LABEL = 30
 
 
 def class_name(series: str) -> str:
@@ -82,7 +84,8 @@ def stacked_bars(title: str, starts: Sequence[float], series: Mapping[str, Seque
         if local.hour == 0:
             x = LEFT + i * BAR
             out.append(f'<line class="tick" x1="{x}" x2="{x}" y1="{TOP + PLOT}" y2="{TOP + PLOT + 4}"/>')
-            out.append(f'<text class="label" x="{x}" y="{TOP + PLOT + 15}">{local:%d %b}</text>')
+            anchor = ' text-anchor="end"' if x > width - RIGHT - DAY_LABEL else ""  # not cut at the edge
+            out.append(f'<text class="label" x="{x}" y="{TOP + PLOT + 15}"{anchor}>{local:%d %b}</text>')
     out.append('</g>')
     if not any(totals):
         out.append(f'<text class="empty" x="{LEFT + hours * BAR / 2:g}" y="{TOP + PLOT / 2:g}" '

@@ -7,12 +7,10 @@ and :mod:`ledgerlink.recipes.text`; admin-only, like the rest of the API.
 
 from __future__ import annotations
 
-import time
-
 from flask import Response as FlaskResponse, request
 
 from ledgerlink.engine.deeplinks import links_of_runs
-from ledgerlink.engine.health_series import HOURS, health_series
+from ledgerlink.engine.health_series import HOURS, health_series, rejection_reasons
 from ledgerlink.errors import InvalidRequest
 from ledgerlink.recipes.text import version_diff
 from ledgerlink.web.responses import error, json_response, runtime
@@ -46,13 +44,20 @@ def run_links(run_id: int) -> FlaskResponse:
 
 @api.operation("/api/health/series", ("GET",),
                "Runs per hour by status (by the hour each was created), webhook deliveries refused per hour "
-               "and connection, and the queue now, over the last hours (7 days unless told).",
+               "and connection, and the queue now, over the last hours (7 days unless told); the refusals by "
+               "connection and reason over the last day and week, and since when the longest-waiting due run "
+               "has been due (null: none).",
                query={"hours": ("how many hours, ending with the current one",
                                 {"type": "integer", "minimum": 1, "maximum": HOURS, "default": HOURS})},
                responses={200: "the hourly series", 400: "hours is out of its range"})
 def get_health_series() -> FlaskResponse:
     hours = _whole("hours", 1, HOURS) or HOURS
-    return json_response(health_series(runtime().store, time.time(), hours).to_json())
+    rt = runtime()
+    now = rt.clock()
+    body = health_series(rt.store, now, hours).to_json()
+    body["reasons"] = [reason.to_json() for reason in rejection_reasons(rt.store, now)]
+    body["oldest_due"] = rt.store.oldest_due(now)
+    return json_response(body)
 
 
 @api.operation("/api/recipes/<recipe_id:recipe_id>/versions", ("GET",),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
@@ -24,6 +24,10 @@ from ledgerlink.engine.submit import Submitted
 from ledgerlink.recipes.recipe import Recipe
 from ledgerlink.store import RunFilter
 from ledgerlink.web.runs import MAX_ID, RUN_STATUSES
+
+if TYPE_CHECKING:
+    from ledgerlink.engine.deeplinks import DeepLink
+    from ledgerlink.engine.health_series import HealthSeries, Rejection
 
 __all__ = ["FolderPlan", "MAX_ID", "Operator", "RUN_STATUSES", "RunFilter", "operator"]
 
@@ -125,6 +129,48 @@ class Operator:
                 continue
             found.update(_strings(values))
         return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+
+    def now(self) -> float:
+        """The host's clock (Unix seconds): the one its runs and tallies are stamped by."""
+        return self.runtime.clock()
+
+    def health(self, hours: int = 7 * 24) -> HealthSeries:
+        """Runs per hour by status, refusals per hour and the queue now, over ``hours``
+        (:func:`ledgerlink.engine.health_series.health_series`)."""
+        from ledgerlink.engine.health_series import health_series
+
+        return health_series(self.runtime.store, self.now(), hours)
+
+    def rejection_reasons(self) -> list[Rejection]:
+        """Webhook deliveries refused, by connection and reason, over the last day and week."""
+        from ledgerlink.engine.health_series import rejection_reasons
+
+        return rejection_reasons(self.runtime.store, self.now())
+
+    def oldest_due(self) -> float | None:
+        """Since when the longest-waiting due run (pending or retrying) has been due."""
+        return self.runtime.store.oldest_due(self.now())
+
+    def run_totals(self) -> dict[str, int]:
+        """Every run in the database, by status."""
+        return self.runtime.store.counts()
+
+    def connection_states(self) -> dict[str, int]:
+        """How many connections are in each state (ok, needs_reauth, not_connected, paused:
+        :mod:`ledgerlink.engine.connection_states`)."""
+        from ledgerlink.web.connections import connection_rows
+
+        states: dict[str, int] = {}
+        for row in connection_rows(self.runtime):
+            states[row["state"]] = states.get(row["state"], 0) + 1
+        return states
+
+    def links_of_runs(self, run_ids: list[int]) -> dict[int, list[DeepLink]]:
+        """Each run's links into the vendors' applications: its source object, then what it
+        wrote, three statements for the whole page (:func:`ledgerlink.engine.deeplinks.links_of_runs`)."""
+        from ledgerlink.engine.deeplinks import links_of_runs
+
+        return links_of_runs(self.runtime, run_ids)
 
     def is_admin_token(self, given: str) -> bool:
         """Whether ``given`` is the admin token (compared in constant time; never true when

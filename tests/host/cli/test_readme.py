@@ -104,11 +104,11 @@ def test_readme_cli_commands_exist(run_subprocess):
     """Each command the README lists exists; what each does is tested in its own test file
     (test_plugins, test_validate, test_dry_run, test_store, test_crash, test_service_cli,
     test_getting_started, test_backfill_cli, test_export, test_freshbooks_callbacks_sandbox,
-    test_reconcile, test_books_reconcile, test_schedules_listing)."""
+    test_reconcile, test_books_reconcile, test_schedules_listing, tests/console/test_console_users)."""
     listed = re.findall(r"\.venv/bin/ledgerlink (\S+)", README)
     assert set(listed) == {"connectors", "validate", "dry-run", "db", "serve", "worker", "runs", "check", "connect",
                             "connections", "sandbox", "demo", "init", "backfill", "export", "reconcile",
-                            "schedules", "webhooks"}
+                            "schedules", "webhooks", "console"}
     for command in set(listed):
         assert run_subprocess(command, "--help").returncode == 0, command
 

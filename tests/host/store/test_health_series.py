@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from ledgerlink.engine.health_series import HOURS, KEEP_SECONDS, health_series, record_rejection, window
+from ledgerlink.engine.health_series import (HOURS, KEEP_SECONDS, Rejection, health_series, record_rejection,
+                                            rejection_reasons, window)
 from ledgerlink.store import Store
 from ledgerlink.store.console import HOUR
 from ledgerlink.store.schema import events, runs, tallies
@@ -56,6 +57,31 @@ def test_the_queue_now_counts_due_scheduled_running_and_awaiting_review(store):
                      (NOW - 10, "awaiting_review"), (NOW - 10, "succeeded")])
     add_runs(store, [(NOW - 10, "retrying")], due_at=NOW + 600)
     assert health_series(store, NOW).queue == {"due": 2, "scheduled": 1, "running": 1, "awaiting_review": 1}
+
+
+def test_the_longest_wait_is_the_earliest_due_time_of_a_due_pending_or_retrying_run(store):
+    assert store.oldest_due(NOW) is None
+    add_runs(store, [(NOW - 10, "failed"), (NOW - 10, "paused")], due_at=NOW - 9000)  # not waiting
+    assert store.oldest_due(NOW) is None
+    add_runs(store, [(NOW - 10, "pending")], due_at=NOW - 500)
+    add_runs(store, [(NOW - 10, "retrying"), (NOW - 10, "pending"), (NOW, "succeeded")], due_at=NOW - 90)
+    add_runs(store, [(NOW - 10, "retrying"), (NOW - 10, "pending"), (NOW, "retrying"), (NOW, "running")],
+             due_at=NOW + 600)  # not due yet
+    assert store.oldest_due(NOW) == NOW - 500
+
+
+def test_refusals_are_split_by_reason_over_the_last_day_and_the_last_week(store):
+    hour = window(NOW, HOURS)
+    for at, connection, reason in [(NOW, "stripe", "no signature"), (NOW - 60, "stripe", "no signature"),
+                                   (hour[-24] + 1, "stripe", "no signature"), (hour[-25], "stripe", "no signature"),
+                                   (hour[0], "xero", "bad body"), (hour[0] - 1, "xero", "bad body"),
+                                   (NOW, "stripe", "stale timestamp")]:
+        record_rejection(store, connection, reason, at)
+    assert rejection_reasons(store, NOW) == [Rejection("stripe", "no signature", 3, 4),
+                                             Rejection("stripe", "stale timestamp", 1, 1),
+                                             Rejection("xero", "bad body", 0, 1)]
+    assert rejection_reasons(store, NOW)[0].to_json() == {"connection": "stripe", "reason": "no signature",
+                                                          "day": 3, "week": 4}
 
 
 def test_refusals_are_counted_per_hour_and_connection_and_old_ones_forgotten(store):

@@ -79,3 +79,11 @@ def test_names_of_zones_and_classes():
     assert zone_name(timedelta(0)) == "UTC" and zone_name(timedelta(hours=-4)) == "UTC-04:00"
     assert zone_name(timedelta(hours=5, minutes=30)) == "UTC+05:30"
     assert class_name("awaiting_review") == "awaiting-review" and class_name("!!") == "other"
+
+
+def test_a_day_label_near_the_right_edge_ends_at_its_tick_instead_of_being_cut():
+    starts = window(NOW, 48)
+    last_midnight = max(i for i, start in enumerate(starts) if start % 86400 == 0)
+    root = parse(stacked_bars("t", starts[: last_midnight + 2], {}))  # the last midnight 1 hour from the edge
+    days = [t for t in root.iter(f"{SVG}text") if t.text and t.text[0].isdigit() and " " in t.text]
+    assert days[-1].get("text-anchor") == "end" and days[0].get("text-anchor") is None

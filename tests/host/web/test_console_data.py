@@ -48,6 +48,9 @@ def test_the_health_series_counts_runs_and_a_refused_delivery_in_the_current_hou
     assert series["runs"] == {"pending": [0] * 23 + [1]}
     assert series["rejections"] == {"stripe": [0] * 23 + [1]} and series["rejected_total"][-1] == 1
     assert series["queue"] == {"due": 1, "scheduled": 0, "running": 0, "awaiting_review": 0}
+    (reason,) = series["reasons"]
+    assert reason["connection"] == "stripe" and reason["day"] == reason["week"] == 1 and reason["reason"]
+    assert series["oldest_due"] == runtime(client.application).store.run(1)["due_at"]
     for bad in ("0", "169", "x", "-1"):
         assert client.get(f"/api/health/series?hours={bad}", headers=AUTH).status_code == 400
 

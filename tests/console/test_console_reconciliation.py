@@ -11,13 +11,9 @@ import re
 import httpx
 import pytest
 
-from console_helpers import csrf_of, sign_in
+from console_helpers import csrf_of, served_console
 from ledgerlink import jsonio
-from ledgerlink.engine.operations import build_runtime
-from ledgerlink.engine.runtime import Settings
-from ledgerlink.testing.databases import migrated_db
-from ledgerlink.web.app import create_app
-from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, REALM, deliver, recipes_dir, wait_settled, working, write_config
+from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, REALM, deliver, wait_settled
 from stripe_events import invoice_paid_event
 
 TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
@@ -26,17 +22,8 @@ TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
 @pytest.fixture
 def console(tmp_path, monkeypatch, qbo, sandbox):
     """``serve``'s app and one worker over QuickBooks (the sandbox's token), a client signed in."""
-    monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
-    monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
-    runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_dir(tmp_path),
-                            config_file=str(write_config(tmp_path, qbo.url)),
-                            settings=Settings(backoff_base=0.05, backoff_cap=0.2))
-    app = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime)
-    client = app.test_client()
-    assert sign_in(client).status_code == 303
-    with working(runtime):
+    with served_console(tmp_path, monkeypatch, qbo.url, backoff_cap=0.2) as (runtime, client):
         yield runtime, client, qbo
-    runtime.close()
 
 
 def ledger_section(client, name: str = "quickbooks") -> str:

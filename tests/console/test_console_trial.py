@@ -12,13 +12,8 @@ from html import unescape
 
 import pytest
 
-from console_helpers import QBO_SECRET, csrf_of, sign_in
-from ledgerlink.engine.operations import build_runtime
-from ledgerlink.engine.runtime import Settings
-from ledgerlink.testing.databases import migrated_db
-from ledgerlink.web.app import create_app
-from runtime_fixtures import (ADMIN_TOKEN, QBO_TOKEN, deliver, entries_by_event, entry_posts, recipes_dir,
-                              wait_settled, working, write_config)
+from console_helpers import QBO_SECRET, csrf_of, served_console
+from runtime_fixtures import deliver, entries_by_event, entry_posts, wait_settled
 from stripe_events import invoice_paid_event
 
 RECIPE = "stripe-invoice-paid-to-quickbooks-journal"
@@ -163,17 +158,8 @@ def test_the_confirmation_states_the_version_the_event_and_the_writes(signed_in)
 @pytest.fixture
 def served(tmp_path, monkeypatch, qbo, sandbox):
     """``serve``'s app with one worker over the QuickBooks sandbox, and a signed-in client."""
-    monkeypatch.setenv("LL_TEST_WHSEC", "whsec_test_secret")
-    monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
-    runtime = build_runtime(db=migrated_db(tmp_path), recipes=recipes_dir(tmp_path),
-                            config_file=str(write_config(tmp_path, qbo.url)),
-                            settings=Settings(backoff_base=0.05, backoff_cap=0.5))
-    app = create_app({"admin_token": ADMIN_TOKEN}, runtime=runtime)
-    client = app.test_client()
-    assert sign_in(client).status_code == 303
-    with working(runtime):
+    with served_console(tmp_path, monkeypatch, qbo.url) as (runtime, client):
         yield runtime, client, sandbox
-    runtime.close()
 
 
 def send(client, event: dict, version: str = "2"):

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from flask import Response, redirect, request
 
+from ledgerlink import jsonio
 from ledgerlink.errors import Conflict, LedgerlinkError
 from ledgerlink.web.operator import MAX_ID, Operator, operator
 from ledgerlink_console.blueprint import console
@@ -23,6 +24,8 @@ from ledgerlink_console.session import actor
 
 #: the longest reason a rejection stores
 MAX_REASON = 2000
+#: the statuses a run leaves by itself: its page follows it while it is in one of them
+MOVING = ("pending", "running", "retrying")
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,8 @@ def _offered(run: dict[str, Any], action: Action) -> bool:
 def _run_page(run: dict[str, Any], status: int = 200, **extra: Any) -> Response:
     offered = [a for a in ACTIONS.values() if _offered(run, a)]
     links = operator().links_of_runs([run["id"]]).get(run["id"], [])
-    return page("run.html", status, run=run, actions=offered, booked=booked(run), deeplinks=links, **extra)
+    return page("run.html", status, run=run, actions=offered, booked=booked(run), deeplinks=links, moving=MOVING,
+                **extra)
 
 
 def _not_applicable(run: dict[str, Any], chosen: Action) -> Response:
@@ -168,6 +172,16 @@ def run_detail(run_id: int) -> Response:
         return run
     done = ACTIONS.get(request.args.get("done", ""))
     return _run_page(run, notice=done.done if done else None)
+
+
+@console.get(f"/runs/<int(max={MAX_ID}):run_id>/status")
+def run_status(run_id: int) -> Response:
+    """The run's status as JSON, which a run page still moving polls (static/console.js) to
+    show the run again once it changes."""
+    run = operator().run(run_id)
+    if run is None:
+        return Response(jsonio.dumps({"error": f"no run {run_id}"}), 404, mimetype="application/json")
+    return Response(jsonio.dumps({"id": run["id"], "status": run["status"]}), mimetype="application/json")
 
 
 @console.get(f"/runs/<int(max={MAX_ID}):run_id>/<any({', '.join(map(repr, ACTIONS))}):action>")

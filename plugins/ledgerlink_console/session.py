@@ -42,7 +42,7 @@ PATH = "/console"
 DEFAULT_HOURS = 12.0
 #: how long a login form may stay open before its CSRF token is stale
 LOGIN_FORM_SECONDS = 3600
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 

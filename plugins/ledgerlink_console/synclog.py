@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from flask import Response, request
 
+from ledgerlink import jsonio
 from ledgerlink.web.operator import MAX_ID, RUN_STATUSES, RunFilter, operator
 from ledgerlink_console.blueprint import console
 from ledgerlink_console.render import page, zone
@@ -72,6 +73,19 @@ def link(given: dict[str, str], **extra: Any) -> str:
     return "/console/" + (f"?{urlencode(query)}" if query else "")
 
 
+@console.get("/counts")
+def live_counts() -> Response:
+    """The runs per status for the sync log's filters, as JSON: what static/console.js reads
+    every few seconds to keep the page's counts live (the page shows them without it)."""
+    where, given, problems = read_filter(request.args)
+    if problems:
+        return Response(jsonio.dumps({"error": "; ".join(problems)}), 400, mimetype="application/json")
+    counts = operator().status_counts(where)
+    return Response(jsonio.dumps({"total": sum(counts.values()), "counts": counts,
+                                  "links": {s: link(given, status=s) for s in counts}}),
+                    mimetype="application/json")
+
+
 @console.get("/")
 def sync_log() -> Response:
     where, given, problems = read_filter(request.args)
@@ -89,5 +103,6 @@ def sync_log() -> Response:
     older = link(given, after=rows[-1]["id"]) if more and rows else None
     newest = link(given) if after is not None else None
     return page("synclog.html", runs=rows, links=links, counts=counts, total=sum(counts.values()), given=given,
-                problems=[], statuses=RUN_STATUSES, recipes=op.recipe_ids(),
+                problems=[], live="/console/counts" + link(given)[len("/console/"):], statuses=RUN_STATUSES,
+                recipes=op.recipe_ids(),
                 connections=op.connection_names(), older=older, newest=newest, link=link)

@@ -214,3 +214,23 @@ def test_a_failed_run_is_replayed_on_the_recipes_latest_version(served):
         assert f"version {latest}" in page.inner_text(".facts")
     assert runtime.store.run(1)["status"] == "failed"  # the run replayed stays as it was
     assert entries_by_event(sandbox) == {"evt_console_latest": 1}
+
+
+def test_the_sync_logs_counts_follow_new_runs_without_a_reload(served):
+    runtime, base, _ = served
+    with browser_page() as page:
+        sign_in(page, base)
+        assert page.inner_text('ul.counts b[data-status=""]') == "0"
+        assert page.locator('ul.counts b[data-status="succeeded"]').count() == 0
+        page.evaluate("window.notReloaded = true")
+        deliver(runtime, invoice_paid_event("usd", 1500, event_id="evt_console_live"))
+        assert wait_settled(runtime, 1) == {"succeeded": 1}
+        # static/console.js reads /console/counts every few seconds: the numbers change in place
+        page.wait_for_function("""() => {
+            const all = document.querySelector('ul.counts b[data-status=""]');
+            const done = document.querySelector('ul.counts b[data-status="succeeded"]');
+            return all && all.textContent === "1" && done && done.textContent === "1";
+        }""")
+        assert page.evaluate("window.notReloaded") is True
+        assert page.get_attribute('ul.counts li.st-succeeded a', "href") == "/console/?status=succeeded"
+        shot(page, "sync-log-live")

@@ -37,7 +37,8 @@ def run_ids(html: str) -> list[int]:
 
 def test_every_page_but_login_needs_a_session(app):
     client = app.test_client()
-    for path in ("/console/", "/console/runs/1", "/console/runs/1/replay"):
+    for path in ("/console/", "/console/runs/1", "/console/runs/1/replay", "/console/counts",
+                 "/console/runs/1/status"):
         answer = client.get(path)
         assert answer.status_code == 303 and answer.headers["Location"].startswith("/console/login?next=/console/")
     assert client.post("/console/runs/1/replay", data={"csrf": "x"}).status_code == 401
@@ -101,6 +102,7 @@ def test_every_console_answer_has_the_security_headers(signed_in):
 def test_pages_have_no_inline_script_or_style(signed_in):
     html = signed_in.get("/console/").get_data(as_text=True)
     assert "<script>" not in html and "<style" not in html and " style=" not in html
+    assert '<script src="/console/static/console.js" defer></script>' in html  # the one script, a file
     assert "http://" not in html and "https://" not in html  # no CDN: every asset is served here
 
 
@@ -120,9 +122,9 @@ def test_the_sync_log_pages_by_keyset_with_filters_and_counts(app, signed_in):
     second = signed_in.get(older).get_data(as_text=True)
     assert run_ids(second) == list(range(180, 130, -1)) and ">Newest<" in second
     counts = store_of(app).counts()
-    assert f"all <b>{sum(counts.values())}</b>" in first
+    assert f'all <b data-status="">{sum(counts.values())}</b>' in first
     for status, n in counts.items():
-        assert f">{status} <b>{n}</b>" in first
+        assert f'>{status} <b data-status="{status}">{n}</b>' in first
     failed = signed_in.get("/console/?status=failed").get_data(as_text=True)
     assert run_ids(failed) and all(store_of(app).run(i)["status"] == "failed" for i in run_ids(failed))
     by_recipe = signed_in.get("/console/?recipe=stripe-payout-to-quickbooks-deposit&connection=stripe_eu")
@@ -130,6 +132,39 @@ def test_the_sync_log_pages_by_keyset_with_filters_and_counts(app, signed_in):
     assert rows and all(r["recipe_id"] == "stripe-payout-to-quickbooks-deposit" and r["connection"] == "stripe_eu"
                         for r in rows)
     assert run_ids(signed_in.get("/console/?source=evt_bench_77").get_data(as_text=True)) == [77]
+
+
+def test_the_counts_a_sync_log_keeps_live_are_its_filters_counts_as_json(app, signed_in):
+    url = str(store_of(app).engine.url)
+    bench().fill(url, 120, end=time.time())
+    page = unescape(signed_in.get("/console/?recipe=stripe-payout-to-quickbooks-deposit").get_data(as_text=True))
+    live = re.search(r'data-live="([^"]+)"', page).group(1)
+    assert live == "/console/counts?recipe=stripe-payout-to-quickbooks-deposit"
+    answer = signed_in.get(live)
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    body = answer.get_json()
+    with store_of(app).engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(runs.c.status, sa.func.count()).where(
+            runs.c.recipe_id == "stripe-payout-to-quickbooks-deposit").group_by(runs.c.status)).all())
+    assert body["counts"] == stored and body["total"] == sum(stored.values()) < 120
+    for status, n in body["counts"].items():
+        assert f'>{status} <b data-status="{status}">{n}</b>' in page
+        assert body["links"][status] == f"/console/?status={status}&recipe=stripe-payout-to-quickbooks-deposit"
+    bad = signed_in.get("/console/counts?status=nonsense")
+    assert bad.status_code == 400 and "is not one of" in bad.get_json()["error"]
+
+
+def test_a_run_page_follows_its_run_only_while_it_can_still_change(app, signed_in):
+    _run_with_step(app, {"amount": "1.00"}, status="retrying")
+    page = signed_in.get("/console/runs/1").get_data(as_text=True)
+    assert 'data-watch="/console/runs/1/status" data-status="retrying"' in page
+    assert signed_in.get("/console/runs/1/status").get_json() == {"id": 1, "status": "retrying"}
+    with store_of(app).engine.begin() as conn:
+        conn.execute(sa.update(runs).values(status="succeeded"))
+    assert signed_in.get("/console/runs/1/status").get_json()["status"] == "succeeded"
+    assert "data-watch" not in signed_in.get("/console/runs/1").get_data(as_text=True)
+    missing = signed_in.get("/console/runs/999/status")
+    assert missing.status_code == 404 and missing.get_json() == {"error": "no run 999"}
 
 
 def test_a_date_range_is_days_of_the_operators_time_zone(make_app):

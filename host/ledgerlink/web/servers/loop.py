@@ -10,7 +10,7 @@ from waitress import wasyncore
 #: the event loop pauses this long per open connection after each turn (at most
 #: ``COALESCE_MAX``), once more than ``COALESCE_FROM`` are open: see :func:`coalescing_loop`
 COALESCE_PER_CONNECTION = 8e-6
-COALESCE_FROM = 8
+COALESCE_FROM = 32
 COALESCE_MAX = 0.01
 
 
@@ -26,11 +26,6 @@ def coalescing_loop(timeout: float = 30.0, use_poll: bool = True, map: dict | No
     open, the loop pauses a few microseconds per connection (at most :data:`COALESCE_MAX`):
     the events of that moment gather, the next turn serves them together, and the request
     threads get the lock meanwhile. A request then waits at most one pause longer.
-
-    The pause pays from a handful of connections: at 16 keep-alive senders (18 entries with
-    the listening socket and the trigger, a 0.14 ms pause) a turn served about one request
-    and serve's CPU per acknowledged webhook fell to 0.87x (six A B pairs, 0.75x to 0.99x)
-    against pausing only past 32. One or two senders (at most a few entries) are never paused.
     """
     if map is None:  # pragma: no cover - waitress always passes its map
         map = wasyncore.socket_map

@@ -234,7 +234,11 @@ def check_storable(connector: str, event: IncomingEvent) -> None:
     PostgreSQL alike: its id and trigger are non-empty text of at most :data:`MAX_EVENT_ID`
     (:data:`MAX_TRIGGER`) characters without control characters or surrogates, and no
     string of its payload (key or value) holds NUL (U+0000) or a surrogate — a run copies
-    such strings into ids, links and requests, where they cannot be stored or sent."""
+    such strings into ids, links and requests, where they cannot be stored or sent.
+
+    An event delivered with its JSON text (``raw``) whose text is plainly storable
+    (:func:`_plainly_storable`) is not walked: that text holds every key and string of the
+    payload as written."""
     for what, value, limit in (("id", event.id, MAX_EVENT_ID), ("trigger", event.trigger, MAX_TRIGGER)):
         if not isinstance(value, str) or not value:
             raise EventError(f"a {connector} event needs a non-empty {what}; got {quoted(value)}")
@@ -245,7 +249,9 @@ def check_storable(connector: str, event: IncomingEvent) -> None:
         if bad is not None:
             raise EventError(f"the {what} of a {connector} event, {quoted(value, 60)}, holds the character "
                              f"U+{ord(bad.group()):04X}, which an {what} cannot hold")
-    found = _unstorable_text(event.payload)
+    found = None
+    if event.raw is None or not _plainly_storable(event.raw):
+        found = _unstorable_text(event.payload)
     if found is not None:
         # the pointer may name a key holding the character: write it escaped, as JSON does
         pointer = _UNSTORABLE_TEXT.sub(lambda m: f"\\u{ord(m.group()):04x}", found[0])
@@ -254,6 +260,13 @@ def check_storable(connector: str, event: IncomingEvent) -> None:
                          f"{pointer or '/'}; it cannot be stored as text (PostgreSQL refuses NUL, "
                          f"UTF-8 has no surrogates), so the event cannot be processed",
                          pointer=pointer or "/")
+
+
+def _plainly_storable(text: str) -> bool:
+    """True when JSON ``text`` cannot stand for NUL or a surrogate: ASCII (no surrogate
+    written as itself), with no ``\\u`` escape (no character written escaped) and no NUL.
+    Three passes in C, the first free; any other text is read the long way."""
+    return text.isascii() and "\\u" not in text and "\x00" not in text
 
 
 def _decimal_text(value: Any) -> str:

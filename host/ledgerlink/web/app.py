@@ -13,7 +13,7 @@ from ledgerlink.engine.runtime import Runtime
 from ledgerlink.errors import PluginError
 from ledgerlink.web import connections, console_data, export, recipes, reconcile, responses, runs, schedules, system
 from ledgerlink.web.routes import ApiBlueprint, Route, mount
-from ledgerlink.web.webhooks import WebhookPath
+from ledgerlink.web.webhooks import install as install_webhook_path
 
 #: the host's views, in the order ``/openapi.json`` lists them
 HOST_APIS: tuple[ApiBlueprint, ...] = (connections.api, recipes.api, runs.api, export.api, reconcile.api,
@@ -72,5 +72,5 @@ def create_app(config: dict[str, Any] | None = None, runtime: Runtime | None = N
     for plugin, blueprint in plugin_blueprints(plugins or build_plugin_manager()):
         mount(app, blueprint, plugin)
     # webhook deliveries answered without building Flask's request and response objects
-    app.wsgi_app = WebhookPath(app, app.wsgi_app)  # type: ignore[method-assign]
+    install_webhook_path(app)
     return app

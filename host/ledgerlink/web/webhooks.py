@@ -101,6 +101,21 @@ def accept(rt: Runtime, connection: str, content_length: int | None, mimetype: s
     return Answer(200, jsonio.dumps(result).encode())
 
 
+def install(app: Flask) -> None:
+    """Put :class:`WebhookPath` in front of ``app``'s WSGI callable, and give ``app`` its
+    ``direct`` (:meth:`WebhookPath.direct`), which ledgerlink's server calls for a POST
+    before building a WSGI environment (:mod:`ledgerlink.web.servers.channels`). Once
+    something else wraps ``app.wsgi_app`` (a middleware), ``direct`` answers nothing and
+    every request goes through that wrapper."""
+    app.wsgi_app = WebhookPath(app, app.wsgi_app)  # type: ignore[method-assign]
+
+    def direct(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        path = app.wsgi_app
+        return path.direct(environ) if isinstance(path, WebhookPath) else None
+
+    app.direct = direct  # type: ignore[attr-defined]
+
+
 def database_away(rt: Runtime, exc: sa.exc.DBAPIError, logger: Any) -> Answer:
     """The database is restarting or unreachable: nothing was stored, and a 503 tells the
     vendor to resend (:data:`ledgerlink.web.responses.DATABASE_AWAY`)."""
@@ -153,21 +168,42 @@ class WebhookPath:
         return tuple(".".join(parts[:i]) for i in range(1, len(parts) + 1))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        answered = self.direct(environ)
+        if answered is None:
+            return self.wsgi_app(environ, start_response)
+        status, headers, body = answered
+        start_response(status, headers)
+        return [body]
+
+    def delivery(self, environ: Mapping[str, Any]) -> str | None:
+        """The connection a request is a delivery to, when this path answers it (a ``POST
+        /webhooks/<connection>`` while Flask would run no hook for it); None: Flask answers."""
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") != "POST" or not path.startswith(PREFIX) or not self._enabled:
-            return self.wsgi_app(environ, start_response)
+            return None
         name = path[len(PREFIX):]
         if not name or "/" in name or not self._plain():
-            return self.wsgi_app(environ, start_response)
+            return None
         try:
-            name = name.encode("latin-1").decode("utf-8")
+            return name.encode("latin-1").decode("utf-8")
         except UnicodeError:  # Flask decodes it its own way
-            return self.wsgi_app(environ, start_response)
+            return None
+
+    def direct(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """The whole answer to a delivery this path answers: status line, headers and body;
+        None for any other request (hand it to the WSGI app).
+
+        ``environ`` needs only the request's method, path, ``CONTENT_TYPE``,
+        ``CONTENT_LENGTH``, ``HTTP_*`` headers and ``wsgi.input``: the server
+        (:mod:`ledgerlink.web.servers.channels`) calls this with no full WSGI environment
+        built, and answers with the status and headers as given."""
+        name = self.delivery(environ)
+        if name is None:
+            return None
         answer = self._answer(environ, name)
-        start_response(f"{answer.status} {_REASONS.get(answer.status, '')}",
-                       [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body))),
-                        *SECURITY_HEADERS])
-        return [answer.body]
+        return (f"{answer.status} {_REASONS.get(answer.status, '')}",
+                [("Content-Type", answer.content_type), ("Content-Length", str(len(answer.body))),
+                 *SECURITY_HEADERS], answer.body)
 
     def _answer(self, environ: dict[str, Any], connection: str) -> Answer:
         rt = self.app.config["LEDGERLINK_RUNTIME"]

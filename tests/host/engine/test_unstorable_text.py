@@ -8,6 +8,7 @@ nesting deeper than the encoder's recursion.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import OrderedDict
 from decimal import Decimal
@@ -16,7 +17,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ledgerlink.engine.inbox import _unstorable_text
+from ledgerlink.contract import IncomingEvent
+from ledgerlink.engine.inbox import _unstorable_text, check_storable
+from ledgerlink.errors import EventError
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -79,3 +82,34 @@ def test_nesting_depth_costs_no_stack():
         deep = {"a": [deep]}
     pointer, char = _unstorable_text(deep)
     assert char == "\x00" and pointer.startswith("/a/0/a/0") and len(pointer) == 100_000 * 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUE, st.booleans())
+def test_an_event_delivered_with_its_json_text_is_refused_exactly_when_its_payload_holds_one(value, ascii_only):
+    """The one scan of the delivered text (``raw``) agrees with reading the payload, whether
+    the sender escaped every non-ASCII character or wrote them as themselves."""
+    raw = json.dumps(value, ensure_ascii=ascii_only, default=str)
+    event = IncomingEvent(id="evt_1", trigger="stripe.invoice.paid", payload=value, raw=raw)
+    if unstorable_texts(value):
+        with pytest.raises(EventError):
+            check_storable("stripe", event)
+    else:
+        check_storable("stripe", event)
+
+
+@pytest.mark.parametrize("raw, payload", [
+    ('{"note": "a\\\\u0000b"}', {"note": "a\\u0000b"}),  # an escaped backslash, then u0000: storable
+    ('{"note": "\\ud83d\\ude00"}', {"note": "😀"}),  # a surrogate pair: one character, storable
+])
+def test_text_that_only_looks_unstorable_is_read_the_long_way_and_stored(raw, payload):
+    assert json.loads(raw) == payload
+    check_storable("stripe", IncomingEvent(id="evt_1", trigger="stripe.invoice.paid", payload=payload, raw=raw))
+
+
+def test_a_nul_escaped_in_the_delivered_text_is_named_at_its_pointer():
+    raw = '{"data": {"object": {"memo": "x\\u0000"}}}'
+    event = IncomingEvent(id="evt_1", trigger="stripe.invoice.paid", payload=json.loads(raw), raw=raw)
+    with pytest.raises(EventError) as caught:
+        check_storable("stripe", event)
+    assert caught.value.details["pointer"] == "/data/object/memo"

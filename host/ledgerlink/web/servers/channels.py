@@ -19,6 +19,7 @@ from typing import Any
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
+from waitress.proxy_headers import PROXY_HEADERS
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
@@ -182,12 +183,53 @@ class _ErrorTask(ErrorTask):
         self.write(body)
 
 
+#: what :meth:`_Task.execute` asks an app's ``direct`` for: ``direct(environ)`` returns a
+#: whole answer (status line, headers, body) or None for a request the WSGI app answers
+Direct = Callable[[dict[str, Any]], "tuple[str, list[tuple[str, str]], bytes] | None"]
+
+
 class _Task(WSGITask):
     """Waitress's WSGI task, sending a small response written whole (a webhook's answer, an
     API's JSON) together with its headers: one ``send`` and one TCP segment instead of two.
     Waitress flushes each write at once (``send_bytes`` 1), so its headers and the body went
     out separately; a send per event was about 3 % of serve's CPU under the webhook load.
-    Anything else (a streamed, chunked or bodiless response) is written as waitress writes it."""
+    Anything else (a streamed, chunked or bodiless response) is written as waitress writes it.
+
+    A POST the app answers directly (its ``direct``, :data:`Direct`: webhook deliveries,
+    :class:`ledgerlink.web.webhooks.WebhookPath`) is answered without the WSGI environment
+    and ``start_response``: only the request's method, path, headers and body are handed
+    over, and the answer goes out through waitress's own response headers (keep-alive,
+    ``Connection: close``, ``Date``, ``Server``) as a WSGI answer would."""
+
+    def execute(self) -> None:
+        direct: Direct | None = self.channel.server.direct
+        if direct is not None and self.request.command == "POST":
+            answered = direct(self._direct_environ())
+            if answered is not None:
+                self.status, headers, body = answered
+                self.response_headers.extend(headers)
+                self.content_length = len(body)
+                self.complete = True
+                self.write(body)
+                return
+        super().execute()
+
+    def _direct_environ(self) -> dict[str, Any]:
+        """What ``direct`` reads of the request, named as in the WSGI environment (the same
+        values :meth:`get_environment` gives, untrusted proxy headers left out as waitress's
+        proxy middleware leaves them out)."""
+        request = self.request
+        path = request.path
+        if path.startswith("/"):
+            path = "/" + path.lstrip("/")
+        environ: dict[str, Any] = {"REQUEST_METHOD": request.command, "PATH_INFO": path,
+                                   "wsgi.input": request.get_body_stream(), "wsgi.input_terminated": True}
+        for key, value in request.headers.items():
+            if key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
+                environ[key] = value
+            elif key not in PROXY_HEADERS:
+                environ["HTTP_" + key] = value
+        return environ
 
     def write(self, data: bytes) -> None:
         if self.wrote_header or not self.complete or not data:
@@ -268,6 +310,10 @@ class Server(TcpWSGIServer):
         super().__init__(app, map=map, _sock=sock, dispatcher=dispatcher, adj=adj, bind_socket=False,
                          sockinfo=(sock.family, sock.type, sock.proto, sock.getsockname()))
         self.active_channels = shared.channels  # one count across every listening socket
+        #: the app's answers given without WSGI (:class:`_Task`); not behind a proxy waitress
+        #: trusts or a URL prefix, whose environment changes only the WSGI path would make
+        self.direct: Direct | None = None if adj.trusted_proxy or adj.url_prefix or not adj.clear_untrusted_proxy_headers \
+            else getattr(app, "direct", None)
 
     def readable(self) -> bool:
         shared = self.shared

@@ -20,7 +20,7 @@ def test_a_database_one_migration_behind_is_refused_naming_both_revisions(tmp_pa
     url = fresh_db(tmp_path)
     assert database.current_revision(Store(url).engine) is None  # no alembic_version table yet
     head = database.shipped_head()
-    previous = {"0011": "0010"}.get(head) or pytest.skip(f"written for head 0011, not {head}")
+    previous = f"{int(head) - 1:04d}"  # the scripts are numbered 0001, 0002, … each on the one before
     store_module.upgrade(url, previous)
     with pytest.raises(NotMigrated) as info:
         Store(url).check_migrated()

@@ -17,9 +17,8 @@ certificate settings from the environment, TLS verified against certifi's bundle
 system's when certifi is absent) with the host name checked, idle connections dropped after
 :data:`KEEPALIVE_SECONDS` or when the server has closed them, at most ``max_connections``
 open at once (waiting up to the read timeout for one). An answer's header names are lower
-case, a repeated header's values joined by ``", "``; a gzip or deflate body is decoded.
-A journal entry's POST on loopback costs about a third of the CPU it cost through httpx
-(layers of request and answer objects, a cookie jar fed every answer).
+case, a repeated header's values joined by ``", "``; a gzip or deflate body is decoded. A
+journal entry's POST on loopback costs a third of httpx's CPU (its layers, its cookie jar).
 """
 
 from __future__ import annotations
@@ -133,9 +132,9 @@ class _Head:
     parses them through the :mod:`email` package (a feed parser and a message object per
     answer), which cost more CPU than the rest of reading the answer.
 
-    ``fields`` maps each lower-case name to its values joined by ``", "`` (what the pool
-    answers with); a folded line (obs-fold) continues its field's value after one space, a
-    line without a colon is left out, as the email parser leaves it out of the fields."""
+    ``fields``: each lower-case name's values joined by ``", "`` (what the pool answers with);
+    a folded line (obs-fold) continues its field's value after a space; a line without a colon
+    is left out, as the email parser leaves it out."""
 
     __slots__ = ("fields", "_pairs")
 
@@ -176,7 +175,7 @@ class _Answer(http.client.HTTPResponse):
     headers: _Head  # type: ignore[assignment]
 
     def begin(self) -> None:
-        if self.headers is not None:
+        if self.headers is not None:  # already begun
             return
         while True:
             version, status, reason = self._read_status()  # type: ignore[attr-defined]

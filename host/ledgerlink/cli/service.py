@@ -117,8 +117,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 #: worker threads a process runs by default: a run mostly waits (for its vendor's answer, for
 #: the commit of its step log), and the step logs of the runs in flight share one commit, so
-#: eight threads complete more runs per second than two at less CPU per run
-WORKER_THREADS = 8
+#: four threads complete more runs per second than two at less CPU per run; eight or sixteen
+#: complete no more, and take the interpreter from serve's webhook threads (fewer acks/s)
+WORKER_THREADS = 4
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:

@@ -241,9 +241,12 @@ class Worker:
         done = ticker.tick(rt.registry, rt.inbox, rt.store, rt.clock(), rt.wake)
         if self._fetches:
             rt.inbox.fetch_pending = False
-            for claimed in rt.store.claim_fetches(self.name, rt.settings.lease_seconds, rt.settings.batch):
+            claimed_fetches = rt.store.claim_fetches(self.name, rt.settings.lease_seconds, rt.settings.batch)
+            for claimed in claimed_fetches:
                 self.fetch(claimed)
                 done += 1
+            if len(claimed_fetches) >= rt.settings.batch:
+                self._looks.next = 0.0  # a full batch: more may be due, so the pool looks again at once
         for name in rt.connections.polled():
             if self.stop.is_set():
                 break

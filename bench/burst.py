@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-seconds", type=float, default=20.0,
                         help="how long webhooks are timed among them (default 20: past serve's idle and "
                              "request timeouts, so the server is closing them and they are re-opening)")
-    parser.add_argument("--workers", type=int, default=2, help="serve --workers (default 2, serve's own)")
+    parser.add_argument("--workers", type=int, default=4, help="serve --workers (default 4, serve's own)")
     parser.add_argument("--worker-processes", type=int, default=0,
                         help="run the runs in this many `ledgerlink worker` processes (each with --workers "
                              "threads) beside `serve --workers 0`, as when scaling out (default 0: serve "

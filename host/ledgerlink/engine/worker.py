@@ -39,18 +39,31 @@ def unique_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+class Looks:
+    """When the workers sharing it next look for side work (ticks, fetches, polls): a pool's
+    threads share one, so the pool looks once a ``LOOK_EVERY`` however many threads it has,
+    one thread at a time, instead of each thread looking on its own."""
+
+    def __init__(self) -> None:
+        #: the monotonic time of the next look
+        self.next = 0.0
+        #: held by the thread looking
+        self.busy = threading.Lock()
+
+
 class Worker:
     """Claims due runs and runs them, step by step, logging every attempt."""
 
     #: how often a worker looks for due polls and for fetches stored by other processes
     LOOK_EVERY = 1.0
 
-    def __init__(self, runtime: Runtime, name: str | None = None, claims: Claims | None = None) -> None:
+    def __init__(self, runtime: Runtime, name: str | None = None, claims: Claims | None = None,
+                 looks: Looks | None = None) -> None:
         self.runtime = runtime
         self.name = name or unique_name()
         self.stop = threading.Event()
         self.idle = threading.Event()
-        self._next_look = 0.0
+        self._looks = looks or Looks()
         self._fetches = any(t.fetch is not None for t in runtime.catalog.triggers.values())
         self._listens = runtime.store.engine.dialect.name == "postgresql"
         #: runs (id, lease owner) in hand when the store stopped taking writes: handed back,
@@ -59,6 +72,14 @@ class Worker:
         #: where this worker takes its runs from: its own claims, or its pool's
         self.claims = claims or Claims(runtime.store, self.name, runtime.settings.lease_seconds,
                                        runtime.settings.batch)
+
+    @property
+    def _next_look(self) -> float:
+        return self._looks.next
+
+    @_next_look.setter
+    def _next_look(self, when: float) -> None:
+        self._looks.next = when
 
     def _store_ready(self) -> bool:
         """False while the store cannot take writes (the store logs when that starts and
@@ -200,19 +221,32 @@ class Worker:
 
     def side_work(self) -> int:
         """Store the ticks due (:mod:`ledgerlink.engine.ticker`), fetch due notifications and
-        run due polls. Looks every ``LOOK_EVERY`` seconds, or at once after this process
-        stored a notification to fetch. Returns how many."""
+        run due polls. Looks every ``LOOK_EVERY`` seconds (once for all the threads of a pool,
+        :class:`Looks`), or at once after this process stored a notification to fetch.
+        Returns how many."""
         rt = self.runtime
         now = time.monotonic()
-        if now < self._next_look and not rt.inbox.fetch_pending:
+        if now < self._looks.next and not rt.inbox.fetch_pending:
             return 0
-        self._next_look = now + self.LOOK_EVERY
+        if not self._looks.busy.acquire(blocking=False):
+            return 0  # another thread of the pool is looking
+        try:
+            self._looks.next = now + self.LOOK_EVERY
+            return self._look()
+        finally:
+            self._looks.busy.release()
+
+    def _look(self) -> int:
+        rt = self.runtime
         done = ticker.tick(rt.registry, rt.inbox, rt.store, rt.clock(), rt.wake)
         if self._fetches:
             rt.inbox.fetch_pending = False
-            for claimed in rt.store.claim_fetches(self.name, rt.settings.lease_seconds, rt.settings.batch):
+            claimed_fetches = rt.store.claim_fetches(self.name, rt.settings.lease_seconds, rt.settings.batch)
+            for claimed in claimed_fetches:
                 self.fetch(claimed)
                 done += 1
+            if len(claimed_fetches) >= rt.settings.batch:
+                self._looks.next = 0.0  # a full batch: more may be due, so the pool looks again at once
         for name in rt.connections.polled():
             if self.stop.is_set():
                 break
@@ -263,7 +297,8 @@ class WorkerPool:
         #: one claim statement takes runs for every thread of the pool, leased to one owner
         self.claims = Claims(runtime.store, unique_name(), runtime.settings.lease_seconds,
                              runtime.settings.batch * max(1, count))
-        self.workers = [Worker(runtime, claims=self.claims) for _ in range(count)]
+        looks = Looks()
+        self.workers = [Worker(runtime, claims=self.claims, looks=looks) for _ in range(count)]
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:

@@ -17,10 +17,8 @@ certificate settings from the environment, TLS verified against certifi's bundle
 system's when certifi is absent) with the host name checked, idle connections dropped after
 :data:`KEEPALIVE_SECONDS` or when the server has closed them, at most ``max_connections``
 open at once (waiting up to the read timeout for one). An answer's header names are lower
-case, a repeated header's values joined by ``", "``; a gzip or deflate body is decoded.
-A journal entry's POST through :func:`ledgerlink.io.outbound.send` on loopback costs about a
-third of the CPU it cost through httpx (which builds and checks the request and the answer
-through several layers of objects and feeds every answer to a cookie jar).
+case, a repeated header's values joined by ``", "``; a gzip or deflate body is decoded. A
+journal entry's POST on loopback costs a third of httpx's CPU (its layers, its cookie jar).
 """
 
 from __future__ import annotations
@@ -128,6 +126,85 @@ def _closed_by_server(sock: socket.socket | None) -> bool:
         return True
 
 
+class _Head:
+    """An answer's header fields as :class:`http.client.HTTPResponse` reads them (``get``,
+    ``get_all``, ``items``), parsed straight from the header lines: the standard library
+    parses them through the :mod:`email` package (a feed parser and a message object per
+    answer), which cost more CPU than the rest of reading the answer.
+
+    ``fields``: each lower-case name's values joined by ``", "`` (what the pool answers with);
+    a folded line (obs-fold) continues its field's value after a space; a line without a colon
+    is left out, as the email parser leaves it out."""
+
+    __slots__ = ("fields", "_pairs")
+
+    def __init__(self, lines: list[bytes]) -> None:
+        pairs: list[list[str]] = []
+        for raw in lines:
+            line = raw.decode("iso-8859-1").rstrip("\r\n")
+            if not line:
+                continue
+            if line[0] in " \t":
+                if pairs:
+                    pairs[-1][1] = f"{pairs[-1][1]} {line.strip()}".strip()
+                continue
+            name, colon, value = line.partition(":")
+            if colon and name and name == name.strip():
+                pairs.append([name, value.strip()])
+        self._pairs = [(name, value) for name, value in pairs]
+        self.fields = _header_dict(self._pairs)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        for key, value in self._pairs:
+            if key.lower() == name.lower():
+                return value
+        return default
+
+    def get_all(self, name: str, default: list[str] | None = None) -> list[str] | None:
+        return [value for key, value in self._pairs if key.lower() == name.lower()] or default
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._pairs)
+
+
+class _Answer(http.client.HTTPResponse):
+    """:class:`http.client.HTTPResponse` reading its header fields as :class:`_Head`; the
+    status line, the 100-continue skipping, the framing (chunked, Content-Length, closing)
+    and the limits (line length, number of fields) are the standard library's."""
+
+    headers: _Head  # type: ignore[assignment]
+
+    def begin(self) -> None:
+        if self.headers is not None:  # already begun
+            return
+        while True:
+            version, status, reason = self._read_status()  # type: ignore[attr-defined]
+            if status != http.client.CONTINUE:
+                break
+            http.client._read_headers(self.fp)  # type: ignore[attr-defined]
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if version in ("HTTP/1.0", "HTTP/0.9"):
+            self.version = 10
+        elif version.startswith("HTTP/1."):
+            self.version = 11
+        else:
+            raise http.client.UnknownProtocol(version)
+        self.headers = self.msg = _Head(http.client._read_headers(self.fp))  # type: ignore[attr-defined]
+        encoding = self.headers.get("transfer-encoding")
+        self.chunked = bool(encoding and encoding.lower() == "chunked")
+        if self.chunked:
+            self.chunk_left = None
+        self.will_close = self._check_close()  # type: ignore[attr-defined]
+        length = self.headers.get("content-length")
+        self.length = int(length) if length and not self.chunked and length.isascii() and length.isdigit() else None
+        if (status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or 100 <= status < 200
+                or self._method == "HEAD"):  # type: ignore[attr-defined]
+            self.length = 0
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True
+
+
 class _OneWrite:
     """A connection that sends a request's head and body in one write: ``endheaders()``
     leaves the head in ``held`` (http.client would send it alone, then the body), and
@@ -135,6 +212,7 @@ class _OneWrite:
     small request instead of two, and one release of the GIL fewer."""
 
     held: bytes | None = None
+    response_class = _Answer
 
     def send(self, data: bytes) -> None:  # type: ignore[override]
         if self.held is None:
@@ -217,7 +295,6 @@ class HttpPool:
         try:
             raw = conn.getresponse()
             content = raw.read()
-            pairs = raw.getheaders()
         except socket.timeout as exc:
             raise AnswerLost("ReadTimeout", str(exc) or "timed out") from None
         except (http.client.RemoteDisconnected, http.client.BadStatusLine, http.client.IncompleteRead,
@@ -225,7 +302,7 @@ class HttpPool:
             raise AnswerLost("RemoteProtocolError", str(exc) or type(exc).__name__) from None
         except (OSError, http.client.HTTPException) as exc:
             raise AnswerLost("ReadError", str(exc) or type(exc).__name__) from None
-        found = _header_dict(pairs)
+        found = raw.headers.fields
         if "content-encoding" in found and content:
             try:
                 content = _decoded(content, found["content-encoding"])

@@ -120,8 +120,18 @@ def build(request: Request, auth_headers: Mapping[str, str] | None = None,
 
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every secret value replaced by ``[REDACTED]``."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
+    return _redacted(text, _longest_first(secrets))
+
+
+def _longest_first(secrets: Iterable[str]) -> list[str]:
+    """The secret values to redact, longest first (a secret holding another goes whole)."""
+    return sorted((s for s in secrets if s), key=len, reverse=True)
+
+
+def _redacted(text: str, ordered: list[str]) -> str:
+    for secret in ordered:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
     return text
 
 
@@ -137,14 +147,14 @@ def describe(http: httpx.Request | Prepared, body: Any, secret_headers: Iterable
              secrets: Iterable[str] = ()) -> dict[str, Any]:
     """The request as dry-run and the run log show it: secrets redacted."""
     hidden = {h.lower() for h in secret_headers} | {"authorization", "proxy-authorization", "cookie"}
-    secrets = list(secrets)
+    ordered = _longest_first(secrets)
     headers = {}
     for name, value in http.headers.items():
         if name.lower() in hidden:
             scheme, _, rest = value.partition(" ")
             value = f"{scheme} {REDACTED}" if rest else REDACTED
-        headers[name] = redact(value, secrets)
-    return {"kind": "http", "method": http.method, "url": redact(str(http.url), secrets),
+        headers[name] = _redacted(value, ordered)
+    return {"kind": "http", "method": http.method, "url": _redacted(str(http.url), ordered),
             "headers": headers, "body": body}
 
 
@@ -165,7 +175,8 @@ def new_pool(connect_timeout: float = 5.0, read_timeout: float = 30.0, max_conne
 
 
 class Sent:
-    """What one send produced, for the run log."""
+    """What one send produced, for the run log (``request``: :func:`describe`'s, a JSON body in
+    it as the exact text sent, :data:`ledgerlink.jsonio.RawJSON`)."""
 
     __slots__ = ("request", "status", "body_text", "elapsed")
 
@@ -185,8 +196,9 @@ def send(pool: HttpPool, request: Request, auth_headers: Mapping[str, str],
     did not come back whole)."""
     prepared = prepare(request, auth_headers, sign)
     secrets = [s for s in secrets if isinstance(s, str) and s]
-    logged = describe(prepared, shown_body(request), secret_headers=[*auth_headers.keys(), *signed_headers],
-                      secrets=secrets)
+    # a JSON body is logged as the very text sent, not serialised a second time for the run log
+    shown = shown_body(request) if request.json is None else jsonio.RawJSON(prepared.content.decode("utf-8"))
+    logged = describe(prepared, shown, secret_headers=[*auth_headers.keys(), *signed_headers], secrets=secrets)
     started = perf_counter()
     try:
         raw = pool.request(prepared.method, prepared.scheme, prepared.host, prepared.port, prepared.target,

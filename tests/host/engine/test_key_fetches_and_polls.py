@@ -223,3 +223,17 @@ def test_poll_result_reads_both_shapes(value, expected):
 def test_poll_result_refuses_any_other_shape(value):
     with pytest.raises(PluginError, match="the poll of connector 'keyed'"):
         poll_result(value, "keyed")
+
+
+def test_a_backlog_of_fetches_is_fetched_batch_after_batch_not_a_batch_a_look(keyed, monkeypatch):
+    runtime, api = keyed
+    monkeypatch.setenv("LL_KEYED_KEY", NEW)
+    for number in range(20):
+        notify(runtime, f"ch_{number}")
+    worker = Worker(runtime)  # Settings(): 8 fetches a batch
+    pending = []
+    for _ in range(4):  # each look at once after the last: no second waited between them
+        worker.side_work()
+        pending.append(sum(1 for i in range(1, 21) if runtime.store.event(i)["fetch_state"] == "pending"))
+    # a full batch has the next look come at once; after the last, partial one it waits again
+    assert pending == [12, 4, 0, 0] and worker._next_look > 0

@@ -170,6 +170,11 @@ def test_the_request_goes_out_exactly_as_prepared_and_the_connection_is_kept():
     assert response.status == 200 and response.json == {"id": "7"} and response.text == '{"id": "7"}'
     assert response.headers == {"content-type": "application/json", "content-length": "11"}
     assert sent.request["headers"]["authorization"] == "Bearer [REDACTED]" and sent.status == 200
+    # the run log's record of the request holds the body as the very text sent, as the body
+    # itself would be written
+    assert outbound.jsonio.dumps(sent.request) == outbound.jsonio.dumps({**sent.request, "body": request.json})
+    assert outbound.jsonio.loads(outbound.jsonio.dumps(sent.request))["body"] == {
+        "Line": [{"Amount": Decimal("12.30")}], "Note": "paid & booked"}
 
 
 def test_an_answer_s_headers_are_lower_case_repeats_joined_gzip_decoded_charset_read():
@@ -180,6 +185,36 @@ def test_an_answer_s_headers_are_lower_case_repeats_joined_gzip_decoded_charset_
         response, _ = outbound.send(http, Request("GET", f"{server.url}/x"), {}, [])
     assert response.status == 201 and response.text == "Café" and response.json is None
     assert response.headers["set-cookie"] == "a=1, b=2" and "Content-Type" not in response.headers
+
+
+#: answers whose head the pool reads itself (not through the email package): each is read as
+#: httpx reads it (status, header fields, body)
+HEADS = {
+    "chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n: 1\r\n1\r\n}\r\n0\r\n\r\n",
+    "continue": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}",
+    "http-1.0-to-close": b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"id\": 1}",
+    "no-content": b"HTTP/1.1 204 No Content\r\nX-Request-Id: r-1\r\n\r\n",
+    "spaces-and-case": b"HTTP/1.1 200 OK\r\nX-Pad:   spaced value\t \r\nCONTENT-length: 3\r\nx-pad: two\r\n\r\nabc",
+    "empty-value": b"HTTP/1.1 200 OK\r\nX-Empty:\r\nContent-Length: 0\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("reply", HEADS.values(), ids=HEADS.keys())
+def test_an_answer_s_head_is_read_as_httpx_reads_it(reply):
+    closes = reply.startswith(b"HTTP/1.0")
+    with raw_server(lambda request, number: reply, close_after_answer=closes) as server, pool() as http:
+        ours, _ = outbound.send(http, Request("GET", f"{server.url}/x"), {}, [])
+        theirs = httpx.get(f"{server.url}/x")
+    assert ours.status == theirs.status_code
+    assert ours.headers == {name: ", ".join(theirs.headers.get_list(name)) for name in theirs.headers.keys()}
+    assert ours.text == theirs.text
+
+
+def test_an_answer_with_too_many_header_fields_is_an_unknown_outcome():
+    reply = b"HTTP/1.1 200 OK\r\n" + b"X-A: 1\r\n" * 101 + b"Content-Length: 0\r\n\r\n"
+    with raw_server(lambda request, number: reply) as server, pool() as http:
+        with pytest.raises(OutcomeUnknown, match="after the request was sent"):
+            outbound.send(http, entry(server.url), {}, [])
 
 
 def test_a_redirect_is_an_answer_not_followed():

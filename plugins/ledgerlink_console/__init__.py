@@ -23,18 +23,24 @@ acting on the host through :func:`ledgerlink.web.operator.operator` only.
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from ledgerlink import hookimpl
 from ledgerlink_console.commands import ledgerlink_register_commands
 
-__all__ = ["ledgerlink_register_commands", "ledgerlink_register_routes"]
+__all__ = ["VIEWS", "ledgerlink_register_commands", "ledgerlink_register_routes"]
+
+#: the modules whose views join the blueprint when they are imported
+VIEWS = ("synclog", "rundetail", "review", "recipes", "trial", "connections", "reconciliation", "health")
 
 
 @hookimpl
 def ledgerlink_register_routes(register):
     """The console's blueprint, with every page's views (imported here, when an app is made:
     a worker process, which serves no page, never loads them, nor Jinja's templates)."""
-    from ledgerlink_console import (connections, health, recipes, reconciliation, review, rundetail,  # noqa: F401
-                                    synclog, trial)
     from ledgerlink_console.blueprint import console
+
+    for name in VIEWS:
+        import_module(f"{__name__}.{name}")
 
     register(console)

@@ -15,9 +15,17 @@ import pytest
 from console_helpers import csrf_of
 
 
-def test_demo_stay_keeps_its_console_up_with_the_token_it_printed(tmp_path):
+def _as_on_a_terminal() -> None:
+    """Ctrl-C reaches a program on a terminal; a job a shell started in the background (as a
+    CI step may be) inherits SIGINT ignored: give the demo the terminal's disposition."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_demo_stay_keeps_its_console_up_with_the_token_it_printed(tmp_path, stop):
     demo = subprocess.Popen([sys.executable, "-m", "ledgerlink", "demo", "--stay", "--workdir", str(tmp_path / "demo")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_as_on_a_terminal)
     try:
         printed = []
         for line in demo.stdout:
@@ -40,10 +48,10 @@ def test_demo_stay_keeps_its_console_up_with_the_token_it_printed(tmp_path):
             assert runs, log.text
             run = browser.get(f"{address}runs/{runs[-1]}")
             assert run.status_code == 200 and "Steps" in run.text
-        demo.send_signal(signal.SIGINT)  # Ctrl-C
+        demo.send_signal(stop)  # Ctrl-C, or a process manager's stop
         rest, _ = demo.communicate(timeout=240)  # read to the end: a full pipe would hold the demo up
         assert demo.returncode == 0, rest
-        with pytest.raises(httpx.ConnectError):
+        with pytest.raises(httpx.ConnectError):  # its serve stopped with it
             httpx.get(address, timeout=5, trust_env=False)
     finally:
         if demo.poll() is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,12 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM while the demo stays up: leave as Ctrl-C leaves, stopping its server and sandboxes
+    (the default would end the demo at once and leave its ``serve`` running)."""
+    raise KeyboardInterrupt
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -35,6 +42,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                   "The demo's server stops with it (`ledgerlink demo --stay` keeps it up until Ctrl-C); its web console:")
             print(f"Console:     {kept.console[0]}  (sign in with the admin token {kept.console[1]})", flush=True)
             if stay:
+                signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as Ctrl-C does, serve included
                 try:
                     while True:
                         time.sleep(3600)

@@ -23,10 +23,11 @@ import sqlalchemy as sa
 
 from ledgerlink.errors import NotMigrated, StoreError
 from ledgerlink.store.database import (
-    DEFAULT_URL, current_revision, driver_url, insert_ignore, shipped_head,
+    BUSY_TIMEOUT_MS, DEFAULT_URL, current_revision, driver_url, insert_ignore, shipped_head,
     make_engine, reason, unavailable,
 )
 from ledgerlink.store.schema import cursors
+from ledgerlink.store.writer_lock import WriterLock, lock_path
 
 log = logging.getLogger("ledgerlink")
 
@@ -91,6 +92,15 @@ class StoreBase:
         # SQLite lets one writer in at a time and makes the others poll with sleeps of up to
         # 100 ms; queueing writers on a lock inside the process is fair and far faster
         self._write_lock = threading.Lock() if self.engine.dialect.name == "sqlite" else None
+        # and between processes sharing a SQLite file, on a lock file beside it, bounded
+        # like SQLite's busy timeout
+        path = lock_path(self.engine)
+        self._writer_lock: WriterLock | None = None
+        if path:
+            try:
+                self._writer_lock = WriterLock(path, BUSY_TIMEOUT_MS / 1000)
+            except OSError as exc:  # a read-only folder: SQLite's busy handler alone, as before
+                log.debug("no writer lock file %s: %s", path, exc.strerror)
         self._postgres = self.engine.dialect.name == "postgresql"
         #: seconds a write probe's answer is reused (see :meth:`health`)
         self.probe_seconds = 2.0
@@ -115,8 +125,11 @@ class StoreBase:
             if self._write_lock is None:
                 with self.engine.begin() as conn:
                     yield conn
-            else:
+            elif self._writer_lock is None:
                 with self._write_lock, self.engine.begin() as conn:
+                    yield conn
+            else:
+                with self._write_lock, self._writer_lock.held(), self.engine.begin() as conn:
                     yield conn
         except sa.exc.DBAPIError as exc:
             if unavailable(exc):
@@ -233,5 +246,7 @@ class StoreBase:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
     def dispose(self) -> None:
-        """Close the pooled connections (the store is not used afterwards)."""
+        """Close the pooled connections and the writer lock file (the store is not used afterwards)."""
         self.engine.dispose()
+        if self._writer_lock is not None:
+            self._writer_lock.close()

@@ -49,6 +49,10 @@ def reason(exc: BaseException) -> str:
     return text[:300]
 
 
+#: how long a SQLite writer waits for another to finish before "database is locked"
+BUSY_TIMEOUT_MS = 10_000
+
+
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     """Set up each new SQLite connection: WAL, full sync, a busy timeout, foreign keys."""
     cursor = dbapi_connection.cursor()
@@ -56,7 +60,7 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     # FULL: a commit (and so a webhook's 2xx) survives a power loss, not only a crash;
     # the inbox's group commit keeps that to one sync per batch of deliveries
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

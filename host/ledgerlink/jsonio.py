@@ -134,15 +134,10 @@ def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> 
                             default=_default)
 
 
-#: JSON text :func:`dumps` already wrote, placed in a larger value to be written into its text
-#: as it is, not serialised again (a request's body in the run log's record of the request)
-RawJSON = simplejson.RawJSON
-
-
 def _default(value: Any) -> Any:
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-__all__ = ["MAX_DEPTH", "Decimal", "JSONDecodeError", "RawJSON", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "Decimal", "JSONDecodeError", "dumps", "loads"]

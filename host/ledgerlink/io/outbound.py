@@ -175,8 +175,7 @@ def new_pool(connect_timeout: float = 5.0, read_timeout: float = 30.0, max_conne
 
 
 class Sent:
-    """What one send produced, for the run log (``request``: :func:`describe`'s, a JSON body in
-    it as the exact text sent, :data:`ledgerlink.jsonio.RawJSON`)."""
+    """What one send produced, for the run log."""
 
     __slots__ = ("request", "status", "body_text", "elapsed")
 
@@ -196,9 +195,8 @@ def send(pool: HttpPool, request: Request, auth_headers: Mapping[str, str],
     did not come back whole)."""
     prepared = prepare(request, auth_headers, sign)
     secrets = [s for s in secrets if isinstance(s, str) and s]
-    # a JSON body is logged as the very text sent, not serialised a second time for the run log
-    shown = shown_body(request) if request.json is None else jsonio.RawJSON(prepared.content.decode("utf-8"))
-    logged = describe(prepared, shown, secret_headers=[*auth_headers.keys(), *signed_headers], secrets=secrets)
+    logged = describe(prepared, shown_body(request), secret_headers=[*auth_headers.keys(), *signed_headers],
+                      secrets=secrets)
     started = perf_counter()
     try:
         raw = pool.request(prepared.method, prepared.scheme, prepared.host, prepared.port, prepared.target,

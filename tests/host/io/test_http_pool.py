@@ -170,11 +170,6 @@ def test_the_request_goes_out_exactly_as_prepared_and_the_connection_is_kept():
     assert response.status == 200 and response.json == {"id": "7"} and response.text == '{"id": "7"}'
     assert response.headers == {"content-type": "application/json", "content-length": "11"}
     assert sent.request["headers"]["authorization"] == "Bearer [REDACTED]" and sent.status == 200
-    # the run log's record of the request holds the body as the very text sent, as the body
-    # itself would be written
-    assert outbound.jsonio.dumps(sent.request) == outbound.jsonio.dumps({**sent.request, "body": request.json})
-    assert outbound.jsonio.loads(outbound.jsonio.dumps(sent.request))["body"] == {
-        "Line": [{"Amount": Decimal("12.30")}], "Note": "paid & booked"}
 
 
 def test_an_answer_s_headers_are_lower_case_repeats_joined_gzip_decoded_charset_read():

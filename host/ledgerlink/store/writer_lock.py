@@ -82,14 +82,15 @@ class WriterLock:
 
     def _open(self) -> None:
         """Open the file in this process (a forked child opens its own: a shared open file
-        would share its lock)."""
+        would share its lock; a store used again after ``dispose()`` opens it again, as its
+        engine opens new connections)."""
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self._pid = os.getpid()
         self._closer = weakref.finalize(self, _close, self._fd, self._pid)
 
     def acquire(self) -> None:
         """Take the lock, waiting at most ``timeout`` seconds; else raise :func:`busy_error`."""
-        if self._pid != os.getpid():
+        if self._pid != os.getpid() or self._fd < 0:  # forked, or closed by the store's dispose()
             self._waiter = None
             self._open()
         with self._mutex:
@@ -114,14 +115,21 @@ class WriterLock:
 
     def _take(self, waiter: _Waiter) -> None:
         """The helper thread: block in ``flock`` until the lock is free, then hand it to the
-        writer if it still waits, else let it go."""
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        writer if it still waits, else let it go. When the file was closed meanwhile (the
+        store disposed), there is nothing to let go: closing it released the lock."""
+        fd = self._fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except (OSError, ValueError):  # closed under it
+            return
         with self._mutex:
-            self._waiter = None
-            if waiter.wanted:
+            if self._waiter is waiter:
+                self._waiter = None
+            if waiter.wanted and self._fd == fd:
                 waiter.got.set()
                 return
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            if self._fd == fd:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
     def release(self) -> None:
         """Let the next writer, of any process, in."""

@@ -151,3 +151,21 @@ def test_the_suite_database_gets_a_lock_file_only_on_sqlite(tmp_path):
     with store.write_transaction() as conn:
         conn.execute(cursors.insert().values(name="one", value="x", updated_at=0.0))
     store.dispose()
+
+
+def test_a_store_written_again_after_dispose_takes_the_lock_again(tmp_path):
+    """``dispose()`` closes the lock file as it closes the engine's connections; a store used
+    again (a pool stopping after its runtime closed) opens both again, and still keeps another
+    process's writer out while it writes."""
+    url = sqlite_url(tmp_path)
+    store = Store(url)
+    store.dispose()
+    with store.write_transaction() as conn:
+        conn.execute(cursors.insert().values(name="after-dispose", value="x", updated_at=0.0))
+        other = WriterLock(lock_path(store.engine) or "", timeout=0.2)
+        with pytest.raises(sa.exc.OperationalError):
+            other.acquire()  # the lock is held again while this store writes
+        other.close()
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(cursors.c.name)).scalars().all() == ["after-dispose"]
+    store.dispose()

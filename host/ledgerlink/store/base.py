@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import secrets
 import threading
 import time
@@ -96,7 +97,7 @@ class StoreBase:
         # like SQLite's busy timeout
         path = lock_path(self.engine)
         self._writer_lock: WriterLock | None = None
-        if path:
+        if path and os.path.isdir(os.path.dirname(path)):  # no folder: no database to share either
             try:
                 self._writer_lock = WriterLock(path, BUSY_TIMEOUT_MS / 1000)
             except OSError as exc:  # a read-only folder: SQLite's busy handler alone, as before

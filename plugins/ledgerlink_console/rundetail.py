@@ -178,10 +178,10 @@ def run_detail(run_id: int) -> Response:
 def run_status(run_id: int) -> Response:
     """The run's status as JSON, which a run page still moving polls (static/console.js) to
     show the run again once it changes."""
-    run = operator().run(run_id)
-    if run is None:
+    status = operator().run_status(run_id)  # polled every few seconds: the status alone, not the steps
+    if status is None:
         return Response(jsonio.dumps({"error": f"no run {run_id}"}), 404, mimetype="application/json")
-    return Response(jsonio.dumps({"id": run["id"], "status": run["status"]}), mimetype="application/json")
+    return Response(jsonio.dumps({"id": run_id, "status": status}), mimetype="application/json")
 
 
 @console.get(f"/runs/<int(max={MAX_ID}):run_id>/<any({', '.join(map(repr, ACTIONS))}):action>")

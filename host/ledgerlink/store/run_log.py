@@ -218,6 +218,11 @@ class RunLogStore(StoreBase):
         with self.engine.connect() as conn:
             return [review_fields(dict(r)) for r in conn.execute(query).mappings()]
 
+    def run_status(self, run_id: int) -> str | None:
+        """One run's status alone (None: no such run), for a page that follows it."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(runs.c.status).where(runs.c.id == run_id)).scalar()
+
     def run(self, run_id: int) -> dict[str, Any] | None:
         """One run with its event and every step attempt."""
         with self.engine.connect() as conn:

@@ -53,6 +53,10 @@ class Operator:
         """One run with its event, every step attempt (requests redacted) and its links."""
         return self.runtime.store.run(run_id)
 
+    def run_status(self, run_id: int) -> str | None:
+        """One run's status, without its steps (None: no such run)."""
+        return self.runtime.store.run_status(run_id)
+
     def recipe_ids(self) -> list[str]:
         """Every recipe id ever loaded."""
         return self.runtime.store.recipe_ids()

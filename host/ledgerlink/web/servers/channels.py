@@ -256,6 +256,26 @@ class _Channel(HTTPChannel):
     request_began: float | None = None
     #: the answer to give before closing, when the request missed its deadline
     last_words: bytes | None = None
+    #: a request thread is in :meth:`write_soon`, holding the connection's output lock
+    writing = False
+
+    def writable(self) -> bool:
+        """Waitress's test, except while a request thread is handing the connection its
+        answer. That thread holds the output lock and sends what it can itself; meanwhile
+        the loop's flush could not take the lock, and the loop turned on the spot until
+        the thread had the interpreter back (31 turns per webhook, a turn asking every
+        connection whether it reads or writes). :meth:`write_soon` wakes the loop when it
+        leaves something unsent."""
+        return not self.writing and super().writable()
+
+    def write_soon(self, data: bytes) -> int:
+        self.writing = True
+        try:
+            return super().write_soon(data)
+        finally:
+            self.writing = False
+            if self.total_outbufs_len and self.connected:
+                self.server.pull_trigger()  # the socket took part of it: the loop sends the rest
 
     def received(self, data: bytes) -> bool:
         before = self.request

@@ -115,3 +115,60 @@ def test_any_text_is_read_as_the_standard_parser_reads_it_unless_it_holds_a_surr
         assert got is ValueError, text
     else:
         assert got == expected, text
+
+
+def _simplejson(value, sort_keys=False):
+    import simplejson
+    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, separators=(",", ":"),
+                            sort_keys=sort_keys, default=jsonio._default)
+
+
+_SCALARS = (st.none() | st.booleans() | st.integers(min_value=-2**63, max_value=2**63 - 1)
+            | st.decimals(allow_nan=False, allow_infinity=False) | st.text())
+_VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
+                       | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VALUES, st.booleans())
+def test_compact_json_is_the_text_simplejson_writes_decimals_exact(value, sort_keys):
+    expected = _simplejson(value, sort_keys)
+    assert jsonio.dumps(value, sort_keys=sort_keys) == expected
+    if not sort_keys:
+        assert jsonio.dumpb(value) == expected.encode("utf-8")
+
+
+def test_what_orjson_would_write_its_own_way_is_written_as_before():
+    import collections
+    import enum
+
+    class Kind(str, enum.Enum):
+        PAID = "paid"
+
+    class Level(enum.IntEnum):
+        TWO = 2
+
+    class Label(str):
+        pass
+
+    value = {"kind": Kind.PAID, "level": Level.TWO, "label": Label("x"), "pair": (1, Decimal("0.10")),
+             "set": {3}, "ordered": collections.OrderedDict(b=1, a=2), "big": 10**30, 7: "int key",
+             "money": [Decimal("12.50"), Decimal("1E+2"), Decimal("-0.00")]}
+    assert jsonio.dumps(value) == _simplejson(value)
+    assert jsonio.dumpb(value) == _simplejson(value).encode("utf-8")
+    assert jsonio.loads(jsonio.dumps(value, indent=2)) == jsonio.loads(_simplejson(value))
+
+
+def test_what_json_cannot_hold_is_refused_by_both_writers():
+    import dataclasses
+    import datetime
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    for value in (Point(1), datetime.date(2026, 12, 1), object()):
+        with pytest.raises(TypeError):
+            jsonio.dumps({"v": value})
+        with pytest.raises(TypeError):
+            jsonio.dumpb([value])

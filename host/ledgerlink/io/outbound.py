@@ -92,7 +92,7 @@ def prepare(request: Request, auth_headers: Mapping[str, str] | None = None,
     if request.json is not None and request.form is not None:
         raise ActionError(f"{request.method} {request.url}: a request has a JSON body or a form, not both")
     if request.json is not None:
-        content = jsonio.dumps(request.json).encode("utf-8")
+        content = jsonio.dumpb(request.json)
         headers.setdefault("Content-Type", "application/json")
     elif request.form is not None:
         content = urlencode(list(request.form)).encode("ascii")

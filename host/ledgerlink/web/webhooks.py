@@ -54,14 +54,14 @@ class Answer:
 
 def error_answer(status: int, code: str, message: str) -> Answer:
     """An answer in the one JSON error shape."""
-    return Answer(status, jsonio.dumps(error_body(status, code, message)).encode())
+    return Answer(status, jsonio.dumpb(error_body(status, code, message)))
 
 
 def ledgerlink_answer(exc: LedgerlinkError, status: int | None = None) -> Answer:
     """``exc`` in the one error shape, under its own status or ``status``."""
     body = error_body_for(exc)
     body["error"]["status"] = status = status or exc.status
-    return Answer(status, jsonio.dumps(body).encode())
+    return Answer(status, jsonio.dumpb(body))
 
 
 def accept(rt: Runtime, connection: str, content_length: int | None, mimetype: str,
@@ -98,7 +98,7 @@ def accept(rt: Runtime, connection: str, content_length: int | None, mimetype: s
         return ledgerlink_answer(exc, 400)
     if hook is not None and hook.empty_answer:
         return Answer(200, b"", EMPTY)
-    return Answer(200, jsonio.dumps(result).encode())
+    return Answer(200, jsonio.dumpb(result))
 
 
 def install(app: Flask) -> None:

@@ -44,7 +44,8 @@ engine, and is kept apart from ``LedgerlinkError`` so no handler of an error abo
 :class:`ledgerlink.io.http_pool.NotSent` and :class:`ledgerlink.io.http_pool.AnswerLost` are
 the HTTP pool's own failures, below the tree on purpose: :mod:`ledgerlink.io.outbound` turns
 them into ``NotSent`` and ``OutcomeUnknown`` with the request's description, and nothing else
-sees them.
+sees them; :class:`ledgerlink.io.http_wire.Broken` (an answer that breaks HTTP/1.1) is one
+connection's, and the pool turns it into ``AnswerLost``.
 
 User input never reaches ``assert``: every check raises one of these with a message
 that says what to fix. A message quotes a value it did not choose (an event's) with

@@ -22,7 +22,8 @@ NOT_IMPORTED = ("ledgerlink.__main__", "ledgerlink.store.migrations")
 OUTSIDE_THE_TREE = {"ledgerlink.jsonio.JSONDecodeError", "ledgerlink.engine.retry.Retry",
                     "ledgerlink.engine.retry.Fail", "ledgerlink.engine.retry.LeaseLost",
                     "ledgerlink.engine.retry.Skipped", "ledgerlink.engine.review_steps.ShownAgain",
-                    "ledgerlink.io.http_pool.NotSent", "ledgerlink.io.http_pool.AnswerLost"}
+                    "ledgerlink.io.http_pool.NotSent", "ledgerlink.io.http_pool.AnswerLost",
+                    "ledgerlink.io.http_wire.Broken"}
 #: one line of the drawing: the branches, then a class name at four columns a level
 _NODE = re.compile(r"(?P<branches>[ │├└─]*)(?P<name>[A-Z]\w+)\s")
 

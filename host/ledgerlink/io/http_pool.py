@@ -1,5 +1,5 @@
-"""The kept-alive HTTP/1.1 connections the actions' requests go out on (the standard
-library's :mod:`http.client`, pooled per host).
+"""The kept-alive HTTP/1.1 connections the actions' requests go out on, pooled per host
+(each a :class:`ledgerlink.io.http_wire.Connection`).
 
 :func:`ledgerlink.io.outbound.send` is the one caller: it prepares the exact request (the
 address, every header, the body) and hands it here; :meth:`HttpPool.request` sends it on an
@@ -18,7 +18,8 @@ system's when certifi is absent) with the host name checked, idle connections dr
 :data:`KEEPALIVE_SECONDS` or when the server has closed them, at most ``max_connections``
 open at once (waiting up to the read timeout for one). An answer's header names are lower
 case, a repeated header's values joined by ``", "``; a gzip or deflate body is decoded. A
-journal entry's POST on loopback costs a third of httpx's CPU (its layers, its cookie jar).
+journal entry's POST on loopback costs a third of httpx's CPU (its layers, its cookie jar),
+and reading the answer off the socket directly a third less than http.client's response.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import threading
 import time
 import zlib
 from collections.abc import Iterable
+
+from ledgerlink.io.http_wire import Broken, Connection, connect
 
 #: seconds an idle connection is kept for reuse (httpx's default keep-alive expiry)
 KEEPALIVE_SECONDS = 5.0
@@ -90,14 +93,6 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def _header_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in pairs:
-        key = name.lower()
-        out[key] = f"{out[key]}, {value}" if key in out else value
-    return out
-
-
 def _decoded(content: bytes, encoding: str) -> bytes:
     """``content`` without its Content-Encoding (gzip, deflate; others are left as they are)."""
     for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
@@ -126,123 +121,6 @@ def _closed_by_server(sock: socket.socket | None) -> bool:
         return True
 
 
-class _Head:
-    """An answer's header fields as :class:`http.client.HTTPResponse` reads them (``get``,
-    ``get_all``, ``items``), parsed straight from the header lines: the standard library
-    parses them through the :mod:`email` package (a feed parser and a message object per
-    answer), which cost more CPU than the rest of reading the answer.
-
-    ``fields``: each lower-case name's values joined by ``", "`` (what the pool answers with);
-    a folded line (obs-fold) continues its field's value after a space; a line without a colon
-    is left out, as the email parser leaves it out."""
-
-    __slots__ = ("fields", "_pairs")
-
-    def __init__(self, lines: list[bytes]) -> None:
-        pairs: list[list[str]] = []
-        for raw in lines:
-            line = raw.decode("iso-8859-1").rstrip("\r\n")
-            if not line:
-                continue
-            if line[0] in " \t":
-                if pairs:
-                    pairs[-1][1] = f"{pairs[-1][1]} {line.strip()}".strip()
-                continue
-            name, colon, value = line.partition(":")
-            if colon and name and name == name.strip():
-                pairs.append([name, value.strip()])
-        self._pairs = [(name, value) for name, value in pairs]
-        self.fields = _header_dict(self._pairs)
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        for key, value in self._pairs:
-            if key.lower() == name.lower():
-                return value
-        return default
-
-    def get_all(self, name: str, default: list[str] | None = None) -> list[str] | None:
-        return [value for key, value in self._pairs if key.lower() == name.lower()] or default
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._pairs)
-
-
-class _Answer(http.client.HTTPResponse):
-    """:class:`http.client.HTTPResponse` reading its header fields as :class:`_Head`; the
-    status line, the 100-continue skipping, the framing (chunked, Content-Length, closing)
-    and the limits (line length, number of fields) are the standard library's."""
-
-    headers: _Head  # type: ignore[assignment]
-
-    def begin(self) -> None:
-        if self.headers is not None:  # already begun
-            return
-        while True:
-            version, status, reason = self._read_status()  # type: ignore[attr-defined]
-            if status != http.client.CONTINUE:
-                break
-            http.client._read_headers(self.fp)  # type: ignore[attr-defined]
-        self.code = self.status = status
-        self.reason = reason.strip()
-        if version in ("HTTP/1.0", "HTTP/0.9"):
-            self.version = 10
-        elif version.startswith("HTTP/1."):
-            self.version = 11
-        else:
-            raise http.client.UnknownProtocol(version)
-        self.headers = self.msg = _Head(http.client._read_headers(self.fp))  # type: ignore[attr-defined]
-        encoding = self.headers.get("transfer-encoding")
-        self.chunked = bool(encoding and encoding.lower() == "chunked")
-        if self.chunked:
-            self.chunk_left = None
-        self.will_close = self._check_close()  # type: ignore[attr-defined]
-        length = self.headers.get("content-length")
-        self.length = int(length) if length and not self.chunked and length.isascii() and length.isdigit() else None
-        if (status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or 100 <= status < 200
-                or self._method == "HEAD"):  # type: ignore[attr-defined]
-            self.length = 0
-        if not self.will_close and not self.chunked and self.length is None:
-            self.will_close = True
-
-
-class _OneWrite:
-    """A connection that sends a request's head and body in one write: ``endheaders()``
-    leaves the head in ``held`` (http.client would send it alone, then the body), and
-    :func:`_send_request` sends both together. One system call and one TCP segment for a
-    small request instead of two, and one release of the GIL fewer."""
-
-    held: bytes | None = None
-    response_class = _Answer
-
-    def send(self, data: bytes) -> None:  # type: ignore[override]
-        if self.held is None:
-            super().send(data)  # type: ignore[misc]
-        else:
-            self.held += data
-
-
-class _Http(_OneWrite, http.client.HTTPConnection):
-    pass
-
-
-class _Https(_OneWrite, http.client.HTTPSConnection):
-    pass
-
-
-def _send_request(conn: _Http | _Https, method: str, target: str, headers: Iterable[tuple[str, str]],
-                  body: bytes) -> None:
-    conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-    for name, value in headers:
-        conn.putheader(name, value)
-    conn.held = b""
-    try:
-        conn.endheaders()
-        data = conn.held + body
-    finally:
-        conn.held = None
-    conn.sock.sendall(data)  # type: ignore[union-attr]
-
-
 class HttpPool:
     """Kept-alive connections per (scheme, host, port), safe to share between threads.
 
@@ -255,7 +133,7 @@ class HttpPool:
         self.read_timeout = read_timeout
         self.max_connections = max_connections
         self._tls = tls
-        self._idle: dict[tuple[str, str, int], list[tuple[float, _Http | _Https]]] = {}
+        self._idle: dict[tuple[str, str, int], list[tuple[float, Connection]]] = {}
         self._open = 0
         self._changed = threading.Condition()
         self._closed = False
@@ -284,33 +162,30 @@ class HttpPool:
         finally:
             self._checkin(key, conn, keep)
 
-    def _exchange(self, conn: _Http | _Https, method: str, target: str,
+    def _exchange(self, conn: Connection, method: str, target: str,
                   headers: Iterable[tuple[str, str]], body: bytes) -> tuple[Answer, bool]:
         try:
-            _send_request(conn, method, target, headers, body)
+            conn.send(method, target, headers, body)
         except socket.timeout as exc:
             raise AnswerLost("WriteTimeout", str(exc) or "timed out") from None
-        except (OSError, http.client.HTTPException) as exc:
+        except OSError as exc:
             raise AnswerLost("WriteError", str(exc) or type(exc).__name__) from None
         try:
-            raw = conn.getresponse()
-            content = raw.read()
+            status, found, content, keep = conn.answer(method)
         except socket.timeout as exc:
             raise AnswerLost("ReadTimeout", str(exc) or "timed out") from None
-        except (http.client.RemoteDisconnected, http.client.BadStatusLine, http.client.IncompleteRead,
-                http.client.LineTooLong) as exc:
-            raise AnswerLost("RemoteProtocolError", str(exc) or type(exc).__name__) from None
-        except (OSError, http.client.HTTPException) as exc:
+        except Broken as exc:
+            raise AnswerLost("RemoteProtocolError", str(exc)) from None
+        except OSError as exc:
             raise AnswerLost("ReadError", str(exc) or type(exc).__name__) from None
-        found = raw.headers.fields
         if "content-encoding" in found and content:
             try:
                 content = _decoded(content, found["content-encoding"])
             except zlib.error as exc:
                 raise AnswerLost("DecodingError", f"the answer's {found['content-encoding']} body: {exc}") from None
-        return Answer(raw.status, found, content), not raw.will_close
+        return Answer(status, found, content), keep
 
-    def _checkout(self, key: tuple[str, str, int], wait: float) -> _Http | _Https | None:
+    def _checkout(self, key: tuple[str, str, int], wait: float) -> Connection | None:
         """An idle connection to ``key`` still usable, or None after reserving room for a
         new one. Raises NotSent when no room frees within ``wait`` seconds."""
         deadline = time.monotonic() + wait
@@ -340,7 +215,7 @@ class HttpPool:
             for conn in stale:
                 conn.close()
 
-    def _drop_oldest_idle(self, stale: list[_Http | _Https]) -> bool:
+    def _drop_oldest_idle(self, stale: list[Connection]) -> bool:
         """Close the longest-idle connection to any other host (it makes room); False when none."""
         oldest = min(((idle[0][0], key) for key, idle in self._idle.items() if idle), default=None)
         if oldest is None:
@@ -349,15 +224,10 @@ class HttpPool:
         self._open -= 1
         return True
 
-    def _connect(self, key: tuple[str, str, int], timeout: float) -> _Http | _Https:
+    def _connect(self, key: tuple[str, str, int], timeout: float) -> Connection:
         scheme, host, port = key
-        conn: _Http | _Https
         try:
-            if scheme == "https":
-                conn = _Https(host, port, timeout=timeout, context=self._context())
-            else:
-                conn = _Http(host, port, timeout=timeout)
-            conn.connect()
+            return connect(scheme, host, port, timeout, self._context() if scheme == "https" else None)
         except socket.timeout as exc:
             self._release()
             raise NotSent("ConnectTimeout", str(exc) or "timed out") from None
@@ -367,14 +237,13 @@ class HttpPool:
         except BaseException:
             self._release()
             raise
-        return conn
 
     def _release(self) -> None:
         with self._changed:
             self._open -= 1
             self._changed.notify()
 
-    def _checkin(self, key: tuple[str, str, int], conn: _Http | _Https, keep: bool) -> None:
+    def _checkin(self, key: tuple[str, str, int], conn: Connection, keep: bool) -> None:
         if not keep or conn.sock is None:
             conn.close()
             self._release()

@@ -191,6 +191,9 @@ HEADS = {
     "no-content": b"HTTP/1.1 204 No Content\r\nX-Request-Id: r-1\r\n\r\n",
     "spaces-and-case": b"HTTP/1.1 200 OK\r\nX-Pad:   spaced value\t \r\nCONTENT-length: 3\r\nx-pad: two\r\n\r\nabc",
     "empty-value": b"HTTP/1.1 200 OK\r\nX-Empty:\r\nContent-Length: 0\r\n\r\n",
+    "chunk-extension-and-trailer": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\n"
+                                   b"A\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n",
+    "folded": b"HTTP/1.1 200 OK\r\nX-Long: one\r\n  two\r\nContent-Length: 2\r\n\r\nok",
 }
 
 
@@ -210,6 +213,45 @@ def test_an_answer_with_too_many_header_fields_is_an_unknown_outcome():
     with raw_server(lambda request, number: reply) as server, pool() as http:
         with pytest.raises(OutcomeUnknown, match="after the request was sent"):
             outbound.send(http, entry(server.url), {}, [])
+
+
+def test_answers_one_after_another_on_one_connection_each_read_whole():
+    # bare LF line ends, a 100 Continue first, then a chunked answer: each taken off the
+    # connection exactly, so the next answer starts where the last ended
+    replies = [b"HTTP/1.1 200 OK\nContent-Length: 3\n\nabc",
+               b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\n",
+               OK_JSON]
+    with raw_server(lambda request, number: replies.pop(0)) as server, pool() as http:
+        bodies = [outbound.send(http, Request("GET", f"{server.url}/{n}"), {}, [])[0].text for n in range(3)]
+    assert bodies == ["abc", "de", '{"id": "7"}'] and {n for n, _ in server.requests} == {1}
+
+
+def test_an_answer_followed_by_bytes_nobody_asked_for_does_not_keep_its_connection():
+    with raw_server(lambda request, number: OK_JSON + b"HTTP/1.1 200 OK\r\n") as server, pool() as http:
+        for path in ("/a", "/b"):
+            assert outbound.send(http, Request("GET", f"{server.url}{path}"), {}, [])[0].status == 200
+    assert [n for n, _ in server.requests] == [1, 2]
+
+
+@pytest.mark.parametrize("reply", [
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+    b"ICY 200 OK\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/2 200\r\nContent-Length: 0\r\n\r\n",
+], ids=["bad-chunk-size", "head-too-long", "not-http", "bad-status", "http-2"])
+def test_a_malformed_answer_is_an_unknown_outcome(reply):
+    with raw_server(lambda request, number: reply, close_after_answer=True) as server, pool() as http:
+        with pytest.raises(OutcomeUnknown, match="RemoteProtocolError after the request was sent"):
+            outbound.send(http, entry(server.url), {}, [])
+
+
+@pytest.mark.parametrize("headers", [{"X-Evil": "a\r\nInjected: 1"}, {"Bad Name:": "v"}])
+def test_a_header_that_would_break_the_request_is_refused_before_sending(headers):
+    with raw_server(lambda request, number: OK_JSON) as server, pool() as http:
+        with pytest.raises(ValueError) as info:
+            outbound.send(http, Request("GET", f"{server.url}/x", headers=headers), {}, [])
+    assert "Injected: 1" not in str(info.value) and not server.requests
 
 
 def test_a_redirect_is_an_answer_not_followed():

@@ -19,7 +19,7 @@ plus one ``ledgerlink worker``), each with the side's own default thread counts.
 
 Run: .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/compare.py [--quick]
      [--events N] [--concurrency C] [--runs R] [--deployments serve,worker]
-     [--profile DIR] [--baseline COMMIT | --baseline-root DIR --baseline-python PYTHON] [--tree-serve-args ARGS]
+     [--profile DIR] [--baseline COMMIT | --baseline-root DIR --baseline-python PYTHON] [--tree-serve-args ARGS] [--tree-worker-args ARGS]
      [--pg URL]
 """
 
@@ -165,7 +165,8 @@ def one_run(side: Side, deployment: str, args: argparse.Namespace, tag: str) -> 
                          serve)
         pids = [serve.target_pid]
         if deployment == "worker":
-            pids.append(start(setup, side, "worker", ["worker", *common],
+            worker_args = ["worker", *common] + (args.tree_worker_args.split() if side.label == "working tree" else [])
+            pids.append(start(setup, side, "worker", worker_args,
                               profile and profile.with_name(profile.name + "-worker")).target_pid)
         if args.warmup:
             burst.loadgen(url, sink_url, event, args.warmup, min(16, args.concurrency), f"w{tag}")
@@ -241,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tree-serve-args", default="", metavar="ARGS",
                         help="more arguments for the working tree's serve only, e.g. '--processes 2' "
                              "(against --baseline-root of the same tree, it measures just that option)")
+    parser.add_argument("--tree-worker-args", default="", metavar="ARGS",
+                        help="more arguments for the working tree's `ledgerlink worker` (e.g. --threads 4)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 60 events, warm-up 10, concurrency 4, one run, unless given")
     parser.add_argument("--profile", type=Path, metavar="DIR",

@@ -172,3 +172,26 @@ def test_what_json_cannot_hold_is_refused_by_both_writers():
             jsonio.dumps({"v": value})
         with pytest.raises(TypeError):
             jsonio.dumpb([value])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('{"amount": 1234, "rate": 1.10, "tiny": 1e-7}', {"amount": 1234, "rate": Decimal("1.10"), "tiny": Decimal("1e-7")}),
+    ('[18446744073709551616, -9223372036854775809, 12]', [18446744073709551616, -9223372036854775809, 12]),
+    ('{"a": 1, "a": 2, "b": [{"c": [0.5]}]}', {"a": 2, "b": [{"c": [Decimal("0.5")]}]}),
+    ('{"id": "evt_1", "n": -0, "ok": true, "none": null}', {"id": "evt_1", "n": 0, "ok": True, "none": None}),
+])
+def test_numbers_are_exact_whichever_parser_read_them(text, expected):
+    value = jsonio.loads(text)
+    assert value == expected and json.dumps(value, default=str) == json.dumps(expected, default=str)
+    assert not any(isinstance(v, float) for v in _leaves(value))
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value

@@ -4,7 +4,7 @@ these connections per host and tells their failures apart.
 
 What is read is what http.client reads: a status line of HTTP/1.x, header fields (a folded
 line continues its field, a line without a colon is left out, at most :data:`MAX_FIELDS`
-of at most :data:`MAX_LINE` bytes), a 100 Continue skipped, a body framed by chunks, by
+of at most :data:`MAX_LINE` bytes), interim answers (100 Continue, 103 Early Hints) skipped, a body framed by chunks, by
 Content-Length, or by the end of the stream; 204, 304 and HEAD answers without one.
 """
 
@@ -176,9 +176,10 @@ class Connection:
         while True:
             lines = self._head()
             minor, status = _status_line(lines[0])
-            if status != 100:
+            if not 100 <= status < 200 or status == 101:
                 break
-            # 100 Continue: its head is dropped, the real answer follows
+            # an interim answer (100 Continue, 103 Early Hints): its head is dropped, the
+            # final answer follows on the same connection
         fields = _fields(lines[1:])
         connection = fields.get("connection", "").lower()
         if "close" in connection:

@@ -187,6 +187,8 @@ def test_an_answer_s_headers_are_lower_case_repeats_joined_gzip_decoded_charset_
 HEADS = {
     "chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n: 1\r\n1\r\n}\r\n0\r\n\r\n",
     "continue": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}",
+    "early-hints": b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+                   b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
     "http-1.0-to-close": b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"id\": 1}",
     "no-content": b"HTTP/1.1 204 No Content\r\nX-Request-Id: r-1\r\n\r\n",
     "spaces-and-case": b"HTTP/1.1 200 OK\r\nX-Pad:   spaced value\t \r\nCONTENT-length: 3\r\nx-pad: two\r\n\r\nabc",

@@ -202,7 +202,8 @@ class Connection:
                 pass
             body = bytes(self.buffer)
             self.buffer.clear()
-        return status, fields, body, keep and not self.buffer
+        # after 101 Switching Protocols the connection no longer speaks HTTP/1.1
+        return status, fields, body, keep and status != 101 and not self.buffer
 
 
 def connect(scheme: str, host: str, port: int, timeout: float, tls: ssl.SSLContext | None) -> Connection:

@@ -167,22 +167,31 @@ def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> 
     indented JSON, and what orjson refuses (a key that is not a string, an integer beyond 64
     bits, a lone surrogate), by simplejson, with the same text or the same error."""
     if indent is None:
-        try:
-            return orjson.dumps(value, default=_fragment,
-                                option=_ORJSON_OPTIONS | orjson.OPT_SORT_KEYS if sort_keys else _ORJSON_OPTIONS).decode()
-        except TypeError:  # orjson.JSONEncodeError is one
-            pass
-    return simplejson.dumps(value, use_decimal=True, indent=indent, sort_keys=sort_keys,
-                            ensure_ascii=False, separators=None if indent else (",", ":"),
-                            default=_default)
+        quick = _orjson(value, sort_keys)
+        if quick is not None:
+            return quick.decode()
+    return _simplejson(value, indent, sort_keys)
 
 
 def dumpb(value: Any) -> bytes:
     """:func:`dumps` as UTF-8 bytes, compact (what goes on the wire or into a file)."""
+    quick = _orjson(value, False)
+    return quick if quick is not None else _simplejson(value, None, False).encode("utf-8")
+
+
+def _orjson(value: Any, sort_keys: bool) -> bytes | None:
+    """Compact JSON by orjson; None for what it refuses (simplejson writes it or says why)."""
     try:
-        return orjson.dumps(value, default=_fragment, option=_ORJSON_OPTIONS)
-    except TypeError:
-        return dumps(value).encode("utf-8")
+        return orjson.dumps(value, default=_fragment,
+                            option=_ORJSON_OPTIONS | orjson.OPT_SORT_KEYS if sort_keys else _ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return None
+
+
+def _simplejson(value: Any, indent: int | None, sort_keys: bool) -> str:
+    return simplejson.dumps(value, use_decimal=True, indent=indent, sort_keys=sort_keys,
+                            ensure_ascii=False, separators=None if indent else (",", ":"),
+                            default=_default)
 
 
 def _fragment(value: Any) -> Any:
@@ -192,8 +201,6 @@ def _fragment(value: Any) -> Any:
         return orjson.Fragment(str(value))
     if isinstance(value, str):
         return str.__str__(value)
-    if isinstance(value, bool):  # pragma: no cover - bool cannot be subclassed
-        return bool(value)
     if isinstance(value, int):
         return orjson.Fragment(int.__repr__(value))
     if isinstance(value, float):

@@ -4,8 +4,9 @@ these connections per host and tells their failures apart.
 
 What is read is what http.client reads: a status line of HTTP/1.x, header fields (a folded
 line continues its field, a line without a colon is left out, at most :data:`MAX_FIELDS`
-of at most :data:`MAX_LINE` bytes), interim answers (100 Continue, 103 Early Hints) skipped, a body framed by chunks, by
-Content-Length, or by the end of the stream; 204, 304 and HEAD answers without one.
+of at most :data:`MAX_LINE` bytes), interim answers (100 Continue, 103 Early Hints)
+skipped, a body framed by chunks, by Content-Length, or by the end of the stream; 204, 304
+and HEAD answers without one.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _fields(lines: list[bytes]) -> dict[str, str]:
         name, colon, value = line.partition(":")
         if colon and name and name == name.strip():
             pairs.append([name, value.strip()])
-    return header_dict((name, value) for name, value in pairs)
+    return _joined(pairs)
 
 
 def _status_line(line: bytes) -> tuple[int, int]:
@@ -215,7 +216,8 @@ def connect(scheme: str, host: str, port: int, timeout: float, tls: ssl.SSLConte
     return Connection(made.sock)  # type: ignore[arg-type]
 
 
-def header_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+def _joined(pairs: Iterable[list[str]]) -> dict[str, str]:
+    """Each lower-case name's values joined by ``", "``, in the order they came."""
     out: dict[str, str] = {}
     for name, value in pairs:
         key = name.lower()

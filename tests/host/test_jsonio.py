@@ -90,7 +90,8 @@ json_strings = st.lists(st.sampled_from(["a", "[", "{", "]", '\\"', "\\\\", "\\u
                                          "\\ud800", "\\udc00", "\\\\ud800"]), max_size=4).map(
     lambda parts: '"' + "".join(parts) + '"')
 json_texts = st.recursive(
-    json_strings | st.sampled_from(["1", "-2.50", "true", "null"]),
+    json_strings | st.sampled_from(["1", "-2.50", "1E+5", "-0.0", "2e-3", "123456789012345678901234567890",
+                                    "true", "null"]),
     lambda inner: st.lists(inner, max_size=3).map(lambda items: "[" + ",".join(items) + "]")
     | st.lists(st.tuples(json_strings, inner), max_size=3).map(
         lambda pairs: "{" + ",".join(f"{k}:{v}" for k, v in pairs) + "}"),

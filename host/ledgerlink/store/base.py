@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -79,6 +79,14 @@ def retried_on_deadlock(method: F) -> F:
     return again  # type: ignore[return-value]
 
 
+def _close_quietly(conn: sa.Connection) -> None:
+    """Close ``conn``; one the database already broke is discarded by the pool all the same."""
+    try:
+        conn.close()
+    except sa.exc.DBAPIError:
+        pass
+
+
 class StoreBase:
     """The engine, the write transaction and the clock; health, lifecycle and wake-ups.
 
@@ -112,6 +120,10 @@ class StoreBase:
         self._probed_at: float | None = None
         self._health_lock = threading.Lock()
         self._probe_lock = threading.Lock()
+        #: on SQLite, the one connection every write transaction of this process runs on,
+        #: under the write lock (see :meth:`write_transaction`); opened on the first write
+        self._writer: sa.Connection | None = None
+        self._writer_pool: sa.pool.Pool | None = None
 
     @staticmethod
     def _now(now: float | None) -> float:
@@ -121,17 +133,35 @@ class StoreBase:
     @contextmanager
     def write_transaction(self) -> Iterator[sa.Connection]:
         """A write transaction; on SQLite, one at a time in this process. A failure that
-        means the store cannot take writes (:func:`unavailable`) is noted (:meth:`note_unavailable`)."""
+        means the store cannot take writes (:func:`unavailable`) is noted (:meth:`note_unavailable`).
+
+        On SQLite every write transaction of the process runs on one connection, kept open
+        and used under the write lock. SQLite drops a connection's whole page cache when it
+        finds that another connection changed the database, so writers taking turns on
+        connections from the pool read every page they touch again from the file; the one
+        writer keeps its cache (its own writes do not stale it) and skips the pool's
+        checkout and reset besides. After an error that leaves it unusable, and after the
+        engine's pool was disposed, it is replaced."""
         try:
             if self._write_lock is None:
                 with self.engine.begin() as conn:
                     yield conn
-            elif self._writer_lock is None:
-                with self._write_lock, self.engine.begin() as conn:
-                    yield conn
-            else:
-                with self._write_lock, self._writer_lock.held(), self.engine.begin() as conn:
-                    yield conn
+                return
+            with self._write_lock:
+                conn = self._writer
+                if conn is None or self._writer_pool is not self.engine.pool:  # disposed: a new one too
+                    if conn is not None:
+                        _close_quietly(conn)
+                    conn = self._writer = self.engine.connect()
+                    self._writer_pool = self.engine.pool
+                try:
+                    with self._writer_lock.held() if self._writer_lock else nullcontext(), conn.begin():
+                        yield conn
+                except BaseException as exc:
+                    if conn.invalidated or conn.closed or isinstance(exc, sa.exc.DBAPIError) and unavailable(exc):
+                        self._writer = None
+                        _close_quietly(conn)
+                    raise
         except sa.exc.DBAPIError as exc:
             if unavailable(exc):
                 self.note_unavailable(exc)
@@ -248,6 +278,11 @@ class StoreBase:
 
     def dispose(self) -> None:
         """Close the pooled connections and the writer lock file (the store is not used afterwards)."""
+        if self._write_lock is not None:
+            with self._write_lock:
+                if self._writer is not None:
+                    _close_quietly(self._writer)
+                    self._writer = None
         self.engine.dispose()
         if self._writer_lock is not None:
             self._writer_lock.close()

@@ -79,11 +79,14 @@ def retried_on_deadlock(method: F) -> F:
     return again  # type: ignore[return-value]
 
 
-def _close_quietly(conn: sa.Connection) -> None:
-    """Close ``conn``; one the database already broke is discarded by the pool all the same."""
+def _discard(conn: sa.Connection) -> None:
+    """Close ``conn``'s DB-API connection for good rather than hand it back to its pool (the
+    next checkout opens a new one)."""
     try:
+        if not conn.closed and not conn.invalidated:
+            conn.invalidate()
         conn.close()
-    except sa.exc.DBAPIError:
+    except sa.exc.SQLAlchemyError:
         pass
 
 
@@ -151,7 +154,7 @@ class StoreBase:
                 conn = self._writer
                 if conn is None or self._writer_pool is not self.engine.pool:  # disposed: a new one too
                     if conn is not None:
-                        _close_quietly(conn)
+                        _discard(conn)
                     conn = self._writer = self.engine.connect()
                     self._writer_pool = self.engine.pool
                 try:
@@ -160,7 +163,7 @@ class StoreBase:
                 except BaseException as exc:
                     if conn.invalidated or conn.closed or isinstance(exc, sa.exc.DBAPIError) and unavailable(exc):
                         self._writer = None
-                        _close_quietly(conn)
+                        _discard(conn)
                     raise
         except sa.exc.DBAPIError as exc:
             if unavailable(exc):
@@ -281,7 +284,7 @@ class StoreBase:
         if self._write_lock is not None:
             with self._write_lock:
                 if self._writer is not None:
-                    _close_quietly(self._writer)
+                    _discard(self._writer)
                     self._writer = None
         self.engine.dispose()
         if self._writer_lock is not None:

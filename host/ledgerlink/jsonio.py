@@ -60,10 +60,12 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     msgspec reads it (a Stripe event in less than half the standard library's time), handing
     each number with a fraction or exponent to ``Decimal`` as its exact text; when msgspec
     refuses the text, the standard library's C scanner reads it again and words the error
-    (or reads what only it accepts: a lone surrogate escape, refused afterwards). Raises :class:`JSONDecodeError` (with the line and column) for
-    bad JSON, for objects and arrays nested more than ``max_depth`` deep, for a lone
-    surrogate in a string, and for an integer of more digits than Python converts;
-    ``UnicodeDecodeError`` for bytes that are not UTF-8.
+    (or reads what only it accepts: a lone surrogate escape, refused afterwards).
+
+    Raises :class:`JSONDecodeError` (with the line and column) for bad JSON, for objects and
+    arrays nested more than ``max_depth`` deep, for a lone surrogate in a string, and for an
+    integer of more digits than Python converts; ``UnicodeDecodeError`` for bytes that are
+    not UTF-8.
     """
     if isinstance(text, bytes):
         text = text.decode("utf-8")

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from ledgerlink import jsonio
-from ledgerlink.testing.processes import ServeProcess, free_port, run_ledgerlink
+from ledgerlink.testing.processes import SandboxProcess, ServeProcess, run_ledgerlink
 from vendor_files import REPO
 
 GUIDE = REPO / "docs" / "writing-a-connector.md"
@@ -100,10 +100,8 @@ def test_the_guide_tests_pass(package):
 
 def test_a_signed_webhook_writes_one_note_which_undo_deletes(package, tmp_path):
     folder, env = package
-    port = free_port()
-    sandbox = subprocess.Popen([sys.executable, "-m", "ledgerlink", "sandbox", "acme", "--port", str(port)],
-                               env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    acme = f"http://127.0.0.1:{port}"
+    sandbox = SandboxProcess("acme", env=env)
+    acme = sandbox.url
     config = tmp_path / "ledgerlink.toml"
     config.write_text((folder / "ledgerlink.toml").read_text().replace("http://127.0.0.1:8090", acme))
     db = f"sqlite:///{tmp_path / 'acme.db'}"
@@ -112,7 +110,6 @@ def test_a_signed_webhook_writes_one_note_which_undo_deletes(package, tmp_path):
     serve = ServeProcess(tmp_path, db, folder / "recipes", config, env)
     try:
         serve.wait_healthy()
-        _wait_for(lambda: _up(acme), "the sandbox")
         event = {"id": "evt_guide_1", "type": "payment.received",
                  "data": {"reference": "INV-9", "amount": "40.00", "currency": "EUR"}}
         body = json.dumps(event).encode()
@@ -136,16 +133,7 @@ def test_a_signed_webhook_writes_one_note_which_undo_deletes(package, tmp_path):
                          headers={"Authorization": "Bearer acme-test-key"}).json()["data"] == []
     finally:
         serve.terminate()
-        sandbox.terminate()
-        sandbox.wait(10)
-
-
-def _up(url: str) -> bool:
-    try:
-        httpx.get(f"{url}/v1/notes", timeout=1.0)
-        return True
-    except httpx.HTTPError:
-        return False
+        sandbox.stop()
 
 
 def _wait_for(check, what: str, timeout: float = 30.0):

@@ -24,9 +24,11 @@ def _install_stop_signals() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def _with_workers(args: argparse.Namespace, banner: str, block: Callable[[Runtime], None]) -> int:
-    """Build the runtime, start its workers, run ``block(runtime)`` until SIGTERM or Ctrl-C,
-    then let in-flight runs finish and hand the rest back."""
+def _with_workers(args: argparse.Namespace, banner: str, block: Callable[[Runtime, Callable[..., None]], None]) -> int:
+    """Build the runtime, start its workers, run ``block(runtime, say)`` until SIGTERM or
+    Ctrl-C, then let in-flight runs finish and hand the rest back. ``say(**fields)`` prints
+    ``banner`` (``{runtime}``, ``{recipes}``, ``{db}`` and the fields); ``block`` calls it
+    once it is ready (a server: once its port is bound)."""
     import logging
 
     from ledgerlink.engine.runtime import Settings
@@ -40,13 +42,16 @@ def _with_workers(args: argparse.Namespace, banner: str, block: Callable[[Runtim
     pool = WorkerPool(runtime, args.workers)
     pool.start()
     _install_stop_signals()
-    print(banner.format(runtime=runtime, recipes=len(runtime.registry.active()), db=runtime.store.safe_url),
-          flush=True)
+
+    def say(**fields: object) -> None:
+        print(banner.format(runtime=runtime, recipes=len(runtime.registry.active()), db=runtime.store.safe_url,
+                            **fields), flush=True)
+
     idle = runtime.registry.idle_reason()
     if idle:
         logging.getLogger("ledgerlink").warning("%s", idle)
     try:
-        block(runtime)
+        block(runtime, say)
     except KeyboardInterrupt:
         pass
     finally:
@@ -61,7 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ledgerlink.web.app import create_app
     from ledgerlink.web.servers import background, serve
 
-    def http(runtime: Runtime) -> None:
+    def http(runtime: Runtime, say: Callable[..., None]) -> None:
         with ExitStack() as stack:
             if args.metrics_listen:
                 from ledgerlink.web.metrics import metrics_app
@@ -71,17 +76,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                                          threads=2))
                 print(f"metrics on {running.url}/metrics", flush=True)
             serve(create_app(runtime=runtime), host=args.host, port=args.port, threads=args.threads,
-                  limits=connection_limits(args))
+                  limits=connection_limits(args), on_listen=lambda url: say(url=url))
 
-    return _with_workers(args, f"ledgerlink serving on http://{args.host}:{args.port} with {args.workers} "
+    return _with_workers(args, f"ledgerlink serving on {{url}} with {args.workers} "
                                f"worker(s); {{recipes}} recipe(s); database {{db}}", http)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     import threading
 
-    return _with_workers(args, f"ledgerlink worker: {args.workers} worker(s) on {{db}}",
-                         lambda runtime: threading.Event().wait())
+    def wait(runtime: Runtime, say: Callable[..., None]) -> None:
+        say()
+        threading.Event().wait()
+
+    return _with_workers(args, f"ledgerlink worker: {args.workers} worker(s) on {{db}}", wait)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -108,9 +116,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _install_stop_signals()
-    print(f"{args.connector} sandbox on http://{args.host}:{args.port}", flush=True)
     try:
-        serve(app, host=args.host, port=args.port, threads=args.threads, limits=connection_limits(args))
+        serve(app, host=args.host, port=args.port, threads=args.threads, limits=connection_limits(args),
+              on_listen=lambda url: print(f"{args.connector} sandbox on {url}", flush=True))
     except KeyboardInterrupt:
         pass
     return 0

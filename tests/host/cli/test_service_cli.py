@@ -16,7 +16,7 @@ from ledgerlink.store import Store
 from ledgerlink_sandboxes.quickbooks import create_sandbox
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, recipes_dir, signed, write_config
 from ledgerlink.testing.databases import migrated_db
-from ledgerlink.testing.processes import ServeProcess, free_port
+from ledgerlink.testing.processes import SandboxProcess, ServeProcess
 from stripe_events import invoice_paid_event
 
 ENV = {"LL_TEST_WHSEC": WEBHOOK_SECRET, "LL_TEST_QBO_TOKEN": QBO_TOKEN, "LEDGERLINK_ADMIN_TOKEN": ADMIN_TOKEN}
@@ -93,30 +93,32 @@ def test_runs_list_show_and_replay_commands(tmp_path, run_subprocess, serve_proc
         assert missing.returncode == 1 and "no run 999" in missing.stderr
 
 
-def test_sandbox_command_serves_the_connector_sandbox(tmp_path, run_subprocess):
-    import subprocess
-    import sys
-
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "ledgerlink", "sandbox", "quickbooks", "--port", str(port),
-                                "--set", "rate_limit=false"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                stats = httpx.get(f"http://127.0.0.1:{port}/__sandbox/stats", timeout=1).json()
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.1)
-        assert stats["requests"] == 0
-        denied = httpx.get(f"http://127.0.0.1:{port}/v3/company/9130350000000000/account/1")
+def test_sandbox_command_serves_the_connector_sandbox(run_subprocess):
+    # --port 0: the sandbox takes a free port and names it once it is bound
+    with SandboxProcess("quickbooks", "rate_limit=false") as sandbox:
+        assert sandbox.url.startswith("http://127.0.0.1:") and sandbox.port != 0
+        assert sandbox.get("/__sandbox/stats")["requests"] == 0
+        denied = httpx.get(f"{sandbox.url}/v3/company/9130350000000000/account/1")
         assert denied.status_code == 401
-    finally:
-        process.terminate()
-        process.wait(10)
     unknown = run_subprocess("sandbox", "quickbook")
     assert unknown.returncode == 1 and 'did you mean "quickbooks"' in unknown.stderr
+
+
+def test_a_taken_port_is_named_with_the_fix(run_subprocess):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = run_subprocess("sandbox", "quickbooks", "--port", str(port))
+    assert refused.returncode == 1, refused.stderr
+    assert refused.stderr.strip() == (f"error: cannot listen on 127.0.0.1:{port}: another process listens on "
+                                      f"that port; stop it, or choose another port (--port)")
+    elsewhere = run_subprocess("sandbox", "quickbooks", "--host", "192.0.2.1", "--port", "0")  # TEST-NET-1
+    assert elsewhere.returncode == 1, elsewhere.stderr
+    assert elsewhere.stderr.strip() == ("error: cannot listen on 192.0.2.1:0: that address is not one of this "
+                                        "machine's; choose one it has (--host)")
 
 
 def test_sandbox_command_refuses_what_the_sandbox_does_not_take(run_subprocess):

@@ -10,8 +10,6 @@ from __future__ import annotations
 import collections
 import json
 import logging
-import subprocess
-import sys
 import threading
 import time
 
@@ -26,7 +24,7 @@ from vendor_files import REPO
 from runtime_fixtures import (ADMIN_TOKEN, QBO_TOKEN, RECIPES, deliver, entries_by_event, recipes_dir, signed,
                               wait_settled, working, write_config)
 from ledgerlink.testing.databases import migrated_db
-from ledgerlink.testing.processes import free_port
+from ledgerlink.testing.processes import SandboxProcess
 from stripe_events import invoice_paid_event
 
 REALM = "9130350000000000"
@@ -202,28 +200,12 @@ def test_governor_keeps_1000_runs_inside_the_sandbox_limits(tmp_path, monkeypatc
     through PostgreSQL is proven in test_scale_out.py (four processes, zero 429s). That every
     slot is used is proven exactly on a simulated clock (test_governor_simulated.py); the
     share of the allowed rate real time gets is printed here and by bench/governor.py."""
-    import httpx
-
-
     monkeypatch.setenv("LL_TEST_WHSEC", WHSEC)
     monkeypatch.setenv("LL_TEST_QBO_TOKEN", QBO_TOKEN)
-    port = free_port()
-    sandbox = subprocess.Popen(
-        [sys.executable, "-m", "ledgerlink", "sandbox", "quickbooks", "--port", str(port),
-         "--set", "rate_limit=true", "--set", "requests_per_window=500", "--set", "window_seconds=5.0",
-         "--set", "concurrent=10", "--set", "latency=0.002"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    sandbox = SandboxProcess("quickbooks", "rate_limit=true", "requests_per_window=500", "window_seconds=5.0",
+                             "concurrent=10", "latency=0.002")
+    url = sandbox.url
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/__sandbox/stats", timeout=1.0)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or sandbox.poll() is not None:
-                    raise AssertionError("the sandbox did not start")
-                time.sleep(0.1)
         config = write_config(tmp_path, url)
         with config.open("a") as f:
             f.write("\n[connections.quickbooks.limits]\nrequests = 500\nper_seconds = 5.0\nconcurrent = 10\n")
@@ -244,10 +226,9 @@ def test_governor_keeps_1000_runs_inside_the_sandbox_limits(tmp_path, monkeypatc
                 pool.stop()
         finally:
             runtime.close()
-        stats = httpx.get(f"{url}/__sandbox/stats").json()
+        stats = sandbox.get("/__sandbox/stats")
     finally:
-        sandbox.terminate()
-        sandbox.wait(10)
+        sandbox.stop()
     achieved = GOVERNOR_RUNS / elapsed
     print(f"governor: {GOVERNOR_RUNS} requests in {elapsed:.1f} s = {achieved:.1f}/s of 100/s allowed "
           f"({achieved / 100.0:.0%}); 429s: {stats['throttled']}; busiest window "

@@ -52,15 +52,12 @@ from __future__ import annotations
 import collections
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import ledgerlink.io.outbound
 import ledgerlink.engine.runner
 from runtime_fixtures import QBO_TOKEN, RECIPES, signed, write_config
@@ -70,7 +67,7 @@ from ledgerlink.engine.runtime import Settings
 from ledgerlink.engine.worker import WorkerPool
 from ledgerlink.engine.operations import build_runtime
 from ledgerlink.testing.databases import migrated_db
-from ledgerlink.testing.processes import free_port
+from ledgerlink.testing.processes import SandboxProcess
 from stripe_events import (
     charge_refunded_event,
     credit_note_created_event,
@@ -395,26 +392,13 @@ def wait_settled(runtime, expected_runs: int, timeout: float,
     raise AssertionError(f"runs did not settle: {runtime.store.counts()}")
 
 
-def start_sandbox(port: int) -> subprocess.Popen:
-    sandbox = subprocess.Popen(
-        [sys.executable, "-m", "ledgerlink", "sandbox", "quickbooks", "--port", str(port),
-         "--set", "rate_limit=true", "--set", f"requests_per_window={REQUESTS}",
-         "--set", f"window_seconds={PER_SECONDS}", "--set", f"concurrent={CONCURRENT}",
-         "--set", "latency=0.002",
-         # the workload books every currency for the same customers in a USD company, which
-         # QuickBooks refuses; it measures the governor, not the books
-         "--set", "currency_rules=off"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/__sandbox/stats", timeout=1.0)
-            return sandbox
-        except httpx.HTTPError:
-            if time.monotonic() > deadline or sandbox.poll() is not None:
-                sandbox.terminate()
-                raise AssertionError("the sandbox did not start")
-            time.sleep(0.1)
+def start_sandbox() -> SandboxProcess:
+    return SandboxProcess(
+        "quickbooks", "rate_limit=true", f"requests_per_window={REQUESTS}", f"window_seconds={PER_SECONDS}",
+        f"concurrent={CONCURRENT}", "latency=0.002",
+        # the workload books every currency for the same customers in a USD company, which
+        # QuickBooks refuses; it measures the governor, not the books
+        "currency_rules=off")
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -480,9 +464,8 @@ def run_workload(tmp_path: Path, monkeypatch, db: str, governor: str = "local",
     tally.install(monkeypatch)
     runs = runs_of(scale)
     events = mixed_events(scale)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    sandbox = start_sandbox(port)
+    sandbox = start_sandbox()
+    url = sandbox.url
     try:
         config = write_config(tmp_path, url)
         with config.open("a") as f:
@@ -495,7 +478,7 @@ def run_workload(tmp_path: Path, monkeypatch, db: str, governor: str = "local",
             deliver(runtime, events)
             pool = WorkerPool(runtime, 12)
             samples: list[tuple[int, int]] = []
-            sandbox_cpu, own_cpu = cpu_seconds(sandbox.pid), time.process_time()
+            sandbox_cpu, own_cpu = cpu_seconds(sandbox.process.pid), time.process_time()
             started = time.monotonic()
             pool.start()
             try:
@@ -503,7 +486,7 @@ def run_workload(tmp_path: Path, monkeypatch, db: str, governor: str = "local",
             finally:
                 elapsed = time.monotonic() - started
                 own_cpu = time.process_time() - own_cpu
-                sandbox_after = cpu_seconds(sandbox.pid)
+                sandbox_after = cpu_seconds(sandbox.process.pid)
                 sandbox_cpu = (f"{sandbox_after - sandbox_cpu:.1f} s"
                                if sandbox_cpu is not None and sandbox_after is not None else "unknown")
                 load = os.getloadavg()[0]
@@ -514,10 +497,9 @@ def run_workload(tmp_path: Path, monkeypatch, db: str, governor: str = "local",
             actions = sorted(workload_actions())
         finally:
             runtime.close()
-        stats = httpx.get(f"{url}/__sandbox/stats").json()
+        stats = sandbox.get("/__sandbox/stats")
     finally:
-        sandbox.terminate()
-        sandbox.wait(10)
+        sandbox.stop()
     return Measured(runs=runs, counts=counts, failures=failures, stats=stats, tally=tally,
                     actions=actions, elapsed=elapsed, started=started, samples=samples,
                     own_cpu=own_cpu, sandbox_cpu=sandbox_cpu, load=load)

@@ -12,7 +12,6 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 import threading
 import time
 
@@ -23,7 +22,7 @@ from ledgerlink.testing.databases import ON_POSTGRES
 from ledgerlink.store import Store
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, recipes_dir, signed, write_config
 from ledgerlink.testing.databases import migrated_db
-from ledgerlink.testing.processes import ServeProcess, deliver_until_acknowledged, free_port
+from ledgerlink.testing.processes import SandboxProcess, ServeProcess, deliver_until_acknowledged
 from stripe_events import invoice_paid_event
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="scale-out runs on PostgreSQL (make test-pg)")
@@ -32,43 +31,14 @@ REALM = "9130350000000000"
 RESTART = os.environ.get("LEDGERLINK_TEST_PG_RESTART", "")
 
 
-class Sandbox:
-    """The QuickBooks sandbox in its own process, as QuickBooks is."""
-
-    def __init__(self, *settings: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        sets = [arg for setting in settings for arg in ("--set", setting)]
-        self.process = subprocess.Popen([sys.executable, "-m", "ledgerlink", "sandbox", "quickbooks",
-                                         "--port", str(self.port), *sets],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{self.url}/__sandbox/stats", timeout=1.0)
-                return
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise AssertionError("the sandbox did not start")
-                time.sleep(0.1)
-
-    def get(self, path: str):
-        return httpx.get(f"{self.url}{path}", timeout=30).json()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
 @pytest.fixture
 def start_sandbox():
     """Start sandboxes in their own processes; every one is stopped after the test, even a
     failed one."""
-    started: list[Sandbox] = []
+    started: list[SandboxProcess] = []
 
-    def start(*settings: str) -> Sandbox:
-        started.append(Sandbox(*settings))
+    def start(*settings: str) -> SandboxProcess:
+        started.append(SandboxProcess("quickbooks", *settings))
         return started[-1]
 
     yield start

@@ -12,6 +12,7 @@ import time
 import httpx
 import pytest
 
+from ledgerlink.errors import ConfigError
 from ledgerlink.web import servers
 from ledgerlink.web.servers.limits import MAX_REQUEST_BODY, ConnectionLimits
 
@@ -111,15 +112,17 @@ def test_requests_are_served_concurrently_and_in_flight_ones_finish_on_stop():
 
 def test_a_port_in_use_is_refused():
     with servers.background(hello) as running:
-        with pytest.raises(OSError):
+        with pytest.raises(ConfigError) as refused:
             with servers.background(hello, port=running.port):
                 pass
+    assert refused.value.message == (f"cannot listen on 127.0.0.1:{running.port}: another process listens on "
+                                     f"that port; stop it, or choose another port (--port)")
 
 
 def test_a_refused_port_leaks_no_thread():
     with servers.background(hello) as running:
         before = server_threads()
-        with pytest.raises(OSError):
+        with pytest.raises(ConfigError):
             with servers.background(hello, port=running.port):
                 pass
         assert server_threads() == before

@@ -32,6 +32,7 @@ loop in :mod:`~ledgerlink.web.servers.loop`.
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import threading
@@ -44,6 +45,7 @@ from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.compat import IPPROTO_IPV6, IPV6_V6ONLY
 
+from ledgerlink.errors import ConfigError
 from ledgerlink.web.servers.channels import IDENT, Dispatcher, Server, Shared
 from ledgerlink.web.servers.limits import MAX_REQUEST_BODY, ConnectionLimits
 from ledgerlink.web.servers.loop import coalescing_loop
@@ -80,8 +82,17 @@ def _open_files(wanted: int) -> int:
 
 
 def _bind(host: str, port: int, all_addresses: bool) -> list[socket.socket]:
-    """Listening sockets for ``host:port`` (every address the name has, or the first)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    """Listening sockets for ``host:port`` (every address the name has, or the first).
+
+    Raises:
+        ConfigError: the name does not resolve, or an address cannot be listened on (the
+            port is taken, or is below 1024 without the privilege), worded for the operator.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {host}: the name does not resolve ({exc.strerror}); "
+                          f"give an address of this machine, e.g. --host 127.0.0.1") from None
     seen: set[Any] = set()
     socks: list[socket.socket] = []
     try:
@@ -94,12 +105,25 @@ def _bind(host: str, port: int, all_addresses: bool) -> list[socket.socket]:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress does
             if family == socket.AF_INET6:
                 sock.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1)
-            sock.bind(address)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                shown = f"[{address[0]}]:{address[1]}" if family == socket.AF_INET6 else f"{address[0]}:{address[1]}"
+                raise ConfigError(f"cannot listen on {shown}: {_BIND_FIXES.get(exc.errno, exc.strerror)}") from None
     except BaseException:
         for sock in socks:
             sock.close()
         raise
     return socks
+
+
+#: what an operator does about a port that cannot be listened on, by errno
+_BIND_FIXES = {
+    errno.EADDRINUSE: "another process listens on that port; stop it, or choose another port (--port)",
+    errno.EACCES: "ports below 1024 need privileges; choose a port from 1024 up (--port), or "
+                  "put a reverse proxy in front",
+    errno.EADDRNOTAVAIL: "that address is not one of this machine's; choose one it has (--host)",
+}
 
 
 def _create(app: Callable[..., Any], socks: list[socket.socket], threads: int,
@@ -135,11 +159,14 @@ def _create(app: Callable[..., Any], socks: list[socket.socket], threads: int,
 
 
 def serve(app: Callable[..., Any], host: str = "127.0.0.1", port: int = 8080, threads: int = 16,
-          limits: ConnectionLimits | None = None, **waitress_options: Any) -> None:
+          limits: ConnectionLimits | None = None, on_listen: Callable[[str], None] | None = None,
+          **waitress_options: Any) -> None:
     """Serve the WSGI ``app`` on ``host:port`` with waitress until the process is interrupted.
 
     ``threads`` worker threads answer requests concurrently; ``limits`` bounds what clients
-    may take (:class:`ConnectionLimits`' defaults when None). ``waitress_options`` are
+    may take (:class:`ConnectionLimits`' defaults when None). Port 0 takes a free port;
+    ``on_listen(url)`` is called once the socket is bound, with the base URL it listens on
+    (the port taken, not 0), before the first request is served. ``waitress_options`` are
     passed to waitress's adjustments (e.g. ``trusted_proxy``); the ``Server`` header
     defaults to ``ledgerlink``.
     """
@@ -147,6 +174,9 @@ def serve(app: Callable[..., Any], host: str = "127.0.0.1", port: int = 8080, th
     first = servers[0]
     for server in servers:
         server.print_listen("Serving on http://{}:{}")
+    if on_listen is not None:
+        shown = f"[{host}]" if ":" in host else host
+        on_listen(f"http://{shown}:{int(first.effective_port)}")
     try:
         coalescing_loop(timeout=first.adj.asyncore_loop_timeout, map=first._map)
     except (SystemExit, KeyboardInterrupt):
@@ -257,7 +287,7 @@ def background(app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0,
     server as :meth:`Running.stop` describes: the port is free and the thread has ended
     afterwards.
     """
-    # bind first, so a port in use fails here, before waitress starts any thread
+    # bind first, so a port in use fails here (ConfigError), before waitress starts any thread
     socks = _bind(host, port, all_addresses=False)
     try:
         server, = _create(app, socks, threads, limits, {})

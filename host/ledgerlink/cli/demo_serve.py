@@ -7,6 +7,7 @@ measures) for a condition; :func:`toml_value` writes a value into ``ledgerlink.t
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -55,16 +56,15 @@ def toml_value(value: Any) -> str:
 
 def start_serve(stack: ExitStack, directory: Path, db: str, recipes: str, config: Path,
                 env: dict[str, str], port: int | None = None) -> tuple[str, httpx.Client]:
-    """``ledgerlink serve`` on ``port`` (default: a free one), logging to
+    """``ledgerlink serve`` on ``port`` (default: a free one it takes itself), logging to
     ``directory/serve.log``, stopped (SIGTERM) when ``stack`` closes; returns its base URL and
-    a client for it, once ``/healthz`` answers."""
-    port = port or free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = open(directory / "serve.log", "w")
+    a client for it, once it has said where it listens and ``/healthz`` answers there."""
+    log_path = directory / "serve.log"
+    log = open(log_path, "w")
     stack.callback(log.close)
     serve = subprocess.Popen(
         [sys.executable, "-m", "ledgerlink", "serve", "--db", db, "--recipes", recipes,
-         "--config", str(config), "--port", str(port), "--workers", "2"],
+         "--config", str(config), "--port", str(port or 0), "--workers", "2"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def stop_serve() -> None:
@@ -77,10 +77,17 @@ def start_serve(stack: ExitStack, directory: Path, db: str, recipes: str, config
 
     stack.callback(stop_serve)
     client = stack.enter_context(httpx.Client(timeout=10.0, trust_env=False))
+    banner = re.compile(r"^ledgerlink serving on (http://127\.0\.0\.1:\d+) ", re.MULTILINE)
+    base = ""
 
     def healthy() -> bool:
+        nonlocal base
         if serve.poll() is not None:
-            raise DemoError(f"serve exited with status {serve.returncode}; see {directory / 'serve.log'}")
+            raise DemoError(f"serve exited with status {serve.returncode}; see {log_path}")
+        said = banner.search(log_path.read_text(errors="replace"))
+        if said is None:  # not listening yet (its banner is printed once the port is bound)
+            return False
+        base = said[1]
         return client.get(f"{base}/healthz").status_code == 200
 
     wait_until(healthy, 30, "ledgerlink serve to start")

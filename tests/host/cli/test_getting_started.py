@@ -9,6 +9,7 @@ says so when it has no recipe to run.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import httpx
 from runtime_fixtures import ADMIN_TOKEN, RECIPES
 from vendor_files import REPO
 from ledgerlink.testing.databases import migrated_db
-from ledgerlink.testing.processes import ServeProcess, free_port
+from ledgerlink.testing.processes import ServeProcess
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -103,24 +104,38 @@ def test_init_writes_a_starter_that_validates_and_serves(tmp_path, run_subproces
     assert not_a_folder.returncode == 1 and f"cannot write into {tmp_path / 'a-file'}" in not_a_folder.stderr
     db = f"sqlite:///{folder / 'ledgerlink.db'}"
     assert run_subprocess("db", "upgrade", "--db", db, cwd=folder).returncode == 0
-    port, metrics_port = free_port(), free_port()
     log = open(tmp_path / "serve.log", "w")
-    serve = subprocess.Popen([sys.executable, "-m", "ledgerlink", "serve", "--db", db, "--port", str(port),
-                              "--metrics-listen", f"127.0.0.1:{metrics_port}"], cwd=folder, stdout=log,
+    # port 0 for both: serve takes free ports itself and names them once bound
+    serve = subprocess.Popen([sys.executable, "-m", "ledgerlink", "serve", "--db", db, "--port", "0",
+                              "--metrics-listen", "127.0.0.1:0"], cwd=folder, stdout=log,
                              stderr=subprocess.STDOUT,
                              env={**os.environ, "LEDGERLINK_ADMIN_TOKEN": ADMIN_TOKEN, "LEDGERLINK_METRICS_TOKEN": ""})
     try:
-        health = _healthy(f"http://127.0.0.1:{port}", serve, tmp_path / "serve.log")
+        url = _said(r"^ledgerlink serving on (http://127\.0\.0\.1:[1-9]\d*) with 4 worker\(s\); 7 recipe\(s\)",
+                    serve, tmp_path / "serve.log")
+        metrics = _said(r"^metrics on (http://127\.0\.0\.1:[1-9]\d*/metrics)$", serve, tmp_path / "serve.log")
+        health = _healthy(url, serve, tmp_path / "serve.log")
         assert health["recipes"] == 7 and health["warnings"] == []
         with httpx.Client(trust_env=False) as client:
-            assert client.get(f"http://127.0.0.1:{port}/metrics").status_code == 401
-            scraped = client.get(f"http://127.0.0.1:{metrics_port}/metrics")
+            assert client.get(f"{url}/metrics").status_code == 401
+            scraped = client.get(metrics)
             assert scraped.status_code == 200 and "ledgerlink_recipes_active 7.0" in scraped.text
     finally:
         serve.terminate()
         serve.wait(30)
         log.close()
-    assert f"metrics on http://127.0.0.1:{metrics_port}/metrics" in (tmp_path / "serve.log").read_text()
+
+
+def _said(pattern: str, process, log_path: Path) -> str:
+    """The first group of the first line of serve's log that matches ``pattern``, once said."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = re.search(pattern, log_path.read_text(), re.MULTILINE)
+        if found:
+            return found[1]
+        assert process.poll() is None, log_path.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"serve did not say {pattern}: " + log_path.read_text())
 
 
 def _healthy(url: str, process, log_path: Path) -> dict:

@@ -18,7 +18,7 @@ from ledgerlink.store import Store
 from ledgerlink_sandboxes.quickbooks import create_sandbox
 from runtime_fixtures import ADMIN_TOKEN, QBO_TOKEN, WEBHOOK_SECRET, recipes_dir, signed, write_config
 from ledgerlink.testing.databases import migrated_db
-from ledgerlink.testing.processes import ServeProcess, deliver_until_acknowledged, free_port
+from ledgerlink.testing.processes import ServeProcess, deliver_until_acknowledged
 from stripe_events import invoice_paid_event
 
 EVENTS = 500
@@ -32,9 +32,9 @@ def test_kill_9_mid_stream_loses_nothing_and_writes_nothing_twice(tmp_path):
         db = migrated_db(tmp_path)
         recipes = recipes_dir(tmp_path)
         config = write_config(tmp_path, sandbox.url)
-        port = free_port()
-        first = ServeProcess(tmp_path, db, recipes, config, env, port=port, workers=2, lease=2.0)
+        first = ServeProcess(tmp_path, db, recipes, config, env, workers=2, lease=2.0)
         first.wait_healthy()
+        port = first.port  # the second serve, after the kill, takes the same one
         # in the sandbox company's home currency (USD): an event in another currency would be
         # refused for want of an ExchangeRate, and this test is about exactly one entry each
         events = [invoice_paid_event("usd", 1000 + i, event_id=f"evt_crash_{i:04d}") for i in range(EVENTS)]

@@ -12,7 +12,7 @@ import time
 
 from ledgerlink.store import Store
 from ledgerlink.testing.databases import migrated_db
-from ledgerlink.testing.processes import ServeProcess, deliver_until_acknowledged, free_port
+from ledgerlink.testing.processes import ServeProcess, deliver_until_acknowledged
 from ledgerlink.web.servers import background
 from ledgerlink_sandboxes.quickbooks import create_sandbox
 from review_recipe import ENTRY_RECIPE
@@ -39,11 +39,11 @@ def test_approved_runs_killed_midway_are_sent_once_as_reviewed(tmp_path):
         recipes.mkdir()
         (recipes / "entry.json").write_text(json.dumps(ENTRY_RECIPE))
         config = write_config(tmp_path, sandbox.url)
-        port = free_port()
         store = Store(db)
         deadline = time.monotonic() + 120
-        first = ServeProcess(tmp_path, db, recipes, config, env, port=port, workers=2, lease=2.0)
+        first = ServeProcess(tmp_path, db, recipes, config, env, workers=2, lease=2.0)
         first.wait_healthy()
+        port = first.port  # the second serve, after the kill, takes the same one
         events = [invoice_paid_event("usd", 1000 + i, event_id=f"evt_kill_{i:03d}") for i in range(EVENTS)]
         acknowledged: set[str] = set()
         deliver_until_acknowledged(f"http://127.0.0.1:{port}/webhooks/stripe", events, acknowledged,

@@ -128,7 +128,8 @@ class ServeProcess:
                     self._start(free_port())
                     continue
                 raise AssertionError(f"{self._command} exited ({self.process.returncode}): {self.output()}")
-            if ready in self.output() and (self._command != "serve" or self._healthy()):
+            self.log.flush()
+            if ready in self.log_path.read_text(errors="replace") and (self._command != "serve" or self._healthy()):
                 return
             time.sleep(0.05)
         raise AssertionError(f"{self._command} did not become healthy: {self.output()}")

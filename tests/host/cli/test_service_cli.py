@@ -104,21 +104,28 @@ def test_sandbox_command_serves_the_connector_sandbox(run_subprocess):
     assert unknown.returncode == 1 and 'did you mean "quickbooks"' in unknown.stderr
 
 
-def test_a_taken_port_is_named_with_the_fix(run_subprocess):
+def test_a_taken_port_is_named_with_the_fix(tmp_path, run_subprocess):
     import socket
 
+    empty = tmp_path / "recipes"
+    empty.mkdir()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         refused = run_subprocess("sandbox", "quickbooks", "--port", str(port))
+        metrics = run_subprocess("serve", "--db", migrated_db(tmp_path), "--recipes", str(empty), "--port", "0",
+                                 "--metrics-listen", f"127.0.0.1:{port}", timeout=60)
     assert refused.returncode == 1, refused.stderr
     assert refused.stderr.strip() == (f"error: cannot listen on 127.0.0.1:{port}: another process listens on "
-                                      f"that port; stop it, or choose another port (--port)")
+                                      f"that port; stop it, or choose another port")
+    assert metrics.returncode == 1, metrics.stderr
+    assert metrics.stderr.strip().splitlines()[-1] == (f"error: cannot listen on 127.0.0.1:{port}: another "
+                                                       f"process listens on that port; stop it, or choose another port")
     elsewhere = run_subprocess("sandbox", "quickbooks", "--host", "192.0.2.1", "--port", "0")  # TEST-NET-1
     assert elsewhere.returncode == 1, elsewhere.stderr
     assert elsewhere.stderr.strip() == ("error: cannot listen on 192.0.2.1:0: that address is not one of this "
-                                        "machine's; choose one it has (--host)")
+                                        "machine's; choose one it has")
 
 
 def test_sandbox_command_refuses_what_the_sandbox_does_not_take(run_subprocess):

@@ -116,7 +116,7 @@ def test_a_port_in_use_is_refused():
             with servers.background(hello, port=running.port):
                 pass
     assert refused.value.message == (f"cannot listen on 127.0.0.1:{running.port}: another process listens on "
-                                     f"that port; stop it, or choose another port (--port)")
+                                     f"that port; stop it, or choose another port")
 
 
 def test_a_refused_port_leaks_no_thread():

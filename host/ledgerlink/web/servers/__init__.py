@@ -92,7 +92,7 @@ def _bind(host: str, port: int, all_addresses: bool) -> list[socket.socket]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise ConfigError(f"cannot listen on {host}: the name does not resolve ({exc.strerror}); "
-                          f"give an address of this machine, e.g. --host 127.0.0.1") from None
+                          f"give an address of this machine, e.g. 127.0.0.1") from None
     seen: set[Any] = set()
     socks: list[socket.socket] = []
     try:
@@ -119,10 +119,10 @@ def _bind(host: str, port: int, all_addresses: bool) -> list[socket.socket]:
 
 #: what an operator does about a port that cannot be listened on, by errno
 _BIND_FIXES = {
-    errno.EADDRINUSE: "another process listens on that port; stop it, or choose another port (--port)",
-    errno.EACCES: "ports below 1024 need privileges; choose a port from 1024 up (--port), or "
+    errno.EADDRINUSE: "another process listens on that port; stop it, or choose another port",
+    errno.EACCES: "ports below 1024 need privileges; choose a port from 1024 up, or "
                   "put a reverse proxy in front",
-    errno.EADDRNOTAVAIL: "that address is not one of this machine's; choose one it has (--host)",
+    errno.EADDRNOTAVAIL: "that address is not one of this machine's; choose one it has",
 }
 
 

@@ -231,7 +231,7 @@ class EventStore(StoreBase):
             for start in range(0, len(wanted), 500):
                 found.update(conn.execute(sa.select(events.c.event_id, events.c.payload).where(
                     events.c.connection == connection,
-                    events.c.event_id.in_(wanted[start:start + 500]))).tuples().all())
+                    events.c.event_id.in_(wanted[start:start + 500]))).all())
         return found
 
     def last_event_id(self, connection: str, prefix: str) -> str | None:

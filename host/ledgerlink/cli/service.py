@@ -15,6 +15,20 @@ if TYPE_CHECKING:
     from ledgerlink.engine.runtime import Runtime
 
 
+def idle_until_interrupted() -> None:
+    """Keep the main thread until a signal's handler raises (KeyboardInterrupt: Ctrl-C, or
+    SIGTERM with :func:`_install_stop_signals`).
+
+    It wakes every second rather than blocking for good: the kernel may hand a signal sent
+    to the process to any of its threads, and then Python runs the handler only when the
+    main thread next runs, which a thread blocked on a lock or in a long sleep never does.
+    ``ledgerlink worker`` blocked on an Event that way could ignore SIGTERM."""
+    import time
+
+    while True:
+        time.sleep(1.0)
+
+
 def _install_stop_signals() -> None:
     import signal
 
@@ -83,11 +97,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    import threading
-
     def wait(runtime: Runtime, say: Callable[..., None]) -> None:
         say()
-        threading.Event().wait()
+        idle_until_interrupted()
 
     return _with_workers(args, f"ledgerlink worker: {args.workers} worker(s) on {{db}}", wait)
 

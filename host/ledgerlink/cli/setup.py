@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     directory = Path(args.workdir or tempfile.mkdtemp(prefix="ledgerlink-demo-"))
     from ledgerlink.cli.demo import KeptUp
+    from ledgerlink.cli.service import idle_until_interrupted
 
     with KeptUp() as kept:  # the first part's server and sandboxes, for its web console
         status = _demo_parts(args, directory, kept)
@@ -44,8 +44,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             if stay:
                 signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as Ctrl-C does, serve included
                 try:
-                    while True:
-                        time.sleep(3600)
+                    idle_until_interrupted()
                 except KeyboardInterrupt:
                     pass
     return status

@@ -8,6 +8,7 @@ time the test writes in CLOCK_FILE (:class:`simulated_clock.SharedClock`). Print
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import sys
@@ -25,6 +26,7 @@ from ledgerlink.engine.worker import WorkerPool  # noqa: E402
 
 def main(db: str, recipes: str, config: str, clock_file: str) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test asks for the stacks of a hung stop
     runtime = build_runtime(db=db, recipes=recipes, config_file=config,
                             settings=Settings(workers=2, lease_seconds=5.0))
     runtime.clock = SharedClock(Path(clock_file))
@@ -33,7 +35,10 @@ def main(db: str, recipes: str, config: str, clock_file: str) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     pool.start()
     print("ready", flush=True)
-    stop.wait()
+    # a timeout, not a wait for good: the kernel may hand SIGTERM to another thread, and then
+    # Python runs the handler only once the main thread runs again
+    while not stop.wait(0.5):
+        pass
     pool.stop()
     runtime.close()
     return 0

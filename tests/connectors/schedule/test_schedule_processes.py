@@ -11,6 +11,7 @@ tick is raised by every process and stored once.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -72,7 +73,15 @@ class Processes:
         for process, _ in self.running:
             process.terminate()
         for process, log in self.running:
-            assert process.wait(30) == 0, log.read_text()[-3000:]
+            try:
+                status = process.wait(30)
+            except subprocess.TimeoutExpired:  # hung: its threads' stacks into its log, then the failure
+                process.send_signal(signal.SIGUSR1)
+                time.sleep(1)
+                for other, _ in self.running:
+                    other.kill()
+                raise AssertionError(f"a worker did not stop within 30 s of SIGTERM:\n{log.read_text()[-12000:]}")
+            assert status == 0, log.read_text()[-3000:]
         self.running = []
 
     def logs(self) -> str:

@@ -108,13 +108,18 @@ def _bind(host: str, port: int, all_addresses: bool) -> list[socket.socket]:
             try:
                 sock.bind(address)
             except OSError as exc:
-                shown = f"[{address[0]}]:{address[1]}" if family == socket.AF_INET6 else f"{address[0]}:{address[1]}"
-                raise ConfigError(f"cannot listen on {shown}: {_BIND_FIXES.get(exc.errno, exc.strerror)}") from None
+                raise ConfigError(f"cannot listen on {_host_port(address[0], address[1])}: "
+                                  f"{_BIND_FIXES.get(exc.errno, exc.strerror)}") from None
     except BaseException:
         for sock in socks:
             sock.close()
         raise
     return socks
+
+
+def _host_port(host: str, port: int) -> str:
+    """``host:port``, an IPv6 address in brackets (``[::1]:8080``), as a URL writes it."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 #: what an operator does about a port that cannot be listened on, by errno
@@ -175,8 +180,7 @@ def serve(app: Callable[..., Any], host: str = "127.0.0.1", port: int = 8080, th
     for server in servers:
         server.print_listen("Serving on http://{}:{}")
     if on_listen is not None:
-        shown = f"[{host}]" if ":" in host else host
-        on_listen(f"http://{shown}:{int(first.effective_port)}")
+        on_listen(f"http://{_host_port(host, int(first.effective_port))}")
     try:
         coalescing_loop(timeout=first.adj.asyncore_loop_timeout, map=first._map)
     except (SystemExit, KeyboardInterrupt):
@@ -195,9 +199,8 @@ class Running:
         #: the port the server listens on (the free port picked when 0 was asked for)
         self.port: int = int(server.effective_port)
         self.host = host
-        shown = f"[{host}]" if ":" in host else host
         #: the base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)
-        self.url = f"http://{shown}:{self.port}"
+        self.url = f"http://{_host_port(host, self.port)}"
 
     @property
     def running(self) -> bool:

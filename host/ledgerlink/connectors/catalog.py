@@ -90,9 +90,9 @@ def _plainly_valid(schema: Any) -> bool:
     try:
         if not jsonschema_rs.meta.is_valid(schema):
             return False
-        for pattern in _patterns(schema):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # re's FutureWarning on "[[", as jsonschema's check
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # re's FutureWarning on "[[", as jsonschema's check
+            for pattern in _patterns(schema):
                 re.compile(pattern)
     except (re.error, ValueError, TypeError, OverflowError, RecursionError):
         return False
